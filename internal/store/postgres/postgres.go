@@ -1,0 +1,500 @@
+// Package postgres is the production store, on PostgreSQL through pgx. Any
+// number of worker and API replicas share one database; the audit chain stays
+// linear because appends take a transaction-scoped advisory lock.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/audit"
+	"github.com/countersign/countersign/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// auditLock is the advisory lock key that serializes audit appends ("cs-audit").
+const auditLock = 0x63732d6175646974
+
+// Store is the Postgres implementation of countersign.Store.
+type Store struct {
+	pool *pgxpool.Pool
+	now  func() time.Time
+}
+
+var _ countersign.Store = (*Store)(nil)
+
+// Open connects to the database at url (postgres://...) and applies pending
+// migrations; replicas starting together take turns through a session lock.
+func Open(ctx context.Context, url string) (*Store, error) {
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: cannot reach the database: %w", err)
+	}
+	if err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: migrate: %w", err)
+	}
+	return &Store{pool: pool, now: time.Now}, nil
+}
+
+func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return err
+	}
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, store.Migrations(migrations, "migrations"),
+		goose.WithSessionLocker(locker))
+	if err != nil {
+		return err
+	}
+	_, err = provider.Up(ctx)
+	return err
+}
+
+// SetClock replaces the store's clock (for tests).
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
+
+// Pool returns the connection pool, for tests that tamper with rows.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+// Close closes the pool.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+const documentColumns = `id, task_type, task_type_version, external_id, content, content_sha256, metadata,
+	status, submitted_by, created_at, updated_at, draft, confidence, route, final`
+
+// CreateDocument stores doc unless its ID is taken; then it returns the stored one.
+func (s *Store) CreateDocument(ctx context.Context, doc *countersign.Document) (*countersign.Document, bool, error) {
+	metadata, err := store.JSON(doc.Metadata)
+	if err != nil {
+		return nil, false, err
+	}
+	if metadata == nil {
+		metadata = "{}"
+	}
+	created := store.Time(doc.CreatedAt)
+	tag, err := s.pool.Exec(ctx, `INSERT INTO documents (`+documentColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, NULL, NULL, NULL, NULL)
+		ON CONFLICT (id) DO NOTHING`,
+		doc.ID, doc.TaskType, doc.TaskTypeVersion, doc.ExternalID, doc.Content, doc.ContentSHA256, metadata,
+		string(doc.Status), doc.SubmittedBy, created)
+	if err != nil {
+		return nil, false, fmt.Errorf("create document %s: %w", doc.ID, err)
+	}
+	stored, err := s.GetDocument(ctx, doc.ID)
+	return stored, tag.RowsAffected() == 1, err
+}
+
+// GetDocument returns a document with its body.
+func (s *Store) GetDocument(ctx context.Context, id string) (*countersign.Document, error) {
+	var (
+		d                               countersign.Document
+		metadata                        string
+		draft, confidence, route, final *string
+	)
+	err := s.pool.QueryRow(ctx, `SELECT `+documentColumns+` FROM documents WHERE id = $1`, id).Scan(
+		&d.ID, &d.TaskType, &d.TaskTypeVersion, &d.ExternalID, &d.Content, &d.ContentSHA256, &metadata,
+		&d.Status, &d.SubmittedBy, &d.CreatedAt, &d.UpdatedAt, &draft, &confidence, &route, &final)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, countersign.Errorf(countersign.CodeNotFound, "document %s not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get document %s: %w", id, err)
+	}
+	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
+	if err := decodeDocument(&d, metadata, draft, confidence, route, final); err != nil {
+		return nil, fmt.Errorf("get document %s: %w", id, err)
+	}
+	return &d, nil
+}
+
+func decodeDocument(d *countersign.Document, metadata string, draft, confidence, route, final *string) error {
+	meta, err := store.Unmarshal[map[string]string](&metadata)
+	if err != nil {
+		return err
+	}
+	if meta != nil && len(*meta) > 0 {
+		d.Metadata = *meta
+	}
+	if d.Draft, err = store.Unmarshal[countersign.Draft](draft); err != nil {
+		return err
+	}
+	if d.Confidence, err = store.Unmarshal[countersign.Confidence](confidence); err != nil {
+		return err
+	}
+	if d.Route, err = store.Unmarshal[countersign.Route](route); err != nil {
+		return err
+	}
+	d.Final, err = store.Unmarshal[countersign.Final](final)
+	return err
+}
+
+// UpdateDocument sets the non-nil parts of u.
+func (s *Store) UpdateDocument(ctx context.Context, id string, u countersign.DocumentUpdate) error {
+	var (
+		sets []string
+		args []any
+	)
+	add := func(column string, value any) {
+		args = append(args, value)
+		sets = append(sets, fmt.Sprintf("%s = $%d", column, len(args)))
+	}
+	if u.Status != nil {
+		add("status", string(*u.Status))
+	}
+	for _, part := range []struct {
+		column string
+		value  any
+		set    bool
+	}{
+		{"draft", u.Draft, u.Draft != nil},
+		{"confidence", u.Confidence, u.Confidence != nil},
+		{"route", u.Route, u.Route != nil},
+		{"final", u.Final, u.Final != nil},
+	} {
+		if !part.set {
+			continue
+		}
+		v, err := store.JSON(part.value)
+		if err != nil {
+			return fmt.Errorf("update document %s: %s: %w", id, part.column, err)
+		}
+		add(part.column, v)
+	}
+	add("updated_at", store.Time(s.now()))
+	args = append(args, id)
+	tag, err := s.pool.Exec(ctx, `UPDATE documents SET `+strings.Join(sets, ", ")+fmt.Sprintf(` WHERE id = $%d`, len(args)), args...)
+	if err != nil {
+		return fmt.Errorf("update document %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return countersign.Errorf(countersign.CodeNotFound, "document %s not found", id)
+	}
+	return nil
+}
+
+const reviewColumns = `id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by`
+
+// OpenReview stores a pending review; opening it again is a no-op.
+func (s *Store) OpenReview(ctx context.Context, r *countersign.Review) error {
+	reasons, err := store.JSON(r.Reasons)
+	if err != nil {
+		return err
+	}
+	if reasons == nil {
+		reasons = "[]"
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO reviews (`+reviewColumns+`)
+		VALUES ($1, $2, $3, 'pending', $4, $5, NULL, $6, $7, '', '') ON CONFLICT (id) DO NOTHING`,
+		r.ID, r.DocumentID, r.TaskType, store.Time(r.CreatedAt), store.Time(r.DueAt), r.Confidence, reasons)
+	if err != nil {
+		return fmt.Errorf("open review %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// GetReview returns a review.
+func (s *Store) GetReview(ctx context.Context, id string) (*countersign.Review, error) {
+	reviews, err := s.queryReviews(ctx, `SELECT `+reviewColumns+` FROM reviews WHERE id = $1`, id)
+	if err != nil {
+		return nil, fmt.Errorf("get review %s: %w", id, err)
+	}
+	if len(reviews) == 0 {
+		return nil, countersign.Errorf(countersign.CodeNotFound, "review %s not found", id)
+	}
+	return &reviews[0], nil
+}
+
+// ListReviews returns a page of reviews in creation order.
+func (s *Store) ListReviews(ctx context.Context, f countersign.ReviewFilter) (countersign.ReviewPage, error) {
+	var (
+		where []string
+		args  []any
+	)
+	add := func(cond string, values ...any) {
+		for _, v := range values {
+			args = append(args, v)
+			cond = strings.Replace(cond, "?", fmt.Sprintf("$%d", len(args)), 1)
+		}
+		where = append(where, cond)
+	}
+	add("TRUE")
+	if f.Status != "" {
+		add("status = ?", string(f.Status))
+	}
+	if f.TaskType != "" {
+		add("task_type = ?", f.TaskType)
+	}
+	if f.Cursor != "" {
+		at, id, err := store.DecodeCursor(f.Cursor)
+		if err != nil {
+			return countersign.ReviewPage{}, err
+		}
+		add("(created_at, id) > (?, ?)", at, id)
+	}
+	limit := store.PageSize(f.Limit)
+	args = append(args, limit+1)
+	reviews, err := s.queryReviews(ctx, `SELECT `+reviewColumns+` FROM reviews WHERE `+strings.Join(where, " AND ")+
+		fmt.Sprintf(` ORDER BY created_at, id LIMIT $%d`, len(args)), args...)
+	if err != nil {
+		return countersign.ReviewPage{}, fmt.Errorf("list reviews: %w", err)
+	}
+	return store.Page(reviews, limit), nil
+}
+
+// ReviewsForDocument returns a document's reviews.
+func (s *Store) ReviewsForDocument(ctx context.Context, documentID string) ([]countersign.Review, error) {
+	reviews, err := s.queryReviews(ctx, `SELECT `+reviewColumns+` FROM reviews WHERE document_id = $1 ORDER BY created_at, id`, documentID)
+	if err != nil {
+		return nil, fmt.Errorf("reviews of document %s: %w", documentID, err)
+	}
+	return reviews, nil
+}
+
+func (s *Store) queryReviews(ctx context.Context, query string, args ...any) ([]countersign.Review, error) {
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (countersign.Review, error) {
+		var (
+			r       countersign.Review
+			reasons string
+		)
+		if err := row.Scan(&r.ID, &r.DocumentID, &r.TaskType, &r.Status, &r.CreatedAt, &r.DueAt, &r.ClosedAt,
+			&r.Confidence, &reasons, &r.Outcome, &r.ClosedBy); err != nil {
+			return r, err
+		}
+		r.CreatedAt, r.DueAt = r.CreatedAt.UTC(), r.DueAt.UTC()
+		if r.ClosedAt != nil {
+			t := r.ClosedAt.UTC()
+			r.ClosedAt = &t
+		}
+		list, err := store.Unmarshal[[]string](&reasons)
+		if list != nil {
+			r.Reasons = *list
+		}
+		return r, err
+	})
+}
+
+// RecordDecision stores a decision and, when close is set, closes its review.
+func (s *Store) RecordDecision(ctx context.Context, d *countersign.Decision, close bool) error {
+	fields, err := store.JSON(d.Fields)
+	if err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO decisions (id, review_id, document_id, action, fields, reason, actor, role, channel, at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
+			d.ID, d.ReviewID, d.DocumentID, string(d.Action), fields, d.Reason, d.Actor, string(d.Role), string(d.Channel), store.Time(d.At))
+		if err != nil {
+			return fmt.Errorf("record decision %s: %w", d.ID, err)
+		}
+		if tag.RowsAffected() == 1 && close {
+			if _, err := tx.Exec(ctx, `UPDATE reviews SET status = 'closed', closed_at = $1, outcome = $2, closed_by = $3
+				WHERE id = $4 AND status = 'pending'`, store.Time(d.At), string(d.Action), d.Actor, d.ReviewID); err != nil {
+				return fmt.Errorf("close review %s: %w", d.ReviewID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Decisions returns a document's decisions in order.
+func (s *Store) Decisions(ctx context.Context, documentID string) ([]countersign.Decision, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, review_id, document_id, action, fields, reason, actor, role, channel, at
+		FROM decisions WHERE document_id = $1 ORDER BY at, id`, documentID)
+	if err != nil {
+		return nil, fmt.Errorf("decisions of document %s: %w", documentID, err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (countersign.Decision, error) {
+		var (
+			d      countersign.Decision
+			fields *string
+		)
+		if err := row.Scan(&d.ID, &d.ReviewID, &d.DocumentID, &d.Action, &fields, &d.Reason, &d.Actor, &d.Role, &d.Channel, &d.At); err != nil {
+			return d, err
+		}
+		d.At = d.At.UTC()
+		f, err := store.Unmarshal[countersign.Fields](fields)
+		if f != nil {
+			d.Fields = *f
+		}
+		return d, err
+	})
+}
+
+const auditColumns = `seq, id, document_id, type, actor, channel, at, data, prev_hash, hash, trace_id`
+
+// AppendAudit chains e after the current head; see countersign.AuditLog.
+func (s *Store) AppendAudit(ctx context.Context, e countersign.AuditEvent) (countersign.AuditEvent, error) {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(auditLock)); err != nil {
+			return err
+		}
+		existing, err := queryAudit(ctx, tx, `SELECT `+auditColumns+` FROM audit_events WHERE id = $1`, e.ID)
+		if err != nil {
+			return err
+		}
+		if len(existing) > 0 {
+			e = existing[0]
+			return nil
+		}
+		head, err := queryAudit(ctx, tx, `SELECT `+auditColumns+` FROM audit_events ORDER BY seq DESC LIMIT 1`)
+		if err != nil {
+			return err
+		}
+		var prev *countersign.AuditEvent
+		if len(head) > 0 {
+			prev = &head[0]
+		}
+		audit.Seal(&e, prev)
+		_, err = tx.Exec(ctx, `INSERT INTO audit_events (`+auditColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			e.Seq, e.ID, e.DocumentID, e.Type, e.Actor, string(e.Channel), e.At, string(e.Data), e.PrevHash, e.Hash, e.TraceID)
+		return err
+	})
+	if err != nil {
+		return e, fmt.Errorf("append audit event %s: %w", e.ID, err)
+	}
+	return e, nil
+}
+
+// DocumentAudit returns a document's events in chain order.
+func (s *Store) DocumentAudit(ctx context.Context, documentID string) ([]countersign.AuditEvent, error) {
+	events, err := queryAudit(ctx, s.pool, `SELECT `+auditColumns+` FROM audit_events WHERE document_id = $1 ORDER BY seq`, documentID)
+	if err != nil {
+		return nil, fmt.Errorf("audit of document %s: %w", documentID, err)
+	}
+	return events, nil
+}
+
+// ScanAudit calls fn for every event after the given sequence number.
+func (s *Store) ScanAudit(ctx context.Context, after int64, fn func(countersign.AuditEvent) error) error {
+	for {
+		events, err := queryAudit(ctx, s.pool, `SELECT `+auditColumns+` FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2`, after, store.ScanBatch)
+		if err != nil {
+			return fmt.Errorf("scan audit after %d: %w", after, err)
+		}
+		for _, e := range events {
+			if err := fn(e); err != nil {
+				return err
+			}
+			after = e.Seq
+		}
+		if len(events) < store.ScanBatch {
+			return nil
+		}
+	}
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func queryAudit(ctx context.Context, q querier, query string, args ...any) ([]countersign.AuditEvent, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (countersign.AuditEvent, error) {
+		var (
+			e    countersign.AuditEvent
+			data string
+		)
+		err := row.Scan(&e.Seq, &e.ID, &e.DocumentID, &e.Type, &e.Actor, &e.Channel, &e.At, &data, &e.PrevHash, &e.Hash, &e.TraceID)
+		e.At, e.Data = e.At.UTC(), []byte(data)
+		return e, err
+	})
+}
+
+// PutTaskType stores a task type snapshot once.
+func (s *Store) PutTaskType(ctx context.Context, snap countersign.TaskTypeSnapshot) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO task_types (version, name, source, created_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (version) DO NOTHING`, snap.Version, snap.Name, snap.Source, store.Time(snap.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("store task type %s@%s: %w", snap.Name, snap.Version, err)
+	}
+	return nil
+}
+
+// GetTaskType returns a stored task type snapshot.
+func (s *Store) GetTaskType(ctx context.Context, version string) (*countersign.TaskTypeSnapshot, error) {
+	var snap countersign.TaskTypeSnapshot
+	err := s.pool.QueryRow(ctx, `SELECT version, name, source, created_at FROM task_types WHERE version = $1`, version).
+		Scan(&snap.Version, &snap.Name, &snap.Source, &snap.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, countersign.Errorf(countersign.CodeNotFound, "task type version %s not found", version)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get task type %s: %w", version, err)
+	}
+	snap.CreatedAt = snap.CreatedAt.UTC()
+	return &snap, nil
+}
+
+// CreateToken stores an API token.
+func (s *Store) CreateToken(ctx context.Context, t *countersign.Token) error {
+	var expires *time.Time
+	if t.ExpiresAt != nil {
+		e := store.Time(*t.ExpiresAt)
+		expires = &e
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO api_tokens (id, hash, user_name, role, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		t.ID, t.Hash, t.User, string(t.Role), store.Time(t.CreatedAt), expires)
+	if err != nil {
+		return fmt.Errorf("create token for %s: %w", t.User, err)
+	}
+	return nil
+}
+
+// TokenByHash returns the token whose secret hashes to hash.
+func (s *Store) TokenByHash(ctx context.Context, hash string) (*countersign.Token, error) {
+	var t countersign.Token
+	err := s.pool.QueryRow(ctx, `SELECT id, hash, user_name, role, created_at, expires_at FROM api_tokens WHERE hash = $1`, hash).
+		Scan(&t.ID, &t.Hash, &t.User, &t.Role, &t.CreatedAt, &t.ExpiresAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, countersign.Errorf(countersign.CodeNotFound, "token not found")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up token: %w", err)
+	}
+	t.CreatedAt = t.CreatedAt.UTC()
+	if t.ExpiresAt != nil {
+		e := t.ExpiresAt.UTC()
+		t.ExpiresAt = &e
+	}
+	return &t, nil
+}
+
+// CountTokens returns how many tokens exist.
+func (s *Store) CountTokens(ctx context.Context) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM api_tokens`).Scan(&n)
+	return n, err
+}

@@ -1,0 +1,557 @@
+// Package sqlite is the embedded store: one SQLite file, no server. It is the
+// default of `countersign dev` and suits one process; production runs use the
+// Postgres store.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/audit"
+	"github.com/countersign/countersign/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is the SQLite implementation of countersign.Store. Writes go through
+// a single connection, so they are serialized (which is also what keeps the
+// audit chain linear); reads use a pool of read-only connections.
+type Store struct {
+	write *sql.DB
+	read  *sql.DB
+	now   func() time.Time
+}
+
+var _ countersign.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the SQLite database at path and applies
+// pending migrations.
+func Open(ctx context.Context, path string) (*Store, error) {
+	write, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	if err := migrate(ctx, write); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("migrate sqlite %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(4)
+	return &Store{write: write, read: read, now: time.Now}, nil
+}
+
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	provider, err := goose.NewProvider(goose.DialectSQLite3, db, store.Migrations(migrations, "migrations"))
+	if err != nil {
+		return err
+	}
+	_, err = provider.Up(ctx)
+	return err
+}
+
+// SetClock replaces the store's clock (for tests).
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.read.PingContext(ctx) }
+
+// Close closes both connection pools.
+func (s *Store) Close() error { return errors.Join(s.read.Close(), s.write.Close()) }
+
+// DB returns the write connection, for tests that tamper with rows.
+func (s *Store) DB() *sql.DB { return s.write }
+
+const documentColumns = `id, task_type, task_type_version, external_id, content, content_sha256, metadata,
+	status, submitted_by, created_at, updated_at, draft, confidence, route, final`
+
+// CreateDocument stores doc unless its ID is taken; then it returns the stored one.
+func (s *Store) CreateDocument(ctx context.Context, doc *countersign.Document) (*countersign.Document, bool, error) {
+	metadata, err := store.JSON(doc.Metadata)
+	if err != nil {
+		return nil, false, err
+	}
+	if metadata == nil {
+		metadata = "{}"
+	}
+	res, err := s.write.ExecContext(ctx, `INSERT INTO documents (`+documentColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL)
+		ON CONFLICT (id) DO NOTHING`,
+		doc.ID, doc.TaskType, doc.TaskTypeVersion, doc.ExternalID, doc.Content, doc.ContentSHA256, metadata,
+		doc.Status, doc.SubmittedBy, store.FormatTime(doc.CreatedAt), store.FormatTime(doc.CreatedAt))
+	if err != nil {
+		return nil, false, fmt.Errorf("create document %s: %w", doc.ID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return nil, false, err
+	}
+	stored, err := s.GetDocument(ctx, doc.ID)
+	return stored, n == 1, err
+}
+
+// GetDocument returns a document with its body.
+func (s *Store) GetDocument(ctx context.Context, id string) (*countersign.Document, error) {
+	row := s.read.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE id = ?`, id)
+	var (
+		d                               countersign.Document
+		metadata, created, updated      string
+		draft, confidence, route, final *string
+	)
+	err := row.Scan(&d.ID, &d.TaskType, &d.TaskTypeVersion, &d.ExternalID, &d.Content, &d.ContentSHA256, &metadata,
+		&d.Status, &d.SubmittedBy, &created, &updated, &draft, &confidence, &route, &final)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, countersign.Errorf(countersign.CodeNotFound, "document %s not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get document %s: %w", id, err)
+	}
+	if err := decodeDocument(&d, metadata, created, updated, draft, confidence, route, final); err != nil {
+		return nil, fmt.Errorf("get document %s: %w", id, err)
+	}
+	return &d, nil
+}
+
+func decodeDocument(d *countersign.Document, metadata, created, updated string, draft, confidence, route, final *string) error {
+	var err error
+	meta, err := store.Unmarshal[map[string]string](&metadata)
+	if err != nil {
+		return err
+	}
+	if meta != nil && len(*meta) > 0 {
+		d.Metadata = *meta
+	}
+	if d.CreatedAt, err = store.ParseTime(created); err != nil {
+		return err
+	}
+	if d.UpdatedAt, err = store.ParseTime(updated); err != nil {
+		return err
+	}
+	if d.Draft, err = store.Unmarshal[countersign.Draft](draft); err != nil {
+		return err
+	}
+	if d.Confidence, err = store.Unmarshal[countersign.Confidence](confidence); err != nil {
+		return err
+	}
+	if d.Route, err = store.Unmarshal[countersign.Route](route); err != nil {
+		return err
+	}
+	d.Final, err = store.Unmarshal[countersign.Final](final)
+	return err
+}
+
+// UpdateDocument sets the non-nil parts of u.
+func (s *Store) UpdateDocument(ctx context.Context, id string, u countersign.DocumentUpdate) error {
+	sets, args, err := updateSet(u)
+	if err != nil {
+		return fmt.Errorf("update document %s: %w", id, err)
+	}
+	sets = append(sets, "updated_at = ?")
+	args = append(args, store.FormatTime(s.now()), id)
+	res, err := s.write.ExecContext(ctx, `UPDATE documents SET `+strings.Join(sets, ", ")+` WHERE id = ?`, args...)
+	if err != nil {
+		return fmt.Errorf("update document %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return countersign.Errorf(countersign.CodeNotFound, "document %s not found", id)
+	}
+	return nil
+}
+
+func updateSet(u countersign.DocumentUpdate) ([]string, []any, error) {
+	var sets []string
+	var args []any
+	if u.Status != nil {
+		sets, args = append(sets, "status = ?"), append(args, string(*u.Status))
+	}
+	for _, part := range []struct {
+		column string
+		value  any
+		set    bool
+	}{
+		{"draft", u.Draft, u.Draft != nil},
+		{"confidence", u.Confidence, u.Confidence != nil},
+		{"route", u.Route, u.Route != nil},
+		{"final", u.Final, u.Final != nil},
+	} {
+		if !part.set {
+			continue
+		}
+		v, err := store.JSON(part.value)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", part.column, err)
+		}
+		sets, args = append(sets, part.column+" = ?"), append(args, v)
+	}
+	return sets, args, nil
+}
+
+const reviewColumns = `id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by`
+
+// OpenReview stores a pending review; opening it again is a no-op.
+func (s *Store) OpenReview(ctx context.Context, r *countersign.Review) error {
+	reasons, err := store.JSON(r.Reasons)
+	if err != nil {
+		return err
+	}
+	if reasons == nil {
+		reasons = "[]"
+	}
+	_, err = s.write.ExecContext(ctx, `INSERT INTO reviews (`+reviewColumns+`)
+		VALUES (?, ?, ?, 'pending', ?, ?, NULL, ?, ?, '', '') ON CONFLICT (id) DO NOTHING`,
+		r.ID, r.DocumentID, r.TaskType, store.FormatTime(r.CreatedAt), store.FormatTime(r.DueAt), r.Confidence, reasons)
+	if err != nil {
+		return fmt.Errorf("open review %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// GetReview returns a review.
+func (s *Store) GetReview(ctx context.Context, id string) (*countersign.Review, error) {
+	reviews, err := s.queryReviews(ctx, `SELECT `+reviewColumns+` FROM reviews WHERE id = ?`, id)
+	if err != nil {
+		return nil, fmt.Errorf("get review %s: %w", id, err)
+	}
+	if len(reviews) == 0 {
+		return nil, countersign.Errorf(countersign.CodeNotFound, "review %s not found", id)
+	}
+	return &reviews[0], nil
+}
+
+// ListReviews returns a page of reviews in creation order.
+func (s *Store) ListReviews(ctx context.Context, f countersign.ReviewFilter) (countersign.ReviewPage, error) {
+	where := []string{"1 = 1"}
+	var args []any
+	if f.Status != "" {
+		where, args = append(where, "status = ?"), append(args, string(f.Status))
+	}
+	if f.TaskType != "" {
+		where, args = append(where, "task_type = ?"), append(args, f.TaskType)
+	}
+	if f.Cursor != "" {
+		at, id, err := store.DecodeCursor(f.Cursor)
+		if err != nil {
+			return countersign.ReviewPage{}, err
+		}
+		where, args = append(where, "(created_at, id) > (?, ?)"), append(args, store.FormatTime(at), id)
+	}
+	limit := store.PageSize(f.Limit)
+	args = append(args, limit+1)
+	reviews, err := s.queryReviews(ctx, `SELECT `+reviewColumns+` FROM reviews WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY created_at, id LIMIT ?`, args...)
+	if err != nil {
+		return countersign.ReviewPage{}, fmt.Errorf("list reviews: %w", err)
+	}
+	return store.Page(reviews, limit), nil
+}
+
+// ReviewsForDocument returns a document's reviews.
+func (s *Store) ReviewsForDocument(ctx context.Context, documentID string) ([]countersign.Review, error) {
+	reviews, err := s.queryReviews(ctx, `SELECT `+reviewColumns+` FROM reviews WHERE document_id = ? ORDER BY created_at, id`, documentID)
+	if err != nil {
+		return nil, fmt.Errorf("reviews of document %s: %w", documentID, err)
+	}
+	return reviews, nil
+}
+
+func (s *Store) queryReviews(ctx context.Context, query string, args ...any) ([]countersign.Review, error) {
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []countersign.Review
+	for rows.Next() {
+		var (
+			r                countersign.Review
+			created, due     string
+			closed           *string
+			reasons, outcome string
+		)
+		if err := rows.Scan(&r.ID, &r.DocumentID, &r.TaskType, &r.Status, &created, &due, &closed,
+			&r.Confidence, &reasons, &outcome, &r.ClosedBy); err != nil {
+			return nil, err
+		}
+		r.Outcome = countersign.Action(outcome)
+		var err error
+		if r.CreatedAt, err = store.ParseTime(created); err != nil {
+			return nil, err
+		}
+		if r.DueAt, err = store.ParseTime(due); err != nil {
+			return nil, err
+		}
+		if closed != nil {
+			t, err := store.ParseTime(*closed)
+			if err != nil {
+				return nil, err
+			}
+			r.ClosedAt = &t
+		}
+		list, err := store.Unmarshal[[]string](&reasons)
+		if err != nil {
+			return nil, err
+		}
+		if list != nil {
+			r.Reasons = *list
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// RecordDecision stores a decision and, when close is set, closes its review.
+func (s *Store) RecordDecision(ctx context.Context, d *countersign.Decision, close bool) error {
+	fields, err := store.JSON(d.Fields)
+	if err != nil {
+		return err
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("record decision %s: %w", d.ID, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `INSERT INTO decisions (id, review_id, document_id, action, fields, reason, actor, role, channel, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		d.ID, d.ReviewID, d.DocumentID, string(d.Action), fields, d.Reason, d.Actor, string(d.Role), string(d.Channel), store.FormatTime(d.At))
+	if err != nil {
+		return fmt.Errorf("record decision %s: %w", d.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 && close {
+		if _, err := tx.ExecContext(ctx, `UPDATE reviews SET status = 'closed', closed_at = ?, outcome = ?, closed_by = ?
+			WHERE id = ? AND status = 'pending'`, store.FormatTime(d.At), string(d.Action), d.Actor, d.ReviewID); err != nil {
+			return fmt.Errorf("close review %s: %w", d.ReviewID, err)
+		}
+	}
+	return tx.Commit()
+}
+
+// Decisions returns a document's decisions in order.
+func (s *Store) Decisions(ctx context.Context, documentID string) ([]countersign.Decision, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, review_id, document_id, action, fields, reason, actor, role, channel, at
+		FROM decisions WHERE document_id = ? ORDER BY at, id`, documentID)
+	if err != nil {
+		return nil, fmt.Errorf("decisions of document %s: %w", documentID, err)
+	}
+	defer rows.Close()
+	var out []countersign.Decision
+	for rows.Next() {
+		var (
+			d      countersign.Decision
+			fields *string
+			at     string
+		)
+		if err := rows.Scan(&d.ID, &d.ReviewID, &d.DocumentID, &d.Action, &fields, &d.Reason, &d.Actor, &d.Role, &d.Channel, &at); err != nil {
+			return nil, err
+		}
+		f, err := store.Unmarshal[countersign.Fields](fields)
+		if err != nil {
+			return nil, err
+		}
+		if f != nil {
+			d.Fields = *f
+		}
+		if d.At, err = store.ParseTime(at); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+const auditColumns = `seq, id, document_id, type, actor, channel, at, data, prev_hash, hash, trace_id`
+
+// AppendAudit chains e after the current head; see countersign.AuditLog.
+func (s *Store) AppendAudit(ctx context.Context, e countersign.AuditEvent) (countersign.AuditEvent, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return e, fmt.Errorf("append audit event %s: %w", e.ID, err)
+	}
+	defer tx.Rollback()
+	existing, err := queryAudit(ctx, tx, `SELECT `+auditColumns+` FROM audit_events WHERE id = ?`, e.ID)
+	if err != nil {
+		return e, fmt.Errorf("append audit event %s: %w", e.ID, err)
+	}
+	if len(existing) > 0 {
+		return existing[0], nil
+	}
+	head, err := queryAudit(ctx, tx, `SELECT `+auditColumns+` FROM audit_events ORDER BY seq DESC LIMIT 1`)
+	if err != nil {
+		return e, fmt.Errorf("append audit event %s: %w", e.ID, err)
+	}
+	var prev *countersign.AuditEvent
+	if len(head) > 0 {
+		prev = &head[0]
+	}
+	audit.Seal(&e, prev)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_events (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Seq, e.ID, e.DocumentID, e.Type, e.Actor, string(e.Channel), store.FormatTime(e.At), string(e.Data), e.PrevHash, e.Hash, e.TraceID); err != nil {
+		return e, fmt.Errorf("append audit event %s: %w", e.ID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return e, fmt.Errorf("append audit event %s: %w", e.ID, err)
+	}
+	return e, nil
+}
+
+// DocumentAudit returns a document's events in chain order.
+func (s *Store) DocumentAudit(ctx context.Context, documentID string) ([]countersign.AuditEvent, error) {
+	events, err := queryAudit(ctx, s.read, `SELECT `+auditColumns+` FROM audit_events WHERE document_id = ? ORDER BY seq`, documentID)
+	if err != nil {
+		return nil, fmt.Errorf("audit of document %s: %w", documentID, err)
+	}
+	return events, nil
+}
+
+// ScanAudit calls fn for every event after the given sequence number.
+func (s *Store) ScanAudit(ctx context.Context, after int64, fn func(countersign.AuditEvent) error) error {
+	for {
+		events, err := queryAudit(ctx, s.read, `SELECT `+auditColumns+` FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?`, after, store.ScanBatch)
+		if err != nil {
+			return fmt.Errorf("scan audit after %d: %w", after, err)
+		}
+		for _, e := range events {
+			if err := fn(e); err != nil {
+				return err
+			}
+			after = e.Seq
+		}
+		if len(events) < store.ScanBatch {
+			return nil
+		}
+	}
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func queryAudit(ctx context.Context, q querier, query string, args ...any) ([]countersign.AuditEvent, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []countersign.AuditEvent
+	for rows.Next() {
+		var (
+			e        countersign.AuditEvent
+			at, data string
+		)
+		if err := rows.Scan(&e.Seq, &e.ID, &e.DocumentID, &e.Type, &e.Actor, &e.Channel, &at, &data, &e.PrevHash, &e.Hash, &e.TraceID); err != nil {
+			return nil, err
+		}
+		t, err := store.ParseTime(at)
+		if err != nil {
+			return nil, err
+		}
+		e.At, e.Data = t, []byte(data)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// PutTaskType stores a task type snapshot once.
+func (s *Store) PutTaskType(ctx context.Context, snap countersign.TaskTypeSnapshot) error {
+	_, err := s.write.ExecContext(ctx, `INSERT INTO task_types (version, name, source, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (version) DO NOTHING`, snap.Version, snap.Name, snap.Source, store.FormatTime(snap.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("store task type %s@%s: %w", snap.Name, snap.Version, err)
+	}
+	return nil
+}
+
+// GetTaskType returns a stored task type snapshot.
+func (s *Store) GetTaskType(ctx context.Context, version string) (*countersign.TaskTypeSnapshot, error) {
+	var (
+		snap    countersign.TaskTypeSnapshot
+		created string
+	)
+	err := s.read.QueryRowContext(ctx, `SELECT version, name, source, created_at FROM task_types WHERE version = ?`, version).
+		Scan(&snap.Version, &snap.Name, &snap.Source, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, countersign.Errorf(countersign.CodeNotFound, "task type version %s not found", version)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get task type %s: %w", version, err)
+	}
+	snap.CreatedAt, err = store.ParseTime(created)
+	return &snap, err
+}
+
+// CreateToken stores an API token.
+func (s *Store) CreateToken(ctx context.Context, t *countersign.Token) error {
+	var expires any
+	if t.ExpiresAt != nil {
+		expires = store.FormatTime(*t.ExpiresAt)
+	}
+	_, err := s.write.ExecContext(ctx, `INSERT INTO api_tokens (id, hash, user_name, role, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		t.ID, t.Hash, t.User, string(t.Role), store.FormatTime(t.CreatedAt), expires)
+	if err != nil {
+		return fmt.Errorf("create token for %s: %w", t.User, err)
+	}
+	return nil
+}
+
+// TokenByHash returns the token whose secret hashes to hash.
+func (s *Store) TokenByHash(ctx context.Context, hash string) (*countersign.Token, error) {
+	var (
+		t       countersign.Token
+		created string
+		expires *string
+	)
+	err := s.read.QueryRowContext(ctx, `SELECT id, hash, user_name, role, created_at, expires_at FROM api_tokens WHERE hash = ?`, hash).
+		Scan(&t.ID, &t.Hash, &t.User, &t.Role, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, countersign.Errorf(countersign.CodeNotFound, "token not found")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up token: %w", err)
+	}
+	if t.CreatedAt, err = store.ParseTime(created); err != nil {
+		return nil, err
+	}
+	if expires != nil {
+		e, err := store.ParseTime(*expires)
+		if err != nil {
+			return nil, err
+		}
+		t.ExpiresAt = &e
+	}
+	return &t, nil
+}
+
+// CountTokens returns how many tokens exist.
+func (s *Store) CountTokens(ctx context.Context) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM api_tokens`).Scan(&n)
+	return n, err
+}

@@ -1,0 +1,497 @@
+// Package storetest is the conformance suite every countersign.Store must
+// pass. Each store's tests call Run with a Harness that opens a fresh, empty
+// store on the real database.
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/audit"
+	"github.com/countersign/countersign/internal/store"
+)
+
+// Harness opens stores for the suite.
+type Harness struct {
+	// New returns a new, empty store; the harness closes and removes it when
+	// the test ends.
+	New func(t *testing.T) countersign.Store
+	// Exec runs a literal SQL statement on the store's database, behind the
+	// store's back: this is how the tamper tests change the audit table.
+	Exec func(t *testing.T, s countersign.Store, statement string)
+}
+
+// Run runs the whole suite.
+func Run(t *testing.T, h Harness) {
+	t.Run("Documents", func(t *testing.T) { testDocuments(t, h.New(t)) })
+	t.Run("Reviews", func(t *testing.T) { testReviews(t, h.New(t)) })
+	t.Run("ReviewPaging", func(t *testing.T) { testReviewPaging(t, h.New(t)) })
+	t.Run("Decisions", func(t *testing.T) { testDecisions(t, h.New(t)) })
+	t.Run("AuditChain", func(t *testing.T) { testAuditChain(t, h.New(t)) })
+	t.Run("AuditIdempotent", func(t *testing.T) { testAuditIdempotent(t, h.New(t)) })
+	t.Run("AuditConcurrent", func(t *testing.T) { testAuditConcurrent(t, h.New(t)) })
+	t.Run("AuditScanBatches", func(t *testing.T) { testAuditScanBatches(t, h.New(t)) })
+	t.Run("AuditTamper", func(t *testing.T) { testAuditTamper(t, h) })
+	t.Run("TaskTypes", func(t *testing.T) { testTaskTypes(t, h.New(t)) })
+	t.Run("Tokens", func(t *testing.T) { testTokens(t, h.New(t)) })
+}
+
+var t0 = time.Date(2026, 3, 14, 9, 26, 53, 589793000, time.UTC)
+
+func newDocument(id string) *countersign.Document {
+	return &countersign.Document{
+		ID:              id,
+		TaskType:        "contract-review",
+		TaskTypeVersion: "abc123",
+		ExternalID:      "ext-" + id,
+		Content:         "This Agreement is made between Acme Corp and Globex Ltd. ünïcödé",
+		ContentSHA256:   countersign.ContentSHA256(id),
+		Metadata:        map[string]string{"source": "email"},
+		Status:          countersign.StatusProcessing,
+		SubmittedBy:     "alice",
+		CreatedAt:       t0,
+	}
+}
+
+func testDocuments(t *testing.T, s countersign.Store) {
+	ctx := context.Background()
+	if _, err := s.GetDocument(ctx, "nope"); !errors.Is(err, countersign.ErrNotFound) {
+		t.Fatalf("GetDocument(unknown) = %v, want not found", err)
+	}
+	doc := newDocument("d1")
+	stored, created, err := s.CreateDocument(ctx, doc)
+	if err != nil || !created {
+		t.Fatalf("CreateDocument = created %v, %v", created, err)
+	}
+	if stored.Content != doc.Content || stored.Metadata["source"] != "email" || stored.ExternalID != "ext-d1" {
+		t.Fatalf("stored document differs: %+v", stored)
+	}
+	if !stored.CreatedAt.Equal(t0.Truncate(time.Microsecond)) || stored.CreatedAt.Location() != time.UTC {
+		t.Fatalf("CreatedAt = %v, want %v in UTC to the microsecond", stored.CreatedAt, t0)
+	}
+
+	again := newDocument("d1")
+	again.Content = "something else"
+	stored, created, err = s.CreateDocument(ctx, again)
+	if err != nil || created {
+		t.Fatalf("second CreateDocument = created %v, %v; want the existing document", created, err)
+	}
+	if stored.Content != doc.Content {
+		t.Fatalf("second CreateDocument replaced the content")
+	}
+
+	draft := &countersign.Draft{
+		Fields:    countersign.Fields{"party_a": "Acme Corp", "amount": 1250000.5},
+		Evidence:  map[string]countersign.Evidence{"party_a": {Quote: "Acme Corp", Start: 31, End: 40}},
+		Extractor: countersign.ExtractorRules,
+	}
+	status := countersign.StatusAwaitingReview
+	if err := s.UpdateDocument(ctx, "d1", countersign.DocumentUpdate{Draft: draft, Status: &status}); err != nil {
+		t.Fatal(err)
+	}
+	conf := &countersign.Confidence{Overall: 0.5, Weakest: "party_a", Fields: map[string]countersign.FieldScore{
+		"party_a": {Score: 0.5, Signals: map[string]float64{"grounding": 0.5}, Required: true, Reasons: []string{"moved"}},
+	}}
+	if err := s.UpdateDocument(ctx, "d1", countersign.DocumentUpdate{Confidence: conf}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetDocument(ctx, "d1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != status || got.Draft == nil || got.Draft.Fields["party_a"] != "Acme Corp" ||
+		got.Draft.Fields["amount"] != 1250000.5 || got.Draft.Evidence["party_a"].End != 40 {
+		t.Fatalf("draft or status not kept: %+v %+v", got.Status, got.Draft)
+	}
+	if got.Confidence == nil || got.Confidence.Fields["party_a"].Reasons[0] != "moved" || got.Route != nil || got.Final != nil {
+		t.Fatalf("partial updates mixed up: confidence %+v route %+v final %+v", got.Confidence, got.Route, got.Final)
+	}
+	if err := s.UpdateDocument(ctx, "nope", countersign.DocumentUpdate{Status: &status}); !errors.Is(err, countersign.ErrNotFound) {
+		t.Fatalf("UpdateDocument(unknown) = %v, want not found", err)
+	}
+}
+
+func newReview(docID string, n int, created time.Time) *countersign.Review {
+	return &countersign.Review{
+		ID:         countersign.ReviewID(docID, n),
+		DocumentID: docID,
+		TaskType:   "contract-review",
+		CreatedAt:  created,
+		DueAt:      created.Add(24 * time.Hour),
+		Confidence: 0.42,
+		Reasons:    []string{"policy mode hitl: every document is reviewed by a person"},
+	}
+}
+
+func testReviews(t *testing.T, s countersign.Store) {
+	ctx := context.Background()
+	mustCreate(t, s, "d1")
+	r := newReview("d1", 1, t0)
+	if err := s.OpenReview(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.OpenReview(ctx, r); err != nil {
+		t.Fatalf("opening the same review again: %v", err)
+	}
+	got, err := s.GetReview(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != countersign.ReviewPending || got.DocumentID != "d1" || got.Confidence != 0.42 ||
+		len(got.Reasons) != 1 || !got.DueAt.Equal(t0.Add(24*time.Hour).Truncate(time.Microsecond)) || got.ClosedAt != nil {
+		t.Fatalf("review not kept: %+v", got)
+	}
+	if _, err := s.GetReview(ctx, "nope"); !errors.Is(err, countersign.ErrNotFound) {
+		t.Fatalf("GetReview(unknown) = %v, want not found", err)
+	}
+	list, err := s.ReviewsForDocument(ctx, "d1")
+	if err != nil || len(list) != 1 {
+		t.Fatalf("ReviewsForDocument = %d reviews, %v", len(list), err)
+	}
+}
+
+func testReviewPaging(t *testing.T, s countersign.Store) {
+	ctx := context.Background()
+	const n = 7
+	for i := range n {
+		id := fmt.Sprintf("d%d", i)
+		mustCreate(t, s, id)
+		// Two reviews share a creation time: the ID breaks the tie.
+		if err := s.OpenReview(ctx, newReview(id, 1, t0.Add(time.Duration(i/2)*time.Second))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closeReview(t, s, "d3", countersign.ActionApprove)
+
+	var seen []string
+	cursor := ""
+	for pages := 0; ; pages++ {
+		if pages > n {
+			t.Fatal("paging does not end")
+		}
+		page, err := s.ListReviews(ctx, countersign.ReviewFilter{Status: countersign.ReviewPending, Limit: 2, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range page.Reviews {
+			seen = append(seen, r.DocumentID)
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		cursor = page.NextCursor
+	}
+	if got, want := strings.Join(seen, ","), "d0,d1,d2,d4,d5,d6"; got != want {
+		t.Fatalf("pending reviews paged = %s, want %s", got, want)
+	}
+	all, err := s.ListReviews(ctx, countersign.ReviewFilter{})
+	if err != nil || len(all.Reviews) != n || all.NextCursor != "" {
+		t.Fatalf("all reviews = %d (next %q), %v", len(all.Reviews), all.NextCursor, err)
+	}
+	other, err := s.ListReviews(ctx, countersign.ReviewFilter{TaskType: "pii-extraction"})
+	if err != nil || len(other.Reviews) != 0 {
+		t.Fatalf("task type filter = %d reviews, %v", len(other.Reviews), err)
+	}
+	if _, err := s.ListReviews(ctx, countersign.ReviewFilter{Cursor: "not a cursor"}); !errors.Is(err, countersign.ErrBadRequest) {
+		t.Fatalf("bad cursor = %v, want bad request", err)
+	}
+}
+
+func closeReview(t *testing.T, s countersign.Store, docID string, action countersign.Action) *countersign.Decision {
+	t.Helper()
+	d := &countersign.Decision{
+		ID: countersign.ReviewID(docID, 1) + "/1", ReviewID: countersign.ReviewID(docID, 1), DocumentID: docID,
+		Action: action, Actor: "bob", Role: countersign.RoleReviewer, Channel: countersign.ChannelAPI, At: t0.Add(time.Hour),
+	}
+	if action == countersign.ActionCorrect {
+		d.Fields = countersign.Fields{"party_a": "Acme Corporation"}
+	}
+	if err := s.RecordDecision(context.Background(), d, true); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func testDecisions(t *testing.T, s countersign.Store) {
+	ctx := context.Background()
+	mustCreate(t, s, "d1")
+	if err := s.OpenReview(ctx, newReview("d1", 1, t0)); err != nil {
+		t.Fatal(err)
+	}
+	d := closeReview(t, s, "d1", countersign.ActionCorrect)
+	// A retried activity records the same decision again: nothing changes.
+	retry := *d
+	retry.Actor = "mallory"
+	if err := s.RecordDecision(ctx, &retry, true); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Decisions(ctx, "d1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Actor != "bob" || got[0].Fields["party_a"] != "Acme Corporation" || got[0].Action != countersign.ActionCorrect {
+		t.Fatalf("decisions = %+v", got)
+	}
+	r, err := s.GetReview(ctx, d.ReviewID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != countersign.ReviewClosed || r.ClosedBy != "bob" || r.Outcome != countersign.ActionCorrect || r.ClosedAt == nil {
+		t.Fatalf("review not closed by the decision: %+v", r)
+	}
+}
+
+func mustCreate(t *testing.T, s countersign.Store, id string) {
+	t.Helper()
+	if _, _, err := s.CreateDocument(context.Background(), newDocument(id)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func event(id, doc string, data any) countersign.AuditEvent {
+	raw, err := audit.Canonical(data)
+	if err != nil {
+		panic(err)
+	}
+	return countersign.AuditEvent{
+		ID: id, DocumentID: doc, Type: countersign.EventDraftCreated, Actor: countersign.SystemActor,
+		Channel: countersign.ChannelWorkflow, At: t0, Data: raw, TraceID: "4bf92f3577b34da6a3ce929d0e0e4736",
+	}
+}
+
+func appendN(t *testing.T, s countersign.Store, n int) []countersign.AuditEvent {
+	t.Helper()
+	var out []countersign.AuditEvent
+	for i := 1; i <= n; i++ {
+		e, err := s.AppendAudit(context.Background(), event(fmt.Sprintf("review/d/%d", i), "d", map[string]any{"n": i}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func testAuditChain(t *testing.T, s countersign.Store) {
+	ctx := context.Background()
+	events := appendN(t, s, 3)
+	if events[0].Seq != 1 || events[0].PrevHash != audit.Genesis || events[2].Seq != 3 || events[2].PrevHash != events[1].Hash {
+		t.Fatalf("chain not linked: %+v", events)
+	}
+	other, err := s.AppendAudit(ctx, event("review/e/1", "e", map[string]any{"html": "<b>&</b>", "z": 1, "a": []int{1}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docEvents, err := s.DocumentAudit(ctx, "d")
+	if err != nil || len(docEvents) != 3 {
+		t.Fatalf("DocumentAudit = %d events, %v", len(docEvents), err)
+	}
+	for i, e := range docEvents {
+		if e.Hash != events[i].Hash || string(e.Data) != string(events[i].Data) || !e.At.Equal(events[i].At) || e.TraceID != events[i].TraceID {
+			t.Fatalf("event %d read back differs:\n got %+v\nwant %+v", i, e, events[i])
+		}
+	}
+	if got := string(other.Data); got != `{"a":[1],"html":"<b>&</b>","z":1}` {
+		t.Fatalf("canonical data = %s", got)
+	}
+	report, err := audit.Verify(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !report.OK || report.Events != 4 || report.Head != other.Hash {
+		t.Fatalf("verify = %+v", report)
+	}
+}
+
+func testAuditIdempotent(t *testing.T, s countersign.Store) {
+	ctx := context.Background()
+	first := appendN(t, s, 2)
+	retry := event("review/d/2", "d", map[string]any{"n": "a retry may carry other data"})
+	retry.At = t0.Add(time.Minute)
+	got, err := s.AppendAudit(ctx, retry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Seq != 2 || got.Hash != first[1].Hash {
+		t.Fatalf("retried append = seq %d hash %s, want the stored event (seq 2, %s)", got.Seq, got.Hash, first[1].Hash)
+	}
+	report, _ := audit.Verify(ctx, s)
+	if !report.OK || report.Events != 2 {
+		t.Fatalf("after a retried append: %+v", report)
+	}
+}
+
+func testAuditConcurrent(t *testing.T, s countersign.Store) {
+	ctx := context.Background()
+	const writers, each = 8, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each*2)
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				// Every event is appended twice, as a retried activity would.
+				e := event(fmt.Sprintf("review/w%d/%d", w, i), fmt.Sprintf("w%d", w), map[string]int{"i": i})
+				for range 2 {
+					if _, err := s.AppendAudit(ctx, e); err != nil {
+						errs <- err
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	report, err := audit.Verify(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !report.OK || report.Events != writers*each {
+		t.Fatalf("concurrent appends: %+v, want %d events in one unbroken chain", report, writers*each)
+	}
+}
+
+func testAuditScanBatches(t *testing.T, s countersign.Store) {
+	n := store.ScanBatch + 3
+	appendN(t, s, n)
+	var seqs []int64
+	err := s.ScanAudit(context.Background(), 2, func(e countersign.AuditEvent) error {
+		seqs = append(seqs, e.Seq)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seqs) != n-2 || seqs[0] != 3 || seqs[len(seqs)-1] != int64(n) {
+		t.Fatalf("scan after 2 read %d events (%d..%d), want %d", len(seqs), seqs[0], seqs[len(seqs)-1], n-2)
+	}
+}
+
+// testAuditTamper changes the audit table behind the store's back and checks
+// that verification names the right event.
+func testAuditTamper(t *testing.T, h Harness) {
+	cases := []struct {
+		name    string
+		tamper  func(t *testing.T, s countersign.Store, events []countersign.AuditEvent) []string
+		wantSeq int64
+		reason  string
+		// verified is how many events verify before the break.
+		verified int64
+	}{
+		{
+			name: "changed byte",
+			tamper: func(t *testing.T, s countersign.Store, _ []countersign.AuditEvent) []string {
+				return []string{`UPDATE audit_events SET data = '{"n":9}' WHERE seq = 3`}
+			},
+			wantSeq: 3, reason: "does not match its hash", verified: 2,
+		},
+		{
+			name: "changed actor",
+			tamper: func(t *testing.T, s countersign.Store, _ []countersign.AuditEvent) []string {
+				return []string{`UPDATE audit_events SET actor = 'mallory' WHERE seq = 4`}
+			},
+			wantSeq: 4, reason: "does not match its hash", verified: 3,
+		},
+		{
+			name: "deleted event",
+			tamper: func(t *testing.T, s countersign.Store, _ []countersign.AuditEvent) []string {
+				return []string{`DELETE FROM audit_events WHERE seq = 3`}
+			},
+			wantSeq: 4, reason: "events 3 to 3 are missing", verified: 2,
+		},
+		{
+			name: "reordered events",
+			tamper: func(t *testing.T, s countersign.Store, _ []countersign.AuditEvent) []string {
+				return []string{
+					`UPDATE audit_events SET seq = 1003 WHERE seq = 3`,
+					`UPDATE audit_events SET seq = 3 WHERE seq = 4`,
+					`UPDATE audit_events SET seq = 4 WHERE seq = 1003`,
+				}
+			},
+			wantSeq: 3, reason: "reordered", verified: 2,
+		},
+		{
+			name: "rewritten event with its hash recomputed",
+			tamper: func(t *testing.T, s countersign.Store, events []countersign.AuditEvent) []string {
+				forged := events[2]
+				forged.Data = json.RawMessage(`{"n":33}`)
+				forged.Hash = audit.Hash(forged)
+				return []string{fmt.Sprintf(`UPDATE audit_events SET data = '%s', hash = '%s' WHERE seq = 3`, forged.Data, forged.Hash)}
+			},
+			wantSeq: 4, reason: "prev_hash", verified: 3,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := h.New(t)
+			events := appendN(t, s, 5)
+			if report, _ := audit.Verify(context.Background(), s); !report.OK {
+				t.Fatalf("untouched chain does not verify: %+v", report)
+			}
+			for _, stmt := range tc.tamper(t, s, events) {
+				h.Exec(t, s, stmt)
+			}
+			report, err := audit.Verify(context.Background(), s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if report.OK || report.Broken == nil {
+				t.Fatalf("tampering not detected: %+v", report)
+			}
+			if report.Broken.Seq != tc.wantSeq || !strings.Contains(report.Broken.Reason, tc.reason) {
+				t.Fatalf("broken at seq %d (%s), want seq %d with %q", report.Broken.Seq, report.Broken.Reason, tc.wantSeq, tc.reason)
+			}
+			if report.Events != tc.verified {
+				t.Fatalf("verified %d events before the break, want %d", report.Events, tc.verified)
+			}
+		})
+	}
+}
+
+func testTaskTypes(t *testing.T, s countersign.Store) {
+	ctx := context.Background()
+	snap := countersign.TaskTypeSnapshot{Name: "contract-review", Version: "v1", Source: []byte("name: contract-review\n"), CreatedAt: t0}
+	for range 2 {
+		if err := s.PutTaskType(ctx, snap); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.GetTaskType(ctx, "v1")
+	if err != nil || string(got.Source) != string(snap.Source) || got.Name != snap.Name {
+		t.Fatalf("GetTaskType = %+v, %v", got, err)
+	}
+	if _, err := s.GetTaskType(ctx, "v2"); !errors.Is(err, countersign.ErrNotFound) {
+		t.Fatalf("GetTaskType(unknown) = %v, want not found", err)
+	}
+}
+
+func testTokens(t *testing.T, s countersign.Store) {
+	ctx := context.Background()
+	expires := t0.Add(30 * 24 * time.Hour)
+	tok := &countersign.Token{ID: "t1", Hash: "h1", User: "alice", Role: countersign.RoleReviewer, CreatedAt: t0, ExpiresAt: &expires}
+	if err := s.CreateToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateToken(ctx, &countersign.Token{ID: "t2", Hash: "h1", User: "eve", Role: countersign.RoleAdmin, CreatedAt: t0}); err == nil {
+		t.Fatal("a second token with the same hash was stored")
+	}
+	got, err := s.TokenByHash(ctx, "h1")
+	if err != nil || got.User != "alice" || got.Role != countersign.RoleReviewer || got.ExpiresAt == nil || !got.ExpiresAt.Equal(expires) {
+		t.Fatalf("TokenByHash = %+v, %v", got, err)
+	}
+	if _, err := s.TokenByHash(ctx, "h2"); !errors.Is(err, countersign.ErrNotFound) {
+		t.Fatalf("TokenByHash(unknown) = %v, want not found", err)
+	}
+	if n, err := s.CountTokens(ctx); err != nil || n != 1 {
+		t.Fatalf("CountTokens = %d, %v", n, err)
+	}
+}

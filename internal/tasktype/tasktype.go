@@ -1,0 +1,271 @@
+// Package tasktype reads task types from YAML files, checks them, and gives
+// each its version: the hash of its source. Errors name the file and the
+// field that is wrong.
+package tasktype
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/schema"
+)
+
+// file is a task type as written in YAML.
+type file struct {
+	Name        string                `yaml:"name"`
+	Title       string                `yaml:"title"`
+	Description string                `yaml:"description"`
+	Guideline   string                `yaml:"guideline"`
+	Fields      yaml.Node             `yaml:"fields"`
+	Extractor   string                `yaml:"extractor"`
+	Rules       map[string][]ruleFile `yaml:"rules"`
+	Scoring     struct {
+		Weights map[string]float64 `yaml:"weights"`
+	} `yaml:"scoring"`
+	Policy policyFile `yaml:"policy"`
+}
+
+type ruleFile struct {
+	Pattern   string `yaml:"pattern"`
+	Transform string `yaml:"transform"`
+	Value     any    `yaml:"value"`
+}
+
+type policyFile struct {
+	Mode                countersign.Mode `yaml:"mode"`
+	AutoAcceptThreshold *float64         `yaml:"auto_accept_threshold"`
+	ReviewDue           string           `yaml:"review_due"`
+}
+
+// DefaultReviewDue is how long a review may wait when the policy does not say.
+const DefaultReviewDue = 24 * time.Hour
+
+// DefaultWeights weigh the confidence signals when the task type does not.
+var DefaultWeights = map[string]float64{
+	countersign.SignalSchema:    1,
+	countersign.SignalGrounding: 1,
+}
+
+var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// Parse reads and checks one task type. origin names the source in errors
+// (usually its path). Every problem found is reported, each as
+// "origin: field: what is wrong".
+func Parse(source []byte, origin string) (*countersign.TaskType, error) {
+	var f file
+	dec := yaml.NewDecoder(bytes.NewReader(source))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("%s: %w", origin, err)
+	}
+	p := &problems{origin: origin}
+	tt := &countersign.TaskType{
+		Name:        f.Name,
+		Title:       f.Title,
+		Description: f.Description,
+		Guideline:   f.Guideline,
+		Version:     shortHash(source),
+		Extractor:   countersign.ExtractorSpec{Kind: f.Extractor},
+		Source:      source,
+	}
+	if !namePattern.MatchString(f.Name) {
+		p.add("name", "must be lowercase letters, digits and dashes (got %q)", f.Name)
+	}
+	if tt.Title == "" {
+		tt.Title = tt.Name
+	}
+	if tt.Extractor.Kind == "" {
+		tt.Extractor.Kind = countersign.ExtractorRules
+	}
+	if tt.Extractor.Kind != countersign.ExtractorRules {
+		p.add("extractor", "unknown extractor %q (known: %s)", tt.Extractor.Kind, countersign.ExtractorRules)
+	}
+	properties := parseFields(&f.Fields, tt, p)
+	tt.Rules = parseRules(f.Rules, properties, p)
+	tt.Weights = parseWeights(f.Scoring.Weights, p)
+	tt.Policy = parsePolicy(f.Policy, p)
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return tt, nil
+}
+
+// parseFields checks the fields schema and records its property order and
+// required fields. It returns the set of property names.
+func parseFields(node *yaml.Node, tt *countersign.TaskType, p *problems) map[string]bool {
+	properties := map[string]bool{}
+	if node.Kind == 0 {
+		p.add("fields", "is missing: give the JSON Schema of the output object")
+		return properties
+	}
+	var doc map[string]any
+	if err := node.Decode(&doc); err != nil {
+		p.add("fields", "%v", err)
+		return properties
+	}
+	if doc["type"] != "object" {
+		p.add("fields.type", "must be object")
+	}
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		p.add("fields", "cannot be written as JSON: %v", err)
+		return properties
+	}
+	if _, err := schema.Compile(raw); err != nil {
+		p.add("fields", "%v", err)
+		return properties
+	}
+	tt.Schema = raw
+	tt.FieldOrder = propertyOrder(node)
+	for _, name := range tt.FieldOrder {
+		properties[name] = true
+	}
+	if len(tt.FieldOrder) == 0 {
+		p.add("fields.properties", "must declare at least one field")
+	}
+	if required, ok := doc["required"].([]any); ok {
+		for _, r := range required {
+			name, _ := r.(string)
+			if !properties[name] {
+				p.add("fields.required", "names %q, which is not in fields.properties", r)
+				continue
+			}
+			tt.Required = append(tt.Required, name)
+		}
+	}
+	return properties
+}
+
+// propertyOrder returns the keys of fields.properties in file order.
+func propertyOrder(fields *yaml.Node) []string {
+	props := mappingValue(fields, "properties")
+	if props == nil || props.Kind != yaml.MappingNode {
+		return nil
+	}
+	var names []string
+	for i := 0; i+1 < len(props.Content); i += 2 {
+		names = append(names, props.Content[i].Value)
+	}
+	return names
+}
+
+func mappingValue(node *yaml.Node, key string) *yaml.Node {
+	if node.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		if node.Content[i].Value == key {
+			return node.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func parseRules(in map[string][]ruleFile, properties map[string]bool, p *problems) map[string][]countersign.Rule {
+	out := make(map[string][]countersign.Rule, len(in))
+	for _, field := range slices.Sorted(maps.Keys(in)) {
+		rules := in[field]
+		if !properties[field] {
+			p.add("rules."+field, "is not a field of this task type")
+			continue
+		}
+		for i, r := range rules {
+			at := fmt.Sprintf("rules.%s[%d]", field, i)
+			re, err := regexp.Compile(r.Pattern)
+			switch {
+			case r.Pattern == "":
+				p.add(at+".pattern", "is missing")
+			case err != nil:
+				p.add(at+".pattern", "%v", err)
+			case re.SubexpIndex("value") < 0 && r.Value == nil && re.NumSubexp() > 0:
+				p.add(at+".pattern", "has groups but none named value: name the group that holds the value (?P<value>...)")
+			}
+			if !KnownTransform(r.Transform) {
+				p.add(at+".transform", "unknown transform %q (known: %s)", r.Transform, transformNames())
+			}
+			out[field] = append(out[field], countersign.Rule{Pattern: r.Pattern, Transform: r.Transform, Value: r.Value})
+		}
+	}
+	return out
+}
+
+func parseWeights(in map[string]float64, p *problems) map[string]float64 {
+	if len(in) == 0 {
+		return DefaultWeights
+	}
+	var total float64
+	for _, signal := range slices.Sorted(maps.Keys(in)) {
+		w := in[signal]
+		if _, known := DefaultWeights[signal]; !known {
+			p.add("scoring.weights."+signal, "unknown signal (known: %s, %s)", countersign.SignalSchema, countersign.SignalGrounding)
+		}
+		if w < 0 {
+			p.add("scoring.weights."+signal, "must not be negative")
+		}
+		total += w
+	}
+	if total <= 0 {
+		p.add("scoring.weights", "at least one weight must be positive")
+	}
+	return in
+}
+
+func parsePolicy(in policyFile, p *problems) countersign.Policy {
+	out := countersign.Policy{Mode: in.Mode, ReviewDue: DefaultReviewDue}
+	switch in.Mode {
+	case countersign.ModeHITL, countersign.ModeHOTL:
+	case "":
+		p.add("policy.mode", "is missing: hitl (every document to a person) or hotl (confident drafts accepted)")
+	default:
+		p.add("policy.mode", "unknown mode %q (known: hitl, hotl)", in.Mode)
+	}
+	switch {
+	case in.AutoAcceptThreshold != nil:
+		out.AutoAcceptThreshold = *in.AutoAcceptThreshold
+		if out.AutoAcceptThreshold < 0 || out.AutoAcceptThreshold > 1 {
+			p.add("policy.auto_accept_threshold", "must be between 0 and 1 (got %v)", out.AutoAcceptThreshold)
+		}
+	case in.Mode == countersign.ModeHOTL:
+		p.add("policy.auto_accept_threshold", "is required in hotl mode")
+	}
+	if in.ReviewDue != "" {
+		d, err := time.ParseDuration(in.ReviewDue)
+		if err != nil || d <= 0 {
+			p.add("policy.review_due", "must be a positive duration such as 4h or 30m (got %q)", in.ReviewDue)
+		}
+		out.ReviewDue = d
+	}
+	canonical, _ := json.Marshal(out)
+	out.Version = shortHash(canonical)
+	return out
+}
+
+// shortHash is the first 12 hex digits of a SHA-256: enough to tell versions
+// apart, short enough to read.
+func shortHash(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:6])
+}
+
+// problems collects what is wrong with a task type file.
+type problems struct {
+	origin string
+	errs   []error
+}
+
+func (p *problems) add(field, format string, args ...any) {
+	p.errs = append(p.errs, fmt.Errorf("%s: %s: %s", p.origin, field, fmt.Sprintf(format, args...)))
+}
+
+func (p *problems) err() error { return errors.Join(p.errs...) }

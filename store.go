@@ -1,0 +1,125 @@
+package countersign
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps documents and what happened to them, the review queue, the audit
+// chain, task type snapshots and API tokens. Implementations: Postgres
+// (production) and SQLite (the embedded default); both pass one conformance
+// suite. Every write is idempotent, because activities retry.
+type Store interface {
+	DocumentStore
+	ReviewStore
+	AuditLog
+	TaskTypeStore
+	TokenStore
+	// Ping reports whether the store answers.
+	Ping(ctx context.Context) error
+	// Close releases the store's connections.
+	Close() error
+}
+
+// DocumentStore keeps documents, their bodies and their current state.
+type DocumentStore interface {
+	// CreateDocument stores doc if no document with its ID exists and reports
+	// whether it did. Otherwise it leaves the stored one as it is and returns
+	// it; a caller compares ContentSHA256 to tell a resubmission from a clash.
+	CreateDocument(ctx context.Context, doc *Document) (stored *Document, created bool, err error)
+	// GetDocument returns the document with its body; ErrNotFound if unknown.
+	GetDocument(ctx context.Context, id string) (*Document, error)
+	// UpdateDocument sets the non-nil parts of u.
+	UpdateDocument(ctx context.Context, id string, u DocumentUpdate) error
+}
+
+// DocumentUpdate is a partial update of a document's state; nil parts are
+// left as they are.
+type DocumentUpdate struct {
+	Status     *Status
+	Draft      *Draft
+	Confidence *Confidence
+	Route      *Route
+	Final      *Final
+}
+
+// ReviewStore keeps the review queue and the decisions made on it.
+type ReviewStore interface {
+	// OpenReview stores r as pending; opening the same review again is a no-op.
+	OpenReview(ctx context.Context, r *Review) error
+	// GetReview returns a review; ErrNotFound if unknown.
+	GetReview(ctx context.Context, id string) (*Review, error)
+	// ListReviews returns reviews in creation order, a page at a time.
+	ListReviews(ctx context.Context, f ReviewFilter) (ReviewPage, error)
+	// ReviewsForDocument returns a document's reviews in creation order.
+	ReviewsForDocument(ctx context.Context, documentID string) ([]Review, error)
+	// RecordDecision stores d and, when close is set, closes its review with
+	// d's action. Recording the same decision ID again is a no-op.
+	RecordDecision(ctx context.Context, d *Decision, close bool) error
+	// Decisions returns a document's decisions in the order they were made.
+	Decisions(ctx context.Context, documentID string) ([]Decision, error)
+}
+
+// ReviewFilter selects a page of reviews. An empty Status means all.
+type ReviewFilter struct {
+	Status   ReviewStatus
+	TaskType string
+	Limit    int
+	// Cursor is the NextCursor of the previous page, or empty for the first.
+	Cursor string
+}
+
+// ReviewPage is one page of reviews; NextCursor is empty on the last page.
+type ReviewPage struct {
+	Reviews    []Review
+	NextCursor string
+}
+
+// AuditLog is the append-only, hash-chained audit trail.
+type AuditLog interface {
+	// AppendAudit assigns e the next sequence number, chains it to the
+	// current head and stores it. Appends are serialized. Appending an event
+	// whose ID is already stored changes nothing and returns the stored
+	// event, so a retried append never duplicates or forks the chain.
+	AppendAudit(ctx context.Context, e AuditEvent) (AuditEvent, error)
+	// DocumentAudit returns a document's events in chain order.
+	DocumentAudit(ctx context.Context, documentID string) ([]AuditEvent, error)
+	// ScanAudit calls fn for every event with Seq > after, in chain order,
+	// reading a batch at a time; it stops at fn's first error.
+	ScanAudit(ctx context.Context, after int64, fn func(AuditEvent) error) error
+}
+
+// TaskTypeSnapshot is the exact source of a task type version, kept so that
+// any worker can run a document under the version it was submitted with.
+type TaskTypeSnapshot struct {
+	Name      string
+	Version   string
+	Source    []byte
+	CreatedAt time.Time
+}
+
+// TaskTypeStore keeps task type snapshots by version.
+type TaskTypeStore interface {
+	// PutTaskType stores a snapshot; storing a known version is a no-op.
+	PutTaskType(ctx context.Context, s TaskTypeSnapshot) error
+	// GetTaskType returns the snapshot of a version; ErrNotFound if unknown.
+	GetTaskType(ctx context.Context, version string) (*TaskTypeSnapshot, error)
+}
+
+// TokenStore keeps API tokens by the hash of their secret.
+type TokenStore interface {
+	// CreateToken stores t; its Hash must be unique.
+	CreateToken(ctx context.Context, t *Token) error
+	// TokenByHash returns the token with the given hash; ErrNotFound if none.
+	TokenByHash(ctx context.Context, hash string) (*Token, error)
+	// CountTokens returns how many tokens exist.
+	CountTokens(ctx context.Context) (int, error)
+}
+
+// Extractor drafts the fields of a task type from a document.
+type Extractor interface {
+	// Extract returns a draft with evidence for every field it could fill.
+	// An error means no draft could be made; the document then goes to a
+	// person with the failure recorded.
+	Extract(ctx context.Context, tt *TaskType, doc *Document) (*Draft, error)
+}
