@@ -16,8 +16,9 @@ import (
 )
 
 // Rules is the rules extractor: for each field, the first of its patterns
-// that matches the document gives the value, and the matched text is the
-// evidence. It needs no model and always quotes the document verbatim.
+// that matches the document gives the value, and the matched text (or the
+// pattern's group named "quote") is the evidence. It needs no model and always
+// quotes the document verbatim.
 type Rules struct {
 	mu       sync.Mutex
 	compiled map[string]map[string][]compiledRule // by task type version, then field
@@ -108,7 +109,11 @@ func (cr compiledRule) first(content string, offsets *runeOffsets) (any, counter
 			}
 			value = v
 		}
-		start, end := trimSpan(content, m[0], m[1])
+		start, end := m[0], m[1]
+		if q := cr.re.SubexpIndex("quote"); q >= 0 && m[2*q] >= 0 {
+			start, end = m[2*q], m[2*q+1]
+		}
+		start, end = trimSpan(content, start, end)
 		return value, countersign.Evidence{
 			Quote: content[start:end],
 			Start: offsets.at(start),

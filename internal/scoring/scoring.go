@@ -6,7 +6,6 @@ package scoring
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"strings"
 
 	"github.com/countersign/countersign"
@@ -15,10 +14,9 @@ import (
 
 // Grounding levels: how well a field's quote is anchored in the document.
 const (
-	groundExact    = 1.0  // the quote stands at its offsets
-	groundMoved    = 0.8  // the quote is in the document, at other offsets
-	groundFolded   = 0.6  // only after folding case and white space
-	unsupportedCut = 0.75 // factor when a text value is not in its own quote
+	groundExact  = 1.0 // the quote stands at its offsets
+	groundMoved  = 0.8 // the quote is in the document, at other offsets
+	groundFolded = 0.6 // only after folding case and white space
 )
 
 // Score computes per-field and document confidence for a draft of tt over
@@ -50,7 +48,7 @@ func Score(tt *countersign.TaskType, sch *schema.Schema, draft *countersign.Draf
 	}
 
 	for _, name := range fieldNames(tt, draft) {
-		value, present := draft.Fields[name]
+		_, present := draft.Fields[name]
 		required := tt.IsRequired(name)
 		if !present {
 			if required {
@@ -64,7 +62,7 @@ func Score(tt *countersign.TaskType, sch *schema.Schema, draft *countersign.Draf
 			fs.Signals[countersign.SignalSchema] = 0
 			fs.Reasons = append(fs.Reasons, "breaks the schema: "+msg)
 		}
-		grounding, reasons := ground(content, value, draft.Evidence, name)
+		grounding, reasons := ground(content, draft.Evidence, name)
 		fs.Signals[countersign.SignalGrounding] = grounding
 		fs.Reasons = append(fs.Reasons, reasons...)
 		fs.Score = combine(fs.Signals, tt.Weights)
@@ -158,35 +156,26 @@ func weakest(tt *countersign.TaskType, fields map[string]countersign.FieldScore)
 	return low, name
 }
 
-// ground scores how well a field's evidence is anchored in the document.
-func ground(content string, value any, evidence map[string]countersign.Evidence, field string) (float64, []string) {
+// ground scores how well a field's evidence is anchored in the document: the
+// quote must really be there, at the offsets given. The value itself may be a
+// normalized form of the quote (an ISO date, a currency code), so it is not
+// compared with it.
+func ground(content string, evidence map[string]countersign.Evidence, field string) (float64, []string) {
 	ev, ok := evidence[field]
 	if !ok || strings.TrimSpace(ev.Quote) == "" {
 		return 0, []string{"no evidence quote"}
 	}
-	var score float64
-	var reasons []string
 	from, to := byteOffset(content, ev.Start), byteOffset(content, ev.End)
 	switch {
 	case from >= 0 && to >= from && content[from:to] == ev.Quote:
-		score = groundExact
+		return groundExact, nil
 	case strings.Contains(content, ev.Quote):
-		score = groundMoved
-		reasons = append(reasons, fmt.Sprintf("quote found in the document, but not at characters %d-%d", ev.Start, ev.End))
+		return groundMoved, []string{fmt.Sprintf("quote found in the document, but not at characters %d-%d", ev.Start, ev.End)}
 	case strings.Contains(fold(content), fold(ev.Quote)):
-		score = groundFolded
-		reasons = append(reasons, "quote matches the document only after folding case and white space")
-	default:
-		return 0, []string{"quote is not in the document"}
+		return groundFolded, []string{"quote matches the document only after folding case and white space"}
 	}
-	if text, ok := value.(string); ok && !isoDate.MatchString(text) && !strings.Contains(fold(ev.Quote), fold(text)) {
-		score *= unsupportedCut
-		reasons = append(reasons, "value does not appear in its quote")
-	}
-	return round(score), reasons
+	return 0, []string{"quote is not in the document"}
 }
-
-var isoDate = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 
 // fold lowercases s and folds every run of white space into one space.
 func fold(s string) string {

@@ -190,6 +190,8 @@ func parseRules(in map[string][]ruleFile, properties map[string]bool, p *problem
 				p.add(at+".pattern", "%v", err)
 			case re.SubexpIndex("value") < 0 && r.Value == nil && re.NumSubexp() > 0:
 				p.add(at+".pattern", "has groups but none named value: name the group that holds the value (?P<value>...)")
+			case r.Value != nil && r.Transform != "":
+				p.add(at, "has both a value and a transform; a rule with a constant value does not transform")
 			}
 			if !KnownTransform(r.Transform) {
 				p.add(at+".transform", "unknown transform %q (known: %s)", r.Transform, transformNames())

@@ -15,16 +15,17 @@ import (
 type transform func(text string, groups map[string]string) (any, error)
 
 var transforms = map[string]transform{
-	"":        func(s string, _ map[string]string) (any, error) { return cleanText(s), nil },
-	"text":    func(s string, _ map[string]string) (any, error) { return cleanText(s), nil },
-	"lower":   func(s string, _ map[string]string) (any, error) { return strings.ToLower(cleanText(s)), nil },
-	"upper":   func(s string, _ map[string]string) (any, error) { return strings.ToUpper(cleanText(s)), nil },
-	"date":    func(s string, _ map[string]string) (any, error) { return parseDate(s) },
-	"number":  func(s string, _ map[string]string) (any, error) { return parseNumber(s) },
-	"integer": parseInteger,
-	"months":  func(s string, g map[string]string) (any, error) { return inUnits(s, g["unit"], monthsPer) },
-	"days":    func(s string, g map[string]string) (any, error) { return inUnits(s, g["unit"], daysPer) },
-	"digits":  func(s string, _ map[string]string) (any, error) { return digitsOnly(s), nil },
+	"":         func(s string, _ map[string]string) (any, error) { return cleanText(s), nil },
+	"text":     func(s string, _ map[string]string) (any, error) { return cleanText(s), nil },
+	"lower":    func(s string, _ map[string]string) (any, error) { return strings.ToLower(cleanText(s)), nil },
+	"upper":    func(s string, _ map[string]string) (any, error) { return strings.ToUpper(cleanText(s)), nil },
+	"date":     func(s string, _ map[string]string) (any, error) { return parseDate(s) },
+	"number":   func(s string, _ map[string]string) (any, error) { return parseNumber(s) },
+	"integer":  parseInteger,
+	"months":   func(s string, g map[string]string) (any, error) { return inUnits(s, g["unit"], monthsPer) },
+	"days":     func(s string, g map[string]string) (any, error) { return inUnits(s, g["unit"], daysPer) },
+	"digits":   func(s string, _ map[string]string) (any, error) { return digitsOnly(s), nil },
+	"currency": func(s string, _ map[string]string) (any, error) { return currencyCode(s) },
 }
 
 // KnownTransform reports whether name is a transform rules may use.
@@ -140,7 +141,7 @@ func parseInteger(s string, _ map[string]string) (any, error) {
 
 var monthsPer = map[string]float64{"month": 1, "year": 12, "annum": 12}
 
-var daysPer = map[string]float64{"day": 1, "business day": 1, "calendar day": 1, "week": 7}
+var daysPer = map[string]float64{"day": 1, "business day": 1, "calendar day": 1, "week": 7, "month": 30}
 
 // inUnits converts a count in the matched unit ("3" and "years") into the
 // target unit (36 months).
@@ -169,4 +170,20 @@ func digitsOnly(s string) string {
 		}
 	}
 	return b.String()
+}
+
+var currencySymbols = map[string]string{"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "C$": "CAD", "A$": "AUD"}
+
+var currencyCodePattern = regexp.MustCompile(`^[A-Za-z]{3}$`)
+
+// currencyCode turns a currency symbol or code into its ISO 4217 code.
+func currencyCode(s string) (string, error) {
+	t := cleanText(s)
+	if code, ok := currencySymbols[t]; ok {
+		return code, nil
+	}
+	if currencyCodePattern.MatchString(t) {
+		return strings.ToUpper(t), nil
+	}
+	return "", fmt.Errorf("not a currency: %q", s)
 }

@@ -1,0 +1,116 @@
+// Package activities holds the side effects of the review pipeline. Each
+// activity does one step for one document, writes its result to the store and
+// appends the step's audit event; each is idempotent, because Temporal retries
+// activities and a retry must neither duplicate nor fork anything.
+package activities
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/audit"
+)
+
+// TaskTypes resolves the exact task type version a document runs under.
+type TaskTypes interface {
+	Version(ctx context.Context, version string) (*countersign.TaskType, error)
+}
+
+// Activities holds what the activities share: the store (documents, reviews,
+// audit log), the task type versions, the extractors by kind, a clock and a
+// logger. Register a *Activities with a worker; workflows refer to its
+// methods.
+type Activities struct {
+	Store      countersign.Store
+	TaskTypes  TaskTypes
+	Extractors map[string]countersign.Extractor
+	Now        func() time.Time
+	Logger     *slog.Logger
+}
+
+// Step identifies the audit event an activity appends: the workflow numbers
+// its events, so a retried activity appends the same event ID and the store
+// keeps the first.
+type Step struct {
+	EventID         string `json:"event_id"`
+	DocumentID      string `json:"document_id"`
+	TaskTypeVersion string `json:"task_type_version"`
+	PolicyVersion   string `json:"policy_version"`
+}
+
+func (a *Activities) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+func (a *Activities) logger() *slog.Logger {
+	if a.Logger != nil {
+		return a.Logger
+	}
+	return slog.Default()
+}
+
+// record appends the audit event of a step. data is the event's payload;
+// the task type and policy versions are added to it.
+func (a *Activities) record(ctx context.Context, step Step, eventType, actor string, channel countersign.Channel, data map[string]any) error {
+	if data == nil {
+		data = map[string]any{}
+	}
+	data["versions"] = map[string]string{"task_type": step.TaskTypeVersion, "policy": step.PolicyVersion}
+	raw, err := audit.Canonical(data)
+	if err != nil {
+		return permanent(err)
+	}
+	e := countersign.AuditEvent{
+		ID:         step.EventID,
+		DocumentID: step.DocumentID,
+		Type:       eventType,
+		Actor:      actor,
+		Channel:    channel,
+		At:         a.now(),
+		Data:       raw,
+		TraceID:    traceID(ctx),
+	}
+	if _, err := a.Store.AppendAudit(ctx, e); err != nil {
+		return retryable(err)
+	}
+	return nil
+}
+
+// traceID is the OpenTelemetry trace the activity runs in, if any, so an
+// auditor can go from an audit event to its trace.
+func traceID(ctx context.Context) string {
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.HasTraceID() {
+		return ""
+	}
+	return sc.TraceID().String()
+}
+
+// retryable passes store and other errors through for Temporal to retry,
+// except those whose code says retrying cannot help.
+func retryable(err error) error {
+	switch countersign.ErrorCode(err) {
+	case countersign.CodeNotFound, countersign.CodeInvalid, countersign.CodeConflict:
+		return permanent(err)
+	}
+	return err
+}
+
+// permanent marks err as not worth retrying, keeping its code as the error
+// type so the workflow can tell what went wrong.
+func permanent(err error) error {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return err
+	}
+	return temporal.NewNonRetryableApplicationError(err.Error(), string(countersign.ErrorCode(err)), err)
+}

@@ -1,0 +1,94 @@
+package activities
+
+import (
+	"context"
+	"time"
+
+	"github.com/countersign/countersign"
+)
+
+// FinalizeInput is how a document ends: the draft, the route outcome and, for
+// reviewed documents, the decision that closed the review.
+type FinalizeInput struct {
+	Step     Step                  `json:"step"`
+	Draft    *countersign.Draft    `json:"draft"`
+	Outcome  countersign.Outcome   `json:"outcome"`
+	Decision *countersign.Decision `json:"decision,omitempty"`
+	// At is when the outcome was reached, in workflow time, so that a retry
+	// computes the same final record.
+	At time.Time `json:"at"`
+}
+
+// FinalizeResult is the document's final status and record.
+type FinalizeResult struct {
+	Status countersign.Status `json:"status"`
+	Final  *countersign.Final `json:"final"`
+}
+
+// Finalize computes the final fields and the diff from the draft (the
+// correction), stores them with the final status and records the outcome.
+func (a *Activities) Finalize(ctx context.Context, in FinalizeInput) (*FinalizeResult, error) {
+	status, final := Outcome(in)
+	if err := a.Store.UpdateDocument(ctx, in.Step.DocumentID, countersign.DocumentUpdate{Status: &status, Final: final}); err != nil {
+		return nil, retryable(err)
+	}
+	channel := countersign.ChannelWorkflow
+	if in.Decision != nil {
+		channel = in.Decision.Channel
+	}
+	err := a.record(ctx, in.Step, countersign.EventDocumentFinalized, final.DecidedBy, channel, map[string]any{
+		"status":  status,
+		"outcome": final.Outcome,
+		"action":  final.Action,
+		"reason":  final.Reason,
+		"fields":  final.Fields,
+		"diff":    final.Diff,
+	})
+	return &FinalizeResult{Status: status, Final: final}, err
+}
+
+// Outcome computes a document's final status and record: the draft as it is
+// when auto-accepted or approved, the draft with the correction applied when
+// corrected, no fields when rejected.
+func Outcome(in FinalizeInput) (countersign.Status, *countersign.Final) {
+	var draftFields countersign.Fields
+	if !in.Draft.Failed() {
+		draftFields = in.Draft.Fields
+	}
+	final := &countersign.Final{Outcome: in.Outcome, DecidedBy: countersign.SystemActor, DecidedAt: in.At}
+	status := countersign.StatusAccepted
+	if d := in.Decision; d != nil {
+		final.Action, final.Reason, final.DecidedBy, final.DecidedAt = d.Action, d.Reason, d.Actor, d.At
+		switch d.Action {
+		case countersign.ActionReject:
+			status = countersign.StatusRejected
+		case countersign.ActionCorrect:
+			final.Fields = countersign.Correct(draftFields, d.Fields)
+		default:
+			final.Fields = countersign.Correct(draftFields, nil)
+		}
+	} else {
+		final.Fields = countersign.Correct(draftFields, nil)
+	}
+	if status == countersign.StatusAccepted {
+		final.Diff = countersign.Diff(draftFields, final.Fields)
+	}
+	return status, final
+}
+
+// FailInput is why a document could not be processed.
+type FailInput struct {
+	Step   Step   `json:"step"`
+	Reason string `json:"reason"`
+}
+
+// Fail marks the document failed and records why.
+func (a *Activities) Fail(ctx context.Context, in FailInput) error {
+	status := countersign.StatusFailed
+	if err := a.Store.UpdateDocument(ctx, in.Step.DocumentID, countersign.DocumentUpdate{Status: &status}); err != nil {
+		return retryable(err)
+	}
+	return a.record(ctx, in.Step, countersign.EventDocumentFailed, countersign.SystemActor, countersign.ChannelWorkflow, map[string]any{
+		"error": in.Reason,
+	})
+}

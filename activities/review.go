@@ -1,0 +1,54 @@
+package activities
+
+import (
+	"context"
+
+	"github.com/countersign/countersign"
+)
+
+// OpenReviewInput is a review the workflow opens for a person.
+type OpenReviewInput struct {
+	Step   Step                `json:"step"`
+	Review *countersign.Review `json:"review"`
+}
+
+// OpenReview puts the review in the queue, marks the document as awaiting
+// review and records it.
+func (a *Activities) OpenReview(ctx context.Context, in OpenReviewInput) error {
+	if err := a.Store.OpenReview(ctx, in.Review); err != nil {
+		return retryable(err)
+	}
+	status := countersign.StatusAwaitingReview
+	if err := a.Store.UpdateDocument(ctx, in.Step.DocumentID, countersign.DocumentUpdate{Status: &status}); err != nil {
+		return retryable(err)
+	}
+	return a.record(ctx, in.Step, countersign.EventReviewOpened, countersign.SystemActor, countersign.ChannelWorkflow, map[string]any{
+		"review_id":  in.Review.ID,
+		"due_at":     in.Review.DueAt,
+		"confidence": in.Review.Confidence,
+		"reasons":    in.Review.Reasons,
+	})
+}
+
+// DecisionInput is a decision the workflow accepted.
+type DecisionInput struct {
+	Step     Step                  `json:"step"`
+	Decision *countersign.Decision `json:"decision"`
+}
+
+// RecordDecision stores the decision, closes its review and records who
+// decided what, through which channel.
+func (a *Activities) RecordDecision(ctx context.Context, in DecisionInput) error {
+	d := in.Decision
+	if err := a.Store.RecordDecision(ctx, d, true); err != nil {
+		return retryable(err)
+	}
+	return a.record(ctx, in.Step, countersign.EventDecisionRecorded, d.Actor, d.Channel, map[string]any{
+		"review_id":   d.ReviewID,
+		"decision_id": d.ID,
+		"action":      d.Action,
+		"fields":      d.Fields,
+		"reason":      d.Reason,
+		"role":        d.Role,
+	})
+}

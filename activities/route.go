@@ -1,0 +1,26 @@
+package activities
+
+import (
+	"context"
+
+	"github.com/countersign/countersign"
+)
+
+// RouteInput is the route the workflow decided for a draft.
+type RouteInput struct {
+	Step  Step               `json:"step"`
+	Route *countersign.Route `json:"route"`
+}
+
+// RecordRoute stores the route and its reasons and records them.
+func (a *Activities) RecordRoute(ctx context.Context, in RouteInput) error {
+	if err := a.Store.UpdateDocument(ctx, in.Step.DocumentID, countersign.DocumentUpdate{Route: in.Route}); err != nil {
+		return retryable(err)
+	}
+	return a.record(ctx, in.Step, countersign.EventRouteDecided, countersign.SystemActor, countersign.ChannelWorkflow, map[string]any{
+		"outcome":   in.Route.Outcome,
+		"reasons":   in.Route.Reasons,
+		"mode":      in.Route.Mode,
+		"threshold": in.Route.Threshold,
+	})
+}

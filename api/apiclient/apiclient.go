@@ -1,0 +1,230 @@
+// Package apiclient is a Go client of countersign's REST API, used by the CLI
+// and by the end-to-end tests. It speaks the public contract only.
+package apiclient
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/countersign/countersign"
+)
+
+// Client calls one countersign API with one token.
+type Client struct {
+	BaseURL string
+	Token   string
+	// Channel is sent as X-Countersign-Channel (the CLI sets "cli").
+	Channel countersign.Channel
+	HTTP    *http.Client
+}
+
+// New returns a client of the API at baseURL.
+func New(baseURL, token string) *Client {
+	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), Token: token, HTTP: &http.Client{Timeout: 2 * time.Minute}}
+}
+
+// Error is an error answer of the API.
+type Error struct {
+	Status  int
+	Code    countersign.Code `json:"code"`
+	Message string           `json:"message"`
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s (HTTP %d %s)", e.Message, e.Status, e.Code)
+}
+
+func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+	var reader io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		reader = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, reader)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	if c.Channel != "" {
+		req.Header.Set("X-Countersign-Channel", string(c.Channel))
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach the countersign API at %s: %w", c.BaseURL, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error Error `json:"error"`
+		}
+		if json.Unmarshal(raw, &e) != nil || e.Error.Message == "" {
+			return &Error{Status: resp.StatusCode, Code: countersign.CodeInternal, Message: fmt.Sprintf("%s %s: %s", method, path, strings.TrimSpace(string(raw)))}
+		}
+		e.Error.Status = resp.StatusCode
+		return &e.Error
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("%s %s: unexpected answer: %w", method, path, err)
+	}
+	return nil
+}
+
+// Submission is the body of POST /v1/documents.
+type Submission struct {
+	TaskType   string            `json:"task_type"`
+	ExternalID string            `json:"external_id,omitempty"`
+	Content    string            `json:"content"`
+	Metadata   map[string]string `json:"metadata,omitempty"`
+}
+
+// Submitted is the answer to a submission.
+type Submitted struct {
+	ID      string             `json:"id"`
+	Status  countersign.Status `json:"status"`
+	Created bool               `json:"created"`
+}
+
+// Submit submits a document.
+func (c *Client) Submit(ctx context.Context, s Submission) (*Submitted, error) {
+	var out Submitted
+	return &out, c.do(ctx, http.MethodPost, "/v1/documents", s, &out)
+}
+
+// Document is a document as the API shows it.
+type Document struct {
+	countersign.Document
+	Review    *countersign.Review    `json:"review"`
+	Decisions []countersign.Decision `json:"decisions"`
+}
+
+// Document returns a document.
+func (c *Client) Document(ctx context.Context, id string) (*Document, error) {
+	var out Document
+	return &out, c.do(ctx, http.MethodGet, "/v1/documents/"+url.PathEscape(id), nil, &out)
+}
+
+// WaitFinal polls a document until its status is final or ctx ends.
+func (c *Client) WaitFinal(ctx context.Context, id string, every time.Duration) (*Document, error) {
+	for {
+		doc, err := c.Document(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if doc.Status.Final() {
+			return doc, nil
+		}
+		select {
+		case <-ctx.Done():
+			return doc, fmt.Errorf("document %s is still %s: %w", id, doc.Status, ctx.Err())
+		case <-time.After(every):
+		}
+	}
+}
+
+// ReviewQuery selects reviews.
+type ReviewQuery struct {
+	Status   string // pending (default), closed or all
+	TaskType string
+	Limit    int
+	Cursor   string
+}
+
+// ReviewPage is one page of reviews.
+type ReviewPage struct {
+	Reviews    []countersign.Review `json:"reviews"`
+	NextCursor string               `json:"next_cursor"`
+}
+
+// Reviews returns one page of the review queue.
+func (c *Client) Reviews(ctx context.Context, q ReviewQuery) (*ReviewPage, error) {
+	v := url.Values{}
+	if q.Status != "" {
+		v.Set("status", q.Status)
+	}
+	if q.TaskType != "" {
+		v.Set("task_type", q.TaskType)
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	if q.Cursor != "" {
+		v.Set("cursor", q.Cursor)
+	}
+	var out ReviewPage
+	return &out, c.do(ctx, http.MethodGet, "/v1/reviews?"+v.Encode(), nil, &out)
+}
+
+// Decision is the body of a decision.
+type Decision struct {
+	Action countersign.Action `json:"action"`
+	Fields countersign.Fields `json:"fields,omitempty"`
+	Reason string             `json:"reason,omitempty"`
+}
+
+// Decided is the answer to a decision.
+type Decided struct {
+	Decision countersign.Decision `json:"decision"`
+	Document struct {
+		ID     string             `json:"id"`
+		Status countersign.Status `json:"status"`
+	} `json:"document"`
+}
+
+// Decide sends a decision on a review.
+func (c *Client) Decide(ctx context.Context, reviewID string, d Decision) (*Decided, error) {
+	var out Decided
+	return &out, c.do(ctx, http.MethodPost, "/v1/reviews/"+url.PathEscape(reviewID)+"/decision", d, &out)
+}
+
+// Audit returns a document's audit events.
+func (c *Client) Audit(ctx context.Context, documentID string) ([]countersign.AuditEvent, error) {
+	var out struct {
+		Events []countersign.AuditEvent `json:"events"`
+	}
+	return out.Events, c.do(ctx, http.MethodGet, "/v1/documents/"+url.PathEscape(documentID)+"/audit", nil, &out)
+}
+
+// VerifyAudit recomputes the whole audit chain on the server.
+func (c *Client) VerifyAudit(ctx context.Context) (*countersign.ChainReport, error) {
+	var out countersign.ChainReport
+	return &out, c.do(ctx, http.MethodGet, "/v1/audit/verify", nil, &out)
+}
+
+// NewToken is the answer to a token creation: the secret, shown once.
+type NewToken struct {
+	Secret string `json:"token"`
+	countersign.Token
+}
+
+// CreateToken creates an API token (admin only). expiresIn 0 means never.
+func (c *Client) CreateToken(ctx context.Context, user string, role countersign.Role, expiresIn time.Duration) (*NewToken, error) {
+	body := map[string]string{"user": user, "role": string(role)}
+	if expiresIn > 0 {
+		body["expires_in"] = expiresIn.String()
+	}
+	var out NewToken
+	return &out, c.do(ctx, http.MethodPost, "/v1/tokens", body, &out)
+}

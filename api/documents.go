@@ -1,0 +1,86 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/starter"
+)
+
+// submitRequest is the body of POST /v1/documents.
+type submitRequest struct {
+	TaskType   string            `json:"task_type"`
+	ExternalID string            `json:"external_id"`
+	Content    string            `json:"content"`
+	Metadata   map[string]string `json:"metadata"`
+}
+
+// submitResponse is the answer to POST /v1/documents.
+type submitResponse struct {
+	ID      string             `json:"id"`
+	Status  countersign.Status `json:"status"`
+	Created bool               `json:"created"`
+}
+
+func (h *handlers) submit(w http.ResponseWriter, r *http.Request) {
+	var req submitRequest
+	if err := h.decodeBody(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	doc, created, err := h.Starter.Submit(r.Context(), starter.Submission{
+		TaskType:    req.TaskType,
+		ExternalID:  req.ExternalID,
+		Content:     req.Content,
+		Metadata:    req.Metadata,
+		SubmittedBy: principal(r).User,
+		Channel:     channel(r),
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, submitResponse{ID: doc.ID, Status: doc.Status, Created: created})
+}
+
+// channel is the channel a request came through: the CLI says so in a header.
+func channel(r *http.Request) countersign.Channel {
+	if r.Header.Get("X-Countersign-Channel") == string(countersign.ChannelCLI) {
+		return countersign.ChannelCLI
+	}
+	return countersign.ChannelAPI
+}
+
+// documentView is a document as GET /v1/documents/{id} returns it.
+type documentView struct {
+	*countersign.Document
+	Review    *countersign.Review    `json:"review"`
+	Decisions []countersign.Decision `json:"decisions"`
+}
+
+func (h *handlers) getDocument(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	doc, err := h.Store.GetDocument(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	view := documentView{Document: doc, Decisions: []countersign.Decision{}}
+	reviews, err := h.Store.ReviewsForDocument(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if len(reviews) > 0 {
+		view.Review = &reviews[len(reviews)-1]
+	}
+	decisions, err := h.Store.Decisions(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if decisions != nil {
+		view.Decisions = decisions
+	}
+	writeJSON(w, http.StatusOK, view)
+}

@@ -1,0 +1,130 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/countersign/countersign"
+)
+
+// statusOf maps error codes to HTTP statuses; the table is part of the
+// public contract.
+var statusOf = map[countersign.Code]int{
+	countersign.CodeBadRequest:   http.StatusBadRequest,
+	countersign.CodeUnauthorized: http.StatusUnauthorized,
+	countersign.CodeForbidden:    http.StatusForbidden,
+	countersign.CodeNotFound:     http.StatusNotFound,
+	countersign.CodeConflict:     http.StatusConflict,
+	countersign.CodeTooLarge:     http.StatusRequestEntityTooLarge,
+	countersign.CodeInvalid:      http.StatusUnprocessableEntity,
+	countersign.CodeUnavailable:  http.StatusServiceUnavailable,
+	countersign.CodeInternal:     http.StatusInternalServerError,
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    countersign.Code `json:"code"`
+	Message string           `json:"message"`
+}
+
+// fail writes err as the response, logging it first when it is internal.
+func (h *handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if countersign.ErrorCode(err) == countersign.CodeInternal {
+		h.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	}
+	writeError(w, err)
+}
+
+// writeError writes err as {"error": {"code", "message"}} with its status.
+// Errors without a code are internal: their text is not shown to the caller.
+func writeError(w http.ResponseWriter, err error) {
+	code := countersign.ErrorCode(err)
+	message := err.Error()
+	if code == countersign.CodeInternal {
+		message = "internal error; the server log has the details"
+	}
+	writeJSON(w, statusOf[code], errorBody{Error: errorDetail{Code: code, Message: message}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// decodeBody reads a JSON body into v: 413 past the size limit, 400 when it
+// is not JSON of the expected shape (unknown fields included).
+func (h *handlers) decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
+	body := http.MaxBytesReader(w, r.Body, h.MaxBodyBytes)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooLarge *http.MaxBytesError
+		var syntax *json.SyntaxError
+		var typeErr *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &tooLarge):
+			return countersign.Errorf(countersign.CodeTooLarge, "request body is larger than %d bytes", tooLarge.Limit)
+		case errors.Is(err, io.EOF):
+			return countersign.Errorf(countersign.CodeBadRequest, "request body is empty; send a JSON object")
+		case errors.As(err, &syntax):
+			return countersign.Errorf(countersign.CodeBadRequest, "request body is not valid JSON (at byte %d): %v", syntax.Offset, err)
+		case errors.As(err, &typeErr):
+			return countersign.Errorf(countersign.CodeBadRequest, "field %q must be a JSON %s, not %s", typeErr.Field, typeName(typeErr), typeErr.Value)
+		case strings.HasPrefix(err.Error(), "json: unknown field"):
+			return countersign.Errorf(countersign.CodeBadRequest, "request body has an %s", strings.TrimPrefix(err.Error(), "json: "))
+		default:
+			return countersign.Errorf(countersign.CodeBadRequest, "request body: %v", err)
+		}
+	}
+	if dec.More() {
+		return countersign.Errorf(countersign.CodeBadRequest, "request body has data after the JSON object")
+	}
+	return nil
+}
+
+func typeName(e *json.UnmarshalTypeError) string {
+	switch e.Type.Kind().String() {
+	case "map", "struct":
+		return "object"
+	case "slice":
+		return "array"
+	case "float64", "int", "int64":
+		return "number"
+	}
+	return e.Type.Kind().String()
+}
+
+// temporalError turns an error from a Temporal call into a coded error: a
+// refusal from the decision validator keeps its code, a closed workflow is a
+// conflict, and an unreachable server is unavailable.
+func temporalError(err error, what string) error {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		if _, known := statusOf[countersign.Code(appErr.Type())]; known && appErr.Type() != string(countersign.CodeInternal) {
+			return countersign.Errorf(countersign.Code(appErr.Type()), "%s", appErr.Message())
+		}
+	}
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return countersign.Errorf(countersign.CodeConflict, "%s: the review is closed", what)
+	}
+	var unavailable *serviceerror.Unavailable
+	var deadline *serviceerror.DeadlineExceeded
+	if errors.As(err, &unavailable) || errors.As(err, &deadline) {
+		return countersign.Errorf(countersign.CodeUnavailable, "%s: Temporal is unavailable: %v", what, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

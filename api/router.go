@@ -1,0 +1,160 @@
+// Package api is countersign's HTTP interface: the REST API (v1), bearer
+// token authentication with roles, and the health probes. Router returns the
+// whole thing as one http.Handler, so tests serve the real router.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/starter"
+)
+
+// DefaultMaxBodyBytes bounds a request body unless configured otherwise.
+const DefaultMaxBodyBytes = 8 << 20
+
+// Services are what the API works with.
+type Services struct {
+	Store    countersign.Store
+	Temporal client.Client
+	Starter  *starter.Starter
+	// Ready reports whether the service can do its work (store reachable,
+	// workers polling); /readyz answers 503 with its error otherwise.
+	Ready func(ctx context.Context) error
+	// MaxBodyBytes bounds request bodies (default DefaultMaxBodyBytes).
+	MaxBodyBytes int64
+	Logger       *slog.Logger
+	Now          func() time.Time
+}
+
+// Who may call what. Admin may call everything.
+var (
+	submitters = []countersign.Role{countersign.RoleSubmitter}
+	readers    = []countersign.Role{countersign.RoleSubmitter, countersign.RoleReviewer, countersign.RoleApprover, countersign.RoleAuditor}
+	queue      = []countersign.Role{countersign.RoleReviewer, countersign.RoleApprover, countersign.RoleAuditor}
+	deciders   = []countersign.Role{countersign.RoleReviewer, countersign.RoleApprover}
+	trail      = []countersign.Role{countersign.RoleReviewer, countersign.RoleApprover, countersign.RoleAuditor}
+	verifiers  = []countersign.Role{countersign.RoleApprover, countersign.RoleAuditor}
+	admins     = []countersign.Role{}
+)
+
+// Router returns the HTTP handler of the API.
+func Router(s Services) http.Handler {
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.MaxBodyBytes <= 0 {
+		s.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	h := &handlers{Services: s}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", h.healthz)
+	mux.HandleFunc("GET /readyz", h.readyz)
+	mux.Handle("POST /v1/documents", h.allow(submitters, h.submit))
+	mux.Handle("GET /v1/documents/{id}", h.allow(readers, h.getDocument))
+	mux.Handle("GET /v1/documents/{id}/audit", h.allow(trail, h.documentAudit))
+	mux.Handle("GET /v1/reviews", h.allow(queue, h.listReviews))
+	mux.Handle("POST /v1/reviews/{id}/decision", h.allow(deciders, h.decide))
+	mux.Handle("GET /v1/audit/verify", h.allow(verifiers, h.verifyAudit))
+	mux.Handle("POST /v1/tokens", h.allow(admins, h.createToken))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, countersign.Errorf(countersign.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	})
+	return h.logRequests(mux)
+}
+
+type handlers struct {
+	Services
+}
+
+type principalKey struct{}
+
+// principal is the authenticated caller of a request.
+func principal(r *http.Request) countersign.Principal {
+	p, _ := r.Context().Value(principalKey{}).(countersign.Principal)
+	return p
+}
+
+// allow authenticates the bearer token and lets the request through if the
+// caller's role is among roles (admin always is).
+func (h *handlers) allow(roles []countersign.Role, next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		secret, ok := bearer(r)
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="countersign"`)
+			writeError(w, countersign.Errorf(countersign.CodeUnauthorized, "missing bearer token: send Authorization: Bearer <token>"))
+			return
+		}
+		p, err := auth.Authenticate(r.Context(), h.Store, secret, h.Now())
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="countersign", error="invalid_token"`)
+			writeError(w, err)
+			return
+		}
+		if p.Role != countersign.RoleAdmin && !slices.Contains(roles, p.Role) {
+			writeError(w, countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not %s %s", p.User, p.Role, r.Method, r.URL.Path))
+			return
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	})
+}
+
+func bearer(r *http.Request) (string, bool) {
+	const scheme = "Bearer "
+	header := r.Header.Get("Authorization")
+	if len(header) <= len(scheme) || !equalFold(header[:len(scheme)], scheme) {
+		return "", false
+	}
+	return header[len(scheme):], true
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		x, y := a[i]|0x20, b[i]|0x20
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// statusRecorder remembers the status a handler wrote, for the request log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (h *handlers) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+			return
+		}
+		level := slog.LevelDebug
+		if rec.status >= 500 {
+			level = slog.LevelError
+		}
+		h.Logger.Log(r.Context(), level, "http request", "method", r.Method, "path", r.URL.Path,
+			"status", rec.status, "duration", time.Since(start).Round(time.Millisecond))
+	})
+}

@@ -1,0 +1,46 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/auth"
+)
+
+// tokenRequest is the body of POST /v1/tokens.
+type tokenRequest struct {
+	User string           `json:"user"`
+	Role countersign.Role `json:"role"`
+	// ExpiresIn is a Go duration ("720h"); empty means the token does not expire.
+	ExpiresIn string `json:"expires_in"`
+}
+
+// tokenResponse carries the new secret: it is shown this once.
+type tokenResponse struct {
+	Secret string `json:"token"`
+	*countersign.Token
+}
+
+func (h *handlers) createToken(w http.ResponseWriter, r *http.Request) {
+	var req tokenRequest
+	if err := h.decodeBody(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var ttl time.Duration
+	if req.ExpiresIn != "" {
+		d, err := time.ParseDuration(req.ExpiresIn)
+		if err != nil || d <= 0 {
+			h.fail(w, r, countersign.Errorf(countersign.CodeInvalid, "expires_in must be a positive duration such as 720h, not %q", req.ExpiresIn))
+			return
+		}
+		ttl = d
+	}
+	secret, token, err := auth.Issue(r.Context(), h.Store, principal(r).User, channel(r), req.User, req.Role, ttl, h.Now())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, tokenResponse{Secret: secret, Token: token})
+}

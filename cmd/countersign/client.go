@@ -1,0 +1,72 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/api/apiclient"
+	"github.com/countersign/countersign/internal/app"
+	"github.com/countersign/countersign/internal/config"
+)
+
+// defaultServer is the API address when nothing says otherwise.
+const defaultServer = "http://127.0.0.1:8080"
+
+// clientFlags are the flags of every command that talks to the API.
+type clientFlags struct {
+	server  string
+	token   string
+	dataDir string
+}
+
+func (f *clientFlags) add(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVar(&f.server, "server", "", "base URL of the countersign API (env COUNTERSIGN_SERVER; default: the dev stack in --data-dir, else "+defaultServer+")")
+	fs.StringVar(&f.token, "token", "", "API token (env COUNTERSIGN_TOKEN; default: the dev admin token in --data-dir)")
+	fs.StringVar(&f.dataDir, "data-dir", ".countersign", "dev data dir to find the server and admin token in (env COUNTERSIGN_DATA_DIR)")
+}
+
+// client resolves the server and token: flag, then environment, then the
+// dev data dir.
+func (f *clientFlags) client(cmd *cobra.Command) (*apiclient.Client, error) {
+	if err := config.FromEnv(cmd.Flags()); err != nil {
+		return nil, exitError{code: 2, err: err}
+	}
+	server := f.server
+	if server == "" {
+		server = defaultServer
+		if raw, err := os.ReadFile(filepath.Join(f.dataDir, app.DevFile)); err == nil {
+			var info app.DevInfo
+			if json.Unmarshal(raw, &info) == nil && info.API != "" {
+				server = info.API
+			}
+		}
+	}
+	token := f.token
+	if token == "" {
+		raw, err := os.ReadFile(filepath.Join(f.dataDir, app.AdminTokenFile))
+		if err != nil {
+			return nil, exitError{code: 2, err: fmt.Errorf("no API token: pass --token, set COUNTERSIGN_TOKEN, or run in a folder whose %s holds a dev stack", f.dataDir)}
+		}
+		token = strings.TrimSpace(string(raw))
+	}
+	c := apiclient.New(server, token)
+	c.Channel = countersign.ChannelCLI
+	return c, nil
+}
+
+// friendly turns API errors into one-line messages for a terminal.
+func friendly(err error) error {
+	var apiErr *apiclient.Error
+	if errors.As(err, &apiErr) {
+		return errors.New(apiErr.Message)
+	}
+	return err
+}

@@ -1,0 +1,82 @@
+// Command countersign is the review engine's one binary: the embedded dev
+// stack, the production worker and API roles, and the client commands that
+// talk to the API.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/countersign/countersign/internal/config"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	root := newRoot()
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "countersign:", err)
+		var exit exitError
+		if errors.As(err, &exit) {
+			os.Exit(exit.code)
+		}
+		os.Exit(1)
+	}
+}
+
+// exitError carries a specific exit status.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "countersign",
+		Short: "Human-in-the-loop review of LLM document extraction, on Temporal",
+		Long: `countersign drafts structured fields from documents, scores how far each draft
+can be trusted, and routes it by a versioned policy: accepted on its own, or
+held at a durable human gate until a reviewer approves, corrects or rejects it.
+Every step is recorded in a tamper-evident audit log.
+
+Start everything on this machine with "countersign dev", then submit documents
+with "countersign submit" and decide reviews with "countersign reviews" and
+"countersign decide".`,
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return exitError{code: 2, err: fmt.Errorf("%w\nSee '%s --help'.", err, cmd.CommandPath())}
+	})
+	root.AddCommand(
+		newDev(), newWorker(), newAPI(),
+		newSubmit(), newReviews(), newDecide(), newAudit(), newToken(),
+	)
+	return root
+}
+
+// newLogger builds the server roles' logger from the configuration.
+func newLogger(cfg config.Config) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", cfg.LogLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch strings.ToLower(cfg.LogFormat) {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format: %q is not text or json", cfg.LogFormat)
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/api/apiclient"
+)
+
+func newReviews() *cobra.Command {
+	var (
+		cf       clientFlags
+		status   string
+		taskType string
+		limit    int
+		asJSON   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "reviews",
+		Short: "List the review queue",
+		Long: `Lists reviews, oldest first: by default the pending ones, with the confidence
+and the reasons they need a person. Decide one with "countersign decide".`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			var reviews []countersign.Review
+			cursor := ""
+			for len(reviews) < limit {
+				page, err := c.Reviews(cmd.Context(), apiclient.ReviewQuery{Status: status, TaskType: taskType, Limit: min(limit-len(reviews), 500), Cursor: cursor})
+				if err != nil {
+					return friendly(err)
+				}
+				reviews = append(reviews, page.Reviews...)
+				if cursor = page.NextCursor; cursor == "" {
+					break
+				}
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(reviews)
+			}
+			if len(reviews) == 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "no %s reviews\n", status)
+				return nil
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "REVIEW\tTYPE\tSTATUS\tCONFIDENCE\tDUE\tREASON")
+			for _, r := range reviews {
+				reason := ""
+				if len(r.Reasons) > 0 {
+					reason = r.Reasons[len(r.Reasons)-1]
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%s\t%s\n", r.ID, r.TaskType, r.Status, r.Confidence, r.DueAt.Local().Format(time.DateTime), reason)
+			}
+			return tw.Flush()
+		},
+	}
+	cf.add(cmd)
+	cmd.Flags().StringVar(&status, "status", "pending", "pending, closed or all")
+	cmd.Flags().StringVarP(&taskType, "type", "t", "", "only reviews of this task type")
+	cmd.Flags().IntVar(&limit, "limit", 100, "list at most this many reviews")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the reviews as JSON")
+	return cmd
+}
+
+func newDecide() *cobra.Command {
+	var (
+		cf         clientFlags
+		reason     string
+		fields     []string
+		fieldsJSON string
+	)
+	cmd := &cobra.Command{
+		Use:   "decide REVIEW_ID approve|correct|reject",
+		Short: "Approve, correct or reject a review",
+		Long: `Decides a pending review. approve accepts the draft as it is; correct accepts
+it with the fields you give (the others stay as drafted; a null value removes a
+field); reject refuses the document and needs a reason.
+
+Field values are read as JSON when they parse as JSON (numbers, true, null,
+"quoted strings"), else as plain text.`,
+		Example: `  countersign decide 3f2a...-r1 approve
+  countersign decide 3f2a...-r1 correct --field party_b="Harbor Freight Logistics, LLC" --field term_months=24
+  countersign decide 3f2a...-r1 reject --reason "not a contract: a purchase order"`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d := apiclient.Decision{Action: countersign.Action(args[1]), Reason: reason}
+			if !d.Action.Valid() {
+				return exitError{code: 2, err: fmt.Errorf("unknown action %q: use approve, correct or reject", args[1])}
+			}
+			patch, err := parseFields(fields, fieldsJSON)
+			if err != nil {
+				return exitError{code: 2, err: err}
+			}
+			if len(patch) > 0 {
+				d.Fields = patch
+			}
+			c, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			res, err := c.Decide(cmd.Context(), args[0], d)
+			if err != nil {
+				return friendly(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "review %s: %s by %s; document %s is %s\n",
+				res.Decision.ReviewID, pastTense(res.Decision.Action), res.Decision.Actor, res.Document.ID, res.Document.Status)
+			return nil
+		},
+	}
+	cf.add(cmd)
+	cmd.Flags().StringVar(&reason, "reason", "", "why (required to reject)")
+	cmd.Flags().StringArrayVar(&fields, "field", nil, "corrected field NAME=VALUE (repeatable)")
+	cmd.Flags().StringVar(&fieldsJSON, "fields", "", `corrected fields as a JSON object, e.g. '{"term_months": 24}'`)
+	return cmd
+}
+
+func parseFields(pairs []string, raw string) (countersign.Fields, error) {
+	out := countersign.Fields{}
+	if raw != "" {
+		if err := json.Unmarshal([]byte(raw), &out); err != nil {
+			return nil, fmt.Errorf("--fields is not a JSON object: %w", err)
+		}
+	}
+	for _, p := range pairs {
+		name, value, ok := strings.Cut(p, "=")
+		if !ok || name == "" {
+			return nil, errors.New("--field " + p + ": use NAME=VALUE")
+		}
+		var v any
+		if err := json.Unmarshal([]byte(value), &v); err != nil {
+			v = value
+		}
+		out[name] = v
+	}
+	return out, nil
+}
+
+func pastTense(a countersign.Action) string {
+	switch a {
+	case countersign.ActionApprove:
+		return "approved"
+	case countersign.ActionCorrect:
+		return "corrected"
+	case countersign.ActionReject:
+		return "rejected"
+	}
+	return string(a)
+}

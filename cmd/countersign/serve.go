@@ -1,0 +1,149 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/countersign/countersign/internal/app"
+	"github.com/countersign/countersign/internal/config"
+)
+
+func newDev() *cobra.Command {
+	var cfg config.Config
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run everything on this machine: embedded Temporal, SQLite store, worker and API",
+		Long: `Runs countersign on one machine with no other service: a real Temporal server
+embedded in the process and persisted to a SQLite file, the embedded store
+(another SQLite file), a worker and the HTTP API.
+
+State lives under --data-dir and survives restarts, including a kill: open
+reviews are still there when dev starts again. On first start an admin API
+token is written to <data-dir>/admin.token; the CLI finds it there by itself.
+
+Limits: one process, SQLite. For more, run the worker and api roles against a
+Temporal cluster and Postgres.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return serve(cmd, cfg, app.Roles{Embedded: true, Worker: true, API: true})
+		},
+	}
+	cfg.AddDataDir(cmd.Flags())
+	cfg.AddServer(cmd.Flags())
+	cfg.AddHTTP(cmd.Flags())
+	cfg.AddDev(cmd.Flags())
+	return cmd
+}
+
+func newWorker() *cobra.Command {
+	var cfg config.Config
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run review workflows and activities against a Temporal cluster and Postgres",
+		Long: `Runs the worker role: it polls the review task queue of a Temporal cluster and
+keeps documents, reviews and the audit log in Postgres. Run as many replicas as
+the load needs; they share nothing but Temporal and the database.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return serve(cmd, cfg, app.Roles{Worker: true})
+		},
+	}
+	cfg.AddServer(cmd.Flags())
+	cfg.AddTemporal(cmd.Flags())
+	cfg.AddDatabase(cmd.Flags())
+	return cmd
+}
+
+func newAPI() *cobra.Command {
+	var cfg config.Config
+	cmd := &cobra.Command{
+		Use:   "api",
+		Short: "Serve the HTTP API against a Temporal cluster and Postgres",
+		Long: `Runs the API role: the REST API and the health probes, starting review
+workflows on a Temporal cluster and reading state from Postgres. /readyz
+answers 200 once a worker polls the review task queue.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return serve(cmd, cfg, app.Roles{API: true})
+		},
+	}
+	cfg.AddServer(cmd.Flags())
+	cfg.AddHTTP(cmd.Flags())
+	cfg.AddTemporal(cmd.Flags())
+	cfg.AddDatabase(cmd.Flags())
+	return cmd
+}
+
+// serve starts the roles, prints where everything is, and runs until SIGINT
+// or SIGTERM, then stops cleanly.
+func serve(cmd *cobra.Command, cfg config.Config, roles app.Roles) error {
+	if err := config.FromEnv(cmd.Flags()); err != nil {
+		return exitError{code: 2, err: err}
+	}
+	logger, err := newLogger(cfg)
+	if err != nil {
+		return exitError{code: 2, err: err}
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	out := cmd.ErrOrStderr()
+	if roles.Embedded {
+		fmt.Fprintf(out, "countersign dev: starting the embedded Temporal server in %s ...\n", cfg.DataDir)
+	}
+	a, err := app.Start(ctx, cfg, roles, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		fmt.Fprintln(out, "countersign: stopping ...")
+		a.Stop()
+		fmt.Fprintln(out, "countersign: stopped")
+	}()
+	banner(out, a)
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-a.Err():
+		return err
+	}
+}
+
+func banner(w io.Writer, a *app.App) {
+	var types []string
+	for _, tt := range a.TaskTypes.All() {
+		types = append(types, fmt.Sprintf("%s (%s)", tt.Name, tt.Policy.Mode))
+	}
+	fmt.Fprintln(w, "countersign is running")
+	if a.APIURL != "" {
+		fmt.Fprintf(w, "  API         %s\n", a.APIURL)
+	}
+	if a.Roles.Embedded {
+		dir := a.Config.DataDir
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs
+		}
+		fmt.Fprintf(w, "  admin token %s\n", filepath.Join(dir, app.AdminTokenFile))
+		fmt.Fprintf(w, "  Temporal    %s, namespace %s (SQLite %s, log %s)\n", a.TemporalAddress, a.Config.Namespace,
+			filepath.Join(dir, app.TemporalDB), filepath.Join(dir, app.TemporalLog))
+		fmt.Fprintf(w, "  store       SQLite %s\n", filepath.Join(dir, app.StoreDB))
+	} else {
+		fmt.Fprintf(w, "  Temporal    %s, namespace %s\n", a.TemporalAddress, a.Config.Namespace)
+		fmt.Fprintln(w, "  store       Postgres")
+	}
+	if a.Roles.Worker {
+		fmt.Fprintln(w, "  worker      polling the review task queue")
+	}
+	fmt.Fprintf(w, "  task types  %s, from %s\n", strings.Join(types, ", "), a.TaskTypesOrigin)
+	if a.Roles.Embedded {
+		fmt.Fprintln(w, "Try: countersign submit --type contract-review examples/contract-review/samples")
+	}
+	fmt.Fprintln(w, "Stop with Ctrl-C.")
+}

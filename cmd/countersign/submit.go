@@ -1,0 +1,278 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/countersign/countersign/api/apiclient"
+)
+
+func newSubmit() *cobra.Command {
+	var (
+		cf          clientFlags
+		taskType    string
+		idFromName  bool
+		meta        []string
+		wait        bool
+		timeout     time.Duration
+		concurrency int
+	)
+	cmd := &cobra.Command{
+		Use:   "submit --type TASK_TYPE FILE|DIR|- ...",
+		Short: "Submit documents for review",
+		Long: `Submits documents for review under a task type and prints, per document, its
+ID, its status and where it came from (tab-separated, one line each).
+
+Each argument is a text file, a folder (every file in it, recursively, sorted),
+a .jsonl file (one document per line: {"content", "external_id"?, "metadata"?}),
+or - for standard input (one document, or JSONL with --jsonl semantics when the
+first character is "{"). Progress goes to standard error.
+
+A document's ID comes from its external ID when it has one, else from its
+content, so submitting the same document again returns the same document.
+A failed submission is reported and the others go on; the exit status is then 1.`,
+		Example: `  countersign submit --type contract-review examples/contract-review/samples
+  countersign submit --type pii-extraction --wait examples/pii-extraction/samples/email-maria-gonzalez.txt
+  cat claims.jsonl | countersign submit --type pii-extraction -`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if taskType == "" {
+				return exitError{code: 2, err: errors.New("--type is required: the task type to review the documents under")}
+			}
+			metadata, err := parseMeta(meta)
+			if err != nil {
+				return exitError{code: 2, err: err}
+			}
+			c, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			docs, err := collect(args, cmd.InOrStdin(), idFromName)
+			if err != nil {
+				return err
+			}
+			for i := range docs {
+				docs[i].sub.TaskType = taskType
+				for k, v := range metadata {
+					if docs[i].sub.Metadata == nil {
+						docs[i].sub.Metadata = map[string]string{}
+					}
+					docs[i].sub.Metadata[k] = v
+				}
+			}
+			return submitAll(cmd.Context(), c, docs, submitOptions{
+				concurrency: concurrency, wait: wait, timeout: timeout,
+				out: cmd.OutOrStdout(), progress: cmd.ErrOrStderr(),
+			})
+		},
+	}
+	cf.add(cmd)
+	cmd.Flags().StringVarP(&taskType, "type", "t", "", "task type to review the documents under (required)")
+	cmd.Flags().BoolVar(&idFromName, "id-from-filename", false, "use each file's name as its external ID (default: documents are identified by content)")
+	cmd.Flags().StringArrayVar(&meta, "meta", nil, "metadata KEY=VALUE for every document (repeatable)")
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait until every document is accepted, rejected or failed (reviews included)")
+	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "with --wait, how long to wait")
+	cmd.Flags().IntVar(&concurrency, "concurrency", 4, "documents submitted at once")
+	return cmd
+}
+
+type pending struct {
+	source string
+	sub    apiclient.Submission
+}
+
+func parseMeta(pairs []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--meta %q: use KEY=VALUE", p)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// collect reads every document named by the arguments.
+func collect(args []string, stdin io.Reader, idFromName bool) ([]pending, error) {
+	var docs []pending
+	for _, arg := range args {
+		if arg == "-" {
+			raw, err := io.ReadAll(stdin)
+			if err != nil {
+				return nil, fmt.Errorf("standard input: %w", err)
+			}
+			if strings.HasPrefix(strings.TrimSpace(string(raw)), "{") {
+				lines, err := readJSONL(strings.NewReader(string(raw)), "stdin")
+				if err != nil {
+					return nil, err
+				}
+				docs = append(docs, lines...)
+				continue
+			}
+			docs = append(docs, pending{source: "stdin", sub: apiclient.Submission{Content: string(raw)}})
+			continue
+		}
+		info, err := os.Stat(arg)
+		if err != nil {
+			return nil, err
+		}
+		var files []string
+		if info.IsDir() {
+			err := filepath.WalkDir(arg, func(path string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return err
+				}
+				if strings.HasPrefix(d.Name(), ".") && path != arg {
+					if d.IsDir() {
+						return filepath.SkipDir
+					}
+					return nil
+				}
+				if d.Type().IsRegular() {
+					files = append(files, path)
+				}
+				return nil
+			})
+			if err != nil {
+				return nil, err
+			}
+			sort.Strings(files)
+		} else {
+			files = []string{arg}
+		}
+		for _, path := range files {
+			more, err := readFile(path, idFromName)
+			if err != nil {
+				return nil, err
+			}
+			docs = append(docs, more...)
+		}
+	}
+	if len(docs) == 0 {
+		return nil, errors.New("no documents found in the arguments")
+	}
+	return docs, nil
+}
+
+func readFile(path string, idFromName bool) ([]pending, error) {
+	if strings.HasSuffix(path, ".jsonl") {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		return readJSONL(f, path)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	p := pending{source: path, sub: apiclient.Submission{Content: string(raw), Metadata: map[string]string{"filename": filepath.Base(path)}}}
+	if idFromName {
+		p.sub.ExternalID = filepath.Base(path)
+	}
+	return []pending{p}, nil
+}
+
+func readJSONL(r io.Reader, name string) ([]pending, error) {
+	var docs []pending
+	scanner := bufio.NewScanner(r)
+	scanner.Buffer(make([]byte, 1<<20), 64<<20)
+	for line := 1; scanner.Scan(); line++ {
+		text := strings.TrimSpace(scanner.Text())
+		if text == "" {
+			continue
+		}
+		var sub apiclient.Submission
+		dec := json.NewDecoder(strings.NewReader(text))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&sub); err != nil {
+			return nil, fmt.Errorf("%s:%d: not a document object ({\"content\", \"external_id\"?, \"metadata\"?}): %w", name, line, err)
+		}
+		docs = append(docs, pending{source: fmt.Sprintf("%s:%d", name, line), sub: sub})
+	}
+	return docs, scanner.Err()
+}
+
+type submitOptions struct {
+	concurrency int
+	wait        bool
+	timeout     time.Duration
+	out         io.Writer
+	progress    io.Writer
+}
+
+// submitAll submits the documents a few at a time, prints a line per
+// document, and with wait polls each until it is final.
+func submitAll(ctx context.Context, c *apiclient.Client, docs []pending, opts submitOptions) error {
+	if opts.concurrency < 1 {
+		opts.concurrency = 1
+	}
+	var (
+		mu              sync.Mutex
+		done, failed    int
+		wg              sync.WaitGroup
+		jobs            = make(chan pending)
+		waitCtx, cancel = context.WithTimeout(ctx, opts.timeout)
+	)
+	defer cancel()
+	report := func(line string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		if err != nil {
+			failed++
+			fmt.Fprintf(opts.progress, "error: %s\n", line)
+		} else {
+			fmt.Fprintln(opts.out, line)
+		}
+		fmt.Fprintf(opts.progress, "\r%d/%d documents", done, len(docs))
+		if done == len(docs) {
+			fmt.Fprintln(opts.progress)
+		}
+	}
+	for range opts.concurrency {
+		wg.Go(func() {
+			for p := range jobs {
+				res, err := c.Submit(ctx, p.sub)
+				if err != nil {
+					report(fmt.Sprintf("%s: %v", p.source, friendly(err)), err)
+					continue
+				}
+				status := res.Status
+				if opts.wait {
+					doc, err := c.WaitFinal(waitCtx, res.ID, 500*time.Millisecond)
+					if err != nil {
+						report(fmt.Sprintf("%s: %s: %v", p.source, res.ID, friendly(err)), err)
+						continue
+					}
+					status = doc.Status
+				}
+				report(fmt.Sprintf("%s\t%s\t%s", res.ID, status, p.source), nil)
+			}
+		})
+	}
+	for _, p := range docs {
+		jobs <- p
+	}
+	close(jobs)
+	wg.Wait()
+	if failed > 0 {
+		return fmt.Errorf("%d of %d documents failed", failed, len(docs))
+	}
+	return nil
+}

@@ -1,0 +1,340 @@
+// Package app wires countersign's parts into the roles the binary runs:
+// `dev` (embedded Temporal, SQLite store, worker and API in one process),
+// `worker` and `api` (against a Temporal cluster and Postgres). The command
+// line and the end-to-end tests start the same App.
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/activities"
+	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/examples"
+	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/config"
+	"github.com/countersign/countersign/internal/devserver"
+	"github.com/countersign/countersign/internal/llm"
+	"github.com/countersign/countersign/internal/store/postgres"
+	"github.com/countersign/countersign/internal/store/sqlite"
+	"github.com/countersign/countersign/internal/tasktype"
+	"github.com/countersign/countersign/starter"
+	"github.com/countersign/countersign/worker"
+)
+
+// Files in a dev data dir.
+const (
+	TemporalDB     = "temporal.db"
+	StoreDB        = "countersign.db"
+	TemporalLog    = "temporal.log"
+	AdminTokenFile = "admin.token"
+	// DevFile records where a running dev stack listens, for the CLI.
+	DevFile = "dev.json"
+)
+
+// Roles choose what an App runs.
+type Roles struct {
+	// Embedded runs Temporal in the process and keeps the store in SQLite,
+	// both under the data dir.
+	Embedded bool
+	Worker   bool
+	API      bool
+}
+
+// DevInfo is what DevFile holds.
+type DevInfo struct {
+	API      string `json:"api"`
+	Temporal string `json:"temporal"`
+	PID      int    `json:"pid"`
+}
+
+// App is a running set of roles. Start it with Start, stop it with Stop.
+type App struct {
+	Config    config.Config
+	Roles     Roles
+	Logger    *slog.Logger
+	TaskTypes *tasktype.Registry
+	// TaskTypesOrigin says where the task types came from.
+	TaskTypesOrigin string
+	Store           countersign.Store
+	Temporal        client.Client
+	// TemporalAddress is the Temporal frontend the App uses.
+	TemporalAddress string
+	// APIURL is the base URL of the API, once it listens.
+	APIURL string
+	// AdminToken is the dev admin token (embedded only).
+	AdminToken string
+
+	devserver *devserver.Server
+	worker    sdkworker.Worker
+	http      *http.Server
+	errs      chan error
+}
+
+// Start starts the roles. On error, whatever had started is stopped again.
+func Start(ctx context.Context, cfg config.Config, roles Roles, logger *slog.Logger) (*App, error) {
+	a := &App{Config: cfg, Roles: roles, Logger: logger, errs: make(chan error, 2)}
+	if err := a.start(ctx); err != nil {
+		a.Stop()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) start(ctx context.Context) error {
+	if err := a.loadTaskTypes(); err != nil {
+		return err
+	}
+	if a.Roles.Embedded {
+		if err := a.startEmbedded(ctx); err != nil {
+			return err
+		}
+	} else {
+		if err := a.connect(ctx); err != nil {
+			return err
+		}
+	}
+	if a.Roles.Worker {
+		a.startWorker()
+	}
+	if a.Roles.API {
+		if err := a.startAPI(); err != nil {
+			return err
+		}
+	}
+	if a.Roles.Embedded {
+		return a.writeDevFile()
+	}
+	return nil
+}
+
+func (a *App) loadTaskTypes() error {
+	var err error
+	if a.Config.TaskTypesDir == "" {
+		a.TaskTypesOrigin = "built-in examples"
+		a.TaskTypes, err = tasktype.LoadFS(examples.TaskTypes, "examples")
+	} else {
+		a.TaskTypesOrigin = a.Config.TaskTypesDir
+		a.TaskTypes, err = tasktype.LoadDir(a.Config.TaskTypesDir)
+	}
+	return err
+}
+
+// startEmbedded starts the embedded Temporal server and opens the SQLite
+// store, both under the data dir, and makes sure there is an admin token.
+func (a *App) startEmbedded(ctx context.Context) error {
+	dir := a.Config.DataDir
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	srv, err := devserver.Start(ctx, devserver.Options{
+		DatabaseFile: filepath.Join(dir, TemporalDB),
+		Port:         a.Config.TemporalPort,
+		Namespace:    a.Config.Namespace,
+		LogFile:      filepath.Join(dir, TemporalLog),
+	})
+	if err != nil {
+		return err
+	}
+	a.devserver = srv
+	a.TemporalAddress = srv.Address()
+	a.Temporal, err = worker.Dial(ctx, worker.ClientOptions{Address: srv.Address(), Namespace: a.Config.Namespace, Logger: a.quietLogger()})
+	if err != nil {
+		return err
+	}
+	a.Store, err = sqlite.Open(ctx, filepath.Join(dir, StoreDB))
+	if err != nil {
+		return err
+	}
+	return a.ensureAdminToken(ctx)
+}
+
+// connect reaches the production Temporal cluster and Postgres.
+func (a *App) connect(ctx context.Context) error {
+	if err := a.Config.CheckProduction(); err != nil {
+		return err
+	}
+	var err error
+	a.TemporalAddress = a.Config.TemporalAddress
+	a.Temporal, err = worker.Dial(ctx, worker.ClientOptions{
+		Address:       a.Config.TemporalAddress,
+		Namespace:     a.Config.Namespace,
+		TLSCertFile:   a.Config.TemporalTLSCert,
+		TLSKeyFile:    a.Config.TemporalTLSKey,
+		TLSCAFile:     a.Config.TemporalTLSCA,
+		TLSServerName: a.Config.TemporalTLSServerName,
+		Logger:        a.quietLogger(),
+	})
+	if err != nil {
+		return err
+	}
+	a.Store, err = postgres.Open(ctx, a.Config.DatabaseURL)
+	return err
+}
+
+// quietLogger is for the Temporal SDK, which logs every worker start at info.
+func (a *App) quietLogger() *slog.Logger {
+	return slog.New(levelFloor{Handler: a.Logger.Handler(), min: slog.LevelWarn})
+}
+
+// ensureAdminToken writes an admin token to the data dir on first start, and
+// again if the one there no longer opens the store.
+func (a *App) ensureAdminToken(ctx context.Context) error {
+	path := filepath.Join(a.Config.DataDir, AdminTokenFile)
+	if raw, err := os.ReadFile(path); err == nil {
+		secret := strings.TrimSpace(string(raw))
+		if _, err := auth.Authenticate(ctx, a.Store, secret, time.Now()); err == nil {
+			a.AdminToken = secret
+			return nil
+		}
+	}
+	secret, _, err := auth.Issue(ctx, a.Store, countersign.SystemActor, countersign.ChannelCLI, "admin", countersign.RoleAdmin, 0, time.Now())
+	if err != nil {
+		return fmt.Errorf("create admin token: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write admin token: %w", err)
+	}
+	a.AdminToken = secret
+	return nil
+}
+
+func (a *App) startWorker() {
+	acts := &activities.Activities{
+		Store:      a.Store,
+		TaskTypes:  tasktype.NewResolver(a.TaskTypes, a.Store),
+		Extractors: map[string]countersign.Extractor{countersign.ExtractorRules: llm.NewRules()},
+		Now:        time.Now,
+		Logger:     a.Logger,
+	}
+	a.worker = worker.New(a.Temporal, acts)
+	go func() {
+		if err := a.worker.Run(nil); err != nil {
+			a.errs <- fmt.Errorf("worker: %w", err)
+		}
+	}()
+}
+
+func (a *App) startAPI() error {
+	listener, err := net.Listen("tcp", a.Config.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("HTTP API: %w", err)
+	}
+	a.APIURL = "http://" + listener.Addr().String()
+	router := api.Router(api.Services{
+		Store:    a.Store,
+		Temporal: a.Temporal,
+		Starter: &starter.Starter{
+			Client:           a.Temporal,
+			Store:            a.Store,
+			TaskTypes:        a.TaskTypes,
+			Resolver:         tasktype.NewResolver(a.TaskTypes, a.Store),
+			MaxDocumentBytes: a.Config.MaxDocumentBytes,
+		},
+		Ready:        a.Ready,
+		MaxBodyBytes: a.Config.MaxBodyBytes,
+		Logger:       a.Logger,
+	})
+	a.http = &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := a.http.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.errs <- fmt.Errorf("HTTP API: %w", err)
+		}
+	}()
+	return nil
+}
+
+// Ready reports whether the App can do its work: the store answers and a
+// worker polls the review task queue.
+func (a *App) Ready(ctx context.Context) error {
+	if err := a.Store.Ping(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return worker.Polling(ctx, a.Temporal)
+}
+
+// WaitReady waits until Ready holds or ctx ends.
+func (a *App) WaitReady(ctx context.Context) error {
+	for {
+		err := a.Ready(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("not ready: %w", err)
+		case err := <-a.errs:
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Err delivers the first error of a role that stopped on its own.
+func (a *App) Err() <-chan error { return a.errs }
+
+func (a *App) writeDevFile() error {
+	info, err := json.MarshalIndent(DevInfo{API: a.APIURL, Temporal: a.TemporalAddress, PID: os.Getpid()}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(a.Config.DataDir, DevFile), append(info, '\n'), 0o600)
+}
+
+// Stop stops the roles in order: the API drains its requests, the worker
+// finishes its tasks, then Temporal and the store close.
+func (a *App) Stop() {
+	if a.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := a.http.Shutdown(ctx); err != nil {
+			a.Logger.Warn("HTTP API did not drain", "error", err)
+		}
+		cancel()
+	}
+	if a.worker != nil {
+		a.worker.Stop()
+	}
+	if a.Temporal != nil {
+		a.Temporal.Close()
+	}
+	if a.devserver != nil {
+		a.devserver.Stop()
+		os.Remove(filepath.Join(a.Config.DataDir, DevFile))
+	}
+	if a.Store != nil {
+		if err := a.Store.Close(); err != nil {
+			a.Logger.Warn("closing the store", "error", err)
+		}
+	}
+}
+
+// levelFloor drops records below a level.
+type levelFloor struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (l levelFloor) Enabled(ctx context.Context, level slog.Level) bool {
+	return level >= l.min && l.Handler.Enabled(ctx, level)
+}
+
+func (l levelFloor) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return levelFloor{Handler: l.Handler.WithAttrs(attrs), min: l.min}
+}
+
+func (l levelFloor) WithGroup(name string) slog.Handler {
+	return levelFloor{Handler: l.Handler.WithGroup(name), min: l.min}
+}

@@ -1,0 +1,106 @@
+// Package auth makes and checks API tokens. A token is a random secret shown
+// once; the store keeps only its SHA-256.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/audit"
+)
+
+// Prefix starts every token, so that a leaked one is easy to recognise.
+const Prefix = "cs_"
+
+// NewToken makes a token for user with role. It returns the secret, to hand
+// to the user once, and the record to store. ttl 0 means no expiry.
+func NewToken(user string, role countersign.Role, ttl time.Duration, now time.Time) (string, *countersign.Token, error) {
+	if strings.TrimSpace(user) == "" {
+		return "", nil, countersign.Errorf(countersign.CodeInvalid, "a token needs a user")
+	}
+	if !role.Valid() {
+		return "", nil, countersign.Errorf(countersign.CodeInvalid, "unknown role %q (roles: %s)", role, roleList())
+	}
+	if ttl < 0 {
+		return "", nil, countersign.Errorf(countersign.CodeInvalid, "token lifetime must not be negative")
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", nil, err
+	}
+	secret := Prefix + base64.RawURLEncoding.EncodeToString(raw)
+	id := make([]byte, 8)
+	if _, err := rand.Read(id); err != nil {
+		return "", nil, err
+	}
+	t := &countersign.Token{ID: "tok_" + hex.EncodeToString(id), Hash: Hash(secret), User: user, Role: role, CreatedAt: now}
+	if ttl > 0 {
+		expires := now.Add(ttl)
+		t.ExpiresAt = &expires
+	}
+	return secret, t, nil
+}
+
+// Hash is what the store keeps of a secret.
+func Hash(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// Authenticate returns the principal a secret stands for. Unknown, malformed
+// and expired tokens are all unauthorized.
+func Authenticate(ctx context.Context, tokens countersign.TokenStore, secret string, now time.Time) (countersign.Principal, error) {
+	if !strings.HasPrefix(secret, Prefix) {
+		return countersign.Principal{}, countersign.Errorf(countersign.CodeUnauthorized, "not a countersign token")
+	}
+	t, err := tokens.TokenByHash(ctx, Hash(secret))
+	if errors.Is(err, countersign.ErrNotFound) {
+		return countersign.Principal{}, countersign.Errorf(countersign.CodeUnauthorized, "unknown token")
+	}
+	if err != nil {
+		return countersign.Principal{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
+		return countersign.Principal{}, countersign.Errorf(countersign.CodeUnauthorized, "token expired at %s", t.ExpiresAt.Format(time.RFC3339))
+	}
+	return countersign.Principal{User: t.User, Role: t.Role}, nil
+}
+
+func roleList() string {
+	names := make([]string, len(countersign.Roles))
+	for i, r := range countersign.Roles {
+		names[i] = string(r)
+	}
+	return strings.Join(names, ", ")
+}
+
+// Issue makes a token, stores it and records who issued it for whom in the
+// audit log. It returns the secret, to show once.
+func Issue(ctx context.Context, s countersign.Store, issuer string, channel countersign.Channel, user string, role countersign.Role, ttl time.Duration, now time.Time) (string, *countersign.Token, error) {
+	secret, token, err := NewToken(user, role, ttl, now)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := s.CreateToken(ctx, token); err != nil {
+		return "", nil, err
+	}
+	data, err := audit.Canonical(map[string]any{"token_id": token.ID, "user": token.User, "role": token.Role, "expires_at": token.ExpiresAt})
+	if err != nil {
+		return "", nil, err
+	}
+	_, err = s.AppendAudit(ctx, countersign.AuditEvent{
+		ID: "token/" + token.ID, Type: countersign.EventTokenCreated, Actor: issuer, Channel: channel, At: now, Data: data,
+	})
+	if err != nil {
+		return "", nil, fmt.Errorf("record token creation: %w", err)
+	}
+	return secret, token, nil
+}

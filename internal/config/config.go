@@ -1,0 +1,124 @@
+// Package config is countersign's configuration: one struct, filled from
+// command-line flags, with COUNTERSIGN_* environment variables as fallbacks
+// and defaults that make `countersign dev` work with nothing set.
+package config
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// Config is the whole configuration of the server roles.
+type Config struct {
+	// DataDir holds everything `countersign dev` keeps: the Temporal and
+	// store databases, the admin token, logs.
+	DataDir string
+	// HTTPAddr is where the API listens.
+	HTTPAddr string
+	// TaskTypesDir is a folder of task type YAML files; empty means the
+	// examples built into the binary.
+	TaskTypesDir string
+	// TemporalPort is the embedded Temporal server's gRPC port (dev only).
+	TemporalPort int
+
+	// TemporalAddress, Namespace and the TLS files say how the production
+	// roles reach Temporal.
+	TemporalAddress       string
+	Namespace             string
+	TemporalTLSCert       string
+	TemporalTLSKey        string
+	TemporalTLSCA         string
+	TemporalTLSServerName string
+	// DatabaseURL is the Postgres database of the production roles.
+	DatabaseURL string
+
+	// MaxBodyBytes bounds API request bodies; MaxDocumentBytes bounds a
+	// document's content.
+	MaxBodyBytes     int64
+	MaxDocumentBytes int
+	// LogLevel is debug, info, warn or error; LogFormat is text or json.
+	LogLevel  string
+	LogFormat string
+}
+
+// EnvPrefix starts the environment variable of every flag: --data-dir is
+// also COUNTERSIGN_DATA_DIR.
+const EnvPrefix = "COUNTERSIGN_"
+
+// Env returns the environment variable that backs a flag.
+func Env(flag string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+func usage(flag, text string) string { return fmt.Sprintf("%s (env %s)", text, Env(flag)) }
+
+// AddDataDir adds --data-dir.
+func (c *Config) AddDataDir(fs *pflag.FlagSet) {
+	fs.StringVar(&c.DataDir, "data-dir", ".countersign", usage("data-dir", "folder for the embedded stack's state: Temporal and store databases, admin token, logs"))
+}
+
+// AddServer adds the flags every server role has.
+func (c *Config) AddServer(fs *pflag.FlagSet) {
+	fs.StringVar(&c.TaskTypesDir, "task-types", "", usage("task-types", "folder of task type YAML files (default: the examples built into the binary)"))
+	fs.StringVar(&c.LogLevel, "log-level", "info", usage("log-level", "log level: debug, info, warn or error"))
+	fs.StringVar(&c.LogFormat, "log-format", "text", usage("log-format", "log format: text or json"))
+}
+
+// AddHTTP adds the flags of the API.
+func (c *Config) AddHTTP(fs *pflag.FlagSet) {
+	fs.StringVar(&c.HTTPAddr, "http", "127.0.0.1:8080", usage("http", "address the HTTP API listens on"))
+	fs.Int64Var(&c.MaxBodyBytes, "max-body", 8<<20, usage("max-body", "largest request body accepted, in bytes"))
+	fs.IntVar(&c.MaxDocumentBytes, "max-document", 5<<20, usage("max-document", "largest document accepted, in bytes"))
+}
+
+// AddDev adds the flags only `countersign dev` has.
+func (c *Config) AddDev(fs *pflag.FlagSet) {
+	fs.IntVar(&c.TemporalPort, "temporal-port", 7233, usage("temporal-port", "gRPC port of the embedded Temporal server (0 picks a free one)"))
+	fs.StringVar(&c.Namespace, "namespace", "default", usage("namespace", "Temporal namespace, created on first start"))
+}
+
+// AddTemporal adds the flags that say how to reach a Temporal cluster.
+func (c *Config) AddTemporal(fs *pflag.FlagSet) {
+	fs.StringVar(&c.TemporalAddress, "temporal-address", "127.0.0.1:7233", usage("temporal-address", "Temporal frontend host:port"))
+	fs.StringVar(&c.Namespace, "namespace", "default", usage("namespace", "Temporal namespace"))
+	fs.StringVar(&c.TemporalTLSCert, "temporal-tls-cert", "", usage("temporal-tls-cert", "client certificate for mutual TLS to Temporal"))
+	fs.StringVar(&c.TemporalTLSKey, "temporal-tls-key", "", usage("temporal-tls-key", "client key for mutual TLS to Temporal"))
+	fs.StringVar(&c.TemporalTLSCA, "temporal-tls-ca", "", usage("temporal-tls-ca", "CA bundle to verify Temporal's certificate"))
+	fs.StringVar(&c.TemporalTLSServerName, "temporal-tls-server-name", "", usage("temporal-tls-server-name", "server name to verify in Temporal's certificate (turns TLS on)"))
+}
+
+// AddDatabase adds --database-url.
+func (c *Config) AddDatabase(fs *pflag.FlagSet) {
+	fs.StringVar(&c.DatabaseURL, "database-url", "", usage("database-url", "Postgres URL, postgres://user:password@host:5432/db"))
+}
+
+// FromEnv sets every flag the command line did not set from its environment
+// variable, if that is set.
+func FromEnv(fs *pflag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Changed || err != nil {
+			return
+		}
+		if v, ok := os.LookupEnv(Env(f.Name)); ok {
+			if setErr := fs.Set(f.Name, v); setErr != nil {
+				err = fmt.Errorf("%s=%q: %w", Env(f.Name), v, setErr)
+			}
+		}
+	})
+	return err
+}
+
+// CheckProduction reports what is missing for the worker and api roles.
+func (c *Config) CheckProduction() error {
+	if c.DatabaseURL == "" {
+		return fmt.Errorf("--database-url (or %s) is required: the worker and api roles keep their state in Postgres", Env("database-url"))
+	}
+	if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return fmt.Errorf("--database-url must be a postgres:// URL")
+	}
+	return nil
+}

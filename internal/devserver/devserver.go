@@ -1,0 +1,239 @@
+// Package devserver runs a real Temporal server inside the process, persisted
+// to a SQLite file: the engine behind `countersign dev` and the end-to-end
+// tests. It is the same server code a cluster runs (go.temporal.io/server),
+// with all four services in one process and one history shard.
+package devserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/server/common/authorization"
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/common/log"
+	"go.temporal.io/server/common/membership/static"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	"go.temporal.io/server/common/primitives"
+	"go.temporal.io/server/common/primitives/timestamp"
+	sqliteschema "go.temporal.io/server/schema/sqlite"
+	"go.temporal.io/server/temporal"
+)
+
+// clusterName names the single cluster of the dev server.
+const clusterName = "countersign-dev"
+
+// Options configure a dev server.
+type Options struct {
+	// DatabaseFile is the SQLite file Temporal persists to; it and its schema
+	// are created on first start.
+	DatabaseFile string
+	// IP is the address services bind to (default 127.0.0.1).
+	IP string
+	// Port is the frontend gRPC port; 0 picks a free one.
+	Port int
+	// Namespace is created on first start if missing (default "default").
+	Namespace string
+	// Retention is how long closed workflow histories are kept (default 30 days).
+	Retention time.Duration
+	// LogFile receives the server's own log at warn level and above; empty
+	// discards it.
+	LogFile string
+}
+
+// Server is a running embedded Temporal server.
+type Server struct {
+	server  temporal.Server
+	address string
+}
+
+// Start creates the database on first use, registers the namespace and starts
+// all Temporal services. It returns once the frontend accepts connections.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	if opts.DatabaseFile == "" {
+		return nil, errors.New("devserver: a database file is required")
+	}
+	if opts.IP == "" {
+		opts.IP = "127.0.0.1"
+	}
+	if opts.Namespace == "" {
+		opts.Namespace = "default"
+	}
+	if opts.Retention == 0 {
+		opts.Retention = 30 * 24 * time.Hour
+	}
+	ports, err := freePorts(opts.IP, 5)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Port == 0 {
+		opts.Port = ports[0]
+	}
+
+	sqlConf, err := prepareDatabase(opts)
+	if err != nil {
+		return nil, err
+	}
+	conf := serverConfig(opts, sqlConf, ports)
+
+	var logger log.Logger = log.NewNoopLogger()
+	if opts.LogFile != "" {
+		logger = log.NewZapLogger(log.BuildZapLogger(log.Config{Level: "warn", OutputFile: opts.LogFile, Format: "json"}))
+	}
+	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
+	if err != nil {
+		return nil, fmt.Errorf("devserver: authorizer: %w", err)
+	}
+	claimMapper, err := authorization.GetClaimMapperFromConfig(&conf.Global.Authorization, logger)
+	if err != nil {
+		return nil, fmt.Errorf("devserver: claim mapper: %w", err)
+	}
+	hosts := map[primitives.ServiceName]static.Hosts{}
+	for _, name := range []primitives.ServiceName{primitives.FrontendService, primitives.HistoryService, primitives.MatchingService, primitives.WorkerService} {
+		hosts[name] = static.SingleLocalHost(net.JoinHostPort(opts.IP, strconv.Itoa(conf.Services[string(name)].RPC.GRPCPort)))
+	}
+	srv, err := temporal.NewServer(
+		temporal.WithConfig(conf),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithStaticHosts(hosts),
+		temporal.WithLogger(logger),
+		temporal.WithAuthorizer(authorizer),
+		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
+		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
+			// One process serves everything: let it cache every open workflow.
+			dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): 8192,
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("devserver: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("devserver: start: %w", err)
+	}
+	s := &Server{server: srv, address: net.JoinHostPort(opts.IP, strconv.Itoa(opts.Port))}
+	if err := waitForPort(ctx, s.address); err != nil {
+		srv.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Address is the frontend's host:port, for Temporal clients.
+func (s *Server) Address() string { return s.address }
+
+// Stop stops all services; the database file keeps their state.
+func (s *Server) Stop() { s.server.Stop() }
+
+// prepareDatabase creates the SQLite file with Temporal's schema on first
+// start, and the namespace if it is missing.
+func prepareDatabase(opts Options) (*config.SQL, error) {
+	conf := &config.SQL{
+		PluginName:        sqliteplugin.PluginName,
+		DatabaseName:      opts.DatabaseFile,
+		ConnectAttributes: map[string]string{"mode": "rwc", "_journal_mode": "WAL", "_busy_timeout": "10000"},
+	}
+	if _, err := os.Stat(opts.DatabaseFile); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o700); err != nil {
+			return nil, fmt.Errorf("devserver: %w", err)
+		}
+		if err := sqliteschema.SetupSchema(conf); err != nil {
+			os.Remove(opts.DatabaseFile)
+			return nil, fmt.Errorf("devserver: create Temporal schema in %s: %w", opts.DatabaseFile, err)
+		}
+	}
+	ns, err := sqliteschema.NewNamespaceConfig(clusterName, opts.Namespace, false, nil)
+	if err != nil {
+		return nil, fmt.Errorf("devserver: namespace %s: %w", opts.Namespace, err)
+	}
+	ns.Detail.Config.Retention = timestamp.DurationPtr(opts.Retention)
+	if err := sqliteschema.CreateNamespaces(conf, ns); err != nil {
+		return nil, fmt.Errorf("devserver: namespace %s: %w", opts.Namespace, err)
+	}
+	return conf, nil
+}
+
+func serverConfig(opts Options, sqlConf *config.SQL, ports []int) *config.Config {
+	frontend := net.JoinHostPort(opts.IP, strconv.Itoa(opts.Port))
+	service := func(grpcPort, httpPort int) config.Service {
+		var s config.Service
+		s.RPC.GRPCPort, s.RPC.HTTPPort, s.RPC.BindOnIP = grpcPort, httpPort, opts.IP
+		return s
+	}
+	conf := &config.Config{}
+	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
+	conf.Global.Membership.BroadcastAddress = opts.IP
+	conf.Persistence.DefaultStore = "sqlite"
+	conf.Persistence.VisibilityStore = "sqlite"
+	conf.Persistence.NumHistoryShards = 1
+	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}}
+	conf.ClusterMetadata = &cluster.Config{
+		FailoverVersionIncrement: 10,
+		MasterClusterName:        clusterName,
+		CurrentClusterName:       clusterName,
+		ClusterInformation: map[string]cluster.ClusterInformation{clusterName: {
+			Enabled:                true,
+			InitialFailoverVersion: 1,
+			RPCAddress:             frontend,
+			HTTPAddress:            net.JoinHostPort(opts.IP, strconv.Itoa(ports[1])),
+			ClusterID:              uuid.NewString(),
+		}},
+	}
+	conf.DCRedirectionPolicy.Policy = "noop"
+	conf.Services = map[string]config.Service{
+		"frontend": service(opts.Port, ports[1]),
+		"history":  service(ports[2], 0),
+		"matching": service(ports[3], 0),
+		"worker":   service(ports[4], 0),
+	}
+	conf.Archival.History.State = "disabled"
+	conf.Archival.Visibility.State = "disabled"
+	conf.NamespaceDefaults.Archival.History.State = "disabled"
+	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
+	conf.PublicClient.HostPort = frontend
+	return conf
+}
+
+// freePorts finds n distinct ports nothing listens on right now.
+func freePorts(ip string, n int) ([]int, error) {
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	ports := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+		if err != nil {
+			return nil, fmt.Errorf("devserver: find a free port on %s: %w", ip, err)
+		}
+		listeners = append(listeners, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+func waitForPort(ctx context.Context, address string) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", address)
+		if err == nil {
+			conn.Close()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("devserver: frontend at %s did not come up: %w", address, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

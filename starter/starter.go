@@ -1,0 +1,148 @@
+// Package starter is intake: it stores a submitted document and starts its
+// review workflow, idempotently. Submitting the same document again returns
+// the same document and joins its workflow instead of starting a second one.
+package starter
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/tasktype"
+	"github.com/countersign/countersign/workflows"
+)
+
+// DefaultMaxDocumentBytes bounds a document body unless configured otherwise.
+const DefaultMaxDocumentBytes = 5 << 20
+
+// Starter stores documents and starts their reviews.
+type Starter struct {
+	Client    client.Client
+	Store     countersign.Store
+	TaskTypes *tasktype.Registry
+	Resolver  *tasktype.Resolver
+	// MaxDocumentBytes bounds a document body (default DefaultMaxDocumentBytes).
+	MaxDocumentBytes int
+	Now              func() time.Time
+}
+
+// Submission is one document to review.
+type Submission struct {
+	TaskType    string
+	ExternalID  string
+	Content     string
+	Metadata    map[string]string
+	SubmittedBy string
+	Channel     countersign.Channel
+}
+
+// Submit stores the document and makes sure its review runs. It returns the
+// document as stored and whether this call created it. A resubmission of the
+// same content (or the same external ID with the same content) returns the
+// existing document; the same external ID with other content is a conflict.
+func (s *Starter) Submit(ctx context.Context, sub Submission) (*countersign.Document, bool, error) {
+	if err := s.check(sub); err != nil {
+		return nil, false, err
+	}
+	tt, err := s.TaskTypes.Get(sub.TaskType)
+	if err != nil {
+		return nil, false, err
+	}
+	doc := &countersign.Document{
+		ID:              countersign.DocumentID(tt.Name, sub.ExternalID, sub.Content),
+		TaskType:        tt.Name,
+		TaskTypeVersion: tt.Version,
+		ExternalID:      sub.ExternalID,
+		Content:         sub.Content,
+		ContentSHA256:   countersign.ContentSHA256(sub.Content),
+		Metadata:        sub.Metadata,
+		Status:          countersign.StatusProcessing,
+		SubmittedBy:     sub.SubmittedBy,
+		CreatedAt:       s.now(),
+	}
+	if err := s.Store.PutTaskType(ctx, countersign.TaskTypeSnapshot{Name: tt.Name, Version: tt.Version, Source: tt.Source, CreatedAt: doc.CreatedAt}); err != nil {
+		return nil, false, err
+	}
+	stored, created, err := s.Store.CreateDocument(ctx, doc)
+	if err != nil {
+		return nil, false, err
+	}
+	if !created && stored.ContentSHA256 != doc.ContentSHA256 {
+		return nil, false, countersign.Errorf(countersign.CodeConflict,
+			"document %q of task type %s was already submitted with different content (document %s)", sub.ExternalID, tt.Name, stored.ID)
+	}
+	if stored.Status.Final() {
+		return stored, false, nil
+	}
+	if err := s.start(ctx, stored, sub); err != nil {
+		return nil, false, err
+	}
+	return stored, created, nil
+}
+
+func (s *Starter) check(sub Submission) error {
+	limit := s.MaxDocumentBytes
+	if limit <= 0 {
+		limit = DefaultMaxDocumentBytes
+	}
+	switch {
+	case sub.TaskType == "":
+		return countersign.Errorf(countersign.CodeInvalid, "task_type is required")
+	case strings.TrimSpace(sub.Content) == "":
+		return countersign.Errorf(countersign.CodeInvalid, "content is empty")
+	case len(sub.Content) > limit:
+		return countersign.Errorf(countersign.CodeTooLarge, "document is %d bytes; the limit is %d", len(sub.Content), limit)
+	case !utf8.ValidString(sub.Content):
+		return countersign.Errorf(countersign.CodeInvalid, "content is not valid UTF-8 text")
+	case len(sub.ExternalID) > 256:
+		return countersign.Errorf(countersign.CodeInvalid, "external_id is longer than 256 characters")
+	}
+	return nil
+}
+
+// start starts the document's review workflow, or joins the one that runs.
+// The workflow runs under the task type version the document was first
+// stored with, even if the task type has changed since.
+func (s *Starter) start(ctx context.Context, doc *countersign.Document, sub Submission) error {
+	tt, err := s.Resolver.Version(ctx, doc.TaskTypeVersion)
+	if err != nil {
+		return err
+	}
+	in := workflows.ReviewInput{
+		DocumentID:      doc.ID,
+		TaskType:        tt.Name,
+		TaskTypeVersion: tt.Version,
+		Policy:          tt.Policy,
+		Schema:          tt.Schema,
+		SubmittedBy:     doc.SubmittedBy,
+		Channel:         sub.Channel,
+	}
+	_, err = s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.ReviewWorkflowID(doc.ID),
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.ReviewWorkflow, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return nil // its review ran already
+	}
+	if err != nil {
+		return countersign.Errorf(countersign.CodeUnavailable, "start review of %s: %w", doc.ID, err)
+	}
+	return nil
+}
+
+func (s *Starter) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}

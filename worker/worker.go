@@ -1,0 +1,110 @@
+// Package worker runs countersign's review workflows and activities: it
+// dials Temporal, registers the workflow and the activities on the review
+// task queue, and tells whether workers are polling it.
+package worker
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/countersign/countersign/activities"
+	"github.com/countersign/countersign/workflows"
+)
+
+// ClientOptions say how to reach Temporal.
+type ClientOptions struct {
+	Address   string
+	Namespace string
+	// TLS, when any file is set: a client certificate and key for mutual
+	// TLS, and a CA bundle to trust instead of the system roots.
+	TLSCertFile   string
+	TLSKeyFile    string
+	TLSCAFile     string
+	TLSServerName string
+	Logger        *slog.Logger
+}
+
+// Dial connects to Temporal and checks the connection.
+func Dial(ctx context.Context, opts ClientOptions) (client.Client, error) {
+	co := client.Options{HostPort: opts.Address, Namespace: opts.Namespace}
+	if opts.Logger != nil {
+		co.Logger = sdklog.NewStructuredLogger(opts.Logger)
+	}
+	tlsConfig, err := tlsConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	co.ConnectionOptions.TLS = tlsConfig
+	c, err := client.DialContext(ctx, co)
+	if err != nil {
+		return nil, fmt.Errorf("temporal at %s (namespace %s): %w", opts.Address, opts.Namespace, err)
+	}
+	return c, nil
+}
+
+func tlsConfig(opts ClientOptions) (*tls.Config, error) {
+	if opts.TLSCertFile == "" && opts.TLSKeyFile == "" && opts.TLSCAFile == "" && opts.TLSServerName == "" {
+		return nil, nil
+	}
+	conf := &tls.Config{ServerName: opts.TLSServerName, MinVersion: tls.VersionTLS12}
+	if opts.TLSCertFile != "" || opts.TLSKeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(opts.TLSCertFile, opts.TLSKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("temporal TLS client certificate: %w", err)
+		}
+		conf.Certificates = []tls.Certificate{cert}
+	}
+	if opts.TLSCAFile != "" {
+		pem, err := os.ReadFile(opts.TLSCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("temporal TLS CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("temporal TLS CA: no certificates in %s", opts.TLSCAFile)
+		}
+		conf.RootCAs = pool
+	}
+	return conf, nil
+}
+
+// New returns a worker on the review task queue with the review workflow and
+// the activities registered. Start it with Start or Run.
+func New(c client.Client, acts *activities.Activities) sdkworker.Worker {
+	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
+	w.RegisterWorkflow(workflows.ReviewWorkflow)
+	w.RegisterActivity(acts)
+	return w
+}
+
+// Polling reports, as an error, whether no worker polls the review task queue
+// for workflow or activity tasks right now.
+func Polling(ctx context.Context, c client.Client) error {
+	for _, kind := range []enumspb.TaskQueueType{enumspb.TASK_QUEUE_TYPE_WORKFLOW, enumspb.TASK_QUEUE_TYPE_ACTIVITY} {
+		resp, err := c.DescribeTaskQueue(ctx, workflows.TaskQueue, kind)
+		if err != nil {
+			return fmt.Errorf("describe task queue %s: %w", workflows.TaskQueue, err)
+		}
+		if len(resp.GetPollers()) == 0 {
+			return errors.New("no worker polls the task queue " + workflows.TaskQueue + " for " + kindName(kind) + " tasks")
+		}
+	}
+	return nil
+}
+
+func kindName(kind enumspb.TaskQueueType) string {
+	if kind == enumspb.TASK_QUEUE_TYPE_WORKFLOW {
+		return "workflow"
+	}
+	return "activity"
+}

@@ -1,0 +1,218 @@
+package workflows
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/activities"
+	"github.com/countersign/countersign/internal/schema"
+)
+
+// ReviewInput starts the review of one document. The policy and the field
+// schema are pinned here, at the start: a later edit of the task type never
+// changes how a running review routes or what its validator accepts.
+type ReviewInput struct {
+	DocumentID      string              `json:"document_id"`
+	TaskType        string              `json:"task_type"`
+	TaskTypeVersion string              `json:"task_type_version"`
+	Policy          countersign.Policy  `json:"policy"`
+	Schema          json.RawMessage     `json:"schema"`
+	SubmittedBy     string              `json:"submitted_by"`
+	Channel         countersign.Channel `json:"channel"`
+}
+
+// ReviewResult is how a review ended.
+type ReviewResult struct {
+	Status  countersign.Status  `json:"status"`
+	Outcome countersign.Outcome `json:"outcome"`
+}
+
+// ReviewState is what StateQuery returns: where the review stands.
+type ReviewState struct {
+	Status     countersign.Status    `json:"status"`
+	Route      *countersign.Route    `json:"route,omitempty"`
+	OpenReview *countersign.Review   `json:"open_review,omitempty"`
+	Decision   *countersign.Decision `json:"decision,omitempty"`
+}
+
+// a is the typed reference to the activities; workflows only take method
+// values from it, never call them.
+var a *activities.Activities
+
+// activityOptions retry every step until it succeeds or fails for good: a
+// store outage delays a review, it never loses one.
+var activityOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: time.Minute,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    time.Minute,
+	},
+}
+
+// extractTimeout bounds one extraction attempt; a model can be slow.
+const extractTimeout = 5 * time.Minute
+
+// ReviewWorkflow takes one document through draft, score, route, the human
+// gate when the policy asks for it, and finalize, recording every step in the
+// audit log.
+func ReviewWorkflow(ctx workflow.Context, in ReviewInput) (ReviewResult, error) {
+	w := &review{in: in, status: countersign.StatusProcessing}
+	if err := w.setup(ctx); err != nil {
+		return ReviewResult{}, err
+	}
+	return w.run(ctx)
+}
+
+// review is the state of one review workflow.
+type review struct {
+	in     ReviewInput
+	events int // audit events appended so far; numbers the next one
+
+	status     countersign.Status
+	draft      *countersign.Draft
+	confidence *countersign.Confidence
+	route      *countersign.Route
+
+	reviews int                   // reviews opened so far
+	open    *countersign.Review   // the review waiting for a person
+	decided *countersign.Decision // the decision that closed the gate
+	done    bool                  // finalized or failed
+
+	schema *schema.Schema // compiled on first use by the validator
+}
+
+func (w *review) setup(ctx workflow.Context) error {
+	if w.in.DocumentID == "" || w.in.TaskTypeVersion == "" {
+		return temporal.NewNonRetryableApplicationError("review input needs a document ID and a task type version", string(countersign.CodeInvalid), nil)
+	}
+	if w.in.Policy.Mode != countersign.ModeHITL && w.in.Policy.Mode != countersign.ModeHOTL {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown policy mode %q", w.in.Policy.Mode), string(countersign.CodeInvalid), nil)
+	}
+	if err := workflow.SetQueryHandler(ctx, StateQuery, w.state); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, DecisionUpdate, w.decide, workflow.UpdateHandlerOptions{
+		Validator:   w.validateDecision,
+		Description: "a reviewer's approve, correct or reject",
+	})
+}
+
+func (w *review) run(ctx workflow.Context) (ReviewResult, error) {
+	ctx = workflow.WithActivityOptions(ctx, activityOptions)
+	if err := w.pipeline(ctx); err != nil {
+		return w.fail(ctx, err)
+	}
+	// A decision's update handler returns the final status; let it finish.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return ReviewResult{}, err
+	}
+	return ReviewResult{Status: w.status, Outcome: w.route.Outcome}, nil
+}
+
+// pipeline is DESIGN.md's pipeline of one document, step by step.
+func (w *review) pipeline(ctx workflow.Context) error {
+	if err := w.receive(ctx); err != nil {
+		return err
+	}
+	if err := w.extract(ctx); err != nil {
+		return err
+	}
+	if err := w.score(ctx); err != nil {
+		return err
+	}
+	if err := w.decideRoute(ctx); err != nil {
+		return err
+	}
+	if w.route.Outcome == countersign.OutcomeHumanReview {
+		if err := w.humanGate(ctx); err != nil {
+			return err
+		}
+	}
+	return w.finalize(ctx)
+}
+
+// step numbers the next audit event; the number is part of the event ID, so a
+// retried activity appends the same event.
+func (w *review) step() activities.Step {
+	w.events++
+	return activities.Step{
+		EventID:         fmt.Sprintf("%s/%d", ReviewWorkflowID(w.in.DocumentID), w.events),
+		DocumentID:      w.in.DocumentID,
+		TaskTypeVersion: w.in.TaskTypeVersion,
+		PolicyVersion:   w.in.Policy.Version,
+	}
+}
+
+func (w *review) receive(ctx workflow.Context) error {
+	in := activities.ReceiveInput{Step: w.step(), SubmittedBy: w.in.SubmittedBy, Channel: w.in.Channel}
+	return workflow.ExecuteActivity(ctx, a.Receive, in).Get(ctx, nil)
+}
+
+func (w *review) extract(ctx workflow.Context) error {
+	opts := workflow.GetActivityOptions(ctx)
+	opts.StartToCloseTimeout = extractTimeout
+	ctx = workflow.WithActivityOptions(ctx, opts)
+	return workflow.ExecuteActivity(ctx, a.Extract, activities.ExtractInput{Step: w.step()}).Get(ctx, &w.draft)
+}
+
+func (w *review) score(ctx workflow.Context) error {
+	in := activities.ScoreInput{Step: w.step(), Draft: w.draft}
+	return workflow.ExecuteActivity(ctx, a.Score, in).Get(ctx, &w.confidence)
+}
+
+func (w *review) decideRoute(ctx workflow.Context) error {
+	w.route = Route(w.in.Policy, w.draft, w.confidence)
+	in := activities.RouteInput{Step: w.step(), Route: w.route}
+	return workflow.ExecuteActivity(ctx, a.RecordRoute, in).Get(ctx, nil)
+}
+
+func (w *review) finalize(ctx workflow.Context) error {
+	in := activities.FinalizeInput{
+		Step:     w.step(),
+		Draft:    w.draft,
+		Outcome:  w.route.Outcome,
+		Decision: w.decided,
+		At:       workflow.Now(ctx),
+	}
+	var result activities.FinalizeResult
+	if err := workflow.ExecuteActivity(ctx, a.Finalize, in).Get(ctx, &result); err != nil {
+		return err
+	}
+	w.status, w.done = result.Status, true
+	return nil
+}
+
+// fail records that the document could not be processed, and fails the
+// workflow with the cause.
+func (w *review) fail(ctx workflow.Context, cause error) (ReviewResult, error) {
+	ctx, _ = workflow.NewDisconnectedContext(ctx)
+	reason := rootMessage(cause)
+	workflow.GetLogger(ctx).Error("review failed", "document", w.in.DocumentID, "error", reason)
+	err := workflow.ExecuteActivity(ctx, a.Fail, activities.FailInput{Step: w.step(), Reason: reason}).Get(ctx, nil)
+	w.status, w.open, w.done = countersign.StatusFailed, nil, true
+	if err != nil {
+		return ReviewResult{Status: w.status}, errors.Join(cause, err)
+	}
+	return ReviewResult{Status: w.status}, temporal.NewNonRetryableApplicationError("review failed: "+reason, "review_failed", cause)
+}
+
+// rootMessage is the message of the innermost application error, without the
+// activity wrappers around it.
+func rootMessage(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Error()
+	}
+	return err.Error()
+}
+
+func (w *review) state() (ReviewState, error) {
+	return ReviewState{Status: w.status, Route: w.route, OpenReview: w.open, Decision: w.decided}, nil
+}
