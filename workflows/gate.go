@@ -47,11 +47,15 @@ func (w *review) humanGate(ctx workflow.Context) error {
 	if w.confidence != nil {
 		r.Confidence = w.confidence.Overall
 	}
+	// The review is in the queue as soon as the activity has stored it, which
+	// is before the activity reports back: accept decisions from then on.
+	w.open = r
 	in := activities.OpenReviewInput{Step: w.step(), Review: r}
 	if err := workflow.ExecuteActivity(ctx, a.OpenReview, in).Get(ctx, nil); err != nil {
+		w.open = nil
 		return err
 	}
-	w.open, w.status = r, countersign.StatusAwaitingReview
+	w.opened, w.status = true, countersign.StatusAwaitingReview
 	return workflow.Await(ctx, func() bool { return w.decided != nil })
 }
 
@@ -65,7 +69,16 @@ func (w *review) decide(ctx workflow.Context, req DecisionRequest) (DecisionResu
 	}
 	ctx = workflow.WithActivityOptions(ctx, activityOptions)
 	r := w.open
-	w.open = nil
+	w.open, w.deciding = nil, &req
+	// Record the decision only once the review's opening is recorded, so the
+	// audit log never shows a decision before its review.
+	if err := workflow.Await(ctx, func() bool { return w.opened || w.done }); err != nil {
+		return DecisionResult{}, err
+	}
+	if !w.opened {
+		w.deciding = nil
+		return DecisionResult{}, refuse(countersign.CodeConflict, "review %s could not be opened", r.ID)
+	}
 	d := &countersign.Decision{
 		ID:         r.ID + "/1",
 		ReviewID:   r.ID,
@@ -80,7 +93,7 @@ func (w *review) decide(ctx workflow.Context, req DecisionRequest) (DecisionResu
 	}
 	in := activities.DecisionInput{Step: w.step(), Decision: d}
 	if err := workflow.ExecuteActivity(ctx, a.RecordDecision, in).Get(ctx, nil); err != nil {
-		w.open = r
+		w.open, w.deciding = r, nil
 		return DecisionResult{}, err
 	}
 	w.decided = d
@@ -144,6 +157,8 @@ func (w *review) checkOpen(reviewID string) error {
 		return refuse(countersign.CodeConflict, "review %s is not open; the open review of this document is %s", reviewID, w.open.ID)
 	case w.decided != nil && w.decided.ReviewID == reviewID:
 		return refuse(countersign.CodeConflict, "review %s is already closed: %s decided %s", reviewID, w.decided.Actor, w.decided.Action)
+	case w.deciding != nil && w.deciding.ReviewID == reviewID:
+		return refuse(countersign.CodeConflict, "review %s is already being decided: %s chose %s", reviewID, w.deciding.Actor.User, w.deciding.Action)
 	case w.done:
 		return refuse(countersign.CodeConflict, "review %s is closed: the document is %s", reviewID, w.status)
 	default:

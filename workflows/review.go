@@ -80,10 +80,12 @@ type review struct {
 	confidence *countersign.Confidence
 	route      *countersign.Route
 
-	reviews int                   // reviews opened so far
-	open    *countersign.Review   // the review waiting for a person
-	decided *countersign.Decision // the decision that closed the gate
-	done    bool                  // finalized or failed
+	reviews  int                   // reviews opened so far
+	open     *countersign.Review   // the review waiting for a person
+	opened   bool                  // its opening is stored and recorded
+	deciding *DecisionRequest      // the decision being recorded
+	decided  *countersign.Decision // the decision that closed the gate
+	done     bool                  // finalized or failed
 
 	schema *schema.Schema // compiled on first use by the validator
 }

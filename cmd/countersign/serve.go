@@ -28,6 +28,9 @@ State lives under --data-dir and survives restarts, including a kill: open
 reviews are still there when dev starts again. On first start an admin API
 token is written to <data-dir>/admin.token; the CLI finds it there by itself.
 
+With --database-url the store is that Postgres database instead of SQLite
+(Temporal stays embedded).
+
 Limits: one process, SQLite. For more, run the worker and api roles against a
 Temporal cluster and Postgres.`,
 		Args: cobra.NoArgs,
@@ -39,6 +42,7 @@ Temporal cluster and Postgres.`,
 	cfg.AddServer(cmd.Flags())
 	cfg.AddHTTP(cmd.Flags())
 	cfg.AddDev(cmd.Flags())
+	cfg.AddDatabase(cmd.Flags())
 	return cmd
 }
 
@@ -133,7 +137,11 @@ func banner(w io.Writer, a *app.App) {
 		fmt.Fprintf(w, "  admin token %s\n", filepath.Join(dir, app.AdminTokenFile))
 		fmt.Fprintf(w, "  Temporal    %s, namespace %s (SQLite %s, log %s)\n", a.TemporalAddress, a.Config.Namespace,
 			filepath.Join(dir, app.TemporalDB), filepath.Join(dir, app.TemporalLog))
-		fmt.Fprintf(w, "  store       SQLite %s\n", filepath.Join(dir, app.StoreDB))
+		if a.Config.DatabaseURL != "" {
+			fmt.Fprintln(w, "  store       Postgres")
+		} else {
+			fmt.Fprintf(w, "  store       SQLite %s\n", filepath.Join(dir, app.StoreDB))
+		}
 	} else {
 		fmt.Fprintf(w, "  Temporal    %s, namespace %s\n", a.TemporalAddress, a.Config.Namespace)
 		fmt.Fprintln(w, "  store       Postgres")

@@ -133,8 +133,9 @@ func (a *App) loadTaskTypes() error {
 	return err
 }
 
-// startEmbedded starts the embedded Temporal server and opens the SQLite
-// store, both under the data dir, and makes sure there is an admin token.
+// startEmbedded starts the embedded Temporal server and opens the store
+// (SQLite under the data dir, or Postgres when a database URL is set), and
+// makes sure there is an admin token.
 func (a *App) startEmbedded(ctx context.Context) error {
 	dir := a.Config.DataDir
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -155,7 +156,11 @@ func (a *App) startEmbedded(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.Store, err = sqlite.Open(ctx, filepath.Join(dir, StoreDB))
+	if a.Config.DatabaseURL != "" {
+		a.Store, err = postgres.Open(ctx, a.Config.DatabaseURL)
+	} else {
+		a.Store, err = sqlite.Open(ctx, filepath.Join(dir, StoreDB))
+	}
 	if err != nil {
 		return err
 	}

@@ -146,7 +146,7 @@ func (r *Resolver) Version(ctx context.Context, version string) (*countersign.Ta
 	}
 	snap, err := r.store.GetTaskType(ctx, version)
 	if err != nil {
-		return nil, fmt.Errorf("task type version %s: %w", version, err)
+		return nil, err
 	}
 	tt, err = Parse(snap.Source, "stored task type "+snap.Name+"@"+version)
 	if err != nil {

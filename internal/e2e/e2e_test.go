@@ -1,0 +1,342 @@
+// Package e2e runs countersign whole: the embedded Temporal server, the real
+// worker, the real HTTP router and a real store (SQLite, and Postgres),
+// driven only through the public REST API.
+package e2e
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/temporalproto"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/api/apiclient"
+	"github.com/countersign/countersign/internal/app"
+	"github.com/countersign/countersign/internal/config"
+	"github.com/countersign/countersign/internal/store/postgres/pgtest"
+	"github.com/countersign/countersign/workflows"
+)
+
+// recordEnv, when set, makes the end-to-end runs write their workflow
+// histories to workflows/testdata/histories for the replay tests.
+const recordEnv = "COUNTERSIGN_RECORD_HISTORIES"
+
+func quietLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// startApp starts roles on a fresh data dir with free ports.
+func startApp(t testing.TB, databaseURL string, roles app.Roles) *app.App {
+	t.Helper()
+	cfg := config.Config{
+		DataDir:     t.TempDir(),
+		HTTPAddr:    "127.0.0.1:0",
+		Namespace:   "default",
+		DatabaseURL: databaseURL,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	a, err := app.Start(ctx, cfg, roles, quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Stop)
+	if roles.Worker {
+		if err := a.WaitReady(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return a
+}
+
+func TestPipelineSQLite(t *testing.T) {
+	a := startApp(t, "", app.Roles{Embedded: true, Worker: true, API: true})
+	runPipeline(t, a, os.Getenv(recordEnv) != "")
+}
+
+func TestPipelinePostgres(t *testing.T) {
+	a := startApp(t, pgtest.Database(t), app.Roles{Embedded: true, Worker: true, API: true})
+	runPipeline(t, a, false)
+}
+
+// users are the API clients of one run, one per role.
+type users struct {
+	admin, submitter, reviewer, approver, auditor *apiclient.Client
+}
+
+func newUsers(t *testing.T, a *app.App) users {
+	t.Helper()
+	admin := apiclient.New(a.APIURL, a.AdminToken)
+	mk := func(user string, role countersign.Role) *apiclient.Client {
+		tok, err := admin.CreateToken(context.Background(), user, role, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return apiclient.New(a.APIURL, tok.Secret)
+	}
+	return users{
+		admin:     admin,
+		submitter: mk("sam", countersign.RoleSubmitter),
+		reviewer:  mk("rita", countersign.RoleReviewer),
+		approver:  mk("anna", countersign.RoleApprover),
+		auditor:   mk("otto", countersign.RoleAuditor),
+	}
+}
+
+func sample(t *testing.T, taskType, name string) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "examples", taskType, "samples", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}
+
+// runPipeline is the whole story through HTTP: submit, wait for the review,
+// decide, see the final state and a verifying audit chain. With record, the
+// runs' histories are written for the replay tests.
+func runPipeline(t *testing.T, a *app.App, record bool) {
+	ctx := context.Background()
+	u := newUsers(t, a)
+
+	contract := apiclient.Submission{TaskType: "contract-review", ExternalID: "MSA-2025-017", Content: sample(t, "contract-review", "msa-northwind-harbor.txt")}
+	first, err := u.submitter.Submit(ctx, contract)
+	if err != nil || !first.Created || first.Status != countersign.StatusProcessing {
+		t.Fatalf("submit = %+v, %v", first, err)
+	}
+	again, err := u.submitter.Submit(ctx, contract)
+	if err != nil || again.ID != first.ID || again.Created {
+		t.Fatalf("resubmission = %+v, %v; want the same document, not created", again, err)
+	}
+	clash := contract
+	clash.Content += "\nAmendment No. 1"
+	if _, err := u.submitter.Submit(ctx, clash); status(err) != http.StatusConflict {
+		t.Fatalf("same external ID, other content: %v, want 409", err)
+	}
+
+	review := waitForReview(t, u.reviewer, first.ID)
+	if review.TaskType != "contract-review" || review.Confidence != 1 || len(review.Reasons) == 0 || !review.DueAt.After(review.CreatedAt) {
+		t.Fatalf("review = %+v", review)
+	}
+
+	// Refusals reach nothing.
+	if _, err := u.submitter.Decide(ctx, review.ID, apiclient.Decision{Action: countersign.ActionApprove}); status(err) != http.StatusForbidden {
+		t.Fatalf("submitter decides: %v, want 403", err)
+	}
+	if _, err := u.auditor.Decide(ctx, review.ID, apiclient.Decision{Action: countersign.ActionApprove}); status(err) != http.StatusForbidden {
+		t.Fatalf("auditor decides: %v, want 403", err)
+	}
+	if _, err := u.reviewer.Decide(ctx, review.ID, apiclient.Decision{Action: "escalate"}); status(err) != http.StatusUnprocessableEntity {
+		t.Fatalf("unknown action: %v, want 422", err)
+	}
+	bad := apiclient.Decision{Action: countersign.ActionCorrect, Fields: countersign.Fields{"term_months": "two years"}}
+	if _, err := u.reviewer.Decide(ctx, review.ID, bad); status(err) != http.StatusUnprocessableEntity || !strings.Contains(err.Error(), "term_months") {
+		t.Fatalf("correction failing the schema: %v, want 422 naming term_months", err)
+	}
+	if _, err := u.reviewer.Decide(ctx, "nope-r1", apiclient.Decision{Action: countersign.ActionApprove}); status(err) != http.StatusNotFound {
+		t.Fatalf("unknown review: %v, want 404", err)
+	}
+
+	correction := apiclient.Decision{Action: countersign.ActionCorrect, Fields: countersign.Fields{"term_months": 24, "party_b": "Harbor Freight Logistics, LLC"}}
+	decided, err := u.reviewer.Decide(ctx, review.ID, correction)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if decided.Document.Status != countersign.StatusAccepted || decided.Decision.Actor != "rita" || decided.Decision.Channel != countersign.ChannelAPI {
+		t.Fatalf("decision = %+v", decided)
+	}
+	if _, err := u.approver.Decide(ctx, review.ID, apiclient.Decision{Action: countersign.ActionApprove}); status(err) != http.StatusConflict {
+		t.Fatalf("second decision: %v, want 409", err)
+	}
+
+	doc, err := u.submitter.Document(ctx, first.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.Status != countersign.StatusAccepted || doc.Final == nil || doc.Final.Fields["term_months"] != float64(24) ||
+		doc.Final.Fields["party_a"] != "Northwind Analytics, Inc." || len(doc.Decisions) != 1 || doc.Review == nil || doc.Review.Status != countersign.ReviewClosed {
+		t.Fatalf("document after the correction = %+v", doc)
+	}
+	if doc.Draft.Evidence["party_a"].Quote == "" || doc.Confidence.Fields["party_a"].Signals[countersign.SignalGrounding] != 1 || doc.Route.Outcome != countersign.OutcomeHumanReview {
+		t.Fatalf("draft, confidence or route missing: %+v %+v %+v", doc.Draft, doc.Confidence, doc.Route)
+	}
+
+	// A confident PII draft is accepted without a person.
+	pii, err := u.submitter.Submit(ctx, apiclient.Submission{TaskType: "pii-extraction", Content: sample(t, "pii-extraction", "claim-form-daniel-obrien.txt")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	auto, err := u.submitter.WaitFinal(waitCtx, pii.ID, 100*time.Millisecond)
+	if err != nil || auto.Status != countersign.StatusAccepted || auto.Route.Outcome != countersign.OutcomeAutoAccept || auto.Review != nil {
+		t.Fatalf("PII document = %+v, %v", auto, err)
+	}
+
+	// Two more shapes of run for the recorded histories: approve and reject.
+	approved := submitAndDecide(t, u, "contract-review", "saas-quantumledger-maplestreet.txt", apiclient.Decision{Action: countersign.ActionApprove})
+	rejected := submitAndDecide(t, u, "contract-review", "nda-blueheron-cedarridge.txt", apiclient.Decision{Action: countersign.ActionReject, Reason: "draft, not the signed copy"})
+	if approved.Status != countersign.StatusAccepted || rejected.Status != countersign.StatusRejected {
+		t.Fatalf("approved %s, rejected %s", approved.Status, rejected.Status)
+	}
+
+	events, err := u.auditor.Audit(ctx, first.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, e := range events {
+		types = append(types, e.Type)
+		if e.Hash == "" || e.PrevHash == "" || e.DocumentID != first.ID {
+			t.Fatalf("incomplete audit event %+v", e)
+		}
+	}
+	if got, want := strings.Join(types, " "), "document.received draft.created confidence.scored route.decided review.opened decision.recorded document.finalized"; got != want {
+		t.Fatalf("audit trail:\n got %s\nwant %s", got, want)
+	}
+	if events[0].Actor != "sam" || events[5].Actor != "rita" || events[5].Channel != countersign.ChannelAPI {
+		t.Fatalf("audit actors: received by %s, decided by %s via %s", events[0].Actor, events[5].Actor, events[5].Channel)
+	}
+	report, err := u.auditor.VerifyAudit(ctx)
+	if err != nil || !report.OK || report.Events < int64(4*7) {
+		t.Fatalf("verify = %+v, %v", report, err)
+	}
+
+	checkHistories(t, a, record, map[string]string{
+		"correct":     first.ID,
+		"auto_accept": pii.ID,
+		"approve":     approved.ID,
+		"reject":      rejected.ID,
+	})
+}
+
+func submitAndDecide(t *testing.T, u users, taskType, name string, d apiclient.Decision) *apiclient.Document {
+	t.Helper()
+	ctx := context.Background()
+	sub, err := u.submitter.Submit(ctx, apiclient.Submission{TaskType: taskType, Content: sample(t, taskType, name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	review := waitForReview(t, u.reviewer, sub.ID)
+	if _, err := u.approver.Decide(ctx, review.ID, d); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := u.reviewer.Document(ctx, sub.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// waitForReview polls the queue until the document's review is pending.
+func waitForReview(t *testing.T, c *apiclient.Client, documentID string) countersign.Review {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		cursor := ""
+		for {
+			page, err := c.Reviews(context.Background(), apiclient.ReviewQuery{Limit: 100, Cursor: cursor})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range page.Reviews {
+				if r.DocumentID == documentID {
+					return r
+				}
+			}
+			if cursor = page.NextCursor; cursor == "" {
+				break
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no review for document %s after a minute", documentID)
+	return countersign.Review{}
+}
+
+func status(err error) int {
+	var apiErr *apiclient.Error
+	if errors.As(err, &apiErr) {
+		return apiErr.Status
+	}
+	return 0
+}
+
+// checkHistories replays each run's real history against the current
+// workflow code, and records it for the replay tests when asked to.
+func checkHistories(t *testing.T, a *app.App, record bool, runs map[string]string) {
+	t.Helper()
+	replayer := sdkworker.NewWorkflowReplayer()
+	replayer.RegisterWorkflow(workflows.ReviewWorkflow)
+	logger := sdklog.NewStructuredLogger(quietLogger())
+	for name, docID := range runs {
+		history := fetchHistory(t, a.Temporal, workflows.ReviewWorkflowID(docID))
+		if err := replayer.ReplayWorkflowHistory(logger, history); err != nil {
+			t.Fatalf("replaying the %s run: %v", name, err)
+		}
+		if !record {
+			continue
+		}
+		raw, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(history)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join("..", "..", "workflows", "testdata", "histories", name+".json")
+		if err := os.WriteFile(path, append(raw, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("recorded %s", path)
+	}
+}
+
+func fetchHistory(t *testing.T, c client.Client, workflowID string) *historypb.History {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// Wait for the run to close so the history is whole.
+	if err := c.GetWorkflow(ctx, workflowID, "").Get(ctx, nil); err != nil {
+		t.Fatalf("workflow %s: %v", workflowID, err)
+	}
+	iter := c.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	history := &historypb.History{}
+	for iter.HasNext() {
+		event, err := iter.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		history.Events = append(history.Events, event)
+	}
+	return history
+}
+
+func TestReadyzWaitsForAWorker(t *testing.T) {
+	a := startApp(t, "", app.Roles{Embedded: true, API: true})
+	resp, err := http.Get(a.APIURL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz without a worker = %d, want 503", resp.StatusCode)
+	}
+	resp, err = http.Get(a.APIURL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/healthz = %d, want 200", resp.StatusCode)
+	}
+}

@@ -1,0 +1,45 @@
+package workflows_test
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/countersign/countersign/workflows"
+)
+
+// The histories in testdata/histories were recorded from real runs on the
+// embedded Temporal server (make histories). Every change to ReviewWorkflow
+// must still replay them; a change that cannot needs workflow.GetVersion.
+var wantHistories = []string{"approve", "correct", "reject", "auto_accept"}
+
+func TestReplayRecordedHistories(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "histories", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, f := range files {
+		have[strings.TrimSuffix(filepath.Base(f), ".json")] = true
+	}
+	for _, name := range wantHistories {
+		if !have[name] {
+			t.Errorf("testdata/histories/%s.json is missing: record it with make histories", name)
+		}
+	}
+	logger := sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			replayer := worker.NewWorkflowReplayer()
+			replayer.RegisterWorkflow(workflows.ReviewWorkflow)
+			if err := replayer.ReplayWorkflowHistoryFromJSONFile(logger, f); err != nil {
+				t.Fatalf("%s no longer replays: %v", f, err)
+			}
+		})
+	}
+}
