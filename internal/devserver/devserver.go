@@ -136,9 +136,12 @@ func (s *Server) Stop() { s.server.Stop() }
 // start, and the namespace if it is missing.
 func prepareDatabase(opts Options) (*config.SQL, error) {
 	conf := &config.SQL{
-		PluginName:        sqliteplugin.PluginName,
-		DatabaseName:      opts.DatabaseFile,
-		ConnectAttributes: map[string]string{"mode": "rwc", "_journal_mode": "WAL", "_busy_timeout": "10000"},
+		PluginName:   sqliteplugin.PluginName,
+		DatabaseName: opts.DatabaseFile,
+		// Attributes other than SQLite URI parameters become pragmas. WAL
+		// with synchronous=NORMAL survives a killed process (committed
+		// transactions are in the WAL); a power cut may lose the last ones.
+		ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal", "busy_timeout": "10000"},
 	}
 	if _, err := os.Stat(opts.DatabaseFile); errors.Is(err, os.ErrNotExist) {
 		if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o700); err != nil {

@@ -95,7 +95,7 @@ func newUsers(t *testing.T, a *app.App) users {
 	}
 }
 
-func sample(t *testing.T, taskType, name string) string {
+func sample(t testing.TB, taskType, name string) string {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("..", "..", "examples", taskType, "samples", name))
 	if err != nil {

@@ -353,36 +353,65 @@ func (s *Store) Decisions(ctx context.Context, documentID string) ([]countersign
 const auditColumns = `seq, id, document_id, type, actor, channel, at, data, prev_hash, hash, trace_id`
 
 // AppendAudit chains e after the current head; see countersign.AuditLog.
+//
+// It takes two round trips instead of one per statement: the first begins a
+// transaction, takes the chain's advisory lock and reads both the event (if
+// a retry already stored it) and the head; the second inserts and commits.
+// Statements of a pipeline run in order, each with a fresh snapshot, so the
+// head is read after the lock is held. A connection an error leaves inside
+// the transaction is destroyed on release, never reused.
 func (s *Store) AppendAudit(ctx context.Context, e countersign.AuditEvent) (countersign.AuditEvent, error) {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(auditLock)); err != nil {
-			return err
-		}
-		existing, err := queryAudit(ctx, tx, `SELECT `+auditColumns+` FROM audit_events WHERE id = $1`, e.ID)
-		if err != nil {
-			return err
-		}
-		if len(existing) > 0 {
-			e = existing[0]
-			return nil
-		}
-		head, err := queryAudit(ctx, tx, `SELECT `+auditColumns+` FROM audit_events ORDER BY seq DESC LIMIT 1`)
-		if err != nil {
-			return err
-		}
-		var prev *countersign.AuditEvent
-		if len(head) > 0 {
-			prev = &head[0]
-		}
-		audit.Seal(&e, prev)
-		_, err = tx.Exec(ctx, `INSERT INTO audit_events (`+auditColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			e.Seq, e.ID, e.DocumentID, e.Type, e.Actor, string(e.Channel), e.At, string(e.Data), e.PrevHash, e.Hash, e.TraceID)
-		return err
-	})
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return e, fmt.Errorf("append audit event %s: %w", e.ID, err)
 	}
-	return e, nil
+	defer conn.Release()
+	stored, err := appendAudit(ctx, conn.Conn(), e)
+	if err != nil {
+		return e, fmt.Errorf("append audit event %s: %w", e.ID, err)
+	}
+	return stored, nil
+}
+
+func appendAudit(ctx context.Context, conn *pgx.Conn, e countersign.AuditEvent) (countersign.AuditEvent, error) {
+	read := &pgx.Batch{}
+	read.Queue(`BEGIN`)
+	read.Queue(`SELECT pg_advisory_xact_lock($1)`, int64(auditLock))
+	read.Queue(`(SELECT `+auditColumns+` FROM audit_events WHERE id = $1)
+		UNION ALL (SELECT `+auditColumns+` FROM audit_events ORDER BY seq DESC LIMIT 1)`, e.ID)
+	results := conn.SendBatch(ctx, read)
+	_, err := results.Exec()
+	if err == nil {
+		_, err = results.Exec()
+	}
+	var found []countersign.AuditEvent
+	if err == nil {
+		var rows pgx.Rows
+		if rows, err = results.Query(); err == nil {
+			found, err = pgx.CollectRows(rows, scanAudit)
+		}
+	}
+	if closeErr := results.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
+		return e, err
+	}
+
+	var head *countersign.AuditEvent
+	for i := range found {
+		if found[i].ID == e.ID {
+			_, err := conn.Exec(ctx, `COMMIT`)
+			return found[i], err
+		}
+		head = &found[i]
+	}
+	audit.Seal(&e, head)
+	write := &pgx.Batch{}
+	write.Queue(`INSERT INTO audit_events (`+auditColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		e.Seq, e.ID, e.DocumentID, e.Type, e.Actor, string(e.Channel), e.At, string(e.Data), e.PrevHash, e.Hash, e.TraceID)
+	write.Queue(`COMMIT`)
+	return e, conn.SendBatch(ctx, write).Close()
 }
 
 // DocumentAudit returns a document's events in chain order.
@@ -422,15 +451,17 @@ func queryAudit(ctx context.Context, q querier, query string, args ...any) ([]co
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (countersign.AuditEvent, error) {
-		var (
-			e    countersign.AuditEvent
-			data string
-		)
-		err := row.Scan(&e.Seq, &e.ID, &e.DocumentID, &e.Type, &e.Actor, &e.Channel, &e.At, &data, &e.PrevHash, &e.Hash, &e.TraceID)
-		e.At, e.Data = e.At.UTC(), []byte(data)
-		return e, err
-	})
+	return pgx.CollectRows(rows, scanAudit)
+}
+
+func scanAudit(row pgx.CollectableRow) (countersign.AuditEvent, error) {
+	var (
+		e    countersign.AuditEvent
+		data string
+	)
+	err := row.Scan(&e.Seq, &e.ID, &e.DocumentID, &e.Type, &e.Actor, &e.Channel, &e.At, &data, &e.PrevHash, &e.Hash, &e.TraceID)
+	e.At, e.Data = e.At.UTC(), []byte(data)
+	return e, err
 }
 
 // PutTaskType stores a task type snapshot once.
