@@ -79,6 +79,8 @@ func (h *handlers) decodeBody(w http.ResponseWriter, r *http.Request, v any) err
 			return countersign.Errorf(countersign.CodeTooLarge, "request body is larger than %d bytes", tooLarge.Limit)
 		case errors.Is(err, io.EOF):
 			return countersign.Errorf(countersign.CodeBadRequest, "request body is empty; send a JSON object")
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return countersign.Errorf(countersign.CodeBadRequest, "request body is not valid JSON: it ends too early")
 		case errors.As(err, &syntax):
 			return countersign.Errorf(countersign.CodeBadRequest, "request body is not valid JSON (at byte %d): %v", syntax.Offset, err)
 		case errors.As(err, &typeErr):

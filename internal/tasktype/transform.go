@@ -84,11 +84,9 @@ func parseDate(s string) (string, error) {
 	t = strings.NewReplacer("the ", "", " day of ", " ", " of ", " ", ",", " ", "sept ", "sep ").Replace(t)
 	t = ordinal.ReplaceAllString(t, "$1")
 	t = strings.Join(strings.Fields(t), " ")
+	t = titleWords(t)
 	for _, layout := range dateLayouts {
-		if d, err := time.Parse(strings.ToLower(layout), t); err == nil {
-			return d.Format("2006-01-02"), nil
-		}
-		if d, err := time.Parse(layout, titleWords(t)); err == nil {
+		if d, err := time.Parse(layout, t); err == nil {
 			return d.Format("2006-01-02"), nil
 		}
 	}

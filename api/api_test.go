@@ -1,0 +1,240 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/examples"
+	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/store/sqlite"
+	"github.com/countersign/countersign/internal/tasktype"
+	"github.com/countersign/countersign/starter"
+)
+
+// server serves the real router over a real SQLite store. It has no
+// Temporal client: the requests here are settled before one is needed.
+type server struct {
+	t      *testing.T
+	url    string
+	store  *sqlite.Store
+	tokens map[countersign.Role]string
+}
+
+func newServer(t *testing.T, maxBody int64) *server {
+	t.Helper()
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "api.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	types, err := tasktype.LoadFS(examples.TaskTypes, "examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	router := api.Router(api.Services{
+		Store:        store,
+		Starter:      &starter.Starter{Store: store, TaskTypes: types, Resolver: tasktype.NewResolver(types, store), MaxDocumentBytes: 64},
+		Ready:        func(context.Context) error { return nil },
+		MaxBodyBytes: maxBody,
+	})
+	ts := httptest.NewServer(router)
+	t.Cleanup(ts.Close)
+	s := &server{t: t, url: ts.URL, store: store, tokens: map[countersign.Role]string{}}
+	for _, role := range countersign.Roles {
+		secret, _, err := auth.Issue(context.Background(), store, "test", countersign.ChannelCLI, "user-"+string(role), role, 0, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.tokens[role] = secret
+	}
+	return s
+}
+
+type answer struct {
+	status int
+	header http.Header
+	body   map[string]any
+}
+
+func (s *server) do(method, path, token, body string) answer {
+	s.t.Helper()
+	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	a := answer{status: resp.StatusCode, header: resp.Header}
+	if err := json.Unmarshal(raw, &a.body); err != nil {
+		s.t.Fatalf("%s %s: answer is not JSON: %q", method, path, raw)
+	}
+	return a
+}
+
+func (a answer) code() string {
+	e, _ := a.body["error"].(map[string]any)
+	code, _ := e["code"].(string)
+	return code
+}
+
+func (a answer) message() string {
+	e, _ := a.body["error"].(map[string]any)
+	msg, _ := e["message"].(string)
+	return msg
+}
+
+// TestRoleMatrix checks every route with every role: allowed roles get past
+// authorization (whatever the handler answers next), the others get 403.
+func TestRoleMatrix(t *testing.T) {
+	s := newServer(t, 0)
+	routes := []struct {
+		method, path, body string
+		allowed            []countersign.Role
+	}{
+		{"POST", "/v1/documents", `{}`, []countersign.Role{countersign.RoleSubmitter, countersign.RoleAdmin}},
+		{"GET", "/v1/documents/nope", ``, countersign.Roles},
+		{"GET", "/v1/documents/nope/audit", ``, []countersign.Role{countersign.RoleReviewer, countersign.RoleApprover, countersign.RoleAuditor, countersign.RoleAdmin}},
+		{"GET", "/v1/reviews", ``, []countersign.Role{countersign.RoleReviewer, countersign.RoleApprover, countersign.RoleAuditor, countersign.RoleAdmin}},
+		{"POST", "/v1/reviews/nope/decision", `{"action":"approve"}`, []countersign.Role{countersign.RoleReviewer, countersign.RoleApprover, countersign.RoleAdmin}},
+		{"GET", "/v1/audit/verify", ``, []countersign.Role{countersign.RoleApprover, countersign.RoleAuditor, countersign.RoleAdmin}},
+		{"POST", "/v1/tokens", `{"user":"x","role":"nope"}`, []countersign.Role{countersign.RoleAdmin}},
+	}
+	for _, r := range routes {
+		for _, role := range countersign.Roles {
+			allowed := false
+			for _, a := range r.allowed {
+				allowed = allowed || a == role
+			}
+			got := s.do(r.method, r.path, s.tokens[role], r.body)
+			switch {
+			case allowed && (got.status == http.StatusForbidden || got.status == http.StatusUnauthorized):
+				t.Errorf("%s %s as %s: %d %s, want allowed", r.method, r.path, role, got.status, got.message())
+			case !allowed && got.status != http.StatusForbidden:
+				t.Errorf("%s %s as %s: %d, want 403", r.method, r.path, role, got.status)
+			case !allowed && (got.code() != "forbidden" || !strings.Contains(got.message(), "user-"+string(role))):
+				t.Errorf("%s %s as %s: error %q %q", r.method, r.path, role, got.code(), got.message())
+			}
+		}
+	}
+}
+
+func TestAuthentication(t *testing.T) {
+	s := newServer(t, 0)
+	expiredSecret, _, err := auth.Issue(context.Background(), s.store, "test", countersign.ChannelCLI, "old", countersign.RoleAdmin, time.Millisecond, time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, token, text string
+	}{
+		{"no token", "", "missing bearer token"},
+		{"not ours", "abc", "not a countersign token"},
+		{"unknown", auth.Prefix + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "unknown token"},
+		{"expired", expiredSecret, "token expired"},
+	}
+	for _, tc := range cases {
+		got := s.do("GET", "/v1/reviews", tc.token, "")
+		if got.status != http.StatusUnauthorized || got.code() != "unauthorized" || !strings.Contains(got.message(), tc.text) {
+			t.Errorf("%s: %d %s %q", tc.name, got.status, got.code(), got.message())
+		}
+		if !strings.HasPrefix(got.header.Get("WWW-Authenticate"), "Bearer") {
+			t.Errorf("%s: no WWW-Authenticate header", tc.name)
+		}
+	}
+	// The scheme is case-insensitive.
+	req, _ := http.NewRequest("GET", s.url+"/v1/reviews", nil)
+	req.Header.Set("Authorization", "bearer "+s.tokens[countersign.RoleAuditor])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("lower-case bearer scheme: %d", resp.StatusCode)
+	}
+}
+
+func TestRequestErrors(t *testing.T) {
+	s := newServer(t, 256)
+	submitter := s.tokens[countersign.RoleSubmitter]
+	admin := s.tokens[countersign.RoleAdmin]
+	cases := []struct {
+		name, method, path, token, body string
+		status                          int
+		code, text                      string
+	}{
+		{"malformed JSON", "POST", "/v1/documents", submitter, `{"task_type":`, 400, "bad_request", "not valid JSON"},
+		{"empty body", "POST", "/v1/documents", submitter, ``, 400, "bad_request", "empty"},
+		{"unknown field", "POST", "/v1/documents", submitter, `{"task-type":"x"}`, 400, "bad_request", `unknown field "task-type"`},
+		{"wrong type", "POST", "/v1/documents", submitter, `{"task_type":"contract-review","content":42}`, 400, "bad_request", `"content" must be a JSON string`},
+		{"trailing data", "POST", "/v1/documents", submitter, `{"task_type":"x"} {}`, 400, "bad_request", "after the JSON object"},
+		{"body too large", "POST", "/v1/documents", submitter, `{"task_type":"contract-review","content":"` + strings.Repeat("x", 300) + `"}`, 413, "too_large", "larger than 256 bytes"},
+		{"document too large", "POST", "/v1/documents", submitter, `{"task_type":"contract-review","content":"` + strings.Repeat("x", 100) + `"}`, 413, "too_large", "limit is 64"},
+		{"unknown task type", "POST", "/v1/documents", submitter, `{"task_type":"tax-return","content":"hello"}`, 404, "not_found", `unknown task type "tax-return" (known: contract-review, pii-extraction)`},
+		{"no content", "POST", "/v1/documents", submitter, `{"task_type":"contract-review","content":"  "}`, 422, "invalid", "content is empty"},
+		{"no task type", "POST", "/v1/documents", submitter, `{"content":"hello"}`, 422, "invalid", "task_type is required"},
+		{"unknown document", "GET", "/v1/documents/abc", submitter, ``, 404, "not_found", "document abc not found"},
+		{"unknown review", "POST", "/v1/reviews/abc-r1/decision", admin, `{"action":"approve"}`, 404, "not_found", "review abc-r1 not found"},
+		{"bad status", "GET", "/v1/reviews?status=open", admin, ``, 400, "bad_request", "use pending, closed or all"},
+		{"bad limit", "GET", "/v1/reviews?limit=-3", admin, ``, 400, "bad_request", "positive whole number"},
+		{"bad cursor", "GET", "/v1/reviews?cursor=zz", admin, ``, 400, "bad_request", "invalid cursor"},
+		{"unknown role", "POST", "/v1/tokens", admin, `{"user":"eve","role":"root"}`, 422, "invalid", `unknown role "root"`},
+		{"bad expiry", "POST", "/v1/tokens", admin, `{"user":"eve","role":"reviewer","expires_in":"soon"}`, 422, "invalid", "expires_in"},
+		{"no user", "POST", "/v1/tokens", admin, `{"role":"reviewer"}`, 422, "invalid", "needs a user"},
+		{"unknown route", "GET", "/v2/documents", admin, ``, 404, "not_found", "no such endpoint"},
+	}
+	for _, tc := range cases {
+		got := s.do(tc.method, tc.path, tc.token, tc.body)
+		if got.status != tc.status || got.code() != tc.code || !strings.Contains(got.message(), tc.text) {
+			t.Errorf("%s: %d %s %q, want %d %s containing %q", tc.name, got.status, got.code(), got.message(), tc.status, tc.code, tc.text)
+		}
+	}
+}
+
+func TestTokensAndQueue(t *testing.T) {
+	s := newServer(t, 0)
+	got := s.do("POST", "/v1/tokens", s.tokens[countersign.RoleAdmin], `{"user":"rita","role":"reviewer","expires_in":"24h"}`)
+	if got.status != http.StatusCreated {
+		t.Fatalf("create token: %d %s", got.status, got.message())
+	}
+	secret, _ := got.body["token"].(string)
+	if !strings.HasPrefix(secret, auth.Prefix) || got.body["user"] != "rita" || got.body["role"] != "reviewer" || got.body["expires_at"] == nil {
+		t.Fatalf("token answer = %+v", got.body)
+	}
+	if _, ok := got.body["hash"]; ok {
+		t.Fatal("the token answer shows the hash")
+	}
+	queue := s.do("GET", "/v1/reviews", secret, "")
+	if queue.status != http.StatusOK {
+		t.Fatalf("queue with the new token: %d %s", queue.status, queue.message())
+	}
+	if reviews, ok := queue.body["reviews"].([]any); !ok || len(reviews) != 0 {
+		t.Fatalf("empty queue = %+v, want an empty list", queue.body)
+	}
+	if _, ok := queue.body["next_cursor"]; !ok {
+		t.Fatal("queue answer has no next_cursor")
+	}
+	verify := s.do("GET", "/v1/audit/verify", s.tokens[countersign.RoleAuditor], "")
+	if verify.status != http.StatusOK || verify.body["ok"] != true || verify.body["events"] != float64(len(countersign.Roles)+1) {
+		t.Fatalf("verify after creating tokens = %+v: every token creation is an audit event", verify.body)
+	}
+	if ready := s.do("GET", "/readyz", "", ""); ready.status != http.StatusOK {
+		t.Fatalf("readyz = %d", ready.status)
+	}
+}

@@ -1,0 +1,63 @@
+package countersign_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/countersign/countersign"
+)
+
+func TestCorrectAndDiff(t *testing.T) {
+	draft := countersign.Fields{"a": "x", "b": 1.0, "c": true}
+	final := countersign.Correct(draft, countersign.Fields{"b": 2, "c": nil, "d": "new"})
+	if draft["c"] != true || len(draft) != 3 {
+		t.Fatal("Correct changed the draft")
+	}
+	diff := countersign.Diff(draft, final)
+	want := []struct {
+		field  string
+		change countersign.Change
+	}{{"a", countersign.ChangeUnchanged}, {"b", countersign.ChangeCorrected}, {"c", countersign.ChangeRemoved}, {"d", countersign.ChangeAdded}}
+	if len(diff) != len(want) {
+		t.Fatalf("diff = %+v", diff)
+	}
+	for i, w := range want {
+		if diff[i].Field != w.field || diff[i].Change != w.change {
+			t.Fatalf("diff[%d] = %+v, want %s %s", i, diff[i], w.field, w.change)
+		}
+	}
+	if !countersign.SameValue(1.0, 1) || countersign.SameValue("1", 1) {
+		t.Fatal("SameValue compares JSON values")
+	}
+}
+
+func TestErrorCodes(t *testing.T) {
+	cause := errors.New("disk full")
+	err := fmt.Errorf("submit: %w", countersign.Errorf(countersign.CodeConflict, "document %s: %w", "d1", cause))
+	if !errors.Is(err, countersign.ErrConflict) || errors.Is(err, countersign.ErrNotFound) {
+		t.Fatal("errors.Is does not follow the code")
+	}
+	if !errors.Is(err, cause) {
+		t.Fatal("the wrapped cause is lost")
+	}
+	if countersign.ErrorCode(err) != countersign.CodeConflict || countersign.ErrorCode(cause) != countersign.CodeInternal {
+		t.Fatal("ErrorCode")
+	}
+	if err.Error() != "submit: document d1: disk full" {
+		t.Fatalf("message = %q", err.Error())
+	}
+}
+
+func TestDocumentIDs(t *testing.T) {
+	byContent := countersign.DocumentID("contracts", "", "text")
+	if byContent != countersign.DocumentID("contracts", "", "text") || byContent == countersign.DocumentID("claims", "", "text") {
+		t.Fatal("content IDs are per task type and stable")
+	}
+	if countersign.DocumentID("contracts", "A-1", "v1") != countersign.DocumentID("contracts", "A-1", "v2") {
+		t.Fatal("an external ID identifies the document whatever its content")
+	}
+	if len(byContent) != 32 {
+		t.Fatalf("ID %q is not 32 hex digits", byContent)
+	}
+}

@@ -1,0 +1,112 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/countersign/countersign"
+)
+
+// TestCLIWalkthrough runs the README's walk-through with the real binary
+// against a real `countersign dev`: the CLI finds the server and the admin
+// token in the data dir by itself.
+func TestCLIWalkthrough(t *testing.T) {
+	bin := binary(t)
+	dataDir := t.TempDir()
+	startDev(t, bin, dataDir)
+	examples := filepath.Join("..", "..", "examples")
+	cli := func(stdin string, args ...string) (string, error) {
+		cmd := exec.Command(bin, append(args, "--data-dir", dataDir)...)
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.Output()
+		if exit, ok := err.(*exec.ExitError); ok {
+			return string(out) + string(exit.Stderr), err
+		}
+		return string(out), err
+	}
+	mustCLI := func(args ...string) string {
+		t.Helper()
+		out, err := cli("", args...)
+		if err != nil {
+			t.Fatalf("countersign %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+
+	out := mustCLI("submit", "--type", "contract-review", filepath.Join(examples, "contract-review", "samples"))
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 4 || !strings.Contains(lines[0], "\tprocessing\t") {
+		t.Fatalf("submit printed:\n%s", out)
+	}
+	out = mustCLI("submit", "--type", "pii-extraction", "--wait", filepath.Join(examples, "pii-extraction", "samples", "email-maria-gonzalez.txt"))
+	if !strings.Contains(out, "\taccepted\t") {
+		t.Fatalf("submit --wait printed:\n%s", out)
+	}
+	jsonl := `{"external_id":"T-1","content":"From: Ann Lee <ann@example.org>\nMy phone is 555-010-9999.","metadata":{"queue":"vip"}}` + "\n"
+	if out, err := cli(jsonl, "submit", "--type", "pii-extraction", "-"); err != nil || !strings.Contains(out, "stdin:1") {
+		t.Fatalf("submit from stdin: %v\n%s", err, out)
+	}
+
+	var reviews []countersign.Review
+	var raw string
+	for range 100 {
+		raw = mustCLI("reviews", "--json", "--type", "contract-review")
+		if err := json.Unmarshal([]byte(raw), &reviews); err != nil {
+			t.Fatalf("reviews --json: %v\n%s", err, raw)
+		}
+		if len(reviews) == 4 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(reviews) != 4 {
+		t.Fatalf("reviews: %s", raw)
+	}
+	if table := mustCLI("reviews"); !strings.Contains(table, "REVIEW") || !strings.Contains(table, reviews[0].ID) {
+		t.Fatalf("reviews table:\n%s", table)
+	}
+
+	if out := mustCLI("decide", reviews[0].ID, "approve"); !strings.Contains(out, "approved by admin") || !strings.Contains(out, "is accepted") {
+		t.Fatalf("decide approve: %s", out)
+	}
+	if out := mustCLI("decide", reviews[1].ID, "correct", "--field", "term_months=18", "--field", `governing_law="New York"`); !strings.Contains(out, "corrected by admin") {
+		t.Fatalf("decide correct: %s", out)
+	}
+	if out, err := cli("", "decide", reviews[2].ID, "reject"); err == nil || !strings.Contains(out, "reject needs a reason") {
+		t.Fatalf("reject without a reason: %v %s", err, out)
+	}
+	if out, err := cli("", "decide", reviews[0].ID, "approve"); err == nil || !strings.Contains(out, "already closed") {
+		t.Fatalf("second decision: %v %s", err, out)
+	}
+	if out, err := cli("", "decide", reviews[2].ID, "maybe"); err == nil || !strings.Contains(out, `unknown action "maybe"`) {
+		t.Fatalf("unknown action: %v %s", err, out)
+	} else if code := err.(*exec.ExitError).ExitCode(); code != 2 {
+		t.Fatalf("unknown action exit code %d, want 2", code)
+	}
+
+	trail := mustCLI("audit", "show", reviews[1].DocumentID)
+	for _, want := range []string{"document.received", "draft.created", "confidence.scored", "route.decided", "review.opened", "decision.recorded", "document.finalized", "cli"} {
+		if !strings.Contains(trail, want) {
+			t.Fatalf("audit show lacks %q:\n%s", want, trail)
+		}
+	}
+	if out := mustCLI("audit", "verify"); !strings.HasPrefix(out, "audit chain OK: ") {
+		t.Fatalf("audit verify: %s", out)
+	}
+
+	out = mustCLI("token", "create", "--user", "rita", "--role", "reviewer")
+	fields := strings.Fields(out)
+	token := fields[len(fields)-1]
+	if !strings.HasPrefix(token, "cs_") {
+		t.Fatalf("token create printed %q", out)
+	}
+	if out, err := cli("", "reviews", "--token", token); err != nil || !strings.Contains(out, reviews[2].ID) {
+		t.Fatalf("reviews with the new reviewer token: %v\n%s", err, out)
+	}
+	if out, err := cli("", "audit", "verify", "--token", token); err == nil || !strings.Contains(out, "rita (role reviewer) may not") {
+		t.Fatalf("a reviewer verifying the chain: %v %s", err, out)
+	}
+}

@@ -1,0 +1,202 @@
+package tasktype_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/examples"
+	"github.com/countersign/countersign/internal/tasktype"
+)
+
+const valid = `
+name: invoices
+title: Invoices
+guideline: Extract the invoice number.
+fields:
+  type: object
+  required: [number]
+  properties:
+    number: {type: string}
+    total: {type: number}
+rules:
+  number:
+    - pattern: 'Invoice (?P<value>\d+)'
+policy:
+  mode: hotl
+  auto_accept_threshold: 0.8
+  review_due: 4h
+`
+
+func TestParseValid(t *testing.T) {
+	tt, err := tasktype.Parse([]byte(valid), "invoices.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tt.Name != "invoices" || tt.Policy.Mode != countersign.ModeHOTL || tt.Policy.AutoAcceptThreshold != 0.8 || tt.Policy.ReviewDue.Hours() != 4 {
+		t.Fatalf("parsed = %+v", tt)
+	}
+	if strings.Join(tt.FieldOrder, ",") != "number,total" || strings.Join(tt.Required, ",") != "number" {
+		t.Fatalf("field order %v, required %v", tt.FieldOrder, tt.Required)
+	}
+	if tt.Extractor.Kind != countersign.ExtractorRules || tt.Weights[countersign.SignalGrounding] != 1 {
+		t.Fatalf("defaults: extractor %q, weights %v", tt.Extractor.Kind, tt.Weights)
+	}
+	if len(tt.Version) != 12 || len(tt.Policy.Version) != 12 {
+		t.Fatalf("versions %q %q", tt.Version, tt.Policy.Version)
+	}
+}
+
+func TestVersionsFollowContent(t *testing.T) {
+	a, _ := tasktype.Parse([]byte(valid), "a")
+	b, _ := tasktype.Parse([]byte(valid+"\n# a comment\n"), "b")
+	c, _ := tasktype.Parse([]byte(strings.Replace(valid, "0.8", "0.85", 1)), "c")
+	if a.Version == b.Version {
+		t.Fatal("a changed file kept its version")
+	}
+	if a.Policy.Version != b.Policy.Version {
+		t.Fatal("a comment changed the policy version")
+	}
+	if a.Policy.Version == c.Policy.Version {
+		t.Fatal("a new threshold kept the policy version")
+	}
+}
+
+func TestParseNamesEveryProblem(t *testing.T) {
+	bad := `
+name: Bad Name
+fields:
+  type: object
+  required: [number, missing]
+  properties:
+    number: {type: strin}
+rules:
+  number:
+    - pattern: '(unclosed'
+    - pattern: 'x(\d+)'
+    - pattern: 'y'
+      transform: roman
+  colour:
+    - pattern: 'z'
+scoring:
+  weights: {vibes: 2, schema: -1}
+policy:
+  mode: yolo
+  auto_accept_threshold: 1.5
+  review_due: tomorrow
+`
+	_, err := tasktype.Parse([]byte(bad), "bad.yaml")
+	if err == nil {
+		t.Fatal("a broken task type was accepted")
+	}
+	want := []string{
+		`bad.yaml: name: must be lowercase letters, digits and dashes (got "Bad Name")`,
+		"bad.yaml: fields: schema",
+		"bad.yaml: rules.colour: is not a field of this task type",
+		"bad.yaml: scoring.weights.vibes: unknown signal",
+		"bad.yaml: scoring.weights.schema: must not be negative",
+		`bad.yaml: policy.mode: unknown mode "yolo"`,
+		"bad.yaml: policy.auto_accept_threshold: must be between 0 and 1 (got 1.5)",
+		`bad.yaml: policy.review_due: must be a positive duration such as 4h or 30m (got "tomorrow")`,
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error does not say %q:\n%v", w, err)
+		}
+	}
+}
+
+func TestParseRuleProblems(t *testing.T) {
+	src := strings.Replace(valid, `    - pattern: 'Invoice (?P<value>\d+)'`, `    - pattern: '(unclosed'
+    - pattern: 'x(\d+)'
+    - pattern: 'y'
+      transform: roman
+    - pattern: 'z'
+      value: true
+      transform: lower`, 1)
+	_, err := tasktype.Parse([]byte(src), "rules.yaml")
+	for _, w := range []string{
+		"rules.yaml: rules.number[0].pattern: error parsing regexp: missing closing )",
+		"rules.yaml: rules.number[1].pattern: has groups but none named value",
+		`rules.yaml: rules.number[2].transform: unknown transform "roman"`,
+		"rules.yaml: rules.number[3]: has both a value and a transform",
+	} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("error does not say %q:\n%v", w, err)
+		}
+	}
+}
+
+func TestParseRefusesUnknownKeysAndMissingParts(t *testing.T) {
+	_, err := tasktype.Parse([]byte(valid+"polcy: {}\n"), "typo.yaml")
+	if err == nil || !strings.Contains(err.Error(), "typo.yaml") || !strings.Contains(err.Error(), "field polcy not found") {
+		t.Fatalf("unknown key: %v", err)
+	}
+	_, err = tasktype.Parse([]byte("name: x\npolicy: {mode: hotl}\n"), "min.yaml")
+	for _, w := range []string{"min.yaml: fields: is missing", "min.yaml: policy.auto_accept_threshold: is required in hotl mode"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("error does not say %q:\n%v", w, err)
+		}
+	}
+}
+
+func TestLoadDir(t *testing.T) {
+	dir := t.TempDir()
+	write := func(path, content string) {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, path)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, path), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("invoices/tasktype.yaml", valid)
+	write("invoices/samples/a.txt", "Invoice 12")
+	write("deep/er/ignored.yaml", "not: [a task type")
+	reg, err := tasktype.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(reg.Names(), ",") != "invoices" {
+		t.Fatalf("names = %v", reg.Names())
+	}
+	if _, err := reg.Get("receipts"); !errors.Is(err, countersign.ErrNotFound) || !strings.Contains(err.Error(), "known: invoices") {
+		t.Fatalf("Get(unknown) = %v", err)
+	}
+
+	write("dup.yaml", valid)
+	if _, err := tasktype.LoadDir(dir); err == nil || !strings.Contains(err.Error(), `name: "invoices" is already declared`) {
+		t.Fatalf("duplicate name: %v", err)
+	}
+	if _, err := tasktype.LoadDir(filepath.Join(dir, "missing")); err == nil {
+		t.Fatal("a missing folder loaded")
+	}
+}
+
+func TestShippedExamplesLoad(t *testing.T) {
+	reg, err := tasktype.LoadFS(examples.TaskTypes, "examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	contract, err := reg.Get("contract-review")
+	if err != nil || contract.Policy.Mode != countersign.ModeHITL {
+		t.Fatalf("contract-review = %+v, %v", contract, err)
+	}
+	pii, err := reg.Get("pii-extraction")
+	if err != nil || pii.Policy.Mode != countersign.ModeHOTL {
+		t.Fatalf("pii-extraction = %+v, %v", pii, err)
+	}
+	onDisk, err := tasktype.LoadDir(filepath.Join("..", "..", "examples"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range reg.All() {
+		other, err := onDisk.Get(tt.Name)
+		if err != nil || other.Version != tt.Version {
+			t.Fatalf("embedded %s differs from examples/ on disk", tt.Name)
+		}
+	}
+}
