@@ -26,7 +26,7 @@ func newAuditShow() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show DOCUMENT_ID",
 		Short: "Show every audit event of a document, in order",
-		Args:  cobra.ExactArgs(1),
+		Args:  usage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cf.client(cmd)
 			if err != nil {
@@ -62,7 +62,7 @@ func newAuditVerify() *cobra.Command {
 		Long: `Asks the server to recompute every event's hash and its link to the previous
 event. Exits 0 when the chain holds, 1 when it is broken (naming the first
 broken event and why).`,
-		Args: cobra.NoArgs,
+		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := cf.client(cmd)
 			if err != nil {

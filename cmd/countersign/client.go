@@ -36,7 +36,7 @@ func (f *clientFlags) add(cmd *cobra.Command) {
 // client resolves the server and token: flag, then environment, then the
 // dev data dir.
 func (f *clientFlags) client(cmd *cobra.Command) (*apiclient.Client, error) {
-	if err := config.FromEnv(cmd.Flags()); err != nil {
+	if err := config.FromEnv(cmd.Flags(), "server", "token", "data-dir"); err != nil {
 		return nil, exitError{code: 2, err: err}
 	}
 	server := f.server

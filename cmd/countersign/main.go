@@ -23,8 +23,12 @@ func main() {
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "countersign:", err)
 		var exit exitError
-		if errors.As(err, &exit) {
+		switch {
+		case errors.As(err, &exit):
 			os.Exit(exit.code)
+		case strings.HasPrefix(err.Error(), "unknown command"):
+			fmt.Fprintln(os.Stderr, "See 'countersign --help'.")
+			os.Exit(2)
 		}
 		os.Exit(1)
 	}
@@ -63,6 +67,17 @@ with "countersign submit" and decide reviews with "countersign reviews" and
 		newSubmit(), newReviews(), newDecide(), newAudit(), newToken(),
 	)
 	return root
+}
+
+// usage wraps a positional-argument check so that its failure is a usage
+// error: exit status 2 and a pointer to --help.
+func usage(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return exitError{code: 2, err: fmt.Errorf("%w\nSee '%s --help'.", err, cmd.CommandPath())}
+		}
+		return nil
+	}
 }
 
 // newLogger builds the server roles' logger from the configuration.

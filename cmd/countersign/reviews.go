@@ -27,7 +27,7 @@ func newReviews() *cobra.Command {
 		Short: "List the review queue",
 		Long: `Lists reviews, oldest first: by default the pending ones, with the confidence
 and the reasons they need a person. Decide one with "countersign decide".`,
-		Args: cobra.NoArgs,
+		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := cf.client(cmd)
 			if err != nil {
@@ -93,7 +93,7 @@ Field values are read as JSON when they parse as JSON (numbers, true, null,
 		Example: `  countersign decide 3f2a...-r1 approve
   countersign decide 3f2a...-r1 correct --field party_b="Harbor Freight Logistics, LLC" --field term_months=24
   countersign decide 3f2a...-r1 reject --reason "not a contract: a purchase order"`,
-		Args: cobra.ExactArgs(2),
+		Args: usage(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d := apiclient.Decision{Action: countersign.Action(args[1]), Reason: reason}
 			if !d.Action.Valid() {

@@ -33,7 +33,7 @@ With --database-url the store is that Postgres database instead of SQLite
 
 Limits: one process, SQLite. For more, run the worker and api roles against a
 Temporal cluster and Postgres.`,
-		Args: cobra.NoArgs,
+		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return serve(cmd, cfg, app.Roles{Embedded: true, Worker: true, API: true})
 		},
@@ -54,7 +54,7 @@ func newWorker() *cobra.Command {
 		Long: `Runs the worker role: it polls the review task queue of a Temporal cluster and
 keeps documents, reviews and the audit log in Postgres. Run as many replicas as
 the load needs; they share nothing but Temporal and the database.`,
-		Args: cobra.NoArgs,
+		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return serve(cmd, cfg, app.Roles{Worker: true})
 		},
@@ -73,7 +73,7 @@ func newAPI() *cobra.Command {
 		Long: `Runs the API role: the REST API and the health probes, starting review
 workflows on a Temporal cluster and reading state from Postgres. /readyz
 answers 200 once a worker polls the review task queue.`,
-		Args: cobra.NoArgs,
+		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return serve(cmd, cfg, app.Roles{API: true})
 		},

@@ -47,7 +47,7 @@ A failed submission is reported and the others go on; the exit status is then 1.
 		Example: `  countersign submit --type contract-review examples/contract-review/samples
   countersign submit --type pii-extraction --wait examples/pii-extraction/samples/email-maria-gonzalez.txt
   cat claims.jsonl | countersign submit --type pii-extraction -`,
-		Args: cobra.MinimumNArgs(1),
+		Args: usage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if taskType == "" {
 				return exitError{code: 2, err: errors.New("--type is required: the task type to review the documents under")}

@@ -45,12 +45,12 @@ database, pass --database-url instead: the token is then written straight into
 Postgres, and its creation recorded in the audit log.`,
 		Example: `  countersign token create --user alice --role reviewer
   TOKEN=$(countersign token create --user ci --role submitter --expires-in 720h | awk '{print $NF}')`,
-		Args: cobra.NoArgs,
+		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if user == "" || role == "" {
 				return exitError{code: 2, err: fmt.Errorf("--user and --role are required (roles: %s)", strings.Join(roles, ", "))}
 			}
-			if err := config.FromEnv(cmd.Flags()); err != nil {
+			if err := config.FromEnv(cmd.Flags(), "database-url"); err != nil {
 				return exitError{code: 2, err: err}
 			}
 			var (

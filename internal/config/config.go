@@ -6,6 +6,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -96,11 +97,14 @@ func (c *Config) AddDatabase(fs *pflag.FlagSet) {
 }
 
 // FromEnv sets every flag the command line did not set from its environment
-// variable, if that is set.
-func FromEnv(fs *pflag.FlagSet) error {
+// variable, if that is set. With names, only those flags have one.
+func FromEnv(fs *pflag.FlagSet, names ...string) error {
 	var err error
 	fs.VisitAll(func(f *pflag.Flag) {
 		if f.Changed || err != nil {
+			return
+		}
+		if len(names) > 0 && !slices.Contains(names, f.Name) {
 			return
 		}
 		if v, ok := os.LookupEnv(Env(f.Name)); ok {

@@ -1,0 +1,62 @@
+# countersign — build, run and check.
+#
+#   make dev        run countersign on this machine (embedded Temporal, SQLite)
+#   make test       all tests (needs PostgreSQL on 127.0.0.1:5432, see README)
+#   make lint       go vet and Temporal's workflowcheck on workflows/
+#   make bench      pipeline and audit benchmarks, as ratios to a baseline
+#   make histories  re-record the workflow histories the replay tests use
+
+export GOTOOLCHAIN ?= local
+GO        ?= go
+BIN       := bin/countersign
+TOOLS     := $(CURDIR)/.bin
+DATA_DIR  ?= .countersign
+ARGS      ?=
+VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+WORKFLOWCHECK_VERSION := v0.6.0
+
+# Packages whose tests run again under the race detector: all but those that
+# build the Temporal server into the test binary, which the race detector
+# would make several times slower to build.
+RACE_PKGS = $(shell $(GO) list ./... | grep -v -e /internal/e2e -e /cmd/ -e /internal/app -e /internal/devserver)
+
+.PHONY: all build dev test test-short lint bench histories clean help
+
+all: lint test
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+build:
+	$(GO) build -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/countersign
+
+dev: build
+	./$(BIN) dev --data-dir $(DATA_DIR) $(ARGS)
+
+test:
+	$(GO) test -count=1 -timeout 30m ./...
+	$(GO) test -count=1 -race -timeout 30m $(RACE_PKGS)
+
+# The fast tests only: no embedded Temporal server, no second process.
+test-short:
+	$(GO) test -count=1 $(RACE_PKGS)
+
+$(TOOLS)/workflowcheck:
+	GOBIN=$(TOOLS) $(GO) install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
+
+lint: $(TOOLS)/workflowcheck
+	$(GO) vet ./...
+	$(TOOLS)/workflowcheck ./workflows/...
+	@test -z "$$(gofmt -l .)" || (echo "gofmt would change:"; gofmt -l .; exit 1)
+
+bench:
+	$(GO) test -run '^$$' -bench PipelineVsBare -benchtime 256x -timeout 30m ./internal/e2e
+	$(GO) test -run '^$$' -bench AuditAppend -benchtime 2000x -timeout 30m ./internal/store
+
+histories:
+	COUNTERSIGN_RECORD_HISTORIES=1 $(GO) test -count=1 -run TestPipelineSQLite ./internal/e2e
+	$(GO) test -count=1 -run TestReplayRecordedHistories ./workflows
+
+clean:
+	rm -rf bin $(TOOLS)
