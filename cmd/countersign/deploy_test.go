@@ -85,9 +85,9 @@ func TestKubernetesManifests(t *testing.T) {
 		t.Fatal(err)
 	}
 	type container struct {
-		Name  string   `yaml:"name"`
-		Image string   `yaml:"image"`
-		Args  []string `yaml:"args"`
+		Name      string   `yaml:"name"`
+		Image     string   `yaml:"image"`
+		Args      []string `yaml:"args"`
 		Readiness *struct {
 			HTTPGet struct {
 				Path string `yaml:"path"`
