@@ -58,6 +58,19 @@ func (a *Activities) logger() *slog.Logger {
 	return slog.Default()
 }
 
+// load reads the step's document and the task type version it runs under.
+func (a *Activities) load(ctx context.Context, step Step) (*countersign.Document, *countersign.TaskType, error) {
+	doc, err := a.Store.GetDocument(ctx, step.DocumentID)
+	if err != nil {
+		return nil, nil, retryable(err)
+	}
+	tt, err := a.TaskTypes.Version(ctx, step.TaskTypeVersion)
+	if err != nil {
+		return nil, nil, retryable(err)
+	}
+	return doc, tt, nil
+}
+
 // record appends the audit event of a step. data is the event's payload;
 // the task type and policy versions are added to it.
 func (a *Activities) record(ctx context.Context, step Step, eventType, actor string, channel countersign.Channel, data map[string]any) error {

@@ -19,13 +19,9 @@ type ExtractInput struct {
 // temporary failure (an overloaded endpoint, say) is returned for Temporal to
 // retry.
 func (a *Activities) Extract(ctx context.Context, in ExtractInput) (*countersign.Draft, error) {
-	doc, err := a.Store.GetDocument(ctx, in.Step.DocumentID)
+	doc, tt, err := a.load(ctx, in.Step)
 	if err != nil {
-		return nil, retryable(err)
-	}
-	tt, err := a.TaskTypes.Version(ctx, in.Step.TaskTypeVersion)
-	if err != nil {
-		return nil, retryable(err)
+		return nil, err
 	}
 	draft, err := a.draft(ctx, tt, doc)
 	if err != nil {

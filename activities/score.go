@@ -18,13 +18,9 @@ type ScoreInput struct {
 // Score measures the draft against the document and the task type (schema
 // validity, evidence grounding), stores the confidence and records it.
 func (a *Activities) Score(ctx context.Context, in ScoreInput) (*countersign.Confidence, error) {
-	doc, err := a.Store.GetDocument(ctx, in.Step.DocumentID)
+	doc, tt, err := a.load(ctx, in.Step)
 	if err != nil {
-		return nil, retryable(err)
-	}
-	tt, err := a.TaskTypes.Version(ctx, in.Step.TaskTypeVersion)
-	if err != nil {
-		return nil, retryable(err)
+		return nil, err
 	}
 	sch, err := schema.Compile(tt.Schema)
 	if err != nil {

@@ -7,11 +7,6 @@ import (
 	"github.com/countersign/countersign/internal/audit"
 )
 
-// auditEvents is the answer to GET /v1/documents/{id}/audit.
-type auditEvents struct {
-	Events []countersign.AuditEvent `json:"events"`
-}
-
 func (h *handlers) documentAudit(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if _, err := h.Store.GetDocument(r.Context(), id); err != nil {
@@ -26,7 +21,7 @@ func (h *handlers) documentAudit(w http.ResponseWriter, r *http.Request) {
 	if events == nil {
 		events = []countersign.AuditEvent{}
 	}
-	writeJSON(w, http.StatusOK, auditEvents{Events: events})
+	writeJSON(w, http.StatusOK, AuditEvents{Events: events})
 }
 
 // verifyAudit recomputes the whole chain. It answers 200 either way: "ok"

@@ -7,23 +7,8 @@ import (
 	"github.com/countersign/countersign/starter"
 )
 
-// submitRequest is the body of POST /v1/documents.
-type submitRequest struct {
-	TaskType   string            `json:"task_type"`
-	ExternalID string            `json:"external_id"`
-	Content    string            `json:"content"`
-	Metadata   map[string]string `json:"metadata"`
-}
-
-// submitResponse is the answer to POST /v1/documents.
-type submitResponse struct {
-	ID      string             `json:"id"`
-	Status  countersign.Status `json:"status"`
-	Created bool               `json:"created"`
-}
-
 func (h *handlers) submit(w http.ResponseWriter, r *http.Request) {
-	var req submitRequest
+	var req SubmitRequest
 	if err := h.decodeBody(w, r, &req); err != nil {
 		h.fail(w, r, err)
 		return
@@ -40,7 +25,7 @@ func (h *handlers) submit(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, submitResponse{ID: doc.ID, Status: doc.Status, Created: created})
+	writeJSON(w, http.StatusAccepted, SubmitResponse{ID: doc.ID, Status: doc.Status, Created: created})
 }
 
 // channel is the channel a request came through: the CLI says so in a header.
@@ -51,13 +36,6 @@ func channel(r *http.Request) countersign.Channel {
 	return countersign.ChannelAPI
 }
 
-// documentView is a document as GET /v1/documents/{id} returns it.
-type documentView struct {
-	*countersign.Document
-	Review    *countersign.Review    `json:"review"`
-	Decisions []countersign.Decision `json:"decisions"`
-}
-
 func (h *handlers) getDocument(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	doc, err := h.Store.GetDocument(r.Context(), id)
@@ -65,7 +43,7 @@ func (h *handlers) getDocument(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	view := documentView{Document: doc, Decisions: []countersign.Decision{}}
+	view := DocumentView{Document: doc, Decisions: []countersign.Decision{}}
 	reviews, err := h.Store.ReviewsForDocument(r.Context(), id)
 	if err != nil {
 		h.fail(w, r, err)

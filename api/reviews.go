@@ -10,12 +10,6 @@ import (
 	"github.com/countersign/countersign/workflows"
 )
 
-// reviewList is the answer to GET /v1/reviews.
-type reviewList struct {
-	Reviews    []countersign.Review `json:"reviews"`
-	NextCursor string               `json:"next_cursor"`
-}
-
 func (h *handlers) listReviews(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := countersign.ReviewFilter{TaskType: q.Get("task_type"), Cursor: q.Get("cursor")}
@@ -45,31 +39,14 @@ func (h *handlers) listReviews(w http.ResponseWriter, r *http.Request) {
 	if page.Reviews == nil {
 		page.Reviews = []countersign.Review{}
 	}
-	writeJSON(w, http.StatusOK, reviewList{Reviews: page.Reviews, NextCursor: page.NextCursor})
-}
-
-// decisionRequest is the body of POST /v1/reviews/{id}/decision.
-type decisionRequest struct {
-	Action countersign.Action `json:"action"`
-	Fields countersign.Fields `json:"fields"`
-	Reason string             `json:"reason"`
-}
-
-// decisionResponse is the answer to a decision: the decision as recorded and
-// the document's status after it.
-type decisionResponse struct {
-	Decision countersign.Decision `json:"decision"`
-	Document struct {
-		ID     string             `json:"id"`
-		Status countersign.Status `json:"status"`
-	} `json:"document"`
+	writeJSON(w, http.StatusOK, ReviewList{Reviews: page.Reviews, NextCursor: page.NextCursor})
 }
 
 // decide sends the decision to the review's workflow as an update. The
 // workflow's validator has the last word: a decision it refuses never enters
 // history, and its refusal comes back with its code (403, 409 or 422).
 func (h *handlers) decide(w http.ResponseWriter, r *http.Request) {
-	var req decisionRequest
+	var req DecisionRequest
 	if err := h.decodeBody(w, r, &req); err != nil {
 		h.fail(w, r, err)
 		return
@@ -106,8 +83,8 @@ func (h *handlers) decide(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, temporalError(err, "decision on review "+review.ID))
 		return
 	}
-	var resp decisionResponse
-	resp.Decision = result.Decision
-	resp.Document.ID, resp.Document.Status = review.DocumentID, result.Status
-	writeJSON(w, http.StatusOK, resp)
+	writeJSON(w, http.StatusOK, DecisionResponse{
+		Decision: result.Decision,
+		Document: DocumentStatus{ID: review.DocumentID, Status: result.Status},
+	})
 }

@@ -8,22 +8,8 @@ import (
 	"github.com/countersign/countersign/internal/auth"
 )
 
-// tokenRequest is the body of POST /v1/tokens.
-type tokenRequest struct {
-	User string           `json:"user"`
-	Role countersign.Role `json:"role"`
-	// ExpiresIn is a Go duration ("720h"); empty means the token does not expire.
-	ExpiresIn string `json:"expires_in"`
-}
-
-// tokenResponse carries the new secret: it is shown this once.
-type tokenResponse struct {
-	Secret string `json:"token"`
-	*countersign.Token
-}
-
 func (h *handlers) createToken(w http.ResponseWriter, r *http.Request) {
-	var req tokenRequest
+	var req TokenRequest
 	if err := h.decodeBody(w, r, &req); err != nil {
 		h.fail(w, r, err)
 		return
@@ -42,5 +28,5 @@ func (h *handlers) createToken(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, tokenResponse{Secret: secret, Token: token})
+	writeJSON(w, http.StatusCreated, TokenResponse{Secret: secret, Token: token})
 }

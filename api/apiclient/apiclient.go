@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/api"
 )
 
 // Client calls one countersign API with one token.
@@ -92,42 +93,20 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	return nil
 }
 
-// Submission is the body of POST /v1/documents.
-type Submission struct {
-	TaskType   string            `json:"task_type"`
-	ExternalID string            `json:"external_id,omitempty"`
-	Content    string            `json:"content"`
-	Metadata   map[string]string `json:"metadata,omitempty"`
-}
-
-// Submitted is the answer to a submission.
-type Submitted struct {
-	ID      string             `json:"id"`
-	Status  countersign.Status `json:"status"`
-	Created bool               `json:"created"`
-}
-
 // Submit submits a document.
-func (c *Client) Submit(ctx context.Context, s Submission) (*Submitted, error) {
-	var out Submitted
+func (c *Client) Submit(ctx context.Context, s api.SubmitRequest) (*api.SubmitResponse, error) {
+	var out api.SubmitResponse
 	return &out, c.do(ctx, http.MethodPost, "/v1/documents", s, &out)
 }
 
-// Document is a document as the API shows it.
-type Document struct {
-	countersign.Document
-	Review    *countersign.Review    `json:"review"`
-	Decisions []countersign.Decision `json:"decisions"`
-}
-
 // Document returns a document.
-func (c *Client) Document(ctx context.Context, id string) (*Document, error) {
-	var out Document
+func (c *Client) Document(ctx context.Context, id string) (*api.DocumentView, error) {
+	var out api.DocumentView
 	return &out, c.do(ctx, http.MethodGet, "/v1/documents/"+url.PathEscape(id), nil, &out)
 }
 
 // WaitFinal polls a document until its status is final or ctx ends.
-func (c *Client) WaitFinal(ctx context.Context, id string, every time.Duration) (*Document, error) {
+func (c *Client) WaitFinal(ctx context.Context, id string, every time.Duration) (*api.DocumentView, error) {
 	for {
 		doc, err := c.Document(ctx, id)
 		if err != nil {
@@ -152,14 +131,8 @@ type ReviewQuery struct {
 	Cursor   string
 }
 
-// ReviewPage is one page of reviews.
-type ReviewPage struct {
-	Reviews    []countersign.Review `json:"reviews"`
-	NextCursor string               `json:"next_cursor"`
-}
-
 // Reviews returns one page of the review queue.
-func (c *Client) Reviews(ctx context.Context, q ReviewQuery) (*ReviewPage, error) {
+func (c *Client) Reviews(ctx context.Context, q ReviewQuery) (*api.ReviewList, error) {
 	v := url.Values{}
 	if q.Status != "" {
 		v.Set("status", q.Status)
@@ -173,37 +146,19 @@ func (c *Client) Reviews(ctx context.Context, q ReviewQuery) (*ReviewPage, error
 	if q.Cursor != "" {
 		v.Set("cursor", q.Cursor)
 	}
-	var out ReviewPage
+	var out api.ReviewList
 	return &out, c.do(ctx, http.MethodGet, "/v1/reviews?"+v.Encode(), nil, &out)
 }
 
-// Decision is the body of a decision.
-type Decision struct {
-	Action countersign.Action `json:"action"`
-	Fields countersign.Fields `json:"fields,omitempty"`
-	Reason string             `json:"reason,omitempty"`
-}
-
-// Decided is the answer to a decision.
-type Decided struct {
-	Decision countersign.Decision `json:"decision"`
-	Document struct {
-		ID     string             `json:"id"`
-		Status countersign.Status `json:"status"`
-	} `json:"document"`
-}
-
 // Decide sends a decision on a review.
-func (c *Client) Decide(ctx context.Context, reviewID string, d Decision) (*Decided, error) {
-	var out Decided
+func (c *Client) Decide(ctx context.Context, reviewID string, d api.DecisionRequest) (*api.DecisionResponse, error) {
+	var out api.DecisionResponse
 	return &out, c.do(ctx, http.MethodPost, "/v1/reviews/"+url.PathEscape(reviewID)+"/decision", d, &out)
 }
 
 // Audit returns a document's audit events.
 func (c *Client) Audit(ctx context.Context, documentID string) ([]countersign.AuditEvent, error) {
-	var out struct {
-		Events []countersign.AuditEvent `json:"events"`
-	}
+	var out api.AuditEvents
 	return out.Events, c.do(ctx, http.MethodGet, "/v1/documents/"+url.PathEscape(documentID)+"/audit", nil, &out)
 }
 
@@ -213,18 +168,12 @@ func (c *Client) VerifyAudit(ctx context.Context) (*countersign.ChainReport, err
 	return &out, c.do(ctx, http.MethodGet, "/v1/audit/verify", nil, &out)
 }
 
-// NewToken is the answer to a token creation: the secret, shown once.
-type NewToken struct {
-	Secret string `json:"token"`
-	countersign.Token
-}
-
 // CreateToken creates an API token (admin only). expiresIn 0 means never.
-func (c *Client) CreateToken(ctx context.Context, user string, role countersign.Role, expiresIn time.Duration) (*NewToken, error) {
-	body := map[string]string{"user": user, "role": string(role)}
+func (c *Client) CreateToken(ctx context.Context, user string, role countersign.Role, expiresIn time.Duration) (*api.TokenResponse, error) {
+	body := api.TokenRequest{User: user, Role: role}
 	if expiresIn > 0 {
-		body["expires_in"] = expiresIn.String()
+		body.ExpiresIn = expiresIn.String()
 	}
-	var out NewToken
+	var out api.TokenResponse
 	return &out, c.do(ctx, http.MethodPost, "/v1/tokens", body, &out)
 }

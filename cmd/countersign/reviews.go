@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/api/apiclient"
 )
 
@@ -95,7 +96,7 @@ Field values are read as JSON when they parse as JSON (numbers, true, null,
   countersign decide 3f2a...-r1 reject --reason "not a contract: a purchase order"`,
 		Args: usage(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d := apiclient.Decision{Action: countersign.Action(args[1]), Reason: reason}
+			d := api.DecisionRequest{Action: countersign.Action(args[1]), Reason: reason}
 			if !d.Action.Valid() {
 				return exitError{code: 2, err: fmt.Errorf("unknown action %q: use approve, correct or reject", args[1])}
 			}

@@ -151,7 +151,7 @@ func banner(w io.Writer, a *app.App) {
 	}
 	fmt.Fprintf(w, "  task types  %s, from %s\n", strings.Join(types, ", "), a.TaskTypesOrigin)
 	if a.Roles.Embedded {
-		fmt.Fprintln(w, "Try: countersign submit --type contract-review examples/contract-review/samples")
+		fmt.Fprintf(w, "Try: %s submit --type contract-review examples/contract-review/samples\n", os.Args[0])
 	}
 	fmt.Fprintln(w, "Stop with Ctrl-C.")
 }

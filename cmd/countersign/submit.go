@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
+	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/api/apiclient"
 )
 
@@ -91,7 +93,7 @@ A failed submission is reported and the others go on; the exit status is then 1.
 
 type pending struct {
 	source string
-	sub    apiclient.Submission
+	sub    api.SubmitRequest
 }
 
 func parseMeta(pairs []string) (map[string]string, error) {
@@ -123,7 +125,7 @@ func collect(args []string, stdin io.Reader, idFromName bool) ([]pending, error)
 				docs = append(docs, lines...)
 				continue
 			}
-			docs = append(docs, pending{source: "stdin", sub: apiclient.Submission{Content: string(raw)}})
+			docs = append(docs, pending{source: "stdin", sub: api.SubmitRequest{Content: string(raw)}})
 			continue
 		}
 		info, err := os.Stat(arg)
@@ -181,7 +183,7 @@ func readFile(path string, idFromName bool) ([]pending, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := pending{source: path, sub: apiclient.Submission{Content: string(raw), Metadata: map[string]string{"filename": filepath.Base(path)}}}
+	p := pending{source: path, sub: api.SubmitRequest{Content: string(raw), Metadata: map[string]string{"filename": filepath.Base(path)}}}
 	if idFromName {
 		p.sub.ExternalID = filepath.Base(path)
 	}
@@ -197,7 +199,7 @@ func readJSONL(r io.Reader, name string) ([]pending, error) {
 		if text == "" {
 			continue
 		}
-		var sub apiclient.Submission
+		var sub api.SubmitRequest
 		dec := json.NewDecoder(strings.NewReader(text))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&sub); err != nil {
@@ -230,19 +232,24 @@ func submitAll(ctx context.Context, c *apiclient.Client, docs []pending, opts su
 		waitCtx, cancel = context.WithTimeout(ctx, opts.timeout)
 	)
 	defer cancel()
+	// On a terminal a counter updates in place; elsewhere (a log, CI) only
+	// errors and a summary are written.
+	live := isTerminal(opts.progress)
 	report := func(line string, err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		done++
+		if live {
+			fmt.Fprint(opts.progress, "\r\033[K")
+		}
 		if err != nil {
 			failed++
 			fmt.Fprintf(opts.progress, "error: %s\n", line)
 		} else {
 			fmt.Fprintln(opts.out, line)
 		}
-		fmt.Fprintf(opts.progress, "\r%d/%d documents", done, len(docs))
-		if done == len(docs) {
-			fmt.Fprintln(opts.progress)
+		if live && done < len(docs) {
+			fmt.Fprintf(opts.progress, "%d/%d documents", done, len(docs))
 		}
 	}
 	for range opts.concurrency {
@@ -274,5 +281,16 @@ func submitAll(ctx context.Context, c *apiclient.Client, docs []pending, opts su
 	if failed > 0 {
 		return fmt.Errorf("%d of %d documents failed", failed, len(docs))
 	}
+	verb := "submitted"
+	if opts.wait {
+		verb = "finished"
+	}
+	fmt.Fprintf(opts.progress, "%s %d documents\n", verb, len(docs))
 	return nil
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -76,7 +76,7 @@ Postgres, and its creation recorded in the audit log.`,
 				if err != nil {
 					return friendly(err)
 				}
-				secret, token = created.Secret, &created.Token
+				secret, token = created.Secret, created.Token
 			}
 			expiry := "never expires"
 			if token.ExpiresAt != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/api/apiclient"
 	"github.com/countersign/countersign/internal/app"
 )
@@ -131,7 +132,7 @@ func TestOpenReviewSurvivesKill(t *testing.T) {
 	ctx := context.Background()
 
 	first := startDev(t, bin, dataDir)
-	sub, err := first.api.Submit(ctx, apiclient.Submission{TaskType: "contract-review", Content: sample(t, "contract-review", "consulting-lindqvist-fjord.txt")})
+	sub, err := first.api.Submit(ctx, api.SubmitRequest{TaskType: "contract-review", Content: sample(t, "contract-review", "consulting-lindqvist-fjord.txt")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +152,7 @@ func TestOpenReviewSurvivesKill(t *testing.T) {
 	if again.ID != review.ID || again.Status != countersign.ReviewPending {
 		t.Fatalf("after the restart the review is %+v, want %s pending", again, review.ID)
 	}
-	decided, err := second.api.Decide(ctx, review.ID, apiclient.Decision{Action: countersign.ActionCorrect, Fields: countersign.Fields{"term_months": 9}})
+	decided, err := second.api.Decide(ctx, review.ID, api.DecisionRequest{Action: countersign.ActionCorrect, Fields: countersign.Fields{"term_months": 9}})
 	if err != nil {
 		t.Fatalf("deciding after the restart: %v\n%s", err, second.output)
 	}

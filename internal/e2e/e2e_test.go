@@ -22,6 +22,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/api/apiclient"
 	"github.com/countersign/countersign/internal/app"
 	"github.com/countersign/countersign/internal/config"
@@ -111,7 +112,7 @@ func runPipeline(t *testing.T, a *app.App, record bool) {
 	ctx := context.Background()
 	u := newUsers(t, a)
 
-	contract := apiclient.Submission{TaskType: "contract-review", ExternalID: "MSA-2025-017", Content: sample(t, "contract-review", "msa-northwind-harbor.txt")}
+	contract := api.SubmitRequest{TaskType: "contract-review", ExternalID: "MSA-2025-017", Content: sample(t, "contract-review", "msa-northwind-harbor.txt")}
 	first, err := u.submitter.Submit(ctx, contract)
 	if err != nil || !first.Created || first.Status != countersign.StatusProcessing {
 		t.Fatalf("submit = %+v, %v", first, err)
@@ -132,24 +133,24 @@ func runPipeline(t *testing.T, a *app.App, record bool) {
 	}
 
 	// Refusals reach nothing.
-	if _, err := u.submitter.Decide(ctx, review.ID, apiclient.Decision{Action: countersign.ActionApprove}); status(err) != http.StatusForbidden {
+	if _, err := u.submitter.Decide(ctx, review.ID, api.DecisionRequest{Action: countersign.ActionApprove}); status(err) != http.StatusForbidden {
 		t.Fatalf("submitter decides: %v, want 403", err)
 	}
-	if _, err := u.auditor.Decide(ctx, review.ID, apiclient.Decision{Action: countersign.ActionApprove}); status(err) != http.StatusForbidden {
+	if _, err := u.auditor.Decide(ctx, review.ID, api.DecisionRequest{Action: countersign.ActionApprove}); status(err) != http.StatusForbidden {
 		t.Fatalf("auditor decides: %v, want 403", err)
 	}
-	if _, err := u.reviewer.Decide(ctx, review.ID, apiclient.Decision{Action: "escalate"}); status(err) != http.StatusUnprocessableEntity {
+	if _, err := u.reviewer.Decide(ctx, review.ID, api.DecisionRequest{Action: "escalate"}); status(err) != http.StatusUnprocessableEntity {
 		t.Fatalf("unknown action: %v, want 422", err)
 	}
-	bad := apiclient.Decision{Action: countersign.ActionCorrect, Fields: countersign.Fields{"term_months": "two years"}}
+	bad := api.DecisionRequest{Action: countersign.ActionCorrect, Fields: countersign.Fields{"term_months": "two years"}}
 	if _, err := u.reviewer.Decide(ctx, review.ID, bad); status(err) != http.StatusUnprocessableEntity || !strings.Contains(err.Error(), "term_months") {
 		t.Fatalf("correction failing the schema: %v, want 422 naming term_months", err)
 	}
-	if _, err := u.reviewer.Decide(ctx, "nope-r1", apiclient.Decision{Action: countersign.ActionApprove}); status(err) != http.StatusNotFound {
+	if _, err := u.reviewer.Decide(ctx, "nope-r1", api.DecisionRequest{Action: countersign.ActionApprove}); status(err) != http.StatusNotFound {
 		t.Fatalf("unknown review: %v, want 404", err)
 	}
 
-	correction := apiclient.Decision{Action: countersign.ActionCorrect, Fields: countersign.Fields{"term_months": 24, "party_b": "Harbor Freight Logistics, LLC"}}
+	correction := api.DecisionRequest{Action: countersign.ActionCorrect, Fields: countersign.Fields{"term_months": 24, "party_b": "Harbor Freight Logistics, LLC"}}
 	decided, err := u.reviewer.Decide(ctx, review.ID, correction)
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +158,7 @@ func runPipeline(t *testing.T, a *app.App, record bool) {
 	if decided.Document.Status != countersign.StatusAccepted || decided.Decision.Actor != "rita" || decided.Decision.Channel != countersign.ChannelAPI {
 		t.Fatalf("decision = %+v", decided)
 	}
-	if _, err := u.approver.Decide(ctx, review.ID, apiclient.Decision{Action: countersign.ActionApprove}); status(err) != http.StatusConflict {
+	if _, err := u.approver.Decide(ctx, review.ID, api.DecisionRequest{Action: countersign.ActionApprove}); status(err) != http.StatusConflict {
 		t.Fatalf("second decision: %v, want 409", err)
 	}
 
@@ -174,7 +175,7 @@ func runPipeline(t *testing.T, a *app.App, record bool) {
 	}
 
 	// A confident PII draft is accepted without a person.
-	pii, err := u.submitter.Submit(ctx, apiclient.Submission{TaskType: "pii-extraction", Content: sample(t, "pii-extraction", "claim-form-daniel-obrien.txt")})
+	pii, err := u.submitter.Submit(ctx, api.SubmitRequest{TaskType: "pii-extraction", Content: sample(t, "pii-extraction", "claim-form-daniel-obrien.txt")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,8 +187,8 @@ func runPipeline(t *testing.T, a *app.App, record bool) {
 	}
 
 	// Two more shapes of run for the recorded histories: approve and reject.
-	approved := submitAndDecide(t, u, "contract-review", "saas-quantumledger-maplestreet.txt", apiclient.Decision{Action: countersign.ActionApprove})
-	rejected := submitAndDecide(t, u, "contract-review", "nda-blueheron-cedarridge.txt", apiclient.Decision{Action: countersign.ActionReject, Reason: "draft, not the signed copy"})
+	approved := submitAndDecide(t, u, "contract-review", "saas-quantumledger-maplestreet.txt", api.DecisionRequest{Action: countersign.ActionApprove})
+	rejected := submitAndDecide(t, u, "contract-review", "nda-blueheron-cedarridge.txt", api.DecisionRequest{Action: countersign.ActionReject, Reason: "draft, not the signed copy"})
 	if approved.Status != countersign.StatusAccepted || rejected.Status != countersign.StatusRejected {
 		t.Fatalf("approved %s, rejected %s", approved.Status, rejected.Status)
 	}
@@ -222,10 +223,10 @@ func runPipeline(t *testing.T, a *app.App, record bool) {
 	})
 }
 
-func submitAndDecide(t *testing.T, u users, taskType, name string, d apiclient.Decision) *apiclient.Document {
+func submitAndDecide(t *testing.T, u users, taskType, name string, d api.DecisionRequest) *api.DocumentView {
 	t.Helper()
 	ctx := context.Background()
-	sub, err := u.submitter.Submit(ctx, apiclient.Submission{TaskType: taskType, Content: sample(t, taskType, name)})
+	sub, err := u.submitter.Submit(ctx, api.SubmitRequest{TaskType: taskType, Content: sample(t, taskType, name)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@
 package store
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -93,6 +94,80 @@ func Page(reviews []countersign.Review, limit int) countersign.ReviewPage {
 		p.NextCursor = EncodeCursor(reviews[limit-1])
 	}
 	return p
+}
+
+// UpdateColumns lists the columns a partial document update sets and their
+// values, JSON columns encoded; each store writes its own placeholders.
+func UpdateColumns(u countersign.DocumentUpdate) ([]string, []any, error) {
+	var (
+		columns []string
+		values  []any
+	)
+	if u.Status != nil {
+		columns, values = append(columns, "status"), append(values, string(*u.Status))
+	}
+	for _, part := range []struct {
+		column string
+		value  any
+		set    bool
+	}{
+		{"draft", u.Draft, u.Draft != nil},
+		{"confidence", u.Confidence, u.Confidence != nil},
+		{"route", u.Route, u.Route != nil},
+		{"final", u.Final, u.Final != nil},
+	} {
+		if !part.set {
+			continue
+		}
+		v, err := JSON(part.value)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", part.column, err)
+		}
+		columns, values = append(columns, part.column), append(values, v)
+	}
+	return columns, values, nil
+}
+
+// Scan pages through the audit chain for a store's ScanAudit: page returns
+// up to ScanBatch events with a sequence number above after, in order.
+func Scan(ctx context.Context, after int64, page func(ctx context.Context, after int64) ([]countersign.AuditEvent, error), fn func(countersign.AuditEvent) error) error {
+	for {
+		events, err := page(ctx, after)
+		if err != nil {
+			return fmt.Errorf("scan audit after %d: %w", after, err)
+		}
+		for _, e := range events {
+			if err := fn(e); err != nil {
+				return err
+			}
+			after = e.Seq
+		}
+		if len(events) < ScanBatch {
+			return nil
+		}
+	}
+}
+
+// DecodeState fills a document's metadata and state from their JSON columns.
+func DecodeState(d *countersign.Document, metadata string, draft, confidence, route, final *string) error {
+	meta, err := Unmarshal[map[string]string](&metadata)
+	if err != nil {
+		return err
+	}
+	if meta != nil && len(*meta) > 0 {
+		d.Metadata = *meta
+	}
+	if d.Draft, err = Unmarshal[countersign.Draft](draft); err != nil {
+		return err
+	}
+	if d.Confidence, err = Unmarshal[countersign.Confidence](confidence); err != nil {
+		return err
+	}
+	if d.Route, err = Unmarshal[countersign.Route](route); err != nil {
+		return err
+	}
+	d.Final, err = Unmarshal[countersign.Final](final)
+	return err
 }
 
 // EncodeCursor writes the position after a review.

@@ -127,67 +127,23 @@ func (s *Store) GetDocument(ctx context.Context, id string) (*countersign.Docume
 		return nil, fmt.Errorf("get document %s: %w", id, err)
 	}
 	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
-	if err := decodeDocument(&d, metadata, draft, confidence, route, final); err != nil {
+	if err := store.DecodeState(&d, metadata, draft, confidence, route, final); err != nil {
 		return nil, fmt.Errorf("get document %s: %w", id, err)
 	}
 	return &d, nil
 }
 
-func decodeDocument(d *countersign.Document, metadata string, draft, confidence, route, final *string) error {
-	meta, err := store.Unmarshal[map[string]string](&metadata)
-	if err != nil {
-		return err
-	}
-	if meta != nil && len(*meta) > 0 {
-		d.Metadata = *meta
-	}
-	if d.Draft, err = store.Unmarshal[countersign.Draft](draft); err != nil {
-		return err
-	}
-	if d.Confidence, err = store.Unmarshal[countersign.Confidence](confidence); err != nil {
-		return err
-	}
-	if d.Route, err = store.Unmarshal[countersign.Route](route); err != nil {
-		return err
-	}
-	d.Final, err = store.Unmarshal[countersign.Final](final)
-	return err
-}
-
 // UpdateDocument sets the non-nil parts of u.
 func (s *Store) UpdateDocument(ctx context.Context, id string, u countersign.DocumentUpdate) error {
-	var (
-		sets []string
-		args []any
-	)
-	add := func(column string, value any) {
-		args = append(args, value)
-		sets = append(sets, fmt.Sprintf("%s = $%d", column, len(args)))
+	columns, args, err := store.UpdateColumns(u)
+	if err != nil {
+		return fmt.Errorf("update document %s: %w", id, err)
 	}
-	if u.Status != nil {
-		add("status", string(*u.Status))
+	columns, args = append(columns, "updated_at"), append(args, store.Time(s.now()), id)
+	sets := make([]string, len(columns))
+	for i, column := range columns {
+		sets[i] = fmt.Sprintf("%s = $%d", column, i+1)
 	}
-	for _, part := range []struct {
-		column string
-		value  any
-		set    bool
-	}{
-		{"draft", u.Draft, u.Draft != nil},
-		{"confidence", u.Confidence, u.Confidence != nil},
-		{"route", u.Route, u.Route != nil},
-		{"final", u.Final, u.Final != nil},
-	} {
-		if !part.set {
-			continue
-		}
-		v, err := store.JSON(part.value)
-		if err != nil {
-			return fmt.Errorf("update document %s: %s: %w", id, part.column, err)
-		}
-		add(part.column, v)
-	}
-	add("updated_at", store.Time(s.now()))
-	args = append(args, id)
 	tag, err := s.pool.Exec(ctx, `UPDATE documents SET `+strings.Join(sets, ", ")+fmt.Sprintf(` WHERE id = $%d`, len(args)), args...)
 	if err != nil {
 		return fmt.Errorf("update document %s: %w", id, err)
@@ -425,21 +381,9 @@ func (s *Store) DocumentAudit(ctx context.Context, documentID string) ([]counter
 
 // ScanAudit calls fn for every event after the given sequence number.
 func (s *Store) ScanAudit(ctx context.Context, after int64, fn func(countersign.AuditEvent) error) error {
-	for {
-		events, err := queryAudit(ctx, s.pool, `SELECT `+auditColumns+` FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2`, after, store.ScanBatch)
-		if err != nil {
-			return fmt.Errorf("scan audit after %d: %w", after, err)
-		}
-		for _, e := range events {
-			if err := fn(e); err != nil {
-				return err
-			}
-			after = e.Seq
-		}
-		if len(events) < store.ScanBatch {
-			return nil
-		}
-	}
+	return store.Scan(ctx, after, func(ctx context.Context, after int64) ([]countersign.AuditEvent, error) {
+		return queryAudit(ctx, s.pool, `SELECT `+auditColumns+` FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2`, after, store.ScanBatch)
+	}, fn)
 }
 
 type querier interface {

@@ -143,41 +143,23 @@ func (s *Store) GetDocument(ctx context.Context, id string) (*countersign.Docume
 
 func decodeDocument(d *countersign.Document, metadata, created, updated string, draft, confidence, route, final *string) error {
 	var err error
-	meta, err := store.Unmarshal[map[string]string](&metadata)
-	if err != nil {
-		return err
-	}
-	if meta != nil && len(*meta) > 0 {
-		d.Metadata = *meta
-	}
 	if d.CreatedAt, err = store.ParseTime(created); err != nil {
 		return err
 	}
 	if d.UpdatedAt, err = store.ParseTime(updated); err != nil {
 		return err
 	}
-	if d.Draft, err = store.Unmarshal[countersign.Draft](draft); err != nil {
-		return err
-	}
-	if d.Confidence, err = store.Unmarshal[countersign.Confidence](confidence); err != nil {
-		return err
-	}
-	if d.Route, err = store.Unmarshal[countersign.Route](route); err != nil {
-		return err
-	}
-	d.Final, err = store.Unmarshal[countersign.Final](final)
-	return err
+	return store.DecodeState(d, metadata, draft, confidence, route, final)
 }
 
 // UpdateDocument sets the non-nil parts of u.
 func (s *Store) UpdateDocument(ctx context.Context, id string, u countersign.DocumentUpdate) error {
-	sets, args, err := updateSet(u)
+	columns, args, err := store.UpdateColumns(u)
 	if err != nil {
 		return fmt.Errorf("update document %s: %w", id, err)
 	}
-	sets = append(sets, "updated_at = ?")
-	args = append(args, store.FormatTime(s.now()), id)
-	res, err := s.write.ExecContext(ctx, `UPDATE documents SET `+strings.Join(sets, ", ")+` WHERE id = ?`, args...)
+	columns, args = append(columns, "updated_at"), append(args, store.FormatTime(s.now()), id)
+	res, err := s.write.ExecContext(ctx, `UPDATE documents SET `+strings.Join(columns, " = ?, ")+` = ? WHERE id = ?`, args...)
 	if err != nil {
 		return fmt.Errorf("update document %s: %w", id, err)
 	}
@@ -185,34 +167,6 @@ func (s *Store) UpdateDocument(ctx context.Context, id string, u countersign.Doc
 		return countersign.Errorf(countersign.CodeNotFound, "document %s not found", id)
 	}
 	return nil
-}
-
-func updateSet(u countersign.DocumentUpdate) ([]string, []any, error) {
-	var sets []string
-	var args []any
-	if u.Status != nil {
-		sets, args = append(sets, "status = ?"), append(args, string(*u.Status))
-	}
-	for _, part := range []struct {
-		column string
-		value  any
-		set    bool
-	}{
-		{"draft", u.Draft, u.Draft != nil},
-		{"confidence", u.Confidence, u.Confidence != nil},
-		{"route", u.Route, u.Route != nil},
-		{"final", u.Final, u.Final != nil},
-	} {
-		if !part.set {
-			continue
-		}
-		v, err := store.JSON(part.value)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", part.column, err)
-		}
-		sets, args = append(sets, part.column+" = ?"), append(args, v)
-	}
-	return sets, args, nil
 }
 
 const reviewColumns = `id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by`
@@ -433,21 +387,9 @@ func (s *Store) DocumentAudit(ctx context.Context, documentID string) ([]counter
 
 // ScanAudit calls fn for every event after the given sequence number.
 func (s *Store) ScanAudit(ctx context.Context, after int64, fn func(countersign.AuditEvent) error) error {
-	for {
-		events, err := queryAudit(ctx, s.read, `SELECT `+auditColumns+` FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?`, after, store.ScanBatch)
-		if err != nil {
-			return fmt.Errorf("scan audit after %d: %w", after, err)
-		}
-		for _, e := range events {
-			if err := fn(e); err != nil {
-				return err
-			}
-			after = e.Seq
-		}
-		if len(events) < store.ScanBatch {
-			return nil
-		}
-	}
+	return store.Scan(ctx, after, func(ctx context.Context, after int64) ([]countersign.AuditEvent, error) {
+		return queryAudit(ctx, s.read, `SELECT `+auditColumns+` FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?`, after, store.ScanBatch)
+	}, fn)
 }
 
 type querier interface {

@@ -1,0 +1,75 @@
+package api
+
+import "github.com/countersign/countersign"
+
+// The wire types of REST v1: what the server reads and writes, and what
+// apiclient sends and reads. Their JSON names are the public contract.
+
+// SubmitRequest is the body of POST /v1/documents.
+type SubmitRequest struct {
+	TaskType   string            `json:"task_type"`
+	ExternalID string            `json:"external_id,omitempty"`
+	Content    string            `json:"content"`
+	Metadata   map[string]string `json:"metadata,omitempty"`
+}
+
+// SubmitResponse answers POST /v1/documents; Created is false when the
+// document was submitted before.
+type SubmitResponse struct {
+	ID      string             `json:"id"`
+	Status  countersign.Status `json:"status"`
+	Created bool               `json:"created"`
+}
+
+// DocumentView is a document as GET /v1/documents/{id} shows it: its state,
+// its latest review and its decisions.
+type DocumentView struct {
+	*countersign.Document
+	Review    *countersign.Review    `json:"review"`
+	Decisions []countersign.Decision `json:"decisions"`
+}
+
+// ReviewList answers GET /v1/reviews; NextCursor is empty on the last page.
+type ReviewList struct {
+	Reviews    []countersign.Review `json:"reviews"`
+	NextCursor string               `json:"next_cursor"`
+}
+
+// DecisionRequest is the body of POST /v1/reviews/{id}/decision.
+type DecisionRequest struct {
+	Action countersign.Action `json:"action"`
+	Fields countersign.Fields `json:"fields,omitempty"`
+	Reason string             `json:"reason,omitempty"`
+}
+
+// DecisionResponse answers a decision: the decision as recorded and the
+// document's status after it.
+type DecisionResponse struct {
+	Decision countersign.Decision `json:"decision"`
+	Document DocumentStatus       `json:"document"`
+}
+
+// DocumentStatus names a document and its status.
+type DocumentStatus struct {
+	ID     string             `json:"id"`
+	Status countersign.Status `json:"status"`
+}
+
+// AuditEvents answers GET /v1/documents/{id}/audit.
+type AuditEvents struct {
+	Events []countersign.AuditEvent `json:"events"`
+}
+
+// TokenRequest is the body of POST /v1/tokens. ExpiresIn is a duration
+// ("720h"); empty means the token does not expire.
+type TokenRequest struct {
+	User      string           `json:"user"`
+	Role      countersign.Role `json:"role"`
+	ExpiresIn string           `json:"expires_in,omitempty"`
+}
+
+// TokenResponse carries a new token's secret, shown this once.
+type TokenResponse struct {
+	Secret string `json:"token"`
+	*countersign.Token
+}
