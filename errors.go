@@ -69,7 +69,36 @@ var (
 	ErrConflict     = &Error{Code: CodeConflict, Message: "conflict"}
 	ErrTooLarge     = &Error{Code: CodeTooLarge, Message: "too large"}
 	ErrInvalid      = &Error{Code: CodeInvalid, Message: "invalid"}
+	ErrUnavailable  = &Error{Code: CodeUnavailable, Message: "unavailable"}
 )
+
+// Conceal returns an error that shows message (with code) to callers and
+// keeps cause, which may name hosts or users, for the server log: see Cause.
+func Conceal(code Code, message string, cause error) error {
+	return &concealed{coded: &Error{Code: code, Message: message}, cause: cause}
+}
+
+type concealed struct {
+	coded *Error
+	cause error
+}
+
+func (c *concealed) Error() string { return c.coded.Message }
+
+func (c *concealed) Unwrap() []error { return []error{c.coded, c.cause} }
+
+// Cause returns the concealed cause of err, or nil when nothing is concealed.
+func Cause(err error) error {
+	var c *concealed
+	if errors.As(err, &c) {
+		return c.cause
+	}
+	return nil
+}
+
+// ErrNoWorker says Temporal answers but no worker polls the review task
+// queue: documents would wait. Readiness checks wrap it.
+var ErrNoWorker = errors.New("no worker polls the task queue")
 
 // ErrorCode returns the code of the first *Error in err's chain, or
 // CodeInternal when there is none.

@@ -58,6 +58,9 @@ type ReviewStore interface {
 	RecordDecision(ctx context.Context, d *Decision, close bool) error
 	// Decisions returns a document's decisions in the order they were made.
 	Decisions(ctx context.Context, documentID string) ([]Decision, error)
+	// CloseReviews closes a document's pending reviews without a decision,
+	// because the document failed; closedBy says who closed them.
+	CloseReviews(ctx context.Context, documentID string, at time.Time, closedBy string) error
 }
 
 // ReviewFilter selects a page of reviews. An empty Status means all.
@@ -119,7 +122,8 @@ type TokenStore interface {
 // Extractor drafts the fields of a task type from a document.
 type Extractor interface {
 	// Extract returns a draft with evidence for every field it could fill.
-	// An error means no draft could be made; the document then goes to a
-	// person with the failure recorded.
+	// An error whose Temporary method reports true (an overloaded or
+	// unreachable endpoint) is retried; any other error means no draft can
+	// be made, and the document goes to a person with the failure recorded.
 	Extract(ctx context.Context, tt *TaskType, doc *Document) (*Draft, error)
 }

@@ -5,6 +5,7 @@
 package activities
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -92,8 +93,15 @@ func (a *Activities) record(ctx context.Context, step Step, eventType, actor str
 		Data:       raw,
 		TraceID:    traceID(ctx),
 	}
-	if _, err := a.Store.AppendAudit(ctx, e); err != nil {
+	stored, err := a.Store.AppendAudit(ctx, e)
+	if err != nil {
 		return retryable(err)
+	}
+	// A retry finds its own event; anything else under this ID means two
+	// steps were given one ID, and the log would not say what happened.
+	if stored.Type != e.Type || !bytes.Equal(stored.Data, e.Data) {
+		return permanent(countersign.Errorf(countersign.CodeConflict,
+			"audit event %s is already recorded as %s with other data", e.ID, stored.Type))
 	}
 	return nil
 }

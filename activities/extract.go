@@ -17,18 +17,21 @@ type ExtractInput struct {
 // stores the draft. When the extractor fails for good, the draft records the
 // failure and carries no fields, and the document goes to a person; a
 // temporary failure (an overloaded endpoint, say) is returned for Temporal to
-// retry.
+// retry. A retry after the draft was stored returns that draft rather than
+// asking the extractor again, whose answer may differ.
 func (a *Activities) Extract(ctx context.Context, in ExtractInput) (*countersign.Draft, error) {
 	doc, tt, err := a.load(ctx, in.Step)
 	if err != nil {
 		return nil, err
 	}
-	draft, err := a.draft(ctx, tt, doc)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.Store.UpdateDocument(ctx, doc.ID, countersign.DocumentUpdate{Draft: draft}); err != nil {
-		return nil, retryable(err)
+	draft := doc.Draft
+	if draft == nil {
+		if draft, err = a.draft(ctx, tt, doc); err != nil {
+			return nil, err
+		}
+		if err := a.Store.UpdateDocument(ctx, doc.ID, countersign.DocumentUpdate{Draft: draft}); err != nil {
+			return nil, retryable(err)
+		}
 	}
 	eventType := countersign.EventDraftCreated
 	if draft.Failed() {

@@ -36,6 +36,7 @@ func (a *Activities) Finalize(ctx context.Context, in FinalizeInput) (*FinalizeR
 	if in.Decision != nil {
 		channel = in.Decision.Channel
 	}
+	a.logger().Info("document finalized", "document", in.Step.DocumentID, "status", status, "outcome", final.Outcome, "decided_by", final.DecidedBy)
 	err := a.record(ctx, in.Step, countersign.EventDocumentFinalized, final.DecidedBy, channel, map[string]any{
 		"status":  status,
 		"outcome": final.Outcome,
@@ -82,10 +83,14 @@ type FailInput struct {
 	Reason string `json:"reason"`
 }
 
-// Fail marks the document failed and records why.
+// Fail marks the document failed, takes its pending review off the queue,
+// and records why.
 func (a *Activities) Fail(ctx context.Context, in FailInput) error {
 	status := countersign.StatusFailed
 	if err := a.Store.UpdateDocument(ctx, in.Step.DocumentID, countersign.DocumentUpdate{Status: &status}); err != nil {
+		return retryable(err)
+	}
+	if err := a.Store.CloseReviews(ctx, in.Step.DocumentID, a.now(), countersign.SystemActor); err != nil {
 		return retryable(err)
 	}
 	return a.record(ctx, in.Step, countersign.EventDocumentFailed, countersign.SystemActor, countersign.ChannelWorkflow, map[string]any{

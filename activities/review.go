@@ -22,6 +22,7 @@ func (a *Activities) OpenReview(ctx context.Context, in OpenReviewInput) error {
 	if err := a.Store.UpdateDocument(ctx, in.Step.DocumentID, countersign.DocumentUpdate{Status: &status}); err != nil {
 		return retryable(err)
 	}
+	a.logger().Info("review opened", "review", in.Review.ID, "task_type", in.Review.TaskType, "confidence", in.Review.Confidence)
 	return a.record(ctx, in.Step, countersign.EventReviewOpened, countersign.SystemActor, countersign.ChannelWorkflow, map[string]any{
 		"review_id":  in.Review.ID,
 		"due_at":     in.Review.DueAt,

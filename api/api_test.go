@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -236,5 +237,29 @@ func TestTokensAndQueue(t *testing.T) {
 	}
 	if ready := s.do("GET", "/readyz", "", ""); ready.status != http.StatusOK {
 		t.Fatalf("readyz = %d", ready.status)
+	}
+}
+
+func TestReadyzConcealsCauses(t *testing.T) {
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "api.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ts := httptest.NewServer(api.Router(api.Services{
+		Store: store,
+		Ready: func(context.Context) error {
+			return errors.New("dial tcp db-primary.internal:5432: password authentication failed for user ops")
+		},
+	}))
+	defer ts.Close()
+	resp, err := http.Get(ts.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || strings.Contains(string(raw), "db-primary") || strings.Contains(string(raw), "ops") {
+		t.Fatalf("/readyz = %d %s: it must not show hosts or users to anyone who asks", resp.StatusCode, raw)
 	}
 }

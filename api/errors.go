@@ -37,10 +37,13 @@ type errorDetail struct {
 	Message string           `json:"message"`
 }
 
-// fail writes err as the response, logging it first when it is internal.
+// fail writes err as the response, logging first what the caller is not
+// shown: the whole of an internal error, the cause of a concealed one.
 func (h *handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if countersign.ErrorCode(err) == countersign.CodeInternal {
 		h.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	} else if cause := countersign.Cause(err); cause != nil {
+		h.Logger.WarnContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "error", err, "cause", cause)
 	}
 	writeError(w, err)
 }
@@ -126,7 +129,7 @@ func temporalError(err error, what string) error {
 	var unavailable *serviceerror.Unavailable
 	var deadline *serviceerror.DeadlineExceeded
 	if errors.As(err, &unavailable) || errors.As(err, &deadline) {
-		return countersign.Errorf(countersign.CodeUnavailable, "%s: Temporal is unavailable: %v", what, err)
+		return countersign.Conceal(countersign.CodeUnavailable, what+": Temporal is unavailable; try again", err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

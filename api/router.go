@@ -26,7 +26,8 @@ type Services struct {
 	Temporal client.Client
 	Starter  *starter.Starter
 	// Ready reports whether the service can do its work (store reachable,
-	// workers polling); /readyz answers 503 with its error otherwise.
+	// workers polling); /readyz answers 503 otherwise. An error that wraps
+	// countersign.ErrNoWorker is reported as such; others only as a dependency down.
 	Ready func(ctx context.Context) error
 	// MaxBodyBytes bounds request bodies (default DefaultMaxBodyBytes).
 	MaxBodyBytes int64

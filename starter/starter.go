@@ -6,6 +6,7 @@ package starter
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -81,10 +82,46 @@ func (s *Starter) Submit(ctx context.Context, sub Submission) (*countersign.Docu
 	if stored.Status.Final() {
 		return stored, false, nil
 	}
+	if !created {
+		if err := s.checkUnfinished(ctx, stored); err != nil {
+			return nil, false, err
+		}
+	}
 	if err := s.start(ctx, stored, sub); err != nil {
 		return nil, false, err
 	}
 	return stored, created, nil
+}
+
+// checkUnfinished looks at the review of a resubmitted document that is not
+// final. Running, or never started (intake stopped between storing the
+// document and starting its workflow), it may be joined or started. But a
+// review that ended without finishing the document (an operator terminated
+// it) cannot run again under the same ID without clashing with its own audit
+// trail: that is a conflict for a person to look at.
+func (s *Starter) checkUnfinished(ctx context.Context, doc *countersign.Document) error {
+	desc, err := s.Client.DescribeWorkflowExecution(ctx, workflows.ReviewWorkflowID(doc.ID), "")
+	var notFound *serviceerror.NotFound
+	switch {
+	case errors.As(err, &notFound):
+		events, err := s.Store.DocumentAudit(ctx, doc.ID)
+		if err != nil {
+			return err
+		}
+		if len(events) == 0 {
+			return nil
+		}
+		return countersign.Errorf(countersign.CodeConflict,
+			"document %s is %s, but its review workflow no longer exists (its history outlived retention); it cannot be restarted under the same ID", doc.ID, doc.Status)
+	case err != nil:
+		return unavailable(fmt.Errorf("describe the review of %s: %w", doc.ID, err))
+	}
+	if status := desc.GetWorkflowExecutionInfo().GetStatus(); status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return countersign.Errorf(countersign.CodeConflict,
+			"document %s is %s, but its review workflow ended as %s without finishing it; look at the workflow before resubmitting", doc.ID, doc.Status,
+			strings.ToLower(strings.TrimPrefix(status.String(), "WORKFLOW_EXECUTION_STATUS_")))
+	}
+	return nil
 }
 
 func (s *Starter) check(sub Submission) error {
@@ -101,8 +138,15 @@ func (s *Starter) check(sub Submission) error {
 		return countersign.Errorf(countersign.CodeTooLarge, "document is %d bytes; the limit is %d", len(sub.Content), limit)
 	case !utf8.ValidString(sub.Content):
 		return countersign.Errorf(countersign.CodeInvalid, "content is not valid UTF-8 text")
+	case strings.ContainsRune(sub.Content, 0) || strings.ContainsRune(sub.ExternalID, 0):
+		return countersign.Errorf(countersign.CodeInvalid, "content or external_id contains a NUL character")
 	case len(sub.ExternalID) > 256:
 		return countersign.Errorf(countersign.CodeInvalid, "external_id is longer than 256 characters")
+	}
+	for k, v := range sub.Metadata {
+		if strings.ContainsRune(k, 0) || strings.ContainsRune(v, 0) {
+			return countersign.Errorf(countersign.CodeInvalid, "metadata %q contains a NUL character", k)
+		}
 	}
 	return nil
 }
@@ -135,9 +179,15 @@ func (s *Starter) start(ctx context.Context, doc *countersign.Document, sub Subm
 		return nil // its review ran already
 	}
 	if err != nil {
-		return countersign.Errorf(countersign.CodeUnavailable, "start review of %s: %w", doc.ID, err)
+		return unavailable(fmt.Errorf("start review of %s: %w", doc.ID, err))
 	}
 	return nil
+}
+
+// unavailable says Temporal cannot be reached, keeping the cause for the
+// server log only.
+func unavailable(cause error) error {
+	return countersign.Conceal(countersign.CodeUnavailable, "Temporal is unavailable; the document is stored: submit it again to start its review", cause)
 }
 
 func (s *Starter) now() time.Time {

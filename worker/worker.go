@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -16,6 +15,8 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/countersign/countersign"
 
 	"github.com/countersign/countersign/activities"
 	"github.com/countersign/countersign/workflows"
@@ -96,7 +97,7 @@ func Polling(ctx context.Context, c client.Client) error {
 			return fmt.Errorf("describe task queue %s: %w", workflows.TaskQueue, err)
 		}
 		if len(resp.GetPollers()) == 0 {
-			return errors.New("no worker polls the task queue " + workflows.TaskQueue + " for " + kindName(kind) + " tasks")
+			return fmt.Errorf("%w %s for %s tasks", countersign.ErrNoWorker, workflows.TaskQueue, kindName(kind))
 		}
 	}
 	return nil

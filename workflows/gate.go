@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -34,7 +36,7 @@ type DecisionResult struct {
 // for the decision that closes it.
 func (w *review) humanGate(ctx workflow.Context) error {
 	w.reviews++
-	now := workflow.Now(ctx)
+	now := now(ctx)
 	r := &countersign.Review{
 		ID:         countersign.ReviewID(w.in.DocumentID, w.reviews),
 		DocumentID: w.in.DocumentID,
@@ -56,7 +58,10 @@ func (w *review) humanGate(ctx workflow.Context) error {
 		return err
 	}
 	w.opened, w.status = true, countersign.StatusAwaitingReview
-	return workflow.Await(ctx, func() bool { return w.decided != nil })
+	if err := workflow.Await(ctx, func() bool { return w.decided != nil || w.gateErr != nil }); err != nil {
+		return err
+	}
+	return w.gateErr
 }
 
 // decide is the DecisionUpdate handler. The validator has accepted the
@@ -89,11 +94,14 @@ func (w *review) decide(ctx workflow.Context, req DecisionRequest) (DecisionResu
 		Actor:      req.Actor.User,
 		Role:       req.Actor.Role,
 		Channel:    req.Channel,
-		At:         workflow.Now(ctx),
+		At:         now(ctx),
 	}
 	in := activities.DecisionInput{Step: w.step(), Decision: d}
 	if err := workflow.ExecuteActivity(ctx, a.RecordDecision, in).Get(ctx, nil); err != nil {
-		w.open, w.deciding = r, nil
+		// The activity retries whatever a retry can fix, so this failure is
+		// for good, and the store may hold part of the decision. Reopening
+		// the review could contradict it: fail the document instead, loudly.
+		w.gateErr = fmt.Errorf("decision on review %s could not be recorded: %w", r.ID, err)
 		return DecisionResult{}, err
 	}
 	w.decided = d
@@ -107,6 +115,9 @@ func (w *review) decide(ctx workflow.Context, req DecisionRequest) (DecisionResu
 // not allowed (403), that comes too late or for another review (409), or that
 // is invalid (422). It reads state and never changes it.
 func (w *review) validateDecision(req DecisionRequest) error {
+	if strings.ContainsRune(req.Reason, 0) {
+		return refuse(countersign.CodeInvalid, "the reason contains a NUL character")
+	}
 	if !req.Actor.Role.CanDecide() {
 		return refuse(countersign.CodeForbidden, "%s (role %s) may not decide reviews: the reviewer, approver or admin role is needed", req.Actor.User, orNone(string(req.Actor.Role)))
 	}
@@ -179,6 +190,11 @@ func (w *review) checkOpen(reviewID string) error {
 //
 //workflowcheck:ignore
 func (w *review) checkFields(draft, correction countersign.Fields) error {
+	for name, value := range correction {
+		if raw, err := json.Marshal(value); err != nil || bytes.Contains(raw, []byte(`\u0000`)) {
+			return fmt.Errorf("%s: the value contains a NUL character", name)
+		}
+	}
 	fields := countersign.Correct(draft, correction)
 	if w.schema == nil {
 		s, err := schema.Compile(w.in.Schema)

@@ -85,6 +85,7 @@ type review struct {
 	opened   bool                  // its opening is stored and recorded
 	deciding *DecisionRequest      // the decision being recorded
 	decided  *countersign.Decision // the decision that closed the gate
+	gateErr  error                 // a decision that could not be recorded
 	done     bool                  // finalized or failed
 
 	schema *schema.Schema // compiled on first use by the validator
@@ -181,7 +182,7 @@ func (w *review) finalize(ctx workflow.Context) error {
 		Draft:    w.draft,
 		Outcome:  w.route.Outcome,
 		Decision: w.decided,
-		At:       workflow.Now(ctx),
+		At:       now(ctx),
 	}
 	var result activities.FinalizeResult
 	if err := workflow.ExecuteActivity(ctx, a.Finalize, in).Get(ctx, &result); err != nil {
@@ -199,10 +200,20 @@ func (w *review) fail(ctx workflow.Context, cause error) (ReviewResult, error) {
 	workflow.GetLogger(ctx).Error("review failed", "document", w.in.DocumentID, "error", reason)
 	err := workflow.ExecuteActivity(ctx, a.Fail, activities.FailInput{Step: w.step(), Reason: reason}).Get(ctx, nil)
 	w.status, w.open, w.done = countersign.StatusFailed, nil, true
+	// A decision waiting on this document learns it failed before the run ends.
+	if waitErr := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); waitErr != nil {
+		err = errors.Join(err, waitErr)
+	}
 	if err != nil {
 		return ReviewResult{Status: w.status}, errors.Join(cause, err)
 	}
 	return ReviewResult{Status: w.status}, temporal.NewNonRetryableApplicationError("review failed: "+reason, "review_failed", cause)
+}
+
+// now is workflow time at the precision the stores keep (microseconds), so
+// what the workflow returns matches what is stored.
+func now(ctx workflow.Context) time.Time {
+	return workflow.Now(ctx).UTC().Truncate(time.Microsecond)
 }
 
 // rootMessage is the message of the innermost application error, without the

@@ -33,12 +33,22 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T, extractors map[string]countersign.Extractor) *fixture {
+	return newFixtureWith(t, extractors, nil)
+}
+
+// newFixtureWith lets the activities see the store through wrap, to make a
+// store call fail.
+func newFixtureWith(t *testing.T, extractors map[string]countersign.Extractor, wrap func(countersign.Store) countersign.Store) *fixture {
 	t.Helper()
 	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "countersign.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
+	var activityStore countersign.Store = store
+	if wrap != nil {
+		activityStore = wrap(store)
+	}
 	types, err := tasktype.LoadDir("../examples")
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +61,7 @@ func newFixture(t *testing.T, extractors map[string]countersign.Extractor) *fixt
 	env := suite.NewTestWorkflowEnvironment()
 	env.RegisterWorkflow(workflows.ReviewWorkflow)
 	env.RegisterActivity(&activities.Activities{
-		Store:      store,
+		Store:      activityStore,
 		TaskTypes:  tasktype.NewResolver(types, store),
 		Extractors: extractors,
 	})
@@ -322,6 +332,8 @@ func TestValidatorRefusals(t *testing.T) {
 		{"correct with an unknown field", workflows.DecisionRequest{ReviewID: review, Action: countersign.ActionCorrect, Fields: countersign.Fields{"colour": "red"}, Actor: reviewer("rita")}, countersign.CodeInvalid, "colour: not a field"},
 		{"correct removing a required field", workflows.DecisionRequest{ReviewID: review, Action: countersign.ActionCorrect, Fields: countersign.Fields{"party_a": nil}, Actor: reviewer("rita")}, countersign.CodeInvalid, "party_a: required field is missing"},
 		{"reject without reason", workflows.DecisionRequest{ReviewID: review, Action: countersign.ActionReject, Reason: " ", Actor: reviewer("rita")}, countersign.CodeInvalid, "needs a reason"},
+		{"NUL in a reason", workflows.DecisionRequest{ReviewID: review, Action: countersign.ActionReject, Reason: "x\x00", Actor: reviewer("rita")}, countersign.CodeInvalid, "NUL character"},
+		{"NUL in a field", workflows.DecisionRequest{ReviewID: review, Action: countersign.ActionCorrect, Fields: countersign.Fields{"governing_law": "On\x00tario"}, Actor: reviewer("rita")}, countersign.CodeInvalid, "governing_law: the value contains a NUL character"},
 	}
 	outcomes := make([]*outcome, len(cases))
 	for i, tc := range cases {
@@ -441,5 +453,38 @@ func TestInvalidInputIsRefused(t *testing.T) {
 	f.env.ExecuteWorkflow(workflows.ReviewWorkflow, workflows.ReviewInput{DocumentID: "d", TaskTypeVersion: "v", Policy: countersign.Policy{Mode: "yolo"}})
 	if err := f.env.GetWorkflowError(); err == nil || !strings.Contains(err.Error(), `unknown policy mode "yolo"`) {
 		t.Fatalf("workflow error = %v", err)
+	}
+}
+
+// refusingStore is a store that refuses to record decisions, for good.
+type refusingStore struct{ countersign.Store }
+
+func (refusingStore) RecordDecision(context.Context, *countersign.Decision, bool) error {
+	return countersign.Errorf(countersign.CodeInvalid, "the database refused the data")
+}
+
+// TestUnrecordableDecisionFailsTheDocument: a decision that cannot be
+// recorded fails the document loudly; the review is not reopened, since the
+// store might hold part of the decision, and it leaves the queue.
+func TestUnrecordableDecisionFailsTheDocument(t *testing.T) {
+	f := newFixtureWith(t, nil, func(s countersign.Store) countersign.Store { return refusingStore{s} })
+	in := f.document("contract-review", "msa-northwind-harbor.txt")
+	first := f.decideAfter(time.Minute, workflows.DecisionRequest{ReviewID: countersign.ReviewID(in.DocumentID, 1), Action: countersign.ActionApprove, Actor: reviewer("rita")})
+	f.env.ExecuteWorkflow(workflows.ReviewWorkflow, in)
+	if err := f.env.GetWorkflowError(); err == nil || !strings.Contains(err.Error(), "could not be recorded") {
+		t.Fatalf("workflow error = %v", err)
+	}
+	if first.failed == nil || first.result != nil {
+		t.Fatalf("decision = %+v, want it to fail", first)
+	}
+	if doc := f.stored(in.DocumentID); doc.Status != countersign.StatusFailed {
+		t.Fatalf("status = %s, want failed", doc.Status)
+	}
+	review, err := f.store.GetReview(context.Background(), countersign.ReviewID(in.DocumentID, 1))
+	if err != nil || review.Status != countersign.ReviewClosed {
+		t.Fatalf("review = %+v, %v: a failed document's review leaves the queue", review, err)
+	}
+	if got, want := f.eventTypes(in.DocumentID), "document.received draft.created confidence.scored route.decided review.opened document.failed"; got != want {
+		t.Fatalf("audit events:\n got %s\nwant %s", got, want)
 	}
 }

@@ -44,6 +44,10 @@ func (e *Error) Error() string {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+	return c.doWith(ctx, method, path, nil, body, out)
+}
+
+func (c *Client) doWith(ctx context.Context, method, path string, header http.Header, body, out any) error {
 	var reader io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
@@ -55,6 +59,9 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, reader)
 	if err != nil {
 		return err
+	}
+	for name, values := range header {
+		req.Header[name] = values
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -152,8 +159,18 @@ func (c *Client) Reviews(ctx context.Context, q ReviewQuery) (*api.ReviewList, e
 
 // Decide sends a decision on a review.
 func (c *Client) Decide(ctx context.Context, reviewID string, d api.DecisionRequest) (*api.DecisionResponse, error) {
+	return c.DecideOnce(ctx, reviewID, "", d)
+}
+
+// DecideOnce sends a decision with an Idempotency-Key: sending it again with
+// the same key (after a timeout, say) answers the decision already recorded.
+func (c *Client) DecideOnce(ctx context.Context, reviewID, key string, d api.DecisionRequest) (*api.DecisionResponse, error) {
 	var out api.DecisionResponse
-	return &out, c.do(ctx, http.MethodPost, "/v1/reviews/"+url.PathEscape(reviewID)+"/decision", d, &out)
+	var header http.Header
+	if key != "" {
+		header = http.Header{"Idempotency-Key": {key}}
+	}
+	return &out, c.doWith(ctx, http.MethodPost, "/v1/reviews/"+url.PathEscape(reviewID)+"/decision", header, d, &out)
 }
 
 // Audit returns a document's audit events.

@@ -6,6 +6,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -186,6 +187,21 @@ func runPipeline(t *testing.T, a *app.App, record bool) {
 		t.Fatalf("PII document = %+v, %v", auto, err)
 	}
 
+	// A retried decision with the same Idempotency-Key answers the recorded
+	// decision; another decision under the same key is refused.
+	keyed := submitAndWait(t, u, "contract-review", "consulting-lindqvist-fjord.txt")
+	once, err := u.reviewer.DecideOnce(ctx, keyed.ID, "click-1", api.DecisionRequest{Action: countersign.ActionApprove})
+	if err != nil {
+		t.Fatal(err)
+	}
+	retry, err := u.reviewer.DecideOnce(ctx, keyed.ID, "click-1", api.DecisionRequest{Action: countersign.ActionApprove})
+	if err != nil || retry.Decision.ID != once.Decision.ID || retry.Document.Status != countersign.StatusAccepted {
+		t.Fatalf("retried decision = %+v, %v; want the first one, %+v", retry, err, once)
+	}
+	if _, err := u.approver.DecideOnce(ctx, keyed.ID, "click-1", api.DecisionRequest{Action: countersign.ActionReject, Reason: "no"}); status(err) != http.StatusConflict {
+		t.Fatalf("someone else with the same key: %v, want 409", err)
+	}
+
 	// Two more shapes of run for the recorded histories: approve and reject.
 	approved := submitAndDecide(t, u, "contract-review", "saas-quantumledger-maplestreet.txt", api.DecisionRequest{Action: countersign.ActionApprove})
 	rejected := submitAndDecide(t, u, "contract-review", "nda-blueheron-cedarridge.txt", api.DecisionRequest{Action: countersign.ActionReject, Reason: "draft, not the signed copy"})
@@ -215,6 +231,17 @@ func runPipeline(t *testing.T, a *app.App, record bool) {
 		t.Fatalf("verify = %+v, %v", report, err)
 	}
 
+	// A review an operator terminated cannot silently restart: resubmitting
+	// says what happened.
+	stuck := submitAndWait(t, u, "pii-extraction", "support-ticket-unsigned.txt")
+	if err := a.Temporal.TerminateWorkflow(ctx, workflows.ReviewWorkflowID(stuck.DocumentID), "", "operator test"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = u.submitter.Submit(ctx, api.SubmitRequest{TaskType: "pii-extraction", Content: sample(t, "pii-extraction", "support-ticket-unsigned.txt")})
+	if status(err) != http.StatusConflict || !strings.Contains(err.Error(), "ended as terminated") {
+		t.Fatalf("resubmitting a terminated review: %v, want 409 naming the termination", err)
+	}
+
 	checkHistories(t, a, record, map[string]string{
 		"correct":     first.ID,
 		"auto_accept": pii.ID,
@@ -223,18 +250,24 @@ func runPipeline(t *testing.T, a *app.App, record bool) {
 	})
 }
 
-func submitAndDecide(t *testing.T, u users, taskType, name string, d api.DecisionRequest) *api.DocumentView {
+// submitAndWait submits a sample and waits for its review to be pending.
+func submitAndWait(t *testing.T, u users, taskType, name string) countersign.Review {
 	t.Helper()
-	ctx := context.Background()
-	sub, err := u.submitter.Submit(ctx, api.SubmitRequest{TaskType: taskType, Content: sample(t, taskType, name)})
+	sub, err := u.submitter.Submit(context.Background(), api.SubmitRequest{TaskType: taskType, Content: sample(t, taskType, name)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	review := waitForReview(t, u.reviewer, sub.ID)
+	return waitForReview(t, u.reviewer, sub.ID)
+}
+
+func submitAndDecide(t *testing.T, u users, taskType, name string, d api.DecisionRequest) *api.DocumentView {
+	t.Helper()
+	ctx := context.Background()
+	review := submitAndWait(t, u, taskType, name)
 	if _, err := u.approver.Decide(ctx, review.ID, d); err != nil {
 		t.Fatal(err)
 	}
-	doc, err := u.reviewer.Document(ctx, sub.ID)
+	doc, err := u.reviewer.Document(ctx, review.DocumentID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,9 +361,10 @@ func TestReadyzWaitsForAWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("/readyz without a worker = %d, want 503", resp.StatusCode)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "no worker polls the review task queue") {
+		t.Fatalf("/readyz without a worker = %d %s, want 503 saying no worker polls", resp.StatusCode, body)
 	}
 	resp, err = http.Get(a.APIURL + "/healthz")
 	if err != nil {

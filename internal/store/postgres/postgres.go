@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -104,7 +105,7 @@ func (s *Store) CreateDocument(ctx context.Context, doc *countersign.Document) (
 		doc.ID, doc.TaskType, doc.TaskTypeVersion, doc.ExternalID, doc.Content, doc.ContentSHA256, metadata,
 		string(doc.Status), doc.SubmittedBy, created)
 	if err != nil {
-		return nil, false, fmt.Errorf("create document %s: %w", doc.ID, err)
+		return nil, false, fmt.Errorf("create document %s: %w", doc.ID, classify(err))
 	}
 	stored, err := s.GetDocument(ctx, doc.ID)
 	return stored, tag.RowsAffected() == 1, err
@@ -137,7 +138,7 @@ func (s *Store) GetDocument(ctx context.Context, id string) (*countersign.Docume
 func (s *Store) UpdateDocument(ctx context.Context, id string, u countersign.DocumentUpdate) error {
 	columns, args, err := store.UpdateColumns(u)
 	if err != nil {
-		return fmt.Errorf("update document %s: %w", id, err)
+		return fmt.Errorf("update document %s: %w", id, classify(err))
 	}
 	columns, args = append(columns, "updated_at"), append(args, store.Time(s.now()), id)
 	sets := make([]string, len(columns))
@@ -146,7 +147,7 @@ func (s *Store) UpdateDocument(ctx context.Context, id string, u countersign.Doc
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE documents SET `+strings.Join(sets, ", ")+fmt.Sprintf(` WHERE id = $%d`, len(args)), args...)
 	if err != nil {
-		return fmt.Errorf("update document %s: %w", id, err)
+		return fmt.Errorf("update document %s: %w", id, classify(err))
 	}
 	if tag.RowsAffected() == 0 {
 		return countersign.Errorf(countersign.CodeNotFound, "document %s not found", id)
@@ -169,7 +170,7 @@ func (s *Store) OpenReview(ctx context.Context, r *countersign.Review) error {
 		VALUES ($1, $2, $3, 'pending', $4, $5, NULL, $6, $7, '', '') ON CONFLICT (id) DO NOTHING`,
 		r.ID, r.DocumentID, r.TaskType, store.Time(r.CreatedAt), store.Time(r.DueAt), r.Confidence, reasons)
 	if err != nil {
-		return fmt.Errorf("open review %s: %w", r.ID, err)
+		return fmt.Errorf("open review %s: %w", r.ID, classify(err))
 	}
 	return nil
 }
@@ -270,16 +271,26 @@ func (s *Store) RecordDecision(ctx context.Context, d *countersign.Decision, clo
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
 			d.ID, d.ReviewID, d.DocumentID, string(d.Action), fields, d.Reason, d.Actor, string(d.Role), string(d.Channel), store.Time(d.At))
 		if err != nil {
-			return fmt.Errorf("record decision %s: %w", d.ID, err)
+			return fmt.Errorf("record decision %s: %w", d.ID, classify(err))
 		}
 		if tag.RowsAffected() == 1 && close {
 			if _, err := tx.Exec(ctx, `UPDATE reviews SET status = 'closed', closed_at = $1, outcome = $2, closed_by = $3
 				WHERE id = $4 AND status = 'pending'`, store.Time(d.At), string(d.Action), d.Actor, d.ReviewID); err != nil {
-				return fmt.Errorf("close review %s: %w", d.ReviewID, err)
+				return fmt.Errorf("close review %s: %w", d.ReviewID, classify(err))
 			}
 		}
 		return nil
 	})
+}
+
+// CloseReviews closes a document's pending reviews without a decision.
+func (s *Store) CloseReviews(ctx context.Context, documentID string, at time.Time, closedBy string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE reviews SET status = 'closed', closed_at = $1, closed_by = $2
+		WHERE document_id = $3 AND status = 'pending'`, store.Time(at), closedBy, documentID)
+	if err != nil {
+		return fmt.Errorf("close reviews of document %s: %w", documentID, classify(err))
+	}
+	return nil
 }
 
 // Decisions returns a document's decisions in order.
@@ -313,25 +324,26 @@ const auditColumns = `seq, id, document_id, type, actor, channel, at, data, prev
 // It takes two round trips instead of one per statement: the first begins a
 // transaction, takes the chain's advisory lock and reads both the event (if
 // a retry already stored it) and the head; the second inserts and commits.
-// Statements of a pipeline run in order, each with a fresh snapshot, so the
-// head is read after the lock is held. A connection an error leaves inside
+// Statements of a pipeline run in order and, at READ COMMITTED (set
+// explicitly, whatever the server's default), each takes a fresh snapshot,
+// so the head is read after the lock is held. A connection an error leaves inside
 // the transaction is destroyed on release, never reused.
 func (s *Store) AppendAudit(ctx context.Context, e countersign.AuditEvent) (countersign.AuditEvent, error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return e, fmt.Errorf("append audit event %s: %w", e.ID, err)
+		return e, fmt.Errorf("append audit event %s: %w", e.ID, classify(err))
 	}
 	defer conn.Release()
 	stored, err := appendAudit(ctx, conn.Conn(), e)
 	if err != nil {
-		return e, fmt.Errorf("append audit event %s: %w", e.ID, err)
+		return e, fmt.Errorf("append audit event %s: %w", e.ID, classify(err))
 	}
 	return stored, nil
 }
 
 func appendAudit(ctx context.Context, conn *pgx.Conn, e countersign.AuditEvent) (countersign.AuditEvent, error) {
 	read := &pgx.Batch{}
-	read.Queue(`BEGIN`)
+	read.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED`)
 	read.Queue(`SELECT pg_advisory_xact_lock($1)`, int64(auditLock))
 	read.Queue(`(SELECT `+auditColumns+` FROM audit_events WHERE id = $1)
 		UNION ALL (SELECT `+auditColumns+` FROM audit_events ORDER BY seq DESC LIMIT 1)`, e.ID)
@@ -390,6 +402,24 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
+// classify gives Postgres errors that no retry can fix an error code: data
+// the server refuses (class 22, such as a NUL character in text) is
+// invalid, and a violated constraint (class 23) is a conflict. Other errors
+// (a lost connection, a failover) stay uncoded, for the caller to retry.
+func classify(err error) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return err
+	}
+	switch {
+	case strings.HasPrefix(pgErr.Code, "22"):
+		return countersign.Errorf(countersign.CodeInvalid, "the database refused the data (%s %s): %w", pgErr.Code, pgErr.Message, err)
+	case strings.HasPrefix(pgErr.Code, "23"):
+		return countersign.Errorf(countersign.CodeConflict, "the database refused the change (%s %s): %w", pgErr.Code, pgErr.ConstraintName, err)
+	}
+	return err
+}
+
 func queryAudit(ctx context.Context, q querier, query string, args ...any) ([]countersign.AuditEvent, error) {
 	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
@@ -413,7 +443,7 @@ func (s *Store) PutTaskType(ctx context.Context, snap countersign.TaskTypeSnapsh
 	_, err := s.pool.Exec(ctx, `INSERT INTO task_types (version, name, source, created_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (version) DO NOTHING`, snap.Version, snap.Name, snap.Source, store.Time(snap.CreatedAt))
 	if err != nil {
-		return fmt.Errorf("store task type %s@%s: %w", snap.Name, snap.Version, err)
+		return fmt.Errorf("store task type %s@%s: %w", snap.Name, snap.Version, classify(err))
 	}
 	return nil
 }
@@ -443,7 +473,7 @@ func (s *Store) CreateToken(ctx context.Context, t *countersign.Token) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO api_tokens (id, hash, user_name, role, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 		t.ID, t.Hash, t.User, string(t.Role), store.Time(t.CreatedAt), expires)
 	if err != nil {
-		return fmt.Errorf("create token for %s: %w", t.User, err)
+		return fmt.Errorf("create token for %s: %w", t.User, classify(err))
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/countersign/countersign"
@@ -38,5 +39,28 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.Close()
+	}
+}
+
+// TestRefusedDataIsNotRetried: data Postgres cannot keep (a NUL character in
+// text) is an invalid error, so activities give up instead of retrying
+// forever.
+func TestRefusedDataIsNotRetried(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	doc := &countersign.Document{ID: "d1", TaskType: "t", TaskTypeVersion: "v", Content: "body", Status: countersign.StatusProcessing}
+	if _, _, err := s.CreateDocument(ctx, doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.OpenReview(ctx, &countersign.Review{ID: "d1-r1", DocumentID: "d1", TaskType: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	err := s.RecordDecision(ctx, &countersign.Decision{ID: "d1-r1/1", ReviewID: "d1-r1", DocumentID: "d1", Action: countersign.ActionReject, Reason: "bad\x00byte"}, true)
+	if !errors.Is(err, countersign.ErrInvalid) {
+		t.Fatalf("NUL in a reason: %v, want an invalid error", err)
+	}
+	nul := &countersign.Document{ID: "d2", TaskType: "t", TaskTypeVersion: "v", Content: "a\x00b", Status: countersign.StatusProcessing}
+	if _, _, err := s.CreateDocument(ctx, nul); !errors.Is(err, countersign.ErrInvalid) {
+		t.Fatalf("NUL in content: %v, want an invalid error", err)
 	}
 }

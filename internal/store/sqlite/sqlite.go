@@ -308,6 +308,16 @@ func (s *Store) RecordDecision(ctx context.Context, d *countersign.Decision, clo
 	return tx.Commit()
 }
 
+// CloseReviews closes a document's pending reviews without a decision.
+func (s *Store) CloseReviews(ctx context.Context, documentID string, at time.Time, closedBy string) error {
+	_, err := s.write.ExecContext(ctx, `UPDATE reviews SET status = 'closed', closed_at = ?, closed_by = ?
+		WHERE document_id = ? AND status = 'pending'`, store.FormatTime(at), closedBy, documentID)
+	if err != nil {
+		return fmt.Errorf("close reviews of document %s: %w", documentID, err)
+	}
+	return nil
+}
+
 // Decisions returns a document's decisions in order.
 func (s *Store) Decisions(ctx context.Context, documentID string) ([]countersign.Decision, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT id, review_id, document_id, action, fields, reason, actor, role, channel, at

@@ -155,6 +155,19 @@ func testReviews(t *testing.T, s countersign.Store) {
 	if err != nil || len(list) != 1 {
 		t.Fatalf("ReviewsForDocument = %d reviews, %v", len(list), err)
 	}
+
+	// A failed document's pending reviews leave the queue without a decision.
+	if err := s.CloseReviews(ctx, "d1", t0.Add(time.Hour), countersign.SystemActor); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.GetReview(ctx, r.ID)
+	if err != nil || got.Status != countersign.ReviewClosed || got.ClosedBy != countersign.SystemActor || got.Outcome != "" || got.ClosedAt == nil {
+		t.Fatalf("review after CloseReviews = %+v, %v", got, err)
+	}
+	decisions, err := s.Decisions(ctx, "d1")
+	if err != nil || len(decisions) != 0 {
+		t.Fatalf("CloseReviews recorded decisions: %+v, %v", decisions, err)
+	}
 }
 
 func testReviewPaging(t *testing.T, s countersign.Store) {
