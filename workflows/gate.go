@@ -36,14 +36,14 @@ type DecisionResult struct {
 // for the decision that closes it.
 func (w *review) humanGate(ctx workflow.Context) error {
 	w.reviews++
-	now := now(ctx)
+	opened := now(ctx)
 	r := &countersign.Review{
 		ID:         countersign.ReviewID(w.in.DocumentID, w.reviews),
 		DocumentID: w.in.DocumentID,
 		TaskType:   w.in.TaskType,
 		Status:     countersign.ReviewPending,
-		CreatedAt:  now,
-		DueAt:      now.Add(w.in.Policy.ReviewDue),
+		CreatedAt:  opened,
+		DueAt:      opened.Add(w.in.Policy.ReviewDue),
 		Reasons:    w.route.Reasons,
 	}
 	if w.confidence != nil {
@@ -115,14 +115,14 @@ func (w *review) decide(ctx workflow.Context, req DecisionRequest) (DecisionResu
 // not allowed (403), that comes too late or for another review (409), or that
 // is invalid (422). It reads state and never changes it.
 func (w *review) validateDecision(req DecisionRequest) error {
-	if strings.ContainsRune(req.Reason, 0) {
-		return refuse(countersign.CodeInvalid, "the reason contains a NUL character")
-	}
 	if !req.Actor.Role.CanDecide() {
 		return refuse(countersign.CodeForbidden, "%s (role %s) may not decide reviews: the reviewer, approver or admin role is needed", req.Actor.User, orNone(string(req.Actor.Role)))
 	}
 	if err := w.checkOpen(req.ReviewID); err != nil {
 		return err
+	}
+	if strings.ContainsRune(req.Reason, 0) {
+		return refuse(countersign.CodeInvalid, "the reason contains a NUL character")
 	}
 	switch req.Action {
 	case countersign.ActionApprove:
