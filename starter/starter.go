@@ -168,16 +168,15 @@ func (s *Starter) start(ctx context.Context, doc *countersign.Document, sub Subm
 		SubmittedBy:     doc.SubmittedBy,
 		Channel:         sub.Channel,
 	}
+	// A running review is joined (USE_EXISTING); a closed one is not
+	// started again (REJECT_DUPLICATE), and the SDK answers that case with
+	// the closed run rather than an error, which checkUnfinished looked at.
 	_, err = s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       workflows.ReviewWorkflowID(doc.ID),
 		TaskQueue:                workflows.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 	}, workflows.ReviewWorkflow, in)
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &started) {
-		return nil // its review ran already
-	}
 	if err != nil {
 		return unavailable(fmt.Errorf("start review of %s: %w", doc.ID, err))
 	}
