@@ -28,7 +28,7 @@ type FinalizeResult struct {
 // Finalize computes the final fields and the diff from the draft (the
 // correction), stores them with the final status and records the outcome.
 func (a *Activities) Finalize(ctx context.Context, in FinalizeInput) (*FinalizeResult, error) {
-	status, final := Outcome(in)
+	status, final := outcome(in)
 	if err := a.Store.UpdateDocument(ctx, in.Step.DocumentID, countersign.DocumentUpdate{Status: &status, Final: final}); err != nil {
 		return nil, retryable(err)
 	}
@@ -48,10 +48,10 @@ func (a *Activities) Finalize(ctx context.Context, in FinalizeInput) (*FinalizeR
 	return &FinalizeResult{Status: status, Final: final}, err
 }
 
-// Outcome computes a document's final status and record: the draft as it is
+// outcome computes a document's final status and record: the draft as it is
 // when auto-accepted or approved, the draft with the correction applied when
 // corrected, no fields when rejected.
-func Outcome(in FinalizeInput) (countersign.Status, *countersign.Final) {
+func outcome(in FinalizeInput) (countersign.Status, *countersign.Final) {
 	var draftFields countersign.Fields
 	if !in.Draft.Failed() {
 		draftFields = in.Draft.Fields

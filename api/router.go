@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -113,23 +114,10 @@ func (h *handlers) allow(roles []countersign.Role, next http.HandlerFunc) http.H
 func bearer(r *http.Request) (string, bool) {
 	const scheme = "Bearer "
 	header := r.Header.Get("Authorization")
-	if len(header) <= len(scheme) || !equalFold(header[:len(scheme)], scheme) {
+	if len(header) <= len(scheme) || !strings.EqualFold(header[:len(scheme)], scheme) {
 		return "", false
 	}
 	return header[len(scheme):], true
-}
-
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range len(a) {
-		x, y := a[i]|0x20, b[i]|0x20
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // statusRecorder remembers the status a handler wrote, for the request log.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -32,6 +33,10 @@ type Starter struct {
 	// MaxDocumentBytes bounds a document body (default DefaultMaxDocumentBytes).
 	MaxDocumentBytes int
 	Now              func() time.Time
+
+	// snapshots holds the task type versions this process has stored, so
+	// that each is written once rather than with every document.
+	snapshots sync.Map
 }
 
 // Submission is one document to review.
@@ -68,8 +73,11 @@ func (s *Starter) Submit(ctx context.Context, sub Submission) (*countersign.Docu
 		SubmittedBy:     sub.SubmittedBy,
 		CreatedAt:       s.now(),
 	}
-	if err := s.Store.PutTaskType(ctx, countersign.TaskTypeSnapshot{Name: tt.Name, Version: tt.Version, Source: tt.Source, CreatedAt: doc.CreatedAt}); err != nil {
-		return nil, false, err
+	if _, stored := s.snapshots.Load(tt.Version); !stored {
+		if err := s.Store.PutTaskType(ctx, countersign.TaskTypeSnapshot{Name: tt.Name, Version: tt.Version, Source: tt.Source, CreatedAt: doc.CreatedAt}); err != nil {
+			return nil, false, err
+		}
+		s.snapshots.Store(tt.Version, true)
 	}
 	stored, created, err := s.Store.CreateDocument(ctx, doc)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/activities"
+	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/schema"
 )
 
@@ -210,10 +211,10 @@ func (w *review) fail(ctx workflow.Context, cause error) (ReviewResult, error) {
 	return ReviewResult{Status: w.status}, temporal.NewNonRetryableApplicationError("review failed: "+reason, "review_failed", cause)
 }
 
-// now is workflow time at the precision the stores keep (microseconds), so
-// what the workflow returns matches what is stored.
+// now is workflow time at the precision the stores keep, so what the
+// workflow returns matches what is stored.
 func now(ctx workflow.Context) time.Time {
-	return workflow.Now(ctx).UTC().Truncate(time.Microsecond)
+	return audit.Time(workflow.Now(ctx))
 }
 
 // rootMessage is the message of the innermost application error, without the
