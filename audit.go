@@ -50,3 +50,8 @@ type ChainReport struct {
 	Head   string      `json:"head"`
 	Broken *ChainBreak `json:"broken,omitempty"`
 }
+
+// Audit event types of the engine's own artifacts.
+const (
+	EventCalibrationFitted = "calibration.fitted"
+)

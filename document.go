@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -60,21 +61,62 @@ type Draft struct {
 	Model     string              `json:"model,omitempty"`
 	Prompt    string              `json:"prompt_version,omitempty"`
 	Error     string              `json:"error,omitempty"`
+	// Samples are the fields of every usable answer when several were drawn
+	// (self-consistency); Fields holds each field's majority value.
+	Samples []Fields `json:"samples,omitempty"`
+	// TokenProb is, per field, the probability the model gave the tokens of
+	// the value it wrote (from the answer's logprobs).
+	TokenProb map[string]float64 `json:"token_prob,omitempty"`
+	// CrossCheck holds the values the rules extractor found, for a draft
+	// made by a model of a task type that has rules.
+	CrossCheck Fields `json:"cross_check,omitempty"`
+	// Judge is, per field, the verdict of a second model call that checked
+	// the value against the guideline: 1 right, 0.5 unsure, 0 wrong.
+	Judge map[string]float64 `json:"judge,omitempty"`
+	// Notes tell a reviewer what happened while drafting: an unusable
+	// answer that a repair attempt replaced, a judge that could not answer.
+	Notes []string `json:"notes,omitempty"`
+	Usage *Usage   `json:"usage,omitempty"`
+}
+
+// Usage counts the model tokens a draft cost.
+type Usage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
 }
 
 // Failed reports whether extraction produced no usable draft.
 func (d *Draft) Failed() bool { return d == nil || d.Error != "" }
 
-// Signal names, as recorded with every field score.
+// Signal names, as recorded with every field score. Each is in [0,1] and
+// measured by the engine; none is the model's opinion of itself.
 const (
-	SignalSchema    = "schema"
+	// SignalSchema: the value fits the task type's JSON Schema.
+	SignalSchema = "schema"
+	// SignalConstraints: the value keeps the task type's CEL constraints.
+	SignalConstraints = "constraints"
+	// SignalGrounding: the evidence quote is in the document.
 	SignalGrounding = "grounding"
+	// SignalTokenProb: the probability of the value's tokens (logprobs).
+	SignalTokenProb = "token_prob"
+	// SignalAgreement: the share of samples that gave the same value.
+	SignalAgreement = "agreement"
+	// SignalRules: the rules extractor found the same value.
+	SignalRules = "rules"
+	// SignalJudge: a second model call judged the value right.
+	SignalJudge = "judge"
 )
+
+// Signals lists every signal name in the order scores combine them.
+var Signals = []string{SignalSchema, SignalConstraints, SignalGrounding, SignalTokenProb, SignalAgreement, SignalRules, SignalJudge}
 
 // FieldScore is the confidence in one field's value, with the signals it was
 // combined from and the reasons a reviewer should look at it.
 type FieldScore struct {
+	// Score is the confidence routing uses: Raw mapped through the task
+	// type's calibration when one is fitted, Raw otherwise.
 	Score    float64            `json:"score"`
+	Raw      float64            `json:"raw"`
 	Signals  map[string]float64 `json:"signals"`
 	Required bool               `json:"required"`
 	Reasons  []string           `json:"reasons,omitempty"`
@@ -89,6 +131,9 @@ type Confidence struct {
 	// Reasons concern the draft as a whole (no draft, object-level schema
 	// errors); any of them makes the overall confidence 0.
 	Reasons []string `json:"reasons,omitempty"`
+	// Calibration is the version of the calibration that mapped the raw
+	// scores, if any.
+	Calibration string `json:"calibration,omitempty"`
 }
 
 // Route is where the policy sent a draft and why.
@@ -98,6 +143,10 @@ type Route struct {
 	Mode          Mode     `json:"mode"`
 	Threshold     float64  `json:"threshold"`
 	PolicyVersion string   `json:"policy_version"`
+	// Rules are the risk and reject rules that matched the draft.
+	Rules []RuleHit `json:"rules,omitempty"`
+	// Calibration is the version of the calibration behind the confidence.
+	Calibration string `json:"calibration,omitempty"`
 }
 
 // Change is how a field moved between draft and final.
@@ -186,4 +235,16 @@ func SameValue(a, b any) bool {
 	x, errA := json.Marshal(a)
 	y, errB := json.Marshal(b)
 	return errA == nil && errB == nil && bytes.Equal(x, y)
+}
+
+// Equivalent reports whether two values say the same thing: strings equal
+// after folding case and white space, other values equal as JSON. It is how
+// samples and extractors are compared, never how corrections are diffed.
+func Equivalent(a, b any) bool {
+	x, okA := a.(string)
+	y, okB := b.(string)
+	if okA && okB {
+		return strings.EqualFold(strings.Join(strings.Fields(x), " "), strings.Join(strings.Fields(y), " "))
+	}
+	return SameValue(a, b)
 }

@@ -15,6 +15,7 @@ type Store interface {
 	AuditLog
 	TaskTypeStore
 	TokenStore
+	CalibrationStore
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 	// Close releases the store's connections.
@@ -31,6 +32,19 @@ type DocumentStore interface {
 	GetDocument(ctx context.Context, id string) (*Document, error)
 	// UpdateDocument sets the non-nil parts of u.
 	UpdateDocument(ctx context.Context, id string, u DocumentUpdate) error
+	// ScanDocuments calls fn for every document f selects, with its body,
+	// oldest first, reading a batch at a time so that memory stays flat
+	// however many match; it stops at fn's first error and returns it.
+	ScanDocuments(ctx context.Context, f DocumentFilter, fn func(*Document) error) error
+}
+
+// DocumentFilter selects documents to scan. Zero parts select everything.
+type DocumentFilter struct {
+	TaskType string
+	// Statuses, when given, keeps documents in one of them.
+	Statuses []Status
+	// Since and Until bound the creation time: Since <= created_at < Until.
+	Since, Until time.Time
 }
 
 // DocumentUpdate is a partial update of a document's state; nil parts are

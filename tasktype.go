@@ -27,8 +27,51 @@ type Policy struct {
 	AutoAcceptThreshold float64 `json:"auto_accept_threshold"`
 	// ReviewDue is how long a review may wait; it sets the review's due time.
 	ReviewDue time.Duration `json:"review_due"`
+	// AuditSampleRate is the share of auto-accepted documents that is also
+	// queued for a post-hoc audit (hotl). The draw is deterministic per
+	// document ID, so a replay samples the same documents.
+	AuditSampleRate float64 `json:"audit_sample_rate,omitempty"`
+	// RiskRules send a document to a person whatever its confidence.
+	RiskRules []PolicyRule `json:"risk_rules,omitempty"`
+	// RejectRules reject a document without a person.
+	RejectRules []PolicyRule `json:"reject_rules,omitempty"`
 	// Version is the hash of the policy's content.
 	Version string `json:"version"`
+}
+
+// PolicyRule is a named CEL expression over a draft: its fields (`fields`),
+// the document's metadata (`metadata`) and the document confidence
+// (`confidence`). It matches when the expression is true.
+type PolicyRule struct {
+	Name string `json:"name"`
+	When string `json:"when"`
+}
+
+// Rule kinds, as a RuleHit records them.
+const (
+	RuleRisk       = "risk"
+	RuleReject     = "reject"
+	RuleConstraint = "constraint"
+)
+
+// RuleHit is a policy rule that matched a draft, or that could not be
+// evaluated on it (Error set). A risk rule that cannot be evaluated counts as
+// matched: when in doubt, a person looks.
+type RuleHit struct {
+	Kind  string `json:"kind"`
+	Name  string `json:"name"`
+	When  string `json:"when"`
+	Error string `json:"error,omitempty"`
+}
+
+// Constraint is a check on field values beyond the JSON Schema: a CEL
+// expression over `fields` and `metadata` that must be true. A draft that
+// breaks it gets no confidence in the fields it names.
+type Constraint struct {
+	Name    string   `json:"name"`
+	Rule    string   `json:"rule"`
+	Fields  []string `json:"fields"`
+	Message string   `json:"message,omitempty"`
 }
 
 // Rule is one pattern of the rules extractor for a field: an RE2 regular
@@ -47,8 +90,42 @@ type ExtractorSpec struct {
 
 // Extractor kinds.
 const (
-	ExtractorRules = "rules"
+	ExtractorRules  = "rules"
+	ExtractorOpenAI = "openai"
+	// ExtractorAuto drafts with the openai extractor when the worker has a
+	// model endpoint configured, and with the rules otherwise.
+	ExtractorAuto = "auto"
 )
+
+// ModelSpec configures the openai extractor for a task type. Empty parts
+// fall back to the worker's configuration.
+type ModelSpec struct {
+	// BaseURL of an OpenAI-compatible endpoint (…/v1).
+	BaseURL string `json:"base_url,omitempty"`
+	Name    string `json:"name,omitempty"`
+	// APIKeyEnv names the environment variable that holds the API key.
+	APIKeyEnv   string   `json:"api_key_env,omitempty"`
+	Temperature *float64 `json:"temperature,omitempty"`
+	Seed        *int     `json:"seed,omitempty"`
+	// Samples is how many answers to draw for self-consistency (1: off).
+	Samples int `json:"samples,omitempty"`
+	// MaxContextTokens is the model's context window; a longer document is
+	// refused with a reason instead of being cut.
+	MaxContextTokens int `json:"max_context_tokens,omitempty"`
+	// MaxOutputTokens caps the answer.
+	MaxOutputTokens int `json:"max_output_tokens,omitempty"`
+	// Judge asks the model, in a second call, to check each drafted field
+	// against the guideline.
+	Judge bool `json:"judge,omitempty"`
+}
+
+// PromptSpec holds the prompt templates (Go text/template) of a task type.
+// Version is the hash of the templates and the guideline.
+type PromptSpec struct {
+	System  string `json:"system"`
+	User    string `json:"user"`
+	Version string `json:"version"`
+}
 
 // TaskType is one kind of review: what to extract, how to extract and score
 // it, and how to route the result. Its Version is the hash of its source, and
@@ -66,7 +143,11 @@ type TaskType struct {
 	// Required lists the fields the document confidence is taken over.
 	Required  []string          `json:"required"`
 	Extractor ExtractorSpec     `json:"extractor"`
+	Model     ModelSpec         `json:"model,omitzero"`
+	Prompt    PromptSpec        `json:"prompt"`
 	Rules     map[string][]Rule `json:"rules,omitempty"`
+	// Constraints check field values beyond the schema.
+	Constraints []Constraint `json:"constraints,omitempty"`
 	// Weights of the confidence signals, by signal name.
 	Weights map[string]float64 `json:"weights"`
 	Policy  Policy             `json:"policy"`

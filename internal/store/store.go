@@ -1,7 +1,7 @@
 // Package store holds what the Postgres and SQLite stores share: how values
-// are written to JSON columns, how review cursors are encoded, and how times
-// are normalized. The stores themselves live in postgres/ and sqlite/, and
-// storetest/ is the conformance suite both pass.
+// are written to JSON columns, how review cursors are encoded, how scans
+// page and how times are normalized. The stores themselves live in postgres/
+// and sqlite/, and storetest/ is the conformance suite both pass.
 package store
 
 import (
@@ -26,6 +26,12 @@ const MaxPageSize = 500
 
 // ScanBatch is how many audit events a scan reads at a time.
 const ScanBatch = 500
+
+// DocumentBatch is how many documents a document scan reads at a time. It is
+// smaller than ScanBatch because every document comes with its body, which
+// may be megabytes (5 MiB by default): 100 bodies bound a batch at 500 MiB
+// in the worst case, while small documents still take few queries.
+const DocumentBatch = 100
 
 // PageSize clamps a requested page size.
 func PageSize(limit int) int {
@@ -146,6 +152,49 @@ func Scan(ctx context.Context, after int64, page func(ctx context.Context, after
 			return nil
 		}
 	}
+}
+
+// DocumentKey is a document's place in scan order: creation time, then ID.
+type DocumentKey struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// ScanDocuments pages through documents for a store's ScanDocuments: page
+// returns up to DocumentBatch of the selected documents that come after
+// after (all of them when after is nil), oldest first. Each batch is read
+// whole before fn sees any of it, so no query stays open while fn runs.
+func ScanDocuments(ctx context.Context, page func(ctx context.Context, after *DocumentKey) ([]*countersign.Document, error), fn func(*countersign.Document) error) error {
+	var after *DocumentKey
+	for {
+		docs, err := page(ctx, after)
+		if err != nil {
+			return fmt.Errorf("scan documents: %w", err)
+		}
+		if len(docs) == 0 {
+			return nil
+		}
+		// Taken before fn runs, which may change the document it is given.
+		last := DocumentKey{CreatedAt: docs[len(docs)-1].CreatedAt, ID: docs[len(docs)-1].ID}
+		for _, d := range docs {
+			if err := fn(d); err != nil {
+				return err
+			}
+		}
+		if len(docs) < DocumentBatch {
+			return nil
+		}
+		after = &last
+	}
+}
+
+// CalibrationJSON encodes a calibration for its JSON column, its creation
+// time normalized as the created_at column keeps it, so that both agree.
+func CalibrationJSON(c *countersign.Calibration) (string, error) {
+	stored := *c
+	stored.CreatedAt = Time(c.CreatedAt)
+	b, err := json.Marshal(&stored)
+	return string(b), err
 }
 
 // DecodeState fills a document's metadata and state from their JSON columns.

@@ -11,13 +11,16 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/expr"
 	"github.com/countersign/countersign/internal/schema"
 )
 
@@ -29,11 +32,43 @@ type file struct {
 	Guideline   string                `yaml:"guideline"`
 	Fields      yaml.Node             `yaml:"fields"`
 	Extractor   string                `yaml:"extractor"`
+	Model       modelFile             `yaml:"model"`
+	Prompt      promptFile            `yaml:"prompt"`
 	Rules       map[string][]ruleFile `yaml:"rules"`
+	Constraints []constraintFile      `yaml:"constraints"`
 	Scoring     struct {
 		Weights map[string]float64 `yaml:"weights"`
 	} `yaml:"scoring"`
 	Policy policyFile `yaml:"policy"`
+}
+
+type modelFile struct {
+	BaseURL          string   `yaml:"base_url"`
+	Name             string   `yaml:"name"`
+	APIKeyEnv        string   `yaml:"api_key_env"`
+	Temperature      *float64 `yaml:"temperature"`
+	Seed             *int     `yaml:"seed"`
+	Samples          int      `yaml:"samples"`
+	MaxContextTokens int      `yaml:"max_context_tokens"`
+	MaxOutputTokens  int      `yaml:"max_output_tokens"`
+	Judge            bool     `yaml:"judge"`
+}
+
+type promptFile struct {
+	System string `yaml:"system"`
+	User   string `yaml:"user"`
+}
+
+type constraintFile struct {
+	Name    string   `yaml:"name"`
+	Rule    string   `yaml:"rule"`
+	Fields  []string `yaml:"fields"`
+	Message string   `yaml:"message"`
+}
+
+type policyRuleFile struct {
+	Name string `yaml:"name"`
+	When string `yaml:"when"`
 }
 
 type ruleFile struct {
@@ -46,16 +81,32 @@ type policyFile struct {
 	Mode                countersign.Mode `yaml:"mode"`
 	AutoAcceptThreshold *float64         `yaml:"auto_accept_threshold"`
 	ReviewDue           string           `yaml:"review_due"`
+	AuditSampleRate     *float64         `yaml:"audit_sample_rate"`
+	RiskRules           []policyRuleFile `yaml:"risk_rules"`
+	RejectRules         []policyRuleFile `yaml:"reject_rules"`
 }
 
 // DefaultReviewDue is how long a review may wait when the policy does not say.
 const DefaultReviewDue = 24 * time.Hour
 
-// DefaultWeights weigh the confidence signals when the task type does not.
+// DefaultWeights weigh the confidence signals the task type does not weigh
+// itself: all alike. A signal a draft does not have (token probability for a
+// rules draft, say) takes no part in its scores.
 var DefaultWeights = map[string]float64{
-	countersign.SignalSchema:    1,
-	countersign.SignalGrounding: 1,
+	countersign.SignalSchema:      1,
+	countersign.SignalConstraints: 1,
+	countersign.SignalGrounding:   1,
+	countersign.SignalTokenProb:   1,
+	countersign.SignalAgreement:   1,
+	countersign.SignalRules:       1,
+	countersign.SignalJudge:       1,
 }
+
+// Limits of the model settings.
+const (
+	MaxSamples     = 10
+	maxTemperature = 2
+)
 
 var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
@@ -88,11 +139,16 @@ func Parse(source []byte, origin string) (*countersign.TaskType, error) {
 	if tt.Extractor.Kind == "" {
 		tt.Extractor.Kind = countersign.ExtractorRules
 	}
-	if tt.Extractor.Kind != countersign.ExtractorRules {
-		p.add("extractor", "unknown extractor %q (known: %s)", tt.Extractor.Kind, countersign.ExtractorRules)
+	switch tt.Extractor.Kind {
+	case countersign.ExtractorRules, countersign.ExtractorOpenAI, countersign.ExtractorAuto:
+	default:
+		p.add("extractor", "unknown extractor %q (known: %s, %s, %s)", tt.Extractor.Kind, countersign.ExtractorRules, countersign.ExtractorOpenAI, countersign.ExtractorAuto)
 	}
 	properties := parseFields(&f.Fields, tt, p)
 	tt.Rules = parseRules(f.Rules, properties, p)
+	tt.Model = parseModel(f.Model, p)
+	tt.Prompt = parsePrompt(f.Prompt, tt, p)
+	tt.Constraints = parseConstraints(f.Constraints, properties, p)
 	tt.Weights = parseWeights(f.Scoring.Weights, p)
 	tt.Policy = parsePolicy(f.Policy, p)
 	if err := p.err(); err != nil {
@@ -202,25 +258,114 @@ func parseRules(in map[string][]ruleFile, properties map[string]bool, p *problem
 	return out
 }
 
-func parseWeights(in map[string]float64, p *problems) map[string]float64 {
-	if len(in) == 0 {
-		return DefaultWeights
+func parseModel(in modelFile, p *problems) countersign.ModelSpec {
+	out := countersign.ModelSpec{
+		BaseURL:          in.BaseURL,
+		Name:             in.Name,
+		APIKeyEnv:        in.APIKeyEnv,
+		Temperature:      in.Temperature,
+		Seed:             in.Seed,
+		Samples:          in.Samples,
+		MaxContextTokens: in.MaxContextTokens,
+		MaxOutputTokens:  in.MaxOutputTokens,
+		Judge:            in.Judge,
 	}
-	var total float64
+	if in.BaseURL != "" {
+		if u, err := url.Parse(in.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.add("model.base_url", "must be an http or https URL such as https://api.openai.com/v1 (got %q)", in.BaseURL)
+		}
+	}
+	if in.APIKeyEnv != "" && !envName.MatchString(in.APIKeyEnv) {
+		p.add("model.api_key_env", "must name an environment variable, not hold the key (got %d characters)", len(in.APIKeyEnv))
+	}
+	if t := in.Temperature; t != nil && (*t < 0 || *t > maxTemperature) {
+		p.add("model.temperature", "must be between 0 and %d (got %v)", maxTemperature, *t)
+	}
+	if in.Samples < 0 || in.Samples > MaxSamples {
+		p.add("model.samples", "must be between 1 and %d (got %d)", MaxSamples, in.Samples)
+	}
+	if t := in.Temperature; t != nil && *t == 0 && in.Samples > 1 {
+		p.add("model.samples", "%d samples at temperature 0 agree by construction: raise model.temperature or draw one sample", in.Samples)
+	}
+	if in.MaxContextTokens < 0 {
+		p.add("model.max_context_tokens", "must not be negative")
+	}
+	if in.MaxOutputTokens < 0 {
+		p.add("model.max_output_tokens", "must not be negative")
+	}
+	return out
+}
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func parseConstraints(in []constraintFile, properties map[string]bool, p *problems) []countersign.Constraint {
+	var out []countersign.Constraint
+	names := map[string]bool{}
+	for i, c := range in {
+		at := fmt.Sprintf("constraints[%d]", i)
+		switch {
+		case c.Name == "":
+			p.add(at+".name", "is missing")
+		case names[c.Name]:
+			p.add(at+".name", "%q is used twice", c.Name)
+		}
+		names[c.Name] = true
+		if _, err := expr.Compile(c.Rule); err != nil {
+			p.add(at+".rule", "%v", err)
+		}
+		if len(c.Fields) == 0 {
+			p.add(at+".fields", "must name the fields the constraint is about")
+		}
+		for _, field := range c.Fields {
+			if !properties[field] {
+				p.add(at+".fields", "names %q, which is not in fields.properties", field)
+			}
+		}
+		out = append(out, countersign.Constraint{Name: c.Name, Rule: c.Rule, Fields: c.Fields, Message: c.Message})
+	}
+	return out
+}
+
+func parseWeights(in map[string]float64, p *problems) map[string]float64 {
+	out := maps.Clone(DefaultWeights)
 	for _, signal := range slices.Sorted(maps.Keys(in)) {
 		w := in[signal]
 		if _, known := DefaultWeights[signal]; !known {
-			p.add("scoring.weights."+signal, "unknown signal (known: %s, %s)", countersign.SignalSchema, countersign.SignalGrounding)
+			p.add("scoring.weights."+signal, "unknown signal (known: %s)", strings.Join(countersign.Signals, ", "))
 		}
 		if w < 0 {
 			p.add("scoring.weights."+signal, "must not be negative")
 		}
+		out[signal] = w
+	}
+	var total float64
+	for _, w := range out {
 		total += w
 	}
 	if total <= 0 {
 		p.add("scoring.weights", "at least one weight must be positive")
 	}
-	return in
+	return out
+}
+
+func parsePolicyRules(in []policyRuleFile, at string, p *problems) []countersign.PolicyRule {
+	var out []countersign.PolicyRule
+	names := map[string]bool{}
+	for i, r := range in {
+		field := fmt.Sprintf("%s[%d]", at, i)
+		switch {
+		case r.Name == "":
+			p.add(field+".name", "is missing")
+		case names[r.Name]:
+			p.add(field+".name", "%q is used twice", r.Name)
+		}
+		names[r.Name] = true
+		if _, err := expr.Compile(r.When); err != nil {
+			p.add(field+".when", "%v", err)
+		}
+		out = append(out, countersign.PolicyRule{Name: r.Name, When: r.When})
+	}
+	return out
 }
 
 func parsePolicy(in policyFile, p *problems) countersign.Policy {
@@ -248,6 +393,14 @@ func parsePolicy(in policyFile, p *problems) countersign.Policy {
 		}
 		out.ReviewDue = d
 	}
+	if r := in.AuditSampleRate; r != nil {
+		out.AuditSampleRate = *r
+		if *r < 0 || *r > 1 {
+			p.add("policy.audit_sample_rate", "must be between 0 and 1 (got %v)", *r)
+		}
+	}
+	out.RiskRules = parsePolicyRules(in.RiskRules, "policy.risk_rules", p)
+	out.RejectRules = parsePolicyRules(in.RejectRules, "policy.reject_rules", p)
 	canonical, _ := json.Marshal(out)
 	out.Version = shortHash(canonical)
 	return out

@@ -113,23 +113,62 @@ func (s *Store) CreateDocument(ctx context.Context, doc *countersign.Document) (
 
 // GetDocument returns a document with its body.
 func (s *Store) GetDocument(ctx context.Context, id string) (*countersign.Document, error) {
-	var (
-		d                               countersign.Document
-		metadata                        string
-		draft, confidence, route, final *string
-	)
-	err := s.pool.QueryRow(ctx, `SELECT `+documentColumns+` FROM documents WHERE id = $1`, id).Scan(
-		&d.ID, &d.TaskType, &d.TaskTypeVersion, &d.ExternalID, &d.Content, &d.ContentSHA256, &metadata,
-		&d.Status, &d.SubmittedBy, &d.CreatedAt, &d.UpdatedAt, &draft, &confidence, &route, &final)
+	d, err := scanDocument(s.pool.QueryRow(ctx, `SELECT `+documentColumns+` FROM documents WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, countersign.Errorf(countersign.CodeNotFound, "document %s not found", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get document %s: %w", id, err)
 	}
+	return d, nil
+}
+
+// ScanDocuments calls fn for every document f selects, oldest first.
+func (s *Store) ScanDocuments(ctx context.Context, f countersign.DocumentFilter, fn func(*countersign.Document) error) error {
+	statuses := make([]string, len(f.Statuses))
+	for i, status := range f.Statuses {
+		statuses[i] = string(status)
+	}
+	return store.ScanDocuments(ctx, func(ctx context.Context, after *store.DocumentKey) ([]*countersign.Document, error) {
+		var w conditions
+		if f.TaskType != "" {
+			w.add("task_type = ?", f.TaskType)
+		}
+		if len(statuses) > 0 {
+			w.add("status = ANY(?)", statuses)
+		}
+		if !f.Since.IsZero() {
+			w.add("created_at >= ?", store.Time(f.Since))
+		}
+		if !f.Until.IsZero() {
+			w.add("created_at < ?", store.Time(f.Until))
+		}
+		if after != nil {
+			w.add("(created_at, id) > (?, ?)", after.CreatedAt, after.ID)
+		}
+		rows, err := s.pool.Query(ctx, `SELECT `+documentColumns+` FROM documents WHERE `+w.String()+
+			fmt.Sprintf(` ORDER BY created_at, id LIMIT $%d`, len(w.args)+1), append(w.args, store.DocumentBatch)...)
+		if err != nil {
+			return nil, err
+		}
+		return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*countersign.Document, error) { return scanDocument(row) })
+	}, fn)
+}
+
+// scanDocument reads a row of documentColumns.
+func scanDocument(row pgx.Row) (*countersign.Document, error) {
+	var (
+		d                               countersign.Document
+		metadata                        string
+		draft, confidence, route, final *string
+	)
+	if err := row.Scan(&d.ID, &d.TaskType, &d.TaskTypeVersion, &d.ExternalID, &d.Content, &d.ContentSHA256, &metadata,
+		&d.Status, &d.SubmittedBy, &d.CreatedAt, &d.UpdatedAt, &draft, &confidence, &route, &final); err != nil {
+		return nil, err
+	}
 	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
 	if err := store.DecodeState(&d, metadata, draft, confidence, route, final); err != nil {
-		return nil, fmt.Errorf("get document %s: %w", id, err)
+		return nil, fmt.Errorf("document %s: %w", d.ID, err)
 	}
 	return &d, nil
 }
@@ -189,39 +228,51 @@ func (s *Store) GetReview(ctx context.Context, id string) (*countersign.Review, 
 
 // ListReviews returns a page of reviews in creation order.
 func (s *Store) ListReviews(ctx context.Context, f countersign.ReviewFilter) (countersign.ReviewPage, error) {
-	var (
-		where []string
-		args  []any
-	)
-	add := func(cond string, values ...any) {
-		for _, v := range values {
-			args = append(args, v)
-			cond = strings.Replace(cond, "?", fmt.Sprintf("$%d", len(args)), 1)
-		}
-		where = append(where, cond)
-	}
-	add("TRUE")
+	var w conditions
 	if f.Status != "" {
-		add("status = ?", string(f.Status))
+		w.add("status = ?", string(f.Status))
 	}
 	if f.TaskType != "" {
-		add("task_type = ?", f.TaskType)
+		w.add("task_type = ?", f.TaskType)
 	}
 	if f.Cursor != "" {
 		at, id, err := store.DecodeCursor(f.Cursor)
 		if err != nil {
 			return countersign.ReviewPage{}, err
 		}
-		add("(created_at, id) > (?, ?)", at, id)
+		w.add("(created_at, id) > (?, ?)", at, id)
 	}
 	limit := store.PageSize(f.Limit)
-	args = append(args, limit+1)
-	reviews, err := s.queryReviews(ctx, `SELECT `+reviewColumns+` FROM reviews WHERE `+strings.Join(where, " AND ")+
-		fmt.Sprintf(` ORDER BY created_at, id LIMIT $%d`, len(args)), args...)
+	reviews, err := s.queryReviews(ctx, `SELECT `+reviewColumns+` FROM reviews WHERE `+w.String()+
+		fmt.Sprintf(` ORDER BY created_at, id LIMIT $%d`, len(w.args)+1), append(w.args, limit+1)...)
 	if err != nil {
 		return countersign.ReviewPage{}, fmt.Errorf("list reviews: %w", err)
 	}
 	return store.Page(reviews, limit), nil
+}
+
+// conditions builds a WHERE clause whose placeholders are numbered in the
+// order the conditions are added.
+type conditions struct {
+	where []string
+	args  []any
+}
+
+// add appends cond, each ? in it standing for the next of values.
+func (c *conditions) add(cond string, values ...any) {
+	for _, v := range values {
+		c.args = append(c.args, v)
+		cond = strings.Replace(cond, "?", fmt.Sprintf("$%d", len(c.args)), 1)
+	}
+	c.where = append(c.where, cond)
+}
+
+// String joins the conditions; no condition selects every row.
+func (c *conditions) String() string {
+	if len(c.where) == 0 {
+		return "TRUE"
+	}
+	return strings.Join(c.where, " AND ")
 }
 
 // ReviewsForDocument returns a document's reviews.
@@ -461,6 +512,39 @@ func (s *Store) GetTaskType(ctx context.Context, version string) (*countersign.T
 	}
 	snap.CreatedAt = snap.CreatedAt.UTC()
 	return &snap, nil
+}
+
+// PutCalibration stores a calibration once per task type and version.
+func (s *Store) PutCalibration(ctx context.Context, c *countersign.Calibration) error {
+	data, err := store.CalibrationJSON(c)
+	if err != nil {
+		return fmt.Errorf("store calibration %s@%s: %w", c.TaskType, c.Version, err)
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO calibrations (task_type, version, created_at, created_by, calibration)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (task_type, version) DO NOTHING`,
+		c.TaskType, c.Version, store.Time(c.CreatedAt), c.CreatedBy, data)
+	if err != nil {
+		return fmt.Errorf("store calibration %s@%s: %w", c.TaskType, c.Version, classify(err))
+	}
+	return nil
+}
+
+// LatestCalibration returns the newest calibration of a task type.
+func (s *Store) LatestCalibration(ctx context.Context, taskType string) (*countersign.Calibration, error) {
+	var data string
+	err := s.pool.QueryRow(ctx, `SELECT calibration FROM calibrations WHERE task_type = $1
+		ORDER BY created_at DESC, seq DESC LIMIT 1`, taskType).Scan(&data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, countersign.Errorf(countersign.CodeNotFound, "no calibration of task type %s", taskType)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("latest calibration of %s: %w", taskType, err)
+	}
+	c, err := store.Unmarshal[countersign.Calibration](&data)
+	if err != nil {
+		return nil, fmt.Errorf("latest calibration of %s: %w", taskType, err)
+	}
+	return c, nil
 }
 
 // CreateToken stores an API token.

@@ -121,22 +121,81 @@ func (s *Store) CreateDocument(ctx context.Context, doc *countersign.Document) (
 
 // GetDocument returns a document with its body.
 func (s *Store) GetDocument(ctx context.Context, id string) (*countersign.Document, error) {
-	row := s.read.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE id = ?`, id)
-	var (
-		d                               countersign.Document
-		metadata, created, updated      string
-		draft, confidence, route, final *string
-	)
-	err := row.Scan(&d.ID, &d.TaskType, &d.TaskTypeVersion, &d.ExternalID, &d.Content, &d.ContentSHA256, &metadata,
-		&d.Status, &d.SubmittedBy, &created, &updated, &draft, &confidence, &route, &final)
+	d, err := scanDocument(s.read.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, countersign.Errorf(countersign.CodeNotFound, "document %s not found", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get document %s: %w", id, err)
 	}
+	return d, nil
+}
+
+// ScanDocuments calls fn for every document f selects, oldest first. Batches
+// are read on the read pool, never on the single write connection.
+func (s *Store) ScanDocuments(ctx context.Context, f countersign.DocumentFilter, fn func(*countersign.Document) error) error {
+	return store.ScanDocuments(ctx, func(ctx context.Context, after *store.DocumentKey) ([]*countersign.Document, error) {
+		var (
+			where []string
+			args  []any
+		)
+		if f.TaskType != "" {
+			where, args = append(where, "task_type = ?"), append(args, f.TaskType)
+		}
+		if len(f.Statuses) > 0 {
+			where = append(where, "status IN (?"+strings.Repeat(", ?", len(f.Statuses)-1)+")")
+			for _, status := range f.Statuses {
+				args = append(args, string(status))
+			}
+		}
+		if !f.Since.IsZero() {
+			where, args = append(where, "created_at >= ?"), append(args, store.FormatTime(f.Since))
+		}
+		if !f.Until.IsZero() {
+			where, args = append(where, "created_at < ?"), append(args, store.FormatTime(f.Until))
+		}
+		if after != nil {
+			where, args = append(where, "(created_at, id) > (?, ?)"), append(args, store.FormatTime(after.CreatedAt), after.ID)
+		}
+		query := `SELECT ` + documentColumns + ` FROM documents`
+		if len(where) > 0 {
+			query += ` WHERE ` + strings.Join(where, " AND ")
+		}
+		rows, err := s.read.QueryContext(ctx, query+` ORDER BY created_at, id LIMIT ?`, append(args, store.DocumentBatch)...)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var docs []*countersign.Document
+		for rows.Next() {
+			d, err := scanDocument(rows)
+			if err != nil {
+				return nil, err
+			}
+			docs = append(docs, d)
+		}
+		return docs, rows.Err()
+	}, fn)
+}
+
+// scanner is a row of a query: *sql.Row or *sql.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// scanDocument reads a row of documentColumns.
+func scanDocument(row scanner) (*countersign.Document, error) {
+	var (
+		d                               countersign.Document
+		metadata, created, updated      string
+		draft, confidence, route, final *string
+	)
+	if err := row.Scan(&d.ID, &d.TaskType, &d.TaskTypeVersion, &d.ExternalID, &d.Content, &d.ContentSHA256, &metadata,
+		&d.Status, &d.SubmittedBy, &created, &updated, &draft, &confidence, &route, &final); err != nil {
+		return nil, err
+	}
 	if err := decodeDocument(&d, metadata, created, updated, draft, confidence, route, final); err != nil {
-		return nil, fmt.Errorf("get document %s: %w", id, err)
+		return nil, fmt.Errorf("document %s: %w", d.ID, err)
 	}
 	return &d, nil
 }
@@ -457,6 +516,39 @@ func (s *Store) GetTaskType(ctx context.Context, version string) (*countersign.T
 	}
 	snap.CreatedAt, err = store.ParseTime(created)
 	return &snap, err
+}
+
+// PutCalibration stores a calibration once per task type and version.
+func (s *Store) PutCalibration(ctx context.Context, c *countersign.Calibration) error {
+	data, err := store.CalibrationJSON(c)
+	if err != nil {
+		return fmt.Errorf("store calibration %s@%s: %w", c.TaskType, c.Version, err)
+	}
+	_, err = s.write.ExecContext(ctx, `INSERT INTO calibrations (task_type, version, created_at, created_by, calibration)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (task_type, version) DO NOTHING`,
+		c.TaskType, c.Version, store.FormatTime(c.CreatedAt), c.CreatedBy, data)
+	if err != nil {
+		return fmt.Errorf("store calibration %s@%s: %w", c.TaskType, c.Version, err)
+	}
+	return nil
+}
+
+// LatestCalibration returns the newest calibration of a task type.
+func (s *Store) LatestCalibration(ctx context.Context, taskType string) (*countersign.Calibration, error) {
+	var data string
+	err := s.read.QueryRowContext(ctx, `SELECT calibration FROM calibrations WHERE task_type = ?
+		ORDER BY created_at DESC, seq DESC LIMIT 1`, taskType).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, countersign.Errorf(countersign.CodeNotFound, "no calibration of task type %s", taskType)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("latest calibration of %s: %w", taskType, err)
+	}
+	c, err := store.Unmarshal[countersign.Calibration](&data)
+	if err != nil {
+		return nil, fmt.Errorf("latest calibration of %s: %w", taskType, err)
+	}
+	return c, nil
 }
 
 // CreateToken stores an API token.

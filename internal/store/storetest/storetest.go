@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -31,6 +32,8 @@ type Harness struct {
 // Run runs the whole suite.
 func Run(t *testing.T, h Harness) {
 	t.Run("Documents", func(t *testing.T) { testDocuments(t, h.New(t)) })
+	t.Run("ScanDocuments", func(t *testing.T) { testScanDocuments(t, h.New(t)) })
+	t.Run("ScanDocumentBatches", func(t *testing.T) { testScanDocumentBatches(t, h.New(t)) })
 	t.Run("Reviews", func(t *testing.T) { testReviews(t, h.New(t)) })
 	t.Run("ReviewPaging", func(t *testing.T) { testReviewPaging(t, h.New(t)) })
 	t.Run("Decisions", func(t *testing.T) { testDecisions(t, h.New(t)) })
@@ -40,6 +43,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("AuditScanBatches", func(t *testing.T) { testAuditScanBatches(t, h.New(t)) })
 	t.Run("AuditTamper", func(t *testing.T) { testAuditTamper(t, h) })
 	t.Run("TaskTypes", func(t *testing.T) { testTaskTypes(t, h.New(t)) })
+	t.Run("Calibrations", func(t *testing.T) { testCalibrations(t, h.New(t)) })
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, h.New(t)) })
 }
 
@@ -115,6 +119,156 @@ func testDocuments(t *testing.T, s countersign.Store) {
 	}
 	if err := s.UpdateDocument(ctx, "nope", countersign.DocumentUpdate{Status: &status}); !errors.Is(err, countersign.ErrNotFound) {
 		t.Fatalf("UpdateDocument(unknown) = %v, want not found", err)
+	}
+}
+
+// scanIDs scans the documents f selects and returns their IDs in the order
+// the scan gave them, checking that each is read exactly as GetDocument
+// reads it, body included.
+func scanIDs(t *testing.T, s countersign.Store, f countersign.DocumentFilter) []string {
+	t.Helper()
+	ctx := context.Background()
+	var ids []string
+	err := s.ScanDocuments(ctx, f, func(d *countersign.Document) error {
+		want, err := s.GetDocument(ctx, d.ID)
+		if err != nil {
+			return err
+		}
+		if !reflect.DeepEqual(d, want) {
+			return fmt.Errorf("scanned document differs from GetDocument:\n got %+v\nwant %+v", d, want)
+		}
+		ids = append(ids, d.ID)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+func testScanDocuments(t *testing.T, s countersign.Store) {
+	ctx := context.Background()
+	// Created out of order; d0 and d4, and d2 and d3, share a creation time.
+	for _, d := range []struct {
+		id, taskType string
+		status       countersign.Status
+		created      time.Duration
+	}{
+		{"d4", "contract-review", countersign.StatusRejected, 2 * time.Hour},
+		{"d1", "contract-review", countersign.StatusProcessing, 0},
+		{"d3", "pii-extraction", countersign.StatusAccepted, time.Hour},
+		{"d2", "contract-review", countersign.StatusAccepted, time.Hour},
+		{"d0", "contract-review", countersign.StatusAwaitingReview, 2 * time.Hour},
+	} {
+		doc := newDocument(d.id)
+		doc.TaskType, doc.Status, doc.CreatedAt = d.taskType, d.status, t0.Add(d.created)
+		doc.Content = "body of " + d.id
+		if _, _, err := s.CreateDocument(ctx, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A document with its whole state, to check it is decoded as GetDocument does.
+	if err := s.UpdateDocument(ctx, "d1", countersign.DocumentUpdate{
+		Draft:      &countersign.Draft{Fields: countersign.Fields{"party_a": "Acme Corp"}, Extractor: countersign.ExtractorRules},
+		Confidence: &countersign.Confidence{Overall: 0.5, Weakest: "party_a"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	cases := []struct {
+		name   string
+		filter countersign.DocumentFilter
+		want   string
+	}{
+		{"everything", countersign.DocumentFilter{}, "d1,d2,d3,d0,d4"},
+		{"task type", countersign.DocumentFilter{TaskType: "contract-review"}, "d1,d2,d0,d4"},
+		{"unknown task type", countersign.DocumentFilter{TaskType: "nope"}, ""},
+		{"statuses", countersign.DocumentFilter{Statuses: []countersign.Status{countersign.StatusAccepted, countersign.StatusRejected}}, "d2,d3,d4"},
+		{"one status", countersign.DocumentFilter{Statuses: []countersign.Status{countersign.StatusProcessing}}, "d1"},
+		{"since is inclusive", countersign.DocumentFilter{Since: t0.Add(time.Hour)}, "d2,d3,d0,d4"},
+		{"until is exclusive", countersign.DocumentFilter{Until: t0.Add(2 * time.Hour)}, "d1,d2,d3"},
+		{"since and until", countersign.DocumentFilter{Since: t0.Add(time.Minute), Until: t0.Add(2 * time.Hour)}, "d2,d3"},
+		{"all parts", countersign.DocumentFilter{
+			TaskType: "contract-review",
+			Statuses: []countersign.Status{countersign.StatusAccepted, countersign.StatusAwaitingReview},
+			Since:    t0.Add(time.Hour),
+			Until:    t0.Add(3 * time.Hour),
+		}, "d2,d0"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := strings.Join(scanIDs(t, s, tc.filter), ","); got != tc.want {
+				t.Fatalf("scanned %q, want %q", got, tc.want)
+			}
+		})
+	}
+
+	stop := errors.New("stop")
+	calls := 0
+	err := s.ScanDocuments(ctx, countersign.DocumentFilter{}, func(*countersign.Document) error {
+		calls++
+		if calls == 2 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || calls != 2 {
+		t.Fatalf("scan whose fn fails at the second document = %v after %d calls, want fn's error after 2", err, calls)
+	}
+}
+
+// testScanDocumentBatches scans more documents than two batches hold, with
+// equal creation times across the batch boundaries, so that paging must
+// break ties by ID to neither skip nor repeat a document.
+func testScanDocumentBatches(t *testing.T, s countersign.Store) {
+	ctx := context.Background()
+	n := 2*store.DocumentBatch + 3
+	want := make([]string, n)
+	for i := range n {
+		want[i] = fmt.Sprintf("doc%04d", i)
+	}
+	for i := n - 1; i >= 0; i-- {
+		doc := newDocument(want[i])
+		// The last document of each batch and the first of the next tie.
+		doc.CreatedAt = t0.Add(time.Duration((i+1)/store.DocumentBatch) * time.Second)
+		if _, _, err := s.CreateDocument(ctx, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := newDocument("other")
+	other.TaskType = "pii-extraction"
+	if _, _, err := s.CreateDocument(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+
+	var got []string
+	err := s.ScanDocuments(ctx, countersign.DocumentFilter{TaskType: "contract-review"}, func(d *countersign.Document) error {
+		if len(got) == n {
+			return errors.New("the scan gives more documents than there are")
+		}
+		got = append(got, d.ID)
+		// A caller may change what it is given; the scan must not care.
+		d.ID, d.CreatedAt = "", time.Time{}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("scanned %d documents, want %d in (created_at, id) order:\n got %v\nwant %v", len(got), n, got, want)
+	}
+
+	stop := errors.New("stop")
+	calls := 0
+	err = s.ScanDocuments(ctx, countersign.DocumentFilter{}, func(*countersign.Document) error {
+		calls++
+		if calls == store.DocumentBatch+1 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || calls != store.DocumentBatch+1 {
+		t.Fatalf("scan whose fn fails in the second batch = %v after %d calls, want fn's error after %d", err, calls, store.DocumentBatch+1)
 	}
 }
 
@@ -484,6 +638,83 @@ func testTaskTypes(t *testing.T, s countersign.Store) {
 	}
 	if _, err := s.GetTaskType(ctx, "v2"); !errors.Is(err, countersign.ErrNotFound) {
 		t.Fatalf("GetTaskType(unknown) = %v, want not found", err)
+	}
+}
+
+func newCalibration(taskType, version string, created time.Time) *countersign.Calibration {
+	return &countersign.Calibration{
+		TaskType: taskType,
+		Version:  version,
+		Fields: map[string]countersign.Curve{
+			"party_a": {X: []float64{0.1, 0.30000000000000004, 0.9}, Y: []float64{1e-7, 0.5, 0.97}},
+		},
+		Pooled:    countersign.Curve{X: []float64{0, 1}, Y: []float64{0.2, 0.8}},
+		CreatedAt: created,
+		CreatedBy: "calibrate",
+		Report: countersign.CalibrationReport{
+			Documents:        42,
+			TaskTypeVersions: []string{"abc123"},
+			Fields:           []countersign.FieldReliability{{Field: "party_a", Samples: 42, Accuracy: 0.9, ECEBefore: 0.12, ECEAfter: 0.03, Own: true}},
+			Pooled:           countersign.FieldReliability{Field: "*", Samples: 42, Accuracy: 0.9, ECEBefore: 0.1, ECEAfter: 0.04},
+		},
+	}
+}
+
+func testCalibrations(t *testing.T, s countersign.Store) {
+	ctx := context.Background()
+	if _, err := s.LatestCalibration(ctx, "contract-review"); !errors.Is(err, countersign.ErrNotFound) {
+		t.Fatalf("LatestCalibration before any = %v, want not found", err)
+	}
+	latest := func(taskType string) *countersign.Calibration {
+		t.Helper()
+		c, err := s.LatestCalibration(ctx, taskType)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	put := func(c *countersign.Calibration) {
+		t.Helper()
+		if err := s.PutCalibration(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	v1 := newCalibration("contract-review", "v1", t0.Add(500*time.Nanosecond))
+	put(v1)
+	want := *v1
+	want.CreatedAt = t0 // kept to the microsecond, as every stored time
+	if got := latest("contract-review"); !reflect.DeepEqual(got, &want) {
+		t.Fatalf("LatestCalibration = %+v, want %+v", got, &want)
+	}
+
+	// Storing a known version again changes nothing, even with other content.
+	again := newCalibration("contract-review", "v1", t0.Add(24*time.Hour))
+	again.CreatedBy = "mallory"
+	put(again)
+	if got := latest("contract-review"); got.CreatedBy != "calibrate" || !got.CreatedAt.Equal(t0) {
+		t.Fatalf("storing v1 again replaced it: %+v", got)
+	}
+
+	// The newest by creation time wins; of two created at the same time, the
+	// one stored last. Storing an older one later does not make it the latest.
+	put(newCalibration("contract-review", "v2", t0.Add(time.Hour)))
+	put(newCalibration("contract-review", "v3", t0.Add(time.Hour)))
+	put(newCalibration("contract-review", "v0", t0.Add(-time.Hour)))
+	if got := latest("contract-review"); got.Version != "v3" {
+		t.Fatalf("latest calibration = %s, want v3", got.Version)
+	}
+
+	// Task types keep their own calibrations, even under the same version.
+	put(newCalibration("pii-extraction", "v1", t0.Add(48*time.Hour)))
+	if got := latest("pii-extraction"); got.TaskType != "pii-extraction" || got.Version != "v1" {
+		t.Fatalf("latest pii-extraction calibration = %s@%s", got.TaskType, got.Version)
+	}
+	if got := latest("contract-review"); got.Version != "v3" {
+		t.Fatalf("another task type's calibration changed the latest: %s", got.Version)
+	}
+	if _, err := s.LatestCalibration(ctx, "nope"); !errors.Is(err, countersign.ErrNotFound) {
+		t.Fatalf("LatestCalibration(unknown) = %v, want not found", err)
 	}
 }
 

@@ -1,0 +1,256 @@
+// Package llmtest is an OpenAI-compatible chat completions server for tests:
+// real HTTP and the real wire format (choices, finish reasons, refusals,
+// token logprobs, usage, error bodies, Retry-After), answering from a script.
+package llmtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"unicode"
+
+	openai "github.com/sashabaranov/go-openai"
+)
+
+// Reply is one scripted answer to a chat completion request.
+type Reply struct {
+	// Status, when not 0 or 200, answers with an OpenAI error body.
+	Status     int
+	RetryAfter string
+	Code       string // the error code, e.g. context_length_exceeded
+	Choices    []Choice
+}
+
+// Choice is one choice of a successful answer.
+type Choice struct {
+	Content      string
+	FinishReason string // default "stop"
+	Refusal      string
+	// Logprob is every token's logprob (default -0.001), except tokens
+	// listed in TokenLogprobs.
+	Logprob       float64
+	TokenLogprobs map[string]float64
+	// NoLogprobs leaves logprobs out, as some endpoints do.
+	NoLogprobs bool
+}
+
+// Answer returns a reply with one choice per content.
+func Answer(contents ...string) Reply {
+	r := Reply{}
+	for _, c := range contents {
+		r.Choices = append(r.Choices, Choice{Content: c})
+	}
+	return r
+}
+
+// Fail returns an error reply.
+func Fail(status int) Reply { return Reply{Status: status} }
+
+// Server is the test endpoint. Its base URL ends in /v1.
+type Server struct {
+	*httptest.Server
+	// Models is what GET /v1/models lists.
+	Models []string
+
+	mu       sync.Mutex
+	script   []Reply
+	fallback func(openai.ChatCompletionRequest) Reply
+	requests []openai.ChatCompletionRequest
+}
+
+// New starts a server that the test closes.
+func New(t testing.TB) *Server {
+	s := &Server{Models: []string{"test-model"}}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// BaseURL is the endpoint to configure (…/v1).
+func (s *Server) BaseURL() string { return s.URL + "/v1" }
+
+// Enqueue adds replies, used in order, one per request.
+func (s *Server) Enqueue(replies ...Reply) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.script = append(s.script, replies...)
+}
+
+// Otherwise answers requests once the script is used up.
+func (s *Server) Otherwise(f func(openai.ChatCompletionRequest) Reply) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fallback = f
+}
+
+// Requests returns the chat completion requests received so far.
+func (s *Server) Requests() []openai.ChatCompletionRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]openai.ChatCompletionRequest(nil), s.requests...)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/v1/models":
+		var list openai.ModelsList
+		for _, id := range s.Models {
+			list.Models = append(list.Models, openai.Model{ID: id, Object: "model", OwnedBy: "test"})
+		}
+		writeJSON(w, http.StatusOK, list)
+		return
+	case r.Method != http.MethodPost || r.URL.Path != "/v1/chat/completions":
+		writeError(w, http.StatusNotFound, "", fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	var req openai.ChatCompletionRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeError(w, http.StatusBadRequest, "", "invalid request body: "+err.Error())
+		return
+	}
+	s.mu.Lock()
+	s.requests = append(s.requests, req)
+	var reply Reply
+	switch {
+	case len(s.script) > 0:
+		reply, s.script = s.script[0], s.script[1:]
+	case s.fallback != nil:
+		reply = s.fallback(req)
+	default:
+		s.mu.Unlock()
+		writeError(w, http.StatusInternalServerError, "", "the test script has no reply left")
+		return
+	}
+	s.mu.Unlock()
+
+	if reply.Status != 0 && reply.Status != http.StatusOK {
+		if reply.RetryAfter != "" {
+			w.Header().Set("Retry-After", reply.RetryAfter)
+		}
+		writeError(w, reply.Status, reply.Code, http.StatusText(reply.Status))
+		return
+	}
+	resp := openai.ChatCompletionResponse{ID: "chatcmpl-test", Object: "chat.completion", Created: 1, Model: req.Model}
+	for i, c := range reply.Choices {
+		finish := openai.FinishReasonStop
+		if c.FinishReason != "" {
+			finish = openai.FinishReason(c.FinishReason)
+		}
+		choice := openai.ChatCompletionChoice{
+			Index:        i,
+			Message:      openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: c.Content, Refusal: c.Refusal},
+			FinishReason: finish,
+		}
+		if req.LogProbs && !c.NoLogprobs && c.Refusal == "" {
+			choice.LogProbs = &openai.LogProbs{Content: logprobs(c)}
+		}
+		resp.Choices = append(resp.Choices, choice)
+		resp.Usage.CompletionTokens += len(Tokenize(c.Content))
+	}
+	for _, m := range req.Messages {
+		resp.Usage.PromptTokens += len(Tokenize(m.Content))
+	}
+	resp.Usage.TotalTokens = resp.Usage.PromptTokens + resp.Usage.CompletionTokens
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func logprobs(c Choice) []openai.LogProb {
+	base := c.Logprob
+	if base == 0 {
+		base = -0.001
+	}
+	var out []openai.LogProb
+	for _, tok := range Tokenize(c.Content) {
+		lp := base
+		if v, ok := c.TokenLogprobs[tok]; ok {
+			lp = v
+		}
+		out = append(out, openai.LogProb{Token: tok, LogProb: lp, Bytes: []byte(tok), TopLogProbs: []openai.TopLogProbs{}})
+	}
+	return out
+}
+
+// Tokenize splits text the way the server's tokens fall: runs of letters and
+// digits, runs of spaces, and every other character on its own.
+func Tokenize(s string) []string {
+	var out []string
+	var cur strings.Builder
+	kind := 0 // 1 word, 2 space
+	flush := func() {
+		if cur.Len() > 0 {
+			out = append(out, cur.String())
+			cur.Reset()
+		}
+	}
+	for _, r := range s {
+		k := 3
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			k = 1
+		case r == ' ':
+			k = 2
+		}
+		if k != kind || k == 3 {
+			flush()
+		}
+		kind = k
+		cur.WriteRune(r)
+	}
+	flush()
+	return out
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	body := map[string]any{"error": map[string]any{"message": message, "type": "test_error", "code": nilIfEmpty(code)}}
+	writeJSON(w, status, body)
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// Field is one field of a scripted answer.
+type Field struct {
+	Value any
+	Quote string
+}
+
+// Fields writes an answer object: each field as {"value", "quote"}, or null
+// for a nil *Field. Keys keep the given order.
+func Fields(pairs ...any) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		key, _ := json.Marshal(pairs[i])
+		b.Write(key)
+		b.WriteString(": ")
+		f, _ := pairs[i+1].(*Field)
+		if f == nil {
+			b.WriteString("null")
+			continue
+		}
+		value, _ := json.Marshal(f.Value)
+		quote, _ := json.Marshal(f.Quote)
+		fmt.Fprintf(&b, `{"value": %s, "quote": %s}`, value, quote)
+	}
+	b.WriteString("}")
+	return b.String()
+}

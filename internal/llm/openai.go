@@ -1,0 +1,479 @@
+package llm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/evidence"
+	"github.com/countersign/countersign/internal/schema"
+	"github.com/countersign/countersign/internal/tasktype"
+)
+
+// OpenAIConfig is the worker-wide configuration of the openai extractor; a
+// task type's model settings override it.
+type OpenAIConfig struct {
+	// BaseURL of an OpenAI-compatible endpoint; empty means OpenAI's.
+	BaseURL string
+	// APIKey is used when the task type names no key variable of its own.
+	APIKey string
+	// Model is the default model. With a BaseURL and no model anywhere, the
+	// endpoint's first listed model is used.
+	Model string
+	// HTTPClient makes the calls; nil means a default client.
+	HTTPClient *http.Client
+}
+
+// DefaultOpenAIModel is the model used on OpenAI's own endpoint when none is
+// configured.
+const DefaultOpenAIModel = "gpt-4o-mini"
+
+const openAIURL = "https://api.openai.com/v1"
+
+// defaultMaxOutputTokens caps an answer when the task type does not.
+const defaultMaxOutputTokens = 4096
+
+// OpenAI is the openai extractor: it asks an OpenAI-compatible chat
+// completions endpoint for the task type's fields as structured output (JSON
+// Schema, strict), each with a verbatim evidence quote, with token logprobs,
+// optionally several samples, one repair attempt on an unusable answer, and
+// optionally a second call that judges each field against the guideline.
+type OpenAI struct {
+	cfg  OpenAIConfig
+	http *http.Client
+
+	mu      sync.Mutex
+	clients map[string]*openai.Client // by base URL and key
+	models  map[string]string         // discovered model by base URL
+	schemas map[string]*compiledTask  // by task type version
+}
+
+type compiledTask struct {
+	wire   json.RawMessage // the answer schema sent to the model
+	fields *schema.Schema  // the task type's own schema
+}
+
+// NewOpenAI returns an openai extractor.
+func NewOpenAI(cfg OpenAIConfig) *OpenAI {
+	client := cfg.HTTPClient
+	if client == nil {
+		client = &http.Client{}
+	}
+	return &OpenAI{
+		cfg:     cfg,
+		http:    client,
+		clients: map[string]*openai.Client{},
+		models:  map[string]string{},
+		schemas: map[string]*compiledTask{},
+	}
+}
+
+// Available reports whether a model endpoint is configured for tt: a base
+// URL or an API key, in the task type or the worker's configuration. The
+// auto extractor uses the model only then.
+func (o *OpenAI) Available(tt *countersign.TaskType) bool {
+	return tt.Model.BaseURL != "" || o.cfg.BaseURL != "" || o.apiKey(tt) != ""
+}
+
+func (o *OpenAI) apiKey(tt *countersign.TaskType) string {
+	if tt.Model.APIKeyEnv != "" {
+		return os.Getenv(tt.Model.APIKeyEnv)
+	}
+	return o.cfg.APIKey
+}
+
+func (o *OpenAI) baseURL(tt *countersign.TaskType) string {
+	switch {
+	case tt.Model.BaseURL != "":
+		return tt.Model.BaseURL
+	case o.cfg.BaseURL != "":
+		return o.cfg.BaseURL
+	}
+	return openAIURL
+}
+
+func (o *OpenAI) client(baseURL, key string) *openai.Client {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	id := baseURL + "\x00" + key
+	if c, ok := o.clients[id]; ok {
+		return c
+	}
+	cfg := openai.DefaultConfig(key)
+	cfg.BaseURL = strings.TrimRight(baseURL, "/")
+	cfg.HTTPClient = &retryAfterDoer{client: o.http}
+	c := openai.NewClientWithConfig(cfg)
+	o.clients[id] = c
+	return c
+}
+
+// model picks the model for tt: the task type's, the worker's, OpenAI's
+// default on OpenAI's endpoint, or the first the endpoint lists.
+func (o *OpenAI) model(ctx context.Context, tt *countersign.TaskType, c *openai.Client, baseURL string) (string, error) {
+	switch {
+	case tt.Model.Name != "":
+		return tt.Model.Name, nil
+	case o.cfg.Model != "":
+		return o.cfg.Model, nil
+	case baseURL == openAIURL:
+		return DefaultOpenAIModel, nil
+	}
+	o.mu.Lock()
+	name, ok := o.models[baseURL]
+	o.mu.Unlock()
+	if ok {
+		return name, nil
+	}
+	list, err := c.ListModels(ctx)
+	if err != nil {
+		return "", classify(fmt.Errorf("no model configured, and listing the endpoint's models failed: %w", err))
+	}
+	if len(list.Models) == 0 {
+		return "", permanentf("no model configured, and %s lists none: set model.name in the task type or --openai-model", baseURL)
+	}
+	o.mu.Lock()
+	o.models[baseURL] = list.Models[0].ID
+	o.mu.Unlock()
+	return list.Models[0].ID, nil
+}
+
+func (o *OpenAI) compiled(tt *countersign.TaskType) (*compiledTask, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if c, ok := o.schemas[tt.Version]; ok {
+		return c, nil
+	}
+	fields, err := schema.Compile(tt.Schema)
+	if err != nil {
+		return nil, permanentf("task type %s: %v", tt.Name, err)
+	}
+	wire, err := AnswerSchema(tt)
+	if err != nil {
+		return nil, permanentf("task type %s: %v", tt.Name, err)
+	}
+	c := &compiledTask{wire: wire, fields: fields}
+	o.schemas[tt.Version] = c
+	return c, nil
+}
+
+// Extract drafts doc's fields with the model.
+func (o *OpenAI) Extract(ctx context.Context, tt *countersign.TaskType, doc *countersign.Document) (*countersign.Draft, error) {
+	compiled, err := o.compiled(tt)
+	if err != nil {
+		return nil, err
+	}
+	prompt, err := tasktype.RenderPrompt(tt, tt.Prompt, doc)
+	if err != nil {
+		return nil, permanentf("task type %s: %v", tt.Name, err)
+	}
+	baseURL := o.baseURL(tt)
+	c := o.client(baseURL, o.apiKey(tt))
+	model, err := o.model(ctx, tt, c, baseURL)
+	if err != nil {
+		return nil, err
+	}
+	maxOutput := tt.Model.MaxOutputTokens
+	if maxOutput == 0 {
+		maxOutput = defaultMaxOutputTokens
+	}
+	if limit := tt.Model.MaxContextTokens; limit > 0 {
+		need := EstimateTokens(prompt.System) + EstimateTokens(prompt.User) + maxOutput
+		if need > limit {
+			return nil, permanentf("the document is too long for the model: about %d tokens with the prompt and a %d-token answer, over the %d-token context of model.max_context_tokens; split the document before submitting it", need, maxOutput, limit)
+		}
+	}
+	samples := max(tt.Model.Samples, 1)
+	call := &call{
+		client:    c,
+		task:      tt,
+		compiled:  compiled,
+		content:   doc.Content,
+		maxOutput: maxOutput,
+		request: openai.ChatCompletionRequest{
+			Model: model,
+			Messages: []openai.ChatCompletionMessage{
+				{Role: openai.ChatMessageRoleSystem, Content: prompt.System},
+				{Role: openai.ChatMessageRoleUser, Content: prompt.User},
+			},
+			MaxCompletionTokens: maxOutput,
+			N:                   samples,
+			Temperature:         temperature(tt.Model.Temperature, samples),
+			Seed:                tt.Model.Seed,
+			LogProbs:            true,
+			ResponseFormat: &openai.ChatCompletionResponseFormat{
+				Type: openai.ChatCompletionResponseFormatTypeJSONSchema,
+				JSONSchema: &openai.ChatCompletionResponseFormatJSONSchema{
+					Name:   "fields",
+					Schema: compiled.wire,
+					Strict: true,
+				},
+			},
+		},
+	}
+	answers, notes, err := call.answers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	draft := vote(tt, answers, doc.Content)
+	draft.Model = model
+	draft.Prompt = tt.Prompt.Version
+	draft.Notes = notes
+	draft.Usage = &call.usage
+	if tt.Model.Judge && len(draft.Fields) > 0 {
+		verdicts, err := call.judge(ctx, prompt, draft)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			draft.Notes = append(draft.Notes, "the judge could not check the draft: "+err.Error())
+		}
+		draft.Judge = verdicts
+	}
+	return draft, nil
+}
+
+// temperature is the sampling temperature to send. go-openai leaves a zero
+// temperature out of the request, which endpoints read as their default
+// (often 1), so an explicit zero is sent as the smallest positive float.
+// Several samples without a configured temperature sample at 1, so that they
+// can disagree.
+func temperature(configured *float64, samples int) float32 {
+	switch {
+	case configured == nil && samples > 1:
+		return 1
+	case configured == nil || *configured == 0:
+		return math.SmallestNonzeroFloat32
+	}
+	return float32(*configured)
+}
+
+// EstimateTokens is a rough, deliberately generous count of the tokens in s
+// (about four bytes a token for English text), for refusing a document that
+// cannot fit the context before paying for the call.
+func EstimateTokens(s string) int { return (len(s) + 3) / 4 }
+
+// call is one extraction: the request, the running token usage and the
+// task it is for.
+type call struct {
+	client    *openai.Client
+	task      *countersign.TaskType
+	compiled  *compiledTask
+	content   string
+	maxOutput int
+	request   openai.ChatCompletionRequest
+	usage     countersign.Usage
+}
+
+// answers asks for the samples and returns every usable one. When none is
+// usable it makes one repair attempt, showing the model its answer and what
+// was wrong with it; when that fails too, the extraction fails for good.
+func (c *call) answers(ctx context.Context) ([]answer, []string, error) {
+	resp, err := c.complete(ctx, c.request)
+	if err != nil {
+		return nil, nil, err
+	}
+	answers := make([]answer, 0, c.request.N)
+	var problems []string
+	usable := 0
+	for i, choice := range resp.Choices {
+		a, err := c.parse(choice)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("sample %d: %v", i+1, err))
+			answers = append(answers, answer{})
+			continue
+		}
+		a.usable = true
+		answers = append(answers, a)
+		usable++
+	}
+	if len(resp.Choices) == 0 {
+		problems = append(problems, "the endpoint returned no choices")
+	}
+	if usable > 0 {
+		var notes []string
+		if len(problems) > 0 {
+			notes = append(notes, fmt.Sprintf("%d of %d samples were unusable: %s", len(problems), c.request.N, strings.Join(problems, "; ")))
+		}
+		return padSamples(answers, c.request.N), notes, nil
+	}
+
+	first := problems[0]
+	repair := c.request
+	repair.N = 1
+	repair.Messages = append(append([]openai.ChatCompletionMessage(nil), c.request.Messages...),
+		openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: firstContent(resp)},
+		openai.ChatCompletionMessage{Role: openai.ChatMessageRoleUser, Content: "Your answer could not be used: " + first +
+			". Answer again with one JSON object that follows the schema exactly: every field as {\"value\", \"quote\"} or null, quotes copied verbatim from the document, and nothing else."},
+	)
+	resp, err = c.complete(ctx, repair)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(resp.Choices) == 0 {
+		return nil, nil, permanentf("the model's answer was unusable (%s), and the repair attempt returned no choices", first)
+	}
+	a, err := c.parse(resp.Choices[0])
+	if err != nil {
+		return nil, nil, permanentf("the model's answer was unusable (%s), and so was the repair attempt (%v)", first, err)
+	}
+	a.usable = true
+	notes := []string{"the first answer was unusable (" + first + "); a repair attempt replaced it"}
+	return padSamples([]answer{a}, c.request.N), notes, nil
+}
+
+// padSamples keeps the count of samples requested, so that samples an
+// endpoint did not return count against agreement as unusable ones do: empty
+// answers that do not vote.
+func padSamples(answers []answer, n int) []answer {
+	for len(answers) < n {
+		answers = append(answers, answer{})
+	}
+	return answers
+}
+
+func firstContent(resp openai.ChatCompletionResponse) string {
+	if len(resp.Choices) == 0 {
+		return ""
+	}
+	return resp.Choices[0].Message.Content
+}
+
+func (c *call) complete(ctx context.Context, req openai.ChatCompletionRequest) (openai.ChatCompletionResponse, error) {
+	var retryAfter retryAfterHint
+	resp, err := c.client.CreateChatCompletion(withRetryAfter(ctx, &retryAfter), req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return resp, ctx.Err()
+		}
+		return resp, classifyWithHint(err, retryAfter)
+	}
+	c.usage.PromptTokens += resp.Usage.PromptTokens
+	c.usage.CompletionTokens += resp.Usage.CompletionTokens
+	return resp, nil
+}
+
+// answer is one usable sample: per field, the value, the quote and the
+// probability of the value's tokens.
+type answer struct {
+	usable    bool
+	values    countersign.Fields
+	quotes    map[string]string
+	tokenProb map[string]float64
+}
+
+// parse turns a choice into an answer, or says why it cannot be used.
+func (c *call) parse(choice openai.ChatCompletionChoice) (answer, error) {
+	msg := choice.Message
+	switch {
+	case msg.Refusal != "":
+		return answer{}, fmt.Errorf("the model refused: %s", clip(msg.Refusal))
+	case choice.FinishReason == openai.FinishReasonLength:
+		return answer{}, fmt.Errorf("the answer was cut off at the %d-token limit (finish_reason length)", c.maxOutput)
+	case choice.FinishReason == openai.FinishReasonContentFilter:
+		return answer{}, errors.New("the answer was withheld by the endpoint's content filter")
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(msg.Content), &raw); err != nil {
+		return answer{}, fmt.Errorf("the answer is not a JSON object: %v", err)
+	}
+	a := answer{values: countersign.Fields{}, quotes: map[string]string{}}
+	for _, name := range c.task.FieldOrder {
+		field, ok := raw[name]
+		if !ok || string(field) == "null" {
+			continue
+		}
+		var v struct {
+			Value any    `json:"value"`
+			Quote string `json:"quote"`
+		}
+		if err := json.Unmarshal(field, &v); err != nil {
+			return answer{}, fmt.Errorf("field %s is not a {value, quote} object: %v", name, err)
+		}
+		if v.Value == nil {
+			continue
+		}
+		a.values[name] = v.Value
+		a.quotes[name] = v.Quote
+	}
+	if err := c.compiled.fields.Validate(a.values); err != nil {
+		return answer{}, fmt.Errorf("the answer breaks the schema: %v", err)
+	}
+	if choice.LogProbs != nil {
+		a.tokenProb = valueProbabilities(msg.Content, choice.LogProbs.Content, c.task.FieldOrder)
+	}
+	return a, nil
+}
+
+// vote makes the draft from the samples: each field takes the value most
+// samples gave (the earliest sample wins a tie), with that sample's quote and
+// token probability. With one sample the draft is that sample.
+func vote(tt *countersign.TaskType, answers []answer, content string) *countersign.Draft {
+	draft := &countersign.Draft{
+		Fields:    countersign.Fields{},
+		Evidence:  map[string]countersign.Evidence{},
+		Extractor: countersign.ExtractorOpenAI,
+	}
+	for _, name := range tt.FieldOrder {
+		best, bestVotes := -1, 0
+		for i, a := range answers {
+			if !a.usable {
+				continue
+			}
+			value, ok := a.values[name]
+			votes := 0
+			for _, b := range answers {
+				other, has := b.values[name]
+				if b.usable && has == ok && (!ok || countersign.Equivalent(value, other)) {
+					votes++
+				}
+			}
+			if votes > bestVotes {
+				best, bestVotes = i, votes
+			}
+		}
+		if best < 0 {
+			continue
+		}
+		a := answers[best]
+		value, ok := a.values[name]
+		if !ok {
+			continue
+		}
+		draft.Fields[name] = value
+		quote := a.quotes[name]
+		span, match := evidence.Locate(content, quote)
+		if match == evidence.None {
+			span = evidence.Span{Start: -1, End: -1}
+		}
+		draft.Evidence[name] = countersign.Evidence{Quote: quote, Start: span.Start, End: span.End}
+		if p, ok := a.tokenProb[name]; ok {
+			if draft.TokenProb == nil {
+				draft.TokenProb = map[string]float64{}
+			}
+			draft.TokenProb[name] = p
+		}
+	}
+	if len(answers) > 1 {
+		for _, a := range answers {
+			draft.Samples = append(draft.Samples, a.values)
+		}
+	}
+	return draft
+}
+
+func clip(s string) string {
+	const limit = 200
+	if r := []rune(s); len(r) > limit {
+		return string(r[:limit]) + "…"
+	}
+	return s
+}
