@@ -31,9 +31,18 @@ type Activities struct {
 	Store      countersign.Store
 	TaskTypes  TaskTypes
 	Extractors map[string]countersign.Extractor
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// ModelAttempts is how many times a temporary extractor failure (a
+	// model endpoint answering 429 or 5xx, or unreachable) is tried before
+	// the document goes to a person without a draft; 0 means
+	// DefaultModelAttempts. Store failures are retried without limit.
+	ModelAttempts int
+	Now           func() time.Time
+	Logger        *slog.Logger
 }
+
+// DefaultModelAttempts is ModelAttempts when unset: with the workflow's
+// backoff, about half a minute of trying.
+const DefaultModelAttempts = 5
 
 // Step identifies the audit event an activity appends: the workflow numbers
 // its events, so a retried activity appends the same event ID and the store

@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/countersign/countersign"
 )
@@ -13,12 +17,24 @@ type ExtractInput struct {
 	Step Step `json:"step"`
 }
 
+// ErrorModelUnavailable is the error type of a temporary extractor failure
+// that Temporal retries.
+const ErrorModelUnavailable = "model_unavailable"
+
+// availability is what an extractor that depends on configuration (a model
+// endpoint) tells the auto extractor.
+type availability interface {
+	Available(tt *countersign.TaskType) bool
+}
+
 // Extract drafts the document's fields with its task type's extractor and
 // stores the draft. When the extractor fails for good, the draft records the
-// failure and carries no fields, and the document goes to a person; a
+// failure and carries no fields, and the document goes to a person. A
 // temporary failure (an overloaded endpoint, say) is returned for Temporal to
-// retry. A retry after the draft was stored returns that draft rather than
-// asking the extractor again, whose answer may differ.
+// retry, after the endpoint's Retry-After when it sent one, until
+// ModelAttempts attempts have failed; then it counts as a failure for good. A
+// retry after the draft was stored returns that draft rather than asking the
+// extractor again, whose answer may differ.
 func (a *Activities) Extract(ctx context.Context, in ExtractInput) (*countersign.Draft, error) {
 	doc, tt, err := a.load(ctx, in.Step)
 	if err != nil {
@@ -38,30 +54,86 @@ func (a *Activities) Extract(ctx context.Context, in ExtractInput) (*countersign
 		eventType = countersign.EventDraftFailed
 		a.logger().Warn("extraction failed; the document goes to a person", "document", doc.ID, "task_type", tt.Name, "error", draft.Error)
 	}
-	err = a.record(ctx, in.Step, eventType, countersign.SystemActor, countersign.ChannelWorkflow, map[string]any{
+	data := map[string]any{
 		"extractor":      draft.Extractor,
 		"model":          draft.Model,
 		"prompt_version": draft.Prompt,
 		"fields":         draft.Fields,
 		"evidence":       draft.Evidence,
 		"error":          draft.Error,
-	})
-	return draft, err
+	}
+	if draft.Usage != nil {
+		data["usage"] = draft.Usage
+	}
+	if len(draft.Notes) > 0 {
+		data["notes"] = draft.Notes
+	}
+	return draft, a.record(ctx, in.Step, eventType, countersign.SystemActor, countersign.ChannelWorkflow, data)
 }
 
 // draft runs the extractor, turning a permanent failure into a failed draft.
+// A model-made draft of a task type with rules is cross-checked against
+// them.
 func (a *Activities) draft(ctx context.Context, tt *countersign.TaskType, doc *countersign.Document) (*countersign.Draft, error) {
-	extractor, ok := a.Extractors[tt.Extractor.Kind]
+	kind := a.extractorKind(tt)
+	extractor, ok := a.Extractors[kind]
 	if !ok {
-		return &countersign.Draft{Extractor: tt.Extractor.Kind, Error: fmt.Sprintf("no %q extractor is configured on this worker", tt.Extractor.Kind)}, nil
+		return &countersign.Draft{Extractor: kind, Error: fmt.Sprintf("no %q extractor is configured on this worker", kind)}, nil
 	}
 	draft, err := extractor.Extract(ctx, tt, doc)
-	if err == nil {
-		return draft, nil
+	if err != nil {
+		return a.failedDraft(ctx, kind, doc, err)
 	}
-	var temp interface{ Temporary() bool }
-	if ctx.Err() != nil || (errors.As(err, &temp) && temp.Temporary()) {
+	if kind != countersign.ExtractorRules && len(tt.Rules) > 0 {
+		if rules, ok := a.Extractors[countersign.ExtractorRules]; ok {
+			check, err := rules.Extract(ctx, tt, doc)
+			if err != nil {
+				return nil, fmt.Errorf("cross-check %s with the rules: %w", doc.ID, err)
+			}
+			draft.CrossCheck = check.Fields
+		}
+	}
+	return draft, nil
+}
+
+// extractorKind resolves the auto extractor: the model when one is
+// configured for the task type, the rules otherwise.
+func (a *Activities) extractorKind(tt *countersign.TaskType) string {
+	if tt.Extractor.Kind != countersign.ExtractorAuto {
+		return tt.Extractor.Kind
+	}
+	if x, ok := a.Extractors[countersign.ExtractorOpenAI].(availability); ok && x.Available(tt) {
+		return countersign.ExtractorOpenAI
+	}
+	return countersign.ExtractorRules
+}
+
+// failedDraft decides what an extractor error means: a draft that records a
+// failure for good, or an error for Temporal to retry.
+func (a *Activities) failedDraft(ctx context.Context, kind string, doc *countersign.Document, err error) (*countersign.Draft, error) {
+	if ctx.Err() != nil {
 		return nil, fmt.Errorf("extract %s: %w", doc.ID, err)
 	}
-	return &countersign.Draft{Extractor: tt.Extractor.Kind, Error: err.Error()}, nil
+	var temp interface{ Temporary() bool }
+	if !errors.As(err, &temp) || !temp.Temporary() {
+		return &countersign.Draft{Extractor: kind, Error: err.Error()}, nil
+	}
+	attempts := a.ModelAttempts
+	if attempts <= 0 {
+		attempts = DefaultModelAttempts
+	}
+	attempt := int(activity.GetInfo(ctx).Attempt)
+	if attempt >= attempts {
+		return &countersign.Draft{Extractor: kind, Error: fmt.Sprintf("gave up after %d attempts: %v", attempt, err)}, nil
+	}
+	var delay time.Duration
+	var hinted interface{ RetryAfter() time.Duration }
+	if errors.As(err, &hinted) {
+		delay = hinted.RetryAfter()
+	}
+	a.logger().Warn("extraction failed; Temporal retries it", "document", doc.ID, "attempt", attempt, "of", attempts, "retry_after", delay, "error", err)
+	return nil, temporal.NewApplicationErrorWithOptions(fmt.Sprintf("extract %s: %v", doc.ID, err), ErrorModelUnavailable, temporal.ApplicationErrorOptions{
+		NextRetryDelay: delay,
+		Cause:          err,
+	})
 }

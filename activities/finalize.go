@@ -2,17 +2,20 @@ package activities
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/countersign/countersign"
 )
 
 // FinalizeInput is how a document ends: the draft, the route outcome and, for
-// reviewed documents, the decision that closed the review.
+// reviewed documents, the decision that closed the review. A document the
+// policy rejected carries the route's reasons.
 type FinalizeInput struct {
 	Step     Step                  `json:"step"`
 	Draft    *countersign.Draft    `json:"draft"`
 	Outcome  countersign.Outcome   `json:"outcome"`
+	Reasons  []string              `json:"reasons,omitempty"`
 	Decision *countersign.Decision `json:"decision,omitempty"`
 	// At is when the outcome was reached, in workflow time, so that a retry
 	// computes the same final record.
@@ -50,7 +53,7 @@ func (a *Activities) Finalize(ctx context.Context, in FinalizeInput) (*FinalizeR
 
 // outcome computes a document's final status and record: the draft as it is
 // when auto-accepted or approved, the draft with the correction applied when
-// corrected, no fields when rejected.
+// corrected, no fields when rejected by a person or by the policy.
 func outcome(in FinalizeInput) (countersign.Status, *countersign.Final) {
 	var draftFields countersign.Fields
 	if !in.Draft.Failed() {
@@ -68,6 +71,9 @@ func outcome(in FinalizeInput) (countersign.Status, *countersign.Final) {
 		default:
 			final.Fields = countersign.Correct(draftFields, nil)
 		}
+	} else if in.Outcome == countersign.OutcomeReject {
+		status = countersign.StatusRejected
+		final.Reason = strings.Join(in.Reasons, "; ")
 	} else {
 		final.Fields = countersign.Correct(draftFields, nil)
 	}

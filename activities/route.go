@@ -17,10 +17,17 @@ func (a *Activities) RecordRoute(ctx context.Context, in RouteInput) error {
 	if err := a.Store.UpdateDocument(ctx, in.Step.DocumentID, countersign.DocumentUpdate{Route: in.Route}); err != nil {
 		return retryable(err)
 	}
-	return a.record(ctx, in.Step, countersign.EventRouteDecided, countersign.SystemActor, countersign.ChannelWorkflow, map[string]any{
+	data := map[string]any{
 		"outcome":   in.Route.Outcome,
 		"reasons":   in.Route.Reasons,
 		"mode":      in.Route.Mode,
 		"threshold": in.Route.Threshold,
-	})
+	}
+	if len(in.Route.Rules) > 0 {
+		data["rules"] = in.Route.Rules
+	}
+	if in.Route.Calibration != "" {
+		data["calibration"] = in.Route.Calibration
+	}
+	return a.record(ctx, in.Step, countersign.EventRouteDecided, countersign.SystemActor, countersign.ChannelWorkflow, data)
 }

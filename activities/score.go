@@ -2,22 +2,36 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/policy"
 	"github.com/countersign/countersign/internal/schema"
 	"github.com/countersign/countersign/internal/scoring"
 )
 
-// ScoreInput asks for the confidence in a draft.
+// ScoreInput asks for the confidence in a draft, and for the policy's rules
+// to be checked on it. Policy is the policy the workflow pinned at its start;
+// nil (histories from before rules existed) checks no rules.
 type ScoreInput struct {
-	Step  Step               `json:"step"`
-	Draft *countersign.Draft `json:"draft"`
+	Step   Step                `json:"step"`
+	Draft  *countersign.Draft  `json:"draft"`
+	Policy *countersign.Policy `json:"policy,omitempty"`
 }
 
-// Score measures the draft against the document and the task type (schema
-// validity, evidence grounding), stores the confidence and records it.
-func (a *Activities) Score(ctx context.Context, in ScoreInput) (*countersign.Confidence, error) {
+// ScoreResult is the confidence in a draft and the policy rules that matched
+// it. The confidence is embedded so the result reads as a confidence too.
+type ScoreResult struct {
+	*countersign.Confidence
+	Rules []countersign.RuleHit `json:"rules,omitempty"`
+}
+
+// Score measures the draft against the document and the task type (schema,
+// constraints, grounding, and the model signals the draft carries), maps the
+// scores through the task type's latest calibration, checks the pinned
+// policy's risk and reject rules, stores the confidence and records it all.
+func (a *Activities) Score(ctx context.Context, in ScoreInput) (*ScoreResult, error) {
 	doc, tt, err := a.load(ctx, in.Step)
 	if err != nil {
 		return nil, err
@@ -26,15 +40,39 @@ func (a *Activities) Score(ctx context.Context, in ScoreInput) (*countersign.Con
 	if err != nil {
 		return nil, permanent(fmt.Errorf("task type %s@%s: %w", tt.Name, tt.Version, err))
 	}
-	conf := scoring.Score(tt, sch, in.Draft, doc.Content)
+	cal, err := a.Store.LatestCalibration(ctx, tt.Name)
+	if errors.Is(err, countersign.ErrNotFound) {
+		cal, err = nil, nil
+	}
+	if err != nil {
+		return nil, retryable(err)
+	}
+	conf := scoring.Score(scoring.Input{
+		TaskType:    tt,
+		Schema:      sch,
+		Draft:       in.Draft,
+		Content:     doc.Content,
+		Metadata:    doc.Metadata,
+		Calibration: cal,
+	})
+	result := &ScoreResult{Confidence: conf}
+	if in.Policy != nil && !in.Draft.Failed() {
+		result.Rules = policy.Evaluate(*in.Policy, in.Draft.Fields, doc.Metadata, conf.Overall)
+	}
 	if err := a.Store.UpdateDocument(ctx, doc.ID, countersign.DocumentUpdate{Confidence: conf}); err != nil {
 		return nil, retryable(err)
 	}
-	err = a.record(ctx, in.Step, countersign.EventConfidenceScored, countersign.SystemActor, countersign.ChannelWorkflow, map[string]any{
+	data := map[string]any{
 		"overall": conf.Overall,
 		"weakest": conf.Weakest,
 		"fields":  conf.Fields,
 		"reasons": conf.Reasons,
-	})
-	return conf, err
+	}
+	if conf.Calibration != "" {
+		data["calibration"] = conf.Calibration
+	}
+	if len(result.Rules) > 0 {
+		data["rules"] = result.Rules
+	}
+	return result, a.record(ctx, in.Step, countersign.EventConfidenceScored, countersign.SystemActor, countersign.ChannelWorkflow, data)
 }

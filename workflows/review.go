@@ -79,6 +79,7 @@ type review struct {
 	status     countersign.Status
 	draft      *countersign.Draft
 	confidence *countersign.Confidence
+	rules      []countersign.RuleHit // policy rules that matched the draft
 	route      *countersign.Route
 
 	reviews  int                   // reviews opened so far
@@ -167,12 +168,23 @@ func (w *review) extract(ctx workflow.Context) error {
 }
 
 func (w *review) score(ctx workflow.Context) error {
-	in := activities.ScoreInput{Step: w.step(), Draft: w.draft}
-	return workflow.ExecuteActivity(ctx, a.Score, in).Get(ctx, &w.confidence)
+	in := activities.ScoreInput{Step: w.step(), Draft: w.draft, Policy: &w.in.Policy}
+	var result activities.ScoreResult
+	if err := workflow.ExecuteActivity(ctx, a.Score, in).Get(ctx, &result); err != nil {
+		return err
+	}
+	w.confidence, w.rules = result.Confidence, result.Rules
+	return nil
 }
 
 func (w *review) decideRoute(ctx workflow.Context) error {
-	w.route = Route(w.in.Policy, w.draft, w.confidence)
+	w.route = Route(RouteInput{
+		Policy:     w.in.Policy,
+		DocumentID: w.in.DocumentID,
+		Draft:      w.draft,
+		Confidence: w.confidence,
+		Rules:      w.rules,
+	})
 	in := activities.RouteInput{Step: w.step(), Route: w.route}
 	return workflow.ExecuteActivity(ctx, a.RecordRoute, in).Get(ctx, nil)
 }
@@ -183,6 +195,7 @@ func (w *review) finalize(ctx workflow.Context) error {
 		Draft:    w.draft,
 		Outcome:  w.route.Outcome,
 		Decision: w.decided,
+		Reasons:  w.rejectReasons(),
 		At:       now(ctx),
 	}
 	var result activities.FinalizeResult
@@ -191,6 +204,15 @@ func (w *review) finalize(ctx workflow.Context) error {
 	}
 	w.status, w.done = result.Status, true
 	return nil
+}
+
+// rejectReasons are the route's reasons when the policy rejected the
+// document; a person's rejection carries its own reason.
+func (w *review) rejectReasons() []string {
+	if w.route.Outcome != countersign.OutcomeReject || w.decided != nil {
+		return nil
+	}
+	return w.route.Reasons
 }
 
 // fail records that the document could not be processed, and fails the

@@ -75,16 +75,23 @@ func (f *fixture) document(taskType, sample string) workflows.ReviewInput {
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	return f.documentText(taskType, string(content))
+}
+
+// documentText stores a document with the given content and returns the
+// workflow input for it.
+func (f *fixture) documentText(taskType, content string) workflows.ReviewInput {
+	f.t.Helper()
 	tt, err := f.types.Get(taskType)
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	doc := &countersign.Document{
-		ID:              countersign.DocumentID(taskType, "", string(content)),
+		ID:              countersign.DocumentID(taskType, "", content),
 		TaskType:        taskType,
 		TaskTypeVersion: tt.Version,
-		Content:         string(content),
-		ContentSHA256:   countersign.ContentSHA256(string(content)),
+		Content:         content,
+		ContentSHA256:   countersign.ContentSHA256(content),
 		Status:          countersign.StatusProcessing,
 		SubmittedBy:     "sam",
 		CreatedAt:       time.Now(),

@@ -43,6 +43,7 @@ Temporal cluster and Postgres.`,
 	cfg.AddHTTP(cmd.Flags())
 	cfg.AddDev(cmd.Flags())
 	cfg.AddDatabase(cmd.Flags())
+	cfg.AddModel(cmd.Flags())
 	return cmd
 }
 
@@ -62,6 +63,7 @@ the load needs; they share nothing but Temporal and the database.`,
 	cfg.AddServer(cmd.Flags())
 	cfg.AddTemporal(cmd.Flags())
 	cfg.AddDatabase(cmd.Flags())
+	cfg.AddModel(cmd.Flags())
 	return cmd
 }
 
@@ -91,6 +93,7 @@ func serve(cmd *cobra.Command, cfg config.Config, roles app.Roles) error {
 	if err := config.FromEnv(cmd.Flags()); err != nil {
 		return exitError{code: 2, err: err}
 	}
+	cfg.ModelFromEnv()
 	logger, err := newLogger(cfg)
 	if err != nil {
 		return exitError{code: 2, err: err}
@@ -118,6 +121,22 @@ func serve(cmd *cobra.Command, cfg config.Config, roles app.Roles) error {
 	case err := <-a.Err():
 		return err
 	}
+}
+
+// modelLine says what the auto extractor of the examples drafts with.
+func modelLine(cfg config.Config) string {
+	if !cfg.ModelConfigured() {
+		return fmt.Sprintf("none: task types with extractor auto draft with their rules (set %s or %s to use a model)", config.EnvOpenAIKey, config.EnvOpenAIBaseURL)
+	}
+	endpoint := cfg.OpenAIBaseURL
+	if endpoint == "" {
+		endpoint = "OpenAI"
+	}
+	model := cfg.OpenAIModel
+	if model == "" {
+		model = "default model"
+	}
+	return fmt.Sprintf("%s at %s, for task types with extractor openai or auto", model, endpoint)
 }
 
 func banner(w io.Writer, a *app.App) {
@@ -148,6 +167,7 @@ func banner(w io.Writer, a *app.App) {
 	}
 	if a.Roles.Worker {
 		fmt.Fprintln(w, "  worker      polling the review task queue")
+		fmt.Fprintf(w, "  model       %s\n", modelLine(a.Config))
 	}
 	fmt.Fprintf(w, "  task types  %s, from %s\n", strings.Join(types, ", "), a.TaskTypesOrigin)
 	if a.Roles.Embedded {

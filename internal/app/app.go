@@ -219,11 +219,19 @@ func (a *App) ensureAdminToken(ctx context.Context) error {
 
 func (a *App) startWorker() {
 	acts := &activities.Activities{
-		Store:      a.Store,
-		TaskTypes:  tasktype.NewResolver(a.TaskTypes, a.Store),
-		Extractors: map[string]countersign.Extractor{countersign.ExtractorRules: llm.NewRules()},
-		Now:        time.Now,
-		Logger:     a.Logger,
+		Store:     a.Store,
+		TaskTypes: tasktype.NewResolver(a.TaskTypes, a.Store),
+		Extractors: map[string]countersign.Extractor{
+			countersign.ExtractorRules: llm.NewRules(),
+			countersign.ExtractorOpenAI: llm.NewOpenAI(llm.OpenAIConfig{
+				BaseURL: a.Config.OpenAIBaseURL,
+				APIKey:  a.Config.OpenAIKey,
+				Model:   a.Config.OpenAIModel,
+			}),
+		},
+		ModelAttempts: a.Config.ModelAttempts,
+		Now:           time.Now,
+		Logger:        a.Logger,
 	}
 	a.worker = worker.New(a.Temporal, acts)
 	go func() {

@@ -40,6 +40,16 @@ type Config struct {
 	// document's content.
 	MaxBodyBytes     int64
 	MaxDocumentBytes int
+	// OpenAIBaseURL, OpenAIModel and OpenAIKey configure the openai
+	// extractor for the task types that do not configure it themselves.
+	// The key comes only from the environment (OPENAI_API_KEY).
+	OpenAIBaseURL string
+	OpenAIModel   string
+	OpenAIKey     string
+	// ModelAttempts is how many times a failing model call is tried before
+	// the document goes to a person without a draft.
+	ModelAttempts int
+
 	// LogLevel is debug, info, warn or error; LogFormat is text or json.
 	LogLevel  string
 	LogFormat string
@@ -74,6 +84,34 @@ func (c *Config) AddHTTP(fs *pflag.FlagSet) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body", 8<<20, usage("max-body", "largest request body accepted, in bytes"))
 	fs.IntVar(&c.MaxDocumentBytes, "max-document", 5<<20, usage("max-document", "largest document accepted, in bytes"))
 }
+
+// The environment variables of OpenAI's own clients, which the openai
+// extractor honours too.
+const (
+	EnvOpenAIBaseURL = "OPENAI_BASE_URL"
+	EnvOpenAIKey     = "OPENAI_API_KEY"
+)
+
+// AddModel adds the flags of the openai extractor.
+func (c *Config) AddModel(fs *pflag.FlagSet) {
+	fs.StringVar(&c.OpenAIBaseURL, "openai-base-url", "", fmt.Sprintf("OpenAI-compatible endpoint for the openai extractor, such as http://localhost:11434/v1 (env %s; the key is read from %s)", EnvOpenAIBaseURL, EnvOpenAIKey))
+	fs.StringVar(&c.OpenAIModel, "openai-model", "", usage("openai-model", "model for task types that name none (default: gpt-4o-mini on OpenAI, else the endpoint's first model)"))
+	fs.IntVar(&c.ModelAttempts, "model-attempts", 5, usage("model-attempts", "attempts at a model call that fails with 429, 5xx or no answer before the document goes to a person without a draft"))
+}
+
+// ModelFromEnv fills the openai extractor's endpoint and key from OpenAI's
+// environment variables: OPENAI_BASE_URL when --openai-base-url is not set,
+// and OPENAI_API_KEY.
+func (c *Config) ModelFromEnv() {
+	if c.OpenAIBaseURL == "" {
+		c.OpenAIBaseURL = os.Getenv(EnvOpenAIBaseURL)
+	}
+	c.OpenAIKey = os.Getenv(EnvOpenAIKey)
+}
+
+// ModelConfigured reports whether a model endpoint is configured, which
+// turns the auto extractor of the examples to the model.
+func (c *Config) ModelConfigured() bool { return c.OpenAIBaseURL != "" || c.OpenAIKey != "" }
 
 // AddDev adds the flags only `countersign dev` has.
 func (c *Config) AddDev(fs *pflag.FlagSet) {

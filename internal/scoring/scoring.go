@@ -4,11 +4,14 @@
 package scoring
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/evidence"
+	"github.com/countersign/countersign/internal/expr"
 	"github.com/countersign/countersign/internal/schema"
 )
 
@@ -19,10 +22,26 @@ const (
 	groundFolded = 0.6 // only after folding case and white space
 )
 
-// Score computes per-field and document confidence for a draft of tt over
-// content. sch is tt's compiled schema.
-func Score(tt *countersign.TaskType, sch *schema.Schema, draft *countersign.Draft, content string) *countersign.Confidence {
+// Input is what a draft is scored on.
+type Input struct {
+	TaskType *countersign.TaskType
+	// Schema is the task type's compiled schema.
+	Schema   *schema.Schema
+	Draft    *countersign.Draft
+	Content  string
+	Metadata map[string]string
+	// Calibration, when fitted, maps raw field scores to observed
+	// correctness.
+	Calibration *countersign.Calibration
+}
+
+// Score computes per-field and document confidence for a draft.
+func Score(in Input) *countersign.Confidence {
+	tt, draft := in.TaskType, in.Draft
 	c := &countersign.Confidence{Fields: map[string]countersign.FieldScore{}}
+	if in.Calibration != nil {
+		c.Calibration = in.Calibration.Version
+	}
 	if draft.Failed() {
 		for _, name := range tt.Required {
 			c.Fields[name] = countersign.FieldScore{Required: true, Signals: map[string]float64{}, Reasons: []string{"no draft: extraction failed"}}
@@ -33,7 +52,7 @@ func Score(tt *countersign.TaskType, sch *schema.Schema, draft *countersign.Draf
 	}
 
 	invalid := map[string][]string{}
-	if err := sch.Validate(draft.Fields); err != nil {
+	if err := in.Schema.Validate(draft.Fields); err != nil {
 		if errs, ok := err.(schema.Errors); ok {
 			for _, fe := range errs {
 				if fe.Field == "" {
@@ -46,9 +65,10 @@ func Score(tt *countersign.TaskType, sch *schema.Schema, draft *countersign.Draf
 			c.Reasons = append(c.Reasons, "fields: "+err.Error())
 		}
 	}
+	broken := constraints(tt, draft.Fields, in.Metadata)
 
 	for _, name := range fieldNames(tt, draft) {
-		_, present := draft.Fields[name]
+		value, present := draft.Fields[name]
 		required := tt.IsRequired(name)
 		if !present {
 			if required {
@@ -62,12 +82,24 @@ func Score(tt *countersign.TaskType, sch *schema.Schema, draft *countersign.Draf
 			fs.Signals[countersign.SignalSchema] = 0
 			fs.Reasons = append(fs.Reasons, "breaks the schema: "+msg)
 		}
-		grounding, reasons := ground(content, draft.Evidence, name)
+		if reasons, checked := broken[name]; checked {
+			fs.Signals[countersign.SignalConstraints] = 1
+			if len(reasons) > 0 {
+				fs.Signals[countersign.SignalConstraints] = 0
+				fs.Reasons = append(fs.Reasons, reasons...)
+			}
+		}
+		grounding, reasons := ground(in.Content, draft.Evidence, name)
 		fs.Signals[countersign.SignalGrounding] = grounding
 		fs.Reasons = append(fs.Reasons, reasons...)
-		fs.Score = combine(fs.Signals, tt.Weights)
-		if fs.Signals[countersign.SignalSchema] == 0 {
-			fs.Score = 0
+		fs.Reasons = append(fs.Reasons, modelSignals(tt, draft, name, value, fs.Signals)...)
+		fs.Raw = combine(fs.Signals, tt.Weights)
+		fs.Score = fs.Raw
+		if in.Calibration != nil {
+			fs.Score = round(in.Calibration.Curve(name).Apply(fs.Raw))
+		}
+		if fs.Signals[countersign.SignalSchema] == 0 || fs.Signals[countersign.SignalConstraints] == 0 && hasSignal(fs.Signals, countersign.SignalConstraints) {
+			fs.Raw, fs.Score = 0, 0
 		}
 		c.Fields[name] = fs
 	}
@@ -77,6 +109,119 @@ func Score(tt *countersign.TaskType, sch *schema.Schema, draft *countersign.Draf
 		c.Overall = 0
 	}
 	return c
+}
+
+func hasSignal(signals map[string]float64, name string) bool {
+	_, ok := signals[name]
+	return ok
+}
+
+// Below these, a model signal is worth a reviewer's attention.
+const (
+	unsureTokenProb = 0.5
+	unsureAgreement = 1.0
+)
+
+// modelSignals adds the signals that exist only for some drafts (token
+// probability, sample agreement, the rules cross-check, the judge) and
+// returns the reasons they give a reviewer.
+func modelSignals(tt *countersign.TaskType, draft *countersign.Draft, name string, value any, signals map[string]float64) []string {
+	var reasons []string
+	if p, ok := draft.TokenProb[name]; ok {
+		signals[countersign.SignalTokenProb] = p
+		if p < unsureTokenProb {
+			reasons = append(reasons, fmt.Sprintf("the model was unsure of the value (token probability %.2f)", p))
+		}
+	}
+	if n := len(draft.Samples); n > 1 {
+		agree := 0
+		for _, sample := range draft.Samples {
+			if other, ok := sample[name]; ok && countersign.Equivalent(value, other) {
+				agree++
+			}
+		}
+		signals[countersign.SignalAgreement] = round(float64(agree) / float64(n))
+		if float64(agree)/float64(n) < unsureAgreement {
+			reasons = append(reasons, fmt.Sprintf("%d of %d samples gave this value", agree, n))
+		}
+	}
+	if draft.CrossCheck != nil && len(tt.Rules[name]) > 0 {
+		if found, ok := draft.CrossCheck[name]; ok {
+			signals[countersign.SignalRules] = 0
+			if countersign.Equivalent(value, found) {
+				signals[countersign.SignalRules] = 1
+			} else {
+				reasons = append(reasons, fmt.Sprintf("the rules extractor found %s", short(found)))
+			}
+		}
+	}
+	if j, ok := draft.Judge[name]; ok {
+		signals[countersign.SignalJudge] = j
+		switch {
+		case j == 0:
+			reasons = append(reasons, "the judge found the value wrong")
+		case j < 1:
+			reasons = append(reasons, "the judge was unsure of the value")
+		}
+	}
+	return reasons
+}
+
+// constraints evaluates the task type's constraints on the draft. It returns,
+// for every field some constraint checked, the reasons it broke (none when it
+// held). A constraint whose fields are not all in the draft, or that reads a
+// metadata key the document does not have, is skipped.
+func constraints(tt *countersign.TaskType, fields countersign.Fields, metadata map[string]string) map[string][]string {
+	out := map[string][]string{}
+	for _, c := range tt.Constraints {
+		complete := true
+		for _, f := range c.Fields {
+			if _, ok := fields[f]; !ok {
+				complete = false
+			}
+		}
+		if !complete {
+			continue
+		}
+		var reason string
+		prg, err := expr.Compile(c.Rule)
+		if err == nil {
+			var ok bool
+			ok, err = prg.Eval(expr.Vars{Fields: fields, Metadata: metadata})
+			if err == nil && !ok {
+				reason = "breaks constraint " + c.Name
+				if c.Message != "" {
+					reason += ": " + c.Message
+				}
+			}
+		}
+		if errors.Is(err, expr.ErrMissingKey) {
+			continue // about metadata the document does not have
+		}
+		if err != nil {
+			reason = fmt.Sprintf("constraint %s could not be checked: %v", c.Name, err)
+		}
+		for _, f := range c.Fields {
+			reasons := out[f] // a nil entry still says the field was checked
+			if reason != "" {
+				reasons = append(reasons, reason)
+			}
+			out[f] = reasons
+		}
+	}
+	return out
+}
+
+// short renders a value for a reason, clipped.
+func short(v any) string {
+	s := fmt.Sprintf("%q", fmt.Sprint(v))
+	if _, ok := v.(string); !ok {
+		s = fmt.Sprint(v)
+	}
+	if r := []rune(s); len(r) > 60 {
+		return string(r[:60]) + "…"
+	}
+	return s
 }
 
 func draftError(d *countersign.Draft) string {
@@ -117,7 +262,7 @@ func contains(list []string, s string) bool {
 // combine is the weighted mean of the signals present.
 func combine(signals map[string]float64, weights map[string]float64) float64 {
 	var sum, total float64
-	for _, name := range []string{countersign.SignalSchema, countersign.SignalGrounding} {
+	for _, name := range countersign.Signals {
 		v, ok := signals[name]
 		w := weights[name]
 		if !ok || w <= 0 {
@@ -160,8 +305,8 @@ func weakest(tt *countersign.TaskType, fields map[string]countersign.FieldScore)
 // quote must really be there, at the offsets given. The value itself may be a
 // normalized form of the quote (an ISO date, a currency code), so it is not
 // compared with it.
-func ground(content string, evidence map[string]countersign.Evidence, field string) (float64, []string) {
-	ev, ok := evidence[field]
+func ground(content string, quotes map[string]countersign.Evidence, field string) (float64, []string) {
+	ev, ok := quotes[field]
 	if !ok || strings.TrimSpace(ev.Quote) == "" {
 		return 0, []string{"no evidence quote"}
 	}
@@ -171,15 +316,10 @@ func ground(content string, evidence map[string]countersign.Evidence, field stri
 		return groundExact, nil
 	case strings.Contains(content, ev.Quote):
 		return groundMoved, []string{fmt.Sprintf("quote found in the document, but not at characters %d-%d", ev.Start, ev.End)}
-	case strings.Contains(fold(content), fold(ev.Quote)):
+	case strings.Contains(evidence.Fold(content), evidence.Fold(ev.Quote)):
 		return groundFolded, []string{"quote matches the document only after folding case and white space"}
 	}
 	return 0, []string{"quote is not in the document"}
-}
-
-// fold lowercases s and folds every run of white space into one space.
-func fold(s string) string {
-	return strings.Join(strings.Fields(strings.ToLower(s)), " ")
 }
 
 // byteOffset returns the byte offset of the n-th character of s, or -1 when
@@ -202,3 +342,30 @@ func byteOffset(s string, n int) int {
 }
 
 func round(x float64) float64 { return math.Round(x*1e4) / 1e4 }
+
+// Recalibrate maps a stored confidence's raw field scores through cal (or
+// back to raw when cal is nil) and recomputes the document confidence, as
+// Score would have with that calibration. Hard failures (a broken schema or
+// constraint, a missing required value, a draft-level reason) stay at 0.
+func Recalibrate(tt *countersign.TaskType, c *countersign.Confidence, cal *countersign.Calibration, raw func(countersign.FieldScore) float64) *countersign.Confidence {
+	out := &countersign.Confidence{Fields: make(map[string]countersign.FieldScore, len(c.Fields)), Reasons: c.Reasons}
+	if cal != nil {
+		out.Calibration = cal.Version
+	}
+	for name, fs := range c.Fields {
+		r := raw(fs)
+		fs.Raw, fs.Score = r, r
+		if cal != nil && r > 0 {
+			fs.Score = round(cal.Curve(name).Apply(r))
+		}
+		if r == 0 {
+			fs.Score = 0
+		}
+		out.Fields[name] = fs
+	}
+	out.Overall, out.Weakest = weakest(tt, out.Fields)
+	if len(out.Reasons) > 0 {
+		out.Overall = 0
+	}
+	return out
+}

@@ -63,7 +63,7 @@ func TestGroundingLevels(t *testing.T) {
 			Fields:   countersign.Fields{"sender": "Jane Roe", "date": "2025-05-12"},
 			Evidence: map[string]countersign.Evidence{"sender": tc.evidence, "date": ev("12 May 2025", strings.Index(letter, "12 May"))},
 		}
-		c := scoring.Score(tt, sch, draft, letter)
+		c := scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: draft, Content: letter})
 		fs := c.Fields["sender"]
 		if fs.Signals[countersign.SignalGrounding] != tc.want {
 			t.Errorf("%s: grounding %v, want %v", tc.name, fs.Signals[countersign.SignalGrounding], tc.want)
@@ -86,7 +86,7 @@ func TestSchemaAndRequiredFields(t *testing.T) {
 			"amount": ev("12", strings.Index(letter, "12")),
 		},
 	}
-	c := scoring.Score(tt, sch, draft, letter)
+	c := scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: draft, Content: letter})
 	if c.Overall != 0 || c.Weakest != "date" {
 		t.Fatalf("overall %v (weakest %s), want 0 on the missing required date", c.Overall, c.Weakest)
 	}
@@ -105,7 +105,7 @@ func TestSchemaAndRequiredFields(t *testing.T) {
 	// not lower the document confidence: it is the weakest required field.
 	draft.Fields["date"] = "2025-05-12"
 	draft.Evidence["date"] = ev("12 May 2025", strings.Index(letter, "12 May"))
-	if c := scoring.Score(tt, sch, draft, letter); c.Overall != 1 {
+	if c := scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: draft, Content: letter}); c.Overall != 1 {
 		t.Fatalf("overall %v, want 1", c.Overall)
 	}
 }
@@ -116,11 +116,11 @@ func TestUnknownFieldsAndFailedDrafts(t *testing.T) {
 		Fields:   countersign.Fields{"sender": "Jane Roe", "date": "2025-05-12", "mood": "grumpy"},
 		Evidence: map[string]countersign.Evidence{"sender": ev("Jane Roe", strings.Index(letter, "Jane Roe")), "date": ev("12 May 2025", strings.Index(letter, "12 May"))},
 	}
-	c := scoring.Score(tt, sch, draft, letter)
+	c := scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: draft, Content: letter})
 	if c.Fields["mood"].Score != 0 || !strings.Contains(c.Fields["mood"].Reasons[0], "not a field of this task type") {
 		t.Fatalf("mood = %+v", c.Fields["mood"])
 	}
-	failed := scoring.Score(tt, sch, &countersign.Draft{Error: "timeout"}, letter)
+	failed := scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: &countersign.Draft{Error: "timeout"}, Content: letter})
 	if failed.Overall != 0 || len(failed.Reasons) == 0 || !strings.Contains(failed.Reasons[0], "timeout") || !failed.Fields["sender"].Required {
 		t.Fatalf("failed draft = %+v", failed)
 	}
@@ -136,8 +136,8 @@ func TestInjectedCertaintyDoesNotRaiseConfidence(t *testing.T) {
 		Fields:   countersign.Fields{"sender": "Jane Roe"},
 		Evidence: map[string]countersign.Evidence{"sender": ev("Jane Roe", strings.Index(injected, "Jane Roe"))},
 	}
-	plain := scoring.Score(tt, sch, draft, letter)
-	withInjection := scoring.Score(tt, sch, draft, injected)
+	plain := scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: draft, Content: letter})
+	withInjection := scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: draft, Content: injected})
 	if plain.Overall != 0 || withInjection.Overall != plain.Overall {
 		t.Fatalf("overall %v with the injection, %v without; want both 0 (date missing)", withInjection.Overall, plain.Overall)
 	}
