@@ -44,6 +44,7 @@ var (
 	deciders   = []countersign.Role{countersign.RoleReviewer, countersign.RoleApprover}
 	trail      = []countersign.Role{countersign.RoleReviewer, countersign.RoleApprover, countersign.RoleAuditor}
 	verifiers  = []countersign.Role{countersign.RoleApprover, countersign.RoleAuditor}
+	tuners     = []countersign.Role{countersign.RoleApprover}
 	admins     = []countersign.Role{}
 )
 
@@ -69,6 +70,9 @@ func Router(s Services) http.Handler {
 	mux.Handle("POST /v1/reviews/{id}/decision", h.allow(deciders, h.decide))
 	mux.Handle("GET /v1/audit/verify", h.allow(verifiers, h.verifyAudit))
 	mux.Handle("POST /v1/tokens", h.allow(admins, h.createToken))
+	mux.Handle("POST /v1/calibrations", h.allow(tuners, h.calibrate))
+	mux.Handle("GET /v1/calibrations/{task_type}", h.allow(verifiers, h.getCalibration))
+	mux.Handle("GET /v1/policy/simulate", h.allow(verifiers, h.simulatePolicy))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, countersign.Errorf(countersign.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})

@@ -73,3 +73,9 @@ type TokenResponse struct {
 	Secret string `json:"token"`
 	*countersign.Token
 }
+
+// CalibrateRequest asks for a calibration of a task type
+// (POST /v1/calibrations); the answer is the countersign.Calibration.
+type CalibrateRequest struct {
+	TaskType string `json:"task_type"`
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/internal/simulate"
 )
 
 // Client calls one countersign API with one token.
@@ -193,4 +194,28 @@ func (c *Client) CreateToken(ctx context.Context, user string, role countersign.
 	}
 	var out api.TokenResponse
 	return &out, c.do(ctx, http.MethodPost, "/v1/tokens", body, &out)
+}
+
+// Calibrate fits and stores a calibration of a task type from its human
+// outcomes.
+func (c *Client) Calibrate(ctx context.Context, taskType string) (*countersign.Calibration, error) {
+	var out countersign.Calibration
+	return &out, c.do(ctx, http.MethodPost, "/v1/calibrations", api.CalibrateRequest{TaskType: taskType}, &out)
+}
+
+// Calibration returns the newest calibration of a task type.
+func (c *Client) Calibration(ctx context.Context, taskType string) (*countersign.Calibration, error) {
+	var out countersign.Calibration
+	return &out, c.do(ctx, http.MethodGet, "/v1/calibrations/"+url.PathEscape(taskType), nil, &out)
+}
+
+// SimulatePolicy replays a task type's stored scores and outcomes through
+// its policy at the default thresholds and the given ones.
+func (c *Client) SimulatePolicy(ctx context.Context, taskType string, thresholds ...float64) (*simulate.Result, error) {
+	q := url.Values{"task_type": {taskType}}
+	for _, t := range thresholds {
+		q.Add("threshold", strconv.FormatFloat(t, 'f', -1, 64))
+	}
+	var out simulate.Result
+	return &out, c.do(ctx, http.MethodGet, "/v1/policy/simulate?"+q.Encode(), nil, &out)
 }

@@ -65,6 +65,7 @@ with "countersign submit" and decide reviews with "countersign reviews" and
 	root.AddCommand(
 		newDev(), newWorker(), newAPI(),
 		newSubmit(), newReviews(), newDecide(), newAudit(), newToken(),
+		newTaskType(), newCalibrate(), newPolicy(),
 	)
 	return root
 }

@@ -1,0 +1,118 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/audit"
+	"github.com/countersign/countersign/internal/calibration"
+	"github.com/countersign/countersign/internal/simulate"
+)
+
+// calibrate fits a calibration for a task type from the human outcomes in
+// the store, stores it (routing uses the newest from then on) and records
+// who fitted it.
+func (h *handlers) calibrate(w http.ResponseWriter, r *http.Request) {
+	var req CalibrateRequest
+	if err := h.decodeBody(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if _, err := h.Starter.TaskTypes.Get(req.TaskType); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	outcomes, err := calibration.Collect(r.Context(), h.Store, req.TaskType)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if len(outcomes.Samples) == 0 {
+		h.fail(w, r, countersign.Errorf(countersign.CodeInvalid,
+			"task type %s has no human outcomes to learn from yet: calibration needs documents a person approved or corrected", req.TaskType))
+		return
+	}
+	cal, err := calibration.Fit(req.TaskType, outcomes.Samples)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p := principal(r)
+	cal.CreatedAt = audit.Time(h.Now())
+	cal.CreatedBy = p.User
+	cal.Report.Documents = outcomes.Documents
+	cal.Report.TaskTypeVersions = outcomes.TaskTypeVersions
+	if err := h.Store.PutCalibration(r.Context(), cal); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	data, err := audit.Canonical(map[string]any{
+		"task_type": cal.TaskType,
+		"version":   cal.Version,
+		"documents": cal.Report.Documents,
+		"pooled":    cal.Report.Pooled,
+	})
+	if err == nil {
+		_, err = h.Store.AppendAudit(r.Context(), countersign.AuditEvent{
+			ID:   "calibration/" + cal.TaskType + "/" + cal.Version + "/" + strconv.FormatInt(cal.CreatedAt.UnixNano(), 10),
+			Type: countersign.EventCalibrationFitted, Actor: p.User, Channel: channel(r), At: cal.CreatedAt, Data: data,
+		})
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, cal)
+}
+
+// getCalibration returns the newest calibration of a task type.
+func (h *handlers) getCalibration(w http.ResponseWriter, r *http.Request) {
+	cal, err := h.Store.LatestCalibration(r.Context(), r.PathValue("task_type"))
+	if errors.Is(err, countersign.ErrNotFound) {
+		err = countersign.Errorf(countersign.CodeNotFound, "task type %s has no calibration: fit one with countersign calibrate --type %s", r.PathValue("task_type"), r.PathValue("task_type"))
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, cal)
+}
+
+// simulatePolicy replays the stored scores and outcomes of a task type
+// through its current policy at a range of thresholds.
+func (h *handlers) simulatePolicy(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	tt, err := h.Starter.TaskTypes.Get(q.Get("task_type"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var extra []float64
+	for _, raw := range q["threshold"] {
+		for _, part := range strings.Split(raw, ",") {
+			x, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
+			if err != nil || x < 0 || x > 1 {
+				h.fail(w, r, countersign.Errorf(countersign.CodeInvalid, "threshold must be a number between 0 and 1, not %q", part))
+				return
+			}
+			extra = append(extra, x)
+		}
+	}
+	cal, err := h.Store.LatestCalibration(r.Context(), tt.Name)
+	if errors.Is(err, countersign.ErrNotFound) {
+		cal, err = nil, nil
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	res, err := simulate.Run(r.Context(), h.Store, tt, cal, extra...)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}

@@ -1,0 +1,148 @@
+// Package simulate answers "what if the threshold were X?" for a task type:
+// it replays the stored confidence of every finished document and the
+// people's decisions on them through the current policy at a range of
+// thresholds, and counts how many documents would have gone to a person and
+// how many auto-accepted ones would have been wrong.
+package simulate
+
+import (
+	"context"
+	"slices"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/calibration"
+	"github.com/countersign/countersign/internal/policy"
+	"github.com/countersign/countersign/internal/scoring"
+	"github.com/countersign/countersign/workflows"
+)
+
+// DefaultThresholds are the thresholds a simulation always reports.
+var DefaultThresholds = []float64{0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99}
+
+// Row is the outcome of one threshold.
+type Row struct {
+	Threshold float64 `json:"threshold"`
+	// Review is how many documents would have gone to a person (low
+	// confidence, a risk rule, no draft); AutoAccepted how many not.
+	Review       int `json:"review"`
+	AutoAccepted int `json:"auto_accepted"`
+	Rejected     int `json:"rejected"`
+	// Wrong counts auto-accepted documents a person had in fact corrected or
+	// rejected; Unknown those nobody checked (auto-accepted at the time).
+	Wrong   int `json:"wrong"`
+	Unknown int `json:"unknown"`
+	// ReviewRate is Review over all documents; ErrorRate is Wrong over the
+	// auto-accepted documents whose outcome is known.
+	ReviewRate float64 `json:"review_rate"`
+	ErrorRate  float64 `json:"error_rate"`
+}
+
+// Result is a whole simulation.
+type Result struct {
+	TaskType      string `json:"task_type"`
+	PolicyVersion string `json:"policy_version"`
+	Calibration   string `json:"calibration,omitempty"`
+	Documents     int    `json:"documents"`
+	// Checked is how many documents a person decided.
+	Checked int   `json:"checked"`
+	Rows    []Row `json:"rows"`
+}
+
+// document is what a simulation keeps of one finished document.
+type document struct {
+	route func(threshold float64) countersign.Outcome
+	// known says whether a person decided; correct whether they kept the
+	// draft as it was.
+	known, correct bool
+}
+
+// Run simulates tt's current policy, in hotl mode, at the default
+// thresholds and the extra ones given, over every finished document of the
+// task type. Scores are mapped through cal, the calibration routing would use
+// now (nil: raw scores).
+func Run(ctx context.Context, docs countersign.DocumentStore, tt *countersign.TaskType, cal *countersign.Calibration, extra ...float64) (*Result, error) {
+	thresholds := append(slices.Clone(DefaultThresholds), extra...)
+	slices.Sort(thresholds)
+	thresholds = slices.Compact(thresholds)
+
+	res := &Result{TaskType: tt.Name, PolicyVersion: tt.Policy.Version}
+	if cal != nil {
+		res.Calibration = cal.Version
+	}
+	var all []document
+	err := docs.ScanDocuments(ctx, countersign.DocumentFilter{
+		TaskType: tt.Name,
+		Statuses: []countersign.Status{countersign.StatusAccepted, countersign.StatusRejected},
+	}, func(d *countersign.Document) error {
+		if d.Confidence == nil || d.Final == nil {
+			return nil
+		}
+		conf := scoring.Recalibrate(tt, d.Confidence, cal, calibration.RawScore)
+		var hits []countersign.RuleHit
+		if !d.Draft.Failed() {
+			hits = policy.Evaluate(tt.Policy, d.Draft.Fields, d.Metadata, conf.Overall)
+		}
+		known := d.Final.DecidedBy != countersign.SystemActor
+		correct := known && d.Final.Action != countersign.ActionReject && unchanged(d.Final.Diff)
+		draft, id := d.Draft, d.ID
+		all = append(all, document{
+			known:   known,
+			correct: correct,
+			route: func(threshold float64) countersign.Outcome {
+				p := tt.Policy
+				p.Mode, p.AutoAcceptThreshold, p.AuditSampleRate = countersign.ModeHOTL, threshold, 0
+				return workflows.Route(workflows.RouteInput{Policy: p, DocumentID: id, Draft: draft, Confidence: conf, Rules: hits}).Outcome
+			},
+		})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Documents = len(all)
+	for _, d := range all {
+		if d.known {
+			res.Checked++
+		}
+	}
+	for _, t := range thresholds {
+		row := Row{Threshold: t}
+		for _, d := range all {
+			switch d.route(t) {
+			case countersign.OutcomeHumanReview:
+				row.Review++
+			case countersign.OutcomeReject:
+				row.Rejected++
+			default:
+				row.AutoAccepted++
+				switch {
+				case !d.known:
+					row.Unknown++
+				case !d.correct:
+					row.Wrong++
+				}
+			}
+		}
+		if res.Documents > 0 {
+			row.ReviewRate = ratio(row.Review, res.Documents)
+		}
+		if known := row.AutoAccepted - row.Unknown; known > 0 {
+			row.ErrorRate = ratio(row.Wrong, known)
+		}
+		res.Rows = append(res.Rows, row)
+	}
+	return res, nil
+}
+
+func unchanged(diff []countersign.FieldChange) bool {
+	for _, c := range diff {
+		if c.Change != countersign.ChangeUnchanged {
+			return false
+		}
+	}
+	return true
+}
+
+func ratio(a, b int) float64 {
+	return float64(int(float64(a)/float64(b)*1e4+0.5)) / 1e4
+}
