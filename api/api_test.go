@@ -115,6 +115,9 @@ func TestRoleMatrix(t *testing.T) {
 		{"POST", "/v1/reviews/nope/decision", `{"action":"approve"}`, []countersign.Role{countersign.RoleReviewer, countersign.RoleApprover, countersign.RoleAdmin}},
 		{"GET", "/v1/audit/verify", ``, []countersign.Role{countersign.RoleApprover, countersign.RoleAuditor, countersign.RoleAdmin}},
 		{"POST", "/v1/tokens", `{"user":"x","role":"nope"}`, []countersign.Role{countersign.RoleAdmin}},
+		{"POST", "/v1/calibrations", `{"task_type":"nope"}`, []countersign.Role{countersign.RoleApprover, countersign.RoleAdmin}},
+		{"GET", "/v1/calibrations/nope", ``, []countersign.Role{countersign.RoleApprover, countersign.RoleAuditor, countersign.RoleAdmin}},
+		{"GET", "/v1/policy/simulate?task_type=nope", ``, []countersign.Role{countersign.RoleApprover, countersign.RoleAuditor, countersign.RoleAdmin}},
 	}
 	for _, r := range routes {
 		for _, role := range countersign.Roles {
@@ -198,6 +201,10 @@ func TestRequestErrors(t *testing.T) {
 		{"unknown role", "POST", "/v1/tokens", admin, `{"user":"eve","role":"root"}`, 422, "invalid", `unknown role "root"`},
 		{"bad expiry", "POST", "/v1/tokens", admin, `{"user":"eve","role":"reviewer","expires_in":"soon"}`, 422, "invalid", "expires_in"},
 		{"no user", "POST", "/v1/tokens", admin, `{"role":"reviewer"}`, 422, "invalid", "needs a user"},
+		{"calibrate unknown type", "POST", "/v1/calibrations", admin, `{"task_type":"nope"}`, 404, "not_found", "nope"},
+		{"calibrate without outcomes", "POST", "/v1/calibrations", admin, `{"task_type":"contract-review"}`, 422, "invalid", "no human outcomes"},
+		{"no calibration yet", "GET", "/v1/calibrations/contract-review", admin, ``, 404, "not_found", "countersign calibrate --type contract-review"},
+		{"simulate bad threshold", "GET", "/v1/policy/simulate?task_type=contract-review&threshold=1.5", admin, ``, 422, "invalid", "between 0 and 1"},
 		{"unknown route", "GET", "/v2/documents", admin, ``, 404, "not_found", "no such endpoint"},
 	}
 	for _, tc := range cases {

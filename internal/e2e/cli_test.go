@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -87,6 +88,38 @@ func TestCLIWalkthrough(t *testing.T) {
 		t.Fatalf("unknown action exit code %d, want 2", code)
 	}
 
+	// Two human outcomes are enough to fit a (pooled) calibration and to
+	// replay the policy over them.
+	out = mustCLI("calibrate", "--type", "contract-review")
+	for _, want := range []string{"calibration ", "of contract-review: 2 documents", "ECE BEFORE", "(all fields)", "pooled"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("calibrate lacks %q:\n%s", want, out)
+		}
+	}
+	out = mustCLI("policy", "simulate", "--type", "contract-review", "--threshold", "0.93")
+	for _, want := range []string{"2 finished documents, 2 decided by a person", "0.93 *", "TO A PERSON"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("policy simulate lacks %q:\n%s", want, out)
+		}
+	}
+	// tasktype validate needs no server.
+	validate := func(path string) (string, error) {
+		out, err := exec.Command(bin, "tasktype", "validate", path).CombinedOutput()
+		return string(out), err
+	}
+	if out, err := validate(examples); err != nil || strings.Count(out, "ok ") != 2 || !strings.Contains(out, "contract-review") {
+		t.Fatalf("tasktype validate examples: %v\n%s", err, out)
+	}
+	broken := filepath.Join(t.TempDir(), "broken.yaml")
+	if err := os.WriteFile(broken, []byte("name: broken\nfields: {type: object, properties: {a: {type: string}}}\npolicy: {mode: hotl, auto_accept_threshold: 0.9, risk_rules: [{name: r, when: 'fields.a >'}]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := validate(broken); err == nil || !strings.Contains(out, broken+": policy.risk_rules[0].when: ") {
+		t.Fatalf("tasktype validate of a broken file: %v\n%s", err, out)
+	} else if code := err.(*exec.ExitError).ExitCode(); code != 1 {
+		t.Fatalf("tasktype validate exit code %d, want 1", code)
+	}
+
 	trail := mustCLI("audit", "show", reviews[1].DocumentID)
 	for _, want := range []string{"document.received", "draft.created", "confidence.scored", "route.decided", "review.opened", "decision.recorded", "document.finalized", "cli"} {
 		if !strings.Contains(trail, want) {
@@ -108,5 +141,8 @@ func TestCLIWalkthrough(t *testing.T) {
 	}
 	if out, err := cli("", "audit", "verify", "--token", token); err == nil || !strings.Contains(out, "rita (role reviewer) may not") {
 		t.Fatalf("a reviewer verifying the chain: %v %s", err, out)
+	}
+	if out, err := cli("", "calibrate", "--type", "contract-review", "--token", token); err == nil || !strings.Contains(out, "rita (role reviewer) may not") {
+		t.Fatalf("a reviewer calibrating: %v %s", err, out)
 	}
 }
