@@ -14,12 +14,19 @@ import (
 )
 
 // The histories in testdata/histories were recorded from real runs on the
-// embedded Temporal server (make histories). Every change to ReviewWorkflow
-// must still replay them; a change that cannot needs workflow.GetVersion.
+// embedded Temporal server (make histories) by the current code; those in
+// its subfolders by earlier versions (v1: before model signals and policy
+// rules), kept because workflows started then may still be running. Every
+// change to ReviewWorkflow must still replay them all; a change that cannot
+// needs workflow.GetVersion.
 var wantHistories = []string{"approve", "correct", "reject", "auto_accept"}
 
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "histories", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	earlier, err := filepath.Glob(filepath.Join("testdata", "histories", "*", "*.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,8 +40,9 @@ func TestReplayRecordedHistories(t *testing.T) {
 		}
 	}
 	logger := sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
+	for _, f := range append(files, earlier...) {
+		name, _ := filepath.Rel(filepath.Join("testdata", "histories"), f)
+		t.Run(name, func(t *testing.T) {
 			replayer := worker.NewWorkflowReplayer()
 			replayer.RegisterWorkflow(workflows.ReviewWorkflow)
 			if err := replayer.ReplayWorkflowHistoryFromJSONFile(logger, f); err != nil {
