@@ -42,12 +42,13 @@ func quietLogger() *slog.Logger {
 // startApp starts roles on a fresh data dir with free ports.
 func startApp(t testing.TB, databaseURL string, roles app.Roles) *app.App {
 	t.Helper()
-	cfg := config.Config{
-		DataDir:     t.TempDir(),
-		HTTPAddr:    "127.0.0.1:0",
-		Namespace:   "default",
-		DatabaseURL: databaseURL,
-	}
+	return startAppWith(t, config.Config{DatabaseURL: databaseURL}, roles)
+}
+
+// startAppWith starts roles with cfg, on a fresh data dir with free ports.
+func startAppWith(t testing.TB, cfg config.Config, roles app.Roles) *app.App {
+	t.Helper()
+	cfg.DataDir, cfg.HTTPAddr, cfg.Namespace = t.TempDir(), "127.0.0.1:0", "default"
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	a, err := app.Start(ctx, cfg, roles, quietLogger())
