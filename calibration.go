@@ -8,8 +8,10 @@ import (
 
 // Curve is a monotone (non-decreasing) map from a raw confidence score to the
 // observed rate of correct values, fitted by isotonic regression. Points are
-// sorted by X; between two points the curve is linear, and outside them it is
-// flat at the nearest point.
+// sorted by X; between two points the curve is linear, and above the last it
+// is flat. Below the lowest score it has seen, the curve never raises a
+// score: it gives the lower of the score and the first point's rate, so a
+// value weaker than anything reviewed is not credited with their accuracy.
 type Curve struct {
 	X []float64 `json:"x"`
 	Y []float64 `json:"y"`
@@ -21,7 +23,9 @@ func (c Curve) Apply(score float64) float64 {
 	switch {
 	case n == 0 || len(c.Y) != n:
 		return score
-	case score <= c.X[0]:
+	case score < c.X[0]:
+		return min(score, c.Y[0])
+	case score == c.X[0]:
 		return c.Y[0]
 	case score >= c.X[n-1]:
 		return c.Y[n-1]

@@ -55,8 +55,9 @@ const (
 )
 
 // RuleHit is a policy rule that matched a draft, or that could not be
-// evaluated on it (Error set). A risk rule that cannot be evaluated counts as
-// matched: when in doubt, a person looks.
+// evaluated on it (Error set): a rule that fails on a type mismatch, say,
+// sends the document to a person, whatever its kind. A rule that reads a
+// field or metadata key the document does not have does not match.
 type RuleHit struct {
 	Kind  string `json:"kind"`
 	Name  string `json:"name"`

@@ -31,10 +31,12 @@ type Activities struct {
 	Store      countersign.Store
 	TaskTypes  TaskTypes
 	Extractors map[string]countersign.Extractor
-	// ModelAttempts is how many times a temporary extractor failure (a
-	// model endpoint answering 429 or 5xx, or unreachable) is tried before
-	// the document goes to a person without a draft; 0 means
-	// DefaultModelAttempts. Store failures are retried without limit.
+	// ModelAttempts is how many attempts of the Extract activity may fail
+	// for a temporary reason (a model endpoint answering 429 or 5xx,
+	// unreachable, or not answering in time) before the document goes to a
+	// person without a draft; 0 means DefaultModelAttempts. Attempts that
+	// failed on the store count too; every other step retries the store
+	// without limit.
 	ModelAttempts int
 	Now           func() time.Time
 	Logger        *slog.Logger

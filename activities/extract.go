@@ -41,6 +41,10 @@ func (a *Activities) Extract(ctx context.Context, in ExtractInput) (*countersign
 		return nil, err
 	}
 	draft := doc.Draft
+	if draft == nil && int(activity.GetInfo(ctx).Attempt) > a.modelAttempts() {
+		// Earlier attempts ran out of time before the model answered.
+		draft = &countersign.Draft{Extractor: a.extractorKind(tt), Error: fmt.Sprintf("gave up after %d attempts without a usable answer", a.modelAttempts())}
+	}
 	if draft == nil {
 		if draft, err = a.draft(ctx, tt, doc); err != nil {
 			return nil, err
@@ -80,7 +84,9 @@ func (a *Activities) draft(ctx context.Context, tt *countersign.TaskType, doc *c
 	if !ok {
 		return &countersign.Draft{Extractor: kind, Error: fmt.Sprintf("no %q extractor is configured on this worker", kind)}, nil
 	}
-	draft, err := extractor.Extract(ctx, tt, doc)
+	callCtx, cancel := withMargin(ctx, callMargin)
+	defer cancel()
+	draft, err := extractor.Extract(callCtx, tt, doc)
 	if err != nil {
 		return a.failedDraft(ctx, kind, doc, err)
 	}
@@ -88,12 +94,33 @@ func (a *Activities) draft(ctx context.Context, tt *countersign.TaskType, doc *c
 		if rules, ok := a.Extractors[countersign.ExtractorRules]; ok {
 			check, err := rules.Extract(ctx, tt, doc)
 			if err != nil {
-				return nil, fmt.Errorf("cross-check %s with the rules: %w", doc.ID, err)
+				draft.Notes = append(draft.Notes, "the rules cross-check failed: "+err.Error())
+			} else {
+				draft.CrossCheck = check.Fields
 			}
-			draft.CrossCheck = check.Fields
 		}
 	}
 	return draft, nil
+}
+
+// callMargin is the time an extraction leaves itself, before the activity's
+// deadline, to count a model that did not answer as a failed attempt.
+const callMargin = 15 * time.Second
+
+// withMargin bounds ctx to end margin before its deadline, when it has one
+// far enough away.
+func withMargin(ctx context.Context, margin time.Duration) (context.Context, context.CancelFunc) {
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) > 2*margin {
+		return context.WithDeadline(ctx, deadline.Add(-margin))
+	}
+	return context.WithCancel(ctx)
+}
+
+func (a *Activities) modelAttempts() int {
+	if a.ModelAttempts > 0 {
+		return a.ModelAttempts
+	}
+	return DefaultModelAttempts
 }
 
 // extractorKind resolves the auto extractor: the model when one is
@@ -118,10 +145,7 @@ func (a *Activities) failedDraft(ctx context.Context, kind string, doc *counters
 	if !errors.As(err, &temp) || !temp.Temporary() {
 		return &countersign.Draft{Extractor: kind, Error: err.Error()}, nil
 	}
-	attempts := a.ModelAttempts
-	if attempts <= 0 {
-		attempts = DefaultModelAttempts
-	}
+	attempts := a.modelAttempts()
 	attempt := int(activity.GetInfo(ctx).Attempt)
 	if attempt >= attempts {
 		return &countersign.Draft{Extractor: kind, Error: fmt.Sprintf("gave up after %d attempts: %v", attempt, err)}, nil

@@ -21,6 +21,10 @@ func (h *handlers) calibrate(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if req.TaskType == "" {
+		h.fail(w, r, countersign.Errorf(countersign.CodeInvalid, "task_type is required"))
+		return
+	}
 	if _, err := h.Starter.TaskTypes.Get(req.TaskType); err != nil {
 		h.fail(w, r, err)
 		return
@@ -33,6 +37,10 @@ func (h *handlers) calibrate(w http.ResponseWriter, r *http.Request) {
 	if len(outcomes.Samples) == 0 {
 		h.fail(w, r, countersign.Errorf(countersign.CodeInvalid,
 			"task type %s has no human outcomes to learn from yet: calibration needs documents a person approved or corrected", req.TaskType))
+		return
+	}
+	if err := calibration.Enough(req.TaskType, outcomes.Samples); err != nil {
+		h.fail(w, r, err)
 		return
 	}
 	cal, err := calibration.Fit(req.TaskType, outcomes.Samples)

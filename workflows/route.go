@@ -24,7 +24,7 @@ type RouteInput struct {
 // today. In order:
 //   - no draft: a person fills the fields;
 //   - a risk rule matched, or a rule could not be evaluated: a person looks;
-//   - a reject rule matched: rejected;
+//   - a reject rule matched: rejected (in hitl, a person confirms);
 //   - hitl: a person reviews;
 //   - confidence at or above the threshold: accepted, and a share of those,
 //     drawn by document ID, queued for audit;
@@ -48,6 +48,12 @@ func Route(in RouteInput) *countersign.Route {
 			r.Reasons = append(r.Reasons, hitlReason)
 		}
 		r.Reasons = append(r.Reasons, risks...)
+	case len(rejects) > 0 && p.Mode == countersign.ModeHITL:
+		// hitl means a person sees every document: the rule proposes, a
+		// person rejects.
+		r.Outcome = countersign.OutcomeHumanReview
+		r.Reasons = append(r.Reasons, hitlReason)
+		r.Reasons = append(r.Reasons, rejects...)
 	case len(rejects) > 0:
 		r.Outcome = countersign.OutcomeReject
 		r.Reasons = append(r.Reasons, rejects...)

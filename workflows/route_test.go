@@ -65,7 +65,7 @@ func TestRouteRules(t *testing.T) {
 	}{
 		{"risk beats confidence", hotl, []countersign.RuleHit{risk}, countersign.OutcomeHumanReview, `risk rule "large amount" matched: fields.amount > 1000000`},
 		{"reject", hotl, []countersign.RuleHit{reject}, countersign.OutcomeReject, `reject rule "not a contract" matched`},
-		{"reject in hitl", hitl, []countersign.RuleHit{reject}, countersign.OutcomeReject, `reject rule "not a contract" matched`},
+		{"reject in hitl goes to a person", hitl, []countersign.RuleHit{reject}, countersign.OutcomeHumanReview, `policy mode hitl: every document is reviewed by a person; reject rule "not a contract" matched`},
 		{"risk beats reject", hotl, []countersign.RuleHit{reject, risk}, countersign.OutcomeHumanReview, "large amount"},
 		{"a rule that cannot be evaluated goes to a person", hotl, []countersign.RuleHit{broken}, countersign.OutcomeHumanReview, `reject rule "typed" could not be evaluated (no such overload); a person must check`},
 	}

@@ -145,3 +145,24 @@ func version(c *countersign.Calibration) (string, error) {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])[:12], nil
 }
+
+// MinOutcomes is how many outcomes a task type needs, with both correct and
+// wrong among them, before a calibration may steer routing.
+const MinOutcomes = MinFieldSamples
+
+// Enough reports why the outcomes cannot yet support a calibration, or nil.
+// With too few, or with no wrong value among them (common early in a review
+// period), a fitted curve would map every score to certainty.
+func Enough(taskType string, samples map[string][]Sample) error {
+	var n, correct int
+	for _, s := range samples {
+		n += len(s)
+		correct += countCorrect(s)
+	}
+	if n < MinOutcomes || correct == 0 || correct == n {
+		return countersign.Errorf(countersign.CodeInvalid,
+			"calibrate %s: %d field outcomes (%d kept, %d corrected) are not enough: a calibration needs at least %d, with both kept and corrected values among them",
+			taskType, n, correct, n-correct, MinOutcomes)
+	}
+	return nil
+}

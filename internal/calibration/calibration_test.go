@@ -110,7 +110,9 @@ func TestApplyOnAFittedCurve(t *testing.T) {
 		{"between blocks", 0.35, 5.0 / 12},
 		// 0.55 is halfway from (0.5, 1/2) to (0.6, 1): 3/4.
 		{"between the last two blocks", 0.55, 0.75},
-		{"below the lowest score", 0, 1.0 / 3},
+		// Below the lowest score seen, the curve never raises a score.
+		{"below the lowest score", 0, 0},
+		{"below the lowest score, under its rate", 0.05, 0.05},
 		{"above the highest score", 0.9, 1},
 	}
 	for _, c := range cases {
@@ -211,15 +213,17 @@ func TestCrossValidatedECEByHand(t *testing.T) {
 	}
 
 	// Three samples, five folds: each sample is its own fold (leave-one-out).
-	//   0.2 wrong: fit on (0.5:1) (0.8:1), flat at 1      -> predicts 1
+	//   0.2 wrong: fit on (0.5:1) (0.8:1); 0.2 is below what the
+	//              curve has seen, so it keeps its score   -> predicts 0.2
 	//   0.5 right: fit on (0.2:0) (0.8:1), (0.2,0) (0.8,1) -> predicts 0.5
 	//   0.8 right: fit on (0.2:0) (0.5:1), (0.2,0) (0.5,1) -> predicts 1
-	//   bin 5: 0.5 right           |0.5 - 1  | * 1/3 = 1/6
-	//   bin 9: 1 wrong, 1 right    |1   - 0.5| * 2/3 = 1/3
-	//   ECE = 1/6 + 1/3 = 1/2
+	//   bin 2: 0.2 wrong           |0.2 - 0| * 1/3 = 1/15
+	//   bin 5: 0.5 right           |0.5 - 1| * 1/3 = 1/6
+	//   bin 9: 1 right             |1   - 1| * 1/3 = 0
+	//   ECE = 1/15 + 1/6 = 7/30
 	loo := samples([]float64{0.2, 0.5, 0.8}, 0, 1, 1)
-	if got := calibration.CrossValidatedECE(loo, 5, 10); !near(got, 0.5) {
-		t.Errorf("leave-one-out ECE = %v, want 1/2", got)
+	if got := calibration.CrossValidatedECE(loo, 5, 10); !near(got, 7.0/30) {
+		t.Errorf("leave-one-out ECE = %v, want 7/30", got)
 	}
 }
 

@@ -77,15 +77,16 @@ func HumanOutcome(d *countersign.Document) []FieldOutcome {
 		if !scored {
 			continue
 		}
-		out = append(out, FieldOutcome{Field: name, Raw: RawScore(fs), Correct: changes[name] == countersign.ChangeUnchanged})
+		out = append(out, FieldOutcome{Field: name, Raw: RawScore(d.Confidence, fs), Correct: changes[name] == countersign.ChangeUnchanged})
 	}
 	return out
 }
 
-// RawScore is a field's score before calibration. Scores recorded before raw
-// scores were kept apart were raw.
-func RawScore(fs countersign.FieldScore) float64 {
-	if fs.Raw == 0 {
+// RawScore is a field's score before calibration. A confidence recorded
+// without a calibration has Score equal to its raw score (and, when it was
+// recorded before raw scores were kept apart, Score alone).
+func RawScore(c *countersign.Confidence, fs countersign.FieldScore) float64 {
+	if c.Calibration == "" {
 		return fs.Score
 	}
 	return fs.Raw

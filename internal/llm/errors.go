@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -59,14 +62,25 @@ func classifyWithHint(err error, hint retryAfterHint) error {
 			msg = reqErr.Err.Error()
 		}
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
-		return &Error{msg: "the model call timed out: " + msg, temporary: true, err: err}
+		return &Error{msg: "the model did not answer in time: " + clip(msg), temporary: true, err: err}
+	case transport(err):
+		return &Error{msg: "the model endpoint is unreachable: " + clip(msg), temporary: true, err: err}
 	default:
-		// Transport failures: refused connections, resets, DNS.
-		return &Error{msg: "the model endpoint is unreachable: " + msg, temporary: true, err: err}
+		// go-openai refusing the request before sending it (a parameter
+		// the model does not support), or an answer it cannot read.
+		return &Error{msg: "the model call failed: " + clip(msg), err: err}
 	}
-	text := fmt.Sprintf("the model endpoint answered %d %s: %s", status, http.StatusText(status), strings.TrimSpace(msg))
+	text := fmt.Sprintf("the model endpoint answered %d %s: %s", status, http.StatusText(status), clip(strings.TrimSpace(msg)))
 	temporary := status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status == http.StatusConflict || status >= 500 || status == 0
 	return &Error{msg: text, temporary: temporary, retryAfter: hint.wait, err: err}
+}
+
+// transport reports whether err is a failure to reach the endpoint or to
+// read its answer: refused or reset connections, DNS, a cut-off body.
+func transport(err error) bool {
+	var urlErr *url.Error
+	var netErr net.Error
+	return errors.As(err, &urlErr) || errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }
 
 // retryAfterHint carries the Retry-After of a failed answer from the HTTP

@@ -84,9 +84,15 @@ func (o *OpenAI) Available(tt *countersign.TaskType) bool {
 	return tt.Model.BaseURL != "" || o.cfg.BaseURL != "" || o.apiKey(tt) != ""
 }
 
+// apiKey is the key for tt's endpoint: from the variable the task type
+// names, else the worker's key, but only for the worker's own endpoint, so a
+// task type cannot send the worker's key to an endpoint of its choosing.
 func (o *OpenAI) apiKey(tt *countersign.TaskType) string {
-	if tt.Model.APIKeyEnv != "" {
+	switch {
+	case tt.Model.APIKeyEnv != "":
 		return os.Getenv(tt.Model.APIKeyEnv)
+	case tt.Model.BaseURL != "" && tt.Model.BaseURL != o.cfg.BaseURL:
+		return ""
 	}
 	return o.cfg.APIKey
 }
@@ -300,6 +306,9 @@ func (c *call) answers(ctx context.Context) ([]answer, []string, error) {
 	}
 	if usable > 0 {
 		var notes []string
+		if n := len(resp.Choices); n < c.request.N {
+			notes = append(notes, fmt.Sprintf("the endpoint returned %d of the %d samples asked for; the missing ones count against agreement", n, c.request.N))
+		}
 		if len(problems) > 0 {
 			notes = append(notes, fmt.Sprintf("%d of %d samples were unusable: %s", len(problems), c.request.N, strings.Join(problems, "; ")))
 		}
@@ -449,7 +458,7 @@ func vote(tt *countersign.TaskType, answers []answer, content string) *countersi
 			continue
 		}
 		draft.Fields[name] = value
-		quote := a.quotes[name]
+		quote := strings.TrimSpace(a.quotes[name])
 		span, match := evidence.Locate(content, quote)
 		if match == evidence.None {
 			span = evidence.Span{Start: -1, End: -1}

@@ -98,7 +98,11 @@ func Score(in Input) *countersign.Confidence {
 		if in.Calibration != nil {
 			fs.Score = round(in.Calibration.Curve(name).Apply(fs.Raw))
 		}
-		if fs.Signals[countersign.SignalSchema] == 0 || fs.Signals[countersign.SignalConstraints] == 0 && hasSignal(fs.Signals, countersign.SignalConstraints) {
+		// Hard failures: a value that breaks the schema or a constraint, or
+		// whose quote is nowhere in the document, gets no confidence, however
+		// sure the model was: other signals must not average them away.
+		if fs.Signals[countersign.SignalSchema] == 0 || fs.Signals[countersign.SignalGrounding] == 0 ||
+			fs.Signals[countersign.SignalConstraints] == 0 && hasSignal(fs.Signals, countersign.SignalConstraints) {
 			fs.Raw, fs.Score = 0, 0
 		}
 		c.Fields[name] = fs
@@ -347,13 +351,13 @@ func round(x float64) float64 { return math.Round(x*1e4) / 1e4 }
 // back to raw when cal is nil) and recomputes the document confidence, as
 // Score would have with that calibration. Hard failures (a broken schema or
 // constraint, a missing required value, a draft-level reason) stay at 0.
-func Recalibrate(tt *countersign.TaskType, c *countersign.Confidence, cal *countersign.Calibration, raw func(countersign.FieldScore) float64) *countersign.Confidence {
+func Recalibrate(tt *countersign.TaskType, c *countersign.Confidence, cal *countersign.Calibration, raw func(*countersign.Confidence, countersign.FieldScore) float64) *countersign.Confidence {
 	out := &countersign.Confidence{Fields: make(map[string]countersign.FieldScore, len(c.Fields)), Reasons: c.Reasons}
 	if cal != nil {
 		out.Calibration = cal.Version
 	}
 	for name, fs := range c.Fields {
-		r := raw(fs)
+		r := raw(c, fs)
 		fs.Raw, fs.Score = r, r
 		if cal != nil && r > 0 {
 			fs.Score = round(cal.Curve(name).Apply(r))

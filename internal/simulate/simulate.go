@@ -48,18 +48,11 @@ type Result struct {
 	Rows    []Row `json:"rows"`
 }
 
-// document is what a simulation keeps of one finished document.
-type document struct {
-	route func(threshold float64) countersign.Outcome
-	// known says whether a person decided; correct whether they kept the
-	// draft as it was.
-	known, correct bool
-}
-
 // Run simulates tt's current policy, in hotl mode, at the default
 // thresholds and the extra ones given, over every finished document of the
 // task type. Scores are mapped through cal, the calibration routing would use
-// now (nil: raw scores).
+// now (nil: raw scores). Documents are routed at every threshold as they are
+// read, so memory stays flat however many there are.
 func Run(ctx context.Context, docs countersign.DocumentStore, tt *countersign.TaskType, cal *countersign.Calibration, extra ...float64) (*Result, error) {
 	thresholds := append(slices.Clone(DefaultThresholds), extra...)
 	slices.Sort(thresholds)
@@ -69,7 +62,10 @@ func Run(ctx context.Context, docs countersign.DocumentStore, tt *countersign.Ta
 	if cal != nil {
 		res.Calibration = cal.Version
 	}
-	var all []document
+	rows := make([]Row, len(thresholds))
+	for i, t := range thresholds {
+		rows[i].Threshold = t
+	}
 	err := docs.ScanDocuments(ctx, countersign.DocumentFilter{
 		TaskType: tt.Name,
 		Statuses: []countersign.Status{countersign.StatusAccepted, countersign.StatusRejected},
@@ -84,53 +80,43 @@ func Run(ctx context.Context, docs countersign.DocumentStore, tt *countersign.Ta
 		}
 		known := d.Final.DecidedBy != countersign.SystemActor
 		correct := known && d.Final.Action != countersign.ActionReject && unchanged(d.Final.Diff)
-		draft, id := d.Draft, d.ID
-		all = append(all, document{
-			known:   known,
-			correct: correct,
-			route: func(threshold float64) countersign.Outcome {
-				p := tt.Policy
-				p.Mode, p.AutoAcceptThreshold, p.AuditSampleRate = countersign.ModeHOTL, threshold, 0
-				return workflows.Route(workflows.RouteInput{Policy: p, DocumentID: id, Draft: draft, Confidence: conf, Rules: hits}).Outcome
-			},
-		})
+		res.Documents++
+		if known {
+			res.Checked++
+		}
+		for i := range rows {
+			p := tt.Policy
+			p.Mode, p.AutoAcceptThreshold, p.AuditSampleRate = countersign.ModeHOTL, rows[i].Threshold, 0
+			route := workflows.Route(workflows.RouteInput{Policy: p, DocumentID: d.ID, Draft: d.Draft, Confidence: conf, Rules: hits})
+			switch route.Outcome {
+			case countersign.OutcomeHumanReview:
+				rows[i].Review++
+			case countersign.OutcomeReject:
+				rows[i].Rejected++
+			default:
+				rows[i].AutoAccepted++
+				switch {
+				case !known:
+					rows[i].Unknown++
+				case !correct:
+					rows[i].Wrong++
+				}
+			}
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	res.Documents = len(all)
-	for _, d := range all {
-		if d.known {
-			res.Checked++
-		}
-	}
-	for _, t := range thresholds {
-		row := Row{Threshold: t}
-		for _, d := range all {
-			switch d.route(t) {
-			case countersign.OutcomeHumanReview:
-				row.Review++
-			case countersign.OutcomeReject:
-				row.Rejected++
-			default:
-				row.AutoAccepted++
-				switch {
-				case !d.known:
-					row.Unknown++
-				case !d.correct:
-					row.Wrong++
-				}
-			}
-		}
+	for i := range rows {
 		if res.Documents > 0 {
-			row.ReviewRate = ratio(row.Review, res.Documents)
+			rows[i].ReviewRate = ratio(rows[i].Review, res.Documents)
 		}
-		if known := row.AutoAccepted - row.Unknown; known > 0 {
-			row.ErrorRate = ratio(row.Wrong, known)
+		if known := rows[i].AutoAccepted - rows[i].Unknown; known > 0 {
+			rows[i].ErrorRate = ratio(rows[i].Wrong, known)
 		}
-		res.Rows = append(res.Rows, row)
 	}
+	res.Rows = rows
 	return res, nil
 }
 
