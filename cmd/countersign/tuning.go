@@ -207,7 +207,11 @@ Needs the approver, auditor or admin role.`,
 						mark = " *"
 					}
 				}
-				fmt.Fprintf(tw, "%.2f%s\t%d (%.0f%%)\t%d\t%d\t%.1f%%\t%d\t%d\t\n", r.Threshold, mark, r.Review, 100*r.ReviewRate, r.AutoAccepted, r.Wrong, 100*r.ErrorRate, r.Unknown, r.Rejected)
+				errorRate := "n/a" // no accepted document has a known outcome
+				if r.AutoAccepted > r.Unknown {
+					errorRate = fmt.Sprintf("%.1f%%", 100*r.ErrorRate)
+				}
+				fmt.Fprintf(tw, "%.2f%s\t%d (%.0f%%)\t%d\t%d\t%s\t%d\t%d\t\n", r.Threshold, mark, r.Review, 100*r.ReviewRate, r.AutoAccepted, r.Wrong, errorRate, r.Unknown, r.Rejected)
 			}
 			if err := tw.Flush(); err != nil {
 				return err
