@@ -2,10 +2,10 @@ package activities
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/calibration"
 	"github.com/countersign/countersign/internal/policy"
 	"github.com/countersign/countersign/internal/schema"
 	"github.com/countersign/countersign/internal/scoring"
@@ -40,10 +40,7 @@ func (a *Activities) Score(ctx context.Context, in ScoreInput) (*ScoreResult, er
 	if err != nil {
 		return nil, permanent(fmt.Errorf("task type %s@%s: %w", tt.Name, tt.Version, err))
 	}
-	cal, err := a.Store.LatestCalibration(ctx, tt.Name)
-	if errors.Is(err, countersign.ErrNotFound) {
-		cal, err = nil, nil
-	}
+	cal, err := calibration.Latest(ctx, a.Store, tt.Name)
 	if err != nil {
 		return nil, retryable(err)
 	}

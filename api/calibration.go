@@ -109,10 +109,7 @@ func (h *handlers) simulatePolicy(w http.ResponseWriter, r *http.Request) {
 			extra = append(extra, x)
 		}
 	}
-	cal, err := h.Store.LatestCalibration(r.Context(), tt.Name)
-	if errors.Is(err, countersign.ErrNotFound) {
-		cal, err = nil, nil
-	}
+	cal, err := calibration.Latest(r.Context(), h.Store, tt.Name)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -111,8 +111,8 @@ Needs the approver or admin role.`,
 		Example: `  countersign calibrate --type contract-review`,
 		Args:    usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if taskType == "" {
-				return exitError{code: 2, err: fmt.Errorf("--type is required\nSee '%s --help'.", cmd.CommandPath())}
+			if err := requireType(cmd, taskType); err != nil {
+				return err
 			}
 			c, err := cf.client(cmd)
 			if err != nil {
@@ -181,8 +181,8 @@ Needs the approver, auditor or admin role.`,
   countersign policy simulate --type pii-extraction --threshold 0.93`,
 		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if taskType == "" {
-				return exitError{code: 2, err: fmt.Errorf("--type is required\nSee '%s --help'.", cmd.CommandPath())}
+			if err := requireType(cmd, taskType); err != nil {
+				return err
 			}
 			c, err := cf.client(cmd)
 			if err != nil {
@@ -224,4 +224,12 @@ Needs the approver, auditor or admin role.`,
 	cmd.Flags().StringVar(&taskType, "type", "", "task type to simulate (required)")
 	cmd.Flags().Float64SliceVar(&thresholds, "threshold", nil, "threshold(s) to try besides the default range, between 0 and 1 (repeat or separate with commas)")
 	return cmd
+}
+
+// requireType refuses a command run without its --type, as a usage error.
+func requireType(cmd *cobra.Command, taskType string) error {
+	if taskType == "" {
+		return exitError{code: 2, err: fmt.Errorf("--type is required\nSee '%s --help'.", cmd.CommandPath())}
+	}
+	return nil
 }

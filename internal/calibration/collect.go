@@ -2,6 +2,7 @@ package calibration
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/countersign/countersign"
@@ -90,4 +91,14 @@ func RawScore(c *countersign.Confidence, fs countersign.FieldScore) float64 {
 		return fs.Score
 	}
 	return fs.Raw
+}
+
+// Latest returns the newest calibration of a task type, or nil when none
+// was fitted: scores are then used raw.
+func Latest(ctx context.Context, cals countersign.CalibrationStore, taskType string) (*countersign.Calibration, error) {
+	cal, err := cals.LatestCalibration(ctx, taskType)
+	if errors.Is(err, countersign.ErrNotFound) {
+		return nil, nil
+	}
+	return cal, err
 }

@@ -27,7 +27,13 @@ const letter = "Dear Sir,\nPlease find enclosed the  invoice of 12 May 2025.\nYo
 
 func setup(t *testing.T) (*countersign.TaskType, *schema.Schema) {
 	t.Helper()
-	tt, err := tasktype.Parse([]byte(spec), "letters.yaml")
+	return compile(t, spec, "letters.yaml")
+}
+
+// compile parses a task type and compiles its schema.
+func compile(t testing.TB, source, origin string) (*countersign.TaskType, *schema.Schema) {
+	t.Helper()
+	tt, err := tasktype.Parse([]byte(source), origin)
 	if err != nil {
 		t.Fatal(err)
 	}

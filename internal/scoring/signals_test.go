@@ -14,7 +14,6 @@ import (
 	"github.com/countersign/countersign/internal/llm/llmtest"
 	"github.com/countersign/countersign/internal/schema"
 	"github.com/countersign/countersign/internal/scoring"
-	"github.com/countersign/countersign/internal/tasktype"
 )
 
 const modelSpec = `
@@ -48,15 +47,7 @@ const payment = "Payer: Jane Roe\nAmount: 1200 EUR\nFrom 2025-01-01 to 2025-12-3
 
 func modelSetup(t testing.TB) (*countersign.TaskType, *schema.Schema) {
 	t.Helper()
-	tt, err := tasktype.Parse([]byte(modelSpec), "payments.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sch, err := schema.Compile(tt.Schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tt, sch
+	return compile(t, modelSpec, "payments.yaml")
 }
 
 func quoted(content string, fields countersign.Fields, quotes map[string]string) map[string]countersign.Evidence {
@@ -223,14 +214,7 @@ func wideDraft(b *testing.B, model bool) (*countersign.TaskType, *schema.Schema,
 		fmt.Fprintf(&spec, "    f%02d: {type: string, minLength: 3}\n", i)
 	}
 	spec.WriteString("constraints:\n  - {name: c, rule: 'size(fields.f00) > 2', fields: [f00]}\npolicy: {mode: hotl, auto_accept_threshold: 0.9}\n")
-	tt, err := tasktype.Parse([]byte(spec.String()), "wide.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	sch, err := schema.Compile(tt.Schema)
-	if err != nil {
-		b.Fatal(err)
-	}
+	tt, sch := compile(b, spec.String(), "wide.yaml")
 	text := strings.Repeat("Preamble text that is not quoted. ", 200) + content.String()
 	draft := &countersign.Draft{Fields: fields, Evidence: quoted(text, fields, quotes)}
 	if model {

@@ -7,6 +7,7 @@ package simulate
 
 import (
 	"context"
+	"math"
 	"slices"
 
 	"github.com/countersign/countersign"
@@ -129,6 +130,7 @@ func unchanged(diff []countersign.FieldChange) bool {
 	return true
 }
 
+// ratio is a/b to four decimals, as scores are kept.
 func ratio(a, b int) float64 {
-	return float64(int(float64(a)/float64(b)*1e4+0.5)) / 1e4
+	return math.Round(float64(a)/float64(b)*1e4) / 1e4
 }
