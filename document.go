@@ -180,6 +180,35 @@ type Final struct {
 	DecidedBy string        `json:"decided_by"`
 	DecidedAt time.Time     `json:"decided_at"`
 	Diff      []FieldChange `json:"diff"`
+	// CorrectedAfterAudit is set when an audit of an auto-accepted
+	// document corrected it; Fields are then the corrected fields and Diff
+	// is from the draft to them.
+	CorrectedAfterAudit bool `json:"corrected_after_audit,omitempty"`
+	// AuditedBy is the person who audited an auto-accepted document,
+	// whether the audit confirmed or corrected it.
+	AuditedBy string `json:"audited_by,omitempty"`
+	// Vetoed is set when a supervisor overrode an auto-accepted document
+	// within the policy's veto window.
+	Vetoed bool `json:"vetoed,omitempty"`
+	// DeliveredAt is when the outcome was released downstream (the
+	// webhook, if any); nil while a veto window holds it back.
+	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
+	// Lineage is where the final came from.
+	Lineage *Lineage `json:"lineage,omitempty"`
+}
+
+// Lineage ties a final outcome to what produced it: the task type, policy,
+// model and prompt versions, the people who decided, and the audit events
+// that record each step, so a labeled example can be traced to its origin.
+type Lineage struct {
+	TaskTypeVersion string   `json:"task_type_version"`
+	PolicyVersion   string   `json:"policy_version"`
+	Extractor       string   `json:"extractor,omitempty"`
+	Model           string   `json:"model,omitempty"`
+	Prompt          string   `json:"prompt_version,omitempty"`
+	Calibration     string   `json:"calibration,omitempty"`
+	Reviewers       []string `json:"reviewers,omitempty"`
+	AuditEvents     []string `json:"audit_events"`
 }
 
 // Correct applies a reviewer's correction to draft fields. The correction is

@@ -16,6 +16,7 @@ type Review struct {
 	ID         string       `json:"id"`
 	DocumentID string       `json:"document_id"`
 	TaskType   string       `json:"task_type"`
+	Kind       ReviewKind   `json:"kind"`
 	Status     ReviewStatus `json:"status"`
 	CreatedAt  time.Time    `json:"created_at"`
 	DueAt      time.Time    `json:"due_at"`

@@ -16,6 +16,7 @@ type Store interface {
 	TaskTypeStore
 	TokenStore
 	CalibrationStore
+	SupervisionStore
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 	// Close releases the store's connections.
@@ -81,7 +82,9 @@ type ReviewStore interface {
 type ReviewFilter struct {
 	Status   ReviewStatus
 	TaskType string
-	Limit    int
+	// Kind, when set, keeps reviews of that kind.
+	Kind  ReviewKind
+	Limit int
 	// Cursor is the NextCursor of the previous page, or empty for the first.
 	Cursor string
 }

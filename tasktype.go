@@ -35,8 +35,17 @@ type Policy struct {
 	RiskRules []PolicyRule `json:"risk_rules,omitempty"`
 	// RejectRules reject a document without a person.
 	RejectRules []PolicyRule `json:"reject_rules,omitempty"`
-	// Version is the hash of the policy's content.
+	// VetoWindow, in hotl, holds an auto-accepted document back from
+	// delivery this long, so that a supervisor may still override it.
+	VetoWindow time.Duration `json:"veto_window,omitempty"`
+	// Supervision bounds the errors auto-acceptance lets through; nil when
+	// the task type sets no error budget.
+	Supervision *Supervision `json:"supervision,omitempty"`
+	// Version is the hash of the policy's content, followed by "+" and the
+	// override's ID when a supervisor tightened it.
 	Version string `json:"version"`
+	// Override is the ID of the supervisor's override applied, if any.
+	Override string `json:"override,omitempty"`
 }
 
 // PolicyRule is a named CEL expression over a draft: its fields (`fields`),

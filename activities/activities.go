@@ -16,11 +16,14 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/audit"
+	"github.com/countersign/countersign/internal/webhook"
 )
 
 // TaskTypes resolves the exact task type version a document runs under.
 type TaskTypes interface {
 	Version(ctx context.Context, version string) (*countersign.TaskType, error)
+	// Current is the version new documents of the named task type run under.
+	Current(ctx context.Context, name string) (*countersign.TaskType, error)
 }
 
 // Activities holds what the activities share: the store (documents, reviews,
@@ -38,8 +41,16 @@ type Activities struct {
 	// failed on the store count too; every other step retries the store
 	// without limit.
 	ModelAttempts int
-	Now           func() time.Time
-	Logger        *slog.Logger
+	// Webhook, when set, is told when documents are delivered and when
+	// supervision tightens or resets a policy.
+	Webhook *webhook.Client
+	// DeliveryAttempts bounds the attempts to reach the webhook; 0 means
+	// DefaultDeliveryAttempts.
+	DeliveryAttempts int
+	// Supervisors receives audit outcomes for the task types' supervisors.
+	Supervisors Supervisors
+	Now         func() time.Time
+	Logger      *slog.Logger
 }
 
 // DefaultModelAttempts is ModelAttempts when unset: with the workflow's

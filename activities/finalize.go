@@ -32,6 +32,11 @@ type FinalizeResult struct {
 // correction), stores them with the final status and records the outcome.
 func (a *Activities) Finalize(ctx context.Context, in FinalizeInput) (*FinalizeResult, error) {
 	status, final := outcome(in)
+	lineage, err := a.lineage(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	final.Lineage = lineage
 	if err := a.Store.UpdateDocument(ctx, in.Step.DocumentID, countersign.DocumentUpdate{Status: &status, Final: final}); err != nil {
 		return nil, retryable(err)
 	}
@@ -40,7 +45,7 @@ func (a *Activities) Finalize(ctx context.Context, in FinalizeInput) (*FinalizeR
 		channel = in.Decision.Channel
 	}
 	a.logger().Info("document finalized", "document", in.Step.DocumentID, "status", status, "outcome", final.Outcome, "decided_by", final.DecidedBy)
-	err := a.record(ctx, in.Step, countersign.EventDocumentFinalized, final.DecidedBy, channel, map[string]any{
+	err = a.record(ctx, in.Step, countersign.EventDocumentFinalized, final.DecidedBy, channel, map[string]any{
 		"status":  status,
 		"outcome": final.Outcome,
 		"action":  final.Action,
@@ -49,6 +54,30 @@ func (a *Activities) Finalize(ctx context.Context, in FinalizeInput) (*FinalizeR
 		"diff":    final.Diff,
 	})
 	return &FinalizeResult{Status: status, Final: final}, err
+}
+
+// lineage is where a final record comes from: versions, model, prompt,
+// calibration, the person who decided and the audit events so far.
+func (a *Activities) lineage(ctx context.Context, in FinalizeInput) (*countersign.Lineage, error) {
+	doc, err := a.Store.GetDocument(ctx, in.Step.DocumentID)
+	if err != nil {
+		return nil, retryable(err)
+	}
+	ids, err := a.eventIDs(ctx, in.Step)
+	if err != nil {
+		return nil, err
+	}
+	l := &countersign.Lineage{TaskTypeVersion: in.Step.TaskTypeVersion, PolicyVersion: in.Step.PolicyVersion, AuditEvents: ids}
+	if in.Draft != nil {
+		l.Extractor, l.Model, l.Prompt = in.Draft.Extractor, in.Draft.Model, in.Draft.Prompt
+	}
+	if doc.Route != nil {
+		l.Calibration = doc.Route.Calibration
+	}
+	if in.Decision != nil {
+		l.Reviewers = []string{in.Decision.Actor}
+	}
+	return l, nil
 }
 
 // outcome computes a document's final status and record: the draft as it is

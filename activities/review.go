@@ -18,17 +18,24 @@ func (a *Activities) OpenReview(ctx context.Context, in OpenReviewInput) error {
 	if err := a.Store.OpenReview(ctx, in.Review); err != nil {
 		return retryable(err)
 	}
-	status := countersign.StatusAwaitingReview
-	if err := a.Store.UpdateDocument(ctx, in.Step.DocumentID, countersign.DocumentUpdate{Status: &status}); err != nil {
-		return retryable(err)
-	}
-	a.logger().Info("review opened", "review", in.Review.ID, "task_type", in.Review.TaskType, "confidence", in.Review.Confidence)
-	return a.record(ctx, in.Step, countersign.EventReviewOpened, countersign.SystemActor, countersign.ChannelWorkflow, map[string]any{
+	data := map[string]any{
 		"review_id":  in.Review.ID,
 		"due_at":     in.Review.DueAt,
 		"confidence": in.Review.Confidence,
 		"reasons":    in.Review.Reasons,
-	})
+	}
+	// An audit or a veto concerns a document that is already accepted; only
+	// the human gate holds a document back.
+	if kind := in.Review.Kind; kind != "" && kind != countersign.ReviewGate {
+		data["kind"] = kind
+	} else {
+		status := countersign.StatusAwaitingReview
+		if err := a.Store.UpdateDocument(ctx, in.Step.DocumentID, countersign.DocumentUpdate{Status: &status}); err != nil {
+			return retryable(err)
+		}
+	}
+	a.logger().Info("review opened", "review", in.Review.ID, "kind", in.Review.Kind, "task_type", in.Review.TaskType, "confidence", in.Review.Confidence)
+	return a.record(ctx, in.Step, countersign.EventReviewOpened, countersign.SystemActor, countersign.ChannelWorkflow, data)
 }
 
 // DecisionInput is a decision the workflow accepted.

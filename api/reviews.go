@@ -25,6 +25,13 @@ func (h *handlers) listReviews(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, countersign.Errorf(countersign.CodeBadRequest, "unknown status %q: use pending, closed or all", status))
 		return
 	}
+	switch kind := countersign.ReviewKind(q.Get("kind")); kind {
+	case "", countersign.ReviewGate, countersign.ReviewAudit:
+		f.Kind = kind
+	default:
+		h.fail(w, r, countersign.Errorf(countersign.CodeBadRequest, "unknown kind %q: use review or audit", kind))
+		return
+	}
 	if limit := q.Get("limit"); limit != "" {
 		n, err := strconv.Atoi(limit)
 		if err != nil || n < 1 {

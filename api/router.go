@@ -73,6 +73,10 @@ func Router(s Services) http.Handler {
 	mux.Handle("POST /v1/calibrations", h.allow(tuners, h.calibrate))
 	mux.Handle("GET /v1/calibrations/{task_type}", h.allow(verifiers, h.getCalibration))
 	mux.Handle("GET /v1/policy/simulate", h.allow(verifiers, h.simulatePolicy))
+	mux.Handle("POST /v1/policy/reset", h.allow(tuners, h.resetPolicy))
+	mux.Handle("POST /v1/documents/{id}/veto", h.allow(tuners, h.veto))
+	mux.Handle("GET /v1/stats", h.allow(verifiers, h.stats))
+	mux.Handle("GET /v1/export", h.allow(verifiers, h.exportData))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, countersign.Errorf(countersign.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})

@@ -167,11 +167,17 @@ func (s *Starter) start(ctx context.Context, doc *countersign.Document, sub Subm
 	if err != nil {
 		return err
 	}
+	// A supervisor's tightening applies to every document started while it
+	// is in force.
+	override, err := s.Store.ActiveOverride(ctx, tt.Name)
+	if err != nil {
+		return err
+	}
 	in := workflows.ReviewInput{
 		DocumentID:      doc.ID,
 		TaskType:        tt.Name,
 		TaskTypeVersion: tt.Version,
-		Policy:          tt.Policy,
+		Policy:          override.Apply(tt.Policy),
 		Schema:          tt.Schema,
 		SubmittedBy:     doc.SubmittedBy,
 		Channel:         sub.Channel,

@@ -84,8 +84,26 @@ func tlsConfig(opts ClientOptions) (*tls.Config, error) {
 func New(c client.Client, acts *activities.Activities) sdkworker.Worker {
 	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
 	w.RegisterWorkflow(workflows.ReviewWorkflow)
+	w.RegisterWorkflow(workflows.SupervisorWorkflow)
 	w.RegisterActivity(acts)
 	return w
+}
+
+// Supervisors delivers audit outcomes to the task types' supervisor
+// workflows, starting a supervisor on its first outcome.
+type Supervisors struct {
+	Client client.Client
+}
+
+// Report signals the outcome to the supervisor of its task type.
+func (s Supervisors) Report(ctx context.Context, o countersign.AuditOutcome) error {
+	_, err := s.Client.SignalWithStartWorkflow(ctx, workflows.SupervisorWorkflowID(o.TaskType), workflows.AuditSignal, o,
+		client.StartWorkflowOptions{ID: workflows.SupervisorWorkflowID(o.TaskType), TaskQueue: workflows.TaskQueue},
+		workflows.SupervisorWorkflow, workflows.SupervisorInput{TaskType: o.TaskType})
+	if err != nil {
+		return fmt.Errorf("report audit of %s to the supervisor of %s: %w", o.DocumentID, o.TaskType, err)
+	}
+	return nil
 }
 
 // Polling reports, as an error, whether no worker polls the review task queue

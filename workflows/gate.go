@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -77,24 +78,17 @@ func (w *review) decide(ctx workflow.Context, req DecisionRequest) (DecisionResu
 	w.open, w.deciding = nil, &req
 	// Record the decision only once the review's opening is recorded, so the
 	// audit log never shows a decision before its review.
-	if err := workflow.Await(ctx, func() bool { return w.opened || w.done }); err != nil {
+	audit := r.Kind == countersign.ReviewAudit
+	if err := workflow.Await(ctx, func() bool { return w.opened || (w.done && !audit) || w.gateErr != nil }); err != nil {
 		return DecisionResult{}, err
 	}
 	if !w.opened {
 		w.deciding = nil
 		return DecisionResult{}, refuse(countersign.CodeConflict, "review %s could not be opened", r.ID)
 	}
-	d := &countersign.Decision{
-		ID:         r.ID + "/1",
-		ReviewID:   r.ID,
-		DocumentID: w.in.DocumentID,
-		Action:     req.Action,
-		Fields:     req.Fields,
-		Reason:     strings.TrimSpace(req.Reason),
-		Actor:      req.Actor.User,
-		Role:       req.Actor.Role,
-		Channel:    req.Channel,
-		At:         now(ctx),
+	d := w.newDecision(r, req, now(ctx))
+	if r.Kind == countersign.ReviewAudit {
+		return w.decideAudit(ctx, r, d)
 	}
 	in := activities.DecisionInput{Step: w.step(), Decision: d}
 	if err := workflow.ExecuteActivity(ctx, a.RecordDecision, in).Get(ctx, nil); err != nil {
@@ -111,6 +105,22 @@ func (w *review) decide(ctx workflow.Context, req DecisionRequest) (DecisionResu
 	return DecisionResult{Decision: *d, Status: w.status}, nil
 }
 
+// newDecision is the decision req makes on review r.
+func (w *review) newDecision(r *countersign.Review, req DecisionRequest, at time.Time) *countersign.Decision {
+	return &countersign.Decision{
+		ID:         r.ID + "/1",
+		ReviewID:   r.ID,
+		DocumentID: w.in.DocumentID,
+		Action:     req.Action,
+		Fields:     req.Fields,
+		Reason:     strings.TrimSpace(req.Reason),
+		Actor:      req.Actor.User,
+		Role:       req.Actor.Role,
+		Channel:    req.Channel,
+		At:         at,
+	}
+}
+
 // validateDecision refuses, before it reaches history, a decision that is
 // not allowed (403), that comes too late or for another review (409), or that
 // is invalid (422). It reads state and never changes it.
@@ -123,6 +133,9 @@ func (w *review) validateDecision(req DecisionRequest) error {
 	}
 	if strings.ContainsRune(req.Reason, 0) {
 		return refuse(countersign.CodeInvalid, "the reason contains a NUL character")
+	}
+	if w.open.Kind == countersign.ReviewAudit && req.Action == countersign.ActionReject {
+		return refuse(countersign.CodeInvalid, "an audit confirms (approve) or corrects an output that already counts; it cannot reject it")
 	}
 	switch req.Action {
 	case countersign.ActionApprove:

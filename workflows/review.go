@@ -40,6 +40,8 @@ type ReviewState struct {
 	Route      *countersign.Route    `json:"route,omitempty"`
 	OpenReview *countersign.Review   `json:"open_review,omitempty"`
 	Decision   *countersign.Decision `json:"decision,omitempty"`
+	// VetoOpenUntil is when the veto window closes, while it is open.
+	VetoOpenUntil *time.Time `json:"veto_open_until,omitempty"`
 }
 
 // a is the typed reference to the activities; workflows only take method
@@ -90,6 +92,12 @@ type review struct {
 	gateErr  error                 // a decision that could not be recorded
 	done     bool                  // finalized or failed
 
+	hotl      bool                  // the workflow runs the HOTL steps (hotlChange)
+	vetoUntil *time.Time            // the veto window is open until then
+	vetoing   *VetoRequest          // the veto being recorded
+	vetoed    *countersign.Decision // the veto that amended the document
+	audited   *countersign.Decision // the audit verdict
+
 	schema *schema.Schema // compiled on first use by the validator
 }
 
@@ -103,9 +111,15 @@ func (w *review) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, StateQuery, w.state); err != nil {
 		return err
 	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, DecisionUpdate, w.decide, workflow.UpdateHandlerOptions{
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, DecisionUpdate, w.decide, workflow.UpdateHandlerOptions{
 		Validator:   w.validateDecision,
 		Description: "a reviewer's approve, correct or reject",
+	}); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, VetoUpdate, w.veto, workflow.UpdateHandlerOptions{
+		Validator:   w.validateVeto,
+		Description: "a supervisor's override of an auto-accepted document within the veto window",
 	})
 }
 
@@ -140,7 +154,13 @@ func (w *review) pipeline(ctx workflow.Context) error {
 			return err
 		}
 	}
-	return w.finalize(ctx)
+	if err := w.finalize(ctx); err != nil {
+		return err
+	}
+	if !w.hotl {
+		return nil
+	}
+	return w.afterFinal(ctx)
 }
 
 // step numbers the next audit event; the number is part of the event ID, so a
@@ -178,13 +198,24 @@ func (w *review) score(ctx workflow.Context) error {
 }
 
 func (w *review) decideRoute(ctx workflow.Context) error {
+	w.hotl = workflow.GetVersion(ctx, hotlChange, workflow.DefaultVersion, 1) >= 1
+	policy := w.in.Policy
+	if w.hotl {
+		// The audit draw is the DrawAudit activity's, stratified by band.
+		policy.AuditSampleRate = 0
+	}
 	w.route = Route(RouteInput{
-		Policy:     w.in.Policy,
+		Policy:     policy,
 		DocumentID: w.in.DocumentID,
 		Draft:      w.draft,
 		Confidence: w.confidence,
 		Rules:      w.rules,
 	})
+	if w.hotl {
+		if err := w.drawAudit(ctx); err != nil {
+			return err
+		}
+	}
 	in := activities.RouteInput{Step: w.step(), Route: w.route}
 	return workflow.ExecuteActivity(ctx, a.RecordRoute, in).Get(ctx, nil)
 }
@@ -250,5 +281,5 @@ func rootMessage(err error) string {
 }
 
 func (w *review) state() (ReviewState, error) {
-	return ReviewState{Status: w.status, Route: w.route, OpenReview: w.open, Decision: w.decided}, nil
+	return ReviewState{Status: w.status, Route: w.route, OpenReview: w.open, Decision: w.decided, VetoOpenUntil: w.vetoUntil}, nil
 }

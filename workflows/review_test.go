@@ -39,6 +39,12 @@ func newFixture(t *testing.T, extractors map[string]countersign.Extractor) *fixt
 // newFixtureWith lets the activities see the store through wrap, to make a
 // store call fail.
 func newFixtureWith(t *testing.T, extractors map[string]countersign.Extractor, wrap func(countersign.Store) countersign.Store) *fixture {
+	return newFixtureActs(t, extractors, wrap, nil)
+}
+
+// newFixtureActs lets a test set more of the activities (a webhook, the
+// supervisors) with tune.
+func newFixtureActs(t *testing.T, extractors map[string]countersign.Extractor, wrap func(countersign.Store) countersign.Store, tune func(*activities.Activities)) *fixture {
 	t.Helper()
 	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "countersign.db"))
 	if err != nil {
@@ -60,11 +66,16 @@ func newFixtureWith(t *testing.T, extractors map[string]countersign.Extractor, w
 	suite.SetLogger(sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))))
 	env := suite.NewTestWorkflowEnvironment()
 	env.RegisterWorkflow(workflows.ReviewWorkflow)
-	env.RegisterActivity(&activities.Activities{
+	env.RegisterWorkflow(workflows.SupervisorWorkflow)
+	acts := &activities.Activities{
 		Store:      activityStore,
 		TaskTypes:  tasktype.NewResolver(types, store),
 		Extractors: extractors,
-	})
+	}
+	if tune != nil {
+		tune(acts)
+	}
+	env.RegisterActivity(acts)
 	return &fixture{t: t, env: env, store: store, types: types}
 }
 
@@ -177,7 +188,7 @@ func reviewer(user string) countersign.Principal {
 	return countersign.Principal{User: user, Role: countersign.RoleReviewer}
 }
 
-const reviewedEvents = "document.received draft.created confidence.scored route.decided review.opened decision.recorded document.finalized"
+const reviewedEvents = "document.received draft.created confidence.scored route.decided review.opened decision.recorded document.finalized document.delivered"
 
 func TestAutoAccept(t *testing.T) {
 	f := newFixture(t, nil)
@@ -202,7 +213,7 @@ func TestAutoAccept(t *testing.T) {
 	if len(reviews) != 0 {
 		t.Fatalf("auto-accepted document has reviews: %+v", reviews)
 	}
-	if got, want := f.eventTypes(in.DocumentID), "document.received draft.created confidence.scored route.decided document.finalized"; got != want {
+	if got, want := f.eventTypes(in.DocumentID), "document.received draft.created confidence.scored route.decided document.finalized document.delivered"; got != want {
 		t.Fatalf("audit events:\n got %s\nwant %s", got, want)
 	}
 }

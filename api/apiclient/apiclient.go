@@ -134,6 +134,7 @@ func (c *Client) WaitFinal(ctx context.Context, id string, every time.Duration) 
 // ReviewQuery selects reviews.
 type ReviewQuery struct {
 	Status   string // pending (default), closed or all
+	Kind     string // review or audit; both when empty
 	TaskType string
 	Limit    int
 	Cursor   string
@@ -147,6 +148,9 @@ func (c *Client) Reviews(ctx context.Context, q ReviewQuery) (*api.ReviewList, e
 	}
 	if q.TaskType != "" {
 		v.Set("task_type", q.TaskType)
+	}
+	if q.Kind != "" {
+		v.Set("kind", q.Kind)
 	}
 	if q.Limit > 0 {
 		v.Set("limit", strconv.Itoa(q.Limit))
@@ -219,3 +223,84 @@ func (c *Client) SimulatePolicy(ctx context.Context, taskType string, thresholds
 	var out simulate.Result
 	return &out, c.do(ctx, http.MethodGet, "/v1/policy/simulate?"+q.Encode(), nil, &out)
 }
+
+// Veto overrides an auto-accepted document within its veto window.
+func (c *Client) Veto(ctx context.Context, documentID string, v api.VetoRequest) (*api.DecisionResponse, error) {
+	var out api.DecisionResponse
+	return &out, c.do(ctx, http.MethodPost, "/v1/documents/"+url.PathEscape(documentID)+"/veto", v, &out)
+}
+
+// ResetPolicy lifts a supervisor's tightening of a task type's policy.
+func (c *Client) ResetPolicy(ctx context.Context, taskType, reason string) (*countersign.PolicyOverride, error) {
+	var out struct {
+		Override countersign.PolicyOverride `json:"override"`
+	}
+	return &out.Override, c.do(ctx, http.MethodPost, "/v1/policy/reset", api.ResetRequest{TaskType: taskType, Reason: reason}, &out)
+}
+
+// Stats returns a task type's supervision state and quality figures.
+func (c *Client) Stats(ctx context.Context, taskType string) (*api.Stats, error) {
+	var out api.Stats
+	return &out, c.do(ctx, http.MethodGet, "/v1/stats?task_type="+url.QueryEscape(taskType), nil, &out)
+}
+
+// Export streams an export into w, calling progress (if set) with the
+// number of lines copied so far every 1,000 lines and at the end. It
+// returns the number of lines.
+func (c *Client) Export(ctx context.Context, q url.Values, w io.Writer, progress func(lines int)) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.BaseURL+"/v1/export?"+q.Encode(), nil)
+	if err != nil {
+		return 0, err
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("cannot reach the countersign API at %s: %w", c.BaseURL, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		var e struct {
+			Error Error `json:"error"`
+		}
+		if json.Unmarshal(raw, &e) != nil || e.Error.Message == "" {
+			return 0, &Error{Status: resp.StatusCode, Code: countersign.CodeInternal, Message: "GET /v1/export: " + strings.TrimSpace(string(raw))}
+		}
+		e.Error.Status = resp.StatusCode
+		return 0, &e.Error
+	}
+	lines := 0
+	buf := make([]byte, 64<<10)
+	for {
+		n, readErr := resp.Body.Read(buf)
+		if n > 0 {
+			if _, err := w.Write(buf[:n]); err != nil {
+				return lines, err
+			}
+			before := lines
+			lines += bytes.Count(buf[:n], []byte("\n"))
+			if progress != nil && lines/1000 != before/1000 {
+				progress(lines)
+			}
+		}
+		if readErr == io.EOF {
+			break
+		}
+		if readErr != nil {
+			return lines, fmt.Errorf("export cut short after %d lines: %w", lines, readErr)
+		}
+	}
+	if progress != nil {
+		progress(lines)
+	}
+	if msg := resp.Trailer.Get(ExportErrorTrailer); msg != "" {
+		return lines, fmt.Errorf("the server stopped the export after %d lines: %s", lines, msg)
+	}
+	return lines, nil
+}
+
+// ExportErrorTrailer is the HTTP trailer by which the server says an
+// export that had started streaming failed part way.
+const ExportErrorTrailer = "X-Countersign-Export-Error"

@@ -66,6 +66,7 @@ with "countersign submit" and decide reviews with "countersign reviews" and
 		newDev(), newWorker(), newAPI(),
 		newSubmit(), newReviews(), newDecide(), newAudit(), newToken(),
 		newTaskType(), newCalibrate(), newPolicy(),
+		newVeto(), newStats(), newExport(),
 	)
 	return root
 }

@@ -19,6 +19,7 @@ func newReviews() *cobra.Command {
 	var (
 		cf       clientFlags
 		status   string
+		kind     string
 		taskType string
 		limit    int
 		asJSON   bool
@@ -27,7 +28,11 @@ func newReviews() *cobra.Command {
 		Use:   "reviews",
 		Short: "List the review queue",
 		Long: `Lists reviews, oldest first: by default the pending ones, with the confidence
-and the reasons they need a person. Decide one with "countersign decide".`,
+and the reasons they need a person. Decide one with "countersign decide".
+
+Audits (KIND audit) are post-hoc checks of auto-accepted documents whose
+output already counts: approve confirms it, correct records the correction,
+marks the document corrected_after_audit and tells the submitting system.`,
 		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := cf.client(cmd)
@@ -37,7 +42,7 @@ and the reasons they need a person. Decide one with "countersign decide".`,
 			var reviews []countersign.Review
 			cursor := ""
 			for len(reviews) < limit {
-				page, err := c.Reviews(cmd.Context(), apiclient.ReviewQuery{Status: status, TaskType: taskType, Limit: min(limit-len(reviews), 500), Cursor: cursor})
+				page, err := c.Reviews(cmd.Context(), apiclient.ReviewQuery{Status: status, Kind: kind, TaskType: taskType, Limit: min(limit-len(reviews), 500), Cursor: cursor})
 				if err != nil {
 					return friendly(err)
 				}
@@ -56,19 +61,20 @@ and the reasons they need a person. Decide one with "countersign decide".`,
 				return nil
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "REVIEW\tTYPE\tSTATUS\tCONFIDENCE\tDUE\tREASON")
+			fmt.Fprintln(tw, "REVIEW\tTYPE\tKIND\tSTATUS\tCONFIDENCE\tDUE\tREASON")
 			for _, r := range reviews {
 				reason := ""
 				if len(r.Reasons) > 0 {
 					reason = r.Reasons[len(r.Reasons)-1]
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%s\t%s\n", r.ID, r.TaskType, r.Status, r.Confidence, r.DueAt.Local().Format(time.DateTime), reason)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%s\t%s\n", r.ID, r.TaskType, r.Kind, r.Status, r.Confidence, r.DueAt.Local().Format(time.DateTime), reason)
 			}
 			return tw.Flush()
 		},
 	}
 	cf.add(cmd)
 	cmd.Flags().StringVar(&status, "status", "pending", "pending, closed or all")
+	cmd.Flags().StringVar(&kind, "kind", "", "only reviews of this kind: review (the human gate) or audit (of auto-accepted documents)")
 	cmd.Flags().StringVarP(&taskType, "type", "t", "", "only reviews of this task type")
 	cmd.Flags().IntVar(&limit, "limit", 100, "list at most this many reviews")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the reviews as JSON")

@@ -44,6 +44,7 @@ Temporal cluster and Postgres.`,
 	cfg.AddDev(cmd.Flags())
 	cfg.AddDatabase(cmd.Flags())
 	cfg.AddModel(cmd.Flags())
+	cfg.AddWebhook(cmd.Flags())
 	return cmd
 }
 
@@ -64,6 +65,7 @@ the load needs; they share nothing but Temporal and the database.`,
 	cfg.AddTemporal(cmd.Flags())
 	cfg.AddDatabase(cmd.Flags())
 	cfg.AddModel(cmd.Flags())
+	cfg.AddWebhook(cmd.Flags())
 	return cmd
 }
 
@@ -94,6 +96,9 @@ func serve(cmd *cobra.Command, cfg config.Config, roles app.Roles) error {
 		return exitError{code: 2, err: err}
 	}
 	cfg.ModelFromEnv()
+	if err := cfg.WebhookFromEnv(); err != nil {
+		return exitError{code: 2, err: err}
+	}
 	logger, err := newLogger(cfg)
 	if err != nil {
 		return exitError{code: 2, err: err}

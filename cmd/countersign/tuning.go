@@ -153,9 +153,9 @@ Needs the approver or admin role.`,
 func newPolicy() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "policy",
-		Short: "Try a routing policy on past documents",
+		Short: "Try a routing policy on past documents; lift a supervisor's tightening",
 	}
-	cmd.AddCommand(newPolicySimulate())
+	cmd.AddCommand(newPolicySimulate(), newPolicyReset())
 	return cmd
 }
 

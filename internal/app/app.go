@@ -31,6 +31,7 @@ import (
 	"github.com/countersign/countersign/internal/store/postgres"
 	"github.com/countersign/countersign/internal/store/sqlite"
 	"github.com/countersign/countersign/internal/tasktype"
+	"github.com/countersign/countersign/internal/webhook"
 	"github.com/countersign/countersign/starter"
 	"github.com/countersign/countersign/worker"
 )
@@ -230,8 +231,12 @@ func (a *App) startWorker() {
 			}),
 		},
 		ModelAttempts: a.Config.ModelAttempts,
+		Supervisors:   worker.Supervisors{Client: a.Temporal},
 		Now:           time.Now,
 		Logger:        a.Logger,
+	}
+	if a.Config.WebhookURL != "" {
+		acts.Webhook = &webhook.Client{URL: a.Config.WebhookURL, Secret: a.Config.WebhookSecret}
 	}
 	a.worker = worker.New(a.Temporal, acts)
 	go func() {

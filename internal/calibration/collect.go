@@ -18,10 +18,10 @@ type Outcomes struct {
 }
 
 // Collect reads, oldest first, every document of a task type a person
-// approved or corrected, and turns each drafted field into a sample: its raw
-// score, and whether the person kept it unchanged (correct) or changed or
-// removed it (wrong). Rejected documents say nothing about their fields and
-// are left out, as are auto-accepted ones, whose correctness nobody checked.
+// approved, corrected or audited, and turns each drafted field into a
+// sample: its raw score, and whether the person kept it unchanged (correct)
+// or changed or removed it (wrong). Rejected documents say nothing about
+// their fields and are left out, as are auto-accepted ones nobody audited.
 func Collect(ctx context.Context, docs countersign.DocumentStore, taskType string) (*Outcomes, error) {
 	out := &Outcomes{Samples: map[string][]Sample{}}
 	versions := map[string]bool{}
@@ -58,14 +58,15 @@ type FieldOutcome struct {
 }
 
 // HumanOutcome returns the outcome of every scored, drafted field of a
-// document a person approved or corrected, in field name order; nil when no
-// person approved or corrected it.
+// document a person approved or corrected, or audited after it was
+// auto-accepted, in field name order; nil when no person checked it.
 func HumanOutcome(d *countersign.Document) []FieldOutcome {
 	f := d.Final
-	if f == nil || d.Draft.Failed() || d.Confidence == nil || f.DecidedBy == countersign.SystemActor {
+	if f == nil || d.Draft.Failed() || d.Confidence == nil {
 		return nil
 	}
-	if f.Action != countersign.ActionApprove && f.Action != countersign.ActionCorrect {
+	decided := f.DecidedBy != countersign.SystemActor && (f.Action == countersign.ActionApprove || f.Action == countersign.ActionCorrect)
+	if !decided && f.AuditedBy == "" {
 		return nil
 	}
 	changes := map[string]countersign.Change{}

@@ -5,6 +5,7 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -49,6 +50,11 @@ type Config struct {
 	// ModelAttempts is how many times a failing model call is tried before
 	// the document goes to a person without a draft.
 	ModelAttempts int
+	// WebhookURL is told when documents are delivered and when a
+	// supervisor tightens or resets a policy; WebhookSecret signs the
+	// calls and comes only from the environment (COUNTERSIGN_WEBHOOK_SECRET).
+	WebhookURL    string
+	WebhookSecret string
 
 	// LogLevel is debug, info, warn or error; LogFormat is text or json.
 	LogLevel  string
@@ -97,6 +103,30 @@ func (c *Config) AddModel(fs *pflag.FlagSet) {
 	fs.StringVar(&c.OpenAIBaseURL, "openai-base-url", "", fmt.Sprintf("OpenAI-compatible endpoint for the openai extractor, such as http://localhost:11434/v1 (env %s; the key is read from %s)", EnvOpenAIBaseURL, EnvOpenAIKey))
 	fs.StringVar(&c.OpenAIModel, "openai-model", "", usage("openai-model", "model for task types that name none (default: gpt-4o-mini on OpenAI, else the endpoint's first model)"))
 	fs.IntVar(&c.ModelAttempts, "model-attempts", 5, usage("model-attempts", "attempts at a model call that fails with 429, 5xx or no answer before the document goes to a person without a draft"))
+}
+
+// EnvWebhookSecret holds the secret that signs webhook calls.
+const EnvWebhookSecret = EnvPrefix + "WEBHOOK_SECRET"
+
+// AddWebhook adds --webhook-url.
+func (c *Config) AddWebhook(fs *pflag.FlagSet) {
+	fs.StringVar(&c.WebhookURL, "webhook-url", "", fmt.Sprintf("URL told, by a signed POST, when a document's outcome is delivered or corrected after audit and when a policy is tightened or reset (env %s; the signing secret is read from %s)", Env("webhook-url"), EnvWebhookSecret))
+}
+
+// WebhookFromEnv reads the webhook's signing secret and checks the URL.
+func (c *Config) WebhookFromEnv() error {
+	c.WebhookSecret = os.Getenv(EnvWebhookSecret)
+	if c.WebhookURL == "" {
+		return nil
+	}
+	u, err := url.Parse(c.WebhookURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--webhook-url %q is not an http(s) URL", c.WebhookURL)
+	}
+	if c.WebhookSecret == "" {
+		return fmt.Errorf("--webhook-url is set but %s is empty: receivers could not tell countersign's calls from anyone's", EnvWebhookSecret)
+	}
+	return nil
 }
 
 // ModelFromEnv fills the openai extractor's endpoint and key from OpenAI's

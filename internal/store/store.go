@@ -197,6 +197,52 @@ func CalibrationJSON(c *countersign.Calibration) (string, error) {
 	return string(b), err
 }
 
+// ReviewKind is the kind a review is stored with: its own, or the gate when
+// it names none, which is what every review was before audits.
+func ReviewKind(k countersign.ReviewKind) string {
+	if k == "" {
+		return string(countersign.ReviewGate)
+	}
+	return string(k)
+}
+
+// OverrideJSON encodes a policy override for its JSON column, its times
+// normalized as the at and reset_at columns keep them, so that all agree.
+func OverrideJSON(o *countersign.PolicyOverride) (string, error) {
+	stored := *o
+	stored.At = Time(o.At)
+	if o.ResetAt != nil {
+		t := Time(*o.ResetAt)
+		stored.ResetAt = &t
+	}
+	b, err := json.Marshal(&stored)
+	return string(b), err
+}
+
+// OverrideInForce is the conflict of putting o while active, another
+// override of its task type, is in force.
+func OverrideInForce(o, active *countersign.PolicyOverride) error {
+	return countersign.Errorf(countersign.CodeConflict, "task type %s already has override %s in force since %s; it must be reset before override %s",
+		o.TaskType, active.ID, FormatTime(active.At), o.ID)
+}
+
+// Reset ends the stored override o for a store's ResetOverride: it sets who
+// reset it, when and why, and reports whether o changed. Resetting again
+// with the same person and reason changes nothing, since that is an activity
+// retrying; any other reset of an override already reset is a conflict.
+func Reset(o *countersign.PolicyOverride, by, reason string, at time.Time) (bool, error) {
+	if o.ResetAt != nil {
+		if o.ResetBy == by && o.ResetReason == reason {
+			return false, nil
+		}
+		return false, countersign.Errorf(countersign.CodeConflict, "override %s was already reset by %s at %s",
+			o.ID, o.ResetBy, FormatTime(*o.ResetAt))
+	}
+	t := Time(at)
+	o.ResetBy, o.ResetAt, o.ResetReason = by, &t, reason
+	return true, nil
+}
+
 // DecodeState fills a document's metadata and state from their JSON columns.
 func DecodeState(d *countersign.Document, metadata string, draft, confidence, route, final *string) error {
 	meta, err := Unmarshal[map[string]string](&metadata)

@@ -157,3 +157,9 @@ func (r *Resolver) Version(ctx context.Context, version string) (*countersign.Ta
 	r.mu.Unlock()
 	return tt, nil
 }
+
+// Current returns the version of the named task type this process loaded:
+// the one new documents run under.
+func (r *Resolver) Current(_ context.Context, name string) (*countersign.TaskType, error) {
+	return r.registry.Get(name)
+}

@@ -84,7 +84,21 @@ type policyFile struct {
 	AuditSampleRate     *float64         `yaml:"audit_sample_rate"`
 	RiskRules           []policyRuleFile `yaml:"risk_rules"`
 	RejectRules         []policyRuleFile `yaml:"reject_rules"`
+	VetoWindow          string           `yaml:"veto_window"`
+	Supervision         *supervisionFile `yaml:"supervision"`
 }
+
+type supervisionFile struct {
+	ErrorBudget *float64 `yaml:"error_budget"`
+	Level       *float64 `yaml:"level"`
+	Bound       string   `yaml:"bound"`
+	MinAudits   int      `yaml:"min_audits"`
+	OnBreach    string   `yaml:"on_breach"`
+}
+
+// DefaultSupervisionLevel is the confidence level of the escaped-error bound
+// when the policy does not say.
+const DefaultSupervisionLevel = 0.95
 
 // DefaultReviewDue is how long a review may wait when the policy does not say.
 const DefaultReviewDue = 24 * time.Hour
@@ -401,8 +415,65 @@ func parsePolicy(in policyFile, p *problems) countersign.Policy {
 	}
 	out.RiskRules = parsePolicyRules(in.RiskRules, "policy.risk_rules", p)
 	out.RejectRules = parsePolicyRules(in.RejectRules, "policy.reject_rules", p)
+	if in.VetoWindow != "" {
+		d, err := time.ParseDuration(in.VetoWindow)
+		switch {
+		case err != nil || d <= 0:
+			p.add("policy.veto_window", "must be a positive duration such as 2h or 30m (got %q)", in.VetoWindow)
+		case in.Mode != countersign.ModeHOTL:
+			p.add("policy.veto_window", "applies to auto-accepted documents, so only in hotl mode")
+		}
+		out.VetoWindow = d
+	}
+	if in.Supervision != nil {
+		if in.Mode != countersign.ModeHOTL {
+			p.add("policy.supervision", "supervises auto-acceptance, so only in hotl mode")
+		}
+		out.Supervision = parseSupervision(*in.Supervision, p)
+	}
 	canonical, _ := json.Marshal(out)
 	out.Version = shortHash(canonical)
+	return out
+}
+
+func parseSupervision(in supervisionFile, p *problems) *countersign.Supervision {
+	out := &countersign.Supervision{
+		Level:     DefaultSupervisionLevel,
+		Bound:     countersign.BoundWilson,
+		MinAudits: in.MinAudits,
+		OnBreach:  countersign.BreachRaiseThreshold,
+	}
+	switch b := in.ErrorBudget; {
+	case b == nil:
+		p.add("policy.supervision.error_budget", "is required: the highest share of auto-accepted documents an audit may correct, such as 0.02")
+	case *b <= 0 || *b >= 1:
+		p.add("policy.supervision.error_budget", "must be between 0 and 1, both excluded (got %v)", *b)
+	default:
+		out.ErrorBudget = *b
+	}
+	if in.Level != nil {
+		out.Level = *in.Level
+		if out.Level <= 0.5 || out.Level >= 1 {
+			p.add("policy.supervision.level", "must be a confidence level between 0.5 and 1, such as 0.95 (got %v)", out.Level)
+		}
+	}
+	switch in.Bound {
+	case "":
+	case countersign.BoundWilson, countersign.BoundClopperPearson:
+		out.Bound = in.Bound
+	default:
+		p.add("policy.supervision.bound", "unknown bound %q (known: %s, %s)", in.Bound, countersign.BoundWilson, countersign.BoundClopperPearson)
+	}
+	if in.MinAudits < 0 {
+		p.add("policy.supervision.min_audits", "must not be negative (got %d); 0 means the fewest audits a clean record needs to meet the budget", in.MinAudits)
+	}
+	switch in.OnBreach {
+	case "":
+	case countersign.BreachRaiseThreshold, countersign.BreachHITL:
+		out.OnBreach = in.OnBreach
+	default:
+		p.add("policy.supervision.on_breach", "unknown action %q (known: %s, %s)", in.OnBreach, countersign.BreachRaiseThreshold, countersign.BreachHITL)
+	}
 	return out
 }
 

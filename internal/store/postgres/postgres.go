@@ -194,7 +194,7 @@ func (s *Store) UpdateDocument(ctx context.Context, id string, u countersign.Doc
 	return nil
 }
 
-const reviewColumns = `id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by`
+const reviewColumns = `id, document_id, task_type, kind, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by`
 
 // OpenReview stores a pending review; opening it again is a no-op.
 func (s *Store) OpenReview(ctx context.Context, r *countersign.Review) error {
@@ -206,8 +206,8 @@ func (s *Store) OpenReview(ctx context.Context, r *countersign.Review) error {
 		reasons = "[]"
 	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO reviews (`+reviewColumns+`)
-		VALUES ($1, $2, $3, 'pending', $4, $5, NULL, $6, $7, '', '') ON CONFLICT (id) DO NOTHING`,
-		r.ID, r.DocumentID, r.TaskType, store.Time(r.CreatedAt), store.Time(r.DueAt), r.Confidence, reasons)
+		VALUES ($1, $2, $3, $4, 'pending', $5, $6, NULL, $7, $8, '', '') ON CONFLICT (id) DO NOTHING`,
+		r.ID, r.DocumentID, r.TaskType, store.ReviewKind(r.Kind), store.Time(r.CreatedAt), store.Time(r.DueAt), r.Confidence, reasons)
 	if err != nil {
 		return fmt.Errorf("open review %s: %w", r.ID, classify(err))
 	}
@@ -234,6 +234,9 @@ func (s *Store) ListReviews(ctx context.Context, f countersign.ReviewFilter) (co
 	}
 	if f.TaskType != "" {
 		w.add("task_type = ?", f.TaskType)
+	}
+	if f.Kind != "" {
+		w.add("kind = ?", string(f.Kind))
 	}
 	if f.Cursor != "" {
 		at, id, err := store.DecodeCursor(f.Cursor)
@@ -294,7 +297,7 @@ func (s *Store) queryReviews(ctx context.Context, query string, args ...any) ([]
 			r       countersign.Review
 			reasons string
 		)
-		if err := row.Scan(&r.ID, &r.DocumentID, &r.TaskType, &r.Status, &r.CreatedAt, &r.DueAt, &r.ClosedAt,
+		if err := row.Scan(&r.ID, &r.DocumentID, &r.TaskType, &r.Kind, &r.Status, &r.CreatedAt, &r.DueAt, &r.ClosedAt,
 			&r.Confidence, &reasons, &r.Outcome, &r.ClosedBy); err != nil {
 			return r, err
 		}

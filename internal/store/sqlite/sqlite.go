@@ -228,7 +228,7 @@ func (s *Store) UpdateDocument(ctx context.Context, id string, u countersign.Doc
 	return nil
 }
 
-const reviewColumns = `id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by`
+const reviewColumns = `id, document_id, task_type, kind, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by`
 
 // OpenReview stores a pending review; opening it again is a no-op.
 func (s *Store) OpenReview(ctx context.Context, r *countersign.Review) error {
@@ -240,8 +240,8 @@ func (s *Store) OpenReview(ctx context.Context, r *countersign.Review) error {
 		reasons = "[]"
 	}
 	_, err = s.write.ExecContext(ctx, `INSERT INTO reviews (`+reviewColumns+`)
-		VALUES (?, ?, ?, 'pending', ?, ?, NULL, ?, ?, '', '') ON CONFLICT (id) DO NOTHING`,
-		r.ID, r.DocumentID, r.TaskType, store.FormatTime(r.CreatedAt), store.FormatTime(r.DueAt), r.Confidence, reasons)
+		VALUES (?, ?, ?, ?, 'pending', ?, ?, NULL, ?, ?, '', '') ON CONFLICT (id) DO NOTHING`,
+		r.ID, r.DocumentID, r.TaskType, store.ReviewKind(r.Kind), store.FormatTime(r.CreatedAt), store.FormatTime(r.DueAt), r.Confidence, reasons)
 	if err != nil {
 		return fmt.Errorf("open review %s: %w", r.ID, err)
 	}
@@ -269,6 +269,9 @@ func (s *Store) ListReviews(ctx context.Context, f countersign.ReviewFilter) (co
 	}
 	if f.TaskType != "" {
 		where, args = append(where, "task_type = ?"), append(args, f.TaskType)
+	}
+	if f.Kind != "" {
+		where, args = append(where, "kind = ?"), append(args, string(f.Kind))
 	}
 	if f.Cursor != "" {
 		at, id, err := store.DecodeCursor(f.Cursor)
@@ -310,7 +313,7 @@ func (s *Store) queryReviews(ctx context.Context, query string, args ...any) ([]
 			closed           *string
 			reasons, outcome string
 		)
-		if err := rows.Scan(&r.ID, &r.DocumentID, &r.TaskType, &r.Status, &created, &due, &closed,
+		if err := rows.Scan(&r.ID, &r.DocumentID, &r.TaskType, &r.Kind, &r.Status, &created, &due, &closed,
 			&r.Confidence, &reasons, &outcome, &r.ClosedBy); err != nil {
 			return nil, err
 		}

@@ -36,6 +36,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("ScanDocumentBatches", func(t *testing.T) { testScanDocumentBatches(t, h.New(t)) })
 	t.Run("Reviews", func(t *testing.T) { testReviews(t, h.New(t)) })
 	t.Run("ReviewPaging", func(t *testing.T) { testReviewPaging(t, h.New(t)) })
+	t.Run("ReviewKinds", func(t *testing.T) { testReviewKinds(t, h.New(t)) })
 	t.Run("Decisions", func(t *testing.T) { testDecisions(t, h.New(t)) })
 	t.Run("AuditChain", func(t *testing.T) { testAuditChain(t, h.New(t)) })
 	t.Run("AuditIdempotent", func(t *testing.T) { testAuditIdempotent(t, h.New(t)) })
@@ -45,6 +46,10 @@ func Run(t *testing.T, h Harness) {
 	t.Run("TaskTypes", func(t *testing.T) { testTaskTypes(t, h.New(t)) })
 	t.Run("Calibrations", func(t *testing.T) { testCalibrations(t, h.New(t)) })
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, h.New(t)) })
+	t.Run("Overrides", func(t *testing.T) { testOverrides(t, h.New(t)) })
+	t.Run("OverridesConcurrent", func(t *testing.T) { testOverridesConcurrent(t, h.New(t)) })
+	t.Run("AuditDraws", func(t *testing.T) { testAuditDraws(t, h.New(t)) })
+	t.Run("AuditDrawsConcurrent", func(t *testing.T) { testAuditDrawsConcurrent(t, h.New(t)) })
 }
 
 var t0 = time.Date(2026, 3, 14, 9, 26, 53, 589793000, time.UTC)
@@ -298,7 +303,7 @@ func testReviews(t *testing.T, s countersign.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status != countersign.ReviewPending || got.DocumentID != "d1" || got.Confidence != 0.42 ||
+	if got.Status != countersign.ReviewPending || got.DocumentID != "d1" || got.Kind != countersign.ReviewGate || got.Confidence != 0.42 ||
 		len(got.Reasons) != 1 || !got.DueAt.Equal(t0.Add(24*time.Hour).Truncate(time.Microsecond)) || got.ClosedAt != nil {
 		t.Fatalf("review not kept: %+v", got)
 	}
@@ -368,6 +373,76 @@ func testReviewPaging(t *testing.T, s countersign.Store) {
 	}
 	if _, err := s.ListReviews(ctx, countersign.ReviewFilter{Cursor: "not a cursor"}); !errors.Is(err, countersign.ErrBadRequest) {
 		t.Fatalf("bad cursor = %v, want bad request", err)
+	}
+}
+
+// testReviewKinds pages through reviews of one kind, interleaved with
+// reviews of the other and sharing creation times across page boundaries,
+// so that the kind filter and the cursor must work together.
+func testReviewKinds(t *testing.T, s countersign.Store) {
+	ctx := context.Background()
+	const n = 9
+	for i := range n {
+		id := fmt.Sprintf("d%d", i)
+		mustCreate(t, s, id)
+		r := newReview(id, 1, t0.Add(time.Duration(i/2)*time.Second))
+		if i%3 != 0 {
+			r.Kind = countersign.ReviewAudit
+		}
+		if err := s.OpenReview(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closeReview(t, s, "d4", countersign.ActionApprove)
+
+	got, err := s.GetReview(ctx, countersign.ReviewID("d1", 1))
+	if err != nil || got.Kind != countersign.ReviewAudit {
+		t.Fatalf("GetReview of an audit = kind %q, %v", got.Kind, err)
+	}
+	list, err := s.ReviewsForDocument(ctx, "d2")
+	if err != nil || len(list) != 1 || list[0].Kind != countersign.ReviewAudit {
+		t.Fatalf("ReviewsForDocument of an audit = %+v, %v", list, err)
+	}
+
+	pages := func(t *testing.T, f countersign.ReviewFilter) string {
+		t.Helper()
+		var seen []string
+		for range n + 1 {
+			page, err := s.ListReviews(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range page.Reviews {
+				if f.Kind != "" && r.Kind != f.Kind {
+					t.Fatalf("review %s of kind %q listed under kind %q", r.ID, r.Kind, f.Kind)
+				}
+				seen = append(seen, r.DocumentID)
+			}
+			if page.NextCursor == "" {
+				return strings.Join(seen, ",")
+			}
+			f.Cursor = page.NextCursor
+		}
+		t.Fatal("paging does not end")
+		return ""
+	}
+	cases := []struct {
+		name   string
+		filter countersign.ReviewFilter
+		want   string
+	}{
+		{"audits", countersign.ReviewFilter{Kind: countersign.ReviewAudit, Limit: 2}, "d1,d2,d4,d5,d7,d8"},
+		{"pending audits", countersign.ReviewFilter{Kind: countersign.ReviewAudit, Status: countersign.ReviewPending, Limit: 2}, "d1,d2,d5,d7,d8"},
+		{"gates", countersign.ReviewFilter{Kind: countersign.ReviewGate, Limit: 2}, "d0,d3,d6"},
+		{"gates of another task type", countersign.ReviewFilter{Kind: countersign.ReviewGate, TaskType: "pii-extraction"}, ""},
+		{"every kind", countersign.ReviewFilter{Limit: 4}, "d0,d1,d2,d3,d4,d5,d6,d7,d8"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := pages(t, tc.filter); got != tc.want {
+				t.Fatalf("reviews paged = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
 

@@ -1,0 +1,257 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/webhook"
+)
+
+// DrawInput is an auto-accepted document that may be sampled for audit.
+type DrawInput struct {
+	DocumentID string  `json:"document_id"`
+	TaskType   string  `json:"task_type"`
+	Confidence float64 `json:"confidence"`
+	Rate       float64 `json:"rate"`
+}
+
+// DrawResult says whether the document is audited, and where it fell.
+type DrawResult struct {
+	Sampled bool   `json:"sampled"`
+	Stratum string `json:"stratum"`
+	N       int64  `json:"n"`
+}
+
+// BandWidth is the width of the confidence bands that stratify the audit
+// sample: each band of each task type gets its share of audits.
+const BandWidth = 0.05
+
+// DrawAudit samples auto-accepted documents for audit, systematically within
+// strata of task type and confidence band: the n-th document of a stratum is
+// audited when floor(n·rate) steps up, so every band gets its share, however
+// few documents fall in it, and the share cannot be dodged by choosing IDs.
+func (a *Activities) DrawAudit(ctx context.Context, in DrawInput) (*DrawResult, error) {
+	stratum := Stratum(in.TaskType, in.Confidence)
+	n, err := a.Store.DrawAudit(ctx, stratum, in.DocumentID)
+	if err != nil {
+		return nil, retryable(err)
+	}
+	return &DrawResult{Sampled: Systematic(n, in.Rate), Stratum: stratum, N: n}, nil
+}
+
+// Stratum names a task type's confidence band, such as "claims/0.90-0.95".
+func Stratum(taskType string, confidence float64) string {
+	bands := int(math.Round(1 / BandWidth))
+	i := min(max(int(math.Floor(confidence*float64(bands)+1e-9)), 0), bands-1)
+	return fmt.Sprintf("%s/%.2f-%.2f", taskType, float64(i)*BandWidth, float64(i+1)*BandWidth)
+}
+
+// Systematic reports whether the n-th unit (from 1) of a stratum falls in a
+// systematic sample at rate: one in every 1/rate, exactly rate·n of the
+// first n, rounded down.
+func Systematic(n int64, rate float64) bool {
+	if rate <= 0 || n < 1 {
+		return false
+	}
+	if rate >= 1 {
+		return true
+	}
+	return math.Floor(float64(n)*rate+1e-9) > math.Floor(float64(n-1)*rate+1e-9)
+}
+
+// Amendments of an accepted document.
+const (
+	AmendVeto  = "veto"
+	AmendAudit = "audit"
+)
+
+// AmendInput is a person's verdict on an auto-accepted document after it
+// counted: a supervisor's veto within the veto window, or an audit.
+type AmendInput struct {
+	Step     Step                  `json:"step"`
+	Kind     string                `json:"kind"`
+	Draft    *countersign.Draft    `json:"draft"`
+	Decision *countersign.Decision `json:"decision"`
+}
+
+// Amend applies a veto or an audit verdict to a document's final record and
+// records it. A veto may reject or correct; an audit confirms (approve) or
+// corrects, and a correction marks the document corrected_after_audit. The
+// document stays accepted unless a veto rejects it. Applying the same
+// verdict again gives the same record, so a retry is harmless.
+func (a *Activities) Amend(ctx context.Context, in AmendInput) (*FinalizeResult, error) {
+	doc, err := a.Store.GetDocument(ctx, in.Step.DocumentID)
+	if err != nil {
+		return nil, retryable(err)
+	}
+	if doc.Final == nil {
+		return nil, permanent(countersign.Errorf(countersign.CodeConflict, "document %s has no final record to amend", doc.ID))
+	}
+	status, final, event := amended(doc, in)
+	if final.Lineage != nil {
+		final.Lineage.Reviewers = appendNew(final.Lineage.Reviewers, in.Decision.Actor)
+		ids, err := a.eventIDs(ctx, in.Step)
+		if err != nil {
+			return nil, err
+		}
+		final.Lineage.AuditEvents = ids
+	}
+	if err := a.Store.UpdateDocument(ctx, doc.ID, countersign.DocumentUpdate{Status: &status, Final: final}); err != nil {
+		return nil, retryable(err)
+	}
+	d := in.Decision
+	a.logger().Info("accepted document amended", "document", doc.ID, "kind", in.Kind, "action", d.Action, "by", d.Actor)
+	err = a.record(ctx, in.Step, event, d.Actor, d.Channel, map[string]any{
+		"decision_id": d.ID,
+		"action":      d.Action,
+		"reason":      d.Reason,
+		"status":      status,
+		"fields":      final.Fields,
+		"diff":        final.Diff,
+	})
+	return &FinalizeResult{Status: status, Final: final}, err
+}
+
+// amended is the document's status, final record and audit event type
+// after the verdict in.
+func amended(doc *countersign.Document, in AmendInput) (countersign.Status, *countersign.Final, string) {
+	d := in.Decision
+	final := *doc.Final
+	var draftFields countersign.Fields
+	if !in.Draft.Failed() {
+		draftFields = in.Draft.Fields
+	}
+	status := countersign.StatusAccepted
+	event := countersign.EventAuditConfirmed
+	if in.Kind == AmendVeto {
+		final.Vetoed, event = true, countersign.EventDocumentVetoed
+		final.Action, final.Reason, final.DecidedBy, final.DecidedAt = d.Action, d.Reason, d.Actor, d.At
+	} else {
+		final.AuditedBy = d.Actor
+	}
+	switch d.Action {
+	case countersign.ActionReject:
+		status, final.Fields, final.Diff = countersign.StatusRejected, nil, nil
+	case countersign.ActionCorrect:
+		final.Fields = countersign.Correct(doc.Final.Fields, d.Fields)
+		final.Diff = countersign.Diff(draftFields, final.Fields)
+		if in.Kind == AmendAudit && !sameFields(doc.Final.Fields, final.Fields) {
+			final.CorrectedAfterAudit, event = true, countersign.EventCorrectedAfterAudit
+		}
+	}
+	return status, &final, event
+}
+
+func appendNew(list []string, s string) []string {
+	for _, have := range list {
+		if have == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// eventIDs lists the IDs of a document's audit events, with the step's own
+// event last, which is appended after the list is read.
+func (a *Activities) eventIDs(ctx context.Context, step Step) ([]string, error) {
+	events, err := a.Store.DocumentAudit(ctx, step.DocumentID)
+	if err != nil {
+		return nil, retryable(err)
+	}
+	ids := make([]string, 0, len(events)+1)
+	for _, e := range events {
+		if e.ID != step.EventID {
+			ids = append(ids, e.ID)
+		}
+	}
+	return append(ids, step.EventID), nil
+}
+
+// DeliverInput releases a document's outcome downstream.
+type DeliverInput struct {
+	Step Step `json:"step"`
+	// Event is the webhook event type: document.finalized, or
+	// document.corrected_after_audit when an audit changed a delivered
+	// outcome.
+	Event string    `json:"event"`
+	At    time.Time `json:"at"`
+}
+
+// Webhook events.
+const (
+	WebhookFinalized           = "document.finalized"
+	WebhookCorrectedAfterAudit = "document.corrected_after_audit"
+	WebhookPolicyTightened     = "policy.tightened"
+	WebhookPolicyReset         = "policy.reset"
+)
+
+// DefaultDeliveryAttempts bounds the attempts to reach a webhook that fails
+// for a temporary reason; with the workflow's backoff, about a quarter of an
+// hour.
+const DefaultDeliveryAttempts = 12
+
+// Deliver marks the document's outcome as released and, when a webhook is
+// configured, posts it to the submitting system. A receiver that stays down
+// is tried DeliveryAttempts times; then the failure is recorded and the
+// document goes on: a webhook never holds a review hostage.
+func (a *Activities) Deliver(ctx context.Context, in DeliverInput) error {
+	doc, err := a.Store.GetDocument(ctx, in.Step.DocumentID)
+	if err != nil {
+		return retryable(err)
+	}
+	if doc.Final == nil {
+		return permanent(countersign.Errorf(countersign.CodeConflict, "document %s has no outcome to deliver", doc.ID))
+	}
+	if doc.Final.DeliveredAt == nil {
+		final := *doc.Final
+		at := in.At
+		final.DeliveredAt = &at
+		if err := a.Store.UpdateDocument(ctx, doc.ID, countersign.DocumentUpdate{Final: &final}); err != nil {
+			return retryable(err)
+		}
+		doc.Final = &final
+	}
+	data := map[string]any{"event": in.Event, "webhook": a.Webhook != nil}
+	if a.Webhook != nil {
+		status, err := a.Webhook.Send(ctx, webhook.Event{ID: in.Step.EventID, Type: in.Event, At: in.At, Data: map[string]any{
+			"document_id": doc.ID,
+			"external_id": doc.ExternalID,
+			"task_type":   doc.TaskType,
+			"status":      doc.Status,
+			"final":       doc.Final,
+		}})
+		data["status"] = status
+		if err != nil {
+			var werr *webhook.Error
+			if errors.As(err, &werr) && werr.Temporary && int(activity.GetInfo(ctx).Attempt) < a.deliveryAttempts() {
+				return err
+			}
+			a.logger().Warn("webhook delivery failed", "document", doc.ID, "event", in.Event, "error", err)
+			data["error"] = err.Error()
+		}
+	}
+	return a.record(ctx, in.Step, countersign.EventDocumentDelivered, countersign.SystemActor, countersign.ChannelWorkflow, data)
+}
+
+func (a *Activities) deliveryAttempts() int {
+	if a.DeliveryAttempts > 0 {
+		return a.DeliveryAttempts
+	}
+	return DefaultDeliveryAttempts
+}
+
+// sameFields reports whether two sets of fields hold the same values.
+func sameFields(a, b countersign.Fields) bool {
+	for _, c := range countersign.Diff(a, b) {
+		if c.Change != countersign.ChangeUnchanged {
+			return false
+		}
+	}
+	return true
+}

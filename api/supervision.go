@@ -1,0 +1,264 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/export"
+	"github.com/countersign/countersign/internal/quality"
+	"github.com/countersign/countersign/internal/report"
+	"github.com/countersign/countersign/workflows"
+)
+
+// VetoRequest is the body of POST /v1/documents/{id}/veto.
+type VetoRequest struct {
+	Action countersign.Action `json:"action"`
+	Fields countersign.Fields `json:"fields,omitempty"`
+	Reason string             `json:"reason,omitempty"`
+}
+
+// veto overrides an auto-accepted document within its veto window, through
+// the review workflow's veto update and its validator.
+func (h *handlers) veto(w http.ResponseWriter, r *http.Request) {
+	var req VetoRequest
+	if err := h.decodeBody(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	doc, err := h.Store.GetDocument(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	caller := principal(r)
+	handle, err := h.Temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
+		WorkflowID: workflows.ReviewWorkflowID(doc.ID),
+		UpdateName: workflows.VetoUpdate,
+		Args: []any{workflows.VetoRequest{
+			Action: req.Action, Fields: req.Fields, Reason: req.Reason, Actor: caller, Channel: channel(r),
+		}},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		var result workflows.DecisionResult
+		if err = handle.Get(r.Context(), &result); err == nil {
+			writeJSON(w, http.StatusOK, DecisionResponse{Decision: result.Decision, Document: DocumentStatus{ID: doc.ID, Status: result.Status}})
+			return
+		}
+	}
+	if isNotFound(err) {
+		err = countersign.Errorf(countersign.CodeConflict, "document %s is %s and its review has ended: the veto window is closed; only an audit can correct it now", doc.ID, doc.Status)
+	}
+	h.fail(w, r, temporalError(err, "veto of document "+doc.ID))
+}
+
+// ResetRequest is the body of POST /v1/policy/reset.
+type ResetRequest struct {
+	TaskType string `json:"task_type"`
+	Reason   string `json:"reason"`
+}
+
+// resetPolicy lifts a supervisor's tightening of a task type's policy.
+func (h *handlers) resetPolicy(w http.ResponseWriter, r *http.Request) {
+	var req ResetRequest
+	if err := h.decodeBody(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if _, err := h.Starter.TaskTypes.Get(req.TaskType); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	handle, err := h.Temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
+		WorkflowID:   workflows.SupervisorWorkflowID(req.TaskType),
+		UpdateName:   workflows.ResetUpdate,
+		Args:         []any{workflows.ResetRequest{Reason: req.Reason, Actor: principal(r), Channel: channel(r)}},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	var o countersign.PolicyOverride
+	if err == nil {
+		err = handle.Get(r.Context(), &o)
+	}
+	if isNotFound(err) {
+		err = countersign.Errorf(countersign.CodeConflict, "the policy of %s is not tightened: no audit has reached its supervisor yet", req.TaskType)
+	}
+	if err != nil {
+		h.fail(w, r, temporalError(err, "reset of the policy of "+req.TaskType))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"override": o})
+}
+
+// Stats is the answer of GET /v1/stats: supervision and quality figures.
+type Stats struct {
+	TaskType    string           `json:"task_type"`
+	Supervision SupervisionStats `json:"supervision"`
+	Quality     *report.Report   `json:"quality"`
+}
+
+// SupervisionStats is where a task type's autonomy stands.
+type SupervisionStats struct {
+	// State is unsupervised (no error budget), normal, or tightened.
+	State string `json:"state"`
+	// Estimate is the escaped-error estimate over the audits since Since.
+	Estimate *quality.Estimate           `json:"estimate,omitempty"`
+	Since    *time.Time                  `json:"since,omitempty"`
+	Audits   quality.Tally               `json:"all_audits"`
+	Override *countersign.PolicyOverride `json:"override,omitempty"`
+	Budget   float64                     `json:"budget,omitempty"`
+	Level    float64                     `json:"level,omitempty"`
+	Policy   countersign.Policy          `json:"policy"`
+}
+
+// Supervision states.
+const (
+	StateUnsupervised = "unsupervised"
+	StateNormal       = "normal"
+	StateTightened    = "tightened"
+)
+
+// stats reports a task type's supervision state and quality figures.
+func (h *handlers) stats(w http.ResponseWriter, r *http.Request) {
+	tt, err := h.Starter.TaskTypes.Get(r.URL.Query().Get("task_type"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := Stats{TaskType: tt.Name}
+	sup := &out.Supervision
+	sup.State = StateUnsupervised
+	if s := tt.Policy.Supervision; s != nil {
+		sup.State, sup.Budget, sup.Level = StateNormal, s.ErrorBudget, s.Level
+	}
+	if sup.Override, err = h.Store.ActiveOverride(r.Context(), tt.Name); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var state workflows.Supervision
+	resp, err := h.Temporal.QueryWorkflow(r.Context(), workflows.SupervisorWorkflowID(tt.Name), "", workflows.SupervisionQuery)
+	switch {
+	case err == nil:
+		if err := resp.Get(&state); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		sup.Estimate, sup.Audits, sup.Since = state.Estimate, state.All, &state.Since
+	case !isNotFound(err):
+		h.fail(w, r, temporalError(err, "supervisor of "+tt.Name))
+		return
+	}
+	if sup.Override != nil {
+		sup.State = StateTightened
+	}
+	sup.Policy = sup.Override.Apply(tt.Policy)
+	if out.Quality, err = report.Build(r.Context(), h.Store, tt.Name, h.Now()); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// exportData streams labeled data from decided documents: SFT or preference
+// JSONL, CSV of field decisions, or an evaluation set.
+func (h *handlers) exportData(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	format, err := export.ParseFormat(q.Get("format"))
+	if err != nil {
+		h.fail(w, r, countersign.Errorf(countersign.CodeBadRequest, "%v", err))
+		return
+	}
+	f := export.Filter{TaskType: q.Get("task_type")}
+	if f.TaskType != "" {
+		if _, err := h.Starter.TaskTypes.Get(f.TaskType); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	for name, into := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
+		if raw := q.Get(name); raw != "" {
+			t, err := parseTime(raw)
+			if err != nil {
+				h.fail(w, r, countersign.Errorf(countersign.CodeBadRequest, "%s: %v", name, err))
+				return
+			}
+			*into = t
+		}
+	}
+	for name, into := range map[string]*bool{"human_only": &f.HumanOnly, "exclude_flagged": &f.ExcludeFlagged} {
+		if raw := q.Get(name); raw != "" {
+			v, err := strconv.ParseBool(raw)
+			if err != nil {
+				h.fail(w, r, countersign.Errorf(countersign.CodeBadRequest, "%s must be true or false, not %q", name, raw))
+				return
+			}
+			*into = v
+		}
+	}
+	contentType := "application/x-ndjson"
+	if format == export.CSV {
+		contentType = "text/csv; charset=utf-8"
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", exportName(f.TaskType, format)))
+	guidelines := func(ctx context.Context, version string) (string, error) {
+		tt, err := h.Starter.Resolver.Version(ctx, version)
+		if err != nil {
+			return "", err
+		}
+		return tt.Guideline, nil
+	}
+	// The status line is sent with the first byte: a failure after that is
+	// told in a trailer, and the log says why.
+	w.Header().Set("Trailer", ExportErrorTrailer)
+	counts, err := export.Run(r.Context(), h.Store, guidelines, f, format, w, nil)
+	if err != nil {
+		h.Logger.Error("export failed", "format", format, "exported", counts.Exported, "error", err)
+		message := "internal error; the server log has the details"
+		if countersign.ErrorCode(err) != countersign.CodeInternal {
+			message = err.Error()
+		}
+		w.Header().Set(ExportErrorTrailer, message)
+	}
+}
+
+// ExportErrorTrailer is the HTTP trailer that says an export failed after
+// it had started streaming.
+const ExportErrorTrailer = "X-Countersign-Export-Error"
+
+func exportName(taskType string, format export.Format) string {
+	name := "countersign"
+	if taskType != "" {
+		name += "-" + taskType
+	}
+	ext := ".jsonl"
+	if format == export.CSV {
+		ext = ".csv"
+	}
+	return name + "-" + string(format) + ext
+}
+
+// parseTime accepts RFC 3339 times and plain dates (midnight UTC).
+func parseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither a date (2026-01-31) nor an RFC 3339 time", s)
+	}
+	return t, nil
+}
+
+func isNotFound(err error) bool {
+	var nf *serviceerror.NotFound
+	return err != nil && errors.As(err, &nf) && strings.Contains(strings.ToLower(err.Error()), "workflow")
+}

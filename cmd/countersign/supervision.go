@@ -1,0 +1,330 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/internal/export"
+)
+
+func newPolicyReset() *cobra.Command {
+	var (
+		cf       clientFlags
+		taskType string
+		reason   string
+	)
+	cmd := &cobra.Command{
+		Use:   "reset --type T --reason TEXT",
+		Short: "Lift a supervisor's tightening of a task type's policy",
+		Long: `When audits show that more auto-accepted documents of a task type were wrong
+than its error budget allows, its supervisor tightens the policy (a higher
+auto-accept threshold, or every document to a person) and holds it so. This
+lifts the tightening: new documents run under the task type's own policy again,
+and the escaped-error estimate starts afresh. Say what was fixed in --reason;
+it is recorded in the audit log with your name.
+
+Needs the approver or admin role.`,
+		Example: `  countersign policy reset --type pii-extraction --reason "prompt v7 fixes the DOB format; 200 re-audited docs clean"`,
+		Args:    usage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireType(cmd, taskType); err != nil {
+				return err
+			}
+			c, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			o, err := c.ResetPolicy(cmd.Context(), taskType, reason)
+			if err != nil {
+				return friendly(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "policy of %s reset by %s: override %s (%s) lifted; new documents run under the task type's own policy\n",
+				taskType, o.ResetBy, o.ID, describeOverride(o))
+			return nil
+		},
+	}
+	cf.add(cmd)
+	cmd.Flags().StringVar(&taskType, "type", "", "task type whose policy to reset (required)")
+	cmd.Flags().StringVar(&reason, "reason", "", "why the tightening is no longer needed (required)")
+	return cmd
+}
+
+func describeOverride(o *countersign.PolicyOverride) string {
+	if o.Mode == countersign.ModeHITL {
+		return "every document to a person"
+	}
+	return fmt.Sprintf("auto-accept threshold %.2f", o.Threshold)
+}
+
+func newVeto() *cobra.Command {
+	var (
+		cf         clientFlags
+		reason     string
+		fields     []string
+		fieldsJSON string
+	)
+	cmd := &cobra.Command{
+		Use:   "veto DOCUMENT_ID reject|correct",
+		Short: "Override an auto-accepted document within its policy's veto window",
+		Long: `A task type whose policy sets a veto_window holds each auto-accepted document
+back from delivery for that long. Within the window a supervisor may reject it
+(with a reason) or correct its fields; after it, only an audit can correct it.
+
+Needs the approver or admin role.`,
+		Example: `  countersign veto 3f2a... reject --reason "the counterparty is under sanctions review"
+  countersign veto 3f2a... correct --field term_months=24`,
+		Args: usage(cobra.ExactArgs(2)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v := api.VetoRequest{Action: countersign.Action(args[1]), Reason: reason}
+			if v.Action != countersign.ActionReject && v.Action != countersign.ActionCorrect {
+				return exitError{code: 2, err: fmt.Errorf("unknown veto %q: use reject or correct", args[1])}
+			}
+			patch, err := parseFields(fields, fieldsJSON)
+			if err != nil {
+				return exitError{code: 2, err: err}
+			}
+			if len(patch) > 0 {
+				v.Fields = patch
+			}
+			c, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			res, err := c.Veto(cmd.Context(), args[0], v)
+			if err != nil {
+				return friendly(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "document %s vetoed (%s) by %s; it is %s\n", res.Document.ID, res.Decision.Action, res.Decision.Actor, res.Document.Status)
+			return nil
+		},
+	}
+	cf.add(cmd)
+	cmd.Flags().StringVar(&reason, "reason", "", "why (required to reject)")
+	cmd.Flags().StringArrayVar(&fields, "field", nil, "corrected field NAME=VALUE (repeatable)")
+	cmd.Flags().StringVar(&fieldsJSON, "fields", "", `corrected fields as a JSON object, e.g. '{"term_months": 24}'`)
+	return cmd
+}
+
+func newStats() *cobra.Command {
+	var (
+		cf       clientFlags
+		taskType string
+		asJSON   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "stats --type T",
+		Short: "Supervision state and quality figures of a task type",
+		Long: `Prints where a task type's autonomy stands and how its reviews go:
+
+- supervision: the escaped-error estimate of auto-accepted documents (audits
+  that corrected them, over audits), its one-sided upper confidence bound, the
+  error budget, and whether the supervisor has tightened the policy;
+- documents by status and route, and the auto-accept rate;
+- per field: how often people corrected it, the calibration error (ECE) of its
+  confidence, and, where two people decided the same document, their percent
+  agreement and Cohen's kappa;
+- reviews: opened, pending, audits, overdue, SLA breaches, and decision time
+  percentiles.
+
+Needs the approver, auditor or admin role.`,
+		Example: `  countersign stats --type pii-extraction`,
+		Args:    usage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireType(cmd, taskType); err != nil {
+				return err
+			}
+			c, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			st, err := c.Stats(cmd.Context(), taskType)
+			if err != nil {
+				return friendly(err)
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(st)
+			}
+			return printStats(cmd.OutOrStdout(), st)
+		},
+	}
+	cf.add(cmd)
+	cmd.Flags().StringVar(&taskType, "type", "", "task type (required)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as JSON")
+	return cmd
+}
+
+func printStats(out io.Writer, st *api.Stats) error {
+	sup := st.Supervision
+	fmt.Fprintf(out, "%s: policy %s, mode %s", st.TaskType, sup.Policy.Version, sup.Policy.Mode)
+	if sup.Policy.Mode == countersign.ModeHOTL {
+		fmt.Fprintf(out, ", auto-accept threshold %.2f", sup.Policy.AutoAcceptThreshold)
+	}
+	fmt.Fprintln(out)
+	switch sup.State {
+	case api.StateUnsupervised:
+		fmt.Fprintln(out, "supervision: none (the policy sets no error budget)")
+	default:
+		fmt.Fprintf(out, "supervision: %s; error budget %.1f%% at %.0f%% confidence\n", sup.State, 100*sup.Budget, 100*sup.Level)
+		if e := sup.Estimate; e != nil {
+			fmt.Fprintf(out, "  escaped errors: %d of %d audited (%.1f%%), upper bound %.1f%% (%s)", e.Escaped, e.Audits, 100*e.Rate, 100*e.Bound, e.Method)
+			if e.Audits < e.MinAudits {
+				fmt.Fprintf(out, "; judged from %d audits on", e.MinAudits)
+			}
+			fmt.Fprintln(out)
+		} else {
+			fmt.Fprintln(out, "  no audits since the policy was last reset")
+		}
+		if o := sup.Override; o != nil {
+			fmt.Fprintf(out, "  TIGHTENED since %s (%s): %s\n  lift it with: countersign policy reset --type %s --reason ...\n",
+				o.At.Local().Format(time.DateTime), describeOverride(o), o.Reason, st.TaskType)
+		}
+	}
+	q := st.Quality
+	if q == nil {
+		return nil
+	}
+	fmt.Fprintf(out, "\ndocuments: %d", q.Documents)
+	for _, s := range []countersign.Status{countersign.StatusProcessing, countersign.StatusAwaitingReview, countersign.StatusAccepted, countersign.StatusRejected, countersign.StatusFailed} {
+		if n := q.Statuses[s]; n > 0 {
+			fmt.Fprintf(out, ", %s %d", s, n)
+		}
+	}
+	fmt.Fprintf(out, "\nroutes:")
+	for _, o := range []countersign.Outcome{countersign.OutcomeAutoAccept, countersign.OutcomeAutoAcceptWithAudit, countersign.OutcomeHumanReview, countersign.OutcomeReject} {
+		fmt.Fprintf(out, " %s %d", o, q.Routes[o])
+	}
+	fmt.Fprintf(out, "; auto-accept rate %.1f%%\n", 100*q.AutoAcceptRate)
+	rv := q.Reviews
+	fmt.Fprintf(out, "reviews: %d opened (%d audits), %d pending, %d overdue, %d SLA breaches", rv.Opened, rv.Audits, rv.Pending, rv.Overdue, rv.Breaches)
+	if p50, ok := rv.DecisionSeconds["p50"]; ok {
+		fmt.Fprintf(out, "; decision time p50 %s, p90 %s, p99 %s", seconds(p50), seconds(rv.DecisionSeconds["p90"]), seconds(rv.DecisionSeconds["p99"]))
+	}
+	fmt.Fprintln(out)
+	if len(q.Fields) == 0 {
+		fmt.Fprintln(out, "\nno field has been checked by a person yet")
+		return nil
+	}
+	fmt.Fprintln(out)
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "FIELD\tCHECKED\tCORRECTED\tRATE\tECE\tPAIRS\tAGREEMENT\tKAPPA\t")
+	for _, f := range q.Fields {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f%%\t%s\t%d\t%s\t%s\t\n", f.Field, f.Checked, f.Corrected, 100*f.CorrectionRate,
+			optional(f.ECE, "%.3f", 1), f.Pairs, optional(f.Agreement, "%.1f%%", 100), optional(f.Kappa, "%.2f", 1))
+	}
+	return tw.Flush()
+}
+
+func optional(v *float64, format string, scale float64) string {
+	if v == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf(format, *v*scale)
+}
+
+func seconds(s float64) string {
+	return (time.Duration(s * float64(time.Second))).Round(time.Second).String()
+}
+
+func newExport() *cobra.Command {
+	var (
+		cf             clientFlags
+		format         string
+		taskType       string
+		since, until   string
+		humanOnly      bool
+		excludeFlagged bool
+		output         string
+	)
+	cmd := &cobra.Command{
+		Use:   "export --format sft|preference|csv|eval",
+		Short: "Export decided documents as labeled data: SFT, preference pairs, CSV, evaluation sets",
+		Long: `Streams the accepted documents as training or evaluation data:
+
+  sft         JSONL, one chat per document: system = the task type's guideline,
+              user = the document, assistant = the final fields as JSON
+  preference  JSONL, only documents a person changed: prompt (system and user
+              messages), chosen = the final fields, rejected = the draft
+  csv         one row per field of each document: draft and final value, the
+              change, confidence, who decided, model, prompt and policy versions
+  eval        JSONL: the document and its final fields as the expected answer
+
+Every JSONL line carries metadata with the document's lineage (task type,
+policy, model and prompt versions, reviewers, audit event IDs). The export
+streams: memory stays flat however many documents match. It is written to
+standard output unless --output is given; progress goes to standard error.
+
+Needs the approver, auditor or admin role.`,
+		Example: `  countersign export --format sft --type contract-review --human-only --output sft.jsonl
+  countersign export --format preference --since 2026-01-01 --exclude-flagged > prefs.jsonl
+  countersign export --format csv --type pii-extraction --output decisions.csv`,
+		Args: usage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := export.ParseFormat(format); err != nil {
+				return exitError{code: 2, err: err}
+			}
+			q := url.Values{"format": {format}}
+			for name, value := range map[string]string{"task_type": taskType, "since": since, "until": until} {
+				if value != "" {
+					q.Set(name, value)
+				}
+			}
+			if humanOnly {
+				q.Set("human_only", "true")
+			}
+			if excludeFlagged {
+				q.Set("exclude_flagged", "true")
+			}
+			c, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			var w io.Writer = cmd.OutOrStdout()
+			var file *os.File
+			if output != "" {
+				if file, err = os.Create(output); err != nil {
+					return err
+				}
+				w = file
+			}
+			progress := cmd.ErrOrStderr()
+			lines, err := c.Export(cmd.Context(), q, w, func(n int) {
+				fmt.Fprintf(progress, "\rexported %d lines", n)
+			})
+			fmt.Fprintln(progress)
+			if file != nil {
+				if cerr := file.Close(); err == nil {
+					err = cerr
+				}
+			}
+			if err != nil {
+				return friendly(err)
+			}
+			where := "standard output"
+			if output != "" {
+				where = output
+			}
+			fmt.Fprintf(progress, "%d %s lines written to %s\n", lines, format, where)
+			return nil
+		},
+	}
+	cf.add(cmd)
+	cmd.Flags().StringVar(&format, "format", "", "sft, preference, csv or eval (required)")
+	cmd.Flags().StringVar(&taskType, "type", "", "only documents of this task type")
+	cmd.Flags().StringVar(&since, "since", "", "only documents submitted at or after this date or RFC 3339 time")
+	cmd.Flags().StringVar(&until, "until", "", "only documents submitted before this date or RFC 3339 time")
+	cmd.Flags().BoolVar(&humanOnly, "human-only", false, "only documents a person approved, corrected, audited or vetoed")
+	cmd.Flags().BoolVar(&excludeFlagged, "exclude-flagged", false, "leave out documents whose first outcome an audit or a veto changed")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of standard output")
+	return cmd
+}

@@ -1,0 +1,175 @@
+package quality
+
+import (
+	"fmt"
+	"math"
+)
+
+// Methods of UpperBound, as a task type's supervision names them; they equal
+// countersign.BoundWilson and countersign.BoundClopperPearson.
+const (
+	// Wilson is the Wilson score bound: close to the nominal level on
+	// average, cheap, and smaller than Clopper-Pearson, so it needs fewer
+	// audits; with few audits it can be slightly optimistic.
+	Wilson = "wilson"
+	// ClopperPearson is the exact binomial bound: never below the nominal
+	// level, so a budget it declares met is met with at least that
+	// confidence, at the price of more audits.
+	ClopperPearson = "clopper-pearson"
+)
+
+// maxAudits caps MinAudits: beyond 2^53 audits a count no longer converts
+// exactly to float64 (and beyond MaxInt it does not fit), and no budget that
+// needs so many can be supervised.
+const maxAudits = min(1<<53, math.MaxInt)
+
+// UpperBound is the one-sided upper confidence bound, at level (such as
+// 0.95), of the escaped-error rate of a task type whose audits found escaped
+// errors in n audited documents: with that confidence the true share of
+// auto-accepted documents an audit would correct is at most the bound. With
+// no audits nothing is known and the bound is 1. It is an error when method
+// is neither Wilson nor ClopperPearson, level is outside (0,1), or the counts
+// are negative or escaped exceeds n.
+func UpperBound(method string, escaped, n int, level float64) (float64, error) {
+	if err := checkMethod(method); err != nil {
+		return 0, err
+	}
+	if err := checkLevel(level); err != nil {
+		return 0, err
+	}
+	if n < 0 || escaped < 0 || escaped > n {
+		return 0, fmt.Errorf("quality: %d escaped of %d audits is not a tally", escaped, n)
+	}
+	if n == 0 || escaped == n {
+		// With every audit escaped both formulas give 1, Wilson's only up
+		// to rounding.
+		return 1, nil
+	}
+	if method == Wilson {
+		return wilsonUpper(escaped, n, level), nil
+	}
+	return clopperPearsonUpper(escaped, n, level), nil
+}
+
+// MinAudits is the fewest audits with which a record without escaped errors
+// shows, at level, that the escaped-error rate is within budget: the
+// smallest n with UpperBound(method, 0, n, level) <= budget. Fewer audits
+// cannot show the budget is met whatever they find, so the supervisor waits
+// for this many before it judges. It is an error when budget or level is
+// outside (0,1) or method is unknown.
+func MinAudits(method string, budget, level float64) (int, error) {
+	if err := checkParams(method, budget, level); err != nil {
+		return 0, err
+	}
+	meets := func(n int) bool {
+		b, _ := UpperBound(method, 0, n, level)
+		return b <= budget
+	}
+	// The bound of a clean record falls as n grows, so double until it
+	// meets the budget, then bisect between the last miss and the first hit.
+	hi := 1
+	for !meets(hi) {
+		if hi > maxAudits/2 {
+			return 0, fmt.Errorf("quality: a budget of %g at level %g needs more than %d audits", budget, level, hi)
+		}
+		hi *= 2
+	}
+	lo := hi / 2 // misses, or 0 when hi is 1
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if meets(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi, nil
+}
+
+// wilsonUpper is the upper end of the one-sided Wilson score interval of
+// escaped out of n, for 0 < n and escaped < n.
+func wilsonUpper(escaped, n int, level float64) float64 {
+	z := normalQuantile(level)
+	nf := float64(n)
+	p := float64(escaped) / nf
+	z2 := z * z
+	upper := (p + z2/(2*nf) + z*math.Sqrt(p*(1-p)/nf+z2/(4*nf*nf))) / (1 + z2/nf)
+	return min(max(upper, 0), 1)
+}
+
+// clopperPearsonUpper is the one-sided Clopper-Pearson upper bound of
+// escaped out of n, for 0 < n and escaped < n: the rate p at which seeing
+// escaped errors or fewer has probability 1-level.
+func clopperPearsonUpper(escaped, n int, level float64) float64 {
+	alpha := 1 - level
+	if escaped == 0 {
+		// P(X <= 0) = (1-p)^n = alpha has a closed form.
+		return -math.Expm1(math.Log(alpha) / float64(n))
+	}
+	// P(X <= escaped) falls from 1 at p=0 to 0 at p=1; bisect down to
+	// adjacent floats and keep the upper end, the conservative side.
+	logAlpha := math.Log(alpha)
+	lo, hi := 0.0, 1.0
+	for {
+		mid := lo + (hi-lo)/2
+		if mid <= lo || mid >= hi {
+			return hi
+		}
+		if logBinomialCDF(escaped, n, mid) > logAlpha {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+}
+
+// logBinomialCDF is log P(X <= k) for X ~ Binomial(n, p), 0 < p < 1.
+//
+// It sums the terms relative to the first, P(X=0) = (1-p)^n, whose
+// logarithm is exact to rounding; each next term is the last times
+// (n-i)/(i+1) · p/(1-p). The rounding error then grows with k, not with n
+// as it would with binomial coefficients from math.Lgamma. Sums that
+// outgrow the float range are rescaled by a power of two, which is exact.
+func logBinomialCDF(k, n int, p float64) float64 {
+	const rescale = 600
+	limit := math.Ldexp(1, rescale)
+	odds := p / (1 - p)
+	term, sum := 1.0, 1.0
+	scale := 0
+	for i := 0; i < k; i++ {
+		term *= float64(n-i) / float64(i+1) * odds
+		sum += term
+		if sum > limit {
+			term = math.Ldexp(term, -rescale)
+			sum = math.Ldexp(sum, -rescale)
+			scale += rescale
+		}
+	}
+	return float64(n)*math.Log1p(-p) + math.Log(sum) + float64(scale)*math.Ln2
+}
+
+// checkParams validates the parameters shared by MinAudits, Threshold and
+// Evaluate.
+func checkParams(method string, budget, level float64) error {
+	if err := checkMethod(method); err != nil {
+		return err
+	}
+	if !(budget > 0 && budget < 1) {
+		return fmt.Errorf("quality: error budget %g is not in (0,1)", budget)
+	}
+	return checkLevel(level)
+}
+
+func checkMethod(method string) error {
+	if method != Wilson && method != ClopperPearson {
+		return fmt.Errorf("quality: unknown bound method %q (want %q or %q)", method, Wilson, ClopperPearson)
+	}
+	return nil
+}
+
+func checkLevel(level float64) error {
+	if !(level > 0 && level < 1) {
+		return fmt.Errorf("quality: confidence level %g is not in (0,1)", level)
+	}
+	return nil
+}

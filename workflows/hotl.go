@@ -1,0 +1,270 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/activities"
+)
+
+// hotlChange versions what issue 5 added to the review workflow: the
+// stratified audit draw, delivery, the veto window and the audit review.
+// Histories recorded before it replay without them.
+const hotlChange = "hotl-supervision"
+
+// VetoUpdate is the name of the update by which a supervisor overrides an
+// auto-accepted document within the policy's veto window.
+const VetoUpdate = "veto"
+
+// VetoRequest is a supervisor's override of an auto-accepted document:
+// reject it (with a reason) or correct its fields.
+type VetoRequest struct {
+	Action  countersign.Action    `json:"action"`
+	Fields  countersign.Fields    `json:"fields,omitempty"`
+	Reason  string                `json:"reason,omitempty"`
+	Actor   countersign.Principal `json:"actor"`
+	Channel countersign.Channel   `json:"channel"`
+}
+
+// drawAudit decides whether an auto-accepted document is audited, by the
+// stratified draw of the DrawAudit activity.
+func (w *review) drawAudit(ctx workflow.Context) error {
+	rate := w.in.Policy.AuditSampleRate
+	if rate <= 0 || w.route.Outcome != countersign.OutcomeAutoAccept {
+		return nil
+	}
+	in := activities.DrawInput{DocumentID: w.in.DocumentID, TaskType: w.in.TaskType, Confidence: w.confidence.Overall, Rate: rate}
+	var draw activities.DrawResult
+	if err := workflow.ExecuteActivity(ctx, a.DrawAudit, in).Get(ctx, &draw); err != nil {
+		return err
+	}
+	if draw.Sampled {
+		w.route.Outcome = countersign.OutcomeAutoAcceptWithAudit
+		w.route.Reasons = append(w.route.Reasons, fmt.Sprintf("drawn for a post-hoc audit: document %d of band %s, audit sample rate %g", draw.N, draw.Stratum, rate))
+	}
+	return nil
+}
+
+// afterFinal is HOTL supervision of an accepted document: the veto window,
+// delivery, and the audit review of a sampled one.
+func (w *review) afterFinal(ctx workflow.Context) error {
+	auto := w.route.Outcome == countersign.OutcomeAutoAccept || w.route.Outcome == countersign.OutcomeAutoAcceptWithAudit
+	if auto && w.status == countersign.StatusAccepted && w.in.Policy.VetoWindow > 0 {
+		if err := w.vetoWindow(ctx); err != nil {
+			return err
+		}
+	}
+	if err := w.deliver(ctx, activities.WebhookFinalized); err != nil {
+		return err
+	}
+	if w.route.Outcome == countersign.OutcomeAutoAcceptWithAudit && w.vetoed == nil {
+		return w.auditReview(ctx)
+	}
+	return nil
+}
+
+func (w *review) deliver(ctx workflow.Context, event string) error {
+	in := activities.DeliverInput{Step: w.step(), Event: event, At: now(ctx)}
+	return workflow.ExecuteActivity(ctx, a.Deliver, in).Get(ctx, nil)
+}
+
+// vetoWindow holds the accepted document back from delivery until the
+// window ends or a supervisor vetoes it.
+func (w *review) vetoWindow(ctx workflow.Context) error {
+	until := now(ctx).Add(w.in.Policy.VetoWindow)
+	w.vetoUntil = &until
+	if _, err := workflow.AwaitWithTimeout(ctx, w.in.Policy.VetoWindow, func() bool { return w.vetoing != nil }); err != nil {
+		return err
+	}
+	// A veto the validator let in before the window closed is recorded.
+	w.vetoUntil = nil
+	if w.vetoing == nil {
+		return nil
+	}
+	if err := workflow.Await(ctx, func() bool { return w.vetoed != nil || w.gateErr != nil }); err != nil {
+		return err
+	}
+	return w.gateErr
+}
+
+// veto is the VetoUpdate handler: it records the supervisor's decision as a
+// veto review closed at once, amends the final record, and returns it.
+func (w *review) veto(ctx workflow.Context, req VetoRequest) (DecisionResult, error) {
+	if err := w.validateVeto(req); err != nil {
+		return DecisionResult{}, err
+	}
+	ctx = workflow.WithActivityOptions(ctx, activityOptions)
+	w.vetoing = &req
+	w.reviews++
+	at := now(ctx)
+	r := &countersign.Review{
+		ID:         countersign.ReviewID(w.in.DocumentID, w.reviews),
+		DocumentID: w.in.DocumentID,
+		TaskType:   w.in.TaskType,
+		Kind:       countersign.ReviewVeto,
+		Status:     countersign.ReviewPending,
+		CreatedAt:  at,
+		DueAt:      at,
+		Confidence: w.confidence.Overall,
+		Reasons:    []string{"vetoed by " + req.Actor.User + " within the veto window"},
+	}
+	d := w.newDecision(r, DecisionRequest{ReviewID: r.ID, Action: req.Action, Fields: req.Fields, Reason: req.Reason, Actor: req.Actor, Channel: req.Channel}, at)
+	result, err := w.amend(ctx, r, d, activities.AmendVeto)
+	if err != nil {
+		w.gateErr = fmt.Errorf("veto of %s could not be recorded: %w", w.in.DocumentID, err)
+		return DecisionResult{}, err
+	}
+	w.vetoed = d
+	return result, nil
+}
+
+// amend opens review r (a veto's, or reuses an audit's), records decision
+// d on it, and applies it to the final record.
+func (w *review) amend(ctx workflow.Context, r *countersign.Review, d *countersign.Decision, kind string) (DecisionResult, error) {
+	if r.Kind == countersign.ReviewVeto {
+		if err := workflow.ExecuteActivity(ctx, a.OpenReview, activities.OpenReviewInput{Step: w.step(), Review: r}).Get(ctx, nil); err != nil {
+			return DecisionResult{}, err
+		}
+	}
+	if err := workflow.ExecuteActivity(ctx, a.RecordDecision, activities.DecisionInput{Step: w.step(), Decision: d}).Get(ctx, nil); err != nil {
+		return DecisionResult{}, err
+	}
+	var result activities.FinalizeResult
+	in := activities.AmendInput{Step: w.step(), Kind: kind, Draft: w.draft, Decision: d}
+	if err := workflow.ExecuteActivity(ctx, a.Amend, in).Get(ctx, &result); err != nil {
+		return DecisionResult{}, err
+	}
+	w.status = result.Status
+	return DecisionResult{Decision: *d, Status: result.Status}, nil
+}
+
+// validateVeto refuses a veto from someone who is not a supervisor (403),
+// outside the veto window (409), or that is invalid (422).
+func (w *review) validateVeto(req VetoRequest) error {
+	if req.Actor.Role != countersign.RoleApprover && req.Actor.Role != countersign.RoleAdmin {
+		return refuse(countersign.CodeForbidden, "%s (role %s) may not veto: a veto needs the approver or admin role", req.Actor.User, orNone(string(req.Actor.Role)))
+	}
+	switch {
+	case w.vetoed != nil || w.vetoing != nil:
+		return refuse(countersign.CodeConflict, "document %s is already vetoed", w.in.DocumentID)
+	case w.vetoUntil == nil && w.done && w.in.Policy.VetoWindow > 0 && w.route != nil &&
+		(w.route.Outcome == countersign.OutcomeAutoAccept || w.route.Outcome == countersign.OutcomeAutoAcceptWithAudit):
+		return refuse(countersign.CodeConflict, "the veto window of document %s has closed and its outcome was delivered; only an audit can correct it now", w.in.DocumentID)
+	case w.vetoUntil == nil:
+		return refuse(countersign.CodeConflict, "document %s is not in a veto window (status %s): only auto-accepted documents of a policy with a veto_window can be vetoed", w.in.DocumentID, w.status)
+	}
+	if strings.ContainsRune(req.Reason, 0) {
+		return refuse(countersign.CodeInvalid, "the reason contains a NUL character")
+	}
+	switch req.Action {
+	case countersign.ActionReject:
+		if len(req.Fields) > 0 {
+			return refuse(countersign.CodeInvalid, "reject takes no fields")
+		}
+		if strings.TrimSpace(req.Reason) == "" {
+			return refuse(countersign.CodeInvalid, "a veto that rejects needs a reason")
+		}
+	case countersign.ActionCorrect:
+		if len(req.Fields) == 0 {
+			return refuse(countersign.CodeInvalid, "correct needs the corrected fields")
+		}
+		if err := w.checkFields(w.draft.Fields, req.Fields); err != nil {
+			return refuse(countersign.CodeInvalid, "corrected fields do not fit the task type: %v", err)
+		}
+	default:
+		return refuse(countersign.CodeInvalid, "a veto can reject or correct (got %q); to let the document through, do nothing", req.Action)
+	}
+	return nil
+}
+
+// auditReview opens a post-hoc audit of an auto-accepted document and waits
+// for it. The output already counts; the auditor confirms or corrects it.
+func (w *review) auditReview(ctx workflow.Context) error {
+	w.reviews++
+	opened := now(ctx)
+	r := &countersign.Review{
+		ID:         countersign.ReviewID(w.in.DocumentID, w.reviews),
+		DocumentID: w.in.DocumentID,
+		TaskType:   w.in.TaskType,
+		Kind:       countersign.ReviewAudit,
+		Status:     countersign.ReviewPending,
+		CreatedAt:  opened,
+		DueAt:      opened.Add(w.in.Policy.ReviewDue),
+		Confidence: w.confidence.Overall,
+		Reasons:    w.route.Reasons,
+	}
+	w.open, w.opened = r, false
+	if err := workflow.ExecuteActivity(ctx, a.OpenReview, activities.OpenReviewInput{Step: w.step(), Review: r}).Get(ctx, nil); err != nil {
+		w.open, w.gateErr = nil, err
+		return err
+	}
+	w.opened = true
+	if err := workflow.Await(ctx, func() bool { return w.audited != nil || w.gateErr != nil }); err != nil {
+		return err
+	}
+	return w.gateErr
+}
+
+// decideAudit records an audit verdict, amends the document when the
+// auditor corrected it, tells the submitting system, and reports the
+// outcome to the task type's supervisor.
+func (w *review) decideAudit(ctx workflow.Context, r *countersign.Review, d *countersign.Decision) (DecisionResult, error) {
+	before := w.auditBase()
+	result, err := w.amend(ctx, r, d, activities.AmendAudit)
+	if err != nil {
+		w.gateErr = fmt.Errorf("audit of %s could not be recorded: %w", w.in.DocumentID, err)
+		return DecisionResult{}, err
+	}
+	escaped := d.Action == countersign.ActionCorrect && changed(before, d.Fields)
+	if escaped {
+		if err := w.deliver(ctx, activities.WebhookCorrectedAfterAudit); err != nil {
+			w.gateErr = err
+			return DecisionResult{}, err
+		}
+	}
+	if w.in.Policy.Supervision != nil {
+		o := countersign.AuditOutcome{
+			DocumentID: w.in.DocumentID,
+			TaskType:   w.in.TaskType,
+			Confidence: w.confidence.Overall,
+			Threshold:  w.in.Policy.AutoAcceptThreshold,
+			Escaped:    escaped,
+			Fields:     changedNames(before, d.Fields),
+			Auditor:    d.Actor,
+			At:         d.At,
+		}
+		if err := workflow.ExecuteActivity(ctx, a.ReportAudit, o).Get(ctx, nil); err != nil {
+			w.gateErr = err
+			return DecisionResult{}, err
+		}
+	}
+	w.audited = d
+	return result, nil
+}
+
+// auditBase is the accepted fields an audit judges: the draft's.
+func (w *review) auditBase() countersign.Fields {
+	if w.draft.Failed() {
+		return nil
+	}
+	return w.draft.Fields
+}
+
+// changed reports whether applying patch to fields changes any of them.
+func changed(fields, patch countersign.Fields) bool {
+	return len(changedNames(fields, patch)) > 0
+}
+
+// changedNames lists, in order, the fields patch changes.
+func changedNames(fields, patch countersign.Fields) []string {
+	var names []string
+	for _, c := range countersign.Diff(fields, countersign.Correct(fields, patch)) {
+		if c.Change != countersign.ChangeUnchanged {
+			names = append(names, c.Field)
+		}
+	}
+	return names
+}

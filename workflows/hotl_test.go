@@ -1,0 +1,266 @@
+package workflows_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/activities"
+	"github.com/countersign/countersign/internal/webhook"
+	"github.com/countersign/countersign/workflows"
+)
+
+// reports records the audit outcomes the review workflow reports to the
+// supervisors.
+type reports struct {
+	mu  sync.Mutex
+	got []countersign.AuditOutcome
+}
+
+func (r *reports) Report(_ context.Context, o countersign.AuditOutcome) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, o)
+	return nil
+}
+
+// receiver is a webhook endpoint that checks signatures and keeps events.
+type receiver struct {
+	t      *testing.T
+	mu     sync.Mutex
+	events []webhook.Event
+}
+
+const webhookSecret = "s3cret"
+
+func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	if err := webhook.Verify(webhookSecret, r.Header.Get("X-Countersign-Timestamp"), r.Header.Get("X-Countersign-Signature"), body, time.Now(), 5*time.Minute); err != nil {
+		rc.t.Errorf("webhook signature: %v", err)
+		http.Error(w, err.Error(), http.StatusUnauthorized)
+		return
+	}
+	var e webhook.Event
+	if err := json.Unmarshal(body, &e); err != nil {
+		rc.t.Errorf("webhook body: %v", err)
+	}
+	rc.mu.Lock()
+	rc.events = append(rc.events, e)
+	rc.mu.Unlock()
+}
+
+func (rc *receiver) types() string {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	var out []string
+	for _, e := range rc.events {
+		out = append(out, e.Type)
+	}
+	return strings.Join(out, " ")
+}
+
+// hotlFixture runs reviews with a webhook receiver and recorded supervisor
+// reports.
+func hotlFixture(t *testing.T) (*fixture, *receiver, *reports) {
+	rc := &receiver{t: t}
+	srv := httptest.NewServer(rc)
+	t.Cleanup(srv.Close)
+	sup := &reports{}
+	f := newFixtureActs(t, nil, nil, func(a *activities.Activities) {
+		a.Webhook = &webhook.Client{URL: srv.URL, Secret: webhookSecret}
+		a.Supervisors = sup
+	})
+	return f, rc, sup
+}
+
+// audited is a pii-extraction document the policy auto-accepts, with every
+// auto-accepted document drawn for audit and supervision on.
+func (f *fixture) audited() workflows.ReviewInput {
+	in := f.document("pii-extraction", "email-maria-gonzalez.txt")
+	in.Policy.AuditSampleRate = 1
+	in.Policy.Supervision = &countersign.Supervision{ErrorBudget: 0.05, Level: 0.95, Bound: countersign.BoundWilson, OnBreach: countersign.BreachRaiseThreshold}
+	return in
+}
+
+// vetoAfter sends a veto once the given workflow time has passed.
+func (f *fixture) vetoAfter(delay time.Duration, req workflows.VetoRequest) *outcome {
+	o := &outcome{}
+	f.env.RegisterDelayedCallback(func() {
+		f.env.UpdateWorkflow(workflows.VetoUpdate, "", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { o.rejected = err },
+			OnAccept: func() {},
+			OnComplete: func(v any, err error) {
+				if err != nil {
+					o.failed = err
+					return
+				}
+				r := v.(workflows.DecisionResult)
+				o.result = &r
+			},
+		}, req)
+	}, delay)
+	return o
+}
+
+// at runs check once the given workflow time has passed.
+func (f *fixture) at(delay time.Duration, check func()) {
+	f.env.RegisterDelayedCallback(check, delay)
+}
+
+func approver(user string) countersign.Principal {
+	return countersign.Principal{User: user, Role: countersign.RoleApprover}
+}
+
+func TestAuditConfirmsAnAutoAcceptedDocument(t *testing.T) {
+	f, rc, sup := hotlFixture(t)
+	in := f.audited()
+	auditID := countersign.ReviewID(in.DocumentID, 1)
+	f.at(30*time.Minute, func() {
+		doc := f.stored(in.DocumentID)
+		if doc.Status != countersign.StatusAccepted || doc.Final == nil || doc.Final.DeliveredAt == nil {
+			t.Errorf("while the audit waits, the document is %s with final %+v: it should count and be delivered already", doc.Status, doc.Final)
+		}
+		r, err := f.store.GetReview(context.Background(), auditID)
+		if err != nil || r.Kind != countersign.ReviewAudit || r.Status != countersign.ReviewPending {
+			t.Errorf("audit review = %+v, %v", r, err)
+		}
+	})
+	reject := f.decideAfter(time.Hour, workflows.DecisionRequest{ReviewID: auditID, Action: countersign.ActionReject, Reason: "no", Actor: reviewer("ana"), Channel: countersign.ChannelAPI})
+	confirm := f.decideAfter(2*time.Hour, workflows.DecisionRequest{ReviewID: auditID, Action: countersign.ActionApprove, Actor: reviewer("ana"), Channel: countersign.ChannelAPI})
+	result := f.run(in)
+	if result.Outcome != countersign.OutcomeAutoAcceptWithAudit || result.Status != countersign.StatusAccepted {
+		t.Fatalf("result = %+v", result)
+	}
+	if reject.rejected == nil || !strings.Contains(reject.rejected.Error(), "cannot reject") {
+		t.Fatalf("an audit's reject was not refused: %+v", reject)
+	}
+	if confirm.result == nil || confirm.result.Status != countersign.StatusAccepted {
+		t.Fatalf("audit approve = %+v", confirm)
+	}
+	doc := f.stored(in.DocumentID)
+	if doc.Final.AuditedBy != "ana" || doc.Final.CorrectedAfterAudit || doc.Final.DecidedBy != countersign.SystemActor {
+		t.Fatalf("final after a confirming audit = %+v", doc.Final)
+	}
+	if got, want := f.eventTypes(in.DocumentID), "document.received draft.created confidence.scored route.decided document.finalized document.delivered review.opened decision.recorded audit.confirmed"; got != want {
+		t.Fatalf("audit events:\n got %s\nwant %s", got, want)
+	}
+	if got := rc.types(); got != "document.finalized" {
+		t.Fatalf("webhook events = %q", got)
+	}
+	if len(sup.got) != 1 || sup.got[0].Escaped || sup.got[0].Auditor != "ana" || sup.got[0].Confidence != doc.Confidence.Overall {
+		t.Fatalf("supervisor reports = %+v", sup.got)
+	}
+}
+
+func TestAuditCorrectionMarksTheDocument(t *testing.T) {
+	f, rc, sup := hotlFixture(t)
+	in := f.audited()
+	auditID := countersign.ReviewID(in.DocumentID, 1)
+	f.decideAfter(time.Hour, workflows.DecisionRequest{
+		ReviewID: auditID, Action: countersign.ActionCorrect, Fields: countersign.Fields{"email": "m.gonzalez@example.com"},
+		Actor: reviewer("ana"), Channel: countersign.ChannelWeb,
+	})
+	f.run(in)
+	doc := f.stored(in.DocumentID)
+	if doc.Status != countersign.StatusAccepted || !doc.Final.CorrectedAfterAudit || doc.Final.AuditedBy != "ana" || doc.Final.Fields["email"] != "m.gonzalez@example.com" {
+		t.Fatalf("document %s, final %+v", doc.Status, doc.Final)
+	}
+	corrected := false
+	for _, c := range doc.Final.Diff {
+		if c.Field == "email" && c.Change == countersign.ChangeCorrected && c.Draft == "maria.gonzalez@example.com" {
+			corrected = true
+		}
+	}
+	if !corrected {
+		t.Fatalf("diff = %+v", doc.Final.Diff)
+	}
+	l := doc.Final.Lineage
+	if l == nil || !slices.Contains(l.Reviewers, "ana") || len(l.AuditEvents) < 8 || l.TaskTypeVersion != in.TaskTypeVersion || l.Extractor != countersign.ExtractorRules {
+		t.Fatalf("lineage = %+v", l)
+	}
+	if got, want := f.eventTypes(in.DocumentID), "document.received draft.created confidence.scored route.decided document.finalized document.delivered review.opened decision.recorded document.corrected_after_audit document.delivered"; got != want {
+		t.Fatalf("audit events:\n got %s\nwant %s", got, want)
+	}
+	if got := rc.types(); got != "document.finalized document.corrected_after_audit" {
+		t.Fatalf("webhook events = %q", got)
+	}
+	if len(sup.got) != 1 || !sup.got[0].Escaped || !slices.Equal(sup.got[0].Fields, []string{"email"}) {
+		t.Fatalf("supervisor reports = %+v", sup.got)
+	}
+}
+
+func TestVetoWithinTheWindow(t *testing.T) {
+	f, rc, _ := hotlFixture(t)
+	in := f.document("pii-extraction", "email-maria-gonzalez.txt")
+	in.Policy.VetoWindow = 2 * time.Hour
+	f.at(time.Hour-time.Minute, func() {
+		doc := f.stored(in.DocumentID)
+		if doc.Status != countersign.StatusAccepted || doc.Final.DeliveredAt != nil {
+			t.Errorf("inside the veto window the document is %s, delivered %v: it should be accepted and held back", doc.Status, doc.Final.DeliveredAt)
+		}
+	})
+	byReviewer := f.vetoAfter(time.Hour, workflows.VetoRequest{Action: countersign.ActionReject, Reason: "x", Actor: reviewer("rita")})
+	approve := f.vetoAfter(time.Hour, workflows.VetoRequest{Action: countersign.ActionApprove, Actor: approver("sue")})
+	veto := f.vetoAfter(time.Hour, workflows.VetoRequest{Action: countersign.ActionReject, Reason: "sender is a known fraud case", Actor: approver("sue"), Channel: countersign.ChannelCLI})
+	second := f.vetoAfter(time.Hour, workflows.VetoRequest{Action: countersign.ActionReject, Reason: "again", Actor: approver("sue")})
+	result := f.run(in)
+	if byReviewer.rejected == nil || !strings.Contains(byReviewer.rejected.Error(), "approver or admin") {
+		t.Fatalf("a reviewer's veto = %+v", byReviewer)
+	}
+	if approve.rejected == nil || !strings.Contains(approve.rejected.Error(), "reject or correct") {
+		t.Fatalf("a veto that approves = %+v", approve)
+	}
+	if veto.result == nil || veto.result.Status != countersign.StatusRejected {
+		t.Fatalf("veto = %+v", veto)
+	}
+	if refusal := errors.Join(second.rejected, second.failed); refusal == nil || !strings.Contains(refusal.Error(), "already vetoed") {
+		t.Fatalf("a second veto = %+v", second)
+	}
+	doc := f.stored(in.DocumentID)
+	if result.Status != countersign.StatusRejected || doc.Status != countersign.StatusRejected || !doc.Final.Vetoed || doc.Final.DecidedBy != "sue" || doc.Final.Fields != nil {
+		t.Fatalf("result %+v, document %s, final %+v", result, doc.Status, doc.Final)
+	}
+	if doc.Final.DeliveredAt == nil || doc.Final.DeliveredAt.Before(doc.Final.DecidedAt) || doc.Final.DeliveredAt.Sub(doc.Final.DecidedAt) > time.Minute {
+		t.Fatalf("a vetoed document is delivered at the veto (%v), got %v", doc.Final.DecidedAt, doc.Final.DeliveredAt)
+	}
+	if got, want := f.eventTypes(in.DocumentID), "document.received draft.created confidence.scored route.decided document.finalized review.opened decision.recorded document.vetoed document.delivered"; got != want {
+		t.Fatalf("audit events:\n got %s\nwant %s", got, want)
+	}
+	if got := rc.types(); got != "document.finalized" {
+		t.Fatalf("webhook events = %q", got)
+	}
+	reviews, _ := f.store.ReviewsForDocument(context.Background(), in.DocumentID)
+	if len(reviews) != 1 || reviews[0].Kind != countersign.ReviewVeto || reviews[0].Status != countersign.ReviewClosed || reviews[0].ClosedBy != "sue" {
+		t.Fatalf("reviews = %+v", reviews)
+	}
+}
+
+func TestVetoWindowCloses(t *testing.T) {
+	f, _, _ := hotlFixture(t)
+	in := f.audited()
+	in.Policy.VetoWindow = 2 * time.Hour
+	late := f.vetoAfter(3*time.Hour, workflows.VetoRequest{Action: countersign.ActionReject, Reason: "too late", Actor: approver("sue")})
+	f.decideAfter(4*time.Hour, workflows.DecisionRequest{ReviewID: countersign.ReviewID(in.DocumentID, 1), Action: countersign.ActionApprove, Actor: reviewer("ana")})
+	f.run(in)
+	if late.rejected == nil || !strings.Contains(late.rejected.Error(), "veto window") || !strings.Contains(late.rejected.Error(), "audit") {
+		t.Fatalf("a veto after the window = %+v", late)
+	}
+	doc := f.stored(in.DocumentID)
+	if doc.Status != countersign.StatusAccepted || doc.Final.Vetoed || doc.Final.DeliveredAt == nil {
+		t.Fatalf("document %s, final %+v", doc.Status, doc.Final)
+	}
+	if held := doc.Final.DeliveredAt.Sub(doc.Final.DecidedAt); held != 2*time.Hour {
+		t.Fatalf("delivered %s after acceptance, want the 2h veto window", held)
+	}
+}
