@@ -118,6 +118,10 @@ func TestRoleMatrix(t *testing.T) {
 		{"POST", "/v1/calibrations", `{"task_type":"nope"}`, []countersign.Role{countersign.RoleApprover, countersign.RoleAdmin}},
 		{"GET", "/v1/calibrations/nope", ``, []countersign.Role{countersign.RoleApprover, countersign.RoleAuditor, countersign.RoleAdmin}},
 		{"GET", "/v1/policy/simulate?task_type=nope", ``, []countersign.Role{countersign.RoleApprover, countersign.RoleAuditor, countersign.RoleAdmin}},
+		{"POST", "/v1/policy/reset", `{"task_type":"nope","reason":"x"}`, []countersign.Role{countersign.RoleApprover, countersign.RoleAdmin}},
+		{"POST", "/v1/documents/nope/veto", `{"action":"reject","reason":"x"}`, []countersign.Role{countersign.RoleApprover, countersign.RoleAdmin}},
+		{"GET", "/v1/stats?task_type=nope", ``, []countersign.Role{countersign.RoleApprover, countersign.RoleAuditor, countersign.RoleAdmin}},
+		{"GET", "/v1/export?format=nope", ``, []countersign.Role{countersign.RoleApprover, countersign.RoleAuditor, countersign.RoleAdmin}},
 	}
 	for _, r := range routes {
 		for _, role := range countersign.Roles {

@@ -210,9 +210,15 @@ func runPipeline(t *testing.T, a *app.App, record bool) {
 		t.Fatalf("approved %s, rejected %s", approved.Status, rejected.Status)
 	}
 
-	events, err := u.auditor.Audit(ctx, first.ID)
-	if err != nil {
-		t.Fatal(err)
+	// Delivery follows the decision's answer: wait for its event.
+	var events []countersign.AuditEvent
+	for wait := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if events, err = u.auditor.Audit(ctx, first.ID); err != nil {
+			t.Fatal(err)
+		}
+		if len(events) >= 8 || time.Now().After(wait) {
+			break
+		}
 	}
 	var types []string
 	for _, e := range events {
@@ -221,7 +227,7 @@ func runPipeline(t *testing.T, a *app.App, record bool) {
 			t.Fatalf("incomplete audit event %+v", e)
 		}
 	}
-	if got, want := strings.Join(types, " "), "document.received draft.created confidence.scored route.decided review.opened decision.recorded document.finalized"; got != want {
+	if got, want := strings.Join(types, " "), "document.received draft.created confidence.scored route.decided review.opened decision.recorded document.finalized document.delivered"; got != want {
 		t.Fatalf("audit trail:\n got %s\nwant %s", got, want)
 	}
 	if events[0].Actor != "sam" || events[5].Actor != "rita" || events[5].Channel != countersign.ChannelAPI {

@@ -19,10 +19,10 @@ import (
 
 // Report is the quality figures of one task type.
 type Report struct {
-	TaskType  string                        `json:"task_type"`
-	Documents int                           `json:"documents"`
-	Statuses  map[countersign.Status]int    `json:"statuses"`
-	Routes    map[countersign.Outcome]int   `json:"routes"`
+	TaskType  string                      `json:"task_type"`
+	Documents int                         `json:"documents"`
+	Statuses  map[countersign.Status]int  `json:"statuses"`
+	Routes    map[countersign.Outcome]int `json:"routes"`
 	// AutoAcceptRate is the share of routed documents accepted without a
 	// person in the gate (with or without a later audit).
 	AutoAcceptRate float64       `json:"auto_accept_rate"`
