@@ -26,6 +26,8 @@ type FinalizeInput struct {
 type FinalizeResult struct {
 	Status countersign.Status `json:"status"`
 	Final  *countersign.Final `json:"final"`
+	// Changed, from Amend, lists the fields a veto or an audit changed.
+	Changed []string `json:"changed,omitempty"`
 }
 
 // Finalize computes the final fields and the diff from the draft (the

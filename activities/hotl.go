@@ -94,6 +94,7 @@ func (a *Activities) Amend(ctx context.Context, in AmendInput) (*FinalizeResult,
 		return nil, permanent(countersign.Errorf(countersign.CodeConflict, "document %s has no final record to amend", doc.ID))
 	}
 	status, final, event := amended(doc, in)
+	changed := changedFields(doc.Final.Fields, final.Fields)
 	if final.Lineage != nil {
 		final.Lineage.Reviewers = appendNew(final.Lineage.Reviewers, in.Decision.Actor)
 		ids, err := a.eventIDs(ctx, in.Step)
@@ -115,7 +116,7 @@ func (a *Activities) Amend(ctx context.Context, in AmendInput) (*FinalizeResult,
 		"fields":      final.Fields,
 		"diff":        final.Diff,
 	})
-	return &FinalizeResult{Status: status, Final: final}, err
+	return &FinalizeResult{Status: status, Final: final, Changed: changed}, err
 }
 
 // amended is the document's status, final record and audit event type
@@ -141,7 +142,7 @@ func amended(doc *countersign.Document, in AmendInput) (countersign.Status, *cou
 	case countersign.ActionCorrect:
 		final.Fields = countersign.Correct(doc.Final.Fields, d.Fields)
 		final.Diff = countersign.Diff(draftFields, final.Fields)
-		if in.Kind == AmendAudit && !sameFields(doc.Final.Fields, final.Fields) {
+		if in.Kind == AmendAudit && len(changedFields(doc.Final.Fields, final.Fields)) > 0 {
 			final.CorrectedAfterAudit, event = true, countersign.EventCorrectedAfterAudit
 		}
 	}
@@ -246,12 +247,14 @@ func (a *Activities) deliveryAttempts() int {
 	return DefaultDeliveryAttempts
 }
 
-// sameFields reports whether two sets of fields hold the same values.
-func sameFields(a, b countersign.Fields) bool {
-	for _, c := range countersign.Diff(a, b) {
+// changedFields lists, in name order, the fields whose value differs
+// between before and after.
+func changedFields(before, after countersign.Fields) []string {
+	var names []string
+	for _, c := range countersign.Diff(before, after) {
 		if c.Change != countersign.ChangeUnchanged {
-			return false
+			names = append(names, c.Field)
 		}
 	}
-	return true
+	return names
 }

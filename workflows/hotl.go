@@ -112,7 +112,7 @@ func (w *review) veto(ctx workflow.Context, req VetoRequest) (DecisionResult, er
 		Reasons:    []string{"vetoed by " + req.Actor.User + " within the veto window"},
 	}
 	d := w.newDecision(r, DecisionRequest{ReviewID: r.ID, Action: req.Action, Fields: req.Fields, Reason: req.Reason, Actor: req.Actor, Channel: req.Channel}, at)
-	result, err := w.amend(ctx, r, d, activities.AmendVeto)
+	result, _, err := w.amend(ctx, r, d, activities.AmendVeto)
 	if err != nil {
 		w.gateErr = fmt.Errorf("veto of %s could not be recorded: %w", w.in.DocumentID, err)
 		return DecisionResult{}, err
@@ -123,22 +123,23 @@ func (w *review) veto(ctx workflow.Context, req VetoRequest) (DecisionResult, er
 
 // amend opens review r (a veto's, or reuses an audit's), records decision
 // d on it, and applies it to the final record.
-func (w *review) amend(ctx workflow.Context, r *countersign.Review, d *countersign.Decision, kind string) (DecisionResult, error) {
+// It returns the result and the fields the decision changed.
+func (w *review) amend(ctx workflow.Context, r *countersign.Review, d *countersign.Decision, kind string) (DecisionResult, []string, error) {
 	if r.Kind == countersign.ReviewVeto {
 		if err := workflow.ExecuteActivity(ctx, a.OpenReview, activities.OpenReviewInput{Step: w.step(), Review: r}).Get(ctx, nil); err != nil {
-			return DecisionResult{}, err
+			return DecisionResult{}, nil, err
 		}
 	}
 	if err := workflow.ExecuteActivity(ctx, a.RecordDecision, activities.DecisionInput{Step: w.step(), Decision: d}).Get(ctx, nil); err != nil {
-		return DecisionResult{}, err
+		return DecisionResult{}, nil, err
 	}
 	var result activities.FinalizeResult
 	in := activities.AmendInput{Step: w.step(), Kind: kind, Draft: w.draft, Decision: d}
 	if err := workflow.ExecuteActivity(ctx, a.Amend, in).Get(ctx, &result); err != nil {
-		return DecisionResult{}, err
+		return DecisionResult{}, nil, err
 	}
 	w.status = result.Status
-	return DecisionResult{Decision: *d, Status: result.Status}, nil
+	return DecisionResult{Decision: *d, Status: result.Status}, result.Changed, nil
 }
 
 // validateVeto refuses a veto from someone who is not a supervisor (403),
@@ -212,13 +213,12 @@ func (w *review) auditReview(ctx workflow.Context) error {
 // auditor corrected it, tells the submitting system, and reports the
 // outcome to the task type's supervisor.
 func (w *review) decideAudit(ctx workflow.Context, r *countersign.Review, d *countersign.Decision) (DecisionResult, error) {
-	before := w.auditBase()
-	result, err := w.amend(ctx, r, d, activities.AmendAudit)
+	result, changed, err := w.amend(ctx, r, d, activities.AmendAudit)
 	if err != nil {
 		w.gateErr = fmt.Errorf("audit of %s could not be recorded: %w", w.in.DocumentID, err)
 		return DecisionResult{}, err
 	}
-	escaped := d.Action == countersign.ActionCorrect && changed(before, d.Fields)
+	escaped := len(changed) > 0
 	if escaped {
 		if err := w.deliver(ctx, activities.WebhookCorrectedAfterAudit); err != nil {
 			w.gateErr = err
@@ -232,7 +232,7 @@ func (w *review) decideAudit(ctx workflow.Context, r *countersign.Review, d *cou
 			Confidence: w.confidence.Overall,
 			Threshold:  w.in.Policy.AutoAcceptThreshold,
 			Escaped:    escaped,
-			Fields:     changedNames(before, d.Fields),
+			Fields:     changed,
 			Auditor:    d.Actor,
 			At:         d.At,
 		}
@@ -243,28 +243,4 @@ func (w *review) decideAudit(ctx workflow.Context, r *countersign.Review, d *cou
 	}
 	w.audited = d
 	return result, nil
-}
-
-// auditBase is the accepted fields an audit judges: the draft's.
-func (w *review) auditBase() countersign.Fields {
-	if w.draft.Failed() {
-		return nil
-	}
-	return w.draft.Fields
-}
-
-// changed reports whether applying patch to fields changes any of them.
-func changed(fields, patch countersign.Fields) bool {
-	return len(changedNames(fields, patch)) > 0
-}
-
-// changedNames lists, in order, the fields patch changes.
-func changedNames(fields, patch countersign.Fields) []string {
-	var names []string
-	for _, c := range countersign.Diff(fields, countersign.Correct(fields, patch)) {
-		if c.Change != countersign.ChangeUnchanged {
-			names = append(names, c.Field)
-		}
-	}
-	return names
 }

@@ -16,7 +16,7 @@ import (
 // The histories in testdata/histories were recorded from real runs on the
 // embedded Temporal server (make histories) by the current code; those in
 // its subfolders by earlier versions (v1: before model signals and policy
-// rules), kept because workflows started then may still be running. Every
+// rules; v2: before HOTL supervision, delivery and lineage), kept because workflows started then may still be running. Every
 // change to ReviewWorkflow must still replay them all; a change that cannot
 // needs workflow.GetVersion.
 var wantHistories = []string{"approve", "correct", "reject", "auto_accept"}
