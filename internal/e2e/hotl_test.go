@@ -150,7 +150,7 @@ func waitUntil(t *testing.T, what string, done func() (bool, string)) {
 func TestHOTLSupervisionOverHTTP(t *testing.T) {
 	ctx := context.Background()
 	const secret = "hotl-test-secret"
-	receiver := &webhookReceiver{secret: "wrong"}
+	receiver := &webhookReceiver{secret: secret}
 	hook := httptest.NewServer(receiver)
 	t.Cleanup(hook.Close)
 	a := startAppWith(t, config.Config{TaskTypesDir: hotlTaskTypes(t), WebhookURL: hook.URL, WebhookSecret: secret},
