@@ -131,4 +131,7 @@ const (
 	EventDocumentDelivered   = "document.delivered"
 	EventPolicyTightened     = "policy.tightened"
 	EventPolicyReset         = "policy.reset"
+	// EventSupervisionFailed: a step after the outcome failed for good; the
+	// outcome stands.
+	EventSupervisionFailed = "supervision.failed"
 )

@@ -114,6 +114,18 @@ func outcome(in FinalizeInput) (countersign.Status, *countersign.Final) {
 	return status, final
 }
 
+// Abandon records that a step after the outcome (delivery, a veto, an
+// audit) failed for good, and takes the document's pending reviews off the
+// queue. The document keeps its final status: its outcome stands.
+func (a *Activities) Abandon(ctx context.Context, in FailInput) error {
+	if err := a.Store.CloseReviews(ctx, in.Step.DocumentID, a.now(), countersign.SystemActor); err != nil {
+		return retryable(err)
+	}
+	return a.record(ctx, in.Step, countersign.EventSupervisionFailed, countersign.SystemActor, countersign.ChannelWorkflow, map[string]any{
+		"error": in.Reason,
+	})
+}
+
 // FailInput is why a document could not be processed.
 type FailInput struct {
 	Step   Step   `json:"step"`

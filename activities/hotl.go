@@ -78,6 +78,9 @@ type AmendInput struct {
 	Kind     string                `json:"kind"`
 	Draft    *countersign.Draft    `json:"draft"`
 	Decision *countersign.Decision `json:"decision"`
+	// Base is the final fields the verdict judges, as finalized: a retry
+	// after the store took the amendment must not judge the amended ones.
+	Base countersign.Fields `json:"base"`
 }
 
 // Amend applies a veto or an audit verdict to a document's final record and
@@ -94,7 +97,7 @@ func (a *Activities) Amend(ctx context.Context, in AmendInput) (*FinalizeResult,
 		return nil, permanent(countersign.Errorf(countersign.CodeConflict, "document %s has no final record to amend", doc.ID))
 	}
 	status, final, event := amended(doc, in)
-	changed := changedFields(doc.Final.Fields, final.Fields)
+	changed := changedFields(in.Base, final.Fields)
 	if final.Lineage != nil {
 		final.Lineage.Reviewers = appendNew(final.Lineage.Reviewers, in.Decision.Actor)
 		ids, err := a.eventIDs(ctx, in.Step)
@@ -140,9 +143,9 @@ func amended(doc *countersign.Document, in AmendInput) (countersign.Status, *cou
 	case countersign.ActionReject:
 		status, final.Fields, final.Diff = countersign.StatusRejected, nil, nil
 	case countersign.ActionCorrect:
-		final.Fields = countersign.Correct(doc.Final.Fields, d.Fields)
+		final.Fields = countersign.Correct(in.Base, d.Fields)
 		final.Diff = countersign.Diff(draftFields, final.Fields)
-		if in.Kind == AmendAudit && len(changedFields(doc.Final.Fields, final.Fields)) > 0 {
+		if in.Kind == AmendAudit && len(changedFields(in.Base, final.Fields)) > 0 {
 			final.CorrectedAfterAudit, event = true, countersign.EventCorrectedAfterAudit
 		}
 	}
@@ -209,6 +212,11 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) error {
 	if doc.Final == nil {
 		return permanent(countersign.Errorf(countersign.CodeConflict, "document %s has no outcome to deliver", doc.ID))
 	}
+	// A retry after the delivery was recorded must not post again: the
+	// receiver's second answer could differ from the recorded one.
+	if done, err := a.recorded(ctx, in.Step); err != nil || done {
+		return err
+	}
 	if doc.Final.DeliveredAt == nil {
 		final := *doc.Final
 		at := in.At
@@ -238,6 +246,20 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) error {
 		}
 	}
 	return a.record(ctx, in.Step, countersign.EventDocumentDelivered, countersign.SystemActor, countersign.ChannelWorkflow, data)
+}
+
+// recorded reports whether the step's audit event is already stored.
+func (a *Activities) recorded(ctx context.Context, step Step) (bool, error) {
+	events, err := a.Store.DocumentAudit(ctx, step.DocumentID)
+	if err != nil {
+		return false, retryable(err)
+	}
+	for _, e := range events {
+		if e.ID == step.EventID {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (a *Activities) deliveryAttempts() int {

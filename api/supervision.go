@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -219,7 +220,16 @@ func (h *handlers) exportData(w http.ResponseWriter, r *http.Request) {
 	// The status line is sent with the first byte: a failure after that is
 	// told in a trailer, and the log says why.
 	w.Header().Set("Trailer", ExportErrorTrailer)
-	counts, err := export.Run(r.Context(), h.Store, guidelines, f, format, w, nil)
+	out := &countingWriter{w: w}
+	counts, err := export.Run(r.Context(), h.Store, guidelines, f, format, out, nil)
+	if err != nil && out.n == 0 {
+		// Nothing was sent yet: answer with a proper error status.
+		for _, name := range []string{"Trailer", "Content-Disposition"} {
+			w.Header().Del(name)
+		}
+		h.fail(w, r, err)
+		return
+	}
 	if err != nil {
 		h.Logger.Error("export failed", "format", format, "exported", counts.Exported, "error", err)
 		message := "internal error; the server log has the details"
@@ -233,6 +243,18 @@ func (h *handlers) exportData(w http.ResponseWriter, r *http.Request) {
 // ExportErrorTrailer is the HTTP trailer that says an export failed after
 // it had started streaming.
 const ExportErrorTrailer = "X-Countersign-Export-Error"
+
+// countingWriter counts the bytes that reached the client.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
 
 func exportName(taskType string, format export.Format) string {
 	name := "countersign"

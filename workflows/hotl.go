@@ -134,7 +134,7 @@ func (w *review) amend(ctx workflow.Context, r *countersign.Review, d *countersi
 		return DecisionResult{}, nil, err
 	}
 	var result activities.FinalizeResult
-	in := activities.AmendInput{Step: w.step(), Kind: kind, Draft: w.draft, Decision: d}
+	in := activities.AmendInput{Step: w.step(), Kind: kind, Draft: w.draft, Decision: d, Base: w.finalFields}
 	if err := workflow.ExecuteActivity(ctx, a.Amend, in).Get(ctx, &result); err != nil {
 		return DecisionResult{}, nil, err
 	}

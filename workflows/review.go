@@ -92,11 +92,12 @@ type review struct {
 	gateErr  error                 // a decision that could not be recorded
 	done     bool                  // finalized or failed
 
-	hotl      bool                  // the workflow runs the HOTL steps (hotlChange)
-	vetoUntil *time.Time            // the veto window is open until then
-	vetoing   *VetoRequest          // the veto being recorded
-	vetoed    *countersign.Decision // the veto that amended the document
-	audited   *countersign.Decision // the audit verdict
+	hotl        bool                  // the workflow runs the HOTL steps (hotlChange)
+	finalFields countersign.Fields    // the fields as finalized
+	vetoUntil   *time.Time            // the veto window is open until then
+	vetoing     *VetoRequest          // the veto being recorded
+	vetoed      *countersign.Decision // the veto that amended the document
+	audited     *countersign.Decision // the audit verdict
 
 	schema *schema.Schema // compiled on first use by the validator
 }
@@ -234,6 +235,9 @@ func (w *review) finalize(ctx workflow.Context) error {
 		return err
 	}
 	w.status, w.done = result.Status, true
+	if result.Final != nil {
+		w.finalFields = result.Final.Fields
+	}
 	return nil
 }
 
@@ -252,6 +256,13 @@ func (w *review) fail(ctx workflow.Context, cause error) (ReviewResult, error) {
 	ctx, _ = workflow.NewDisconnectedContext(ctx)
 	reason := rootMessage(cause)
 	workflow.GetLogger(ctx).Error("review failed", "document", w.in.DocumentID, "error", reason)
+	if w.done && w.status.Final() {
+		// The outcome stands (it may be delivered already); only what came
+		// after it, an audit or a delivery, is abandoned, and recorded so.
+		w.open = nil
+		err := workflow.ExecuteActivity(ctx, a.Abandon, activities.FailInput{Step: w.step(), Reason: reason}).Get(ctx, nil)
+		return ReviewResult{Status: w.status}, errors.Join(cause, err)
+	}
 	err := workflow.ExecuteActivity(ctx, a.Fail, activities.FailInput{Step: w.step(), Reason: reason}).Get(ctx, nil)
 	w.status, w.open, w.done = countersign.StatusFailed, nil, true
 	// A decision waiting on this document learns it failed before the run ends.

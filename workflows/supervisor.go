@@ -56,6 +56,12 @@ type Supervision struct {
 	Tightenings int      `json:"tightenings"`
 	Recent      []string `json:"recent,omitempty"`
 	Loaded      bool     `json:"loaded"`
+	// Lineage is the run ID of the first run of this supervisor, carried
+	// across continue-as-new: it keeps the supervisor's audit event IDs
+	// apart from those of an earlier supervisor of the same task type.
+	Lineage string `json:"lineage"`
+	// Unjudged is set when audits were counted that no estimate has seen.
+	Unjudged bool `json:"unjudged,omitempty"`
 }
 
 // ResetRequest is a person lifting a tightened policy.
@@ -72,7 +78,7 @@ type ResetRequest struct {
 func SupervisorWorkflow(ctx workflow.Context, in SupervisorInput) error {
 	s := in.State
 	if s == nil {
-		s = &Supervision{TaskType: in.TaskType, Since: now(ctx)}
+		s = &Supervision{TaskType: in.TaskType, Since: now(ctx), Lineage: workflow.GetInfo(ctx).WorkflowExecution.RunID}
 	}
 	sup := &supervisor{s: s}
 	ctx = workflow.WithActivityOptions(ctx, activityOptions)
@@ -93,6 +99,11 @@ func SupervisorWorkflow(ctx workflow.Context, in SupervisorInput) error {
 		s.Loaded = true
 	}
 	audits := workflow.GetSignalChannel(ctx, AuditSignal)
+	if s.Unjudged {
+		if err := sup.supervise(ctx); err != nil {
+			return err
+		}
+	}
 	for handled := 0; ; {
 		var o countersign.AuditOutcome
 		audits.Receive(ctx, &o)
@@ -115,6 +126,11 @@ func SupervisorWorkflow(ctx workflow.Context, in SupervisorInput) error {
 			}
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return err
+			}
+			// Audits that arrived while the last estimate ran are carried
+			// over, to be judged first thing in the next run.
+			for audits.ReceiveAsync(&o) {
+				s.Unjudged = sup.add(o) || s.Unjudged
 			}
 			return workflow.NewContinueAsNewError(ctx, SupervisorWorkflow, SupervisorInput{TaskType: in.TaskType, State: s})
 		}
@@ -146,7 +162,7 @@ func (sup *supervisor) add(o countersign.AuditOutcome) bool {
 
 func (sup *supervisor) eventID() string {
 	sup.s.Events++
-	return fmt.Sprintf("%s/%d", SupervisorWorkflowID(sup.s.TaskType), sup.s.Events)
+	return fmt.Sprintf("%s/%s/%d", SupervisorWorkflowID(sup.s.TaskType), sup.s.Lineage, sup.s.Events)
 }
 
 func (sup *supervisor) supervise(ctx workflow.Context) error {
@@ -164,7 +180,7 @@ func (sup *supervisor) supervise(ctx workflow.Context) error {
 	if err := workflow.ExecuteActivity(ctx, a.Supervise, in).Get(ctx, &result); err != nil {
 		return err
 	}
-	s.Estimate = result.Estimate
+	s.Estimate, s.Unjudged = result.Estimate, false
 	if result.Tightened != nil {
 		s.Override = result.Tightened
 		s.Tightenings++

@@ -62,7 +62,8 @@ type FieldOutcome struct {
 // auto-accepted, in field name order; nil when no person checked it.
 func HumanOutcome(d *countersign.Document) []FieldOutcome {
 	f := d.Final
-	if f == nil || d.Draft.Failed() || d.Confidence == nil {
+	// A veto picks its documents by hand: its verdicts would bias the fit.
+	if f == nil || d.Draft.Failed() || d.Confidence == nil || f.Vetoed {
 		return nil
 	}
 	decided := f.DecidedBy != countersign.SystemActor && (f.Action == countersign.ActionApprove || f.Action == countersign.ActionCorrect)

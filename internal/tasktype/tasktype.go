@@ -430,6 +430,9 @@ func parsePolicy(in policyFile, p *problems) countersign.Policy {
 			p.add("policy.supervision", "supervises auto-acceptance, so only in hotl mode")
 		}
 		out.Supervision = parseSupervision(*in.Supervision, p)
+		if out.AuditSampleRate <= 0 {
+			p.add("policy.supervision", "needs audits to judge from: set audit_sample_rate above 0")
+		}
 	}
 	canonical, _ := json.Marshal(out)
 	out.Version = shortHash(canonical)

@@ -200,3 +200,35 @@ func TestShippedExamplesLoad(t *testing.T) {
 		}
 	}
 }
+
+func TestSupervisionPolicy(t *testing.T) {
+	base := "name: x\nfields:\n  type: object\n  properties: {a: {type: string}}\n"
+	good, err := tasktype.Parse([]byte(base+"policy:\n  mode: hotl\n  auto_accept_threshold: 0.9\n  audit_sample_rate: 0.1\n  veto_window: 2h\n  supervision: {error_budget: 0.02}\n"), "good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := good.Policy.Supervision
+	if s == nil || s.ErrorBudget != 0.02 || s.Level != 0.95 || s.Bound != countersign.BoundWilson || s.OnBreach != countersign.BreachRaiseThreshold || good.Policy.VetoWindow.Hours() != 2 {
+		t.Fatalf("policy = %+v, supervision %+v", good.Policy, s)
+	}
+	_, err = tasktype.Parse([]byte(base+"policy:\n  mode: hotl\n  auto_accept_threshold: 0.9\n  veto_window: soon\n  supervision: {error_budget: 1.5, level: 0.3, bound: bayes, on_breach: panic, min_audits: -1}\n"), "bad.yaml")
+	for _, want := range []string{
+		`bad.yaml: policy.veto_window: must be a positive duration`,
+		`bad.yaml: policy.supervision.error_budget: must be between 0 and 1`,
+		`bad.yaml: policy.supervision.level: must be a confidence level`,
+		`bad.yaml: policy.supervision.bound: unknown bound "bayes"`,
+		`bad.yaml: policy.supervision.on_breach: unknown action "panic"`,
+		`bad.yaml: policy.supervision.min_audits: must not be negative`,
+		`bad.yaml: policy.supervision: needs audits to judge from`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v\nlacks %q", err, want)
+		}
+	}
+	_, err = tasktype.Parse([]byte(base+"policy:\n  mode: hitl\n  veto_window: 1h\n  supervision: {error_budget: 0.1}\n"), "hitl.yaml")
+	for _, want := range []string{"policy.veto_window: applies to auto-accepted documents", "policy.supervision: supervises auto-acceptance, so only in hotl mode"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v\nlacks %q", err, want)
+		}
+	}
+}
