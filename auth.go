@@ -34,6 +34,12 @@ func (r Role) CanDecide() bool {
 	return r == RoleReviewer || r == RoleApprover || r == RoleAdmin
 }
 
+// CanSupervise reports whether holders of r may override the policy's
+// outcome: veto an auto-accepted document, reset a tightened policy.
+func (r Role) CanSupervise() bool {
+	return r == RoleApprover || r == RoleAdmin
+}
+
 // Principal is an authenticated caller.
 type Principal struct {
 	User string `json:"user"`

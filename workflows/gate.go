@@ -131,8 +131,8 @@ func (w *review) validateDecision(req DecisionRequest) error {
 	if err := w.checkOpen(req.ReviewID); err != nil {
 		return err
 	}
-	if strings.ContainsRune(req.Reason, 0) {
-		return refuse(countersign.CodeInvalid, "the reason contains a NUL character")
+	if err := checkReason(req.Reason); err != nil {
+		return err
 	}
 	if w.open.Kind == countersign.ReviewAudit && req.Action == countersign.ActionReject {
 		return refuse(countersign.CodeInvalid, "an audit confirms (approve) or corrects an output that already counts; it cannot reject it")
@@ -149,25 +149,47 @@ func (w *review) validateDecision(req DecisionRequest) error {
 			return refuse(countersign.CodeInvalid, "the draft does not fit the task type, so it cannot be approved as it is; correct it: %v", err)
 		}
 	case countersign.ActionCorrect:
-		if len(req.Fields) == 0 {
-			return refuse(countersign.CodeInvalid, "correct needs the corrected fields")
-		}
-		var draftFields countersign.Fields
-		if !w.draft.Failed() {
-			draftFields = w.draft.Fields
-		}
-		if err := w.checkFields(draftFields, req.Fields); err != nil {
-			return refuse(countersign.CodeInvalid, "corrected fields do not fit the task type: %v", err)
-		}
+		return w.checkCorrection(req.Fields)
 	case countersign.ActionReject:
-		if len(req.Fields) > 0 {
-			return refuse(countersign.CodeInvalid, "reject takes no fields")
-		}
-		if strings.TrimSpace(req.Reason) == "" {
-			return refuse(countersign.CodeInvalid, "reject needs a reason")
-		}
+		return checkRejection(req.Fields, req.Reason, "reject")
 	default:
 		return refuse(countersign.CodeInvalid, "unknown action %q: use approve, correct or reject", req.Action)
+	}
+	return nil
+}
+
+// checkReason refuses a reason the store could not keep.
+func checkReason(reason string) error {
+	if strings.ContainsRune(reason, 0) {
+		return refuse(countersign.CodeInvalid, "the reason contains a NUL character")
+	}
+	return nil
+}
+
+// checkRejection refuses a rejection (what names it in the refusal) that
+// carries fields or no reason.
+func checkRejection(fields countersign.Fields, reason, what string) error {
+	if len(fields) > 0 {
+		return refuse(countersign.CodeInvalid, "reject takes no fields")
+	}
+	if strings.TrimSpace(reason) == "" {
+		return refuse(countersign.CodeInvalid, "%s needs a reason", what)
+	}
+	return nil
+}
+
+// checkCorrection refuses a correction without fields, or whose fields,
+// applied to the draft (none when it failed), do not fit the schema.
+func (w *review) checkCorrection(fields countersign.Fields) error {
+	if len(fields) == 0 {
+		return refuse(countersign.CodeInvalid, "correct needs the corrected fields")
+	}
+	var draftFields countersign.Fields
+	if !w.draft.Failed() {
+		draftFields = w.draft.Fields
+	}
+	if err := w.checkFields(draftFields, fields); err != nil {
+		return refuse(countersign.CodeInvalid, "corrected fields do not fit the task type: %v", err)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"strings"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -145,7 +144,7 @@ func (w *review) amend(ctx workflow.Context, r *countersign.Review, d *countersi
 // validateVeto refuses a veto from someone who is not a supervisor (403),
 // outside the veto window (409), or that is invalid (422).
 func (w *review) validateVeto(req VetoRequest) error {
-	if req.Actor.Role != countersign.RoleApprover && req.Actor.Role != countersign.RoleAdmin {
+	if !req.Actor.Role.CanSupervise() {
 		return refuse(countersign.CodeForbidden, "%s (role %s) may not veto: a veto needs the approver or admin role", req.Actor.User, orNone(string(req.Actor.Role)))
 	}
 	switch {
@@ -157,28 +156,17 @@ func (w *review) validateVeto(req VetoRequest) error {
 	case w.vetoUntil == nil:
 		return refuse(countersign.CodeConflict, "document %s is not in a veto window (status %s): only auto-accepted documents of a policy with a veto_window can be vetoed", w.in.DocumentID, w.status)
 	}
-	if strings.ContainsRune(req.Reason, 0) {
-		return refuse(countersign.CodeInvalid, "the reason contains a NUL character")
+	if err := checkReason(req.Reason); err != nil {
+		return err
 	}
 	switch req.Action {
 	case countersign.ActionReject:
-		if len(req.Fields) > 0 {
-			return refuse(countersign.CodeInvalid, "reject takes no fields")
-		}
-		if strings.TrimSpace(req.Reason) == "" {
-			return refuse(countersign.CodeInvalid, "a veto that rejects needs a reason")
-		}
+		return checkRejection(req.Fields, req.Reason, "a veto that rejects")
 	case countersign.ActionCorrect:
-		if len(req.Fields) == 0 {
-			return refuse(countersign.CodeInvalid, "correct needs the corrected fields")
-		}
-		if err := w.checkFields(w.draft.Fields, req.Fields); err != nil {
-			return refuse(countersign.CodeInvalid, "corrected fields do not fit the task type: %v", err)
-		}
+		return w.checkCorrection(req.Fields)
 	default:
 		return refuse(countersign.CodeInvalid, "a veto can reject or correct (got %q); to let the document through, do nothing", req.Action)
 	}
-	return nil
 }
 
 // auditReview opens a post-hoc audit of an auto-accepted document and waits

@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/testsuite"
-
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/activities"
 	"github.com/countersign/countersign/internal/webhook"
@@ -95,22 +93,7 @@ func (f *fixture) audited() workflows.ReviewInput {
 
 // vetoAfter sends a veto once the given workflow time has passed.
 func (f *fixture) vetoAfter(delay time.Duration, req workflows.VetoRequest) *outcome {
-	o := &outcome{}
-	f.env.RegisterDelayedCallback(func() {
-		f.env.UpdateWorkflow(workflows.VetoUpdate, "", &testsuite.TestUpdateCallback{
-			OnReject: func(err error) { o.rejected = err },
-			OnAccept: func() {},
-			OnComplete: func(v any, err error) {
-				if err != nil {
-					o.failed = err
-					return
-				}
-				r := v.(workflows.DecisionResult)
-				o.result = &r
-			},
-		}, req)
-	}, delay)
-	return o
+	return f.updateAfter(delay, workflows.VetoUpdate, req)
 }
 
 // at runs check once the given workflow time has passed.

@@ -125,9 +125,15 @@ type outcome struct {
 
 // decideAfter sends a decision once the given workflow time has passed.
 func (f *fixture) decideAfter(delay time.Duration, req workflows.DecisionRequest) *outcome {
+	return f.updateAfter(delay, workflows.DecisionUpdate, req)
+}
+
+// updateAfter sends the named update, whose result is a DecisionResult, once
+// the given workflow time has passed.
+func (f *fixture) updateAfter(delay time.Duration, name string, req any) *outcome {
 	o := &outcome{}
 	f.env.RegisterDelayedCallback(func() {
-		f.env.UpdateWorkflow(workflows.DecisionUpdate, "", &testsuite.TestUpdateCallback{
+		f.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { o.rejected = err },
 			OnAccept: func() {},
 			OnComplete: func(v any, err error) {

@@ -189,7 +189,7 @@ func (sup *supervisor) supervise(ctx workflow.Context) error {
 }
 
 func (sup *supervisor) validateReset(req ResetRequest) error {
-	if req.Actor.Role != countersign.RoleApprover && req.Actor.Role != countersign.RoleAdmin {
+	if !req.Actor.Role.CanSupervise() {
 		return refuse(countersign.CodeForbidden, "%s (role %s) may not reset a policy: the approver or admin role is needed", req.Actor.User, orNone(string(req.Actor.Role)))
 	}
 	if sup.s.Override == nil || sup.resetting {
