@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
@@ -280,7 +279,8 @@ func parseTime(s string) (time.Time, error) {
 	return t, nil
 }
 
+// isNotFound reports whether Temporal has no such workflow running.
 func isNotFound(err error) bool {
 	var nf *serviceerror.NotFound
-	return err != nil && errors.As(err, &nf) && strings.Contains(strings.ToLower(err.Error()), "workflow")
+	return errors.As(err, &nf)
 }
