@@ -56,7 +56,7 @@ bench:
 	$(GO) test -run '^$$' -bench Score -benchtime 300x -timeout 30m ./internal/scoring
 
 histories:
-	COUNTERSIGN_RECORD_HISTORIES=1 $(GO) test -count=1 -run TestPipelineSQLite ./internal/e2e
+	COUNTERSIGN_RECORD_HISTORIES=1 $(GO) test -count=1 -run 'TestPipelineSQLite|TestGoldOverHTTP' ./internal/e2e
 	$(GO) test -count=1 -run TestReplayRecordedHistories ./workflows
 
 clean:

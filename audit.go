@@ -34,6 +34,7 @@ const (
 	EventDocumentFinalized = "document.finalized"
 	EventDocumentFailed    = "document.failed"
 	EventTokenCreated      = "token.created"
+	EventTokenRevoked      = "token.revoked"
 )
 
 // ChainBreak names the first event at which an audit chain no longer verifies.
@@ -45,10 +46,20 @@ type ChainBreak struct {
 
 // ChainReport is the result of recomputing the whole audit chain.
 type ChainReport struct {
-	OK     bool        `json:"ok"`
-	Events int64       `json:"events"`
-	Head   string      `json:"head"`
-	Broken *ChainBreak `json:"broken,omitempty"`
+	OK     bool   `json:"ok"`
+	Events int64  `json:"events"`
+	Head   string `json:"head"`
+	// Checkpoints are the points the chain was held to, as asked: each
+	// one's event must still have the hash a checkpoint recorded.
+	Checkpoints []ChainPoint `json:"checkpoints,omitempty"`
+	Broken      *ChainBreak  `json:"broken,omitempty"`
+}
+
+// ChainPoint is a place in the audit chain: the event Seq and its Hash. A
+// signed checkpoint vouches for one, and through it for every event before.
+type ChainPoint struct {
+	Seq  int64  `json:"seq"`
+	Hash string `json:"hash"`
 }
 
 // Audit event types of the engine's own artifacts.

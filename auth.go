@@ -54,4 +54,9 @@ type Token struct {
 	Role      Role       `json:"role"`
 	CreatedAt time.Time  `json:"created_at"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// RevokedAt is when an admin revoked the token, RevokedBy who and
+	// RevokeReason why; a revoked token authenticates no one.
+	RevokedAt    *time.Time `json:"revoked_at,omitempty"`
+	RevokedBy    string     `json:"revoked_by,omitempty"`
+	RevokeReason string     `json:"revoke_reason,omitempty"`
 }

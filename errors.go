@@ -19,6 +19,7 @@ const (
 	CodeConflict     Code = "conflict"     // state forbids: already decided, closed, different content
 	CodeTooLarge     Code = "too_large"    // body or document over the limit
 	CodeInvalid      Code = "invalid"      // well-formed but invalid
+	CodeRateLimited  Code = "rate_limited" // too many requests; retry after a while
 	CodeUnavailable  Code = "unavailable"  // a dependency is down; retry later
 	CodeInternal     Code = "internal"     // a bug or an unexpected failure
 )
@@ -69,6 +70,7 @@ var (
 	ErrConflict     = &Error{Code: CodeConflict, Message: "conflict"}
 	ErrTooLarge     = &Error{Code: CodeTooLarge, Message: "too large"}
 	ErrInvalid      = &Error{Code: CodeInvalid, Message: "invalid"}
+	ErrRateLimited  = &Error{Code: CodeRateLimited, Message: "rate limited"}
 	ErrUnavailable  = &Error{Code: CodeUnavailable, Message: "unavailable"}
 )
 

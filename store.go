@@ -17,6 +17,7 @@ type Store interface {
 	TokenStore
 	CalibrationStore
 	SupervisionStore
+	GoldStore
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 	// Close releases the store's connections.
@@ -46,6 +47,9 @@ type DocumentFilter struct {
 	Statuses []Status
 	// Since and Until bound the creation time: Since <= created_at < Until.
 	Since, Until time.Time
+	// Gold, when set, scans the gold documents only; otherwise they are
+	// left out.
+	Gold bool
 }
 
 // DocumentUpdate is a partial update of a document's state; nil parts are
@@ -134,6 +138,15 @@ type TokenStore interface {
 	TokenByHash(ctx context.Context, hash string) (*Token, error)
 	// CountTokens returns how many tokens exist.
 	CountTokens(ctx context.Context) (int, error)
+	// ListTokens returns every token, revoked ones included, oldest first,
+	// without their hashes.
+	ListTokens(ctx context.Context) ([]Token, error)
+	// RevokeToken records that by revoked the token with the given ID at at
+	// for reason, and returns the token as stored, without its hash.
+	// Revoking it again by the same person for the same reason changes
+	// nothing, so a retry is safe; any other revocation of a revoked token
+	// is a conflict. ErrNotFound if no token has the ID.
+	RevokeToken(ctx context.Context, id, by, reason string, at time.Time) (*Token, error)
 }
 
 // Extractor drafts the fields of a task type from a document.

@@ -46,6 +46,9 @@ type Policy struct {
 	Version string `json:"version"`
 	// Override is the ID of the supervisor's override applied, if any.
 	Override string `json:"override,omitempty"`
+	// GoldRate is how many gold items are slipped into the queue per review
+	// opened: 0.05 is one after every twentieth review.
+	GoldRate float64 `json:"gold_rate,omitempty"`
 }
 
 // PolicyRule is a named CEL expression over a draft: its fields (`fields`),
@@ -161,6 +164,9 @@ type TaskType struct {
 	// Weights of the confidence signals, by signal name.
 	Weights map[string]float64 `json:"weights"`
 	Policy  Policy             `json:"policy"`
+	// Gold is the task type's gold items; Policy.GoldRate sets how often
+	// they are slipped in.
+	Gold []GoldItem `json:"gold,omitempty"`
 	// Source is the file the task type was read from, exactly.
 	Source []byte `json:"-"`
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/audit"
+	"github.com/countersign/countersign/internal/telemetry"
 	"github.com/countersign/countersign/internal/webhook"
 )
 
@@ -49,8 +50,11 @@ type Activities struct {
 	DeliveryAttempts int
 	// Supervisors receives audit outcomes for the task types' supervisors.
 	Supervisors Supervisors
-	Now         func() time.Time
-	Logger      *slog.Logger
+	// Metrics records what the steps count: routes, final statuses,
+	// decision latency, corrected fields. Nil records nothing.
+	Metrics *telemetry.Metrics
+	Now     func() time.Time
+	Logger  *slog.Logger
 }
 
 // DefaultModelAttempts is ModelAttempts when unset: with the workflow's
@@ -92,6 +96,16 @@ func (a *Activities) load(ctx context.Context, step Step) (*countersign.Document
 		return nil, nil, retryable(err)
 	}
 	return doc, tt, nil
+}
+
+// taskType names the step's task type for metrics, or "unknown": a metric
+// is not worth failing a step for. The resolver keeps versions in memory.
+func (a *Activities) taskType(ctx context.Context, step Step) string {
+	tt, err := a.TaskTypes.Version(ctx, step.TaskTypeVersion)
+	if err != nil {
+		return "unknown"
+	}
+	return tt.Name
 }
 
 // record appends the audit event of a step. data is the event's payload;

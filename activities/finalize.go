@@ -55,6 +55,13 @@ func (a *Activities) Finalize(ctx context.Context, in FinalizeInput) (*FinalizeR
 		"fields":  final.Fields,
 		"diff":    final.Diff,
 	})
+	if err == nil {
+		taskType := a.taskType(ctx, in.Step)
+		a.Metrics.DocumentFinalized(ctx, taskType, status, in.Outcome)
+		if in.Decision != nil {
+			a.Metrics.Reviewed(ctx, taskType, countersign.ReviewGate, final.Diff)
+		}
+	}
 	return &FinalizeResult{Status: status, Final: final}, err
 }
 
@@ -142,7 +149,11 @@ func (a *Activities) Fail(ctx context.Context, in FailInput) error {
 	if err := a.Store.CloseReviews(ctx, in.Step.DocumentID, a.now(), countersign.SystemActor); err != nil {
 		return retryable(err)
 	}
-	return a.record(ctx, in.Step, countersign.EventDocumentFailed, countersign.SystemActor, countersign.ChannelWorkflow, map[string]any{
+	err := a.record(ctx, in.Step, countersign.EventDocumentFailed, countersign.SystemActor, countersign.ChannelWorkflow, map[string]any{
 		"error": in.Reason,
 	})
+	if err == nil {
+		a.Metrics.DocumentFinalized(ctx, a.taskType(ctx, in.Step), status, "")
+	}
+	return err
 }

@@ -119,6 +119,9 @@ func (a *Activities) Amend(ctx context.Context, in AmendInput) (*FinalizeResult,
 		"fields":      final.Fields,
 		"diff":        final.Diff,
 	})
+	if err == nil && d.Action != countersign.ActionReject {
+		a.Metrics.Reviewed(ctx, doc.TaskType, countersign.ReviewKind(in.Kind), countersign.Diff(in.Base, final.Fields))
+	}
 	return &FinalizeResult{Status: status, Final: final, Changed: changed}, err
 }
 

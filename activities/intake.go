@@ -21,11 +21,15 @@ func (a *Activities) Receive(ctx context.Context, in ReceiveInput) error {
 	if err != nil {
 		return retryable(err)
 	}
-	return a.record(ctx, in.Step, countersign.EventDocumentReceived, in.SubmittedBy, in.Channel, map[string]any{
+	err = a.record(ctx, in.Step, countersign.EventDocumentReceived, in.SubmittedBy, in.Channel, map[string]any{
 		"task_type":      doc.TaskType,
 		"external_id":    doc.ExternalID,
 		"content_sha256": doc.ContentSHA256,
 		"characters":     utf8.RuneCountInString(doc.Content),
 		"metadata":       doc.Metadata,
 	})
+	if err == nil {
+		a.Metrics.DocumentReceived(ctx, doc.TaskType)
+	}
+	return err
 }

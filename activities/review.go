@@ -51,7 +51,7 @@ func (a *Activities) RecordDecision(ctx context.Context, in DecisionInput) error
 	if err := a.Store.RecordDecision(ctx, d, true); err != nil {
 		return retryable(err)
 	}
-	return a.record(ctx, in.Step, countersign.EventDecisionRecorded, d.Actor, d.Channel, map[string]any{
+	err := a.record(ctx, in.Step, countersign.EventDecisionRecorded, d.Actor, d.Channel, map[string]any{
 		"review_id":   d.ReviewID,
 		"decision_id": d.ID,
 		"action":      d.Action,
@@ -59,4 +59,11 @@ func (a *Activities) RecordDecision(ctx context.Context, in DecisionInput) error
 		"reason":      d.Reason,
 		"role":        d.Role,
 	})
+	if err == nil && a.Metrics != nil {
+		// How long the review waited is worth a read, but not a retry.
+		if r, err := a.Store.GetReview(ctx, d.ReviewID); err == nil {
+			a.Metrics.Decided(ctx, r.TaskType, r.Kind, d.Action, d.At.Sub(r.CreatedAt))
+		}
+	}
+	return err
 }

@@ -29,5 +29,9 @@ func (a *Activities) RecordRoute(ctx context.Context, in RouteInput) error {
 	if in.Route.Calibration != "" {
 		data["calibration"] = in.Route.Calibration
 	}
-	return a.record(ctx, in.Step, countersign.EventRouteDecided, countersign.SystemActor, countersign.ChannelWorkflow, data)
+	if err := a.record(ctx, in.Step, countersign.EventRouteDecided, countersign.SystemActor, countersign.ChannelWorkflow, data); err != nil {
+		return err
+	}
+	a.Metrics.Routed(ctx, a.taskType(ctx, in.Step), in.Route.Outcome)
+	return nil
 }

@@ -24,10 +24,23 @@ func (h *handlers) documentAudit(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, AuditEvents{Events: events})
 }
 
-// verifyAudit recomputes the whole chain. It answers 200 either way: "ok"
-// says whether the chain holds, and "broken" names the first bad event.
+// verifyAudit recomputes the whole chain, held to the checkpoints given as
+// checkpoint=SEQ:HASH query parameters (see audit.Checkpoint; the caller
+// checks their signatures). It answers 200 either way: "ok" says whether the
+// chain holds, "broken" names the first bad event, and "checkpoints" echoes
+// the points the chain was held to, so that a caller can tell a server that
+// checked them from one that ignored them.
 func (h *handlers) verifyAudit(w http.ResponseWriter, r *http.Request) {
-	report, err := audit.Verify(r.Context(), h.Store)
+	var points []countersign.ChainPoint
+	for _, raw := range r.URL.Query()["checkpoint"] {
+		p, err := audit.ParsePoint(raw)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		points = append(points, p)
+	}
+	report, err := audit.Verify(r.Context(), h.Store, points...)
 	if err != nil {
 		h.fail(w, r, err)
 		return

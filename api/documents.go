@@ -8,8 +8,8 @@ import (
 )
 
 func (h *handlers) submit(w http.ResponseWriter, r *http.Request) {
-	var req SubmitRequest
-	if err := h.decodeBody(w, r, &req); err != nil {
+	req, err := parseSubmit(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes), h.MaxMetadataKeys)
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}

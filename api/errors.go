@@ -24,6 +24,7 @@ var statusOf = map[countersign.Code]int{
 	countersign.CodeConflict:     http.StatusConflict,
 	countersign.CodeTooLarge:     http.StatusRequestEntityTooLarge,
 	countersign.CodeInvalid:      http.StatusUnprocessableEntity,
+	countersign.CodeRateLimited:  http.StatusTooManyRequests,
 	countersign.CodeUnavailable:  http.StatusServiceUnavailable,
 	countersign.CodeInternal:     http.StatusInternalServerError,
 }
@@ -70,7 +71,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // decodeBody reads a JSON body into v: 413 past the size limit, 400 when it
 // is not JSON of the expected shape (unknown fields included).
 func (h *handlers) decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
-	body := http.MaxBytesReader(w, r.Body, h.MaxBodyBytes)
+	return decodeJSON(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes), v)
+}
+
+// decodeJSON reads one JSON object from body into v, refusing unknown
+// fields and anything after the object; see decodeBody.
+func decodeJSON(body io.Reader, v any) error {
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

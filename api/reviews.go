@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
@@ -51,28 +52,6 @@ func (h *handlers) listReviews(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ReviewList{Reviews: page.Reviews, NextCursor: page.NextCursor})
 }
 
-// replayDecision answers a retried request (same caller, same action, with
-// an Idempotency-Key) on a review it already closed with the decision as
-// recorded, as the first answer was. It reports whether it answered.
-func (h *handlers) replayDecision(w http.ResponseWriter, r *http.Request, review *countersign.Review, caller countersign.Principal, action countersign.Action) bool {
-	decisions, err := h.Store.Decisions(r.Context(), review.DocumentID)
-	if err != nil {
-		return false
-	}
-	for _, d := range decisions {
-		if d.ReviewID != review.ID || d.Actor != caller.User || d.Action != action {
-			continue
-		}
-		doc, err := h.Store.GetDocument(r.Context(), review.DocumentID)
-		if err != nil {
-			return false
-		}
-		writeJSON(w, http.StatusOK, DecisionResponse{Decision: d, Document: DocumentStatus{ID: doc.ID, Status: doc.Status}})
-		return true
-	}
-	return false
-}
-
 // updateID makes a caller's Idempotency-Key into the update ID. Temporal
 // deduplicates updates by ID alone, so the key is scoped to the caller and
 // the review: the same key from someone else is a different request. With no
@@ -85,30 +64,51 @@ func updateID(caller countersign.Principal, reviewID, key string) string {
 	return "decision-" + hex.EncodeToString(sum[:16])
 }
 
-// decide sends the decision to the review's workflow as an update. The
-// workflow's validator has the last word: a decision it refuses never enters
-// history, and its refusal comes back with its code (403, 409 or 422).
+// decide sends the decision to the review's workflow through Decider.
 func (h *handlers) decide(w http.ResponseWriter, r *http.Request) {
-	var req DecisionRequest
-	if err := h.decodeBody(w, r, &req); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	review, err := h.Store.GetReview(r.Context(), r.PathValue("id"))
+	req, err := parseDecision(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes), h.MaxFields)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	caller := principal(r)
-	key := r.Header.Get("Idempotency-Key")
-	if review.Status == countersign.ReviewClosed {
-		if key != "" && h.replayDecision(w, r, review, caller, req.Action) {
-			return
-		}
-		h.fail(w, r, countersign.Errorf(countersign.CodeConflict, "review %s is already closed: %s decided %s", review.ID, review.ClosedBy, review.Outcome))
+	d := Decider{Store: h.Store, Temporal: h.Temporal}
+	resp, err := d.Decide(r.Context(), r.PathValue("id"), principal(r), channel(r), req, r.Header.Get("Idempotency-Key"))
+	if err != nil {
+		h.fail(w, r, err)
 		return
 	}
-	handle, err := h.Temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// Decider sends a person's decision on a review to the review's workflow as
+// a DecisionUpdate. Every channel decides through it (REST, the web page), so
+// the workflow's validator has the last word on each: a decision it refuses
+// never enters history, and its refusal comes back with its code (403, 409
+// or 422).
+type Decider struct {
+	Store    countersign.Store
+	Temporal client.Client
+}
+
+// Decide decides the review with the given ID for caller, who came through
+// ch. A caller's idempotency key, when not empty, makes a retry of the same
+// decision answer the decision as recorded (see updateID). Errors are coded:
+// 404 for an unknown review, 409 for a closed one or a reused key, and the
+// validator's refusals with their codes.
+func (d Decider) Decide(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel, req DecisionRequest, key string) (*DecisionResponse, error) {
+	review, err := d.Store.GetReview(ctx, reviewID)
+	if err != nil {
+		return nil, err
+	}
+	if review.Status == countersign.ReviewClosed {
+		if key != "" {
+			if replay := d.replay(ctx, review, caller, req.Action); replay != nil {
+				return replay, nil
+			}
+		}
+		return nil, countersign.Errorf(countersign.CodeConflict, "review %s is already closed: %s decided %s", review.ID, review.ClosedBy, review.Outcome)
+	}
+	handle, err := d.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		UpdateID:   updateID(caller, review.ID, key),
 		WorkflowID: workflows.ReviewWorkflowID(review.DocumentID),
 		UpdateName: workflows.DecisionUpdate,
@@ -118,26 +118,44 @@ func (h *handlers) decide(w http.ResponseWriter, r *http.Request) {
 			Fields:   req.Fields,
 			Reason:   req.Reason,
 			Actor:    caller,
-			Channel:  channel(r),
+			Channel:  ch,
 		}},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
-		h.fail(w, r, temporalError(err, "decision on review "+review.ID))
-		return
+		return nil, temporalError(err, "decision on review "+review.ID)
 	}
 	var result workflows.DecisionResult
-	if err := handle.Get(r.Context(), &result); err != nil {
-		h.fail(w, r, temporalError(err, "decision on review "+review.ID))
-		return
+	if err := handle.Get(ctx, &result); err != nil {
+		return nil, temporalError(err, "decision on review "+review.ID)
 	}
 	if result.Decision.Actor != caller.User || result.Decision.Action != req.Action {
-		h.fail(w, r, countersign.Errorf(countersign.CodeConflict,
-			"Idempotency-Key was already used on review %s for another decision (%s by %s)", review.ID, result.Decision.Action, result.Decision.Actor))
-		return
+		return nil, countersign.Errorf(countersign.CodeConflict,
+			"Idempotency-Key was already used on review %s for another decision (%s by %s)", review.ID, result.Decision.Action, result.Decision.Actor)
 	}
-	writeJSON(w, http.StatusOK, DecisionResponse{
+	return &DecisionResponse{
 		Decision: result.Decision,
 		Document: DocumentStatus{ID: review.DocumentID, Status: result.Status},
-	})
+	}, nil
+}
+
+// replay is the answer to a retried request (same caller, same action, with
+// an idempotency key) on a review it already closed: the decision as
+// recorded, as the first answer was. It is nil when there is none.
+func (d Decider) replay(ctx context.Context, review *countersign.Review, caller countersign.Principal, action countersign.Action) *DecisionResponse {
+	decisions, err := d.Store.Decisions(ctx, review.DocumentID)
+	if err != nil {
+		return nil
+	}
+	for _, dec := range decisions {
+		if dec.ReviewID != review.ID || dec.Actor != caller.User || dec.Action != action {
+			continue
+		}
+		doc, err := d.Store.GetDocument(ctx, review.DocumentID)
+		if err != nil {
+			return nil
+		}
+		return &DecisionResponse{Decision: dec, Document: DocumentStatus{ID: doc.ID, Status: doc.Status}}
+	}
+	return nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/telemetry"
 	"github.com/countersign/countersign/starter"
 )
 
@@ -34,6 +35,25 @@ type Services struct {
 	MaxBodyBytes int64
 	Logger       *slog.Logger
 	Now          func() time.Time
+
+	// MaxFields bounds the fields of a decision or veto (default
+	// DefaultMaxFields), MaxMetadataKeys the metadata keys of a submitted
+	// document (default DefaultMaxMetadataKeys).
+	MaxFields       int
+	MaxMetadataKeys int
+	// RateLimit is how many requests per second one token may make on
+	// average and RateBurst how many at once (defaults DefaultRateLimit and
+	// DefaultRateBurst); RateLimit NoRateLimit turns the limit off.
+	RateLimit float64
+	RateBurst int
+
+	// Telemetry, when set, traces every request (a span named by its route,
+	// continuing a caller's traceparent) and serves GET /metrics.
+	Telemetry *telemetry.Telemetry
+
+	// UI, when set, is the web page for people (internal/web), served at
+	// /ui/ with its own sign-in; GET / then leads there.
+	UI http.Handler
 }
 
 // Who may call what. Admin may call everything.
@@ -59,10 +79,31 @@ func Router(s Services) http.Handler {
 	if s.MaxBodyBytes <= 0 {
 		s.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if s.MaxFields <= 0 {
+		s.MaxFields = DefaultMaxFields
+	}
+	if s.MaxMetadataKeys <= 0 {
+		s.MaxMetadataKeys = DefaultMaxMetadataKeys
+	}
+	if s.RateLimit == 0 {
+		s.RateLimit = DefaultRateLimit
+	}
+	if s.RateBurst <= 0 {
+		s.RateBurst = DefaultRateBurst
+	}
 	h := &handlers{Services: s}
+	if s.RateLimit > 0 {
+		h.limiter = newRateLimiter(s.RateLimit, s.RateBurst)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", h.healthz)
 	mux.HandleFunc("GET /readyz", h.readyz)
+	if s.Telemetry != nil {
+		// Unauthenticated, like the probes: scrapers carry no token, and
+		// the figures are counts by task type, field and model, with no
+		// document, person or ID in them.
+		mux.Handle("GET /metrics", s.Telemetry.MetricsHandler())
+	}
 	mux.Handle("POST /v1/documents", h.allow(submitters, h.submit))
 	mux.Handle("GET /v1/documents/{id}", h.allow(readers, h.getDocument))
 	mux.Handle("GET /v1/documents/{id}/audit", h.allow(trail, h.documentAudit))
@@ -70,21 +111,33 @@ func Router(s Services) http.Handler {
 	mux.Handle("POST /v1/reviews/{id}/decision", h.allow(deciders, h.decide))
 	mux.Handle("GET /v1/audit/verify", h.allow(verifiers, h.verifyAudit))
 	mux.Handle("POST /v1/tokens", h.allow(admins, h.createToken))
+	mux.Handle("GET /v1/tokens", h.allow(admins, h.listTokens))
+	mux.Handle("POST /v1/tokens/{id}/revoke", h.allow(admins, h.revokeToken))
 	mux.Handle("POST /v1/calibrations", h.allow(tuners, h.calibrate))
 	mux.Handle("GET /v1/calibrations/{task_type}", h.allow(verifiers, h.getCalibration))
 	mux.Handle("GET /v1/policy/simulate", h.allow(verifiers, h.simulatePolicy))
 	mux.Handle("POST /v1/policy/reset", h.allow(tuners, h.resetPolicy))
 	mux.Handle("POST /v1/documents/{id}/veto", h.allow(tuners, h.veto))
 	mux.Handle("GET /v1/stats", h.allow(verifiers, h.stats))
+	mux.Handle("GET /v1/reviewers", h.allow(verifiers, h.reviewers))
 	mux.Handle("GET /v1/export", h.allow(verifiers, h.exportData))
+	if s.UI != nil {
+		mux.Handle("/ui/", s.UI)
+		mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusSeeOther))
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, countersign.Errorf(countersign.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
-	return h.logRequests(mux)
+	route := func(r *http.Request) string {
+		_, pattern := mux.Handler(r)
+		return pattern
+	}
+	return s.Telemetry.HTTP(h.logRequests(mux), route)
 }
 
 type handlers struct {
 	Services
+	limiter *rateLimiter // nil when rate limiting is off
 }
 
 type principalKey struct{}
@@ -95,8 +148,8 @@ func principal(r *http.Request) countersign.Principal {
 	return p
 }
 
-// allow authenticates the bearer token and lets the request through if the
-// caller's role is among roles (admin always is).
+// allow authenticates the bearer token, holds its rate, and lets the
+// request through if the caller's role is among roles (admin always is).
 func (h *handlers) allow(roles []countersign.Role, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		secret, ok := bearer(r)
@@ -105,12 +158,16 @@ func (h *handlers) allow(roles []countersign.Role, next http.HandlerFunc) http.H
 			writeError(w, countersign.Errorf(countersign.CodeUnauthorized, "missing bearer token: send Authorization: Bearer <token>"))
 			return
 		}
-		p, err := auth.Authenticate(r.Context(), h.Store, secret, h.Now())
+		token, err := auth.Check(r.Context(), h.Store, secret, h.Now())
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="countersign", error="invalid_token"`)
 			writeError(w, err)
 			return
 		}
+		if h.rateLimited(w, r, token) {
+			return
+		}
+		p := countersign.Principal{User: token.User, Role: token.Role}
 		if p.Role != countersign.RoleAdmin && !slices.Contains(roles, p.Role) {
 			writeError(w, countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not %s %s", p.User, p.Role, r.Method, r.URL.Path))
 			return

@@ -34,6 +34,10 @@ func (h *handlers) veto(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if err := checkFieldCount(req.Fields, h.MaxFields); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	doc, err := h.Store.GetDocument(r.Context(), r.PathValue("id"))
 	if err != nil {
 		h.fail(w, r, err)

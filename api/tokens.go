@@ -30,3 +30,32 @@ func (h *handlers) createToken(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusCreated, TokenResponse{Secret: secret, Token: token})
 }
+
+// listTokens lists every token, revoked ones included, so that an admin can
+// find the ID to revoke. Hashes are never shown.
+func (h *handlers) listTokens(w http.ResponseWriter, r *http.Request) {
+	tokens, err := h.Store.ListTokens(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if tokens == nil {
+		tokens = []countersign.Token{}
+	}
+	writeJSON(w, http.StatusOK, TokenList{Tokens: tokens})
+}
+
+// revokeToken revokes a token for good; the revocation is an audit event.
+func (h *handlers) revokeToken(w http.ResponseWriter, r *http.Request) {
+	var req RevokeRequest
+	if err := h.decodeBody(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	token, err := auth.Revoke(r.Context(), h.Store, principal(r).User, channel(r), r.PathValue("id"), req.Reason, h.Now())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, token)
+}

@@ -74,6 +74,18 @@ type TokenResponse struct {
 	*countersign.Token
 }
 
+// TokenList answers GET /v1/tokens: every token, oldest first, without
+// secrets or hashes.
+type TokenList struct {
+	Tokens []countersign.Token `json:"tokens"`
+}
+
+// RevokeRequest is the body of POST /v1/tokens/{id}/revoke; the answer is
+// the revoked countersign.Token.
+type RevokeRequest struct {
+	Reason string `json:"reason"`
+}
+
 // CalibrateRequest asks for a calibration of a task type
 // (POST /v1/calibrations); the answer is the countersign.Calibration.
 type CalibrateRequest struct {

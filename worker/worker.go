@@ -13,7 +13,10 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/countersign/countersign"
@@ -33,6 +36,14 @@ type ClientOptions struct {
 	TLSCAFile     string
 	TLSServerName string
 	Logger        *slog.Logger
+	// Codec, when set, encodes every payload the client and its workers
+	// write (workflow and activity inputs and results, updates, signals,
+	// queries) and the messages and stack traces of failures, and decodes
+	// what they read.
+	Codec converter.PayloadCodec
+	// Interceptors wrap the client's calls and, when they are worker
+	// interceptors too (like the tracing one), the workers made from it.
+	Interceptors []interceptor.ClientInterceptor
 }
 
 // Dial connects to Temporal and checks the connection.
@@ -41,6 +52,10 @@ func Dial(ctx context.Context, opts ClientOptions) (client.Client, error) {
 	if opts.Logger != nil {
 		co.Logger = sdklog.NewStructuredLogger(opts.Logger)
 	}
+	if opts.Codec != nil {
+		co.DataConverter, co.FailureConverter = Converters(opts.Codec)
+	}
+	co.Interceptors = opts.Interceptors
 	tlsConfig, err := tlsConfig(opts)
 	if err != nil {
 		return nil, err
@@ -51,6 +66,13 @@ func Dial(ctx context.Context, opts ClientOptions) (client.Client, error) {
 		return nil, fmt.Errorf("temporal at %s (namespace %s): %w", opts.Address, opts.Namespace, err)
 	}
 	return c, nil
+}
+
+// Converters are Temporal's default data and failure converters with codec
+// applied to every payload, failure messages and stack traces included.
+func Converters(codec converter.PayloadCodec) (converter.DataConverter, converter.FailureConverter) {
+	dc := converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), codec)
+	return dc, temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc, EncodeCommonAttributes: true})
 }
 
 func tlsConfig(opts ClientOptions) (*tls.Config, error) {

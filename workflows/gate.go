@@ -59,6 +59,7 @@ func (w *review) humanGate(ctx workflow.Context) error {
 		return err
 	}
 	w.opened, w.status = true, countersign.StatusAwaitingReview
+	w.slipGold(ctx, r)
 	if err := workflow.Await(ctx, func() bool { return w.decided != nil || w.gateErr != nil }); err != nil {
 		return err
 	}

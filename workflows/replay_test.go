@@ -19,7 +19,7 @@ import (
 // rules; v2: before HOTL supervision, delivery and lineage), kept because workflows started then may still be running. Every
 // change to ReviewWorkflow must still replay them all; a change that cannot
 // needs workflow.GetVersion.
-var wantHistories = []string{"approve", "correct", "reject", "auto_accept"}
+var wantHistories = []string{"approve", "correct", "reject", "auto_accept", "gold_trigger", "gold_item"}
 
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "histories", "*.json"))

@@ -30,6 +30,7 @@ type fixture struct {
 	env   *testsuite.TestWorkflowEnvironment
 	store *sqlite.Store
 	types *tasktype.Registry
+	acts  *activities.Activities
 }
 
 func newFixture(t *testing.T, extractors map[string]countersign.Extractor) *fixture {
@@ -62,11 +63,6 @@ func newFixtureActs(t *testing.T, extractors map[string]countersign.Extractor, w
 	if extractors == nil {
 		extractors = map[string]countersign.Extractor{countersign.ExtractorRules: llm.NewRules()}
 	}
-	var suite testsuite.WorkflowTestSuite
-	suite.SetLogger(sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))))
-	env := suite.NewTestWorkflowEnvironment()
-	env.RegisterWorkflow(workflows.ReviewWorkflow)
-	env.RegisterWorkflow(workflows.SupervisorWorkflow)
 	acts := &activities.Activities{
 		Store:      activityStore,
 		TaskTypes:  tasktype.NewResolver(types, store),
@@ -75,8 +71,21 @@ func newFixtureActs(t *testing.T, extractors map[string]countersign.Extractor, w
 	if tune != nil {
 		tune(acts)
 	}
-	env.RegisterActivity(acts)
-	return &fixture{t: t, env: env, store: store, types: types}
+	f := &fixture{t: t, store: store, types: types, acts: acts}
+	f.renew()
+	return f
+}
+
+// renew gives the fixture a new test environment, with the same store and
+// activities, to run another workflow in.
+func (f *fixture) renew() {
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))))
+	f.env = suite.NewTestWorkflowEnvironment()
+	f.env.RegisterWorkflow(workflows.ReviewWorkflow)
+	f.env.RegisterWorkflow(workflows.SupervisorWorkflow)
+	f.env.RegisterActivity(f.acts)
+	f.env.SetTestTimeout(time.Minute)
 }
 
 // document stores a sample document and returns the workflow input for it.
@@ -131,9 +140,15 @@ func (f *fixture) decideAfter(delay time.Duration, req workflows.DecisionRequest
 // updateAfter sends the named update, whose result is a DecisionResult, once
 // the given workflow time has passed.
 func (f *fixture) updateAfter(delay time.Duration, name string, req any) *outcome {
+	return f.updateWorkflowAfter(delay, "", name, req)
+}
+
+// updateWorkflowAfter sends the named update to the workflow with the given
+// ID (the one under test when empty) once the given workflow time has passed.
+func (f *fixture) updateWorkflowAfter(delay time.Duration, workflowID, name string, req any) *outcome {
 	o := &outcome{}
 	f.env.RegisterDelayedCallback(func() {
-		f.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
+		callbacks := &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { o.rejected = err },
 			OnAccept: func() {},
 			OnComplete: func(v any, err error) {
@@ -144,7 +159,15 @@ func (f *fixture) updateAfter(delay time.Duration, name string, req any) *outcom
 				r := v.(workflows.DecisionResult)
 				o.result = &r
 			},
-		}, req)
+		}
+		if workflowID == "" {
+			f.env.UpdateWorkflow(name, "", callbacks, req)
+			return
+		}
+		// The environment tells updates apart by ID across its workflows.
+		if err := f.env.UpdateWorkflowByID(workflowID, name, workflowID+"/"+name, callbacks, req); err != nil {
+			o.rejected = err
+		}
 	}, delay)
 	return o
 }

@@ -16,6 +16,8 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/internal/audit"
+	"github.com/countersign/countersign/internal/report"
 	"github.com/countersign/countersign/internal/simulate"
 )
 
@@ -184,10 +186,26 @@ func (c *Client) Audit(ctx context.Context, documentID string) ([]countersign.Au
 	return out.Events, c.do(ctx, http.MethodGet, "/v1/documents/"+url.PathEscape(documentID)+"/audit", nil, &out)
 }
 
-// VerifyAudit recomputes the whole audit chain on the server.
-func (c *Client) VerifyAudit(ctx context.Context) (*countersign.ChainReport, error) {
+// VerifyAudit recomputes the whole audit chain on the server, held to the
+// given checkpoints (whose signatures the caller checks).
+func (c *Client) VerifyAudit(ctx context.Context, checkpoints ...countersign.ChainPoint) (*countersign.ChainReport, error) {
+	q := url.Values{}
+	for _, p := range checkpoints {
+		q.Add("checkpoint", audit.FormatPoint(p))
+	}
+	path := "/v1/audit/verify"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
 	var out countersign.ChainReport
-	return &out, c.do(ctx, http.MethodGet, "/v1/audit/verify", nil, &out)
+	if err := c.do(ctx, http.MethodGet, path, nil, &out); err != nil {
+		return nil, err
+	}
+	// A server from before checkpoints ignores them and would answer "ok".
+	if len(out.Checkpoints) != len(checkpoints) {
+		return nil, fmt.Errorf("the server at %s did not hold the chain to the checkpoints: it predates them", c.BaseURL)
+	}
+	return &out, nil
 }
 
 // CreateToken creates an API token (admin only). expiresIn 0 means never.
@@ -198,6 +216,18 @@ func (c *Client) CreateToken(ctx context.Context, user string, role countersign.
 	}
 	var out api.TokenResponse
 	return &out, c.do(ctx, http.MethodPost, "/v1/tokens", body, &out)
+}
+
+// Tokens lists every API token, revoked ones included (admin only).
+func (c *Client) Tokens(ctx context.Context) ([]countersign.Token, error) {
+	var out api.TokenList
+	return out.Tokens, c.do(ctx, http.MethodGet, "/v1/tokens", nil, &out)
+}
+
+// RevokeToken revokes an API token for good (admin only) and returns it.
+func (c *Client) RevokeToken(ctx context.Context, id, reason string) (*countersign.Token, error) {
+	var out countersign.Token
+	return &out, c.do(ctx, http.MethodPost, "/v1/tokens/"+url.PathEscape(id)+"/revoke", api.RevokeRequest{Reason: reason}, &out)
 }
 
 // Calibrate fits and stores a calibration of a task type from its human
@@ -242,6 +272,20 @@ func (c *Client) ResetPolicy(ctx context.Context, taskType, reason string) (*cou
 func (c *Client) Stats(ctx context.Context, taskType string) (*api.Stats, error) {
 	var out api.Stats
 	return &out, c.do(ctx, http.MethodGet, "/v1/stats?task_type="+url.QueryEscape(taskType), nil, &out)
+}
+
+// Reviewers reports how each person of a task type decides, over documents
+// submitted at or after since and before until (dates or RFC 3339 times;
+// empty leaves that end open).
+func (c *Client) Reviewers(ctx context.Context, taskType, since, until string) (*report.Reviewers, error) {
+	q := url.Values{"task_type": {taskType}}
+	for name, value := range map[string]string{"since": since, "until": until} {
+		if value != "" {
+			q.Set(name, value)
+		}
+	}
+	var out report.Reviewers
+	return &out, c.do(ctx, http.MethodGet, "/v1/reviewers?"+q.Encode(), nil, &out)
 }
 
 // Export streams an export into w, calling progress (if set) with the

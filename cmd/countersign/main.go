@@ -66,7 +66,8 @@ with "countersign submit" and decide reviews with "countersign reviews" and
 		newDev(), newWorker(), newAPI(),
 		newSubmit(), newReviews(), newDecide(), newAudit(), newToken(),
 		newTaskType(), newCalibrate(), newPolicy(),
-		newVeto(), newStats(), newExport(),
+		newVeto(), newStats(), newReviewers(), newExport(),
+		newCodecServer(), newMigrate(),
 	)
 	return root
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/countersign/countersign/internal/app"
 	"github.com/countersign/countersign/internal/config"
+	"github.com/countersign/countersign/internal/telemetry"
 )
 
 func newDev() *cobra.Command {
@@ -45,6 +46,7 @@ Temporal cluster and Postgres.`,
 	cfg.AddDatabase(cmd.Flags())
 	cfg.AddModel(cmd.Flags())
 	cfg.AddWebhook(cmd.Flags())
+	cfg.AddEncryption(cmd.Flags())
 	return cmd
 }
 
@@ -66,6 +68,8 @@ the load needs; they share nothing but Temporal and the database.`,
 	cfg.AddDatabase(cmd.Flags())
 	cfg.AddModel(cmd.Flags())
 	cfg.AddWebhook(cmd.Flags())
+	cfg.AddEncryption(cmd.Flags())
+	cfg.AddMetrics(cmd.Flags())
 	return cmd
 }
 
@@ -86,6 +90,7 @@ answers 200 once a worker polls the review task queue.`,
 	cfg.AddHTTP(cmd.Flags())
 	cfg.AddTemporal(cmd.Flags())
 	cfg.AddDatabase(cmd.Flags())
+	cfg.AddEncryption(cmd.Flags())
 	return cmd
 }
 
@@ -97,6 +102,9 @@ func serve(cmd *cobra.Command, cfg config.Config, roles app.Roles) error {
 	}
 	cfg.ModelFromEnv()
 	if err := cfg.WebhookFromEnv(); err != nil {
+		return exitError{code: 2, err: err}
+	}
+	if err := cfg.EncryptionFromEnv(); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	logger, err := newLogger(cfg)
@@ -144,6 +152,38 @@ func modelLine(cfg config.Config) string {
 	return fmt.Sprintf("%s at %s, for task types with extractor openai or auto", model, endpoint)
 }
 
+// encryptionLine says whether Temporal payloads are encrypted, and with
+// which key.
+func encryptionLine(cfg config.Config) string {
+	if cfg.Encryption == nil {
+		return fmt.Sprintf("off: Temporal histories hold drafts and decisions in clear (set %s or --encryption-key-file)", config.EnvEncryptionKeys)
+	}
+	return fmt.Sprintf("Temporal payloads AES-256-GCM, key %s (keyring %s)", cfg.Encryption.Current(), strings.Join(cfg.Encryption.IDs(), ", "))
+}
+
+// telemetryLines say where traces and metrics go.
+func telemetryLines(w io.Writer, a *app.App) {
+	traces := a.Telemetry.TracesExporter
+	if traces == telemetry.ExporterNone {
+		traces = fmt.Sprintf("not exported (set %s=otlp or console); audit events still record trace IDs", telemetry.EnvTracesExporter)
+	}
+	fmt.Fprintf(w, "  traces      %s\n", traces)
+	var metrics []string
+	switch {
+	case a.APIURL != "":
+		metrics = append(metrics, "Prometheus at "+a.APIURL+"/metrics")
+	case a.MetricsURL != "":
+		metrics = append(metrics, "Prometheus at "+a.MetricsURL)
+	}
+	if pushed := a.Telemetry.MetricsExporters; pushed != "" {
+		metrics = append(metrics, pushed)
+	}
+	if len(metrics) == 0 {
+		metrics = append(metrics, fmt.Sprintf("not served (set --metrics, or %s=otlp)", telemetry.EnvMetricsExporter))
+	}
+	fmt.Fprintf(w, "  metrics     %s\n", strings.Join(metrics, "; "))
+}
+
 func banner(w io.Writer, a *app.App) {
 	var types []string
 	for _, tt := range a.TaskTypes.All() {
@@ -170,11 +210,13 @@ func banner(w io.Writer, a *app.App) {
 		fmt.Fprintf(w, "  Temporal    %s, namespace %s\n", a.TemporalAddress, a.Config.Namespace)
 		fmt.Fprintln(w, "  store       Postgres")
 	}
+	fmt.Fprintf(w, "  encryption  %s\n", encryptionLine(a.Config))
 	if a.Roles.Worker {
 		fmt.Fprintln(w, "  worker      polling the review task queue")
 		fmt.Fprintf(w, "  model       %s\n", modelLine(a.Config))
 	}
 	fmt.Fprintf(w, "  task types  %s, from %s\n", strings.Join(types, ", "), a.TaskTypesOrigin)
+	telemetryLines(w, a)
 	if a.Roles.Embedded {
 		fmt.Fprintf(w, "Try: %s submit --type contract-review examples/contract-review/samples\n", os.Args[0])
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/countersign/countersign"
@@ -25,6 +26,7 @@ import (
 	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/examples"
 	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/codec"
 	"github.com/countersign/countersign/internal/config"
 	"github.com/countersign/countersign/internal/devserver"
 	"github.com/countersign/countersign/internal/llm"
@@ -83,11 +85,16 @@ type App struct {
 	worker    sdkworker.Worker
 	http      *http.Server
 	errs      chan error
+
+	observability
 }
 
 // Start starts the roles. On error, whatever had started is stopped again.
-func Start(ctx context.Context, cfg config.Config, roles Roles, logger *slog.Logger) (*App, error) {
+func Start(ctx context.Context, cfg config.Config, roles Roles, logger *slog.Logger, opts ...Option) (*App, error) {
 	a := &App{Config: cfg, Roles: roles, Logger: logger, errs: make(chan error, 2)}
+	for _, opt := range opts {
+		opt(a)
+	}
 	if err := a.start(ctx); err != nil {
 		a.Stop()
 		return nil, err
@@ -99,6 +106,9 @@ func (a *App) start(ctx context.Context) error {
 	if err := a.loadTaskTypes(); err != nil {
 		return err
 	}
+	if err := a.setupTelemetry(ctx); err != nil {
+		return err
+	}
 	if a.Roles.Embedded {
 		if err := a.startEmbedded(ctx); err != nil {
 			return err
@@ -108,8 +118,17 @@ func (a *App) start(ctx context.Context) error {
 			return err
 		}
 	}
+	if a.Config.EncryptDocuments {
+		if a.Config.Encryption == nil {
+			return fmt.Errorf("encrypting document bodies needs an encryption keyring")
+		}
+		a.Store = codec.EncryptDocuments(a.Store, a.Config.Encryption)
+	}
 	if a.Roles.Worker {
 		a.startWorker()
+		if err := a.serveMetrics(); err != nil {
+			return err
+		}
 	}
 	if a.Roles.API {
 		if err := a.startAPI(); err != nil {
@@ -153,7 +172,13 @@ func (a *App) startEmbedded(ctx context.Context) error {
 	}
 	a.devserver = srv
 	a.TemporalAddress = srv.Address()
-	a.Temporal, err = worker.Dial(ctx, worker.ClientOptions{Address: srv.Address(), Namespace: a.Config.Namespace, Logger: a.quietLogger()})
+	a.Temporal, err = worker.Dial(ctx, worker.ClientOptions{
+		Address:      srv.Address(),
+		Namespace:    a.Config.Namespace,
+		Logger:       a.quietLogger(),
+		Codec:        a.codec(),
+		Interceptors: a.Telemetry.ClientInterceptors(),
+	})
 	if err != nil {
 		return err
 	}
@@ -183,12 +208,23 @@ func (a *App) connect(ctx context.Context) error {
 		TLSCAFile:     a.Config.TemporalTLSCA,
 		TLSServerName: a.Config.TemporalTLSServerName,
 		Logger:        a.quietLogger(),
+		Codec:         a.codec(),
+		Interceptors:  a.Telemetry.ClientInterceptors(),
 	})
 	if err != nil {
 		return err
 	}
 	a.Store, err = postgres.Open(ctx, a.Config.DatabaseURL)
 	return err
+}
+
+// codec encrypts Temporal payloads when a keyring is configured; with none,
+// payloads stay in clear.
+func (a *App) codec() converter.PayloadCodec {
+	if a.Config.Encryption == nil {
+		return nil
+	}
+	return codec.New(a.Config.Encryption)
 }
 
 // quietLogger is for the Temporal SDK, which logs every worker start at info.
@@ -220,7 +256,7 @@ func (a *App) ensureAdminToken(ctx context.Context) error {
 
 func (a *App) startWorker() {
 	acts := &activities.Activities{
-		Store:     a.Store,
+		Store:     a.traced(),
 		TaskTypes: tasktype.NewResolver(a.TaskTypes, a.Store),
 		Extractors: map[string]countersign.Extractor{
 			countersign.ExtractorRules: llm.NewRules(),
@@ -228,12 +264,16 @@ func (a *App) startWorker() {
 				BaseURL: a.Config.OpenAIBaseURL,
 				APIKey:  a.Config.OpenAIKey,
 				Model:   a.Config.OpenAIModel,
+
+				TracerProvider: a.Telemetry.TracerProvider,
+				Metrics:        a.Telemetry.Metrics,
 			}),
 		},
 		ModelAttempts: a.Config.ModelAttempts,
 		Supervisors:   worker.Supervisors{Client: a.Temporal},
 		Now:           time.Now,
 		Logger:        a.Logger,
+		Metrics:       a.Telemetry.Metrics,
 	}
 	if a.Config.WebhookURL != "" {
 		acts.Webhook = &webhook.Client{URL: a.Config.WebhookURL, Secret: a.Config.WebhookSecret}
@@ -252,12 +292,16 @@ func (a *App) startAPI() error {
 		return fmt.Errorf("HTTP API: %w", err)
 	}
 	a.APIURL = "http://" + listener.Addr().String()
+	if err := a.observeQueue(); err != nil {
+		listener.Close()
+		return err
+	}
 	router := api.Router(api.Services{
-		Store:    a.Store,
+		Store:    a.traced(),
 		Temporal: a.Temporal,
 		Starter: &starter.Starter{
 			Client:           a.Temporal,
-			Store:            a.Store,
+			Store:            a.traced(),
 			TaskTypes:        a.TaskTypes,
 			Resolver:         tasktype.NewResolver(a.TaskTypes, a.Store),
 			MaxDocumentBytes: a.Config.MaxDocumentBytes,
@@ -265,6 +309,12 @@ func (a *App) startAPI() error {
 		Ready:        a.Ready,
 		MaxBodyBytes: a.Config.MaxBodyBytes,
 		Logger:       a.Logger,
+		Telemetry:    a.Telemetry,
+
+		MaxFields:       a.Config.MaxFields,
+		MaxMetadataKeys: a.Config.MaxMetadataKeys,
+		RateLimit:       rateLimit(a.Config.RateLimit),
+		RateBurst:       a.Config.RateBurst,
 	})
 	a.http = &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -273,6 +323,15 @@ func (a *App) startAPI() error {
 		}
 	}()
 	return nil
+}
+
+// rateLimit is the API's rate limit for the --rate-limit flag, whose 0
+// turns the limit off.
+func rateLimit(perSecond float64) float64 {
+	if perSecond <= 0 {
+		return api.NoRateLimit
+	}
+	return perSecond
 }
 
 // Ready reports whether the App can do its work: the store answers and a
@@ -337,6 +396,7 @@ func (a *App) Stop() {
 			a.Logger.Warn("closing the store", "error", err)
 		}
 	}
+	a.stopTelemetry()
 }
 
 // levelFloor drops records below a level.

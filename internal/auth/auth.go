@@ -55,23 +55,36 @@ func Hash(secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Authenticate returns the principal a secret stands for. Unknown, malformed
-// and expired tokens are all unauthorized.
+// Authenticate returns the principal a secret stands for. Unknown, malformed,
+// revoked and expired tokens are all unauthorized.
 func Authenticate(ctx context.Context, tokens countersign.TokenStore, secret string, now time.Time) (countersign.Principal, error) {
+	t, err := Check(ctx, tokens, secret, now)
+	if err != nil {
+		return countersign.Principal{}, err
+	}
+	return countersign.Principal{User: t.User, Role: t.Role}, nil
+}
+
+// Check returns the stored token a secret stands for, if it may be used at
+// now; see Authenticate.
+func Check(ctx context.Context, tokens countersign.TokenStore, secret string, now time.Time) (*countersign.Token, error) {
 	if !strings.HasPrefix(secret, Prefix) {
-		return countersign.Principal{}, countersign.Errorf(countersign.CodeUnauthorized, "not a countersign token")
+		return nil, countersign.Errorf(countersign.CodeUnauthorized, "not a countersign token")
 	}
 	t, err := tokens.TokenByHash(ctx, Hash(secret))
 	if errors.Is(err, countersign.ErrNotFound) {
-		return countersign.Principal{}, countersign.Errorf(countersign.CodeUnauthorized, "unknown token")
+		return nil, countersign.Errorf(countersign.CodeUnauthorized, "unknown token")
 	}
 	if err != nil {
-		return countersign.Principal{}, fmt.Errorf("authenticate: %w", err)
+		return nil, fmt.Errorf("authenticate: %w", err)
+	}
+	if t.RevokedAt != nil {
+		return nil, countersign.Errorf(countersign.CodeUnauthorized, "token revoked at %s", t.RevokedAt.Format(time.RFC3339))
 	}
 	if t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
-		return countersign.Principal{}, countersign.Errorf(countersign.CodeUnauthorized, "token expired at %s", t.ExpiresAt.Format(time.RFC3339))
+		return nil, countersign.Errorf(countersign.CodeUnauthorized, "token expired at %s", t.ExpiresAt.Format(time.RFC3339))
 	}
-	return countersign.Principal{User: t.User, Role: t.Role}, nil
+	return t, nil
 }
 
 func roleList() string {
@@ -103,4 +116,35 @@ func Issue(ctx context.Context, s countersign.Store, issuer string, channel coun
 		return "", nil, fmt.Errorf("record token creation: %w", err)
 	}
 	return secret, token, nil
+}
+
+// Revoke revokes the token with the given ID for reason and records who
+// revoked it, and why, in the audit log. It returns the token as stored.
+// Revoking it again by the same person for the same reason is a retry: it
+// changes nothing and records nothing new.
+func Revoke(ctx context.Context, s countersign.Store, revoker string, channel countersign.Channel, id, reason string, now time.Time) (*countersign.Token, error) {
+	reason = strings.TrimSpace(reason)
+	switch {
+	case strings.TrimSpace(id) == "":
+		return nil, countersign.Errorf(countersign.CodeInvalid, "which token? give its ID (countersign token list shows them)")
+	case reason == "":
+		return nil, countersign.Errorf(countersign.CodeInvalid, "a revocation needs a reason")
+	}
+	token, err := s.RevokeToken(ctx, id, revoker, reason, now)
+	if err != nil {
+		return nil, err
+	}
+	// The event is made from the token as stored, so that a retry appends
+	// the same event, which the log keeps once.
+	data, err := audit.Canonical(map[string]any{"token_id": token.ID, "user": token.User, "role": token.Role, "reason": token.RevokeReason})
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.AppendAudit(ctx, countersign.AuditEvent{
+		ID: "token/" + token.ID + "/revoked", Type: countersign.EventTokenRevoked, Actor: token.RevokedBy, Channel: channel, At: *token.RevokedAt, Data: data,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record token revocation: %w", err)
+	}
+	return token, nil
 }

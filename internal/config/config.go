@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/countersign/countersign/internal/codec"
 )
 
 // Config is the whole configuration of the server roles.
@@ -56,9 +58,37 @@ type Config struct {
 	WebhookURL    string
 	WebhookSecret string
 
+	// EncryptionKeyFile holds the keyring that encrypts Temporal payloads;
+	// Encryption is that keyring, read from the file or from
+	// COUNTERSIGN_ENCRYPTION_KEYS (the environment only, being secret). Nil
+	// leaves payloads in clear.
+	EncryptionKeyFile string
+	Encryption        *codec.Keyring
+	// EncryptDocuments encrypts document bodies in the store with the same
+	// keyring.
+	EncryptDocuments bool
+	// CodecHTTPAddr is where `countersign codec-server` listens; UIOrigins
+	// are the Temporal web UIs it answers from a browser (CORS).
+	CodecHTTPAddr string
+	UIOrigins     []string
+
 	// LogLevel is debug, info, warn or error; LogFormat is text or json.
 	LogLevel  string
 	LogFormat string
+
+	// MetricsAddr is where the worker role serves GET /metrics; empty
+	// serves none (the API serves /metrics on its own address). Traces and
+	// OTLP metrics are configured by the standard OTEL_* variables.
+	MetricsAddr string
+
+	// MaxFields bounds the fields of a decision or veto, MaxMetadataKeys the
+	// metadata keys of a submitted document. RateLimit is how many requests
+	// per second one API token may make on average (0 turns the limit off)
+	// and RateBurst how many at once.
+	MaxFields       int
+	MaxMetadataKeys int
+	RateLimit       float64
+	RateBurst       int
 }
 
 // EnvPrefix starts the environment variable of every flag: --data-dir is
@@ -80,6 +110,11 @@ func (c *Config) AddDataDir(fs *pflag.FlagSet) {
 // AddServer adds the flags every server role has.
 func (c *Config) AddServer(fs *pflag.FlagSet) {
 	fs.StringVar(&c.TaskTypesDir, "task-types", "", usage("task-types", "folder of task type YAML files (default: the examples built into the binary)"))
+	c.AddLog(fs)
+}
+
+// AddLog adds the flags of the log.
+func (c *Config) AddLog(fs *pflag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", "info", usage("log-level", "log level: debug, info, warn or error"))
 	fs.StringVar(&c.LogFormat, "log-format", "text", usage("log-format", "log format: text or json"))
 }
@@ -89,6 +124,15 @@ func (c *Config) AddHTTP(fs *pflag.FlagSet) {
 	fs.StringVar(&c.HTTPAddr, "http", "127.0.0.1:8080", usage("http", "address the HTTP API listens on"))
 	fs.Int64Var(&c.MaxBodyBytes, "max-body", 8<<20, usage("max-body", "largest request body accepted, in bytes"))
 	fs.IntVar(&c.MaxDocumentBytes, "max-document", 5<<20, usage("max-document", "largest document accepted, in bytes"))
+	c.addLimits(fs)
+}
+
+// addLimits adds the API's limits on fields and on each token's rate.
+func (c *Config) addLimits(fs *pflag.FlagSet) {
+	fs.IntVar(&c.MaxFields, "max-fields", 200, usage("max-fields", "most fields in a decision or veto"))
+	fs.IntVar(&c.MaxMetadataKeys, "max-metadata-keys", 200, usage("max-metadata-keys", "most metadata keys on a submitted document"))
+	fs.Float64Var(&c.RateLimit, "rate-limit", 50, usage("rate-limit", "requests per second one API token may make on average, per API process (0 turns the limit off)"))
+	fs.IntVar(&c.RateBurst, "rate-burst", 100, usage("rate-burst", "requests one API token may make at once before --rate-limit applies"))
 }
 
 // The environment variables of OpenAI's own clients, which the openai
@@ -159,9 +203,78 @@ func (c *Config) AddTemporal(fs *pflag.FlagSet) {
 	fs.StringVar(&c.TemporalTLSServerName, "temporal-tls-server-name", "", usage("temporal-tls-server-name", "server name to verify in Temporal's certificate (turns TLS on)"))
 }
 
+// AddMetrics adds --metrics, for roles without the API's address.
+func (c *Config) AddMetrics(fs *pflag.FlagSet) {
+	fs.StringVar(&c.MetricsAddr, "metrics", "", usage("metrics", "address to serve Prometheus metrics on, at GET /metrics, such as :9464 (default: none; OTEL_METRICS_EXPORTER=otlp pushes them instead)"))
+}
+
 // AddDatabase adds --database-url.
 func (c *Config) AddDatabase(fs *pflag.FlagSet) {
 	fs.StringVar(&c.DatabaseURL, "database-url", "", usage("database-url", "Postgres URL, postgres://user:password@host:5432/db"))
+}
+
+// EnvEncryptionKeys holds the keyring that encrypts Temporal payloads, as
+// ID:BASE64KEY entries separated by commas, the first one encrypting.
+const EnvEncryptionKeys = EnvPrefix + "ENCRYPTION_KEYS"
+
+// AddEncryption adds --encryption-key-file.
+func (c *Config) AddEncryption(fs *pflag.FlagSet) {
+	fs.StringVar(&c.EncryptionKeyFile, "encryption-key-file", "", fmt.Sprintf("file of AES-256 keys that encrypt Temporal payloads, one ID:BASE64KEY a line, the first one encrypting (env %s; or give the keys themselves, comma-separated, in %s)", Env("encryption-key-file"), EnvEncryptionKeys))
+	fs.BoolVar(&c.EncryptDocuments, "encrypt-documents", false, fmt.Sprintf("also encrypt document bodies in the store with those keys; bodies stored in clear before still read (env %s)", Env("encrypt-documents")))
+}
+
+// EncryptionFromEnv reads the keyring from --encryption-key-file or from
+// COUNTERSIGN_ENCRYPTION_KEYS, and checks every key. With neither set,
+// payloads stay in clear.
+func (c *Config) EncryptionFromEnv() error {
+	text, fromEnv := os.LookupEnv(EnvEncryptionKeys)
+	fromEnv = fromEnv && strings.TrimSpace(text) != ""
+	switch {
+	case c.EncryptionKeyFile != "" && fromEnv:
+		return fmt.Errorf("both --encryption-key-file and %s are set: keep the keys in one place, so that which one encrypts is clear", EnvEncryptionKeys)
+	case c.EncryptionKeyFile != "":
+		raw, err := os.ReadFile(c.EncryptionKeyFile)
+		if err != nil {
+			return fmt.Errorf("--encryption-key-file: %w", err)
+		}
+		text = string(raw)
+	case !fromEnv:
+		c.Encryption = nil
+		if c.EncryptDocuments {
+			return fmt.Errorf("--encrypt-documents needs keys: set --encryption-key-file or %s", EnvEncryptionKeys)
+		}
+		return nil
+	}
+	keys, err := codec.ParseKeyring(text)
+	if err != nil {
+		where := EnvEncryptionKeys
+		if c.EncryptionKeyFile != "" {
+			where = c.EncryptionKeyFile
+		}
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	c.Encryption = keys
+	return nil
+}
+
+// AddCodecServer adds the flags of `countersign codec-server`.
+func (c *Config) AddCodecServer(fs *pflag.FlagSet) {
+	fs.StringVar(&c.CodecHTTPAddr, "codec-http", "127.0.0.1:8089", usage("codec-http", "address the codec server listens on"))
+	fs.StringSliceVar(&c.UIOrigins, "ui-origin", nil, usage("ui-origin", "origin of a Temporal web UI allowed to call from a browser, such as https://temporal.example.com or http://localhost:8233; repeat or separate with commas"))
+}
+
+// CheckUIOrigins reports a --ui-origin that is not a bare web origin.
+func (c *Config) CheckUIOrigins() error {
+	for _, origin := range c.UIOrigins {
+		u, err := url.Parse(origin)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			return fmt.Errorf("--ui-origin %q is not an origin: give scheme://host[:port], as the browser's address bar shows it, without a path", origin)
+		}
+	}
+	for i, origin := range c.UIOrigins {
+		c.UIOrigins[i] = strings.TrimSuffix(origin, "/")
+	}
+	return nil
 }
 
 // FromEnv sets every flag the command line did not set from its environment

@@ -100,6 +100,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	for _, name := range []primitives.ServiceName{primitives.FrontendService, primitives.HistoryService, primitives.MatchingService, primitives.WorkerService} {
 		hosts[name] = static.SingleLocalHost(net.JoinHostPort(opts.IP, strconv.Itoa(conf.Services[string(name)].RPC.GRPCPort)))
 	}
+	restoreEnv := hideEnv(serverTracingEnv...)
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),
 		temporal.ForServices(temporal.DefaultServices),
@@ -112,6 +113,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): 8192,
 		}),
 	)
+	restoreEnv()
 	if err != nil {
 		return nil, fmt.Errorf("devserver: %w", err)
 	}
@@ -124,6 +126,29 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// serverTracingEnv are the variables with which the Temporal server would
+// export its own spans. They are meant for countersign's spans: the embedded
+// server's are its internals, and it refuses exporters countersign accepts
+// (console, OTLP over HTTP), which would stop `countersign dev` at start.
+var serverTracingEnv = []string{"OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"}
+
+// hideEnv unsets the variables keys and returns what sets them back. The
+// server reads them while it is built, and has no option to ignore them.
+func hideEnv(keys ...string) (restore func()) {
+	saved := map[string]string{}
+	for _, key := range keys {
+		if v, ok := os.LookupEnv(key); ok {
+			saved[key] = v
+			os.Unsetenv(key)
+		}
+	}
+	return func() {
+		for key, v := range saved {
+			os.Setenv(key, v)
+		}
+	}
 }
 
 // Address is the frontend's host:port, for Temporal clients.

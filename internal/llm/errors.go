@@ -20,8 +20,12 @@ import (
 // when the endpoint named a time; a permanent one sends the document to a
 // person with the reason recorded.
 type Error struct {
-	msg        string
-	temporary  bool
+	msg       string
+	temporary bool
+	// kind names the failure for metrics and spans: rate_limited,
+	// server_error, timeout, unreachable, context_length, ...; empty for
+	// failures that are not a model call's.
+	kind       string
 	retryAfter time.Duration
 	err        error
 }
@@ -54,7 +58,7 @@ func classifyWithHint(err error, hint retryAfterHint) error {
 		status = apiErr.HTTPStatusCode
 		msg = apiErr.Message
 		if code, ok := apiErr.Code.(string); ok && code == "context_length_exceeded" {
-			return &Error{msg: "the document is too long for the model's context: " + msg, err: err}
+			return &Error{msg: "the document is too long for the model's context: " + msg, kind: "context_length", err: err}
 		}
 	case errors.As(err, &reqErr):
 		status = reqErr.HTTPStatusCode
@@ -62,17 +66,17 @@ func classifyWithHint(err error, hint retryAfterHint) error {
 			msg = reqErr.Err.Error()
 		}
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
-		return &Error{msg: "the model did not answer in time: " + clip(msg), temporary: true, err: err}
+		return &Error{msg: "the model did not answer in time: " + clip(msg), temporary: true, kind: "timeout", err: err}
 	case transport(err):
-		return &Error{msg: "the model endpoint is unreachable: " + clip(msg), temporary: true, err: err}
+		return &Error{msg: "the model endpoint is unreachable: " + clip(msg), temporary: true, kind: "unreachable", err: err}
 	default:
 		// go-openai refusing the request before sending it (a parameter
 		// the model does not support), or an answer it cannot read.
-		return &Error{msg: "the model call failed: " + clip(msg), err: err}
+		return &Error{msg: "the model call failed: " + clip(msg), kind: "invalid_request", err: err}
 	}
 	text := fmt.Sprintf("the model endpoint answered %d %s: %s", status, http.StatusText(status), clip(strings.TrimSpace(msg)))
 	temporary := status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status == http.StatusConflict || status >= 500 || status == 0
-	return &Error{msg: text, temporary: temporary, retryAfter: hint.wait, err: err}
+	return &Error{msg: text, temporary: temporary, retryAfter: hint.wait, kind: statusKind(status), err: err}
 }
 
 // transport reports whether err is a failure to reach the endpoint or to

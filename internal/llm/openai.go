@@ -10,13 +10,16 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	openai "github.com/sashabaranov/go-openai"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/evidence"
 	"github.com/countersign/countersign/internal/schema"
 	"github.com/countersign/countersign/internal/tasktype"
+	"github.com/countersign/countersign/internal/telemetry"
 )
 
 // OpenAIConfig is the worker-wide configuration of the openai extractor; a
@@ -31,6 +34,13 @@ type OpenAIConfig struct {
 	Model string
 	// HTTPClient makes the calls; nil means a default client.
 	HTTPClient *http.Client
+	// TracerProvider traces each chat completion (a span with the GenAI
+	// attributes: model, token usage, finish reasons; never the messages);
+	// nil traces nothing.
+	TracerProvider trace.TracerProvider
+	// Metrics counts tokens, durations and errors by model; nil counts
+	// nothing.
+	Metrics *telemetry.Metrics
 }
 
 // DefaultOpenAIModel is the model used on OpenAI's own endpoint when none is
@@ -200,6 +210,7 @@ func (o *OpenAI) Extract(ctx context.Context, tt *countersign.TaskType, doc *cou
 	samples := max(tt.Model.Samples, 1)
 	call := &call{
 		client:    c,
+		observer:  newObserver(o.cfg, baseURL),
 		task:      tt,
 		compiled:  compiled,
 		content:   doc.Content,
@@ -271,6 +282,7 @@ func EstimateTokens(s string) int { return (len(s) + 3) / 4 }
 // task it is for.
 type call struct {
 	client    *openai.Client
+	observer  observer
 	task      *countersign.TaskType
 	compiled  *compiledTask
 	content   string
@@ -293,6 +305,7 @@ func (c *call) answers(ctx context.Context) ([]answer, []string, error) {
 	for i, choice := range resp.Choices {
 		a, err := c.parse(choice)
 		if err != nil {
+			c.observer.unusable(ctx, c.request.Model)
 			problems = append(problems, fmt.Sprintf("sample %d: %v", i+1, err))
 			answers = append(answers, answer{})
 			continue
@@ -332,6 +345,7 @@ func (c *call) answers(ctx context.Context) ([]answer, []string, error) {
 	}
 	a, err := c.parse(resp.Choices[0])
 	if err != nil {
+		c.observer.unusable(ctx, c.request.Model)
 		return nil, nil, permanentf("the model's answer was unusable (%s), and so was the repair attempt (%v)", first, err)
 	}
 	a.usable = true
@@ -356,9 +370,12 @@ func firstContent(resp openai.ChatCompletionResponse) string {
 	return resp.Choices[0].Message.Content
 }
 
-func (c *call) complete(ctx context.Context, req openai.ChatCompletionRequest) (openai.ChatCompletionResponse, error) {
+func (c *call) complete(ctx context.Context, req openai.ChatCompletionRequest) (resp openai.ChatCompletionResponse, err error) {
+	ctx, span := c.observer.start(ctx, req)
+	began := time.Now()
+	defer func() { c.observer.end(ctx, span, req, resp, err, time.Since(began)) }()
 	var retryAfter retryAfterHint
-	resp, err := c.client.CreateChatCompletion(withRetryAfter(ctx, &retryAfter), req)
+	resp, err = c.client.CreateChatCompletion(withRetryAfter(ctx, &retryAfter), req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return resp, ctx.Err()

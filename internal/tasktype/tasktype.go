@@ -40,6 +40,19 @@ type file struct {
 		Weights map[string]float64 `yaml:"weights"`
 	} `yaml:"scoring"`
 	Policy policyFile `yaml:"policy"`
+	Gold   *goldFile  `yaml:"gold"`
+}
+
+type goldFile struct {
+	Rate  *float64       `yaml:"rate"`
+	Items []goldItemFile `yaml:"items"`
+}
+
+type goldItemFile struct {
+	ID      string         `yaml:"id"`
+	Content string         `yaml:"content"`
+	Answer  map[string]any `yaml:"answer"`
+	Reject  bool           `yaml:"reject"`
 }
 
 type modelFile struct {
@@ -164,7 +177,9 @@ func Parse(source []byte, origin string) (*countersign.TaskType, error) {
 	tt.Prompt = parsePrompt(f.Prompt, tt, p)
 	tt.Constraints = parseConstraints(f.Constraints, properties, p)
 	tt.Weights = parseWeights(f.Scoring.Weights, p)
-	tt.Policy = parsePolicy(f.Policy, p)
+	var goldRate float64
+	tt.Gold, goldRate = parseGold(f.Gold, tt, p)
+	tt.Policy = parsePolicy(f.Policy, goldRate, p)
 	if err := p.err(); err != nil {
 		return nil, err
 	}
@@ -382,8 +397,8 @@ func parsePolicyRules(in []policyRuleFile, at string, p *problems) []countersign
 	return out
 }
 
-func parsePolicy(in policyFile, p *problems) countersign.Policy {
-	out := countersign.Policy{Mode: in.Mode, ReviewDue: DefaultReviewDue}
+func parsePolicy(in policyFile, goldRate float64, p *problems) countersign.Policy {
+	out := countersign.Policy{Mode: in.Mode, ReviewDue: DefaultReviewDue, GoldRate: goldRate}
 	switch in.Mode {
 	case countersign.ModeHITL, countersign.ModeHOTL:
 	case "":

@@ -232,3 +232,67 @@ func TestSupervisionPolicy(t *testing.T) {
 		}
 	}
 }
+
+func TestGoldItems(t *testing.T) {
+	base := "name: x\nfields:\n  type: object\n  properties: {party: {type: string}, amount: {type: integer}}\n  required: [party]\npolicy:\n  mode: hitl\n"
+	good, err := tasktype.Parse([]byte(base+`gold:
+  rate: 0.05
+  items:
+    - id: acme
+      content: "Acme Corp owes 12."
+      answer: {party: Acme Corp, amount: 12}
+    - id: spam
+      content: "Buy now"
+      reject: true
+`), "good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if good.Policy.GoldRate != 0.05 || len(good.Gold) != 2 {
+		t.Fatalf("gold rate %v, items %+v", good.Policy.GoldRate, good.Gold)
+	}
+	// YAML's integer arrives as a JSON number, as decided fields do.
+	if a := good.Gold[0].Answer; a["party"] != "Acme Corp" || a["amount"] != float64(12) || !good.Gold[1].Reject || good.Gold[1].Answer != nil {
+		t.Fatalf("items = %+v", good.Gold)
+	}
+	plain, err := tasktype.Parse([]byte(base), "plain.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Policy.Version == good.Policy.Version {
+		t.Error("the gold rate is part of the policy, so its version must differ")
+	}
+
+	_, err = tasktype.Parse([]byte(base+`gold:
+  rate: 1.5
+  items:
+    - id: Bad ID
+      content: " "
+      answer: {amount: "twelve"}
+    - id: dup
+      content: a
+      answer: {party: A}
+      reject: true
+    - id: dup
+      content: b
+`), "bad.yaml")
+	for _, want := range []string{
+		`bad.yaml: gold.rate: must be above 0 and at most 1 (got 1.5)`,
+		`bad.yaml: gold.items[0].id: must be lowercase letters`,
+		`bad.yaml: gold.items[0].content: is empty`,
+		`bad.yaml: gold.items[0].answer: does not fit the fields schema`,
+		`bad.yaml: gold.items[1]: gives both an answer and reject`,
+		`bad.yaml: gold.items[2].id: "dup" is used by an earlier item`,
+		`bad.yaml: gold.items[2].answer: is missing`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v\nlacks %q", err, want)
+		}
+	}
+	_, err = tasktype.Parse([]byte(base+"gold: {items: []}\n"), "empty.yaml")
+	for _, want := range []string{"gold.rate: is required", "gold.items: is empty"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v\nlacks %q", err, want)
+		}
+	}
+}

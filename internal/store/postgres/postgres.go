@@ -143,6 +143,11 @@ func (s *Store) ScanDocuments(ctx context.Context, f countersign.DocumentFilter,
 		if !f.Until.IsZero() {
 			w.add("created_at < ?", store.Time(f.Until))
 		}
+		if f.Gold {
+			w.add("EXISTS (SELECT 1 FROM gold_documents g WHERE g.document_id = documents.id)")
+		} else {
+			w.add("NOT EXISTS (SELECT 1 FROM gold_documents g WHERE g.document_id = documents.id)")
+		}
 		if after != nil {
 			w.add("(created_at, id) > (?, ?)", after.CreatedAt, after.ID)
 		}
@@ -548,45 +553,4 @@ func (s *Store) LatestCalibration(ctx context.Context, taskType string) (*counte
 		return nil, fmt.Errorf("latest calibration of %s: %w", taskType, err)
 	}
 	return c, nil
-}
-
-// CreateToken stores an API token.
-func (s *Store) CreateToken(ctx context.Context, t *countersign.Token) error {
-	var expires *time.Time
-	if t.ExpiresAt != nil {
-		e := store.Time(*t.ExpiresAt)
-		expires = &e
-	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO api_tokens (id, hash, user_name, role, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		t.ID, t.Hash, t.User, string(t.Role), store.Time(t.CreatedAt), expires)
-	if err != nil {
-		return fmt.Errorf("create token for %s: %w", t.User, classify(err))
-	}
-	return nil
-}
-
-// TokenByHash returns the token whose secret hashes to hash.
-func (s *Store) TokenByHash(ctx context.Context, hash string) (*countersign.Token, error) {
-	var t countersign.Token
-	err := s.pool.QueryRow(ctx, `SELECT id, hash, user_name, role, created_at, expires_at FROM api_tokens WHERE hash = $1`, hash).
-		Scan(&t.ID, &t.Hash, &t.User, &t.Role, &t.CreatedAt, &t.ExpiresAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, countersign.Errorf(countersign.CodeNotFound, "token not found")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("look up token: %w", err)
-	}
-	t.CreatedAt = t.CreatedAt.UTC()
-	if t.ExpiresAt != nil {
-		e := t.ExpiresAt.UTC()
-		t.ExpiresAt = &e
-	}
-	return &t, nil
-}
-
-// CountTokens returns how many tokens exist.
-func (s *Store) CountTokens(ctx context.Context) (int, error) {
-	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM api_tokens`).Scan(&n)
-	return n, err
 }

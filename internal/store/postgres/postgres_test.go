@@ -24,9 +24,7 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, storetest.Harness{
 		New: open,
 		Exec: func(t *testing.T, s countersign.Store, statement string) {
-			if _, err := s.(*postgres.Store).Pool().Exec(context.Background(), statement); err != nil {
-				t.Fatalf("%s: %v", statement, err)
-			}
+			tamper(t, s.(*postgres.Store).Pool(), statement)
 		},
 	})
 }

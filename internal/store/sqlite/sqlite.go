@@ -154,6 +154,11 @@ func (s *Store) ScanDocuments(ctx context.Context, f countersign.DocumentFilter,
 		if !f.Until.IsZero() {
 			where, args = append(where, "created_at < ?"), append(args, store.FormatTime(f.Until))
 		}
+		if f.Gold {
+			where = append(where, "id IN (SELECT document_id FROM gold_documents)")
+		} else {
+			where = append(where, "id NOT IN (SELECT document_id FROM gold_documents)")
+		}
 		if after != nil {
 			where, args = append(where, "(created_at, id) > (?, ?)"), append(args, store.FormatTime(after.CreatedAt), after.ID)
 		}
@@ -552,53 +557,4 @@ func (s *Store) LatestCalibration(ctx context.Context, taskType string) (*counte
 		return nil, fmt.Errorf("latest calibration of %s: %w", taskType, err)
 	}
 	return c, nil
-}
-
-// CreateToken stores an API token.
-func (s *Store) CreateToken(ctx context.Context, t *countersign.Token) error {
-	var expires any
-	if t.ExpiresAt != nil {
-		expires = store.FormatTime(*t.ExpiresAt)
-	}
-	_, err := s.write.ExecContext(ctx, `INSERT INTO api_tokens (id, hash, user_name, role, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		t.ID, t.Hash, t.User, string(t.Role), store.FormatTime(t.CreatedAt), expires)
-	if err != nil {
-		return fmt.Errorf("create token for %s: %w", t.User, err)
-	}
-	return nil
-}
-
-// TokenByHash returns the token whose secret hashes to hash.
-func (s *Store) TokenByHash(ctx context.Context, hash string) (*countersign.Token, error) {
-	var (
-		t       countersign.Token
-		created string
-		expires *string
-	)
-	err := s.read.QueryRowContext(ctx, `SELECT id, hash, user_name, role, created_at, expires_at FROM api_tokens WHERE hash = ?`, hash).
-		Scan(&t.ID, &t.Hash, &t.User, &t.Role, &created, &expires)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, countersign.Errorf(countersign.CodeNotFound, "token not found")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("look up token: %w", err)
-	}
-	if t.CreatedAt, err = store.ParseTime(created); err != nil {
-		return nil, err
-	}
-	if expires != nil {
-		e, err := store.ParseTime(*expires)
-		if err != nil {
-			return nil, err
-		}
-		t.ExpiresAt = &e
-	}
-	return &t, nil
-}
-
-// CountTokens returns how many tokens exist.
-func (s *Store) CountTokens(ctx context.Context) (int, error) {
-	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM api_tokens`).Scan(&n)
-	return n, err
 }

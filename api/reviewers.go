@@ -1,0 +1,39 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/report"
+)
+
+// reviewers reports how each person of a task type decides: approval rate,
+// decision times, gold accuracy and rubber-stamping signals. For approvers
+// and auditors only; a reviewer does not see their colleagues' scores, nor
+// which of their reviews were gold.
+func (h *handlers) reviewers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	tt, err := h.Starter.TaskTypes.Get(q.Get("task_type"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	f := countersign.DocumentFilter{TaskType: tt.Name}
+	for name, into := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
+		if raw := q.Get(name); raw != "" {
+			t, err := parseTime(raw)
+			if err != nil {
+				h.fail(w, r, countersign.Errorf(countersign.CodeBadRequest, "%s: %v", name, err))
+				return
+			}
+			*into = t
+		}
+	}
+	out, err := report.BuildReviewers(r.Context(), h.Store, f)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}

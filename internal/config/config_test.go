@@ -1,0 +1,71 @@
+package config
+
+import (
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+func TestEncryptionFromEnv(t *testing.T) {
+	key := func(b byte) string { return base64.StdEncoding.EncodeToString([]byte(strings.Repeat(string(b), 32))) }
+	file := filepath.Join(t.TempDir(), "keys")
+	if err := os.WriteFile(file, []byte("# newest first\nfile-2:"+key('b')+"\nfile-1:"+key('a')+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Setenv(EnvEncryptionKeys, "")
+	var none Config
+	if err := none.EncryptionFromEnv(); err != nil || none.Encryption != nil {
+		t.Fatalf("no keys: %v, %v; want encryption off", none.Encryption, err)
+	}
+
+	t.Setenv(EnvEncryptionKeys, "env-2:"+key('d')+",env-1:"+key('c'))
+	var env Config
+	if err := env.EncryptionFromEnv(); err != nil || env.Encryption.Current() != "env-2" || len(env.Encryption.IDs()) != 2 {
+		t.Fatalf("from %s: %v, %v", EnvEncryptionKeys, env.Encryption, err)
+	}
+	both := Config{EncryptionKeyFile: file}
+	if err := both.EncryptionFromEnv(); err == nil || !strings.Contains(err.Error(), "both") {
+		t.Fatalf("file and environment: %v, want refused", err)
+	}
+
+	t.Setenv(EnvEncryptionKeys, "")
+	fromFile := Config{EncryptionKeyFile: file}
+	if err := fromFile.EncryptionFromEnv(); err != nil || fromFile.Encryption.Current() != "file-2" {
+		t.Fatalf("from the file: %v, %v", fromFile.Encryption, err)
+	}
+
+	t.Setenv(EnvEncryptionKeys, "good:"+key('e')+",short:"+base64.StdEncoding.EncodeToString([]byte("sixteen bytes!!!")))
+	var bad Config
+	err := bad.EncryptionFromEnv()
+	if err == nil || !strings.Contains(err.Error(), `"short"`) || !strings.Contains(err.Error(), EnvEncryptionKeys) {
+		t.Fatalf("a 16-byte key: %v, want an error naming the key and where it came from", err)
+	}
+}
+
+func TestEncryptionKeyFileFromEnv(t *testing.T) {
+	var c Config
+	fs := pflag.NewFlagSet("worker", pflag.ContinueOnError)
+	c.AddEncryption(fs)
+	t.Setenv(Env("encryption-key-file"), "/etc/countersign/keys")
+	if err := FromEnv(fs); err != nil || c.EncryptionKeyFile != "/etc/countersign/keys" {
+		t.Fatalf("--encryption-key-file from %s: %q, %v", Env("encryption-key-file"), c.EncryptionKeyFile, err)
+	}
+}
+
+func TestCheckUIOrigins(t *testing.T) {
+	good := Config{UIOrigins: []string{"http://localhost:8233", "https://temporal.example.com/"}}
+	if err := good.CheckUIOrigins(); err != nil || good.UIOrigins[1] != "https://temporal.example.com" {
+		t.Fatalf("good origins: %v, %v", good.UIOrigins, err)
+	}
+	for _, origin := range []string{"*", "temporal.example.com", "https://temporal.example.com/namespaces", "ftp://x"} {
+		c := Config{UIOrigins: []string{origin}}
+		if err := c.CheckUIOrigins(); err == nil {
+			t.Errorf("--ui-origin %q accepted", origin)
+		}
+	}
+}
