@@ -3,7 +3,7 @@
 #   make dev        run countersign on this machine (embedded Temporal, SQLite)
 #   make test       all tests (needs PostgreSQL on 127.0.0.1:5432, see README)
 #   make lint       go vet and Temporal's workflowcheck on workflows/
-#   make bench      pipeline, audit and scoring benchmarks, as ratios to a baseline
+#   make bench      pipeline, audit, scoring and encryption benchmarks, as ratios to a baseline
 #   make histories  re-record the workflow histories the replay tests use
 
 export GOTOOLCHAIN ?= local
@@ -54,9 +54,10 @@ bench:
 	$(GO) test -run '^$$' -bench PipelineVsBare -benchtime 256x -timeout 30m ./internal/e2e
 	$(GO) test -run '^$$' -bench AuditAppend -benchtime 2000x -timeout 30m ./internal/store
 	$(GO) test -run '^$$' -bench Score -benchtime 300x -timeout 30m ./internal/scoring
+	$(GO) test -run '^$$' -bench PayloadCodec -benchmem ./internal/codec
 
 histories:
-	COUNTERSIGN_RECORD_HISTORIES=1 $(GO) test -count=1 -run 'TestPipelineSQLite|TestGoldOverHTTP' ./internal/e2e
+	COUNTERSIGN_RECORD_HISTORIES=1 $(GO) test -count=1 -run 'TestPipelineSQLite|TestGoldOverHTTP|TestHumanGateOverHTTP' ./internal/e2e
 	$(GO) test -count=1 -run TestReplayRecordedHistories ./workflows
 
 clean:

@@ -18,6 +18,7 @@ type Store interface {
 	CalibrationStore
 	SupervisionStore
 	GoldStore
+	SlackStore
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 	// Close releases the store's connections.
@@ -86,6 +87,8 @@ type ReviewStore interface {
 type ReviewFilter struct {
 	Status   ReviewStatus
 	TaskType string
+	// TaskTypes, when not empty, keeps reviews of one of these task types.
+	TaskTypes []string
 	// Kind, when set, keeps reviews of that kind.
 	Kind  ReviewKind
 	Limit int

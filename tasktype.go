@@ -49,6 +49,19 @@ type Policy struct {
 	// GoldRate is how many gold items are slipped into the queue per review
 	// opened: 0.05 is one after every twentieth review.
 	GoldRate float64 `json:"gold_rate,omitempty"`
+	// ApprovalsRequired is how many different people must agree on a
+	// reviewed document (approve or correct to the same fields, or reject)
+	// before it is final; 0 means 1. See Approvals.
+	ApprovalsRequired int `json:"approvals_required,omitempty"`
+	// Adjudicator is the role whose decision settles a disagreement between
+	// reviewers; empty means approver. See AdjudicatorRole.
+	Adjudicator Role `json:"adjudicator,omitempty"`
+	// SLA drives the reminders, escalation and timeout of a waiting
+	// review; nil: a review waits as long as it takes.
+	SLA *SLA `json:"sla,omitempty"`
+	// Notify is who a notifier tells about the task type's reviews; nil:
+	// the notifier's default.
+	Notify *Audience `json:"notify,omitempty"`
 }
 
 // PolicyRule is a named CEL expression over a draft: its fields (`fields`),
@@ -164,6 +177,9 @@ type TaskType struct {
 	// Weights of the confidence signals, by signal name.
 	Weights map[string]float64 `json:"weights"`
 	Policy  Policy             `json:"policy"`
+	// ReviewGroups, when set, are the reviewer groups whose members review
+	// this task type; other reviewers neither see nor decide its documents.
+	ReviewGroups []string `json:"review_groups,omitempty"`
 	// Gold is the task type's gold items; Policy.GoldRate sets how often
 	// they are slipped in.
 	Gold []GoldItem `json:"gold,omitempty"`

@@ -28,9 +28,9 @@ type TaskTypes interface {
 }
 
 // Activities holds what the activities share: the store (documents, reviews,
-// audit log), the task type versions, the extractors by kind, a clock and a
-// logger. Register a *Activities with a worker; workflows refer to its
-// methods.
+// audit log), the task type versions, the extractors by kind, the notifier,
+// a clock and a logger. Register a *Activities with a worker; workflows
+// refer to its methods.
 type Activities struct {
 	Store      countersign.Store
 	TaskTypes  TaskTypes
@@ -50,6 +50,11 @@ type Activities struct {
 	DeliveryAttempts int
 	// Supervisors receives audit outcomes for the task types' supervisors.
 	Supervisors Supervisors
+	// Notifier tells people about reviews (Slack); nil turns notices off.
+	Notifier countersign.Notifier
+	// ReviewURL is where a person opens a review (the web page), for the
+	// link in notices; nil sends notices without one.
+	ReviewURL func(reviewID string) string
 	// Metrics records what the steps count: routes, final statuses,
 	// decision latency, corrected fields. Nil records nothing.
 	Metrics *telemetry.Metrics

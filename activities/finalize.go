@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +18,16 @@ type FinalizeInput struct {
 	Outcome  countersign.Outcome   `json:"outcome"`
 	Reasons  []string              `json:"reasons,omitempty"`
 	Decision *countersign.Decision `json:"decision,omitempty"`
+	// Agreed are, when the policy asks more than one person, the agreeing
+	// decisions in order; Decision is the last of them. A correction among
+	// them sets the fields, since everyone after it approved it.
+	Agreed []*countersign.Decision `json:"agreed,omitempty"`
+	// TimedOut says no person decided in time and the SLA's timeout
+	// rejected the document; Reasons says after how long.
+	TimedOut bool `json:"timed_out,omitempty"`
+	// Reviewers are everyone who decided at the gate, in order, when more
+	// than the deciding person did (approvals, adjudication).
+	Reviewers []string `json:"reviewers,omitempty"`
 	// At is when the outcome was reached, in workflow time, so that a retry
 	// computes the same final record.
 	At time.Time `json:"at"`
@@ -83,7 +94,10 @@ func (a *Activities) lineage(ctx context.Context, in FinalizeInput) (*countersig
 	if doc.Route != nil {
 		l.Calibration = doc.Route.Calibration
 	}
-	if in.Decision != nil {
+	switch {
+	case len(in.Reviewers) > 0:
+		l.Reviewers = in.Reviewers
+	case in.Decision != nil:
 		l.Reviewers = []string{in.Decision.Actor}
 	}
 	return l, nil
@@ -91,7 +105,8 @@ func (a *Activities) lineage(ctx context.Context, in FinalizeInput) (*countersig
 
 // outcome computes a document's final status and record: the draft as it is
 // when auto-accepted or approved, the draft with the correction applied when
-// corrected, no fields when rejected by a person or by the policy.
+// corrected (by anyone of those who agreed), no fields when rejected by a
+// person, by the policy or by the SLA's timeout.
 func outcome(in FinalizeInput) (countersign.Status, *countersign.Final) {
 	var draftFields countersign.Fields
 	if !in.Draft.Failed() {
@@ -101,14 +116,22 @@ func outcome(in FinalizeInput) (countersign.Status, *countersign.Final) {
 	status := countersign.StatusAccepted
 	if d := in.Decision; d != nil {
 		final.Action, final.Reason, final.DecidedBy, final.DecidedAt = d.Action, d.Reason, d.Actor, d.At
+		if c := correction(in.Agreed); c != nil && d.Action == countersign.ActionApprove {
+			d = c
+			final.Action = countersign.ActionCorrect
+		}
 		switch d.Action {
 		case countersign.ActionReject:
 			status = countersign.StatusRejected
+			final.Reason = rejectReasons(in.Agreed, d.Reason)
 		case countersign.ActionCorrect:
 			final.Fields = countersign.Correct(draftFields, d.Fields)
 		default:
 			final.Fields = countersign.Correct(draftFields, nil)
 		}
+	} else if in.TimedOut {
+		status = countersign.StatusRejected
+		final.Reason = strings.Join(in.Reasons, "; ")
 	} else if in.Outcome == countersign.OutcomeReject {
 		status = countersign.StatusRejected
 		final.Reason = strings.Join(in.Reasons, "; ")
@@ -119,6 +142,31 @@ func outcome(in FinalizeInput) (countersign.Status, *countersign.Final) {
 		final.Diff = countersign.Diff(draftFields, final.Fields)
 	}
 	return status, final
+}
+
+// correction is the first correction among agreeing decisions, or nil.
+func correction(agreed []*countersign.Decision) *countersign.Decision {
+	for _, d := range agreed {
+		if d.Action == countersign.ActionCorrect {
+			return d
+		}
+	}
+	return nil
+}
+
+// rejectReasons are the reasons of agreeing rejections, each once, in order;
+// reason alone when one person rejected.
+func rejectReasons(agreed []*countersign.Decision, reason string) string {
+	var reasons []string
+	for _, d := range agreed {
+		if d.Reason != "" && !slices.Contains(reasons, d.Reason) {
+			reasons = append(reasons, d.Reason)
+		}
+	}
+	if len(reasons) == 0 {
+		return reason
+	}
+	return strings.Join(reasons, "; ")
 }
 
 // Abandon records that a step after the outcome (delivery, a veto, an

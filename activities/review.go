@@ -10,6 +10,10 @@ import (
 type OpenReviewInput struct {
 	Step   Step                `json:"step"`
 	Review *countersign.Review `json:"review"`
+	// Adjudicates names the disputed review this one settles, decided by
+	// the Adjudicator role.
+	Adjudicates string           `json:"adjudicates,omitempty"`
+	Adjudicator countersign.Role `json:"adjudicator,omitempty"`
 }
 
 // OpenReview puts the review in the queue, marks the document as awaiting
@@ -23,6 +27,9 @@ func (a *Activities) OpenReview(ctx context.Context, in OpenReviewInput) error {
 		"due_at":     in.Review.DueAt,
 		"confidence": in.Review.Confidence,
 		"reasons":    in.Review.Reasons,
+	}
+	if in.Adjudicates != "" {
+		data["adjudicates"], data["adjudicator"] = in.Adjudicates, in.Adjudicator
 	}
 	// An audit or a veto concerns a document that is already accepted; only
 	// the human gate holds a document back.
@@ -42,23 +49,38 @@ func (a *Activities) OpenReview(ctx context.Context, in OpenReviewInput) error {
 type DecisionInput struct {
 	Step     Step                  `json:"step"`
 	Decision *countersign.Decision `json:"decision"`
+	// KeepOpen leaves the review open: more people must decide it.
+	KeepOpen bool `json:"keep_open,omitempty"`
+	// Tally counts, when the policy asks for more than one person, the
+	// agreeing decisions with this one.
+	Tally *Tally `json:"tally,omitempty"`
 }
 
-// RecordDecision stores the decision, closes its review and records who
-// decided what, through which channel.
+// Tally is how many people agree on a review so far, of how many needed.
+type Tally struct {
+	Agreed   int `json:"agreed"`
+	Required int `json:"required"`
+}
+
+// RecordDecision stores the decision, closes its review unless it waits for
+// more decisions, and records who decided what, through which channel.
 func (a *Activities) RecordDecision(ctx context.Context, in DecisionInput) error {
 	d := in.Decision
-	if err := a.Store.RecordDecision(ctx, d, true); err != nil {
+	if err := a.Store.RecordDecision(ctx, d, !in.KeepOpen); err != nil {
 		return retryable(err)
 	}
-	err := a.record(ctx, in.Step, countersign.EventDecisionRecorded, d.Actor, d.Channel, map[string]any{
+	data := map[string]any{
 		"review_id":   d.ReviewID,
 		"decision_id": d.ID,
 		"action":      d.Action,
 		"fields":      d.Fields,
 		"reason":      d.Reason,
 		"role":        d.Role,
-	})
+	}
+	if in.Tally != nil {
+		data["approvals"] = in.Tally
+	}
+	err := a.record(ctx, in.Step, countersign.EventDecisionRecorded, d.Actor, d.Channel, data)
 	if err == nil && a.Metrics != nil {
 		// How long the review waited is worth a read, but not a retry.
 		if r, err := a.Store.GetReview(ctx, d.ReviewID); err == nil {

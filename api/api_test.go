@@ -27,6 +27,7 @@ type server struct {
 	t      *testing.T
 	url    string
 	store  *sqlite.Store
+	types  *tasktype.Registry
 	tokens map[countersign.Role]string
 }
 
@@ -49,7 +50,7 @@ func newServer(t *testing.T, maxBody int64) *server {
 	})
 	ts := httptest.NewServer(router)
 	t.Cleanup(ts.Close)
-	s := &server{t: t, url: ts.URL, store: store, tokens: map[countersign.Role]string{}}
+	s := &server{t: t, url: ts.URL, store: store, types: types, tokens: map[countersign.Role]string{}}
 	for _, role := range countersign.Roles {
 		secret, _, err := auth.Issue(context.Background(), store, "test", countersign.ChannelCLI, "user-"+string(role), role, 0, time.Now())
 		if err != nil {

@@ -9,7 +9,12 @@ import (
 
 func (h *handlers) documentAudit(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if _, err := h.Store.GetDocument(r.Context(), id); err != nil {
+	doc, err := h.Store.GetDocument(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := mayReview(h.taskTypes(), principal(r), doc.TaskType); err != nil {
 		h.fail(w, r, err)
 		return
 	}

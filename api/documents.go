@@ -43,6 +43,10 @@ func (h *handlers) getDocument(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if err := mayReview(h.taskTypes(), principal(r), doc.TaskType); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	view := DocumentView{Document: doc, Decisions: []countersign.Decision{}}
 	reviews, err := h.Store.ReviewsForDocument(r.Context(), id)
 	if err != nil {

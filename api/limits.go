@@ -125,17 +125,17 @@ func (l *rateLimiter) sweep(now time.Time) {
 
 // rateLimited answers 429 with Retry-After, in whole seconds, when the
 // token has used up its bucket, and reports whether it did.
-func (h *handlers) rateLimited(w http.ResponseWriter, r *http.Request, token *countersign.Token) bool {
+func (h *handlers) rateLimited(w http.ResponseWriter, r *http.Request, c caller) bool {
 	if h.limiter == nil {
 		return false
 	}
-	delay := h.limiter.take(token.ID, h.Now())
+	delay := h.limiter.take(c.key, h.Now())
 	if delay == 0 {
 		return false
 	}
 	seconds := int(math.Ceil(delay.Seconds()))
 	w.Header().Set("Retry-After", strconv.Itoa(seconds))
-	h.fail(w, r, countersign.Errorf(countersign.CodeRateLimited, "too many requests: token %s (%s) may make %g requests per second, in bursts of up to %d; retry in %d s",
-		token.ID, token.User, h.RateLimit, h.RateBurst, seconds))
+	h.fail(w, r, countersign.Errorf(countersign.CodeRateLimited, "too many requests: %s may make %g requests per second, in bursts of up to %d; retry in %d s",
+		c.name, h.RateLimit, h.RateBurst, seconds))
 	return true
 }

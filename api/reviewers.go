@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/report"
@@ -20,15 +19,9 @@ func (h *handlers) reviewers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := countersign.DocumentFilter{TaskType: tt.Name}
-	for name, into := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
-		if raw := q.Get(name); raw != "" {
-			t, err := parseTime(raw)
-			if err != nil {
-				h.fail(w, r, countersign.Errorf(countersign.CodeBadRequest, "%s: %v", name, err))
-				return
-			}
-			*into = t
-		}
+	if f.Since, f.Until, err = timeRange(q); err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	out, err := report.BuildReviewers(r.Context(), h.Store, f)
 	if err != nil {

@@ -41,6 +41,17 @@ func (h *handlers) listReviews(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Limit = n
 	}
+	// A reviewer's queue holds only the task types of their groups.
+	p := principal(r)
+	if f.TaskType != "" {
+		if err := mayReview(h.taskTypes(), p, f.TaskType); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	} else if f.TaskTypes = h.reviewableBy(p); f.TaskTypes != nil && len(f.TaskTypes) == 0 {
+		writeJSON(w, http.StatusOK, ReviewList{Reviews: []countersign.Review{}})
+		return
+	}
 	page, err := h.Store.ListReviews(r.Context(), f)
 	if err != nil {
 		h.fail(w, r, err)
@@ -71,7 +82,7 @@ func (h *handlers) decide(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	d := Decider{Store: h.Store, Temporal: h.Temporal}
+	d := Decider{Store: h.Store, Temporal: h.Temporal, TaskTypes: h.taskTypes()}
 	resp, err := d.Decide(r.Context(), r.PathValue("id"), principal(r), channel(r), req, r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		h.fail(w, r, err)
@@ -88,6 +99,9 @@ func (h *handlers) decide(w http.ResponseWriter, r *http.Request) {
 type Decider struct {
 	Store    countersign.Store
 	Temporal client.Client
+	// TaskTypes, when set, holds reviewers to the review groups of the
+	// review's task type.
+	TaskTypes TaskTypeLookup
 }
 
 // Decide decides the review with the given ID for caller, who came through
@@ -100,11 +114,18 @@ func (d Decider) Decide(ctx context.Context, reviewID string, caller countersign
 	if err != nil {
 		return nil, err
 	}
+	if err := mayReview(d.TaskTypes, caller, review.TaskType); err != nil {
+		return nil, err
+	}
 	if review.Status == countersign.ReviewClosed {
 		if key != "" {
 			if replay := d.replay(ctx, review, caller, req.Action); replay != nil {
 				return replay, nil
 			}
+		}
+		if review.Outcome == "" {
+			// Closed with no decision: timed out, disputed, or its document failed.
+			return nil, countersign.Errorf(countersign.CodeConflict, "review %s is already closed without a decision (timed out, sent to adjudication, or its document failed): the document's trail says which", review.ID)
 		}
 		return nil, countersign.Errorf(countersign.CodeConflict, "review %s is already closed: %s decided %s", review.ID, review.ClosedBy, review.Outcome)
 	}

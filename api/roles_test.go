@@ -61,6 +61,11 @@ var access = []struct {
 	{"GET /v1/stats", "/v1/stats?task_type=nope", "", []countersign.Role{approver, auditor, admin}},
 	{"GET /v1/reviewers", "/v1/reviewers?task_type=nope", "", []countersign.Role{approver, auditor, admin}},
 	{"GET /v1/export", "/v1/export?format=nope", "", []countersign.Role{approver, auditor, admin}},
+	{"POST /v1/slack/users", "/v1/slack/users", `{"slack_user_id":"nope"}`, []countersign.Role{admin}},
+	{"GET /v1/slack/users", "/v1/slack/users", "", []countersign.Role{admin}},
+	{"DELETE /v1/slack/users/{slack_user_id}", "/v1/slack/users/UNOPE", "", []countersign.Role{admin}},
+	{"POST /slack/interactions", "/slack/interactions", "", public}, // verified by Slack's signature (internal/slackapp)
+	{"POST /slack/commands", "/slack/commands", "", public},
 }
 
 // TestRouteRoleMatrix calls every route as every role and with no token:

@@ -15,6 +15,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/oidc"
 	"github.com/countersign/countersign/internal/telemetry"
 	"github.com/countersign/countersign/starter"
 )
@@ -51,9 +52,19 @@ type Services struct {
 	// continuing a caller's traceparent) and serves GET /metrics.
 	Telemetry *telemetry.Telemetry
 
+	// OIDC, when set, accepts OIDC bearer tokens from the configured
+	// issuer beside countersign API tokens.
+	OIDC OIDCAuthenticator
+
 	// UI, when set, is the web page for people (internal/web), served at
 	// /ui/ with its own sign-in; GET / then leads there.
 	UI http.Handler
+
+	// SlackInteractions and SlackCommands, when set, answer Slack at
+	// POST /slack/interactions and POST /slack/commands
+	// (internal/slackapp); they verify Slack's signature themselves.
+	SlackInteractions http.Handler
+	SlackCommands     http.Handler
 }
 
 // Who may call what. Admin may call everything.
@@ -121,6 +132,13 @@ func Router(s Services) http.Handler {
 	mux.Handle("GET /v1/stats", h.allow(verifiers, h.stats))
 	mux.Handle("GET /v1/reviewers", h.allow(verifiers, h.reviewers))
 	mux.Handle("GET /v1/export", h.allow(verifiers, h.exportData))
+	mux.Handle("POST /v1/slack/users", h.allow(admins, h.linkSlackUser))
+	mux.Handle("GET /v1/slack/users", h.allow(admins, h.listSlackUsers))
+	mux.Handle("DELETE /v1/slack/users/{slack_user_id}", h.allow(admins, h.unlinkSlackUser))
+	if s.SlackInteractions != nil && s.SlackCommands != nil {
+		mux.Handle("POST /slack/interactions", s.SlackInteractions)
+		mux.Handle("POST /slack/commands", s.SlackCommands)
+	}
 	if s.UI != nil {
 		mux.Handle("/ui/", s.UI)
 		mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusSeeOther))
@@ -158,22 +176,53 @@ func (h *handlers) allow(roles []countersign.Role, next http.HandlerFunc) http.H
 			writeError(w, countersign.Errorf(countersign.CodeUnauthorized, "missing bearer token: send Authorization: Bearer <token>"))
 			return
 		}
-		token, err := auth.Check(r.Context(), h.Store, secret, h.Now())
+		c, err := h.authenticate(r.Context(), secret)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="countersign", error="invalid_token"`)
 			writeError(w, err)
 			return
 		}
-		if h.rateLimited(w, r, token) {
+		if h.rateLimited(w, r, c) {
 			return
 		}
-		p := countersign.Principal{User: token.User, Role: token.Role}
+		p := c.principal
 		if p.Role != countersign.RoleAdmin && !slices.Contains(roles, p.Role) {
 			writeError(w, countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not %s %s", p.User, p.Role, r.Method, r.URL.Path))
 			return
 		}
 		next(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	})
+}
+
+// caller is an authenticated request's principal, with the key its rate
+// limit is kept under and how to name it in a refusal.
+type caller struct {
+	principal countersign.Principal
+	key, name string
+}
+
+// authenticate checks a bearer value: an OIDC token (a JWT) when an issuer
+// is configured, else a countersign API token.
+func (h *handlers) authenticate(ctx context.Context, secret string) (caller, error) {
+	if h.OIDC != nil && oidc.LooksLikeJWT(secret) {
+		id, err := h.OIDC.Authenticate(ctx, secret)
+		if err != nil {
+			return caller{}, err
+		}
+		p := id.Principal
+		p.Groups = id.Groups
+		return caller{principal: p, key: "oidc:" + id.Subject, name: p.User + " (OIDC)"}, nil
+	}
+	token, err := auth.Check(ctx, h.Store, secret, h.Now())
+	if err != nil {
+		return caller{}, err
+	}
+	return caller{principal: token.Principal(), key: token.ID, name: "token " + token.ID + " (" + token.User + ")"}, nil
+}
+
+// OIDCAuthenticator verifies OIDC bearer tokens (internal/oidc).
+type OIDCAuthenticator interface {
+	Authenticate(ctx context.Context, raw string) (oidc.Identity, error)
 }
 
 func bearer(r *http.Request) (string, bool) {

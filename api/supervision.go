@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -187,15 +188,9 @@ func (h *handlers) exportData(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	for name, into := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
-		if raw := q.Get(name); raw != "" {
-			t, err := parseTime(raw)
-			if err != nil {
-				h.fail(w, r, countersign.Errorf(countersign.CodeBadRequest, "%s: %v", name, err))
-				return
-			}
-			*into = t
-		}
+	if f.Since, f.Until, err = timeRange(q); err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	for name, into := range map[string]*bool{"human_only": &f.HumanOnly, "exclude_flagged": &f.ExcludeFlagged} {
 		if raw := q.Get(name); raw != "" {
@@ -287,4 +282,19 @@ func parseTime(s string) (time.Time, error) {
 func isNotFound(err error) bool {
 	var nf *serviceerror.NotFound
 	return errors.As(err, &nf)
+}
+
+// timeRange reads the since and until query parameters (dates or RFC 3339
+// times); a missing one leaves that end open.
+func timeRange(q url.Values) (since, until time.Time, err error) {
+	for name, into := range map[string]*time.Time{"since": &since, "until": &until} {
+		if raw := q.Get(name); raw != "" {
+			t, err := parseTime(raw)
+			if err != nil {
+				return time.Time{}, time.Time{}, countersign.Errorf(countersign.CodeBadRequest, "%s: %v", name, err)
+			}
+			*into = t
+		}
+	}
+	return since, until, nil
 }

@@ -23,7 +23,7 @@ func (h *handlers) createToken(w http.ResponseWriter, r *http.Request) {
 		}
 		ttl = d
 	}
-	secret, token, err := auth.Issue(r.Context(), h.Store, principal(r).User, channel(r), req.User, req.Role, ttl, h.Now())
+	secret, token, err := auth.Issue(r.Context(), h.Store, principal(r).User, channel(r), req.User, req.Role, ttl, h.Now(), req.Groups...)
 	if err != nil {
 		h.fail(w, r, err)
 		return

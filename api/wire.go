@@ -66,6 +66,8 @@ type TokenRequest struct {
 	User      string           `json:"user"`
 	Role      countersign.Role `json:"role"`
 	ExpiresIn string           `json:"expires_in,omitempty"`
+	// Groups are the reviewer groups of the user (see review_groups).
+	Groups []string `json:"groups,omitempty"`
 }
 
 // TokenResponse carries a new token's secret, shown this once.
@@ -90,4 +92,18 @@ type RevokeRequest struct {
 // (POST /v1/calibrations); the answer is the countersign.Calibration.
 type CalibrateRequest struct {
 	TaskType string `json:"task_type"`
+}
+
+// SlackUserRequest links a Slack account to a countersign user
+// (POST /v1/slack/users); the answer is the countersign.SlackUser as stored.
+type SlackUserRequest struct {
+	SlackUserID string           `json:"slack_user_id"`
+	User        string           `json:"user"`
+	Role        countersign.Role `json:"role"`
+	Groups      []string         `json:"groups,omitempty"`
+}
+
+// SlackUserList answers GET /v1/slack/users: every linked Slack account.
+type SlackUserList struct {
+	SlackUsers []countersign.SlackUser `json:"slack_users"`
 }

@@ -147,6 +147,9 @@ func (w *review) validateVeto(req VetoRequest) error {
 	if !req.Actor.Role.CanSupervise() {
 		return refuse(countersign.CodeForbidden, "%s (role %s) may not veto: a veto needs the approver or admin role", req.Actor.User, orNone(string(req.Actor.Role)))
 	}
+	if err := w.checkSubmitter(req.Actor); err != nil {
+		return err
+	}
 	switch {
 	case w.vetoed != nil || w.vetoing != nil:
 		return refuse(countersign.CodeConflict, "document %s is already vetoed", w.in.DocumentID)

@@ -16,10 +16,15 @@ import (
 // The histories in testdata/histories were recorded from real runs on the
 // embedded Temporal server (make histories) by the current code; those in
 // its subfolders by earlier versions (v1: before model signals and policy
-// rules; v2: before HOTL supervision, delivery and lineage), kept because workflows started then may still be running. Every
-// change to ReviewWorkflow must still replay them all; a change that cannot
-// needs workflow.GetVersion.
-var wantHistories = []string{"approve", "correct", "reject", "auto_accept", "gold_trigger", "gold_item"}
+// rules; v2: before HOTL supervision, delivery and lineage; v3: before the
+// human gate's notices, SLA timers, approvals and adjudication), kept
+// because workflows started then may still be running. Every change to
+// ReviewWorkflow must still replay them all; a change that cannot needs
+// workflow.GetVersion.
+var wantHistories = []string{
+	"approve", "correct", "reject", "auto_accept", "gold_trigger", "gold_item",
+	"two_approvers", "adjudication", "timeout_reject", "timeout_hold",
+}
 
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "histories", "*.json"))

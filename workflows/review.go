@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -45,6 +46,12 @@ type ReviewState struct {
 	Decision   *countersign.Decision `json:"decision,omitempty"`
 	// VetoOpenUntil is when the veto window closes, while it is open.
 	VetoOpenUntil *time.Time `json:"veto_open_until,omitempty"`
+	// Votes are the decisions recorded on the open review so far, while it
+	// waits for more people (approvals_required).
+	Votes []countersign.Decision `json:"votes,omitempty"`
+	// HeldSince is when the SLA's timeout put the document on hold; the
+	// review stays open until a person decides it.
+	HeldSince *time.Time `json:"held_since,omitempty"`
 }
 
 // a is the typed reference to the activities; workflows only take method
@@ -95,6 +102,22 @@ type review struct {
 	gateErr  error                 // a decision that could not be recorded
 	done     bool                  // finalized or failed
 
+	gateV         bool                    // the workflow runs the gate of gateChange
+	gate          *countersign.Review     // the gate review under way: the first, or an adjudication
+	gateOpenedAt  time.Time               // when it opened; the SLA counts from then
+	adjudicates   string                  // the disputed review the gate review settles, if any
+	votes         []vote                  // the decisions on the gate review under way
+	gateDecisions []*countersign.Decision // every decision at the gate, in order
+	ended         gateEnd                 // how the gate review under way ended
+	disputed      []string                // the gate reviews whose decisions disagreed
+	timedOut      *timeout                // the SLA's timeout, once it struck
+	heldSince     *time.Time              // the timeout put the document on hold then
+
+	outbox  []activities.NotifyInput          // notices not yet sent, in order
+	courier bool                              // the goroutine that sends them runs
+	refs    map[string]*countersign.NoticeRef // each review's opening message
+	owed    string                            // the review whose closing notice is owed
+
 	hotl        bool                  // the workflow runs the HOTL steps (hotlChange)
 	finalFields countersign.Fields    // the fields as finalized
 	vetoUntil   *time.Time            // the veto window is open until then
@@ -132,8 +155,9 @@ func (w *review) run(ctx workflow.Context) (ReviewResult, error) {
 	if err := w.pipeline(ctx); err != nil {
 		return w.fail(ctx, err)
 	}
-	// A decision's update handler returns the final status; let it finish.
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	// A decision's update handler returns the final status; let it finish,
+	// and the last notices go out.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && len(w.outbox) == 0 }); err != nil {
 		return ReviewResult{}, err
 	}
 	return ReviewResult{Status: w.status, Outcome: w.route.Outcome}, nil
@@ -160,6 +184,9 @@ func (w *review) pipeline(ctx workflow.Context) error {
 	}
 	if err := w.finalize(ctx); err != nil {
 		return err
+	}
+	if w.gate != nil {
+		w.closeNotice(ctx, w.gate, w.gateOutcome())
 	}
 	if !w.hotl || w.in.Gold {
 		return nil
@@ -231,7 +258,20 @@ func (w *review) finalize(ctx workflow.Context) error {
 		Outcome:  w.route.Outcome,
 		Decision: w.decided,
 		Reasons:  w.rejectReasons(),
+		TimedOut: w.ended == gateTimedOut,
 		At:       now(ctx),
+	}
+	if len(w.votes) > 1 && w.ended == gateSettled {
+		for _, v := range w.votes {
+			in.Agreed = append(in.Agreed, v.decision)
+		}
+	}
+	if len(w.gateDecisions) > 1 {
+		for _, d := range w.gateDecisions {
+			if !slices.Contains(in.Reviewers, d.Actor) {
+				in.Reviewers = append(in.Reviewers, d.Actor)
+			}
+		}
 	}
 	var result activities.FinalizeResult
 	if err := workflow.ExecuteActivity(ctx, a.Finalize, in).Get(ctx, &result); err != nil {
@@ -247,6 +287,9 @@ func (w *review) finalize(ctx workflow.Context) error {
 // rejectReasons are the route's reasons when the policy rejected the
 // document; a person's rejection carries its own reason.
 func (w *review) rejectReasons() []string {
+	if w.ended == gateTimedOut {
+		return []string{w.timedOut.reason()}
+	}
 	if w.route.Outcome != countersign.OutcomeReject || w.decided != nil {
 		return nil
 	}
@@ -268,8 +311,13 @@ func (w *review) fail(ctx workflow.Context, cause error) (ReviewResult, error) {
 	}
 	err := workflow.ExecuteActivity(ctx, a.Fail, activities.FailInput{Step: w.step(), Reason: reason}).Get(ctx, nil)
 	w.status, w.open, w.done = countersign.StatusFailed, nil, true
-	// A decision waiting on this document learns it failed before the run ends.
-	if waitErr := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); waitErr != nil {
+	if w.gate != nil {
+		w.closeNotice(ctx, w.gate, "the document failed: "+reason)
+	}
+	w.sendQueued(ctx)
+	// A decision waiting on this document learns it failed before the run
+	// ends, and the last notices go out.
+	if waitErr := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && len(w.outbox) == 0 }); waitErr != nil {
 		err = errors.Join(err, waitErr)
 	}
 	if err != nil {
@@ -295,5 +343,12 @@ func rootMessage(err error) string {
 }
 
 func (w *review) state() (ReviewState, error) {
-	return ReviewState{Status: w.status, Route: w.route, OpenReview: w.open, Decision: w.decided, VetoOpenUntil: w.vetoUntil}, nil
+	s := ReviewState{Status: w.status, Route: w.route, OpenReview: w.open, Decision: w.decided, VetoOpenUntil: w.vetoUntil}
+	if w.open != nil && w.open == w.gate {
+		for _, v := range w.votes {
+			s.Votes = append(s.Votes, *v.decision)
+		}
+		s.HeldSince = w.heldSince
+	}
+	return s, nil
 }

@@ -209,8 +209,8 @@ func (c *Client) VerifyAudit(ctx context.Context, checkpoints ...countersign.Cha
 }
 
 // CreateToken creates an API token (admin only). expiresIn 0 means never.
-func (c *Client) CreateToken(ctx context.Context, user string, role countersign.Role, expiresIn time.Duration) (*api.TokenResponse, error) {
-	body := api.TokenRequest{User: user, Role: role}
+func (c *Client) CreateToken(ctx context.Context, user string, role countersign.Role, expiresIn time.Duration, groups ...string) (*api.TokenResponse, error) {
+	body := api.TokenRequest{User: user, Role: role, Groups: groups}
 	if expiresIn > 0 {
 		body.ExpiresIn = expiresIn.String()
 	}

@@ -67,7 +67,7 @@ with "countersign submit" and decide reviews with "countersign reviews" and
 		newSubmit(), newReviews(), newDecide(), newAudit(), newToken(),
 		newTaskType(), newCalibrate(), newPolicy(),
 		newVeto(), newStats(), newReviewers(), newExport(),
-		newCodecServer(), newMigrate(),
+		newCodecServer(), newMigrate(), newUser(),
 	)
 	return root
 }

@@ -47,6 +47,8 @@ Temporal cluster and Postgres.`,
 	cfg.AddModel(cmd.Flags())
 	cfg.AddWebhook(cmd.Flags())
 	cfg.AddEncryption(cmd.Flags())
+	cfg.AddOIDC(cmd.Flags())
+	cfg.AddSlack(cmd.Flags())
 	return cmd
 }
 
@@ -70,6 +72,7 @@ the load needs; they share nothing but Temporal and the database.`,
 	cfg.AddWebhook(cmd.Flags())
 	cfg.AddEncryption(cmd.Flags())
 	cfg.AddMetrics(cmd.Flags())
+	cfg.AddSlack(cmd.Flags())
 	return cmd
 }
 
@@ -91,6 +94,8 @@ answers 200 once a worker polls the review task queue.`,
 	cfg.AddTemporal(cmd.Flags())
 	cfg.AddDatabase(cmd.Flags())
 	cfg.AddEncryption(cmd.Flags())
+	cfg.AddOIDC(cmd.Flags())
+	cfg.AddSlack(cmd.Flags())
 	return cmd
 }
 
@@ -192,6 +197,7 @@ func banner(w io.Writer, a *app.App) {
 	fmt.Fprintln(w, "countersign is running")
 	if a.APIURL != "" {
 		fmt.Fprintf(w, "  API         %s\n", a.APIURL)
+		fmt.Fprintf(w, "  web page    %s/ui/ (sign in with an API token)\n", a.APIURL)
 	}
 	if a.Roles.Embedded {
 		dir := a.Config.DataDir
@@ -211,6 +217,7 @@ func banner(w io.Writer, a *app.App) {
 		fmt.Fprintln(w, "  store       Postgres")
 	}
 	fmt.Fprintf(w, "  encryption  %s\n", encryptionLine(a.Config))
+	fmt.Fprintf(w, "  slack       %s\n", slackLine(a))
 	if a.Roles.Worker {
 		fmt.Fprintln(w, "  worker      polling the review task queue")
 		fmt.Fprintf(w, "  model       %s\n", modelLine(a.Config))

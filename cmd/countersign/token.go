@@ -30,6 +30,7 @@ func newTokenCreate() *cobra.Command {
 		user        string
 		role        string
 		expiresIn   time.Duration
+		groups      []string
 		databaseURL string
 	)
 	roles := make([]string, len(countersign.Roles))
@@ -41,11 +42,13 @@ func newTokenCreate() *cobra.Command {
 		Short: "Create an API token; the token is the last word of the output",
 		Long: `Creates an API token for a user with one role (` + strings.Join(roles, ", ") + `).
 The token is shown once, as the last word of the output; only its hash is kept.
+--groups names the reviewer groups the user belongs to: a task type with
+review_groups is reviewed only by reviewers of one of them.
 
 It asks the API, as an admin. To create the first admin token of a production
 database, pass --database-url instead: the token is then written straight into
 Postgres, and its creation recorded in the audit log.`,
-		Example: `  countersign token create --user alice --role reviewer
+		Example: `  countersign token create --user alice --role reviewer --groups contracts
   TOKEN=$(countersign token create --user ci --role submitter --expires-in 720h | awk '{print $NF}')`,
 		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -65,7 +68,7 @@ Postgres, and its creation recorded in the audit log.`,
 					return err
 				}
 				defer s.Close()
-				secret, token, err = auth.Issue(cmd.Context(), s, "cli", countersign.ChannelCLI, user, countersign.Role(role), expiresIn, time.Now())
+				secret, token, err = auth.Issue(cmd.Context(), s, "cli", countersign.ChannelCLI, user, countersign.Role(role), expiresIn, time.Now(), groups...)
 				if err != nil {
 					return friendly(err)
 				}
@@ -74,7 +77,7 @@ Postgres, and its creation recorded in the audit log.`,
 				if err != nil {
 					return err
 				}
-				created, err := c.CreateToken(cmd.Context(), user, countersign.Role(role), expiresIn)
+				created, err := c.CreateToken(cmd.Context(), user, countersign.Role(role), expiresIn, groups...)
 				if err != nil {
 					return friendly(err)
 				}
@@ -84,6 +87,9 @@ Postgres, and its creation recorded in the audit log.`,
 			if token.ExpiresAt != nil {
 				expiry = "expires " + token.ExpiresAt.Local().Format(time.DateTime)
 			}
+			if len(token.Groups) > 0 {
+				expiry = "groups " + strings.Join(token.Groups, ",") + ", " + expiry
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "created token %s for %s (role %s, %s): %s\n", token.ID, token.User, token.Role, expiry, secret)
 			return nil
 		},
@@ -92,6 +98,7 @@ Postgres, and its creation recorded in the audit log.`,
 	cmd.Flags().StringVar(&user, "user", "", "who the token is for")
 	cmd.Flags().StringVar(&role, "role", "", "the token's role: "+strings.Join(roles, ", "))
 	cmd.Flags().DurationVar(&expiresIn, "expires-in", 0, "lifetime, such as 720h (default: no expiry)")
+	cmd.Flags().StringSliceVar(&groups, "groups", nil, "reviewer groups of the user, comma-separated")
 	cmd.Flags().StringVar(&databaseURL, "database-url", "", "create the token directly in this Postgres database instead of through the API (env COUNTERSIGN_DATABASE_URL)")
 	return cmd
 }

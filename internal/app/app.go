@@ -30,9 +30,11 @@ import (
 	"github.com/countersign/countersign/internal/config"
 	"github.com/countersign/countersign/internal/devserver"
 	"github.com/countersign/countersign/internal/llm"
+	"github.com/countersign/countersign/internal/oidc"
 	"github.com/countersign/countersign/internal/store/postgres"
 	"github.com/countersign/countersign/internal/store/sqlite"
 	"github.com/countersign/countersign/internal/tasktype"
+	"github.com/countersign/countersign/internal/web"
 	"github.com/countersign/countersign/internal/webhook"
 	"github.com/countersign/countersign/starter"
 	"github.com/countersign/countersign/worker"
@@ -85,6 +87,10 @@ type App struct {
 	worker    sdkworker.Worker
 	http      *http.Server
 	errs      chan error
+	// oidc checks OIDC bearer tokens, when an issuer is configured.
+	oidc api.OIDCAuthenticator
+	// slack is Slack, when a bot token is set (slack.go).
+	slack slackRole
 
 	observability
 }
@@ -118,6 +124,9 @@ func (a *App) start(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := a.setupSlack(); err != nil {
+		return err
+	}
 	if a.Config.EncryptDocuments {
 		if a.Config.Encryption == nil {
 			return fmt.Errorf("encrypting document bodies needs an encryption keyring")
@@ -131,9 +140,13 @@ func (a *App) start(ctx context.Context) error {
 		}
 	}
 	if a.Roles.API {
+		if err := a.startOIDC(ctx); err != nil {
+			return err
+		}
 		if err := a.startAPI(); err != nil {
 			return err
 		}
+		a.startSlackSocket()
 	}
 	if a.Roles.Embedded {
 		return a.writeDevFile()
@@ -270,6 +283,8 @@ func (a *App) startWorker() {
 			}),
 		},
 		ModelAttempts: a.Config.ModelAttempts,
+		Notifier:      a.slackNotifier(),
+		ReviewURL:     a.Config.ReviewLinks(),
 		Supervisors:   worker.Supervisors{Client: a.Temporal},
 		Now:           time.Now,
 		Logger:        a.Logger,
@@ -296,6 +311,7 @@ func (a *App) startAPI() error {
 		listener.Close()
 		return err
 	}
+	slackInteractions, slackCommands := a.slackEndpoints()
 	router := api.Router(api.Services{
 		Store:    a.traced(),
 		Temporal: a.Temporal,
@@ -315,6 +331,17 @@ func (a *App) startAPI() error {
 		MaxMetadataKeys: a.Config.MaxMetadataKeys,
 		RateLimit:       rateLimit(a.Config.RateLimit),
 		RateBurst:       a.Config.RateBurst,
+		OIDC:            a.oidc,
+
+		SlackInteractions: slackInteractions,
+		SlackCommands:     slackCommands,
+
+		UI: web.New(web.Services{
+			Store:     a.traced(),
+			TaskTypes: a.TaskTypes,
+			Decider:   api.Decider{Store: a.traced(), Temporal: a.Temporal, TaskTypes: a.TaskTypes},
+			Logger:    a.Logger,
+		}),
 	})
 	a.http = &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -322,6 +349,21 @@ func (a *App) startAPI() error {
 			a.errs <- fmt.Errorf("HTTP API: %w", err)
 		}
 	}()
+	return nil
+}
+
+// startOIDC discovers the configured OIDC issuer, if any; an issuer that
+// cannot be reached stops the start, naming it.
+func (a *App) startOIDC(ctx context.Context) error {
+	cfg, err := a.Config.OIDC()
+	if err != nil || cfg == nil {
+		return err
+	}
+	authn, err := oidc.New(ctx, *cfg)
+	if err != nil {
+		return err
+	}
+	a.oidc = authn
 	return nil
 }
 
@@ -374,6 +416,7 @@ func (a *App) writeDevFile() error {
 // Stop stops the roles in order: the API drains its requests, the worker
 // finishes its tasks, then Temporal and the store close.
 func (a *App) Stop() {
+	a.stopSlack()
 	if a.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := a.http.Shutdown(ctx); err != nil {

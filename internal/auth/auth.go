@@ -20,9 +20,10 @@ import (
 // Prefix starts every token, so that a leaked one is easy to recognise.
 const Prefix = "cs_"
 
-// NewToken makes a token for user with role. It returns the secret, to hand
-// to the user once, and the record to store. ttl 0 means no expiry.
-func NewToken(user string, role countersign.Role, ttl time.Duration, now time.Time) (string, *countersign.Token, error) {
+// NewToken makes a token for user with role and, optionally, the reviewer
+// groups the user belongs to. It returns the secret, to hand to the user
+// once, and the record to store. ttl 0 means no expiry.
+func NewToken(user string, role countersign.Role, ttl time.Duration, now time.Time, groups ...string) (string, *countersign.Token, error) {
 	if strings.TrimSpace(user) == "" {
 		return "", nil, countersign.Errorf(countersign.CodeInvalid, "a token needs a user")
 	}
@@ -31,6 +32,9 @@ func NewToken(user string, role countersign.Role, ttl time.Duration, now time.Ti
 	}
 	if ttl < 0 {
 		return "", nil, countersign.Errorf(countersign.CodeInvalid, "token lifetime must not be negative")
+	}
+	if err := countersign.CheckGroups(groups); err != nil {
+		return "", nil, err
 	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
@@ -41,7 +45,10 @@ func NewToken(user string, role countersign.Role, ttl time.Duration, now time.Ti
 	if _, err := rand.Read(id); err != nil {
 		return "", nil, err
 	}
-	t := &countersign.Token{ID: "tok_" + hex.EncodeToString(id), Hash: Hash(secret), User: user, Role: role, CreatedAt: now}
+	t := &countersign.Token{ID: "tok_" + hex.EncodeToString(id), Hash: Hash(secret), User: user, Role: role, Groups: groups, CreatedAt: now}
+	if len(groups) == 0 {
+		t.Groups = nil
+	}
 	if ttl > 0 {
 		expires := now.Add(ttl)
 		t.ExpiresAt = &expires
@@ -62,7 +69,7 @@ func Authenticate(ctx context.Context, tokens countersign.TokenStore, secret str
 	if err != nil {
 		return countersign.Principal{}, err
 	}
-	return countersign.Principal{User: t.User, Role: t.Role}, nil
+	return t.Principal(), nil
 }
 
 // Check returns the stored token a secret stands for, if it may be used at
@@ -97,15 +104,19 @@ func roleList() string {
 
 // Issue makes a token, stores it and records who issued it for whom in the
 // audit log. It returns the secret, to show once.
-func Issue(ctx context.Context, s countersign.Store, issuer string, channel countersign.Channel, user string, role countersign.Role, ttl time.Duration, now time.Time) (string, *countersign.Token, error) {
-	secret, token, err := NewToken(user, role, ttl, now)
+func Issue(ctx context.Context, s countersign.Store, issuer string, channel countersign.Channel, user string, role countersign.Role, ttl time.Duration, now time.Time, groups ...string) (string, *countersign.Token, error) {
+	secret, token, err := NewToken(user, role, ttl, now, groups...)
 	if err != nil {
 		return "", nil, err
 	}
 	if err := s.CreateToken(ctx, token); err != nil {
 		return "", nil, err
 	}
-	data, err := audit.Canonical(map[string]any{"token_id": token.ID, "user": token.User, "role": token.Role, "expires_at": token.ExpiresAt})
+	fields := map[string]any{"token_id": token.ID, "user": token.User, "role": token.Role, "expires_at": token.ExpiresAt}
+	if len(token.Groups) > 0 {
+		fields["groups"] = token.Groups
+	}
+	data, err := audit.Canonical(fields)
 	if err != nil {
 		return "", nil, err
 	}

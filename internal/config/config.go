@@ -20,8 +20,10 @@ type Config struct {
 	// DataDir holds everything `countersign dev` keeps: the Temporal and
 	// store databases, the admin token, logs.
 	DataDir string
-	// HTTPAddr is where the API listens.
-	HTTPAddr string
+	// HTTPAddr is where the API listens; PublicURL is where people reach it
+	// (for links in notices).
+	HTTPAddr  string
+	PublicURL string
 	// TaskTypesDir is a folder of task type YAML files; empty means the
 	// examples built into the binary.
 	TaskTypesDir string
@@ -89,6 +91,29 @@ type Config struct {
 	MaxMetadataKeys int
 	RateLimit       float64
 	RateBurst       int
+
+	// OIDCIssuer turns on OIDC bearer tokens from that issuer for the API,
+	// beside API tokens; OIDCAudience is the aud they must carry. The claim
+	// names say where the user, the role values and the groups are, and
+	// OIDCRoles maps role values to roles (VALUE=ROLE,...); see OIDC.
+	OIDCIssuer      string
+	OIDCAudience    string
+	OIDCUserClaim   string
+	OIDCRoleClaim   string
+	OIDCGroupsClaim string
+	OIDCRoles       string
+
+	// Slack: SlackBotToken (xoxb-) posts review messages and turns Slack
+	// on; SlackSigningSecret verifies the HTTP interactions and commands;
+	// SlackAppToken (xapp-) turns on Socket Mode instead of a public
+	// endpoint. SlackChannel is where reviews are posted when the task type
+	// names no channel; SlackAPIURL replaces Slack's Web API (proxies,
+	// tests). See AddSlack.
+	SlackBotToken      string
+	SlackSigningSecret string
+	SlackAppToken      string
+	SlackChannel       string
+	SlackAPIURL        string
 }
 
 // EnvPrefix starts the environment variable of every flag: --data-dir is

@@ -4,10 +4,14 @@ import (
 	"encoding/base64"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/spf13/pflag"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/oidc"
 )
 
 func TestEncryptionFromEnv(t *testing.T) {
@@ -66,6 +70,58 @@ func TestCheckUIOrigins(t *testing.T) {
 		c := Config{UIOrigins: []string{origin}}
 		if err := c.CheckUIOrigins(); err == nil {
 			t.Errorf("--ui-origin %q accepted", origin)
+		}
+	}
+}
+
+func TestOIDC(t *testing.T) {
+	parse := func(args ...string) (*Config, error) {
+		var c Config
+		fs := pflag.NewFlagSet("api", pflag.ContinueOnError)
+		c.AddOIDC(fs)
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		return &c, FromEnv(fs)
+	}
+
+	c, err := parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err := c.OIDC(); cfg != nil || err != nil {
+		t.Fatalf("no issuer: %+v, %v; want OIDC off", cfg, err)
+	}
+
+	t.Setenv(Env("oidc-audience"), "countersign")
+	c, err = parse("--oidc-issuer", "https://login.example.com", "--oidc-roles", "cs-approvers=approver, cs-reviewers=reviewer", "--oidc-role-claim", "groups")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := c.OIDC()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := oidc.Config{
+		Issuer: "https://login.example.com", Audience: "countersign",
+		UserClaim: "email", RoleClaim: "groups", GroupsClaim: "groups",
+		Roles: []oidc.RoleMapping{{Value: "cs-approvers", Role: countersign.RoleApprover}, {Value: "cs-reviewers", Role: countersign.RoleReviewer}},
+	}
+	if cfg.Issuer != want.Issuer || cfg.Audience != want.Audience || cfg.UserClaim != want.UserClaim || cfg.RoleClaim != want.RoleClaim || cfg.GroupsClaim != want.GroupsClaim || !slices.Equal(cfg.Roles, want.Roles) {
+		t.Fatalf("OIDC() = %+v, want %+v", *cfg, want)
+	}
+
+	for _, tc := range []struct {
+		c    Config
+		want string
+	}{
+		{Config{OIDCIssuer: "https://login.example.com"}, "--oidc-audience"},
+		{Config{OIDCAudience: "countersign"}, "--oidc-issuer"},
+		{Config{OIDCIssuer: "https://login.example.com", OIDCAudience: "countersign", OIDCRoles: "cs-approvers=approver,cs-boss=boss"}, `--oidc-roles: entry "cs-boss=boss": unknown role "boss"`},
+		{Config{OIDCIssuer: "https://login.example.com", OIDCAudience: "countersign", OIDCRoles: "cs-approvers"}, `--oidc-roles: entry "cs-approvers" is not VALUE=ROLE`},
+	} {
+		if _, err := tc.c.OIDC(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want an error with %q", tc.c, err, tc.want)
 		}
 	}
 }

@@ -14,14 +14,15 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/app"
+	"github.com/countersign/countersign/internal/config"
 	"github.com/countersign/countersign/internal/tasktype"
 	"github.com/countersign/countersign/starter"
 	"github.com/countersign/countersign/workflows"
 )
 
 // pipelineActivities is how many activities the auto-accept path runs:
-// receive, extract, score, record route, finalize.
-const pipelineActivities = 5
+// receive, extract, score, record route, finalize, deliver.
+const pipelineActivities = 6
 
 const bareQueue = "bench-bare"
 
@@ -44,7 +45,8 @@ func noop(context.Context) error { return nil }
 // number of no-op activities. The ratio is the pipeline's share of the bare
 // throughput.
 func BenchmarkPipelineVsBare(b *testing.B) {
-	a := startApp(b, "", app.Roles{Embedded: true, Worker: true})
+	// Without audits: an audited document's workflow waits for its auditor.
+	a := startAppWith(b, config.Config{TaskTypesDir: piiWithPolicy(b, benchPolicy)}, app.Roles{Embedded: true, Worker: true})
 	bare := sdkworker.New(a.Temporal, bareQueue, sdkworker.Options{})
 	bare.RegisterWorkflowWithOptions(bareWorkflow, workflow.RegisterOptions{Name: "BareWorkflow"})
 	bare.RegisterActivityWithOptions(noop, activity.RegisterOptions{Name: "Noop"})
@@ -106,6 +108,13 @@ func BenchmarkPipelineVsBare(b *testing.B) {
 	b.Logf("%d documents: pipeline %.1f docs/s, bare workflow with %d no-op activities %.1f wf/s, ratio %.2f",
 		b.N, docsPerSec, pipelineActivities, barePerSec, docsPerSec/barePerSec)
 }
+
+// benchPolicy auto-accepts confident documents with no audit sample.
+const benchPolicy = `policy:
+  mode: hotl
+  auto_accept_threshold: 0.9
+  review_due: 24h
+`
 
 // benchRound is how many of each kind run before switching to the other.
 const benchRound = 32

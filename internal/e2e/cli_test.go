@@ -70,19 +70,30 @@ func TestCLIWalkthrough(t *testing.T) {
 		t.Fatalf("reviews table:\n%s", table)
 	}
 
-	if out := mustCLI("decide", reviews[0].ID, "approve"); !strings.Contains(out, "approved by admin") || !strings.Contains(out, "is accepted") {
+	// The admin submitted the documents, so a reviewer decides them:
+	// whoever submits a document may not decide it.
+	out = mustCLI("token", "create", "--user", "rita", "--role", "reviewer")
+	fields := strings.Fields(out)
+	token := fields[len(fields)-1]
+	if !strings.HasPrefix(token, "cs_") {
+		t.Fatalf("token create printed %q", out)
+	}
+	if out, err := cli("", "decide", reviews[0].ID, "approve"); err == nil || !strings.Contains(out, "admin submitted document "+reviews[0].DocumentID+", so may not decide it") {
+		t.Fatalf("the submitter deciding: %v %s", err, out)
+	}
+	if out := mustCLI("decide", reviews[0].ID, "approve", "--token", token); !strings.Contains(out, "approved by rita") || !strings.Contains(out, "is accepted") {
 		t.Fatalf("decide approve: %s", out)
 	}
-	if out := mustCLI("decide", reviews[1].ID, "correct", "--field", "term_months=18", "--field", `governing_law="New York"`); !strings.Contains(out, "corrected by admin") {
+	if out := mustCLI("decide", reviews[1].ID, "correct", "--field", "term_months=18", "--field", `governing_law="New York"`, "--token", token); !strings.Contains(out, "corrected by rita") {
 		t.Fatalf("decide correct: %s", out)
 	}
-	if out, err := cli("", "decide", reviews[2].ID, "reject"); err == nil || !strings.Contains(out, "reject needs a reason") {
+	if out, err := cli("", "decide", reviews[2].ID, "reject", "--token", token); err == nil || !strings.Contains(out, "reject needs a reason") {
 		t.Fatalf("reject without a reason: %v %s", err, out)
 	}
-	if out, err := cli("", "decide", reviews[0].ID, "approve"); err == nil || !strings.Contains(out, "already closed") {
+	if out, err := cli("", "decide", reviews[0].ID, "approve", "--token", token); err == nil || !strings.Contains(out, "already closed") {
 		t.Fatalf("second decision: %v %s", err, out)
 	}
-	if out, err := cli("", "decide", reviews[2].ID, "maybe"); err == nil || !strings.Contains(out, `unknown action "maybe"`) {
+	if out, err := cli("", "decide", reviews[2].ID, "maybe", "--token", token); err == nil || !strings.Contains(out, `unknown action "maybe"`) {
 		t.Fatalf("unknown action: %v %s", err, out)
 	} else if code := err.(*exec.ExitError).ExitCode(); code != 2 {
 		t.Fatalf("unknown action exit code %d, want 2", code)
@@ -127,12 +138,6 @@ func TestCLIWalkthrough(t *testing.T) {
 		t.Fatalf("audit verify: %s", out)
 	}
 
-	out = mustCLI("token", "create", "--user", "rita", "--role", "reviewer")
-	fields := strings.Fields(out)
-	token := fields[len(fields)-1]
-	if !strings.HasPrefix(token, "cs_") {
-		t.Fatalf("token create printed %q", out)
-	}
 	if out, err := cli("", "reviews", "--token", token); err != nil || !strings.Contains(out, reviews[2].ID) {
 		t.Fatalf("reviews with the new reviewer token: %v\n%s", err, out)
 	}

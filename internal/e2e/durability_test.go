@@ -152,7 +152,13 @@ func TestOpenReviewSurvivesKill(t *testing.T) {
 	if again.ID != review.ID || again.Status != countersign.ReviewPending {
 		t.Fatalf("after the restart the review is %+v, want %s pending", again, review.ID)
 	}
-	decided, err := second.api.Decide(ctx, review.ID, api.DecisionRequest{Action: countersign.ActionCorrect, Fields: countersign.Fields{"term_months": 9}})
+	// The admin submitted the document, so someone else decides it.
+	tok, err := second.api.CreateToken(ctx, "rita", countersign.RoleReviewer, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rita := apiclient.New(second.api.BaseURL, tok.Secret)
+	decided, err := rita.Decide(ctx, review.ID, api.DecisionRequest{Action: countersign.ActionCorrect, Fields: countersign.Fields{"term_months": 9}})
 	if err != nil {
 		t.Fatalf("deciding after the restart: %v\n%s", err, second.output)
 	}

@@ -47,6 +47,13 @@ const hotlPolicy = `policy:
 // fresh folder and returns it.
 func hotlTaskTypes(t *testing.T) string {
 	t.Helper()
+	return piiWithPolicy(t, hotlPolicy)
+}
+
+// piiWithPolicy writes the pii-extraction example with policy in place of
+// its own into a fresh folder and returns it.
+func piiWithPolicy(t testing.TB, policy string) string {
+	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("..", "..", "examples", "pii-extraction", "tasktype.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +63,7 @@ func hotlTaskTypes(t *testing.T) string {
 		t.Fatal("examples/pii-extraction/tasktype.yaml has no top-level policy: block to replace")
 	}
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "pii-extraction.yaml"), []byte(head+"\n"+hotlPolicy), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "pii-extraction.yaml"), []byte(head+"\n"+policy), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return dir

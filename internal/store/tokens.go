@@ -22,3 +22,12 @@ func Revoke(t *countersign.Token, by, reason string, at time.Time) (bool, error)
 	t.RevokedAt, t.RevokedBy, t.RevokeReason = &revoked, by, reason
 	return true, nil
 }
+
+// Groups is how a token's groups are stored: a JSON array, empty rather
+// than null when there are none.
+func Groups(groups []string) []string {
+	if groups == nil {
+		return []string{}
+	}
+	return groups
+}

@@ -39,8 +39,9 @@ type file struct {
 	Scoring     struct {
 		Weights map[string]float64 `yaml:"weights"`
 	} `yaml:"scoring"`
-	Policy policyFile `yaml:"policy"`
-	Gold   *goldFile  `yaml:"gold"`
+	Policy       policyFile `yaml:"policy"`
+	ReviewGroups []string   `yaml:"review_groups"`
+	Gold         *goldFile  `yaml:"gold"`
 }
 
 type goldFile struct {
@@ -99,6 +100,23 @@ type policyFile struct {
 	RejectRules         []policyRuleFile `yaml:"reject_rules"`
 	VetoWindow          string           `yaml:"veto_window"`
 	Supervision         *supervisionFile `yaml:"supervision"`
+	ApprovalsRequired   yaml.Node        `yaml:"approvals_required"`
+	Adjudicator         countersign.Role `yaml:"adjudicator"`
+	SLA                 *slaFile         `yaml:"sla"`
+	Notify              *audienceFile    `yaml:"notify"`
+}
+
+type slaFile struct {
+	RemindAfter   string        `yaml:"remind_after"`
+	EscalateAfter string        `yaml:"escalate_after"`
+	EscalateTo    *audienceFile `yaml:"escalate_to"`
+	TimeoutAfter  string        `yaml:"timeout_after"`
+	TimeoutAction string        `yaml:"timeout_action"`
+}
+
+type audienceFile struct {
+	Channel string   `yaml:"channel"`
+	Groups  []string `yaml:"groups"`
 }
 
 type supervisionFile struct {
@@ -177,6 +195,10 @@ func Parse(source []byte, origin string) (*countersign.TaskType, error) {
 	tt.Prompt = parsePrompt(f.Prompt, tt, p)
 	tt.Constraints = parseConstraints(f.Constraints, properties, p)
 	tt.Weights = parseWeights(f.Scoring.Weights, p)
+	if err := countersign.CheckGroups(f.ReviewGroups); err != nil {
+		p.add("review_groups", "%v", err)
+	}
+	tt.ReviewGroups = f.ReviewGroups
 	var goldRate float64
 	tt.Gold, goldRate = parseGold(f.Gold, tt, p)
 	tt.Policy = parsePolicy(f.Policy, goldRate, p)
@@ -449,6 +471,7 @@ func parsePolicy(in policyFile, goldRate float64, p *problems) countersign.Polic
 			p.add("policy.supervision", "needs audits to judge from: set audit_sample_rate above 0")
 		}
 	}
+	parseGate(in, &out, p)
 	canonical, _ := json.Marshal(out)
 	out.Version = shortHash(canonical)
 	return out

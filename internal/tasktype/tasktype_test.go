@@ -296,3 +296,14 @@ func TestGoldItems(t *testing.T) {
 		}
 	}
 }
+
+func TestReviewGroups(t *testing.T) {
+	base := "name: x\nfields:\n  type: object\n  properties: {a: {type: string}}\npolicy:\n  mode: hitl\n"
+	good, err := tasktype.Parse([]byte(base+"review_groups: [contracts, legal-eu]\n"), "good.yaml")
+	if err != nil || strings.Join(good.ReviewGroups, ",") != "contracts,legal-eu" {
+		t.Fatalf("review groups = %v, %v", good, err)
+	}
+	if _, err := tasktype.Parse([]byte(base+"review_groups: [\"a,b\", \" \"]\n"), "bad.yaml"); err == nil || !strings.Contains(err.Error(), `bad.yaml: review_groups: group name "a,b"`) {
+		t.Fatalf("bad review groups: %v", err)
+	}
+}

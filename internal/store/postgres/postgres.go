@@ -240,6 +240,9 @@ func (s *Store) ListReviews(ctx context.Context, f countersign.ReviewFilter) (co
 	if f.TaskType != "" {
 		w.add("task_type = ?", f.TaskType)
 	}
+	if len(f.TaskTypes) > 0 {
+		w.add("task_type = ANY(?)", f.TaskTypes)
+	}
 	if f.Kind != "" {
 		w.add("kind = ?", string(f.Kind))
 	}

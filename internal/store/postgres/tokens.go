@@ -14,7 +14,7 @@ import (
 
 // tokenColumns are what a token is read with; the hash is read only to
 // authenticate.
-const tokenColumns = `id, user_name, role, created_at, expires_at, revoked_at, revoked_by, revoke_reason`
+const tokenColumns = `id, user_name, role, group_names, created_at, expires_at, revoked_at, revoked_by, revoke_reason`
 
 // CreateToken stores an API token.
 func (s *Store) CreateToken(ctx context.Context, t *countersign.Token) error {
@@ -23,8 +23,8 @@ func (s *Store) CreateToken(ctx context.Context, t *countersign.Token) error {
 		e := store.Time(*t.ExpiresAt)
 		expires = &e
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO api_tokens (id, hash, user_name, role, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		t.ID, t.Hash, t.User, string(t.Role), store.Time(t.CreatedAt), expires)
+	_, err := s.pool.Exec(ctx, `INSERT INTO api_tokens (id, hash, user_name, role, group_names, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		t.ID, t.Hash, t.User, string(t.Role), store.Groups(t.Groups), store.Time(t.CreatedAt), expires)
 	if err != nil {
 		return fmt.Errorf("create token for %s: %w", t.User, classify(err))
 	}
@@ -106,8 +106,11 @@ func (s *Store) RevokeToken(ctx context.Context, id, by, reason string, at time.
 // scanToken reads a row of tokenColumns, its times in UTC.
 func scanToken(row pgx.Row) (*countersign.Token, error) {
 	var t countersign.Token
-	if err := row.Scan(&t.ID, &t.User, &t.Role, &t.CreatedAt, &t.ExpiresAt, &t.RevokedAt, &t.RevokedBy, &t.RevokeReason); err != nil {
+	if err := row.Scan(&t.ID, &t.User, &t.Role, &t.Groups, &t.CreatedAt, &t.ExpiresAt, &t.RevokedAt, &t.RevokedBy, &t.RevokeReason); err != nil {
 		return nil, err
+	}
+	if len(t.Groups) == 0 {
+		t.Groups = nil
 	}
 	t.CreatedAt = t.CreatedAt.UTC()
 	t.ExpiresAt = utc(t.ExpiresAt)

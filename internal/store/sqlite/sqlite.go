@@ -275,6 +275,12 @@ func (s *Store) ListReviews(ctx context.Context, f countersign.ReviewFilter) (co
 	if f.TaskType != "" {
 		where, args = append(where, "task_type = ?"), append(args, f.TaskType)
 	}
+	if len(f.TaskTypes) > 0 {
+		where = append(where, "task_type IN (?"+strings.Repeat(", ?", len(f.TaskTypes)-1)+")")
+		for _, tt := range f.TaskTypes {
+			args = append(args, tt)
+		}
+	}
 	if f.Kind != "" {
 		where, args = append(where, "kind = ?"), append(args, string(f.Kind))
 	}

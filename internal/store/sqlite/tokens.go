@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -13,7 +14,7 @@ import (
 
 // tokenColumns are what a token is read with; the hash is read only to
 // authenticate.
-const tokenColumns = `id, user_name, role, created_at, expires_at, revoked_at, revoked_by, revoke_reason`
+const tokenColumns = `id, user_name, role, group_names, created_at, expires_at, revoked_at, revoked_by, revoke_reason`
 
 // CreateToken stores an API token.
 func (s *Store) CreateToken(ctx context.Context, t *countersign.Token) error {
@@ -21,8 +22,12 @@ func (s *Store) CreateToken(ctx context.Context, t *countersign.Token) error {
 	if t.ExpiresAt != nil {
 		expires = store.FormatTime(*t.ExpiresAt)
 	}
-	_, err := s.write.ExecContext(ctx, `INSERT INTO api_tokens (id, hash, user_name, role, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		t.ID, t.Hash, t.User, string(t.Role), store.FormatTime(t.CreatedAt), expires)
+	groups, err := json.Marshal(store.Groups(t.Groups))
+	if err != nil {
+		return fmt.Errorf("create token for %s: %w", t.User, err)
+	}
+	_, err = s.write.ExecContext(ctx, `INSERT INTO api_tokens (id, hash, user_name, role, group_names, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.Hash, t.User, string(t.Role), string(groups), store.FormatTime(t.CreatedAt), expires)
 	if err != nil {
 		return fmt.Errorf("create token for %s: %w", t.User, err)
 	}
@@ -107,11 +112,17 @@ func (s *Store) RevokeToken(ctx context.Context, id, by, reason string, at time.
 func scanToken(row scanner) (*countersign.Token, error) {
 	var (
 		t                countersign.Token
-		created          string
+		created, groups  string
 		expires, revoked *string
 	)
-	if err := row.Scan(&t.ID, &t.User, &t.Role, &created, &expires, &revoked, &t.RevokedBy, &t.RevokeReason); err != nil {
+	if err := row.Scan(&t.ID, &t.User, &t.Role, &groups, &created, &expires, &revoked, &t.RevokedBy, &t.RevokeReason); err != nil {
 		return nil, err
+	}
+	if err := json.Unmarshal([]byte(groups), &t.Groups); err != nil {
+		return nil, fmt.Errorf("token %s: groups: %w", t.ID, err)
+	}
+	if len(t.Groups) == 0 {
+		t.Groups = nil
 	}
 	var err error
 	if t.CreatedAt, err = store.ParseTime(created); err != nil {

@@ -51,6 +51,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("AuditDraws", func(t *testing.T) { testAuditDraws(t, h.New(t)) })
 	t.Run("AuditDrawsConcurrent", func(t *testing.T) { testAuditDrawsConcurrent(t, h.New(t)) })
 	t.Run("Gold", func(t *testing.T) { testGold(t, h.New(t)) })
+	t.Run("SlackUsers", func(t *testing.T) { testSlackUsers(t, h.New(t)) })
 }
 
 var t0 = time.Date(2026, 3, 14, 9, 26, 53, 589793000, time.UTC)
@@ -371,6 +372,15 @@ func testReviewPaging(t *testing.T, s countersign.Store) {
 	other, err := s.ListReviews(ctx, countersign.ReviewFilter{TaskType: "pii-extraction"})
 	if err != nil || len(other.Reviews) != 0 {
 		t.Fatalf("task type filter = %d reviews, %v", len(other.Reviews), err)
+	}
+	for _, tc := range []struct {
+		types []string
+		want  int
+	}{{[]string{"pii-extraction"}, 0}, {[]string{"pii-extraction", "contract-review"}, n}, {[]string{"contract-review"}, n}} {
+		got, err := s.ListReviews(ctx, countersign.ReviewFilter{TaskTypes: tc.types})
+		if err != nil || len(got.Reviews) != tc.want {
+			t.Fatalf("task types %v = %d reviews, %v; want %d", tc.types, len(got.Reviews), err, tc.want)
+		}
 	}
 	if _, err := s.ListReviews(ctx, countersign.ReviewFilter{Cursor: "not a cursor"}); !errors.Is(err, countersign.ErrBadRequest) {
 		t.Fatalf("bad cursor = %v, want bad request", err)
@@ -797,7 +807,7 @@ func testCalibrations(t *testing.T, s countersign.Store) {
 func testTokens(t *testing.T, s countersign.Store) {
 	ctx := context.Background()
 	expires := t0.Add(30 * 24 * time.Hour)
-	tok := &countersign.Token{ID: "t1", Hash: "h1", User: "alice", Role: countersign.RoleReviewer, CreatedAt: t0, ExpiresAt: &expires}
+	tok := &countersign.Token{ID: "t1", Hash: "h1", User: "alice", Role: countersign.RoleReviewer, Groups: []string{"contracts", "claims-eu"}, CreatedAt: t0, ExpiresAt: &expires}
 	if err := s.CreateToken(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
@@ -805,7 +815,8 @@ func testTokens(t *testing.T, s countersign.Store) {
 		t.Fatal("a second token with the same hash was stored")
 	}
 	got, err := s.TokenByHash(ctx, "h1")
-	if err != nil || got.User != "alice" || got.Role != countersign.RoleReviewer || got.ExpiresAt == nil || !got.ExpiresAt.Equal(expires) {
+	if err != nil || got.User != "alice" || got.Role != countersign.RoleReviewer || got.ExpiresAt == nil || !got.ExpiresAt.Equal(expires) ||
+		strings.Join(got.Groups, ",") != "contracts,claims-eu" {
 		t.Fatalf("TokenByHash = %+v, %v", got, err)
 	}
 	if _, err := s.TokenByHash(ctx, "h2"); !errors.Is(err, countersign.ErrNotFound) {

@@ -1,0 +1,229 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/countersign/countersign"
+)
+
+// NotifyAttempts is how many times a notice is tried before its failure is
+// recorded and the review goes on without it; the workflow's retry policy
+// for Notify allows exactly this many.
+const NotifyAttempts = 5
+
+// NotifyInput is one notice about a review. The workflow says what to tell
+// and to whom; the activity loads the rest.
+type NotifyInput struct {
+	Step     Step                   `json:"step"`
+	Kind     countersign.NoticeKind `json:"kind"`
+	ReviewID string                 `json:"review_id"`
+	// To is the audience; nil leaves it to the notifier's default.
+	To *countersign.Audience `json:"to,omitempty"`
+	// Ref is the message posted when the review opened, for later notices.
+	Ref *countersign.NoticeRef `json:"ref,omitempty"`
+	// Outcome says, in words, how a closed or held review stands.
+	Outcome string `json:"outcome,omitempty"`
+	// At is workflow time, so that a retry builds the same notice.
+	At time.Time `json:"at"`
+}
+
+// Notify tells people about a review through the Notifier and records that
+// it did, with the message it posted, or that it could not: a notifier that
+// fails for NotifyAttempts attempts is recorded as failed and the review goes
+// on. Without a Notifier, an opening or closing notice does nothing; a
+// reminder or an escalation is still recorded, as a step of the SLA, with
+// notified false.
+func (a *Activities) Notify(ctx context.Context, in NotifyInput) (*countersign.NoticeRef, error) {
+	event := noticeEvent(in.Kind)
+	if a.Notifier == nil && event == countersign.EventReviewNotified {
+		return nil, nil
+	}
+	// A retry after the notice was recorded must not tell people again.
+	if e, err := a.recordedEvent(ctx, in.Step); err != nil || e != nil {
+		return recordedRef(e), err
+	}
+	data := map[string]any{"kind": in.Kind, "review_id": in.ReviewID, "notified": false}
+	if in.To != nil {
+		data["to"] = in.To
+	}
+	if in.Outcome != "" {
+		data["outcome"] = in.Outcome
+	}
+	var ref *countersign.NoticeRef
+	if a.Notifier != nil {
+		var err error
+		if ref, err = a.send(ctx, in); err != nil {
+			if int(activity.GetInfo(ctx).Attempt) < NotifyAttempts {
+				return nil, err
+			}
+			a.logger().Warn("notice not delivered", "review", in.ReviewID, "kind", in.Kind, "error", err)
+			data["error"] = err.Error()
+		} else {
+			data["notified"] = true
+		}
+		if ref != nil {
+			data["ref"] = ref
+		}
+	}
+	if err := a.record(ctx, in.Step, event, countersign.SystemActor, countersign.ChannelWorkflow, data); err != nil {
+		return nil, err
+	}
+	return ref, nil
+}
+
+// send builds the notice and hands it to the notifier, once per activity:
+// a retry after a delivered notice whose recording failed finds the
+// message in the heartbeat instead of posting it again.
+func (a *Activities) send(ctx context.Context, in NotifyInput) (*countersign.NoticeRef, error) {
+	if activity.HasHeartbeatDetails(ctx) {
+		var ref *countersign.NoticeRef
+		if err := activity.GetHeartbeatDetails(ctx, &ref); err == nil {
+			return ref, nil
+		}
+	}
+	n, err := a.notice(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	ref, err := a.Notifier.Notify(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	activity.RecordHeartbeat(ctx, ref)
+	return ref, nil
+}
+
+// notice loads what a notice shows: the review, the document, the task
+// type's title and, for a closed review, its decisions.
+func (a *Activities) notice(ctx context.Context, in NotifyInput) (countersign.Notice, error) {
+	r, err := a.Store.GetReview(ctx, in.ReviewID)
+	if err != nil {
+		return countersign.Notice{}, retryable(err)
+	}
+	doc, tt, err := a.load(ctx, in.Step)
+	if err != nil {
+		return countersign.Notice{}, err
+	}
+	n := countersign.Notice{Kind: in.Kind, Review: *r, Document: doc, Title: tt.Title, Ref: in.Ref, Outcome: in.Outcome, At: in.At}
+	if in.To != nil {
+		n.To = *in.To
+	}
+	if a.ReviewURL != nil {
+		n.Link = a.ReviewURL(r.ID)
+	}
+	if in.Kind == countersign.NoticeClosed {
+		decisions, err := a.Store.Decisions(ctx, doc.ID)
+		if err != nil {
+			return countersign.Notice{}, retryable(err)
+		}
+		for _, d := range decisions {
+			if d.ReviewID == r.ID {
+				n.Decisions = append(n.Decisions, d)
+			}
+		}
+	}
+	return n, nil
+}
+
+// noticeEvent is the audit event a notice of the kind records.
+func noticeEvent(kind countersign.NoticeKind) string {
+	switch kind {
+	case countersign.NoticeReminder:
+		return countersign.EventReviewReminded
+	case countersign.NoticeEscalation:
+		return countersign.EventReviewEscalated
+	}
+	return countersign.EventReviewNotified
+}
+
+// recordedEvent returns the step's audit event when it is already stored.
+func (a *Activities) recordedEvent(ctx context.Context, step Step) (*countersign.AuditEvent, error) {
+	events, err := a.Store.DocumentAudit(ctx, step.DocumentID)
+	if err != nil {
+		return nil, retryable(err)
+	}
+	for _, e := range events {
+		if e.ID == step.EventID {
+			return &e, nil
+		}
+	}
+	return nil, nil
+}
+
+// recordedRef is the message a recorded notice posted, if any.
+func recordedRef(e *countersign.AuditEvent) *countersign.NoticeRef {
+	if e == nil {
+		return nil
+	}
+	var data struct {
+		Ref *countersign.NoticeRef `json:"ref"`
+	}
+	if json.Unmarshal(e.Data, &data) != nil {
+		return nil
+	}
+	return data.Ref
+}
+
+// DisputeInput closes a gate review whose decisions disagree and names the
+// adjudication review that settles them.
+type DisputeInput struct {
+	Step     Step   `json:"step"`
+	ReviewID string `json:"review_id"`
+	// Decisions are the IDs of the decisions that disagree.
+	Decisions []string `json:"decisions"`
+	// Disagreement says who decided what, in words.
+	Disagreement string           `json:"disagreement"`
+	Adjudication string           `json:"adjudication"`
+	Adjudicator  countersign.Role `json:"adjudicator"`
+	At           time.Time        `json:"at"`
+}
+
+// Dispute takes the disputed review off the queue, without an outcome of its
+// own, and records the disagreement.
+func (a *Activities) Dispute(ctx context.Context, in DisputeInput) error {
+	if err := a.Store.CloseReviews(ctx, in.Step.DocumentID, in.At, countersign.SystemActor); err != nil {
+		return retryable(err)
+	}
+	a.logger().Info("review disputed", "review", in.ReviewID, "adjudication", in.Adjudication)
+	return a.record(ctx, in.Step, countersign.EventReviewDisputed, countersign.SystemActor, countersign.ChannelWorkflow, map[string]any{
+		"review_id":    in.ReviewID,
+		"decisions":    in.Decisions,
+		"disagreement": in.Disagreement,
+		"adjudication": in.Adjudication,
+		"adjudicator":  in.Adjudicator,
+	})
+}
+
+// TimeoutInput is a review the SLA's timeout caught open.
+type TimeoutInput struct {
+	Step     Step                      `json:"step"`
+	ReviewID string                    `json:"review_id"`
+	After    time.Duration             `json:"after"`
+	Action   countersign.TimeoutAction `json:"action"`
+	// Approvals counts the agreeing decisions recorded before the timeout,
+	// of Required, when the policy asks for more than one.
+	Approvals int       `json:"approvals,omitempty"`
+	Required  int       `json:"required,omitempty"`
+	At        time.Time `json:"at"`
+}
+
+// TimeOut records that a review timed out and, when the action rejects,
+// takes it off the queue; the workflow then finalizes the document. A held
+// review stays in the queue.
+func (a *Activities) TimeOut(ctx context.Context, in TimeoutInput) error {
+	if in.Action == countersign.TimeoutReject {
+		if err := a.Store.CloseReviews(ctx, in.Step.DocumentID, in.At, countersign.SystemActor); err != nil {
+			return retryable(err)
+		}
+	}
+	data := map[string]any{"review_id": in.ReviewID, "after": countersign.FormatDuration(in.After), "action": in.Action}
+	if in.Required > 1 {
+		data["approvals"] = map[string]int{"agreed": in.Approvals, "required": in.Required}
+	}
+	a.logger().Info("review timed out", "review", in.ReviewID, "after", in.After, "action", in.Action)
+	return a.record(ctx, in.Step, countersign.EventReviewTimedOut, countersign.SystemActor, countersign.ChannelWorkflow, data)
+}

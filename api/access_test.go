@@ -1,0 +1,85 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/auth"
+)
+
+// TestReviewGroups: a task type with review groups is closed to reviewers
+// outside them (queue, document, trail and decision), open to its groups'
+// reviewers, and to every other role; a task type without groups is open
+// to every reviewer.
+func TestReviewGroups(t *testing.T) {
+	s := newServer(t, 0)
+	ctx := context.Background()
+	contracts, err := s.types.Get("contract-review")
+	if err != nil {
+		t.Fatal(err)
+	}
+	contracts.ReviewGroups = []string{"contracts", "legal"}
+	now := time.Now().UTC()
+	for _, d := range []struct{ id, taskType string }{{"c1", "contract-review"}, {"p1", "pii-extraction"}} {
+		doc := &countersign.Document{ID: d.id, TaskType: d.taskType, TaskTypeVersion: "v", Content: "x", ContentSHA256: d.id, Status: countersign.StatusAwaitingReview, SubmittedBy: "sam", CreatedAt: now}
+		if _, _, err := s.store.CreateDocument(ctx, doc); err != nil {
+			t.Fatal(err)
+		}
+		r := &countersign.Review{ID: d.id + "-r1", DocumentID: d.id, TaskType: d.taskType, Status: countersign.ReviewPending, CreatedAt: now, DueAt: now.Add(time.Hour)}
+		if err := s.store.OpenReview(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	token := func(user string, role countersign.Role, groups ...string) string {
+		secret, _, err := auth.Issue(ctx, s.store, "test", countersign.ChannelCLI, user, role, 0, now, groups...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return secret
+	}
+	lena := token("lena", countersign.RoleReviewer, "claims", "legal")
+	pete := token("pete", countersign.RoleReviewer, "claims")
+	nobody := token("nobody", countersign.RoleReviewer)
+	anna := token("anna", countersign.RoleApprover)
+	otto := token("otto", countersign.RoleAuditor)
+
+	queue := func(tok, query string) []string {
+		t.Helper()
+		a := s.do(http.MethodGet, "/v1/reviews"+query, tok, "")
+		if a.status != http.StatusOK {
+			t.Fatalf("GET /v1/reviews%s = %d %v", query, a.status, a.body)
+		}
+		var ids []string
+		for _, r := range a.body["reviews"].([]any) {
+			ids = append(ids, r.(map[string]any)["id"].(string))
+		}
+		return ids
+	}
+	for _, tc := range []struct {
+		who, tok string
+		want     string
+	}{{"lena (legal)", lena, "c1-r1,p1-r1"}, {"pete (claims)", pete, "p1-r1"}, {"a reviewer without groups", nobody, "p1-r1"}, {"an approver", anna, "c1-r1,p1-r1"}, {"an auditor", otto, "c1-r1,p1-r1"}} {
+		if got := strings.Join(queue(tc.tok, ""), ","); got != tc.want {
+			t.Errorf("%s's queue = %s, want %s", tc.who, got, tc.want)
+		}
+	}
+	for _, path := range []string{"/v1/reviews?task_type=contract-review", "/v1/documents/c1", "/v1/documents/c1/audit"} {
+		if a := s.do(http.MethodGet, path, pete, ""); a.status != http.StatusForbidden || a.code() != "forbidden" {
+			t.Errorf("pete GET %s = %d %v, want 403", path, a.status, a.body)
+		}
+		if a := s.do(http.MethodGet, path, lena, ""); a.status != http.StatusOK {
+			t.Errorf("lena GET %s = %d %v, want 200", path, a.status, a.body)
+		}
+	}
+	// Refused before the decision goes anywhere (this server has no Temporal).
+	if a := s.do(http.MethodPost, "/v1/reviews/c1-r1/decision", pete, `{"action":"approve"}`); a.status != http.StatusForbidden {
+		t.Errorf("pete deciding a contract review = %d %v, want 403", a.status, a.body)
+	}
+	if a := s.do(http.MethodGet, "/v1/documents/p1", pete, ""); a.status != http.StatusOK {
+		t.Errorf("pete GET a pii document = %d, want 200", a.status)
+	}
+}

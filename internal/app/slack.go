@@ -1,0 +1,97 @@
+package app
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/slack-go/slack"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/internal/slackapp"
+)
+
+// slackRole is Slack as an App runs it: one Web API client shared by the
+// worker's notices and the API's answers, so that one process keeps to one
+// rate budget, and the Socket Mode connection's stop.
+type slackRole struct {
+	client *slackapp.Client
+	stop   context.CancelFunc
+}
+
+// setupSlack checks the Slack configuration and makes the client when a
+// bot token is set; without one, Slack stays off.
+func (a *App) setupSlack() error {
+	if err := a.Config.CheckSlack(); err != nil {
+		return err
+	}
+	if !a.Config.SlackEnabled() {
+		return nil
+	}
+	var options []slack.Option
+	if a.Config.SlackAppToken != "" {
+		options = append(options, slack.OptionAppLevelToken(a.Config.SlackAppToken))
+	}
+	a.slack.client = slackapp.NewClient(a.Config.SlackBotToken, a.Config.SlackAPIURL, options...)
+	if a.Roles.API && a.Config.SlackSigningSecret == "" && a.Config.SlackAppToken == "" {
+		a.Logger.Warn("Slack buttons will not work: set COUNTERSIGN_SLACK_SIGNING_SECRET (interactivity over HTTP) or COUNTERSIGN_SLACK_APP_TOKEN (Socket Mode)")
+	}
+	return nil
+}
+
+// slackNotifier is the worker's notifier: nil (no notices) without Slack.
+func (a *App) slackNotifier() countersign.Notifier {
+	if a.slack.client == nil {
+		return nil
+	}
+	return &slackapp.Notifier{Slack: a.slack.client, Channel: a.Config.SlackChannel, Users: a.traced(), TaskTypes: a.TaskTypes, Logger: a.Logger}
+}
+
+// slackHandler answers people in Slack, deciding through the API's Decider.
+func (a *App) slackHandler() *slackapp.Handler {
+	return &slackapp.Handler{
+		Store:     a.traced(),
+		TaskTypes: a.TaskTypes,
+		Decider:   slackDecider{api.Decider{Store: a.traced(), Temporal: a.Temporal, TaskTypes: a.TaskTypes}},
+		Slack:     a.slack.client,
+		Logger:    a.Logger,
+	}
+}
+
+// slackEndpoints are the API's Slack endpoints: nil, nil unless a signing
+// secret verifies them.
+func (a *App) slackEndpoints() (interactions, commands http.Handler) {
+	if a.slack.client == nil || a.Config.SlackSigningSecret == "" {
+		return nil, nil
+	}
+	endpoints := slackapp.NewHTTP(a.slackHandler(), a.Config.SlackSigningSecret)
+	return endpoints.Interactions(), endpoints.Commands()
+}
+
+// startSlackSocket connects to Slack over Socket Mode when an app-level
+// token is set, until the App stops.
+func (a *App) startSlackSocket() {
+	if a.slack.client == nil || a.Config.SlackAppToken == "" {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a.slack.stop = cancel
+	go slackapp.NewSocket(a.slackHandler(), a.slack.client).Run(ctx)
+}
+
+func (a *App) stopSlack() {
+	if a.slack.stop != nil {
+		a.slack.stop()
+	}
+}
+
+// slackDecider is the API's Decider as Slack calls it.
+type slackDecider struct{ decider api.Decider }
+
+func (d slackDecider) Decide(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel, req slackapp.Decision, key string) (*slackapp.Decided, error) {
+	resp, err := d.decider.Decide(ctx, reviewID, caller, ch, api.DecisionRequest{Action: req.Action, Fields: req.Fields, Reason: req.Reason}, key)
+	if err != nil {
+		return nil, err
+	}
+	return &slackapp.Decided{Action: resp.Decision.Action, DocumentID: resp.Document.ID, Status: resp.Document.Status}, nil
+}

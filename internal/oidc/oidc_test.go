@@ -1,0 +1,506 @@
+package oidc
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/countersign/countersign"
+)
+
+const audience = "countersign"
+
+// testIssuer is an OIDC issuer in the test: discovery, a JWKS it can change,
+// and keys to sign tokens with.
+type testIssuer struct {
+	t   *testing.T
+	srv *httptest.Server
+
+	mu        sync.Mutex
+	published []jose.JSONWebKey
+	fetches   int
+}
+
+func newTestIssuer(t *testing.T) *testIssuer {
+	t.Helper()
+	iss := &testIssuer{t: t}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]any{
+			"issuer":                                iss.srv.URL,
+			"jwks_uri":                              iss.srv.URL + "/keys",
+			"id_token_signing_alg_values_supported": []string{"ES256"},
+		})
+	})
+	mux.HandleFunc("GET /keys", func(w http.ResponseWriter, r *http.Request) {
+		iss.mu.Lock()
+		defer iss.mu.Unlock()
+		iss.fetches++
+		writeJSON(w, jose.JSONWebKeySet{Keys: iss.published})
+	})
+	iss.srv = httptest.NewServer(mux)
+	t.Cleanup(iss.srv.Close)
+	return iss
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// newKey makes a signing key with the given key ID.
+func newKey(t *testing.T, kid string) jose.JSONWebKey {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jose.JSONWebKey{Key: priv, KeyID: kid, Algorithm: string(jose.ES256), Use: "sig"}
+}
+
+// publish makes keys the issuer's JWKS, replacing what it held.
+func (iss *testIssuer) publish(keys ...jose.JSONWebKey) {
+	iss.mu.Lock()
+	defer iss.mu.Unlock()
+	iss.published = nil
+	for _, k := range keys {
+		iss.published = append(iss.published, k.Public())
+	}
+}
+
+func (iss *testIssuer) fetchCount() int {
+	iss.mu.Lock()
+	defer iss.mu.Unlock()
+	return iss.fetches
+}
+
+// claims are a valid token's claims at now, changed by edits (a nil value
+// removes the claim).
+func (iss *testIssuer) claims(now time.Time, edits map[string]any) map[string]any {
+	c := map[string]any{
+		"iss":    iss.srv.URL,
+		"aud":    audience,
+		"sub":    "u-1234",
+		"email":  "rita@example.com",
+		"roles":  []string{"reviewer"},
+		"groups": []string{"legal", "emea"},
+		"iat":    now.Unix(),
+		"exp":    now.Add(time.Hour).Unix(),
+	}
+	for k, v := range edits {
+		if v == nil {
+			delete(c, k)
+		} else {
+			c[k] = v
+		}
+	}
+	return c
+}
+
+func sign(t *testing.T, key jose.JSONWebKey, claims map[string]any) string {
+	t.Helper()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(key.Algorithm), Key: key}, (&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := jws.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// clock is a settable time for Config.Now.
+type clock struct{ now time.Time }
+
+func (c *clock) Now() time.Time { return c.now }
+
+func newAuthenticator(t *testing.T, iss *testIssuer, clk *clock, edit func(*Config)) *Authenticator {
+	t.Helper()
+	cfg := Config{Issuer: iss.srv.URL, Audience: audience, Now: clk.Now}
+	if edit != nil {
+		edit(&cfg)
+	}
+	a, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func wantCode(t *testing.T, what string, err error, code countersign.Code) {
+	t.Helper()
+	if countersign.ErrorCode(err) != code {
+		t.Errorf("%s: %v (code %q), want code %q", what, err, countersign.ErrorCode(err), code)
+	}
+}
+
+func TestAuthenticateMapsClaims(t *testing.T) {
+	iss := newTestIssuer(t)
+	key := newKey(t, "k1")
+	iss.publish(key)
+	clk := &clock{now: time.Now().Truncate(time.Second)}
+	a := newAuthenticator(t, iss, clk, nil)
+
+	id, err := a.Authenticate(context.Background(), sign(t, key, iss.claims(clk.now, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Identity{
+		Principal: countersign.Principal{User: "rita@example.com", Role: countersign.RoleReviewer},
+		Groups:    []string{"legal", "emea"},
+		Subject:   iss.srv.URL + "#u-1234",
+		Expiry:    clk.now.Add(time.Hour),
+	}
+	if !samePrincipal(id.Principal, want.Principal) || !slices.Equal(id.Groups, want.Groups) || id.Subject != want.Subject || !id.Expiry.Equal(want.Expiry) {
+		t.Fatalf("identity %+v, want %+v", id, want)
+	}
+
+	for _, tc := range []struct {
+		name  string
+		edits map[string]any
+		user  string
+		role  countersign.Role
+		code  countersign.Code
+	}{
+		{name: "role as a string", edits: map[string]any{"roles": "approver"}, user: "rita@example.com", role: countersign.RoleApprover},
+		{name: "admin first", edits: map[string]any{"roles": []string{"submitter", "reviewer", "admin", "auditor"}}, role: countersign.RoleAdmin},
+		{name: "approver before auditor", edits: map[string]any{"roles": []string{"auditor", "approver"}}, role: countersign.RoleApprover},
+		{name: "auditor before reviewer", edits: map[string]any{"roles": []string{"reviewer", "auditor"}}, role: countersign.RoleAuditor},
+		{name: "unknown values ignored", edits: map[string]any{"roles": []string{"Admin", "offline_access", "submitter"}}, role: countersign.RoleSubmitter},
+		{name: "no email: named by sub", edits: map[string]any{"email": nil}, user: "u-1234", role: countersign.RoleReviewer},
+		{name: "empty email: named by sub", edits: map[string]any{"email": ""}, user: "u-1234", role: countersign.RoleReviewer},
+		{name: "unverified email", edits: map[string]any{"email_verified": false}, code: countersign.CodeUnauthorized},
+		{name: "email not a string", edits: map[string]any{"email": 7}, code: countersign.CodeUnauthorized},
+		{name: "roles not strings", edits: map[string]any{"roles": []any{"reviewer", 3}}, code: countersign.CodeUnauthorized},
+		{name: "no sub", edits: map[string]any{"sub": nil}, code: countersign.CodeUnauthorized},
+		{name: "no role", edits: map[string]any{"roles": []string{"offline_access"}}, code: countersign.CodeForbidden},
+		{name: "no roles claim", edits: map[string]any{"roles": nil}, code: countersign.CodeForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id, err := a.Authenticate(context.Background(), sign(t, key, iss.claims(clk.now, tc.edits)))
+			if tc.code != "" {
+				wantCode(t, "token", err, tc.code)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id.Principal.Role != tc.role || (tc.user != "" && id.Principal.User != tc.user) {
+				t.Fatalf("principal %+v, want user %q role %q", id.Principal, tc.user, tc.role)
+			}
+		})
+	}
+
+	_, err = a.Authenticate(context.Background(), sign(t, key, iss.claims(clk.now, map[string]any{"roles": []string{"offline_access", "uma"}})))
+	if msg := errMessage(err); msg != `token of rita@example.com maps to no countersign role: claim roles has ["offline_access" "uma"]` {
+		t.Errorf("no role: message %q", msg)
+	}
+}
+
+// samePrincipal compares user and role: groups travel in Identity.Groups.
+func samePrincipal(a, b countersign.Principal) bool {
+	return a.User == b.User && a.Role == b.Role && len(a.Groups) == 0 && len(b.Groups) == 0
+}
+
+func errMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func TestConfiguredClaimsAndRoles(t *testing.T) {
+	iss := newTestIssuer(t)
+	key := newKey(t, "k1")
+	iss.publish(key)
+	clk := &clock{now: time.Now()}
+	roles, err := ParseRoles("cs-reviewers=reviewer, cs-approvers=approver")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newAuthenticator(t, iss, clk, func(c *Config) {
+		c.UserClaim, c.RoleClaim, c.GroupsClaim, c.Roles = "preferred_username", "groups", "teams", roles
+	})
+
+	claims := iss.claims(clk.now, map[string]any{
+		"preferred_username": "rita",
+		"groups":             []string{"cs-approvers", "cs-reviewers"},
+		"teams":              "legal",
+	})
+	id, err := a.Authenticate(context.Background(), sign(t, key, claims))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The mapping's order decides, not the token's.
+	if !samePrincipal(id.Principal, countersign.Principal{User: "rita", Role: countersign.RoleReviewer}) || !slices.Equal(id.Groups, []string{"legal"}) {
+		t.Fatalf("identity %+v", id)
+	}
+
+	// With a mapping, role names in the claim are nothing special.
+	_, err = a.Authenticate(context.Background(), sign(t, key, iss.claims(clk.now, map[string]any{"groups": []string{"admin"}})))
+	wantCode(t, "role name outside the mapping", err, countersign.CodeForbidden)
+	if !strings.Contains(errMessage(err), "claim groups has") {
+		t.Errorf("message %q does not name the role claim", errMessage(err))
+	}
+
+	// The user claim falls back to sub, not to email.
+	id, err = a.Authenticate(context.Background(), sign(t, key, iss.claims(clk.now, map[string]any{"groups": "cs-approvers"})))
+	if err != nil || !samePrincipal(id.Principal, countersign.Principal{User: "u-1234", Role: countersign.RoleApprover}) {
+		t.Fatalf("without preferred_username: %+v, %v", id.Principal, err)
+	}
+}
+
+func TestRefusedTokens(t *testing.T) {
+	iss := newTestIssuer(t)
+	key := newKey(t, "k1")
+	iss.publish(key)
+	clk := &clock{now: time.Now().Truncate(time.Second)}
+	a := newAuthenticator(t, iss, clk, nil)
+	now := clk.now
+	valid := sign(t, key, iss.claims(now, nil))
+
+	stranger := newKey(t, "k1") // the issuer's key ID, someone else's key
+	parts := strings.Split(valid, ".")
+	header := func(alg string) string {
+		return base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"` + alg + `","kid":"k1","typ":"JWT"}`))
+	}
+	hmac, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: []byte("a shared secret anyone could guess!")}, (&jose.SignerOptions{}).WithHeader("kid", "k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs256, err := hmac.Sign([]byte(base64Decode(t, parts[1])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs256Raw, _ := hs256.CompactSerialize()
+
+	for _, tc := range []struct {
+		name string
+		raw  string
+		why  string // in the message, so that each token fails for its own reason
+	}{
+		{"expired", sign(t, key, iss.claims(now, map[string]any{"exp": now.Add(-2 * time.Minute).Unix()})), "expired at"},
+		{"no exp", sign(t, key, iss.claims(now, map[string]any{"exp": nil})), "no exp"},
+		{"not valid yet", sign(t, key, iss.claims(now, map[string]any{"nbf": now.Add(5 * time.Minute).Unix()})), "not valid before"},
+		{"wrong audience", sign(t, key, iss.claims(now, map[string]any{"aud": "grafana"})), `audience "countersign"`},
+		{"wrong issuer", sign(t, key, iss.claims(now, map[string]any{"iss": "https://login.example.com"})), "https://login.example.com"},
+		{"unknown key", sign(t, stranger, iss.claims(now, nil)), "no key"},
+		{"alg none", header("none") + "." + parts[1] + ".", `algorithm "none"`},
+		{"HS256", hs256Raw, `algorithm "HS256"`},
+		{"payload swapped", parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"iss":"`+iss.srv.URL+`","aud":"countersign","sub":"x","roles":"admin","exp":`+jsonNumber(now.Add(time.Hour).Unix())+`}`)) + "." + parts[2], "no key"},
+		{"API token", "cs_" + strings.Repeat("A", 43), "not a JWT"},
+		{"empty", "", "not a JWT"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id, err := a.Authenticate(context.Background(), tc.raw)
+			wantCode(t, tc.name, err, countersign.CodeUnauthorized)
+			if !strings.Contains(errMessage(err), tc.why) {
+				t.Errorf("message %q, want it to say %q", errMessage(err), tc.why)
+			}
+			if !samePrincipal(id.Principal, countersign.Principal{}) {
+				t.Errorf("refused token still gave %+v", id.Principal)
+			}
+		})
+	}
+
+	// A minute of clock skew is allowed either way.
+	for name, edits := range map[string]map[string]any{
+		"expired 30s ago":    {"exp": now.Add(-30 * time.Second).Unix()},
+		"valid in 30s":       {"nbf": now.Add(30 * time.Second).Unix()},
+		"valid from 30s ago": {"nbf": now.Add(-30 * time.Second).Unix()},
+	} {
+		if _, err := a.Authenticate(context.Background(), sign(t, key, iss.claims(now, edits))); err != nil {
+			t.Errorf("%s: %v, want accepted within the leeway", name, err)
+		}
+	}
+}
+
+func base64Decode(t *testing.T, s string) string {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func jsonNumber(n int64) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+func TestKeyRotation(t *testing.T) {
+	iss := newTestIssuer(t)
+	old, next := newKey(t, "2026-01"), newKey(t, "2026-02")
+	iss.publish(old)
+	clk := &clock{now: time.Now()}
+	a := newAuthenticator(t, iss, clk, nil)
+	if _, err := a.Authenticate(context.Background(), sign(t, old, iss.claims(clk.now, nil))); err != nil {
+		t.Fatal(err)
+	}
+
+	iss.publish(next)
+	clk.now = clk.now.Add(time.Minute)
+	fetches := iss.fetchCount()
+	if _, err := a.Authenticate(context.Background(), sign(t, next, iss.claims(clk.now, nil))); err != nil {
+		t.Fatalf("token signed with the new key: %v", err)
+	}
+	if got := iss.fetchCount() - fetches; got != 1 {
+		t.Errorf("the new key ID made %d fetches of the keys, want 1", got)
+	}
+	_, err := a.Authenticate(context.Background(), sign(t, old, iss.claims(clk.now, nil)))
+	wantCode(t, "token signed with the withdrawn key", err, countersign.CodeUnauthorized)
+}
+
+func TestWithdrawnKeyExpiresFromTheCache(t *testing.T) {
+	iss := newTestIssuer(t)
+	leaked, next := newKey(t, "leaked"), newKey(t, "next")
+	iss.publish(leaked, next)
+	clk := &clock{now: time.Now()}
+	a := newAuthenticator(t, iss, clk, nil)
+
+	iss.publish(next)
+	clk.now = clk.now.Add(5 * time.Minute)
+	if _, err := a.Authenticate(context.Background(), sign(t, leaked, iss.claims(clk.now, nil))); err != nil {
+		t.Fatalf("5 minutes on, the cached key still verifies: %v", err)
+	}
+	clk.now = clk.now.Add(6 * time.Minute)
+	_, err := a.Authenticate(context.Background(), sign(t, leaked, iss.claims(clk.now, nil)))
+	wantCode(t, "withdrawn key 11 minutes on", err, countersign.CodeUnauthorized)
+	if _, err := a.Authenticate(context.Background(), sign(t, next, iss.claims(clk.now, nil))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUnknownKeysDoNotFloodTheIssuer(t *testing.T) {
+	iss := newTestIssuer(t)
+	key := newKey(t, "k1")
+	iss.publish(key)
+	clk := &clock{now: time.Now()}
+	a := newAuthenticator(t, iss, clk, nil)
+
+	clk.now = clk.now.Add(time.Minute)
+	fetches := iss.fetchCount()
+	for i := range 20 {
+		forged := sign(t, newKey(t, "made-up-"+string(rune('a'+i))), iss.claims(clk.now, nil))
+		_, err := a.Authenticate(context.Background(), forged)
+		wantCode(t, "forged token", err, countersign.CodeUnauthorized)
+	}
+	if got := iss.fetchCount() - fetches; got != 1 {
+		t.Errorf("20 tokens with unknown keys made %d fetches of the keys, want 1", got)
+	}
+	if _, err := a.Authenticate(context.Background(), sign(t, key, iss.claims(clk.now, nil))); err != nil {
+		t.Fatalf("a good token after them: %v", err)
+	}
+}
+
+func TestIssuerDownKeepsTheCachedKeys(t *testing.T) {
+	iss := newTestIssuer(t)
+	key := newKey(t, "k1")
+	iss.publish(key)
+	clk := &clock{now: time.Now()}
+	a := newAuthenticator(t, iss, clk, nil)
+
+	iss.srv.Close()
+	clk.now = clk.now.Add(2 * maxKeyAge)
+	if _, err := a.Authenticate(context.Background(), sign(t, key, iss.claims(clk.now, nil))); err != nil {
+		t.Fatalf("issuer unreachable, key cached: %v", err)
+	}
+}
+
+func TestNewRefusesUnusableIssuers(t *testing.T) {
+	iss := newTestIssuer(t)
+	iss.publish(newKey(t, "k1"))
+	mismatched := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]any{"issuer": "https://login.example.com", "jwks_uri": iss.srv.URL + "/keys"})
+	}))
+	defer mismatched.Close()
+	noKeys := newTestIssuer(t)
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"unreachable", Config{Issuer: gone.URL, Audience: audience}, gone.URL},
+		{"issuer mismatch", Config{Issuer: mismatched.URL, Audience: audience}, "https://login.example.com"},
+		{"empty JWKS", Config{Issuer: noKeys.srv.URL, Audience: audience}, "no public signing key"},
+		{"plain http", Config{Issuer: "http://login.example.com", Audience: audience}, "https"},
+		{"no audience", Config{Issuer: iss.srv.URL}, "audience"},
+		{"bad mapping", Config{Issuer: iss.srv.URL, Audience: audience, Roles: []RoleMapping{{Value: "x", Role: "boss"}}}, `"boss"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := New(context.Background(), tc.cfg)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("New: %v, want an error mentioning %q", err, tc.want)
+			}
+			if tc.cfg.Issuer != "" && !strings.Contains(err.Error(), tc.cfg.Issuer) {
+				t.Errorf("error %q does not name the issuer", err)
+			}
+		})
+	}
+}
+
+func TestParseRoles(t *testing.T) {
+	roles, err := ParseRoles(" cs-approvers=approver, cn=reviewers=reviewer ,")
+	want := []RoleMapping{{"cs-approvers", countersign.RoleApprover}, {"cn=reviewers", countersign.RoleReviewer}}
+	if err != nil || !slices.Equal(roles, want) {
+		t.Fatalf("ParseRoles: %v, %v; want %v", roles, err, want)
+	}
+	if roles, err := ParseRoles(""); err != nil || roles != nil {
+		t.Fatalf("empty: %v, %v; want no mapping", roles, err)
+	}
+	for text, want := range map[string]string{
+		"cs-approvers=approver,cs-boss=boss": `entry "cs-boss=boss": unknown role "boss"`,
+		"cs-approvers":                       `entry "cs-approvers" is not VALUE=ROLE`,
+		"=admin":                             `entry "=admin" has no claim value`,
+		"a=admin,a=reviewer":                 `entry "a=reviewer": claim value "a" is mapped twice`,
+	} {
+		if _, err := ParseRoles(text); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseRoles(%q): %v, want %q", text, err, want)
+		}
+	}
+}
+
+func TestLooksLikeJWT(t *testing.T) {
+	key := newKey(t, "k1")
+	jwt := sign(t, key, map[string]any{"sub": "x"})
+	for s, want := range map[string]bool{
+		jwt:                             true,
+		"eyJhbGciOiJub25lIn0.eyJ9.":     true, // unsigned: a JWT, refused later
+		"cs_" + strings.Repeat("a", 43): false,
+		"a.b":                           false,
+		"a.b.c.d.e":                     false, // JWE
+		"a..c":                          false,
+		"a b.c.d":                       false,
+		"eyJ+.eyJ/.sig=":                false, // standard base64, not base64url
+		"":                              false,
+	} {
+		if got := LooksLikeJWT(s); got != want {
+			t.Errorf("LooksLikeJWT(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

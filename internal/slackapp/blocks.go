@@ -1,0 +1,321 @@
+package slackapp
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/countersign/countersign"
+)
+
+// Bounds that keep a message inside Block Kit's limits (3000 characters a
+// section, 50 blocks a message, 100 a modal) and short enough to read.
+const (
+	maxMessageFields = 8
+	maxModalFields   = 90
+	maxReasons       = 5
+	maxValueChars    = 300
+	maxQuoteChars    = 400
+	maxInputChars    = 3000
+	maxBlockIDBytes  = 200
+)
+
+// escape makes text safe inside mrkdwn: &, < and > are the only characters
+// Slack reads as markup (links, mentions, @channel), so text from a
+// document or a model can neither ping people nor fake a link.
+func escape(text string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(text)
+}
+
+// clip shortens text to at most n characters, marking the cut.
+func clip(text string, n int) string {
+	if utf8.RuneCountInString(text) <= n {
+		return text
+	}
+	runes := []rune(text)
+	return string(runes[:n-1]) + "…"
+}
+
+// quoted is text as a mrkdwn block quote, every line marked.
+func quoted(text string) string {
+	return "&gt; " + strings.ReplaceAll(escape(text), "\n", "\n&gt; ")
+}
+
+func mrkdwn(text string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, text, false, false)
+}
+
+func plain(text string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, text, false, false)
+}
+
+// percent is a confidence as people read it.
+func percent(c float64) string { return fmt.Sprintf("%d%%", int(math.Round(c*100))) }
+
+// slackDate shows t in the reader's own time zone, with a fallback for
+// clients that cannot.
+func slackDate(t time.Time) string {
+	if t.IsZero() {
+		return "not set"
+	}
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+// title is the heading of a review's message: the task type's title, or
+// its name.
+func title(n countersign.Notice) string {
+	if n.Title != "" {
+		return n.Title
+	}
+	return n.Review.TaskType
+}
+
+// summaryText is a notice's plain text, what notifications and screen
+// readers show of the message.
+func summaryText(n countersign.Notice) string {
+	return fmt.Sprintf("Review waiting: %s, document %s, confidence %s", title(n), n.Review.DocumentID, percent(n.Review.Confidence))
+}
+
+// reviewBlocks is the review's message: what it is about, why it needs a
+// person, the least certain fields with their evidence, the link to the
+// document, and then either the decision buttons (open) or how the review
+// ended (closed).
+func reviewBlocks(n countersign.Notice, tt *countersign.TaskType, open bool) []slack.Block {
+	r := n.Review
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(plain(clip(title(n), 150))),
+		slack.NewSectionBlock(nil, []*slack.TextBlockObject{
+			mrkdwn("*Task type*\n`" + escape(r.TaskType) + "`"),
+			mrkdwn("*Confidence*\n" + percent(r.Confidence)),
+			mrkdwn("*Document*\n`" + escape(r.DocumentID) + "`"),
+			mrkdwn("*Due*\n" + slackDate(r.DueAt)),
+		}, nil),
+	}
+	if len(r.Reasons) > 0 {
+		var b strings.Builder
+		b.WriteString("*Why a person decides*")
+		for i, reason := range r.Reasons {
+			if i == maxReasons {
+				fmt.Fprintf(&b, "\n… and %d more", len(r.Reasons)-maxReasons)
+				break
+			}
+			b.WriteString("\n• " + escape(clip(reason, 300)))
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(b.String()), nil, nil))
+	}
+	if n.Document != nil && n.Document.Draft.Failed() {
+		reason := "no draft was made"
+		if n.Document.Draft != nil {
+			reason = n.Document.Draft.Error
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("*No draft:* "+escape(clip(reason, 500))+"\nThe fields are for a person to fill."), nil, nil))
+	}
+	fields := reviewFields(tt, n.Document)
+	if len(fields) > 0 {
+		blocks = append(blocks, slack.NewDividerBlock(), slack.NewContextBlock("", mrkdwn("Fields, least certain first")))
+	}
+	for i, f := range fields {
+		if i == maxMessageFields {
+			blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("… and %d more fields: open the document to see them all.", len(fields)-maxMessageFields))))
+			break
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(fieldText(f)), nil, nil))
+	}
+	if n.Link != "" && !strings.ContainsAny(n.Link, "|<> \n") {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("<"+strings.ReplaceAll(n.Link, "&", "&amp;")+"|Open the document>"), nil, nil))
+	}
+	if open {
+		return append(blocks, decisionButtons(r.ID))
+	}
+	return append(blocks, slack.NewDividerBlock(), slack.NewSectionBlock(mrkdwn(closedText(n)), nil, nil))
+}
+
+// fieldText is one field of the message: its name and confidence, the
+// draft's value, the evidence quote and the first reason to look.
+func fieldText(f field) string {
+	name := f.Name
+	if f.Title != "" {
+		name = f.Title
+	}
+	score := "no score"
+	if f.Confidence != nil {
+		score = percent(*f.Confidence)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "*%s* · %s\n", escape(clip(name, 100)), score)
+	if f.Present && f.Value != nil {
+		b.WriteString("`" + escape(strings.ReplaceAll(clip(editText(f.Value), maxValueChars), "`", "'")) + "`")
+	} else {
+		b.WriteString("_no value_")
+	}
+	if f.Quote != "" {
+		b.WriteString("\n" + quoted(clip(f.Quote, maxQuoteChars)))
+	}
+	if len(f.Reasons) > 0 {
+		b.WriteString("\n_" + escape(clip(f.Reasons[0], 200)) + "_")
+	}
+	return b.String()
+}
+
+// decisionButtons are Approve, Correct and Reject; each carries the review
+// ID. Approving asks for confirmation, as it accepts the draft as it is.
+func decisionButtons(reviewID string) *slack.ActionBlock {
+	approve := slack.NewButtonBlockElement(ActionApprove, reviewID, plain("Approve")).WithStyle(slack.StylePrimary).
+		WithConfirm(slack.NewConfirmationBlockObject(plain("Approve the draft?"),
+			plain("The document is accepted with the drafted fields as they are."), plain("Approve"), plain("Cancel")))
+	correct := slack.NewButtonBlockElement(ActionCorrect, reviewID, plain("Correct"))
+	reject := slack.NewButtonBlockElement(ActionReject, reviewID, plain("Reject")).WithStyle(slack.StyleDanger)
+	return slack.NewActionBlock(blockDecide, approve, correct, reject)
+}
+
+// closedText says how a review ended and who decided.
+func closedText(n countersign.Notice) string {
+	icon := map[countersign.Action]string{
+		countersign.ActionApprove: ":white_check_mark:",
+		countersign.ActionCorrect: ":pencil2:",
+		countersign.ActionReject:  ":x:",
+	}[n.Review.Outcome]
+	if icon == "" {
+		icon = ":black_square_for_stop:"
+	}
+	outcome := n.Outcome
+	if outcome == "" {
+		outcome = "closed"
+		if n.Review.Outcome != "" {
+			outcome = string(n.Review.Outcome)
+		}
+		if n.Review.ClosedBy != "" {
+			outcome += " by " + n.Review.ClosedBy
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s *Decided: %s*", icon, escape(clip(outcome, 300)))
+	for _, d := range n.Decisions {
+		if d.ReviewID != "" && d.ReviewID != n.Review.ID {
+			continue
+		}
+		fmt.Fprintf(&b, "\n• %s: %s (%s, %s)", escape(d.Actor), pastTense(d.Action), d.Channel, slackDate(d.At))
+		if d.Reason != "" {
+			b.WriteString(": " + escape(clip(d.Reason, 200)))
+		}
+	}
+	return b.String()
+}
+
+func pastTense(a countersign.Action) string {
+	switch a {
+	case countersign.ActionApprove:
+		return "approved"
+	case countersign.ActionCorrect:
+		return "corrected"
+	case countersign.ActionReject:
+		return "rejected"
+	}
+	return string(a)
+}
+
+// viewMeta is what a modal remembers in its private metadata: the review,
+// and the message it was opened from, for the answer after submission.
+type viewMeta struct {
+	Review  string `json:"review"`
+	Channel string `json:"channel,omitempty"`
+	TS      string `json:"ts,omitempty"`
+}
+
+func (m viewMeta) encode() string {
+	raw, _ := json.Marshal(m)
+	return string(raw)
+}
+
+// correctModal asks for the corrected fields, one text input per field,
+// filled with the draft's values, the least certain first.
+func correctModal(review *countersign.Review, fields []field, meta viewMeta) slack.ModalViewRequest {
+	blocks := []slack.Block{
+		slack.NewContextBlock("", mrkdwn(fmt.Sprintf("Review `%s`, document `%s`. Change what is wrong; an emptied field is removed. Least certain first.",
+			escape(review.ID), escape(review.DocumentID)))),
+	}
+	left := 0
+	for _, f := range fields {
+		if len(blocks) > maxModalFields || len(f.Name) > maxBlockIDBytes {
+			left++
+			continue
+		}
+		label := f.Name
+		if f.Title != "" {
+			label = f.Title + " (" + f.Name + ")"
+		}
+		if f.Confidence != nil {
+			label += " · " + percent(*f.Confidence)
+		}
+		input := slack.NewPlainTextInputBlockElement(nil, inputAction).WithMaxLength(maxInputChars)
+		text := ""
+		if f.Present {
+			text = editText(f.Value)
+		}
+		if utf8.RuneCountInString(text) <= maxInputChars {
+			input = input.WithInitialValue(text)
+		}
+		if len(text) > 60 || f.Kind == "object" || f.Kind == "array" {
+			input = input.WithMultiline(true)
+		}
+		var hint *slack.TextBlockObject
+		if h := fieldHint(f); h != "" {
+			hint = plain(clip(h, 2000))
+		}
+		blocks = append(blocks, slack.NewInputBlock(fieldBlockPref+f.Name, plain(clip(label, 2000)), hint, input).WithOptional(true))
+	}
+	if left > 0 {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("%d more fields are not shown here: correct them on the web page or through the API.", left))))
+	}
+	return slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		CallbackID:      ViewCorrect,
+		Title:           plain("Correct the draft"),
+		Submit:          plain("Correct"),
+		Close:           plain("Cancel"),
+		Blocks:          slack.Blocks{BlockSet: blocks},
+		PrivateMetadata: meta.encode(),
+	}
+}
+
+// fieldHint is what a field's input says under it: the type expected and
+// the evidence the draft quoted.
+func fieldHint(f field) string {
+	var parts []string
+	switch f.Kind {
+	case "integer":
+		parts = append(parts, "A whole number.")
+	case "number":
+		parts = append(parts, "A number.")
+	case "boolean":
+		parts = append(parts, "true or false.")
+	case "object", "array":
+		parts = append(parts, "JSON.")
+	}
+	if f.Quote != "" {
+		parts = append(parts, "Evidence: “"+clip(f.Quote, maxQuoteChars)+"”")
+	}
+	return strings.Join(parts, " ")
+}
+
+// rejectModal asks why the document is rejected.
+func rejectModal(review *countersign.Review, meta viewMeta) slack.ModalViewRequest {
+	reason := slack.NewPlainTextInputBlockElement(plain("Why the document is rejected"), inputAction).WithMultiline(true).WithMaxLength(maxInputChars)
+	return slack.ModalViewRequest{
+		Type:       slack.VTModal,
+		CallbackID: ViewReject,
+		Title:      plain("Reject the document"),
+		Submit:     plain("Reject"),
+		Close:      plain("Cancel"),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{
+			slack.NewContextBlock("", mrkdwn(fmt.Sprintf("Review `%s`, document `%s`.", escape(review.ID), escape(review.DocumentID)))),
+			slack.NewInputBlock(blockReason, plain("Reason"), nil, reason),
+		}},
+		PrivateMetadata: meta.encode(),
+	}
+}

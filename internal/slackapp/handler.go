@@ -1,0 +1,336 @@
+package slackapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/countersign/countersign"
+)
+
+// Handler answers what people do in Slack: the review message's buttons,
+// the modals they open, and the /countersign command. It is the same
+// whether Slack's requests come over HTTP (HTTP) or Socket Mode (Socket):
+// each method returns the reply Slack expects in the response (nil for an
+// empty one) and sends anything else through the Web API.
+//
+// Every request is checked the same way before anything is decided: the
+// Slack account must be linked to a countersign user, whose role must allow
+// deciding and whose groups must include the review's; the decision then
+// goes through the Decider, where the workflow's validator has the last
+// word. A refusal is shown to the person alone and reaches no workflow.
+type Handler struct {
+	Store Store
+	// TaskTypes type a correction's fields and hold reviewers to their
+	// review groups; nil types every field by its draft value and applies
+	// no groups here (the Decider's own check still does).
+	TaskTypes TaskTypes
+	Decider   Decider
+	Slack     *Client
+	Logger    *slog.Logger
+}
+
+func (h *Handler) logger() *slog.Logger {
+	if h.Logger == nil {
+		return slog.Default()
+	}
+	return h.Logger
+}
+
+// Interact answers an interaction; see Handler.
+func (h *Handler) Interact(ctx context.Context, in *Interaction) any {
+	p, refusal := h.principal(ctx, in.UserID)
+	if refusal != "" {
+		return h.refuse(ctx, in, refusal)
+	}
+	review, err := h.Store.GetReview(ctx, in.ReviewID)
+	if err != nil {
+		return h.refuse(ctx, in, h.explain(ctx, err, "review "+in.ReviewID))
+	}
+	if review.Status == countersign.ReviewClosed {
+		return h.refuse(ctx, in, alreadyDecided(review))
+	}
+	if !p.Role.CanDecide() {
+		return h.refuse(ctx, in, fmt.Sprintf("You act in countersign as %s, whose role %s may not decide reviews.", p.User, p.Role))
+	}
+	if err := h.mayReview(p, review.TaskType); err != nil {
+		return h.refuse(ctx, in, err.Error())
+	}
+	switch in.Kind {
+	case KindApprove:
+		return h.decide(ctx, in, p, review, Decision{Action: countersign.ActionApprove}, nil)
+	case KindCorrect:
+		return h.openCorrection(ctx, in, review)
+	case KindReject:
+		return h.open(ctx, in, rejectModal(review, viewMeta{Review: review.ID, Channel: in.Channel, TS: in.MessageTS}))
+	case KindSubmitCorrect:
+		fields := h.fields(ctx, review)
+		patch, problems := correction(fields, in.fieldInputs())
+		if len(problems) > 0 {
+			errs := map[string]string{}
+			for name, problem := range problems {
+				errs[fieldBlockPref+name] = problem
+			}
+			return slack.NewErrorsViewSubmissionResponse(errs)
+		}
+		return h.decide(ctx, in, p, review, Decision{Action: countersign.ActionCorrect, Fields: patch}, fields)
+	case KindSubmitReject:
+		reason := strings.TrimSpace(in.Inputs[blockReason])
+		if reason == "" {
+			return slack.NewErrorsViewSubmissionResponse(map[string]string{blockReason: "Say why the document is rejected."})
+		}
+		return h.decide(ctx, in, p, review, Decision{Action: countersign.ActionReject, Reason: reason}, nil)
+	}
+	return nil
+}
+
+// principal is the countersign user a Slack account acts as, or why it
+// acts as no one.
+func (h *Handler) principal(ctx context.Context, slackUserID string) (countersign.Principal, string) {
+	u, err := h.Store.SlackUser(ctx, slackUserID)
+	if errors.Is(err, countersign.ErrNotFound) {
+		return countersign.Principal{}, fmt.Sprintf("Your Slack account is not linked to a countersign user, so countersign cannot act on it. "+
+			"Ask an admin to link it: countersign user link --slack %s --user YOUR_NAME --role reviewer", slackUserID)
+	}
+	if err != nil {
+		h.logger().ErrorContext(ctx, "slack: looking up a Slack user", "slack_user", slackUserID, "error", err)
+		return countersign.Principal{}, "countersign could not check who you are just now; try again in a moment."
+	}
+	return u.Principal(), ""
+}
+
+// mayReview refuses a reviewer the reviews of a task type whose review
+// groups they are in none of, as the REST API does.
+func (h *Handler) mayReview(p countersign.Principal, taskType string) error {
+	if h.TaskTypes == nil {
+		return nil
+	}
+	tt, err := h.TaskTypes.Get(taskType)
+	if err != nil || p.MayReview(tt) {
+		return nil
+	}
+	return fmt.Errorf("%s may not review %s documents: they are for the review groups %s", p.User, taskType, strings.Join(tt.ReviewGroups, ", "))
+}
+
+// fields are the review's fields as the correction modal lists them.
+func (h *Handler) fields(ctx context.Context, review *countersign.Review) []field {
+	doc, err := h.Store.GetDocument(ctx, review.DocumentID)
+	if err != nil {
+		h.logger().WarnContext(ctx, "slack: reading a review's document", "review", review.ID, "error", err)
+		return nil
+	}
+	var tt *countersign.TaskType
+	if h.TaskTypes != nil {
+		tt, _ = h.TaskTypes.Get(review.TaskType)
+	}
+	return reviewFields(tt, doc)
+}
+
+func (h *Handler) openCorrection(ctx context.Context, in *Interaction, review *countersign.Review) any {
+	fields := h.fields(ctx, review)
+	if len(fields) == 0 {
+		return h.refuse(ctx, in, "This review has no fields to correct here; approve or reject it, or correct it on the web page.")
+	}
+	return h.open(ctx, in, correctModal(review, fields, viewMeta{Review: review.ID, Channel: in.Channel, TS: in.MessageTS}))
+}
+
+// open opens a modal for the click in.
+func (h *Handler) open(ctx context.Context, in *Interaction, view slack.ModalViewRequest) any {
+	if err := h.Slack.OpenView(ctx, in.TriggerID, view); err != nil {
+		h.logger().WarnContext(ctx, "slack: opening a modal", "review", in.ReviewID, "error", err)
+		return h.refuse(ctx, in, "Slack did not open the form; click the button again.")
+	}
+	return nil
+}
+
+// decide sends the decision through the Decider and tells the person how
+// it went: a line only they see after a click, errors in the modal after
+// a submission (on the field the refusal names, if any).
+func (h *Handler) decide(ctx context.Context, in *Interaction, p countersign.Principal, review *countersign.Review, req Decision, fields []field) any {
+	resp, err := h.Decider.Decide(ctx, review.ID, p, countersign.ChannelSlack, req, in.Key)
+	if err != nil {
+		message := h.explain(ctx, err, "decision on review "+review.ID)
+		if countersign.ErrorCode(err) == countersign.CodeConflict {
+			if latest, lookupErr := h.Store.GetReview(ctx, review.ID); lookupErr == nil && latest.Status == countersign.ReviewClosed {
+				message = alreadyDecided(latest)
+			}
+		}
+		if in.Kind == KindSubmitCorrect || in.Kind == KindSubmitReject {
+			return slack.NewErrorsViewSubmissionResponse(map[string]string{errorBlock(in, fields, message): clip("Not decided: "+message, 500)})
+		}
+		return h.refuse(ctx, in, "Not decided: "+message)
+	}
+	h.logger().InfoContext(ctx, "slack: decision", "review", review.ID, "action", req.Action, "user", p.User, "slack_user", in.UserID)
+	text := fmt.Sprintf("You %s review %s; document %s is now %s.", pastTense(resp.Action), review.ID, resp.DocumentID, resp.Status)
+	if resp.Status == countersign.StatusAwaitingReview {
+		text = fmt.Sprintf("You %s review %s; it waits for further decisions.", pastTense(resp.Action), review.ID)
+	}
+	h.ephemeral(ctx, in, text)
+	return nil
+}
+
+// errorBlock is the input a refused submission's error shows under: the
+// field the refusal names, else the modal's first input.
+func errorBlock(in *Interaction, fields []field, message string) string {
+	if in.Kind == KindSubmitReject {
+		return blockReason
+	}
+	var named string
+	for _, f := range fields {
+		if _, shown := in.Inputs[fieldBlockPref+f.Name]; !shown {
+			continue
+		}
+		if named == "" {
+			named = f.Name
+		}
+		if regexp.MustCompile(`(^|[^\w])` + regexp.QuoteMeta(f.Name) + `($|[^\w])`).MatchString(message) {
+			return fieldBlockPref + f.Name
+		}
+	}
+	if named == "" {
+		for blockID := range in.Inputs {
+			if named == "" || blockID < fieldBlockPref+named {
+				named = strings.TrimPrefix(blockID, fieldBlockPref)
+			}
+		}
+	}
+	return fieldBlockPref + named
+}
+
+// explain is an error as the person should read it: refusals as they are,
+// failures without their insides (the log has those).
+func (h *Handler) explain(ctx context.Context, err error, what string) string {
+	switch countersign.ErrorCode(err) {
+	case countersign.CodeInternal:
+		h.logger().ErrorContext(ctx, "slack: "+what, "error", err)
+		return "countersign failed to do it; the server log has the details."
+	case countersign.CodeUnavailable:
+		h.logger().WarnContext(ctx, "slack: "+what, "error", err)
+		return "countersign is unavailable just now; try again in a moment."
+	}
+	return err.Error()
+}
+
+// alreadyDecided answers a click on a review that closed.
+func alreadyDecided(r *countersign.Review) string {
+	who := r.ClosedBy
+	if who == "" {
+		who = "someone else"
+	}
+	if r.Outcome != "" {
+		return fmt.Sprintf("Already decided: %s %s this review.", who, pastTense(r.Outcome))
+	}
+	return fmt.Sprintf("This review is already closed by %s.", who)
+}
+
+// refuse tells the person why nothing was done: in the modal after a
+// submission, as a line only they see after a click.
+func (h *Handler) refuse(ctx context.Context, in *Interaction, message string) any {
+	if in.Kind == KindSubmitCorrect || in.Kind == KindSubmitReject {
+		block := blockReason
+		if in.Kind == KindSubmitCorrect {
+			block = errorBlock(in, nil, message)
+		}
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{block: clip(message, 500)})
+	}
+	h.ephemeral(ctx, in, message)
+	return nil
+}
+
+// ephemeral shows text to the person alone, in the channel of the message
+// they clicked. The text is escaped: refusals may quote what a document or
+// a person wrote.
+func (h *Handler) ephemeral(ctx context.Context, in *Interaction, text string) {
+	if in.Channel == "" {
+		h.logger().WarnContext(ctx, "slack: nowhere to answer", "slack_user", in.UserID, "review", in.ReviewID)
+		return
+	}
+	if err := h.Slack.PostEphemeral(ctx, in.Channel, in.UserID, slack.MsgOptionText(text, true)); err != nil {
+		h.logger().WarnContext(ctx, "slack: answering a person", "slack_user", in.UserID, "review", in.ReviewID, "error", err)
+	}
+}
+
+// queueRoles may list the queue, as GET /v1/reviews admits them.
+var queueRoles = []countersign.Role{countersign.RoleReviewer, countersign.RoleApprover, countersign.RoleAuditor, countersign.RoleAdmin}
+
+// maxQueue is how many pending reviews /countersign queue lists.
+const maxQueue = 20
+
+// Command answers a /countersign command with a message only its sender
+// sees: "queue" (the default) lists their pending reviews, "help" says
+// what there is.
+func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) any {
+	verb, _, _ := strings.Cut(strings.TrimSpace(cmd.Text), " ")
+	switch strings.ToLower(verb) {
+	case "", "queue":
+		return ephemeralReply(h.queue(ctx, cmd))
+	case "help":
+		return ephemeralReply(help(cmd.Command))
+	}
+	return ephemeralReply(fmt.Sprintf("I do not know %s.\n%s", escape(strconv.Quote(clip(verb, 40))), help(cmd.Command)))
+}
+
+func help(command string) string {
+	if command == "" {
+		command = "/countersign"
+	}
+	return fmt.Sprintf("`%s queue` lists the reviews waiting for you. Decide them with the buttons on their messages.", escape(command))
+}
+
+func ephemeralReply(text string) *slack.Msg {
+	return &slack.Msg{ResponseType: slack.ResponseTypeEphemeral, Text: text}
+}
+
+// queue lists the caller's pending reviews: those of the task types their
+// review groups open to them.
+func (h *Handler) queue(ctx context.Context, cmd slack.SlashCommand) string {
+	p, refusal := h.principal(ctx, cmd.UserID)
+	if refusal != "" {
+		return refusal
+	}
+	if !slices.Contains(queueRoles, p.Role) {
+		return fmt.Sprintf("You act in countersign as %s, whose role %s does not see the review queue.", p.User, p.Role)
+	}
+	f := countersign.ReviewFilter{Status: countersign.ReviewPending, Limit: maxQueue}
+	if h.TaskTypes != nil && p.Role == countersign.RoleReviewer {
+		all := h.TaskTypes.All()
+		var open []string
+		for _, tt := range all {
+			if p.MayReview(tt) {
+				open = append(open, tt.Name)
+			}
+		}
+		if len(open) == 0 {
+			return "No task type is open to your review groups, so no review waits for you."
+		}
+		if len(open) < len(all) {
+			f.TaskTypes = open
+		}
+	}
+	page, err := h.Store.ListReviews(ctx, f)
+	if err != nil {
+		return h.explain(ctx, err, "listing the queue")
+	}
+	if len(page.Reviews) == 0 {
+		return "No review waits for you."
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Reviews waiting for you, oldest first:")
+	for _, r := range page.Reviews {
+		fmt.Fprintf(&b, "\n• `%s` · %s · %s · due %s", escape(r.ID), escape(r.TaskType), percent(r.Confidence), slackDate(r.DueAt))
+		if len(r.Reasons) > 0 {
+			b.WriteString(" · " + escape(clip(r.Reasons[0], 120)))
+		}
+	}
+	if page.NextCursor != "" {
+		fmt.Fprintf(&b, "\n… and more: `countersign reviews` or the web page lists them all.")
+	}
+	return b.String()
+}

@@ -1,0 +1,154 @@
+package slackapp
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/slack-go/slack"
+)
+
+// Limits of the HTTP endpoints.
+const (
+	// SignatureWindow is how far a request's timestamp may be from now:
+	// Slack's own rule, and how long a request is remembered against
+	// replays.
+	SignatureWindow = 5 * time.Minute
+	// maxRequestBytes bounds a request body; Slack's are a few kilobytes.
+	maxRequestBytes = 1 << 20
+	// maxRemembered bounds the replay cache: far above what Slack sends
+	// one app in five minutes.
+	maxRemembered = 50000
+)
+
+// HTTP serves Slack's requests over HTTP: POST /slack/interactions (the
+// app's Interactivity Request URL) and POST /slack/commands (the slash
+// command's Request URL). Every request must carry Slack's signature, made
+// with the app's signing secret over its timestamp and body; a timestamp
+// more than five minutes away, or a request already seen, is refused, and
+// nothing of a refused request is read further.
+type HTTP struct {
+	handler *Handler
+	secret  string
+	replays *replayCache
+	// Now is the clock of the timestamp window.
+	Now func() time.Time
+}
+
+// NewHTTP serves h's requests, verified with the app's signing secret.
+func NewHTTP(h *Handler, signingSecret string) *HTTP {
+	return &HTTP{handler: h, secret: signingSecret, replays: newReplayCache(SignatureWindow, maxRemembered), Now: time.Now}
+}
+
+// Interactions is the handler of POST /slack/interactions.
+func (s *HTTP) Interactions() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := s.verify(w, r)
+		if !ok {
+			return
+		}
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "bad_request", "the body is not a form")
+			return
+		}
+		in, err := ParseInteraction([]byte(form.Get("payload")))
+		switch {
+		case errors.Is(err, errIgnored):
+			w.WriteHeader(http.StatusOK)
+			return
+		case err != nil:
+			writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+			return
+		}
+		writeReply(w, s.handler.Interact(r.Context(), in))
+	})
+}
+
+// Commands is the handler of POST /slack/commands.
+func (s *HTTP) Commands() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := s.verify(w, r)
+		if !ok {
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		cmd, err := slack.SlashCommandParse(r)
+		if err != nil || !validID(cmd.UserID) {
+			writeError(w, http.StatusBadRequest, "bad_request", "not a slash command")
+			return
+		}
+		writeReply(w, s.handler.Command(r.Context(), cmd))
+	})
+}
+
+// verify checks the request's signature, timestamp and freshness and
+// returns its body; on failure it has answered the request.
+func (s *HTTP) verify(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	signature := r.Header.Get("X-Slack-Signature")
+	stamp := r.Header.Get("X-Slack-Request-Timestamp")
+	if signature == "" || stamp == "" {
+		writeError(w, http.StatusUnauthorized, "unauthorized", "missing X-Slack-Signature or X-Slack-Request-Timestamp: only Slack may call this endpoint")
+		return nil, false
+	}
+	seconds, err := strconv.ParseInt(stamp, 10, 64)
+	if err != nil {
+		writeError(w, http.StatusUnauthorized, "unauthorized", "X-Slack-Request-Timestamp is not a Unix time")
+		return nil, false
+	}
+	at, now := time.Unix(seconds, 0), s.Now()
+	if d := now.Sub(at); d > SignatureWindow || d < -SignatureWindow {
+		writeError(w, http.StatusUnauthorized, "unauthorized", "the request's timestamp is more than five minutes from now")
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", "the request body is too large")
+		return nil, false
+	}
+	verifier, err := slack.NewSecretsVerifier(r.Header, s.secret)
+	if err == nil {
+		_, err = verifier.Write(body)
+	}
+	if err == nil {
+		err = verifier.Ensure()
+	}
+	if err != nil {
+		writeError(w, http.StatusUnauthorized, "unauthorized", "the request's Slack signature does not verify")
+		return nil, false
+	}
+	switch s.replays.add(stamp+":"+signature, at, now) {
+	case replaySeen:
+		writeError(w, http.StatusUnauthorized, "unauthorized", "this request was already received: a replay is refused")
+		return nil, false
+	case replayFull:
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "too many Slack requests at once; try again in a moment")
+		return nil, false
+	}
+	return body, true
+}
+
+// writeReply writes the reply Slack expects in the response, or an empty
+// 200.
+func writeReply(w http.ResponseWriter, reply any) {
+	if reply == nil {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(reply)
+}
+
+// writeError answers in the API's error shape.
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": message}})
+}

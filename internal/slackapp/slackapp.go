@@ -1,0 +1,70 @@
+// Package slackapp is countersign in Slack: review messages in Block Kit with
+// Approve, Correct and Reject buttons (Notifier), the interactions and the
+// /countersign command that answer them (Handler), over HTTP with Slack's
+// request signatures or over Socket Mode, and a Web API client held to
+// Slack's rate limits (Client).
+//
+// A decision made in Slack goes through the same Decider as the REST API, so
+// the review workflow's validator has the last word on it; a Slack account
+// acts only as the countersign user an admin linked it to.
+package slackapp
+
+import (
+	"context"
+
+	"github.com/countersign/countersign"
+)
+
+// Decider sends a person's decision to the review workflow, as the REST
+// API's api.Decider does (internal/app adapts it): the workflow's
+// validator refuses what may not be decided, with a coded error (403, 409,
+// 422). key, when not empty, makes the same request decide once.
+type Decider interface {
+	Decide(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel, req Decision, key string) (*Decided, error)
+}
+
+// Decision is what a person decided in Slack.
+type Decision struct {
+	Action countersign.Action
+	// Fields are a correction's changed fields, nil for one removed.
+	Fields countersign.Fields
+	Reason string
+}
+
+// Decided is a decision as recorded, and where its document stands.
+type Decided struct {
+	Action     countersign.Action
+	DocumentID string
+	Status     countersign.Status
+}
+
+// Store is what Slack reads of the store: the links of Slack accounts, the
+// reviews and their documents.
+type Store interface {
+	SlackUser(ctx context.Context, slackUserID string) (*countersign.SlackUser, error)
+	GetReview(ctx context.Context, id string) (*countersign.Review, error)
+	GetDocument(ctx context.Context, id string) (*countersign.Document, error)
+	ListReviews(ctx context.Context, f countersign.ReviewFilter) (countersign.ReviewPage, error)
+}
+
+// TaskTypes are the task types as configured now: their schemas type the
+// fields of a correction, their review groups say who may review.
+type TaskTypes interface {
+	Get(name string) (*countersign.TaskType, error)
+	All() []*countersign.TaskType
+}
+
+// Action IDs of the review message's buttons and callback IDs of the
+// modals. A button's value is the review ID; a modal's private metadata
+// says which review and message it is for.
+const (
+	ActionApprove  = "countersign_approve"
+	ActionCorrect  = "countersign_correct"
+	ActionReject   = "countersign_reject"
+	ViewCorrect    = "countersign_correct"
+	ViewReject     = "countersign_reject"
+	blockDecide    = "countersign_decide"
+	blockReason    = "reason"
+	inputAction    = "value"
+	fieldBlockPref = "field:"
+)

@@ -1,0 +1,236 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/internal/schema"
+)
+
+// reviewView is the review page's data.
+type reviewView struct {
+	Review   *countersign.Review
+	Doc      *countersign.Document
+	TaskType *countersign.TaskType
+	Fields   []fieldView
+	Text     []segment
+	// CanDecide is whether this person may decide; Open whether the review
+	// still waits for a decision.
+	CanDecide bool
+	Open      bool
+	Audit     bool
+	// Key is the form's idempotency key: sending the same form twice
+	// (a double click, a retry after a lost answer) decides once.
+	Key string
+	// After a refused decision: what was wrong, the action tried, the
+	// reason given, and the fields the schema check named.
+	Message string
+	Action  string
+	Reason  string
+	Errors  []schema.FieldError
+}
+
+func (h *handler) review(w http.ResponseWriter, r *http.Request, sess *session) {
+	v, err := h.loadReview(r, sess, r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, sess, err)
+		return
+	}
+	h.showReview(w, r, sess, http.StatusOK, v)
+}
+
+func (h *handler) showReview(w http.ResponseWriter, r *http.Request, sess *session, status int, v *reviewView) {
+	title := "Review " + v.Review.ID
+	h.render(w, r, status, "review", "", view{Title: title, Nav: "queue", Session: sess, Data: v})
+}
+
+// loadReview reads a review, its document and its task type version, and
+// lays out the fields and the highlighted text.
+func (h *handler) loadReview(r *http.Request, sess *session, id string) (*reviewView, error) {
+	rv, err := h.Store.GetReview(r.Context(), id)
+	if err != nil {
+		if errors.Is(err, countersign.ErrNotFound) {
+			return nil, countersign.Errorf(countersign.CodeNotFound, "There is no review %s.", id)
+		}
+		return nil, err
+	}
+	doc, err := h.Store.GetDocument(r.Context(), rv.DocumentID)
+	if err != nil {
+		return nil, err
+	}
+	tt, err := h.resolver.Version(r.Context(), doc.TaskTypeVersion)
+	if err != nil {
+		return nil, fmt.Errorf("task type of document %s: %w", doc.ID, err)
+	}
+	if err := h.mayReview(sess, doc.TaskType); err != nil {
+		return nil, err
+	}
+	v := &reviewView{
+		Review:    rv,
+		Doc:       doc,
+		TaskType:  tt,
+		CanDecide: sess.Role.CanDecide(),
+		Open:      rv.Status == countersign.ReviewPending,
+		Audit:     rv.Kind == countersign.ReviewAudit,
+		Key:       newKey(),
+	}
+	v.Fields, v.Text = fieldViews(tt, doc)
+	return v, nil
+}
+
+func newKey() string {
+	raw := make([]byte, 16)
+	_, _ = rand.Read(raw)
+	return hex.EncodeToString(raw)
+}
+
+// decide reads a decision form, checks a correction against the task
+// type's schema, and sends the decision through the same update as the
+// REST API. A refusal shows the review again with what was wrong and what
+// the person entered; a review someone else closed meanwhile says so.
+func (h *handler) decide(w http.ResponseWriter, r *http.Request, sess *session) {
+	v, err := h.loadReview(r, sess, r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, sess, err)
+		return
+	}
+	if !v.Open {
+		h.closedMeanwhile(w, r, sess, v.Review)
+		return
+	}
+	if key := r.PostFormValue("key"); len(key) <= 64 && key != "" {
+		v.Key = key
+	}
+	v.Action = r.PostFormValue("action")
+	v.Reason = strings.TrimSpace(r.PostFormValue("reason"))
+	req := api.DecisionRequest{Action: countersign.Action(v.Action)}
+	switch req.Action {
+	case countersign.ActionApprove:
+	case countersign.ActionReject:
+		if v.Reason == "" {
+			v.Message = "A rejection needs a reason: say what is wrong with the document."
+			h.showReview(w, r, sess, http.StatusUnprocessableEntity, v)
+			return
+		}
+		req.Reason = v.Reason
+	case countersign.ActionCorrect:
+		patch, ok := h.checkCorrection(r, v)
+		if !ok {
+			h.showReview(w, r, sess, http.StatusUnprocessableEntity, v)
+			return
+		}
+		req.Fields = patch
+	default:
+		v.Message = fmt.Sprintf("Unknown action %q: approve, correct or reject.", v.Action)
+		h.showReview(w, r, sess, http.StatusUnprocessableEntity, v)
+		return
+	}
+	resp, err := h.Decider.Decide(r.Context(), v.Review.ID, sess.Principal, countersign.ChannelWeb, req, v.Key)
+	if err != nil {
+		switch countersign.ErrorCode(err) {
+		case countersign.CodeConflict:
+			if closed, gerr := h.Store.GetReview(r.Context(), v.Review.ID); gerr == nil && closed.Status == countersign.ReviewClosed {
+				h.closedMeanwhile(w, r, sess, closed)
+				return
+			}
+			v.Message = err.Error()
+			h.showReview(w, r, sess, http.StatusConflict, v)
+		case countersign.CodeInvalid:
+			v.Message = "The decision was refused: " + err.Error()
+			h.showReview(w, r, sess, http.StatusUnprocessableEntity, v)
+		default:
+			h.fail(w, r, sess, err)
+		}
+		return
+	}
+	target := "/ui/documents/" + url.PathEscape(resp.Document.ID) + "?decided=" + url.QueryEscape(string(resp.Decision.Action))
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// checkCorrection reads the corrected fields and checks the draft with them
+// against the task type's schema, as the workflow's validator will. When
+// something is wrong it fills the view's messages and reports false.
+func (h *handler) checkCorrection(r *http.Request, v *reviewView) (countersign.Fields, bool) {
+	patch, problems := readCorrection(r.PostForm, v.Fields)
+	var errs []schema.FieldError
+	for _, f := range v.Fields {
+		if p, ok := problems[f.Name]; ok {
+			errs = append(errs, schema.FieldError{Field: f.Name, Message: p})
+		}
+	}
+	if len(errs) == 0 && len(patch) == 0 {
+		v.Message = "Nothing was changed. Change the fields that are wrong, or approve the draft as it is."
+		return nil, false
+	}
+	if len(errs) == 0 {
+		compiled, err := h.schemas.get(v.TaskType)
+		if err != nil {
+			v.Message = err.Error()
+			return nil, false
+		}
+		var draft countersign.Fields
+		if !v.Doc.Draft.Failed() {
+			draft = v.Doc.Draft.Fields
+		}
+		var found schema.Errors
+		if err := compiled.Validate(countersign.Correct(draft, patch)); errors.As(err, &found) {
+			errs = found
+		} else if err != nil {
+			v.Message = err.Error()
+			return nil, false
+		}
+	}
+	if len(errs) == 0 {
+		return patch, true
+	}
+	v.Errors = errs
+	v.Message = "The corrected fields do not fit the task type; nothing was sent. Fix the fields marked below."
+	for i := range v.Fields {
+		for _, e := range errs {
+			if e.Field == v.Fields[i].Name {
+				v.Fields[i].Error = strings.TrimSpace(v.Fields[i].Error + " " + e.Message)
+			}
+		}
+	}
+	return nil, false
+}
+
+// closedMeanwhile says plainly that a review was closed before this
+// person's decision reached it, by whom and how.
+func (h *handler) closedMeanwhile(w http.ResponseWriter, r *http.Request, sess *session, rv *countersign.Review) {
+	by := rv.ClosedBy
+	if by == "" {
+		by = "someone else"
+	}
+	when := ""
+	if rv.ClosedAt != nil {
+		when = " at " + rv.ClosedAt.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	outcome := string(rv.Outcome)
+	if outcome == "" {
+		outcome = "closed it"
+	}
+	message := fmt.Sprintf("This review was closed before your decision reached it: %s decided %s%s. Your decision was not recorded; nothing you entered was applied.", by, outcome, when)
+	ev := errorView{Status: http.StatusConflict, Heading: "Already decided", Message: message,
+		Back: "/ui/documents/" + url.PathEscape(rv.DocumentID), BackText: "See the document and its decision"}
+	h.render(w, r, http.StatusConflict, "error", "", view{Title: ev.Heading, Nav: "queue", Session: sess, Data: ev})
+}
+
+// mayReview refuses a reviewer outside the review groups of a task type,
+// as the API does: by the task type as configured now (access follows
+// today's rules), and a task type no longer configured names no groups.
+func (h *handler) mayReview(sess *session, taskType string) error {
+	tt, err := h.TaskTypes.Get(taskType)
+	if err != nil || sess.MayReview(tt) {
+		return nil
+	}
+	return countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not see documents of %s: they are reviewed by the groups %s.",
+		sess.User, sess.Role, tt.Name, strings.Join(tt.ReviewGroups, ", "))
+}

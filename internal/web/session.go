@@ -1,0 +1,226 @@
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/auth"
+)
+
+// Cookies. The session cookie holds the API token itself: the server keeps
+// no session state, so any replica serves any request, and a revoked or
+// expired token signs its holder out at once. It is HttpOnly (no script
+// reads it), SameSite=Strict (no other site's page sends it) and scoped to
+// the page's path, and Secure whenever the request came over TLS, directly
+// or behind a proxy that says so (X-Forwarded-Proto: https). On plain HTTP
+// (`countersign dev` on localhost) it cannot be Secure, or browsers would
+// drop it.
+const (
+	sessionCookie = "countersign_session"
+	// loginCookie holds the sign-in form's CSRF token, before any session.
+	loginCookie = "countersign_login"
+	csrfField   = "csrf"
+)
+
+// session is a signed-in person: who, and the CSRF token of their forms.
+type session struct {
+	countersign.Principal
+	CSRF string
+}
+
+// MayQueue reports whether the person may see the queue.
+func (s *session) MayQueue() bool { return may(s.Role, queueRoles) }
+
+// MayOverview reports whether the person may see the overview.
+func (s *session) MayOverview() bool { return may(s.Role, statsRoles) }
+
+// csrfToken is the CSRF token of a session: an HMAC keyed by the session's
+// token, so only someone who can read the cookie can make it, and any
+// replica can check it without shared state.
+func csrfToken(secret string) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte("countersign web csrf v1"))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// isTLS reports whether the browser reached us over TLS.
+func isTLS(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https")
+}
+
+func setCookie(w http.ResponseWriter, r *http.Request, name, value, path string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     path,
+		MaxAge:   maxAge,
+		HttpOnly: true,
+		Secure:   isTLS(r),
+		SameSite: http.SameSiteStrictMode,
+	})
+}
+
+// authenticate returns the session of the request's cookie, or the reason
+// there is none.
+func (h *handler) authenticate(r *http.Request) (*session, error) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return nil, countersign.Errorf(countersign.CodeUnauthorized, "not signed in")
+	}
+	p, err := auth.Authenticate(r.Context(), h.Store, c.Value, h.Now())
+	if err != nil {
+		return nil, err
+	}
+	return &session{Principal: p, CSRF: csrfToken(c.Value)}, nil
+}
+
+// signIn sends a request without a valid session to the sign-in page, and
+// comes back to where it was going after. A script's background request
+// (htmx) is told to send the whole page there instead.
+func (h *handler) signIn(w http.ResponseWriter, r *http.Request, err error) {
+	if countersign.ErrorCode(err) != countersign.CodeUnauthorized {
+		h.fail(w, r, nil, err)
+		return
+	}
+	if _, err := r.Cookie(sessionCookie); err == nil {
+		setCookie(w, r, sessionCookie, "", prefix, -1)
+	}
+	if r.Header.Get("HX-Request") != "" {
+		w.Header().Set("HX-Redirect", "/ui/login")
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	target := "/ui/login"
+	if r.Method == http.MethodGet {
+		target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// page serves a GET page to the signed-in roles given; others get a 403
+// page that says what the page needs. what names the page in it.
+func (h *handler) page(roles []countersign.Role, what string, next func(http.ResponseWriter, *http.Request, *session)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess, err := h.authenticate(r)
+		if err != nil {
+			h.signIn(w, r, err)
+			return
+		}
+		if !may(sess.Role, roles) {
+			h.fail(w, r, sess, countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not see %s: it needs the %s role.", sess.User, sess.Role, what, roleNames(roles)))
+			return
+		}
+		next(w, r, sess)
+	})
+}
+
+// form serves a POST from a signed-in person whose form carries the
+// session's CSRF token and whose role allowed passes (nil: any role).
+func (h *handler) form(allowed func(countersign.Role) bool, next func(http.ResponseWriter, *http.Request, *session)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess, err := h.authenticate(r)
+		if err != nil {
+			h.signIn(w, r, err)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if !hmac.Equal([]byte(r.PostFormValue(csrfField)), []byte(sess.CSRF)) {
+			h.fail(w, r, sess, countersign.Errorf(countersign.CodeForbidden, "The form was refused: it did not carry this session's security token (CSRF). Reload the page and try again."))
+			return
+		}
+		if allowed != nil && !allowed(sess.Role) {
+			h.fail(w, r, sess, countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not decide reviews: the reviewer, approver or admin role is needed. Auditors read everything and change nothing.", sess.User, sess.Role))
+			return
+		}
+		next(w, r, sess)
+	})
+}
+
+// maxFormBytes bounds a form: a correction of every field of a task type
+// fits many times over.
+const maxFormBytes = 1 << 20
+
+func roleNames(roles []countersign.Role) string {
+	names := make([]string, 0, len(roles)+1)
+	for _, r := range roles {
+		names = append(names, string(r))
+	}
+	names = append(names, string(countersign.RoleAdmin))
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// loginView is the sign-in page's data.
+type loginView struct {
+	CSRF    string
+	Next    string
+	Message string
+}
+
+func (h *handler) loginPage(w http.ResponseWriter, r *http.Request) {
+	h.showLogin(w, r, http.StatusOK, "")
+}
+
+// showLogin renders the sign-in form with a fresh CSRF token, kept in a
+// cookie of its own until the form comes back (double submit: another site
+// can neither read the cookie nor set it).
+func (h *handler) showLogin(w http.ResponseWriter, r *http.Request, status int, message string) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		h.fail(w, r, nil, err)
+		return
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw)
+	setCookie(w, r, loginCookie, token, "/ui/login", 3600)
+	data := loginView{CSRF: token, Next: safeNext(r.FormValue("next")), Message: message}
+	h.render(w, r, status, "login", "", view{Title: "Sign in", Data: data})
+}
+
+// safeNext keeps a post-sign-in target only when it is a page of this
+// site, so that the sign-in form cannot send anyone elsewhere.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, prefix) || strings.ContainsAny(next, "\\\r\n") || strings.HasPrefix(next, "//") {
+		return ""
+	}
+	return next
+}
+
+func (h *handler) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	c, err := r.Cookie(loginCookie)
+	if err != nil || c.Value == "" || !hmac.Equal([]byte(r.PostFormValue(csrfField)), []byte(c.Value)) {
+		h.showLogin(w, r, http.StatusForbidden, "The sign-in form had expired or did not come from this site (CSRF check). Please try again.")
+		return
+	}
+	secret := strings.TrimSpace(r.PostFormValue("token"))
+	p, err := auth.Authenticate(r.Context(), h.Store, secret, h.Now())
+	if err != nil {
+		if countersign.ErrorCode(err) != countersign.CodeUnauthorized {
+			h.fail(w, r, nil, err)
+			return
+		}
+		h.showLogin(w, r, http.StatusUnauthorized, "That token does not sign anyone in: "+err.Error()+".")
+		return
+	}
+	h.Logger.InfoContext(r.Context(), "web sign-in", "user", p.User, "role", p.Role)
+	setCookie(w, r, loginCookie, "", "/ui/login", -1)
+	setCookie(w, r, sessionCookie, secret, prefix, 0)
+	next := safeNext(r.PostFormValue("next"))
+	if next == "" {
+		next = "/ui/queue"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (h *handler) logout(w http.ResponseWriter, r *http.Request, _ *session) {
+	setCookie(w, r, sessionCookie, "", prefix, -1)
+	http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
+}

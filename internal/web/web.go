@@ -1,0 +1,274 @@
+// Package web is countersign's web page for people, served at /ui/ by the
+// same process as the API. Reviewers work the queue and decide reviews with
+// the document and its evidence in view; auditors read a document's history
+// and check the audit chain; approvers and auditors see the quality overview.
+//
+// It is server-rendered HTML (html/template) that works without JavaScript.
+// A little script adds what a page is better with: its own (keyboard
+// shortcuts, evidence that follows the field in focus) and htmx, vendored
+// from npm into the binary, for the live queue and verifying in place.
+//
+// People sign in with their API token, kept in an HttpOnly, SameSite=Strict
+// cookie. Every request authenticates it again as the API does
+// (internal/auth), so a revoked token stops working at once, and every page
+// admits the roles that the API route serving the same data admits. Every
+// form carries a CSRF token. Decisions go through api.Decider, the REST
+// API's own path to the review workflow's update.
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/internal/tasktype"
+)
+
+// prefix is where the page is served: api.Router mounts it there.
+const prefix = "/ui/"
+
+// Decider sends a person's decision to the review workflow. api.Decider is
+// the real one, shared with the REST API.
+type Decider interface {
+	Decide(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel, req api.DecisionRequest, key string) (*api.DecisionResponse, error)
+}
+
+// Services are what the page works with.
+type Services struct {
+	Store countersign.Store
+	// TaskTypes are the task types this process serves; older versions
+	// are read from the store's snapshots.
+	TaskTypes *tasktype.Registry
+	Decider   Decider
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// Who may see what. Each page shows what one API route serves and admits
+// the roles that route admits (api/router.go); admin may see everything.
+// TestPagesAdmitTheAPIsRoles holds the two together.
+var (
+	// the queue and the review page: GET /v1/reviews
+	queueRoles = []countersign.Role{countersign.RoleReviewer, countersign.RoleApprover, countersign.RoleAuditor}
+	// the document page: GET /v1/documents/{id}/audit
+	trailRoles = []countersign.Role{countersign.RoleReviewer, countersign.RoleApprover, countersign.RoleAuditor}
+	// verifying the chain: GET /v1/audit/verify
+	verifyRoles = []countersign.Role{countersign.RoleApprover, countersign.RoleAuditor}
+	// the overview: GET /v1/stats
+	statsRoles = []countersign.Role{countersign.RoleApprover, countersign.RoleAuditor}
+)
+
+// may reports whether role is among roles; admin always is.
+func may(role countersign.Role, roles []countersign.Role) bool {
+	return role == countersign.RoleAdmin || slices.Contains(roles, role)
+}
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+type handler struct {
+	Services
+	resolver *tasktype.Resolver
+	pages    map[string]*template.Template
+	// staticVersion is a hash of the static files, added to their URLs so
+	// that browsers may cache them for good.
+	staticVersion string
+	schemas       *schemaCache
+}
+
+// New returns the page's handler. It serves paths under /ui/.
+func New(s Services) http.Handler {
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	h := &handler{
+		Services:      s,
+		resolver:      tasktype.NewResolver(s.TaskTypes, s.Store),
+		staticVersion: staticVersion(),
+		schemas:       newSchemaCache(),
+	}
+	h.pages = parsePages(h.funcs())
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /ui/static/", h.static())
+	mux.HandleFunc("GET /ui/{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/ui/queue", http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /ui/login", h.loginPage)
+	mux.HandleFunc("POST /ui/login", h.login)
+	mux.Handle("POST /ui/logout", h.form(nil, h.logout))
+	mux.Handle("GET /ui/queue", h.page(queueRoles, "the review queue", h.queue))
+	mux.Handle("GET /ui/queue/rows", h.page(queueRoles, "the review queue", h.queueRows))
+	mux.Handle("GET /ui/reviews/{id}", h.page(queueRoles, "reviews", h.review))
+	mux.Handle("POST /ui/reviews/{id}/decision", h.form(countersign.Role.CanDecide, h.decide))
+	mux.Handle("GET /ui/documents/{id}", h.page(trailRoles, "a document's audit trail", h.document))
+	mux.Handle("GET /ui/audit/verify", h.page(verifyRoles, "the audit chain check", h.verifyFragment))
+	mux.Handle("GET /ui/overview", h.page(statsRoles, "the quality overview", h.overview))
+	mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
+		sess, _ := h.authenticate(r)
+		h.fail(w, r, sess, countersign.Errorf(countersign.CodeNotFound, "There is no page at %s.", r.URL.Path))
+	})
+	// Cross-origin protection refuses unsafe requests a browser marks as
+	// coming from another site, before the CSRF token is even looked at.
+	return secure(http.NewCrossOriginProtection().Handler(mux))
+}
+
+// secure sets the headers every answer carries: no framing, no sniffing,
+// scripts and styles only from this server, nothing cached.
+func secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hdr := w.Header()
+		hdr.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		hdr.Set("X-Content-Type-Options", "nosniff")
+		hdr.Set("X-Frame-Options", "DENY")
+		hdr.Set("Referrer-Policy", "same-origin")
+		if !strings.HasPrefix(r.URL.Path, "/ui/static/") {
+			hdr.Set("Cache-Control", "no-store")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (h *handler) static() http.Handler {
+	sub, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		panic(err) // the embedded folder is part of the binary
+	}
+	files := http.StripPrefix("/ui/static/", http.FileServerFS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("v") == h.staticVersion {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "no-cache")
+		}
+		files.ServeHTTP(w, r)
+	})
+}
+
+func staticVersion() string {
+	sum := sha256.New()
+	_ = fs.WalkDir(staticFiles, "static", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		raw, err := staticFiles.ReadFile(path)
+		sum.Write([]byte(path))
+		sum.Write(raw)
+		return err
+	})
+	return hex.EncodeToString(sum.Sum(nil))[:12]
+}
+
+// pageNames are the templates that render a whole page on the base layout.
+var pageNames = []string{"login", "queue", "review", "document", "overview", "error"}
+
+func parsePages(funcs template.FuncMap) map[string]*template.Template {
+	base := template.Must(template.New("base.html").Funcs(funcs).ParseFS(templateFiles, "templates/base.html"))
+	pages := map[string]*template.Template{}
+	for _, name := range pageNames {
+		pages[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFiles, "templates/"+name+".html"))
+	}
+	return pages
+}
+
+// view is what every page template gets: the layout's parts and the page's
+// own data.
+type view struct {
+	Title   string
+	Nav     string
+	Session *session
+	Data    any
+}
+
+// render writes a whole page, or with fragment set only that template of
+// the page, with status. It renders into a buffer first, so a template
+// error is a clean 500 and not half a page.
+func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, page, fragment string, v view) {
+	var buf bytes.Buffer
+	name := "base"
+	if fragment != "" {
+		name = fragment
+	}
+	if err := h.pages[page].ExecuteTemplate(&buf, name, v); err != nil {
+		h.Logger.ErrorContext(r.Context(), "web page failed to render", "page", page, "error", err)
+		http.Error(w, "the page failed to render; the server log has the details", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+// errorView is the error page's data.
+type errorView struct {
+	Status  int
+	Heading string
+	Message string
+	// Back is where to go from here.
+	Back, BackText string
+}
+
+// fail answers err as an error page with the status of its code. An
+// internal error's text is logged, not shown.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, sess *session, err error) {
+	code := countersign.ErrorCode(err)
+	status := statusOf(code)
+	message := err.Error()
+	switch code {
+	case countersign.CodeInternal:
+		h.Logger.ErrorContext(r.Context(), "web request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+		message = "Something went wrong on the server; its log has the details."
+	case countersign.CodeUnavailable:
+		h.Logger.WarnContext(r.Context(), "web request failed", "method", r.Method, "path", r.URL.Path, "error", err, "cause", countersign.Cause(err))
+	}
+	ev := errorView{Status: status, Heading: http.StatusText(status), Message: message}
+	switch {
+	case sess == nil:
+		ev.Back, ev.BackText = "/ui/login", "Sign in"
+	case sess.MayQueue():
+		ev.Back, ev.BackText = "/ui/queue", "Back to the queue"
+	}
+	h.render(w, r, status, "error", "", view{Title: ev.Heading, Session: sess, Data: ev})
+}
+
+// statusOf is the HTTP status of an error code, as the API answers it.
+func statusOf(code countersign.Code) int {
+	switch code {
+	case countersign.CodeBadRequest:
+		return http.StatusBadRequest
+	case countersign.CodeUnauthorized:
+		return http.StatusUnauthorized
+	case countersign.CodeForbidden:
+		return http.StatusForbidden
+	case countersign.CodeNotFound:
+		return http.StatusNotFound
+	case countersign.CodeConflict:
+		return http.StatusConflict
+	case countersign.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case countersign.CodeInvalid:
+		return http.StatusUnprocessableEntity
+	case countersign.CodeRateLimited:
+		return http.StatusTooManyRequests
+	case countersign.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}

@@ -1,0 +1,810 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/examples"
+	"github.com/countersign/countersign/internal/audit"
+	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/store/sqlite"
+	"github.com/countersign/countersign/internal/tasktype"
+	"github.com/countersign/countersign/internal/web"
+	"github.com/countersign/countersign/starter"
+)
+
+// The contract of the fixture: its offsets are in characters, and three of
+// its characters take more than one byte, so byte offsets would be wrong.
+const contract = "MASTER SERVICES AGREEMENT between Zoë Müller GmbH (\"Provider\") and 北京 Trading Ltd. (\"Client\"), " +
+	"effective as of March 1, 2025. The initial term is 24 months. This Agreement is governed by the laws of Sweden."
+
+// evidenceOf is quote's evidence at its place in contract, in characters.
+func evidenceOf(t *testing.T, quote string) countersign.Evidence {
+	t.Helper()
+	i := strings.Index(contract, quote)
+	if i < 0 {
+		t.Fatalf("%q is not in the contract", quote)
+	}
+	start := len([]rune(contract[:i]))
+	return countersign.Evidence{Quote: quote, Start: start, End: start + len([]rune(quote))}
+}
+
+// fixture serves the real API router with the web page mounted, as the App
+// does, over a real SQLite store; decisions go to a fake Decider.
+type fixture struct {
+	t       *testing.T
+	url     string
+	store   *sqlite.Store
+	tokens  map[countersign.Role]string
+	decider *fakeDecider
+	now     time.Time
+	version string
+}
+
+// newFixture starts the fixture; adjust, if given, changes the task types
+// before anything reads them.
+func newFixture(t *testing.T, adjust ...func(*tasktype.Registry)) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "web.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	types, err := tasktype.LoadFS(examples.TaskTypes, "examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fn := range adjust {
+		fn(types)
+	}
+	tt, err := types.Get("contract-review")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, store: store, tokens: map[countersign.Role]string{}, now: time.Now().UTC(), version: tt.Version}
+	f.decider = &fakeDecider{store: store}
+	quiet := slog.New(slog.DiscardHandler)
+	ui := web.New(web.Services{Store: store, TaskTypes: types, Decider: f.decider, Logger: quiet})
+	router := api.Router(api.Services{
+		Store:   store,
+		Starter: &starter.Starter{Store: store, TaskTypes: types, Resolver: tasktype.NewResolver(types, store)},
+		UI:      ui,
+		Ready:   func(context.Context) error { return nil },
+		Logger:  quiet,
+	})
+	srv := httptest.NewServer(router)
+	t.Cleanup(srv.Close)
+	f.url = srv.URL
+	users := map[countersign.Role]string{
+		countersign.RoleSubmitter: "sam", countersign.RoleReviewer: "rita", countersign.RoleApprover: "anna",
+		countersign.RoleAuditor: "otto", countersign.RoleAdmin: "ada",
+	}
+	for role, user := range users {
+		secret, _, err := auth.Issue(ctx, store, "test", countersign.ChannelCLI, user, role, 0, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.tokens[role] = secret
+	}
+	f.seed()
+	return f
+}
+
+// Documents of the fixture.
+const (
+	docA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" // contract, pending, due in 2h
+	docB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" // contract, pending, due in 2h, less confident
+	docC = "cccccccccccccccccccccccccccccccc" // pii, pending, due in 1h
+	docD = "dddddddddddddddddddddddddddddddd" // contract, decided and final
+)
+
+func (f *fixture) seed() {
+	t, ctx := f.t, context.Background()
+	draft := func() *countersign.Draft {
+		return &countersign.Draft{
+			Fields: countersign.Fields{
+				"party_a": "Zoë Müller GmbH", "party_b": "北京 Trading Ltd.", "effective_date": "2025-03-01",
+				"term_months": float64(24), "governing_law": "Sweden", "currency": "SEK",
+			},
+			Evidence: map[string]countersign.Evidence{
+				"party_a":        evidenceOf(t, "Zoë Müller GmbH"),
+				"party_b":        evidenceOf(t, "北京 Trading Ltd."),
+				"effective_date": evidenceOf(t, "effective as of March 1, 2025"),
+				"term_months":    evidenceOf(t, "24 months"),
+				// Offsets in bytes: the quote is found elsewhere.
+				"governing_law": {Quote: "laws of Sweden", Start: len(contract) - 15, End: len(contract) - 1},
+				"currency":      {Quote: "kronor", Start: 0, End: 6},
+			},
+			Extractor: countersign.ExtractorOpenAI, Model: "gpt-test-1", Prompt: "prompt-v7",
+		}
+	}
+	scores := map[string]float64{"party_a": 0.95, "party_b": 0.42, "effective_date": 0.8, "term_months": 0.99, "governing_law": 0.2, "currency": 0.6}
+	confidence := func(scale float64) *countersign.Confidence {
+		c := &countersign.Confidence{Overall: 0.2 * scale, Weakest: "governing_law", Fields: map[string]countersign.FieldScore{}}
+		for name, s := range scores {
+			c.Fields[name] = countersign.FieldScore{Score: s * scale, Raw: s, Reasons: []string{name + " reason"}}
+		}
+		return c
+	}
+	put := func(id, taskType, version string, status countersign.Status, conf *countersign.Confidence, final *countersign.Final) {
+		doc := &countersign.Document{ID: id, TaskType: taskType, TaskTypeVersion: version, Content: contract, ContentSHA256: id,
+			Status: countersign.StatusProcessing, SubmittedBy: "sam", CreatedAt: f.now.Add(-3 * time.Hour)}
+		if _, _, err := f.store.CreateDocument(ctx, doc); err != nil {
+			t.Fatal(err)
+		}
+		route := &countersign.Route{Outcome: countersign.OutcomeHumanReview, Reasons: []string{"policy mode hitl: every document is reviewed by a person"}, Mode: countersign.ModeHITL, PolicyVersion: "policy-v3"}
+		if err := f.store.UpdateDocument(ctx, id, countersign.DocumentUpdate{Status: &status, Draft: draft(), Confidence: conf, Route: route, Final: final}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	review := func(id, doc, taskType string, created time.Time, due time.Duration, conf float64) {
+		r := &countersign.Review{ID: id, DocumentID: doc, TaskType: taskType, Kind: countersign.ReviewGate, Status: countersign.ReviewPending,
+			CreatedAt: created, DueAt: f.now.Add(due), Confidence: conf, Reasons: []string{"weakest field " + id}}
+		if err := f.store.OpenReview(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pii, err := tasktype.LoadFS(examples.TaskTypes, "examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	piiType, _ := pii.Get("pii-extraction")
+
+	put(docA, "contract-review", f.version, countersign.StatusAwaitingReview, confidence(1), nil)
+	review(docA+"-r1", docA, "contract-review", f.now.Add(-2*time.Hour), 2*time.Hour, 0.5)
+	put(docB, "contract-review", f.version, countersign.StatusAwaitingReview, confidence(0.5), nil)
+	review(docB+"-r1", docB, "contract-review", f.now.Add(-90*time.Minute), 2*time.Hour, 0.1)
+	put(docC, "pii-extraction", piiType.Version, countersign.StatusAwaitingReview, confidence(1), nil)
+	review(docC+"-r1", docC, "pii-extraction", f.now.Add(-30*time.Minute), time.Hour, 0.9)
+
+	// D: rita corrected term_months through the web page; final.
+	d := draft()
+	final := countersign.Correct(d.Fields, countersign.Fields{"term_months": float64(36)})
+	put(docD, "contract-review", f.version, countersign.StatusAccepted, confidence(1), &countersign.Final{
+		Fields: final, Outcome: countersign.OutcomeHumanReview, Action: countersign.ActionCorrect, DecidedBy: "rita", DecidedAt: f.now,
+		Diff: countersign.Diff(d.Fields, final),
+	})
+	review(docD+"-r1", docD, "contract-review", f.now.Add(-time.Hour), time.Hour, 0.5)
+	f.close(docD+"-r1", "rita", countersign.ActionCorrect)
+	data := func(v map[string]any) json.RawMessage {
+		raw, err := audit.Canonical(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	for i, e := range []countersign.AuditEvent{
+		{Type: countersign.EventDocumentReceived, Actor: "sam", Channel: countersign.ChannelAPI, Data: data(map[string]any{"task_type": "contract-review"})},
+		{Type: countersign.EventRouteDecided, Actor: countersign.SystemActor, Channel: countersign.ChannelWorkflow, Data: data(map[string]any{"outcome": "human_review", "reasons": []string{"policy mode hitl", "risk rule big deal"}})},
+		{Type: countersign.EventDecisionRecorded, Actor: "rita", Channel: countersign.ChannelWeb, Data: data(map[string]any{"action": "correct"}), TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"},
+		{Type: countersign.EventDocumentFinalized, Actor: countersign.SystemActor, Channel: countersign.ChannelWorkflow, Data: data(map[string]any{"outcome": "accepted"})},
+	} {
+		e.ID = "review/" + docD + "/" + string(rune('1'+i))
+		e.DocumentID = docD
+		e.At = f.now
+		if _, err := f.store.AppendAudit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// close records that user decided a review, closing it.
+func (f *fixture) close(reviewID, user string, action countersign.Action) {
+	f.t.Helper()
+	rv, err := f.store.GetReview(context.Background(), reviewID)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	d := &countersign.Decision{ID: reviewID + "/1", ReviewID: reviewID, DocumentID: rv.DocumentID, Action: action, Actor: user,
+		Role: countersign.RoleReviewer, Channel: countersign.ChannelWeb, At: f.now}
+	if err := f.store.RecordDecision(context.Background(), d, true); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// fakeDecider records the decisions the page sends and answers them as
+// recorded, or with err.
+type fakeDecider struct {
+	store *sqlite.Store
+	mu    sync.Mutex
+	calls []decideCall
+	err   error
+}
+
+type decideCall struct {
+	ReviewID string
+	Caller   countersign.Principal
+	Channel  countersign.Channel
+	Req      api.DecisionRequest
+	Key      string
+}
+
+func (d *fakeDecider) Decide(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel, req api.DecisionRequest, key string) (*api.DecisionResponse, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.calls = append(d.calls, decideCall{reviewID, caller, ch, req, key})
+	if d.err != nil {
+		return nil, d.err
+	}
+	rv, err := d.store.GetReview(ctx, reviewID)
+	if err != nil {
+		return nil, err
+	}
+	return &api.DecisionResponse{
+		Decision: countersign.Decision{ReviewID: reviewID, Action: req.Action, Actor: caller.User},
+		Document: api.DocumentStatus{ID: rv.DocumentID, Status: countersign.StatusAccepted},
+	}, nil
+}
+
+func (d *fakeDecider) taken() []decideCall {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]decideCall(nil), d.calls...)
+}
+
+// browser is one person's cookie jar; it does not follow redirects, so
+// tests see them.
+type browser struct {
+	f      *fixture
+	client *http.Client
+	csrf   string
+}
+
+func (f *fixture) anonymous() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{f: f, client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// as signs in with role's token through the sign-in form.
+func (f *fixture) as(role countersign.Role) *browser {
+	f.t.Helper()
+	return f.withToken(f.tokens[role])
+}
+
+// withToken signs in with secret through the sign-in form.
+func (f *fixture) withToken(secret string) *browser {
+	f.t.Helper()
+	b := f.anonymous()
+	resp := b.signIn(secret, "")
+	if resp.status != http.StatusSeeOther {
+		f.t.Fatalf("sign-in = %d %s", resp.status, resp.body)
+	}
+	// Every signed-in page, even a refusal, has the sign-out form and so
+	// the session's CSRF token.
+	page := b.get("/ui/queue")
+	b.csrf = fieldValue(f.t, page.body, "csrf")
+	return b
+}
+
+type answer struct {
+	status int
+	body   string
+	header http.Header
+	resp   *http.Response
+}
+
+func (b *browser) do(req *http.Request) answer {
+	b.f.t.Helper()
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return answer{status: resp.StatusCode, body: string(raw), header: resp.Header, resp: resp}
+}
+
+func (b *browser) get(path string, headers ...string) answer {
+	b.f.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.f.url+path, nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return b.do(req)
+}
+
+func (b *browser) post(path string, form url.Values, headers ...string) answer {
+	b.f.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, b.f.url+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return b.do(req)
+}
+
+// signIn fills in the sign-in form with secret.
+func (b *browser) signIn(secret, next string, headers ...string) answer {
+	b.f.t.Helper()
+	form := b.get("/ui/login?next=" + url.QueryEscape(next))
+	return b.post("/ui/login", url.Values{"csrf": {fieldValue(b.f.t, form.body, "csrf")}, "token": {secret}, "next": {next}}, headers...)
+}
+
+// decide sends a decision form with the session's CSRF token.
+func (b *browser) decide(reviewID string, form url.Values) answer {
+	b.f.t.Helper()
+	if form.Get("csrf") == "" {
+		form.Set("csrf", b.csrf)
+	}
+	return b.post("/ui/reviews/"+reviewID+"/decision", form)
+}
+
+func fieldValue(t *testing.T, body, name string) string {
+	t.Helper()
+	m := regexp.MustCompile(`name="` + regexp.QuoteMeta(name) + `" value="([^"]*)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no %s field in the page:\n%s", name, body)
+	}
+	return m[1]
+}
+
+func cookie(a answer, name string) *http.Cookie {
+	for _, c := range a.resp.Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func TestSignIn(t *testing.T) {
+	f := newFixture(t)
+	b := f.anonymous()
+
+	if got := b.get("/ui/queue?task_type=pii-extraction"); got.status != http.StatusSeeOther || got.header.Get("Location") != "/ui/login?next=%2Fui%2Fqueue%3Ftask_type%3Dpii-extraction" {
+		t.Fatalf("queue without signing in = %d to %q, want 303 to the sign-in page and back", got.status, got.header.Get("Location"))
+	}
+	if got := b.get("/"); got.status != http.StatusSeeOther || got.header.Get("Location") != "/ui/" {
+		t.Fatalf("GET / = %d to %q, want 303 to /ui/", got.status, got.header.Get("Location"))
+	}
+
+	// The sign-in form itself is protected: no CSRF token, no session.
+	refused := b.post("/ui/login", url.Values{"token": {f.tokens[countersign.RoleReviewer]}})
+	if refused.status != http.StatusForbidden || cookie(refused, "countersign_session") != nil || !strings.Contains(refused.body, "CSRF") {
+		t.Fatalf("sign-in without the form's CSRF token = %d, session cookie %v", refused.status, cookie(refused, "countersign_session"))
+	}
+
+	bad := b.signIn("cs_not-a-real-token", "")
+	if bad.status != http.StatusUnauthorized || !strings.Contains(bad.body, "unknown token") || cookie(bad, "countersign_session") != nil {
+		t.Fatalf("sign-in with an unknown token = %d, want 401 saying so and no session", bad.status)
+	}
+
+	ok := b.signIn(f.tokens[countersign.RoleReviewer], "/ui/reviews/"+docA+"-r1")
+	c := cookie(ok, "countersign_session")
+	if ok.status != http.StatusSeeOther || ok.header.Get("Location") != "/ui/reviews/"+docA+"-r1" || c == nil {
+		t.Fatalf("sign-in = %d to %q, cookie %v; want 303 back to the review, with a session", ok.status, ok.header.Get("Location"), c)
+	}
+	if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/ui/" || c.Secure {
+		t.Fatalf("session cookie = %+v; want HttpOnly, SameSite=Strict, path /ui/, and not Secure over plain HTTP", c)
+	}
+	if page := b.get("/ui/reviews/" + docA + "-r1"); page.status != http.StatusOK || !strings.Contains(page.body, "rita") {
+		t.Fatalf("the review after signing in = %d", page.status)
+	}
+
+	// Behind a TLS-terminating proxy the cookie is Secure; a target off
+	// the site is ignored.
+	tls := f.anonymous().signIn(f.tokens[countersign.RoleAuditor], "https://evil.example/ui/", "X-Forwarded-Proto", "https")
+	if c := cookie(tls, "countersign_session"); c == nil || !c.Secure || tls.header.Get("Location") != "/ui/queue" {
+		t.Fatalf("sign-in behind TLS: cookie %+v, to %q; want a Secure cookie and the queue", c, tls.header.Get("Location"))
+	}
+}
+
+func TestSignOutAndRevocation(t *testing.T) {
+	f := newFixture(t)
+	b := f.as(countersign.RoleReviewer)
+
+	if got := b.post("/ui/logout", url.Values{}); got.status != http.StatusForbidden {
+		t.Fatalf("sign-out without the CSRF token = %d, want 403", got.status)
+	}
+	if got := b.get("/ui/queue"); got.status != http.StatusOK {
+		t.Fatalf("still signed in after a refused sign-out: %d", got.status)
+	}
+	out := b.post("/ui/logout", url.Values{"csrf": {b.csrf}})
+	if c := cookie(out, "countersign_session"); out.status != http.StatusSeeOther || c == nil || c.MaxAge >= 0 {
+		t.Fatalf("sign-out = %d, cookie %+v; want the cookie removed", out.status, c)
+	}
+	if got := b.get("/ui/queue"); got.status != http.StatusSeeOther {
+		t.Fatalf("queue after signing out = %d, want a redirect to sign in", got.status)
+	}
+
+	// A revoked token stops working at once, for pages and for the
+	// queue's background updates.
+	a := f.as(countersign.RoleApprover)
+	tokens, err := f.store.ListTokens(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range tokens {
+		if tok.User == "anna" {
+			if _, err := auth.Revoke(context.Background(), f.store, "ada", countersign.ChannelCLI, tok.ID, "left", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got := a.get("/ui/queue"); got.status != http.StatusSeeOther || !strings.HasPrefix(got.header.Get("Location"), "/ui/login") {
+		t.Fatalf("queue with a revoked token = %d to %q, want the sign-in page", got.status, got.header.Get("Location"))
+	}
+	if got := a.get("/ui/queue/rows", "HX-Request", "true"); got.status != http.StatusUnauthorized || got.header.Get("HX-Redirect") != "/ui/login" {
+		t.Fatalf("background update with a revoked token = %d, HX-Redirect %q", got.status, got.header.Get("HX-Redirect"))
+	}
+}
+
+// TestPagesAdmitTheAPIsRoles asks every page as every role and the API
+// route that serves the same data with the same token: each refuses (403)
+// exactly the roles the other refuses.
+func TestPagesAdmitTheAPIsRoles(t *testing.T) {
+	f := newFixture(t)
+	pairs := []struct {
+		page, apiMethod, apiPath string
+	}{
+		{"/ui/queue", "GET", "/v1/reviews"},
+		{"/ui/queue/rows", "GET", "/v1/reviews"},
+		{"/ui/reviews/" + docA + "-r1", "GET", "/v1/reviews"},
+		{"/ui/documents/" + docD, "GET", "/v1/documents/" + docD + "/audit"},
+		{"/ui/audit/verify", "GET", "/v1/audit/verify"},
+		{"/ui/overview", "GET", "/v1/stats?task_type=nope"}, // answered before Temporal is needed
+		{"POST /ui/reviews/nope-r1/decision", "POST", "/v1/reviews/nope-r1/decision"},
+	}
+	for _, role := range countersign.Roles {
+		b := f.as(role)
+		for _, p := range pairs {
+			var page answer
+			if path, ok := strings.CutPrefix(p.page, "POST "); ok {
+				page = b.decide(strings.TrimSuffix(strings.TrimPrefix(path, "/ui/reviews/"), "/decision"), url.Values{"action": {"approve"}})
+			} else {
+				page = b.get(p.page)
+			}
+			req, _ := http.NewRequest(p.apiMethod, f.url+p.apiPath, strings.NewReader(`{"action":"approve"}`))
+			req.Header.Set("Authorization", "Bearer "+f.tokens[role])
+			apiAnswer := b.do(req)
+			pageRefused, apiRefused := page.status == http.StatusForbidden, apiAnswer.status == http.StatusForbidden
+			if pageRefused != apiRefused {
+				t.Errorf("%s as %s: page %d, API %s %s %d: they must admit the same roles", p.page, role, page.status, p.apiMethod, p.apiPath, apiAnswer.status)
+			}
+			if pageRefused && !strings.Contains(page.body, string(role)) {
+				t.Errorf("%s as %s: the refusal does not say which role was refused:\n%s", p.page, role, page.body)
+			}
+		}
+	}
+}
+
+func TestQueue(t *testing.T) {
+	f := newFixture(t)
+	b := f.as(countersign.RoleReviewer)
+	page := b.get("/ui/queue")
+	if page.status != http.StatusOK {
+		t.Fatalf("queue = %d", page.status)
+	}
+	// Due first (C is due in 1h), then the least confident (B before A).
+	// D is closed and not listed.
+	order := regexp.MustCompile(`href="/ui/reviews/([a-z]+)-r1"`).FindAllStringSubmatch(page.body, -1)
+	var got []string
+	for _, m := range order {
+		got = append(got, m[1][:1])
+	}
+	if strings.Join(got, "") != "cba" {
+		t.Fatalf("queue order = %v, want c, b, a (due first, then least confident)", got)
+	}
+	for _, want := range []string{`hx-get="/ui/queue/rows"`, `hx-trigger="every 5s"`, "2h 0m", "1h 30m", "in 1h 59m", "weakest field " + docC + "-r1"} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("queue page lacks %q", want)
+		}
+	}
+
+	rows := b.get("/ui/queue/rows?task_type=contract-review")
+	if rows.status != http.StatusOK || strings.Contains(rows.body, "<html") || strings.Contains(rows.body, docC) ||
+		!strings.Contains(rows.body, docA) || !strings.Contains(rows.body, `hx-get="/ui/queue/rows?task_type=contract-review"`) {
+		t.Fatalf("filtered rows fragment = %d:\n%s", rows.status, rows.body)
+	}
+
+	// Auditors read the queue, and are told they cannot decide.
+	if got := f.as(countersign.RoleAuditor).get("/ui/queue"); got.status != http.StatusOK || !strings.Contains(got.body, "deciding needs the reviewer, approver or admin role") {
+		t.Fatalf("auditor's queue = %d", got.status)
+	}
+}
+
+// TestReviewGroups: a reviewer outside a task type's review groups neither
+// sees nor decides its documents; approvers stand above the groups.
+func TestReviewGroups(t *testing.T) {
+	f := newFixture(t, func(types *tasktype.Registry) {
+		tt, err := types.Get("contract-review")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tt.ReviewGroups = []string{"contracts"}
+	})
+	issue := func(user string, groups ...string) *browser {
+		secret, _, err := auth.Issue(context.Background(), f.store, "test", countersign.ChannelCLI, user, countersign.RoleReviewer, 0, time.Now(), groups...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f.withToken(secret)
+	}
+	outsider, member := issue("cleo", "claims"), issue("cory", "contracts")
+	listed := func(b *browser) string {
+		var ids []string
+		for _, m := range regexp.MustCompile(`href="/ui/reviews/([a-z])[a-z]*-r1"`).FindAllStringSubmatch(b.get("/ui/queue").body, -1) {
+			ids = append(ids, m[1])
+		}
+		return strings.Join(ids, "")
+	}
+	if got := listed(outsider); got != "c" {
+		t.Errorf("the outsider's queue = %q, want only the pii review", got)
+	}
+	if got := listed(member); got != "cba" {
+		t.Errorf("the member's queue = %q, want every review", got)
+	}
+	if got := listed(f.as(countersign.RoleApprover)); got != "cba" {
+		t.Errorf("the approver's queue = %q, want every review", got)
+	}
+	for _, got := range []answer{
+		outsider.get("/ui/reviews/" + docA + "-r1"),
+		outsider.get("/ui/documents/" + docD),
+		outsider.decide(docA+"-r1", url.Values{"action": {"approve"}}),
+	} {
+		if got.status != http.StatusForbidden || !strings.Contains(got.body, "reviewed by the groups contracts") {
+			t.Errorf("the outsider got %d:\n%s", got.status, got.body)
+		}
+	}
+	if calls := f.decider.taken(); len(calls) != 0 {
+		t.Fatalf("the outsider's decision was sent: %+v", calls)
+	}
+	if got := member.get("/ui/reviews/" + docA + "-r1"); got.status != http.StatusOK {
+		t.Errorf("the member's review page = %d", got.status)
+	}
+}
+
+func TestReviewPage(t *testing.T) {
+	f := newFixture(t)
+	page := f.as(countersign.RoleReviewer).get("/ui/reviews/" + docA + "-r1")
+	if page.status != http.StatusOK {
+		t.Fatalf("review = %d:\n%s", page.status, page.body)
+	}
+	// Each quote is highlighted where it stands, counted in characters.
+	for _, quote := range []string{"Zoë Müller GmbH", "北京 Trading Ltd.", "effective as of March 1, 2025", "24 months", "laws of Sweden"} {
+		if !regexp.MustCompile(`<mark data-f="\d+">` + regexp.QuoteMeta(htmlEscape(quote)) + `</mark>`).MatchString(page.body) {
+			t.Errorf("%q is not highlighted whole", quote)
+		}
+	}
+	// Fields: least confident first, each linking to its evidence.
+	var order []string
+	for _, m := range regexp.MustCompile(`<label for="field-\d+" class="field-name">([a-z_]+)</label>`).FindAllStringSubmatch(page.body, -1) {
+		order = append(order, m[1])
+	}
+	// The schema's other fields have no score and come first.
+	if got := strings.Join(order, " "); !strings.HasSuffix(got, "governing_law party_b currency effective_date party_a term_months") {
+		t.Fatalf("field order = %s, want the least confident first", got)
+	}
+	for _, want := range []string{
+		`data-evidence=`, "the quote is in the document, but not at the place the draft gave", "the quote is not in the document",
+		`type="number" step="1"`, `min="1"`, "governing_law reason", "Approve the draft", `name="reason"`, "Submit correction",
+		"weakest field " + docA + "-r1", `aria-describedby="desc-`,
+	} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("review page lacks %q", want)
+		}
+	}
+	for _, id := range regexp.MustCompile(`href="#(ev-\d+)"`).FindAllStringSubmatch(page.body, -1) {
+		if !strings.Contains(page.body, `id="`+id[1]+`"`) {
+			t.Errorf("field link to #%s has no anchor in the text", id[1])
+		}
+	}
+
+	// An auditor sees the same review and no form to decide with.
+	read := f.as(countersign.RoleAuditor).get("/ui/reviews/" + docA + "-r1")
+	if read.status != http.StatusOK || strings.Contains(read.body, "Approve the draft") || strings.Contains(read.body, `name="field.`) || !strings.Contains(read.body, "<mark") {
+		t.Fatalf("auditor's review page = %d, with forms or without highlights", read.status)
+	}
+	if got := f.as(countersign.RoleReviewer).get("/ui/reviews/nope-r1"); got.status != http.StatusNotFound {
+		t.Fatalf("unknown review = %d, want 404", got.status)
+	}
+}
+
+func htmlEscape(s string) string {
+	return strings.NewReplacer(`"`, "&#34;", "&", "&amp;", "<", "&lt;", ">", "&gt;", "'", "&#39;").Replace(s)
+}
+
+func TestDecisionForms(t *testing.T) {
+	f := newFixture(t)
+	rita := f.as(countersign.RoleReviewer)
+	review := docA + "-r1"
+
+	refusals := []struct {
+		name   string
+		b      *browser
+		form   url.Values
+		header []string
+		status int
+		says   string
+	}{
+		{"no CSRF token", rita, url.Values{"action": {"approve"}, "csrf": {"-"}}, nil, http.StatusForbidden, "CSRF"},
+		{"another session's CSRF token", rita, url.Values{"action": {"approve"}, "csrf": {f.as(countersign.RoleApprover).csrf}}, nil, http.StatusForbidden, "CSRF"},
+		{"from another site", rita, url.Values{"action": {"approve"}}, []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden, ""},
+		{"an auditor", f.as(countersign.RoleAuditor), url.Values{"action": {"approve"}}, nil, http.StatusForbidden, "Auditors read everything and change nothing"},
+		{"a submitter", f.as(countersign.RoleSubmitter), url.Values{"action": {"approve"}}, nil, http.StatusForbidden, "may not decide"},
+		{"a correction failing the schema", rita, url.Values{"action": {"correct"}, "field.term_months": {"two years"}}, nil, http.StatusUnprocessableEntity, "term_months"},
+		{"a required field emptied", rita, url.Values{"action": {"correct"}, "field.party_b": {""}}, nil, http.StatusUnprocessableEntity, "required field is missing"},
+		{"a correction that changes nothing", rita, url.Values{"action": {"correct"}, "field.term_months": {"24"}}, nil, http.StatusUnprocessableEntity, "Nothing was changed"},
+		{"a rejection without a reason", rita, url.Values{"action": {"reject"}, "reason": {"  "}}, nil, http.StatusUnprocessableEntity, "needs a reason"},
+		{"an unknown action", rita, url.Values{"action": {"escalate"}}, nil, http.StatusUnprocessableEntity, "Unknown action"},
+	}
+	for _, c := range refusals {
+		form := c.form
+		if form.Get("csrf") == "" {
+			form.Set("csrf", c.b.csrf)
+		}
+		got := c.b.post("/ui/reviews/"+review+"/decision", form, c.header...)
+		if got.status != c.status || !strings.Contains(got.body, c.says) {
+			t.Errorf("%s: %d, want %d saying %q:\n%s", c.name, got.status, c.status, c.says, got.body)
+		}
+	}
+	if calls := f.decider.taken(); len(calls) != 0 {
+		t.Fatalf("refused forms reached the workflow: %+v", calls)
+	}
+
+	// What was entered survives a refusal, marked where it is wrong.
+	bad := rita.decide(review, url.Values{"action": {"correct"}, "field.term_months": {"two years"}, "field.party_a": {"Zoë Müller AB"}})
+	if !strings.Contains(bad.body, `value="two years"`) || !strings.Contains(bad.body, `value="Zoë Müller AB"`) || !strings.Contains(bad.body, `aria-invalid="true"`) {
+		t.Fatalf("the refused correction lost what was entered:\n%s", bad.body)
+	}
+
+	// A valid correction is sent as a patch of the changed fields only,
+	// through the web channel, with the form's idempotency key.
+	page := rita.get("/ui/reviews/" + review)
+	key := fieldValue(t, page.body, "key")
+	ok := rita.decide(review, url.Values{"action": {"correct"}, "key": {key}, "field.term_months": {"36"}, "field.party_a": {"Zoë Müller GmbH"}, "field.currency": {""}})
+	if ok.status != http.StatusSeeOther || ok.header.Get("Location") != "/ui/documents/"+docA+"?decided=correct" {
+		t.Fatalf("correction = %d to %q:\n%s", ok.status, ok.header.Get("Location"), ok.body)
+	}
+	calls := f.decider.taken()
+	if len(calls) != 1 {
+		t.Fatalf("decisions sent = %+v, want one", calls)
+	}
+	c := calls[0]
+	patch, _ := json.Marshal(c.Req.Fields)
+	if c.ReviewID != review || c.Caller.User != "rita" || c.Caller.Role != countersign.RoleReviewer || c.Channel != countersign.ChannelWeb ||
+		c.Req.Action != countersign.ActionCorrect || string(patch) != `{"currency":null,"term_months":36}` || c.Key != key {
+		t.Fatalf("decision sent = %+v, fields %s", c, patch)
+	}
+
+	// Approve sends no fields; reject sends the reason.
+	rita.decide(docB+"-r1", url.Values{"action": {"approve"}})
+	rita.decide(docC+"-r1", url.Values{"action": {"reject"}, "reason": {" unsigned copy "}})
+	calls = f.decider.taken()
+	if len(calls) != 3 || calls[1].Req.Action != countersign.ActionApprove || calls[1].Req.Fields != nil ||
+		calls[2].Req.Action != countersign.ActionReject || calls[2].Req.Reason != "unsigned copy" {
+		t.Fatalf("approve and reject sent %+v", calls[1:])
+	}
+}
+
+func TestClosedMeanwhile(t *testing.T) {
+	f := newFixture(t)
+	rita := f.as(countersign.RoleReviewer)
+
+	// Someone else's decision reached the workflow first: the update is
+	// refused with a conflict, and the page says who decided what.
+	f.close(docA+"-r1", "anna", countersign.ActionApprove)
+	f.decider.err = countersign.Errorf(countersign.CodeConflict, "review is already closed")
+	for _, form := range []url.Values{{"action": {"approve"}}, {"action": {"correct"}, "field.term_months": {"36"}}} {
+		got := rita.decide(docA+"-r1", form)
+		if got.status != http.StatusConflict || !strings.Contains(got.body, "This review was closed before your decision reached it: anna decided approve") ||
+			!strings.Contains(got.body, "Your decision was not recorded") {
+			t.Fatalf("decision on a review closed meanwhile = %d:\n%s", got.status, got.body)
+		}
+	}
+	if calls := f.decider.taken(); len(calls) != 0 {
+		t.Fatalf("a decision on a closed review was sent: %+v", calls)
+	}
+
+	// Closed between the store read and the update: the workflow's
+	// conflict is shown the same way.
+	f.decider.err = nil
+	f.decider.err = countersign.Errorf(countersign.CodeConflict, "review %s is already closed: otto decided reject", docB+"-r1")
+	got := rita.decide(docB+"-r1", url.Values{"action": {"approve"}})
+	if got.status != http.StatusConflict || !strings.Contains(got.body, "already closed") {
+		t.Fatalf("workflow conflict = %d:\n%s", got.status, got.body)
+	}
+}
+
+func TestDocumentPage(t *testing.T) {
+	f := newFixture(t)
+	page := f.as(countersign.RoleReviewer).get("/ui/documents/" + docD + "?decided=correct")
+	if page.status != http.StatusOK {
+		t.Fatalf("document page = %d:\n%s", page.status, page.body)
+	}
+	for _, want := range []string{
+		"Your decision (<strong>correct</strong>) was recorded",
+		"Document received", "Route decided", "Decision recorded", "Document finalized",
+		"policy mode hitl; risk rule big deal", // the route's reasons
+		"by <strong>rita</strong> via <strong>web</strong>",
+		"4bf92f3577b34da6a3ce929d0e0e4736",                // trace ID
+		"policy-v3", "gpt-test-1", "prompt-v7", f.version, // versions
+		`<tr class="change-corrected"><th scope="row">term_months</th><td>24</td><td>36</td>`,
+		"4 of this document's 4 events recompute",
+		"Verifying the whole chain needs the approver, auditor or admin role",
+	} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("document page lacks %q", want)
+		}
+	}
+
+	otto := f.as(countersign.RoleAuditor)
+	withButton := otto.get("/ui/documents/" + docD)
+	if !strings.Contains(withButton.body, `hx-get="/ui/audit/verify"`) || !strings.Contains(withButton.body, `href="?verify=1#chain"`) {
+		t.Fatalf("the auditor's document page has no verify button:\n%s", withButton.body)
+	}
+	verified := otto.get("/ui/documents/" + docD + "?verify=1")
+	fragment := otto.get("/ui/audit/verify", "HX-Request", "true")
+	for _, got := range []answer{verified, fragment} {
+		if got.status != http.StatusOK || !strings.Contains(got.body, "Chain verified:") {
+			t.Fatalf("verify = %d:\n%s", got.status, got.body)
+		}
+	}
+	if strings.Contains(fragment.body, "<html") {
+		t.Fatalf("the verify fragment is a whole page")
+	}
+	if got := otto.get("/ui/documents/nope"); got.status != http.StatusNotFound {
+		t.Fatalf("unknown document = %d", got.status)
+	}
+}
+
+func TestOverview(t *testing.T) {
+	f := newFixture(t)
+	page := f.as(countersign.RoleApprover).get("/ui/overview?task_type=contract-review")
+	if page.status != http.StatusOK {
+		t.Fatalf("overview = %d:\n%s", page.status, page.body)
+	}
+	// D's term_months was corrected and its other fields kept: a bar of
+	// 100% for term_months and 0% for the others, drawn in the page.
+	for _, want := range []string{`<svg class="chart"`, "Correction rate by field, contract-review", ">term_months</text>", ">100%</text>", ">0%</text>",
+		"awaiting_review", `width="320"`, "<rect"} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("overview lacks %q", want)
+		}
+	}
+	if got := f.as(countersign.RoleApprover).get("/ui/overview?task_type=nope"); got.status != http.StatusNotFound {
+		t.Fatalf("overview of an unknown task type = %d", got.status)
+	}
+}
+
+func TestStaticAndHeaders(t *testing.T) {
+	f := newFixture(t)
+	b := f.anonymous()
+	login := b.get("/ui/login")
+	if csp := login.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || login.header.Get("X-Frame-Options") != "DENY" ||
+		login.header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("page headers = %v", login.header)
+	}
+	src := regexp.MustCompile(`src="(/ui/static/vendor/htmx.min.js\?v=[0-9a-f]+)"`).FindStringSubmatch(login.body)
+	if src == nil {
+		t.Fatalf("the page does not load the vendored htmx:\n%s", login.body)
+	}
+	js := b.get(src[1])
+	if js.status != http.StatusOK || !strings.Contains(js.header.Get("Content-Type"), "javascript") || !strings.Contains(js.header.Get("Cache-Control"), "immutable") ||
+		!strings.HasPrefix(js.body, "var htmx=") {
+		t.Fatalf("htmx = %d %v", js.status, js.header)
+	}
+	for _, path := range []string{"/ui/static/app.js", "/ui/static/app.css", "/ui/static/vendor/htmx.LICENSE"} {
+		if got := b.get(path); got.status != http.StatusOK {
+			t.Errorf("%s = %d", path, got.status)
+		}
+	}
+	if got := f.as(countersign.RoleReviewer).get("/ui/nothing-here"); got.status != http.StatusNotFound || !strings.Contains(got.body, "<html") {
+		t.Fatalf("an unknown page = %d", got.status)
+	}
+}
