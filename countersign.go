@@ -60,6 +60,8 @@ const (
 	ChannelWeb      Channel = "web"
 	ChannelSlack    Channel = "slack"
 	ChannelWorkflow Channel = "workflow"
+	// ChannelConfig is a change made by a configuration file at start.
+	ChannelConfig Channel = "config"
 )
 
 // SystemActor is the actor of steps that no person took: extraction, scoring,

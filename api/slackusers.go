@@ -7,6 +7,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/audit"
+	"github.com/countersign/countersign/internal/slacklink"
 )
 
 // linkSlackUser links a Slack account to a countersign user, or changes
@@ -92,17 +93,5 @@ func (h *handlers) unlinkSlackUser(w http.ResponseWriter, r *http.Request) {
 // auditSlackUser records who linked or unlinked a Slack account, to what
 // user and rights.
 func (h *handlers) auditSlackUser(r *http.Request, event string, u *countersign.SlackUser, at time.Time) error {
-	fields := map[string]any{"slack_user_id": u.SlackUserID, "user": u.User, "role": u.Role}
-	if len(u.Groups) > 0 {
-		fields["groups"] = u.Groups
-	}
-	data, err := audit.Canonical(fields)
-	if err != nil {
-		return err
-	}
-	_, err = h.Store.AppendAudit(r.Context(), countersign.AuditEvent{
-		ID:   "slack-user/" + u.SlackUserID + "/" + strings.TrimPrefix(event, "slack_user.") + "/" + at.Format(audit.TimeLayout),
-		Type: event, Actor: principal(r).User, Channel: channel(r), At: at, Data: data,
-	})
-	return err
+	return slacklink.RecordLink(r.Context(), h.Store, event, u, principal(r).User, channel(r), at)
 }

@@ -48,6 +48,7 @@ Temporal cluster and Postgres.`,
 	cfg.AddWebhook(cmd.Flags())
 	cfg.AddEncryption(cmd.Flags())
 	cfg.AddOIDC(cmd.Flags())
+	cfg.AddOIDCSignIn(cmd.Flags())
 	cfg.AddSlack(cmd.Flags())
 	return cmd
 }
@@ -95,6 +96,7 @@ answers 200 once a worker polls the review task queue.`,
 	cfg.AddDatabase(cmd.Flags())
 	cfg.AddEncryption(cmd.Flags())
 	cfg.AddOIDC(cmd.Flags())
+	cfg.AddOIDCSignIn(cmd.Flags())
 	cfg.AddSlack(cmd.Flags())
 	return cmd
 }
@@ -197,7 +199,11 @@ func banner(w io.Writer, a *app.App) {
 	fmt.Fprintln(w, "countersign is running")
 	if a.APIURL != "" {
 		fmt.Fprintf(w, "  API         %s\n", a.APIURL)
-		fmt.Fprintf(w, "  web page    %s/ui/ (sign in with an API token)\n", a.APIURL)
+		signIn := "sign in with an API token"
+		if sso, err := a.Config.OIDCSignIn(); err == nil && sso != nil {
+			signIn += " or through " + a.Config.OIDCIssuer
+		}
+		fmt.Fprintf(w, "  web page    %s/ui/ (%s)\n", a.APIURL, signIn)
 	}
 	if a.Roles.Embedded {
 		dir := a.Config.DataDir

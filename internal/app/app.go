@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	sdkworker "go.temporal.io/sdk/worker"
+	"golang.org/x/oauth2"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/activities"
@@ -87,8 +89,10 @@ type App struct {
 	worker    sdkworker.Worker
 	http      *http.Server
 	errs      chan error
-	// oidc checks OIDC bearer tokens, when an issuer is configured.
-	oidc api.OIDCAuthenticator
+	// oidc checks OIDC bearer tokens, when an issuer is configured;
+	// oidcSignIn signs people in to the web page through it.
+	oidc       api.OIDCAuthenticator
+	oidcSignIn *web.OIDC
 	// slack is Slack, when a bot token is set (slack.go).
 	slack slackRole
 
@@ -341,6 +345,7 @@ func (a *App) startAPI() error {
 			TaskTypes: a.TaskTypes,
 			Decider:   api.Decider{Store: a.traced(), Temporal: a.Temporal, TaskTypes: a.TaskTypes},
 			Logger:    a.Logger,
+			OIDC:      a.oidcSignIn,
 		}),
 	})
 	a.http = &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second}
@@ -352,10 +357,15 @@ func (a *App) startAPI() error {
 	return nil
 }
 
-// startOIDC discovers the configured OIDC issuer, if any; an issuer that
-// cannot be reached stops the start, naming it.
+// startOIDC discovers the configured OIDC issuer, if any, and sets up the
+// web page's sign-in through it when that is configured; an issuer that
+// cannot be reached, or cannot sign people in, stops the start, naming it.
 func (a *App) startOIDC(ctx context.Context) error {
 	cfg, err := a.Config.OIDC()
+	if err != nil {
+		return err
+	}
+	signIn, err := a.Config.OIDCSignIn()
 	if err != nil || cfg == nil {
 		return err
 	}
@@ -364,6 +374,26 @@ func (a *App) startOIDC(ctx context.Context) error {
 		return err
 	}
 	a.oidc = authn
+	if signIn == nil {
+		return nil
+	}
+	endpoint, err := authn.Endpoint()
+	if err != nil {
+		return err
+	}
+	issuer, _ := url.Parse(cfg.Issuer)
+	a.oidcSignIn = &web.OIDC{
+		// The ID tokens of the sign-in are made for the web page's client.
+		Tokens: authn.WithAudience(signIn.ClientID),
+		Client: &oauth2.Config{
+			ClientID:     signIn.ClientID,
+			ClientSecret: signIn.ClientSecret,
+			Endpoint:     endpoint,
+			RedirectURL:  signIn.RedirectURL,
+			Scopes:       []string{"openid", "email", "profile"},
+		},
+		Name: issuer.Host,
+	}
 	return nil
 }
 

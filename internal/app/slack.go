@@ -2,13 +2,18 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/slack-go/slack"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/internal/slackapp"
+	"github.com/countersign/countersign/internal/slacklink"
 )
 
 // slackRole is Slack as an App runs it: one Web API client shared by the
@@ -28,13 +33,40 @@ func (a *App) setupSlack() error {
 	if !a.Config.SlackEnabled() {
 		return nil
 	}
-	var options []slack.Option
+	// Every Slack call is a span in the trace of the step that made it.
+	options := []slack.Option{slack.OptionHTTPClient(a.Telemetry.Client("slack"))}
 	if a.Config.SlackAppToken != "" {
 		options = append(options, slack.OptionAppLevelToken(a.Config.SlackAppToken))
 	}
 	a.slack.client = slackapp.NewClient(a.Config.SlackBotToken, a.Config.SlackAPIURL, options...)
+	if a.Config.SlackUsersFile != "" {
+		raw, err := os.ReadFile(a.Config.SlackUsersFile)
+		if err != nil {
+			return fmt.Errorf("--slack-users-file: %w", err)
+		}
+		links, err := slacklink.ParseLinks(string(raw))
+		if err != nil {
+			return fmt.Errorf("--slack-users-file %s: %w", a.Config.SlackUsersFile, err)
+		}
+		if err := a.linkSlackUsers(context.Background(), links); err != nil {
+			return err
+		}
+	}
 	if a.Roles.API && a.Config.SlackSigningSecret == "" && a.Config.SlackAppToken == "" {
 		a.Logger.Warn("Slack buttons will not work: set COUNTERSIGN_SLACK_SIGNING_SECRET (interactivity over HTTP) or COUNTERSIGN_SLACK_APP_TOKEN (Socket Mode)")
+	}
+	return nil
+}
+
+// linkSlackUsers makes the links of --slack-users-file in the store; every
+// replica may, since a link in place changes nothing.
+func (a *App) linkSlackUsers(ctx context.Context, links []countersign.SlackUser) error {
+	changed, err := slacklink.LinkAll(ctx, a.Store, links, "config:"+filepath.Base(a.Config.SlackUsersFile), time.Now())
+	if err != nil {
+		return fmt.Errorf("--slack-users-file: %w", err)
+	}
+	if changed > 0 {
+		a.Logger.Info("Slack accounts linked from the configuration", "file", a.Config.SlackUsersFile, "changed", changed, "links", len(links))
 	}
 	return nil
 }

@@ -24,6 +24,8 @@ type Config struct {
 	// (for links in notices).
 	HTTPAddr  string
 	PublicURL string
+	// SlackUsersFile lists Slack account links to make at start.
+	SlackUsersFile string
 	// TaskTypesDir is a folder of task type YAML files; empty means the
 	// examples built into the binary.
 	TaskTypesDir string
@@ -102,6 +104,11 @@ type Config struct {
 	OIDCRoleClaim   string
 	OIDCGroupsClaim string
 	OIDCRoles       string
+	// OIDCClientID, OIDCClientSecret and OIDCRedirectURL let people sign in
+	// to the web page through the issuer; see AddOIDCSignIn.
+	OIDCClientID     string
+	OIDCClientSecret string
+	OIDCRedirectURL  string
 
 	// Slack: SlackBotToken (xoxb-) posts review messages and turns Slack
 	// on; SlackSigningSecret verifies the HTTP interactions and commands;

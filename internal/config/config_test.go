@@ -125,3 +125,48 @@ func TestOIDC(t *testing.T) {
 		}
 	}
 }
+
+func TestOIDCSignIn(t *testing.T) {
+	parse := func(args ...string) *Config {
+		t.Helper()
+		var c Config
+		fs := pflag.NewFlagSet("api", pflag.ContinueOnError)
+		c.AddOIDC(fs)
+		c.AddOIDCSignIn(fs)
+		fs.StringVar(&c.PublicURL, "public-url", "", "")
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		if err := FromEnv(fs); err != nil {
+			t.Fatal(err)
+		}
+		return &c
+	}
+	issuer := []string{"--oidc-issuer", "https://login.example.com", "--oidc-audience", "countersign-api"}
+
+	if s, err := parse(issuer...).OIDCSignIn(); s != nil || err != nil {
+		t.Fatalf("no sign-in flags: %+v, %v; want sign-in off", s, err)
+	}
+	// The secret from the environment; the client ID defaults to the
+	// audience and the redirect URL to the public URL's callback.
+	t.Setenv(Env("oidc-client-secret"), "s3cret")
+	s, err := parse(append(issuer, "--public-url", "https://cs.example.com/")...).OIDCSignIn()
+	want := OIDCSignIn{ClientID: "countersign-api", ClientSecret: "s3cret", RedirectURL: "https://cs.example.com/ui/oidc/callback"}
+	if err != nil || *s != want {
+		t.Fatalf("OIDCSignIn() = %+v, %v; want %+v", s, err, want)
+	}
+	s, err = parse(append(issuer, "--oidc-client-id", "countersign-web", "--oidc-redirect-url", "http://localhost:8080/ui/oidc/callback")...).OIDCSignIn()
+	if err != nil || s.ClientID != "countersign-web" || s.RedirectURL != "http://localhost:8080/ui/oidc/callback" {
+		t.Fatalf("OIDCSignIn() = %+v, %v", s, err)
+	}
+
+	for want, args := range map[string][]string{
+		"--public-url":           issuer,
+		"need --oidc-issuer":     {"--oidc-client-id", "countersign-web"},
+		"whose path is /ui/oidc": append(issuer, "--oidc-redirect-url", "https://cs.example.com/callback"),
+	} {
+		if _, err := parse(args...).OIDCSignIn(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: %v, want an error with %q", args, err, want)
+		}
+	}
+}

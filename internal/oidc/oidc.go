@@ -7,6 +7,7 @@ package oidc
 import (
 	"cmp"
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net"
@@ -18,6 +19,7 @@ import (
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
+	"golang.org/x/oauth2"
 
 	"github.com/countersign/countersign"
 )
@@ -133,7 +135,11 @@ type Identity struct {
 // stay cached.
 type Authenticator struct {
 	cfg      Config
+	keys     *keySet
 	verifier *gooidc.IDTokenVerifier
+	// endpoint is the issuer's authorization and token endpoints, as its
+	// discovery document gives them (empty when it gives none).
+	endpoint oauth2.Endpoint
 }
 
 // New discovers cfg.Issuer and fetches its keys, failing when the issuer is
@@ -161,18 +167,56 @@ func New(ctx context.Context, cfg Config) (*Authenticator, error) {
 	if _, err := keys.refresh(ctx); err != nil {
 		return nil, fmt.Errorf("OIDC issuer %s: %w", cfg.Issuer, err)
 	}
+	a := &Authenticator{cfg: cfg, keys: keys, endpoint: provider.Endpoint()}
+	a.verifier = newVerifier(cfg.Issuer, cfg.Audience, keys)
+	return a, nil
+}
+
+func newVerifier(issuer, audience string, keys *keySet) *gooidc.IDTokenVerifier {
 	algs := make([]string, len(signingAlgs))
 	for i, alg := range signingAlgs {
 		algs[i] = string(alg)
 	}
-	verifier := gooidc.NewVerifier(cfg.Issuer, keys, &gooidc.Config{
-		ClientID:             cfg.Audience,
+	return gooidc.NewVerifier(issuer, keys, &gooidc.Config{
+		ClientID:             audience,
 		SupportedSigningAlgs: algs,
 		// Authenticate checks exp and nbf itself, against cfg.Now and with
 		// the same leeway on both.
 		SkipExpiryCheck: true,
 	})
-	return &Authenticator{cfg: cfg, verifier: verifier}, nil
+}
+
+// WithAudience returns an Authenticator of the same issuer, sharing its
+// cached keys, that accepts tokens made for audience instead: the ID tokens
+// of the web page's OAuth client, whose client ID need not be the API's
+// audience.
+func (a *Authenticator) WithAudience(audience string) *Authenticator {
+	if audience == "" || audience == a.cfg.Audience {
+		return a
+	}
+	b := *a
+	b.cfg.Audience = audience
+	b.verifier = newVerifier(a.cfg.Issuer, audience, a.keys)
+	return &b
+}
+
+// Issuer is the issuer's URL, as its tokens' iss has it.
+func (a *Authenticator) Issuer() string { return a.cfg.Issuer }
+
+// Endpoint returns the issuer's authorization and token endpoints, for
+// signing people in with the authorization code flow. An issuer whose
+// discovery document names neither, or names one that is not https, cannot
+// sign anyone in.
+func (a *Authenticator) Endpoint() (oauth2.Endpoint, error) {
+	for name, u := range map[string]string{"authorization_endpoint": a.endpoint.AuthURL, "token_endpoint": a.endpoint.TokenURL} {
+		if u == "" {
+			return oauth2.Endpoint{}, fmt.Errorf("OIDC issuer %s: its discovery document has no %s, so people cannot sign in through it", a.cfg.Issuer, name)
+		}
+		if err := checkURL(u); err != nil {
+			return oauth2.Endpoint{}, fmt.Errorf("OIDC issuer %s: %s %q: %w", a.cfg.Issuer, name, u, err)
+		}
+	}
+	return a.endpoint, nil
 }
 
 // Authenticate verifies a raw JWT (its signature against the issuer's keys,
@@ -180,12 +224,35 @@ func New(ctx context.Context, cfg Config) (*Authenticator, error) {
 // valid is unauthorized; a valid one whose role claim maps to no role is
 // forbidden.
 func (a *Authenticator) Authenticate(ctx context.Context, raw string) (Identity, error) {
+	return a.authenticate(ctx, raw, nil)
+}
+
+// AuthenticateNonce is Authenticate for the ID token of a sign-in this
+// process started: its nonce claim must be nonce, so that a token taken
+// from another sign-in cannot be replayed into this one.
+func (a *Authenticator) AuthenticateNonce(ctx context.Context, raw, nonce string) (Identity, error) {
+	return a.authenticate(ctx, raw, func(token *gooidc.IDToken) error {
+		if nonce == "" || subtle.ConstantTimeCompare([]byte(token.Nonce), []byte(nonce)) != 1 {
+			return countersign.Errorf(countersign.CodeUnauthorized, "token refused: its nonce is not the one this sign-in sent")
+		}
+		return nil
+	})
+}
+
+// authenticate is Authenticate, with check, when not nil, refusing tokens
+// whose signature and issuer passed.
+func (a *Authenticator) authenticate(ctx context.Context, raw string, check func(*gooidc.IDToken) error) (Identity, error) {
 	if !LooksLikeJWT(raw) {
 		return Identity{}, countersign.Errorf(countersign.CodeUnauthorized, "not a JWT")
 	}
 	token, err := a.verifier.Verify(ctx, raw)
 	if err != nil {
 		return Identity{}, countersign.Errorf(countersign.CodeUnauthorized, "token refused: %s", strings.TrimPrefix(err.Error(), "oidc: "))
+	}
+	if check != nil {
+		if err := check(token); err != nil {
+			return Identity{}, err
+		}
 	}
 	var claims map[string]any
 	if err := token.Claims(&claims); err != nil {

@@ -2,142 +2,31 @@ package oidc
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/oidc/oidctest"
 )
 
-const audience = "countersign"
-
-// testIssuer is an OIDC issuer in the test: discovery, a JWKS it can change,
-// and keys to sign tokens with.
-type testIssuer struct {
-	t   *testing.T
-	srv *httptest.Server
-
-	mu        sync.Mutex
-	published []jose.JSONWebKey
-	fetches   int
-}
-
-func newTestIssuer(t *testing.T) *testIssuer {
-	t.Helper()
-	iss := &testIssuer{t: t}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]any{
-			"issuer":                                iss.srv.URL,
-			"jwks_uri":                              iss.srv.URL + "/keys",
-			"id_token_signing_alg_values_supported": []string{"ES256"},
-		})
-	})
-	mux.HandleFunc("GET /keys", func(w http.ResponseWriter, r *http.Request) {
-		iss.mu.Lock()
-		defer iss.mu.Unlock()
-		iss.fetches++
-		writeJSON(w, jose.JSONWebKeySet{Keys: iss.published})
-	})
-	iss.srv = httptest.NewServer(mux)
-	t.Cleanup(iss.srv.Close)
-	return iss
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-// newKey makes a signing key with the given key ID.
-func newKey(t *testing.T, kid string) jose.JSONWebKey {
-	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return jose.JSONWebKey{Key: priv, KeyID: kid, Algorithm: string(jose.ES256), Use: "sig"}
-}
-
-// publish makes keys the issuer's JWKS, replacing what it held.
-func (iss *testIssuer) publish(keys ...jose.JSONWebKey) {
-	iss.mu.Lock()
-	defer iss.mu.Unlock()
-	iss.published = nil
-	for _, k := range keys {
-		iss.published = append(iss.published, k.Public())
-	}
-}
-
-func (iss *testIssuer) fetchCount() int {
-	iss.mu.Lock()
-	defer iss.mu.Unlock()
-	return iss.fetches
-}
-
-// claims are a valid token's claims at now, changed by edits (a nil value
-// removes the claim).
-func (iss *testIssuer) claims(now time.Time, edits map[string]any) map[string]any {
-	c := map[string]any{
-		"iss":    iss.srv.URL,
-		"aud":    audience,
-		"sub":    "u-1234",
-		"email":  "rita@example.com",
-		"roles":  []string{"reviewer"},
-		"groups": []string{"legal", "emea"},
-		"iat":    now.Unix(),
-		"exp":    now.Add(time.Hour).Unix(),
-	}
-	for k, v := range edits {
-		if v == nil {
-			delete(c, k)
-		} else {
-			c[k] = v
-		}
-	}
-	return c
-}
-
-func sign(t *testing.T, key jose.JSONWebKey, claims map[string]any) string {
-	t.Helper()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(key.Algorithm), Key: key}, (&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jws, err := signer.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := jws.CompactSerialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
-}
+const audience = oidctest.Audience
 
 // clock is a settable time for Config.Now.
 type clock struct{ now time.Time }
 
 func (c *clock) Now() time.Time { return c.now }
 
-func newAuthenticator(t *testing.T, iss *testIssuer, clk *clock, edit func(*Config)) *Authenticator {
+func newAuthenticator(t *testing.T, iss *oidctest.Issuer, clk *clock, edit func(*Config)) *Authenticator {
 	t.Helper()
-	cfg := Config{Issuer: iss.srv.URL, Audience: audience, Now: clk.Now}
+	cfg := Config{Issuer: iss.URL, Audience: audience, Now: clk.Now}
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -156,20 +45,20 @@ func wantCode(t *testing.T, what string, err error, code countersign.Code) {
 }
 
 func TestAuthenticateMapsClaims(t *testing.T) {
-	iss := newTestIssuer(t)
-	key := newKey(t, "k1")
-	iss.publish(key)
+	iss := oidctest.New(t)
+	key := oidctest.NewKey(t, "k1")
+	iss.Publish(key)
 	clk := &clock{now: time.Now().Truncate(time.Second)}
 	a := newAuthenticator(t, iss, clk, nil)
 
-	id, err := a.Authenticate(context.Background(), sign(t, key, iss.claims(clk.now, nil)))
+	id, err := a.Authenticate(context.Background(), oidctest.Sign(t, key, iss.Claims(clk.now, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Identity{
 		Principal: countersign.Principal{User: "rita@example.com", Role: countersign.RoleReviewer},
 		Groups:    []string{"legal", "emea"},
-		Subject:   iss.srv.URL + "#u-1234",
+		Subject:   iss.URL + "#u-1234",
 		Expiry:    clk.now.Add(time.Hour),
 	}
 	if !samePrincipal(id.Principal, want.Principal) || !slices.Equal(id.Groups, want.Groups) || id.Subject != want.Subject || !id.Expiry.Equal(want.Expiry) {
@@ -198,7 +87,7 @@ func TestAuthenticateMapsClaims(t *testing.T) {
 		{name: "no roles claim", edits: map[string]any{"roles": nil}, code: countersign.CodeForbidden},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			id, err := a.Authenticate(context.Background(), sign(t, key, iss.claims(clk.now, tc.edits)))
+			id, err := a.Authenticate(context.Background(), oidctest.Sign(t, key, iss.Claims(clk.now, tc.edits)))
 			if tc.code != "" {
 				wantCode(t, "token", err, tc.code)
 				return
@@ -212,7 +101,7 @@ func TestAuthenticateMapsClaims(t *testing.T) {
 		})
 	}
 
-	_, err = a.Authenticate(context.Background(), sign(t, key, iss.claims(clk.now, map[string]any{"roles": []string{"offline_access", "uma"}})))
+	_, err = a.Authenticate(context.Background(), oidctest.Sign(t, key, iss.Claims(clk.now, map[string]any{"roles": []string{"offline_access", "uma"}})))
 	if msg := errMessage(err); msg != `token of rita@example.com maps to no countersign role: claim roles has ["offline_access" "uma"]` {
 		t.Errorf("no role: message %q", msg)
 	}
@@ -231,9 +120,9 @@ func errMessage(err error) string {
 }
 
 func TestConfiguredClaimsAndRoles(t *testing.T) {
-	iss := newTestIssuer(t)
-	key := newKey(t, "k1")
-	iss.publish(key)
+	iss := oidctest.New(t)
+	key := oidctest.NewKey(t, "k1")
+	iss.Publish(key)
 	clk := &clock{now: time.Now()}
 	roles, err := ParseRoles("cs-reviewers=reviewer, cs-approvers=approver")
 	if err != nil {
@@ -243,12 +132,12 @@ func TestConfiguredClaimsAndRoles(t *testing.T) {
 		c.UserClaim, c.RoleClaim, c.GroupsClaim, c.Roles = "preferred_username", "groups", "teams", roles
 	})
 
-	claims := iss.claims(clk.now, map[string]any{
+	claims := iss.Claims(clk.now, map[string]any{
 		"preferred_username": "rita",
 		"groups":             []string{"cs-approvers", "cs-reviewers"},
 		"teams":              "legal",
 	})
-	id, err := a.Authenticate(context.Background(), sign(t, key, claims))
+	id, err := a.Authenticate(context.Background(), oidctest.Sign(t, key, claims))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,29 +147,29 @@ func TestConfiguredClaimsAndRoles(t *testing.T) {
 	}
 
 	// With a mapping, role names in the claim are nothing special.
-	_, err = a.Authenticate(context.Background(), sign(t, key, iss.claims(clk.now, map[string]any{"groups": []string{"admin"}})))
+	_, err = a.Authenticate(context.Background(), oidctest.Sign(t, key, iss.Claims(clk.now, map[string]any{"groups": []string{"admin"}})))
 	wantCode(t, "role name outside the mapping", err, countersign.CodeForbidden)
 	if !strings.Contains(errMessage(err), "claim groups has") {
 		t.Errorf("message %q does not name the role claim", errMessage(err))
 	}
 
 	// The user claim falls back to sub, not to email.
-	id, err = a.Authenticate(context.Background(), sign(t, key, iss.claims(clk.now, map[string]any{"groups": "cs-approvers"})))
+	id, err = a.Authenticate(context.Background(), oidctest.Sign(t, key, iss.Claims(clk.now, map[string]any{"groups": "cs-approvers"})))
 	if err != nil || !samePrincipal(id.Principal, countersign.Principal{User: "u-1234", Role: countersign.RoleApprover}) {
 		t.Fatalf("without preferred_username: %+v, %v", id.Principal, err)
 	}
 }
 
 func TestRefusedTokens(t *testing.T) {
-	iss := newTestIssuer(t)
-	key := newKey(t, "k1")
-	iss.publish(key)
+	iss := oidctest.New(t)
+	key := oidctest.NewKey(t, "k1")
+	iss.Publish(key)
 	clk := &clock{now: time.Now().Truncate(time.Second)}
 	a := newAuthenticator(t, iss, clk, nil)
 	now := clk.now
-	valid := sign(t, key, iss.claims(now, nil))
+	valid := oidctest.Sign(t, key, iss.Claims(now, nil))
 
-	stranger := newKey(t, "k1") // the issuer's key ID, someone else's key
+	stranger := oidctest.NewKey(t, "k1") // the issuer's key ID, someone else's key
 	parts := strings.Split(valid, ".")
 	header := func(alg string) string {
 		return base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"` + alg + `","kid":"k1","typ":"JWT"}`))
@@ -300,15 +189,15 @@ func TestRefusedTokens(t *testing.T) {
 		raw  string
 		why  string // in the message, so that each token fails for its own reason
 	}{
-		{"expired", sign(t, key, iss.claims(now, map[string]any{"exp": now.Add(-2 * time.Minute).Unix()})), "expired at"},
-		{"no exp", sign(t, key, iss.claims(now, map[string]any{"exp": nil})), "no exp"},
-		{"not valid yet", sign(t, key, iss.claims(now, map[string]any{"nbf": now.Add(5 * time.Minute).Unix()})), "not valid before"},
-		{"wrong audience", sign(t, key, iss.claims(now, map[string]any{"aud": "grafana"})), `audience "countersign"`},
-		{"wrong issuer", sign(t, key, iss.claims(now, map[string]any{"iss": "https://login.example.com"})), "https://login.example.com"},
-		{"unknown key", sign(t, stranger, iss.claims(now, nil)), "no key"},
+		{"expired", oidctest.Sign(t, key, iss.Claims(now, map[string]any{"exp": now.Add(-2 * time.Minute).Unix()})), "expired at"},
+		{"no exp", oidctest.Sign(t, key, iss.Claims(now, map[string]any{"exp": nil})), "no exp"},
+		{"not valid yet", oidctest.Sign(t, key, iss.Claims(now, map[string]any{"nbf": now.Add(5 * time.Minute).Unix()})), "not valid before"},
+		{"wrong audience", oidctest.Sign(t, key, iss.Claims(now, map[string]any{"aud": "grafana"})), `audience "countersign"`},
+		{"wrong issuer", oidctest.Sign(t, key, iss.Claims(now, map[string]any{"iss": "https://login.example.com"})), "https://login.example.com"},
+		{"unknown key", oidctest.Sign(t, stranger, iss.Claims(now, nil)), "no key"},
 		{"alg none", header("none") + "." + parts[1] + ".", `algorithm "none"`},
 		{"HS256", hs256Raw, `algorithm "HS256"`},
-		{"payload swapped", parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"iss":"`+iss.srv.URL+`","aud":"countersign","sub":"x","roles":"admin","exp":`+jsonNumber(now.Add(time.Hour).Unix())+`}`)) + "." + parts[2], "no key"},
+		{"payload swapped", parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"iss":"`+iss.URL+`","aud":"countersign","sub":"x","roles":"admin","exp":`+jsonNumber(now.Add(time.Hour).Unix())+`}`)) + "." + parts[2], "no key"},
 		{"API token", "cs_" + strings.Repeat("A", 43), "not a JWT"},
 		{"empty", "", "not a JWT"},
 	} {
@@ -330,7 +219,7 @@ func TestRefusedTokens(t *testing.T) {
 		"valid in 30s":       {"nbf": now.Add(30 * time.Second).Unix()},
 		"valid from 30s ago": {"nbf": now.Add(-30 * time.Second).Unix()},
 	} {
-		if _, err := a.Authenticate(context.Background(), sign(t, key, iss.claims(now, edits))); err != nil {
+		if _, err := a.Authenticate(context.Background(), oidctest.Sign(t, key, iss.Claims(now, edits))); err != nil {
 			t.Errorf("%s: %v, want accepted within the leeway", name, err)
 		}
 	}
@@ -351,92 +240,92 @@ func jsonNumber(n int64) string {
 }
 
 func TestKeyRotation(t *testing.T) {
-	iss := newTestIssuer(t)
-	old, next := newKey(t, "2026-01"), newKey(t, "2026-02")
-	iss.publish(old)
+	iss := oidctest.New(t)
+	old, next := oidctest.NewKey(t, "2026-01"), oidctest.NewKey(t, "2026-02")
+	iss.Publish(old)
 	clk := &clock{now: time.Now()}
 	a := newAuthenticator(t, iss, clk, nil)
-	if _, err := a.Authenticate(context.Background(), sign(t, old, iss.claims(clk.now, nil))); err != nil {
+	if _, err := a.Authenticate(context.Background(), oidctest.Sign(t, old, iss.Claims(clk.now, nil))); err != nil {
 		t.Fatal(err)
 	}
 
-	iss.publish(next)
+	iss.Publish(next)
 	clk.now = clk.now.Add(time.Minute)
-	fetches := iss.fetchCount()
-	if _, err := a.Authenticate(context.Background(), sign(t, next, iss.claims(clk.now, nil))); err != nil {
+	fetches := iss.Fetches()
+	if _, err := a.Authenticate(context.Background(), oidctest.Sign(t, next, iss.Claims(clk.now, nil))); err != nil {
 		t.Fatalf("token signed with the new key: %v", err)
 	}
-	if got := iss.fetchCount() - fetches; got != 1 {
+	if got := iss.Fetches() - fetches; got != 1 {
 		t.Errorf("the new key ID made %d fetches of the keys, want 1", got)
 	}
-	_, err := a.Authenticate(context.Background(), sign(t, old, iss.claims(clk.now, nil)))
+	_, err := a.Authenticate(context.Background(), oidctest.Sign(t, old, iss.Claims(clk.now, nil)))
 	wantCode(t, "token signed with the withdrawn key", err, countersign.CodeUnauthorized)
 }
 
 func TestWithdrawnKeyExpiresFromTheCache(t *testing.T) {
-	iss := newTestIssuer(t)
-	leaked, next := newKey(t, "leaked"), newKey(t, "next")
-	iss.publish(leaked, next)
+	iss := oidctest.New(t)
+	leaked, next := oidctest.NewKey(t, "leaked"), oidctest.NewKey(t, "next")
+	iss.Publish(leaked, next)
 	clk := &clock{now: time.Now()}
 	a := newAuthenticator(t, iss, clk, nil)
 
-	iss.publish(next)
+	iss.Publish(next)
 	clk.now = clk.now.Add(5 * time.Minute)
-	if _, err := a.Authenticate(context.Background(), sign(t, leaked, iss.claims(clk.now, nil))); err != nil {
+	if _, err := a.Authenticate(context.Background(), oidctest.Sign(t, leaked, iss.Claims(clk.now, nil))); err != nil {
 		t.Fatalf("5 minutes on, the cached key still verifies: %v", err)
 	}
 	clk.now = clk.now.Add(6 * time.Minute)
-	_, err := a.Authenticate(context.Background(), sign(t, leaked, iss.claims(clk.now, nil)))
+	_, err := a.Authenticate(context.Background(), oidctest.Sign(t, leaked, iss.Claims(clk.now, nil)))
 	wantCode(t, "withdrawn key 11 minutes on", err, countersign.CodeUnauthorized)
-	if _, err := a.Authenticate(context.Background(), sign(t, next, iss.claims(clk.now, nil))); err != nil {
+	if _, err := a.Authenticate(context.Background(), oidctest.Sign(t, next, iss.Claims(clk.now, nil))); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestUnknownKeysDoNotFloodTheIssuer(t *testing.T) {
-	iss := newTestIssuer(t)
-	key := newKey(t, "k1")
-	iss.publish(key)
+	iss := oidctest.New(t)
+	key := oidctest.NewKey(t, "k1")
+	iss.Publish(key)
 	clk := &clock{now: time.Now()}
 	a := newAuthenticator(t, iss, clk, nil)
 
 	clk.now = clk.now.Add(time.Minute)
-	fetches := iss.fetchCount()
+	fetches := iss.Fetches()
 	for i := range 20 {
-		forged := sign(t, newKey(t, "made-up-"+string(rune('a'+i))), iss.claims(clk.now, nil))
+		forged := oidctest.Sign(t, oidctest.NewKey(t, "made-up-"+string(rune('a'+i))), iss.Claims(clk.now, nil))
 		_, err := a.Authenticate(context.Background(), forged)
 		wantCode(t, "forged token", err, countersign.CodeUnauthorized)
 	}
-	if got := iss.fetchCount() - fetches; got != 1 {
+	if got := iss.Fetches() - fetches; got != 1 {
 		t.Errorf("20 tokens with unknown keys made %d fetches of the keys, want 1", got)
 	}
-	if _, err := a.Authenticate(context.Background(), sign(t, key, iss.claims(clk.now, nil))); err != nil {
+	if _, err := a.Authenticate(context.Background(), oidctest.Sign(t, key, iss.Claims(clk.now, nil))); err != nil {
 		t.Fatalf("a good token after them: %v", err)
 	}
 }
 
 func TestIssuerDownKeepsTheCachedKeys(t *testing.T) {
-	iss := newTestIssuer(t)
-	key := newKey(t, "k1")
-	iss.publish(key)
+	iss := oidctest.New(t)
+	key := oidctest.NewKey(t, "k1")
+	iss.Publish(key)
 	clk := &clock{now: time.Now()}
 	a := newAuthenticator(t, iss, clk, nil)
 
-	iss.srv.Close()
+	iss.Close()
 	clk.now = clk.now.Add(2 * maxKeyAge)
-	if _, err := a.Authenticate(context.Background(), sign(t, key, iss.claims(clk.now, nil))); err != nil {
+	if _, err := a.Authenticate(context.Background(), oidctest.Sign(t, key, iss.Claims(clk.now, nil))); err != nil {
 		t.Fatalf("issuer unreachable, key cached: %v", err)
 	}
 }
 
 func TestNewRefusesUnusableIssuers(t *testing.T) {
-	iss := newTestIssuer(t)
-	iss.publish(newKey(t, "k1"))
+	iss := oidctest.New(t)
+	iss.Publish(oidctest.NewKey(t, "k1"))
 	mismatched := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]any{"issuer": "https://login.example.com", "jwks_uri": iss.srv.URL + "/keys"})
+		oidctest.WriteJSON(w, http.StatusOK, map[string]any{"issuer": "https://login.example.com", "jwks_uri": iss.URL + "/keys"})
 	}))
 	defer mismatched.Close()
-	noKeys := newTestIssuer(t)
+	noKeys := oidctest.New(t)
 	gone := httptest.NewServer(http.NotFoundHandler())
 	gone.Close()
 
@@ -447,10 +336,10 @@ func TestNewRefusesUnusableIssuers(t *testing.T) {
 	}{
 		{"unreachable", Config{Issuer: gone.URL, Audience: audience}, gone.URL},
 		{"issuer mismatch", Config{Issuer: mismatched.URL, Audience: audience}, "https://login.example.com"},
-		{"empty JWKS", Config{Issuer: noKeys.srv.URL, Audience: audience}, "no public signing key"},
+		{"empty JWKS", Config{Issuer: noKeys.URL, Audience: audience}, "no public signing key"},
 		{"plain http", Config{Issuer: "http://login.example.com", Audience: audience}, "https"},
-		{"no audience", Config{Issuer: iss.srv.URL}, "audience"},
-		{"bad mapping", Config{Issuer: iss.srv.URL, Audience: audience, Roles: []RoleMapping{{Value: "x", Role: "boss"}}}, `"boss"`},
+		{"no audience", Config{Issuer: iss.URL}, "audience"},
+		{"bad mapping", Config{Issuer: iss.URL, Audience: audience, Roles: []RoleMapping{{Value: "x", Role: "boss"}}}, `"boss"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := New(context.Background(), tc.cfg)
@@ -486,8 +375,8 @@ func TestParseRoles(t *testing.T) {
 }
 
 func TestLooksLikeJWT(t *testing.T) {
-	key := newKey(t, "k1")
-	jwt := sign(t, key, map[string]any{"sub": "x"})
+	key := oidctest.NewKey(t, "k1")
+	jwt := oidctest.Sign(t, key, map[string]any{"sub": "x"})
 	for s, want := range map[string]bool{
 		jwt:                             true,
 		"eyJhbGciOiJub25lIn0.eyJ9.":     true, // unsigned: a JWT, refused later
@@ -502,5 +391,43 @@ func TestLooksLikeJWT(t *testing.T) {
 		if got := LooksLikeJWT(s); got != want {
 			t.Errorf("LooksLikeJWT(%q) = %v, want %v", s, got, want)
 		}
+	}
+}
+
+// TestSignInTokens: the ID token of a web sign-in must carry the nonce the
+// sign-in sent and the client's ID as aud; the issuer's endpoints are those
+// its discovery document names.
+func TestSignInTokens(t *testing.T) {
+	iss := oidctest.New(t)
+	key := oidctest.NewKey(t, "k1")
+	iss.Publish(key)
+	clk := &clock{now: time.Now()}
+	api := newAuthenticator(t, iss, clk, nil)
+	web := api.WithAudience("countersign-web")
+
+	token := oidctest.Sign(t, key, iss.Claims(clk.now, map[string]any{"aud": "countersign-web", "nonce": "n-1"}))
+	if id, err := web.AuthenticateNonce(context.Background(), token, "n-1"); err != nil || id.Principal.Role != countersign.RoleReviewer {
+		t.Fatalf("the sign-in's own token: %+v, %v", id, err)
+	}
+	for nonce, why := range map[string]string{"n-2": "another sign-in's nonce", "": "no nonce expected"} {
+		_, err := web.AuthenticateNonce(context.Background(), token, nonce)
+		wantCode(t, why, err, countersign.CodeUnauthorized)
+		if !strings.Contains(errMessage(err), "nonce") {
+			t.Errorf("%s: message %q does not name the nonce", why, errMessage(err))
+		}
+	}
+	noNonce := oidctest.Sign(t, key, iss.Claims(clk.now, map[string]any{"aud": "countersign-web"}))
+	_, err := web.AuthenticateNonce(context.Background(), noNonce, "n-1")
+	wantCode(t, "token without a nonce", err, countersign.CodeUnauthorized)
+	// Each audience accepts only its own tokens.
+	_, err = api.Authenticate(context.Background(), token)
+	wantCode(t, "web token at the API", err, countersign.CodeUnauthorized)
+	if _, err := web.Authenticate(context.Background(), token); err != nil {
+		t.Errorf("web token re-verified without a nonce: %v", err)
+	}
+
+	endpoint, err := web.Endpoint()
+	if err != nil || endpoint.AuthURL != iss.URL+"/authorize" || endpoint.TokenURL != iss.URL+"/token" {
+		t.Fatalf("Endpoint = %+v, %v", endpoint, err)
 	}
 }

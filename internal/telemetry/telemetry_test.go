@@ -261,3 +261,43 @@ func get(t *testing.T, h http.Handler, path string) string {
 	body, _ := io.ReadAll(rec.Body)
 	return string(body)
 }
+
+// TestClientSpans: a call to another service is a client span in the
+// caller's trace, named by the service and method, without the body, and
+// without sending our trace context to that service.
+func TestClientSpans(t *testing.T) {
+	spans := tracetest.NewInMemoryExporter()
+	tel := setup(t, telemetry.Options{SpanExporter: spans})
+	var sentTraceparent string
+	slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sentTraceparent = r.Header.Get("traceparent")
+		w.Write([]byte(`{"ok":true}`))
+	}))
+	defer slack.Close()
+
+	ctx, parent := tel.TracerProvider.Tracer("test").Start(context.Background(), "Notify")
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, slack.URL+"/api/chat.postMessage", strings.NewReader("text=Claimant+Jane+Roe"))
+	resp, err := tel.Client("slack").Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	parent.End()
+
+	got := spans.GetSpans()
+	if len(got) != 2 {
+		t.Fatalf("%d spans, want the call's and its parent's", len(got))
+	}
+	s := got[0]
+	if s.Name != "slack chat.postMessage" || s.SpanKind != trace.SpanKindClient || s.Parent.SpanID() != parent.SpanContext().SpanID() {
+		t.Errorf("span %q kind %v parent %s; want slack chat.postMessage, client, under Notify", s.Name, s.SpanKind, s.Parent.SpanID())
+	}
+	for _, kv := range s.Attributes {
+		if strings.Contains(kv.Value.Emit(), "Jane") {
+			t.Errorf("attribute %s carries the body: %s", kv.Key, kv.Value.Emit())
+		}
+	}
+	if sentTraceparent != "" {
+		t.Errorf("traceparent %q was sent to the other service", sentTraceparent)
+	}
+}

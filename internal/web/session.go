@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,9 +12,11 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/oidc"
 )
 
-// Cookies. The session cookie holds the API token itself: the server keeps
+// Cookies. The session cookie holds the API token itself, or the ID token
+// of a sign-in through the OIDC provider (oidc.go): the server keeps
 // no session state, so any replica serves any request, and a revoked or
 // expired token signs its holder out at once. It is HttpOnly (no script
 // reads it), SameSite=Strict (no other site's page sends it) and scoped to
@@ -55,7 +58,13 @@ func isTLS(r *http.Request) bool {
 }
 
 func setCookie(w http.ResponseWriter, r *http.Request, name, value, path string, maxAge int) {
-	http.SetCookie(w, &http.Cookie{
+	http.SetCookie(w, newCookie(r, name, value, path, maxAge))
+}
+
+// newCookie is a cookie of the page: HttpOnly, SameSite=Strict, and Secure
+// over TLS.
+func newCookie(r *http.Request, name, value, path string, maxAge int) *http.Cookie {
+	return &http.Cookie{
 		Name:     name,
 		Value:    value,
 		Path:     path,
@@ -63,7 +72,7 @@ func setCookie(w http.ResponseWriter, r *http.Request, name, value, path string,
 		HttpOnly: true,
 		Secure:   isTLS(r),
 		SameSite: http.SameSiteStrictMode,
-	})
+	}
 }
 
 // authenticate returns the session of the request's cookie, or the reason
@@ -73,11 +82,27 @@ func (h *handler) authenticate(r *http.Request) (*session, error) {
 	if err != nil || c.Value == "" {
 		return nil, countersign.Errorf(countersign.CodeUnauthorized, "not signed in")
 	}
-	p, err := auth.Authenticate(r.Context(), h.Store, c.Value, h.Now())
+	p, err := h.principal(r.Context(), c.Value)
 	if err != nil {
 		return nil, err
 	}
 	return &session{Principal: p, CSRF: csrfToken(c.Value)}, nil
+}
+
+// principal is who a session cookie's value stands for: an ID token of the
+// OIDC sign-in, verified again as the API verifies OIDC bearer tokens, or
+// an API token.
+func (h *handler) principal(ctx context.Context, value string) (countersign.Principal, error) {
+	if h.OIDC != nil && oidc.LooksLikeJWT(value) {
+		id, err := h.OIDC.Tokens.Authenticate(ctx, value)
+		if err != nil {
+			return countersign.Principal{}, err
+		}
+		p := id.Principal
+		p.Groups = id.Groups
+		return p, nil
+	}
+	return auth.Authenticate(ctx, h.Store, value, h.Now())
 }
 
 // signIn sends a request without a valid session to the sign-in page, and
@@ -163,6 +188,9 @@ type loginView struct {
 	CSRF    string
 	Next    string
 	Message string
+	// OIDC names the provider people may sign in through; empty when
+	// there is none.
+	OIDC string
 }
 
 func (h *handler) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -181,6 +209,9 @@ func (h *handler) showLogin(w http.ResponseWriter, r *http.Request, status int, 
 	token := base64.RawURLEncoding.EncodeToString(raw)
 	setCookie(w, r, loginCookie, token, "/ui/login", 3600)
 	data := loginView{CSRF: token, Next: safeNext(r.FormValue("next")), Message: message}
+	if h.OIDC != nil {
+		data.OIDC = h.OIDC.Name
+	}
 	h.render(w, r, status, "login", "", view{Title: "Sign in", Data: data})
 }
 

@@ -8,11 +8,12 @@
 // shortcuts, evidence that follows the field in focus) and htmx, vendored
 // from npm into the binary, for the live queue and verifying in place.
 //
-// People sign in with their API token, kept in an HttpOnly, SameSite=Strict
-// cookie. Every request authenticates it again as the API does
-// (internal/auth), so a revoked token stops working at once, and every page
-// admits the roles that the API route serving the same data admits. Every
-// form carries a CSRF token. Decisions go through api.Decider, the REST
+// People sign in with their API token, or through the OIDC provider when
+// one is configured (its ID token then stands in for the API token), kept
+// in an HttpOnly, SameSite=Strict cookie. Every request authenticates it
+// again as the API does (internal/auth, internal/oidc), so a revoked or
+// expired token stops working at once, and every page admits the roles
+// that the API route serving the same data admits. Every form carries a CSRF token. Decisions go through api.Decider, the REST
 // API's own path to the review workflow's update.
 package web
 
@@ -53,6 +54,9 @@ type Services struct {
 	Decider   Decider
 	Logger    *slog.Logger
 	Now       func() time.Time
+	// OIDC, when set, lets people sign in through an OpenID Connect
+	// provider beside the token form.
+	OIDC *OIDC
 }
 
 // Who may see what. Each page shows what one API route serves and admits
@@ -114,6 +118,10 @@ func New(s Services) http.Handler {
 	mux.HandleFunc("GET /ui/login", h.loginPage)
 	mux.HandleFunc("POST /ui/login", h.login)
 	mux.Handle("POST /ui/logout", h.form(nil, h.logout))
+	if s.OIDC != nil {
+		mux.HandleFunc("GET /ui/oidc/login", h.oidcLogin)
+		mux.HandleFunc("GET /ui/oidc/callback", h.oidcCallback)
+	}
 	mux.Handle("GET /ui/queue", h.page(queueRoles, "the review queue", h.queue))
 	mux.Handle("GET /ui/queue/rows", h.page(queueRoles, "the review queue", h.queueRows))
 	mux.Handle("GET /ui/reviews/{id}", h.page(queueRoles, "reviews", h.review))
@@ -177,7 +185,7 @@ func staticVersion() string {
 }
 
 // pageNames are the templates that render a whole page on the base layout.
-var pageNames = []string{"login", "queue", "review", "document", "overview", "error"}
+var pageNames = []string{"login", "signedin", "queue", "review", "document", "overview", "error"}
 
 func parsePages(funcs template.FuncMap) map[string]*template.Template {
 	base := template.Must(template.New("base.html").Funcs(funcs).ParseFS(templateFiles, "templates/base.html"))
@@ -195,6 +203,9 @@ type view struct {
 	Nav     string
 	Session *session
 	Data    any
+	// Refresh, when set, is a page of this site the browser goes on to at
+	// once.
+	Refresh string
 }
 
 // render writes a whole page, or with fragment set only that template of

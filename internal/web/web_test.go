@@ -59,6 +59,12 @@ type fixture struct {
 // before anything reads them.
 func newFixture(t *testing.T, adjust ...func(*tasktype.Registry)) *fixture {
 	t.Helper()
+	return newFixtureWith(t, nil, adjust...)
+}
+
+// newFixtureWith is newFixture with sign-in through sso, when not nil.
+func newFixtureWith(t *testing.T, sso *web.OIDC, adjust ...func(*tasktype.Registry)) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "web.db"))
 	if err != nil {
@@ -79,7 +85,7 @@ func newFixture(t *testing.T, adjust ...func(*tasktype.Registry)) *fixture {
 	f := &fixture{t: t, store: store, tokens: map[countersign.Role]string{}, now: time.Now().UTC(), version: tt.Version}
 	f.decider = &fakeDecider{store: store}
 	quiet := slog.New(slog.DiscardHandler)
-	ui := web.New(web.Services{Store: store, TaskTypes: types, Decider: f.decider, Logger: quiet})
+	ui := web.New(web.Services{Store: store, TaskTypes: types, Decider: f.decider, Logger: quiet, OIDC: sso})
 	router := api.Router(api.Services{
 		Store:   store,
 		Starter: &starter.Starter{Store: store, TaskTypes: types, Resolver: tasktype.NewResolver(types, store)},
