@@ -138,6 +138,7 @@ func (d Decider) Decide(ctx context.Context, reviewID string, caller countersign
 			Action:   req.Action,
 			Fields:   req.Fields,
 			Reason:   req.Reason,
+			Approves: req.Approves,
 			Actor:    caller,
 			Channel:  ch,
 		}},

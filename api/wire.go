@@ -40,6 +40,10 @@ type DecisionRequest struct {
 	Action countersign.Action `json:"action"`
 	Fields countersign.Fields `json:"fields,omitempty"`
 	Reason string             `json:"reason,omitempty"`
+	// Approves, on an approval of a review someone corrected, names that
+	// correction (its decision ID): an approval stands only for what its
+	// author saw.
+	Approves string `json:"approves,omitempty"`
 }
 
 // DecisionResponse answers a decision: the decision as recorded and the

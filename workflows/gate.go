@@ -26,6 +26,10 @@ type DecisionRequest struct {
 	Reason   string                `json:"reason,omitempty"`
 	Actor    countersign.Principal `json:"actor"`
 	Channel  countersign.Channel   `json:"channel"`
+	// Approves, on an approval, names the correction approved (its
+	// decision ID) when someone corrected the review before: an approval
+	// stands for what its author saw, never for a correction made since.
+	Approves string `json:"approves,omitempty"`
 }
 
 // DecisionResult is what the update returns once the decision is recorded
@@ -39,6 +43,10 @@ type DecisionResult struct {
 // SLA's timers, several approvals and adjudication. Histories recorded
 // before it replay without them.
 const gateChange = "human-gate"
+
+// approvesChange versions approvals that name the correction they approve:
+// before it, an approval after a correction stood for the correction.
+const approvesChange = "approval-names-correction"
 
 // gateEnd is how the gate review under way ended.
 type gateEnd int
@@ -71,6 +79,7 @@ const (
 // people deciding it disagree, an adjudication review settles it.
 func (w *review) humanGate(ctx workflow.Context) error {
 	w.gateV = workflow.GetVersion(ctx, gateChange, workflow.DefaultVersion, 1) >= 1
+	w.namedApprovals = w.gateV && workflow.GetVersion(ctx, approvesChange, workflow.DefaultVersion, 1) >= 1
 	r := w.newGateReview(ctx, w.route.Reasons)
 	if err := w.openGate(ctx, r, ""); err != nil {
 		return err
@@ -160,6 +169,10 @@ func (w *review) adjudicate(ctx workflow.Context, r *countersign.Review) (*count
 // disagreement) closes it at once, so a concurrent decision is refused; the
 // handler records it and, when the document is final, returns its status.
 func (w *review) decide(ctx workflow.Context, req DecisionRequest) (DecisionResult, error) {
+	// Counted from acceptance to return, so the SLA's clock lets every
+	// decision accepted in time have its turn (awaitUntil).
+	w.inFlight++
+	defer func() { w.inFlight-- }()
 	// Validators of concurrent updates all ran before any handler: check again.
 	if err := w.validateDecision(req); err != nil {
 		return DecisionResult{}, err
@@ -194,7 +207,7 @@ func (w *review) decide(ctx workflow.Context, req DecisionRequest) (DecisionResu
 	}
 	d.ID = fmt.Sprintf("%s/%d", r.ID, len(w.votes)+1)
 	in := activities.DecisionInput{Step: w.step(), Decision: d, KeepOpen: fx != effectSettle}
-	if n := w.in.Policy.Approvals(); w.gateV && n > 1 && w.adjudicates == "" && fx != effectDispute {
+	if n := w.in.Policy.Approvals(); w.gateV && n > 1 && w.adjudicates == "" && fx != effectDispute && req.Action != countersign.ActionReject {
 		in.Tally = &activities.Tally{Agreed: len(w.votes) + 1, Required: n}
 	}
 	if err := workflow.ExecuteActivity(ctx, a.RecordDecision, in).Get(ctx, nil); err != nil {
@@ -250,9 +263,11 @@ func (w *review) votedFields(req DecisionRequest) countersign.Fields {
 	case countersign.ActionCorrect:
 		return corrected(w.draftFields(), req.Fields)
 	case countersign.ActionApprove:
-		if p := w.proposal(); p != nil {
+		if p, id := w.proposal(); p != nil && (!w.namedApprovals || req.Approves == id) {
 			return p
 		}
+		// An approval of the draft: it disagrees with a correction made
+		// since its author looked.
 		return corrected(w.draftFields(), nil)
 	}
 	return nil
@@ -277,13 +292,13 @@ func names(f countersign.Fields) []string {
 
 // proposal is the fields the last correction on the gate review under way
 // left, which a later approval approves; nil when nobody corrected it.
-func (w *review) proposal() countersign.Fields {
+func (w *review) proposal() (countersign.Fields, string) {
 	for i := len(w.votes) - 1; i >= 0; i-- {
 		if w.votes[i].decision.Action == countersign.ActionCorrect {
-			return w.votes[i].fields
+			return w.votes[i].fields, w.votes[i].decision.ID
 		}
 	}
-	return nil
+	return nil, ""
 }
 
 func (w *review) draftFields() countersign.Fields {
@@ -361,9 +376,6 @@ func (w *review) validateDecision(req DecisionRequest) error {
 	if !req.Actor.Role.CanDecide() {
 		return refuse(countersign.CodeForbidden, "%s (role %s) may not decide reviews: the reviewer, approver or admin role is needed", req.Actor.User, orNone(string(req.Actor.Role)))
 	}
-	if err := w.checkSubmitter(req.Actor); err != nil {
-		return err
-	}
 	if err := w.checkOpen(req.ReviewID); err != nil {
 		return err
 	}
@@ -381,8 +393,9 @@ func (w *review) validateDecision(req DecisionRequest) error {
 		if len(req.Fields) > 0 {
 			return refuse(countersign.CodeInvalid, "approve takes no fields: to change fields, use correct")
 		}
-		if w.proposal() != nil {
-			// It approves a correction on this review, which fits the schema.
+		if p, _ := w.proposal(); p != nil {
+			// It approves a correction on this review, which fits the schema
+			// (admitDecision has checked it names it).
 			return nil
 		}
 		if w.draft.Failed() {
@@ -433,6 +446,38 @@ func (w *review) checkCorrection(fields countersign.Fields) error {
 	}
 	if err := w.checkFields(draftFields, fields); err != nil {
 		return refuse(countersign.CodeInvalid, "corrected fields do not fit the task type: %v", err)
+	}
+	return nil
+}
+
+// admitDecision is the decision update's validator: the submitter check,
+// the check that an approval names the correction it approves, then
+// validateDecision. The first two are not repeated by the handler: handlers
+// run again on replay, validators do not, and histories from before the
+// checks hold decisions they would refuse.
+func (w *review) admitDecision(req DecisionRequest) error {
+	if err := w.checkSubmitter(req.Actor); err != nil {
+		return err
+	}
+	if err := w.validateDecision(req); err != nil {
+		return err
+	}
+	return w.checkApproves(req)
+}
+
+// checkApproves refuses an approval that does not name the correction it
+// would stand for. A correction recorded after the validator ran makes the
+// approval one of the draft (votedFields), which disagrees with it.
+func (w *review) checkApproves(req DecisionRequest) error {
+	if !w.namedApprovals || req.Action != countersign.ActionApprove || w.open == nil || req.ReviewID != w.open.ID {
+		return nil
+	}
+	p, id := w.proposal()
+	switch {
+	case p == nil && req.Approves != "":
+		return refuse(countersign.CodeConflict, "approves names %s, but review %s has no correction to approve: approve the draft without it", req.Approves, req.ReviewID)
+	case p != nil && req.Approves != id:
+		return refuse(countersign.CodeConflict, "review %s was corrected (decision %s) since the draft: look at the correction and approve it by naming it (approves: %s), or correct it yourself", req.ReviewID, id, id)
 	}
 	return nil
 }

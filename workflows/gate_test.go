@@ -79,6 +79,13 @@ func approve(review string, who countersign.Principal) workflows.DecisionRequest
 	return workflows.DecisionRequest{ReviewID: review, Action: countersign.ActionApprove, Actor: who, Channel: countersign.ChannelAPI}
 }
 
+// approveCorrection approves the correction recorded as decision id.
+func approveCorrection(review string, who countersign.Principal, id string) workflows.DecisionRequest {
+	req := approve(review, who)
+	req.Approves = id
+	return req
+}
+
 func correct(review string, who countersign.Principal, fields countersign.Fields) workflows.DecisionRequest {
 	return workflows.DecisionRequest{ReviewID: review, Action: countersign.ActionCorrect, Fields: fields, Actor: who, Channel: countersign.ChannelWeb}
 }
@@ -207,8 +214,12 @@ func TestCorrectionApprovedBySomeoneElse(t *testing.T) {
 	in := f.contract(func(p *countersign.Policy) { p.ApprovalsRequired = 2 })
 	review := countersign.ReviewID(in.DocumentID, 1)
 	f.decideAfter(time.Hour, correct(review, reviewer("rita"), countersign.Fields{"term_months": 24}))
-	checked := f.decideAfter(2*time.Hour, approve(review, approver("anna")))
+	unnamed := f.decideAfter(90*time.Minute, approve(review, approver("anna")))
+	wrong := f.decideAfter(100*time.Minute, approveCorrection(review, approver("anna"), review+"/7"))
+	checked := f.decideAfter(2*time.Hour, approveCorrection(review, approver("anna"), review+"/1"))
 	f.run(in)
+	refused(t, "an approval that does not name the correction", unnamed, countersign.CodeConflict, "review "+review+" was corrected (decision "+review+"/1) since the draft")
+	refused(t, "an approval naming another decision", wrong, countersign.CodeConflict, "was corrected (decision "+review+"/1)")
 	if checked.result == nil || checked.result.Status != countersign.StatusAccepted {
 		t.Fatalf("approval of the correction = %+v (%v %v)", checked.result, checked.rejected, checked.failed)
 	}
@@ -226,9 +237,9 @@ func TestFourEyesRefusals(t *testing.T) {
 	f.decideAfter(time.Hour, correct(review, reviewer("rita"), countersign.Fields{"term_months": 24}))
 	again := f.decideAfter(2*time.Hour, correct(review, reviewer("rita"), countersign.Fields{"term_months": 24}))
 	ownCorrection := f.decideAfter(3*time.Hour, approve(review, reviewer("rita")))
-	f.decideAfter(4*time.Hour, approve(review, approver("anna")))
-	twice := f.decideAfter(5*time.Hour, approve(review, approver("anna")))
-	last := f.decideAfter(6*time.Hour, approve(review, approver("otto")))
+	f.decideAfter(4*time.Hour, approveCorrection(review, approver("anna"), review+"/1"))
+	twice := f.decideAfter(5*time.Hour, approveCorrection(review, approver("anna"), review+"/1"))
+	last := f.decideAfter(6*time.Hour, approveCorrection(review, approver("otto"), review+"/1"))
 	f.run(in)
 
 	refused(t, "the submitter", submitter, countersign.CodeForbidden, "sam submitted document")
@@ -538,6 +549,48 @@ func TestDecisionUnderWayWhenTheTimeoutFires(t *testing.T) {
 	}
 	if events := f.eventTypes(in.DocumentID); strings.Contains(events, "review.timed_out") {
 		t.Fatalf("a decided review timed out too: %s", events)
+	}
+}
+
+// TestQueuedDecisionWinsOverTheTimeout: two approvals needed; both are
+// accepted before the timeout, the second waiting its turn while the first
+// is recorded (a slow store) as the timer fires. Both count, and no timeout
+// is recorded.
+func TestQueuedDecisionWinsOverTheTimeout(t *testing.T) {
+	f := newFixtureWith(t, nil, func(s countersign.Store) countersign.Store { return slowDecisions{s} })
+	in := f.document("contract-review", "msa-northwind-harbor.txt")
+	slaPolicy(countersign.TimeoutReject)(&in.Policy)
+	in.Policy.ApprovalsRequired = 2
+	review := countersign.ReviewID(in.DocumentID, 1)
+	first := f.decideAfter(72*time.Hour-50*time.Millisecond, approve(review, reviewer("rita")))
+	second := f.decideAfter(72*time.Hour-40*time.Millisecond, approve(review, approver("anna")))
+	result := f.run(in)
+	if first.result == nil || second.result == nil || result.Status != countersign.StatusAccepted {
+		t.Fatalf("first = %+v (%v %v), second = %+v (%v %v), result %+v",
+			first.result, first.rejected, first.failed, second.result, second.rejected, second.failed, result)
+	}
+	if events := f.eventTypes(in.DocumentID); strings.Contains(events, "review.timed_out") {
+		t.Fatalf("a review settled in time timed out too: %s", events)
+	}
+}
+
+// TestApprovalRacingACorrection: an approval accepted while a correction
+// was still being recorded stands for the draft its author saw, not for the
+// correction: the two disagree, and the review goes to adjudication.
+func TestApprovalRacingACorrection(t *testing.T) {
+	f := newFixtureWith(t, nil, func(s countersign.Store) countersign.Store { return slowDecisions{s} })
+	in := f.document("contract-review", "msa-northwind-harbor.txt")
+	in.Policy.ApprovalsRequired = 2
+	review := countersign.ReviewID(in.DocumentID, 1)
+	f.decideAfter(time.Hour, correct(review, reviewer("rita"), countersign.Fields{"term_months": 24}))
+	raced := f.decideAfter(time.Hour+10*time.Millisecond, approve(review, approver("anna")))
+	f.decideAfter(2*time.Hour, approve(countersign.ReviewID(in.DocumentID, 2), approver("otto")))
+	f.run(in)
+	if raced.result == nil {
+		t.Fatalf("the approval accepted before the correction was recorded: %v %v", raced.rejected, raced.failed)
+	}
+	if events := f.eventTypes(in.DocumentID); !strings.Contains(events, "review.disputed") {
+		t.Fatalf("an approval of the draft counted as approving a correction made meanwhile: %s", events)
 	}
 }
 

@@ -141,14 +141,20 @@ func (w *review) amend(ctx workflow.Context, r *countersign.Review, d *countersi
 	return DecisionResult{Decision: *d, Status: result.Status}, result.Changed, nil
 }
 
+// admitVeto is the veto update's validator: the submitter check (see
+// admitDecision), then validateVeto.
+func (w *review) admitVeto(req VetoRequest) error {
+	if err := w.checkSubmitter(req.Actor); err != nil {
+		return err
+	}
+	return w.validateVeto(req)
+}
+
 // validateVeto refuses a veto from someone who is not a supervisor (403),
 // outside the veto window (409), or that is invalid (422).
 func (w *review) validateVeto(req VetoRequest) error {
 	if !req.Actor.Role.CanSupervise() {
 		return refuse(countersign.CodeForbidden, "%s (role %s) may not veto: a veto needs the approver or admin role", req.Actor.User, orNone(string(req.Actor.Role)))
-	}
-	if err := w.checkSubmitter(req.Actor); err != nil {
-		return err
 	}
 	switch {
 	case w.vetoed != nil || w.vetoing != nil:

@@ -17,7 +17,8 @@ import (
 // embedded Temporal server (make histories) by the current code; those in
 // its subfolders by earlier versions (v1: before model signals and policy
 // rules; v2: before HOTL supervision, delivery and lineage; v3: before the
-// human gate's notices, SLA timers, approvals and adjudication), kept
+// human gate's notices, SLA timers, approvals and adjudication; v4: before
+// approvals named the correction they approve), kept
 // because workflows started then may still be running. Every change to
 // ReviewWorkflow must still replay them all; a change that cannot needs
 // workflow.GetVersion.

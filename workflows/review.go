@@ -98,20 +98,22 @@ type review struct {
 	open     *countersign.Review   // the review waiting for a person
 	opened   bool                  // its opening is stored and recorded
 	deciding *DecisionRequest      // the decision being recorded
+	inFlight int                   // decision handlers accepted and not returned
 	decided  *countersign.Decision // the decision that closed the gate
 	gateErr  error                 // a decision that could not be recorded
 	done     bool                  // finalized or failed
 
-	gateV         bool                    // the workflow runs the gate of gateChange
-	gate          *countersign.Review     // the gate review under way: the first, or an adjudication
-	gateOpenedAt  time.Time               // when it opened; the SLA counts from then
-	adjudicates   string                  // the disputed review the gate review settles, if any
-	votes         []vote                  // the decisions on the gate review under way
-	gateDecisions []*countersign.Decision // every decision at the gate, in order
-	ended         gateEnd                 // how the gate review under way ended
-	disputed      []string                // the gate reviews whose decisions disagreed
-	timedOut      *timeout                // the SLA's timeout, once it struck
-	heldSince     *time.Time              // the timeout put the document on hold then
+	gateV          bool                    // the workflow runs the gate of gateChange
+	namedApprovals bool                    // approvals name the correction they approve (approvesChange)
+	gate           *countersign.Review     // the gate review under way: the first, or an adjudication
+	gateOpenedAt   time.Time               // when it opened; the SLA counts from then
+	adjudicates    string                  // the disputed review the gate review settles, if any
+	votes          []vote                  // the decisions on the gate review under way
+	gateDecisions  []*countersign.Decision // every decision at the gate, in order
+	ended          gateEnd                 // how the gate review under way ended
+	disputed       []string                // the gate reviews whose decisions disagreed
+	timedOut       *timeout                // the SLA's timeout, once it struck
+	heldSince      *time.Time              // the timeout put the document on hold then
 
 	outbox  []activities.NotifyInput          // notices not yet sent, in order
 	courier bool                              // the goroutine that sends them runs
@@ -139,13 +141,13 @@ func (w *review) setup(ctx workflow.Context) error {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, DecisionUpdate, w.decide, workflow.UpdateHandlerOptions{
-		Validator:   w.validateDecision,
+		Validator:   w.admitDecision,
 		Description: "a reviewer's approve, correct or reject",
 	}); err != nil {
 		return err
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, VetoUpdate, w.veto, workflow.UpdateHandlerOptions{
-		Validator:   w.validateVeto,
+		Validator:   w.admitVeto,
 		Description: "a supervisor's override of an auto-accepted document within the veto window",
 	})
 }

@@ -15,15 +15,19 @@ type timeout struct {
 	review string
 	after  time.Duration
 	action countersign.TimeoutAction
-	// approvals counts the agreeing decisions recorded before it.
-	approvals, required int
+	// approvals counts the agreeing approvals and corrections recorded
+	// before it, rejections the agreeing rejections, of required.
+	approvals, rejections, required int
 }
 
 // reason is why a timed-out document was rejected.
 func (t *timeout) reason() string {
 	r := "timed out after " + countersign.FormatDuration(t.after)
-	if t.approvals > 0 {
+	switch {
+	case t.approvals > 0:
 		return fmt.Sprintf("%s with %d of %d approvals", r, t.approvals, t.required)
+	case t.rejections > 0:
+		return fmt.Sprintf("%s with %d of %d rejections", r, t.rejections, t.required)
 	}
 	return r + " with no decision"
 }
@@ -86,7 +90,9 @@ func (w *review) awaitUntil(ctx workflow.Context, at time.Time, cond func() bool
 			return ok, err
 		}
 	}
-	if err := workflow.Await(ctx, func() bool { return w.deciding == nil }); err != nil {
+	// A handler waiting for its turn has not set deciding yet: wait for
+	// every accepted decision, unless one of them has already ended it.
+	if err := workflow.Await(ctx, func() bool { return (w.deciding == nil && w.inFlight == 0) || cond() }); err != nil {
 		return false, err
 	}
 	return cond(), nil
@@ -99,11 +105,19 @@ func (w *review) awaitUntil(ctx workflow.Context, at time.Time, cond func() bool
 // came first.
 func (w *review) timeOut(ctx workflow.Context, r *countersign.Review) error {
 	sla := w.in.Policy.SLA
-	agreed := 0
+	agreed, rejected := 0, 0
 	if n := w.in.Policy.Approvals(); n > 1 && w.adjudicates == "" {
-		agreed = len(w.votes)
+		// Votes on a review agree with each other: all rejections, or all
+		// approvals and corrections.
+		for _, v := range w.votes {
+			if v.decision.Action == countersign.ActionReject {
+				rejected++
+			} else {
+				agreed++
+			}
+		}
 	}
-	w.timedOut = &timeout{review: r.ID, after: sla.TimeoutAfter, action: sla.TimeoutAction, approvals: agreed, required: w.in.Policy.Approvals()}
+	w.timedOut = &timeout{review: r.ID, after: sla.TimeoutAfter, action: sla.TimeoutAction, approvals: agreed, rejections: rejected, required: w.in.Policy.Approvals()}
 	at := now(ctx)
 	if sla.TimeoutAction == countersign.TimeoutReject {
 		w.open = nil
@@ -119,6 +133,11 @@ func (w *review) timeOut(ctx workflow.Context, r *countersign.Review) error {
 	}
 	if sla.TimeoutAction == countersign.TimeoutReject {
 		w.ended = gateTimedOut
+		return nil
+	}
+	// A held review stays open: a person may have settled it meanwhile,
+	// and then there is no one to tell.
+	if w.ended != gateOpen {
 		return nil
 	}
 	to := sla.EscalateTo

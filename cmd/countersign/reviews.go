@@ -85,6 +85,7 @@ func newDecide() *cobra.Command {
 	var (
 		cf         clientFlags
 		reason     string
+		approves   string
 		fields     []string
 		fieldsJSON string
 	)
@@ -95,6 +96,11 @@ func newDecide() *cobra.Command {
 it with the fields you give (the others stay as drafted; a null value removes a
 field); reject refuses the document and needs a reason.
 
+When a policy needs several approvals and someone corrected the review first,
+an approval must name the correction it approves (--approves DECISION_ID, as
+countersign reviews --json or GET /v1/documents/{id} shows it), so that no
+one approves a correction they have not seen.
+
 Field values are read as JSON when they parse as JSON (numbers, true, null,
 "quoted strings"), else as plain text.`,
 		Example: `  countersign decide 3f2a...-r1 approve
@@ -102,7 +108,7 @@ Field values are read as JSON when they parse as JSON (numbers, true, null,
   countersign decide 3f2a...-r1 reject --reason "not a contract: a purchase order"`,
 		Args: usage(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d := api.DecisionRequest{Action: countersign.Action(args[1]), Reason: reason}
+			d := api.DecisionRequest{Action: countersign.Action(args[1]), Reason: reason, Approves: approves}
 			if !d.Action.Valid() {
 				return exitError{code: 2, err: fmt.Errorf("unknown action %q: use approve, correct or reject", args[1])}
 			}
@@ -128,6 +134,7 @@ Field values are read as JSON when they parse as JSON (numbers, true, null,
 	}
 	cf.add(cmd)
 	cmd.Flags().StringVar(&reason, "reason", "", "why (required to reject)")
+	cmd.Flags().StringVar(&approves, "approves", "", "with approve: the decision ID of the correction approved, when someone corrected the review first")
 	cmd.Flags().StringArrayVar(&fields, "field", nil, "corrected field NAME=VALUE (repeatable)")
 	cmd.Flags().StringVar(&fieldsJSON, "fields", "", `corrected fields as a JSON object, e.g. '{"term_months": 24}'`)
 	return cmd

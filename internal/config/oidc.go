@@ -15,7 +15,7 @@ import (
 func (c *Config) AddOIDC(fs *pflag.FlagSet) {
 	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", "", usage("oidc-issuer", "also accept OIDC bearer tokens from this issuer, such as https://login.example.com/realms/main; its keys are found through ISSUER/.well-known/openid-configuration (default: API tokens only)"))
 	fs.StringVar(&c.OIDCAudience, "oidc-audience", "", usage("oidc-audience", "aud an OIDC token must carry, the issuer's name for countersign (required with --oidc-issuer)"))
-	fs.StringVar(&c.OIDCUserClaim, "oidc-user-claim", oidc.DefaultUserClaim, usage("oidc-user-claim", "claim naming the user; tokens without it are named by sub"))
+	fs.StringVar(&c.OIDCUserClaim, "oidc-user-claim", oidc.DefaultUserClaim, usage("oidc-user-claim", "claim naming the user; tokens without it are refused (with email, email_verified must be true)"))
 	fs.StringVar(&c.OIDCRoleClaim, "oidc-role-claim", oidc.DefaultRoleClaim, usage("oidc-role-claim", "claim whose values map to a role, a string or a list of strings"))
 	fs.StringVar(&c.OIDCGroupsClaim, "oidc-groups-claim", oidc.DefaultGroupsClaim, usage("oidc-groups-claim", "claim holding the caller's groups, a string or a list of strings"))
 	fs.StringVar(&c.OIDCRoles, "oidc-roles", "", usage("oidc-roles", "role claim values to roles, first match wins, such as cs-approvers=approver,cs-reviewers=reviewer (default: values named like a role, admin first, then approver, auditor, reviewer, submitter)"))

@@ -20,6 +20,12 @@ const (
 	// maxKeyAge is how long fetched keys are trusted before they are
 	// fetched again, so that a key the issuer withdraws stops verifying.
 	maxKeyAge = 10 * time.Minute
+	// maxStaleKeyAge is how long keys are still trusted after they were
+	// last fetched when the issuer cannot be reached for newer ones: long
+	// enough to ride out an outage of the issuer, short enough that a key
+	// it withdrew (say, a leaked one) stops verifying while the JWKS is
+	// unreachable to countersign.
+	maxStaleKeyAge = time.Hour
 	// fetchTimeout bounds discovery and each fetch of the keys.
 	fetchTimeout = 10 * time.Second
 	// maxKeySetBytes bounds the issuer's JWKS document.
@@ -29,7 +35,9 @@ const (
 // keySet is the issuer's signing keys, fetched from its JWKS and cached. It
 // fetches them again when a token names a key it does not hold (the issuer
 // has rotated its keys) and when they are older than maxKeyAge, but never
-// sooner than minRefetch after the last try. It implements go-oidc's
+// sooner than minRefetch after the last try. While the keys cannot be
+// fetched, the last ones keep verifying until maxStaleKeyAge after they
+// were fetched. It implements go-oidc's
 // KeySet, which go-oidc's own RemoteKeySet does too, but that one refetches
 // for every token with an unknown key ID and trusts a key forever.
 type keySet struct {
@@ -43,6 +51,7 @@ type keySet struct {
 	keys    []jose.JSONWebKey
 	fetched time.Time // when keys were fetched
 	tried   time.Time // when a fetch was last tried, successful or not
+	failed  error     // why the last fetch failed, nil when it did not
 }
 
 // VerifySignature returns the token's payload if one of the issuer's keys
@@ -65,7 +74,11 @@ func (k *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error
 	}
 	fresh, err := k.refresh(ctx)
 	if err != nil {
-		// The issuer cannot be reached: its last keys still hold.
+		// The issuer cannot be reached: its last keys still hold, unless
+		// refresh found them older than maxStaleKeyAge.
+		if errors.Is(err, errStaleKeys) {
+			return nil, err
+		}
 		if payload, ok := verify(jws, keys); ok {
 			return payload, nil
 		}
@@ -96,15 +109,24 @@ func verify(jws *jose.JSONWebSignature, keys []jose.JSONWebKey) ([]byte, bool) {
 	return nil, false
 }
 
+// errStaleKeys is why a token fails while the keys held are older than
+// maxStaleKeyAge and newer ones cannot be fetched.
+var errStaleKeys = errors.New("the issuer's keys could not be refreshed for over an hour")
+
 // refresh fetches the keys, unless that was tried less than minRefetch ago,
-// and returns the keys held after it.
+// and returns the keys held after it. When the fetch fails (or failed less
+// than minRefetch ago) and the keys held are older than maxStaleKeyAge, it
+// returns an error wrapping errStaleKeys.
 func (k *keySet) refresh(ctx context.Context) ([]jose.JSONWebKey, error) {
 	k.fetching.Lock()
 	defer k.fetching.Unlock()
 	k.mu.Lock()
-	keys, tried := k.keys, k.tried
+	keys, fetched, tried, failed := k.keys, k.fetched, k.tried, k.failed
 	k.mu.Unlock()
 	if !tried.IsZero() && k.now().Sub(tried) < minRefetch {
+		if k.now().Sub(fetched) >= maxStaleKeyAge {
+			return nil, staleKeys(failed)
+		}
 		return keys, nil
 	}
 	// The fetch serves every request waiting for it, so one caller going
@@ -112,12 +134,23 @@ func (k *keySet) refresh(ctx context.Context) ([]jose.JSONWebKey, error) {
 	fresh, err := k.fetch(context.WithoutCancel(ctx))
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.tried = k.now()
+	k.tried, k.failed = k.now(), err
 	if err != nil {
+		if k.tried.Sub(k.fetched) >= maxStaleKeyAge {
+			return nil, staleKeys(err)
+		}
 		return nil, err
 	}
 	k.keys, k.fetched = fresh, k.tried
 	return fresh, nil
+}
+
+// staleKeys is errStaleKeys with the last fetch's failure, when known.
+func staleKeys(failed error) error {
+	if failed == nil {
+		return errStaleKeys
+	}
+	return fmt.Errorf("%w: %w", errStaleKeys, failed)
 }
 
 // fetch reads the issuer's JWKS, keeping the public signing keys go-jose

@@ -56,9 +56,12 @@ type Config struct {
 	// issuer would do.
 	Audience string
 	// UserClaim names the user (default "email"). A token without it, or
-	// with it empty, is named by its sub, so that machine clients, whose
-	// tokens rarely carry an email, work too. An email the token itself
-	// says is not verified (email_verified false) is refused.
+	// with it empty, is refused: falling back to another claim would let
+	// one person appear under two names (say, email from the web sign-in
+	// and sub from a CLI token) and count twice where four eyes are
+	// needed. Set it to a claim every token carries, such as sub, when
+	// machine clients' tokens have no email. With "email", the token must
+	// also say email_verified true.
 	UserClaim string
 	// RoleClaim holds the values mapped to a role (default "roles") and
 	// GroupsClaim the caller's groups (default "groups"), each a string or a
@@ -264,7 +267,7 @@ func (a *Authenticator) authenticate(ctx context.Context, raw string, check func
 	if token.Subject == "" {
 		return Identity{}, countersign.Errorf(countersign.CodeUnauthorized, "token refused: it has no sub")
 	}
-	user, err := a.user(claims, token.Subject)
+	user, err := a.user(claims)
 	if err != nil {
 		return Identity{}, err
 	}
@@ -310,21 +313,27 @@ func (a *Authenticator) checkTimes(expiry time.Time, nbf any) error {
 	return nil
 }
 
-// user is the value of the user claim, or subject when the token has none.
-func (a *Authenticator) user(claims map[string]any, subject string) (string, error) {
-	switch v := claims[a.cfg.UserClaim].(type) {
+// user is the value of the user claim. A token without it, or with it
+// empty, is refused rather than named by another claim, so that one person
+// has one name whatever token they come with; an email must be verified.
+func (a *Authenticator) user(claims map[string]any) (string, error) {
+	name := a.cfg.UserClaim
+	switch v := claims[name].(type) {
 	case nil:
-		return subject, nil
+		return "", countersign.Errorf(countersign.CodeUnauthorized, "token has no %s claim: set --oidc-user-claim to a claim every token carries, such as sub", name)
 	case string:
 		if v == "" {
-			return subject, nil
+			return "", countersign.Errorf(countersign.CodeUnauthorized, "token has an empty %s claim: set --oidc-user-claim to a claim every token carries, such as sub", name)
 		}
-		if verified := claims["email_verified"]; a.cfg.UserClaim == "email" && (verified == false || verified == "false") {
-			return "", countersign.Errorf(countersign.CodeUnauthorized, "token refused: email %s is not verified", v)
+		if name == "email" {
+			// Some issuers send the flag as a string.
+			if verified := claims["email_verified"]; verified != true && verified != "true" {
+				return "", countersign.Errorf(countersign.CodeUnauthorized, "token refused: email %s is not verified (email_verified is not true)", v)
+			}
 		}
 		return v, nil
 	default:
-		return "", countersign.Errorf(countersign.CodeUnauthorized, "token refused: claim %s is not a string", a.cfg.UserClaim)
+		return "", countersign.Errorf(countersign.CodeUnauthorized, "token refused: claim %s is not a string", name)
 	}
 }
 

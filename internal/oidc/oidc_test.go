@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -77,9 +78,13 @@ func TestAuthenticateMapsClaims(t *testing.T) {
 		{name: "approver before auditor", edits: map[string]any{"roles": []string{"auditor", "approver"}}, role: countersign.RoleApprover},
 		{name: "auditor before reviewer", edits: map[string]any{"roles": []string{"reviewer", "auditor"}}, role: countersign.RoleAuditor},
 		{name: "unknown values ignored", edits: map[string]any{"roles": []string{"Admin", "offline_access", "submitter"}}, role: countersign.RoleSubmitter},
-		{name: "no email: named by sub", edits: map[string]any{"email": nil}, user: "u-1234", role: countersign.RoleReviewer},
-		{name: "empty email: named by sub", edits: map[string]any{"email": ""}, user: "u-1234", role: countersign.RoleReviewer},
+		{name: "email verified as a string", edits: map[string]any{"email_verified": "true"}, user: "rita@example.com", role: countersign.RoleReviewer},
+		{name: "no email: refused, not named by sub", edits: map[string]any{"email": nil}, code: countersign.CodeUnauthorized},
+		{name: "empty email: refused, not named by sub", edits: map[string]any{"email": ""}, code: countersign.CodeUnauthorized},
 		{name: "unverified email", edits: map[string]any{"email_verified": false}, code: countersign.CodeUnauthorized},
+		{name: "unverified email as a string", edits: map[string]any{"email_verified": "false"}, code: countersign.CodeUnauthorized},
+		{name: "no email_verified", edits: map[string]any{"email_verified": nil}, code: countersign.CodeUnauthorized},
+		{name: "email_verified not a boolean", edits: map[string]any{"email_verified": 1}, code: countersign.CodeUnauthorized},
 		{name: "email not a string", edits: map[string]any{"email": 7}, code: countersign.CodeUnauthorized},
 		{name: "roles not strings", edits: map[string]any{"roles": []any{"reviewer", 3}}, code: countersign.CodeUnauthorized},
 		{name: "no sub", edits: map[string]any{"sub": nil}, code: countersign.CodeUnauthorized},
@@ -99,6 +104,11 @@ func TestAuthenticateMapsClaims(t *testing.T) {
 				t.Fatalf("principal %+v, want user %q role %q", id.Principal, tc.user, tc.role)
 			}
 		})
+	}
+
+	_, err = a.Authenticate(context.Background(), oidctest.Sign(t, key, iss.Claims(clk.now, map[string]any{"email": nil})))
+	if msg := errMessage(err); msg != "token has no email claim: set --oidc-user-claim to a claim every token carries, such as sub" {
+		t.Errorf("no email: message %q", msg)
 	}
 
 	_, err = a.Authenticate(context.Background(), oidctest.Sign(t, key, iss.Claims(clk.now, map[string]any{"roles": []string{"offline_access", "uma"}})))
@@ -147,16 +157,32 @@ func TestConfiguredClaimsAndRoles(t *testing.T) {
 	}
 
 	// With a mapping, role names in the claim are nothing special.
-	_, err = a.Authenticate(context.Background(), oidctest.Sign(t, key, iss.Claims(clk.now, map[string]any{"groups": []string{"admin"}})))
+	_, err = a.Authenticate(context.Background(), oidctest.Sign(t, key, iss.Claims(clk.now, map[string]any{"preferred_username": "rita", "groups": []string{"admin"}})))
 	wantCode(t, "role name outside the mapping", err, countersign.CodeForbidden)
 	if !strings.Contains(errMessage(err), "claim groups has") {
 		t.Errorf("message %q does not name the role claim", errMessage(err))
 	}
 
-	// The user claim falls back to sub, not to email.
-	id, err = a.Authenticate(context.Background(), oidctest.Sign(t, key, iss.Claims(clk.now, map[string]any{"groups": "cs-approvers"})))
-	if err != nil || !samePrincipal(id.Principal, countersign.Principal{User: "u-1234", Role: countersign.RoleApprover}) {
-		t.Fatalf("without preferred_username: %+v, %v", id.Principal, err)
+	// Without the user claim the token is refused: it is not named by sub,
+	// nor by email.
+	_, err = a.Authenticate(context.Background(), oidctest.Sign(t, key, iss.Claims(clk.now, map[string]any{"groups": "cs-approvers"})))
+	wantCode(t, "without preferred_username", err, countersign.CodeUnauthorized)
+	if !strings.Contains(errMessage(err), "token has no preferred_username claim") {
+		t.Errorf("message %q does not name the user claim", errMessage(err))
+	}
+
+	// Only the email claim needs email_verified.
+	id, err = a.Authenticate(context.Background(), oidctest.Sign(t, key, iss.Claims(clk.now, map[string]any{"preferred_username": "rita", "groups": "cs-approvers", "email_verified": nil})))
+	if err != nil || id.Principal.User != "rita" {
+		t.Fatalf("preferred_username without email_verified: %+v, %v", id.Principal, err)
+	}
+
+	// sub as the user claim names machine clients, whose tokens carry no
+	// email.
+	bySub := newAuthenticator(t, iss, clk, func(c *Config) { c.UserClaim = "sub" })
+	id, err = bySub.Authenticate(context.Background(), oidctest.Sign(t, key, iss.Claims(clk.now, map[string]any{"email": nil, "email_verified": nil})))
+	if err != nil || id.Principal.User != "u-1234" {
+		t.Fatalf("user claim sub: %+v, %v", id.Principal, err)
 	}
 }
 
@@ -308,13 +334,44 @@ func TestIssuerDownKeepsTheCachedKeys(t *testing.T) {
 	iss := oidctest.New(t)
 	key := oidctest.NewKey(t, "k1")
 	iss.Publish(key)
-	clk := &clock{now: time.Now()}
+	start := time.Now()
+	clk := &clock{now: start}
 	a := newAuthenticator(t, iss, clk, nil)
 
 	iss.Close()
-	clk.now = clk.now.Add(2 * maxKeyAge)
+	clk.now = start.Add(2 * maxKeyAge)
 	if _, err := a.Authenticate(context.Background(), oidctest.Sign(t, key, iss.Claims(clk.now, nil))); err != nil {
 		t.Fatalf("issuer unreachable, key cached: %v", err)
+	}
+	// Within minRefetch of the failed fetch, the cached keys hold too.
+	clk.now = clk.now.Add(time.Second)
+	if _, err := a.Authenticate(context.Background(), oidctest.Sign(t, key, iss.Claims(clk.now, nil))); err != nil {
+		t.Fatalf("issuer unreachable, refetch throttled, key cached: %v", err)
+	}
+	clk.now = start.Add(maxStaleKeyAge - time.Second)
+	if _, err := a.Authenticate(context.Background(), oidctest.Sign(t, key, iss.Claims(clk.now, nil))); err != nil {
+		t.Fatalf("issuer unreachable, key cached for just under an hour: %v", err)
+	}
+}
+
+func TestIssuerDownForOverAnHourDropsTheCachedKeys(t *testing.T) {
+	iss := oidctest.New(t)
+	key := oidctest.NewKey(t, "k1")
+	iss.Publish(key)
+	start := time.Now()
+	clk := &clock{now: start}
+	a := newAuthenticator(t, iss, clk, nil)
+
+	iss.Close()
+	// A first request fetches (and fails), a second one comes within
+	// minRefetch, when no fetch is tried: both are refused.
+	for i, at := range []time.Time{start.Add(maxStaleKeyAge), start.Add(maxStaleKeyAge + time.Second), start.Add(maxStaleKeyAge + minRefetch + time.Second)} {
+		clk.now = at
+		_, err := a.Authenticate(context.Background(), oidctest.Sign(t, key, iss.Claims(clk.now, nil)))
+		wantCode(t, fmt.Sprintf("request %d past the hour", i), err, countersign.CodeUnauthorized)
+		if !strings.Contains(errMessage(err), "the issuer's keys could not be refreshed for over an hour") {
+			t.Errorf("request %d: message %q", i, errMessage(err))
+		}
 	}
 }
 

@@ -46,8 +46,14 @@ func quoted(text string) string {
 	return "&gt; " + strings.ReplaceAll(escape(text), "\n", "\n&gt; ")
 }
 
+// mrkdwn is a mrkdwn text object marked verbatim, so that Slack does not
+// turn bare URLs, channel names or @names in it into links and mentions:
+// much of it comes from documents, and a link there would be posted under
+// the bot's name. Links and mentions countersign writes itself use the
+// <…> syntax, which verbatim text still reads; escape keeps documents from
+// writing that syntax.
 func mrkdwn(text string) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.MarkdownType, text, false, false)
+	return slack.NewTextBlockObject(slack.MarkdownType, text, false, true)
 }
 
 func plain(text string) *slack.TextBlockObject {

@@ -2,6 +2,8 @@ package slackapp
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -122,7 +124,10 @@ func (s *HTTP) verify(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 		writeError(w, http.StatusUnauthorized, "unauthorized", "the request's Slack signature does not verify")
 		return nil, false
 	}
-	switch s.replays.add(stamp+":"+signature, at, now) {
+	// What was signed, not how the signature was spelled: Slack's verifier
+	// reads the hex in either case, so the header text could vary.
+	signed := sha256.Sum256([]byte(stamp + ":" + string(body)))
+	switch s.replays.add(hex.EncodeToString(signed[:]), at, now) {
 	case replaySeen:
 		writeError(w, http.StatusUnauthorized, "unauthorized", "this request was already received: a replay is refused")
 		return nil, false

@@ -258,6 +258,16 @@ func TestRefusedRequestsReachNoDecider(t *testing.T) {
 	if status, _ := e.send(t, approve); status != http.StatusUnauthorized {
 		t.Errorf("the same request again: %d, want 401 for a replay", status)
 	}
+	// The same signature spelled in upper-case hex still verifies with
+	// Slack's verifier: it is the same request, and a replay.
+	req, _ = http.NewRequest(http.MethodPost, e.url+"/slack/interactions", strings.NewReader(approve.body))
+	stamp = strconv.FormatInt(approve.stamp.Unix(), 10)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Slack-Request-Timestamp", stamp)
+	req.Header.Set("X-Slack-Signature", "v0="+strings.ToUpper(strings.TrimPrefix(sign(approve.secret, stamp, approve.body), "v0=")))
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the replay with its signature in upper case: %v, %v; want 401", resp.Status, err)
+	}
 	if n := len(e.decider.received()); n != 1 {
 		t.Errorf("%d decisions, want the genuine one only", n)
 	}

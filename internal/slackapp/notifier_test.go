@@ -66,6 +66,7 @@ func TestNotifierPostsTheReview(t *testing.T) {
 	if strings.Contains(all, "<!channel>") {
 		t.Errorf("the document's <!channel> reached Slack unescaped:\n%s", all)
 	}
+	wantVerbatim(t, blocks, "for &lt;!channel&gt; twelve months", "rules found 24", "weakest field term_months (0.35)", "`contract-review`")
 	// The uncertain field comes first, the sure one last.
 	term, renewal, party := strings.Index(all, "*term_months* · 35%"), strings.Index(all, "*renewal* · 80%"), strings.Index(all, "*First party* · 95%")
 	if term < 0 || renewal < 0 || party < 0 || !(term < renewal && renewal < party) {
@@ -115,6 +116,54 @@ func TestNotifierUpdatesTheMessageWhenClosed(t *testing.T) {
 	}
 	if !strings.Contains(all, "Decided: approved by sam") || !strings.Contains(all, "sam: approved (slack") {
 		t.Errorf("the closed message does not say who decided:\n%s", all)
+	}
+	wantVerbatim(t, blocks, "Decided: approved by sam")
+}
+
+// wantVerbatim checks that every mrkdwn text object in blocks is verbatim,
+// so that Slack links no bare URL a document put in it, and that the
+// objects holding each of docTexts (text from the document) are among
+// them.
+func wantVerbatim(t *testing.T, blocks []map[string]any, docTexts ...string) {
+	t.Helper()
+	var objects []map[string]any
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if _, ok := v["text"].(string); ok && (v["type"] == "mrkdwn" || v["type"] == "plain_text") {
+				objects = append(objects, v)
+			}
+			for _, e := range v {
+				walk(e)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		}
+	}
+	for _, b := range blocks {
+		walk(b)
+	}
+	for _, o := range objects {
+		if o["type"] == "mrkdwn" && o["verbatim"] != true {
+			t.Errorf("mrkdwn text object is not verbatim: %v", o)
+		}
+	}
+	for _, text := range docTexts {
+		found := false
+		for _, o := range objects {
+			if strings.Contains(o["text"].(string), text) {
+				found = true
+				if o["type"] != "mrkdwn" || o["verbatim"] != true {
+					t.Errorf("text object carrying %q is not verbatim mrkdwn: %v", text, o)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no text object carries %q", text)
+		}
 	}
 }
 

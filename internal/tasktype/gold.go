@@ -3,6 +3,7 @@ package tasktype
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"unicode/utf8"
 
@@ -21,7 +22,7 @@ func parseGold(in *goldFile, tt *countersign.TaskType, p *problems) ([]countersi
 	switch r := in.Rate; {
 	case r == nil:
 		p.add("gold.rate", "is required: how many gold items per review opened, such as 0.05 (one after every twentieth review)")
-	case *r <= 0 || *r > 1:
+	case math.IsNaN(*r) || *r <= 0 || *r > 1:
 		p.add("gold.rate", "must be above 0 and at most 1 (got %v)", *r)
 	default:
 		rate = *r

@@ -289,6 +289,9 @@ func TestGoldItems(t *testing.T) {
 			t.Errorf("error %v\nlacks %q", err, want)
 		}
 	}
+	if _, err := tasktype.Parse([]byte(base+"gold:\n  rate: .nan\n  items: [{id: a, content: x, reject: true}]\n"), "nan.yaml"); err == nil || !strings.Contains(err.Error(), "gold.rate: must be above 0 and at most 1") {
+		t.Errorf("a NaN gold rate: %v", err)
+	}
 	_, err = tasktype.Parse([]byte(base+"gold: {items: []}\n"), "empty.yaml")
 	for _, want := range []string{"gold.rate: is required", "gold.items: is empty"} {
 		if err == nil || !strings.Contains(err.Error(), want) {

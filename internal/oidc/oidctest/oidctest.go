@@ -123,14 +123,15 @@ func (iss *Issuer) Fetches() int {
 // (a nil value removes the claim).
 func (iss *Issuer) Claims(now time.Time, edits map[string]any) map[string]any {
 	c := map[string]any{
-		"iss":    iss.URL,
-		"aud":    Audience,
-		"sub":    "u-1234",
-		"email":  "rita@example.com",
-		"roles":  []string{"reviewer"},
-		"groups": []string{"legal", "emea"},
-		"iat":    now.Unix(),
-		"exp":    now.Add(time.Hour).Unix(),
+		"iss":            iss.URL,
+		"aud":            Audience,
+		"sub":            "u-1234",
+		"email":          "rita@example.com",
+		"email_verified": true,
+		"roles":          []string{"reviewer"},
+		"groups":         []string{"legal", "emea"},
+		"iat":            now.Unix(),
+		"exp":            now.Add(time.Hour).Unix(),
 	}
 	for k, v := range edits {
 		if v == nil {
