@@ -117,6 +117,9 @@ func TestHumanGateOverHTTP(t *testing.T) {
 	}
 	held := waitForReview(t, u.reviewer, sub.ID)
 	waitForEvent(t, u.auditor, held.DocumentID, countersign.EventReviewTimedOut)
+	// The hold is told to the escalation tier (a second escalation) before
+	// anyone decides; deciding sooner races that notice.
+	waitForEvents(t, u.auditor, held.DocumentID, countersign.EventReviewEscalated, 2)
 	if doc, err := u.auditor.Document(ctx, held.DocumentID); err != nil || doc.Status != countersign.StatusAwaitingReview || doc.Review.Status != countersign.ReviewPending {
 		t.Fatalf("held document = %+v, %v", doc, err)
 	}
@@ -165,16 +168,26 @@ func waitForReviewID(t *testing.T, c *apiclient.Client, reviewID string) counter
 // waitForEvent polls a document's trail until it has an event of the type.
 func waitForEvent(t *testing.T, c *apiclient.Client, documentID, eventType string) {
 	t.Helper()
+	waitForEvents(t, c, documentID, eventType, 1)
+}
+
+// waitForEvents waits until the document's trail has n events of a type.
+func waitForEvents(t *testing.T, c *apiclient.Client, documentID, eventType string, n int) {
+	t.Helper()
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		events, err := c.Audit(context.Background(), documentID)
 		if err != nil {
 			t.Fatal(err)
 		}
+		seen := 0
 		for _, e := range events {
 			if e.Type == eventType {
-				return
+				seen++
 			}
 		}
+		if seen >= n {
+			return
+		}
 	}
-	t.Fatalf("document %s has no %s event after a minute", documentID, eventType)
+	t.Fatalf("document %s has fewer than %d %s events after a minute", documentID, n, eventType)
 }
