@@ -3,7 +3,9 @@ package countersign
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -276,4 +278,43 @@ func Equivalent(a, b any) bool {
 		return strings.EqualFold(strings.Join(strings.Fields(x), " "), strings.Join(strings.Fields(y), " "))
 	}
 	return SameValue(a, b)
+}
+
+// CompareConfidence orders field confidences least confident first, for
+// putting the uncertain fields first; no score counts as the least.
+func CompareConfidence(a, b *float64) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return -1
+	case b == nil:
+		return 1
+	case *a < *b:
+		return -1
+	case *a > *b:
+		return 1
+	}
+	return 0
+}
+
+// ValueText is a field value as a person edits it in a text input: strings
+// as they are, numbers without exponent, booleans as true or false, nothing
+// as empty, anything else as JSON.
+func ValueText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(raw)
 }

@@ -3,6 +3,7 @@ package countersign_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/countersign/countersign"
@@ -59,5 +60,22 @@ func TestDocumentIDs(t *testing.T) {
 	}
 	if len(byContent) != 32 {
 		t.Fatalf("ID %q is not 32 hex digits", byContent)
+	}
+}
+
+func TestCompareConfidenceAndValueText(t *testing.T) {
+	low, high := 0.2, 0.9
+	scores := []*float64{&high, nil, &low}
+	slices.SortStableFunc(scores, countersign.CompareConfidence)
+	if scores[0] != nil || scores[1] != &low || scores[2] != &high {
+		t.Fatalf("order = %v %v %v, want none, 0.2, 0.9", scores[0], scores[1], scores[2])
+	}
+	for v, want := range map[any]string{nil: "", "Acme": "Acme", 24.0: "24", 1e21: "1000000000000000000000", true: "true"} {
+		if got := countersign.ValueText(v); got != want {
+			t.Errorf("ValueText(%v) = %q, want %q", v, got, want)
+		}
+	}
+	if got := countersign.ValueText([]any{"a", 1.0}); got != `["a",1]` {
+		t.Errorf("ValueText(list) = %q", got)
 	}
 }

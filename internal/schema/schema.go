@@ -154,3 +154,20 @@ func plainJSON(fields countersign.Fields) (any, error) {
 	}
 	return jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 }
+
+// PropertyType is a property's JSON type as its schema's "type" gives it
+// (a name, or a list of names): the first that is not null, or empty when
+// the schema does not say.
+func PropertyType(t any) string {
+	switch t := t.(type) {
+	case string:
+		return t
+	case []any:
+		for _, v := range t {
+			if s, ok := v.(string); ok && s != "null" {
+				return s
+			}
+		}
+	}
+	return ""
+}

@@ -155,7 +155,7 @@ func fieldText(f field) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "*%s* · %s\n", escape(clip(name, 100)), score)
 	if f.Present && f.Value != nil {
-		b.WriteString("`" + escape(strings.ReplaceAll(clip(editText(f.Value), maxValueChars), "`", "'")) + "`")
+		b.WriteString("`" + escape(strings.ReplaceAll(clip(countersign.ValueText(f.Value), maxValueChars), "`", "'")) + "`")
 	} else {
 		b.WriteString("_no value_")
 	}
@@ -261,7 +261,7 @@ func correctModal(review *countersign.Review, fields []field, meta viewMeta) sla
 		input := slack.NewPlainTextInputBlockElement(nil, inputAction).WithMaxLength(maxInputChars)
 		text := ""
 		if f.Present {
-			text = editText(f.Value)
+			text = countersign.ValueText(f.Value)
 		}
 		if utf8.RuneCountInString(text) <= maxInputChars {
 			input = input.WithInitialValue(text)

@@ -2,13 +2,13 @@ package slackapp
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/schema"
 )
 
 // property is what a correction needs of a field's JSON Schema: its type,
@@ -24,19 +24,7 @@ type objectSchema struct {
 
 // kind is the property's JSON type, the first that is not null; empty when
 // the schema does not say.
-func (p property) kind() string {
-	switch t := p.Type.(type) {
-	case string:
-		return t
-	case []any:
-		for _, v := range t {
-			if s, ok := v.(string); ok && s != "null" {
-				return s
-			}
-		}
-	}
-	return ""
-}
+func (p property) kind() string { return schema.PropertyType(p.Type) }
 
 // field is one field of a review: its draft value and confidence, its
 // evidence, and its type for a correction.
@@ -90,45 +78,8 @@ func reviewFields(tt *countersign.TaskType, doc *countersign.Document) []field {
 		}
 		fields = append(fields, f)
 	}
-	slices.SortStableFunc(fields, func(a, b field) int { return cmpConfidence(a.Confidence, b.Confidence) })
+	slices.SortStableFunc(fields, func(a, b field) int { return countersign.CompareConfidence(a.Confidence, b.Confidence) })
 	return fields
-}
-
-// cmpConfidence orders the least confident first; no score is the least.
-func cmpConfidence(a, b *float64) int {
-	switch {
-	case a == nil && b == nil:
-		return 0
-	case a == nil:
-		return -1
-	case b == nil:
-		return 1
-	case *a < *b:
-		return -1
-	case *a > *b:
-		return 1
-	}
-	return 0
-}
-
-// editText is a value as a text input holds it: strings as they are,
-// numbers without exponent, anything else as JSON.
-func editText(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case bool:
-		return strconv.FormatBool(x)
-	}
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(raw)
 }
 
 // parseValue reads what a person typed into a field of the given JSON type:

@@ -34,19 +34,7 @@ type objectSchema struct {
 }
 
 // kind is the property's JSON type, the first that is not null.
-func (p property) kind() string {
-	switch t := p.Type.(type) {
-	case string:
-		return t
-	case []any:
-		for _, v := range t {
-			if s, ok := v.(string); ok && s != "null" {
-				return s
-			}
-		}
-	}
-	return ""
-}
+func (p property) kind() string { return schema.PropertyType(p.Type) }
 
 // Input kinds: how a field is edited.
 const (
@@ -191,26 +179,9 @@ func fieldViews(tt *countersign.TaskType, doc *countersign.Document) ([]fieldVie
 		fields[i].Index = i
 	}
 	slices.SortStableFunc(fields, func(a, b fieldView) int {
-		return cmpConfidence(a.Confidence, b.Confidence)
+		return countersign.CompareConfidence(a.Confidence, b.Confidence)
 	})
 	return fields, highlight(doc.Content, spans)
-}
-
-// cmpConfidence orders the least confident first; no score is the least.
-func cmpConfidence(a, b *float64) int {
-	switch {
-	case a == nil && b == nil:
-		return 0
-	case a == nil:
-		return -1
-	case b == nil:
-		return 1
-	case *a < *b:
-		return -1
-	case *a > *b:
-		return 1
-	}
-	return 0
 }
 
 func setInput(f *fieldView, p property) {
@@ -254,25 +225,13 @@ func showValue(v any, present bool) string {
 	return editText(v, present)
 }
 
-// editText is a value as its correction input holds it: strings as they
-// are, numbers without exponent, anything else as JSON.
+// editText is a value as its correction input holds it (see
+// countersign.ValueText); empty when the field has none.
 func editText(v any, present bool) string {
-	if !present || v == nil {
+	if !present {
 		return ""
 	}
-	switch x := v.(type) {
-	case string:
-		return x
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case bool:
-		return strconv.FormatBool(x)
-	}
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(raw)
+	return countersign.ValueText(v)
 }
 
 // readCorrection reads the correction form: each field's input, read as
