@@ -18,7 +18,9 @@ import (
 // its subfolders by earlier versions (v1: before model signals and policy
 // rules; v2: before HOTL supervision, delivery and lineage; v3: before the
 // human gate's notices, SLA timers, approvals and adjudication; v4: before
-// approvals named the correction they approve), kept
+// approvals named the correction they approve; v3/approve_by_submitter is
+// v3/approve with submitted_by set to its approver, as the walk-through of
+// that time did), kept
 // because workflows started then may still be running. Every change to
 // ReviewWorkflow must still replay them all; a change that cannot needs
 // workflow.GetVersion.
