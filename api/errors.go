@@ -29,6 +29,15 @@ var statusOf = map[countersign.Code]int{
 	countersign.CodeInternal:     http.StatusInternalServerError,
 }
 
+// Status is the HTTP status of an error code, as the API answers it; codes
+// it does not know are internal errors.
+func Status(code countersign.Code) int {
+	if status, ok := statusOf[code]; ok {
+		return status
+	}
+	return http.StatusInternalServerError
+}
+
 type errorBody struct {
 	Error errorDetail `json:"error"`
 }
@@ -57,7 +66,7 @@ func writeError(w http.ResponseWriter, err error) {
 	if code == countersign.CodeInternal {
 		message = "internal error; the server log has the details"
 	}
-	writeJSON(w, statusOf[code], errorBody{Error: errorDetail{Code: code, Message: message}})
+	writeJSON(w, Status(code), errorBody{Error: errorDetail{Code: code, Message: message}})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -44,9 +44,7 @@ func newAuditShow() *cobra.Command {
 				return friendly(err)
 			}
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(events)
+				return printJSON(cmd.OutOrStdout(), events)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SEQ\tAT\tEVENT\tACTOR\tCHANNEL\tHASH\tDATA")

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,4 +70,11 @@ func friendly(err error) error {
 		return errors.New(apiErr.Message)
 	}
 	return err
+}
+
+// printJSON writes v as indented JSON, for the --json output of commands.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

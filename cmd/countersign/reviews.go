@@ -52,9 +52,7 @@ marks the document corrected_after_audit and tells the submitting system.`,
 				}
 			}
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(reviews)
+				return printJSON(cmd.OutOrStdout(), reviews)
 			}
 			if len(reviews) == 0 {
 				fmt.Fprintf(cmd.ErrOrStderr(), "no %s reviews\n", status)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -154,9 +153,7 @@ It asks the API, as an admin, or with --database-url reads Postgres directly.`,
 				if tokens == nil {
 					tokens = []countersign.Token{}
 				}
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(tokens)
+				return printJSON(cmd.OutOrStdout(), tokens)
 			}
 			now := time.Now()
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)

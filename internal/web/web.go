@@ -240,7 +240,7 @@ type errorView struct {
 // internal error's text is logged, not shown.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, sess *session, err error) {
 	code := countersign.ErrorCode(err)
-	status := statusOf(code)
+	status := api.Status(code)
 	message := err.Error()
 	switch code {
 	case countersign.CodeInternal:
@@ -257,29 +257,4 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, sess *session, er
 		ev.Back, ev.BackText = "/ui/queue", "Back to the queue"
 	}
 	h.render(w, r, status, "error", "", view{Title: ev.Heading, Session: sess, Data: ev})
-}
-
-// statusOf is the HTTP status of an error code, as the API answers it.
-func statusOf(code countersign.Code) int {
-	switch code {
-	case countersign.CodeBadRequest:
-		return http.StatusBadRequest
-	case countersign.CodeUnauthorized:
-		return http.StatusUnauthorized
-	case countersign.CodeForbidden:
-		return http.StatusForbidden
-	case countersign.CodeNotFound:
-		return http.StatusNotFound
-	case countersign.CodeConflict:
-		return http.StatusConflict
-	case countersign.CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case countersign.CodeInvalid:
-		return http.StatusUnprocessableEntity
-	case countersign.CodeRateLimited:
-		return http.StatusTooManyRequests
-	case countersign.CodeUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
 }
