@@ -37,6 +37,7 @@ type Document struct {
 	Metadata        map[string]string `json:"metadata,omitempty"`
 	Status          Status            `json:"status"`
 	SubmittedBy     string            `json:"submitted_by"`
+	Channel         Channel           `json:"channel,omitempty"` // submitted through; empty if stored before it was kept
 	CreatedAt       time.Time         `json:"created_at"`
 	UpdatedAt       time.Time         `json:"updated_at"`
 	Draft           *Draft            `json:"draft"`

@@ -19,6 +19,7 @@ type Store interface {
 	SupervisionStore
 	GoldStore
 	SlackStore
+	IntakeStore
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 	// Close releases the store's connections.

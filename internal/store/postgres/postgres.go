@@ -87,7 +87,7 @@ func (s *Store) Close() error {
 }
 
 const documentColumns = `id, task_type, task_type_version, external_id, content, content_sha256, metadata,
-	status, submitted_by, created_at, updated_at, draft, confidence, route, final`
+	status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel`
 
 // CreateDocument stores doc unless its ID is taken; then it returns the stored one.
 func (s *Store) CreateDocument(ctx context.Context, doc *countersign.Document) (*countersign.Document, bool, error) {
@@ -100,10 +100,10 @@ func (s *Store) CreateDocument(ctx context.Context, doc *countersign.Document) (
 	}
 	created := store.Time(doc.CreatedAt)
 	tag, err := s.pool.Exec(ctx, `INSERT INTO documents (`+documentColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, NULL, NULL, NULL, NULL)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, NULL, NULL, NULL, NULL, $11)
 		ON CONFLICT (id) DO NOTHING`,
 		doc.ID, doc.TaskType, doc.TaskTypeVersion, doc.ExternalID, doc.Content, doc.ContentSHA256, metadata,
-		string(doc.Status), doc.SubmittedBy, created)
+		string(doc.Status), doc.SubmittedBy, created, string(doc.Channel))
 	if err != nil {
 		return nil, false, fmt.Errorf("create document %s: %w", doc.ID, classify(err))
 	}
@@ -168,7 +168,7 @@ func scanDocument(row pgx.Row) (*countersign.Document, error) {
 		draft, confidence, route, final *string
 	)
 	if err := row.Scan(&d.ID, &d.TaskType, &d.TaskTypeVersion, &d.ExternalID, &d.Content, &d.ContentSHA256, &metadata,
-		&d.Status, &d.SubmittedBy, &d.CreatedAt, &d.UpdatedAt, &draft, &confidence, &route, &final); err != nil {
+		&d.Status, &d.SubmittedBy, &d.CreatedAt, &d.UpdatedAt, &draft, &confidence, &route, &final, &d.Channel); err != nil {
 		return nil, err
 	}
 	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()

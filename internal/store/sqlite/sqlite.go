@@ -92,7 +92,7 @@ func (s *Store) Close() error { return errors.Join(s.read.Close(), s.write.Close
 func (s *Store) DB() *sql.DB { return s.write }
 
 const documentColumns = `id, task_type, task_type_version, external_id, content, content_sha256, metadata,
-	status, submitted_by, created_at, updated_at, draft, confidence, route, final`
+	status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel`
 
 // CreateDocument stores doc unless its ID is taken; then it returns the stored one.
 func (s *Store) CreateDocument(ctx context.Context, doc *countersign.Document) (*countersign.Document, bool, error) {
@@ -104,10 +104,10 @@ func (s *Store) CreateDocument(ctx context.Context, doc *countersign.Document) (
 		metadata = "{}"
 	}
 	res, err := s.write.ExecContext(ctx, `INSERT INTO documents (`+documentColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, ?)
 		ON CONFLICT (id) DO NOTHING`,
 		doc.ID, doc.TaskType, doc.TaskTypeVersion, doc.ExternalID, doc.Content, doc.ContentSHA256, metadata,
-		doc.Status, doc.SubmittedBy, store.FormatTime(doc.CreatedAt), store.FormatTime(doc.CreatedAt))
+		doc.Status, doc.SubmittedBy, store.FormatTime(doc.CreatedAt), store.FormatTime(doc.CreatedAt), doc.Channel)
 	if err != nil {
 		return nil, false, fmt.Errorf("create document %s: %w", doc.ID, err)
 	}
@@ -196,7 +196,7 @@ func scanDocument(row scanner) (*countersign.Document, error) {
 		draft, confidence, route, final *string
 	)
 	if err := row.Scan(&d.ID, &d.TaskType, &d.TaskTypeVersion, &d.ExternalID, &d.Content, &d.ContentSHA256, &metadata,
-		&d.Status, &d.SubmittedBy, &created, &updated, &draft, &confidence, &route, &final); err != nil {
+		&d.Status, &d.SubmittedBy, &created, &updated, &draft, &confidence, &route, &final, &d.Channel); err != nil {
 		return nil, err
 	}
 	if err := decodeDocument(&d, metadata, created, updated, draft, confidence, route, final); err != nil {

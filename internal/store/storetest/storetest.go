@@ -51,6 +51,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("AuditDraws", func(t *testing.T) { testAuditDraws(t, h.New(t)) })
 	t.Run("AuditDrawsConcurrent", func(t *testing.T) { testAuditDrawsConcurrent(t, h.New(t)) })
 	t.Run("Gold", func(t *testing.T) { testGold(t, h.New(t)) })
+	t.Run("UnstartedDocuments", func(t *testing.T) { testUnstartedDocuments(t, h.New(t)) })
 	t.Run("SlackUsers", func(t *testing.T) { testSlackUsers(t, h.New(t)) })
 }
 
