@@ -58,6 +58,14 @@ type SlackStore interface {
 	// UnlinkSlackUser removes the link of a Slack account and returns it as
 	// it was; ErrNotFound if none.
 	UnlinkSlackUser(ctx context.Context, slackUserID string) (*SlackUser, error)
+	// RememberSlackRequest records the signed Slack request with the given
+	// key until expires and reports whether it is fresh: false when the key
+	// is recorded already with an expiry after now, which makes the request
+	// a replay. The record is shared by every process on the store, so a
+	// replay is refused on another replica and after a restart; of two
+	// calls with one key at once, exactly one is fresh. Records expired at
+	// now are removed.
+	RememberSlackRequest(ctx context.Context, key string, now, expires time.Time) (fresh bool, err error)
 }
 
 // Audit event types of Slack links: who may act from which Slack account

@@ -96,7 +96,7 @@ func (a *App) slackEndpoints() (interactions, commands http.Handler) {
 	if a.slack.client == nil || a.Config.SlackSigningSecret == "" {
 		return nil, nil
 	}
-	endpoints := slackapp.NewHTTP(a.slackHandler(), a.Config.SlackSigningSecret)
+	endpoints := slackapp.NewHTTP(a.slackHandler(), a.Config.SlackSigningSecret, a.traced())
 	return endpoints.Interactions(), endpoints.Commands()
 }
 

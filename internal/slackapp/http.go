@@ -2,6 +2,7 @@ package slackapp
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -18,33 +19,41 @@ import (
 // Limits of the HTTP endpoints.
 const (
 	// SignatureWindow is how far a request's timestamp may be from now:
-	// Slack's own rule, and how long a request is remembered against
-	// replays.
+	// Slack's own rule.
 	SignatureWindow = 5 * time.Minute
+	// rememberFor is how long after its timestamp a request is remembered
+	// against replays: twice the window, so that API processes whose clocks
+	// differ by up to a window still agree on what they have seen.
+	rememberFor = 2 * SignatureWindow
 	// maxRequestBytes bounds a request body; Slack's are a few kilobytes.
 	maxRequestBytes = 1 << 20
-	// maxRemembered bounds the replay cache: far above what Slack sends
-	// one app in five minutes.
-	maxRemembered = 50000
 )
+
+// Replays remembers the signed requests received, for every API process
+// on one store: countersign.SlackStore's RememberSlackRequest.
+type Replays interface {
+	RememberSlackRequest(ctx context.Context, key string, now, expires time.Time) (fresh bool, err error)
+}
 
 // HTTP serves Slack's requests over HTTP: POST /slack/interactions (the
 // app's Interactivity Request URL) and POST /slack/commands (the slash
 // command's Request URL). Every request must carry Slack's signature, made
 // with the app's signing secret over its timestamp and body; a timestamp
-// more than five minutes away, or a request already seen, is refused, and
-// nothing of a refused request is read further.
+// more than five minutes away, or a request already received by any API
+// process on the same store, is refused, and nothing of a refused request is
+// read further.
 type HTTP struct {
 	handler *Handler
 	secret  string
-	replays *replayCache
+	replays Replays
 	// Now is the clock of the timestamp window.
 	Now func() time.Time
 }
 
-// NewHTTP serves h's requests, verified with the app's signing secret.
-func NewHTTP(h *Handler, signingSecret string) *HTTP {
-	return &HTTP{handler: h, secret: signingSecret, replays: newReplayCache(SignatureWindow, maxRemembered), Now: time.Now}
+// NewHTTP serves h's requests, verified with the app's signing secret;
+// replays remembers the requests received.
+func NewHTTP(h *Handler, signingSecret string, replays Replays) *HTTP {
+	return &HTTP{handler: h, secret: signingSecret, replays: replays, Now: time.Now}
 }
 
 // Interactions is the handler of POST /slack/interactions.
@@ -109,8 +118,13 @@ func (s *HTTP) verify(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 		return nil, false
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
-	if err != nil {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
 		writeError(w, http.StatusRequestEntityTooLarge, "too_large", "the request body is too large")
+		return nil, false
+	case err != nil:
+		writeError(w, http.StatusBadRequest, "bad_request", "the request body could not be read: "+err.Error())
 		return nil, false
 	}
 	verifier, err := slack.NewSecretsVerifier(r.Header, s.secret)
@@ -127,12 +141,14 @@ func (s *HTTP) verify(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	// What was signed, not how the signature was spelled: Slack's verifier
 	// reads the hex in either case, so the header text could vary.
 	signed := sha256.Sum256([]byte(stamp + ":" + string(body)))
-	switch s.replays.add(hex.EncodeToString(signed[:]), at, now) {
-	case replaySeen:
-		writeError(w, http.StatusUnauthorized, "unauthorized", "this request was already received: a replay is refused")
+	fresh, err := s.replays.RememberSlackRequest(r.Context(), hex.EncodeToString(signed[:]), now, at.Add(rememberFor))
+	if err != nil {
+		s.handler.logger().ErrorContext(r.Context(), "Slack request: could not check for a replay", "error", err)
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "countersign could not check whether this request was received before; try again in a moment")
 		return nil, false
-	case replayFull:
-		writeError(w, http.StatusServiceUnavailable, "unavailable", "too many Slack requests at once; try again in a moment")
+	}
+	if !fresh {
+		writeError(w, http.StatusUnauthorized, "unauthorized", "this request was already received: a replay is refused")
 		return nil, false
 	}
 	return body, true

@@ -33,9 +33,19 @@ type endpoint struct {
 func newEndpoint(t *testing.T) *endpoint {
 	t.Helper()
 	e := &endpoint{slack: newFakeSlack(t), decider: &fakeDecider{}, fx: newFixture(t)}
+	e.url = e.serveSlack(t, e.fx.store, time.Now).url
+	return e
+}
+
+// serveSlack serves the Slack endpoints again, as another API process
+// would, over the endpoint's data, fakes and Decider, remembering requests
+// in replays, with the clock now.
+func (e *endpoint) serveSlack(t *testing.T, replays Replays, now func() time.Time) *endpoint {
+	t.Helper()
 	client, _ := newClient(e.slack)
 	h := &Handler{Store: e.fx.store, TaskTypes: testTypes, Decider: e.decider, Slack: client}
-	web := NewHTTP(h, secret)
+	web := NewHTTP(h, secret, replays)
+	web.Now = now
 	srv := httptest.NewServer(api.Router(api.Services{
 		Store:             e.fx.store,
 		Ready:             func(context.Context) error { return nil },
@@ -43,8 +53,7 @@ func newEndpoint(t *testing.T) *endpoint {
 		SlackCommands:     web.Commands(),
 	}))
 	t.Cleanup(srv.Close)
-	e.url = srv.URL
-	return e
+	return &endpoint{url: srv.URL, slack: e.slack, decider: e.decider, fx: e.fx}
 }
 
 // request is a request to a Slack endpoint, signed unless told otherwise.

@@ -235,6 +235,13 @@ func (s *tracedStore) DrawAudit(ctx context.Context, stratum, documentID string)
 	return n, err
 }
 
+func (s *tracedStore) RememberSlackRequest(ctx context.Context, key string, now, expires time.Time) (bool, error) {
+	ctx, span := s.start(ctx, "RememberSlackRequest")
+	fresh, err := s.Store.RememberSlackRequest(ctx, key, now, expires)
+	end(span, err)
+	return fresh, err
+}
+
 func (s *tracedStore) Ping(ctx context.Context) error {
 	ctx, span := s.start(ctx, "Ping")
 	err := s.Store.Ping(ctx)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -93,4 +94,21 @@ func scanSlackUser(row pgx.Row) (*countersign.SlackUser, error) {
 	}
 	u.LinkedAt = u.LinkedAt.UTC()
 	return &u, nil
+}
+
+// RememberSlackRequest records a signed Slack request; see
+// countersign.SlackStore. A key already recorded counts again only once its
+// record has expired: the upsert changes no row otherwise, and the primary
+// key makes one of two inserts at once wait for the other and see it.
+func (s *Store) RememberSlackRequest(ctx context.Context, key string, now, expires time.Time) (bool, error) {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM slack_requests WHERE expires_at <= $1`, store.Time(now)); err != nil {
+		return false, fmt.Errorf("forget expired Slack requests: %w", err)
+	}
+	tag, err := s.pool.Exec(ctx, `INSERT INTO slack_requests (request_key, expires_at) VALUES ($1, $2)
+		ON CONFLICT (request_key) DO UPDATE SET expires_at = excluded.expires_at WHERE slack_requests.expires_at <= $3`,
+		key, store.Time(expires), store.Time(now))
+	if err != nil {
+		return false, fmt.Errorf("remember Slack request: %w", classify(err))
+	}
+	return tag.RowsAffected() == 1, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/store"
@@ -110,4 +111,25 @@ func scanSlackUser(row scanner) (*countersign.SlackUser, error) {
 		return nil, err
 	}
 	return &u, nil
+}
+
+// RememberSlackRequest records a signed Slack request; see
+// countersign.SlackStore. A key already recorded counts again only once its
+// record has expired: the upsert changes no row otherwise. Writes go through
+// one connection, so two calls at once take turns.
+func (s *Store) RememberSlackRequest(ctx context.Context, key string, now, expires time.Time) (bool, error) {
+	if _, err := s.write.ExecContext(ctx, `DELETE FROM slack_requests WHERE expires_at <= ?`, store.FormatTime(now)); err != nil {
+		return false, fmt.Errorf("forget expired Slack requests: %w", err)
+	}
+	res, err := s.write.ExecContext(ctx, `INSERT INTO slack_requests (request_key, expires_at) VALUES (?, ?)
+		ON CONFLICT (request_key) DO UPDATE SET expires_at = excluded.expires_at WHERE slack_requests.expires_at <= ?`,
+		key, store.FormatTime(expires), store.FormatTime(now))
+	if err != nil {
+		return false, fmt.Errorf("remember Slack request: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("remember Slack request: %w", err)
+	}
+	return n == 1, nil
 }

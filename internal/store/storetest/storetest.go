@@ -53,6 +53,8 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Gold", func(t *testing.T) { testGold(t, h.New(t)) })
 	t.Run("UnstartedDocuments", func(t *testing.T) { testUnstartedDocuments(t, h.New(t)) })
 	t.Run("SlackUsers", func(t *testing.T) { testSlackUsers(t, h.New(t)) })
+	t.Run("SlackRequests", func(t *testing.T) { testSlackRequests(t, h, h.New(t)) })
+	t.Run("SlackRequestsConcurrent", func(t *testing.T) { testSlackRequestsConcurrent(t, h.New(t)) })
 }
 
 var t0 = time.Date(2026, 3, 14, 9, 26, 53, 589793000, time.UTC)
