@@ -14,7 +14,6 @@ import (
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/api/apiclient"
 	"github.com/countersign/countersign/internal/app"
-	"github.com/countersign/countersign/internal/config"
 )
 
 // defaultServer is the API address when nothing says otherwise.
@@ -34,12 +33,9 @@ func (f *clientFlags) add(cmd *cobra.Command) {
 	fs.StringVar(&f.dataDir, "data-dir", ".countersign", "dev data dir to find the server and admin token in (env COUNTERSIGN_DATA_DIR)")
 }
 
-// client resolves the server and token: flag, then environment, then the
-// dev data dir.
+// client resolves the server and token: flag, then environment (as for
+// every flag), then the dev data dir.
 func (f *clientFlags) client(cmd *cobra.Command) (*apiclient.Client, error) {
-	if err := config.FromEnv(cmd.Flags(), "server", "token", "data-dir"); err != nil {
-		return nil, exitError{code: 2, err: err}
-	}
 	server := f.server
 	if server == "" {
 		server = defaultServer

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -23,7 +25,7 @@ import (
 	"github.com/countersign/countersign/internal/store/sqlite"
 )
 
-func newCodecServer() *cobra.Command {
+func newCodecServer(d deps) *cobra.Command {
 	var cfg config.Config
 	cmd := &cobra.Command{
 		Use:   "codec-server",
@@ -64,7 +66,7 @@ with 401.`,
     --database-url postgres://countersign@db/countersign --ui-origin https://temporal.example.com`,
 		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return serveCodec(cmd, cfg)
+			return serveCodec(cmd, d, cfg)
 		},
 	}
 	cfg.AddCodecServer(cmd.Flags())
@@ -75,11 +77,9 @@ with 401.`,
 	return cmd
 }
 
-// serveCodec runs the codec server until SIGINT or SIGTERM.
-func serveCodec(cmd *cobra.Command, cfg config.Config) error {
-	if err := config.FromEnv(cmd.Flags()); err != nil {
-		return exitError{code: 2, err: err}
-	}
+// serveCodec completes the codec server's configuration and runs it until
+// SIGINT or SIGTERM.
+func serveCodec(cmd *cobra.Command, d deps, cfg config.Config) error {
 	if err := cfg.EncryptionFromEnv(); err != nil {
 		return exitError{code: 2, err: err}
 	}
@@ -95,7 +95,11 @@ func serveCodec(cmd *cobra.Command, cfg config.Config) error {
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	return d.codecServer(ctx, cfg, cmd.ErrOrStderr(), logger)
+}
 
+// runCodecServer serves the codec server until ctx ends.
+func runCodecServer(ctx context.Context, cfg config.Config, out io.Writer, logger *slog.Logger) error {
 	store, where, err := openTokenStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -117,7 +121,6 @@ func serveCodec(cmd *cobra.Command, cfg config.Config) error {
 	errs := make(chan error, 1)
 	go func() { errs <- srv.Serve(listener) }()
 
-	out := cmd.ErrOrStderr()
 	origins := "none (browsers refused; give --ui-origin)"
 	if len(cfg.UIOrigins) > 0 {
 		origins = strings.Join(cfg.UIOrigins, ", ")

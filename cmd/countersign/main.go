@@ -4,14 +4,17 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/countersign/countersign/internal/app"
 	"github.com/countersign/countersign/internal/config"
 )
 
@@ -43,7 +46,27 @@ type exitError struct {
 func (e exitError) Error() string { return e.err.Error() }
 func (e exitError) Unwrap() error { return e.err }
 
+// deps are what the server commands run once their configuration is
+// complete. A test replaces them to see the configuration a command would
+// start with, instead of starting it.
+type deps struct {
+	// start starts the roles of dev, worker and api.
+	start func(ctx context.Context, cfg config.Config, roles app.Roles, logger *slog.Logger) (*app.App, error)
+	// codecServer runs the codec server until ctx ends.
+	codecServer func(ctx context.Context, cfg config.Config, out io.Writer, logger *slog.Logger) error
+}
+
+// newRoot returns the binary's command tree.
 func newRoot() *cobra.Command {
+	return newRootWith(deps{
+		start: func(ctx context.Context, cfg config.Config, roles app.Roles, logger *slog.Logger) (*app.App, error) {
+			return app.Start(ctx, cfg, roles, logger)
+		},
+		codecServer: runCodecServer,
+	})
+}
+
+func newRootWith(d deps) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "countersign",
 		Short: "Human-in-the-loop review of LLM document extraction, on Temporal",
@@ -58,16 +81,19 @@ with "countersign submit" and decide reviews with "countersign reviews" and
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// The one place flags take their environment variables, for every
+		// command: a command cannot forget to.
+		PersistentPreRunE: applyEnv,
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return exitError{code: 2, err: fmt.Errorf("%w\nSee '%s --help'.", err, cmd.CommandPath())}
 	})
 	root.AddCommand(
-		newDev(), newWorker(), newAPI(),
+		newDev(d), newWorker(d), newAPI(d),
 		newSubmit(), newReviews(), newDecide(), newAudit(), newToken(),
 		newTaskType(), newCalibrate(), newPolicy(),
 		newVeto(), newStats(), newReviewers(), newExport(),
-		newCodecServer(), newMigrate(), newUser(),
+		newCodecServer(d), newMigrate(), newUser(),
 	)
 	return root
 }
@@ -87,7 +113,7 @@ func usage(check cobra.PositionalArgs) cobra.PositionalArgs {
 func newLogger(cfg config.Config) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-		return nil, fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", cfg.LogLevel)
+		return nil, fmt.Errorf("%s: %q is not one of debug, info, warn, error", config.Setting("log-level"), cfg.LogLevel)
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	switch strings.ToLower(cfg.LogFormat) {
@@ -96,5 +122,5 @@ func newLogger(cfg config.Config) (*slog.Logger, error) {
 	case "json":
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
 	}
-	return nil, fmt.Errorf("--log-format: %q is not text or json", cfg.LogFormat)
+	return nil, fmt.Errorf("%s: %q is not text or json", config.Setting("log-format"), cfg.LogFormat)
 }

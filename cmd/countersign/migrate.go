@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/countersign/countersign/internal/config"
 	"github.com/countersign/countersign/internal/store/postgres"
 )
 
@@ -21,9 +20,6 @@ run as countersign_app, which may not change the schema: run this as the owner
 before rolling out a new version (see the README, Production).`,
 		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := config.FromEnv(cmd.Flags(), "database-url"); err != nil {
-				return exitError{code: 2, err: err}
-			}
 			if databaseURL == "" {
 				return exitError{code: 2, err: errors.New("--database-url (or COUNTERSIGN_DATABASE_URL) is required")}
 			}

@@ -16,7 +16,7 @@ import (
 	"github.com/countersign/countersign/internal/telemetry"
 )
 
-func newDev() *cobra.Command {
+func newDev(d deps) *cobra.Command {
 	var cfg config.Config
 	cmd := &cobra.Command{
 		Use:   "dev",
@@ -36,7 +36,7 @@ Limits: one process, SQLite. For more, run the worker and api roles against a
 Temporal cluster and Postgres.`,
 		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return serve(cmd, cfg, app.Roles{Embedded: true, Worker: true, API: true})
+			return serve(cmd, d, cfg, app.Roles{Embedded: true, Worker: true, API: true})
 		},
 	}
 	cfg.AddDataDir(cmd.Flags())
@@ -53,7 +53,7 @@ Temporal cluster and Postgres.`,
 	return cmd
 }
 
-func newWorker() *cobra.Command {
+func newWorker(d deps) *cobra.Command {
 	var cfg config.Config
 	cmd := &cobra.Command{
 		Use:   "worker",
@@ -63,7 +63,7 @@ keeps documents, reviews and the audit log in Postgres. Run as many replicas as
 the load needs; they share nothing but Temporal and the database.`,
 		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return serve(cmd, cfg, app.Roles{Worker: true})
+			return serve(cmd, d, cfg, app.Roles{Worker: true})
 		},
 	}
 	cfg.AddServer(cmd.Flags())
@@ -77,7 +77,7 @@ the load needs; they share nothing but Temporal and the database.`,
 	return cmd
 }
 
-func newAPI() *cobra.Command {
+func newAPI(d deps) *cobra.Command {
 	var cfg config.Config
 	cmd := &cobra.Command{
 		Use:   "api",
@@ -87,7 +87,7 @@ workflows on a Temporal cluster and reading state from Postgres. /readyz
 answers 200 once a worker polls the review task queue.`,
 		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return serve(cmd, cfg, app.Roles{API: true})
+			return serve(cmd, d, cfg, app.Roles{API: true})
 		},
 	}
 	cfg.AddServer(cmd.Flags())
@@ -102,11 +102,10 @@ answers 200 once a worker polls the review task queue.`,
 }
 
 // serve starts the roles, prints where everything is, and runs until SIGINT
-// or SIGTERM, then stops cleanly.
-func serve(cmd *cobra.Command, cfg config.Config, roles app.Roles) error {
-	if err := config.FromEnv(cmd.Flags()); err != nil {
-		return exitError{code: 2, err: err}
-	}
+// or SIGTERM, then stops cleanly. The flags, and so cfg, already hold their
+// environment variables (the root command's PersistentPreRunE); what is read
+// here from the environment are the settings that have no flag.
+func serve(cmd *cobra.Command, d deps, cfg config.Config, roles app.Roles) error {
 	cfg.ModelFromEnv()
 	if err := cfg.WebhookFromEnv(); err != nil {
 		return exitError{code: 2, err: err}
@@ -125,7 +124,7 @@ func serve(cmd *cobra.Command, cfg config.Config, roles app.Roles) error {
 	if roles.Embedded {
 		fmt.Fprintf(out, "countersign dev: starting the embedded Temporal server in %s ...\n", cfg.DataDir)
 	}
-	a, err := app.Start(ctx, cfg, roles, logger)
+	a, err := d.start(ctx, cfg, roles, logger)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/auth"
-	"github.com/countersign/countersign/internal/config"
 	"github.com/countersign/countersign/internal/store/postgres"
 )
 
@@ -53,9 +52,6 @@ Postgres, and its creation recorded in the audit log.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if user == "" || role == "" {
 				return exitError{code: 2, err: fmt.Errorf("--user and --role are required (roles: %s)", strings.Join(roles, ", "))}
-			}
-			if err := config.FromEnv(cmd.Flags(), "database-url"); err != nil {
-				return exitError{code: 2, err: err}
 			}
 			var (
 				secret string
@@ -106,9 +102,6 @@ Postgres, and its creation recorded in the audit log.`,
 // environment variable) is set; it returns nil otherwise, and the command
 // goes through the API.
 func tokenStore(cmd *cobra.Command, databaseURL *string) (*postgres.Store, error) {
-	if err := config.FromEnv(cmd.Flags(), "database-url"); err != nil {
-		return nil, exitError{code: 2, err: err}
-	}
 	if *databaseURL == "" {
 		return nil, nil
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -132,6 +131,10 @@ func Env(flag string) string {
 	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
+// Setting names a flag and its variable for messages, as an operator may
+// have set either: COUNTERSIGN_DATA_DIR (--data-dir).
+func Setting(flag string) string { return fmt.Sprintf("%s (--%s)", Env(flag), flag) }
+
 func usage(flag, text string) string { return fmt.Sprintf("%s (env %s)", text, Env(flag)) }
 
 // AddDataDir adds --data-dir.
@@ -197,10 +200,10 @@ func (c *Config) WebhookFromEnv() error {
 	}
 	u, err := url.Parse(c.WebhookURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("--webhook-url %q is not an http(s) URL", c.WebhookURL)
+		return fmt.Errorf("%s: %q is not an http(s) URL", Setting("webhook-url"), c.WebhookURL)
 	}
 	if c.WebhookSecret == "" {
-		return fmt.Errorf("--webhook-url is set but %s is empty: receivers could not tell countersign's calls from anyone's", EnvWebhookSecret)
+		return fmt.Errorf("%s is set but %s is empty: receivers could not tell countersign's calls from anyone's", Setting("webhook-url"), EnvWebhookSecret)
 	}
 	return nil
 }
@@ -229,9 +232,9 @@ func (c *Config) AddDev(fs *pflag.FlagSet) {
 func (c *Config) AddTemporal(fs *pflag.FlagSet) {
 	fs.StringVar(&c.TemporalAddress, "temporal-address", "127.0.0.1:7233", usage("temporal-address", "Temporal frontend host:port"))
 	fs.StringVar(&c.Namespace, "namespace", "default", usage("namespace", "Temporal namespace"))
-	fs.StringVar(&c.TemporalTLSCert, "temporal-tls-cert", "", usage("temporal-tls-cert", "client certificate for mutual TLS to Temporal"))
-	fs.StringVar(&c.TemporalTLSKey, "temporal-tls-key", "", usage("temporal-tls-key", "client key for mutual TLS to Temporal"))
-	fs.StringVar(&c.TemporalTLSCA, "temporal-tls-ca", "", usage("temporal-tls-ca", "CA bundle to verify Temporal's certificate"))
+	fileVar(fs, &c.TemporalTLSCert, "temporal-tls-cert", usage("temporal-tls-cert", "client certificate for mutual TLS to Temporal"))
+	fileVar(fs, &c.TemporalTLSKey, "temporal-tls-key", usage("temporal-tls-key", "client key for mutual TLS to Temporal"))
+	fileVar(fs, &c.TemporalTLSCA, "temporal-tls-ca", usage("temporal-tls-ca", "CA bundle to verify Temporal's certificate"))
 	fs.StringVar(&c.TemporalTLSServerName, "temporal-tls-server-name", "", usage("temporal-tls-server-name", "server name to verify in Temporal's certificate (turns TLS on)"))
 }
 
@@ -251,38 +254,38 @@ const EnvEncryptionKeys = EnvPrefix + "ENCRYPTION_KEYS"
 
 // AddEncryption adds --encryption-key-file.
 func (c *Config) AddEncryption(fs *pflag.FlagSet) {
-	fs.StringVar(&c.EncryptionKeyFile, "encryption-key-file", "", fmt.Sprintf("file of AES-256 keys that encrypt Temporal payloads, one ID:BASE64KEY a line, the first one encrypting (env %s; or give the keys themselves, comma-separated, in %s)", Env("encryption-key-file"), EnvEncryptionKeys))
+	fileVar(fs, &c.EncryptionKeyFile, "encryption-key-file", fmt.Sprintf("file of AES-256 keys that encrypt Temporal payloads, one ID:BASE64KEY a line, the first one encrypting (env %s; or give the keys themselves, comma-separated, in %s)", Env("encryption-key-file"), EnvEncryptionKeys))
 	fs.BoolVar(&c.EncryptDocuments, "encrypt-documents", false, fmt.Sprintf("also encrypt document bodies in the store with those keys; bodies stored in clear before still read (env %s)", Env("encrypt-documents")))
 }
 
 // EncryptionFromEnv reads the keyring from --encryption-key-file or from
 // COUNTERSIGN_ENCRYPTION_KEYS, and checks every key. With neither set,
-// payloads stay in clear.
+// payloads stay in clear. A keyring that is set but cannot be used (an
+// unreadable file, an empty variable, a bad key) is an error naming where it
+// was set, and so is --encrypt-documents without one: encryption an operator
+// asked for is never left off.
 func (c *Config) EncryptionFromEnv() error {
 	text, fromEnv := os.LookupEnv(EnvEncryptionKeys)
-	fromEnv = fromEnv && strings.TrimSpace(text) != ""
+	where := EnvEncryptionKeys
 	switch {
 	case c.EncryptionKeyFile != "" && fromEnv:
-		return fmt.Errorf("both --encryption-key-file and %s are set: keep the keys in one place, so that which one encrypts is clear", EnvEncryptionKeys)
+		return fmt.Errorf("both %s and %s are set: keep the keys in one place, so that which one encrypts is clear", Setting("encryption-key-file"), EnvEncryptionKeys)
 	case c.EncryptionKeyFile != "":
+		where = fmt.Sprintf("%s %s", Setting("encryption-key-file"), c.EncryptionKeyFile)
 		raw, err := os.ReadFile(c.EncryptionKeyFile)
 		if err != nil {
-			return fmt.Errorf("--encryption-key-file: %w", err)
+			return fmt.Errorf("%s: %w", Setting("encryption-key-file"), err)
 		}
 		text = string(raw)
 	case !fromEnv:
 		c.Encryption = nil
 		if c.EncryptDocuments {
-			return fmt.Errorf("--encrypt-documents needs keys: set --encryption-key-file or %s", EnvEncryptionKeys)
+			return fmt.Errorf("%s needs keys: set %s or %s", Setting("encrypt-documents"), Setting("encryption-key-file"), EnvEncryptionKeys)
 		}
 		return nil
 	}
 	keys, err := codec.ParseKeyring(text)
 	if err != nil {
-		where := EnvEncryptionKeys
-		if c.EncryptionKeyFile != "" {
-			where = c.EncryptionKeyFile
-		}
 		return fmt.Errorf("%s: %w", where, err)
 	}
 	c.Encryption = keys
@@ -309,22 +312,58 @@ func (c *Config) CheckUIOrigins() error {
 	return nil
 }
 
-// FromEnv sets every flag the command line did not set from its environment
-// variable, if that is set. With names, only those flags have one.
-func FromEnv(fs *pflag.FlagSet, names ...string) error {
+// FromEnv sets every flag the command line did not set from its
+// environment variable, when that is set (even to nothing, as --flag= would):
+// the flag wins over the variable and the variable over the default.
+// flagOnly, if not nil, names the flags that never come from the
+// environment. A value the flag refuses is an error naming the variable.
+func FromEnv(fs *pflag.FlagSet, flagOnly func(name string) bool) error {
 	var err error
 	fs.VisitAll(func(f *pflag.Flag) {
-		if f.Changed || err != nil {
-			return
-		}
-		if len(names) > 0 && !slices.Contains(names, f.Name) {
+		if f.Changed || err != nil || (flagOnly != nil && flagOnly(f.Name)) {
 			return
 		}
 		if v, ok := os.LookupEnv(Env(f.Name)); ok {
 			if setErr := fs.Set(f.Name, v); setErr != nil {
-				err = fmt.Errorf("%s=%q: %w", Env(f.Name), v, setErr)
+				err = fmt.Errorf("%s: invalid value %q: %w", Setting(f.Name), v, setErr)
 			}
 		}
+	})
+	return err
+}
+
+// readFileAnnotation marks a flag whose value is a file countersign reads.
+const readFileAnnotation = "countersign_reads_file"
+
+// fileVar adds a flag whose value is a file countersign reads, which
+// CheckFiles opens before anything starts.
+func fileVar(fs *pflag.FlagSet, p *string, name, usage string) {
+	fs.StringVar(p, name, "", usage)
+	fs.Lookup(name).Annotations = map[string][]string{readFileAnnotation: {"true"}}
+}
+
+// ReadsFile reports whether the flag names a file countersign reads: one
+// added with fileVar, or any flag whose name ends in -file.
+func ReadsFile(f *pflag.Flag) bool {
+	return len(f.Annotations[readFileAnnotation]) > 0 || strings.HasSuffix(f.Name, "-file")
+}
+
+// CheckFiles opens every file a flag of fs names, so that a key, certificate
+// or list that is set but cannot be read stops the command before it starts,
+// with a message naming the setting, instead of leaving what it configures
+// off.
+func CheckFiles(fs *pflag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if err != nil || !ReadsFile(f) || f.Value.String() == "" {
+			return
+		}
+		var file *os.File
+		if file, err = os.Open(f.Value.String()); err != nil {
+			err = fmt.Errorf("%s: %w", Setting(f.Name), err)
+			return
+		}
+		file.Close()
 	})
 	return err
 }

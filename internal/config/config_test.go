@@ -14,6 +14,13 @@ import (
 	"github.com/countersign/countersign/internal/oidc"
 )
 
+// unsetenv unsets name for the rest of the test and restores it after.
+func unsetenv(t *testing.T, name string) {
+	t.Helper()
+	t.Setenv(name, "")
+	os.Unsetenv(name)
+}
+
 func TestEncryptionFromEnv(t *testing.T) {
 	key := func(b byte) string { return base64.StdEncoding.EncodeToString([]byte(strings.Repeat(string(b), 32))) }
 	file := filepath.Join(t.TempDir(), "keys")
@@ -21,7 +28,7 @@ func TestEncryptionFromEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	t.Setenv(EnvEncryptionKeys, "")
+	unsetenv(t, EnvEncryptionKeys)
 	var none Config
 	if err := none.EncryptionFromEnv(); err != nil || none.Encryption != nil {
 		t.Fatalf("no keys: %v, %v; want encryption off", none.Encryption, err)
@@ -37,7 +44,7 @@ func TestEncryptionFromEnv(t *testing.T) {
 		t.Fatalf("file and environment: %v, want refused", err)
 	}
 
-	t.Setenv(EnvEncryptionKeys, "")
+	unsetenv(t, EnvEncryptionKeys)
 	fromFile := Config{EncryptionKeyFile: file}
 	if err := fromFile.EncryptionFromEnv(); err != nil || fromFile.Encryption.Current() != "file-2" {
 		t.Fatalf("from the file: %v, %v", fromFile.Encryption, err)
@@ -51,13 +58,117 @@ func TestEncryptionFromEnv(t *testing.T) {
 	}
 }
 
+// TestEncryptionFailsClosed: encryption that was asked for and cannot be
+// applied stops the start, naming the setting, rather than running in
+// clear.
+func TestEncryptionFailsClosed(t *testing.T) {
+	dir := t.TempDir()
+	badRing := filepath.Join(dir, "bad-keys")
+	if err := os.WriteFile(badRing, []byte("2025-06:not base64!\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing")
+	for _, tc := range []struct {
+		name string
+		env  *string // COUNTERSIGN_ENCRYPTION_KEYS, nil for unset
+		c    Config
+		want string
+	}{
+		{"a key file that cannot be read", nil, Config{EncryptionKeyFile: missing}, "COUNTERSIGN_ENCRYPTION_KEY_FILE (--encryption-key-file): open " + missing + ": no such file or directory"},
+		{"a bad keyring in the file", nil, Config{EncryptionKeyFile: badRing}, "COUNTERSIGN_ENCRYPTION_KEY_FILE (--encryption-key-file) " + badRing + `: encryption key "2025-06" is not base64`},
+		{"encrypted documents without keys", nil, Config{EncryptDocuments: true}, "COUNTERSIGN_ENCRYPT_DOCUMENTS (--encrypt-documents) needs keys"},
+		{"an empty keyring variable", new(string), Config{}, "COUNTERSIGN_ENCRYPTION_KEYS: no encryption keys"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.env == nil {
+				unsetenv(t, EnvEncryptionKeys)
+			} else {
+				t.Setenv(EnvEncryptionKeys, *tc.env)
+			}
+			err := tc.c.EncryptionFromEnv()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("%v, want an error with %q", err, tc.want)
+			}
+			if tc.c.Encryption != nil {
+				t.Fatal("a keyring was set despite the error")
+			}
+		})
+	}
+}
+
 func TestEncryptionKeyFileFromEnv(t *testing.T) {
 	var c Config
 	fs := pflag.NewFlagSet("worker", pflag.ContinueOnError)
 	c.AddEncryption(fs)
 	t.Setenv(Env("encryption-key-file"), "/etc/countersign/keys")
-	if err := FromEnv(fs); err != nil || c.EncryptionKeyFile != "/etc/countersign/keys" {
+	if err := FromEnv(fs, nil); err != nil || c.EncryptionKeyFile != "/etc/countersign/keys" {
 		t.Fatalf("--encryption-key-file from %s: %q, %v", Env("encryption-key-file"), c.EncryptionKeyFile, err)
+	}
+}
+
+// TestFromEnv: flag over variable over default; a flag kept to the command
+// line; a value the flag refuses names the variable.
+func TestFromEnv(t *testing.T) {
+	parse := func(flagOnly func(string) bool, args ...string) (Config, error) {
+		var c Config
+		fs := pflag.NewFlagSet("api", pflag.ContinueOnError)
+		c.AddHTTP(fs)
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return c, FromEnv(fs, flagOnly)
+	}
+	unsetenv(t, Env("http"))
+	t.Setenv(Env("rate-limit"), "0.5")
+	t.Setenv(Env("max-fields"), "7")
+	c, err := parse(nil, "--max-fields", "9")
+	if err != nil || c.RateLimit != 0.5 || c.MaxFields != 9 || c.HTTPAddr != "127.0.0.1:8080" {
+		t.Fatalf("rate %v, fields %d, http %q, %v; want 0.5 from the variable, 9 from the flag, the default address", c.RateLimit, c.MaxFields, c.HTTPAddr, err)
+	}
+	c, err = parse(func(name string) bool { return name == "rate-limit" })
+	if err != nil || c.RateLimit != 50 || c.MaxFields != 7 {
+		t.Fatalf("rate-limit kept to the command line: rate %v, fields %d, %v", c.RateLimit, c.MaxFields, err)
+	}
+	t.Setenv(Env("rate-limit"), "fast")
+	if _, err := parse(nil); err == nil || !strings.HasPrefix(err.Error(), `COUNTERSIGN_RATE_LIMIT (--rate-limit): invalid value "fast"`) {
+		t.Fatalf("a bad value: %v, want an error naming the variable", err)
+	}
+}
+
+// TestCheckFiles: a file a flag names that cannot be read is an error
+// naming the setting; files that read, and flags left empty, are not.
+func TestCheckFiles(t *testing.T) {
+	var c Config
+	fs := pflag.NewFlagSet("worker", pflag.ContinueOnError)
+	c.AddTemporal(fs)
+	c.AddEncryption(fs)
+	c.AddSlack(fs)
+	var files []string
+	fs.VisitAll(func(f *pflag.Flag) {
+		if ReadsFile(f) {
+			files = append(files, f.Name)
+		}
+	})
+	want := []string{"encryption-key-file", "slack-users-file", "temporal-tls-ca", "temporal-tls-cert", "temporal-tls-key"}
+	if !slices.Equal(files, want) {
+		t.Fatalf("flags that read a file: %v, want %v", files, want)
+	}
+	readable := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(readable, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Parse([]string{"--temporal-tls-ca", readable}); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckFiles(fs); err != nil {
+		t.Fatalf("a readable file: %v", err)
+	}
+	if err := fs.Set("temporal-tls-cert", "/nonexistent/cert.pem"); err != nil {
+		t.Fatal(err)
+	}
+	err := CheckFiles(fs)
+	if err == nil || err.Error() != "COUNTERSIGN_TEMPORAL_TLS_CERT (--temporal-tls-cert): open /nonexistent/cert.pem: no such file or directory" {
+		t.Fatalf("an unreadable file: %v", err)
 	}
 }
 
@@ -82,7 +193,7 @@ func TestOIDC(t *testing.T) {
 		if err := fs.Parse(args); err != nil {
 			return nil, err
 		}
-		return &c, FromEnv(fs)
+		return &c, FromEnv(fs, nil)
 	}
 
 	c, err := parse()
@@ -137,7 +248,7 @@ func TestOIDCSignIn(t *testing.T) {
 		if err := fs.Parse(args); err != nil {
 			t.Fatal(err)
 		}
-		if err := FromEnv(fs); err != nil {
+		if err := FromEnv(fs, nil); err != nil {
 			t.Fatal(err)
 		}
 		return &c

@@ -16,7 +16,7 @@ func (c *Config) AddSlack(fs *pflag.FlagSet) {
 	fs.StringVar(&c.SlackAppToken, "slack-app-token", "", usage("slack-app-token", "Slack app-level token (xapp-…, scope connections:write): take interactions and commands over Socket Mode, with no public endpoint; prefer the environment variable"))
 	fs.StringVar(&c.SlackChannel, "slack-channel", "", usage("slack-channel", "Slack channel (ID, or name for public channels) reviews are posted to when the task type names none"))
 	fs.StringVar(&c.SlackAPIURL, "slack-api-url", "", usage("slack-api-url", "base URL of Slack's Web API, for a proxy (default https://slack.com/api/)"))
-	fs.StringVar(&c.SlackUsersFile, "slack-users-file", "", usage("slack-users-file", "file of Slack account links made at start, one \"SLACK_MEMBER_ID USER ROLE [GROUP,...]\" a line; links made through the API stay"))
+	fileVar(fs, &c.SlackUsersFile, "slack-users-file", usage("slack-users-file", "file of Slack account links made at start, one \"SLACK_MEMBER_ID USER ROLE [GROUP,...]\" a line; links made through the API stay"))
 	fs.StringVar(&c.PublicURL, "public-url", "", usage("public-url", "base URL people reach the API and web page at, such as https://countersign.example.com, for the links in notices (dev: the --http address)"))
 }
 

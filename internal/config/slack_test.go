@@ -20,7 +20,7 @@ func TestSlackFromEnv(t *testing.T) {
 	if err := fs.Parse([]string{"--slack-channel", "#contracts"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := FromEnv(fs); err != nil {
+	if err := FromEnv(fs, nil); err != nil {
 		t.Fatal(err)
 	}
 	if c.SlackBotToken != "xoxb-1" || c.SlackSigningSecret != "s3cret" || c.SlackAppToken != "xapp-1" || c.SlackChannel != "#contracts" || c.SlackAPIURL != "http://127.0.0.1:9/api/" {
