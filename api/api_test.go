@@ -163,7 +163,7 @@ func TestRequestErrors(t *testing.T) {
 		{"bad cursor", "GET", "/v1/reviews?cursor=zz", admin, ``, 400, "bad_request", "invalid cursor"},
 		{"unknown role", "POST", "/v1/tokens", admin, `{"user":"eve","role":"root"}`, 422, "invalid", `unknown role "root"`},
 		{"bad expiry", "POST", "/v1/tokens", admin, `{"user":"eve","role":"reviewer","expires_in":"soon"}`, 422, "invalid", "expires_in"},
-		{"no user", "POST", "/v1/tokens", admin, `{"role":"reviewer"}`, 422, "invalid", "needs a user"},
+		{"no user", "POST", "/v1/tokens", admin, `{"role":"reviewer"}`, 422, "invalid", "a user name is needed"},
 		{"calibrate unknown type", "POST", "/v1/calibrations", admin, `{"task_type":"nope"}`, 404, "not_found", "nope"},
 		{"calibrate without outcomes", "POST", "/v1/calibrations", admin, `{"task_type":"contract-review"}`, 422, "invalid", "no human outcomes"},
 		{"no calibration yet", "GET", "/v1/calibrations/contract-review", admin, ``, 404, "not_found", "countersign calibrate --type contract-review"},

@@ -7,6 +7,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/audit"
+	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/slacklink"
 )
 
@@ -32,6 +33,10 @@ func (h *handlers) linkSlackUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := countersign.CheckGroups(req.Groups); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := auth.CheckUser(r.Context(), h.Store, req.User); err != nil {
 		h.fail(w, r, err)
 		return
 	}

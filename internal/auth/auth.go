@@ -22,10 +22,11 @@ const Prefix = "cs_"
 
 // NewToken makes a token for user with role and, optionally, the reviewer
 // groups the user belongs to. It returns the secret, to hand to the user
-// once, and the record to store. ttl 0 means no expiry.
+// once, and the record to store. ttl 0 means no expiry. The name is checked
+// on its own (CheckUserName); Issue also checks it against the users known.
 func NewToken(user string, role countersign.Role, ttl time.Duration, now time.Time, groups ...string) (string, *countersign.Token, error) {
-	if strings.TrimSpace(user) == "" {
-		return "", nil, countersign.Errorf(countersign.CodeInvalid, "a token needs a user")
+	if err := CheckUserName(user); err != nil {
+		return "", nil, err
 	}
 	if !role.Valid() {
 		return "", nil, countersign.Errorf(countersign.CodeInvalid, "unknown role %q (roles: %s)", role, roleList())
@@ -103,10 +104,15 @@ func roleList() string {
 }
 
 // Issue makes a token, stores it and records who issued it for whom in the
-// audit log. It returns the secret, to show once.
+// audit log. It returns the secret, to show once. Every way of making a
+// token (the API, the CLI, the dev stack's admin token) comes here, so the
+// user name is checked here: see CheckUser.
 func Issue(ctx context.Context, s countersign.Store, issuer string, channel countersign.Channel, user string, role countersign.Role, ttl time.Duration, now time.Time, groups ...string) (string, *countersign.Token, error) {
 	secret, token, err := NewToken(user, role, ttl, now, groups...)
 	if err != nil {
+		return "", nil, err
+	}
+	if err := CheckUser(ctx, s, user); err != nil {
 		return "", nil, err
 	}
 	if err := s.CreateToken(ctx, token); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/audit"
+	"github.com/countersign/countersign/internal/auth"
 )
 
 // RecordLink appends the audit event of a link made or removed (event is
@@ -54,6 +55,9 @@ func ParseLinks(text string) ([]countersign.SlackUser, error) {
 		if err := countersign.CheckSlackUserID(u.SlackUserID); err != nil {
 			return nil, fmt.Errorf("line %d: %w", i+1, err)
 		}
+		if err := auth.CheckUserName(u.User); err != nil {
+			return nil, fmt.Errorf("line %d: %w", i+1, err)
+		}
 		if !u.Role.Valid() {
 			return nil, fmt.Errorf("line %d: unknown role %q", i+1, u.Role)
 		}
@@ -71,14 +75,19 @@ func ParseLinks(text string) ([]countersign.SlackUser, error) {
 
 // LinkAll makes the links a configuration file gives, as actor, recording
 // each link that changed; those already in place change nothing. Links made
-// otherwise (through the API) are left as they are.
+// otherwise (through the API) are left as they are. A user name too like
+// another user's (auth.CheckUser) stops it.
 func LinkAll(ctx context.Context, s interface {
 	countersign.SlackStore
+	countersign.TokenStore
 	countersign.AuditLog
 }, links []countersign.SlackUser, actor string, now time.Time) (changed int, err error) {
 	at := audit.Time(now)
 	for _, u := range links {
 		u.LinkedBy, u.LinkedAt = actor, at
+		if err := auth.CheckUser(ctx, s, u.User); err != nil {
+			return changed, fmt.Errorf("link Slack account %s: %w", u.SlackUserID, err)
+		}
 		did, err := s.LinkSlackUser(ctx, &u)
 		if err != nil {
 			return changed, fmt.Errorf("link Slack account %s: %w", u.SlackUserID, err)

@@ -31,6 +31,7 @@ W01ABCDEF  anna  approver
 		"\nU024BE7LH rita boss":                        `line 2: unknown role "boss"`,
 		"U024BE7LH rita reviewer a,,b":                 `line 1: group name ""`,
 		"U024BE7LH rita reviewer\nU024BE7LH x auditor": "line 2: U024BE7LH is linked on line 1 already",
+		"U024BE7LH countersign admin":                  `line 1: user name "countersign" is reserved`,
 	} {
 		if _, err := slacklink.ParseLinks(text); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("ParseLinks(%q) = %v, want %q", text, err, want)
@@ -73,5 +74,33 @@ func TestLinkAll(t *testing.T) {
 	}
 	if len(recorded) != 3 || recorded[0] != "slack_user.linked config config:slack-users" {
 		t.Fatalf("audit events = %q, want three links recorded from the configuration", recorded)
+	}
+}
+
+// TestLinkAllRefusesLookAlikeUsers: a link from the file to a name that
+// differs only in case or spaces from a user with a token, or from another
+// line's, stops the start, naming both.
+func TestLinkAllRefusesLookAlikeUsers(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "countersign.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	if err := s.CreateToken(ctx, &countersign.Token{ID: "t1", Hash: "h1", User: "rita", Role: countersign.RoleReviewer, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	for text, want := range map[string]string{
+		"U024BE7LH Rita reviewer":                        `link Slack account U024BE7LH: user name "Rita" is too like "rita", a user with an API token`,
+		"W01ABCDEF anna approver\nU01ANNA Anna approver": `link Slack account U01ANNA: user name "Anna" is too like "anna", a user with a Slack link`,
+	} {
+		links, err := slacklink.ParseLinks(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := slacklink.LinkAll(ctx, s, links, "config:slack-users", now); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("LinkAll(%q) = %v, want %q", text, err, want)
+		}
 	}
 }
