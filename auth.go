@@ -59,11 +59,16 @@ type Principal struct {
 // stand above the groups); a reviewer may when tt names no review groups or
 // one of p's groups.
 func (p Principal) MayReview(tt *TaskType) bool {
-	if p.Role != RoleReviewer || len(tt.ReviewGroups) == 0 {
+	return p.MayReviewIn(tt.ReviewGroups)
+}
+
+// MayReviewIn is MayReview for a task type whose review groups are groups.
+func (p Principal) MayReviewIn(groups []string) bool {
+	if p.Role != RoleReviewer || len(groups) == 0 {
 		return true
 	}
 	for _, g := range p.Groups {
-		if slices.Contains(tt.ReviewGroups, g) {
+		if slices.Contains(groups, g) {
 			return true
 		}
 	}

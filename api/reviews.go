@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strconv"
+	"time"
 
 	"go.temporal.io/sdk/client"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/provenance"
 	"github.com/countersign/countersign/workflows"
 )
 
@@ -69,7 +71,7 @@ func (h *handlers) listReviews(w http.ResponseWriter, r *http.Request) {
 // key, every request is new.
 func updateID(caller countersign.Principal, reviewID, key string) string {
 	if key == "" {
-		return ""
+		return newUpdateID("decision")
 	}
 	sum := sha256.Sum256([]byte(caller.User + "\x00" + reviewID + "\x00" + key))
 	return "decision-" + hex.EncodeToString(sum[:16])
@@ -82,7 +84,7 @@ func (h *handlers) decide(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	d := Decider{Store: h.Store, Temporal: h.Temporal, TaskTypes: h.taskTypes()}
+	d := Decider{Store: h.Store, Temporal: h.Temporal, TaskTypes: h.taskTypes(), Signer: h.Signer, Now: h.Now}
 	resp, err := d.Decide(r.Context(), r.PathValue("id"), principal(r), channel(r), req, r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		h.fail(w, r, err)
@@ -102,6 +104,18 @@ type Decider struct {
 	// TaskTypes, when set, holds reviewers to the review groups of the
 	// review's task type.
 	TaskTypes TaskTypeLookup
+	// Signer signs each decision for the workflow's validator, which
+	// refuses any it cannot verify.
+	Signer *provenance.Signer
+	// Now is the clock of the signatures (default time.Now).
+	Now func() time.Time
+}
+
+func (d Decider) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
 }
 
 // Decide decides the review with the given ID for caller, who came through
@@ -129,19 +143,25 @@ func (d Decider) Decide(ctx context.Context, reviewID string, caller countersign
 		}
 		return nil, countersign.Errorf(countersign.CodeConflict, "review %s is already closed: %s decided %s", review.ID, review.ClosedBy, review.Outcome)
 	}
+	update := workflows.DecisionRequest{
+		ReviewID: review.ID,
+		Action:   req.Action,
+		Fields:   req.Fields,
+		Reason:   req.Reason,
+		Approves: req.Approves,
+		Actor:    caller,
+		Channel:  ch,
+	}
+	id := updateID(caller, review.ID, key)
+	claims, err := update.Claims(review.DocumentID, id)
+	if update.Provenance, err = attest(d.Signer, claims, err, d.now()); err != nil {
+		return nil, err
+	}
 	handle, err := d.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		UpdateID:   updateID(caller, review.ID, key),
-		WorkflowID: workflows.ReviewWorkflowID(review.DocumentID),
-		UpdateName: workflows.DecisionUpdate,
-		Args: []any{workflows.DecisionRequest{
-			ReviewID: review.ID,
-			Action:   req.Action,
-			Fields:   req.Fields,
-			Reason:   req.Reason,
-			Approves: req.Approves,
-			Actor:    caller,
-			Channel:  ch,
-		}},
+		UpdateID:     id,
+		WorkflowID:   workflows.ReviewWorkflowID(review.DocumentID),
+		UpdateName:   workflows.DecisionUpdate,
+		Args:         []any{update},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/oidc"
+	"github.com/countersign/countersign/internal/provenance"
 	"github.com/countersign/countersign/internal/telemetry"
 	"github.com/countersign/countersign/starter"
 )
@@ -59,6 +60,10 @@ type Services struct {
 	// UI, when set, is the web page for people (internal/web), served at
 	// /ui/ with its own sign-in; GET / then leads there.
 	UI http.Handler
+
+	// Signer signs every decision, audit, veto and reset the API sends to a
+	// workflow, whose validator refuses what it cannot verify.
+	Signer *provenance.Signer
 
 	// SlackInteractions and SlackCommands, when set, answer Slack at
 	// POST /slack/interactions and POST /slack/commands

@@ -44,13 +44,18 @@ func (h *handlers) veto(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	caller := principal(r)
+	update := workflows.VetoRequest{Action: req.Action, Fields: req.Fields, Reason: req.Reason, Actor: principal(r), Channel: channel(r)}
+	id := newUpdateID("veto")
+	claims, err := update.Claims(doc.ID, id)
+	if update.Provenance, err = attest(h.Signer, claims, err, h.Now()); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	handle, err := h.Temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
-		WorkflowID: workflows.ReviewWorkflowID(doc.ID),
-		UpdateName: workflows.VetoUpdate,
-		Args: []any{workflows.VetoRequest{
-			Action: req.Action, Fields: req.Fields, Reason: req.Reason, Actor: caller, Channel: channel(r),
-		}},
+		UpdateID:     id,
+		WorkflowID:   workflows.ReviewWorkflowID(doc.ID),
+		UpdateName:   workflows.VetoUpdate,
+		Args:         []any{update},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
@@ -83,10 +88,18 @@ func (h *handlers) resetPolicy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	update := workflows.ResetRequest{Reason: req.Reason, Actor: principal(r), Channel: channel(r)}
+	id := newUpdateID("reset")
+	claims, err := update.Claims(req.TaskType, id)
+	if update.Provenance, err = attest(h.Signer, claims, err, h.Now()); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	handle, err := h.Temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
+		UpdateID:     id,
 		WorkflowID:   workflows.SupervisorWorkflowID(req.TaskType),
 		UpdateName:   workflows.ResetUpdate,
-		Args:         []any{workflows.ResetRequest{Reason: req.Reason, Actor: principal(r), Channel: channel(r)}},
+		Args:         []any{update},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	var o countersign.PolicyOverride

@@ -181,6 +181,7 @@ func (s *Starter) start(ctx context.Context, doc *countersign.Document, sub Subm
 		Schema:          tt.Schema,
 		SubmittedBy:     doc.SubmittedBy,
 		Channel:         sub.Channel,
+		ReviewGroups:    tt.ReviewGroups,
 	}
 	// A running review is joined (USE_EXISTING); a closed one is not
 	// started again (REJECT_DUPLICATE), and the SDK answers that case with
@@ -190,7 +191,7 @@ func (s *Starter) start(ctx context.Context, doc *countersign.Document, sub Subm
 		TaskQueue:                workflows.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, workflows.ReviewWorkflow, in)
+	}, workflows.ReviewWorkflowType, in)
 	if err != nil {
 		return unavailable(fmt.Errorf("start review of %s: %w", doc.ID, err))
 	}

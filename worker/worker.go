@@ -101,12 +101,11 @@ func tlsConfig(opts ClientOptions) (*tls.Config, error) {
 	return conf, nil
 }
 
-// New returns a worker on the review task queue with the review workflow and
-// the activities registered. Start it with Start or Run.
-func New(c client.Client, acts *activities.Activities) sdkworker.Worker {
+// New returns a worker on the review task queue with the workflows and the
+// activities registered. Start it with Start or Run.
+func New(c client.Client, wfs *workflows.Workflows, acts *activities.Activities) sdkworker.Worker {
 	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
-	w.RegisterWorkflow(workflows.ReviewWorkflow)
-	w.RegisterWorkflow(workflows.SupervisorWorkflow)
+	wfs.Register(w)
 	w.RegisterActivity(acts)
 	return w
 }
@@ -121,7 +120,7 @@ type Supervisors struct {
 func (s Supervisors) Report(ctx context.Context, o countersign.AuditOutcome) error {
 	_, err := s.Client.SignalWithStartWorkflow(ctx, workflows.SupervisorWorkflowID(o.TaskType), workflows.AuditSignal, o,
 		client.StartWorkflowOptions{ID: workflows.SupervisorWorkflowID(o.TaskType), TaskQueue: workflows.TaskQueue},
-		workflows.SupervisorWorkflow, workflows.SupervisorInput{TaskType: o.TaskType})
+		workflows.SupervisorWorkflowType, workflows.SupervisorInput{TaskType: o.TaskType})
 	if err != nil {
 		return fmt.Errorf("report audit of %s to the supervisor of %s: %w", o.DocumentID, o.TaskType, err)
 	}

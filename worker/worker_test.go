@@ -38,7 +38,7 @@ func TestEncryptingWorkerReplaysHistoriesInClear(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			replayer.RegisterWorkflow(workflows.ReviewWorkflow)
+			(&workflows.Workflows{}).Register(replayer)
 			if err := replayer.ReplayWorkflowHistoryFromJSONFile(logger, f); err != nil {
 				t.Fatalf("%s does not replay with encryption on: %v", f, err)
 			}

@@ -14,11 +14,14 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/activities"
+	"github.com/countersign/countersign/internal/provenance"
 	"github.com/countersign/countersign/internal/schema"
 )
 
 // DecisionRequest is a reviewer's decision, as sent with DecisionUpdate by
-// every channel (REST, CLI, Slack, web). The caller has authenticated Actor.
+// every channel (REST, CLI, Slack, web). The API, which authenticated
+// Actor, vouches for the request with a signed Provenance envelope; the
+// validator believes nothing it does not verify.
 type DecisionRequest struct {
 	ReviewID string                `json:"review_id"`
 	Action   countersign.Action    `json:"action"`
@@ -30,6 +33,8 @@ type DecisionRequest struct {
 	// decision ID) when someone corrected the review before: an approval
 	// stands for what its author saw, never for a correction made since.
 	Approves string `json:"approves,omitempty"`
+	// Provenance is the API's signed envelope of this request.
+	Provenance *provenance.Envelope `json:"provenance,omitempty"`
 }
 
 // DecisionResult is what the update returns once the decision is recorded
@@ -450,12 +455,20 @@ func (w *review) checkCorrection(fields countersign.Fields) error {
 	return nil
 }
 
-// admitDecision is the decision update's validator: the submitter check,
-// the check that an approval names the correction it approves, then
-// validateDecision. The first two are not repeated by the handler: handlers
-// run again on replay, validators do not, and histories from before the
-// checks hold decisions they would refuse.
-func (w *review) admitDecision(req DecisionRequest) error {
+// admitDecision is the decision update's validator: the envelope that
+// proves who sent it, the review groups, the submitter check, the check that
+// an approval names the correction it approves, then validateDecision. The
+// first four are not repeated by the handler: handlers run again on replay,
+// validators do not, and histories from before the checks hold decisions
+// they would refuse.
+func (w *review) admitDecision(ctx workflow.Context, req DecisionRequest) error {
+	want, err := req.Claims(w.in.DocumentID, updateID(ctx))
+	if err := checkProvenance(ctx, w.keys, req.Provenance, want, err); err != nil {
+		return err
+	}
+	if err := w.checkGroups(req.Actor); err != nil {
+		return err
+	}
 	if err := w.checkSubmitter(req.Actor); err != nil {
 		return err
 	}
@@ -478,6 +491,15 @@ func (w *review) checkApproves(req DecisionRequest) error {
 		return refuse(countersign.CodeConflict, "approves names %s, but review %s has no correction to approve: approve the draft without it", req.Approves, req.ReviewID)
 	case p != nil && req.Approves != id:
 		return refuse(countersign.CodeConflict, "review %s was corrected (decision %s) since the draft: look at the correction and approve it by naming it (approves: %s), or correct it yourself", req.ReviewID, id, id)
+	}
+	return nil
+}
+
+// checkGroups refuses a reviewer outside the review groups the task type
+// named when the review started.
+func (w *review) checkGroups(actor countersign.Principal) error {
+	if !actor.MayReviewIn(w.in.ReviewGroups) {
+		return refuse(countersign.CodeForbidden, "%s is not in the review groups of %s (%s), so may not decide its reviews", actor.User, w.in.TaskType, strings.Join(w.in.ReviewGroups, ", "))
 	}
 	return nil
 }

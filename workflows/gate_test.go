@@ -647,7 +647,7 @@ func TestCancelledReviewStillSaysItClosed(t *testing.T) {
 	review := countersign.ReviewID(in.DocumentID, 1)
 	start := f.env.Now()
 	f.at(5*time.Hour, func() { f.env.CancelWorkflow() })
-	f.env.ExecuteWorkflow(workflows.ReviewWorkflow, in)
+	f.execute(in)
 	if !f.env.IsWorkflowCompleted() || f.env.GetWorkflowError() == nil {
 		t.Fatalf("completed %v, error %v: a cancelled review fails", f.env.IsWorkflowCompleted(), f.env.GetWorkflowError())
 	}

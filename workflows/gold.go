@@ -36,6 +36,7 @@ func (w *review) slipGold(ctx workflow.Context, r *countersign.Review) {
 		SubmittedBy:     countersign.SystemActor,
 		Channel:         countersign.ChannelWorkflow,
 		Gold:            true,
+		ReviewGroups:    w.in.ReviewGroups,
 	}
 	step := w.step()
 	step.DocumentID, step.PolicyVersion = gold.DocumentID, gold.Policy.Version
@@ -53,7 +54,7 @@ func (w *review) slipGold(ctx workflow.Context, r *countersign.Review) {
 		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 	})
-	child := workflow.ExecuteChildWorkflow(ctx, ReviewWorkflow, gold)
+	child := workflow.ExecuteChildWorkflow(ctx, ReviewWorkflowType, gold)
 	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 		logger.Warn("gold document's review did not start", "document", gold.DocumentID, "error", err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/activities"
+	"github.com/countersign/countersign/internal/provenance"
 )
 
 // hotlChange versions what issue 5 added to the review workflow: the
@@ -26,6 +27,8 @@ type VetoRequest struct {
 	Reason  string                `json:"reason,omitempty"`
 	Actor   countersign.Principal `json:"actor"`
 	Channel countersign.Channel   `json:"channel"`
+	// Provenance is the API's signed envelope of this request.
+	Provenance *provenance.Envelope `json:"provenance,omitempty"`
 }
 
 // drawAudit decides whether an auto-accepted document is audited, by the
@@ -141,9 +144,13 @@ func (w *review) amend(ctx workflow.Context, r *countersign.Review, d *countersi
 	return DecisionResult{Decision: *d, Status: result.Status}, result.Changed, nil
 }
 
-// admitVeto is the veto update's validator: the submitter check (see
-// admitDecision), then validateVeto.
-func (w *review) admitVeto(req VetoRequest) error {
+// admitVeto is the veto update's validator: the envelope and the
+// submitter check (see admitDecision), then validateVeto.
+func (w *review) admitVeto(ctx workflow.Context, req VetoRequest) error {
+	want, err := req.Claims(w.in.DocumentID, updateID(ctx))
+	if err := checkProvenance(ctx, w.keys, req.Provenance, want, err); err != nil {
+		return err
+	}
 	if err := w.checkSubmitter(req.Actor); err != nil {
 		return err
 	}

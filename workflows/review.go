@@ -13,6 +13,7 @@ import (
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/activities"
 	"github.com/countersign/countersign/internal/audit"
+	"github.com/countersign/countersign/internal/provenance"
 	"github.com/countersign/countersign/internal/schema"
 )
 
@@ -30,6 +31,9 @@ type ReviewInput struct {
 	// Gold says the document is a gold item: a known answer slipped into the
 	// queue to measure reviewers, run under GoldPolicy.
 	Gold bool `json:"gold,omitempty"`
+	// ReviewGroups are the task type's review groups when the review
+	// started: a reviewer outside them may not decide its reviews.
+	ReviewGroups []string `json:"review_groups,omitempty"`
 }
 
 // ReviewResult is how a review ended.
@@ -75,8 +79,8 @@ const extractTimeout = 5 * time.Minute
 // ReviewWorkflow takes one document through draft, score, route, the human
 // gate when the policy asks for it, and finalize, recording every step in the
 // audit log.
-func ReviewWorkflow(ctx workflow.Context, in ReviewInput) (ReviewResult, error) {
-	w := &review{in: in, status: countersign.StatusProcessing}
+func (wf *Workflows) ReviewWorkflow(ctx workflow.Context, in ReviewInput) (ReviewResult, error) {
+	w := &review{in: in, status: countersign.StatusProcessing, keys: wf.Provenance}
 	if err := w.setup(ctx); err != nil {
 		return ReviewResult{}, err
 	}
@@ -127,7 +131,8 @@ type review struct {
 	vetoed      *countersign.Decision // the veto that amended the document
 	audited     *countersign.Decision // the audit verdict
 
-	schema *schema.Schema // compiled on first use by the validator
+	schema *schema.Schema       // compiled on first use by the validator
+	keys   *provenance.Verifier // verify the envelopes of people's updates
 }
 
 func (w *review) setup(ctx workflow.Context) error {

@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -18,6 +20,7 @@ import (
 	"github.com/countersign/countersign/activities"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/llm"
+	"github.com/countersign/countersign/internal/provenance"
 	"github.com/countersign/countersign/internal/store/sqlite"
 	"github.com/countersign/countersign/internal/tasktype"
 	"github.com/countersign/countersign/workflows"
@@ -31,6 +34,10 @@ type fixture struct {
 	store *sqlite.Store
 	types *tasktype.Registry
 	acts  *activities.Activities
+	// workflowID is the ID of the workflow under test; updates numbers the
+	// updates sent to it.
+	workflowID string
+	updates    int
 }
 
 func newFixture(t *testing.T, extractors map[string]countersign.Extractor) *fixture {
@@ -79,11 +86,15 @@ func newFixtureActs(t *testing.T, extractors map[string]countersign.Extractor, w
 // renew gives the fixture a new test environment, with the same store and
 // activities, to run another workflow in.
 func (f *fixture) renew() {
+	f.renewWith(&workflows.Workflows{Provenance: provenance.NewVerifier(testSigner.Public())})
+}
+
+// renewWith is renew with the workflows registered as wfs.
+func (f *fixture) renewWith(wfs *workflows.Workflows) {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))))
 	f.env = suite.NewTestWorkflowEnvironment()
-	f.env.RegisterWorkflow(workflows.ReviewWorkflow)
-	f.env.RegisterWorkflow(workflows.SupervisorWorkflow)
+	wfs.Register(f.env)
 	f.env.RegisterActivity(f.acts)
 	f.env.SetTestTimeout(time.Minute)
 }
@@ -143,11 +154,86 @@ func (f *fixture) updateAfter(delay time.Duration, name string, req any) *outcom
 	return f.updateWorkflowAfter(delay, "", name, req)
 }
 
-// updateWorkflowAfter sends the named update to the workflow with the given
-// ID (the one under test when empty) once the given workflow time has passed.
+// testSigner signs the updates of the workflow tests, as the API signs
+// people's updates; the fixture's workers trust it.
+var testSigner = func() *provenance.Signer {
+	key, err := audit.GenerateKey()
+	if err != nil {
+		panic(err)
+	}
+	return provenance.NewSigner(key)
+}()
+
+// sign gives req, sent to the workflow with the given ID as the update
+// with the given ID, the envelope the API would give it, issued at the
+// test environment's time. A request that carries an envelope already
+// keeps it.
+func (f *fixture) sign(workflowID, updateID string, req any) any {
+	f.t.Helper()
+	docID := strings.TrimPrefix(workflowID, "review/")
+	var (
+		claims provenance.Claims
+		err    error
+	)
+	switch r := req.(type) {
+	case workflows.DecisionRequest:
+		if r.Provenance != nil {
+			return r
+		}
+		claims, err = r.Claims(docID, updateID)
+		r.Provenance = f.envelope(claims, err)
+		return r
+	case workflows.VetoRequest:
+		if r.Provenance != nil {
+			return r
+		}
+		claims, err = r.Claims(docID, updateID)
+		r.Provenance = f.envelope(claims, err)
+		return r
+	case workflows.ResetRequest:
+		if r.Provenance != nil {
+			return r
+		}
+		claims, err = r.Claims(strings.TrimPrefix(workflowID, "supervisor/"), updateID)
+		r.Provenance = f.envelope(claims, err)
+		return r
+	}
+	f.t.Fatalf("cannot sign a %T", req)
+	return nil
+}
+
+func (f *fixture) envelope(claims provenance.Claims, err error) *provenance.Envelope {
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	claims.IssuedAt = f.env.Now()
+	e, err := testSigner.Sign(claims)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return e
+}
+
+// updateWorkflowAfter sends the named update, signed, to the workflow with
+// the given ID (the one under test when empty) once the given workflow
+// time has passed.
 func (f *fixture) updateWorkflowAfter(delay time.Duration, workflowID, name string, req any) *outcome {
+	return f.sendAfter(delay, workflowID, name, func(target, updateID string) any { return f.sign(target, updateID, req) })
+}
+
+// sendAfter is updateWorkflowAfter with the request made by build, given
+// the workflow's and the update's IDs, when it is sent: as anyone who can
+// reach Temporal could make it, signed or not.
+func (f *fixture) sendAfter(delay time.Duration, workflowID, name string, build func(workflowID, updateID string) any) *outcome {
 	o := &outcome{}
 	f.env.RegisterDelayedCallback(func() {
+		target := workflowID
+		if target == "" {
+			target = f.workflowID
+		}
+		f.updates++
+		id := fmt.Sprintf("%s/%s-%d", target, name, f.updates)
+		req := build(target, id)
 		callbacks := &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { o.rejected = err },
 			OnAccept: func() {},
@@ -161,20 +247,27 @@ func (f *fixture) updateWorkflowAfter(delay time.Duration, workflowID, name stri
 			},
 		}
 		if workflowID == "" {
-			f.env.UpdateWorkflow(name, "", callbacks, req)
+			f.env.UpdateWorkflow(name, id, callbacks, req)
 			return
 		}
 		// The environment tells updates apart by ID across its workflows.
-		if err := f.env.UpdateWorkflowByID(workflowID, name, workflowID+"/"+name, callbacks, req); err != nil {
+		if err := f.env.UpdateWorkflowByID(workflowID, name, id, callbacks, req); err != nil {
 			o.rejected = err
 		}
 	}, delay)
 	return o
 }
 
+// execute runs the review of in under its workflow ID, as the starter does.
+func (f *fixture) execute(in workflows.ReviewInput) {
+	f.workflowID = workflows.ReviewWorkflowID(in.DocumentID)
+	f.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: f.workflowID})
+	f.env.ExecuteWorkflow(workflows.ReviewWorkflowType, in)
+}
+
 func (f *fixture) run(in workflows.ReviewInput) workflows.ReviewResult {
 	f.t.Helper()
-	f.env.ExecuteWorkflow(workflows.ReviewWorkflow, in)
+	f.execute(in)
 	if !f.env.IsWorkflowCompleted() {
 		f.t.Fatal("workflow did not complete")
 	}
@@ -370,7 +463,7 @@ func TestValidatorRefusals(t *testing.T) {
 	}{
 		{"submitter", workflows.DecisionRequest{ReviewID: review, Action: countersign.ActionApprove, Actor: countersign.Principal{User: "sam", Role: countersign.RoleSubmitter}}, countersign.CodeForbidden, "may not decide"},
 		{"auditor", workflows.DecisionRequest{ReviewID: review, Action: countersign.ActionApprove, Actor: countersign.Principal{User: "ann", Role: countersign.RoleAuditor}}, countersign.CodeForbidden, "reviewer, approver or admin"},
-		{"no role", workflows.DecisionRequest{ReviewID: review, Action: countersign.ActionApprove, Actor: countersign.Principal{User: "x"}}, countersign.CodeForbidden, "role none"},
+		{"no role", workflows.DecisionRequest{ReviewID: review, Action: countersign.ActionApprove, Actor: countersign.Principal{User: "x"}}, countersign.CodeForbidden, `"" is not a role`},
 		{"unknown action", workflows.DecisionRequest{ReviewID: review, Action: "escalate", Actor: reviewer("rita")}, countersign.CodeInvalid, `unknown action "escalate"`},
 		{"other review", workflows.DecisionRequest{ReviewID: review + "x", Action: countersign.ActionApprove, Actor: reviewer("rita")}, countersign.CodeConflict, "is not open"},
 		{"approve with fields", workflows.DecisionRequest{ReviewID: review, Action: countersign.ActionApprove, Fields: countersign.Fields{"term_months": 3}, Actor: reviewer("rita")}, countersign.CodeInvalid, "use correct"},
@@ -482,7 +575,7 @@ func TestUnknownTaskTypeVersionFailsTheDocument(t *testing.T) {
 	f := newFixture(t, nil)
 	in := f.document("contract-review", "msa-northwind-harbor.txt")
 	in.TaskTypeVersion = "000000000000"
-	f.env.ExecuteWorkflow(workflows.ReviewWorkflow, in)
+	f.execute(in)
 	err := f.env.GetWorkflowError()
 	if err == nil || !strings.Contains(err.Error(), "task type version 000000000000") {
 		t.Fatalf("workflow error = %v", err)
@@ -497,7 +590,7 @@ func TestUnknownTaskTypeVersionFailsTheDocument(t *testing.T) {
 
 func TestInvalidInputIsRefused(t *testing.T) {
 	f := newFixture(t, nil)
-	f.env.ExecuteWorkflow(workflows.ReviewWorkflow, workflows.ReviewInput{DocumentID: "d", TaskTypeVersion: "v", Policy: countersign.Policy{Mode: "yolo"}})
+	f.execute(workflows.ReviewInput{DocumentID: "d", TaskTypeVersion: "v", Policy: countersign.Policy{Mode: "yolo"}})
 	if err := f.env.GetWorkflowError(); err == nil || !strings.Contains(err.Error(), `unknown policy mode "yolo"`) {
 		t.Fatalf("workflow error = %v", err)
 	}
@@ -517,7 +610,7 @@ func TestUnrecordableDecisionFailsTheDocument(t *testing.T) {
 	f := newFixtureWith(t, nil, func(s countersign.Store) countersign.Store { return refusingStore{s} })
 	in := f.document("contract-review", "msa-northwind-harbor.txt")
 	first := f.decideAfter(time.Minute, workflows.DecisionRequest{ReviewID: countersign.ReviewID(in.DocumentID, 1), Action: countersign.ActionApprove, Actor: reviewer("rita")})
-	f.env.ExecuteWorkflow(workflows.ReviewWorkflow, in)
+	f.execute(in)
 	if err := f.env.GetWorkflowError(); err == nil || !strings.Contains(err.Error(), "could not be recorded") {
 		t.Fatalf("workflow error = %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/activities"
+	"github.com/countersign/countersign/internal/provenance"
 	"github.com/countersign/countersign/internal/quality"
 )
 
@@ -69,24 +70,26 @@ type ResetRequest struct {
 	Reason  string                `json:"reason"`
 	Actor   countersign.Principal `json:"actor"`
 	Channel countersign.Channel   `json:"channel"`
+	// Provenance is the API's signed envelope of this request.
+	Provenance *provenance.Envelope `json:"provenance,omitempty"`
 }
 
 // SupervisorWorkflow keeps a task type's escaped-error estimate from the
 // outcomes of audits, tightens the policy when its upper bound exceeds the
 // error budget (the Supervise activity decides and records), and holds the
 // tightening until a person with the approver role resets it.
-func SupervisorWorkflow(ctx workflow.Context, in SupervisorInput) error {
+func (wf *Workflows) SupervisorWorkflow(ctx workflow.Context, in SupervisorInput) error {
 	s := in.State
 	if s == nil {
 		s = &Supervision{TaskType: in.TaskType, Since: now(ctx), Lineage: workflow.GetInfo(ctx).WorkflowExecution.RunID}
 	}
-	sup := &supervisor{s: s}
+	sup := &supervisor{s: s, keys: wf.Provenance}
 	ctx = workflow.WithActivityOptions(ctx, activityOptions)
 	if err := workflow.SetQueryHandler(ctx, SupervisionQuery, func() (Supervision, error) { return *sup.s, nil }); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, ResetUpdate, sup.reset, workflow.UpdateHandlerOptions{
-		Validator:   sup.validateReset,
+		Validator:   sup.admitReset,
 		Description: "lift the supervisor's tightening of the policy",
 	}); err != nil {
 		return err
@@ -132,7 +135,7 @@ func SupervisorWorkflow(ctx workflow.Context, in SupervisorInput) error {
 			for audits.ReceiveAsync(&o) {
 				s.Unjudged = sup.add(o) || s.Unjudged
 			}
-			return workflow.NewContinueAsNewError(ctx, SupervisorWorkflow, SupervisorInput{TaskType: in.TaskType, State: s})
+			return workflow.NewContinueAsNewError(ctx, SupervisorWorkflowType, SupervisorInput{TaskType: in.TaskType, State: s})
 		}
 	}
 }
@@ -140,6 +143,7 @@ func SupervisorWorkflow(ctx workflow.Context, in SupervisorInput) error {
 type supervisor struct {
 	s         *Supervision
 	resetting bool
+	keys      *provenance.Verifier
 }
 
 // add counts an audit outcome once, and reports whether it was new.
@@ -186,6 +190,16 @@ func (sup *supervisor) supervise(ctx workflow.Context) error {
 		s.Tightenings++
 	}
 	return nil
+}
+
+// admitReset is the reset update's validator: the envelope that proves who
+// sent it, then validateReset.
+func (sup *supervisor) admitReset(ctx workflow.Context, req ResetRequest) error {
+	want, err := req.Claims(sup.s.TaskType, updateID(ctx))
+	if err := checkProvenance(ctx, sup.keys, req.Provenance, want, err); err != nil {
+		return err
+	}
+	return sup.validateReset(req)
 }
 
 func (sup *supervisor) validateReset(req ResetRequest) error {

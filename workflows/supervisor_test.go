@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/countersign/countersign"
@@ -83,11 +84,14 @@ func TestSupervisorTightensAndOnlyAPersonResets(t *testing.T) {
 		var got error
 		done := &got
 		f.env.RegisterDelayedCallback(func() {
-			f.env.UpdateWorkflow(workflows.ResetUpdate, "", &testsuite.TestUpdateCallback{
+			f.updates++
+			id := fmt.Sprintf("reset-%d", f.updates)
+			req := f.sign(workflows.SupervisorWorkflowID(tt.Name), id, workflows.ResetRequest{Reason: reason, Actor: p, Channel: countersign.ChannelCLI})
+			f.env.UpdateWorkflow(workflows.ResetUpdate, id, &testsuite.TestUpdateCallback{
 				OnReject:   func(err error) { *done = err },
 				OnAccept:   func() {},
 				OnComplete: func(_ any, err error) { *done = errors.Join(*done, err) },
-			}, workflows.ResetRequest{Reason: reason, Actor: p, Channel: countersign.ChannelCLI})
+			}, req)
 		}, at)
 		return done
 	}
@@ -99,7 +103,8 @@ func TestSupervisorTightensAndOnlyAPersonResets(t *testing.T) {
 	var after workflows.Supervision
 	f.env.RegisterDelayedCallback(func() { after = query(); f.env.CancelWorkflow() }, end+4*time.Minute)
 
-	f.env.ExecuteWorkflow(workflows.SupervisorWorkflow, workflows.SupervisorInput{TaskType: tt.Name})
+	f.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.SupervisorWorkflowID(tt.Name)})
+	f.env.ExecuteWorkflow(workflows.SupervisorWorkflowType, workflows.SupervisorInput{TaskType: tt.Name})
 
 	if len(states) != 2 {
 		t.Fatalf("queried %d states", len(states))

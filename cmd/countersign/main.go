@@ -93,7 +93,7 @@ with "countersign submit" and decide reviews with "countersign reviews" and
 		newSubmit(), newReviews(), newDecide(), newAudit(), newToken(),
 		newTaskType(), newCalibrate(), newPolicy(),
 		newVeto(), newStats(), newReviewers(), newExport(),
-		newCodecServer(d), newMigrate(), newUser(),
+		newCodecServer(d), newMigrate(), newUser(), newKeygen(),
 	)
 	return root
 }

@@ -50,6 +50,8 @@ Temporal cluster and Postgres.`,
 	cfg.AddOIDC(cmd.Flags())
 	cfg.AddOIDCSignIn(cmd.Flags())
 	cfg.AddSlack(cmd.Flags())
+	cfg.AddDecisionSigning(cmd.Flags())
+	cfg.AddDecisionVerify(cmd.Flags())
 	return cmd
 }
 
@@ -74,6 +76,7 @@ the load needs; they share nothing but Temporal and the database.`,
 	cfg.AddEncryption(cmd.Flags())
 	cfg.AddMetrics(cmd.Flags())
 	cfg.AddSlack(cmd.Flags())
+	cfg.AddDecisionVerify(cmd.Flags())
 	return cmd
 }
 
@@ -98,6 +101,7 @@ answers 200 once a worker polls the review task queue.`,
 	cfg.AddOIDC(cmd.Flags())
 	cfg.AddOIDCSignIn(cmd.Flags())
 	cfg.AddSlack(cmd.Flags())
+	cfg.AddDecisionSigning(cmd.Flags())
 	return cmd
 }
 

@@ -33,6 +33,7 @@ import (
 	"github.com/countersign/countersign/internal/devserver"
 	"github.com/countersign/countersign/internal/llm"
 	"github.com/countersign/countersign/internal/oidc"
+	"github.com/countersign/countersign/internal/provenance"
 	"github.com/countersign/countersign/internal/store/postgres"
 	"github.com/countersign/countersign/internal/store/sqlite"
 	"github.com/countersign/countersign/internal/tasktype"
@@ -40,6 +41,7 @@ import (
 	"github.com/countersign/countersign/internal/webhook"
 	"github.com/countersign/countersign/starter"
 	"github.com/countersign/countersign/worker"
+	"github.com/countersign/countersign/workflows"
 )
 
 // Files in a dev data dir.
@@ -116,6 +118,9 @@ func (a *App) start(ctx context.Context) error {
 	if err := a.loadTaskTypes(); err != nil {
 		return err
 	}
+	if err := a.Config.DecisionKeys(a.Roles.API, a.Roles.Worker); err != nil {
+		return err
+	}
 	if err := a.setupTelemetry(ctx); err != nil {
 		return err
 	}
@@ -127,6 +132,9 @@ func (a *App) start(ctx context.Context) error {
 		if err := a.connect(ctx); err != nil {
 			return err
 		}
+	}
+	if err := a.Config.NeedDecisionKeys(a.Roles.API, a.Roles.Worker); err != nil {
+		return err
 	}
 	if err := a.setupSlack(); err != nil {
 		return err
@@ -177,6 +185,13 @@ func (a *App) startEmbedded(ctx context.Context) error {
 	dir := a.Config.DataDir
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
+	}
+	if a.Config.DecisionSigner == nil {
+		key, err := provenance.EnsureDevKey(dir)
+		if err != nil {
+			return fmt.Errorf("decision signing key: %w", err)
+		}
+		a.Config.DecisionSigner = provenance.NewSigner(key)
 	}
 	srv, err := devserver.Start(ctx, devserver.Options{
 		DatabaseFile: filepath.Join(dir, TemporalDB),
@@ -297,7 +312,7 @@ func (a *App) startWorker() {
 	if a.Config.WebhookURL != "" {
 		acts.Webhook = &webhook.Client{URL: a.Config.WebhookURL, Secret: a.Config.WebhookSecret}
 	}
-	a.worker = worker.New(a.Temporal, acts)
+	a.worker = worker.New(a.Temporal, &workflows.Workflows{Provenance: a.Config.DecisionVerifier()}, acts)
 	go func() {
 		if err := a.worker.Run(nil); err != nil {
 			a.errs <- fmt.Errorf("worker: %w", err)
@@ -327,6 +342,7 @@ func (a *App) startAPI() error {
 			MaxDocumentBytes: a.Config.MaxDocumentBytes,
 		},
 		Ready:        a.Ready,
+		Signer:       a.Config.DecisionSigner,
 		MaxBodyBytes: a.Config.MaxBodyBytes,
 		Logger:       a.Logger,
 		Telemetry:    a.Telemetry,
@@ -343,7 +359,7 @@ func (a *App) startAPI() error {
 		UI: web.New(web.Services{
 			Store:     a.traced(),
 			TaskTypes: a.TaskTypes,
-			Decider:   api.Decider{Store: a.traced(), Temporal: a.Temporal, TaskTypes: a.TaskTypes},
+			Decider:   a.decider(),
 			Logger:    a.Logger,
 			OIDC:      a.oidcSignIn,
 		}),
@@ -355,6 +371,12 @@ func (a *App) startAPI() error {
 		}
 	}()
 	return nil
+}
+
+// decider sends people's decisions from the web page and Slack to the
+// workflows, signed as the REST API's are.
+func (a *App) decider() api.Decider {
+	return api.Decider{Store: a.traced(), Temporal: a.Temporal, TaskTypes: a.TaskTypes, Signer: a.Config.DecisionSigner}
 }
 
 // startOIDC discovers the configured OIDC issuer, if any, and sets up the

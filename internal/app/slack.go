@@ -84,7 +84,7 @@ func (a *App) slackHandler() *slackapp.Handler {
 	return &slackapp.Handler{
 		Store:     a.traced(),
 		TaskTypes: a.TaskTypes,
-		Decider:   slackDecider{api.Decider{Store: a.traced(), Temporal: a.Temporal, TaskTypes: a.TaskTypes}},
+		Decider:   slackDecider{a.decider()},
 		Slack:     a.slack.client,
 		Logger:    a.Logger,
 	}

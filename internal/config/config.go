@@ -4,6 +4,7 @@
 package config
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"net/url"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/countersign/countersign/internal/codec"
+	"github.com/countersign/countersign/internal/provenance"
 )
 
 // Config is the whole configuration of the server roles.
@@ -108,6 +110,15 @@ type Config struct {
 	OIDCClientID     string
 	OIDCClientSecret string
 	OIDCRedirectURL  string
+
+	// DecisionSigningKeyFile holds the API's Ed25519 key that signs the
+	// decisions it sends to workflows, DecisionVerifyKeysFile the public
+	// keys the workers accept them from; DecisionSigner and
+	// DecisionVerifyKeys are what was read (see DecisionKeys).
+	DecisionSigningKeyFile string
+	DecisionVerifyKeysFile string
+	DecisionSigner         *provenance.Signer
+	DecisionVerifyKeys     []ed25519.PublicKey
 
 	// Slack: SlackBotToken (xoxb-) posts review messages and turns Slack
 	// on; SlackSigningSecret verifies the HTTP interactions and commands;

@@ -58,6 +58,16 @@ type devProcess struct {
 	cmd    *exec.Cmd
 	output *syncBuffer
 	api    *apiclient.Client
+	// exited closes when the process has exited, with waitErr what
+	// cmd.Wait returned: wait for it with wait, never with cmd.Wait.
+	exited  chan struct{}
+	waitErr error
+}
+
+// wait waits for the process to exit and returns what cmd.Wait returned.
+func (p *devProcess) wait() error {
+	<-p.exited
+	return p.waitErr
 }
 
 // syncBuffer collects a process's output while the test reads it.
@@ -78,24 +88,30 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func startDev(t *testing.T, bin, dataDir string) *devProcess {
+// startDev starts `countersign dev` on dataDir, with args after its own,
+// and waits until it is ready.
+func startDev(t *testing.T, bin, dataDir string, args ...string) *devProcess {
 	t.Helper()
 	os.Remove(filepath.Join(dataDir, app.DevFile))
 	out := &syncBuffer{}
-	cmd := exec.Command(bin, "dev", "--data-dir", dataDir, "--http", "127.0.0.1:0", "--temporal-port", "0", "--log-level", "warn")
+	cmd := exec.Command(bin, append([]string{"dev", "--data-dir", dataDir, "--http", "127.0.0.1:0", "--temporal-port", "0", "--log-level", "warn"}, args...)...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &devProcess{cmd: cmd, output: out}
+	p := &devProcess{cmd: cmd, output: out, exited: make(chan struct{})}
+	go func() { p.waitErr = cmd.Wait(); close(p.exited) }()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
+		cmd.Process.Kill()
+		p.wait()
 	})
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
+		select {
+		case <-p.exited:
+			t.Fatalf("countersign dev exited before it was ready:\n%s", out)
+		default:
+		}
 		raw, err := os.ReadFile(filepath.Join(dataDir, app.DevFile))
 		var info app.DevInfo
 		if err == nil && json.Unmarshal(raw, &info) == nil && info.PID == cmd.Process.Pid {
@@ -140,7 +156,7 @@ func TestOpenReviewSurvivesKill(t *testing.T) {
 	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	if err := first.cmd.Wait(); err == nil {
+	if err := first.wait(); err == nil {
 		t.Fatal("countersign dev exited cleanly after SIGKILL")
 	}
 
@@ -175,7 +191,7 @@ func TestOpenReviewSurvivesKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- second.cmd.Wait() }()
+	go func() { done <- second.wait() }()
 	select {
 	case err := <-done:
 		var exit *exec.ExitError

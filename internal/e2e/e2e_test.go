@@ -320,7 +320,7 @@ func status(err error) int {
 func checkHistories(t *testing.T, a *app.App, record bool, runs map[string]string) {
 	t.Helper()
 	replayer := sdkworker.NewWorkflowReplayer()
-	replayer.RegisterWorkflow(workflows.ReviewWorkflow)
+	(&workflows.Workflows{}).Register(replayer)
 	logger := sdklog.NewStructuredLogger(quietLogger())
 	for name, docID := range runs {
 		history := fetchHistory(t, a.Temporal, workflows.ReviewWorkflowID(docID))

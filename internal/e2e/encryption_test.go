@@ -119,7 +119,7 @@ func TestHistoryIsEncrypted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	replayer.RegisterWorkflow(workflows.ReviewWorkflow)
+	(&workflows.Workflows{}).Register(replayer)
 	if err := replayer.ReplayWorkflowHistory(sdklog.NewStructuredLogger(quietLogger()), history); err != nil {
 		t.Fatalf("the encrypted history does not replay: %v", err)
 	}
