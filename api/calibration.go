@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -102,7 +103,9 @@ func (h *handlers) simulatePolicy(w http.ResponseWriter, r *http.Request) {
 	for _, raw := range q["threshold"] {
 		for _, part := range strings.Split(raw, ",") {
 			x, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
-			if err != nil || x < 0 || x > 1 {
+			// NaN compares false with everything: refused by name, or it
+			// would reach the JSON answer, which cannot hold it.
+			if err != nil || math.IsNaN(x) || x < 0 || x > 1 {
 				h.fail(w, r, countersign.Errorf(countersign.CodeInvalid, "threshold must be a number between 0 and 1, not %q", part))
 				return
 			}
