@@ -462,6 +462,9 @@ func (w *review) checkCorrection(fields countersign.Fields) error {
 // validators do not, and histories from before the checks hold decisions
 // they would refuse.
 func (w *review) admitDecision(ctx workflow.Context, req DecisionRequest) error {
+	if err := checkSize(req.Fields, req.Reason); err != nil {
+		return err
+	}
 	want, err := req.Claims(w.in.DocumentID, updateID(ctx))
 	if err := checkProvenance(ctx, w.keys, req.Provenance, want, err); err != nil {
 		return err

@@ -147,6 +147,9 @@ func (w *review) amend(ctx workflow.Context, r *countersign.Review, d *countersi
 // admitVeto is the veto update's validator: the envelope and the
 // submitter check (see admitDecision), then validateVeto.
 func (w *review) admitVeto(ctx workflow.Context, req VetoRequest) error {
+	if err := checkSize(req.Fields, req.Reason); err != nil {
+		return err
+	}
 	want, err := req.Claims(w.in.DocumentID, updateID(ctx))
 	if err := checkProvenance(ctx, w.keys, req.Provenance, want, err); err != nil {
 		return err

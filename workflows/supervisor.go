@@ -195,6 +195,9 @@ func (sup *supervisor) supervise(ctx workflow.Context) error {
 // admitReset is the reset update's validator: the envelope that proves who
 // sent it, then validateReset.
 func (sup *supervisor) admitReset(ctx workflow.Context, req ResetRequest) error {
+	if err := checkSize(nil, req.Reason); err != nil {
+		return err
+	}
 	want, err := req.Claims(sup.s.TaskType, updateID(ctx))
 	if err := checkProvenance(ctx, sup.keys, req.Provenance, want, err); err != nil {
 		return err
