@@ -15,14 +15,20 @@ import (
 
 // Limits on input, unless Services configures others. A body past
 // MaxBodyBytes is refused with 413 and a document past the starter's
-// MaxDocumentBytes with 413; a decision or veto with more fields than
-// MaxFields, or a submission with more metadata keys than MaxMetadataKeys,
-// with 422; a token past its rate with 429 and Retry-After.
+// MaxDocumentBytes with 413; so is a decision, veto or policy reset whose
+// reason is over MaxReasonBytes, or a decision or veto with a field value
+// over MaxFieldValueBytes (as JSON) or with fields and reason together over
+// countersign.MaxDecisionBytes: sizes are 413. A decision or veto with more
+// fields than MaxFields, or a submission with more metadata keys than
+// MaxMetadataKeys, is refused with 422: counts are 422. A token past its
+// rate gets 429 and Retry-After.
 const (
-	DefaultMaxFields       = 200
-	DefaultMaxMetadataKeys = 200
-	DefaultRateLimit       = 50.0
-	DefaultRateBurst       = 100
+	DefaultMaxFields          = 200
+	DefaultMaxMetadataKeys    = 200
+	DefaultMaxReasonBytes     = 4 << 10
+	DefaultMaxFieldValueBytes = 16 << 10
+	DefaultRateLimit          = 50.0
+	DefaultRateBurst          = 100
 )
 
 // NoRateLimit, as Services.RateLimit, turns the per-token rate limit off.
@@ -43,25 +49,43 @@ func parseSubmit(body io.Reader, maxKeys int) (SubmitRequest, error) {
 }
 
 // parseDecision reads the body of POST /v1/reviews/{id}/decision: 400 when
-// it is not a decision, 422 when it carries more than maxFields fields. The
-// action and the fields themselves are the workflow validator's to judge.
-func parseDecision(body io.Reader, maxFields int) (DecisionRequest, error) {
+// it is not a decision, 422 or 413 when it is over the limits. The action
+// and the fields themselves are the workflow validator's to judge.
+func parseDecision(body io.Reader, limits inputLimits) (DecisionRequest, error) {
 	var req DecisionRequest
 	if err := decodeJSON(body, &req); err != nil {
 		return DecisionRequest{}, err
 	}
-	if err := checkFieldCount(req.Fields, maxFields); err != nil {
+	if err := limits.check(req.Fields, req.Reason); err != nil {
 		return DecisionRequest{}, err
 	}
 	return req, nil
 }
 
-// checkFieldCount refuses a decision or veto with more than max fields.
-func checkFieldCount(fields countersign.Fields, max int) error {
-	if len(fields) > max {
-		return countersign.Errorf(countersign.CodeInvalid, "the request has %d fields; the limit is %d", len(fields), max)
+// inputLimits are the API's limits on what a person sends with a decision,
+// a veto or a policy reset. They refuse, before Temporal is asked, what the
+// workflow's validator would refuse as too large, and what Temporal itself
+// would have failed on with a 500 after holding the review.
+type inputLimits struct {
+	fields int
+	sizes  countersign.DecisionLimits
+}
+
+// inputLimits are the limits Services configures, held to the ceilings.
+func (h *handlers) inputLimits() inputLimits {
+	return inputLimits{fields: h.MaxFields, sizes: countersign.DecisionLimits{
+		ReasonBytes:     min(h.MaxReasonBytes, countersign.MaxReasonBytes),
+		FieldValueBytes: min(h.MaxFieldValueBytes, countersign.MaxFieldValueBytes),
+	}}
+}
+
+// check refuses a decision or veto with more fields than the limit (422), or
+// whose reason or field values are too large (413).
+func (l inputLimits) check(fields countersign.Fields, reason string) error {
+	if len(fields) > l.fields {
+		return countersign.Errorf(countersign.CodeInvalid, "the request has %d fields; the limit is %d", len(fields), l.fields)
 	}
-	return nil
+	return l.sizes.Check(fields, reason)
 }
 
 // rateLimiter keeps a token bucket per API token. Each API process keeps

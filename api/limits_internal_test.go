@@ -11,9 +11,11 @@ import (
 	"github.com/countersign/countersign"
 )
 
-// fuzzLimit is the field and metadata key limit of the fuzz targets, small
-// so that the fuzzer reaches it.
+// fuzzLimit is the field and metadata key limit of the fuzz targets, and
+// fuzzLimits the decision limits, small so that the fuzzer reaches them.
 const fuzzLimit = 4
+
+var fuzzLimits = inputLimits{fields: fuzzLimit, sizes: countersign.DecisionLimits{ReasonBytes: 16, FieldValueBytes: 16}}
 
 // checkRefusal fails unless err is one of the API's coded errors with a
 // 4xx status and a message.
@@ -27,8 +29,8 @@ func checkRefusal(t *testing.T, err error) {
 }
 
 // FuzzDecisionBody: whatever the body, parseDecision does not panic; it
-// refuses with a 4xx coded error or accepts a decision within the field
-// limit, which encodes to JSON that parses back to the same decision.
+// refuses with a 4xx coded error or accepts a decision within the limits,
+// which encodes to JSON that parses back to the same decision.
 func FuzzDecisionBody(f *testing.F) {
 	for _, seed := range []string{
 		`{"action":"approve"}`,
@@ -41,13 +43,15 @@ func FuzzDecisionBody(f *testing.F) {
 		`{"verdict":"approve"}`,
 		`{"action":"correct","fields":{"x":1e400}}`,
 		`{"reason":"\ud800 \u0000 <b>&amp;</b>"}`,
+		`{"action":"reject","reason":"seventeen bytes!!"}`,
+		`{"action":"correct","fields":{"a":"fifteen bytes!!"}}`,
 		`[]`,
 		``,
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		req, err := parseDecision(bytes.NewReader(body), fuzzLimit)
+		req, err := parseDecision(bytes.NewReader(body), fuzzLimits)
 		if err != nil {
 			checkRefusal(t, err)
 			return
@@ -55,7 +59,15 @@ func FuzzDecisionBody(f *testing.F) {
 		if len(req.Fields) > fuzzLimit {
 			t.Fatalf("accepted %d fields past the limit of %d", len(req.Fields), fuzzLimit)
 		}
-		checkRoundTrip(t, req, func(raw []byte) (any, error) { return parseDecision(bytes.NewReader(raw), fuzzLimit) })
+		if len(req.Reason) > fuzzLimits.sizes.ReasonBytes {
+			t.Fatalf("accepted a reason of %d bytes past the limit of %d", len(req.Reason), fuzzLimits.sizes.ReasonBytes)
+		}
+		for name, value := range req.Fields {
+			if raw, _ := json.Marshal(value); len(raw) > fuzzLimits.sizes.FieldValueBytes {
+				t.Fatalf("accepted field %q of %d bytes past the limit of %d", name, len(raw), fuzzLimits.sizes.FieldValueBytes)
+			}
+		}
+		checkRoundTrip(t, req, func(raw []byte) (any, error) { return parseDecision(bytes.NewReader(raw), fuzzLimits) })
 	})
 }
 
@@ -118,11 +130,13 @@ func TestRefusalsAreCoded(t *testing.T) {
 		`{"verdict":"approve"}`:   countersign.CodeBadRequest,
 		`{"action":"correct","fields":{"a":1,"b":2,"c":3,"d":4,"e":5}}`: countersign.CodeInvalid,
 		`{"action":"correct","fields":{"x":1e400}}`:                     countersign.CodeBadRequest,
+		`{"action":"reject","reason":"seventeen bytes!!"}`:              countersign.CodeTooLarge,
+		`{"action":"correct","fields":{"a":"fifteen bytes!!"}}`:         countersign.CodeTooLarge,
 		``:   countersign.CodeBadRequest,
 		`[]`: countersign.CodeBadRequest,
 	}
 	for body, want := range cases {
-		_, err := parseDecision(strings.NewReader(body), fuzzLimit)
+		_, err := parseDecision(strings.NewReader(body), fuzzLimits)
 		if countersign.ErrorCode(err) != want {
 			t.Errorf("%q: %v (code %s), want %s", body, err, countersign.ErrorCode(err), want)
 		}

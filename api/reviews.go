@@ -79,7 +79,7 @@ func updateID(caller countersign.Principal, reviewID, key string) string {
 
 // decide sends the decision to the review's workflow through Decider.
 func (h *handlers) decide(w http.ResponseWriter, r *http.Request) {
-	req, err := parseDecision(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes), h.MaxFields)
+	req, err := parseDecision(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes), h.inputLimits())
 	if err != nil {
 		h.fail(w, r, err)
 		return

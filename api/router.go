@@ -43,6 +43,13 @@ type Services struct {
 	// document (default DefaultMaxMetadataKeys).
 	MaxFields       int
 	MaxMetadataKeys int
+	// MaxReasonBytes bounds the reason of a decision, veto or policy reset
+	// (default DefaultMaxReasonBytes), MaxFieldValueBytes each field value
+	// of a decision or veto, as JSON (default DefaultMaxFieldValueBytes);
+	// neither goes above the ceilings every workflow holds to
+	// (countersign.MaxReasonBytes, MaxFieldValueBytes).
+	MaxReasonBytes     int
+	MaxFieldValueBytes int
 	// RateLimit is how many requests per second one token may make on
 	// average and RateBurst how many at once (defaults DefaultRateLimit and
 	// DefaultRateBurst); RateLimit NoRateLimit turns the limit off.
@@ -100,6 +107,12 @@ func Router(s Services) http.Handler {
 	}
 	if s.MaxMetadataKeys <= 0 {
 		s.MaxMetadataKeys = DefaultMaxMetadataKeys
+	}
+	if s.MaxReasonBytes <= 0 {
+		s.MaxReasonBytes = DefaultMaxReasonBytes
+	}
+	if s.MaxFieldValueBytes <= 0 {
+		s.MaxFieldValueBytes = DefaultMaxFieldValueBytes
 	}
 	if s.RateLimit == 0 {
 		s.RateLimit = DefaultRateLimit

@@ -35,7 +35,7 @@ func (h *handlers) veto(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if err := checkFieldCount(req.Fields, h.MaxFields); err != nil {
+	if err := h.inputLimits().check(req.Fields, req.Reason); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -81,6 +81,10 @@ type ResetRequest struct {
 func (h *handlers) resetPolicy(w http.ResponseWriter, r *http.Request) {
 	var req ResetRequest
 	if err := h.decodeBody(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.inputLimits().sizes.Check(nil, req.Reason); err != nil {
 		h.fail(w, r, err)
 		return
 	}

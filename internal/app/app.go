@@ -321,6 +321,9 @@ func (a *App) startWorker() {
 }
 
 func (a *App) startAPI() error {
+	if err := a.Config.CheckLimits(); err != nil {
+		return err
+	}
 	listener, err := net.Listen("tcp", a.Config.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("HTTP API: %w", err)
@@ -347,11 +350,13 @@ func (a *App) startAPI() error {
 		Logger:       a.Logger,
 		Telemetry:    a.Telemetry,
 
-		MaxFields:       a.Config.MaxFields,
-		MaxMetadataKeys: a.Config.MaxMetadataKeys,
-		RateLimit:       rateLimit(a.Config.RateLimit),
-		RateBurst:       a.Config.RateBurst,
-		OIDC:            a.oidc,
+		MaxFields:          a.Config.MaxFields,
+		MaxMetadataKeys:    a.Config.MaxMetadataKeys,
+		MaxReasonBytes:     a.Config.MaxReasonBytes,
+		MaxFieldValueBytes: a.Config.MaxFieldValueBytes,
+		RateLimit:          rateLimit(a.Config.RateLimit),
+		RateBurst:          a.Config.RateBurst,
+		OIDC:               a.oidc,
 
 		SlackInteractions: slackInteractions,
 		SlackCommands:     slackCommands,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/codec"
 	"github.com/countersign/countersign/internal/provenance"
 )
@@ -94,6 +95,11 @@ type Config struct {
 	MaxMetadataKeys int
 	RateLimit       float64
 	RateBurst       int
+	// MaxReasonBytes bounds the reason of a decision, veto or policy reset,
+	// MaxFieldValueBytes each field value of a decision or veto (as JSON).
+	// See CheckLimits.
+	MaxReasonBytes     int
+	MaxFieldValueBytes int
 
 	// OIDCIssuer turns on OIDC bearer tokens from that issuer for the API,
 	// beside API tokens; OIDCAudience is the aud they must carry. The claim
@@ -173,12 +179,33 @@ func (c *Config) AddHTTP(fs *pflag.FlagSet) {
 	c.addLimits(fs)
 }
 
-// addLimits adds the API's limits on fields and on each token's rate.
+// addLimits adds the API's limits on fields, reasons and field values, and
+// on each token's rate.
 func (c *Config) addLimits(fs *pflag.FlagSet) {
 	fs.IntVar(&c.MaxFields, "max-fields", 200, usage("max-fields", "most fields in a decision or veto"))
 	fs.IntVar(&c.MaxMetadataKeys, "max-metadata-keys", 200, usage("max-metadata-keys", "most metadata keys on a submitted document"))
 	fs.Float64Var(&c.RateLimit, "rate-limit", 50, usage("rate-limit", "requests per second one API token may make on average, per API process (0 turns the limit off)"))
 	fs.IntVar(&c.RateBurst, "rate-burst", 100, usage("rate-burst", "requests one API token may make at once before --rate-limit applies"))
+	fs.IntVar(&c.MaxReasonBytes, "max-reason", 4<<10, usage("max-reason", fmt.Sprintf("largest reason of a decision, veto or policy reset, in bytes (at most %d)", countersign.MaxReasonBytes)))
+	fs.IntVar(&c.MaxFieldValueBytes, "max-field-value", 16<<10, usage("max-field-value", fmt.Sprintf("largest field value in a decision or veto, in bytes of JSON (at most %d)", countersign.MaxFieldValueBytes)))
+}
+
+// CheckLimits reports an input limit that cannot hold: a reason or field
+// value limit that is not positive, or above the ceiling every workflow
+// enforces, which would let the API pass what the workflow then refuses.
+func (c *Config) CheckLimits() error {
+	for _, l := range []struct {
+		flag       string
+		value, max int
+	}{
+		{"max-reason", c.MaxReasonBytes, countersign.MaxReasonBytes},
+		{"max-field-value", c.MaxFieldValueBytes, countersign.MaxFieldValueBytes},
+	} {
+		if l.value < 1 || l.value > l.max {
+			return fmt.Errorf("--%s (%s) is %d: give 1 to %d bytes, the most a workflow accepts", l.flag, Env(l.flag), l.value, l.max)
+		}
+	}
+	return nil
 }
 
 // The environment variables of OpenAI's own clients, which the openai
