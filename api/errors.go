@@ -105,6 +105,9 @@ func decodeJSON(body io.Reader, v any) error {
 			return countersign.Errorf(countersign.CodeBadRequest, "field %q must be a JSON %s, not %s", typeErr.Field, typeName(typeErr), typeErr.Value)
 		case strings.HasPrefix(err.Error(), "json: unknown field"):
 			return countersign.Errorf(countersign.CodeBadRequest, "request body has an %s", strings.TrimPrefix(err.Error(), "json: "))
+		case countersign.ErrorCode(err) != countersign.CodeInternal:
+			// The body said why it stopped (readWithin).
+			return err
 		default:
 			return countersign.Errorf(countersign.CodeBadRequest, "request body: %v", err)
 		}

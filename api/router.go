@@ -50,6 +50,9 @@ type Services struct {
 	// (countersign.MaxReasonBytes, MaxFieldValueBytes).
 	MaxReasonBytes     int
 	MaxFieldValueBytes int
+	// ReadTimeout bounds how long a request's body may take to arrive
+	// (default DefaultReadTimeout); see readWithin.
+	ReadTimeout time.Duration
 	// RateLimit is how many requests per second one token may make on
 	// average and RateBurst how many at once (defaults DefaultRateLimit and
 	// DefaultRateBurst); RateLimit NoRateLimit turns the limit off.
@@ -114,6 +117,9 @@ func Router(s Services) http.Handler {
 	if s.MaxFieldValueBytes <= 0 {
 		s.MaxFieldValueBytes = DefaultMaxFieldValueBytes
 	}
+	if s.ReadTimeout <= 0 {
+		s.ReadTimeout = DefaultReadTimeout
+	}
 	if s.RateLimit == 0 {
 		s.RateLimit = DefaultRateLimit
 	}
@@ -168,7 +174,7 @@ func Router(s Services) http.Handler {
 		_, pattern := mux.Handler(r)
 		return pattern
 	}
-	return s.Telemetry.HTTP(h.logRequests(mux), route)
+	return readWithin(s.ReadTimeout, s.Telemetry.HTTP(h.logRequests(mux), route))
 }
 
 type handlers struct {

@@ -354,6 +354,7 @@ func (a *App) startAPI() error {
 		MaxMetadataKeys:    a.Config.MaxMetadataKeys,
 		MaxReasonBytes:     a.Config.MaxReasonBytes,
 		MaxFieldValueBytes: a.Config.MaxFieldValueBytes,
+		ReadTimeout:        a.Config.ReadTimeout,
 		RateLimit:          rateLimit(a.Config.RateLimit),
 		RateBurst:          a.Config.RateBurst,
 		OIDC:               a.oidc,
@@ -369,7 +370,9 @@ func (a *App) startAPI() error {
 			OIDC:      a.oidcSignIn,
 		}),
 	})
-	a.http = &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second}
+	// The router reads each body within --read-timeout; a connection idle
+	// between requests is closed after IdleTimeout rather than held.
+	a.http = &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	go func() {
 		if err := a.http.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.errs <- fmt.Errorf("HTTP API: %w", err)

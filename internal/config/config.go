@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -96,10 +97,12 @@ type Config struct {
 	RateLimit       float64
 	RateBurst       int
 	// MaxReasonBytes bounds the reason of a decision, veto or policy reset,
-	// MaxFieldValueBytes each field value of a decision or veto (as JSON).
-	// See CheckLimits.
+	// MaxFieldValueBytes each field value of a decision or veto (as JSON);
+	// ReadTimeout how long a request's body may take to arrive. See
+	// CheckLimits.
 	MaxReasonBytes     int
 	MaxFieldValueBytes int
+	ReadTimeout        time.Duration
 
 	// OIDCIssuer turns on OIDC bearer tokens from that issuer for the API,
 	// beside API tokens; OIDCAudience is the aud they must carry. The claim
@@ -179,8 +182,8 @@ func (c *Config) AddHTTP(fs *pflag.FlagSet) {
 	c.addLimits(fs)
 }
 
-// addLimits adds the API's limits on fields, reasons and field values, and
-// on each token's rate.
+// addLimits adds the API's limits on fields, reasons and field values, on
+// how long a request's body may take, and on each token's rate.
 func (c *Config) addLimits(fs *pflag.FlagSet) {
 	fs.IntVar(&c.MaxFields, "max-fields", 200, usage("max-fields", "most fields in a decision or veto"))
 	fs.IntVar(&c.MaxMetadataKeys, "max-metadata-keys", 200, usage("max-metadata-keys", "most metadata keys on a submitted document"))
@@ -188,11 +191,13 @@ func (c *Config) addLimits(fs *pflag.FlagSet) {
 	fs.IntVar(&c.RateBurst, "rate-burst", 100, usage("rate-burst", "requests one API token may make at once before --rate-limit applies"))
 	fs.IntVar(&c.MaxReasonBytes, "max-reason", 4<<10, usage("max-reason", fmt.Sprintf("largest reason of a decision, veto or policy reset, in bytes (at most %d)", countersign.MaxReasonBytes)))
 	fs.IntVar(&c.MaxFieldValueBytes, "max-field-value", 16<<10, usage("max-field-value", fmt.Sprintf("largest field value in a decision or veto, in bytes of JSON (at most %d)", countersign.MaxFieldValueBytes)))
+	fs.DurationVar(&c.ReadTimeout, "read-timeout", 30*time.Second, usage("read-timeout", "longest a request's body may take to arrive, from the end of its headers; past it the request gets 400 and its connection is closed"))
 }
 
 // CheckLimits reports an input limit that cannot hold: a reason or field
 // value limit that is not positive, or above the ceiling every workflow
-// enforces, which would let the API pass what the workflow then refuses.
+// enforces, which would let the API pass what the workflow then refuses; a
+// read timeout that is not positive.
 func (c *Config) CheckLimits() error {
 	for _, l := range []struct {
 		flag       string
@@ -204,6 +209,9 @@ func (c *Config) CheckLimits() error {
 		if l.value < 1 || l.value > l.max {
 			return fmt.Errorf("--%s (%s) is %d: give 1 to %d bytes, the most a workflow accepts", l.flag, Env(l.flag), l.value, l.max)
 		}
+	}
+	if c.ReadTimeout <= 0 {
+		return fmt.Errorf("--read-timeout (%s) is %s: give a positive duration, such as 30s", Env("read-timeout"), c.ReadTimeout)
 	}
 	return nil
 }

@@ -8,8 +8,8 @@ import (
 )
 
 // TestCheckLimits: the defaults hold; a reason or field value limit that is
-// not positive, or above what every workflow accepts, stops the start,
-// naming the flag and its variable.
+// not positive, or above what every workflow accepts, and a read timeout
+// that is not positive stop the start, naming the flag and its variable.
 func TestCheckLimits(t *testing.T) {
 	parse := func(args ...string) *Config {
 		t.Helper()
@@ -24,7 +24,7 @@ func TestCheckLimits(t *testing.T) {
 	if err := parse().CheckLimits(); err != nil {
 		t.Fatalf("the defaults: %v", err)
 	}
-	if err := parse("--max-reason=65536", "--max-field-value=1").CheckLimits(); err != nil {
+	if err := parse("--max-reason=65536", "--max-field-value=1", "--read-timeout=1ms").CheckLimits(); err != nil {
 		t.Fatalf("at the bounds: %v", err)
 	}
 	for args, want := range map[string]string{
@@ -32,6 +32,7 @@ func TestCheckLimits(t *testing.T) {
 		"--max-reason=0":        "--max-reason (COUNTERSIGN_MAX_REASON) is 0",
 		"--max-field-value=-1":  "--max-field-value (COUNTERSIGN_MAX_FIELD_VALUE) is -1: give 1 to 262144 bytes",
 		"--max-field-value=1e9": "invalid argument",
+		"--read-timeout=0s":     "--read-timeout (COUNTERSIGN_READ_TIMEOUT) is 0s",
 	} {
 		var c Config
 		fs := pflag.NewFlagSet("api", pflag.ContinueOnError)
