@@ -71,6 +71,7 @@ func (s *Starter) Submit(ctx context.Context, sub Submission) (*countersign.Docu
 		Metadata:        sub.Metadata,
 		Status:          countersign.StatusProcessing,
 		SubmittedBy:     sub.SubmittedBy,
+		Channel:         sub.Channel,
 		CreatedAt:       s.now(),
 	}
 	if _, stored := s.snapshots.Load(tt.Version); !stored {
@@ -116,7 +117,7 @@ func (s *Starter) checkUnfinished(ctx context.Context, doc *countersign.Document
 		if err != nil {
 			return err
 		}
-		if len(events) == 0 {
+		if !received(events) {
 			return nil
 		}
 		return countersign.Errorf(countersign.CodeConflict,

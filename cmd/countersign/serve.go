@@ -43,6 +43,7 @@ Temporal cluster and Postgres.`,
 	cfg.AddServer(cmd.Flags())
 	cfg.AddHTTP(cmd.Flags())
 	cfg.AddDev(cmd.Flags())
+	cfg.AddReconcile(cmd.Flags())
 	cfg.AddDatabase(cmd.Flags())
 	cfg.AddModel(cmd.Flags())
 	cfg.AddWebhook(cmd.Flags())
@@ -75,6 +76,7 @@ the load needs; they share nothing but Temporal and the database.`,
 	cfg.AddWebhook(cmd.Flags())
 	cfg.AddEncryption(cmd.Flags())
 	cfg.AddMetrics(cmd.Flags())
+	cfg.AddReconcile(cmd.Flags())
 	cfg.AddSlack(cmd.Flags())
 	cfg.AddDecisionVerify(cmd.Flags())
 	return cmd

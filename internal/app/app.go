@@ -34,6 +34,7 @@ import (
 	"github.com/countersign/countersign/internal/llm"
 	"github.com/countersign/countersign/internal/oidc"
 	"github.com/countersign/countersign/internal/provenance"
+	"github.com/countersign/countersign/internal/reconcile"
 	"github.com/countersign/countersign/internal/store/postgres"
 	"github.com/countersign/countersign/internal/store/sqlite"
 	"github.com/countersign/countersign/internal/tasktype"
@@ -97,6 +98,9 @@ type App struct {
 	oidcSignIn *web.OIDC
 	// slack is Slack, when a bot token is set (slack.go).
 	slack slackRole
+
+	// stopReconciler stops the worker's reconciler and waits for it.
+	stopReconciler func()
 
 	observability
 }
@@ -318,6 +322,35 @@ func (a *App) startWorker() {
 			a.errs <- fmt.Errorf("worker: %w", err)
 		}
 	}()
+	a.startReconciler()
+}
+
+// startReconciler starts, now and every --reconcile-interval, the review of
+// each document intake stored without one, and closes the reviews whose
+// workflow was terminated or timed out in Temporal (package reconcile).
+func (a *App) startReconciler() {
+	r := &reconcile.Reconciler{
+		Starter: &starter.Starter{
+			Client:    a.Temporal,
+			Store:     a.traced(),
+			TaskTypes: a.TaskTypes,
+			Resolver:  tasktype.NewResolver(a.TaskTypes, a.Store),
+		},
+		Store:    a.traced(),
+		Temporal: a.Temporal,
+		Interval: a.Config.ReconcileInterval,
+		Logger:   a.Logger,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.Run(ctx)
+	}()
+	a.stopReconciler = func() {
+		cancel()
+		<-done
+	}
 }
 
 func (a *App) startAPI() error {
@@ -483,6 +516,9 @@ func (a *App) Stop() {
 			a.Logger.Warn("HTTP API did not drain", "error", err)
 		}
 		cancel()
+	}
+	if a.stopReconciler != nil {
+		a.stopReconciler()
 	}
 	if a.worker != nil {
 		a.worker.Stop()

@@ -83,6 +83,10 @@ type Config struct {
 	LogLevel  string
 	LogFormat string
 
+	// ReconcileInterval is how often a worker starts the review of documents
+	// stored without one and closes reviews whose workflow was terminated.
+	ReconcileInterval time.Duration
+
 	// MetricsAddr is where the worker role serves GET /metrics; empty
 	// serves none (the API serves /metrics on its own address). Traces and
 	// OTLP metrics are configured by the standard OTEL_* variables.

@@ -1,0 +1,172 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/api/workflowservice/v1"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/workflows"
+)
+
+// AbandonedEventID is the ID of the audit event that records that a
+// document's review workflow was abandoned; FailedEventID that of the
+// event that fails the document for it.
+func AbandonedEventID(documentID string) string {
+	return workflows.ReviewWorkflowID(documentID) + "/abandoned"
+}
+
+// FailedEventID: see AbandonedEventID.
+func FailedEventID(documentID string) string {
+	return AbandonedEventID(documentID) + "/failed"
+}
+
+// CloseAbandoned closes what review workflows terminated or timed out in
+// Temporal left open: it asks Temporal's visibility for the review
+// workflows that closed so (since the last round that succeeded, with an
+// interval's overlap for visibility's lag; every one it keeps on the first
+// round) and abandons each one's review.
+func (r *Reconciler) CloseAbandoned(ctx context.Context) error {
+	started := r.now()
+	query := fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus IN ('Terminated', 'TimedOut')", workflows.ReviewWorkflowType)
+	if !r.since.IsZero() {
+		query += " AND CloseTime >= '" + r.since.UTC().Format(time.RFC3339Nano) + "'"
+	}
+	var (
+		errs  []error
+		token []byte
+	)
+	for {
+		resp, err := r.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query, NextPageToken: token})
+		if err != nil {
+			return fmt.Errorf("list abandoned reviews: %w", err)
+		}
+		for _, info := range resp.GetExecutions() {
+			if err := r.abandon(ctx, info); err != nil {
+				errs = append(errs, fmt.Errorf("close abandoned review %s: %w", info.GetExecution().GetWorkflowId(), err))
+			}
+		}
+		if token = resp.GetNextPageToken(); len(token) == 0 {
+			break
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	r.since = started.Add(-r.interval())
+	return nil
+}
+
+// CloseIfAbandoned abandons the review of one document at once if its
+// workflow was terminated or timed out; for the API, when a decision finds
+// the workflow closed.
+func (r *Reconciler) CloseIfAbandoned(ctx context.Context, documentID string) error {
+	desc, err := r.Temporal.DescribeWorkflowExecution(ctx, workflows.ReviewWorkflowID(documentID), "")
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("describe the review of %s: %w", documentID, err)
+	}
+	if info := desc.GetWorkflowExecutionInfo(); closedEarly(info.GetStatus()) {
+		return r.abandon(ctx, info)
+	}
+	return nil
+}
+
+// abandon closes the pending reviews of the document whose review workflow
+// closed as info says, and fails the document if it is not final. An
+// outcome already reached stands: a workflow terminated during an audit
+// review only loses the audit. Each change is recorded before it is made,
+// under an ID derived from the document, so that a crash between the two
+// is finished by the next round, and two replicas record it once.
+func (r *Reconciler) abandon(ctx context.Context, info *workflowpb.WorkflowExecutionInfo) error {
+	id, ok := strings.CutPrefix(info.GetExecution().GetWorkflowId(), workflows.ReviewWorkflowID(""))
+	if !ok || !closedEarly(info.GetStatus()) {
+		return nil
+	}
+	doc, err := r.Store.GetDocument(ctx, id)
+	if errors.Is(err, countersign.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	reviews, err := r.Store.ReviewsForDocument(ctx, id)
+	if err != nil {
+		return err
+	}
+	pending := []string{}
+	for _, rv := range reviews {
+		if rv.Status == countersign.ReviewPending {
+			pending = append(pending, rv.ID)
+		}
+	}
+	if doc.Status.Final() && len(pending) == 0 {
+		return nil
+	}
+	status := closeStatus(info.GetStatus())
+	reason := r.closeReason(ctx, info)
+	err = r.record(ctx, doc, AbandonedEventID(id), countersign.EventReviewAbandoned, map[string]any{
+		"workflow_id":     info.GetExecution().GetWorkflowId(),
+		"run_id":          info.GetExecution().GetRunId(),
+		"workflow_status": status,
+		"closed_at":       info.GetCloseTime().AsTime().UTC(),
+		"reason":          reason,
+		"reviews":         pending,
+		"document_status": doc.Status,
+	})
+	if err != nil {
+		return err
+	}
+	if len(pending) > 0 {
+		if err := r.Store.CloseReviews(ctx, id, r.now(), countersign.SystemActor); err != nil {
+			return err
+		}
+	}
+	if !doc.Status.Final() {
+		// The shape of the Fail activity's event, which the workflow would
+		// have recorded had it failed the document itself.
+		if err := r.record(ctx, doc, FailedEventID(id), countersign.EventDocumentFailed, map[string]any{"error": reason}); err != nil {
+			return err
+		}
+		failed := countersign.StatusFailed
+		if err := r.Store.UpdateDocument(ctx, id, countersign.DocumentUpdate{Status: &failed}); err != nil {
+			return err
+		}
+	}
+	r.logger().Warn("review workflow closed without finishing: review abandoned", "document", id, "workflow_status", status, "reviews", len(pending), "document_status", doc.Status)
+	return nil
+}
+
+// closeReason says how the workflow closed, in words for the trail: who
+// terminated it and why, from its close event, when Temporal still has it.
+func (r *Reconciler) closeReason(ctx context.Context, info *workflowpb.WorkflowExecutionInfo) string {
+	reason := "its review workflow " + strings.ReplaceAll(closeStatus(info.GetStatus()), "_", " ") + " in Temporal, so no step of it will run again"
+	iter := r.Temporal.GetWorkflowHistory(ctx, info.GetExecution().GetWorkflowId(), info.GetExecution().GetRunId(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
+	if !iter.HasNext() {
+		return reason
+	}
+	event, err := iter.Next()
+	if err != nil {
+		return reason
+	}
+	if t := event.GetWorkflowExecutionTerminatedEventAttributes(); t != nil {
+		return fmt.Sprintf("%s (terminated by %q: %q)", reason, t.GetIdentity(), t.GetReason())
+	}
+	return reason
+}
+
+// closeStatus names a workflow's close status as the trail records it:
+// terminated, timed_out.
+func closeStatus(s enumspb.WorkflowExecutionStatus) string {
+	return strings.ToLower(strings.TrimPrefix(s.String(), "WORKFLOW_EXECUTION_STATUS_"))
+}
