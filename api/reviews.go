@@ -165,6 +165,9 @@ func (d Decider) Decide(ctx context.Context, reviewID string, caller countersign
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
+		if isNotFound(err) {
+			closeIfAbandoned(ctx, d.Store, d.Temporal, review.DocumentID)
+		}
 		return nil, temporalError(err, "decision on review "+review.ID)
 	}
 	var result workflows.DecisionResult

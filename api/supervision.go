@@ -66,6 +66,7 @@ func (h *handlers) veto(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if isNotFound(err) {
+		closeIfAbandoned(r.Context(), h.Store, h.Temporal, doc.ID)
 		err = countersign.Errorf(countersign.CodeConflict, "document %s is %s and its review has ended: the veto window is closed; only an audit can correct it now", doc.ID, doc.Status)
 	}
 	h.fail(w, r, temporalError(err, "veto of document "+doc.ID))
