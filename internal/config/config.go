@@ -199,9 +199,10 @@ func (c *Config) addLimits(fs *pflag.FlagSet) {
 }
 
 // CheckLimits reports an input limit that cannot hold: a reason or field
-// value limit that is not positive, or above the ceiling every workflow
+// value limit that is negative, or above the ceiling every workflow
 // enforces, which would let the API pass what the workflow then refuses; a
-// read timeout that is not positive.
+// negative read timeout. Zero, as in a Config made in code, is the API's
+// default.
 func (c *Config) CheckLimits() error {
 	for _, l := range []struct {
 		flag       string
@@ -210,12 +211,12 @@ func (c *Config) CheckLimits() error {
 		{"max-reason", c.MaxReasonBytes, countersign.MaxReasonBytes},
 		{"max-field-value", c.MaxFieldValueBytes, countersign.MaxFieldValueBytes},
 	} {
-		if l.value < 1 || l.value > l.max {
+		if l.value < 0 || l.value > l.max {
 			return fmt.Errorf("--%s (%s) is %d: give 1 to %d bytes, the most a workflow accepts", l.flag, Env(l.flag), l.value, l.max)
 		}
 	}
-	if c.ReadTimeout <= 0 {
-		return fmt.Errorf("--read-timeout (%s) is %s: give a positive duration, such as 30s", Env("read-timeout"), c.ReadTimeout)
+	if c.ReadTimeout < 0 {
+		return fmt.Errorf("--read-timeout (%s) is %s: give a duration, such as 30s", Env("read-timeout"), c.ReadTimeout)
 	}
 	return nil
 }
