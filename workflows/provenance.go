@@ -37,6 +37,11 @@ func (wf *Workflows) Register(r Registry) {
 // Claims are what the envelope of a decision on the review of documentID,
 // sent in the update with the given ID, must claim. Signer and validator
 // both build them here, so they digest the same content.
+//
+// workflowcheck reports the JSON encoding of the digest; it has one answer
+// for one request, and only validators and the API call it.
+//
+//workflowcheck:ignore
 func (req DecisionRequest) Claims(documentID, updateID string) (provenance.Claims, error) {
 	digest, err := provenance.Digest(struct {
 		ReviewID string             `json:"review_id"`
@@ -53,6 +58,11 @@ func (req DecisionRequest) Claims(documentID, updateID string) (provenance.Claim
 
 // Claims are what the envelope of a veto of documentID, sent in the update
 // with the given ID, must claim.
+//
+// workflowcheck reports the JSON encoding of the digest; it has one answer
+// for one request, and only validators and the API call it.
+//
+//workflowcheck:ignore
 func (req VetoRequest) Claims(documentID, updateID string) (provenance.Claims, error) {
 	digest, err := provenance.Digest(struct {
 		Action countersign.Action `json:"action"`
@@ -67,6 +77,11 @@ func (req VetoRequest) Claims(documentID, updateID string) (provenance.Claims, e
 
 // Claims are what the envelope of a reset of taskType's policy, sent in the
 // update with the given ID, must claim.
+//
+// workflowcheck reports the JSON encoding of the digest; it has one answer
+// for one request, and only validators and the API call it.
+//
+//workflowcheck:ignore
 func (req ResetRequest) Claims(taskType, updateID string) (provenance.Claims, error) {
 	digest, err := provenance.Digest(struct {
 		Reason string `json:"reason"`
