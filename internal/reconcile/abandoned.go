@@ -28,11 +28,18 @@ func FailedEventID(documentID string) string {
 	return AbandonedEventID(documentID) + "/failed"
 }
 
+// relist is how long after a review workflow closed early CloseAbandoned
+// keeps looking at it. An activity running when the workflow was terminated
+// still finishes, and its writes (a review opened, a status) may land up to
+// its timeout later (5 minutes for drafting); looking again closes what
+// they opened.
+const relist = 10 * time.Minute
+
 // CloseAbandoned closes what review workflows terminated or timed out in
 // Temporal left open: it asks Temporal's visibility for the review
-// workflows that closed so (since the last round that succeeded, with an
-// interval's overlap for visibility's lag; every one it keeps on the first
-// round) and abandons each one's review.
+// workflows that closed so (on the first round, every one it keeps; then
+// those closed since the last round that succeeded, less relist) and
+// abandons each one's review. One that needs nothing costs two reads.
 func (r *Reconciler) CloseAbandoned(ctx context.Context) error {
 	started := r.now()
 	query := fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus IN ('Terminated', 'TimedOut')", workflows.ReviewWorkflowType)
@@ -60,7 +67,7 @@ func (r *Reconciler) CloseAbandoned(ctx context.Context) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	r.since = started.Add(-r.interval())
+	r.since = started.Add(-max(relist, r.interval()))
 	return nil
 }
 
