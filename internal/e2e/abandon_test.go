@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -162,8 +163,9 @@ func lastEvent(t *testing.T, events []countersign.AuditEvent, eventType string) 
 }
 
 // TestDecisionFindsReviewAbandoned decides a review whose workflow was
-// terminated, long before the reconciler's next round: the refusal closes
-// the review at once, and fails the document.
+// terminated, long before the reconciler's next round, three times at once
+// as impatient people would: each refusal closes the review at once, and
+// the trail records its abandonment and the document's failure once.
 func TestDecisionFindsReviewAbandoned(t *testing.T) {
 	ctx := context.Background()
 	a := startAppWith(t, config.Config{ReconcileInterval: time.Hour}, app.Roles{Embedded: true, Worker: true, API: true})
@@ -172,8 +174,17 @@ func TestDecisionFindsReviewAbandoned(t *testing.T) {
 	if err := a.Temporal.TerminateWorkflow(ctx, workflows.ReviewWorkflowID(review.DocumentID), "", "operator cleanup"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := u.approver.Decide(ctx, review.ID, api.DecisionRequest{Action: countersign.ActionApprove}); status(err) != 409 {
-		t.Fatalf("deciding the terminated review: %v, want 409", err)
+	var wg sync.WaitGroup
+	statuses := make([]int, 3)
+	for i := range statuses {
+		wg.Go(func() {
+			_, err := u.approver.Decide(ctx, review.ID, api.DecisionRequest{Action: countersign.ActionApprove})
+			statuses[i] = status(err)
+		})
+	}
+	wg.Wait()
+	if !slices.Equal(statuses, []int{409, 409, 409}) {
+		t.Fatalf("deciding the terminated review three times at once: %v, want 409 each time", statuses)
 	}
 	if pending := pendingReviews(t, u.reviewer, ""); slices.Contains(pending, review.ID) {
 		t.Fatalf("review %s still pending after the refused decision", review.ID)
@@ -188,6 +199,9 @@ func TestDecisionFindsReviewAbandoned(t *testing.T) {
 	}
 	if abandoned := lastEvent(t, events, countersign.EventReviewAbandoned); !strings.Contains(string(abandoned.Data), "operator cleanup") {
 		t.Fatalf("review.abandoned = %s, want the operator's reason", abandoned.Data)
+	}
+	if types := eventTypes(events); eventCount(types, countersign.EventReviewAbandoned) != 1 || eventCount(types, countersign.EventDocumentFailed) != 1 {
+		t.Fatalf("trail %v: want one review.abandoned and one document.failed", types)
 	}
 	if report, err := u.admin.VerifyAudit(ctx); err != nil || !report.OK {
 		t.Fatalf("audit: %+v, %v", report, err)
