@@ -90,8 +90,11 @@ type App struct {
 
 	devserver *devserver.Server
 	worker    sdkworker.Worker
-	http      *http.Server
-	errs      chan error
+	// stopWorker stops the worker's Run; workerDone closes once it returned.
+	stopWorker chan any
+	workerDone chan struct{}
+	http       *http.Server
+	errs       chan error
 	// oidc checks OIDC bearer tokens, when an issuer is configured;
 	// oidcSignIn signs people in to the web page through it.
 	oidc       api.OIDCAuthenticator
@@ -317,8 +320,12 @@ func (a *App) startWorker() {
 		acts.Webhook = &webhook.Client{URL: a.Config.WebhookURL, Secret: a.Config.WebhookSecret}
 	}
 	a.worker = worker.New(a.Temporal, &workflows.Workflows{Provenance: a.Config.DecisionVerifier()}, acts)
+	// The worker runs until stopWorker closes: Run stops it then, so Stop
+	// never stops a worker whose Run has not begun (the SDK panics on that).
+	a.stopWorker, a.workerDone = make(chan any), make(chan struct{})
 	go func() {
-		if err := a.worker.Run(nil); err != nil {
+		defer close(a.workerDone)
+		if err := a.worker.Run(a.stopWorker); err != nil {
 			a.errs <- fmt.Errorf("worker: %w", err)
 		}
 	}()
@@ -521,7 +528,8 @@ func (a *App) Stop() {
 		a.stopReconciler()
 	}
 	if a.worker != nil {
-		a.worker.Stop()
+		close(a.stopWorker)
+		<-a.workerDone
 	}
 	if a.Temporal != nil {
 		a.Temporal.Close()
