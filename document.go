@@ -64,12 +64,20 @@ type Draft struct {
 	Model     string              `json:"model,omitempty"`
 	Prompt    string              `json:"prompt_version,omitempty"`
 	Error     string              `json:"error,omitempty"`
-	// Samples are the fields of every usable answer when several were drawn
-	// (self-consistency); Fields holds each field's majority value.
+	// Samples are the answers drawn when several were (self-consistency);
+	// Fields holds each field's majority value. In a sample, a field with a
+	// value is that answer's value, a field present with a null value is one
+	// the answer said the document does not state, and a field left out is
+	// one the answer gave no usable value for; a sample that is nil was
+	// unusable as a whole.
 	Samples []Fields `json:"samples,omitempty"`
 	// TokenProb is, per field, the probability the model gave the tokens of
 	// the value it wrote (from the answer's logprobs).
 	TokenProb map[string]float64 `json:"token_prob,omitempty"`
+	// Alternatives is, per field, where the model's top_logprobs gave the
+	// most probability to tokens other than the ones it wrote in the value;
+	// absent when the endpoint sent no top_logprobs.
+	Alternatives map[string]TokenAlternatives `json:"alternatives,omitempty"`
 	// CrossCheck holds the values the rules extractor found, for a draft
 	// made by a model of a task type that has rules.
 	CrossCheck Fields `json:"cross_check,omitempty"`
@@ -80,6 +88,17 @@ type Draft struct {
 	// answer that a repair attempt replaced, a judge that could not answer.
 	Notes []string `json:"notes,omitempty"`
 	Usage *Usage   `json:"usage,omitempty"`
+}
+
+// TokenAlternatives is the position of a drafted value at which the model
+// held the most probability for other tokens than the one it wrote: that
+// mass (the top_logprobs entries other than the written token, summed), the
+// token written, and the likeliest other token with its probability.
+type TokenAlternatives struct {
+	Mass      float64 `json:"mass"`
+	Token     string  `json:"token"`
+	Other     string  `json:"other,omitempty"`
+	OtherProb float64 `json:"other_prob,omitempty"`
 }
 
 // Usage counts the model tokens a draft cost.
@@ -108,10 +127,16 @@ const (
 	SignalRules = "rules"
 	// SignalJudge: a second model call judged the value right.
 	SignalJudge = "judge"
+	// SignalAmbiguity: no other value in the document fits the field as
+	// well as the drafted one (1), down to 0 the more do.
+	SignalAmbiguity = "ambiguity"
+	// SignalAlternatives: 1 minus the probability the model's top_logprobs
+	// gave other tokens where it wrote the value, at its least sure token.
+	SignalAlternatives = "alternatives"
 )
 
 // Signals lists every signal name in the order scores combine them.
-var Signals = []string{SignalSchema, SignalConstraints, SignalGrounding, SignalTokenProb, SignalAgreement, SignalRules, SignalJudge}
+var Signals = []string{SignalSchema, SignalConstraints, SignalGrounding, SignalTokenProb, SignalAgreement, SignalRules, SignalJudge, SignalAmbiguity, SignalAlternatives}
 
 // FieldScore is the confidence in one field's value, with the signals it was
 // combined from and the reasons a reviewer should look at it.

@@ -135,16 +135,22 @@ const DefaultSupervisionLevel = 0.95
 const DefaultReviewDue = 24 * time.Hour
 
 // DefaultWeights weigh the confidence signals the task type does not weigh
-// itself: all alike. A signal a draft does not have (token probability for a
-// rules draft, say) takes no part in its scores.
+// itself: all alike, but for ambiguity and alternatives, which are recorded
+// and learned from by calibration but take no part in the uncalibrated
+// weighted mean unless the task type weighs them: both are 1 for most
+// values, so averaging them in would raise every uncalibrated score, the
+// confident errors' with the rest. A signal a draft does not have (token
+// probability for a rules draft, say) takes no part in its scores.
 var DefaultWeights = map[string]float64{
-	countersign.SignalSchema:      1,
-	countersign.SignalConstraints: 1,
-	countersign.SignalGrounding:   1,
-	countersign.SignalTokenProb:   1,
-	countersign.SignalAgreement:   1,
-	countersign.SignalRules:       1,
-	countersign.SignalJudge:       1,
+	countersign.SignalSchema:       1,
+	countersign.SignalConstraints:  1,
+	countersign.SignalGrounding:    1,
+	countersign.SignalTokenProb:    1,
+	countersign.SignalAgreement:    1,
+	countersign.SignalRules:        1,
+	countersign.SignalJudge:        1,
+	countersign.SignalAmbiguity:    0,
+	countersign.SignalAlternatives: 0,
 }
 
 // Limits of the model settings.
