@@ -115,12 +115,20 @@ func strictSchema(s map[string]any, required bool) map[string]any {
 	return out
 }
 
-// valueProbabilities returns, per field, the probability the model gave the
-// tokens that spell the field's value in its answer: the product of their
-// probabilities (the exponent of the summed logprobs). It aligns the tokens
-// with the answer text; when they do not spell the answer exactly, it returns
-// nothing rather than a wrong figure.
-func valueProbabilities(content string, tokens []openai.LogProb, fields []string) map[string]float64 {
+// answerTokens is an answer's tokens aligned with its text: where each
+// token starts, and the byte span of each field's value.
+type answerTokens struct {
+	tokens []openai.LogProb
+	// starts holds each token's byte offset in the answer, and the answer's
+	// length last.
+	starts []int
+	spans  map[string][2]int
+}
+
+// alignTokens aligns the tokens with the answer text. When they do not
+// spell the answer exactly, or no value is found, it returns nil: no figure
+// rather than a wrong one.
+func alignTokens(content string, tokens []openai.LogProb, fields []string) *answerTokens {
 	if len(tokens) == 0 {
 		return nil
 	}
@@ -128,11 +136,7 @@ func valueProbabilities(content string, tokens []openai.LogProb, fields []string
 	var spelled strings.Builder
 	for i, t := range tokens {
 		starts[i] = spelled.Len()
-		if len(t.Bytes) > 0 {
-			spelled.Write(t.Bytes)
-		} else {
-			spelled.WriteString(t.Token)
-		}
+		spelled.WriteString(tokenText(t.Token, t.Bytes))
 	}
 	starts[len(tokens)] = spelled.Len()
 	if spelled.String() != content {
@@ -142,13 +146,38 @@ func valueProbabilities(content string, tokens []openai.LogProb, fields []string
 	if len(spans) == 0 {
 		return nil
 	}
+	return &answerTokens{tokens: tokens, starts: starts, spans: spans}
+}
+
+// tokenText is a token as it spells the answer: its bytes when the endpoint
+// sent them (a token may be part of a character), else its text.
+func tokenText(token string, bytes []byte) string {
+	if len(bytes) > 0 {
+		return string(bytes)
+	}
+	return token
+}
+
+// overlapping returns the indexes of the tokens that overlap span.
+func (a *answerTokens) overlapping(span [2]int) []int {
+	var out []int
+	for i := range a.tokens {
+		if a.starts[i+1] > span[0] && a.starts[i] < span[1] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// probabilities returns, per field, the probability the model gave the
+// tokens that spell the field's value in its answer: the product of their
+// probabilities (the exponent of the summed logprobs).
+func (a *answerTokens) probabilities() map[string]float64 {
 	out := map[string]float64{}
-	for name, span := range spans {
+	for name, span := range a.spans {
 		var logprob float64
-		for i, t := range tokens {
-			if starts[i+1] > span[0] && starts[i] < span[1] {
-				logprob += t.LogProb
-			}
+		for _, i := range a.overlapping(span) {
+			logprob += a.tokens[i].LogProb
 		}
 		out[name] = math.Round(math.Exp(logprob)*1e4) / 1e4
 	}

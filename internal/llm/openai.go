@@ -226,6 +226,7 @@ func (o *OpenAI) Extract(ctx context.Context, tt *countersign.TaskType, doc *cou
 			Temperature:         temperature(tt.Model.Temperature, samples),
 			Seed:                tt.Model.Seed,
 			LogProbs:            true,
+			TopLogProbs:         topLogprobs,
 			ResponseFormat: &openai.ChatCompletionResponseFormat{
 				Type: openai.ChatCompletionResponseFormatTypeJSONSchema,
 				JSONSchema: &openai.ChatCompletionResponseFormatJSONSchema{
@@ -291,66 +292,146 @@ type call struct {
 	usage     countersign.Usage
 }
 
-// answers asks for the samples and returns every usable one. When none is
-// usable it makes one repair attempt, showing the model its answer and what
-// was wrong with it; when that fails too, the extraction fails for good.
+// answers asks for the samples and returns them, the unusable ones empty.
+// A sample is usable when it has the answer's shape; within it, a value that
+// breaks its field's schema takes no part in the vote, and a null (the
+// document does not state the field) is an answer like any other, even for a
+// required field. When no sample is usable, or some field has only values
+// that break the schema, it makes one repair attempt, showing the model its
+// answer and what was wrong with it. A repair that fails too leaves the
+// samples as they were, values that break the schema included, for a person
+// to correct; only when no sample had the answer's shape does the extraction
+// fail for good.
 func (c *call) answers(ctx context.Context) ([]answer, []string, error) {
 	resp, err := c.complete(ctx, c.request)
 	if err != nil {
 		return nil, nil, err
 	}
 	answers := make([]answer, 0, c.request.N)
-	var problems []string
+	var unusable, broken []string
 	usable := 0
 	for i, choice := range resp.Choices {
 		a, err := c.parse(choice)
 		if err != nil {
 			c.observer.unusable(ctx, c.request.Model)
-			problems = append(problems, fmt.Sprintf("sample %d: %v", i+1, err))
+			unusable = append(unusable, fmt.Sprintf("sample %d: %v", i+1, err))
 			answers = append(answers, answer{})
 			continue
 		}
-		a.usable = true
+		if len(a.broken) > 0 {
+			c.observer.unusable(ctx, c.request.Model)
+			broken = append(broken, fmt.Sprintf("sample %d: %s", i+1, a.brokenText(c.task.FieldOrder)))
+		}
 		answers = append(answers, a)
 		usable++
 	}
 	if len(resp.Choices) == 0 {
-		problems = append(problems, "the endpoint returned no choices")
+		unusable = append(unusable, errNoChoices.Error())
 	}
-	if usable > 0 {
-		var notes []string
-		if n := len(resp.Choices); n < c.request.N {
-			notes = append(notes, fmt.Sprintf("the endpoint returned %d of the %d samples asked for; the missing ones count against agreement", n, c.request.N))
-		}
-		if len(problems) > 0 {
-			notes = append(notes, fmt.Sprintf("%d of %d samples were unusable: %s", len(problems), c.request.N, strings.Join(problems, "; ")))
-		}
+	var notes []string
+	if n := len(resp.Choices); n > 0 && n < c.request.N {
+		notes = append(notes, fmt.Sprintf("the endpoint returned %d of the %d samples asked for; agreement is over those returned", n, c.request.N))
+	}
+	if usable > 0 && len(unusable) > 0 {
+		notes = append(notes, fmt.Sprintf("%d of %d samples were unusable and take no part in the vote: %s", len(unusable), c.request.N, strings.Join(unusable, "; ")))
+	}
+	if len(broken) > 0 && c.request.N > 1 {
+		notes = append(notes, "values that break the schema take no part in the vote: "+strings.Join(broken, "; "))
+	}
+	unanswered := onlyBroken(c.task.FieldOrder, answers)
+	if usable > 0 && len(unanswered) == 0 {
 		return padSamples(answers, c.request.N), notes, nil
 	}
 
-	first := problems[0]
-	repair := c.request
-	repair.N = 1
-	repair.Messages = append(append([]openai.ChatCompletionMessage(nil), c.request.Messages...),
-		openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: firstContent(resp)},
-		openai.ChatCompletionMessage{Role: openai.ChatMessageRoleUser, Content: "Your answer could not be used: " + first +
-			". Answer again with one JSON object that follows the schema exactly: every field as {\"value\", \"quote\"} or null, quotes copied verbatim from the document, and nothing else."},
-	)
-	resp, err = c.complete(ctx, repair)
+	var first string
+	if usable == 0 {
+		first = unusable[0]
+	} else {
+		for i, a := range answers {
+			if text := a.brokenText(unanswered); text != "" {
+				first = fmt.Sprintf("sample %d: %s", i+1, text)
+				break
+			}
+		}
+	}
+	if c.request.N == 1 {
+		first = strings.TrimPrefix(first, "sample 1: ")
+	}
+	repaired, why, err := c.repair(ctx, firstContent(resp), first)
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(resp.Choices) == 0 {
-		return nil, nil, permanentf("the model's answer was unusable (%s), and the repair attempt returned no choices", first)
+	if why == nil {
+		note := "the first answer was unusable (" + first + "); a repair attempt replaced it"
+		if len(repaired.broken) > 0 {
+			note += ", but still breaks the schema (" + repaired.brokenText(c.task.FieldOrder) + ")"
+		}
+		return padSamples([]answer{repaired}, c.request.N), []string{note}, nil
 	}
-	a, err := c.parse(resp.Choices[0])
+	if usable == 0 {
+		if errors.Is(why, errNoChoices) {
+			return nil, nil, permanentf("the model's answer was unusable (%s), and the repair attempt returned no choices", first)
+		}
+		return nil, nil, permanentf("the model's answer was unusable (%s), and so was the repair attempt (%v)", first, why)
+	}
+	notes = append(notes, fmt.Sprintf("a repair attempt was unusable (%v); the values that break the schema stay in the draft for a person to correct", why))
+	return padSamples(answers, c.request.N), notes, nil
+}
+
+// errNoChoices is an answer without choices.
+var errNoChoices = errors.New("the endpoint returned no choices")
+
+// repair asks once more, showing the model its answer and what was wrong
+// with it. unusable says why the repaired answer cannot be used, when it
+// cannot; err is a failed call (a temporary one is retried with the whole
+// extraction).
+func (c *call) repair(ctx context.Context, content, problem string) (a answer, unusable error, err error) {
+	req := c.request
+	req.N = 1
+	req.Messages = append(append([]openai.ChatCompletionMessage(nil), c.request.Messages...),
+		openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: content},
+		openai.ChatCompletionMessage{Role: openai.ChatMessageRoleUser, Content: "Your answer could not be used: " + problem +
+			". Answer again with one JSON object that follows the schema exactly: every field as {\"value\", \"quote\"} or null, quotes copied verbatim from the document, and nothing else."},
+	)
+	resp, err := c.complete(ctx, req)
 	if err != nil {
-		c.observer.unusable(ctx, c.request.Model)
-		return nil, nil, permanentf("the model's answer was unusable (%s), and so was the repair attempt (%v)", first, err)
+		return answer{}, nil, err
 	}
-	a.usable = true
-	notes := []string{"the first answer was unusable (" + first + "); a repair attempt replaced it"}
-	return padSamples([]answer{a}, c.request.N), notes, nil
+	if len(resp.Choices) == 0 {
+		return answer{}, errNoChoices, nil
+	}
+	a, unusable = c.parse(resp.Choices[0])
+	if unusable != nil {
+		c.observer.unusable(ctx, c.request.Model)
+		return answer{}, unusable, nil
+	}
+	if len(a.broken) > 0 {
+		c.observer.unusable(ctx, c.request.Model)
+	}
+	return a, nil, nil
+}
+
+// onlyBroken lists the fields for which every usable sample gave a value
+// that breaks the schema: the vote has nothing else to go on.
+func onlyBroken(fields []string, answers []answer) []string {
+	var out []string
+	for _, name := range fields {
+		broken, other := false, false
+		for _, a := range answers {
+			if !a.usable {
+				continue
+			}
+			if _, ok := a.broken[name]; ok {
+				broken = true
+			} else {
+				other = true
+			}
+		}
+		if broken && !other {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // padSamples keeps the count of samples requested, so that samples an
@@ -387,16 +468,56 @@ func (c *call) complete(ctx context.Context, req openai.ChatCompletionRequest) (
 	return resp, nil
 }
 
-// answer is one usable sample: per field, the value, the quote and the
-// probability of the value's tokens.
+// answer is one sample in the answer's shape: per field, a value that fits
+// the field's schema, a value that breaks it, or neither (the model answered
+// null: the document does not state it), with its quote and the figures from
+// the logprobs. The zero answer is an unusable sample.
 type answer struct {
-	usable    bool
-	values    countersign.Fields
-	quotes    map[string]string
-	tokenProb map[string]float64
+	usable bool
+	values countersign.Fields
+	// broken holds the values that break their field's schema, and
+	// problems what is wrong with each.
+	broken       countersign.Fields
+	problems     map[string]string
+	quotes       map[string]string
+	tokenProb    map[string]float64
+	alternatives map[string]countersign.TokenAlternatives
 }
 
-// parse turns a choice into an answer, or says why it cannot be used.
+// brokenText says which of fields have values that break the schema, and
+// how; empty when none has.
+func (a answer) brokenText(fields []string) string {
+	var parts []string
+	for _, name := range fields {
+		if problem, ok := a.problems[name]; ok {
+			parts = append(parts, "field "+name+" breaks the schema: "+problem)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// sample is what the answer says of every field, as Draft.Samples keeps it:
+// a value, null for a field it says the document does not state, and
+// nothing for a field whose value broke the schema.
+func (a answer) sample(fields []string) countersign.Fields {
+	if !a.usable {
+		return nil
+	}
+	out := countersign.Fields{}
+	for _, name := range fields {
+		if _, bad := a.broken[name]; bad {
+			continue
+		}
+		out[name] = a.values[name]
+	}
+	return out
+}
+
+// parse turns a choice into an answer, or says why it cannot be used: it is
+// cut off, refused, filtered, not a JSON object of {value, quote} pairs, or
+// breaks the schema as a whole. A field the model left null is a missing
+// field, not a broken answer, even when the schema requires it; a value that
+// breaks its field's schema is kept apart, in broken.
 func (c *call) parse(choice openai.ChatCompletionChoice) (answer, error) {
 	msg := choice.Message
 	switch {
@@ -411,7 +532,7 @@ func (c *call) parse(choice openai.ChatCompletionChoice) (answer, error) {
 	if err := json.Unmarshal([]byte(msg.Content), &raw); err != nil {
 		return answer{}, fmt.Errorf("the answer is not a JSON object: %v", err)
 	}
-	a := answer{values: countersign.Fields{}, quotes: map[string]string{}}
+	a := answer{usable: true, values: countersign.Fields{}, quotes: map[string]string{}}
 	for _, name := range c.task.FieldOrder {
 		field, ok := raw[name]
 		if !ok || string(field) == "null" {
@@ -431,34 +552,73 @@ func (c *call) parse(choice openai.ChatCompletionChoice) (answer, error) {
 		a.quotes[name] = v.Quote
 	}
 	if err := c.compiled.fields.Validate(a.values); err != nil {
-		return answer{}, fmt.Errorf("the answer breaks the schema: %v", err)
+		errs, ok := err.(schema.Errors)
+		if !ok {
+			return answer{}, fmt.Errorf("the answer breaks the schema: %v", err)
+		}
+		var whole []string
+		for _, fe := range errs {
+			value, present := a.values[fe.Field]
+			switch {
+			case fe.Field == "":
+				whole = append(whole, fe.Message)
+			case !present:
+				// A field the model left out: missing, which scoring and
+				// the reviewer deal with field by field.
+			case a.problems[fe.Field] != "":
+				a.problems[fe.Field] += "; " + fe.Message
+			default:
+				if a.broken == nil {
+					a.broken, a.problems = countersign.Fields{}, map[string]string{}
+				}
+				a.broken[fe.Field], a.problems[fe.Field] = value, fe.Message
+			}
+		}
+		if len(whole) > 0 {
+			return answer{}, fmt.Errorf("the answer breaks the schema: %s", strings.Join(whole, "; "))
+		}
+		for name := range a.broken {
+			delete(a.values, name)
+		}
 	}
 	if choice.LogProbs != nil {
-		a.tokenProb = valueProbabilities(msg.Content, choice.LogProbs.Content, c.task.FieldOrder)
+		if tokens := alignTokens(msg.Content, choice.LogProbs.Content, c.task.FieldOrder); tokens != nil {
+			a.tokenProb = tokens.probabilities()
+			a.alternatives = tokens.alternatives()
+		}
 	}
 	return a, nil
 }
 
 // vote makes the draft from the samples: each field takes the value most
-// samples gave (the earliest sample wins a tie), with that sample's quote and
-// token probability. With one sample the draft is that sample.
+// samples gave, or none when most said the document does not state it (the
+// earliest sample wins a tie), with that sample's quote and logprob figures.
+// Only the samples that answered the field vote on it: not the unusable ones,
+// nor those whose value breaks the field's schema. When no sample answered
+// the field but some gave a value that breaks its schema, the draft keeps the
+// first such value, for the reviewer to see and correct. With one sample the
+// draft is that sample.
 func vote(tt *countersign.TaskType, answers []answer, content string) *countersign.Draft {
 	draft := &countersign.Draft{
 		Fields:    countersign.Fields{},
 		Evidence:  map[string]countersign.Evidence{},
 		Extractor: countersign.ExtractorOpenAI,
 	}
+	answered := func(a answer, name string) bool {
+		_, bad := a.broken[name]
+		return a.usable && !bad
+	}
 	for _, name := range tt.FieldOrder {
 		best, bestVotes := -1, 0
 		for i, a := range answers {
-			if !a.usable {
+			if !answered(a, name) {
 				continue
 			}
 			value, ok := a.values[name]
 			votes := 0
 			for _, b := range answers {
 				other, has := b.values[name]
-				if b.usable && has == ok && (!ok || countersign.Equivalent(value, other)) {
+				if answered(b, name) && has == ok && (!ok || countersign.Equivalent(value, other)) {
 					votes++
 				}
 			}
@@ -466,31 +626,46 @@ func vote(tt *countersign.TaskType, answers []answer, content string) *countersi
 				best, bestVotes = i, votes
 			}
 		}
-		if best < 0 {
-			continue
+		var from answer
+		var value any
+		var ok bool
+		if best >= 0 {
+			from = answers[best]
+			value, ok = from.values[name]
+		} else {
+			for _, a := range answers {
+				if value, ok = a.broken[name]; ok {
+					from = a
+					break
+				}
+			}
 		}
-		a := answers[best]
-		value, ok := a.values[name]
 		if !ok {
 			continue
 		}
 		draft.Fields[name] = value
-		quote := strings.TrimSpace(a.quotes[name])
+		quote := strings.TrimSpace(from.quotes[name])
 		span, match := evidence.Locate(content, quote)
 		if match == evidence.None {
 			span = evidence.Span{Start: -1, End: -1}
 		}
 		draft.Evidence[name] = countersign.Evidence{Quote: quote, Start: span.Start, End: span.End}
-		if p, ok := a.tokenProb[name]; ok {
+		if p, ok := from.tokenProb[name]; ok {
 			if draft.TokenProb == nil {
 				draft.TokenProb = map[string]float64{}
 			}
 			draft.TokenProb[name] = p
 		}
+		if alt, ok := from.alternatives[name]; ok {
+			if draft.Alternatives == nil {
+				draft.Alternatives = map[string]countersign.TokenAlternatives{}
+			}
+			draft.Alternatives[name] = alt
+		}
 	}
 	if len(answers) > 1 {
 		for _, a := range answers {
-			draft.Samples = append(draft.Samples, a.values)
+			draft.Samples = append(draft.Samples, a.sample(tt.FieldOrder))
 		}
 	}
 	return draft

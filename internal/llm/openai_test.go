@@ -181,12 +181,16 @@ func TestRepair(t *testing.T) {
 		name  string
 		first llmtest.Choice
 		why   string
+		// kept: the first answer had the answer's shape, so a failed
+		// repair leaves its values for a person rather than no draft.
+		kept countersign.Fields
 	}{
-		{"invalid JSON", llmtest.Choice{Content: `{"vendor": {"value": "Acme`}, "not a JSON object"},
-		{"truncated", llmtest.Choice{Content: `{"vendor": {"value": "Acme Corp", "quote": "Acme`, FinishReason: "length"}, "cut off"},
-		{"refusal", llmtest.Choice{Refusal: "I can't help with that."}, "refused"},
-		{"schema violation", llmtest.Choice{Content: llmtest.Fields("vendor", &llmtest.Field{Value: "A", Quote: "A"}, "total", &llmtest.Field{Value: -3, Quote: "1250.00"})}, "breaks the schema"},
-		{"not a value-quote pair", llmtest.Choice{Content: `{"vendor": "Acme Corp", "total": 1250}`}, "not a {value, quote} object"},
+		{"invalid JSON", llmtest.Choice{Content: `{"vendor": {"value": "Acme`}, "not a JSON object", nil},
+		{"truncated", llmtest.Choice{Content: `{"vendor": {"value": "Acme Corp", "quote": "Acme`, FinishReason: "length"}, "cut off", nil},
+		{"refusal", llmtest.Choice{Refusal: "I can't help with that."}, "refused", nil},
+		{"schema violation", llmtest.Choice{Content: llmtest.Fields("vendor", &llmtest.Field{Value: "A", Quote: "A"}, "total", &llmtest.Field{Value: -3, Quote: "1250.00"}, "due_date", &llmtest.Field{Value: "2025-07-01", Quote: "2025-07-01"})}, "breaks the schema",
+			countersign.Fields{"vendor": "A", "total": -3.0, "due_date": "2025-07-01"}},
+		{"not a value-quote pair", llmtest.Choice{Content: `{"vendor": "Acme Corp", "total": 1250}`}, "not a {value, quote} object", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name+" then repaired", func(t *testing.T) {
@@ -215,7 +219,22 @@ func TestRepair(t *testing.T) {
 		t.Run(tc.name+" and the repair fails", func(t *testing.T) {
 			srv := llmtest.New(t)
 			srv.Enqueue(llmtest.Reply{Choices: []llmtest.Choice{tc.first}}, llmtest.Answer(`not json`))
-			_, err := extractWith(t, srv, invoiceType(t, 1, 0), invoice)
+			draft, err := extractWith(t, srv, invoiceType(t, 1, 0), invoice)
+			if tc.kept != nil {
+				if err != nil {
+					t.Fatalf("err = %v; an answer in the answer's shape leaves a draft for a person", err)
+				}
+				if !countersign.SameValue(draft.Fields, tc.kept) {
+					t.Errorf("fields = %v, want the first answer's %v, for a person to correct", draft.Fields, tc.kept)
+				}
+				if notes := strings.Join(draft.Notes, "; "); !strings.Contains(notes, "repair attempt was unusable") {
+					t.Errorf("notes = %v, want the failed repair named", draft.Notes)
+				}
+				if n := len(srv.Requests()); n != 2 {
+					t.Errorf("%d requests, want exactly one repair attempt", n)
+				}
+				return
+			}
 			var temp interface{ Temporary() bool }
 			if err == nil || !errors.As(err, &temp) || temp.Temporary() {
 				t.Fatalf("err = %v, want a permanent failure", err)

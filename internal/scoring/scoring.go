@@ -122,13 +122,14 @@ func hasSignal(signals map[string]float64, name string) bool {
 
 // Below these, a model signal is worth a reviewer's attention.
 const (
-	unsureTokenProb = 0.5
-	unsureAgreement = 1.0
+	unsureTokenProb    = 0.5
+	unsureAgreement    = 1.0
+	unsureAlternatives = 0.8
 )
 
 // modelSignals adds the signals that exist only for some drafts (token
-// probability, sample agreement, the rules cross-check, the judge) and
-// returns the reasons they give a reviewer.
+// probability, sample agreement, the alternatives in top_logprobs, the rules
+// cross-check, the judge) and returns the reasons they give a reviewer.
 func modelSignals(tt *countersign.TaskType, draft *countersign.Draft, name string, value any, signals map[string]float64) []string {
 	var reasons []string
 	if p, ok := draft.TokenProb[name]; ok {
@@ -137,18 +138,8 @@ func modelSignals(tt *countersign.TaskType, draft *countersign.Draft, name strin
 			reasons = append(reasons, fmt.Sprintf("the model was unsure of the value (token probability %.2f)", p))
 		}
 	}
-	if n := len(draft.Samples); n > 1 {
-		agree := 0
-		for _, sample := range draft.Samples {
-			if other, ok := sample[name]; ok && countersign.Equivalent(value, other) {
-				agree++
-			}
-		}
-		signals[countersign.SignalAgreement] = round(float64(agree) / float64(n))
-		if float64(agree)/float64(n) < unsureAgreement {
-			reasons = append(reasons, fmt.Sprintf("%d of %d samples gave this value", agree, n))
-		}
-	}
+	reasons = append(reasons, agreement(draft, name, value, signals)...)
+	reasons = append(reasons, alternatives(draft, name, signals)...)
 	if draft.CrossCheck != nil && len(tt.Rules[name]) > 0 {
 		if found, ok := draft.CrossCheck[name]; ok {
 			signals[countersign.SignalRules] = 0

@@ -70,7 +70,11 @@ func modelDraft() *countersign.Draft {
 			{"payer": "JANE ROE", "amount": 1200.0, "start": "2025-01-01", "end": "2025-12-31"},
 			{"payer": "Jane Roe", "amount": 1300.0, "start": "2025-01-01", "end": "2025-12-31"},
 			{"payer": "Jane Roe", "amount": 1200.0, "start": "2025-01-01", "end": "2025-12-31"},
-			nil, // an unusable sample counts against every field
+			// A sample that says the document states none of the fields
+			// answered them all, and disagrees with every value.
+			{"payer": nil, "amount": nil, "start": nil, "end": nil},
+			// An unusable sample answered nothing and counts for nothing.
+			nil,
 		},
 		CrossCheck: countersign.Fields{"payer": "John Doe"},
 		Judge:      map[string]float64{"payer": 1, "amount": 0.5, "start": 1, "end": 0},

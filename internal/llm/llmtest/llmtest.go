@@ -1,6 +1,7 @@
 // Package llmtest is an OpenAI-compatible chat completions server for tests:
 // real HTTP and the real wire format (choices, finish reasons, refusals,
-// token logprobs, usage, error bodies, Retry-After), answering from a script.
+// token logprobs with their top_logprobs, usage, error bodies, Retry-After),
+// answering from a script.
 package llmtest
 
 import (
@@ -9,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -37,6 +39,15 @@ type Choice struct {
 	TokenLogprobs map[string]float64
 	// NoLogprobs leaves logprobs out, as some endpoints do.
 	NoLogprobs bool
+	// Alternatives scripts top_logprobs: for a token of the content (by
+	// its text, as Tokenize splits it; every occurrence), other tokens and
+	// their logprobs. When the request asks for top_logprobs, each token's
+	// list holds the token itself and its alternatives, likeliest first, as
+	// many as the request asks for.
+	Alternatives map[string]map[string]float64
+	// NoTopLogprobs sends every token's top_logprobs empty even when asked
+	// for, as endpoints that do not support them do.
+	NoTopLogprobs bool
 }
 
 // Answer returns a reply with one choice per content.
@@ -136,21 +147,25 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, reply.Status, reply.Code, http.StatusText(reply.Status))
 		return
 	}
-	resp := openai.ChatCompletionResponse{ID: "chatcmpl-test", Object: "chat.completion", Created: 1, Model: req.Model}
+	resp := response{ID: "chatcmpl-test", Object: "chat.completion", Created: 1, Model: req.Model, Choices: []choice{}}
 	for i, c := range reply.Choices {
 		finish := openai.FinishReasonStop
 		if c.FinishReason != "" {
 			finish = openai.FinishReason(c.FinishReason)
 		}
-		choice := openai.ChatCompletionChoice{
+		ch := choice{
 			Index:        i,
 			Message:      openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: c.Content, Refusal: c.Refusal},
 			FinishReason: finish,
 		}
 		if req.LogProbs && !c.NoLogprobs && c.Refusal == "" {
-			choice.LogProbs = &openai.LogProbs{Content: logprobs(c)}
+			top := req.TopLogProbs
+			if c.NoTopLogprobs {
+				top = 0
+			}
+			ch.LogProbs = &logprobsContent{Content: logprobs(c, top)}
 		}
-		resp.Choices = append(resp.Choices, choice)
+		resp.Choices = append(resp.Choices, ch)
 		resp.Usage.CompletionTokens += len(Tokenize(c.Content))
 	}
 	for _, m := range req.Messages {
@@ -160,18 +175,76 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func logprobs(c Choice) []openai.LogProb {
+// response, choice and the logprob types are the chat completion answer as
+// OpenAI writes it: among others, a token's bytes are an array of numbers,
+// not the base64 string encoding/json would make of a []byte.
+type response struct {
+	ID      string       `json:"id"`
+	Object  string       `json:"object"`
+	Created int64        `json:"created"`
+	Model   string       `json:"model"`
+	Choices []choice     `json:"choices"`
+	Usage   openai.Usage `json:"usage"`
+}
+
+type choice struct {
+	Index        int                          `json:"index"`
+	Message      openai.ChatCompletionMessage `json:"message"`
+	FinishReason openai.FinishReason          `json:"finish_reason"`
+	LogProbs     *logprobsContent             `json:"logprobs"`
+}
+
+type logprobsContent struct {
+	Content []tokenLogprob `json:"content"`
+}
+
+type tokenLogprob struct {
+	Token       string        `json:"token"`
+	Logprob     float64       `json:"logprob"`
+	Bytes       []int         `json:"bytes"`
+	TopLogprobs []topLogprobs `json:"top_logprobs"`
+}
+
+type topLogprobs struct {
+	Token   string  `json:"token"`
+	Logprob float64 `json:"logprob"`
+	Bytes   []int   `json:"bytes"`
+}
+
+func logprobs(c Choice, top int) []tokenLogprob {
 	base := c.Logprob
 	if base == 0 {
 		base = -0.001
 	}
-	var out []openai.LogProb
+	var out []tokenLogprob
 	for _, tok := range Tokenize(c.Content) {
 		lp := base
 		if v, ok := c.TokenLogprobs[tok]; ok {
 			lp = v
 		}
-		out = append(out, openai.LogProb{Token: tok, LogProb: lp, Bytes: []byte(tok), TopLogProbs: []openai.TopLogProbs{}})
+		entry := tokenLogprob{Token: tok, Logprob: lp, Bytes: byteValues(tok), TopLogprobs: []topLogprobs{}}
+		if top > 0 {
+			list := []topLogprobs{{Token: tok, Logprob: lp, Bytes: byteValues(tok)}}
+			for other, olp := range c.Alternatives[tok] {
+				list = append(list, topLogprobs{Token: other, Logprob: olp, Bytes: byteValues(other)})
+			}
+			sort.Slice(list, func(i, j int) bool {
+				if list[i].Logprob != list[j].Logprob {
+					return list[i].Logprob > list[j].Logprob
+				}
+				return list[i].Token < list[j].Token
+			})
+			entry.TopLogprobs = list[:min(top, len(list))]
+		}
+		out = append(out, entry)
+	}
+	return out
+}
+
+func byteValues(s string) []int {
+	out := make([]int, len(s))
+	for i := range len(s) {
+		out[i] = int(s[i])
 	}
 	return out
 }

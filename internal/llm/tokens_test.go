@@ -1,0 +1,43 @@
+package llm
+
+import (
+	"math"
+	"testing"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/countersign/countersign"
+)
+
+// TestAlternativesAtTheValuesEdge: a token that spells the end of a value
+// and the JSON after it (`me",`) has other top tokens that change only the
+// JSON (`me"}`): they are not alternatives to the value; one that changes
+// the value (`ma`) is.
+func TestAlternativesAtTheValuesEdge(t *testing.T) {
+	tok := func(text string, p float64, tops map[string]float64) openai.LogProb {
+		lp := openai.LogProb{Token: text, LogProb: math.Log(p), Bytes: []byte(text)}
+		for other, q := range tops {
+			lp.TopLogProbs = append(lp.TopLogProbs, openai.TopLogProbs{Token: other, LogProb: math.Log(q)})
+		}
+		return lp
+	}
+	tokens := []openai.LogProb{
+		tok(`{"a": {"value": `, 1, nil),
+		tok(`"Ac`, 0.9, map[string]float64{`"Ac`: 0.9, `"Ab`: 0.1}),
+		tok(`me",`, 0.3, map[string]float64{`me"}`: 0.5, `me",`: 0.3, `ma`: 0.2}),
+		tok(` "quote": "x"}}`, 1, nil),
+	}
+	content := `{"a": {"value": "Acme", "quote": "x"}}`
+	aligned := alignTokens(content, tokens, []string{"a"})
+	if aligned == nil {
+		t.Fatal("tokens not aligned with the answer")
+	}
+	got := aligned.alternatives()["a"]
+	want := countersign.TokenAlternatives{Mass: 0.2, Token: `me",`, Other: "ma", OtherProb: 0.2}
+	if got != want {
+		t.Errorf("alternatives = %+v, want %+v", got, want)
+	}
+	if p := aligned.probabilities()["a"]; p != round4(0.9*0.3) {
+		t.Errorf("token probability = %v, want 0.27", p)
+	}
+}
