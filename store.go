@@ -79,6 +79,10 @@ type ReviewStore interface {
 	RecordDecision(ctx context.Context, d *Decision, close bool) error
 	// Decisions returns a document's decisions in the order they were made.
 	Decisions(ctx context.Context, documentID string) ([]Decision, error)
+	// DecisionsOfDocuments returns the decisions of several documents at
+	// once, each document's in the order they were made; audit
+	// verification reads them a batch of documents at a time.
+	DecisionsOfDocuments(ctx context.Context, documentIDs []string) ([]Decision, error)
 	// CloseReviews closes a document's pending reviews without a decision,
 	// because the document failed; closedBy says who closed them.
 	CloseReviews(ctx context.Context, documentID string, at time.Time, closedBy string) error
@@ -112,6 +116,10 @@ type AuditLog interface {
 	AppendAudit(ctx context.Context, e AuditEvent) (AuditEvent, error)
 	// DocumentAudit returns a document's events in chain order.
 	DocumentAudit(ctx context.Context, documentID string) ([]AuditEvent, error)
+	// AuditOfDocuments returns the events of several documents whose type is
+	// one of types, in chain order; audit verification reads them a batch
+	// of documents at a time.
+	AuditOfDocuments(ctx context.Context, documentIDs []string, types []string) ([]AuditEvent, error)
 	// ScanAudit calls fn for every event with Seq > after, in chain order,
 	// reading a batch at a time; it stops at fn's first error.
 	ScanAudit(ctx context.Context, after int64, fn func(AuditEvent) error) error

@@ -357,26 +357,11 @@ func (s *Store) CloseReviews(ctx context.Context, documentID string, at time.Tim
 
 // Decisions returns a document's decisions in order.
 func (s *Store) Decisions(ctx context.Context, documentID string) ([]countersign.Decision, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, review_id, document_id, action, fields, reason, actor, role, channel, at
-		FROM decisions WHERE document_id = $1 ORDER BY at, id`, documentID)
+	out, err := s.queryDecisions(ctx, `SELECT `+decisionColumns+` FROM decisions WHERE document_id = $1 ORDER BY at, id`, documentID)
 	if err != nil {
 		return nil, fmt.Errorf("decisions of document %s: %w", documentID, err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (countersign.Decision, error) {
-		var (
-			d      countersign.Decision
-			fields *string
-		)
-		if err := row.Scan(&d.ID, &d.ReviewID, &d.DocumentID, &d.Action, &fields, &d.Reason, &d.Actor, &d.Role, &d.Channel, &d.At); err != nil {
-			return d, err
-		}
-		d.At = d.At.UTC()
-		f, err := store.Unmarshal[countersign.Fields](fields)
-		if f != nil {
-			d.Fields = *f
-		}
-		return d, err
-	})
+	return out, nil
 }
 
 const auditColumns = `seq, id, document_id, type, actor, channel, at, data, prev_hash, hash, trace_id`

@@ -393,35 +393,11 @@ func (s *Store) CloseReviews(ctx context.Context, documentID string, at time.Tim
 
 // Decisions returns a document's decisions in order.
 func (s *Store) Decisions(ctx context.Context, documentID string) ([]countersign.Decision, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, review_id, document_id, action, fields, reason, actor, role, channel, at
-		FROM decisions WHERE document_id = ? ORDER BY at, id`, documentID)
+	out, err := s.queryDecisions(ctx, `SELECT `+decisionColumns+` FROM decisions WHERE document_id = ? ORDER BY at, id`, documentID)
 	if err != nil {
 		return nil, fmt.Errorf("decisions of document %s: %w", documentID, err)
 	}
-	defer rows.Close()
-	var out []countersign.Decision
-	for rows.Next() {
-		var (
-			d      countersign.Decision
-			fields *string
-			at     string
-		)
-		if err := rows.Scan(&d.ID, &d.ReviewID, &d.DocumentID, &d.Action, &fields, &d.Reason, &d.Actor, &d.Role, &d.Channel, &at); err != nil {
-			return nil, err
-		}
-		f, err := store.Unmarshal[countersign.Fields](fields)
-		if err != nil {
-			return nil, err
-		}
-		if f != nil {
-			d.Fields = *f
-		}
-		if d.At, err = store.ParseTime(at); err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 const auditColumns = `seq, id, document_id, type, actor, channel, at, data, prev_hash, hash, trace_id`

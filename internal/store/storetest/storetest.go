@@ -38,6 +38,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("ReviewPaging", func(t *testing.T) { testReviewPaging(t, h.New(t)) })
 	t.Run("ReviewKinds", func(t *testing.T) { testReviewKinds(t, h.New(t)) })
 	t.Run("Decisions", func(t *testing.T) { testDecisions(t, h.New(t)) })
+	t.Run("BatchReads", func(t *testing.T) { testBatchReads(t, h.New(t)) })
 	t.Run("AuditChain", func(t *testing.T) { testAuditChain(t, h.New(t)) })
 	t.Run("AuditIdempotent", func(t *testing.T) { testAuditIdempotent(t, h.New(t)) })
 	t.Run("AuditConcurrent", func(t *testing.T) { testAuditConcurrent(t, h.New(t)) })
