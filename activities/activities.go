@@ -7,6 +7,7 @@ package activities
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"time"
@@ -140,11 +141,41 @@ func (a *Activities) record(ctx context.Context, step Step, eventType, actor str
 	}
 	// A retry finds its own event; anything else under this ID means two
 	// steps were given one ID, and the log would not say what happened.
-	if stored.Type != e.Type || !bytes.Equal(stored.Data, e.Data) {
+	if stored.Type != e.Type || !ownData(e.Type, stored.Data, e.Data) {
 		return permanent(countersign.Errorf(countersign.CodeConflict,
 			"audit event %s is already recorded as %s with other data", e.ID, stored.Type))
 	}
 	return nil
+}
+
+// addedKeys are, per event type, the data keys this version records and
+// earlier ones did not. A worker upgraded while an activity was retrying
+// finds the event an earlier worker recorded without them.
+var addedKeys = map[string][]string{
+	countersign.EventDecisionRecorded:  {"at"},
+	countersign.EventDocumentFinalized: {"decided_at"},
+	countersign.EventDocumentVetoed:    {"decided_at"},
+}
+
+// ownData reports whether the stored data of an event is the data a retry
+// records, or that data as an earlier version recorded it.
+func ownData(eventType string, stored, data json.RawMessage) bool {
+	if bytes.Equal(stored, data) {
+		return true
+	}
+	keys := addedKeys[eventType]
+	if len(keys) == 0 {
+		return false
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return false
+	}
+	for _, k := range keys {
+		delete(m, k)
+	}
+	earlier, err := audit.Canonical(m)
+	return err == nil && bytes.Equal(stored, earlier)
 }
 
 // traceID is the OpenTelemetry trace the activity runs in, if any, so an

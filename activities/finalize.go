@@ -59,12 +59,13 @@ func (a *Activities) Finalize(ctx context.Context, in FinalizeInput) (*FinalizeR
 	}
 	a.logger().Info("document finalized", "document", in.Step.DocumentID, "status", status, "outcome", final.Outcome, "decided_by", final.DecidedBy)
 	err = a.record(ctx, in.Step, countersign.EventDocumentFinalized, final.DecidedBy, channel, map[string]any{
-		"status":  status,
-		"outcome": final.Outcome,
-		"action":  final.Action,
-		"reason":  final.Reason,
-		"fields":  final.Fields,
-		"diff":    final.Diff,
+		"status":     status,
+		"outcome":    final.Outcome,
+		"action":     final.Action,
+		"reason":     final.Reason,
+		"fields":     final.Fields,
+		"diff":       final.Diff,
+		"decided_at": final.DecidedAt,
 	})
 	if err == nil {
 		taskType := a.taskType(ctx, in.Step)

@@ -111,14 +111,19 @@ func (a *Activities) Amend(ctx context.Context, in AmendInput) (*FinalizeResult,
 	}
 	d := in.Decision
 	a.logger().Info("accepted document amended", "document", doc.ID, "kind", in.Kind, "action", d.Action, "by", d.Actor)
-	err = a.record(ctx, in.Step, event, d.Actor, d.Channel, map[string]any{
+	data := map[string]any{
 		"decision_id": d.ID,
 		"action":      d.Action,
 		"reason":      d.Reason,
 		"status":      status,
 		"fields":      final.Fields,
 		"diff":        final.Diff,
-	})
+	}
+	if in.Kind == AmendVeto {
+		// A veto decides anew: the final record's decided_at is the veto's.
+		data["decided_at"] = final.DecidedAt
+	}
+	err = a.record(ctx, in.Step, event, d.Actor, d.Channel, data)
 	if err == nil && d.Action != countersign.ActionReject {
 		a.Metrics.Reviewed(ctx, doc.TaskType, countersign.ReviewKind(in.Kind), countersign.Diff(in.Base, final.Fields))
 	}
@@ -229,7 +234,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) error {
 		}
 		doc.Final = &final
 	}
-	data := map[string]any{"event": in.Event, "webhook": a.Webhook != nil}
+	data := map[string]any{"event": in.Event, "webhook": a.Webhook != nil, "delivered_at": *doc.Final.DeliveredAt}
 	if a.Webhook != nil {
 		status, err := a.Webhook.Send(ctx, webhook.Event{ID: in.Step.EventID, Type: in.Event, At: in.At, Data: map[string]any{
 			"document_id": doc.ID,

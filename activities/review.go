@@ -76,6 +76,7 @@ func (a *Activities) RecordDecision(ctx context.Context, in DecisionInput) error
 		"fields":      d.Fields,
 		"reason":      d.Reason,
 		"role":        d.Role,
+		"at":          d.At,
 	}
 	if in.Tally != nil {
 		data["approvals"] = in.Tally
