@@ -53,6 +53,7 @@ lint: $(TOOLS)/workflowcheck
 bench:
 	$(GO) test -run '^$$' -bench PipelineVsBare -benchtime 256x -timeout 30m ./internal/e2e
 	$(GO) test -run '^$$' -bench AuditAppend -benchtime 2000x -timeout 30m ./internal/store
+	$(GO) test -run '^$$' -bench VerifyStore -benchtime 3x -timeout 30m ./internal/audit
 	$(GO) test -run '^$$' -bench Score -benchtime 300x -timeout 30m ./internal/scoring
 	$(GO) test -run '^$$' -bench PayloadCodec -benchmem ./internal/codec
 

@@ -53,6 +53,50 @@ type ChainReport struct {
 	// one's event must still have the hash a checkpoint recorded.
 	Checkpoints []ChainPoint `json:"checkpoints,omitempty"`
 	Broken      *ChainBreak  `json:"broken,omitempty"`
+	// Rows counts the stored documents and decisions held to the chain,
+	// when they were (only once the chain holds).
+	Rows *RowsChecked `json:"rows,omitempty"`
+	// Mismatch names the first stored row that differs from what the chain
+	// recorded; OK is then false although the chain itself holds.
+	Mismatch *RowMismatch `json:"mismatch,omitempty"`
+}
+
+// RowsChecked counts the rows a verification held to the audit chain.
+// Partial rows were recorded by events that predate some of what is now
+// recorded (a decision's time, a final record's decided_at or delivered_at),
+// so those columns could not be checked; the others were.
+type RowsChecked struct {
+	Documents        int64 `json:"documents"`
+	Decisions        int64 `json:"decisions"`
+	PartialDocuments int64 `json:"partial_documents"`
+	PartialDecisions int64 `json:"partial_decisions"`
+}
+
+// RowMismatch is a stored row that says something else than the audit
+// events that recorded it: a document's status or final record, or a
+// decision. Chain and Row are the column's value on each side, as JSON
+// (null when that side has none).
+type RowMismatch struct {
+	// Table is "documents" or "decisions"; ID is the document's or the
+	// decision's.
+	Table      string `json:"table"`
+	ID         string `json:"id"`
+	DocumentID string `json:"document_id"`
+	// Column names what differs, such as "status", "final.fields" or
+	// "actor"; empty when the whole row is missing on one side.
+	Column string          `json:"column,omitempty"`
+	Chain  json.RawMessage `json:"chain"`
+	Row    json.RawMessage `json:"row"`
+	// Event is the event that recorded the chain's value, when one did.
+	Event  *EventRef `json:"event,omitempty"`
+	Reason string    `json:"reason"`
+}
+
+// EventRef names an audit event.
+type EventRef struct {
+	Seq  int64  `json:"seq"`
+	ID   string `json:"id"`
+	Type string `json:"type"`
 }
 
 // ChainPoint is a place in the audit chain: the event Seq and its Hash. A

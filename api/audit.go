@@ -31,10 +31,12 @@ func (h *handlers) documentAudit(w http.ResponseWriter, r *http.Request) {
 
 // verifyAudit recomputes the whole chain, held to the checkpoints given as
 // checkpoint=SEQ:HASH query parameters (see audit.Checkpoint; the caller
-// checks their signatures). It answers 200 either way: "ok" says whether the
-// chain holds, "broken" names the first bad event, and "checkpoints" echoes
-// the points the chain was held to, so that a caller can tell a server that
-// checked them from one that ignored them.
+// checks their signatures), then holds the stored documents and decisions to
+// it (audit.VerifyStore). It answers 200 either way: "ok" says whether both
+// hold, "broken" names the first bad event, "mismatch" the first row that
+// differs from its events, "rows" counts the rows checked, and
+// "checkpoints" echoes the points the chain was held to, so that a caller
+// can tell a server that checked them from one that ignored them.
 func (h *handlers) verifyAudit(w http.ResponseWriter, r *http.Request) {
 	var points []countersign.ChainPoint
 	for _, raw := range r.URL.Query()["checkpoint"] {
@@ -45,7 +47,7 @@ func (h *handlers) verifyAudit(w http.ResponseWriter, r *http.Request) {
 		}
 		points = append(points, p)
 	}
-	report, err := audit.Verify(r.Context(), h.Store, points...)
+	report, err := audit.VerifyStore(r.Context(), h.Store, points...)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -71,3 +71,34 @@ func TestVerifyAgainstCheckpoints(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyNamesARowTheChainDoesNotBind: GET /v1/audit/verify also holds
+// the stored rows to the chain, and answers the first row that differs in
+// "mismatch", with ok false.
+func TestVerifyNamesARowTheChainDoesNotBind(t *testing.T) {
+	s := newServer(t, 0)
+	ctx := context.Background()
+	doc := &countersign.Document{ID: "d1", TaskType: "contract-review", TaskTypeVersion: "v1", Content: "text", Status: countersign.StatusProcessing, SubmittedBy: "sam", CreatedAt: time.Now()}
+	if _, _, err := s.store.CreateDocument(ctx, doc); err != nil {
+		t.Fatal(err)
+	}
+	auditor := s.tokens[countersign.RoleAuditor]
+	ok := s.do("GET", "/v1/audit/verify", auditor, "")
+	if rows, _ := ok.body["rows"].(map[string]any); ok.status != http.StatusOK || ok.body["ok"] != true || rows["documents"] != 1.0 || ok.body["mismatch"] != nil {
+		t.Fatalf("an untouched store: %d %v", ok.status, ok.body)
+	}
+
+	// Nothing recorded this document's acceptance: no workflow ever ran.
+	if _, err := s.store.DB().ExecContext(ctx, `UPDATE documents SET status = 'accepted' WHERE id = 'd1'`); err != nil {
+		t.Fatal(err)
+	}
+	got := s.do("GET", "/v1/audit/verify", auditor, "")
+	m, _ := got.body["mismatch"].(map[string]any)
+	if got.status != http.StatusOK || got.body["ok"] != false || got.body["broken"] != nil || m == nil {
+		t.Fatalf("after editing the status: %d %v, want ok false with a mismatch", got.status, got.body)
+	}
+	if m["table"] != "documents" || m["id"] != "d1" || m["column"] != "status" || m["chain"] != "processing" || m["row"] != "accepted" ||
+		!strings.Contains(fmt.Sprint(m["reason"]), "d1") {
+		t.Fatalf("mismatch = %v", m)
+	}
+}

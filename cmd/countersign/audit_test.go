@@ -172,3 +172,52 @@ func TestMigrate(t *testing.T) {
 		t.Fatalf("token create on the migrated database: %d %s", code, out)
 	}
 }
+
+// TestAuditVerifyNamesATamperedRow: the CLI exits 1 and names the row, the
+// column, and what the chain and the row say, when a stored decision was
+// edited; it says how many rows it held to the chain when none was.
+func TestAuditVerifyNamesATamperedRow(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "countersign.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	server := httptest.NewServer(api.Router(api.Services{Store: store, Ready: func(context.Context) error { return nil }}))
+	t.Cleanup(server.Close)
+	token, _, err := auth.Issue(ctx, store, "test", countersign.ChannelCLI, "ada", countersign.RoleAuditor, 0, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if _, _, err := store.CreateDocument(ctx, &countersign.Document{ID: "d1", TaskType: "t", TaskTypeVersion: "v", Content: "x", Status: countersign.StatusProcessing, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	review := &countersign.Review{ID: "d1-r1", DocumentID: "d1", TaskType: "t", CreatedAt: now, DueAt: now}
+	decision := &countersign.Decision{ID: "d1-r1/1", ReviewID: "d1-r1", DocumentID: "d1", Action: countersign.ActionReject, Reason: "unsigned",
+		Actor: "rita", Role: countersign.RoleReviewer, Channel: countersign.ChannelAPI, At: now}
+	if err := store.OpenReview(ctx, review); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.RecordDecision(ctx, decision, false); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := audit.Canonical(map[string]any{"review_id": review.ID, "decision_id": decision.ID, "action": decision.Action,
+		"fields": nil, "reason": decision.Reason, "role": decision.Role, "at": decision.At})
+	if _, err := store.AppendAudit(ctx, countersign.AuditEvent{ID: "review/d1/1", DocumentID: "d1", Type: countersign.EventDecisionRecorded,
+		Actor: "rita", Channel: countersign.ChannelAPI, At: now, Data: data}); err != nil {
+		t.Fatal(err)
+	}
+	verify := func() (string, int) { return runStatus(t, "audit", "verify", "--server", server.URL, "--token", token) }
+	if out, code := verify(); code != 0 || !strings.Contains(out, "stored rows OK: 1 documents and 1 decisions") {
+		t.Fatalf("verify an untouched store: %d %s", code, out)
+	}
+	if _, err := store.DB().ExecContext(ctx, `UPDATE decisions SET actor = 'mallory' WHERE id = 'd1-r1/1'`); err != nil {
+		t.Fatal(err)
+	}
+	out, code := verify()
+	if code != 1 || !strings.Contains(out, "audit chain holds (2 events), but a stored row does NOT match it") ||
+		!strings.Contains(out, `decision d1-r1/1: actor is "mallory" in the row, but event 2 (decision.recorded) recorded "rita"`) {
+		t.Fatalf("verify after editing the decision's actor: %d %s", code, out)
+	}
+}

@@ -13,7 +13,9 @@
 //
 // A chain only shows it was not changed by someone who did not recompute
 // it. Signed checkpoints (Checkpoint) record a point of the chain out of
-// the database's reach, and Verify holds the chain to them.
+// the database's reach, and Verify holds the chain to them. VerifyStore
+// also holds the rows people read (documents' status and final records,
+// decisions) to the events that recorded them.
 package audit
 
 import (
