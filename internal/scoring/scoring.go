@@ -66,6 +66,7 @@ func Score(in Input) *countersign.Confidence {
 		}
 	}
 	broken := constraints(tt, draft.Fields, in.Metadata)
+	look := newLookalikes(tt, in.Content)
 
 	for _, name := range fieldNames(tt, draft) {
 		value, present := draft.Fields[name]
@@ -93,6 +94,7 @@ func Score(in Input) *countersign.Confidence {
 		fs.Signals[countersign.SignalGrounding] = grounding
 		fs.Reasons = append(fs.Reasons, reasons...)
 		fs.Reasons = append(fs.Reasons, modelSignals(tt, draft, name, value, fs.Signals)...)
+		fs.Reasons = append(fs.Reasons, look.ambiguity(name, value, draft.Evidence[name], fs.Signals)...)
 		fs.Raw = combine(fs.Signals, tt.Weights)
 		fs.Score = fs.Raw
 		if in.Calibration != nil {
