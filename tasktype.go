@@ -143,6 +143,13 @@ type ModelSpec struct {
 	// Judge asks the model, in a second call, to check each drafted field
 	// against the guideline.
 	Judge bool `json:"judge,omitempty"`
+	// JudgeModel, when set, is the model that judges instead of the one
+	// that drafted: a second opinion that does not share the drafting
+	// model's blind spots. JudgeBaseURL and JudgeAPIKeyEnv name its endpoint
+	// and key when it is not the drafting model's.
+	JudgeModel     string `json:"judge_model,omitempty"`
+	JudgeBaseURL   string `json:"judge_base_url,omitempty"`
+	JudgeAPIKeyEnv string `json:"judge_api_key_env,omitempty"`
 }
 
 // PromptSpec holds the prompt templates (Go text/template) of a task type.

@@ -247,7 +247,10 @@ func (o *OpenAI) Extract(ctx context.Context, tt *countersign.TaskType, doc *cou
 	draft.Notes = notes
 	draft.Usage = &call.usage
 	if tt.Model.Judge && len(draft.Fields) > 0 {
-		verdicts, err := call.judge(ctx, prompt, draft)
+		judge := o.judgeCall(tt, call)
+		verdicts, err := judge.judge(ctx, prompt, draft)
+		call.usage.PromptTokens += judge.usage.PromptTokens
+		call.usage.CompletionTokens += judge.usage.CompletionTokens
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -257,6 +260,43 @@ func (o *OpenAI) Extract(ctx context.Context, tt *countersign.TaskType, doc *cou
 		draft.Judge = verdicts
 	}
 	return draft, nil
+}
+
+// judgeCall is the call the judge makes: on the drafting model, or on the
+// task type's judge model, at the judge's endpoint when it names one. The
+// judge's key follows the drafting key's rule: the variable the task type
+// names, else the drafting key on the drafting endpoint, else the worker's
+// key on the worker's endpoint, else none.
+func (o *OpenAI) judgeCall(tt *countersign.TaskType, drafting *call) *call {
+	judge := &call{
+		client:    drafting.client,
+		observer:  drafting.observer,
+		task:      drafting.task,
+		compiled:  drafting.compiled,
+		content:   drafting.content,
+		maxOutput: drafting.maxOutput,
+		request:   drafting.request,
+	}
+	if tt.Model.JudgeModel != "" {
+		judge.request.Model = tt.Model.JudgeModel
+	}
+	if base := tt.Model.JudgeBaseURL; base != "" || tt.Model.JudgeAPIKeyEnv != "" {
+		if base == "" {
+			base = o.baseURL(tt)
+		}
+		var key string
+		switch {
+		case tt.Model.JudgeAPIKeyEnv != "":
+			key = os.Getenv(tt.Model.JudgeAPIKeyEnv)
+		case base == o.baseURL(tt):
+			key = o.apiKey(tt)
+		case base == o.cfg.BaseURL:
+			key = o.cfg.APIKey
+		}
+		judge.client = o.client(base, key)
+		judge.observer = newObserver(o.cfg, base)
+	}
+	return judge
 }
 
 // temperature is the sampling temperature to send. go-openai leaves a zero

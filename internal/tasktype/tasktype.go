@@ -66,6 +66,9 @@ type modelFile struct {
 	MaxContextTokens int      `yaml:"max_context_tokens"`
 	MaxOutputTokens  int      `yaml:"max_output_tokens"`
 	Judge            bool     `yaml:"judge"`
+	JudgeModel       string   `yaml:"judge_model"`
+	JudgeBaseURL     string   `yaml:"judge_base_url"`
+	JudgeAPIKeyEnv   string   `yaml:"judge_api_key_env"`
 }
 
 type promptFile struct {
@@ -326,14 +329,24 @@ func parseModel(in modelFile, p *problems) countersign.ModelSpec {
 		MaxContextTokens: in.MaxContextTokens,
 		MaxOutputTokens:  in.MaxOutputTokens,
 		Judge:            in.Judge,
+		JudgeModel:       in.JudgeModel,
+		JudgeBaseURL:     in.JudgeBaseURL,
+		JudgeAPIKeyEnv:   in.JudgeAPIKeyEnv,
 	}
-	if in.BaseURL != "" {
-		if u, err := url.Parse(in.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			p.add("model.base_url", "must be an http or https URL such as https://api.openai.com/v1 (got %q)", in.BaseURL)
+	checkEndpoint("model.base_url", in.BaseURL, p)
+	checkKeyEnv("model.api_key_env", in.APIKeyEnv, p)
+	checkEndpoint("model.judge_base_url", in.JudgeBaseURL, p)
+	checkKeyEnv("model.judge_api_key_env", in.JudgeAPIKeyEnv, p)
+	for _, judge := range []struct {
+		key string
+		set bool
+	}{{"model.judge_model", in.JudgeModel != ""}, {"model.judge_base_url", in.JudgeBaseURL != ""}, {"model.judge_api_key_env", in.JudgeAPIKeyEnv != ""}} {
+		if judge.set && !in.Judge {
+			p.add(judge.key, "configures the judge, which is off: set model.judge: true, or remove it")
 		}
 	}
-	if in.APIKeyEnv != "" && !envName.MatchString(in.APIKeyEnv) {
-		p.add("model.api_key_env", "must name an environment variable, not hold the key (got %d characters)", len(in.APIKeyEnv))
+	if in.JudgeBaseURL != "" && in.JudgeModel == "" {
+		p.add("model.judge_model", "is required with model.judge_base_url: name the model that judges there")
 	}
 	if t := in.Temperature; t != nil && (*t < 0 || *t > maxTemperature) {
 		p.add("model.temperature", "must be between 0 and %d (got %v)", maxTemperature, *t)
@@ -354,6 +367,23 @@ func parseModel(in modelFile, p *problems) countersign.ModelSpec {
 }
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// checkEndpoint checks a model endpoint's base URL, when one is set.
+func checkEndpoint(key, baseURL string, p *problems) {
+	if baseURL == "" {
+		return
+	}
+	if u, err := url.Parse(baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		p.add(key, "must be an http or https URL such as https://api.openai.com/v1 (got %q)", baseURL)
+	}
+}
+
+// checkKeyEnv checks that a key setting names a variable, not the key.
+func checkKeyEnv(key, name string, p *problems) {
+	if name != "" && !envName.MatchString(name) {
+		p.add(key, "must name an environment variable, not hold the key (got %d characters)", len(name))
+	}
+}
 
 func parseConstraints(in []constraintFile, properties map[string]bool, p *problems) []countersign.Constraint {
 	var out []countersign.Constraint

@@ -72,6 +72,7 @@ type Server struct {
 	script   []Reply
 	fallback func(openai.ChatCompletionRequest) Reply
 	requests []openai.ChatCompletionRequest
+	auth     []string
 }
 
 // New starts a server that the test closes.
@@ -106,6 +107,14 @@ func (s *Server) Requests() []openai.ChatCompletionRequest {
 	return append([]openai.ChatCompletionRequest(nil), s.requests...)
 }
 
+// Authorizations returns the Authorization header of each chat completion
+// request received so far ("" when there was none), in order.
+func (s *Server) Authorizations() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.auth...)
+}
+
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodGet && r.URL.Path == "/v1/models":
@@ -127,6 +136,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
+	s.auth = append(s.auth, r.Header.Get("Authorization"))
 	var reply Reply
 	switch {
 	case len(s.script) > 0:
