@@ -383,13 +383,15 @@ func (c *call) answers(ctx context.Context) ([]answer, []string, error) {
 		return padSamples(answers, c.request.N), notes, nil
 	}
 
-	var first string
+	// The repair shows the model the answer it is about: the first, or the
+	// first whose broken values left a field without an answer.
+	first, shown := "", firstContent(resp)
 	if usable == 0 {
 		first = unusable[0]
 	} else {
 		for i, a := range answers {
 			if text := a.brokenText(unanswered); text != "" {
-				first = fmt.Sprintf("sample %d: %s", i+1, text)
+				first, shown = fmt.Sprintf("sample %d: %s", i+1, text), resp.Choices[i].Message.Content
 				break
 			}
 		}
@@ -397,7 +399,7 @@ func (c *call) answers(ctx context.Context) ([]answer, []string, error) {
 	if c.request.N == 1 {
 		first = strings.TrimPrefix(first, "sample 1: ")
 	}
-	repaired, why, err := c.repair(ctx, firstContent(resp), first)
+	repaired, why, err := c.repair(ctx, shown, first)
 	if err != nil {
 		return nil, nil, err
 	}
