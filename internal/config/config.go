@@ -375,9 +375,13 @@ func FromEnv(fs *pflag.FlagSet, flagOnly func(name string) bool) error {
 			return
 		}
 		if v, ok := os.LookupEnv(Env(f.Name)); ok {
-			if setErr := fs.Set(f.Name, v); setErr != nil {
+			// The flag's own Set, not the FlagSet's: its error would name
+			// the flag again, as if given on the command line.
+			if setErr := f.Value.Set(v); setErr != nil {
 				err = fmt.Errorf("%s: invalid value %q: %w", Setting(f.Name), v, setErr)
+				return
 			}
+			f.Changed = true
 		}
 	})
 	return err
