@@ -2,7 +2,11 @@ package countersign
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"math"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -38,13 +42,20 @@ func (c Curve) Apply(score float64) float64 {
 	return y0 + (y1-y0)*(score-x0)/(x1-x0)
 }
 
-// Calibration is a fitted, versioned map from raw field scores to observed
+// Calibration is a fitted, versioned map from a draft's signals to observed
 // correctness for one task type, learned from human outcomes: a field a
 // reviewer approved unchanged was correct, a corrected or removed one was
-// wrong. Fields with too few outcomes of their own use the pooled curve.
+// wrong.
+//
+// A calibration with a Model is a learned confidence model: field
+// probabilities from the signals and a document probability from them. One
+// without (fitted before models existed) is a set of monotone curves from
+// raw field scores, per field with a pooled one for the rest; it still loads
+// and applies.
 type Calibration struct {
 	TaskType string `json:"task_type"`
-	// Version is the hash of the curves.
+	// Version is the hash of what the calibration computes (the curves, or
+	// the model with its seed, holdout share and training time).
 	Version   string           `json:"version"`
 	Fields    map[string]Curve `json:"fields"`
 	Pooled    Curve            `json:"pooled"`
@@ -52,6 +63,22 @@ type Calibration struct {
 	CreatedBy string           `json:"created_by"`
 	// Report holds the reliability figures of the fit.
 	Report CalibrationReport `json:"report"`
+
+	// Model is the learned confidence model; nil in a curve calibration.
+	Model *ConfidenceModel `json:"model,omitempty"`
+	// Seed drew the cross-validation folds and the holdout split.
+	Seed int64 `json:"seed,omitempty"`
+	// Holdout is the share of reviewed documents kept out of training, for
+	// certification; which ones is decided by Seed (see TrainedOn).
+	Holdout float64 `json:"holdout,omitempty"`
+	// TrainedThrough is when the calibration was fitted: documents created
+	// after it were not trained on.
+	TrainedThrough time.Time `json:"trained_through,omitzero"`
+	// Active is set when routing uses the calibration: when it was stored,
+	// it beat the calibration then active out of sample.
+	Active bool `json:"active"`
+	// Inactive says why a calibration was stored but not made active.
+	Inactive string `json:"inactive,omitempty"`
 }
 
 // Curve returns the curve for a field: its own, or the pooled one.
@@ -62,35 +89,249 @@ func (c *Calibration) Curve(field string) Curve {
 	return c.Pooled
 }
 
-// CalibrationReport says how well raw and calibrated scores matched
-// observed correctness.
+// TrainedOn reports whether a reviewed document created at createdAt could
+// have been among those the calibration was fitted on: it is in the
+// training split of the calibration's seed and holdout share, and was
+// created no later than TrainedThrough. Documents for which it is false are
+// out of sample for the calibration, fit to measure it on. A calibration
+// without TrainedThrough (fitted before it was recorded) trained on every
+// document created before CreatedAt.
+func (c *Calibration) TrainedOn(documentID string, createdAt time.Time) bool {
+	through := c.TrainedThrough
+	if through.IsZero() {
+		through = c.CreatedAt
+	}
+	if createdAt.After(through) {
+		return false
+	}
+	return InTrainingSplit(c.Seed, c.Holdout, documentID)
+}
+
+// InTrainingSplit reports whether a document falls in the training split
+// drawn by seed with the given holdout share: a hash of the seed and the
+// document ID, read as a number u in [0, 1), is below 1 - holdout. The
+// split depends on nothing else, so it is the same whenever it is drawn,
+// in any order, and a document keeps its side as others arrive.
+func InTrainingSplit(seed int64, holdout float64, documentID string) bool {
+	if holdout <= 0 {
+		return true
+	}
+	var key [8]byte
+	binary.BigEndian.PutUint64(key[:], uint64(seed))
+	h := sha256.New()
+	h.Write(key[:])
+	h.Write([]byte(documentID))
+	sum := h.Sum(nil)
+	u := float64(binary.BigEndian.Uint64(sum[:8])>>11) / (1 << 53)
+	return u < 1-holdout
+}
+
+// ConfidenceModel is a learned confidence model. A field's probability of
+// being right as drafted is a logistic regression on features of its
+// signals, with the field's own coefficients when it earned them and the
+// pooled ones otherwise; a document's is the Platt map of the logit of the
+// product of its fields' probabilities. Probabilities are kept within
+// [Floor, 1-Floor]: finite data never supports certainty.
+type ConfidenceModel struct {
+	// Features name the inputs, in the order of the coefficients after the
+	// intercept; see FeatureValues.
+	Features []string `json:"features"`
+	// Fields are the coefficients (intercept first) of the fields that
+	// have their own, fitted with a penalty toward Pooled.
+	Fields map[string][]float64 `json:"fields,omitempty"`
+	// Pooled are the coefficients fitted on every field's outcomes, for
+	// the fields without their own.
+	Pooled []float64 `json:"pooled"`
+	// Document maps the logit of the product of the field probabilities
+	// to the probability that every field of the document is right.
+	Document Platt `json:"document"`
+	// Floor is the lowest probability the model gives, and 1-Floor the
+	// highest; it shrinks with the number of documents it learned from.
+	Floor float64 `json:"floor"`
+}
+
+// Feature name prefixes: a feature is a signal's value (0 when absent), the
+// log-odds of its value, or an indicator of its absence.
+const (
+	FeatureLogit  = "logit:"
+	FeatureAbsent = "absent:"
+)
+
+// LogitClamp bounds a signal's value before its log-odds are taken, so a
+// signal of exactly 0 or 1 gives a finite feature (about ±9.2).
+const LogitClamp = 1e-4
+
+// FeatureValues computes the named features from a field's signals. A
+// signal the field lacks has value and log-odds 0 and absence 1, so a model
+// learns what its absence says; a name of no known form is 0.
+func FeatureValues(features []string, signals map[string]float64) []float64 {
+	x := make([]float64, len(features))
+	for i, name := range features {
+		switch {
+		case strings.HasPrefix(name, FeatureAbsent):
+			if _, ok := signals[strings.TrimPrefix(name, FeatureAbsent)]; !ok {
+				x[i] = 1
+			}
+		case strings.HasPrefix(name, FeatureLogit):
+			if v, ok := signals[strings.TrimPrefix(name, FeatureLogit)]; ok {
+				x[i] = Logit(min(max(v, LogitClamp), 1-LogitClamp))
+			}
+		default:
+			x[i] = signals[name]
+		}
+	}
+	return x
+}
+
+// Logit is the log-odds of p.
+func Logit(p float64) float64 { return math.Log(p / (1 - p)) }
+
+// Sigmoid is the inverse of Logit, computed without overflow.
+func Sigmoid(z float64) float64 {
+	if z >= 0 {
+		return 1 / (1 + math.Exp(-z))
+	}
+	e := math.Exp(z)
+	return e / (1 + e)
+}
+
+// Coefficients returns the coefficients a field's probability is computed
+// with: its own, or the pooled ones.
+func (m *ConfidenceModel) Coefficients(field string) []float64 {
+	if beta, ok := m.Fields[field]; ok {
+		return beta
+	}
+	return m.Pooled
+}
+
+// FieldProbability is the probability that a field with these signals is
+// right as drafted, within [Floor, 1-Floor].
+func (m *ConfidenceModel) FieldProbability(field string, signals map[string]float64) float64 {
+	beta := m.Coefficients(field)
+	if len(beta) == 0 {
+		return m.Clamp(0.5)
+	}
+	z := beta[0]
+	for i, x := range FeatureValues(m.Features, signals) {
+		if i+1 < len(beta) {
+			z += beta[i+1] * x
+		}
+	}
+	return m.Clamp(Sigmoid(z))
+}
+
+// DocumentProbability is the probability that every field of a document is
+// right, from its fields' probabilities (a required field without a value
+// counts at Floor), within [Floor, 1-Floor].
+func (m *ConfidenceModel) DocumentProbability(fields []float64) float64 {
+	return m.Clamp(m.Document.Apply(Logit(m.Product(fields))))
+}
+
+// Product is the product of the field probabilities, each clamped, and
+// clamped in turn so that its log-odds are finite.
+func (m *ConfidenceModel) Product(fields []float64) float64 {
+	prod := 1.0
+	for _, p := range fields {
+		prod *= m.Clamp(p)
+	}
+	return min(max(prod, math.SmallestNonzeroFloat64), math.Nextafter(1, 0))
+}
+
+// Clamp keeps p within [Floor, 1-Floor].
+func (m *ConfidenceModel) Clamp(p float64) float64 { return min(max(p, m.Floor), 1-m.Floor) }
+
+// Platt is a logistic map of a score x to a probability, 1/(1+exp(-(A·x+B))).
+type Platt struct {
+	A float64 `json:"a"`
+	B float64 `json:"b"`
+}
+
+// Apply maps x to a probability.
+func (p Platt) Apply(x float64) float64 { return Sigmoid(p.A*x + p.B) }
+
+// CalibrationReport says how well raw and calibrated confidence matched
+// observed correctness. Every figure after calibration is measured out of
+// sample (cross-validation over documents), so a model cannot look good by
+// memorizing its own data.
 type CalibrationReport struct {
+	// Documents are those the fit learned from: of a model, the reviewed
+	// documents of the training split.
 	Documents int `json:"documents"`
+	// HeldOut are the reviewed documents kept out of training (the holdout
+	// split), for certification.
+	HeldOut int `json:"held_out,omitempty"`
 	// TaskTypeVersions are the versions whose outcomes the fit used.
 	TaskTypeVersions []string           `json:"task_type_versions"`
 	Fields           []FieldReliability `json:"fields"`
-	Pooled           FieldReliability   `json:"pooled"`
+	// Pooled is the "(all fields)" row: every field's outcomes, each
+	// predicted by the coefficients (or curve) that field uses.
+	Pooled FieldReliability `json:"pooled"`
+	// Signals is each signal's discrimination at field level.
+	Signals []SignalDiscrimination `json:"signals,omitempty"`
+	// Document is the reliability of the document confidence.
+	Document *DocumentReliability `json:"document,omitempty"`
 }
 
 // FieldReliability is the expected calibration error (ECE, 10 equal-width
-// bins) of one field's scores before calibration and after it. After is
-// measured out of sample (5-fold cross-validation), so a curve cannot look
-// good by memorizing its own data.
+// bins) of one field's scores before calibration (the raw scores) and after
+// it, out of sample.
 type FieldReliability struct {
 	Field     string  `json:"field"`
 	Samples   int     `json:"samples"`
 	Accuracy  float64 `json:"accuracy"`
 	ECEBefore float64 `json:"ece_before"`
 	ECEAfter  float64 `json:"ece_after"`
-	// Own is set when the field got a curve of its own.
+	// Brier is the mean squared error of the probabilities after
+	// calibration; AUC their discrimination (absent without both outcomes).
+	Brier float64  `json:"brier,omitempty"`
+	AUC   *float64 `json:"auc,omitempty"`
+	// Own is set when the field got coefficients (or a curve) of its own.
 	Own bool `json:"own"`
+	// Pooled says why a field uses the pooled coefficients.
+	Pooled string `json:"pooled,omitempty"`
+}
+
+// SignalDiscrimination is how well one signal, alone, told right field
+// values from wrong ones: the area under the ROC curve of its value (ties
+// count half), over the field outcomes that have the signal.
+type SignalDiscrimination struct {
+	Signal string `json:"signal"`
+	// Present counts the field outcomes with the signal.
+	Present int `json:"present"`
+	// AUC is absent when the outcomes with the signal are all right or all
+	// wrong.
+	AUC *float64 `json:"auc,omitempty"`
+}
+
+// DocumentReliability measures the document confidence against whether a
+// person kept every field of the document as drafted. Before is the
+// uncalibrated confidence (the weakest field's raw score); After the
+// calibration's, out of sample; Baseline is what the activation rule
+// compared it with: the active calibration's on the same documents, or the
+// uncalibrated confidence when none was active.
+type DocumentReliability struct {
+	Documents   int     `json:"documents"`
+	Accuracy    float64 `json:"accuracy"`
+	ECEBefore   float64 `json:"ece_before"`
+	ECEAfter    float64 `json:"ece_after"`
+	BrierBefore float64 `json:"brier_before"`
+	BrierAfter  float64 `json:"brier_after"`
+	AUCBefore   float64 `json:"auc_before"`
+	AUCAfter    float64 `json:"auc_after"`
+	// Baseline is the version of the calibration compared with; empty for
+	// the uncalibrated confidence.
+	Baseline      string  `json:"baseline,omitempty"`
+	BaselineBrier float64 `json:"baseline_brier"`
 }
 
 // CalibrationStore keeps calibrations, every version.
 type CalibrationStore interface {
 	// PutCalibration stores c; storing a known version again is a no-op.
 	PutCalibration(ctx context.Context, c *Calibration) error
-	// LatestCalibration returns the newest calibration of a task type;
-	// ErrNotFound if none was fitted.
+	// LatestCalibration returns the newest calibration of a task type,
+	// active or not; ErrNotFound if none was fitted.
 	LatestCalibration(ctx context.Context, taskType string) (*Calibration, error)
+	// ActiveCalibration returns the newest calibration of a task type that
+	// was stored active, the one routing uses; ErrNotFound if none was.
+	ActiveCalibration(ctx context.Context, taskType string) (*Calibration, error)
 }

@@ -40,7 +40,7 @@ func (a *Activities) Score(ctx context.Context, in ScoreInput) (*ScoreResult, er
 	if err != nil {
 		return nil, permanent(fmt.Errorf("task type %s@%s: %w", tt.Name, tt.Version, err))
 	}
-	cal, err := calibration.Latest(ctx, a.Store, tt.Name)
+	cal, err := calibration.Active(ctx, a.Store, tt.Name)
 	if err != nil {
 		return nil, retryable(err)
 	}

@@ -54,6 +54,7 @@ func (h *handlers) calibrate(w http.ResponseWriter, r *http.Request) {
 	cal.CreatedBy = p.User
 	cal.Report.Documents = outcomes.Documents
 	cal.Report.TaskTypeVersions = outcomes.TaskTypeVersions
+	cal.Active = true // a curve calibration is used from the moment it is fitted
 	if err := h.Store.PutCalibration(r.Context(), cal); err != nil {
 		h.fail(w, r, err)
 		return
@@ -112,7 +113,7 @@ func (h *handlers) simulatePolicy(w http.ResponseWriter, r *http.Request) {
 			extra = append(extra, x)
 		}
 	}
-	cal, err := calibration.Latest(r.Context(), h.Store, tt.Name)
+	cal, err := calibration.Active(r.Context(), h.Store, tt.Name)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -95,10 +95,10 @@ func RawScore(c *countersign.Confidence, fs countersign.FieldScore) float64 {
 	return fs.Raw
 }
 
-// Latest returns the newest calibration of a task type, or nil when none
-// was fitted: scores are then used raw.
-func Latest(ctx context.Context, cals countersign.CalibrationStore, taskType string) (*countersign.Calibration, error) {
-	cal, err := cals.LatestCalibration(ctx, taskType)
+// Active returns the calibration routing uses, the newest stored active, or
+// nil when there is none: scores are then used raw.
+func Active(ctx context.Context, cals countersign.CalibrationStore, taskType string) (*countersign.Calibration, error) {
+	cal, err := cals.ActiveCalibration(ctx, taskType)
 	if errors.Is(err, countersign.ErrNotFound) {
 		return nil, nil
 	}

@@ -6,7 +6,9 @@ package scoring
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/countersign/countersign"
@@ -96,30 +98,96 @@ func Score(in Input) *countersign.Confidence {
 		fs.Reasons = append(fs.Reasons, modelSignals(tt, draft, name, value, fs.Signals)...)
 		fs.Reasons = append(fs.Reasons, look.ambiguity(name, value, draft.Evidence[name], fs.Signals)...)
 		fs.Raw = combine(fs.Signals, tt.Weights)
-		fs.Score = fs.Raw
-		if in.Calibration != nil {
-			fs.Score = round(in.Calibration.Curve(name).Apply(fs.Raw))
-		}
-		// Hard failures: a value that breaks the schema or a constraint, or
-		// whose quote is nowhere in the document, gets no confidence, however
-		// sure the model was: other signals must not average them away.
-		if fs.Signals[countersign.SignalSchema] == 0 || fs.Signals[countersign.SignalGrounding] == 0 ||
-			fs.Signals[countersign.SignalConstraints] == 0 && hasSignal(fs.Signals, countersign.SignalConstraints) {
-			fs.Raw, fs.Score = 0, 0
-		}
-		c.Fields[name] = fs
+		c.Fields[name] = calibrate(name, fs, in.Calibration)
 	}
-
-	c.Overall, c.Weakest = weakest(tt, c.Fields)
-	if len(c.Reasons) > 0 {
-		c.Overall = 0
+	if model := modelOf(in.Calibration); model != nil {
+		for name, fs := range c.Fields {
+			if len(fs.Signals) == 0 { // a required field without a value
+				fs.Score = model.Floor
+				c.Fields[name] = fs
+			}
+		}
 	}
+	c.Overall, c.Weakest = overall(tt, c.Fields, c.Reasons, in.Calibration)
 	return c
 }
 
-func hasSignal(signals map[string]float64, name string) bool {
-	_, ok := signals[name]
-	return ok
+// calibrate sets a drafted field's Score from its Raw score and signals:
+// the model's probability, the curve's map of Raw, or Raw itself.
+//
+// Hard failures (a value that breaks the schema or a constraint, or whose
+// quote is nowhere in the document) get no confidence, however sure the
+// model was: other signals must not average them away. Raw and, without a
+// model, Score are 0; a model gives its floor, since a person has been
+// seen to keep such values too, if rarely.
+func calibrate(name string, fs countersign.FieldScore, cal *countersign.Calibration) countersign.FieldScore {
+	failed := hardFailure(fs.Signals)
+	if failed {
+		fs.Raw = 0
+	}
+	fs.Score = fs.Raw
+	switch {
+	case cal == nil:
+	case cal.Model != nil && failed:
+		fs.Score = cal.Model.Floor
+	case cal.Model != nil:
+		fs.Score = cal.Model.FieldProbability(name, fs.Signals)
+	case fs.Raw > 0:
+		fs.Score = round(cal.Curve(name).Apply(fs.Raw))
+	}
+	return fs
+}
+
+// hardFailure reports whether a drafted field's signals rule it out.
+func hardFailure(signals map[string]float64) bool {
+	constraints, checked := signals[countersign.SignalConstraints]
+	return signals[countersign.SignalSchema] == 0 || signals[countersign.SignalGrounding] == 0 || checked && constraints == 0
+}
+
+func modelOf(cal *countersign.Calibration) *countersign.ConfidenceModel {
+	if cal == nil {
+		return nil
+	}
+	return cal.Model
+}
+
+// overall is the document confidence and the field that weighs on it most.
+// With a model it is the probability that every field is right, and the
+// weakest field the least likely one; otherwise the weakest required
+// field's score. A reason about the draft as a whole (an object-level
+// schema error) puts it at the lowest the calibration gives: 0, or a
+// model's floor.
+func overall(tt *countersign.TaskType, fields map[string]countersign.FieldScore, reasons []string, cal *countersign.Calibration) (float64, string) {
+	model := modelOf(cal)
+	if model == nil {
+		score, name := weakest(tt, fields)
+		if len(reasons) > 0 {
+			score = 0
+		}
+		return score, name
+	}
+	names := append([]string(nil), tt.FieldOrder...)
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	var probs []float64
+	low, name := math.Inf(1), ""
+	for _, field := range names {
+		fs, ok := fields[field]
+		if !ok {
+			continue
+		}
+		probs = append(probs, fs.Score)
+		if fs.Score < low {
+			low, name = fs.Score, field
+		}
+	}
+	if len(reasons) > 0 {
+		return model.Floor, name
+	}
+	return model.DocumentProbability(probs), name
 }
 
 // Below these, a model signal is worth a reviewer's attention.
@@ -340,28 +408,41 @@ func byteOffset(s string, n int) int {
 
 func round(x float64) float64 { return math.Round(x*1e4) / 1e4 }
 
-// Recalibrate maps a stored confidence's raw field scores through cal (or
-// back to raw when cal is nil) and recomputes the document confidence, as
-// Score would have with that calibration. Hard failures (a broken schema or
-// constraint, a missing required value, a draft-level reason) stay at 0.
+// Recalibrate recomputes a stored confidence through cal, as Score would
+// have with that calibration, from what the confidence recorded: each
+// field's raw score (read by raw) and signals. A model gives each field its
+// probability and the document the probability that every field is right; a
+// curve calibration maps the raw scores; nil leaves them raw. Hard failures
+// (a broken schema or constraint, a quote not in the document, a missing
+// required value, a draft-level reason) stay at the lowest: 0, or a model's
+// floor. A confidence without a draft (only reasons, no field with
+// signals) stays at 0.
 func Recalibrate(tt *countersign.TaskType, c *countersign.Confidence, cal *countersign.Calibration, raw func(*countersign.Confidence, countersign.FieldScore) float64) *countersign.Confidence {
 	out := &countersign.Confidence{Fields: make(map[string]countersign.FieldScore, len(c.Fields)), Reasons: c.Reasons}
 	if cal != nil {
 		out.Calibration = cal.Version
 	}
+	model := modelOf(cal)
+	drafted := false
 	for name, fs := range c.Fields {
-		r := raw(c, fs)
-		fs.Raw, fs.Score = r, r
-		if cal != nil && r > 0 {
-			fs.Score = round(cal.Curve(name).Apply(r))
-		}
-		if r == 0 {
-			fs.Score = 0
+		fs.Raw = raw(c, fs)
+		switch {
+		case model != nil && len(fs.Signals) == 0: // a required field without a value
+			fs.Raw, fs.Score = 0, model.Floor
+		case model != nil:
+			drafted = true
+			fs = calibrate(name, fs, cal)
+		case cal != nil && fs.Raw > 0:
+			// By the raw score alone: confidences recorded before signals
+			// were kept have nothing else, and 0 was a hard failure.
+			fs.Score = round(cal.Curve(name).Apply(fs.Raw))
+		default:
+			fs.Score = fs.Raw
 		}
 		out.Fields[name] = fs
 	}
-	out.Overall, out.Weakest = weakest(tt, out.Fields)
-	if len(out.Reasons) > 0 {
+	out.Overall, out.Weakest = overall(tt, out.Fields, out.Reasons, cal)
+	if model != nil && !drafted && len(out.Reasons) > 0 {
 		out.Overall = 0
 	}
 	return out

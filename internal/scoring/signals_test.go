@@ -3,6 +3,8 @@ package scoring_test
 import (
 	"context"
 	"fmt"
+	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/calibration"
 	"github.com/countersign/countersign/internal/llm"
 	"github.com/countersign/countersign/internal/llm/llmtest"
 	"github.com/countersign/countersign/internal/schema"
@@ -176,6 +179,64 @@ func TestCalibrationMapsScores(t *testing.T) {
 	c = scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: draft, Content: payment, Calibration: cal})
 	if c.Fields["amount"].Score != 0 {
 		t.Errorf("a broken constraint calibrated to %v", c.Fields["amount"].Score)
+	}
+}
+
+func TestModelGivesProbabilities(t *testing.T) {
+	tt, sch := modelSetup(t)
+	// The field's probability is σ(β0 + β1·token_prob); end has its own
+	// coefficients, the document's Platt map is the identity.
+	cal := &countersign.Calibration{
+		Version: "m1",
+		Model: &countersign.ConfidenceModel{
+			Features: []string{"token_prob", "absent:token_prob"},
+			Pooled:   []float64{-1, 4, 0},
+			Fields:   map[string][]float64{"end": {-2, 0, 0}},
+			Document: countersign.Platt{A: 1},
+			Floor:    0.01,
+		},
+	}
+	σ := countersign.Sigmoid
+	draft := modelDraft()
+	c := scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: draft, Content: payment, Calibration: cal})
+	want := map[string]float64{"payer": σ(-1 + 4*0.9), "amount": σ(-1 + 4*0.3), "start": σ(3), "end": σ(-2)}
+	for name, p := range want {
+		if fs := c.Fields[name]; math.Abs(fs.Score-p) > 1e-12 || fs.Raw == fs.Score {
+			t.Errorf("%s score %v (raw %v), want %v", name, fs.Score, fs.Raw, p)
+		}
+	}
+	if doc := want["payer"] * want["amount"] * want["start"] * want["end"]; math.Abs(c.Overall-doc) > 1e-12 || c.Weakest != "end" || c.Calibration != "m1" {
+		t.Errorf("overall %v weakest %q, want the product %v and end", c.Overall, c.Weakest, doc)
+	}
+	// Through Recalibrate, a confidence scored raw becomes the same.
+	raw := scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: draft, Content: payment})
+	if again := scoring.Recalibrate(tt, raw, cal, calibration.RawScore); !reflect.DeepEqual(again, c) {
+		t.Errorf("Recalibrate = %+v, want %+v", again, c)
+	}
+
+	// A broken constraint and a missing required value are at the floor,
+	// not 0; the document's product counts them.
+	draft.Fields["amount"] = -1.0
+	delete(draft.Fields, "payer")
+	c = scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: draft, Content: payment, Calibration: cal})
+	if c.Fields["amount"].Score != 0.01 || c.Fields["amount"].Raw != 0 || c.Fields["payer"].Score != 0.01 {
+		t.Errorf("amount %+v payer %+v, want both at the floor 0.01", c.Fields["amount"], c.Fields["payer"])
+	}
+	if c.Overall != 0.01 || c.Weakest != "payer" {
+		t.Errorf("overall %v weakest %q, want the floor and payer (declared first)", c.Overall, c.Weakest)
+	}
+	raw = scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: draft, Content: payment})
+	if again := scoring.Recalibrate(tt, raw, cal, calibration.RawScore); !reflect.DeepEqual(again, c) {
+		t.Errorf("Recalibrate = %+v, want %+v", again, c)
+	}
+
+	// Without a draft, the document's confidence is 0.
+	c = scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: &countersign.Draft{Error: "refused"}, Content: payment, Calibration: cal})
+	if c.Overall != 0 {
+		t.Errorf("no draft: overall %v", c.Overall)
+	}
+	if again := scoring.Recalibrate(tt, c, cal, calibration.RawScore); again.Overall != 0 {
+		t.Errorf("no draft, recalibrated: overall %v", again.Overall)
 	}
 }
 

@@ -200,6 +200,13 @@ func (s *tracedStore) LatestCalibration(ctx context.Context, taskType string) (*
 	return c, err
 }
 
+func (s *tracedStore) ActiveCalibration(ctx context.Context, taskType string) (*countersign.Calibration, error) {
+	ctx, span := s.start(ctx, "ActiveCalibration")
+	c, err := s.Store.ActiveCalibration(ctx, taskType)
+	end(span, err)
+	return c, err
+}
+
 func (s *tracedStore) PutOverride(ctx context.Context, o *countersign.PolicyOverride) error {
 	ctx, span := s.start(ctx, "PutOverride")
 	err := s.Store.PutOverride(ctx, o)

@@ -514,9 +514,9 @@ func (s *Store) PutCalibration(ctx context.Context, c *countersign.Calibration) 
 	if err != nil {
 		return fmt.Errorf("store calibration %s@%s: %w", c.TaskType, c.Version, err)
 	}
-	_, err = s.write.ExecContext(ctx, `INSERT INTO calibrations (task_type, version, created_at, created_by, calibration)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (task_type, version) DO NOTHING`,
-		c.TaskType, c.Version, store.FormatTime(c.CreatedAt), c.CreatedBy, data)
+	_, err = s.write.ExecContext(ctx, `INSERT INTO calibrations (task_type, version, created_at, created_by, active, calibration)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (task_type, version) DO NOTHING`,
+		c.TaskType, c.Version, store.FormatTime(c.CreatedAt), c.CreatedBy, c.Active, data)
 	if err != nil {
 		return fmt.Errorf("store calibration %s@%s: %w", c.TaskType, c.Version, err)
 	}
@@ -525,18 +525,40 @@ func (s *Store) PutCalibration(ctx context.Context, c *countersign.Calibration) 
 
 // LatestCalibration returns the newest calibration of a task type.
 func (s *Store) LatestCalibration(ctx context.Context, taskType string) (*countersign.Calibration, error) {
-	var data string
-	err := s.read.QueryRowContext(ctx, `SELECT calibration FROM calibrations WHERE task_type = ?
-		ORDER BY created_at DESC, seq DESC LIMIT 1`, taskType).Scan(&data)
+	return s.calibration(ctx, taskType, false)
+}
+
+// ActiveCalibration returns the newest calibration of a task type stored
+// active.
+func (s *Store) ActiveCalibration(ctx context.Context, taskType string) (*countersign.Calibration, error) {
+	return s.calibration(ctx, taskType, true)
+}
+
+// calibration reads the newest calibration of a task type, or the newest
+// active one. The active column is the truth: a calibration stored before
+// it existed has no active in its JSON.
+func (s *Store) calibration(ctx context.Context, taskType string, activeOnly bool) (*countersign.Calibration, error) {
+	query, which := `SELECT calibration, active FROM calibrations WHERE task_type = ?
+		ORDER BY created_at DESC, seq DESC LIMIT 1`, "calibration"
+	if activeOnly {
+		query, which = `SELECT calibration, active FROM calibrations WHERE task_type = ? AND active = 1
+		ORDER BY created_at DESC, seq DESC LIMIT 1`, "active calibration"
+	}
+	var (
+		data   string
+		active bool
+	)
+	err := s.read.QueryRowContext(ctx, query, taskType).Scan(&data, &active)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, countersign.Errorf(countersign.CodeNotFound, "no calibration of task type %s", taskType)
+		return nil, countersign.Errorf(countersign.CodeNotFound, "no %s of task type %s", which, taskType)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("latest calibration of %s: %w", taskType, err)
+		return nil, fmt.Errorf("%s of %s: %w", which, taskType, err)
 	}
 	c, err := store.Unmarshal[countersign.Calibration](&data)
 	if err != nil {
-		return nil, fmt.Errorf("latest calibration of %s: %w", taskType, err)
+		return nil, fmt.Errorf("%s of %s: %w", which, taskType, err)
 	}
+	c.Active = active
 	return c, nil
 }
