@@ -120,7 +120,7 @@ func (h *handler) document(w http.ResponseWriter, r *http.Request, sess *session
 	v.Versions = versions(doc)
 	v.Diff = diff(doc)
 	if v.CanVerify && r.URL.Query().Get("verify") != "" {
-		report, err := audit.Verify(r.Context(), h.Store)
+		report, err := audit.VerifyStore(r.Context(), h.Store)
 		if err != nil {
 			h.fail(w, r, sess, err)
 			return
@@ -130,10 +130,11 @@ func (h *handler) document(w http.ResponseWriter, r *http.Request, sess *session
 	h.render(w, r, http.StatusOK, "document", "", view{Title: "Document " + doc.ID, Session: sess, Data: v})
 }
 
-// verifyFragment recomputes the whole chain and answers the result alone,
+// verifyFragment recomputes the whole chain, checks the stored documents and
+// decisions against it (audit.VerifyStore), and answers the result alone,
 // for the document page's button.
 func (h *handler) verifyFragment(w http.ResponseWriter, r *http.Request, sess *session) {
-	report, err := audit.Verify(r.Context(), h.Store)
+	report, err := audit.VerifyStore(r.Context(), h.Store)
 	if err != nil {
 		h.fail(w, r, sess, err)
 		return
