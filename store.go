@@ -17,6 +17,7 @@ type Store interface {
 	TokenStore
 	CalibrationStore
 	SupervisionStore
+	PolicyStore
 	GoldStore
 	SlackStore
 	IntakeStore

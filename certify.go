@@ -1,0 +1,52 @@
+package countersign
+
+import (
+	"fmt"
+	"time"
+)
+
+// Certificate is the evidence that an auto-accept threshold keeps a task
+// type's error rate among auto-accepted documents within a budget: on
+// reviewed documents the calibration did not train on, the threshold passed
+// a fixed-sequence test (from the strictest threshold down) of "the error
+// rate among the documents it accepts is above Budget" at 1-Level. With
+// probability at least Level the procedure certifies no threshold whose
+// error rate is above the budget, on documents like those it was shown.
+type Certificate struct {
+	// ID is TaskType/cN (CertificateID); the store numbers certificates.
+	ID       string `json:"id"`
+	TaskType string `json:"task_type"`
+	Number   int    `json:"number"`
+	// Calibration is the version of the calibration whose confidence it
+	// certifies (the one active when it was made); empty for the
+	// uncalibrated confidence.
+	Calibration string `json:"calibration,omitempty"`
+	// PolicyVersion is the task type policy whose risk and reject rules
+	// routed the documents.
+	PolicyVersion string  `json:"policy_version"`
+	Budget        float64 `json:"budget"`
+	Level         float64 `json:"level"`
+	Threshold     float64 `json:"threshold"`
+	// Bound is the one-sided Clopper-Pearson upper bound, at Level, of the
+	// error rate among accepted documents at Threshold: Wrong of Accepted.
+	Bound    float64 `json:"bound"`
+	Accepted int     `json:"accepted"`
+	Wrong    int     `json:"wrong"`
+	// Documents is how many held-out reviewed documents the test used;
+	// ReviewShare the share of them that would go to a person at Threshold
+	// (below it, or sent there by a rule or a failed draft).
+	Documents   int     `json:"documents"`
+	ReviewShare float64 `json:"review_share"`
+	// Tested is how many thresholds the sequence tested, the certified one
+	// included.
+	Tested int `json:"tested"`
+	// Since and Until are the creation times of the oldest and newest
+	// document used: the data window.
+	Since     time.Time `json:"since"`
+	Until     time.Time `json:"until"`
+	CreatedAt time.Time `json:"created_at"`
+	CreatedBy string    `json:"created_by"`
+}
+
+// CertificateID names the n-th certificate of a task type.
+func CertificateID(taskType string, n int) string { return fmt.Sprintf("%s/c%d", taskType, n) }
