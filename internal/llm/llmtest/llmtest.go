@@ -48,6 +48,20 @@ type Choice struct {
 	// NoTopLogprobs sends every token's top_logprobs empty even when asked
 	// for, as endpoints that do not support them do.
 	NoTopLogprobs bool
+	// Tokens, when set, are the answer's tokens as sent, each with its own
+	// logprob and alternatives, in place of Tokenize(Content) with Logprob,
+	// TokenLogprobs and Alternatives: for a fake model that states how sure
+	// it was of each value. They must spell Content.
+	Tokens []Token
+}
+
+// Token is one scripted token of an answer.
+type Token struct {
+	Text    string
+	Logprob float64
+	// Top are other tokens the model weighed at this position, with their
+	// logprobs; the token itself is added to top_logprobs.
+	Top map[string]float64
 }
 
 // Answer returns a reply with one choice per content.
@@ -77,9 +91,16 @@ type Server struct {
 
 // New starts a server that the test closes.
 func New(t testing.TB) *Server {
+	s := Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a server outside a test (a benchmark's fake model); the
+// caller closes it.
+func Start() *Server {
 	s := &Server{Models: []string{"test-model"}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.Close)
 	return s
 }
 
@@ -222,6 +243,9 @@ type topLogprobs struct {
 }
 
 func logprobs(c Choice, top int) []tokenLogprob {
+	if len(c.Tokens) > 0 {
+		return scripted(c.Tokens, top)
+	}
 	base := c.Logprob
 	if base == 0 {
 		base = -0.001
@@ -238,17 +262,39 @@ func logprobs(c Choice, top int) []tokenLogprob {
 			for other, olp := range c.Alternatives[tok] {
 				list = append(list, topLogprobs{Token: other, Logprob: olp, Bytes: byteValues(other)})
 			}
-			sort.Slice(list, func(i, j int) bool {
-				if list[i].Logprob != list[j].Logprob {
-					return list[i].Logprob > list[j].Logprob
-				}
-				return list[i].Token < list[j].Token
-			})
+			sortTop(list)
 			entry.TopLogprobs = list[:min(top, len(list))]
 		}
 		out = append(out, entry)
 	}
 	return out
+}
+
+// scripted sends tokens as given, each with the top of its alternatives.
+func scripted(tokens []Token, top int) []tokenLogprob {
+	out := make([]tokenLogprob, 0, len(tokens))
+	for _, t := range tokens {
+		entry := tokenLogprob{Token: t.Text, Logprob: t.Logprob, Bytes: byteValues(t.Text), TopLogprobs: []topLogprobs{}}
+		if top > 0 {
+			list := []topLogprobs{{Token: t.Text, Logprob: t.Logprob, Bytes: byteValues(t.Text)}}
+			for other, lp := range t.Top {
+				list = append(list, topLogprobs{Token: other, Logprob: lp, Bytes: byteValues(other)})
+			}
+			sortTop(list)
+			entry.TopLogprobs = list[:min(top, len(list))]
+		}
+		out = append(out, entry)
+	}
+	return out
+}
+
+func sortTop(list []topLogprobs) {
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].Logprob != list[j].Logprob {
+			return list[i].Logprob > list[j].Logprob
+		}
+		return list[i].Token < list[j].Token
+	})
 }
 
 func byteValues(s string) []int {
