@@ -30,7 +30,8 @@ type Supervision struct {
 	ErrorBudget float64 `json:"error_budget"`
 	// Level is the confidence level of the bound, such as 0.95.
 	Level float64 `json:"level"`
-	// Bound is the interval method: BoundWilson or BoundClopperPearson.
+	// Bound is the interval method: BoundConfidenceSequence (the default),
+	// BoundWilson or BoundClopperPearson.
 	Bound string `json:"bound"`
 	// MinAudits is how many audits the supervisor waits for before it
 	// judges; 0 means the fewest with which a record without errors could
@@ -42,12 +43,15 @@ type Supervision struct {
 	OnBreach string `json:"on_breach"`
 }
 
-// Bound methods and breach actions.
+// Bound methods and breach actions. A confidence sequence keeps its level
+// however often the supervisor looks, that is after every audit; Wilson and
+// Clopper-Pearson keep it at one look.
 const (
-	BoundWilson          = "wilson"
-	BoundClopperPearson  = "clopper-pearson"
-	BreachRaiseThreshold = "raise_threshold"
-	BreachHITL           = "hitl"
+	BoundConfidenceSequence = "confidence-sequence"
+	BoundWilson             = "wilson"
+	BoundClopperPearson     = "clopper-pearson"
+	BreachRaiseThreshold    = "raise_threshold"
+	BreachHITL              = "hitl"
 )
 
 // AuditOutcome is what one audit of an auto-accepted document found.

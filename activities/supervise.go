@@ -62,7 +62,7 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (*Supervi
 	if sup == nil || tt.Policy.Mode != countersign.ModeHOTL {
 		return &SuperviseResult{}, nil
 	}
-	est, err := quality.Evaluate(in.Window.Total(), sup.Bound, sup.ErrorBudget, sup.Level, sup.MinAudits)
+	est, err := quality.Evaluate(nil, in.Window.Total(), sup.Bound, sup.ErrorBudget, sup.Level, sup.MinAudits)
 	if err != nil {
 		return nil, permanent(countersign.Errorf(countersign.CodeInvalid, "supervision of %s: %v", in.TaskType, err))
 	}

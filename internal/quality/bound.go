@@ -5,8 +5,9 @@ import (
 	"math"
 )
 
-// Methods of UpperBound, as a task type's supervision names them; they equal
-// countersign.BoundWilson and countersign.BoundClopperPearson.
+// Methods of Bounds, as a task type's supervision names them; they equal
+// countersign.BoundWilson, countersign.BoundClopperPearson and
+// countersign.BoundConfidenceSequence (ConfidenceSequence, in sequence.go).
 const (
 	// Wilson is the Wilson score bound: close to the nominal level on
 	// average, cheap, and smaller than Clopper-Pearson, so it needs fewer
@@ -28,17 +29,21 @@ const maxAudits = min(1<<53, math.MaxInt)
 // errors in n audited documents: with that confidence the true share of
 // auto-accepted documents an audit would correct is at most the bound. With
 // no audits nothing is known and the bound is 1. It is an error when method
-// is neither Wilson nor ClopperPearson, level is outside (0,1), or the counts
+// is neither Wilson nor ClopperPearson (the confidence sequence's bound
+// depends on the budget: see Bounds), level is outside (0,1), or the counts
 // are negative or escaped exceeds n.
 func UpperBound(method string, escaped, n int, level float64) (float64, error) {
+	if method == ConfidenceSequence {
+		return 0, fmt.Errorf("quality: the bound of %s depends on the error budget (its prior): use Bounds", method)
+	}
 	if err := checkMethod(method); err != nil {
 		return 0, err
 	}
 	if err := checkLevel(level); err != nil {
 		return 0, err
 	}
-	if n < 0 || escaped < 0 || escaped > n {
-		return 0, fmt.Errorf("quality: %d escaped of %d audits is not a tally", escaped, n)
+	if err := checkTally(escaped, n); err != nil {
+		return 0, err
 	}
 	if n == 0 || escaped == n {
 		// With every audit escaped both formulas give 1, Wilson's only up
@@ -51,9 +56,38 @@ func UpperBound(method string, escaped, n int, level float64) (float64, error) {
 	return clopperPearsonUpper(escaped, n, level), nil
 }
 
+// Bounds are the one-sided lower and upper bounds, each at level, of the
+// escaped-error rate after escaped errors in n audits, by method. For
+// ConfidenceSequence they are the ends of the confidence sequence under
+// SequencePrior(budget), which hold at level jointly and at every n at once;
+// Wilson and Clopper-Pearson ignore the budget, and each of their bounds
+// holds at level at one n. With no audits the bounds are 0 and 1. It is an
+// error when method is unknown, level is outside (0,1), the counts are not a
+// tally, or (for ConfidenceSequence) budget is outside (0,1).
+func Bounds(method string, escaped, n int, level, budget float64) (lower, upper float64, err error) {
+	if method == ConfidenceSequence {
+		if err := checkBudget(budget); err != nil {
+			return 0, 0, err
+		}
+		return SequenceBounds(escaped, n, level, SequencePrior(budget))
+	}
+	if upper, err = UpperBound(method, escaped, n, level); err != nil {
+		return 0, 0, err
+	}
+	switch {
+	case escaped == 0:
+		lower = 0
+	case method == Wilson:
+		lower = wilsonLower(escaped, n, level)
+	default:
+		lower = clopperPearsonLower(escaped, n, level)
+	}
+	return lower, upper, nil
+}
+
 // MinAudits is the fewest audits with which a record without escaped errors
 // shows, at level, that the escaped-error rate is within budget: the
-// smallest n with UpperBound(method, 0, n, level) <= budget. Fewer audits
+// smallest n whose upper bound (Bounds) of 0 escaped is at most budget. Fewer audits
 // cannot show the budget is met whatever they find, so the supervisor waits
 // for this many before it judges. It is an error when budget or level is
 // outside (0,1) or method is unknown.
@@ -62,7 +96,7 @@ func MinAudits(method string, budget, level float64) (int, error) {
 		return 0, err
 	}
 	meets := func(n int) bool {
-		b, _ := UpperBound(method, 0, n, level)
+		_, b, _ := Bounds(method, 0, n, level, budget)
 		return b <= budget
 	}
 	// The bound of a clean record falls as n grows, so double until it
@@ -95,6 +129,32 @@ func wilsonUpper(escaped, n int, level float64) float64 {
 	z2 := z * z
 	upper := (p + z2/(2*nf) + z*math.Sqrt(p*(1-p)/nf+z2/(4*nf*nf))) / (1 + z2/nf)
 	return min(max(upper, 0), 1)
+}
+
+// wilsonLower is the lower end of the one-sided Wilson score interval of
+// escaped out of n, for 0 < escaped <= n.
+func wilsonLower(escaped, n int, level float64) float64 {
+	z := normalQuantile(level)
+	nf := float64(n)
+	p := float64(escaped) / nf
+	z2 := z * z
+	lower := (p + z2/(2*nf) - z*math.Sqrt(p*(1-p)/nf+z2/(4*nf*nf))) / (1 + z2/nf)
+	return min(max(lower, 0), 1)
+}
+
+// clopperPearsonLower is the one-sided Clopper-Pearson lower bound of
+// escaped out of n, for 0 < escaped <= n: the rate p at which seeing
+// escaped errors or more has probability 1-level.
+func clopperPearsonLower(escaped, n int, level float64) float64 {
+	if escaped == n {
+		// P(X >= n) = p^n = 1-level.
+		return math.Exp(math.Log1p(-level) / float64(n))
+	}
+	// P(X <= escaped-1) falls from 1 at p=0 to 0 at p=1 and is level at
+	// the bound; keep the lower end, the conservative side.
+	logLevel := math.Log(level)
+	lo, _ := bisect(0, 1, func(p float64) bool { return logBinomialCDF(escaped-1, n, p) > logLevel })
+	return lo
 }
 
 // clopperPearsonUpper is the one-sided Clopper-Pearson upper bound of
@@ -154,15 +214,22 @@ func checkParams(method string, budget, level float64) error {
 	if err := checkMethod(method); err != nil {
 		return err
 	}
-	if !(budget > 0 && budget < 1) {
-		return fmt.Errorf("quality: error budget %g is not in (0,1)", budget)
+	if err := checkBudget(budget); err != nil {
+		return err
 	}
 	return checkLevel(level)
 }
 
+func checkBudget(budget float64) error {
+	if !(budget > 0 && budget < 1) {
+		return fmt.Errorf("quality: error budget %g is not in (0,1)", budget)
+	}
+	return nil
+}
+
 func checkMethod(method string) error {
-	if method != Wilson && method != ClopperPearson {
-		return fmt.Errorf("quality: unknown bound method %q (want %q or %q)", method, Wilson, ClopperPearson)
+	if method != Wilson && method != ClopperPearson && method != ConfidenceSequence {
+		return fmt.Errorf("quality: unknown bound method %q (want %q, %q or %q)", method, ConfidenceSequence, Wilson, ClopperPearson)
 	}
 	return nil
 }

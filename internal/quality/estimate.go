@@ -2,43 +2,75 @@ package quality
 
 import "fmt"
 
-// Estimate is the supervisor's view of a task type's audit record against
-// its error budget: what the audits found, how bad the escaped-error rate
-// could be at the chosen confidence, and whether that breaches the budget.
+// Rules by which an Estimate judges a window of evidence against the budget.
+const (
+	// RuleShowMet: nothing showed the budget met before the audits, so the
+	// audits must. Once MinAudits are in, the window breaches while the
+	// upper bound is above the budget. With ConfidenceSequence, a rate above
+	// the budget is ever taken for one within it with probability at most
+	// 1-Level.
+	RuleShowMet = "show-met"
+	// RuleRefute: a certificate showed the budget met at its threshold, and
+	// the window starts from its evidence. It breaches when that evidence
+	// and the audits since, together, show the budget is not met: when the
+	// lower bound is above the budget. With ConfidenceSequence, a rate within
+	// the budget is ever tightened with probability at most 1-Level.
+	RuleRefute = "refute"
+)
+
+// Estimate is the supervisor's view of a task type's evidence against its
+// error budget: what the audits found, how bad the escaped-error rate could
+// be at the chosen confidence, and whether that breaches the budget.
 type Estimate struct {
-	// Audits and Escaped are the audited auto-accepted documents and those
-	// the auditor corrected.
+	// Audits and Escaped are the audited auto-accepted documents in the
+	// window and those the auditor corrected.
 	Audits  int `json:"audits"`
 	Escaped int `json:"escaped"`
-	// Rate is the observed escaped-error rate Escaped/Audits, 0 with no
-	// audits.
+	// Start is the evidence the window started from, when a certificate
+	// gave it: the reviewed documents accepted at its threshold and the
+	// wrong ones among them. Rate and the bounds count it with the audits.
+	Start *Tally `json:"start,omitempty"`
+	// Rate is the observed escaped-error rate of Start and the audits
+	// together, 0 with neither.
 	Rate float64 `json:"rate"`
-	// Bound is the UpperBound of the rate: with confidence Level, the true
+	// Bound is the upper bound of the rate: with confidence Level, the true
 	// rate is at most Bound.
 	Bound float64 `json:"bound"`
+	// Lower is the lower bound of the rate: with confidence Level, the true
+	// rate is at least Lower (with ConfidenceSequence, strictly between
+	// Lower and Bound, at every audit at once).
+	Lower float64 `json:"lower"`
 	// Budget is the highest acceptable escaped-error rate.
 	Budget float64 `json:"budget"`
-	// Level is the confidence level of Bound.
+	// Level is the confidence level of the bounds.
 	Level float64 `json:"level"`
-	// Method is the bound method, Wilson or ClopperPearson.
+	// Method is the bound method: ConfidenceSequence, Wilson or
+	// ClopperPearson.
 	Method string `json:"method"`
 	// MinAudits is how many audits the supervisor waits for before it
-	// judges.
+	// judges by RuleShowMet, and what Threshold asks of the audits above a
+	// raised threshold.
 	MinAudits int `json:"min_audits"`
-	// Breached is true when the record is large enough to judge (Audits >=
-	// MinAudits) and Bound exceeds Budget: the supervisor cannot claim the
-	// budget is met and tightens the task type's policy.
+	// Rule is RuleShowMet, or RuleRefute when the window started from a
+	// certificate.
+	Rule string `json:"rule"`
+	// Breached is true when, by Rule, the evidence breaches the budget: the
+	// supervisor tightens the task type's policy.
 	Breached bool `json:"breached"`
 }
 
 // Evaluate judges the audit tally t of a task type against its error budget
-// at level with method. minAudits 0 means MinAudits(method, budget, level),
-// the fewest audits with which a clean record could meet the budget; before
-// that many, a bound above the budget says only that there is not enough
-// evidence yet, so it is not a breach. It is an error when budget or level is
-// outside (0,1), method is unknown, minAudits is negative or t is not a
-// tally.
-func Evaluate(t Tally, method string, budget, level float64, minAudits int) (Estimate, error) {
+// at level with method, continuing start when a certificate gave the
+// window its first evidence (nil otherwise).
+//
+// Without a start the rule is RuleShowMet: minAudits 0 means MinAudits(method,
+// budget, level), the fewest audits with which a clean record could meet the
+// budget; before that many, a bound above the budget says only that there is
+// not enough evidence yet, so it is not a breach. With a start the rule is
+// RuleRefute, which needs no minimum. It is an error when budget or level is
+// outside (0,1), method is unknown, minAudits is negative or t or start is
+// not a tally.
+func Evaluate(start *Tally, t Tally, method string, budget, level float64, minAudits int) (Estimate, error) {
 	if err := checkParams(method, budget, level); err != nil {
 		return Estimate{}, err
 	}
@@ -52,23 +84,41 @@ func Evaluate(t Tally, method string, budget, level float64, minAudits int) (Est
 		}
 		minAudits = n
 	}
-	bound, err := UpperBound(method, t.Escaped, t.Audits, level)
+	if err := checkTally(t.Escaped, t.Audits); err != nil {
+		return Estimate{}, err
+	}
+	all := t
+	if start != nil {
+		if err := checkTally(start.Escaped, start.Audits); err != nil {
+			return Estimate{}, fmt.Errorf("quality: the window's start: %w", err)
+		}
+		all.Audits += start.Audits
+		all.Escaped += start.Escaped
+	}
+	lower, upper, err := Bounds(method, all.Escaped, all.Audits, level, budget)
 	if err != nil {
 		return Estimate{}, err
 	}
 	var rate float64
-	if t.Audits > 0 {
-		rate = float64(t.Escaped) / float64(t.Audits)
+	if all.Audits > 0 {
+		rate = float64(all.Escaped) / float64(all.Audits)
 	}
-	return Estimate{
+	e := Estimate{
 		Audits:    t.Audits,
 		Escaped:   t.Escaped,
 		Rate:      rate,
-		Bound:     bound,
+		Bound:     upper,
+		Lower:     lower,
 		Budget:    budget,
 		Level:     level,
 		Method:    method,
 		MinAudits: minAudits,
-		Breached:  t.Audits >= minAudits && bound > budget,
-	}, nil
+		Rule:      RuleShowMet,
+		Breached:  t.Audits >= minAudits && upper > budget,
+	}
+	if start != nil {
+		s := *start
+		e.Start, e.Rule, e.Breached = &s, RuleRefute, lower > budget
+	}
+	return e, nil
 }

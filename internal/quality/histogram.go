@@ -86,7 +86,7 @@ func bucket(c float64) int {
 // Threshold is the auto-accept threshold the supervisor raises a task type
 // to when its escaped-error bound breaches the budget: the smallest multiple
 // of 0.01 strictly above current such that the audited documents at or above
-// it number at least minAudits and their UpperBound is within budget. ok is
+// it number at least minAudits and their upper bound (Bounds) is within budget. ok is
 // false when no threshold qualifies; the caller then switches the task type
 // to reviewing every document. A nil histogram has no audits. It is an error
 // when budget or level is outside (0,1), method is unknown, minAudits is
@@ -113,7 +113,7 @@ func Threshold(h *Histogram, method string, budget, level float64, minAudits int
 		if t.Audits < minAudits {
 			continue
 		}
-		b, err := UpperBound(method, t.Escaped, t.Audits, level)
+		_, b, err := Bounds(method, t.Escaped, t.Audits, level, budget)
 		if err != nil {
 			return 0, false, err
 		}

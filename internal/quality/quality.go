@@ -1,8 +1,9 @@
 // Package quality holds the statistics of human-on-the-loop supervision and
 // of review quality. Documents a task type auto-accepts are sampled for
 // audit; an audited document the auditor corrected has escaped. From audit
-// outcomes the supervisor bounds the escaped-error rate (UpperBound,
-// Evaluate), finds the auto-accept threshold that keeps it within budget
+// outcomes the supervisor bounds the escaped-error rate (Bounds: a
+// confidence sequence, valid however often it is looked at, or Wilson and
+// Clopper-Pearson, valid at one look; Evaluate), finds the auto-accept threshold that keeps it within budget
 // (Histogram, Threshold), and reports how far reviewers agree (CohenKappa)
 // and how long reviews take (Percentile).
 //

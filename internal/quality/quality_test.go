@@ -44,9 +44,9 @@ func binomialCDF(k, n int, p float64) float64 {
 }
 
 func TestMethodNamesMatchSupervision(t *testing.T) {
-	if quality.Wilson != countersign.BoundWilson || quality.ClopperPearson != countersign.BoundClopperPearson {
-		t.Fatalf("methods %q, %q differ from countersign's %q, %q",
-			quality.Wilson, quality.ClopperPearson, countersign.BoundWilson, countersign.BoundClopperPearson)
+	if quality.Wilson != countersign.BoundWilson || quality.ClopperPearson != countersign.BoundClopperPearson || quality.ConfidenceSequence != countersign.BoundConfidenceSequence {
+		t.Fatalf("methods %q, %q, %q differ from countersign's %q, %q, %q",
+			quality.Wilson, quality.ClopperPearson, quality.ConfidenceSequence, countersign.BoundWilson, countersign.BoundClopperPearson, countersign.BoundConfidenceSequence)
 	}
 }
 
@@ -429,7 +429,7 @@ func TestEvaluate(t *testing.T) {
 		{"explicit minimum not reached", quality.Tally{Audits: 59, Escaped: 1}, 100, false},
 		{"explicit minimum reached", quality.Tally{Audits: 100, Escaped: 6}, 100, true},
 	} {
-		e, err := quality.Evaluate(c.tally, quality.ClopperPearson, 0.05, 0.95, c.minAudits)
+		e, err := quality.Evaluate(nil, c.tally, quality.ClopperPearson, 0.05, 0.95, c.minAudits)
 		if err != nil {
 			t.Errorf("%s: %v", c.name, err)
 			continue
@@ -439,15 +439,20 @@ func TestEvaluate(t *testing.T) {
 		}
 	}
 
-	e, err := quality.Evaluate(quality.Tally{Audits: 59, Escaped: 1}, quality.ClopperPearson, 0.05, 0.95, 0)
+	e, err := quality.Evaluate(nil, quality.Tally{Audits: 59, Escaped: 1}, quality.ClopperPearson, 0.05, 0.95, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// P(X >= 1) = 1 - (1-p)^59 = 0.05: p = 1 - 0.95^(1/59).
 	want := quality.Estimate{
 		Audits: 59, Escaped: 1, Rate: 1.0 / 59,
 		Bound:  bound(t, quality.ClopperPearson, 1, 59, 0.95),
+		Lower:  e.Lower,
 		Budget: 0.05, Level: 0.95, Method: quality.ClopperPearson,
-		MinAudits: 59, Breached: true,
+		MinAudits: 59, Rule: quality.RuleShowMet, Breached: true,
+	}
+	if !near(e.Lower, -math.Expm1(math.Log(0.95)/59), 1e-12) {
+		t.Errorf("lower bound of 1 of 59 = %.17g, want 1 - 0.95^(1/59)", e.Lower)
 	}
 	if e != want {
 		t.Errorf("Evaluate = %+v, want %+v", e, want)
@@ -461,12 +466,12 @@ func TestEvaluate(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := slices.Sorted(maps.Keys(fields))
-	wantKeys := []string{"audits", "bound", "breached", "budget", "escaped", "level", "method", "min_audits", "rate"}
+	wantKeys := []string{"audits", "bound", "breached", "budget", "escaped", "level", "lower", "method", "min_audits", "rate", "rule"}
 	if !reflect.DeepEqual(keys, wantKeys) {
 		t.Errorf("JSON keys = %v, want %v", keys, wantKeys)
 	}
 
-	if e, err := quality.Evaluate(quality.Tally{}, quality.Wilson, 0.05, 0.95, 0); err != nil || e.Rate != 0 || e.Bound != 1 || e.MinAudits != 52 {
+	if e, err := quality.Evaluate(nil, quality.Tally{}, quality.Wilson, 0.05, 0.95, 0); err != nil || e.Rate != 0 || e.Bound != 1 || e.MinAudits != 52 {
 		t.Errorf("no audits: %+v, %v; want rate 0, bound 1, min audits 52", e, err)
 	}
 
@@ -484,7 +489,7 @@ func TestEvaluate(t *testing.T) {
 		{"negative minimum", quality.Tally{}, quality.Wilson, 0.05, 0.95, -1},
 		{"more escaped than audits", quality.Tally{Audits: 1, Escaped: 2}, quality.Wilson, 0.05, 0.95, 0},
 	} {
-		if _, err := quality.Evaluate(c.tally, c.method, c.budget, c.level, c.minAudits); err == nil {
+		if _, err := quality.Evaluate(nil, c.tally, c.method, c.budget, c.level, c.minAudits); err == nil {
 			t.Errorf("%s: no error", c.name)
 		}
 	}

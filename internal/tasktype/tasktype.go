@@ -516,7 +516,7 @@ func parsePolicy(in policyFile, goldRate float64, p *problems) countersign.Polic
 func parseSupervision(in supervisionFile, p *problems) *countersign.Supervision {
 	out := &countersign.Supervision{
 		Level:     DefaultSupervisionLevel,
-		Bound:     countersign.BoundWilson,
+		Bound:     countersign.BoundConfidenceSequence,
 		MinAudits: in.MinAudits,
 		OnBreach:  countersign.BreachRaiseThreshold,
 	}
@@ -536,10 +536,10 @@ func parseSupervision(in supervisionFile, p *problems) *countersign.Supervision 
 	}
 	switch in.Bound {
 	case "":
-	case countersign.BoundWilson, countersign.BoundClopperPearson:
+	case countersign.BoundConfidenceSequence, countersign.BoundWilson, countersign.BoundClopperPearson:
 		out.Bound = in.Bound
 	default:
-		p.add("policy.supervision.bound", "unknown bound %q (known: %s, %s)", in.Bound, countersign.BoundWilson, countersign.BoundClopperPearson)
+		p.add("policy.supervision.bound", "unknown bound %q (known: %s, %s, %s)", in.Bound, countersign.BoundConfidenceSequence, countersign.BoundWilson, countersign.BoundClopperPearson)
 	}
 	if in.MinAudits < 0 {
 		p.add("policy.supervision.min_audits", "must not be negative (got %d); 0 means the fewest audits a clean record needs to meet the budget", in.MinAudits)

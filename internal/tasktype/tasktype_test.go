@@ -208,7 +208,7 @@ func TestSupervisionPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := good.Policy.Supervision
-	if s == nil || s.ErrorBudget != 0.02 || s.Level != 0.95 || s.Bound != countersign.BoundWilson || s.OnBreach != countersign.BreachRaiseThreshold || good.Policy.VetoWindow.Hours() != 2 {
+	if s == nil || s.ErrorBudget != 0.02 || s.Level != 0.95 || s.Bound != countersign.BoundConfidenceSequence || s.OnBreach != countersign.BreachRaiseThreshold || good.Policy.VetoWindow.Hours() != 2 {
 		t.Fatalf("policy = %+v, supervision %+v", good.Policy, s)
 	}
 	_, err = tasktype.Parse([]byte(base+"policy:\n  mode: hotl\n  auto_accept_threshold: 0.9\n  veto_window: soon\n  supervision: {error_budget: 1.5, level: 0.3, bound: bayes, on_breach: panic, min_audits: -1}\n"), "bad.yaml")
