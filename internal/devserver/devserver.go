@@ -1,7 +1,8 @@
 // Package devserver runs a real Temporal server inside the process, persisted
-// to a SQLite file: the engine behind `countersign dev` and the end-to-end
-// tests. It is the same server code a cluster runs (go.temporal.io/server),
-// with all four services in one process and one history shard.
+// to a SQLite file or to Postgres: the engine behind `countersign dev`,
+// `countersign temporal` and the end-to-end tests. It is the same server code
+// a cluster runs (go.temporal.io/server), with all four services in one
+// process: one history shard on SQLite, four on Postgres.
 package devserver
 
 import (
@@ -36,6 +37,14 @@ type Options struct {
 	// DatabaseFile is the SQLite file Temporal persists to; it and its schema
 	// are created on first start.
 	DatabaseFile string
+	// DatabaseURL, set instead of DatabaseFile, puts Temporal on Postgres
+	// (postgres://user:password@host:5432/temporal?sslmode=…), with its
+	// visibility records in a second database on the same server, named
+	// after the first with VisibilitySuffix. Both are created when missing
+	// (the login needs CREATEDB for that, or an administrator makes them
+	// for it), and their schemas created or brought up to date on every
+	// start.
+	DatabaseURL string
 	// IP is the address services bind to (default 127.0.0.1).
 	IP string
 	// Port is the frontend gRPC port; 0 picks a free one.
@@ -53,13 +62,14 @@ type Options struct {
 type Server struct {
 	server  temporal.Server
 	address string
+	storage string
 }
 
 // Start creates the database on first use, registers the namespace and starts
 // all Temporal services. It returns once the frontend accepts connections.
 func Start(ctx context.Context, opts Options) (*Server, error) {
-	if opts.DatabaseFile == "" {
-		return nil, errors.New("devserver: a database file is required")
+	if (opts.DatabaseFile == "") == (opts.DatabaseURL == "") {
+		return nil, errors.New("devserver: give a SQLite database file or a Postgres URL, not both")
 	}
 	if opts.IP == "" {
 		opts.IP = "127.0.0.1"
@@ -78,16 +88,29 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		opts.Port = ports[0]
 	}
 
-	sqlConf, err := prepareDatabase(opts)
-	if err != nil {
-		return nil, err
-	}
-	conf := serverConfig(opts, sqlConf, ports)
-
 	var logger log.Logger = log.NewNoopLogger()
 	if opts.LogFile != "" {
 		logger = log.NewZapLogger(log.BuildZapLogger(log.Config{Level: "warn", OutputFile: opts.LogFile, Format: "json"}))
 	}
+	var st *stores
+	var storage string
+	if opts.DatabaseURL != "" {
+		st, err = preparePostgres(opts, logger)
+		storage = postgresName(opts.DatabaseURL)
+	} else {
+		st, err = prepareSQLite(opts)
+		storage = "SQLite " + opts.DatabaseFile
+		if abs, err := filepath.Abs(opts.DatabaseFile); err == nil {
+			storage = "SQLite " + abs
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := createNamespace(st.main, opts); err != nil {
+		return nil, err
+	}
+	conf := serverConfig(opts, st, ports)
 	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
 	if err != nil {
 		return nil, fmt.Errorf("devserver: authorizer: %w", err)
@@ -120,7 +143,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("devserver: start: %w", err)
 	}
-	s := &Server{server: srv, address: net.JoinHostPort(opts.IP, strconv.Itoa(opts.Port))}
+	s := &Server{server: srv, address: net.JoinHostPort(opts.IP, strconv.Itoa(opts.Port)), storage: storage}
 	if err := waitForPort(ctx, s.address); err != nil {
 		srv.Stop()
 		return nil, err
@@ -154,12 +177,25 @@ func hideEnv(keys ...string) (restore func()) {
 // Address is the frontend's host:port, for Temporal clients.
 func (s *Server) Address() string { return s.address }
 
-// Stop stops all services; the database file keeps their state.
+// Storage says where the server persists, for people: the SQLite file, or
+// the Postgres server and databases (never the password).
+func (s *Server) Storage() string { return s.storage }
+
+// Stop stops all services; the databases keep their state.
 func (s *Server) Stop() { s.server.Stop() }
 
-// prepareDatabase creates the SQLite file with Temporal's schema on first
-// start, and the namespace if it is missing.
-func prepareDatabase(opts Options) (*config.SQL, error) {
+// stores are the SQL stores a server persists to.
+type stores struct {
+	// main holds workflows, task queues and namespaces; visibility the
+	// records that list workflows (the same store on SQLite).
+	main, visibility *config.SQL
+	// shards is the number of history shards.
+	shards int32
+}
+
+// prepareSQLite creates the SQLite file with Temporal's schema on first
+// start.
+func prepareSQLite(opts Options) (*stores, error) {
 	conf := &config.SQL{
 		PluginName:   sqliteplugin.PluginName,
 		DatabaseName: opts.DatabaseFile,
@@ -177,18 +213,26 @@ func prepareDatabase(opts Options) (*config.SQL, error) {
 			return nil, fmt.Errorf("devserver: create Temporal schema in %s: %w", opts.DatabaseFile, err)
 		}
 	}
+	return &stores{main: conf, visibility: conf, shards: 1}, nil
+}
+
+// createNamespace registers the namespace in the store before the server
+// starts, unless it is there: no wait for the server's namespace cache to
+// see one registered through the API. CreateNamespaces lives with the SQLite
+// schema, but writes through whichever SQL plugin the configuration names.
+func createNamespace(conf *config.SQL, opts Options) error {
 	ns, err := sqliteschema.NewNamespaceConfig(clusterName, opts.Namespace, false, nil)
 	if err != nil {
-		return nil, fmt.Errorf("devserver: namespace %s: %w", opts.Namespace, err)
+		return fmt.Errorf("devserver: namespace %s: %w", opts.Namespace, err)
 	}
 	ns.Detail.Config.Retention = timestamp.DurationPtr(opts.Retention)
 	if err := sqliteschema.CreateNamespaces(conf, ns); err != nil {
-		return nil, fmt.Errorf("devserver: namespace %s: %w", opts.Namespace, err)
+		return fmt.Errorf("devserver: namespace %s: %w", opts.Namespace, err)
 	}
-	return conf, nil
+	return nil
 }
 
-func serverConfig(opts Options, sqlConf *config.SQL, ports []int) *config.Config {
+func serverConfig(opts Options, st *stores, ports []int) *config.Config {
 	frontend := net.JoinHostPort(opts.IP, strconv.Itoa(opts.Port))
 	service := func(grpcPort, httpPort int) config.Service {
 		var s config.Service
@@ -198,10 +242,14 @@ func serverConfig(opts Options, sqlConf *config.SQL, ports []int) *config.Config
 	conf := &config.Config{}
 	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
 	conf.Global.Membership.BroadcastAddress = opts.IP
-	conf.Persistence.DefaultStore = "sqlite"
-	conf.Persistence.VisibilityStore = "sqlite"
-	conf.Persistence.NumHistoryShards = 1
-	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}}
+	conf.Persistence.DefaultStore = "temporal"
+	conf.Persistence.VisibilityStore = "temporal"
+	conf.Persistence.NumHistoryShards = st.shards
+	conf.Persistence.DataStores = map[string]config.DataStore{"temporal": {SQL: st.main}}
+	if st.visibility != st.main {
+		conf.Persistence.VisibilityStore = "visibility"
+		conf.Persistence.DataStores["visibility"] = config.DataStore{SQL: st.visibility}
+	}
 	conf.ClusterMetadata = &cluster.Config{
 		FailoverVersionIncrement: 10,
 		MasterClusterName:        clusterName,

@@ -26,10 +26,7 @@ const DefaultAdminURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=dis
 // with a message saying how to provide one.
 func Database(t testing.TB) string {
 	t.Helper()
-	admin := os.Getenv(EnvAdminURL)
-	if admin == "" {
-		admin = DefaultAdminURL
-	}
+	admin := AdminURL()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, admin)
@@ -47,19 +44,7 @@ func Database(t testing.TB) string {
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-		}
-	})
+	DropAfter(t, name)
 
 	u, err := url.Parse(admin)
 	if err != nil {
@@ -67,4 +52,31 @@ func Database(t testing.TB) string {
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+// AdminURL is the URL through which tests create databases: EnvAdminURL's,
+// or DefaultAdminURL.
+func AdminURL() string {
+	if admin := os.Getenv(EnvAdminURL); admin != "" {
+		return admin
+	}
+	return DefaultAdminURL
+}
+
+// DropAfter drops the database name on the test server when the test ends:
+// one the test made, or one the code under test made beside it.
+func DropAfter(t testing.TB, name string) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, AdminURL())
+		if err != nil {
+			t.Errorf("drop test database %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			t.Errorf("drop test database %s: %v", name, err)
+		}
+	})
 }
