@@ -58,7 +58,7 @@ bench:
 	$(GO) test -run '^$$' -bench PayloadCodec -benchmem ./internal/codec
 
 histories:
-	COUNTERSIGN_RECORD_HISTORIES=1 $(GO) test -count=1 -run 'TestPipelineSQLite|TestGoldOverHTTP|TestHumanGateOverHTTP' ./internal/e2e
+	COUNTERSIGN_RECORD_HISTORIES=1 $(GO) test -count=1 -run 'TestPipelineSQLite|TestGoldOverHTTP|TestHumanGateOverHTTP|TestSupervisorHistories' ./internal/e2e
 	$(GO) test -count=1 -run TestReplayRecordedHistories ./workflows
 
 clean:

@@ -14,7 +14,10 @@ import (
 )
 
 // The histories in testdata/histories were recorded from real runs on the
-// embedded Temporal server (make histories) by the current code; those in
+// embedded Temporal server (make histories) by the current code: of the
+// review workflow, and of the supervisor (supervisor_*: audits judged, a
+// tightening and a reset; a run that continued as new, and the run after
+// it, still open as a supervisor always is); those in
 // its subfolders by earlier versions (v1: before model signals and policy
 // rules; v2: before HOTL supervision, delivery and lineage; v3: before the
 // human gate's notices, SLA timers, approvals and adjudication; v4: before
@@ -27,6 +30,7 @@ import (
 var wantHistories = []string{
 	"approve", "correct", "reject", "auto_accept", "gold_trigger", "gold_item",
 	"two_approvers", "adjudication", "timeout_reject", "timeout_hold",
+	"supervisor_tighten", "supervisor_continued", "supervisor_continuing",
 }
 
 func TestReplayRecordedHistories(t *testing.T) {

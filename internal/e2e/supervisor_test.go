@@ -1,0 +1,258 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/temporalproto"
+	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/app"
+	"github.com/countersign/countersign/internal/config"
+	"github.com/countersign/countersign/worker"
+	"github.com/countersign/countersign/workflows"
+)
+
+// supervisedPolicy supervises with Wilson at a 10% budget: 25 clean audits
+// are the fewest that can meet it, so 30 clean ones at confidence 0.97 meet
+// it, and escaped ones at 0.91 soon breach it; the threshold then rises to
+// 0.92, where the clean audits still meet it.
+const supervisedPolicy = `policy:
+  mode: hotl
+  auto_accept_threshold: 0.9
+  review_due: 24h
+  audit_sample_rate: 0.1
+  supervision:
+    error_budget: 0.1
+    level: 0.95
+    bound: wilson
+    on_breach: raise_threshold
+`
+
+// TestSupervisorHistories runs the supervisor workflow on the embedded
+// Temporal server through the shapes of its life: audits judged, a
+// tightening, an approver's reset through the API, and a run long enough to
+// continue as new. The audits are real: each audited document is stored
+// with its closed audit review and decision, as the review workflow leaves
+// it, and reported as the review workflow reports it. With make histories,
+// each run is recorded for the replay tests.
+func TestSupervisorHistories(t *testing.T) {
+	const taskType, long = "pii-extraction", "pii-long"
+	dir := piiWithPolicy(t, supervisedPolicy)
+	addRenamedPII(t, dir, long, strings.Replace(supervisedPolicy, "error_budget: 0.1", "error_budget: 0.5", 1))
+	a := startAppWith(t, config.Config{TaskTypesDir: dir, ReconcileInterval: time.Hour},
+		app.Roles{Embedded: true, Worker: true, API: true})
+	ctx := context.Background()
+	u := newUsers(t, a)
+	report := worker.Supervisors{Client: a.Temporal}
+	id := workflows.SupervisorWorkflowID(taskType)
+
+	var firstAudit countersign.AuditOutcome
+	audit := func(n int, confidence float64, escaped bool) {
+		t.Helper()
+		o := storeAudit(t, a.Store, taskType, fmt.Sprintf("audited-%04d", n), confidence, escaped)
+		if n == 0 {
+			firstAudit = o
+		}
+		if err := report.Report(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state := func() workflows.Supervision {
+		t.Helper()
+		v, err := a.Temporal.QueryWorkflow(ctx, id, "", workflows.SupervisionQuery)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s workflows.Supervision
+		if err := v.Get(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	waitAudits := func(n int) workflows.Supervision {
+		t.Helper()
+		var s workflows.Supervision
+		waitUntil(t, fmt.Sprintf("the supervisor to count %d audits", n), func() (bool, string) {
+			s = state()
+			return s.All.Audits == n && !s.Unjudged && s.Estimate != nil && s.Estimate.Audits == s.Window.Total().Audits, fmt.Sprintf("%+v", s.All)
+		})
+		return s
+	}
+
+	n := 0
+	for ; n < 30; n++ {
+		audit(n, 0.97, false)
+	}
+	if err := report.Report(ctx, firstAudit); err != nil { // a retried report counts once
+		t.Fatal(err)
+	}
+	if s := waitAudits(30); s.Override != nil || s.Estimate.Breached {
+		t.Fatalf("after 30 clean audits: %+v", s)
+	}
+	for ; n < 34; n++ {
+		audit(n, 0.91, true)
+	}
+	s := waitAudits(34)
+	if s.Override == nil || s.Override.Threshold != 0.92 {
+		t.Fatalf("after 4 escaped audits of 34: override %+v, estimate %+v; want the threshold raised to 0.92", s.Override, s.Estimate)
+	}
+	if _, err := u.approver.ResetPolicy(ctx, taskType, "prompt fixed"); err != nil {
+		t.Fatalf("reset: %v", err)
+	}
+	for ; n < 36; n++ {
+		audit(n, 0.95, false)
+	}
+	if s := waitAudits(36); s.Override != nil || s.Window.Total().Audits != 2 {
+		t.Fatalf("after the reset and 2 more audits: %+v", s)
+	}
+	checkSupervisorHistory(t, a, "supervisor_tighten", id, "")
+
+	// A second task type's supervisor runs long enough to continue as new.
+	longID := workflows.SupervisorWorkflowID(long)
+	// The run continues as new after its 500th audit, with whatever
+	// arrived meanwhile; a few more go to the next run.
+	const before, total = 505, 510
+	longAudit := func(i int) {
+		t.Helper()
+		o := storeAudit(t, a.Store, long, fmt.Sprintf("long-%04d", i), 0.95, (i+1)%50 == 0)
+		if err := report.Report(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range before {
+		longAudit(i)
+	}
+	var first string
+	waitUntil(t, "the long supervisor to continue as new", func() (bool, string) {
+		resp, err := a.Temporal.DescribeWorkflowExecution(ctx, longID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		info := resp.GetWorkflowExecutionInfo()
+		first = info.GetFirstRunId()
+		return first != "" && first != info.GetExecution().GetRunId(), info.GetStatus().String()
+	})
+	for i := before; i < total; i++ {
+		longAudit(i)
+	}
+	waitUntil(t, "the continued supervisor to count every audit", func() (bool, string) {
+		v, err := a.Temporal.QueryWorkflow(ctx, longID, "", workflows.SupervisionQuery)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s workflows.Supervision
+		if err := v.Get(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s.All.Audits == total && !s.Unjudged && s.Override == nil, fmt.Sprintf("%+v, override %v", s.All, s.Override)
+	})
+	checkSupervisorHistory(t, a, "supervisor_continued", longID, first)
+	checkSupervisorHistory(t, a, "supervisor_continuing", longID, "")
+}
+
+// addRenamedPII adds to dir the pii-extraction example as task type name,
+// with policy in place of its own.
+func addRenamedPII(t *testing.T, dir, name, policy string) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(piiWithPolicy(t, policy), "pii-extraction.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	renamed := strings.Replace(string(raw), "name: pii-extraction\n", "name: "+name+"\n", 1)
+	if err := os.WriteFile(filepath.Join(dir, name+".yaml"), []byte(renamed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// storeAudit stores an auto-accepted document of taskType whose audit a
+// reviewer has closed, approving it or, when escaped, correcting it, as the
+// review workflow leaves it before it reports the outcome; and returns the
+// outcome it reports.
+func storeAudit(t *testing.T, s countersign.Store, taskType, id string, confidence float64, escaped bool) countersign.AuditOutcome {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC()
+	fields := countersign.Fields{"email": "someone@example.com"}
+	final := &countersign.Final{Fields: fields, Outcome: countersign.OutcomeAutoAcceptWithAudit, DecidedBy: countersign.SystemActor, DecidedAt: now, AuditedBy: "rita"}
+	action := countersign.ActionApprove
+	var correction countersign.Fields
+	if escaped {
+		action, correction = countersign.ActionCorrect, countersign.Fields{"email": "someone.else@example.com"}
+		final.Fields, final.CorrectedAfterAudit = correction, true
+	}
+	doc := &countersign.Document{
+		ID: id, TaskType: taskType, TaskTypeVersion: "e2e", Content: "audited " + id,
+		ContentSHA256: countersign.ContentSHA256("audited " + id), Status: countersign.StatusAccepted,
+		SubmittedBy: "sam", CreatedAt: now,
+		Draft:      &countersign.Draft{Fields: fields, Extractor: "rules"},
+		Confidence: &countersign.Confidence{Overall: confidence},
+		Route:      &countersign.Route{Outcome: countersign.OutcomeAutoAcceptWithAudit, Mode: countersign.ModeHOTL, Threshold: 0.9, PolicyVersion: "e2e"},
+		Final:      final,
+	}
+	if _, created, err := s.CreateDocument(ctx, doc); err != nil || !created {
+		t.Fatalf("storing audited document %s: created %v, %v", id, created, err)
+	}
+	review := &countersign.Review{
+		ID: countersign.ReviewID(id, 1), DocumentID: id, TaskType: taskType, Kind: countersign.ReviewAudit,
+		Status: countersign.ReviewPending, CreatedAt: now, DueAt: now.Add(24 * time.Hour), Confidence: confidence,
+	}
+	if err := s.OpenReview(ctx, review); err != nil {
+		t.Fatal(err)
+	}
+	d := &countersign.Decision{ID: review.ID + "-d1", ReviewID: review.ID, DocumentID: id, Action: action, Fields: correction,
+		Actor: "rita", Role: countersign.RoleReviewer, Channel: countersign.ChannelAPI, At: now}
+	if err := s.RecordDecision(ctx, d, true); err != nil {
+		t.Fatal(err)
+	}
+	o := countersign.AuditOutcome{DocumentID: id, TaskType: taskType, Confidence: confidence, Threshold: 0.9, Escaped: escaped, Auditor: "rita", At: now}
+	if escaped {
+		o.Fields = []string{"email"}
+	}
+	return o
+}
+
+// checkSupervisorHistory replays a supervisor run's history, as it stands,
+// against the current workflow code, and records it for the replay tests
+// when asked to (make histories). An empty runID is the latest run, still
+// open: a supervisor never ends on its own.
+func checkSupervisorHistory(t *testing.T, a *app.App, name, workflowID, runID string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	iter := a.Temporal.GetWorkflowHistory(ctx, workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	history := &historypb.History{}
+	for iter.HasNext() {
+		event, err := iter.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		history.Events = append(history.Events, event)
+	}
+	replayer := sdkworker.NewWorkflowReplayer()
+	(&workflows.Workflows{}).Register(replayer)
+	if err := replayer.ReplayWorkflowHistory(sdklog.NewStructuredLogger(quietLogger()), history); err != nil {
+		t.Fatalf("replaying the %s run: %v", name, err)
+	}
+	if os.Getenv(recordEnv) == "" {
+		return
+	}
+	raw, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(history)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("..", "..", "workflows", "testdata", "histories", name+".json")
+	if err := os.WriteFile(path, append(raw, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("recorded %s (%d events)", path, len(history.Events))
+}
