@@ -29,11 +29,12 @@ State lives under --data-dir and survives restarts, including a kill: open
 reviews are still there when dev starts again. On first start an admin API
 token is written to <data-dir>/admin.token; the CLI finds it there by itself.
 
-With --database-url the store is that Postgres database instead of SQLite
-(Temporal stays embedded).
+With --database-url the store is that Postgres database instead of SQLite,
+and with --temporal-database-url the embedded Temporal server persists to
+Postgres (Temporal stays in the process either way).
 
-Limits: one process, SQLite. For more, run the worker and api roles against a
-Temporal cluster and Postgres.`,
+Limits: one process. For more, run the worker and api roles against a
+Temporal cluster (or "countersign temporal") and Postgres.`,
 		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return serve(cmd, d, cfg, app.Roles{Embedded: true, Worker: true, API: true})
@@ -43,6 +44,7 @@ Temporal cluster and Postgres.`,
 	cfg.AddServer(cmd.Flags())
 	cfg.AddHTTP(cmd.Flags())
 	cfg.AddDev(cmd.Flags())
+	cfg.AddTemporalDatabase(cmd.Flags())
 	cfg.AddReconcile(cmd.Flags())
 	cfg.AddDatabase(cmd.Flags())
 	cfg.AddModel(cmd.Flags())
@@ -216,8 +218,8 @@ func banner(w io.Writer, a *app.App) {
 			dir = abs
 		}
 		fmt.Fprintf(w, "  admin token %s\n", filepath.Join(dir, app.AdminTokenFile))
-		fmt.Fprintf(w, "  Temporal    %s, namespace %s (SQLite %s, log %s)\n", a.TemporalAddress, a.Config.Namespace,
-			filepath.Join(dir, app.TemporalDB), filepath.Join(dir, app.TemporalLog))
+		fmt.Fprintf(w, "  Temporal    %s, namespace %s (%s, log %s)\n", a.TemporalAddress, a.Config.Namespace,
+			a.TemporalStorage, filepath.Join(dir, app.TemporalLog))
 		if a.Config.DatabaseURL != "" {
 			fmt.Fprintln(w, "  store       Postgres")
 		} else {

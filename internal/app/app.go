@@ -83,6 +83,9 @@ type App struct {
 	Temporal        client.Client
 	// TemporalAddress is the Temporal frontend the App uses.
 	TemporalAddress string
+	// TemporalStorage says where the embedded Temporal server persists
+	// (embedded only).
+	TemporalStorage string
 	// APIURL is the base URL of the API, once it listens.
 	APIURL string
 	// AdminToken is the dev admin token (embedded only).
@@ -185,9 +188,10 @@ func (a *App) loadTaskTypes() error {
 	return err
 }
 
-// startEmbedded starts the embedded Temporal server and opens the store
-// (SQLite under the data dir, or Postgres when a database URL is set), and
-// makes sure there is an admin token.
+// startEmbedded starts the embedded Temporal server (on SQLite under the data
+// dir, or on Postgres when a Temporal database URL is set) and opens the
+// store (SQLite under the data dir, or Postgres when a database URL is set),
+// and makes sure there is an admin token.
 func (a *App) startEmbedded(ctx context.Context) error {
 	dir := a.Config.DataDir
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -200,17 +204,21 @@ func (a *App) startEmbedded(ctx context.Context) error {
 		}
 		a.Config.DecisionSigner = provenance.NewSigner(key)
 	}
-	srv, err := devserver.Start(ctx, devserver.Options{
-		DatabaseFile: filepath.Join(dir, TemporalDB),
-		Port:         a.Config.TemporalPort,
-		Namespace:    a.Config.Namespace,
-		LogFile:      filepath.Join(dir, TemporalLog),
-	})
+	opts := devserver.Options{
+		DatabaseURL: a.Config.TemporalDatabaseURL,
+		Port:        a.Config.TemporalPort,
+		Namespace:   a.Config.Namespace,
+		LogFile:     filepath.Join(dir, TemporalLog),
+	}
+	if opts.DatabaseURL == "" {
+		opts.DatabaseFile = filepath.Join(dir, TemporalDB)
+	}
+	srv, err := devserver.Start(ctx, opts)
 	if err != nil {
 		return err
 	}
 	a.devserver = srv
-	a.TemporalAddress = srv.Address()
+	a.TemporalAddress, a.TemporalStorage = srv.Address(), srv.Storage()
 	a.Temporal, err = worker.Dial(ctx, worker.ClientOptions{
 		Address:      srv.Address(),
 		Namespace:    a.Config.Namespace,

@@ -32,8 +32,12 @@ type Config struct {
 	// TaskTypesDir is a folder of task type YAML files; empty means the
 	// examples built into the binary.
 	TaskTypesDir string
-	// TemporalPort is the embedded Temporal server's gRPC port (dev only).
+	// TemporalPort is the embedded Temporal server's gRPC port (dev and
+	// temporal only).
 	TemporalPort int
+	// TemporalDatabaseURL puts the embedded Temporal server on Postgres
+	// instead of SQLite (dev and temporal only).
+	TemporalDatabaseURL string
 
 	// TemporalAddress, Namespace and the TLS files say how the production
 	// roles reach Temporal.
@@ -277,6 +281,13 @@ func (c *Config) ModelConfigured() bool { return c.OpenAIBaseURL != "" || c.Open
 func (c *Config) AddDev(fs *pflag.FlagSet) {
 	fs.IntVar(&c.TemporalPort, "temporal-port", 7233, usage("temporal-port", "gRPC port of the embedded Temporal server (0 picks a free one)"))
 	fs.StringVar(&c.Namespace, "namespace", "default", usage("namespace", "Temporal namespace, created on first start"))
+}
+
+// AddTemporalDatabase adds --temporal-database-url, of the Temporal server
+// that `countersign dev` embeds and `countersign temporal` runs.
+func (c *Config) AddTemporalDatabase(fs *pflag.FlagSet) {
+	fs.StringVar(&c.TemporalDatabaseURL, "temporal-database-url", "", usage("temporal-database-url",
+		"Postgres URL of the Temporal server's own database, such as postgres://temporal:password@db:5432/temporal; its visibility records go to a second database on the same server, named after it with _visibility; both, and Temporal's schema in them, are created or updated on start (dev: SQLite in --data-dir when empty)"))
 }
 
 // AddTemporal adds the flags that say how to reach a Temporal cluster.
