@@ -2,6 +2,8 @@ package activities
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -33,16 +35,22 @@ type DrawResult struct {
 const BandWidth = 0.05
 
 // DrawAudit samples auto-accepted documents for audit, systematically within
-// strata of task type and confidence band: the n-th document of a stratum is
-// audited when floor(n·rate) steps up, so every band gets its share, however
-// few documents fall in it, and the share cannot be dodged by choosing IDs.
+// strata of task type and confidence band, each from its own start: the n-th
+// document of a stratum is audited when floor(n·rate + Offset(stratum))
+// steps up. Every band gets its share, carried from one document to the
+// next rather than rounded down: of its first n documents exactly
+// floor(n·rate + offset) are audited, which is rate·n on average over bands,
+// so a band of one is audited with probability rate. The store numbers each
+// document once and the offset is a hash, so a retry or a replay draws the
+// same; the order is that of arrival, so the share cannot be dodged by
+// choosing IDs.
 func (a *Activities) DrawAudit(ctx context.Context, in DrawInput) (*DrawResult, error) {
 	stratum := Stratum(in.TaskType, in.Confidence)
 	n, err := a.Store.DrawAudit(ctx, stratum, in.DocumentID)
 	if err != nil {
 		return nil, retryable(err)
 	}
-	return &DrawResult{Sampled: Systematic(n, in.Rate), Stratum: stratum, N: n}, nil
+	return &DrawResult{Sampled: SystematicFrom(n, in.Rate, Offset(stratum)), Stratum: stratum, N: n}, nil
 }
 
 // Stratum names a task type's confidence band, such as "claims/0.90-0.95".
@@ -53,16 +61,36 @@ func Stratum(taskType string, confidence float64) string {
 }
 
 // Systematic reports whether the n-th unit (from 1) of a stratum falls in a
-// systematic sample at rate: one in every 1/rate, exactly rate·n of the
-// first n, rounded down.
+// systematic sample at rate starting at 0: one in every 1/rate, exactly
+// rate·n of the first n, rounded down. The gold draw uses it: one gold item
+// after every 1/rate reviews.
 func Systematic(n int64, rate float64) bool {
+	return SystematicFrom(n, rate, 0)
+}
+
+// SystematicFrom reports whether the n-th unit (from 1) of a stratum falls
+// in a systematic sample at rate that starts at offset in [0,1): whether
+// floor(n·rate + offset) steps up at n. Of the first n units it takes
+// floor(n·rate + offset); for an offset drawn uniformly from [0,1) that is
+// rate·n on average, exactly, for every n.
+func SystematicFrom(n int64, rate, offset float64) bool {
 	if rate <= 0 || n < 1 {
 		return false
 	}
 	if rate >= 1 {
 		return true
 	}
-	return math.Floor(float64(n)*rate+1e-9) > math.Floor(float64(n-1)*rate+1e-9)
+	// The slack lets a product that is an integer in decimal (10·0.1) reach
+	// it despite rounding.
+	return math.Floor(float64(n)*rate+offset+1e-9) > math.Floor(float64(n-1)*rate+offset+1e-9)
+}
+
+// Offset is where a stratum's systematic sample starts, in [0,1): the first
+// 53 bits of the SHA-256 of its name. Strata start at points spread as if
+// uniformly over [0,1), and a stratum always at the same one.
+func Offset(stratum string) float64 {
+	sum := sha256.Sum256([]byte(stratum))
+	return float64(binary.BigEndian.Uint64(sum[:8])>>11) / (1 << 53)
 }
 
 // Amendments of an accepted document.
