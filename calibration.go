@@ -306,9 +306,12 @@ type SignalDiscrimination struct {
 // DocumentReliability measures the document confidence against whether a
 // person kept every field of the document as drafted. Before is the
 // uncalibrated confidence (the weakest field's raw score); After the
-// calibration's, out of sample; Baseline is what the activation rule
-// compared it with: the active calibration's on the same documents, or the
-// uncalibrated confidence when none was active.
+// calibration's, out of sample: field models fitted without each fold, and
+// for ECE and Brier the document map too; AUC after ranks by the
+// calibration's document map of those out-of-fold field probabilities.
+// Baseline is what the activation rule compared it with: the active
+// calibration's on the same documents, or the uncalibrated confidence when
+// none was active.
 type DocumentReliability struct {
 	Documents   int     `json:"documents"`
 	Accuracy    float64 `json:"accuracy"`

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,9 +14,10 @@ import (
 	"github.com/countersign/countersign/internal/simulate"
 )
 
-// calibrate fits a calibration for a task type from the human outcomes in
-// the store, stores it (routing uses the newest from then on) and records
-// who fitted it.
+// calibrate learns a confidence model for a task type from the human
+// outcomes in the store (its training split), stores it, active when it
+// beats the active calibration out of sample and inactive with the reason
+// otherwise, and records who fitted it.
 func (h *handlers) calibrate(w http.ResponseWriter, r *http.Request) {
 	var req CalibrateRequest
 	if err := h.decodeBody(w, r, &req); err != nil {
@@ -26,35 +28,47 @@ func (h *handlers) calibrate(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, countersign.Errorf(countersign.CodeInvalid, "task_type is required"))
 		return
 	}
-	if _, err := h.Starter.TaskTypes.Get(req.TaskType); err != nil {
-		h.fail(w, r, err)
+	holdout := calibration.DefaultHoldout
+	if req.Holdout != nil {
+		holdout = *req.Holdout
+	}
+	if !(holdout >= 0 && holdout <= maxHoldout) {
+		h.fail(w, r, countersign.Errorf(countersign.CodeInvalid, "holdout must be a share between 0 and %v, not %v", maxHoldout, holdout))
 		return
 	}
-	outcomes, err := calibration.Collect(r.Context(), h.Store, req.TaskType)
+	seed := rand.Int64()
+	if req.Seed != nil {
+		seed = *req.Seed
+	}
+	tt, err := h.Starter.TaskTypes.Get(req.TaskType)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	if len(outcomes.Samples) == 0 {
-		h.fail(w, r, countersign.Errorf(countersign.CodeInvalid,
-			"task type %s has no human outcomes to learn from yet: calibration needs documents a person approved or corrected", req.TaskType))
-		return
-	}
-	if err := calibration.Enough(req.TaskType, outcomes.Samples); err != nil {
+	active, err := calibration.Active(r.Context(), h.Store, tt.Name)
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	cal, err := calibration.Fit(req.TaskType, outcomes.Samples)
+	outcomes, err := calibration.Collect(r.Context(), h.Store, tt.Name)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if len(outcomes.Documents) == 0 {
+		h.fail(w, r, countersign.Errorf(countersign.CodeInvalid,
+			"task type %s has no human outcomes to learn from yet: calibration needs documents a person approved or corrected", tt.Name))
+		return
+	}
+	now := audit.Time(h.Now())
+	cal, err := calibration.Learn(tt, outcomes, calibration.Options{Seed: seed, Holdout: holdout, TrainedThrough: now, Active: active})
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	p := principal(r)
-	cal.CreatedAt = audit.Time(h.Now())
+	cal.CreatedAt = now
 	cal.CreatedBy = p.User
-	cal.Report.Documents = outcomes.Documents
-	cal.Report.TaskTypeVersions = outcomes.TaskTypeVersions
-	cal.Active = true // a curve calibration is used from the moment it is fitted
 	if err := h.Store.PutCalibration(r.Context(), cal); err != nil {
 		h.fail(w, r, err)
 		return
@@ -62,8 +76,13 @@ func (h *handlers) calibrate(w http.ResponseWriter, r *http.Request) {
 	data, err := audit.Canonical(map[string]any{
 		"task_type": cal.TaskType,
 		"version":   cal.Version,
+		"seed":      cal.Seed,
+		"holdout":   cal.Holdout,
 		"documents": cal.Report.Documents,
-		"pooled":    cal.Report.Pooled,
+		"held_out":  cal.Report.HeldOut,
+		"document":  cal.Report.Document,
+		"active":    cal.Active,
+		"inactive":  cal.Inactive,
 	})
 	if err == nil {
 		_, err = h.Store.AppendAudit(r.Context(), countersign.AuditEvent{
@@ -78,7 +97,11 @@ func (h *handlers) calibrate(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, cal)
 }
 
-// getCalibration returns the newest calibration of a task type.
+// maxHoldout keeps some reviewed documents for training.
+const maxHoldout = 0.9
+
+// getCalibration returns the newest calibration of a task type, active or
+// not (its active field says).
 func (h *handlers) getCalibration(w http.ResponseWriter, r *http.Request) {
 	cal, err := h.Store.LatestCalibration(r.Context(), r.PathValue("task_type"))
 	if errors.Is(err, countersign.ErrNotFound) {

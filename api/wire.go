@@ -93,9 +93,17 @@ type RevokeRequest struct {
 }
 
 // CalibrateRequest asks for a calibration of a task type
-// (POST /v1/calibrations); the answer is the countersign.Calibration.
+// (POST /v1/calibrations); the answer is the countersign.Calibration as
+// stored, active or with the reason it is not.
 type CalibrateRequest struct {
 	TaskType string `json:"task_type"`
+	// Seed draws the holdout split and the folds; absent, a random one,
+	// recorded in the calibration. The same seed on the same outcomes
+	// gives the same model and figures.
+	Seed *int64 `json:"seed,omitempty"`
+	// Holdout is the share of reviewed documents kept out of training for
+	// certification, in [0, 0.9]; absent, 0.5.
+	Holdout *float64 `json:"holdout,omitempty"`
 }
 
 // SlackUserRequest links a Slack account to a countersign user

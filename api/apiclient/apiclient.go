@@ -230,11 +230,11 @@ func (c *Client) RevokeToken(ctx context.Context, id, reason string) (*countersi
 	return &out, c.do(ctx, http.MethodPost, "/v1/tokens/"+url.PathEscape(id)+"/revoke", api.RevokeRequest{Reason: reason}, &out)
 }
 
-// Calibrate fits and stores a calibration of a task type from its human
-// outcomes.
-func (c *Client) Calibrate(ctx context.Context, taskType string) (*countersign.Calibration, error) {
+// Calibrate learns and stores a calibration of a task type from its human
+// outcomes; the answer says whether it became active, and why not.
+func (c *Client) Calibrate(ctx context.Context, req api.CalibrateRequest) (*countersign.Calibration, error) {
 	var out countersign.Calibration
-	return &out, c.do(ctx, http.MethodPost, "/v1/calibrations", api.CalibrateRequest{TaskType: taskType}, &out)
+	return &out, c.do(ctx, http.MethodPost, "/v1/calibrations", req, &out)
 }
 
 // Calibration returns the newest calibration of a task type.

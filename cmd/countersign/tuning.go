@@ -88,68 +88,6 @@ func loadTaskTypes(path string) ([]*countersign.TaskType, error) {
 	return []*countersign.TaskType{tt}, nil
 }
 
-func newCalibrate() *cobra.Command {
-	var (
-		cf       clientFlags
-		taskType string
-	)
-	cmd := &cobra.Command{
-		Use:   "calibrate --type T",
-		Short: "Fit a task type's confidence calibration from the human outcomes so far",
-		Long: `Fits, on the server, a monotone map from each field's raw confidence score to
-the rate at which people kept such values (isotonic regression): a field a
-reviewer approved unchanged counts as correct, a corrected or removed one as
-wrong. Fields with fewer than 30 outcomes, or that were never wrong, share a
-curve pooled over all fields. The calibration is stored as a new version and
-routing uses it from then on; the route of every document records which.
-
-Prints the reliability of the scores per field: the expected calibration error
-(ECE, 10 bins) of the raw scores and of the calibrated ones, the latter
-measured out of sample (5-fold cross-validation).
-
-Needs the approver or admin role.`,
-		Example: `  countersign calibrate --type contract-review`,
-		Args:    usage(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireType(cmd, taskType); err != nil {
-				return err
-			}
-			c, err := cf.client(cmd)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "fitting a calibration for %s from its human outcomes ...\n", taskType)
-			cal, err := c.Calibrate(cmd.Context(), taskType)
-			if err != nil {
-				return friendly(err)
-			}
-			out := cmd.OutOrStdout()
-			rep := cal.Report
-			fmt.Fprintf(out, "calibration %s of %s: %d documents (task type versions %s)\n\n", cal.Version, cal.TaskType, rep.Documents, strings.Join(rep.TaskTypeVersions, ", "))
-			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintln(tw, "FIELD\tOUTCOMES\tCORRECT\tECE BEFORE\tECE AFTER\tCURVE\t")
-			for _, f := range rep.Fields {
-				curve := "pooled"
-				if f.Own {
-					curve = "own"
-				}
-				fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%.3f\t%.3f\t%s\t\n", f.Field, f.Samples, 100*f.Accuracy, f.ECEBefore, f.ECEAfter, curve)
-			}
-			p := rep.Pooled
-			fmt.Fprintf(tw, "(all fields)\t%d\t%.1f%%\t%.3f\t%.3f\t\t\n", p.Samples, 100*p.Accuracy, p.ECEBefore, p.ECEAfter)
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			fmt.Fprintln(out, "\nRouting of new documents now uses this calibration. Check the threshold with:")
-			fmt.Fprintf(out, "  countersign policy simulate --type %s\n", cal.TaskType)
-			return nil
-		},
-	}
-	cf.add(cmd)
-	cmd.Flags().StringVar(&taskType, "type", "", "task type to calibrate (required)")
-	return cmd
-}
-
 func newPolicy() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "policy",

@@ -1,126 +1,42 @@
-// Package calibration maps raw confidence scores to observed correctness.
-// A field a reviewer kept unchanged was correct, a corrected or removed one
-// was wrong; from these outcomes it fits one monotone curve per field and a
-// pooled one, and measures how well scores matched correctness before and
-// after.
+// Package calibration learns from human outcomes how far a draft can be
+// trusted. A field a reviewer kept unchanged was right, a corrected or
+// removed one was wrong, and a document was right when every field was; from
+// these it fits a confidence model of the signals (see Learn), measures it
+// out of sample, and says whether it beats the calibration in use.
 package calibration
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"maps"
-	"math"
-	"slices"
+	"time"
 
 	"github.com/countersign/countersign"
 )
 
-// Sample is one observed field: its raw score and whether a person kept it
-// unchanged.
+// Sample is one observed outcome: a score (raw, or a predicted probability)
+// and whether a person kept the value.
 type Sample struct {
 	Score   float64
 	Correct bool
 }
 
-// The figures Fit uses, as countersign.FieldReliability documents them.
+// The figures of a fit, as countersign.CalibrationReport documents them.
 const (
 	// Bins is the number of equal-width bins of the ECE.
 	Bins = 10
-	// Folds is the number of cross-validation folds of the ECE after
-	// calibration.
+	// Folds is the number of cross-validation folds of the out-of-sample
+	// figures and of the choice between a field's own coefficients and the
+	// pooled ones.
 	Folds = 5
-	// MinFieldSamples is the fewest outcomes a field needs for a curve of
-	// its own; see Fit.
+	// MinFieldSamples is the fewest outcomes (that passed the hard checks)
+	// a field needs, right and wrong among them, to be offered coefficients
+	// of its own.
 	MinFieldSamples = 30
+	// MinOutcomes is how many field outcomes the training split needs, with
+	// both right and wrong among them, before a calibration may be fitted.
+	MinOutcomes = MinFieldSamples
 )
-
-// Fit fits the calibration of a task type from per-field outcomes.
-//
-// A field gets a curve of its own when it has at least MinFieldSamples
-// outcomes, at least one correct and one wrong. A field reviewers never
-// corrected (or never kept) would get a flat curve at 1 (or 0), a certainty
-// no count of samples supports; the pooled curve, fitted on every field's
-// outcomes, has seen both and is the better guess. Other fields use it.
-//
-// The report has one row per field, sorted by name: ECEBefore is that of the
-// raw scores, ECEAfter is cross-validated for the curve the field gets. For
-// a field on the pooled curve, its held-out samples are predicted by pooled
-// curves fitted without them; the pooled samples are every field's, fields
-// in name order, so fold assignment does not depend on map order. A field
-// with no samples has zero figures. Report.Pooled gives the same figures for
-// the pooled curve over all samples.
-//
-// The version is the first 12 hex digits of the SHA-256 of the curves as
-// JSON, so the same outcomes always give the same version. CreatedAt,
-// CreatedBy, Report.Documents and Report.TaskTypeVersions are left for the
-// caller. Fit fails with countersign.ErrInvalid when there are no outcomes
-// or a score is not a finite number.
-func Fit(taskType string, samples map[string][]Sample) (*countersign.Calibration, error) {
-	names := slices.Sorted(maps.Keys(samples))
-	var pooled []Sample
-	for _, name := range names {
-		for i, s := range samples[name] {
-			if math.IsNaN(s.Score) || math.IsInf(s.Score, 0) {
-				return nil, countersign.Errorf(countersign.CodeInvalid, "calibrate %s: field %s, outcome %d: score %v is not a finite number", taskType, name, i, s.Score)
-			}
-		}
-		pooled = append(pooled, samples[name]...)
-	}
-	if len(pooled) == 0 {
-		return nil, countersign.Errorf(countersign.CodeInvalid, "calibrate %s: no outcomes to learn from", taskType)
-	}
-
-	cal := &countersign.Calibration{
-		TaskType: taskType,
-		Fields:   map[string]countersign.Curve{},
-		Pooled:   Isotonic(pooled),
-	}
-	pooledOOF := outOfFold(pooled, Folds)
-	cal.Report.Pooled = measure(pooled, pooledOOF)
-	start := 0
-	for _, name := range names {
-		s := samples[name]
-		oof := pooledOOF[start : start+len(s)]
-		start += len(s)
-		own := ownCurve(s)
-		if own {
-			cal.Fields[name] = Isotonic(s)
-			oof = outOfFold(s, Folds)
-		}
-		r := measure(s, oof)
-		r.Field, r.Own = name, own
-		cal.Report.Fields = append(cal.Report.Fields, r)
-	}
-
-	v, err := version(cal)
-	if err != nil {
-		return nil, countersign.Errorf(countersign.CodeInternal, "calibrate %s: version: %w", taskType, err)
-	}
-	cal.Version = v
-	return cal, nil
-}
-
-// ownCurve reports whether a field's outcomes earn it a curve of its own.
-func ownCurve(samples []Sample) bool {
-	correct := countCorrect(samples)
-	return len(samples) >= MinFieldSamples && correct > 0 && correct < len(samples)
-}
-
-// measure gives the figures of samples before calibration and, from
-// outOfFold (the same samples, each scored by a curve fitted without it),
-// after. Field and Own are left to the caller.
-func measure(samples, outOfFold []Sample) countersign.FieldReliability {
-	r := countersign.FieldReliability{
-		Samples:   len(samples),
-		ECEBefore: ECE(samples, Bins, nil),
-		ECEAfter:  ece(reliability(outOfFold, Bins)),
-	}
-	if len(samples) > 0 {
-		r.Accuracy = float64(countCorrect(samples)) / float64(len(samples))
-	}
-	return r
-}
 
 func countCorrect(samples []Sample) int {
 	n := 0
@@ -132,37 +48,21 @@ func countCorrect(samples []Sample) int {
 	return n
 }
 
-// version hashes the curves. encoding/json writes map keys sorted and
-// floats in their shortest exact form, so equal curves hash equally.
-func version(c *countersign.Calibration) (string, error) {
+// modelVersion is the first 12 hex digits of the SHA-256 of what the
+// calibration computes and which documents it trained on: the model, the
+// seed, the holdout share and the time of the fit. encoding/json writes map
+// keys sorted and floats in their shortest exact form, so equal
+// calibrations hash equally.
+func modelVersion(c *countersign.Calibration) (string, error) {
 	b, err := json.Marshal(struct {
-		Fields map[string]countersign.Curve `json:"fields"`
-		Pooled countersign.Curve            `json:"pooled"`
-	}{c.Fields, c.Pooled})
+		Model          *countersign.ConfidenceModel `json:"model"`
+		Seed           int64                        `json:"seed"`
+		Holdout        float64                      `json:"holdout"`
+		TrainedThrough time.Time                    `json:"trained_through"`
+	}{c.Model, c.Seed, c.Holdout, c.TrainedThrough})
 	if err != nil {
 		return "", err
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])[:12], nil
-}
-
-// MinOutcomes is how many outcomes a task type needs, with both correct and
-// wrong among them, before a calibration may steer routing.
-const MinOutcomes = MinFieldSamples
-
-// Enough reports why the outcomes cannot yet support a calibration, or nil.
-// With too few, or with no wrong value among them (common early in a review
-// period), a fitted curve would map every score to certainty.
-func Enough(taskType string, samples map[string][]Sample) error {
-	var n, correct int
-	for _, s := range samples {
-		n += len(s)
-		correct += countCorrect(s)
-	}
-	if n < MinOutcomes || correct == 0 || correct == n {
-		return countersign.Errorf(countersign.CodeInvalid,
-			"calibrate %s: %d field outcomes (%d kept, %d corrected) are not enough: a calibration needs at least %d, with both kept and corrected values among them",
-			taskType, n, correct, n-correct, MinOutcomes)
-	}
-	return nil
 }

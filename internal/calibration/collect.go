@@ -3,28 +3,41 @@ package calibration
 import (
 	"context"
 	"errors"
-	"slices"
+	"time"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/scoring"
 )
 
-// Outcomes are the field outcomes of a task type's human-decided documents,
+// Outcomes are the human outcomes of a task type's reviewed documents,
 // what a calibration is fitted on.
 type Outcomes struct {
-	Samples   map[string][]Sample
-	Documents int
-	// TaskTypeVersions are the versions the documents ran under, sorted.
-	TaskTypeVersions []string
+	Documents []DocumentOutcome
+}
+
+// DocumentOutcome is what a person's decision says about one document's
+// draft.
+type DocumentOutcome struct {
+	ID              string
+	CreatedAt       time.Time
+	TaskTypeVersion string
+	// Confidence is the confidence recorded when the draft was scored.
+	Confidence *countersign.Confidence
+	// Fields are the outcomes of the drafted, scored fields.
+	Fields []FieldOutcome
+	// Missing counts the required fields the draft had no value for.
+	Missing int
+	// Correct is set when the person kept every field as drafted: nothing
+	// corrected, removed or added.
+	Correct bool
 }
 
 // Collect reads, oldest first, every document of a task type a person
-// approved, corrected or audited, and turns each drafted field into a
-// sample: its raw score, and whether the person kept it unchanged (correct)
-// or changed or removed it (wrong). Rejected documents say nothing about
-// their fields and are left out, as are auto-accepted ones nobody audited.
+// approved, corrected or audited, with what the decision says about its
+// draft (see HumanOutcome). Rejected documents say nothing about their
+// fields and are left out, as are auto-accepted ones nobody audited.
 func Collect(ctx context.Context, docs countersign.DocumentStore, taskType string) (*Outcomes, error) {
-	out := &Outcomes{Samples: map[string][]Sample{}}
-	versions := map[string]bool{}
+	out := &Outcomes{}
 	err := docs.ScanDocuments(ctx, countersign.DocumentFilter{
 		TaskType: taskType,
 		Statuses: []countersign.Status{countersign.StatusAccepted},
@@ -33,27 +46,34 @@ func Collect(ctx context.Context, docs countersign.DocumentStore, taskType strin
 		if fields == nil {
 			return nil
 		}
-		out.Documents++
-		versions[d.TaskTypeVersion] = true
-		for _, f := range fields {
-			out.Samples[f.Field] = append(out.Samples[f.Field], Sample{Score: f.Raw, Correct: f.Correct})
+		o := DocumentOutcome{ID: d.ID, CreatedAt: d.CreatedAt, TaskTypeVersion: d.TaskTypeVersion, Confidence: d.Confidence, Fields: fields, Correct: true}
+		for name, fs := range d.Confidence.Fields {
+			if _, drafted := d.Draft.Fields[name]; !drafted && fs.Required {
+				o.Missing++
+			}
 		}
+		for _, c := range d.Final.Diff {
+			o.Correct = o.Correct && c.Change == countersign.ChangeUnchanged
+		}
+		out.Documents = append(out.Documents, o)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	for v := range versions {
-		out.TaskTypeVersions = append(out.TaskTypeVersions, v)
-	}
-	slices.Sort(out.TaskTypeVersions)
 	return out, nil
 }
 
 // FieldOutcome is what a person's decision says about one drafted field.
 type FieldOutcome struct {
-	Field   string
+	Field string
+	// Raw is the field's score before calibration, Signals what it was
+	// combined from.
 	Raw     float64
+	Signals map[string]float64
+	// Failed is set when the value failed a hard check (schema, grounding,
+	// constraint): no confidence model is asked about it.
+	Failed  bool
 	Correct bool
 }
 
@@ -74,13 +94,19 @@ func HumanOutcome(d *countersign.Document) []FieldOutcome {
 	for _, c := range f.Diff {
 		changes[c.Field] = c.Change
 	}
-	var out []FieldOutcome
+	out := []FieldOutcome{}
 	for _, name := range d.Draft.Fields.Names() {
 		fs, scored := d.Confidence.Fields[name]
 		if !scored {
 			continue
 		}
-		out = append(out, FieldOutcome{Field: name, Raw: RawScore(d.Confidence, fs), Correct: changes[name] == countersign.ChangeUnchanged})
+		out = append(out, FieldOutcome{
+			Field:   name,
+			Raw:     RawScore(d.Confidence, fs),
+			Signals: fs.Signals,
+			Failed:  len(fs.Signals) > 0 && scoring.HardFailure(fs.Signals),
+			Correct: changes[name] == countersign.ChangeUnchanged,
+		})
 	}
 	return out
 }

@@ -7,10 +7,12 @@ import (
 )
 
 func TestHumanOutcome(t *testing.T) {
+	ok := map[string]float64{"schema": 1, "grounding": 1, "token_prob": 0.9}
 	scores := map[string]countersign.FieldScore{
-		"a": {Score: 0.7, Raw: 0.9},
-		"b": {Score: 0.5, Raw: 0.5},
-		"c": {Score: 0, Raw: 0.3},
+		"a": {Score: 0.7, Raw: 0.9, Signals: ok},
+		"b": {Score: 0.5, Raw: 0.5, Signals: ok},
+		// Its quote is not in the document: a hard failure.
+		"c": {Score: 0, Raw: 0, Signals: map[string]float64{"schema": 1, "grounding": 0}},
 	}
 	d := &countersign.Document{
 		Draft:      &countersign.Draft{Fields: countersign.Fields{"a": 1, "b": 2, "c": 3}},
@@ -23,18 +25,22 @@ func TestHumanOutcome(t *testing.T) {
 		}},
 	}
 	got := HumanOutcome(d)
-	want := []FieldOutcome{{"a", 0.9, true}, {"b", 0.5, false}, {"c", 0.3, false}}
+	want := []FieldOutcome{
+		{Field: "a", Raw: 0.9, Signals: ok, Correct: true},
+		{Field: "b", Raw: 0.5, Signals: ok},
+		{Field: "c", Raw: 0, Signals: scores["c"].Signals, Failed: true},
+	}
 	if !countersign.SameValue(got, want) {
 		t.Fatalf("outcomes %+v, want %+v", got, want)
 	}
-	// Scored without a calibration (or before raw scores were kept apart):
-	// Score is the raw score.
+	// Scored without a calibration (or before raw scores and signals were
+	// kept): Score is the raw score, and nothing failed a hard check.
 	old := &countersign.Document{
 		Draft:      d.Draft,
 		Confidence: &countersign.Confidence{Fields: map[string]countersign.FieldScore{"a": {Score: 0.8}}},
 		Final:      &countersign.Final{DecidedBy: "rita", Action: countersign.ActionApprove, Diff: []countersign.FieldChange{{Field: "a", Change: countersign.ChangeUnchanged}}},
 	}
-	if got := HumanOutcome(old); !countersign.SameValue(got, []FieldOutcome{{"a", 0.8, true}}) {
+	if got := HumanOutcome(old); !countersign.SameValue(got, []FieldOutcome{{Field: "a", Raw: 0.8, Correct: true}}) {
 		t.Errorf("uncalibrated outcomes %+v", got)
 	}
 	for name, final := range map[string]*countersign.Final{

@@ -1,8 +1,10 @@
 package calibration
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Bin is one row of a reliability table: the samples whose predicted
@@ -31,42 +33,6 @@ func Reliability(samples []Sample, bins int, predict func(float64) float64) []Bi
 // by the bin's share of the samples. It is 0 for no samples.
 func ECE(samples []Sample, bins int, predict func(float64) float64) float64 {
 	return ece(Reliability(samples, bins, predict))
-}
-
-// CrossValidatedECE is the ECE of the isotonic fit measured out of sample,
-// because in sample it is 0 by construction: each block's value is its own
-// accuracy. Sample i goes to fold i % folds, in the order given; each fold
-// is predicted by a curve fitted on the other folds, and the ECE is taken
-// over all these predictions at once.
-//
-// With fewer samples than folds every sample is a fold of its own, which is
-// leave-one-out. A single sample has nothing to train on and is predicted by
-// the empty curve, that is by its raw score, as it would be with no
-// calibration. It panics if folds < 2 or bins < 1.
-func CrossValidatedECE(samples []Sample, folds, bins int) float64 {
-	return ece(reliability(outOfFold(samples, folds), bins))
-}
-
-// outOfFold returns the samples with each score replaced by the prediction
-// of the isotonic curve fitted on the other folds.
-func outOfFold(samples []Sample, folds int) []Sample {
-	if folds < 2 {
-		panic(fmt.Sprintf("calibration: cross-validation needs 2 folds or more, not %d", folds))
-	}
-	out := make([]Sample, len(samples))
-	for f := 0; f < folds && f < len(samples); f++ {
-		train := make([]Sample, 0, len(samples))
-		for i, s := range samples {
-			if i%folds != f {
-				train = append(train, s)
-			}
-		}
-		curve := Isotonic(train)
-		for i := f; i < len(samples); i += folds {
-			out[i] = Sample{Score: curve.Apply(samples[i].Score), Correct: samples[i].Correct}
-		}
-	}
-	return out
 }
 
 // predicted returns the samples with each score replaced by its prediction.
@@ -143,4 +109,51 @@ func binOf(p float64, bins int) int {
 		i++
 	}
 	return i
+}
+
+// AUC is the area under the ROC curve of the scores as a ranking of the
+// samples: the probability that a correct sample, drawn at random, scores
+// above a wrong one, a tie counting half (the Mann–Whitney statistic, with
+// tied scores given their mean rank). ok is false when the samples are all
+// correct or all wrong, when it is undefined.
+func AUC(samples []Sample) (auc float64, ok bool) {
+	sorted := slices.SortedFunc(slices.Values(samples), func(a, b Sample) int { return cmp.Compare(a.Score, b.Score) })
+	var rankSum, pos float64
+	for i := 0; i < len(sorted); {
+		j := i
+		for j < len(sorted) && sorted[j].Score == sorted[i].Score {
+			j++
+		}
+		mid := float64(i+j+1) / 2 // ranks i+1 … j, averaged
+		for _, s := range sorted[i:j] {
+			if s.Correct {
+				rankSum += mid
+				pos++
+			}
+		}
+		i = j
+	}
+	neg := float64(len(samples)) - pos
+	if pos == 0 || neg == 0 {
+		return 0, false
+	}
+	return (rankSum - pos*(pos+1)/2) / (pos * neg), true
+}
+
+// Brier is the mean squared difference between the predicted probabilities
+// (the samples' scores) and the outcomes (1 correct, 0 wrong); 0 for no
+// samples.
+func Brier(samples []Sample) float64 {
+	if len(samples) == 0 {
+		return 0
+	}
+	var sum float64
+	for _, s := range samples {
+		y := 0.0
+		if s.Correct {
+			y = 1
+		}
+		sum += (s.Score - y) * (s.Score - y)
+	}
+	return sum / float64(len(samples))
 }

@@ -121,7 +121,7 @@ func Score(in Input) *countersign.Confidence {
 // model, Score are 0; a model gives its floor, since a person has been
 // seen to keep such values too, if rarely.
 func calibrate(name string, fs countersign.FieldScore, cal *countersign.Calibration) countersign.FieldScore {
-	failed := hardFailure(fs.Signals)
+	failed := HardFailure(fs.Signals)
 	if failed {
 		fs.Raw = 0
 	}
@@ -138,8 +138,9 @@ func calibrate(name string, fs countersign.FieldScore, cal *countersign.Calibrat
 	return fs
 }
 
-// hardFailure reports whether a drafted field's signals rule it out.
-func hardFailure(signals map[string]float64) bool {
+// HardFailure reports whether a drafted field's signals rule it out: it
+// breaks the schema or a constraint, or its quote is not in the document.
+func HardFailure(signals map[string]float64) bool {
 	constraints, checked := signals[countersign.SignalConstraints]
 	return signals[countersign.SignalSchema] == 0 || signals[countersign.SignalGrounding] == 0 || checked && constraints == 0
 }
