@@ -16,7 +16,7 @@ func (h *handler) funcs() template.FuncMap {
 		"iso":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"span":    span2words,
 		"pct":     func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
-		"score":   func(f float64) string { return fmt.Sprintf("%.2f", f) },
+		"score":   score,
 		"short":   shortHash,
 		"shortID": shortID,
 		"join":    strings.Join,
@@ -24,6 +24,20 @@ func (h *handler) funcs() template.FuncMap {
 			return span2words(time.Duration(s * float64(time.Second)))
 		},
 	}
+}
+
+// score is a confidence as the pages show it, to two decimals; one that is
+// not certain never shows as certain (a learned confidence of 0.998 is
+// ">0.99", not "1.00"), nor one above 0 as 0.
+func score(f float64) string {
+	s := fmt.Sprintf("%.2f", f)
+	switch {
+	case s == "1.00" && f < 1:
+		return ">0.99"
+	case s == "0.00" && f > 0:
+		return "<0.01"
+	}
+	return s
 }
 
 // when is a time as the pages show it, in UTC to the minute.
