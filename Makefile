@@ -5,6 +5,7 @@
 #   make lint       go vet and Temporal's workflowcheck on workflows/
 #   make bench      pipeline, audit, scoring and encryption benchmarks, as ratios to a baseline
 #   make histories  re-record the workflow histories the replay tests use
+#   make oversight-bench  review share and escaped errors per error budget on a synthetic task (README: Oversight benchmark)
 
 export GOTOOLCHAIN ?= local
 GO        ?= go
@@ -21,7 +22,7 @@ WORKFLOWCHECK_VERSION := v0.6.0
 # would make several times slower to build.
 RACE_PKGS = $(shell $(GO) list ./... | grep -v -e /internal/e2e -e /cmd/ -e /internal/app -e /internal/devserver)
 
-.PHONY: all build dev test test-short lint bench histories clean help
+.PHONY: all build dev test test-short lint bench histories oversight-bench clean help
 
 all: lint test
 
@@ -63,6 +64,13 @@ bench:
 histories:
 	COUNTERSIGN_RECORD_HISTORIES=1 $(GO) test -count=1 -run 'TestPipelineSQLite|TestGoldOverHTTP|TestHumanGateOverHTTP|TestSupervisorHistories' ./internal/e2e
 	$(GO) test -count=1 -run TestReplayRecordedHistories ./workflows
+
+# Not in CI: it runs countersign whole for several minutes per seed.
+# BENCH_ARGS passes flags, such as BENCH_ARGS="-seeds 1 -heldout 100".
+BENCH_ARGS ?=
+oversight-bench:
+	@mkdir -p bin
+	$(GO) run ./internal/oversightbench/cmd -commit $(VERSION) -json bin/oversight-bench.json $(BENCH_ARGS)
 
 clean:
 	rm -rf bin $(TOOLS)

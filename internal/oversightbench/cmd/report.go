@@ -1,0 +1,445 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/oversightbench"
+)
+
+// Report is the benchmark's raw figures, written as JSON.
+type Report struct {
+	Commit   string                 `json:"commit"`
+	Started  time.Time              `json:"started"`
+	Duration string                 `json:"duration,omitempty"`
+	Config   Config                 `json:"config"`
+	Profile  oversightbench.Profile `json:"profile"`
+	Seeds    []SeedReport           `json:"seeds"`
+	Summary  []BudgetSummary        `json:"summary"`
+	Goals    []Goal                 `json:"goals"`
+}
+
+// SeedReport is one seed's figures.
+type SeedReport struct {
+	Seed     uint64 `json:"seed"`
+	Duration string `json:"duration"`
+	// HITL is the reviewed phase: every document to a person.
+	HITL         *PhaseFigures    `json:"hitl,omitempty"`
+	Calibrations []CalibrationRun `json:"calibrations,omitempty"`
+	Budgets      []BudgetRun      `json:"budgets,omitempty"`
+	// Notes say which steps the engine could not take.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// PhaseFigures describes the reviewed documents: how many drafts were
+// wrong, which fields and why, and what the perfect oracle and a hindsight
+// threshold on the confidence recorded while routing them (before any
+// calibration) would have sent to people.
+type PhaseFigures struct {
+	Documents     int                              `json:"documents"`
+	Wrong         int                              `json:"wrong"`
+	FieldErrors   map[string]int                   `json:"field_errors"`
+	PlannedErrors map[oversightbench.ErrorKind]int `json:"planned_errors"`
+	// FinalWrong counts final outcomes that are not the truth: 0 unless
+	// the engine lost or changed a decision.
+	FinalWrong int           `json:"final_wrong"`
+	Budgets    []PhaseBudget `json:"budgets"`
+	Docs       []DocResult   `json:"docs"`
+}
+
+// PhaseBudget is what a budget would have needed on a phase's documents.
+type PhaseBudget struct {
+	Budget       float64                  `json:"budget"`
+	PerfectShare float64                  `json:"perfect_share"`
+	Hindsight    oversightbench.Hindsight `json:"hindsight"`
+}
+
+func phaseFigures(docs []DocResult, budgets []float64) *PhaseFigures {
+	p := &PhaseFigures{Documents: len(docs), FieldErrors: map[string]int{}, PlannedErrors: map[oversightbench.ErrorKind]int{}, Docs: docs}
+	for _, d := range docs {
+		if d.Wrong {
+			p.Wrong++
+		}
+		if !d.FinalRight {
+			p.FinalWrong++
+		}
+		for _, f := range d.WrongFields {
+			p.FieldErrors[f]++
+		}
+		for _, k := range d.Errors {
+			p.PlannedErrors[k]++
+		}
+	}
+	for _, b := range budgets {
+		p.Budgets = append(p.Budgets, PhaseBudget{Budget: b, PerfectShare: oversightbench.PerfectShare(len(docs), p.Wrong, b), Hindsight: oversightbench.BestThreshold(scored(docs), b)})
+	}
+	return p
+}
+
+func scored(docs []DocResult) []oversightbench.Scored {
+	out := make([]oversightbench.Scored, len(docs))
+	for i, d := range docs {
+		out[i] = oversightbench.Scored{Confidence: d.Confidence, Wrong: d.Wrong}
+	}
+	return out
+}
+
+// BudgetRun is one budget's certificate and held-out batch in one seed.
+type BudgetRun struct {
+	Budget      float64                  `json:"budget"`
+	Certificate *countersign.Certificate `json:"certificate,omitempty"`
+	// CertifiedAfter is how many reviewed documents there were when a
+	// certificate at this budget was first given; 0 when none was.
+	CertifiedAfter int `json:"certified_after,omitempty"`
+	// AppliedAfter is how many reviewed documents there were when the
+	// certificate that was applied was given: the last certification, on
+	// the calibration active then.
+	AppliedAfter  int                 `json:"applied_after,omitempty"`
+	Refusal       string              `json:"refusal,omitempty"`
+	PolicyVersion string              `json:"policy_version,omitempty"`
+	Batch         *BatchFigures       `json:"batch,omitempty"`
+	Supervision   *SupervisionFigures `json:"supervision,omitempty"`
+}
+
+// BatchFigures is what happened to a held-out batch, against the truth.
+type BatchFigures struct {
+	// Mode is hotl when a certificate was applied, hitl otherwise.
+	Mode      countersign.Mode `json:"mode"`
+	Documents int              `json:"documents"`
+	// Wrong counts the wrong drafts, whoever saw them.
+	Wrong int `json:"wrong"`
+	// ToPeople counts documents a person decided before their outcome.
+	ToPeople      int     `json:"to_people"`
+	ToPeopleShare float64 `json:"to_people_share"`
+	AutoAccepted  int     `json:"auto_accepted"`
+	Audits        int     `json:"audits"`
+	// AuditsCorrected counts the audits that corrected the output.
+	AuditsCorrected int `json:"audits_corrected"`
+	// Escaped counts the auto-accepted documents whose draft was wrong,
+	// audited or not; EscapedRate is their share of the auto-accepted.
+	Escaped      int                      `json:"escaped"`
+	EscapedRate  float64                  `json:"escaped_rate"`
+	PerfectShare float64                  `json:"perfect_share"`
+	Hindsight    oversightbench.Hindsight `json:"hindsight"`
+	FinalWrong   int                      `json:"final_wrong"`
+	Docs         []DocResult              `json:"docs"`
+}
+
+func batchFigures(docs []DocResult, budget float64, mode countersign.Mode) *BatchFigures {
+	f := &BatchFigures{Mode: mode, Documents: len(docs), Docs: docs}
+	for _, d := range docs {
+		if d.Wrong {
+			f.Wrong++
+		}
+		if !d.FinalRight {
+			f.FinalWrong++
+		}
+		if d.Reviewed {
+			f.ToPeople++
+			continue
+		}
+		f.AutoAccepted++
+		if d.Audited {
+			f.Audits++
+		}
+		if d.AuditCorrected {
+			f.AuditsCorrected++
+		}
+		if d.Wrong {
+			f.Escaped++
+		}
+	}
+	if f.Documents > 0 {
+		f.ToPeopleShare = float64(f.ToPeople) / float64(f.Documents)
+	}
+	if f.AutoAccepted > 0 {
+		f.EscapedRate = float64(f.Escaped) / float64(f.AutoAccepted)
+	}
+	return f.at(budget)
+}
+
+// at is the batch's figures for a budget: the same documents, with the
+// perfect oracle's share and the hindsight threshold for that budget.
+func (f *BatchFigures) at(budget float64) *BatchFigures {
+	out := *f
+	out.PerfectShare = oversightbench.PerfectShare(f.Documents, f.Wrong, budget)
+	out.Hindsight = oversightbench.BestThreshold(scored(f.Docs), budget)
+	return &out
+}
+
+// Stat is a figure over seeds.
+type Stat struct {
+	N    int     `json:"n"`
+	Mean float64 `json:"mean"`
+	Min  float64 `json:"min"`
+	Max  float64 `json:"max"`
+}
+
+func (s *Stat) add(v float64) {
+	if s.N == 0 || v < s.Min {
+		s.Min = v
+	}
+	if s.N == 0 || v > s.Max {
+		s.Max = v
+	}
+	s.Mean = (s.Mean*float64(s.N) + v) / float64(s.N+1)
+	s.N++
+}
+
+// BudgetSummary is a budget's figures over the seeds.
+type BudgetSummary struct {
+	Budget float64 `json:"budget"`
+	Seeds  int     `json:"seeds"`
+	// Certified counts the seeds with a certificate; CertifiedAfter is
+	// over them.
+	Certified      int  `json:"certified"`
+	CertifiedAfter Stat `json:"certified_after"`
+	ToPeople       Stat `json:"to_people_share"`
+	Perfect        Stat `json:"perfect_share"`
+	Hindsight      Stat `json:"hindsight_share"`
+	// Escaped is over the seeds whose batch auto-accepted anything.
+	Escaped Stat `json:"escaped_rate"`
+	Bound   Stat `json:"certified_bound"`
+	// WithinBudget counts the seeds whose realized escaped-error rate was
+	// within the budget (a seed that auto-accepted nothing counts).
+	WithinBudget int `json:"within_budget"`
+	Tightened    int `json:"tightened"`
+}
+
+// Goal is one of the benchmark's goals, read off the figures.
+type Goal struct {
+	Goal     string `json:"goal"`
+	Measured string `json:"measured"`
+	// Met is nil when the run did not measure it.
+	Met *bool `json:"met"`
+}
+
+// summarize computes the summary and the goals from the seeds so far.
+func (r *Report) summarize(budgets []float64) {
+	r.Summary = nil
+	for _, b := range budgets {
+		s := BudgetSummary{Budget: b}
+		for _, seed := range r.Seeds {
+			br := seed.budget(b)
+			if br == nil || br.Batch == nil {
+				continue
+			}
+			s.Seeds++
+			if br.Certificate != nil {
+				s.Certified++
+				s.CertifiedAfter.add(float64(br.CertifiedAfter))
+				s.Bound.add(br.Certificate.Bound)
+			}
+			s.ToPeople.add(br.Batch.ToPeopleShare)
+			s.Perfect.add(br.Batch.PerfectShare)
+			s.Hindsight.add(br.Batch.Hindsight.ReviewShare)
+			if br.Batch.AutoAccepted > 0 {
+				s.Escaped.add(br.Batch.EscapedRate)
+			}
+			if br.Batch.EscapedRate <= b {
+				s.WithinBudget++
+			}
+			if br.Supervision != nil && br.Supervision.Tightened {
+				s.Tightened++
+			}
+		}
+		r.Summary = append(r.Summary, s)
+	}
+	r.Goals = r.goals()
+}
+
+func (s SeedReport) budget(b float64) *BudgetRun {
+	for i := range s.Budgets {
+		if s.Budgets[i].Budget == b {
+			return &s.Budgets[i]
+		}
+	}
+	return nil
+}
+
+func (r *Report) summary(b float64) *BudgetSummary {
+	for i := range r.Summary {
+		if r.Summary[i].Budget == b {
+			return &r.Summary[i]
+		}
+	}
+	return nil
+}
+
+func verdict(ok bool) *bool { return &ok }
+
+func (r *Report) goals() []Goal {
+	var out []Goal
+	five := r.summary(0.05)
+	g := Goal{Goal: "at a 5% budget, the share sent to people within 10 points of the perfect oracle's"}
+	if five != nil && five.Seeds > 0 {
+		gap := five.ToPeople.Mean - five.Perfect.Mean
+		close := 0
+		for _, seed := range r.Seeds {
+			if br := seed.budget(0.05); br != nil && br.Batch != nil && br.Batch.ToPeopleShare-br.Batch.PerfectShare <= 0.10 {
+				close++
+			}
+		}
+		g.Measured = fmt.Sprintf("%s sent vs %s perfect: %+.1f points (within 10 in %d of %d seeds)", pct(five.ToPeople.Mean), pct(five.Perfect.Mean), 100*gap, close, five.Seeds)
+		g.Met = verdict(gap <= 0.10)
+	} else {
+		g.Measured = "not run (no 5% budget)"
+	}
+	out = append(out, g)
+
+	g = Goal{Goal: "at every budget, the realized escaped-error rate within the budget in at least 95% of seeds"}
+	var parts []string
+	met := len(r.Summary) > 0
+	for _, s := range r.Summary {
+		if s.Seeds == 0 {
+			met = false
+			continue
+		}
+		part := fmt.Sprintf("%s: %d/%d", pct(s.Budget), s.WithinBudget, s.Seeds)
+		if s.Certified == 0 {
+			part += " (nothing auto-accepted: hitl)"
+		}
+		parts = append(parts, part)
+		if float64(s.WithinBudget) < 0.95*float64(s.Seeds) {
+			met = false
+		}
+	}
+	g.Measured = strings.Join(parts, ", ")
+	if len(parts) > 0 {
+		g.Met = verdict(met)
+	}
+	out = append(out, g)
+
+	g = Goal{Goal: "a 5% certificate after at most 300 reviewed documents"}
+	if five != nil && five.Seeds > 0 {
+		within := 0
+		for _, seed := range r.Seeds {
+			if br := seed.budget(0.05); br != nil && br.CertifiedAfter > 0 && br.CertifiedAfter <= 300 {
+				within++
+			}
+		}
+		g.Measured = fmt.Sprintf("%d of %d seeds", within, five.Seeds)
+		g.Met = verdict(within == five.Seeds)
+	} else {
+		g.Measured = "not run (no 5% budget)"
+	}
+	return append(out, g)
+}
+
+func pct(v float64) string {
+	if math.IsNaN(v) {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f%%", 100*v)
+}
+
+func rangeOf(s Stat) string {
+	if s.N == 0 {
+		return "—"
+	}
+	if s.N == 1 {
+		return pct(s.Mean)
+	}
+	return fmt.Sprintf("%s (%s–%s)", pct(s.Mean), strings.TrimSuffix(pct(s.Min), "%"), pct(s.Max))
+}
+
+// print writes the tables: the summary over seeds, each seed, the goals.
+func (r *Report) print(w io.Writer) {
+	fmt.Fprintf(w, "Oversight benchmark: %s, %d seeds, commit %s, %s\n", oversightbench.TaskType, len(r.Seeds), r.Commit, r.Duration)
+	fmt.Fprintf(w, "Per seed: %d documents reviewed in hitl (more while a certificate is refused, up to %d), then %d new documents per budget under its certificate (hotl, audits at the task type's rate). Shares are of the new documents; escaped errors are wrong drafts among all auto-accepted ones, audited or not.\n\n", r.Config.Reviewed, r.Config.MaxReviewed, r.Config.Heldout)
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "budget\tcertified\tafter (reviewed)\tsent to people\tperfect oracle\thindsight threshold\tescaped (realized)\tcertified bound\twithin budget\ttightened")
+	for _, s := range r.Summary {
+		after := "—"
+		if s.CertifiedAfter.N > 0 {
+			after = fmt.Sprintf("%.0f (%.0f–%.0f)", s.CertifiedAfter.Mean, s.CertifiedAfter.Min, s.CertifiedAfter.Max)
+		}
+		bound := "—"
+		if s.Bound.N > 0 {
+			bound = rangeOf(s.Bound)
+		}
+		fmt.Fprintf(tw, "%s\t%d/%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%d\n", pct(s.Budget), s.Certified, s.Seeds, after, rangeOf(s.ToPeople), rangeOf(s.Perfect), rangeOf(s.Hindsight), rangeOf(s.Escaped), bound, s.WithinBudget, s.Seeds, s.Tightened)
+	}
+	tw.Flush()
+
+	fmt.Fprintln(w, "\nPer seed")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "seed\tbudget\tcertificate\tafter (applied)\tthreshold\tbound (k/n)\tmode\tsent to people\tperfect\thindsight (threshold)\tauto-accepted\tescaped\taudits (corrected)\tsupervisor")
+	for _, seed := range r.Seeds {
+		for _, br := range seed.Budgets {
+			cert, after, threshold, bound := "none", "—", "—", "—"
+			if br.Certificate != nil {
+				cert, after = br.Certificate.ID, fmt.Sprintf("%d (%d)", br.CertifiedAfter, br.AppliedAfter)
+				threshold = fmt.Sprintf("%.4f", br.Certificate.Threshold)
+				bound = fmt.Sprintf("%s (%d/%d)", pct(br.Certificate.Bound), br.Certificate.Wrong, br.Certificate.Accepted)
+			}
+			b := br.Batch
+			if b == nil {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\tnot run\n", seed.Seed, pct(br.Budget), cert, after, threshold, bound)
+				continue
+			}
+			sup := "—"
+			if br.Supervision != nil {
+				sup = br.Supervision.State
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s (%.4f)\t%d\t%d (%s)\t%d (%d)\t%s\n", seed.Seed, pct(br.Budget), cert, after, threshold, bound, b.Mode,
+				pct(b.ToPeopleShare), pct(b.PerfectShare), pct(b.Hindsight.ReviewShare), b.Hindsight.Threshold, b.AutoAccepted, b.Escaped, pctOf(b.Escaped, b.AutoAccepted), b.Audits, b.AuditsCorrected, sup)
+		}
+	}
+	tw.Flush()
+
+	fmt.Fprintf(w, "\nReviewed phase (hitl; confidence as recorded when routed, uncalibrated for the first %d)\n", r.Config.Reviewed)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "seed\treviewed\twrong drafts\tfield errors\tbudget: perfect / hindsight")
+	for _, seed := range r.Seeds {
+		h := seed.HITL
+		if h == nil {
+			continue
+		}
+		var fields, shares []string
+		for _, f := range oversightbench.Fields {
+			if n := h.FieldErrors[f]; n > 0 {
+				fields = append(fields, fmt.Sprintf("%s %d", f, n))
+			}
+		}
+		for _, b := range h.Budgets {
+			shares = append(shares, fmt.Sprintf("%s: %s / %s", pct(b.Budget), pct(b.PerfectShare), pct(b.Hindsight.ReviewShare)))
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%d (%s)\t%s\t%s\n", seed.Seed, h.Documents, h.Wrong, pctOf(h.Wrong, h.Documents), strings.Join(fields, ", "), strings.Join(shares, "; "))
+	}
+	tw.Flush()
+
+	fmt.Fprintln(w, "\nGoals")
+	for _, g := range r.Goals {
+		state := "not measured"
+		if g.Met != nil {
+			state = map[bool]string{true: "met", false: "NOT met"}[*g.Met]
+		}
+		fmt.Fprintf(w, "- %s: %s (%s)\n", g.Goal, state, g.Measured)
+	}
+	var notes []string
+	for _, seed := range r.Seeds {
+		for _, n := range seed.Notes {
+			notes = append(notes, fmt.Sprintf("seed %d: %s", seed.Seed, n))
+		}
+	}
+	if len(notes) > 0 {
+		fmt.Fprintln(w, "\nNotes")
+		for _, n := range notes {
+			fmt.Fprintln(w, "- "+n)
+		}
+	}
+}
+
+func pctOf(k, n int) string {
+	if n == 0 {
+		return "—"
+	}
+	return pct(float64(k) / float64(n))
+}
