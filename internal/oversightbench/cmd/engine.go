@@ -140,25 +140,31 @@ func (s *seedRun) certify(ctx context.Context, budget float64) (*countersign.Cer
 	return out.Certificate, "", nil
 }
 
-// certifyAll calibrates and certifies at every budget; while a budget's
-// certificate is refused, it reviews more documents and tries again, up to
-// the configured most. It returns each budget's certificate (nil: none).
+// certifyAll calibrates, then certifies at every budget. While a
+// budget's certificate is refused it reviews more documents, as the refusal
+// asks, and tries that budget again, up to the configured most; it does not
+// calibrate again, so that every certificate speaks for the calibration in
+// force and the documents reviewed since are held out from it. It returns
+// each budget's certificate (nil: none).
 func (s *seedRun) certifyAll(ctx context.Context) ([]*countersign.Certificate, error) {
 	s.out.Budgets = make([]BudgetRun, len(s.cfg.Budgets))
 	certs := make([]*countersign.Certificate, len(s.cfg.Budgets))
 	for i, b := range s.cfg.Budgets {
 		s.out.Budgets[i].Budget = b
 	}
+	if err := s.calibrate(ctx); err != nil {
+		return certs, err
+	}
 	for {
-		if err := s.calibrate(ctx); err != nil {
-			return certs, err
-		}
 		missing := false
 		for i, b := range s.cfg.Budgets {
+			if certs[i] != nil {
+				continue
+			}
 			cert, refusal, err := s.certify(ctx, b)
 			if isNotBuilt(err) {
 				s.note("%v: no certificate, every budget stays in hitl", err)
-				return make([]*countersign.Certificate, len(certs)), nil
+				return certs, nil
 			}
 			if err != nil {
 				return certs, fmt.Errorf("certify at %s: %w", pct(b), err)
@@ -168,25 +174,15 @@ func (s *seedRun) certifyAll(ctx context.Context) ([]*countersign.Certificate, e
 				missing = true
 				br.Refusal = refusal
 				progress("seed %d: no certificate at %s after %d reviewed: %s", s.seed, pct(b), len(s.reviewed), refusal)
-				if certs[i] != nil {
-					// The earlier one certifies an earlier calibration,
-					// which apply would refuse once another is active.
-					s.note("the certificate at %s given after %d reviewed documents is refused after %d: %s", pct(b), br.CertifiedAfter, len(s.reviewed), refusal)
-					certs[i], br.Certificate = nil, nil
-				}
 				continue
 			}
-			certs[i], br.Certificate, br.Refusal, br.AppliedAfter = cert, cert, "", len(s.reviewed)
-			if br.CertifiedAfter == 0 {
-				br.CertifiedAfter = len(s.reviewed)
-			}
+			certs[i], br.Certificate, br.Refusal, br.CertifiedAfter = cert, cert, "", len(s.reviewed)
 			progress("seed %d: certified %s after %d reviewed: threshold %.4f, bound %.4f (%d wrong of %d accepted, review share %.3f)", s.seed, pct(b), len(s.reviewed), cert.Threshold, cert.Bound, cert.Wrong, cert.Accepted, cert.ReviewShare)
 		}
 		if !missing || len(s.reviewed) >= s.cfg.MaxReviewed {
 			return certs, nil
 		}
-		next := min(len(s.reviewed)+s.cfg.ReviewStep, s.cfg.MaxReviewed)
-		if err := s.review(ctx, next); err != nil {
+		if err := s.review(ctx, min(len(s.reviewed)+s.cfg.ReviewStep, s.cfg.MaxReviewed)); err != nil {
 			return certs, err
 		}
 	}

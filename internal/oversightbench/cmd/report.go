@@ -93,17 +93,14 @@ func scored(docs []DocResult) []oversightbench.Scored {
 type BudgetRun struct {
 	Budget      float64                  `json:"budget"`
 	Certificate *countersign.Certificate `json:"certificate,omitempty"`
-	// CertifiedAfter is how many reviewed documents there were when a
-	// certificate at this budget was first given; 0 when none was.
-	CertifiedAfter int `json:"certified_after,omitempty"`
-	// AppliedAfter is how many reviewed documents there were when the
-	// certificate that was applied was given: the last certification, on
-	// the calibration active then.
-	AppliedAfter  int                 `json:"applied_after,omitempty"`
-	Refusal       string              `json:"refusal,omitempty"`
-	PolicyVersion string              `json:"policy_version,omitempty"`
-	Batch         *BatchFigures       `json:"batch,omitempty"`
-	Supervision   *SupervisionFigures `json:"supervision,omitempty"`
+	// CertifiedAfter is how many reviewed documents there were when the
+	// certificate at this budget was given; 0 when none was. Refusal is
+	// the engine's last reason for refusing one.
+	CertifiedAfter int                 `json:"certified_after,omitempty"`
+	Refusal        string              `json:"refusal,omitempty"`
+	PolicyVersion  string              `json:"policy_version,omitempty"`
+	Batch          *BatchFigures       `json:"batch,omitempty"`
+	Supervision    *SupervisionFigures `json:"supervision,omitempty"`
 }
 
 // BatchFigures is what happened to a held-out batch, against the truth.
@@ -370,12 +367,12 @@ func (r *Report) print(w io.Writer) {
 
 	fmt.Fprintln(w, "\nPer seed")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "seed\tbudget\tcertificate\tafter (applied)\tthreshold\tbound (k/n)\tmode\tsent to people\tperfect\thindsight (threshold)\tauto-accepted\tescaped\taudits (corrected)\tsupervisor")
+	fmt.Fprintln(tw, "seed\tbudget\tcertificate\tafter\tthreshold\tbound (k/n)\tmode\tsent to people\tperfect\thindsight (threshold)\tauto-accepted\tescaped\taudits (corrected)\tsupervisor")
 	for _, seed := range r.Seeds {
 		for _, br := range seed.Budgets {
 			cert, after, threshold, bound := "none", "—", "—", "—"
 			if br.Certificate != nil {
-				cert, after = br.Certificate.ID, fmt.Sprintf("%d (%d)", br.CertifiedAfter, br.AppliedAfter)
+				cert, after = br.Certificate.ID, fmt.Sprint(br.CertifiedAfter)
 				threshold = fmt.Sprintf("%.4f", br.Certificate.Threshold)
 				bound = fmt.Sprintf("%s (%d/%d)", pct(br.Certificate.Bound), br.Certificate.Wrong, br.Certificate.Accepted)
 			}
@@ -394,7 +391,7 @@ func (r *Report) print(w io.Writer) {
 	}
 	tw.Flush()
 
-	fmt.Fprintf(w, "\nReviewed phase (hitl; confidence as recorded when routed, uncalibrated for the first %d)\n", r.Config.Reviewed)
+	fmt.Fprintf(w, "\nReviewed phase (hitl; confidence as recorded when routed: uncalibrated for the first %d)\n", r.Config.Reviewed)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "seed\treviewed\twrong drafts\tfield errors\tbudget: perfect / hindsight")
 	for _, seed := range r.Seeds {
