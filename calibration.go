@@ -309,9 +309,12 @@ type SignalDiscrimination struct {
 // calibration's, out of sample: field models fitted without each fold, and
 // for ECE and Brier the document map too; AUC after ranks by the
 // calibration's document map of those out-of-fold field probabilities.
-// Baseline is what the activation rule compared it with: the active
-// calibration's on the same documents, or the uncalibrated confidence when
-// none was active.
+// The activation rule compares this calibration's Brier score with a
+// baseline's, on the Compared documents: the training documents the
+// active calibration did not train on (both out of sample there), or all
+// of them when fewer than 30 are (then in sample for the active one, which
+// can only favour keeping it) or none is active (the baseline is then the
+// uncalibrated confidence).
 type DocumentReliability struct {
 	Documents   int     `json:"documents"`
 	Accuracy    float64 `json:"accuracy"`
@@ -323,7 +326,11 @@ type DocumentReliability struct {
 	AUCAfter    float64 `json:"auc_after"`
 	// Baseline is the version of the calibration compared with; empty for
 	// the uncalibrated confidence.
-	Baseline      string  `json:"baseline,omitempty"`
+	Baseline string `json:"baseline,omitempty"`
+	// Compared counts the documents compared on; ComparedBrier is this
+	// calibration's Brier score on them, BaselineBrier the baseline's.
+	Compared      int     `json:"compared"`
+	ComparedBrier float64 `json:"compared_brier"`
 	BaselineBrier float64 `json:"baseline_brier"`
 }
 

@@ -129,12 +129,14 @@ func printCalibration(out io.Writer, cal *countersign.Calibration) error {
 		fmt.Fprintln(tw, "CONFIDENCE\tECE\tBRIER\tAUC\t")
 		fmt.Fprintf(tw, "uncalibrated (weakest field)\t%.3f\t%.4f\t%.3f\t\n", d.ECEBefore, d.BrierBefore, d.AUCBefore)
 		fmt.Fprintf(tw, "this calibration, out of sample\t%.3f\t%.4f\t%.3f\t\n", d.ECEAfter, d.BrierAfter, d.AUCAfter)
-		if d.Baseline != "" {
-			fmt.Fprintf(tw, "active calibration %s\t\t%.4f\t\t\n", d.Baseline, d.BaselineBrier)
-		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
+		against := "the uncalibrated confidence"
+		if d.Baseline != "" {
+			against = "the active calibration " + d.Baseline
+		}
+		fmt.Fprintf(out, "Compared with %s on %d documents: Brier %.4f, against %.4f.\n", against, d.Compared, d.ComparedBrier, d.BaselineBrier)
 	}
 	if cal.Active {
 		fmt.Fprintln(out, "\nCheck the threshold with:")

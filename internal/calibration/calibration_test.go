@@ -117,7 +117,6 @@ func TestReliabilityTable(t *testing.T) {
 	}
 }
 
-
 func TestAUCWithTies(t *testing.T) {
 	// Right: 0.9, 0.5, 0.5; wrong: 0.5, 0.1. Of the 3×2 pairs, 0.9 beats
 	// both wrong ones (2), each right 0.5 ties the wrong 0.5 (½ each) and

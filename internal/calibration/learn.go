@@ -27,6 +27,10 @@ const (
 	// moves away from the pool only as far as tens of its own outcomes
 	// insist.
 	FieldPenalty = 10.0
+	// MinCompared is the fewest documents the active calibration did not
+	// train on that a new one is compared with it on; with fewer, it is
+	// compared on all its training documents.
+	MinCompared = 30
 	// interceptPenalty keeps the pooled intercept finite in a fold whose
 	// outcomes happen to be all alike; it is too small to matter otherwise.
 	interceptPenalty = 1e-3
@@ -76,8 +80,10 @@ type Options struct {
 // cross-validation over the training documents, in an order shuffled by
 // the seed, the Platt map refitted without each fold too. The calibration
 // is made active when its out-of-fold document Brier score is below that
-// of the active calibration (or, without one, of the uncalibrated
-// confidence) on the same documents; otherwise Inactive says why.
+// of the active calibration on the training documents the active one did
+// not train on (MinCompared of them at least; otherwise on all, in sample
+// for the active one), or, with none active, below that of the
+// uncalibrated confidence; otherwise Inactive says why.
 //
 // CreatedAt and CreatedBy are left to the caller. Learn fails with
 // countersign.ErrInvalid when the training split has too few outcomes
@@ -126,14 +132,19 @@ func Learn(tt *countersign.TaskType, outcomes *Outcomes, opt Options) (*counters
 	}
 
 	doc := cal.Report.Document
-	cal.Active = doc.BrierAfter < doc.BaselineBrier
+	cal.Active = doc.ComparedBrier < doc.BaselineBrier
 	if !cal.Active {
-		against := "the uncalibrated confidence's"
+		against, on := "the uncalibrated confidence's", fmt.Sprintf("the same %d documents", doc.Compared)
 		if doc.Baseline != "" {
 			against = "the active calibration " + doc.Baseline + "'s"
+			if l.unseen {
+				on = fmt.Sprintf("the %d documents of its training split that %s did not train on", doc.Compared, doc.Baseline)
+			} else {
+				on += ", some of which " + doc.Baseline + " trained on"
+			}
 		}
-		cal.Inactive = fmt.Sprintf("out of sample its document Brier score %.4f is not below %.4f, %s on the same %d documents",
-			doc.BrierAfter, doc.BaselineBrier, against, doc.Documents)
+		cal.Inactive = fmt.Sprintf("out of sample its document Brier score %.4f is not below %.4f, %s, on %s",
+			doc.ComparedBrier, doc.BaselineBrier, against, on)
 	}
 	v, err := modelVersion(cal)
 	if err != nil {
@@ -208,6 +219,9 @@ type learner struct {
 	own               map[string]bool
 	docLogit          []float64
 	docCorrect        []bool
+	// unseen is set when the activation rule compared on documents the
+	// active calibration did not train on.
+	unseen bool
 }
 
 func newLearner(docs []DocumentOutcome, seed int64) *learner {
@@ -535,25 +549,38 @@ func (l *learner) report(tt *countersign.TaskType, cal *countersign.Calibration,
 			}
 		}
 	}
-	docBefore, baseline := make([]Sample, len(l.docs)), make([]Sample, len(l.docs))
+	docBefore := make([]Sample, len(l.docs))
 	for i, d := range l.docs {
 		docBefore[i] = Sample{Score: scoring.Recalibrate(tt, d.Confidence, nil, RawScore).Overall, Correct: d.Correct}
-		baseline[i] = docBefore[i]
-		if active != nil {
-			baseline[i].Score = scoring.Recalibrate(tt, d.Confidence, active, RawScore).Overall
-		}
 	}
 	doc := &countersign.DocumentReliability{
-		Documents:     len(l.docs),
-		ECEBefore:     ECE(docBefore, Bins, nil),
-		ECEAfter:      ECE(docAfter, Bins, nil),
-		BrierBefore:   Brier(docBefore),
-		BrierAfter:    Brier(docAfter),
-		BaselineBrier: Brier(baseline),
+		Documents:   len(l.docs),
+		ECEBefore:   ECE(docBefore, Bins, nil),
+		ECEAfter:    ECE(docAfter, Bins, nil),
+		BrierBefore: Brier(docBefore),
+		BrierAfter:  Brier(docAfter),
 	}
+	// Compared with the active calibration where both are out of sample:
+	// on the documents it did not train on, when there are enough of them.
+	compared, baseline := docAfter, docBefore
 	if active != nil {
 		doc.Baseline = active.Version
+		var unseen, all, theirs []Sample
+		for i, d := range l.docs {
+			p := Sample{Score: scoring.Recalibrate(tt, d.Confidence, active, RawScore).Overall, Correct: d.Correct}
+			all = append(all, p)
+			if !active.TrainedOn(d.ID, d.CreatedAt) {
+				unseen, theirs = append(unseen, docAfter[i]), append(theirs, p)
+			}
+		}
+		compared, baseline = docAfter, all
+		if len(unseen) >= MinCompared {
+			compared, baseline, l.unseen = unseen, theirs, true
+		}
 	}
+	doc.Compared = len(compared)
+	doc.ComparedBrier = Brier(compared)
+	doc.BaselineBrier = Brier(baseline)
 	for _, c := range l.docCorrect {
 		if c {
 			doc.Accuracy++

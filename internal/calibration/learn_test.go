@@ -107,7 +107,7 @@ func TestLearnRanksDocumentsBetterThanTheWeakestField(t *testing.T) {
 	if doc.AUCAfter < doc.AUCBefore+0.1 || doc.ECEAfter > 0.06 || doc.BrierAfter >= doc.BrierBefore {
 		t.Errorf("document figures %+v: want a clearly better ranking, ECE below 0.06 and a lower Brier score", doc)
 	}
-	if !cal.Active || cal.Inactive != "" || doc.Baseline != "" || doc.BaselineBrier != doc.BrierBefore {
+	if !cal.Active || cal.Inactive != "" || doc.Baseline != "" || doc.BaselineBrier != doc.BrierBefore || doc.Compared != rep.Documents || doc.ComparedBrier != doc.BrierAfter {
 		t.Errorf("active %v (%q), baseline %q %v: want active against the uncalibrated confidence", cal.Active, cal.Inactive, doc.Baseline, doc.BaselineBrier)
 	}
 	if m.Floor != 1/float64(rep.Documents+2) {
@@ -221,10 +221,10 @@ func TestLearnStaysInactiveUnlessBetter(t *testing.T) {
 	cal := learn(t, docs, opt)
 	doc := cal.Report.Document
 	t.Logf("learned %.4f, oracle %.4f, uncalibrated %.4f", doc.BrierAfter, doc.BaselineBrier, doc.BrierBefore)
-	if cal.Active || doc.Baseline != "oracle" || doc.BaselineBrier >= doc.BrierAfter {
+	if cal.Active || doc.Baseline != "oracle" || doc.BaselineBrier >= doc.BrierAfter || doc.Compared != doc.Documents || doc.ComparedBrier != doc.BrierAfter {
 		t.Fatalf("active %v against %q (%v vs %v): want inactive against the oracle", cal.Active, doc.Baseline, doc.BrierAfter, doc.BaselineBrier)
 	}
-	for _, part := range []string{"not below", "active calibration oracle", fmt.Sprintf("%.4f", doc.BrierAfter), fmt.Sprintf("same %d documents", doc.Documents)} {
+	for _, part := range []string{"not below", "active calibration oracle", fmt.Sprintf("%.4f", doc.BrierAfter), fmt.Sprintf("the %d documents of its training split that oracle did not train on", doc.Documents)} {
 		if !strings.Contains(cal.Inactive, part) {
 			t.Errorf("reason %q does not say %q", cal.Inactive, part)
 		}
@@ -242,6 +242,34 @@ func TestLearnStaysInactiveUnlessBetter(t *testing.T) {
 	opt.Active = &countersign.Calibration{Version: "curves", Pooled: countersign.Curve{X: []float64{0, 1}, Y: []float64{0.5, 0.5}}}
 	if cal := learn(t, docs, opt); cal.Report.Document.Baseline != "curves" || cal.Report.Document.BaselineBrier == cal.Report.Document.BrierBefore {
 		t.Errorf("against curves: %+v", cal.Report.Document)
+	}
+}
+
+func TestLearnComparesWhereBothAreOutOfSample(t *testing.T) {
+	// The active calibration learned from the first 300 documents; a new
+	// one, with another seed, from 700. They are compared on the new one's
+	// training documents the active one did not train on: its holdout
+	// split and the documents created after it.
+	docs := synthetic(7, 700)
+	first := learn(t, docs[:300], calibration.Options{Seed: 1, Holdout: 0.5, TrainedThrough: docs[299].CreatedAt})
+	second := learn(t, docs, calibration.Options{Seed: 2, Holdout: 0.5, TrainedThrough: docs[699].CreatedAt, Active: first})
+	unseen := 0
+	for _, d := range docs {
+		if second.TrainedOn(d.ID, d.CreatedAt) && !first.TrainedOn(d.ID, d.CreatedAt) {
+			unseen++
+		}
+	}
+	doc := second.Report.Document
+	t.Logf("compared on %d of %d: %.4f against %.4f", doc.Compared, doc.Documents, doc.ComparedBrier, doc.BaselineBrier)
+	if doc.Compared != unseen || unseen >= doc.Documents || doc.Baseline != first.Version || second.Active != (doc.ComparedBrier < doc.BaselineBrier) {
+		t.Errorf("compared on %d documents (%d unseen by %s): %+v, active %v", doc.Compared, unseen, first.Version, doc, second.Active)
+	}
+
+	// The same seed and documents again: nothing the active one did not
+	// train on, so all are compared, in sample for it, and it stays.
+	again := learn(t, docs[:300], calibration.Options{Seed: 1, Holdout: 0.5, TrainedThrough: docs[299].CreatedAt.Add(time.Minute), Active: first})
+	if doc := again.Report.Document; doc.Compared != doc.Documents || again.Active || !strings.Contains(again.Inactive, "some of which "+first.Version+" trained on") {
+		t.Errorf("the same documents again: compared on %d of %d, active %v (%q)", doc.Compared, doc.Documents, again.Active, again.Inactive)
 	}
 }
 
