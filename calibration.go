@@ -131,7 +131,7 @@ func InTrainingSplit(seed int64, holdout float64, documentID string) bool {
 // signals, with the field's own coefficients when it earned them and the
 // pooled ones otherwise; a document's is the Platt map of the logit of the
 // product of its fields' probabilities. Probabilities are kept within
-// [Floor, 1-Floor]: finite data never supports certainty.
+// [Floor, 1-Floor] (see Bound): finite data never supports certainty.
 type ConfidenceModel struct {
 	// Features name the inputs, in the order of the coefficients after the
 	// intercept; see FeatureValues.
@@ -145,8 +145,9 @@ type ConfidenceModel struct {
 	// Document maps the logit of the product of the field probabilities
 	// to the probability that every field of the document is right.
 	Document Platt `json:"document"`
-	// Floor is the lowest probability the model gives, and 1-Floor the
-	// highest; it shrinks with the number of documents it learned from.
+	// Floor is the lowest probability the model gives (to values that
+	// failed a hard check and missing required values), and 1-Floor bounds
+	// the highest; it shrinks with the number of documents it learned from.
 	Floor float64 `json:"floor"`
 }
 
@@ -205,11 +206,11 @@ func (m *ConfidenceModel) Coefficients(field string) []float64 {
 }
 
 // FieldProbability is the probability that a field with these signals is
-// right as drafted, within [Floor, 1-Floor].
+// right as drafted, bounded within (Floor, 1-Floor).
 func (m *ConfidenceModel) FieldProbability(field string, signals map[string]float64) float64 {
 	beta := m.Coefficients(field)
 	if len(beta) == 0 {
-		return m.Clamp(0.5)
+		return m.Bound(0.5)
 	}
 	z := beta[0]
 	for i, x := range FeatureValues(m.Features, signals) {
@@ -217,28 +218,32 @@ func (m *ConfidenceModel) FieldProbability(field string, signals map[string]floa
 			z += beta[i+1] * x
 		}
 	}
-	return m.Clamp(Sigmoid(z))
+	return m.Bound(Sigmoid(z))
 }
 
 // DocumentProbability is the probability that every field of a document is
 // right, from its fields' probabilities (a required field without a value
-// counts at Floor), within [Floor, 1-Floor].
+// counts at Floor), bounded within (Floor, 1-Floor).
 func (m *ConfidenceModel) DocumentProbability(fields []float64) float64 {
-	return m.Clamp(m.Document.Apply(Logit(m.Product(fields))))
+	return m.Bound(m.Document.Apply(Logit(m.Product(fields))))
 }
 
-// Product is the product of the field probabilities, each clamped, and
-// clamped in turn so that its log-odds are finite.
+// Product is the product of the field probabilities, each held within
+// [Floor, 1-Floor], and held in turn within (0, 1) so that its log-odds
+// are finite.
 func (m *ConfidenceModel) Product(fields []float64) float64 {
 	prod := 1.0
 	for _, p := range fields {
-		prod *= m.Clamp(p)
+		prod *= min(max(p, m.Floor), 1-m.Floor)
 	}
 	return min(max(prod, math.SmallestNonzeroFloat64), math.Nextafter(1, 0))
 }
 
-// Clamp keeps p within [Floor, 1-Floor].
-func (m *ConfidenceModel) Clamp(p float64) float64 { return min(max(p, m.Floor), 1-m.Floor) }
+// Bound maps a probability p in [0, 1] into [Floor, 1-Floor] by shrinking
+// it toward ½: Floor + (1−2·Floor)·p. Unlike clamping, it keeps apart
+// probabilities the model tells apart (two documents it rates 0.999 and
+// 0.9999 stay in that order), while neither 0 nor 1 is reached.
+func (m *ConfidenceModel) Bound(p float64) float64 { return m.Floor + (1-2*m.Floor)*p }
 
 // Platt is a logistic map of a score x to a probability, 1/(1+exp(-(A·x+B))).
 type Platt struct {

@@ -73,8 +73,9 @@ type Options struct {
 // A document's probability is that of the product of its fields' (a missing
 // required value at the floor), mapped by a Platt fit of the document
 // outcomes (every field kept as drafted) on the logit of that product, as
-// predicted out of fold. All probabilities stay within [Floor, 1−Floor],
-// Floor = 1/(documents+2).
+// predicted out of fold. All probabilities are bounded within
+// [Floor, 1−Floor], Floor = 1/(documents+2), by shrinking them toward ½
+// (countersign.ConfidenceModel.Bound), which keeps their order.
 //
 // Every figure after calibration in the report is out of sample: Folds-fold
 // cross-validation over the training documents, in an order shuffled by
@@ -545,7 +546,7 @@ func (l *learner) report(tt *countersign.TaskType, cal *countersign.Calibration,
 		m := &countersign.ConfidenceModel{Document: platt, Floor: l.floor}
 		for i := range l.docs {
 			if l.fold[i] == k {
-				docAfter[i] = Sample{Score: m.Clamp(platt.Apply(l.docLogit[i])), Correct: l.docCorrect[i]}
+				docAfter[i] = Sample{Score: m.Bound(platt.Apply(l.docLogit[i])), Correct: l.docCorrect[i]}
 			}
 		}
 	}

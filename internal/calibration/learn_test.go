@@ -300,16 +300,23 @@ func TestLearnNeverPromisesCertainty(t *testing.T) {
 			t.Errorf("pooled coefficients %v: the penalty should keep them moderate", m.Pooled)
 		}
 	}
-	hi := m.FieldProbability("total", map[string]float64{"token_prob": 1})
-	lo := m.FieldProbability("total", map[string]float64{"token_prob": 0})
-	if hi != 1-m.Floor || lo != m.Floor {
-		t.Errorf("field probabilities %v and %v at the extremes, want %v and %v", hi, lo, 1-m.Floor, m.Floor)
+	// At the extremes, probabilities stay within the floor, and those the
+	// model tells apart stay apart: bounding keeps their order.
+	var last float64
+	for _, tp := range []float64{0, 0.2, 0.9, 0.99, 0.999, 1} {
+		p := m.FieldProbability("total", map[string]float64{"token_prob": tp})
+		if p <= m.Floor || p >= 1-m.Floor || p <= last {
+			t.Errorf("token_prob %v: probability %v, want within (%v, %v) and above %v", tp, p, m.Floor, 1-m.Floor, last)
+		}
+		last = p
 	}
-	if d := m.DocumentProbability([]float64{hi}); d <= m.Floor || d > 1-m.Floor {
-		t.Errorf("document probability %v, want within (floor, 1−floor]", d)
+	for _, fields := range [][]float64{{1}, {1, 1, 1}, {0.999999}} {
+		if d := m.DocumentProbability(fields); d <= m.Floor || d >= 1-m.Floor {
+			t.Errorf("document probability of %v: %v, want within (floor, 1−floor)", fields, d)
+		}
 	}
-	if d := m.DocumentProbability([]float64{1, 1, 1}); d >= 1 || d > 1-m.Floor {
-		t.Errorf("document probability of certain fields %v", d)
+	if d := m.DocumentProbability([]float64{m.Floor, 1}); d <= m.Floor || d >= 0.5 {
+		t.Errorf("document probability with a field at the floor: %v", d)
 	}
 }
 

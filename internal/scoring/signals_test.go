@@ -184,8 +184,10 @@ func TestCalibrationMapsScores(t *testing.T) {
 
 func TestModelGivesProbabilities(t *testing.T) {
 	tt, sch := modelSetup(t)
-	// The field's probability is σ(β0 + β1·token_prob); end has its own
-	// coefficients, the document's Platt map is the identity.
+	// The field's probability is σ(β0 + β1·token_prob), bounded within
+	// [0.01, 0.99] as 0.01 + 0.98·σ; end has its own coefficients; the
+	// document's Platt map is the identity, so its probability is the
+	// bounded product.
 	cal := &countersign.Calibration{
 		Version: "m1",
 		Model: &countersign.ConfidenceModel{
@@ -196,7 +198,7 @@ func TestModelGivesProbabilities(t *testing.T) {
 			Floor:    0.01,
 		},
 	}
-	σ := countersign.Sigmoid
+	σ := func(z float64) float64 { return 0.01 + 0.98*countersign.Sigmoid(z) }
 	draft := modelDraft()
 	c := scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: draft, Content: payment, Calibration: cal})
 	want := map[string]float64{"payer": σ(-1 + 4*0.9), "amount": σ(-1 + 4*0.3), "start": σ(3), "end": σ(-2)}
@@ -205,7 +207,7 @@ func TestModelGivesProbabilities(t *testing.T) {
 			t.Errorf("%s score %v (raw %v), want %v", name, fs.Score, fs.Raw, p)
 		}
 	}
-	if doc := want["payer"] * want["amount"] * want["start"] * want["end"]; math.Abs(c.Overall-doc) > 1e-12 || c.Weakest != "end" || c.Calibration != "m1" {
+	if doc := 0.01 + 0.98*want["payer"]*want["amount"]*want["start"]*want["end"]; math.Abs(c.Overall-doc) > 1e-12 || c.Weakest != "end" || c.Calibration != "m1" {
 		t.Errorf("overall %v weakest %q, want the product %v and end", c.Overall, c.Weakest, doc)
 	}
 	// Through Recalibrate, a confidence scored raw becomes the same.
@@ -222,8 +224,8 @@ func TestModelGivesProbabilities(t *testing.T) {
 	if c.Fields["amount"].Score != 0.01 || c.Fields["amount"].Raw != 0 || c.Fields["payer"].Score != 0.01 {
 		t.Errorf("amount %+v payer %+v, want both at the floor 0.01", c.Fields["amount"], c.Fields["payer"])
 	}
-	if c.Overall != 0.01 || c.Weakest != "payer" {
-		t.Errorf("overall %v weakest %q, want the floor and payer (declared first)", c.Overall, c.Weakest)
+	if doc := 0.01 + 0.98*0.01*0.01*want["start"]*want["end"]; math.Abs(c.Overall-doc) > 1e-12 || c.Weakest != "payer" {
+		t.Errorf("overall %v weakest %q, want %v and payer (declared first)", c.Overall, c.Weakest, doc)
 	}
 	raw = scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: draft, Content: payment})
 	if again := scoring.Recalibrate(tt, raw, cal, calibration.RawScore); !reflect.DeepEqual(again, c) {
