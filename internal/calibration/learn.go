@@ -115,11 +115,10 @@ func Learn(tt *countersign.TaskType, outcomes *Outcomes, opt Options) (*counters
 	cal.Report.TaskTypeVersions = slices.Sorted(maps.Keys(versions))
 
 	l := newLearner(docs, opt.Seed)
-	own, err := l.crossValidate()
-	if err != nil {
+	if err := l.crossValidate(); err != nil {
 		return nil, countersign.Errorf(countersign.CodeInvalid, "calibrate %s: %w", tt.Name, err)
 	}
-	final, err := l.fit(l.all(), own)
+	final, err := l.fit(l.rows, l.own)
 	if err != nil {
 		return nil, countersign.Errorf(countersign.CodeInvalid, "calibrate %s: %w", tt.Name, err)
 	}
@@ -217,7 +216,7 @@ type learner struct {
 	// field order): the pooled and the own prediction, and the chosen one.
 	pooledOOF, ownOOF map[[2]int]float64
 	chosen            map[[2]int]float64
-	own               map[string]bool
+	own               map[string]bool // the fields that keep their own coefficients
 	docLogit          []float64
 	docCorrect        []bool
 	// unseen is set when the activation rule compared on documents the
@@ -289,9 +288,6 @@ func chooseFeatures(rows []row) []string {
 	}
 	return features
 }
-
-// all selects every row.
-func (l *learner) all() []row { return l.rows }
 
 // fit fits the pooled coefficients on rows and, for the fields in own, the
 // field's own ones pulled toward them, on standardized features; it returns
@@ -380,10 +376,9 @@ func raw(beta, mean, sd []float64) []float64 {
 
 // crossValidate predicts every row out of fold, pooled and (for eligible
 // fields) with its own coefficients, chooses for each eligible field the
-// better of the two, and computes each document's out-of-fold logit of the
-// product of its field probabilities. It returns the fields that keep their
-// own coefficients.
-func (l *learner) crossValidate() (map[string]bool, error) {
+// better of the two (l.own), and computes each document's out-of-fold logit
+// of the product of its field probabilities.
+func (l *learner) crossValidate() error {
 	l.pooledOOF, l.ownOOF = map[[2]int]float64{}, map[[2]int]float64{}
 	eligible := map[string]bool{}
 	for _, name := range l.eligible {
@@ -398,7 +393,7 @@ func (l *learner) crossValidate() (map[string]bool, error) {
 		}
 		m, err := l.fit(train, eligible)
 		if err != nil {
-			return nil, fmt.Errorf("fold %d: %w", k+1, err)
+			return fmt.Errorf("fold %d: %w", k+1, err)
 		}
 		pooled := &countersign.ConfidenceModel{Features: m.Features, Pooled: m.Pooled, Floor: m.Floor}
 		for i, d := range l.docs {
@@ -434,7 +429,9 @@ func (l *learner) crossValidate() (map[string]bool, error) {
 				own = append(own, Sample{Score: p, Correct: f.Correct})
 			}
 		}
-		l.own[name] = Brier(own) < Brier(pooled)
+		if Brier(own) < Brier(pooled) {
+			l.own[name] = true
+		}
 	}
 
 	m := &countersign.ConfidenceModel{Floor: l.floor}
@@ -460,13 +457,7 @@ func (l *learner) crossValidate() (map[string]bool, error) {
 		l.docLogit[i] = countersign.Logit(m.Product(probs))
 		l.docCorrect[i] = d.Correct
 	}
-	own := map[string]bool{}
-	for name, ok := range l.own {
-		if ok {
-			own[name] = true
-		}
-	}
-	return own, nil
+	return nil
 }
 
 // report fills cal.Report: per field and over all fields, the raw scores'
