@@ -141,7 +141,12 @@ func (h *handlers) simulatePolicy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	res, err := simulate.Run(r.Context(), h.Store, tt, cal, extra...)
+	level, err := levelParam(q, simulate.DefaultLevel)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	res, err := simulate.Run(r.Context(), h.Store, tt, cal, level, extra...)
 	if err != nil {
 		h.fail(w, r, err)
 		return

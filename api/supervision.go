@@ -17,6 +17,7 @@ import (
 	"github.com/countersign/countersign/internal/export"
 	"github.com/countersign/countersign/internal/quality"
 	"github.com/countersign/countersign/internal/report"
+	"github.com/countersign/countersign/starter"
 	"github.com/countersign/countersign/workflows"
 )
 
@@ -139,7 +140,10 @@ type SupervisionStats struct {
 	Override *countersign.PolicyOverride `json:"override,omitempty"`
 	Budget   float64                     `json:"budget,omitempty"`
 	Level    float64                     `json:"level,omitempty"`
-	Policy   countersign.Policy          `json:"policy"`
+	// Policy is the policy new documents start under: the task type's,
+	// then PolicyVersion, then Override; its version names each.
+	Policy        countersign.Policy         `json:"policy"`
+	PolicyVersion *countersign.PolicyVersion `json:"policy_version,omitempty"`
 }
 
 // Supervision states.
@@ -162,10 +166,12 @@ func (h *handlers) stats(w http.ResponseWriter, r *http.Request) {
 	if s := tt.Policy.Supervision; s != nil {
 		sup.State, sup.Budget, sup.Level = StateNormal, s.ErrorBudget, s.Level
 	}
-	if sup.Override, err = h.Store.ActiveOverride(r.Context(), tt.Name); err != nil {
+	inForce, err := starter.PolicyInForce(r.Context(), h.Store, tt)
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	sup.Override, sup.PolicyVersion, sup.Policy = inForce.Override, inForce.Version, inForce.Policy
 	var state workflows.Supervision
 	resp, err := h.Temporal.QueryWorkflow(r.Context(), workflows.SupervisorWorkflowID(tt.Name), "", workflows.SupervisionQuery)
 	switch {
@@ -182,7 +188,6 @@ func (h *handlers) stats(w http.ResponseWriter, r *http.Request) {
 	if sup.Override != nil {
 		sup.State = StateTightened
 	}
-	sup.Policy = sup.Override.Apply(tt.Policy)
 	if out.Quality, err = report.Build(r.Context(), h.Store, tt.Name, h.Now()); err != nil {
 		h.fail(w, r, err)
 		return

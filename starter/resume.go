@@ -8,8 +8,9 @@ import (
 
 // Resume starts the review workflow of a stored document whose intake
 // stopped before starting it, with the input Submit would have given it: the
-// task type version the document was stored with, the supervisor's override
-// in force now, and the channel it was submitted through. Starting is
+// task type version the document was stored with, the policy version and
+// the supervisor's override in force now, and the channel it was submitted
+// through. Starting is
 // idempotent by workflow ID, as in Submit: a review that runs is joined, and
 // one that ended is not started again. It is for the reconciler, which first
 // makes sure the workflow does not exist and records why it starts it.

@@ -168,9 +168,9 @@ func (s *Starter) start(ctx context.Context, doc *countersign.Document, sub Subm
 	if err != nil {
 		return err
 	}
-	// A supervisor's tightening applies to every document started while it
-	// is in force.
-	override, err := s.Store.ActiveOverride(ctx, tt.Name)
+	// The policy version and a supervisor's tightening in force when the
+	// review starts apply to it for good.
+	inForce, err := PolicyInForce(ctx, s.Store, tt)
 	if err != nil {
 		return err
 	}
@@ -178,7 +178,7 @@ func (s *Starter) start(ctx context.Context, doc *countersign.Document, sub Subm
 		DocumentID:      doc.ID,
 		TaskType:        tt.Name,
 		TaskTypeVersion: tt.Version,
-		Policy:          override.Apply(tt.Policy),
+		Policy:          inForce.Policy,
 		Schema:          tt.Schema,
 		SubmittedBy:     doc.SubmittedBy,
 		Channel:         sub.Channel,

@@ -243,10 +243,14 @@ func (c *Client) Calibration(ctx context.Context, taskType string) (*countersign
 	return &out, c.do(ctx, http.MethodGet, "/v1/calibrations/"+url.PathEscape(taskType), nil, &out)
 }
 
-// SimulatePolicy replays a task type's stored scores and outcomes through
-// its policy at the default thresholds and the given ones.
-func (c *Client) SimulatePolicy(ctx context.Context, taskType string, thresholds ...float64) (*simulate.Result, error) {
+// SimulatePolicy replays a task type's held-out scores and outcomes
+// through its policy at the default thresholds and the given ones, with
+// upper bounds at level (0: the server's default, 0.95).
+func (c *Client) SimulatePolicy(ctx context.Context, taskType string, level float64, thresholds ...float64) (*simulate.Result, error) {
 	q := url.Values{"task_type": {taskType}}
+	if level != 0 {
+		q.Set("level", strconv.FormatFloat(level, 'f', -1, 64))
+	}
 	for _, t := range thresholds {
 		q.Add("threshold", strconv.FormatFloat(t, 'f', -1, 64))
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/internal/certify"
 	"github.com/countersign/countersign/internal/export"
 )
 
@@ -61,7 +62,7 @@ func describeOverride(o *countersign.PolicyOverride) string {
 	if o.Mode == countersign.ModeHITL {
 		return "every document to a person"
 	}
-	return fmt.Sprintf("auto-accept threshold %.2f", o.Threshold)
+	return "auto-accept threshold " + certify.FormatThreshold(o.Threshold)
 }
 
 func newVeto() *cobra.Command {
@@ -163,11 +164,14 @@ Needs the approver, auditor or admin role.`,
 
 func printStats(out io.Writer, st *api.Stats) error {
 	sup := st.Supervision
-	fmt.Fprintf(out, "%s: policy %s, mode %s", st.TaskType, sup.Policy.Version, sup.Policy.Mode)
-	if sup.Policy.Mode == countersign.ModeHOTL {
-		fmt.Fprintf(out, ", auto-accept threshold %.2f", sup.Policy.AutoAcceptThreshold)
+	fmt.Fprintf(out, "%s: policy %s, %s\n", st.TaskType, sup.Policy.Version, describePolicy(sup.Policy))
+	if v := sup.PolicyVersion; v != nil {
+		fmt.Fprintf(out, "policy version %s in force since %s (by %s", v.ID, v.CreatedAt.Local().Format(time.DateTime), v.CreatedBy)
+		if v.Certificate != "" {
+			fmt.Fprintf(out, ", from certificate %s", v.Certificate)
+		}
+		fmt.Fprintf(out, "): %s\n", v.Reason)
 	}
-	fmt.Fprintln(out)
 	switch sup.State {
 	case api.StateUnsupervised:
 		fmt.Fprintln(out, "supervision: none (the policy sets no error budget)")

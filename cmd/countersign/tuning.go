@@ -91,9 +91,9 @@ func loadTaskTypes(path string) ([]*countersign.TaskType, error) {
 func newPolicy() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "policy",
-		Short: "Try a routing policy on past documents; lift a supervisor's tightening",
+		Short: "Certify, apply and set a task type's routing policy; try it on past documents; lift a supervisor's tightening",
 	}
-	cmd.AddCommand(newPolicySimulate(), newPolicyReset())
+	cmd.AddCommand(newPolicySimulate(), newPolicyCertify(), newPolicyCertificates(), newPolicyApply(), newPolicySet(), newPolicyVersions(), newPolicyReset())
 	return cmd
 }
 
@@ -102,21 +102,28 @@ func newPolicySimulate() *cobra.Command {
 		cf         clientFlags
 		taskType   string
 		thresholds []float64
+		level      float64
+		asJSON     bool
 	)
 	cmd := &cobra.Command{
-		Use:   "simulate --type T [--threshold X]",
-		Short: "Replay stored scores and outcomes: how many documents each threshold sends to people, how many it gets wrong",
-		Long: `Replays every finished document of a task type through its current policy in
-hotl mode, with the stored confidence (mapped through the newest calibration)
-and the current risk and reject rules, at thresholds from 0.5 to 0.99 and any
-given with --threshold. For each it prints how many documents would have gone
-to a person, how many would have been accepted without one, and how many of
-those a person had in fact corrected or rejected (wrong). Documents that were
-auto-accepted at the time have no known outcome; they are counted apart.
+		Use:   "simulate --type T [--threshold X] [--level L]",
+		Short: "Replay held-out scores and outcomes: how many documents each threshold sends to people, how many it gets wrong",
+		Long: `Replays every finished document of a task type that the active calibration did
+not train on through its current policy in hotl mode, with the confidence
+recomputed through that calibration and the current risk and reject rules, at
+thresholds from 0.5 to 0.999 and any given with --threshold. Documents the
+calibration trained on are left out: their outcomes would flatter it.
+
+For each threshold it prints how many documents would have gone to a person,
+how many would have been accepted without one, how many of those a person had
+decided or audited (KNOWN, n) and how many of them the person corrected or
+rejected (WRONG, k), the error rate k/n and its one-sided Clopper-Pearson
+upper bound at --level; n/a when no accepted document has a known outcome.
+Auto-accepted documents nobody audited have no known outcome (UNCHECKED).
 
 Needs the approver, auditor or admin role.`,
 		Example: `  countersign policy simulate --type pii-extraction
-  countersign policy simulate --type pii-extraction --threshold 0.93`,
+  countersign policy simulate --type pii-extraction --threshold 0.9953 --level 0.99`,
 		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := requireType(cmd, taskType); err != nil {
@@ -126,41 +133,21 @@ Needs the approver, auditor or admin role.`,
 			if err != nil {
 				return err
 			}
-			res, err := c.SimulatePolicy(cmd.Context(), taskType, thresholds...)
+			res, err := c.SimulatePolicy(cmd.Context(), taskType, level, thresholds...)
 			if err != nil {
 				return friendly(err)
 			}
-			out := cmd.OutOrStdout()
-			cal := res.Calibration
-			if cal == "" {
-				cal = "none (raw scores)"
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), res)
 			}
-			fmt.Fprintf(out, "%s, policy %s, calibration %s: %d finished documents, %d decided by a person\n\n", res.TaskType, res.PolicyVersion, cal, res.Documents, res.Checked)
-			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintln(tw, "THRESHOLD\tTO A PERSON\tAUTO-ACCEPTED\tWRONG\tERROR RATE\tUNCHECKED\tREJECTED\t")
-			for _, r := range res.Rows {
-				mark := ""
-				for _, t := range thresholds {
-					if t == r.Threshold {
-						mark = " *"
-					}
-				}
-				errorRate := "n/a" // no accepted document has a known outcome
-				if r.AutoAccepted > r.Unknown {
-					errorRate = fmt.Sprintf("%.1f%%", 100*r.ErrorRate)
-				}
-				fmt.Fprintf(tw, "%.2f%s\t%d (%.0f%%)\t%d\t%d\t%s\t%d\t%d\t\n", r.Threshold, mark, r.Review, 100*r.ReviewRate, r.AutoAccepted, r.Wrong, errorRate, r.Unknown, r.Rejected)
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			fmt.Fprintln(out, "\nWRONG: accepted without a person, but a person had corrected or rejected it. ERROR RATE: WRONG over the accepted ones with a known outcome.")
-			return nil
+			return printSimulation(cmd.OutOrStdout(), res, thresholds)
 		},
 	}
 	cf.add(cmd)
 	cmd.Flags().StringVar(&taskType, "type", "", "task type to simulate (required)")
 	cmd.Flags().Float64SliceVar(&thresholds, "threshold", nil, "threshold(s) to try besides the default range, between 0 and 1 (repeat or separate with commas)")
+	cmd.Flags().Float64Var(&level, "level", 0.95, "confidence level of the upper bounds")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the simulation as JSON")
 	return cmd
 }
 

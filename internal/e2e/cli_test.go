@@ -104,11 +104,29 @@ func TestCLIWalkthrough(t *testing.T) {
 	if out, err := cli("", "calibrate", "--type", "contract-review"); err == nil || !strings.Contains(out, "are not enough: a calibration needs at least 30") {
 		t.Fatalf("calibrate with two documents: %v\n%s", err, out)
 	}
-	out = mustCLI("policy", "simulate", "--type", "contract-review", "--threshold", "0.93")
-	for _, want := range []string{"2 finished documents, 2 decided by a person", "0.93 *", "TO A PERSON"} {
+	out = mustCLI("policy", "simulate", "--type", "contract-review", "--threshold", "0.9953")
+	for _, want := range []string{"2 finished documents it did not train on (0 it did, left out), 2 decided or audited by a person", "0.9953 *", "TO A PERSON", "UPPER 95%", "n/a"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("policy simulate lacks %q:\n%s", want, out)
 		}
+	}
+	// Two reviewed documents are far too few to certify on: the refusal
+	// says how many more it would take, and the command exits 1.
+	if out, err := cli("", "policy", "certify", "--type", "contract-review", "--error-budget", "0.05"); err == nil || !strings.Contains(out, "more reviewed documents the calibration did not train on") {
+		t.Fatalf("certify with two documents: %v\n%s", err, out)
+	} else if code := err.(*exec.ExitError).ExitCode(); code != 1 {
+		t.Fatalf("certify refused: exit code %d, want 1", code)
+	}
+	// A policy version by hand, in force without a restart, in stats.
+	out = mustCLI("policy", "set", "--type", "contract-review", "--mode", "hotl", "--threshold", "0.9995", "--reason", "walk-through")
+	if !strings.Contains(out, "policy version contract-review/v1 of contract-review in force") || !strings.Contains(out, "auto-accept at or above 0.9995") {
+		t.Fatalf("policy set: %s", out)
+	}
+	if out := mustCLI("stats", "--type", "contract-review"); !strings.Contains(out, "+contract-review/v1, mode hotl: auto-accept at or above 0.9995") || !strings.Contains(out, "policy version contract-review/v1 in force since") {
+		t.Fatalf("stats after policy set:\n%s", out)
+	}
+	if out := mustCLI("policy", "versions", "--type", "contract-review"); !strings.Contains(out, "contract-review/v1") || !strings.Contains(out, "walk-through") {
+		t.Fatalf("policy versions:\n%s", out)
 	}
 	// tasktype validate needs no server.
 	validate := func(path string) (string, error) {

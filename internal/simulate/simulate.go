@@ -1,65 +1,91 @@
 // Package simulate answers "what if the threshold were X?" for a task type:
-// it replays the stored confidence of every finished document and the
-// people's decisions on them through the current policy at a range of
+// it replays the confidence of every finished document the active
+// calibration did not train on, recomputed through that calibration, and the
+// people's verdicts on them through the current policy at a range of
 // thresholds, and counts how many documents would have gone to a person and
-// how many auto-accepted ones would have been wrong.
+// how many auto-accepted ones were wrong, with an upper confidence bound on
+// their error rate.
 package simulate
 
 import (
 	"context"
-	"math"
+	"fmt"
 	"slices"
+	"time"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/calibration"
 	"github.com/countersign/countersign/internal/policy"
+	"github.com/countersign/countersign/internal/quality"
 	"github.com/countersign/countersign/internal/scoring"
 	"github.com/countersign/countersign/workflows"
 )
 
 // DefaultThresholds are the thresholds a simulation always reports.
-var DefaultThresholds = []float64{0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99}
+var DefaultThresholds = []float64{0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99, 0.995, 0.999}
+
+// DefaultLevel is the confidence level of the rows' upper bounds.
+const DefaultLevel = 0.95
 
 // Row is the outcome of one threshold.
 type Row struct {
 	Threshold float64 `json:"threshold"`
 	// Review is how many documents would have gone to a person (low
-	// confidence, a risk rule, no draft); AutoAccepted how many not.
+	// confidence, a risk rule, no draft); AutoAccepted how many not;
+	// Rejected how many a reject rule would have rejected.
 	Review       int `json:"review"`
 	AutoAccepted int `json:"auto_accepted"`
 	Rejected     int `json:"rejected"`
-	// Wrong counts auto-accepted documents a person had in fact corrected or
-	// rejected; Unknown those nobody checked (auto-accepted at the time).
+	// Known counts the auto-accepted documents whose verdict is known (a
+	// person decided or audited them): the n of the error rate. Wrong
+	// counts those a person had corrected or rejected (its k); Unknown the
+	// auto-accepted ones nobody checked.
+	Known   int `json:"known"`
 	Wrong   int `json:"wrong"`
 	Unknown int `json:"unknown"`
-	// ReviewRate is Review over all documents; ErrorRate is Wrong over the
-	// auto-accepted documents whose outcome is known.
+	// ReviewRate is Review over all documents.
 	ReviewRate float64 `json:"review_rate"`
-	ErrorRate  float64 `json:"error_rate"`
+	// ErrorRate is Wrong over Known, and UpperBound its one-sided
+	// Clopper-Pearson upper bound at the result's Level; both are null
+	// when no accepted document has a known verdict.
+	ErrorRate  *float64 `json:"error_rate"`
+	UpperBound *float64 `json:"upper_bound"`
 }
 
 // Result is a whole simulation.
 type Result struct {
-	TaskType      string `json:"task_type"`
-	PolicyVersion string `json:"policy_version"`
-	Calibration   string `json:"calibration,omitempty"`
-	Documents     int    `json:"documents"`
-	// Checked is how many documents a person decided.
+	TaskType      string  `json:"task_type"`
+	PolicyVersion string  `json:"policy_version"`
+	Calibration   string  `json:"calibration,omitempty"`
+	Level         float64 `json:"level"`
+	// Documents is how many finished documents the simulation replayed:
+	// those the calibration did not train on. TrainedOn counts those left
+	// out because it did.
+	Documents int `json:"documents"`
+	TrainedOn int `json:"trained_on"`
+	// Checked is how many replayed documents a person decided or audited.
 	Checked int   `json:"checked"`
 	Rows    []Row `json:"rows"`
 }
 
 // Run simulates tt's current policy, in hotl mode, at the default
 // thresholds and the extra ones given, over every finished document of the
-// task type. Scores are mapped through cal, the calibration routing would use
-// now (nil: raw scores). Documents are routed at every threshold as they are
-// read, so memory stays flat however many there are.
-func Run(ctx context.Context, docs countersign.DocumentStore, tt *countersign.TaskType, cal *countersign.Calibration, extra ...float64) (*Result, error) {
+// task type that cal did not train on, each document's confidence
+// recomputed through cal (the active calibration; nil: raw scores). Error
+// bounds are at level (0: DefaultLevel). Documents are counted at every
+// threshold as they are read, so memory stays flat however many there are.
+func Run(ctx context.Context, docs countersign.DocumentStore, tt *countersign.TaskType, cal *countersign.Calibration, level float64, extra ...float64) (*Result, error) {
+	if level == 0 {
+		level = DefaultLevel
+	}
+	if !(level > 0 && level < 1) {
+		return nil, countersign.Errorf(countersign.CodeInvalid, "level must be between 0 and 1, not %v", level)
+	}
 	thresholds := append(slices.Clone(DefaultThresholds), extra...)
 	slices.Sort(thresholds)
 	thresholds = slices.Compact(thresholds)
 
-	res := &Result{TaskType: tt.Name, PolicyVersion: tt.Policy.Version}
+	res := &Result{TaskType: tt.Name, PolicyVersion: tt.Policy.Version, Level: level}
 	if cal != nil {
 		res.Calibration = cal.Version
 	}
@@ -67,42 +93,31 @@ func Run(ctx context.Context, docs countersign.DocumentStore, tt *countersign.Ta
 	for i, t := range thresholds {
 		rows[i].Threshold = t
 	}
-	err := docs.ScanDocuments(ctx, countersign.DocumentFilter{
-		TaskType: tt.Name,
-		Statuses: []countersign.Status{countersign.StatusAccepted, countersign.StatusRejected},
-	}, func(d *countersign.Document) error {
-		if d.Confidence == nil || d.Final == nil {
+	err := Replay(ctx, docs, tt, cal, func(c Case) error {
+		if !c.HeldOut {
+			res.TrainedOn++
 			return nil
 		}
-		conf := scoring.Recalibrate(tt, d.Confidence, cal, calibration.RawScore)
-		var hits []countersign.RuleHit
-		if !d.Draft.Failed() {
-			hits = policy.Evaluate(tt.Policy, d.Draft.Fields, d.Metadata, conf.Overall)
-		}
-		// A person decided it or audited it; a veto picks its documents by
-		// hand, so it tells nothing about the rate of errors.
-		known := (d.Final.DecidedBy != countersign.SystemActor || d.Final.AuditedBy != "") && !d.Final.Vetoed
-		correct := known && d.Final.Action != countersign.ActionReject && unchanged(d.Final.Diff)
 		res.Documents++
-		if known {
+		if c.Known {
 			res.Checked++
 		}
 		for i := range rows {
-			p := tt.Policy
-			p.Mode, p.AutoAcceptThreshold, p.AuditSampleRate = countersign.ModeHOTL, rows[i].Threshold, 0
-			route := workflows.Route(workflows.RouteInput{Policy: p, DocumentID: d.ID, Draft: d.Draft, Confidence: conf, Rules: hits})
-			switch route.Outcome {
-			case countersign.OutcomeHumanReview:
-				rows[i].Review++
-			case countersign.OutcomeReject:
+			switch {
+			case c.Route == RouteReject:
 				rows[i].Rejected++
+			case !c.Accepted(rows[i].Threshold):
+				rows[i].Review++
 			default:
 				rows[i].AutoAccepted++
 				switch {
-				case !known:
+				case !c.Known:
 					rows[i].Unknown++
-				case !correct:
+				case c.Wrong:
+					rows[i].Known++
 					rows[i].Wrong++
+				default:
+					rows[i].Known++
 				}
 			}
 		}
@@ -112,15 +127,116 @@ func Run(ctx context.Context, docs countersign.DocumentStore, tt *countersign.Ta
 		return nil, err
 	}
 	for i := range rows {
+		r := &rows[i]
 		if res.Documents > 0 {
-			rows[i].ReviewRate = ratio(rows[i].Review, res.Documents)
+			r.ReviewRate = float64(r.Review) / float64(res.Documents)
 		}
-		if known := rows[i].AutoAccepted - rows[i].Unknown; known > 0 {
-			rows[i].ErrorRate = ratio(rows[i].Wrong, known)
+		if r.Known > 0 {
+			rate := float64(r.Wrong) / float64(r.Known)
+			bound, err := quality.UpperBound(quality.ClopperPearson, r.Wrong, r.Known, level)
+			if err != nil {
+				return nil, err
+			}
+			r.ErrorRate, r.UpperBound = &rate, &bound
 		}
 	}
 	res.Rows = rows
 	return res, nil
+}
+
+// RouteClass is what the policy does with a document at any threshold,
+// but for its confidence.
+type RouteClass string
+
+// Route classes.
+const (
+	// RouteEligible: auto-accepted at every threshold its confidence meets.
+	RouteEligible RouteClass = "eligible"
+	// RouteReview: to a person whatever its confidence (a risk rule, a
+	// failed draft).
+	RouteReview RouteClass = "review"
+	// RouteReject: rejected by a reject rule whatever its confidence.
+	RouteReject RouteClass = "reject"
+)
+
+// Case is one finished document as a simulation replays it.
+type Case struct {
+	DocumentID string
+	CreatedAt  time.Time
+	// Confidence is the document confidence recomputed through the
+	// calibration replayed.
+	Confidence float64
+	Route      RouteClass
+	// HeldOut is set when the calibration did not train on the document:
+	// it can measure the calibration without flattering it.
+	HeldOut bool
+	// Known is set when a person decided or audited the document, Wrong
+	// when that person changed or rejected the draft.
+	Known, Wrong bool
+}
+
+// Accepted reports whether the policy auto-accepts the document at a
+// threshold, as workflows.Route does: eligible and at or above it.
+func (c Case) Accepted(threshold float64) bool {
+	return c.Route == RouteEligible && c.Confidence >= threshold
+}
+
+// Replay calls fn with every finished (accepted or rejected) document of
+// tt's task type, gold items left out, oldest first: its confidence through
+// cal, what tt's current policy does with it in hotl mode but for the
+// threshold, whether cal trained on it, and what people found.
+func Replay(ctx context.Context, docs countersign.DocumentStore, tt *countersign.TaskType, cal *countersign.Calibration, fn func(Case) error) error {
+	return docs.ScanDocuments(ctx, countersign.DocumentFilter{
+		TaskType: tt.Name,
+		Statuses: []countersign.Status{countersign.StatusAccepted, countersign.StatusRejected},
+	}, func(d *countersign.Document) error {
+		if d.Confidence == nil || d.Final == nil {
+			return nil
+		}
+		conf := scoring.Recalibrate(tt, d.Confidence, cal, calibration.RawScore)
+		c := Case{
+			DocumentID: d.ID,
+			CreatedAt:  d.CreatedAt,
+			Confidence: conf.Overall,
+			HeldOut:    cal == nil || !cal.TrainedOn(d.ID, d.CreatedAt),
+		}
+		c.Known, c.Wrong = Verdict(d)
+		var hits []countersign.RuleHit
+		if !d.Draft.Failed() {
+			hits = policy.Evaluate(tt.Policy, d.Draft.Fields, d.Metadata, conf.Overall)
+		}
+		// Routed at threshold 0, a document is auto-accepted unless
+		// something other than its confidence decides.
+		p := tt.Policy
+		p.Mode, p.AutoAcceptThreshold, p.AuditSampleRate = countersign.ModeHOTL, 0, 0
+		switch route := workflows.Route(workflows.RouteInput{Policy: p, DocumentID: d.ID, Draft: d.Draft, Confidence: conf, Rules: hits}); route.Outcome {
+		case countersign.OutcomeAutoAccept:
+			c.Route = RouteEligible
+		case countersign.OutcomeHumanReview:
+			c.Route = RouteReview
+		case countersign.OutcomeReject:
+			c.Route = RouteReject
+		default:
+			return fmt.Errorf("simulate %s: unexpected route %s", d.ID, route.Outcome)
+		}
+		return fn(c)
+	})
+}
+
+// Verdict reads what people found of a finished document: known when a
+// person decided it or audited it, wrong when that person corrected or
+// rejected the draft. A veto picks its documents by hand, so it tells
+// nothing about the rate of errors: a vetoed document is not known.
+func Verdict(d *countersign.Document) (known, wrong bool) {
+	f := d.Final
+	if f == nil || f.Vetoed {
+		return false, false
+	}
+	known = f.DecidedBy != countersign.SystemActor || f.AuditedBy != ""
+	if !known {
+		return false, false
+	}
+	return true, f.Action == countersign.ActionReject || !unchanged(f.Diff)
 }
 
 func unchanged(diff []countersign.FieldChange) bool {
@@ -130,9 +246,4 @@ func unchanged(diff []countersign.FieldChange) bool {
 		}
 	}
 	return true
-}
-
-// ratio is a/b to four decimals, as scores are kept.
-func ratio(a, b int) float64 {
-	return math.Round(float64(a)/float64(b)*1e4) / 1e4
 }

@@ -1,0 +1,383 @@
+package api
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/audit"
+	"github.com/countersign/countersign/internal/calibration"
+	"github.com/countersign/countersign/internal/certify"
+	"github.com/countersign/countersign/starter"
+)
+
+// CertifyRequest is the body of POST /v1/policy/certify.
+type CertifyRequest struct {
+	TaskType string `json:"task_type"`
+	// ErrorBudget is the highest acceptable error rate among auto-accepted
+	// documents, a share in (0,1): 0.01 is 1%.
+	ErrorBudget float64 `json:"error_budget"`
+	// Level is the confidence level, 0.95 unless given.
+	Level *float64 `json:"level,omitempty"`
+}
+
+// CertifyResponse is the answer of POST /v1/policy/certify: the stored
+// certificate and the test that made it.
+type CertifyResponse struct {
+	Certificate *countersign.Certificate `json:"certificate"`
+	Test        *certify.Result          `json:"test"`
+}
+
+// CertifyRefusal is the 422 answer of POST /v1/policy/certify when no
+// threshold passes: the error, whose message says why and how many more
+// reviewed documents it would take, and the test.
+type CertifyRefusal struct {
+	Error errorDetail     `json:"error"`
+	Test  *certify.Result `json:"test"`
+}
+
+// certifyPolicy tests thresholds on the reviewed documents the active
+// calibration did not train on, and stores the certificate of the lowest
+// that keeps the error rate among accepted documents within the budget.
+func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
+	var req CertifyRequest
+	if err := h.decodeBody(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	tt, err := h.Starter.TaskTypes.Get(req.TaskType)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	level := certify.DefaultLevel
+	if req.Level != nil {
+		level = *req.Level
+	}
+	cal, err := calibration.Active(r.Context(), h.Store, tt.Name)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	data, err := certify.Collect(r.Context(), h.Store, tt, cal)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	res, err := certify.Test(data.Samples, req.ErrorBudget, level)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if res.Certified == nil {
+		writeJSON(w, http.StatusUnprocessableEntity, CertifyRefusal{
+			Error: errorDetail{Code: countersign.CodeInvalid, Message: res.Explain(tt.Name)},
+			Test:  res,
+		})
+		return
+	}
+	p := principal(r)
+	c := &countersign.Certificate{
+		TaskType:      tt.Name,
+		PolicyVersion: tt.Policy.Version,
+		Budget:        res.Budget,
+		Level:         res.Level,
+		Threshold:     res.Certified.Threshold,
+		Bound:         res.Certified.Bound,
+		Accepted:      res.Certified.Accepted,
+		Wrong:         res.Certified.Wrong,
+		Documents:     res.Documents,
+		ReviewShare:   res.ReviewShare,
+		Tested:        res.Tested,
+		Since:         data.Since,
+		Until:         data.Until,
+		CreatedAt:     audit.Time(h.Now()),
+		CreatedBy:     p.User,
+	}
+	if cal != nil {
+		c.Calibration = cal.Version
+	}
+	if err := h.Store.PutCertificate(r.Context(), c); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.recordPolicy(r, "certificate/"+c.ID, countersign.EventPolicyCertified, c.CreatedAt, c); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, CertifyResponse{Certificate: c, Test: res})
+}
+
+// listCertificates lists a task type's certificates, newest first.
+func (h *handlers) listCertificates(w http.ResponseWriter, r *http.Request) {
+	tt, err := h.Starter.TaskTypes.Get(r.URL.Query().Get("task_type"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	list, err := h.Store.Certificates(r.Context(), tt.Name)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"certificates": nonNil(list)})
+}
+
+// PolicyApplyRequest is the body of POST /v1/policy/apply.
+type PolicyApplyRequest struct {
+	TaskType    string `json:"task_type"`
+	Certificate string `json:"certificate"`
+	// Reason is recorded with the version; one naming the certificate's
+	// figures is made when empty.
+	Reason string `json:"reason,omitempty"`
+}
+
+// PolicySetRequest is the body of POST /v1/policy/set: the parts to
+// change, at least one, and why.
+type PolicySetRequest struct {
+	TaskType        string           `json:"task_type"`
+	Threshold       *float64         `json:"threshold,omitempty"`
+	Mode            countersign.Mode `json:"mode,omitempty"`
+	AuditSampleRate *float64         `json:"audit_sample_rate,omitempty"`
+	Reason          string           `json:"reason"`
+}
+
+// PolicyResponse is the answer of POST /v1/policy/apply and set: the new
+// version, and the policy new documents now start under.
+type PolicyResponse struct {
+	PolicyVersion *countersign.PolicyVersion `json:"policy_version"`
+	Policy        countersign.Policy         `json:"policy"`
+}
+
+// applyCertificate puts a certificate's threshold in force, in hotl mode.
+// The certificate must speak for routing as it is now: made under the task
+// type's current rules and with the active calibration.
+func (h *handlers) applyCertificate(w http.ResponseWriter, r *http.Request) {
+	var req PolicyApplyRequest
+	if err := h.decodeBody(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.inputLimits().sizes.Check(nil, req.Reason); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	tt, err := h.Starter.TaskTypes.Get(req.TaskType)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if req.Certificate == "" {
+		h.fail(w, r, countersign.Errorf(countersign.CodeInvalid, "certificate is required: list them with countersign policy certificates --type %s", tt.Name))
+		return
+	}
+	c, err := h.Store.Certificate(r.Context(), req.Certificate)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if c.TaskType != tt.Name {
+		h.fail(w, r, countersign.Errorf(countersign.CodeInvalid, "certificate %s is of task type %s, not %s", c.ID, c.TaskType, tt.Name))
+		return
+	}
+	if c.PolicyVersion != tt.Policy.Version {
+		h.fail(w, r, countersign.Errorf(countersign.CodeConflict,
+			"certificate %s was made under policy %s of %s, whose rules may route otherwise than its policy now (%s): certify again", c.ID, c.PolicyVersion, tt.Name, tt.Policy.Version))
+		return
+	}
+	cal, err := calibration.Active(r.Context(), h.Store, tt.Name)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	active := ""
+	if cal != nil {
+		active = cal.Version
+	}
+	if c.Calibration != active {
+		h.fail(w, r, countersign.Errorf(countersign.CodeConflict,
+			"certificate %s certifies %s, but routing of %s now uses %s: certify again", c.ID, calibrationText(c.Calibration), tt.Name, calibrationText(active)))
+		return
+	}
+	threshold := c.Threshold
+	reason := req.Reason
+	if strings.TrimSpace(reason) == "" {
+		reason = fmt.Sprintf("certificate %s: %d of %d accepted documents wrong at threshold %s, upper bound %.4g within the budget %g at %g confidence",
+			c.ID, c.Wrong, c.Accepted, certify.FormatThreshold(c.Threshold), c.Bound, c.Budget, c.Level)
+	}
+	h.putPolicyVersion(w, r, tt, countersign.EventPolicyApplied, func(v *countersign.PolicyVersion) {
+		v.Mode, v.Threshold, v.Certificate, v.Reason = countersign.ModeHOTL, &threshold, c.ID, reason
+	})
+}
+
+// setPolicy changes a task type's threshold, mode or audit rate by hand.
+func (h *handlers) setPolicy(w http.ResponseWriter, r *http.Request) {
+	var req PolicySetRequest
+	if err := h.decodeBody(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.inputLimits().sizes.Check(nil, req.Reason); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	tt, err := h.Starter.TaskTypes.Get(req.TaskType)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	switch {
+	case req.Threshold == nil && req.Mode == "" && req.AuditSampleRate == nil:
+		err = countersign.Errorf(countersign.CodeInvalid, "nothing to set: give a threshold, a mode or an audit sample rate")
+	case req.Threshold != nil && !share(*req.Threshold):
+		err = countersign.Errorf(countersign.CodeInvalid, "threshold must be a number between 0 and 1, not %v", *req.Threshold)
+	case req.AuditSampleRate != nil && !share(*req.AuditSampleRate):
+		err = countersign.Errorf(countersign.CodeInvalid, "audit sample rate must be a number between 0 and 1, not %v", *req.AuditSampleRate)
+	case req.Mode != "" && req.Mode != countersign.ModeHITL && req.Mode != countersign.ModeHOTL:
+		err = countersign.Errorf(countersign.CodeInvalid, "unknown mode %q (known: hitl, hotl)", req.Mode)
+	case strings.TrimSpace(req.Reason) == "":
+		err = countersign.Errorf(countersign.CodeInvalid, "reason is required: say why the policy changes")
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.putPolicyVersion(w, r, tt, countersign.EventPolicySet, func(v *countersign.PolicyVersion) {
+		if req.Mode != "" {
+			v.Mode = req.Mode
+		}
+		if req.Threshold != nil {
+			// A threshold set by hand is no longer the certificate's.
+			v.Threshold, v.Certificate = req.Threshold, ""
+		}
+		if req.AuditSampleRate != nil {
+			v.AuditSampleRate = req.AuditSampleRate
+		}
+		v.Reason = req.Reason
+	})
+}
+
+// putPolicyVersion makes the next policy version of tt from the one in
+// force (keeping the changes change does not make), checks the policy it
+// puts in force, stores it and records it.
+func (h *handlers) putPolicyVersion(w http.ResponseWriter, r *http.Request, tt *countersign.TaskType, event string, change func(*countersign.PolicyVersion)) {
+	now, err := h.Store.PolicyInForce(r.Context(), tt.Name)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p := principal(r)
+	v := &countersign.PolicyVersion{TaskType: tt.Name, CreatedBy: p.User, CreatedAt: audit.Time(h.Now())}
+	if now != nil {
+		v.Previous, v.Mode, v.Threshold, v.AuditSampleRate, v.Certificate = now.ID, now.Mode, now.Threshold, now.AuditSampleRate, now.Certificate
+	}
+	change(v)
+	if err := checkVersion(tt, v); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.Store.PutPolicyVersion(r.Context(), v); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.recordPolicy(r, "policy/"+v.ID, event, v.CreatedAt, v); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	inForce, err := starter.PolicyInForce(r.Context(), h.Store, tt)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.Logger.InfoContext(r.Context(), "policy version in force", "task_type", tt.Name, "version", v.ID, "by", v.CreatedBy, "event", event)
+	writeJSON(w, http.StatusCreated, PolicyResponse{PolicyVersion: v, Policy: inForce.Policy})
+}
+
+// checkVersion refuses a version that would put in force a policy the task
+// type file could not have said: hotl without a threshold of its own, or
+// supervised without audits.
+func checkVersion(tt *countersign.TaskType, v *countersign.PolicyVersion) error {
+	p := v.Apply(tt.Policy)
+	if p.Mode != countersign.ModeHOTL {
+		return nil
+	}
+	if tt.Policy.Mode != countersign.ModeHOTL && v.Threshold == nil {
+		return countersign.Errorf(countersign.CodeInvalid,
+			"%s is hitl in its task type file, which sets no threshold to accept at: apply a certificate, or set a threshold with the mode", tt.Name)
+	}
+	if p.Supervision != nil && p.AuditSampleRate <= 0 {
+		return countersign.Errorf(countersign.CodeInvalid, "the supervision of %s needs audits to judge from: the audit sample rate must stay above 0", tt.Name)
+	}
+	return nil
+}
+
+// listPolicyVersions lists a task type's policy versions, newest first,
+// and the policy new documents start under.
+func (h *handlers) listPolicyVersions(w http.ResponseWriter, r *http.Request) {
+	tt, err := h.Starter.TaskTypes.Get(r.URL.Query().Get("task_type"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	list, err := h.Store.PolicyVersions(r.Context(), tt.Name)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	inForce, err := starter.PolicyInForce(r.Context(), h.Store, tt)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"versions": nonNil(list), "policy": inForce.Policy})
+}
+
+// recordPolicy appends the audit event of a certificate or policy version.
+func (h *handlers) recordPolicy(r *http.Request, id, event string, at time.Time, v any) error {
+	data, err := audit.Canonical(v)
+	if err != nil {
+		return err
+	}
+	_, err = h.Store.AppendAudit(r.Context(), countersign.AuditEvent{
+		ID: id, Type: event, Actor: principal(r).User, Channel: channel(r), At: at, Data: data,
+	})
+	return err
+}
+
+// levelParam reads the level query parameter, a confidence level in (0,1);
+// def when absent.
+func levelParam(q url.Values, def float64) (float64, error) {
+	raw := q.Get("level")
+	if raw == "" {
+		return def, nil
+	}
+	x, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+	if err != nil || !(x > 0 && x < 1) {
+		return 0, countersign.Errorf(countersign.CodeInvalid, "level must be a number between 0 and 1 (such as 0.95), not %q", raw)
+	}
+	return x, nil
+}
+
+// share reports whether x is a number from 0 to 1.
+func share(x float64) bool { return !math.IsNaN(x) && x >= 0 && x <= 1 }
+
+// calibrationText names a calibration version in a message.
+func calibrationText(version string) string {
+	if version == "" {
+		return "the uncalibrated confidence"
+	}
+	return "calibration " + version
+}
+
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil[T any](list []T) []T {
+	if list == nil {
+		return []T{}
+	}
+	return list
+}

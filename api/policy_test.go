@@ -1,0 +1,217 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/starter"
+)
+
+// reviewed stores a finished contract-review document whose every required
+// field scored confidence, decided by rita: approved unchanged when right,
+// corrected otherwise.
+func (s *server) reviewed(i int, confidence float64, right bool) {
+	s.t.Helper()
+	ctx := context.Background()
+	tt, err := s.types.Get("contract-review")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	fields := countersign.Fields{}
+	scores := map[string]countersign.FieldScore{}
+	for _, name := range tt.Required {
+		fields[name] = "value"
+		scores[name] = countersign.FieldScore{Score: confidence, Raw: confidence, Required: true}
+	}
+	final := &countersign.Final{DecidedBy: "rita", Action: countersign.ActionApprove, Fields: fields}
+	if !right {
+		final.Action, final.Diff = countersign.ActionCorrect, []countersign.FieldChange{{Field: tt.Required[0], Change: countersign.ChangeCorrected}}
+	}
+	doc := &countersign.Document{
+		ID: fmt.Sprintf("doc-%03d", i), TaskType: tt.Name, TaskTypeVersion: tt.Version, Content: "x", ContentSHA256: "x",
+		Status: countersign.StatusProcessing, SubmittedBy: "sam", CreatedAt: time.Date(2026, 2, 1, 0, i, 0, 0, time.UTC),
+	}
+	if _, _, err := s.store.CreateDocument(ctx, doc); err != nil {
+		s.t.Fatal(err)
+	}
+	status := countersign.StatusAccepted
+	if err := s.store.UpdateDocument(ctx, doc.ID, countersign.DocumentUpdate{Status: &status, Draft: &countersign.Draft{Fields: fields},
+		Confidence: &countersign.Confidence{Overall: confidence, Fields: scores}, Final: final}); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+func (s *server) events(eventType string) []countersign.AuditEvent {
+	s.t.Helper()
+	var out []countersign.AuditEvent
+	if err := s.store.ScanAudit(context.Background(), 0, func(e countersign.AuditEvent) error {
+		if e.Type == eventType {
+			out = append(out, e)
+		}
+		return nil
+	}); err != nil {
+		s.t.Fatal(err)
+	}
+	return out
+}
+
+func number(t *testing.T, v any) float64 {
+	t.Helper()
+	f, ok := v.(float64)
+	if !ok {
+		t.Fatalf("%v is not a number", v)
+	}
+	return f
+}
+
+// TestCertifyApplySet: certify on 80 right documents (confidence 0.990 down
+// to 0.911) and 5 wrong ones at 0.5, at 5% and 95%: the sequence starts at
+// 59 accepted (0.932), passes down to 0 of 80 at 0.911 and stops at 5 of 85
+// at 0.5; the certificate is stored, listed and recorded. A 0.1% budget is
+// refused with the count needed. The certificate is applied, the audit rate
+// and the threshold then set by hand; each is a version, recorded, and the
+// policy new documents start under follows them.
+func TestCertifyApplySet(t *testing.T) {
+	s := newServer(t, 0)
+	approver, auditor := s.tokens[countersign.RoleApprover], s.tokens[countersign.RoleAuditor]
+	lowest := 0.0
+	for i := range 80 {
+		lowest = 0.99 - float64(i)/1000
+		s.reviewed(i, lowest, true)
+	}
+	for i := 80; i < 85; i++ {
+		s.reviewed(i, 0.5, false)
+	}
+
+	got := s.do("POST", "/v1/policy/certify", approver, `{"task_type":"contract-review","error_budget":0.05}`)
+	if got.status != http.StatusCreated {
+		t.Fatalf("certify: %d %v", got.status, got.body)
+	}
+	cert, _ := got.body["certificate"].(map[string]any)
+	if cert["id"] != "contract-review/c1" || number(t, cert["threshold"]) != lowest || number(t, cert["accepted"]) != 80 || number(t, cert["wrong"]) != 0 ||
+		number(t, cert["documents"]) != 85 || number(t, cert["tested"]) != 23 || cert["created_by"] != "user-approver" {
+		t.Fatalf("certificate %v, want contract-review/c1 at %v with 0 of 80, 85 documents, 23 tested", cert, lowest)
+	}
+	// Clopper-Pearson for 0 of 80 at 95%: 1 - 0.05^(1/80).
+	if b := number(t, cert["bound"]); math.Abs(b-(1-math.Pow(0.05, 1.0/80))) > 1e-12 || math.Abs(number(t, cert["review_share"])-5.0/85) > 1e-15 {
+		t.Errorf("bound %v, review share %v; want 0.036742 and 5/85", b, cert["review_share"])
+	}
+	test, _ := got.body["test"].(map[string]any)
+	if stopped, _ := test["stopped"].(map[string]any); number(t, stopped["threshold"]) != 0.5 || number(t, stopped["wrong"]) != 5 {
+		t.Errorf("stopped at %v, want 0.5 with 5 wrong", stopped)
+	}
+	if e := s.events(countersign.EventPolicyCertified); len(e) != 1 || e[0].Actor != "user-approver" || !strings.Contains(string(e[0].Data), `"id":"contract-review/c1"`) {
+		t.Fatalf("policy.certified events %+v", e)
+	}
+	list := s.do("GET", "/v1/policy/certificates?task_type=contract-review", auditor, "")
+	if certs, _ := list.body["certificates"].([]any); list.status != http.StatusOK || len(certs) != 1 {
+		t.Fatalf("certificates as auditor: %d %v", list.status, list.body)
+	}
+
+	refused := s.do("POST", "/v1/policy/certify", approver, `{"task_type":"contract-review","error_budget":0.001,"level":0.9}`)
+	if refused.status != http.StatusUnprocessableEntity || refused.code() != "invalid" || !strings.Contains(refused.message(), "more reviewed documents") || refused.body["test"] == nil {
+		t.Fatalf("certify at 0.1%%: %d %v", refused.status, refused.body)
+	}
+	// 0.999^2302 <= 0.1: 2302 clean accepted documents at 80/85 of all.
+	if test, _ := refused.body["test"].(map[string]any); number(t, test["min_accepted"]) != 2302 || number(t, test["needed"]) != 2361 {
+		t.Errorf("refusal %v, want 2302 clean accepted documents needed, 2361 more documents", test)
+	}
+	for _, bad := range []string{`{"task_type":"contract-review","error_budget":0}`, `{"task_type":"contract-review","error_budget":0.01,"level":1}`} {
+		if got := s.do("POST", "/v1/policy/certify", approver, bad); got.status != http.StatusUnprocessableEntity {
+			t.Errorf("certify %s: %d %v, want 422", bad, got.status, got.body)
+		}
+	}
+
+	applied := s.do("POST", "/v1/policy/apply", approver, `{"task_type":"contract-review","certificate":"contract-review/c1"}`)
+	if applied.status != http.StatusCreated {
+		t.Fatalf("apply: %d %v", applied.status, applied.body)
+	}
+	policy, _ := applied.body["policy"].(map[string]any)
+	version, _ := applied.body["policy_version"].(map[string]any)
+	tt, _ := s.types.Get("contract-review")
+	if policy["mode"] != "hotl" || number(t, policy["auto_accept_threshold"]) != lowest || policy["version"] != tt.Policy.Version+"+contract-review/v1" ||
+		version["certificate"] != "contract-review/c1" || !strings.Contains(version["reason"].(string), "0 of 80") {
+		t.Fatalf("applied: policy %v version %v", policy, version)
+	}
+
+	set := s.do("POST", "/v1/policy/set", approver, `{"task_type":"contract-review","audit_sample_rate":0.1,"reason":"audits"}`)
+	version, _ = set.body["policy_version"].(map[string]any)
+	policy, _ = set.body["policy"].(map[string]any)
+	if set.status != http.StatusCreated || version["id"] != "contract-review/v2" || version["previous"] != "contract-review/v1" || version["certificate"] != "contract-review/c1" ||
+		number(t, policy["auto_accept_threshold"]) != lowest || number(t, policy["audit_sample_rate"]) != 0.1 {
+		t.Fatalf("set audit rate: %d %v", set.status, set.body)
+	}
+	set = s.do("POST", "/v1/policy/set", approver, `{"task_type":"contract-review","threshold":0.9995,"reason":"stricter for March"}`)
+	version, _ = set.body["policy_version"].(map[string]any)
+	if set.status != http.StatusCreated || version["id"] != "contract-review/v3" || version["certificate"] != nil || number(t, version["threshold"]) != 0.9995 || number(t, version["audit_sample_rate"]) != 0.1 {
+		t.Fatalf("set threshold: %d %v", set.status, set.body)
+	}
+	inForce, err := starter.PolicyInForce(context.Background(), s.store, tt)
+	if err != nil || inForce.Policy.Version != tt.Policy.Version+"+contract-review/v3" || inForce.Policy.AutoAcceptThreshold != 0.9995 || inForce.Policy.Mode != countersign.ModeHOTL {
+		t.Fatalf("in force: %+v, %v", inForce, err)
+	}
+	if e := s.events(countersign.EventPolicyApplied); len(e) != 1 || e[0].ID != "policy/contract-review/v1" {
+		t.Errorf("policy.applied events %+v", e)
+	}
+	if e := s.events(countersign.EventPolicySet); len(e) != 2 || !strings.Contains(string(e[1].Data), `"reason":"stricter for March"`) {
+		t.Errorf("policy.set events %+v", e)
+	}
+	versions := s.do("GET", "/v1/policy/versions?task_type=contract-review", auditor, "")
+	if list, _ := versions.body["versions"].([]any); versions.status != http.StatusOK || len(list) != 3 || list[0].(map[string]any)["id"] != "contract-review/v3" {
+		t.Fatalf("versions: %d %v", versions.status, versions.body)
+	}
+
+	for body, want := range map[string]string{
+		`{"task_type":"contract-review","reason":"x"}`:                                 "nothing to set",
+		`{"task_type":"contract-review","threshold":1.5,"reason":"x"}`:                 "threshold must be",
+		`{"task_type":"contract-review","mode":"auto","reason":"x"}`:                   "unknown mode",
+		`{"task_type":"contract-review","mode":"hitl"}`:                                "reason is required",
+		`{"task_type":"contract-review","audit_sample_rate":-0.1,"reason":"x"}`:        "audit sample rate must be",
+		`{"task_type":"contract-review","certificate":"contract-review/c1","reason":1}`: "",
+	} {
+		got := s.do("POST", "/v1/policy/set", approver, body)
+		if want == "" {
+			if got.status != http.StatusBadRequest {
+				t.Errorf("set %s: %d, want 400", body, got.status)
+			}
+			continue
+		}
+		if got.status != http.StatusUnprocessableEntity || !strings.Contains(got.message(), want) {
+			t.Errorf("set %s: %d %q, want 422 saying %q", body, got.status, got.message(), want)
+		}
+	}
+
+	// Routing now uses another calibration: the certificate speaks for the
+	// uncalibrated confidence only.
+	if err := s.store.PutCalibration(context.Background(), &countersign.Calibration{TaskType: "contract-review", Version: "cal-2", Active: true, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	stale := s.do("POST", "/v1/policy/apply", approver, `{"task_type":"contract-review","certificate":"contract-review/c1"}`)
+	if stale.status != http.StatusConflict || !strings.Contains(stale.message(), "now uses calibration cal-2: certify again") {
+		t.Fatalf("apply under another calibration: %d %q", stale.status, stale.message())
+	}
+	if got := s.do("POST", "/v1/policy/apply", approver, `{"task_type":"contract-review","certificate":"contract-review/c9"}`); got.status != http.StatusNotFound {
+		t.Errorf("apply an unknown certificate: %d, want 404", got.status)
+	}
+}
+
+// TestSetHotlNeedsThreshold: contract-review is hitl in its file, which
+// sets no threshold: switching it to hotl by hand needs one.
+func TestSetHotlNeedsThreshold(t *testing.T) {
+	s := newServer(t, 0)
+	approver := s.tokens[countersign.RoleApprover]
+	got := s.do("POST", "/v1/policy/set", approver, `{"task_type":"contract-review","mode":"hotl","reason":"x"}`)
+	if got.status != http.StatusUnprocessableEntity || !strings.Contains(got.message(), "sets no threshold") {
+		t.Fatalf("hotl without a threshold: %d %q", got.status, got.message())
+	}
+	got = s.do("POST", "/v1/policy/set", approver, `{"task_type":"contract-review","mode":"hotl","threshold":0.97,"reason":"x"}`)
+	if got.status != http.StatusCreated {
+		t.Fatalf("hotl with a threshold: %d %v", got.status, got.body)
+	}
+}

@@ -1,0 +1,384 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/internal/certify"
+	"github.com/countersign/countersign/internal/simulate"
+)
+
+// printSimulation writes a simulation as a table; thresholds asked for
+// with --threshold are marked.
+func printSimulation(out io.Writer, res *simulate.Result, asked []float64) error {
+	cal := res.Calibration
+	if cal == "" {
+		cal = "none (raw scores)"
+	}
+	fmt.Fprintf(out, "%s, policy %s, calibration %s: %d finished documents it did not train on (%d it did, left out), %d decided or audited by a person\n\n",
+		res.TaskType, res.PolicyVersion, cal, res.Documents, res.TrainedOn, res.Checked)
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "THRESHOLD\tTO A PERSON\tAUTO-ACCEPTED\tKNOWN\tWRONG\tERROR RATE\tUPPER %s\tUNCHECKED\tREJECTED\t\n", levelName(res.Level))
+	for _, r := range res.Rows {
+		mark := ""
+		for _, t := range asked {
+			if t == r.Threshold {
+				mark = " *"
+			}
+		}
+		fmt.Fprintf(tw, "%s%s\t%d (%.1f%%)\t%d\t%d\t%d\t%s\t%s\t%d\t%d\t\n", certify.FormatThreshold(r.Threshold), mark,
+			r.Review, 100*r.ReviewRate, r.AutoAccepted, r.Known, r.Wrong, optional(r.ErrorRate, "%.3f", 1), optional(r.UpperBound, "%.3f", 1), r.Unknown, r.Rejected)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nKNOWN: accepted without a person, with an outcome a person decided or audited; WRONG: of those, corrected or rejected.\n"+
+		"ERROR RATE: WRONG/KNOWN; UPPER: its one-sided Clopper-Pearson bound at %s confidence; n/a: nothing known.\n", levelName(res.Level))
+	return nil
+}
+
+func levelName(level float64) string {
+	return strconv.FormatFloat(100*level, 'f', -1, 64) + "%"
+}
+
+func newPolicyCertify() *cobra.Command {
+	var (
+		cf       clientFlags
+		taskType string
+		budget   float64
+		level    float64
+		asJSON   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "certify --type T --error-budget E [--level L]",
+		Short: "Find the lowest auto-accept threshold whose error rate is within a budget, with a guarantee",
+		Long: `Tests auto-accept thresholds on the reviewed documents of a task type that the
+active calibration did not train on (a person approved, corrected, rejected or
+audited them; vetoes and gold items left out), with their confidence recomputed
+through that calibration, and certifies the lowest threshold at which the
+error rate among the documents it would accept is within --error-budget, with
+confidence --level.
+
+The thresholds are every distinct confidence of those documents, tested from
+the strictest down, each with an exact binomial test, stopping at the first
+that fails (fixed-sequence testing, as in Learn then Test): with probability
+at least --level, the certified threshold's error rate is within the budget on
+documents like these, and no threshold is rounded. The sequence starts at the
+strictest threshold that accepts enough documents for a record without errors
+to pass (299 for 1% at 95%).
+
+Prints the threshold, the share of documents that would go to a person, the
+accepted documents n and the wrong ones k, and the Clopper-Pearson upper bound
+of the error rate; the certificate is stored with an ID for
+"countersign policy apply". When no threshold passes it says why and about how
+many more reviewed documents it would need, and exits 1.
+
+Needs the approver or admin role.`,
+		Example: `  countersign policy certify --type pii-extraction --error-budget 0.01
+  countersign policy certify --type pii-extraction --error-budget 0.05 --level 0.99`,
+		Args: usage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireType(cmd, taskType); err != nil {
+				return err
+			}
+			if !cmd.Flags().Changed("error-budget") {
+				return exitError{code: 2, err: fmt.Errorf("--error-budget is required (0.01 is 1%%)\nSee '%s --help'.", cmd.CommandPath())}
+			}
+			c, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			res, err := c.Certify(cmd.Context(), taskType, budget, level)
+			if err != nil {
+				return friendly(err)
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), res)
+			}
+			printCertificate(cmd.OutOrStdout(), res.Certificate)
+			fmt.Fprintf(cmd.OutOrStdout(), "\nPut it in force for documents started from now on with:\n  countersign policy apply --type %s --certificate %s\n", taskType, res.Certificate.ID)
+			return nil
+		},
+	}
+	cf.add(cmd)
+	cmd.Flags().StringVar(&taskType, "type", "", "task type to certify (required)")
+	cmd.Flags().Float64Var(&budget, "error-budget", 0, "highest acceptable error rate among auto-accepted documents, a share: 0.01 is 1% (required)")
+	cmd.Flags().Float64Var(&level, "level", certify.DefaultLevel, "confidence level of the guarantee")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the certificate and the test as JSON")
+	return cmd
+}
+
+func printCertificate(out io.Writer, c *countersign.Certificate) {
+	cal := c.Calibration
+	if cal == "" {
+		cal = "none (uncalibrated confidence)"
+	}
+	fmt.Fprintf(out, "certificate %s of %s: threshold %s\n", c.ID, c.TaskType, certify.FormatThreshold(c.Threshold))
+	fmt.Fprintf(out, "  error budget %s at %s confidence; upper bound of the error rate %.4f (%.2f%%), Clopper-Pearson\n",
+		strconv.FormatFloat(100*c.Budget, 'f', -1, 64)+"%", levelName(c.Level), c.Bound, 100*c.Bound)
+	fmt.Fprintf(out, "  accepted n = %d, wrong k = %d; expected review share %.1f%% of %d held-out reviewed documents\n",
+		c.Accepted, c.Wrong, 100*c.ReviewShare, c.Documents)
+	fmt.Fprintf(out, "  %d thresholds tested; calibration %s; policy %s; documents created %s to %s\n",
+		c.Tested, cal, c.PolicyVersion, c.Since.Local().Format(time.DateTime), c.Until.Local().Format(time.DateTime))
+}
+
+func newPolicyCertificates() *cobra.Command {
+	var (
+		cf       clientFlags
+		taskType string
+		asJSON   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "certificates --type T",
+		Short: "List a task type's threshold certificates, newest first",
+		Long: `Lists the certificates "countersign policy certify" stored for a task type,
+newest first: threshold, budget and level, the upper bound, n and k, and the
+calibration they certify.
+
+Needs the approver, auditor or admin role.`,
+		Args: usage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireType(cmd, taskType); err != nil {
+				return err
+			}
+			c, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			list, err := c.Certificates(cmd.Context(), taskType)
+			if err != nil {
+				return friendly(err)
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), list)
+			}
+			out := cmd.OutOrStdout()
+			if len(list) == 0 {
+				fmt.Fprintf(out, "%s has no certificates yet: countersign policy certify --type %s --error-budget 0.01\n", taskType, taskType)
+				return nil
+			}
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tTHRESHOLD\tBUDGET\tLEVEL\tBOUND\tN\tK\tREVIEW SHARE\tCALIBRATION\tCREATED\tBY")
+			for _, c := range list {
+				cal := c.Calibration
+				if cal == "" {
+					cal = "none"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.4f\t%d\t%d\t%.1f%%\t%s\t%s\t%s\n", c.ID, certify.FormatThreshold(c.Threshold),
+					strconv.FormatFloat(100*c.Budget, 'f', -1, 64)+"%", levelName(c.Level), c.Bound, c.Accepted, c.Wrong, 100*c.ReviewShare,
+					cal, c.CreatedAt.Local().Format(time.DateTime), c.CreatedBy)
+			}
+			return tw.Flush()
+		},
+	}
+	cf.add(cmd)
+	cmd.Flags().StringVar(&taskType, "type", "", "task type (required)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the certificates as JSON")
+	return cmd
+}
+
+func newPolicyApply() *cobra.Command {
+	var (
+		cf          clientFlags
+		taskType    string
+		certificate string
+		reason      string
+	)
+	cmd := &cobra.Command{
+		Use:   "apply --type T --certificate ID [--reason TEXT]",
+		Short: "Put a certificate's threshold in force, in hotl mode, without a restart",
+		Long: `Makes a new policy version of the task type: hotl mode at the certificate's
+threshold, the rest as the version in force had it. Documents whose review
+starts from now on run under it; documents started before keep the policy
+they started with. The certificate must have been made under the task type's
+current rules and with the calibration routing uses now; otherwise certify
+again. Recorded in the audit log (policy.applied) with your name.
+
+Needs the approver or admin role.`,
+		Example: `  countersign policy apply --type pii-extraction --certificate pii-extraction/c3`,
+		Args:    usage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireType(cmd, taskType); err != nil {
+				return err
+			}
+			if certificate == "" {
+				return exitError{code: 2, err: fmt.Errorf("--certificate is required\nSee '%s --help'.", cmd.CommandPath())}
+			}
+			c, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			res, err := c.ApplyCertificate(cmd.Context(), api.PolicyApplyRequest{TaskType: taskType, Certificate: certificate, Reason: reason})
+			if err != nil {
+				return friendly(err)
+			}
+			printPolicyVersion(cmd.OutOrStdout(), res)
+			return nil
+		},
+	}
+	cf.add(cmd)
+	cmd.Flags().StringVar(&taskType, "type", "", "task type (required)")
+	cmd.Flags().StringVar(&certificate, "certificate", "", "ID of the certificate to apply (required)")
+	cmd.Flags().StringVar(&reason, "reason", "", "why; by default the certificate's figures")
+	return cmd
+}
+
+func newPolicySet() *cobra.Command {
+	var (
+		cf        clientFlags
+		taskType  string
+		threshold float64
+		mode      string
+		rate      float64
+		reason    string
+	)
+	cmd := &cobra.Command{
+		Use:   "set --type T [--threshold X] [--mode hitl|hotl] [--audit-rate R] --reason TEXT",
+		Short: "Change a task type's threshold, mode or audit rate without a restart",
+		Long: `Makes a new policy version of the task type with the parts given changed and
+the rest as the version in force had it. Documents whose review starts from now
+on run under it; documents started before keep the policy they started with.
+A threshold set by hand carries no certificate: prefer "policy certify" and
+"policy apply". A supervisor's tightening stays on top until it is reset.
+Recorded in the audit log (policy.set) with your name and --reason.
+
+Needs the approver or admin role.`,
+		Example: `  countersign policy set --type pii-extraction --mode hitl --reason "new form layout from March; back to full review"
+  countersign policy set --type pii-extraction --audit-rate 0.2 --reason "more audits while the new prompt settles"`,
+		Args: usage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireType(cmd, taskType); err != nil {
+				return err
+			}
+			req := api.PolicySetRequest{TaskType: taskType, Mode: countersign.Mode(mode), Reason: reason}
+			if cmd.Flags().Changed("threshold") {
+				req.Threshold = &threshold
+			}
+			if cmd.Flags().Changed("audit-rate") {
+				req.AuditSampleRate = &rate
+			}
+			if req.Threshold == nil && req.Mode == "" && req.AuditSampleRate == nil {
+				return exitError{code: 2, err: fmt.Errorf("nothing to set: give --threshold, --mode or --audit-rate\nSee '%s --help'.", cmd.CommandPath())}
+			}
+			if reason == "" {
+				return exitError{code: 2, err: fmt.Errorf("--reason is required\nSee '%s --help'.", cmd.CommandPath())}
+			}
+			c, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			res, err := c.SetPolicy(cmd.Context(), req)
+			if err != nil {
+				return friendly(err)
+			}
+			printPolicyVersion(cmd.OutOrStdout(), res)
+			return nil
+		},
+	}
+	cf.add(cmd)
+	cmd.Flags().StringVar(&taskType, "type", "", "task type (required)")
+	cmd.Flags().Float64Var(&threshold, "threshold", 0, "auto-accept threshold, from 0 to 1")
+	cmd.Flags().StringVar(&mode, "mode", "", "hitl (every document to a person) or hotl (confident drafts accepted)")
+	cmd.Flags().Float64Var(&rate, "audit-rate", 0, "share of auto-accepted documents audited, from 0 to 1")
+	cmd.Flags().StringVar(&reason, "reason", "", "why the policy changes (required)")
+	return cmd
+}
+
+func printPolicyVersion(out io.Writer, res *api.PolicyResponse) {
+	v, p := res.PolicyVersion, res.Policy
+	fmt.Fprintf(out, "policy version %s of %s in force for documents started from now on (by %s)\n", v.ID, v.TaskType, v.CreatedBy)
+	fmt.Fprintf(out, "  %s\n", describePolicy(p))
+	fmt.Fprintf(out, "  version %s; reason: %s\n", p.Version, v.Reason)
+}
+
+// describePolicy says what a policy does with a document, in a line.
+func describePolicy(p countersign.Policy) string {
+	if p.Mode == countersign.ModeHITL {
+		return "mode hitl: every document to a person"
+	}
+	s := fmt.Sprintf("mode hotl: auto-accept at or above %s", certify.FormatThreshold(p.AutoAcceptThreshold))
+	if p.AuditSampleRate > 0 {
+		s += fmt.Sprintf(", audit %s of them", strconv.FormatFloat(100*p.AuditSampleRate, 'f', -1, 64)+"%")
+	}
+	return s
+}
+
+func newPolicyVersions() *cobra.Command {
+	var (
+		cf       clientFlags
+		taskType string
+		asJSON   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "versions --type T",
+		Short: "List a task type's policy versions, newest first, and the policy in force",
+		Long: `Lists the policy versions approvers put in force for a task type ("policy
+apply", "policy set"), newest first, and the policy new documents start under:
+the task type's own, then the newest version, then a supervisor's tightening.
+
+Needs the approver, auditor or admin role.`,
+		Args: usage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireType(cmd, taskType); err != nil {
+				return err
+			}
+			c, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			list, policy, err := c.PolicyVersions(cmd.Context(), taskType)
+			if err != nil {
+				return friendly(err)
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), map[string]any{"versions": list, "policy": policy})
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "in force: %s (version %s)\n", describePolicy(*policy), policy.Version)
+			if len(list) == 0 {
+				fmt.Fprintln(out, "no policy versions: the task type's own policy")
+				return nil
+			}
+			fmt.Fprintln(out)
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tMODE\tTHRESHOLD\tAUDIT RATE\tCERTIFICATE\tCREATED\tBY\tREASON")
+			for _, v := range list {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.ID, orDash(string(v.Mode)), thresholdOrDash(v.Threshold), rateOrDash(v.AuditSampleRate),
+					orDash(v.Certificate), v.CreatedAt.Local().Format(time.DateTime), v.CreatedBy, v.Reason)
+			}
+			return tw.Flush()
+		},
+	}
+	cf.add(cmd)
+	cmd.Flags().StringVar(&taskType, "type", "", "task type (required)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the versions and the policy in force as JSON")
+	return cmd
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func thresholdOrDash(x *float64) string {
+	if x == nil {
+		return "-"
+	}
+	return certify.FormatThreshold(*x)
+}
+
+func rateOrDash(x *float64) string {
+	if x == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*x, 'f', -1, 64)
+}

@@ -1,0 +1,347 @@
+// Package certify picks an auto-accept threshold with a finite-sample
+// guarantee on the error rate among the documents it accepts, from reviewed
+// documents the active calibration did not train on (Learn then Test:
+// Angelopoulos, Bates, Candès, Jordan and Lei, 2021).
+//
+// # The procedure
+//
+// For each threshold λ, n(λ) held-out documents would be auto-accepted
+// (eligible by the policy's rules and confidence at or above λ) and k(λ) of
+// them were wrong: a person corrected or rejected the draft. The hypothesis
+// H(λ) "the error rate among documents accepted at λ is above the budget ε"
+// is tested with the exact binomial p-value P(Binomial(n(λ), ε) <= k(λ)),
+// rejected when the p-value is at most δ = 1 - level. Thresholds are tested
+// in a fixed sequence from the strictest down, stopping at the first that
+// fails; the certified threshold is the last that passed. Fixed-sequence
+// testing controls the family-wise error at δ without any correction: the
+// first hypothesis in the sequence that is true is rejected with
+// probability at most δ, and none after it is reached unless it is. So with
+// probability at least level, no certified-or-stricter threshold tested has
+// an error rate above the budget — whatever the shape of the error rate
+// across thresholds, which need not be monotone.
+//
+// # The grid
+//
+// The thresholds are the distinct confidences of the eligible held-out
+// documents, strictest first: every point at which the set of accepted
+// documents changes. Between two neighbouring values nothing changes (the
+// same documents are accepted, so n, k and the p-value are the same), so a
+// finer grid fixed in advance (0.001 steps, or every float64) would pass
+// and fail on the same plateaux in the same order; of the lowest plateau
+// that passes, this grid certifies its strictest point, the observed
+// confidence itself, which is never laxer than what the finer grid would
+// certify. And no threshold is rounded: 0.9953 is tested as 0.9953.
+//
+// The sequence starts at the strictest threshold that accepts at least
+// MinAccepted documents, the fewest with which a record without errors can
+// pass (ln δ / ln(1-ε): 299 for 1% at 95%). Above it no test can reject
+// whatever people found, so leaving those thresholds out changes no
+// decision; keeping them would stop every sequence at its first step. Where
+// the sequence starts depends on the confidences only, never on the
+// verdicts, and the confidences are computed by a calibration that did not
+// see these documents: conditional on them the sequence is fixed in
+// advance, which is what fixed-sequence testing needs. Given the
+// confidences the verdicts are independent; their sum is then more
+// concentrated than a binomial with the same mean (Hoeffding, 1956), so the
+// binomial p-value stays valid.
+//
+// The guarantee is about documents like the held-out ones. In hotl, the
+// documents reviewed above the threshold then in force are the audited
+// sample of them, so those confidences are under-represented among the
+// held-out documents; certify from a period in hitl, or with a high audit
+// rate, for the guarantee to speak for every confidence.
+package certify
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/quality"
+	"github.com/countersign/countersign/internal/simulate"
+)
+
+// DefaultLevel is the confidence level unless one is asked for.
+const DefaultLevel = 0.95
+
+// Sample is one held-out reviewed document.
+type Sample struct {
+	Confidence float64
+	Route      simulate.RouteClass
+	Wrong      bool
+}
+
+// Step is one threshold of the sequence.
+type Step struct {
+	Threshold float64 `json:"threshold"`
+	Accepted  int     `json:"accepted"`
+	Wrong     int     `json:"wrong"`
+	// PValue is P(Binomial(Accepted, budget) <= Wrong); the step passes
+	// when it is at most 1 - level.
+	PValue float64 `json:"p_value"`
+	// Bound is the one-sided Clopper-Pearson upper bound of the error rate
+	// at the level: the step passes exactly when it is within the budget.
+	// It is computed for the certified and the stopping step only.
+	Bound  float64 `json:"bound,omitempty"`
+	Passed bool    `json:"passed"`
+}
+
+// Result is the outcome of a test: a certified threshold, or a refusal
+// that says how many more reviewed documents it would take.
+type Result struct {
+	Budget float64 `json:"budget"`
+	Level  float64 `json:"level"`
+	// Documents are the held-out reviewed documents; Eligible those the
+	// policy's rules would let a threshold accept.
+	Documents int `json:"documents"`
+	Eligible  int `json:"eligible"`
+	// MinAccepted is the fewest accepted documents with which a clean
+	// record passes: where the sequence starts.
+	MinAccepted int `json:"min_accepted"`
+	// Tested is how many thresholds the sequence tested.
+	Tested int `json:"tested"`
+	// Certified is the last step that passed; nil when none did.
+	Certified *Step `json:"certified,omitempty"`
+	// Stopped is the step that failed and ended the sequence; nil when the
+	// sequence passed down to the laxest threshold or never started.
+	Stopped *Step `json:"stopped,omitempty"`
+	// ReviewShare is the share of the documents that would go to a person
+	// at the certified threshold (below it, or sent there by a rule or a
+	// failed draft).
+	ReviewShare float64 `json:"review_share,omitempty"`
+	// Needed is, when nothing was certified, about how many more held-out
+	// reviewed documents would let a threshold pass if they went like
+	// these; -1 when more documents alone would not (no eligible document,
+	// or an error rate at or above the budget at every threshold).
+	Needed int `json:"needed,omitempty"`
+	// Steps are every step tested, strictest first, without their bounds.
+	Steps []Step `json:"-"`
+}
+
+// Test runs the fixed-sequence test of the package comment on samples at
+// budget and level.
+func Test(samples []Sample, budget, level float64) (*Result, error) {
+	if !(budget > 0 && budget < 1) {
+		return nil, countersign.Errorf(countersign.CodeInvalid, "error budget must be a share between 0 and 1 (0.01 is 1%%), not %v", budget)
+	}
+	if !(level > 0 && level < 1) {
+		return nil, countersign.Errorf(countersign.CodeInvalid, "level must be between 0 and 1 (such as 0.95), not %v", level)
+	}
+	res := &Result{Budget: budget, Level: level, Documents: len(samples), MinAccepted: MinAccepted(budget, level)}
+	plateaux := grid(samples)
+	if len(plateaux) > 0 {
+		res.Eligible = plateaux[len(plateaux)-1].Accepted
+	}
+	alpha := 1 - level
+	for _, p := range plateaux {
+		if p.Accepted < res.MinAccepted {
+			continue
+		}
+		step := p
+		step.PValue = quality.BinomialCDF(step.Wrong, step.Accepted, budget)
+		step.Passed = step.PValue <= alpha
+		res.Steps = append(res.Steps, step)
+		if !step.Passed {
+			res.Stopped = &res.Steps[len(res.Steps)-1]
+			break
+		}
+	}
+	res.Tested = len(res.Steps)
+	for i := range res.Steps {
+		if res.Steps[i].Passed {
+			res.Certified = &res.Steps[i]
+		}
+	}
+	// The bound of every step would cost a bisection each; the two
+	// reported are enough.
+	for _, s := range []*Step{res.Certified, res.Stopped} {
+		if s == nil {
+			continue
+		}
+		bound, err := quality.UpperBound(quality.ClopperPearson, s.Wrong, s.Accepted, level)
+		if err != nil {
+			return nil, err
+		}
+		s.Bound = bound
+	}
+	if res.Certified != nil {
+		res.ReviewShare = float64(reviewed(samples, res.Certified.Threshold)) / float64(len(samples))
+		return res, nil
+	}
+	res.Needed = needed(plateaux, len(samples), res.MinAccepted, budget, alpha)
+	return res, nil
+}
+
+// MinAccepted is the fewest accepted documents with which a record without
+// errors passes: the smallest n with (1-budget)^n <= 1-level.
+func MinAccepted(budget, level float64) int {
+	alpha := 1 - level
+	n := max(1, int(math.Ceil(math.Log(alpha)/math.Log1p(-budget))))
+	// The logarithms may land a hair off an integer: settle on the exact
+	// test's side.
+	for n > 1 && quality.BinomialCDF(0, n-1, budget) <= alpha {
+		n--
+	}
+	for quality.BinomialCDF(0, n, budget) > alpha {
+		n++
+	}
+	return n
+}
+
+// grid is, for every distinct confidence of an eligible sample, strictest
+// first, how many eligible samples are at or above it and how many of them
+// were wrong.
+func grid(samples []Sample) []Step {
+	eligible := make([]Sample, 0, len(samples))
+	for _, s := range samples {
+		if s.Route == simulate.RouteEligible {
+			eligible = append(eligible, s)
+		}
+	}
+	slices.SortFunc(eligible, func(a, b Sample) int { return cmp.Compare(b.Confidence, a.Confidence) })
+	var out []Step
+	n, k := 0, 0
+	for i, s := range eligible {
+		n++
+		if s.Wrong {
+			k++
+		}
+		if i+1 < len(eligible) && eligible[i+1].Confidence == s.Confidence {
+			continue
+		}
+		out = append(out, Step{Threshold: s.Confidence, Accepted: n, Wrong: k})
+	}
+	return out
+}
+
+// reviewed counts the samples that go to a person at a threshold.
+func reviewed(samples []Sample, threshold float64) int {
+	n := 0
+	for _, s := range samples {
+		if s.Route == simulate.RouteReview || s.Route == simulate.RouteEligible && s.Confidence < threshold {
+			n++
+		}
+	}
+	return n
+}
+
+// needed projects how many more held-out documents, going like these,
+// would let some threshold pass on its own: for each threshold that ends a
+// run of thresholds with the same number of wrong documents (the laxest of
+// the run, which accepts the most at the lowest error rate) and has an
+// error rate below the budget, the fewest accepted documents at which that
+// error rate passes the test, scaled by the share the threshold accepts;
+// the least of them, less the documents there are. It ignores that the
+// stricter thresholds must pass too, so it is an estimate, and a low one
+// when few documents are wrong by chance. Beyond maxProjected accepted
+// documents it does not look.
+func needed(plateaux []Step, documents, minAccepted int, budget, alpha float64) int {
+	if documents == 0 {
+		return minAccepted
+	}
+	var candidates []Step
+	for i, p := range plateaux {
+		if (i+1 == len(plateaux) || plateaux[i+1].Wrong != p.Wrong) && float64(p.Wrong) < budget*float64(p.Accepted) {
+			candidates = append(candidates, p)
+		}
+	}
+	// Each projection costs a search over binomial tails: with many
+	// candidates, an even spread of maxCandidates of them will do.
+	if n := len(candidates); n > maxCandidates {
+		spread := make([]Step, 0, maxCandidates)
+		for j := range maxCandidates {
+			spread = append(spread, candidates[j*(n-1)/(maxCandidates-1)])
+		}
+		candidates = spread
+	}
+	best := -1
+	for _, p := range candidates {
+		rate := float64(p.Wrong) / float64(p.Accepted)
+		passes := func(n int) bool {
+			k := int(math.Ceil(rate * float64(n)))
+			return quality.BinomialCDF(k, n, budget) <= alpha
+		}
+		lo, hi := minAccepted-1, minAccepted
+		for !passes(hi) {
+			if hi >= maxProjected {
+				hi = 0
+				break
+			}
+			lo, hi = hi, min(2*hi, maxProjected)
+		}
+		if hi == 0 {
+			continue
+		}
+		for hi-lo > 1 {
+			mid := lo + (hi-lo)/2
+			if passes(mid) {
+				hi = mid
+			} else {
+				lo = mid
+			}
+		}
+		total := int(math.Ceil(float64(hi) * float64(documents) / float64(p.Accepted)))
+		if more := max(1, total-documents); best < 0 || more < best {
+			best = more
+		}
+	}
+	return best
+}
+
+// maxProjected bounds the accepted documents needed projects to, and
+// maxCandidates the thresholds it projects from.
+const (
+	maxProjected  = 1 << 20
+	maxCandidates = 64
+)
+
+// Explain says in words why nothing was certified and what would help.
+func (r *Result) Explain(taskType string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "no threshold of %s can be certified at an error budget of %s with %s confidence: ", taskType, percent(r.Budget), percent(r.Level))
+	switch {
+	case r.Documents == 0:
+		fmt.Fprintf(&b, "there are no reviewed documents the active calibration did not train on; it needs at least %d", r.MinAccepted)
+		return b.String()
+	case r.Eligible == 0:
+		fmt.Fprintf(&b, "the policy's rules send all %d held-out reviewed documents to a person, so no threshold would accept any", r.Documents)
+		return b.String()
+	case r.Stopped != nil:
+		s := r.Stopped
+		fmt.Fprintf(&b, "the sequence stopped at its test %d, threshold %s, where %d of %d accepted documents were wrong (upper bound %s, over the budget)",
+			r.Tested, FormatThreshold(s.Threshold), s.Wrong, s.Accepted, percent(s.Bound))
+	default:
+		fmt.Fprintf(&b, "%d of %d held-out reviewed documents could be accepted, fewer than the %d a record without errors needs",
+			r.Eligible, r.Documents, r.MinAccepted)
+	}
+	if r.Needed < 0 {
+		b.WriteString("; at no threshold is the error rate below the budget, so more documents alone will not do: improve the confidence (calibrate) or ask for a larger budget")
+	} else {
+		fmt.Fprintf(&b, "; it needs about %d more reviewed documents the calibration did not train on, if they go like these", r.Needed)
+	}
+	return b.String()
+}
+
+// FormatThreshold writes a threshold with every digit it has, and at least
+// three decimals: 0.990, 0.995, 0.9953. It is never rounded, so two
+// thresholds never print alike.
+func FormatThreshold(x float64) string {
+	s := strconv.FormatFloat(x, 'f', -1, 64)
+	dot := strings.IndexByte(s, '.')
+	if dot < 0 {
+		s, dot = s+".", len(s)
+	}
+	if decimals := len(s) - dot - 1; decimals < 3 {
+		s += strings.Repeat("0", 3-decimals)
+	}
+	return s
+}
+
+// percent writes a share as a percentage with up to three decimals.
+func percent(x float64) string {
+	return strconv.FormatFloat(math.Round(x*1e5)/1e3, 'f', -1, 64) + "%"
+}

@@ -1,0 +1,272 @@
+package certify_test
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/countersign/countersign/internal/certify"
+	"github.com/countersign/countersign/internal/quality"
+	"github.com/countersign/countersign/internal/simulate"
+)
+
+func near(got, want, tol float64) bool { return math.Abs(got-want) <= tol }
+
+// some returns n samples at one confidence, wrong of them wrong.
+func some(n int, confidence float64, wrong int, route simulate.RouteClass) []certify.Sample {
+	out := make([]certify.Sample, n)
+	for i := range out {
+		out[i] = certify.Sample{Confidence: confidence, Route: route, Wrong: i < wrong}
+	}
+	return out
+}
+
+func join(parts ...[]certify.Sample) []certify.Sample {
+	var out []certify.Sample
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func test(t *testing.T, samples []certify.Sample, budget, level float64) *certify.Result {
+	t.Helper()
+	res, err := certify.Test(samples, budget, level)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// TestMinAccepted: the fewest clean accepted documents that pass, n with
+// (1-ε)^n <= 1-level < (1-ε)^(n-1): 0.99^299 = 0.04954, 0.99^298 = 0.05004;
+// 0.95^59 = 0.04849, 0.95^58 = 0.05105; 0.9^22 = 0.09848, 0.9^21 = 0.10942.
+func TestMinAccepted(t *testing.T) {
+	for _, c := range []struct {
+		budget, level float64
+		want          int
+	}{{0.01, 0.95, 299}, {0.05, 0.95, 59}, {0.1, 0.9, 22}, {0.02, 0.99, 228}} {
+		if got := certify.MinAccepted(c.budget, c.level); got != c.want {
+			t.Errorf("MinAccepted(%g, %g) = %d, want %d", c.budget, c.level, got, c.want)
+		}
+	}
+}
+
+// TestSequenceStopsAtFirstFailure, on a hand-made grid at a 10% budget and
+// 90% confidence (22 clean documents pass): 25 right documents at 0.99
+// pass (p = 0.9^25 = 0.0718); with 5 more at 0.95, 3 of them wrong, 3 of 30
+// fail (p = P(Bin(30, 0.1) <= 3) = 0.6474); 200 right ones at 0.90 would
+// make 3 of 230 pass alone (p = 9.3e-8), but the sequence stopped before
+// them. 10 documents a rule sends to a person and 5 it rejects count in the
+// review share only.
+func TestSequenceStopsAtFirstFailure(t *testing.T) {
+	samples := join(
+		some(25, 0.99, 0, simulate.RouteEligible),
+		some(5, 0.95, 3, simulate.RouteEligible),
+		some(200, 0.90, 0, simulate.RouteEligible),
+		some(10, 0.999, 2, simulate.RouteReview),
+		some(5, 0.999, 0, simulate.RouteReject),
+	)
+	res := test(t, samples, 0.1, 0.9)
+	if res.MinAccepted != 22 || res.Documents != 245 || res.Eligible != 230 {
+		t.Fatalf("min accepted %d, documents %d, eligible %d; want 22, 245, 230", res.MinAccepted, res.Documents, res.Eligible)
+	}
+	if res.Tested != 2 || len(res.Steps) != 2 {
+		t.Fatalf("tested %d: %+v; want 0.99 then 0.95", res.Tested, res.Steps)
+	}
+	c := res.Certified
+	if c == nil || c.Threshold != 0.99 || c.Accepted != 25 || c.Wrong != 0 || !near(c.PValue, 0.0717897987691853, 1e-14) {
+		t.Fatalf("certified %+v, want 0.99 with 0 of 25 (p 0.0718)", c)
+	}
+	// Clopper-Pearson for 0 of 25 at 90%: 1 - 0.1^(1/25).
+	if !near(c.Bound, 0.08798916064409024, 1e-12) {
+		t.Errorf("bound %.15f, want 0.087989160644090", c.Bound)
+	}
+	s := res.Stopped
+	if s == nil || s.Threshold != 0.95 || s.Accepted != 30 || s.Wrong != 3 || s.Passed || !near(s.PValue, 0.6474391717918486, 1e-12) {
+		t.Fatalf("stopped %+v, want 0.95 with 3 of 30 failing (p 0.6474)", s)
+	}
+	// (10 by rule + 5 rejected are not accepted; 200 + 5 below 0.99)
+	// go to a person: 10 + 205 of 245; the 5 rejected do not.
+	if !near(res.ReviewShare, 215.0/245, 1e-15) {
+		t.Errorf("review share %v, want 215/245", res.ReviewShare)
+	}
+	// Alone, the lax threshold 0.90 would have passed.
+	alone := test(t, join(some(230, 0.90, 3, simulate.RouteEligible)), 0.1, 0.9)
+	if alone.Certified == nil || alone.Certified.Threshold != 0.90 || !near(alone.Certified.PValue, 9.262786443764033e-08, 1e-15) {
+		t.Fatalf("3 of 230 alone: %+v, want 0.90 certified (p 9.3e-8)", alone.Certified)
+	}
+}
+
+// TestSequenceRunsDown: with every test passing, the certified threshold is
+// the laxest distinct confidence, and ties are one threshold: 60 right
+// documents at 0.9953, 40 at 0.995, 100 at 0.97 (one wrong) at 5% and 95%.
+// 0 of 60: p = 0.95^60 = 0.0461; 0 of 100: 0.0059; 1 of 200: 0.0004.
+func TestSequenceRunsDown(t *testing.T) {
+	samples := join(
+		some(60, 0.9953, 0, simulate.RouteEligible),
+		some(40, 0.995, 0, simulate.RouteEligible),
+		some(100, 0.97, 1, simulate.RouteEligible),
+	)
+	res := test(t, samples, 0.05, 0.95)
+	var thresholds []float64
+	for _, s := range res.Steps {
+		if !s.Passed {
+			t.Errorf("step %+v failed", s)
+		}
+		thresholds = append(thresholds, s.Threshold)
+	}
+	if len(thresholds) != 3 || thresholds[0] != 0.9953 || thresholds[1] != 0.995 || thresholds[2] != 0.97 {
+		t.Fatalf("thresholds tested %v, want 0.9953, 0.995, 0.97", thresholds)
+	}
+	if res.Certified.Threshold != 0.97 || res.Certified.Accepted != 200 || res.Certified.Wrong != 1 || res.Stopped != nil || res.ReviewShare != 0 {
+		t.Fatalf("certified %+v stopped %+v share %v; want 0.97 with 1 of 200, the sequence run down", res.Certified, res.Stopped, res.ReviewShare)
+	}
+	if !near(res.Steps[0].PValue, math.Pow(0.95, 60), 1e-15) {
+		t.Errorf("p at 0.9953 = %v, want 0.95^60", res.Steps[0].PValue)
+	}
+}
+
+// TestRefusalSaysHowManyMore: 40 of 50 held-out documents eligible, all
+// right, at 5% and 95% (59 clean needed). At that share, 59 accepted need
+// 59/0.8 = 73.75, so 74 documents: 24 more. The message says so.
+func TestRefusalSaysHowManyMore(t *testing.T) {
+	samples := join(
+		some(20, 0.98, 0, simulate.RouteEligible),
+		some(20, 0.96, 0, simulate.RouteEligible),
+		some(10, 0.99, 0, simulate.RouteReview),
+	)
+	res := test(t, samples, 0.05, 0.95)
+	if res.Certified != nil || res.Tested != 0 {
+		t.Fatalf("certified %+v after %d tests, want a refusal before any test", res.Certified, res.Tested)
+	}
+	if res.Needed != 24 {
+		t.Fatalf("needed %d, want 24", res.Needed)
+	}
+	msg := res.Explain("claims")
+	for _, want := range []string{"40 of 50 held-out reviewed documents could be accepted, fewer than the 59", "about 24 more reviewed documents"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+
+	// With errors: 80 accepted with 1 wrong fail (p = P(Bin(80, 0.05) <= 1)
+	// = 0.0861). Going like these (1.25% wrong), some threshold passes with
+	// more documents; an error rate at the budget everywhere never does.
+	res = test(t, join(some(80, 0.97, 1, simulate.RouteEligible)), 0.05, 0.95)
+	if res.Certified != nil || res.Stopped == nil || !near(res.Stopped.PValue, 0.08605379284822864, 1e-12) {
+		t.Fatalf("1 of 80: certified %+v stopped %+v, want a failure at p 0.0861", res.Certified, res.Stopped)
+	}
+	// 1 in 80 wrong: n documents bring ceil(n/80) wrong; 2 of 124 is the
+	// first that passes (p = 0.0495; 2 of 123: 0.0514), 44 more.
+	if res.Needed != 44 || !strings.Contains(res.Explain("claims"), "stopped at its test 1, threshold 0.970, where 1 of 80") {
+		t.Fatalf("needed %d, message %q", res.Needed, res.Explain("claims"))
+	}
+	res = test(t, join(some(100, 0.97, 5, simulate.RouteEligible), some(100, 0.9, 10, simulate.RouteEligible)), 0.05, 0.95)
+	if res.Certified != nil || res.Needed != -1 || !strings.Contains(res.Explain("claims"), "more documents alone will not do") {
+		t.Fatalf("error rate at the budget everywhere: certified %+v, needed %d, %q", res.Certified, res.Needed, res.Explain("claims"))
+	}
+	res = test(t, some(10, 0.99, 0, simulate.RouteReview), 0.05, 0.95)
+	if res.Needed != -1 || !strings.Contains(res.Explain("claims"), "rules send all 10") {
+		t.Fatalf("nothing eligible: needed %d, %q", res.Needed, res.Explain("claims"))
+	}
+	res = test(t, nil, 0.01, 0.95)
+	if res.Needed != 299 || !strings.Contains(res.Explain("claims"), "at least 299") {
+		t.Fatalf("no documents: needed %d, %q", res.Needed, res.Explain("claims"))
+	}
+}
+
+// TestPassesExactlyWhenBoundWithinBudget: the binomial test and the
+// Clopper-Pearson bound are the two faces of one procedure.
+func TestPassesExactlyWhenBoundWithinBudget(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 11))
+	for range 50 {
+		var samples []certify.Sample
+		for range 400 + r.IntN(800) {
+			c := r.Float64()
+			samples = append(samples, certify.Sample{Confidence: math.Round(c*1e3) / 1e3, Route: simulate.RouteEligible, Wrong: r.Float64() < 0.04*(1-c)})
+		}
+		res := test(t, samples, 0.02, 0.9)
+		for _, s := range res.Steps {
+			bound, err := quality.UpperBound(quality.ClopperPearson, s.Wrong, s.Accepted, 0.9)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Passed != (bound <= 0.02) {
+				t.Fatalf("step %+v: passed %t but bound %v against 0.02", s, s.Passed, bound)
+			}
+		}
+		for _, s := range []*certify.Step{res.Certified, res.Stopped} {
+			if s != nil && s.Passed != (s.Bound <= 0.02) {
+				t.Fatalf("reported step %+v: passed %t but bound %v against 0.02", s, s.Passed, s.Bound)
+			}
+		}
+	}
+}
+
+// TestFamilyWiseError checks the guarantee by simulation. Where every
+// threshold's error rate is over the budget (each document wrong with
+// probability 0.055, budget 5%, 95%), any certificate is a false one: the
+// sequence starts at 59 accepted documents, so it certifies in
+// P(Binomial(59, 0.055) = 0) = 0.036 of draws, within 0.05. Where the error
+// rate among accepted documents falls as the threshold rises (confidence
+// uniform, a document at c wrong with probability 0.3·(1-c)², so at λ the
+// rate is 0.1·(1-λ)², over 5% below λ = 0.2929), the certified threshold
+// is over the budget in at most 5% of draws, and something is certified in
+// most. Both up to Monte Carlo noise (sd 0.009 and 0.015).
+func TestFamilyWiseError(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	draw := func(n int, wrong func(c float64) float64) []certify.Sample {
+		samples := make([]certify.Sample, n)
+		for i := range samples {
+			c := r.Float64()
+			samples[i] = certify.Sample{Confidence: c, Route: simulate.RouteEligible, Wrong: r.Float64() < wrong(c)}
+		}
+		return samples
+	}
+	const draws = 400
+	falsely := 0
+	for range draws {
+		if test(t, draw(1000, func(float64) float64 { return 0.055 }), 0.05, 0.95).Certified != nil {
+			falsely++
+		}
+	}
+	if rate := float64(falsely) / draws; rate > 0.05+3*0.009 {
+		t.Errorf("every threshold over the budget: %d of %d draws certified one (%.3f), want at most 5%%", falsely, draws, rate)
+	}
+	bad, certified := 0, 0
+	for range draws / 2 {
+		res := test(t, draw(300, func(c float64) float64 { return 0.3 * (1 - c) * (1 - c) }), 0.05, 0.95)
+		if res.Certified == nil {
+			continue
+		}
+		certified++
+		if l := res.Certified.Threshold; 0.1*(1-l)*(1-l) > 0.05 {
+			bad++
+		}
+	}
+	if rate := float64(bad) / (draws / 2); rate > 0.05+3*0.015 {
+		t.Errorf("%d of %d draws certified a threshold over the budget (%.3f), want at most 5%%", bad, draws/2, rate)
+	}
+	if certified < draws/4 {
+		t.Errorf("only %d of %d draws certified anything", certified, draws/2)
+	}
+	t.Logf("all over budget: %d of %d certified; falling rate: %d of %d certified, %d over the budget", falsely, draws, certified, draws/2, bad)
+}
+
+func TestBadParameters(t *testing.T) {
+	for _, c := range [][2]float64{{0, 0.95}, {1, 0.95}, {math.NaN(), 0.95}, {0.01, 1}, {0.01, 0}, {0.01, math.NaN()}, {-0.1, 0.9}} {
+		if _, err := certify.Test(nil, c[0], c[1]); err == nil {
+			t.Errorf("budget %v level %v: no error", c[0], c[1])
+		}
+	}
+}
+
+func TestFormatThreshold(t *testing.T) {
+	for x, want := range map[float64]string{0.99: "0.990", 0.995: "0.995", 0.999: "0.999", 0.9953: "0.9953", 1: "1.000", 0.5: "0.500", 0.87654321: "0.87654321", 0: "0.000"} {
+		if got := certify.FormatThreshold(x); got != want {
+			t.Errorf("FormatThreshold(%v) = %q, want %q", x, got, want)
+		}
+	}
+}

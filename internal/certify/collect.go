@@ -1,0 +1,50 @@
+package certify
+
+import (
+	"context"
+	"time"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/simulate"
+)
+
+// Data is the evidence a certificate is made from: the reviewed documents
+// of a task type the calibration did not train on.
+type Data struct {
+	Samples []Sample
+	// Since and Until are the creation times of the oldest and newest of
+	// them.
+	Since, Until time.Time
+	// TrainedOn counts the reviewed documents left out because the
+	// calibration trained on them.
+	TrainedOn int
+}
+
+// Collect reads the finished documents of tt's task type a person decided
+// or audited (vetoes and gold items left out) that cal did not train on,
+// each with its confidence recomputed through cal (nil: uncalibrated) and
+// what tt's current rules do with it.
+func Collect(ctx context.Context, docs countersign.DocumentStore, tt *countersign.TaskType, cal *countersign.Calibration) (*Data, error) {
+	data := &Data{}
+	err := simulate.Replay(ctx, docs, tt, cal, func(c simulate.Case) error {
+		switch {
+		case !c.Known:
+			return nil
+		case !c.HeldOut:
+			data.TrainedOn++
+			return nil
+		}
+		data.Samples = append(data.Samples, Sample{Confidence: c.Confidence, Route: c.Route, Wrong: c.Wrong})
+		if data.Since.IsZero() || c.CreatedAt.Before(data.Since) {
+			data.Since = c.CreatedAt
+		}
+		if c.CreatedAt.After(data.Until) {
+			data.Until = c.CreatedAt
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return data, nil
+}
