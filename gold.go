@@ -74,3 +74,15 @@ type GoldStore interface {
 // EventGoldSlipped records, on the gold document, that a gold item entered
 // the queue and after which review.
 const EventGoldSlipped = "gold.slipped"
+
+// GoldPolicy is the policy a gold document runs under: its task type's,
+// with every document to a person and nothing after the outcome (no audit,
+// veto window, supervision or delivery), so that the item reaches the queue
+// and its result stays out of the task type's figures. Its version is the
+// policy's with "+gold".
+func GoldPolicy(p Policy) Policy {
+	p.Mode = ModeHITL
+	p.AuditSampleRate, p.VetoWindow, p.Supervision, p.GoldRate = 0, 0, nil, 0
+	p.Version += "+gold"
+	return p
+}

@@ -2,24 +2,39 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"unicode/utf8"
 
 	"github.com/countersign/countersign"
 )
 
-// ReceiveInput is the first step of a review: the document as submitted.
+// ReceiveInput is the first step of a review: the document as submitted,
+// and the review's input, which Receive holds to the store (checkStart).
 type ReceiveInput struct {
-	Step        Step                `json:"step"`
-	SubmittedBy string              `json:"submitted_by"`
-	Channel     countersign.Channel `json:"channel"`
+	Step         Step                `json:"step"`
+	SubmittedBy  string              `json:"submitted_by"`
+	Channel      countersign.Channel `json:"channel"`
+	TaskType     string              `json:"task_type,omitempty"`
+	Policy       countersign.Policy  `json:"policy"`
+	Schema       json.RawMessage     `json:"schema,omitempty"`
+	ReviewGroups []string            `json:"review_groups,omitempty"`
+	Gold         bool                `json:"gold,omitempty"`
 }
 
-// Receive checks the document is in the store and records its receipt: who
+// Receive checks the document is in the store and the review's input is
+// what the store says it must be (otherwise it fails with
+// ErrUntrustedStart and records nothing), and records the receipt: who
 // submitted it, through which channel, and the hash of its content.
 func (a *Activities) Receive(ctx context.Context, in ReceiveInput) error {
 	doc, err := a.Store.GetDocument(ctx, in.Step.DocumentID)
 	if err != nil {
 		return retryable(err)
+	}
+	if !a.TrustStartInput {
+		if err := a.checkStart(ctx, in, doc); err != nil {
+			a.logger().Warn("review input refused", "document", doc.ID, "error", err)
+			return err
+		}
 	}
 	err = a.record(ctx, in.Step, countersign.EventDocumentReceived, in.SubmittedBy, in.Channel, map[string]any{
 		"task_type":      doc.TaskType,

@@ -31,7 +31,7 @@ func (w *review) slipGold(ctx workflow.Context, r *countersign.Review) {
 		DocumentID:      countersign.GoldDocumentID(w.in.TaskType, r.ID),
 		TaskType:        w.in.TaskType,
 		TaskTypeVersion: w.in.TaskTypeVersion,
-		Policy:          GoldPolicy(w.in.Policy),
+		Policy:          countersign.GoldPolicy(w.in.Policy),
 		Schema:          w.in.Schema,
 		SubmittedBy:     countersign.SystemActor,
 		Channel:         countersign.ChannelWorkflow,
@@ -58,15 +58,4 @@ func (w *review) slipGold(ctx workflow.Context, r *countersign.Review) {
 	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 		logger.Warn("gold document's review did not start", "document", gold.DocumentID, "error", err)
 	}
-}
-
-// GoldPolicy is the policy a gold document runs under: its task type's,
-// with every document to a person and nothing after the outcome (no audit,
-// veto window, supervision or delivery), so that the item reaches the queue
-// and its result stays out of the task type's figures.
-func GoldPolicy(p countersign.Policy) countersign.Policy {
-	p.Mode = countersign.ModeHITL
-	p.AuditSampleRate, p.VetoWindow, p.Supervision, p.GoldRate = 0, 0, nil, 0
-	p.Version += "+gold"
-	return p
 }

@@ -29,7 +29,7 @@ type ReviewInput struct {
 	SubmittedBy     string              `json:"submitted_by"`
 	Channel         countersign.Channel `json:"channel"`
 	// Gold says the document is a gold item: a known answer slipped into the
-	// queue to measure reviewers, run under GoldPolicy.
+	// queue to measure reviewers, run under countersign.GoldPolicy.
 	Gold bool `json:"gold,omitempty"`
 	// ReviewGroups are the task type's review groups when the review
 	// started: a reviewer outside them may not decide its reviews.
@@ -160,6 +160,14 @@ func (w *review) setup(ctx workflow.Context) error {
 func (w *review) run(ctx workflow.Context) (ReviewResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, activityOptions)
 	if err := w.pipeline(ctx); err != nil {
+		// An input the store does not vouch for is refused before anything
+		// is recorded; failing the document would act on what the refused
+		// input names, which may be another review's document, or final.
+		// No history recorded before the refusal existed has it, so none
+		// replays otherwise.
+		if refused(err) {
+			return ReviewResult{}, err
+		}
 		return w.fail(ctx, err)
 	}
 	// A decision's update handler returns the final status; let it finish,
@@ -214,7 +222,16 @@ func (w *review) step() activities.Step {
 }
 
 func (w *review) receive(ctx workflow.Context) error {
-	in := activities.ReceiveInput{Step: w.step(), SubmittedBy: w.in.SubmittedBy, Channel: w.in.Channel}
+	in := activities.ReceiveInput{
+		Step:         w.step(),
+		SubmittedBy:  w.in.SubmittedBy,
+		Channel:      w.in.Channel,
+		TaskType:     w.in.TaskType,
+		Policy:       w.in.Policy,
+		Schema:       w.in.Schema,
+		ReviewGroups: w.in.ReviewGroups,
+		Gold:         w.in.Gold,
+	}
 	return workflow.ExecuteActivity(ctx, a.Receive, in).Get(ctx, nil)
 }
 
@@ -337,6 +354,12 @@ func (w *review) fail(ctx workflow.Context, cause error) (ReviewResult, error) {
 // workflow returns matches what is stored.
 func now(ctx workflow.Context) time.Time {
 	return audit.Time(workflow.Now(ctx))
+}
+
+// refused reports whether err is Receive's refusal of the review's input.
+func refused(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == activities.ErrUntrustedStart
 }
 
 // rootMessage is the message of the innermost application error, without the

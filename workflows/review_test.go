@@ -70,10 +70,13 @@ func newFixtureActs(t *testing.T, extractors map[string]countersign.Extractor, w
 	if extractors == nil {
 		extractors = map[string]countersign.Extractor{countersign.ExtractorRules: llm.NewRules()}
 	}
+	// The tests tune review inputs by hand (approvals, groups, versions),
+	// which Receive would refuse; trust_test.go checks that it does.
 	acts := &activities.Activities{
-		Store:      activityStore,
-		TaskTypes:  tasktype.NewResolver(types, store),
-		Extractors: extractors,
+		Store:           activityStore,
+		TaskTypes:       tasktype.NewResolver(types, store),
+		Extractors:      extractors,
+		TrustStartInput: true,
 	}
 	if tune != nil {
 		tune(acts)

@@ -64,7 +64,7 @@ func populate(b *testing.B, s countersign.Store, n int) {
 		_, _, err := s.CreateDocument(ctx, &countersign.Document{ID: doc, TaskType: "contract-review", TaskTypeVersion: "tt1",
 			Content: "MASTER SERVICES AGREEMENT " + doc, Status: countersign.StatusProcessing, SubmittedBy: "sam", CreatedAt: clock})
 		must(err)
-		must(a.Receive(ctx, activities.ReceiveInput{Step: step(), SubmittedBy: "sam", Channel: countersign.ChannelAPI}))
+		must(a.Receive(ctx, activities.ReceiveInput{Step: step(), SubmittedBy: "sam", Channel: countersign.ChannelAPI, TaskType: "contract-review"}))
 		for _, typ := range []string{countersign.EventDraftCreated, countersign.EventConfidenceScored, countersign.EventRouteDecided} {
 			data, _ := audit.Canonical(map[string]any{"fields": draft.Fields, "extractor": draft.Extractor})
 			_, err := s.AppendAudit(ctx, countersign.AuditEvent{ID: step().EventID, DocumentID: doc, Type: typ, Actor: countersign.SystemActor,

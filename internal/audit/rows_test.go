@@ -88,7 +88,7 @@ func story(t *testing.T, s countersign.Store) {
 		_, _, err := s.CreateDocument(ctx, &countersign.Document{ID: doc, TaskType: "contract-review", TaskTypeVersion: "tt1",
 			Content: "text of " + doc, ContentSHA256: countersign.ContentSHA256("text of " + doc), Status: countersign.StatusProcessing, SubmittedBy: "sam", CreatedAt: clock})
 		must(err)
-		must(a.Receive(ctx, activities.ReceiveInput{Step: step(doc), SubmittedBy: "sam", Channel: countersign.ChannelAPI}))
+		must(a.Receive(ctx, activities.ReceiveInput{Step: step(doc), SubmittedBy: "sam", Channel: countersign.ChannelAPI, TaskType: "contract-review"}))
 	}
 	open := func(doc string, kind countersign.ReviewKind) string {
 		id := doc + "-r" + fmt.Sprint(steps[doc])
