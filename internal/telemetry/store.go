@@ -221,6 +221,55 @@ func (s *tracedStore) ActiveOverride(ctx context.Context, taskType string) (*cou
 	return o, err
 }
 
+func (s *tracedStore) PutCertificate(ctx context.Context, c *countersign.Certificate) error {
+	ctx, span := s.start(ctx, "PutCertificate")
+	err := s.Store.PutCertificate(ctx, c)
+	end(span, err)
+	return err
+}
+
+func (s *tracedStore) Certificate(ctx context.Context, id string) (*countersign.Certificate, error) {
+	ctx, span := s.start(ctx, "Certificate")
+	c, err := s.Store.Certificate(ctx, id)
+	end(span, err)
+	return c, err
+}
+
+func (s *tracedStore) Certificates(ctx context.Context, taskType string) ([]countersign.Certificate, error) {
+	ctx, span := s.start(ctx, "Certificates")
+	list, err := s.Store.Certificates(ctx, taskType)
+	end(span, err)
+	return list, err
+}
+
+func (s *tracedStore) PutPolicyVersion(ctx context.Context, v *countersign.PolicyVersion) error {
+	ctx, span := s.start(ctx, "PutPolicyVersion")
+	err := s.Store.PutPolicyVersion(ctx, v)
+	end(span, err)
+	return err
+}
+
+func (s *tracedStore) PolicyVersion(ctx context.Context, id string) (*countersign.PolicyVersion, error) {
+	ctx, span := s.start(ctx, "PolicyVersion")
+	v, err := s.Store.PolicyVersion(ctx, id)
+	end(span, err)
+	return v, err
+}
+
+func (s *tracedStore) PolicyInForce(ctx context.Context, taskType string) (*countersign.PolicyVersion, error) {
+	ctx, span := s.start(ctx, "PolicyInForce")
+	v, err := s.Store.PolicyInForce(ctx, taskType)
+	end(span, err)
+	return v, err
+}
+
+func (s *tracedStore) PolicyVersions(ctx context.Context, taskType string) ([]countersign.PolicyVersion, error) {
+	ctx, span := s.start(ctx, "PolicyVersions")
+	list, err := s.Store.PolicyVersions(ctx, taskType)
+	end(span, err)
+	return list, err
+}
+
 func (s *tracedStore) ResetOverride(ctx context.Context, id, by, reason string, at time.Time) (*countersign.PolicyOverride, error) {
 	ctx, span := s.start(ctx, "ResetOverride")
 	o, err := s.Store.ResetOverride(ctx, id, by, reason, at)
