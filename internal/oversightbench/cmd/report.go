@@ -123,8 +123,11 @@ type BatchFigures struct {
 	EscapedRate  float64                  `json:"escaped_rate"`
 	PerfectShare float64                  `json:"perfect_share"`
 	Hindsight    oversightbench.Hindsight `json:"hindsight"`
-	FinalWrong   int                      `json:"final_wrong"`
-	Docs         []DocResult              `json:"docs"`
+	// FinalWrong counts final outcomes that are not the truth: the
+	// escaped errors no audit corrected, and nothing else, since people
+	// decide as the truth says.
+	FinalWrong int         `json:"final_wrong"`
+	Docs       []DocResult `json:"docs"`
 }
 
 func batchFigures(docs []DocResult, budget float64, mode countersign.Mode) *BatchFigures {
