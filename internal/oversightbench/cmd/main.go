@@ -55,7 +55,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
-	rep := &Report{Commit: cfg.Commit, Started: time.Now().UTC(), Config: cfg.public(), Profile: oversightbench.DefaultProfile()}
+	rep := &Report{Commit: cfg.Commit, Started: time.Now().UTC(), Config: cfg, Profile: oversightbench.DefaultProfile()}
 	for _, seed := range cfg.Seeds {
 		sr, err := runSeed(ctx, &cfg, seed)
 		if sr != nil {

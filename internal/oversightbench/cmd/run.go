@@ -38,8 +38,6 @@ func defaultConfig() Config {
 	return Config{Reviewed: 300, ReviewStep: 100, MaxReviewed: 900, Heldout: 500, Level: 0.95, Wave: 25, Workers: 4, JSON: "oversight-bench.json"}
 }
 
-func (c Config) public() Config { return c }
-
 // heldoutBase numbers the held-out documents apart from the reviewed ones:
 // budget b's batch is heldoutBase*(b+1) onwards.
 const heldoutBase = 1_000_000
