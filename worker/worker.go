@@ -102,9 +102,11 @@ func tlsConfig(opts ClientOptions) (*tls.Config, error) {
 }
 
 // New returns a worker on the review task queue with the workflows and the
-// activities registered. Start it with Start or Run.
+// activities registered. Start it with Start or Run. Its activities
+// heartbeat while they run when scheduled with a HeartbeatTimeout (see
+// heartbeats).
 func New(c client.Client, wfs *workflows.Workflows, acts *activities.Activities) sdkworker.Worker {
-	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
+	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{Interceptors: []interceptor.WorkerInterceptor{&heartbeats{}}})
 	wfs.Register(w)
 	w.RegisterActivity(acts)
 	return w

@@ -13,7 +13,9 @@ import (
 
 // notifyOptions keep a notice from holding anything up: a short attempt, a
 // few tries with backoff, then the failure is recorded and the review goes
-// on without it.
+// on without it. No HeartbeatTimeout: Notify keeps the message it posted in
+// its heartbeat, which the worker's liveness beats would replace; a notice
+// on a worker that died is retried when its short attempt times out.
 var notifyOptions = workflow.ActivityOptions{
 	StartToCloseTimeout: 15 * time.Second,
 	RetryPolicy: &temporal.RetryPolicy{

@@ -63,9 +63,13 @@ type ReviewState struct {
 var a *activities.Activities
 
 // activityOptions retry every step until it succeeds or fails for good: a
-// store outage delays a review, it never loses one.
+// store outage delays a review, it never loses one. The worker heartbeats
+// each step while it runs (worker.New), so a step on a worker that died is
+// retried elsewhere once the HeartbeatTimeout passes, not the minute an
+// attempt may take.
 var activityOptions = workflow.ActivityOptions{
 	StartToCloseTimeout: time.Minute,
+	HeartbeatTimeout:    heartbeatTimeout,
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval:    time.Second,
 		BackoffCoefficient: 2,
@@ -75,6 +79,11 @@ var activityOptions = workflow.ActivityOptions{
 
 // extractTimeout bounds one extraction attempt; a model can be slow.
 const extractTimeout = 5 * time.Minute
+
+// heartbeatTimeout is how long a step may go without a heartbeat from its
+// worker before Temporal counts the attempt lost and retries it on another.
+// Changing it changes no command: histories replay.
+const heartbeatTimeout = 10 * time.Second
 
 // ReviewWorkflow takes one document through draft, score, route, the human
 // gate when the policy asks for it, and finalize, recording every step in the

@@ -224,6 +224,31 @@ func (p *process) stop(t *testing.T) {
 	}
 }
 
+// kill sends SIGKILL and waits for the process to be gone. It may run on
+// a goroutine of the test's own.
+func (p *process) kill(t *testing.T) {
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Errorf("SIGKILL %s: %v", p.name, err)
+		return
+	}
+	<-p.done
+}
+
+// run runs the binary to its end with env and args and returns its output.
+func run(t *testing.T, env map[string]string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("countersign %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
 // httpStatus answers GET url's status code, 0 when nothing answers.
 func httpStatus(url string) int {
 	resp, err := http.Get(url)
