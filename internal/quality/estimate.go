@@ -2,19 +2,28 @@ package quality
 
 import "fmt"
 
-// Rules by which an Estimate judges a window of evidence against the budget.
+// Rules by which an Estimate judges a window against the budget.
 const (
 	// RuleShowMet: nothing showed the budget met before the audits, so the
-	// audits must. Once MinAudits are in, the window breaches while the
+	// audits must. Once MinAudits are in, the window breaches while their
 	// upper bound is above the budget. With ConfidenceSequence, a rate above
 	// the budget is ever taken for one within it with probability at most
 	// 1-Level.
 	RuleShowMet = "show-met"
-	// RuleRefute: a certificate showed the budget met at its threshold, and
-	// the window starts from its evidence. It breaches when that evidence
-	// and the audits since, together, show the budget is not met: when the
-	// lower bound is above the budget. With ConfidenceSequence, a rate within
-	// the budget is ever tightened with probability at most 1-Level.
+	// RuleRefute: a certificate showed the budget met, and the window starts
+	// from its evidence. The window breaches when the audits refute it: when
+	// the lower bound of the audits since it started is above the budget.
+	// With ConfidenceSequence, a policy within the budget is ever tightened
+	// with probability at most 1-Level.
+	//
+	// The audits are judged without the certificate's evidence: a
+	// certificate is the threshold whose evidence looked best, so when the
+	// rate is in truth above the budget, that evidence is the luckier part
+	// of the record and would only slow the audits down. At a 5% budget, a
+	// certificate of 8 wrong in 400 and a true rate of 25% are refuted after
+	// 28 audits alone, 152 counted together; 2 in 124 and 10%: 250 and 450;
+	// at 1%, 2 in 628 and 2%: 1,300 and 2,350. The same holds when the rate
+	// rose after the certificate's data window.
 	RuleRefute = "refute"
 )
 
@@ -27,8 +36,9 @@ type Estimate struct {
 	Audits  int `json:"audits"`
 	Escaped int `json:"escaped"`
 	// Start is the evidence the window started from, when a certificate
-	// gave it: the reviewed documents accepted at its threshold and the
-	// wrong ones among them. Rate and the bounds count it with the audits.
+	// gave it: the reviewed documents accepted at its threshold (Audits)
+	// and the wrong ones among them (Escaped). Rate, Bound and Lower count
+	// it with the audits.
 	Start *Tally `json:"start,omitempty"`
 	// Rate is the observed escaped-error rate of Start and the audits
 	// together, 0 with neither.
@@ -40,6 +50,9 @@ type Estimate struct {
 	// rate is at least Lower (with ConfidenceSequence, strictly between
 	// Lower and Bound, at every audit at once).
 	Lower float64 `json:"lower"`
+	// AuditLower is, by RuleRefute, the lower bound of the audits alone,
+	// which the window breaches by exceeding the budget.
+	AuditLower float64 `json:"audit_lower,omitempty"`
 	// Budget is the highest acceptable escaped-error rate.
 	Budget float64 `json:"budget"`
 	// Level is the confidence level of the bounds.
@@ -48,20 +61,20 @@ type Estimate struct {
 	// ClopperPearson.
 	Method string `json:"method"`
 	// MinAudits is how many audits the supervisor waits for before it
-	// judges by RuleShowMet, and what Threshold asks of the audits above a
-	// raised threshold.
+	// judges by RuleShowMet, and how many Threshold asks for above a raised
+	// threshold.
 	MinAudits int `json:"min_audits"`
 	// Rule is RuleShowMet, or RuleRefute when the window started from a
 	// certificate.
 	Rule string `json:"rule"`
-	// Breached is true when, by Rule, the evidence breaches the budget: the
+	// Breached is true when, by Rule, the audits breach the budget: the
 	// supervisor tightens the task type's policy.
 	Breached bool `json:"breached"`
 }
 
 // Evaluate judges the audit tally t of a task type against its error budget
-// at level with method, continuing start when a certificate gave the
-// window its first evidence (nil otherwise).
+// at level with method. start is the evidence of the certificate the window
+// started from, nil when it started empty.
 //
 // Without a start the rule is RuleShowMet: minAudits 0 means MinAudits(method,
 // budget, level), the fewest audits with which a clean record could meet the
@@ -118,7 +131,11 @@ func Evaluate(start *Tally, t Tally, method string, budget, level float64, minAu
 	}
 	if start != nil {
 		s := *start
-		e.Start, e.Rule, e.Breached = &s, RuleRefute, lower > budget
+		auditLower, _, err := Bounds(method, t.Escaped, t.Audits, level, budget)
+		if err != nil {
+			return Estimate{}, err
+		}
+		e.Start, e.Rule, e.AuditLower, e.Breached = &s, RuleRefute, auditLower, auditLower > budget
 	}
 	return e, nil
 }
