@@ -135,6 +135,9 @@ const (
 	EventDocumentDelivered   = "document.delivered"
 	EventPolicyTightened     = "policy.tightened"
 	EventPolicyReset         = "policy.reset"
+	// EventAuditCounted: a supervisor confirmed an audit against the store
+	// and counted it; an audit is counted once.
+	EventAuditCounted = "audit.counted"
 	// EventSupervisionFailed: a step after the outcome failed for good; the
 	// outcome stands.
 	EventSupervisionFailed = "supervision.failed"

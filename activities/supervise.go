@@ -28,9 +28,13 @@ func (a *Activities) ReportAudit(ctx context.Context, o countersign.AuditOutcome
 // last reset, with the override in force, if any.
 type SuperviseInput struct {
 	// EventID numbers the audit event a tightening records.
-	EventID  string                      `json:"event_id"`
-	TaskType string                      `json:"task_type"`
-	Window   quality.Histogram           `json:"window"`
+	EventID  string            `json:"event_id"`
+	TaskType string            `json:"task_type"`
+	Window   quality.Histogram `json:"window"`
+	// Basis is the policy the window judges and the certificate it starts
+	// from; nil (from a supervisor of before certificates) judges the task
+	// type's own policy from the audits alone.
+	Basis    *Basis                      `json:"basis,omitempty"`
 	Override *countersign.PolicyOverride `json:"override,omitempty"`
 	// OverrideID is the ID a new override takes.
 	OverrideID string    `json:"override_id"`
@@ -47,22 +51,28 @@ type SuperviseResult struct {
 }
 
 // Supervise estimates the escaped-error rate of auto-accepted documents from
-// the audits in the window, under the current policy's supervision settings.
-// When the bound exceeds the error budget and no override is in force, it
-// tightens the policy: it raises the threshold to the smallest one that met
-// the budget on the audited documents, or switches the task type to hitl
-// when none did (or the policy says to), stores the override that every new
-// document picks up at intake, records why, and tells supervisors.
+// the window's evidence (the certificate it starts from, if any, and the
+// audits), under the current policy's supervision settings. When the
+// evidence breaches the error budget (quality.Evaluate says by which rule)
+// and no override is in force, it tightens the policy: it raises the
+// threshold to the smallest one that met the budget on the audited
+// documents, or switches the task type to hitl when none did (or the policy
+// says to), stores the override that every new document picks up at intake,
+// records why, and tells supervisors.
 func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (*SuperviseResult, error) {
 	tt, err := a.TaskTypes.Current(ctx, in.TaskType)
 	if err != nil {
 		return nil, retryable(err)
 	}
 	sup := tt.Policy.Supervision
-	if sup == nil || tt.Policy.Mode != countersign.ModeHOTL {
+	mode, threshold := tt.Policy.Mode, tt.Policy.AutoAcceptThreshold
+	if in.Basis != nil {
+		mode, threshold = in.Basis.Mode, in.Basis.Threshold
+	}
+	if sup == nil || mode != countersign.ModeHOTL {
 		return &SuperviseResult{}, nil
 	}
-	est, err := quality.Evaluate(nil, in.Window.Total(), sup.Bound, sup.ErrorBudget, sup.Level, sup.MinAudits)
+	est, err := quality.Evaluate(in.Basis.Start(), in.Window.Total(), sup.Bound, sup.ErrorBudget, sup.Level, sup.MinAudits)
 	if err != nil {
 		return nil, permanent(countersign.Errorf(countersign.CodeInvalid, "supervision of %s: %v", in.TaskType, err))
 	}
@@ -76,17 +86,16 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (*Supervi
 	}
 	raised, ok := 0.0, false
 	if sup.OnBreach == countersign.BreachRaiseThreshold {
-		raised, ok, err = quality.Threshold(&in.Window, sup.Bound, sup.ErrorBudget, sup.Level, est.MinAudits, tt.Policy.AutoAcceptThreshold)
+		raised, ok, err = quality.Threshold(&in.Window, sup.Bound, sup.ErrorBudget, sup.Level, est.MinAudits, threshold)
 		if err != nil {
 			return nil, permanent(err)
 		}
 	}
-	why := fmt.Sprintf("%d of %d audited auto-accepted documents were corrected (%.1f%%); the %.0f%% upper bound (%s) is %.1f%%, over the error budget of %.1f%%",
-		est.Escaped, est.Audits, 100*est.Rate, 100*sup.Level, sup.Bound, 100*est.Bound, 100*est.Budget)
+	why := breachReason(est, in.Basis)
 	switch {
 	case ok:
 		o.Mode, o.Threshold = countersign.ModeHOTL, raised
-		o.Reason = fmt.Sprintf("%s: auto-accept threshold raised from %.2f to %.2f, the smallest that met the budget on audited documents", why, tt.Policy.AutoAcceptThreshold, raised)
+		o.Reason = fmt.Sprintf("%s: auto-accept threshold raised from %.2f to %.2f, the smallest that met the budget on audited documents", why, threshold, raised)
 	case sup.OnBreach == countersign.BreachRaiseThreshold:
 		o.Reason = why + ": no threshold met the budget on audited documents, so every document goes to a person"
 	default:
@@ -105,6 +114,20 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (*Supervi
 	a.notify(ctx, in.EventID, WebhookPolicyTightened, in.At, o)
 	result.Tightened = o
 	return result, nil
+}
+
+// breachReason says what evidence breached the budget, and by which rule.
+func breachReason(est quality.Estimate, basis *Basis) string {
+	why := fmt.Sprintf("%d of %d audited auto-accepted documents were corrected", est.Escaped, est.Audits)
+	if s := est.Start; s != nil && basis != nil && basis.Certificate != nil {
+		why += fmt.Sprintf(", after %d wrong of %d accepted in certificate %s", s.Escaped, s.Audits, basis.Certificate.ID)
+	}
+	if est.Rule == quality.RuleRefute {
+		return fmt.Sprintf("%s; the %.0f%% lower bound of the audits (%s) is %.1f%%, over the error budget of %.1f%%: the audits refute the certificate",
+			why, 100*est.Level, est.Method, 100*est.AuditLower, 100*est.Budget)
+	}
+	return fmt.Sprintf("%s (%.1f%%); the %.0f%% upper bound (%s) is %.1f%%, over the error budget of %.1f%%",
+		why, 100*est.Rate, 100*est.Level, est.Method, 100*est.Bound, 100*est.Budget)
 }
 
 // ResetInput is a person lifting a task type's override.

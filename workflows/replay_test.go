@@ -15,22 +15,24 @@ import (
 
 // The histories in testdata/histories were recorded from real runs on the
 // embedded Temporal server (make histories) by the current code: of the
-// review workflow, and of the supervisor (supervisor_*: audits judged, a
-// tightening and a reset; a run that continued as new, and the run after
-// it, still open as a supervisor always is); those in
-// its subfolders by earlier versions (v1: before model signals and policy
-// rules; v2: before HOTL supervision, delivery and lineage; v3: before the
-// human gate's notices, SLA timers, approvals and adjudication; v4: before
-// approvals named the correction they approve; v3/approve_by_submitter is
-// v3/approve with submitted_by set to its approver, as the walk-through of
-// that time did), kept
-// because workflows started then may still be running. Every change to
-// ReviewWorkflow must still replay them all; a change that cannot needs
-// workflow.GetVersion.
+// review workflow, and of the supervisor (supervisor_*: audits judged among
+// forged reports, a tightening and a reset; a window from a certificate,
+// refuted by audits, a second certificate and a reset; a run that continued
+// as new, and the run after it, still open as a supervisor always is);
+// those in its subfolders by earlier versions (v1: before model signals and
+// policy rules; v2: before HOTL supervision, delivery and lineage; v3:
+// before the human gate's notices, SLA timers, approvals and adjudication;
+// v4: before approvals named the correction they approve;
+// v3/approve_by_submitter is v3/approve with submitted_by set to its
+// approver, as the walk-through of that time did; supervisor-v1: the
+// supervisor before it confirmed audits against the store and started from
+// certificates), kept because workflows started then may still be running.
+// Every change to a workflow must still replay them all; a change that
+// cannot needs workflow.GetVersion.
 var wantHistories = []string{
 	"approve", "correct", "reject", "auto_accept", "gold_trigger", "gold_item",
 	"two_approvers", "adjudication", "timeout_reject", "timeout_hold",
-	"supervisor_tighten", "supervisor_continued", "supervisor_continuing",
+	"supervisor_tighten", "supervisor_certified", "supervisor_continued", "supervisor_continuing",
 }
 
 func TestReplayRecordedHistories(t *testing.T) {

@@ -16,8 +16,15 @@ import (
 
 // Supervisor names: one long-running supervisor workflow per task type.
 const (
-	// AuditSignal brings an audit outcome (countersign.AuditOutcome).
+	// AuditSignal brings an audit outcome (countersign.AuditOutcome). It is
+	// a report to check, not evidence: the supervisor counts the audit only
+	// once the store confirms it.
 	AuditSignal = "audit"
+	// PolicySignal says the policy in force may have changed (a policy
+	// version applied or set). It carries nothing: the supervisor reads the
+	// policy in force from the store, and starts a new window when it no
+	// longer judges the same policy.
+	PolicySignal = "policy"
 	// ResetUpdate lifts the supervisor's override (ResetRequest).
 	ResetUpdate = "reset"
 	// SupervisionQuery returns the supervisor's state (Supervision).
@@ -32,8 +39,19 @@ func SupervisorWorkflowID(taskType string) string { return "supervisor/" + taskT
 const supervisorRunLength = 500
 
 // recentKept is how many audited document IDs a supervisor remembers, so
-// that an outcome reported twice (a retried report) counts once.
+// that an outcome reported twice (a retried report) counts once, and is not
+// checked again.
 const recentKept = 256
+
+// auditBatch bounds the reports one ConfirmAudits call checks.
+const auditBatch = 50
+
+// verifiedAudits versions what issue 15 changed in the supervisor: reports
+// counted only once the store confirms them (ConfirmAudits, in batches), a
+// window that starts from the certificate of the policy in force
+// (PolicyBasis, also after a reset) and the policy signal. Runs recorded
+// before it count the reports as they come and judge the audits alone.
+const verifiedAudits = "supervisor-verified-audits"
 
 // SupervisorInput starts a supervisor; State carries it across runs.
 type SupervisorInput struct {
@@ -41,9 +59,10 @@ type SupervisorInput struct {
 	State    *Supervision `json:"state,omitempty"`
 }
 
-// Supervision is what a supervisor knows: the audits since the policy was
-// last reset (Window, by confidence), all audits ever, the latest estimate
-// and the override in force.
+// Supervision is what a supervisor knows: the policy its window judges and
+// the certificate evidence it starts from (Basis), the audits since the
+// window started (Window, by confidence), all audits ever, the latest
+// estimate and the override in force.
 type Supervision struct {
 	TaskType string                      `json:"task_type"`
 	Since    time.Time                   `json:"since"`
@@ -63,6 +82,17 @@ type Supervision struct {
 	Lineage string `json:"lineage"`
 	// Unjudged is set when audits were counted that no estimate has seen.
 	Unjudged bool `json:"unjudged,omitempty"`
+	// Basis is what the window judges: the policy versions in force since it
+	// started and the certificate whose evidence it starts from. Nil in runs
+	// of before certificates.
+	Basis *activities.Basis `json:"basis,omitempty"`
+	// Ignored counts the audit reports the store did not confirm (unknown
+	// documents, audits not closed, counted before, of another policy), so
+	// they were not counted.
+	Ignored int `json:"ignored,omitempty"`
+	// Pending are reports that arrived as a run ended, to be checked first
+	// thing in the next.
+	Pending []countersign.AuditOutcome `json:"pending,omitempty"`
 }
 
 // ResetRequest is a person lifting a tightened policy.
@@ -75,9 +105,11 @@ type ResetRequest struct {
 }
 
 // SupervisorWorkflow keeps a task type's escaped-error estimate from the
-// outcomes of audits, tightens the policy when its upper bound exceeds the
-// error budget (the Supervise activity decides and records), and holds the
-// tightening until a person with the approver role resets it.
+// audits it confirms against the store, in a window that starts from the
+// certificate of the policy in force when there is one; tightens the policy
+// when the evidence breaches the error budget (the Supervise activity
+// decides and records); and holds the tightening until a person with the
+// approver role resets it.
 func (wf *Workflows) SupervisorWorkflow(ctx workflow.Context, in SupervisorInput) error {
 	s := in.State
 	if s == nil {
@@ -94,6 +126,7 @@ func (wf *Workflows) SupervisorWorkflow(ctx workflow.Context, in SupervisorInput
 	}); err != nil {
 		return err
 	}
+	sup.verified = workflow.GetVersion(ctx, verifiedAudits, workflow.DefaultVersion, 1) >= 1
 	if !s.Loaded {
 		// An override may be in force from an earlier supervisor.
 		if err := workflow.ExecuteActivity(ctx, a.ActiveOverride, in.TaskType).Get(ctx, &s.Override); err != nil {
@@ -101,12 +134,28 @@ func (wf *Workflows) SupervisorWorkflow(ctx workflow.Context, in SupervisorInput
 		}
 		s.Loaded = true
 	}
+	if sup.verified && s.Basis == nil {
+		if err := sup.loadBasis(ctx); err != nil {
+			return err
+		}
+	}
 	audits := workflow.GetSignalChannel(ctx, AuditSignal)
 	if s.Unjudged {
 		if err := sup.supervise(ctx); err != nil {
 			return err
 		}
 	}
+	if sup.verified {
+		return sup.run(ctx, audits)
+	}
+	return sup.runUnverified(ctx, audits)
+}
+
+// runUnverified is the supervisor's life in runs begun before
+// verifiedAudits: it counts each report as it comes, judges, and continues
+// as new after supervisorRunLength audits.
+func (sup *supervisor) runUnverified(ctx workflow.Context, audits workflow.ReceiveChannel) error {
+	s := sup.s
 	for handled := 0; ; {
 		var o countersign.AuditOutcome
 		audits.Receive(ctx, &o)
@@ -135,15 +184,94 @@ func (wf *Workflows) SupervisorWorkflow(ctx workflow.Context, in SupervisorInput
 			for audits.ReceiveAsync(&o) {
 				s.Unjudged = sup.add(o) || s.Unjudged
 			}
-			return workflow.NewContinueAsNewError(ctx, SupervisorWorkflowType, SupervisorInput{TaskType: in.TaskType, State: s})
+			return workflow.NewContinueAsNewError(ctx, SupervisorWorkflowType, SupervisorInput{TaskType: s.TaskType, State: s})
 		}
 	}
+}
+
+// run is the supervisor's life since verifiedAudits: it waits for audit
+// reports or a change of policy, counts what the store confirms, judges,
+// and continues as new after supervisorRunLength audits.
+func (sup *supervisor) run(ctx workflow.Context, audits workflow.ReceiveChannel) error {
+	s := sup.s
+	policy := workflow.GetSignalChannel(ctx, PolicySignal)
+	if len(s.Pending) > 0 {
+		pending := s.Pending
+		s.Pending = nil
+		if _, err := sup.count(ctx, pending); err != nil {
+			return err
+		}
+		if err := sup.supervise(ctx); err != nil {
+			return err
+		}
+	}
+	for handled := 0; ; {
+		var batch []countersign.AuditOutcome
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(audits, func(c workflow.ReceiveChannel, _ bool) {
+			var o countersign.AuditOutcome
+			c.Receive(ctx, &o)
+			batch = append(batch, o)
+		})
+		sel.AddReceive(policy, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
+		sel.Select(ctx)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for policy.ReceiveAsync(nil) {
+		}
+		batch = receiveBatch(audits, batch)
+		changed, err := sup.count(ctx, batch)
+		if err != nil {
+			return err
+		}
+		if changed > 0 {
+			handled += changed
+			if err := sup.supervise(ctx); err != nil {
+				return err
+			}
+		}
+		// Reports that count nothing still lengthen the history: a flood of
+		// forged ones ends a run as Temporal suggests.
+		if handled < supervisorRunLength && !workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			continue
+		}
+		for batch := receiveBatch(audits, nil); len(batch) > 0; batch = receiveBatch(audits, nil) {
+			if _, err := sup.count(ctx, batch); err != nil {
+				return err
+			}
+		}
+		if err := sup.supervise(ctx); err != nil {
+			return err
+		}
+		if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+			return err
+		}
+		// Reports that arrived while the last steps ran are carried over,
+		// to be checked first thing in the next run.
+		var o countersign.AuditOutcome
+		for audits.ReceiveAsync(&o) {
+			s.Pending = append(s.Pending, o)
+		}
+		return workflow.NewContinueAsNewError(ctx, SupervisorWorkflowType, SupervisorInput{TaskType: s.TaskType, State: s})
+	}
+}
+
+// receiveBatch adds to batch the reports already waiting, up to auditBatch.
+func receiveBatch(audits workflow.ReceiveChannel, batch []countersign.AuditOutcome) []countersign.AuditOutcome {
+	var o countersign.AuditOutcome
+	for len(batch) < auditBatch && audits.ReceiveAsync(&o) {
+		batch = append(batch, o)
+	}
+	return batch
 }
 
 type supervisor struct {
 	s         *Supervision
 	resetting bool
 	keys      *provenance.Verifier
+	// verified is set in runs since verifiedAudits.
+	verified bool
 }
 
 // add counts an audit outcome once, and reports whether it was new.
@@ -164,6 +292,62 @@ func (sup *supervisor) add(o countersign.AuditOutcome) bool {
 	return true
 }
 
+// count checks a batch of reports against the store (ConfirmAudits), starts
+// a new window when the policy in force no longer is the one the window
+// judges, and counts the confirmed audits. It returns how many audits it
+// counted, plus one when it started a new window: either is something to
+// judge.
+func (sup *supervisor) count(ctx workflow.Context, batch []countersign.AuditOutcome) (int, error) {
+	s := sup.s
+	// A report of an audit counted lately (a retried report) is dropped
+	// before the store is asked.
+	reports := slices.DeleteFunc(slices.Clone(batch), func(o countersign.AuditOutcome) bool { return slices.Contains(s.Recent, o.DocumentID) })
+	in := activities.ConfirmAuditsInput{TaskType: s.TaskType, Counter: sup.eventID(), Basis: s.Basis, Reports: reports}
+	var res activities.ConfirmAuditsResult
+	if err := workflow.ExecuteActivity(ctx, a.ConfirmAudits, in).Get(ctx, &res); err != nil {
+		return 0, err
+	}
+	changed := 0
+	if res.NewWindow {
+		sup.newWindow(ctx, res.Basis)
+		changed++
+	} else {
+		s.Basis = res.Basis
+	}
+	s.Ignored += len(res.Ignored)
+	for _, o := range res.Confirmed {
+		if sup.add(o) {
+			changed++
+		}
+	}
+	return changed, nil
+}
+
+// loadBasis reads the policy the window judges (PolicyBasis). A window
+// carried from a run of before certificates goes on when the policy in
+// force is still the task type's own; otherwise a new one starts, from the
+// certificate's evidence if the policy in force has one.
+func (sup *supervisor) loadBasis(ctx workflow.Context) error {
+	var b activities.Basis
+	if err := workflow.ExecuteActivity(ctx, a.PolicyBasis, sup.s.TaskType).Get(ctx, &b); err != nil {
+		return err
+	}
+	if len(b.Versions) == 0 && b.Certificate == nil {
+		sup.s.Basis = &b
+		return nil
+	}
+	sup.newWindow(ctx, &b)
+	return nil
+}
+
+// newWindow starts an estimation window judging basis, from its
+// certificate's evidence if it has one: the audits before do not count
+// against the policy now in force.
+func (sup *supervisor) newWindow(ctx workflow.Context, basis *activities.Basis) {
+	s := sup.s
+	s.Basis, s.Window, s.Estimate, s.Since = basis, quality.Histogram{}, nil, now(ctx)
+}
+
 func (sup *supervisor) eventID() string {
 	sup.s.Events++
 	return fmt.Sprintf("%s/%s/%d", SupervisorWorkflowID(sup.s.TaskType), sup.s.Lineage, sup.s.Events)
@@ -176,6 +360,7 @@ func (sup *supervisor) supervise(ctx workflow.Context) error {
 		EventID:    sup.eventID(),
 		TaskType:   s.TaskType,
 		Window:     s.Window,
+		Basis:      s.Basis,
 		Override:   s.Override,
 		OverrideID: fmt.Sprintf("%s/%d-%s", s.TaskType, s.Tightenings+1, run[:min(8, len(run))]),
 		At:         now(ctx),
@@ -220,6 +405,8 @@ func (sup *supervisor) validateReset(req ResetRequest) error {
 
 // reset lifts the override and starts a new estimation window: the audits
 // that led to the tightening do not count against the policy after it.
+// Since verifiedAudits the window starts from the certificate of the policy
+// in force, if it has one.
 func (sup *supervisor) reset(ctx workflow.Context, req ResetRequest) (countersign.PolicyOverride, error) {
 	if err := sup.validateReset(req); err != nil {
 		return countersign.PolicyOverride{}, err
@@ -242,5 +429,12 @@ func (sup *supervisor) reset(ctx workflow.Context, req ResetRequest) (countersig
 		return countersign.PolicyOverride{}, err
 	}
 	s.Override, s.Window, s.Estimate, s.Since = nil, quality.Histogram{}, nil, in.At
+	if sup.verified {
+		var b activities.Basis
+		if err := workflow.ExecuteActivity(ctx, a.PolicyBasis, s.TaskType).Get(ctx, &b); err != nil {
+			return o, err
+		}
+		s.Basis = &b
+	}
 	return o, nil
 }

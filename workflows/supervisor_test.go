@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +15,9 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/activities"
 	"github.com/countersign/countersign/internal/quality"
+	"github.com/countersign/countersign/internal/tasktype"
 	"github.com/countersign/countersign/workflows"
 )
 
@@ -65,10 +70,11 @@ func TestSupervisorTightensAndOnlyAPersonResets(t *testing.T) {
 		return s
 	}
 	for i := range total {
-		o := countersign.AuditOutcome{DocumentID: fmt.Sprintf("doc-%03d", i), TaskType: tt.Name, Confidence: 0.97, Auditor: "ana"}
+		confidence := 0.97
 		if escaped(i) {
-			o.Escaped, o.Confidence = true, 0.91
+			confidence = 0.91
 		}
+		o := f.storeAudit(tt.Name, fmt.Sprintf("doc-%03d", i), confidence, escaped(i), "")
 		f.env.RegisterDelayedCallback(func() {
 			f.env.SignalWorkflow(workflows.AuditSignal, o)
 			if i == 0 {
@@ -146,13 +152,388 @@ func TestSupervisorTightensAndOnlyAPersonResets(t *testing.T) {
 		t.Fatalf("overrides = %+v", overrides)
 	}
 	var types []string
+	counted := 0
 	if err := f.store.ScanAudit(context.Background(), 0, func(e countersign.AuditEvent) error {
-		types = append(types, e.Type)
+		if e.Type == countersign.EventAuditCounted {
+			counted++
+		} else {
+			types = append(types, e.Type)
+		}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(types, " "); got != "policy.tightened policy.reset" {
-		t.Fatalf("audit events = %s", got)
+	if got := strings.Join(types, " "); got != "policy.tightened policy.reset" || counted != total {
+		t.Fatalf("audit events = %s and %d audits counted, want policy.tightened policy.reset and %d", got, counted, total)
+	}
+}
+
+// storeAudit stores an auto-accepted document of taskType, routed under
+// the policy version policyVersion (empty: the task type's own), whose
+// audit a reviewer closed, approving it or, when escaped, correcting it, as
+// the review workflow leaves it before it reports the outcome; and returns
+// the outcome it reports.
+func (f *fixture) storeAudit(taskType, id string, confidence float64, escaped bool, policyVersion string) countersign.AuditOutcome {
+	f.t.Helper()
+	o, _, d := f.storeAuditDocument(taskType, id, confidence, escaped, policyVersion)
+	if err := f.store.RecordDecision(context.Background(), d, true); err != nil {
+		f.t.Fatal(err)
+	}
+	return o
+}
+
+// storeAuditDocument is storeAudit up to the audit review opened: the
+// decision that would close it is returned, not recorded.
+func (f *fixture) storeAuditDocument(taskType, id string, confidence float64, escaped bool, policyVersion string) (countersign.AuditOutcome, *countersign.Review, *countersign.Decision) {
+	f.t.Helper()
+	ctx := context.Background()
+	now := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+	route := "tt"
+	if policyVersion != "" {
+		route += "+" + policyVersion
+	}
+	fields := countersign.Fields{"email": "someone@example.com"}
+	final := &countersign.Final{Fields: fields, Outcome: countersign.OutcomeAutoAcceptWithAudit, DecidedBy: countersign.SystemActor, DecidedAt: now, AuditedBy: "ana"}
+	action := countersign.ActionApprove
+	var correction countersign.Fields
+	if escaped {
+		action, correction = countersign.ActionCorrect, countersign.Fields{"email": "someone.else@example.com"}
+		final.Fields, final.CorrectedAfterAudit = correction, true
+	}
+	doc := &countersign.Document{
+		ID: id, TaskType: taskType, TaskTypeVersion: "tt", Content: "audited " + id,
+		ContentSHA256: countersign.ContentSHA256("audited " + id), Status: countersign.StatusAccepted,
+		SubmittedBy: "sam", CreatedAt: now,
+		Draft:      &countersign.Draft{Fields: fields, Extractor: "rules"},
+		Confidence: &countersign.Confidence{Overall: confidence},
+		Route:      &countersign.Route{Outcome: countersign.OutcomeAutoAcceptWithAudit, Mode: countersign.ModeHOTL, Threshold: 0.9, PolicyVersion: route},
+		Final:      final,
+	}
+	if _, created, err := f.store.CreateDocument(ctx, doc); err != nil || !created {
+		f.t.Fatalf("storing audited document %s: created %v, %v", id, created, err)
+	}
+	// A document is created as received; the rest comes as it goes.
+	if err := f.store.UpdateDocument(ctx, id, countersign.DocumentUpdate{Draft: doc.Draft, Confidence: doc.Confidence, Route: doc.Route, Final: final}); err != nil {
+		f.t.Fatal(err)
+	}
+	review := &countersign.Review{
+		ID: countersign.ReviewID(id, 1), DocumentID: id, TaskType: taskType, Kind: countersign.ReviewAudit,
+		Status: countersign.ReviewPending, CreatedAt: now, DueAt: now.Add(24 * time.Hour), Confidence: confidence,
+	}
+	if err := f.store.OpenReview(ctx, review); err != nil {
+		f.t.Fatal(err)
+	}
+	d := &countersign.Decision{ID: review.ID + "/1", ReviewID: review.ID, DocumentID: id, Action: action, Fields: correction,
+		Actor: "ana", Role: countersign.RoleReviewer, Channel: countersign.ChannelAPI, At: now}
+	o := countersign.AuditOutcome{DocumentID: id, TaskType: taskType, Confidence: confidence, Threshold: 0.9, Escaped: escaped, Auditor: "ana", At: now}
+	return o, review, d
+}
+
+// query returns the supervisor's state.
+func (f *fixture) supervision() workflows.Supervision {
+	f.t.Helper()
+	v, err := f.env.QueryWorkflow(workflows.SupervisionQuery)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	var s workflows.Supervision
+	if err := v.Get(&s); err != nil {
+		f.t.Fatal(err)
+	}
+	return s
+}
+
+// recentKept is how many counted audits the supervisor remembers; a repeat
+// of an older one is found by its mark in the store.
+const recentKept = 256
+
+// TestSupervisorCountsOnlyConfirmedAudits: anyone who can reach the
+// Temporal frontend can signal the supervisor. A policy with one wrong
+// document in six is reported on by 300 real audits, and between them by
+// 1,200 made-up clean audits of documents that do not exist, audits of
+// another task type's documents, an audit whose review is still open,
+// real escaped audits reported as clean, and real audits reported again
+// long after they counted. Only the real audits count, as the store has
+// them, each once: the policy is tightened exactly where the real audits
+// alone put it over the budget.
+func TestSupervisorCountsOnlyConfirmedAudits(t *testing.T) {
+	f := newFixture(t, nil)
+	tt, err := f.types.Get("pii-extraction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup := tt.Policy.Supervision
+	const real = recentKept + 44
+	escaped := func(i int) bool { return i%6 == 5 }
+	// Where the real audits alone first breach the budget.
+	trip, k := -1, 0
+	for i := 0; i < real && trip < 0; i++ {
+		if escaped(i) {
+			k++
+		}
+		e, err := quality.Evaluate(nil, quality.Tally{Audits: i + 1, Escaped: k}, sup.Bound, sup.ErrorBudget, sup.Level, sup.MinAudits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Breached {
+			trip = i
+		}
+	}
+	if trip < 0 {
+		t.Fatal("the real audits never breach the budget: the test would prove nothing")
+	}
+
+	// The reports, by when they are sent: one callback per time, since the
+	// test environment holds only so many before the workflow starts.
+	forged := 0
+	sends := map[time.Duration][]countersign.AuditOutcome{}
+	report := func(at time.Duration, o countersign.AuditOutcome, forgery bool) {
+		if forgery {
+			forged++
+		}
+		sends[at] = append(sends[at], o)
+	}
+	var reals []countersign.AuditOutcome
+	for i := range real {
+		o := f.storeAudit(tt.Name, fmt.Sprintf("real-%03d", i), 0.95, escaped(i), "")
+		reals = append(reals, o)
+		at := time.Duration(i+1) * time.Minute
+		lie := o
+		if o.Escaped {
+			// The escaped audit is first reported as clean, by a forger: the
+			// store's account counts, and the true report is then a repeat.
+			lie.Escaped, lie.Fields = false, nil
+			report(at, lie, false)
+			report(at+2*time.Second, o, false)
+		} else {
+			report(at, o, false)
+		}
+		for j := range 4 {
+			report(at+time.Second, countersign.AuditOutcome{DocumentID: fmt.Sprintf("forged-%03d-%d", i, j), TaskType: tt.Name, Confidence: 0.99, Auditor: "mallory"}, true)
+		}
+	}
+	// A real audit of another task type's document.
+	other := f.storeAudit("contract-review", "other-type", 0.95, false, "")
+	other.TaskType = tt.Name
+	report(30*time.Second, other, true)
+	// An audit whose review is still open: not counted now, counted once
+	// its decision is recorded and the workflow reports it.
+	open, _, decision := f.storeAuditDocument(tt.Name, "still-open", 0.95, false, "")
+	report(45*time.Second, open, true)
+	late := time.Duration(real+20) * time.Minute
+	f.env.RegisterDelayedCallback(func() {
+		if err := f.store.RecordDecision(context.Background(), decision, true); err != nil {
+			t.Error(err)
+		}
+		f.env.SignalWorkflow(workflows.AuditSignal, open)
+	}, late)
+	// The first real audit again, long after it left the recent list.
+	report(late+time.Minute, reals[0], true)
+	for at, batch := range sends {
+		f.env.RegisterDelayedCallback(func() {
+			for _, o := range batch {
+				f.env.SignalWorkflow(workflows.AuditSignal, o)
+			}
+		}, at)
+	}
+
+	var atTrip, beforeTrip, end workflows.Supervision
+	f.env.RegisterDelayedCallback(func() { beforeTrip = f.supervision() }, time.Duration(trip)*time.Minute+30*time.Second)
+	f.env.RegisterDelayedCallback(func() { atTrip = f.supervision() }, time.Duration(trip+1)*time.Minute+30*time.Second)
+	f.env.RegisterDelayedCallback(func() { end = f.supervision(); f.env.CancelWorkflow() }, late+2*time.Minute)
+	f.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.SupervisorWorkflowID(tt.Name)})
+	f.env.ExecuteWorkflow(workflows.SupervisorWorkflowType, workflows.SupervisorInput{TaskType: tt.Name})
+
+	if beforeTrip.Override != nil {
+		t.Fatalf("tightened before the real audits breach the budget (audit %d): %+v", trip+1, beforeTrip.Override)
+	}
+	if o := atTrip.Override; o == nil || o.Audits != trip+1 || o.Escaped != k {
+		t.Fatalf("at audit %d: override %+v, want the policy tightened on %d escaped of %d", trip+1, o, k, trip+1)
+	}
+	if end.All.Audits != real+1 || end.All.Escaped != real/6 {
+		t.Fatalf("counted %+v, want the %d real audits and the one closed late, %d escaped", end.All, real, real/6)
+	}
+	if end.Ignored != forged {
+		t.Fatalf("ignored %d reports, want the %d forged ones", end.Ignored, forged)
+	}
+	trail, err := f.store.DocumentAudit(context.Background(), reals[5].DocumentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(trail); n != 1 || trail[0].Type != countersign.EventAuditCounted || trail[0].ID != activities.CountedEventID(tt.Name, reals[5].DocumentID) {
+		t.Fatalf("trail of a counted audit = %+v, want one audit.counted", trail)
+	}
+	if trail, _ := f.store.DocumentAudit(context.Background(), "other-type"); len(trail) != 0 {
+		t.Fatalf("the other task type's audit was marked: %+v", trail)
+	}
+}
+
+// supervisedFixture is a fixture whose pii-extraction task type has policy
+// in place of its own.
+func supervisedFixture(t *testing.T, policy string) *fixture {
+	t.Helper()
+	f := newFixture(t, nil)
+	raw, err := os.ReadFile(filepath.Join("..", "examples", "pii-extraction", "tasktype.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, _, ok := strings.Cut(string(raw), "\npolicy:\n")
+	if !ok {
+		t.Fatal("examples/pii-extraction/tasktype.yaml has no top-level policy: block to replace")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "pii-extraction.yaml"), []byte(head+"\n"+policy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if f.types, err = tasktype.LoadDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	f.acts.TaskTypes = tasktype.NewResolver(f.types, f.store)
+	return f
+}
+
+// certify stores a certificate of pii-extraction at threshold (budget 5%,
+// level 95%) with accepted and wrong documents, and applies it as the
+// policy version in force; it returns the version's ID.
+func (f *fixture) certify(threshold float64, accepted, wrong int) (string, string) {
+	f.t.Helper()
+	ctx := context.Background()
+	c := &countersign.Certificate{TaskType: "pii-extraction", Budget: 0.05, Level: 0.95, Threshold: threshold, Accepted: accepted, Wrong: wrong,
+		Documents: 2 * accepted, Since: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), CreatedBy: "anna"}
+	if err := f.store.PutCertificate(ctx, c); err != nil {
+		f.t.Fatal(err)
+	}
+	previous := ""
+	if v, err := f.store.PolicyInForce(ctx, "pii-extraction"); err != nil {
+		f.t.Fatal(err)
+	} else if v != nil {
+		previous = v.ID
+	}
+	v := &countersign.PolicyVersion{TaskType: "pii-extraction", Previous: previous, Mode: countersign.ModeHOTL, Threshold: &threshold,
+		Certificate: c.ID, Reason: "certified", CreatedBy: "anna", CreatedAt: time.Now()}
+	if err := f.store.PutPolicyVersion(ctx, v); err != nil {
+		f.t.Fatal(err)
+	}
+	return c.ID, v.ID
+}
+
+// certifiedPolicy supervises with the confidence sequence at a 5% budget.
+const certifiedPolicy = `policy:
+  mode: hotl
+  auto_accept_threshold: 0.8
+  review_due: 24h
+  audit_sample_rate: 0.1
+  supervision:
+    error_budget: 0.05
+    level: 0.95
+    bound: confidence-sequence
+    on_breach: raise_threshold
+`
+
+// TestSupervisorStartsFromTheCertificate: the policy in force was applied
+// from a certificate (400 accepted, 8 wrong at threshold 0.9), so the
+// supervisor's window starts from that evidence, and the audits continue
+// it; the certificate showed the budget met, so the audits must refute it.
+// One audit in four is wrong: the supervisor tightens exactly at the first
+// audit where the confidence sequence's lower bound of the audits exceeds
+// the budget, not before. A newly applied certificate
+// starts a new window from its own evidence; audits of documents of the
+// earlier version no longer count; a reset starts again from the
+// certificate in force.
+func TestSupervisorStartsFromTheCertificate(t *testing.T) {
+	f := supervisedFixture(t, certifiedPolicy)
+	const taskType = "pii-extraction"
+	c1, v1 := f.certify(0.9, 400, 8)
+	wrong := func(i int) bool { return i%4 == 3 }
+	start := &quality.Tally{Audits: 400, Escaped: 8}
+	trip, k := -1, 0
+	for i := 0; i < 400 && trip < 0; i++ {
+		if wrong(i) {
+			k++
+		}
+		e, err := quality.Evaluate(start, quality.Tally{Audits: i + 1, Escaped: k}, quality.ConfidenceSequence, 0.05, 0.95, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Breached {
+			trip = i
+		}
+	}
+	if trip < 10 {
+		t.Fatalf("the audits refute the certificate at audit %d: too soon to tell where the evidence started", trip+1)
+	}
+	t.Logf("the audits refute the certificate at audit %d (%d wrong)", trip+1, k)
+	sends := map[time.Duration][]countersign.AuditOutcome{}
+	for i := 0; i <= trip; i++ {
+		at := time.Duration(i+1) * time.Minute
+		sends[at] = append(sends[at], f.storeAudit(taskType, fmt.Sprintf("c1-%03d", i), 0.95, wrong(i), v1))
+	}
+	var first, before, at, renewed, mixed, reset workflows.Supervision
+	f.env.RegisterDelayedCallback(func() { first = f.supervision() }, time.Minute+30*time.Second)
+	f.env.RegisterDelayedCallback(func() { before = f.supervision() }, time.Duration(trip)*time.Minute+30*time.Second)
+	f.env.RegisterDelayedCallback(func() { at = f.supervision() }, time.Duration(trip+1)*time.Minute+30*time.Second)
+
+	// A second certificate is applied, and the supervisor told.
+	next := time.Duration(trip+10) * time.Minute
+	var c2, v2 string
+	f.env.RegisterDelayedCallback(func() {
+		c2, v2 = f.certify(0.95, 300, 3)
+		f.env.SignalWorkflow(workflows.PolicySignal, nil)
+	}, next)
+	f.env.RegisterDelayedCallback(func() { renewed = f.supervision() }, next+30*time.Second)
+	// An audit of a document of the first version, then one of the second.
+	var old, fresh countersign.AuditOutcome
+	f.env.RegisterDelayedCallback(func() {
+		old = f.storeAudit(taskType, "c1-late", 0.95, false, v1)
+		fresh = f.storeAudit(taskType, "c2-000", 0.97, false, v2)
+		f.env.SignalWorkflow(workflows.AuditSignal, old)
+		f.env.SignalWorkflow(workflows.AuditSignal, fresh)
+	}, next+time.Minute)
+	f.env.RegisterDelayedCallback(func() { mixed = f.supervision() }, next+time.Minute+30*time.Second)
+	var resetErr error
+	f.env.RegisterDelayedCallback(func() {
+		f.updates++
+		id := fmt.Sprintf("reset-%d", f.updates)
+		req := f.sign(workflows.SupervisorWorkflowID(taskType), id, workflows.ResetRequest{Reason: "prompt fixed", Actor: approver("sue"), Channel: countersign.ChannelCLI})
+		f.env.UpdateWorkflow(workflows.ResetUpdate, id, &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { resetErr = err }, OnAccept: func() {}, OnComplete: func(_ any, err error) { resetErr = errors.Join(resetErr, err) },
+		}, req)
+	}, next+2*time.Minute)
+	f.env.RegisterDelayedCallback(func() { reset = f.supervision(); f.env.CancelWorkflow() }, next+3*time.Minute)
+	for when, batch := range sends {
+		f.env.RegisterDelayedCallback(func() {
+			for _, o := range batch {
+				f.env.SignalWorkflow(workflows.AuditSignal, o)
+			}
+		}, when)
+	}
+	f.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.SupervisorWorkflowID(taskType)})
+	f.env.ExecuteWorkflow(workflows.SupervisorWorkflowType, workflows.SupervisorInput{TaskType: taskType})
+
+	if b := first.Basis; b == nil || b.Certificate == nil || b.Certificate.ID != c1 || !b.Certificate.Refutes || !slices.Equal(b.Versions, []string{v1}) {
+		t.Fatalf("the window's basis after the first audit = %+v, want certificate %s of version %s", first.Basis, c1, v1)
+	}
+	if e := first.Estimate; e == nil || e.Start == nil || e.Start.Audits != 400 || e.Start.Escaped != 8 || e.Audits != 1 || e.Rule != quality.RuleRefute {
+		t.Fatalf("the first estimate = %+v, want 8 of 400 from the certificate, then 1 audit, judged by refutation", first.Estimate)
+	}
+	if before.Override != nil {
+		t.Fatalf("tightened before audit %d: %+v", trip+1, before.Override)
+	}
+	o := at.Override
+	if o == nil || o.Mode != countersign.ModeHITL || o.Audits != trip+1 || !strings.Contains(o.Reason, "refute the certificate") || !strings.Contains(o.Reason, "certificate "+c1) {
+		t.Fatalf("at audit %d: override %+v", trip+1, o)
+	}
+	if b := renewed.Basis; b == nil || b.Certificate == nil || b.Certificate.ID != c2 || renewed.Window.Total().Audits != 0 || renewed.Estimate != nil && renewed.Estimate.Audits != 0 {
+		t.Fatalf("after the second certificate was applied: basis %+v, window %+v", renewed.Basis, renewed.Window.Total())
+	}
+	if mixed.Window.Total().Audits != 1 || mixed.Ignored != 1 || mixed.Estimate == nil || mixed.Estimate.Start.Audits != 300 {
+		t.Fatalf("after an audit of each version: window %+v, ignored %d, estimate %+v; want the second version's audit counted, from 300 certified",
+			mixed.Window.Total(), mixed.Ignored, mixed.Estimate)
+	}
+	if resetErr != nil {
+		t.Fatalf("reset: %v", resetErr)
+	}
+	if reset.Override != nil || reset.Basis == nil || reset.Basis.Certificate == nil || reset.Basis.Certificate.ID != c2 || reset.Window.Total().Audits != 0 {
+		t.Fatalf("after the reset: override %+v, basis %+v, window %+v; want a new window from %s", reset.Override, reset.Basis, reset.Window.Total(), c2)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/app"
 	"github.com/countersign/countersign/internal/config"
+	"github.com/countersign/countersign/internal/quality"
 	"github.com/countersign/countersign/worker"
 	"github.com/countersign/countersign/workflows"
 )
@@ -38,38 +39,47 @@ const supervisedPolicy = `policy:
     on_breach: raise_threshold
 `
 
+// certifiedPolicy supervises with the confidence sequence at a 5% budget,
+// from the certificates the test applies.
+const certifiedPolicy = `policy:
+  mode: hotl
+  auto_accept_threshold: 0.8
+  review_due: 24h
+  audit_sample_rate: 0.1
+  supervision:
+    error_budget: 0.05
+    level: 0.95
+    bound: confidence-sequence
+    on_breach: raise_threshold
+`
+
 // TestSupervisorHistories runs the supervisor workflow on the embedded
-// Temporal server through the shapes of its life: audits judged, a
-// tightening, an approver's reset through the API, and a run long enough to
-// continue as new. The audits are real: each audited document is stored
-// with its closed audit review and decision, as the review workflow leaves
-// it, and reported as the review workflow reports it. With make histories,
-// each run is recorded for the replay tests.
+// Temporal server through the shapes of its life: audits judged among
+// forged reports it ignores, a tightening, an approver's reset through the
+// API; a window that starts from the certificate of the policy in force,
+// audits that refute it, a second certificate applied and a reset; and a
+// run long enough to continue as new. The audits are real: each audited
+// document is stored with its closed audit review and decision, as the
+// review workflow leaves it, and reported as the review workflow reports
+// it. With make histories, each run is recorded for the replay tests.
 func TestSupervisorHistories(t *testing.T) {
-	const taskType, long = "pii-extraction", "pii-long"
+	const taskType, certified, long = "pii-extraction", "pii-certified", "pii-long"
 	dir := piiWithPolicy(t, supervisedPolicy)
+	addRenamedPII(t, dir, certified, certifiedPolicy)
 	addRenamedPII(t, dir, long, strings.Replace(supervisedPolicy, "error_budget: 0.1", "error_budget: 0.5", 1))
 	a := startAppWith(t, config.Config{TaskTypesDir: dir, ReconcileInterval: time.Hour},
 		app.Roles{Embedded: true, Worker: true, API: true})
 	ctx := context.Background()
 	u := newUsers(t, a)
-	report := worker.Supervisors{Client: a.Temporal}
-	id := workflows.SupervisorWorkflowID(taskType)
-
-	var firstAudit countersign.AuditOutcome
-	audit := func(n int, confidence float64, escaped bool) {
+	report := func(o countersign.AuditOutcome) {
 		t.Helper()
-		o := storeAudit(t, a.Store, taskType, fmt.Sprintf("audited-%04d", n), confidence, escaped)
-		if n == 0 {
-			firstAudit = o
-		}
-		if err := report.Report(ctx, o); err != nil {
+		if err := (worker.Supervisors{Client: a.Temporal}).Report(ctx, o); err != nil {
 			t.Fatal(err)
 		}
 	}
-	state := func() workflows.Supervision {
+	state := func(taskType string) workflows.Supervision {
 		t.Helper()
-		v, err := a.Temporal.QueryWorkflow(ctx, id, "", workflows.SupervisionQuery)
+		v, err := a.Temporal.QueryWorkflow(ctx, workflows.SupervisorWorkflowID(taskType), "", workflows.SupervisionQuery)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,30 +89,40 @@ func TestSupervisorHistories(t *testing.T) {
 		}
 		return s
 	}
-	waitAudits := func(n int) workflows.Supervision {
+	waitAudits := func(taskType string, n, ignored int) workflows.Supervision {
 		t.Helper()
 		var s workflows.Supervision
-		waitUntil(t, fmt.Sprintf("the supervisor to count %d audits", n), func() (bool, string) {
-			s = state()
-			return s.All.Audits == n && !s.Unjudged && s.Estimate != nil && s.Estimate.Audits == s.Window.Total().Audits, fmt.Sprintf("%+v", s.All)
+		waitUntil(t, fmt.Sprintf("the supervisor of %s to count %d audits and ignore %d reports", taskType, n, ignored), func() (bool, string) {
+			s = state(taskType)
+			return s.All.Audits == n && s.Ignored == ignored && len(s.Pending) == 0 && s.Estimate != nil && s.Estimate.Audits == s.Window.Total().Audits,
+				fmt.Sprintf("%+v, ignored %d", s.All, s.Ignored)
 		})
 		return s
 	}
 
+	var firstAudit countersign.AuditOutcome
+	audit := func(n int, confidence float64, escaped bool) {
+		t.Helper()
+		o := storeAudit(t, a.Store, taskType, fmt.Sprintf("audited-%04d", n), confidence, escaped, "")
+		if n == 0 {
+			firstAudit = o
+		}
+		report(o)
+	}
 	n := 0
 	for ; n < 30; n++ {
 		audit(n, 0.97, false)
+		// Made-up clean audits of documents that do not exist.
+		report(countersign.AuditOutcome{DocumentID: fmt.Sprintf("forged-%04d", n), TaskType: taskType, Confidence: 0.99, Auditor: "mallory"})
 	}
-	if err := report.Report(ctx, firstAudit); err != nil { // a retried report counts once
-		t.Fatal(err)
-	}
-	if s := waitAudits(30); s.Override != nil || s.Estimate.Breached {
+	report(firstAudit) // a retried report counts once
+	if s := waitAudits(taskType, 30, 30); s.Override != nil || s.Estimate.Breached {
 		t.Fatalf("after 30 clean audits: %+v", s)
 	}
 	for ; n < 34; n++ {
 		audit(n, 0.91, true)
 	}
-	s := waitAudits(34)
+	s := waitAudits(taskType, 34, 30)
 	if s.Override == nil || s.Override.Threshold != 0.92 {
 		t.Fatalf("after 4 escaped audits of 34: override %+v, estimate %+v; want the threshold raised to 0.92", s.Override, s.Estimate)
 	}
@@ -112,22 +132,48 @@ func TestSupervisorHistories(t *testing.T) {
 	for ; n < 36; n++ {
 		audit(n, 0.95, false)
 	}
-	if s := waitAudits(36); s.Override != nil || s.Window.Total().Audits != 2 {
+	if s := waitAudits(taskType, 36, 30); s.Override != nil || s.Window.Total().Audits != 2 {
 		t.Fatalf("after the reset and 2 more audits: %+v", s)
 	}
-	checkSupervisorHistory(t, a, "supervisor_tighten", id, "")
+	checkSupervisorHistory(t, a, "supervisor_tighten", workflows.SupervisorWorkflowID(taskType), "")
 
-	// A second task type's supervisor runs long enough to continue as new.
+	// The policy in force of a second task type was applied from a
+	// certificate: the window starts from its evidence, one audit in four
+	// is wrong, and the audits refute it at the 28th.
+	_, v1 := applyCertificate(t, a.Store, certified, 0.9, 400, 8)
+	for i := range 28 {
+		report(storeAudit(t, a.Store, certified, fmt.Sprintf("certified-%04d", i), 0.95, i%4 == 3, v1))
+	}
+	s = waitAudits(certified, 28, 0)
+	if s.Override == nil || s.Estimate.Rule != quality.RuleRefute || s.Estimate.Start == nil || s.Estimate.Start.Audits != 400 {
+		t.Fatalf("after 7 wrong audits of 28 from a certificate of 8 wrong in 400: override %+v, estimate %+v", s.Override, s.Estimate)
+	}
+	c2, v2 := applyCertificate(t, a.Store, certified, 0.95, 300, 3)
+	if err := a.Temporal.SignalWorkflow(ctx, workflows.SupervisorWorkflowID(certified), "", workflows.PolicySignal, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "a new window from the second certificate", func() (bool, string) {
+		s := state(certified)
+		return s.Basis != nil && s.Basis.Certificate != nil && s.Basis.Certificate.ID == c2 && s.Window.Total().Audits == 0, fmt.Sprintf("%+v", s.Basis)
+	})
+	if _, err := u.approver.ResetPolicy(ctx, certified, "prompt fixed"); err != nil {
+		t.Fatalf("reset: %v", err)
+	}
+	report(storeAudit(t, a.Store, certified, "certified-late", 0.95, false, v1))
+	report(storeAudit(t, a.Store, certified, "certified-v2", 0.97, false, v2))
+	if s := waitAudits(certified, 29, 1); s.Override != nil || s.Basis.Certificate.ID != c2 || s.Estimate.Start.Audits != 300 || s.Window.Total().Audits != 1 {
+		t.Fatalf("after the reset and an audit of each version: %+v", s)
+	}
+	checkSupervisorHistory(t, a, "supervisor_certified", workflows.SupervisorWorkflowID(certified), "")
+
+	// A third task type's supervisor runs long enough to continue as new.
 	longID := workflows.SupervisorWorkflowID(long)
 	// The run continues as new after its 500th audit, with whatever
 	// arrived meanwhile; a few more go to the next run.
 	const before, total = 505, 510
 	longAudit := func(i int) {
 		t.Helper()
-		o := storeAudit(t, a.Store, long, fmt.Sprintf("long-%04d", i), 0.95, (i+1)%50 == 0)
-		if err := report.Report(ctx, o); err != nil {
-			t.Fatal(err)
-		}
+		report(storeAudit(t, a.Store, long, fmt.Sprintf("long-%04d", i), 0.95, (i+1)%50 == 0, ""))
 	}
 	for i := range before {
 		longAudit(i)
@@ -145,19 +191,36 @@ func TestSupervisorHistories(t *testing.T) {
 	for i := before; i < total; i++ {
 		longAudit(i)
 	}
-	waitUntil(t, "the continued supervisor to count every audit", func() (bool, string) {
-		v, err := a.Temporal.QueryWorkflow(ctx, longID, "", workflows.SupervisionQuery)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var s workflows.Supervision
-		if err := v.Get(&s); err != nil {
-			t.Fatal(err)
-		}
-		return s.All.Audits == total && !s.Unjudged && s.Override == nil, fmt.Sprintf("%+v, override %v", s.All, s.Override)
-	})
+	if s := waitAudits(long, total, 0); s.Override != nil {
+		t.Fatalf("the long supervisor tightened: %+v", s.Override)
+	}
 	checkSupervisorHistory(t, a, "supervisor_continued", longID, first)
 	checkSupervisorHistory(t, a, "supervisor_continuing", longID, "")
+}
+
+// applyCertificate stores a certificate of taskType at threshold (budget
+// 5%, level 95%) of accepted documents, wrong of them, and puts a policy
+// version applied from it in force; it returns both IDs.
+func applyCertificate(t *testing.T, s countersign.Store, taskType string, threshold float64, accepted, wrong int) (string, string) {
+	t.Helper()
+	ctx := context.Background()
+	c := &countersign.Certificate{TaskType: taskType, Budget: 0.05, Level: 0.95, Threshold: threshold, Accepted: accepted, Wrong: wrong,
+		Documents: 2 * accepted, Since: time.Now().Add(-30 * 24 * time.Hour), Until: time.Now(), CreatedAt: time.Now(), CreatedBy: "anna"}
+	if err := s.PutCertificate(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	previous := ""
+	if v, err := s.PolicyInForce(ctx, taskType); err != nil {
+		t.Fatal(err)
+	} else if v != nil {
+		previous = v.ID
+	}
+	v := &countersign.PolicyVersion{TaskType: taskType, Previous: previous, Mode: countersign.ModeHOTL, Threshold: &threshold,
+		Certificate: c.ID, Reason: "certified", CreatedBy: "anna", CreatedAt: time.Now()}
+	if err := s.PutPolicyVersion(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	return c.ID, v.ID
 }
 
 // addRenamedPII adds to dir the pii-extraction example as task type name,
@@ -174,14 +237,19 @@ func addRenamedPII(t *testing.T, dir, name, policy string) {
 	}
 }
 
-// storeAudit stores an auto-accepted document of taskType whose audit a
-// reviewer has closed, approving it or, when escaped, correcting it, as the
-// review workflow leaves it before it reports the outcome; and returns the
-// outcome it reports.
-func storeAudit(t *testing.T, s countersign.Store, taskType, id string, confidence float64, escaped bool) countersign.AuditOutcome {
+// storeAudit stores an auto-accepted document of taskType, routed under
+// the policy version policyVersion (empty: the task type's own), whose audit
+// a reviewer has closed, approving it or, when escaped, correcting it, as
+// the review workflow leaves it before it reports the outcome; and returns
+// the outcome it reports.
+func storeAudit(t *testing.T, s countersign.Store, taskType, id string, confidence float64, escaped bool, policyVersion string) countersign.AuditOutcome {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC()
+	route := "e2e"
+	if policyVersion != "" {
+		route += "+" + policyVersion
+	}
 	fields := countersign.Fields{"email": "someone@example.com"}
 	final := &countersign.Final{Fields: fields, Outcome: countersign.OutcomeAutoAcceptWithAudit, DecidedBy: countersign.SystemActor, DecidedAt: now, AuditedBy: "rita"}
 	action := countersign.ActionApprove
@@ -196,11 +264,15 @@ func storeAudit(t *testing.T, s countersign.Store, taskType, id string, confiden
 		SubmittedBy: "sam", CreatedAt: now,
 		Draft:      &countersign.Draft{Fields: fields, Extractor: "rules"},
 		Confidence: &countersign.Confidence{Overall: confidence},
-		Route:      &countersign.Route{Outcome: countersign.OutcomeAutoAcceptWithAudit, Mode: countersign.ModeHOTL, Threshold: 0.9, PolicyVersion: "e2e"},
+		Route:      &countersign.Route{Outcome: countersign.OutcomeAutoAcceptWithAudit, Mode: countersign.ModeHOTL, Threshold: 0.9, PolicyVersion: route},
 		Final:      final,
 	}
 	if _, created, err := s.CreateDocument(ctx, doc); err != nil || !created {
 		t.Fatalf("storing audited document %s: created %v, %v", id, created, err)
+	}
+	// A document is created as received; the rest comes as it goes.
+	if err := s.UpdateDocument(ctx, id, countersign.DocumentUpdate{Draft: doc.Draft, Confidence: doc.Confidence, Route: doc.Route, Final: final}); err != nil {
+		t.Fatal(err)
 	}
 	review := &countersign.Review{
 		ID: countersign.ReviewID(id, 1), DocumentID: id, TaskType: taskType, Kind: countersign.ReviewAudit,
