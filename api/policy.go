@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"github.com/countersign/countersign/internal/calibration"
 	"github.com/countersign/countersign/internal/certify"
 	"github.com/countersign/countersign/starter"
+	"github.com/countersign/countersign/workflows"
 )
 
 // CertifyRequest is the body of POST /v1/policy/certify.
@@ -295,7 +297,23 @@ func (h *handlers) putPolicyVersion(w http.ResponseWriter, r *http.Request, tt *
 		return
 	}
 	h.Logger.InfoContext(r.Context(), "policy version in force", "task_type", tt.Name, "version", v.ID, "by", v.CreatedBy, "event", event)
+	h.tellSupervisor(r.Context(), tt.Name)
 	writeJSON(w, http.StatusCreated, PolicyResponse{PolicyVersion: v, Policy: inForce.Policy})
+}
+
+// tellSupervisor signals the task type's supervisor that the policy in
+// force changed, so that its window follows at once rather than at the next
+// audit. The signal carries nothing (the supervisor reads the store), so a
+// failure only delays that; a supervisor not running yet starts from the
+// policy then in force.
+func (h *handlers) tellSupervisor(ctx context.Context, taskType string) {
+	if h.Temporal == nil {
+		return
+	}
+	err := h.Temporal.SignalWorkflow(ctx, workflows.SupervisorWorkflowID(taskType), "", workflows.PolicySignal, nil)
+	if err != nil && !isNotFound(err) {
+		h.Logger.WarnContext(ctx, "the supervisor was not told of the new policy version; it reads it at the next audit", "task_type", taskType, "error", err)
+	}
 }
 
 // checkVersion refuses a version that would put in force a policy the task

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/activities"
 	"github.com/countersign/countersign/internal/export"
 	"github.com/countersign/countersign/internal/quality"
 	"github.com/countersign/countersign/internal/report"
@@ -133,13 +134,21 @@ type Stats struct {
 type SupervisionStats struct {
 	// State is unsupervised (no error budget), normal, or tightened.
 	State string `json:"state"`
-	// Estimate is the escaped-error estimate over the audits since Since.
-	Estimate *quality.Estimate           `json:"estimate,omitempty"`
-	Since    *time.Time                  `json:"since,omitempty"`
-	Audits   quality.Tally               `json:"all_audits"`
-	Override *countersign.PolicyOverride `json:"override,omitempty"`
-	Budget   float64                     `json:"budget,omitempty"`
-	Level    float64                     `json:"level,omitempty"`
+	// Estimate is the escaped-error estimate of the supervisor's window: the
+	// evidence of the certificate it started from (Basis), if any, and the
+	// audits since Since.
+	Estimate *quality.Estimate `json:"estimate,omitempty"`
+	Since    *time.Time        `json:"since,omitempty"`
+	// Basis is what the window judges: the policy versions in force since
+	// it started, and the certificate whose evidence it starts from.
+	Basis  *activities.Basis `json:"basis,omitempty"`
+	Audits quality.Tally     `json:"all_audits"`
+	// IgnoredReports counts the audit reports the supervisor did not count
+	// because the store did not confirm them.
+	IgnoredReports int                         `json:"ignored_reports,omitempty"`
+	Override       *countersign.PolicyOverride `json:"override,omitempty"`
+	Budget         float64                     `json:"budget,omitempty"`
+	Level          float64                     `json:"level,omitempty"`
 	// Policy is the policy new documents start under: the task type's,
 	// then PolicyVersion, then Override; its version names each.
 	Policy        countersign.Policy         `json:"policy"`
@@ -181,6 +190,7 @@ func (h *handlers) stats(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		sup.Estimate, sup.Audits, sup.Since = state.Estimate, state.All, &state.Since
+		sup.Basis, sup.IgnoredReports = state.Basis, state.Ignored
 	case !isNotFound(err):
 		h.fail(w, r, temporalError(err, "supervisor of "+tt.Name))
 		return

@@ -14,6 +14,7 @@ import (
 	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/internal/certify"
 	"github.com/countersign/countersign/internal/export"
+	"github.com/countersign/countersign/internal/quality"
 )
 
 func newPolicyReset() *cobra.Command {
@@ -126,8 +127,10 @@ func newStats() *cobra.Command {
 		Long: `Prints where a task type's autonomy stands and how its reviews go:
 
 - supervision: the escaped-error estimate of auto-accepted documents (audits
-  that corrected them, over audits), its one-sided upper confidence bound, the
-  error budget, and whether the supervisor has tightened the policy;
+  that corrected them, over audits, after the evidence of the certificate the
+  window started from, if any), its confidence bounds, the error budget,
+  whether the supervisor has tightened the policy, and how many audit reports
+  it did not count because the store did not confirm them;
 - documents by status and route, and the auto-accept rate;
 - per field: how often people corrected it, the calibration error (ECE) of its
   confidence, and, where two people decided the same document, their percent
@@ -177,14 +180,34 @@ func printStats(out io.Writer, st *api.Stats) error {
 		fmt.Fprintln(out, "supervision: none (the policy sets no error budget)")
 	default:
 		fmt.Fprintf(out, "supervision: %s; error budget %.1f%% at %.0f%% confidence\n", sup.State, 100*sup.Budget, 100*sup.Level)
+		if b := sup.Basis; b != nil && b.Certificate != nil {
+			c := b.Certificate
+			fmt.Fprintf(out, "  window from certificate %s: %d wrong of %d accepted at %.3f, data %s to %s",
+				c.ID, c.Wrong, c.Accepted, c.Threshold, c.Since.Local().Format(time.DateOnly), c.Until.Local().Format(time.DateOnly))
+			if c.Refutes {
+				fmt.Fprintln(out, "; the audits must refute it to tighten")
+			} else {
+				fmt.Fprintf(out, "; not counted: certified at a %.1f%% budget and %.0f%%\n", 100*c.Budget, 100*c.Level)
+			}
+		}
 		if e := sup.Estimate; e != nil {
-			fmt.Fprintf(out, "  escaped errors: %d of %d audited (%.1f%%), upper bound %.1f%% (%s)", e.Escaped, e.Audits, 100*e.Rate, 100*e.Bound, e.Method)
-			if e.Audits < e.MinAudits {
+			fmt.Fprintf(out, "  escaped errors: %d of %d audited", e.Escaped, e.Audits)
+			if s := e.Start; s != nil {
+				fmt.Fprintf(out, " after %d of %d certified", s.Escaped, s.Audits)
+			}
+			fmt.Fprintf(out, " (%.1f%%), bounds %.1f%% to %.1f%% (%s)", 100*e.Rate, 100*e.Lower, 100*e.Bound, e.Method)
+			switch {
+			case e.Rule == quality.RuleRefute:
+				fmt.Fprintf(out, "; the audits' lower bound %.1f%% tightens above the budget", 100*e.AuditLower)
+			case e.Audits < e.MinAudits:
 				fmt.Fprintf(out, "; judged from %d audits on", e.MinAudits)
 			}
 			fmt.Fprintln(out)
 		} else {
-			fmt.Fprintln(out, "  no audits since the policy was last reset")
+			fmt.Fprintln(out, "  no audits since the window started")
+		}
+		if sup.IgnoredReports > 0 {
+			fmt.Fprintf(out, "  %d audit reports not counted: the store did not confirm them (see the worker's log)\n", sup.IgnoredReports)
 		}
 		if o := sup.Override; o != nil {
 			fmt.Fprintf(out, "  TIGHTENED since %s (%s): %s\n  lift it with: countersign policy reset --type %s --reason ...\n",

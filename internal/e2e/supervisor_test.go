@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/internal/app"
 	"github.com/countersign/countersign/internal/config"
 	"github.com/countersign/countersign/internal/quality"
@@ -163,6 +165,31 @@ func TestSupervisorHistories(t *testing.T) {
 	report(storeAudit(t, a.Store, certified, "certified-v2", 0.97, false, v2))
 	if s := waitAudits(certified, 29, 1); s.Override != nil || s.Basis.Certificate.ID != c2 || s.Estimate.Start.Audits != 300 || s.Window.Total().Audits != 1 {
 		t.Fatalf("after the reset and an audit of each version: %+v", s)
+	}
+	// A new audit rate through the API keeps the certificate and its
+	// threshold, so the window goes on, now counting that version's
+	// documents too; the API tells the supervisor.
+	rate := 0.2
+	set, err := u.approver.SetPolicy(ctx, api.PolicySetRequest{TaskType: certified, AuditSampleRate: &rate, Reason: "more audits"})
+	if err != nil {
+		t.Fatalf("policy set: %v", err)
+	}
+	v3 := set.PolicyVersion.ID
+	waitUntil(t, "the supervisor to follow the new version", func() (bool, string) {
+		s := state(certified)
+		return s.Basis != nil && slices.Equal(s.Basis.Versions, []string{v2, v3}), fmt.Sprintf("%+v", s.Basis)
+	})
+	report(storeAudit(t, a.Store, certified, "certified-v3", 0.97, true, v3))
+	if s := waitAudits(certified, 30, 1); s.Window.Total().Audits != 2 || s.Window.Total().Escaped != 1 || s.Basis.Certificate.ID != c2 {
+		t.Fatalf("after an audit of the new version: %+v", s)
+	}
+	stats, err := u.auditor.Stats(ctx, certified)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sup := stats.Supervision; sup.Basis == nil || sup.Basis.Certificate == nil || sup.Basis.Certificate.ID != c2 || sup.IgnoredReports != 1 ||
+		sup.Estimate == nil || sup.Estimate.Start == nil || sup.Estimate.Start.Audits != 300 || sup.Estimate.Rule != quality.RuleRefute {
+		t.Fatalf("GET /v1/stats supervision = %+v; want the window from %s (300 certified), judged by refutation, 1 report not counted", sup, c2)
 	}
 	checkSupervisorHistory(t, a, "supervisor_certified", workflows.SupervisorWorkflowID(certified), "")
 

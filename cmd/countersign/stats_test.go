@@ -1,0 +1,45 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/activities"
+	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/internal/quality"
+)
+
+// stats says where the supervisor's window started, by which rule it is
+// judged, and how many audit reports it did not count.
+func TestPrintStatsShowsWhereTheEvidenceStarts(t *testing.T) {
+	since := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	st := &api.Stats{TaskType: "claims", Supervision: api.SupervisionStats{
+		State: api.StateNormal, Budget: 0.05, Level: 0.95,
+		Policy: countersign.Policy{Version: "abc+claims/v2", Mode: countersign.ModeHOTL, AutoAcceptThreshold: 0.9},
+		Basis: &activities.Basis{Versions: []string{"claims/v2"}, Mode: countersign.ModeHOTL, Threshold: 0.9, Certificate: &activities.Certified{
+			ID: "claims/c1", Threshold: 0.9, Budget: 0.05, Level: 0.95, Accepted: 400, Wrong: 8, Since: since, Until: since.AddDate(0, 2, 0), Refutes: true,
+		}},
+		Estimate: &quality.Estimate{Audits: 20, Escaped: 3, Start: &quality.Tally{Audits: 400, Escaped: 8}, Rate: 11.0 / 420, Bound: 0.05, Lower: 0.01,
+			AuditLower: 0.03, Budget: 0.05, Level: 0.95, Method: quality.ConfidenceSequence, MinAudits: 93, Rule: quality.RuleRefute},
+		IgnoredReports: 1200,
+	}}
+	var out strings.Builder
+	if err := printStats(&out, st); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"window from certificate claims/c1: 8 wrong of 400 accepted at 0.900",
+		"the audits must refute it to tighten",
+		"escaped errors: 3 of 20 audited after 8 of 400 certified (2.6%), bounds 1.0% to 5.0% (confidence-sequence); the audits' lower bound 3.0% tightens above the budget",
+		"1200 audit reports not counted",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("stats output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "judged from") {
+		t.Errorf("a window judged by refutation waits for no minimum:\n%s", out.String())
+	}
+}
