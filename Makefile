@@ -2,6 +2,7 @@
 #
 #   make dev        run countersign on this machine (embedded Temporal, SQLite)
 #   make test       all tests (needs PostgreSQL on 127.0.0.1:5432, see README)
+#   make test-topology  the production topology on this machine, with faults (restarts PostgreSQL: run it alone)
 #   make lint       go vet and Temporal's workflowcheck on workflows/
 #   make bench      pipeline, audit, scoring and encryption benchmarks, as ratios to a baseline
 #   make histories  re-record the workflow histories the replay tests use
@@ -22,7 +23,7 @@ WORKFLOWCHECK_VERSION := v0.6.0
 # would make several times slower to build.
 RACE_PKGS = $(shell $(GO) list ./... | grep -v -e /internal/e2e -e /cmd/ -e /internal/app -e /internal/devserver)
 
-.PHONY: all build dev test test-short lint bench histories oversight-bench clean help
+.PHONY: all build dev test test-topology test-short lint bench histories oversight-bench clean help
 
 all: lint test
 
@@ -42,6 +43,12 @@ test:
 	cd deploy/helm/chartcheck && $(GO) test -count=1 ./...
 	$(GO) test -count=1 -race -timeout 30m $(RACE_PKGS)
 
+# The production topology on this machine, each role a process of the
+# binary, with faults (README: Production); prints its figures. It restarts
+# PostgreSQL, so it runs alone, after make test, never beside other tests.
+test-topology:
+	COUNTERSIGN_TOPOLOGY=1 $(GO) test -count=1 -run '^TestTopology$$' -v -timeout 30m ./internal/e2e
+
 # The fast tests only: no embedded Temporal server, no second process.
 test-short:
 	$(GO) test -count=1 $(RACE_PKGS)
@@ -55,7 +62,7 @@ lint: $(TOOLS)/workflowcheck
 	@test -z "$$(gofmt -l .)" || (echo "gofmt would change:"; gofmt -l .; exit 1)
 
 bench:
-	$(GO) test -run '^$$' -bench PipelineVsBare -benchtime 256x -timeout 30m ./internal/e2e
+	$(GO) test -run '^$$' -bench 'PipelineVsBare|TemporalPostgresVsSQLite' -benchtime 256x -timeout 30m ./internal/e2e
 	$(GO) test -run '^$$' -bench AuditAppend -benchtime 2000x -timeout 30m ./internal/store
 	$(GO) test -run '^$$' -bench VerifyStore -benchtime 3x -timeout 30m ./internal/audit
 	$(GO) test -run '^$$' -bench Score -benchtime 300x -timeout 30m ./internal/scoring
