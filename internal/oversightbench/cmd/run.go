@@ -55,6 +55,8 @@ type seedRun struct {
 	submitter, reviewer, approver *apiclient.Client
 	out                           *SeedReport
 	reviewed                      []DocResult
+	// unsupervisedNoted: the note that no supervisor watches was made.
+	unsupervisedNoted bool
 }
 
 // runSeed runs one seed from a fresh countersign to its figures.
