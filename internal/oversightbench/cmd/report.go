@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -119,10 +120,13 @@ type BatchFigures struct {
 	AuditsCorrected int `json:"audits_corrected"`
 	// Escaped counts the auto-accepted documents whose draft was wrong,
 	// audited or not; EscapedRate is their share of the auto-accepted.
-	Escaped      int                      `json:"escaped"`
-	EscapedRate  float64                  `json:"escaped_rate"`
-	PerfectShare float64                  `json:"perfect_share"`
-	Hindsight    oversightbench.Hindsight `json:"hindsight"`
+	Escaped     int     `json:"escaped"`
+	EscapedRate float64 `json:"escaped_rate"`
+	// EscapedCauses counts the wrong fields of the escaped documents by
+	// cause (DocResult.Causes).
+	EscapedCauses map[string]int           `json:"escaped_causes,omitempty"`
+	PerfectShare  float64                  `json:"perfect_share"`
+	Hindsight     oversightbench.Hindsight `json:"hindsight"`
 	// FinalWrong counts final outcomes that are not the truth: the
 	// escaped errors no audit corrected, and nothing else, since people
 	// decide as the truth says.
@@ -152,6 +156,12 @@ func batchFigures(docs []DocResult, budget float64, mode countersign.Mode) *Batc
 		}
 		if d.Wrong {
 			f.Escaped++
+			for _, c := range d.Causes {
+				if f.EscapedCauses == nil {
+					f.EscapedCauses = map[string]int{}
+				}
+				f.EscapedCauses[c]++
+			}
 		}
 	}
 	if f.Documents > 0 {
@@ -394,6 +404,26 @@ func (r *Report) print(w io.Writer) {
 	}
 	tw.Flush()
 
+	fmt.Fprintln(w, "\nWhy the escaped documents were wrong (wrong fields by the fake model's error, all seeds)")
+	for _, b := range r.Config.Budgets {
+		causes := map[string]int{}
+		for _, seed := range r.Seeds {
+			if br := seed.budget(b); br != nil && br.Batch != nil {
+				for c, n := range br.Batch.EscapedCauses {
+					causes[c] += n
+				}
+			}
+		}
+		var parts []string
+		for _, c := range sortedKeys(causes) {
+			parts = append(parts, fmt.Sprintf("%s %d", c, causes[c]))
+		}
+		if len(parts) == 0 {
+			parts = []string{"none"}
+		}
+		fmt.Fprintf(w, "- %s: %s\n", pct(b), strings.Join(parts, ", "))
+	}
+
 	fmt.Fprintf(w, "\nReviewed phase (hitl; confidence as recorded when routed: uncalibrated for the first %d)\n", r.Config.Reviewed)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "seed\treviewed\twrong drafts\tfield errors\tbudget: perfect / hindsight")
@@ -435,6 +465,15 @@ func (r *Report) print(w io.Writer) {
 			fmt.Fprintln(w, "- "+n)
 		}
 	}
+}
+
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func pctOf(k, n int) string {

@@ -21,7 +21,7 @@ func seedWith(seed uint64, certifiedAfter, wrong, toPeople, escaped int) SeedRep
 			d.Outcome, d.Reviewed, d.Confidence = countersign.OutcomeHumanReview, true, 0.5
 			d.Wrong = i < wrong-escaped
 		case i < toPeople+escaped:
-			d.Wrong = true
+			d.Wrong, d.Causes = true, []string{"confident look-alike"}
 		}
 		docs = append(docs, d)
 	}
@@ -58,7 +58,7 @@ func TestGoalsReadOffTheFigures(t *testing.T) {
 		t.Errorf("goal 3: %+v", r.Goals[2])
 	}
 
-	r = &Report{Seeds: []SeedReport{seedWith(1, 300, 20, 25, 1), seedWith(2, 250, 20, 24, 2)}}
+	r = &Report{Config: Config{Budgets: []float64{0.05}}, Seeds: []SeedReport{seedWith(1, 300, 20, 25, 1), seedWith(2, 250, 20, 24, 2)}}
 	r.summarize([]float64{0.05})
 	for i, g := range r.Goals {
 		if !met(i) {
@@ -67,7 +67,7 @@ func TestGoalsReadOffTheFigures(t *testing.T) {
 	}
 	var out bytes.Buffer
 	r.print(&out)
-	for _, want := range []string{"5.0%    2/2", "claim-notice/c1", "Goals", "met"} {
+	for _, want := range []string{"5.0%    2/2", "claim-notice/c1", "- 5.0%: confident look-alike 3", "Goals", "met"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table does not show %q:\n%s", want, out.String())
 		}

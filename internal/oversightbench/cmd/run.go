@@ -247,6 +247,11 @@ type DocResult struct {
 	WrongFields []string `json:"wrong_fields,omitempty"`
 	// Errors are the fake model's planned errors by field.
 	Errors map[string]oversightbench.ErrorKind `json:"planned_errors,omitempty"`
+	// Causes say why each wrong field was wrong: the planned error (with
+	// "confident" when the model was as sure as of a right value), "sample
+	// vote" when the other samples outvoted a right first answer, or "not a
+	// claim notice".
+	Causes []string `json:"causes,omitempty"`
 	// Reviewed: a person decided it before its outcome; Audited: an audit
 	// was drawn; AuditCorrected: the audit corrected it.
 	Reviewed       bool `json:"reviewed"`
@@ -459,13 +464,29 @@ func (s *seedRun) settled(doc *api.DocumentView, n *oversightbench.Notice, canno
 	if n.Reject == "" {
 		r.WrongFields = oversightbench.WrongFields(n, draft)
 	}
+	plan := map[string]oversightbench.FieldPlan{}
 	for _, fp := range s.model.Plan(n) {
+		plan[fp.Field] = fp
 		if fp.Error != "" {
 			if r.Errors == nil {
 				r.Errors = map[string]oversightbench.ErrorKind{}
 			}
 			r.Errors[fp.Field] = fp.Error
 		}
+	}
+	if n.Reject != "" {
+		r.Causes = []string{"not a claim notice"}
+	}
+	for _, f := range r.WrongFields {
+		fp := plan[f]
+		cause := string(fp.Error)
+		switch {
+		case fp.Error == "":
+			cause = "sample vote"
+		case fp.Confident:
+			cause = "confident " + cause
+		}
+		r.Causes = append(r.Causes, cause)
 	}
 	r.Reviewed = !r.AutoAccepted()
 	r.Audited = r.Outcome == countersign.OutcomeAutoAcceptWithAudit
