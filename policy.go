@@ -30,7 +30,13 @@ type PolicyVersion struct {
 	Threshold       *float64 `json:"threshold,omitempty"`
 	AuditSampleRate *float64 `json:"audit_sample_rate,omitempty"`
 	// Certificate is the certificate the version was applied from, if any.
-	Certificate string    `json:"certificate,omitempty"`
+	Certificate string `json:"certificate,omitempty"`
+	// Supervision supervises the version's auto-acceptance when the task
+	// type's own policy has no supervision (a hitl task type turned hotl
+	// by a certificate): the certificate's budget and level, watched by
+	// the confidence sequence. The task type's own supervision, when it
+	// has one, stands.
+	Supervision *Supervision `json:"supervision,omitempty"`
 	Reason      string    `json:"reason"`
 	CreatedBy   string    `json:"created_by"`
 	CreatedAt   time.Time `json:"created_at"`
@@ -72,6 +78,9 @@ func (v *PolicyVersion) Apply(p Policy) Policy {
 	}
 	if v.AuditSampleRate != nil {
 		out.AuditSampleRate = *v.AuditSampleRate
+	}
+	if v.Supervision != nil && out.Supervision == nil {
+		out.Supervision = v.Supervision
 	}
 	out.Version = p.Version + "+" + v.ID
 	return out

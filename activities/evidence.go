@@ -114,7 +114,7 @@ func (a *Activities) PolicyBasis(ctx context.Context, taskType string) (*Basis, 
 		a.logger().Warn("the certificate of the policy in force does not certify its threshold: its window starts empty", "task_type", taskType, "version", v.ID, "certificate", c.ID, "certified", c.Threshold, "threshold", b.Threshold)
 		return b, nil
 	}
-	sup := tt.Policy.Supervision
+	sup := p.Supervision
 	b.Certificate = &Certified{
 		ID: c.ID, Calibration: c.Calibration, Threshold: c.Threshold, Budget: c.Budget, Level: c.Level,
 		Accepted: c.Accepted, Wrong: c.Wrong, Since: c.Since, Until: c.Until,

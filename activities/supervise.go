@@ -64,7 +64,13 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (*Supervi
 	if err != nil {
 		return nil, retryable(err)
 	}
-	sup := tt.Policy.Supervision
+	// The supervision of the policy in force: the task type's own, or the
+	// one a certificate was applied with.
+	v, err := a.Store.PolicyInForce(ctx, in.TaskType)
+	if err != nil {
+		return nil, retryable(err)
+	}
+	sup := v.Apply(tt.Policy).Supervision
 	mode, threshold := tt.Policy.Mode, tt.Policy.AutoAcceptThreshold
 	if in.Basis != nil {
 		mode, threshold = in.Basis.Mode, in.Basis.Threshold

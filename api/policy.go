@@ -137,7 +137,15 @@ type PolicyApplyRequest struct {
 	// Reason is recorded with the version; one naming the certificate's
 	// figures is made when empty.
 	Reason string `json:"reason,omitempty"`
+	// AuditSampleRate, when set, is the share of auto-accepted documents
+	// audited from now on; without it the rate in force stays, or
+	// DefaultAuditRate when none is (a supervisor judges from audits).
+	AuditSampleRate *float64 `json:"audit_sample_rate,omitempty"`
 }
+
+// DefaultAuditRate is the audit rate a certificate is applied with when
+// the policy in force audits nothing.
+const DefaultAuditRate = 0.1
 
 // PolicySetRequest is the body of POST /v1/policy/set: the parts to
 // change, at least one, and why.
@@ -212,8 +220,24 @@ func (h *handlers) applyCertificate(w http.ResponseWriter, r *http.Request) {
 		reason = fmt.Sprintf("certificate %s: %d of %d accepted documents wrong at threshold %s, upper bound %.4g within the budget %g at %g confidence",
 			c.ID, c.Wrong, c.Accepted, certify.FormatThreshold(c.Threshold), c.Bound, c.Budget, c.Level)
 	}
+	if req.AuditSampleRate != nil && !share(*req.AuditSampleRate) {
+		h.fail(w, r, countersign.Errorf(countersign.CodeInvalid, "audit sample rate must be a number between 0 and 1, not %v", *req.AuditSampleRate))
+		return
+	}
 	h.putPolicyVersion(w, r, tt, countersign.EventPolicyApplied, func(v *countersign.PolicyVersion) {
 		v.Mode, v.Threshold, v.Certificate, v.Reason = countersign.ModeHOTL, &threshold, c.ID, reason
+		if req.AuditSampleRate != nil {
+			v.AuditSampleRate = req.AuditSampleRate
+		} else if v.Apply(tt.Policy).AuditSampleRate <= 0 {
+			rate := DefaultAuditRate
+			v.AuditSampleRate = &rate
+		}
+		// What a certificate promises is watched from its first document:
+		// a task type without supervision of its own is supervised at the
+		// certificate's budget and level.
+		if tt.Policy.Supervision == nil {
+			v.Supervision = &countersign.Supervision{ErrorBudget: c.Budget, Level: c.Level, Bound: countersign.BoundConfidenceSequence, OnBreach: countersign.BreachRaiseThreshold}
+		}
 	})
 }
 
@@ -276,7 +300,7 @@ func (h *handlers) putPolicyVersion(w http.ResponseWriter, r *http.Request, tt *
 	p := principal(r)
 	v := &countersign.PolicyVersion{TaskType: tt.Name, CreatedBy: p.User, CreatedAt: audit.Time(h.Now())}
 	if now != nil {
-		v.Previous, v.Mode, v.Threshold, v.AuditSampleRate, v.Certificate = now.ID, now.Mode, now.Threshold, now.AuditSampleRate, now.Certificate
+		v.Previous, v.Mode, v.Threshold, v.AuditSampleRate, v.Certificate, v.Supervision = now.ID, now.Mode, now.Threshold, now.AuditSampleRate, now.Certificate, now.Supervision
 	}
 	change(v)
 	if err := checkVersion(tt, v); err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/starter"
 )
 
@@ -138,6 +139,13 @@ func TestCertifyApplySet(t *testing.T) {
 	if policy["mode"] != "hotl" || number(t, policy["auto_accept_threshold"]) != lowest || policy["version"] != tt.Policy.Version+"+contract-review/v1" ||
 		version["certificate"] != "contract-review/c1" || !strings.Contains(version["reason"].(string), "0 of 80") {
 		t.Fatalf("applied: policy %v version %v", policy, version)
+	}
+	// contract-review's file audits nothing and names no supervision: what
+	// the certificate promises is audited at the default rate and watched
+	// at its budget and level.
+	if sup, _ := policy["supervision"].(map[string]any); number(t, policy["audit_sample_rate"]) != api.DefaultAuditRate || sup == nil ||
+		number(t, sup["error_budget"]) != 0.05 || number(t, sup["level"]) != 0.95 || sup["bound"] != countersign.BoundConfidenceSequence {
+		t.Fatalf("applied policy audits %v with supervision %v; want the default rate and the certificate's budget and level", policy["audit_sample_rate"], policy["supervision"])
 	}
 
 	set := s.do("POST", "/v1/policy/set", approver, `{"task_type":"contract-review","audit_sample_rate":0.1,"reason":"audits"}`)

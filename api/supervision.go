@@ -172,13 +172,13 @@ func (h *handlers) stats(w http.ResponseWriter, r *http.Request) {
 	out := Stats{TaskType: tt.Name}
 	sup := &out.Supervision
 	sup.State = StateUnsupervised
-	if s := tt.Policy.Supervision; s != nil {
-		sup.State, sup.Budget, sup.Level = StateNormal, s.ErrorBudget, s.Level
-	}
 	inForce, err := starter.PolicyInForce(r.Context(), h.Store, tt)
 	if err != nil {
 		h.fail(w, r, err)
 		return
+	}
+	if s := inForce.Policy.Supervision; s != nil && inForce.Policy.Mode == countersign.ModeHOTL {
+		sup.State, sup.Budget, sup.Level = StateNormal, s.ErrorBudget, s.Level
 	}
 	sup.Override, sup.PolicyVersion, sup.Policy = inForce.Override, inForce.Version, inForce.Policy
 	var state workflows.Supervision

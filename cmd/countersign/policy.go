@@ -190,9 +190,10 @@ func newPolicyApply() *cobra.Command {
 		taskType    string
 		certificate string
 		reason      string
+		rate        float64
 	)
 	cmd := &cobra.Command{
-		Use:   "apply --type T --certificate ID [--reason TEXT]",
+		Use:   "apply --type T --certificate ID [--audit-rate R] [--reason TEXT]",
 		Short: "Put a certificate's threshold in force, in hotl mode, without a restart",
 		Long: `Makes a new policy version of the task type: hotl mode at the certificate's
 threshold, the rest as the version in force had it. Documents whose review
@@ -200,6 +201,11 @@ starts from now on run under it; documents started before keep the policy
 they started with. The certificate must have been made under the task type's
 current rules and with the calibration routing uses now; otherwise certify
 again. Recorded in the audit log (policy.applied) with your name.
+
+Auto-accepted documents are audited at --audit-rate, or at the rate in force,
+or at 10% when nothing is audited yet. A task type whose file names no
+supervision is supervised from then on at the certificate's error budget and
+level (confidence sequence; a breach raises the threshold).
 
 Needs the approver or admin role.`,
 		Example: `  countersign policy apply --type pii-extraction --certificate pii-extraction/c3`,
@@ -215,7 +221,11 @@ Needs the approver or admin role.`,
 			if err != nil {
 				return err
 			}
-			res, err := c.ApplyCertificate(cmd.Context(), api.PolicyApplyRequest{TaskType: taskType, Certificate: certificate, Reason: reason})
+			req := api.PolicyApplyRequest{TaskType: taskType, Certificate: certificate, Reason: reason}
+			if cmd.Flags().Changed("audit-rate") {
+				req.AuditSampleRate = &rate
+			}
+			res, err := c.ApplyCertificate(cmd.Context(), req)
 			if err != nil {
 				return friendly(err)
 			}
@@ -227,6 +237,7 @@ Needs the approver or admin role.`,
 	cmd.Flags().StringVar(&taskType, "type", "", "task type (required)")
 	cmd.Flags().StringVar(&certificate, "certificate", "", "ID of the certificate to apply (required)")
 	cmd.Flags().StringVar(&reason, "reason", "", "why; by default the certificate's figures")
+	cmd.Flags().Float64Var(&rate, "audit-rate", 0, "share of auto-accepted documents audited from now on, from 0 to 1 (default: the rate in force, or 0.1 when none)")
 	return cmd
 }
 
