@@ -173,7 +173,7 @@ func (s *seedRun) supervision(ctx context.Context, i int) error {
 	s.out.Budgets[i].Supervision = fig
 	if sup.State == api.StateUnsupervised && !s.unsupervisedNoted {
 		s.unsupervisedNoted = true
-		s.note("the supervisor does not watch the applied certificates: the policy in force names no supervision (a task type file in hitl may not: policy.supervision is for hotl)")
+		s.note("no supervisor watches the applied certificate: the policy in force names no supervision")
 	}
 	if fig.Tightened {
 		progress("seed %d: the supervisor tightened the policy at %s: %s", s.seed, pct(s.cfg.Budgets[i]), fig.Override)
