@@ -5,6 +5,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/audit"
+	"github.com/countersign/countersign/internal/rest"
 )
 
 func (h *handlers) documentAudit(w http.ResponseWriter, r *http.Request) {
@@ -26,7 +27,7 @@ func (h *handlers) documentAudit(w http.ResponseWriter, r *http.Request) {
 	if events == nil {
 		events = []countersign.AuditEvent{}
 	}
-	writeJSON(w, http.StatusOK, AuditEvents{Events: events})
+	rest.WriteJSON(w, http.StatusOK, AuditEvents{Events: events})
 }
 
 // verifyAudit recomputes the whole chain, held to the checkpoints given as
@@ -52,5 +53,5 @@ func (h *handlers) verifyAudit(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, report)
+	rest.WriteJSON(w, http.StatusOK, report)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/calibration"
+	"github.com/countersign/countersign/internal/rest"
 	"github.com/countersign/countersign/internal/simulate"
 )
 
@@ -94,7 +95,7 @@ func (h *handlers) calibrate(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, cal)
+	rest.WriteJSON(w, http.StatusCreated, cal)
 }
 
 // maxHoldout keeps some reviewed documents for training.
@@ -111,7 +112,7 @@ func (h *handlers) getCalibration(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, cal)
+	rest.WriteJSON(w, http.StatusOK, cal)
 }
 
 // simulatePolicy replays the stored scores and outcomes of a task type
@@ -151,5 +152,5 @@ func (h *handlers) simulatePolicy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	rest.WriteJSON(w, http.StatusOK, res)
 }

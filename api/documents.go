@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/rest"
 	"github.com/countersign/countersign/starter"
 )
 
@@ -25,7 +26,7 @@ func (h *handlers) submit(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, SubmitResponse{ID: doc.ID, Status: doc.Status, Created: created})
+	rest.WriteJSON(w, http.StatusAccepted, SubmitResponse{ID: doc.ID, Status: doc.Status, Created: created})
 }
 
 // channel is the channel a request came through: the CLI says so in a header.
@@ -64,5 +65,5 @@ func (h *handlers) getDocument(w http.ResponseWriter, r *http.Request) {
 	if decisions != nil {
 		view.Decisions = decisions
 	}
-	writeJSON(w, http.StatusOK, view)
+	rest.WriteJSON(w, http.StatusOK, view)
 }

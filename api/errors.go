@@ -12,40 +12,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/rest"
 )
-
-// statusOf maps error codes to HTTP statuses; the table is part of the
-// public contract.
-var statusOf = map[countersign.Code]int{
-	countersign.CodeBadRequest:   http.StatusBadRequest,
-	countersign.CodeUnauthorized: http.StatusUnauthorized,
-	countersign.CodeForbidden:    http.StatusForbidden,
-	countersign.CodeNotFound:     http.StatusNotFound,
-	countersign.CodeConflict:     http.StatusConflict,
-	countersign.CodeTooLarge:     http.StatusRequestEntityTooLarge,
-	countersign.CodeInvalid:      http.StatusUnprocessableEntity,
-	countersign.CodeRateLimited:  http.StatusTooManyRequests,
-	countersign.CodeUnavailable:  http.StatusServiceUnavailable,
-	countersign.CodeInternal:     http.StatusInternalServerError,
-}
-
-// Status is the HTTP status of an error code, as the API answers it; codes
-// it does not know are internal errors.
-func Status(code countersign.Code) int {
-	if status, ok := statusOf[code]; ok {
-		return status
-	}
-	return http.StatusInternalServerError
-}
-
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code    countersign.Code `json:"code"`
-	Message string           `json:"message"`
-}
 
 // fail writes err as the response, logging first what the caller is not
 // shown: the whole of an internal error, the cause of a concealed one.
@@ -55,26 +23,7 @@ func (h *handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
 	} else if cause := countersign.Cause(err); cause != nil {
 		h.Logger.WarnContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "error", err, "cause", cause)
 	}
-	writeError(w, err)
-}
-
-// writeError writes err as {"error": {"code", "message"}} with its status.
-// Errors without a code are internal: their text is not shown to the caller.
-func writeError(w http.ResponseWriter, err error) {
-	code := countersign.ErrorCode(err)
-	message := err.Error()
-	if code == countersign.CodeInternal {
-		message = "internal error; the server log has the details"
-	}
-	writeJSON(w, Status(code), errorBody{Error: errorDetail{Code: code, Message: message}})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	rest.WriteError(w, err)
 }
 
 // decodeBody reads a JSON body into v: 413 past the size limit, 400 when it
@@ -136,7 +85,7 @@ func typeName(e *json.UnmarshalTypeError) string {
 func temporalError(err error, what string) error {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
-		if _, known := statusOf[countersign.Code(appErr.Type())]; known && appErr.Type() != string(countersign.CodeInternal) {
+		if code := countersign.Code(appErr.Type()); rest.Status(code) != http.StatusInternalServerError {
 			return countersign.Errorf(countersign.Code(appErr.Type()), "%s", appErr.Message())
 		}
 	}

@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/rest"
 )
 
 // healthz answers 200 while the process serves HTTP.
 func (h *handlers) healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	rest.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // publicReason says why the service is not ready without naming hosts or
@@ -34,5 +35,5 @@ func (h *handlers) readyz(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	rest.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

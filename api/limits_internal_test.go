@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/rest"
 )
 
 // fuzzLimit is the field and metadata key limit of the fuzz targets, and
@@ -22,8 +23,8 @@ var fuzzLimits = inputLimits{fields: fuzzLimit, sizes: countersign.DecisionLimit
 func checkRefusal(t *testing.T, err error) {
 	t.Helper()
 	code := countersign.ErrorCode(err)
-	status, known := statusOf[code]
-	if !known || status < 400 || status >= 500 || err.Error() == "" {
+	status := rest.Status(code)
+	if status < 400 || status >= 500 || err.Error() == "" {
 		t.Fatalf("refusal %q has code %q (status %d): want a 4xx coded error", err, code, status)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/calibration"
 	"github.com/countersign/countersign/internal/certify"
+	"github.com/countersign/countersign/internal/rest"
 	"github.com/countersign/countersign/starter"
 	"github.com/countersign/countersign/workflows"
 )
@@ -39,8 +40,8 @@ type CertifyResponse struct {
 // threshold passes: the error, whose message says why and how many more
 // reviewed documents it would take, and the test.
 type CertifyRefusal struct {
-	Error errorDetail     `json:"error"`
-	Test  *certify.Result `json:"test"`
+	Error rest.ErrorDetail `json:"error"`
+	Test  *certify.Result  `json:"test"`
 }
 
 // certifyPolicy tests thresholds on the reviewed documents the active
@@ -77,8 +78,8 @@ func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if res.Certified == nil {
-		writeJSON(w, http.StatusUnprocessableEntity, CertifyRefusal{
-			Error: errorDetail{Code: countersign.CodeInvalid, Message: res.Explain(tt.Name)},
+		rest.WriteJSON(w, http.StatusUnprocessableEntity, CertifyRefusal{
+			Error: rest.ErrorDetail{Code: countersign.CodeInvalid, Message: res.Explain(tt.Name)},
 			Test:  res,
 		})
 		return
@@ -112,7 +113,7 @@ func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, CertifyResponse{Certificate: c, Test: res})
+	rest.WriteJSON(w, http.StatusCreated, CertifyResponse{Certificate: c, Test: res})
 }
 
 // listCertificates lists a task type's certificates, newest first.
@@ -127,7 +128,7 @@ func (h *handlers) listCertificates(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"certificates": nonNil(list)})
+	rest.WriteJSON(w, http.StatusOK, map[string]any{"certificates": nonNil(list)})
 }
 
 // PolicyApplyRequest is the body of POST /v1/policy/apply.
@@ -322,7 +323,7 @@ func (h *handlers) putPolicyVersion(w http.ResponseWriter, r *http.Request, tt *
 	}
 	h.Logger.InfoContext(r.Context(), "policy version in force", "task_type", tt.Name, "version", v.ID, "by", v.CreatedBy, "event", event)
 	h.tellSupervisor(r.Context(), tt.Name)
-	writeJSON(w, http.StatusCreated, PolicyResponse{PolicyVersion: v, Policy: inForce.Policy})
+	rest.WriteJSON(w, http.StatusCreated, PolicyResponse{PolicyVersion: v, Policy: inForce.Policy})
 }
 
 // tellSupervisor signals the task type's supervisor that the policy in
@@ -376,7 +377,7 @@ func (h *handlers) listPolicyVersions(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"versions": nonNil(list), "policy": inForce.Policy})
+	rest.WriteJSON(w, http.StatusOK, map[string]any{"versions": nonNil(list), "policy": inForce.Policy})
 }
 
 // recordPolicy appends the audit event of a certificate or policy version.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/report"
+	"github.com/countersign/countersign/internal/rest"
 )
 
 // reviewers reports how each person of a task type decides: approval rate,
@@ -28,5 +29,5 @@ func (h *handlers) reviewers(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	rest.WriteJSON(w, http.StatusOK, out)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/provenance"
+	"github.com/countersign/countersign/internal/rest"
 	"github.com/countersign/countersign/workflows"
 )
 
@@ -51,7 +52,7 @@ func (h *handlers) listReviews(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else if f.TaskTypes = h.reviewableBy(p); f.TaskTypes != nil && len(f.TaskTypes) == 0 {
-		writeJSON(w, http.StatusOK, ReviewList{Reviews: []countersign.Review{}})
+		rest.WriteJSON(w, http.StatusOK, ReviewList{Reviews: []countersign.Review{}})
 		return
 	}
 	page, err := h.Store.ListReviews(r.Context(), f)
@@ -62,7 +63,7 @@ func (h *handlers) listReviews(w http.ResponseWriter, r *http.Request) {
 	if page.Reviews == nil {
 		page.Reviews = []countersign.Review{}
 	}
-	writeJSON(w, http.StatusOK, ReviewList{Reviews: page.Reviews, NextCursor: page.NextCursor})
+	rest.WriteJSON(w, http.StatusOK, ReviewList{Reviews: page.Reviews, NextCursor: page.NextCursor})
 }
 
 // updateID makes a caller's Idempotency-Key into the update ID. Temporal
@@ -90,7 +91,7 @@ func (h *handlers) decide(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, resp)
+	rest.WriteJSON(w, http.StatusOK, resp)
 }
 
 // Decider sends a person's decision on a review to the review's workflow as

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -17,6 +16,7 @@ import (
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/oidc"
 	"github.com/countersign/countersign/internal/provenance"
+	"github.com/countersign/countersign/internal/rest"
 	"github.com/countersign/countersign/internal/telemetry"
 	"github.com/countersign/countersign/starter"
 )
@@ -173,7 +173,7 @@ func Router(s Services) http.Handler {
 		mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusSeeOther))
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, countersign.Errorf(countersign.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
+		rest.WriteError(w, countersign.Errorf(countersign.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
 	route := func(r *http.Request) string {
 		_, pattern := mux.Handler(r)
@@ -199,16 +199,16 @@ func principal(r *http.Request) countersign.Principal {
 // request through if the caller's role is among roles (admin always is).
 func (h *handlers) allow(roles []countersign.Role, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		secret, ok := bearer(r)
+		secret, ok := rest.Bearer(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="countersign"`)
-			writeError(w, countersign.Errorf(countersign.CodeUnauthorized, "missing bearer token: send Authorization: Bearer <token>"))
+			rest.WriteError(w, countersign.Errorf(countersign.CodeUnauthorized, "missing bearer token: send Authorization: Bearer <token>"))
 			return
 		}
 		c, err := h.authenticate(r.Context(), secret)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="countersign", error="invalid_token"`)
-			writeError(w, err)
+			rest.WriteError(w, err)
 			return
 		}
 		if h.rateLimited(w, r, c) {
@@ -216,7 +216,7 @@ func (h *handlers) allow(roles []countersign.Role, next http.HandlerFunc) http.H
 		}
 		p := c.principal
 		if p.Role != countersign.RoleAdmin && !slices.Contains(roles, p.Role) {
-			writeError(w, countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not %s %s", p.User, p.Role, r.Method, r.URL.Path))
+			rest.WriteError(w, countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not %s %s", p.User, p.Role, r.Method, r.URL.Path))
 			return
 		}
 		next(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
@@ -254,39 +254,19 @@ type OIDCAuthenticator interface {
 	Authenticate(ctx context.Context, raw string) (oidc.Identity, error)
 }
 
-func bearer(r *http.Request) (string, bool) {
-	const scheme = "Bearer "
-	header := r.Header.Get("Authorization")
-	if len(header) <= len(scheme) || !strings.EqualFold(header[:len(scheme)], scheme) {
-		return "", false
-	}
-	return header[len(scheme):], true
-}
-
-// statusRecorder remembers the status a handler wrote, for the request log.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
 func (h *handlers) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec := rest.NewStatusRecorder(w)
 		next.ServeHTTP(rec, r)
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 			return
 		}
 		level := slog.LevelDebug
-		if rec.status >= 500 {
+		if rec.Status >= 500 {
 			level = slog.LevelError
 		}
 		h.Logger.Log(r.Context(), level, "http request", "method", r.Method, "path", r.URL.Path,
-			"status", rec.status, "duration", time.Since(start).Round(time.Millisecond))
+			"status", rec.Status, "duration", time.Since(start).Round(time.Millisecond))
 	})
 }

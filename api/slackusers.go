@@ -8,6 +8,7 @@ import (
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/rest"
 	"github.com/countersign/countersign/internal/slacklink"
 )
 
@@ -58,14 +59,14 @@ func (h *handlers) linkSlackUser(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, stored)
+		rest.WriteJSON(w, http.StatusOK, stored)
 		return
 	}
 	if err := h.auditSlackUser(r, countersign.EventSlackUserLinked, link, link.LinkedAt); err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, link)
+	rest.WriteJSON(w, http.StatusCreated, link)
 }
 
 func (h *handlers) listSlackUsers(w http.ResponseWriter, r *http.Request) {
@@ -77,7 +78,7 @@ func (h *handlers) listSlackUsers(w http.ResponseWriter, r *http.Request) {
 	if users == nil {
 		users = []countersign.SlackUser{}
 	}
-	writeJSON(w, http.StatusOK, SlackUserList{SlackUsers: users})
+	rest.WriteJSON(w, http.StatusOK, SlackUserList{SlackUsers: users})
 }
 
 // unlinkSlackUser removes a Slack account's link: from then on it can do
@@ -92,7 +93,7 @@ func (h *handlers) unlinkSlackUser(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, removed)
+	rest.WriteJSON(w, http.StatusOK, removed)
 }
 
 // auditSlackUser records who linked or unlinked a Slack account, to what

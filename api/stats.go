@@ -8,6 +8,7 @@ import (
 	"github.com/countersign/countersign/activities"
 	"github.com/countersign/countersign/internal/quality"
 	"github.com/countersign/countersign/internal/report"
+	"github.com/countersign/countersign/internal/rest"
 	"github.com/countersign/countersign/starter"
 	"github.com/countersign/countersign/workflows"
 )
@@ -91,5 +92,5 @@ func (h *handlers) stats(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	rest.WriteJSON(w, http.StatusOK, out)
 }

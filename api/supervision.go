@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/rest"
 	"github.com/countersign/countersign/workflows"
 )
 
@@ -52,7 +53,7 @@ func (h *handlers) veto(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var result workflows.DecisionResult
 		if err = handle.Get(r.Context(), &result); err == nil {
-			writeJSON(w, http.StatusOK, DecisionResponse{Decision: result.Decision, Document: DocumentStatus{ID: doc.ID, Status: result.Status}})
+			rest.WriteJSON(w, http.StatusOK, DecisionResponse{Decision: result.Decision, Document: DocumentStatus{ID: doc.ID, Status: result.Status}})
 			return
 		}
 	}
@@ -109,7 +110,7 @@ func (h *handlers) resetPolicy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, temporalError(err, "reset of the policy of "+req.TaskType))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"override": o})
+	rest.WriteJSON(w, http.StatusOK, map[string]any{"override": o})
 }
 
 // isNotFound reports whether Temporal has no such workflow running.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/rest"
 )
 
 func (h *handlers) createToken(w http.ResponseWriter, r *http.Request) {
@@ -28,7 +29,7 @@ func (h *handlers) createToken(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, TokenResponse{Secret: secret, Token: token})
+	rest.WriteJSON(w, http.StatusCreated, TokenResponse{Secret: secret, Token: token})
 }
 
 // listTokens lists every token, revoked ones included, so that an admin can
@@ -42,7 +43,7 @@ func (h *handlers) listTokens(w http.ResponseWriter, r *http.Request) {
 	if tokens == nil {
 		tokens = []countersign.Token{}
 	}
-	writeJSON(w, http.StatusOK, TokenList{Tokens: tokens})
+	rest.WriteJSON(w, http.StatusOK, TokenList{Tokens: tokens})
 }
 
 // revokeToken revokes a token for good; the revocation is an audit event.
@@ -57,5 +58,5 @@ func (h *handlers) revokeToken(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, token)
+	rest.WriteJSON(w, http.StatusOK, token)
 }

@@ -1,7 +1,6 @@
 package codec
 
 import (
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/rest"
 )
 
 // DefaultMaxBodyBytes bounds a codec server request unless configured
@@ -59,12 +59,12 @@ func Handler(s Server) http.Handler {
 	codec := converter.NewPayloadCodecHTTPHandler(s.Codec)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		rest.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.Handle("POST /decode", s.allow(Decoders, codec))
 	mux.Handle("POST /encode", s.allow(Encoders, codec))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, countersign.Errorf(countersign.CodeNotFound, "no such endpoint: %s %s (the codec server answers POST /decode and POST /encode)", r.Method, r.URL.Path))
+		rest.WriteError(w, countersign.Errorf(countersign.CodeNotFound, "no such endpoint: %s %s (the codec server answers POST /decode and POST /encode)", r.Method, r.URL.Path))
 	})
 	return s.cors(mux)
 }
@@ -87,7 +87,7 @@ func (s Server) cors(next http.Handler) http.Handler {
 			return
 		}
 		if !allowed {
-			writeError(w, countersign.Errorf(countersign.CodeForbidden, "origin %q may not call the codec server; start it with --ui-origin %s", origin, origin))
+			rest.WriteError(w, countersign.Errorf(countersign.CodeForbidden, "origin %q may not call the codec server; start it with --ui-origin %s", origin, origin))
 			return
 		}
 		w.Header().Set("Access-Control-Allow-Methods", "POST, OPTIONS")
@@ -102,10 +102,10 @@ func (s Server) cors(next http.Handler) http.Handler {
 // its caller.
 func (s Server) allow(roles []countersign.Role, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		secret, ok := bearer(r)
+		secret, ok := rest.Bearer(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="countersign"`)
-			writeError(w, countersign.Errorf(countersign.CodeUnauthorized, "missing bearer token: send Authorization: Bearer <countersign API token>"))
+			rest.WriteError(w, countersign.Errorf(countersign.CodeUnauthorized, "missing bearer token: send Authorization: Bearer <countersign API token>"))
 			return
 		}
 		p, err := auth.Authenticate(r.Context(), s.Tokens, secret, s.Now())
@@ -114,32 +114,23 @@ func (s Server) allow(roles []countersign.Role, next http.Handler) http.Handler 
 				s.Logger.ErrorContext(r.Context(), "codec server: authenticate", "error", err)
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="countersign", error="invalid_token"`)
-			writeError(w, err)
+			rest.WriteError(w, err)
 			return
 		}
 		if !slices.Contains(roles, p.Role) {
-			writeError(w, countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not %s payloads: %s only", p.User, p.Role, strings.TrimPrefix(r.URL.Path, "/"), roleNames(roles)))
+			rest.WriteError(w, countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not %s payloads: %s only", p.User, p.Role, strings.TrimPrefix(r.URL.Path, "/"), roleNames(roles)))
 			return
 		}
 		if r.ContentLength > s.MaxBodyBytes {
-			writeError(w, countersign.Errorf(countersign.CodeTooLarge, "request body of %d bytes is over the limit of %d", r.ContentLength, s.MaxBodyBytes))
+			rest.WriteError(w, countersign.Errorf(countersign.CodeTooLarge, "request body of %d bytes is over the limit of %d", r.ContentLength, s.MaxBodyBytes))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.MaxBodyBytes)
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec := rest.NewStatusRecorder(w)
 		next.ServeHTTP(rec, r)
 		s.Logger.InfoContext(r.Context(), "codec server", "op", strings.TrimPrefix(r.URL.Path, "/"), "user", p.User, "role", p.Role,
-			"namespace", r.Header.Get("X-Namespace"), "status", rec.status)
+			"namespace", r.Header.Get("X-Namespace"), "status", rec.Status)
 	})
-}
-
-func bearer(r *http.Request) (string, bool) {
-	const scheme = "Bearer "
-	header := r.Header.Get("Authorization")
-	if len(header) <= len(scheme) || !strings.EqualFold(header[:len(scheme)], scheme) {
-		return "", false
-	}
-	return strings.TrimSpace(header[len(scheme):]), true
 }
 
 func roleNames(roles []countersign.Role) string {
@@ -148,43 +139,4 @@ func roleNames(roles []countersign.Role) string {
 		names[i] = string(r)
 	}
 	return strings.Join(names, ", ")
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
-// statusOf maps the error codes the codec server uses to HTTP statuses, as
-// the API does.
-var statusOf = map[countersign.Code]int{
-	countersign.CodeUnauthorized: http.StatusUnauthorized,
-	countersign.CodeForbidden:    http.StatusForbidden,
-	countersign.CodeNotFound:     http.StatusNotFound,
-	countersign.CodeTooLarge:     http.StatusRequestEntityTooLarge,
-}
-
-// writeError writes err as the API does: {"error": {"code", "message"}}.
-// Errors of other codes are internal and their text is not shown.
-func writeError(w http.ResponseWriter, err error) {
-	code := countersign.ErrorCode(err)
-	status, known := statusOf[code]
-	message := err.Error()
-	if !known {
-		code, status, message = countersign.CodeInternal, http.StatusInternalServerError, "internal error; the codec server log has the details"
-	}
-	writeJSON(w, status, map[string]any{"error": map[string]any{"code": code, "message": message}})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
 }

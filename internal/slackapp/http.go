@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -14,6 +13,9 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/rest"
 )
 
 // Limits of the HTTP endpoints.
@@ -65,7 +67,7 @@ func (s *HTTP) Interactions() http.Handler {
 		}
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
-			writeError(w, http.StatusBadRequest, "bad_request", "the body is not a form")
+			rest.WriteError(w, countersign.Errorf(countersign.CodeBadRequest, "the body is not a form"))
 			return
 		}
 		in, err := ParseInteraction([]byte(form.Get("payload")))
@@ -74,7 +76,7 @@ func (s *HTTP) Interactions() http.Handler {
 			w.WriteHeader(http.StatusOK)
 			return
 		case err != nil:
-			writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+			rest.WriteError(w, countersign.Errorf(countersign.CodeBadRequest, "%v", err))
 			return
 		}
 		writeReply(w, s.handler.Interact(r.Context(), in))
@@ -91,7 +93,7 @@ func (s *HTTP) Commands() http.Handler {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		cmd, err := slack.SlashCommandParse(r)
 		if err != nil || !validID(cmd.UserID) {
-			writeError(w, http.StatusBadRequest, "bad_request", "not a slash command")
+			rest.WriteError(w, countersign.Errorf(countersign.CodeBadRequest, "not a slash command"))
 			return
 		}
 		writeReply(w, s.handler.Command(r.Context(), cmd))
@@ -104,27 +106,27 @@ func (s *HTTP) verify(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	signature := r.Header.Get("X-Slack-Signature")
 	stamp := r.Header.Get("X-Slack-Request-Timestamp")
 	if signature == "" || stamp == "" {
-		writeError(w, http.StatusUnauthorized, "unauthorized", "missing X-Slack-Signature or X-Slack-Request-Timestamp: only Slack may call this endpoint")
+		rest.WriteError(w, countersign.Errorf(countersign.CodeUnauthorized, "missing X-Slack-Signature or X-Slack-Request-Timestamp: only Slack may call this endpoint"))
 		return nil, false
 	}
 	seconds, err := strconv.ParseInt(stamp, 10, 64)
 	if err != nil {
-		writeError(w, http.StatusUnauthorized, "unauthorized", "X-Slack-Request-Timestamp is not a Unix time")
+		rest.WriteError(w, countersign.Errorf(countersign.CodeUnauthorized, "X-Slack-Request-Timestamp is not a Unix time"))
 		return nil, false
 	}
 	at, now := time.Unix(seconds, 0), s.Now()
 	if d := now.Sub(at); d > SignatureWindow || d < -SignatureWindow {
-		writeError(w, http.StatusUnauthorized, "unauthorized", "the request's timestamp is more than five minutes from now")
+		rest.WriteError(w, countersign.Errorf(countersign.CodeUnauthorized, "the request's timestamp is more than five minutes from now"))
 		return nil, false
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		writeError(w, http.StatusRequestEntityTooLarge, "too_large", "the request body is too large")
+		rest.WriteError(w, countersign.Errorf(countersign.CodeTooLarge, "the request body is too large"))
 		return nil, false
 	case err != nil:
-		writeError(w, http.StatusBadRequest, "bad_request", "the request body could not be read: "+err.Error())
+		rest.WriteError(w, countersign.Errorf(countersign.CodeBadRequest, "the request body could not be read: %v", err))
 		return nil, false
 	}
 	verifier, err := slack.NewSecretsVerifier(r.Header, s.secret)
@@ -135,7 +137,7 @@ func (s *HTTP) verify(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 		err = verifier.Ensure()
 	}
 	if err != nil {
-		writeError(w, http.StatusUnauthorized, "unauthorized", "the request's Slack signature does not verify")
+		rest.WriteError(w, countersign.Errorf(countersign.CodeUnauthorized, "the request's Slack signature does not verify"))
 		return nil, false
 	}
 	// What was signed, not how the signature was spelled: Slack's verifier
@@ -144,11 +146,11 @@ func (s *HTTP) verify(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	fresh, err := s.replays.RememberSlackRequest(r.Context(), hex.EncodeToString(signed[:]), now, at.Add(rememberFor))
 	if err != nil {
 		s.handler.logger().ErrorContext(r.Context(), "Slack request: could not check for a replay", "error", err)
-		writeError(w, http.StatusServiceUnavailable, "unavailable", "countersign could not check whether this request was received before; try again in a moment")
+		rest.WriteError(w, countersign.Errorf(countersign.CodeUnavailable, "countersign could not check whether this request was received before; try again in a moment"))
 		return nil, false
 	}
 	if !fresh {
-		writeError(w, http.StatusUnauthorized, "unauthorized", "this request was already received: a replay is refused")
+		rest.WriteError(w, countersign.Errorf(countersign.CodeUnauthorized, "this request was already received: a replay is refused"))
 		return nil, false
 	}
 	return body, true
@@ -161,15 +163,5 @@ func writeReply(w http.ResponseWriter, reply any) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(reply)
-}
-
-// writeError answers in the API's error shape.
-func writeError(w http.ResponseWriter, status int, code, message string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": message}})
+	rest.WriteJSON(w, http.StatusOK, reply)
 }

@@ -33,6 +33,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/internal/rest"
 	"github.com/countersign/countersign/internal/tasktype"
 )
 
@@ -240,7 +241,7 @@ type errorView struct {
 // internal error's text is logged, not shown.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, sess *session, err error) {
 	code := countersign.ErrorCode(err)
-	status := api.Status(code)
+	status := rest.Status(code)
 	message := err.Error()
 	switch code {
 	case countersign.CodeInternal:
