@@ -49,6 +49,20 @@ func (a Action) Valid() bool {
 	return a == ActionApprove || a == ActionCorrect || a == ActionReject
 }
 
+// PastTense is the action as a sentence says it was done: "approved";
+// an unknown one as it is.
+func (a Action) PastTense() string {
+	switch a {
+	case ActionApprove:
+		return "approved"
+	case ActionCorrect:
+		return "corrected"
+	case ActionReject:
+		return "rejected"
+	}
+	return string(a)
+}
+
 // Channel is the way an actor reached countersign; it is recorded on every
 // decision and audit event.
 type Channel string

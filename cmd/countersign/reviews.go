@@ -126,7 +126,7 @@ Field values are read as JSON when they parse as JSON (numbers, true, null,
 				return friendly(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "review %s: %s by %s; document %s is %s\n",
-				res.Decision.ReviewID, pastTense(res.Decision.Action), res.Decision.Actor, res.Document.ID, res.Document.Status)
+				res.Decision.ReviewID, res.Decision.Action.PastTense(), res.Decision.Actor, res.Document.ID, res.Document.Status)
 			return nil
 		},
 	}
@@ -157,16 +157,4 @@ func parseFields(pairs []string, raw string) (countersign.Fields, error) {
 		out[name] = v
 	}
 	return out, nil
-}
-
-func pastTense(a countersign.Action) string {
-	switch a {
-	case countersign.ActionApprove:
-		return "approved"
-	case countersign.ActionCorrect:
-		return "corrected"
-	case countersign.ActionReject:
-		return "rejected"
-	}
-	return string(a)
 }

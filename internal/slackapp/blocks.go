@@ -205,24 +205,12 @@ func closedText(n countersign.Notice) string {
 		if d.ReviewID != "" && d.ReviewID != n.Review.ID {
 			continue
 		}
-		fmt.Fprintf(&b, "\n• %s: %s (%s, %s)", escape(d.Actor), pastTense(d.Action), d.Channel, slackDate(d.At))
+		fmt.Fprintf(&b, "\n• %s: %s (%s, %s)", escape(d.Actor), d.Action.PastTense(), d.Channel, slackDate(d.At))
 		if d.Reason != "" {
 			b.WriteString(": " + escape(clip(d.Reason, 200)))
 		}
 	}
 	return b.String()
-}
-
-func pastTense(a countersign.Action) string {
-	switch a {
-	case countersign.ActionApprove:
-		return "approved"
-	case countersign.ActionCorrect:
-		return "corrected"
-	case countersign.ActionReject:
-		return "rejected"
-	}
-	return string(a)
 }
 
 // viewMeta is what a modal remembers in its private metadata: the review,

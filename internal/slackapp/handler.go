@@ -168,9 +168,9 @@ func (h *Handler) decide(ctx context.Context, in *Interaction, p countersign.Pri
 		return h.refuse(ctx, in, "Not decided: "+message)
 	}
 	h.logger().InfoContext(ctx, "slack: decision", "review", review.ID, "action", req.Action, "user", p.User, "slack_user", in.UserID)
-	text := fmt.Sprintf("You %s review %s; document %s is now %s.", pastTense(resp.Action), review.ID, resp.DocumentID, resp.Status)
+	text := fmt.Sprintf("You %s review %s; document %s is now %s.", resp.Action.PastTense(), review.ID, resp.DocumentID, resp.Status)
 	if resp.Status == countersign.StatusAwaitingReview {
-		text = fmt.Sprintf("You %s review %s; it waits for further decisions.", pastTense(resp.Action), review.ID)
+		text = fmt.Sprintf("You %s review %s; it waits for further decisions.", resp.Action.PastTense(), review.ID)
 	}
 	h.ephemeral(ctx, in, text)
 	return nil
@@ -225,7 +225,7 @@ func alreadyDecided(r *countersign.Review) string {
 		who = "someone else"
 	}
 	if r.Outcome != "" {
-		return fmt.Sprintf("Already decided: %s %s this review.", who, pastTense(r.Outcome))
+		return fmt.Sprintf("Already decided: %s %s this review.", who, r.Outcome.PastTense())
 	}
 	return fmt.Sprintf("This review is already closed by %s.", who)
 }
