@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/fieldview"
 )
 
 // Bounds that keep a message inside Block Kit's limits (3000 characters a
@@ -121,7 +122,7 @@ func reviewBlocks(n countersign.Notice, tt *countersign.TaskType, open bool) []s
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("*No draft:* "+escape(clip(reason, 500))+"\nThe fields are for a person to fill."), nil, nil))
 	}
-	fields := reviewFields(tt, n.Document)
+	fields := fieldview.List(tt, n.Document)
 	if len(fields) > 0 {
 		blocks = append(blocks, slack.NewDividerBlock(), slack.NewContextBlock("", mrkdwn("Fields, least certain first")))
 	}
@@ -143,7 +144,7 @@ func reviewBlocks(n countersign.Notice, tt *countersign.TaskType, open bool) []s
 
 // fieldText is one field of the message: its name and confidence, the
 // draft's value, the evidence quote and the first reason to look.
-func fieldText(f field) string {
+func fieldText(f fieldview.Field) string {
 	name := f.Name
 	if f.Title != "" {
 		name = f.Title
@@ -159,8 +160,8 @@ func fieldText(f field) string {
 	} else {
 		b.WriteString("_no value_")
 	}
-	if f.Quote != "" {
-		b.WriteString("\n" + quoted(clip(f.Quote, maxQuoteChars)))
+	if f.Quote() != "" {
+		b.WriteString("\n" + quoted(clip(f.Quote(), maxQuoteChars)))
 	}
 	if len(f.Reasons) > 0 {
 		b.WriteString("\n_" + escape(clip(f.Reasons[0], 200)) + "_")
@@ -228,7 +229,7 @@ func (m viewMeta) encode() string {
 
 // correctModal asks for the corrected fields, one text input per field,
 // filled with the draft's values, the least certain first.
-func correctModal(review *countersign.Review, fields []field, meta viewMeta) slack.ModalViewRequest {
+func correctModal(review *countersign.Review, fields []fieldview.Field, meta viewMeta) slack.ModalViewRequest {
 	blocks := []slack.Block{
 		slack.NewContextBlock("", mrkdwn(fmt.Sprintf("Review `%s`, document `%s`. Change what is wrong; an emptied field is removed. Least certain first.",
 			escape(review.ID), escape(review.DocumentID)))),
@@ -254,7 +255,7 @@ func correctModal(review *countersign.Review, fields []field, meta viewMeta) sla
 		if utf8.RuneCountInString(text) <= maxInputChars {
 			input = input.WithInitialValue(text)
 		}
-		if len(text) > 60 || f.Kind == "object" || f.Kind == "array" {
+		if len(text) > 60 || f.Kind() == "object" || f.Kind() == "array" {
 			input = input.WithMultiline(true)
 		}
 		var hint *slack.TextBlockObject
@@ -279,9 +280,9 @@ func correctModal(review *countersign.Review, fields []field, meta viewMeta) sla
 
 // fieldHint is what a field's input says under it: the type expected and
 // the evidence the draft quoted.
-func fieldHint(f field) string {
+func fieldHint(f fieldview.Field) string {
 	var parts []string
-	switch f.Kind {
+	switch f.Kind() {
 	case "integer":
 		parts = append(parts, "A whole number.")
 	case "number":
@@ -291,8 +292,8 @@ func fieldHint(f field) string {
 	case "object", "array":
 		parts = append(parts, "JSON.")
 	}
-	if f.Quote != "" {
-		parts = append(parts, "Evidence: “"+clip(f.Quote, maxQuoteChars)+"”")
+	if f.Quote() != "" {
+		parts = append(parts, "Evidence: “"+clip(f.Quote(), maxQuoteChars)+"”")
 	}
 	return strings.Join(parts, " ")
 }

@@ -3,84 +3,12 @@ package slackapp
 import (
 	"encoding/json"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/countersign/countersign"
-	"github.com/countersign/countersign/internal/schema"
+	"github.com/countersign/countersign/internal/fieldview"
 )
-
-// property is what a correction needs of a field's JSON Schema: its type,
-// to read the text a person typed back as a value, and its title.
-type property struct {
-	Type  any    `json:"type"`
-	Title string `json:"title"`
-}
-
-type objectSchema struct {
-	Properties map[string]property `json:"properties"`
-}
-
-// kind is the property's JSON type, the first that is not null; empty when
-// the schema does not say.
-func (p property) kind() string { return schema.PropertyType(p.Type) }
-
-// field is one field of a review: its draft value and confidence, its
-// evidence, and its type for a correction.
-type field struct {
-	Name       string
-	Title      string
-	Kind       string
-	Value      any
-	Present    bool
-	Confidence *float64
-	Reasons    []string
-	Quote      string
-}
-
-// reviewFields lists a document's fields, the least confident first (no
-// score is the least; ties in the task type's order, then by name): every
-// field of the task type's schema and any other the draft has. tt may be nil.
-func reviewFields(tt *countersign.TaskType, doc *countersign.Document) []field {
-	if doc == nil {
-		return nil
-	}
-	var props objectSchema
-	var order []string
-	if tt != nil {
-		_ = json.Unmarshal(tt.Schema, &props)
-		order = slices.Clone(tt.FieldOrder)
-	}
-	var draft countersign.Fields
-	var evidence map[string]countersign.Evidence
-	if !doc.Draft.Failed() {
-		draft, evidence = doc.Draft.Fields, doc.Draft.Evidence
-	}
-	for _, name := range draft.Names() {
-		if !slices.Contains(order, name) {
-			order = append(order, name)
-		}
-	}
-	fields := make([]field, 0, len(order))
-	for _, name := range order {
-		p := props.Properties[name]
-		f := field{Name: name, Title: p.Title, Kind: p.kind()}
-		f.Value, f.Present = draft[name]
-		if doc.Confidence != nil {
-			if score, ok := doc.Confidence.Fields[name]; ok {
-				c := score.Score
-				f.Confidence, f.Reasons = &c, score.Reasons
-			}
-		}
-		if ev, ok := evidence[name]; ok {
-			f.Quote = ev.Quote
-		}
-		fields = append(fields, f)
-	}
-	slices.SortStableFunc(fields, func(a, b field) int { return countersign.CompareConfidence(a.Confidence, b.Confidence) })
-	return fields
-}
 
 // parseValue reads what a person typed into a field of the given JSON type:
 // integers, numbers and booleans as such, objects and arrays as JSON,
@@ -129,7 +57,7 @@ func parseValue(kind, text string) (value any, present bool, problem string) {
 // patch a decision carries: the fields whose value differs from the draft,
 // with nil for a field emptied. It also returns, by field name, what could
 // not be read.
-func correction(fields []field, inputs map[string]string) (countersign.Fields, map[string]string) {
+func correction(fields []fieldview.Field, inputs map[string]string) (countersign.Fields, map[string]string) {
 	patch := countersign.Fields{}
 	problems := map[string]string{}
 	for _, f := range fields {
@@ -137,7 +65,7 @@ func correction(fields []field, inputs map[string]string) (countersign.Fields, m
 		if !sent {
 			continue
 		}
-		value, present, problem := parseValue(f.Kind, text)
+		value, present, problem := parseValue(f.Kind(), text)
 		switch {
 		case problem != "":
 			problems[f.Name] = problem

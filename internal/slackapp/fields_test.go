@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/fieldview"
 )
 
 func TestParseValueByTheSchemaType(t *testing.T) {
@@ -35,11 +36,11 @@ func TestParseValueByTheSchemaType(t *testing.T) {
 }
 
 func TestCorrectionIsThePatchFromTheDraft(t *testing.T) {
-	fields := []field{
-		{Name: "party_a", Kind: "string", Value: "Acme", Present: true},
-		{Name: "term_months", Kind: "integer", Value: 12.0, Present: true},
-		{Name: "renewal", Kind: "boolean", Value: true, Present: true},
-		{Name: "amount", Kind: "number"},
+	fields := []fieldview.Field{
+		{Name: "party_a", Property: fieldview.Property{Type: "string"}, Value: "Acme", Present: true},
+		{Name: "term_months", Property: fieldview.Property{Type: "integer"}, Value: 12.0, Present: true},
+		{Name: "renewal", Property: fieldview.Property{Type: "boolean"}, Value: true, Present: true},
+		{Name: "amount", Property: fieldview.Property{Type: "number"}},
 	}
 	patch, problems := correction(fields, map[string]string{"party_a": "Acme", "term_months": "12", "renewal": "", "amount": "3"})
 	want := countersign.Fields{"renewal": nil, "amount": 3.0}

@@ -13,6 +13,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/fieldview"
 )
 
 // Handler answers what people do in Slack: the review message's buttons,
@@ -120,7 +121,7 @@ func (h *Handler) mayReview(p countersign.Principal, taskType string) error {
 }
 
 // fields are the review's fields as the correction modal lists them.
-func (h *Handler) fields(ctx context.Context, review *countersign.Review) []field {
+func (h *Handler) fields(ctx context.Context, review *countersign.Review) []fieldview.Field {
 	doc, err := h.Store.GetDocument(ctx, review.DocumentID)
 	if err != nil {
 		h.logger().WarnContext(ctx, "slack: reading a review's document", "review", review.ID, "error", err)
@@ -130,7 +131,7 @@ func (h *Handler) fields(ctx context.Context, review *countersign.Review) []fiel
 	if h.TaskTypes != nil {
 		tt, _ = h.TaskTypes.Get(review.TaskType)
 	}
-	return reviewFields(tt, doc)
+	return fieldview.List(tt, doc)
 }
 
 func (h *Handler) openCorrection(ctx context.Context, in *Interaction, review *countersign.Review) any {
@@ -153,7 +154,7 @@ func (h *Handler) open(ctx context.Context, in *Interaction, view slack.ModalVie
 // decide sends the decision through the Decider and tells the person how
 // it went: a line only they see after a click, errors in the modal after
 // a submission (on the field the refusal names, if any).
-func (h *Handler) decide(ctx context.Context, in *Interaction, p countersign.Principal, review *countersign.Review, req Decision, fields []field) any {
+func (h *Handler) decide(ctx context.Context, in *Interaction, p countersign.Principal, review *countersign.Review, req Decision, fields []fieldview.Field) any {
 	resp, err := h.Decider.Decide(ctx, review.ID, p, countersign.ChannelSlack, req, in.Key)
 	if err != nil {
 		message := h.explain(ctx, err, "decision on review "+review.ID)
@@ -178,7 +179,7 @@ func (h *Handler) decide(ctx context.Context, in *Interaction, p countersign.Pri
 
 // errorBlock is the input a refused submission's error shows under: the
 // field the refusal names, else the modal's first input.
-func errorBlock(in *Interaction, fields []field, message string) string {
+func errorBlock(in *Interaction, fields []fieldview.Field, message string) string {
 	if in.Kind == KindSubmitReject {
 		return blockReason
 	}

@@ -11,30 +11,9 @@ import (
 	"sync"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/fieldview"
 	"github.com/countersign/countersign/internal/schema"
 )
-
-// property is what the page needs of a field's JSON Schema: its type, to
-// pick an input and read the input back, and the bounds a browser can check
-// before the form is sent. The server checks the whole schema after.
-type property struct {
-	Type        any      `json:"type"`
-	Format      string   `json:"format"`
-	Enum        []any    `json:"enum"`
-	Minimum     *float64 `json:"minimum"`
-	Maximum     *float64 `json:"maximum"`
-	MaxLength   *int     `json:"maxLength"`
-	Description string   `json:"description"`
-	Title       string   `json:"title"`
-}
-
-type objectSchema struct {
-	Properties map[string]property `json:"properties"`
-	Required   []string            `json:"required"`
-}
-
-// kind is the property's JSON type, the first that is not null.
-func (p property) kind() string { return schema.PropertyType(p.Type) }
 
 // Input kinds: how a field is edited.
 const (
@@ -46,26 +25,18 @@ const (
 	inputJSON    = "json"
 )
 
-// fieldView is one field as the review and document pages show it.
+// fieldView is one field as the review and document pages show it: the
+// reviewer's view of it (fieldview.Field) and what the page adds.
 type fieldView struct {
-	Index       int
-	Name        string
-	Title       string
-	Description string
-	Required    bool
+	fieldview.Field
 
-	// Value is the draft's value, shown as Shown; Present is false when
-	// the draft has none.
-	Value   any
-	Present bool
-	Shown   string
+	// Shown is the draft's value as the page shows it.
+	Shown string
 
-	Confidence *float64
-	Reasons    []string
-
-	Quote    string
+	// Located is whether the evidence's quote was found in the text, and
+	// QuoteFix what is odd about the evidence, if anything.
 	Located  bool
-	QuoteFix string // what is odd about the evidence, if anything
+	QuoteFix string
 
 	// The correction input: its kind, its current text (the draft's
 	// value, or what the person entered), and what a browser checks.
@@ -126,65 +97,33 @@ func level(c *float64) string {
 	return "high"
 }
 
-// fieldViews lists the fields of a document's task type for the review
-// page: every field of the schema and any other the draft has, the least
-// confident first (ties in the task type's order), with their values,
-// confidence, reasons and where their evidence is.
+// fieldViews lays out the fields of a document for the review and
+// document pages (see fieldview.List), with where their evidence is in the
+// text, and the text with the evidence marked.
 func fieldViews(tt *countersign.TaskType, doc *countersign.Document) ([]fieldView, []segment) {
-	props := objectSchema{}
-	var order []string
-	if tt != nil {
-		_ = json.Unmarshal(tt.Schema, &props)
-		order = slices.Clone(tt.FieldOrder)
-	}
-	var draft countersign.Fields
-	var evidence map[string]countersign.Evidence
-	if !doc.Draft.Failed() {
-		draft, evidence = doc.Draft.Fields, doc.Draft.Evidence
-	}
-	for _, name := range draft.Names() {
-		if !slices.Contains(order, name) {
-			order = append(order, name)
-		}
-	}
 	runes := []rune(doc.Content)
 	var fields []fieldView
 	var spans []span
-	for _, name := range order {
-		p := props.Properties[name]
-		f := fieldView{Name: name, Title: p.Title, Description: p.Description, Required: slices.Contains(props.Required, name)}
-		f.Value, f.Present = draft[name]
-		f.Shown = showValue(f.Value, f.Present)
-		if doc.Confidence != nil {
-			if score, ok := doc.Confidence.Fields[name]; ok {
-				c := score.Score
-				f.Confidence, f.Reasons = &c, score.Reasons
-				f.Required = f.Required || score.Required
-			}
-		}
-		if ev, ok := evidence[name]; ok {
-			f.Quote = ev.Quote
+	for _, field := range fieldview.List(tt, doc) {
+		f := fieldView{Field: field, Shown: showValue(field.Value, field.Present), InputText: editText(field.Value, field.Present)}
+		if field.Evidence != nil {
 			var start, end int
-			start, end, f.Located, f.QuoteFix = locate(runes, doc.Content, ev)
+			start, end, f.Located, f.QuoteFix = locate(runes, doc.Content, *field.Evidence)
 			if f.Located {
-				spans = append(spans, span{Field: len(fields), Start: start, End: end})
+				spans = append(spans, span{Field: f.Index, Start: start, End: end})
 			}
 		}
-		setInput(&f, p)
-		f.InputText = editText(f.Value, f.Present)
+		setInput(&f)
 		fields = append(fields, f)
 	}
-	// Indexes name anchors and marks, so they are fixed before sorting.
-	for i := range fields {
-		fields[i].Index = i
-	}
-	slices.SortStableFunc(fields, func(a, b fieldView) int {
-		return countersign.CompareConfidence(a.Confidence, b.Confidence)
-	})
+	// A stretch of text that several fields' evidence covers lists them in
+	// the task type's order, whatever their confidence.
+	slices.SortFunc(spans, func(a, b span) int { return a.Field - b.Field })
 	return fields, highlight(doc.Content, spans)
 }
 
-func setInput(f *fieldView, p property) {
+func setInput(f *fieldView) {
+	p := f.Property
 	if len(p.Enum) > 0 {
 		f.Input = inputChoice
 		for _, v := range p.Enum {
@@ -198,7 +137,7 @@ func setInput(f *fieldView, p property) {
 		}
 		return strconv.FormatFloat(*v, 'f', -1, 64)
 	}
-	switch p.kind() {
+	switch p.Kind() {
 	case "integer":
 		f.Input, f.Min, f.Max = inputInteger, bound(p.Minimum), bound(p.Maximum)
 	case "number":

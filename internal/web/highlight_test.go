@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/fieldview"
 )
 
 // render writes segments back as text with [fields|...] around marked runs
@@ -77,12 +78,12 @@ func TestLocate(t *testing.T) {
 
 func TestReadCorrection(t *testing.T) {
 	fields := []fieldView{
-		{Name: "term_months", Input: inputInteger, Value: float64(24), Present: true},
-		{Name: "party_b", Input: inputText, Value: "Harbor", Present: true},
-		{Name: "auto_renewal", Input: inputBoolean},
-		{Name: "contract_value", Input: inputNumber, Value: float64(1200.5), Present: true},
-		{Name: "tags", Input: inputJSON},
-		{Name: "currency", Input: inputText, Value: "USD", Present: true},
+		{Field: fieldview.Field{Name: "term_months", Value: float64(24), Present: true}, Input: inputInteger},
+		{Field: fieldview.Field{Name: "party_b", Value: "Harbor", Present: true}, Input: inputText},
+		{Field: fieldview.Field{Name: "auto_renewal"}, Input: inputBoolean},
+		{Field: fieldview.Field{Name: "contract_value", Value: float64(1200.5), Present: true}, Input: inputNumber},
+		{Field: fieldview.Field{Name: "tags"}, Input: inputJSON},
+		{Field: fieldview.Field{Name: "currency", Value: "USD", Present: true}, Input: inputText},
 	}
 	form := url.Values{
 		"field.term_months":    {"36"},
