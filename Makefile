@@ -69,7 +69,7 @@ bench:
 	$(GO) test -run '^$$' -bench PayloadCodec -benchmem ./internal/codec
 
 histories:
-	COUNTERSIGN_RECORD_HISTORIES=1 $(GO) test -count=1 -run 'TestPipelineSQLite|TestGoldOverHTTP|TestHumanGateOverHTTP|TestSupervisorHistories' ./internal/e2e
+	COUNTERSIGN_RECORD_HISTORIES=1 $(GO) test -count=1 -run 'TestPipelineSQLite|TestGoldOverHTTP|TestHumanGateOverHTTP|TestReviewHistories|TestSupervisorHistories' ./internal/e2e
 	$(GO) test -count=1 -run TestReplayRecordedHistories ./workflows
 
 # Not in CI: it runs countersign whole for several minutes per seed.

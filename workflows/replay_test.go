@@ -15,7 +15,12 @@ import (
 
 // The histories in testdata/histories were recorded from real runs on the
 // embedded Temporal server (make histories) by the current code: of the
-// review workflow, and of the supervisor (supervisor_*: audits judged among
+// review workflow (among them a veto within the window and a window that
+// closed; audits that confirm and correct; a reject rule; a correction
+// approved by name; three decisions accepted while the review's opening was
+// recorded, the third refused by the handler once the review closed; a
+// start refused as untrusted; a document not in the store, which fails),
+// and of the supervisor (supervisor_*: audits judged among
 // forged reports, a tightening and a reset; a window from a certificate,
 // refuted by audits, a second certificate and a reset; a run that continued
 // as new, and the run after it, still open as a supervisor always is);
@@ -32,6 +37,8 @@ import (
 var wantHistories = []string{
 	"approve", "correct", "reject", "auto_accept", "gold_trigger", "gold_item",
 	"two_approvers", "adjudication", "timeout_reject", "timeout_hold",
+	"veto", "veto_window_closed", "audit_confirmed", "audit_corrected", "reject_rule",
+	"correction_approved", "concurrent_decisions", "untrusted_start", "document_missing",
 	"supervisor_tighten", "supervisor_certified", "supervisor_continued", "supervisor_continuing",
 }
 

@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/countersign/countersign"
@@ -346,8 +347,10 @@ func fetchHistory(t *testing.T, c client.Client, workflowID string) *historypb.H
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	// Wait for the run to close so the history is whole.
-	if err := c.GetWorkflow(ctx, workflowID, "").Get(ctx, nil); err != nil {
+	// Wait for the run to close so the history is whole; a run that failed
+	// has closed too.
+	var failed *temporal.WorkflowExecutionError
+	if err := c.GetWorkflow(ctx, workflowID, "").Get(ctx, nil); err != nil && !errors.As(err, &failed) {
 		t.Fatalf("workflow %s: %v", workflowID, err)
 	}
 	iter := c.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
