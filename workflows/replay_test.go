@@ -19,7 +19,9 @@ import (
 // closed; audits that confirm and correct; a reject rule; a correction
 // approved by name; three decisions accepted while the review's opening was
 // recorded, the third refused by the handler once the review closed; a
-// start refused as untrusted; a document not in the store, which fails),
+// start refused as untrusted; a document not in the store, which fails; a
+// review cancelled as its review opened, whose closing notice still goes
+// out),
 // and of the supervisor (supervisor_*: audits judged among
 // forged reports, a tightening and a reset; a window from a certificate,
 // refuted by audits, a second certificate and a reset; a run that continued
@@ -39,6 +41,7 @@ var wantHistories = []string{
 	"two_approvers", "adjudication", "timeout_reject", "timeout_hold",
 	"veto", "veto_window_closed", "audit_confirmed", "audit_corrected", "reject_rule",
 	"correction_approved", "concurrent_decisions", "untrusted_start", "document_missing",
+	"cancelled",
 	"supervisor_tighten", "supervisor_certified", "supervisor_continued", "supervisor_continuing",
 }
 

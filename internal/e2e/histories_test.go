@@ -71,8 +71,9 @@ const (
 // naming it, three people deciding a two-approval review at once (the
 // third accepted while the others were recorded, and refused by the
 // handler once the review closed), a start for a final document refused
-// before anything is recorded, and a review whose document is not in the
-// store, which fails. With make histories, each run is recorded.
+// before anything is recorded, a review whose document is not in the
+// store, which fails, and a review cancelled while it waits for a person.
+// With make histories, each run is recorded.
 func TestReviewHistories(t *testing.T) {
 	ctx := context.Background()
 	dir := gateTaskTypes(t)
@@ -174,9 +175,25 @@ func TestReviewHistories(t *testing.T) {
 		t.Fatalf("review of a document not in the store: %v, want it failed", err)
 	}
 
+	// A review cancelled through Temporal while it waits for a person: the
+	// document fails, and the review's closing notice still goes out.
+	// Its own copy of a contract: decideAtOnce may have used them all.
+	sub, err := u.submitter.Submit(ctx, api.SubmitRequest{TaskType: "contract-review", Content: sample(t, "contract-review", "nda-blueheron-cedarridge.txt") + "\nFile copy.\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting := waitForReview(t, u.reviewer, sub.ID)
+	if err := a.Temporal.CancelWorkflow(ctx, workflows.ReviewWorkflowID(waiting.DocumentID), ""); err != nil {
+		t.Fatal(err)
+	}
+	if doc := waitForFinal(t, u.reviewer, waiting.DocumentID); doc.Status != countersign.StatusFailed {
+		t.Fatalf("cancelled review's document = %s, want failed", doc.Status)
+	}
+
 	checkHistories(t, a, record, map[string]string{
 		"untrusted_start":  windowed.ID,
 		"document_missing": missing.DocumentID,
+		"cancelled":        waiting.DocumentID,
 	})
 }
 
