@@ -65,8 +65,8 @@ type Activities struct {
 	// does, since anyone who can reach the Temporal frontend can start a
 	// review with any input.
 	TrustStartInput bool
-	Now     func() time.Time
-	Logger  *slog.Logger
+	Now             func() time.Time
+	Logger          *slog.Logger
 }
 
 // DefaultModelAttempts is ModelAttempts when unset: with the workflow's
