@@ -96,6 +96,22 @@ type Token struct {
 	RevokeReason string     `json:"revoke_reason,omitempty"`
 }
 
+// Revoke records on t who revoked it, when (at, as the store keeps times)
+// and why, and reports whether t changed. Revoking it again with the same
+// person and reason changes nothing, since that is a request retried; any
+// other revocation of a token already revoked is a conflict.
+func (t *Token) Revoke(by, reason string, at time.Time) (bool, error) {
+	if t.RevokedAt != nil {
+		if t.RevokedBy == by && t.RevokeReason == reason {
+			return false, nil
+		}
+		return false, Errorf(CodeConflict, "token %s was already revoked by %s at %s",
+			t.ID, t.RevokedBy, t.RevokedAt.Format(time.RFC3339))
+	}
+	t.RevokedAt, t.RevokedBy, t.RevokeReason = &at, by, reason
+	return true, nil
+}
+
 // CheckGroups refuses group names a list could not carry: empty, with a
 // comma, a control character, or longer than 100 bytes.
 func CheckGroups(groups []string) error {

@@ -50,3 +50,6 @@ type Certificate struct {
 
 // CertificateID names the n-th certificate of a task type.
 func CertificateID(taskType string, n int) string { return fmt.Sprintf("%s/c%d", taskType, n) }
+
+// SetNumber makes c the n-th certificate of its task type.
+func (c *Certificate) SetNumber(n int) { c.Number, c.ID = n, CertificateID(c.TaskType, n) }

@@ -86,6 +86,24 @@ func (v *PolicyVersion) Apply(p Policy) Policy {
 	return out
 }
 
+// SetNumber makes v the n-th policy version of its task type.
+func (v *PolicyVersion) SetNumber(n int) { v.Number, v.ID = n, PolicyVersionID(v.TaskType, n) }
+
+// PolicyMoved is the conflict of putting v when inForce (empty: none) is the
+// version in force, no longer the one v was made from: two approvers
+// changing the policy at once must not lose one's change to the other's.
+func PolicyMoved(v *PolicyVersion, inForce string) error {
+	if inForce == "" {
+		inForce = "none"
+	}
+	previous := v.Previous
+	if previous == "" {
+		previous = "none"
+	}
+	return Errorf(CodeConflict,
+		"the policy of %s changed meanwhile: version %s is in force, not %s; look at it and try again", v.TaskType, inForce, previous)
+}
+
 // PolicyStore keeps certificates and policy versions. Both are numbered per
 // task type by the store and never change once stored.
 type PolicyStore interface {

@@ -105,6 +105,33 @@ func (o *PolicyOverride) Apply(p Policy) Policy {
 	return out
 }
 
+// Reset ends o: it records who reset it, when (at, as the store keeps
+// times) and why, and reports whether o changed. Resetting it again with the
+// same person and reason changes nothing, since that is an activity
+// retrying; any other reset of an override already reset is a conflict.
+func (o *PolicyOverride) Reset(by, reason string, at time.Time) (bool, error) {
+	if o.ResetAt != nil {
+		if o.ResetBy == by && o.ResetReason == reason {
+			return false, nil
+		}
+		return false, Errorf(CodeConflict, "override %s was already reset by %s at %s",
+			o.ID, o.ResetBy, o.ResetAt.UTC().Format(storedTime))
+	}
+	o.ResetBy, o.ResetAt, o.ResetReason = by, &at, reason
+	return true, nil
+}
+
+// OverrideInForce is the conflict of putting o while active, another
+// override of its task type, is in force: a task type has one at most.
+func OverrideInForce(o, active *PolicyOverride) error {
+	return Errorf(CodeConflict, "task type %s already has override %s in force since %s; it must be reset before override %s",
+		o.TaskType, active.ID, active.At.UTC().Format(storedTime), o.ID)
+}
+
+// storedTime is how a refusal writes a time the store keeps: in UTC, to the
+// microsecond (internal/audit.TimeLayout).
+const storedTime = "2006-01-02T15:04:05.000000Z07:00"
+
 // SupervisionStore keeps policy overrides and the audit draws.
 type SupervisionStore interface {
 	// PutOverride stores o as the task type's override in force; storing
