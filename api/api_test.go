@@ -16,9 +16,9 @@ import (
 	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/examples"
 	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/internal/store/sqlite"
 	"github.com/countersign/countersign/internal/tasktype"
-	"github.com/countersign/countersign/starter"
 )
 
 // server serves the real router over a real SQLite store. It has no
@@ -44,7 +44,7 @@ func newServer(t *testing.T, maxBody int64) *server {
 	}
 	router := api.Router(api.Services{
 		Store:        store,
-		Starter:      &starter.Starter{Store: store, TaskTypes: types, Resolver: tasktype.NewResolver(types, store), MaxDocumentBytes: 64},
+		Dispatch:     &dispatch.Dispatcher{Store: store, TaskTypes: types, Resolver: tasktype.NewResolver(types, store), MaxDocumentBytes: 64},
 		Ready:        func(context.Context) error { return nil },
 		MaxBodyBytes: maxBody,
 	})

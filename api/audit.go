@@ -15,7 +15,7 @@ func (h *handlers) documentAudit(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if err := mayReview(h.taskTypes(), principal(r), doc.TaskType); err != nil {
+	if err := h.mayReview(principal(r), doc.TaskType); err != nil {
 		h.fail(w, r, err)
 		return
 	}

@@ -41,7 +41,7 @@ func (h *handlers) calibrate(w http.ResponseWriter, r *http.Request) {
 	if req.Seed != nil {
 		seed = *req.Seed
 	}
-	tt, err := h.Starter.TaskTypes.Get(req.TaskType)
+	tt, err := h.Dispatch.TaskTypes.Get(req.TaskType)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -119,7 +119,7 @@ func (h *handlers) getCalibration(w http.ResponseWriter, r *http.Request) {
 // through its current policy at a range of thresholds.
 func (h *handlers) simulatePolicy(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	tt, err := h.Starter.TaskTypes.Get(q.Get("task_type"))
+	tt, err := h.Dispatch.TaskTypes.Get(q.Get("task_type"))
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -4,8 +4,8 @@ import (
 	"net/http"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/internal/rest"
-	"github.com/countersign/countersign/starter"
 )
 
 func (h *handlers) submit(w http.ResponseWriter, r *http.Request) {
@@ -14,7 +14,7 @@ func (h *handlers) submit(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	doc, created, err := h.Starter.Submit(r.Context(), starter.Submission{
+	doc, created, err := h.Dispatch.Submit(r.Context(), dispatch.Submission{
 		TaskType:    req.TaskType,
 		ExternalID:  req.ExternalID,
 		Content:     req.Content,
@@ -44,7 +44,7 @@ func (h *handlers) getDocument(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if err := mayReview(h.taskTypes(), principal(r), doc.TaskType); err != nil {
+	if err := h.mayReview(principal(r), doc.TaskType); err != nil {
 		h.fail(w, r, err)
 		return
 	}

@@ -3,13 +3,9 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
-
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/rest"
@@ -77,26 +73,4 @@ func typeName(e *json.UnmarshalTypeError) string {
 		return "number"
 	}
 	return e.Type.Kind().String()
-}
-
-// temporalError turns an error from a Temporal call into a coded error: a
-// refusal from the decision validator keeps its code, a closed workflow is a
-// conflict, and an unreachable server is unavailable.
-func temporalError(err error, what string) error {
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) {
-		if code := countersign.Code(appErr.Type()); rest.Status(code) != http.StatusInternalServerError {
-			return countersign.Errorf(countersign.Code(appErr.Type()), "%s", appErr.Message())
-		}
-	}
-	var notFound *serviceerror.NotFound
-	if errors.As(err, &notFound) {
-		return countersign.Errorf(countersign.CodeConflict, "%s: the review is closed", what)
-	}
-	var unavailable *serviceerror.Unavailable
-	var deadline *serviceerror.DeadlineExceeded
-	if errors.As(err, &unavailable) || errors.As(err, &deadline) {
-		return countersign.Conceal(countersign.CodeUnavailable, what+": Temporal is unavailable; try again", err)
-	}
-	return fmt.Errorf("%s: %w", what, err)
 }

@@ -22,7 +22,7 @@ func (h *handlers) exportData(w http.ResponseWriter, r *http.Request) {
 	}
 	f := export.Filter{TaskType: q.Get("task_type")}
 	if f.TaskType != "" {
-		if _, err := h.Starter.TaskTypes.Get(f.TaskType); err != nil {
+		if _, err := h.Dispatch.TaskTypes.Get(f.TaskType); err != nil {
 			h.fail(w, r, err)
 			return
 		}
@@ -48,7 +48,7 @@ func (h *handlers) exportData(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", exportName(f.TaskType, format)))
 	guidelines := func(ctx context.Context, version string) (string, error) {
-		tt, err := h.Starter.Resolver.Version(ctx, version)
+		tt, err := h.Dispatch.Resolver.Version(ctx, version)
 		if err != nil {
 			return "", err
 		}

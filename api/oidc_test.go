@@ -12,10 +12,10 @@ import (
 	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/examples"
 	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/internal/oidc"
 	"github.com/countersign/countersign/internal/store/sqlite"
 	"github.com/countersign/countersign/internal/tasktype"
-	"github.com/countersign/countersign/starter"
 )
 
 // fakeOIDC stands for internal/oidc's Authenticator (tested against a real
@@ -54,10 +54,10 @@ func TestOIDCBearer(t *testing.T) {
 	contracts.ReviewGroups = []string{"contracts"}
 	idp := &fakeOIDC{}
 	ts := httptest.NewServer(api.Router(api.Services{
-		Store:   store,
-		Starter: &starter.Starter{Store: store, TaskTypes: types, Resolver: tasktype.NewResolver(types, store)},
-		Ready:   func(context.Context) error { return nil },
-		OIDC:    idp,
+		Store:    store,
+		Dispatch: &dispatch.Dispatcher{Store: store, TaskTypes: types, Resolver: tasktype.NewResolver(types, store)},
+		Ready:    func(context.Context) error { return nil },
+		OIDC:     idp,
 	}))
 	t.Cleanup(ts.Close)
 	s := &server{t: t, url: ts.URL, store: store, types: types}

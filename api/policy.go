@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -14,9 +13,8 @@ import (
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/calibration"
 	"github.com/countersign/countersign/internal/certify"
+	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/internal/rest"
-	"github.com/countersign/countersign/starter"
-	"github.com/countersign/countersign/workflows"
 )
 
 // CertifyRequest is the body of POST /v1/policy/certify.
@@ -53,7 +51,7 @@ func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	tt, err := h.Starter.TaskTypes.Get(req.TaskType)
+	tt, err := h.Dispatch.TaskTypes.Get(req.TaskType)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -118,7 +116,7 @@ func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
 
 // listCertificates lists a task type's certificates, newest first.
 func (h *handlers) listCertificates(w http.ResponseWriter, r *http.Request) {
-	tt, err := h.Starter.TaskTypes.Get(r.URL.Query().Get("task_type"))
+	tt, err := h.Dispatch.TaskTypes.Get(r.URL.Query().Get("task_type"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -178,7 +176,7 @@ func (h *handlers) applyCertificate(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	tt, err := h.Starter.TaskTypes.Get(req.TaskType)
+	tt, err := h.Dispatch.TaskTypes.Get(req.TaskType)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -253,7 +251,7 @@ func (h *handlers) setPolicy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	tt, err := h.Starter.TaskTypes.Get(req.TaskType)
+	tt, err := h.Dispatch.TaskTypes.Get(req.TaskType)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -316,29 +314,14 @@ func (h *handlers) putPolicyVersion(w http.ResponseWriter, r *http.Request, tt *
 		h.fail(w, r, err)
 		return
 	}
-	inForce, err := starter.PolicyInForce(r.Context(), h.Store, tt)
+	inForce, err := dispatch.PolicyInForce(r.Context(), h.Store, tt)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	h.Logger.InfoContext(r.Context(), "policy version in force", "task_type", tt.Name, "version", v.ID, "by", v.CreatedBy, "event", event)
-	h.tellSupervisor(r.Context(), tt.Name)
+	h.Dispatch.PolicyChanged(r.Context(), tt.Name)
 	rest.WriteJSON(w, http.StatusCreated, PolicyResponse{PolicyVersion: v, Policy: inForce.Policy})
-}
-
-// tellSupervisor signals the task type's supervisor that the policy in
-// force changed, so that its window follows at once rather than at the next
-// audit. The signal carries nothing (the supervisor reads the store), so a
-// failure only delays that; a supervisor not running yet starts from the
-// policy then in force.
-func (h *handlers) tellSupervisor(ctx context.Context, taskType string) {
-	if h.Temporal == nil {
-		return
-	}
-	err := h.Temporal.SignalWorkflow(ctx, workflows.SupervisorWorkflowID(taskType), "", workflows.PolicySignal, nil)
-	if err != nil && !isNotFound(err) {
-		h.Logger.WarnContext(ctx, "the supervisor was not told of the new policy version; it reads it at the next audit", "task_type", taskType, "error", err)
-	}
 }
 
 // checkVersion refuses a version that would put in force a policy the task
@@ -362,7 +345,7 @@ func checkVersion(tt *countersign.TaskType, v *countersign.PolicyVersion) error 
 // listPolicyVersions lists a task type's policy versions, newest first,
 // and the policy new documents start under.
 func (h *handlers) listPolicyVersions(w http.ResponseWriter, r *http.Request) {
-	tt, err := h.Starter.TaskTypes.Get(r.URL.Query().Get("task_type"))
+	tt, err := h.Dispatch.TaskTypes.Get(r.URL.Query().Get("task_type"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -372,7 +355,7 @@ func (h *handlers) listPolicyVersions(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	inForce, err := starter.PolicyInForce(r.Context(), h.Store, tt)
+	inForce, err := dispatch.PolicyInForce(r.Context(), h.Store, tt)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -11,7 +11,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/api"
-	"github.com/countersign/countersign/starter"
+	"github.com/countersign/countersign/internal/dispatch"
 )
 
 // reviewed stores a finished contract-review document whose every required
@@ -160,7 +160,7 @@ func TestCertifyApplySet(t *testing.T) {
 	if set.status != http.StatusCreated || version["id"] != "contract-review/v3" || version["certificate"] != nil || number(t, version["threshold"]) != 0.9995 || number(t, version["audit_sample_rate"]) != 0.1 {
 		t.Fatalf("set threshold: %d %v", set.status, set.body)
 	}
-	inForce, err := starter.PolicyInForce(context.Background(), s.store, tt)
+	inForce, err := dispatch.PolicyInForce(context.Background(), s.store, tt)
 	if err != nil || inForce.Policy.Version != tt.Policy.Version+"+contract-review/v3" || inForce.Policy.AutoAcceptThreshold != 0.9995 || inForce.Policy.Mode != countersign.ModeHOTL {
 		t.Fatalf("in force: %+v, %v", inForce, err)
 	}
@@ -176,11 +176,11 @@ func TestCertifyApplySet(t *testing.T) {
 	}
 
 	for body, want := range map[string]string{
-		`{"task_type":"contract-review","reason":"x"}`:                                 "nothing to set",
-		`{"task_type":"contract-review","threshold":1.5,"reason":"x"}`:                 "threshold must be",
-		`{"task_type":"contract-review","mode":"auto","reason":"x"}`:                   "unknown mode",
-		`{"task_type":"contract-review","mode":"hitl"}`:                                "reason is required",
-		`{"task_type":"contract-review","audit_sample_rate":-0.1,"reason":"x"}`:        "audit sample rate must be",
+		`{"task_type":"contract-review","reason":"x"}`:                                  "nothing to set",
+		`{"task_type":"contract-review","threshold":1.5,"reason":"x"}`:                  "threshold must be",
+		`{"task_type":"contract-review","mode":"auto","reason":"x"}`:                    "unknown mode",
+		`{"task_type":"contract-review","mode":"hitl"}`:                                 "reason is required",
+		`{"task_type":"contract-review","audit_sample_rate":-0.1,"reason":"x"}`:         "audit sample rate must be",
 		`{"task_type":"contract-review","certificate":"contract-review/c1","reason":1}`: "",
 	} {
 		got := s.do("POST", "/v1/policy/set", approver, body)

@@ -14,7 +14,7 @@ import (
 // which of their reviews were gold.
 func (h *handlers) reviewers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	tt, err := h.Starter.TaskTypes.Get(q.Get("task_type"))
+	tt, err := h.Dispatch.TaskTypes.Get(q.Get("task_type"))
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -10,15 +10,12 @@ import (
 	"slices"
 	"time"
 
-	"go.temporal.io/sdk/client"
-
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/internal/oidc"
-	"github.com/countersign/countersign/internal/provenance"
 	"github.com/countersign/countersign/internal/rest"
 	"github.com/countersign/countersign/internal/telemetry"
-	"github.com/countersign/countersign/starter"
 )
 
 // DefaultMaxBodyBytes bounds a request body unless configured otherwise.
@@ -26,9 +23,12 @@ const DefaultMaxBodyBytes = 8 << 20
 
 // Services are what the API works with.
 type Services struct {
-	Store    countersign.Store
-	Temporal client.Client
-	Starter  *starter.Starter
+	Store countersign.Store
+	// Dispatch sends people's requests to the workflows (submissions,
+	// decisions, vetoes, policy resets and changes), signed; its task types
+	// are the ones the API serves. Without it (some tests) no review groups
+	// apply and nothing reaches a workflow.
+	Dispatch *dispatch.Dispatcher
 	// Ready reports whether the service can do its work (store reachable,
 	// workers polling); /readyz answers 503 otherwise. An error that wraps
 	// countersign.ErrNoWorker is reported as such; others only as a dependency down.
@@ -70,10 +70,6 @@ type Services struct {
 	// UI, when set, is the web page for people (internal/web), served at
 	// /ui/ with its own sign-in; GET / then leads there.
 	UI http.Handler
-
-	// Signer signs every decision, audit, veto and reset the API sends to a
-	// workflow, whose validator refuses what it cannot verify.
-	Signer *provenance.Signer
 
 	// SlackInteractions and SlackCommands, when set, answer Slack at
 	// POST /slack/interactions and POST /slack/commands

@@ -6,11 +6,10 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/activities"
+	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/internal/quality"
 	"github.com/countersign/countersign/internal/report"
 	"github.com/countersign/countersign/internal/rest"
-	"github.com/countersign/countersign/starter"
-	"github.com/countersign/countersign/workflows"
 )
 
 // Stats is the answer of GET /v1/stats: supervision and quality figures.
@@ -54,7 +53,7 @@ const (
 
 // stats reports a task type's supervision state and quality figures.
 func (h *handlers) stats(w http.ResponseWriter, r *http.Request) {
-	tt, err := h.Starter.TaskTypes.Get(r.URL.Query().Get("task_type"))
+	tt, err := h.Dispatch.TaskTypes.Get(r.URL.Query().Get("task_type"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -62,7 +61,7 @@ func (h *handlers) stats(w http.ResponseWriter, r *http.Request) {
 	out := Stats{TaskType: tt.Name}
 	sup := &out.Supervision
 	sup.State = StateUnsupervised
-	inForce, err := starter.PolicyInForce(r.Context(), h.Store, tt)
+	inForce, err := dispatch.PolicyInForce(r.Context(), h.Store, tt)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -71,19 +70,14 @@ func (h *handlers) stats(w http.ResponseWriter, r *http.Request) {
 		sup.State, sup.Budget, sup.Level = StateNormal, s.ErrorBudget, s.Level
 	}
 	sup.Override, sup.PolicyVersion, sup.Policy = inForce.Override, inForce.Version, inForce.Policy
-	var state workflows.Supervision
-	resp, err := h.Temporal.QueryWorkflow(r.Context(), workflows.SupervisorWorkflowID(tt.Name), "", workflows.SupervisionQuery)
-	switch {
-	case err == nil:
-		if err := resp.Get(&state); err != nil {
-			h.fail(w, r, err)
-			return
-		}
+	state, err := h.Dispatch.Supervision(r.Context(), tt.Name)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if state != nil {
 		sup.Estimate, sup.Audits, sup.Since = state.Estimate, state.All, &state.Since
 		sup.Basis, sup.IgnoredReports = state.Basis, state.Ignored
-	case !isNotFound(err):
-		h.fail(w, r, temporalError(err, "supervisor of "+tt.Name))
-		return
 	}
 	if sup.Override != nil {
 		sup.State = StateTightened

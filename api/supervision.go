@@ -1,15 +1,11 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/internal/rest"
-	"github.com/countersign/countersign/workflows"
 )
 
 // VetoRequest is the body of POST /v1/documents/{id}/veto.
@@ -31,37 +27,12 @@ func (h *handlers) veto(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	doc, err := h.Store.GetDocument(r.Context(), r.PathValue("id"))
+	decided, err := h.Dispatch.Veto(r.Context(), r.PathValue("id"), principal(r), channel(r), dispatch.Veto{Action: req.Action, Fields: req.Fields, Reason: req.Reason})
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	update := workflows.VetoRequest{Action: req.Action, Fields: req.Fields, Reason: req.Reason, Actor: principal(r), Channel: channel(r)}
-	id := newUpdateID("veto")
-	claims, err := update.Claims(doc.ID, id)
-	if update.Provenance, err = attest(h.Signer, claims, err, h.Now()); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	handle, err := h.Temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
-		UpdateID:     id,
-		WorkflowID:   workflows.ReviewWorkflowID(doc.ID),
-		UpdateName:   workflows.VetoUpdate,
-		Args:         []any{update},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		var result workflows.DecisionResult
-		if err = handle.Get(r.Context(), &result); err == nil {
-			rest.WriteJSON(w, http.StatusOK, DecisionResponse{Decision: result.Decision, Document: DocumentStatus{ID: doc.ID, Status: result.Status}})
-			return
-		}
-	}
-	if isNotFound(err) {
-		closeIfAbandoned(r.Context(), h.Store, h.Temporal, doc.ID)
-		err = countersign.Errorf(countersign.CodeConflict, "document %s is %s and its review has ended: the veto window is closed; only an audit can correct it now", doc.ID, doc.Status)
-	}
-	h.fail(w, r, temporalError(err, "veto of document "+doc.ID))
+	rest.WriteJSON(w, http.StatusOK, decisionResponse(decided))
 }
 
 // ResetRequest is the body of POST /v1/policy/reset.
@@ -81,40 +52,10 @@ func (h *handlers) resetPolicy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if _, err := h.Starter.TaskTypes.Get(req.TaskType); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	update := workflows.ResetRequest{Reason: req.Reason, Actor: principal(r), Channel: channel(r)}
-	id := newUpdateID("reset")
-	claims, err := update.Claims(req.TaskType, id)
-	if update.Provenance, err = attest(h.Signer, claims, err, h.Now()); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	handle, err := h.Temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
-		UpdateID:     id,
-		WorkflowID:   workflows.SupervisorWorkflowID(req.TaskType),
-		UpdateName:   workflows.ResetUpdate,
-		Args:         []any{update},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	var o countersign.PolicyOverride
-	if err == nil {
-		err = handle.Get(r.Context(), &o)
-	}
-	if isNotFound(err) {
-		err = countersign.Errorf(countersign.CodeConflict, "the policy of %s is not tightened: no audit has reached its supervisor yet", req.TaskType)
-	}
+	o, err := h.Dispatch.ResetPolicy(r.Context(), req.TaskType, principal(r), channel(r), req.Reason)
 	if err != nil {
-		h.fail(w, r, temporalError(err, "reset of the policy of "+req.TaskType))
+		h.fail(w, r, err)
 		return
 	}
 	rest.WriteJSON(w, http.StatusOK, map[string]any{"override": o})
-}
-
-// isNotFound reports whether Temporal has no such workflow running.
-func isNotFound(err error) bool {
-	var nf *serviceerror.NotFound
-	return errors.As(err, &nf)
 }

@@ -15,9 +15,9 @@ import (
 	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/examples"
 	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/internal/store/sqlite"
 	"github.com/countersign/countersign/internal/tasktype"
-	"github.com/countersign/countersign/starter"
 )
 
 // TestCalibratePrintsWhatItLearned runs calibrate twice with one seed on
@@ -35,7 +35,7 @@ func TestCalibratePrintsWhatItLearned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(api.Router(api.Services{Store: store, Starter: &starter.Starter{Store: store, TaskTypes: types, Resolver: tasktype.NewResolver(types, store)}}))
+	ts := httptest.NewServer(api.Router(api.Services{Store: store, Dispatch: &dispatch.Dispatcher{Store: store, TaskTypes: types, Resolver: tasktype.NewResolver(types, store)}}))
 	defer ts.Close()
 	approver, _, err := auth.Issue(ctx, store, "test", countersign.ChannelCLI, "ada", countersign.RoleApprover, 0, time.Now())
 	if err != nil {

@@ -31,6 +31,7 @@ import (
 	"github.com/countersign/countersign/internal/codec"
 	"github.com/countersign/countersign/internal/config"
 	"github.com/countersign/countersign/internal/devserver"
+	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/internal/llm"
 	"github.com/countersign/countersign/internal/oidc"
 	"github.com/countersign/countersign/internal/provenance"
@@ -40,7 +41,6 @@ import (
 	"github.com/countersign/countersign/internal/tasktype"
 	"github.com/countersign/countersign/internal/web"
 	"github.com/countersign/countersign/internal/webhook"
-	"github.com/countersign/countersign/starter"
 	"github.com/countersign/countersign/worker"
 	"github.com/countersign/countersign/workflows"
 )
@@ -104,6 +104,8 @@ type App struct {
 	oidcSignIn *web.OIDC
 	// slack is Slack, when a bot token is set (slack.go).
 	slack slackRole
+	// dispatch is the path of every role to the workflows (dispatcher).
+	dispatch *dispatch.Dispatcher
 
 	// stopReconciler stops the worker's reconciler and waits for it.
 	stopReconciler func()
@@ -345,14 +347,8 @@ func (a *App) startWorker() {
 // workflow was terminated or timed out in Temporal (package reconcile).
 func (a *App) startReconciler() {
 	r := &reconcile.Reconciler{
-		Starter: &starter.Starter{
-			Client:    a.Temporal,
-			Store:     a.traced(),
-			TaskTypes: a.TaskTypes,
-			Resolver:  tasktype.NewResolver(a.TaskTypes, a.Store),
-		},
+		Dispatch: a.dispatcher(),
 		Store:    a.traced(),
-		Temporal: a.Temporal,
 		Interval: a.Config.ReconcileInterval,
 		Logger:   a.Logger,
 	}
@@ -383,17 +379,9 @@ func (a *App) startAPI() error {
 	}
 	slackInteractions, slackCommands := a.slackEndpoints()
 	router := api.Router(api.Services{
-		Store:    a.traced(),
-		Temporal: a.Temporal,
-		Starter: &starter.Starter{
-			Client:           a.Temporal,
-			Store:            a.traced(),
-			TaskTypes:        a.TaskTypes,
-			Resolver:         tasktype.NewResolver(a.TaskTypes, a.Store),
-			MaxDocumentBytes: a.Config.MaxDocumentBytes,
-		},
+		Store:        a.traced(),
+		Dispatch:     a.dispatcher(),
 		Ready:        a.Ready,
-		Signer:       a.Config.DecisionSigner,
 		MaxBodyBytes: a.Config.MaxBodyBytes,
 		Logger:       a.Logger,
 		Telemetry:    a.Telemetry,
@@ -413,7 +401,7 @@ func (a *App) startAPI() error {
 		UI: web.New(web.Services{
 			Store:     a.traced(),
 			TaskTypes: a.TaskTypes,
-			Decider:   a.decider(),
+			Decider:   a.dispatcher(),
 			Logger:    a.Logger,
 			OIDC:      a.oidcSignIn,
 		}),
@@ -429,10 +417,27 @@ func (a *App) startAPI() error {
 	return nil
 }
 
-// decider sends people's decisions from the web page and Slack to the
-// workflows, signed as the REST API's are.
-func (a *App) decider() api.Decider {
-	return api.Decider{Store: a.traced(), Temporal: a.Temporal, TaskTypes: a.TaskTypes, Signer: a.Config.DecisionSigner}
+// dispatcher is the App's path to the workflows (internal/dispatch): the
+// REST API's, the web page's and Slack's for people's requests, signed
+// alike, and the reconciler's. It is made on first use, once the store is
+// open as the roles use it; a person's update that finds its review
+// workflow terminated closes what it left open at once.
+func (a *App) dispatcher() *dispatch.Dispatcher {
+	if a.dispatch != nil {
+		return a.dispatch
+	}
+	d := &dispatch.Dispatcher{
+		Temporal:         a.Temporal,
+		Store:            a.traced(),
+		TaskTypes:        a.TaskTypes,
+		Resolver:         tasktype.NewResolver(a.TaskTypes, a.Store),
+		Signer:           a.Config.DecisionSigner,
+		MaxDocumentBytes: a.Config.MaxDocumentBytes,
+		Logger:           a.Logger,
+	}
+	d.Abandoned = &reconcile.Reconciler{Dispatch: d, Store: a.traced(), Logger: a.Logger}
+	a.dispatch = d
+	return d
 }
 
 // startOIDC discovers the configured OIDC issuer, if any, and sets up the

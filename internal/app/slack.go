@@ -11,7 +11,6 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/countersign/countersign"
-	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/internal/slackapp"
 	"github.com/countersign/countersign/internal/slacklink"
 )
@@ -79,12 +78,13 @@ func (a *App) slackNotifier() countersign.Notifier {
 	return &slackapp.Notifier{Slack: a.slack.client, Channel: a.Config.SlackChannel, Users: a.traced(), TaskTypes: a.TaskTypes, Logger: a.Logger}
 }
 
-// slackHandler answers people in Slack, deciding through the API's Decider.
+// slackHandler answers people in Slack, deciding through the App's
+// dispatcher, as the API does.
 func (a *App) slackHandler() *slackapp.Handler {
 	return &slackapp.Handler{
 		Store:     a.traced(),
 		TaskTypes: a.TaskTypes,
-		Decider:   slackDecider{a.decider()},
+		Decider:   a.dispatcher(),
 		Slack:     a.slack.client,
 		Logger:    a.Logger,
 	}
@@ -115,15 +115,4 @@ func (a *App) stopSlack() {
 	if a.slack.stop != nil {
 		a.slack.stop()
 	}
-}
-
-// slackDecider is the API's Decider as Slack calls it.
-type slackDecider struct{ decider api.Decider }
-
-func (d slackDecider) Decide(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel, req slackapp.Decision, key string) (*slackapp.Decided, error) {
-	resp, err := d.decider.Decide(ctx, reviewID, caller, ch, api.DecisionRequest{Action: req.Action, Fields: req.Fields, Reason: req.Reason}, key)
-	if err != nil {
-		return nil, err
-	}
-	return &slackapp.Decided{Action: resp.Decision.Action, DocumentID: resp.Document.ID, Status: resp.Document.Status}, nil
 }

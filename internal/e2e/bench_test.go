@@ -18,9 +18,9 @@ import (
 	"github.com/countersign/countersign/internal/app"
 	"github.com/countersign/countersign/internal/config"
 	"github.com/countersign/countersign/internal/devserver"
+	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/internal/store/postgres/pgtest"
 	"github.com/countersign/countersign/internal/tasktype"
-	"github.com/countersign/countersign/starter"
 	"github.com/countersign/countersign/workflows"
 )
 
@@ -135,12 +135,12 @@ func newBenchRig(b *testing.B, temporalDatabaseURL string) benchRig {
 		b.Fatal(err)
 	}
 	b.Cleanup(bare.Stop)
-	intake := &starter.Starter{Client: a.Temporal, Store: a.Store, TaskTypes: a.TaskTypes, Resolver: tasktype.NewResolver(a.TaskTypes, a.Store)}
+	intake := &dispatch.Dispatcher{Temporal: a.Temporal, Store: a.Store, TaskTypes: a.TaskTypes, Resolver: tasktype.NewResolver(a.TaskTypes, a.Store)}
 	content := sample(b, "pii-extraction", "email-maria-gonzalez.txt")
 	run := time.Now().UnixNano()
 	return benchRig{
 		pipeline: func(ctx context.Context, i int) error {
-			doc, _, err := intake.Submit(ctx, starter.Submission{
+			doc, _, err := intake.Submit(ctx, dispatch.Submission{
 				TaskType: "pii-extraction", Content: fmt.Sprintf("%s\nReference: %d-%d\n", content, run, i),
 				SubmittedBy: "bench", Channel: countersign.ChannelAPI,
 			})

@@ -25,10 +25,10 @@ import (
 	"github.com/countersign/countersign/internal/app"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/config"
+	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/internal/reconcile"
 	"github.com/countersign/countersign/internal/store/postgres/pgtest"
 	"github.com/countersign/countersign/internal/tasktype"
-	"github.com/countersign/countersign/starter"
 	"github.com/countersign/countersign/workflows"
 )
 
@@ -121,9 +121,9 @@ func TestIntakeKilledAtEachStep(t *testing.T) {
 		{"after the workflow started", "kill-4", first.Store, killedAtStart{Client: first.Temporal, started: true}, true, false},
 	}
 	for _, step := range steps {
-		intake := &starter.Starter{Client: step.client, Store: step.store, TaskTypes: first.TaskTypes,
+		intake := &dispatch.Dispatcher{Temporal: step.client, Store: step.store, TaskTypes: first.TaskTypes,
 			Resolver: tasktype.NewResolver(first.TaskTypes, first.Store), Now: anHourAgo}
-		_, _, err := intake.Submit(ctx, starter.Submission{TaskType: taskType, ExternalID: step.externalID, Content: content,
+		_, _, err := intake.Submit(ctx, dispatch.Submission{TaskType: taskType, ExternalID: step.externalID, Content: content,
 			SubmittedBy: "sam", Channel: countersign.ChannelCLI})
 		if !errors.Is(err, errKilled) {
 			t.Fatalf("intake killed %s: %v, want it killed", step.name, err)
@@ -193,20 +193,20 @@ func TestIntakeRecoveryByReplicas(t *testing.T) {
 	a := startAppWith(t, config.Config{DatabaseURL: pgtest.Database(t), ReconcileInterval: time.Hour}, app.Roles{Embedded: true, Worker: true})
 	const taskType = "pii-extraction"
 	content := sample(t, taskType, "claim-form-daniel-obrien.txt")
-	newStarter := func(c client.Client, s countersign.Store) *starter.Starter {
-		return &starter.Starter{Client: c, Store: s, TaskTypes: a.TaskTypes, Resolver: tasktype.NewResolver(a.TaskTypes, a.Store), Now: anHourAgo}
+	newDispatcher := func(c client.Client, s countersign.Store) *dispatch.Dispatcher {
+		return &dispatch.Dispatcher{Temporal: c, Store: s, TaskTypes: a.TaskTypes, Resolver: tasktype.NewResolver(a.TaskTypes, a.Store), Now: anHourAgo}
 	}
 	var ids []string
 	for i := range 8 {
 		ext := "replica-" + string(rune('a'+i))
-		if _, _, err := newStarter(a.Temporal, killedAfterCreate{Store: a.Store, stored: true}).Submit(ctx,
-			starter.Submission{TaskType: taskType, ExternalID: ext, Content: content, SubmittedBy: "sam", Channel: countersign.ChannelAPI}); !errors.Is(err, errKilled) {
+		if _, _, err := newDispatcher(a.Temporal, killedAfterCreate{Store: a.Store, stored: true}).Submit(ctx,
+			dispatch.Submission{TaskType: taskType, ExternalID: ext, Content: content, SubmittedBy: "sam", Channel: countersign.ChannelAPI}); !errors.Is(err, errKilled) {
 			t.Fatalf("interrupted intake: %v", err)
 		}
 		ids = append(ids, countersign.DocumentID(taskType, ext, content))
 	}
 	newReconciler := func(c client.Client) *reconcile.Reconciler {
-		return &reconcile.Reconciler{Starter: newStarter(c, a.Store), Store: a.Store, Temporal: c, Interval: time.Minute, Logger: quietLogger()}
+		return &reconcile.Reconciler{Dispatch: newDispatcher(c, a.Store), Store: a.Store, Interval: time.Minute, Logger: quietLogger()}
 	}
 
 	// A replica dies after recording each recovery, before starting it.
@@ -219,7 +219,7 @@ func TestIntakeRecoveryByReplicas(t *testing.T) {
 		}
 	}
 	// The caller of the first one submits it again meanwhile.
-	if _, _, err := newStarter(a.Temporal, a.Store).Submit(ctx, starter.Submission{TaskType: taskType, ExternalID: "replica-a", Content: content, SubmittedBy: "sam", Channel: countersign.ChannelAPI}); err != nil {
+	if _, _, err := newDispatcher(a.Temporal, a.Store).Submit(ctx, dispatch.Submission{TaskType: taskType, ExternalID: "replica-a", Content: content, SubmittedBy: "sam", Channel: countersign.ChannelAPI}); err != nil {
 		t.Fatalf("submitting a document whose recovery was recorded: %v", err)
 	}
 

@@ -7,12 +7,8 @@ import (
 	"strings"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
-	workflowpb "go.temporal.io/api/workflow/v1"
-	"go.temporal.io/api/workflowservice/v1"
-
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/workflows"
 )
 
@@ -42,26 +38,13 @@ const relist = 10 * time.Minute
 // abandons each one's review. One that needs nothing costs two reads.
 func (r *Reconciler) CloseAbandoned(ctx context.Context) error {
 	started := r.now()
-	query := fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus IN ('Terminated', 'TimedOut')", workflows.ReviewWorkflowType)
-	if !r.since.IsZero() {
-		query += " AND CloseTime >= '" + r.since.UTC().Format(time.RFC3339Nano) + "'"
-	}
-	var (
-		errs  []error
-		token []byte
-	)
-	for {
-		resp, err := r.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query, NextPageToken: token})
+	var errs []error
+	for run, err := range r.Dispatch.EndedEarly(ctx, r.since) {
 		if err != nil {
-			return fmt.Errorf("list abandoned reviews: %w", err)
+			return err
 		}
-		for _, info := range resp.GetExecutions() {
-			if err := r.abandon(ctx, info); err != nil {
-				errs = append(errs, fmt.Errorf("close abandoned review %s: %w", info.GetExecution().GetWorkflowId(), err))
-			}
-		}
-		if token = resp.GetNextPageToken(); len(token) == 0 {
-			break
+		if err := r.abandon(ctx, run); err != nil {
+			errs = append(errs, fmt.Errorf("close abandoned review %s: %w", run.WorkflowID, err))
 		}
 	}
 	if len(errs) > 0 {
@@ -72,32 +55,28 @@ func (r *Reconciler) CloseAbandoned(ctx context.Context) error {
 }
 
 // CloseIfAbandoned abandons the review of one document at once if its
-// workflow was terminated or timed out; for the API, when a decision finds
-// the workflow closed.
+// workflow was terminated or timed out; for a Dispatcher (its Abandoned),
+// when a person's decision or veto finds the workflow closed.
 func (r *Reconciler) CloseIfAbandoned(ctx context.Context, documentID string) error {
-	desc, err := r.Temporal.DescribeWorkflowExecution(ctx, workflows.ReviewWorkflowID(documentID), "")
-	var notFound *serviceerror.NotFound
-	if errors.As(err, &notFound) {
-		return nil
-	}
+	run, err := r.Dispatch.ReviewRun(ctx, documentID)
 	if err != nil {
 		return fmt.Errorf("describe the review of %s: %w", documentID, err)
 	}
-	if info := desc.GetWorkflowExecutionInfo(); closedEarly(info.GetStatus()) {
-		return r.abandon(ctx, info)
+	if run != nil && run.EndedEarly() {
+		return r.abandon(ctx, run)
 	}
 	return nil
 }
 
 // abandon closes the pending reviews of the document whose review workflow
-// closed as info says, and fails the document if it is not final. An
+// closed as run says, and fails the document if it is not final. An
 // outcome already reached stands: a workflow terminated during an audit
 // review only loses the audit. Each change is recorded before it is made,
 // under an ID derived from the document, so that a crash between the two
 // is finished by the next round, and two replicas record it once.
-func (r *Reconciler) abandon(ctx context.Context, info *workflowpb.WorkflowExecutionInfo) error {
-	id, ok := strings.CutPrefix(info.GetExecution().GetWorkflowId(), workflows.ReviewWorkflowID(""))
-	if !ok || !closedEarly(info.GetStatus()) {
+func (r *Reconciler) abandon(ctx context.Context, run *dispatch.Run) error {
+	id := run.DocumentID
+	if id == "" || !run.EndedEarly() {
 		return nil
 	}
 	doc, err := r.Store.GetDocument(ctx, id)
@@ -120,13 +99,13 @@ func (r *Reconciler) abandon(ctx context.Context, info *workflowpb.WorkflowExecu
 	if doc.Status.Final() && len(pending) == 0 {
 		return nil
 	}
-	status := closeStatus(info.GetStatus())
-	reason := r.closeReason(ctx, info)
+	status := run.Status
+	reason := r.closeReason(ctx, run)
 	err = r.record(ctx, doc, AbandonedEventID(id), countersign.EventReviewAbandoned, map[string]any{
-		"workflow_id":     info.GetExecution().GetWorkflowId(),
-		"run_id":          info.GetExecution().GetRunId(),
+		"workflow_id":     run.WorkflowID,
+		"run_id":          run.RunID,
 		"workflow_status": status,
-		"closed_at":       info.GetCloseTime().AsTime().UTC(),
+		"closed_at":       run.CloseTime,
 		"reason":          reason,
 		"reviews":         pending,
 		"document_status": doc.Status,
@@ -156,24 +135,10 @@ func (r *Reconciler) abandon(ctx context.Context, info *workflowpb.WorkflowExecu
 
 // closeReason says how the workflow closed, in words for the trail: who
 // terminated it and why, from its close event, when Temporal still has it.
-func (r *Reconciler) closeReason(ctx context.Context, info *workflowpb.WorkflowExecutionInfo) string {
-	reason := "its review workflow " + strings.ReplaceAll(closeStatus(info.GetStatus()), "_", " ") + " in Temporal, so no step of it will run again"
-	iter := r.Temporal.GetWorkflowHistory(ctx, info.GetExecution().GetWorkflowId(), info.GetExecution().GetRunId(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
-	if !iter.HasNext() {
-		return reason
-	}
-	event, err := iter.Next()
-	if err != nil {
-		return reason
-	}
-	if t := event.GetWorkflowExecutionTerminatedEventAttributes(); t != nil {
-		return fmt.Sprintf("%s (terminated by %q: %q)", reason, t.GetIdentity(), t.GetReason())
+func (r *Reconciler) closeReason(ctx context.Context, run *dispatch.Run) string {
+	reason := "its review workflow " + strings.ReplaceAll(run.Status, "_", " ") + " in Temporal, so no step of it will run again"
+	if identity, why, ok := r.Dispatch.Termination(ctx, run); ok {
+		return fmt.Sprintf("%s (terminated by %q: %q)", reason, identity, why)
 	}
 	return reason
-}
-
-// closeStatus names a workflow's close status as the trail records it:
-// terminated, timed_out.
-func closeStatus(s enumspb.WorkflowExecutionStatus) string {
-	return strings.ToLower(strings.TrimPrefix(s.String(), "WORKFLOW_EXECUTION_STATUS_"))
 }

@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
-
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/workflows"
 )
@@ -50,16 +47,13 @@ func (r *Reconciler) recoverIntake(ctx context.Context, id string) error {
 	if doc.SubmittedBy == countersign.SystemActor {
 		return nil
 	}
-	desc, err := r.Temporal.DescribeWorkflowExecution(ctx, workflows.ReviewWorkflowID(id), "")
-	var notFound *serviceerror.NotFound
+	run, err := r.Dispatch.ReviewRun(ctx, id)
 	switch {
-	case errors.As(err, &notFound):
 	case err != nil:
 		return fmt.Errorf("describe its review: %w", err)
-	default:
-		info := desc.GetWorkflowExecutionInfo()
-		if closedEarly(info.GetStatus()) {
-			return r.abandon(ctx, info)
+	case run != nil:
+		if run.EndedEarly() {
+			return r.abandon(ctx, run)
 		}
 		return nil
 	}
@@ -76,15 +70,9 @@ func (r *Reconciler) recoverIntake(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := r.Starter.Resume(ctx, doc); err != nil {
+	if err := r.Dispatch.Resume(ctx, doc); err != nil {
 		return err
 	}
 	r.logger().Warn("document stored without its review workflow: started it", "document", id, "stored_at", doc.CreatedAt)
 	return nil
-}
-
-// closedEarly reports whether a review workflow ended without running to
-// its end: no step of it, the last one included, ran at its close.
-func closedEarly(status enumspb.WorkflowExecutionStatus) bool {
-	return status == enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED || status == enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT
 }

@@ -15,11 +15,9 @@ import (
 	"log/slog"
 	"time"
 
-	"go.temporal.io/sdk/client"
-
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/audit"
-	"github.com/countersign/countersign/starter"
+	"github.com/countersign/countersign/internal/dispatch"
 )
 
 // DefaultInterval is how often a worker reconciles unless configured
@@ -33,10 +31,10 @@ const batch = 500
 // Reconciler finds and repairs documents whose review workflow never started
 // or ended without finishing them.
 type Reconciler struct {
-	// Starter starts a recovered document's review as intake would have.
-	Starter  *starter.Starter
+	// Dispatch asks Temporal how review workflows stand and starts a
+	// recovered document's review as intake would have.
+	Dispatch *dispatch.Dispatcher
 	Store    countersign.Store
-	Temporal client.Client
 	// Interval is how often Run reconciles (default DefaultInterval). It is
 	// also the grace a stored document has to show its workflow started:
 	// intake starts it within milliseconds, so one older than an interval

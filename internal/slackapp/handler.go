@@ -13,6 +13,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/internal/fieldview"
 )
 
@@ -66,7 +67,7 @@ func (h *Handler) Interact(ctx context.Context, in *Interaction) any {
 	}
 	switch in.Kind {
 	case KindApprove:
-		return h.decide(ctx, in, p, review, Decision{Action: countersign.ActionApprove}, nil)
+		return h.decide(ctx, in, p, review, dispatch.Decision{Action: countersign.ActionApprove}, nil)
 	case KindCorrect:
 		return h.openCorrection(ctx, in, review)
 	case KindReject:
@@ -81,13 +82,13 @@ func (h *Handler) Interact(ctx context.Context, in *Interaction) any {
 			}
 			return slack.NewErrorsViewSubmissionResponse(errs)
 		}
-		return h.decide(ctx, in, p, review, Decision{Action: countersign.ActionCorrect, Fields: patch}, fields)
+		return h.decide(ctx, in, p, review, dispatch.Decision{Action: countersign.ActionCorrect, Fields: patch}, fields)
 	case KindSubmitReject:
 		reason := strings.TrimSpace(in.Inputs[blockReason])
 		if reason == "" {
 			return slack.NewErrorsViewSubmissionResponse(map[string]string{blockReason: "Say why the document is rejected."})
 		}
-		return h.decide(ctx, in, p, review, Decision{Action: countersign.ActionReject, Reason: reason}, nil)
+		return h.decide(ctx, in, p, review, dispatch.Decision{Action: countersign.ActionReject, Reason: reason}, nil)
 	}
 	return nil
 }
@@ -154,7 +155,7 @@ func (h *Handler) open(ctx context.Context, in *Interaction, view slack.ModalVie
 // decide sends the decision through the Decider and tells the person how
 // it went: a line only they see after a click, errors in the modal after
 // a submission (on the field the refusal names, if any).
-func (h *Handler) decide(ctx context.Context, in *Interaction, p countersign.Principal, review *countersign.Review, req Decision, fields []fieldview.Field) any {
+func (h *Handler) decide(ctx context.Context, in *Interaction, p countersign.Principal, review *countersign.Review, req dispatch.Decision, fields []fieldview.Field) any {
 	resp, err := h.Decider.Decide(ctx, review.ID, p, countersign.ChannelSlack, req, in.Key)
 	if err != nil {
 		message := h.explain(ctx, err, "decision on review "+review.ID)
@@ -169,9 +170,9 @@ func (h *Handler) decide(ctx context.Context, in *Interaction, p countersign.Pri
 		return h.refuse(ctx, in, "Not decided: "+message)
 	}
 	h.logger().InfoContext(ctx, "slack: decision", "review", review.ID, "action", req.Action, "user", p.User, "slack_user", in.UserID)
-	text := fmt.Sprintf("You %s review %s; document %s is now %s.", resp.Action.PastTense(), review.ID, resp.DocumentID, resp.Status)
+	text := fmt.Sprintf("You %s review %s; document %s is now %s.", resp.Decision.Action.PastTense(), review.ID, resp.DocumentID, resp.Status)
 	if resp.Status == countersign.StatusAwaitingReview {
-		text = fmt.Sprintf("You %s review %s; it waits for further decisions.", resp.Action.PastTense(), review.ID)
+		text = fmt.Sprintf("You %s review %s; it waits for further decisions.", resp.Decision.Action.PastTense(), review.ID)
 	}
 	h.ephemeral(ctx, in, text)
 	return nil

@@ -18,6 +18,7 @@ import (
 	"github.com/slack-go/slack/slacktest"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/internal/store/sqlite"
 )
 
@@ -326,7 +327,7 @@ type decided struct {
 	ReviewID string
 	Caller   countersign.Principal
 	Channel  countersign.Channel
-	Req      Decision
+	Req      dispatch.Decision
 	Key      string
 }
 
@@ -337,14 +338,14 @@ type fakeDecider struct {
 	err   error
 }
 
-func (d *fakeDecider) Decide(_ context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel, req Decision, key string) (*Decided, error) {
+func (d *fakeDecider) Decide(_ context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel, req dispatch.Decision, key string) (*dispatch.Decided, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.calls = append(d.calls, decided{ReviewID: reviewID, Caller: caller, Channel: ch, Req: req, Key: key})
 	if d.err != nil {
 		return nil, d.err
 	}
-	return &Decided{Action: req.Action, DocumentID: strings.TrimSuffix(reviewID, "-r1"), Status: countersign.StatusAccepted}, nil
+	return &dispatch.Decided{Decision: countersign.Decision{Action: req.Action}, DocumentID: strings.TrimSuffix(reviewID, "-r1"), Status: countersign.StatusAccepted}, nil
 }
 
 // refuse makes the next decisions fail with err, as the validator's

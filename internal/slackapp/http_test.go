@@ -17,6 +17,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/internal/dispatch"
 )
 
 const secret = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -140,7 +141,7 @@ func TestApproveClickDecides(t *testing.T) {
 	calls := e.decider.received()
 	want := decided{
 		ReviewID: "doc1-r1", Caller: countersign.Principal{User: "rita", Role: countersign.RoleReviewer, Groups: []string{"contracts"}},
-		Channel: countersign.ChannelSlack, Req: Decision{Action: countersign.ActionApprove}, Key: "click/1700000100.1",
+		Channel: countersign.ChannelSlack, Req: dispatch.Decision{Action: countersign.ActionApprove}, Key: "click/1700000100.1",
 	}
 	if len(calls) != 1 || calls[0].ReviewID != want.ReviewID || calls[0].Caller.User != "rita" || calls[0].Caller.Role != want.Caller.Role ||
 		calls[0].Channel != want.Channel || calls[0].Req.Action != want.Req.Action || calls[0].Key != want.Key {

@@ -4,8 +4,8 @@
 // request signatures or over Socket Mode, and a Web API client held to
 // Slack's rate limits (Client).
 //
-// A decision made in Slack goes through the same Decider as the REST API, so
-// the review workflow's validator has the last word on it; a Slack account
+// A decision made in Slack goes through the same dispatch.Dispatcher as the
+// REST API, so the review workflow's validator has the last word on it; a Slack account
 // acts only as the countersign user an admin linked it to.
 package slackapp
 
@@ -13,29 +13,15 @@ import (
 	"context"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/dispatch"
 )
 
-// Decider sends a person's decision to the review workflow, as the REST
-// API's api.Decider does (internal/app adapts it): the workflow's
+// Decider sends a person's decision to the review workflow:
+// dispatch.Dispatcher, as for the REST API and the web page. The workflow's
 // validator refuses what may not be decided, with a coded error (403, 409,
 // 422). key, when not empty, makes the same request decide once.
 type Decider interface {
-	Decide(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel, req Decision, key string) (*Decided, error)
-}
-
-// Decision is what a person decided in Slack.
-type Decision struct {
-	Action countersign.Action
-	// Fields are a correction's changed fields, nil for one removed.
-	Fields countersign.Fields
-	Reason string
-}
-
-// Decided is a decision as recorded, and where its document stands.
-type Decided struct {
-	Action     countersign.Action
-	DocumentID string
-	Status     countersign.Status
+	Decide(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel, dec dispatch.Decision, key string) (*dispatch.Decided, error)
 }
 
 // Store is what Slack reads of the store: the links of Slack accounts, the

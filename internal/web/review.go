@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/countersign/countersign"
-	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/internal/schema"
 )
 
@@ -110,7 +110,7 @@ func (h *handler) decide(w http.ResponseWriter, r *http.Request, sess *session) 
 	}
 	v.Action = r.PostFormValue("action")
 	v.Reason = strings.TrimSpace(r.PostFormValue("reason"))
-	req := api.DecisionRequest{Action: countersign.Action(v.Action)}
+	req := dispatch.Decision{Action: countersign.Action(v.Action)}
 	switch req.Action {
 	case countersign.ActionApprove:
 	case countersign.ActionReject:
@@ -150,7 +150,7 @@ func (h *handler) decide(w http.ResponseWriter, r *http.Request, sess *session) 
 		}
 		return
 	}
-	target := "/ui/documents/" + url.PathEscape(resp.Document.ID) + "?decided=" + url.QueryEscape(string(resp.Decision.Action))
+	target := "/ui/documents/" + url.PathEscape(resp.DocumentID) + "?decided=" + url.QueryEscape(string(resp.Decision.Action))
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 

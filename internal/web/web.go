@@ -13,8 +13,9 @@
 // in an HttpOnly, SameSite=Strict cookie. Every request authenticates it
 // again as the API does (internal/auth, internal/oidc), so a revoked or
 // expired token stops working at once, and every page admits the roles
-// that the API route serving the same data admits. Every form carries a CSRF token. Decisions go through api.Decider, the REST
-// API's own path to the review workflow's update.
+// that the API route serving the same data admits. Every form carries a CSRF
+// token. Decisions go through dispatch.Dispatcher, the REST API's own path
+// to the review workflow's update.
 package web
 
 import (
@@ -32,7 +33,7 @@ import (
 	"time"
 
 	"github.com/countersign/countersign"
-	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/internal/rest"
 	"github.com/countersign/countersign/internal/tasktype"
 )
@@ -40,10 +41,10 @@ import (
 // prefix is where the page is served: api.Router mounts it there.
 const prefix = "/ui/"
 
-// Decider sends a person's decision to the review workflow. api.Decider is
-// the real one, shared with the REST API.
+// Decider sends a person's decision to the review workflow.
+// dispatch.Dispatcher is the real one, shared with the REST API and Slack.
 type Decider interface {
-	Decide(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel, req api.DecisionRequest, key string) (*api.DecisionResponse, error)
+	Decide(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel, dec dispatch.Decision, key string) (*dispatch.Decided, error)
 }
 
 // Services are what the page works with.

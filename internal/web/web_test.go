@@ -21,10 +21,10 @@ import (
 	"github.com/countersign/countersign/examples"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/internal/store/sqlite"
 	"github.com/countersign/countersign/internal/tasktype"
 	"github.com/countersign/countersign/internal/web"
-	"github.com/countersign/countersign/starter"
 )
 
 // The contract of the fixture: its offsets are in characters, and three of
@@ -87,11 +87,11 @@ func newFixtureWith(t *testing.T, sso *web.OIDC, adjust ...func(*tasktype.Regist
 	quiet := slog.New(slog.DiscardHandler)
 	ui := web.New(web.Services{Store: store, TaskTypes: types, Decider: f.decider, Logger: quiet, OIDC: sso})
 	router := api.Router(api.Services{
-		Store:   store,
-		Starter: &starter.Starter{Store: store, TaskTypes: types, Resolver: tasktype.NewResolver(types, store)},
-		UI:      ui,
-		Ready:   func(context.Context) error { return nil },
-		Logger:  quiet,
+		Store:    store,
+		Dispatch: &dispatch.Dispatcher{Store: store, TaskTypes: types, Resolver: tasktype.NewResolver(types, store)},
+		UI:       ui,
+		Ready:    func(context.Context) error { return nil },
+		Logger:   quiet,
 	})
 	srv := httptest.NewServer(router)
 	t.Cleanup(srv.Close)
@@ -236,11 +236,11 @@ type decideCall struct {
 	ReviewID string
 	Caller   countersign.Principal
 	Channel  countersign.Channel
-	Req      api.DecisionRequest
+	Req      dispatch.Decision
 	Key      string
 }
 
-func (d *fakeDecider) Decide(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel, req api.DecisionRequest, key string) (*api.DecisionResponse, error) {
+func (d *fakeDecider) Decide(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel, req dispatch.Decision, key string) (*dispatch.Decided, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.calls = append(d.calls, decideCall{reviewID, caller, ch, req, key})
@@ -251,9 +251,10 @@ func (d *fakeDecider) Decide(ctx context.Context, reviewID string, caller counte
 	if err != nil {
 		return nil, err
 	}
-	return &api.DecisionResponse{
-		Decision: countersign.Decision{ReviewID: reviewID, Action: req.Action, Actor: caller.User},
-		Document: api.DocumentStatus{ID: rv.DocumentID, Status: countersign.StatusAccepted},
+	return &dispatch.Decided{
+		Decision:   countersign.Decision{ReviewID: reviewID, Action: req.Action, Actor: caller.User},
+		DocumentID: rv.DocumentID,
+		Status:     countersign.StatusAccepted,
 	}, nil
 }
 

@@ -1,43 +1,20 @@
-// Package starter is intake: it stores a submitted document and starts its
-// review workflow, idempotently. Submitting the same document again returns
-// the same document and joins its workflow instead of starting a second one.
-package starter
+package dispatch
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
-	"sync"
-	"time"
 	"unicode/utf8"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/countersign/countersign"
-	"github.com/countersign/countersign/internal/tasktype"
 	"github.com/countersign/countersign/workflows"
 )
 
 // DefaultMaxDocumentBytes bounds a document body unless configured otherwise.
 const DefaultMaxDocumentBytes = 5 << 20
-
-// Starter stores documents and starts their reviews.
-type Starter struct {
-	Client    client.Client
-	Store     countersign.Store
-	TaskTypes *tasktype.Registry
-	Resolver  *tasktype.Resolver
-	// MaxDocumentBytes bounds a document body (default DefaultMaxDocumentBytes).
-	MaxDocumentBytes int
-	Now              func() time.Time
-
-	// snapshots holds the task type versions this process has stored, so
-	// that each is written once rather than with every document.
-	snapshots sync.Map
-}
 
 // Submission is one document to review.
 type Submission struct {
@@ -49,15 +26,17 @@ type Submission struct {
 	Channel     countersign.Channel
 }
 
-// Submit stores the document and makes sure its review runs. It returns the
-// document as stored and whether this call created it. A resubmission of the
-// same content (or the same external ID with the same content) returns the
-// existing document; the same external ID with other content is a conflict.
-func (s *Starter) Submit(ctx context.Context, sub Submission) (*countersign.Document, bool, error) {
-	if err := s.check(sub); err != nil {
+// Submit is intake: it stores the document and makes sure its review runs,
+// idempotently. It returns the document as stored and whether this call
+// created it. A resubmission of the same content (or the same external ID
+// with the same content) returns the existing document and joins its
+// review rather than starting a second one; the same external ID with
+// other content is a conflict.
+func (d *Dispatcher) Submit(ctx context.Context, sub Submission) (*countersign.Document, bool, error) {
+	if err := d.checkSubmission(sub); err != nil {
 		return nil, false, err
 	}
-	tt, err := s.TaskTypes.Get(sub.TaskType)
+	tt, err := d.TaskTypes.Get(sub.TaskType)
 	if err != nil {
 		return nil, false, err
 	}
@@ -72,15 +51,15 @@ func (s *Starter) Submit(ctx context.Context, sub Submission) (*countersign.Docu
 		Status:          countersign.StatusProcessing,
 		SubmittedBy:     sub.SubmittedBy,
 		Channel:         sub.Channel,
-		CreatedAt:       s.now(),
+		CreatedAt:       d.now(),
 	}
-	if _, stored := s.snapshots.Load(tt.Version); !stored {
-		if err := s.Store.PutTaskType(ctx, countersign.TaskTypeSnapshot{Name: tt.Name, Version: tt.Version, Source: tt.Source, CreatedAt: doc.CreatedAt}); err != nil {
+	if _, stored := d.snapshots.Load(tt.Version); !stored {
+		if err := d.Store.PutTaskType(ctx, countersign.TaskTypeSnapshot{Name: tt.Name, Version: tt.Version, Source: tt.Source, CreatedAt: doc.CreatedAt}); err != nil {
 			return nil, false, err
 		}
-		s.snapshots.Store(tt.Version, true)
+		d.snapshots.Store(tt.Version, true)
 	}
-	stored, created, err := s.Store.CreateDocument(ctx, doc)
+	stored, created, err := d.Store.CreateDocument(ctx, doc)
 	if err != nil {
 		return nil, false, err
 	}
@@ -92,14 +71,26 @@ func (s *Starter) Submit(ctx context.Context, sub Submission) (*countersign.Docu
 		return stored, false, nil
 	}
 	if !created {
-		if err := s.checkUnfinished(ctx, stored); err != nil {
+		if err := d.checkUnfinished(ctx, stored); err != nil {
 			return nil, false, err
 		}
 	}
-	if err := s.start(ctx, stored, sub); err != nil {
+	if err := d.start(ctx, stored, sub.Channel); err != nil {
 		return nil, false, err
 	}
 	return stored, created, nil
+}
+
+// Resume starts the review workflow of a stored document whose intake
+// stopped before starting it, with the input Submit would have given it: the
+// task type version the document was stored with, the policy version and
+// the supervisor's override in force now, and the channel it was submitted
+// through. Starting is idempotent by workflow ID, as in Submit: a review
+// that runs is joined, and one that ended is not started again. It is for
+// the reconciler, which first makes sure the workflow does not exist and
+// records why it starts it.
+func (d *Dispatcher) Resume(ctx context.Context, doc *countersign.Document) error {
+	return d.start(ctx, doc, doc.Channel)
 }
 
 // checkUnfinished looks at the review of a resubmitted document that is not
@@ -108,12 +99,13 @@ func (s *Starter) Submit(ctx context.Context, sub Submission) (*countersign.Docu
 // review that ended without finishing the document (an operator terminated
 // it) cannot run again under the same ID without clashing with its own audit
 // trail: that is a conflict for a person to look at.
-func (s *Starter) checkUnfinished(ctx context.Context, doc *countersign.Document) error {
-	desc, err := s.Client.DescribeWorkflowExecution(ctx, workflows.ReviewWorkflowID(doc.ID), "")
-	var notFound *serviceerror.NotFound
+func (d *Dispatcher) checkUnfinished(ctx context.Context, doc *countersign.Document) error {
+	run, err := d.ReviewRun(ctx, doc.ID)
 	switch {
-	case errors.As(err, &notFound):
-		events, err := s.Store.DocumentAudit(ctx, doc.ID)
+	case err != nil:
+		return unavailable(fmt.Errorf("describe the review of %s: %w", doc.ID, err))
+	case run == nil:
+		events, err := d.Store.DocumentAudit(ctx, doc.ID)
 		if err != nil {
 			return err
 		}
@@ -122,19 +114,27 @@ func (s *Starter) checkUnfinished(ctx context.Context, doc *countersign.Document
 		}
 		return countersign.Errorf(countersign.CodeConflict,
 			"document %s is %s, but its review workflow no longer exists (its history outlived retention); it cannot be restarted under the same ID", doc.ID, doc.Status)
-	case err != nil:
-		return unavailable(fmt.Errorf("describe the review of %s: %w", doc.ID, err))
-	}
-	if status := desc.GetWorkflowExecutionInfo().GetStatus(); status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+	case !run.Running():
 		return countersign.Errorf(countersign.CodeConflict,
-			"document %s is %s, but its review workflow ended as %s without finishing it; look at the workflow before resubmitting", doc.ID, doc.Status,
-			strings.ToLower(strings.TrimPrefix(status.String(), "WORKFLOW_EXECUTION_STATUS_")))
+			"document %s is %s, but its review workflow ended as %s without finishing it; look at the workflow before resubmitting", doc.ID, doc.Status, run.Status)
 	}
 	return nil
 }
 
-func (s *Starter) check(sub Submission) error {
-	limit := s.MaxDocumentBytes
+// received reports whether a document's trail shows its review workflow
+// ran: any event but the reconciler's record that it started a workflow
+// intake never started, which comes before the workflow's first step.
+func received(events []countersign.AuditEvent) bool {
+	for _, e := range events {
+		if e.Type != countersign.EventDocumentRecovered {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *Dispatcher) checkSubmission(sub Submission) error {
+	limit := d.MaxDocumentBytes
 	if limit <= 0 {
 		limit = DefaultMaxDocumentBytes
 	}
@@ -163,14 +163,14 @@ func (s *Starter) check(sub Submission) error {
 // start starts the document's review workflow, or joins the one that runs.
 // The workflow runs under the task type version the document was first
 // stored with, even if the task type has changed since.
-func (s *Starter) start(ctx context.Context, doc *countersign.Document, sub Submission) error {
-	tt, err := s.Resolver.Version(ctx, doc.TaskTypeVersion)
+func (d *Dispatcher) start(ctx context.Context, doc *countersign.Document, ch countersign.Channel) error {
+	tt, err := d.Resolver.Version(ctx, doc.TaskTypeVersion)
 	if err != nil {
 		return err
 	}
 	// The policy version and a supervisor's tightening in force when the
 	// review starts apply to it for good.
-	inForce, err := PolicyInForce(ctx, s.Store, tt)
+	inForce, err := PolicyInForce(ctx, d.Store, tt)
 	if err != nil {
 		return err
 	}
@@ -181,13 +181,13 @@ func (s *Starter) start(ctx context.Context, doc *countersign.Document, sub Subm
 		Policy:          inForce.Policy,
 		Schema:          tt.Schema,
 		SubmittedBy:     doc.SubmittedBy,
-		Channel:         sub.Channel,
+		Channel:         ch,
 		ReviewGroups:    tt.ReviewGroups,
 	}
 	// A running review is joined (USE_EXISTING); a closed one is not
 	// started again (REJECT_DUPLICATE), and the SDK answers that case with
 	// the closed run rather than an error, which checkUnfinished looked at.
-	_, err = s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	_, err = d.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       workflows.ReviewWorkflowID(doc.ID),
 		TaskQueue:                workflows.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
@@ -205,9 +205,27 @@ func unavailable(cause error) error {
 	return countersign.Conceal(countersign.CodeUnavailable, "Temporal is unavailable; the document is stored: submit it again to start its review", cause)
 }
 
-func (s *Starter) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
+// InForce is the policy a review of a task type version starts under now,
+// and what made it so.
+type InForce struct {
+	// Policy is the task type version's own policy, then the policy version
+	// in force, then the supervisor's override in force (tightening only);
+	// its Version names each that applied.
+	Policy   countersign.Policy
+	Version  *countersign.PolicyVersion
+	Override *countersign.PolicyOverride
+}
+
+// PolicyInForce reads what is in force for tt's task type and applies it
+// to tt's policy, in the order a review pins it.
+func PolicyInForce(ctx context.Context, store countersign.Store, tt *countersign.TaskType) (*InForce, error) {
+	v, err := store.PolicyInForce(ctx, tt.Name)
+	if err != nil {
+		return nil, err
 	}
-	return time.Now()
+	o, err := store.ActiveOverride(ctx, tt.Name)
+	if err != nil {
+		return nil, err
+	}
+	return &InForce{Policy: o.Apply(v.Apply(tt.Policy)), Version: v, Override: o}, nil
 }

@@ -1,0 +1,108 @@
+package dispatch
+
+import (
+	"context"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/workflows"
+)
+
+// Decision is what a person decided on a review, from any channel.
+type Decision struct {
+	Action countersign.Action
+	// Fields are a correction's changed fields, nil for one removed.
+	Fields countersign.Fields
+	Reason string
+	// Approves, on an approval of a review someone corrected, names that
+	// correction (its decision ID): an approval stands only for what its
+	// author saw.
+	Approves string
+}
+
+// Decided is a decision or veto as the workflow recorded it, and where its
+// document stands after it.
+type Decided struct {
+	Decision   countersign.Decision
+	DocumentID string
+	Status     countersign.Status
+}
+
+// Decide sends caller's decision on the review with the given ID, made
+// through ch, to the review's workflow as a DecisionUpdate. Every channel
+// decides through it (REST, the web page, Slack), so the workflow's
+// validator has the last word on each: a decision it refuses never enters
+// history, and its refusal comes back with its code (403, 409 or 422).
+//
+// A caller's idempotency key, when not empty, makes a retry of the same
+// decision answer the decision as recorded. Errors are coded: 404 for an
+// unknown review, 403 for a reviewer outside its task type's review groups,
+// 409 for a closed review or a reused key, and the validator's refusals
+// with their codes.
+func (d *Dispatcher) Decide(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel, dec Decision, key string) (*Decided, error) {
+	review, err := d.Store.GetReview(ctx, reviewID)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.MayReview(caller, review.TaskType); err != nil {
+		return nil, err
+	}
+	if review.Status == countersign.ReviewClosed {
+		if key != "" {
+			if replay := d.replay(ctx, review, caller, dec.Action); replay != nil {
+				return replay, nil
+			}
+		}
+		if review.Outcome == "" {
+			// Closed with no decision: timed out, disputed, or its document failed.
+			return nil, countersign.Errorf(countersign.CodeConflict, "review %s is already closed without a decision (timed out, sent to adjudication, or its document failed): the document's trail says which", review.ID)
+		}
+		return nil, countersign.Errorf(countersign.CodeConflict, "review %s is already closed: %s decided %s", review.ID, review.ClosedBy, review.Outcome)
+	}
+	update := workflows.DecisionRequest{
+		ReviewID: review.ID,
+		Action:   dec.Action,
+		Fields:   dec.Fields,
+		Reason:   dec.Reason,
+		Approves: dec.Approves,
+		Actor:    caller,
+		Channel:  ch,
+	}
+	id := decisionUpdateID(caller, review.ID, key)
+	claims, err := update.Claims(review.DocumentID, id)
+	if update.Provenance, err = d.attest(claims, err); err != nil {
+		return nil, err
+	}
+	var result workflows.DecisionResult
+	if err := d.update(ctx, workflows.ReviewWorkflowID(review.DocumentID), workflows.DecisionUpdate, id, update, &result); err != nil {
+		if isNotFound(err) {
+			d.closeIfAbandoned(ctx, review.DocumentID)
+		}
+		return nil, temporalError(err, "decision on review "+review.ID)
+	}
+	if result.Decision.Actor != caller.User || result.Decision.Action != dec.Action {
+		return nil, countersign.Errorf(countersign.CodeConflict,
+			"Idempotency-Key was already used on review %s for another decision (%s by %s)", review.ID, result.Decision.Action, result.Decision.Actor)
+	}
+	return &Decided{Decision: result.Decision, DocumentID: review.DocumentID, Status: result.Status}, nil
+}
+
+// replay is the answer to a retried request (same caller, same action, with
+// an idempotency key) on a review it already closed: the decision as
+// recorded, as the first answer was. It is nil when there is none.
+func (d *Dispatcher) replay(ctx context.Context, review *countersign.Review, caller countersign.Principal, action countersign.Action) *Decided {
+	decisions, err := d.Store.Decisions(ctx, review.DocumentID)
+	if err != nil {
+		return nil
+	}
+	for _, dec := range decisions {
+		if dec.ReviewID != review.ID || dec.Actor != caller.User || dec.Action != action {
+			continue
+		}
+		doc, err := d.Store.GetDocument(ctx, review.DocumentID)
+		if err != nil {
+			return nil
+		}
+		return &Decided{Decision: dec, DocumentID: doc.ID, Status: doc.Status}
+	}
+	return nil
+}

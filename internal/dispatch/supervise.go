@@ -1,0 +1,100 @@
+package dispatch
+
+import (
+	"context"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/workflows"
+)
+
+// Veto is what a person decided of an auto-accepted document within its
+// veto window.
+type Veto struct {
+	Action countersign.Action
+	Fields countersign.Fields
+	Reason string
+}
+
+// Veto overrides the auto-accepted document with the given ID for caller,
+// who came through ch, through the review workflow's veto update and its
+// validator. Errors are coded: 404 for an unknown document, 409 once the
+// veto window is closed, and the validator's refusals with their codes.
+func (d *Dispatcher) Veto(ctx context.Context, documentID string, caller countersign.Principal, ch countersign.Channel, v Veto) (*Decided, error) {
+	doc, err := d.Store.GetDocument(ctx, documentID)
+	if err != nil {
+		return nil, err
+	}
+	update := workflows.VetoRequest{Action: v.Action, Fields: v.Fields, Reason: v.Reason, Actor: caller, Channel: ch}
+	id := newUpdateID("veto")
+	claims, err := update.Claims(doc.ID, id)
+	if update.Provenance, err = d.attest(claims, err); err != nil {
+		return nil, err
+	}
+	var result workflows.DecisionResult
+	err = d.update(ctx, workflows.ReviewWorkflowID(doc.ID), workflows.VetoUpdate, id, update, &result)
+	if err == nil {
+		return &Decided{Decision: result.Decision, DocumentID: doc.ID, Status: result.Status}, nil
+	}
+	if isNotFound(err) {
+		d.closeIfAbandoned(ctx, doc.ID)
+		err = countersign.Errorf(countersign.CodeConflict, "document %s is %s and its review has ended: the veto window is closed; only an audit can correct it now", doc.ID, doc.Status)
+	}
+	return nil, temporalError(err, "veto of document "+doc.ID)
+}
+
+// ResetPolicy lifts the supervisor's tightening of a task type's policy,
+// for caller, who came through ch and says why in reason, through the
+// supervisor's reset update. It answers the override as lifted; 404 for
+// an unknown task type, 409 when no supervisor has tightened it.
+func (d *Dispatcher) ResetPolicy(ctx context.Context, taskType string, caller countersign.Principal, ch countersign.Channel, reason string) (*countersign.PolicyOverride, error) {
+	if _, err := d.TaskTypes.Get(taskType); err != nil {
+		return nil, err
+	}
+	update := workflows.ResetRequest{Reason: reason, Actor: caller, Channel: ch}
+	id := newUpdateID("reset")
+	claims, err := update.Claims(taskType, id)
+	if update.Provenance, err = d.attest(claims, err); err != nil {
+		return nil, err
+	}
+	var o countersign.PolicyOverride
+	err = d.update(ctx, workflows.SupervisorWorkflowID(taskType), workflows.ResetUpdate, id, update, &o)
+	if isNotFound(err) {
+		err = countersign.Errorf(countersign.CodeConflict, "the policy of %s is not tightened: no audit has reached its supervisor yet", taskType)
+	}
+	if err != nil {
+		return nil, temporalError(err, "reset of the policy of "+taskType)
+	}
+	return &o, nil
+}
+
+// PolicyChanged tells the task type's supervisor that the policy in force
+// changed, so that its window follows at once rather than at the next
+// audit. The signal carries nothing (the supervisor reads the store), so a
+// failure only delays that and is logged, not returned; a supervisor not
+// running yet starts from the policy then in force.
+func (d *Dispatcher) PolicyChanged(ctx context.Context, taskType string) {
+	if d.Temporal == nil {
+		return
+	}
+	err := d.Temporal.SignalWorkflow(ctx, workflows.SupervisorWorkflowID(taskType), "", workflows.PolicySignal, nil)
+	if err != nil && !isNotFound(err) {
+		d.logger().WarnContext(ctx, "the supervisor was not told of the new policy version; it reads it at the next audit", "task_type", taskType, "error", err)
+	}
+}
+
+// Supervision is the state of the task type's supervisor: nil when none
+// runs (no audit has reached it yet).
+func (d *Dispatcher) Supervision(ctx context.Context, taskType string) (*workflows.Supervision, error) {
+	resp, err := d.Temporal.QueryWorkflow(ctx, workflows.SupervisorWorkflowID(taskType), "", workflows.SupervisionQuery)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, temporalError(err, "supervisor of "+taskType)
+	}
+	var state workflows.Supervision
+	if err := resp.Get(&state); err != nil {
+		return nil, err
+	}
+	return &state, nil
+}
