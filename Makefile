@@ -6,6 +6,7 @@
 #   make lint       go vet and Temporal's workflowcheck on workflows/
 #   make bench      pipeline, audit, scoring and encryption benchmarks, as ratios to a baseline
 #   make histories  re-record the workflow histories the replay tests use
+#   make generate   the stores' query code, from their .sql files, with sqlc
 #   make oversight-bench  review share and escaped errors per error budget on a synthetic task (README: Oversight benchmark)
 
 export GOTOOLCHAIN ?= local
@@ -17,13 +18,16 @@ ARGS      ?=
 VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 WORKFLOWCHECK_VERSION := v0.6.0
+# sqlc writes the stores' query code; internal/store/sqlcsum checks it is
+# this version's.
+SQLC_VERSION := v1.31.1
 
 # Packages whose tests run again under the race detector: all but those that
 # build the Temporal server into the test binary, which the race detector
 # would make several times slower to build.
 RACE_PKGS = $(shell $(GO) list ./... | grep -v -e /internal/e2e -e /cmd/ -e /internal/app -e /internal/devserver)
 
-.PHONY: all build dev test test-topology test-short lint bench histories oversight-bench clean help
+.PHONY: all build dev test test-topology test-short lint bench histories generate oversight-bench clean help
 
 all: lint test
 
@@ -71,6 +75,17 @@ bench:
 histories:
 	COUNTERSIGN_RECORD_HISTORIES=1 $(GO) test -count=1 -run 'TestPipelineSQLite|TestGoldOverHTTP|TestHumanGateOverHTTP|TestReviewHistories|TestSupervisorHistories' ./internal/e2e
 	$(GO) test -count=1 -run TestReplayRecordedHistories ./workflows
+
+# The stores' queries are SQL, in internal/store/{postgres,sqlite}/dbsqlc/*.sql;
+# sqlc (internal/store/sqlc.yaml) writes the Go code that runs them beside
+# them, then sqlcsum records what it read and wrote in internal/store/sqlc.sum,
+# so that a test (TestGeneratedCodeIsCurrent) finds code out of date without
+# sqlc. The first run builds sqlc, which takes a minute or two and a C
+# compiler (cgo: sqlc parses Postgres SQL with Postgres's own parser); go run
+# keeps the build.
+generate:
+	cd internal/store && $(GO) run github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION) generate
+	$(GO) run ./internal/store/sqlcsum
 
 # Not in CI: it runs countersign whole for several minutes per seed.
 # BENCH_ARGS passes flags, such as BENCH_ARGS="-seeds 1 -heldout 100".

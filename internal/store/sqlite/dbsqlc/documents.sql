@@ -1,0 +1,44 @@
+-- Documents, their bodies and their state.
+
+-- name: CreateDocument :execrows
+-- A document whose ID is stored already stays as it is: the caller reads it
+-- back and compares content hashes to tell a resubmission from a clash.
+INSERT INTO documents (id, task_type, task_type_version, external_id, content, content_sha256, metadata,
+    status, submitted_by, created_at, updated_at, channel)
+VALUES (sqlc.arg(id), sqlc.arg(task_type), sqlc.arg(task_type_version), sqlc.arg(external_id),
+    sqlc.arg(content), sqlc.arg(content_sha256), sqlc.arg(metadata), sqlc.arg(status),
+    sqlc.arg(submitted_by), sqlc.arg(created_at), sqlc.arg(created_at), sqlc.arg(channel))
+ON CONFLICT (id) DO NOTHING;
+
+-- name: GetDocument :one
+SELECT * FROM documents WHERE id = sqlc.arg(id);
+
+-- name: UpdateDocument :execrows
+-- Sets the parts given; a NULL argument leaves its column as it is (no part
+-- is ever set back to NULL).
+UPDATE documents SET
+    status = COALESCE(sqlc.narg(status), status),
+    draft = COALESCE(sqlc.narg(draft), draft),
+    confidence = COALESCE(sqlc.narg(confidence), confidence),
+    route = COALESCE(sqlc.narg(route), route),
+    final = COALESCE(sqlc.narg(final), final),
+    updated_at = sqlc.arg(updated_at)
+WHERE id = sqlc.arg(id);
+
+-- A page of a document scan, oldest first, read on the read pool. The
+-- filter marker is where the store puts the conditions of the scan's filter
+-- and the place the page starts after (store.DocumentConditions).
+
+-- name: ScanDocuments :many
+SELECT * FROM documents
+WHERE id NOT IN (SELECT document_id FROM gold_documents)
+    AND /* filter */ TRUE
+ORDER BY created_at, id
+LIMIT sqlc.arg(page_size);
+
+-- name: ScanGoldDocuments :many
+SELECT * FROM documents
+WHERE id IN (SELECT document_id FROM gold_documents)
+    AND /* filter */ TRUE
+ORDER BY created_at, id
+LIMIT sqlc.arg(page_size);
