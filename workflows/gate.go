@@ -44,15 +44,6 @@ type DecisionResult struct {
 	Status   countersign.Status   `json:"status"`
 }
 
-// gateChange versions what issue 4 added to the human gate: notices, the
-// SLA's timers, several approvals and adjudication. Histories recorded
-// before it replay without them.
-const gateChange = "human-gate"
-
-// approvesChange versions approvals that name the correction they approve:
-// before it, an approval after a correction stood for the correction.
-const approvesChange = "approval-names-correction"
-
 // gateEnd is how the gate review under way ended.
 type gateEnd int
 

@@ -8,11 +8,6 @@ import (
 	"github.com/countersign/countersign/activities"
 )
 
-// goldChange versions the gold draw after a review opens. Histories
-// recorded before it, and runs of policies without a gold rate, replay
-// without it.
-const goldChange = "gold-items"
-
 // slipGold may slip one of the task type's gold items into the queue after
 // review r opened: the SlipGold activity draws systematically at the
 // policy's gold rate and, when an item is due, stores it as a document; this
@@ -23,6 +18,7 @@ func (w *review) slipGold(ctx workflow.Context, r *countersign.Review) {
 	if w.in.Gold || w.in.Policy.GoldRate <= 0 || (r.Kind != "" && r.Kind != countersign.ReviewGate) {
 		return
 	}
+	// A run recorded before goldChange slips none.
 	if workflow.GetVersion(ctx, goldChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return
 	}

@@ -10,15 +10,6 @@ import (
 	"github.com/countersign/countersign/internal/provenance"
 )
 
-// hotlChange versions what issue 5 added to the review workflow: the
-// stratified audit draw, delivery, the veto window and the audit review.
-// Histories recorded before it replay without them.
-const hotlChange = "hotl-supervision"
-
-// VetoUpdate is the name of the update by which a supervisor overrides an
-// auto-accepted document within the policy's veto window.
-const VetoUpdate = "veto"
-
 // VetoRequest is a supervisor's override of an auto-accepted document:
 // reject it (with a reason) or correct its fields.
 type VetoRequest struct {

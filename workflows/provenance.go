@@ -7,12 +7,6 @@ import (
 	"github.com/countersign/countersign/internal/provenance"
 )
 
-// Workflow type names, as registered and as every caller starts them.
-const (
-	ReviewWorkflowType     = "ReviewWorkflow"
-	SupervisorWorkflowType = "SupervisorWorkflow"
-)
-
 // Workflows are countersign's workflows with what their update validators
 // need from the worker that runs them. Register them with Register.
 type Workflows struct {

@@ -14,26 +14,6 @@ import (
 	"github.com/countersign/countersign/internal/quality"
 )
 
-// Supervisor names: one long-running supervisor workflow per task type.
-const (
-	// AuditSignal brings an audit outcome (countersign.AuditOutcome). It is
-	// a report to check, not evidence: the supervisor counts the audit only
-	// once the store confirms it.
-	AuditSignal = "audit"
-	// PolicySignal says the policy in force may have changed (a policy
-	// version applied or set). It carries nothing: the supervisor reads the
-	// policy in force from the store, and starts a new window when it no
-	// longer judges the same policy.
-	PolicySignal = "policy"
-	// ResetUpdate lifts the supervisor's override (ResetRequest).
-	ResetUpdate = "reset"
-	// SupervisionQuery returns the supervisor's state (Supervision).
-	SupervisionQuery = "supervision"
-)
-
-// SupervisorWorkflowID is the workflow ID of a task type's supervisor.
-func SupervisorWorkflowID(taskType string) string { return "supervisor/" + taskType }
-
 // supervisorRunLength is how many audits one run of a supervisor handles
 // before it continues as new, which keeps its history short.
 const supervisorRunLength = 500
@@ -45,13 +25,6 @@ const recentKept = 256
 
 // auditBatch bounds the reports one ConfirmAudits call checks.
 const auditBatch = 50
-
-// verifiedAudits versions what issue 15 changed in the supervisor: reports
-// counted only once the store confirms them (ConfirmAudits, in batches), a
-// window that starts from the certificate of the policy in force
-// (PolicyBasis, also after a reset) and the policy signal. Runs recorded
-// before it count the reports as they come and judge the audits alone.
-const verifiedAudits = "supervisor-verified-audits"
 
 // SupervisorInput starts a supervisor; State carries it across runs.
 type SupervisorInput struct {

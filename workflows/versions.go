@@ -1,0 +1,30 @@
+package workflows
+
+// Change IDs for workflow.GetVersion: one per change in the commands a
+// workflow issues. A run records the version it took where its code first
+// asks (that place is part of its history) and replays it from there ever
+// after, so a run recorded before a change replays without it.
+const (
+	// hotlChange is what issue 5 added to the review workflow: the
+	// stratified audit draw, delivery, the veto window and the audit
+	// review. Asked when the route is decided.
+	hotlChange = "hotl-supervision"
+	// gateChange is what issue 4 added to the human gate: notices, the
+	// SLA's timers, several approvals and adjudication. Asked when the gate
+	// opens.
+	gateChange = "human-gate"
+	// approvesChange is approvals that name the correction they approve:
+	// before it, an approval after a correction stood for the correction.
+	// Asked right after gateChange, in runs that have it.
+	approvesChange = "approval-names-correction"
+	// goldChange is the gold draw after a review opens. Asked when a gate
+	// review of a policy with a gold rate has opened (slipGold).
+	goldChange = "gold-items"
+	// verifiedAudits is what issue 15 changed in the supervisor: reports
+	// counted only once the store confirms them (ConfirmAudits, in
+	// batches), a window that starts from the certificate of the policy in
+	// force (PolicyBasis, also after a reset) and the policy signal. Runs
+	// recorded before it count the reports as they come and judge the
+	// audits alone.
+	verifiedAudits = "supervisor-verified-audits"
+)
