@@ -1,13 +1,17 @@
 // Package store holds what the Postgres and SQLite stores share: how values
 // are written to JSON columns, how review cursors are encoded, how scans
-// page and how times are normalized. The stores themselves live in postgres/
-// and sqlite/, and storetest/ is the conformance suite both pass.
+// page, how times are normalized and how a filter becomes the conditions of
+// a query. The stores themselves live in postgres/ and sqlite/, each with
+// its queries as SQL in dbsqlc/ and the Go code sqlc generates from them
+// (sqlc.yaml; `make generate`), and storetest/ is the conformance suite
+// both pass.
 package store
 
 import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"reflect"
@@ -47,6 +51,15 @@ func PageSize(limit int) int {
 // Time normalizes a time to what both stores keep: UTC, microseconds.
 func Time(t time.Time) time.Time { return audit.Time(t) }
 
+// OptionalTime normalizes a time that may be absent.
+func OptionalTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	n := Time(*t)
+	return &n
+}
+
 // FormatTime writes a time as SQLite keeps it.
 func FormatTime(t time.Time) string { return Time(t).Format(audit.TimeLayout) }
 
@@ -59,9 +72,9 @@ func ParseTime(s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// JSON encodes v for a JSON column; nil (or a nil pointer, map or slice)
-// becomes SQL NULL.
-func JSON(v any) (any, error) {
+// JSON encodes v for a nullable JSON column; nil (or a nil pointer, map or
+// slice) becomes SQL NULL.
+func JSON(v any) (*string, error) {
 	rv := reflect.ValueOf(v)
 	if !rv.IsValid() {
 		return nil, nil
@@ -76,7 +89,18 @@ func JSON(v any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return string(b), nil
+	s := string(b)
+	return &s, nil
+}
+
+// JSONOr encodes v for a JSON column that is never NULL: empty stands for a
+// nil v.
+func JSONOr(v any, empty string) (string, error) {
+	s, err := JSON(v)
+	if err != nil || s == nil {
+		return empty, err
+	}
+	return *s, nil
 }
 
 // Unmarshal decodes a nullable JSON column into a new T, or nil for NULL.
@@ -91,6 +115,81 @@ func Unmarshal[T any](raw *string) (*T, error) {
 	return v, nil
 }
 
+// Decode decodes the JSON column of a value kept whole (a calibration, an
+// override, a certificate, a policy version) that a query read, unless the
+// query failed: Decode[T](q.Certificate(ctx, id)).
+func Decode[T any](raw string, err error) (T, error) {
+	var v T
+	if err != nil {
+		return v, err
+	}
+	err = json.Unmarshal([]byte(raw), &v)
+	return v, err
+}
+
+// DecodeAll decodes the rows of such a column, unless the query failed.
+func DecodeAll[T any](raws []string, err error) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, len(raws))
+	for i, raw := range raws {
+		if out[i], err = Decode[T](raw, nil); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Groups is how a token's or a Slack link's groups are stored: a JSON array,
+// empty rather than null when there are none.
+func Groups(groups []string) (string, error) {
+	if groups == nil {
+		groups = []string{}
+	}
+	b, err := json.Marshal(groups)
+	return string(b), err
+}
+
+// DecodeGroups reads groups stored by Groups; none is nil.
+func DecodeGroups(raw string) ([]string, error) {
+	var groups []string
+	if err := json.Unmarshal([]byte(raw), &groups); err != nil {
+		return nil, fmt.Errorf("groups: %w", err)
+	}
+	if len(groups) == 0 {
+		return nil, nil
+	}
+	return groups, nil
+}
+
+// GoldAnswer is how a gold item's answer is stored: a JSON object, empty
+// rather than null when there is none.
+func GoldAnswer(answer countersign.Fields) (string, error) { return JSONOr(answer, "{}") }
+
+// DecodeGoldAnswer reads an answer stored by GoldAnswer; an empty one is nil.
+func DecodeGoldAnswer(raw string) (countersign.Fields, error) {
+	var answer countersign.Fields
+	if err := json.Unmarshal([]byte(raw), &answer); err != nil {
+		return nil, fmt.Errorf("answer: %w", err)
+	}
+	if len(answer) == 0 {
+		return nil, nil
+	}
+	return answer, nil
+}
+
+// Refusal returns err when it is a store's answer to its caller (not
+// found, or a conflict the store found, such as an override already reset),
+// which the store returns as it is; otherwise nil.
+func Refusal(err error) error {
+	var refusal *countersign.Error
+	if errors.As(err, &refusal) {
+		return err
+	}
+	return nil
+}
+
 // Page cuts a query result of up to limit+1 reviews into a page, with the
 // cursor of the next page when there is more.
 func Page(reviews []countersign.Review, limit int) countersign.ReviewPage {
@@ -102,36 +201,38 @@ func Page(reviews []countersign.Review, limit int) countersign.ReviewPage {
 	return p
 }
 
-// UpdateColumns lists the columns a partial document update sets and their
-// values, JSON columns encoded; each store writes its own placeholders.
-func UpdateColumns(u countersign.DocumentUpdate) ([]string, []any, error) {
+// DocumentChanges are the parts of a document a partial update sets, JSON
+// parts encoded; nil parts are left as they are.
+type DocumentChanges struct {
+	Status                          *string
+	Draft, Confidence, Route, Final *string
+}
+
+// Changes encodes the non-nil parts of u.
+func Changes(u countersign.DocumentUpdate) (DocumentChanges, error) {
 	var (
-		columns []string
-		values  []any
+		c   DocumentChanges
+		err error
 	)
 	if u.Status != nil {
-		columns, values = append(columns, "status"), append(values, string(*u.Status))
+		status := string(*u.Status)
+		c.Status = &status
 	}
 	for _, part := range []struct {
 		column string
 		value  any
-		set    bool
+		to     **string
 	}{
-		{"draft", u.Draft, u.Draft != nil},
-		{"confidence", u.Confidence, u.Confidence != nil},
-		{"route", u.Route, u.Route != nil},
-		{"final", u.Final, u.Final != nil},
+		{"draft", u.Draft, &c.Draft},
+		{"confidence", u.Confidence, &c.Confidence},
+		{"route", u.Route, &c.Route},
+		{"final", u.Final, &c.Final},
 	} {
-		if !part.set {
-			continue
+		if *part.to, err = JSON(part.value); err != nil {
+			return c, fmt.Errorf("%s: %w", part.column, err)
 		}
-		v, err := JSON(part.value)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", part.column, err)
-		}
-		columns, values = append(columns, part.column), append(values, v)
 	}
-	return columns, values, nil
+	return c, nil
 }
 
 // Scan pages through the audit chain for a store's ScanAudit: page returns
@@ -197,6 +298,32 @@ func CalibrationJSON(c *countersign.Calibration) (string, error) {
 	return string(b), err
 }
 
+// OverrideJSON encodes a policy override for its JSON column, its times
+// normalized as the at and reset_at columns keep them, so that all agree.
+func OverrideJSON(o *countersign.PolicyOverride) (string, error) {
+	stored := *o
+	stored.At = Time(o.At)
+	stored.ResetAt = OptionalTime(o.ResetAt)
+	b, err := json.Marshal(&stored)
+	return string(b), err
+}
+
+// CertificateJSON gives c its times as both stores keep them and returns it
+// as JSON for the certificate column.
+func CertificateJSON(c *countersign.Certificate) (string, error) {
+	c.Since, c.Until, c.CreatedAt = Time(c.Since), Time(c.Until), Time(c.CreatedAt)
+	b, err := json.Marshal(c)
+	return string(b), err
+}
+
+// PolicyVersionJSON gives v its time as both stores keep it and returns it
+// as JSON for the version column.
+func PolicyVersionJSON(v *countersign.PolicyVersion) (string, error) {
+	v.CreatedAt = Time(v.CreatedAt)
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
 // ReviewKind is the kind a review is stored with: its own, or the gate when
 // it names none, which is what every review was before audits.
 func ReviewKind(k countersign.ReviewKind) string {
@@ -204,43 +331,6 @@ func ReviewKind(k countersign.ReviewKind) string {
 		return string(countersign.ReviewGate)
 	}
 	return string(k)
-}
-
-// OverrideJSON encodes a policy override for its JSON column, its times
-// normalized as the at and reset_at columns keep them, so that all agree.
-func OverrideJSON(o *countersign.PolicyOverride) (string, error) {
-	stored := *o
-	stored.At = Time(o.At)
-	if o.ResetAt != nil {
-		t := Time(*o.ResetAt)
-		stored.ResetAt = &t
-	}
-	b, err := json.Marshal(&stored)
-	return string(b), err
-}
-
-// OverrideInForce is the conflict of putting o while active, another
-// override of its task type, is in force.
-func OverrideInForce(o, active *countersign.PolicyOverride) error {
-	return countersign.Errorf(countersign.CodeConflict, "task type %s already has override %s in force since %s; it must be reset before override %s",
-		o.TaskType, active.ID, FormatTime(active.At), o.ID)
-}
-
-// Reset ends the stored override o for a store's ResetOverride: it sets who
-// reset it, when and why, and reports whether o changed. Resetting again
-// with the same person and reason changes nothing, since that is an activity
-// retrying; any other reset of an override already reset is a conflict.
-func Reset(o *countersign.PolicyOverride, by, reason string, at time.Time) (bool, error) {
-	if o.ResetAt != nil {
-		if o.ResetBy == by && o.ResetReason == reason {
-			return false, nil
-		}
-		return false, countersign.Errorf(countersign.CodeConflict, "override %s was already reset by %s at %s",
-			o.ID, o.ResetBy, FormatTime(*o.ResetAt))
-	}
-	t := Time(at)
-	o.ResetBy, o.ResetAt, o.ResetReason = by, &t, reason
-	return true, nil
 }
 
 // DecodeState fills a document's metadata and state from their JSON columns.
@@ -263,6 +353,24 @@ func DecodeState(d *countersign.Document, metadata string, draft, confidence, ro
 	}
 	d.Final, err = Unmarshal[countersign.Final](final)
 	return err
+}
+
+// DecodeReasons reads a review's reasons from their JSON column.
+func DecodeReasons(raw string) ([]string, error) {
+	list, err := Unmarshal[[]string](&raw)
+	if err != nil || list == nil {
+		return nil, err
+	}
+	return *list, nil
+}
+
+// DecodeFields reads a decision's fields from their JSON column.
+func DecodeFields(raw *string) (countersign.Fields, error) {
+	f, err := Unmarshal[countersign.Fields](raw)
+	if err != nil || f == nil {
+		return nil, err
+	}
+	return *f, nil
 }
 
 // EncodeCursor writes the position after a review.

@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/store"
+	"github.com/countersign/countersign/internal/store/postgres/dbsqlc"
 )
 
 // inForceKey is the partial unique index that allows a task type one
@@ -29,15 +29,11 @@ func (s *Store) PutOverride(ctx context.Context, o *countersign.PolicyOverride) 
 	if err != nil {
 		return fmt.Errorf("store override %s: %w", o.ID, err)
 	}
-	var resetAt *time.Time
-	if o.ResetAt != nil {
-		t := store.Time(*o.ResetAt)
-		resetAt = &t
-	}
 	for attempt := 1; ; attempt++ {
-		_, err := s.pool.Exec(ctx, `INSERT INTO policy_overrides (id, task_type, at, reset_by, reset_at, reset_reason, override)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
-			o.ID, o.TaskType, store.Time(o.At), o.ResetBy, resetAt, o.ResetReason, data)
+		err := s.q.PutOverride(ctx, dbsqlc.PutOverrideParams{
+			ID: o.ID, TaskType: o.TaskType, At: store.Time(o.At), ResetBy: o.ResetBy,
+			ResetAt: store.OptionalTime(o.ResetAt), ResetReason: o.ResetReason, Override: data,
+		})
 		if !violates(err, inForceKey) {
 			if err != nil {
 				return fmt.Errorf("store override %s: %w", o.ID, classify(err))
@@ -49,29 +45,24 @@ func (s *Store) PutOverride(ctx context.Context, o *countersign.PolicyOverride) 
 		case activeErr != nil:
 			return fmt.Errorf("store override %s: %w", o.ID, activeErr)
 		case active != nil:
-			return store.OverrideInForce(o, active)
+			return countersign.OverrideInForce(o, active)
 		case attempt == 2:
 			return fmt.Errorf("store override %s: %w", o.ID, classify(err))
 		}
 	}
 }
 
-// violates reports whether err is the violation of the named constraint.
-func violates(err error, constraint string) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.ConstraintName == constraint
-}
-
 // ActiveOverride returns the task type's override in force, or nil.
 func (s *Store) ActiveOverride(ctx context.Context, taskType string) (*countersign.PolicyOverride, error) {
-	active, err := queryOverrides(ctx, s.pool, `SELECT override FROM policy_overrides WHERE task_type = $1 AND reset_at IS NULL`, taskType)
+	data, err := s.q.ActiveOverride(ctx, taskType)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	o, err := store.Decode[countersign.PolicyOverride](data, err)
 	if err != nil {
 		return nil, fmt.Errorf("override in force for %s: %w", taskType, err)
 	}
-	if len(active) == 0 {
-		return nil, nil
-	}
-	return &active[0], nil
+	return &o, nil
 }
 
 // ResetOverride ends an override; see countersign.SupervisionStore. The
@@ -79,64 +70,40 @@ func (s *Store) ActiveOverride(ctx context.Context, taskType string) (*countersi
 // resetting it at once the second sees the first's reset. A refusal (not
 // found, already reset) is returned as it is: it is the caller's answer.
 func (s *Store) ResetOverride(ctx context.Context, id, by, reason string, at time.Time) (*countersign.PolicyOverride, error) {
-	var o *countersign.PolicyOverride
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
-		stored, err := queryOverrides(ctx, tx, `SELECT override FROM policy_overrides WHERE id = $1 FOR UPDATE`, id)
-		if err != nil {
-			return err
-		}
-		if len(stored) == 0 {
+	var o countersign.PolicyOverride
+	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		data, err := q.LockOverride(ctx, id)
+		if errors.Is(err, pgx.ErrNoRows) {
 			return countersign.Errorf(countersign.CodeNotFound, "override %s not found", id)
 		}
-		o = &stored[0]
-		changed, err := store.Reset(o, by, reason, at)
+		if o, err = store.Decode[countersign.PolicyOverride](data, err); err != nil {
+			return err
+		}
+		changed, err := o.Reset(by, reason, store.Time(at))
 		if err != nil || !changed {
 			return err
 		}
-		data, err := store.OverrideJSON(o)
-		if err != nil {
+		if data, err = store.OverrideJSON(&o); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE policy_overrides SET reset_by = $1, reset_at = $2, reset_reason = $3, override = $4 WHERE id = $5`,
-			o.ResetBy, *o.ResetAt, o.ResetReason, data, id)
-		return err
+		return q.ResetOverride(ctx, dbsqlc.ResetOverrideParams{ResetBy: o.ResetBy, ResetAt: o.ResetAt, ResetReason: o.ResetReason, Override: data, ID: id})
 	})
-	var refusal *countersign.Error
-	if errors.As(err, &refusal) {
+	if err := store.Refusal(err); err != nil {
 		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reset override %s: %w", id, classify(err))
 	}
-	return o, nil
+	return &o, nil
 }
 
 // Overrides returns a task type's overrides, newest first.
 func (s *Store) Overrides(ctx context.Context, taskType string) ([]countersign.PolicyOverride, error) {
-	overrides, err := queryOverrides(ctx, s.pool, `SELECT override FROM policy_overrides WHERE task_type = $1
-		ORDER BY at DESC, seq DESC`, taskType)
+	overrides, err := store.DecodeAll[countersign.PolicyOverride](s.q.Overrides(ctx, taskType))
 	if err != nil {
 		return nil, fmt.Errorf("overrides of %s: %w", taskType, err)
 	}
 	return overrides, nil
-}
-
-func queryOverrides(ctx context.Context, q querier, query string, args ...any) ([]countersign.PolicyOverride, error) {
-	rows, err := q.Query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (countersign.PolicyOverride, error) {
-		var data string
-		if err := row.Scan(&data); err != nil {
-			return countersign.PolicyOverride{}, err
-		}
-		o, err := store.Unmarshal[countersign.PolicyOverride](&data)
-		if err != nil {
-			return countersign.PolicyOverride{}, err
-		}
-		return *o, nil
-	})
 }
 
 // errDrawnMeanwhile says another transaction drew the document first.
@@ -159,14 +126,13 @@ func (s *Store) DrawAudit(ctx context.Context, stratum, documentID string) (int6
 	if err != nil || n > 0 {
 		return n, err
 	}
-	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `INSERT INTO audit_strata (stratum, drawn) VALUES ($1, 1)
-			ON CONFLICT (stratum) DO UPDATE SET drawn = audit_strata.drawn + 1 RETURNING drawn`, stratum).Scan(&n); err != nil {
+	err = s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		var err error
+		if n, err = q.CountStratum(ctx, stratum); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO audit_draws (document_id, stratum, number) VALUES ($1, $2, $3)
-			ON CONFLICT (document_id) DO NOTHING`, documentID, stratum, n)
-		if err == nil && tag.RowsAffected() == 0 {
+		inserted, err := q.DrawAudit(ctx, dbsqlc.DrawAuditParams{DocumentID: documentID, Stratum: stratum, Number: n})
+		if err == nil && inserted == 0 {
 			return errDrawnMeanwhile
 		}
 		return err
@@ -182,8 +148,7 @@ func (s *Store) DrawAudit(ctx context.Context, stratum, documentID string) (int6
 
 // drawn returns the number a document was drawn with, or 0 if it was not.
 func (s *Store) drawn(ctx context.Context, documentID string) (int64, error) {
-	var n int64
-	err := s.pool.QueryRow(ctx, `SELECT number FROM audit_draws WHERE document_id = $1`, documentID).Scan(&n)
+	n, err := s.q.Drawn(ctx, documentID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil
 	}

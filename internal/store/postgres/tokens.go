@@ -10,21 +10,19 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/store"
+	"github.com/countersign/countersign/internal/store/postgres/dbsqlc"
 )
-
-// tokenColumns are what a token is read with; the hash is read only to
-// authenticate.
-const tokenColumns = `id, user_name, role, group_names, created_at, expires_at, revoked_at, revoked_by, revoke_reason`
 
 // CreateToken stores an API token.
 func (s *Store) CreateToken(ctx context.Context, t *countersign.Token) error {
-	var expires *time.Time
-	if t.ExpiresAt != nil {
-		e := store.Time(*t.ExpiresAt)
-		expires = &e
+	groups, err := store.Groups(t.Groups)
+	if err != nil {
+		return fmt.Errorf("create token for %s: %w", t.User, err)
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO api_tokens (id, hash, user_name, role, group_names, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		t.ID, t.Hash, t.User, string(t.Role), store.Groups(t.Groups), store.Time(t.CreatedAt), expires)
+	err = s.q.CreateToken(ctx, dbsqlc.CreateTokenParams{
+		ID: t.ID, Hash: t.Hash, UserName: t.User, Role: string(t.Role), GroupNames: groups,
+		CreatedAt: store.Time(t.CreatedAt), ExpiresAt: store.OptionalTime(t.ExpiresAt),
+	})
 	if err != nil {
 		return fmt.Errorf("create token for %s: %w", t.User, classify(err))
 	}
@@ -33,39 +31,38 @@ func (s *Store) CreateToken(ctx context.Context, t *countersign.Token) error {
 
 // TokenByHash returns the token whose secret hashes to hash.
 func (s *Store) TokenByHash(ctx context.Context, hash string) (*countersign.Token, error) {
-	t, err := scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE hash = $1`, hash))
+	row, err := s.q.TokenByHash(ctx, hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, countersign.Errorf(countersign.CodeNotFound, "token not found")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("look up token: %w", err)
 	}
+	t, err := token(dbsqlc.ListTokensRow(row))
+	if err != nil {
+		return nil, fmt.Errorf("look up token: %w", err)
+	}
 	t.Hash = hash
-	return t, nil
+	return &t, nil
 }
 
 // CountTokens returns how many tokens exist.
 func (s *Store) CountTokens(ctx context.Context) (int, error) {
-	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM api_tokens`).Scan(&n)
-	return n, err
+	n, err := s.q.CountTokens(ctx)
+	return int(n), err
 }
 
 // ListTokens returns every token, oldest first, without its hash.
 func (s *Store) ListTokens(ctx context.Context) ([]countersign.Token, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+tokenColumns+` FROM api_tokens ORDER BY created_at, id`)
+	rows, err := s.q.ListTokens(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
-	tokens, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (countersign.Token, error) {
-		t, err := scanToken(row)
-		if err != nil {
-			return countersign.Token{}, err
+	tokens := make([]countersign.Token, len(rows))
+	for i, row := range rows {
+		if tokens[i], err = token(row); err != nil {
+			return nil, fmt.Errorf("list tokens: %w", err)
 		}
-		return *t, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
 	}
 	return tokens, nil
 }
@@ -75,47 +72,43 @@ func (s *Store) ListTokens(ctx context.Context) ([]countersign.Token, error) {
 // the second sees the first. A refusal (not found, already revoked) is
 // returned as it is: it is the caller's answer.
 func (s *Store) RevokeToken(ctx context.Context, id, by, reason string, at time.Time) (*countersign.Token, error) {
-	var t *countersign.Token
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
-		var err error
-		t, err = scanToken(tx.QueryRow(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE id = $1 FOR UPDATE`, id))
+	var t countersign.Token
+	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		row, err := q.LockToken(ctx, id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return countersign.Errorf(countersign.CodeNotFound, "token %s not found", id)
 		}
 		if err != nil {
 			return err
 		}
-		changed, err := store.Revoke(t, by, reason, at)
+		if t, err = token(dbsqlc.ListTokensRow(row)); err != nil {
+			return err
+		}
+		changed, err := t.Revoke(by, reason, store.Time(at))
 		if err != nil || !changed {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE api_tokens SET revoked_at = $1, revoked_by = $2, revoke_reason = $3 WHERE id = $4`,
-			*t.RevokedAt, t.RevokedBy, t.RevokeReason, id)
-		return err
+		return q.RevokeToken(ctx, dbsqlc.RevokeTokenParams{RevokedAt: t.RevokedAt, RevokedBy: t.RevokedBy, RevokeReason: t.RevokeReason, ID: id})
 	})
-	var refusal *countersign.Error
-	if errors.As(err, &refusal) {
+	if err := store.Refusal(err); err != nil {
 		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("revoke token %s: %w", id, classify(err))
 	}
-	return t, nil
+	return &t, nil
 }
 
-// scanToken reads a row of tokenColumns, its times in UTC.
-func scanToken(row pgx.Row) (*countersign.Token, error) {
-	var t countersign.Token
-	if err := row.Scan(&t.ID, &t.User, &t.Role, &t.Groups, &t.CreatedAt, &t.ExpiresAt, &t.RevokedAt, &t.RevokedBy, &t.RevokeReason); err != nil {
-		return nil, err
+// token reads a token's row, without its hash.
+func token(r dbsqlc.ListTokensRow) (countersign.Token, error) {
+	groups, err := store.DecodeGroups(r.GroupNames)
+	if err != nil {
+		return countersign.Token{}, fmt.Errorf("token %s: %w", r.ID, err)
 	}
-	if len(t.Groups) == 0 {
-		t.Groups = nil
-	}
-	t.CreatedAt = t.CreatedAt.UTC()
-	t.ExpiresAt = utc(t.ExpiresAt)
-	t.RevokedAt = utc(t.RevokedAt)
-	return &t, nil
+	return countersign.Token{
+		ID: r.ID, User: r.UserName, Role: countersign.Role(r.Role), Groups: groups, CreatedAt: r.CreatedAt.UTC(),
+		ExpiresAt: utc(r.ExpiresAt), RevokedAt: utc(r.RevokedAt), RevokedBy: r.RevokedBy, RevokeReason: r.RevokeReason,
+	}, nil
 }
 
 func utc(t *time.Time) *time.Time {

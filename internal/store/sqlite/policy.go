@@ -8,50 +8,49 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/store"
+	"github.com/countersign/countersign/internal/store/sqlite/dbsqlc"
 )
 
 // PutCertificate numbers c after its task type's newest certificate and
 // stores it. The single write connection serializes the read of the last
 // number and the insert.
 func (s *Store) PutCertificate(ctx context.Context, c *countersign.Certificate) error {
-	tx, err := s.write.BeginTx(ctx, nil)
+	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		last, err := q.LastCertificateNumber(ctx, c.TaskType)
+		if err != nil {
+			return err
+		}
+		c.SetNumber(int(last) + 1)
+		data, err := store.CertificateJSON(c)
+		if err != nil {
+			return err
+		}
+		return q.PutCertificate(ctx, dbsqlc.PutCertificateParams{
+			ID: c.ID, TaskType: c.TaskType, Number: int64(c.Number), CreatedAt: store.FormatTime(c.CreatedAt), Certificate: data,
+		})
+	})
 	if err != nil {
 		return fmt.Errorf("store certificate of %s: %w", c.TaskType, err)
-	}
-	defer tx.Rollback()
-	var last int
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(number), 0) FROM certificates WHERE task_type = ?`, c.TaskType).Scan(&last); err != nil {
-		return fmt.Errorf("store certificate of %s: %w", c.TaskType, err)
-	}
-	data, err := store.NumberCertificate(c, last+1)
-	if err != nil {
-		return fmt.Errorf("store certificate of %s: %w", c.TaskType, err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO certificates (id, task_type, number, created_at, certificate) VALUES (?, ?, ?, ?, ?)`,
-		c.ID, c.TaskType, c.Number, store.FormatTime(c.CreatedAt), data); err != nil {
-		return fmt.Errorf("store certificate %s: %w", c.ID, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store certificate %s: %w", c.ID, err)
 	}
 	return nil
 }
 
 // Certificate returns a certificate; ErrNotFound if unknown.
 func (s *Store) Certificate(ctx context.Context, id string) (*countersign.Certificate, error) {
-	out, err := queryJSON[countersign.Certificate](ctx, s.read, `SELECT certificate FROM certificates WHERE id = ?`, id)
+	data, err := s.read.Certificate(ctx, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, countersign.Errorf(countersign.CodeNotFound, "certificate %s not found", id)
+	}
+	c, err := store.Decode[countersign.Certificate](data, err)
 	if err != nil {
 		return nil, fmt.Errorf("certificate %s: %w", id, err)
 	}
-	if len(out) == 0 {
-		return nil, countersign.Errorf(countersign.CodeNotFound, "certificate %s not found", id)
-	}
-	return &out[0], nil
+	return &c, nil
 }
 
 // Certificates returns a task type's certificates, newest first.
 func (s *Store) Certificates(ctx context.Context, taskType string) ([]countersign.Certificate, error) {
-	out, err := queryJSON[countersign.Certificate](ctx, s.read, `SELECT certificate FROM certificates WHERE task_type = ? ORDER BY number DESC`, taskType)
+	out, err := store.DecodeAll[countersign.Certificate](s.read.Certificates(ctx, taskType))
 	if err != nil {
 		return nil, fmt.Errorf("certificates of %s: %w", taskType, err)
 	}
@@ -62,89 +61,63 @@ func (s *Store) Certificates(ctx context.Context, taskType string) ([]countersig
 // v was made from that version. The check and the insert share a
 // transaction on the single write connection.
 func (s *Store) PutPolicyVersion(ctx context.Context, v *countersign.PolicyVersion) error {
-	tx, err := s.write.BeginTx(ctx, nil)
+	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		newest, err := q.NewestPolicyVersion(ctx, v.TaskType)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if newest.ID != v.Previous {
+			return countersign.PolicyMoved(v, newest.ID)
+		}
+		v.SetNumber(int(newest.Number) + 1)
+		data, err := store.PolicyVersionJSON(v)
+		if err != nil {
+			return err
+		}
+		return q.PutPolicyVersion(ctx, dbsqlc.PutPolicyVersionParams{
+			ID: v.ID, TaskType: v.TaskType, Number: int64(v.Number), CreatedAt: store.FormatTime(v.CreatedAt), Version: data,
+		})
+	})
+	if err := store.Refusal(err); err != nil {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("store policy version of %s: %w", v.TaskType, err)
-	}
-	defer tx.Rollback()
-	var (
-		inForce string
-		last    int
-	)
-	err = tx.QueryRowContext(ctx, `SELECT id, number FROM policy_versions WHERE task_type = ? ORDER BY number DESC LIMIT 1`, v.TaskType).Scan(&inForce, &last)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("store policy version of %s: %w", v.TaskType, err)
-	}
-	if inForce != v.Previous {
-		return store.PolicyMoved(v, inForce)
-	}
-	data, err := store.NumberPolicyVersion(v, last+1)
-	if err != nil {
-		return fmt.Errorf("store policy version of %s: %w", v.TaskType, err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO policy_versions (id, task_type, number, created_at, version) VALUES (?, ?, ?, ?, ?)`,
-		v.ID, v.TaskType, v.Number, store.FormatTime(v.CreatedAt), data); err != nil {
-		return fmt.Errorf("store policy version %s: %w", v.ID, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store policy version %s: %w", v.ID, err)
 	}
 	return nil
 }
 
 // PolicyVersion returns a policy version; ErrNotFound if unknown.
 func (s *Store) PolicyVersion(ctx context.Context, id string) (*countersign.PolicyVersion, error) {
-	out, err := queryJSON[countersign.PolicyVersion](ctx, s.read, `SELECT version FROM policy_versions WHERE id = ?`, id)
+	data, err := s.read.PolicyVersion(ctx, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, countersign.Errorf(countersign.CodeNotFound, "policy version %s not found", id)
+	}
+	v, err := store.Decode[countersign.PolicyVersion](data, err)
 	if err != nil {
 		return nil, fmt.Errorf("policy version %s: %w", id, err)
 	}
-	if len(out) == 0 {
-		return nil, countersign.Errorf(countersign.CodeNotFound, "policy version %s not found", id)
-	}
-	return &out[0], nil
+	return &v, nil
 }
 
 // PolicyInForce returns the task type's newest policy version, or nil.
 func (s *Store) PolicyInForce(ctx context.Context, taskType string) (*countersign.PolicyVersion, error) {
-	out, err := queryJSON[countersign.PolicyVersion](ctx, s.read, `SELECT version FROM policy_versions WHERE task_type = ? ORDER BY number DESC LIMIT 1`, taskType)
+	data, err := s.read.PolicyInForce(ctx, taskType)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	v, err := store.Decode[countersign.PolicyVersion](data, err)
 	if err != nil {
 		return nil, fmt.Errorf("policy in force for %s: %w", taskType, err)
 	}
-	if len(out) == 0 {
-		return nil, nil
-	}
-	return &out[0], nil
+	return &v, nil
 }
 
 // PolicyVersions returns a task type's policy versions, newest first.
 func (s *Store) PolicyVersions(ctx context.Context, taskType string) ([]countersign.PolicyVersion, error) {
-	out, err := queryJSON[countersign.PolicyVersion](ctx, s.read, `SELECT version FROM policy_versions WHERE task_type = ? ORDER BY number DESC`, taskType)
+	out, err := store.DecodeAll[countersign.PolicyVersion](s.read.PolicyVersions(ctx, taskType))
 	if err != nil {
 		return nil, fmt.Errorf("policy versions of %s: %w", taskType, err)
 	}
 	return out, nil
-}
-
-// queryJSON reads rows of one JSON column into Ts.
-func queryJSON[T any](ctx context.Context, q querier, query string, args ...any) ([]T, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		var data string
-		if err := rows.Scan(&data); err != nil {
-			return nil, err
-		}
-		v, err := store.Unmarshal[T](&data)
-		if err != nil {
-			return nil, err
-		}
-		if v != nil {
-			out = append(out, *v)
-		}
-	}
-	return out, rows.Err()
 }

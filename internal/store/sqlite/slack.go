@@ -3,133 +3,125 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/store"
+	"github.com/countersign/countersign/internal/store/sqlite/dbsqlc"
 )
-
-const slackUserColumns = `slack_user_id, user_name, role, group_names, linked_by, linked_at`
 
 // LinkSlackUser stores the link of a Slack account; see
 // countersign.SlackStore. The write transaction is immediate, so of two
 // links of one account at once the second sees the first.
 func (s *Store) LinkSlackUser(ctx context.Context, u *countersign.SlackUser) (bool, error) {
-	groups, err := json.Marshal(store.Groups(u.Groups))
+	groups, err := store.Groups(u.Groups)
 	if err != nil {
 		return false, fmt.Errorf("link Slack user %s: %w", u.SlackUserID, err)
 	}
-	tx, err := s.write.BeginTx(ctx, nil)
+	changed := false
+	err = s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		row, err := q.SlackUser(ctx, u.SlackUserID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if err == nil {
+			stored, err := slackUser(row)
+			if err != nil || stored.SameLink(u) {
+				return err
+			}
+		}
+		err = q.LinkSlackUser(ctx, dbsqlc.LinkSlackUserParams{
+			SlackUserID: u.SlackUserID, UserName: u.User, Role: string(u.Role), GroupNames: groups,
+			LinkedBy: u.LinkedBy, LinkedAt: store.FormatTime(u.LinkedAt),
+		})
+		changed = err == nil
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("link Slack user %s: %w", u.SlackUserID, err)
 	}
-	defer tx.Rollback()
-	stored, err := scanSlackUser(tx.QueryRowContext(ctx, `SELECT `+slackUserColumns+` FROM slack_users WHERE slack_user_id = ?`, u.SlackUserID))
-	switch {
-	case err == nil && stored.SameLink(u):
-		return false, nil
-	case err != nil && !errors.Is(err, sql.ErrNoRows):
-		return false, fmt.Errorf("link Slack user %s: %w", u.SlackUserID, err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO slack_users (`+slackUserColumns+`) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (slack_user_id) DO UPDATE SET user_name = excluded.user_name, role = excluded.role,
-			group_names = excluded.group_names, linked_by = excluded.linked_by, linked_at = excluded.linked_at`,
-		u.SlackUserID, u.User, string(u.Role), string(groups), u.LinkedBy, store.FormatTime(u.LinkedAt)); err != nil {
-		return false, fmt.Errorf("link Slack user %s: %w", u.SlackUserID, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("link Slack user %s: %w", u.SlackUserID, err)
-	}
-	return true, nil
+	return changed, nil
 }
 
 // SlackUser returns the link of a Slack account.
 func (s *Store) SlackUser(ctx context.Context, slackUserID string) (*countersign.SlackUser, error) {
-	u, err := scanSlackUser(s.read.QueryRowContext(ctx, `SELECT `+slackUserColumns+` FROM slack_users WHERE slack_user_id = ?`, slackUserID))
+	row, err := s.read.SlackUser(ctx, slackUserID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, countersign.Errorf(countersign.CodeNotFound, "Slack user %s is not linked to a countersign user", slackUserID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("look up Slack user %s: %w", slackUserID, err)
 	}
-	return u, nil
+	u, err := slackUser(row)
+	if err != nil {
+		return nil, fmt.Errorf("look up Slack user %s: %w", slackUserID, err)
+	}
+	return &u, nil
 }
 
 // SlackUsers returns every link, by Slack member ID.
 func (s *Store) SlackUsers(ctx context.Context) ([]countersign.SlackUser, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+slackUserColumns+` FROM slack_users ORDER BY slack_user_id`)
+	rows, err := s.read.SlackUsers(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list Slack users: %w", err)
 	}
-	defer rows.Close()
-	var users []countersign.SlackUser
-	for rows.Next() {
-		u, err := scanSlackUser(rows)
-		if err != nil {
+	users := make([]countersign.SlackUser, len(rows))
+	for i, row := range rows {
+		if users[i], err = slackUser(row); err != nil {
 			return nil, fmt.Errorf("list Slack users: %w", err)
 		}
-		users = append(users, *u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list Slack users: %w", err)
 	}
 	return users, nil
 }
 
 // UnlinkSlackUser removes the link of a Slack account and returns it.
 func (s *Store) UnlinkSlackUser(ctx context.Context, slackUserID string) (*countersign.SlackUser, error) {
-	u, err := scanSlackUser(s.write.QueryRowContext(ctx, `DELETE FROM slack_users WHERE slack_user_id = ? RETURNING `+slackUserColumns, slackUserID))
+	row, err := s.write.UnlinkSlackUser(ctx, slackUserID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, countersign.Errorf(countersign.CodeNotFound, "Slack user %s is not linked to a countersign user", slackUserID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("unlink Slack user %s: %w", slackUserID, err)
 	}
-	return u, nil
-}
-
-// scanSlackUser reads a row of slackUserColumns.
-func scanSlackUser(row scanner) (*countersign.SlackUser, error) {
-	var (
-		u              countersign.SlackUser
-		groups, linked string
-	)
-	if err := row.Scan(&u.SlackUserID, &u.User, &u.Role, &groups, &u.LinkedBy, &linked); err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal([]byte(groups), &u.Groups); err != nil {
-		return nil, fmt.Errorf("Slack user %s: groups: %w", u.SlackUserID, err)
-	}
-	if len(u.Groups) == 0 {
-		u.Groups = nil
-	}
-	var err error
-	if u.LinkedAt, err = store.ParseTime(linked); err != nil {
-		return nil, err
+	u, err := slackUser(row)
+	if err != nil {
+		return nil, fmt.Errorf("unlink Slack user %s: %w", slackUserID, err)
 	}
 	return &u, nil
 }
 
+// slackUser reads a Slack link's row.
+func slackUser(r dbsqlc.SlackUser) (countersign.SlackUser, error) {
+	groups, err := store.DecodeGroups(r.GroupNames)
+	if err != nil {
+		return countersign.SlackUser{}, fmt.Errorf("Slack user %s: %w", r.SlackUserID, err)
+	}
+	var t times
+	u := countersign.SlackUser{
+		SlackUserID: r.SlackUserID, User: r.UserName, Role: countersign.Role(r.Role), Groups: groups,
+		LinkedBy: r.LinkedBy, LinkedAt: t.at(r.LinkedAt),
+	}
+	return u, t.err
+}
+
 // RememberSlackRequest records a signed Slack request; see
-// countersign.SlackStore. A key already recorded counts again only once its
-// record has expired: the upsert changes no row otherwise. Writes go through
-// one connection, so two calls at once take turns.
+// countersign.SlackStore and dbsqlc/slack.sql.
 func (s *Store) RememberSlackRequest(ctx context.Context, key string, now, expires time.Time) (bool, error) {
-	if _, err := s.write.ExecContext(ctx, `DELETE FROM slack_requests WHERE expires_at <= ?`, store.FormatTime(now)); err != nil {
-		return false, fmt.Errorf("forget expired Slack requests: %w", err)
-	}
-	res, err := s.write.ExecContext(ctx, `INSERT INTO slack_requests (request_key, expires_at) VALUES (?, ?)
-		ON CONFLICT (request_key) DO UPDATE SET expires_at = excluded.expires_at WHERE slack_requests.expires_at <= ?`,
-		key, store.FormatTime(expires), store.FormatTime(now))
+	var n int64
+	err := s.inTx(ctx, func(q *dbsqlc.Queries) error {
+		if err := q.ForgetSlackRequests(ctx, store.FormatTime(now)); err != nil {
+			return fmt.Errorf("forget expired Slack requests: %w", err)
+		}
+		var err error
+		if n, err = q.RememberSlackRequest(ctx, dbsqlc.RememberSlackRequestParams{RequestKey: key, ExpiresAt: store.FormatTime(expires)}); err != nil {
+			return fmt.Errorf("remember Slack request: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return false, fmt.Errorf("remember Slack request: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("remember Slack request: %w", err)
+		return false, err
 	}
 	return n == 1, nil
 }

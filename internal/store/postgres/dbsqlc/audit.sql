@@ -1,8 +1,8 @@
--- Reads of the audit chain. Appends are written out in audit.go: they take
--- the chain's lock and read the head in one round trip, which a generated
--- function, a statement at a time, cannot do.
-
 -- name: DocumentAudit :many
+-- A document's events in chain order. (Appends are written out in the
+-- store's audit.go: they send the chain's lock and the read of its head in
+-- one round trip, which a function of this package, a statement at a time,
+-- cannot do.)
 SELECT * FROM audit_events WHERE document_id = sqlc.arg(document_id) ORDER BY seq;
 
 -- name: AuditOfDocuments :many

@@ -90,13 +90,13 @@ func (q *Queries) AuditOfDocumentsOfTypes(ctx context.Context, arg AuditOfDocume
 }
 
 const documentAudit = `-- name: DocumentAudit :many
-
 SELECT seq, id, document_id, type, actor, channel, at, data, prev_hash, hash, trace_id FROM audit_events WHERE document_id = $1 ORDER BY seq
 `
 
-// Reads of the audit chain. Appends are written out in audit.go: they take
-// the chain's lock and read the head in one round trip, which a generated
-// function, a statement at a time, cannot do.
+// A document's events in chain order. (Appends are written out in the
+// store's audit.go: they send the chain's lock and the read of its head in
+// one round trip, which a function of this package, a statement at a time,
+// cannot do.)
 func (q *Queries) DocumentAudit(ctx context.Context, documentID string) ([]AuditEvent, error) {
 	rows, err := q.db.Query(ctx, documentAudit, documentID)
 	if err != nil {

@@ -1,5 +1,3 @@
--- Decisions made on reviews.
-
 -- name: RecordDecision :execrows
 INSERT INTO decisions (id, review_id, document_id, action, fields, reason, actor, role, channel, at)
 VALUES (sqlc.arg(id), sqlc.arg(review_id), sqlc.arg(document_id), sqlc.arg(action), sqlc.narg(fields),

@@ -11,7 +11,6 @@ import (
 )
 
 const createDocument = `-- name: CreateDocument :execrows
-
 INSERT INTO documents (id, task_type, task_type_version, external_id, content, content_sha256, metadata,
     status, submitted_by, created_at, updated_at, channel)
 VALUES ($1, $2, $3, $4,
@@ -34,7 +33,6 @@ type CreateDocumentParams struct {
 	Channel         string
 }
 
-// Documents, their bodies and their state.
 // A document whose ID is stored already stays as it is: the caller reads it
 // back and compares content hashes to tell a resubmission from a clash.
 func (q *Queries) CreateDocument(ctx context.Context, arg CreateDocumentParams) (int64, error) {
@@ -86,7 +84,6 @@ func (q *Queries) GetDocument(ctx context.Context, id string) (Document, error) 
 }
 
 const scanDocuments = `-- name: ScanDocuments :many
-
 SELECT id, task_type, task_type_version, external_id, content, content_sha256, metadata, status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel FROM documents
 WHERE NOT EXISTS (SELECT 1 FROM gold_documents g WHERE g.document_id = documents.id)
     AND /* filter */ TRUE
@@ -94,9 +91,9 @@ ORDER BY created_at, id
 LIMIT $1
 `
 
-// A page of a document scan, oldest first. The filter marker is where the
-// store puts the conditions of the scan's filter and the place the page
-// starts after (store.DocumentConditions).
+// A page of a document scan, oldest first, gold documents left out. The
+// filter marker is where the store puts the conditions of the scan's filter
+// and the place the page starts after (store.DocumentConditions).
 func (q *Queries) ScanDocuments(ctx context.Context, pageSize int32) ([]Document, error) {
 	rows, err := q.db.Query(ctx, scanDocuments, pageSize)
 	if err != nil {
@@ -142,6 +139,7 @@ ORDER BY created_at, id
 LIMIT $1
 `
 
+// A page of a scan of the gold documents; see ScanDocuments.
 func (q *Queries) ScanGoldDocuments(ctx context.Context, pageSize int32) ([]Document, error) {
 	rows, err := q.db.Query(ctx, scanGoldDocuments, pageSize)
 	if err != nil {

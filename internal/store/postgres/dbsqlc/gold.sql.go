@@ -11,7 +11,6 @@ import (
 )
 
 const addGold = `-- name: AddGold :exec
-
 INSERT INTO gold_documents (document_id, task_type, item, answer, reject, trigger_review, created_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (document_id) DO NOTHING
@@ -27,7 +26,6 @@ type AddGoldParams struct {
 	CreatedAt     time.Time
 }
 
-// Gold items: known-answer documents slipped into the review queue.
 func (q *Queries) AddGold(ctx context.Context, arg AddGoldParams) error {
 	_, err := q.db.Exec(ctx, addGold,
 		arg.DocumentID,

@@ -11,7 +11,6 @@ import (
 )
 
 const unstartedDocuments = `-- name: UnstartedDocuments :many
-
 SELECT d.id FROM documents d
 WHERE d.status = 'processing' AND d.created_at < $1
     AND NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.document_id = d.id AND e.type <> $2)
@@ -25,7 +24,6 @@ type UnstartedDocumentsParams struct {
 	PageSize     int32
 }
 
-// Intake recovery.
 // Documents still processing, stored before stored_before, that no review
 // workflow has recorded receiving: no event of theirs but a recovery.
 func (q *Queries) UnstartedDocuments(ctx context.Context, arg UnstartedDocumentsParams) ([]string, error) {

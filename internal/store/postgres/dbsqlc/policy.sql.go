@@ -46,13 +46,9 @@ func (q *Queries) Certificates(ctx context.Context, taskType string) ([]string, 
 }
 
 const lastCertificateNumber = `-- name: LastCertificateNumber :one
-
 SELECT COALESCE(MAX(number), 0)::integer FROM certificates WHERE task_type = $1
 `
 
-// Certificates and policy versions, numbered within their task type. Of two
-// stores taking the same number at once, the (task_type, number) key lets
-// one in and the other's insert does nothing.
 func (q *Queries) LastCertificateNumber(ctx context.Context, taskType string) (int32, error) {
 	row := q.db.QueryRow(ctx, lastCertificateNumber, taskType)
 	var column_1 int32
@@ -136,6 +132,8 @@ type PutCertificateParams struct {
 	Certificate string
 }
 
+// Of two stores taking the same number at once, the (task_type, number) key
+// lets one in and the other's insert does nothing.
 func (q *Queries) PutCertificate(ctx context.Context, arg PutCertificateParams) (int64, error) {
 	result, err := q.db.Exec(ctx, putCertificate,
 		arg.ID,
@@ -164,6 +162,7 @@ type PutPolicyVersionParams struct {
 	Version   string
 }
 
+// As PutCertificate.
 func (q *Queries) PutPolicyVersion(ctx context.Context, arg PutPolicyVersionParams) (int64, error) {
 	result, err := q.db.Exec(ctx, putPolicyVersion,
 		arg.ID,

@@ -1,5 +1,3 @@
--- The review queue.
-
 -- name: OpenReview :exec
 INSERT INTO reviews (id, document_id, task_type, kind, status, created_at, due_at, confidence, reasons)
 VALUES (sqlc.arg(id), sqlc.arg(document_id), sqlc.arg(task_type), sqlc.arg(kind), 'pending',

@@ -1,6 +1,3 @@
--- Slack accounts linked to countersign users, and the signed Slack requests
--- already received.
-
 -- name: LockSlackUser :one
 -- The account's row stays locked to the end of the transaction, so of two
 -- links at once the second sees the first.

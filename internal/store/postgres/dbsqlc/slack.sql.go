@@ -48,12 +48,9 @@ func (q *Queries) LinkSlackUser(ctx context.Context, arg LinkSlackUserParams) er
 }
 
 const lockSlackUser = `-- name: LockSlackUser :one
-
 SELECT slack_user_id, user_name, role, group_names, linked_by, linked_at FROM slack_users WHERE slack_user_id = $1 FOR UPDATE
 `
 
-// Slack accounts linked to countersign users, and the signed Slack requests
-// already received.
 // The account's row stays locked to the end of the transaction, so of two
 // links at once the second sees the first.
 func (q *Queries) LockSlackUser(ctx context.Context, slackUserID string) (SlackUser, error) {

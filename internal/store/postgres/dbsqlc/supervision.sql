@@ -1,5 +1,3 @@
--- Policy overrides a supervisor put in force, and the audit draw.
-
 -- name: PutOverride :exec
 -- Another override of the task type in force fails the partial unique index
 -- policy_overrides_in_force_key.

@@ -104,7 +104,6 @@ func (q *Queries) Overrides(ctx context.Context, taskType string) ([]string, err
 }
 
 const putOverride = `-- name: PutOverride :exec
-
 INSERT INTO policy_overrides (id, task_type, at, reset_by, reset_at, reset_reason, override)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (id) DO NOTHING
@@ -120,7 +119,6 @@ type PutOverrideParams struct {
 	Override    string
 }
 
-// Policy overrides a supervisor put in force, and the audit draw.
 // Another override of the task type in force fails the partial unique index
 // policy_overrides_in_force_key.
 func (q *Queries) PutOverride(ctx context.Context, arg PutOverrideParams) error {

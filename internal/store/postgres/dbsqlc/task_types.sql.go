@@ -27,7 +27,6 @@ func (q *Queries) GetTaskType(ctx context.Context, version string) (TaskType, er
 }
 
 const putTaskType = `-- name: PutTaskType :exec
-
 INSERT INTO task_types (version, name, source, created_at)
 VALUES ($1, $2, $3, $4)
 ON CONFLICT (version) DO NOTHING
@@ -40,7 +39,6 @@ type PutTaskTypeParams struct {
 	CreatedAt time.Time
 }
 
-// Task type snapshots, by version.
 func (q *Queries) PutTaskType(ctx context.Context, arg PutTaskTypeParams) error {
 	_, err := q.db.Exec(ctx, putTaskType,
 		arg.Version,

@@ -1,11 +1,9 @@
--- API tokens. A token is read without its hash, which is read only to
--- authenticate.
-
 -- name: CreateToken :exec
 INSERT INTO api_tokens (id, hash, user_name, role, group_names, created_at, expires_at)
 VALUES (sqlc.arg(id), sqlc.arg(hash), sqlc.arg(user_name), sqlc.arg(role), sqlc.arg(group_names), sqlc.arg(created_at), sqlc.narg(expires_at));
 
 -- name: TokenByHash :one
+-- Tokens are read without their hash, which is read only to authenticate.
 SELECT id, user_name, role, group_names, created_at, expires_at, revoked_at, revoked_by, revoke_reason
 FROM api_tokens WHERE hash = sqlc.arg(hash);
 

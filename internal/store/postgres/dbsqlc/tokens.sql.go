@@ -22,7 +22,6 @@ func (q *Queries) CountTokens(ctx context.Context) (int64, error) {
 }
 
 const createToken = `-- name: CreateToken :exec
-
 INSERT INTO api_tokens (id, hash, user_name, role, group_names, created_at, expires_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 `
@@ -37,8 +36,6 @@ type CreateTokenParams struct {
 	ExpiresAt  *time.Time
 }
 
-// API tokens. A token is read without its hash, which is read only to
-// authenticate.
 func (q *Queries) CreateToken(ctx context.Context, arg CreateTokenParams) error {
 	_, err := q.db.Exec(ctx, createToken,
 		arg.ID,
@@ -174,6 +171,7 @@ type TokenByHashRow struct {
 	RevokeReason string
 }
 
+// Tokens are read without their hash, which is read only to authenticate.
 func (q *Queries) TokenByHash(ctx context.Context, hash string) (TokenByHashRow, error) {
 	row := q.db.QueryRow(ctx, tokenByHash, hash)
 	var i TokenByHashRow

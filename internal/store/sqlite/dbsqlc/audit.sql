@@ -1,7 +1,6 @@
--- The audit chain. An append runs AuditEvent, AuditHead and AppendAudit in
--- one transaction on the single write connection (audit.go).
-
 -- name: AuditEvent :one
+-- An append runs AuditEvent, AuditHead and AppendAudit in one transaction
+-- on the single write connection (the store's audit.go).
 SELECT * FROM audit_events WHERE id = sqlc.arg(id);
 
 -- name: AuditHead :one
@@ -13,6 +12,7 @@ VALUES (sqlc.arg(seq), sqlc.arg(id), sqlc.arg(document_id), sqlc.arg(type), sqlc
     sqlc.arg(at), sqlc.arg(data), sqlc.arg(prev_hash), sqlc.arg(hash), sqlc.arg(trace_id));
 
 -- name: DocumentAudit :many
+-- A document's events in chain order.
 SELECT * FROM audit_events WHERE document_id = sqlc.arg(document_id) ORDER BY seq;
 
 -- name: AuditOfDocuments :many

@@ -48,12 +48,11 @@ func (q *Queries) AppendAudit(ctx context.Context, arg AppendAuditParams) error 
 }
 
 const auditEvent = `-- name: AuditEvent :one
-
 SELECT seq, id, document_id, type, actor, channel, at, data, prev_hash, hash, trace_id FROM audit_events WHERE id = ?1
 `
 
-// The audit chain. An append runs AuditEvent, AuditHead and AppendAudit in
-// one transaction on the single write connection (audit.go).
+// An append runs AuditEvent, AuditHead and AppendAudit in one transaction
+// on the single write connection (the store's audit.go).
 func (q *Queries) AuditEvent(ctx context.Context, id string) (AuditEvent, error) {
 	row := q.db.QueryRowContext(ctx, auditEvent, id)
 	var i AuditEvent
@@ -214,6 +213,7 @@ const documentAudit = `-- name: DocumentAudit :many
 SELECT seq, id, document_id, type, actor, channel, at, data, prev_hash, hash, trace_id FROM audit_events WHERE document_id = ?1 ORDER BY seq
 `
 
+// A document's events in chain order.
 func (q *Queries) DocumentAudit(ctx context.Context, documentID string) ([]AuditEvent, error) {
 	rows, err := q.db.QueryContext(ctx, documentAudit, documentID)
 	if err != nil {

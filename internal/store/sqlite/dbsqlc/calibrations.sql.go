@@ -36,6 +36,8 @@ type LatestCalibrationRow struct {
 	Active      bool
 }
 
+// The active column is the truth: a calibration stored before it existed
+// has no active in its JSON.
 func (q *Queries) LatestCalibration(ctx context.Context, taskType string) (LatestCalibrationRow, error) {
 	row := q.db.QueryRowContext(ctx, latestCalibration, taskType)
 	var i LatestCalibrationRow
@@ -44,7 +46,6 @@ func (q *Queries) LatestCalibration(ctx context.Context, taskType string) (Lates
 }
 
 const putCalibration = `-- name: PutCalibration :exec
-
 INSERT INTO calibrations (task_type, version, created_at, created_by, active, calibration)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
 ON CONFLICT (task_type, version) DO NOTHING
@@ -59,8 +60,7 @@ type PutCalibrationParams struct {
 	Calibration string
 }
 
-// Calibrations, once per task type and version. The active column is the
-// truth: a calibration stored before it existed has no active in its JSON.
+// Stores a calibration once per task type and version.
 func (q *Queries) PutCalibration(ctx context.Context, arg PutCalibrationParams) error {
 	_, err := q.db.ExecContext(ctx, putCalibration,
 		arg.TaskType,

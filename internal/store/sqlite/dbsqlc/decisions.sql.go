@@ -99,7 +99,6 @@ func (q *Queries) DecisionsOfDocuments(ctx context.Context, documentIds []string
 }
 
 const recordDecision = `-- name: RecordDecision :execrows
-
 INSERT INTO decisions (id, review_id, document_id, action, fields, reason, actor, role, channel, at)
 VALUES (?1, ?2, ?3, ?4, ?5,
     ?6, ?7, ?8, ?9, ?10)
@@ -119,7 +118,6 @@ type RecordDecisionParams struct {
 	At         string
 }
 
-// Decisions made on reviews.
 func (q *Queries) RecordDecision(ctx context.Context, arg RecordDecisionParams) (int64, error) {
 	result, err := q.db.ExecContext(ctx, recordDecision,
 		arg.ID,

@@ -1,5 +1,3 @@
--- Documents, their bodies and their state.
-
 -- name: CreateDocument :execrows
 -- A document whose ID is stored already stays as it is: the caller reads it
 -- back and compares content hashes to tell a resubmission from a clash.
@@ -25,11 +23,10 @@ UPDATE documents SET
     updated_at = sqlc.arg(updated_at)
 WHERE id = sqlc.arg(id);
 
--- A page of a document scan, oldest first, read on the read pool. The
+-- name: ScanDocuments :many
+-- A page of a document scan, oldest first, gold documents left out. The
 -- filter marker is where the store puts the conditions of the scan's filter
 -- and the place the page starts after (store.DocumentConditions).
-
--- name: ScanDocuments :many
 SELECT * FROM documents
 WHERE id NOT IN (SELECT document_id FROM gold_documents)
     AND /* filter */ TRUE
@@ -37,6 +34,7 @@ ORDER BY created_at, id
 LIMIT sqlc.arg(page_size);
 
 -- name: ScanGoldDocuments :many
+-- A page of a scan of the gold documents; see ScanDocuments.
 SELECT * FROM documents
 WHERE id IN (SELECT document_id FROM gold_documents)
     AND /* filter */ TRUE

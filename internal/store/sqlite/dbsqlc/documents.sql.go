@@ -10,7 +10,6 @@ import (
 )
 
 const createDocument = `-- name: CreateDocument :execrows
-
 INSERT INTO documents (id, task_type, task_type_version, external_id, content, content_sha256, metadata,
     status, submitted_by, created_at, updated_at, channel)
 VALUES (?1, ?2, ?3, ?4,
@@ -33,7 +32,6 @@ type CreateDocumentParams struct {
 	Channel         string
 }
 
-// Documents, their bodies and their state.
 // A document whose ID is stored already stays as it is: the caller reads it
 // back and compares content hashes to tell a resubmission from a clash.
 func (q *Queries) CreateDocument(ctx context.Context, arg CreateDocumentParams) (int64, error) {
@@ -85,7 +83,6 @@ func (q *Queries) GetDocument(ctx context.Context, id string) (Document, error) 
 }
 
 const scanDocuments = `-- name: ScanDocuments :many
-
 SELECT id, task_type, task_type_version, external_id, content, content_sha256, metadata, status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel FROM documents
 WHERE id NOT IN (SELECT document_id FROM gold_documents)
     AND /* filter */ TRUE
@@ -93,7 +90,7 @@ ORDER BY created_at, id
 LIMIT ?1
 `
 
-// A page of a document scan, oldest first, read on the read pool. The
+// A page of a document scan, oldest first, gold documents left out. The
 // filter marker is where the store puts the conditions of the scan's filter
 // and the place the page starts after (store.DocumentConditions).
 func (q *Queries) ScanDocuments(ctx context.Context, pageSize int64) ([]Document, error) {
@@ -144,6 +141,7 @@ ORDER BY created_at, id
 LIMIT ?1
 `
 
+// A page of a scan of the gold documents; see ScanDocuments.
 func (q *Queries) ScanGoldDocuments(ctx context.Context, pageSize int64) ([]Document, error) {
 	rows, err := q.db.QueryContext(ctx, scanGoldDocuments, pageSize)
 	if err != nil {

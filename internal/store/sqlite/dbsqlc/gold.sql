@@ -1,5 +1,3 @@
--- Gold items: known-answer documents slipped into the review queue.
-
 -- name: AddGold :exec
 INSERT INTO gold_documents (document_id, task_type, item, answer, reject, trigger_review, created_at)
 VALUES (sqlc.arg(document_id), sqlc.arg(task_type), sqlc.arg(item), sqlc.arg(answer), sqlc.arg(reject), sqlc.arg(trigger_review), sqlc.arg(created_at))

@@ -10,7 +10,6 @@ import (
 )
 
 const addGold = `-- name: AddGold :exec
-
 INSERT INTO gold_documents (document_id, task_type, item, answer, reject, trigger_review, created_at)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
 ON CONFLICT (document_id) DO NOTHING
@@ -26,7 +25,6 @@ type AddGoldParams struct {
 	CreatedAt     string
 }
 
-// Gold items: known-answer documents slipped into the review queue.
 func (q *Queries) AddGold(ctx context.Context, arg AddGoldParams) error {
 	_, err := q.db.ExecContext(ctx, addGold,
 		arg.DocumentID,

@@ -1,5 +1,3 @@
--- Intake recovery.
-
 -- name: UnstartedDocuments :many
 -- Documents still processing, stored before stored_before, that no review
 -- workflow has recorded receiving: no event of theirs but a recovery.

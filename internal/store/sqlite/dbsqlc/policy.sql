@@ -1,8 +1,6 @@
--- Certificates and policy versions, numbered within their task type. The
--- store reads the last number and inserts the next in one transaction on the
--- single write connection.
-
 -- name: LastCertificateNumber :one
+-- The store reads the last number and inserts the next in one transaction
+-- on the single write connection, here and for policy versions.
 SELECT CAST(COALESCE(MAX(number), 0) AS INTEGER) FROM certificates WHERE task_type = sqlc.arg(task_type);
 
 -- name: PutCertificate :exec

@@ -48,13 +48,11 @@ func (q *Queries) Certificates(ctx context.Context, taskType string) ([]string, 
 }
 
 const lastCertificateNumber = `-- name: LastCertificateNumber :one
-
 SELECT CAST(COALESCE(MAX(number), 0) AS INTEGER) FROM certificates WHERE task_type = ?1
 `
 
-// Certificates and policy versions, numbered within their task type. The
-// store reads the last number and inserts the next in one transaction on the
-// single write connection.
+// The store reads the last number and inserts the next in one transaction
+// on the single write connection, here and for policy versions.
 func (q *Queries) LastCertificateNumber(ctx context.Context, taskType string) (int64, error) {
 	row := q.db.QueryRowContext(ctx, lastCertificateNumber, taskType)
 	var column_1 int64

@@ -120,7 +120,6 @@ func (q *Queries) ListReviews(ctx context.Context, pageSize int64) ([]Review, er
 }
 
 const openReview = `-- name: OpenReview :exec
-
 INSERT INTO reviews (id, document_id, task_type, kind, status, created_at, due_at, confidence, reasons)
 VALUES (?1, ?2, ?3, ?4, 'pending',
     ?5, ?6, ?7, ?8)
@@ -138,7 +137,6 @@ type OpenReviewParams struct {
 	Reasons    string
 }
 
-// The review queue.
 func (q *Queries) OpenReview(ctx context.Context, arg OpenReviewParams) error {
 	_, err := q.db.ExecContext(ctx, openReview,
 		arg.ID,

@@ -1,6 +1,3 @@
--- Slack accounts linked to countersign users, and the signed Slack requests
--- already received.
-
 -- name: LinkSlackUser :exec
 INSERT INTO slack_users (slack_user_id, user_name, role, group_names, linked_by, linked_at)
 VALUES (sqlc.arg(slack_user_id), sqlc.arg(user_name), sqlc.arg(role), sqlc.arg(group_names), sqlc.arg(linked_by), sqlc.arg(linked_at))
@@ -16,13 +13,12 @@ SELECT * FROM slack_users ORDER BY slack_user_id;
 -- name: UnlinkSlackUser :one
 DELETE FROM slack_users WHERE slack_user_id = sqlc.arg(slack_user_id) RETURNING *;
 
+-- name: ForgetSlackRequests :exec
 -- A request is remembered by ForgetSlackRequests and RememberSlackRequest
 -- in one transaction: once the expired records are gone, a key still
 -- recorded is one that has not expired, and the insert changes no row. (The
 -- Postgres store's upsert, which compares the expiry itself, cannot be
 -- written here: sqlc does not bind a parameter in an upsert's WHERE.)
-
--- name: ForgetSlackRequests :exec
 DELETE FROM slack_requests WHERE expires_at <= sqlc.arg(now);
 
 -- name: RememberSlackRequest :execrows

@@ -10,7 +10,6 @@ import (
 )
 
 const forgetSlackRequests = `-- name: ForgetSlackRequests :exec
-
 DELETE FROM slack_requests WHERE expires_at <= ?1
 `
 
@@ -25,7 +24,6 @@ func (q *Queries) ForgetSlackRequests(ctx context.Context, now string) error {
 }
 
 const linkSlackUser = `-- name: LinkSlackUser :exec
-
 INSERT INTO slack_users (slack_user_id, user_name, role, group_names, linked_by, linked_at)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
 ON CONFLICT (slack_user_id) DO UPDATE SET user_name = excluded.user_name, role = excluded.role,
@@ -41,8 +39,6 @@ type LinkSlackUserParams struct {
 	LinkedAt    string
 }
 
-// Slack accounts linked to countersign users, and the signed Slack requests
-// already received.
 func (q *Queries) LinkSlackUser(ctx context.Context, arg LinkSlackUserParams) error {
 	_, err := q.db.ExecContext(ctx, linkSlackUser,
 		arg.SlackUserID,

@@ -1,5 +1,3 @@
--- Policy overrides a supervisor put in force, and the audit draw.
-
 -- name: PutOverride :exec
 -- The store checks first, in the same transaction, that neither the override
 -- nor another in force for its task type is stored; the partial unique

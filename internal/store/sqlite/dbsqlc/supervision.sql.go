@@ -98,7 +98,6 @@ func (q *Queries) Overrides(ctx context.Context, taskType string) ([]string, err
 }
 
 const putOverride = `-- name: PutOverride :exec
-
 INSERT INTO policy_overrides (id, task_type, at, reset_by, reset_at, reset_reason, override)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
 `
@@ -113,7 +112,6 @@ type PutOverrideParams struct {
 	Override    string
 }
 
-// Policy overrides a supervisor put in force, and the audit draw.
 // The store checks first, in the same transaction, that neither the override
 // nor another in force for its task type is stored; the partial unique
 // index policy_overrides_in_force_key is the schema's own guard behind it.

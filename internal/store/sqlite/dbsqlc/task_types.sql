@@ -1,5 +1,3 @@
--- Task type snapshots, by version.
-
 -- name: PutTaskType :exec
 INSERT INTO task_types (version, name, source, created_at)
 VALUES (sqlc.arg(version), sqlc.arg(name), sqlc.arg(source), sqlc.arg(created_at))

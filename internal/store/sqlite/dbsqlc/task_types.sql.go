@@ -26,7 +26,6 @@ func (q *Queries) GetTaskType(ctx context.Context, version string) (TaskType, er
 }
 
 const putTaskType = `-- name: PutTaskType :exec
-
 INSERT INTO task_types (version, name, source, created_at)
 VALUES (?1, ?2, ?3, ?4)
 ON CONFLICT (version) DO NOTHING
@@ -39,7 +38,6 @@ type PutTaskTypeParams struct {
 	CreatedAt string
 }
 
-// Task type snapshots, by version.
 func (q *Queries) PutTaskType(ctx context.Context, arg PutTaskTypeParams) error {
 	_, err := q.db.ExecContext(ctx, putTaskType,
 		arg.Version,

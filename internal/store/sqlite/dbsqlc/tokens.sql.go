@@ -21,7 +21,6 @@ func (q *Queries) CountTokens(ctx context.Context) (int64, error) {
 }
 
 const createToken = `-- name: CreateToken :exec
-
 INSERT INTO api_tokens (id, hash, user_name, role, group_names, created_at, expires_at)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
 `
@@ -36,8 +35,6 @@ type CreateTokenParams struct {
 	ExpiresAt  *string
 }
 
-// API tokens. A token is read without its hash, which is read only to
-// authenticate.
 func (q *Queries) CreateToken(ctx context.Context, arg CreateTokenParams) error {
 	_, err := q.db.ExecContext(ctx, createToken,
 		arg.ID,
@@ -140,6 +137,7 @@ type TokenByHashRow struct {
 	RevokeReason string
 }
 
+// Tokens are read without their hash, which is read only to authenticate.
 func (q *Queries) TokenByHash(ctx context.Context, hash string) (TokenByHashRow, error) {
 	row := q.db.QueryRowContext(ctx, tokenByHash, hash)
 	var i TokenByHashRow

@@ -1,0 +1,166 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/countersign/countersign"
+)
+
+// FilterMarker stands in a query's WHERE clause, in its .sql file, where the
+// conditions of a Filter go. Alone it is true, selecting every row.
+const FilterMarker = "/* filter */ TRUE"
+
+// Filter is the part of a query's WHERE clause that depends on what the
+// caller asks for: conditions that must all hold. Both stores build it the
+// same way, with DocumentConditions and ReviewConditions; each store's
+// Dialect then writes it into the query in place of FilterMarker, its
+// arguments numbered after the query's own. The rest of the query stays in
+// its .sql file, so sqlc types it and reads its rows.
+type Filter struct {
+	conditions []condition
+}
+
+type condition struct {
+	// sql holds a ? for each of args.
+	sql  string
+	args []any
+	// in, when set, is a list that sql, a column, must be one of.
+	in []string
+}
+
+// Where adds a condition, each ? in it standing for the next of args.
+func (f *Filter) Where(sql string, args ...any) {
+	if n := strings.Count(sql, "?"); n != len(args) {
+		panic(fmt.Sprintf("filter condition %q has %d placeholders for %d arguments", sql, n, len(args)))
+	}
+	f.conditions = append(f.conditions, condition{sql: sql, args: args})
+}
+
+// In adds the condition that column is one of values.
+func (f *Filter) In(column string, values []string) {
+	f.conditions = append(f.conditions, condition{sql: column, in: values})
+}
+
+// Dialect is how a database is passed a filter's arguments.
+type Dialect struct {
+	// Param writes the placeholder of the n-th argument, counting from 1.
+	Param func(n int) string
+	// Arrays says that a list is passed as one array argument (= ANY);
+	// otherwise each of its values is an argument of an IN list.
+	Arrays bool
+	// Time writes a time as the database takes it.
+	Time func(time.Time) any
+}
+
+// Postgres passes a list as one array and a time as it is.
+var Postgres = Dialect{
+	Param:  func(n int) string { return fmt.Sprintf("$%d", n) },
+	Arrays: true,
+	Time:   func(t time.Time) any { return Time(t) },
+}
+
+// SQLite passes each value of a list and a time as the text it keeps.
+var SQLite = Dialect{
+	Param: func(n int) string { return fmt.Sprintf("?%d", n) },
+	Time:  func(t time.Time) any { return FormatTime(t) },
+}
+
+// Apply writes f into query in place of FilterMarker, its placeholders
+// numbered after args, the query's own arguments; it returns the query and
+// all its arguments.
+func (d Dialect) Apply(f Filter, query string, args []any) (string, []any, error) {
+	if !strings.Contains(query, FilterMarker) {
+		return "", nil, fmt.Errorf("the query has no %q for its filter", FilterMarker)
+	}
+	if len(f.conditions) == 0 {
+		return query, args, nil
+	}
+	all := append(make([]any, 0, len(args)+2*len(f.conditions)), args...)
+	arg := func(v any) string {
+		if t, ok := v.(time.Time); ok {
+			v = d.Time(t)
+		}
+		all = append(all, v)
+		return d.Param(len(all))
+	}
+	var where strings.Builder
+	for i, c := range f.conditions {
+		if i > 0 {
+			where.WriteString(" AND ")
+		}
+		switch {
+		case c.in != nil && d.Arrays:
+			fmt.Fprintf(&where, "%s = ANY(%s)", c.sql, arg(c.in))
+		case c.in != nil:
+			params := make([]string, len(c.in))
+			for j, v := range c.in {
+				params[j] = arg(v)
+			}
+			fmt.Fprintf(&where, "%s IN (%s)", c.sql, strings.Join(params, ", "))
+		default:
+			parts := strings.Split(c.sql, "?")
+			for j, part := range parts {
+				where.WriteString(part)
+				if j < len(c.args) {
+					where.WriteString(arg(c.args[j]))
+				}
+			}
+		}
+	}
+	return strings.Replace(query, FilterMarker, where.String(), 1), all, nil
+}
+
+// DocumentConditions is the filter of a page of a document scan: f's
+// parts, and the place after which the page starts (none for the first).
+// Whether gold documents are scanned is the choice of query.
+func DocumentConditions(f countersign.DocumentFilter, after *DocumentKey) Filter {
+	var w Filter
+	if f.TaskType != "" {
+		w.Where("task_type = ?", f.TaskType)
+	}
+	if len(f.Statuses) > 0 {
+		statuses := make([]string, len(f.Statuses))
+		for i, status := range f.Statuses {
+			statuses[i] = string(status)
+		}
+		w.In("status", statuses)
+	}
+	if !f.Since.IsZero() {
+		w.Where("created_at >= ?", Time(f.Since))
+	}
+	if !f.Until.IsZero() {
+		w.Where("created_at < ?", Time(f.Until))
+	}
+	if after != nil {
+		w.Where("(created_at, id) > (?, ?)", after.CreatedAt, after.ID)
+	}
+	return w
+}
+
+// ReviewConditions is the filter of a page of reviews; a cursor that is not
+// one is a bad request.
+func ReviewConditions(f countersign.ReviewFilter) (Filter, error) {
+	var w Filter
+	if f.Status != "" {
+		w.Where("status = ?", string(f.Status))
+	}
+	if f.TaskType != "" {
+		w.Where("task_type = ?", f.TaskType)
+	}
+	if len(f.TaskTypes) > 0 {
+		w.In("task_type", f.TaskTypes)
+	}
+	if f.Kind != "" {
+		w.Where("kind = ?", string(f.Kind))
+	}
+	if f.Cursor != "" {
+		at, id, err := DecodeCursor(f.Cursor)
+		if err != nil {
+			return Filter{}, err
+		}
+		w.Where("(created_at, id) > (?, ?)", at, id)
+	}
+	return w, nil
+}

@@ -1,0 +1,103 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/store"
+	"github.com/countersign/countersign/internal/store/postgres/dbsqlc"
+)
+
+// OpenReview stores a pending review; opening it again is a no-op.
+func (s *Store) OpenReview(ctx context.Context, r *countersign.Review) error {
+	reasons, err := store.JSONOr(r.Reasons, "[]")
+	if err != nil {
+		return err
+	}
+	err = s.q.OpenReview(ctx, dbsqlc.OpenReviewParams{
+		ID: r.ID, DocumentID: r.DocumentID, TaskType: r.TaskType, Kind: store.ReviewKind(r.Kind),
+		CreatedAt: store.Time(r.CreatedAt), DueAt: store.Time(r.DueAt), Confidence: r.Confidence, Reasons: reasons,
+	})
+	if err != nil {
+		return fmt.Errorf("open review %s: %w", r.ID, classify(err))
+	}
+	return nil
+}
+
+// GetReview returns a review.
+func (s *Store) GetReview(ctx context.Context, id string) (*countersign.Review, error) {
+	row, err := s.q.GetReview(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, countersign.Errorf(countersign.CodeNotFound, "review %s not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get review %s: %w", id, err)
+	}
+	r, err := review(row)
+	if err != nil {
+		return nil, fmt.Errorf("get review %s: %w", id, err)
+	}
+	return &r, nil
+}
+
+// ListReviews returns a page of reviews in creation order.
+func (s *Store) ListReviews(ctx context.Context, f countersign.ReviewFilter) (countersign.ReviewPage, error) {
+	where, err := store.ReviewConditions(f)
+	if err != nil {
+		return countersign.ReviewPage{}, err
+	}
+	limit := store.PageSize(f.Limit)
+	reviews, err := reviewRows(s.where(where).ListReviews(ctx, int32(limit+1)))
+	if err != nil {
+		return countersign.ReviewPage{}, fmt.Errorf("list reviews: %w", err)
+	}
+	return store.Page(reviews, limit), nil
+}
+
+// ReviewsForDocument returns a document's reviews.
+func (s *Store) ReviewsForDocument(ctx context.Context, documentID string) ([]countersign.Review, error) {
+	reviews, err := reviewRows(s.q.ReviewsForDocument(ctx, documentID))
+	if err != nil {
+		return nil, fmt.Errorf("reviews of document %s: %w", documentID, err)
+	}
+	return reviews, nil
+}
+
+// CloseReviews closes a document's pending reviews without a decision.
+func (s *Store) CloseReviews(ctx context.Context, documentID string, at time.Time, closedBy string) error {
+	closedAt := store.Time(at)
+	err := s.q.CloseReviews(ctx, dbsqlc.CloseReviewsParams{ClosedAt: &closedAt, ClosedBy: closedBy, DocumentID: documentID})
+	if err != nil {
+		return fmt.Errorf("close reviews of document %s: %w", documentID, classify(err))
+	}
+	return nil
+}
+
+// review reads a review's row.
+func review(r dbsqlc.Review) (countersign.Review, error) {
+	reasons, err := store.DecodeReasons(r.Reasons)
+	return countersign.Review{
+		ID: r.ID, DocumentID: r.DocumentID, TaskType: r.TaskType, Kind: countersign.ReviewKind(r.Kind),
+		Status: countersign.ReviewStatus(r.Status), CreatedAt: r.CreatedAt.UTC(), DueAt: r.DueAt.UTC(),
+		ClosedAt: utc(r.ClosedAt), Confidence: r.Confidence, Reasons: reasons,
+		Outcome: countersign.Action(r.Outcome), ClosedBy: r.ClosedBy,
+	}, err
+}
+
+func reviewRows(rows []dbsqlc.Review, err error) ([]countersign.Review, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]countersign.Review, len(rows))
+	for i, row := range rows {
+		if out[i], err = review(row); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

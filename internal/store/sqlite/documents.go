@@ -1,0 +1,103 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/store"
+	"github.com/countersign/countersign/internal/store/sqlite/dbsqlc"
+)
+
+// CreateDocument stores doc unless its ID is taken; then it returns the stored one.
+func (s *Store) CreateDocument(ctx context.Context, doc *countersign.Document) (*countersign.Document, bool, error) {
+	metadata, err := store.JSONOr(doc.Metadata, "{}")
+	if err != nil {
+		return nil, false, err
+	}
+	n, err := s.write.CreateDocument(ctx, dbsqlc.CreateDocumentParams{
+		ID: doc.ID, TaskType: doc.TaskType, TaskTypeVersion: doc.TaskTypeVersion, ExternalID: doc.ExternalID,
+		Content: doc.Content, ContentSha256: doc.ContentSHA256, Metadata: metadata, Status: string(doc.Status),
+		SubmittedBy: doc.SubmittedBy, CreatedAt: store.FormatTime(doc.CreatedAt), Channel: string(doc.Channel),
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("create document %s: %w", doc.ID, err)
+	}
+	stored, err := s.GetDocument(ctx, doc.ID)
+	return stored, n == 1, err
+}
+
+// GetDocument returns a document with its body.
+func (s *Store) GetDocument(ctx context.Context, id string) (*countersign.Document, error) {
+	row, err := s.read.GetDocument(ctx, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, countersign.Errorf(countersign.CodeNotFound, "document %s not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get document %s: %w", id, err)
+	}
+	return document(row)
+}
+
+// UpdateDocument sets the non-nil parts of u.
+func (s *Store) UpdateDocument(ctx context.Context, id string, u countersign.DocumentUpdate) error {
+	c, err := store.Changes(u)
+	if err != nil {
+		return fmt.Errorf("update document %s: %w", id, err)
+	}
+	n, err := s.write.UpdateDocument(ctx, dbsqlc.UpdateDocumentParams{
+		Status: c.Status, Draft: c.Draft, Confidence: c.Confidence, Route: c.Route, Final: c.Final,
+		UpdatedAt: store.FormatTime(s.now()), ID: id,
+	})
+	if err != nil {
+		return fmt.Errorf("update document %s: %w", id, err)
+	}
+	if n == 0 {
+		return countersign.Errorf(countersign.CodeNotFound, "document %s not found", id)
+	}
+	return nil
+}
+
+// ScanDocuments calls fn for every document f selects, oldest first. Batches
+// are read on the read pool, never on the single write connection.
+func (s *Store) ScanDocuments(ctx context.Context, f countersign.DocumentFilter, fn func(*countersign.Document) error) error {
+	return store.ScanDocuments(ctx, func(ctx context.Context, after *store.DocumentKey) ([]*countersign.Document, error) {
+		q := s.where(store.DocumentConditions(f, after))
+		scan := q.ScanDocuments
+		if f.Gold {
+			scan = q.ScanGoldDocuments
+		}
+		rows, err := scan(ctx, store.DocumentBatch)
+		if err != nil {
+			return nil, err
+		}
+		docs := make([]*countersign.Document, len(rows))
+		for i, row := range rows {
+			if docs[i], err = document(row); err != nil {
+				return nil, err
+			}
+		}
+		return docs, nil
+	}, fn)
+}
+
+// document reads a document's row.
+func document(r dbsqlc.Document) (*countersign.Document, error) {
+	var t times
+	d := &countersign.Document{
+		ID: r.ID, TaskType: r.TaskType, TaskTypeVersion: r.TaskTypeVersion, ExternalID: r.ExternalID,
+		Content: r.Content, ContentSHA256: r.ContentSha256, Status: countersign.Status(r.Status),
+		SubmittedBy: r.SubmittedBy, Channel: countersign.Channel(r.Channel),
+		CreatedAt: t.at(r.CreatedAt), UpdatedAt: t.at(r.UpdatedAt),
+	}
+	err := t.err
+	if err == nil {
+		err = store.DecodeState(d, r.Metadata, r.Draft, r.Confidence, r.Route, r.Final)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("document %s: %w", d.ID, err)
+	}
+	return d, nil
+}
