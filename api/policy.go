@@ -320,7 +320,9 @@ func (h *handlers) putPolicyVersion(w http.ResponseWriter, r *http.Request, tt *
 		return
 	}
 	h.Logger.InfoContext(r.Context(), "policy version in force", "task_type", tt.Name, "version", v.ID, "by", v.CreatedBy, "event", event)
-	h.Dispatch.PolicyChanged(r.Context(), tt.Name)
+	if err := h.Dispatch.PolicyChanged(r.Context(), tt.Name); err != nil {
+		h.Logger.WarnContext(r.Context(), "the supervisor was not told of the new policy version; it reads it at the next audit", "task_type", tt.Name, "error", err)
+	}
 	rest.WriteJSON(w, http.StatusCreated, PolicyResponse{PolicyVersion: v, Policy: inForce.Policy})
 }
 

@@ -433,7 +433,6 @@ func (a *App) dispatcher() *dispatch.Dispatcher {
 		Resolver:         tasktype.NewResolver(a.TaskTypes, a.Store),
 		Signer:           a.Config.DecisionSigner,
 		MaxDocumentBytes: a.Config.MaxDocumentBytes,
-		Logger:           a.Logger,
 	}
 	d.Abandoned = &reconcile.Reconciler{Dispatch: d, Store: a.traced(), Logger: a.Logger}
 	a.dispatch = d

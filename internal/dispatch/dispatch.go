@@ -20,7 +20,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -60,8 +59,7 @@ type Dispatcher struct {
 	Abandoned interface {
 		CloseIfAbandoned(ctx context.Context, documentID string) error
 	}
-	Logger *slog.Logger
-	Now    func() time.Time
+	Now func() time.Time
 
 	// snapshots holds the task type versions this process has stored, so
 	// that each is written once rather than with every document.
@@ -73,13 +71,6 @@ func (d *Dispatcher) now() time.Time {
 		return d.Now()
 	}
 	return time.Now()
-}
-
-func (d *Dispatcher) logger() *slog.Logger {
-	if d.Logger != nil {
-		return d.Logger
-	}
-	return slog.Default()
 }
 
 // MayReview refuses a reviewer the documents of a task type whose review

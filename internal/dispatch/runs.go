@@ -20,8 +20,9 @@ type Run struct {
 	// whose ID is not a review's.
 	DocumentID        string
 	WorkflowID, RunID string
-	// Status is how it stands, as the trail names it: running, completed,
-	// failed, canceled, terminated, continued_as_new, timed_out.
+	// Status is how it stands, as the trail records it: the name of
+	// Temporal's status in lower case (running, completed, terminated,
+	// timedout, ...).
 	Status string
 	// CloseTime is when it closed, in UTC; the Unix epoch while it runs.
 	CloseTime time.Time

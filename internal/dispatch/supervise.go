@@ -69,17 +69,19 @@ func (d *Dispatcher) ResetPolicy(ctx context.Context, taskType string, caller co
 
 // PolicyChanged tells the task type's supervisor that the policy in force
 // changed, so that its window follows at once rather than at the next
-// audit. The signal carries nothing (the supervisor reads the store), so a
-// failure only delays that and is logged, not returned; a supervisor not
-// running yet starts from the policy then in force.
-func (d *Dispatcher) PolicyChanged(ctx context.Context, taskType string) {
+// audit. A supervisor not running yet is no error: it starts from the
+// policy then in force. The signal carries nothing (the supervisor reads
+// the store), so a failure only delays that: the caller logs it rather than
+// failing the change. Without Temporal (some tests) there is no one to tell.
+func (d *Dispatcher) PolicyChanged(ctx context.Context, taskType string) error {
 	if d.Temporal == nil {
-		return
+		return nil
 	}
 	err := d.Temporal.SignalWorkflow(ctx, workflows.SupervisorWorkflowID(taskType), "", workflows.PolicySignal, nil)
 	if err != nil && !isNotFound(err) {
-		d.logger().WarnContext(ctx, "the supervisor was not told of the new policy version; it reads it at the next audit", "task_type", taskType, "error", err)
+		return err
 	}
+	return nil
 }
 
 // Supervision is the state of the task type's supervisor: nil when none
