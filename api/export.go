@@ -9,6 +9,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/export"
+	"github.com/countersign/countersign/internal/rest"
 )
 
 // exportData streams labeled data from decided documents: SFT or preference
@@ -69,7 +70,7 @@ func (h *handlers) exportData(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		h.Logger.Error("export failed", "format", format, "exported", counts.Exported, "error", err)
-		message := "internal error; the server log has the details"
+		message := rest.InternalMessage
 		if countersign.ErrorCode(err) != countersign.CodeInternal {
 			message = err.Error()
 		}

@@ -14,7 +14,7 @@ import (
 )
 
 // Limits on input, unless Services configures others. A body past
-// MaxBodyBytes is refused with 413 and a document past the starter's
+// MaxBodyBytes is refused with 413 and a document past the dispatcher's
 // MaxDocumentBytes with 413; so is a decision, veto or policy reset whose
 // reason is over MaxReasonBytes, or a decision or veto with a field value
 // over MaxFieldValueBytes (as JSON) or with fields and reason together over
@@ -36,7 +36,8 @@ const NoRateLimit = -1
 
 // parseSubmit reads the body of POST /v1/documents: 400 when it is not a
 // submission, 422 when it has more than maxKeys metadata keys. The content
-// is checked by the starter, which knows the document size limit.
+// is checked by dispatch.Dispatcher.Submit, which knows the document size
+// limit.
 func parseSubmit(body io.Reader, maxKeys int) (SubmitRequest, error) {
 	var req SubmitRequest
 	if err := decodeJSON(body, &req); err != nil {

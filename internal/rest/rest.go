@@ -47,14 +47,17 @@ type ErrorDetail struct {
 	Message string           `json:"message"`
 }
 
+// InternalMessage is what a caller is told of an internal error, whose
+// text is for the server's log only.
+const InternalMessage = "internal error; the server log has the details"
+
 // WriteError writes err as an ErrorBody with the status of its code.
-// Errors without a code are internal: their text is not shown to the
-// caller, whose server's log has it.
+// Errors without a code are internal: the caller reads InternalMessage.
 func WriteError(w http.ResponseWriter, err error) {
 	code := countersign.ErrorCode(err)
 	message := err.Error()
 	if code == countersign.CodeInternal {
-		message = "internal error; the server log has the details"
+		message = InternalMessage
 	}
 	WriteJSON(w, Status(code), ErrorBody{Error: ErrorDetail{Code: code, Message: message}})
 }
