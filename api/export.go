@@ -12,6 +12,10 @@ import (
 	"github.com/countersign/countersign/internal/rest"
 )
 
+// ExportErrorTrailer is the HTTP trailer that says an export failed after
+// it had started streaming.
+const ExportErrorTrailer = "X-Countersign-Export-Error"
+
 // exportData streams labeled data from decided documents: SFT or preference
 // JSONL, CSV of field decisions, or an evaluation set.
 func (h *handlers) exportData(w http.ResponseWriter, r *http.Request) {
@@ -77,10 +81,6 @@ func (h *handlers) exportData(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(ExportErrorTrailer, message)
 	}
 }
-
-// ExportErrorTrailer is the HTTP trailer that says an export failed after
-// it had started streaming.
-const ExportErrorTrailer = "X-Countersign-Export-Error"
 
 // countingWriter counts the bytes that reached the client.
 type countingWriter struct {
