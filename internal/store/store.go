@@ -141,6 +141,21 @@ func DecodeAll[T any](raws []string, err error) ([]T, error) {
 	return out, nil
 }
 
+// Map reads the rows a query returned into domain values with read,
+// unless the query failed.
+func Map[R, T any](rows []R, err error, read func(R) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, len(rows))
+	for i, row := range rows {
+		if out[i], err = read(row); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // Groups is how a token's or a Slack link's groups are stored: a JSON array,
 // empty rather than null when there are none.
 func Groups(groups []string) (string, error) {

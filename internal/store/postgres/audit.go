@@ -59,11 +59,11 @@ func appendAudit(ctx context.Context, conn *pgx.Conn, e countersign.AuditEvent) 
 	if err == nil {
 		_, err = results.Exec()
 	}
-	var found []dbsqlc.AuditEvent
+	var found []countersign.AuditEvent
 	if err == nil {
 		var rows pgx.Rows
 		if rows, err = results.Query(); err == nil {
-			found, err = pgx.CollectRows(rows, pgx.RowToStructByPos[dbsqlc.AuditEvent])
+			found, err = pgx.CollectRows(rows, scanAuditEvent)
 		}
 	}
 	if closeErr := results.Close(); err == nil {
@@ -74,13 +74,12 @@ func appendAudit(ctx context.Context, conn *pgx.Conn, e countersign.AuditEvent) 
 	}
 
 	var head *countersign.AuditEvent
-	for _, row := range found {
-		event := auditEvent(row)
-		if event.ID == e.ID {
+	for i := range found {
+		if found[i].ID == e.ID {
 			_, err := conn.Exec(ctx, `COMMIT`)
-			return event, err
+			return found[i], err
 		}
-		head = &event
+		head = &found[i]
 	}
 	audit.Seal(&e, head)
 	write := &pgx.Batch{}
@@ -129,20 +128,22 @@ func (s *Store) ScanAudit(ctx context.Context, after int64, fn func(countersign.
 }
 
 // auditEvent reads an audit event's row.
-func auditEvent(r dbsqlc.AuditEvent) countersign.AuditEvent {
+func auditEvent(r dbsqlc.AuditEvent) (countersign.AuditEvent, error) {
 	return countersign.AuditEvent{
 		Seq: r.Seq, ID: r.ID, DocumentID: r.DocumentID, Type: r.Type, Actor: r.Actor, Channel: countersign.Channel(r.Channel),
 		At: r.At.UTC(), Data: []byte(r.Data), PrevHash: r.PrevHash, Hash: r.Hash, TraceID: r.TraceID,
+	}, nil
+}
+
+// scanAuditEvent reads a row of auditColumns.
+func scanAuditEvent(row pgx.CollectableRow) (countersign.AuditEvent, error) {
+	r, err := pgx.RowToStructByPos[dbsqlc.AuditEvent](row)
+	if err != nil {
+		return countersign.AuditEvent{}, err
 	}
+	return auditEvent(r)
 }
 
 func auditRows(rows []dbsqlc.AuditEvent, err error) ([]countersign.AuditEvent, error) {
-	if err != nil {
-		return nil, err
-	}
-	out := make([]countersign.AuditEvent, len(rows))
-	for i, row := range rows {
-		out[i] = auditEvent(row)
-	}
-	return out, nil
+	return store.Map(rows, err, auditEvent)
 }

@@ -57,19 +57,15 @@ func (s *Store) DecisionsOfDocuments(ctx context.Context, documentIDs []string) 
 }
 
 func decisionRows(rows []dbsqlc.Decision, err error) ([]countersign.Decision, error) {
-	if err != nil {
-		return nil, err
-	}
-	out := make([]countersign.Decision, len(rows))
-	for i, r := range rows {
-		out[i] = countersign.Decision{
-			ID: r.ID, ReviewID: r.ReviewID, DocumentID: r.DocumentID, Action: countersign.Action(r.Action),
-			Reason: r.Reason, Actor: r.Actor, Role: countersign.Role(r.Role), Channel: countersign.Channel(r.Channel),
-			At: r.At.UTC(),
-		}
-		if out[i].Fields, err = store.DecodeFields(r.Fields); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return store.Map(rows, err, decision)
+}
+
+// decision reads a decision's row.
+func decision(r dbsqlc.Decision) (countersign.Decision, error) {
+	fields, err := store.DecodeFields(r.Fields)
+	return countersign.Decision{
+		ID: r.ID, ReviewID: r.ReviewID, DocumentID: r.DocumentID, Action: countersign.Action(r.Action), Fields: fields,
+		Reason: r.Reason, Actor: r.Actor, Role: countersign.Role(r.Role), Channel: countersign.Channel(r.Channel),
+		At: r.At.UTC(),
+	}, err
 }

@@ -70,16 +70,7 @@ func (s *Store) ScanDocuments(ctx context.Context, f countersign.DocumentFilter,
 			scan = q.ScanGoldDocuments
 		}
 		rows, err := scan(ctx, store.DocumentBatch)
-		if err != nil {
-			return nil, err
-		}
-		docs := make([]*countersign.Document, len(rows))
-		for i, row := range rows {
-			if docs[i], err = document(row); err != nil {
-				return nil, err
-			}
-		}
-		return docs, nil
+		return store.Map(rows, err, document)
 	}, fn)
 }
 

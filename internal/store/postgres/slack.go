@@ -68,11 +68,9 @@ func (s *Store) SlackUsers(ctx context.Context) ([]countersign.SlackUser, error)
 	if err != nil {
 		return nil, fmt.Errorf("list Slack users: %w", err)
 	}
-	users := make([]countersign.SlackUser, len(rows))
-	for i, row := range rows {
-		if users[i], err = slackUser(row); err != nil {
-			return nil, fmt.Errorf("list Slack users: %w", err)
-		}
+	users, err := store.Map(rows, nil, slackUser)
+	if err != nil {
+		return nil, fmt.Errorf("list Slack users: %w", err)
 	}
 	return users, nil
 }

@@ -58,11 +58,9 @@ func (s *Store) ListTokens(ctx context.Context) ([]countersign.Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
-	tokens := make([]countersign.Token, len(rows))
-	for i, row := range rows {
-		if tokens[i], err = token(row); err != nil {
-			return nil, fmt.Errorf("list tokens: %w", err)
-		}
+	tokens, err := store.Map(rows, nil, token)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
 	}
 	return tokens, nil
 }

@@ -97,14 +97,5 @@ func auditEvent(r dbsqlc.AuditEvent) (countersign.AuditEvent, error) {
 }
 
 func auditRows(rows []dbsqlc.AuditEvent, err error) ([]countersign.AuditEvent, error) {
-	if err != nil {
-		return nil, err
-	}
-	out := make([]countersign.AuditEvent, len(rows))
-	for i, row := range rows {
-		if out[i], err = auditEvent(row); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return store.Map(rows, err, auditEvent)
 }

@@ -57,23 +57,21 @@ func (s *Store) DecisionsOfDocuments(ctx context.Context, documentIDs []string) 
 }
 
 func decisionRows(rows []dbsqlc.Decision, err error) ([]countersign.Decision, error) {
-	if err != nil {
-		return nil, err
+	return store.Map(rows, err, decision)
+}
+
+// decision reads a decision's row.
+func decision(r dbsqlc.Decision) (countersign.Decision, error) {
+	var t times
+	d := countersign.Decision{
+		ID: r.ID, ReviewID: r.ReviewID, DocumentID: r.DocumentID, Action: countersign.Action(r.Action),
+		Reason: r.Reason, Actor: r.Actor, Role: countersign.Role(r.Role), Channel: countersign.Channel(r.Channel),
+		At: t.at(r.At),
 	}
-	out := make([]countersign.Decision, len(rows))
-	for i, r := range rows {
-		var t times
-		out[i] = countersign.Decision{
-			ID: r.ID, ReviewID: r.ReviewID, DocumentID: r.DocumentID, Action: countersign.Action(r.Action),
-			Reason: r.Reason, Actor: r.Actor, Role: countersign.Role(r.Role), Channel: countersign.Channel(r.Channel),
-			At: t.at(r.At),
-		}
-		if t.err != nil {
-			return nil, t.err
-		}
-		if out[i].Fields, err = store.DecodeFields(r.Fields); err != nil {
-			return nil, err
-		}
+	if t.err != nil {
+		return d, t.err
 	}
-	return out, nil
+	var err error
+	d.Fields, err = store.DecodeFields(r.Fields)
+	return d, err
 }

@@ -95,14 +95,5 @@ func review(r dbsqlc.Review) (countersign.Review, error) {
 }
 
 func reviewRows(rows []dbsqlc.Review, err error) ([]countersign.Review, error) {
-	if err != nil {
-		return nil, err
-	}
-	out := make([]countersign.Review, len(rows))
-	for i, row := range rows {
-		if out[i], err = review(row); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return store.Map(rows, err, review)
 }
