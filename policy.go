@@ -37,9 +37,9 @@ type PolicyVersion struct {
 	// the confidence sequence. The task type's own supervision, when it
 	// has one, stands.
 	Supervision *Supervision `json:"supervision,omitempty"`
-	Reason      string    `json:"reason"`
-	CreatedBy   string    `json:"created_by"`
-	CreatedAt   time.Time `json:"created_at"`
+	Reason      string       `json:"reason"`
+	CreatedBy   string       `json:"created_by"`
+	CreatedAt   time.Time    `json:"created_at"`
 }
 
 // PolicyVersionID names the n-th policy version of a task type. The "/v"
