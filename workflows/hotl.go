@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -20,6 +21,17 @@ type VetoRequest struct {
 	Channel countersign.Channel   `json:"channel"`
 	// Provenance is the API's signed envelope of this request.
 	Provenance *provenance.Envelope `json:"provenance,omitempty"`
+}
+
+// oversight is the supervision of a final document: its veto window and
+// its audit. The pipeline opens them (vetoWindow, auditReview); the veto
+// handler and the decision handler record them (veto, decideAudit).
+type oversight struct {
+	vetoUntil *time.Time            // the veto window is open until then
+	vetoing   *VetoRequest          // the veto being recorded
+	vetoed    *countersign.Decision // the veto that amended the document
+	audited   *countersign.Decision // the audit's verdict
+	failed    error                 // a veto or an audit that could not be recorded: the review fails
 }
 
 // drawAudit decides whether an auto-accepted document is audited, by the
@@ -41,76 +53,41 @@ func (w *review) drawAudit(ctx workflow.Context) error {
 	return nil
 }
 
-// afterFinal is HOTL supervision of an accepted document: the veto window,
-// delivery, and the audit review of a sampled one.
-func (w *review) afterFinal(ctx workflow.Context) error {
-	auto := w.route.Outcome == countersign.OutcomeAutoAccept || w.route.Outcome == countersign.OutcomeAutoAcceptWithAudit
-	if auto && w.status == countersign.StatusAccepted && w.in.Policy.VetoWindow > 0 {
-		if err := w.vetoWindow(ctx); err != nil {
-			return err
-		}
-	}
-	if err := w.deliver(ctx, activities.WebhookFinalized); err != nil {
-		return err
-	}
-	if w.route.Outcome == countersign.OutcomeAutoAcceptWithAudit && w.vetoed == nil {
-		return w.auditReview(ctx)
-	}
-	return nil
-}
-
-func (w *review) deliver(ctx workflow.Context, event string) error {
-	in := activities.DeliverInput{Step: w.step(), Event: event, At: now(ctx)}
-	return workflow.ExecuteActivity(ctx, a.Deliver, in).Get(ctx, nil)
-}
-
 // vetoWindow holds the accepted document back from delivery until the
 // window ends or a supervisor vetoes it.
 func (w *review) vetoWindow(ctx workflow.Context) error {
 	until := now(ctx).Add(w.in.Policy.VetoWindow)
-	w.vetoUntil = &until
-	if _, err := workflow.AwaitWithTimeout(ctx, w.in.Policy.VetoWindow, func() bool { return w.vetoing != nil }); err != nil {
+	w.after.vetoUntil = &until
+	if _, err := workflow.AwaitWithTimeout(ctx, w.in.Policy.VetoWindow, func() bool { return w.after.vetoing != nil }); err != nil {
 		return err
 	}
 	// A veto the validator let in before the window closed is recorded.
-	w.vetoUntil = nil
-	if w.vetoing == nil {
+	w.after.vetoUntil = nil
+	if w.after.vetoing == nil {
 		return nil
 	}
-	if err := workflow.Await(ctx, func() bool { return w.vetoed != nil || w.gateErr != nil }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return w.after.vetoed != nil || w.after.failed != nil }); err != nil {
 		return err
 	}
-	return w.gateErr
+	return w.after.failed
 }
 
 // veto is the VetoUpdate handler: it records the supervisor's decision as a
 // veto review closed at once, amends the final record, and returns it.
 func (w *review) veto(ctx workflow.Context, req VetoRequest) (DecisionResult, error) {
-	if err := w.validateVeto(req); err != nil {
+	if err := w.checkVeto(req); err != nil {
 		return DecisionResult{}, err
 	}
 	ctx = workflow.WithActivityOptions(ctx, activityOptions)
-	w.vetoing = &req
-	w.reviews++
-	at := now(ctx)
-	r := &countersign.Review{
-		ID:         countersign.ReviewID(w.in.DocumentID, w.reviews),
-		DocumentID: w.in.DocumentID,
-		TaskType:   w.in.TaskType,
-		Kind:       countersign.ReviewVeto,
-		Status:     countersign.ReviewPending,
-		CreatedAt:  at,
-		DueAt:      at,
-		Confidence: w.confidence.Overall,
-		Reasons:    []string{"vetoed by " + req.Actor.User + " within the veto window"},
-	}
-	d := w.newDecision(r, DecisionRequest{ReviewID: r.ID, Action: req.Action, Fields: req.Fields, Reason: req.Reason, Actor: req.Actor, Channel: req.Channel}, at)
+	w.after.vetoing = &req
+	r := w.newReview(countersign.ReviewVeto, now(ctx), 0, []string{"vetoed by " + req.Actor.User + " within the veto window"})
+	d := w.newDecision(r, DecisionRequest{ReviewID: r.ID, Action: req.Action, Fields: req.Fields, Reason: req.Reason, Actor: req.Actor, Channel: req.Channel}, r.CreatedAt)
 	result, _, err := w.amend(ctx, r, d, activities.AmendVeto)
 	if err != nil {
-		w.gateErr = fmt.Errorf("veto of %s could not be recorded: %w", w.in.DocumentID, err)
+		w.after.failed = fmt.Errorf("veto of %s could not be recorded: %w", w.in.DocumentID, err)
 		return DecisionResult{}, err
 	}
-	w.vetoed = d
+	w.after.vetoed = d
 	return result, nil
 }
 
@@ -127,7 +104,7 @@ func (w *review) amend(ctx workflow.Context, r *countersign.Review, d *countersi
 		return DecisionResult{}, nil, err
 	}
 	var result activities.FinalizeResult
-	in := activities.AmendInput{Step: w.step(), Kind: kind, Draft: w.draft, Decision: d, Base: w.finalFields}
+	in := activities.AmendInput{Step: w.step(), Kind: kind, Draft: w.draft, Decision: d, Base: w.final}
 	if err := workflow.ExecuteActivity(ctx, a.Amend, in).Get(ctx, &result); err != nil {
 		return DecisionResult{}, nil, err
 	}
@@ -135,9 +112,10 @@ func (w *review) amend(ctx workflow.Context, r *countersign.Review, d *countersi
 	return DecisionResult{Decision: *d, Status: result.Status}, result.Changed, nil
 }
 
-// admitVeto is the veto update's validator: the envelope and the
-// submitter check (see admitDecision), then validateVeto.
-func (w *review) admitVeto(ctx workflow.Context, req VetoRequest) error {
+// validateVeto is the veto update's validator: the size ceilings, the
+// envelope and the submitter check (see validateDecision), then checkVeto,
+// which the handler checks again.
+func (w *review) validateVeto(ctx workflow.Context, req VetoRequest) error {
 	if err := checkSize(req.Fields, req.Reason); err != nil {
 		return err
 	}
@@ -148,22 +126,22 @@ func (w *review) admitVeto(ctx workflow.Context, req VetoRequest) error {
 	if err := w.checkSubmitter(req.Actor); err != nil {
 		return err
 	}
-	return w.validateVeto(req)
+	return w.checkVeto(req)
 }
 
-// validateVeto refuses a veto from someone who is not a supervisor (403),
+// checkVeto refuses a veto from someone who is not a supervisor (403),
 // outside the veto window (409), or that is invalid (422).
-func (w *review) validateVeto(req VetoRequest) error {
+func (w *review) checkVeto(req VetoRequest) error {
 	if !req.Actor.Role.CanSupervise() {
 		return refuse(countersign.CodeForbidden, "%s (role %s) may not veto: a veto needs the approver or admin role", req.Actor.User, orNone(string(req.Actor.Role)))
 	}
 	switch {
-	case w.vetoed != nil || w.vetoing != nil:
+	case w.after.vetoed != nil || w.after.vetoing != nil:
 		return refuse(countersign.CodeConflict, "document %s is already vetoed", w.in.DocumentID)
-	case w.vetoUntil == nil && w.done && w.in.Policy.VetoWindow > 0 && w.route != nil &&
+	case w.after.vetoUntil == nil && w.status.Final() && w.in.Policy.VetoWindow > 0 && w.route != nil &&
 		(w.route.Outcome == countersign.OutcomeAutoAccept || w.route.Outcome == countersign.OutcomeAutoAcceptWithAudit):
 		return refuse(countersign.CodeConflict, "the veto window of document %s has closed and its outcome was delivered; only an audit can correct it now", w.in.DocumentID)
-	case w.vetoUntil == nil:
+	case w.after.vetoUntil == nil:
 		return refuse(countersign.CodeConflict, "document %s is not in a veto window (status %s): only auto-accepted documents of a policy with a veto_window can be vetoed", w.in.DocumentID, w.status)
 	}
 	if err := checkReason(req.Reason); err != nil {
@@ -182,29 +160,17 @@ func (w *review) validateVeto(req VetoRequest) error {
 // auditReview opens a post-hoc audit of an auto-accepted document and waits
 // for it. The output already counts; the auditor confirms or corrects it.
 func (w *review) auditReview(ctx workflow.Context) error {
-	w.reviews++
-	opened := now(ctx)
-	r := &countersign.Review{
-		ID:         countersign.ReviewID(w.in.DocumentID, w.reviews),
-		DocumentID: w.in.DocumentID,
-		TaskType:   w.in.TaskType,
-		Kind:       countersign.ReviewAudit,
-		Status:     countersign.ReviewPending,
-		CreatedAt:  opened,
-		DueAt:      opened.Add(w.in.Policy.ReviewDue),
-		Confidence: w.confidence.Overall,
-		Reasons:    w.route.Reasons,
-	}
-	w.open, w.opened = r, false
+	r := w.newReview(countersign.ReviewAudit, now(ctx), w.in.Policy.ReviewDue, w.route.Reasons)
+	w.open, w.turns.opened = r, false
 	if err := workflow.ExecuteActivity(ctx, a.OpenReview, activities.OpenReviewInput{Step: w.step(), Review: r}).Get(ctx, nil); err != nil {
-		w.open, w.gateErr = nil, err
+		w.open, w.after.failed = nil, err
 		return err
 	}
-	w.opened = true
-	if err := workflow.Await(ctx, func() bool { return w.audited != nil || w.gateErr != nil }); err != nil {
+	w.turns.opened = true
+	if err := workflow.Await(ctx, func() bool { return w.after.audited != nil || w.after.failed != nil }); err != nil {
 		return err
 	}
-	return w.gateErr
+	return w.after.failed
 }
 
 // decideAudit records an audit verdict, amends the document when the
@@ -213,13 +179,13 @@ func (w *review) auditReview(ctx workflow.Context) error {
 func (w *review) decideAudit(ctx workflow.Context, r *countersign.Review, d *countersign.Decision) (DecisionResult, error) {
 	result, changed, err := w.amend(ctx, r, d, activities.AmendAudit)
 	if err != nil {
-		w.gateErr = fmt.Errorf("audit of %s could not be recorded: %w", w.in.DocumentID, err)
+		w.after.failed = fmt.Errorf("audit of %s could not be recorded: %w", w.in.DocumentID, err)
 		return DecisionResult{}, err
 	}
 	escaped := len(changed) > 0
 	if escaped {
 		if err := w.deliver(ctx, activities.WebhookCorrectedAfterAudit); err != nil {
-			w.gateErr = err
+			w.after.failed = err
 			return DecisionResult{}, err
 		}
 	}
@@ -235,10 +201,10 @@ func (w *review) decideAudit(ctx workflow.Context, r *countersign.Review, d *cou
 			At:         d.At,
 		}
 		if err := workflow.ExecuteActivity(ctx, a.ReportAudit, o).Get(ctx, nil); err != nil {
-			w.gateErr = err
+			w.after.failed = err
 			return DecisionResult{}, err
 		}
 	}
-	w.audited = d
+	w.after.audited = d
 	return result, nil
 }

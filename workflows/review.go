@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -85,9 +84,9 @@ const extractTimeout = 5 * time.Minute
 // Changing it changes no command: histories replay.
 const heartbeatTimeout = 10 * time.Second
 
-// ReviewWorkflow takes one document through draft, score, route, the human
-// gate when the policy asks for it, and finalize, recording every step in the
-// audit log.
+// ReviewWorkflow takes one document through receive, draft, score, route,
+// the human gate when the route asks for a person, finalize, and then
+// delivery and supervision, recording every step in the audit log.
 func (wf *Workflows) ReviewWorkflow(ctx workflow.Context, in ReviewInput) (ReviewResult, error) {
 	w := &review{in: in, status: countersign.StatusProcessing, keys: wf.Provenance}
 	if err := w.setup(ctx); err != nil {
@@ -96,54 +95,36 @@ func (wf *Workflows) ReviewWorkflow(ctx workflow.Context, in ReviewInput) (Revie
 	return w.run(ctx)
 }
 
-// review is the state of one review workflow.
+// review is the state of one review workflow. The pipeline's own products
+// are fields here; what the update handlers share with the pipeline has one
+// owner per concern: decision handling (turns), the human gate (gate), the
+// notices (outbox) and what follows the outcome (after).
 type review struct {
-	in     ReviewInput
-	events int // audit events appended so far; numbers the next one
+	in   ReviewInput
+	keys *provenance.Verifier // verify the envelopes of people's updates
+	v    versions             // the behaviours this run has
 
-	status     countersign.Status
+	events  int // audit events appended so far; numbers the next one
+	reviews int // reviews opened so far; numbers the next one
+
+	status     countersign.Status // final once the document is finalized or failed
 	draft      *countersign.Draft
 	confidence *countersign.Confidence
 	rules      []countersign.RuleHit // policy rules that matched the draft
 	route      *countersign.Route
+	final      countersign.Fields  // the fields as finalized, which a veto or an audit amends
+	open       *countersign.Review // the review waiting for a person: a gate review or an audit
 
-	reviews  int                   // reviews opened so far
-	open     *countersign.Review   // the review waiting for a person
-	opened   bool                  // its opening is stored and recorded
-	deciding *DecisionRequest      // the decision being recorded
-	inFlight int                   // decision handlers accepted and not returned
-	decided  *countersign.Decision // the decision that closed the gate
-	gateErr  error                 // a decision that could not be recorded
-	done     bool                  // finalized or failed
+	turns  decisionTurns // decisions on the open review, one at a time
+	gate   gate          // the human gate's reviews and their decisions
+	outbox outbox        // notices not yet sent
+	after  oversight     // the veto window and the audit of the final document
 
-	gateV          bool                    // the workflow runs the gate of gateChange
-	namedApprovals bool                    // approvals name the correction they approve (approvesChange)
-	gate           *countersign.Review     // the gate review under way: the first, or an adjudication
-	gateOpenedAt   time.Time               // when it opened; the SLA counts from then
-	adjudicates    string                  // the disputed review the gate review settles, if any
-	votes          []vote                  // the decisions on the gate review under way
-	gateDecisions  []*countersign.Decision // every decision at the gate, in order
-	ended          gateEnd                 // how the gate review under way ended
-	disputed       []string                // the gate reviews whose decisions disagreed
-	timedOut       *timeout                // the SLA's timeout, once it struck
-	heldSince      *time.Time              // the timeout put the document on hold then
-
-	outbox  []activities.NotifyInput          // notices not yet sent, in order
-	courier bool                              // the goroutine that sends them runs
-	refs    map[string]*countersign.NoticeRef // each review's opening message
-	owed    string                            // the review whose closing notice is owed
-
-	hotl        bool                  // the workflow runs the HOTL steps (hotlChange)
-	finalFields countersign.Fields    // the fields as finalized
-	vetoUntil   *time.Time            // the veto window is open until then
-	vetoing     *VetoRequest          // the veto being recorded
-	vetoed      *countersign.Decision // the veto that amended the document
-	audited     *countersign.Decision // the audit verdict
-
-	schema *schema.Schema       // compiled on first use by the validator
-	keys   *provenance.Verifier // verify the envelopes of people's updates
+	schema *schema.Schema // compiled on first use by the validators
 }
 
+// setup checks the input and registers the query and the updates with their
+// validators.
 func (w *review) setup(ctx workflow.Context) error {
 	if w.in.DocumentID == "" || w.in.TaskTypeVersion == "" {
 		return temporal.NewNonRetryableApplicationError("review input needs a document ID and a task type version", string(countersign.CodeInvalid), nil)
@@ -151,21 +132,23 @@ func (w *review) setup(ctx workflow.Context) error {
 	if w.in.Policy.Mode != countersign.ModeHITL && w.in.Policy.Mode != countersign.ModeHOTL {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown policy mode %q", w.in.Policy.Mode), string(countersign.CodeInvalid), nil)
 	}
+	w.turns.mu = workflow.NewMutex(ctx)
 	if err := workflow.SetQueryHandler(ctx, StateQuery, w.state); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, DecisionUpdate, w.decide, workflow.UpdateHandlerOptions{
-		Validator:   w.admitDecision,
+		Validator:   w.validateDecision,
 		Description: "a reviewer's approve, correct or reject",
 	}); err != nil {
 		return err
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, VetoUpdate, w.veto, workflow.UpdateHandlerOptions{
-		Validator:   w.admitVeto,
+		Validator:   w.validateVeto,
 		Description: "a supervisor's override of an auto-accepted document within the veto window",
 	})
 }
 
+// run runs the pipeline, and fails the document if it cannot finish.
 func (w *review) run(ctx workflow.Context) (ReviewResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, activityOptions)
 	if err := w.pipeline(ctx); err != nil {
@@ -181,13 +164,14 @@ func (w *review) run(ctx workflow.Context) (ReviewResult, error) {
 	}
 	// A decision's update handler returns the final status; let it finish,
 	// and the last notices go out.
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && len(w.outbox) == 0 }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && w.outbox.empty() }); err != nil {
 		return ReviewResult{}, err
 	}
 	return ReviewResult{Status: w.status, Outcome: w.route.Outcome}, nil
 }
 
-// pipeline is DESIGN.md's pipeline of one document, step by step.
+// pipeline is the pipeline of one document, step by step: each step is a
+// method of its own, in this file unless named otherwise.
 func (w *review) pipeline(ctx workflow.Context) error {
 	if err := w.receive(ctx); err != nil {
 		return err
@@ -202,20 +186,20 @@ func (w *review) pipeline(ctx workflow.Context) error {
 		return err
 	}
 	if w.route.Outcome == countersign.OutcomeHumanReview {
-		if err := w.humanGate(ctx); err != nil {
+		if err := w.humanGate(ctx); err != nil { // gate.go
 			return err
 		}
 	}
 	if err := w.finalize(ctx); err != nil {
 		return err
 	}
-	if w.gate != nil {
-		w.closeNotice(ctx, w.gate, w.gateOutcome())
+	if w.gate.review != nil {
+		w.closeNotice(ctx, w.gate.review, w.gate.outcome())
 	}
-	if !w.hotl || w.in.Gold {
+	if !w.v.deliveryAndAudits || w.in.Gold {
 		return nil
 	}
-	return w.afterFinal(ctx)
+	return w.deliverAndAudit(ctx)
 }
 
 // step numbers the next audit event; the number is part of the event ID, so a
@@ -261,10 +245,13 @@ func (w *review) score(ctx workflow.Context) error {
 	return nil
 }
 
+// decideRoute routes the scored draft (Route, route.go), draws an
+// auto-accepted document for audit (drawAudit, hotl.go) and records the
+// route.
 func (w *review) decideRoute(ctx workflow.Context) error {
-	w.hotl = workflow.GetVersion(ctx, hotlChange, workflow.DefaultVersion, 1) >= 1
+	w.v.deliveryAndAudits = workflow.GetVersion(ctx, hotlChange, workflow.DefaultVersion, 1) >= 1
 	policy := w.in.Policy
-	if w.hotl {
+	if w.v.deliveryAndAudits {
 		// The audit draw is the DrawAudit activity's, stratified by band.
 		policy.AuditSampleRate = 0
 	}
@@ -275,7 +262,7 @@ func (w *review) decideRoute(ctx workflow.Context) error {
 		Confidence: w.confidence,
 		Rules:      w.rules,
 	})
-	if w.hotl {
+	if w.v.deliveryAndAudits {
 		if err := w.drawAudit(ctx); err != nil {
 			return err
 		}
@@ -284,35 +271,27 @@ func (w *review) decideRoute(ctx workflow.Context) error {
 	return workflow.ExecuteActivity(ctx, a.RecordRoute, in).Get(ctx, nil)
 }
 
+// finalize records the document's outcome: the route's, the gate's
+// decision, or the SLA's timeout.
 func (w *review) finalize(ctx workflow.Context) error {
 	in := activities.FinalizeInput{
-		Step:     w.step(),
-		Draft:    w.draft,
-		Outcome:  w.route.Outcome,
-		Decision: w.decided,
-		Reasons:  w.rejectReasons(),
-		TimedOut: w.ended == gateTimedOut,
-		At:       now(ctx),
-	}
-	if len(w.votes) > 1 && w.ended == gateSettled {
-		for _, v := range w.votes {
-			in.Agreed = append(in.Agreed, v.decision)
-		}
-	}
-	if len(w.gateDecisions) > 1 {
-		for _, d := range w.gateDecisions {
-			if !slices.Contains(in.Reviewers, d.Actor) {
-				in.Reviewers = append(in.Reviewers, d.Actor)
-			}
-		}
+		Step:      w.step(),
+		Draft:     w.draft,
+		Outcome:   w.route.Outcome,
+		Decision:  w.gate.decided,
+		Reasons:   w.rejectReasons(),
+		TimedOut:  w.gate.ended == gateTimedOut,
+		At:        now(ctx),
+		Agreed:    w.gate.agreed(),
+		Reviewers: w.gate.reviewers(),
 	}
 	var result activities.FinalizeResult
 	if err := workflow.ExecuteActivity(ctx, a.Finalize, in).Get(ctx, &result); err != nil {
 		return err
 	}
-	w.status, w.done = result.Status, true
+	w.status = result.Status
 	if result.Final != nil {
-		w.finalFields = result.Final.Fields
+		w.final = result.Final.Fields
 	}
 	return nil
 }
@@ -320,13 +299,60 @@ func (w *review) finalize(ctx workflow.Context) error {
 // rejectReasons are the route's reasons when the policy rejected the
 // document; a person's rejection carries its own reason.
 func (w *review) rejectReasons() []string {
-	if w.ended == gateTimedOut {
-		return []string{w.timedOut.reason()}
+	if w.gate.ended == gateTimedOut {
+		return []string{w.gate.timedOut.reason()}
 	}
-	if w.route.Outcome != countersign.OutcomeReject || w.decided != nil {
+	if w.route.Outcome != countersign.OutcomeReject || w.gate.decided != nil {
 		return nil
 	}
 	return w.route.Reasons
+}
+
+// deliverAndAudit is what follows the final document, whatever its policy
+// mode: an auto-accepted document is held for the policy's veto window
+// (vetoWindow, hotl.go), every document is delivered, and one drawn for
+// audit, unless vetoed, is audited (auditReview, hotl.go).
+func (w *review) deliverAndAudit(ctx workflow.Context) error {
+	auto := w.route.Outcome == countersign.OutcomeAutoAccept || w.route.Outcome == countersign.OutcomeAutoAcceptWithAudit
+	if auto && w.status == countersign.StatusAccepted && w.in.Policy.VetoWindow > 0 {
+		if err := w.vetoWindow(ctx); err != nil {
+			return err
+		}
+	}
+	if err := w.deliver(ctx, activities.WebhookFinalized); err != nil {
+		return err
+	}
+	if w.route.Outcome == countersign.OutcomeAutoAcceptWithAudit && w.after.vetoed == nil {
+		return w.auditReview(ctx)
+	}
+	return nil
+}
+
+// deliver tells the submitting system about the document (event).
+func (w *review) deliver(ctx workflow.Context, event string) error {
+	in := activities.DeliverInput{Step: w.step(), Event: event, At: now(ctx)}
+	return workflow.ExecuteActivity(ctx, a.Deliver, in).Get(ctx, nil)
+}
+
+// newReview is the document's next review, for reasons: of kind (empty for
+// a gate review, as gate reviews have always been opened), opened at at
+// and due after due.
+func (w *review) newReview(kind countersign.ReviewKind, at time.Time, due time.Duration, reasons []string) *countersign.Review {
+	w.reviews++
+	r := &countersign.Review{
+		ID:         countersign.ReviewID(w.in.DocumentID, w.reviews),
+		DocumentID: w.in.DocumentID,
+		TaskType:   w.in.TaskType,
+		Kind:       kind,
+		Status:     countersign.ReviewPending,
+		CreatedAt:  at,
+		DueAt:      at.Add(due),
+		Reasons:    reasons,
+	}
+	if w.confidence != nil {
+		r.Confidence = w.confidence.Overall
+	}
+	return r
 }
 
 // fail records that the document could not be processed, and fails the
@@ -335,7 +361,7 @@ func (w *review) fail(ctx workflow.Context, cause error) (ReviewResult, error) {
 	ctx, _ = workflow.NewDisconnectedContext(ctx)
 	reason := rootMessage(cause)
 	workflow.GetLogger(ctx).Error("review failed", "document", w.in.DocumentID, "error", reason)
-	if w.done && w.status.Final() {
+	if w.status.Final() {
 		// The outcome stands (it may be delivered already); only what came
 		// after it, an audit or a delivery, is abandoned, and recorded so.
 		w.open = nil
@@ -343,14 +369,14 @@ func (w *review) fail(ctx workflow.Context, cause error) (ReviewResult, error) {
 		return ReviewResult{Status: w.status}, errors.Join(cause, err)
 	}
 	err := workflow.ExecuteActivity(ctx, a.Fail, activities.FailInput{Step: w.step(), Reason: reason}).Get(ctx, nil)
-	w.status, w.open, w.done = countersign.StatusFailed, nil, true
-	if w.gate != nil {
-		w.closeNotice(ctx, w.gate, "the document failed: "+reason)
+	w.status, w.open = countersign.StatusFailed, nil
+	if w.gate.review != nil {
+		w.closeNotice(ctx, w.gate.review, "the document failed: "+reason)
 	}
-	w.sendQueued(ctx)
+	w.outbox.start(ctx)
 	// A decision waiting on this document learns it failed before the run
 	// ends, and the last notices go out.
-	if waitErr := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && len(w.outbox) == 0 }); waitErr != nil {
+	if waitErr := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && w.outbox.empty() }); waitErr != nil {
 		err = errors.Join(err, waitErr)
 	}
 	if err != nil {
@@ -381,13 +407,14 @@ func rootMessage(err error) string {
 	return err.Error()
 }
 
+// state is the StateQuery handler.
 func (w *review) state() (ReviewState, error) {
-	s := ReviewState{Status: w.status, Route: w.route, OpenReview: w.open, Decision: w.decided, VetoOpenUntil: w.vetoUntil}
-	if w.open != nil && w.open == w.gate {
-		for _, v := range w.votes {
+	s := ReviewState{Status: w.status, Route: w.route, OpenReview: w.open, Decision: w.gate.decided, VetoOpenUntil: w.after.vetoUntil}
+	if w.open != nil && w.open == w.gate.review {
+		for _, v := range w.gate.votes {
 			s.Votes = append(s.Votes, *v.decision)
 		}
-		s.HeldSince = w.heldSince
+		s.HeldSince = w.gate.heldSince
 	}
 	return s, nil
 }

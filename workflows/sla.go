@@ -57,10 +57,10 @@ func slaSteps(s *countersign.SLA) []slaStep {
 // Each interval is a durable timer counted from the review's opening, so a
 // restarted worker neither forgets nor restarts it.
 func (w *review) awaitGate(ctx workflow.Context, r *countersign.Review) error {
-	ended := func() bool { return w.ended != gateOpen || w.gateErr != nil }
-	if sla := w.in.Policy.SLA; w.gateV && sla != nil {
+	ended := func() bool { return w.gate.ended != gateOpen || w.gate.failed != nil }
+	if sla := w.in.Policy.SLA; w.v.gateNoticesSLAApprovals && sla != nil {
 		for _, s := range slaSteps(sla) {
-			over, err := w.awaitUntil(ctx, w.gateOpenedAt.Add(s.after), ended)
+			over, err := w.awaitUntil(ctx, w.gate.openedAt.Add(s.after), ended)
 			if err != nil || over {
 				return err
 			}
@@ -81,18 +81,18 @@ func (w *review) awaitGate(ctx workflow.Context, r *countersign.Review) error {
 }
 
 // awaitUntil waits until the workflow time at, or until cond holds, and
-// reports whether cond holds. When the time comes with a decision under
-// way (its validator accepted it before the timer fired), that decision is
-// recorded first: a decision accepted in time always wins over the clock.
+// reports whether cond holds. When the time comes with decisions under
+// way (their validator accepted them before the timer fired), each has its
+// turn first: a decision accepted in time always wins over the clock.
 func (w *review) awaitUntil(ctx workflow.Context, at time.Time, cond func() bool) (bool, error) {
 	if wait := at.Sub(workflow.Now(ctx)); wait > 0 {
 		if ok, err := workflow.AwaitWithTimeout(ctx, wait, cond); err != nil || ok {
 			return ok, err
 		}
 	}
-	// A handler waiting for its turn has not set deciding yet: wait for
-	// every accepted decision, unless one of them has already ended it.
-	if err := workflow.Await(ctx, func() bool { return (w.deciding == nil && w.inFlight == 0) || cond() }); err != nil {
+	// Wait for every accepted decision, the one in its turn and those
+	// waiting for theirs, unless one of them has already ended the review.
+	if err := workflow.Await(ctx, func() bool { return w.turns.accepted == 0 || cond() }); err != nil {
 		return false, err
 	}
 	return cond(), nil
@@ -106,10 +106,10 @@ func (w *review) awaitUntil(ctx workflow.Context, at time.Time, cond func() bool
 func (w *review) timeOut(ctx workflow.Context, r *countersign.Review) error {
 	sla := w.in.Policy.SLA
 	agreed, rejected := 0, 0
-	if n := w.in.Policy.Approvals(); n > 1 && w.adjudicates == "" {
+	if n := w.in.Policy.Approvals(); n > 1 && w.gate.adjudicates == "" {
 		// Votes on a review agree with each other: all rejections, or all
 		// approvals and corrections.
-		for _, v := range w.votes {
+		for _, v := range w.gate.votes {
 			if v.decision.Action == countersign.ActionReject {
 				rejected++
 			} else {
@@ -117,27 +117,27 @@ func (w *review) timeOut(ctx workflow.Context, r *countersign.Review) error {
 			}
 		}
 	}
-	w.timedOut = &timeout{review: r.ID, after: sla.TimeoutAfter, action: sla.TimeoutAction, approvals: agreed, rejections: rejected, required: w.in.Policy.Approvals()}
+	w.gate.timedOut = &timeout{review: r.ID, after: sla.TimeoutAfter, action: sla.TimeoutAction, approvals: agreed, rejections: rejected, required: w.in.Policy.Approvals()}
 	at := now(ctx)
 	if sla.TimeoutAction == countersign.TimeoutReject {
 		w.open = nil
 	} else {
-		w.heldSince = &at
+		w.gate.heldSince = &at
 	}
 	in := activities.TimeoutInput{Step: w.step(), ReviewID: r.ID, After: sla.TimeoutAfter, Action: sla.TimeoutAction, At: at}
 	if agreed > 0 {
-		in.Approvals, in.Required = agreed, w.timedOut.required
+		in.Approvals, in.Required = agreed, w.gate.timedOut.required
 	}
 	if err := workflow.ExecuteActivity(ctx, a.TimeOut, in).Get(ctx, nil); err != nil {
 		return err
 	}
 	if sla.TimeoutAction == countersign.TimeoutReject {
-		w.ended = gateTimedOut
+		w.gate.ended = gateTimedOut
 		return nil
 	}
 	// A held review stays open: a person may have settled it meanwhile,
 	// and then there is no one to tell.
-	if w.ended != gateOpen {
+	if w.gate.ended != gateOpen {
 		return nil
 	}
 	to := sla.EscalateTo

@@ -94,7 +94,7 @@ func (wf *Workflows) SupervisorWorkflow(ctx workflow.Context, in SupervisorInput
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, ResetUpdate, sup.reset, workflow.UpdateHandlerOptions{
-		Validator:   sup.admitReset,
+		Validator:   sup.validateReset,
 		Description: "lift the supervisor's tightening of the policy",
 	}); err != nil {
 		return err
@@ -350,9 +350,10 @@ func (sup *supervisor) supervise(ctx workflow.Context) error {
 	return nil
 }
 
-// admitReset is the reset update's validator: the envelope that proves who
-// sent it, then validateReset.
-func (sup *supervisor) admitReset(ctx workflow.Context, req ResetRequest) error {
+// validateReset is the reset update's validator: the size ceiling, the
+// envelope that proves who sent it, then checkReset, which the handler
+// checks again.
+func (sup *supervisor) validateReset(ctx workflow.Context, req ResetRequest) error {
 	if err := checkSize(nil, req.Reason); err != nil {
 		return err
 	}
@@ -360,10 +361,12 @@ func (sup *supervisor) admitReset(ctx workflow.Context, req ResetRequest) error 
 	if err := checkProvenance(ctx, sup.keys, req.Provenance, want, err); err != nil {
 		return err
 	}
-	return sup.validateReset(req)
+	return sup.checkReset(req)
 }
 
-func (sup *supervisor) validateReset(req ResetRequest) error {
+// checkReset refuses a reset by someone who is not a supervisor (403), of a
+// policy that is not tightened (409), or without a reason (422).
+func (sup *supervisor) checkReset(req ResetRequest) error {
 	if !req.Actor.Role.CanSupervise() {
 		return refuse(countersign.CodeForbidden, "%s (role %s) may not reset a policy: the approver or admin role is needed", req.Actor.User, orNone(string(req.Actor.Role)))
 	}
@@ -381,7 +384,7 @@ func (sup *supervisor) validateReset(req ResetRequest) error {
 // Since verifiedAudits the window starts from the certificate of the policy
 // in force, if it has one.
 func (sup *supervisor) reset(ctx workflow.Context, req ResetRequest) (countersign.PolicyOverride, error) {
-	if err := sup.validateReset(req); err != nil {
+	if err := sup.checkReset(req); err != nil {
 		return countersign.PolicyOverride{}, err
 	}
 	sup.resetting = true

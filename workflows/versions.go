@@ -28,3 +28,27 @@ const (
 	// audits alone.
 	verifiedAudits = "supervisor-verified-audits"
 )
+
+// versions says which behaviours a review run has, one field per change,
+// each named for what it guards. A field is set where the run asks for its
+// version (decideRoute, humanGate); until then it is false, and what it
+// guards has not begun.
+type versions struct {
+	// deliveryAndAudits (hotlChange, asked in decideRoute): the audit draw
+	// is the DrawAudit activity's, stratified by band, not Route's; and the
+	// final document is delivered (after its veto window, when it was
+	// auto-accepted) and audited when drawn. Runs without it end when the
+	// document is final.
+	deliveryAndAudits bool
+	// gateNoticesSLAApprovals (gateChange, asked in humanGate): the gate
+	// sends notices, runs the SLA's reminder, escalation and timeout, needs
+	// the policy's number of approvals under four-eyes duties, and sends a
+	// disagreement to adjudication. Runs without it close the gate on its
+	// first decision.
+	gateNoticesSLAApprovals bool
+	// approvalsNameCorrections (approvesChange, asked in humanGate): an
+	// approval stands for the correction it names, and one that names none
+	// approves the draft. Runs without it take an approval after a
+	// correction as approving it.
+	approvalsNameCorrections bool
+}
