@@ -246,11 +246,11 @@ func (g *gate) outcome() string {
 	case g.ended == gateTimedOut:
 		return "timed out after " + countersign.FormatDuration(g.timedOut.after) + ": rejected"
 	case g.adjudicates != "" && g.decided != nil:
-		s = "adjudicated by " + g.decided.Actor + ": " + pastTense(g.decided.Action)
+		s = "adjudicated by " + g.decided.Actor + ": " + g.decided.Action.PastTense()
 	default:
 		parts := make([]string, len(g.votes))
 		for i, v := range g.votes {
-			parts[i] = pastTense(v.decision.Action) + " by " + v.decision.Actor
+			parts[i] = v.decision.Action.PastTense() + " by " + v.decision.Actor
 		}
 		s = strings.Join(parts, ", ")
 	}
@@ -292,22 +292,10 @@ func votesSummary(votes []vote, detail bool) string {
 	parts := make([]string, len(votes))
 	for i, v := range votes {
 		d := v.decision
-		parts[i] = d.Actor + " " + pastTense(d.Action)
+		parts[i] = d.Actor + " " + d.Action.PastTense()
 		if detail && d.Action == countersign.ActionCorrect {
 			parts[i] += " " + strings.Join(names(d.Fields), ", ")
 		}
 	}
 	return strings.Join(parts, ", ")
-}
-
-func pastTense(a countersign.Action) string {
-	switch a {
-	case countersign.ActionApprove:
-		return "approved"
-	case countersign.ActionCorrect:
-		return "corrected"
-	case countersign.ActionReject:
-		return "rejected"
-	}
-	return string(a)
 }
