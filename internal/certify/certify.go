@@ -318,9 +318,14 @@ func (r *Result) Explain(taskType string) string {
 		fmt.Fprintf(&b, "%d of %d held-out reviewed documents could be accepted, fewer than the %d a record without errors needs",
 			r.Eligible, r.Documents, r.MinAccepted)
 	}
-	if r.Needed < 0 {
+	switch {
+	case r.Needed < 0 && r.Eligible < r.MinAccepted:
+		// On fewer documents than a clean record needs, the error rates
+		// seen say too little to rule anything out.
+		fmt.Fprintf(&b, "; on so few the error rates seen are above the budget at every threshold, which says little yet: review more documents the calibration did not train on (at least %d accepted ones are needed), improve the confidence (calibrate), or ask for a larger budget", r.MinAccepted)
+	case r.Needed < 0:
 		b.WriteString("; at no threshold is the error rate below the budget, so more documents alone will not do: improve the confidence (calibrate) or ask for a larger budget")
-	} else {
+	default:
 		fmt.Fprintf(&b, "; it needs about %d more reviewed documents the calibration did not train on, if they go like these", r.Needed)
 	}
 	return b.String()

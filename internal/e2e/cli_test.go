@@ -112,7 +112,7 @@ func TestCLIWalkthrough(t *testing.T) {
 	}
 	// Two reviewed documents are far too few to certify on: the refusal
 	// says how many more it would take, and the command exits 1.
-	if out, err := cli("", "policy", "certify", "--type", "contract-review", "--error-budget", "0.05"); err == nil || !strings.Contains(out, "more reviewed documents the calibration did not train on") {
+	if out, err := cli("", "policy", "certify", "--type", "contract-review", "--error-budget", "0.05"); err == nil || !strings.Contains(out, "review more documents the calibration did not train on") {
 		t.Fatalf("certify with two documents: %v\n%s", err, out)
 	} else if code := err.(*exec.ExitError).ExitCode(); code != 1 {
 		t.Fatalf("certify refused: exit code %d, want 1", code)
