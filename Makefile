@@ -7,7 +7,7 @@
 #   make bench      pipeline, audit, scoring and encryption benchmarks, as ratios to a baseline
 #   make histories  re-record the workflow histories the replay tests use
 #   make generate   the stores' query code, from their .sql files, with sqlc
-#   make oversight-bench  review share and escaped errors per error budget on a synthetic task (README: Oversight benchmark)
+#   make oversight-bench  review share and escaped errors per error budget on a synthetic task (docs/operations.md: Oversight benchmark)
 
 export GOTOOLCHAIN ?= local
 GO        ?= go
@@ -48,7 +48,8 @@ test:
 	$(GO) test -count=1 -race -timeout 30m $(RACE_PKGS)
 
 # The production topology on this machine, each role a process of the
-# binary, with faults (README: Production); prints its figures. It restarts
+# binary, with faults (docs/operations.md: One machine, as separate
+# processes); prints its figures. It restarts
 # PostgreSQL, so it runs alone, after make test, never beside other tests.
 test-topology:
 	COUNTERSIGN_TOPOLOGY=1 $(GO) test -count=1 -run '^TestTopology$$' -v -timeout 30m ./internal/e2e
