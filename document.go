@@ -133,10 +133,16 @@ const (
 	// SignalAlternatives: 1 minus the probability the model's top_logprobs
 	// gave other tokens where it wrote the value, at its least sure token.
 	SignalAlternatives = "alternatives"
+	// SignalContext: how well the words around the drafted value, where
+	// the document writes it, fit the field (0 when none does).
+	SignalContext = "context"
+	// SignalQuoteMatch: the value is what its evidence quote says (1), or
+	// the quote says another value of its kind (0).
+	SignalQuoteMatch = "quote_match"
 )
 
 // Signals lists every signal name in the order scores combine them.
-var Signals = []string{SignalSchema, SignalConstraints, SignalGrounding, SignalTokenProb, SignalAgreement, SignalRules, SignalJudge, SignalAmbiguity, SignalAlternatives}
+var Signals = []string{SignalSchema, SignalConstraints, SignalGrounding, SignalTokenProb, SignalAgreement, SignalRules, SignalJudge, SignalAmbiguity, SignalAlternatives, SignalContext, SignalQuoteMatch}
 
 // FieldScore is the confidence in one field's value, with the signals it was
 // combined from and the reasons a reviewer should look at it.

@@ -301,6 +301,12 @@ type rival struct {
 func (l *lookalikes) ambiguity(name string, value any, ev countersign.Evidence, signals map[string]float64) []string {
 	k := l.kindOf(name, value)
 	if k == nil && len(l.tt.Rules[name]) == 0 {
+		// No other value can be told of its kind, but the words around the
+		// quote can still be read.
+		if from, to := l.quoteSpan(ev); from >= 0 {
+			own, _ := fit(l.keywords(name), contextOf(l.content, from, to, 0, len(l.content)))
+			signals[countersign.SignalContext] = contextScore(own)
+		}
 		return nil
 	}
 	drafted := keysOf(k, value)
@@ -342,13 +348,7 @@ func (l *lookalikes) ambiguity(name string, value any, ev countersign.Evidence, 
 			groups[g] = append(groups[g], i)
 		}
 	}
-	if len(groups) == 0 {
-		signals[countersign.SignalAmbiguity] = 1
-		return nil
-	}
-
-	prop := l.props[name]
-	keywords := fieldKeywords(name, []string{prop.Description, prop.Title}, l.tt.Rules[name])
+	keywords := l.keywords(name)
 	contextAt := func(i int) []contextWord {
 		lo, hi := 0, len(l.content)
 		if i > 0 {
@@ -384,6 +384,13 @@ func (l *lookalikes) ambiguity(name string, value any, ev countersign.Evidence, 
 		}
 		own, _ = fit(keywords, contextOf(l.content, quoteStart, quoteEnd, lo, hi))
 	}
+	if len(mine) > 0 || quoteStart >= 0 {
+		signals[countersign.SignalContext] = contextScore(own)
+	}
+	if len(groups) == 0 {
+		signals[countersign.SignalAmbiguity] = 1
+		return nil
+	}
 	if shown == "" {
 		shown = countersign.ValueText(value)
 	}
@@ -407,6 +414,19 @@ func (l *lookalikes) ambiguity(name string, value any, ev countersign.Evidence, 
 	}
 	return []string{l.reason(name, k, class, n, rivals, own, shown, mentions)}
 }
+
+// keywords are the words that say a passage is about the field.
+func (l *lookalikes) keywords(name string) []keyword {
+	prop := l.props[name]
+	return fieldKeywords(name, []string{prop.Description, prop.Title}, l.tt.Rules[name])
+}
+
+// contextScore is the context signal of a fit: 0 when no word of the field
+// stands near the value, ½ for one right before it, toward 1 the more there
+// are. A value whose place says nothing of the field (a deductible drafted
+// as the amount claimed) is often one the model took from elsewhere, and
+// ambiguity does not see it when no other value fits the field better.
+func contextScore(fit float64) float64 { return round(fit / (1 + fit)) }
 
 // reason says which other value a reviewer should look at: the one whose
 // words fit the field best, and the words.

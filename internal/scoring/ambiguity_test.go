@@ -226,3 +226,33 @@ func BenchmarkAmbiguityLargeDocument(b *testing.B) {
 		})
 	}
 }
+
+// TestContextSignal: the context signal reads the words around a value
+// where the document writes it. The total next to "Invoice total" fits;
+// the only amount of a document where it stands after another sentence
+// about a claim does not, though nothing else fits the field better, so
+// ambiguity cannot tell; the next sentence does not lend it its words.
+func TestContextSignal(t *testing.T) {
+	tt, sch := compile(t, contractSpec, "contracts.yaml")
+	contextOf := func(content string, value any, quote string) float64 {
+		t.Helper()
+		at := strings.Index(content, quote)
+		draft := &countersign.Draft{
+			Fields:   countersign.Fields{"total": value},
+			Evidence: map[string]countersign.Evidence{"total": ev(quote, len([]rune(content[:at])))},
+		}
+		fs := scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: draft, Content: content}).Fields["total"]
+		v, ok := fs.Signals[countersign.SignalContext]
+		if !ok {
+			t.Fatalf("no context signal for %q: %v", quote, fs.Signals)
+		}
+		return v
+	}
+	if got := contextOf(contract, 1250.0, "EUR 1,250.00"); got < 0.5 {
+		t.Errorf("context of the invoice total = %v, want at least 0.5", got)
+	}
+	elsewhere := "The repair came to EUR 274.00. The total amount due is stated in the annex."
+	if got := contextOf(elsewhere, 274.0, "EUR 274.00"); got != 0 {
+		t.Errorf("context of an amount whose sentence says nothing of the total = %v, want 0", got)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/countersign/countersign"
 )
@@ -15,7 +16,7 @@ import (
 // value (where labels stand) and after it.
 
 // The context of a value: at most so many words before and after it, within
-// so many bytes, not past a blank line.
+// so many bytes, not past a blank line or the end of a sentence.
 const (
 	wordsBefore = 6
 	wordsAfter  = 4
@@ -132,17 +133,26 @@ var paragraphBreak = regexp.MustCompile(`\n[ \t\r]*\n`)
 
 // contextOf returns the words around content[start:end], stopping at lo
 // before it and hi after it (the neighbouring values of the same kind, whose
-// labels are not this value's), at a blank line, and at windowBytes.
+// labels are not this value's), at a blank line, at the end of a sentence,
+// and at windowBytes. The next sentence speaks of something else: "came to
+// $274.00. Our client made a previous claim" does not make the quote for
+// the emergency work an amount claimed.
 func contextOf(content string, start, end, lo, hi int) []contextWord {
 	from := max(lo, start-windowBytes, 0)
 	before := content[from:start]
 	if breaks := paragraphBreak.FindAllStringIndex(before, -1); len(breaks) > 0 {
 		from += breaks[len(breaks)-1][1]
 	}
+	if at := lastSentenceEnd(content, from, start); at >= 0 {
+		from = at
+	}
 	to := min(hi, end+windowBytes, len(content))
 	after := content[end:to]
 	if br := paragraphBreak.FindStringIndex(after); br != nil {
 		to = end + br[0]
+	}
+	if at := firstSentenceEnd(content, end, to); at >= 0 {
+		to = at
 	}
 	var out []contextWord
 	words := wordsIn(content, from, start)
@@ -159,6 +169,65 @@ func contextOf(content string, start, end, lo, hi int) []contextWord {
 		out = append(out, w)
 	}
 	return out
+}
+
+// sentenceEnd is a full stop, question or exclamation mark (with closing
+// quotes or brackets) before white space and a capital letter or digit.
+var sentenceEnd = regexp.MustCompile(`[.!?]["')\]]*\s+[\p{Lu}\p{N}]`)
+
+// abbreviations end in a full stop without ending a sentence: labels such as
+// "policy no. HX-2248" and "claim ref. CLM-2025" stay with their values.
+var abbreviations = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`no nos nr ref refs mr mrs ms dr st vs etc inc ltd co corp jr sr approx dept tel fig p pp vol art sec cf eg ie`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// sentenceEnds returns where the sentences ending in content[from:to] end:
+// the byte after each one's punctuation, in order. A full stop after an
+// abbreviation or a single letter (an initial) ends none.
+func sentenceEnds(content string, from, to int) []int {
+	var out []int
+	for _, m := range sentenceEnd.FindAllStringIndex(content[from:to], -1) {
+		at := from + m[0]
+		if content[at] == '.' {
+			i := at
+			for i > 0 && unicode.IsLetter(rune(content[i-1])) && content[i-1] < utf8.RuneSelf {
+				i--
+			}
+			word := strings.ToLower(content[i:at])
+			if word != "" && (len(word) == 1 || abbreviations[word]) {
+				continue
+			}
+		}
+		out = append(out, at+1)
+	}
+	return out
+}
+
+// lastSentenceEnd is where the last sentence ending in content[from:to]
+// ends, or -1. The capital letter that marks it may stand at to or past it.
+func lastSentenceEnd(content string, from, to int) int {
+	ends := sentenceEnds(content, from, min(to+utf8.UTFMax+1, len(content)))
+	for i := len(ends) - 1; i >= 0; i-- {
+		if ends[i] <= to {
+			return ends[i]
+		}
+	}
+	return -1
+}
+
+// firstSentenceEnd is where the first sentence ending in content[from:to]
+// ends (with a value at from, the value's own sentence), or -1. The
+// capital letter that marks it may stand past to.
+func firstSentenceEnd(content string, from, to int) int {
+	ends := sentenceEnds(content, from, min(to+utf8.UTFMax+1, len(content)))
+	if len(ends) == 0 || ends[0] > to {
+		return -1
+	}
+	return ends[0]
 }
 
 // wordsIn returns the words of content[from:to] that are not stop words.
@@ -212,7 +281,8 @@ func fit(keywords []keyword, words []contextWord) (float64, contextWord) {
 
 // sameWord: equal, or one a prefix of the other with at least four letters
 // and at most four more ("date", "dated"; "effect", "effective"; not "term",
-// "termination").
+// "termination"), or two forms of one word ("claimed", "claims",
+// "claiming": see stem).
 func sameWord(a, b string) bool {
 	if a == b {
 		return true
@@ -220,7 +290,28 @@ func sameWord(a, b string) bool {
 	if len(a) > len(b) {
 		a, b = b, a
 	}
-	return len(a) >= 4 && len(b)-len(a) <= 4 && strings.HasPrefix(b, a)
+	if len(a) >= 4 && len(b)-len(a) <= 4 && strings.HasPrefix(b, a) {
+		return true
+	}
+	sa, sb := stem(a), stem(b)
+	return len(sa) >= 4 && sa == sb
+}
+
+// inflections are the endings stem takes off, longest first.
+var inflections = []string{"ing", "ed", "es", "s"}
+
+// stem takes one inflection off a word, leaving four letters at least: the
+// prefix rule of sameWord cannot match two forms that each add an ending
+// ("claimed" and "claims" share "claim", but neither starts with the other),
+// and a field named amount_claimed is what a sentence "claims" or is
+// "claiming".
+func stem(w string) string {
+	for _, end := range inflections {
+		if len(w)-len(end) >= 4 && strings.HasSuffix(w, end) {
+			return w[:len(w)-len(end)]
+		}
+	}
+	return w
 }
 
 // stopWords carry no sense of a field: articles, pronouns, auxiliaries, a

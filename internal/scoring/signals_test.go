@@ -91,8 +91,10 @@ func TestModelSignals(t *testing.T) {
 	payer := c.Fields["payer"]
 	// schema 1, grounding 1, token_prob 0.9, agreement 3/4, rules 0 (the rules
 	// found John Doe), judge 1 at weight 2: (1+1+0.9+0.75+0+2)/7 = 0.8071.
-	// Ambiguity 1 (the payer rule matches one name) weighs nothing by default.
-	want := map[string]float64{"schema": 1, "grounding": 1, "token_prob": 0.9, "agreement": 0.75, "rules": 0, "judge": 1, "ambiguity": 1}
+	// Ambiguity 1 (the payer rule matches one name), context ½ (one word of
+	// the field, "Payer", right before the value) and quote_match 1 (the
+	// quote says the value) weigh nothing by default.
+	want := map[string]float64{"schema": 1, "grounding": 1, "token_prob": 0.9, "agreement": 0.75, "rules": 0, "judge": 1, "ambiguity": 1, "context": 0.5, "quote_match": 1}
 	if !countersign.SameValue(payer.Signals, want) {
 		t.Errorf("payer signals = %v, want %v", payer.Signals, want)
 	}
