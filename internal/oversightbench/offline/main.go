@@ -1,0 +1,362 @@
+//go:build ignore
+
+// Offline analysis of the oversight benchmark's statistics, for working on
+// signals and calibration in seconds rather than the benchmark's quarter
+// hour: the same generator, fake model, extractor, scoring, calibration and
+// certification as the engine, without Temporal, a store or the REST API.
+// It builds the calibration outcomes itself, as the store's reviewed
+// documents would give them, so it is an approximation of the engine's
+// path; `make oversight-bench` is the measure of record.
+//
+//	go run internal/oversightbench/offline/main.go -seeds 5 [-holdout 0.5] [-v]
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/calibration"
+	"github.com/countersign/countersign/internal/certify"
+	"github.com/countersign/countersign/internal/llm"
+	"github.com/countersign/countersign/internal/oversightbench"
+	"github.com/countersign/countersign/internal/schema"
+	"github.com/countersign/countersign/internal/scoring"
+	"github.com/countersign/countersign/internal/simulate"
+	"github.com/countersign/countersign/internal/tasktype"
+)
+
+type Doc struct {
+	Index      int                                 `json:"index"`
+	ID         string                              `json:"id"`
+	Wrong      bool                                `json:"wrong"`
+	Reject     bool                                `json:"reject"`
+	Failed     bool                                `json:"failed"`
+	WrongF     []string                            `json:"wrong_fields,omitempty"`
+	Planned    map[string]oversightbench.ErrorKind `json:"planned,omitempty"`
+	Confident  map[string]bool                     `json:"confident,omitempty"`
+	Raw        float64                             `json:"raw"`
+	Conf       float64                             `json:"conf"`
+	HeldOut    bool                                `json:"held_out"`
+	Fields     map[string]countersign.FieldScore   `json:"fields"`
+	Draft      countersign.Fields                  `json:"draft"`
+	created    time.Time
+	confidence *countersign.Confidence
+	outcome    *calibration.DocumentOutcome
+}
+
+var (
+	tt  *countersign.TaskType
+	sch *schema.Schema
+)
+
+func main() {
+	seeds := flag.Int("seeds", 5, "seeds 1..n")
+	first := flag.Int("first", 1, "first seed")
+	reviewed := flag.Int("reviewed", 300, "")
+	step := flag.Int("step", 100, "")
+	maxReviewed := flag.Int("max", 900, "")
+	heldout := flag.Int("heldout", 500, "")
+	holdout := flag.Float64("holdout", 0.5, "")
+	dump := flag.String("dump", "", "json dump of docs")
+	verbose := flag.Bool("v", false, "")
+	flag.Parse()
+
+	dir, _ := os.MkdirTemp("", "scratch")
+	os.WriteFile(filepath.Join(dir, oversightbench.TaskType+".yaml"), oversightbench.TaskTypeYAML, 0o644)
+	reg, err := tasktype.LoadDir(dir)
+	must(err)
+	tt, err = reg.Get(oversightbench.TaskType)
+	must(err)
+	sch, err = schema.Compile(tt.Schema)
+	must(err)
+
+	budgets := []float64{0.01, 0.02, 0.05}
+	type agg struct {
+		cert, within, n                  int
+		share, perfect, hind, esc, after float64
+	}
+	aggs := make([]agg, len(budgets))
+	var dumpDocs []map[string]any
+	for s := *first; s < *first+*seeds; s++ {
+		seed := uint64(s)
+		g := oversightbench.NewGenerator(seed)
+		m := oversightbench.NewModel(seed, oversightbench.DefaultProfile())
+		base := m.Start()
+		x := llm.NewOpenAI(llm.OpenAIConfig{BaseURL: base, Model: "fake-claims-1"})
+		t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+		process := func(idx []int) []*Doc {
+			out := make([]*Doc, len(idx))
+			var wg sync.WaitGroup
+			ch := make(chan int)
+			for range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for k := range ch {
+						n := g.Notice(idx[k])
+						m.Add(n)
+						out[k] = run(x, m, n, t0.Add(time.Duration(idx[k])*time.Second))
+					}
+				}()
+			}
+			for k := range idx {
+				ch <- k
+			}
+			close(ch)
+			wg.Wait()
+			return out
+		}
+		rng := func(a, b int) []int {
+			var o []int
+			for i := a; i < b; i++ {
+				o = append(o, i)
+			}
+			return o
+		}
+		rev := process(rng(0, *reviewed))
+		outs := &calibration.Outcomes{}
+		for _, d := range rev {
+			if d.outcome != nil {
+				outs.Documents = append(outs.Documents, *d.outcome)
+			}
+		}
+		through := t0.Add(time.Duration(*reviewed) * time.Second)
+		cal, err := calibration.Learn(tt, outs, calibration.Options{Seed: int64(seed), Holdout: *holdout, TrainedThrough: through})
+		must(err)
+		rep := cal.Report
+		var sig []string
+		for _, sd := range rep.Signals {
+			a := "-"
+			if sd.AUC != nil {
+				a = fmt.Sprintf("%.3f", *sd.AUC)
+			}
+			sig = append(sig, fmt.Sprintf("%s=%s(%d)", sd.Signal, a, sd.Present))
+		}
+		fmt.Printf("seed %d: trained %d, signals %s\n  doc AUC before %.3f after %.3f, brier %.4f -> %.4f, features %v\n", seed, rep.Document.Documents, strings.Join(sig, " "), rep.Document.AUCBefore, rep.Document.AUCAfter, rep.Document.BrierBefore, rep.Document.BrierAfter, cal.Model.Features)
+		if *verbose {
+			pr := func(name string, b []float64) {
+				fmt.Printf("  %-14s b0=%6.2f", name, b[0])
+				for j, f := range cal.Model.Features {
+					fmt.Printf(" %s=%.2f", f, b[j+1])
+				}
+				fmt.Println()
+			}
+			pr("pooled", cal.Model.Pooled)
+			for f, b := range cal.Model.Fields {
+				pr(f, b)
+			}
+			fmt.Printf("  platt %+v floor %.4f\n", cal.Model.Document, cal.Model.Floor)
+		}
+		calib := func(ds []*Doc) {
+			for _, d := range ds {
+				c := scoring.Recalibrate(tt, d.confidence, cal, calibration.RawScore)
+				d.Conf = c.Overall
+				d.Fields = c.Fields
+				d.HeldOut = !cal.TrainedOn(d.ID, d.created)
+			}
+		}
+		calib(rev)
+		all := rev
+		certs := make([]*certify.Result, len(budgets))
+		after := make([]int, len(budgets))
+		for {
+			var samples []certify.Sample
+			for _, d := range all {
+				if !d.HeldOut {
+					continue
+				}
+				route := simulate.RouteEligible
+				if d.Failed {
+					route = simulate.RouteReview
+				}
+				samples = append(samples, certify.Sample{Confidence: d.Conf, Route: route, Wrong: d.Wrong})
+			}
+			missing := false
+			for i, b := range budgets {
+				if certs[i] != nil {
+					continue
+				}
+				r, err := certify.Test(samples, b, 0.95)
+				must(err)
+				if r.Certified != nil {
+					certs[i], after[i] = r, len(all)
+				} else {
+					missing = true
+					if *verbose && r.Stopped != nil {
+						fmt.Printf("  %.0f%% after %d: stopped at %d of %d (t=%.4f), tested %d\n", b*100, len(all), r.Stopped.Wrong, r.Stopped.Accepted, r.Stopped.Threshold, r.Tested)
+					}
+				}
+			}
+			if !missing || len(all) >= *maxReviewed {
+				break
+			}
+			more := process(rng(len(all), min(len(all)+*step, *maxReviewed)))
+			calib(more)
+			all = append(all, more...)
+		}
+		// held-out batch
+		batch := process(rng(1_000_000, 1_000_000+*heldout))
+		calib(batch)
+		wrong := 0
+		var sc []oversightbench.Scored
+		for _, d := range batch {
+			if d.Wrong {
+				wrong++
+			}
+			sc = append(sc, oversightbench.Scored{Confidence: d.Conf, Wrong: d.Wrong})
+		}
+		// ranking: share of wrong in top 40%
+		sorted := append([]*Doc(nil), batch...)
+		sort.Slice(sorted, func(i, j int) bool { return sorted[i].Conf > sorted[j].Conf })
+		top := sorted[:len(sorted)*4/10]
+		tw := 0
+		for _, d := range top {
+			if d.Wrong {
+				tw++
+			}
+		}
+		fmt.Printf("  batch: %d wrong of %d (%.3f); top 40%%: %.3f wrong; doc AUC batch %.3f\n", wrong, len(batch), float64(wrong)/float64(len(batch)), float64(tw)/float64(len(top)), aucOf(batch))
+		for i, b := range budgets {
+			perfect := oversightbench.PerfectShare(len(batch), wrong, b)
+			hind := oversightbench.BestThreshold(sc, b)
+			a := &aggs[i]
+			a.perfect += perfect
+			a.hind += hind.ReviewShare
+			a.n++
+			if certs[i] == nil {
+				a.share += 1
+				a.within++
+				fmt.Printf("  %.0f%%: no cert; perfect %.3f hindsight %.3f\n", b*100, perfect, hind.ReviewShare)
+				continue
+			}
+			c := certs[i].Certified
+			acc, esc := 0, 0
+			for _, d := range batch {
+				if !d.Failed && d.Conf >= c.Threshold {
+					acc++
+					if d.Wrong {
+						esc++
+					}
+				}
+			}
+			share := 1 - float64(acc)/float64(len(batch))
+			rate := 0.0
+			if acc > 0 {
+				rate = float64(esc) / float64(acc)
+			}
+			a.cert++
+			a.share += share
+			a.after += float64(after[i])
+			a.esc += rate
+			if rate <= b {
+				a.within++
+			}
+			fmt.Printf("  %.0f%%: cert after %d at %.4f (%d of %d, tested %d); to people %.3f, escaped %.3f (%d/%d); perfect %.3f hindsight %.3f\n", b*100, after[i], c.Threshold, c.Wrong, c.Accepted, certs[i].Tested, share, rate, esc, acc, perfect, hind.ReviewShare)
+		}
+		if *dump != "" {
+			for _, d := range append(all, batch...) {
+				raw, _ := json.Marshal(d)
+				var mm map[string]any
+				json.Unmarshal(raw, &mm)
+				mm["seed"] = seed
+				dumpDocs = append(dumpDocs, mm)
+			}
+		}
+		m.Close()
+	}
+	fmt.Println("summary:")
+	for i, b := range budgets {
+		a := aggs[i]
+		af := 0.0
+		esc := 0.0
+		if a.cert > 0 {
+			af, esc = a.after/float64(a.cert), a.esc/float64(a.cert)
+		}
+		fmt.Printf("  %.0f%%: certified %d/%d after %.0f, to people %.3f, perfect %.3f, hindsight %.3f, escaped %.3f, within %d/%d\n", b*100, a.cert, a.n, af, a.share/float64(a.n), a.perfect/float64(a.n), a.hind/float64(a.n), esc, a.within, a.n)
+	}
+	if *dump != "" {
+		raw, _ := json.Marshal(dumpDocs)
+		os.WriteFile(*dump, raw, 0o644)
+	}
+}
+
+func aucOf(ds []*Doc) float64 {
+	var s []calibration.Sample
+	for _, d := range ds {
+		s = append(s, calibration.Sample{Score: d.Conf, Correct: !d.Wrong})
+	}
+	a, _ := calibration.AUC(s)
+	return a
+}
+
+func run(x *llm.OpenAI, m *oversightbench.Model, n *oversightbench.Notice, created time.Time) *Doc {
+	ctx := context.Background()
+	cdoc := &countersign.Document{ID: n.ExternalID, Content: n.Text}
+	d := &Doc{Index: n.Index, ID: n.ExternalID, created: created, Reject: n.Reject != ""}
+	draft, err := x.Extract(ctx, tt, cdoc)
+	if err != nil {
+		draft = &countersign.Draft{Error: err.Error()}
+	}
+	if !draft.Failed() {
+		if check, err := llm.NewRules().Extract(ctx, tt, cdoc); err == nil {
+			draft.CrossCheck = check.Fields
+		}
+	}
+	d.Failed = draft.Failed()
+	d.Draft = draft.Fields
+	conf := scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: draft, Content: n.Text})
+	d.confidence = conf
+	d.Raw = conf.Overall
+	d.Wrong = !oversightbench.Right(n, draft.Fields)
+	if n.Reject == "" {
+		d.WrongF = oversightbench.WrongFields(n, draft.Fields)
+	}
+	for _, fp := range m.Plan(n) {
+		if fp.Error != "" {
+			if d.Planned == nil {
+				d.Planned = map[string]oversightbench.ErrorKind{}
+				d.Confident = map[string]bool{}
+			}
+			d.Planned[fp.Field] = fp.Error
+			d.Confident[fp.Field] = fp.Confident
+		}
+	}
+	if n.Reject == "" && !d.Failed {
+		o := &calibration.DocumentOutcome{ID: d.ID, CreatedAt: created, TaskTypeVersion: tt.Version, Confidence: conf, Correct: !d.Wrong}
+		for _, name := range draft.Fields.Names() {
+			fs, ok := conf.Fields[name]
+			if !ok {
+				continue
+			}
+			truth, has := n.Truth[name]
+			o.Fields = append(o.Fields, calibration.FieldOutcome{
+				Field: name, Raw: calibration.RawScore(conf, fs), Signals: fs.Signals,
+				Failed:  len(fs.Signals) > 0 && scoring.HardFailure(fs.Signals),
+				Correct: has && countersign.Equivalent(draft.Fields[name], truth),
+			})
+		}
+		for name, fs := range conf.Fields {
+			if _, drafted := draft.Fields[name]; !drafted && fs.Required {
+				o.Missing++
+			}
+		}
+		d.outcome = o
+	}
+	return d
+}
+
+func must(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
