@@ -350,3 +350,16 @@ func ValueText(v any) string {
 	}
 	return string(raw)
 }
+
+// ScorePair writes two scores (a confidence and a threshold, two
+// thresholds) to two decimals, or to as many more as it takes, up to six,
+// for two different scores to read differently: a confidence of 0.994
+// below a threshold of 0.995 must not read "0.99 below 0.99".
+func ScorePair(a, b float64) (string, string) {
+	for digits := 2; ; digits++ {
+		sa, sb := strconv.FormatFloat(a, 'f', digits, 64), strconv.FormatFloat(b, 'f', digits, 64)
+		if sa != sb || a == b || digits == 6 {
+			return sa, sb
+		}
+	}
+}

@@ -79,3 +79,20 @@ func TestCompareConfidenceAndValueText(t *testing.T) {
 		t.Errorf("ValueText(list) = %q", got)
 	}
 }
+
+func TestScorePair(t *testing.T) {
+	for _, c := range []struct {
+		a, b   float64
+		sa, sb string
+	}{
+		{0.82, 0.9, "0.82", "0.90"},
+		{0.994, 0.995, "0.994", "0.995"},
+		{0.9, 0.9, "0.90", "0.90"},
+		{0.99951, 0.9995, "0.99951", "0.99950"},
+		{0.1234567, 0.1234568, "0.123457", "0.123457"},
+	} {
+		if sa, sb := countersign.ScorePair(c.a, c.b); sa != c.sa || sb != c.sb {
+			t.Errorf("ScorePair(%v, %v) = %s, %s; want %s, %s", c.a, c.b, sa, sb, c.sa, c.sb)
+		}
+	}
+}

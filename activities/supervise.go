@@ -101,7 +101,8 @@ func (a *Activities) Supervise(ctx context.Context, in SuperviseInput) (*Supervi
 	switch {
 	case ok:
 		o.Mode, o.Threshold = countersign.ModeHOTL, raised
-		o.Reason = fmt.Sprintf("%s: auto-accept threshold raised from %.2f to %.2f, the smallest that met the budget on audited documents", why, threshold, raised)
+		from, to := countersign.ScorePair(threshold, raised)
+		o.Reason = fmt.Sprintf("%s: auto-accept threshold raised from %s to %s, the smallest that met the budget on audited documents", why, from, to)
 	case sup.OnBreach == countersign.BreachRaiseThreshold:
 		o.Reason = why + ": no threshold met the budget on audited documents, so every document goes to a person"
 	default:

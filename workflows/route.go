@@ -62,14 +62,16 @@ func Route(in RouteInput) *countersign.Route {
 		r.Reasons = append(r.Reasons, hitlReason)
 	case overall >= p.AutoAcceptThreshold:
 		r.Outcome = countersign.OutcomeAutoAccept
-		r.Reasons = append(r.Reasons, fmt.Sprintf("confidence %.2f is at or above the auto-accept threshold %.2f", overall, p.AutoAcceptThreshold))
+		score, threshold := countersign.ScorePair(overall, p.AutoAcceptThreshold)
+		r.Reasons = append(r.Reasons, fmt.Sprintf("confidence %s is at or above the auto-accept threshold %s", score, threshold))
 		if AuditSampled(in.DocumentID, p.AuditSampleRate) {
 			r.Outcome = countersign.OutcomeAutoAcceptWithAudit
 			r.Reasons = append(r.Reasons, fmt.Sprintf("drawn for a post-hoc audit (audit sample rate %g)", p.AuditSampleRate))
 		}
 	default:
 		r.Outcome = countersign.OutcomeHumanReview
-		r.Reasons = append(r.Reasons, fmt.Sprintf("confidence %.2f is below the auto-accept threshold %.2f", overall, p.AutoAcceptThreshold))
+		score, threshold := countersign.ScorePair(overall, p.AutoAcceptThreshold)
+		r.Reasons = append(r.Reasons, fmt.Sprintf("confidence %s is below the auto-accept threshold %s", score, threshold))
 	}
 	if r.Outcome == countersign.OutcomeHumanReview && c != nil {
 		r.Reasons = append(r.Reasons, weakness(c)...)

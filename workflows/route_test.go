@@ -27,6 +27,7 @@ func TestRoute(t *testing.T) {
 		{"hotl above", hotl, draft, &countersign.Confidence{Overall: 0.95}, countersign.OutcomeAutoAccept, "confidence 0.95 is at or above the auto-accept threshold 0.90"},
 		{"hotl at", hotl, draft, &countersign.Confidence{Overall: 0.9}, countersign.OutcomeAutoAccept, "at or above"},
 		{"hotl below", hotl, draft, weak, countersign.OutcomeHumanReview, "confidence 0.60 is below the auto-accept threshold 0.90; weakest field a (0.60): quote matches the document only after folding"},
+		{"hotl just below", hotl, draft, &countersign.Confidence{Overall: 0.8995}, countersign.OutcomeHumanReview, "confidence 0.899 is below the auto-accept threshold 0.900"},
 		{"hitl confident", hitl, draft, &countersign.Confidence{Overall: 1}, countersign.OutcomeHumanReview, "policy mode hitl: every document is reviewed by a person"},
 		{"hitl weak", hitl, draft, weak, countersign.OutcomeHumanReview, "policy mode hitl: every document is reviewed by a person; weakest field a (0.60)"},
 		{"failed draft", hotl, &countersign.Draft{Error: "endpoint refused"}, &countersign.Confidence{Overall: 1}, countersign.OutcomeHumanReview, "no draft: extraction failed (endpoint refused)"},
