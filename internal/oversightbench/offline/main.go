@@ -81,8 +81,8 @@ func main() {
 
 	budgets := []float64{0.01, 0.02, 0.05}
 	type agg struct {
-		cert, within, n                  int
-		share, perfect, hind, esc, after float64
+		cert, within, n, perfectCert                       int
+		share, perfect, hind, esc, after, perfectCertShare float64
 	}
 	aggs := make([]agg, len(budgets))
 	var dumpDocs []map[string]any
@@ -165,6 +165,35 @@ func main() {
 			}
 		}
 		calib(rev)
+		// The limit of the procedure on these documents: what it certifies
+		// when the confidence ranks perfectly (every right document above
+		// every wrong one), on the same held-out documents.
+		{
+			var perfectSamples []certify.Sample
+			for _, d := range rev {
+				if !d.HeldOut {
+					continue
+				}
+				conf, route := 0.9, simulate.RouteEligible
+				if d.Wrong {
+					conf = 0.1
+				}
+				if d.Failed {
+					route = simulate.RouteReview
+				}
+				perfectSamples = append(perfectSamples, certify.Sample{Confidence: conf, Route: route, Wrong: d.Wrong})
+			}
+			for i, b := range budgets {
+				r, err := certify.Test(perfectSamples, b, 0.95)
+				must(err)
+				if r.Certified != nil {
+					aggs[i].perfectCert++
+					aggs[i].perfectCertShare += r.ReviewShare
+				} else {
+					aggs[i].perfectCertShare++
+				}
+			}
+		}
 		all := rev
 		certs := make([]*certify.Result, len(budgets))
 		after := make([]int, len(budgets))
@@ -281,7 +310,7 @@ func main() {
 		if a.cert > 0 {
 			af, esc = a.after/float64(a.cert), a.esc/float64(a.cert)
 		}
-		fmt.Printf("  %.0f%%: certified %d/%d after %.0f, to people %.3f, perfect %.3f, hindsight %.3f, escaped %.3f, within %d/%d\n", b*100, a.cert, a.n, af, a.share/float64(a.n), a.perfect/float64(a.n), a.hind/float64(a.n), esc, a.within, a.n)
+		fmt.Printf("  %.0f%%: certified %d/%d after %.0f, to people %.3f, perfect %.3f, hindsight %.3f, escaped %.3f, within %d/%d; a perfect ranking certified after %d reviewed: %d/%d, to people %.3f\n", b*100, a.cert, a.n, af, a.share/float64(a.n), a.perfect/float64(a.n), a.hind/float64(a.n), esc, a.within, a.n, *reviewed, a.perfectCert, a.n, a.perfectCertShare/float64(a.n))
 	}
 	if *dump != "" {
 		raw, _ := json.Marshal(dumpDocs)
