@@ -230,22 +230,31 @@ func reviewed(samples []Sample, threshold float64) int {
 }
 
 // needed projects how many more held-out documents, going like these,
-// would let some threshold pass on its own: for each threshold that ends a
-// run of thresholds with the same number of wrong documents (the laxest of
-// the run, which accepts the most at the lowest error rate) and has an
-// error rate below the budget, the fewest accepted documents at which that
-// error rate passes the test, scaled by the share the threshold accepts;
-// the least of them, less the documents there are. It ignores that the
-// stricter thresholds must pass too, so it is an estimate, and a low one
-// when few documents are wrong by chance. Beyond maxProjected accepted
-// documents it does not look.
+// would let some threshold pass on its own. Each run of thresholds with the
+// same number of wrong documents ends just before the next wrong document
+// enters; its error rate there is the luckiest cut of the data (0 of 58 in
+// front of an error is no evidence of a rate of 0), so the projection takes
+// the rate with that wrong document in, at the threshold that admits it, or
+// the laxest threshold's own rate when no wrong document follows. For each
+// such threshold with a rate below the budget it finds the fewest accepted
+// documents at which that rate passes the test, scaled by the share the
+// threshold accepts; the least of them, less the documents there are. It
+// ignores that the stricter thresholds must pass too, so it is an estimate.
+// Beyond maxProjected accepted documents it does not look.
 func needed(plateaux []Step, documents, minAccepted int, budget, alpha float64) int {
 	if documents == 0 {
 		return minAccepted
 	}
 	var candidates []Step
 	for i, p := range plateaux {
-		if (i+1 == len(plateaux) || plateaux[i+1].Wrong != p.Wrong) && float64(p.Wrong) < budget*float64(p.Accepted) {
+		switch {
+		case i+1 == len(plateaux):
+		case plateaux[i+1].Wrong != p.Wrong:
+			p = plateaux[i+1] // the wrong document that ends the run, in
+		default:
+			continue
+		}
+		if float64(p.Wrong) < budget*float64(p.Accepted) {
 			candidates = append(candidates, p)
 		}
 	}

@@ -177,6 +177,28 @@ func TestRefusalSaysHowManyMore(t *testing.T) {
 	}
 }
 
+// TestRefusalDoesNotProjectFromALuckyCut: the 58 most confident documents
+// are right and the 59th is wrong. The run of 58 without an error is the
+// luckiest cut of the data: projected from its rate of 0 it would take 3
+// more documents. With the wrong document in, 1 of 59 (1.69%): n accepted
+// bring ceil(n/59) wrong, and the first n that passes is 153 (3 wrong,
+// p = 0.0494; the bisection from 118, which fails, to 236 finds it), which
+// at 59 accepted of 159 is ceil(153·159/59) = 413 documents: 254 more.
+func TestRefusalDoesNotProjectFromALuckyCut(t *testing.T) {
+	samples := join(
+		some(58, 0.99, 0, simulate.RouteEligible),
+		some(1, 0.985, 1, simulate.RouteEligible),
+		some(100, 0.5, 10, simulate.RouteEligible),
+	)
+	res := test(t, samples, 0.05, 0.95)
+	if res.Certified != nil || res.Stopped == nil || res.Stopped.Wrong != 1 || res.Stopped.Accepted != 59 {
+		t.Fatalf("certified %+v stopped %+v, want a failure at 1 of 59", res.Certified, res.Stopped)
+	}
+	if res.Needed != 254 {
+		t.Fatalf("needed %d, want 254", res.Needed)
+	}
+}
+
 // TestPassesExactlyWhenBoundWithinBudget: the binomial test and the
 // Clopper-Pearson bound are the two faces of one procedure.
 func TestPassesExactlyWhenBoundWithinBudget(t *testing.T) {
