@@ -5,6 +5,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/evidence"
@@ -74,6 +77,13 @@ func quoteSays(value any, quote string) (said string, compared bool) {
 	if strings.Contains(q, v) {
 		return "", true
 	}
+	// A value that differs from its quote only in punctuation, accents or
+	// spacing ("Acme Corp." quoted "ACME Corp", "Jose" quoted "José",
+	// "O'Brien" quoted "O’Brien") is the quote written another way, not a
+	// misreading.
+	if sv := skeleton(s); sv != "" && strings.Contains(skeleton(quote), sv) {
+		return "", true
+	}
 	if near, ok := nearMiss(v, q); ok {
 		return near, true
 	}
@@ -103,6 +113,20 @@ func numberReadings(v float64, quote string) []string {
 		}
 	}
 	return keys
+}
+
+// skeleton is text with only its letters and digits, lower case, without
+// accents.
+func skeleton(text string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(text) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
 }
 
 // differs compares the keys of a value with the values found in its quote:

@@ -23,6 +23,12 @@ func TestQuoteSays(t *testing.T) {
 		{"2025-03-14", "14 March 2025", "", true},
 		{"Acme Corp", "ACME Corporation", "", true},
 		{"CLM-2025-0001", "claim CLM-2025-0001", "", true},
+		// Punctuation, accents and spacing are the quote written another
+		// way, not a misreading.
+		{"Acme Corp.", "ACME Corp", "", true},
+		{"Jose Garcia", "José García", "", true},
+		{"O'Brien", "Mr O’Brien", "", true},
+		{"HX2248", "policy no. HX-2248", "", true},
 		// It says another value of the value's kind: a misreading.
 		{1300.0, "1,200.00 EUR", "1,200.00 EUR", true},
 		{"2025-03-15", "on 14 March 2025", "14 March 2025", true},
