@@ -94,12 +94,15 @@ func quoteSays(value any, quote string) (said string, compared bool) {
 // million", "$3.5bn"): the quote then writes the value divided by the scale.
 var scaleWords = regexp.MustCompile(`(?i)\d\s*(?:(thousand|k)|(million|mn|m)|(billion|bn))\b`)
 
+// percentWords write a percentage in words.
+var percentWords = regexp.MustCompile(`(?i)\bper\s?cent\b|\bpct\b`)
+
 // numberReadings are the keys under which a quote may write the number v:
 // itself, as a percentage of it when v is a fraction ("5%" for 0.05), and
 // in the scale the quote names.
 func numberReadings(v float64, quote string) []string {
 	keys := []string{numberKey(v)}
-	if strings.Contains(quote, "%") {
+	if strings.Contains(quote, "%") || percentWords.MatchString(quote) {
 		keys = append(keys, numberKey(v*100))
 	}
 	for _, m := range scaleWords.FindAllStringSubmatch(quote, -1) {

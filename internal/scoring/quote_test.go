@@ -18,6 +18,8 @@ func TestQuoteSays(t *testing.T) {
 		{1200.0, "1,200.00 EUR", "", true},
 		{0.05, "a rate of 5%", "", true},
 		{5.0, "a rate of 5%", "", true},
+		{0.05, "five (5) percent", "", true},
+		{0.035, "3.5 per cent", "", true},
 		{1.2e6, "EUR 1.2 million", "", true},
 		{3.5e9, "USD 3.5 billion", "", true},
 		{"2025-03-14", "14 March 2025", "", true},
