@@ -328,7 +328,7 @@ func TestBulkSubmitKilled(t *testing.T) {
 	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	first.cmd.Wait()
+	first.wait() // startDev waits for it already: a second cmd.Wait can block for ever
 	done := make(chan error, 1)
 	go func() { done <- submit.Wait() }()
 	select {
