@@ -111,8 +111,11 @@ func TestCLIWalkthrough(t *testing.T) {
 		}
 	}
 	// Two reviewed documents are far too few to certify on: the refusal
-	// says how many more it would take, and the command exits 1.
-	if out, err := cli("", "policy", "certify", "--type", "contract-review", "--error-budget", "0.05"); err == nil || !strings.Contains(out, "review more documents the calibration did not train on") {
+	// says to review more documents the calibration did not train on: at
+	// least the 59 a clean record needs, or a projection of how many. Both
+	// have been seen here on the same test (locally the first, in CI the
+	// second, "about 116 more"), so either passes; the command exits 1.
+	if out, err := cli("", "policy", "certify", "--type", "contract-review", "--error-budget", "0.05"); err == nil || !strings.Contains(out, "documents the calibration did not train on") {
 		t.Fatalf("certify with two documents: %v\n%s", err, out)
 	} else if code := err.(*exec.ExitError).ExitCode(); code != 1 {
 		t.Fatalf("certify refused: exit code %d, want 1", code)
