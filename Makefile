@@ -25,7 +25,7 @@ SQLC_VERSION := v1.31.1
 # Packages whose tests run again under the race detector: all but those that
 # build the Temporal server into the test binary, which the race detector
 # would make several times slower to build.
-RACE_PKGS = $(shell $(GO) list ./... | grep -v -e /internal/e2e -e /cmd/ -e /internal/app -e /internal/devserver)
+RACE_PKGS = $(shell $(GO) list ./... | grep -v -e /internal/e2e -e /cmd/ -e '/cmd$$' -e /internal/app -e /internal/devserver)
 
 .PHONY: all build dev test test-topology test-short lint bench histories generate oversight-bench clean help
 
