@@ -23,8 +23,9 @@ import (
 //
 //   - 1: the quote says the drafted value;
 //   - 0: it says another value of the same kind (another date, another
-//     number) and not the drafted one, or holds text one or two characters
-//     from the drafted text and not the text itself (a misreading);
+//     number) and not the drafted one, or holds text one character from the
+//     drafted text (one in ten for longer text) and not the text itself,
+//     punctuation, accents and spacing aside (a misreading);
 //   - absent: the quote says nothing the value can be compared with (an
 //     incident type quoted by the sentence that describes it, a currency
 //     code quoted by its symbol).
@@ -91,7 +92,8 @@ func quoteSays(value any, quote string) (said string, compared bool) {
 }
 
 // scaleWords write a number in thousands, millions or billions ("EUR 1.2
-// million", "$3.5bn"): the quote then writes the value divided by the scale.
+// million", "USD 3.5 bn"): the quote then writes the value divided by the
+// scale.
 var scaleWords = regexp.MustCompile(`(?i)\d\s*(?:(thousand|k)|(million|mn|m)|(billion|bn))\b`)
 
 // percentWords write a percentage in words.
