@@ -116,7 +116,8 @@ type Result struct {
 	// Needed is, when nothing was certified, about how many more held-out
 	// reviewed documents would let a threshold pass if they went like
 	// these; -1 when more documents alone would not (no eligible document,
-	// or an error rate at or above the budget at every threshold).
+	// or an error rate at or above the budget at every threshold once the
+	// wrong document that ends a clean run is counted: see needed).
 	Needed int `json:"needed,omitempty"`
 	// Steps are every step tested, strictest first, without their bounds.
 	Steps []Step `json:"-"`
@@ -333,7 +334,7 @@ func (r *Result) Explain(taskType string) string {
 		// seen say too little to rule anything out.
 		fmt.Fprintf(&b, "; on so few the error rates seen are above the budget at every threshold, which says little yet: review more documents the calibration did not train on (at least %d accepted ones are needed), improve the confidence (calibrate), or ask for a larger budget", r.MinAccepted)
 	case r.Needed < 0:
-		b.WriteString("; at no threshold is the error rate below the budget, so more documents alone will not do: improve the confidence (calibrate) or ask for a larger budget")
+		b.WriteString("; at no threshold is the error rate below the budget once the next wrong document below it is counted, so more documents alone will not do: improve the confidence (calibrate) or ask for a larger budget")
 	default:
 		fmt.Fprintf(&b, "; it needs about %d more reviewed documents the calibration did not train on, if they go like these", r.Needed)
 	}

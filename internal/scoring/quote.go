@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -103,7 +104,9 @@ var percentWords = regexp.MustCompile(`(?i)\bper\s?cent\b|\bpct\b`)
 // itself, as a percentage of it when v is a fraction ("5%" for 0.05), and
 // in the scale the quote names.
 func numberReadings(v float64, quote string) []string {
-	keys := []string{numberKey(v)}
+	// A negative amount is often written without its sign: "(1,250.00)",
+	// "-$1,200", a loss or a credit.
+	keys := []string{numberKey(v), numberKey(math.Abs(v))}
 	if strings.Contains(quote, "%") || percentWords.MatchString(quote) {
 		keys = append(keys, numberKey(v*100))
 	}

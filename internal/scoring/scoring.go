@@ -116,10 +116,9 @@ func Score(in Input) *countersign.Confidence {
 // calibrate sets a drafted field's Score from its Raw score and signals:
 // the model's probability, the curve's map of Raw, or Raw itself.
 //
-// Hard failures (a value that breaks the schema or a constraint, whose
-// quote is nowhere in the document, or that is not what its quote says) get
-// no confidence, however sure the model was: other signals must not average
-// them away. Raw and, without a
+// Hard failures (a value that breaks the schema or a constraint, or whose
+// quote is nowhere in the document) get no confidence, however sure the
+// model was: other signals must not average them away. Raw and, without a
 // model, Score are 0; a model gives its floor, since a person has been
 // seen to keep such values too, if rarely.
 func calibrate(name string, fs countersign.FieldScore, cal *countersign.Calibration) countersign.FieldScore {
@@ -141,15 +140,14 @@ func calibrate(name string, fs countersign.FieldScore, cal *countersign.Calibrat
 }
 
 // HardFailure reports whether a drafted field's signals rule it out: it
-// breaks the schema or a constraint, its quote is not in the document, or
-// its quote says another value (quote_match 0: the model misread what it
-// quoted). Each is a contradiction the draft carries itself, which no
-// certainty of the model's outweighs; the last one, since a misreading is
-// rare, could never be learned from a few hundred outcomes either.
+// breaks the schema or a constraint, or its quote is not in the document.
+// A quote that seems to say another value (quote_match 0) is not one: a
+// value normalized from its quote (a negative amount quoted in brackets, a
+// scale or unit word, a spelling variant) can read as another, so it is a
+// signal calibration weighs, with its reason for the reviewer.
 func HardFailure(signals map[string]float64) bool {
 	constraints, checked := signals[countersign.SignalConstraints]
-	quote, compared := signals[countersign.SignalQuoteMatch]
-	return signals[countersign.SignalSchema] == 0 || signals[countersign.SignalGrounding] == 0 || checked && constraints == 0 || compared && quote == 0
+	return signals[countersign.SignalSchema] == 0 || signals[countersign.SignalGrounding] == 0 || checked && constraints == 0
 }
 
 func modelOf(cal *countersign.Calibration) *countersign.ConfidenceModel {
@@ -421,8 +419,8 @@ func round(x float64) float64 { return math.Round(x*1e4) / 1e4 }
 // field's raw score (read by raw) and signals. A model gives each field its
 // probability and the document the probability that every field is right; a
 // curve calibration maps the raw scores; nil leaves them raw. Hard failures
-// (a broken schema or constraint, a quote not in the document or that says
-// another value, a missing required value, a draft-level reason) stay at the lowest: 0, or a model's
+// (a broken schema or constraint, a quote not in the document, a missing
+// required value, a draft-level reason) stay at the lowest: 0, or a model's
 // floor. A confidence without a draft (only reasons, no field with
 // signals) stays at 0.
 func Recalibrate(tt *countersign.TaskType, c *countersign.Confidence, cal *countersign.Calibration, raw func(*countersign.Confidence, countersign.FieldScore) float64) *countersign.Confidence {
