@@ -46,12 +46,7 @@ func Collect(ctx context.Context, docs countersign.DocumentStore, taskType strin
 		if fields == nil {
 			return nil
 		}
-		o := DocumentOutcome{ID: d.ID, CreatedAt: d.CreatedAt, TaskTypeVersion: d.TaskTypeVersion, Confidence: d.Confidence, Fields: fields, Correct: true}
-		for name, fs := range d.Confidence.Fields {
-			if _, drafted := d.Draft.Fields[name]; !drafted && fs.Required {
-				o.Missing++
-			}
-		}
+		o := DocumentOutcome{ID: d.ID, CreatedAt: d.CreatedAt, TaskTypeVersion: d.TaskTypeVersion, Confidence: d.Confidence, Fields: fields, Missing: MissingRequired(d.Confidence, d.Draft.Fields), Correct: true}
 		for _, c := range d.Final.Diff {
 			o.Correct = o.Correct && c.Change == countersign.ChangeUnchanged
 		}
@@ -62,6 +57,18 @@ func Collect(ctx context.Context, docs countersign.DocumentStore, taskType strin
 		return nil, err
 	}
 	return out, nil
+}
+
+// MissingRequired counts the required fields a confidence scored that the
+// draft has no value for.
+func MissingRequired(c *countersign.Confidence, drafted countersign.Fields) int {
+	n := 0
+	for name, fs := range c.Fields {
+		if _, ok := drafted[name]; !ok && fs.Required {
+			n++
+		}
+	}
+	return n
 }
 
 // FieldOutcome is what a person's decision says about one drafted field.

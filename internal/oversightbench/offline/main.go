@@ -373,11 +373,7 @@ func run(x *llm.OpenAI, m *oversightbench.Model, n *oversightbench.Notice, creat
 				Correct: has && countersign.Equivalent(draft.Fields[name], truth),
 			})
 		}
-		for name, fs := range conf.Fields {
-			if _, drafted := draft.Fields[name]; !drafted && fs.Required {
-				o.Missing++
-			}
-		}
+		o.Missing = calibration.MissingRequired(conf, draft.Fields)
 		d.outcome = o
 	}
 	return d
