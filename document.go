@@ -139,10 +139,17 @@ const (
 	// SignalQuoteMatch: the value is what its evidence quote says (1), or
 	// the quote says another value of its kind (0).
 	SignalQuoteMatch = "quote_match"
+	// SignalOmission is recorded for an optional field the draft left
+	// empty, and only for one: 1 when nothing in the document fits the
+	// field, down toward 0 the better the words around the likeliest value
+	// that does fit it (an amount next to "claimed" when the draft has no
+	// amount claimed). A field score that has it is of an omission, not of
+	// a value; agreement and rules may be recorded beside it.
+	SignalOmission = "omission"
 )
 
 // Signals lists every signal name in the order scores combine them.
-var Signals = []string{SignalSchema, SignalConstraints, SignalGrounding, SignalTokenProb, SignalAgreement, SignalRules, SignalJudge, SignalAmbiguity, SignalAlternatives, SignalContext, SignalQuoteMatch}
+var Signals = []string{SignalSchema, SignalConstraints, SignalGrounding, SignalTokenProb, SignalAgreement, SignalRules, SignalJudge, SignalAmbiguity, SignalAlternatives, SignalContext, SignalQuoteMatch, SignalOmission}
 
 // FieldScore is the confidence in one field's value, with the signals it was
 // combined from and the reasons a reviewer should look at it.

@@ -3,6 +3,8 @@ package calibration
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/countersign/countersign"
@@ -23,7 +25,8 @@ type DocumentOutcome struct {
 	TaskTypeVersion string
 	// Confidence is the confidence recorded when the draft was scored.
 	Confidence *countersign.Confidence
-	// Fields are the outcomes of the drafted, scored fields.
+	// Fields are the outcomes of the drafted, scored fields, and of the
+	// optional fields the draft left empty that were scored as omissions.
 	Fields []FieldOutcome
 	// Missing counts the required fields the draft had no value for.
 	Missing int
@@ -71,7 +74,9 @@ func MissingRequired(c *countersign.Confidence, drafted countersign.Fields) int 
 	return n
 }
 
-// FieldOutcome is what a person's decision says about one drafted field.
+// FieldOutcome is what a person's decision says about one drafted field,
+// or about an empty one scored as an omission: right when the person left
+// it empty too.
 type FieldOutcome struct {
 	Field string
 	// Raw is the field's score before calibration, Signals what it was
@@ -86,7 +91,9 @@ type FieldOutcome struct {
 
 // HumanOutcome returns the outcome of every scored, drafted field of a
 // document a person approved or corrected, or audited after it was
-// auto-accepted, in field name order; nil when no person checked it.
+// auto-accepted, in field name order, then of every empty field scored as
+// an omission, in field name order: right unless the person added a value;
+// nil when no person checked it.
 func HumanOutcome(d *countersign.Document) []FieldOutcome {
 	f := d.Final
 	// A veto picks its documents by hand: its verdicts would bias the fit.
@@ -113,6 +120,18 @@ func HumanOutcome(d *countersign.Document) []FieldOutcome {
 			Signals: fs.Signals,
 			Failed:  len(fs.Signals) > 0 && scoring.HardFailure(fs.Signals),
 			Correct: changes[name] == countersign.ChangeUnchanged,
+		})
+	}
+	for _, name := range slices.Sorted(maps.Keys(d.Confidence.Fields)) {
+		fs := d.Confidence.Fields[name]
+		if _, drafted := d.Draft.Fields[name]; drafted || !scoring.IsOmission(fs) {
+			continue
+		}
+		out = append(out, FieldOutcome{
+			Field:   name,
+			Raw:     RawScore(d.Confidence, fs),
+			Signals: fs.Signals,
+			Correct: changes[name] != countersign.ChangeAdded,
 		})
 	}
 	return out

@@ -13,6 +13,9 @@ func TestHumanOutcome(t *testing.T) {
 		"b": {Score: 0.5, Raw: 0.5, Signals: ok},
 		// Its quote is not in the document: a hard failure.
 		"c": {Score: 0, Raw: 0, Signals: map[string]float64{"schema": 1, "grounding": 0}},
+		// Left empty and scored as omissions: a person added d, not e.
+		"d": {Score: 0.6, Raw: 0.5, Signals: map[string]float64{"omission": 0.5}},
+		"e": {Score: 0.9, Raw: 1, Signals: map[string]float64{"omission": 1, "agreement": 1}},
 	}
 	d := &countersign.Document{
 		Draft:      &countersign.Draft{Fields: countersign.Fields{"a": 1, "b": 2, "c": 3}},
@@ -21,7 +24,8 @@ func TestHumanOutcome(t *testing.T) {
 			{Field: "a", Change: countersign.ChangeUnchanged},
 			{Field: "b", Change: countersign.ChangeCorrected},
 			{Field: "c", Change: countersign.ChangeRemoved},
-			{Field: "d", Change: countersign.ChangeAdded}, // not drafted: no score to learn from
+			{Field: "d", Change: countersign.ChangeAdded},
+			{Field: "f", Change: countersign.ChangeAdded}, // not drafted, not scored: nothing to learn from
 		}},
 	}
 	got := HumanOutcome(d)
@@ -29,6 +33,8 @@ func TestHumanOutcome(t *testing.T) {
 		{Field: "a", Raw: 0.9, Signals: ok, Correct: true},
 		{Field: "b", Raw: 0.5, Signals: ok},
 		{Field: "c", Raw: 0, Signals: scores["c"].Signals, Failed: true},
+		{Field: "d", Raw: 0.5, Signals: scores["d"].Signals},
+		{Field: "e", Raw: 1, Signals: scores["e"].Signals, Correct: true},
 	}
 	if !countersign.SameValue(got, want) {
 		t.Fatalf("outcomes %+v, want %+v", got, want)

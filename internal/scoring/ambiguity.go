@@ -53,6 +53,7 @@ type lookalikes struct {
 // property is what the field's JSON Schema says of its values.
 type property struct {
 	Type        any    `json:"type"`
+	Enum        []any  `json:"enum"`
 	Format      string `json:"format"`
 	Pattern     string `json:"pattern"`
 	Title       string `json:"title"`

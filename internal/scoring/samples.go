@@ -28,7 +28,11 @@ func agreement(draft *countersign.Draft, name string, value any, signals map[str
 	}
 	share := float64(agree) / float64(answered)
 	signals[countersign.SignalAgreement] = round(share)
-	if share < unsureAgreement {
+	switch {
+	case share >= unsureAgreement:
+	case value == nil:
+		return []string{fmt.Sprintf("%d of %d samples that answered left it empty", agree, answered)}
+	default:
 		return []string{fmt.Sprintf("%d of %d samples that answered gave this value", agree, answered)}
 	}
 	return nil

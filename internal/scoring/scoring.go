@@ -76,6 +76,8 @@ func Score(in Input) *countersign.Confidence {
 		if !present {
 			if required {
 				c.Fields[name] = countersign.FieldScore{Required: true, Signals: map[string]float64{}, Reasons: []string{"no value found"}}
+			} else {
+				c.Fields[name] = calibrate(name, omitted(tt, draft, look, name), in.Calibration)
 			}
 			continue
 		}
@@ -113,8 +115,49 @@ func Score(in Input) *countersign.Confidence {
 	return c
 }
 
+// omitted scores an optional field the draft left empty: how likely it is
+// that the document states no value for it (see SignalOmission), with the
+// samples that answered it and the rules cross-check. Its Raw score is
+// their weighted mean, or the omission signal when the task type weighs
+// none of them.
+func omitted(tt *countersign.TaskType, draft *countersign.Draft, look *lookalikes, name string) countersign.FieldScore {
+	fs := countersign.FieldScore{Signals: map[string]float64{}}
+	fs.Reasons = append(fs.Reasons, look.omission(name, fs.Signals)...)
+	fs.Reasons = append(fs.Reasons, modelSignals(tt, draft, name, nil, fs.Signals)...)
+	fs.Raw = fs.Signals[countersign.SignalOmission]
+	for name := range fs.Signals {
+		if tt.Weights[name] > 0 {
+			fs.Raw = combine(fs.Signals, tt.Weights)
+			break
+		}
+	}
+	return fs
+}
+
+// IsOmission reports whether a field score is of a field the draft left
+// empty (see countersign.SignalOmission), not of a value.
+func IsOmission(fs countersign.FieldScore) bool {
+	_, ok := fs.Signals[countersign.SignalOmission]
+	return ok
+}
+
+// counts reports whether a field's score takes part in the document's
+// confidence under a model: every drafted field's does, an omission's only
+// when the model learned from omissions (it was fitted on outcomes that
+// had them), so that a calibration fitted before omissions were scored
+// keeps giving the confidences it was validated on.
+func counts(model *countersign.ConfidenceModel, fs countersign.FieldScore) bool {
+	if !IsOmission(fs) {
+		return true
+	}
+	return model != nil && (slices.Contains(model.Features, countersign.SignalOmission) ||
+		slices.Contains(model.Features, countersign.FeatureAbsent+countersign.SignalOmission))
+}
+
 // calibrate sets a drafted field's Score from its Raw score and signals:
-// the model's probability, the curve's map of Raw, or Raw itself.
+// the model's probability, the curve's map of Raw, or Raw itself. An
+// omission's is the model's probability when the model learned from
+// omissions, its Raw score otherwise.
 //
 // Hard failures (a value that breaks the schema or a constraint, or whose
 // quote is nowhere in the document) get no confidence, however sure the
@@ -122,6 +165,10 @@ func Score(in Input) *countersign.Confidence {
 // model, Score are 0; a model gives its floor, since a person has been
 // seen to keep such values too, if rarely.
 func calibrate(name string, fs countersign.FieldScore, cal *countersign.Calibration) countersign.FieldScore {
+	if IsOmission(fs) && !counts(modelOf(cal), fs) {
+		fs.Score = fs.Raw
+		return fs
+	}
 	failed := HardFailure(fs.Signals)
 	if failed {
 		fs.Raw = 0
@@ -144,8 +191,12 @@ func calibrate(name string, fs countersign.FieldScore, cal *countersign.Calibrat
 // A quote that seems to say another value (quote_match 0) is not one: a
 // value normalized from its quote (a negative amount quoted in brackets, a
 // scale or unit word, a spelling variant) can read as another, so it is a
-// signal calibration weighs, with its reason for the reviewer.
+// signal calibration weighs, with its reason for the reviewer. An omission
+// (an empty field's score) has no value to fail a check.
 func HardFailure(signals map[string]float64) bool {
+	if _, omission := signals[countersign.SignalOmission]; omission {
+		return false
+	}
 	constraints, checked := signals[countersign.SignalConstraints]
 	return signals[countersign.SignalSchema] == 0 || signals[countersign.SignalGrounding] == 0 || checked && constraints == 0
 }
@@ -182,7 +233,7 @@ func overall(tt *countersign.TaskType, fields map[string]countersign.FieldScore,
 	low, name := math.Inf(1), ""
 	for _, field := range names {
 		fs, ok := fields[field]
-		if !ok {
+		if !ok || !counts(model, fs) {
 			continue
 		}
 		probs = append(probs, fs.Score)
@@ -359,7 +410,7 @@ func weakest(tt *countersign.TaskType, fields map[string]countersign.FieldScore)
 	low, name := math.Inf(1), ""
 	for _, field := range candidates {
 		fs, ok := fields[field]
-		if !ok {
+		if !ok || IsOmission(fs) {
 			continue
 		}
 		if fs.Score < low {

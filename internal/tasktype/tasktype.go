@@ -138,12 +138,13 @@ const DefaultSupervisionLevel = 0.95
 const DefaultReviewDue = 24 * time.Hour
 
 // DefaultWeights weigh the confidence signals the task type does not weigh
-// itself: all alike, but for ambiguity, alternatives, context and
-// quote_match, which are recorded and learned from by calibration but take
+// itself: all alike, but for ambiguity, alternatives, context, quote_match
+// and omission, which are recorded and learned from by calibration but take
 // no part in the uncalibrated weighted mean unless the task type weighs
 // them: each is 1 (or 0, context) for most values, so averaging them in
-// would move every uncalibrated score, the confident errors' with the rest. A signal a draft does not have (token
-// probability for a rules draft, say) takes no part in its scores.
+// would move every uncalibrated score, the confident errors' with the rest.
+// A signal a draft does not have (token probability for a rules draft, say)
+// takes no part in its scores.
 var DefaultWeights = map[string]float64{
 	countersign.SignalSchema:       1,
 	countersign.SignalConstraints:  1,
@@ -156,6 +157,7 @@ var DefaultWeights = map[string]float64{
 	countersign.SignalAlternatives: 0,
 	countersign.SignalContext:      0,
 	countersign.SignalQuoteMatch:   0,
+	countersign.SignalOmission:     0,
 }
 
 // Limits of the model settings.

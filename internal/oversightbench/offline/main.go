@@ -194,6 +194,25 @@ func main() {
 				}
 			}
 		}
+		if *verbose {
+			// Where the wrong documents stand in the held-out ranking the
+			// first certification sees: one in the top MinAccepted stops
+			// every sequence.
+			var held []*Doc
+			for _, d := range rev {
+				if d.HeldOut && !d.Failed {
+					held = append(held, d)
+				}
+			}
+			sort.SliceStable(held, func(i, j int) bool { return held[i].Conf > held[j].Conf })
+			var ranks []int
+			for i, d := range held {
+				if d.Wrong {
+					ranks = append(ranks, i+1)
+				}
+			}
+			fmt.Printf("  ranks of the wrong among %d held-out eligible documents: %v\n", len(held), ranks)
+		}
 		all := rev
 		certs := make([]*certify.Result, len(budgets))
 		after := make([]int, len(budgets))
@@ -372,6 +391,22 @@ func run(x *llm.OpenAI, m *oversightbench.Model, n *oversightbench.Notice, creat
 				Failed:  len(fs.Signals) > 0 && scoring.HardFailure(fs.Signals),
 				Correct: has && countersign.Equivalent(draft.Fields[name], truth),
 			})
+		}
+		for _, name := range oversightbench.Fields {
+			fs, ok := conf.Fields[name]
+			if _, drafted := draft.Fields[name]; drafted || !ok || !scoring.IsOmission(fs) {
+				continue
+			}
+			_, has := n.Truth[name]
+			o.Fields = append(o.Fields, calibration.FieldOutcome{Field: name, Raw: calibration.RawScore(conf, fs), Signals: fs.Signals, Correct: !has})
+		}
+		for _, name := range oversightbench.Fields {
+			fs, ok := conf.Fields[name]
+			if _, drafted := draft.Fields[name]; drafted || !ok || !scoring.IsOmission(fs) {
+				continue
+			}
+			_, has := n.Truth[name]
+			o.Fields = append(o.Fields, calibration.FieldOutcome{Field: name, Raw: calibration.RawScore(conf, fs), Signals: fs.Signals, Correct: !has})
 		}
 		o.Missing = calibration.MissingRequired(conf, draft.Fields)
 		d.outcome = o
