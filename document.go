@@ -72,11 +72,12 @@ type Draft struct {
 	// unusable as a whole.
 	Samples []Fields `json:"samples,omitempty"`
 	// TokenProb is, per field, the probability the model gave the tokens of
-	// the value it wrote (from the answer's logprobs).
+	// the value it wrote (from the answer's logprobs), or of the null it
+	// wrote for a field the draft leaves empty.
 	TokenProb map[string]float64 `json:"token_prob,omitempty"`
 	// Alternatives is, per field, where the model's top_logprobs gave the
-	// most probability to tokens other than the ones it wrote in the value;
-	// absent when the endpoint sent no top_logprobs.
+	// most probability to tokens other than the ones it wrote in the value
+	// (or the null); absent when the endpoint sent no top_logprobs.
 	Alternatives map[string]TokenAlternatives `json:"alternatives,omitempty"`
 	// CrossCheck holds the values the rules extractor found, for a draft
 	// made by a model of a task type that has rules.

@@ -185,7 +185,10 @@ func (a *answerTokens) probabilities() map[string]float64 {
 }
 
 // valueSpans finds, in an answer object, the byte span of each field's
-// "value" (null values are skipped).
+// "value", or of the null the model wrote for a field it says the document
+// does not state: its probability is the model's in the field being empty.
+// A null inside {"value": null, ...} is skipped (no answer has that shape
+// when it follows the answer schema).
 func valueSpans(content []byte, fields []string) map[string][2]int {
 	wanted := map[string]bool{}
 	for _, f := range fields {
@@ -205,6 +208,11 @@ func valueSpans(content []byte, fields []string) map[string][2]int {
 		tok, err := dec.Token()
 		if err != nil {
 			return spans
+		}
+		if tok == nil && wanted[name] {
+			end := int(dec.InputOffset())
+			spans[name] = [2]int{end - len("null"), end}
+			continue
 		}
 		if tok != json.Delim('{') {
 			if d, ok := tok.(json.Delim); ok && (d == '[') {

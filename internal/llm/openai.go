@@ -683,6 +683,11 @@ func vote(tt *countersign.TaskType, answers []answer, content string) *countersi
 			}
 		}
 		if !ok {
+			// Most samples said the document does not state it: the
+			// null's token figures, from the sample the vote took.
+			if best >= 0 {
+				recordTokens(draft, name, from)
+			}
 			continue
 		}
 		draft.Fields[name] = value
@@ -692,18 +697,7 @@ func vote(tt *countersign.TaskType, answers []answer, content string) *countersi
 			span = evidence.Span{Start: -1, End: -1}
 		}
 		draft.Evidence[name] = countersign.Evidence{Quote: quote, Start: span.Start, End: span.End}
-		if p, ok := from.tokenProb[name]; ok {
-			if draft.TokenProb == nil {
-				draft.TokenProb = map[string]float64{}
-			}
-			draft.TokenProb[name] = p
-		}
-		if alt, ok := from.alternatives[name]; ok {
-			if draft.Alternatives == nil {
-				draft.Alternatives = map[string]countersign.TokenAlternatives{}
-			}
-			draft.Alternatives[name] = alt
-		}
+		recordTokens(draft, name, from)
 	}
 	if len(answers) > 1 {
 		for _, a := range answers {
@@ -711,6 +705,23 @@ func vote(tt *countersign.TaskType, answers []answer, content string) *countersi
 		}
 	}
 	return draft
+}
+
+// recordTokens copies a field's logprob figures (token probability and
+// alternatives) from the sample the draft took the field from.
+func recordTokens(draft *countersign.Draft, name string, from answer) {
+	if p, ok := from.tokenProb[name]; ok {
+		if draft.TokenProb == nil {
+			draft.TokenProb = map[string]float64{}
+		}
+		draft.TokenProb[name] = p
+	}
+	if alt, ok := from.alternatives[name]; ok {
+		if draft.Alternatives == nil {
+			draft.Alternatives = map[string]countersign.TokenAlternatives{}
+		}
+		draft.Alternatives[name] = alt
+	}
 }
 
 func clip(s string) string {

@@ -41,3 +41,44 @@ func TestAlternativesAtTheValuesEdge(t *testing.T) {
 		t.Errorf("token probability = %v, want 0.27", p)
 	}
 }
+
+// TestNullTokens: the null a model writes for a field it says the document
+// does not state has a probability and alternatives like a value's, and a
+// draft that leaves the field empty by the vote keeps those of the sample
+// the vote took.
+func TestNullTokens(t *testing.T) {
+	tok := func(text string, p float64, tops map[string]float64) openai.LogProb {
+		lp := openai.LogProb{Token: text, LogProb: math.Log(p), Bytes: []byte(text)}
+		for other, q := range tops {
+			lp.TopLogProbs = append(lp.TopLogProbs, openai.TopLogProbs{Token: other, LogProb: math.Log(q)})
+		}
+		return lp
+	}
+	tokens := []openai.LogProb{
+		tok(`{"a": `, 1, nil),
+		tok(`null`, 0.7, map[string]float64{`null`: 0.7, `{"`: 0.3}),
+		tok(`, "b": {"value": "x", "quote": "x"}}`, 1, nil),
+	}
+	content := `{"a": null, "b": {"value": "x", "quote": "x"}}`
+	aligned := alignTokens(content, tokens, []string{"a", "b"})
+	if aligned == nil {
+		t.Fatal("tokens not aligned with the answer")
+	}
+	if p := aligned.probabilities()["a"]; p != 0.7 {
+		t.Errorf("null's token probability = %v, want 0.7", p)
+	}
+	if got, want := aligned.alternatives()["a"], (countersign.TokenAlternatives{Mass: 0.3, Token: "null", Other: `{"`, OtherProb: 0.3}); got != want {
+		t.Errorf("null's alternatives = %+v, want %+v", got, want)
+	}
+
+	tt := &countersign.TaskType{FieldOrder: []string{"a"}}
+	answers := []answer{
+		{usable: true, values: countersign.Fields{"a": "x"}, quotes: map[string]string{"a": "x"}, tokenProb: map[string]float64{"a": 0.4}},
+		{usable: true, values: countersign.Fields{}, tokenProb: map[string]float64{"a": 0.6}},
+		{usable: true, values: countersign.Fields{}, tokenProb: map[string]float64{"a": 0.9}},
+	}
+	draft := vote(tt, answers, "x")
+	if _, ok := draft.Fields["a"]; ok || draft.TokenProb["a"] != 0.6 {
+		t.Errorf("fields %v token probabilities %v, want a left empty with the first null's 0.6", draft.Fields, draft.TokenProb)
+	}
+}

@@ -322,7 +322,7 @@ func (m *Model) sample(plan []FieldPlan, k int, r *rand.Rand) llmtest.Choice {
 			}
 		}
 		if value == nil {
-			a.text("null")
+			a.null(stated)
 			continue
 		}
 		a.text(`{"value": `)
@@ -389,6 +389,14 @@ func (a *answerWriter) value(r *rand.Rand, value any, p float64, other any, shar
 		}
 		a.tokens = append(a.tokens, tok)
 	}
+}
+
+// null writes the null of a field the model says the document does not
+// state, with probability p; the rest goes to starting a value instead.
+func (a *answerWriter) null(p float64) {
+	a.content.WriteString("null")
+	p = min(max(p, 1e-6), 1-1e-9)
+	a.tokens = append(a.tokens, llmtest.Token{Text: "null", Logprob: math.Log(p), Top: map[string]float64{`{"`: math.Log(1 - p)}})
 }
 
 // noiseToken is a token a model might have weighed instead of t: the

@@ -32,7 +32,8 @@ func claimDraft(content string) *countersign.Draft {
 	return &countersign.Draft{
 		Fields:    countersign.Fields{"claimant": "Jane Roe"},
 		Evidence:  map[string]countersign.Evidence{"claimant": {Quote: "Jane Roe", Start: at, End: at + len("Jane Roe")}},
-		TokenProb: map[string]float64{"claimant": 0.99},
+		// The null the model wrote for the amount claimed had 0.4.
+		TokenProb: map[string]float64{"claimant": 0.99, "amount_claimed": 0.4},
 		Samples: []countersign.Fields{
 			{"claimant": "Jane Roe", "amount_claimed": 1200.0, "currency": nil},
 			{"claimant": "Jane Roe", "amount_claimed": nil, "currency": nil},
@@ -59,7 +60,8 @@ func TestOmissionSignal(t *testing.T) {
 		t.Errorf("stated amount: omission %v, want in (0, ½)", got)
 	}
 	if r := strings.Join(amount.Reasons, "; "); !strings.Contains(r, "no value drafted, though the document writes EUR 1,200.00 next to 'claimed'") ||
-		!strings.Contains(r, "2 of 3 samples that answered left it empty") {
+		!strings.Contains(r, "2 of 3 samples that answered left it empty") ||
+		!strings.Contains(r, "the model was unsure the document states none (token probability 0.40)") || amount.Signals[countersign.SignalTokenProb] != 0.4 {
 		t.Errorf("stated amount: reasons %q", r)
 	}
 	if amount.Required || !scoring.IsOmission(amount) || scoring.HardFailure(amount.Signals) {
@@ -132,18 +134,22 @@ func TestOmissionCountsOnlyWhenTheModelLearnedIt(t *testing.T) {
 		Floor:    0.01,
 	}}
 	c = scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: claimDraft(content), Content: content, Calibration: learned})
-	product := claimant
+	product, least, weakest := claimant, claimant, "claimant"
 	for _, name := range []string{"amount_claimed", "currency", "claim_number", "note"} {
 		fs := c.Fields[name]
-		// An omission has no token probability: absent (coefficient 0).
-		want := σ(-1 + 6*fs.Signals[countersign.SignalOmission])
+		// The null's token probability counts as a value's; the other
+		// omissions have none (absent, coefficient 0).
+		want := σ(-1 + 4*fs.Signals[countersign.SignalTokenProb] + 6*fs.Signals[countersign.SignalOmission])
 		if math.Abs(fs.Score-want) > 1e-12 {
 			t.Errorf("new model: %s score %v, want %v", name, fs.Score, want)
 		}
 		product *= want
+		if want < least {
+			least, weakest = want, name
+		}
 	}
-	if math.Abs(c.Overall-(0.01+0.98*product)) > 1e-12 || c.Weakest != "amount_claimed" {
-		t.Errorf("new model: overall %v weakest %q, want %v and amount_claimed", c.Overall, c.Weakest, 0.01+0.98*product)
+	if math.Abs(c.Overall-(0.01+0.98*product)) > 1e-12 || c.Weakest != weakest || weakest == "claimant" {
+		t.Errorf("new model: overall %v weakest %q, want %v and %s", c.Overall, c.Weakest, 0.01+0.98*product, weakest)
 	}
 	// Recalibrating the raw confidence gives the same.
 	raw := scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: claimDraft(content), Content: content})

@@ -42,7 +42,7 @@ func agreement(draft *countersign.Draft, name string, value any, signals map[str
 // gave other tokens than the ones it wrote, at the token of the value where
 // that probability was highest: the model weighed writing something else
 // there.
-func alternatives(draft *countersign.Draft, name string, signals map[string]float64) []string {
+func alternatives(draft *countersign.Draft, name string, value any, signals map[string]float64) []string {
 	alt, ok := draft.Alternatives[name]
 	if !ok {
 		return nil
@@ -53,6 +53,9 @@ func alternatives(draft *countersign.Draft, name string, signals map[string]floa
 		return nil
 	}
 	reason := fmt.Sprintf("the model gave other tokens %.2f where it wrote %s in the value", alt.Mass, short(alt.Token))
+	if value == nil {
+		reason = fmt.Sprintf("the model gave other tokens %.2f where it wrote null", alt.Mass)
+	}
 	if alt.Other != "" {
 		reason += fmt.Sprintf(" (%s at %.2f)", short(alt.Other), alt.OtherProb)
 	}

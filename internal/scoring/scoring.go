@@ -261,12 +261,16 @@ func modelSignals(tt *countersign.TaskType, draft *countersign.Draft, name strin
 	var reasons []string
 	if p, ok := draft.TokenProb[name]; ok {
 		signals[countersign.SignalTokenProb] = p
-		if p < unsureTokenProb {
+		switch {
+		case p >= unsureTokenProb:
+		case value == nil:
+			reasons = append(reasons, fmt.Sprintf("the model was unsure the document states none (token probability %.2f)", p))
+		default:
 			reasons = append(reasons, fmt.Sprintf("the model was unsure of the value (token probability %.2f)", p))
 		}
 	}
 	reasons = append(reasons, agreement(draft, name, value, signals)...)
-	reasons = append(reasons, alternatives(draft, name, signals)...)
+	reasons = append(reasons, alternatives(draft, name, value, signals)...)
 	if draft.CrossCheck != nil && len(tt.Rules[name]) > 0 {
 		if found, ok := draft.CrossCheck[name]; ok {
 			signals[countersign.SignalRules] = 0
