@@ -22,7 +22,7 @@ type Run struct {
 	WorkflowID, RunID string
 	// Status is how it stands, as the trail records it: the name of
 	// Temporal's status in lower case (running, completed, terminated,
-	// timedout, ...).
+	// timed_out, ...).
 	Status string
 	// CloseTime is when it closed, in UTC; the Unix epoch while it runs.
 	CloseTime time.Time
