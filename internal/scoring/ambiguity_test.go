@@ -251,6 +251,10 @@ func TestContextSignal(t *testing.T) {
 	if got := contextOf(contract, 1250.0, "EUR 1,250.00"); got < 0.5 {
 		t.Errorf("context of the invoice total = %v, want at least 0.5", got)
 	}
+	// An abbreviated label ends no sentence: "total" before "amt." counts.
+	if got := contextOf("Total amt. EUR 980.00 paid.", 980.0, "EUR 980.00"); got == 0 {
+		t.Errorf("context of an amount after \"Total amt.\" = %v, want above 0", got)
+	}
 	elsewhere := "The repair came to EUR 274.00. The total amount due is stated in the annex."
 	if got := contextOf(elsewhere, 274.0, "EUR 274.00"); got != 0 {
 		t.Errorf("context of an amount whose sentence says nothing of the total = %v, want 0", got)

@@ -176,10 +176,12 @@ func contextOf(content string, start, end, lo, hi int) []contextWord {
 var sentenceEnd = regexp.MustCompile(`[.!?]["')\]]*\s+[\p{Lu}\p{N}]`)
 
 // abbreviations end in a full stop without ending a sentence: labels such as
-// "policy no. HX-2248" and "claim ref. CLM-2025" stay with their values.
+// "policy no. HX-2248", "claim ref. CLM-2025" and "Total amt. 1,250.00"
+// stay with their values.
 var abbreviations = func() map[string]bool {
 	m := map[string]bool{}
-	for _, w := range strings.Fields(`no nos nr ref refs mr mrs ms dr st vs etc inc ltd co corp jr sr approx dept tel fig p pp vol art sec cf eg ie`) {
+	for _, w := range strings.Fields(`no nos nr ref refs mr mrs ms dr st vs etc inc ltd co corp jr sr approx dept tel fig p pp vol art sec cf eg ie
+		amt amts qty qtys max min est incl excl acct tot avg bal`) {
 		m[w] = true
 	}
 	return m

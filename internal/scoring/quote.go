@@ -95,7 +95,7 @@ func quoteSays(value any, quote string) (said string, compared bool) {
 // scaleWords write a number in thousands, millions or billions ("EUR 1.2
 // million", "USD 3.5 bn"): the quote then writes the value divided by the
 // scale.
-var scaleWords = regexp.MustCompile(`(?i)\d\s*(?:(thousand|k)|(million|mn|m)|(billion|bn))\b`)
+var scaleWords = regexp.MustCompile(`(?i)\d\s*(?:(thousands?|k)|(millions?|mn|m)|(billions?|bn))\b`)
 
 // percentWords write a percentage in words.
 var percentWords = regexp.MustCompile(`(?i)\bper\s?cent\b|\bpct\b`)

@@ -22,6 +22,7 @@ func TestQuoteSays(t *testing.T) {
 		{0.035, "3.5 per cent", "", true},
 		{1.2e6, "EUR 1.2 million", "", true},
 		{3.5e9, "USD 3.5 billion", "", true},
+		{2.5e6, "2.5 millions d'euros", "", true},
 		{-1200.0, "balance due: -$1,200.00", "", true},
 		{-1250.0, "net loss (1,250.00)", "", true},
 		{"2025-03-14", "14 March 2025", "", true},
