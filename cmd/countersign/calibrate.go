@@ -25,7 +25,8 @@ func newCalibrate() *cobra.Command {
 		Short: "Learn a task type's confidence from the human outcomes so far",
 		Long: `Learns, on the server, how the signals recorded with each field predict that a
 person keeps the value as drafted (kept unchanged counts as right, corrected
-or removed as wrong): a logistic regression with an L2 penalty on the
+or removed as wrong; an optional field the draft left empty is right when the
+person left it empty too): a logistic regression with an L2 penalty on the
 signals, the log-odds of those that take many values, and indicators of
 absent signals, pooled over all fields, and per field (pulled toward the
 pooled model) where a field has 30 outcomes of both kinds and its own model
