@@ -5,6 +5,7 @@
 #   make test-topology  the production topology on this machine, with faults (restarts PostgreSQL: run it alone)
 #   make lint       go vet and Temporal's workflowcheck on workflows/
 #   make bench      pipeline, audit, scoring and encryption benchmarks, as ratios to a baseline
+#   make bench-parked  memory of `countersign dev` as reviews pile up, by cache size (docs/operations.md: Memory of parked reviews)
 #   make histories  re-record the workflow histories the replay tests use
 #   make generate   the stores' query code, from their .sql files, with sqlc
 #   make oversight-bench  review share and escaped errors per error budget on a synthetic task (docs/operations.md: Oversight benchmark)
@@ -27,7 +28,7 @@ SQLC_VERSION := v1.31.1
 # would make several times slower to build.
 RACE_PKGS = $(shell $(GO) list ./... | grep -v -e /internal/e2e -e /cmd/ -e '/cmd$$' -e /internal/app -e /internal/devserver)
 
-.PHONY: all build dev test test-topology test-short lint bench histories generate oversight-bench clean help
+.PHONY: all build dev test test-topology test-short lint bench bench-parked histories generate oversight-bench clean help
 
 all: lint test
 
@@ -72,6 +73,13 @@ bench:
 	$(GO) test -run '^$$' -bench VerifyStore -benchtime 3x -timeout 30m ./internal/audit
 	$(GO) test -run '^$$' -bench Score -benchtime 300x -timeout 30m ./internal/scoring
 	$(GO) test -run '^$$' -bench PayloadCodec -benchmem ./internal/codec
+
+# Not in CI: parks PARKED reviews (default 1500) in `countersign dev` in each
+# of three cache configurations and prints its memory (docs/operations.md:
+# Memory of parked reviews). About 4 minutes at the default size.
+PARKED ?= 1500
+bench-parked:
+	COUNTERSIGN_PARKED=$(PARKED) $(GO) test -count=1 -run '^TestParkedReviewsMemory$$' -v -timeout 120m ./internal/e2e
 
 histories:
 	COUNTERSIGN_RECORD_HISTORIES=1 $(GO) test -count=1 -run 'TestPipelineSQLite|TestGoldOverHTTP|TestHumanGateOverHTTP|TestReviewHistories|TestSupervisorHistories' ./internal/e2e

@@ -340,6 +340,8 @@ func TestEnvErrors(t *testing.T) {
 		{[]string{"dev"}, map[string]string{"COUNTERSIGN_ENCRYPT_DOCUMENTS": "true"}, "COUNTERSIGN_ENCRYPT_DOCUMENTS (--encrypt-documents) needs keys"},
 		{[]string{"api"}, map[string]string{"COUNTERSIGN_ENCRYPTION_KEYS": ""}, "COUNTERSIGN_ENCRYPTION_KEYS: no encryption keys"},
 		{[]string{"worker"}, map[string]string{"COUNTERSIGN_LOG_LEVEL": "loud"}, `COUNTERSIGN_LOG_LEVEL (--log-level): "loud" is not one of`},
+		{[]string{"worker"}, map[string]string{"COUNTERSIGN_WORKFLOW_CACHE_SIZE": "0"}, "COUNTERSIGN_WORKFLOW_CACHE_SIZE (--workflow-cache-size) is 0: give at least 1 workflow"},
+		{[]string{"dev"}, map[string]string{"COUNTERSIGN_TEMPORAL_HISTORY_CACHE_SIZE": "-5"}, "COUNTERSIGN_TEMPORAL_HISTORY_CACHE_SIZE (--temporal-history-cache-size) is -5: give at least 1 workflow"},
 	} {
 		var names []string
 		for name := range tc.env {

@@ -46,6 +46,7 @@ Temporal cluster (or "countersign temporal") and Postgres.`,
 	cfg.AddDev(cmd.Flags())
 	cfg.AddTemporalDatabase(cmd.Flags())
 	cfg.AddReconcile(cmd.Flags())
+	cfg.AddWorker(cmd.Flags())
 	cfg.AddDatabase(cmd.Flags())
 	cfg.AddModel(cmd.Flags())
 	cfg.AddWebhook(cmd.Flags())
@@ -79,6 +80,7 @@ the load needs; they share nothing but Temporal and the database.`,
 	cfg.AddEncryption(cmd.Flags())
 	cfg.AddMetrics(cmd.Flags())
 	cfg.AddReconcile(cmd.Flags())
+	cfg.AddWorker(cmd.Flags())
 	cfg.AddSlack(cmd.Flags())
 	cfg.AddDecisionVerify(cmd.Flags())
 	return cmd
@@ -124,6 +126,16 @@ func serve(cmd *cobra.Command, d deps, cfg config.Config, roles app.Roles) error
 	logger, err := newLogger(cfg)
 	if err != nil {
 		return exitError{code: 2, err: err}
+	}
+	if roles.Worker {
+		if err := config.CheckCacheSize("workflow-cache-size", cfg.WorkflowCacheSize); err != nil {
+			return exitError{code: 2, err: err}
+		}
+	}
+	if roles.Embedded {
+		if err := config.CheckCacheSize("temporal-history-cache-size", cfg.TemporalHistoryCacheSize); err != nil {
+			return exitError{code: 2, err: err}
+		}
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

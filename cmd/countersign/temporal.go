@@ -58,6 +58,9 @@ func runTemporal(cmd *cobra.Command, cfg config.Config) error {
 	if cfg.TemporalDatabaseURL == "" {
 		return exitError{code: 2, err: errors.New(config.Setting("temporal-database-url") + " is required: countersign temporal runs on Postgres (countersign dev keeps Temporal on SQLite)")}
 	}
+	if err := config.CheckCacheSize("temporal-history-cache-size", cfg.TemporalHistoryCacheSize); err != nil {
+		return exitError{code: 2, err: err}
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
@@ -70,6 +73,7 @@ func runTemporal(cmd *cobra.Command, cfg config.Config) error {
 		Port:        cfg.TemporalPort,
 		Namespace:   cfg.Namespace,
 		LogFile:     logFile,
+		CacheSize:   cfg.TemporalHistoryCacheSize,
 	})
 	if err != nil {
 		return err

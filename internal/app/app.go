@@ -136,6 +136,17 @@ func (a *App) start(ctx context.Context) error {
 	if err := a.setupTelemetry(ctx); err != nil {
 		return err
 	}
+	if a.Roles.Worker {
+		// The SDK keeps one cache of workflows per process, made when the
+		// process's first worker starts, with the size set then: before
+		// the embedded server, whose own system workers share it. A
+		// Config built in code without a size keeps the default.
+		size := a.Config.WorkflowCacheSize
+		if size <= 0 {
+			size = config.DefaultWorkflowCacheSize
+		}
+		sdkworker.SetStickyWorkflowCacheSize(size)
+	}
 	if a.Roles.Embedded {
 		if err := a.startEmbedded(ctx); err != nil {
 			return err
@@ -211,6 +222,7 @@ func (a *App) startEmbedded(ctx context.Context) error {
 		Port:        a.Config.TemporalPort,
 		Namespace:   a.Config.Namespace,
 		LogFile:     filepath.Join(dir, TemporalLog),
+		CacheSize:   a.Config.TemporalHistoryCacheSize,
 	}
 	if opts.DatabaseURL == "" {
 		opts.DatabaseFile = filepath.Join(dir, TemporalDB)

@@ -38,6 +38,12 @@ type Config struct {
 	// TemporalDatabaseURL puts the embedded Temporal server on Postgres
 	// instead of SQLite (dev and temporal only).
 	TemporalDatabaseURL string
+	// TemporalHistoryCacheSize is how many workflows the embedded
+	// Temporal server keeps in memory (dev and temporal only).
+	TemporalHistoryCacheSize int
+	// WorkflowCacheSize is how many workflows a worker process keeps in
+	// memory between their steps (dev and worker only).
+	WorkflowCacheSize int
 
 	// TemporalAddress, Namespace and the TLS files say how the production
 	// roles reach Temporal.
@@ -281,6 +287,30 @@ func (c *Config) ModelConfigured() bool { return c.OpenAIBaseURL != "" || c.Open
 func (c *Config) AddDev(fs *pflag.FlagSet) {
 	fs.IntVar(&c.TemporalPort, "temporal-port", 7233, usage("temporal-port", "gRPC port of the embedded Temporal server (0 picks a free one)"))
 	fs.StringVar(&c.Namespace, "namespace", "default", usage("namespace", "Temporal namespace, created on first start"))
+	fs.IntVar(&c.TemporalHistoryCacheSize, "temporal-history-cache-size", DefaultTemporalHistoryCacheSize, usage("temporal-history-cache-size",
+		"workflows the embedded Temporal server keeps in memory; the others are read from its database when they next move, so an open review parked beyond it costs disk, not memory"))
+}
+
+// The default cache sizes: enough for every review a team has in hand, and
+// for the documents in flight, while a backlog of parked reviews costs disk
+// (docs/operations.md: Memory of parked reviews).
+const (
+	DefaultTemporalHistoryCacheSize = 1024
+	DefaultWorkflowCacheSize        = 1024
+)
+
+// AddWorker adds the flags of the roles that run a worker.
+func (c *Config) AddWorker(fs *pflag.FlagSet) {
+	fs.IntVar(&c.WorkflowCacheSize, "workflow-cache-size", DefaultWorkflowCacheSize, usage("workflow-cache-size",
+		"workflows a worker process keeps in memory between their steps; the others are replayed from their history when they next move (a decision, a timer), so an open review parked beyond it costs disk, not memory"))
+}
+
+// CheckCacheSize checks the size a cache flag gives.
+func CheckCacheSize(flag string, size int) error {
+	if size < 1 {
+		return fmt.Errorf("%s is %d: give at least 1 workflow", Setting(flag), size)
+	}
+	return nil
 }
 
 // AddTemporalDatabase adds --temporal-database-url, of the Temporal server

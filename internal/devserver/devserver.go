@@ -56,7 +56,14 @@ type Options struct {
 	// LogFile receives the server's own log at warn level and above; empty
 	// discards it.
 	LogFile string
+	// CacheSize is how many workflows the history service keeps in memory
+	// (default DefaultCacheSize); the others are read from the database
+	// when they next move.
+	CacheSize int
 }
+
+// DefaultCacheSize is the history cache's size when Options name none.
+const DefaultCacheSize = 1024
 
 // Server is a running embedded Temporal server.
 type Server struct {
@@ -79,6 +86,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	if opts.Retention == 0 {
 		opts.Retention = 30 * 24 * time.Hour
+	}
+	if opts.CacheSize <= 0 {
+		opts.CacheSize = DefaultCacheSize
 	}
 	ports, err := freePorts(opts.IP, 5)
 	if err != nil {
@@ -132,8 +142,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		temporal.WithAuthorizer(authorizer),
 		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
 		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
-			// One process serves everything: let it cache every open workflow.
-			dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): 8192,
+			// The history service's cache of workflows (mutable state) is
+			// host-level in this version: one bound for the process.
+			dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): opts.CacheSize,
 		}),
 	)
 	restoreEnv()
