@@ -30,8 +30,8 @@ policy: {mode: hotl, auto_accept_threshold: 0.9}
 func claimDraft(content string) *countersign.Draft {
 	at := strings.Index(content, "Jane Roe")
 	return &countersign.Draft{
-		Fields:    countersign.Fields{"claimant": "Jane Roe"},
-		Evidence:  map[string]countersign.Evidence{"claimant": {Quote: "Jane Roe", Start: at, End: at + len("Jane Roe")}},
+		Fields:   countersign.Fields{"claimant": "Jane Roe"},
+		Evidence: map[string]countersign.Evidence{"claimant": {Quote: "Jane Roe", Start: at, End: at + len("Jane Roe")}},
 		// The null the model wrote for the amount claimed had 0.4.
 		TokenProb: map[string]float64{"claimant": 0.99, "amount_claimed": 0.4},
 		Samples: []countersign.Fields{
