@@ -162,7 +162,7 @@ automatic acceptance.`
 	for field, fs := range doc.Confidence.Fields {
 		for signal := range fs.Signals {
 			switch signal {
-			case "schema", "constraints", "grounding", "token_prob", "rules", "ambiguity", "alternatives", "context", "quote_match":
+			case "schema", "constraints", "grounding", "token_prob", "rules", "ambiguity", "alternatives", "context", "quote_match", "omission":
 			default:
 				t.Errorf("%s has signal %s, which this draft cannot measure", field, signal)
 			}
