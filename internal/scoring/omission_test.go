@@ -64,6 +64,11 @@ func TestOmissionSignal(t *testing.T) {
 		!strings.Contains(r, "the model was unsure the document states none (token probability 0.40)") || amount.Signals[countersign.SignalTokenProb] != 0.4 {
 		t.Errorf("stated amount: reasons %q", r)
 	}
+	// Its raw score weighs the omission with the task type's weights of
+	// the others (agreement and token probability 1 by default).
+	if want := math.Round((amount.Signals["omission"]+amount.Signals["agreement"]+0.4)/3*1e4) / 1e4; amount.Raw != want || amount.Score != amount.Raw {
+		t.Errorf("stated amount: raw %v score %v, want %v", amount.Raw, amount.Score, want)
+	}
 	if amount.Required || !scoring.IsOmission(amount) || scoring.HardFailure(amount.Signals) {
 		t.Errorf("stated amount: %+v is not an optional omission", amount)
 	}

@@ -117,20 +117,18 @@ func Score(in Input) *countersign.Confidence {
 
 // omitted scores an optional field the draft left empty: how likely it is
 // that the document states no value for it (see SignalOmission), with the
-// samples that answered it and the rules cross-check. Its Raw score is
-// their weighted mean, or the omission signal when the task type weighs
-// none of them.
+// samples that answered it, the null's token probability and the rules
+// cross-check. Its Raw score is their weighted mean, the omission signal
+// weighing at least 1: it is the one signal every omission has, and an
+// omission takes no part in an uncalibrated document confidence, which
+// the default weight of 0 is there to keep steady.
 func omitted(tt *countersign.TaskType, draft *countersign.Draft, look *lookalikes, name string) countersign.FieldScore {
 	fs := countersign.FieldScore{Signals: map[string]float64{}}
 	fs.Reasons = append(fs.Reasons, look.omission(name, fs.Signals)...)
 	fs.Reasons = append(fs.Reasons, modelSignals(tt, draft, name, nil, fs.Signals)...)
-	fs.Raw = fs.Signals[countersign.SignalOmission]
-	for name := range fs.Signals {
-		if tt.Weights[name] > 0 {
-			fs.Raw = combine(fs.Signals, tt.Weights)
-			break
-		}
-	}
+	weights := maps.Clone(tt.Weights)
+	weights[countersign.SignalOmission] = max(weights[countersign.SignalOmission], 1)
+	fs.Raw = combine(fs.Signals, weights)
 	return fs
 }
 
