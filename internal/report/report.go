@@ -15,6 +15,7 @@ import (
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/calibration"
 	"github.com/countersign/countersign/internal/quality"
+	"github.com/countersign/countersign/internal/scoring"
 )
 
 // Report is the quality figures of one task type.
@@ -90,6 +91,9 @@ func Build(ctx context.Context, s Store, taskType string, now time.Time) (*Repor
 			r.Routes[d.Route.Outcome]++
 		}
 		for _, o := range calibration.HumanOutcome(d) {
+			if scoring.IsOmission(d.Confidence.Fields[o.Field]) {
+				continue // a field the draft left empty: not a drafted value people changed
+			}
 			acc := field(o.Field)
 			acc.checked++
 			if !o.Correct {

@@ -27,6 +27,9 @@ func TestBuildKnownFigures(t *testing.T) {
 	conf := func(name, email float64) *countersign.Confidence {
 		return &countersign.Confidence{Overall: min(name, email), Fields: map[string]countersign.FieldScore{
 			"name": {Score: name, Raw: name}, "email": {Score: email, Raw: email},
+			// Left empty by the draft and scored as an omission: no
+			// drafted value for the report to count.
+			"phone": {Score: 0.5, Raw: 0.5, Signals: map[string]float64{"omission": 0.5}},
 		}}
 	}
 	put := func(id string, status countersign.Status, outcome countersign.Outcome, c *countersign.Confidence, final *countersign.Final) {

@@ -99,6 +99,12 @@ func TestOmissionSignal(t *testing.T) {
 	if stated.Overall != stated.Fields["claimant"].Score || none.Overall != stated.Overall {
 		t.Errorf("overall %v and %v, want the claimant's %v", stated.Overall, none.Overall, stated.Fields["claimant"].Score)
 	}
+	// A task type built in code, without weights, scores omissions too.
+	bare := *tt
+	bare.Weights = nil
+	if fs := scoring.Score(scoring.Input{TaskType: &bare, Schema: sch, Draft: claimDraft("nothing"), Content: "nothing"}).Fields["note"]; fs.Raw != 1 {
+		t.Errorf("no weights: note %+v, want an omission at 1", fs)
+	}
 	// A required field left empty is still a missing value, not an
 	// omission.
 	draft := claimDraft("nothing")
@@ -132,6 +138,16 @@ func TestOmissionCountsOnlyWhenTheModelLearnedIt(t *testing.T) {
 		t.Errorf("old model: the omission's score %v, want its raw score %v", fs.Score, fs.Raw)
 	}
 
+	// A curve calibration (no model) leaves an omission at its raw score,
+	// in Score and in Recalibrate alike.
+	curve := &countersign.Calibration{Version: "curve", Pooled: countersign.Curve{X: []float64{0, 1}, Y: []float64{0, 0.5}}}
+	c = scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: claimDraft(content), Content: content, Calibration: curve})
+	raw := scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: claimDraft(content), Content: content})
+	again := scoring.Recalibrate(tt, raw, curve, calibration.RawScore)
+	if fs := c.Fields["amount_claimed"]; fs.Score != fs.Raw || again.Fields["amount_claimed"].Score != fs.Raw {
+		t.Errorf("curve: the omission's score %v, recalibrated %v, want its raw score %v", fs.Score, again.Fields["amount_claimed"].Score, fs.Raw)
+	}
+
 	learned := &countersign.Calibration{Version: "new", Model: &countersign.ConfidenceModel{
 		Features: []string{"token_prob", "absent:token_prob", "omission", "absent:omission"},
 		Pooled:   []float64{-1, 4, 0, 6, 0},
@@ -157,7 +173,7 @@ func TestOmissionCountsOnlyWhenTheModelLearnedIt(t *testing.T) {
 		t.Errorf("new model: overall %v weakest %q, want %v and %s", c.Overall, c.Weakest, 0.01+0.98*product, weakest)
 	}
 	// Recalibrating the raw confidence gives the same.
-	raw := scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: claimDraft(content), Content: content})
+	raw = scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: claimDraft(content), Content: content})
 	if again := scoring.Recalibrate(tt, raw, learned, calibration.RawScore); !reflect.DeepEqual(again, c) {
 		t.Errorf("Recalibrate = %+v, want %+v", again, c)
 	}

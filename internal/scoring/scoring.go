@@ -126,7 +126,8 @@ func omitted(tt *countersign.TaskType, draft *countersign.Draft, look *lookalike
 	fs := countersign.FieldScore{Signals: map[string]float64{}}
 	fs.Reasons = append(fs.Reasons, look.omission(name, fs.Signals)...)
 	fs.Reasons = append(fs.Reasons, modelSignals(tt, draft, name, nil, fs.Signals)...)
-	weights := maps.Clone(tt.Weights)
+	weights := map[string]float64{}
+	maps.Copy(weights, tt.Weights)
 	weights[countersign.SignalOmission] = max(weights[countersign.SignalOmission], 1)
 	fs.Raw = combine(fs.Signals, weights)
 	return fs
@@ -488,6 +489,9 @@ func Recalibrate(tt *countersign.TaskType, c *countersign.Confidence, cal *count
 		switch {
 		case model != nil && len(fs.Signals) == 0: // a required field without a value
 			fs.Raw, fs.Score = 0, model.Floor
+		case IsOmission(fs) && !counts(model, fs):
+			// Shown, not counted, as Score leaves it (see calibrate).
+			fs.Score = fs.Raw
 		case model != nil:
 			drafted = true
 			fs = calibrate(name, fs, cal)

@@ -400,14 +400,6 @@ func run(x *llm.OpenAI, m *oversightbench.Model, n *oversightbench.Notice, creat
 			_, has := n.Truth[name]
 			o.Fields = append(o.Fields, calibration.FieldOutcome{Field: name, Raw: calibration.RawScore(conf, fs), Signals: fs.Signals, Correct: !has})
 		}
-		for _, name := range oversightbench.Fields {
-			fs, ok := conf.Fields[name]
-			if _, drafted := draft.Fields[name]; drafted || !ok || !scoring.IsOmission(fs) {
-				continue
-			}
-			_, has := n.Truth[name]
-			o.Fields = append(o.Fields, calibration.FieldOutcome{Field: name, Raw: calibration.RawScore(conf, fs), Signals: fs.Signals, Correct: !has})
-		}
 		o.Missing = calibration.MissingRequired(conf, draft.Fields)
 		d.outcome = o
 	}
