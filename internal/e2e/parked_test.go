@@ -176,24 +176,11 @@ func waitOpen(t *testing.T, c *apiclient.Client, want int) int {
 // goroutines is the process's go_goroutines, from its /metrics.
 func goroutines(t *testing.T, c *apiclient.Client) int {
 	t.Helper()
-	resp, err := c.HTTP.Get(c.BaseURL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	n, ok := scrape(t, c.BaseURL).value("go_goroutines")
+	if !ok {
+		t.Fatal("no go_goroutines in /metrics")
 	}
-	defer resp.Body.Close()
-	s := bufio.NewScanner(resp.Body)
-	s.Buffer(nil, 1<<20)
-	for s.Scan() {
-		if rest, ok := strings.CutPrefix(s.Text(), "go_goroutines "); ok {
-			n, err := strconv.ParseFloat(rest, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return int(n)
-		}
-	}
-	t.Fatal("no go_goroutines in /metrics")
-	return 0
+	return int(n)
 }
 
 // rss is a process's resident memory in MiB, from /proc.

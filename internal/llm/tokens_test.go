@@ -9,23 +9,26 @@ import (
 	"github.com/countersign/countersign"
 )
 
+// logProb is a token the model wrote with probability p, and the other
+// tokens it weighed there with theirs.
+func logProb(text string, p float64, tops map[string]float64) openai.LogProb {
+	lp := openai.LogProb{Token: text, LogProb: math.Log(p), Bytes: []byte(text)}
+	for other, q := range tops {
+		lp.TopLogProbs = append(lp.TopLogProbs, openai.TopLogProbs{Token: other, LogProb: math.Log(q)})
+	}
+	return lp
+}
+
 // TestAlternativesAtTheValuesEdge: a token that spells the end of a value
 // and the JSON after it (`me",`) has other top tokens that change only the
 // JSON (`me"}`): they are not alternatives to the value; one that changes
 // the value (`ma`) is.
 func TestAlternativesAtTheValuesEdge(t *testing.T) {
-	tok := func(text string, p float64, tops map[string]float64) openai.LogProb {
-		lp := openai.LogProb{Token: text, LogProb: math.Log(p), Bytes: []byte(text)}
-		for other, q := range tops {
-			lp.TopLogProbs = append(lp.TopLogProbs, openai.TopLogProbs{Token: other, LogProb: math.Log(q)})
-		}
-		return lp
-	}
 	tokens := []openai.LogProb{
-		tok(`{"a": {"value": `, 1, nil),
-		tok(`"Ac`, 0.9, map[string]float64{`"Ac`: 0.9, `"Ab`: 0.1}),
-		tok(`me",`, 0.3, map[string]float64{`me"}`: 0.5, `me",`: 0.3, `ma`: 0.2}),
-		tok(` "quote": "x"}}`, 1, nil),
+		logProb(`{"a": {"value": `, 1, nil),
+		logProb(`"Ac`, 0.9, map[string]float64{`"Ac`: 0.9, `"Ab`: 0.1}),
+		logProb(`me",`, 0.3, map[string]float64{`me"}`: 0.5, `me",`: 0.3, `ma`: 0.2}),
+		logProb(` "quote": "x"}}`, 1, nil),
 	}
 	content := `{"a": {"value": "Acme", "quote": "x"}}`
 	aligned := alignTokens(content, tokens, []string{"a"})
@@ -47,17 +50,10 @@ func TestAlternativesAtTheValuesEdge(t *testing.T) {
 // draft that leaves the field empty by the vote keeps those of the sample
 // the vote took.
 func TestNullTokens(t *testing.T) {
-	tok := func(text string, p float64, tops map[string]float64) openai.LogProb {
-		lp := openai.LogProb{Token: text, LogProb: math.Log(p), Bytes: []byte(text)}
-		for other, q := range tops {
-			lp.TopLogProbs = append(lp.TopLogProbs, openai.TopLogProbs{Token: other, LogProb: math.Log(q)})
-		}
-		return lp
-	}
 	tokens := []openai.LogProb{
-		tok(`{"a": `, 1, nil),
-		tok(`null`, 0.7, map[string]float64{`null`: 0.7, `{"`: 0.3}),
-		tok(`, "b": {"value": "x", "quote": "x"}}`, 1, nil),
+		logProb(`{"a": `, 1, nil),
+		logProb(`null`, 0.7, map[string]float64{`null`: 0.7, `{"`: 0.3}),
+		logProb(`, "b": {"value": "x", "quote": "x"}}`, 1, nil),
 	}
 	content := `{"a": null, "b": {"value": "x", "quote": "x"}}`
 	aligned := alignTokens(content, tokens, []string{"a", "b"})

@@ -158,24 +158,48 @@ func (l *lookalikes) kindOf(name string, value any) *kind {
 	if !isString {
 		return nil
 	}
-	identifier := stringKeys(func(s string) []string { return []string{identifierKey(s)} })
 	if prop.Pattern != "" {
 		if re := unanchored(prop.Pattern); re != nil && re.FindString(s) == s {
-			return &kind{
-				noun: "value matching the field's pattern", nouns: "values matching the field's pattern",
-				keys: identifier,
-				find: func() []mention { return findPattern(l.content, re) },
-			}
+			return l.patternKind(re)
 		}
 	}
 	if looksLikeIdentifier(s) {
 		return &kind{
 			noun: "value shaped like " + shape(s), nouns: "values shaped like " + shape(s),
-			keys: identifier,
+			keys: identifierKeys,
 			find: func() []mention { return findShaped(l.content, s) },
 		}
 	}
 	return nil
+}
+
+// identifierKeys are the keys of a value compared as an identifier.
+func identifierKeys(v any) []string {
+	if s, ok := v.(string); ok {
+		return []string{identifierKey(s)}
+	}
+	return nil
+}
+
+// patternKind is the kind of the values the field's pattern matches.
+func (l *lookalikes) patternKind(re *regexp.Regexp) *kind {
+	return &kind{
+		noun: "value matching the field's pattern", nouns: "values matching the field's pattern",
+		keys: identifierKeys,
+		find: func() []mention { return findPattern(l.content, re) },
+	}
+}
+
+// contextAt is the context of mentions[i], not past its neighbours.
+func (l *lookalikes) contextAt(mentions []mention, i int) []contextWord {
+	lo, hi := 0, len(l.content)
+	if i > 0 {
+		lo = mentions[i-1].end
+	}
+	if i+1 < len(mentions) {
+		hi = mentions[i+1].start
+	}
+	return contextOf(l.content, mentions[i].start, mentions[i].end, lo, hi)
 }
 
 func hasType(t any, name string) bool {
@@ -350,16 +374,7 @@ func (l *lookalikes) ambiguity(name string, value any, ev countersign.Evidence, 
 		}
 	}
 	keywords := l.keywords(name)
-	contextAt := func(i int) []contextWord {
-		lo, hi := 0, len(l.content)
-		if i > 0 {
-			lo = mentions[i-1].end
-		}
-		if i+1 < len(mentions) {
-			hi = mentions[i+1].start
-		}
-		return contextOf(l.content, mentions[i].start, mentions[i].end, lo, hi)
-	}
+	contextAt := func(i int) []contextWord { return l.contextAt(mentions, i) }
 
 	// The drafted value fits as well as its best place: where it is quoted,
 	// or anywhere else the document gives it.

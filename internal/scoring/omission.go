@@ -38,18 +38,11 @@ func (l *lookalikes) omission(name string, signals map[string]float64) []string 
 	keywords := l.keywords(name)
 	best, bestFit := -1, 0.0
 	var word contextWord
-	for i, m := range mentions {
+	for i := range mentions {
 		if i >= maxAlternatives*maxMentionsValue {
 			break
 		}
-		lo, hi := 0, len(l.content)
-		if i > 0 {
-			lo = mentions[i-1].end
-		}
-		if i+1 < len(mentions) {
-			hi = mentions[i+1].start
-		}
-		if f, w := fit(keywords, contextOf(l.content, m.start, m.end, lo, hi)); f > bestFit {
+		if f, w := fit(keywords, l.contextAt(mentions, i)); f > bestFit {
 			best, bestFit, word = i, f, w
 		}
 	}
@@ -79,11 +72,7 @@ func (l *lookalikes) emptyKind(name string) *kind {
 		return l.kindOf(name, "someone@example.com")
 	case prop.Pattern != "":
 		if re := unanchored(prop.Pattern); re != nil {
-			return &kind{
-				noun: "value matching the field's pattern", nouns: "values matching the field's pattern",
-				keys: func(v any) []string { return []string{identifierKey(fmt.Sprint(v))} },
-				find: func() []mention { return findPattern(l.content, re) },
-			}
+			return l.patternKind(re)
 		}
 	}
 	var words []string
