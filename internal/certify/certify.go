@@ -231,70 +231,47 @@ func reviewed(samples []Sample, threshold float64) int {
 }
 
 // needed projects how many more held-out documents, going like these,
-// would let some threshold pass on its own. Each run of thresholds with the
-// same number of wrong documents ends just before the next wrong document
-// enters; its error rate there is the luckiest cut of the data (0 of 58 in
-// front of an error is no evidence of a rate of 0), so the projection takes
-// the rate with that wrong document in, at the threshold that admits it, or
-// the laxest threshold's own rate when no wrong document follows. For each
-// such threshold with a rate below the budget it finds the fewest accepted
-// documents at which that rate passes the test, scaled by the share the
-// threshold accepts; the least of them, less the documents there are. It
-// ignores that the stricter thresholds must pass too, so it is an estimate.
-// Beyond maxProjected accepted documents it does not look.
+// would let the sequence certify a threshold. With f times the documents,
+// each threshold accepts f times as many, and the sequence starts at the
+// strictest threshold that then accepts at least minAccepted: that first
+// test must pass, or nothing is certified. So for each threshold q it
+// finds the fewest accepted documents n at which q's test passes while q
+// is still the first tested (the threshold stricter than q accepts fewer
+// than minAccepted), and more documents than were tested at q; the least
+// of the totals this takes, less the documents there are.
+//
+// The rate a threshold is projected at is not its luckiest cut of the
+// data (0 of 58 in front of an error is no evidence of a rate of 0): it is
+// the larger of its own rate and the rate at the threshold that admits the
+// next wrong document, that document in; at the laxest run, with no wrong
+// document after it, its own rate. It is an estimate: the documents to
+// come need not go like these. Beyond maxProjected accepted documents it
+// does not look.
 func needed(plateaux []Step, documents, minAccepted int, budget, alpha float64) int {
 	if documents == 0 {
 		return minAccepted
 	}
-	var candidates []Step
-	for i, p := range plateaux {
-		switch {
-		case i+1 == len(plateaux):
-		case plateaux[i+1].Wrong != p.Wrong:
-			p = plateaux[i+1] // the wrong document that ends the run, in
-		default:
-			continue
-		}
-		if float64(p.Wrong) < budget*float64(p.Accepted) {
-			candidates = append(candidates, p)
-		}
-	}
-	// Each projection costs a search over binomial tails: with many
-	// candidates, an even spread of maxCandidates of them will do.
-	if n := len(candidates); n > maxCandidates {
-		spread := make([]Step, 0, maxCandidates)
-		for j := range maxCandidates {
-			spread = append(spread, candidates[j*(n-1)/(maxCandidates-1)])
-		}
-		candidates = spread
-	}
+	rates := projectedRates(plateaux)
 	best := -1
-	for _, p := range candidates {
-		rate := float64(p.Wrong) / float64(p.Accepted)
-		passes := func(n int) bool {
-			k := int(math.Ceil(rate * float64(n)))
-			return quality.BinomialCDF(k, n, budget) <= alpha
-		}
-		lo, hi := minAccepted-1, minAccepted
-		for !passes(hi) {
-			if hi >= maxProjected {
-				hi = 0
-				break
-			}
-			lo, hi = hi, min(2*hi, maxProjected)
-		}
-		if hi == 0 {
+	for q, p := range plateaux {
+		rate := rates[q]
+		if rate >= budget {
 			continue
 		}
-		for hi-lo > 1 {
-			mid := lo + (hi-lo)/2
-			if passes(mid) {
-				hi = mid
-			} else {
-				lo = mid
-			}
+		lo := max(minAccepted, p.Accepted+1) // the first n tried
+		hi := maxProjected                   // q stops being first here
+		if q > 0 {
+			stricter := plateaux[q-1].Accepted
+			hi = min(hi, int(math.Ceil(float64(minAccepted)*float64(p.Accepted)/float64(stricter))))
 		}
-		total := int(math.Ceil(float64(hi) * float64(documents) / float64(p.Accepted)))
+		if lo >= hi {
+			continue
+		}
+		n, ok := firstPassing(lo, hi, rate, budget, alpha)
+		if !ok {
+			continue
+		}
+		total := int(math.Ceil(float64(n) * float64(documents) / float64(p.Accepted)))
 		if more := max(1, total-documents); best < 0 || more < best {
 			best = more
 		}
@@ -302,12 +279,87 @@ func needed(plateaux []Step, documents, minAccepted int, budget, alpha float64) 
 	return best
 }
 
-// maxProjected bounds the accepted documents needed projects to, and
-// maxCandidates the thresholds it projects from.
-const (
-	maxProjected  = 1 << 20
-	maxCandidates = 64
-)
+// projectedRates is the rate each plateau is projected at (see needed).
+func projectedRates(plateaux []Step) []float64 {
+	rates := make([]float64, len(plateaux))
+	// next is the plateau that admits the next wrong document after the
+	// one at hand, or -1 past the last.
+	next := -1
+	for i := len(plateaux) - 1; i >= 0; i-- {
+		p := plateaux[i]
+		if i+1 < len(plateaux) && plateaux[i+1].Wrong != p.Wrong {
+			next = i + 1
+		}
+		rates[i] = float64(p.Wrong) / float64(p.Accepted)
+		if next >= 0 {
+			rates[i] = max(rates[i], float64(p.Wrong+1)/float64(plateaux[next].Accepted))
+		}
+	}
+	return rates
+}
+
+// firstPassing finds the least n in [lo, hi) at which n accepted
+// documents with ceil(rate·n) of them wrong pass the test. For a fixed
+// number wrong, the test passes from some n on; over the steps of ceil it
+// is monotone only roughly, so it finds the first step (the n that bring
+// k wrong) whose largest n passes, then the least n in it.
+func firstPassing(lo, hi int, rate, budget, alpha float64) (int, bool) {
+	wrong := func(n int) int { return int(math.Ceil(rate * float64(n))) }
+	passes := func(n int) bool { return quality.BinomialCDF(wrong(n), n, budget) <= alpha }
+	if rate == 0 {
+		return least(lo, hi, passes)
+	}
+	// last is the largest n that brings at most k wrong.
+	last := func(k int) int {
+		n := int(float64(k) / rate)
+		for wrong(n+1) <= k {
+			n++
+		}
+		for n > 0 && wrong(n) > k {
+			n--
+		}
+		return n
+	}
+	k, ok := least(wrong(lo), wrong(hi-1)+1, func(k int) bool { return passes(min(last(k), hi-1)) })
+	if !ok {
+		return 0, false
+	}
+	return least(max(lo, last(k-1)+1), min(last(k), hi-1)+1, passes)
+}
+
+// least is the least x in [lo, hi) with ok(x), for ok false up to some x
+// and true from it on: found by doubling the step from lo, then bisecting.
+func least(lo, hi int, ok func(int) bool) (int, bool) {
+	if lo >= hi {
+		return 0, false
+	}
+	if ok(lo) {
+		return lo, true
+	}
+	fail, pass := lo, lo
+	for step := 1; ; step *= 2 {
+		pass = min(lo+step, hi-1)
+		if ok(pass) {
+			break
+		}
+		if pass == hi-1 {
+			return 0, false
+		}
+		fail = pass
+	}
+	for pass-fail > 1 {
+		mid := fail + (pass-fail)/2
+		if ok(mid) {
+			pass = mid
+		} else {
+			fail = mid
+		}
+	}
+	return pass, true
+}
+
+// maxProjected bounds the accepted documents needed projects to.
+const maxProjected = 1 << 20
 
 // Explain says in words why nothing was certified and what would help.
 func (r *Result) Explain(taskType string) string {

@@ -182,8 +182,10 @@ func TestRefusalSaysHowManyMore(t *testing.T) {
 // luckiest cut of the data: projected from its rate of 0 it would take 3
 // more documents. With the wrong document in, 1 of 59 (1.69%): n accepted
 // bring ceil(n/59) wrong, and the first n that passes is 153 (3 wrong,
-// p = 0.0494; the bisection from 118, which fails, to 236 finds it), which
-// at 59 accepted of 159 is ceil(153·159/59) = 413 documents: 254 more.
+// p = 0.0494; of the n that bring 2 wrong, not even the largest, 118,
+// passes). With
+// more documents the strictest threshold, 58 of 159, is the first tested:
+// it reaches 153 at ceil(153·159/58) = 420 documents, 261 more.
 func TestRefusalDoesNotProjectFromALuckyCut(t *testing.T) {
 	samples := join(
 		some(58, 0.99, 0, simulate.RouteEligible),
@@ -194,8 +196,39 @@ func TestRefusalDoesNotProjectFromALuckyCut(t *testing.T) {
 	if res.Certified != nil || res.Stopped == nil || res.Stopped.Wrong != 1 || res.Stopped.Accepted != 59 {
 		t.Fatalf("certified %+v stopped %+v, want a failure at 1 of 59", res.Certified, res.Stopped)
 	}
-	if res.Needed != 254 {
-		t.Fatalf("needed %d, want 254", res.Needed)
+	if res.Needed != 261 {
+		t.Fatalf("needed %d, want 261", res.Needed)
+	}
+}
+
+// TestRefusalCountsTheFirstTest: 2 of the 60 most confident documents are
+// wrong, 1 of the 140 after them. The first test, 2 of 60, fails and ends
+// the sequence; 3 of all 200 would pass, but only if 2 of 60 had. More
+// documents going like these make the strictest threshold the first test
+// for good, at the larger of its rate (2 of 60) and 3 of 200: ceil(n/30) of
+// n wrong. The first n that passes is 506 (17 wrong, p = 0.0497; 505, also
+// with 17 wrong: 0.0507), at 60 of 200 accepted: ceil(506·200/60) = 1687
+// documents, 1487 more. The earlier projection said 1 more: 3 of 200 pass.
+func TestRefusalCountsTheFirstTest(t *testing.T) {
+	samples := join(
+		some(60, 0.99, 2, simulate.RouteEligible),
+		some(140, 0.9, 1, simulate.RouteEligible),
+	)
+	res := test(t, samples, 0.05, 0.95)
+	if res.Certified != nil || res.Stopped == nil || res.Stopped.Accepted != 60 || res.Stopped.Wrong != 2 || res.Tested != 1 {
+		t.Fatalf("certified %+v stopped %+v after %d tests, want a failure at the first, 2 of 60", res.Certified, res.Stopped, res.Tested)
+	}
+	if res.Needed != 1487 {
+		t.Fatalf("needed %d, want 1487", res.Needed)
+	}
+	// The same by brute force: the least n past 60 whose projection passes.
+	for n := 61; ; n++ {
+		if quality.BinomialCDF(int(math.Ceil(float64(n)/30)), n, 0.05) <= 0.05 {
+			if n != 506 {
+				t.Fatalf("brute force finds %d, not 506", n)
+			}
+			break
+		}
 	}
 }
 
