@@ -28,11 +28,37 @@ type Client struct {
 	// Channel is sent as X-Countersign-Channel (the CLI sets "cli").
 	Channel countersign.Channel
 	HTTP    *http.Client
+	// Timeout bounds a call whose answer comes whole (DefaultTimeout when
+	// zero); IdleTimeout bounds how long a streamed answer, an export, may
+	// go without a byte (DefaultIdleTimeout when zero), however long it
+	// runs in all.
+	Timeout, IdleTimeout time.Duration
 }
 
-// New returns a client of the API at baseURL.
+// The timeouts of a client that sets none.
+const (
+	DefaultTimeout     = 2 * time.Minute
+	DefaultIdleTimeout = 2 * time.Minute
+)
+
+// New returns a client of the API at baseURL. Its HTTP client has no total
+// timeout: each call bounds itself (Timeout, IdleTimeout).
 func New(baseURL, token string) *Client {
-	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), Token: token, HTTP: &http.Client{Timeout: 2 * time.Minute}}
+	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), Token: token, HTTP: &http.Client{}}
+}
+
+func (c *Client) httpClient() *http.Client {
+	if c.HTTP == nil {
+		return http.DefaultClient
+	}
+	return c.HTTP
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
 }
 
 // Error is an error answer of the API.
@@ -51,6 +77,8 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 }
 
 func (c *Client) doWith(ctx context.Context, method, path string, header http.Header, body, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, orDefault(c.Timeout, DefaultTimeout))
+	defer cancel()
 	var reader io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
@@ -75,7 +103,7 @@ func (c *Client) doWith(ctx context.Context, method, path string, header http.He
 	if c.Channel != "" {
 		req.Header.Set("X-Countersign-Channel", string(c.Channel))
 	}
-	resp, err := c.HTTP.Do(req)
+	resp, err := c.httpClient().Do(req)
 	if err != nil {
 		return fmt.Errorf("cannot reach the countersign API at %s: %w", c.BaseURL, err)
 	}
@@ -294,8 +322,15 @@ func (c *Client) Reviewers(ctx context.Context, taskType, since, until string) (
 
 // Export streams an export into w, calling progress (if set) with the
 // number of lines copied so far every 1,000 lines and at the end. It
-// returns the number of lines.
+// returns the number of lines. An export may run for hours; it is given up
+// only when the server sends nothing for the client's IdleTimeout.
 func (c *Client) Export(ctx context.Context, q url.Values, w io.Writer, progress func(lines int)) (int, error) {
+	idle := orDefault(c.IdleTimeout, DefaultIdleTimeout)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stalled := fmt.Errorf("the server sent nothing for %s", idle)
+	timer := time.AfterFunc(idle, func() { cancel(stalled) })
+	defer timer.Stop()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.BaseURL+"/v1/export?"+q.Encode(), nil)
 	if err != nil {
 		return 0, err
@@ -303,8 +338,11 @@ func (c *Client) Export(ctx context.Context, q url.Values, w io.Writer, progress
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
-	resp, err := c.HTTP.Do(req)
+	resp, err := c.httpClient().Do(req)
 	if err != nil {
+		if cause := context.Cause(ctx); cause == stalled {
+			err = cause
+		}
 		return 0, fmt.Errorf("cannot reach the countersign API at %s: %w", c.BaseURL, err)
 	}
 	defer resp.Body.Close()
@@ -322,6 +360,7 @@ func (c *Client) Export(ctx context.Context, q url.Values, w io.Writer, progress
 	lines := 0
 	buf := make([]byte, 64<<10)
 	for {
+		timer.Reset(idle)
 		n, readErr := resp.Body.Read(buf)
 		if n > 0 {
 			if _, err := w.Write(buf[:n]); err != nil {
@@ -337,6 +376,9 @@ func (c *Client) Export(ctx context.Context, q url.Values, w io.Writer, progress
 			break
 		}
 		if readErr != nil {
+			if cause := context.Cause(ctx); cause == stalled {
+				readErr = cause
+			}
 			return lines, fmt.Errorf("export cut short after %d lines: %w", lines, readErr)
 		}
 	}
