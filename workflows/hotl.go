@@ -75,6 +75,16 @@ func (w *review) vetoWindow(ctx workflow.Context) error {
 // veto is the VetoUpdate handler: it records the supervisor's decision as a
 // veto review closed at once, amends the final record, and returns it.
 func (w *review) veto(ctx workflow.Context, req VetoRequest) (DecisionResult, error) {
+	// A veto the validator let in while Finalize was recording the
+	// document waits for the window to open (or for the document to turn
+	// out not to be auto-accepted, which checkVeto then refuses). No
+	// history recorded before this wait existed has such a veto: the
+	// validator refused it, so none replays otherwise.
+	if w.windowPending() {
+		if err := workflow.Await(ctx, func() bool { return !w.windowPending() || w.after.failed != nil }); err != nil {
+			return DecisionResult{}, err
+		}
+	}
 	if err := w.checkVeto(req); err != nil {
 		return DecisionResult{}, err
 	}
@@ -138,10 +148,10 @@ func (w *review) checkVeto(req VetoRequest) error {
 	switch {
 	case w.after.vetoed != nil || w.after.vetoing != nil:
 		return refuse(countersign.CodeConflict, "document %s is already vetoed", w.in.DocumentID)
-	case w.after.vetoUntil == nil && w.status.Final() && w.in.Policy.VetoWindow > 0 && w.route != nil &&
+	case w.after.vetoUntil == nil && w.status == countersign.StatusAccepted && w.in.Policy.VetoWindow > 0 && w.route != nil &&
 		(w.route.Outcome == countersign.OutcomeAutoAccept || w.route.Outcome == countersign.OutcomeAutoAcceptWithAudit):
 		return refuse(countersign.CodeConflict, "the veto window of document %s has closed and its outcome was delivered; only an audit can correct it now", w.in.DocumentID)
-	case w.after.vetoUntil == nil:
+	case w.after.vetoUntil == nil && !w.windowPending():
 		return refuse(countersign.CodeConflict, "document %s is not in a veto window (status %s): only auto-accepted documents of a policy with a veto_window can be vetoed", w.in.DocumentID, w.status)
 	}
 	if err := checkReason(req.Reason); err != nil {
@@ -155,6 +165,18 @@ func (w *review) checkVeto(req VetoRequest) error {
 	default:
 		return refuse(countersign.CodeInvalid, "a veto can reject or correct (got %q); to let the document through, do nothing", req.Action)
 	}
+}
+
+// windowPending is whether the document's veto window is about to open:
+// its route auto-accepts it under a policy with a veto window, and
+// Finalize has not returned yet. Finalize commits the accepted document
+// to the store before the workflow hears of it, so a supervisor who vetoes
+// the moment the document shows accepted reaches the workflow before the
+// window opens; the veto is let in and waits for it.
+func (w *review) windowPending() bool {
+	return w.after.vetoUntil == nil && !w.status.Final() && w.after.failed == nil &&
+		w.in.Policy.VetoWindow > 0 && w.v.deliveryAndAudits && !w.in.Gold && w.route != nil &&
+		(w.route.Outcome == countersign.OutcomeAutoAccept || w.route.Outcome == countersign.OutcomeAutoAcceptWithAudit)
 }
 
 // auditReview opens a post-hoc audit of an auto-accepted document and waits

@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/temporal"
+
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/activities"
 	"github.com/countersign/countersign/internal/webhook"
@@ -226,6 +229,49 @@ func TestVetoWithinTheWindow(t *testing.T) {
 	reviews, _ := f.store.ReviewsForDocument(context.Background(), in.DocumentID)
 	if len(reviews) != 1 || reviews[0].Kind != countersign.ReviewVeto || reviews[0].Status != countersign.ReviewClosed || reviews[0].ClosedBy != "sue" {
 		t.Fatalf("reviews = %+v", reviews)
+	}
+}
+
+// TestVetoWhileFinalizeRecords: Finalize commits the accepted document
+// before the workflow hears of it, so a supervisor can veto a document the
+// store shows accepted before its window has opened. The veto is let in,
+// waits for the window, and rejects the document.
+func TestVetoWhileFinalizeRecords(t *testing.T) {
+	f, _, _ := hotlFixture(t)
+	in := f.document("pii-extraction", "email-maria-gonzalez.txt")
+	in.Policy.VetoWindow = 2 * time.Hour
+	// Finalize's result reaches the workflow a minute after it starts.
+	f.env.OnActivity(f.acts.Finalize, mock.Anything, mock.Anything).After(time.Minute).Return(f.acts.Finalize)
+	early := f.vetoAfter(30*time.Second, workflows.VetoRequest{Action: countersign.ActionReject, Reason: "sender is a known fraud case", Actor: approver("sue")})
+	result := f.run(in)
+	if early.rejected != nil || early.failed != nil || early.result == nil || early.result.Status != countersign.StatusRejected {
+		t.Fatalf("a veto sent while Finalize records the document = rejected %v, failed %v, result %+v; want it to reject the document", early.rejected, early.failed, early.result)
+	}
+	doc := f.stored(in.DocumentID)
+	if result.Status != countersign.StatusRejected || !doc.Final.Vetoed || doc.Final.DecidedBy != "sue" {
+		t.Fatalf("result %+v, final %+v", result, doc.Final)
+	}
+}
+
+// TestVetoBeforeAWindowThatNeverOpens: a veto sent while Finalize records
+// the document waits for the window; when Finalize fails instead, the
+// document fails and the veto is refused, as any veto outside a window.
+func TestVetoBeforeAWindowThatNeverOpens(t *testing.T) {
+	f, _, _ := hotlFixture(t)
+	in := f.document("pii-extraction", "email-maria-gonzalez.txt")
+	in.Policy.VetoWindow = 2 * time.Hour
+	f.env.OnActivity(f.acts.Finalize, mock.Anything, mock.Anything).After(time.Minute).
+		Return((*activities.FinalizeResult)(nil), temporal.NewNonRetryableApplicationError("the store is gone", "test", nil))
+	early := f.vetoAfter(30*time.Second, workflows.VetoRequest{Action: countersign.ActionReject, Reason: "no", Actor: approver("sue")})
+	f.execute(in)
+	if err := f.env.GetWorkflowError(); err == nil || !strings.Contains(err.Error(), "the store is gone") {
+		t.Fatalf("workflow error = %v, want the review failed by Finalize", err)
+	}
+	if refusal := errors.Join(early.rejected, early.failed); refusal == nil || !strings.Contains(refusal.Error(), "not in a veto window (status failed)") {
+		t.Fatalf("a veto of a document whose Finalize failed = %+v, want refused: not in a veto window (status failed)", early)
+	}
+	if doc := f.stored(in.DocumentID); doc.Status != countersign.StatusFailed {
+		t.Fatalf("document %s, want failed", doc.Status)
 	}
 }
 
