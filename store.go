@@ -98,9 +98,24 @@ type ReviewFilter struct {
 	// Kind, when set, keeps reviews of that kind.
 	Kind  ReviewKind
 	Limit int
-	// Cursor is the NextCursor of the previous page, or empty for the first.
+	// Order is the order of the pages: creation order unless set.
+	Order ReviewOrder
+	// Cursor is the NextCursor of the previous page, or empty for the
+	// first; a cursor continues the order it was written in.
 	Cursor string
 }
+
+// ReviewOrder is the order in which ListReviews pages reviews.
+type ReviewOrder string
+
+// The orders of reviews.
+const (
+	// ReviewsByCreation: the oldest first.
+	ReviewsByCreation ReviewOrder = ""
+	// ReviewsByDue: the soonest due (the most overdue) first, then the
+	// least confident, then the oldest. The order of the review queue.
+	ReviewsByDue ReviewOrder = "due"
+)
 
 // ReviewPage is one page of reviews; NextCursor is empty on the last page.
 type ReviewPage struct {

@@ -29,6 +29,8 @@ func (h *handlers) listReviews(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, countersign.Errorf(countersign.CodeBadRequest, "unknown kind %q: use review or audit", kind))
 		return
 	}
+	// The store refuses an order it does not know, naming it.
+	f.Order = countersign.ReviewOrder(q.Get("order"))
 	if limit := q.Get("limit"); limit != "" {
 		n, err := strconv.Atoi(limit)
 		if err != nil || n < 1 {

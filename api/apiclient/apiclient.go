@@ -166,6 +166,7 @@ type ReviewQuery struct {
 	Status   string // pending (default), closed or all
 	Kind     string // review or audit; both when empty
 	TaskType string
+	Order    string // due: the soonest due first; oldest first when empty
 	Limit    int
 	Cursor   string
 }
@@ -181,6 +182,9 @@ func (c *Client) Reviews(ctx context.Context, q ReviewQuery) (*api.ReviewList, e
 	}
 	if q.Kind != "" {
 		v.Set("kind", q.Kind)
+	}
+	if q.Order != "" {
+		v.Set("order", q.Order)
 	}
 	if q.Limit > 0 {
 		v.Set("limit", strconv.Itoa(q.Limit))

@@ -21,6 +21,7 @@ func newReviews() *cobra.Command {
 		status   string
 		kind     string
 		taskType string
+		order    string
 		limit    int
 		asJSON   bool
 	)
@@ -29,6 +30,8 @@ func newReviews() *cobra.Command {
 		Short: "List the review queue",
 		Long: `Lists reviews, oldest first: by default the pending ones, with the confidence
 and the reasons they need a person. Decide one with "countersign decide".
+With --order due, the soonest due (the most overdue) first, then the least
+confident: the web queue's order.
 
 Audits (KIND audit) are post-hoc checks of auto-accepted documents whose
 output already counts: approve confirms it, correct records the correction,
@@ -42,7 +45,7 @@ marks the document corrected_after_audit and tells the submitting system.`,
 			var reviews []countersign.Review
 			cursor := ""
 			for len(reviews) < limit {
-				page, err := c.Reviews(cmd.Context(), apiclient.ReviewQuery{Status: status, Kind: kind, TaskType: taskType, Limit: min(limit-len(reviews), 500), Cursor: cursor})
+				page, err := c.Reviews(cmd.Context(), apiclient.ReviewQuery{Status: status, Kind: kind, TaskType: taskType, Order: order, Limit: min(limit-len(reviews), 500), Cursor: cursor})
 				if err != nil {
 					return friendly(err)
 				}
@@ -74,6 +77,7 @@ marks the document corrected_after_audit and tells the submitting system.`,
 	cmd.Flags().StringVar(&status, "status", "pending", "pending, closed or all")
 	cmd.Flags().StringVar(&kind, "kind", "", "only reviews of this kind: review (the human gate) or audit (of auto-accepted documents)")
 	cmd.Flags().StringVarP(&taskType, "type", "t", "", "only reviews of this task type")
+	cmd.Flags().StringVar(&order, "order", "", `"due" for the soonest due first, then the least confident; oldest first when not set`)
 	cmd.Flags().IntVar(&limit, "limit", 100, "list at most this many reviews")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the reviews as JSON")
 	return cmd

@@ -155,12 +155,21 @@ func ReviewConditions(f countersign.ReviewFilter) (Filter, error) {
 	if f.Kind != "" {
 		w.Where("kind = ?", string(f.Kind))
 	}
+	switch f.Order {
+	case countersign.ReviewsByCreation, countersign.ReviewsByDue:
+	default:
+		return Filter{}, countersign.Errorf(countersign.CodeBadRequest, "unknown review order %q: use %q (the soonest due first) or none (creation order)", f.Order, countersign.ReviewsByDue)
+	}
 	if f.Cursor != "" {
-		at, id, err := DecodeCursor(f.Cursor)
+		c, err := DecodeCursor(f.Cursor, f.Order)
 		if err != nil {
 			return Filter{}, err
 		}
-		w.Where("(created_at, id) > (?, ?)", at, id)
+		if f.Order == countersign.ReviewsByDue {
+			w.Where("(due_at, confidence, created_at, id) > (?, ?, ?, ?)", c.DueAt, c.Confidence, c.CreatedAt, c.ID)
+		} else {
+			w.Where("(created_at, id) > (?, ?)", c.CreatedAt, c.ID)
+		}
 	}
 	return w, nil
 }

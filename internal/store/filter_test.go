@@ -67,7 +67,7 @@ func TestFilterApplyNothing(t *testing.T) {
 // review it names; a cursor that is not one is a bad request.
 func TestReviewConditionsCursor(t *testing.T) {
 	at := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
-	cursor := store.EncodeCursor(countersign.Review{ID: "d1-r1", CreatedAt: at})
+	cursor := store.EncodeCursor(countersign.Review{ID: "d1-r1", CreatedAt: at}, countersign.ReviewsByCreation)
 	f, err := store.ReviewConditions(countersign.ReviewFilter{Status: countersign.ReviewPending, TaskTypes: []string{"a", "b"}, Cursor: cursor})
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -207,11 +208,11 @@ func Refusal(err error) error {
 
 // Page cuts a query result of up to limit+1 reviews into a page, with the
 // cursor of the next page when there is more.
-func Page(reviews []countersign.Review, limit int) countersign.ReviewPage {
+func Page(reviews []countersign.Review, limit int, order countersign.ReviewOrder) countersign.ReviewPage {
 	p := countersign.ReviewPage{Reviews: reviews}
 	if len(reviews) > limit {
 		p.Reviews = reviews[:limit]
-		p.NextCursor = EncodeCursor(reviews[limit-1])
+		p.NextCursor = EncodeCursor(reviews[limit-1], order)
 	}
 	return p
 }
@@ -388,22 +389,69 @@ func DecodeFields(raw *string) (countersign.Fields, error) {
 	return *f, nil
 }
 
-// EncodeCursor writes the position after a review.
-func EncodeCursor(r countersign.Review) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(FormatTime(r.CreatedAt) + "|" + r.ID))
+// EncodeCursor writes the position after a review in the given order.
+func EncodeCursor(r countersign.Review, order countersign.ReviewOrder) string {
+	raw := FormatTime(r.CreatedAt) + "|" + r.ID
+	if order == countersign.ReviewsByDue {
+		raw = "due|" + FormatTime(r.DueAt) + "|" + strconv.FormatFloat(r.Confidence, 'g', -1, 64) + "|" + raw
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
-// DecodeCursor reads a cursor written by EncodeCursor.
-func DecodeCursor(cursor string) (time.Time, string, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err == nil {
-		if at, id, ok := strings.Cut(string(raw), "|"); ok {
-			if t, err := ParseTime(at); err == nil {
-				return t, id, nil
-			}
-		}
+// Cursor is the position a cursor written by EncodeCursor holds: the
+// review it follows, with the keys of its order.
+type Cursor struct {
+	Order      countersign.ReviewOrder
+	DueAt      time.Time
+	Confidence float64
+	CreatedAt  time.Time
+	ID         string
+}
+
+// DecodeCursor reads a cursor written by EncodeCursor for the given order;
+// anything else, a cursor of another order included, is a bad request.
+func DecodeCursor(cursor string, order countersign.ReviewOrder) (Cursor, error) {
+	bad := func(why string) (Cursor, error) {
+		return Cursor{}, countersign.Errorf(countersign.CodeBadRequest, "invalid cursor %q: %s; pass the next_cursor of the previous page of the same order", cursor, why)
 	}
-	return time.Time{}, "", countersign.Errorf(countersign.CodeBadRequest, "invalid cursor %q", cursor)
+	raw, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return bad("not base64url")
+	}
+	text := string(raw)
+	c := Cursor{Order: countersign.ReviewsByCreation}
+	if rest, ok := strings.CutPrefix(text, "due|"); ok {
+		parts := strings.SplitN(rest, "|", 3)
+		if len(parts) != 3 {
+			return bad("not a cursor")
+		}
+		if c.DueAt, err = ParseTime(parts[0]); err != nil {
+			return bad("not a cursor")
+		}
+		if c.Confidence, err = strconv.ParseFloat(parts[1], 64); err != nil {
+			return bad("not a cursor")
+		}
+		c.Order, text = countersign.ReviewsByDue, parts[2]
+	}
+	at, id, ok := strings.Cut(text, "|")
+	if !ok {
+		return bad("not a cursor")
+	}
+	if c.CreatedAt, err = ParseTime(at); err != nil {
+		return bad("not a cursor")
+	}
+	c.ID = id
+	if c.Order != order {
+		return bad(fmt.Sprintf("it continues the %s order, not the %s one", orderName(c.Order), orderName(order)))
+	}
+	return c, nil
+}
+
+func orderName(o countersign.ReviewOrder) string {
+	if o == countersign.ReviewsByCreation {
+		return "creation"
+	}
+	return string(o)
 }
 
 // Migrations returns the dir subtree of an embedded migrations file system.

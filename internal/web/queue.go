@@ -4,37 +4,59 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/countersign/countersign"
 )
 
-// maxQueue bounds how many pending reviews the queue reads and sorts; past
-// it the page says the list is cut.
-const maxQueue = 1000
+// queuePage is how many pending reviews a page of the queue shows; the
+// store sorts them (countersign.ReviewsByDue) and the page links to the
+// next, so the queue is right at any number of pending reviews.
+const queuePage = 100
 
 // queueView is the queue page's data.
 type queueView struct {
 	TaskTypes []string
 	TaskType  string
 	Rows      []queueRow
-	// Cut is set when more reviews are pending than the page reads.
-	Cut       bool
+	// After is the cursor the page starts after (empty for the first);
+	// Next the one the next page starts after, empty on the last.
+	After, Next string
+	// First is the position of the page's first row, counting from 1.
+	First     int
 	CanDecide bool
 	At        time.Time
 }
 
-// PageURL is the queue page with its filter.
-func (v queueView) PageURL() string { return v.url("/ui/queue") }
+// PageURL is the queue page with its filter, at its page.
+func (v queueView) PageURL() string { return v.url("/ui/queue", v.After, v.First) }
 
-// RowsURL is the queue's table alone, with the page's filter.
-func (v queueView) RowsURL() string { return v.url("/ui/queue/rows") }
+// RowsURL is the queue's table alone, with the page's filter and page.
+func (v queueView) RowsURL() string { return v.url("/ui/queue/rows", v.After, v.First) }
 
-func (v queueView) url(path string) string {
-	if v.TaskType == "" {
+// NextURL is the next page of the queue.
+func (v queueView) NextURL() string { return v.url("/ui/queue", v.Next, v.First+len(v.Rows)) }
+
+// FirstURL is the first page of the queue.
+func (v queueView) FirstURL() string { return v.url("/ui/queue", "", 1) }
+
+// Last is the position of the page's last row.
+func (v queueView) Last() int { return v.First + len(v.Rows) - 1 }
+
+func (v queueView) url(path, after string, first int) string {
+	q := url.Values{}
+	if v.TaskType != "" {
+		q.Set("task_type", v.TaskType)
+	}
+	if after != "" {
+		q.Set("after", after)
+		q.Set("from", strconv.Itoa(first))
+	}
+	if len(q) == 0 {
 		return path
 	}
-	return path + "?" + url.Values{"task_type": {v.TaskType}}.Encode()
+	return path + "?" + q.Encode()
 }
 
 // queueRow is one pending review, with how long it has waited and how long
@@ -56,71 +78,64 @@ func (h *handler) queueRows(w http.ResponseWriter, r *http.Request, sess *sessio
 }
 
 func (h *handler) serveQueue(w http.ResponseWriter, r *http.Request, sess *session, fragment string) {
-	taskType := r.URL.Query().Get("task_type")
-	rows, cut, err := h.pending(r, sess, taskType)
+	query := r.URL.Query()
+	v := queueView{TaskType: query.Get("task_type"), After: query.Get("after"), First: 1, CanDecide: sess.Role.CanDecide(), At: h.Now()}
+	if n, err := strconv.Atoi(query.Get("from")); err == nil && n > 0 && v.After != "" {
+		v.First = n
+	}
+	var all []string
+	for _, tt := range h.TaskTypes.All() {
+		all = append(all, tt.Name)
+		if sess.MayReview(tt) {
+			v.TaskTypes = append(v.TaskTypes, tt.Name)
+		}
+	}
+	// Someone outside a task type's review groups reads only the task types
+	// they may review, filtered in the store so that a page is full.
+	var only []string
+	if len(v.TaskTypes) < len(all) {
+		only = v.TaskTypes
+		if len(only) == 0 {
+			only = []string{""} // none: no review has an empty task type
+		}
+	}
+	if v.TaskType != "" && !slices.Contains(v.TaskTypes, v.TaskType) {
+		v.TaskTypes = append(v.TaskTypes, v.TaskType)
+	}
+	var err error
+	v.Rows, v.Next, err = h.pending(r, v.TaskType, only, v.After)
 	if err != nil {
 		h.fail(w, r, sess, err)
 		return
 	}
-	var names []string
-	for _, tt := range h.TaskTypes.All() {
-		if sess.MayReview(tt) {
-			names = append(names, tt.Name)
-		}
-	}
-	if taskType != "" && !slices.Contains(names, taskType) {
-		names = append(names, taskType)
-	}
-	v := queueView{TaskTypes: names, TaskType: taskType, Rows: rows, Cut: cut, CanDecide: sess.Role.CanDecide(), At: h.Now()}
 	h.render(w, r, http.StatusOK, "queue", fragment, view{Title: "Review queue", Nav: "queue", Session: sess, Data: v})
 }
 
-// pending reads the pending reviews a person is asked to decide (the gate
-// and audits of the task types whose review groups they are in; a veto is
-// closed as it opens) and sorts them by due time, then the least confident
-// first.
-func (h *handler) pending(r *http.Request, sess *session, taskType string) ([]queueRow, bool, error) {
+// pending reads a page of the pending reviews a person is asked to decide
+// (the gate and audits; a veto is closed as it opens), the soonest due
+// first, then the least confident, as the store sorts them, starting after
+// the cursor after; it returns the cursor of the next page, empty on the
+// last. taskType, when set, and only, when not empty, narrow the task
+// types.
+func (h *handler) pending(r *http.Request, taskType string, only []string, after string) ([]queueRow, string, error) {
 	now := h.Now()
-	var rows []queueRow
-	filter := countersign.ReviewFilter{Status: countersign.ReviewPending, TaskType: taskType, Limit: 200}
+	rows := make([]queueRow, 0, queuePage)
+	filter := countersign.ReviewFilter{Status: countersign.ReviewPending, TaskType: taskType, TaskTypes: only, Order: countersign.ReviewsByDue, Cursor: after}
 	for {
+		filter.Limit = queuePage - len(rows)
 		page, err := h.Store.ListReviews(r.Context(), filter)
 		if err != nil {
-			return nil, false, err
+			return nil, "", err
 		}
 		for _, rv := range page.Reviews {
 			if rv.Kind == countersign.ReviewVeto {
 				continue
 			}
-			if tt, err := h.TaskTypes.Get(rv.TaskType); err == nil && !sess.MayReview(tt) {
-				continue
-			}
 			rows = append(rows, queueRow{Review: rv, Age: now.Sub(rv.CreatedAt), DueIn: rv.DueAt.Sub(now), Overdue: now.After(rv.DueAt)})
 		}
-		if page.NextCursor == "" {
-			break
-		}
-		if len(rows) >= maxQueue {
-			rows = rows[:maxQueue]
-			return sortQueue(rows), true, nil
+		if page.NextCursor == "" || len(rows) == queuePage {
+			return rows, page.NextCursor, nil
 		}
 		filter.Cursor = page.NextCursor
 	}
-	return sortQueue(rows), false, nil
-}
-
-func sortQueue(rows []queueRow) []queueRow {
-	slices.SortStableFunc(rows, func(a, b queueRow) int {
-		if c := a.DueAt.Compare(b.DueAt); c != 0 {
-			return c
-		}
-		switch {
-		case a.Confidence < b.Confidence:
-			return -1
-		case a.Confidence > b.Confidence:
-			return 1
-		}
-		return a.CreatedAt.Compare(b.CreatedAt)
-	})
-	return rows
 }

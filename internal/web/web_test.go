@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -522,6 +524,64 @@ func TestQueue(t *testing.T) {
 	// Auditors read the queue, and are told they cannot decide.
 	if got := f.as(countersign.RoleAuditor).get("/ui/queue"); got.status != http.StatusOK || !strings.Contains(got.body, "deciding needs the reviewer, approver or admin role") {
 		t.Fatalf("auditor's queue = %d", got.status)
+	}
+}
+
+// TestQueuePages: past a page of pending reviews, the queue shows the
+// soonest due of all of them, as the store sorts them, and links to the
+// next page; its updates keep to the page.
+func TestQueuePages(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	// 150 more reviews, created newest-due-first so that creation order
+	// and due order differ: q149 is due soonest (after C), q0 last.
+	for i := range 150 {
+		id := fmt.Sprintf("%032d", i)
+		doc := &countersign.Document{ID: id, TaskType: "contract-review", TaskTypeVersion: f.version, Content: contract, ContentSHA256: id,
+			Status: countersign.StatusAwaitingReview, SubmittedBy: "sam", CreatedAt: f.now.Add(-time.Hour)}
+		if _, _, err := f.store.CreateDocument(ctx, doc); err != nil {
+			t.Fatal(err)
+		}
+		r := &countersign.Review{ID: id + "-r1", DocumentID: id, TaskType: "contract-review", Kind: countersign.ReviewGate,
+			CreatedAt: f.now.Add(time.Duration(i-200) * time.Second), DueAt: f.now.Add(3*time.Hour + time.Duration(150-i)*time.Minute), Confidence: 0.5}
+		if err := f.store.OpenReview(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := f.as(countersign.RoleReviewer)
+	ids := func(body string) []string {
+		var out []string
+		for _, m := range regexp.MustCompile(`href="/ui/reviews/([0-9a-z]+)-r1"`).FindAllStringSubmatch(body, -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	first := b.get("/ui/queue")
+	got := ids(first.body)
+	// C, B, A (due in 1h and 2h), then the 97 soonest of the 150.
+	if len(got) != 100 || got[0] != docC || got[1] != docB || got[2] != docA || got[3] != fmt.Sprintf("%032d", 149) || got[99] != fmt.Sprintf("%032d", 53) {
+		t.Fatalf("first page = %d rows, from %v to %v; want C, B, A, then reviews 149 down to 53", len(got), got[:min(4, len(got))], got[len(got)-1:])
+	}
+	next := regexp.MustCompile(`href="(/ui/queue\?after=[^"]+)" rel="next"`).FindStringSubmatch(first.body)
+	if next == nil || !strings.Contains(first.body, "Pending 1–100 ·") {
+		t.Fatalf("first page lacks the link to the next and its position:\n%s", first.body)
+	}
+	second := b.get(html.UnescapeString(next[1]))
+	got = ids(second.body)
+	if len(got) != 53 || got[0] != fmt.Sprintf("%032d", 52) || got[52] != fmt.Sprintf("%032d", 0) || !strings.Contains(second.body, "Pending 101–153 of 153") ||
+		strings.Contains(second.body, `rel="next"`) || !strings.Contains(second.body, `href="/ui/queue">First page`) {
+		t.Fatalf("second page = %d rows %v…; want reviews 52 down to 0, numbered 101–153, with a link back and none forward", len(got), got[:min(2, len(got))])
+	}
+	// The page's updates fetch that page.
+	poll := regexp.MustCompile(`hx-get="(/ui/queue/rows\?[^"]+)"`).FindStringSubmatch(second.body)
+	if poll == nil || !strings.Contains(poll[1], "after=") {
+		t.Fatalf("second page polls %v, want its own rows", poll)
+	}
+	if rows := ids(b.get(html.UnescapeString(poll[1])).body); len(rows) != 53 || rows[0] != fmt.Sprintf("%032d", 52) {
+		t.Fatalf("second page's update = %d rows from %v, want the same 53", len(rows), rows[:min(1, len(rows))])
+	}
+	if bad := b.get("/ui/queue?after=nonsense"); bad.status != http.StatusBadRequest || !strings.Contains(bad.body, "invalid cursor") {
+		t.Fatalf("a bad cursor = %d, want 400 saying so", bad.status)
 	}
 }
 

@@ -45,18 +45,23 @@ func (s *Store) GetReview(ctx context.Context, id string) (*countersign.Review, 
 	return &r, nil
 }
 
-// ListReviews returns a page of reviews in creation order.
+// ListReviews returns a page of reviews in the filter's order.
 func (s *Store) ListReviews(ctx context.Context, f countersign.ReviewFilter) (countersign.ReviewPage, error) {
 	where, err := store.ReviewConditions(f)
 	if err != nil {
 		return countersign.ReviewPage{}, err
 	}
 	limit := store.PageSize(f.Limit)
-	reviews, err := reviewRows(s.where(where).ListReviews(ctx, int32(limit+1)))
+	q := s.where(where)
+	list := q.ListReviews
+	if f.Order == countersign.ReviewsByDue {
+		list = q.ListReviewsByDue
+	}
+	reviews, err := reviewRows(list(ctx, int32(limit+1)))
 	if err != nil {
 		return countersign.ReviewPage{}, fmt.Errorf("list reviews: %w", err)
 	}
-	return store.Page(reviews, limit), nil
+	return store.Page(reviews, limit, f.Order), nil
 }
 
 // ReviewsForDocument returns a document's reviews.

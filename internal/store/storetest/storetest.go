@@ -28,6 +28,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("ScanDocumentBatches", func(t *testing.T) { testScanDocumentBatches(t, h.New(t)) })
 	t.Run("Reviews", func(t *testing.T) { testReviews(t, h.New(t)) })
 	t.Run("ReviewPaging", func(t *testing.T) { testReviewPaging(t, h.New(t)) })
+	t.Run("ReviewsByDue", func(t *testing.T) { testReviewsByDue(t, h.New(t)) })
 	t.Run("ReviewKinds", func(t *testing.T) { testReviewKinds(t, h.New(t)) })
 	t.Run("Decisions", func(t *testing.T) { testDecisions(t, h.New(t)) })
 	t.Run("BatchReads", func(t *testing.T) { testBatchReads(t, h.New(t)) })

@@ -16,6 +16,14 @@ WHERE /* filter */ TRUE
 ORDER BY created_at, id
 LIMIT sqlc.arg(page_size);
 
+-- name: ListReviewsByDue :many
+-- A page of reviews the soonest due first, then the least confident, then
+-- in creation order: the review queue's order (countersign.ReviewsByDue).
+SELECT * FROM reviews
+WHERE /* filter */ TRUE
+ORDER BY due_at, confidence, created_at, id
+LIMIT sqlc.arg(page_size);
+
 -- name: ReviewsForDocument :many
 SELECT * FROM reviews WHERE document_id = sqlc.arg(document_id) ORDER BY created_at, id;
 

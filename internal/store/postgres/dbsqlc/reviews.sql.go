@@ -117,6 +117,48 @@ func (q *Queries) ListReviews(ctx context.Context, pageSize int32) ([]Review, er
 	return items, nil
 }
 
+const listReviewsByDue = `-- name: ListReviewsByDue :many
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind FROM reviews
+WHERE /* filter */ TRUE
+ORDER BY due_at, confidence, created_at, id
+LIMIT $1
+`
+
+// A page of reviews the soonest due first, then the least confident, then
+// in creation order: the review queue's order (countersign.ReviewsByDue).
+func (q *Queries) ListReviewsByDue(ctx context.Context, pageSize int32) ([]Review, error) {
+	rows, err := q.db.Query(ctx, listReviewsByDue, pageSize)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Review
+	for rows.Next() {
+		var i Review
+		if err := rows.Scan(
+			&i.ID,
+			&i.DocumentID,
+			&i.TaskType,
+			&i.Status,
+			&i.CreatedAt,
+			&i.DueAt,
+			&i.ClosedAt,
+			&i.Confidence,
+			&i.Reasons,
+			&i.Outcome,
+			&i.ClosedBy,
+			&i.Kind,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const openReview = `-- name: OpenReview :exec
 INSERT INTO reviews (id, document_id, task_type, kind, status, created_at, due_at, confidence, reasons)
 VALUES ($1, $2, $3, $4, 'pending',
