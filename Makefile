@@ -6,6 +6,7 @@
 #   make lint       go vet and Temporal's workflowcheck on workflows/
 #   make bench      pipeline, audit, scoring and encryption benchmarks, as ratios to a baseline
 #   make bench-parked  memory of `countersign dev` as reviews pile up, by cache size (docs/operations.md: Memory of parked reviews)
+#   make bench-queue   the review queue's latency at 1k, 10k and 100k pending reviews (docs/operations.md: The review queue at scale)
 #   make histories  re-record the workflow histories the replay tests use
 #   make generate   the stores' query code, from their .sql files, with sqlc
 #   make oversight-bench  review share and escaped errors per error budget on a synthetic task (docs/operations.md: Oversight benchmark)
@@ -28,7 +29,7 @@ SQLC_VERSION := v1.31.1
 # would make several times slower to build.
 RACE_PKGS = $(shell $(GO) list ./... | grep -v -e /internal/e2e -e /cmd/ -e '/cmd$$' -e /internal/app -e /internal/devserver)
 
-.PHONY: all build dev test test-topology test-short lint bench bench-parked histories generate oversight-bench clean help
+.PHONY: all build dev test test-topology test-short lint bench bench-parked bench-queue histories generate oversight-bench clean help
 
 all: lint test
 
@@ -80,6 +81,12 @@ bench:
 PARKED ?= 1500
 bench-parked:
 	COUNTERSIGN_PARKED=$(PARKED) $(GO) test -count=1 -run '^TestParkedReviewsMemory$$' -v -timeout 120m ./internal/e2e
+
+# Not in CI: fills a store with 100,000 pending reviews (synthetic rows) and
+# measures the queue's pages and GET /v1/reviews at 1k, 10k and 100k; about
+# two minutes.
+bench-queue:
+	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkQueueAtScale$$' -benchtime 1x -timeout 30m ./internal/web
 
 histories:
 	COUNTERSIGN_RECORD_HISTORIES=1 $(GO) test -count=1 -run 'TestPipelineSQLite|TestGoldOverHTTP|TestHumanGateOverHTTP|TestReviewHistories|TestSupervisorHistories' ./internal/e2e

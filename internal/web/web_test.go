@@ -35,7 +35,7 @@ const contract = "MASTER SERVICES AGREEMENT between Zoë Müller GmbH (\"Provide
 	"effective as of March 1, 2025. The initial term is 24 months. This Agreement is governed by the laws of Sweden."
 
 // evidenceOf is quote's evidence at its place in contract, in characters.
-func evidenceOf(t *testing.T, quote string) countersign.Evidence {
+func evidenceOf(t testing.TB, quote string) countersign.Evidence {
 	t.Helper()
 	i := strings.Index(contract, quote)
 	if i < 0 {
@@ -48,7 +48,7 @@ func evidenceOf(t *testing.T, quote string) countersign.Evidence {
 // fixture serves the real API router with the web page mounted, as the App
 // does, over a real SQLite store; decisions go to a fake Decider.
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	url     string
 	store   *sqlite.Store
 	tokens  map[countersign.Role]string
@@ -57,15 +57,19 @@ type fixture struct {
 	version string
 }
 
+// fixtureRateLimit is the API's rate limit in the fixtures started after
+// it is set: the default unless a benchmark lifts it.
+var fixtureRateLimit float64
+
 // newFixture starts the fixture; adjust, if given, changes the task types
 // before anything reads them.
-func newFixture(t *testing.T, adjust ...func(*tasktype.Registry)) *fixture {
+func newFixture(t testing.TB, adjust ...func(*tasktype.Registry)) *fixture {
 	t.Helper()
 	return newFixtureWith(t, nil, adjust...)
 }
 
 // newFixtureWith is newFixture with sign-in through sso, when not nil.
-func newFixtureWith(t *testing.T, sso *web.OIDC, adjust ...func(*tasktype.Registry)) *fixture {
+func newFixtureWith(t testing.TB, sso *web.OIDC, adjust ...func(*tasktype.Registry)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "web.db"))
@@ -89,11 +93,12 @@ func newFixtureWith(t *testing.T, sso *web.OIDC, adjust ...func(*tasktype.Regist
 	quiet := slog.New(slog.DiscardHandler)
 	ui := web.New(web.Services{Store: store, TaskTypes: types, Decider: f.decider, Logger: quiet, OIDC: sso})
 	router := api.Router(api.Services{
-		Store:    store,
-		Dispatch: &dispatch.Dispatcher{Store: store, TaskTypes: types, Resolver: tasktype.NewResolver(types, store)},
-		UI:       ui,
-		Ready:    func(context.Context) error { return nil },
-		Logger:   quiet,
+		Store:     store,
+		Dispatch:  &dispatch.Dispatcher{Store: store, TaskTypes: types, Resolver: tasktype.NewResolver(types, store)},
+		UI:        ui,
+		Ready:     func(context.Context) error { return nil },
+		Logger:    quiet,
+		RateLimit: fixtureRateLimit,
 	})
 	srv := httptest.NewServer(router)
 	t.Cleanup(srv.Close)
@@ -353,7 +358,7 @@ func (b *browser) decide(reviewID string, form url.Values) answer {
 	return b.post("/ui/reviews/"+reviewID+"/decision", form)
 }
 
-func fieldValue(t *testing.T, body, name string) string {
+func fieldValue(t testing.TB, body, name string) string {
 	t.Helper()
 	m := regexp.MustCompile(`name="` + regexp.QuoteMeta(name) + `" value="([^"]*)"`).FindStringSubmatch(body)
 	if m == nil {
