@@ -43,7 +43,7 @@ func (w *review) drawAudit(ctx workflow.Context) error {
 	}
 	in := activities.DrawInput{DocumentID: w.in.DocumentID, TaskType: w.in.TaskType, Confidence: w.confidence.Overall, Rate: rate}
 	var draw activities.DrawResult
-	if err := workflow.ExecuteActivity(ctx, a.DrawAudit, in).Get(ctx, &draw); err != nil {
+	if err := w.storeStep(ctx, a.DrawAudit, in).Get(ctx, &draw); err != nil {
 		return err
 	}
 	if draw.Sampled {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -74,6 +75,75 @@ var activityOptions = workflow.ActivityOptions{
 		BackoffCoefficient: 2,
 		MaximumInterval:    time.Minute,
 	},
+}
+
+// localOptions are activityOptions for a step run as a local activity
+// (storeStep): the same timeout and retries; a local activity cannot
+// heartbeat, and needs not: it runs in the worker that runs the workflow,
+// so when that worker dies the workflow task times out and another worker
+// runs the step again.
+var localOptions = workflow.LocalActivityOptions{
+	StartToCloseTimeout: activityOptions.StartToCloseTimeout,
+	RetryPolicy:         activityOptions.RetryPolicy,
+}
+
+// storeStep runs fn, a step that only reads and writes the store (and
+// scores, on the CPU), with input in. In runs with localStoreSteps it is a
+// local activity: run at once in the worker that runs the workflow and
+// recorded with the workflow task, which saves the round trips through
+// Temporal's server that an activity task costs (scheduled, polled,
+// started, completed, then a new workflow task). Runs recorded before keep
+// their activities.
+//
+// Only a step whose input is the same however often it runs may be one.
+// A local activity runs before its workflow task is recorded; when that
+// task is lost (its worker dies, or Temporal cannot store it) the
+// workflow runs again from its last recorded task and runs the step again,
+// with the input it computes then. An activity's input is fixed in history
+// once scheduled. Every step appends its audit event under an ID made from
+// its place in the run, and refuses the same ID with other data: so a step
+// whose input holds the workflow's clock (a decision's time, a review's
+// due time, the final record's) or depends on which of several people's
+// updates came first (a decision) would be refused on its second run.
+// Receive, Score, DrawAudit and RecordRoute take only what history holds
+// already (the start input, the draft, the confidence) and may be local;
+// the rest stay activities (measured in make bench: docs/operations.md).
+//
+// A local activity is handed its input as it is, not a copy read from
+// history as an activity is: it gets a copy made through JSON, as an
+// activity's input is, so that it shares nothing with the workflow's
+// state, which the workflow may change while the step runs.
+func (w *review) storeStep(ctx workflow.Context, fn, in any) workflow.Future {
+	if !w.v.localStoreSteps {
+		return workflow.ExecuteActivity(ctx, fn, in)
+	}
+	copied, err := jsonCopy(in)
+	if err != nil {
+		f, settable := workflow.NewFuture(ctx)
+		settable.SetError(temporal.NewNonRetryableApplicationError("copy the input of a step: "+err.Error(), "internal", err))
+		return f
+	}
+	return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localOptions), fn, copied)
+}
+
+// jsonCopy is a copy of v, of v's type, through JSON.
+//
+// workflowcheck reports it because encoding/json ranges over maps and
+// reflects. The copy is the same whatever the order (JSON writes a map's
+// keys sorted), and it never enters history: a local activity's input is
+// not recorded, only its result.
+//
+//workflowcheck:ignore
+func jsonCopy(v any) (any, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	p := reflect.New(reflect.TypeOf(v))
+	if err := json.Unmarshal(raw, p.Interface()); err != nil {
+		return nil, err
+	}
+	return p.Elem().Interface(), nil
 }
 
 // extractTimeout bounds one extraction attempt; a model can be slow.
@@ -151,6 +221,7 @@ func (w *review) setup(ctx workflow.Context) error {
 // run runs the pipeline, and fails the document if it cannot finish.
 func (w *review) run(ctx workflow.Context) (ReviewResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, activityOptions)
+	w.v.localStoreSteps = workflow.GetVersion(ctx, localStepsChange, workflow.DefaultVersion, 1) >= 1
 	if err := w.pipeline(ctx); err != nil {
 		// An input the store does not vouch for is refused before anything
 		// is recorded; failing the document would act on what the refused
@@ -225,7 +296,7 @@ func (w *review) receive(ctx workflow.Context) error {
 		ReviewGroups: w.in.ReviewGroups,
 		Gold:         w.in.Gold,
 	}
-	return workflow.ExecuteActivity(ctx, a.Receive, in).Get(ctx, nil)
+	return w.storeStep(ctx, a.Receive, in).Get(ctx, nil)
 }
 
 func (w *review) extract(ctx workflow.Context) error {
@@ -238,7 +309,7 @@ func (w *review) extract(ctx workflow.Context) error {
 func (w *review) score(ctx workflow.Context) error {
 	in := activities.ScoreInput{Step: w.step(), Draft: w.draft, Policy: &w.in.Policy}
 	var result activities.ScoreResult
-	if err := workflow.ExecuteActivity(ctx, a.Score, in).Get(ctx, &result); err != nil {
+	if err := w.storeStep(ctx, a.Score, in).Get(ctx, &result); err != nil {
 		return err
 	}
 	w.confidence, w.rules = result.Confidence, result.Rules
@@ -268,7 +339,7 @@ func (w *review) decideRoute(ctx workflow.Context) error {
 		}
 	}
 	in := activities.RouteInput{Step: w.step(), Route: w.route}
-	return workflow.ExecuteActivity(ctx, a.RecordRoute, in).Get(ctx, nil)
+	return w.storeStep(ctx, a.RecordRoute, in).Get(ctx, nil)
 }
 
 // finalize records the document's outcome: the route's, the gate's

@@ -27,6 +27,10 @@ const (
 	// recorded before it count the reports as they come and judge the
 	// audits alone.
 	verifiedAudits = "supervisor-verified-audits"
+	// localStepsChange is what issue 22 changed in the review workflow:
+	// the steps before the route that only read and write the store run
+	// as local activities (storeStep). Asked first thing in the run.
+	localStepsChange = "local-store-steps"
 )
 
 // versions says which behaviours a review run has, one field per change,
@@ -51,4 +55,10 @@ type versions struct {
 	// approves the draft. Runs without it take an approval after a
 	// correction as approving it.
 	approvalsNameCorrections bool
+	// localStoreSteps (localStepsChange, asked when the run starts): the
+	// steps before the route that only read and write the store and whose
+	// input history holds already (Receive, Score, DrawAudit, RecordRoute)
+	// run as local activities (storeStep says why only those). Runs
+	// without it schedule them as activities.
+	localStoreSteps bool
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/internal/app"
 	"github.com/countersign/countersign/internal/config"
 	"github.com/countersign/countersign/internal/devserver"
@@ -24,8 +26,10 @@ import (
 	"github.com/countersign/countersign/workflows"
 )
 
-// pipelineActivities is how many activities the auto-accept path runs:
-// receive, extract, score, record route, finalize, deliver.
+// pipelineActivities is how many activities the auto-accept path ran
+// before its store steps became local activities: receive, extract,
+// score, record route, finalize, deliver. Extract and deliver are
+// activities still.
 const pipelineActivities = 6
 
 const bareQueue = "bench-bare"
@@ -45,36 +49,143 @@ func noop(context.Context) error { return nil }
 
 // BenchmarkPipelineVsBare measures documents per second through the whole
 // auto-accept pipeline (rules extractor, SQLite store, audit chain) and, on
-// the same embedded server in the same run, bare workflows running the same
-// number of no-op activities. The ratio is the pipeline's share of the bare
-// throughput.
+// the same embedded server in the same run, bare workflows running one
+// no-op activity (the least a workflow that does any work costs: the
+// limit) and six (as many as the pipeline ran as activities before its
+// store steps became local). The ratios are the pipeline's share of each
+// bare throughput.
 func BenchmarkPipelineVsBare(b *testing.B) {
 	rig := newBenchRig(b, "")
 	const concurrency = 16
 
-	// Alternate rounds of each, switching which goes first, so that neither
+	// Rounds of each in turn, rotating which goes first, so that none
 	// gains from running on a smaller or warmer database.
+	runs := []func(context.Context, int) error{rig.pipeline, rig.bareWith(1), rig.bareWith(pipelineActivities)}
+	took := make([]time.Duration, len(runs))
 	b.ResetTimer()
-	var pipeline, baseline time.Duration
 	for from, round := 0, 0; from < b.N; from, round = from+benchRound, round+1 {
 		n := min(benchRound, b.N-from)
-		if round%2 == 0 {
-			pipeline += timeParallel(b, from, n, concurrency, rig.pipeline)
-			baseline += timeParallel(b, from, n, concurrency, rig.bare)
-		} else {
-			baseline += timeParallel(b, from, n, concurrency, rig.bare)
-			pipeline += timeParallel(b, from, n, concurrency, rig.pipeline)
+		for k := range runs {
+			j := (round + k) % len(runs)
+			took[j] += timeParallel(b, from, n, concurrency, runs[j])
 		}
 	}
 	b.StopTimer()
 
-	docsPerSec := float64(b.N) / pipeline.Seconds()
-	barePerSec := float64(b.N) / baseline.Seconds()
-	b.ReportMetric(docsPerSec, "docs/s")
-	b.ReportMetric(barePerSec, "bare-wf/s")
-	b.ReportMetric(docsPerSec/barePerSec, "ratio")
-	b.Logf("%d documents: pipeline %.1f docs/s, bare workflow with %d no-op activities %.1f wf/s, ratio %.2f",
-		b.N, docsPerSec, pipelineActivities, barePerSec, docsPerSec/barePerSec)
+	rate := func(d time.Duration) float64 { return float64(b.N) / d.Seconds() }
+	docs, bare1, bare6 := rate(took[0]), rate(took[1]), rate(took[2])
+	b.ReportMetric(docs, "docs/s")
+	b.ReportMetric(bare1, "bare1-wf/s")
+	b.ReportMetric(bare6, "bare6-wf/s")
+	b.ReportMetric(docs/bare1, "ratio-1")
+	b.ReportMetric(docs/bare6, "ratio-6")
+	b.Logf("%d each: pipeline %.1f docs/s; bare workflow with 1 no-op activity %.1f wf/s (ratio %.2f), with %d %.1f wf/s (ratio %.2f)",
+		b.N, docs, bare1, docs/bare1, pipelineActivities, bare6, docs/bare6)
+}
+
+// BenchmarkDecisionVsUpdate measures a REST decision's round trip (POST
+// /v1/reviews/{id}/decision, an approval that settles the review: the API
+// signs it, sends the decision update, and answers once the document is
+// final) against a bare Update on the same server that runs no activity
+// (the limit), one at a time, in alternating rounds. It reports p50 and
+// p99 of each and their ratios.
+func BenchmarkDecisionVsUpdate(b *testing.B) {
+	// A zero rate limit is none: the decisions come one after another.
+	a := startAppWith(b, config.Config{}, app.Roles{Embedded: true, Worker: true, API: true})
+	bare := sdkworker.New(a.Temporal, bareQueue, sdkworker.Options{})
+	bare.RegisterWorkflowWithOptions(bareUpdateWorkflow, workflow.RegisterOptions{Name: "BareUpdateWorkflow"})
+	if err := bare.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(bare.Stop)
+	u := newUsers(b, a)
+	ctx := context.Background()
+	content := sample(b, "contract-review", "nda-blueheron-cedarridge.txt")
+	run := time.Now().UnixNano()
+
+	// Park every review first: the decisions are timed, the parking not.
+	reviews := make([]string, b.N)
+	for i := range b.N {
+		sub, err := u.submitter.Submit(ctx, api.SubmitRequest{TaskType: "contract-review", Content: fmt.Sprintf("%s\nFile %d-%d.\n", content, run, i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		reviews[i] = countersign.ReviewID(sub.ID, 1)
+	}
+	for _, id := range reviews {
+		for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
+			if r, err := a.Store.GetReview(ctx, id); err == nil && r.Status == countersign.ReviewPending {
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("review %s not open after two minutes", id)
+			}
+		}
+	}
+	wr, err := a.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bare-update/%d", run), TaskQueue: bareQueue}, "BareUpdateWorkflow")
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	decide := func(i int) error {
+		d, err := u.reviewer.Decide(ctx, reviews[i], api.DecisionRequest{Action: countersign.ActionApprove})
+		if err == nil && d.Document.Status != countersign.StatusAccepted {
+			err = fmt.Errorf("review %s approved: document %s, want accepted", reviews[i], d.Document.Status)
+		}
+		return err
+	}
+	update := func(int) error {
+		h, err := a.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID: wr.GetID(), UpdateName: "touch", WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		if err != nil {
+			return err
+		}
+		return h.Get(ctx, nil)
+	}
+	var decisions, updates []time.Duration
+	b.ResetTimer()
+	for from, round := 0, 0; from < b.N; from, round = from+benchRound, round+1 {
+		for k := range 2 {
+			for i := from; i < min(from+benchRound, b.N); i++ {
+				start := time.Now()
+				if (round+k)%2 == 0 {
+					if err := decide(i); err != nil {
+						b.Fatal(err)
+					}
+					decisions = append(decisions, time.Since(start))
+				} else {
+					if err := update(i); err != nil {
+						b.Fatal(err)
+					}
+					updates = append(updates, time.Since(start))
+				}
+			}
+		}
+	}
+	b.StopTimer()
+	slices.Sort(decisions)
+	slices.Sort(updates)
+	pct := func(d []time.Duration, p int) time.Duration { return d[(len(d)-1)*p/100] }
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(ms(pct(decisions, 50)), "decision-p50-ms")
+	b.ReportMetric(ms(pct(decisions, 99)), "decision-p99-ms")
+	b.ReportMetric(ms(pct(updates, 50)), "update-p50-ms")
+	b.ReportMetric(ms(pct(updates, 99)), "update-p99-ms")
+	b.ReportMetric(float64(pct(decisions, 50))/float64(pct(updates, 50)), "ratio-p50")
+	b.ReportMetric(float64(pct(decisions, 99))/float64(pct(updates, 99)), "ratio-p99")
+	b.Logf("%d each: REST decision p50 %.1f ms p99 %.1f ms; bare Update p50 %.1f ms p99 %.1f ms; ratios %.2f (p50), %.2f (p99)",
+		b.N, ms(pct(decisions, 50)), ms(pct(decisions, 99)), ms(pct(updates, 50)), ms(pct(updates, 99)),
+		float64(pct(decisions, 50))/float64(pct(updates, 50)), float64(pct(decisions, 99))/float64(pct(updates, 99)))
+}
+
+// bareUpdateWorkflow answers the update "touch" at once, running nothing,
+// and lives until cancelled.
+func bareUpdateWorkflow(ctx workflow.Context) error {
+	if err := workflow.SetUpdateHandler(ctx, "touch", func(workflow.Context) error { return nil }); err != nil {
+		return err
+	}
+	return workflow.Await(ctx, func() bool { return false })
 }
 
 // BenchmarkTemporalPostgresVsSQLite measures the embedded Temporal server on
@@ -121,6 +232,8 @@ func BenchmarkTemporalPostgresVsSQLite(b *testing.B) {
 // countersign's, and a round of each kind of work.
 type benchRig struct {
 	pipeline, bare func(ctx context.Context, i int) error
+	// bareWith is bare with n no-op activities.
+	bareWith func(n int) func(ctx context.Context, i int) error
 }
 
 // newBenchRig starts the embedded stack, its Temporal on SQLite or, with a
@@ -138,6 +251,15 @@ func newBenchRig(b *testing.B, temporalDatabaseURL string) benchRig {
 	intake := &dispatch.Dispatcher{Temporal: a.Temporal, Store: a.Store, TaskTypes: a.TaskTypes, Resolver: tasktype.NewResolver(a.TaskTypes, a.Store)}
 	content := sample(b, "pii-extraction", "email-maria-gonzalez.txt")
 	run := time.Now().UnixNano()
+	bareWith := func(n int) func(ctx context.Context, i int) error {
+		return func(ctx context.Context, i int) error {
+			wr, err := a.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bare/%d/%d/%d", run, n, i), TaskQueue: bareQueue}, "BareWorkflow", n)
+			if err != nil {
+				return err
+			}
+			return wr.Get(ctx, nil)
+		}
+	}
 	return benchRig{
 		pipeline: func(ctx context.Context, i int) error {
 			doc, _, err := intake.Submit(ctx, dispatch.Submission{
@@ -156,13 +278,8 @@ func newBenchRig(b *testing.B, temporalDatabaseURL string) benchRig {
 			}
 			return nil
 		},
-		bare: func(ctx context.Context, i int) error {
-			wr, err := a.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bare/%d/%d", run, i), TaskQueue: bareQueue}, "BareWorkflow", pipelineActivities)
-			if err != nil {
-				return err
-			}
-			return wr.Get(ctx, nil)
-		},
+		bare:     bareWith(pipelineActivities),
+		bareWith: bareWith,
 	}
 }
 

@@ -80,7 +80,7 @@ type users struct {
 	admin, submitter, reviewer, approver, auditor *apiclient.Client
 }
 
-func newUsers(t *testing.T, a *app.App) users {
+func newUsers(t testing.TB, a *app.App) users {
 	t.Helper()
 	admin := apiclient.New(a.APIURL, a.AdminToken)
 	mk := func(user string, role countersign.Role) *apiclient.Client {
