@@ -69,7 +69,7 @@ lint: $(TOOLS)/workflowcheck
 	@test -z "$$(gofmt -l .)" || (echo "gofmt would change:"; gofmt -l .; exit 1)
 
 bench:
-	$(GO) test -run '^$$' -bench 'PipelineVsBare|TemporalPostgresVsSQLite' -benchtime 256x -timeout 30m ./internal/e2e
+	$(GO) test -run '^$$' -bench 'PipelineVsBare|DecisionVsUpdate|TemporalPostgresVsSQLite' -benchtime 256x -timeout 30m ./internal/e2e
 	$(GO) test -run '^$$' -bench AuditAppend -benchtime 2000x -timeout 30m ./internal/store
 	$(GO) test -run '^$$' -bench VerifyStore -benchtime 3x -timeout 30m ./internal/audit
 	$(GO) test -run '^$$' -bench Score -benchtime 300x -timeout 30m ./internal/scoring
