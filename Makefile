@@ -7,6 +7,7 @@
 #   make bench      pipeline, audit, scoring and encryption benchmarks, as ratios to a baseline
 #   make bench-parked  memory of `countersign dev` as reviews pile up, by cache size (docs/operations.md: Memory of parked reviews)
 #   make bench-queue   the review queue's latency at 1k, 10k and 100k pending reviews (docs/operations.md: The review queue at scale)
+#   make bench-export  an export of 1,000,000 documents from each store: time per line and peak memory (docs/operations.md: Exports at scale)
 #   make histories  re-record the workflow histories the replay tests use
 #   make generate   the stores' query code, from their .sql files, with sqlc
 #   make oversight-bench  review share and escaped errors per error budget on a synthetic task (docs/operations.md: Oversight benchmark)
@@ -29,7 +30,7 @@ SQLC_VERSION := v1.31.1
 # would make several times slower to build.
 RACE_PKGS = $(shell $(GO) list ./... | grep -v -e /internal/e2e -e /cmd/ -e '/cmd$$' -e /internal/app -e /internal/devserver)
 
-.PHONY: all build dev test test-topology test-short lint bench bench-parked bench-queue histories generate oversight-bench clean help
+.PHONY: all build dev test test-topology test-short lint bench bench-parked bench-queue bench-export histories generate oversight-bench clean help
 
 all: lint test
 
@@ -87,6 +88,13 @@ bench-parked:
 # two minutes.
 bench-queue:
 	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkQueueAtScale$$' -benchtime 1x -timeout 30m ./internal/web
+
+# Not in CI: fills each store with EXPORT_DOCS accepted documents (synthetic
+# rows, default 1,000,000: about 1.5 GB of SQLite file and as much in
+# PostgreSQL) and exports them; about 5 minutes.
+EXPORT_DOCS ?= 1000000
+bench-export:
+	COUNTERSIGN_EXPORT_DOCS=$(EXPORT_DOCS) $(GO) test -count=1 -run '^$$' -bench '^BenchmarkExportAtScale$$' -benchtime 1x -timeout 60m ./internal/store
 
 histories:
 	COUNTERSIGN_RECORD_HISTORIES=1 $(GO) test -count=1 -run 'TestPipelineSQLite|TestGoldOverHTTP|TestHumanGateOverHTTP|TestReviewHistories|TestSupervisorHistories' ./internal/e2e
