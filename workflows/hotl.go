@@ -169,10 +169,18 @@ func (w *review) checkVeto(req VetoRequest) error {
 
 // windowPending is whether the document's veto window is about to open:
 // its route auto-accepts it under a policy with a veto window, and
-// Finalize has not returned yet. Finalize commits the accepted document
-// to the store before the workflow hears of it, so a supervisor who vetoes
+// Finalize has not returned yet (from the route on: the audit draw, the
+// route's record and Finalize). Finalize commits the accepted document to
+// the store before the workflow hears of it, so a supervisor who vetoes
 // the moment the document shows accepted reaches the workflow before the
 // window opens; the veto is let in and waits for it.
+//
+// The waiting handler wakes when this turns false, which it does as
+// Finalize's result sets the status, a step before vetoWindow sets
+// vetoUntil. It relies on nothing blocking between the two (finalize
+// returns, pipeline calls deliverAndAudit, which opens the window at
+// once), so that it next runs with the window open; a blocking step put
+// between them would make the veto be refused as too late.
 func (w *review) windowPending() bool {
 	return w.after.vetoUntil == nil && !w.status.Final() && w.after.failed == nil &&
 		w.in.Policy.VetoWindow > 0 && w.v.deliveryAndAudits && !w.in.Gold && w.route != nil &&

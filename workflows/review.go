@@ -78,13 +78,18 @@ var activityOptions = workflow.ActivityOptions{
 }
 
 // localOptions are activityOptions for a step run as a local activity
-// (storeStep): the same timeout and retries; a local activity cannot
-// heartbeat, and needs not: it runs in the worker that runs the workflow,
-// so when that worker dies the workflow task times out and another worker
-// runs the step again.
+// (storeStep): the same timeout per attempt and the same retries, without
+// end. The SDK bounds a local activity's retries by its
+// ScheduleToCloseTimeout, which defaults to the StartToCloseTimeout: a
+// minute of store outage would fail the document, so it is set to what
+// stands for never (retries past a workflow task's timeout wait on a
+// workflow timer). A local activity cannot heartbeat, and needs not: it
+// runs in the worker that runs the workflow, so when that worker dies the
+// workflow task times out and another worker runs the step again.
 var localOptions = workflow.LocalActivityOptions{
-	StartToCloseTimeout: activityOptions.StartToCloseTimeout,
-	RetryPolicy:         activityOptions.RetryPolicy,
+	StartToCloseTimeout:    activityOptions.StartToCloseTimeout,
+	ScheduleToCloseTimeout: 100 * 365 * 24 * time.Hour,
+	RetryPolicy:            activityOptions.RetryPolicy,
 }
 
 // storeStep runs fn, a step that only reads and writes the store (and
@@ -105,9 +110,11 @@ var localOptions = workflow.LocalActivityOptions{
 // whose input holds the workflow's clock (a decision's time, a review's
 // due time, the final record's) or depends on which of several people's
 // updates came first (a decision) would be refused on its second run.
-// Receive, Score, DrawAudit and RecordRoute take only what history holds
-// already (the start input, the draft, the confidence) and may be local;
-// the rest stay activities (measured in make bench: docs/operations.md).
+// Receive, DrawAudit and RecordRoute take only what history holds already
+// (the start input, the confidence) and may be local. Score may not: it
+// reads the task type's active calibration when it runs, which a person
+// may change in between. The rest stay activities (measured in make
+// bench: docs/operations.md).
 //
 // A local activity is handed its input as it is, not a copy read from
 // history as an activity is: it gets a copy made through JSON, as an
@@ -309,7 +316,7 @@ func (w *review) extract(ctx workflow.Context) error {
 func (w *review) score(ctx workflow.Context) error {
 	in := activities.ScoreInput{Step: w.step(), Draft: w.draft, Policy: &w.in.Policy}
 	var result activities.ScoreResult
-	if err := w.storeStep(ctx, a.Score, in).Get(ctx, &result); err != nil {
+	if err := workflow.ExecuteActivity(ctx, a.Score, in).Get(ctx, &result); err != nil {
 		return err
 	}
 	w.confidence, w.rules = result.Confidence, result.Rules

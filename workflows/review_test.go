@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -629,5 +630,38 @@ func TestUnrecordableDecisionFailsTheDocument(t *testing.T) {
 	}
 	if got, want := f.eventTypes(in.DocumentID), "document.received draft.created confidence.scored route.decided review.opened document.failed"; got != want {
 		t.Fatalf("audit events:\n got %s\nwant %s", got, want)
+	}
+}
+
+// outageStore fails GetDocument the given number of times, as a store
+// that cannot be reached does, then answers.
+type outageStore struct {
+	countersign.Store
+	left *atomic.Int64
+}
+
+func (s outageStore) GetDocument(ctx context.Context, id string) (*countersign.Document, error) {
+	if s.left.Add(-1) >= 0 {
+		return nil, errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
+	}
+	return s.Store.GetDocument(ctx, id)
+}
+
+// TestStoreOutageDuringLocalSteps: a store that cannot be reached for
+// minutes delays the steps run as local activities, retried as activities
+// are, without end; the document is not failed. (With the SDK's default
+// for a local activity, retries stop after the minute of its
+// StartToCloseTimeout.)
+func TestStoreOutageDuringLocalSteps(t *testing.T) {
+	left := &atomic.Int64{}
+	f := newFixtureWith(t, nil, func(s countersign.Store) countersign.Store { return outageStore{s, left} })
+	in := f.document("pii-extraction", "email-maria-gonzalez.txt")
+	left.Store(10) // with backoff 1, 2, 4, ... 60 s: about five minutes
+	result := f.run(in)
+	if doc := f.stored(in.DocumentID); result.Status != countersign.StatusAccepted || doc.Status != countersign.StatusAccepted {
+		t.Fatalf("after a store outage: result %s, document %s; want accepted", result.Status, doc.Status)
+	}
+	if left.Load() >= 0 {
+		t.Fatalf("the outage was not met: %d failures left", left.Load())
 	}
 }

@@ -57,8 +57,8 @@ type versions struct {
 	approvalsNameCorrections bool
 	// localStoreSteps (localStepsChange, asked when the run starts): the
 	// steps before the route that only read and write the store and whose
-	// input history holds already (Receive, Score, DrawAudit, RecordRoute)
-	// run as local activities (storeStep says why only those). Runs
-	// without it schedule them as activities.
+	// input history holds already (Receive, DrawAudit, RecordRoute) run as
+	// local activities (storeStep says why only those). Runs without it
+	// schedule them as activities.
 	localStoreSteps bool
 }
