@@ -307,7 +307,7 @@ func firstPassing(lo, hi int, rate, budget, alpha float64) (int, bool) {
 	wrong := func(n int) int { return int(math.Ceil(rate * float64(n))) }
 	passes := func(n int) bool { return quality.BinomialCDF(wrong(n), n, budget) <= alpha }
 	if rate == 0 {
-		return least(lo, hi, passes)
+		return quality.Least(lo, hi, passes)
 	}
 	// last is the largest n that brings at most k wrong.
 	last := func(k int) int {
@@ -320,42 +320,11 @@ func firstPassing(lo, hi int, rate, budget, alpha float64) (int, bool) {
 		}
 		return n
 	}
-	k, ok := least(wrong(lo), wrong(hi-1)+1, func(k int) bool { return passes(min(last(k), hi-1)) })
+	k, ok := quality.Least(wrong(lo), wrong(hi-1)+1, func(k int) bool { return passes(min(last(k), hi-1)) })
 	if !ok {
 		return 0, false
 	}
-	return least(max(lo, last(k-1)+1), min(last(k), hi-1)+1, passes)
-}
-
-// least is the least x in [lo, hi) with ok(x), for ok false up to some x
-// and true from it on: found by doubling the step from lo, then bisecting.
-func least(lo, hi int, ok func(int) bool) (int, bool) {
-	if lo >= hi {
-		return 0, false
-	}
-	if ok(lo) {
-		return lo, true
-	}
-	fail, pass := lo, lo
-	for step := 1; ; step *= 2 {
-		pass = min(lo+step, hi-1)
-		if ok(pass) {
-			break
-		}
-		if pass == hi-1 {
-			return 0, false
-		}
-		fail = pass
-	}
-	for pass-fail > 1 {
-		mid := fail + (pass-fail)/2
-		if ok(mid) {
-			pass = mid
-		} else {
-			fail = mid
-		}
-	}
-	return pass, true
+	return quality.Least(max(lo, last(k-1)+1), min(last(k), hi-1)+1, passes)
 }
 
 // maxProjected bounds the accepted documents needed projects to.

@@ -99,25 +99,45 @@ func MinAudits(method string, budget, level float64) (int, error) {
 		_, b, _ := Bounds(method, 0, n, level, budget)
 		return b <= budget
 	}
-	// The bound of a clean record falls as n grows, so double until it
-	// meets the budget, then bisect between the last miss and the first hit.
-	hi := 1
-	for !meets(hi) {
-		if hi > maxAudits/2 {
-			return 0, fmt.Errorf("quality: a budget of %g at level %g needs more than %d audits", budget, level, hi)
-		}
-		hi *= 2
+	// The bound of a clean record falls as n grows.
+	n, ok := Least(1, maxAudits+1, meets)
+	if !ok {
+		return 0, fmt.Errorf("quality: a budget of %g at level %g needs more than %d audits", budget, level, maxAudits)
 	}
-	lo := hi / 2 // misses, or 0 when hi is 1
-	for hi-lo > 1 {
-		mid := lo + (hi-lo)/2
-		if meets(mid) {
-			hi = mid
+	return n, nil
+}
+
+// Least is the least x in [lo, hi) with ok(x), for an ok that is false up
+// to some x and true from it on: found by doubling the step from lo until
+// ok holds, then bisecting between the last miss and the first hit. It
+// reports false when ok holds nowhere in the range.
+func Least(lo, hi int, ok func(int) bool) (int, bool) {
+	if lo >= hi {
+		return 0, false
+	}
+	if ok(lo) {
+		return lo, true
+	}
+	fail, pass := lo, lo
+	for step := 1; ; step *= 2 {
+		pass = min(lo+step, hi-1)
+		if ok(pass) {
+			break
+		}
+		if pass == hi-1 {
+			return 0, false
+		}
+		fail = pass
+	}
+	for pass-fail > 1 {
+		mid := fail + (pass-fail)/2
+		if ok(mid) {
+			pass = mid
 		} else {
-			lo = mid
+			fail = mid
 		}
 	}
-	return hi, nil
+	return pass, true
 }
 
 // wilsonUpper is the upper end of the one-sided Wilson score interval of
