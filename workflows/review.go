@@ -92,8 +92,8 @@ var localOptions = workflow.LocalActivityOptions{
 	RetryPolicy:            activityOptions.RetryPolicy,
 }
 
-// storeStep runs fn, a step that only reads and writes the store (and
-// scores, on the CPU), with input in. In runs with localStoreSteps it is a
+// storeStep runs fn, a step that only reads and writes the store, with
+// input in. In runs with localStoreSteps it is a
 // local activity: run at once in the worker that runs the workflow and
 // recorded with the workflow task, which saves the round trips through
 // Temporal's server that an activity task costs (scheduled, polled,
