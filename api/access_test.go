@@ -75,6 +75,14 @@ func TestReviewGroups(t *testing.T) {
 			t.Errorf("lena GET %s = %d %v, want 200", path, a.status, a.body)
 		}
 	}
+	// A document's ID where a review's is wanted: the answer names its
+	// reviews, to those who may review it, and to no one else.
+	if a := s.do(http.MethodPost, "/v1/reviews/c1/decision", lena, `{"action":"approve"}`); a.status != http.StatusNotFound || !strings.Contains(a.message(), "c1 is a document; its reviews are c1-r1") {
+		t.Errorf("lena deciding a document ID = %d %v, want 404 naming c1-r1", a.status, a.body)
+	}
+	if a := s.do(http.MethodPost, "/v1/reviews/c1/decision", pete, `{"action":"approve"}`); a.status != http.StatusNotFound || strings.Contains(a.message(), "c1-r1") {
+		t.Errorf("pete deciding a document ID he may not review = %d %v, want a plain 404", a.status, a.body)
+	}
 	// Refused before the decision goes anywhere (this server has no Temporal).
 	if a := s.do(http.MethodPost, "/v1/reviews/c1-r1/decision", pete, `{"action":"approve"}`); a.status != http.StatusForbidden {
 		t.Errorf("pete deciding a contract review = %d %v, want 403", a.status, a.body)

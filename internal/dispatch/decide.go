@@ -2,6 +2,8 @@ package dispatch
 
 import (
 	"context"
+	"errors"
+	"strings"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/workflows"
@@ -41,7 +43,7 @@ type Decided struct {
 func (d *Dispatcher) Decide(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel, dec Decision, key string) (*Decided, error) {
 	review, err := d.Store.GetReview(ctx, reviewID)
 	if err != nil {
-		return nil, err
+		return nil, d.notAReview(ctx, reviewID, caller, err)
 	}
 	if err := d.MayReview(caller, review.TaskType); err != nil {
 		return nil, err
@@ -105,4 +107,31 @@ func (d *Dispatcher) replay(ctx context.Context, review *countersign.Review, cal
 		return &Decided{Decision: dec, DocumentID: doc.ID, Status: doc.Status}
 	}
 	return nil
+}
+
+// notAReview is the error for a review ID that names no review. A
+// document's ID given for one of its reviews' is the usual slip, so when
+// id is a document the caller may review, it names the document's reviews
+// (the pending ones first); otherwise the store's error stands.
+func (d *Dispatcher) notAReview(ctx context.Context, id string, caller countersign.Principal, err error) error {
+	if !errors.Is(err, countersign.ErrNotFound) {
+		return err
+	}
+	doc, docErr := d.Store.GetDocument(ctx, id)
+	if docErr != nil || d.MayReview(caller, doc.TaskType) != nil {
+		return err
+	}
+	reviews, revErr := d.Store.ReviewsForDocument(ctx, id)
+	if revErr != nil || len(reviews) == 0 {
+		return countersign.Errorf(countersign.CodeNotFound, "review %s not found: %s is a document (%s), which no person was asked to review", id, id, doc.Status)
+	}
+	var pending, closed []string
+	for _, r := range reviews {
+		if r.Status == countersign.ReviewPending {
+			pending = append(pending, r.ID)
+		} else {
+			closed = append(closed, r.ID+" (closed)")
+		}
+	}
+	return countersign.Errorf(countersign.CodeNotFound, "review %s not found: %s is a document; its reviews are %s", id, id, strings.Join(append(pending, closed...), ", "))
 }
