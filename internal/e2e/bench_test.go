@@ -58,22 +58,10 @@ func BenchmarkPipelineVsBare(b *testing.B) {
 	rig := newBenchRig(b, "")
 	const concurrency = 16
 
-	// Rounds of each in turn, rotating which goes first, so that none
-	// gains from running on a smaller or warmer database.
-	runs := []func(context.Context, int) error{rig.pipeline, rig.bareWith(1), rig.bareWith(pipelineActivities)}
-	took := make([]time.Duration, len(runs))
 	b.ResetTimer()
-	for from, round := 0, 0; from < b.N; from, round = from+benchRound, round+1 {
-		n := min(benchRound, b.N-from)
-		for k := range runs {
-			j := (round + k) % len(runs)
-			took[j] += timeParallel(b, from, n, concurrency, runs[j])
-		}
-	}
+	rates := ratesInRotation(b, concurrency, rig.pipeline, rig.bareWith(1), rig.bareWith(pipelineActivities))
 	b.StopTimer()
-
-	rate := func(d time.Duration) float64 { return float64(b.N) / d.Seconds() }
-	docs, bare1, bare6 := rate(took[0]), rate(took[1]), rate(took[2])
+	docs, bare1, bare6 := rates[0], rates[1], rates[2]
 	b.ReportMetric(docs, "docs/s")
 	b.ReportMetric(bare1, "bare1-wf/s")
 	b.ReportMetric(bare6, "bare6-wf/s")
@@ -203,21 +191,11 @@ func BenchmarkTemporalPostgresVsSQLite(b *testing.B) {
 	pgtest.DropAfter(b, strings.TrimPrefix(u.Path, "/")+devserver.VisibilitySuffix)
 	onPostgres, onSQLite := newBenchRig(b, temporalDB), newBenchRig(b, "")
 	const concurrency = 16
-	runs := []func(context.Context, int) error{onPostgres.pipeline, onSQLite.pipeline, onPostgres.bare, onSQLite.bare}
-	took := make([]time.Duration, len(runs))
 
 	b.ResetTimer()
-	for from, round := 0, 0; from < b.N; from, round = from+benchRound, round+1 {
-		n := min(benchRound, b.N-from)
-		for k := range runs {
-			j := (k + round) % len(runs)
-			took[j] += timeParallel(b, from, n, concurrency, runs[j])
-		}
-	}
+	rates := ratesInRotation(b, concurrency, onPostgres.pipeline, onSQLite.pipeline, onPostgres.bare, onSQLite.bare)
 	b.StopTimer()
-
-	rate := func(d time.Duration) float64 { return float64(b.N) / d.Seconds() }
-	pgDocs, sqliteDocs, pgBare, sqliteBare := rate(took[0]), rate(took[1]), rate(took[2]), rate(took[3])
+	pgDocs, sqliteDocs, pgBare, sqliteBare := rates[0], rates[1], rates[2], rates[3]
 	b.ReportMetric(pgDocs, "pg-docs/s")
 	b.ReportMetric(sqliteDocs, "sqlite-docs/s")
 	b.ReportMetric(pgBare, "pg-bare-wf/s")
@@ -292,6 +270,26 @@ const benchPolicy = `policy:
 
 // benchRound is how many of each kind run before switching to the other.
 const benchRound = 32
+
+// ratesInRotation runs b.N of each of runs, benchRound at a time with the
+// given concurrency, in rounds that rotate which goes first, so that none
+// gains from running on a smaller or warmer database; it returns the rate
+// per second of each.
+func ratesInRotation(b *testing.B, concurrency int, runs ...func(context.Context, int) error) []float64 {
+	took := make([]time.Duration, len(runs))
+	for from, round := 0, 0; from < b.N; from, round = from+benchRound, round+1 {
+		n := min(benchRound, b.N-from)
+		for k := range runs {
+			j := (round + k) % len(runs)
+			took[j] += timeParallel(b, from, n, concurrency, runs[j])
+		}
+	}
+	rates := make([]float64, len(runs))
+	for i, d := range took {
+		rates[i] = float64(b.N) / d.Seconds()
+	}
+	return rates
+}
 
 // timeParallel runs fn for from..from+n-1 with the given concurrency and
 // returns the wall time it took.
