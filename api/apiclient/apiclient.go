@@ -47,13 +47,6 @@ func New(baseURL, token string) *Client {
 	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), Token: token, HTTP: &http.Client{}}
 }
 
-func (c *Client) httpClient() *http.Client {
-	if c.HTTP == nil {
-		return http.DefaultClient
-	}
-	return c.HTTP
-}
-
 func orDefault(d, def time.Duration) time.Duration {
 	if d <= 0 {
 		return def
@@ -103,7 +96,7 @@ func (c *Client) doWith(ctx context.Context, method, path string, header http.He
 	if c.Channel != "" {
 		req.Header.Set("X-Countersign-Channel", string(c.Channel))
 	}
-	resp, err := c.httpClient().Do(req)
+	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		return fmt.Errorf("cannot reach the countersign API at %s: %w", c.BaseURL, err)
 	}
@@ -342,7 +335,7 @@ func (c *Client) Export(ctx context.Context, q url.Values, w io.Writer, progress
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
-	resp, err := c.httpClient().Do(req)
+	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		if cause := context.Cause(ctx); cause == stalled {
 			err = cause
