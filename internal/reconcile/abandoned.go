@@ -113,11 +113,10 @@ func (r *Reconciler) abandon(ctx context.Context, run *dispatch.Run) error {
 	if err != nil {
 		return err
 	}
-	if len(pending) > 0 {
-		if err := r.Store.CloseReviews(ctx, id, r.now(), countersign.SystemActor); err != nil {
-			return err
-		}
-	}
+	// The document fails before its reviews close: whoever sees a review
+	// leave the queue then finds the document failed, never a document
+	// still awaiting a review that is gone. A crash between the two leaves
+	// a failed document with a pending review, which the next round closes.
 	if !doc.Status.Final() {
 		// The shape of the Fail activity's event, which the workflow would
 		// have recorded had it failed the document itself.
@@ -126,6 +125,11 @@ func (r *Reconciler) abandon(ctx context.Context, run *dispatch.Run) error {
 		}
 		failed := countersign.StatusFailed
 		if err := r.Store.UpdateDocument(ctx, id, countersign.DocumentUpdate{Status: &failed}); err != nil {
+			return err
+		}
+	}
+	if len(pending) > 0 {
+		if err := r.Store.CloseReviews(ctx, id, r.now(), countersign.SystemActor); err != nil {
 			return err
 		}
 	}
