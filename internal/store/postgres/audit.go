@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -20,42 +22,172 @@ const auditLock = 0x63732d6175646974
 // generated functions, a round trip per statement, cannot send.
 const (
 	auditColumns = `seq, id, document_id, type, actor, channel, at, data, prev_hash, hash, trace_id`
-	// auditEventOrHead reads the event if a retry stored it already, and the
-	// head of the chain.
+	// auditEventsOrHead reads the events a retry stored already, of those
+	// IDs, and the head of the chain (the row of the highest seq).
+	auditEventsOrHead = `(SELECT ` + auditColumns + ` FROM audit_events WHERE id = ANY($1))
+		UNION ALL (SELECT ` + auditColumns + ` FROM audit_events ORDER BY seq DESC LIMIT 1)`
+	// auditEventOrHead is auditEventsOrHead for one ID, which Postgres
+	// answers sooner.
 	auditEventOrHead = `(SELECT ` + auditColumns + ` FROM audit_events WHERE id = $1)
 		UNION ALL (SELECT ` + auditColumns + ` FROM audit_events ORDER BY seq DESC LIMIT 1)`
 	insertAuditEvent = `INSERT INTO audit_events (` + auditColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 )
 
+// maxAppendBatch bounds how many appends one transaction carries.
+const maxAppendBatch = 256
+
+// appendTimeout bounds the transaction of a group that holds other
+// callers' appends; each caller waits no longer than its own context
+// allows.
+const appendTimeout = time.Minute
+
 // AppendAudit chains e after the current head; see countersign.AuditLog.
 //
-// It takes two round trips instead of one per statement: the first begins a
-// transaction, takes the chain's advisory lock and reads both the event (if
-// a retry already stored it) and the head; the second inserts and commits.
-// Statements of a pipeline run in order and, at READ COMMITTED (set
-// explicitly, whatever the server's default), each takes a fresh snapshot,
-// so the head is read after the lock is held. A connection an error leaves inside
-// the transaction is destroyed on release, never reused.
+// Appends are serialized by the chain, across replicas, by an advisory lock
+// held for the transaction. To keep that lock from being the bottleneck,
+// appends of one store commit in groups: an append that arrives while a
+// group is being written waits for the next group, which takes everything
+// that waited, up to maxAppendBatch, in one transaction, so that one lock,
+// one head lookup and one commit serve them all. Alone, an append is
+// written at once, as before. Each append still gets its own result: when
+// a group's transaction fails, its appends are written again one by one, so
+// that data Postgres refuses fails only the append that carries it.
+//
+// A caller whose context ends while its append waits or is being written
+// gets the context's error; the append may still land, as any write whose
+// answer was lost may, and a retry under the same ID returns it.
 func (s *Store) AppendAudit(ctx context.Context, e countersign.AuditEvent) (countersign.AuditEvent, error) {
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return e, fmt.Errorf("append audit event %s: %w", e.ID, classify(err))
+	req := &appendRequest{event: e, done: make(chan struct{})}
+	q := &s.appends
+	q.mu.Lock()
+	q.queue = append(q.queue, req)
+	if q.writing {
+		q.mu.Unlock()
+		select {
+		case <-req.done:
+		case <-ctx.Done():
+			return e, fmt.Errorf("append audit event %s: %w", e.ID, ctx.Err())
+		}
+	} else {
+		// Nobody writes: this caller writes the group it heads itself,
+		// without a hand-off to another goroutine, then leaves what queued
+		// meanwhile to one.
+		q.writing = true
+		group := q.take()
+		q.mu.Unlock()
+		s.writeGroup(ctx, group, len(group) == 1)
+		q.mu.Lock()
+		if len(q.queue) > 0 {
+			q.wg.Add(1)
+			go s.writeAppends()
+		} else {
+			q.writing = false
+		}
+		q.mu.Unlock()
 	}
-	defer conn.Release()
-	stored, err := appendAudit(ctx, conn.Conn(), e)
-	if err != nil {
-		return e, fmt.Errorf("append audit event %s: %w", e.ID, classify(err))
+	if req.err != nil {
+		return e, fmt.Errorf("append audit event %s: %w", e.ID, classify(req.err))
 	}
-	return stored, nil
+	return req.stored, nil
 }
 
-func appendAudit(ctx context.Context, conn *pgx.Conn, e countersign.AuditEvent) (countersign.AuditEvent, error) {
+// appendQueue is the appends waiting to be written, and whether someone
+// is writing them.
+type appendQueue struct {
+	mu      sync.Mutex
+	queue   []*appendRequest
+	writing bool
+	wg      sync.WaitGroup
+}
+
+// take removes the next group from the queue; q.mu is held.
+func (q *appendQueue) take() []*appendRequest {
+	n := min(len(q.queue), maxAppendBatch)
+	group := q.queue[:n:n]
+	q.queue = q.queue[n:]
+	return group
+}
+
+// appendRequest is one append, and its result once done is closed.
+type appendRequest struct {
+	event  countersign.AuditEvent
+	stored countersign.AuditEvent
+	err    error
+	done   chan struct{}
+}
+
+// writeAppends writes the queued appends in groups until none is left.
+func (s *Store) writeAppends() {
+	q := &s.appends
+	defer q.wg.Done()
+	for {
+		q.mu.Lock()
+		if len(q.queue) == 0 {
+			q.writing = false
+			q.mu.Unlock()
+			return
+		}
+		group := q.take()
+		q.mu.Unlock()
+		s.writeGroup(context.Background(), group, false)
+	}
+}
+
+// writeGroup writes a group in one transaction, or, when that fails and
+// the group holds more than one append, each on its own; then tells each
+// caller. A group that is only the append of ctx's caller (own) runs
+// under ctx; one that holds other callers' appends runs under ctx's values
+// but not its end, for at most appendTimeout.
+func (s *Store) writeGroup(ctx context.Context, group []*appendRequest, own bool) {
+	if !own {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), appendTimeout)
+		defer cancel()
+	}
+	if err := s.appendInTx(ctx, group); err != nil {
+		if len(group) == 1 {
+			group[0].err = err
+		} else {
+			for _, req := range group {
+				req.err = s.appendInTx(ctx, []*appendRequest{req})
+			}
+		}
+	}
+	for _, req := range group {
+		close(req.done)
+	}
+}
+
+// appendInTx appends a group's events in one transaction, in two round
+// trips instead of one per statement: the first begins the transaction,
+// takes the chain's advisory lock and reads both the events a retry stored
+// already and the head; the second inserts the rest and commits. Statements
+// of a pipeline run in order and, at READ COMMITTED (set explicitly,
+// whatever the server's default), each takes a fresh snapshot, so the head
+// is read after the lock is held. A connection an error leaves inside the
+// transaction is destroyed on release, never reused. Each request's stored
+// event is set only when the transaction commits.
+func (s *Store) appendInTx(ctx context.Context, group []*appendRequest) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+
+	ids := make([]string, len(group))
+	for i, req := range group {
+		ids[i] = req.event.ID
+	}
 	read := &pgx.Batch{}
 	read.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED`)
 	read.Queue(`SELECT pg_advisory_xact_lock($1)`, int64(auditLock))
-	read.Queue(auditEventOrHead, e.ID)
+	if len(ids) == 1 {
+		read.Queue(auditEventOrHead, ids[0])
+	} else {
+		read.Queue(auditEventsOrHead, ids)
+	}
 	results := conn.SendBatch(ctx, read)
-	_, err := results.Exec()
+	_, err = results.Exec()
 	if err == nil {
 		_, err = results.Exec()
 	}
@@ -70,23 +202,41 @@ func appendAudit(ctx context.Context, conn *pgx.Conn, e countersign.AuditEvent) 
 		err = closeErr
 	}
 	if err != nil {
-		return e, err
+		return err
 	}
 
 	var head *countersign.AuditEvent
+	stored := make(map[string]countersign.AuditEvent, len(group))
 	for i := range found {
-		if found[i].ID == e.ID {
-			_, err := conn.Exec(ctx, `COMMIT`)
-			return found[i], err
+		stored[found[i].ID] = found[i]
+		if head == nil || found[i].Seq > head.Seq {
+			head = &found[i]
 		}
-		head = &found[i]
 	}
-	audit.Seal(&e, head)
 	write := &pgx.Batch{}
-	write.Queue(insertAuditEvent,
-		e.Seq, e.ID, e.DocumentID, e.Type, e.Actor, string(e.Channel), e.At, string(e.Data), e.PrevHash, e.Hash, e.TraceID)
+	sealed := make([]countersign.AuditEvent, len(group))
+	for i, req := range group {
+		if prior, ok := stored[req.event.ID]; ok {
+			// Stored by an earlier attempt, or earlier in this group.
+			sealed[i] = prior
+			continue
+		}
+		e := req.event
+		audit.Seal(&e, head)
+		write.Queue(insertAuditEvent,
+			e.Seq, e.ID, e.DocumentID, e.Type, e.Actor, string(e.Channel), e.At, string(e.Data), e.PrevHash, e.Hash, e.TraceID)
+		stored[e.ID] = e
+		sealed[i] = e
+		head = &sealed[i]
+	}
 	write.Queue(`COMMIT`)
-	return e, conn.SendBatch(ctx, write).Close()
+	if err := conn.SendBatch(ctx, write).Close(); err != nil {
+		return err
+	}
+	for i, req := range group {
+		req.stored = sealed[i]
+	}
+	return nil
 }
 
 // DocumentAudit returns a document's events in chain order.

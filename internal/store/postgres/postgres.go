@@ -32,6 +32,8 @@ type Store struct {
 	pool *pgxpool.Pool
 	q    *dbsqlc.Queries
 	now  func() time.Time
+	// appends are the audit appends waiting to commit (AppendAudit).
+	appends appendQueue
 }
 
 var _ countersign.Store = (*Store)(nil)
@@ -79,8 +81,9 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // Ping checks the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 
-// Close closes the pool.
+// Close closes the pool, once the audit appends begun are written.
 func (s *Store) Close() error {
+	s.appends.wg.Wait()
 	s.pool.Close()
 	return nil
 }
