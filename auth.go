@@ -33,6 +33,18 @@ func (r Role) Valid() bool {
 	return false
 }
 
+// RoleList names roles for a message, as "reviewer, approver or admin".
+func RoleList(roles []Role) string {
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = string(r)
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
 // CanDecide reports whether holders of r may approve, correct or reject a
 // review. Auditors read everything and change nothing; submitters cannot review.
 func (r Role) CanDecide() bool {

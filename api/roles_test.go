@@ -101,8 +101,9 @@ func TestRouteRoleMatrix(t *testing.T) {
 				if got.status != http.StatusUnauthorized || got.code() != "unauthorized" {
 					t.Errorf("%s with no token: %d %s, want 401", route.pattern, got.status, got.code())
 				}
-			case got.status != http.StatusForbidden || got.code() != "forbidden" || !strings.Contains(got.message(), "user-"+string(role)):
-				t.Errorf("%s as %s: %d %s %q, want 403 naming the user", route.pattern, who, got.status, got.code(), got.message())
+			case got.status != http.StatusForbidden || got.code() != "forbidden" || !strings.Contains(got.message(), "user-"+string(role)) ||
+				!strings.Contains(got.message(), "needs the "+countersign.RoleList(route.roles)+" role"):
+				t.Errorf("%s as %s: %d %s %q, want 403 naming the user and the roles that may (%s)", route.pattern, who, got.status, got.code(), got.message(), countersign.RoleList(route.roles))
 			}
 		}
 	}

@@ -135,31 +135,31 @@ func Router(s Services) http.Handler {
 		// document, person or ID in them.
 		mux.Handle("GET /metrics", s.Telemetry.MetricsHandler())
 	}
-	mux.Handle("POST /v1/documents", h.allow(submitters, h.submit))
-	mux.Handle("GET /v1/documents/{id}", h.allow(readers, h.getDocument))
-	mux.Handle("GET /v1/documents/{id}/audit", h.allow(trail, h.documentAudit))
-	mux.Handle("GET /v1/reviews", h.allow(queue, h.listReviews))
-	mux.Handle("POST /v1/reviews/{id}/decision", h.allow(deciders, h.decide))
-	mux.Handle("GET /v1/audit/verify", h.allow(verifiers, h.verifyAudit))
-	mux.Handle("POST /v1/tokens", h.allow(admins, h.createToken))
-	mux.Handle("GET /v1/tokens", h.allow(admins, h.listTokens))
-	mux.Handle("POST /v1/tokens/{id}/revoke", h.allow(admins, h.revokeToken))
-	mux.Handle("POST /v1/calibrations", h.allow(tuners, h.calibrate))
-	mux.Handle("GET /v1/calibrations/{task_type}", h.allow(verifiers, h.getCalibration))
-	mux.Handle("GET /v1/policy/simulate", h.allow(verifiers, h.simulatePolicy))
-	mux.Handle("POST /v1/policy/reset", h.allow(tuners, h.resetPolicy))
-	mux.Handle("POST /v1/policy/certify", h.allow(tuners, h.certifyPolicy))
-	mux.Handle("GET /v1/policy/certificates", h.allow(verifiers, h.listCertificates))
-	mux.Handle("POST /v1/policy/apply", h.allow(tuners, h.applyCertificate))
-	mux.Handle("POST /v1/policy/set", h.allow(tuners, h.setPolicy))
-	mux.Handle("GET /v1/policy/versions", h.allow(verifiers, h.listPolicyVersions))
-	mux.Handle("POST /v1/documents/{id}/veto", h.allow(tuners, h.veto))
-	mux.Handle("GET /v1/stats", h.allow(verifiers, h.stats))
-	mux.Handle("GET /v1/reviewers", h.allow(verifiers, h.reviewers))
-	mux.Handle("GET /v1/export", h.allow(verifiers, h.exportData))
-	mux.Handle("POST /v1/slack/users", h.allow(admins, h.linkSlackUser))
-	mux.Handle("GET /v1/slack/users", h.allow(admins, h.listSlackUsers))
-	mux.Handle("DELETE /v1/slack/users/{slack_user_id}", h.allow(admins, h.unlinkSlackUser))
+	mux.Handle("POST /v1/documents", h.allow(submitters, "submit documents", h.submit))
+	mux.Handle("GET /v1/documents/{id}", h.allow(readers, "read documents", h.getDocument))
+	mux.Handle("GET /v1/documents/{id}/audit", h.allow(trail, "read a document's audit trail", h.documentAudit))
+	mux.Handle("GET /v1/reviews", h.allow(queue, "list reviews", h.listReviews))
+	mux.Handle("POST /v1/reviews/{id}/decision", h.allow(deciders, "decide reviews", h.decide))
+	mux.Handle("GET /v1/audit/verify", h.allow(verifiers, "verify the audit log", h.verifyAudit))
+	mux.Handle("POST /v1/tokens", h.allow(admins, "create API tokens", h.createToken))
+	mux.Handle("GET /v1/tokens", h.allow(admins, "list API tokens", h.listTokens))
+	mux.Handle("POST /v1/tokens/{id}/revoke", h.allow(admins, "revoke API tokens", h.revokeToken))
+	mux.Handle("POST /v1/calibrations", h.allow(tuners, "fit calibrations", h.calibrate))
+	mux.Handle("GET /v1/calibrations/{task_type}", h.allow(verifiers, "read calibrations", h.getCalibration))
+	mux.Handle("GET /v1/policy/simulate", h.allow(verifiers, "simulate policies", h.simulatePolicy))
+	mux.Handle("POST /v1/policy/reset", h.allow(tuners, "reset policies", h.resetPolicy))
+	mux.Handle("POST /v1/policy/certify", h.allow(tuners, "certify policies", h.certifyPolicy))
+	mux.Handle("GET /v1/policy/certificates", h.allow(verifiers, "list policy certificates", h.listCertificates))
+	mux.Handle("POST /v1/policy/apply", h.allow(tuners, "apply policy certificates", h.applyCertificate))
+	mux.Handle("POST /v1/policy/set", h.allow(tuners, "set policies", h.setPolicy))
+	mux.Handle("GET /v1/policy/versions", h.allow(verifiers, "list policy versions", h.listPolicyVersions))
+	mux.Handle("POST /v1/documents/{id}/veto", h.allow(tuners, "veto auto-accepted documents", h.veto))
+	mux.Handle("GET /v1/stats", h.allow(verifiers, "read statistics", h.stats))
+	mux.Handle("GET /v1/reviewers", h.allow(verifiers, "read reviewers' statistics", h.reviewers))
+	mux.Handle("GET /v1/export", h.allow(verifiers, "export training data", h.exportData))
+	mux.Handle("POST /v1/slack/users", h.allow(admins, "link Slack users", h.linkSlackUser))
+	mux.Handle("GET /v1/slack/users", h.allow(admins, "list Slack users", h.listSlackUsers))
+	mux.Handle("DELETE /v1/slack/users/{slack_user_id}", h.allow(admins, "unlink Slack users", h.unlinkSlackUser))
 	if s.SlackInteractions != nil && s.SlackCommands != nil {
 		mux.Handle("POST /slack/interactions", s.SlackInteractions)
 		mux.Handle("POST /slack/commands", s.SlackCommands)
@@ -192,8 +192,11 @@ func principal(r *http.Request) countersign.Principal {
 }
 
 // allow authenticates the bearer token, holds its rate, and lets the
-// request through if the caller's role is among roles (admin always is).
-func (h *handlers) allow(roles []countersign.Role, next http.HandlerFunc) http.Handler {
+// request through if the caller's role is among roles (admin always is);
+// what says what the route does, for the refusal of a caller whose role
+// may not.
+func (h *handlers) allow(roles []countersign.Role, what string, next http.HandlerFunc) http.Handler {
+	needed := countersign.RoleList(append(slices.Clone(roles), countersign.RoleAdmin))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		secret, ok := rest.Bearer(r)
 		if !ok {
@@ -212,7 +215,8 @@ func (h *handlers) allow(roles []countersign.Role, next http.HandlerFunc) http.H
 		}
 		p := c.principal
 		if p.Role != countersign.RoleAdmin && !slices.Contains(roles, p.Role) {
-			rest.WriteError(w, countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not %s %s", p.User, p.Role, r.Method, r.URL.Path))
+			rest.WriteError(w, countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not %s (%s %s): that needs the %s role",
+				p.User, p.Role, what, r.Method, r.URL.Path, needed))
 			return
 		}
 		next(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))

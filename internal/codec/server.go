@@ -118,7 +118,7 @@ func (s Server) allow(roles []countersign.Role, next http.Handler) http.Handler 
 			return
 		}
 		if !slices.Contains(roles, p.Role) {
-			rest.WriteError(w, countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not %s payloads: %s only", p.User, p.Role, strings.TrimPrefix(r.URL.Path, "/"), roleNames(roles)))
+			rest.WriteError(w, countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not %s payloads: %s only", p.User, p.Role, strings.TrimPrefix(r.URL.Path, "/"), countersign.RoleList(roles)))
 			return
 		}
 		if r.ContentLength > s.MaxBodyBytes {
@@ -131,12 +131,4 @@ func (s Server) allow(roles []countersign.Role, next http.Handler) http.Handler 
 		s.Logger.InfoContext(r.Context(), "codec server", "op", strings.TrimPrefix(r.URL.Path, "/"), "user", p.User, "role", p.Role,
 			"namespace", r.Header.Get("X-Namespace"), "status", rec.Status)
 	})
-}
-
-func roleNames(roles []countersign.Role) string {
-	names := make([]string, len(roles))
-	for i, r := range roles {
-		names[i] = string(r)
-	}
-	return strings.Join(names, ", ")
 }

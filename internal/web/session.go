@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/countersign/countersign"
@@ -138,7 +139,7 @@ func (h *handler) page(roles []countersign.Role, what string, next func(http.Res
 			return
 		}
 		if !may(sess.Role, roles) {
-			h.fail(w, r, sess, countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not see %s: it needs the %s role.", sess.User, sess.Role, what, roleNames(roles)))
+			h.fail(w, r, sess, countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not see %s: it needs the %s role.", sess.User, sess.Role, what, countersign.RoleList(append(slices.Clone(roles), countersign.RoleAdmin))))
 			return
 		}
 		next(w, r, sess)
@@ -170,18 +171,6 @@ func (h *handler) form(allowed func(countersign.Role) bool, next func(http.Respo
 // maxFormBytes bounds a form: a correction of every field of a task type
 // fits many times over.
 const maxFormBytes = 1 << 20
-
-func roleNames(roles []countersign.Role) string {
-	names := make([]string, 0, len(roles)+1)
-	for _, r := range roles {
-		names = append(names, string(r))
-	}
-	names = append(names, string(countersign.RoleAdmin))
-	if len(names) == 1 {
-		return names[0]
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
-}
 
 // loginView is the sign-in page's data.
 type loginView struct {
