@@ -12,6 +12,18 @@ func (h *handlers) mayReview(p countersign.Principal, taskType string) error {
 	return h.Dispatch.MayReview(p, taskType)
 }
 
+// knownTaskType refuses, with the names of those configured, a task type
+// this server does not know (400).
+func (h *handlers) knownTaskType(name string) error {
+	if h.Dispatch == nil || h.Dispatch.TaskTypes == nil {
+		return nil
+	}
+	if _, err := h.Dispatch.TaskTypes.Get(name); err != nil {
+		return countersign.Errorf(countersign.CodeBadRequest, "%s", err.Error())
+	}
+	return nil
+}
+
 // reviewableBy lists the task types reviewer p may review when some are
 // closed to them; see reviewable.
 func (h *handlers) reviewableBy(p countersign.Principal) []string {

@@ -91,3 +91,35 @@ func TestReviewGroups(t *testing.T) {
 		t.Errorf("pete GET a pii document = %d, want 200", a.status)
 	}
 }
+
+// TestReviewsOfAnUnknownTaskType: a task type name that is neither
+// configured nor has reviews (a typo) is refused with the names of those
+// configured, not answered as an empty queue; a configured type with no
+// reviews is an empty queue; a type no longer configured still lists the
+// reviews it left.
+func TestReviewsOfAnUnknownTaskType(t *testing.T) {
+	s := newServer(t, 0)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	doc := &countersign.Document{ID: "old1", TaskType: "retired-type", TaskTypeVersion: "v", Content: "x", ContentSHA256: "old1", Status: countersign.StatusAwaitingReview, SubmittedBy: "sam", CreatedAt: now}
+	if _, _, err := s.store.CreateDocument(ctx, doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.store.OpenReview(ctx, &countersign.Review{ID: "old1-r1", DocumentID: "old1", TaskType: "retired-type", Status: countersign.ReviewPending, CreatedAt: now, DueAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	reviewer := s.tokens[countersign.RoleReviewer]
+
+	typo := s.do(http.MethodGet, "/v1/reviews?task_type=contracts", reviewer, "")
+	if typo.status != http.StatusBadRequest || !strings.Contains(typo.message(), `unknown task type "contracts"`) || !strings.Contains(typo.message(), "contract-review") {
+		t.Fatalf("reviews of a misspelt task type = %d %q, want 400 naming it and the known ones", typo.status, typo.message())
+	}
+	for _, query := range []string{"?task_type=contract-review", "?task_type=retired-type"} {
+		if a := s.do(http.MethodGet, "/v1/reviews"+query, reviewer, ""); a.status != http.StatusOK {
+			t.Fatalf("GET /v1/reviews%s = %d %q, want 200", query, a.status, a.message())
+		}
+	}
+	if a := s.do(http.MethodGet, "/v1/reviews?task_type=retired-type", reviewer, ""); len(a.body["reviews"].([]any)) != 1 {
+		t.Fatalf("reviews of a retired task type = %v, want its review", a.body)
+	}
+}

@@ -55,6 +55,15 @@ func (h *handlers) listReviews(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if len(page.Reviews) == 0 && f.TaskType != "" && f.Cursor == "" {
+		// A typo must not read as an empty queue. A task type no longer
+		// configured may still have reviews, so only a name that is neither
+		// configured nor has any is refused.
+		if err := h.knownTaskType(f.TaskType); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
 	if page.Reviews == nil {
 		page.Reviews = []countersign.Review{}
 	}

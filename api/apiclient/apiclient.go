@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -33,7 +34,15 @@ type Client struct {
 	// go without a byte (DefaultIdleTimeout when zero), however long it
 	// runs in all.
 	Timeout, IdleTimeout time.Duration
+	// RateLimitRetries is how many times a call refused with 429 is sent
+	// again, each after the Retry-After the API answered (at most
+	// MaxRetryAfter); none when zero. A 429 comes before the API does
+	// anything with a request, so any call may be sent again.
+	RateLimitRetries int
 }
+
+// MaxRetryAfter is the longest a client waits on one Retry-After.
+const MaxRetryAfter = time.Minute
 
 // The timeouts of a client that sets none.
 const (
@@ -59,6 +68,8 @@ type Error struct {
 	Status  int
 	Code    countersign.Code `json:"code"`
 	Message string           `json:"message"`
+	// RetryAfter is the answer's Retry-After, when it had one in seconds.
+	RetryAfter time.Duration `json:"-"`
 }
 
 func (e *Error) Error() string {
@@ -70,15 +81,35 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 }
 
 func (c *Client) doWith(ctx context.Context, method, path string, header http.Header, body, out any) error {
+	var raw []byte
+	if body != nil {
+		var err error
+		if raw, err = json.Marshal(body); err != nil {
+			return err
+		}
+	}
+	for retries := 0; ; retries++ {
+		err := c.once(ctx, method, path, header, raw, out)
+		var apiErr *Error
+		if retries >= c.RateLimitRetries || !errors.As(err, &apiErr) || apiErr.Status != http.StatusTooManyRequests {
+			return err
+		}
+		select {
+		case <-time.After(min(max(apiErr.RetryAfter, 100*time.Millisecond), MaxRetryAfter)):
+		case <-ctx.Done():
+			return err
+		}
+	}
+}
+
+// once makes one call, bounded by Timeout; body is the request's JSON, if
+// any.
+func (c *Client) once(ctx context.Context, method, path string, header http.Header, body []byte, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, orDefault(c.Timeout, DefaultTimeout))
 	defer cancel()
 	var reader io.Reader
 	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		reader = bytes.NewReader(raw)
+		reader = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, reader)
 	if err != nil {
@@ -110,9 +141,12 @@ func (c *Client) doWith(ctx context.Context, method, path string, header http.He
 			Error Error `json:"error"`
 		}
 		if json.Unmarshal(raw, &e) != nil || e.Error.Message == "" {
-			return &Error{Status: resp.StatusCode, Code: countersign.CodeInternal, Message: fmt.Sprintf("%s %s: %s", method, path, strings.TrimSpace(string(raw)))}
+			e.Error = Error{Code: countersign.CodeInternal, Message: fmt.Sprintf("%s %s: %s", method, path, strings.TrimSpace(string(raw)))}
 		}
 		e.Error.Status = resp.StatusCode
+		if seconds, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && seconds >= 0 {
+			e.Error.RetryAfter = time.Duration(seconds) * time.Second
+		}
 		return &e.Error
 	}
 	if out == nil {

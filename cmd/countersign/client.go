@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -56,14 +57,23 @@ func (f *clientFlags) client(cmd *cobra.Command) (*apiclient.Client, error) {
 	}
 	c := apiclient.New(server, token)
 	c.Channel = countersign.ChannelCLI
+	c.RateLimitRetries = rateLimitRetries
 	return c, nil
 }
 
-// friendly turns API errors into one-line messages for a terminal.
+// rateLimitRetries is how often the CLI sends a call the API refused for
+// its token's rate again, after the wait the API asks for.
+const rateLimitRetries = 10
+
+// friendly turns API errors into one-line messages for a terminal, and
+// says what to do when nothing answers at the API's address.
 func friendly(err error) error {
 	var apiErr *apiclient.Error
 	if errors.As(err, &apiErr) {
 		return errors.New(apiErr.Message)
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("%w\nIs countersign running there? make dev starts the dev stack from a clone of its repository (countersign dev, anywhere); --server or COUNTERSIGN_SERVER points the CLI at another API", err)
 	}
 	return err
 }

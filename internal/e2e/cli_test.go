@@ -69,6 +69,9 @@ func TestCLIWalkthrough(t *testing.T) {
 	if table := mustCLI("reviews"); !strings.Contains(table, "REVIEW") || !strings.Contains(table, reviews[0].ID) {
 		t.Fatalf("reviews table:\n%s", table)
 	}
+	if out, err := cli("", "reviews", "--type", "contracts"); err == nil || !strings.Contains(out, `unknown task type "contracts"`) {
+		t.Fatalf("reviews of a misspelt task type: %v %s; want a failure naming it", err, out)
+	}
 
 	// The admin submitted the documents, so a reviewer decides them:
 	// whoever submits a document may not decide it.
@@ -162,7 +165,7 @@ func TestCLIWalkthrough(t *testing.T) {
 	if out, err := cli("", "reviews", "--token", token); err != nil || !strings.Contains(out, reviews[2].ID) {
 		t.Fatalf("reviews with the new reviewer token: %v\n%s", err, out)
 	}
-	if out, err := cli("", "audit", "verify", "--token", token); err == nil || !strings.Contains(out, "rita (role reviewer) may not") {
+	if out, err := cli("", "audit", "verify", "--token", token); err == nil || !strings.Contains(out, "rita (role reviewer) may not verify the audit log") || !strings.Contains(out, "needs the approver, auditor or admin role") {
 		t.Fatalf("a reviewer verifying the chain: %v %s", err, out)
 	}
 	if out, err := cli("", "calibrate", "--type", "contract-review", "--token", token); err == nil || !strings.Contains(out, "rita (role reviewer) may not") {
