@@ -66,8 +66,9 @@ func (f Field) Quote() string {
 	return f.Evidence.Quote
 }
 
-// List lists the fields of doc, the least confident first (no score is the
-// least; ties in the task type's order, then the draft's): every field of
+// List lists the fields of doc, required fields the draft lacks first, then
+// the least confident first (no score is the least; ties in the task type's
+// order, then the draft's): every field of
 // the task type's schema and any other the draft has. tt may be nil; a
 // failed draft has no values. It is nil for no document.
 func List(tt *countersign.TaskType, doc *countersign.Document) []Field {
@@ -106,6 +107,18 @@ func List(tt *countersign.TaskType, doc *countersign.Document) []Field {
 		}
 		fields = append(fields, f)
 	}
-	slices.SortStableFunc(fields, func(a, b Field) int { return countersign.CompareConfidence(a.Confidence, b.Confidence) })
+	slices.SortStableFunc(fields, func(a, b Field) int {
+		if am, bm := a.missing(), b.missing(); am != bm {
+			if am {
+				return -1
+			}
+			return 1
+		}
+		return countersign.CompareConfidence(a.Confidence, b.Confidence)
+	})
 	return fields
 }
+
+// missing is whether the field is required and the draft has no value for
+// it: what a person must supply whatever the scores say.
+func (f Field) missing() bool { return f.Required && !f.Present }

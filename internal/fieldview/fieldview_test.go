@@ -49,6 +49,18 @@ func TestListLeastConfidentFirst(t *testing.T) {
 		t.Errorf("party_a = %+v: required by the schema, titled, no evidence", party)
 	}
 
+	// A required field the draft lacks leads, above fields with no score:
+	// the unsigned ticket's missing name, scored 0, listed below optional
+	// fields no one scored, was easy to miss.
+	delete(doc.Draft.Fields, "party_a")
+	names = nil
+	for _, f := range List(tt, doc) {
+		names = append(names, f.Name)
+	}
+	if want := []string{"party_a", "amount", "term_months", "note"}; !slices.Equal(names, want) {
+		t.Fatalf("with party_a missing: order %v, want %v", names, want)
+	}
+
 	doc.Draft.Error = "the model did not answer"
 	for _, f := range List(tt, doc) {
 		if f.Present || f.Evidence != nil {
