@@ -6,6 +6,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/dispatch"
+	"github.com/countersign/countersign/internal/fieldview"
 	"github.com/countersign/countersign/internal/rest"
 )
 
@@ -68,6 +69,41 @@ func (h *handlers) listReviews(w http.ResponseWriter, r *http.Request) {
 		page.Reviews = []countersign.Review{}
 	}
 	rest.WriteJSON(w, http.StatusOK, ReviewList{Reviews: page.Reviews, NextCursor: page.NextCursor})
+}
+
+// getReview answers what a person sees of a review before deciding it
+// (ReviewView).
+func (h *handlers) getReview(w http.ResponseWriter, r *http.Request) {
+	review, err := h.Dispatch.Review(r.Context(), r.PathValue("id"), principal(r))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	doc, err := h.Store.GetDocument(r.Context(), review.DocumentID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	decisions, err := h.Store.Decisions(r.Context(), doc.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	view := ReviewView{Review: *review, Document: doc, Fields: []ReviewField{}, Decisions: []countersign.Decision{}}
+	for _, d := range decisions {
+		if d.ReviewID == review.ID {
+			view.Decisions = append(view.Decisions, d)
+		}
+	}
+	var tt *countersign.TaskType
+	if h.Dispatch.TaskTypes != nil {
+		tt, _ = h.Dispatch.TaskTypes.Get(doc.TaskType)
+	}
+	for _, f := range fieldview.List(tt, doc) {
+		view.Fields = append(view.Fields, ReviewField{Name: f.Name, Title: f.Title, Required: f.Required, Present: f.Present,
+			Value: f.Value, Confidence: f.Confidence, Reasons: f.Reasons, Evidence: f.Evidence})
+	}
+	rest.WriteJSON(w, http.StatusOK, view)
 }
 
 // decide sends the decision to the review's workflow (see

@@ -139,6 +139,7 @@ func Router(s Services) http.Handler {
 	mux.Handle("GET /v1/documents/{id}", h.allow(readers, "read documents", h.getDocument))
 	mux.Handle("GET /v1/documents/{id}/audit", h.allow(trail, "read a document's audit trail", h.documentAudit))
 	mux.Handle("GET /v1/reviews", h.allow(queue, "list reviews", h.listReviews))
+	mux.Handle("GET /v1/reviews/{id}", h.allow(queue, "read reviews", h.getReview))
 	mux.Handle("POST /v1/reviews/{id}/decision", h.allow(deciders, "decide reviews", h.decide))
 	mux.Handle("GET /v1/audit/verify", h.allow(verifiers, "verify the audit log", h.verifyAudit))
 	mux.Handle("POST /v1/tokens", h.allow(admins, "create API tokens", h.createToken))

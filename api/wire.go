@@ -29,6 +29,31 @@ type DocumentView struct {
 	Decisions []countersign.Decision `json:"decisions"`
 }
 
+// ReviewView answers GET /v1/reviews/{id}: what a person sees before
+// deciding a review. Document is the review's document without its
+// content; Fields are its fields as the web page and Slack lay them out,
+// the least confident first; Decisions are those made on this review.
+type ReviewView struct {
+	Review    countersign.Review     `json:"review"`
+	Document  *countersign.Document  `json:"document"`
+	Fields    []ReviewField          `json:"fields"`
+	Decisions []countersign.Decision `json:"decisions"`
+}
+
+// ReviewField is one field of a document under review: its draft value
+// (Present is false when the draft has none), the engine's confidence in it
+// and why (nil when it was not scored), and the draft's evidence for it.
+type ReviewField struct {
+	Name       string                `json:"name"`
+	Title      string                `json:"title,omitempty"`
+	Required   bool                  `json:"required"`
+	Present    bool                  `json:"present"`
+	Value      any                   `json:"value"`
+	Confidence *float64              `json:"confidence"`
+	Reasons    []string              `json:"reasons,omitempty"`
+	Evidence   *countersign.Evidence `json:"evidence,omitempty"`
+}
+
 // ReviewList answers GET /v1/reviews; NextCursor is empty on the last page.
 type ReviewList struct {
 	Reviews    []countersign.Review `json:"reviews"`

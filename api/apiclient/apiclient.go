@@ -172,12 +172,18 @@ func (c *Client) Document(ctx context.Context, id string) (*api.DocumentView, er
 
 // WaitFinal polls a document until its status is final or ctx ends.
 func (c *Client) WaitFinal(ctx context.Context, id string, every time.Duration) (*api.DocumentView, error) {
+	return c.WaitUntil(ctx, id, every, countersign.Status.Final)
+}
+
+// WaitUntil polls a document until done says its status is one to stop at,
+// or ctx ends.
+func (c *Client) WaitUntil(ctx context.Context, id string, every time.Duration, done func(countersign.Status) bool) (*api.DocumentView, error) {
 	for {
 		doc, err := c.Document(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		if doc.Status.Final() {
+		if done(doc.Status) {
 			return doc, nil
 		}
 		select {
@@ -221,6 +227,12 @@ func (c *Client) Reviews(ctx context.Context, q ReviewQuery) (*api.ReviewList, e
 	}
 	var out api.ReviewList
 	return &out, c.do(ctx, http.MethodGet, "/v1/reviews?"+v.Encode(), nil, &out)
+}
+
+// Review returns what a person sees of a review before deciding it.
+func (c *Client) Review(ctx context.Context, id string) (*api.ReviewView, error) {
+	var out api.ReviewView
+	return &out, c.do(ctx, http.MethodGet, "/v1/reviews/"+url.PathEscape(id), nil, &out)
 }
 
 // Decide sends a decision on a review.

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/api/apiclient"
 )
@@ -28,7 +29,7 @@ func newSubmit() *cobra.Command {
 		taskType    string
 		idFromName  bool
 		meta        []string
-		wait        bool
+		wait        string
 		timeout     time.Duration
 		concurrency int
 	)
@@ -43,16 +44,29 @@ a .jsonl file (one document per line: {"content", "external_id"?, "metadata"?}),
 or - for standard input (one document, or JSONL with --jsonl semantics when the
 first character is "{"). Progress goes to standard error.
 
+With --wait=routed, each line comes once the document is past the engine:
+accepted, rejected or failed, or awaiting_review with the ID of the review a
+person must decide as a fourth column ("countersign review show" it). With
+--wait (--wait=final), once it is accepted, rejected or failed, reviews
+included.
+
 A document's ID comes from its external ID when it has one, else from its
 content, so submitting the same document again returns the same document.
-A failed submission is reported and the others go on; the exit status is then 1.`,
+A failed submission is reported and the others go on; the exit status is then 1.
+A submission the API refuses for the token's rate (429) is sent again after
+the wait the API asks for.`,
 		Example: `  countersign submit --type contract-review examples/contract-review/samples
+  countersign submit --type pii-extraction --wait=routed examples/pii-extraction/samples
   countersign submit --type pii-extraction --wait examples/pii-extraction/samples/email-maria-gonzalez.txt
   cat claims.jsonl | countersign submit --type pii-extraction -`,
 		Args: usage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if taskType == "" {
 				return exitError{code: 2, err: errors.New("--type is required: the task type to review the documents under")}
+			}
+			until, err := waitUntil(wait)
+			if err != nil {
+				return exitError{code: 2, err: err}
 			}
 			metadata, err := parseMeta(meta)
 			if err != nil {
@@ -76,7 +90,7 @@ A failed submission is reported and the others go on; the exit status is then 1.
 				}
 			}
 			return submitAll(cmd.Context(), c, docs, submitOptions{
-				concurrency: concurrency, wait: wait, timeout: timeout,
+				concurrency: concurrency, wait: until, timeout: timeout,
 				out: cmd.OutOrStdout(), progress: cmd.ErrOrStderr(),
 			})
 		},
@@ -85,7 +99,8 @@ A failed submission is reported and the others go on; the exit status is then 1.
 	cmd.Flags().StringVarP(&taskType, "type", "t", "", "task type to review the documents under (required)")
 	cmd.Flags().BoolVar(&idFromName, "id-from-filename", false, "use each file's name as its external ID (default: documents are identified by content)")
 	cmd.Flags().StringArrayVar(&meta, "meta", nil, "metadata KEY=VALUE for every document (repeatable)")
-	cmd.Flags().BoolVar(&wait, "wait", false, "wait until every document is accepted, rejected or failed (reviews included)")
+	cmd.Flags().StringVar(&wait, "wait", "", "wait before printing each document: final (the same as --wait alone) until it is accepted, rejected or failed, reviews included; routed until then or waiting for a person")
+	cmd.Flags().Lookup("wait").NoOptDefVal = "final"
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "with --wait, how long to wait")
 	cmd.Flags().IntVar(&concurrency, "concurrency", 4, "documents submitted at once")
 	return cmd
@@ -210,16 +225,31 @@ func readJSONL(r io.Reader, name string) ([]pending, error) {
 	return docs, scanner.Err()
 }
 
+// waitUntil reads --wait: nil for no waiting, else whether a status is
+// one to stop waiting at.
+func waitUntil(flag string) (func(countersign.Status) bool, error) {
+	switch flag {
+	case "", "false":
+		return nil, nil
+	case "final", "true":
+		return countersign.Status.Final, nil
+	case "routed":
+		return func(s countersign.Status) bool { return s != countersign.StatusProcessing }, nil
+	}
+	return nil, fmt.Errorf("--wait=%s: use --wait (final: accepted, rejected or failed) or --wait=routed (also awaiting a person)", flag)
+}
+
 type submitOptions struct {
 	concurrency int
-	wait        bool
-	timeout     time.Duration
-	out         io.Writer
-	progress    io.Writer
+	// wait, when not nil, says at which status to stop waiting.
+	wait     func(countersign.Status) bool
+	timeout  time.Duration
+	out      io.Writer
+	progress io.Writer
 }
 
 // submitAll submits the documents a few at a time, prints a line per
-// document, and with wait polls each until it is final.
+// document, and with wait polls each until its status is one wait says.
 func submitAll(ctx context.Context, c *apiclient.Client, docs []pending, opts submitOptions) error {
 	if opts.concurrency < 1 {
 		opts.concurrency = 1
@@ -260,16 +290,19 @@ func submitAll(ctx context.Context, c *apiclient.Client, docs []pending, opts su
 					report(fmt.Sprintf("%s: %v", p.source, friendly(err)), err)
 					continue
 				}
-				status := res.Status
-				if opts.wait {
-					doc, err := c.WaitFinal(waitCtx, res.ID, 500*time.Millisecond)
+				line := fmt.Sprintf("%s\t%s\t%s", res.ID, res.Status, p.source)
+				if opts.wait != nil {
+					doc, err := c.WaitUntil(waitCtx, res.ID, 500*time.Millisecond, opts.wait)
 					if err != nil {
 						report(fmt.Sprintf("%s: %s: %v", p.source, res.ID, friendly(err)), err)
 						continue
 					}
-					status = doc.Status
+					line = fmt.Sprintf("%s\t%s\t%s", res.ID, doc.Status, p.source)
+					if doc.Status == countersign.StatusAwaitingReview && doc.Review != nil {
+						line += "\t" + doc.Review.ID
+					}
 				}
-				report(fmt.Sprintf("%s\t%s\t%s", res.ID, status, p.source), nil)
+				report(line, nil)
 			}
 		})
 	}
@@ -282,7 +315,7 @@ func submitAll(ctx context.Context, c *apiclient.Client, docs []pending, opts su
 		return fmt.Errorf("%d of %d documents failed", failed, len(docs))
 	}
 	verb := "submitted"
-	if opts.wait {
+	if opts.wait != nil {
 		verb = "finished"
 	}
 	fmt.Fprintf(opts.progress, "%s %d documents\n", verb, len(docs))

@@ -109,6 +109,21 @@ func (d *Dispatcher) replay(ctx context.Context, review *countersign.Review, cal
 	return nil
 }
 
+// Review is the review with the given ID, for caller to see before they
+// decide it: 404 for an unknown one (naming a document's reviews when the
+// ID is a document's, as Decide does), 403 for a reviewer outside its task
+// type's review groups.
+func (d *Dispatcher) Review(ctx context.Context, reviewID string, caller countersign.Principal) (*countersign.Review, error) {
+	review, err := d.Store.GetReview(ctx, reviewID)
+	if err != nil {
+		return nil, d.notAReview(ctx, reviewID, caller, err)
+	}
+	if err := d.MayReview(caller, review.TaskType); err != nil {
+		return nil, err
+	}
+	return review, nil
+}
+
 // notAReview is the error for a review ID that names no review. A
 // document's ID given for one of its reviews' is the usual slip, so when
 // id is a document the caller may review, it names the document's reviews

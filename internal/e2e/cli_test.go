@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/api"
 )
 
 // TestCLIWalkthrough runs the README's walk-through with the real binary
@@ -68,6 +69,19 @@ func TestCLIWalkthrough(t *testing.T) {
 	}
 	if table := mustCLI("reviews"); !strings.Contains(table, "REVIEW") || !strings.Contains(table, reviews[0].ID) {
 		t.Fatalf("reviews table:\n%s", table)
+	}
+	shown := mustCLI("review", "show", reviews[0].ID)
+	for _, want := range []string{"review " + reviews[0].ID + ": contract-review", "why a person", "FIELD", "party_a *", "decide: countersign decide " + reviews[0].ID} {
+		if !strings.Contains(shown, want) {
+			t.Fatalf("review show lacks %q:\n%s", want, shown)
+		}
+	}
+	var view api.ReviewView
+	if err := json.Unmarshal([]byte(mustCLI("review", "show", reviews[0].ID, "--json")), &view); err != nil || view.Review.ID != reviews[0].ID || len(view.Fields) == 0 {
+		t.Fatalf("review show --json: %+v, %v", view, err)
+	}
+	if out, err := cli("", "review", "show", reviews[0].DocumentID); err == nil || !strings.Contains(out, "is a document; its reviews are "+reviews[0].ID) {
+		t.Fatalf("review show with a document ID: %v %s; want its review named", err, out)
 	}
 	if out, err := cli("", "reviews", "--type", "contracts"); err == nil || !strings.Contains(out, `unknown task type "contracts"`) {
 		t.Fatalf("reviews of a misspelt task type: %v %s; want a failure naming it", err, out)
