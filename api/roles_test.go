@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/slackapp"
 )
 
 // Roles, short, for the access table.
@@ -48,6 +49,7 @@ var access = []struct {
 	{"GET /v1/documents/{id}", "/v1/documents/nope", "", []countersign.Role{submitter, reviewer, approver, auditor, admin}},
 	{"GET /v1/documents/{id}/audit", "/v1/documents/nope/audit", "", []countersign.Role{reviewer, approver, auditor, admin}},
 	{"GET /v1/reviews", "/v1/reviews", "", []countersign.Role{reviewer, approver, auditor, admin}},
+	{"GET /v1/reviews/{id}", "/v1/reviews/nope", "", []countersign.Role{reviewer, approver, auditor, admin}},
 	{"POST /v1/reviews/{id}/decision", "/v1/reviews/nope/decision", `{"action":"approve"}`, []countersign.Role{reviewer, approver, admin}},
 	{"GET /v1/audit/verify", "/v1/audit/verify", "", []countersign.Role{approver, auditor, admin}},
 	{"POST /v1/tokens", "/v1/tokens", `{"user":"x","role":"nope"}`, []countersign.Role{admin}},
@@ -179,4 +181,15 @@ func registeredRoutes(t *testing.T) []string {
 		})
 	}
 	return patterns
+}
+
+// TestSlackPathsMatchTheManifest: the paths the Slack app manifest sends
+// Slack to (countersign slack manifest) are the ones the router serves.
+func TestSlackPathsMatchTheManifest(t *testing.T) {
+	registered := registeredRoutes(t)
+	for _, path := range []string{slackapp.InteractionsPath, slackapp.CommandsPath} {
+		if !slices.Contains(registered, "POST "+path) {
+			t.Errorf("the manifest sends Slack to %s, which the router does not serve (it serves %v)", path, registered)
+		}
+	}
 }

@@ -94,7 +94,7 @@ with "countersign submit" and decide reviews with "countersign reviews" and
 		newTaskType(), newCalibrate(), newPolicy(),
 		newVeto(), newStats(), newReviewers(), newExport(),
 		newCodecServer(d), newMigrate(), newUser(), newKeygen(),
-		newTemporal(),
+		newTemporal(), newSlack(),
 	)
 	return root
 }
