@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -136,6 +137,9 @@ func collect(ve *jsonschema.ValidationError, out *Errors) {
 		}
 	}
 	fe := FieldError{Message: ve.ErrorKind.LocalizedString(printer)}
+	if f, ok := ve.ErrorKind.(*kind.Format); ok {
+		fe.Message = formatMessage(f)
+	}
 	if len(ve.InstanceLocation) > 0 {
 		fe.Field = ve.InstanceLocation[0]
 		if len(ve.InstanceLocation) > 1 {
@@ -143,6 +147,40 @@ func collect(ve *jsonschema.ValidationError, out *Errors) {
 		}
 	}
 	*out = append(*out, fe)
+}
+
+// formatExamples shows how a value of a format is written, for the message
+// refusing one that is not.
+var formatExamples = map[string]string{
+	"date":      "a date written YYYY-MM-DD, such as 2025-03-01",
+	"date-time": "a date and time written YYYY-MM-DDThh:mm:ss with its offset, such as 2025-03-01T09:30:00Z",
+	"time":      "a time written hh:mm:ss with its offset, such as 09:30:00Z",
+	"email":     "an e-mail address, such as ann@example.org",
+	"uri":       "an absolute URI, such as https://example.org/a",
+	"uuid":      "a UUID, such as 123e4567-e89b-12d3-a456-426614174000",
+}
+
+// formatMessage says what is wrong with a value that breaks its format in
+// words a reviewer acts on, not the parser's (Go's layout
+// "2006-01-02" means nothing to them).
+func formatMessage(f *kind.Format) string {
+	if example, ok := formatExamples[f.Want]; ok {
+		return fmt.Sprintf("%s is not %s", quoted(f.Got), example)
+	}
+	return fmt.Sprintf("%s is not a valid %s", quoted(f.Got), f.Want)
+}
+
+// quoted is a value as a person typed it: a string in quotes, anything
+// else as JSON.
+func quoted(v any) string {
+	if s, ok := v.(string); ok {
+		return strconv.Quote(s)
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(raw)
 }
 
 // plainJSON turns fields into the plain values the validator expects (maps,

@@ -25,10 +25,13 @@ func TestValidateReportsPerField(t *testing.T) {
 	if got := strings.Join(errs.Fields(), ","); got != "a,b,c,z" {
 		t.Fatalf("fields with problems = %s (%v)", got, err)
 	}
-	for _, want := range []string{"a: got string, want integer", "b: '31/01/2025' is not valid date", "c: /1: got number, want string", "z: not a field of this task type"} {
+	for _, want := range []string{"a: got string, want integer", `b: "31/01/2025" is not a date written YYYY-MM-DD, such as 2025-03-01`, "c: /1: got number, want string", "z: not a field of this task type"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not say %q: %v", want, err)
 		}
+	}
+	if strings.Contains(err.Error(), "2006") || strings.Contains(err.Error(), "parsing time") {
+		t.Errorf("the date's error shows Go's parser: %v", err)
 	}
 	if err := s.Validate(countersign.Fields{"a": 1}); err == nil || !strings.Contains(err.Error(), "b: required field is missing") {
 		t.Fatalf("missing field: %v", err)
