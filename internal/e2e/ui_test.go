@@ -256,10 +256,15 @@ func TestWebPageInABrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#token"), auditorToken), chromedp.Click(chromedp.CSS("form.stack button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS(".timeline")))
 	trail := eval("timeline", `document.querySelector(".timeline").innerText`)
-	for _, want := range []string{"Decision recorded", "rosa", "web", "Document finalized"} {
+	for _, want := range []string{"Decision recorded", "rosa", "web", "Document finalized",
+		// In words and tables, not raw JSON: the raw data is behind a toggle.
+		"rosa (reviewer) corrected review " + first.ID, "Drafted ", "Finalized: accepted", "Raw event data"} {
 		if !strings.Contains(trail, want) {
 			t.Errorf("the timeline lacks %q:\n%s", want, trail)
 		}
+	}
+	if open := eval("raw data shown", `String(document.querySelectorAll(".timeline details.raw[open]").length)`); open != "0" {
+		t.Errorf("%s events show their raw data before anyone asks", open)
 	}
 	if diff := eval("diff", `document.querySelector("table.diff").innerText`); !strings.Contains(diff, "term_months\t"+fmt.Sprint(int(term))+"\t"+newTerm+"\tcorrected") {
 		t.Errorf("the diff does not show term_months corrected:\n%s", diff)

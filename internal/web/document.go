@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -41,10 +42,21 @@ type pair struct {
 // eventView is one audit event as the timeline shows it.
 type eventView struct {
 	countersign.AuditEvent
-	Label  string
-	Data   []pair
-	HashOK bool
+	Label string
+	// Sentence says what happened; Rows are the fields the event records;
+	// Data the rest of its values; Raw its data whole (describe).
+	Sentence string
+	Rows     []eventRow
+	Data     []pair
+	Raw      string
+	HashOK   bool
 }
+
+// Diff is whether the event's rows are a finalized document's diff.
+func (e eventView) Diff() bool { return e.Type == countersign.EventDocumentFinalized }
+
+// Scores is whether the event's rows are confidence scores.
+func (e eventView) Scores() bool { return e.Type == countersign.EventConfidenceScored }
 
 // diffRow is one field of the diff between draft and final.
 type diffRow struct {
@@ -101,7 +113,8 @@ func (h *handler) document(w http.ResponseWriter, r *http.Request, sess *session
 		return
 	}
 	for _, e := range events {
-		ev := eventView{AuditEvent: e, Label: eventLabels[e.Type], Data: eventData(e.Data), HashOK: audit.Hash(e) == e.Hash}
+		ev := eventView{AuditEvent: e, Label: eventLabels[e.Type], Raw: rawData(e.Data), HashOK: audit.Hash(e) == e.Hash}
+		ev.Sentence, ev.Rows, ev.Data = describe(e)
 		if ev.Label == "" {
 			ev.Label = e.Type
 		}
@@ -242,11 +255,15 @@ func dataValue(v any) string {
 			return strings.Join(texts, "; ")
 		}
 	}
-	raw, err := json.Marshal(v)
-	if err != nil {
+	// Not escaped for HTML: the template escapes what it shows, and
+	// "&&" in a rule reads better than "\u0026\u0026".
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		return ""
 	}
-	return string(raw)
+	return strings.TrimSuffix(out.String(), "\n")
 }
 
 func clip(s string) string {

@@ -203,9 +203,12 @@ func (f *fixture) seed() {
 	}
 	for i, e := range []countersign.AuditEvent{
 		{Type: countersign.EventDocumentReceived, Actor: "sam", Channel: countersign.ChannelAPI, Data: data(map[string]any{"task_type": "contract-review"})},
-		{Type: countersign.EventRouteDecided, Actor: countersign.SystemActor, Channel: countersign.ChannelWorkflow, Data: data(map[string]any{"outcome": "human_review", "reasons": []string{"policy mode hitl", "risk rule big deal"}})},
-		{Type: countersign.EventDecisionRecorded, Actor: "rita", Channel: countersign.ChannelWeb, Data: data(map[string]any{"action": "correct"}), TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"},
-		{Type: countersign.EventDocumentFinalized, Actor: countersign.SystemActor, Channel: countersign.ChannelWorkflow, Data: data(map[string]any{"outcome": "accepted"})},
+		{Type: countersign.EventRouteDecided, Actor: countersign.SystemActor, Channel: countersign.ChannelWorkflow, Data: data(map[string]any{"outcome": "human_review", "reasons": []string{"policy mode hitl", "risk rule big deal"},
+			"rules": []any{map[string]any{"kind": "risk", "name": "big deal", "when": "fields.value > 1000 && true"}}})},
+		{Type: countersign.EventDecisionRecorded, Actor: "rita", Channel: countersign.ChannelWeb, Data: data(map[string]any{"action": "correct", "review_id": docD + "-r1", "role": "reviewer",
+			"fields": map[string]any{"term_months": 36}, "reason": "the term is " + strings.Repeat("thirty-six months ", 30) + "END"}), TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"},
+		{Type: countersign.EventDocumentFinalized, Actor: countersign.SystemActor, Channel: countersign.ChannelWorkflow, Data: data(map[string]any{"outcome": "human_review", "status": "accepted",
+			"diff": []any{map[string]any{"field": "term_months", "change": "corrected", "draft": 24, "final": 36}, map[string]any{"field": "party_a", "change": "unchanged", "draft": "Acme", "final": "Acme"}}})},
 	} {
 		e.ID = "review/" + docD + "/" + string(rune('1'+i))
 		e.DocumentID = docD
@@ -808,6 +811,14 @@ func TestDocumentPage(t *testing.T) {
 		"policy-v3", "gpt-test-1", "prompt-v7", f.version, // versions
 		`<tr class="change-corrected"><th scope="row">term_months</th><td>24</td><td>36</td>`,
 		"4 of this document's 4 events recompute",
+		// The timeline in words and tables, the raw data behind a toggle.
+		"rita (reviewer) corrected review " + docD + "-r1: the term is",
+		"<tr><td>term_months</td><td>36</td></tr>",
+		"Finalized: accepted (human review), 1 of 2 fields changed from the draft.",
+		`<tr class="changed"><td>term_months</td><td>24</td><td>36</td><td>corrected</td></tr>`,
+		`<details class="raw"><summary>Raw event data</summary>`,
+		"thirty-six months END", // whole in the raw data, clipped elsewhere
+		"risk rule &#34;big deal&#34;: fields.value &gt; 1000 &amp;&amp; true", // a rule in words, not JSON
 		"Verifying the whole chain needs the approver, auditor or admin role",
 	} {
 		if !strings.Contains(page.body, want) {
