@@ -46,6 +46,25 @@ type Document struct {
 	Final           *Final            `json:"final"`
 }
 
+// DocumentLabel is what names a document to people, without its body: its
+// external ID and metadata (a file name, a title).
+type DocumentLabel struct {
+	ExternalID string
+	Metadata   map[string]string
+}
+
+// Name is what a list of documents shows for one: its metadata's title,
+// else its file name (countersign submit records it), else its external
+// ID; empty when it has none of them.
+func (l DocumentLabel) Name() string {
+	for _, key := range []string{"title", "filename"} {
+		if v := strings.TrimSpace(l.Metadata[key]); v != "" {
+			return v
+		}
+	}
+	return l.ExternalID
+}
+
 // Evidence is the verbatim quote that supports a field's value and where it
 // stands in the document, in characters (Unicode code points), end exclusive.
 type Evidence struct {

@@ -37,6 +37,10 @@ type DocumentStore interface {
 	GetDocument(ctx context.Context, id string) (*Document, error)
 	// UpdateDocument sets the non-nil parts of u.
 	UpdateDocument(ctx context.Context, id string, u DocumentUpdate) error
+	// DocumentLabels returns what names each of the documents with the
+	// given IDs to people, without their bodies; IDs it does not know are
+	// left out.
+	DocumentLabels(ctx context.Context, ids []string) (map[string]DocumentLabel, error)
 	// ScanDocuments calls fn for every document f selects, with its body,
 	// oldest first, reading a batch at a time so that memory stays flat
 	// however many match; it stops at fn's first error and returns it.

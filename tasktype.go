@@ -70,6 +70,9 @@ type Policy struct {
 type PolicyRule struct {
 	Name string `json:"name"`
 	When string `json:"when"`
+	// Description says in words what the rule looks for, for the people
+	// its matches reach (the web page shows it instead of When).
+	Description string `json:"description,omitempty"`
 }
 
 // Rule kinds, as a RuleHit records them.

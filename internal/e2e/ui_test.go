@@ -175,6 +175,10 @@ func TestWebPageInABrowser(t *testing.T) {
 	do("sign in", chromedp.SendKeys(chromedp.CSS("#token"), reviewerToken), chromedp.Click(chromedp.CSS("form.stack button[type=submit]")),
 		chromedp.WaitVisible(reviewLink(first.ID)), chromedp.WaitVisible(reviewLink(second.ID)))
 	fits("the queue")
+	if queue := eval("queue", `document.querySelector("table.queue").innerText`); !strings.Contains(queue, "Risk rule “high value”: the contract is worth more than 1,000,000") ||
+		strings.Contains(queue, "fields.contract_value >") {
+		t.Errorf("the queue does not give the MSA's risk rule in the task type's words, or shows its expression:\n%s", queue)
+	}
 	shots.take(browser, "02-queue")
 
 	// A document submitted now appears in the queue without a reload.

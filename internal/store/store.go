@@ -371,6 +371,28 @@ func DecodeState(d *countersign.Document, metadata string, draft, confidence, ro
 	return err
 }
 
+// Labels reads the rows of DocumentLabels, each an ID, an external ID and
+// metadata as JSON text.
+func Labels[R any](rows []R, err error, cols func(R) (id, externalID, metadata string)) (map[string]countersign.DocumentLabel, error) {
+	if err != nil {
+		return nil, fmt.Errorf("labels of documents: %w", err)
+	}
+	labels := make(map[string]countersign.DocumentLabel, len(rows))
+	for _, r := range rows {
+		id, externalID, metadata := cols(r)
+		meta, err := Unmarshal[map[string]string](&metadata)
+		if err != nil {
+			return nil, fmt.Errorf("labels of documents: document %s: %w", id, err)
+		}
+		label := countersign.DocumentLabel{ExternalID: externalID}
+		if meta != nil {
+			label.Metadata = *meta
+		}
+		labels[id] = label
+	}
+	return labels, nil
+}
+
 // DecodeReasons reads a review's reasons from their JSON column.
 func DecodeReasons(raw string) ([]string, error) {
 	list, err := Unmarshal[[]string](&raw)

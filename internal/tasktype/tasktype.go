@@ -84,8 +84,9 @@ type constraintFile struct {
 }
 
 type policyRuleFile struct {
-	Name string `yaml:"name"`
-	When string `yaml:"when"`
+	Name        string `yaml:"name"`
+	When        string `yaml:"when"`
+	Description string `yaml:"description"`
 }
 
 type ruleFile struct {
@@ -454,7 +455,7 @@ func parsePolicyRules(in []policyRuleFile, at string, p *problems) []countersign
 		if _, err := expr.Compile(r.When); err != nil {
 			p.add(field+".when", "%v", err)
 		}
-		out = append(out, countersign.PolicyRule{Name: r.Name, When: r.When})
+		out = append(out, countersign.PolicyRule{Name: r.Name, When: r.When, Description: strings.TrimSpace(r.Description)})
 	}
 	return out
 }

@@ -74,6 +74,13 @@ func (s *tracedStore) UpdateDocument(ctx context.Context, id string, u countersi
 	return err
 }
 
+func (s *tracedStore) DocumentLabels(ctx context.Context, ids []string) (map[string]countersign.DocumentLabel, error) {
+	ctx, span := s.start(ctx, "DocumentLabels")
+	labels, err := s.Store.DocumentLabels(ctx, ids)
+	end(span, err)
+	return labels, err
+}
+
 func (s *tracedStore) ScanDocuments(ctx context.Context, f countersign.DocumentFilter, fn func(*countersign.Document) error) error {
 	ctx, span := s.start(ctx, "ScanDocuments")
 	err := s.Store.ScanDocuments(ctx, f, fn)

@@ -16,7 +16,9 @@ import (
 // documentView is the document page's data: everything an auditor asks of
 // one document.
 type documentView struct {
-	Doc       *countersign.Document
+	Doc *countersign.Document
+	// RouteWhy is the route's reasons in plain words (explain).
+	RouteWhy  []plainReason
 	Reviews   []countersign.Review
 	Decisions []countersign.Decision
 	Events    []eventView
@@ -130,6 +132,9 @@ func (h *handler) document(w http.ResponseWriter, r *http.Request, sess *session
 	// the fields then follow the draft's order.
 	tt, _ := h.resolver.Version(r.Context(), doc.TaskTypeVersion)
 	v.Fields, v.Text = fieldViews(tt, doc)
+	if doc.Route != nil {
+		v.RouteWhy = explain(doc.Route.Reasons, tt, h.taskType(doc.TaskType))
+	}
 	v.Versions = versions(doc)
 	v.Diff = diff(doc)
 	if v.CanVerify && r.URL.Query().Get("verify") != "" {

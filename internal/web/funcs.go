@@ -74,8 +74,11 @@ func shortHash(h string) string {
 // its start and its review number; the whole ID is in the link.
 func shortID(id string) string {
 	doc, n, ok := strings.Cut(id, "-")
-	if !ok || len(doc) <= 14 {
+	if len(doc) <= 14 {
 		return id
+	}
+	if !ok {
+		return doc[:12] + "…"
 	}
 	return doc[:12] + "…-" + n
 }

@@ -9,3 +9,16 @@ func TestScoreNeverShowsCertainty(t *testing.T) {
 		}
 	}
 }
+
+func TestShortID(t *testing.T) {
+	for id, want := range map[string]string{
+		"29df96a6ad89aeec301b850162764c74-r1": "29df96a6ad89…-r1",
+		"29df96a6ad89aeec301b850162764c74":    "29df96a6ad89…",
+		"d1-r2":                               "d1-r2",
+		"short":                               "short",
+	} {
+		if got := shortID(id); got != want {
+			t.Errorf("shortID(%q) = %q, want %q", id, got, want)
+		}
+	}
+}

@@ -63,6 +63,11 @@ func (v queueView) url(path, after string, first int) string {
 // it has left.
 type queueRow struct {
 	countersign.Review
+	// Name names the document to people: its title, file name or
+	// external ID (countersign.DocumentLabel.Name); empty when it has none.
+	Name string
+	// Why is the review's reasons in plain words (explain).
+	Why     []plainReason
 	Age     time.Duration
 	DueIn   time.Duration
 	Overdue bool
@@ -134,8 +139,31 @@ func (h *handler) pending(r *http.Request, taskType string, only []string, after
 			rows = append(rows, queueRow{Review: rv, Age: now.Sub(rv.CreatedAt), DueIn: rv.DueAt.Sub(now), Overdue: now.After(rv.DueAt)})
 		}
 		if page.NextCursor == "" || len(rows) == queuePage {
-			return rows, page.NextCursor, nil
+			return rows, page.NextCursor, h.name(r, rows)
 		}
 		filter.Cursor = page.NextCursor
 	}
+}
+
+// name sets each row's document name, read for the page's documents at
+// once, without their bodies, and its reasons in plain words.
+func (h *handler) name(r *http.Request, rows []queueRow) error {
+	ids := make([]string, 0, len(rows))
+	for _, row := range rows {
+		ids = append(ids, row.DocumentID)
+	}
+	labels, err := h.Store.DocumentLabels(r.Context(), ids)
+	if err != nil {
+		return err
+	}
+	types := map[string]*countersign.TaskType{}
+	for i := range rows {
+		rows[i].Name = labels[rows[i].DocumentID].Name()
+		name := rows[i].TaskType
+		if _, ok := types[name]; !ok {
+			types[name] = h.taskType(name)
+		}
+		rows[i].Why = explain(rows[i].Reasons, types[name])
+	}
+	return nil
 }

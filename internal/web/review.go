@@ -16,7 +16,9 @@ import (
 
 // reviewView is the review page's data.
 type reviewView struct {
-	Review   *countersign.Review
+	Review *countersign.Review
+	// Why is the review's reasons in plain words (explain).
+	Why      []plainReason
 	Doc      *countersign.Document
 	TaskType *countersign.TaskType
 	Fields   []fieldView
@@ -82,6 +84,7 @@ func (h *handler) loadReview(r *http.Request, sess *session, id string) (*review
 		Key:       newKey(),
 	}
 	v.Fields, v.Text = fieldViews(tt, doc)
+	v.Why = explain(rv.Reasons, tt, h.taskType(doc.TaskType))
 	return v, nil
 }
 

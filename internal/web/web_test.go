@@ -157,6 +157,9 @@ func (f *fixture) seed() {
 	put := func(id, taskType, version string, status countersign.Status, conf *countersign.Confidence, final *countersign.Final) {
 		doc := &countersign.Document{ID: id, TaskType: taskType, TaskTypeVersion: version, Content: contract, ContentSHA256: id,
 			Status: countersign.StatusProcessing, SubmittedBy: "sam", CreatedAt: f.now.Add(-3 * time.Hour)}
+		if id == docA {
+			doc.Metadata = map[string]string{"filename": "northwind-msa.txt"}
+		}
 		if _, _, err := f.store.CreateDocument(ctx, doc); err != nil {
 			t.Fatal(err)
 		}
@@ -168,6 +171,9 @@ func (f *fixture) seed() {
 	review := func(id, doc, taskType string, created time.Time, due time.Duration, conf float64) {
 		r := &countersign.Review{ID: id, DocumentID: doc, TaskType: taskType, Kind: countersign.ReviewGate, Status: countersign.ReviewPending,
 			CreatedAt: created, DueAt: f.now.Add(due), Confidence: conf, Reasons: []string{"weakest field " + id}}
+		if id == docA+"-r1" {
+			r.Reasons = append(r.Reasons, `risk rule "high value" matched: has(fields.contract_value) && fields.contract_value > 1000000`)
+		}
 		if err := f.store.OpenReview(ctx, r); err != nil {
 			t.Fatal(err)
 		}
@@ -517,7 +523,11 @@ func TestQueue(t *testing.T) {
 	if strings.Join(got, "") != "cba" {
 		t.Fatalf("queue order = %v, want c, b, a (due first, then least confident)", got)
 	}
-	for _, want := range []string{`hx-get="/ui/queue/rows"`, `hx-trigger="every 5s"`, "2h 0m", "1h 30m", "in 1h 59m", "weakest field " + docC + "-r1"} {
+	for _, want := range []string{`hx-get="/ui/queue/rows"`, `hx-trigger="every 5s"`, "2h 0m", "1h 30m", "in 1h 59m", "weakest field " + docC + "-r1",
+		// A document is named by its file, else by its ID.
+		`<td class="doc-name">northwind-msa.txt</td>`, `<td class="doc-name"><span class="muted mono" title="` + docB + `">`,
+		// A rule that matched in the task type's words, its expression on hovering.
+		`<span title="has(fields.contract_value) &amp;&amp; fields.contract_value &gt; 1000000">Risk rule “high value”: the contract is worth more than 1,000,000, so a person checks every term</span>`} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("queue page lacks %q", want)
 		}

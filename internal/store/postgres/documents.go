@@ -61,6 +61,16 @@ func (s *Store) UpdateDocument(ctx context.Context, id string, u countersign.Doc
 	return nil
 }
 
+// DocumentLabels returns what names the documents with the given IDs,
+// without their bodies.
+func (s *Store) DocumentLabels(ctx context.Context, ids []string) (map[string]countersign.DocumentLabel, error) {
+	if len(ids) == 0 {
+		return map[string]countersign.DocumentLabel{}, nil
+	}
+	rows, err := s.q.DocumentLabels(ctx, ids)
+	return store.Labels(rows, err, func(r dbsqlc.DocumentLabelsRow) (string, string, string) { return r.ID, r.ExternalID, r.Metadata })
+}
+
 // ScanDocuments calls fn for every document f selects, oldest first.
 func (s *Store) ScanDocuments(ctx context.Context, f countersign.DocumentFilter, fn func(*countersign.Document) error) error {
 	return store.ScanDocuments(ctx, func(ctx context.Context, after *store.DocumentKey) ([]*countersign.Document, error) {

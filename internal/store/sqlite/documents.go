@@ -60,6 +60,16 @@ func (s *Store) UpdateDocument(ctx context.Context, id string, u countersign.Doc
 	return nil
 }
 
+// DocumentLabels returns what names the documents with the given IDs,
+// without their bodies.
+func (s *Store) DocumentLabels(ctx context.Context, ids []string) (map[string]countersign.DocumentLabel, error) {
+	if len(ids) == 0 {
+		return map[string]countersign.DocumentLabel{}, nil
+	}
+	rows, err := s.read.DocumentLabels(ctx, ids)
+	return store.Labels(rows, err, func(r dbsqlc.DocumentLabelsRow) (string, string, string) { return r.ID, r.ExternalID, r.Metadata })
+}
+
 // ScanDocuments calls fn for every document f selects, oldest first. Batches
 // are read on the read pool, never on the single write connection.
 func (s *Store) ScanDocuments(ctx context.Context, f countersign.DocumentFilter, fn func(*countersign.Document) error) error {

@@ -220,3 +220,29 @@ func testScanDocumentBatches(t *testing.T, s countersign.Store) {
 		t.Fatalf("scan whose fn fails in the second batch = %v after %d calls, want fn's error after %d", err, calls, store.DocumentBatch+1)
 	}
 }
+
+// testDocumentLabels: the labels of the documents asked for, with their
+// external IDs and metadata, and none for an unknown ID or no IDs.
+func testDocumentLabels(t *testing.T, s countersign.Store) {
+	ctx := context.Background()
+	named := newDocument("d1")
+	named.Metadata = map[string]string{"filename": "msa.txt", "title": "Master services agreement"}
+	plain := newDocument("d2")
+	plain.ExternalID, plain.Metadata = "", nil
+	for _, d := range []*countersign.Document{named, plain, newDocument("d3")} {
+		if _, _, err := s.CreateDocument(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	labels, err := s.DocumentLabels(ctx, []string{"d1", "d2", "nope"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(labels) != 2 || labels["d1"].ExternalID != "ext-d1" || labels["d1"].Metadata["filename"] != "msa.txt" ||
+		labels["d1"].Name() != "Master services agreement" || labels["d2"].Name() != "" {
+		t.Fatalf("labels = %+v; want d1's and d2's only, d1 named by its title, d2 by nothing", labels)
+	}
+	if none, err := s.DocumentLabels(ctx, nil); err != nil || len(none) != 0 {
+		t.Fatalf("labels of no documents = %v, %v", none, err)
+	}
+}

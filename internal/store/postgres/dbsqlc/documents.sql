@@ -40,3 +40,8 @@ WHERE EXISTS (SELECT 1 FROM gold_documents g WHERE g.document_id = documents.id)
     AND /* filter */ TRUE
 ORDER BY created_at, id
 LIMIT sqlc.arg(page_size);
+
+-- name: DocumentLabels :many
+-- What names documents to people (a list of them, the review queue): their
+-- external IDs and metadata, without their bodies.
+SELECT id, external_id, metadata FROM documents WHERE id = ANY(sqlc.arg(ids)::text[]);

@@ -55,6 +55,38 @@ func (q *Queries) CreateDocument(ctx context.Context, arg CreateDocumentParams) 
 	return result.RowsAffected(), nil
 }
 
+const documentLabels = `-- name: DocumentLabels :many
+SELECT id, external_id, metadata FROM documents WHERE id = ANY($1::text[])
+`
+
+type DocumentLabelsRow struct {
+	ID         string
+	ExternalID string
+	Metadata   string
+}
+
+// What names documents to people (a list of them, the review queue): their
+// external IDs and metadata, without their bodies.
+func (q *Queries) DocumentLabels(ctx context.Context, ids []string) ([]DocumentLabelsRow, error) {
+	rows, err := q.db.Query(ctx, documentLabels, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []DocumentLabelsRow
+	for rows.Next() {
+		var i DocumentLabelsRow
+		if err := rows.Scan(&i.ID, &i.ExternalID, &i.Metadata); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const getDocument = `-- name: GetDocument :one
 SELECT id, task_type, task_type_version, external_id, content, content_sha256, metadata, status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel FROM documents WHERE id = $1
 `

@@ -7,6 +7,7 @@ package dbsqlc
 
 import (
 	"context"
+	"strings"
 )
 
 const createDocument = `-- name: CreateDocument :execrows
@@ -52,6 +53,51 @@ func (q *Queries) CreateDocument(ctx context.Context, arg CreateDocumentParams) 
 		return 0, err
 	}
 	return result.RowsAffected()
+}
+
+const documentLabels = `-- name: DocumentLabels :many
+SELECT id, external_id, metadata FROM documents WHERE id IN (/*SLICE:ids*/?)
+`
+
+type DocumentLabelsRow struct {
+	ID         string
+	ExternalID string
+	Metadata   string
+}
+
+// What names documents to people (a list of them, the review queue): their
+// external IDs and metadata, without their bodies.
+func (q *Queries) DocumentLabels(ctx context.Context, ids []string) ([]DocumentLabelsRow, error) {
+	query := documentLabels
+	var queryParams []interface{}
+	if len(ids) > 0 {
+		for _, v := range ids {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:ids*/?", strings.Repeat(",?", len(ids))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:ids*/?", "NULL", 1)
+	}
+	rows, err := q.db.QueryContext(ctx, query, queryParams...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []DocumentLabelsRow
+	for rows.Next() {
+		var i DocumentLabelsRow
+		if err := rows.Scan(&i.ID, &i.ExternalID, &i.Metadata); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const getDocument = `-- name: GetDocument :one
