@@ -41,7 +41,7 @@ func TestReviewView(t *testing.T) {
 	}
 	for _, id := range []string{"d1-r1", "d1-r2"} {
 		r := &countersign.Review{ID: id, DocumentID: "d1", TaskType: "contract-review", Status: countersign.ReviewPending, CreatedAt: now, DueAt: now.Add(time.Hour),
-			Reasons: []string{"policy mode hitl: every document is reviewed by a person"}}
+			Reasons: []string{"policy mode hitl: every document is reviewed by a person", `risk rule "high value" matched: has(fields.contract_value) && fields.contract_value > 1000000`}}
 		if err := s.store.OpenReview(ctx, r); err != nil {
 			t.Fatal(err)
 		}
@@ -62,8 +62,12 @@ func TestReviewView(t *testing.T) {
 	if err := json.Unmarshal(raw, &view); err != nil {
 		t.Fatal(err)
 	}
-	if view.Review.ID != "d1-r2" || view.Document.ID != "d1" || len(view.Review.Reasons) != 1 || len(view.Decisions) != 0 {
-		t.Fatalf("view = %+v; want review d1-r2 of d1 with its reason and no decision", view)
+	if view.Review.ID != "d1-r2" || view.Document.ID != "d1" || len(view.Review.Reasons) != 2 || len(view.Decisions) != 0 {
+		t.Fatalf("view = %+v; want review d1-r2 of d1 with its reasons and no decision", view)
+	}
+	if len(view.Why) != 2 || view.Why[0].Text != view.Review.Reasons[0] || view.Why[0].Rule != "" ||
+		!strings.HasPrefix(view.Why[1].Text, "Risk rule “high value”: the contract is worth more than 1,000,000") || !strings.HasPrefix(view.Why[1].Rule, "has(fields.contract_value)") {
+		t.Fatalf("why = %+v; want the policy's reason as it is and the rule in the task type's words, its expression apart", view.Why)
 	}
 	var names []string
 	for _, f := range view.Fields {

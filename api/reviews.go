@@ -99,6 +99,10 @@ func (h *handlers) getReview(w http.ResponseWriter, r *http.Request) {
 	if h.Dispatch.TaskTypes != nil {
 		tt, _ = h.Dispatch.TaskTypes.Get(doc.TaskType)
 	}
+	view.Why = []Reason{}
+	for _, r := range fieldview.Explain(review.Reasons, tt) {
+		view.Why = append(view.Why, Reason{Text: r.Text, Rule: r.Rule})
+	}
 	for _, f := range fieldview.List(tt, doc) {
 		view.Fields = append(view.Fields, ReviewField{Name: f.Name, Title: f.Title, Required: f.Required, Present: f.Present,
 			Value: f.Value, Confidence: f.Confidence, Reasons: f.Reasons, Evidence: f.Evidence})

@@ -34,10 +34,20 @@ type DocumentView struct {
 // content; Fields are its fields as the web page and Slack lay them out,
 // the least confident first; Decisions are those made on this review.
 type ReviewView struct {
-	Review    countersign.Review     `json:"review"`
+	Review countersign.Review `json:"review"`
+	// Why is the review's reasons in plain words: a rule that matched
+	// named with the task type's description of it, its expression apart.
+	Why       []Reason               `json:"why"`
 	Document  *countersign.Document  `json:"document"`
 	Fields    []ReviewField          `json:"fields"`
 	Decisions []countersign.Decision `json:"decisions"`
+}
+
+// Reason is a reason a person looks at a document, in words; Rule is the
+// expression of the rule that matched, if it is one.
+type Reason struct {
+	Text string `json:"text"`
+	Rule string `json:"rule,omitempty"`
 }
 
 // ReviewField is one field of a document under review: its draft value

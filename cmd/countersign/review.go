@@ -75,10 +75,13 @@ func printReview(w io.Writer, v *api.ReviewView) error {
 	if doc.Draft != nil && doc.Draft.Failed() {
 		fmt.Fprintf(w, "no draft: %s\n", doc.Draft.Error)
 	}
-	if len(r.Reasons) > 0 {
+	if len(v.Why) > 0 {
 		fmt.Fprintf(w, "why a person (confidence %.2f):\n", r.Confidence)
-		for _, reason := range r.Reasons {
-			fmt.Fprintf(w, "  - %s\n", reason)
+		for _, reason := range v.Why {
+			fmt.Fprintf(w, "  - %s\n", reason.Text)
+			if reason.Rule != "" {
+				fmt.Fprintf(w, "    (the rule: %s)\n", reason.Rule)
+			}
 		}
 	}
 	fmt.Fprintln(w)

@@ -106,12 +106,12 @@ func reviewBlocks(n countersign.Notice, tt *countersign.TaskType, open bool) []s
 	if len(r.Reasons) > 0 {
 		var b strings.Builder
 		b.WriteString("*Why a person decides*")
-		for i, reason := range r.Reasons {
+		for i, reason := range fieldview.Explain(r.Reasons, tt) {
 			if i == maxReasons {
 				fmt.Fprintf(&b, "\n… and %d more", len(r.Reasons)-maxReasons)
 				break
 			}
-			b.WriteString("\n• " + escape(clip(reason, 300)))
+			b.WriteString("\n• " + escape(clip(reason.Text, 300)))
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(b.String()), nil, nil))
 	}

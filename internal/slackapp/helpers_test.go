@@ -227,6 +227,9 @@ var testTypes = taskTypes{
 			"amount":{"type":"number"}}}`),
 		FieldOrder:   []string{"party_a", "term_months", "renewal", "amount"},
 		ReviewGroups: []string{"contracts"},
+		Policy: countersign.Policy{RiskRules: []countersign.PolicyRule{
+			{Name: "long lease", When: "fields.term_months > 60", Description: "a lease of more than five years"},
+		}},
 	},
 	"pii-extraction": {
 		Name: "pii-extraction", Title: "PII extraction",
@@ -272,7 +275,7 @@ func newFixture(t *testing.T) *fixture {
 			},
 			review: &countersign.Review{
 				ID: "doc1-r1", DocumentID: "doc1", TaskType: "contract-review", Kind: countersign.ReviewGate,
-				CreatedAt: t0, DueAt: t0.Add(24 * time.Hour), Confidence: 0.35, Reasons: []string{"weakest field term_months (0.35)"},
+				CreatedAt: t0, DueAt: t0.Add(24 * time.Hour), Confidence: 0.35, Reasons: []string{"weakest field term_months (0.35)", `risk rule "long lease" matched: fields.term_months > 60`},
 			},
 		},
 		{

@@ -58,10 +58,14 @@ func TestNotifierPostsTheReview(t *testing.T) {
 		`"type":"header"`, "Contract review", "`contract-review`", "35%", "weakest field term_months (0.35)",
 		"for &lt;!channel&gt; twelve months", "rules found 24",
 		"<https://cs.example.com/ui/reviews/doc1-r1?a=1&amp;b=2|Open the document>",
+		"Risk rule “long lease”: a lease of more than five years", // the rule in words
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("message lacks %q:\n%s", want, all)
 		}
+	}
+	if strings.Contains(all, "fields.term_months &gt; 60") || strings.Contains(all, "fields.term_months > 60") {
+		t.Errorf("the message shows the rule's expression:\n%s", all)
 	}
 	if strings.Contains(all, "<!channel>") {
 		t.Errorf("the document's <!channel> reached Slack unescaped:\n%s", all)

@@ -11,14 +11,15 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/audit"
+	"github.com/countersign/countersign/internal/fieldview"
 )
 
 // documentView is the document page's data: everything an auditor asks of
 // one document.
 type documentView struct {
 	Doc *countersign.Document
-	// RouteWhy is the route's reasons in plain words (explain).
-	RouteWhy  []plainReason
+	// RouteWhy is the route's reasons in plain words (fieldview.Explain).
+	RouteWhy  []fieldview.Reason
 	Reviews   []countersign.Review
 	Decisions []countersign.Decision
 	Events    []eventView
@@ -133,7 +134,7 @@ func (h *handler) document(w http.ResponseWriter, r *http.Request, sess *session
 	tt, _ := h.resolver.Version(r.Context(), doc.TaskTypeVersion)
 	v.Fields, v.Text = fieldViews(tt, doc)
 	if doc.Route != nil {
-		v.RouteWhy = explain(doc.Route.Reasons, tt, h.taskType(doc.TaskType))
+		v.RouteWhy = fieldview.Explain(doc.Route.Reasons, tt, h.taskType(doc.TaskType))
 	}
 	v.Versions = versions(doc)
 	v.Diff = diff(doc)

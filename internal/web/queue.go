@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/fieldview"
 )
 
 // queuePage is how many pending reviews a page of the queue shows; the
@@ -66,8 +67,8 @@ type queueRow struct {
 	// Name names the document to people: its title, file name or
 	// external ID (countersign.DocumentLabel.Name); empty when it has none.
 	Name string
-	// Why is the review's reasons in plain words (explain).
-	Why     []plainReason
+	// Why is the review's reasons in plain words (fieldview.Explain).
+	Why     []fieldview.Reason
 	Age     time.Duration
 	DueIn   time.Duration
 	Overdue bool
@@ -163,7 +164,17 @@ func (h *handler) name(r *http.Request, rows []queueRow) error {
 		if _, ok := types[name]; !ok {
 			types[name] = h.taskType(name)
 		}
-		rows[i].Why = explain(rows[i].Reasons, types[name])
+		rows[i].Why = fieldview.Explain(rows[i].Reasons, types[name])
 	}
 	return nil
+}
+
+// taskType is the current version of a task type, nil when it is not
+// configured any more.
+func (h *handler) taskType(name string) *countersign.TaskType {
+	tt, err := h.TaskTypes.Get(name)
+	if err != nil {
+		return nil
+	}
+	return tt
 }

@@ -11,14 +11,15 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/dispatch"
+	"github.com/countersign/countersign/internal/fieldview"
 	"github.com/countersign/countersign/internal/schema"
 )
 
 // reviewView is the review page's data.
 type reviewView struct {
 	Review *countersign.Review
-	// Why is the review's reasons in plain words (explain).
-	Why      []plainReason
+	// Why is the review's reasons in plain words (fieldview.Explain).
+	Why      []fieldview.Reason
 	Doc      *countersign.Document
 	TaskType *countersign.TaskType
 	Fields   []fieldView
@@ -84,7 +85,7 @@ func (h *handler) loadReview(r *http.Request, sess *session, id string) (*review
 		Key:       newKey(),
 	}
 	v.Fields, v.Text = fieldViews(tt, doc)
-	v.Why = explain(rv.Reasons, tt, h.taskType(doc.TaskType))
+	v.Why = fieldview.Explain(rv.Reasons, tt, h.taskType(doc.TaskType))
 	return v, nil
 }
 

@@ -1,4 +1,4 @@
-package web
+package fieldview
 
 import (
 	"regexp"
@@ -8,11 +8,11 @@ import (
 	"github.com/countersign/countersign"
 )
 
-// plainReason is a reason a document went to a person, in words: a rule
-// that matched is named with its description from the task type, and its
-// expression (Rule) is kept for whoever asks (the page shows it on
+// Reason is a reason a document went to a person, in words: a rule that
+// matched is named with its description from the task type, and its
+// expression (Rule) is kept for whoever asks (the web page shows it on
 // hovering), not shown as the reason.
-type plainReason struct {
+type Reason struct {
 	Text string
 	Rule string
 }
@@ -21,12 +21,12 @@ type plainReason struct {
 // (workflows.ruleReasons): its kind, its quoted name and its expression.
 var matchedRule = regexp.MustCompile(`^(risk|reject) rule ("(?:[^"\\]|\\.)*") matched: (.+)$`)
 
-// explain puts reasons in plain words, with the rules' descriptions from
+// Explain puts reasons in plain words, with the rules' descriptions from
 // the first of types that gives one (the version the document ran under,
 // then the current one; nil for one that is gone). A reason that is not a
 // matched rule stays as it is.
-func explain(reasons []string, types ...*countersign.TaskType) []plainReason {
-	out := make([]plainReason, 0, len(reasons))
+func Explain(reasons []string, types ...*countersign.TaskType) []Reason {
+	out := make([]Reason, 0, len(reasons))
 	for _, reason := range reasons {
 		m := matchedRule.FindStringSubmatch(reason)
 		name, err := "", error(nil)
@@ -34,7 +34,7 @@ func explain(reasons []string, types ...*countersign.TaskType) []plainReason {
 			name, err = strconv.Unquote(m[2])
 		}
 		if m == nil || err != nil {
-			out = append(out, plainReason{Text: reason})
+			out = append(out, Reason{Text: reason})
 			continue
 		}
 		kind := strings.ToUpper(m[1][:1]) + m[1][1:]
@@ -45,7 +45,7 @@ func explain(reasons []string, types ...*countersign.TaskType) []plainReason {
 				break
 			}
 		}
-		out = append(out, plainReason{Text: text, Rule: m[3]})
+		out = append(out, Reason{Text: text, Rule: m[3]})
 	}
 	return out
 }
@@ -66,14 +66,4 @@ func ruleDescription(tt *countersign.TaskType, kind, name string) string {
 		}
 	}
 	return ""
-}
-
-// taskType is the current version of a task type, nil when it is not
-// configured any more.
-func (h *handler) taskType(name string) *countersign.TaskType {
-	tt, err := h.TaskTypes.Get(name)
-	if err != nil {
-		return nil
-	}
-	return tt
 }

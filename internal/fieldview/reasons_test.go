@@ -1,4 +1,4 @@
-package web
+package fieldview
 
 import (
 	"testing"
@@ -16,14 +16,14 @@ func TestExplain(t *testing.T) {
 		RiskRules:   []countersign.PolicyRule{{Name: "high value", When: "x > 1", Description: "worth over a million"}},
 		RejectRules: []countersign.PolicyRule{{Name: "spam", When: "y", Description: "not a contract"}},
 	}}
-	got := explain([]string{
+	got := Explain([]string{
 		`risk rule "high value" matched: x > 1`,
 		`reject rule "spam" matched: y`,
 		`risk rule "say \"hi\"" matched: z == "a: b"`,
 		`risk rule "broken" could not be evaluated (no such key); a person must check`,
 		"weakest field party_a (0.20): no value found",
 	}, pinned, nil, current)
-	want := []plainReason{
+	want := []Reason{
 		{Text: "Risk rule “high value”: worth over a million", Rule: "x > 1"},
 		{Text: "Reject rule “spam”: not a contract", Rule: "y"},
 		{Text: `Risk rule “say "hi"” matched`, Rule: `z == "a: b"`},
