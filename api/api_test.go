@@ -17,6 +17,7 @@ import (
 	"github.com/countersign/countersign/examples"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/dispatch"
+	"github.com/countersign/countersign/internal/openapicheck"
 	"github.com/countersign/countersign/internal/store/sqlite"
 	"github.com/countersign/countersign/internal/tasktype"
 )
@@ -48,7 +49,7 @@ func newServer(t *testing.T, maxBody int64) *server {
 		Ready:        func(context.Context) error { return nil },
 		MaxBodyBytes: maxBody,
 	})
-	ts := httptest.NewServer(router)
+	ts := httptest.NewServer(openapicheck.Wrap(t, router))
 	t.Cleanup(ts.Close)
 	s := &server{t: t, url: ts.URL, store: store, types: types, tokens: map[countersign.Role]string{}}
 	for _, role := range countersign.Roles {

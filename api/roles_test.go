@@ -42,6 +42,7 @@ var access = []struct {
 	{"GET /healthz", "/healthz", "", public},
 	{"GET /readyz", "/readyz", "", public},
 	{"GET /metrics", "/metrics", "", public},
+	{"GET /v1/openapi.json", "/v1/openapi.json", "", public},
 	{"/", "/v2/nothing", "", public},
 	{"/ui/", "/ui/", "", public}, // the web page signs people in itself
 	{"GET /{$}", "/", "", public},

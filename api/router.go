@@ -135,6 +135,7 @@ func Router(s Services) http.Handler {
 		// document, person or ID in them.
 		mux.Handle("GET /metrics", s.Telemetry.MetricsHandler())
 	}
+	mux.HandleFunc("GET /v1/openapi.json", h.openapi)
 	mux.Handle("POST /v1/documents", h.allow(submitters, "submit documents", h.submit))
 	mux.Handle("GET /v1/documents/{id}", h.allow(readers, "read documents", h.getDocument))
 	mux.Handle("GET /v1/documents/{id}/audit", h.allow(trail, "read a document's audit trail", h.documentAudit))

@@ -55,6 +55,10 @@ const (
 	DevFile = "dev.json"
 )
 
+// WrapHTTP, when set, wraps the API's HTTP handler: the end-to-end tests
+// hold every answer to the OpenAPI description with it. Nil in the binary.
+var WrapHTTP func(http.Handler) http.Handler
+
 // Roles choose what an App runs.
 type Roles struct {
 	// Embedded runs Temporal in the process and keeps the store in SQLite,
@@ -418,9 +422,13 @@ func (a *App) startAPI() error {
 			OIDC:      a.oidcSignIn,
 		}),
 	})
+	var handler http.Handler = router
+	if WrapHTTP != nil {
+		handler = WrapHTTP(router)
+	}
 	// The router reads each body within --read-timeout; a connection idle
 	// between requests is closed after IdleTimeout rather than held.
-	a.http = &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	a.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	go func() {
 		if err := a.http.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.errs <- fmt.Errorf("HTTP API: %w", err)
