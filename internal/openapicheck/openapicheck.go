@@ -146,7 +146,8 @@ func (s *Spec) Check(method, path string, status int, contentType string, body [
 
 // CompileAll compiles the schema of every JSON request body and answer
 // the description lists, so that a reference to no schema is found
-// whether or not a test meets that answer.
+// whether or not a test meets that answer, and validates the request
+// examples against their schemas.
 func (s *Spec) CompileAll() error {
 	var errs []string
 	paths, _ := s.doc["paths"].(map[string]any)
@@ -155,9 +156,19 @@ func (s *Spec) CompileAll() error {
 			at := "#/paths/" + pointer(path) + "/" + method
 			o := op.(map[string]any)
 			if body, ok := o["requestBody"].(map[string]any); ok {
-				if _, ok := body["content"].(map[string]any)["application/json"]; ok {
-					if _, err := s.schema("openapi.json" + at + "/requestBody/content/application~1json/schema"); err != nil {
+				if media, ok := body["content"].(map[string]any)["application/json"].(map[string]any); ok {
+					schema, err := s.schema("openapi.json" + at + "/requestBody/content/application~1json/schema")
+					if err != nil {
 						errs = append(errs, fmt.Sprintf("%s %s request: %v", method, path, err))
+					}
+					examples, _ := media["examples"].(map[string]any)
+					for name, ex := range examples {
+						if schema == nil {
+							break
+						}
+						if err := schema.Validate(ex.(map[string]any)["value"]); err != nil {
+							errs = append(errs, fmt.Sprintf("%s %s request example %q: %v", method, path, name, err))
+						}
 					}
 				}
 			}
