@@ -232,6 +232,7 @@ func banner(w io.Writer, a *app.App) {
 		fmt.Fprintf(w, "  admin token %s\n", filepath.Join(dir, app.AdminTokenFile))
 		fmt.Fprintf(w, "  Temporal    %s, namespace %s (%s, log %s)\n", a.TemporalAddress, a.Config.Namespace,
 			a.TemporalStorage, filepath.Join(dir, app.TemporalLog))
+		fmt.Fprintf(w, "  Temporal UI not bundled: point yours at %s (docs/operations.md#the-temporal-web-ui)\n", a.TemporalAddress)
 		if a.Config.DatabaseURL != "" {
 			fmt.Fprintln(w, "  store       Postgres")
 		} else {

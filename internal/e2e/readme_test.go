@@ -44,6 +44,10 @@ func TestREADMEWalkthrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	dev := startDev(t, binary(t), filepath.Join(work, ".countersign"))
+	// The banner says where Temporal is and that its web UI is not bundled.
+	if banner := dev.output.String(); !strings.Contains(banner, "Temporal UI not bundled: point yours at 127.0.0.1:") {
+		t.Errorf("the dev banner does not say where to point a Temporal UI:\n%s", banner)
+	}
 
 	ran := 0
 	for _, b := range blocks {
