@@ -51,8 +51,11 @@ type Activities struct {
 	DeliveryAttempts int
 	// Supervisors receives audit outcomes for the task types' supervisors.
 	Supervisors Supervisors
-	// Notifier tells people about reviews (Slack); nil turns notices off.
+	// Notifier tells people about reviews (Slack); nil turns its notices
+	// off. Mail, when set, e-mails the same notices beside it; each is
+	// tried and recorded on its own (Notify).
 	Notifier countersign.Notifier
+	Mail     countersign.Notifier
 	// ReviewURL is where a person opens a review (the web page), for the
 	// link in notices; nil sends notices without one.
 	ReviewURL func(reviewID string) string

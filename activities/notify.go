@@ -3,6 +3,8 @@ package activities
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -31,15 +33,17 @@ type NotifyInput struct {
 	At time.Time `json:"at"`
 }
 
-// Notify tells people about a review through the Notifier and records that
-// it did, with the message it posted, or that it could not: a notifier that
-// fails for NotifyAttempts attempts is recorded as failed and the review goes
-// on. Without a Notifier, an opening or closing notice does nothing; a
-// reminder or an escalation is still recorded, as a step of the SLA, with
-// notified false.
+// Notify tells people about a review through each notifier (Slack, then
+// e-mail) and records that it did, with the message Slack posted, or that
+// it could not: a notifier that fails for NotifyAttempts attempts is
+// recorded as failed and the review goes on. A channel delivered on one
+// attempt is not sent again on the next (send). Without a notifier, an
+// opening or closing notice does nothing; a reminder or an escalation is
+// still recorded, as a step of the SLA, with notified false.
 func (a *Activities) Notify(ctx context.Context, in NotifyInput) (*countersign.NoticeRef, error) {
 	event := noticeEvent(in.Kind)
-	if a.Notifier == nil && event == countersign.EventReviewNotified {
+	channels := a.channels()
+	if len(channels) == 0 && event == countersign.EventReviewNotified {
 		return nil, nil
 	}
 	// A retry after the notice was recorded must not tell people again.
@@ -54,18 +58,27 @@ func (a *Activities) Notify(ctx context.Context, in NotifyInput) (*countersign.N
 		data["outcome"] = in.Outcome
 	}
 	var ref *countersign.NoticeRef
-	if a.Notifier != nil {
-		var err error
-		if ref, err = a.send(ctx, in); err != nil {
-			if int(activity.GetInfo(ctx).Attempt) < NotifyAttempts {
-				return nil, err
-			}
+	if len(channels) > 0 {
+		delivered, err := a.send(ctx, in, channels)
+		if err != nil && int(activity.GetInfo(ctx).Attempt) < NotifyAttempts {
+			return nil, err
+		}
+		if err != nil {
 			a.logger().Warn("notice not delivered", "review", in.ReviewID, "kind", in.Kind, "error", err)
 			data["error"] = err.Error()
-		} else {
-			data["notified"] = true
 		}
-		if ref != nil {
+		data["notified"] = len(delivered) > 0
+		if len(channels) > 1 {
+			states := map[string]string{}
+			for _, c := range channels {
+				states[c.name] = "failed"
+				if _, ok := delivered[c.name]; ok {
+					states[c.name] = "delivered"
+				}
+			}
+			data["channels"] = states
+		}
+		if ref = delivered[channels[0].name]; ref != nil {
 			data["ref"] = ref
 		}
 	}
@@ -75,26 +88,71 @@ func (a *Activities) Notify(ctx context.Context, in NotifyInput) (*countersign.N
 	return ref, nil
 }
 
-// send builds the notice and hands it to the notifier, once per activity:
-// a retry after a delivered notice whose recording failed finds the
-// message in the heartbeat instead of posting it again.
-func (a *Activities) send(ctx context.Context, in NotifyInput) (*countersign.NoticeRef, error) {
+// channel is a notifier and the name its deliveries are kept under.
+type channel struct {
+	name     string
+	notifier countersign.Notifier
+}
+
+// channels are the notifiers notices go through: Slack first (its message
+// is the one later notices thread under), then e-mail.
+func (a *Activities) channels() []channel {
+	var out []channel
+	if a.Notifier != nil {
+		out = append(out, channel{"slack", a.Notifier})
+	}
+	if a.Mail != nil {
+		out = append(out, channel{"email", a.Mail})
+	}
+	return out
+}
+
+// send builds the notice and hands it to each channel not yet delivered in
+// this activity: what each delivered is kept in the heartbeat, so that a
+// retry (after another channel failed, or after the recording failed)
+// sends only what did not go out. It returns what was delivered, by
+// channel, and what failed.
+func (a *Activities) send(ctx context.Context, in NotifyInput, channels []channel) (map[string]*countersign.NoticeRef, error) {
+	delivered := map[string]*countersign.NoticeRef{}
 	if activity.HasHeartbeatDetails(ctx) {
-		var ref *countersign.NoticeRef
-		if err := activity.GetHeartbeatDetails(ctx, &ref); err == nil {
-			return ref, nil
+		if err := activity.GetHeartbeatDetails(ctx, &delivered); err != nil {
+			// A heartbeat of a worker from before e-mail: Slack's message.
+			var ref *countersign.NoticeRef
+			if activity.GetHeartbeatDetails(ctx, &ref) == nil {
+				delivered = map[string]*countersign.NoticeRef{"slack": ref}
+			}
 		}
+	}
+	pending := false
+	for _, c := range channels {
+		if _, ok := delivered[c.name]; !ok {
+			pending = true
+		}
+	}
+	if !pending {
+		return delivered, nil
 	}
 	n, err := a.notice(ctx, in)
 	if err != nil {
-		return nil, err
+		return delivered, err
 	}
-	ref, err := a.Notifier.Notify(ctx, n)
-	if err != nil {
-		return nil, err
+	var errs []error
+	for _, c := range channels {
+		if _, ok := delivered[c.name]; ok {
+			continue
+		}
+		ref, err := c.notifier.Notify(ctx, n)
+		if err != nil {
+			if len(channels) > 1 {
+				err = fmt.Errorf("%s: %w", c.name, err)
+			}
+			errs = append(errs, err)
+			continue
+		}
+		delivered[c.name] = ref
+		activity.RecordHeartbeat(ctx, delivered)
 	}
-	activity.RecordHeartbeat(ctx, ref)
-	return ref, nil
+	return delivered, errors.Join(errs...)
 }
 
 // notice loads what a notice shows: the review, the document, the task

@@ -662,3 +662,38 @@ func TestCancelledReviewStillSaysItClosed(t *testing.T) {
 		t.Fatalf("closing notice outcome = %q", closed.Outcome)
 	}
 }
+
+// TestMailBesideSlackDownIsSentOnce: with Slack down and e-mail up, each
+// notice is mailed once however often Slack is retried (the heartbeat
+// keeps what went out), and each is recorded as notified, with which
+// channel failed and why.
+func TestMailBesideSlackDownIsSentOnce(t *testing.T) {
+	slack, mail := &notifier{down: true}, &notifier{}
+	f := newFixtureActs(t, nil, nil, func(a *activities.Activities) {
+		a.Notifier, a.Mail = slack, mail
+	})
+	in := f.contract(slaPolicy(countersign.TimeoutReject))
+	review := countersign.ReviewID(in.DocumentID, 1)
+	decision := f.decideAfter(5*time.Hour, approve(review, reviewer("rita")))
+	if result := f.run(in); decision.result == nil || result.Status != countersign.StatusAccepted {
+		t.Fatalf("decision = %+v (%v %v), result %+v", decision.result, decision.rejected, decision.failed, result)
+	}
+	var kinds []string
+	for _, n := range mail.notices() {
+		kinds = append(kinds, string(n.Kind))
+	}
+	if strings.Join(kinds, " ") != "opened reminder closed" {
+		t.Fatalf("mailed %v, want each notice once", kinds)
+	}
+	if slack.tries != 3*activities.NotifyAttempts {
+		t.Fatalf("Slack was tried %d times for 3 notices, want %d each", slack.tries, activities.NotifyAttempts)
+	}
+	for _, kind := range []string{countersign.EventReviewNotified, countersign.EventReviewReminded} {
+		for _, data := range f.auditData(in.DocumentID, kind) {
+			channels, _ := data["channels"].(map[string]any)
+			if data["notified"] != true || data["error"] != "slack: slack answered 503" || channels["slack"] != "failed" || channels["email"] != "delivered" {
+				t.Fatalf("%s = %v, want notified by e-mail, Slack's failure recorded", kind, data)
+			}
+		}
+	}
+}

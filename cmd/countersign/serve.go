@@ -54,6 +54,7 @@ Temporal cluster (or "countersign temporal") and Postgres.`,
 	cfg.AddOIDC(cmd.Flags())
 	cfg.AddOIDCSignIn(cmd.Flags())
 	cfg.AddSlack(cmd.Flags())
+	cfg.AddMail(cmd.Flags())
 	cfg.AddDecisionSigning(cmd.Flags())
 	cfg.AddDecisionVerify(cmd.Flags())
 	return cmd
@@ -82,6 +83,7 @@ the load needs; they share nothing but Temporal and the database.`,
 	cfg.AddReconcile(cmd.Flags())
 	cfg.AddWorker(cmd.Flags())
 	cfg.AddSlack(cmd.Flags())
+	cfg.AddMail(cmd.Flags())
 	cfg.AddDecisionVerify(cmd.Flags())
 	return cmd
 }
@@ -244,6 +246,9 @@ func banner(w io.Writer, a *app.App) {
 	}
 	fmt.Fprintf(w, "  encryption  %s\n", encryptionLine(a.Config))
 	fmt.Fprintf(w, "  slack       %s\n", slackLine(a))
+	if a.Roles.Worker {
+		fmt.Fprintf(w, "  mail        %s\n", mailLine(a))
+	}
 	if a.Roles.Worker {
 		fmt.Fprintln(w, "  worker      polling the review task queue")
 		fmt.Fprintf(w, "  model       %s\n", modelLine(a.Config))

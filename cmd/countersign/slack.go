@@ -39,6 +39,19 @@ func slackLine(a *app.App) string {
 	return strings.Join(parts, "; ")
 }
 
+// mailLine says whether review notices are e-mailed, and through what.
+func mailLine(a *app.App) string {
+	c := a.Config
+	if !c.MailEnabled() {
+		return fmt.Sprintf("off (set %s and %s to e-mail review notices)", config.Env("smtp-addr"), config.Env("mail-from"))
+	}
+	tls := "STARTTLS required"
+	if c.SMTPInsecure {
+		tls = "STARTTLS when offered"
+	}
+	return fmt.Sprintf("notices from %s through %s (%s)", c.MailFrom, c.SMTPAddr, tls)
+}
+
 func newSlack() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "slack",

@@ -33,6 +33,7 @@ import (
 	"github.com/countersign/countersign/internal/devserver"
 	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/internal/llm"
+	"github.com/countersign/countersign/internal/mailnotify"
 	"github.com/countersign/countersign/internal/oidc"
 	"github.com/countersign/countersign/internal/provenance"
 	"github.com/countersign/countersign/internal/reconcile"
@@ -108,6 +109,8 @@ type App struct {
 	oidcSignIn *web.OIDC
 	// slack is Slack, when a bot token is set (slack.go).
 	slack slackRole
+	// mail is the e-mail notifier, nil when mail is off.
+	mail *mailnotify.Notifier
 	// dispatch is the path of every role to the workflows (dispatcher).
 	dispatch *dispatch.Dispatcher
 
@@ -164,6 +167,9 @@ func (a *App) start(ctx context.Context) error {
 		return err
 	}
 	if err := a.setupSlack(); err != nil {
+		return err
+	}
+	if err := a.setupMail(); err != nil {
 		return err
 	}
 	if a.Config.EncryptDocuments {
@@ -336,6 +342,7 @@ func (a *App) startWorker() {
 		},
 		ModelAttempts: a.Config.ModelAttempts,
 		Notifier:      a.slackNotifier(),
+		Mail:          a.mailNotifier(),
 		ReviewURL:     a.Config.ReviewLinks(),
 		Supervisors:   worker.Supervisors{Client: a.Temporal},
 		Now:           time.Now,

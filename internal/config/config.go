@@ -154,6 +154,15 @@ type Config struct {
 	SlackAppToken      string
 	SlackChannel       string
 	SlackAPIURL        string
+
+	// Mail: SMTPAddr turns e-mail notices on (see AddMail).
+	SMTPAddr       string
+	SMTPUsername   string
+	SMTPPassword   string
+	SMTPInsecure   bool
+	MailFrom       string
+	MailTo         string
+	MailGroupsFile string
 }
 
 // EnvPrefix starts the environment variable of every flag: --data-dir is
