@@ -1,6 +1,11 @@
 package api
 
-import "github.com/countersign/countersign"
+import (
+	"context"
+	"strings"
+
+	"github.com/countersign/countersign"
+)
 
 // mayReview refuses a reviewer the documents of a task type whose review
 // groups they are in none of (see dispatch.Dispatcher.MayReview), the rule
@@ -12,16 +17,29 @@ func (h *handlers) mayReview(p countersign.Principal, taskType string) error {
 	return h.Dispatch.MayReview(p, taskType)
 }
 
-// knownTaskType refuses, with the names of those configured, a task type
-// this server does not know (400).
-func (h *handlers) knownTaskType(name string) error {
+// knownTaskType refuses (400) a task type this server does not know and
+// no review was ever opened under, naming the task types p may review.
+func (h *handlers) knownTaskType(ctx context.Context, name string, p countersign.Principal) error {
 	if h.Dispatch == nil || h.Dispatch.TaskTypes == nil {
 		return nil
 	}
-	if _, err := h.Dispatch.TaskTypes.Get(name); err != nil {
-		return countersign.Errorf(countersign.CodeBadRequest, "%s", err.Error())
+	if _, err := h.Dispatch.TaskTypes.Get(name); err == nil {
+		return nil
 	}
-	return nil
+	any, err := h.Store.ListReviews(ctx, countersign.ReviewFilter{TaskType: name, Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(any.Reviews) > 0 {
+		return nil
+	}
+	known := h.reviewableBy(p)
+	if known == nil {
+		for _, tt := range h.Dispatch.TaskTypes.All() {
+			known = append(known, tt.Name)
+		}
+	}
+	return countersign.Errorf(countersign.CodeBadRequest, "unknown task type %q (known: %s)", name, strings.Join(known, ", "))
 }
 
 // reviewableBy lists the task types reviewer p may review when some are

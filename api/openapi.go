@@ -174,7 +174,7 @@ func sortedNames(m map[string]any) []string {
 
 // schemaWriter writes JSON Schemas (2020-12, as OpenAPI 3.1 takes them)
 // of Go types as encoding/json writes their values: a field is required
-// unless its tag says omitempty; a nil pointer, slice or map is null; a
+// unless its tag says omitempty or omitzero; a nil pointer, slice or map is null; a
 // struct embedded without a tag lends its fields. Named structs become
 // components, by the name wireTypes gives them or their Go name.
 type schemaWriter struct {
@@ -255,7 +255,7 @@ func (g *schemaWriter) fields(t reflect.Type, props map[string]any, required *[]
 			name = f.Name
 		}
 		props[name] = g.schema(f.Type)
-		if !strings.Contains(opts, "omitempty") {
+		if !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") {
 			*required = append(*required, name)
 		}
 	}

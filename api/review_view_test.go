@@ -23,7 +23,12 @@ func TestReviewView(t *testing.T) {
 	s := newServer(t, 0)
 	ctx := context.Background()
 	now := time.Now().UTC()
-	doc := &countersign.Document{ID: "d1", TaskType: "contract-review", TaskTypeVersion: "v", Content: "the secret body",
+	contracts, err := s.types.Get("contract-review")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fields are laid out by the version the document ran under.
+	doc := &countersign.Document{ID: "d1", TaskType: "contract-review", TaskTypeVersion: contracts.Version, Content: "the secret body",
 		ContentSHA256: "d1", Status: countersign.StatusAwaitingReview, SubmittedBy: "sam", CreatedAt: now}
 	if _, _, err := s.store.CreateDocument(ctx, doc); err != nil {
 		t.Fatal(err)
@@ -94,10 +99,6 @@ func TestReviewView(t *testing.T) {
 	}
 	if a := s.do(http.MethodGet, "/v1/reviews/d1", s.tokens[countersign.RoleReviewer], ""); a.status != http.StatusNotFound || !strings.Contains(a.message(), "d1 is a document; its reviews are d1-r2, d1-r1 (closed)") {
 		t.Fatalf("GET /v1/reviews/<document ID> = %d %q; want 404 naming its reviews", a.status, a.message())
-	}
-	contracts, err := s.types.Get("contract-review")
-	if err != nil {
-		t.Fatal(err)
 	}
 	contracts.ReviewGroups = []string{"legal"}
 	pete, _, err := auth.Issue(ctx, s.store, "test", countersign.ChannelCLI, "pete", countersign.RoleReviewer, 0, now, "claims")

@@ -58,9 +58,9 @@ func (h *handlers) listReviews(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(page.Reviews) == 0 && f.TaskType != "" && f.Cursor == "" {
 		// A typo must not read as an empty queue. A task type no longer
-		// configured may still have reviews, so only a name that is neither
-		// configured nor has any is refused.
-		if err := h.knownTaskType(f.TaskType); err != nil {
+		// configured may still have reviews, of any status, so only a name
+		// that is neither configured nor has any is refused.
+		if err := h.knownTaskType(r.Context(), f.TaskType, p); err != nil {
 			h.fail(w, r, err)
 			return
 		}
@@ -95,15 +95,21 @@ func (h *handlers) getReview(w http.ResponseWriter, r *http.Request) {
 			view.Decisions = append(view.Decisions, d)
 		}
 	}
-	var tt *countersign.TaskType
+	// The fields as the task type version the document ran under lays
+	// them out, as the web page does; the rules' descriptions from it,
+	// else from the version configured now.
+	var pinned, current *countersign.TaskType
+	if h.Dispatch.Resolver != nil {
+		pinned, _ = h.Dispatch.Resolver.Version(r.Context(), doc.TaskTypeVersion)
+	}
 	if h.Dispatch.TaskTypes != nil {
-		tt, _ = h.Dispatch.TaskTypes.Get(doc.TaskType)
+		current, _ = h.Dispatch.TaskTypes.Get(doc.TaskType)
 	}
 	view.Why = []Reason{}
-	for _, r := range fieldview.Explain(review.Reasons, tt) {
+	for _, r := range fieldview.Explain(review.Reasons, pinned, current) {
 		view.Why = append(view.Why, Reason{Text: r.Text, Rule: r.Rule})
 	}
-	for _, f := range fieldview.List(tt, doc) {
+	for _, f := range fieldview.List(pinned, doc) {
 		view.Fields = append(view.Fields, ReviewField{Name: f.Name, Title: f.Title, Required: f.Required, Present: f.Present,
 			Value: f.Value, Confidence: f.Confidence, Reasons: f.Reasons, Evidence: f.Evidence})
 	}

@@ -22,3 +22,11 @@ func TestNothingAnswersSuggestsTheDevStack(t *testing.T) {
 		t.Fatalf("reviews with nothing at %s: %v\n%s; want the address, make dev and --server named", addr, err, out)
 	}
 }
+
+// TestOneLineKeepsEscapesFromTheTerminal: a draft value carrying an escape
+// sequence reaches the reviewer's terminal as text, not as a command.
+func TestOneLineKeepsEscapesFromTheTerminal(t *testing.T) {
+	if got := oneLine("Acme\x1b]0;owned\x07 Corp\n Ltd"); got != "Acme\uFFFD]0;owned\uFFFD Corp Ltd" {
+		t.Fatalf("oneLine = %q", got)
+	}
+}

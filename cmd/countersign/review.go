@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -73,14 +74,14 @@ func printReview(w io.Writer, v *api.ReviewView) error {
 	}
 	fmt.Fprintf(w, "document %s%s: %s, submitted by %s at %s\n", doc.ID, name, doc.Status, doc.SubmittedBy, doc.CreatedAt.Local().Format(time.DateTime))
 	if doc.Draft != nil && doc.Draft.Failed() {
-		fmt.Fprintf(w, "no draft: %s\n", doc.Draft.Error)
+		fmt.Fprintf(w, "no draft: %s\n", oneLine(doc.Draft.Error))
 	}
 	if len(v.Why) > 0 {
 		fmt.Fprintf(w, "why a person (confidence %.2f):\n", r.Confidence)
 		for _, reason := range v.Why {
-			fmt.Fprintf(w, "  - %s\n", reason.Text)
+			fmt.Fprintf(w, "  - %s\n", oneLine(reason.Text))
 			if reason.Rule != "" {
-				fmt.Fprintf(w, "    (the rule: %s)\n", reason.Rule)
+				fmt.Fprintf(w, "    (the rule: %s)\n", oneLine(reason.Rule))
 			}
 		}
 	}
@@ -104,7 +105,9 @@ func printReview(w io.Writer, v *api.ReviewView) error {
 		if f.Evidence != nil && f.Evidence.Quote != "" {
 			notes = append(notes, fmt.Sprintf("%q", clip(oneLine(f.Evidence.Quote), 60)))
 		}
-		notes = append(notes, f.Reasons...)
+		for _, reason := range f.Reasons {
+			notes = append(notes, oneLine(reason))
+		}
 		if len(notes) == 0 {
 			notes = []string{""}
 		}
@@ -125,7 +128,7 @@ func printReview(w io.Writer, v *api.ReviewView) error {
 				line += " " + shown(d.Fields)
 			}
 			if d.Reason != "" {
-				line += fmt.Sprintf(" (%s)", d.Reason)
+				line += fmt.Sprintf(" (%s)", oneLine(d.Reason))
 			}
 			fmt.Fprintln(w, line)
 		}
@@ -149,5 +152,15 @@ func shown(v any) string {
 	return clip(string(raw), 48)
 }
 
-// oneLine is s with each run of white space, line breaks included, one space.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// oneLine is s with each run of white space, line breaks included, one
+// space, and any other control character (an escape sequence a document
+// could carry to the reviewer's terminal) shown as U+FFFD.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}

@@ -19,7 +19,7 @@ type Reason struct {
 
 // matchedRule reads the reason the route records for a rule that matched
 // (workflows.ruleReasons): its kind, its quoted name and its expression.
-var matchedRule = regexp.MustCompile(`^(risk|reject) rule ("(?:[^"\\]|\\.)*") matched: (.+)$`)
+var matchedRule = regexp.MustCompile(`(?s)^(risk|reject) rule ("(?:[^"\\]|\\.)*") matched: (.+)$`)
 
 // Explain puts reasons in plain words, with the rules' descriptions from
 // the first of types that gives one (the version the document ran under,
@@ -45,7 +45,7 @@ func Explain(reasons []string, types ...*countersign.TaskType) []Reason {
 				break
 			}
 		}
-		out = append(out, Reason{Text: text, Rule: m[3]})
+		out = append(out, Reason{Text: text, Rule: strings.TrimSpace(m[3])})
 	}
 	return out
 }

@@ -20,6 +20,7 @@ func TestExplain(t *testing.T) {
 		`risk rule "high value" matched: x > 1`,
 		`reject rule "spam" matched: y`,
 		`risk rule "say \"hi\"" matched: z == "a: b"`,
+		"risk rule \"high value\" matched: x > 1 &&\n  y < 2\n", // a YAML block scalar's rule
 		`risk rule "broken" could not be evaluated (no such key); a person must check`,
 		"weakest field party_a (0.20): no value found",
 	}, pinned, nil, current)
@@ -27,6 +28,7 @@ func TestExplain(t *testing.T) {
 		{Text: "Risk rule “high value”: worth over a million", Rule: "x > 1"},
 		{Text: "Reject rule “spam”: not a contract", Rule: "y"},
 		{Text: `Risk rule “say "hi"” matched`, Rule: `z == "a: b"`},
+		{Text: "Risk rule “high value”: worth over a million", Rule: "x > 1 &&\n  y < 2"},
 		{Text: `risk rule "broken" could not be evaluated (no such key); a person must check`},
 		{Text: "weakest field party_a (0.20): no value found"},
 	}

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -149,6 +150,9 @@ func collect(ve *jsonschema.ValidationError, out *Errors) {
 	*out = append(*out, fe)
 }
 
+// writtenAsDate is the shape of a date, whether or not the day exists.
+var writtenAsDate = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+
 // formatExamples shows how a value of a format is written, for the message
 // refusing one that is not.
 var formatExamples = map[string]string{
@@ -164,6 +168,9 @@ var formatExamples = map[string]string{
 // words a reviewer acts on, not the parser's (Go's layout
 // "2006-01-02" means nothing to them).
 func formatMessage(f *kind.Format) string {
+	if s, ok := f.Got.(string); ok && f.Want == "date" && writtenAsDate.MatchString(s) {
+		return fmt.Sprintf("%s is written YYYY-MM-DD but is no day of the calendar", quoted(s))
+	}
 	if example, ok := formatExamples[f.Want]; ok {
 		return fmt.Sprintf("%s is not %s", quoted(f.Got), example)
 	}

@@ -33,6 +33,9 @@ func TestValidateReportsPerField(t *testing.T) {
 	if strings.Contains(err.Error(), "2006") || strings.Contains(err.Error(), "parsing time") {
 		t.Errorf("the date's error shows Go's parser: %v", err)
 	}
+	if err := s.Validate(countersign.Fields{"a": 1, "b": "2025-02-30"}); err == nil || !strings.Contains(err.Error(), `"2025-02-30" is written YYYY-MM-DD but is no day of the calendar`) {
+		t.Errorf("an impossible date: %v", err)
+	}
 	if err := s.Validate(countersign.Fields{"a": 1}); err == nil || !strings.Contains(err.Error(), "b: required field is missing") {
 		t.Fatalf("missing field: %v", err)
 	}

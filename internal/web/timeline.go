@@ -40,8 +40,10 @@ func describe(e countersign.AuditEvent) (sentence string, rows []eventRow, rest 
 	}
 	switch e.Type {
 	case countersign.EventDocumentReceived:
-		n, _ := num("characters")
-		sentence = fmt.Sprintf("%s submitted a %s document of %.0f characters", e.Actor, str("task_type"), n)
+		sentence = fmt.Sprintf("%s submitted a %s document", e.Actor, str("task_type"))
+		if n, ok := num("characters"); ok {
+			sentence += fmt.Sprintf(" of %.0f characters", n)
+		}
 		if meta, ok := data["metadata"].(map[string]any); ok {
 			if name, ok := meta["filename"].(string); ok && name != "" {
 				sentence += ", file " + name
@@ -77,8 +79,10 @@ func describe(e countersign.AuditEvent) (sentence string, rows []eventRow, rest 
 		sentence = "Failed: " + or(str("error"), "no reason recorded") + "."
 		used = append(used, "error")
 	case countersign.EventConfidenceScored:
-		overall, _ := num("overall")
-		sentence = fmt.Sprintf("Scored the draft: overall confidence %.2f", overall)
+		sentence = "Scored the draft"
+		if overall, ok := num("overall"); ok {
+			sentence += fmt.Sprintf(": overall confidence %.2f", overall)
+		}
 		if weakest := str("weakest"); weakest != "" {
 			sentence += ", weakest field " + weakest
 		}
@@ -86,8 +90,10 @@ func describe(e countersign.AuditEvent) (sentence string, rows []eventRow, rest 
 		fields, _ := data["fields"].(map[string]any)
 		for _, name := range sortedKeys(fields) {
 			score, _ := fields[name].(map[string]any)
-			s, _ := score["score"].(float64)
-			row := eventRow{Field: name, Value: fmt.Sprintf("%.2f", s)}
+			row := eventRow{Field: name, Value: "—"}
+			if s, ok := score["score"].(float64); ok {
+				row.Value = fmt.Sprintf("%.2f", s)
+			}
 			if reasons, ok := score["reasons"].([]any); ok {
 				row.Draft = clip(dataValue(reasons))
 			}
@@ -134,7 +140,7 @@ func describe(e countersign.AuditEvent) (sentence string, rows []eventRow, rest 
 			if change != string(countersign.ChangeUnchanged) {
 				changed++
 			}
-			rows = append(rows, eventRow{Field: field, Change: change, Draft: clip(dataValue(c["draft"])), Value: clip(dataValue(c["final"]))})
+			rows = append(rows, eventRow{Field: field, Change: change, Draft: shownOrDash(c["draft"]), Value: shownOrDash(c["final"])})
 		}
 		if diff != nil {
 			sentence += fmt.Sprintf(", %d of %d fields changed from the draft", changed, len(diff))
@@ -173,6 +179,15 @@ func describe(e countersign.AuditEvent) (sentence string, rows []eventRow, rest 
 		}
 	}
 	return sentence, rows, rest
+}
+
+// shownOrDash is a value as the timeline shows it, or a dash for none (a
+// field the draft or the final record lacks).
+func shownOrDash(v any) string {
+	if v == nil {
+		return "—"
+	}
+	return clip(dataValue(v))
 }
 
 // rawData is an event's data as indented JSON, whole.

@@ -60,6 +60,10 @@ func (s *Store) AppendAudit(ctx context.Context, e countersign.AuditEvent) (coun
 	req := &appendRequest{event: e, done: make(chan struct{})}
 	q := &s.appends
 	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return e, fmt.Errorf("append audit event %s: the store is closed", e.ID)
+	}
 	q.queue = append(q.queue, req)
 	if q.writing {
 		q.mu.Unlock()
@@ -75,15 +79,10 @@ func (s *Store) AppendAudit(ctx context.Context, e countersign.AuditEvent) (coun
 		q.writing = true
 		group := q.take()
 		q.mu.Unlock()
+		// Whatever writeGroup does, even panic, the appends that queued
+		// meanwhile are left to a writer, or failed once the store closes.
+		defer q.handOff(s)
 		s.writeGroup(ctx, group, len(group) == 1)
-		q.mu.Lock()
-		if len(q.queue) > 0 {
-			q.wg.Add(1)
-			go s.writeAppends()
-		} else {
-			q.writing = false
-		}
-		q.mu.Unlock()
 	}
 	if req.err != nil {
 		return e, fmt.Errorf("append audit event %s: %w", e.ID, classify(req.err))
@@ -92,12 +91,33 @@ func (s *Store) AppendAudit(ctx context.Context, e countersign.AuditEvent) (coun
 }
 
 // appendQueue is the appends waiting to be written, and whether someone
-// is writing them.
+// is writing them; closed once the store closes.
 type appendQueue struct {
 	mu      sync.Mutex
 	queue   []*appendRequest
 	writing bool
+	closed  bool
 	wg      sync.WaitGroup
+}
+
+// handOff ends a caller's own write: the appends queued meanwhile go to a
+// writer goroutine, or, once the store is closed, fail.
+func (q *appendQueue) handOff(s *Store) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	switch {
+	case len(q.queue) == 0:
+		q.writing = false
+	case q.closed:
+		for _, req := range q.queue {
+			req.err = fmt.Errorf("the store is closed")
+			close(req.done)
+		}
+		q.queue, q.writing = nil, false
+	default:
+		q.wg.Add(1)
+		go s.writeAppends()
+	}
 }
 
 // take removes the next group from the queue; q.mu is held.

@@ -81,8 +81,12 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // Ping checks the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 
-// Close closes the pool, once the audit appends begun are written.
+// Close closes the pool, once the audit appends begun are written; appends
+// after it fail.
 func (s *Store) Close() error {
+	s.appends.mu.Lock()
+	s.appends.closed = true
+	s.appends.mu.Unlock()
 	s.appends.wg.Wait()
 	s.pool.Close()
 	return nil
