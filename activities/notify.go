@@ -115,12 +115,18 @@ func (a *Activities) channels() []channel {
 func (a *Activities) send(ctx context.Context, in NotifyInput, channels []channel) (map[string]*countersign.NoticeRef, error) {
 	delivered := map[string]*countersign.NoticeRef{}
 	if activity.HasHeartbeatDetails(ctx) {
-		if err := activity.GetHeartbeatDetails(ctx, &delivered); err != nil {
+		err := activity.GetHeartbeatDetails(ctx, &delivered)
+		switch {
+		case err != nil:
 			// A heartbeat of a worker from before e-mail: Slack's message.
 			var ref *countersign.NoticeRef
+			delivered = map[string]*countersign.NoticeRef{}
 			if activity.GetHeartbeatDetails(ctx, &ref) == nil {
-				delivered = map[string]*countersign.NoticeRef{"slack": ref}
+				delivered["slack"] = ref
 			}
+		case delivered == nil:
+			// The same, for a notice Slack answered with no message (null).
+			delivered = map[string]*countersign.NoticeRef{"slack": nil}
 		}
 	}
 	pending := false
