@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -108,57 +109,102 @@ func (a *Activities) channels() []channel {
 }
 
 // send builds the notice and hands it to each channel not yet delivered in
-// this activity: what each delivered is kept in the heartbeat, so that a
-// retry (after another channel failed, or after the recording failed)
-// sends only what did not go out. It returns what was delivered, by
-// channel, and what failed.
+// this activity, at once, so that a channel that hangs does not starve the
+// other; what each delivered is kept in the heartbeat, so that a retry
+// (after another channel failed, or after the recording failed) sends
+// only what did not go out. The channels stop a few seconds before the
+// attempt's deadline, to leave it time to record. It returns what was
+// delivered, by channel, and what failed.
 func (a *Activities) send(ctx context.Context, in NotifyInput, channels []channel) (map[string]*countersign.NoticeRef, error) {
-	delivered := map[string]*countersign.NoticeRef{}
-	if activity.HasHeartbeatDetails(ctx) {
-		err := activity.GetHeartbeatDetails(ctx, &delivered)
-		switch {
-		case err != nil:
-			// A heartbeat of a worker from before e-mail: Slack's message.
-			var ref *countersign.NoticeRef
-			delivered = map[string]*countersign.NoticeRef{}
-			if activity.GetHeartbeatDetails(ctx, &ref) == nil {
-				delivered["slack"] = ref
-			}
-		case delivered == nil:
-			// The same, for a notice Slack answered with no message (null).
-			delivered = map[string]*countersign.NoticeRef{"slack": nil}
-		}
-	}
-	pending := false
+	delivered := deliveredBefore(ctx)
+	var pending []channel
 	for _, c := range channels {
 		if _, ok := delivered[c.name]; !ok {
-			pending = true
+			pending = append(pending, c)
 		}
 	}
-	if !pending {
+	if len(pending) == 0 {
 		return delivered, nil
 	}
 	n, err := a.notice(ctx, in)
 	if err != nil {
 		return delivered, err
 	}
+	sendCtx := ctx
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) > 2*recordMargin {
+		var cancel context.CancelFunc
+		sendCtx, cancel = context.WithDeadline(ctx, deadline.Add(-recordMargin))
+		defer cancel()
+	}
+	type result struct {
+		ref *countersign.NoticeRef
+		err error
+	}
+	results := make([]result, len(pending))
+	var wg sync.WaitGroup
+	for i, c := range pending {
+		wg.Go(func() {
+			ref, err := c.notifier.Notify(sendCtx, n)
+			results[i] = result{ref, err}
+		})
+	}
+	wg.Wait()
 	var errs []error
-	for _, c := range channels {
-		if _, ok := delivered[c.name]; ok {
-			continue
-		}
-		ref, err := c.notifier.Notify(ctx, n)
-		if err != nil {
+	for i, c := range pending {
+		if err := results[i].err; err != nil {
 			if len(channels) > 1 {
 				err = fmt.Errorf("%s: %w", c.name, err)
 			}
 			errs = append(errs, err)
 			continue
 		}
-		delivered[c.name] = ref
-		activity.RecordHeartbeat(ctx, delivered)
+		delivered[c.name] = results[i].ref
+	}
+	var beat []channelRef
+	for name, ref := range delivered {
+		beat = append(beat, channelRef{Channel: name, Ref: ref})
+	}
+	if len(beat) > 0 {
+		activity.RecordHeartbeat(ctx, beat)
 	}
 	return delivered, errors.Join(errs...)
+}
+
+// recordMargin is how long before an attempt's deadline the channels stop,
+// so that what they did can still be recorded.
+const recordMargin = 3 * time.Second
+
+// channelRef is one channel's delivery, as the heartbeat keeps it: a list
+// of them, a shape a worker from before e-mail fails to read (and so sends
+// again) rather than mistakes for Slack's message.
+type channelRef struct {
+	Channel string                 `json:"channel_name"`
+	Ref     *countersign.NoticeRef `json:"ref"`
+}
+
+// deliveredBefore reads what earlier attempts of this activity delivered,
+// from its heartbeat: a list of channelRef, or, from a worker from before
+// e-mail, Slack's message alone (null when Slack answered none).
+func deliveredBefore(ctx context.Context) map[string]*countersign.NoticeRef {
+	delivered := map[string]*countersign.NoticeRef{}
+	if !activity.HasHeartbeatDetails(ctx) {
+		return delivered
+	}
+	var beat []channelRef
+	if err := activity.GetHeartbeatDetails(ctx, &beat); err == nil {
+		if beat == nil {
+			delivered["slack"] = nil // an old heartbeat of a message-less notice
+		}
+		for _, c := range beat {
+			delivered[c.Channel] = c.Ref
+		}
+		return delivered
+	}
+	var ref *countersign.NoticeRef
+	if activity.GetHeartbeatDetails(ctx, &ref) == nil {
+		delivered["slack"] = ref
+	}
+	return delivered
 }
 
 // notice loads what a notice shows: the review, the document, the task

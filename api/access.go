@@ -26,11 +26,11 @@ func (h *handlers) knownTaskType(ctx context.Context, name string, p countersign
 	if _, err := h.Dispatch.TaskTypes.Get(name); err == nil {
 		return nil
 	}
-	any, err := h.Store.ListReviews(ctx, countersign.ReviewFilter{TaskType: name, Limit: 1})
+	some, err := h.Store.ListReviews(ctx, countersign.ReviewFilter{TaskType: name, Limit: 1})
 	if err != nil {
 		return err
 	}
-	if len(any.Reviews) > 0 {
+	if len(some.Reviews) > 0 {
 		return nil
 	}
 	known := h.reviewableBy(p)

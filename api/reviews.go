@@ -105,6 +105,9 @@ func (h *handlers) getReview(w http.ResponseWriter, r *http.Request) {
 	if h.Dispatch.TaskTypes != nil {
 		current, _ = h.Dispatch.TaskTypes.Get(doc.TaskType)
 	}
+	if pinned == nil {
+		pinned = current // its snapshot gone: the fields as configured now
+	}
 	view.Why = []Reason{}
 	for _, r := range fieldview.Explain(review.Reasons, pinned, current) {
 		view.Why = append(view.Why, Reason{Text: r.Text, Rule: r.Rule})

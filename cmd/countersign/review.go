@@ -70,9 +70,9 @@ func printReview(w io.Writer, v *api.ReviewView) error {
 	fmt.Fprintf(w, "review %s: %s (%s), %s, due %s\n", r.ID, r.TaskType, r.Kind, r.Status, r.DueAt.Local().Format(time.DateTime))
 	name := ""
 	if doc.ExternalID != "" {
-		name = ", external ID " + doc.ExternalID
+		name = ", external ID " + oneLine(doc.ExternalID)
 	}
-	fmt.Fprintf(w, "document %s%s: %s, submitted by %s at %s\n", doc.ID, name, doc.Status, doc.SubmittedBy, doc.CreatedAt.Local().Format(time.DateTime))
+	fmt.Fprintf(w, "document %s%s: %s, submitted by %s at %s\n", doc.ID, name, doc.Status, oneLine(doc.SubmittedBy), doc.CreatedAt.Local().Format(time.DateTime))
 	if doc.Draft != nil && doc.Draft.Failed() {
 		fmt.Fprintf(w, "no draft: %s\n", oneLine(doc.Draft.Error))
 	}
@@ -123,7 +123,7 @@ func printReview(w io.Writer, v *api.ReviewView) error {
 	if len(v.Decisions) > 0 {
 		fmt.Fprintln(w, "\ndecisions:")
 		for _, d := range v.Decisions {
-			line := fmt.Sprintf("  %s: %s by %s at %s", d.ID, d.Action.PastTense(), d.Actor, d.At.Local().Format(time.DateTime))
+			line := fmt.Sprintf("  %s: %s by %s at %s", d.ID, d.Action.PastTense(), oneLine(d.Actor), d.At.Local().Format(time.DateTime))
 			if len(d.Fields) > 0 {
 				line += " " + shown(d.Fields)
 			}
@@ -147,9 +147,9 @@ func shown(v any) string {
 	}
 	raw, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Sprint(v)
+		return oneLine(fmt.Sprint(v))
 	}
-	return clip(string(raw), 48)
+	return clip(oneLine(string(raw)), 48)
 }
 
 // oneLine is s with each run of white space, line breaks included, one

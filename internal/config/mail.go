@@ -3,6 +3,7 @@ package config
 import (
 	"bufio"
 	"fmt"
+	"net/mail"
 	"os"
 	"strings"
 
@@ -17,7 +18,7 @@ func (c *Config) AddMail(fs *pflag.FlagSet) {
 	fs.StringVar(&c.SMTPPassword, "smtp-password", "", usage("smtp-password", "password of --smtp-username; prefer the environment variable"))
 	fs.BoolVar(&c.SMTPInsecure, "smtp-insecure", false, usage("smtp-insecure", "send to an SMTP server that does not offer STARTTLS (a relay on loopback); otherwise nothing is sent to it"))
 	fs.StringVar(&c.MailFrom, "mail-from", "", usage("mail-from", "sender address of review notices"))
-	fs.StringVar(&c.MailTo, "mail-to", "", usage("mail-to", "addresses, comma-separated, that notices of reviews whose groups have none in --mail-groups-file go to"))
+	fs.StringVar(&c.MailTo, "mail-to", "", usage("mail-to", "addresses, comma-separated, that notices of reviews whose groups have none in --mail-groups-file go to; required with --smtp-addr"))
 	fileVar(fs, &c.MailGroupsFile, "mail-groups-file", usage("mail-groups-file", "file of \"GROUP ADDRESS [ADDRESS...]\" lines: the addresses a reviewer group's notices go to"))
 }
 
@@ -26,9 +27,13 @@ func (c *Config) MailEnabled() bool { return c.SMTPAddr != "" }
 
 // MailRecipients reads --mail-to and --mail-groups-file.
 func (c *Config) MailRecipients() (to []string, groups map[string][]string, err error) {
-	for _, a := range strings.Split(c.MailTo, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			to = append(to, a)
+	if strings.TrimSpace(c.MailTo) != "" {
+		list, err := mail.ParseAddressList(c.MailTo)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--mail-to %q: %v", c.MailTo, err)
+		}
+		for _, a := range list {
+			to = append(to, a.String())
 		}
 	}
 	groups = map[string][]string{}
@@ -66,6 +71,8 @@ func (c *Config) CheckMail() error {
 		return fmt.Errorf("mail is configured without an SMTP server: set --smtp-addr (or %s)", Env("smtp-addr"))
 	case c.MailEnabled() && c.MailFrom == "":
 		return fmt.Errorf("--smtp-addr is set without a sender: set --mail-from (or %s)", Env("mail-from"))
+	case c.MailEnabled() && strings.TrimSpace(c.MailTo) == "":
+		return fmt.Errorf("--smtp-addr is set without --mail-to (or %s): notices of groups without addresses of their own go there", Env("mail-to"))
 	}
 	return nil
 }

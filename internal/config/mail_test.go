@@ -22,9 +22,12 @@ func TestMailConfig(t *testing.T) {
 	if err := os.WriteFile(file, []byte("# reviewer groups\nlegal lena@example.com lars@example.com\n\ncontracts  lena@example.com # the desk\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c := &Config{SMTPAddr: "smtp.example.com:587", MailFrom: "cs@example.com", MailTo: " desk@example.com, ops@example.com ,", MailGroupsFile: file}
+	if err := (&Config{SMTPAddr: "smtp.example.com:587", MailFrom: "cs@example.com"}).CheckMail(); err == nil || !strings.Contains(err.Error(), "without --mail-to") {
+		t.Fatalf("a server without default recipients: %v", err)
+	}
+	c := &Config{SMTPAddr: "smtp.example.com:587", MailFrom: "cs@example.com", MailTo: `"Desk, Review" <desk@example.com>, ops@example.com`, MailGroupsFile: file}
 	to, groups, err := c.MailRecipients()
-	if err != nil || strings.Join(to, ",") != "desk@example.com,ops@example.com" ||
+	if err != nil || strings.Join(to, "|") != `"Desk, Review" <desk@example.com>|<ops@example.com>` ||
 		strings.Join(groups["legal"], ",") != "lena@example.com,lars@example.com" || strings.Join(groups["contracts"], ",") != "lena@example.com" {
 		t.Fatalf("recipients = %v %v, %v", to, groups, err)
 	}

@@ -17,6 +17,7 @@ import (
 	"net/mail"
 	"net/smtp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,11 +59,11 @@ var _ countersign.Notifier = (*Notifier)(nil)
 
 // Notify e-mails a notice to the addresses of its groups (or To); it never
 // returns a message reference (Slack's is kept for threads; mail threads
-// by Message-ID). A notice with no addresses to go to sends nothing.
+// by Message-ID).
 func (n *Notifier) Notify(ctx context.Context, notice countersign.Notice) (*countersign.NoticeRef, error) {
 	to := n.recipients(notice.To)
 	if len(to) == 0 {
-		return nil, nil
+		return nil, errors.New("no address to send the notice to: give --mail-to")
 	}
 	msg, err := n.message(notice, to)
 	if err != nil {
@@ -86,7 +87,9 @@ func (n *Notifier) recipients(a countersign.Audience) []string {
 }
 
 // Check reports a configuration that cannot work: no server, a sender or
-// recipient that is not an address, a server address without a port.
+// recipient that is not an address, no --mail-to for the notices of groups
+// without addresses of their own (a notice must always have somewhere to go,
+// or it would count as sent while going nowhere).
 func (n *Notifier) Check() error {
 	if _, _, err := net.SplitHostPort(n.Addr); err != nil {
 		return fmt.Errorf("SMTP server %q is not host:port (such as smtp.example.com:587): %v", n.Addr, err)
@@ -94,12 +97,12 @@ func (n *Notifier) Check() error {
 	if _, err := mail.ParseAddress(n.From); err != nil {
 		return fmt.Errorf("mail sender %q is not an e-mail address: %v", n.From, err)
 	}
+	if len(n.To) == 0 {
+		return errors.New("mail has no default recipients: give --mail-to, where the notices of groups without addresses in --mail-groups-file go")
+	}
 	all := slices.Clone(n.To)
 	for _, addrs := range n.Groups {
 		all = append(all, addrs...)
-	}
-	if len(all) == 0 {
-		return errors.New("mail has no recipients: give --mail-to or --mail-group GROUP=ADDRESS")
 	}
 	for _, a := range all {
 		if _, err := mail.ParseAddress(a); err != nil {
@@ -109,18 +112,38 @@ func (n *Notifier) Check() error {
 	return nil
 }
 
-func (n *Notifier) domain() string {
-	if n.Domain == "" {
-		return "countersign.local"
+// envelope is the bare address of an address as configured, which may
+// carry a display name ("Review desk <desk@example.com>"); the SMTP
+// envelope takes the address alone.
+func envelope(a string) string {
+	if parsed, err := mail.ParseAddress(a); err == nil {
+		return parsed.Address
 	}
-	return n.Domain
+	return a
+}
+
+// domain names the Message-IDs and the EHLO: Domain, else the sender's.
+func (n *Notifier) domain() string {
+	if n.Domain != "" {
+		return n.Domain
+	}
+	if _, d, ok := strings.Cut(envelope(n.From), "@"); ok && d != "" {
+		return d
+	}
+	return "countersign.local"
 }
 
 // messageID is the Message-ID of a notice of a review: the same for a
-// retry, so that a receiver may drop a second copy, and the opening's is
-// what later notices reply to, so that mail programs thread them.
-func (n *Notifier) messageID(reviewID string, kind countersign.NoticeKind) string {
-	return "<" + strings.NewReplacer("/", ".", "<", "", ">", "", "@", "").Replace(reviewID) + "." + string(kind) + "@" + n.domain() + ">"
+// retry (at is the notice's workflow time), so that a receiver may drop a
+// second copy, and different for two notices of one kind (two escalations
+// of one review). The opening's names no time: later notices reply to it,
+// so that mail programs thread them.
+func (n *Notifier) messageID(reviewID string, kind countersign.NoticeKind, at time.Time) string {
+	id := strings.NewReplacer("/", ".", "<", "", ">", "", "@", "").Replace(reviewID) + "." + string(kind)
+	if kind != countersign.NoticeOpened {
+		id += "." + strconv.FormatInt(at.UnixNano(), 10)
+	}
+	return "<" + id + "@" + n.domain() + ">"
 }
 
 // message is the e-mail of a notice, headers and a quoted-printable
@@ -208,10 +231,9 @@ func (n *Notifier) message(notice countersign.Notice, to []string) ([]byte, erro
 	header("To", strings.Join(to, ", "))
 	header("Subject", mime.QEncoding.Encode("utf-8", subject))
 	header("Date", now().Format(time.RFC1123Z))
-	id := n.messageID(r.ID, notice.Kind)
-	header("Message-ID", id)
+	header("Message-ID", n.messageID(r.ID, notice.Kind, notice.At))
 	if notice.Kind != countersign.NoticeOpened {
-		opened := n.messageID(r.ID, countersign.NoticeOpened)
+		opened := n.messageID(r.ID, countersign.NoticeOpened, notice.At)
 		header("In-Reply-To", opened)
 		header("References", opened)
 	}
@@ -262,6 +284,9 @@ func (n *Notifier) send(ctx context.Context, to []string, msg []byte) error {
 		return fmt.Errorf("SMTP server %s: %w", n.Addr, err)
 	}
 	defer c.Close()
+	if err := c.Hello(n.domain()); err != nil {
+		return fmt.Errorf("SMTP server %s: %w", n.Addr, err)
+	}
 	if ok, _ := c.Extension("STARTTLS"); ok {
 		cfg := n.TLS
 		if cfg == nil {
@@ -278,11 +303,11 @@ func (n *Notifier) send(ctx context.Context, to []string, msg []byte) error {
 			return fmt.Errorf("SMTP server %s: authentication as %s: %w", n.Addr, n.Username, err)
 		}
 	}
-	if err := c.Mail(n.From); err != nil {
+	if err := c.Mail(envelope(n.From)); err != nil {
 		return fmt.Errorf("SMTP server %s: sender %s: %w", n.Addr, n.From, err)
 	}
 	for _, rcpt := range to {
-		if err := c.Rcpt(rcpt); err != nil {
+		if err := c.Rcpt(envelope(rcpt)); err != nil {
 			return fmt.Errorf("SMTP server %s: recipient %s: %w", n.Addr, rcpt, err)
 		}
 	}
@@ -296,5 +321,8 @@ func (n *Notifier) send(ctx context.Context, to []string, msg []byte) error {
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("SMTP server %s: the message was refused: %w", n.Addr, err)
 	}
-	return c.Quit()
+	// The server took the message: a failed goodbye must not have it sent
+	// again.
+	_ = c.Quit()
+	return nil
 }

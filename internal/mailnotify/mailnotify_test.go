@@ -36,9 +36,9 @@ func notice(kind countersign.NoticeKind, groups ...string) countersign.Notice {
 // falls back to the default recipients.
 func TestMailOverSTARTTLS(t *testing.T) {
 	box := mailtest.Start(t, true)
-	n := &Notifier{Addr: box.Addr, From: "countersign@example.com", Username: "countersign", Password: "s3cret",
+	n := &Notifier{Addr: box.Addr, From: "Countersign <countersign@example.com>", Username: "countersign", Password: "s3cret",
 		TLS:    &tls.Config{RootCAs: box.Roots, ServerName: "127.0.0.1"},
-		To:     []string{"review-desk@example.com"},
+		To:     []string{"Review desk <review-desk@example.com>"},
 		Groups: map[string][]string{"legal": {"lena@example.com", "lars@example.com"}, "contracts": {"lena@example.com"}},
 		Domain: "countersign.example.com", Now: func() time.Time { return t0 }}
 	if err := n.Check(); err != nil {
@@ -80,8 +80,26 @@ func TestMailOverSTARTTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if reminder.Header.Get("In-Reply-To") != "<d1-r1.opened@countersign.example.com>" || strings.Join(got[1].To, ",") != "review-desk@example.com" {
-		t.Errorf("reminder: In-Reply-To %q, to %v; want the opening's ID, to the default address", reminder.Header.Get("In-Reply-To"), got[1].To)
+	if reminder.Header.Get("In-Reply-To") != "<d1-r1.opened@countersign.example.com>" || strings.Join(got[1].To, ",") != "review-desk@example.com" ||
+		reminder.Header.Get("To") != "Review desk <review-desk@example.com>" {
+		t.Errorf("reminder: In-Reply-To %q, to %v (header %q); want the opening's ID, to the default address", reminder.Header.Get("In-Reply-To"), got[1].To, reminder.Header.Get("To"))
+	}
+	// Two notices of one kind (two escalations) are two messages to a
+	// receiver that drops repeated Message-IDs; a retry of one is the same.
+	one, two := notice(countersign.NoticeEscalation), notice(countersign.NoticeEscalation)
+	two.At = one.At.Add(time.Hour)
+	a, _ := n.message(one, []string{"x@example.com"})
+	b, _ := n.message(two, []string{"x@example.com"})
+	again, _ := n.message(one, []string{"x@example.com"})
+	idOf := func(raw []byte) string {
+		m, err := mail.ReadMessage(strings.NewReader(string(raw)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Header.Get("Message-ID")
+	}
+	if idOf(a) == idOf(b) || idOf(a) != idOf(again) {
+		t.Errorf("escalation Message-IDs %s, %s, retry %s: want two, and the retry the same", idOf(a), idOf(b), idOf(again))
 	}
 }
 
