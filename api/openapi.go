@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
 	"slices"
@@ -128,7 +129,7 @@ func openapiDocument() (map[string]any, error) {
 	for name, v := range wireTypes {
 		g.names[reflect.TypeOf(v)] = name
 	}
-	for _, name := range sortedNames(wireTypes) {
+	for _, name := range slices.Sorted(maps.Keys(wireTypes)) {
 		g.define(reflect.TypeOf(wireTypes[name]))
 	}
 	components, _ := doc["components"].(map[string]any)
@@ -161,15 +162,6 @@ func openapiDocument() (map[string]any, error) {
 
 func jsonContent(schema string) map[string]any {
 	return map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + schema}}}
-}
-
-func sortedNames(m map[string]any) []string {
-	names := make([]string, 0, len(m))
-	for name := range m {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	return names
 }
 
 // schemaWriter writes JSON Schemas (2020-12, as OpenAPI 3.1 takes them)

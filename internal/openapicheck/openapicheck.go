@@ -7,6 +7,7 @@ package openapicheck
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"regexp"
@@ -111,7 +112,7 @@ func (s *Spec) Check(method, path string, status int, contentType string, body [
 	key := strconv.Itoa(status)
 	response, ok := responses[key].(map[string]any)
 	if !ok {
-		return fmt.Errorf("%s answered %d, which the description does not list (it lists %v): %s", where, status, keys(responses), clip(body))
+		return fmt.Errorf("%s answered %d, which the description does not list (it lists %v): %s", where, status, slices.Sorted(maps.Keys(responses)), clip(body))
 	}
 	at := "#/paths/" + pointer(op.path) + "/" + strings.ToLower(method) + "/responses/" + key
 	if ref, ok := response["$ref"].(string); ok {
@@ -125,7 +126,7 @@ func (s *Spec) Check(method, path string, status int, contentType string, body [
 	}
 	media, _, _ := mime.ParseMediaType(contentType)
 	if _, ok := content[media]; !ok {
-		return fmt.Errorf("%s answered %d as %q, which the description does not list (it lists %v)", where, status, media, keys(content))
+		return fmt.Errorf("%s answered %d as %q, which the description does not list (it lists %v)", where, status, media, slices.Sorted(maps.Keys(content)))
 	}
 	if media != "application/json" {
 		return nil
@@ -209,15 +210,6 @@ func (s *Spec) schema(loc string) (*jsonschema.Schema, error) {
 	}
 	s.schemas[loc] = sch
 	return sch, nil
-}
-
-func keys(m map[string]any) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 func clip(b []byte) string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -62,7 +63,7 @@ func describe(e countersign.AuditEvent) (sentence string, rows []eventRow, rest 
 		}
 		sentence = fmt.Sprintf("Drafted %d fields (%s).", len(fields), or(by, "extractor not recorded"))
 		evidence, _ := data["evidence"].(map[string]any)
-		for _, name := range sortedKeys(fields) {
+		for _, name := range slices.Sorted(maps.Keys(fields)) {
 			row := eventRow{Field: name, Value: clip(dataValue(fields[name]))}
 			if ev, ok := evidence[name].(map[string]any); ok {
 				if quote, ok := ev["quote"].(string); ok {
@@ -88,7 +89,7 @@ func describe(e countersign.AuditEvent) (sentence string, rows []eventRow, rest 
 		}
 		sentence += "."
 		fields, _ := data["fields"].(map[string]any)
-		for _, name := range sortedKeys(fields) {
+		for _, name := range slices.Sorted(maps.Keys(fields)) {
 			score, _ := fields[name].(map[string]any)
 			row := eventRow{Field: name, Value: "—"}
 			if s, ok := score["score"].(float64); ok {
@@ -122,7 +123,7 @@ func describe(e countersign.AuditEvent) (sentence string, rows []eventRow, rest 
 		}
 		sentence += "."
 		fields, _ := data["fields"].(map[string]any)
-		for _, name := range sortedKeys(fields) {
+		for _, name := range slices.Sorted(maps.Keys(fields)) {
 			rows = append(rows, eventRow{Field: name, Value: clip(dataValue(fields[name]))})
 		}
 		used = append(used, "action", "role", "review_id", "reason", "fields")
@@ -197,15 +198,6 @@ func rawData(raw json.RawMessage) string {
 		return string(raw)
 	}
 	return out.String()
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // humanWords is an identifier such as human_review in words.
