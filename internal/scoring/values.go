@@ -304,11 +304,17 @@ func boundaryAfter(s string, i int) bool {
 }
 
 // numberPattern matches a number, with groups of three digits separated by
-// commas, dots, apostrophes or narrow spaces, and a decimal part.
+// commas, dots, apostrophes or no-break spaces, and a decimal part (plain
+// spaces: spacedNumber).
 // It is anchored: findNumbers reads it at each run of digits, on a short
 // window, since on megabytes of text without a digit Go's regular
 // expressions take a quarter of a second to find nothing.
 var numberPattern = regexp.MustCompile(`^(?:\d{1,3}(?:[,.'\x{00A0}\x{202F}]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)`)
+
+// spacedNumber matches a number grouped by plain spaces ("1 250 000",
+// "12 500,00"), which findNumbers takes only where no word or digit
+// follows: "in 2 2025" is two numbers, not a mangled one.
+var spacedNumber = regexp.MustCompile(`^\d{1,3}(?: \d{3})+(?:[.,]\d+)?`)
 
 // numberWindow is the longest number findNumbers reads.
 const numberWindow = 64
@@ -336,7 +342,7 @@ const currencySymbols = "$€£¥₹₩₽₺"
 // numberKeys reads a number as written, with its grouping, as the values it
 // may be: "1,250" is 1250 in English and 1.25 in much of Europe.
 func numberKeys(text string) []string {
-	text = strings.NewReplacer("'", "", "\u00a0", "", "\u202f", "").Replace(text)
+	text = strings.NewReplacer("'", "", " ", "", "\u00a0", "", "\u202f", "").Replace(text)
 	commas, dots := strings.Count(text, ","), strings.Count(text, ".")
 	var readings []string
 	switch {
@@ -404,7 +410,16 @@ func findNumbers(content string, dates []mention) []mention {
 		if start < 0 {
 			break
 		}
-		loc := numberPattern.FindStringIndex(content[start:min(start+numberWindow, len(content))])
+		window := content[start:min(start+numberWindow, len(content))]
+		loc := spacedNumber.FindStringIndex(window)
+		if loc != nil {
+			if r, _ := utf8.DecodeRuneInString(window[loc[1]:]); loc[1] < len(window) && wordRune(r) {
+				loc = nil
+			}
+		}
+		if loc == nil {
+			loc = numberPattern.FindStringIndex(window)
+		}
 		end := start + loc[1]
 		at = end
 		if overlapsAny(start, end, dates) {

@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"github.com/countersign/countersign"
 	"slices"
 	"testing"
 )
@@ -35,5 +36,25 @@ func TestNumberClasses(t *testing.T) {
 	want := []string{"€1,250.00/money", "1250 EUR/money", "5%/percent", "3/plain"}
 	if !slices.Equal(got, want) {
 		t.Errorf("numbers %q, want %q", got, want)
+	}
+}
+
+// TestSpaceGroupedNumbers: "1 250 000" is one number where the groups of
+// three stand alone, and the quote that writes it so matches the value; a
+// space before a longer run of digits groups nothing.
+func TestSpaceGroupedNumbers(t *testing.T) {
+	content := "Claimed EUR 1 250 000 (prior claim 12 500,50) on 3 2025 items."
+	var got []string
+	for _, m := range findNumbers(content, findDates(content)) {
+		got = append(got, content[m.start:m.end]+"="+m.keys[0])
+	}
+	want := []string{"EUR 1 250 000=n:1250000", "12 500,50=n:12500.5", "3=n:3", "2025=n:2025"}
+	if !slices.Equal(got, want) {
+		t.Errorf("numbers %q, want %q", got, want)
+	}
+	signals := map[string]float64{}
+	quoteMatch(1250000.0, countersign.Evidence{Quote: "EUR 1 250 000"}, signals)
+	if signals["quote_match"] != 1 {
+		t.Errorf("quote_match of 1250000 against \"EUR 1 250 000\" = %v, want 1", signals)
 	}
 }
