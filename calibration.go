@@ -149,6 +149,59 @@ type ConfidenceModel struct {
 	// failed a hard check and missing required values), and 1-Floor bounds
 	// the highest; it shrinks with the number of documents it learned from.
 	Floor float64 `json:"floor"`
+	// Words are, per field, how often each word stood around the values
+	// people kept in the training documents (FieldScore.Words); a field's
+	// SignalWords is computed from them (WordsSignal). Empty when the
+	// calibration learned none.
+	Words map[string]WordCounts `json:"words,omitempty"`
+}
+
+// WordCounts are the words seen around the kept values of a field: Kept
+// values had their context read, and Counts[w] of them had word w around
+// them (words seen around fewer than two are left out).
+type WordCounts struct {
+	Kept   int            `json:"kept"`
+	Counts map[string]int `json:"counts"`
+}
+
+// WordsSignal is the words signal of a field whose value has these words
+// around it, and the one of them least usual around kept values. ok is
+// false when the model learned no words for the field.
+func (m *ConfidenceModel) WordsSignal(field string, words []string) (value float64, rarest string, ok bool) {
+	wc, ok := m.Words[field]
+	if !ok {
+		return 0, "", false
+	}
+	value, rarest = wc.Signal(words)
+	return value, rarest, true
+}
+
+// Signal is the geometric mean, over the distinct words, of the share of
+// kept values that had each word around them, smoothed ((count+½)/(kept+1),
+// so neither 0 nor 1); 0 with no words. Values whose place is worded as
+// the field's kept values were get near the usual share of the field's
+// label words; a value taken from a place worded otherwise (a policy's
+// start date for the date of loss) gets near 0. rarest is the word with
+// the lowest count.
+func (wc WordCounts) Signal(words []string) (value float64, rarest string) {
+	sum, n, low := 0.0, 0, math.MaxInt
+	seen := map[string]bool{}
+	for _, w := range words {
+		if seen[w] {
+			continue
+		}
+		seen[w] = true
+		c := wc.Counts[w]
+		sum += math.Log((float64(c) + 0.5) / (float64(wc.Kept) + 1))
+		n++
+		if c < low {
+			low, rarest = c, w
+		}
+	}
+	if n == 0 {
+		return 0, ""
+	}
+	return math.Round(math.Exp(sum/float64(n))*1e4) / 1e4, rarest
 }
 
 // Feature name prefixes: a feature is a signal's value (0 when absent), the
@@ -294,6 +347,10 @@ type FieldReliability struct {
 	Own bool `json:"own"`
 	// Pooled says why a field uses the pooled coefficients.
 	Pooled string `json:"pooled,omitempty"`
+	// Omitted marks the row of the field's empty values, scored as
+	// omissions (right when the person left the field empty too), apart
+	// from the row of its drafted values.
+	Omitted bool `json:"omitted,omitempty"`
 }
 
 // SignalDiscrimination is how well one signal, alone, told right field

@@ -166,10 +166,17 @@ const (
 	// amount claimed). A field score that has it is of an omission, not of
 	// a value; agreement and rules may be recorded beside it.
 	SignalOmission = "omission"
+	// SignalWords: what reviewed documents taught about the words around
+	// the drafted value (FieldScore.Words): the probability, on even odds,
+	// that a value of this field with such words around it is right, from
+	// how often each word stood around values people kept and around values
+	// they corrected. Only a calibration that learned word weights records
+	// it (countersign.ConfidenceModel.Words): it is learned, not measured.
+	SignalWords = "words"
 )
 
 // Signals lists every signal name in the order scores combine them.
-var Signals = []string{SignalSchema, SignalConstraints, SignalGrounding, SignalTokenProb, SignalAgreement, SignalRules, SignalJudge, SignalAmbiguity, SignalAlternatives, SignalContext, SignalQuoteMatch, SignalOmission}
+var Signals = []string{SignalSchema, SignalConstraints, SignalGrounding, SignalTokenProb, SignalAgreement, SignalRules, SignalJudge, SignalAmbiguity, SignalAlternatives, SignalContext, SignalQuoteMatch, SignalOmission, SignalWords}
 
 // FieldScore is the confidence in one field's value, with the signals it was
 // combined from and the reasons a reviewer should look at it.
@@ -181,6 +188,12 @@ type FieldScore struct {
 	Signals  map[string]float64 `json:"signals"`
 	Required bool               `json:"required"`
 	Reasons  []string           `json:"reasons,omitempty"`
+	// Words are the words around the drafted value where the document
+	// writes it, as the context signal read them, lower case, nearest
+	// first: those before it as they are, those after it marked with a
+	// leading "+". A calibration learns from them which words stand near
+	// right values of the field and which near wrong ones (SignalWords).
+	Words []string `json:"words,omitempty"`
 }
 
 // Confidence is the engine's trust in a draft: per field, and overall as the

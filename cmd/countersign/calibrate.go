@@ -111,15 +111,21 @@ func printCalibration(out io.Writer, cal *countersign.Calibration) error {
 		if f.Own {
 			model = "own"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%.3f\t%.3f\t%.4f\t%s\t%s\t\n", f.Field, f.Samples, 100*f.Accuracy, f.ECEBefore, f.ECEAfter, f.Brier, figure(f.AUC), model)
+		name := f.Field
+		if f.Omitted {
+			name += " (left empty)"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%.3f\t%.3f\t%.4f\t%s\t%s\t\n", name, f.Samples, 100*f.Accuracy, f.ECEBefore, f.ECEAfter, f.Brier, figure(f.AUC), model)
 	}
 	p := rep.Pooled
 	fmt.Fprintf(tw, "(all fields)\t%d\t%.1f%%\t%.3f\t%.3f\t%.4f\t%s\t\t\n", p.Samples, 100*p.Accuracy, p.ECEBefore, p.ECEAfter, p.Brier, figure(p.AUC))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	said := map[string]bool{}
 	for _, f := range rep.Fields {
-		if f.Pooled != "" {
+		if f.Pooled != "" && !said[f.Field] {
+			said[f.Field] = true
 			fmt.Fprintf(out, "  %s uses the pooled model: %s\n", f.Field, f.Pooled)
 		}
 	}

@@ -83,6 +83,9 @@ type FieldOutcome struct {
 	// combined from.
 	Raw     float64
 	Signals map[string]float64
+	// Words are the words around the drafted value (see
+	// countersign.FieldScore.Words).
+	Words []string
 	// Failed is set when the value failed a hard check (schema, grounding,
 	// constraint): no confidence model is asked about it.
 	Failed  bool
@@ -118,6 +121,7 @@ func HumanOutcome(d *countersign.Document) []FieldOutcome {
 			Field:   name,
 			Raw:     RawScore(d.Confidence, fs),
 			Signals: fs.Signals,
+			Words:   fs.Words,
 			Failed:  len(fs.Signals) > 0 && scoring.HardFailure(fs.Signals),
 			Correct: changes[name] == countersign.ChangeUnchanged,
 		})

@@ -126,6 +126,9 @@ func Learn(tt *countersign.TaskType, outcomes *Outcomes, opt Options) (*counters
 	if err != nil {
 		return nil, countersign.Errorf(countersign.CodeInvalid, "calibrate %s: %w", tt.Name, err)
 	}
+	if slices.Contains(final.Features, countersign.SignalWords) || slices.Contains(final.Features, countersign.FeatureLogit+countersign.SignalWords) {
+		final.Words = l.words
+	}
 	cal.Model = final
 	if err := l.report(tt, cal, opt.Active); err != nil {
 		return nil, countersign.Errorf(countersign.CodeInvalid, "calibrate %s: %w", tt.Name, err)
@@ -199,6 +202,7 @@ type row struct {
 	doc     int
 	field   string
 	signals map[string]float64
+	words   []string
 	correct bool
 }
 
@@ -211,6 +215,7 @@ type learner struct {
 	features []string
 	floor    float64
 	eligible []string // fields with enough outcomes of both kinds for their own coefficients
+	words    map[string]countersign.WordCounts // the words counted on every row
 
 	// Out of fold, per document and field outcome (in document order, then
 	// field order): the pooled and the own prediction, and the chosen one.
@@ -251,6 +256,7 @@ func newLearner(docs []DocumentOutcome, seed int64) *learner {
 			l.eligible = append(l.eligible, name)
 		}
 	}
+	l.words = l.learnWords()
 	l.features = chooseFeatures(l.rows)
 	return l
 }
@@ -467,11 +473,17 @@ func (l *learner) crossValidate() error {
 // without each fold) and under the active calibration.
 func (l *learner) report(tt *countersign.TaskType, cal *countersign.Calibration, active *countersign.Calibration) error {
 	rep := &cal.Report
-	byField := map[string][]int{} // field -> indexes into all
+	// field and whether the rows are of omissions -> indexes into all
+	type rowsOf struct {
+		field   string
+		omitted bool
+	}
+	byField := map[rowsOf][]int{}
 	var before, after []Sample
 	for i, d := range l.docs {
 		for j, f := range d.Fields {
-			byField[f.Field] = append(byField[f.Field], len(before))
+			key := rowsOf{f.Field, scoring.IsOmission(countersign.FieldScore{Signals: f.Signals})}
+			byField[key] = append(byField[key], len(before))
 			before = append(before, Sample{Score: f.Raw, Correct: f.Correct})
 			after = append(after, Sample{Score: l.chosen[[2]int{i, j}], Correct: f.Correct})
 		}
@@ -487,9 +499,13 @@ func (l *learner) report(tt *countersign.TaskType, cal *countersign.Calibration,
 	for _, name := range l.eligible {
 		eligible[name] = true
 	}
-	for _, name := range slices.Sorted(maps.Keys(byField)) {
-		r := reliabilityOf(pick(before, byField[name]), pick(after, byField[name]))
-		r.Field, r.Own = name, l.own[name]
+	keys := slices.SortedFunc(maps.Keys(byField), func(a, b rowsOf) int {
+		return cmp.Or(cmp.Compare(a.field, b.field), cmp.Compare(btoi(a.omitted), btoi(b.omitted)))
+	})
+	for _, key := range keys {
+		name := key.field
+		r := reliabilityOf(pick(before, byField[key]), pick(after, byField[key]))
+		r.Field, r.Own, r.Omitted = name, l.own[name], key.omitted
 		switch {
 		case r.Own:
 		case eligible[name]:
@@ -610,4 +626,11 @@ func reliabilityOf(before, after []Sample) countersign.FieldReliability {
 		r.AUC = &auc
 	}
 	return r
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -322,17 +322,20 @@ type rival struct {
 // ambiguity records the ambiguity signal of a drafted field and, when some
 // other value fits the field as well or better, a reason that names it.
 // It records nothing for a field whose kind is not known and that has no
-// rules.
-func (l *lookalikes) ambiguity(name string, value any, ev countersign.Evidence, signals map[string]float64) []string {
+// rules. With the context signal it returns the words it read around the
+// value (see countersign.FieldScore.Words).
+func (l *lookalikes) ambiguity(name string, value any, ev countersign.Evidence, signals map[string]float64) ([]string, []string) {
 	k := l.kindOf(name, value)
 	if k == nil && len(l.tt.Rules[name]) == 0 {
 		// No other value can be told of its kind, but the words around the
 		// quote can still be read.
 		if from, to := l.quoteSpan(ev); from >= 0 {
-			own, _ := fit(l.keywords(name), contextOf(l.content, from, to, 0, len(l.content)))
+			around := contextOf(l.content, from, to, 0, len(l.content))
+			own, _ := fit(l.keywords(name), around)
 			signals[countersign.SignalContext] = contextScore(own)
+			return nil, wordList(around, from)
 		}
-		return nil
+		return nil, nil
 	}
 	drafted := keysOf(k, value)
 	var found []mention
@@ -382,11 +385,19 @@ func (l *lookalikes) ambiguity(name string, value any, ev countersign.Evidence, 
 	if len(mine) > maxMentionsValue {
 		mine = mine[:maxMentionsValue]
 	}
+	// The words recorded are those of the place quoted, or else of the
+	// place that fits best.
+	var words []string
+	wordsFit, wordsQuoted := -1.0, false
 	for _, i := range mine {
-		f, _ := fit(keywords, contextAt(i))
+		around := contextAt(i)
+		f, _ := fit(keywords, around)
 		own = max(own, f)
 		if shown == "" || inQuote(mentions[i]) {
 			shown = l.text(mentions[i].start, mentions[i].end)
+		}
+		if q := inQuote(mentions[i]); !wordsQuoted && (q || f > wordsFit) {
+			words, wordsFit, wordsQuoted = wordList(around, mentions[i].start), f, q
 		}
 	}
 	if len(mine) == 0 && quoteStart >= 0 {
@@ -398,14 +409,16 @@ func (l *lookalikes) ambiguity(name string, value any, ev countersign.Evidence, 
 				hi = m.start
 			}
 		}
-		own, _ = fit(keywords, contextOf(l.content, quoteStart, quoteEnd, lo, hi))
+		around := contextOf(l.content, quoteStart, quoteEnd, lo, hi)
+		own, _ = fit(keywords, around)
+		words = wordList(around, quoteStart)
 	}
 	if len(mine) > 0 || quoteStart >= 0 {
 		signals[countersign.SignalContext] = contextScore(own)
 	}
 	if len(groups) == 0 {
 		signals[countersign.SignalAmbiguity] = 1
-		return nil
+		return nil, words
 	}
 	if shown == "" {
 		shown = countersign.ValueText(value)
@@ -426,9 +439,26 @@ func (l *lookalikes) ambiguity(name string, value any, ev countersign.Evidence, 
 	n, r := len(groups), len(rivals)
 	signals[countersign.SignalAmbiguity] = round(1 / (1 + float64(r) + weakerPenalty*float64(min(n-r, maxWeaker))))
 	if r == 0 {
-		return nil
+		return nil, words
 	}
-	return []string{l.reason(name, k, class, n, rivals, own, shown, mentions)}
+	return []string{l.reason(name, k, class, n, rivals, own, shown, mentions)}, words
+}
+
+// wordList lists context words as countersign.FieldScore.Words does: those
+// before the value at "at" as they are, those after it with a leading "+",
+// each once, in the order read (nearest first on each side).
+func wordList(around []contextWord, at int) []string {
+	out := make([]string, 0, len(around))
+	for _, w := range around {
+		word := w.word
+		if w.start >= at {
+			word = "+" + word
+		}
+		if !slices.Contains(out, word) {
+			out = append(out, word)
+		}
+	}
+	return out
 }
 
 // keywords are the words that say a passage is about the field.

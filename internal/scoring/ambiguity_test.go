@@ -2,6 +2,7 @@ package scoring_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -258,5 +259,22 @@ func TestContextSignal(t *testing.T) {
 	elsewhere := "The repair came to EUR 274.00. The total amount due is stated in the annex."
 	if got := contextOf(elsewhere, 274.0, "EUR 274.00"); got != 0 {
 		t.Errorf("context of an amount whose sentence says nothing of the total = %v, want 0", got)
+	}
+}
+
+// TestContextWords: the words the context signal read are recorded with
+// the field score, nearest first, those after the value marked "+", so a
+// calibration can learn which of them stand near kept values.
+func TestContextWords(t *testing.T) {
+	tt, sch := compile(t, contractSpec, "contracts.yaml")
+	content := "Total amt. EUR 980.00 paid by transfer."
+	quote := "EUR 980.00"
+	draft := &countersign.Draft{
+		Fields:   countersign.Fields{"total": 980.0},
+		Evidence: map[string]countersign.Evidence{"total": ev(quote, strings.Index(content, quote))},
+	}
+	fs := scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: draft, Content: content}).Fields["total"]
+	if want := []string{"amt", "total", "+paid", "+transfer"}; !slices.Equal(fs.Words, want) {
+		t.Errorf("words %q, want %q", fs.Words, want)
 	}
 }

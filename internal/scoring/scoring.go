@@ -98,7 +98,9 @@ func Score(in Input) *countersign.Confidence {
 		fs.Signals[countersign.SignalGrounding] = grounding
 		fs.Reasons = append(fs.Reasons, reasons...)
 		fs.Reasons = append(fs.Reasons, modelSignals(tt, draft, name, value, fs.Signals)...)
-		fs.Reasons = append(fs.Reasons, look.ambiguity(name, value, draft.Evidence[name], fs.Signals)...)
+		reasons, words := look.ambiguity(name, value, draft.Evidence[name], fs.Signals)
+		fs.Reasons = append(fs.Reasons, reasons...)
+		fs.Words = words
 		fs.Reasons = append(fs.Reasons, quoteMatch(value, draft.Evidence[name], fs.Signals)...)
 		fs.Raw = combine(fs.Signals, tt.Weights)
 		c.Fields[name] = calibrate(name, fs, in.Calibration)
@@ -178,11 +180,50 @@ func calibrate(name string, fs countersign.FieldScore, cal *countersign.Calibrat
 	case cal.Model != nil && failed:
 		fs.Score = cal.Model.Floor
 	case cal.Model != nil:
+		var reason string
+		fs.Signals, reason = learnedWords(name, fs, cal.Model)
+		if reason != "" && !slices.Contains(fs.Reasons, reason) {
+			fs.Reasons = append(slices.Clip(fs.Reasons), reason)
+		}
 		fs.Score = cal.Model.FieldProbability(name, fs.Signals)
 	case fs.Raw > 0:
 		fs.Score = round(cal.Curve(name).Apply(fs.Raw))
 	}
 	return fs
+}
+
+// learnedWords returns fs's signals with the words signal as model computes
+// it from fs's words (see countersign.SignalWords): set when the model
+// learned words for the field and the context was read (the context signal
+// is recorded), left out otherwise, whatever an earlier calibration
+// recorded. The map is a copy when it changes. When the words speak against
+// the value, the reason names the word that weighs most.
+func learnedWords(name string, fs countersign.FieldScore, model *countersign.ConfidenceModel) (map[string]float64, string) {
+	_, read := fs.Signals[countersign.SignalContext]
+	v, against, ok := model.WordsSignal(name, fs.Words)
+	old, had := fs.Signals[countersign.SignalWords]
+	if !ok || !read {
+		if !had {
+			return fs.Signals, ""
+		}
+		signals := maps.Clone(fs.Signals)
+		delete(signals, countersign.SignalWords)
+		return signals, ""
+	}
+	signals := fs.Signals
+	if !had || old != v {
+		signals = maps.Clone(fs.Signals)
+		signals[countersign.SignalWords] = v
+	}
+	if v >= unsureWords || against == "" {
+		return signals, ""
+	}
+	word, where := against, "before"
+	if after, ok := strings.CutPrefix(against, "+"); ok {
+		word, where = after, "after"
+	}
+	wc := model.Words[name]
+	return signals, fmt.Sprintf("the words around the value are unusual for %s: %q (%s it) stood near %d of the %d values people kept", strings.ReplaceAll(name, "_", " "), word, where, wc.Counts[against], wc.Kept)
 }
 
 // HardFailure reports whether a drafted field's signals rule it out: it
@@ -251,6 +292,7 @@ const (
 	unsureTokenProb    = 0.5
 	unsureAgreement    = 1.0
 	unsureAlternatives = 0.8
+	unsureWords        = 0.02
 )
 
 // modelSignals adds the signals that exist only for some drafts (token

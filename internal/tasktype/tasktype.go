@@ -159,6 +159,7 @@ var DefaultWeights = map[string]float64{
 	countersign.SignalContext:      0,
 	countersign.SignalQuoteMatch:   0,
 	countersign.SignalOmission:     0,
+	countersign.SignalWords:        0,
 }
 
 // Limits of the model settings.

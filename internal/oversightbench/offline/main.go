@@ -387,7 +387,7 @@ func run(x *llm.OpenAI, m *oversightbench.Model, n *oversightbench.Notice, creat
 			}
 			truth, has := n.Truth[name]
 			o.Fields = append(o.Fields, calibration.FieldOutcome{
-				Field: name, Raw: calibration.RawScore(conf, fs), Signals: fs.Signals,
+				Field: name, Raw: calibration.RawScore(conf, fs), Signals: fs.Signals, Words: fs.Words,
 				Failed:  len(fs.Signals) > 0 && scoring.HardFailure(fs.Signals),
 				Correct: has && countersign.Equivalent(draft.Fields[name], truth),
 			})

@@ -1,0 +1,91 @@
+package calibration
+
+import (
+	"maps"
+
+	"github.com/countersign/countersign"
+)
+
+// MinWordRows is how many kept training values a word must stand near for
+// a calibration to keep its count (see countersign.WordCounts).
+const MinWordRows = 2
+
+// wordCounts counts, per field, the words around the kept values among rows
+// whose context was read. A field without such a value gets none.
+func wordCounts(rows []row) map[string]countersign.WordCounts {
+	out := map[string]countersign.WordCounts{}
+	for _, r := range rows {
+		if _, read := r.signals[countersign.SignalContext]; !read || !r.correct {
+			continue
+		}
+		wc, ok := out[r.field]
+		if !ok {
+			wc = countersign.WordCounts{Counts: map[string]int{}}
+		}
+		wc.Kept++
+		seen := map[string]bool{}
+		for _, w := range r.words {
+			if !seen[w] {
+				seen[w] = true
+				wc.Counts[w]++
+			}
+		}
+		out[r.field] = wc
+	}
+	for _, wc := range out {
+		maps.DeleteFunc(wc.Counts, func(_ string, c int) bool { return c < MinWordRows })
+	}
+	return out
+}
+
+// learnWords gives every row, and its document's field outcome, the words
+// signal predicted out of fold: from the words counted on the other folds'
+// rows, never its own. Any words signal an earlier calibration recorded is
+// dropped first; the signals maps are copied, not changed in place. It
+// returns the counts over all rows, for the model.
+func (l *learner) learnWords() map[string]countersign.WordCounts {
+	for i := range l.docs {
+		fields := make([]FieldOutcome, len(l.docs[i].Fields))
+		copy(fields, l.docs[i].Fields)
+		for j := range fields {
+			fields[j].Signals = maps.Clone(fields[j].Signals)
+			delete(fields[j].Signals, countersign.SignalWords)
+		}
+		l.docs[i].Fields = fields
+	}
+	l.rows = l.rows[:0]
+	for i, d := range l.docs {
+		for _, f := range d.Fields {
+			if !f.Failed {
+				l.rows = append(l.rows, row{doc: i, field: f.Field, signals: f.Signals, words: f.Words, correct: f.Correct})
+			}
+		}
+	}
+	all := wordCounts(l.rows)
+	if len(all) == 0 {
+		return nil
+	}
+	for k := range Folds {
+		var train []row
+		for _, r := range l.rows {
+			if l.fold[r.doc] != k {
+				train = append(train, r)
+			}
+		}
+		counts := wordCounts(train)
+		for _, r := range l.rows {
+			if l.fold[r.doc] != k {
+				continue
+			}
+			if _, read := r.signals[countersign.SignalContext]; !read {
+				continue
+			}
+			if _, learned := all[r.field]; !learned {
+				continue
+			}
+			// The maps are shared between rows and l.docs: both see it.
+			r.signals[countersign.SignalWords], _ = counts[r.field].Signal(r.words)
+		}
+	}
+	return all
+}
