@@ -146,3 +146,20 @@ func TestMailRefusesWhatIsNotSafe(t *testing.T) {
 		}
 	}
 }
+
+// TestUnverifiedRelayIsRefused: a relay that offers STARTTLS with a
+// certificate the roots do not vouch for gets nothing, even with Insecure
+// (which allows only a relay without TLS), and the error says how to trust
+// a private CA.
+func TestUnverifiedRelayIsRefused(t *testing.T) {
+	box := mailtest.Start(t, true)
+	n := &Notifier{Addr: box.Addr, From: "countersign@example.com", Insecure: true,
+		TLS: &tls.Config{ServerName: "127.0.0.1"}, To: []string{"desk@example.com"}, Now: func() time.Time { return t0 }}
+	_, err := n.Notify(context.Background(), notice(countersign.NoticeOpened, "legal"))
+	if err == nil || !strings.Contains(err.Error(), "SSL_CERT_FILE") || !strings.Contains(err.Error(), "never skips") {
+		t.Fatalf("err = %v; want a refused certificate that says how to trust a private CA", err)
+	}
+	if got := box.Messages(); len(got) != 0 {
+		t.Fatalf("%d messages reached an unverified relay", len(got))
+	}
+}
