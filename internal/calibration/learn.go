@@ -126,8 +126,12 @@ func Learn(tt *countersign.TaskType, outcomes *Outcomes, opt Options) (*counters
 	if err != nil {
 		return nil, countersign.Errorf(countersign.CodeInvalid, "calibrate %s: %w", tt.Name, err)
 	}
-	if slices.Contains(final.Features, countersign.SignalWords) || slices.Contains(final.Features, countersign.FeatureLogit+countersign.SignalWords) {
-		final.Words = l.words
+	// The counts go with the model when any of its features reads the
+	// words signal: scoring computes it from them.
+	for _, prefix := range []string{"", countersign.FeatureLogit, countersign.FeatureAbsent} {
+		if slices.Contains(final.Features, prefix+countersign.SignalWords) {
+			final.Words = l.words
+		}
 	}
 	cal.Model = final
 	if err := l.report(tt, cal, opt.Active); err != nil {

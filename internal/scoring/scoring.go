@@ -196,8 +196,9 @@ func calibrate(name string, fs countersign.FieldScore, cal *countersign.Calibrat
 // it from fs's words (see countersign.SignalWords): set when the model
 // learned words for the field and the context was read (the context signal
 // is recorded), left out otherwise, whatever an earlier calibration
-// recorded. The map is a copy when it changes. When the words speak against
-// the value, the reason names the word that weighs most.
+// recorded. The map is a copy when it changes. When the words are unusual
+// around kept values (the signal below unsureWords), the reason names the
+// rarest of them.
 func learnedWords(name string, fs countersign.FieldScore, model *countersign.ConfidenceModel) (map[string]float64, string) {
 	_, read := fs.Signals[countersign.SignalContext]
 	v, against, ok := model.WordsSignal(name, fs.Words)
