@@ -218,7 +218,7 @@ type learner struct {
 	rows     []row // the field outcomes that passed the hard checks
 	features []string
 	floor    float64
-	eligible []string // fields with enough outcomes of both kinds for their own coefficients
+	eligible []string                          // fields with enough outcomes of both kinds for their own coefficients
 	words    map[string]countersign.WordCounts // the words counted on every row
 
 	// Out of fold, per document and field outcome (in document order, then
