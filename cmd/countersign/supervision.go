@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/countersign/countersign/internal/certify"
 	"github.com/countersign/countersign/internal/export"
 	"github.com/countersign/countersign/internal/quality"
+	"github.com/countersign/countersign/internal/report"
 )
 
 func newPolicyReset() *cobra.Command {
@@ -134,7 +136,8 @@ func newStats() *cobra.Command {
 - documents by status and route, and the auto-accept rate;
 - per field: how often people corrected it, the calibration error (ECE) of its
   confidence, and, where two people decided the same document, their percent
-  agreement and Cohen's kappa;
+  agreement and Cohen's kappa, and where three or more did, Fleiss' kappa
+  and Krippendorff's alpha;
 - reviews: opened, pending, audits, overdue, SLA breaches, and decision time
   percentiles.
 
@@ -241,10 +244,24 @@ func printStats(out io.Writer, st *api.Stats) error {
 	}
 	fmt.Fprintln(out)
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "FIELD\tCHECKED\tCORRECTED\tRATE\tECE\tPAIRS\tAGREEMENT\tKAPPA\t")
+	// Agreement among three or more people has columns only where some
+	// document had that many.
+	groups := slices.ContainsFunc(q.Fields, func(f report.FieldReport) bool { return f.Groups > 0 })
+	header := "FIELD\tCHECKED\tCORRECTED\tRATE\tECE\tPAIRS\tAGREEMENT\tKAPPA\t"
+	if groups {
+		header += "3+ PEOPLE\tFLEISS KAPPA\tALPHA\t"
+	}
+	fmt.Fprintln(tw, header)
 	for _, f := range q.Fields {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f%%\t%s\t%d\t%s\t%s\t\n", f.Field, f.Checked, f.Corrected, 100*f.CorrectionRate,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f%%\t%s\t%d\t%s\t%s\t", f.Field, f.Checked, f.Corrected, 100*f.CorrectionRate,
 			optional(f.ECE, "%.3f", 1), f.Pairs, optional(f.Agreement, "%.1f%%", 100), optional(f.Kappa, "%.2f", 1))
+		if groups {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t", f.Groups, optional(f.FleissKappa, "%.2f", 1), optional(f.Alpha, "%.2f", 1))
+		}
+		fmt.Fprintln(tw)
+	}
+	if groups {
+		fmt.Fprintln(tw, "(3+ PEOPLE: documents three or more people decided; Fleiss' kappa when the same number decided each, Krippendorff's alpha (nominal) in any case)")
 	}
 	return tw.Flush()
 }

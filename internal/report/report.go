@@ -47,6 +47,13 @@ type FieldReport struct {
 	Pairs     int      `json:"pairs"`
 	Agreement *float64 `json:"agreement,omitempty"`
 	Kappa     *float64 `json:"kappa,omitempty"`
+	// Groups counts documents three or more people decided; FleissKappa
+	// (when the same number of people decided each) and Alpha
+	// (Krippendorff's, nominal) compare the values all of them settled on,
+	// nil when undefined.
+	Groups      int      `json:"groups"`
+	FleissKappa *float64 `json:"fleiss_kappa,omitempty"`
+	Alpha       *float64 `json:"alpha,omitempty"`
 }
 
 // ReviewReport is the load on people and how fast they decide.
@@ -102,12 +109,17 @@ func Build(ctx context.Context, s Store, taskType string, now time.Time) (*Repor
 			acc.samples = append(acc.samples, calibration.Sample{Score: d.Confidence.Fields[o.Field].Score, Correct: o.Correct})
 		}
 		if d.Final != nil && d.Final.Lineage != nil && len(d.Final.Lineage.Reviewers) >= 2 {
-			pairs, err := reviewerPairs(ctx, s, d)
+			settledBy, err := reviewerValues(ctx, s, d)
 			if err != nil {
 				return err
 			}
-			for name, p := range pairs {
-				field(name).pairs = append(field(name).pairs, p)
+			for name, values := range settledBy {
+				if len(values) >= 2 {
+					field(name).pairs = append(field(name).pairs, [2]string{values[0], values[1]})
+				}
+				if len(values) >= 3 {
+					field(name).groups = append(field(name).groups, values)
+				}
 			}
 		}
 		return nil
@@ -131,6 +143,7 @@ type fieldAcc struct {
 	checked, corrected int
 	samples            []calibration.Sample
 	pairs              [][2]string
+	groups             [][]string // values of documents three or more people decided
 }
 
 func fieldReports(fields map[string]*fieldAcc) []FieldReport {
@@ -154,37 +167,44 @@ func fieldReports(fields map[string]*fieldAcc) []FieldReport {
 		if k, ok := quality.CohenKappa(acc.pairs); ok {
 			fr.Kappa = &k
 		}
+		fr.Groups = len(acc.groups)
+		if k, ok := quality.FleissKappa(acc.groups); ok {
+			fr.FleissKappa = &k
+		}
+		if a, ok := quality.KrippendorffAlpha(acc.groups); ok {
+			fr.Alpha = &a
+		}
 		out = append(out, fr)
 	}
 	return out
 }
 
-// reviewerPairs compares, field by field, the values the first two people
-// who decided on a document settled on: the draft's value when they
-// approved, their value when they corrected, "rejected" when they rejected.
-func reviewerPairs(ctx context.Context, s Store, d *countersign.Document) (map[string][2]string, error) {
+// reviewerValues lists, field by field, the values each person who
+// decided on a document settled on, in the order they first decided (a
+// person's first decision counts): the draft's value when they approved,
+// their value when they corrected, "rejected" when they rejected. Nil with
+// fewer than two people.
+func reviewerValues(ctx context.Context, s Store, d *countersign.Document) (map[string][]string, error) {
 	decisions, err := s.Decisions(ctx, d.ID)
 	if err != nil {
 		return nil, err
 	}
-	var first, second *countersign.Decision
+	var firsts []*countersign.Decision
+	seen := map[string]bool{}
 	for i := range decisions {
-		switch {
-		case first == nil:
-			first = &decisions[i]
-		case decisions[i].Actor != first.Actor:
-			second = &decisions[i]
-		}
-		if second != nil {
-			break
+		if !seen[decisions[i].Actor] {
+			seen[decisions[i].Actor] = true
+			firsts = append(firsts, &decisions[i])
 		}
 	}
-	if second == nil || d.Draft.Failed() {
+	if len(firsts) < 2 || d.Draft.Failed() {
 		return nil, nil
 	}
-	out := map[string][2]string{}
+	out := map[string][]string{}
 	for _, name := range d.Draft.Fields.Names() {
-		out[name] = [2]string{settled(d.Draft.Fields, first, name), settled(d.Draft.Fields, second, name)}
+		for _, dec := range firsts {
+			out[name] = append(out[name], settled(d.Draft.Fields, dec, name))
+		}
 	}
 	return out, nil
 }

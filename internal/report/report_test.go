@@ -137,3 +137,65 @@ func deref(p *float64) any {
 	}
 	return *p
 }
+
+// TestAgreementAmongThreeOrMore: documents three people decided (one
+// review, each person's decision a vote) give Fleiss' kappa and
+// Krippendorff's alpha over the values all of them settled on, by hand:
+// email on F ("a", "a", "f") and on H ("h", "h", "h"): P̄ = (1/3 + 1)/2 =
+// 2/3, label shares a 2/6, f 1/6, h 3/6, P̄e = 14/36, kappa = (2/3 -
+// 14/36)/(1 - 14/36) = 10/22; alpha: coincidences a-a 1, a-f 1, f-a 1,
+// h-h 3, n = 6, D_o = 2, Σ n_c·n_k (c ≠ k) = 2·(2·1 + 2·3 + 1·3) = 22,
+// alpha = 1 - 5·2/22 = 12/22. Name: all agree, one label: both undefined.
+// The pair columns take each document's first two people.
+func TestAgreementAmongThreeOrMore(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "countersign.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	draft := countersign.Fields{"name": "Ann", "email": "a@x.io"}
+	for _, doc := range []struct {
+		id     string
+		emails [3]string // what each of rita, sue, tom settled on; "" approves the draft
+	}{{"F", [3]string{"", "", "f@x.io"}}, {"H", [3]string{"h@x.io", "h@x.io", "h@x.io"}}} {
+		d := &countersign.Document{ID: doc.id, TaskType: "t", TaskTypeVersion: "v1", Content: "x", ContentSHA256: doc.id, Status: countersign.StatusProcessing, SubmittedBy: "sam", CreatedAt: t0}
+		if _, _, err := s.CreateDocument(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		final := &countersign.Final{Fields: draft, Action: countersign.ActionApprove, DecidedBy: "tom", Diff: countersign.Diff(draft, draft), Lineage: &countersign.Lineage{Reviewers: []string{"rita", "sue", "tom"}}}
+		status := countersign.StatusAccepted
+		c := &countersign.Confidence{Overall: 0.5, Fields: map[string]countersign.FieldScore{"name": {Score: 0.5}, "email": {Score: 0.5}}}
+		if err := s.UpdateDocument(ctx, doc.id, countersign.DocumentUpdate{Status: &status, Draft: &countersign.Draft{Fields: draft, Extractor: countersign.ExtractorRules}, Confidence: c, Route: &countersign.Route{Outcome: countersign.OutcomeHumanReview}, Final: final}); err != nil {
+			t.Fatal(err)
+		}
+		r := &countersign.Review{ID: doc.id + "-r1", DocumentID: doc.id, TaskType: "t", Kind: countersign.ReviewGate, Status: countersign.ReviewPending, CreatedAt: t0, DueAt: t0.Add(time.Hour)}
+		if err := s.OpenReview(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		for i, by := range []string{"rita", "sue", "tom"} {
+			dec := &countersign.Decision{ID: r.ID + "/" + string(rune('1'+i)), ReviewID: r.ID, DocumentID: doc.id, Action: countersign.ActionApprove, Actor: by, Role: countersign.RoleReviewer, Channel: countersign.ChannelAPI, At: t0.Add(time.Duration(i+1) * time.Minute)}
+			if e := doc.emails[i]; e != "" {
+				dec.Action, dec.Fields = countersign.ActionCorrect, countersign.Fields{"email": e}
+			}
+			if err := s.RecordDecision(ctx, dec, i == 2); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	r, err := report.Build(ctx, s, "t", t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	email, name := r.Fields[0], r.Fields[1]
+	if email.Groups != 2 || email.FleissKappa == nil || !near(*email.FleissKappa, 10.0/22) || email.Alpha == nil || !near(*email.Alpha, 12.0/22) {
+		t.Fatalf("email = %+v (fleiss %v, alpha %v)", email, deref(email.FleissKappa), deref(email.Alpha))
+	}
+	if name.Groups != 2 || name.FleissKappa != nil || name.Alpha != nil {
+		t.Fatalf("name = %+v", name)
+	}
+	if email.Pairs != 2 || email.Agreement == nil || *email.Agreement != 1 {
+		t.Fatalf("email pairs = %+v: F's and H's first two people agree", email)
+	}
+}
