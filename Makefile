@@ -7,6 +7,7 @@
 #   make bench      pipeline, audit, scoring and encryption benchmarks, as ratios to a baseline
 #   make bench-parked  memory of `countersign dev` as reviews pile up, by cache size (docs/operations.md: Memory of parked reviews)
 #   make bench-queue   the review queue's latency at 1k, 10k and 100k pending reviews (docs/operations.md: The review queue at scale)
+#   make bench-scale   100,000 open reviews through the API: memory, disk, list and decision latency (docs/operations.md: One machine, many open reviews)
 #   make bench-export  an export of 1,000,000 documents from each store: time per line and peak memory (docs/operations.md: Exports at scale)
 #   make histories  re-record the workflow histories the replay tests use
 #   make generate   the stores' query code, from their .sql files, with sqlc
@@ -30,7 +31,7 @@ SQLC_VERSION := v1.31.1
 # would make several times slower to build.
 RACE_PKGS = $(shell $(GO) list ./... | grep -v -e /internal/e2e -e /cmd/ -e '/cmd$$' -e /internal/app -e /internal/devserver)
 
-.PHONY: all build dev test test-topology test-short lint bench bench-parked bench-queue bench-export histories generate oversight-bench clean help
+.PHONY: all build dev test test-topology test-short lint bench bench-parked bench-scale bench-queue bench-export histories generate oversight-bench clean help
 
 all: lint test
 
@@ -82,6 +83,14 @@ bench:
 PARKED ?= 1500
 bench-parked:
 	COUNTERSIGN_PARKED=$(PARKED) $(GO) test -count=1 -run '^TestParkedReviewsMemory$$' -v -timeout 120m ./internal/e2e
+
+# Not in CI: parks SCALE reviews (default 100000) in `countersign dev`
+# through the REST API and measures memory, disk, the review lists' and a
+# decision's latency at 1k, 10k and 100k (docs/operations.md: One machine,
+# many open reviews). Hours at the default size on two cores.
+SCALE ?= 100000
+bench-scale:
+	COUNTERSIGN_SCALE=$(SCALE) $(GO) test -count=1 -run '^TestScaleRun$$' -v -timeout 600m ./internal/e2e
 
 # Not in CI: fills a store with 100,000 pending reviews (synthetic rows) and
 # measures the queue's pages and GET /v1/reviews at 1k, 10k and 100k; about
