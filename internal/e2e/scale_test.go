@@ -178,11 +178,19 @@ func decideAgainstBareUpdates(t *testing.T, dataDir string, reviewer *apiclient.
 	if err != nil {
 		t.Fatal(err)
 	}
-	page, err := reviewer.Reviews(ctx, apiclient.ReviewQuery{Limit: k})
-	if err != nil {
-		t.Fatal(err)
+	var open []countersign.Review
+	for q := (apiclient.ReviewQuery{Limit: k}); len(open) < k; {
+		page, err := reviewer.Reviews(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		open = append(open, page.Reviews...)
+		if page.NextCursor == "" {
+			break
+		}
+		q.Cursor = page.NextCursor
 	}
-	for i, r := range page.Reviews {
+	for i, r := range open[:min(k, len(open))] {
 		start := time.Now()
 		if _, err := reviewer.Decide(ctx, r.ID, api.DecisionRequest{Action: countersign.ActionReject, Reason: "a parked copy"}); err != nil {
 			t.Fatalf("deciding %s: %v", r.ID, err)
