@@ -327,8 +327,10 @@ func firstPassing(lo, hi int, rate, budget, alpha float64) (int, bool) {
 	return quality.Least(max(lo, last(k-1)+1), min(last(k), hi-1)+1, passes)
 }
 
-// farMore is how many times the documents at hand a projection may ask for
-// before the message says more documents alone are unlikely to do.
+// farMore is how many times the documents at hand (or, with fewer, the
+// fewest a clean record needs) a projection may ask for before the message
+// says more documents alone are unlikely to do: a clean record on a few
+// documents needs many more, and more documents are then the answer.
 const farMore = 20
 
 // maxProjected bounds the accepted documents needed projects to.
@@ -360,7 +362,7 @@ func (r *Result) Explain(taskType string) string {
 		fmt.Fprintf(&b, "; on so few the error rates seen are above the budget at every threshold, which says little yet: review more documents the calibration did not train on (at least %d accepted ones are needed), improve the confidence (calibrate), or ask for a larger budget", r.MinAccepted)
 	case r.Needed < 0:
 		b.WriteString("; at no threshold is the error rate below the budget once the next wrong document below it is counted, so more documents alone will not do: improve the confidence (calibrate) or ask for a larger budget")
-	case r.Needed > farMore*r.Documents:
+	case r.Needed > farMore*max(r.Documents, r.MinAccepted):
 		// The error rate is just under the budget: the projection is
 		// true to the arithmetic but no plan.
 		fmt.Fprintf(&b, "; the error rate among the documents it would accept is so close to the budget that it would take over %d times as many reviewed documents as these (about %d more), so more documents alone are unlikely to do: improve the confidence (calibrate) or ask for a larger budget", farMore, r.Needed)

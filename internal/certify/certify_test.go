@@ -174,6 +174,12 @@ func TestRefusalSaysHowManyMore(t *testing.T) {
 	if msg := res.Explain("claims"); res.Certified != nil || res.Needed <= 20*1000 || !strings.Contains(msg, "so close to the budget") || !strings.Contains(msg, "more documents alone are unlikely to do") {
 		t.Fatalf("rate just under the budget: needed %d, %q", res.Needed, msg)
 	}
+	// A clean record on a few documents: more documents are the answer,
+	// however many times these it takes (1%: 299 for a clean record).
+	res = test(t, some(5, 0.99, 0, simulate.RouteEligible), 0.01, 0.95)
+	if msg := res.Explain("claims"); res.Needed <= 20*5 || strings.Contains(msg, "so close to the budget") || !strings.Contains(msg, "documents the calibration did not train on") {
+		t.Fatalf("clean record on 5: needed %d, %q", res.Needed, msg)
+	}
 	res = test(t, some(10, 0.99, 0, simulate.RouteReview), 0.05, 0.95)
 	if res.Needed != -1 || !strings.Contains(res.Explain("claims"), "rules send all 10") {
 		t.Fatalf("nothing eligible: needed %d, %q", res.Needed, res.Explain("claims"))
