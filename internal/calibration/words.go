@@ -11,11 +11,11 @@ import (
 const MinWordRows = 2
 
 // wordCounts counts, per field, the words around the kept values among rows
-// whose context was read. A field without such a value gets none.
+// with words (hasWords). A field without such a value gets none.
 func wordCounts(rows []row) map[string]countersign.WordCounts {
 	out := map[string]countersign.WordCounts{}
 	for _, r := range rows {
-		if _, read := r.signals[countersign.SignalContext]; !read || !r.correct {
+		if !hasWords(r) || !r.correct {
 			continue
 		}
 		wc, ok := out[r.field]
@@ -77,7 +77,7 @@ func (l *learner) learnWords() map[string]countersign.WordCounts {
 			if l.fold[r.doc] != k {
 				continue
 			}
-			if _, read := r.signals[countersign.SignalContext]; !read {
+			if !hasWords(r) {
 				continue
 			}
 			if _, learned := all[r.field]; !learned {
@@ -88,4 +88,14 @@ func (l *learner) learnWords() map[string]countersign.WordCounts {
 		}
 	}
 	return all
+}
+
+// hasWords reports whether a row's value had words read around it. A value
+// without them (nothing around it, or scored before the words were kept:
+// a stored score cannot tell the two apart) gets no words signal, and its
+// absence is what the model learns from, rather than a 0 that would rank
+// it with the most unusual words.
+func hasWords(r row) bool {
+	_, read := r.signals[countersign.SignalContext]
+	return read && len(r.words) > 0
 }

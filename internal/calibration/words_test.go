@@ -157,3 +157,50 @@ func countOther(rows []countersign.FieldReliability) int {
 	}
 	return n
 }
+
+// TestWordsAbsentWithoutWords: values scored before the words were kept
+// (or with none around them) get no words signal, in training and in
+// scoring, so half the documents without words neither dilute the counts
+// nor rank with the most unusual words: the signal still separates the
+// documents that have words, and a score without words has no signal.
+func TestWordsAbsentWithoutWords(t *testing.T) {
+	docs := wordsDocs(4, 300)
+	for i := range docs {
+		if i%2 == 0 {
+			docs[i].Fields[0].Words = nil
+			fs := docs[i].Confidence.Fields["date"]
+			fs.Words = nil
+			docs[i].Confidence.Fields["date"] = fs
+		}
+	}
+	cal := learn(t, docs, calibration.Options{Seed: 1, Holdout: 0.5, TrainedThrough: t0.Add(time.Hour * 1000)})
+	var auc float64
+	var present int
+	for _, s := range cal.Report.Signals {
+		if s.Signal == countersign.SignalWords && s.AUC != nil {
+			auc, present = *s.AUC, s.Present
+		}
+	}
+	if auc < 0.95 || present == 0 || present > 160 {
+		t.Errorf("words signal AUC %v over %d outcomes; want near 1 over the half with words", auc, present)
+	}
+	if !slices.Contains(cal.Model.Features, countersign.FeatureAbsent+countersign.SignalWords) {
+		t.Errorf("features %v lack the absence of the words signal", cal.Model.Features)
+	}
+	c := &countersign.Confidence{Calibration: "old", Fields: map[string]countersign.FieldScore{
+		"date": {Raw: 0.8, Signals: map[string]float64{"schema": 1, "grounding": 1, "context": 0.5, "token_prob": 0.8, countersign.SignalWords: 0.5}, Required: true},
+	}}
+	fs := scoring.Recalibrate(invoices, c, cal, calibration.RawScore).Fields["date"]
+	if _, ok := fs.Signals[countersign.SignalWords]; ok {
+		t.Errorf("a score without words has the words signal: %v", fs.Signals)
+	}
+	// Recalibrated through no calibration, a score keeps neither the words
+	// signal nor the reason an earlier calibration gave.
+	c.Fields["date"] = countersign.FieldScore{Raw: 0.8, Words: []string{"runs"}, Required: true,
+		Signals: map[string]float64{"schema": 1, "grounding": 1, "context": 0.5, countersign.SignalWords: 0.01},
+		Reasons: []string{"the words around the value are unusual for date: \"runs\" (before it) stood near 0 of the 9 values people kept"}}
+	fs = scoring.Recalibrate(invoices, c, nil, calibration.RawScore).Fields["date"]
+	if _, ok := fs.Signals[countersign.SignalWords]; ok || len(fs.Reasons) != 0 {
+		t.Errorf("uncalibrated: signals %v, reasons %q; want no words signal or reason", fs.Signals, fs.Reasons)
+	}
+}

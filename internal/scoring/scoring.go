@@ -166,6 +166,7 @@ func counts(model *countersign.ConfidenceModel, fs countersign.FieldScore) bool 
 // model, Score are 0; a model gives its floor, since a person has been
 // seen to keep such values too, if rarely.
 func calibrate(name string, fs countersign.FieldScore, cal *countersign.Calibration) countersign.FieldScore {
+	fs = withoutLearnedWords(fs)
 	if IsOmission(fs) && !counts(modelOf(cal), fs) {
 		fs.Score = fs.Raw
 		return fs
@@ -192,15 +193,34 @@ func calibrate(name string, fs countersign.FieldScore, cal *countersign.Calibrat
 	return fs
 }
 
+// wordsReason starts the reason learnedWords gives.
+const wordsReason = "the words around the value are unusual for "
+
+// withoutLearnedWords is fs without the words signal and its reason, which
+// only a calibration gives (learnedWords): a score recalibrated through
+// another calibration, or none, must not keep the earlier one's. It copies
+// what it changes.
+func withoutLearnedWords(fs countersign.FieldScore) countersign.FieldScore {
+	if _, had := fs.Signals[countersign.SignalWords]; had {
+		fs.Signals = maps.Clone(fs.Signals)
+		delete(fs.Signals, countersign.SignalWords)
+	}
+	if slices.ContainsFunc(fs.Reasons, func(r string) bool { return strings.HasPrefix(r, wordsReason) }) {
+		fs.Reasons = slices.DeleteFunc(slices.Clone(fs.Reasons), func(r string) bool { return strings.HasPrefix(r, wordsReason) })
+	}
+	return fs
+}
+
 // learnedWords returns fs's signals with the words signal as model computes
 // it from fs's words (see countersign.SignalWords): set when the model
-// learned words for the field and the context was read (the context signal
-// is recorded), left out otherwise, whatever an earlier calibration
-// recorded. The map is a copy when it changes. When the words are unusual
+// learned words for the field and the context was read with words around
+// the value, left out otherwise (as calibration leaves it out), whatever
+// an earlier calibration recorded. The map is a copy when it changes. When the words are unusual
 // around kept values (the signal below unsureWords), the reason names the
 // rarest of them.
 func learnedWords(name string, fs countersign.FieldScore, model *countersign.ConfidenceModel) (map[string]float64, string) {
 	_, read := fs.Signals[countersign.SignalContext]
+	read = read && len(fs.Words) > 0
 	v, against, ok := model.WordsSignal(name, fs.Words)
 	old, had := fs.Signals[countersign.SignalWords]
 	if !ok || !read {
@@ -224,7 +244,7 @@ func learnedWords(name string, fs countersign.FieldScore, model *countersign.Con
 		word, where = after, "after"
 	}
 	wc := model.Words[name]
-	return signals, fmt.Sprintf("the words around the value are unusual for %s: %q (%s it) stood near %d of the %d values people kept", strings.ReplaceAll(name, "_", " "), word, where, wc.Counts[against], wc.Kept)
+	return signals, fmt.Sprintf(wordsReason+"%s: %q (%s it) stood near %d of the %d values people kept", strings.ReplaceAll(name, "_", " "), word, where, wc.Counts[against], wc.Kept)
 }
 
 // HardFailure reports whether a drafted field's signals rule it out: it
@@ -528,6 +548,7 @@ func Recalibrate(tt *countersign.TaskType, c *countersign.Confidence, cal *count
 	model := modelOf(cal)
 	drafted := false
 	for name, fs := range c.Fields {
+		fs = withoutLearnedWords(fs) // only cal may give them again
 		fs.Raw = raw(c, fs)
 		switch {
 		case model != nil && len(fs.Signals) == 0: // a required field without a value
