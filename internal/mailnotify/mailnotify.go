@@ -293,7 +293,11 @@ func (n *Notifier) send(ctx context.Context, to []string, msg []byte) error {
 			cfg = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
 		}
 		if err := c.StartTLS(cfg); err != nil {
-			return fmt.Errorf("SMTP server %s: STARTTLS: %w (nothing was sent; a relay whose certificate a private CA signed needs that CA in the system's roots, or in the file SSL_CERT_FILE names: --smtp-insecure allows a relay that offers no TLS, it never skips checking one that does)", n.Addr, err)
+			var unverified *tls.CertificateVerificationError
+			if errors.As(err, &unverified) {
+				return fmt.Errorf("SMTP server %s: STARTTLS: %w (nothing was sent; a relay whose certificate a private CA signed needs that CA in the system's roots, or in the file SSL_CERT_FILE names: --smtp-insecure allows a relay that offers no TLS, it never skips checking one that does)", n.Addr, err)
+			}
+			return fmt.Errorf("SMTP server %s: STARTTLS: %w", n.Addr, err)
 		}
 	} else if !n.Insecure {
 		return fmt.Errorf("SMTP server %s does not offer STARTTLS: nothing was sent (--smtp-insecure allows a relay without TLS)", n.Addr)

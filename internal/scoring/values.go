@@ -316,6 +316,24 @@ var numberPattern = regexp.MustCompile(`^(?:\d{1,3}(?:[,.'\x{00A0}\x{202F}]\d{3}
 // follows: "in 2 2025" is two numbers, not a mangled one.
 var spacedNumber = regexp.MustCompile(`^\d{1,3}(?: \d{3})+(?:[.,]\d+)?`)
 
+// digitOrWordAfter reports whether a word's character stands at s[i], or a
+// range's dash or slash before a digit ("1 100-200" is a page and a range,
+// not 1100 to 200).
+func digitOrWordAfter(s string, i int) bool {
+	if i >= len(s) {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	if wordRune(r) {
+		return true
+	}
+	if (r == '-' || r == '/') && i+1 < len(s) {
+		next, _ := utf8.DecodeRuneInString(s[i+1:])
+		return unicode.IsDigit(next)
+	}
+	return false
+}
+
 // numberWindow is the longest number findNumbers reads.
 const numberWindow = 64
 
@@ -412,12 +430,8 @@ func findNumbers(content string, dates []mention) []mention {
 		}
 		window := content[start:min(start+numberWindow, len(content))]
 		loc := spacedNumber.FindStringIndex(window)
-		if loc != nil {
-			if r, _ := utf8.DecodeRuneInString(window[loc[1]:]); loc[1] < len(window) && wordRune(r) {
-				loc = nil
-			}
-		}
-		if loc == nil {
+		spaced := loc != nil && !digitOrWordAfter(window, loc[1])
+		if !spaced {
 			loc = numberPattern.FindStringIndex(window)
 		}
 		end := start + loc[1]
@@ -439,6 +453,18 @@ func findNumbers(content string, dates []mention) []mention {
 			}
 		}
 		m := mention{start: start, end: end, keys: numberKeys(content[start:end]), class: classPlain}
+		if spaced {
+			// "3 450.00" may be a quantity and a price as well as one
+			// number: it is each of them too, as it was read before
+			// spaces grouped digits.
+			for _, part := range strings.Fields(content[start:end]) {
+				for _, k := range numberKeys(part) {
+					if !slices.Contains(m.keys, k) {
+						m.keys = append(m.keys, k)
+					}
+				}
+			}
+		}
 		if after == '%' {
 			m.class, m.end = classPercent, end+1
 		} else if from, ok := currencyBefore(content, start); ok {

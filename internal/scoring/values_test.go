@@ -52,7 +52,22 @@ func TestSpaceGroupedNumbers(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("numbers %q, want %q", got, want)
 	}
+	// A quantity and a price in a table line are each still there, and a
+	// page before a range is not swallowed by it.
+	line := "Widgets 3 450.00 EUR; pages 1 100-200."
+	var keys [][]string
+	for _, m := range findNumbers(line, findDates(line)) {
+		keys = append(keys, m.keys)
+	}
+	if len(keys) != 2 || !slices.Contains(keys[0], "n:3450") || !slices.Contains(keys[0], "n:450") || !slices.Contains(keys[0], "n:3") || !slices.Equal(keys[1], []string{"n:1"}) {
+		t.Errorf("keys %q, want 3450, 3 and 450 for the table line, then 1 for the page", keys)
+	}
 	signals := map[string]float64{}
+	quoteMatch(450.0, countersign.Evidence{Quote: "3 450.00"}, signals)
+	if signals["quote_match"] != 1 {
+		t.Errorf("quote_match of 450 against \"3 450.00\" = %v, want 1 (as before spaces grouped)", signals)
+	}
+	signals = map[string]float64{}
 	quoteMatch(1250000.0, countersign.Evidence{Quote: "EUR 1 250 000"}, signals)
 	if signals["quote_match"] != 1 {
 		t.Errorf("quote_match of 1250000 against \"EUR 1 250 000\" = %v, want 1", signals)
