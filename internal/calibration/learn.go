@@ -401,6 +401,7 @@ func (l *learner) crossValidate() error {
 				train = append(train, r)
 			}
 		}
+		train = l.wordsWithout(train, k)
 		m, err := l.fit(train, eligible)
 		if err != nil {
 			return fmt.Errorf("fold %d: %w", k+1, err)

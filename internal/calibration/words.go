@@ -99,3 +99,35 @@ func hasWords(r row) bool {
 	_, read := r.signals[countersign.SignalContext]
 	return read && len(r.words) > 0
 }
+
+// wordsWithout returns the training rows of cross-validation's fold k with
+// their words signal computed without fold k too: a row of fold j gets it
+// from the words counted on the folds other than j and k, so that nothing
+// of fold k's words reaches the model that predicts fold k. The rows with
+// a words signal get copies of their signals; the rest are as given.
+func (l *learner) wordsWithout(train []row, k int) []row {
+	if len(l.words) == 0 {
+		return train
+	}
+	counts := map[int]map[string]countersign.WordCounts{}
+	out := make([]row, len(train))
+	for i, r := range train {
+		out[i] = r
+		if _, has := r.signals[countersign.SignalWords]; !has {
+			continue
+		}
+		j := l.fold[r.doc]
+		if counts[j] == nil {
+			var rest []row
+			for _, o := range l.rows {
+				if f := l.fold[o.doc]; f != j && f != k {
+					rest = append(rest, o)
+				}
+			}
+			counts[j] = wordCounts(rest)
+		}
+		out[i].signals = maps.Clone(r.signals)
+		out[i].signals[countersign.SignalWords], _ = counts[j][r.field].Signal(r.words)
+	}
+	return out
+}
