@@ -67,34 +67,7 @@ func TestParkedReviewsMemory(t *testing.T) {
 		var next atomic.Int64
 		for k := 1; k <= checkpoints; k++ {
 			target := n * k / checkpoints
-			var wg sync.WaitGroup
-			errs := make(chan error, 8)
-			for range 8 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for {
-						i := int(next.Add(1))
-						if i > target {
-							next.Add(-1)
-							return
-						}
-						_, err := p.api.Submit(ctx, api.SubmitRequest{
-							TaskType: "contract-review", ExternalID: fmt.Sprintf("parked-%d", i),
-							Content: content + fmt.Sprintf("\n\nCopy %d of this agreement.\n", i),
-						})
-						if err != nil {
-							errs <- fmt.Errorf("submit %d: %w", i, err)
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				t.Fatal(err)
-			}
+			submitCopies(t, p.api, &next, target, "parked", content)
 			open := waitOpen(t, p.api, target)
 			r := row{config: c.name, open: open, rssMiB: rss(t, p.cmd.Process.Pid), goroutines: goroutines(t, p.api)}
 			// Growth per review since the first checkpoint: the first
@@ -203,4 +176,49 @@ func rss(t *testing.T, pid int) float64 {
 	}
 	t.Fatalf("no VmRSS for process %d", pid)
 	return 0
+}
+
+// submitCopies submits numbered copies of a contract, 8 at a time, until
+// next reaches target, each with the external ID prefix-i; it returns the
+// ID of copy target. It logs every thousandth.
+func submitCopies(t *testing.T, c *apiclient.Client, next *atomic.Int64, target int, prefix, content string) string {
+	t.Helper()
+	began := time.Now()
+	var wg sync.WaitGroup
+	var last atomic.Value
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1))
+				if i > target {
+					next.Add(-1)
+					return
+				}
+				sub, err := c.Submit(context.Background(), api.SubmitRequest{
+					TaskType: "contract-review", ExternalID: fmt.Sprintf("%s-%d", prefix, i),
+					Content: content + fmt.Sprintf("\n\nCopy %d of this agreement.\n", i),
+				})
+				if err != nil {
+					errs <- fmt.Errorf("submit %d: %w", i, err)
+					return
+				}
+				if i == target {
+					last.Store(sub.ID)
+				}
+				if i%1000 == 0 {
+					t.Logf("%d submitted (%.0f s)", i, time.Since(began).Seconds())
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	id, _ := last.Load().(string)
+	return id
 }

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -77,45 +76,11 @@ func TestScaleRun(t *testing.T) {
 	var rows []row
 	var next atomic.Int64
 	began, prevOpen := time.Now(), 0
-	var lastID atomic.Value
 	for _, target := range checkpoints {
-		var wg sync.WaitGroup
-		errs := make(chan error, 8)
-		for range 8 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					i := int(next.Add(1))
-					if i > target {
-						next.Add(-1)
-						return
-					}
-					sub, err := p.api.Submit(ctx, api.SubmitRequest{
-						TaskType: "contract-review", ExternalID: fmt.Sprintf("scale-%d", i),
-						Content: content + fmt.Sprintf("\n\nCopy %d of this agreement.\n", i),
-					})
-					if err != nil {
-						errs <- fmt.Errorf("submit %d: %w", i, err)
-						return
-					}
-					if i == target {
-						lastID.Store(sub.ID)
-					}
-					if i%1000 == 0 {
-						t.Logf("%d submitted (%.0f s)", i, time.Since(began).Seconds())
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Fatal(err)
-		}
+		lastID := submitCopies(t, p.api, &next, target, "scale", content)
 		// The last document submitted is about the last to park; then
 		// count every open review once.
-		waitStatus(t, p.api, lastID.Load().(string), countersign.StatusAwaitingReview)
+		waitStatus(t, p.api, lastID, countersign.StatusAwaitingReview)
 		open := waitOpen(t, p.api, target)
 		r := row{open: open, submitted: float64(open-prevOpen) / time.Since(began).Seconds(), rssMiB: rss(t, p.cmd.Process.Pid)}
 		temporal, store, total := dataSizes(t, dir)
