@@ -16,11 +16,7 @@ import (
 // checks every figure against values worked out by hand in the comments.
 func TestBuildKnownFigures(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "countersign.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t)
 	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	now := t0.Add(5 * time.Hour)
 	draft := countersign.Fields{"name": "Ann", "email": "a@x.io"}
@@ -149,11 +145,7 @@ func deref(p *float64) any {
 // The pair columns take each document's first two people.
 func TestAgreementAmongThreeOrMore(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "countersign.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t)
 	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	draft := countersign.Fields{"name": "Ann", "email": "a@x.io"}
 	for _, doc := range []struct {
@@ -198,4 +190,16 @@ func TestAgreementAmongThreeOrMore(t *testing.T) {
 	if email.Pairs != 2 || email.Agreement == nil || *email.Agreement != 1 {
 		t.Fatalf("email pairs = %+v: F's and H's first two people agree", email)
 	}
+}
+
+// openStore opens a SQLite store in the test's temporary directory, closed
+// when the test ends.
+func openStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "countersign.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

@@ -3,25 +3,19 @@ package report_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/report"
-	"github.com/countersign/countersign/internal/store/sqlite"
 )
 
 // TestReviewersKnownFigures: three people's decisions on real and gold
 // documents, each figure worked out by hand in the comments.
 func TestReviewersKnownFigures(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "countersign.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t)
 	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	draft := countersign.Fields{"name": "Ann", "email": "a@x.io"}
 	n := 0
