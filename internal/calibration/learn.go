@@ -242,13 +242,14 @@ func newLearner(docs []DocumentOutcome, seed int64) *learner {
 	for pos, i := range order {
 		l.fold[i] = pos % Folds
 	}
+	l.ownSignals()
 	counts, kept := map[string]int{}, map[string]int{}
-	for i, d := range docs {
+	for i, d := range l.docs {
 		for _, f := range d.Fields {
 			if f.Failed {
 				continue
 			}
-			l.rows = append(l.rows, row{doc: i, field: f.Field, signals: f.Signals, correct: f.Correct})
+			l.rows = append(l.rows, row{doc: i, field: f.Field, signals: f.Signals, words: f.Words, correct: f.Correct})
 			counts[f.Field]++
 			if f.Correct {
 				kept[f.Field]++

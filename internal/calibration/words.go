@@ -2,6 +2,7 @@ package calibration
 
 import (
 	"maps"
+	"slices"
 
 	"github.com/countersign/countersign"
 )
@@ -38,29 +39,26 @@ func wordCounts(rows []row) map[string]countersign.WordCounts {
 	return out
 }
 
-// learnWords gives every row, and its document's field outcome, the words
-// signal predicted out of fold: from the words counted on the other folds'
-// rows, never its own. Any words signal an earlier calibration recorded is
-// dropped first; the signals maps are copied, not changed in place. It
-// returns the counts over all rows, for the model.
-func (l *learner) learnWords() map[string]countersign.WordCounts {
+// ownSignals gives the learner copies of its documents' field outcomes and
+// their signals, without any words signal an earlier calibration recorded:
+// learnWords sets its own in them, and the outcomes given to Learn stay as
+// they are.
+func (l *learner) ownSignals() {
 	for i := range l.docs {
-		fields := make([]FieldOutcome, len(l.docs[i].Fields))
-		copy(fields, l.docs[i].Fields)
+		fields := slices.Clone(l.docs[i].Fields)
 		for j := range fields {
 			fields[j].Signals = maps.Clone(fields[j].Signals)
 			delete(fields[j].Signals, countersign.SignalWords)
 		}
 		l.docs[i].Fields = fields
 	}
-	l.rows = l.rows[:0]
-	for i, d := range l.docs {
-		for _, f := range d.Fields {
-			if !f.Failed {
-				l.rows = append(l.rows, row{doc: i, field: f.Field, signals: f.Signals, words: f.Words, correct: f.Correct})
-			}
-		}
-	}
+}
+
+// learnWords gives every row, and its document's field outcome (they share
+// the signals map, see ownSignals), the words signal predicted out of fold:
+// from the words counted on the other folds' rows, never its own. It
+// returns the counts over all rows, for the model.
+func (l *learner) learnWords() map[string]countersign.WordCounts {
 	all := wordCounts(l.rows)
 	if len(all) == 0 {
 		return nil

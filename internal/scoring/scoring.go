@@ -211,31 +211,21 @@ func withoutLearnedWords(fs countersign.FieldScore) countersign.FieldScore {
 	return fs
 }
 
-// learnedWords returns fs's signals with the words signal as model computes
-// it from fs's words (see countersign.SignalWords): set when the model
-// learned words for the field and the context was read with words around
-// the value, left out otherwise (as calibration leaves it out), whatever
-// an earlier calibration recorded. The map is a copy when it changes. When the words are unusual
-// around kept values (the signal below unsureWords), the reason names the
-// rarest of them.
+// learnedWords returns a copy of fs's signals with the words signal as
+// model computes it from fs's words (see countersign.SignalWords), when the
+// model learned words for the field and the context was read with words
+// around the value; fs's signals as they are otherwise (calibrate has
+// dropped any words signal an earlier calibration recorded, with
+// withoutLearnedWords). When the words are unusual around kept values (the
+// signal below unsureWords), the reason names the rarest of them.
 func learnedWords(name string, fs countersign.FieldScore, model *countersign.ConfidenceModel) (map[string]float64, string) {
 	_, read := fs.Signals[countersign.SignalContext]
-	read = read && len(fs.Words) > 0
 	v, against, ok := model.WordsSignal(name, fs.Words)
-	old, had := fs.Signals[countersign.SignalWords]
-	if !ok || !read {
-		if !had {
-			return fs.Signals, ""
-		}
-		signals := maps.Clone(fs.Signals)
-		delete(signals, countersign.SignalWords)
-		return signals, ""
+	if !ok || !read || len(fs.Words) == 0 {
+		return fs.Signals, ""
 	}
-	signals := fs.Signals
-	if !had || old != v {
-		signals = maps.Clone(fs.Signals)
-		signals[countersign.SignalWords] = v
-	}
+	signals := maps.Clone(fs.Signals)
+	signals[countersign.SignalWords] = v
 	if v >= unsureWords || against == "" {
 		return signals, ""
 	}
