@@ -1,12 +1,15 @@
 package activities
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/audit"
 )
 
 // FinalizeInput is how a document ends: the draft, the route outcome and, for
@@ -43,22 +46,24 @@ type FinalizeResult struct {
 
 // Finalize computes the final fields and the diff from the draft (the
 // correction), stores them with the final status and records the outcome.
+//
+// It may run again with another In.At: the workflow runs it as a local
+// activity (review.finalize), which runs again, with the workflow's clock
+// read anew, when the workflow task that ran it is lost. When the step's
+// event is recorded already with the same outcome, it answers with what
+// the store holds, so the document keeps the final record its event
+// states; other data under the event's ID is a conflict, as for every step.
 func (a *Activities) Finalize(ctx context.Context, in FinalizeInput) (*FinalizeResult, error) {
 	status, final := outcome(in)
-	lineage, err := a.lineage(ctx, in)
+	events, err := a.Store.DocumentAudit(ctx, in.Step.DocumentID)
 	if err != nil {
-		return nil, err
-	}
-	final.Lineage = lineage
-	if err := a.Store.UpdateDocument(ctx, in.Step.DocumentID, countersign.DocumentUpdate{Status: &status, Final: final}); err != nil {
 		return nil, retryable(err)
 	}
 	channel := countersign.ChannelWorkflow
 	if in.Decision != nil {
 		channel = in.Decision.Channel
 	}
-	a.logger().Info("document finalized", "document", in.Step.DocumentID, "status", status, "outcome", final.Outcome, "decided_by", final.DecidedBy)
-	err = a.record(ctx, in.Step, countersign.EventDocumentFinalized, final.DecidedBy, channel, map[string]any{
+	data := map[string]any{
 		"status":     status,
 		"outcome":    final.Outcome,
 		"action":     final.Action,
@@ -66,7 +71,20 @@ func (a *Activities) Finalize(ctx context.Context, in FinalizeInput) (*FinalizeR
 		"fields":     final.Fields,
 		"diff":       final.Diff,
 		"decided_at": final.DecidedAt,
-	})
+	}
+	if i := slices.IndexFunc(events, func(e countersign.AuditEvent) bool { return e.ID == in.Step.EventID }); i >= 0 {
+		return a.finalized(ctx, in.Step, events[i], final.DecidedBy, data)
+	}
+	lineage, err := a.lineage(ctx, in, events)
+	if err != nil {
+		return nil, err
+	}
+	final.Lineage = lineage
+	if err := a.Store.UpdateDocument(ctx, in.Step.DocumentID, countersign.DocumentUpdate{Status: &status, Final: final}); err != nil {
+		return nil, retryable(err)
+	}
+	a.logger().Info("document finalized", "document", in.Step.DocumentID, "status", status, "outcome", final.Outcome, "decided_by", final.DecidedBy)
+	err = a.record(ctx, in.Step, countersign.EventDocumentFinalized, final.DecidedBy, channel, data)
 	if err == nil {
 		taskType := a.taskType(ctx, in.Step)
 		a.Metrics.DocumentFinalized(ctx, taskType, status, in.Outcome)
@@ -77,18 +95,56 @@ func (a *Activities) Finalize(ctx context.Context, in FinalizeInput) (*FinalizeR
 	return &FinalizeResult{Status: status, Final: final}, err
 }
 
+// finalized answers a Finalize whose event e is recorded already: with the
+// final record the store holds, when e records the outcome data states,
+// decided by the same actor (its decision time aside, which a run after a
+// lost workflow task reads anew from the workflow's clock), or with a
+// conflict.
+func (a *Activities) finalized(ctx context.Context, step Step, e countersign.AuditEvent, decidedBy string, data map[string]any) (*FinalizeResult, error) {
+	data["versions"] = map[string]string{"task_type": step.TaskTypeVersion, "policy": step.PolicyVersion}
+	raw, err := audit.Canonical(data)
+	if err != nil {
+		return nil, permanent(err)
+	}
+	if e.Type != countersign.EventDocumentFinalized || e.Actor != decidedBy || !bytes.Equal(withoutKey(e.Data, "decided_at"), withoutKey(raw, "decided_at")) {
+		return nil, permanent(countersign.Errorf(countersign.CodeConflict,
+			"audit event %s is already recorded as %s with other data", e.ID, e.Type))
+	}
+	doc, err := a.Store.GetDocument(ctx, step.DocumentID)
+	if err != nil {
+		return nil, retryable(err)
+	}
+	if doc.Final == nil || !doc.Status.Final() {
+		return nil, permanent(countersign.Errorf(countersign.CodeConflict,
+			"audit event %s records document %s finalized, but the store holds it %s without a final record", e.ID, step.DocumentID, doc.Status))
+	}
+	return &FinalizeResult{Status: doc.Status, Final: doc.Final}, nil
+}
+
+// withoutKey is the canonical JSON object raw without key, or raw itself
+// when it is not an object.
+func withoutKey(raw json.RawMessage, key string) json.RawMessage {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return raw
+	}
+	delete(m, key)
+	out, err := audit.Canonical(m)
+	if err != nil {
+		return raw
+	}
+	return out
+}
+
 // lineage is where a final record comes from: versions, model, prompt,
-// calibration, the person who decided and the audit events so far.
-func (a *Activities) lineage(ctx context.Context, in FinalizeInput) (*countersign.Lineage, error) {
+// calibration, the person who decided and the audit events so far
+// (events, and the step's own).
+func (a *Activities) lineage(ctx context.Context, in FinalizeInput, events []countersign.AuditEvent) (*countersign.Lineage, error) {
 	doc, err := a.Store.GetDocument(ctx, in.Step.DocumentID)
 	if err != nil {
 		return nil, retryable(err)
 	}
-	ids, err := a.eventIDs(ctx, in.Step)
-	if err != nil {
-		return nil, err
-	}
-	l := &countersign.Lineage{TaskTypeVersion: in.Step.TaskTypeVersion, PolicyVersion: in.Step.PolicyVersion, AuditEvents: ids}
+	l := &countersign.Lineage{TaskTypeVersion: in.Step.TaskTypeVersion, PolicyVersion: in.Step.PolicyVersion, AuditEvents: idsWith(events, in.Step)}
 	if in.Draft != nil {
 		l.Extractor, l.Model, l.Prompt = in.Draft.Extractor, in.Draft.Model, in.Draft.Prompt
 	}

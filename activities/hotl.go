@@ -204,13 +204,18 @@ func (a *Activities) eventIDs(ctx context.Context, step Step) ([]string, error) 
 	if err != nil {
 		return nil, retryable(err)
 	}
+	return idsWith(events, step), nil
+}
+
+// idsWith are the IDs of events, the step's own last.
+func idsWith(events []countersign.AuditEvent, step Step) []string {
 	ids := make([]string, 0, len(events)+1)
 	for _, e := range events {
 		if e.ID != step.EventID {
 			ids = append(ids, e.ID)
 		}
 	}
-	return append(ids, step.EventID), nil
+	return append(ids, step.EventID)
 }
 
 // DeliverInput releases a document's outcome downstream.

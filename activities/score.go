@@ -2,7 +2,9 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/calibration"
@@ -31,10 +33,20 @@ type ScoreResult struct {
 // constraints, grounding, and the model signals the draft carries), maps the
 // scores through the task type's latest calibration, checks the pinned
 // policy's risk and reject rules, stores the confidence and records it all.
+//
+// It may run again after it recorded its step: the workflow runs it as a
+// local activity (review.score), which runs again when the workflow task
+// that ran it is lost, and the active calibration may have changed in
+// between. When the step's event is recorded already, it answers with
+// what that event and the stored document hold, so the route follows the
+// confidence the audit log states.
 func (a *Activities) Score(ctx context.Context, in ScoreInput) (*ScoreResult, error) {
 	doc, tt, err := a.load(ctx, in.Step)
 	if err != nil {
 		return nil, err
+	}
+	if done, err := a.scored(ctx, in.Step, doc); done != nil || err != nil {
+		return done, err
 	}
 	sch, err := schema.Compile(tt.Schema)
 	if err != nil {
@@ -72,4 +84,33 @@ func (a *Activities) Score(ctx context.Context, in ScoreInput) (*ScoreResult, er
 		data["rules"] = result.Rules
 	}
 	return result, a.record(ctx, in.Step, countersign.EventConfidenceScored, countersign.SystemActor, countersign.ChannelWorkflow, data)
+}
+
+// scored is the answer of a Score whose step is recorded already, read
+// back from its event and the confidence stored with doc, or nil when the
+// step is not recorded yet.
+func (a *Activities) scored(ctx context.Context, step Step, doc *countersign.Document) (*ScoreResult, error) {
+	events, err := a.Store.DocumentAudit(ctx, step.DocumentID)
+	if err != nil {
+		return nil, retryable(err)
+	}
+	i := slices.IndexFunc(events, func(e countersign.AuditEvent) bool { return e.ID == step.EventID })
+	if i < 0 {
+		return nil, nil
+	}
+	e := events[i]
+	var data struct {
+		Overall float64               `json:"overall"`
+		Rules   []countersign.RuleHit `json:"rules"`
+	}
+	if e.Type == countersign.EventConfidenceScored {
+		if err := json.Unmarshal(e.Data, &data); err != nil {
+			return nil, permanent(fmt.Errorf("audit event %s: %w", e.ID, err))
+		}
+	}
+	if e.Type != countersign.EventConfidenceScored || doc.Confidence == nil || doc.Confidence.Overall != data.Overall {
+		return nil, permanent(countersign.Errorf(countersign.CodeConflict,
+			"audit event %s is already recorded as %s, and the store holds another confidence for document %s", e.ID, e.Type, step.DocumentID))
+	}
+	return &ScoreResult{Confidence: doc.Confidence, Rules: data.Rules}, nil
 }

@@ -77,4 +77,26 @@ func TestScoreUsesTheActiveCalibration(t *testing.T) {
 	if err != nil || stored.Confidence.Calibration != "good" {
 		t.Errorf("stored confidence %+v, %v", stored.Confidence, err)
 	}
+
+	// Score runs as a local activity, so a lost workflow task runs it
+	// again, maybe after another calibration became active: the second
+	// run answers with the confidence its recorded step states.
+	if err := s.PutCalibration(ctx, model("newer", -3, now.Add(2*time.Hour), true)); err != nil {
+		t.Fatal(err)
+	}
+	in := activities.ScoreInput{
+		Step:  activities.Step{EventID: "review/d1/3", DocumentID: "d1", TaskTypeVersion: tt.Version, PolicyVersion: tt.Policy.Version},
+		Draft: &countersign.Draft{Extractor: "rules", Fields: fields, Evidence: evidence},
+	}
+	again, err := a.Score(ctx, in)
+	if err != nil || again.Calibration != "good" || again.Overall != res.Overall {
+		t.Fatalf("Score again after another calibration became active: %+v, %v; want the first answer (good, %v)", again, err, res.Overall)
+	}
+	if events, err := s.DocumentAudit(ctx, "d1"); err != nil || len(events) != 1 {
+		t.Fatalf("%d events after Score ran twice (%v), want one confidence.scored", len(events), err)
+	}
+	in.Step.EventID = "review/d1/9"
+	if next, err := a.Score(ctx, in); err != nil || next.Calibration != "newer" {
+		t.Fatalf("a new step scores with calibration %q (%v), want the active one, newer", next.Calibration, err)
+	}
 }

@@ -111,10 +111,15 @@ var localOptions = workflow.LocalActivityOptions{
 // due time, the final record's) or depends on which of several people's
 // updates came first (a decision) would be refused on its second run.
 // Receive, DrawAudit and RecordRoute take only what history holds already
-// (the start input, the confidence) and may be local. Score may not: it
-// reads the task type's active calibration when it runs, which a person
-// may change in between. The rest stay activities (measured in make
-// bench: docs/operations.md).
+// (the start input, the confidence) and may be local. So may two steps
+// that read their own step back (readBackStep): Score, which reads the
+// task type's active calibration when it runs, which a person may change
+// in between, and Finalize, whose input holds the workflow's clock. When
+// its event is recorded already, Score answers with the confidence that
+// event and the store hold, and Finalize, when the event records the same
+// outcome, with the final record the store holds, not with one computed
+// again. The rest stay activities (measured in make bench:
+// docs/operations.md).
 //
 // A local activity is handed its input as it is, not a copy read from
 // history as an activity is: it gets a copy made through JSON, as an
@@ -124,6 +129,24 @@ func (w *review) storeStep(ctx workflow.Context, fn, in any) workflow.Future {
 	if !w.v.localStoreSteps {
 		return workflow.ExecuteActivity(ctx, fn, in)
 	}
+	return localStep(ctx, fn, in)
+}
+
+// readBackStep runs fn, a step that answers a second run with what its
+// first stored (Score, Finalize), with input in: in runs with
+// readBackSteps as a local activity, which may run again with other input
+// after a lost workflow task (storeStep says why that is safe for these
+// two); in runs recorded before, as an activity.
+func (w *review) readBackStep(ctx workflow.Context, fn, in any) workflow.Future {
+	if !w.v.readBackSteps {
+		return workflow.ExecuteActivity(ctx, fn, in)
+	}
+	return localStep(ctx, fn, in)
+}
+
+// localStep runs fn with input in as a local activity (storeStep says
+// what that saves, and when a step may be one).
+func localStep(ctx workflow.Context, fn, in any) workflow.Future {
 	copied, err := jsonCopy(in)
 	if err != nil {
 		f, settable := workflow.NewFuture(ctx)
@@ -314,9 +337,10 @@ func (w *review) extract(ctx workflow.Context) error {
 }
 
 func (w *review) score(ctx workflow.Context) error {
+	w.v.readBackSteps = workflow.GetVersion(ctx, readBackChange, workflow.DefaultVersion, 1) >= 1
 	in := activities.ScoreInput{Step: w.step(), Draft: w.draft, Policy: &w.in.Policy}
 	var result activities.ScoreResult
-	if err := workflow.ExecuteActivity(ctx, a.Score, in).Get(ctx, &result); err != nil {
+	if err := w.readBackStep(ctx, a.Score, in).Get(ctx, &result); err != nil {
 		return err
 	}
 	w.confidence, w.rules = result.Confidence, result.Rules
@@ -364,7 +388,7 @@ func (w *review) finalize(ctx workflow.Context) error {
 		Reviewers: w.gate.reviewers(),
 	}
 	var result activities.FinalizeResult
-	if err := workflow.ExecuteActivity(ctx, a.Finalize, in).Get(ctx, &result); err != nil {
+	if err := w.readBackStep(ctx, a.Finalize, in).Get(ctx, &result); err != nil {
 		return err
 	}
 	w.status = result.Status

@@ -31,6 +31,10 @@ const (
 	// the steps before the route that only read and write the store run
 	// as local activities (storeStep). Asked first thing in the run.
 	localStepsChange = "local-store-steps"
+	// readBackChange is what issue 22 changed next: Score and Finalize,
+	// which answer a second run with what their first stored, run as
+	// local activities (readBackStep). Asked before the draft is scored.
+	readBackChange = "local-score-finalize"
 )
 
 // versions says which behaviours a review run has, one field per change,
@@ -61,4 +65,9 @@ type versions struct {
 	// local activities (storeStep says why only those). Runs without it
 	// schedule them as activities.
 	localStoreSteps bool
+	// readBackSteps (readBackChange, asked in score): Score and Finalize
+	// run as local activities (readBackStep). Runs without it, among them
+	// runs that had scored before the change, schedule them as
+	// activities.
+	readBackSteps bool
 }
