@@ -27,6 +27,32 @@ type Review struct {
 	Outcome Action `json:"outcome,omitempty"`
 	// ClosedBy is who closed it.
 	ClosedBy string `json:"closed_by,omitempty"`
+	// ClaimedBy is who claimed the review, and ClaimedUntil when the claim
+	// lapses unless renewed: until then nobody else may decide it. A claim
+	// whose time has passed holds nothing (Holder).
+	ClaimedBy    string     `json:"claimed_by,omitempty"`
+	ClaimedUntil *time.Time `json:"claimed_until,omitempty"`
+}
+
+// Holder is who holds a live claim on the review at now, or "" when
+// nobody does: it is closed, unclaimed, or its claim lapsed.
+func (r *Review) Holder(now time.Time) string {
+	if r.Status != ReviewPending || r.ClaimedBy == "" || r.ClaimedUntil == nil || !r.ClaimedUntil.After(now) {
+		return ""
+	}
+	return r.ClaimedBy
+}
+
+// Claim asks the store to hold a review for Person until Until.
+type Claim struct {
+	ReviewID string
+	Person   string
+	// Previous is who held the review when the caller read it, "" for
+	// nobody: the claim is taken only if they still do, so two callers
+	// never both take one review.
+	Previous string
+	Now      time.Time
+	Until    time.Time
 }
 
 // Decision is one person's verdict on a review, as recorded.

@@ -91,6 +91,21 @@ type ReviewStore interface {
 	// CloseReviews closes a document's pending reviews without a decision,
 	// because the document failed; closedBy says who closed them.
 	CloseReviews(ctx context.Context, documentID string, at time.Time, closedBy string) error
+	// ClaimReview holds a pending review for c.Person until c.Until,
+	// provided c.Previous still holds it and that claim is c.Person's own,
+	// nobody's, or lapsed at c.Now: one atomic step, so of two callers one
+	// takes it. ErrConflict when it is not taken, ErrNotFound for an
+	// unknown review.
+	ClaimReview(ctx context.Context, c Claim) (*Review, error)
+	// ReleaseClaim releases holder's claim on a pending review;
+	// ErrConflict when holder does not hold it.
+	ReleaseClaim(ctx context.Context, reviewID, holder string) (*Review, error)
+	// ClaimCandidates lists, best first, up to f.Limit pending reviews of
+	// f's task types and kind that person may claim at now: those they
+	// hold already, then those nobody holds, in the queue's order (the
+	// soonest due, the least confident, the oldest), leaving out reviews
+	// of documents they submitted and reviews they decided.
+	ClaimCandidates(ctx context.Context, f ReviewFilter, person string, now time.Time) ([]Review, error)
 }
 
 // ReviewFilter selects a page of reviews. An empty Status means all.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -172,4 +173,32 @@ func ReviewConditions(f countersign.ReviewFilter) (Filter, error) {
 		}
 	}
 	return w, nil
+}
+
+// Candidates are the reviews a person may claim, best first: those they
+// hold (held) of f's task types and kind, then the others (free), at most
+// limit, each once.
+func Candidates(held, free []countersign.Review, f countersign.ReviewFilter, limit int) []countersign.Review {
+	out := make([]countersign.Review, 0, min(limit, len(held)+len(free)))
+	seen := map[string]bool{}
+	keep := func(r countersign.Review) bool {
+		switch {
+		case seen[r.ID], len(out) >= limit:
+			return false
+		case f.TaskType != "" && r.TaskType != f.TaskType:
+			return false
+		case len(f.TaskTypes) > 0 && !slices.Contains(f.TaskTypes, r.TaskType):
+			return false
+		case f.Kind != "" && r.Kind != f.Kind:
+			return false
+		}
+		return true
+	}
+	for _, r := range append(held, free...) {
+		if keep(r) {
+			seen[r.ID] = true
+			out = append(out, r)
+		}
+	}
+	return out
 }

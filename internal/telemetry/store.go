@@ -137,6 +137,27 @@ func (s *tracedStore) CloseReviews(ctx context.Context, documentID string, at ti
 	return err
 }
 
+func (s *tracedStore) ClaimReview(ctx context.Context, c countersign.Claim) (*countersign.Review, error) {
+	ctx, span := s.start(ctx, "ClaimReview")
+	r, err := s.Store.ClaimReview(ctx, c)
+	end(span, err)
+	return r, err
+}
+
+func (s *tracedStore) ReleaseClaim(ctx context.Context, reviewID, holder string) (*countersign.Review, error) {
+	ctx, span := s.start(ctx, "ReleaseClaim")
+	r, err := s.Store.ReleaseClaim(ctx, reviewID, holder)
+	end(span, err)
+	return r, err
+}
+
+func (s *tracedStore) ClaimCandidates(ctx context.Context, f countersign.ReviewFilter, person string, now time.Time) ([]countersign.Review, error) {
+	ctx, span := s.start(ctx, "ClaimCandidates")
+	reviews, err := s.Store.ClaimCandidates(ctx, f, person, now)
+	end(span, err)
+	return reviews, err
+}
+
 func (s *tracedStore) AppendAudit(ctx context.Context, e countersign.AuditEvent) (countersign.AuditEvent, error) {
 	ctx, span := s.start(ctx, "AppendAudit")
 	stored, err := s.Store.AppendAudit(ctx, e)

@@ -91,9 +91,68 @@ func review(r dbsqlc.Review) (countersign.Review, error) {
 		Status: countersign.ReviewStatus(r.Status), CreatedAt: r.CreatedAt.UTC(), DueAt: r.DueAt.UTC(),
 		ClosedAt: utc(r.ClosedAt), Confidence: r.Confidence, Reasons: reasons,
 		Outcome: countersign.Action(r.Outcome), ClosedBy: r.ClosedBy,
+		ClaimedBy: r.ClaimedBy, ClaimedUntil: utc(r.ClaimedUntil),
 	}, err
 }
 
 func reviewRows(rows []dbsqlc.Review, err error) ([]countersign.Review, error) {
 	return store.Map(rows, err, review)
+}
+
+// ClaimReview holds a pending review for c.Person until c.Until, in one
+// statement (see countersign.ReviewStore).
+func (s *Store) ClaimReview(ctx context.Context, c countersign.Claim) (*countersign.Review, error) {
+	until, now := store.Time(c.Until), store.Time(c.Now)
+	row, err := s.q.ClaimReview(ctx, dbsqlc.ClaimReviewParams{ClaimedBy: c.Person, ClaimedUntil: &until, ID: c.ReviewID, Previous: c.Previous, Now: &now})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, s.notTaken(ctx, c.ReviewID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("claim review %s: %w", c.ReviewID, classify(err))
+	}
+	r, err := review(row)
+	return &r, err
+}
+
+// ReleaseClaim releases holder's claim on a pending review.
+func (s *Store) ReleaseClaim(ctx context.Context, reviewID, holder string) (*countersign.Review, error) {
+	row, err := s.q.ReleaseClaim(ctx, dbsqlc.ReleaseClaimParams{ID: reviewID, Holder: holder})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, s.notTaken(ctx, reviewID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("release review %s: %w", reviewID, classify(err))
+	}
+	r, err := review(row)
+	return &r, err
+}
+
+// notTaken is why a claim or release changed no row: the review is
+// unknown, or it changed since the caller read it.
+func (s *Store) notTaken(ctx context.Context, id string) error {
+	if _, err := s.GetReview(ctx, id); err != nil {
+		return err
+	}
+	return countersign.Errorf(countersign.CodeConflict, "review %s changed meanwhile: it is closed, or claimed or released by someone else", id)
+}
+
+// ClaimCandidates lists the reviews person may claim, best first (see
+// countersign.ReviewStore).
+func (s *Store) ClaimCandidates(ctx context.Context, f countersign.ReviewFilter, person string, now time.Time) ([]countersign.Review, error) {
+	limit := store.PageSize(f.Limit)
+	at := store.Time(now)
+	held, err := reviewRows(s.q.HeldReviews(ctx, dbsqlc.HeldReviewsParams{Holder: person, Now: &at, PageSize: int32(limit)}))
+	if err != nil {
+		return nil, fmt.Errorf("reviews held by %s: %w", person, err)
+	}
+	f.Status, f.Cursor, f.Order = countersign.ReviewPending, "", countersign.ReviewsByDue
+	where, err := store.ReviewConditions(f)
+	if err != nil {
+		return nil, err
+	}
+	free, err := reviewRows(s.where(where).ClaimCandidates(ctx, dbsqlc.ClaimCandidatesParams{Now: &at, Person: person, PageSize: int32(limit)}))
+	if err != nil {
+		return nil, fmt.Errorf("reviews %s may claim: %w", person, err)
+	}
+	return store.Candidates(held, free, f, limit), nil
 }

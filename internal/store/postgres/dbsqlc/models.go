@@ -126,18 +126,20 @@ type PolicyVersion struct {
 }
 
 type Review struct {
-	ID         string
-	DocumentID string
-	TaskType   string
-	Status     string
-	CreatedAt  time.Time
-	DueAt      time.Time
-	ClosedAt   *time.Time
-	Confidence float64
-	Reasons    string
-	Outcome    string
-	ClosedBy   string
-	Kind       string
+	ID           string
+	DocumentID   string
+	TaskType     string
+	Status       string
+	CreatedAt    time.Time
+	DueAt        time.Time
+	ClosedAt     *time.Time
+	Confidence   float64
+	Reasons      string
+	Outcome      string
+	ClosedBy     string
+	Kind         string
+	ClaimedBy    string
+	ClaimedUntil *time.Time
 }
 
 type SlackRequest struct {

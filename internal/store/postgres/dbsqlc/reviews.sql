@@ -36,3 +36,40 @@ WHERE id = sqlc.arg(id) AND status = 'pending';
 -- Closes a document's pending reviews without a decision.
 UPDATE reviews SET status = 'closed', closed_at = sqlc.arg(closed_at), closed_by = sqlc.arg(closed_by)
 WHERE document_id = sqlc.arg(document_id) AND status = 'pending';
+
+-- name: ClaimReview :one
+-- Claims a pending review for claimed_by until claimed_until, provided
+-- whoever held it when the caller read it (previous, '' for nobody) still
+-- does, and that claim is the caller's own, or nobody's, or lapsed by now.
+-- One statement: of two callers, one takes it and the other finds no row.
+UPDATE reviews SET claimed_by = sqlc.arg(claimed_by), claimed_until = sqlc.arg(claimed_until)
+WHERE id = sqlc.arg(id) AND status = 'pending' AND claimed_by = sqlc.arg(previous)
+    AND (claimed_by = '' OR claimed_by = sqlc.arg(claimed_by) OR claimed_until <= sqlc.arg(now))
+RETURNING *;
+
+-- name: ReleaseClaim :one
+-- Releases the claim holder has on a pending review.
+UPDATE reviews SET claimed_by = '', claimed_until = NULL
+WHERE id = sqlc.arg(id) AND status = 'pending' AND claimed_by = sqlc.arg(holder)
+RETURNING *;
+
+-- name: HeldReviews :many
+-- The pending reviews a person holds a live claim on, the soonest due first.
+SELECT * FROM reviews
+WHERE claimed_by = sqlc.arg(holder) AND claimed_until > sqlc.arg(now) AND status = 'pending'
+ORDER BY due_at, confidence, created_at, id
+LIMIT sqlc.arg(page_size);
+
+-- name: ClaimCandidates :many
+-- The pending reviews a person may claim, in the queue's order (the
+-- soonest due, then the least confident, then the oldest): nobody's, or
+-- whose claim lapsed by now; not of a document they submitted, nor one
+-- they decided already. The filter marker takes the task types and kind
+-- (store.ReviewConditions).
+SELECT * FROM reviews
+WHERE /* filter */ TRUE
+    AND (claimed_by = '' OR claimed_until <= sqlc.arg(now))
+    AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = reviews.document_id AND d.submitted_by = sqlc.arg(person))
+    AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.document_id = reviews.document_id AND x.review_id = reviews.id AND x.actor = sqlc.arg(person))
+ORDER BY due_at, confidence, created_at, id
+LIMIT sqlc.arg(page_size);

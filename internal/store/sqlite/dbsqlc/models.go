@@ -122,18 +122,20 @@ type PolicyVersion struct {
 }
 
 type Review struct {
-	ID         string
-	DocumentID string
-	TaskType   string
-	Status     string
-	CreatedAt  string
-	DueAt      string
-	ClosedAt   *string
-	Confidence float64
-	Reasons    string
-	Outcome    string
-	ClosedBy   string
-	Kind       string
+	ID           string
+	DocumentID   string
+	TaskType     string
+	Status       string
+	CreatedAt    string
+	DueAt        string
+	ClosedAt     *string
+	Confidence   float64
+	Reasons      string
+	Outcome      string
+	ClosedBy     string
+	Kind         string
+	ClaimedBy    string
+	ClaimedUntil *string
 }
 
 type SlackRequest struct {

@@ -9,6 +9,112 @@ import (
 	"context"
 )
 
+const claimCandidates = `-- name: ClaimCandidates :many
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews
+WHERE /* filter */ TRUE
+    AND (claimed_by = '' OR claimed_until <= ?1)
+    AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = reviews.document_id AND d.submitted_by = ?2)
+    AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.document_id = reviews.document_id AND x.review_id = reviews.id AND x.actor = ?2)
+ORDER BY due_at, confidence, created_at, id
+LIMIT ?3
+`
+
+type ClaimCandidatesParams struct {
+	Now      *string
+	Person   string
+	PageSize int64
+}
+
+// The pending reviews a person may claim, in the queue's order (the
+// soonest due, then the least confident, then the oldest): nobody's, or
+// whose claim lapsed by now; not of a document they submitted, nor one
+// they decided already. The filter marker takes the task types and kind
+// (store.ReviewConditions).
+func (q *Queries) ClaimCandidates(ctx context.Context, arg ClaimCandidatesParams) ([]Review, error) {
+	rows, err := q.db.QueryContext(ctx, claimCandidates, arg.Now, arg.Person, arg.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Review
+	for rows.Next() {
+		var i Review
+		if err := rows.Scan(
+			&i.ID,
+			&i.DocumentID,
+			&i.TaskType,
+			&i.Status,
+			&i.CreatedAt,
+			&i.DueAt,
+			&i.ClosedAt,
+			&i.Confidence,
+			&i.Reasons,
+			&i.Outcome,
+			&i.ClosedBy,
+			&i.Kind,
+			&i.ClaimedBy,
+			&i.ClaimedUntil,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const claimReview = `-- name: ClaimReview :one
+UPDATE reviews SET claimed_by = ?1, claimed_until = ?2
+WHERE id = ?3 AND status = 'pending' AND claimed_by = ?4
+    AND (claimed_by = '' OR claimed_by = ?1 OR claimed_until <= ?5)
+RETURNING id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until
+`
+
+type ClaimReviewParams struct {
+	ClaimedBy    string
+	ClaimedUntil *string
+	ID           string
+	Previous     string
+	Now          *string
+}
+
+// Claims a pending review for claimed_by until claimed_until, provided
+// whoever held it when the caller read it (previous, ” for nobody) still
+// does, and that claim is the caller's own, or nobody's, or lapsed by now.
+// One statement: of two callers, one takes it and the other finds no row.
+func (q *Queries) ClaimReview(ctx context.Context, arg ClaimReviewParams) (Review, error) {
+	row := q.db.QueryRowContext(ctx, claimReview,
+		arg.ClaimedBy,
+		arg.ClaimedUntil,
+		arg.ID,
+		arg.Previous,
+		arg.Now,
+	)
+	var i Review
+	err := row.Scan(
+		&i.ID,
+		&i.DocumentID,
+		&i.TaskType,
+		&i.Status,
+		&i.CreatedAt,
+		&i.DueAt,
+		&i.ClosedAt,
+		&i.Confidence,
+		&i.Reasons,
+		&i.Outcome,
+		&i.ClosedBy,
+		&i.Kind,
+		&i.ClaimedBy,
+		&i.ClaimedUntil,
+	)
+	return i, err
+}
+
 const closeReview = `-- name: CloseReview :exec
 UPDATE reviews SET status = 'closed', closed_at = ?1, outcome = ?2, closed_by = ?3
 WHERE id = ?4 AND status = 'pending'
@@ -50,7 +156,7 @@ func (q *Queries) CloseReviews(ctx context.Context, arg CloseReviewsParams) erro
 }
 
 const getReview = `-- name: GetReview :one
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind FROM reviews WHERE id = ?1
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews WHERE id = ?1
 `
 
 func (q *Queries) GetReview(ctx context.Context, id string) (Review, error) {
@@ -69,12 +175,66 @@ func (q *Queries) GetReview(ctx context.Context, id string) (Review, error) {
 		&i.Outcome,
 		&i.ClosedBy,
 		&i.Kind,
+		&i.ClaimedBy,
+		&i.ClaimedUntil,
 	)
 	return i, err
 }
 
+const heldReviews = `-- name: HeldReviews :many
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews
+WHERE claimed_by = ?1 AND claimed_until > ?2 AND status = 'pending'
+ORDER BY due_at, confidence, created_at, id
+LIMIT ?3
+`
+
+type HeldReviewsParams struct {
+	Holder   string
+	Now      *string
+	PageSize int64
+}
+
+// The pending reviews a person holds a live claim on, the soonest due first.
+func (q *Queries) HeldReviews(ctx context.Context, arg HeldReviewsParams) ([]Review, error) {
+	rows, err := q.db.QueryContext(ctx, heldReviews, arg.Holder, arg.Now, arg.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Review
+	for rows.Next() {
+		var i Review
+		if err := rows.Scan(
+			&i.ID,
+			&i.DocumentID,
+			&i.TaskType,
+			&i.Status,
+			&i.CreatedAt,
+			&i.DueAt,
+			&i.ClosedAt,
+			&i.Confidence,
+			&i.Reasons,
+			&i.Outcome,
+			&i.ClosedBy,
+			&i.Kind,
+			&i.ClaimedBy,
+			&i.ClaimedUntil,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listReviews = `-- name: ListReviews :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews
 WHERE /* filter */ TRUE
 ORDER BY created_at, id
 LIMIT ?1
@@ -105,6 +265,8 @@ func (q *Queries) ListReviews(ctx context.Context, pageSize int64) ([]Review, er
 			&i.Outcome,
 			&i.ClosedBy,
 			&i.Kind,
+			&i.ClaimedBy,
+			&i.ClaimedUntil,
 		); err != nil {
 			return nil, err
 		}
@@ -120,7 +282,7 @@ func (q *Queries) ListReviews(ctx context.Context, pageSize int64) ([]Review, er
 }
 
 const listReviewsByDue = `-- name: ListReviewsByDue :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews
 WHERE /* filter */ TRUE
 ORDER BY due_at, confidence, created_at, id
 LIMIT ?1
@@ -150,6 +312,8 @@ func (q *Queries) ListReviewsByDue(ctx context.Context, pageSize int64) ([]Revie
 			&i.Outcome,
 			&i.ClosedBy,
 			&i.Kind,
+			&i.ClaimedBy,
+			&i.ClaimedUntil,
 		); err != nil {
 			return nil, err
 		}
@@ -196,8 +360,42 @@ func (q *Queries) OpenReview(ctx context.Context, arg OpenReviewParams) error {
 	return err
 }
 
+const releaseClaim = `-- name: ReleaseClaim :one
+UPDATE reviews SET claimed_by = '', claimed_until = NULL
+WHERE id = ?1 AND status = 'pending' AND claimed_by = ?2
+RETURNING id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until
+`
+
+type ReleaseClaimParams struct {
+	ID     string
+	Holder string
+}
+
+// Releases the claim holder has on a pending review.
+func (q *Queries) ReleaseClaim(ctx context.Context, arg ReleaseClaimParams) (Review, error) {
+	row := q.db.QueryRowContext(ctx, releaseClaim, arg.ID, arg.Holder)
+	var i Review
+	err := row.Scan(
+		&i.ID,
+		&i.DocumentID,
+		&i.TaskType,
+		&i.Status,
+		&i.CreatedAt,
+		&i.DueAt,
+		&i.ClosedAt,
+		&i.Confidence,
+		&i.Reasons,
+		&i.Outcome,
+		&i.ClosedBy,
+		&i.Kind,
+		&i.ClaimedBy,
+		&i.ClaimedUntil,
+	)
+	return i, err
+}
+
 const reviewsForDocument = `-- name: ReviewsForDocument :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind FROM reviews WHERE document_id = ?1 ORDER BY created_at, id
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews WHERE document_id = ?1 ORDER BY created_at, id
 `
 
 func (q *Queries) ReviewsForDocument(ctx context.Context, documentID string) ([]Review, error) {
@@ -222,6 +420,8 @@ func (q *Queries) ReviewsForDocument(ctx context.Context, documentID string) ([]
 			&i.Outcome,
 			&i.ClosedBy,
 			&i.Kind,
+			&i.ClaimedBy,
+			&i.ClaimedUntil,
 		); err != nil {
 			return nil, err
 		}
