@@ -43,6 +43,18 @@ func (r *Review) Holder(now time.Time) string {
 	return r.ClaimedBy
 }
 
+// Audit events of claims: a person claimed a review, released it (or an
+// approver released it for them), or a claim lapsed and another person
+// took the review over.
+const (
+	EventReviewClaimed     = "review.claimed"
+	EventReviewReleased    = "review.released"
+	EventReviewClaimLapsed = "review.claim_lapsed"
+)
+
+// DefaultClaimLease is how long a claim holds a review unless renewed.
+const DefaultClaimLease = 15 * time.Minute
+
 // Claim asks the store to hold a review for Person until Until.
 type Claim struct {
 	ReviewID string

@@ -39,6 +39,8 @@ var wireTypes = map[string]any{
 	"DocumentView":     DocumentView{},
 	"ReviewList":       ReviewList{},
 	"ReviewView":       ReviewView{},
+	"ClaimResponse":    ClaimResponse{},
+	"NextResponse":     NextResponse{},
 	"DecisionRequest":  DecisionRequest{},
 	"DecisionResponse": DecisionResponse{},
 	"AuditEvents":      AuditEvents{},

@@ -140,3 +140,58 @@ func (h *handlers) decide(w http.ResponseWriter, r *http.Request) {
 func decisionResponse(d *dispatch.Decided) DecisionResponse {
 	return DecisionResponse{Decision: d.Decision, Document: DocumentStatus{ID: d.DocumentID, Status: d.Status}}
 }
+
+// claimReview claims a review for the caller, or renews their claim (see
+// dispatch.Dispatcher.Claim).
+func (h *handlers) claimReview(w http.ResponseWriter, r *http.Request) {
+	review, err := h.Dispatch.Claim(r.Context(), r.PathValue("id"), principal(r), channel(r))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rest.WriteJSON(w, http.StatusOK, ClaimResponse{Review: *review})
+}
+
+// releaseClaim releases a claim (see dispatch.Dispatcher.Release).
+func (h *handlers) releaseClaim(w http.ResponseWriter, r *http.Request) {
+	review, err := h.Dispatch.Release(r.Context(), r.PathValue("id"), principal(r), channel(r))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rest.WriteJSON(w, http.StatusOK, ClaimResponse{Review: *review})
+}
+
+// nextReview claims the best review for the caller (see
+// dispatch.Dispatcher.Next), of the task types they may review.
+func (h *handlers) nextReview(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	p := principal(r)
+	f := countersign.ReviewFilter{TaskType: q.Get("task_type")}
+	switch kind := countersign.ReviewKind(q.Get("kind")); kind {
+	case "", countersign.ReviewGate, countersign.ReviewAudit:
+		f.Kind = kind
+	default:
+		h.fail(w, r, countersign.Errorf(countersign.CodeBadRequest, "unknown kind %q: use review or audit", kind))
+		return
+	}
+	if f.TaskType != "" {
+		if err := h.knownTaskType(r.Context(), f.TaskType, p); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		if err := h.mayReview(p, f.TaskType); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	} else if f.TaskTypes = h.reviewableBy(p); f.TaskTypes != nil && len(f.TaskTypes) == 0 {
+		rest.WriteJSON(w, http.StatusOK, NextResponse{})
+		return
+	}
+	review, err := h.Dispatch.Next(r.Context(), p, channel(r), f)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rest.WriteJSON(w, http.StatusOK, NextResponse{Review: review})
+}

@@ -70,6 +70,18 @@ type ReviewList struct {
 	NextCursor string               `json:"next_cursor"`
 }
 
+// ClaimResponse answers POST and DELETE /v1/reviews/{id}/claim: the review
+// with its claim as it stands.
+type ClaimResponse struct {
+	Review countersign.Review `json:"review"`
+}
+
+// NextResponse answers POST /v1/reviews/next: the review claimed for the
+// caller, or null when none is left for them.
+type NextResponse struct {
+	Review *countersign.Review `json:"review"`
+}
+
 // DecisionRequest is the body of POST /v1/reviews/{id}/decision.
 type DecisionRequest struct {
 	Action countersign.Action `json:"action"`

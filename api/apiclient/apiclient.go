@@ -235,6 +235,33 @@ func (c *Client) Review(ctx context.Context, id string) (*api.ReviewView, error)
 	return &out, c.do(ctx, http.MethodGet, "/v1/reviews/"+url.PathEscape(id), nil, &out)
 }
 
+// Claim claims a review for the caller, or renews their claim.
+func (c *Client) Claim(ctx context.Context, reviewID string) (*countersign.Review, error) {
+	var out api.ClaimResponse
+	return &out.Review, c.do(ctx, http.MethodPost, "/v1/reviews/"+url.PathEscape(reviewID)+"/claim", nil, &out)
+}
+
+// Release releases a claim on a review: the caller's, or, for an
+// approver, anyone's.
+func (c *Client) Release(ctx context.Context, reviewID string) (*countersign.Review, error) {
+	var out api.ClaimResponse
+	return &out.Review, c.do(ctx, http.MethodDelete, "/v1/reviews/"+url.PathEscape(reviewID)+"/claim", nil, &out)
+}
+
+// Next claims the best review the caller may take, of taskType and kind
+// when set, and returns it; nil when none is left for them.
+func (c *Client) Next(ctx context.Context, taskType string, kind countersign.ReviewKind) (*countersign.Review, error) {
+	v := url.Values{}
+	if taskType != "" {
+		v.Set("task_type", taskType)
+	}
+	if kind != "" {
+		v.Set("kind", string(kind))
+	}
+	var out api.NextResponse
+	return out.Review, c.do(ctx, http.MethodPost, "/v1/reviews/next?"+v.Encode(), nil, &out)
+}
+
 // Decide sends a decision on a review.
 func (c *Client) Decide(ctx context.Context, reviewID string, d api.DecisionRequest) (*api.DecisionResponse, error) {
 	return c.DecideOnce(ctx, reviewID, "", d)

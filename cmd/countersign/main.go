@@ -90,7 +90,7 @@ with "countersign submit" and decide reviews with "countersign reviews" and
 	})
 	root.AddCommand(
 		newDev(d), newWorker(d), newAPI(d),
-		newSubmit(), newReviews(), newReview(), newDecide(), newAudit(), newToken(),
+		newSubmit(), newReviews(), newReview(), newNext(), newDecide(), newAudit(), newToken(),
 		newTaskType(), newCalibrate(), newPolicy(),
 		newVeto(), newStats(), newReviewers(), newExport(),
 		newCodecServer(d), newMigrate(), newUser(), newKeygen(),

@@ -18,10 +18,10 @@ import (
 func newReview() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "review",
-		Short: "Look at one review before deciding it",
+		Short: "Look at one review before deciding it, claim it, release it",
 		Args:  usage(cobra.NoArgs),
 	}
-	cmd.AddCommand(newReviewShow())
+	cmd.AddCommand(newReviewShow(), newReviewClaim(), newReviewRelease())
 	return cmd
 }
 
@@ -68,6 +68,9 @@ and how to decide it with "countersign decide".
 func printReview(w io.Writer, v *api.ReviewView) error {
 	r, doc := v.Review, v.Document
 	fmt.Fprintf(w, "review %s: %s (%s), %s, due %s\n", r.ID, r.TaskType, r.Kind, r.Status, r.DueAt.Local().Format(time.DateTime))
+	if holder := r.Holder(time.Now()); holder != "" {
+		fmt.Fprintf(w, "claimed by %s until %s\n", oneLine(holder), r.ClaimedUntil.Local().Format(time.DateTime))
+	}
 	name := ""
 	if doc.ExternalID != "" {
 		name = ", external ID " + oneLine(doc.ExternalID)

@@ -68,7 +68,11 @@ marks the document corrected_after_audit and tells the submitting system.`,
 				if len(r.Reasons) > 0 {
 					reason = r.Reasons[len(r.Reasons)-1]
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%s\t%s\n", r.ID, r.TaskType, r.Kind, r.Status, r.Confidence, r.DueAt.Local().Format(time.DateTime), reason)
+				status := string(r.Status)
+				if holder := r.Holder(time.Now()); holder != "" {
+					status += " (claimed by " + oneLine(holder) + ")"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%s\t%s\n", r.ID, r.TaskType, r.Kind, status, r.Confidence, r.DueAt.Local().Format(time.DateTime), reason)
 			}
 			return tw.Flush()
 		},

@@ -43,6 +43,7 @@ Temporal cluster (or "countersign temporal") and Postgres.`,
 	cfg.AddDataDir(cmd.Flags())
 	cfg.AddServer(cmd.Flags())
 	cfg.AddHTTP(cmd.Flags())
+	cfg.AddClaims(cmd.Flags())
 	cfg.AddDev(cmd.Flags())
 	cfg.AddTemporalDatabase(cmd.Flags())
 	cfg.AddReconcile(cmd.Flags())
@@ -103,6 +104,7 @@ answers 200 once a worker polls the review task queue.`,
 	}
 	cfg.AddServer(cmd.Flags())
 	cfg.AddHTTP(cmd.Flags())
+	cfg.AddClaims(cmd.Flags())
 	cfg.AddTemporal(cmd.Flags())
 	cfg.AddDatabase(cmd.Flags())
 	cfg.AddEncryption(cmd.Flags())

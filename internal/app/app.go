@@ -460,6 +460,7 @@ func (a *App) dispatcher() *dispatch.Dispatcher {
 		Resolver:         tasktype.NewResolver(a.TaskTypes, a.Store),
 		Signer:           a.Config.DecisionSigner,
 		MaxDocumentBytes: a.Config.MaxDocumentBytes,
+		ClaimLease:       a.Config.ClaimLease,
 	}
 	d.Abandoned = &reconcile.Reconciler{Dispatch: d, Store: a.traced(), Logger: a.Logger}
 	a.dispatch = d

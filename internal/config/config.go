@@ -96,6 +96,8 @@ type Config struct {
 	// ReconcileInterval is how often a worker starts the review of documents
 	// stored without one and closes reviews whose workflow was terminated.
 	ReconcileInterval time.Duration
+	// ClaimLease is how long a claim holds a review unless renewed.
+	ClaimLease time.Duration
 
 	// MetricsAddr is where the worker role serves GET /metrics; empty
 	// serves none (the API serves /metrics on its own address). Traces and

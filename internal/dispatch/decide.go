@@ -60,6 +60,10 @@ func (d *Dispatcher) Decide(ctx context.Context, reviewID string, caller counter
 		}
 		return nil, countersign.Errorf(countersign.CodeConflict, "review %s is already closed: %s decided %s", review.ID, review.ClosedBy, review.Outcome)
 	}
+	holder := review.Holder(d.now())
+	if holder != "" && holder != caller.User {
+		return nil, heldBy(review, holder)
+	}
 	update := workflows.DecisionRequest{
 		ReviewID: review.ID,
 		Action:   dec.Action,
@@ -84,6 +88,14 @@ func (d *Dispatcher) Decide(ctx context.Context, reviewID string, caller counter
 	if result.Decision.Actor != caller.User || result.Decision.Action != dec.Action {
 		return nil, countersign.Errorf(countersign.CodeConflict,
 			"Idempotency-Key was already used on review %s for another decision (%s by %s)", review.ID, result.Decision.Action, result.Decision.Actor)
+	}
+	if holder == caller.User && !result.Status.Final() {
+		// The review stays open for more people (approvals): the decider's
+		// claim ends with their decision, which records it, so that the
+		// next person may take it.
+		if _, err := d.Store.ReleaseClaim(ctx, review.ID, caller.User); err != nil && !errors.Is(err, countersign.ErrConflict) {
+			return nil, err
+		}
 	}
 	return &Decided{Decision: result.Decision, DocumentID: review.DocumentID, Status: result.Status}, nil
 }

@@ -59,7 +59,10 @@ type Dispatcher struct {
 	Abandoned interface {
 		CloseIfAbandoned(ctx context.Context, documentID string) error
 	}
-	Now func() time.Time
+	// ClaimLease is how long a claim holds a review unless renewed
+	// (countersign.DefaultClaimLease when zero).
+	ClaimLease time.Duration
+	Now        func() time.Time
 
 	// snapshots holds the task type versions this process has stored, so
 	// that each is written once rather than with every document.

@@ -104,6 +104,31 @@ func TestCLIWalkthrough(t *testing.T) {
 	if out := mustCLI("decide", reviews[1].ID, "correct", "--field", "term_months=18", "--field", `governing_law="New York"`, "--token", token); !strings.Contains(out, "corrected by rita") {
 		t.Fatalf("decide correct: %s", out)
 	}
+	// Claims: rita takes the next review; the list says she holds it;
+	// nobody else may decide it until an admin releases it; she claims it
+	// again.
+	out = mustCLI("next", "--type", "contract-review", "--token", token)
+	held := ""
+	for _, r := range reviews[2:] {
+		if strings.Contains(out, "claimed review "+r.ID+" until") && strings.Contains(out, "review "+r.ID+": contract-review") {
+			held = r.ID
+		}
+	}
+	if held == "" {
+		t.Fatalf("next claimed none of the open reviews:\n%s", out)
+	}
+	if table := mustCLI("reviews", "--type", "contract-review"); !strings.Contains(table, "pending (claimed by rita)") {
+		t.Fatalf("reviews table does not say rita holds %s:\n%s", held, table)
+	}
+	if out, err := cli("", "decide", held, "reject", "--reason", "not mine"); err == nil || !strings.Contains(out, "is claimed by rita until") {
+		t.Fatalf("deciding rita's claimed review: %v %s", err, out)
+	}
+	if out := mustCLI("review", "release", held); !strings.Contains(out, "released review "+held) {
+		t.Fatalf("review release: %s", out)
+	}
+	if out := mustCLI("review", "claim", held, "--token", token); !strings.Contains(out, "claimed review "+held+" until") {
+		t.Fatalf("review claim: %s", out)
+	}
 	if out, err := cli("", "decide", reviews[2].ID, "reject", "--token", token); err == nil || !strings.Contains(out, "reject needs a reason") {
 		t.Fatalf("reject without a reason: %v %s", err, out)
 	}

@@ -1,0 +1,192 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/audit"
+)
+
+// nextRounds bounds how often Next reads the candidates again when others
+// took every one it read before it could.
+const nextRounds = 8
+
+// nextCandidates is how many reviews Next tries from one read.
+const nextCandidates = 8
+
+// lease is how long a claim holds a review.
+func (d *Dispatcher) lease() time.Duration {
+	if d.ClaimLease > 0 {
+		return d.ClaimLease
+	}
+	return countersign.DefaultClaimLease
+}
+
+// Claim holds review reviewID for caller for the claim lease, or renews
+// the claim caller holds: until it lapses nobody else may decide it
+// (Decide refuses them) or claim it. A review someone else holds is 409,
+// naming them and until when; a closed one 409; a reviewer outside the
+// task type's groups, or the person who submitted the document, 403.
+// A new claim is recorded (review.claimed), and so is the lapse of the
+// claim it takes over (review.claim_lapsed); a renewal is not.
+func (d *Dispatcher) Claim(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel) (*countersign.Review, error) {
+	review, err := d.Store.GetReview(ctx, reviewID)
+	if err != nil {
+		return nil, d.notAReview(ctx, reviewID, caller, err)
+	}
+	if err := d.mayClaim(ctx, review, caller); err != nil {
+		return nil, err
+	}
+	return d.claim(ctx, review, caller, ch)
+}
+
+// mayClaim refuses a claim the workflow would refuse the decision of: by a
+// role that may not decide, a reviewer outside the groups, the submitter.
+func (d *Dispatcher) mayClaim(ctx context.Context, review *countersign.Review, caller countersign.Principal) error {
+	if !caller.Role.CanDecide() {
+		return countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not claim reviews: the reviewer, approver or admin role is needed", caller.User, caller.Role)
+	}
+	if err := d.MayReview(caller, review.TaskType); err != nil {
+		return err
+	}
+	doc, err := d.Store.GetDocument(ctx, review.DocumentID)
+	if err != nil {
+		return err
+	}
+	if doc.SubmittedBy != "" && doc.SubmittedBy == caller.User {
+		return countersign.Errorf(countersign.CodeForbidden, "%s submitted document %s, so may not review it: separation of duties needs someone else", caller.User, doc.ID)
+	}
+	return nil
+}
+
+// claim takes review for caller, as read; see Claim.
+func (d *Dispatcher) claim(ctx context.Context, review *countersign.Review, caller countersign.Principal, ch countersign.Channel) (*countersign.Review, error) {
+	now := d.now()
+	if review.Status != countersign.ReviewPending {
+		return nil, countersign.Errorf(countersign.CodeConflict, "review %s is closed: there is nothing to claim", review.ID)
+	}
+	holder := review.Holder(now)
+	if holder != "" && holder != caller.User {
+		return nil, heldBy(review, holder)
+	}
+	claimed, err := d.Store.ClaimReview(ctx, countersign.Claim{
+		ReviewID: review.ID, Person: caller.User, Previous: review.ClaimedBy, Now: now, Until: now.Add(d.lease()),
+	})
+	if errors.Is(err, countersign.ErrConflict) {
+		// Taken, released or closed since it was read: say what it is now.
+		if again, readErr := d.Store.GetReview(ctx, review.ID); readErr == nil {
+			if h := again.Holder(now); h != "" && h != caller.User {
+				return nil, heldBy(again, h)
+			}
+		}
+		return nil, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	if holder == caller.User {
+		return claimed, nil // renewed
+	}
+	if prev := review.ClaimedBy; prev != "" && prev != caller.User {
+		if err := d.recordClaim(ctx, countersign.EventReviewClaimLapsed, countersign.SystemActor, countersign.ChannelWorkflow, review, map[string]any{
+			"review_id": review.ID, "holder": prev, "claimed_until": review.ClaimedUntil, "taken_by": caller.User,
+		}); err != nil {
+			return nil, err
+		}
+	}
+	err = d.recordClaim(ctx, countersign.EventReviewClaimed, caller.User, ch, review, map[string]any{
+		"review_id": review.ID, "role": caller.Role, "claimed_until": claimed.ClaimedUntil,
+	})
+	return claimed, err
+}
+
+// heldBy is the refusal of a review holder holds.
+func heldBy(r *countersign.Review, holder string) error {
+	return countersign.Errorf(countersign.CodeConflict,
+		"review %s is claimed by %s until %s: they decide it, or anyone once the claim lapses or an approver releases it (countersign review release %s)",
+		r.ID, holder, r.ClaimedUntil.UTC().Format(time.RFC3339), r.ID)
+}
+
+// Release ends the claim on review reviewID: its holder's own, or, for an
+// approver or admin, anyone's (a reviewer who left with it). A review
+// nobody holds is 409; someone else's claim, for a reviewer, 403. The
+// release is recorded (review.released).
+func (d *Dispatcher) Release(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel) (*countersign.Review, error) {
+	review, err := d.Store.GetReview(ctx, reviewID)
+	if err != nil {
+		return nil, d.notAReview(ctx, reviewID, caller, err)
+	}
+	if err := d.MayReview(caller, review.TaskType); err != nil {
+		return nil, err
+	}
+	holder := review.Holder(d.now())
+	switch {
+	case holder == "":
+		return nil, countersign.Errorf(countersign.CodeConflict, "review %s is not claimed: there is nothing to release", review.ID)
+	case holder != caller.User && !caller.Role.CanSupervise():
+		return nil, countersign.Errorf(countersign.CodeForbidden, "review %s is claimed by %s: only they, an approver or an admin may release it", review.ID, holder)
+	}
+	released, err := d.Store.ReleaseClaim(ctx, review.ID, holder)
+	if err != nil {
+		return nil, err
+	}
+	err = d.recordClaim(ctx, countersign.EventReviewReleased, caller.User, ch, review, map[string]any{
+		"review_id": review.ID, "holder": holder, "role": caller.Role,
+	})
+	return released, err
+}
+
+// Next claims for caller the best review they may take, and returns it:
+// the one they hold already, else the first in the queue's order (the
+// soonest due, the least confident, the oldest) that nobody holds, of the
+// task types they may review (of taskType only, when it is set), not of a
+// document they submitted nor one they decided. Of several callers at
+// once, each gets a different review. It returns nil when none is left.
+func (d *Dispatcher) Next(ctx context.Context, caller countersign.Principal, ch countersign.Channel, f countersign.ReviewFilter) (*countersign.Review, error) {
+	if !caller.Role.CanDecide() {
+		return nil, countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not claim reviews: the reviewer, approver or admin role is needed", caller.User, caller.Role)
+	}
+	f.Limit = nextCandidates
+	for range nextRounds {
+		candidates, err := d.Store.ClaimCandidates(ctx, f, caller.User, d.now())
+		if err != nil {
+			return nil, err
+		}
+		if len(candidates) == 0 {
+			return nil, nil
+		}
+		for i := range candidates {
+			r := &candidates[i]
+			if d.MayReview(caller, r.TaskType) != nil {
+				continue
+			}
+			claimed, err := d.claim(ctx, r, caller, ch)
+			if errors.Is(err, countersign.ErrConflict) {
+				continue // another caller took it first
+			}
+			return claimed, err
+		}
+	}
+	return nil, countersign.Errorf(countersign.CodeConflict, "every review %s may take was taken by others meanwhile: try again", caller.User)
+}
+
+// recordClaim appends the audit event of a claim on review.
+func (d *Dispatcher) recordClaim(ctx context.Context, event, actor string, ch countersign.Channel, review *countersign.Review, v map[string]any) error {
+	data, err := audit.Canonical(v)
+	if err != nil {
+		return err
+	}
+	_, err = d.Store.AppendAudit(ctx, countersign.AuditEvent{
+		ID: fmt.Sprintf("%s/%s/%s", event, review.ID, uuid.NewString()), DocumentID: review.DocumentID,
+		Type: event, Actor: actor, Channel: ch, At: d.now(), Data: data,
+	})
+	if err != nil {
+		return fmt.Errorf("record %s of review %s: %w", event, review.ID, err)
+	}
+	return nil
+}

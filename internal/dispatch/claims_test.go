@@ -1,0 +1,199 @@
+package dispatch_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/dispatch"
+	"github.com/countersign/countersign/internal/store/sqlite"
+)
+
+// claimsFixture is a dispatcher on a real SQLite store with pending
+// reviews r(i) of documents d(i), submitted by sub, due an hour apart,
+// and a clock the test moves.
+type claimsFixture struct {
+	d   *dispatch.Dispatcher
+	s   countersign.Store
+	now time.Time
+}
+
+func newClaimsFixture(t *testing.T, reviews int) *claimsFixture {
+	t.Helper()
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "countersign.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	f := &claimsFixture{s: s, now: time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)}
+	f.d = &dispatch.Dispatcher{Store: s, ClaimLease: 10 * time.Minute, Now: func() time.Time { return f.now }}
+	for i := range reviews {
+		id := fmt.Sprintf("d%02d", i)
+		if _, _, err := s.CreateDocument(ctx, &countersign.Document{ID: id, TaskType: "contract-review", TaskTypeVersion: "v", Content: id,
+			Status: countersign.StatusAwaitingReview, SubmittedBy: "sub", CreatedAt: f.now}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.OpenReview(ctx, &countersign.Review{ID: countersign.ReviewID(id, 1), DocumentID: id, TaskType: "contract-review",
+			CreatedAt: f.now, DueAt: f.now.Add(time.Duration(i+1) * time.Hour), Confidence: 0.5}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
+
+// trail is the types of the claim events of document id, in order, each
+// with its actor.
+func (f *claimsFixture) trail(t *testing.T, id string) string {
+	t.Helper()
+	events, err := f.s.DocumentAudit(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range events {
+		out = append(out, e.Type+" by "+e.Actor)
+	}
+	return strings.Join(out, "; ")
+}
+
+var (
+	rita    = countersign.Principal{User: "rita", Role: countersign.RoleReviewer}
+	sam     = countersign.Principal{User: "sam", Role: countersign.RoleReviewer}
+	approve = countersign.Principal{User: "ann", Role: countersign.RoleApprover}
+)
+
+// TestClaimLeaseReleaseAndLapse: a claim holds a review for its lease
+// against others' claims and decisions, naming who holds it; renewing it
+// records nothing; an approver releases anyone's claim, a reviewer only
+// their own; a lapsed claim is taken over, and the lapse recorded; a
+// submitter, an auditor and a closed review are refused.
+func TestClaimLeaseReleaseAndLapse(t *testing.T) {
+	ctx := context.Background()
+	f := newClaimsFixture(t, 2)
+	r := countersign.ReviewID("d00", 1)
+	got, err := f.d.Claim(ctx, r, rita, countersign.ChannelCLI)
+	if err != nil || got.Holder(f.now) != "rita" || !got.ClaimedUntil.Equal(f.now.Add(10*time.Minute)) {
+		t.Fatalf("rita's claim = %+v, %v", got, err)
+	}
+	_, err = f.d.Claim(ctx, r, sam, countersign.ChannelCLI)
+	if !errors.Is(err, countersign.ErrConflict) || !strings.Contains(err.Error(), "claimed by rita until 2026-03-14T09:10:00Z") {
+		t.Fatalf("sam claiming rita's review: %v, want a conflict naming rita and until when", err)
+	}
+	// Decide refuses him before anything reaches Temporal (the dispatcher
+	// has no Temporal client: reaching it would panic).
+	_, err = f.d.Decide(ctx, r, sam, countersign.ChannelAPI, dispatch.Decision{Action: countersign.ActionApprove}, "")
+	if !errors.Is(err, countersign.ErrConflict) || !strings.Contains(err.Error(), "claimed by rita") {
+		t.Fatalf("sam deciding rita's review: %v, want a conflict naming rita", err)
+	}
+	f.now = f.now.Add(5 * time.Minute)
+	if got, err = f.d.Claim(ctx, r, rita, countersign.ChannelCLI); err != nil || !got.ClaimedUntil.Equal(f.now.Add(10*time.Minute)) {
+		t.Fatalf("rita renewing: %+v, %v", got, err)
+	}
+	if _, err := f.d.Release(ctx, r, sam, countersign.ChannelCLI); !errors.Is(err, countersign.ErrForbidden) {
+		t.Fatalf("sam releasing rita's claim: %v, want forbidden", err)
+	}
+	if _, err := f.d.Release(ctx, r, approve, countersign.ChannelWeb); err != nil {
+		t.Fatalf("an approver releasing rita's claim: %v", err)
+	}
+	if _, err := f.d.Release(ctx, r, approve, countersign.ChannelWeb); !errors.Is(err, countersign.ErrConflict) {
+		t.Fatalf("releasing a review nobody holds: %v, want a conflict", err)
+	}
+	if _, err := f.d.Claim(ctx, r, sam, countersign.ChannelCLI); err != nil {
+		t.Fatalf("sam claiming the released review: %v", err)
+	}
+	// sam's claim lapses; rita takes it over.
+	f.now = f.now.Add(11 * time.Minute)
+	if got, err = f.d.Claim(ctx, r, rita, countersign.ChannelCLI); err != nil || got.Holder(f.now) != "rita" {
+		t.Fatalf("rita taking sam's lapsed claim: %+v, %v", got, err)
+	}
+	want := "review.claimed by rita; review.released by ann; review.claimed by sam; review.claim_lapsed by countersign; review.claimed by rita"
+	if got := f.trail(t, "d00"); got != want {
+		t.Fatalf("trail = %s\nwant    %s", got, want)
+	}
+
+	sub := countersign.Principal{User: "sub", Role: countersign.RoleReviewer}
+	if _, err := f.d.Claim(ctx, countersign.ReviewID("d01", 1), sub, countersign.ChannelCLI); !errors.Is(err, countersign.ErrForbidden) {
+		t.Fatalf("the submitter claiming: %v, want forbidden", err)
+	}
+	aud := countersign.Principal{User: "audrey", Role: countersign.RoleAuditor}
+	if _, err := f.d.Claim(ctx, countersign.ReviewID("d01", 1), aud, countersign.ChannelCLI); !errors.Is(err, countersign.ErrForbidden) {
+		t.Fatalf("an auditor claiming: %v, want forbidden", err)
+	}
+	if err := f.s.CloseReviews(ctx, "d01", f.now, countersign.SystemActor); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.d.Claim(ctx, countersign.ReviewID("d01", 1), rita, countersign.ChannelCLI); !errors.Is(err, countersign.ErrConflict) {
+		t.Fatalf("claiming a closed review: %v, want a conflict", err)
+	}
+	if _, err := f.d.Claim(ctx, "d01", rita, countersign.ChannelCLI); !errors.Is(err, countersign.ErrNotFound) || !strings.Contains(err.Error(), "is a document") {
+		t.Fatalf("claiming a document's ID: %v, want not found naming its reviews", err)
+	}
+}
+
+// TestNextHandsEachReviewOnce: many people asking for the next review at
+// once each get a different one, the soonest due first, and none is
+// handed out twice; asking again gives back the review one holds; with
+// none left, nil.
+func TestNextHandsEachReviewOnce(t *testing.T) {
+	ctx := context.Background()
+	const reviews, people = 10, 24
+	f := newClaimsFixture(t, reviews)
+	var mu sync.Mutex
+	taken := map[string][]string{}
+	var none int
+	var wg sync.WaitGroup
+	errs := make(chan error, people)
+	for i := range people {
+		wg.Go(func() {
+			p := countersign.Principal{User: fmt.Sprintf("reviewer%02d", i), Role: countersign.RoleReviewer}
+			r, err := f.d.Next(ctx, p, countersign.ChannelAPI, countersign.ReviewFilter{})
+			if err != nil {
+				errs <- err
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if r == nil {
+				none++
+				return
+			}
+			if r.Holder(f.now) != p.User {
+				errs <- fmt.Errorf("%s was handed %s held by %q", p.User, r.ID, r.Holder(f.now))
+			}
+			taken[r.ID] = append(taken[r.ID], p.User)
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if len(taken) != reviews || none != people-reviews {
+		t.Fatalf("%d reviews handed out, %d people got none; want %d and %d: %v", len(taken), none, reviews, people-reviews, taken)
+	}
+	for id, who := range taken {
+		if len(who) != 1 {
+			t.Fatalf("review %s handed to %v", id, who)
+		}
+	}
+	holder := taken[countersign.ReviewID("d03", 1)][0]
+	p := countersign.Principal{User: holder, Role: countersign.RoleReviewer}
+	if again, err := f.d.Next(ctx, p, countersign.ChannelAPI, countersign.ReviewFilter{}); err != nil || again == nil || again.ID != countersign.ReviewID("d03", 1) {
+		t.Fatalf("%s asking again = %+v, %v; want the review they hold", holder, again, err)
+	}
+	// Every claim lapses: the first to ask gets the soonest due.
+	f.now = f.now.Add(11 * time.Minute)
+	if r, err := f.d.Next(ctx, rita, countersign.ChannelAPI, countersign.ReviewFilter{}); err != nil || r == nil || r.ID != countersign.ReviewID("d00", 1) {
+		t.Fatalf("next after every claim lapsed = %+v, %v; want the soonest due, d00-r1", r, err)
+	}
+	if r, err := f.d.Next(ctx, countersign.Principal{User: "sub", Role: countersign.RoleReviewer}, countersign.ChannelAPI, countersign.ReviewFilter{}); err != nil || r != nil {
+		t.Fatalf("next for the submitter of every document = %+v, %v; want none", r, err)
+	}
+}
