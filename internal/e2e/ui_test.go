@@ -254,6 +254,20 @@ func TestWebPageInABrowser(t *testing.T) {
 		t.Fatalf("after approving the page says %q", notice)
 	}
 
+	// Claims: the queue's button takes the next review (the third, or a
+	// gold item slipped in) and opens it held for the reviewer, who
+	// releases it from the page.
+	do("take the next review", chromedp.Navigate(a.APIURL+"/ui/queue"), chromedp.WaitVisible(chromedp.CSS("#take-next")),
+		chromedp.Click(chromedp.CSS("#take-next")), chromedp.WaitVisible(chromedp.CSS("#release-review")))
+	if held := eval("claim", `document.getElementById("claim").innerText`); !strings.Contains(held, "You hold this review until") {
+		t.Fatalf("the review taken says %q, not that the reviewer holds it", held)
+	}
+	if path := eval("taken review", `location.pathname`); !strings.HasPrefix(path, "/ui/reviews/") {
+		t.Fatalf("the next review opened %s, not a review", path)
+	}
+	shots.take(browser, "04b-claimed")
+	do("release", chromedp.Click(chromedp.CSS("#release-review")), chromedp.WaitVisible(chromedp.CSS("#claim-review")))
+
 	// The auditor: the trail shows the decision, and the chain verifies.
 	do("sign out", chromedp.Click(chromedp.CSS(".who button")), chromedp.WaitVisible(chromedp.CSS("#token")))
 	do("sign in as auditor", chromedp.Navigate(a.APIURL+"/ui/documents/"+first.DocumentID), chromedp.WaitVisible(chromedp.CSS("#token")),

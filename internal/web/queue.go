@@ -27,7 +27,11 @@ type queueView struct {
 	// First is the position of the page's first row, counting from 1.
 	First     int
 	CanDecide bool
-	At        time.Time
+	// CanClaim is whether the page offers the next review to take; None
+	// that the person asked for it and none was left for them.
+	CanClaim bool
+	None     bool
+	At       time.Time
 }
 
 // PageURL is the queue page with its filter, at its page.
@@ -72,6 +76,10 @@ type queueRow struct {
 	Age     time.Duration
 	DueIn   time.Duration
 	Overdue bool
+	// HeldBy is who holds a live claim on the review, "" for nobody; Mine
+	// whether it is the person looking.
+	HeldBy string
+	Mine   bool
 }
 
 func (h *handler) queue(w http.ResponseWriter, r *http.Request, sess *session) {
@@ -86,6 +94,7 @@ func (h *handler) queueRows(w http.ResponseWriter, r *http.Request, sess *sessio
 func (h *handler) serveQueue(w http.ResponseWriter, r *http.Request, sess *session, fragment string) {
 	query := r.URL.Query()
 	v := queueView{TaskType: query.Get("task_type"), After: query.Get("after"), First: 1, CanDecide: sess.Role.CanDecide(), At: h.Now()}
+	v.CanClaim, v.None = v.CanDecide && h.Claims != nil, query.Get("none") == "1"
 	if n, err := strconv.Atoi(query.Get("from")); err == nil && n > 0 && v.After != "" {
 		v.First = n
 	}
@@ -113,6 +122,10 @@ func (h *handler) serveQueue(w http.ResponseWriter, r *http.Request, sess *sessi
 	if err != nil {
 		h.fail(w, r, sess, err)
 		return
+	}
+	for i := range v.Rows {
+		v.Rows[i].HeldBy = v.Rows[i].Holder(v.At)
+		v.Rows[i].Mine = v.Rows[i].HeldBy == sess.User
 	}
 	h.render(w, r, http.StatusOK, "queue", fragment, view{Title: "Review queue", Nav: "queue", Session: sess, Data: v})
 }

@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/internal/fieldview"
+	"github.com/countersign/countersign/internal/rest"
 	"github.com/countersign/countersign/internal/schema"
 )
 
@@ -24,6 +26,16 @@ type reviewView struct {
 	TaskType *countersign.TaskType
 	Fields   []fieldView
 	Text     []segment
+	// Holder is who holds a live claim on the review ("" for nobody),
+	// Mine whether it is the viewer; the page renews the viewer's claim
+	// every RenewEvery seconds while it is open. CanClaim is whether the
+	// page takes claims at all, CanRelease whether the viewer may release
+	// the holder's claim.
+	Holder     string
+	Mine       bool
+	CanClaim   bool
+	CanRelease bool
+	RenewEvery int
 	// CanDecide is whether this person may decide; Open whether the review
 	// still waits for a decision.
 	CanDecide bool
@@ -86,7 +98,108 @@ func (h *handler) loadReview(r *http.Request, sess *session, id string) (*review
 	}
 	v.Fields, v.Text = fieldViews(tt, doc)
 	v.Why = fieldview.Explain(rv.Reasons, tt, h.taskType(doc.TaskType))
+	v.Holder = rv.Holder(h.Now())
+	v.Mine = v.Holder != "" && v.Holder == sess.User
+	v.CanClaim = h.Claims != nil && v.CanDecide && v.Open
+	v.CanRelease = v.CanClaim && v.Holder != "" && (v.Mine || sess.Role.CanSupervise())
+	v.RenewEvery = int(h.claimLease().Seconds() / 3)
 	return v, nil
+}
+
+func (h *handler) claimLease() time.Duration {
+	if h.ClaimLease > 0 {
+		return h.ClaimLease
+	}
+	return countersign.DefaultClaimLease
+}
+
+// claim claims the review for the person, or renews their claim: the
+// claim button, and the page's renewal while it is open (renew=1, which
+// answers 204, or the refusal as text).
+func (h *handler) claim(w http.ResponseWriter, r *http.Request, sess *session) {
+	id := r.PathValue("id")
+	if h.Claims == nil {
+		h.fail(w, r, sess, countersign.Errorf(countersign.CodeUnavailable, "Claims are not served here."))
+		return
+	}
+	_, err := h.Claims.Claim(r.Context(), id, sess.Principal, countersign.ChannelWeb)
+	if r.URL.Query().Get("renew") == "1" {
+		if err != nil {
+			http.Error(w, err.Error(), rest.Status(countersign.ErrorCode(err)))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	h.afterClaim(w, r, sess, id, err)
+}
+
+// release releases the claim on the review: the viewer's own, or, for an
+// approver, the holder's.
+func (h *handler) release(w http.ResponseWriter, r *http.Request, sess *session) {
+	id := r.PathValue("id")
+	if h.Claims == nil {
+		h.fail(w, r, sess, countersign.Errorf(countersign.CodeUnavailable, "Claims are not served here."))
+		return
+	}
+	_, err := h.Claims.Release(r.Context(), id, sess.Principal, countersign.ChannelWeb)
+	h.afterClaim(w, r, sess, id, err)
+}
+
+// afterClaim shows the review again after a claim or release: as it is
+// now on success, with what was wrong on a refusal.
+func (h *handler) afterClaim(w http.ResponseWriter, r *http.Request, sess *session, id string, err error) {
+	if err == nil {
+		http.Redirect(w, r, "/ui/reviews/"+url.PathEscape(id), http.StatusSeeOther)
+		return
+	}
+	code := countersign.ErrorCode(err)
+	if code != countersign.CodeConflict && code != countersign.CodeForbidden {
+		h.fail(w, r, sess, err)
+		return
+	}
+	v, lerr := h.loadReview(r, sess, id)
+	if lerr != nil {
+		h.fail(w, r, sess, lerr)
+		return
+	}
+	v.Message = err.Error()
+	h.showReview(w, r, sess, rest.Status(code), v)
+}
+
+// next claims the best review for the person, of the task types they may
+// review (of the queue's task type, when one is chosen), and opens it; with
+// none left, the queue says so.
+func (h *handler) next(w http.ResponseWriter, r *http.Request, sess *session) {
+	if h.Claims == nil {
+		h.fail(w, r, sess, countersign.Errorf(countersign.CodeUnavailable, "Claims are not served here."))
+		return
+	}
+	f := countersign.ReviewFilter{}
+	for _, tt := range h.TaskTypes.All() {
+		if sess.MayReview(tt) {
+			f.TaskTypes = append(f.TaskTypes, tt.Name)
+		}
+	}
+	queue := "/ui/queue?none=1"
+	if t := r.PostFormValue("task_type"); t != "" {
+		f.TaskType = t
+		queue += "&task_type=" + url.QueryEscape(t)
+	}
+	if len(f.TaskTypes) == 0 {
+		http.Redirect(w, r, queue, http.StatusSeeOther)
+		return
+	}
+	rv, err := h.Claims.Next(r.Context(), sess.Principal, countersign.ChannelWeb, f)
+	if err != nil {
+		h.fail(w, r, sess, err)
+		return
+	}
+	if rv == nil {
+		http.Redirect(w, r, queue, http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/ui/reviews/"+url.PathEscape(rv.ID), http.StatusSeeOther)
 }
 
 func newKey() string {

@@ -47,6 +47,14 @@ type Decider interface {
 	Decide(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel, dec dispatch.Decision, key string) (*dispatch.Decided, error)
 }
 
+// Claimer holds reviews for the people working on them.
+// dispatch.Dispatcher is the real one, shared with the REST API.
+type Claimer interface {
+	Claim(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel) (*countersign.Review, error)
+	Release(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel) (*countersign.Review, error)
+	Next(ctx context.Context, caller countersign.Principal, ch countersign.Channel, f countersign.ReviewFilter) (*countersign.Review, error)
+}
+
 // Services are what the page works with.
 type Services struct {
 	Store countersign.Store
@@ -54,8 +62,14 @@ type Services struct {
 	// are read from the store's snapshots.
 	TaskTypes *tasktype.Registry
 	Decider   Decider
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Claims, when set, lets people claim, release and take the next
+	// review; without it the page shows claims but takes none.
+	Claims Claimer
+	// ClaimLease is how long a claim holds (countersign.DefaultClaimLease
+	// when zero): a review page renews its viewer's claim well within it.
+	ClaimLease time.Duration
+	Logger     *slog.Logger
+	Now        func() time.Time
 	// OIDC, when set, lets people sign in through an OpenID Connect
 	// provider beside the token form.
 	OIDC *OIDC
@@ -128,6 +142,9 @@ func New(s Services) http.Handler {
 	mux.Handle("GET /ui/queue/rows", h.page(queueRoles, "the review queue", h.queueRows))
 	mux.Handle("GET /ui/reviews/{id}", h.page(queueRoles, "reviews", h.review))
 	mux.Handle("POST /ui/reviews/{id}/decision", h.form(countersign.Role.CanDecide, h.decide))
+	mux.Handle("POST /ui/reviews/{id}/claim", h.form(countersign.Role.CanDecide, h.claim))
+	mux.Handle("POST /ui/reviews/{id}/release", h.form(countersign.Role.CanDecide, h.release))
+	mux.Handle("POST /ui/next", h.form(countersign.Role.CanDecide, h.next))
 	mux.Handle("GET /ui/documents/{id}", h.page(trailRoles, "a document's audit trail", h.document))
 	mux.Handle("GET /ui/audit/verify", h.page(verifyRoles, "the audit chain check", h.verifyFragment))
 	mux.Handle("GET /ui/overview", h.page(statsRoles, "the quality overview", h.overview))

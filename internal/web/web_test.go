@@ -91,10 +91,12 @@ func newFixtureWith(t testing.TB, sso *web.OIDC, adjust ...func(*tasktype.Regist
 	f := &fixture{t: t, store: store, tokens: map[countersign.Role]string{}, now: time.Now().UTC(), version: tt.Version}
 	f.decider = &fakeDecider{store: store}
 	quiet := slog.New(slog.DiscardHandler)
-	ui := web.New(web.Services{Store: store, TaskTypes: types, Decider: f.decider, Logger: quiet, OIDC: sso})
+	// Claims touch only the store: the real dispatcher takes them.
+	d := &dispatch.Dispatcher{Store: store, TaskTypes: types, Resolver: tasktype.NewResolver(types, store)}
+	ui := web.New(web.Services{Store: store, TaskTypes: types, Decider: f.decider, Claims: d, Logger: quiet, OIDC: sso})
 	router := api.Router(api.Services{
 		Store:     store,
-		Dispatch:  &dispatch.Dispatcher{Store: store, TaskTypes: types, Resolver: tasktype.NewResolver(types, store)},
+		Dispatch:  d,
 		UI:        ui,
 		Ready:     func(context.Context) error { return nil },
 		Logger:    quiet,
@@ -905,5 +907,71 @@ func TestStaticAndHeaders(t *testing.T) {
 	}
 	if got := f.as(countersign.RoleReviewer).get("/ui/nothing-here"); got.status != http.StatusNotFound || !strings.Contains(got.body, "<html") {
 		t.Fatalf("an unknown page = %d", got.status)
+	}
+}
+
+// TestClaimsOnThePage: the review page offers an unclaimed review to
+// claim, tells its holder the claim is theirs and renews it while open,
+// tells others who holds it, and lets an approver release it; the queue
+// marks claimed reviews and takes the next review for a person.
+func TestClaimsOnThePage(t *testing.T) {
+	f := newFixture(t)
+	secret, _, err := auth.Issue(context.Background(), f.store, "test", countersign.ChannelCLI, "rob", countersign.RoleReviewer, 0, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rita, rob, anna := f.as(countersign.RoleReviewer), f.withToken(secret), f.as(countersign.RoleApprover)
+	review := "/ui/reviews/" + docA + "-r1"
+	if page := rita.get(review); !strings.Contains(page.body, "Nobody is working on this review") || !strings.Contains(page.body, `id="claim-review"`) {
+		t.Fatalf("an unclaimed review's page offers no claim:\n%s", page.body)
+	}
+	if got := rita.post(review+"/claim", url.Values{"csrf": {rita.csrf}}); got.status != http.StatusSeeOther || got.header.Get("Location") != review {
+		t.Fatalf("claim = %d, Location %q", got.status, got.header.Get("Location"))
+	}
+	page := rita.get(review)
+	for _, want := range []string{"You hold this review until", `hx-post="` + review + `/claim?renew=1"`, `id="release-review"`} {
+		if !strings.Contains(page.body, want) {
+			t.Fatalf("the holder's page lacks %q", want)
+		}
+	}
+	if got := rita.post(review+"/claim?renew=1", url.Values{"csrf": {rita.csrf}}); got.status != http.StatusNoContent {
+		t.Fatalf("renewal = %d %s, want 204", got.status, got.body)
+	}
+	page = rob.get(review)
+	if !strings.Contains(page.body, "<strong>rita</strong> holds this review until") || strings.Contains(page.body, `id="release-review"`) || strings.Contains(page.body, `id="claim-review"`) {
+		t.Fatalf("another reviewer's page of rita's review:\n%s", page.body)
+	}
+	if got := rob.post(review+"/claim", url.Values{"csrf": {rob.csrf}}); got.status != http.StatusConflict || !strings.Contains(got.body, "claimed by rita until") {
+		t.Fatalf("rob claiming rita's review = %d, want 409 naming rita:\n%s", got.status, got.body)
+	}
+	if got := rob.post(review+"/claim?renew=1", url.Values{"csrf": {rob.csrf}}); got.status != http.StatusConflict {
+		t.Fatalf("rob renewing a claim he does not hold = %d, want 409", got.status)
+	}
+	if q := rob.get("/ui/queue"); !strings.Contains(q.body, `<span class="tag claimed" title="claimed until`) || !strings.Contains(q.body, ">rita</span>") {
+		t.Fatalf("the queue does not mark rita's claim for rob")
+	}
+	if q := rita.get("/ui/queue"); !strings.Contains(q.body, `<span class="tag claimed mine">yours</span>`) || !strings.Contains(q.body, `id="take-next"`) {
+		t.Fatalf("the queue does not mark rita's own claim, or offers no next review")
+	}
+	// rob takes the next review: the soonest due that nobody holds.
+	got := rob.post("/ui/next", url.Values{"csrf": {rob.csrf}})
+	if got.status != http.StatusSeeOther || got.header.Get("Location") != "/ui/reviews/"+docC+"-r1" {
+		t.Fatalf("next for rob = %d, Location %q; want the soonest due, %s-r1", got.status, got.header.Get("Location"), docC)
+	}
+	if page := anna.get(review); !strings.Contains(page.body, "Release rita's claim") {
+		t.Fatalf("the approver is not offered to release rita's claim:\n%s", page.body)
+	}
+	if got := anna.post(review+"/release", url.Values{"csrf": {anna.csrf}}); got.status != http.StatusSeeOther {
+		t.Fatalf("the approver releasing = %d %s", got.status, got.body)
+	}
+	if page := rob.get(review); !strings.Contains(page.body, "Nobody is working on this review") {
+		t.Fatalf("the released review still shows a holder")
+	}
+	// The auditor reads claims and takes none.
+	if page := f.as(countersign.RoleAuditor).get(review); strings.Contains(page.body, `id="claim-review"`) {
+		t.Fatalf("the auditor is offered a claim")
+	}
+	if q := rob.get("/ui/queue?none=1"); !strings.Contains(q.body, "Nothing is waiting for you") {
+		t.Fatalf("the queue does not say nothing was left")
 	}
 }
