@@ -85,6 +85,7 @@ func (a *App) slackHandler() *slackapp.Handler {
 		Store:     a.traced(),
 		TaskTypes: a.TaskTypes,
 		Decider:   a.dispatcher(),
+		Claims:    a.dispatcher(),
 		Slack:     a.slack.client,
 		Logger:    a.Logger,
 	}

@@ -177,7 +177,8 @@ func decisionButtons(reviewID string) *slack.ActionBlock {
 			plain("The document is accepted with the drafted fields as they are."), plain("Approve"), plain("Cancel")))
 	correct := slack.NewButtonBlockElement(ActionCorrect, reviewID, plain("Correct"))
 	reject := slack.NewButtonBlockElement(ActionReject, reviewID, plain("Reject")).WithStyle(slack.StyleDanger)
-	return slack.NewActionBlock(blockDecide, approve, correct, reject)
+	claim := slack.NewButtonBlockElement(ActionClaim, reviewID, plain("Claim"))
+	return slack.NewActionBlock(blockDecide, approve, correct, reject, claim)
 }
 
 // closedText says how a review ended and who decided.

@@ -35,8 +35,10 @@ type Handler struct {
 	// no groups here (the Decider's own check still does).
 	TaskTypes TaskTypes
 	Decider   Decider
-	Slack     *Client
-	Logger    *slog.Logger
+	// Claims, when set, takes the Claim button and /countersign next.
+	Claims Claimer
+	Slack  *Client
+	Logger *slog.Logger
 }
 
 func (h *Handler) logger() *slog.Logger {
@@ -72,6 +74,8 @@ func (h *Handler) Interact(ctx context.Context, in *Interaction) any {
 		return h.openCorrection(ctx, in, review)
 	case KindReject:
 		return h.open(ctx, in, rejectModal(review, viewMeta{Review: review.ID, Channel: in.Channel, TS: in.MessageTS}))
+	case KindClaim:
+		return h.claim(ctx, in, p, review)
 	case KindSubmitCorrect:
 		fields := h.fields(ctx, review)
 		patch, problems := correction(fields, in.fieldInputs())
@@ -91,6 +95,55 @@ func (h *Handler) Interact(ctx context.Context, in *Interaction) any {
 		return h.decide(ctx, in, p, review, dispatch.Decision{Action: countersign.ActionReject, Reason: reason}, nil)
 	}
 	return nil
+}
+
+// claim holds the review for the person (see dispatch.Dispatcher.Claim)
+// and tells them, or why not, in a line only they see.
+func (h *Handler) claim(ctx context.Context, in *Interaction, p countersign.Principal, review *countersign.Review) any {
+	if h.Claims == nil {
+		return h.refuse(ctx, in, "Claims are not taken here; claim the review on the web page or with countersign review claim.")
+	}
+	held, err := h.Claims.Claim(ctx, review.ID, p, countersign.ChannelSlack)
+	if err != nil {
+		return h.refuse(ctx, in, "Not claimed: "+h.explain(ctx, err, "claim on review "+review.ID))
+	}
+	h.ephemeral(ctx, in, fmt.Sprintf("You hold review %s until %s: nobody else may decide it until then. Click Claim again to renew it.", escape(review.ID), slackDate(*held.ClaimedUntil)))
+	return nil
+}
+
+// next claims the best review for the caller (see dispatch.Dispatcher.Next)
+// and says which.
+func (h *Handler) next(ctx context.Context, cmd slack.SlashCommand) string {
+	p, refusal := h.principal(ctx, cmd.UserID)
+	if refusal != "" {
+		return refusal
+	}
+	if !p.Role.CanDecide() {
+		return fmt.Sprintf("You act in countersign as %s, whose role %s may not decide reviews.", p.User, p.Role)
+	}
+	if h.Claims == nil {
+		return "Claims are not taken here; take the next review on the web page or with countersign next."
+	}
+	f := countersign.ReviewFilter{}
+	if h.TaskTypes != nil {
+		for _, tt := range h.TaskTypes.All() {
+			if p.MayReview(tt) {
+				f.TaskTypes = append(f.TaskTypes, tt.Name)
+			}
+		}
+		if len(f.TaskTypes) == 0 {
+			return "No task type is open to your review groups, so no review waits for you."
+		}
+	}
+	r, err := h.Claims.Next(ctx, p, countersign.ChannelSlack, f)
+	if err != nil {
+		return h.explain(ctx, err, "taking the next review")
+	}
+	if r == nil {
+		return "Nothing is waiting for you: every pending review is held by someone else, is of a document you submitted, or you decided it already."
+	}
+	return fmt.Sprintf("You hold review `%s` (%s, %s, due %s) until %s. Decide it with the buttons on its message, or on the web page.",
+		escape(r.ID), escape(r.TaskType), percent(r.Confidence), slackDate(r.DueAt), slackDate(*r.ClaimedUntil))
 }
 
 // principal is the countersign user a Slack account acts as, or why it
@@ -273,6 +326,8 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) any {
 	switch strings.ToLower(verb) {
 	case "", "queue":
 		return ephemeralReply(h.queue(ctx, cmd))
+	case "next":
+		return ephemeralReply(h.next(ctx, cmd))
 	case "help":
 		return ephemeralReply(help(cmd.Command))
 	}
@@ -283,7 +338,7 @@ func help(command string) string {
 	if command == "" {
 		command = "/countersign"
 	}
-	return fmt.Sprintf("`%s queue` lists the reviews waiting for you. Decide them with the buttons on their messages.", escape(command))
+	return fmt.Sprintf("`%s queue` lists the reviews waiting for you; `%s next` claims the next one for you. Decide them with the buttons on their messages; Claim holds one for you while you work on it.", escape(command), escape(command))
 }
 
 func ephemeralReply(text string) *slack.Msg {

@@ -44,7 +44,8 @@ func newEndpoint(t *testing.T) *endpoint {
 func (e *endpoint) serveSlack(t *testing.T, replays Replays, now func() time.Time) *endpoint {
 	t.Helper()
 	client, _ := newClient(e.slack)
-	h := &Handler{Store: e.fx.store, TaskTypes: testTypes, Decider: e.decider, Slack: client}
+	// Claims touch only the store: the real dispatcher takes them.
+	h := &Handler{Store: e.fx.store, TaskTypes: testTypes, Decider: e.decider, Claims: &dispatch.Dispatcher{Store: e.fx.store}, Slack: client}
 	web := NewHTTP(h, secret, replays)
 	web.Now = now
 	srv := httptest.NewServer(api.Router(api.Services{
@@ -364,5 +365,37 @@ func TestQueueCommandListsTheCallersReviews(t *testing.T) {
 	}
 	if status, _ := e.send(t, request{path: "/slack/commands", body: "user_id=URITA&text=queue", stamp: time.Now(), secret: "x", headers: true}); status != http.StatusUnauthorized {
 		t.Errorf("a badly signed command: %d, want 401", status)
+	}
+}
+
+// TestClaimInSlack: the Claim button holds the review for the person and
+// tells them until when; someone else's click is refused naming the
+// holder; /countersign next claims the next review for its caller.
+func TestClaimInSlack(t *testing.T) {
+	e := newEndpoint(t)
+	if status, _ := e.send(t, interaction(click("URITA", ActionClaim, "doc1-r1"))); status != http.StatusOK {
+		t.Fatalf("claim click answered %d", status)
+	}
+	told := e.slack.received("chat.postEphemeral")
+	if len(told) != 1 || !strings.Contains(told[0].Form.Get("text"), "You hold review doc1-r1 until") {
+		t.Fatalf("rita told %+v, want that she holds the review", told)
+	}
+	if r, err := e.fx.store.GetReview(context.Background(), "doc1-r1"); err != nil || r.ClaimedBy != "rita" {
+		t.Fatalf("stored review %+v, %v; want rita's claim", r, err)
+	}
+	e.send(t, interaction(click("USAM", ActionClaim, "doc1-r1")))
+	told = e.slack.received("chat.postEphemeral")
+	if len(told) != 2 || !strings.Contains(told[1].Form.Get("text"), "Not claimed: review doc1-r1 is claimed by rita until") {
+		t.Fatalf("sam told %q, want the refusal naming rita", told[len(told)-1].Form.Get("text"))
+	}
+	body := url.Values{"command": {"/countersign"}, "text": {"next"}, "user_id": {"USAM"}, "channel_id": {"CREVIEWS"}}.Encode()
+	status, reply := e.send(t, request{path: "/slack/commands", body: body, stamp: time.Now(), secret: secret, headers: true})
+	if text, _ := reply["text"].(string); status != http.StatusOK || !strings.Contains(text, "You hold review `doc2-r1`") {
+		t.Fatalf("/countersign next as sam: %d %v, want doc2-r1 claimed for him", status, reply)
+	}
+	again := url.Values{"command": {"/countersign"}, "text": {"next"}, "user_id": {"USAM"}, "channel_id": {"CREVIEWS"}, "trigger_id": {"again"}}.Encode()
+	status, reply = e.send(t, request{path: "/slack/commands", body: again, stamp: time.Now(), secret: secret, headers: true})
+	if text, _ := reply["text"].(string); status != http.StatusOK || !strings.Contains(text, "You hold review `doc2-r1`") {
+		t.Fatalf("/countersign next again as sam: %d %v, want the review he holds", status, reply)
 	}
 }

@@ -19,6 +19,7 @@ const (
 	KindApprove       Kind = "approve"
 	KindCorrect       Kind = "correct"
 	KindReject        Kind = "reject"
+	KindClaim         Kind = "claim"
 	KindSubmitCorrect Kind = "submit_correct"
 	KindSubmitReject  Kind = "submit_reject"
 )
@@ -86,7 +87,7 @@ func ParseInteraction(payload []byte) (*Interaction, error) {
 // parseClick reads the first of countersign's buttons in a block_actions
 // payload.
 func parseClick(ic *slack.InteractionCallback, in *Interaction) bool {
-	kinds := map[string]Kind{ActionApprove: KindApprove, ActionCorrect: KindCorrect, ActionReject: KindReject}
+	kinds := map[string]Kind{ActionApprove: KindApprove, ActionCorrect: KindCorrect, ActionReject: KindReject, ActionClaim: KindClaim}
 	for _, a := range ic.ActionCallback.BlockActions {
 		if a == nil {
 			continue

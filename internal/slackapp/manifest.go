@@ -67,7 +67,7 @@ func Manifest(name, publicURL string, socketMode bool) (*slack.Manifest, error) 
 			SlashCommands: []slack.ManifestSlashCommand{{
 				Command:     Command,
 				Description: "The reviews waiting for you",
-				UsageHint:   "queue | help",
+				UsageHint:   "queue | next | help",
 			}},
 		},
 		OAuthConfig: slack.OAuthConfig{Scopes: slack.OAuthScopes{Bot: BotScopes()}},

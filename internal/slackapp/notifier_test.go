@@ -88,8 +88,8 @@ func TestNotifierPostsTheReview(t *testing.T) {
 			t.Errorf("button %s carries %v, want the review ID", button["action_id"], button["value"])
 		}
 	}
-	if strings.Join(ids, ",") != "countersign_approve,countersign_correct,countersign_reject" {
-		t.Errorf("buttons %v, want Approve, Correct, Reject", ids)
+	if strings.Join(ids, ",") != "countersign_approve,countersign_correct,countersign_reject,countersign_claim" {
+		t.Errorf("buttons %v, want Approve, Correct, Reject, Claim", ids)
 	}
 }
 

@@ -24,6 +24,13 @@ type Decider interface {
 	Decide(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel, dec dispatch.Decision, key string) (*dispatch.Decided, error)
 }
 
+// Claimer holds reviews for the people working on them:
+// dispatch.Dispatcher, as for the REST API and the web page.
+type Claimer interface {
+	Claim(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel) (*countersign.Review, error)
+	Next(ctx context.Context, caller countersign.Principal, ch countersign.Channel, f countersign.ReviewFilter) (*countersign.Review, error)
+}
+
 // Store is what Slack reads of the store: the links of Slack accounts, the
 // reviews and their documents.
 type Store interface {
@@ -47,6 +54,7 @@ const (
 	ActionApprove  = "countersign_approve"
 	ActionCorrect  = "countersign_correct"
 	ActionReject   = "countersign_reject"
+	ActionClaim    = "countersign_claim"
 	ViewCorrect    = "countersign_correct"
 	ViewReject     = "countersign_reject"
 	blockDecide    = "countersign_decide"
