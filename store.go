@@ -102,8 +102,9 @@ type ReviewStore interface {
 	ReleaseClaim(ctx context.Context, reviewID, holder string) (*Review, error)
 	// ClaimCandidates lists, best first, up to f.Limit pending reviews of
 	// f's task types and kind that person may claim at now: those they
-	// hold already, then those nobody holds, in the queue's order (the
-	// soonest due, the least confident, the oldest), leaving out reviews
+	// hold already; then those nobody holds that are overdue, the most
+	// overdue first; then the others, the least confident first (the
+	// likeliest to be wrong), then the soonest due. It leaves out reviews
 	// of documents they submitted and reviews they decided.
 	ClaimCandidates(ctx context.Context, f ReviewFilter, person string, now time.Time) ([]Review, error)
 }

@@ -80,8 +80,9 @@ func newNext() *cobra.Command {
 		Use:   "next",
 		Short: "Claim the next review waiting for you and show it",
 		Long: `Claims the best review you may take and shows it, as "countersign review
-show" does: the review you hold already, else the one due soonest (the most
-overdue first), then the least confident, of the task types you review.
+show" does: the review you hold already, else the most overdue, else the
+least confident (the likeliest to be wrong), then the soonest due, of the
+task types you review.
 Reviews of documents you submitted, reviews you decided already and reviews
 someone else holds are left out. Several people running it at once each
 get a different review. The claim holds it for you for the server's claim

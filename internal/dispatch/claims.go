@@ -142,11 +142,11 @@ func (d *Dispatcher) Release(ctx context.Context, reviewID string, caller counte
 }
 
 // Next claims for caller the best review they may take, and returns it:
-// the one they hold already, else the first in the queue's order (the
-// soonest due, the least confident, the oldest) that nobody holds, of the
-// task types they may review (of taskType only, when it is set), not of a
-// document they submitted nor one they decided. Of several callers at
-// once, each gets a different review. It returns nil when none is left.
+// the one they hold already, else the most overdue, else the least
+// confident (countersign.ReviewStore.ClaimCandidates), that nobody holds,
+// of f's task types and kind, not of a document they submitted nor one
+// they decided. Of several callers at once, each gets a different review.
+// It returns nil when none is left.
 func (d *Dispatcher) Next(ctx context.Context, caller countersign.Principal, ch countersign.Channel, f countersign.ReviewFilter) (*countersign.Review, error) {
 	if !caller.Role.CanDecide() {
 		return nil, countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not claim reviews: the reviewer, approver or admin role is needed", caller.User, caller.Role)

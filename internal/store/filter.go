@@ -176,8 +176,8 @@ func ReviewConditions(f countersign.ReviewFilter) (Filter, error) {
 }
 
 // Candidates are the reviews a person may claim, best first: those they
-// hold (held) of f's task types and kind, then the others (free), at most
-// limit, each once.
+// hold (held) of f's task types and kind, then the others (free, in their
+// order), at most limit, each once.
 func Candidates(held, free []countersign.Review, f countersign.ReviewFilter, limit int) []countersign.Review {
 	out := make([]countersign.Review, 0, min(limit, len(held)+len(free)))
 	seen := map[string]bool{}

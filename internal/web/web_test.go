@@ -953,10 +953,12 @@ func TestClaimsOnThePage(t *testing.T) {
 	if q := rita.get("/ui/queue"); !strings.Contains(q.body, `<span class="tag claimed mine">yours</span>`) || !strings.Contains(q.body, `id="take-next"`) {
 		t.Fatalf("the queue does not mark rita's own claim, or offers no next review")
 	}
-	// rob takes the next review: the soonest due that nobody holds.
+	// rob takes the next review: nothing he may take is overdue (rita
+	// holds the overdue one), so the least confident: B (0.1), not C (0.9),
+	// though both are due at the same time.
 	got := rob.post("/ui/next", url.Values{"csrf": {rob.csrf}})
-	if got.status != http.StatusSeeOther || got.header.Get("Location") != "/ui/reviews/"+docC+"-r1" {
-		t.Fatalf("next for rob = %d, Location %q; want the soonest due, %s-r1", got.status, got.header.Get("Location"), docC)
+	if got.status != http.StatusSeeOther || got.header.Get("Location") != "/ui/reviews/"+docB+"-r1" {
+		t.Fatalf("next for rob = %d, Location %q; want the least confident, %s-r1", got.status, got.header.Get("Location"), docB)
 	}
 	if page := anna.get(review); !strings.Contains(page.body, "Release rita's claim") {
 		t.Fatalf("the approver is not offered to release rita's claim:\n%s", page.body)

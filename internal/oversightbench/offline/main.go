@@ -85,6 +85,7 @@ func main() {
 		share, perfect, hind, esc, after, perfectCertShare float64
 	}
 	aggs := make([]agg, len(budgets))
+	var queueReviews, queueFIFO, queueValue, queueWrong, queueDocs int
 	var dumpDocs []map[string]any
 	for s := *first; s < *first+*seeds; s++ {
 		seed := uint64(s)
@@ -273,6 +274,28 @@ func main() {
 			}
 		}
 		fmt.Printf("  batch: %d wrong of %d (%.3f); top 40%%: %.3f wrong; doc AUC batch %.3f\n", wrong, len(batch), float64(wrong)/float64(len(batch)), float64(tw)/float64(len(top)), aucOf(batch))
+		// The queue: the held-out documents all waiting for a person,
+		// taken first-in-first-out (arrival order) or least confident
+		// first (countersign next when nothing is overdue); the errors
+		// people find in the first quarter of the reviews.
+		quarter := len(batch) / 4
+		byConf := append([]*Doc(nil), batch...)
+		sort.SliceStable(byConf, func(i, j int) bool { return byConf[i].Conf < byConf[j].Conf })
+		fifoFound, valueFound := 0, 0
+		for i := range quarter {
+			if batch[i].Wrong {
+				fifoFound++
+			}
+			if byConf[i].Wrong {
+				valueFound++
+			}
+		}
+		queueReviews += quarter
+		queueFIFO += fifoFound
+		queueValue += valueFound
+		queueWrong += wrong
+		queueDocs += len(batch)
+		fmt.Printf("  queue: the first %d of %d reviews find %d errors least confident first, %d first-in-first-out (of %d)\n", quarter, len(batch), valueFound, fifoFound, wrong)
 		for i, b := range budgets {
 			perfect := oversightbench.PerfectShare(len(batch), wrong, b)
 			hind := oversightbench.BestThreshold(sc, b)
@@ -322,6 +345,11 @@ func main() {
 		m.Close()
 	}
 	fmt.Println("summary:")
+	if queueReviews > 0 {
+		per := func(n int) float64 { return 100 * float64(n) / float64(queueReviews) }
+		fmt.Printf("  queue: in the first quarter of the reviews (%d in all), errors found per hundred reviews: least confident first %.1f, first-in-first-out %.1f (errors among all %d documents: %.1f per hundred)\n",
+			queueReviews, per(queueValue), per(queueFIFO), queueDocs, 100*float64(queueWrong)/float64(queueDocs))
+	}
 	for i, b := range budgets {
 		a := aggs[i]
 		af := 0.0

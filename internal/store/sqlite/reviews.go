@@ -155,9 +155,14 @@ func (s *Store) ClaimCandidates(ctx context.Context, f countersign.ReviewFilter,
 	if err != nil {
 		return nil, err
 	}
-	free, err := reviewRows(s.where(where).ClaimCandidates(ctx, dbsqlc.ClaimCandidatesParams{Now: &at, Person: person, PageSize: int64(limit)}))
+	q := s.where(where)
+	overdue, err := reviewRows(q.OverdueCandidates(ctx, dbsqlc.OverdueCandidatesParams{Now: at, Person: person, PageSize: int64(limit)}))
+	if err != nil {
+		return nil, fmt.Errorf("overdue reviews %s may claim: %w", person, err)
+	}
+	free, err := reviewRows(q.ClaimCandidates(ctx, dbsqlc.ClaimCandidatesParams{Now: at, Person: person, PageSize: int64(limit)}))
 	if err != nil {
 		return nil, fmt.Errorf("reviews %s may claim: %w", person, err)
 	}
-	return store.Candidates(held, free, f, limit), nil
+	return store.Candidates(held, append(overdue, free...), f, limit), nil
 }

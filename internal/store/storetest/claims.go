@@ -74,10 +74,11 @@ func testClaims(t *testing.T, s countersign.Store) {
 	}
 }
 
-// testClaimCandidates: the reviews a person may claim come in the queue's
-// order, their own live claims first; others' live claims, reviews of
-// documents they submitted and reviews they decided stay out; a lapsed
-// claim is free again; the filter keeps its task types and kind.
+// testClaimCandidates: the reviews a person may claim come their own live
+// claims first, then the overdue, the most overdue first, then the
+// least confident; others' live claims, reviews of documents they
+// submitted and reviews they decided stay out; a lapsed claim is free
+// again; the filter keeps its task types and kind.
 func testClaimCandidates(t *testing.T, s countersign.Store) {
 	ctx := context.Background()
 	// id: due in hours, confidence.
@@ -85,7 +86,7 @@ func testClaimCandidates(t *testing.T, s countersign.Store) {
 		id   string
 		due  int
 		conf float64
-	}{{"a", 3, 0.9}, {"b", 1, 0.8}, {"c", 1, 0.3}, {"d", 5, 0.5}, {"e", 2, 0.1}, {"f", 4, 0.2}, {"g", 6, 0.2}} {
+	}{{"a", 3, 0.9}, {"b", 1, 0.8}, {"c", 1, 0.3}, {"d", 5, 0.5}, {"e", 2, 0.1}, {"f", 4, 0.2}, {"g", 6, 0.2}, {"h", -1, 0.95}, {"i", -3, 0.99}} {
 		doc := newDocument(r.id)
 		if r.id == "e" {
 			doc.SubmittedBy = "rita"
@@ -128,18 +129,20 @@ func testClaimCandidates(t *testing.T, s countersign.Store) {
 		}
 		return strings.Join(out, ",")
 	}
-	// a (hers), then by due: b; c is sam's, e was submitted by rita, f's
-	// claim lapsed (due 4 h), d she decided, g another type (due 6 h).
-	if got, want := ids(countersign.ReviewFilter{}), "a,b,f,g"; got != want {
+	// a (hers); the overdue, the most overdue first: i, h, however
+	// confident; then the least confident: f (0.2, its claim lapsed, due
+	// 4 h) before g (0.2, another type, due 6 h), then b (0.8). c is sam's,
+	// e was submitted by rita, d she decided.
+	if got, want := ids(countersign.ReviewFilter{}), "a,i,h,f,g,b"; got != want {
 		t.Fatalf("candidates for rita = %s, want %s", got, want)
 	}
-	if got, want := ids(countersign.ReviewFilter{Limit: 2}), "a,b"; got != want {
+	if got, want := ids(countersign.ReviewFilter{Limit: 2}), "a,i"; got != want {
 		t.Fatalf("two candidates for rita = %s, want %s", got, want)
 	}
 	if got, want := ids(countersign.ReviewFilter{TaskTypes: []string{"claims-intake"}}), "g"; got != want {
 		t.Fatalf("candidates of claims-intake = %s, want %s", got, want)
 	}
-	if got, want := ids(countersign.ReviewFilter{TaskType: "contract-review", Kind: countersign.ReviewGate}), "a,b,f"; got != want {
+	if got, want := ids(countersign.ReviewFilter{TaskType: "contract-review", Kind: countersign.ReviewGate}), "a,i,h,f,b"; got != want {
 		t.Fatalf("candidate gate reviews of contract-review = %s, want %s", got, want)
 	}
 }

@@ -60,16 +60,32 @@ WHERE claimed_by = sqlc.arg(holder) AND claimed_until > sqlc.arg(now) AND status
 ORDER BY due_at, confidence, created_at, id
 LIMIT sqlc.arg(page_size);
 
--- name: ClaimCandidates :many
--- The pending reviews a person may claim, in the queue's order (the
--- soonest due, then the least confident, then the oldest): nobody's, or
--- whose claim lapsed by now; not of a document they submitted, nor one
--- they decided already. The filter marker takes the task types and kind
--- (store.ReviewConditions).
+-- name: OverdueCandidates :many
+-- The overdue pending reviews a person may claim, the most overdue first:
+-- nobody's, or whose claim lapsed by now; not of a document they
+-- submitted, nor one they decided already. The filter marker takes the
+-- task types and kind (store.ReviewConditions).
 SELECT * FROM reviews
 WHERE /* filter */ TRUE
+    AND due_at <= sqlc.arg(now)
     AND (claimed_by = '' OR claimed_until <= sqlc.arg(now))
     AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = reviews.document_id AND d.submitted_by = sqlc.arg(person))
     AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.document_id = reviews.document_id AND x.review_id = reviews.id AND x.actor = sqlc.arg(person))
 ORDER BY due_at, confidence, created_at, id
+LIMIT sqlc.arg(page_size);
+
+-- name: ClaimCandidates :many
+-- The pending reviews not yet due that a person may claim, the least
+-- confident first (the likeliest to be wrong, where a person's decision
+-- changes the most), then the soonest due: nobody's, or whose claim
+-- lapsed by now; not of a document they submitted, nor one they decided
+-- already. The filter marker takes the task types and kind
+-- (store.ReviewConditions).
+SELECT * FROM reviews
+WHERE /* filter */ TRUE
+    AND due_at > sqlc.arg(now)
+    AND (claimed_by = '' OR claimed_until <= sqlc.arg(now))
+    AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = reviews.document_id AND d.submitted_by = sqlc.arg(person))
+    AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.document_id = reviews.document_id AND x.review_id = reviews.id AND x.actor = sqlc.arg(person))
+ORDER BY confidence, due_at, created_at, id
 LIMIT sqlc.arg(page_size);

@@ -12,23 +12,25 @@ import (
 const claimCandidates = `-- name: ClaimCandidates :many
 SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews
 WHERE /* filter */ TRUE
+    AND due_at > ?1
     AND (claimed_by = '' OR claimed_until <= ?1)
     AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = reviews.document_id AND d.submitted_by = ?2)
     AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.document_id = reviews.document_id AND x.review_id = reviews.id AND x.actor = ?2)
-ORDER BY due_at, confidence, created_at, id
+ORDER BY confidence, due_at, created_at, id
 LIMIT ?3
 `
 
 type ClaimCandidatesParams struct {
-	Now      *string
+	Now      string
 	Person   string
 	PageSize int64
 }
 
-// The pending reviews a person may claim, in the queue's order (the
-// soonest due, then the least confident, then the oldest): nobody's, or
-// whose claim lapsed by now; not of a document they submitted, nor one
-// they decided already. The filter marker takes the task types and kind
+// The pending reviews not yet due that a person may claim, the least
+// confident first (the likeliest to be wrong, where a person's decision
+// changes the most), then the soonest due: nobody's, or whose claim
+// lapsed by now; not of a document they submitted, nor one they decided
+// already. The filter marker takes the task types and kind
 // (store.ReviewConditions).
 func (q *Queries) ClaimCandidates(ctx context.Context, arg ClaimCandidatesParams) ([]Review, error) {
 	rows, err := q.db.QueryContext(ctx, claimCandidates, arg.Now, arg.Person, arg.PageSize)
@@ -358,6 +360,65 @@ func (q *Queries) OpenReview(ctx context.Context, arg OpenReviewParams) error {
 		arg.Reasons,
 	)
 	return err
+}
+
+const overdueCandidates = `-- name: OverdueCandidates :many
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews
+WHERE /* filter */ TRUE
+    AND due_at <= ?1
+    AND (claimed_by = '' OR claimed_until <= ?1)
+    AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = reviews.document_id AND d.submitted_by = ?2)
+    AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.document_id = reviews.document_id AND x.review_id = reviews.id AND x.actor = ?2)
+ORDER BY due_at, confidence, created_at, id
+LIMIT ?3
+`
+
+type OverdueCandidatesParams struct {
+	Now      string
+	Person   string
+	PageSize int64
+}
+
+// The overdue pending reviews a person may claim, the most overdue first:
+// nobody's, or whose claim lapsed by now; not of a document they
+// submitted, nor one they decided already. The filter marker takes the
+// task types and kind (store.ReviewConditions).
+func (q *Queries) OverdueCandidates(ctx context.Context, arg OverdueCandidatesParams) ([]Review, error) {
+	rows, err := q.db.QueryContext(ctx, overdueCandidates, arg.Now, arg.Person, arg.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Review
+	for rows.Next() {
+		var i Review
+		if err := rows.Scan(
+			&i.ID,
+			&i.DocumentID,
+			&i.TaskType,
+			&i.Status,
+			&i.CreatedAt,
+			&i.DueAt,
+			&i.ClosedAt,
+			&i.Confidence,
+			&i.Reasons,
+			&i.Outcome,
+			&i.ClosedBy,
+			&i.Kind,
+			&i.ClaimedBy,
+			&i.ClaimedUntil,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const releaseClaim = `-- name: ReleaseClaim :one
