@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -85,6 +87,11 @@ func (a *Activities) Finalize(ctx context.Context, in FinalizeInput) (*FinalizeR
 	}
 	a.logger().Info("document finalized", "document", in.Step.DocumentID, "status", status, "outcome", final.Outcome, "decided_by", final.DecidedBy)
 	err = a.record(ctx, in.Step, countersign.EventDocumentFinalized, final.DecidedBy, channel, data)
+	if errors.Is(err, countersign.ErrConflict) {
+		// Another run of this step (its workflow task taken for lost while
+		// this one still ran) recorded it first: its event stands.
+		return a.finalizedMeanwhile(ctx, in.Step, status, final, data)
+	}
 	if err == nil {
 		taskType := a.taskType(ctx, in.Step)
 		a.Metrics.DocumentFinalized(ctx, taskType, status, in.Outcome)
@@ -118,7 +125,60 @@ func (a *Activities) finalized(ctx context.Context, step Step, e countersign.Aud
 		return nil, permanent(countersign.Errorf(countersign.CodeConflict,
 			"audit event %s records document %s finalized, but the store holds it %s without a final record", e.ID, step.DocumentID, doc.Status))
 	}
+	var recorded struct {
+		Status    countersign.Status `json:"status"`
+		DecidedAt time.Time          `json:"decided_at"`
+	}
+	if err := json.Unmarshal(e.Data, &recorded); err != nil {
+		return nil, permanent(fmt.Errorf("audit event %s: %w", e.ID, err))
+	}
+	// An event of a version before decided_at was recorded has none.
+	stale := !recorded.DecidedAt.IsZero() && !doc.Final.DecidedAt.Equal(recorded.DecidedAt)
+	if doc.Status != recorded.Status || stale {
+		// Another run of the step stored its record after this event was
+		// recorded, and stopped: the event stands.
+		status, final := recorded.Status, doc.Final
+		if !recorded.DecidedAt.IsZero() {
+			final.DecidedAt = recorded.DecidedAt
+		}
+		if err := a.Store.UpdateDocument(ctx, step.DocumentID, countersign.DocumentUpdate{Status: &status, Final: final}); err != nil {
+			return nil, retryable(err)
+		}
+		return &FinalizeResult{Status: status, Final: final}, nil
+	}
 	return &FinalizeResult{Status: doc.Status, Final: doc.Final}, nil
+}
+
+// finalizedMeanwhile answers a Finalize whose event another run of the
+// step recorded while this one stored its final record: when the event
+// records the same outcome, the stored record is made the event's (its
+// decision time) and is the answer; otherwise the conflict stands.
+func (a *Activities) finalizedMeanwhile(ctx context.Context, step Step, status countersign.Status, final *countersign.Final, data map[string]any) (*FinalizeResult, error) {
+	events, err := a.Store.DocumentAudit(ctx, step.DocumentID)
+	if err != nil {
+		return nil, retryable(err)
+	}
+	i := slices.IndexFunc(events, func(e countersign.AuditEvent) bool { return e.ID == step.EventID })
+	if i < 0 {
+		return nil, retryable(fmt.Errorf("audit event %s conflicted but is not there", step.EventID))
+	}
+	e := events[i]
+	raw, err := audit.Canonical(data)
+	if err != nil {
+		return nil, permanent(err)
+	}
+	var recorded struct {
+		DecidedAt time.Time `json:"decided_at"`
+	}
+	if e.Type != countersign.EventDocumentFinalized || e.Actor != final.DecidedBy || !bytes.Equal(withoutKey(e.Data, "decided_at"), withoutKey(raw, "decided_at")) ||
+		json.Unmarshal(e.Data, &recorded) != nil {
+		return nil, permanent(countersign.Errorf(countersign.CodeConflict, "audit event %s is already recorded as %s with other data", e.ID, e.Type))
+	}
+	final.DecidedAt = recorded.DecidedAt
+	if err := a.Store.UpdateDocument(ctx, step.DocumentID, countersign.DocumentUpdate{Status: &status, Final: final}); err != nil {
+		return nil, retryable(err)
+	}
+	return &FinalizeResult{Status: status, Final: final}, nil
 }
 
 // withoutKey is the canonical JSON object raw without key, or raw itself

@@ -70,3 +70,52 @@ func (oneTaskType) Version(context.Context, string) (*countersign.TaskType, erro
 func (oneTaskType) Current(ctx context.Context, _ string) (*countersign.TaskType, error) {
 	return oneTaskType{}.Version(ctx, "")
 }
+
+// staleFirstRead is a store whose first read of a document's trail misses
+// what is recorded: a run of a step that read the trail before another
+// run of the same step recorded its event.
+type staleFirstRead struct {
+	countersign.Store
+	read bool
+}
+
+func (s *staleFirstRead) DocumentAudit(ctx context.Context, id string) ([]countersign.AuditEvent, error) {
+	if !s.read {
+		s.read = true
+		return nil, nil
+	}
+	return s.Store.DocumentAudit(ctx, id)
+}
+
+// TestFinalizeRunningTwiceAtOnce: two runs of Finalize at once (a
+// workflow task taken for lost while its local activity still ran), the
+// second reading the trail before the first recorded its event: the
+// second's record is refused, and it makes the stored final record the
+// event's again instead of failing the document.
+func TestFinalizeRunningTwiceAtOnce(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "countersign.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	first := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+	if _, _, err := s.CreateDocument(ctx, &countersign.Document{ID: "d1", TaskType: "t", TaskTypeVersion: "v", Content: "x", Status: countersign.StatusProcessing, CreatedAt: first}); err != nil {
+		t.Fatal(err)
+	}
+	step := activities.Step{EventID: "review/d1/4", DocumentID: "d1", TaskTypeVersion: "v", PolicyVersion: "p"}
+	in := activities.FinalizeInput{Step: step, Draft: &countersign.Draft{Fields: countersign.Fields{"party": "Acme"}}, Outcome: countersign.OutcomeAutoAccept, At: first}
+	if _, err := (&activities.Activities{Store: s, TaskTypes: oneTaskType{}, Now: func() time.Time { return first }}).Finalize(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	in.At = first.Add(2 * time.Second)
+	late := &activities.Activities{Store: &staleFirstRead{Store: s}, TaskTypes: oneTaskType{}, Now: func() time.Time { return in.At }}
+	r, err := late.Finalize(ctx, in)
+	if err != nil || !r.Final.DecidedAt.Equal(first) {
+		t.Fatalf("the second run: %+v, %v; want the first run's record, decided at %v", r, err, first)
+	}
+	doc, err := s.GetDocument(ctx, "d1")
+	if err != nil || doc.Status != countersign.StatusAccepted || !doc.Final.DecidedAt.Equal(first) {
+		t.Fatalf("stored document %+v, %v; want accepted, decided at %v as its event says", doc, err, first)
+	}
+}

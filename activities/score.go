@@ -1,8 +1,10 @@
 package activities
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -83,12 +85,27 @@ func (a *Activities) Score(ctx context.Context, in ScoreInput) (*ScoreResult, er
 	if len(result.Rules) > 0 {
 		data["rules"] = result.Rules
 	}
-	return result, a.record(ctx, in.Step, countersign.EventConfidenceScored, countersign.SystemActor, countersign.ChannelWorkflow, data)
+	err = a.record(ctx, in.Step, countersign.EventConfidenceScored, countersign.SystemActor, countersign.ChannelWorkflow, data)
+	if errors.Is(err, countersign.ErrConflict) {
+		// Another run of this step recorded it first: its event stands,
+		// over the confidence this run stored.
+		fresh, readErr := a.Store.GetDocument(ctx, doc.ID)
+		if readErr != nil {
+			return nil, retryable(readErr)
+		}
+		if done, readErr := a.scored(ctx, in.Step, fresh); done != nil || readErr != nil {
+			return done, readErr
+		}
+	}
+	return result, err
 }
 
 // scored is the answer of a Score whose step is recorded already, read
-// back from its event and the confidence stored with doc, or nil when the
-// step is not recorded yet.
+// back from its event, or nil when the step is not recorded yet. The event
+// is what the audit log states, so it is the answer; a stored confidence
+// that differs from it (another run of the step wrote it, one whose
+// workflow task was taken for lost while this one still ran) is made the
+// event's again.
 func (a *Activities) scored(ctx context.Context, step Step, doc *countersign.Document) (*ScoreResult, error) {
 	events, err := a.Store.DocumentAudit(ctx, step.DocumentID)
 	if err != nil {
@@ -99,18 +116,21 @@ func (a *Activities) scored(ctx context.Context, step Step, doc *countersign.Doc
 		return nil, nil
 	}
 	e := events[i]
-	var data struct {
-		Overall float64               `json:"overall"`
-		Rules   []countersign.RuleHit `json:"rules"`
+	if e.Type != countersign.EventConfidenceScored {
+		return nil, permanent(countersign.Errorf(countersign.CodeConflict, "audit event %s is already recorded as %s with other data", e.ID, e.Type))
 	}
-	if e.Type == countersign.EventConfidenceScored {
-		if err := json.Unmarshal(e.Data, &data); err != nil {
-			return nil, permanent(fmt.Errorf("audit event %s: %w", e.ID, err))
+	var data struct {
+		countersign.Confidence
+		Rules []countersign.RuleHit `json:"rules"`
+	}
+	if err := json.Unmarshal(e.Data, &data); err != nil {
+		return nil, permanent(fmt.Errorf("audit event %s: %w", e.ID, err))
+	}
+	conf := &data.Confidence
+	if doc.Confidence == nil || !bytes.Equal(mustJSON(doc.Confidence), mustJSON(conf)) {
+		if err := a.Store.UpdateDocument(ctx, step.DocumentID, countersign.DocumentUpdate{Confidence: conf}); err != nil {
+			return nil, retryable(err)
 		}
 	}
-	if e.Type != countersign.EventConfidenceScored || doc.Confidence == nil || doc.Confidence.Overall != data.Overall {
-		return nil, permanent(countersign.Errorf(countersign.CodeConflict,
-			"audit event %s is already recorded as %s, and the store holds another confidence for document %s", e.ID, e.Type, step.DocumentID))
-	}
-	return &ScoreResult{Confidence: doc.Confidence, Rules: data.Rules}, nil
+	return &ScoreResult{Confidence: conf, Rules: data.Rules}, nil
 }

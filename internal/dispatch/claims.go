@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -46,7 +47,9 @@ func (d *Dispatcher) Claim(ctx context.Context, reviewID string, caller counters
 }
 
 // mayClaim refuses a claim the workflow would refuse the decision of: by a
-// role that may not decide, a reviewer outside the groups, the submitter.
+// role that may not decide, a reviewer outside the groups, the submitter,
+// someone who decided the review already, and, on an adjudication, someone
+// without the adjudicator's role or who decided the document before.
 func (d *Dispatcher) mayClaim(ctx context.Context, review *countersign.Review, caller countersign.Principal) error {
 	if !caller.Role.CanDecide() {
 		return countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not claim reviews: the reviewer, approver or admin role is needed", caller.User, caller.Role)
@@ -61,7 +64,52 @@ func (d *Dispatcher) mayClaim(ctx context.Context, review *countersign.Review, c
 	if doc.SubmittedBy != "" && doc.SubmittedBy == caller.User {
 		return countersign.Errorf(countersign.CodeForbidden, "%s submitted document %s, so may not review it: separation of duties needs someone else", caller.User, doc.ID)
 	}
+	decisions, err := d.Store.Decisions(ctx, review.DocumentID)
+	if err != nil {
+		return err
+	}
+	for _, x := range decisions {
+		if x.ReviewID == review.ID && x.Actor == caller.User {
+			return countersign.Errorf(countersign.CodeForbidden, "%s decided review %s already (%s), and nobody counts twice", caller.User, review.ID, x.Action)
+		}
+	}
+	disputed, role, err := d.adjudication(ctx, review)
+	if err != nil || disputed == "" {
+		return err
+	}
+	if caller.Role != role && caller.Role != countersign.RoleAdmin {
+		return countersign.Errorf(countersign.CodeForbidden, "review %s settles a disagreement, which the policy leaves to the %s role; %s has the %s role", review.ID, role, caller.User, caller.Role)
+	}
+	for _, x := range decisions {
+		if x.Actor == caller.User && x.ReviewID != review.ID {
+			return countersign.Errorf(countersign.CodeForbidden, "%s decided review %s (%s), so may not settle the disagreement over document %s: the adjudicator must be someone else", caller.User, x.ReviewID, x.Action, review.DocumentID)
+		}
+	}
 	return nil
+}
+
+// adjudication is, when review settles a disagreement, the review disputed
+// and the role the policy leaves it to, as its review.opened event records
+// them; "" when it settles none.
+func (d *Dispatcher) adjudication(ctx context.Context, review *countersign.Review) (disputed string, role countersign.Role, err error) {
+	events, err := d.Store.DocumentAudit(ctx, review.DocumentID)
+	if err != nil {
+		return "", "", err
+	}
+	for _, e := range events {
+		if e.Type != countersign.EventReviewOpened {
+			continue
+		}
+		var data struct {
+			ReviewID    string           `json:"review_id"`
+			Adjudicates string           `json:"adjudicates"`
+			Adjudicator countersign.Role `json:"adjudicator"`
+		}
+		if json.Unmarshal(e.Data, &data) == nil && data.ReviewID == review.ID {
+			return data.Adjudicates, data.Adjudicator, nil
+		}
+	}
+	return "", "", nil
 }
 
 // claim takes review for caller, as read; see Claim.
@@ -80,7 +128,10 @@ func (d *Dispatcher) claim(ctx context.Context, review *countersign.Review, call
 	if errors.Is(err, countersign.ErrConflict) {
 		// Taken, released or closed since it was read: say what it is now.
 		if again, readErr := d.Store.GetReview(ctx, review.ID); readErr == nil {
-			if h := again.Holder(now); h != "" && h != caller.User {
+			switch h := again.Holder(now); {
+			case h == caller.User:
+				return again, nil // their own click, twice
+			case h != "":
 				return nil, heldBy(again, h)
 			}
 		}
@@ -93,16 +144,38 @@ func (d *Dispatcher) claim(ctx context.Context, review *countersign.Review, call
 		return claimed, nil // renewed
 	}
 	if prev := review.ClaimedBy; prev != "" && prev != caller.User {
-		if err := d.recordClaim(ctx, countersign.EventReviewClaimLapsed, countersign.SystemActor, countersign.ChannelWorkflow, review, map[string]any{
+		err = d.recordClaim(ctx, countersign.EventReviewClaimLapsed, countersign.SystemActor, ch, review, map[string]any{
 			"review_id": review.ID, "holder": prev, "claimed_until": review.ClaimedUntil, "taken_by": caller.User,
-		}); err != nil {
-			return nil, err
-		}
+		})
 	}
-	err = d.recordClaim(ctx, countersign.EventReviewClaimed, caller.User, ch, review, map[string]any{
-		"review_id": review.ID, "role": caller.Role, "claimed_until": claimed.ClaimedUntil,
-	})
-	return claimed, err
+	if err == nil {
+		err = d.recordClaim(ctx, countersign.EventReviewClaimed, caller.User, ch, review, map[string]any{
+			"review_id": review.ID, "role": caller.Role, "claimed_until": claimed.ClaimedUntil,
+		})
+	}
+	if err != nil {
+		// No claim without its event: give it back (if that fails too,
+		// the lease lapses) and say it was not taken.
+		_, _ = d.Store.ReleaseClaim(ctx, review.ID, caller.User)
+		return nil, err
+	}
+	return claimed, nil
+}
+
+// Renew extends the claim caller holds on review reviewID by the claim
+// lease: the web page keeps its viewer's claim while it is open. Unlike
+// Claim it takes no claim: a review released, lapsed or closed meanwhile
+// is 409, so an open page does not take back what an approver released.
+func (d *Dispatcher) Renew(ctx context.Context, reviewID string, caller countersign.Principal) (*countersign.Review, error) {
+	review, err := d.Store.GetReview(ctx, reviewID)
+	if err != nil {
+		return nil, d.notAReview(ctx, reviewID, caller, err)
+	}
+	now := d.now()
+	if review.Holder(now) != caller.User {
+		return nil, countersign.Errorf(countersign.CodeConflict, "%s no longer holds review %s: it was released, its claim lapsed, or it is closed; claim it again to go on with it", caller.User, review.ID)
+	}
+	return d.Store.ClaimReview(ctx, countersign.Claim{ReviewID: review.ID, Person: caller.User, Previous: caller.User, Now: now, Until: now.Add(d.lease())})
 }
 
 // heldBy is the refusal of a review holder holds.
@@ -126,6 +199,8 @@ func (d *Dispatcher) Release(ctx context.Context, reviewID string, caller counte
 	}
 	holder := review.Holder(d.now())
 	switch {
+	case review.Status != countersign.ReviewPending:
+		return nil, countersign.Errorf(countersign.CodeConflict, "review %s is closed: there is no claim to release", review.ID)
 	case holder == "":
 		return nil, countersign.Errorf(countersign.CodeConflict, "review %s is not claimed: there is nothing to release", review.ID)
 	case holder != caller.User && !caller.Role.CanSupervise():
@@ -151,18 +226,27 @@ func (d *Dispatcher) Next(ctx context.Context, caller countersign.Principal, ch 
 	if !caller.Role.CanDecide() {
 		return nil, countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not claim reviews: the reviewer, approver or admin role is needed", caller.User, caller.Role)
 	}
-	f.Limit = nextCandidates
-	for range nextRounds {
+	refused := map[string]bool{} // reviews the caller may not take
+	for round := range nextRounds {
+		// Each round reads further down the queue, past the reviews the
+		// caller may not take (an adjudication left to another role).
+		f.Limit = nextCandidates*(round+1) + len(refused)
 		candidates, err := d.Store.ClaimCandidates(ctx, f, caller.User, d.now())
 		if err != nil {
 			return nil, err
 		}
-		if len(candidates) == 0 {
-			return nil, nil
-		}
+		open := 0
 		for i := range candidates {
 			r := &candidates[i]
-			if d.MayReview(caller, r.TaskType) != nil {
+			if refused[r.ID] {
+				continue
+			}
+			open++
+			if err := d.mayClaim(ctx, r, caller); err != nil {
+				if code := countersign.ErrorCode(err); code != countersign.CodeForbidden && code != countersign.CodeConflict {
+					return nil, err
+				}
+				refused[r.ID] = true
 				continue
 			}
 			claimed, err := d.claim(ctx, r, caller, ch)
@@ -170,6 +254,9 @@ func (d *Dispatcher) Next(ctx context.Context, caller countersign.Principal, ch 
 				continue // another caller took it first
 			}
 			return claimed, err
+		}
+		if open == 0 && len(candidates) < f.Limit {
+			return nil, nil // none left that they may take
 		}
 	}
 	return nil, countersign.Errorf(countersign.CodeConflict, "every review %s may take was taken by others meanwhile: try again", caller.User)

@@ -197,3 +197,74 @@ func TestNextHandsEachReviewOnce(t *testing.T) {
 		t.Fatalf("next for the submitter of every document = %+v, %v; want none", r, err)
 	}
 }
+
+// TestClaimRefusesWhatTheWorkflowWould: someone who decided the review
+// already, and, on an adjudication, a reviewer without the adjudicator's
+// role or an approver who decided the disputed review, may not claim it,
+// and next passes such reviews by for the next one; a page's renewal does
+// not take back a claim an approver released.
+func TestClaimRefusesWhatTheWorkflowWould(t *testing.T) {
+	ctx := context.Background()
+	f := newClaimsFixture(t, 3)
+	r0, r1 := countersign.ReviewID("d00", 1), countersign.ReviewID("d01", 1)
+	// d00-r1 is an approvals review rita decided; d01-r2 settles the
+	// disagreement over d01-r1, between rita and ann; d02-r1 is plain.
+	decide := func(id, review, who string) {
+		t.Helper()
+		if err := f.s.RecordDecision(ctx, &countersign.Decision{ID: review + "/" + who, ReviewID: review, DocumentID: id, Action: countersign.ActionApprove,
+			Actor: who, Role: countersign.RoleReviewer, Channel: countersign.ChannelAPI, At: f.now}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	decide("d00", r0, "rita")
+	decide("d01", r1, "rita")
+	decide("d01", r1, "ann")
+	if err := f.s.CloseReviews(ctx, "d01", f.now, countersign.SystemActor); err != nil {
+		t.Fatal(err)
+	}
+	adj := countersign.ReviewID("d01", 2)
+	if err := f.s.OpenReview(ctx, &countersign.Review{ID: adj, DocumentID: "d01", TaskType: "contract-review", CreatedAt: f.now, DueAt: f.now.Add(30 * time.Minute), Confidence: 0.1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.AppendAudit(ctx, countersign.AuditEvent{ID: "review/d01/9", DocumentID: "d01", Type: countersign.EventReviewOpened, Actor: countersign.SystemActor,
+		Channel: countersign.ChannelWorkflow, At: f.now, Data: []byte(`{"adjudicates":"` + r1 + `","adjudicator":"approver","review_id":"` + adj + `"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.d.Claim(ctx, r0, rita, countersign.ChannelCLI); !errors.Is(err, countersign.ErrForbidden) || !strings.Contains(err.Error(), "decided review d00-r1 already") {
+		t.Fatalf("rita claiming a review she decided: %v, want forbidden", err)
+	}
+	if _, err := f.d.Claim(ctx, adj, sam, countersign.ChannelCLI); !errors.Is(err, countersign.ErrForbidden) || !strings.Contains(err.Error(), "leaves to the approver role") {
+		t.Fatalf("a reviewer claiming an adjudication: %v, want forbidden", err)
+	}
+	if _, err := f.d.Claim(ctx, adj, approve, countersign.ChannelCLI); !errors.Is(err, countersign.ErrForbidden) || !strings.Contains(err.Error(), "may not settle the disagreement") {
+		t.Fatalf("ann, who disagreed, claiming the adjudication: %v, want forbidden", err)
+	}
+	// The adjudication is the least confident, so the first candidate:
+	// sam (a reviewer) is handed the next one instead, d00-r1.
+	if r, err := f.d.Next(ctx, sam, countersign.ChannelAPI, countersign.ReviewFilter{}); err != nil || r == nil || r.ID != r0 {
+		t.Fatalf("next for sam = %+v, %v; want %s, past the adjudication", r, err, r0)
+	}
+	other := countersign.Principal{User: "otto", Role: countersign.RoleApprover}
+	if r, err := f.d.Next(ctx, other, countersign.ChannelAPI, countersign.ReviewFilter{}); err != nil || r == nil || r.ID != adj {
+		t.Fatalf("next for an approver who took no part = %+v, %v; want the adjudication %s", r, err, adj)
+	}
+	// An approver releases sam's claim; sam's open page renews nothing.
+	if _, err := f.d.Release(ctx, r0, approve, countersign.ChannelWeb); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.d.Renew(ctx, r0, sam); !errors.Is(err, countersign.ErrConflict) {
+		t.Fatalf("renewing a released claim: %v, want a conflict", err)
+	}
+	if r, err := f.s.GetReview(ctx, r0); err != nil || r.ClaimedBy != "" {
+		t.Fatalf("after the refused renewal: %+v, %v; want nobody holding it", r, err)
+	}
+	// Claiming twice (a double click) is no conflict.
+	for range 2 {
+		if _, err := f.d.Claim(ctx, r0, sam, countersign.ChannelWeb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r, err := f.d.Renew(ctx, r0, sam); err != nil || r.Holder(f.now) != "sam" {
+		t.Fatalf("sam renewing his claim: %+v, %v", r, err)
+	}
+}

@@ -61,7 +61,7 @@ func (d *Dispatcher) Decide(ctx context.Context, reviewID string, caller counter
 		return nil, countersign.Errorf(countersign.CodeConflict, "review %s is already closed: %s decided %s", review.ID, review.ClosedBy, review.Outcome)
 	}
 	holder := review.Holder(d.now())
-	if holder != "" && holder != caller.User {
+	if holder != "" && holder != caller.User && !d.decided(ctx, review, caller) {
 		return nil, heldBy(review, holder)
 	}
 	update := workflows.DecisionRequest{
@@ -93,11 +93,26 @@ func (d *Dispatcher) Decide(ctx context.Context, reviewID string, caller counter
 		// The review stays open for more people (approvals): the decider's
 		// claim ends with their decision, which records it, so that the
 		// next person may take it.
-		if _, err := d.Store.ReleaseClaim(ctx, review.ID, caller.User); err != nil && !errors.Is(err, countersign.ErrConflict) {
-			return nil, err
-		}
+		// Failing that, the lease lapses: the decision stands either way.
+		_, _ = d.Store.ReleaseClaim(ctx, review.ID, caller.User)
 	}
 	return &Decided{Decision: result.Decision, DocumentID: review.DocumentID, Status: result.Status}, nil
+}
+
+// decided reports whether caller has a decision on review already: a
+// retry of it (a lost answer) goes to the workflow, which answers it as
+// recorded, whoever holds the review since.
+func (d *Dispatcher) decided(ctx context.Context, review *countersign.Review, caller countersign.Principal) bool {
+	decisions, err := d.Store.Decisions(ctx, review.DocumentID)
+	if err != nil {
+		return false
+	}
+	for _, x := range decisions {
+		if x.ReviewID == review.ID && x.Actor == caller.User {
+			return true
+		}
+	}
+	return false
 }
 
 // replay is the answer to a retried request (same caller, same action, with

@@ -107,7 +107,7 @@ func (h *Handler) claim(ctx context.Context, in *Interaction, p countersign.Prin
 	if err != nil {
 		return h.refuse(ctx, in, "Not claimed: "+h.explain(ctx, err, "claim on review "+review.ID))
 	}
-	h.ephemeral(ctx, in, fmt.Sprintf("You hold review %s until %s: nobody else may decide it until then. Click Claim again to renew it.", escape(review.ID), slackDate(*held.ClaimedUntil)))
+	h.ephemeral(ctx, in, fmt.Sprintf("You hold review %s until %s: nobody else may decide it until then, unless an approver releases it. Click Claim again to renew it.", escape(review.ID), slackDate(*held.ClaimedUntil)))
 	return nil
 }
 

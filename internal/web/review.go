@@ -115,15 +115,18 @@ func (h *handler) claimLease() time.Duration {
 
 // claim claims the review for the person, or renews their claim: the
 // claim button, and the page's renewal while it is open (renew=1, which
-// answers 204, or the refusal as text).
+// renews a claim they still hold and takes none, answering 204, or the
+// refusal as text).
 func (h *handler) claim(w http.ResponseWriter, r *http.Request, sess *session) {
 	id := r.PathValue("id")
 	if h.Claims == nil {
 		h.fail(w, r, sess, countersign.Errorf(countersign.CodeUnavailable, "Claims are not served here."))
 		return
 	}
-	_, err := h.Claims.Claim(r.Context(), id, sess.Principal, countersign.ChannelWeb)
 	if r.URL.Query().Get("renew") == "1" {
+		// Renew only: a claim released or lapsed meanwhile is not taken
+		// back by a page left open.
+		_, err := h.Claims.Renew(r.Context(), id, sess.Principal)
 		if err != nil {
 			http.Error(w, err.Error(), rest.Status(countersign.ErrorCode(err)))
 			return
@@ -131,6 +134,7 @@ func (h *handler) claim(w http.ResponseWriter, r *http.Request, sess *session) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	_, err := h.Claims.Claim(r.Context(), id, sess.Principal, countersign.ChannelWeb)
 	h.afterClaim(w, r, sess, id, err)
 }
 
@@ -187,7 +191,7 @@ func (h *handler) next(w http.ResponseWriter, r *http.Request, sess *session) {
 		queue += "&task_type=" + url.QueryEscape(t)
 	}
 	if len(f.TaskTypes) == 0 {
-		http.Redirect(w, r, queue, http.StatusSeeOther)
+		h.fail(w, r, sess, countersign.Errorf(countersign.CodeForbidden, "No task type is open to your review groups, so there is no review for you to take."))
 		return
 	}
 	rv, err := h.Claims.Next(r.Context(), sess.Principal, countersign.ChannelWeb, f)

@@ -52,6 +52,7 @@ type Decider interface {
 type Claimer interface {
 	Claim(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel) (*countersign.Review, error)
 	Release(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel) (*countersign.Review, error)
+	Renew(ctx context.Context, reviewID string, caller countersign.Principal) (*countersign.Review, error)
 	Next(ctx context.Context, caller countersign.Principal, ch countersign.Channel, f countersign.ReviewFilter) (*countersign.Review, error)
 }
 

@@ -969,6 +969,10 @@ func TestClaimsOnThePage(t *testing.T) {
 	if page := rob.get(review); !strings.Contains(page.body, "Nobody is working on this review") {
 		t.Fatalf("the released review still shows a holder")
 	}
+	// rita's page, still open, renews nothing: the release stands.
+	if got := rita.post(review+"/claim?renew=1", url.Values{"csrf": {rita.csrf}}); got.status != http.StatusConflict || !strings.Contains(got.body, "no longer holds") {
+		t.Fatalf("renewing a released claim = %d %s, want 409", got.status, got.body)
+	}
 	// The auditor reads claims and takes none.
 	if page := f.as(countersign.RoleAuditor).get(review); strings.Contains(page.body, `id="claim-review"`) {
 		t.Fatalf("the auditor is offered a claim")

@@ -66,6 +66,9 @@ func testClaims(t *testing.T, s countersign.Store) {
 		t.Fatalf("claiming a released review: %v", err)
 	}
 	closeReview(t, s, "d1", countersign.ActionApprove)
+	if got, err := s.GetReview(ctx, r.ID); err != nil || got.ClaimedBy != "" || got.ClaimedUntil != nil {
+		t.Fatalf("closed review = %+v, %v; want its claim ended with it", got, err)
+	}
 	if _, err := claim("rita", "rita", late); !errors.Is(err, countersign.ErrConflict) {
 		t.Fatalf("claiming a closed review = %v, want a conflict", err)
 	}

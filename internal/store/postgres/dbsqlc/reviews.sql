@@ -28,13 +28,16 @@ LIMIT sqlc.arg(page_size);
 SELECT * FROM reviews WHERE document_id = sqlc.arg(document_id) ORDER BY created_at, id;
 
 -- name: CloseReview :exec
--- Closes a pending review with the decision that settled it.
-UPDATE reviews SET status = 'closed', closed_at = sqlc.arg(closed_at), outcome = sqlc.arg(outcome), closed_by = sqlc.arg(closed_by)
+-- Closes a pending review with the decision that settled it; its claim,
+-- if any, ends with it.
+UPDATE reviews SET status = 'closed', closed_at = sqlc.arg(closed_at), outcome = sqlc.arg(outcome), closed_by = sqlc.arg(closed_by),
+    claimed_by = '', claimed_until = NULL
 WHERE id = sqlc.arg(id) AND status = 'pending';
 
 -- name: CloseReviews :exec
 -- Closes a document's pending reviews without a decision.
-UPDATE reviews SET status = 'closed', closed_at = sqlc.arg(closed_at), closed_by = sqlc.arg(closed_by)
+UPDATE reviews SET status = 'closed', closed_at = sqlc.arg(closed_at), closed_by = sqlc.arg(closed_by),
+    claimed_by = '', claimed_until = NULL
 WHERE document_id = sqlc.arg(document_id) AND status = 'pending';
 
 -- name: ClaimReview :one
@@ -54,9 +57,14 @@ WHERE id = sqlc.arg(id) AND status = 'pending' AND claimed_by = sqlc.arg(holder)
 RETURNING *;
 
 -- name: HeldReviews :many
--- The pending reviews a person holds a live claim on, the soonest due first.
+-- The pending reviews a person holds a live claim on and may still take,
+-- the soonest due first: not of a document they submitted, nor one they
+-- decided since they claimed it. (claimed_by <> '' lets the partial index
+-- serve it.)
 SELECT * FROM reviews
-WHERE claimed_by = sqlc.arg(holder) AND claimed_until > sqlc.arg(now) AND status = 'pending'
+WHERE claimed_by = sqlc.arg(holder) AND claimed_by <> '' AND claimed_until > sqlc.arg(now) AND status = 'pending'
+    AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = reviews.document_id AND d.submitted_by = sqlc.arg(holder))
+    AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.document_id = reviews.document_id AND x.review_id = reviews.id AND x.actor = sqlc.arg(holder))
 ORDER BY due_at, confidence, created_at, id
 LIMIT sqlc.arg(page_size);
 

@@ -116,7 +116,8 @@ func (q *Queries) ClaimReview(ctx context.Context, arg ClaimReviewParams) (Revie
 }
 
 const closeReview = `-- name: CloseReview :exec
-UPDATE reviews SET status = 'closed', closed_at = $1, outcome = $2, closed_by = $3
+UPDATE reviews SET status = 'closed', closed_at = $1, outcome = $2, closed_by = $3,
+    claimed_by = '', claimed_until = NULL
 WHERE id = $4 AND status = 'pending'
 `
 
@@ -127,7 +128,8 @@ type CloseReviewParams struct {
 	ID       string
 }
 
-// Closes a pending review with the decision that settled it.
+// Closes a pending review with the decision that settled it; its claim,
+// if any, ends with it.
 func (q *Queries) CloseReview(ctx context.Context, arg CloseReviewParams) error {
 	_, err := q.db.Exec(ctx, closeReview,
 		arg.ClosedAt,
@@ -139,7 +141,8 @@ func (q *Queries) CloseReview(ctx context.Context, arg CloseReviewParams) error 
 }
 
 const closeReviews = `-- name: CloseReviews :exec
-UPDATE reviews SET status = 'closed', closed_at = $1, closed_by = $2
+UPDATE reviews SET status = 'closed', closed_at = $1, closed_by = $2,
+    claimed_by = '', claimed_until = NULL
 WHERE document_id = $3 AND status = 'pending'
 `
 
@@ -183,7 +186,9 @@ func (q *Queries) GetReview(ctx context.Context, id string) (Review, error) {
 
 const heldReviews = `-- name: HeldReviews :many
 SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews
-WHERE claimed_by = $1 AND claimed_until > $2 AND status = 'pending'
+WHERE claimed_by = $1 AND claimed_by <> '' AND claimed_until > $2 AND status = 'pending'
+    AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = reviews.document_id AND d.submitted_by = $1)
+    AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.document_id = reviews.document_id AND x.review_id = reviews.id AND x.actor = $1)
 ORDER BY due_at, confidence, created_at, id
 LIMIT $3
 `
@@ -194,7 +199,10 @@ type HeldReviewsParams struct {
 	PageSize int32
 }
 
-// The pending reviews a person holds a live claim on, the soonest due first.
+// The pending reviews a person holds a live claim on and may still take,
+// the soonest due first: not of a document they submitted, nor one they
+// decided since they claimed it. (claimed_by <> ” lets the partial index
+// serve it.)
 func (q *Queries) HeldReviews(ctx context.Context, arg HeldReviewsParams) ([]Review, error) {
 	rows, err := q.db.Query(ctx, heldReviews, arg.Holder, arg.Now, arg.PageSize)
 	if err != nil {
