@@ -107,6 +107,13 @@ type ReviewStore interface {
 	// likeliest to be wrong), then the soonest due. It leaves out reviews
 	// of documents they submitted and reviews they decided.
 	ClaimCandidates(ctx context.Context, f ReviewFilter, person string, now time.Time) ([]Review, error)
+	// LapsedClaims lists up to limit pending reviews whose claim's lease
+	// has passed at now, the longest lapsed first.
+	LapsedClaims(ctx context.Context, now time.Time, limit int) ([]Review, error)
+	// EndClaim ends holder's claim on a pending review if it is still the
+	// one that lapsed at until (not renewed nor taken over since), and
+	// reports whether it did.
+	EndClaim(ctx context.Context, reviewID, holder string, until time.Time) (bool, error)
 }
 
 // ReviewFilter selects a page of reviews. An empty Status means all.

@@ -144,9 +144,7 @@ func (d *Dispatcher) claim(ctx context.Context, review *countersign.Review, call
 		return claimed, nil // renewed
 	}
 	if prev := review.ClaimedBy; prev != "" && prev != caller.User {
-		err = d.recordClaim(ctx, countersign.EventReviewClaimLapsed, countersign.SystemActor, ch, review, map[string]any{
-			"review_id": review.ID, "holder": prev, "claimed_until": review.ClaimedUntil, "taken_by": caller.User,
-		})
+		err = d.recordLapse(ctx, review)
 	}
 	if err == nil {
 		err = d.recordClaim(ctx, countersign.EventReviewClaimed, caller.User, ch, review, map[string]any{
@@ -260,6 +258,65 @@ func (d *Dispatcher) Next(ctx context.Context, caller countersign.Principal, ch 
 		}
 	}
 	return nil, countersign.Errorf(countersign.CodeConflict, "every review %s may take was taken by others meanwhile: try again", caller.User)
+}
+
+// lapsedBatch bounds the lapsed claims one round of the reconciler ends;
+// the next round takes the rest.
+const lapsedBatch = 500
+
+// EndLapsedClaims records the lapse of every claim whose lease has passed
+// (review.claim_lapsed) and ends it, so that the trail says when a claim
+// lapsed, not only when someone took the review over; the reconciler runs
+// it every round. A claim renewed or taken over between the two steps
+// keeps its new holder: the lapse it records did happen. It returns how
+// many claims it ended.
+func (d *Dispatcher) EndLapsedClaims(ctx context.Context) (int, error) {
+	lapsed, err := d.Store.LapsedClaims(ctx, d.now(), lapsedBatch)
+	if err != nil {
+		return 0, err
+	}
+	ended := 0
+	var errs []error
+	for i := range lapsed {
+		r := &lapsed[i]
+		if r.ClaimedUntil == nil {
+			continue
+		}
+		if err := d.recordLapse(ctx, r); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ok, err := d.Store.EndClaim(ctx, r.ID, r.ClaimedBy, *r.ClaimedUntil)
+		if err != nil {
+			errs = append(errs, err)
+		} else if ok {
+			ended++
+		}
+	}
+	return ended, errors.Join(errs...)
+}
+
+// recordLapse records that review's claim lapsed, under an ID made from
+// the claim (review, holder, lease end), so that the reconciler and a
+// person taking the review over record it once between them.
+func (d *Dispatcher) recordLapse(ctx context.Context, review *countersign.Review) error {
+	data, err := audit.Canonical(map[string]any{"review_id": review.ID, "holder": review.ClaimedBy, "claimed_until": review.ClaimedUntil})
+	if err != nil {
+		return err
+	}
+	var until int64
+	if review.ClaimedUntil != nil {
+		until = review.ClaimedUntil.UnixMicro()
+	}
+	_, err = d.Store.AppendAudit(ctx, countersign.AuditEvent{
+		ID:         fmt.Sprintf("%s/%s/%s/%d", countersign.EventReviewClaimLapsed, review.ID, review.ClaimedBy, until),
+		DocumentID: review.DocumentID, Type: countersign.EventReviewClaimLapsed, Actor: countersign.SystemActor,
+		Channel: countersign.ChannelWorkflow, At: d.now(), Data: data,
+	})
+	if err != nil {
+		return fmt.Errorf("record the lapse of %s's claim on review %s: %w", review.ClaimedBy, review.ID, err)
+	}
+	return nil
 }
 
 // recordClaim appends the audit event of a claim on review.

@@ -268,3 +268,37 @@ func TestClaimRefusesWhatTheWorkflowWould(t *testing.T) {
 		t.Fatalf("sam renewing his claim: %+v, %v", r, err)
 	}
 }
+
+// TestLapsedClaimsEnd: the reconciler's round records each claim whose
+// lease passed and ends it; a second round finds nothing; someone taking
+// a lapsed claim over before the round records the lapse once with it.
+func TestLapsedClaimsEnd(t *testing.T) {
+	ctx := context.Background()
+	f := newClaimsFixture(t, 2)
+	for _, id := range []string{"d00", "d01"} {
+		if _, err := f.d.Claim(ctx, countersign.ReviewID(id, 1), rita, countersign.ChannelCLI); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.now = f.now.Add(11 * time.Minute)
+	// sam takes d01's lapsed claim over before the round runs.
+	if _, err := f.d.Claim(ctx, countersign.ReviewID("d01", 1), sam, countersign.ChannelCLI); err != nil {
+		t.Fatal(err)
+	}
+	n, err := f.d.EndLapsedClaims(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("EndLapsedClaims = %d, %v; want rita's claim on d00 ended", n, err)
+	}
+	if n, err := f.d.EndLapsedClaims(ctx); err != nil || n != 0 {
+		t.Fatalf("a second round = %d, %v; want nothing", n, err)
+	}
+	if r, err := f.s.GetReview(ctx, countersign.ReviewID("d00", 1)); err != nil || r.ClaimedBy != "" {
+		t.Fatalf("d00 after the round = %+v, %v", r, err)
+	}
+	if got, want := f.trail(t, "d00"), "review.claimed by rita; review.claim_lapsed by countersign"; got != want {
+		t.Fatalf("d00's trail = %s, want %s", got, want)
+	}
+	if got, want := f.trail(t, "d01"), "review.claimed by rita; review.claim_lapsed by countersign; review.claimed by sam"; got != want {
+		t.Fatalf("d01's trail = %s, want %s", got, want)
+	}
+}

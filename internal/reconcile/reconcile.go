@@ -1,8 +1,9 @@
 // Package reconcile repairs what no review workflow can repair itself,
 // because no step of it runs: a document stored without its review workflow
-// (intake stopped between storing it and starting the workflow), and a
+// (intake stopped between storing it and starting the workflow), a
 // review workflow that ended in Temporal without finishing its document
-// (terminated, or timed out). Every worker runs a Reconciler, at start and
+// (terminated, or timed out), and a claim on a review whose lease passed
+// (recorded and ended). Every worker runs a Reconciler, at start and
 // then at an interval. Replicas may run it at once: each repair is recorded
 // under an audit event ID derived from the document and starts a workflow
 // by its fixed ID, so the second replica changes nothing.
@@ -66,10 +67,21 @@ func (r *Reconciler) Run(ctx context.Context) {
 }
 
 // Once runs one round: it starts the review of every document intake left
-// without one, and closes the reviews whose workflow was terminated or timed
-// out since the last round that succeeded.
+// without one, closes the reviews whose workflow was terminated or timed
+// out since the last round that succeeded, and ends the claims whose lease
+// has passed, recording each lapse.
 func (r *Reconciler) Once(ctx context.Context) error {
-	return errors.Join(r.RecoverIntake(ctx), r.CloseAbandoned(ctx))
+	return errors.Join(r.RecoverIntake(ctx), r.CloseAbandoned(ctx), r.endLapsedClaims(ctx))
+}
+
+// endLapsedClaims ends the claims whose lease has passed
+// (dispatch.Dispatcher.EndLapsedClaims).
+func (r *Reconciler) endLapsedClaims(ctx context.Context) error {
+	n, err := r.Dispatch.EndLapsedClaims(ctx)
+	if n > 0 {
+		r.logger().Info("claims lapsed", "ended", n)
+	}
+	return err
 }
 
 func (r *Reconciler) interval() time.Duration {

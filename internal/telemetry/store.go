@@ -158,6 +158,20 @@ func (s *tracedStore) ClaimCandidates(ctx context.Context, f countersign.ReviewF
 	return reviews, err
 }
 
+func (s *tracedStore) LapsedClaims(ctx context.Context, now time.Time, limit int) ([]countersign.Review, error) {
+	ctx, span := s.start(ctx, "LapsedClaims")
+	reviews, err := s.Store.LapsedClaims(ctx, now, limit)
+	end(span, err)
+	return reviews, err
+}
+
+func (s *tracedStore) EndClaim(ctx context.Context, reviewID, holder string, until time.Time) (bool, error) {
+	ctx, span := s.start(ctx, "EndClaim")
+	ended, err := s.Store.EndClaim(ctx, reviewID, holder, until)
+	end(span, err)
+	return ended, err
+}
+
 func (s *tracedStore) AppendAudit(ctx context.Context, e countersign.AuditEvent) (countersign.AuditEvent, error) {
 	ctx, span := s.start(ctx, "AppendAudit")
 	stored, err := s.Store.AppendAudit(ctx, e)

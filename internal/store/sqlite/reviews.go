@@ -166,3 +166,24 @@ func (s *Store) ClaimCandidates(ctx context.Context, f countersign.ReviewFilter,
 	}
 	return store.Candidates(held, append(overdue, free...), f, limit), nil
 }
+
+// LapsedClaims lists the pending reviews whose claim lapsed by now.
+func (s *Store) LapsedClaims(ctx context.Context, now time.Time, limit int) ([]countersign.Review, error) {
+	at := store.FormatTime(now)
+	reviews, err := reviewRows(s.read.LapsedClaims(ctx, dbsqlc.LapsedClaimsParams{Now: &at, PageSize: int64(store.PageSize(limit))}))
+	if err != nil {
+		return nil, fmt.Errorf("lapsed claims: %w", err)
+	}
+	return reviews, nil
+}
+
+// EndClaim ends holder's lapsed claim, if it is still the one that lapsed
+// at until.
+func (s *Store) EndClaim(ctx context.Context, reviewID, holder string, until time.Time) (bool, error) {
+	at := store.FormatTime(until)
+	n, err := s.write.EndClaim(ctx, dbsqlc.EndClaimParams{ID: reviewID, Holder: holder, ClaimedUntil: &at})
+	if err != nil {
+		return false, fmt.Errorf("end the claim on review %s: %w", reviewID, err)
+	}
+	return n > 0, nil
+}

@@ -222,3 +222,50 @@ func testClaimsConcurrent(t *testing.T, s countersign.Store) {
 		holders[who[0]] = true
 	}
 }
+
+// testLapsedClaims: the claims whose lease passed are listed, the longest
+// lapsed first; ending one ends only the claim that lapsed, not one
+// renewed or taken over since.
+func testLapsedClaims(t *testing.T, s countersign.Store) {
+	ctx := context.Background()
+	for i, id := range []string{"l1", "l2", "l3"} {
+		mustCreate(t, s, id)
+		if err := s.OpenReview(ctx, newReview(id, 1, t0)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ClaimReview(ctx, countersign.Claim{ReviewID: countersign.ReviewID(id, 1), Person: "rita", Now: t0,
+			Until: t0.Add(time.Duration(3-i) * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lapsed, err := s.LapsedClaims(ctx, t0.Add(2*time.Minute), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range lapsed {
+		ids = append(ids, r.DocumentID)
+	}
+	if got := strings.Join(ids, ","); got != "l3,l2" {
+		t.Fatalf("lapsed claims at +2m = %s, want l3,l2 (l1's runs to +3m)", got)
+	}
+	// l2's claim is taken over before it is ended: it stays.
+	if _, err := s.ClaimReview(ctx, countersign.Claim{ReviewID: lapsed[1].ID, Person: "sam", Previous: "rita", Now: t0.Add(2 * time.Minute), Until: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range lapsed {
+		ended, err := s.EndClaim(ctx, r.ID, r.ClaimedBy, *r.ClaimedUntil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := r.DocumentID == "l3"; ended != want {
+			t.Fatalf("EndClaim(%s) = %v, want %v", r.ID, ended, want)
+		}
+	}
+	if r, err := s.GetReview(ctx, countersign.ReviewID("l2", 1)); err != nil || r.ClaimedBy != "sam" {
+		t.Fatalf("l2 after ending rita's lapsed claim = %+v, %v; want sam's claim kept", r, err)
+	}
+	if r, err := s.GetReview(ctx, countersign.ReviewID("l3", 1)); err != nil || r.ClaimedBy != "" || r.ClaimedUntil != nil {
+		t.Fatalf("l3 after ending its lapsed claim = %+v, %v", r, err)
+	}
+}

@@ -158,6 +158,27 @@ func (q *Queries) CloseReviews(ctx context.Context, arg CloseReviewsParams) erro
 	return err
 }
 
+const endClaim = `-- name: EndClaim :execrows
+UPDATE reviews SET claimed_by = '', claimed_until = NULL
+WHERE id = $1 AND claimed_by = $2 AND claimed_until = $3 AND status = 'pending'
+`
+
+type EndClaimParams struct {
+	ID           string
+	Holder       string
+	ClaimedUntil *time.Time
+}
+
+// Ends holder's claim on a pending review if it is still the one that
+// lapsed at claimed_until: not renewed nor taken over since.
+func (q *Queries) EndClaim(ctx context.Context, arg EndClaimParams) (int64, error) {
+	result, err := q.db.Exec(ctx, endClaim, arg.ID, arg.Holder, arg.ClaimedUntil)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const getReview = `-- name: GetReview :one
 SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews WHERE id = $1
 `
@@ -205,6 +226,55 @@ type HeldReviewsParams struct {
 // serve it.)
 func (q *Queries) HeldReviews(ctx context.Context, arg HeldReviewsParams) ([]Review, error) {
 	rows, err := q.db.Query(ctx, heldReviews, arg.Holder, arg.Now, arg.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Review
+	for rows.Next() {
+		var i Review
+		if err := rows.Scan(
+			&i.ID,
+			&i.DocumentID,
+			&i.TaskType,
+			&i.Status,
+			&i.CreatedAt,
+			&i.DueAt,
+			&i.ClosedAt,
+			&i.Confidence,
+			&i.Reasons,
+			&i.Outcome,
+			&i.ClosedBy,
+			&i.Kind,
+			&i.ClaimedBy,
+			&i.ClaimedUntil,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const lapsedClaims = `-- name: LapsedClaims :many
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews
+WHERE claimed_by <> '' AND claimed_until <= $1 AND status = 'pending'
+ORDER BY claimed_until, id
+LIMIT $2
+`
+
+type LapsedClaimsParams struct {
+	Now      *time.Time
+	PageSize int32
+}
+
+// The pending reviews whose claim's lease has passed by now, the longest
+// lapsed first: the reconciler records each lapse and ends the claim.
+func (q *Queries) LapsedClaims(ctx context.Context, arg LapsedClaimsParams) ([]Review, error) {
+	rows, err := q.db.Query(ctx, lapsedClaims, arg.Now, arg.PageSize)
 	if err != nil {
 		return nil, err
 	}

@@ -97,3 +97,17 @@ WHERE /* filter */ TRUE
     AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.document_id = reviews.document_id AND x.review_id = reviews.id AND x.actor = sqlc.arg(person))
 ORDER BY confidence, due_at, created_at, id
 LIMIT sqlc.arg(page_size);
+
+-- name: LapsedClaims :many
+-- The pending reviews whose claim's lease has passed by now, the longest
+-- lapsed first: the reconciler records each lapse and ends the claim.
+SELECT * FROM reviews
+WHERE claimed_by <> '' AND claimed_until <= sqlc.arg(now) AND status = 'pending'
+ORDER BY claimed_until, id
+LIMIT sqlc.arg(page_size);
+
+-- name: EndClaim :execrows
+-- Ends holder's claim on a pending review if it is still the one that
+-- lapsed at claimed_until: not renewed nor taken over since.
+UPDATE reviews SET claimed_by = '', claimed_until = NULL
+WHERE id = sqlc.arg(id) AND claimed_by = sqlc.arg(holder) AND claimed_until = sqlc.arg(claimed_until) AND status = 'pending';
