@@ -85,6 +85,9 @@ var eventLabels = map[string]string{
 	countersign.EventCorrectedAfterAudit: "Corrected after audit",
 	countersign.EventDocumentVetoed:      "Vetoed",
 	countersign.EventGoldSlipped:         "Gold item slipped in",
+	countersign.EventReviewClaimed:       "Review claimed",
+	countersign.EventReviewReleased:      "Claim released",
+	countersign.EventReviewClaimLapsed:   "Claim lapsed",
 }
 
 func (h *handler) document(w http.ResponseWriter, r *http.Request, sess *session) {

@@ -148,6 +148,28 @@ func describe(e countersign.AuditEvent) (sentence string, rows []eventRow, rest 
 		}
 		sentence += "."
 		used = append(used, "status", "outcome", "diff", "fields")
+	case countersign.EventReviewClaimed, countersign.EventReviewReleased, countersign.EventReviewClaimLapsed:
+		review := or(str("review_id"), "the review")
+		until := ""
+		if t, err := time.Parse(time.RFC3339Nano, str("claimed_until")); err == nil {
+			until = when(t)
+		}
+		switch e.Type {
+		case countersign.EventReviewClaimed:
+			sentence = fmt.Sprintf("%s claimed review %s", e.Actor, review)
+			if until != "" {
+				sentence += " until " + until
+			}
+		case countersign.EventReviewReleased:
+			sentence = fmt.Sprintf("%s released %s's claim on review %s", e.Actor, or(str("holder"), "someone"), review)
+		default:
+			sentence = fmt.Sprintf("%s's claim on review %s lapsed", or(str("holder"), "someone"), review)
+			if until != "" {
+				sentence += " at " + until
+			}
+		}
+		sentence += "."
+		used = append(used, "review_id", "claimed_until", "holder")
 	case countersign.EventDocumentDelivered:
 		sentence = "Delivered the outcome"
 		if hook, _ := data["webhook"].(bool); hook {

@@ -973,9 +973,16 @@ func TestClaimsOnThePage(t *testing.T) {
 	if got := rita.post(review+"/claim?renew=1", url.Values{"csrf": {rita.csrf}}); got.status != http.StatusConflict || !strings.Contains(got.body, "no longer holds") {
 		t.Fatalf("renewing a released claim = %d %s, want 409", got.status, got.body)
 	}
-	// The auditor reads claims and takes none.
-	if page := f.as(countersign.RoleAuditor).get(review); strings.Contains(page.body, `id="claim-review"`) {
+	// The auditor reads claims and takes none; the trail says them.
+	auditor := f.as(countersign.RoleAuditor)
+	if page := auditor.get(review); strings.Contains(page.body, `id="claim-review"`) {
 		t.Fatalf("the auditor is offered a claim")
+	}
+	trail := auditor.get("/ui/documents/" + docA).body
+	for _, want := range []string{"Review claimed", "rita claimed review " + docA + "-r1 until", "Claim released", "anna released rita&#39;s claim on review " + docA + "-r1."} {
+		if !strings.Contains(trail, want) {
+			t.Errorf("the trail lacks %q", want)
+		}
 	}
 	if q := rob.get("/ui/queue?none=1"); !strings.Contains(q.body, "Nothing is waiting for you") {
 		t.Fatalf("the queue does not say nothing was left")
