@@ -74,8 +74,8 @@ func (a *Activities) Finalize(ctx context.Context, in FinalizeInput) (*FinalizeR
 		"diff":       final.Diff,
 		"decided_at": final.DecidedAt,
 	}
-	if i := slices.IndexFunc(events, func(e countersign.AuditEvent) bool { return e.ID == in.Step.EventID }); i >= 0 {
-		return a.finalized(ctx, in.Step, events[i], final.DecidedBy, data)
+	if e, ok := stepEvent(events, in.Step); ok {
+		return a.finalized(ctx, in.Step, e, status, final.DecidedBy, data)
 	}
 	lineage, err := a.lineage(ctx, in, events)
 	if err != nil {
@@ -89,8 +89,17 @@ func (a *Activities) Finalize(ctx context.Context, in FinalizeInput) (*FinalizeR
 	err = a.record(ctx, in.Step, countersign.EventDocumentFinalized, final.DecidedBy, channel, data)
 	if errors.Is(err, countersign.ErrConflict) {
 		// Another run of this step (its workflow task taken for lost while
-		// this one still ran) recorded it first: its event stands.
-		return a.finalizedMeanwhile(ctx, in.Step, status, final, data)
+		// this one still ran) recorded it first: its event stands, over
+		// the record this run stored.
+		events, err := a.Store.DocumentAudit(ctx, in.Step.DocumentID)
+		if err != nil {
+			return nil, retryable(err)
+		}
+		e, ok := stepEvent(events, in.Step)
+		if !ok {
+			return nil, retryable(fmt.Errorf("audit event %s conflicted but is not there", in.Step.EventID))
+		}
+		return a.finalized(ctx, in.Step, e, status, final.DecidedBy, data)
 	}
 	if err == nil {
 		taskType := a.taskType(ctx, in.Step)
@@ -102,18 +111,24 @@ func (a *Activities) Finalize(ctx context.Context, in FinalizeInput) (*FinalizeR
 	return &FinalizeResult{Status: status, Final: final}, err
 }
 
-// finalized answers a Finalize whose event e is recorded already: with the
-// final record the store holds, when e records the outcome data states,
-// decided by the same actor (its decision time aside, which a run after a
-// lost workflow task reads anew from the workflow's clock), or with a
+// finalized answers a Finalize whose event e is recorded already, by
+// this run or another: when e records the outcome data states (status
+// among it), decided by the same actor, its decision time aside (a run
+// after a lost workflow task reads the workflow's clock anew), with the
+// final record the store holds, made the event's when another run of the
+// step stored its own after the event was recorded; otherwise with a
 // conflict.
-func (a *Activities) finalized(ctx context.Context, step Step, e countersign.AuditEvent, decidedBy string, data map[string]any) (*FinalizeResult, error) {
+func (a *Activities) finalized(ctx context.Context, step Step, e countersign.AuditEvent, status countersign.Status, decidedBy string, data map[string]any) (*FinalizeResult, error) {
 	data["versions"] = map[string]string{"task_type": step.TaskTypeVersion, "policy": step.PolicyVersion}
 	raw, err := audit.Canonical(data)
 	if err != nil {
 		return nil, permanent(err)
 	}
-	if e.Type != countersign.EventDocumentFinalized || e.Actor != decidedBy || !bytes.Equal(withoutKey(e.Data, "decided_at"), withoutKey(raw, "decided_at")) {
+	var recorded struct {
+		DecidedAt time.Time `json:"decided_at"`
+	}
+	if e.Type != countersign.EventDocumentFinalized || e.Actor != decidedBy || !bytes.Equal(withoutKey(e.Data, "decided_at"), withoutKey(raw, "decided_at")) ||
+		json.Unmarshal(e.Data, &recorded) != nil {
 		return nil, permanent(countersign.Errorf(countersign.CodeConflict,
 			"audit event %s is already recorded as %s with other data", e.ID, e.Type))
 	}
@@ -125,60 +140,29 @@ func (a *Activities) finalized(ctx context.Context, step Step, e countersign.Aud
 		return nil, permanent(countersign.Errorf(countersign.CodeConflict,
 			"audit event %s records document %s finalized, but the store holds it %s without a final record", e.ID, step.DocumentID, doc.Status))
 	}
-	var recorded struct {
-		Status    countersign.Status `json:"status"`
-		DecidedAt time.Time          `json:"decided_at"`
-	}
-	if err := json.Unmarshal(e.Data, &recorded); err != nil {
-		return nil, permanent(fmt.Errorf("audit event %s: %w", e.ID, err))
-	}
 	// An event of a version before decided_at was recorded has none.
 	stale := !recorded.DecidedAt.IsZero() && !doc.Final.DecidedAt.Equal(recorded.DecidedAt)
-	if doc.Status != recorded.Status || stale {
-		// Another run of the step stored its record after this event was
-		// recorded, and stopped: the event stands.
-		status, final := recorded.Status, doc.Final
-		if !recorded.DecidedAt.IsZero() {
-			final.DecidedAt = recorded.DecidedAt
-		}
-		if err := a.Store.UpdateDocument(ctx, step.DocumentID, countersign.DocumentUpdate{Status: &status, Final: final}); err != nil {
-			return nil, retryable(err)
-		}
-		return &FinalizeResult{Status: status, Final: final}, nil
+	if doc.Status == status && !stale {
+		return &FinalizeResult{Status: doc.Status, Final: doc.Final}, nil
 	}
-	return &FinalizeResult{Status: doc.Status, Final: doc.Final}, nil
-}
-
-// finalizedMeanwhile answers a Finalize whose event another run of the
-// step recorded while this one stored its final record: when the event
-// records the same outcome, the stored record is made the event's (its
-// decision time) and is the answer; otherwise the conflict stands.
-func (a *Activities) finalizedMeanwhile(ctx context.Context, step Step, status countersign.Status, final *countersign.Final, data map[string]any) (*FinalizeResult, error) {
-	events, err := a.Store.DocumentAudit(ctx, step.DocumentID)
-	if err != nil {
-		return nil, retryable(err)
+	final := doc.Final
+	if !recorded.DecidedAt.IsZero() {
+		final.DecidedAt = recorded.DecidedAt
 	}
-	i := slices.IndexFunc(events, func(e countersign.AuditEvent) bool { return e.ID == step.EventID })
-	if i < 0 {
-		return nil, retryable(fmt.Errorf("audit event %s conflicted but is not there", step.EventID))
-	}
-	e := events[i]
-	raw, err := audit.Canonical(data)
-	if err != nil {
-		return nil, permanent(err)
-	}
-	var recorded struct {
-		DecidedAt time.Time `json:"decided_at"`
-	}
-	if e.Type != countersign.EventDocumentFinalized || e.Actor != final.DecidedBy || !bytes.Equal(withoutKey(e.Data, "decided_at"), withoutKey(raw, "decided_at")) ||
-		json.Unmarshal(e.Data, &recorded) != nil {
-		return nil, permanent(countersign.Errorf(countersign.CodeConflict, "audit event %s is already recorded as %s with other data", e.ID, e.Type))
-	}
-	final.DecidedAt = recorded.DecidedAt
 	if err := a.Store.UpdateDocument(ctx, step.DocumentID, countersign.DocumentUpdate{Status: &status, Final: final}); err != nil {
 		return nil, retryable(err)
 	}
 	return &FinalizeResult{Status: status, Final: final}, nil
+}
+
+// stepEvent is the step's own event among a document's events, if
+// recorded.
+func stepEvent(events []countersign.AuditEvent, step Step) (countersign.AuditEvent, bool) {
+	i := slices.IndexFunc(events, func(e countersign.AuditEvent) bool { return e.ID == step.EventID })
+	if i < 0 {
+		return countersign.AuditEvent{}, false
+	}
+	return events[i], true
 }
 
 // withoutKey is the canonical JSON object raw without key, or raw itself

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/calibration"
@@ -39,16 +38,14 @@ type ScoreResult struct {
 // It may run again after it recorded its step: the workflow runs it as a
 // local activity (review.score), which runs again when the workflow task
 // that ran it is lost, and the active calibration may have changed in
-// between. When the step's event is recorded already, it answers with
-// what that event and the stored document hold, so the route follows the
-// confidence the audit log states.
+// between. Its record is then refused, and it answers with what the
+// recorded event states (scored), so the route follows the confidence
+// the audit log states. Reading the step back only then keeps the trail
+// out of every other run.
 func (a *Activities) Score(ctx context.Context, in ScoreInput) (*ScoreResult, error) {
 	doc, tt, err := a.load(ctx, in.Step)
 	if err != nil {
 		return nil, err
-	}
-	if done, err := a.scored(ctx, in.Step, doc); done != nil || err != nil {
-		return done, err
 	}
 	sch, err := schema.Compile(tt.Schema)
 	if err != nil {
@@ -87,8 +84,8 @@ func (a *Activities) Score(ctx context.Context, in ScoreInput) (*ScoreResult, er
 	}
 	err = a.record(ctx, in.Step, countersign.EventConfidenceScored, countersign.SystemActor, countersign.ChannelWorkflow, data)
 	if errors.Is(err, countersign.ErrConflict) {
-		// Another run of this step recorded it first: its event stands,
-		// over the confidence this run stored.
+		// This step was recorded already, by an earlier run or one still
+		// running: its event stands, over the confidence this run stored.
 		fresh, readErr := a.Store.GetDocument(ctx, doc.ID)
 		if readErr != nil {
 			return nil, retryable(readErr)
@@ -111,11 +108,10 @@ func (a *Activities) scored(ctx context.Context, step Step, doc *countersign.Doc
 	if err != nil {
 		return nil, retryable(err)
 	}
-	i := slices.IndexFunc(events, func(e countersign.AuditEvent) bool { return e.ID == step.EventID })
-	if i < 0 {
+	e, ok := stepEvent(events, step)
+	if !ok {
 		return nil, nil
 	}
-	e := events[i]
 	if e.Type != countersign.EventConfidenceScored {
 		return nil, permanent(countersign.Errorf(countersign.CodeConflict, "audit event %s is already recorded as %s with other data", e.ID, e.Type))
 	}
