@@ -51,8 +51,8 @@ func (d *Dispatcher) Claim(ctx context.Context, reviewID string, caller counters
 // someone who decided the review already, and, on an adjudication, someone
 // without the adjudicator's role or who decided the document before.
 func (d *Dispatcher) mayClaim(ctx context.Context, review *countersign.Review, caller countersign.Principal) error {
-	if !caller.Role.CanDecide() {
-		return countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not claim reviews: the reviewer, approver or admin role is needed", caller.User, caller.Role)
+	if err := mayDecide(caller); err != nil {
+		return err
 	}
 	if err := d.MayReview(caller, review.TaskType); err != nil {
 		return err
@@ -68,10 +68,8 @@ func (d *Dispatcher) mayClaim(ctx context.Context, review *countersign.Review, c
 	if err != nil {
 		return err
 	}
-	for _, x := range decisions {
-		if x.ReviewID == review.ID && x.Actor == caller.User {
-			return countersign.Errorf(countersign.CodeForbidden, "%s decided review %s already (%s), and nobody counts twice", caller.User, review.ID, x.Action)
-		}
+	if x := decisionOf(decisions, review.ID, caller.User); x != nil {
+		return countersign.Errorf(countersign.CodeForbidden, "%s decided review %s already (%s), and nobody counts twice", caller.User, review.ID, x.Action)
 	}
 	disputed, role, err := d.adjudication(ctx, review)
 	if err != nil || disputed == "" {
@@ -83,6 +81,26 @@ func (d *Dispatcher) mayClaim(ctx context.Context, review *countersign.Review, c
 	for _, x := range decisions {
 		if x.Actor == caller.User && x.ReviewID != review.ID {
 			return countersign.Errorf(countersign.CodeForbidden, "%s decided review %s (%s), so may not settle the disagreement over document %s: the adjudicator must be someone else", caller.User, x.ReviewID, x.Action, review.DocumentID)
+		}
+	}
+	return nil
+}
+
+// mayDecide refuses a caller whose role may not decide reviews, and so
+// may not hold one either.
+func mayDecide(caller countersign.Principal) error {
+	if !caller.Role.CanDecide() {
+		return countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not claim reviews: the reviewer, approver or admin role is needed", caller.User, caller.Role)
+	}
+	return nil
+}
+
+// decisionOf is user's decision on review reviewID among decisions, or nil
+// (a person decides a review once).
+func decisionOf(decisions []countersign.Decision, reviewID, user string) *countersign.Decision {
+	for i := range decisions {
+		if decisions[i].ReviewID == reviewID && decisions[i].Actor == user {
+			return &decisions[i]
 		}
 	}
 	return nil
@@ -221,8 +239,8 @@ func (d *Dispatcher) Release(ctx context.Context, reviewID string, caller counte
 // they decided. Of several callers at once, each gets a different review.
 // It returns nil when none is left.
 func (d *Dispatcher) Next(ctx context.Context, caller countersign.Principal, ch countersign.Channel, f countersign.ReviewFilter) (*countersign.Review, error) {
-	if !caller.Role.CanDecide() {
-		return nil, countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not claim reviews: the reviewer, approver or admin role is needed", caller.User, caller.Role)
+	if err := mayDecide(caller); err != nil {
+		return nil, err
 	}
 	refused := map[string]bool{} // reviews the caller may not take
 	for round := range nextRounds {
@@ -300,34 +318,30 @@ func (d *Dispatcher) EndLapsedClaims(ctx context.Context) (int, error) {
 // the claim (review, holder, lease end), so that the reconciler and a
 // person taking the review over record it once between them.
 func (d *Dispatcher) recordLapse(ctx context.Context, review *countersign.Review) error {
-	data, err := audit.Canonical(map[string]any{"review_id": review.ID, "holder": review.ClaimedBy, "claimed_until": review.ClaimedUntil})
-	if err != nil {
-		return err
-	}
 	var until int64
 	if review.ClaimedUntil != nil {
 		until = review.ClaimedUntil.UnixMicro()
 	}
-	_, err = d.Store.AppendAudit(ctx, countersign.AuditEvent{
-		ID:         fmt.Sprintf("%s/%s/%s/%d", countersign.EventReviewClaimLapsed, review.ID, review.ClaimedBy, until),
-		DocumentID: review.DocumentID, Type: countersign.EventReviewClaimLapsed, Actor: countersign.SystemActor,
-		Channel: countersign.ChannelWorkflow, At: d.now(), Data: data,
+	id := fmt.Sprintf("%s/%s/%s/%d", countersign.EventReviewClaimLapsed, review.ID, review.ClaimedBy, until)
+	return d.appendClaimEvent(ctx, id, countersign.EventReviewClaimLapsed, countersign.SystemActor, countersign.ChannelWorkflow, review, map[string]any{
+		"review_id": review.ID, "holder": review.ClaimedBy, "claimed_until": review.ClaimedUntil,
 	})
-	if err != nil {
-		return fmt.Errorf("record the lapse of %s's claim on review %s: %w", review.ClaimedBy, review.ID, err)
-	}
-	return nil
 }
 
-// recordClaim appends the audit event of a claim on review.
+// recordClaim appends the audit event of a person's claim or release on
+// review, under an ID of its own.
 func (d *Dispatcher) recordClaim(ctx context.Context, event, actor string, ch countersign.Channel, review *countersign.Review, v map[string]any) error {
+	return d.appendClaimEvent(ctx, fmt.Sprintf("%s/%s/%s", event, review.ID, uuid.NewString()), event, actor, ch, review, v)
+}
+
+// appendClaimEvent appends the audit event id of a claim on review.
+func (d *Dispatcher) appendClaimEvent(ctx context.Context, id, event, actor string, ch countersign.Channel, review *countersign.Review, v map[string]any) error {
 	data, err := audit.Canonical(v)
 	if err != nil {
 		return err
 	}
 	_, err = d.Store.AppendAudit(ctx, countersign.AuditEvent{
-		ID: fmt.Sprintf("%s/%s/%s", event, review.ID, uuid.NewString()), DocumentID: review.DocumentID,
-		Type: event, Actor: actor, Channel: ch, At: d.now(), Data: data,
+		ID: id, DocumentID: review.DocumentID, Type: event, Actor: actor, Channel: ch, At: d.now(), Data: data,
 	})
 	if err != nil {
 		return fmt.Errorf("record %s of review %s: %w", event, review.ID, err)

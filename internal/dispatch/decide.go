@@ -104,15 +104,7 @@ func (d *Dispatcher) Decide(ctx context.Context, reviewID string, caller counter
 // recorded, whoever holds the review since.
 func (d *Dispatcher) decided(ctx context.Context, review *countersign.Review, caller countersign.Principal) bool {
 	decisions, err := d.Store.Decisions(ctx, review.DocumentID)
-	if err != nil {
-		return false
-	}
-	for _, x := range decisions {
-		if x.ReviewID == review.ID && x.Actor == caller.User {
-			return true
-		}
-	}
-	return false
+	return err == nil && decisionOf(decisions, review.ID, caller.User) != nil
 }
 
 // replay is the answer to a retried request (same caller, same action, with

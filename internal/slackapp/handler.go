@@ -126,13 +126,8 @@ func (h *Handler) next(ctx context.Context, cmd slack.SlashCommand) string {
 	}
 	f := countersign.ReviewFilter{}
 	if h.TaskTypes != nil {
-		for _, tt := range h.TaskTypes.All() {
-			if p.MayReview(tt) {
-				f.TaskTypes = append(f.TaskTypes, tt.Name)
-			}
-		}
-		if len(f.TaskTypes) == 0 {
-			return "No task type is open to your review groups, so no review waits for you."
+		if f.TaskTypes, _ = h.reviewable(p); len(f.TaskTypes) == 0 {
+			return noTaskTypes
 		}
 	}
 	r, err := h.Claims.Next(ctx, p, countersign.ChannelSlack, f)
@@ -144,6 +139,21 @@ func (h *Handler) next(ctx context.Context, cmd slack.SlashCommand) string {
 	}
 	return fmt.Sprintf("You hold review `%s` (%s, %s, due %s) until %s. Decide it with the buttons on its message, or on the web page.",
 		escape(r.ID), escape(r.TaskType), percent(r.Confidence), slackDate(r.DueAt), slackDate(*r.ClaimedUntil))
+}
+
+// noTaskTypes answers someone whose review groups open no task type.
+const noTaskTypes = "No task type is open to your review groups, so no review waits for you."
+
+// reviewable names the task types configured now that p may review, and
+// says how many are configured.
+func (h *Handler) reviewable(p countersign.Principal) (names []string, all int) {
+	types := h.TaskTypes.All()
+	for _, tt := range types {
+		if p.MayReview(tt) {
+			names = append(names, tt.Name)
+		}
+	}
+	return names, len(types)
 }
 
 // principal is the countersign user a Slack account acts as, or why it
@@ -357,17 +367,11 @@ func (h *Handler) queue(ctx context.Context, cmd slack.SlashCommand) string {
 	}
 	f := countersign.ReviewFilter{Status: countersign.ReviewPending, Limit: maxQueue}
 	if h.TaskTypes != nil && p.Role == countersign.RoleReviewer {
-		all := h.TaskTypes.All()
-		var open []string
-		for _, tt := range all {
-			if p.MayReview(tt) {
-				open = append(open, tt.Name)
-			}
-		}
+		open, all := h.reviewable(p)
 		if len(open) == 0 {
-			return "No task type is open to your review groups, so no review waits for you."
+			return noTaskTypes
 		}
-		if len(open) < len(all) {
+		if len(open) < all {
 			f.TaskTypes = open
 		}
 	}

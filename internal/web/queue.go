@@ -98,17 +98,12 @@ func (h *handler) serveQueue(w http.ResponseWriter, r *http.Request, sess *sessi
 	if n, err := strconv.Atoi(query.Get("from")); err == nil && n > 0 && v.After != "" {
 		v.First = n
 	}
-	var all []string
-	for _, tt := range h.TaskTypes.All() {
-		all = append(all, tt.Name)
-		if sess.MayReview(tt) {
-			v.TaskTypes = append(v.TaskTypes, tt.Name)
-		}
-	}
+	var all int
+	v.TaskTypes, all = h.reviewable(sess)
 	// Someone outside a task type's review groups reads only the task types
 	// they may review, filtered in the store so that a page is full.
 	var only []string
-	if len(v.TaskTypes) < len(all) {
+	if len(v.TaskTypes) < all {
 		only = v.TaskTypes
 		if len(only) == 0 {
 			only = []string{""} // none: no review has an empty task type
@@ -128,6 +123,18 @@ func (h *handler) serveQueue(w http.ResponseWriter, r *http.Request, sess *sessi
 		v.Rows[i].Mine = v.Rows[i].HeldBy == sess.User
 	}
 	h.render(w, r, http.StatusOK, "queue", fragment, view{Title: "Review queue", Nav: "queue", Session: sess, Data: v})
+}
+
+// reviewable names the task types configured now that the person may
+// review, and says how many are configured.
+func (h *handler) reviewable(sess *session) (names []string, all int) {
+	types := h.TaskTypes.All()
+	for _, tt := range types {
+		if sess.MayReview(tt) {
+			names = append(names, tt.Name)
+		}
+	}
+	return names, len(types)
 }
 
 // pending reads a page of the pending reviews a person is asked to decide

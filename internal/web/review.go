@@ -180,11 +180,7 @@ func (h *handler) next(w http.ResponseWriter, r *http.Request, sess *session) {
 		return
 	}
 	f := countersign.ReviewFilter{}
-	for _, tt := range h.TaskTypes.All() {
-		if sess.MayReview(tt) {
-			f.TaskTypes = append(f.TaskTypes, tt.Name)
-		}
-	}
+	f.TaskTypes, _ = h.reviewable(sess)
 	queue := "/ui/queue?none=1"
 	if t := r.PostFormValue("task_type"); t != "" {
 		f.TaskType = t
