@@ -1,6 +1,9 @@
 package countersign
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // ReviewStatus is whether a review still waits for a person.
 type ReviewStatus string
@@ -32,6 +35,19 @@ type Review struct {
 	// whose time has passed holds nothing (Holder).
 	ClaimedBy    string     `json:"claimed_by,omitempty"`
 	ClaimedUntil *time.Time `json:"claimed_until,omitempty"`
+	// Blind is set on a gate review that more than one person must decide
+	// under a policy with blind_review: until it closes, each decides
+	// without seeing the others' decisions (Hides).
+	Blind bool `json:"blind,omitempty"`
+}
+
+// Hides reports whether decision d, on review r, is kept from viewer: on a
+// blind review that is still open, only the decision's author sees it, and
+// auditors, who decide nothing. Once the review closes (settled, disputed
+// or timed out) everyone who may read the document sees every decision.
+func (r *Review) Hides(d Decision, viewer Principal) bool {
+	return r.Blind && r.Status == ReviewPending && d.ReviewID == r.ID &&
+		d.Actor != viewer.User && viewer.Role != RoleAuditor
 }
 
 // Holder is who holds a live claim on the review at now, or "" when
@@ -79,4 +95,59 @@ type Decision struct {
 	Role       Role      `json:"role"`
 	Channel    Channel   `json:"channel"`
 	At         time.Time `json:"at"`
+}
+
+// Visible keeps of decisions those viewer may see among a document's
+// reviews (Review.Hides), and counts the ones it left out.
+func Visible(reviews []Review, decisions []Decision, viewer Principal) ([]Decision, int) {
+	kept := decisions[:0:0]
+	for _, d := range decisions {
+		if hidesAny(reviews, d.ReviewID, d.Actor, viewer) {
+			continue
+		}
+		kept = append(kept, d)
+	}
+	return kept, len(decisions) - len(kept)
+}
+
+// VisibleEvents keeps of a document's audit events those viewer may see:
+// all but the decision.recorded events Review.Hides from them. It counts
+// the ones it left out.
+func VisibleEvents(reviews []Review, events []AuditEvent, viewer Principal) ([]AuditEvent, int) {
+	blind := false
+	for i := range reviews {
+		blind = blind || reviews[i].Blind
+	}
+	if !blind {
+		return events, 0
+	}
+	kept := events[:0:0]
+	for _, e := range events {
+		if e.Type == EventDecisionRecorded {
+			var d struct {
+				ReviewID string `json:"review_id"`
+			}
+			if json.Unmarshal(e.Data, &d) != nil {
+				// Unreadable: hidden if it could be a hidden decision.
+				d.ReviewID = ""
+			}
+			if hidesAny(reviews, d.ReviewID, e.Actor, viewer) {
+				continue
+			}
+		}
+		kept = append(kept, e)
+	}
+	return kept, len(events) - len(kept)
+}
+
+// hidesAny reports whether a decision by actor on review id is hidden from
+// viewer; an empty id stands for any review of the document.
+func hidesAny(reviews []Review, id, actor string, viewer Principal) bool {
+	for i := range reviews {
+		r := &reviews[i]
+		if (id == "" || r.ID == id) && r.Hides(Decision{ReviewID: r.ID, Actor: actor}, viewer) {
+			return true
+		}
+	}
+	return false
 }

@@ -56,6 +56,11 @@ type Policy struct {
 	// Adjudicator is the role whose decision settles a disagreement between
 	// reviewers; empty means approver. See AdjudicatorRole.
 	Adjudicator Role `json:"adjudicator,omitempty"`
+	// BlindReview, with ApprovalsRequired of 2 or more, has each person
+	// decide a review without seeing the others' decisions until it
+	// closes: an approval approves the draft, and the decisions must agree
+	// on their own (Review.Blind, Review.Hides).
+	BlindReview bool `json:"blind_review,omitempty"`
 	// SLA drives the reminders, escalation and timeout of a waiting
 	// review; nil: a review waits as long as it takes.
 	SLA *SLA `json:"sla,omitempty"`

@@ -24,10 +24,16 @@ func (h *handlers) documentAudit(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if events == nil {
-		events = []countersign.AuditEvent{}
+	reviews, err := h.Store.ReviewsForDocument(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
-	rest.WriteJSON(w, http.StatusOK, AuditEvents{Events: events})
+	out := AuditEvents{}
+	if out.Events, out.Hidden = countersign.VisibleEvents(reviews, events, principal(r)); out.Events == nil {
+		out.Events = []countersign.AuditEvent{}
+	}
+	rest.WriteJSON(w, http.StatusOK, out)
 }
 
 // verifyAudit recomputes the whole chain, held to the checkpoints given as

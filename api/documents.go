@@ -62,7 +62,7 @@ func (h *handlers) getDocument(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if decisions != nil {
+	if decisions, view.Hidden = countersign.Visible(reviews, decisions, principal(r)); decisions != nil {
 		view.Decisions = decisions
 	}
 	rest.WriteJSON(w, http.StatusOK, view)

@@ -91,7 +91,11 @@ func (h *handlers) getReview(w http.ResponseWriter, r *http.Request) {
 	}
 	view := ReviewView{Review: *review, Document: doc, Fields: []ReviewField{}, Decisions: []countersign.Decision{}}
 	for _, d := range decisions {
-		if d.ReviewID == review.ID {
+		switch {
+		case d.ReviewID != review.ID:
+		case review.Hides(d, principal(r)):
+			view.Hidden++
+		default:
 			view.Decisions = append(view.Decisions, d)
 		}
 	}

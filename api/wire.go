@@ -27,6 +27,10 @@ type DocumentView struct {
 	*countersign.Document
 	Review    *countersign.Review    `json:"review"`
 	Decisions []countersign.Decision `json:"decisions"`
+	// Hidden counts the decisions left out: on a blind review still open,
+	// others' decisions are kept from whoever may still decide it
+	// (countersign.Review.Hides).
+	Hidden int `json:"hidden_decisions,omitempty"`
 }
 
 // ReviewView answers GET /v1/reviews/{id}: what a person sees before
@@ -41,6 +45,9 @@ type ReviewView struct {
 	Document  *countersign.Document  `json:"document"`
 	Fields    []ReviewField          `json:"fields"`
 	Decisions []countersign.Decision `json:"decisions"`
+	// Hidden counts the decisions on a blind review left out, as in
+	// DocumentView.
+	Hidden int `json:"hidden_decisions,omitempty"`
 }
 
 // Reason is a reason a person looks at a document, in words; Rule is the
@@ -109,6 +116,9 @@ type DocumentStatus struct {
 // AuditEvents answers GET /v1/documents/{id}/audit.
 type AuditEvents struct {
 	Events []countersign.AuditEvent `json:"events"`
+	// Hidden counts the decision.recorded events of a blind review still
+	// open that the caller may not see yet (countersign.Review.Hides).
+	Hidden int `json:"hidden_events,omitempty"`
 }
 
 // TokenRequest is the body of POST /v1/tokens. ExpiresIn is a duration

@@ -297,6 +297,10 @@ func (w *review) checkApproves(req DecisionRequest) error {
 	}
 	p, id := w.gate.proposal()
 	switch {
+	case w.open.Blind && req.Approves != "":
+		return refuse(countersign.CodeInvalid, "review %s is a blind review: nobody sees another's decision until it closes, so an approval approves the draft and names no correction (approves %s)", req.ReviewID, req.Approves)
+	case w.open.Blind:
+		return nil
 	case p == nil && req.Approves != "":
 		return refuse(countersign.CodeConflict, "approves names %s, but review %s has no correction to approve: approve the draft without it", req.Approves, req.ReviewID)
 	case p != nil && req.Approves != id:

@@ -89,6 +89,10 @@ func (w *review) humanGate(ctx workflow.Context) error {
 // adjudicates when that is set, and tells its reviewers.
 func (w *review) openGate(ctx workflow.Context, r *countersign.Review, adjudicates string) error {
 	w.gate.start(r, adjudicates, workflow.Now(ctx))
+	// A blind policy only ever reaches runs that know it (a newer
+	// policy field, absent from every earlier history), so it needs no
+	// version of its own.
+	r.Blind = adjudicates == "" && w.blind(r)
 	// The review is in the queue as soon as the activity has stored it, which
 	// is before the activity reports back: accept decisions from then on.
 	w.open, w.turns.opened = r, false
@@ -155,6 +159,15 @@ func (w *review) tally(r *countersign.Review, req DecisionRequest) (effect, coun
 	return effectWait, fields
 }
 
+// blind reports whether gate review r is decided blind: the policy asks
+// for it and for more than one person, in a run whose gate counts
+// approvals. Audits and adjudications take one decision and are never
+// blind.
+func (w *review) blind(r *countersign.Review) bool {
+	return w.in.Policy.BlindReview && w.in.Policy.Approvals() > 1 && w.v.approvalsNameCorrections &&
+		(r.Kind == "" || r.Kind == countersign.ReviewGate)
+}
+
 // votedFields are the fields a decision stands for: the correction applied
 // to the draft, the proposal it approves, or none for a rejection.
 func (w *review) votedFields(req DecisionRequest) countersign.Fields {
@@ -162,6 +175,11 @@ func (w *review) votedFields(req DecisionRequest) countersign.Fields {
 	case countersign.ActionCorrect:
 		return corrected(w.draftFields(), req.Fields)
 	case countersign.ActionApprove:
+		if w.open != nil && w.open.Blind {
+			// Nobody saw a correction to approve: a blind approval
+			// approves the draft.
+			return corrected(w.draftFields(), nil)
+		}
 		if p, id := w.gate.proposal(); p != nil && (!w.v.approvalsNameCorrections || req.Approves == id) {
 			return p
 		}

@@ -136,6 +136,11 @@ func printReview(w io.Writer, v *api.ReviewView) error {
 			fmt.Fprintln(w, line)
 		}
 	}
+	if v.Hidden > 0 {
+		fmt.Fprintf(w, "\nblind review: %d other decision(s) hidden until the review closes; decide on your own (approve approves the draft)\n", v.Hidden)
+	} else if r.Blind && r.Status == countersign.ReviewPending {
+		fmt.Fprintln(w, "\nblind review: others' decisions stay hidden until the review closes; approve approves the draft")
+	}
 	if r.Status == countersign.ReviewPending {
 		fmt.Fprintf(w, "\ndecide: countersign decide %s approve | correct --field NAME=VALUE | reject --reason \"...\"\n", r.ID)
 	}

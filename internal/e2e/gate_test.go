@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,7 @@ func gateTaskTypes(t *testing.T) string {
 	dir := t.TempDir()
 	for name, keys := range map[string]string{
 		"contract-review": "  approvals_required: 2\n",
+		"contract-blind":  "  approvals_required: 2\n  blind_review: true\n",
 		"contract-reject": "  sla: {remind_after: 1s, timeout_after: 2s, timeout_action: reject}\n",
 		"contract-hold":   "  sla: {escalate_after: 1s, escalate_to: {channel: \"#leads\"}, timeout_after: 2s, timeout_action: hold}\n",
 	} {
@@ -97,6 +99,30 @@ func TestHumanGateOverHTTP(t *testing.T) {
 		t.Fatalf("adjudication = %+v, %v", settled, err)
 	}
 
+	// Blind: the second person decides without seeing the first's
+	// correction, and the two agree on their own.
+	blindSub, err := u.submitter.Submit(ctx, api.SubmitRequest{TaskType: "contract-blind", Content: sample(t, "contract-review", "msa-northwind-harbor.txt")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blind := waitForReview(t, u.reviewer, blindSub.ID)
+	fix := api.DecisionRequest{Action: countersign.ActionCorrect, Fields: countersign.Fields{"term_months": 24}}
+	if _, err := u.reviewer.Decide(ctx, blind.ID, fix); err != nil {
+		t.Fatal(err)
+	}
+	if doc, err := u.approver.Document(ctx, blind.DocumentID); err != nil || len(doc.Decisions) != 0 || doc.Hidden != 1 || !doc.Review.Blind {
+		t.Fatalf("the second person's view of a blind review = %+v, %v: the first correction must be hidden", doc, err)
+	}
+	if events, err := u.approver.Audit(ctx, blind.DocumentID); err != nil || slices.ContainsFunc(events, func(e countersign.AuditEvent) bool { return e.Type == countersign.EventDecisionRecorded }) {
+		t.Fatalf("the second person's trail of a blind review shows a decision (%v)", err)
+	}
+	if d, err := u.approver.Decide(ctx, blind.ID, fix); err != nil || d.Document.Status != countersign.StatusAccepted {
+		t.Fatalf("the second, identical correction = %+v, %v", d, err)
+	}
+	if doc, err := u.approver.Document(ctx, blind.DocumentID); err != nil || len(doc.Decisions) != 2 || doc.Hidden != 0 {
+		t.Fatalf("a closed blind review = %+v, %v: both decisions show", doc, err)
+	}
+
 	// Timeouts: reject, and hold until someone decides.
 	rejected, err := u.submitter.Submit(ctx, api.SubmitRequest{TaskType: "contract-reject", Content: sample(t, "contract-review", "nda-blueheron-cedarridge.txt")})
 	if err != nil {
@@ -140,6 +166,7 @@ func TestHumanGateOverHTTP(t *testing.T) {
 
 	checkHistories(t, a, os.Getenv(recordEnv) != "", map[string]string{
 		"two_approvers":  two.DocumentID,
+		"blind_review":   blind.DocumentID,
 		"adjudication":   disputed.DocumentID,
 		"timeout_reject": rejected.ID,
 		"timeout_hold":   held.DocumentID,

@@ -34,6 +34,12 @@ func parseGate(in policyFile, out *countersign.Policy, p *problems) {
 			p.add("policy.adjudicator", "settles disagreements between reviewers, which need approvals_required of 2 or more")
 		}
 	}
+	if in.BlindReview {
+		out.BlindReview = true
+		if out.Approvals() < 2 {
+			p.add("policy.blind_review", "keeps reviewers from seeing each other's decisions, which needs approvals_required of 2 or more")
+		}
+	}
 	if in.SLA != nil {
 		out.SLA = parseSLA(*in.SLA, p)
 	}

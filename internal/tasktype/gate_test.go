@@ -13,6 +13,7 @@ const gateBase = "name: x\nfields:\n  type: object\n  properties: {a: {type: str
 
 func TestHumanGatePolicy(t *testing.T) {
 	good, err := tasktype.Parse([]byte(gateBase+`  approvals_required: 2
+  blind_review: true
   adjudicator: admin
   notify: {channel: "#contracts", groups: [contracts]}
   sla:
@@ -26,7 +27,7 @@ func TestHumanGatePolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := good.Policy
-	if p.Approvals() != 2 || p.AdjudicatorRole() != countersign.RoleAdmin || p.Notify.Channel != "#contracts" || p.Notify.Groups[0] != "contracts" {
+	if p.Approvals() != 2 || !p.BlindReview || p.AdjudicatorRole() != countersign.RoleAdmin || p.Notify.Channel != "#contracts" || p.Notify.Groups[0] != "contracts" {
 		t.Fatalf("policy = %+v", p)
 	}
 	s := p.SLA
@@ -72,6 +73,7 @@ func TestHumanGatePolicyErrors(t *testing.T) {
 		{"approvals not a number", "  approvals_required: two\n", []string{`bad.yaml: policy.approvals_required: must be a whole number of people such as 2 (got "two")`}},
 		{"adjudicator role", "  approvals_required: 2\n  adjudicator: auditor\n", []string{`policy.adjudicator: must be a role that decides reviews: reviewer, approver or admin (got "auditor")`}},
 		{"adjudicator without disagreements", "  adjudicator: approver\n", []string{"policy.adjudicator: settles disagreements between reviewers, which need approvals_required of 2 or more"}},
+		{"blind without a second person", "  blind_review: true\n", []string{"policy.blind_review: keeps reviewers from seeing each other's decisions, which needs approvals_required of 2 or more"}},
 		{"empty sla", "  sla: {}\n", []string{"policy.sla: sets no interval"}},
 		{"bad duration", "  sla: {remind_after: soon}\n", []string{`policy.sla.remind_after: must be a positive duration such as 4h, 90m or 2s (got "soon")`}},
 		{"negative duration", "  sla: {remind_after: -1h}\n", []string{`policy.sla.remind_after: must be a positive duration`}},

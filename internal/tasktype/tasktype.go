@@ -106,6 +106,7 @@ type policyFile struct {
 	Supervision         *supervisionFile `yaml:"supervision"`
 	ApprovalsRequired   yaml.Node        `yaml:"approvals_required"`
 	Adjudicator         countersign.Role `yaml:"adjudicator"`
+	BlindReview         bool             `yaml:"blind_review"`
 	SLA                 *slaFile         `yaml:"sla"`
 	Notify              *audienceFile    `yaml:"notify"`
 }

@@ -35,6 +35,9 @@ type documentView struct {
 	Verify     *countersign.ChainReport
 	// Decided is the action this person just took, to confirm it.
 	Decided string
+	// Hidden counts the decisions on a blind review still open kept from
+	// this person (countersign.Review.Hides), and their trail events.
+	Hidden int
 }
 
 // pair is a labelled value.
@@ -113,11 +116,13 @@ func (h *handler) document(w http.ResponseWriter, r *http.Request, sess *session
 		h.fail(w, r, sess, err)
 		return
 	}
+	v.Decisions, v.Hidden = countersign.Visible(v.Reviews, v.Decisions, sess.Principal)
 	events, err := h.Store.DocumentAudit(r.Context(), id)
 	if err != nil {
 		h.fail(w, r, sess, err)
 		return
 	}
+	events, _ = countersign.VisibleEvents(v.Reviews, events, sess.Principal)
 	for _, e := range events {
 		ev := eventView{AuditEvent: e, Label: eventLabels[e.Type], Raw: rawData(e.Data), HashOK: audit.Hash(e) == e.Hash}
 		ev.Sentence, ev.Rows, ev.Data = describe(e)

@@ -988,3 +988,42 @@ func TestClaimsOnThePage(t *testing.T) {
 		t.Fatalf("the queue does not say nothing was left")
 	}
 }
+
+// TestBlindReviewOnThePage: on a blind review still open, the document page
+// keeps rita's decision from anna, who has not decided, says one is
+// hidden, and leaves its event out of the trail; rita sees her own, and the
+// review page tells anna to decide on her own.
+func TestBlindReviewOnThePage(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	const id = "b11d0000000000000000000000000000"
+	doc := &countersign.Document{ID: id, TaskType: "contract-review", TaskTypeVersion: f.version, Content: "text", ContentSHA256: id,
+		Status: countersign.StatusAwaitingReview, SubmittedBy: "sam", CreatedAt: f.now}
+	if _, _, err := f.store.CreateDocument(ctx, doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.OpenReview(ctx, &countersign.Review{ID: id + "-r1", DocumentID: id, TaskType: "contract-review", Status: countersign.ReviewPending,
+		CreatedAt: f.now, DueAt: f.now.Add(time.Hour), Reasons: []string{"hitl"}, Blind: true}); err != nil {
+		t.Fatal(err)
+	}
+	d := &countersign.Decision{ID: id + "-r1/1", ReviewID: id + "-r1", DocumentID: id, Action: countersign.ActionReject, Reason: "a secret reason",
+		Actor: "rita", Role: countersign.RoleReviewer, Channel: countersign.ChannelWeb, At: f.now}
+	if err := f.store.RecordDecision(ctx, d, false); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(map[string]any{"review_id": d.ReviewID, "decision_id": d.ID, "action": d.Action, "reason": d.Reason})
+	if _, err := f.store.AppendAudit(ctx, countersign.AuditEvent{ID: id + "/1", DocumentID: id, Type: countersign.EventDecisionRecorded, Actor: "rita", At: f.now, Data: data}); err != nil {
+		t.Fatal(err)
+	}
+	anna := f.as(countersign.RoleApprover).get("/ui/documents/" + id)
+	if anna.status != http.StatusOK || strings.Contains(anna.body, "a secret reason") || !strings.Contains(anna.body, "Blind review: 1 other decision on the open review is hidden") {
+		t.Fatalf("anna's document page of an open blind review = %d:\n%s", anna.status, anna.body)
+	}
+	rita := f.as(countersign.RoleReviewer).get("/ui/documents/" + id)
+	if !strings.Contains(rita.body, "a secret reason") || strings.Contains(rita.body, `id="hidden-decisions"`) {
+		t.Fatalf("rita's document page does not show her own decision:\n%s", rita.body)
+	}
+	if page := f.as(countersign.RoleApprover).get("/ui/reviews/" + id + "-r1"); !strings.Contains(page.body, `id="blind-review"`) {
+		t.Fatalf("the review page does not say it is blind:\n%s", page.body)
+	}
+}

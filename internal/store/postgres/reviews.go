@@ -22,6 +22,7 @@ func (s *Store) OpenReview(ctx context.Context, r *countersign.Review) error {
 	err = s.q.OpenReview(ctx, dbsqlc.OpenReviewParams{
 		ID: r.ID, DocumentID: r.DocumentID, TaskType: r.TaskType, Kind: store.ReviewKind(r.Kind),
 		CreatedAt: store.Time(r.CreatedAt), DueAt: store.Time(r.DueAt), Confidence: r.Confidence, Reasons: reasons,
+		Blind: r.Blind,
 	})
 	if err != nil {
 		return fmt.Errorf("open review %s: %w", r.ID, classify(err))
@@ -91,7 +92,7 @@ func review(r dbsqlc.Review) (countersign.Review, error) {
 		Status: countersign.ReviewStatus(r.Status), CreatedAt: r.CreatedAt.UTC(), DueAt: r.DueAt.UTC(),
 		ClosedAt: utc(r.ClosedAt), Confidence: r.Confidence, Reasons: reasons,
 		Outcome: countersign.Action(r.Outcome), ClosedBy: r.ClosedBy,
-		ClaimedBy: r.ClaimedBy, ClaimedUntil: utc(r.ClaimedUntil),
+		ClaimedBy: r.ClaimedBy, ClaimedUntil: utc(r.ClaimedUntil), Blind: r.Blind,
 	}, err
 }
 

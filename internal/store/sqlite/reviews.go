@@ -21,6 +21,7 @@ func (s *Store) OpenReview(ctx context.Context, r *countersign.Review) error {
 	err = s.write.OpenReview(ctx, dbsqlc.OpenReviewParams{
 		ID: r.ID, DocumentID: r.DocumentID, TaskType: r.TaskType, Kind: store.ReviewKind(r.Kind),
 		CreatedAt: store.FormatTime(r.CreatedAt), DueAt: store.FormatTime(r.DueAt), Confidence: r.Confidence, Reasons: reasons,
+		Blind: flag(r.Blind),
 	})
 	if err != nil {
 		return fmt.Errorf("open review %s: %w", r.ID, err)
@@ -82,6 +83,14 @@ func (s *Store) CloseReviews(ctx context.Context, documentID string, at time.Tim
 	return nil
 }
 
+// flag is a boolean as SQLite stores it.
+func flag(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // review reads a review's row.
 func review(r dbsqlc.Review) (countersign.Review, error) {
 	var t times
@@ -90,7 +99,7 @@ func review(r dbsqlc.Review) (countersign.Review, error) {
 		Status: countersign.ReviewStatus(r.Status), CreatedAt: t.at(r.CreatedAt), DueAt: t.at(r.DueAt),
 		ClosedAt: t.optional(r.ClosedAt), Confidence: r.Confidence,
 		Outcome: countersign.Action(r.Outcome), ClosedBy: r.ClosedBy,
-		ClaimedBy: r.ClaimedBy, ClaimedUntil: t.optional(r.ClaimedUntil),
+		ClaimedBy: r.ClaimedBy, ClaimedUntil: t.optional(r.ClaimedUntil), Blind: r.Blind != 0,
 	}
 	if t.err != nil {
 		return out, t.err

@@ -45,6 +45,18 @@ func testReviews(t *testing.T, s countersign.Store) {
 	if _, err := s.GetReview(ctx, "nope"); !errors.Is(err, countersign.ErrNotFound) {
 		t.Fatalf("GetReview(unknown) = %v, want not found", err)
 	}
+	if got.Blind {
+		t.Fatalf("a review opened without blind came back blind: %+v", got)
+	}
+	mustCreate(t, s, "d1b")
+	blind := newReview("d1b", 1, t0)
+	blind.Blind = true
+	if err := s.OpenReview(ctx, blind); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetReview(ctx, blind.ID); err != nil || !got.Blind {
+		t.Fatalf("a blind review came back %+v, %v", got, err)
+	}
 	list, err := s.ReviewsForDocument(ctx, "d1")
 	if err != nil || len(list) != 1 {
 		t.Fatalf("ReviewsForDocument = %d reviews, %v", len(list), err)

@@ -140,6 +140,7 @@ type Review struct {
 	Kind         string
 	ClaimedBy    string
 	ClaimedUntil *time.Time
+	Blind        bool
 }
 
 type SlackRequest struct {

@@ -11,7 +11,7 @@ import (
 )
 
 const claimCandidates = `-- name: ClaimCandidates :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews
 WHERE /* filter */ TRUE
     AND due_at > $1
     AND (claimed_by = '' OR claimed_until <= $1)
@@ -57,6 +57,7 @@ func (q *Queries) ClaimCandidates(ctx context.Context, arg ClaimCandidatesParams
 			&i.Kind,
 			&i.ClaimedBy,
 			&i.ClaimedUntil,
+			&i.Blind,
 		); err != nil {
 			return nil, err
 		}
@@ -72,7 +73,7 @@ const claimReview = `-- name: ClaimReview :one
 UPDATE reviews SET claimed_by = $1, claimed_until = $2
 WHERE id = $3 AND status = 'pending' AND claimed_by = $4
     AND (claimed_by = '' OR claimed_by = $1 OR claimed_until <= $5)
-RETURNING id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until
+RETURNING id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind
 `
 
 type ClaimReviewParams struct {
@@ -111,6 +112,7 @@ func (q *Queries) ClaimReview(ctx context.Context, arg ClaimReviewParams) (Revie
 		&i.Kind,
 		&i.ClaimedBy,
 		&i.ClaimedUntil,
+		&i.Blind,
 	)
 	return i, err
 }
@@ -180,7 +182,7 @@ func (q *Queries) EndClaim(ctx context.Context, arg EndClaimParams) (int64, erro
 }
 
 const getReview = `-- name: GetReview :one
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews WHERE id = $1
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews WHERE id = $1
 `
 
 func (q *Queries) GetReview(ctx context.Context, id string) (Review, error) {
@@ -201,12 +203,13 @@ func (q *Queries) GetReview(ctx context.Context, id string) (Review, error) {
 		&i.Kind,
 		&i.ClaimedBy,
 		&i.ClaimedUntil,
+		&i.Blind,
 	)
 	return i, err
 }
 
 const heldReviews = `-- name: HeldReviews :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews
 WHERE claimed_by = $1 AND claimed_by <> '' AND claimed_until > $2 AND status = 'pending'
     AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = reviews.document_id AND d.submitted_by = $1)
     AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.document_id = reviews.document_id AND x.review_id = reviews.id AND x.actor = $1)
@@ -248,6 +251,7 @@ func (q *Queries) HeldReviews(ctx context.Context, arg HeldReviewsParams) ([]Rev
 			&i.Kind,
 			&i.ClaimedBy,
 			&i.ClaimedUntil,
+			&i.Blind,
 		); err != nil {
 			return nil, err
 		}
@@ -260,7 +264,7 @@ func (q *Queries) HeldReviews(ctx context.Context, arg HeldReviewsParams) ([]Rev
 }
 
 const lapsedClaims = `-- name: LapsedClaims :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews
 WHERE claimed_by <> '' AND claimed_until <= $1 AND status = 'pending'
 ORDER BY claimed_until, id
 LIMIT $2
@@ -297,6 +301,7 @@ func (q *Queries) LapsedClaims(ctx context.Context, arg LapsedClaimsParams) ([]R
 			&i.Kind,
 			&i.ClaimedBy,
 			&i.ClaimedUntil,
+			&i.Blind,
 		); err != nil {
 			return nil, err
 		}
@@ -309,7 +314,7 @@ func (q *Queries) LapsedClaims(ctx context.Context, arg LapsedClaimsParams) ([]R
 }
 
 const listReviews = `-- name: ListReviews :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews
 WHERE /* filter */ TRUE
 ORDER BY created_at, id
 LIMIT $1
@@ -342,6 +347,7 @@ func (q *Queries) ListReviews(ctx context.Context, pageSize int32) ([]Review, er
 			&i.Kind,
 			&i.ClaimedBy,
 			&i.ClaimedUntil,
+			&i.Blind,
 		); err != nil {
 			return nil, err
 		}
@@ -354,7 +360,7 @@ func (q *Queries) ListReviews(ctx context.Context, pageSize int32) ([]Review, er
 }
 
 const listReviewsByDue = `-- name: ListReviewsByDue :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews
 WHERE /* filter */ TRUE
 ORDER BY due_at, confidence, created_at, id
 LIMIT $1
@@ -386,6 +392,7 @@ func (q *Queries) ListReviewsByDue(ctx context.Context, pageSize int32) ([]Revie
 			&i.Kind,
 			&i.ClaimedBy,
 			&i.ClaimedUntil,
+			&i.Blind,
 		); err != nil {
 			return nil, err
 		}
@@ -398,9 +405,9 @@ func (q *Queries) ListReviewsByDue(ctx context.Context, pageSize int32) ([]Revie
 }
 
 const openReview = `-- name: OpenReview :exec
-INSERT INTO reviews (id, document_id, task_type, kind, status, created_at, due_at, confidence, reasons)
+INSERT INTO reviews (id, document_id, task_type, kind, status, created_at, due_at, confidence, reasons, blind)
 VALUES ($1, $2, $3, $4, 'pending',
-    $5, $6, $7, $8)
+    $5, $6, $7, $8, $9)
 ON CONFLICT (id) DO NOTHING
 `
 
@@ -413,6 +420,7 @@ type OpenReviewParams struct {
 	DueAt      time.Time
 	Confidence float64
 	Reasons    string
+	Blind      bool
 }
 
 func (q *Queries) OpenReview(ctx context.Context, arg OpenReviewParams) error {
@@ -425,12 +433,13 @@ func (q *Queries) OpenReview(ctx context.Context, arg OpenReviewParams) error {
 		arg.DueAt,
 		arg.Confidence,
 		arg.Reasons,
+		arg.Blind,
 	)
 	return err
 }
 
 const overdueCandidates = `-- name: OverdueCandidates :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews
 WHERE /* filter */ TRUE
     AND due_at <= $1
     AND (claimed_by = '' OR claimed_until <= $1)
@@ -474,6 +483,7 @@ func (q *Queries) OverdueCandidates(ctx context.Context, arg OverdueCandidatesPa
 			&i.Kind,
 			&i.ClaimedBy,
 			&i.ClaimedUntil,
+			&i.Blind,
 		); err != nil {
 			return nil, err
 		}
@@ -488,7 +498,7 @@ func (q *Queries) OverdueCandidates(ctx context.Context, arg OverdueCandidatesPa
 const releaseClaim = `-- name: ReleaseClaim :one
 UPDATE reviews SET claimed_by = '', claimed_until = NULL
 WHERE id = $1 AND status = 'pending' AND claimed_by = $2
-RETURNING id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until
+RETURNING id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind
 `
 
 type ReleaseClaimParams struct {
@@ -515,12 +525,13 @@ func (q *Queries) ReleaseClaim(ctx context.Context, arg ReleaseClaimParams) (Rev
 		&i.Kind,
 		&i.ClaimedBy,
 		&i.ClaimedUntil,
+		&i.Blind,
 	)
 	return i, err
 }
 
 const reviewsForDocument = `-- name: ReviewsForDocument :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews WHERE document_id = $1 ORDER BY created_at, id
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews WHERE document_id = $1 ORDER BY created_at, id
 `
 
 func (q *Queries) ReviewsForDocument(ctx context.Context, documentID string) ([]Review, error) {
@@ -547,6 +558,7 @@ func (q *Queries) ReviewsForDocument(ctx context.Context, documentID string) ([]
 			&i.Kind,
 			&i.ClaimedBy,
 			&i.ClaimedUntil,
+			&i.Blind,
 		); err != nil {
 			return nil, err
 		}

@@ -136,6 +136,7 @@ type Review struct {
 	Kind         string
 	ClaimedBy    string
 	ClaimedUntil *string
+	Blind        int64
 }
 
 type SlackRequest struct {

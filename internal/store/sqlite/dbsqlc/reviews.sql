@@ -1,7 +1,7 @@
 -- name: OpenReview :exec
-INSERT INTO reviews (id, document_id, task_type, kind, status, created_at, due_at, confidence, reasons)
+INSERT INTO reviews (id, document_id, task_type, kind, status, created_at, due_at, confidence, reasons, blind)
 VALUES (sqlc.arg(id), sqlc.arg(document_id), sqlc.arg(task_type), sqlc.arg(kind), 'pending',
-    sqlc.arg(created_at), sqlc.arg(due_at), sqlc.arg(confidence), sqlc.arg(reasons))
+    sqlc.arg(created_at), sqlc.arg(due_at), sqlc.arg(confidence), sqlc.arg(reasons), sqlc.arg(blind))
 ON CONFLICT (id) DO NOTHING;
 
 -- name: GetReview :one

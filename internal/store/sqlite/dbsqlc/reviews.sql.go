@@ -10,7 +10,7 @@ import (
 )
 
 const claimCandidates = `-- name: ClaimCandidates :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews
 WHERE /* filter */ TRUE
     AND due_at > ?1
     AND (claimed_by = '' OR claimed_until <= ?1)
@@ -56,6 +56,7 @@ func (q *Queries) ClaimCandidates(ctx context.Context, arg ClaimCandidatesParams
 			&i.Kind,
 			&i.ClaimedBy,
 			&i.ClaimedUntil,
+			&i.Blind,
 		); err != nil {
 			return nil, err
 		}
@@ -74,7 +75,7 @@ const claimReview = `-- name: ClaimReview :one
 UPDATE reviews SET claimed_by = ?1, claimed_until = ?2
 WHERE id = ?3 AND status = 'pending' AND claimed_by = ?4
     AND (claimed_by = '' OR claimed_by = ?1 OR claimed_until <= ?5)
-RETURNING id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until
+RETURNING id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind
 `
 
 type ClaimReviewParams struct {
@@ -113,6 +114,7 @@ func (q *Queries) ClaimReview(ctx context.Context, arg ClaimReviewParams) (Revie
 		&i.Kind,
 		&i.ClaimedBy,
 		&i.ClaimedUntil,
+		&i.Blind,
 	)
 	return i, err
 }
@@ -182,7 +184,7 @@ func (q *Queries) EndClaim(ctx context.Context, arg EndClaimParams) (int64, erro
 }
 
 const getReview = `-- name: GetReview :one
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews WHERE id = ?1
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews WHERE id = ?1
 `
 
 func (q *Queries) GetReview(ctx context.Context, id string) (Review, error) {
@@ -203,12 +205,13 @@ func (q *Queries) GetReview(ctx context.Context, id string) (Review, error) {
 		&i.Kind,
 		&i.ClaimedBy,
 		&i.ClaimedUntil,
+		&i.Blind,
 	)
 	return i, err
 }
 
 const heldReviews = `-- name: HeldReviews :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews
 WHERE claimed_by = ?1 AND claimed_by <> '' AND claimed_until > ?2 AND status = 'pending'
     AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = reviews.document_id AND d.submitted_by = ?1)
     AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.document_id = reviews.document_id AND x.review_id = reviews.id AND x.actor = ?1)
@@ -250,6 +253,7 @@ func (q *Queries) HeldReviews(ctx context.Context, arg HeldReviewsParams) ([]Rev
 			&i.Kind,
 			&i.ClaimedBy,
 			&i.ClaimedUntil,
+			&i.Blind,
 		); err != nil {
 			return nil, err
 		}
@@ -265,7 +269,7 @@ func (q *Queries) HeldReviews(ctx context.Context, arg HeldReviewsParams) ([]Rev
 }
 
 const lapsedClaims = `-- name: LapsedClaims :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews
 WHERE claimed_by <> '' AND claimed_until <= ?1 AND status = 'pending'
 ORDER BY claimed_until, id
 LIMIT ?2
@@ -302,6 +306,7 @@ func (q *Queries) LapsedClaims(ctx context.Context, arg LapsedClaimsParams) ([]R
 			&i.Kind,
 			&i.ClaimedBy,
 			&i.ClaimedUntil,
+			&i.Blind,
 		); err != nil {
 			return nil, err
 		}
@@ -317,7 +322,7 @@ func (q *Queries) LapsedClaims(ctx context.Context, arg LapsedClaimsParams) ([]R
 }
 
 const listReviews = `-- name: ListReviews :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews
 WHERE /* filter */ TRUE
 ORDER BY created_at, id
 LIMIT ?1
@@ -350,6 +355,7 @@ func (q *Queries) ListReviews(ctx context.Context, pageSize int64) ([]Review, er
 			&i.Kind,
 			&i.ClaimedBy,
 			&i.ClaimedUntil,
+			&i.Blind,
 		); err != nil {
 			return nil, err
 		}
@@ -365,7 +371,7 @@ func (q *Queries) ListReviews(ctx context.Context, pageSize int64) ([]Review, er
 }
 
 const listReviewsByDue = `-- name: ListReviewsByDue :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews
 WHERE /* filter */ TRUE
 ORDER BY due_at, confidence, created_at, id
 LIMIT ?1
@@ -397,6 +403,7 @@ func (q *Queries) ListReviewsByDue(ctx context.Context, pageSize int64) ([]Revie
 			&i.Kind,
 			&i.ClaimedBy,
 			&i.ClaimedUntil,
+			&i.Blind,
 		); err != nil {
 			return nil, err
 		}
@@ -412,9 +419,9 @@ func (q *Queries) ListReviewsByDue(ctx context.Context, pageSize int64) ([]Revie
 }
 
 const openReview = `-- name: OpenReview :exec
-INSERT INTO reviews (id, document_id, task_type, kind, status, created_at, due_at, confidence, reasons)
+INSERT INTO reviews (id, document_id, task_type, kind, status, created_at, due_at, confidence, reasons, blind)
 VALUES (?1, ?2, ?3, ?4, 'pending',
-    ?5, ?6, ?7, ?8)
+    ?5, ?6, ?7, ?8, ?9)
 ON CONFLICT (id) DO NOTHING
 `
 
@@ -427,6 +434,7 @@ type OpenReviewParams struct {
 	DueAt      string
 	Confidence float64
 	Reasons    string
+	Blind      int64
 }
 
 func (q *Queries) OpenReview(ctx context.Context, arg OpenReviewParams) error {
@@ -439,12 +447,13 @@ func (q *Queries) OpenReview(ctx context.Context, arg OpenReviewParams) error {
 		arg.DueAt,
 		arg.Confidence,
 		arg.Reasons,
+		arg.Blind,
 	)
 	return err
 }
 
 const overdueCandidates = `-- name: OverdueCandidates :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews
 WHERE /* filter */ TRUE
     AND due_at <= ?1
     AND (claimed_by = '' OR claimed_until <= ?1)
@@ -488,6 +497,7 @@ func (q *Queries) OverdueCandidates(ctx context.Context, arg OverdueCandidatesPa
 			&i.Kind,
 			&i.ClaimedBy,
 			&i.ClaimedUntil,
+			&i.Blind,
 		); err != nil {
 			return nil, err
 		}
@@ -505,7 +515,7 @@ func (q *Queries) OverdueCandidates(ctx context.Context, arg OverdueCandidatesPa
 const releaseClaim = `-- name: ReleaseClaim :one
 UPDATE reviews SET claimed_by = '', claimed_until = NULL
 WHERE id = ?1 AND status = 'pending' AND claimed_by = ?2
-RETURNING id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until
+RETURNING id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind
 `
 
 type ReleaseClaimParams struct {
@@ -532,12 +542,13 @@ func (q *Queries) ReleaseClaim(ctx context.Context, arg ReleaseClaimParams) (Rev
 		&i.Kind,
 		&i.ClaimedBy,
 		&i.ClaimedUntil,
+		&i.Blind,
 	)
 	return i, err
 }
 
 const reviewsForDocument = `-- name: ReviewsForDocument :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until FROM reviews WHERE document_id = ?1 ORDER BY created_at, id
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews WHERE document_id = ?1 ORDER BY created_at, id
 `
 
 func (q *Queries) ReviewsForDocument(ctx context.Context, documentID string) ([]Review, error) {
@@ -564,6 +575,7 @@ func (q *Queries) ReviewsForDocument(ctx context.Context, documentID string) ([]
 			&i.Kind,
 			&i.ClaimedBy,
 			&i.ClaimedUntil,
+			&i.Blind,
 		); err != nil {
 			return nil, err
 		}
