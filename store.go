@@ -130,6 +130,9 @@ type ReviewFilter struct {
 	// Cursor is the NextCursor of the previous page, or empty for the
 	// first; a cursor continues the order it was written in.
 	Cursor string
+	// Now is when ReviewsByValue tells overdue reviews from the rest; the
+	// zero time is the time of the call.
+	Now time.Time
 }
 
 // ReviewOrder is the order in which ListReviews pages reviews.
@@ -142,6 +145,14 @@ const (
 	// ReviewsByDue: the soonest due (the most overdue) first, then the
 	// least confident, then the oldest. The order of the review queue.
 	ReviewsByDue ReviewOrder = "due"
+	// ReviewsByValue: where a person's decision is worth the most first.
+	// Overdue reviews, the most overdue first; then the rest the least
+	// confident first (the likeliest to be wrong, where a decision changes
+	// the outcome most; by the calibrated confidence when the task type
+	// has an active calibration), then the soonest due. It is the order in
+	// which next hands reviews out; which side of due a review falls on is
+	// read at ReviewFilter.Now.
+	ReviewsByValue ReviewOrder = "value"
 )
 
 // ReviewPage is one page of reviews; NextCursor is empty on the last page.

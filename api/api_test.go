@@ -162,7 +162,7 @@ func TestRequestErrors(t *testing.T) {
 		{"bad status", "GET", "/v1/reviews?status=open", admin, ``, 400, "bad_request", "use pending, closed or all"},
 		{"bad limit", "GET", "/v1/reviews?limit=-3", admin, ``, 400, "bad_request", "positive whole number"},
 		{"bad cursor", "GET", "/v1/reviews?cursor=zz", admin, ``, 400, "bad_request", "invalid cursor"},
-		{"bad order", "GET", "/v1/reviews?order=value", admin, ``, 400, "bad_request", `unknown review order "value": use "due"`},
+		{"bad order", "GET", "/v1/reviews?order=worth", admin, ``, 400, "bad_request", `unknown review order "worth": use "due"`},
 		{"unknown role", "POST", "/v1/tokens", admin, `{"user":"eve","role":"root"}`, 422, "invalid", `unknown role "root"`},
 		{"bad expiry", "POST", "/v1/tokens", admin, `{"user":"eve","role":"reviewer","expires_in":"soon"}`, 422, "invalid", "expires_in"},
 		{"no user", "POST", "/v1/tokens", admin, `{"role":"reviewer"}`, 422, "invalid", "a user name is needed"},

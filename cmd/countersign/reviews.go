@@ -31,7 +31,9 @@ func newReviews() *cobra.Command {
 		Long: `Lists reviews, oldest first: by default the pending ones, with the confidence
 and the reasons they need a person. Decide one with "countersign decide".
 With --order due, the soonest due (the most overdue) first, then the least
-confident: the web queue's order.
+confident. With --order value, overdue reviews first (the most overdue
+first), then the least confident, then the soonest due: the order in which
+next hands reviews out, and the web queue's.
 
 Audits (KIND audit) are post-hoc checks of auto-accepted documents whose
 output already counts: approve confirms it, correct records the correction,
@@ -81,7 +83,7 @@ marks the document corrected_after_audit and tells the submitting system.`,
 	cmd.Flags().StringVar(&status, "status", "pending", "pending, closed or all")
 	cmd.Flags().StringVar(&kind, "kind", "", "only reviews of this kind: review (the human gate) or audit (of auto-accepted documents)")
 	cmd.Flags().StringVarP(&taskType, "type", "t", "", "only reviews of this task type")
-	cmd.Flags().StringVar(&order, "order", "", `"due" for the soonest due first, then the least confident; oldest first when not set`)
+	cmd.Flags().StringVar(&order, "order", "", `"due" for the soonest due first, then the least confident; "value" for overdue first, then the least confident; oldest first when not set`)
 	cmd.Flags().IntVar(&limit, "limit", 100, "list at most this many reviews")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the reviews as JSON")
 	return cmd

@@ -143,23 +143,13 @@ func DocumentConditions(f countersign.DocumentFilter, after *DocumentKey) Filter
 // ReviewConditions is the filter of a page of reviews; a cursor that is not
 // one is a bad request.
 func ReviewConditions(f countersign.ReviewFilter) (Filter, error) {
-	var w Filter
-	if f.Status != "" {
-		w.Where("status = ?", string(f.Status))
-	}
-	if f.TaskType != "" {
-		w.Where("task_type = ?", f.TaskType)
-	}
-	if len(f.TaskTypes) > 0 {
-		w.In("task_type", f.TaskTypes)
-	}
-	if f.Kind != "" {
-		w.Where("kind = ?", string(f.Kind))
-	}
+	w := reviewFilter(f)
 	switch f.Order {
 	case countersign.ReviewsByCreation, countersign.ReviewsByDue:
+	case countersign.ReviewsByValue:
+		return Filter{}, countersign.Errorf(countersign.CodeInternal, "the value order is paged by store.ValuePage")
 	default:
-		return Filter{}, countersign.Errorf(countersign.CodeBadRequest, "unknown review order %q: use %q (the soonest due first) or none (creation order)", f.Order, countersign.ReviewsByDue)
+		return Filter{}, countersign.Errorf(countersign.CodeBadRequest, "unknown review order %q: use %q (the soonest due first), %q (overdue first, then the least confident) or none (creation order)", f.Order, countersign.ReviewsByDue, countersign.ReviewsByValue)
 	}
 	if f.Cursor != "" {
 		c, err := DecodeCursor(f.Cursor, f.Order)
@@ -173,6 +163,24 @@ func ReviewConditions(f countersign.ReviewFilter) (Filter, error) {
 		}
 	}
 	return w, nil
+}
+
+// reviewFilter is the conditions of f that do not depend on its order.
+func reviewFilter(f countersign.ReviewFilter) Filter {
+	var w Filter
+	if f.Status != "" {
+		w.Where("status = ?", string(f.Status))
+	}
+	if f.TaskType != "" {
+		w.Where("task_type = ?", f.TaskType)
+	}
+	if len(f.TaskTypes) > 0 {
+		w.In("task_type", f.TaskTypes)
+	}
+	if f.Kind != "" {
+		w.Where("kind = ?", string(f.Kind))
+	}
+	return w
 }
 
 // Candidates are the reviews a person may claim, best first: those they

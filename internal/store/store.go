@@ -420,6 +420,17 @@ func EncodeCursor(r countersign.Review, order countersign.ReviewOrder) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
+// encodeValueCursor writes the position after r in the value order, in
+// its overdue part or the rest.
+func encodeValueCursor(r countersign.Review, overdue bool) string {
+	part := "rest"
+	if overdue {
+		part = "overdue"
+	}
+	raw := "value|" + part + "|" + FormatTime(r.DueAt) + "|" + strconv.FormatFloat(r.Confidence, 'g', -1, 64) + "|" + FormatTime(r.CreatedAt) + "|" + r.ID
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
 // Cursor is the position a cursor written by EncodeCursor holds: the
 // review it follows, with the keys of its order.
 type Cursor struct {
@@ -428,6 +439,9 @@ type Cursor struct {
 	Confidence float64
 	CreatedAt  time.Time
 	ID         string
+	// Overdue is, in the value order, whether the review the cursor
+	// follows was in its overdue part.
+	Overdue bool
 }
 
 // DecodeCursor reads a cursor written by EncodeCursor for the given order;
@@ -442,6 +456,13 @@ func DecodeCursor(cursor string, order countersign.ReviewOrder) (Cursor, error) 
 	}
 	text := string(raw)
 	c := Cursor{Order: countersign.ReviewsByCreation}
+	if rest, ok := strings.CutPrefix(text, "value|"); ok {
+		part, keys, _ := strings.Cut(rest, "|")
+		if part != "overdue" && part != "rest" {
+			return bad("not a cursor")
+		}
+		c.Overdue, text = part == "overdue", "due|"+keys
+	}
 	if rest, ok := strings.CutPrefix(text, "due|"); ok {
 		parts := strings.SplitN(rest, "|", 3)
 		if len(parts) != 3 {
@@ -453,7 +474,11 @@ func DecodeCursor(cursor string, order countersign.ReviewOrder) (Cursor, error) 
 		if c.Confidence, err = strconv.ParseFloat(parts[1], 64); err != nil {
 			return bad("not a cursor")
 		}
-		c.Order, text = countersign.ReviewsByDue, parts[2]
+		order := countersign.ReviewsByDue
+		if strings.HasPrefix(string(raw), "value|") {
+			order = countersign.ReviewsByValue
+		}
+		c.Order, text = order, parts[2]
 	}
 	at, id, ok := strings.Cut(text, "|")
 	if !ok {

@@ -183,7 +183,7 @@ func TestOIDCSignIn(t *testing.T) {
 	if page.status != http.StatusOK || !strings.Contains(page.body, "<strong>rita@example.com</strong> <span class=\"tag\">reviewer</span>") {
 		t.Fatalf("queue after the sign-in = %d:\n%s", page.status, page.body)
 	}
-	if got := listedReviews(b); got != "cba" {
+	if got := listedReviews(b); got != "bac" {
 		t.Errorf("queue of a member of contracts = %q, want every review", got)
 	}
 	iss.SignInAs(map[string]any{"email": "cleo@example.com", "groups": []string{"claims"}})

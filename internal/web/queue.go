@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -20,7 +21,10 @@ const queuePage = 100
 type queueView struct {
 	TaskTypes []string
 	TaskType  string
-	Rows      []queueRow
+	// Order is the rows' order: countersign.ReviewsByValue, the default,
+	// or ReviewsByDue.
+	Order countersign.ReviewOrder
+	Rows  []queueRow
 	// After is the cursor the page starts after (empty for the first);
 	// Next the one the next page starts after, empty on the last.
 	After, Next string
@@ -54,6 +58,9 @@ func (v queueView) url(path, after string, first int) string {
 	if v.TaskType != "" {
 		q.Set("task_type", v.TaskType)
 	}
+	if v.Order == countersign.ReviewsByDue {
+		q.Set("order", string(v.Order))
+	}
 	if after != "" {
 		q.Set("after", after)
 		q.Set("from", strconv.Itoa(first))
@@ -80,6 +87,8 @@ type queueRow struct {
 	// whether it is the person looking.
 	HeldBy string
 	Mine   bool
+	// Place says why the row stands where it does in the queue's order.
+	Place string
 }
 
 func (h *handler) queue(w http.ResponseWriter, r *http.Request, sess *session) {
@@ -93,7 +102,10 @@ func (h *handler) queueRows(w http.ResponseWriter, r *http.Request, sess *sessio
 
 func (h *handler) serveQueue(w http.ResponseWriter, r *http.Request, sess *session, fragment string) {
 	query := r.URL.Query()
-	v := queueView{TaskType: query.Get("task_type"), After: query.Get("after"), First: 1, CanDecide: sess.Role.CanDecide(), At: h.Now()}
+	v := queueView{TaskType: query.Get("task_type"), After: query.Get("after"), First: 1, CanDecide: sess.Role.CanDecide(), At: h.Now(), Order: countersign.ReviewsByValue}
+	if query.Get("order") == string(countersign.ReviewsByDue) {
+		v.Order = countersign.ReviewsByDue
+	}
 	v.CanClaim, v.None = v.CanDecide && h.Claims != nil, query.Get("none") == "1"
 	if n, err := strconv.Atoi(query.Get("from")); err == nil && n > 0 && v.After != "" {
 		v.First = n
@@ -113,7 +125,7 @@ func (h *handler) serveQueue(w http.ResponseWriter, r *http.Request, sess *sessi
 		v.TaskTypes = append(v.TaskTypes, v.TaskType)
 	}
 	var err error
-	v.Rows, v.Next, err = h.pending(r, v.TaskType, only, v.After)
+	v.Rows, v.Next, err = h.pending(r, v.Order, v.TaskType, only, v.After)
 	if err != nil {
 		h.fail(w, r, sess, err)
 		return
@@ -143,10 +155,10 @@ func (h *handler) reviewable(sess *session) (names []string, all int) {
 // the cursor after; it returns the cursor of the next page, empty on the
 // last. taskType, when set, and only, when not empty, narrow the task
 // types.
-func (h *handler) pending(r *http.Request, taskType string, only []string, after string) ([]queueRow, string, error) {
+func (h *handler) pending(r *http.Request, order countersign.ReviewOrder, taskType string, only []string, after string) ([]queueRow, string, error) {
 	now := h.Now()
 	rows := make([]queueRow, 0, queuePage)
-	filter := countersign.ReviewFilter{Status: countersign.ReviewPending, TaskType: taskType, TaskTypes: only, Order: countersign.ReviewsByDue, Cursor: after}
+	filter := countersign.ReviewFilter{Status: countersign.ReviewPending, TaskType: taskType, TaskTypes: only, Order: order, Cursor: after, Now: now}
 	for {
 		filter.Limit = queuePage - len(rows)
 		page, err := h.Store.ListReviews(r.Context(), filter)
@@ -157,13 +169,26 @@ func (h *handler) pending(r *http.Request, taskType string, only []string, after
 			if rv.Kind == countersign.ReviewVeto {
 				continue
 			}
-			rows = append(rows, queueRow{Review: rv, Age: now.Sub(rv.CreatedAt), DueIn: rv.DueAt.Sub(now), Overdue: now.After(rv.DueAt)})
+			row := queueRow{Review: rv, Age: now.Sub(rv.CreatedAt), DueIn: rv.DueAt.Sub(now), Overdue: !rv.DueAt.After(now)}
+			row.Place = place(order, row)
+			rows = append(rows, row)
 		}
 		if page.NextCursor == "" || len(rows) == queuePage {
 			return rows, page.NextCursor, h.name(r, rows)
 		}
 		filter.Cursor = page.NextCursor
 	}
+}
+
+// place says why row stands where it does in order.
+func place(order countersign.ReviewOrder, row queueRow) string {
+	switch {
+	case row.Overdue:
+		return "overdue: the most overdue first"
+	case order == countersign.ReviewsByValue:
+		return fmt.Sprintf("confidence %s: the least confident next, the likeliest to be wrong", score(row.Confidence))
+	}
+	return "due in " + span2words(row.DueIn) + ": the soonest due first"
 }
 
 // name sets each row's document name, read for the page's documents at

@@ -517,13 +517,24 @@ func TestQueue(t *testing.T) {
 	}
 	// Due first (C is due in 1h), then the least confident (B before A).
 	// D is closed and not listed.
-	order := regexp.MustCompile(`href="/ui/reviews/([a-z]+)-r1"`).FindAllStringSubmatch(page.body, -1)
+	order := regexp.MustCompile(`href="/ui/reviews/([a-z]+)-r1"`)
 	var got []string
-	for _, m := range order {
+	for _, m := range order.FindAllStringSubmatch(page.body, -1) {
 		got = append(got, m[1][:1])
 	}
-	if strings.Join(got, "") != "cba" {
-		t.Fatalf("queue order = %v, want c, b, a (due first, then least confident)", got)
+	if strings.Join(got, "") != "bac" {
+		t.Fatalf("queue order = %v, want b, a, c (none overdue: the least confident first)", got)
+	}
+	if !strings.Contains(page.body, "confidence 0.10: the least confident next") {
+		t.Fatalf("the queue does not say why a row stands where it does")
+	}
+	byDue := b.get("/ui/queue?order=due")
+	got = nil
+	for _, m := range order.FindAllStringSubmatch(byDue.body, -1) {
+		got = append(got, m[1][:1])
+	}
+	if strings.Join(got, "") != "cba" || !strings.Contains(byDue.body, "the soonest due first") || !strings.Contains(byDue.body, `hx-get="/ui/queue/rows?order=due"`) {
+		t.Fatalf("queue by due = %v, want c, b, a (due first, then least confident), polling in that order", got)
 	}
 	for _, want := range []string{`hx-get="/ui/queue/rows"`, `hx-trigger="every 5s"`, "2h 0m", "1h 30m", "in 1h 59m", "weakest field " + docC + "-r1",
 		// A document is named by its file, else by its ID.
@@ -576,20 +587,35 @@ func TestQueuePages(t *testing.T) {
 		}
 		return out
 	}
-	first := b.get("/ui/queue")
-	got := ids(first.body)
+	// In value order: B (confidence 0.1), then the 0.5s the soonest due
+	// first (A, then 149 down to 0), then C (0.9), across two pages.
+	value := b.get("/ui/queue")
+	got := ids(value.body)
+	if len(got) != 100 || got[0] != docB || got[1] != docA || got[2] != fmt.Sprintf("%032d", 149) || got[99] != fmt.Sprintf("%032d", 52) {
+		t.Fatalf("first page by value = %d rows, from %v to %v; want B, A, then reviews 149 down to 52", len(got), got[:min(3, len(got))], got[len(got)-1:])
+	}
+	next := regexp.MustCompile(`href="(/ui/queue\?after=[^"]+)" rel="next"`).FindStringSubmatch(value.body)
+	if next == nil {
+		t.Fatalf("the first page by value links to no next page")
+	}
+	if got = ids(b.get(html.UnescapeString(next[1])).body); len(got) != 53 || got[0] != fmt.Sprintf("%032d", 51) || got[52] != docC {
+		t.Fatalf("second page by value = %d rows, %v…; want reviews 51 down to 0, then C", len(got), got[:min(2, len(got))])
+	}
+
+	first := b.get("/ui/queue?order=due")
+	got = ids(first.body)
 	// C, B, A (due in 1h and 2h), then the 97 soonest of the 150.
 	if len(got) != 100 || got[0] != docC || got[1] != docB || got[2] != docA || got[3] != fmt.Sprintf("%032d", 149) || got[99] != fmt.Sprintf("%032d", 53) {
 		t.Fatalf("first page = %d rows, from %v to %v; want C, B, A, then reviews 149 down to 53", len(got), got[:min(4, len(got))], got[len(got)-1:])
 	}
-	next := regexp.MustCompile(`href="(/ui/queue\?after=[^"]+)" rel="next"`).FindStringSubmatch(first.body)
+	next = regexp.MustCompile(`href="(/ui/queue\?after=[^"]+&amp;order=due)" rel="next"`).FindStringSubmatch(first.body)
 	if next == nil || !strings.Contains(first.body, "Pending 1–100 ·") {
 		t.Fatalf("first page lacks the link to the next and its position:\n%s", first.body)
 	}
 	second := b.get(html.UnescapeString(next[1]))
 	got = ids(second.body)
 	if len(got) != 53 || got[0] != fmt.Sprintf("%032d", 52) || got[52] != fmt.Sprintf("%032d", 0) || !strings.Contains(second.body, "Pending 101–153 of 153") ||
-		strings.Contains(second.body, `rel="next"`) || !strings.Contains(second.body, `href="/ui/queue">First page`) {
+		strings.Contains(second.body, `rel="next"`) || !strings.Contains(second.body, `href="/ui/queue?order=due">First page`) {
 		t.Fatalf("second page = %d rows %v…; want reviews 52 down to 0, numbered 101–153, with a link back and none forward", len(got), got[:min(2, len(got))])
 	}
 	// The page's updates fetch that page.
@@ -633,10 +659,10 @@ func TestReviewGroups(t *testing.T) {
 	if got := listed(outsider); got != "c" {
 		t.Errorf("the outsider's queue = %q, want only the pii review", got)
 	}
-	if got := listed(member); got != "cba" {
+	if got := listed(member); got != "bac" {
 		t.Errorf("the member's queue = %q, want every review", got)
 	}
-	if got := listed(f.as(countersign.RoleApprover)); got != "cba" {
+	if got := listed(f.as(countersign.RoleApprover)); got != "bac" {
 		t.Errorf("the approver's queue = %q, want every review", got)
 	}
 	for _, got := range []answer{

@@ -47,6 +47,20 @@ func (s *Store) GetReview(ctx context.Context, id string) (*countersign.Review, 
 
 // ListReviews returns a page of reviews in the filter's order.
 func (s *Store) ListReviews(ctx context.Context, f countersign.ReviewFilter) (countersign.ReviewPage, error) {
+	if f.Order == countersign.ReviewsByValue {
+		return store.ValuePage(ctx, f, func(ctx context.Context, where store.Filter, byConfidence bool, n int) ([]countersign.Review, error) {
+			q := s.where(where)
+			list := q.ListReviewsByDue
+			if byConfidence {
+				list = q.ListReviewsByConfidence
+			}
+			reviews, err := reviewRows(list(ctx, int64(n)))
+			if err != nil {
+				return nil, fmt.Errorf("list reviews: %w", err)
+			}
+			return reviews, nil
+		})
+	}
 	where, err := store.ReviewConditions(f)
 	if err != nil {
 		return countersign.ReviewPage{}, err

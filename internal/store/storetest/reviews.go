@@ -202,7 +202,7 @@ func testReviewsByDue(t *testing.T, s countersign.Store) {
 	if _, err := s.ListReviews(ctx, countersign.ReviewFilter{Order: countersign.ReviewsByDue, Cursor: byCreation.NextCursor}); !errors.Is(err, countersign.ErrBadRequest) {
 		t.Fatalf("a creation cursor in due order = %v, want a bad request", err)
 	}
-	if _, err := s.ListReviews(ctx, countersign.ReviewFilter{Order: "value"}); !errors.Is(err, countersign.ErrBadRequest) || !strings.Contains(err.Error(), `unknown review order "value"`) {
+	if _, err := s.ListReviews(ctx, countersign.ReviewFilter{Order: "worth"}); !errors.Is(err, countersign.ErrBadRequest) || !strings.Contains(err.Error(), `unknown review order "worth"`) {
 		t.Fatalf("an unknown order = %v, want a bad request naming it", err)
 	}
 }
@@ -290,4 +290,67 @@ func closeReview(t *testing.T, s countersign.Store, docID string, action counter
 		t.Fatal(err)
 	}
 	return d
+}
+
+// testReviewsByValue pages through pending reviews in value order: the
+// overdue ones the most overdue first, then the rest the least confident
+// first (then the soonest due), across page boundaries that fall inside
+// each part and between them; a cursor of another order is refused.
+func testReviewsByValue(t *testing.T, s countersign.Store) {
+	ctx := context.Background()
+	now := t0.Add(10 * time.Hour)
+	// id: due in hours from now, confidence, created in seconds.
+	reviews := []struct {
+		id   string
+		due  int
+		conf float64
+		at   int
+	}{
+		{"a", -1, 0.9, 0}, {"b", -3, 0.95, 1}, {"c", -1, 0.2, 2}, {"d", 4, 0.6, 3}, {"e", 2, 0.1, 4},
+		{"f", 1, 0.6, 5}, {"g", 6, 0.1, 6}, {"h", 3, 0.99, 7},
+	}
+	for _, r := range reviews {
+		mustCreate(t, s, r.id)
+		rv := newReview(r.id, 1, t0.Add(time.Duration(r.at)*time.Second))
+		rv.DueAt, rv.Confidence = now.Add(time.Duration(r.due)*time.Hour), r.conf
+		if err := s.OpenReview(ctx, rv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Overdue: b (3h), then c before a (same due, c less confident). Then
+	// e and g (0.1; e due sooner), f and d (0.6; f due sooner), h.
+	const want = "b,c,a,e,g,f,d,h"
+	for _, limit := range []int{1, 2, 3, 100} {
+		var seen []string
+		cursor := ""
+		for pages := 0; ; pages++ {
+			if pages > len(reviews) {
+				t.Fatal("paging does not end")
+			}
+			page, err := s.ListReviews(ctx, countersign.ReviewFilter{Status: countersign.ReviewPending, Order: countersign.ReviewsByValue, Limit: limit, Cursor: cursor, Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range page.Reviews {
+				seen = append(seen, r.DocumentID)
+			}
+			if page.NextCursor == "" {
+				break
+			}
+			cursor = page.NextCursor
+		}
+		if got := strings.Join(seen, ","); got != want {
+			t.Fatalf("pending reviews by value, %d a page = %s, want %s", limit, got, want)
+		}
+	}
+	first, err := s.ListReviews(ctx, countersign.ReviewFilter{Status: countersign.ReviewPending, Order: countersign.ReviewsByValue, Limit: 2, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ListReviews(ctx, countersign.ReviewFilter{Order: countersign.ReviewsByDue, Cursor: first.NextCursor}); !errors.Is(err, countersign.ErrBadRequest) || !strings.Contains(err.Error(), "continues the value order, not the due one") {
+		t.Fatalf("a value cursor in due order = %v, want a bad request naming the orders", err)
+	}
+	if _, err := s.ListReviews(ctx, countersign.ReviewFilter{Order: "best"}); !errors.Is(err, countersign.ErrBadRequest) || !strings.Contains(err.Error(), `"value"`) {
+		t.Fatalf("an unknown order = %v, want a bad request naming the known ones", err)
+	}
 }

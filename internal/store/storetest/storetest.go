@@ -30,6 +30,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Reviews", func(t *testing.T) { testReviews(t, h.New(t)) })
 	t.Run("ReviewPaging", func(t *testing.T) { testReviewPaging(t, h.New(t)) })
 	t.Run("ReviewsByDue", func(t *testing.T) { testReviewsByDue(t, h.New(t)) })
+	t.Run("ReviewsByValue", func(t *testing.T) { testReviewsByValue(t, h.New(t)) })
 	t.Run("ReviewKinds", func(t *testing.T) { testReviewKinds(t, h.New(t)) })
 	t.Run("Claims", func(t *testing.T) { testClaims(t, h.New(t)) })
 	t.Run("ClaimCandidates", func(t *testing.T) { testClaimCandidates(t, h.New(t)) })

@@ -359,6 +359,52 @@ func (q *Queries) ListReviews(ctx context.Context, pageSize int32) ([]Review, er
 	return items, nil
 }
 
+const listReviewsByConfidence = `-- name: ListReviewsByConfidence :many
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews
+WHERE /* filter */ TRUE
+ORDER BY confidence, due_at, created_at, id
+LIMIT $1
+`
+
+// A page of reviews the least confident first, then the soonest due, then
+// in creation order: the part of countersign.ReviewsByValue that is not
+// overdue (store.ValuePage).
+func (q *Queries) ListReviewsByConfidence(ctx context.Context, pageSize int32) ([]Review, error) {
+	rows, err := q.db.Query(ctx, listReviewsByConfidence, pageSize)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Review
+	for rows.Next() {
+		var i Review
+		if err := rows.Scan(
+			&i.ID,
+			&i.DocumentID,
+			&i.TaskType,
+			&i.Status,
+			&i.CreatedAt,
+			&i.DueAt,
+			&i.ClosedAt,
+			&i.Confidence,
+			&i.Reasons,
+			&i.Outcome,
+			&i.ClosedBy,
+			&i.Kind,
+			&i.ClaimedBy,
+			&i.ClaimedUntil,
+			&i.Blind,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listReviewsByDue = `-- name: ListReviewsByDue :many
 SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews
 WHERE /* filter */ TRUE

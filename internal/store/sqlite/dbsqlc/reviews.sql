@@ -24,6 +24,15 @@ WHERE /* filter */ TRUE
 ORDER BY due_at, confidence, created_at, id
 LIMIT sqlc.arg(page_size);
 
+-- name: ListReviewsByConfidence :many
+-- A page of reviews the least confident first, then the soonest due, then
+-- in creation order: the part of countersign.ReviewsByValue that is not
+-- overdue (store.ValuePage).
+SELECT * FROM reviews
+WHERE /* filter */ TRUE
+ORDER BY confidence, due_at, created_at, id
+LIMIT sqlc.arg(page_size);
+
 -- name: ReviewsForDocument :many
 SELECT * FROM reviews WHERE document_id = sqlc.arg(document_id) ORDER BY created_at, id;
 
