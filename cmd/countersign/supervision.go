@@ -288,8 +288,8 @@ func newExport() *cobra.Command {
 		output         string
 	)
 	cmd := &cobra.Command{
-		Use:   "export --format sft|preference|csv|eval",
-		Short: "Export decided documents as labeled data: SFT, preference pairs, CSV, evaluation sets",
+		Use:   "export --format sft|preference|csv|eval|label-studio|argilla",
+		Short: "Export decided documents as labeled data: SFT, preference pairs, CSV, evaluation sets, Label Studio, Argilla",
 		Long: `Streams the accepted documents as training or evaluation data:
 
   sft         JSONL, one chat per document: system = the task type's guideline,
@@ -299,6 +299,13 @@ func newExport() *cobra.Command {
   csv         one row per field of each document: draft and final value, the
               change, confidence, who decided, model, prompt and policy versions
   eval        JSONL: the document and its final fields as the expected answer
+  label-studio  a JSON array of Label Studio tasks (one a line): data.text =
+              the document, annotations = the final fields (a TextArea per
+              field, an "evidence" span where the draft's quote stands),
+              predictions = the draft with its confidence
+  argilla     JSONL of Argilla 2 records: fields.text = the document,
+              suggestions = the draft with scores, responses = the final
+              fields (status "submitted")
 
 Every JSONL line carries metadata with the document's lineage (task type,
 policy, model and prompt versions, reviewers, audit event IDs). The export
@@ -308,7 +315,8 @@ standard output unless --output is given; progress goes to standard error.
 Needs the approver, auditor or admin role.`,
 		Example: `  countersign export --format sft --type contract-review --human-only --output sft.jsonl
   countersign export --format preference --since 2026-01-01 --exclude-flagged > prefs.jsonl
-  countersign export --format csv --type pii-extraction --output decisions.csv`,
+  countersign export --format csv --type pii-extraction --output decisions.csv
+  countersign export --format label-studio --type contract-review -o tasks.json`,
 		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if _, err := export.ParseFormat(format); err != nil {
@@ -360,7 +368,7 @@ Needs the approver, auditor or admin role.`,
 		},
 	}
 	cf.add(cmd)
-	cmd.Flags().StringVar(&format, "format", "", "sft, preference, csv or eval (required)")
+	cmd.Flags().StringVar(&format, "format", "", "sft, preference, csv, eval, label-studio or argilla (required)")
 	cmd.Flags().StringVar(&taskType, "type", "", "only documents of this task type")
 	cmd.Flags().StringVar(&since, "since", "", "only documents submitted at or after this date or RFC 3339 time")
 	cmd.Flags().StringVar(&until, "until", "", "only documents submitted before this date or RFC 3339 time")
