@@ -50,21 +50,22 @@ func exportServer(t *testing.T) ([]string, string) {
 		t.Fatal(err)
 	}
 	for i, party := range []string{"Acme", "Beta", "Gamma"} {
-		content := party + " and Northwind sign on 2026-01-0" + fmt.Sprint(i+1) + "."
+		content := party + " and Northwind sign on 2026-01-0" + fmt.Sprint(i+1) + " under the laws of Maine, for 12 months."
 		d := &countersign.Document{ID: fmt.Sprintf("d%d", i), TaskType: tt.Name, TaskTypeVersion: tt.Version, Content: content, ContentSHA256: "x",
 			Status: countersign.StatusProcessing, SubmittedBy: "sam", CreatedAt: time.Date(2026, 1, 1, i, 0, 0, 0, time.UTC)}
 		if _, _, err := store.CreateDocument(ctx, d); err != nil {
 			t.Fatal(err)
 		}
+		date := fmt.Sprintf("2026-01-0%d", i+1)
 		draft := &countersign.Draft{
-			Fields:    countersign.Fields{"party_a": party, "party_b": "Northwind"},
+			Fields:    countersign.Fields{"party_a": party, "party_b": "Northwind", "effective_date": date, "governing_law": "Maine", "term_months": 12.0},
 			Evidence:  map[string]countersign.Evidence{"party_a": {Quote: party, Start: 0, End: len(party)}},
 			Extractor: "openai", Model: "gpt-x", Prompt: "p1",
 		}
 		final := &countersign.Final{Fields: draft.Fields, Outcome: countersign.OutcomeHumanReview, Action: countersign.ActionApprove, DecidedBy: "rita",
 			DecidedAt: d.CreatedAt.Add(time.Minute), Lineage: &countersign.Lineage{TaskTypeVersion: tt.Version, PolicyVersion: "pol1", Model: "gpt-x", Prompt: "p1", AuditEvents: []string{}}}
 		if i == 2 {
-			final.Fields = countersign.Fields{"party_a": party + " Ltd", "party_b": "Northwind"}
+			final.Fields = countersign.Fields{"party_a": party + " Ltd", "party_b": "Northwind", "effective_date": date, "governing_law": "Maine", "term_months": 12.0}
 			final.Action = countersign.ActionCorrect
 		}
 		status := countersign.StatusAccepted
