@@ -23,11 +23,15 @@ func TestGoldImportRoundTrip(t *testing.T) {
 		t.Run(format, func(t *testing.T) {
 			dir := t.TempDir()
 			exported := filepath.Join(dir, "export")
-			if out, err := run(t, append([]string{"export", "--format", format, "--type", "contract-review", "-o", exported}, client...)...); err != nil {
+			out, err := run(t, append([]string{"export", "--format", format, "--type", "contract-review", "-o", exported}, client...)...)
+			if err != nil {
 				t.Fatalf("export: %v\n%s", err, out)
 			}
+			if want := map[string]string{"label-studio": "3 Label Studio tasks written", "argilla": "3 argilla lines written"}[format]; !strings.Contains(out, want) {
+				t.Errorf("export says %q, want %q", out, want)
+			}
 			gold := filepath.Join(dir, "gold.yaml")
-			out, err := run(t, "gold", "import", "--format", format, "--task-type-file", contractReviewFile, "-o", gold, exported)
+			out, err = run(t, "gold", "import", "--format", format, "--task-type-file", contractReviewFile, "-o", gold, exported)
 			if err != nil || !strings.Contains(out, "3 gold items read, 0 tasks or records skipped") {
 				t.Fatalf("gold import: %v\n%s", err, out)
 			}

@@ -377,6 +377,11 @@ Needs the approver, auditor or admin role.`,
 			if output != "" {
 				where = output
 			}
+			if format == string(export.LabelStudio) {
+				// A task a line, between the lines of the array's brackets.
+				fmt.Fprintf(progress, "%d Label Studio tasks written to %s\n", max(lines-2, 0), where)
+				return nil
+			}
 			fmt.Fprintf(progress, "%d %s lines written to %s\n", lines, format, where)
 			return nil
 		},
