@@ -17,7 +17,8 @@ import (
 const ExportErrorTrailer = "X-Countersign-Export-Error"
 
 // exportData streams labeled data from decided documents: SFT or preference
-// JSONL, CSV of field decisions, or an evaluation set.
+// JSONL, CSV of field decisions, an evaluation set, Label Studio tasks or
+// Argilla records.
 func (h *handlers) exportData(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	format, err := export.ParseFormat(q.Get("format"))
@@ -47,8 +48,11 @@ func (h *handlers) exportData(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	contentType := "application/x-ndjson"
-	if format == export.CSV {
+	switch format {
+	case export.CSV:
 		contentType = "text/csv; charset=utf-8"
+	case export.LabelStudio:
+		contentType = "application/json"
 	}
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", exportName(f.TaskType, format)))
@@ -100,8 +104,11 @@ func exportName(taskType string, format export.Format) string {
 		name += "-" + taskType
 	}
 	ext := ".jsonl"
-	if format == export.CSV {
+	switch format {
+	case export.CSV:
 		ext = ".csv"
+	case export.LabelStudio:
+		ext = ".json"
 	}
 	return name + "-" + string(format) + ext
 }

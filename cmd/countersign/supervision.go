@@ -288,8 +288,8 @@ func newExport() *cobra.Command {
 		output         string
 	)
 	cmd := &cobra.Command{
-		Use:   "export --format sft|preference|csv|eval",
-		Short: "Export decided documents as labeled data: SFT, preference pairs, CSV, evaluation sets",
+		Use:   "export --format sft|preference|csv|eval|label-studio|argilla|hf",
+		Short: "Export decided documents as labeled data: SFT, preference pairs, CSV, evaluation sets, Label Studio, Argilla",
 		Long: `Streams the accepted documents as training or evaluation data:
 
   sft         JSONL, one chat per document: system = the task type's guideline,
@@ -299,6 +299,18 @@ func newExport() *cobra.Command {
   csv         one row per field of each document: draft and final value, the
               change, confidence, who decided, model, prompt and policy versions
   eval        JSONL: the document and its final fields as the expected answer
+  label-studio  a JSON array of Label Studio tasks (one a line): data.text =
+              the document, annotations = the final fields (a TextArea per
+              field, an "evidence" span where the draft's quote stands),
+              predictions = the draft with its confidence
+  argilla     JSONL of Argilla 2 records: fields.text = the document,
+              suggestions = the draft with scores, responses = the final
+              fields (status "submitted")
+  hf          a folder (--output DIR, required) that Hugging Face datasets
+              loads: sft.jsonl, preference.jsonl and a README.md dataset
+              card naming them as configurations, with counts and lineage
+              (task type and guideline versions, policies, models, prompts,
+              countersign version, export time, filter)
 
 Every JSONL line carries metadata with the document's lineage (task type,
 policy, model and prompt versions, reviewers, audit event IDs). The export
@@ -308,13 +320,19 @@ standard output unless --output is given; progress goes to standard error.
 Needs the approver, auditor or admin role.`,
 		Example: `  countersign export --format sft --type contract-review --human-only --output sft.jsonl
   countersign export --format preference --since 2026-01-01 --exclude-flagged > prefs.jsonl
-  countersign export --format csv --type pii-extraction --output decisions.csv`,
+  countersign export --format csv --type pii-extraction --output decisions.csv
+  countersign export --format label-studio --type contract-review -o tasks.json
+  countersign export --format hf --type contract-review --human-only -o contract-review-data/`,
 		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := export.ParseFormat(format); err != nil {
-				return exitError{code: 2, err: err}
+			if format == hfFormat {
+				if output == "" {
+					return exitError{code: 2, err: fmt.Errorf("--format hf writes a folder: give it with --output DIR")}
+				}
+			} else if _, err := export.ParseFormat(format); err != nil {
+				return exitError{code: 2, err: fmt.Errorf("%w, or hf", err)}
 			}
-			q := url.Values{"format": {format}}
+			q := url.Values{}
 			for name, value := range map[string]string{"task_type": taskType, "since": since, "until": until} {
 				if value != "" {
 					q.Set(name, value)
@@ -330,6 +348,10 @@ Needs the approver, auditor or admin role.`,
 			if err != nil {
 				return err
 			}
+			if format == hfFormat {
+				return exportHF(cmd, c, q, output)
+			}
+			q.Set("format", format)
 			var w io.Writer = cmd.OutOrStdout()
 			var file *os.File
 			if output != "" {
@@ -355,17 +377,22 @@ Needs the approver, auditor or admin role.`,
 			if output != "" {
 				where = output
 			}
+			if format == string(export.LabelStudio) {
+				// A task a line, between the lines of the array's brackets.
+				fmt.Fprintf(progress, "%d Label Studio tasks written to %s\n", max(lines-2, 0), where)
+				return nil
+			}
 			fmt.Fprintf(progress, "%d %s lines written to %s\n", lines, format, where)
 			return nil
 		},
 	}
 	cf.add(cmd)
-	cmd.Flags().StringVar(&format, "format", "", "sft, preference, csv or eval (required)")
+	cmd.Flags().StringVar(&format, "format", "", "sft, preference, csv, eval, label-studio, argilla or hf (required)")
 	cmd.Flags().StringVar(&taskType, "type", "", "only documents of this task type")
 	cmd.Flags().StringVar(&since, "since", "", "only documents submitted at or after this date or RFC 3339 time")
 	cmd.Flags().StringVar(&until, "until", "", "only documents submitted before this date or RFC 3339 time")
 	cmd.Flags().BoolVar(&humanOnly, "human-only", false, "only documents a person approved, corrected, audited or vetoed")
 	cmd.Flags().BoolVar(&excludeFlagged, "exclude-flagged", false, "leave out documents whose first outcome an audit or a veto changed")
-	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of standard output")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of standard output (for hf: the folder, required)")
 	return cmd
 }

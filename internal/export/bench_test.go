@@ -109,17 +109,17 @@ func BenchmarkGenerate(b *testing.B) {
 func BenchmarkExportMemory(b *testing.B) {
 	var small, large float64
 	for b.Loop() {
-		small = peakHeap(b, 10_000)
-		large = peakHeap(b, 200_000)
+		small = peakHeap(b, export.SFT, 10_000)
+		large = peakHeap(b, export.SFT, 200_000)
 	}
 	b.ReportMetric(small, "peak-heap-10k-bytes")
 	b.ReportMetric(large, "peak-heap-200k-bytes")
 	b.ReportMetric(large/small, "peak-heap-ratio")
 }
 
-// peakHeap exports n documents and returns the most heap in use seen,
-// sampled every 1,000 documents.
-func peakHeap(b *testing.B, n int) float64 {
+// peakHeap exports n documents in format and returns the most heap in use
+// seen, sampled every 1,000 documents.
+func peakHeap(b testing.TB, format export.Format, n int) float64 {
 	runtime.GC()
 	var peak uint64
 	var stats runtime.MemStats
@@ -129,7 +129,7 @@ func peakHeap(b *testing.B, n int) float64 {
 			peak = max(peak, stats.HeapInuse)
 		}
 	}
-	counts, err := export.Run(b.Context(), generatedStore{n: n}, benchGuidelines, export.Filter{}, export.SFT, io.Discard, progress)
+	counts, err := export.Run(b.Context(), generatedStore{n: n}, benchGuidelines, export.Filter{}, format, io.Discard, progress)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,7 +1,8 @@
 // Package export turns finished reviews into labeled training data: the
 // corrections people made to drafts, written as a stream in the formats that
 // fine-tuning and evaluation tools read (SFT and preference JSONL, CSV, and
-// evaluation sets). It reads one document at a time, so an export of any size
+// evaluation sets) and that labeling tools import (Label Studio tasks,
+// Argilla records). It reads one document at a time, so an export of any size
 // runs in constant memory.
 package export
 
@@ -34,10 +35,18 @@ const (
 	// Eval is JSONL of evaluation cases: the document text as input and the
 	// final fields as the expected output.
 	Eval Format = "eval"
+	// LabelStudio is a JSON array of Label Studio tasks: the document text
+	// and metadata as data, the final fields as an annotation and the draft
+	// as a prediction with its confidence (labelstudio.go).
+	LabelStudio Format = "label-studio"
+	// Argilla is JSONL of Argilla 2 records: the document text as a field,
+	// the draft as suggestions with their confidence and the final fields
+	// as submitted responses (argilla.go).
+	Argilla Format = "argilla"
 )
 
 // Formats lists every export format, in the order help texts show them.
-var Formats = []Format{SFT, Preference, CSV, Eval}
+var Formats = []Format{SFT, Preference, CSV, Eval, LabelStudio, Argilla}
 
 // ParseFormat returns the format named s, or an error that lists the known
 // formats.
@@ -163,6 +172,13 @@ func (e *exporter) run(ctx context.Context, docs countersign.DocumentStore) (Cou
 	case err != nil:
 		err = fmt.Errorf("scan documents: %w", err)
 	}
+	// A format that closes what it opened (a JSON array) does so only when
+	// the export is whole.
+	if e, ok := e.sink.(ender); ok && err == nil {
+		if endErr := e.end(); endErr != nil {
+			err = fmt.Errorf("write export: %w", endErr)
+		}
+	}
 	// Flushing after a failure still delivers the whole records written
 	// before it; a broken writer just reports its error again.
 	if flushErr := e.sink.flush(); err == nil && flushErr != nil {
@@ -202,6 +218,12 @@ type sink interface {
 	flush() error
 }
 
+// ender is a sink that writes something after its last record, such as the
+// bracket that closes a JSON array.
+type ender interface {
+	end() error
+}
+
 func newSink(format Format, w io.Writer, guidelines Guidelines) (sink, error) {
 	switch format {
 	case SFT, Preference:
@@ -213,6 +235,10 @@ func newSink(format Format, w io.Writer, guidelines Guidelines) (sink, error) {
 		return newJSONL(format, w, nil), nil
 	case CSV:
 		return newCSV(w)
+	case LabelStudio:
+		return newLabelStudio(w), nil
+	case Argilla:
+		return newArgilla(w), nil
 	}
 	return nil, unknownFormat(string(format))
 }
