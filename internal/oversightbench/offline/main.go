@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -85,7 +86,7 @@ func main() {
 		share, perfect, hind, esc, after, perfectCertShare float64
 	}
 	aggs := make([]agg, len(budgets))
-	var queueReviews, queueFIFO, queueValue, queueWrong, queueDocs int
+	var queueReviews, queueFIFO, queueValue, queueUnsure, queueWrong, queueDocs int
 	var dumpDocs []map[string]any
 	for s := *first; s < *first+*seeds; s++ {
 		seed := uint64(s)
@@ -281,7 +282,11 @@ func main() {
 		quarter := len(batch) / 4
 		byConf := append([]*Doc(nil), batch...)
 		sort.SliceStable(byConf, func(i, j int) bool { return byConf[i].Conf < byConf[j].Conf })
-		fifoFound, valueFound := 0, 0
+		// Uncertainty sampling, for comparison: the confidence closest
+		// to one half first, the labels a calibration learns most from.
+		unsure := append([]*Doc(nil), batch...)
+		sort.SliceStable(unsure, func(i, j int) bool { return math.Abs(unsure[i].Conf-0.5) < math.Abs(unsure[j].Conf-0.5) })
+		fifoFound, valueFound, unsureFound := 0, 0, 0
 		for i := range quarter {
 			if batch[i].Wrong {
 				fifoFound++
@@ -289,13 +294,17 @@ func main() {
 			if byConf[i].Wrong {
 				valueFound++
 			}
+			if unsure[i].Wrong {
+				unsureFound++
+			}
 		}
+		queueUnsure += unsureFound
 		queueReviews += quarter
 		queueFIFO += fifoFound
 		queueValue += valueFound
 		queueWrong += wrong
 		queueDocs += len(batch)
-		fmt.Printf("  queue: the first %d of %d reviews find %d errors least confident first, %d first-in-first-out (of %d)\n", quarter, len(batch), valueFound, fifoFound, wrong)
+		fmt.Printf("  queue: the first %d of %d reviews find %d errors least confident first, %d closest to one half first, %d first-in-first-out (of %d)\n", quarter, len(batch), valueFound, unsureFound, fifoFound, wrong)
 		for i, b := range budgets {
 			perfect := oversightbench.PerfectShare(len(batch), wrong, b)
 			hind := oversightbench.BestThreshold(sc, b)
@@ -347,8 +356,8 @@ func main() {
 	fmt.Println("summary:")
 	if queueReviews > 0 {
 		per := func(n int) float64 { return 100 * float64(n) / float64(queueReviews) }
-		fmt.Printf("  queue: in the first quarter of the reviews (%d in all), errors found per hundred reviews: least confident first %.1f, first-in-first-out %.1f (errors among all %d documents: %.1f per hundred)\n",
-			queueReviews, per(queueValue), per(queueFIFO), queueDocs, 100*float64(queueWrong)/float64(queueDocs))
+		fmt.Printf("  queue: in the first quarter of the reviews (%d in all), errors found per hundred reviews: least confident first %.1f, closest to one half first (uncertainty sampling) %.1f, first-in-first-out %.1f (errors among all %d documents: %.1f per hundred)\n",
+			queueReviews, per(queueValue), per(queueUnsure), per(queueFIFO), queueDocs, 100*float64(queueWrong)/float64(queueDocs))
 	}
 	for i, b := range budgets {
 		a := aggs[i]
