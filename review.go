@@ -32,6 +32,10 @@ type Review struct {
 	// whose time has passed holds nothing (Holder).
 	ClaimedBy    string     `json:"claimed_by,omitempty"`
 	ClaimedUntil *time.Time `json:"claimed_until,omitempty"`
+	// AssignedTo is the person the review is assigned to (Assignment):
+	// next offers it to them alone until it is overdue, and nobody else
+	// but an approver or admin may claim it meanwhile.
+	AssignedTo string `json:"assigned_to,omitempty"`
 }
 
 // Holder is who holds a live claim on the review at now, or "" when
