@@ -39,7 +39,7 @@ type file struct {
 	Scoring     struct {
 		Weights map[string]float64 `yaml:"weights"`
 	} `yaml:"scoring"`
-	Policy       policyFile `yaml:"policy"`
+	Policy       policyFile      `yaml:"policy"`
 	ReviewGroups []string        `yaml:"review_groups"`
 	Assignment   *assignmentFile `yaml:"assignment"`
 	Gold         *goldFile       `yaml:"gold"`
