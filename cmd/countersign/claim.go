@@ -115,11 +115,12 @@ func newNext() *cobra.Command {
 		Use:   "next",
 		Short: "Claim the next review waiting for you and show it",
 		Long: `Claims the best review you may take and shows it, as "countersign review
-show" does: the review you hold already, else the most overdue, else the
-least confident (the likeliest to be wrong), then the soonest due, of the
-task types you review.
-Reviews of documents you submitted, reviews you decided already and reviews
-someone else holds are left out. Several people running it at once each
+show" does: the review you hold already, else one assigned to you, else
+the most overdue, else the least confident (the likeliest to be wrong),
+then the soonest due, of the task types you review.
+Reviews of documents you submitted, reviews you decided already, reviews
+someone else holds and reviews assigned to someone else that are not due
+yet are left out. Several people running it at once each
 get a different review. The claim holds it for you for the server's claim
 lease; decide it with "countersign decide", or give it back with
 "countersign review release".
