@@ -35,6 +35,10 @@ type Review struct {
 	// whose time has passed holds nothing (Holder).
 	ClaimedBy    string     `json:"claimed_by,omitempty"`
 	ClaimedUntil *time.Time `json:"claimed_until,omitempty"`
+	// AssignedTo is the person the review is assigned to (Assignment):
+	// next offers it to them alone until it is overdue, and nobody else
+	// but an approver or admin may claim it meanwhile.
+	AssignedTo string `json:"assigned_to,omitempty"`
 	// Blind is set on a gate review that more than one person must decide
 	// under a policy with blind_review: until it closes, each decides
 	// without seeing the others' decisions (Hides).

@@ -102,11 +102,26 @@ type ReviewStore interface {
 	ReleaseClaim(ctx context.Context, reviewID, holder string) (*Review, error)
 	// ClaimCandidates lists, best first, up to f.Limit pending reviews of
 	// f's task types and kind that person may claim at now: those they
-	// hold already; then those nobody holds that are overdue, the most
-	// overdue first; then the others, the least confident first (the
-	// likeliest to be wrong), then the soonest due. It leaves out reviews
-	// of documents they submitted and reviews they decided.
+	// hold already; then those nobody holds that are assigned to them;
+	// then those nobody holds that are overdue, the most overdue first;
+	// then the others, the least confident first (the likeliest to be
+	// wrong), then the soonest due. It leaves out reviews of documents
+	// they submitted, reviews they decided, and reviews assigned to
+	// someone else that are not overdue yet.
 	ClaimCandidates(ctx context.Context, f ReviewFilter, person string, now time.Time) ([]Review, error)
+	// AssignReview assigns a pending review to a.To if it is still
+	// assigned to a.Previous ("" for nobody), in one step, so of two
+	// callers one assigns it. ErrConflict when it is not (closed, or
+	// assigned to someone else meanwhile), ErrNotFound for an unknown
+	// review.
+	AssignReview(ctx context.Context, a Assign) (*Review, error)
+	// AssignmentTurn counts a turn of round-robin assignment under key (a
+	// task type) and returns how many turns were counted before it: 0, 1,
+	// 2, … Of callers at once, each gets a different number.
+	AssignmentTurn(ctx context.Context, key string) (int64, error)
+	// AssignedLoad counts, for each of people, the pending reviews
+	// assigned to them; people with none are left out.
+	AssignedLoad(ctx context.Context, people []string) (map[string]int, error)
 	// LapsedClaims lists up to limit pending reviews whose claim's lease
 	// has passed at now, the longest lapsed first.
 	LapsedClaims(ctx context.Context, now time.Time, limit int) ([]Review, error)

@@ -195,6 +195,8 @@ type TaskType struct {
 	// ReviewGroups, when set, are the reviewer groups whose members review
 	// this task type; other reviewers neither see nor decide its documents.
 	ReviewGroups []string `json:"review_groups,omitempty"`
+	// Assignment, when set, assigns each review to a person as it opens.
+	Assignment *Assignment `json:"assignment,omitempty"`
 	// Gold is the task type's gold items; Policy.GoldRate sets how often
 	// they are slipped in.
 	Gold []GoldItem `json:"gold,omitempty"`

@@ -40,6 +40,7 @@ var wireTypes = map[string]any{
 	"ReviewList":       ReviewList{},
 	"ReviewView":       ReviewView{},
 	"ClaimResponse":    ClaimResponse{},
+	"AssignRequest":    AssignRequest{},
 	"NextResponse":     NextResponse{},
 	"DecisionRequest":  DecisionRequest{},
 	"DecisionResponse": DecisionResponse{},

@@ -166,6 +166,22 @@ func (h *handlers) releaseClaim(w http.ResponseWriter, r *http.Request) {
 	rest.WriteJSON(w, http.StatusOK, ClaimResponse{Review: *review})
 }
 
+// assignReview assigns a review to a person (see
+// dispatch.Dispatcher.Assign); the answer is the review as assigned.
+func (h *handlers) assignReview(w http.ResponseWriter, r *http.Request) {
+	var req AssignRequest
+	if err := h.decodeBody(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	review, err := h.Dispatch.Assign(r.Context(), r.PathValue("id"), req.To, principal(r), channel(r))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rest.WriteJSON(w, http.StatusOK, ClaimResponse{Review: *review})
+}
+
 // nextReview claims the best review for the caller (see
 // dispatch.Dispatcher.Next), of the task types they may review.
 func (h *handlers) nextReview(w http.ResponseWriter, r *http.Request) {

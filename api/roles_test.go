@@ -54,6 +54,7 @@ var access = []struct {
 	{"POST /v1/reviews/{id}/decision", "/v1/reviews/nope/decision", `{"action":"approve"}`, []countersign.Role{reviewer, approver, admin}},
 	{"POST /v1/reviews/{id}/claim", "/v1/reviews/nope/claim", "", []countersign.Role{reviewer, approver, admin}},
 	{"DELETE /v1/reviews/{id}/claim", "/v1/reviews/nope/claim", "", []countersign.Role{reviewer, approver, admin}},
+	{"POST /v1/reviews/{id}/assign", "/v1/reviews/nope/assign", `{"to":"sam"}`, []countersign.Role{approver, admin}},
 	{"POST /v1/reviews/next", "/v1/reviews/next?task_type=nope", "", []countersign.Role{reviewer, approver, admin}},
 	{"GET /v1/audit/verify", "/v1/audit/verify", "", []countersign.Role{approver, auditor, admin}},
 	{"POST /v1/tokens", "/v1/tokens", `{"user":"x","role":"nope"}`, []countersign.Role{admin}},

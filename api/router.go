@@ -144,6 +144,7 @@ func Router(s Services) http.Handler {
 	mux.Handle("POST /v1/reviews/{id}/decision", h.allow(deciders, "decide reviews", h.decide))
 	mux.Handle("POST /v1/reviews/{id}/claim", h.allow(deciders, "claim reviews", h.claimReview))
 	mux.Handle("DELETE /v1/reviews/{id}/claim", h.allow(deciders, "release claims on reviews", h.releaseClaim))
+	mux.Handle("POST /v1/reviews/{id}/assign", h.allow(tuners, "assign reviews", h.assignReview))
 	mux.Handle("POST /v1/reviews/next", h.allow(deciders, "take the next review", h.nextReview))
 	mux.Handle("GET /v1/audit/verify", h.allow(verifiers, "verify the audit log", h.verifyAudit))
 	mux.Handle("POST /v1/tokens", h.allow(admins, "create API tokens", h.createToken))

@@ -83,6 +83,12 @@ type ClaimResponse struct {
 	Review countersign.Review `json:"review"`
 }
 
+// AssignRequest is the body of POST /v1/reviews/{id}/assign: the person
+// the review is assigned to.
+type AssignRequest struct {
+	To string `json:"to"`
+}
+
 // NextResponse answers POST /v1/reviews/next: the review claimed for the
 // caller, or null when none is left for them.
 type NextResponse struct {

@@ -248,6 +248,12 @@ func (c *Client) Release(ctx context.Context, reviewID string) (*countersign.Rev
 	return &out.Review, c.do(ctx, http.MethodDelete, "/v1/reviews/"+url.PathEscape(reviewID)+"/claim", nil, &out)
 }
 
+// Assign assigns a review to the person to (approver, admin).
+func (c *Client) Assign(ctx context.Context, reviewID, to string) (*countersign.Review, error) {
+	var out api.ClaimResponse
+	return &out.Review, c.do(ctx, http.MethodPost, "/v1/reviews/"+url.PathEscape(reviewID)+"/assign", api.AssignRequest{To: to}, &out)
+}
+
 // Next claims the best review the caller may take, of taskType and kind
 // when set, and returns it; nil when none is left for them.
 func (c *Client) Next(ctx context.Context, taskType string, kind countersign.ReviewKind) (*countersign.Review, error) {

@@ -69,6 +69,41 @@ cannot finish it. The release is recorded in the document's audit trail.`,
 	return cmd
 }
 
+func newReviewAssign() *cobra.Command {
+	var cf clientFlags
+	cmd := &cobra.Command{
+		Use:   "assign REVIEW_ID USER",
+		Short: "Assign a review to someone (approver, admin)",
+		Long: `Assigns a pending review to USER, with the approver or admin role: a
+review assigned to someone away, or better worked by someone else. USER
+must be able to decide it: a person with a live API token whose role
+decides reviews, of the task type's review groups, who neither submitted
+the document nor decided the review (on an adjudication: has the
+adjudicator's role and decided no review of the document). Otherwise it
+is refused, saying why.
+
+Until the review is due, "countersign next" offers it to its assignee
+alone, and other reviewers cannot claim it. The assignment is recorded in
+the document's audit trail with the previous assignee.`,
+		Example: `  countersign review assign 3f2a...-r1 sam`,
+		Args:    usage(cobra.ExactArgs(2)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client(cmd)
+			if err != nil {
+				return err
+			}
+			r, err := c.Assign(cmd.Context(), args[0], args[1])
+			if err != nil {
+				return friendly(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "assigned review %s to %s\n", r.ID, r.AssignedTo)
+			return nil
+		},
+	}
+	cf.add(cmd)
+	return cmd
+}
+
 func newNext() *cobra.Command {
 	var (
 		cf       clientFlags
@@ -80,11 +115,12 @@ func newNext() *cobra.Command {
 		Use:   "next",
 		Short: "Claim the next review waiting for you and show it",
 		Long: `Claims the best review you may take and shows it, as "countersign review
-show" does: the review you hold already, else the most overdue, else the
-least confident (the likeliest to be wrong), then the soonest due, of the
-task types you review.
-Reviews of documents you submitted, reviews you decided already and reviews
-someone else holds are left out. Several people running it at once each
+show" does: the review you hold already, else one assigned to you, else
+the most overdue, else the least confident (the likeliest to be wrong),
+then the soonest due, of the task types you review.
+Reviews of documents you submitted, reviews you decided already, reviews
+someone else holds and reviews assigned to someone else that are not due
+yet are left out. Several people running it at once each
 get a different review. The claim holds it for you for the server's claim
 lease; decide it with "countersign decide", or give it back with
 "countersign review release".

@@ -18,10 +18,10 @@ import (
 func newReview() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "review",
-		Short: "Look at one review before deciding it, claim it, release it",
+		Short: "Look at one review before deciding it, claim it, release it, assign it",
 		Args:  usage(cobra.NoArgs),
 	}
-	cmd.AddCommand(newReviewShow(), newReviewClaim(), newReviewRelease())
+	cmd.AddCommand(newReviewShow(), newReviewClaim(), newReviewRelease(), newReviewAssign())
 	return cmd
 }
 
@@ -70,6 +70,9 @@ func printReview(w io.Writer, v *api.ReviewView) error {
 	fmt.Fprintf(w, "review %s: %s (%s), %s, due %s\n", r.ID, r.TaskType, r.Kind, r.Status, r.DueAt.Local().Format(time.DateTime))
 	if holder := r.Holder(time.Now()); holder != "" {
 		fmt.Fprintf(w, "claimed by %s until %s\n", oneLine(holder), r.ClaimedUntil.Local().Format(time.DateTime))
+	}
+	if r.AssignedTo != "" && r.Status == countersign.ReviewPending {
+		fmt.Fprintf(w, "assigned to %s\n", oneLine(r.AssignedTo))
 	}
 	name := ""
 	if doc.ExternalID != "" {

@@ -73,6 +73,8 @@ marks the document corrected_after_audit and tells the submitting system.`,
 				status := string(r.Status)
 				if holder := r.Holder(time.Now()); holder != "" {
 					status += " (claimed by " + oneLine(holder) + ")"
+				} else if r.AssignedTo != "" && r.Status == countersign.ReviewPending {
+					status += " (assigned to " + oneLine(r.AssignedTo) + ")"
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%s\t%s\n", r.ID, r.TaskType, r.Kind, status, r.Confidence, r.DueAt.Local().Format(time.DateTime), reason)
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/assign"
 	"github.com/countersign/countersign/internal/audit"
 )
 
@@ -49,7 +50,8 @@ func (d *Dispatcher) Claim(ctx context.Context, reviewID string, caller counters
 // mayClaim refuses a claim the workflow would refuse the decision of: by a
 // role that may not decide, a reviewer outside the groups, the submitter,
 // someone who decided the review already, and, on an adjudication, someone
-// without the adjudicator's role or who decided the document before.
+// without the adjudicator's role or who decided the document before
+// (assign.Refusal).
 func (d *Dispatcher) mayClaim(ctx context.Context, review *countersign.Review, caller countersign.Principal) error {
 	if err := mayDecide(caller); err != nil {
 		return err
@@ -57,33 +59,33 @@ func (d *Dispatcher) mayClaim(ctx context.Context, review *countersign.Review, c
 	if err := d.MayReview(caller, review.TaskType); err != nil {
 		return err
 	}
-	doc, err := d.Store.GetDocument(ctx, review.DocumentID)
+	c, err := d.reviewCase(ctx, review)
 	if err != nil {
 		return err
 	}
-	if doc.SubmittedBy != "" && doc.SubmittedBy == caller.User {
-		return countersign.Errorf(countersign.CodeForbidden, "%s submitted document %s, so may not review it: separation of duties needs someone else", caller.User, doc.ID)
+	return assign.Refusal(caller, c)
+}
+
+// reviewCase reads what decides who may take review. The review groups
+// are left out: MayReview holds reviewers to the task type's groups as
+// configured now.
+func (d *Dispatcher) reviewCase(ctx context.Context, review *countersign.Review) (assign.Case, error) {
+	doc, err := d.Store.GetDocument(ctx, review.DocumentID)
+	if err != nil {
+		return assign.Case{}, err
 	}
 	decisions, err := d.Store.Decisions(ctx, review.DocumentID)
 	if err != nil {
-		return err
-	}
-	if x := decisionOf(decisions, review.ID, caller.User); x != nil {
-		return countersign.Errorf(countersign.CodeForbidden, "%s decided review %s already (%s), and nobody counts twice", caller.User, review.ID, x.Action)
+		return assign.Case{}, err
 	}
 	disputed, role, err := d.adjudication(ctx, review)
-	if err != nil || disputed == "" {
-		return err
+	if err != nil {
+		return assign.Case{}, err
 	}
-	if caller.Role != role && caller.Role != countersign.RoleAdmin {
-		return countersign.Errorf(countersign.CodeForbidden, "review %s settles a disagreement, which the policy leaves to the %s role; %s has the %s role", review.ID, role, caller.User, caller.Role)
+	if disputed == "" {
+		role = ""
 	}
-	for _, x := range decisions {
-		if x.Actor == caller.User && x.ReviewID != review.ID {
-			return countersign.Errorf(countersign.CodeForbidden, "%s decided review %s (%s), so may not settle the disagreement over document %s: the adjudicator must be someone else", caller.User, x.ReviewID, x.Action, review.DocumentID)
-		}
-	}
-	return nil
+	return assign.Case{Review: review, Document: doc, Decisions: decisions, Adjudicator: role}, nil
 }
 
 // mayDecide refuses a caller whose role may not decide reviews, and so
@@ -139,6 +141,9 @@ func (d *Dispatcher) claim(ctx context.Context, review *countersign.Review, call
 	holder := review.Holder(now)
 	if holder != "" && holder != caller.User {
 		return nil, heldBy(review, holder)
+	}
+	if err := assignedElsewhere(review, caller, now); err != nil {
+		return nil, err
 	}
 	claimed, err := d.Store.ClaimReview(ctx, countersign.Claim{
 		ReviewID: review.ID, Person: caller.User, Previous: review.ClaimedBy, Now: now, Until: now.Add(d.lease()),
@@ -233,11 +238,13 @@ func (d *Dispatcher) Release(ctx context.Context, reviewID string, caller counte
 }
 
 // Next claims for caller the best review they may take, and returns it:
-// the one they hold already, else the most overdue, else the least
-// confident (countersign.ReviewStore.ClaimCandidates), that nobody holds,
-// of f's task types and kind, not of a document they submitted nor one
-// they decided. Of several callers at once, each gets a different review.
-// It returns nil when none is left.
+// the one they hold already, else one assigned to them, else the most
+// overdue, else the least confident
+// (countersign.ReviewStore.ClaimCandidates), that nobody holds, of f's
+// task types and kind, not of a document they submitted nor one they
+// decided, not assigned to someone else unless overdue. Of several
+// callers at once, each gets a different review. It returns nil when
+// none is left.
 func (d *Dispatcher) Next(ctx context.Context, caller countersign.Principal, ch countersign.Channel, f countersign.ReviewFilter) (*countersign.Review, error) {
 	if err := mayDecide(caller); err != nil {
 		return nil, err

@@ -302,3 +302,71 @@ func TestLapsedClaimsEnd(t *testing.T) {
 		t.Fatalf("d01's trail = %s, want %s", got, want)
 	}
 }
+
+// TestAssignedReviews: next hands a reviewer the review assigned to them
+// before a more overdue one, and not one assigned to someone else until
+// it is due; a reviewer's claim of another's assignment is refused, an
+// approver's is not; reassigning is for approvers, to someone who could
+// decide it, and recorded with the previous assignee.
+func TestAssignedReviews(t *testing.T) {
+	ctx := context.Background()
+	f := newClaimsFixture(t, 3) // due in 1, 2 and 3 hours
+	for _, user := range []string{"rita", "sam"} {
+		if err := f.s.CreateToken(ctx, &countersign.Token{ID: user, Hash: user, User: user, Role: countersign.RoleReviewer, CreatedAt: f.now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r0, r2 := countersign.ReviewID("d00", 1), countersign.ReviewID("d02", 1)
+	if _, err := f.s.AssignReview(ctx, countersign.Assign{ReviewID: r0, To: "rita"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.AssignReview(ctx, countersign.Assign{ReviewID: r2, To: "sam"}); err != nil {
+		t.Fatal(err)
+	}
+	// sam: his own r2 first, though d01 is due sooner; never rita's r0.
+	got, err := f.d.Next(ctx, sam, countersign.ChannelAPI, countersign.ReviewFilter{})
+	if err != nil || got == nil || got.ID != r2 {
+		t.Fatalf("next for sam = %+v, %v; want his assignment %s", got, err, r2)
+	}
+	if _, err := f.d.Claim(ctx, r0, sam, countersign.ChannelAPI); !errors.Is(err, countersign.ErrConflict) || !strings.Contains(err.Error(), "is assigned to rita") {
+		t.Fatalf("sam claiming rita's assignment = %v, want a conflict naming rita", err)
+	}
+	if got, err := f.d.Next(ctx, countersign.Principal{User: "tom", Role: countersign.RoleReviewer}, countersign.ChannelAPI, countersign.ReviewFilter{}); err != nil || got == nil || got.ID != countersign.ReviewID("d01", 1) {
+		t.Fatalf("next for tom = %+v, %v; want the unassigned d01", got, err)
+	}
+	// Once overdue, r0 is anyone's.
+	f.now = f.now.Add(61 * time.Minute)
+	if got, err := f.d.Claim(ctx, r0, countersign.Principal{User: "uma", Role: countersign.RoleReviewer}, countersign.ChannelAPI); err != nil || got.ClaimedBy != "uma" {
+		t.Fatalf("uma claiming the overdue r0 = %+v, %v", got, err)
+	}
+	f.now = f.now.Add(-61 * time.Minute)
+
+	// Reassigning: not by a reviewer; not to the submitter; to sam it is,
+	// recorded with rita as the previous assignee.
+	r1 := countersign.ReviewID("d01", 1)
+	if _, err := f.s.ReleaseClaim(ctx, r1, "tom"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.AssignReview(ctx, countersign.Assign{ReviewID: r1, To: "rita"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.d.Assign(ctx, r1, "sam", rita, countersign.ChannelAPI); !errors.Is(err, countersign.ErrForbidden) {
+		t.Fatalf("a reviewer reassigning = %v, want forbidden", err)
+	}
+	if err := f.s.CreateToken(ctx, &countersign.Token{ID: "sub", Hash: "sub", User: "sub", Role: countersign.RoleReviewer, CreatedAt: f.now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.d.Assign(ctx, r1, "sub", approve, countersign.ChannelAPI); !errors.Is(err, countersign.ErrInvalid) || !strings.Contains(err.Error(), "separation of duties") {
+		t.Fatalf("assigning to the submitter = %v, want invalid", err)
+	}
+	if got, err := f.d.Assign(ctx, r1, "sam", approve, countersign.ChannelAPI); err != nil || got.AssignedTo != "sam" {
+		t.Fatalf("reassigning to sam = %+v, %v", got, err)
+	}
+	// An approver may claim a review assigned to someone else.
+	if got, err := f.d.Claim(ctx, r1, approve, countersign.ChannelAPI); err != nil || got.ClaimedBy != "ann" {
+		t.Fatalf("the approver claiming sam's review = %+v, %v", got, err)
+	}
+	if got, want := f.trail(t, "d01"), "review.claimed by tom; review.assigned by ann; review.claimed by ann"; got != want {
+		t.Fatalf("trail of d01 = %q, want %q", got, want)
+	}
+}

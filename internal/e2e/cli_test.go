@@ -129,6 +129,24 @@ func TestCLIWalkthrough(t *testing.T) {
 	if out := mustCLI("review", "claim", held, "--token", token); !strings.Contains(out, "claimed review "+held+" until") {
 		t.Fatalf("review claim: %s", out)
 	}
+	// Assignment: the admin assigns another open review to rita, not to
+	// themself (they submitted it); the list and the review say so.
+	other := reviews[2].ID
+	if other == held {
+		other = reviews[3].ID
+	}
+	if out, err := cli("", "review", "assign", other, "admin"); err == nil || !strings.Contains(out, "separation of duties") {
+		t.Fatalf("assigning to the submitter: %v %s", err, out)
+	}
+	if out := mustCLI("review", "assign", other, "rita"); !strings.Contains(out, "assigned review "+other+" to rita") {
+		t.Fatalf("review assign: %s", out)
+	}
+	if table := mustCLI("reviews", "--type", "contract-review"); !strings.Contains(table, "pending (assigned to rita)") {
+		t.Fatalf("reviews table does not say %s is assigned to rita:\n%s", other, table)
+	}
+	if out := mustCLI("review", "show", other); !strings.Contains(out, "assigned to rita") {
+		t.Fatalf("review show does not name the assignee:\n%s", out)
+	}
 	if out, err := cli("", "decide", reviews[2].ID, "reject", "--token", token); err == nil || !strings.Contains(out, "reject needs a reason") {
 		t.Fatalf("reject without a reason: %v %s", err, out)
 	}

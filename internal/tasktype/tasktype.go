@@ -39,9 +39,21 @@ type file struct {
 	Scoring     struct {
 		Weights map[string]float64 `yaml:"weights"`
 	} `yaml:"scoring"`
-	Policy       policyFile `yaml:"policy"`
-	ReviewGroups []string   `yaml:"review_groups"`
-	Gold         *goldFile  `yaml:"gold"`
+	Policy       policyFile      `yaml:"policy"`
+	ReviewGroups []string        `yaml:"review_groups"`
+	Assignment   *assignmentFile `yaml:"assignment"`
+	Gold         *goldFile       `yaml:"gold"`
+}
+
+type assignmentFile struct {
+	Strategy countersign.AssignStrategy `yaml:"strategy"`
+	To       []string                   `yaml:"to"`
+	Rules    []assignRuleFile           `yaml:"rules"`
+}
+
+type assignRuleFile struct {
+	When string   `yaml:"when"`
+	To   []string `yaml:"to"`
 }
 
 type goldFile struct {
@@ -215,6 +227,7 @@ func Parse(source []byte, origin string) (*countersign.TaskType, error) {
 		p.add("review_groups", "%v", err)
 	}
 	tt.ReviewGroups = f.ReviewGroups
+	tt.Assignment = parseAssignment(f.Assignment, p)
 	var goldRate float64
 	tt.Gold, goldRate = parseGold(f.Gold, tt, p)
 	tt.Policy = parsePolicy(f.Policy, goldRate, p)
@@ -460,6 +473,72 @@ func parsePolicyRules(in []policyRuleFile, at string, p *problems) []countersign
 		out = append(out, countersign.PolicyRule{Name: r.Name, When: r.When, Description: strings.TrimSpace(r.Description)})
 	}
 	return out
+}
+
+// parseAssignment checks the assignment: a known strategy, people to
+// assign to, and, for the rule strategy, rules that compile.
+func parseAssignment(in *assignmentFile, p *problems) *countersign.Assignment {
+	if in == nil {
+		return nil
+	}
+	out := &countersign.Assignment{Strategy: in.Strategy, To: in.To}
+	checkAssignees(in.To, "assignment.to", p)
+	switch in.Strategy {
+	case countersign.AssignRoundRobin, countersign.AssignLeastLoaded:
+		if len(in.To) == 0 {
+			p.add("assignment.to", "is empty: list the users (rita) and groups (group:contracts) to assign %s reviews to", in.Strategy)
+		}
+		if len(in.Rules) > 0 {
+			p.add("assignment.rules", "only the rule strategy has rules (strategy is %s)", in.Strategy)
+		}
+	case countersign.AssignRule:
+		if len(in.Rules) == 0 {
+			p.add("assignment.rules", "is empty: the rule strategy needs rules ({when: <CEL>, to: [...]})")
+		}
+		for i, r := range in.Rules {
+			field := fmt.Sprintf("assignment.rules[%d]", i)
+			if _, err := expr.Compile(r.When); err != nil {
+				p.add(field+".when", "%v", err)
+			}
+			if len(r.To) == 0 {
+				p.add(field+".to", "is empty: list the users and groups the rule assigns to")
+			}
+			checkAssignees(r.To, field+".to", p)
+			out.Rules = append(out.Rules, countersign.AssignRuleSpec{When: r.When, To: r.To})
+		}
+	case "":
+		p.add("assignment.strategy", "is missing: %s", strategyList())
+	default:
+		p.add("assignment.strategy", "unknown strategy %q (known: %s)", in.Strategy, strategyList())
+	}
+	return out
+}
+
+func strategyList() string {
+	names := make([]string, len(countersign.AssignStrategies))
+	for i, s := range countersign.AssignStrategies {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
+}
+
+// checkAssignees refuses an empty name, a name twice, and a bad group
+// name in an assignment's list.
+func checkAssignees(to []string, field string, p *problems) {
+	seen := map[string]bool{}
+	for _, name := range to {
+		switch group, isGroup := strings.CutPrefix(name, countersign.GroupPrefix); {
+		case strings.TrimSpace(name) == "":
+			p.add(field, "has an empty name")
+		case seen[name]:
+			p.add(field, "names %q twice", name)
+		case isGroup:
+			if err := countersign.CheckGroups([]string{group}); err != nil {
+				p.add(field, "%v", err)
+			}
+		}
+		seen[name] = true
+	}
 }
 
 func parsePolicy(in policyFile, goldRate float64, p *problems) countersign.Policy {

@@ -310,3 +310,34 @@ func TestReviewGroups(t *testing.T) {
 		t.Fatalf("bad review groups: %v", err)
 	}
 }
+
+func TestAssignment(t *testing.T) {
+	base := "name: x\nfields:\n  type: object\n  properties: {a: {type: string}}\npolicy:\n  mode: hitl\n"
+	good, err := tasktype.Parse([]byte(base+"assignment:\n  strategy: round_robin\n  to: [rita, group:contracts]\n"), "good.yaml")
+	if err != nil || good.Assignment == nil || good.Assignment.Strategy != countersign.AssignRoundRobin || strings.Join(good.Assignment.To, ",") != "rita,group:contracts" {
+		t.Fatalf("round robin = %+v, %v", good.Assignment, err)
+	}
+	rule, err := tasktype.Parse([]byte(base+"assignment:\n  strategy: rule\n  rules:\n    - when: 'fields.a == \"big\"'\n      to: [sam]\n  to: [rita]\n"), "rule.yaml")
+	if err != nil || len(rule.Assignment.Rules) != 1 || rule.Assignment.Rules[0].To[0] != "sam" {
+		t.Fatalf("rule = %+v, %v", rule.Assignment, err)
+	}
+	none, err := tasktype.Parse([]byte(base), "none.yaml")
+	if err != nil || none.Assignment != nil {
+		t.Fatalf("no assignment = %+v, %v", none.Assignment, err)
+	}
+	for _, c := range []struct{ yaml, want string }{
+		{"assignment:\n  strategy: lottery\n  to: [rita]\n", `bad.yaml: assignment.strategy: unknown strategy "lottery" (known: round_robin, least_loaded, rule)`},
+		{"assignment:\n  to: [rita]\n", "bad.yaml: assignment.strategy: is missing"},
+		{"assignment:\n  strategy: least_loaded\n", "bad.yaml: assignment.to: is empty"},
+		{"assignment:\n  strategy: round_robin\n  to: [rita, rita]\n", `bad.yaml: assignment.to: names "rita" twice`},
+		{"assignment:\n  strategy: round_robin\n  to: [\"group:a,b\"]\n", `bad.yaml: assignment.to: group name "a,b"`},
+		{"assignment:\n  strategy: rule\n  to: [rita]\n", "bad.yaml: assignment.rules: is empty"},
+		{"assignment:\n  strategy: rule\n  rules:\n    - when: 'fields.a +'\n      to: [sam]\n", "bad.yaml: assignment.rules[0].when: "},
+		{"assignment:\n  strategy: rule\n  rules:\n    - when: 'fields.a == \"x\"'\n", "bad.yaml: assignment.rules[0].to: is empty"},
+		{"assignment:\n  strategy: round_robin\n  to: [rita]\n  rules:\n    - when: 'true'\n      to: [sam]\n", "bad.yaml: assignment.rules: only the rule strategy has rules"},
+	} {
+		if _, err := tasktype.Parse([]byte(base+c.yaml), "bad.yaml"); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: err = %v, want %q", c.yaml, err, c.want)
+		}
+	}
+}

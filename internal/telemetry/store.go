@@ -172,6 +172,27 @@ func (s *tracedStore) EndClaim(ctx context.Context, reviewID, holder string, unt
 	return ended, err
 }
 
+func (s *tracedStore) AssignReview(ctx context.Context, a countersign.Assign) (*countersign.Review, error) {
+	ctx, span := s.start(ctx, "AssignReview")
+	r, err := s.Store.AssignReview(ctx, a)
+	end(span, err)
+	return r, err
+}
+
+func (s *tracedStore) AssignmentTurn(ctx context.Context, key string) (int64, error) {
+	ctx, span := s.start(ctx, "AssignmentTurn")
+	turn, err := s.Store.AssignmentTurn(ctx, key)
+	end(span, err)
+	return turn, err
+}
+
+func (s *tracedStore) AssignedLoad(ctx context.Context, people []string) (map[string]int, error) {
+	ctx, span := s.start(ctx, "AssignedLoad")
+	load, err := s.Store.AssignedLoad(ctx, people)
+	end(span, err)
+	return load, err
+}
+
 func (s *tracedStore) AppendAudit(ctx context.Context, e countersign.AuditEvent) (countersign.AuditEvent, error) {
 	ctx, span := s.start(ctx, "AppendAudit")
 	stored, err := s.Store.AppendAudit(ctx, e)

@@ -91,6 +91,7 @@ var eventLabels = map[string]string{
 	countersign.EventReviewClaimed:       "Review claimed",
 	countersign.EventReviewReleased:      "Claim released",
 	countersign.EventReviewClaimLapsed:   "Claim lapsed",
+	countersign.EventReviewAssigned:      "Review assigned",
 }
 
 func (h *handler) document(w http.ResponseWriter, r *http.Request, sess *session) {

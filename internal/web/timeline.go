@@ -170,6 +170,22 @@ func describe(e countersign.AuditEvent) (sentence string, rows []eventRow, rest 
 		}
 		sentence += "."
 		used = append(used, "review_id", "claimed_until", "holder")
+	case countersign.EventReviewAssigned:
+		review, to := or(str("review_id"), "the review"), str("to")
+		who := e.Actor + " assigned"
+		if e.Actor == countersign.SystemActor {
+			who = "The task type's " + strings.ReplaceAll(or(str("strategy"), "assignment"), "_", " ") + " assigned"
+		}
+		if to == "" {
+			sentence = fmt.Sprintf("%s review %s to nobody: everyone who may decide it may take it", who, review)
+		} else {
+			sentence = fmt.Sprintf("%s review %s to %s", who, review, to)
+		}
+		if prev := str("previous"); prev != "" {
+			sentence += fmt.Sprintf(" (it was %s's)", prev)
+		}
+		sentence += "."
+		used = append(used, "review_id", "to", "previous", "strategy")
 	case countersign.EventDocumentDelivered:
 		sentence = "Delivered the outcome"
 		if hook, _ := data["webhook"].(bool); hook {

@@ -1053,3 +1053,36 @@ func TestBlindReviewOnThePage(t *testing.T) {
 		t.Fatalf("the review page does not say it is blind:\n%s", page.body)
 	}
 }
+
+// TestAssignmentOnThePage: the queue marks a review assigned to its
+// viewer and names the assignee to others; the trail says who assigned
+// it to whom, and whose it was.
+func TestAssignmentOnThePage(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	secret, _, err := auth.Issue(ctx, f.store, "test", countersign.ChannelCLI, "rob", countersign.RoleReviewer, 0, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rita, rob, anna := f.as(countersign.RoleReviewer), f.withToken(secret), f.as(countersign.RoleApprover)
+	id := docB + "-r1"
+	if _, err := f.store.AssignReview(ctx, countersign.Assign{ReviewID: id, To: "rita"}); err != nil {
+		t.Fatal(err)
+	}
+	d := &dispatch.Dispatcher{Store: f.store}
+	if _, err := d.Assign(ctx, id, "rob", countersign.Principal{User: "anna", Role: countersign.RoleApprover}, countersign.ChannelWeb); err != nil {
+		t.Fatal(err)
+	}
+	if q := rob.get("/ui/queue"); !strings.Contains(q.body, `<span class="tag assigned" title="assigned: offered to them alone until it is due">assigned to you</span>`) {
+		t.Fatalf("the queue does not mark rob's assignment for him:\n%s", q.body)
+	}
+	if q := rita.get("/ui/queue"); !strings.Contains(q.body, ">for rob</span>") {
+		t.Fatalf("the queue does not name rob as the assignee for rita")
+	}
+	trail := anna.get("/ui/documents/" + docB).body
+	for _, want := range []string{"Review assigned", "anna assigned review " + id + " to rob (it was rita&#39;s)."} {
+		if !strings.Contains(trail, want) {
+			t.Errorf("the trail lacks %q", want)
+		}
+	}
+}

@@ -113,7 +113,7 @@ func review(r dbsqlc.Review) (countersign.Review, error) {
 		Status: countersign.ReviewStatus(r.Status), CreatedAt: t.at(r.CreatedAt), DueAt: t.at(r.DueAt),
 		ClosedAt: t.optional(r.ClosedAt), Confidence: r.Confidence,
 		Outcome: countersign.Action(r.Outcome), ClosedBy: r.ClosedBy,
-		ClaimedBy: r.ClaimedBy, ClaimedUntil: t.optional(r.ClaimedUntil), Blind: r.Blind != 0,
+		ClaimedBy: r.ClaimedBy, ClaimedUntil: t.optional(r.ClaimedUntil), AssignedTo: r.AssignedTo, Blind: r.Blind != 0,
 	}
 	if t.err != nil {
 		return out, t.err
@@ -179,6 +179,11 @@ func (s *Store) ClaimCandidates(ctx context.Context, f countersign.ReviewFilter,
 		return nil, err
 	}
 	q := s.where(where)
+	assigned, err := reviewRows(q.AssignedCandidates(ctx, dbsqlc.AssignedCandidatesParams{Person: person, Now: &at, PageSize: int64(limit)}))
+	if err != nil {
+		return nil, fmt.Errorf("reviews assigned to %s: %w", person, err)
+	}
+	held = append(held, assigned...)
 	overdue, err := reviewRows(q.OverdueCandidates(ctx, dbsqlc.OverdueCandidatesParams{Now: at, Person: person, PageSize: int64(limit)}))
 	if err != nil {
 		return nil, fmt.Errorf("overdue reviews %s may claim: %w", person, err)
@@ -209,4 +214,47 @@ func (s *Store) EndClaim(ctx context.Context, reviewID, holder string, until tim
 		return false, fmt.Errorf("end the claim on review %s: %w", reviewID, err)
 	}
 	return n > 0, nil
+}
+
+// AssignReview assigns a pending review to a.To if it is still assigned
+// to a.Previous, in one statement (see countersign.ReviewStore).
+func (s *Store) AssignReview(ctx context.Context, a countersign.Assign) (*countersign.Review, error) {
+	row, err := s.write.AssignReview(ctx, dbsqlc.AssignReviewParams{AssignedTo: a.To, ID: a.ReviewID, Previous: a.Previous})
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, err := s.GetReview(ctx, a.ReviewID); err != nil {
+			return nil, err
+		}
+		return nil, countersign.Errorf(countersign.CodeConflict, "review %s changed meanwhile: it is closed, or was assigned to someone else", a.ReviewID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("assign review %s: %w", a.ReviewID, err)
+	}
+	r, err := review(row)
+	return &r, err
+}
+
+// AssignmentTurn counts a turn of round-robin assignment under key and
+// returns how many were counted before it.
+func (s *Store) AssignmentTurn(ctx context.Context, key string) (int64, error) {
+	turns, err := s.write.AssignmentTurn(ctx, key)
+	if err != nil {
+		return 0, fmt.Errorf("assignment turn of %s: %w", key, err)
+	}
+	return turns - 1, nil
+}
+
+// AssignedLoad counts the pending reviews assigned to each of people.
+func (s *Store) AssignedLoad(ctx context.Context, people []string) (map[string]int, error) {
+	load := map[string]int{}
+	if len(people) == 0 {
+		return load, nil
+	}
+	rows, err := s.read.AssignedLoad(ctx, people)
+	if err != nil {
+		return nil, fmt.Errorf("reviews assigned to %d people: %w", len(people), err)
+	}
+	for _, r := range rows {
+		load[r.AssignedTo] = int(r.Reviews)
+	}
+	return load, nil
 }

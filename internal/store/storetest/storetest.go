@@ -36,6 +36,8 @@ func Run(t *testing.T, h Harness) {
 	t.Run("ClaimCandidates", func(t *testing.T) { testClaimCandidates(t, h.New(t)) })
 	t.Run("ClaimsConcurrent", func(t *testing.T) { testClaimsConcurrent(t, h.New(t)) })
 	t.Run("LapsedClaims", func(t *testing.T) { testLapsedClaims(t, h.New(t)) })
+	t.Run("Assignment", func(t *testing.T) { testAssignment(t, h.New(t)) })
+	t.Run("AssignmentTurns", func(t *testing.T) { testAssignmentTurns(t, h.New(t)) })
 	t.Run("Decisions", func(t *testing.T) { testDecisions(t, h.New(t)) })
 	t.Run("BatchReads", func(t *testing.T) { testBatchReads(t, h.New(t)) })
 	t.Run("AuditChain", func(t *testing.T) { testAuditChain(t, h.New(t)) })

@@ -21,6 +21,11 @@ type ApiToken struct {
 	GroupNames   string
 }
 
+type AssignmentTurn struct {
+	TurnKey string
+	Turns   int64
+}
+
 type AuditDraw struct {
 	DocumentID string
 	Stratum    string
@@ -140,6 +145,7 @@ type Review struct {
 	Kind         string
 	ClaimedBy    string
 	ClaimedUntil *time.Time
+	AssignedTo   string
 	Blind        bool
 }
 

@@ -91,17 +91,33 @@ WHERE /* filter */ TRUE
 ORDER BY due_at, confidence, created_at, id
 LIMIT sqlc.arg(page_size);
 
+-- name: AssignedCandidates :many
+-- The pending reviews assigned to a person that they may claim, the
+-- soonest due first: nobody's, or whose claim lapsed by now; not of a
+-- document they submitted, nor one they decided already. The filter
+-- marker takes the task types and kind (store.ReviewConditions).
+SELECT * FROM reviews
+WHERE /* filter */ TRUE
+    AND assigned_to = sqlc.arg(person) AND assigned_to <> ''
+    AND (claimed_by = '' OR claimed_until <= sqlc.arg(now))
+    AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = reviews.document_id AND d.submitted_by = sqlc.arg(person))
+    AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.document_id = reviews.document_id AND x.review_id = reviews.id AND x.actor = sqlc.arg(person))
+ORDER BY due_at, confidence, created_at, id
+LIMIT sqlc.arg(page_size);
+
 -- name: ClaimCandidates :many
 -- The pending reviews not yet due that a person may claim, the least
 -- confident first (the likeliest to be wrong, where a person's decision
 -- changes the most), then the soonest due: nobody's, or whose claim
--- lapsed by now; not of a document they submitted, nor one they decided
--- already. The filter marker takes the task types and kind
--- (store.ReviewConditions).
+-- lapsed by now; assigned to nobody or to them (until it is overdue, a
+-- review assigned to someone else is theirs); not of a document they
+-- submitted, nor one they decided already. The filter marker takes the
+-- task types and kind (store.ReviewConditions).
 SELECT * FROM reviews
 WHERE /* filter */ TRUE
     AND due_at > sqlc.arg(now)
     AND (claimed_by = '' OR claimed_until <= sqlc.arg(now))
+    AND (assigned_to = '' OR assigned_to = sqlc.arg(person))
     AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = reviews.document_id AND d.submitted_by = sqlc.arg(person))
     AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.document_id = reviews.document_id AND x.review_id = reviews.id AND x.actor = sqlc.arg(person))
 ORDER BY confidence, due_at, created_at, id
@@ -120,3 +136,24 @@ LIMIT sqlc.arg(page_size);
 -- lapsed at claimed_until: not renewed nor taken over since.
 UPDATE reviews SET claimed_by = '', claimed_until = NULL
 WHERE id = sqlc.arg(id) AND claimed_by = sqlc.arg(holder) AND claimed_until = sqlc.arg(claimed_until) AND status = 'pending';
+
+-- name: AssignReview :one
+-- Assigns a pending review to assigned_to, provided it is still assigned
+-- to previous ('' for nobody): of two callers, one assigns it and the
+-- other finds no row.
+UPDATE reviews SET assigned_to = sqlc.arg(assigned_to)
+WHERE id = sqlc.arg(id) AND status = 'pending' AND assigned_to = sqlc.arg(previous)
+RETURNING *;
+
+-- name: AssignedLoad :many
+-- How many pending reviews are assigned to each of people.
+SELECT assigned_to, count(*) AS reviews FROM reviews
+WHERE assigned_to = ANY(sqlc.arg(people)::text[]) AND assigned_to <> '' AND status = 'pending'
+GROUP BY assigned_to;
+
+-- name: AssignmentTurn :one
+-- Counts a turn of round-robin assignment under turn_key and returns the
+-- count with it: one statement, so callers at once each get another.
+INSERT INTO assignment_turns (turn_key, turns) VALUES (sqlc.arg(turn_key), 1)
+ON CONFLICT (turn_key) DO UPDATE SET turns = assignment_turns.turns + 1
+RETURNING turns;

@@ -10,11 +10,156 @@ import (
 	"time"
 )
 
+const assignReview = `-- name: AssignReview :one
+UPDATE reviews SET assigned_to = $1
+WHERE id = $2 AND status = 'pending' AND assigned_to = $3
+RETURNING id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind
+`
+
+type AssignReviewParams struct {
+	AssignedTo string
+	ID         string
+	Previous   string
+}
+
+// Assigns a pending review to assigned_to, provided it is still assigned
+// to previous (” for nobody): of two callers, one assigns it and the
+// other finds no row.
+func (q *Queries) AssignReview(ctx context.Context, arg AssignReviewParams) (Review, error) {
+	row := q.db.QueryRow(ctx, assignReview, arg.AssignedTo, arg.ID, arg.Previous)
+	var i Review
+	err := row.Scan(
+		&i.ID,
+		&i.DocumentID,
+		&i.TaskType,
+		&i.Status,
+		&i.CreatedAt,
+		&i.DueAt,
+		&i.ClosedAt,
+		&i.Confidence,
+		&i.Reasons,
+		&i.Outcome,
+		&i.ClosedBy,
+		&i.Kind,
+		&i.ClaimedBy,
+		&i.ClaimedUntil,
+		&i.AssignedTo,
+		&i.Blind,
+	)
+	return i, err
+}
+
+const assignedCandidates = `-- name: AssignedCandidates :many
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind FROM reviews
+WHERE /* filter */ TRUE
+    AND assigned_to = $1 AND assigned_to <> ''
+    AND (claimed_by = '' OR claimed_until <= $2)
+    AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = reviews.document_id AND d.submitted_by = $1)
+    AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.document_id = reviews.document_id AND x.review_id = reviews.id AND x.actor = $1)
+ORDER BY due_at, confidence, created_at, id
+LIMIT $3
+`
+
+type AssignedCandidatesParams struct {
+	Person   string
+	Now      *time.Time
+	PageSize int32
+}
+
+// The pending reviews assigned to a person that they may claim, the
+// soonest due first: nobody's, or whose claim lapsed by now; not of a
+// document they submitted, nor one they decided already. The filter
+// marker takes the task types and kind (store.ReviewConditions).
+func (q *Queries) AssignedCandidates(ctx context.Context, arg AssignedCandidatesParams) ([]Review, error) {
+	rows, err := q.db.Query(ctx, assignedCandidates, arg.Person, arg.Now, arg.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Review
+	for rows.Next() {
+		var i Review
+		if err := rows.Scan(
+			&i.ID,
+			&i.DocumentID,
+			&i.TaskType,
+			&i.Status,
+			&i.CreatedAt,
+			&i.DueAt,
+			&i.ClosedAt,
+			&i.Confidence,
+			&i.Reasons,
+			&i.Outcome,
+			&i.ClosedBy,
+			&i.Kind,
+			&i.ClaimedBy,
+			&i.ClaimedUntil,
+			&i.AssignedTo,
+			&i.Blind,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const assignedLoad = `-- name: AssignedLoad :many
+SELECT assigned_to, count(*) AS reviews FROM reviews
+WHERE assigned_to = ANY($1::text[]) AND assigned_to <> '' AND status = 'pending'
+GROUP BY assigned_to
+`
+
+type AssignedLoadRow struct {
+	AssignedTo string
+	Reviews    int64
+}
+
+// How many pending reviews are assigned to each of people.
+func (q *Queries) AssignedLoad(ctx context.Context, people []string) ([]AssignedLoadRow, error) {
+	rows, err := q.db.Query(ctx, assignedLoad, people)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []AssignedLoadRow
+	for rows.Next() {
+		var i AssignedLoadRow
+		if err := rows.Scan(&i.AssignedTo, &i.Reviews); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const assignmentTurn = `-- name: AssignmentTurn :one
+INSERT INTO assignment_turns (turn_key, turns) VALUES ($1, 1)
+ON CONFLICT (turn_key) DO UPDATE SET turns = assignment_turns.turns + 1
+RETURNING turns
+`
+
+// Counts a turn of round-robin assignment under turn_key and returns the
+// count with it: one statement, so callers at once each get another.
+func (q *Queries) AssignmentTurn(ctx context.Context, turnKey string) (int64, error) {
+	row := q.db.QueryRow(ctx, assignmentTurn, turnKey)
+	var turns int64
+	err := row.Scan(&turns)
+	return turns, err
+}
+
 const claimCandidates = `-- name: ClaimCandidates :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind FROM reviews
 WHERE /* filter */ TRUE
     AND due_at > $1
     AND (claimed_by = '' OR claimed_until <= $1)
+    AND (assigned_to = '' OR assigned_to = $2)
     AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = reviews.document_id AND d.submitted_by = $2)
     AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.document_id = reviews.document_id AND x.review_id = reviews.id AND x.actor = $2)
 ORDER BY confidence, due_at, created_at, id
@@ -30,9 +175,10 @@ type ClaimCandidatesParams struct {
 // The pending reviews not yet due that a person may claim, the least
 // confident first (the likeliest to be wrong, where a person's decision
 // changes the most), then the soonest due: nobody's, or whose claim
-// lapsed by now; not of a document they submitted, nor one they decided
-// already. The filter marker takes the task types and kind
-// (store.ReviewConditions).
+// lapsed by now; assigned to nobody or to them (until it is overdue, a
+// review assigned to someone else is theirs); not of a document they
+// submitted, nor one they decided already. The filter marker takes the
+// task types and kind (store.ReviewConditions).
 func (q *Queries) ClaimCandidates(ctx context.Context, arg ClaimCandidatesParams) ([]Review, error) {
 	rows, err := q.db.Query(ctx, claimCandidates, arg.Now, arg.Person, arg.PageSize)
 	if err != nil {
@@ -57,6 +203,7 @@ func (q *Queries) ClaimCandidates(ctx context.Context, arg ClaimCandidatesParams
 			&i.Kind,
 			&i.ClaimedBy,
 			&i.ClaimedUntil,
+			&i.AssignedTo,
 			&i.Blind,
 		); err != nil {
 			return nil, err
@@ -73,7 +220,7 @@ const claimReview = `-- name: ClaimReview :one
 UPDATE reviews SET claimed_by = $1, claimed_until = $2
 WHERE id = $3 AND status = 'pending' AND claimed_by = $4
     AND (claimed_by = '' OR claimed_by = $1 OR claimed_until <= $5)
-RETURNING id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind
+RETURNING id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind
 `
 
 type ClaimReviewParams struct {
@@ -112,6 +259,7 @@ func (q *Queries) ClaimReview(ctx context.Context, arg ClaimReviewParams) (Revie
 		&i.Kind,
 		&i.ClaimedBy,
 		&i.ClaimedUntil,
+		&i.AssignedTo,
 		&i.Blind,
 	)
 	return i, err
@@ -182,7 +330,7 @@ func (q *Queries) EndClaim(ctx context.Context, arg EndClaimParams) (int64, erro
 }
 
 const getReview = `-- name: GetReview :one
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews WHERE id = $1
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind FROM reviews WHERE id = $1
 `
 
 func (q *Queries) GetReview(ctx context.Context, id string) (Review, error) {
@@ -203,13 +351,14 @@ func (q *Queries) GetReview(ctx context.Context, id string) (Review, error) {
 		&i.Kind,
 		&i.ClaimedBy,
 		&i.ClaimedUntil,
+		&i.AssignedTo,
 		&i.Blind,
 	)
 	return i, err
 }
 
 const heldReviews = `-- name: HeldReviews :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind FROM reviews
 WHERE claimed_by = $1 AND claimed_by <> '' AND claimed_until > $2 AND status = 'pending'
     AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = reviews.document_id AND d.submitted_by = $1)
     AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.document_id = reviews.document_id AND x.review_id = reviews.id AND x.actor = $1)
@@ -251,6 +400,7 @@ func (q *Queries) HeldReviews(ctx context.Context, arg HeldReviewsParams) ([]Rev
 			&i.Kind,
 			&i.ClaimedBy,
 			&i.ClaimedUntil,
+			&i.AssignedTo,
 			&i.Blind,
 		); err != nil {
 			return nil, err
@@ -264,7 +414,7 @@ func (q *Queries) HeldReviews(ctx context.Context, arg HeldReviewsParams) ([]Rev
 }
 
 const lapsedClaims = `-- name: LapsedClaims :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind FROM reviews
 WHERE claimed_by <> '' AND claimed_until <= $1 AND status = 'pending'
 ORDER BY claimed_until, id
 LIMIT $2
@@ -301,6 +451,7 @@ func (q *Queries) LapsedClaims(ctx context.Context, arg LapsedClaimsParams) ([]R
 			&i.Kind,
 			&i.ClaimedBy,
 			&i.ClaimedUntil,
+			&i.AssignedTo,
 			&i.Blind,
 		); err != nil {
 			return nil, err
@@ -314,7 +465,7 @@ func (q *Queries) LapsedClaims(ctx context.Context, arg LapsedClaimsParams) ([]R
 }
 
 const listReviews = `-- name: ListReviews :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind FROM reviews
 WHERE /* filter */ TRUE
 ORDER BY created_at, id
 LIMIT $1
@@ -347,6 +498,7 @@ func (q *Queries) ListReviews(ctx context.Context, pageSize int32) ([]Review, er
 			&i.Kind,
 			&i.ClaimedBy,
 			&i.ClaimedUntil,
+			&i.AssignedTo,
 			&i.Blind,
 		); err != nil {
 			return nil, err
@@ -360,7 +512,7 @@ func (q *Queries) ListReviews(ctx context.Context, pageSize int32) ([]Review, er
 }
 
 const listReviewsByConfidence = `-- name: ListReviewsByConfidence :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind FROM reviews
 WHERE /* filter */ TRUE
 ORDER BY confidence, due_at, created_at, id
 LIMIT $1
@@ -393,6 +545,7 @@ func (q *Queries) ListReviewsByConfidence(ctx context.Context, pageSize int32) (
 			&i.Kind,
 			&i.ClaimedBy,
 			&i.ClaimedUntil,
+			&i.AssignedTo,
 			&i.Blind,
 		); err != nil {
 			return nil, err
@@ -406,7 +559,7 @@ func (q *Queries) ListReviewsByConfidence(ctx context.Context, pageSize int32) (
 }
 
 const listReviewsByDue = `-- name: ListReviewsByDue :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind FROM reviews
 WHERE /* filter */ TRUE
 ORDER BY due_at, confidence, created_at, id
 LIMIT $1
@@ -438,6 +591,7 @@ func (q *Queries) ListReviewsByDue(ctx context.Context, pageSize int32) ([]Revie
 			&i.Kind,
 			&i.ClaimedBy,
 			&i.ClaimedUntil,
+			&i.AssignedTo,
 			&i.Blind,
 		); err != nil {
 			return nil, err
@@ -485,7 +639,7 @@ func (q *Queries) OpenReview(ctx context.Context, arg OpenReviewParams) error {
 }
 
 const overdueCandidates = `-- name: OverdueCandidates :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind FROM reviews
 WHERE /* filter */ TRUE
     AND due_at <= $1
     AND (claimed_by = '' OR claimed_until <= $1)
@@ -529,6 +683,7 @@ func (q *Queries) OverdueCandidates(ctx context.Context, arg OverdueCandidatesPa
 			&i.Kind,
 			&i.ClaimedBy,
 			&i.ClaimedUntil,
+			&i.AssignedTo,
 			&i.Blind,
 		); err != nil {
 			return nil, err
@@ -544,7 +699,7 @@ func (q *Queries) OverdueCandidates(ctx context.Context, arg OverdueCandidatesPa
 const releaseClaim = `-- name: ReleaseClaim :one
 UPDATE reviews SET claimed_by = '', claimed_until = NULL
 WHERE id = $1 AND status = 'pending' AND claimed_by = $2
-RETURNING id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind
+RETURNING id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind
 `
 
 type ReleaseClaimParams struct {
@@ -571,13 +726,14 @@ func (q *Queries) ReleaseClaim(ctx context.Context, arg ReleaseClaimParams) (Rev
 		&i.Kind,
 		&i.ClaimedBy,
 		&i.ClaimedUntil,
+		&i.AssignedTo,
 		&i.Blind,
 	)
 	return i, err
 }
 
 const reviewsForDocument = `-- name: ReviewsForDocument :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, blind FROM reviews WHERE document_id = $1 ORDER BY created_at, id
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind FROM reviews WHERE document_id = $1 ORDER BY created_at, id
 `
 
 func (q *Queries) ReviewsForDocument(ctx context.Context, documentID string) ([]Review, error) {
@@ -604,6 +760,7 @@ func (q *Queries) ReviewsForDocument(ctx context.Context, documentID string) ([]
 			&i.Kind,
 			&i.ClaimedBy,
 			&i.ClaimedUntil,
+			&i.AssignedTo,
 			&i.Blind,
 		); err != nil {
 			return nil, err

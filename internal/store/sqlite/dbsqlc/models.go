@@ -17,6 +17,11 @@ type ApiToken struct {
 	GroupNames   string
 }
 
+type AssignmentTurn struct {
+	TurnKey string
+	Turns   int64
+}
+
 type AuditDraw struct {
 	DocumentID string
 	Stratum    string
@@ -136,6 +141,7 @@ type Review struct {
 	Kind         string
 	ClaimedBy    string
 	ClaimedUntil *string
+	AssignedTo   string
 	Blind        int64
 }
 
