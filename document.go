@@ -38,6 +38,8 @@ type Document struct {
 	Status          Status            `json:"status"`
 	SubmittedBy     string            `json:"submitted_by"`
 	Channel         Channel           `json:"channel,omitempty"` // submitted through; empty if stored before it was kept
+	// Batch is the batch the submitter named (CheckBatchName), if any.
+	Batch string `json:"batch,omitempty"`
 	CreatedAt       time.Time         `json:"created_at"`
 	UpdatedAt       time.Time         `json:"updated_at"`
 	Draft           *Draft            `json:"draft"`
