@@ -69,6 +69,13 @@ type ReviewField struct {
 	Evidence   *countersign.Evidence `json:"evidence,omitempty"`
 }
 
+// BatchList answers GET /v1/batches: batches, the most recently begun
+// first; NextCursor is empty on the last page.
+type BatchList struct {
+	Batches    []countersign.Batch `json:"batches"`
+	NextCursor string              `json:"next_cursor"`
+}
+
 // ReviewList answers GET /v1/reviews; NextCursor is empty on the last page.
 type ReviewList struct {
 	Reviews    []countersign.Review `json:"reviews"`
