@@ -112,10 +112,10 @@ type OpenBatch struct {
 }
 
 // CompleteBatches is CompleteBatches of both stores: it lists the open
-// batches, and completes each whose documents are all final with complete,
-// which in one transaction counts the batch's unfinished documents and,
-// when there are none, records the completion if the batch still has the
-// documents it had when listed.
+// batches whose documents are all final (open), and completes each with
+// complete, which in one transaction counts the batch's unfinished
+// documents again and, when there are none, records the completion if the
+// batch still has the documents it had when listed.
 func CompleteBatches(ctx context.Context, limit int, open func(context.Context, int) ([]OpenBatch, error),
 	complete func(context.Context, OpenBatch) (bool, error), at time.Time) ([]countersign.BatchCompletion, error) {
 	batches, err := open(ctx, limit)

@@ -73,8 +73,8 @@ func (s *Store) ListBatches(ctx context.Context, f countersign.BatchFilter) (cou
 // row it committed).
 func (s *Store) CompleteBatches(ctx context.Context, at time.Time, limit int) ([]countersign.BatchCompletion, error) {
 	done, err := store.CompleteBatches(ctx, limit, func(ctx context.Context, limit int) ([]store.OpenBatch, error) {
-		rows, err := s.q.OpenBatches(ctx, int32(limit))
-		return store.Map(rows, err, func(r dbsqlc.OpenBatchesRow) (store.OpenBatch, error) {
+		rows, err := s.q.CompletableBatches(ctx, int32(limit))
+		return store.Map(rows, err, func(r dbsqlc.CompletableBatchesRow) (store.OpenBatch, error) {
 			return store.OpenBatch{Name: r.Name, Documents: int(r.Documents)}, nil
 		})
 	}, func(ctx context.Context, b store.OpenBatch) (bool, error) {

@@ -126,10 +126,18 @@ func testBatches(t *testing.T, s countersign.Store) {
 		t.Fatalf("CompleteBatches after a4 = %+v, %v; want room-1 with 4", done, err)
 	}
 
+	// A batch that stays unfinished does not crowd out one that can
+	// complete, however small the round.
+	batched(t, s, "s1", "aa-stuck", t0, countersign.StatusProcessing, "")
+	batched(t, s, "z1", "zz-done", t0, countersign.StatusAccepted, "")
+	if done, err := s.CompleteBatches(ctx, at, 1); err != nil || len(done) != 1 || done[0].Batch != "zz-done" {
+		t.Fatalf("CompleteBatches(limit 1) beside an unfinished batch = %+v, %v; want zz-done", done, err)
+	}
+
 	// Deliveries: taken once each until the lease passes, finished for good.
 	taken, err := s.TakeBatchDeliveries(ctx, at, time.Minute, 10)
-	if err != nil || len(taken) != 3 || taken[0].Attempts != 1 {
-		t.Fatalf("TakeBatchDeliveries = %+v, %v; want the 3 completions, first attempt", taken, err)
+	if err != nil || len(taken) != 4 || taken[0].Attempts != 1 {
+		t.Fatalf("TakeBatchDeliveries = %+v, %v; want the 4 completions, first attempt", taken, err)
 	}
 	if again, err := s.TakeBatchDeliveries(ctx, at.Add(30*time.Second), time.Minute, 10); err != nil || len(again) != 0 {
 		t.Fatalf("TakeBatchDeliveries within the lease = %+v, %v; want none", again, err)
@@ -142,8 +150,8 @@ func testBatches(t *testing.T, s countersign.Store) {
 		t.Fatal(err)
 	}
 	again2, err := s.TakeBatchDeliveries(ctx, at.Add(2*time.Minute), time.Minute, 10)
-	if err != nil || len(again2) != 1 || again2[0].Batch != taken[2].Batch || again2[0].Documents != taken[2].Documents || again2[0].Attempts != 2 {
-		t.Fatalf("TakeBatchDeliveries after the lease = %+v, %v; want %s/%d, second attempt", again2, err, taken[2].Batch, taken[2].Documents)
+	if err != nil || len(again2) != 2 || again2[0].Batch != taken[2].Batch || again2[0].Documents != taken[2].Documents || again2[0].Attempts != 2 {
+		t.Fatalf("TakeBatchDeliveries after the lease = %+v, %v; want %s/%d and one more, second attempt", again2, err, taken[2].Batch, taken[2].Documents)
 	}
 	p, err = s.BatchProgress(ctx, taken[0].Batch)
 	if err != nil {

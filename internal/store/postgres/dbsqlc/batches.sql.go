@@ -111,6 +111,43 @@ func (q *Queries) BatchOpenReviews(ctx context.Context, batch string) (int64, er
 	return count, err
 }
 
+const completableBatches = `-- name: CompletableBatches :many
+SELECT b.name, b.documents FROM batches b
+WHERE b.documents > b.completed_documents
+    AND NOT EXISTS (SELECT 1 FROM documents d
+        WHERE d.batch = b.name AND d.status NOT IN ('accepted', 'rejected', 'failed'))
+ORDER BY b.name
+LIMIT $1
+`
+
+type CompletableBatchesRow struct {
+	Name      string
+	Documents int32
+}
+
+// Batches with documents they have not completed with, none of which is
+// unfinished: only these are listed, so that open batches that stay
+// unfinished never crowd out one that can complete.
+func (q *Queries) CompletableBatches(ctx context.Context, pageSize int32) ([]CompletableBatchesRow, error) {
+	rows, err := q.db.Query(ctx, completableBatches, pageSize)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []CompletableBatchesRow
+	for rows.Next() {
+		var i CompletableBatchesRow
+		if err := rows.Scan(&i.Name, &i.Documents); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const finishBatchDelivery = `-- name: FinishBatchDelivery :exec
 UPDATE batch_completions SET delivered_at = $1, status = $2,
     error = $3, lease_until = NULL
@@ -244,39 +281,6 @@ func (q *Queries) MarkBatchCompleted(ctx context.Context, arg MarkBatchCompleted
 		return 0, err
 	}
 	return result.RowsAffected(), nil
-}
-
-const openBatches = `-- name: OpenBatches :many
-SELECT name, documents FROM batches
-WHERE documents > completed_documents
-ORDER BY name
-LIMIT $1
-`
-
-type OpenBatchesRow struct {
-	Name      string
-	Documents int32
-}
-
-// Batches with documents they have not completed with.
-func (q *Queries) OpenBatches(ctx context.Context, pageSize int32) ([]OpenBatchesRow, error) {
-	rows, err := q.db.Query(ctx, openBatches, pageSize)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []OpenBatchesRow
-	for rows.Next() {
-		var i OpenBatchesRow
-		if err := rows.Scan(&i.Name, &i.Documents); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }
 
 const takeBatchDelivery = `-- name: TakeBatchDelivery :one

@@ -34,11 +34,15 @@ WHERE (b.first_submitted_at, b.name) < (sqlc.arg(before_at), sqlc.arg(before_nam
 ORDER BY b.first_submitted_at DESC, b.name DESC
 LIMIT sqlc.arg(page_size);
 
--- name: OpenBatches :many
--- Batches with documents they have not completed with.
-SELECT name, documents FROM batches
-WHERE documents > completed_documents
-ORDER BY name
+-- name: CompletableBatches :many
+-- Batches with documents they have not completed with, none of which is
+-- unfinished: only these are listed, so that open batches that stay
+-- unfinished never crowd out one that can complete.
+SELECT b.name, b.documents FROM batches b
+WHERE b.documents > b.completed_documents
+    AND NOT EXISTS (SELECT 1 FROM documents d
+        WHERE d.batch = b.name AND d.status NOT IN ('accepted', 'rejected', 'failed'))
+ORDER BY b.name
 LIMIT sqlc.arg(page_size);
 
 -- name: UnfinishedInBatch :one
