@@ -1,9 +1,11 @@
 -- +goose Up
 -- Batches: a submission may name one (a data room, a day's alerts). Empty
 -- is no batch. The index serves a batch's progress (its documents by
--- status) and the export of one batch; it holds batched documents only.
+-- status), the look for batches that can complete and the export of one
+-- batch. It is not partial (WHERE batch <> ''): a query naming a batch by
+-- parameter does not imply that condition, so neither planner would use it.
 ALTER TABLE documents ADD COLUMN batch text NOT NULL DEFAULT '';
-CREATE INDEX documents_batch_idx ON documents (batch, status) WHERE batch <> '';
+CREATE INDEX documents_batch_idx ON documents (batch, status);
 
 -- A batch's row is written with the first of its documents and counted up
 -- with every new one, in the same transaction (CreateDocument). A batch
