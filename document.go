@@ -38,12 +38,14 @@ type Document struct {
 	Status          Status            `json:"status"`
 	SubmittedBy     string            `json:"submitted_by"`
 	Channel         Channel           `json:"channel,omitempty"` // submitted through; empty if stored before it was kept
-	CreatedAt       time.Time         `json:"created_at"`
-	UpdatedAt       time.Time         `json:"updated_at"`
-	Draft           *Draft            `json:"draft"`
-	Confidence      *Confidence       `json:"confidence"`
-	Route           *Route            `json:"route"`
-	Final           *Final            `json:"final"`
+	// Batch is the batch the submitter named (CheckBatchName), if any.
+	Batch      string      `json:"batch,omitempty"`
+	CreatedAt  time.Time   `json:"created_at"`
+	UpdatedAt  time.Time   `json:"updated_at"`
+	Draft      *Draft      `json:"draft"`
+	Confidence *Confidence `json:"confidence"`
+	Route      *Route      `json:"route"`
+	Final      *Final      `json:"final"`
 }
 
 // DocumentLabel is what names a document to people, without its body: its

@@ -21,6 +21,7 @@ type Store interface {
 	GoldStore
 	SlackStore
 	IntakeStore
+	BatchStore
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 	// Close releases the store's connections.
@@ -30,7 +31,7 @@ type Store interface {
 // DocumentStore keeps documents, their bodies and their current state.
 type DocumentStore interface {
 	// CreateDocument stores doc if no document with its ID exists and reports
-	// whether it did. Otherwise it leaves the stored one as it is and returns
+	// whether it did, counting it into its batch if it names one. Otherwise it leaves the stored one as it is and returns
 	// it; a caller compares ContentSHA256 to tell a resubmission from a clash.
 	CreateDocument(ctx context.Context, doc *Document) (stored *Document, created bool, err error)
 	// GetDocument returns the document with its body; ErrNotFound if unknown.
@@ -50,6 +51,8 @@ type DocumentStore interface {
 // DocumentFilter selects documents to scan. Zero parts select everything.
 type DocumentFilter struct {
 	TaskType string
+	// Batch, when set, keeps the documents of that batch.
+	Batch string
 	// Statuses, when given, keeps documents in one of them.
 	Statuses []Status
 	// Since and Until bound the creation time: Since <= created_at < Until.

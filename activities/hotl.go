@@ -269,13 +269,17 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) error {
 	}
 	data := map[string]any{"event": in.Event, "webhook": a.Webhook != nil, "delivered_at": *doc.Final.DeliveredAt}
 	if a.Webhook != nil {
-		status, err := a.Webhook.Send(ctx, webhook.Event{ID: in.Step.EventID, Type: in.Event, At: in.At, Data: map[string]any{
+		event := map[string]any{
 			"document_id": doc.ID,
 			"external_id": doc.ExternalID,
 			"task_type":   doc.TaskType,
 			"status":      doc.Status,
 			"final":       doc.Final,
-		}})
+		}
+		if doc.Batch != "" {
+			event["batch"] = doc.Batch
+		}
+		status, err := a.Webhook.Send(ctx, webhook.Event{ID: in.Step.EventID, Type: in.Event, At: in.At, Data: event})
 		data["status"] = status
 		if err != nil {
 			var werr *webhook.Error

@@ -24,7 +24,8 @@ type ReceiveInput struct {
 // Receive checks the document is in the store and the review's input is
 // what the store says it must be (otherwise it fails with
 // ErrUntrustedStart and records nothing), and records the receipt: who
-// submitted it, through which channel, and the hash of its content.
+// submitted it, through which channel, the hash of its content, and its
+// batch if it has one.
 func (a *Activities) Receive(ctx context.Context, in ReceiveInput) error {
 	doc, err := a.Store.GetDocument(ctx, in.Step.DocumentID)
 	if err != nil {
@@ -36,13 +37,19 @@ func (a *Activities) Receive(ctx context.Context, in ReceiveInput) error {
 			return err
 		}
 	}
-	err = a.record(ctx, in.Step, countersign.EventDocumentReceived, in.SubmittedBy, in.Channel, map[string]any{
+	data := map[string]any{
 		"task_type":      doc.TaskType,
 		"external_id":    doc.ExternalID,
 		"content_sha256": doc.ContentSHA256,
 		"characters":     utf8.RuneCountInString(doc.Content),
 		"metadata":       doc.Metadata,
-	})
+	}
+	// The batch is part of what the submitter said about the document;
+	// a document without one is recorded as before.
+	if doc.Batch != "" {
+		data["batch"] = doc.Batch
+	}
+	err = a.record(ctx, in.Step, countersign.EventDocumentReceived, in.SubmittedBy, in.Channel, data)
 	if err == nil {
 		a.Metrics.DocumentReceived(ctx, doc.TaskType)
 	}

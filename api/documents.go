@@ -21,12 +21,13 @@ func (h *handlers) submit(w http.ResponseWriter, r *http.Request) {
 		Metadata:    req.Metadata,
 		SubmittedBy: principal(r).User,
 		Channel:     channel(r),
+		Batch:       req.Batch,
 	})
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	rest.WriteJSON(w, http.StatusAccepted, SubmitResponse{ID: doc.ID, Status: doc.Status, Created: created})
+	rest.WriteJSON(w, http.StatusAccepted, SubmitResponse{ID: doc.ID, Status: doc.Status, Created: created, Batch: doc.Batch})
 }
 
 // channel is the channel a request came through: the CLI says so in a header.

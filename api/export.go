@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/export"
@@ -33,6 +34,12 @@ func (h *handlers) exportData(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if name := q.Get("batch"); name != "" {
+		if f.Batch, err = batchParam(name); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
 	if f.Since, f.Until, err = timeRange(q); err != nil {
 		h.fail(w, r, err)
 		return
@@ -55,7 +62,7 @@ func (h *handlers) exportData(w http.ResponseWriter, r *http.Request) {
 		contentType = "application/json"
 	}
 	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", exportName(f.TaskType, format)))
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", exportName(f, format)))
 	guidelines := func(ctx context.Context, version string) (string, error) {
 		tt, err := h.Dispatch.Resolver.Version(ctx, version)
 		if err != nil {
@@ -98,10 +105,15 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func exportName(taskType string, format export.Format) string {
+func exportName(f export.Filter, format export.Format) string {
 	name := "countersign"
-	if taskType != "" {
-		name += "-" + taskType
+	if f.TaskType != "" {
+		name += "-" + f.TaskType
+	}
+	if f.Batch != "" {
+		// A batch name has no character a file name or the header's
+		// quotes would mind (countersign.CheckBatchName), but ':'.
+		name += "-" + strings.ReplaceAll(f.Batch, ":", "_")
 	}
 	ext := ".jsonl"
 	switch format {

@@ -38,6 +38,8 @@ var wireTypes = map[string]any{
 	"SubmitResponse":   SubmitResponse{},
 	"DocumentView":     DocumentView{},
 	"ReviewList":       ReviewList{},
+	"BatchList":        BatchList{},
+	"BatchProgress":    countersign.BatchProgress{},
 	"ReviewView":       ReviewView{},
 	"ClaimResponse":    ClaimResponse{},
 	"AssignRequest":    AssignRequest{},

@@ -48,6 +48,8 @@ var access = []struct {
 	{"GET /{$}", "/", "", public},
 	{"POST /v1/documents", "/v1/documents", `{}`, []countersign.Role{submitter, admin}},
 	{"GET /v1/documents/{id}", "/v1/documents/nope", "", []countersign.Role{submitter, reviewer, approver, auditor, admin}},
+	{"GET /v1/batches", "/v1/batches", "", []countersign.Role{submitter, reviewer, approver, auditor, admin}},
+	{"GET /v1/batches/{name}", "/v1/batches/nope", "", []countersign.Role{submitter, reviewer, approver, auditor, admin}},
 	{"GET /v1/documents/{id}/audit", "/v1/documents/nope/audit", "", []countersign.Role{reviewer, approver, auditor, admin}},
 	{"GET /v1/reviews", "/v1/reviews", "", []countersign.Role{reviewer, approver, auditor, admin}},
 	{"GET /v1/reviews/{id}", "/v1/reviews/nope", "", []countersign.Role{reviewer, approver, auditor, admin}},

@@ -138,6 +138,8 @@ func Router(s Services) http.Handler {
 	mux.HandleFunc("GET /v1/openapi.json", h.openapi)
 	mux.Handle("POST /v1/documents", h.allow(submitters, "submit documents", h.submit))
 	mux.Handle("GET /v1/documents/{id}", h.allow(readers, "read documents", h.getDocument))
+	mux.Handle("GET /v1/batches", h.allow(readers, "list batches", h.listBatches))
+	mux.Handle("GET /v1/batches/{name}", h.allow(readers, "read batches", h.getBatch))
 	mux.Handle("GET /v1/documents/{id}/audit", h.allow(trail, "read a document's audit trail", h.documentAudit))
 	mux.Handle("GET /v1/reviews", h.allow(queue, "list reviews", h.listReviews))
 	mux.Handle("GET /v1/reviews/{id}", h.allow(queue, "read reviews", h.getReview))

@@ -11,14 +11,19 @@ type SubmitRequest struct {
 	ExternalID string            `json:"external_id,omitempty"`
 	Content    string            `json:"content"`
 	Metadata   map[string]string `json:"metadata,omitempty"`
+	// Batch names the batch the document belongs to: 1 to 128 letters,
+	// digits, '.', '_', ':' or '-'.
+	Batch string `json:"batch,omitempty"`
 }
 
 // SubmitResponse answers POST /v1/documents; Created is false when the
-// document was submitted before.
+// document was submitted before. Batch is the batch the document is in:
+// the one it was first submitted in.
 type SubmitResponse struct {
 	ID      string             `json:"id"`
 	Status  countersign.Status `json:"status"`
 	Created bool               `json:"created"`
+	Batch   string             `json:"batch,omitempty"`
 }
 
 // DocumentView is a document as GET /v1/documents/{id} shows it: its state,
@@ -69,6 +74,13 @@ type ReviewField struct {
 	Confidence *float64              `json:"confidence"`
 	Reasons    []string              `json:"reasons,omitempty"`
 	Evidence   *countersign.Evidence `json:"evidence,omitempty"`
+}
+
+// BatchList answers GET /v1/batches: batches, the most recently begun
+// first; NextCursor is empty on the last page.
+type BatchList struct {
+	Batches    []countersign.Batch `json:"batches"`
+	NextCursor string              `json:"next_cursor"`
 }
 
 // ReviewList answers GET /v1/reviews; NextCursor is empty on the last page.

@@ -396,6 +396,26 @@ func (c *Client) Reviewers(ctx context.Context, taskType, since, until string) (
 	return &out, c.do(ctx, http.MethodGet, "/v1/reviewers?"+q.Encode(), nil, &out)
 }
 
+// Batch returns where a batch stands.
+func (c *Client) Batch(ctx context.Context, name string) (*countersign.BatchProgress, error) {
+	var out countersign.BatchProgress
+	return &out, c.do(ctx, http.MethodGet, "/v1/batches/"+url.PathEscape(name), nil, &out)
+}
+
+// Batches returns a page of batches, the most recently begun first; limit
+// 0 is the server's default, cursor the next_cursor of the page before.
+func (c *Client) Batches(ctx context.Context, limit int, cursor string) (*api.BatchList, error) {
+	q := url.Values{}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	var out api.BatchList
+	return &out, c.do(ctx, http.MethodGet, "/v1/batches?"+q.Encode(), nil, &out)
+}
+
 // Export streams an export into w, calling progress (if set) with the
 // number of lines copied so far every 1,000 lines and at the end. It
 // returns the number of lines. An export may run for hours; it is given up

@@ -27,6 +27,7 @@ func newSubmit() *cobra.Command {
 	var (
 		cf          clientFlags
 		taskType    string
+		batch       string
 		idFromName  bool
 		meta        []string
 		wait        string
@@ -40,7 +41,8 @@ func newSubmit() *cobra.Command {
 ID, its status and where it came from (tab-separated, one line each).
 
 Each argument is a text file, a folder (every file in it, recursively, sorted),
-a .jsonl file (one document per line: {"content", "external_id"?, "metadata"?}),
+a .jsonl file (one document per line: {"content", "external_id"?, "metadata"?,
+"batch"?}),
 or - for standard input (one document, or JSONL with --jsonl semantics when the
 first character is "{"). Progress goes to standard error.
 
@@ -53,10 +55,16 @@ included.
 A document's ID comes from its external ID when it has one, else from its
 content, so submitting the same document again returns the same document.
 A failed submission is reported and the others go on; the exit status is then 1.
+
+With --batch NAME, every document is submitted in that batch (a JSONL line
+that names its own batch keeps it); "countersign batch status NAME" shows its
+progress. A document submitted before stays in the batch it was first
+submitted in.
 A submission the API refuses for the token's rate (429) is sent again after
 the wait the API asks for.`,
 		Example: `  countersign submit --type contract-review examples/contract-review/samples
   countersign submit --type pii-extraction --wait=routed examples/pii-extraction/samples
+  countersign submit --type contract-review --batch data-room-7 contracts/
   countersign submit --type pii-extraction --wait examples/pii-extraction/samples/email-maria-gonzalez.txt
   cat claims.jsonl | countersign submit --type pii-extraction -`,
 		Args: usage(cobra.MinimumNArgs(1)),
@@ -72,6 +80,11 @@ the wait the API asks for.`,
 			if err != nil {
 				return exitError{code: 2, err: err}
 			}
+			if batch != "" {
+				if err := countersign.CheckBatchName(batch); err != nil {
+					return exitError{code: 2, err: fmt.Errorf("--batch: %w", err)}
+				}
+			}
 			c, err := cf.client(cmd)
 			if err != nil {
 				return err
@@ -82,6 +95,9 @@ the wait the API asks for.`,
 			}
 			for i := range docs {
 				docs[i].sub.TaskType = taskType
+				if docs[i].sub.Batch == "" {
+					docs[i].sub.Batch = batch
+				}
 				for k, v := range metadata {
 					if docs[i].sub.Metadata == nil {
 						docs[i].sub.Metadata = map[string]string{}
@@ -97,6 +113,7 @@ the wait the API asks for.`,
 	}
 	cf.add(cmd)
 	cmd.Flags().StringVarP(&taskType, "type", "t", "", "task type to review the documents under (required)")
+	cmd.Flags().StringVar(&batch, "batch", "", "submit every document in this batch: 1 to 128 letters, digits, '.', '_', ':' or '-'")
 	cmd.Flags().BoolVar(&idFromName, "id-from-filename", false, "use each file's name as its external ID (default: documents are identified by content)")
 	cmd.Flags().StringArrayVar(&meta, "meta", nil, "metadata KEY=VALUE for every document (repeatable)")
 	cmd.Flags().StringVar(&wait, "wait", "", "wait before printing each document: final (the same as --wait alone) until it is accepted, rejected or failed, reviews included; routed until then or waiting for a person")
@@ -218,7 +235,7 @@ func readJSONL(r io.Reader, name string) ([]pending, error) {
 		dec := json.NewDecoder(strings.NewReader(text))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&sub); err != nil {
-			return nil, fmt.Errorf("%s:%d: not a document object ({\"content\", \"external_id\"?, \"metadata\"?}): %w", name, line, err)
+			return nil, fmt.Errorf("%s:%d: not a document object ({\"content\", \"external_id\"?, \"metadata\"?, \"batch\"?}): %w", name, line, err)
 		}
 		docs = append(docs, pending{source: fmt.Sprintf("%s:%d", name, line), sub: sub})
 	}

@@ -277,11 +277,16 @@ func seconds(s float64) string {
 	return (time.Duration(s * float64(time.Second))).Round(time.Second).String()
 }
 
-func newExport() *cobra.Command {
+func newExport() *cobra.Command { return exportCommand(false) }
+
+// exportCommand is countersign export or, ofBatch, countersign batch
+// export NAME: the same export, of one batch's documents.
+func exportCommand(ofBatch bool) *cobra.Command {
 	var (
 		cf             clientFlags
 		format         string
 		taskType       string
+		batch          string
 		since, until   string
 		humanOnly      bool
 		excludeFlagged bool
@@ -322,9 +327,10 @@ Needs the approver, auditor or admin role.`,
   countersign export --format preference --since 2026-01-01 --exclude-flagged > prefs.jsonl
   countersign export --format csv --type pii-extraction --output decisions.csv
   countersign export --format label-studio --type contract-review -o tasks.json
-  countersign export --format hf --type contract-review --human-only -o contract-review-data/`,
+  countersign export --format hf --type contract-review --human-only -o contract-review-data/
+  countersign export --format eval --batch data-room-7`,
 		Args: usage(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if format == hfFormat {
 				if output == "" {
 					return exitError{code: 2, err: fmt.Errorf("--format hf writes a folder: give it with --output DIR")}
@@ -332,8 +338,16 @@ Needs the approver, auditor or admin role.`,
 			} else if _, err := export.ParseFormat(format); err != nil {
 				return exitError{code: 2, err: fmt.Errorf("%w, or hf", err)}
 			}
+			if ofBatch {
+				batch = args[0]
+			}
+			if batch != "" {
+				if err := countersign.CheckBatchName(batch); err != nil {
+					return exitError{code: 2, err: err}
+				}
+			}
 			q := url.Values{}
-			for name, value := range map[string]string{"task_type": taskType, "since": since, "until": until} {
+			for name, value := range map[string]string{"task_type": taskType, "batch": batch, "since": since, "until": until} {
 				if value != "" {
 					q.Set(name, value)
 				}
@@ -386,9 +400,20 @@ Needs the approver, auditor or admin role.`,
 			return nil
 		},
 	}
+	if ofBatch {
+		cmd.Use = "export NAME --format sft|preference|csv|eval|label-studio|argilla|hf"
+		cmd.Short = "Export a batch's accepted documents as labeled data"
+		cmd.Long = "The export of \"countersign export\", of one batch's documents.\n\n" + cmd.Long
+		cmd.Example = `  countersign batch export data-room-7 --format csv --output data-room-7.csv
+  countersign batch export alerts-2026-03-14 --format sft --human-only > sft.jsonl`
+		cmd.Args = usage(cobra.ExactArgs(1))
+	}
 	cf.add(cmd)
 	cmd.Flags().StringVar(&format, "format", "", "sft, preference, csv, eval, label-studio, argilla or hf (required)")
 	cmd.Flags().StringVar(&taskType, "type", "", "only documents of this task type")
+	if !ofBatch {
+		cmd.Flags().StringVar(&batch, "batch", "", "only documents of this batch")
+	}
 	cmd.Flags().StringVar(&since, "since", "", "only documents submitted at or after this date or RFC 3339 time")
 	cmd.Flags().StringVar(&until, "until", "", "only documents submitted before this date or RFC 3339 time")
 	cmd.Flags().BoolVar(&humanOnly, "human-only", false, "only documents a person approved, corrected, audited or vetoed")

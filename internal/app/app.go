@@ -366,14 +366,18 @@ func (a *App) startWorker() {
 }
 
 // startReconciler starts, now and every --reconcile-interval, the review of
-// each document intake stored without one, and closes the reviews whose
-// workflow was terminated or timed out in Temporal (package reconcile).
+// each document intake stored without one, closes the reviews whose
+// workflow was terminated or timed out in Temporal, and completes batches,
+// sending their webhook (package reconcile).
 func (a *App) startReconciler() {
 	r := &reconcile.Reconciler{
 		Dispatch: a.dispatcher(),
 		Store:    a.traced(),
 		Interval: a.Config.ReconcileInterval,
 		Logger:   a.Logger,
+	}
+	if a.Config.WebhookURL != "" {
+		r.Webhook = &webhook.Client{URL: a.Config.WebhookURL, Secret: a.Config.WebhookSecret}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -18,6 +18,7 @@ import (
 //     audit.confirmed, document.corrected_after_audit or document.vetoed;
 //     failed after document.failed (which the reconciler records too, when
 //     it abandons the review of a document that was not final);
+//   - batch: document.received (no batch when its data names none);
 //   - final.outcome: document.finalized;
 //   - final.action, final.reason, final.decided_by (the event's actor) and
 //     final.decided_at: document.finalized, then document.vetoed;
@@ -30,7 +31,7 @@ import (
 // decided_at and delivered_at are in the events since they were added; a
 // document recorded before is checked without them (partial).
 var rowColumns = []string{
-	"status", "final", "final.outcome", "final.action", "final.reason", "final.decided_by", "final.decided_at",
+	"status", "batch", "final", "final.outcome", "final.action", "final.reason", "final.decided_by", "final.decided_at",
 	"final.fields", "final.diff", "final.audited_by", "final.vetoed", "final.corrected_after_audit", "final.delivered_at",
 }
 
@@ -113,6 +114,11 @@ func (c *rowChecker) fold(events []countersign.AuditEvent) *docChain {
 				d.received++
 			}
 			set("status", processing)
+			if raw, ok := data["batch"]; ok {
+				set("batch", value(raw))
+			} else {
+				set("batch", empty)
+			}
 		case countersign.EventReviewOpened:
 			if kind, ok := data["kind"]; !ok || string(value(kind)) == string(gateKind) {
 				set("status", awaiting)
@@ -302,7 +308,7 @@ func (d *decisionChain) value() json.RawMessage {
 
 // documentRow is a document row's bound columns as compared.
 func documentRow(doc *countersign.Document) map[string]json.RawMessage {
-	row := map[string]json.RawMessage{"status": value(string(doc.Status))}
+	row := map[string]json.RawMessage{"status": value(string(doc.Status)), "batch": value(doc.Batch)}
 	f := doc.Final
 	if f == nil {
 		return row

@@ -85,7 +85,11 @@ func story(t *testing.T, s countersign.Store) {
 	}
 	draft := &countersign.Draft{Fields: countersign.Fields{"party_a": "Acme Corp", "term_months": 12.5}, Extractor: "rules"}
 	receive := func(doc string) {
-		_, _, err := s.CreateDocument(ctx, &countersign.Document{ID: doc, TaskType: "contract-review", TaskTypeVersion: "tt1",
+		batch := ""
+		if doc == "doc-corrected" {
+			batch = "room-1"
+		}
+		_, _, err := s.CreateDocument(ctx, &countersign.Document{ID: doc, TaskType: "contract-review", TaskTypeVersion: "tt1", Batch: batch,
 			Content: "text of " + doc, ContentSHA256: countersign.ContentSHA256("text of " + doc), Status: countersign.StatusProcessing, SubmittedBy: "sam", CreatedAt: clock})
 		must(err)
 		must(a.Receive(ctx, activities.ReceiveInput{Step: step(doc), SubmittedBy: "sam", Channel: countersign.ChannelAPI, TaskType: "contract-review"}))
@@ -206,6 +210,10 @@ func TestVerifyStoreNamesTamperedRows(t *testing.T) {
 		{name: "final fields", table: "documents", id: "doc-corrected", column: "final.fields", chain: `"party_a":"Acme Corporation"`, row: `"party_a":"Evil Corp"`,
 			sqlite:   `UPDATE documents SET final = json_set(final, '$.fields.party_a', 'Evil Corp') WHERE id = 'doc-corrected'`,
 			postgres: `UPDATE documents SET final = jsonb_set(final, '{fields,party_a}', '"Evil Corp"') WHERE id = 'doc-corrected'`},
+		{name: "batch", table: "documents", id: "doc-rejected", column: "batch", chain: `""`, row: `"room-7"`,
+			sqlite: `UPDATE documents SET batch = 'room-7' WHERE id = 'doc-rejected'`},
+		{name: "batch named", table: "documents", id: "doc-corrected", column: "batch", chain: `"room-1"`, row: `""`,
+			sqlite: `UPDATE documents SET batch = '' WHERE id = 'doc-corrected'`},
 		{name: "status", table: "documents", id: "doc-rejected", column: "status", chain: `"rejected"`, row: `"accepted"`,
 			sqlite: `UPDATE documents SET status = 'accepted' WHERE id = 'doc-rejected'`},
 		{name: "status of a document awaiting review", table: "documents", id: "doc-waiting", column: "status", chain: `"awaiting_review"`, row: `"accepted"`,

@@ -24,6 +24,9 @@ type Submission struct {
 	Metadata    map[string]string
 	SubmittedBy string
 	Channel     countersign.Channel
+	// Batch, when set, names the batch the document belongs to
+	// (countersign.CheckBatchName).
+	Batch string
 }
 
 // Submit is intake: it stores the document and makes sure its review runs,
@@ -31,7 +34,8 @@ type Submission struct {
 // created it. A resubmission of the same content (or the same external ID
 // with the same content) returns the existing document and joins its
 // review rather than starting a second one; the same external ID with
-// other content is a conflict.
+// other content is a conflict. A document stays in the batch it was first
+// submitted in: a resubmission naming another batch returns it as stored.
 func (d *Dispatcher) Submit(ctx context.Context, sub Submission) (*countersign.Document, bool, error) {
 	if err := d.checkSubmission(sub); err != nil {
 		return nil, false, err
@@ -51,6 +55,7 @@ func (d *Dispatcher) Submit(ctx context.Context, sub Submission) (*countersign.D
 		Status:          countersign.StatusProcessing,
 		SubmittedBy:     sub.SubmittedBy,
 		Channel:         sub.Channel,
+		Batch:           sub.Batch,
 		CreatedAt:       d.now(),
 	}
 	if _, stored := d.snapshots.Load(tt.Version); !stored {
@@ -151,6 +156,11 @@ func (d *Dispatcher) checkSubmission(sub Submission) error {
 		return countersign.Errorf(countersign.CodeInvalid, "content or external_id contains a NUL character")
 	case len(sub.ExternalID) > 256:
 		return countersign.Errorf(countersign.CodeInvalid, "external_id is longer than 256 characters")
+	}
+	if sub.Batch != "" {
+		if err := countersign.CheckBatchName(sub.Batch); err != nil {
+			return err
+		}
 	}
 	for k, v := range sub.Metadata {
 		if strings.ContainsRune(k, 0) || strings.ContainsRune(v, 0) {

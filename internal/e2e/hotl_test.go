@@ -80,10 +80,12 @@ type webhookReceiver struct {
 }
 
 // receivedEvent is an accepted webhook call: its type and, for document
-// events, the document.
+// events, the document; for batch events, the batch and its documents.
 type receivedEvent struct {
 	Type       string
 	DocumentID string
+	Batch      string
+	Documents  int
 }
 
 func (wr *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -107,6 +109,8 @@ func (wr *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Type string `json:"type"`
 		Data struct {
 			DocumentID string `json:"document_id"`
+			Batch      string `json:"batch"`
+			Documents  int    `json:"documents"`
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(body, &e); err != nil {
@@ -118,7 +122,7 @@ func (wr *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	wr.mu.Lock()
-	wr.events = append(wr.events, receivedEvent{Type: e.Type, DocumentID: e.Data.DocumentID})
+	wr.events = append(wr.events, receivedEvent{Type: e.Type, DocumentID: e.Data.DocumentID, Batch: e.Data.Batch, Documents: e.Data.Documents})
 	wr.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
 }

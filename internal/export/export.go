@@ -71,6 +71,8 @@ func unknownFormat(s string) error {
 // are ever exported: a rejected document has no answer to learn from.
 type Filter struct {
 	TaskType string
+	// Batch, when set, keeps the documents of that batch.
+	Batch string
 	// Since and Until bound the creation time: Since <= created_at < Until.
 	// A zero bound leaves that side open.
 	Since, Until time.Time
@@ -91,6 +93,8 @@ func (f Filter) Keep(d *countersign.Document) bool {
 	case d.Status != countersign.StatusAccepted || final == nil || final.Fields == nil:
 		return false
 	case f.TaskType != "" && d.TaskType != f.TaskType:
+		return false
+	case f.Batch != "" && d.Batch != f.Batch:
 		return false
 	case !f.Since.IsZero() && d.CreatedAt.Before(f.Since):
 		return false
@@ -115,6 +119,7 @@ func signedOff(f *countersign.Final) bool {
 func (f Filter) scan() countersign.DocumentFilter {
 	return countersign.DocumentFilter{
 		TaskType: f.TaskType,
+		Batch:    f.Batch,
 		Statuses: []countersign.Status{countersign.StatusAccepted},
 		Since:    f.Since,
 		Until:    f.Until,

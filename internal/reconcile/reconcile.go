@@ -3,7 +3,8 @@
 // (intake stopped between storing it and starting the workflow), a
 // review workflow that ended in Temporal without finishing its document
 // (terminated, or timed out), and a claim on a review whose lease passed
-// (recorded and ended). Every worker runs a Reconciler, at start and
+// (recorded and ended). It also completes batches (CompleteBatches), which
+// no one document's workflow can see. Every worker runs a Reconciler, at start and
 // then at an interval. Replicas may run it at once: each repair is recorded
 // under an audit event ID derived from the document and starts a workflow
 // by its fixed ID, so the second replica changes nothing.
@@ -19,6 +20,7 @@ import (
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/dispatch"
+	"github.com/countersign/countersign/internal/webhook"
 )
 
 // DefaultInterval is how often a worker reconciles unless configured
@@ -43,6 +45,12 @@ type Reconciler struct {
 	Interval time.Duration
 	Logger   *slog.Logger
 	Now      func() time.Time
+	// Webhook, when set, is where batch.completed is sent (CompleteBatches).
+	Webhook *webhook.Client
+	// DeliveryAttempts bounds the attempts to send a batch's webhook that
+	// fails for a temporary reason, one a round (default
+	// activities.DefaultDeliveryAttempts).
+	DeliveryAttempts int
 
 	// since is where the next look for abandoned reviews starts, by close
 	// time; zero looks at every one Temporal still lists.
@@ -68,10 +76,11 @@ func (r *Reconciler) Run(ctx context.Context) {
 
 // Once runs one round: it starts the review of every document intake left
 // without one, closes the reviews whose workflow was terminated or timed
-// out since the last round that succeeded, and ends the claims whose lease
-// has passed, recording each lapse.
+// out since the last round that succeeded, ends the claims whose lease
+// has passed, recording each lapse, and completes the batches whose last
+// document is final, sending their webhook.
 func (r *Reconciler) Once(ctx context.Context) error {
-	return errors.Join(r.RecoverIntake(ctx), r.CloseAbandoned(ctx), r.endLapsedClaims(ctx))
+	return errors.Join(r.RecoverIntake(ctx), r.CloseAbandoned(ctx), r.endLapsedClaims(ctx), r.CompleteBatches(ctx))
 }
 
 // endLapsedClaims ends the claims whose lease has passed

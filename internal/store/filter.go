@@ -121,6 +121,9 @@ func DocumentConditions(f countersign.DocumentFilter, after *DocumentKey) Filter
 	if f.TaskType != "" {
 		w.Where("task_type = ?", f.TaskType)
 	}
+	if f.Batch != "" {
+		w.Where("batch = ?", f.Batch)
+	}
 	if len(f.Statuses) > 0 {
 		statuses := make([]string, len(f.Statuses))
 		for i, status := range f.Statuses {

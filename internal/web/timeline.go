@@ -53,8 +53,11 @@ func describe(e countersign.AuditEvent) (sentence string, rows []eventRow, rest 
 		if ext := str("external_id"); ext != "" {
 			sentence += ", external ID " + ext
 		}
+		if batch := str("batch"); batch != "" {
+			sentence += ", in batch " + batch
+		}
 		sentence += "."
-		used = append(used, "characters", "task_type", "external_id")
+		used = append(used, "characters", "task_type", "external_id", "batch")
 	case countersign.EventDraftCreated:
 		fields, _ := data["fields"].(map[string]any)
 		by := str("extractor")

@@ -210,7 +210,7 @@ func (f *fixture) seed() {
 		return raw
 	}
 	for i, e := range []countersign.AuditEvent{
-		{Type: countersign.EventDocumentReceived, Actor: "sam", Channel: countersign.ChannelAPI, Data: data(map[string]any{"task_type": "contract-review"})},
+		{Type: countersign.EventDocumentReceived, Actor: "sam", Channel: countersign.ChannelAPI, Data: data(map[string]any{"task_type": "contract-review", "batch": "data-room-7"})},
 		{Type: countersign.EventRouteDecided, Actor: countersign.SystemActor, Channel: countersign.ChannelWorkflow, Data: data(map[string]any{"outcome": "human_review", "reasons": []string{"policy mode hitl", "risk rule big deal"},
 			"rules": []any{map[string]any{"kind": "risk", "name": "big deal", "when": "fields.value > 1000 && true"}}})},
 		{Type: countersign.EventDecisionRecorded, Actor: "rita", Channel: countersign.ChannelWeb, Data: data(map[string]any{"action": "correct", "review_id": docD + "-r1", "role": "reviewer",
@@ -850,6 +850,7 @@ func TestDocumentPage(t *testing.T) {
 		`<tr class="change-corrected"><th scope="row">term_months</th><td>24</td><td>36</td>`,
 		"4 of this document's 4 events recompute",
 		// The timeline in words and tables, the raw data behind a toggle.
+		"sam submitted a contract-review document, in batch data-room-7.",
 		"rita (reviewer) corrected review " + docD + "-r1: the term is",
 		"<tr><td>term_months</td><td>36</td></tr>",
 		"Finalized: accepted (human review), 1 of 2 fields changed from the draft.",

@@ -18,11 +18,27 @@ func (s *Store) CreateDocument(ctx context.Context, doc *countersign.Document) (
 	if err != nil {
 		return nil, false, err
 	}
-	n, err := s.q.CreateDocument(ctx, dbsqlc.CreateDocumentParams{
-		ID: doc.ID, TaskType: doc.TaskType, TaskTypeVersion: doc.TaskTypeVersion, ExternalID: doc.ExternalID,
-		Content: doc.Content, ContentSha256: doc.ContentSHA256, Metadata: metadata, Status: string(doc.Status),
-		SubmittedBy: doc.SubmittedBy, CreatedAt: store.Time(doc.CreatedAt), Channel: string(doc.Channel),
-	})
+	var n int64
+	create := func(q *dbsqlc.Queries) error {
+		var err error
+		n, err = q.CreateDocument(ctx, dbsqlc.CreateDocumentParams{
+			ID: doc.ID, TaskType: doc.TaskType, TaskTypeVersion: doc.TaskTypeVersion, ExternalID: doc.ExternalID,
+			Content: doc.Content, ContentSha256: doc.ContentSHA256, Metadata: metadata, Status: string(doc.Status),
+			SubmittedBy: doc.SubmittedBy, CreatedAt: store.Time(doc.CreatedAt), Channel: string(doc.Channel),
+			Batch: doc.Batch,
+		})
+		if err != nil || n == 0 || doc.Batch == "" {
+			return err
+		}
+		return q.AddToBatch(ctx, dbsqlc.AddToBatchParams{Name: doc.Batch, At: store.Time(doc.CreatedAt)})
+	}
+	if doc.Batch == "" {
+		err = create(s.q)
+	} else {
+		// Counted into its batch in the same transaction, which the
+		// reconciler's completion of the batch relies on (CompleteBatches).
+		err = s.inTx(ctx, create)
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("create document %s: %w", doc.ID, classify(err))
 	}
@@ -89,7 +105,7 @@ func document(r dbsqlc.Document) (*countersign.Document, error) {
 	d := &countersign.Document{
 		ID: r.ID, TaskType: r.TaskType, TaskTypeVersion: r.TaskTypeVersion, ExternalID: r.ExternalID,
 		Content: r.Content, ContentSHA256: r.ContentSha256, Status: countersign.Status(r.Status),
-		SubmittedBy: r.SubmittedBy, Channel: countersign.Channel(r.Channel),
+		SubmittedBy: r.SubmittedBy, Channel: countersign.Channel(r.Channel), Batch: r.Batch,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 	if err := store.DecodeState(d, r.Metadata, r.Draft, r.Confidence, r.Route, r.Final); err != nil {

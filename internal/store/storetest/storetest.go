@@ -57,6 +57,8 @@ func Run(t *testing.T, h Harness) {
 	t.Run("PolicyVersions", func(t *testing.T) { testPolicyVersions(t, h.New(t)) })
 	t.Run("PolicyVersionsConcurrent", func(t *testing.T) { testPolicyVersionsConcurrent(t, h.New(t)) })
 	t.Run("Gold", func(t *testing.T) { testGold(t, h.New(t)) })
+	t.Run("Batches", func(t *testing.T) { testBatches(t, h.New(t)) })
+	t.Run("BatchesConcurrent", func(t *testing.T) { testBatchesConcurrent(t, h.New(t)) })
 	t.Run("UnstartedDocuments", func(t *testing.T) { testUnstartedDocuments(t, h.New(t)) })
 	t.Run("SlackUsers", func(t *testing.T) { testSlackUsers(t, h.New(t)) })
 	t.Run("SlackRequests", func(t *testing.T) { testSlackRequests(t, h, h.New(t)) })

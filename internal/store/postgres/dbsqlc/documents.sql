@@ -2,10 +2,10 @@
 -- A document whose ID is stored already stays as it is: the caller reads it
 -- back and compares content hashes to tell a resubmission from a clash.
 INSERT INTO documents (id, task_type, task_type_version, external_id, content, content_sha256, metadata,
-    status, submitted_by, created_at, updated_at, channel)
+    status, submitted_by, created_at, updated_at, channel, batch)
 VALUES (sqlc.arg(id), sqlc.arg(task_type), sqlc.arg(task_type_version), sqlc.arg(external_id),
     sqlc.arg(content), sqlc.arg(content_sha256), sqlc.arg(metadata), sqlc.arg(status),
-    sqlc.arg(submitted_by), sqlc.arg(created_at), sqlc.arg(created_at), sqlc.arg(channel))
+    sqlc.arg(submitted_by), sqlc.arg(created_at), sqlc.arg(created_at), sqlc.arg(channel), sqlc.arg(batch))
 ON CONFLICT (id) DO NOTHING;
 
 -- name: GetDocument :one

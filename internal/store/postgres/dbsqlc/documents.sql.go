@@ -12,10 +12,10 @@ import (
 
 const createDocument = `-- name: CreateDocument :execrows
 INSERT INTO documents (id, task_type, task_type_version, external_id, content, content_sha256, metadata,
-    status, submitted_by, created_at, updated_at, channel)
+    status, submitted_by, created_at, updated_at, channel, batch)
 VALUES ($1, $2, $3, $4,
     $5, $6, $7, $8,
-    $9, $10, $10, $11)
+    $9, $10, $10, $11, $12)
 ON CONFLICT (id) DO NOTHING
 `
 
@@ -31,6 +31,7 @@ type CreateDocumentParams struct {
 	SubmittedBy     string
 	CreatedAt       time.Time
 	Channel         string
+	Batch           string
 }
 
 // A document whose ID is stored already stays as it is: the caller reads it
@@ -48,6 +49,7 @@ func (q *Queries) CreateDocument(ctx context.Context, arg CreateDocumentParams) 
 		arg.SubmittedBy,
 		arg.CreatedAt,
 		arg.Channel,
+		arg.Batch,
 	)
 	if err != nil {
 		return 0, err
@@ -88,7 +90,7 @@ func (q *Queries) DocumentLabels(ctx context.Context, ids []string) ([]DocumentL
 }
 
 const getDocument = `-- name: GetDocument :one
-SELECT id, task_type, task_type_version, external_id, content, content_sha256, metadata, status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel FROM documents WHERE id = $1
+SELECT id, task_type, task_type_version, external_id, content, content_sha256, metadata, status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel, batch FROM documents WHERE id = $1
 `
 
 func (q *Queries) GetDocument(ctx context.Context, id string) (Document, error) {
@@ -111,12 +113,13 @@ func (q *Queries) GetDocument(ctx context.Context, id string) (Document, error) 
 		&i.Route,
 		&i.Final,
 		&i.Channel,
+		&i.Batch,
 	)
 	return i, err
 }
 
 const scanDocuments = `-- name: ScanDocuments :many
-SELECT id, task_type, task_type_version, external_id, content, content_sha256, metadata, status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel FROM documents
+SELECT id, task_type, task_type_version, external_id, content, content_sha256, metadata, status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel, batch FROM documents
 WHERE NOT EXISTS (SELECT 1 FROM gold_documents g WHERE g.document_id = documents.id)
     AND /* filter */ TRUE
 ORDER BY created_at, id
@@ -152,6 +155,7 @@ func (q *Queries) ScanDocuments(ctx context.Context, pageSize int32) ([]Document
 			&i.Route,
 			&i.Final,
 			&i.Channel,
+			&i.Batch,
 		); err != nil {
 			return nil, err
 		}
@@ -164,7 +168,7 @@ func (q *Queries) ScanDocuments(ctx context.Context, pageSize int32) ([]Document
 }
 
 const scanGoldDocuments = `-- name: ScanGoldDocuments :many
-SELECT id, task_type, task_type_version, external_id, content, content_sha256, metadata, status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel FROM documents
+SELECT id, task_type, task_type_version, external_id, content, content_sha256, metadata, status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel, batch FROM documents
 WHERE EXISTS (SELECT 1 FROM gold_documents g WHERE g.document_id = documents.id)
     AND /* filter */ TRUE
 ORDER BY created_at, id
@@ -198,6 +202,7 @@ func (q *Queries) ScanGoldDocuments(ctx context.Context, pageSize int32) ([]Docu
 			&i.Route,
 			&i.Final,
 			&i.Channel,
+			&i.Batch,
 		); err != nil {
 			return nil, err
 		}

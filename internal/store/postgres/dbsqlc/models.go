@@ -51,6 +51,25 @@ type AuditStratum struct {
 	Drawn   int64
 }
 
+type Batch struct {
+	Name               string
+	Documents          int32
+	CompletedDocuments int32
+	FirstSubmittedAt   time.Time
+	LastSubmittedAt    time.Time
+}
+
+type BatchCompletion struct {
+	Batch       string
+	Documents   int32
+	CompletedAt time.Time
+	Attempts    int32
+	LeaseUntil  *time.Time
+	DeliveredAt *time.Time
+	Status      int32
+	Error       string
+}
+
 type Calibration struct {
 	Seq         int64
 	TaskType    string
@@ -99,6 +118,7 @@ type Document struct {
 	Route           *string
 	Final           *string
 	Channel         string
+	Batch           string
 }
 
 type GoldDocument struct {

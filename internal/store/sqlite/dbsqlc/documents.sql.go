@@ -12,10 +12,10 @@ import (
 
 const createDocument = `-- name: CreateDocument :execrows
 INSERT INTO documents (id, task_type, task_type_version, external_id, content, content_sha256, metadata,
-    status, submitted_by, created_at, updated_at, channel)
+    status, submitted_by, created_at, updated_at, channel, batch)
 VALUES (?1, ?2, ?3, ?4,
     ?5, ?6, ?7, ?8,
-    ?9, ?10, ?10, ?11)
+    ?9, ?10, ?10, ?11, ?12)
 ON CONFLICT (id) DO NOTHING
 `
 
@@ -31,6 +31,7 @@ type CreateDocumentParams struct {
 	SubmittedBy     string
 	CreatedAt       string
 	Channel         string
+	Batch           string
 }
 
 // A document whose ID is stored already stays as it is: the caller reads it
@@ -48,6 +49,7 @@ func (q *Queries) CreateDocument(ctx context.Context, arg CreateDocumentParams) 
 		arg.SubmittedBy,
 		arg.CreatedAt,
 		arg.Channel,
+		arg.Batch,
 	)
 	if err != nil {
 		return 0, err
@@ -101,7 +103,7 @@ func (q *Queries) DocumentLabels(ctx context.Context, ids []string) ([]DocumentL
 }
 
 const getDocument = `-- name: GetDocument :one
-SELECT id, task_type, task_type_version, external_id, content, content_sha256, metadata, status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel FROM documents WHERE id = ?1
+SELECT id, task_type, task_type_version, external_id, content, content_sha256, metadata, status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel, batch FROM documents WHERE id = ?1
 `
 
 func (q *Queries) GetDocument(ctx context.Context, id string) (Document, error) {
@@ -124,12 +126,13 @@ func (q *Queries) GetDocument(ctx context.Context, id string) (Document, error) 
 		&i.Route,
 		&i.Final,
 		&i.Channel,
+		&i.Batch,
 	)
 	return i, err
 }
 
 const scanDocuments = `-- name: ScanDocuments :many
-SELECT id, task_type, task_type_version, external_id, content, content_sha256, metadata, status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel FROM documents
+SELECT id, task_type, task_type_version, external_id, content, content_sha256, metadata, status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel, batch FROM documents
 WHERE id NOT IN (SELECT document_id FROM gold_documents)
     AND /* filter */ TRUE
 ORDER BY created_at, id
@@ -165,6 +168,7 @@ func (q *Queries) ScanDocuments(ctx context.Context, pageSize int64) ([]Document
 			&i.Route,
 			&i.Final,
 			&i.Channel,
+			&i.Batch,
 		); err != nil {
 			return nil, err
 		}
@@ -180,7 +184,7 @@ func (q *Queries) ScanDocuments(ctx context.Context, pageSize int64) ([]Document
 }
 
 const scanGoldDocuments = `-- name: ScanGoldDocuments :many
-SELECT id, task_type, task_type_version, external_id, content, content_sha256, metadata, status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel FROM documents
+SELECT id, task_type, task_type_version, external_id, content, content_sha256, metadata, status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel, batch FROM documents
 WHERE id IN (SELECT document_id FROM gold_documents)
     AND /* filter */ TRUE
 ORDER BY created_at, id
@@ -214,6 +218,7 @@ func (q *Queries) ScanGoldDocuments(ctx context.Context, pageSize int64) ([]Docu
 			&i.Route,
 			&i.Final,
 			&i.Channel,
+			&i.Batch,
 		); err != nil {
 			return nil, err
 		}

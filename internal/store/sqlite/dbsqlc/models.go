@@ -47,6 +47,25 @@ type AuditStratum struct {
 	Drawn   int64
 }
 
+type Batch struct {
+	Name               string
+	Documents          int64
+	CompletedDocuments int64
+	FirstSubmittedAt   string
+	LastSubmittedAt    string
+}
+
+type BatchCompletion struct {
+	Batch       string
+	Documents   int64
+	CompletedAt string
+	Attempts    int64
+	LeaseUntil  *string
+	DeliveredAt *string
+	Status      int64
+	Error       string
+}
+
 type Calibration struct {
 	Seq         int64
 	TaskType    string
@@ -95,6 +114,7 @@ type Document struct {
 	Route           *string
 	Final           *string
 	Channel         string
+	Batch           string
 }
 
 type GoldDocument struct {
