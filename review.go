@@ -39,10 +39,31 @@ type Review struct {
 	// next offers it to them alone until it is overdue, and nobody else
 	// but an approver or admin may claim it meanwhile.
 	AssignedTo string `json:"assigned_to,omitempty"`
+	// Risk is set when a risk rule sent the review's document to a
+	// person: in the value order its chance of being wrong counts
+	// RiskWeight times (Rank).
+	Risk bool `json:"risk,omitempty"`
 	// Blind is set on a gate review that more than one person must decide
 	// under a policy with blind_review: until it closes, each decides
 	// without seeing the others' decisions (Hides).
 	Blind bool `json:"blind,omitempty"`
+}
+
+// RiskWeight is how many times a draft's chance of being wrong counts, in
+// the queue's value order, when a risk rule sent its review: an error there
+// costs more than one where no rule looked.
+const RiskWeight = 2
+
+// Rank is the review's place in the part of the value order that is not
+// overdue, the lowest first: its confidence, or for a risk review the
+// confidence of a draft RiskWeight times as likely to be wrong
+// (1 - RiskWeight·(1 - confidence)), so that a risk review at 0.9 stands
+// with the others at 0.8. The store keeps it to sort by.
+func (r *Review) Rank() float64 {
+	if !r.Risk {
+		return r.Confidence
+	}
+	return 1 - RiskWeight*(1-r.Confidence)
 }
 
 // Hides reports whether decision d, on review r, is kept from viewer: on a

@@ -167,8 +167,9 @@ const (
 	// Overdue reviews, the most overdue first; then the rest the least
 	// confident first (the likeliest to be wrong, where a decision changes
 	// the outcome most; by the calibrated confidence when the task type
-	// has an active calibration), then the soonest due. It is the order in
-	// which next hands reviews out; which side of due a review falls on is
+	// has an active calibration; a review a risk rule sent counted as
+	// likelier wrong, Review.Rank), then the soonest due. It is the order
+	// in which next hands reviews out; which side of due a review falls on is
 	// read at ReviewFilter.Now.
 	ReviewsByValue ReviewOrder = "value"
 )

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -454,6 +455,8 @@ func (w *review) newReview(kind countersign.ReviewKind, at time.Time, due time.D
 	if w.confidence != nil {
 		r.Confidence = w.confidence.Overall
 	}
+	// Data for the queue's order, not a step: no version needed.
+	r.Risk = w.route != nil && slices.ContainsFunc(w.route.Rules, func(h countersign.RuleHit) bool { return h.Kind == countersign.RuleRisk })
 	return r
 }
 

@@ -402,6 +402,11 @@ func TestHITLApprove(t *testing.T) {
 	if err != nil || review.Status != countersign.ReviewClosed || review.ClosedBy != "rita" {
 		t.Fatalf("review = %+v, %v", review, err)
 	}
+	// The MSA is worth more than the "high value" rule's bound: the review
+	// says a risk rule sent it, for the queue's order.
+	if !review.Risk {
+		t.Fatalf("review = %+v, route rules %+v: a risk rule matched, so it should be marked risk", review, doc.Route.Rules)
+	}
 	if got := review.DueAt.Sub(review.CreatedAt); got != 48*time.Hour {
 		t.Fatalf("review due after %v, want the policy's 48h", got)
 	}

@@ -427,7 +427,13 @@ func encodeValueCursor(r countersign.Review, overdue bool) string {
 	if overdue {
 		part = "overdue"
 	}
-	raw := "value|" + part + "|" + FormatTime(r.DueAt) + "|" + strconv.FormatFloat(r.Confidence, 'g', -1, 64) + "|" + FormatTime(r.CreatedAt) + "|" + r.ID
+	// Past the overdue part the order is by rank, which the cursor keeps
+	// where the confidence stands.
+	key := r.Confidence
+	if !overdue {
+		key = r.Rank()
+	}
+	raw := "value|" + part + "|" + FormatTime(r.DueAt) + "|" + strconv.FormatFloat(key, 'g', -1, 64) + "|" + FormatTime(r.CreatedAt) + "|" + r.ID
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 

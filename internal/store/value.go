@@ -8,14 +8,15 @@ import (
 )
 
 // ValueLister lists, from one store, up to n reviews that match where:
-// the soonest due first (then the least confident) or, byConfidence, the
-// least confident first (then the soonest due), each then in creation
-// order.
-type ValueLister func(ctx context.Context, where Filter, byConfidence bool, n int) ([]countersign.Review, error)
+// the soonest due first (then the least confident) or, byRank, the lowest
+// countersign.Review.Rank first (then the soonest due), each then in
+// creation order.
+type ValueLister func(ctx context.Context, where Filter, byRank bool, n int) ([]countersign.Review, error)
 
 // ValuePage is a page of reviews in countersign.ReviewsByValue order, from
 // two index-served lists: the overdue reviews, the most overdue first,
-// then the rest, the least confident first. Its cursor says which list it
+// then the rest by rank (countersign.Review.Rank), the least confident
+// first, a risk review counted as likelier wrong. Its cursor says which list it
 // stopped in. A review that falls due between two pages moves from the
 // second list to the first, so a reader paging slowly may see it twice or,
 // once past the overdue part, not again: the queue is live, and its first
@@ -53,7 +54,7 @@ func ValuePage(ctx context.Context, f countersign.ReviewFilter, list ValueLister
 		w := reviewFilter(f)
 		w.Where("due_at > ?", now)
 		if after != nil {
-			w.Where("(confidence, due_at, created_at, id) > (?, ?, ?, ?)", after.Confidence, after.DueAt, after.CreatedAt, after.ID)
+			w.Where("(rank, due_at, created_at, id) > (?, ?, ?, ?)", after.Confidence, after.DueAt, after.CreatedAt, after.ID)
 		}
 		rest, err := list(ctx, w, true, limit+1-len(out))
 		if err != nil {

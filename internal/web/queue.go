@@ -185,6 +185,8 @@ func place(order countersign.ReviewOrder, row queueRow) string {
 	switch {
 	case row.Overdue:
 		return "overdue: the most overdue first"
+	case order == countersign.ReviewsByValue && row.Risk:
+		return fmt.Sprintf("confidence %s, sent by a risk rule, so ranked as %s: an error here costs more", score(row.Confidence), score(row.Rank()))
 	case order == countersign.ReviewsByValue:
 		return fmt.Sprintf("confidence %s: the least confident next, the likeliest to be wrong", score(row.Confidence))
 	}

@@ -1087,3 +1087,33 @@ func TestAssignmentOnThePage(t *testing.T) {
 		}
 	}
 }
+
+// TestRiskInTheQueueOrder: a review a risk rule sent, at confidence 0.8,
+// ranks as a draft at 0.6: after B (0.1) and A (0.5), before C (0.9),
+// which it would follow without the rule; its row says why.
+func TestRiskInTheQueueOrder(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	const id = "7150000000000000000000000000000a"
+	doc := &countersign.Document{ID: id, TaskType: "contract-review", TaskTypeVersion: f.version, Content: "text", ContentSHA256: id,
+		Status: countersign.StatusAwaitingReview, SubmittedBy: "sam", CreatedAt: f.now}
+	if _, _, err := f.store.CreateDocument(ctx, doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.OpenReview(ctx, &countersign.Review{ID: id + "-r1", DocumentID: id, TaskType: "contract-review", Status: countersign.ReviewPending,
+		CreatedAt: f.now, DueAt: f.now.Add(5 * time.Hour), Confidence: 0.8, Reasons: []string{"risk rule"}, Risk: true}); err != nil {
+		t.Fatal(err)
+	}
+	page := f.as(countersign.RoleReviewer).get("/ui/queue")
+	var got []string
+	for _, m := range regexp.MustCompile(`href="/ui/reviews/([0-9a-z])[0-9a-z]*-r1"`).FindAllStringSubmatch(page.body, -1) {
+		got = append(got, m[1])
+	}
+	// B 0.1, A 0.5, the risk review ranked 0.6, C 0.9.
+	if strings.Join(got, "") != "ba7c" {
+		t.Fatalf("queue order = %v, want b, a, the risk review, c", got)
+	}
+	if !strings.Contains(page.body, "confidence 0.80, sent by a risk rule, so ranked as 0.60") {
+		t.Fatalf("the risk review's row does not say why it stands there")
+	}
+}

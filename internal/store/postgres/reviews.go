@@ -22,7 +22,7 @@ func (s *Store) OpenReview(ctx context.Context, r *countersign.Review) error {
 	err = s.q.OpenReview(ctx, dbsqlc.OpenReviewParams{
 		ID: r.ID, DocumentID: r.DocumentID, TaskType: r.TaskType, Kind: store.ReviewKind(r.Kind),
 		CreatedAt: store.Time(r.CreatedAt), DueAt: store.Time(r.DueAt), Confidence: r.Confidence, Reasons: reasons,
-		Blind: r.Blind,
+		Blind: r.Blind, Risk: r.Risk, Rank: r.Rank(),
 	})
 	if err != nil {
 		return fmt.Errorf("open review %s: %w", r.ID, classify(err))
@@ -49,11 +49,11 @@ func (s *Store) GetReview(ctx context.Context, id string) (*countersign.Review, 
 // ListReviews returns a page of reviews in the filter's order.
 func (s *Store) ListReviews(ctx context.Context, f countersign.ReviewFilter) (countersign.ReviewPage, error) {
 	if f.Order == countersign.ReviewsByValue {
-		return store.ValuePage(ctx, f, func(ctx context.Context, where store.Filter, byConfidence bool, n int) ([]countersign.Review, error) {
+		return store.ValuePage(ctx, f, func(ctx context.Context, where store.Filter, byRank bool, n int) ([]countersign.Review, error) {
 			q := s.where(where)
 			list := q.ListReviewsByDue
-			if byConfidence {
-				list = q.ListReviewsByConfidence
+			if byRank {
+				list = q.ListReviewsByRank
 			}
 			reviews, err := reviewRows(list(ctx, int32(n)))
 			if err != nil {
@@ -106,7 +106,7 @@ func review(r dbsqlc.Review) (countersign.Review, error) {
 		Status: countersign.ReviewStatus(r.Status), CreatedAt: r.CreatedAt.UTC(), DueAt: r.DueAt.UTC(),
 		ClosedAt: utc(r.ClosedAt), Confidence: r.Confidence, Reasons: reasons,
 		Outcome: countersign.Action(r.Outcome), ClosedBy: r.ClosedBy,
-		ClaimedBy: r.ClaimedBy, ClaimedUntil: utc(r.ClaimedUntil), AssignedTo: r.AssignedTo, Blind: r.Blind,
+		ClaimedBy: r.ClaimedBy, ClaimedUntil: utc(r.ClaimedUntil), AssignedTo: r.AssignedTo, Blind: r.Blind, Risk: r.Risk,
 	}, err
 }
 

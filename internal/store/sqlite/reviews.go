@@ -21,7 +21,7 @@ func (s *Store) OpenReview(ctx context.Context, r *countersign.Review) error {
 	err = s.write.OpenReview(ctx, dbsqlc.OpenReviewParams{
 		ID: r.ID, DocumentID: r.DocumentID, TaskType: r.TaskType, Kind: store.ReviewKind(r.Kind),
 		CreatedAt: store.FormatTime(r.CreatedAt), DueAt: store.FormatTime(r.DueAt), Confidence: r.Confidence, Reasons: reasons,
-		Blind: flag(r.Blind),
+		Blind: flag(r.Blind), Risk: flag(r.Risk), Rank: r.Rank(),
 	})
 	if err != nil {
 		return fmt.Errorf("open review %s: %w", r.ID, err)
@@ -48,11 +48,11 @@ func (s *Store) GetReview(ctx context.Context, id string) (*countersign.Review, 
 // ListReviews returns a page of reviews in the filter's order.
 func (s *Store) ListReviews(ctx context.Context, f countersign.ReviewFilter) (countersign.ReviewPage, error) {
 	if f.Order == countersign.ReviewsByValue {
-		return store.ValuePage(ctx, f, func(ctx context.Context, where store.Filter, byConfidence bool, n int) ([]countersign.Review, error) {
+		return store.ValuePage(ctx, f, func(ctx context.Context, where store.Filter, byRank bool, n int) ([]countersign.Review, error) {
 			q := s.where(where)
 			list := q.ListReviewsByDue
-			if byConfidence {
-				list = q.ListReviewsByConfidence
+			if byRank {
+				list = q.ListReviewsByRank
 			}
 			reviews, err := reviewRows(list(ctx, int64(n)))
 			if err != nil {
@@ -113,7 +113,7 @@ func review(r dbsqlc.Review) (countersign.Review, error) {
 		Status: countersign.ReviewStatus(r.Status), CreatedAt: t.at(r.CreatedAt), DueAt: t.at(r.DueAt),
 		ClosedAt: t.optional(r.ClosedAt), Confidence: r.Confidence,
 		Outcome: countersign.Action(r.Outcome), ClosedBy: r.ClosedBy,
-		ClaimedBy: r.ClaimedBy, ClaimedUntil: t.optional(r.ClaimedUntil), AssignedTo: r.AssignedTo, Blind: r.Blind != 0,
+		ClaimedBy: r.ClaimedBy, ClaimedUntil: t.optional(r.ClaimedUntil), AssignedTo: r.AssignedTo, Blind: r.Blind != 0, Risk: r.Risk != 0,
 	}
 	if t.err != nil {
 		return out, t.err

@@ -307,19 +307,25 @@ func testReviewsByValue(t *testing.T, s countersign.Store) {
 		at   int
 	}{
 		{"a", -1, 0.9, 0}, {"b", -3, 0.95, 1}, {"c", -1, 0.2, 2}, {"d", 4, 0.6, 3}, {"e", 2, 0.1, 4},
-		{"f", 1, 0.6, 5}, {"g", 6, 0.1, 6}, {"h", 3, 0.99, 7},
+		{"f", 1, 0.6, 5}, {"g", 6, 0.1, 6}, {"h", 3, 0.99, 7}, {"i", 5, 0.75, 8},
 	}
 	for _, r := range reviews {
 		mustCreate(t, s, r.id)
 		rv := newReview(r.id, 1, t0.Add(time.Duration(r.at)*time.Second))
 		rv.DueAt, rv.Confidence = now.Add(time.Duration(r.due)*time.Hour), r.conf
+		// A risk rule sent i: at 0.75 it ranks as a draft at 0.5.
+		rv.Risk = r.id == "i"
 		if err := s.OpenReview(ctx, rv); err != nil {
 			t.Fatal(err)
 		}
 	}
+	if got, err := s.GetReview(ctx, countersign.ReviewID("i", 1)); err != nil || !got.Risk || got.Rank() != 0.5 {
+		t.Fatalf("the risk review came back %+v, %v", got, err)
+	}
 	// Overdue: b (3h), then c before a (same due, c less confident). Then
-	// e and g (0.1; e due sooner), f and d (0.6; f due sooner), h.
-	const want = "b,c,a,e,g,f,d,h"
+	// e and g (0.1; e due sooner), i (a risk review at 0.75, ranked 0.5),
+	// f and d (0.6; f due sooner), h.
+	const want = "b,c,a,e,g,i,f,d,h"
 	for _, limit := range []int{1, 2, 3, 100} {
 		var seen []string
 		cursor := ""

@@ -167,6 +167,8 @@ type Review struct {
 	ClaimedUntil *time.Time
 	AssignedTo   string
 	Blind        bool
+	Risk         bool
+	Rank         float64
 }
 
 type SlackRequest struct {

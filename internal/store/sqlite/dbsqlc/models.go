@@ -163,6 +163,8 @@ type Review struct {
 	ClaimedUntil *string
 	AssignedTo   string
 	Blind        int64
+	Risk         int64
+	Rank         float64
 }
 
 type SlackRequest struct {

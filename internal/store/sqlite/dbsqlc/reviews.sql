@@ -1,7 +1,7 @@
 -- name: OpenReview :exec
-INSERT INTO reviews (id, document_id, task_type, kind, status, created_at, due_at, confidence, reasons, blind)
+INSERT INTO reviews (id, document_id, task_type, kind, status, created_at, due_at, confidence, reasons, blind, risk, rank)
 VALUES (sqlc.arg(id), sqlc.arg(document_id), sqlc.arg(task_type), sqlc.arg(kind), 'pending',
-    sqlc.arg(created_at), sqlc.arg(due_at), sqlc.arg(confidence), sqlc.arg(reasons), sqlc.arg(blind))
+    sqlc.arg(created_at), sqlc.arg(due_at), sqlc.arg(confidence), sqlc.arg(reasons), sqlc.arg(blind), sqlc.arg(risk), sqlc.arg(rank))
 ON CONFLICT (id) DO NOTHING;
 
 -- name: GetReview :one
@@ -24,13 +24,14 @@ WHERE /* filter */ TRUE
 ORDER BY due_at, confidence, created_at, id
 LIMIT sqlc.arg(page_size);
 
--- name: ListReviewsByConfidence :many
--- A page of reviews the least confident first, then the soonest due, then
--- in creation order: the part of countersign.ReviewsByValue that is not
+-- name: ListReviewsByRank :many
+-- A page of reviews the lowest rank first (countersign.Review.Rank: the
+-- least confident, a risk review counted as likelier wrong), then the
+-- soonest due, then in creation order: the part of countersign.ReviewsByValue that is not
 -- overdue (store.ValuePage).
 SELECT * FROM reviews
 WHERE /* filter */ TRUE
-ORDER BY confidence, due_at, created_at, id
+ORDER BY rank, due_at, created_at, id
 LIMIT sqlc.arg(page_size);
 
 -- name: ReviewsForDocument :many
@@ -106,9 +107,10 @@ ORDER BY due_at, confidence, created_at, id
 LIMIT sqlc.arg(page_size);
 
 -- name: ClaimCandidates :many
--- The pending reviews not yet due that a person may claim, the least
--- confident first (the likeliest to be wrong, where a person's decision
--- changes the most), then the soonest due: nobody's, or whose claim
+-- The pending reviews not yet due that a person may claim, the lowest
+-- rank first (countersign.Review.Rank: the least confident, the likeliest
+-- to be wrong, where a person's decision changes the most; a risk review
+-- counted as likelier wrong), then the soonest due: nobody's, or whose claim
 -- lapsed by now; assigned to nobody or to them (until it is overdue, a
 -- review assigned to someone else is theirs); not of a document they
 -- submitted, nor one they decided already. The filter marker takes the
@@ -120,7 +122,7 @@ WHERE /* filter */ TRUE
     AND (assigned_to = '' OR assigned_to = sqlc.arg(person))
     AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = reviews.document_id AND d.submitted_by = sqlc.arg(person))
     AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.document_id = reviews.document_id AND x.review_id = reviews.id AND x.actor = sqlc.arg(person))
-ORDER BY confidence, due_at, created_at, id
+ORDER BY rank, due_at, created_at, id
 LIMIT sqlc.arg(page_size);
 
 -- name: LapsedClaims :many

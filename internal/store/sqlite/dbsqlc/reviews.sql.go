@@ -13,7 +13,7 @@ import (
 const assignReview = `-- name: AssignReview :one
 UPDATE reviews SET assigned_to = ?1
 WHERE id = ?2 AND status = 'pending' AND assigned_to = ?3
-RETURNING id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind
+RETURNING id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind, risk, rank
 `
 
 type AssignReviewParams struct {
@@ -45,12 +45,14 @@ func (q *Queries) AssignReview(ctx context.Context, arg AssignReviewParams) (Rev
 		&i.ClaimedUntil,
 		&i.AssignedTo,
 		&i.Blind,
+		&i.Risk,
+		&i.Rank,
 	)
 	return i, err
 }
 
 const assignedCandidates = `-- name: AssignedCandidates :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind, risk, rank FROM reviews
 WHERE /* filter */ TRUE
     AND assigned_to = ?1 AND assigned_to <> ''
     AND (claimed_by = '' OR claimed_until <= ?2)
@@ -96,6 +98,8 @@ func (q *Queries) AssignedCandidates(ctx context.Context, arg AssignedCandidates
 			&i.ClaimedUntil,
 			&i.AssignedTo,
 			&i.Blind,
+			&i.Risk,
+			&i.Rank,
 		); err != nil {
 			return nil, err
 		}
@@ -171,14 +175,14 @@ func (q *Queries) AssignmentTurn(ctx context.Context, turnKey string) (int64, er
 }
 
 const claimCandidates = `-- name: ClaimCandidates :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind, risk, rank FROM reviews
 WHERE /* filter */ TRUE
     AND due_at > ?1
     AND (claimed_by = '' OR claimed_until <= ?1)
     AND (assigned_to = '' OR assigned_to = ?2)
     AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = reviews.document_id AND d.submitted_by = ?2)
     AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.document_id = reviews.document_id AND x.review_id = reviews.id AND x.actor = ?2)
-ORDER BY confidence, due_at, created_at, id
+ORDER BY rank, due_at, created_at, id
 LIMIT ?3
 `
 
@@ -188,9 +192,10 @@ type ClaimCandidatesParams struct {
 	PageSize int64
 }
 
-// The pending reviews not yet due that a person may claim, the least
-// confident first (the likeliest to be wrong, where a person's decision
-// changes the most), then the soonest due: nobody's, or whose claim
+// The pending reviews not yet due that a person may claim, the lowest
+// rank first (countersign.Review.Rank: the least confident, the likeliest
+// to be wrong, where a person's decision changes the most; a risk review
+// counted as likelier wrong), then the soonest due: nobody's, or whose claim
 // lapsed by now; assigned to nobody or to them (until it is overdue, a
 // review assigned to someone else is theirs); not of a document they
 // submitted, nor one they decided already. The filter marker takes the
@@ -221,6 +226,8 @@ func (q *Queries) ClaimCandidates(ctx context.Context, arg ClaimCandidatesParams
 			&i.ClaimedUntil,
 			&i.AssignedTo,
 			&i.Blind,
+			&i.Risk,
+			&i.Rank,
 		); err != nil {
 			return nil, err
 		}
@@ -239,7 +246,7 @@ const claimReview = `-- name: ClaimReview :one
 UPDATE reviews SET claimed_by = ?1, claimed_until = ?2
 WHERE id = ?3 AND status = 'pending' AND claimed_by = ?4
     AND (claimed_by = '' OR claimed_by = ?1 OR claimed_until <= ?5)
-RETURNING id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind
+RETURNING id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind, risk, rank
 `
 
 type ClaimReviewParams struct {
@@ -280,6 +287,8 @@ func (q *Queries) ClaimReview(ctx context.Context, arg ClaimReviewParams) (Revie
 		&i.ClaimedUntil,
 		&i.AssignedTo,
 		&i.Blind,
+		&i.Risk,
+		&i.Rank,
 	)
 	return i, err
 }
@@ -349,7 +358,7 @@ func (q *Queries) EndClaim(ctx context.Context, arg EndClaimParams) (int64, erro
 }
 
 const getReview = `-- name: GetReview :one
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind FROM reviews WHERE id = ?1
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind, risk, rank FROM reviews WHERE id = ?1
 `
 
 func (q *Queries) GetReview(ctx context.Context, id string) (Review, error) {
@@ -372,12 +381,14 @@ func (q *Queries) GetReview(ctx context.Context, id string) (Review, error) {
 		&i.ClaimedUntil,
 		&i.AssignedTo,
 		&i.Blind,
+		&i.Risk,
+		&i.Rank,
 	)
 	return i, err
 }
 
 const heldReviews = `-- name: HeldReviews :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind, risk, rank FROM reviews
 WHERE claimed_by = ?1 AND claimed_by <> '' AND claimed_until > ?2 AND status = 'pending'
     AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = reviews.document_id AND d.submitted_by = ?1)
     AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.document_id = reviews.document_id AND x.review_id = reviews.id AND x.actor = ?1)
@@ -421,6 +432,8 @@ func (q *Queries) HeldReviews(ctx context.Context, arg HeldReviewsParams) ([]Rev
 			&i.ClaimedUntil,
 			&i.AssignedTo,
 			&i.Blind,
+			&i.Risk,
+			&i.Rank,
 		); err != nil {
 			return nil, err
 		}
@@ -436,7 +449,7 @@ func (q *Queries) HeldReviews(ctx context.Context, arg HeldReviewsParams) ([]Rev
 }
 
 const lapsedClaims = `-- name: LapsedClaims :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind, risk, rank FROM reviews
 WHERE claimed_by <> '' AND claimed_until <= ?1 AND status = 'pending'
 ORDER BY claimed_until, id
 LIMIT ?2
@@ -475,6 +488,8 @@ func (q *Queries) LapsedClaims(ctx context.Context, arg LapsedClaimsParams) ([]R
 			&i.ClaimedUntil,
 			&i.AssignedTo,
 			&i.Blind,
+			&i.Risk,
+			&i.Rank,
 		); err != nil {
 			return nil, err
 		}
@@ -490,7 +505,7 @@ func (q *Queries) LapsedClaims(ctx context.Context, arg LapsedClaimsParams) ([]R
 }
 
 const listReviews = `-- name: ListReviews :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind, risk, rank FROM reviews
 WHERE /* filter */ TRUE
 ORDER BY created_at, id
 LIMIT ?1
@@ -525,56 +540,8 @@ func (q *Queries) ListReviews(ctx context.Context, pageSize int64) ([]Review, er
 			&i.ClaimedUntil,
 			&i.AssignedTo,
 			&i.Blind,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const listReviewsByConfidence = `-- name: ListReviewsByConfidence :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind FROM reviews
-WHERE /* filter */ TRUE
-ORDER BY confidence, due_at, created_at, id
-LIMIT ?1
-`
-
-// A page of reviews the least confident first, then the soonest due, then
-// in creation order: the part of countersign.ReviewsByValue that is not
-// overdue (store.ValuePage).
-func (q *Queries) ListReviewsByConfidence(ctx context.Context, pageSize int64) ([]Review, error) {
-	rows, err := q.db.QueryContext(ctx, listReviewsByConfidence, pageSize)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []Review
-	for rows.Next() {
-		var i Review
-		if err := rows.Scan(
-			&i.ID,
-			&i.DocumentID,
-			&i.TaskType,
-			&i.Status,
-			&i.CreatedAt,
-			&i.DueAt,
-			&i.ClosedAt,
-			&i.Confidence,
-			&i.Reasons,
-			&i.Outcome,
-			&i.ClosedBy,
-			&i.Kind,
-			&i.ClaimedBy,
-			&i.ClaimedUntil,
-			&i.AssignedTo,
-			&i.Blind,
+			&i.Risk,
+			&i.Rank,
 		); err != nil {
 			return nil, err
 		}
@@ -590,7 +557,7 @@ func (q *Queries) ListReviewsByConfidence(ctx context.Context, pageSize int64) (
 }
 
 const listReviewsByDue = `-- name: ListReviewsByDue :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind, risk, rank FROM reviews
 WHERE /* filter */ TRUE
 ORDER BY due_at, confidence, created_at, id
 LIMIT ?1
@@ -624,6 +591,61 @@ func (q *Queries) ListReviewsByDue(ctx context.Context, pageSize int64) ([]Revie
 			&i.ClaimedUntil,
 			&i.AssignedTo,
 			&i.Blind,
+			&i.Risk,
+			&i.Rank,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listReviewsByRank = `-- name: ListReviewsByRank :many
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind, risk, rank FROM reviews
+WHERE /* filter */ TRUE
+ORDER BY rank, due_at, created_at, id
+LIMIT ?1
+`
+
+// A page of reviews the lowest rank first (countersign.Review.Rank: the
+// least confident, a risk review counted as likelier wrong), then the
+// soonest due, then in creation order: the part of countersign.ReviewsByValue that is not
+// overdue (store.ValuePage).
+func (q *Queries) ListReviewsByRank(ctx context.Context, pageSize int64) ([]Review, error) {
+	rows, err := q.db.QueryContext(ctx, listReviewsByRank, pageSize)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Review
+	for rows.Next() {
+		var i Review
+		if err := rows.Scan(
+			&i.ID,
+			&i.DocumentID,
+			&i.TaskType,
+			&i.Status,
+			&i.CreatedAt,
+			&i.DueAt,
+			&i.ClosedAt,
+			&i.Confidence,
+			&i.Reasons,
+			&i.Outcome,
+			&i.ClosedBy,
+			&i.Kind,
+			&i.ClaimedBy,
+			&i.ClaimedUntil,
+			&i.AssignedTo,
+			&i.Blind,
+			&i.Risk,
+			&i.Rank,
 		); err != nil {
 			return nil, err
 		}
@@ -639,9 +661,9 @@ func (q *Queries) ListReviewsByDue(ctx context.Context, pageSize int64) ([]Revie
 }
 
 const openReview = `-- name: OpenReview :exec
-INSERT INTO reviews (id, document_id, task_type, kind, status, created_at, due_at, confidence, reasons, blind)
+INSERT INTO reviews (id, document_id, task_type, kind, status, created_at, due_at, confidence, reasons, blind, risk, rank)
 VALUES (?1, ?2, ?3, ?4, 'pending',
-    ?5, ?6, ?7, ?8, ?9)
+    ?5, ?6, ?7, ?8, ?9, ?10, ?11)
 ON CONFLICT (id) DO NOTHING
 `
 
@@ -655,6 +677,8 @@ type OpenReviewParams struct {
 	Confidence float64
 	Reasons    string
 	Blind      int64
+	Risk       int64
+	Rank       float64
 }
 
 func (q *Queries) OpenReview(ctx context.Context, arg OpenReviewParams) error {
@@ -668,12 +692,14 @@ func (q *Queries) OpenReview(ctx context.Context, arg OpenReviewParams) error {
 		arg.Confidence,
 		arg.Reasons,
 		arg.Blind,
+		arg.Risk,
+		arg.Rank,
 	)
 	return err
 }
 
 const overdueCandidates = `-- name: OverdueCandidates :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind, risk, rank FROM reviews
 WHERE /* filter */ TRUE
     AND due_at <= ?1
     AND (claimed_by = '' OR claimed_until <= ?1)
@@ -719,6 +745,8 @@ func (q *Queries) OverdueCandidates(ctx context.Context, arg OverdueCandidatesPa
 			&i.ClaimedUntil,
 			&i.AssignedTo,
 			&i.Blind,
+			&i.Risk,
+			&i.Rank,
 		); err != nil {
 			return nil, err
 		}
@@ -736,7 +764,7 @@ func (q *Queries) OverdueCandidates(ctx context.Context, arg OverdueCandidatesPa
 const releaseClaim = `-- name: ReleaseClaim :one
 UPDATE reviews SET claimed_by = '', claimed_until = NULL
 WHERE id = ?1 AND status = 'pending' AND claimed_by = ?2
-RETURNING id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind
+RETURNING id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind, risk, rank
 `
 
 type ReleaseClaimParams struct {
@@ -765,12 +793,14 @@ func (q *Queries) ReleaseClaim(ctx context.Context, arg ReleaseClaimParams) (Rev
 		&i.ClaimedUntil,
 		&i.AssignedTo,
 		&i.Blind,
+		&i.Risk,
+		&i.Rank,
 	)
 	return i, err
 }
 
 const reviewsForDocument = `-- name: ReviewsForDocument :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind FROM reviews WHERE document_id = ?1 ORDER BY created_at, id
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind, risk, rank FROM reviews WHERE document_id = ?1 ORDER BY created_at, id
 `
 
 func (q *Queries) ReviewsForDocument(ctx context.Context, documentID string) ([]Review, error) {
@@ -799,6 +829,8 @@ func (q *Queries) ReviewsForDocument(ctx context.Context, documentID string) ([]
 			&i.ClaimedUntil,
 			&i.AssignedTo,
 			&i.Blind,
+			&i.Risk,
+			&i.Rank,
 		); err != nil {
 			return nil, err
 		}
