@@ -179,6 +179,22 @@ func TestWebPageInABrowser(t *testing.T) {
 		strings.Contains(queue, "fields.contract_value >") {
 		t.Errorf("the queue does not give the MSA's risk rule in the task type's words, or shows its expression:\n%s", queue)
 	}
+	// The queue lists in the value order the API gives, each row saying
+	// why it stands where it does.
+	byValue, err := u.reviewer.Reviews(ctx, apiclient.ReviewQuery{Order: string(countersign.ReviewsByValue), Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantOrder []string
+	for _, r := range byValue.Reviews {
+		wantOrder = append(wantOrder, r.ID)
+	}
+	if got := eval("queue order", `Array.from(document.querySelectorAll("table.queue a[id^='open-']")).map(a => a.id.slice(5)).join(",")`); got != strings.Join(wantOrder, ",") {
+		t.Errorf("the queue's rows are %s; the value order is %s", got, strings.Join(wantOrder, ","))
+	}
+	if places := eval("why here", `Array.from(document.querySelectorAll("table.queue td.place")).map(td => td.innerText).join("|")`); strings.Count(places, "confidence ") != len(wantOrder) {
+		t.Errorf("the queue's rows do not each say why they stand there: %q", places)
+	}
 	shots.take(browser, "02-queue")
 
 	// A document submitted now appears in the queue without a reload.
