@@ -75,6 +75,24 @@ type Evidence struct {
 	End   int    `json:"end"`
 }
 
+// Prelabel is a draft made outside countersign, submitted with its
+// document: a labeling tool's prediction, another model's answer. Its
+// fields and evidence become the document's draft (Extractor
+// ExtractorPrelabel, Model its Source), so no model is asked; the draft is
+// scored like any other, and the document always goes to a person, since
+// whoever submitted it also wrote its answer.
+type Prelabel struct {
+	Fields   Fields              `json:"fields"`
+	Evidence map[string]Evidence `json:"evidence,omitempty"`
+	// Source says what made it, for the lineage: "label-studio:model-v3".
+	Source string `json:"source,omitempty"`
+}
+
+// Draft returns the draft p stands for.
+func (p *Prelabel) Draft() *Draft {
+	return &Draft{Fields: p.Fields, Evidence: p.Evidence, Extractor: ExtractorPrelabel, Model: p.Source}
+}
+
 // Draft is an extractor's proposal: a value per field and the evidence for it.
 // A draft with Error set carries no fields: extraction failed and a person
 // must do the work.

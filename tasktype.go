@@ -126,6 +126,10 @@ type ExtractorSpec struct {
 const (
 	ExtractorRules  = "rules"
 	ExtractorOpenAI = "openai"
+	// ExtractorPrelabel marks a draft made outside countersign and
+	// submitted with its document (a Prelabel): no extractor runs, and a
+	// person always reviews it.
+	ExtractorPrelabel = "prelabel"
 	// ExtractorAuto drafts with the openai extractor when the worker has a
 	// model endpoint configured, and with the rules otherwise.
 	ExtractorAuto = "auto"

@@ -22,6 +22,7 @@ func (h *handlers) submit(w http.ResponseWriter, r *http.Request) {
 		SubmittedBy: principal(r).User,
 		Channel:     channel(r),
 		Batch:       req.Batch,
+		Prelabel:    req.Prelabel,
 	})
 	if err != nil {
 		h.fail(w, r, err)

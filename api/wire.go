@@ -14,6 +14,9 @@ type SubmitRequest struct {
 	// Batch names the batch the document belongs to: 1 to 128 letters,
 	// digits, '.', '_', ':' or '-'.
 	Batch string `json:"batch,omitempty"`
+	// Prelabel is the document's draft made elsewhere (a labeling tool's
+	// prediction): no model drafts it, and a person reviews it.
+	Prelabel *countersign.Prelabel `json:"prelabel,omitempty"`
 }
 
 // SubmitResponse answers POST /v1/documents; Created is false when the

@@ -23,6 +23,7 @@ type RouteInput struct {
 // its input, so a replay routes the same way whatever the task type file says
 // today. In order:
 //   - no draft: a person fills the fields;
+//   - a draft submitted with the document (a pre-label): a person looks;
 //   - a risk rule matched, or a rule could not be evaluated: a person looks;
 //   - a reject rule matched: rejected (in hitl, a person confirms);
 //   - hitl: a person reviews;
@@ -42,6 +43,13 @@ func Route(in RouteInput) *countersign.Route {
 	case in.Draft.Failed():
 		r.Outcome = countersign.OutcomeHumanReview
 		r.Reasons = append(r.Reasons, "no draft: extraction failed ("+draftError(in.Draft)+"); a person must fill the fields")
+	case in.Draft.Extractor == countersign.ExtractorPrelabel:
+		// Whoever submitted the document wrote its draft: it counts only
+		// once a person has looked. (Data no run before pre-labels
+		// carries, so no version is needed.)
+		r.Outcome = countersign.OutcomeHumanReview
+		r.Reasons = append(r.Reasons, prelabelReason(in.Draft))
+		r.Reasons = append(r.Reasons, risks...)
 	case len(risks) > 0:
 		r.Outcome = countersign.OutcomeHumanReview
 		if p.Mode == countersign.ModeHITL {
@@ -80,6 +88,15 @@ func Route(in RouteInput) *countersign.Route {
 }
 
 const hitlReason = "policy mode hitl: every document is reviewed by a person"
+
+// prelabelReason says why a pre-labelled draft goes to a person.
+func prelabelReason(d *countersign.Draft) string {
+	from := "outside countersign"
+	if d.Model != "" {
+		from = "by " + d.Model
+	}
+	return "pre-labelled " + from + ", submitted with the document: a person checks every pre-label"
+}
 
 // ruleReasons explains the matched rules. A reject rule that could not be
 // evaluated sends the document to a person, as a risk rule does.

@@ -21,6 +21,8 @@ import (
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/api/apiclient"
+	"github.com/countersign/countersign/internal/interop"
+	"github.com/countersign/countersign/internal/tasktype"
 )
 
 func newSubmit() *cobra.Command {
@@ -33,6 +35,9 @@ func newSubmit() *cobra.Command {
 		wait        string
 		timeout     time.Duration
 		concurrency int
+		from        string
+		textKey     string
+		typeFile    string
 	)
 	cmd := &cobra.Command{
 		Use:   "submit --type TASK_TYPE FILE|DIR|- ...",
@@ -61,12 +66,27 @@ that names its own batch keeps it); "countersign batch status NAME" shows its
 progress. A document submitted before stays in the batch it was first
 submitted in.
 A submission the API refuses for the token's rate (429) is sent again after
-the wait the API asks for.`,
+the wait the API asks for.
+
+With --from label-studio or --from argilla, each FILE is that tool's export
+(Label Studio's JSON tasks, Argilla 2 records) and each task or record is a
+document: its text (data.text, fields.text, or --text-key), its external ID
+(data.external_id or the task's id; the record's external_id or id), and its
+pre-label, the tool's prediction with the highest score (its TextArea,
+Choices and other results by from_name, "evidence" spans labelled with a
+field's name as that field's evidence) or the record's suggestions. A
+pre-labelled document is not drafted by a model: the pre-label is its
+draft, scored like any other, and a person always reviews it. A task or
+record without one is drafted as usual. With --task-type-file, text values
+are read by the task type's fields schema ("42" stays text for a string
+field). The server checks every pre-label against the task type and refuses
+one that does not fit (422, naming the field).`,
 		Example: `  countersign submit --type contract-review examples/contract-review/samples
   countersign submit --type pii-extraction --wait=routed examples/pii-extraction/samples
   countersign submit --type contract-review --batch data-room-7 contracts/
   countersign submit --type pii-extraction --wait examples/pii-extraction/samples/email-maria-gonzalez.txt
-  cat claims.jsonl | countersign submit --type pii-extraction -`,
+  cat claims.jsonl | countersign submit --type pii-extraction -
+  countersign submit --type contract-review --from label-studio --wait=routed project-3.json`,
 		Args: usage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if taskType == "" {
@@ -89,7 +109,12 @@ the wait the API asks for.`,
 			if err != nil {
 				return err
 			}
-			docs, err := collect(args, cmd.InOrStdin(), idFromName)
+			var docs []pending
+			if from != "" {
+				docs, err = collectPrelabelled(args, cmd.InOrStdin(), from, textKey, typeFile)
+			} else {
+				docs, err = collect(args, cmd.InOrStdin(), idFromName)
+			}
 			if err != nil {
 				return err
 			}
@@ -114,6 +139,9 @@ the wait the API asks for.`,
 	cf.add(cmd)
 	cmd.Flags().StringVarP(&taskType, "type", "t", "", "task type to review the documents under (required)")
 	cmd.Flags().StringVar(&batch, "batch", "", "submit every document in this batch: 1 to 128 letters, digits, '.', '_', ':' or '-'")
+	cmd.Flags().StringVar(&from, "from", "", "read FILEs as a labeling tool's export, with pre-labels: label-studio or argilla")
+	cmd.Flags().StringVar(&textKey, "text-key", "text", "with --from: the key of the document text in a task's data or a record's fields")
+	cmd.Flags().StringVar(&typeFile, "task-type-file", "", "with --from: read pre-label values by this task type file's fields schema")
 	cmd.Flags().BoolVar(&idFromName, "id-from-filename", false, "use each file's name as its external ID (default: documents are identified by content)")
 	cmd.Flags().StringArrayVar(&meta, "meta", nil, "metadata KEY=VALUE for every document (repeatable)")
 	cmd.Flags().StringVar(&wait, "wait", "", "wait before printing each document: final (the same as --wait alone) until it is accepted, rejected or failed, reviews included; routed until then or waiting for a person")
@@ -126,6 +154,47 @@ the wait the API asks for.`,
 type pending struct {
 	source string
 	sub    api.SubmitRequest
+}
+
+// collectPrelabelled reads the documents of labeling tools' exports, each
+// with the pre-label the tool holds for it (interop.ReadPrelabels).
+func collectPrelabelled(args []string, stdin io.Reader, from, textKey, typeFile string) ([]pending, error) {
+	format, err := interop.ParseFormat(from)
+	if err != nil {
+		return nil, exitError{code: 2, err: fmt.Errorf("--from: %w", err)}
+	}
+	opts := interop.GoldOptions{TextKey: textKey}
+	if typeFile != "" {
+		src, err := os.ReadFile(typeFile)
+		if err != nil {
+			return nil, err
+		}
+		tt, err := tasktype.Parse(src, typeFile)
+		if err != nil {
+			return nil, err
+		}
+		opts.Schema = tt.Schema
+	}
+	var docs []pending
+	for _, arg := range args {
+		in := stdin
+		if arg != "-" {
+			file, err := os.Open(arg)
+			if err != nil {
+				return nil, err
+			}
+			defer file.Close()
+			in = file
+		}
+		err := interop.ReadPrelabels(in, format, opts, func(p interop.Prelabelled) error {
+			docs = append(docs, pending{source: arg + ": " + p.At, sub: api.SubmitRequest{ExternalID: p.ExternalID, Content: p.Content, Prelabel: p.Prelabel}})
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", arg, err)
+		}
+	}
+	return docs, nil
 }
 
 func parseMeta(pairs []string) (map[string]string, error) {

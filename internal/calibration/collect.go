@@ -38,13 +38,20 @@ type DocumentOutcome struct {
 // Collect reads, oldest first, every document of a task type a person
 // approved, corrected or audited, with what the decision says about its
 // draft (see HumanOutcome). Rejected documents say nothing about their
-// fields and are left out, as are auto-accepted ones nobody audited.
+// fields and are left out, as are auto-accepted ones nobody audited and
+// pre-labelled ones (countersign.Prelabel), whose drafts were made
+// elsewhere.
 func Collect(ctx context.Context, docs countersign.DocumentStore, taskType string) (*Outcomes, error) {
 	out := &Outcomes{}
 	err := docs.ScanDocuments(ctx, countersign.DocumentFilter{
 		TaskType: taskType,
 		Statuses: []countersign.Status{countersign.StatusAccepted},
 	}, func(d *countersign.Document) error {
+		if d.Draft != nil && d.Draft.Extractor == countersign.ExtractorPrelabel {
+			// A draft made elsewhere says nothing about how far the
+			// engine's own drafts can be trusted.
+			return nil
+		}
 		fields := HumanOutcome(d)
 		if fields == nil {
 			return nil

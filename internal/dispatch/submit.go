@@ -2,7 +2,11 @@ package dispatch
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -10,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/schema"
 	"github.com/countersign/countersign/workflows"
 )
 
@@ -27,6 +32,10 @@ type Submission struct {
 	// Batch, when set, names the batch the document belongs to
 	// (countersign.CheckBatchName).
 	Batch string
+	// Prelabel, when set, is the document's draft, made elsewhere
+	// (countersign.Prelabel): checked against the task type, stored with
+	// the document, and reviewed by a person.
+	Prelabel *countersign.Prelabel
 }
 
 // Submit is intake: it stores the document and makes sure its review runs,
@@ -44,6 +53,9 @@ func (d *Dispatcher) Submit(ctx context.Context, sub Submission) (*countersign.D
 	if err != nil {
 		return nil, false, err
 	}
+	if err := checkPrelabel(tt, sub.Content, sub.Prelabel); err != nil {
+		return nil, false, err
+	}
 	doc := &countersign.Document{
 		ID:              countersign.DocumentID(tt.Name, sub.ExternalID, sub.Content),
 		TaskType:        tt.Name,
@@ -57,6 +69,9 @@ func (d *Dispatcher) Submit(ctx context.Context, sub Submission) (*countersign.D
 		Channel:         sub.Channel,
 		Batch:           sub.Batch,
 		CreatedAt:       d.now(),
+	}
+	if sub.Prelabel != nil {
+		doc.Draft = sub.Prelabel.Draft()
 	}
 	if _, stored := d.snapshots.Load(tt.Version); !stored {
 		if err := d.Store.PutTaskType(ctx, countersign.TaskTypeSnapshot{Name: tt.Name, Version: tt.Version, Source: tt.Source, CreatedAt: doc.CreatedAt}); err != nil {
@@ -238,4 +253,60 @@ func PolicyInForce(ctx context.Context, store countersign.Store, tt *countersign
 		return nil, err
 	}
 	return &InForce{Policy: o.Apply(v.Apply(tt.Policy)), Version: v, Override: o}, nil
+}
+
+// checkPrelabel refuses a pre-label that does not fit the task type: a
+// field it does not have, a value its schema refuses, evidence for a field
+// the pre-label does not give, or a quote not where its offsets (in
+// characters of the content) say. Fields the pre-label leaves out are
+// missing from the draft, as a model's would be.
+func checkPrelabel(tt *countersign.TaskType, content string, p *countersign.Prelabel) error {
+	if p == nil {
+		return nil
+	}
+	invalid := func(format string, args ...any) error {
+		return countersign.Errorf(countersign.CodeInvalid, "prelabel: "+format, args...)
+	}
+	if len(p.Fields) == 0 {
+		return invalid("fields is empty: a pre-label gives at least one field of %s", tt.Name)
+	}
+	if len(p.Source) > 256 || strings.ContainsRune(p.Source, 0) {
+		return invalid("source must be at most 256 characters of text")
+	}
+	var object struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal(tt.Schema, &object); err != nil {
+		return fmt.Errorf("schema of %s: %w", tt.Name, err)
+	}
+	known := slices.Sorted(maps.Keys(object.Properties))
+	for name := range p.Fields {
+		if !slices.Contains(known, name) {
+			return invalid("%s has no field %q (its fields: %s)", tt.Name, name, strings.Join(known, ", "))
+		}
+	}
+	compiled, err := schema.Compile(tt.Schema)
+	if err != nil {
+		return fmt.Errorf("schema of %s: %w", tt.Name, err)
+	}
+	var errs schema.Errors
+	if errors.As(compiled.Validate(p.Fields), &errs) {
+		for _, fe := range errs {
+			// A required field left out is a missing field, scored as
+			// such; what the pre-label does give must fit.
+			if _, given := p.Fields[fe.Field]; given {
+				return invalid("%s: %s", fe.Field, fe.Message)
+			}
+		}
+	}
+	runes := []rune(content)
+	for name, ev := range p.Evidence {
+		if _, given := p.Fields[name]; !given {
+			return invalid("evidence for %s, which the pre-label gives no value", name)
+		}
+		if ev.Start < 0 || ev.Start > ev.End || ev.End > len(runes) || string(runes[ev.Start:ev.End]) != ev.Quote {
+			return invalid("evidence for %s: characters %d to %d of the content are not %q", name, ev.Start, ev.End, ev.Quote)
+		}
+	}
+	return nil
 }

@@ -17,6 +17,10 @@ func (s *Store) CreateDocument(ctx context.Context, doc *countersign.Document) (
 	if err != nil {
 		return nil, false, err
 	}
+	draft, err := store.JSON(doc.Draft)
+	if err != nil {
+		return nil, false, err
+	}
 	var n int64
 	create := func(q *dbsqlc.Queries) error {
 		var err error
@@ -24,7 +28,7 @@ func (s *Store) CreateDocument(ctx context.Context, doc *countersign.Document) (
 			ID: doc.ID, TaskType: doc.TaskType, TaskTypeVersion: doc.TaskTypeVersion, ExternalID: doc.ExternalID,
 			Content: doc.Content, ContentSha256: doc.ContentSHA256, Metadata: metadata, Status: string(doc.Status),
 			SubmittedBy: doc.SubmittedBy, CreatedAt: store.FormatTime(doc.CreatedAt), Channel: string(doc.Channel),
-			Batch: doc.Batch,
+			Batch: doc.Batch, Draft: draft,
 		})
 		if err != nil || n == 0 || doc.Batch == "" {
 			return err

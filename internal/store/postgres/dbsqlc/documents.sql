@@ -1,11 +1,14 @@
 -- name: CreateDocument :execrows
 -- A document whose ID is stored already stays as it is: the caller reads it
--- back and compares content hashes to tell a resubmission from a clash.
+-- back and compares content hashes to tell a resubmission from a clash. A
+-- draft is stored with it only when it was pre-labelled (submitted with a
+-- draft made elsewhere).
 INSERT INTO documents (id, task_type, task_type_version, external_id, content, content_sha256, metadata,
-    status, submitted_by, created_at, updated_at, channel, batch)
+    status, submitted_by, created_at, updated_at, channel, batch, draft)
 VALUES (sqlc.arg(id), sqlc.arg(task_type), sqlc.arg(task_type_version), sqlc.arg(external_id),
     sqlc.arg(content), sqlc.arg(content_sha256), sqlc.arg(metadata), sqlc.arg(status),
-    sqlc.arg(submitted_by), sqlc.arg(created_at), sqlc.arg(created_at), sqlc.arg(channel), sqlc.arg(batch))
+    sqlc.arg(submitted_by), sqlc.arg(created_at), sqlc.arg(created_at), sqlc.arg(channel), sqlc.arg(batch),
+    sqlc.narg(draft))
 ON CONFLICT (id) DO NOTHING;
 
 -- name: GetDocument :one

@@ -12,10 +12,11 @@ import (
 
 const createDocument = `-- name: CreateDocument :execrows
 INSERT INTO documents (id, task_type, task_type_version, external_id, content, content_sha256, metadata,
-    status, submitted_by, created_at, updated_at, channel, batch)
+    status, submitted_by, created_at, updated_at, channel, batch, draft)
 VALUES (?1, ?2, ?3, ?4,
     ?5, ?6, ?7, ?8,
-    ?9, ?10, ?10, ?11, ?12)
+    ?9, ?10, ?10, ?11, ?12,
+    ?13)
 ON CONFLICT (id) DO NOTHING
 `
 
@@ -32,10 +33,13 @@ type CreateDocumentParams struct {
 	CreatedAt       string
 	Channel         string
 	Batch           string
+	Draft           *string
 }
 
 // A document whose ID is stored already stays as it is: the caller reads it
-// back and compares content hashes to tell a resubmission from a clash.
+// back and compares content hashes to tell a resubmission from a clash. A
+// draft is stored with it only when it was pre-labelled (submitted with a
+// draft made elsewhere).
 func (q *Queries) CreateDocument(ctx context.Context, arg CreateDocumentParams) (int64, error) {
 	result, err := q.db.ExecContext(ctx, createDocument,
 		arg.ID,
@@ -50,6 +54,7 @@ func (q *Queries) CreateDocument(ctx context.Context, arg CreateDocumentParams) 
 		arg.CreatedAt,
 		arg.Channel,
 		arg.Batch,
+		arg.Draft,
 	)
 	if err != nil {
 		return 0, err
