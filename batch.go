@@ -3,6 +3,7 @@ package countersign
 import (
 	"context"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -25,6 +26,10 @@ func CheckBatchName(name string) error {
 			return Errorf(CodeInvalid, "batch name is %d characters long; the limit is %d", len(name), MaxBatchNameLength)
 		}
 		return Errorf(CodeInvalid, "batch name %q is not one: use 1 to %d letters, digits, '.', '_', ':' or '-'", name, MaxBatchNameLength)
+	}
+	if strings.Trim(name, ".") == "" {
+		// A path segment of dots names no batch in a URL.
+		return Errorf(CodeInvalid, "batch name %q is not one: it needs a character other than '.'", name)
 	}
 	return nil
 }

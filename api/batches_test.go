@@ -46,6 +46,7 @@ func TestSubmitRefusesBadBatchNames(t *testing.T) {
 		{"data room 7", `batch name "data room 7" is not one`},
 		{"räume", `batch name "räume" is not one`},
 		{"a/b", `batch name "a/b" is not one`},
+		{"..", `batch name ".." is not one: it needs a character other than '.'`},
 		{strings.Repeat("x", 129), "batch name is 129 characters long; the limit is 128"},
 	} {
 		body, _ := json.Marshal(map[string]any{"task_type": "pii-extraction", "content": "Ann Lee", "batch": tc.batch})

@@ -64,6 +64,23 @@ func TestBlindReview(t *testing.T) {
 		}
 	})
 
+	t.Run("an approval is checked against the draft, whatever was corrected", func(t *testing.T) {
+		// Were it taken as approving the correction once there is one,
+		// its refusal before and acceptance after would tell the second
+		// person that someone corrected.
+		f := newFixture(t, map[string]countersign.Extractor{countersign.ExtractorRules: failingExtractor{}})
+		in := f.document("pii-extraction", "email-maria-gonzalez.txt")
+		blind(&in.Policy)
+		review := countersign.ReviewID(in.DocumentID, 1)
+		before := f.decideAfter(30*time.Minute, approve(review, approver("anna")))
+		f.decideAfter(time.Hour, correct(review, reviewer("rita"), countersign.Fields{"full_name": "Maria Gonzalez", "email": "maria.gonzalez@example.com"}))
+		after := f.decideAfter(2*time.Hour, approve(review, approver("anna")))
+		f.decideAfter(3*time.Hour, correct(review, approver("anna"), countersign.Fields{"full_name": "Maria Gonzalez", "email": "maria.gonzalez@example.com"}))
+		f.run(in)
+		refused(t, "approving no draft before a correction", before, countersign.CodeInvalid, "no draft to approve")
+		refused(t, "approving no draft after a correction", after, countersign.CodeInvalid, "no draft to approve")
+	})
+
 	t.Run("two approvals accept the draft", func(t *testing.T) {
 		f, _ := gateFixture(t)
 		in := f.contract(blind)

@@ -231,9 +231,11 @@ func (w *review) checkDecision(req DecisionRequest) error {
 		if len(req.Fields) > 0 {
 			return refuse(countersign.CodeInvalid, "approve takes no fields: to change fields, use correct")
 		}
-		if p, _ := w.gate.proposal(); p != nil {
+		if p, _ := w.gate.proposal(); p != nil && !(w.open != nil && w.open.Blind) {
 			// It approves a correction on this review, which fits the schema
-			// (validateDecision has checked it names it).
+			// (validateDecision has checked it names it). A blind approval
+			// approves the draft whatever was corrected, so the draft's
+			// checks stand, and tell nobody whether someone corrected.
 			return nil
 		}
 		if w.draft.Failed() {

@@ -65,6 +65,9 @@ const (
 func (w *review) humanGate(ctx workflow.Context) error {
 	w.v.gateNoticesSLAApprovals = workflow.GetVersion(ctx, gateChange, workflow.DefaultVersion, 1) >= 1
 	w.v.approvalsNameCorrections = w.v.gateNoticesSLAApprovals && workflow.GetVersion(ctx, approvesChange, workflow.DefaultVersion, 1) >= 1
+	if w.in.Policy.BlindReview && w.in.Policy.Approvals() > 1 && w.v.approvalsNameCorrections {
+		w.v.blindReview = workflow.GetVersion(ctx, blindChange, workflow.DefaultVersion, 1) >= 1
+	}
 	r := w.newReview("", now(ctx), w.in.Policy.ReviewDue, w.route.Reasons)
 	if err := w.openGate(ctx, r, ""); err != nil {
 		return err
@@ -89,9 +92,6 @@ func (w *review) humanGate(ctx workflow.Context) error {
 // adjudicates when that is set, and tells its reviewers.
 func (w *review) openGate(ctx workflow.Context, r *countersign.Review, adjudicates string) error {
 	w.gate.start(r, adjudicates, workflow.Now(ctx))
-	// A blind policy only ever reaches runs that know it (a newer
-	// policy field, absent from every earlier history), so it needs no
-	// version of its own.
 	r.Blind = adjudicates == "" && w.blind(r)
 	// The review is in the queue as soon as the activity has stored it, which
 	// is before the activity reports back: accept decisions from then on.
@@ -159,13 +159,12 @@ func (w *review) tally(r *countersign.Review, req DecisionRequest) (effect, coun
 	return effectWait, fields
 }
 
-// blind reports whether gate review r is decided blind: the policy asks
-// for it and for more than one person, in a run whose gate counts
-// approvals. Audits and adjudications take one decision and are never
-// blind.
+// blind reports whether gate review r is decided blind: the run has
+// blindChange (asked only when the policy asks for blind review of more
+// than one person). Audits and adjudications take one decision and are
+// never blind.
 func (w *review) blind(r *countersign.Review) bool {
-	return w.in.Policy.BlindReview && w.in.Policy.Approvals() > 1 && w.v.approvalsNameCorrections &&
-		(r.Kind == "" || r.Kind == countersign.ReviewGate)
+	return w.v.blindReview && (r.Kind == "" || r.Kind == countersign.ReviewGate)
 }
 
 // votedFields are the fields a decision stands for: the correction applied

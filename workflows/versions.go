@@ -35,6 +35,13 @@ const (
 	// which answer a second run with what their first stored, run as
 	// local activities (readBackStep). Asked before the draft is scored.
 	readBackChange = "local-score-finalize"
+	// blindChange is blind review (issue 18): under a policy with
+	// blind_review, an approval stands for the draft and each person
+	// decides without the others' decisions. Asked when the gate opens, in
+	// runs whose policy asks for blind review only, so other runs' histories
+	// do not change; a run a worker without it began (which ignored the
+	// policy's blind_review) replays without it.
+	blindChange = "blind-review"
 )
 
 // versions says which behaviours a review run has, one field per change,
@@ -70,4 +77,9 @@ type versions struct {
 	// runs that had scored before the change, schedule them as
 	// activities.
 	readBackSteps bool
+	// blindReview (blindChange, asked in humanGate when the policy asks
+	// for blind review of more than one person): the gate review opens
+	// blind, an approval stands for the draft whatever was corrected, and
+	// names no correction. Runs without it decide as if not blind.
+	blindReview bool
 }

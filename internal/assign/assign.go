@@ -46,7 +46,9 @@ func Refusal(p countersign.Principal, c Case) error {
 	}
 	for _, x := range c.Decisions {
 		if x.ReviewID == c.Review.ID && x.Actor == p.User {
-			return countersign.Errorf(countersign.CodeForbidden, "%s decided review %s already (%s), and nobody counts twice", p.User, c.Review.ID, x.Action)
+			// Not what they decided: the refusal may reach someone else
+			// (a reassignment), and on a blind review that stays hidden.
+			return countersign.Errorf(countersign.CodeForbidden, "%s decided review %s already, and nobody counts twice", p.User, c.Review.ID)
 		}
 	}
 	if c.Adjudicator == "" {

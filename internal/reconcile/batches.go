@@ -61,14 +61,21 @@ func (r *Reconciler) CompleteBatches(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	taken, err := r.Store.TakeBatchDeliveries(ctx, r.now(), batchLease, batch)
+	// One delivery a lease: a lease covers one send (its timeout is well
+	// under batchLease), so a slow receiver cannot outlast the leases of
+	// deliveries still waiting their turn, which another worker would
+	// then take and send again.
 	var errs []error
-	for _, c := range taken {
-		if err := r.deliverBatch(ctx, c); err != nil {
-			errs = append(errs, fmt.Errorf("deliver the completion of batch %s: %w", c.Batch, err))
+	for range batch {
+		taken, err := r.Store.TakeBatchDeliveries(ctx, r.now(), batchLease, 1)
+		if err != nil || len(taken) == 0 {
+			return errors.Join(append(errs, err)...)
+		}
+		if err := r.deliverBatch(ctx, taken[0]); err != nil {
+			errs = append(errs, fmt.Errorf("deliver the completion of batch %s: %w", taken[0].Batch, err))
 		}
 	}
-	return errors.Join(append(errs, err)...)
+	return errors.Join(errs...)
 }
 
 // deliverBatch sends a completion's webhook, if one is configured, and

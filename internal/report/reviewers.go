@@ -142,7 +142,10 @@ type timedDecision struct {
 }
 
 // decided returns a document's decisions on gate reviews and audits, each
-// with how long its review had waited.
+// with how long its review had waited. Decisions on a blind review still
+// open count once it closes: counted now, a report narrowed to one
+// document would tell what someone decided to whoever may still decide it
+// (countersign.Review.Hides).
 func decided(ctx context.Context, s Store, documentID string) ([]timedDecision, error) {
 	decisions, err := s.Decisions(ctx, documentID)
 	if err != nil || len(decisions) == 0 {
@@ -159,7 +162,7 @@ func decided(ctx context.Context, s Store, documentID string) ([]timedDecision, 
 	var out []timedDecision
 	for _, d := range decisions {
 		r, ok := opened[d.ReviewID]
-		if !ok || r.Kind == countersign.ReviewVeto {
+		if !ok || r.Kind == countersign.ReviewVeto || r.Blind && r.Status == countersign.ReviewPending {
 			continue
 		}
 		out = append(out, timedDecision{Decision: d, took: max(d.At.Sub(r.CreatedAt), 0)})

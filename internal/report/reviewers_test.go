@@ -124,3 +124,43 @@ func TestReviewersKnownFigures(t *testing.T) {
 		t.Fatalf("reviewers since later = %+v, %v", later, err)
 	}
 }
+
+// TestReviewersWaitForBlindReviews: a decision on a blind review still
+// open is not counted, so that a report narrowed to its document tells
+// nobody what was decided; once the review closes it is.
+func TestReviewersWaitForBlindReviews(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	doc := &countersign.Document{ID: "b1", TaskType: "t", TaskTypeVersion: "v1", Content: "x", ContentSHA256: "b1", Status: countersign.StatusAwaitingReview, SubmittedBy: "sam", CreatedAt: t0}
+	if _, _, err := s.CreateDocument(ctx, doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.OpenReview(ctx, &countersign.Review{ID: "b1-r1", DocumentID: "b1", TaskType: "t", Status: countersign.ReviewPending, CreatedAt: t0, DueAt: t0.Add(time.Hour), Blind: true}); err != nil {
+		t.Fatal(err)
+	}
+	d := &countersign.Decision{ID: "b1-r1/1", ReviewID: "b1-r1", DocumentID: "b1", Action: countersign.ActionCorrect, Fields: countersign.Fields{"name": "Bo"}, Actor: "rita", Role: countersign.RoleReviewer, Channel: countersign.ChannelAPI, At: t0.Add(time.Minute)}
+	if err := s.RecordDecision(ctx, d, false); err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		r, err := report.BuildReviewers(ctx, s, countersign.DocumentFilter{TaskType: "t"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, p := range r.Reviewers {
+			n += p.Decisions
+		}
+		return n
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("decisions counted on an open blind review = %d, want 0", n)
+	}
+	if err := s.CloseReviews(ctx, "b1", t0.Add(time.Hour), countersign.SystemActor); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("decisions counted once the blind review closed = %d, want 1", n)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -477,7 +478,7 @@ func DecodeCursor(cursor string, order countersign.ReviewOrder) (Cursor, error) 
 		if c.DueAt, err = ParseTime(parts[0]); err != nil {
 			return bad("not a cursor")
 		}
-		if c.Confidence, err = strconv.ParseFloat(parts[1], 64); err != nil {
+		if c.Confidence, err = strconv.ParseFloat(parts[1], 64); err != nil || math.IsNaN(c.Confidence) || math.IsInf(c.Confidence, 0) {
 			return bad("not a cursor")
 		}
 		order := countersign.ReviewsByDue

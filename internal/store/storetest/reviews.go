@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/store"
 )
 
 func newReview(docID string, n int, created time.Time) *countersign.Review {
@@ -355,6 +357,10 @@ func testReviewsByValue(t *testing.T, s countersign.Store) {
 	}
 	if _, err := s.ListReviews(ctx, countersign.ReviewFilter{Order: countersign.ReviewsByDue, Cursor: first.NextCursor}); !errors.Is(err, countersign.ErrBadRequest) || !strings.Contains(err.Error(), "continues the value order, not the due one") {
 		t.Fatalf("a value cursor in due order = %v, want a bad request naming the orders", err)
+	}
+	nan := base64.RawURLEncoding.EncodeToString([]byte("value|rest|" + store.FormatTime(now) + "|NaN|" + store.FormatTime(t0) + "|x"))
+	if _, err := s.ListReviews(ctx, countersign.ReviewFilter{Order: countersign.ReviewsByValue, Cursor: nan}); !errors.Is(err, countersign.ErrBadRequest) {
+		t.Fatalf("a cursor holding NaN = %v, want a bad request", err)
 	}
 	if _, err := s.ListReviews(ctx, countersign.ReviewFilter{Order: "best"}); !errors.Is(err, countersign.ErrBadRequest) || !strings.Contains(err.Error(), `"value"`) {
 		t.Fatalf("an unknown order = %v, want a bad request naming the known ones", err)

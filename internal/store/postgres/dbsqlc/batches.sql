@@ -83,7 +83,7 @@ RETURNING *;
 
 -- name: FinishBatchDelivery :exec
 -- Ends a completion's delivery: delivered at delivered_at, or given up on
--- with error (delivered_at NULL).
+-- with error (delivered_at NULL). A delivery recorded as made stays so.
 UPDATE batch_completions SET delivered_at = sqlc.narg(delivered_at), status = sqlc.arg(status),
     error = sqlc.arg(error), lease_until = NULL
-WHERE batch = sqlc.arg(batch) AND documents = sqlc.arg(documents);
+WHERE batch = sqlc.arg(batch) AND documents = sqlc.arg(documents) AND delivered_at IS NULL;

@@ -159,7 +159,7 @@ func (q *Queries) CompletableBatches(ctx context.Context, pageSize int64) ([]Com
 const finishBatchDelivery = `-- name: FinishBatchDelivery :exec
 UPDATE batch_completions SET delivered_at = ?1, status = ?2,
     error = ?3, lease_until = NULL
-WHERE batch = ?4 AND documents = ?5
+WHERE batch = ?4 AND documents = ?5 AND delivered_at IS NULL
 `
 
 type FinishBatchDeliveryParams struct {
@@ -171,7 +171,7 @@ type FinishBatchDeliveryParams struct {
 }
 
 // Ends a completion's delivery: delivered at delivered_at, or given up on
-// with error (delivered_at NULL).
+// with error (delivered_at NULL). A delivery recorded as made stays so.
 func (q *Queries) FinishBatchDelivery(ctx context.Context, arg FinishBatchDeliveryParams) error {
 	_, err := q.db.ExecContext(ctx, finishBatchDelivery,
 		arg.DeliveredAt,
