@@ -1,0 +1,46 @@
+package countersign
+
+// The fields of a verdict task type, which its Verdict declares: the
+// model drafts them and a person corrects them like any other fields.
+const (
+	// FieldLabel is the verdict's label, one of Verdict.Labels.
+	FieldLabel = "label"
+	// FieldSeverity is the verdict's severity, an integer on
+	// Verdict.Severity's scale.
+	FieldSeverity = "severity"
+	// FieldReasonCodes are the reasons for the verdict, codes of
+	// Verdict.Reasons.
+	FieldReasonCodes = "reason_codes"
+	// FieldRationale is the verdict's rationale, in words.
+	FieldRationale = "rationale"
+)
+
+// LabelFalsePositive is the label per-rule figures count as a false
+// positive (Verdict.Labels may use it or not).
+const LabelFalsePositive = "false_positive"
+
+// Verdict is what a verdict task type (alert triage, fraud cases) decides
+// about each document: a label from a closed set, a severity on a scale
+// and reason codes from a taxonomy. The task type's fields are derived
+// from it (FieldLabel, FieldSeverity, FieldReasonCodes, FieldRationale), so
+// the draft, the schema, scoring, routing and review treat a verdict as the
+// extraction of those fields, and the schema refuses a label, severity or
+// reason code outside the taxonomy, from the model and from a person alike.
+type Verdict struct {
+	Labels   []string      `json:"labels"`
+	Severity SeverityScale `json:"severity"`
+	Reasons  []ReasonCode  `json:"reasons"`
+}
+
+// SeverityScale is the range of a verdict's severity, both ends included.
+type SeverityScale struct {
+	Min int `json:"min"`
+	Max int `json:"max"`
+}
+
+// ReasonCode is one reason of a verdict's taxonomy: the code the model and
+// the analyst pick, and what it means.
+type ReasonCode struct {
+	Code        string `json:"code"`
+	Description string `json:"description,omitempty"`
+}
