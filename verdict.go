@@ -44,3 +44,25 @@ type ReasonCode struct {
 	Code        string `json:"code"`
 	Description string `json:"description,omitempty"`
 }
+
+// Input formats of a task type's documents.
+const (
+	InputText = "text"
+	InputJSON = "json"
+)
+
+// InputSpec is how a task type reads what is submitted: text, or a JSON
+// object (an alert) whose own ID becomes the document's external ID and
+// whose mapped values become its metadata, for rules and the prompt.
+type InputSpec struct {
+	Format string `json:"format"`
+	// MaxBytes bounds a JSON document; 0: the server's document limit.
+	MaxBytes int `json:"max_bytes,omitempty"`
+	// ID is the JSON Pointer to the alert's own ID.
+	ID string `json:"id,omitempty"`
+	// Map names metadata keys and the JSON Pointer each is read from.
+	Map map[string]string `json:"map,omitempty"`
+}
+
+// JSON reports whether documents of the task type are JSON objects.
+func (s *InputSpec) JSON() bool { return s != nil && s.Format == InputJSON }

@@ -40,6 +40,14 @@ func (d *Dispatcher) Submit(ctx context.Context, sub Submission) (*countersign.D
 	if err != nil {
 		return nil, false, err
 	}
+	if tt.Input.JSON() {
+		if sub, err = readJSONInput(tt.Input, sub); err != nil {
+			return nil, false, err
+		}
+		if err := d.checkSubmission(sub); err != nil {
+			return nil, false, err
+		}
+	}
 	doc := &countersign.Document{
 		ID:              countersign.DocumentID(tt.Name, sub.ExternalID, sub.Content),
 		TaskType:        tt.Name,

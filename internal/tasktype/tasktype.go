@@ -32,6 +32,7 @@ type file struct {
 	Guideline   string                `yaml:"guideline"`
 	Fields      yaml.Node             `yaml:"fields"`
 	Verdict     *verdictFile          `yaml:"verdict"`
+	Input       *inputFile            `yaml:"input"`
 	Extractor   string                `yaml:"extractor"`
 	Model       modelFile             `yaml:"model"`
 	Prompt      promptFile            `yaml:"prompt"`
@@ -210,6 +211,7 @@ func Parse(source []byte, origin string) (*countersign.TaskType, error) {
 	if f.Verdict != nil {
 		fields = parseVerdict(f.Verdict, fields, tt, p)
 	}
+	tt.Input = parseInput(f.Input, p)
 	properties := map[string]bool{}
 	if fields != nil {
 		properties = parseFields(fields, tt, p)
