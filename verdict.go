@@ -66,3 +66,33 @@ type InputSpec struct {
 
 // JSON reports whether documents of the task type are JSON objects.
 func (s *InputSpec) JSON() bool { return s != nil && s.Format == InputJSON }
+
+// Disposition says who settled a document's final outcome: the engine on
+// its own, or a person. SOC teams must never take an automatic closure for
+// an analyst-validated one, so every view of a final record says which.
+type Disposition string
+
+// Dispositions.
+const (
+	// DispositionAutomatic: no person decided the outcome that stands (an
+	// auto-acceptance, a reject rule, an SLA timeout), including one an
+	// audit later confirmed (Final.AuditedBy names the auditor).
+	DispositionAutomatic Disposition = "automatic"
+	// DispositionAnalyst: a person decided the outcome that stands: in a
+	// review, by correcting it in an audit, or by a veto.
+	DispositionAnalyst Disposition = "analyst"
+)
+
+// Disposition derives who settled the final outcome from the final
+// record; empty for no final record.
+func (f *Final) Disposition() Disposition {
+	switch {
+	case f == nil:
+		return ""
+	case f.Vetoed || f.CorrectedAfterAudit:
+		return DispositionAnalyst
+	case f.DecidedBy == SystemActor || f.DecidedBy == "":
+		return DispositionAutomatic
+	}
+	return DispositionAnalyst
+}

@@ -858,6 +858,7 @@ func TestDocumentPage(t *testing.T) {
 		"thirty-six months END", // whole in the raw data, clipped elsewhere
 		"risk rule &#34;big deal&#34;: fields.value &gt; 1000 &amp;&amp; true", // a rule in words, not JSON
 		"Verifying the whole chain needs the approver, auditor or admin role",
+		`<dt>Disposition</dt><dd><strong class="disposition-analyst">analyst-validated</strong>`,
 	} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("document page lacks %q", want)
