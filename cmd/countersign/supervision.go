@@ -152,7 +152,7 @@ time from submission to verdict.
 Needs the approver, auditor or admin role.`,
 		Example: `  countersign stats --type pii-extraction
   countersign stats --type soc-alert-triage --by rule`,
-		Args:    usage(cobra.NoArgs),
+		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := requireType(cmd, taskType); err != nil {
 				return err
