@@ -243,21 +243,21 @@ func TestRunFormats(t *testing.T) {
 		{
 			format: export.CSV,
 			want: []string{
-				`document_id,task_type,task_type_version,field,change,draft_value,final_value,confidence,action,decided_by,decided_at,corrected_after_audit,model,prompt_version,policy_version,reviewers,audit_events`,
-				`doc-approved,contract,tt1,amount,unchanged,1200,1200,0.97,approve,rita,2026-03-02T09:30:00Z,false,gpt-x,p1,pol1,rita,`,
-				`doc-approved,contract,tt1,party,unchanged,"""Acme <Holdings> & Co""","""Acme <Holdings> & Co""",0.9,approve,rita,2026-03-02T09:30:00Z,false,gpt-x,p1,pol1,rita,`,
-				`doc-corrected,contract,tt1,amount,corrected,100,150,0.4,correct,sam,2026-03-02T10:20:00.123456789Z,false,gpt-x,p1,pol1,sam,`,
-				`doc-corrected,contract,tt1,notes,removed,"""check""",,0.55,correct,sam,2026-03-02T10:20:00.123456789Z,false,gpt-x,p1,pol1,sam,`,
-				`doc-corrected,contract,tt1,party,unchanged,"""Beta Ltd""","""Beta Ltd""",0.99,correct,sam,2026-03-02T10:20:00.123456789Z,false,gpt-x,p1,pol1,sam,`,
-				`doc-corrected,contract,tt1,term,added,,"""12 months""",,correct,sam,2026-03-02T10:20:00.123456789Z,false,gpt-x,p1,pol1,sam,`,
-				`doc-audited,contract,tt2,amount,unchanged,30,30,0.91,,countersign,2026-03-02T11:01:00Z,true,gpt-x-0301,p2,pol2,vera,ev-31;ev-32`,
-				`doc-audited,contract,tt2,party,corrected,"""Gamma""","""Gamma & Sons""",0.88,,countersign,2026-03-02T11:01:00Z,true,gpt-x-0301,p2,pol2,vera,ev-31;ev-32`,
-				`doc-failed,contract,tt1,amount,added,,7,,correct,rita,2026-03-02T13:05:00Z,false,gpt-x,p1,pol1,rita,`,
-				`doc-failed,contract,tt1,party,added,,"""Delta GmbH""",,correct,rita,2026-03-02T13:05:00Z,false,gpt-x,p1,pol1,rita,`,
-				`doc-auto,contract,tt1,amount,unchanged,55,55,1,,countersign,2026-03-02T14:00:00Z,false,,,pol1,,`,
-				`doc-auto,contract,tt1,party,unchanged,"""Epsilon AG""","""Epsilon AG""",1,,countersign,2026-03-02T14:00:00Z,false,,,pol1,,`,
-				`doc-vetoed,invoice,inv1,number,unchanged,"""9""","""9""",0.95,correct,vic,2026-03-02T15:10:00Z,false,gpt-x,p9,polI,vic,`,
-				`doc-vetoed,invoice,inv1,vendor,corrected,"""Zeta""","""Zeta Corp""",0.6,correct,vic,2026-03-02T15:10:00Z,false,gpt-x,p9,polI,vic,`,
+				`document_id,task_type,task_type_version,field,change,draft_value,final_value,confidence,action,decided_by,decided_at,corrected_after_audit,disposition,model,prompt_version,policy_version,reviewers,audit_events`,
+				`doc-approved,contract,tt1,amount,unchanged,1200,1200,0.97,approve,rita,2026-03-02T09:30:00Z,false,analyst,gpt-x,p1,pol1,rita,`,
+				`doc-approved,contract,tt1,party,unchanged,"""Acme <Holdings> & Co""","""Acme <Holdings> & Co""",0.9,approve,rita,2026-03-02T09:30:00Z,false,analyst,gpt-x,p1,pol1,rita,`,
+				`doc-corrected,contract,tt1,amount,corrected,100,150,0.4,correct,sam,2026-03-02T10:20:00.123456789Z,false,analyst,gpt-x,p1,pol1,sam,`,
+				`doc-corrected,contract,tt1,notes,removed,"""check""",,0.55,correct,sam,2026-03-02T10:20:00.123456789Z,false,analyst,gpt-x,p1,pol1,sam,`,
+				`doc-corrected,contract,tt1,party,unchanged,"""Beta Ltd""","""Beta Ltd""",0.99,correct,sam,2026-03-02T10:20:00.123456789Z,false,analyst,gpt-x,p1,pol1,sam,`,
+				`doc-corrected,contract,tt1,term,added,,"""12 months""",,correct,sam,2026-03-02T10:20:00.123456789Z,false,analyst,gpt-x,p1,pol1,sam,`,
+				`doc-audited,contract,tt2,amount,unchanged,30,30,0.91,,countersign,2026-03-02T11:01:00Z,true,analyst,gpt-x-0301,p2,pol2,vera,ev-31;ev-32`,
+				`doc-audited,contract,tt2,party,corrected,"""Gamma""","""Gamma & Sons""",0.88,,countersign,2026-03-02T11:01:00Z,true,analyst,gpt-x-0301,p2,pol2,vera,ev-31;ev-32`,
+				`doc-failed,contract,tt1,amount,added,,7,,correct,rita,2026-03-02T13:05:00Z,false,analyst,gpt-x,p1,pol1,rita,`,
+				`doc-failed,contract,tt1,party,added,,"""Delta GmbH""",,correct,rita,2026-03-02T13:05:00Z,false,analyst,gpt-x,p1,pol1,rita,`,
+				`doc-auto,contract,tt1,amount,unchanged,55,55,1,,countersign,2026-03-02T14:00:00Z,false,automatic,,,pol1,,`,
+				`doc-auto,contract,tt1,party,unchanged,"""Epsilon AG""","""Epsilon AG""",1,,countersign,2026-03-02T14:00:00Z,false,automatic,,,pol1,,`,
+				`doc-vetoed,invoice,inv1,number,unchanged,"""9""","""9""",0.95,correct,vic,2026-03-02T15:10:00Z,false,analyst,gpt-x,p9,polI,vic,`,
+				`doc-vetoed,invoice,inv1,vendor,corrected,"""Zeta""","""Zeta Corp""",0.6,correct,vic,2026-03-02T15:10:00Z,false,analyst,gpt-x,p9,polI,vic,`,
 			},
 			counts:         export.Counts{Scanned: 6, Exported: 6, Lines: 14},
 			guidelineCalls: map[string]int{},
@@ -575,5 +575,5 @@ func TestFormats(t *testing.T) {
 
 func TestEmptyCSVHasHeader(t *testing.T) {
 	out := run(t, nil, export.Filter{}, export.CSV)
-	compareLines(t, out, []string{`document_id,task_type,task_type_version,field,change,draft_value,final_value,confidence,action,decided_by,decided_at,corrected_after_audit,model,prompt_version,policy_version,reviewers,audit_events`})
+	compareLines(t, out, []string{`document_id,task_type,task_type_version,field,change,draft_value,final_value,confidence,action,decided_by,decided_at,corrected_after_audit,disposition,model,prompt_version,policy_version,reviewers,audit_events`})
 }
