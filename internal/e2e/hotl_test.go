@@ -77,6 +77,9 @@ type webhookReceiver struct {
 	mu       sync.Mutex
 	events   []receivedEvent
 	refusals []string
+	// dispositions holds the disposition each document event carried, by
+	// event type and document ID.
+	dispositions map[receivedEvent]string
 }
 
 // receivedEvent is an accepted webhook call: its type and, for document
@@ -106,7 +109,8 @@ func (wr *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var e struct {
 		Type string `json:"type"`
 		Data struct {
-			DocumentID string `json:"document_id"`
+			DocumentID  string `json:"document_id"`
+			Disposition string `json:"disposition"`
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(body, &e); err != nil {
@@ -118,7 +122,12 @@ func (wr *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	wr.mu.Lock()
-	wr.events = append(wr.events, receivedEvent{Type: e.Type, DocumentID: e.Data.DocumentID})
+	got := receivedEvent{Type: e.Type, DocumentID: e.Data.DocumentID}
+	wr.events = append(wr.events, got)
+	if wr.dispositions == nil {
+		wr.dispositions = map[receivedEvent]string{}
+	}
+	wr.dispositions[got] = e.Data.Disposition
 	wr.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
 }

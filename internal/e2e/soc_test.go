@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -101,7 +102,12 @@ func TestSOCAlertBurst(t *testing.T) {
 	const burst = 200
 	srv := llmtest.New(t)
 	srv.Otherwise(socVerdict)
-	a := startAppWith(t, config.Config{OpenAIBaseURL: srv.BaseURL(), OpenAIModel: "triage-model"}, app.Roles{Embedded: true, Worker: true, API: true})
+	const secret = "soc-test-secret"
+	receiver := &webhookReceiver{secret: secret}
+	hook := httptest.NewServer(receiver)
+	t.Cleanup(hook.Close)
+	a := startAppWith(t, config.Config{OpenAIBaseURL: srv.BaseURL(), OpenAIModel: "triage-model", WebhookURL: hook.URL, WebhookSecret: secret},
+		app.Roles{Embedded: true, Worker: true, API: true})
 	u := newUsers(t, a)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -258,6 +264,25 @@ func TestSOCAlertBurst(t *testing.T) {
 	if d := byID[confirmed.ID]; d.Disposition != countersign.DispositionAnalyst {
 		t.Fatalf("the confirmed true positive: disposition %q", d.Disposition)
 	}
+
+	// The webhook tells the submitting system who settled each alert.
+	receiver.waitFor(t, "document.finalized", ids[0])
+	receiver.waitFor(t, "document.finalized", tp.ID)
+	receiver.waitFor(t, "document.corrected_after_audit", escaped.DocumentID)
+	receiver.mu.Lock()
+	for _, c := range []struct {
+		event receivedEvent
+		want  countersign.Disposition
+	}{
+		{receivedEvent{"document.finalized", ids[0]}, countersign.DispositionAutomatic},
+		{receivedEvent{"document.finalized", tp.ID}, countersign.DispositionAnalyst},
+		{receivedEvent{"document.corrected_after_audit", escaped.DocumentID}, countersign.DispositionAnalyst},
+	} {
+		if got := receiver.dispositions[c.event]; got != string(c.want) {
+			t.Errorf("webhook %s of %s: disposition %q, want %q", c.event.Type, c.event.DocumentID, got, c.want)
+		}
+	}
+	receiver.mu.Unlock()
 
 	// The export tells automatic closures from the analysts' verdicts.
 	var out bytes.Buffer
