@@ -52,13 +52,18 @@ included.
 
 A document's ID comes from its external ID when it has one, else from its
 content, so submitting the same document again returns the same document.
+For a task type of JSON alerts (input: {format: json}), each file is one
+alert (a .json file, a folder of them) and the alert's own ID is its
+external ID, so an alert sent twice is one document; on standard input a
+first "{" means JSONL, so give alerts as files.
 A failed submission is reported and the others go on; the exit status is then 1.
 A submission the API refuses for the token's rate (429) is sent again after
 the wait the API asks for.`,
 		Example: `  countersign submit --type contract-review examples/contract-review/samples
   countersign submit --type pii-extraction --wait=routed examples/pii-extraction/samples
   countersign submit --type pii-extraction --wait examples/pii-extraction/samples/email-maria-gonzalez.txt
-  cat claims.jsonl | countersign submit --type pii-extraction -`,
+  cat claims.jsonl | countersign submit --type pii-extraction -
+  countersign submit --type soc-alert-triage --wait=routed examples/soc-alert-triage/samples`,
 		Args: usage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if taskType == "" {
