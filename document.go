@@ -69,10 +69,14 @@ func (l DocumentLabel) Name() string {
 
 // Evidence is the verbatim quote that supports a field's value and where it
 // stands in the document, in characters (Unicode code points), end exclusive.
+// In a JSON document (an alert) it may also name the field the quote is the
+// value of, by JSON Pointer (/src_endpoint/ip): grounding then checks that
+// the field is there and holds the quote.
 type Evidence struct {
-	Quote string `json:"quote"`
-	Start int    `json:"start"`
-	End   int    `json:"end"`
+	Quote   string `json:"quote"`
+	Start   int    `json:"start"`
+	End     int    `json:"end"`
+	Pointer string `json:"pointer,omitempty"`
 }
 
 // Prelabel is a draft made outside countersign, submitted with its

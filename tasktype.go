@@ -204,6 +204,12 @@ type TaskType struct {
 	// Gold is the task type's gold items; Policy.GoldRate sets how often
 	// they are slipped in.
 	Gold []GoldItem `json:"gold,omitempty"`
+	// Verdict, when set, declares the fields: a label, a severity and
+	// reason codes from a taxonomy (see Verdict).
+	Verdict *Verdict `json:"verdict,omitempty"`
+	// Input, when set, says how submitted content is read (see InputSpec);
+	// nil: text.
+	Input *InputSpec `json:"input,omitempty"`
 	// Source is the file the task type was read from, exactly.
 	Source []byte `json:"-"`
 }

@@ -275,6 +275,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) error {
 			"task_type":   doc.TaskType,
 			"status":      doc.Status,
 			"final":       doc.Final,
+			"disposition": doc.Final.Disposition(),
 		}
 		if doc.Batch != "" {
 			event["batch"] = doc.Batch

@@ -50,7 +50,7 @@ func (h *handlers) getDocument(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	view := DocumentView{Document: doc, Decisions: []countersign.Decision{}}
+	view := DocumentView{Document: doc, Decisions: []countersign.Decision{}, Disposition: doc.Final.Disposition()}
 	reviews, err := h.Store.ReviewsForDocument(r.Context(), id)
 	if err != nil {
 		h.fail(w, r, err)

@@ -17,6 +17,10 @@ type Stats struct {
 	TaskType    string           `json:"task_type"`
 	Supervision SupervisionStats `json:"supervision"`
 	Quality     *report.Report   `json:"quality"`
+	// Rules are the figures per detection rule (metadata.rule_name), with
+	// by=rule: false-positive and automatic-closure rates, audits of
+	// automatic closures and what they changed, time to verdict.
+	Rules []report.RuleFigures `json:"rules,omitempty"`
 }
 
 // SupervisionStats is where a task type's autonomy stands.
@@ -58,6 +62,11 @@ func (h *handlers) stats(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	by := r.URL.Query().Get("by")
+	if by != "" && by != "rule" {
+		h.fail(w, r, countersign.Errorf(countersign.CodeBadRequest, "by=%q: the figures can be broken down by rule only (by=rule)", by))
+		return
+	}
 	out := Stats{TaskType: tt.Name}
 	sup := &out.Supervision
 	sup.State = StateUnsupervised
@@ -85,6 +94,12 @@ func (h *handlers) stats(w http.ResponseWriter, r *http.Request) {
 	if out.Quality, err = report.Build(r.Context(), h.Store, tt.Name, h.Now()); err != nil {
 		h.fail(w, r, err)
 		return
+	}
+	if by == "rule" {
+		if out.Rules, err = report.BuildByRule(r.Context(), h.Store, tt.Name); err != nil {
+			h.fail(w, r, err)
+			return
+		}
 	}
 	rest.WriteJSON(w, http.StatusOK, out)
 }

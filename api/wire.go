@@ -39,6 +39,10 @@ type DocumentView struct {
 	// others' decisions are kept from whoever may still decide it
 	// (countersign.Review.Hides).
 	Hidden int `json:"hidden_decisions,omitempty"`
+	// Disposition says whether a person settled the final outcome
+	// (analyst) or the engine did on its own (automatic); empty while the
+	// document is not final.
+	Disposition countersign.Disposition `json:"disposition,omitempty"`
 }
 
 // ReviewView answers GET /v1/reviews/{id}: what a person sees before

@@ -5,7 +5,8 @@ package examples
 
 import "embed"
 
-// TaskTypes holds every examples/*/tasktype.yaml.
+// TaskTypes holds every examples/*/*.yaml: each example's task type, and
+// soc-alert-triage's webhook variant beside it.
 //
-//go:embed */tasktype.yaml
+//go:embed */*.yaml
 var TaskTypes embed.FS

@@ -378,8 +378,18 @@ func (c *Client) ResetPolicy(ctx context.Context, taskType, reason string) (*cou
 
 // Stats returns a task type's supervision state and quality figures.
 func (c *Client) Stats(ctx context.Context, taskType string) (*api.Stats, error) {
+	return c.StatsBy(ctx, taskType, "")
+}
+
+// StatsBy is Stats with the figures broken down by: "rule" adds the
+// figures per detection rule; "" none.
+func (c *Client) StatsBy(ctx context.Context, taskType, by string) (*api.Stats, error) {
 	var out api.Stats
-	return &out, c.do(ctx, http.MethodGet, "/v1/stats?task_type="+url.QueryEscape(taskType), nil, &out)
+	path := "/v1/stats?task_type=" + url.QueryEscape(taskType)
+	if by != "" {
+		path += "&by=" + url.QueryEscape(by)
+	}
+	return &out, c.do(ctx, http.MethodGet, path, nil, &out)
 }
 
 // Reviewers reports how each person of a task type decides, over documents

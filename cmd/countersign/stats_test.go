@@ -9,6 +9,7 @@ import (
 	"github.com/countersign/countersign/activities"
 	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/internal/quality"
+	"github.com/countersign/countersign/internal/report"
 )
 
 // stats says where the supervisor's window started, by which rule it is
@@ -41,5 +42,34 @@ func TestPrintStatsShowsWhereTheEvidenceStarts(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "judged from") {
 		t.Errorf("a window judged by refutation waits for no minimum:\n%s", out.String())
+	}
+}
+
+// stats --by rule prints a row per detection rule, n/a where nothing is
+// decided yet.
+func TestPrintRules(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	st := &api.Stats{TaskType: "soc-alert-triage", Rules: []report.RuleFigures{
+		{Rule: "Brute force", Documents: 5, Decided: 4, FalsePositives: 3, FalsePositiveRate: f(0.75), Automatic: 3, AutomaticRate: f(0.75), Audited: 2, AuditChanged: 1, EscapedTruePositives: 1, MeanSecondsToVerdict: f(915)},
+		{Rule: "", Documents: 1},
+	}}
+	var out strings.Builder
+	if err := printRules(&out, st); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want a header and 2 rows:\n%s", out.String())
+	}
+	for i, want := range [][]string{
+		{"RULE", "FP RATE", "ESCAPED TP", "MEAN TO VERDICT"},
+		{"Brute force", "75.0%", "15m15s"},
+		{"(no rule named)", "n/a", "-"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(lines[i], w) {
+				t.Errorf("line %d lacks %q:\n%s", i, w, out.String())
+			}
+		}
 	}
 }

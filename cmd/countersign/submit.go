@@ -59,6 +59,10 @@ included.
 
 A document's ID comes from its external ID when it has one, else from its
 content, so submitting the same document again returns the same document.
+For a task type of JSON alerts (input: {format: json}), each file is one
+alert (a .json file, a folder of them) and the alert's own ID is its
+external ID, so an alert sent twice is one document; on standard input a
+first "{" means JSONL, so give alerts as files.
 A failed submission is reported and the others go on; the exit status is then 1.
 
 With --batch NAME, every document is submitted in that batch (a JSONL line
@@ -86,6 +90,7 @@ one that does not fit (422, naming the field).`,
   countersign submit --type contract-review --batch data-room-7 contracts/
   countersign submit --type pii-extraction --wait examples/pii-extraction/samples/email-maria-gonzalez.txt
   cat claims.jsonl | countersign submit --type pii-extraction -
+  countersign submit --type soc-alert-triage --wait=routed examples/soc-alert-triage/samples
   countersign submit --type contract-review --from label-studio --wait=routed project-3.json`,
 		Args: usage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -121,10 +121,11 @@ func newStats() *cobra.Command {
 	var (
 		cf       clientFlags
 		taskType string
+		by       string
 		asJSON   bool
 	)
 	cmd := &cobra.Command{
-		Use:   "stats --type T",
+		Use:   "stats --type T [--by rule]",
 		Short: "Supervision state and quality figures of a task type",
 		Long: `Prints where a task type's autonomy stands and how its reviews go:
 
@@ -141,9 +142,17 @@ func newStats() *cobra.Command {
 - reviews: opened, pending, audits, overdue, SLA breaches, and decision time
   percentiles.
 
+With --by rule, per detection rule (the alert's metadata.rule_name, which a
+verdict task type's input.map fills): alerts, decided verdicts, the
+false-positive rate (final label false_positive over decided), the
+automatic-closure rate, audits of automatic closures, how many the audit
+changed and how many of those were escaped true positives, and the mean
+time from submission to verdict.
+
 Needs the approver, auditor or admin role.`,
-		Example: `  countersign stats --type pii-extraction`,
-		Args:    usage(cobra.NoArgs),
+		Example: `  countersign stats --type pii-extraction
+  countersign stats --type soc-alert-triage --by rule`,
+		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := requireType(cmd, taskType); err != nil {
 				return err
@@ -152,20 +161,50 @@ Needs the approver, auditor or admin role.`,
 			if err != nil {
 				return err
 			}
-			st, err := c.Stats(cmd.Context(), taskType)
+			if by != "" && by != "rule" {
+				return fmt.Errorf("--by %q: the figures can be broken down by rule only (--by rule)", by)
+			}
+			st, err := c.StatsBy(cmd.Context(), taskType, by)
 			if err != nil {
 				return friendly(err)
 			}
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), st)
 			}
+			if by == "rule" {
+				return printRules(cmd.OutOrStdout(), st)
+			}
 			return printStats(cmd.OutOrStdout(), st)
 		},
 	}
 	cf.add(cmd)
 	cmd.Flags().StringVar(&taskType, "type", "", "task type (required)")
+	cmd.Flags().StringVar(&by, "by", "", "break the figures down: rule (per detection rule)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as JSON")
 	return cmd
+}
+
+// printRules prints the figures per detection rule, a rule a row.
+func printRules(out io.Writer, st *api.Stats) error {
+	if len(st.Rules) == 0 {
+		fmt.Fprintf(out, "%s: no documents yet\n", st.TaskType)
+		return nil
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RULE\tALERTS\tDECIDED\tFALSE POS\tFP RATE\tAUTOMATIC\tAUTO RATE\tAUDITED\tCHANGED\tESCAPED TP\tMEAN TO VERDICT")
+	for _, r := range st.Rules {
+		rule := r.Rule
+		if rule == "" {
+			rule = "(no rule named)"
+		}
+		mean := "-"
+		if r.MeanSecondsToVerdict != nil {
+			mean = seconds(*r.MeanSecondsToVerdict)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%d\t%s\t%d\t%d\t%d\t%s\n", rule, r.Documents, r.Decided, r.FalsePositives,
+			optional(r.FalsePositiveRate, "%.1f%%", 100), r.Automatic, optional(r.AutomaticRate, "%.1f%%", 100), r.Audited, r.AuditChanged, r.EscapedTruePositives, mean)
+	}
+	return tw.Flush()
 }
 
 func printStats(out io.Writer, st *api.Stats) error {

@@ -53,6 +53,14 @@ func (d *Dispatcher) Submit(ctx context.Context, sub Submission) (*countersign.D
 	if err != nil {
 		return nil, false, err
 	}
+	if tt.Input.JSON() {
+		if sub, err = readJSONInput(tt.Input, sub); err != nil {
+			return nil, false, err
+		}
+		if err := d.checkSubmission(sub); err != nil {
+			return nil, false, err
+		}
+	}
 	if err := checkPrelabel(tt, sub.Content, sub.Prelabel); err != nil {
 		return nil, false, err
 	}

@@ -77,6 +77,9 @@ type webhookReceiver struct {
 	mu       sync.Mutex
 	events   []receivedEvent
 	refusals []string
+	// dispositions holds the disposition each document event carried, by
+	// event type and document ID.
+	dispositions map[receivedEvent]string
 }
 
 // receivedEvent is an accepted webhook call: its type and, for document
@@ -108,9 +111,10 @@ func (wr *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var e struct {
 		Type string `json:"type"`
 		Data struct {
-			DocumentID string `json:"document_id"`
-			Batch      string `json:"batch"`
-			Documents  int    `json:"documents"`
+			DocumentID  string `json:"document_id"`
+			Batch       string `json:"batch"`
+			Documents   int    `json:"documents"`
+			Disposition string `json:"disposition"`
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(body, &e); err != nil {
@@ -122,7 +126,12 @@ func (wr *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	wr.mu.Lock()
-	wr.events = append(wr.events, receivedEvent{Type: e.Type, DocumentID: e.Data.DocumentID, Batch: e.Data.Batch, Documents: e.Data.Documents})
+	got := receivedEvent{Type: e.Type, DocumentID: e.Data.DocumentID, Batch: e.Data.Batch, Documents: e.Data.Documents}
+	wr.events = append(wr.events, got)
+	if wr.dispositions == nil {
+		wr.dispositions = map[receivedEvent]string{}
+	}
+	wr.dispositions[got] = e.Data.Disposition
 	wr.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
 }

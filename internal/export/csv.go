@@ -13,7 +13,7 @@ import (
 // csvHeader names the columns of a CSV export.
 var csvHeader = []string{
 	"document_id", "task_type", "task_type_version", "field", "change", "draft_value", "final_value",
-	"confidence", "action", "decided_by", "decided_at", "corrected_after_audit", "model",
+	"confidence", "action", "decided_by", "decided_at", "corrected_after_audit", "disposition", "model",
 	"prompt_version", "policy_version", "reviewers", "audit_events",
 }
 
@@ -56,7 +56,7 @@ func (s *csvSink) write(_ context.Context, r *record) (int, error) {
 		}
 		s.row = append(s.row[:0],
 			d.ID, d.TaskType, m.TaskTypeVersion, c.Field, string(c.Change), draft, final,
-			confidence, string(f.Action), f.DecidedBy, decidedAt, strconv.FormatBool(f.CorrectedAfterAudit), m.Model,
+			confidence, string(f.Action), f.DecidedBy, decidedAt, strconv.FormatBool(f.CorrectedAfterAudit), string(m.Disposition), m.Model,
 			m.PromptVersion, m.PolicyVersion, strings.Join(m.Reviewers, ";"), strings.Join(m.AuditEvents, ";"),
 		)
 		if err := s.out.Write(s.row); err != nil {

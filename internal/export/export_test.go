@@ -180,12 +180,12 @@ func (g *fakeGuidelines) get(_ context.Context, version string) (string, error) 
 
 // The metadata of each exported document, as every JSONL format writes it.
 const (
-	metaApproved  = `{"document_id":"doc-approved","task_type":"contract","task_type_version":"tt1","policy_version":"pol1","model":"gpt-x","prompt_version":"p1","extractor":"openai","decided_by":"rita","action":"approve","outcome":"human_review","corrected_after_audit":false,"audited_by":"","reviewers":["rita"],"audit_events":[],"changed_fields":[]}`
-	metaCorrected = `{"document_id":"doc-corrected","task_type":"contract","task_type_version":"tt1","policy_version":"pol1","model":"gpt-x","prompt_version":"p1","extractor":"openai","decided_by":"sam","action":"correct","outcome":"human_review","corrected_after_audit":false,"audited_by":"","reviewers":["sam"],"audit_events":[],"changed_fields":["amount","notes","term"]}`
-	metaAudited   = `{"document_id":"doc-audited","task_type":"contract","task_type_version":"tt2","policy_version":"pol2","model":"gpt-x-0301","prompt_version":"p2","extractor":"openai","decided_by":"countersign","action":"","outcome":"auto_accept_with_audit","corrected_after_audit":true,"audited_by":"vera","reviewers":["vera"],"audit_events":["ev-31","ev-32"],"changed_fields":["party"]}`
-	metaFailed    = `{"document_id":"doc-failed","task_type":"contract","task_type_version":"tt1","policy_version":"pol1","model":"gpt-x","prompt_version":"p1","extractor":"openai","decided_by":"rita","action":"correct","outcome":"human_review","corrected_after_audit":false,"audited_by":"","reviewers":["rita"],"audit_events":[],"changed_fields":["amount","party"]}`
-	metaAuto      = `{"document_id":"doc-auto","task_type":"contract","task_type_version":"tt1","policy_version":"pol1","model":"","prompt_version":"","extractor":"rules","decided_by":"countersign","action":"","outcome":"auto_accept","corrected_after_audit":false,"audited_by":"","reviewers":[],"audit_events":[],"changed_fields":[]}`
-	metaVetoed    = `{"document_id":"doc-vetoed","task_type":"invoice","task_type_version":"inv1","policy_version":"polI","model":"gpt-x","prompt_version":"p9","extractor":"openai","decided_by":"vic","action":"correct","outcome":"auto_accept","corrected_after_audit":false,"audited_by":"","reviewers":["vic"],"audit_events":[],"changed_fields":["vendor"]}`
+	metaApproved  = `{"document_id":"doc-approved","task_type":"contract","task_type_version":"tt1","policy_version":"pol1","model":"gpt-x","prompt_version":"p1","extractor":"openai","decided_by":"rita","action":"approve","outcome":"human_review","corrected_after_audit":false,"disposition":"analyst","audited_by":"","reviewers":["rita"],"audit_events":[],"changed_fields":[]}`
+	metaCorrected = `{"document_id":"doc-corrected","task_type":"contract","task_type_version":"tt1","policy_version":"pol1","model":"gpt-x","prompt_version":"p1","extractor":"openai","decided_by":"sam","action":"correct","outcome":"human_review","corrected_after_audit":false,"disposition":"analyst","audited_by":"","reviewers":["sam"],"audit_events":[],"changed_fields":["amount","notes","term"]}`
+	metaAudited   = `{"document_id":"doc-audited","task_type":"contract","task_type_version":"tt2","policy_version":"pol2","model":"gpt-x-0301","prompt_version":"p2","extractor":"openai","decided_by":"countersign","action":"","outcome":"auto_accept_with_audit","corrected_after_audit":true,"disposition":"analyst","audited_by":"vera","reviewers":["vera"],"audit_events":["ev-31","ev-32"],"changed_fields":["party"]}`
+	metaFailed    = `{"document_id":"doc-failed","task_type":"contract","task_type_version":"tt1","policy_version":"pol1","model":"gpt-x","prompt_version":"p1","extractor":"openai","decided_by":"rita","action":"correct","outcome":"human_review","corrected_after_audit":false,"disposition":"analyst","audited_by":"","reviewers":["rita"],"audit_events":[],"changed_fields":["amount","party"]}`
+	metaAuto      = `{"document_id":"doc-auto","task_type":"contract","task_type_version":"tt1","policy_version":"pol1","model":"","prompt_version":"","extractor":"rules","decided_by":"countersign","action":"","outcome":"auto_accept","corrected_after_audit":false,"disposition":"automatic","audited_by":"","reviewers":[],"audit_events":[],"changed_fields":[]}`
+	metaVetoed    = `{"document_id":"doc-vetoed","task_type":"invoice","task_type_version":"inv1","policy_version":"polI","model":"gpt-x","prompt_version":"p9","extractor":"openai","decided_by":"vic","action":"correct","outcome":"auto_accept","corrected_after_audit":false,"disposition":"analyst","audited_by":"","reviewers":["vic"],"audit_events":[],"changed_fields":["vendor"]}`
 )
 
 const (
@@ -243,21 +243,21 @@ func TestRunFormats(t *testing.T) {
 		{
 			format: export.CSV,
 			want: []string{
-				`document_id,task_type,task_type_version,field,change,draft_value,final_value,confidence,action,decided_by,decided_at,corrected_after_audit,model,prompt_version,policy_version,reviewers,audit_events`,
-				`doc-approved,contract,tt1,amount,unchanged,1200,1200,0.97,approve,rita,2026-03-02T09:30:00Z,false,gpt-x,p1,pol1,rita,`,
-				`doc-approved,contract,tt1,party,unchanged,"""Acme <Holdings> & Co""","""Acme <Holdings> & Co""",0.9,approve,rita,2026-03-02T09:30:00Z,false,gpt-x,p1,pol1,rita,`,
-				`doc-corrected,contract,tt1,amount,corrected,100,150,0.4,correct,sam,2026-03-02T10:20:00.123456789Z,false,gpt-x,p1,pol1,sam,`,
-				`doc-corrected,contract,tt1,notes,removed,"""check""",,0.55,correct,sam,2026-03-02T10:20:00.123456789Z,false,gpt-x,p1,pol1,sam,`,
-				`doc-corrected,contract,tt1,party,unchanged,"""Beta Ltd""","""Beta Ltd""",0.99,correct,sam,2026-03-02T10:20:00.123456789Z,false,gpt-x,p1,pol1,sam,`,
-				`doc-corrected,contract,tt1,term,added,,"""12 months""",,correct,sam,2026-03-02T10:20:00.123456789Z,false,gpt-x,p1,pol1,sam,`,
-				`doc-audited,contract,tt2,amount,unchanged,30,30,0.91,,countersign,2026-03-02T11:01:00Z,true,gpt-x-0301,p2,pol2,vera,ev-31;ev-32`,
-				`doc-audited,contract,tt2,party,corrected,"""Gamma""","""Gamma & Sons""",0.88,,countersign,2026-03-02T11:01:00Z,true,gpt-x-0301,p2,pol2,vera,ev-31;ev-32`,
-				`doc-failed,contract,tt1,amount,added,,7,,correct,rita,2026-03-02T13:05:00Z,false,gpt-x,p1,pol1,rita,`,
-				`doc-failed,contract,tt1,party,added,,"""Delta GmbH""",,correct,rita,2026-03-02T13:05:00Z,false,gpt-x,p1,pol1,rita,`,
-				`doc-auto,contract,tt1,amount,unchanged,55,55,1,,countersign,2026-03-02T14:00:00Z,false,,,pol1,,`,
-				`doc-auto,contract,tt1,party,unchanged,"""Epsilon AG""","""Epsilon AG""",1,,countersign,2026-03-02T14:00:00Z,false,,,pol1,,`,
-				`doc-vetoed,invoice,inv1,number,unchanged,"""9""","""9""",0.95,correct,vic,2026-03-02T15:10:00Z,false,gpt-x,p9,polI,vic,`,
-				`doc-vetoed,invoice,inv1,vendor,corrected,"""Zeta""","""Zeta Corp""",0.6,correct,vic,2026-03-02T15:10:00Z,false,gpt-x,p9,polI,vic,`,
+				`document_id,task_type,task_type_version,field,change,draft_value,final_value,confidence,action,decided_by,decided_at,corrected_after_audit,disposition,model,prompt_version,policy_version,reviewers,audit_events`,
+				`doc-approved,contract,tt1,amount,unchanged,1200,1200,0.97,approve,rita,2026-03-02T09:30:00Z,false,analyst,gpt-x,p1,pol1,rita,`,
+				`doc-approved,contract,tt1,party,unchanged,"""Acme <Holdings> & Co""","""Acme <Holdings> & Co""",0.9,approve,rita,2026-03-02T09:30:00Z,false,analyst,gpt-x,p1,pol1,rita,`,
+				`doc-corrected,contract,tt1,amount,corrected,100,150,0.4,correct,sam,2026-03-02T10:20:00.123456789Z,false,analyst,gpt-x,p1,pol1,sam,`,
+				`doc-corrected,contract,tt1,notes,removed,"""check""",,0.55,correct,sam,2026-03-02T10:20:00.123456789Z,false,analyst,gpt-x,p1,pol1,sam,`,
+				`doc-corrected,contract,tt1,party,unchanged,"""Beta Ltd""","""Beta Ltd""",0.99,correct,sam,2026-03-02T10:20:00.123456789Z,false,analyst,gpt-x,p1,pol1,sam,`,
+				`doc-corrected,contract,tt1,term,added,,"""12 months""",,correct,sam,2026-03-02T10:20:00.123456789Z,false,analyst,gpt-x,p1,pol1,sam,`,
+				`doc-audited,contract,tt2,amount,unchanged,30,30,0.91,,countersign,2026-03-02T11:01:00Z,true,analyst,gpt-x-0301,p2,pol2,vera,ev-31;ev-32`,
+				`doc-audited,contract,tt2,party,corrected,"""Gamma""","""Gamma & Sons""",0.88,,countersign,2026-03-02T11:01:00Z,true,analyst,gpt-x-0301,p2,pol2,vera,ev-31;ev-32`,
+				`doc-failed,contract,tt1,amount,added,,7,,correct,rita,2026-03-02T13:05:00Z,false,analyst,gpt-x,p1,pol1,rita,`,
+				`doc-failed,contract,tt1,party,added,,"""Delta GmbH""",,correct,rita,2026-03-02T13:05:00Z,false,analyst,gpt-x,p1,pol1,rita,`,
+				`doc-auto,contract,tt1,amount,unchanged,55,55,1,,countersign,2026-03-02T14:00:00Z,false,automatic,,,pol1,,`,
+				`doc-auto,contract,tt1,party,unchanged,"""Epsilon AG""","""Epsilon AG""",1,,countersign,2026-03-02T14:00:00Z,false,automatic,,,pol1,,`,
+				`doc-vetoed,invoice,inv1,number,unchanged,"""9""","""9""",0.95,correct,vic,2026-03-02T15:10:00Z,false,analyst,gpt-x,p9,polI,vic,`,
+				`doc-vetoed,invoice,inv1,vendor,corrected,"""Zeta""","""Zeta Corp""",0.6,correct,vic,2026-03-02T15:10:00Z,false,analyst,gpt-x,p9,polI,vic,`,
 			},
 			counts:         export.Counts{Scanned: 6, Exported: 6, Lines: 14},
 			guidelineCalls: map[string]int{},
@@ -317,7 +317,7 @@ func compareLines(t *testing.T, out string, want []string) {
 // metadataKeys are the keys every JSONL record's metadata has.
 var metadataKeys = []string{
 	"document_id", "task_type", "task_type_version", "policy_version", "model", "prompt_version", "extractor",
-	"decided_by", "action", "outcome", "corrected_after_audit", "audited_by", "reviewers", "audit_events", "changed_fields",
+	"decided_by", "action", "outcome", "corrected_after_audit", "disposition", "audited_by", "reviewers", "audit_events", "changed_fields",
 }
 
 type chatMessage struct {
@@ -399,6 +399,15 @@ func TestPreferenceLinesParse(t *testing.T) {
 
 func checkMetadata(t *testing.T, m map[string]any) {
 	t.Helper()
+	// A document no person decided is automatic; one a person decided,
+	// vetoed or corrected in an audit is the analyst's.
+	want := countersign.DispositionAnalyst
+	if m["decided_by"] == countersign.SystemActor && m["corrected_after_audit"] == false {
+		want = countersign.DispositionAutomatic
+	}
+	if m["disposition"] != string(want) {
+		t.Errorf("%v: disposition %v, want %s", m["document_id"], m["disposition"], want)
+	}
 	for _, key := range metadataKeys {
 		if _, ok := m[key]; !ok {
 			t.Errorf("metadata %v lacks %q", m, key)
@@ -566,5 +575,5 @@ func TestFormats(t *testing.T) {
 
 func TestEmptyCSVHasHeader(t *testing.T) {
 	out := run(t, nil, export.Filter{}, export.CSV)
-	compareLines(t, out, []string{`document_id,task_type,task_type_version,field,change,draft_value,final_value,confidence,action,decided_by,decided_at,corrected_after_audit,model,prompt_version,policy_version,reviewers,audit_events`})
+	compareLines(t, out, []string{`document_id,task_type,task_type_version,field,change,draft_value,final_value,confidence,action,decided_by,decided_at,corrected_after_audit,disposition,model,prompt_version,policy_version,reviewers,audit_events`})
 }

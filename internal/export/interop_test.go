@@ -62,7 +62,7 @@ func TestLabelStudio(t *testing.T) {
 	compareLines(t, out, []string{
 		`[`,
 		`{"data":{"text":"Café Ünïon 🙂 pays 1200 to Zoë Ltd.","document_id":"doc-ls1","external_id":"contract-7.pdf","task_type":"contract","metadata":{"title":"Contract 7"}},` +
-			`"meta":{"document_id":"doc-ls1","task_type":"contract","task_type_version":"tt1","policy_version":"pol1","model":"gpt-x","prompt_version":"p1","extractor":"openai","decided_by":"rita@example.com","action":"correct","outcome":"human_review","corrected_after_audit":false,"audited_by":"","reviewers":["rita@example.com"],"audit_events":[],"changed_fields":["payee","signed"]},` +
+			`"meta":{"document_id":"doc-ls1","task_type":"contract","task_type_version":"tt1","policy_version":"pol1","model":"gpt-x","prompt_version":"p1","extractor":"openai","decided_by":"rita@example.com","action":"correct","outcome":"human_review","corrected_after_audit":false,"disposition":"analyst","audited_by":"","reviewers":["rita@example.com"],"audit_events":[],"changed_fields":["payee","signed"]},` +
 			`"annotations":[{"result":[` +
 			`{"id":"amount","from_name":"amount","to_name":"text","type":"textarea","value":{"text":["1200"]}},` +
 			`{"id":"evidence-amount","from_name":"evidence","to_name":"text","type":"labels","value":{"start":18,"end":22,"text":"1200","labels":["amount"]}},` +
@@ -80,7 +80,7 @@ func TestLabelStudio(t *testing.T) {
 			`{"id":"evidence-payer","from_name":"evidence","to_name":"text","type":"labels","value":{"start":0,"end":10,"text":"Café Ünïon","labels":["payer"]},"score":0.9}]}]},`,
 		// The rules extractor's quote of "5" is one character off: no span.
 		`{"data":{"text":"Beta pays 5.","document_id":"doc-ls2","external_id":"","task_type":"contract","metadata":{}},` +
-			`"meta":{"document_id":"doc-ls2","task_type":"contract","task_type_version":"tt1","policy_version":"pol1","model":"","prompt_version":"","extractor":"rules","decided_by":"countersign","action":"","outcome":"auto_accept","corrected_after_audit":false,"audited_by":"","reviewers":[],"audit_events":[],"changed_fields":[]},` +
+			`"meta":{"document_id":"doc-ls2","task_type":"contract","task_type_version":"tt1","policy_version":"pol1","model":"","prompt_version":"","extractor":"rules","decided_by":"countersign","action":"","outcome":"auto_accept","corrected_after_audit":false,"disposition":"automatic","audited_by":"","reviewers":[],"audit_events":[],"changed_fields":[]},` +
 			`"annotations":[{"result":[` +
 			`{"id":"amount","from_name":"amount","to_name":"text","type":"textarea","value":{"text":["5"]}},` +
 			`{"id":"payer","from_name":"payer","to_name":"text","type":"textarea","value":{"text":["Beta"]}},` +

@@ -36,9 +36,12 @@ type metadata struct {
 	Action              countersign.Action  `json:"action"`
 	Outcome             countersign.Outcome `json:"outcome"`
 	CorrectedAfterAudit bool                `json:"corrected_after_audit"`
-	AuditedBy           string              `json:"audited_by"`
-	Reviewers           []string            `json:"reviewers"`
-	AuditEvents         []string            `json:"audit_events"`
+	// Disposition is automatic when no person settled the outcome that
+	// stands, analyst when one did (countersign.Final.Disposition).
+	Disposition countersign.Disposition `json:"disposition"`
+	AuditedBy   string                  `json:"audited_by"`
+	Reviewers   []string                `json:"reviewers"`
+	AuditEvents []string                `json:"audit_events"`
 	// ChangedFields are the fields the final changed, added or removed,
 	// sorted.
 	ChangedFields []string `json:"changed_fields"`
@@ -86,6 +89,7 @@ func lineage(d *countersign.Document) metadata {
 		Action:              f.Action,
 		Outcome:             f.Outcome,
 		CorrectedAfterAudit: f.CorrectedAfterAudit,
+		Disposition:         f.Disposition(),
 		AuditedBy:           f.AuditedBy,
 		Reviewers:           people(f),
 		AuditEvents:         []string{},

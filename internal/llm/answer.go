@@ -16,7 +16,8 @@ import (
 
 // AnswerSchema is the JSON Schema of the answer the model is asked for: an
 // object with every field of the task type, each either null (not in the
-// document) or {"value": ..., "quote": "..."}. It follows the rules of strict
+// document) or {"value": ..., "quote": "..."}, and for a JSON document (an
+// alert) "pointer" too: the JSON Pointer of the field the quote is from. It follows the rules of strict
 // structured output: every property required, no additional properties,
 // optional values nullable. Keywords strict mode may not support (formats,
 // lengths, patterns, bounds) are left out; the answer is checked against the
@@ -32,16 +33,24 @@ func AnswerSchema(tt *countersign.TaskType) (json.RawMessage, error) {
 	properties := map[string]any{}
 	for _, name := range tt.FieldOrder {
 		value := strictSchema(doc.Properties[name], true)
+		pair := map[string]any{
+			"value": value,
+			"quote": map[string]any{"type": "string", "description": "The passage of the document the value comes from, copied verbatim."},
+		}
+		required := []string{"value", "quote"}
+		if tt.Input.JSON() {
+			// In an alert, evidence names the field it is the value of.
+			pair["pointer"] = map[string]any{"type": "string", "description": "JSON Pointer to the alert field the quote is the value of, such as /src_endpoint/ip."}
+			pair["quote"] = map[string]any{"type": "string", "description": "The value of that alert field, copied verbatim."}
+			required = append(required, "pointer")
+		}
 		properties[name] = map[string]any{
 			"anyOf": []any{
 				map[string]any{
 					"type":                 "object",
 					"additionalProperties": false,
-					"required":             []string{"value", "quote"},
-					"properties": map[string]any{
-						"value": value,
-						"quote": map[string]any{"type": "string", "description": "The passage of the document the value comes from, copied verbatim."},
-					},
+					"required":             required,
+					"properties":           pair,
 				},
 				map[string]any{"type": "null"},
 			},

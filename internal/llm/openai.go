@@ -522,6 +522,7 @@ type answer struct {
 	broken       countersign.Fields
 	problems     map[string]string
 	quotes       map[string]string
+	pointers     map[string]string
 	tokenProb    map[string]float64
 	alternatives map[string]countersign.TokenAlternatives
 }
@@ -581,8 +582,9 @@ func (c *call) parse(choice openai.ChatCompletionChoice) (answer, error) {
 			continue
 		}
 		var v struct {
-			Value any    `json:"value"`
-			Quote string `json:"quote"`
+			Value   any    `json:"value"`
+			Quote   string `json:"quote"`
+			Pointer string `json:"pointer"`
 		}
 		if err := json.Unmarshal(field, &v); err != nil {
 			return answer{}, fmt.Errorf("field %s is not a {value, quote} object: %v", name, err)
@@ -592,6 +594,12 @@ func (c *call) parse(choice openai.ChatCompletionChoice) (answer, error) {
 		}
 		a.values[name] = v.Value
 		a.quotes[name] = v.Quote
+		if p := strings.TrimSpace(v.Pointer); p != "" {
+			if a.pointers == nil {
+				a.pointers = map[string]string{}
+			}
+			a.pointers[name] = p
+		}
 	}
 	if err := c.compiled.fields.Validate(a.values); err != nil {
 		errs, ok := err.(schema.Errors)
@@ -696,7 +704,7 @@ func vote(tt *countersign.TaskType, answers []answer, content string) *countersi
 		if match == evidence.None {
 			span = evidence.Span{Start: -1, End: -1}
 		}
-		draft.Evidence[name] = countersign.Evidence{Quote: quote, Start: span.Start, End: span.End}
+		draft.Evidence[name] = countersign.Evidence{Quote: quote, Start: span.Start, End: span.End, Pointer: from.pointers[name]}
 		recordTokens(draft, name, from)
 	}
 	if len(answers) > 1 {

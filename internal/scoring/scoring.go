@@ -69,6 +69,7 @@ func Score(in Input) *countersign.Confidence {
 	}
 	broken := constraints(tt, draft.Fields, in.Metadata)
 	look := newLookalikes(tt, in.Content)
+	alert := &jsonDocument{}
 
 	for _, name := range fieldNames(tt, draft) {
 		value, present := draft.Fields[name]
@@ -94,7 +95,7 @@ func Score(in Input) *countersign.Confidence {
 				fs.Reasons = append(fs.Reasons, reasons...)
 			}
 		}
-		grounding, reasons := ground(in.Content, draft.Evidence, name)
+		grounding, reasons := alert.ground(in.Content, draft.Evidence, name)
 		fs.Signals[countersign.SignalGrounding] = grounding
 		fs.Reasons = append(fs.Reasons, reasons...)
 		fs.Reasons = append(fs.Reasons, modelSignals(tt, draft, name, value, fs.Signals)...)
@@ -483,10 +484,13 @@ func weakest(tt *countersign.TaskType, fields map[string]countersign.FieldScore)
 // quote must really be there, at the offsets given. The value itself may be a
 // normalized form of the quote (an ISO date, a currency code), so it is not
 // compared with it.
-func ground(content string, quotes map[string]countersign.Evidence, field string) (float64, []string) {
+func (j *jsonDocument) ground(content string, quotes map[string]countersign.Evidence, field string) (float64, []string) {
 	ev, ok := quotes[field]
 	if !ok || strings.TrimSpace(ev.Quote) == "" {
 		return 0, []string{"no evidence quote"}
+	}
+	if ev.Pointer != "" {
+		return j.groundPointer(content, ev)
 	}
 	from, to := byteOffset(content, ev.Start), byteOffset(content, ev.End)
 	switch {

@@ -31,6 +31,8 @@ type file struct {
 	Description string                `yaml:"description"`
 	Guideline   string                `yaml:"guideline"`
 	Fields      yaml.Node             `yaml:"fields"`
+	Verdict     *verdictFile          `yaml:"verdict"`
+	Input       *inputFile            `yaml:"input"`
 	Extractor   string                `yaml:"extractor"`
 	Model       modelFile             `yaml:"model"`
 	Prompt      promptFile            `yaml:"prompt"`
@@ -217,7 +219,15 @@ func Parse(source []byte, origin string) (*countersign.TaskType, error) {
 	default:
 		p.add("extractor", "unknown extractor %q (known: %s, %s, %s)", tt.Extractor.Kind, countersign.ExtractorRules, countersign.ExtractorOpenAI, countersign.ExtractorAuto)
 	}
-	properties := parseFields(&f.Fields, tt, p)
+	fields := &f.Fields
+	if f.Verdict != nil {
+		fields = parseVerdict(f.Verdict, fields, tt, p)
+	}
+	tt.Input = parseInput(f.Input, p)
+	properties := map[string]bool{}
+	if fields != nil {
+		properties = parseFields(fields, tt, p)
+	}
 	tt.Rules = parseRules(f.Rules, properties, p)
 	tt.Model = parseModel(f.Model, p)
 	tt.Prompt = parsePrompt(f.Prompt, tt, p)

@@ -189,6 +189,12 @@ func TestShippedExamplesLoad(t *testing.T) {
 	if err != nil || pii.Policy.Mode != countersign.ModeHOTL {
 		t.Fatalf("pii-extraction = %+v, %v", pii, err)
 	}
+	for _, name := range []string{"soc-alert-triage", "soc-webhook-triage"} {
+		soc, err := reg.Get(name)
+		if err != nil || soc.Policy.Mode != countersign.ModeHOTL || soc.Verdict == nil || !soc.Input.JSON() || soc.Input.Map["rule_name"] == "" {
+			t.Fatalf("%s = %+v, %v", name, soc, err)
+		}
+	}
 	onDisk, err := tasktype.LoadDir(filepath.Join("..", "..", "examples"))
 	if err != nil {
 		t.Fatal(err)

@@ -859,6 +859,7 @@ func TestDocumentPage(t *testing.T) {
 		"thirty-six months END", // whole in the raw data, clipped elsewhere
 		"risk rule &#34;big deal&#34;: fields.value &gt; 1000 &amp;&amp; true", // a rule in words, not JSON
 		"Verifying the whole chain needs the approver, auditor or admin role",
+		`<dt>Disposition</dt><dd><strong class="disposition-analyst">analyst-validated</strong>`,
 	} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("document page lacks %q", want)
@@ -1115,5 +1116,30 @@ func TestRiskInTheQueueOrder(t *testing.T) {
 	}
 	if !strings.Contains(page.body, "confidence 0.80, sent by a risk rule, so ranked as 0.60") {
 		t.Fatalf("the risk review's row does not say why it stands there")
+	}
+}
+
+// TestDocumentPageDisposition: the document page tells an automatic
+// closure, audited and confirmed or not, from an analyst's verdict.
+func TestDocumentPageDisposition(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	const auto = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+	doc := &countersign.Document{ID: auto, TaskType: "contract-review", TaskTypeVersion: f.version, Content: contract, ContentSHA256: auto,
+		Status: countersign.StatusProcessing, SubmittedBy: "sam", CreatedAt: f.now.Add(-time.Hour)}
+	if _, _, err := f.store.CreateDocument(ctx, doc); err != nil {
+		t.Fatal(err)
+	}
+	status := countersign.StatusAccepted
+	final := &countersign.Final{Fields: countersign.Fields{"party_a": "Northwind"}, Outcome: countersign.OutcomeAutoAcceptWithAudit,
+		DecidedBy: countersign.SystemActor, DecidedAt: f.now, AuditedBy: "otto"}
+	if err := f.store.UpdateDocument(ctx, auto, countersign.DocumentUpdate{Status: &status, Final: final,
+		Route: &countersign.Route{Outcome: countersign.OutcomeAutoAcceptWithAudit, Mode: countersign.ModeHOTL, Threshold: 0.9}}); err != nil {
+		t.Fatal(err)
+	}
+	page := f.as(countersign.RoleAuditor).get("/ui/documents/" + auto)
+	want := `<dt>Disposition</dt><dd><strong class="disposition-automatic">automatic</strong>: no analyst decided it; audited and confirmed by otto</dd>`
+	if page.status != http.StatusOK || !strings.Contains(page.body, want) || strings.Contains(page.body, "analyst-validated") {
+		t.Fatalf("document page = %d, want %q:\n%s", page.status, want, page.body)
 	}
 }

@@ -357,9 +357,13 @@ func nilIfEmpty(s string) any {
 type Field struct {
 	Value any
 	Quote string
+	// Pointer, when set, is the JSON Pointer into an alert the quote is
+	// the value of.
+	Pointer string
 }
 
-// Fields writes an answer object: each field as {"value", "quote"}, or null
+// Fields writes an answer object: each field as {"value", "quote"} (and
+// "pointer" when the Field has one), or null
 // for a nil *Field. Keys keep the given order.
 func Fields(pairs ...any) string {
 	var b strings.Builder
@@ -378,6 +382,11 @@ func Fields(pairs ...any) string {
 		}
 		value, _ := json.Marshal(f.Value)
 		quote, _ := json.Marshal(f.Quote)
+		if f.Pointer != "" {
+			pointer, _ := json.Marshal(f.Pointer)
+			fmt.Fprintf(&b, `{"value": %s, "quote": %s, "pointer": %s}`, value, quote, pointer)
+			continue
+		}
 		fmt.Fprintf(&b, `{"value": %s, "quote": %s}`, value, quote)
 	}
 	b.WriteString("}")
