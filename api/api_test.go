@@ -157,7 +157,7 @@ func TestRequestErrors(t *testing.T) {
 		{"unknown task type", "POST", "/v1/documents", submitter, `{"task_type":"tax-return","content":"hello"}`, 404, "not_found", `unknown task type "tax-return" (known: contract-review, pii-extraction, soc-alert-triage, soc-webhook-triage)`},
 		{"no content", "POST", "/v1/documents", submitter, `{"task_type":"contract-review","content":"  "}`, 422, "invalid", "content is empty"},
 		{"no task type", "POST", "/v1/documents", submitter, `{"content":"hello"}`, 422, "invalid", "task_type is required"},
-		{"alert not JSON", "POST", "/v1/documents", submitter, `{"task_type":"soc-alert-triage","content":"brute force"}`, 400, "bad_request", "task type soc-alert-triage takes JSON: content is not JSON"},
+		{"alert not JSON", "POST", "/v1/documents", submitter, `{"task_type":"soc-alert-triage","content":"brute force"}`, 400, "bad_request", "task type soc-alert-triage takes JSON: content is not one JSON value read one way"},
 		{"alert not an object", "POST", "/v1/documents", submitter, `{"task_type":"soc-alert-triage","content":"[1, 2]"}`, 422, "invalid", "takes a JSON object: content is a JSON array"},
 		{"alert without its ID", "POST", "/v1/documents", submitter, `{"task_type":"soc-alert-triage","content":"{\"finding_info\": {}}"}`, 422, "invalid", "the alert has no ID at /finding_info/uid"},
 		{"stats by what", "GET", "/v1/stats?task_type=soc-alert-triage&by=severity", admin, ``, 400, "bad_request", `by="severity": the figures can be broken down by rule only`},

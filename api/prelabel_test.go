@@ -21,6 +21,7 @@ func TestSubmitRefusesBadPrelabels(t *testing.T) {
 		says     string
 	}{
 		{"no fields", map[string]any{"fields": map[string]any{}}, "prelabel: fields is empty"},
+		{"source on two lines", map[string]any{"fields": map[string]any{"full_name": "Ann Lee"}, "source": "ner\nrisk rule matched"}, "source must be at most 256 printable characters on one line"},
 		{"unknown field", map[string]any{"fields": map[string]any{"shoe_size": 9}}, `pii-extraction has no field "shoe_size" (its fields: `},
 		{"bad value", map[string]any{"fields": map[string]any{"email": "not an address"}}, "prelabel: email: "},
 		{"evidence elsewhere", map[string]any{"fields": map[string]any{"full_name": "Ann Lee"},

@@ -15,14 +15,15 @@ import (
 // so a resubmitted alert joins its document rather than making another;
 // and the values input.map points at become metadata (metadata.rule_name,
 // metadata.src_ip), for rules and the prompt. A mapped value the alert does
-// not have is left out. It returns the submission as it is to be stored.
+// not have is left out, even when the submitter's metadata gives one. It
+// returns the submission as it is to be stored.
 func readJSONInput(in *countersign.InputSpec, sub Submission) (Submission, error) {
 	if in.MaxBytes > 0 && len(sub.Content) > in.MaxBytes {
 		return sub, countersign.Errorf(countersign.CodeTooLarge, "the alert is %d bytes; task type %s takes at most %d (input.max_bytes)", len(sub.Content), sub.TaskType, in.MaxBytes)
 	}
 	doc, err := jsonptr.Decode([]byte(sub.Content))
 	if err != nil {
-		return sub, countersign.Errorf(countersign.CodeBadRequest, "task type %s takes JSON: content is not JSON: %v", sub.TaskType, err)
+		return sub, countersign.Errorf(countersign.CodeBadRequest, "task type %s takes JSON: content is not one JSON value read one way: %v", sub.TaskType, err)
 	}
 	if _, ok := doc.(map[string]any); !ok {
 		return sub, countersign.Errorf(countersign.CodeInvalid, "task type %s takes a JSON object: content is a JSON %s", sub.TaskType, jsonKind(doc))
@@ -53,6 +54,9 @@ func readJSONInput(in *countersign.InputSpec, sub Submission) (Submission, error
 	for _, key := range slices.Sorted(maps.Keys(in.Map)) {
 		v, found := jsonptr.Resolve(doc, in.Map[key])
 		if !found || v == nil {
+			// A mapped key speaks for the alert alone: the submitter
+			// does not fill in what the alert lacks.
+			delete(meta, key)
 			continue
 		}
 		value := jsonptr.Text(v)

@@ -32,6 +32,11 @@ func TestReadJSONInput(t *testing.T) {
 			t.Errorf("metadata %s = %q, want %q", k, sub.Metadata[k], v)
 		}
 	}
+	// The submitter does not fill in a mapped key the alert lacks.
+	spoofed, err := readJSONInput(in, Submission{TaskType: "alerts", Content: alert, Metadata: map[string]string{"user": "svc-scanner"}})
+	if err != nil || spoofed.Metadata["user"] != "" {
+		t.Errorf("a mapped key the alert lacks, given by the submitter: metadata %v, %v; want it left out", spoofed.Metadata, err)
+	}
 	if same, err := readJSONInput(in, Submission{TaskType: "alerts", Content: alert, ExternalID: "f-17"}); err != nil || same.ExternalID != "f-17" {
 		t.Errorf("the alert's own ID given as external_id: %v", err)
 	}
@@ -42,7 +47,9 @@ func TestReadJSONInput(t *testing.T) {
 		code                      countersign.Code
 		want                      string
 	}{
-		{"not JSON", "alert: brute force", "", nil, countersign.CodeBadRequest, "content is not JSON"},
+		{"not JSON", "alert: brute force", "", nil, countersign.CodeBadRequest, "content is not one JSON value read one way"},
+		{"a key twice", `{"finding_info": {"uid": "f-1", "uid": "f-2"}}`, "", nil, countersign.CodeBadRequest, `key "uid" appears twice in one object`},
+		{"a closing bracket after it", `{"finding_info": {"uid": "f-1"}}]`, "", nil, countersign.CodeBadRequest, "more than one JSON value"},
 		{"an array", `[{"finding_info": {"uid": "f-1"}}]`, "", nil, countersign.CodeInvalid, "takes a JSON object: content is a JSON array"},
 		{"two values", alert + alert, "", nil, countersign.CodeBadRequest, "more than one JSON value"},
 		{"too large", `{"x": "` + strings.Repeat("a", 400) + `"}`, "", nil, countersign.CodeTooLarge, "takes at most 400 (input.max_bytes)"},

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -278,8 +279,9 @@ func checkPrelabel(tt *countersign.TaskType, content string, p *countersign.Prel
 	if len(p.Fields) == 0 {
 		return invalid("fields is empty: a pre-label gives at least one field of %s", tt.Name)
 	}
-	if len(p.Source) > 256 || strings.ContainsRune(p.Source, 0) {
-		return invalid("source must be at most 256 characters of text")
+	if len(p.Source) > 256 || strings.IndexFunc(p.Source, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		// It is shown in the route's reason and the lineage.
+		return invalid("source must be at most 256 printable characters on one line")
 	}
 	var object struct {
 		Properties map[string]json.RawMessage `json:"properties"`

@@ -52,6 +52,11 @@ func ocsfAlert(i int) string {
 		"actor":        map[string]any{"user": map[string]any{"name": fmt.Sprintf("user%03d", i)}},
 		"device":       map[string]any{"hostname": fmt.Sprintf("ws-%04d", i)},
 	}
+	if r.label == "benign_true_positive" {
+		// The IT team's signed script, which the example's risk rules
+		// hold an authorized_admin_activity closure to.
+		alert["process"] = map[string]any{"file": map[string]any{"path": fmt.Sprintf(`C:\ProgramData\IT\Scripts\Rotate-%d.ps1`, i)}}
+	}
 	raw, _ := json.MarshalIndent(alert, "", "  ")
 	return string(raw)
 }

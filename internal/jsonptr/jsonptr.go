@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 )
@@ -71,17 +72,62 @@ func Resolve(doc any, pointer string) (any, bool) {
 
 // Decode reads one JSON value, numbers kept as json.Number so that they
 // read back as written (an ID of 20 digits stays exact).
+// It refuses what a reader could take two ways: a key twice in one object
+// (which value would a rule, a pointer and a person each see?) and
+// anything after the value.
 func Decode(data []byte) (any, error) {
+	check := json.NewDecoder(bytes.NewReader(data))
+	if err := oneValue(check, 0); err != nil {
+		return nil, err
+	}
+	if _, err := check.Token(); err != io.EOF {
+		return nil, errors.New("more than one JSON value")
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		return nil, err
 	}
-	if dec.More() {
-		return nil, errors.New("more than one JSON value")
-	}
 	return v, nil
+}
+
+// maxDepth bounds how deep Decode follows nested objects and arrays.
+const maxDepth = 1000
+
+// oneValue reads one JSON value's tokens, refusing a key that appears
+// twice in one object.
+func oneValue(dec *json.Decoder, depth int) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	delim, ok := tok.(json.Delim)
+	if !ok {
+		return nil
+	}
+	if depth >= maxDepth {
+		return fmt.Errorf("nested more than %d deep", maxDepth)
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		if delim == '{' {
+			key, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			name, _ := key.(string)
+			if seen[name] {
+				return fmt.Errorf("key %q appears twice in one object", name)
+			}
+			seen[name] = true
+		}
+		if err := oneValue(dec, depth+1); err != nil {
+			return err
+		}
+	}
+	_, err = dec.Token()
+	return err
 }
 
 // Text is a resolved value as a person or a rule reads it: a string as it

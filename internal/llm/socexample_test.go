@@ -2,6 +2,7 @@ package llm_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/expr"
+	"github.com/countersign/countersign/internal/jsonptr"
 	"github.com/countersign/countersign/internal/llm"
 	"github.com/countersign/countersign/internal/schema"
 	"github.com/countersign/countersign/internal/scoring"
@@ -55,6 +57,7 @@ func TestSOCExampleRules(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		metadata := mapped(t, tt, content)
 		conf := scoring.Score(scoring.Input{TaskType: tt, Schema: sch, Draft: draft, Content: doc.Content})
 		label, ok := want[name]
 		if !ok {
@@ -71,12 +74,75 @@ func TestSOCExampleRules(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if hit, err := p.Eval(expr.Vars{Fields: draft.Fields, Confidence: conf.Overall}); err != nil || hit {
+			if hit, err := p.Eval(expr.Vars{Fields: draft.Fields, Metadata: metadata, Confidence: conf.Overall}); err != nil || hit {
 				t.Errorf("%s: risk rule %q matched (%v)", name, r.Name, err)
 			}
 		}
 		if !strings.Contains(doc.Content, draft.Evidence["label"].Quote) {
 			t.Errorf("%s: evidence %q is not in the alert", name, draft.Evidence["label"].Quote)
 		}
+	}
+}
+
+// mapped is the metadata intake gives an alert: each value input.map points
+// at, as text.
+func mapped(t *testing.T, tt *countersign.TaskType, content []byte) map[string]string {
+	t.Helper()
+	doc, err := jsonptr.Decode(content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for key, pointer := range tt.Input.Map {
+		if v, ok := jsonptr.Resolve(doc, pointer); ok && v != nil {
+			out[key] = jsonptr.Text(v)
+		}
+	}
+	return out
+}
+
+// TestSOCExampleRulesHoldClosuresToTheirFields: the rules read the alert's
+// text, where an attacker's alert can name the scanner's address anywhere.
+// A credential-stuffing alert from outside with the scanner's address put
+// in another field is drafted as the scanner's false positive, but the
+// example's risk rules send it to an analyst: the source address the
+// closure rests on is not the scanner's, and the SIEM rated it high.
+func TestSOCExampleRulesHoldClosuresToTheirFields(t *testing.T) {
+	reg, err := tasktype.LoadDir(filepath.Join("..", "..", "examples"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tt, err := reg.Get("soc-alert-triage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join("..", "..", "examples", "soc-alert-triage", "samples", "credential-stuffing.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var alert map[string]any
+	if err := json.Unmarshal(raw, &alert); err != nil {
+		t.Fatal(err)
+	}
+	alert["dst_endpoint"] = map[string]any{"ip": "10.20.0.5"}
+	content, _ := json.Marshal(alert)
+	draft, err := llm.NewRules().Extract(context.Background(), tt, &countersign.Document{ID: "x", Content: string(content)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if draft.Fields["label"] != "false_positive" {
+		t.Fatalf("draft = %v: the attack this guards against is a scanner's label drawn from another field", draft.Fields)
+	}
+	hits := map[string]bool{}
+	for _, r := range tt.Policy.RiskRules {
+		p, err := expr.Compile(r.When)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hit, err := p.Eval(expr.Vars{Fields: draft.Fields, Metadata: mapped(t, tt, content), Confidence: 1})
+		hits[r.Name] = hit || err != nil
+	}
+	if !hits["scanner closure not from the scanner"] || !hits["rated high by the SIEM"] {
+		t.Fatalf("risk rules matched %v: the closure must go to an analyst", hits)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/auth"
 )
 
 // Default claim names.
@@ -330,6 +331,12 @@ func (a *Authenticator) user(claims map[string]any) (string, error) {
 			if verified := claims["email_verified"]; verified != true && verified != "true" {
 				return "", countersign.Errorf(countersign.CodeUnauthorized, "token refused: email %s is not verified (email_verified is not true)", v)
 			}
+		}
+		// The names countersign records its own actions under, and names
+		// that could not be shown, are no one's: a person named
+		// "countersign" would pass for an automatic decision.
+		if err := auth.CheckUserName(v); err != nil {
+			return "", countersign.Errorf(countersign.CodeUnauthorized, "token refused: claim %s: %v", name, err)
 		}
 		return v, nil
 	default:

@@ -86,6 +86,8 @@ func TestAuthenticateMapsClaims(t *testing.T) {
 		{name: "no email_verified", edits: map[string]any{"email_verified": nil}, code: countersign.CodeUnauthorized},
 		{name: "email_verified not a boolean", edits: map[string]any{"email_verified": 1}, code: countersign.CodeUnauthorized},
 		{name: "email not a string", edits: map[string]any{"email": 7}, code: countersign.CodeUnauthorized},
+		{name: "the name countersign acts under", edits: map[string]any{"email": "Countersign"}, code: countersign.CodeUnauthorized},
+		{name: "a name that cannot be shown", edits: map[string]any{"email": "rita\u202e@example.com"}, code: countersign.CodeUnauthorized},
 		{name: "roles not strings", edits: map[string]any{"roles": []any{"reviewer", 3}}, code: countersign.CodeUnauthorized},
 		{name: "no sub", edits: map[string]any{"sub": nil}, code: countersign.CodeUnauthorized},
 		{name: "no role", edits: map[string]any{"roles": []string{"offline_access"}}, code: countersign.CodeForbidden},
