@@ -26,6 +26,9 @@ type Property struct {
 	MaxLength   *int     `json:"maxLength"`
 	Description string   `json:"description"`
 	Title       string   `json:"title"`
+	// Items is what an array's items are (its enum: the choices of a
+	// list of codes).
+	Items *Property `json:"items"`
 }
 
 // Kind is the property's JSON type, the first that is not null; empty when

@@ -31,8 +31,11 @@ type documentView struct {
 	Diff       []diffRow
 	Fields     []fieldView
 	Text       []segment
-	CanVerify  bool
-	Verify     *countersign.ChainReport
+	// Tree is the document laid out as a tree, for a task type whose
+	// input is JSON (an alert); nil otherwise.
+	Tree      *jsonNode
+	CanVerify bool
+	Verify    *countersign.ChainReport
 	// Decided is the action this person just took, to confirm it.
 	Decided string
 	// Hidden counts the decisions on a blind review still open kept from
@@ -141,7 +144,7 @@ func (h *handler) document(w http.ResponseWriter, r *http.Request, sess *session
 	// An old version whose snapshot is gone still has a trail to show:
 	// the fields then follow the draft's order.
 	tt, _ := h.resolver.Version(r.Context(), doc.TaskTypeVersion)
-	v.Fields, v.Text = fieldViews(tt, doc)
+	v.Fields, v.Text, v.Tree = fieldViews(tt, doc)
 	if doc.Route != nil {
 		v.RouteWhy = fieldview.Explain(doc.Route.Reasons, tt, h.taskType(doc.TaskType))
 	}

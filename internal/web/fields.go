@@ -23,7 +23,17 @@ const (
 	inputBoolean = "boolean"
 	inputChoice  = "choice"
 	inputJSON    = "json"
+	// inputChecks: an array of strings from a closed set, one checkbox
+	// each (reason codes).
+	inputChecks = "checks"
 )
+
+// option is one checkbox of an inputChecks field.
+type option struct {
+	Value   string
+	Note    string
+	Checked bool
+}
 
 // fieldView is one field as the review and document pages show it: the
 // reviewer's view of it (fieldview.Field) and what the page adds.
@@ -37,12 +47,16 @@ type fieldView struct {
 	// QuoteFix what is odd about the evidence, if anything.
 	Located  bool
 	QuoteFix string
+	// Pointer is the evidence's JSON Pointer when the alert tree shows the
+	// node it names (the field's anchor is then that node).
+	Pointer string
 
 	// The correction input: its kind, its current text (the draft's
 	// value, or what the person entered), and what a browser checks.
 	Input     string
 	InputText string
 	Choices   []string
+	Options   []option
 	Min, Max  string
 	MaxLength int
 	Email     bool
@@ -99,27 +113,52 @@ func level(c *float64) string {
 
 // fieldViews lays out the fields of a document for the review and
 // document pages (see fieldview.List), with where their evidence is in the
-// text, and the text with the evidence marked.
-func fieldViews(tt *countersign.TaskType, doc *countersign.Document) ([]fieldView, []segment) {
+// text, and the text with the evidence marked. A document of a task type
+// whose input is JSON (an alert) is also laid out as a tree, each node a
+// field's evidence pointer names marked with the field; that field's
+// anchor is then its node, not its quote in the text.
+func fieldViews(tt *countersign.TaskType, doc *countersign.Document) ([]fieldView, []segment, *jsonNode) {
 	runes := []rune(doc.Content)
+	var tree *jsonNode
+	if tt != nil && tt.Input.JSON() {
+		tree = jsonTree(doc.Content)
+	}
 	var fields []fieldView
 	var spans []span
+	inTree := map[int]bool{}
 	for _, field := range fieldview.List(tt, doc) {
 		f := fieldView{Field: field, Shown: showValue(field.Value, field.Present), InputText: editText(field.Value, field.Present)}
-		if field.Evidence != nil {
+		if ev := field.Evidence; ev != nil {
 			var start, end int
-			start, end, f.Located, f.QuoteFix = locate(runes, doc.Content, *field.Evidence)
+			start, end, f.Located, f.QuoteFix = locate(runes, doc.Content, *ev)
 			if f.Located {
 				spans = append(spans, span{Field: f.Index, Start: start, End: end})
 			}
+			if tree != nil && ev.Pointer != "" && tree.mark(ev.Pointer, f.Index, f.Name) {
+				f.Pointer, f.Located = ev.Pointer, true
+				inTree[f.Index] = true
+			}
 		}
 		setInput(&f)
+		if tt != nil && tt.Verdict != nil && f.Name == countersign.FieldReasonCodes {
+			for i, o := range f.Options {
+				for _, r := range tt.Verdict.Reasons {
+					if r.Code == o.Value {
+						f.Options[i].Note = r.Description
+					}
+				}
+			}
+		}
 		fields = append(fields, f)
 	}
 	// A stretch of text that several fields' evidence covers lists them in
 	// the task type's order, whatever their confidence.
 	slices.SortFunc(spans, func(a, b span) int { return a.Field - b.Field })
-	return fields, highlight(doc.Content, spans)
+	text := highlight(doc.Content, spans)
+	for i := range text {
+		text[i].Anchors = slices.DeleteFunc(text[i].Anchors, func(f int) bool { return inTree[f] })
+	}
+	return fields, text, tree
 }
 
 func setInput(f *fieldView) {
@@ -138,6 +177,17 @@ func setInput(f *fieldView) {
 		return strconv.FormatFloat(*v, 'f', -1, 64)
 	}
 	switch p.Kind() {
+	case "array":
+		if p.Items == nil || len(p.Items.Enum) == 0 || p.Items.Kind() != "string" {
+			f.Input = inputJSON
+			return
+		}
+		f.Input = inputChecks
+		picked := pickedCodes(f.Value)
+		for _, v := range p.Items.Enum {
+			code, _ := v.(string)
+			f.Options = append(f.Options, option{Value: code, Checked: picked[code]})
+		}
 	case "integer":
 		f.Input, f.Min, f.Max = inputInteger, bound(p.Minimum), bound(p.Maximum)
 	case "number":
@@ -154,6 +204,18 @@ func setInput(f *fieldView) {
 	default:
 		f.Input = inputJSON
 	}
+}
+
+// pickedCodes is the strings of an array value, as a set.
+func pickedCodes(v any) map[string]bool {
+	picked := map[string]bool{}
+	list, _ := v.([]any)
+	for _, item := range list {
+		if s, ok := item.(string); ok {
+			picked[s] = true
+		}
+	}
+	return picked
 }
 
 // showValue is a value as a person reads it.
@@ -187,6 +249,12 @@ func readCorrection(form url.Values, fields []fieldView) (countersign.Fields, ma
 		if !sent {
 			continue
 		}
+		if f.Input == inputChecks {
+			if value, changed := readChecks(f, raw); changed {
+				patch[f.Name] = value
+			}
+			continue
+		}
 		text := strings.TrimSpace(raw[0])
 		f.InputText = text
 		value, present, problem := parseInput(f.Input, text)
@@ -202,6 +270,49 @@ func readCorrection(form url.Values, fields []fieldView) (countersign.Fields, ma
 		}
 	}
 	return patch, problems
+}
+
+// readChecks reads a field of checkboxes: the form always sends the
+// field's name once with no value, so that none checked reads as an empty
+// list. The list keeps the schema's order, and is a change only when it
+// holds other codes than the draft's (not merely in another order); none
+// checked on a draft without the field changes nothing.
+func readChecks(f *fieldView, raw []string) (value []any, changed bool) {
+	picked := map[string]bool{}
+	for _, r := range raw {
+		if r = strings.TrimSpace(r); r != "" {
+			picked[r] = true
+		}
+	}
+	value = []any{}
+	for i, o := range f.Options {
+		f.Options[i].Checked = picked[o.Value]
+		if picked[o.Value] {
+			value = append(value, o.Value)
+			delete(picked, o.Value)
+		}
+	}
+	// A code outside the choices (a hand-made form) is kept, for the
+	// schema check to name.
+	for _, r := range raw {
+		if r = strings.TrimSpace(r); picked[r] {
+			value = append(value, r)
+			delete(picked, r)
+		}
+	}
+	if !f.Present {
+		return value, len(value) > 0
+	}
+	was := pickedCodes(f.Value)
+	if list, ok := f.Value.([]any); !ok || len(list) != len(was) || len(was) != len(value) {
+		return value, true
+	}
+	for _, v := range value {
+		if !was[v.(string)] {
+			return value, true
+		}
+	}
+	return value, false
 }
 
 func parseInput(input, text string) (value any, present bool, problem string) {

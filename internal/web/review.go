@@ -26,6 +26,9 @@ type reviewView struct {
 	TaskType *countersign.TaskType
 	Fields   []fieldView
 	Text     []segment
+	// Tree is the document laid out as a tree, for a task type whose
+	// input is JSON (an alert); nil otherwise.
+	Tree *jsonNode
 	// Holder is who holds a live claim on the review ("" for nobody),
 	// Mine whether it is the viewer; the page renews the viewer's claim
 	// every RenewEvery seconds while it is open. CanClaim is whether the
@@ -96,7 +99,7 @@ func (h *handler) loadReview(r *http.Request, sess *session, id string) (*review
 		Audit:     rv.Kind == countersign.ReviewAudit,
 		Key:       newKey(),
 	}
-	v.Fields, v.Text = fieldViews(tt, doc)
+	v.Fields, v.Text, v.Tree = fieldViews(tt, doc)
 	v.Why = fieldview.Explain(rv.Reasons, tt, h.taskType(doc.TaskType))
 	v.Holder = rv.Holder(h.Now())
 	v.Mine = v.Holder != "" && v.Holder == sess.User

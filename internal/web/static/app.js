@@ -19,7 +19,12 @@
     var card = document.querySelector('.field[data-field="' + index + '"]');
     if (card) { card.classList.add("active"); }
     var anchor = document.getElementById("ev-" + index);
-    var pane = document.getElementById("doc-text");
+    // The evidence may be a node of the alert tree, or text in a folded
+    // view: open what hides it.
+    for (var d = anchor && anchor.parentElement; d; d = d.parentElement) {
+      if (d.tagName === "DETAILS") { d.open = true; }
+    }
+    var pane = anchor && anchor.closest(".doc-tree, .doc-text");
     if (anchor && pane) {
       // Scroll the document pane only, so the field stays in view.
       var top = anchor.getBoundingClientRect().top - pane.getBoundingClientRect().top + pane.scrollTop;
