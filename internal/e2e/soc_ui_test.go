@@ -104,7 +104,7 @@ func TestAlertReviewInABrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`input[name="field.reason_codes"][value="credential_compromise"]`)),
 		chromedp.Click(chromedp.CSS(`input[name="field.reason_codes"][value="expected_user_behavior"]`)),
 		chromedp.Click(chromedp.CSS("#correct-button")),
-		chromedp.WaitVisible(chromedp.CSS(".doc-tree")))
+		chromedp.WaitVisible(chromedp.CSS("#tree-heading")))
 	if where := eval("after submitting", `location.pathname + location.search`); !strings.HasSuffix(where, "?decided=correct") {
 		t.Fatalf("after submitting the browser is at %s, want the document page saying it was corrected", where)
 	}

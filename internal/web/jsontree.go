@@ -54,11 +54,18 @@ func (n *jsonNode) Label() string { return strings.Join(n.Names, ", ") }
 // Summary is how a closed object or array reads: its size.
 func (n *jsonNode) Summary() string {
 	count := len(n.Nodes) + n.More
-	switch n.Kind {
-	case "object":
-		return "{" + strconv.Itoa(count) + " keys}"
+	unit := "items"
+	if n.Kind == "object" {
+		unit = "keys"
 	}
-	return "[" + strconv.Itoa(count) + " items]"
+	if count == 1 {
+		unit = strings.TrimSuffix(unit, "s")
+	}
+	open, end := "[", "]"
+	if n.Kind == "object" {
+		open, end = "{", "}"
+	}
+	return open + strconv.Itoa(count) + " " + unit + end
 }
 
 // jsonTree reads content as one JSON value, keeping the order of its keys,
