@@ -248,22 +248,11 @@ func correctModal(review *countersign.Review, fields []fieldview.Field, meta vie
 		if f.Confidence != nil {
 			label += " · " + percent(*f.Confidence)
 		}
-		input := slack.NewPlainTextInputBlockElement(nil, inputAction).WithMaxLength(maxInputChars)
-		text := ""
-		if f.Present {
-			text = countersign.ValueText(f.Value)
-		}
-		if utf8.RuneCountInString(text) <= maxInputChars {
-			input = input.WithInitialValue(text)
-		}
-		if len(text) > 60 || f.Kind() == "object" || f.Kind() == "array" {
-			input = input.WithMultiline(true)
-		}
 		var hint *slack.TextBlockObject
 		if h := fieldHint(f); h != "" {
 			hint = plain(clip(h, 2000))
 		}
-		blocks = append(blocks, slack.NewInputBlock(fieldBlockPref+f.Name, plain(clip(label, 2000)), hint, input).WithOptional(true))
+		blocks = append(blocks, slack.NewInputBlock(fieldBlockPref+f.Name, plain(clip(label, 2000)), hint, fieldInput(f)).WithOptional(true))
 	}
 	if left > 0 {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("%d more fields are not shown here: correct them on the web page or through the API.", left))))
@@ -277,6 +266,69 @@ func correctModal(review *countersign.Review, fields []fieldview.Field, meta vie
 		Blocks:          slack.Blocks{BlockSet: blocks},
 		PrivateMetadata: meta.encode(),
 	}
+}
+
+// fieldInput is a field's input: a select of its choices when the schema
+// lists them (a verdict's label), several when it is a list of choices (its
+// reason codes), else text filled with the draft's value.
+func fieldInput(f fieldview.Field) slack.BlockElement {
+	if options := choices(f.Enum); options != nil {
+		sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Choose"), inputAction, options...)
+		for _, o := range options {
+			if f.Present && o.Value == countersign.ValueText(f.Value) {
+				sel = sel.WithInitialOption(o)
+			}
+		}
+		return sel
+	}
+	if f.Kind() == "array" && f.Items != nil {
+		if options := choices(f.Items.Enum); options != nil {
+			sel := slack.NewOptionsMultiSelectBlockElement(slack.MultiOptTypeStatic, plain("Choose"), inputAction, options...)
+			chosen, _ := f.Value.([]any)
+			var initial []*slack.OptionBlockObject
+			for _, o := range options {
+				for _, c := range chosen {
+					if o.Value == countersign.ValueText(c) {
+						initial = append(initial, o)
+					}
+				}
+			}
+			if f.Present && len(initial) > 0 {
+				sel = sel.WithInitialOptions(initial...)
+			}
+			return sel
+		}
+	}
+	input := slack.NewPlainTextInputBlockElement(nil, inputAction).WithMaxLength(maxInputChars)
+	text := ""
+	if f.Present {
+		text = countersign.ValueText(f.Value)
+	}
+	if utf8.RuneCountInString(text) <= maxInputChars {
+		input = input.WithInitialValue(text)
+	}
+	if len(text) > 60 || f.Kind() == "object" || f.Kind() == "array" {
+		input = input.WithMultiline(true)
+	}
+	return input
+}
+
+// choices are a schema's enum as select options, or nil when it has none
+// or Slack could not show them: only text, at most 100, each short enough
+// to be an option's text and value.
+func choices(enum []any) []*slack.OptionBlockObject {
+	if len(enum) == 0 || len(enum) > 100 {
+		return nil
+	}
+	out := make([]*slack.OptionBlockObject, 0, len(enum))
+	for _, e := range enum {
+		s, ok := e.(string)
+		if !ok || s == "" || utf8.RuneCountInString(s) > 75 || len(s) > 150 {
+			return nil
+		}
+		out = append(out, slack.NewOptionBlockObject(s, plain(s), nil))
+	}
+	return out
 }
 
 // fieldHint is what a field's input says under it: the type expected and

@@ -231,6 +231,14 @@ var testTypes = taskTypes{
 			{Name: "long lease", When: "fields.term_months > 60", Description: "a lease of more than five years"},
 		}},
 	},
+	"alert-triage": {
+		Name: "alert-triage", Title: "Alert triage",
+		Schema: json.RawMessage(`{"type":"object","properties":{
+			"label":{"type":"string","enum":["true_positive","false_positive"]},
+			"severity":{"type":"integer","minimum":1,"maximum":5},
+			"reason_codes":{"type":"array","items":{"type":"string","enum":["known_scanner","credential_compromise","data_loss"]}}}}`),
+		FieldOrder: []string{"label", "severity", "reason_codes"},
+	},
 	"pii-extraction": {
 		Name: "pii-extraction", Title: "PII extraction",
 		Schema:       json.RawMessage(`{"type":"object","properties":{"full_name":{"type":"string"}}}`),

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -397,5 +398,71 @@ func TestClaimInSlack(t *testing.T) {
 	status, reply = e.send(t, request{path: "/slack/commands", body: again, stamp: time.Now(), secret: secret, headers: true})
 	if text, _ := reply["text"].(string); status != http.StatusOK || !strings.Contains(text, "You hold review `doc2-r1`") {
 		t.Fatalf("/countersign next again as sam: %d %v, want the review he holds", status, reply)
+	}
+}
+
+// TestVerdictCorrectionWithSelects: a verdict's label is a select of its
+// labels and its reason codes a multi-select of the taxonomy, each filled
+// with the draft's; the analyst's choices reach the decider typed as the
+// schema wants them (a label, a list of codes).
+func TestVerdictCorrectionWithSelects(t *testing.T) {
+	e := newEndpoint(t)
+	ctx := context.Background()
+	doc := &countersign.Document{ID: "alert1", TaskType: "alert-triage", TaskTypeVersion: "v1", Content: `{"id":"a-1"}`, ContentSHA256: "z",
+		Status: countersign.StatusAwaitingReview, SubmittedBy: "alice", CreatedAt: t0}
+	if _, _, err := e.fx.store.CreateDocument(ctx, doc); err != nil {
+		t.Fatal(err)
+	}
+	draft := &countersign.Draft{Fields: countersign.Fields{"label": "false_positive", "severity": float64(1), "reason_codes": []any{"known_scanner"}}}
+	if err := e.fx.store.UpdateDocument(ctx, "alert1", countersign.DocumentUpdate{Draft: draft}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.fx.store.OpenReview(ctx, &countersign.Review{ID: "alert1-r1", DocumentID: "alert1", TaskType: "alert-triage", Kind: countersign.ReviewGate,
+		CreatedAt: t0, DueAt: t0.Add(time.Hour), Confidence: 0.5, Reasons: []string{"hitl"}}); err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := e.send(t, interaction(click("URITA", ActionCorrect, "alert1-r1"))); status != http.StatusOK {
+		t.Fatalf("correct click answered %d", status)
+	}
+	views := e.slack.received("views.open")
+	if len(views) != 1 {
+		t.Fatalf("views opened %+v", views)
+	}
+	elements := map[string]map[string]any{}
+	for _, b := range views[0].JSON["view"].(map[string]any)["blocks"].([]any) {
+		block := b.(map[string]any)
+		if block["type"] == "input" {
+			elements[block["block_id"].(string)] = block["element"].(map[string]any)
+		}
+	}
+	label, codes := elements["field:label"], elements["field:reason_codes"]
+	if label["type"] != "static_select" || len(label["options"].([]any)) != 2 || label["initial_option"].(map[string]any)["value"] != "false_positive" {
+		t.Fatalf("label input = %v: a select of the two labels, the draft's chosen", label)
+	}
+	if codes["type"] != "multi_static_select" || len(codes["options"].([]any)) != 3 || len(codes["initial_options"].([]any)) != 1 {
+		t.Fatalf("reason codes input = %v: a multi-select of the taxonomy, the draft's chosen", codes)
+	}
+	if elements["field:severity"]["type"] != "plain_text_input" {
+		t.Fatalf("severity input = %v: a number is typed", elements["field:severity"])
+	}
+
+	values := map[string]any{
+		"field:label":    map[string]any{inputAction: map[string]any{"type": "static_select", "selected_option": map[string]any{"value": "true_positive"}}},
+		"field:severity": map[string]any{inputAction: map[string]any{"type": "plain_text_input", "value": "4"}},
+		"field:reason_codes": map[string]any{inputAction: map[string]any{"type": "multi_static_select", "selected_options": []any{
+			map[string]any{"value": "credential_compromise"}, map[string]any{"value": "data_loss"}}}},
+	}
+	sub := submission("URITA", ViewCorrect, "alert1-r1", nil)
+	sub["view"].(map[string]any)["state"] = map[string]any{"values": values}
+	if status, body := e.send(t, interaction(sub)); status != http.StatusOK || body != nil {
+		t.Fatalf("correction answered %d %v", status, body)
+	}
+	calls := e.decider.received()
+	if len(calls) != 1 {
+		t.Fatalf("decisions %+v, want one", calls)
+	}
+	got := calls[0].Req.Fields
+	if got["label"] != "true_positive" || got["severity"] != int64(4) || fmt.Sprint(got["reason_codes"]) != "[credential_compromise data_loss]" {
+		t.Fatalf("corrected fields %#v: the chosen label, the typed severity, the chosen codes as a list", got)
 	}
 }

@@ -131,7 +131,28 @@ func parseSubmission(ic *slack.InteractionCallback, in *Interaction) bool {
 	in.Inputs = map[string]string{}
 	if ic.View.State != nil {
 		for blockID, actions := range ic.View.State.Values {
-			if a, ok := actions[inputAction]; ok {
+			a, ok := actions[inputAction]
+			if !ok {
+				continue
+			}
+			switch string(a.Type) {
+			case slack.OptTypeStatic:
+				// A select of the field's choices: the choice, or empty.
+				in.Inputs[blockID] = a.SelectedOption.Value
+			case slack.MultiOptTypeStatic:
+				// Several choices: read back as a JSON list, as a text
+				// input of a list is; none chosen empties the field.
+				var chosen []string
+				for _, o := range a.SelectedOptions {
+					chosen = append(chosen, o.Value)
+				}
+				if len(chosen) > 0 {
+					raw, _ := json.Marshal(chosen)
+					in.Inputs[blockID] = string(raw)
+				} else {
+					in.Inputs[blockID] = ""
+				}
+			default:
 				in.Inputs[blockID] = a.Value
 			}
 		}
