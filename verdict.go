@@ -1,5 +1,7 @@
 package countersign
 
+import "encoding/json"
+
 // The fields of a verdict task type, which its Verdict declares: the
 // model drafts them and a person corrects them like any other fields.
 const (
@@ -62,6 +64,9 @@ type InputSpec struct {
 	ID string `json:"id,omitempty"`
 	// Map names metadata keys and the JSON Pointer each is read from.
 	Map map[string]string `json:"map,omitempty"`
+	// Schema, when set, is a JSON Schema every document must fit: intake
+	// refuses an alert that does not (422, naming what is wrong).
+	Schema json.RawMessage `json:"schema,omitempty"`
 }
 
 // JSON reports whether documents of the task type are JSON objects.

@@ -2,17 +2,20 @@ package dispatch
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/jsonptr"
+	"github.com/countersign/countersign/internal/schema"
 )
 
 // readJSONInput reads a submission to a task type whose documents are JSON
 // objects (alerts): the content must be one JSON object within the task
 // type's size limit; the alert's own ID (input.id) becomes the external ID,
 // so a resubmitted alert joins its document rather than making another;
+// it must fit input.schema when the task type gives one;
 // and the values input.map points at become metadata (metadata.rule_name,
 // metadata.src_ip), for rules and the prompt. A mapped value the alert does
 // not have is left out, even when the submitter's metadata gives one. It
@@ -25,8 +28,18 @@ func readJSONInput(in *countersign.InputSpec, sub Submission) (Submission, error
 	if err != nil {
 		return sub, countersign.Errorf(countersign.CodeBadRequest, "task type %s takes JSON: content is not one JSON value read one way: %v", sub.TaskType, err)
 	}
-	if _, ok := doc.(map[string]any); !ok {
+	object, ok := doc.(map[string]any)
+	if !ok {
 		return sub, countersign.Errorf(countersign.CodeInvalid, "task type %s takes a JSON object: content is a JSON %s", sub.TaskType, jsonKind(doc))
+	}
+	if len(in.Schema) > 0 {
+		compiled, err := schema.Compile(in.Schema)
+		if err != nil {
+			return sub, fmt.Errorf("input.schema of task type %s: %w", sub.TaskType, err)
+		}
+		if err := compiled.Validate(countersign.Fields(object)); err != nil {
+			return sub, countersign.Errorf(countersign.CodeInvalid, "the alert does not fit input.schema of task type %s: %v", sub.TaskType, err)
+		}
 	}
 	if in.ID != "" {
 		v, found := jsonptr.Resolve(doc, in.ID)

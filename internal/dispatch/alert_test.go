@@ -65,3 +65,24 @@ func TestReadJSONInput(t *testing.T) {
 		}
 	}
 }
+
+// TestReadJSONInputHoldsAlertsToTheSchema: with input.schema, an alert that
+// does not fit is refused with 422 naming what is wrong; one that fits
+// goes on.
+func TestReadJSONInputHoldsAlertsToTheSchema(t *testing.T) {
+	in := &countersign.InputSpec{Format: countersign.InputJSON, ID: "/finding_info/uid",
+		Schema: []byte(`{"type":"object","required":["class_uid","finding_info"],"properties":{"class_uid":{"const":2004},"finding_info":{"type":"object","required":["uid","title"]}}}`)}
+	if _, err := readJSONInput(in, Submission{TaskType: "alerts", Content: `{"class_uid": 2004, "finding_info": {"uid": "f-1", "title": "Port scan"}}`}); err != nil {
+		t.Fatalf("an alert that fits: %v", err)
+	}
+	for _, c := range []struct{ content, want string }{
+		{`{"class_uid": 3002, "finding_info": {"uid": "f-1", "title": "x"}}`, "class_uid"},
+		{`{"class_uid": 2004, "finding_info": {"uid": "f-1"}}`, "finding_info"},
+	} {
+		_, err := readJSONInput(in, Submission{TaskType: "alerts", Content: c.content})
+		var coded *countersign.Error
+		if err == nil || !errors.As(err, &coded) || coded.Code != countersign.CodeInvalid || !strings.Contains(err.Error(), "does not fit input.schema of task type alerts") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want 422 naming %s", c.content, err, c.want)
+		}
+	}
+}

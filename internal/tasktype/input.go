@@ -1,6 +1,9 @@
 package tasktype
 
 import (
+	"encoding/json"
+	"github.com/countersign/countersign/internal/schema"
+	"gopkg.in/yaml.v3"
 	"maps"
 	"regexp"
 	"slices"
@@ -15,6 +18,7 @@ type inputFile struct {
 	MaxBytes int               `yaml:"max_bytes"`
 	ID       string            `yaml:"id"`
 	Map      map[string]string `yaml:"map"`
+	Schema   yaml.Node         `yaml:"schema"`
 }
 
 // metadataKey is what a mapped metadata key may look like: rules read it
@@ -30,8 +34,8 @@ func parseInput(in *inputFile, p *problems) *countersign.InputSpec {
 	case countersign.InputJSON:
 	case countersign.InputText, "":
 		out.Format = countersign.InputText
-		if in.ID != "" || len(in.Map) > 0 || in.MaxBytes != 0 {
-			p.add("input", "id, map and max_bytes read JSON documents: set format: json")
+		if in.ID != "" || len(in.Map) > 0 || in.MaxBytes != 0 || in.Schema.Kind != 0 {
+			p.add("input", "id, map, max_bytes and schema read JSON documents: set format: json")
 		}
 		return out
 	default:
@@ -46,6 +50,9 @@ func parseInput(in *inputFile, p *problems) *countersign.InputSpec {
 			p.add("input.id", "%v", err)
 		}
 	}
+	if in.Schema.Kind != 0 {
+		out.Schema = inputSchema(&in.Schema, p)
+	}
 	for _, key := range slices.Sorted(maps.Keys(in.Map)) {
 		if !metadataKey.MatchString(key) {
 			p.add("input.map", "key %q must be lowercase letters, digits and underscores, starting with a letter", key)
@@ -55,4 +62,24 @@ func parseInput(in *inputFile, p *problems) *countersign.InputSpec {
 		}
 	}
 	return out
+}
+
+// inputSchema is the JSON Schema every document of the task type must fit
+// (an OCSF class's required attributes, say), checked to compile.
+func inputSchema(node *yaml.Node, p *problems) json.RawMessage {
+	var doc map[string]any
+	if err := node.Decode(&doc); err != nil {
+		p.add("input.schema", "must be a JSON Schema object: %v", err)
+		return nil
+	}
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		p.add("input.schema", "cannot be written as JSON: %v", err)
+		return nil
+	}
+	if _, err := schema.Compile(raw); err != nil {
+		p.add("input.schema", "%v", err)
+		return nil
+	}
+	return raw
 }

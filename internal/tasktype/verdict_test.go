@@ -105,21 +105,23 @@ func TestInput(t *testing.T) {
   max_bytes: 65536
   id: /finding_info/uid
   map: {rule_name: /finding_info/analytic/name, src_ip: /src_endpoint/ip}
+  schema: {type: object, required: [finding_info]}
 `
 	tt, err := tasktype.Parse([]byte(src), "alerts.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !tt.Input.JSON() || tt.Input.MaxBytes != 65536 || tt.Input.ID != "/finding_info/uid" || tt.Input.Map["src_ip"] != "/src_endpoint/ip" {
+	if !tt.Input.JSON() || tt.Input.MaxBytes != 65536 || tt.Input.ID != "/finding_info/uid" || tt.Input.Map["src_ip"] != "/src_endpoint/ip" || !strings.Contains(string(tt.Input.Schema), `"required":["finding_info"]`) {
 		t.Fatalf("input %+v", tt.Input)
 	}
 	for _, c := range []struct{ name, from, to, want string }{
 		{"unknown format", "format: json", "format: xml", `input.format: unknown format "xml"`},
-		{"text with a map", "format: json", "format: text", "input: id, map and max_bytes read JSON documents"},
+		{"text with a map", "format: json", "format: text", "input: id, map, max_bytes and schema read JSON documents"},
 		{"negative size", "max_bytes: 65536", "max_bytes: -1", "input.max_bytes: must not be negative"},
 		{"ID not a pointer", "id: /finding_info/uid", "id: finding_info.uid", `input.id: must start with /`},
 		{"mapped to no pointer", "src_ip: /src_endpoint/ip", "src_ip: src_endpoint.ip", `input.map.src_ip: must start with /`},
 		{"bad key", "src_ip:", "Src-IP:", `input.map: key "Src-IP" must be lowercase`},
+		{"a schema that does not compile", "required: [finding_info]", "required: finding_info", "input.schema"},
 	} {
 		_, err := tasktype.Parse([]byte(strings.Replace(src, c.from, c.to, 1)), "alerts.yaml")
 		if err == nil || !strings.Contains(err.Error(), c.want) {
