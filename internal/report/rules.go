@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/quality"
 )
 
 // RuleMetadataKey is the metadata key that names an alert's detection
@@ -35,6 +36,12 @@ type RuleFigures struct {
 	Audited              int `json:"audited"`
 	AuditChanged         int `json:"audit_changed"`
 	EscapedTruePositives int `json:"escaped_true_positives"`
+	// EscapedBound is, with 95% confidence (Clopper-Pearson, one-sided),
+	// the largest share of the rule's automatic closures that are escaped
+	// true positives, from its audits; null before any audit, when nothing
+	// is known. Audits are a random draw of the closures, so the bound
+	// speaks for the ones nobody audited.
+	EscapedBound *float64 `json:"escaped_true_positive_bound"`
 	// MeanSecondsToVerdict is the mean time from submission to the
 	// verdict that first stood (the automatic closure or the analyst's
 	// decision), over Decided.
@@ -106,6 +113,13 @@ func BuildByRule(ctx context.Context, s countersign.DocumentStore, taskType stri
 			r.AutomaticRate = ptr(float64(r.Automatic) / n)
 			r.MeanSecondsToVerdict = ptr(a.seconds / n)
 		}
+		if r.Audited > 0 {
+			bound, err := quality.UpperBound(quality.ClopperPearson, r.EscapedTruePositives, r.Audited, EscapedBoundLevel)
+			if err != nil {
+				return nil, err
+			}
+			r.EscapedBound = &bound
+		}
 		out = append(out, r)
 	}
 	slices.SortFunc(out, func(a, b RuleFigures) int {
@@ -115,3 +129,6 @@ func BuildByRule(ctx context.Context, s countersign.DocumentStore, taskType stri
 }
 
 func ptr(f float64) *float64 { return &f }
+
+// EscapedBoundLevel is the confidence of RuleFigures.EscapedBound.
+const EscapedBoundLevel = 0.95

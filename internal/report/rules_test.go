@@ -3,6 +3,7 @@ package report_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -80,7 +81,9 @@ func TestBuildByRuleKnownFigures(t *testing.T) {
 	}
 	f := func(v float64) *float64 { return &v }
 	want := []report.RuleFigures{
-		{Rule: "Brute force", Documents: 5, Decided: 4, FalsePositives: 3, FalsePositiveRate: f(0.75), Automatic: 3, AutomaticRate: f(0.75), Audited: 2, AuditChanged: 1, EscapedTruePositives: 1, MeanSecondsToVerdict: f(915)},
+		{Rule: "Brute force", Documents: 5, Decided: 4, FalsePositives: 3, FalsePositiveRate: f(0.75), Automatic: 3, AutomaticRate: f(0.75), Audited: 2, AuditChanged: 1, EscapedTruePositives: 1, MeanSecondsToVerdict: f(915),
+			// 1 escaped of 2 audits: P(X <= 1) = 1 - p^2 = 0.05 at p = sqrt(0.95).
+			EscapedBound: f(math.Sqrt(0.95))},
 		{Rule: "", Documents: 2, Decided: 1, FalsePositives: 1, FalsePositiveRate: f(1), Automatic: 1, AutomaticRate: f(1), MeanSecondsToVerdict: f(60)},
 		{Rule: "Impossible travel", Documents: 2, Decided: 2, FalsePositiveRate: f(0), AutomaticRate: f(0), MeanSecondsToVerdict: f(200)},
 	}
@@ -95,10 +98,11 @@ func TestBuildByRuleKnownFigures(t *testing.T) {
 }
 
 func sameFigures(a, b report.RuleFigures) bool {
-	eq := func(x, y *float64) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
+	eq := func(x, y *float64) bool { return (x == nil) == (y == nil) && (x == nil || math.Abs(*x-*y) < 1e-9) }
 	return a.Rule == b.Rule && a.Documents == b.Documents && a.Decided == b.Decided && a.FalsePositives == b.FalsePositives &&
 		a.Automatic == b.Automatic && a.Audited == b.Audited && a.AuditChanged == b.AuditChanged && a.EscapedTruePositives == b.EscapedTruePositives &&
-		eq(a.FalsePositiveRate, b.FalsePositiveRate) && eq(a.AutomaticRate, b.AutomaticRate) && eq(a.MeanSecondsToVerdict, b.MeanSecondsToVerdict)
+		eq(a.FalsePositiveRate, b.FalsePositiveRate) && eq(a.AutomaticRate, b.AutomaticRate) && eq(a.MeanSecondsToVerdict, b.MeanSecondsToVerdict) &&
+		eq(a.EscapedBound, b.EscapedBound)
 }
 
 func show(r report.RuleFigures) string {
@@ -108,5 +112,5 @@ func show(r report.RuleFigures) string {
 		}
 		return *x
 	}
-	return fmt.Sprint(r.Documents, r.Decided, r.FalsePositives, v(r.FalsePositiveRate), r.Automatic, v(r.AutomaticRate), r.Audited, r.AuditChanged, r.EscapedTruePositives, v(r.MeanSecondsToVerdict))
+	return fmt.Sprint(r.Documents, r.Decided, r.FalsePositives, v(r.FalsePositiveRate), r.Automatic, v(r.AutomaticRate), r.Audited, r.AuditChanged, r.EscapedTruePositives, v(r.EscapedBound), v(r.MeanSecondsToVerdict))
 }
