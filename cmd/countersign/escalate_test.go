@@ -15,7 +15,6 @@ import (
 	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/internal/store/sqlite"
 	"github.com/countersign/countersign/internal/tasktype"
-
 )
 
 // TestEscalateCommand: countersign escalate records the escalation and
