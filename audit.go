@@ -35,6 +35,9 @@ const (
 	EventDocumentFailed    = "document.failed"
 	EventTokenCreated      = "token.created"
 	EventTokenRevoked      = "token.revoked"
+	// EventDocumentEscalated: a person escalated the document to an
+	// incident (POST /v1/documents/{id}/escalate); not a decision.
+	EventDocumentEscalated = "document.escalated"
 )
 
 // ChainBreak names the first event at which an audit chain no longer verifies.

@@ -34,6 +34,13 @@ type server struct {
 
 func newServer(t *testing.T, maxBody int64) *server {
 	t.Helper()
+	return newServerWith(t, maxBody, nil)
+}
+
+// newServerWith is newServer with its dispatcher set up further by setup
+// (a webhook, say) when setup is not nil.
+func newServerWith(t *testing.T, maxBody int64, setup func(*dispatch.Dispatcher)) *server {
+	t.Helper()
 	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "api.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -43,9 +50,13 @@ func newServer(t *testing.T, maxBody int64) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	d := &dispatch.Dispatcher{Store: store, TaskTypes: types, Resolver: tasktype.NewResolver(types, store), MaxDocumentBytes: 64}
+	if setup != nil {
+		setup(d)
+	}
 	router := api.Router(api.Services{
 		Store:        store,
-		Dispatch:     &dispatch.Dispatcher{Store: store, TaskTypes: types, Resolver: tasktype.NewResolver(types, store), MaxDocumentBytes: 64},
+		Dispatch:     d,
 		Ready:        func(context.Context) error { return nil },
 		MaxBodyBytes: maxBody,
 	})

@@ -74,6 +74,8 @@ var wireTypes = map[string]any{
 		Policy   countersign.Policy          `json:"policy"`
 	}{},
 	"VetoRequest":      VetoRequest{},
+	"EscalateRequest":  EscalateRequest{},
+	"EscalateResponse": EscalateResponse{},
 	"Stats":            Stats{},
 	"Reviewers":        report.Reviewers{},
 	"SlackUserRequest": SlackUserRequest{},

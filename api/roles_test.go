@@ -54,6 +54,7 @@ var access = []struct {
 	{"GET /v1/reviews", "/v1/reviews", "", []countersign.Role{reviewer, approver, auditor, admin}},
 	{"GET /v1/reviews/{id}", "/v1/reviews/nope", "", []countersign.Role{reviewer, approver, auditor, admin}},
 	{"POST /v1/reviews/{id}/decision", "/v1/reviews/nope/decision", `{"action":"approve"}`, []countersign.Role{reviewer, approver, admin}},
+	{"POST /v1/documents/{id}/escalate", "/v1/documents/nope/escalate", `{"reason":"phishing campaign"}`, []countersign.Role{reviewer, approver, admin}},
 	{"POST /v1/reviews/{id}/claim", "/v1/reviews/nope/claim", "", []countersign.Role{reviewer, approver, admin}},
 	{"DELETE /v1/reviews/{id}/claim", "/v1/reviews/nope/claim", "", []countersign.Role{reviewer, approver, admin}},
 	{"POST /v1/reviews/{id}/assign", "/v1/reviews/nope/assign", `{"to":"sam"}`, []countersign.Role{approver, admin}},

@@ -161,6 +161,7 @@ func Router(s Services) http.Handler {
 	mux.Handle("POST /v1/policy/apply", h.allow(tuners, "apply policy certificates", h.applyCertificate))
 	mux.Handle("POST /v1/policy/set", h.allow(tuners, "set policies", h.setPolicy))
 	mux.Handle("GET /v1/policy/versions", h.allow(verifiers, "list policy versions", h.listPolicyVersions))
+	mux.Handle("POST /v1/documents/{id}/escalate", h.allow(deciders, "escalate documents", h.escalate))
 	mux.Handle("POST /v1/documents/{id}/veto", h.allow(tuners, "veto auto-accepted documents", h.veto))
 	mux.Handle("GET /v1/stats", h.allow(verifiers, "read statistics", h.stats))
 	mux.Handle("GET /v1/reviewers", h.allow(verifiers, "read reviewers' statistics", h.reviewers))

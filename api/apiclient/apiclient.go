@@ -368,6 +368,18 @@ func (c *Client) Veto(ctx context.Context, documentID string, v api.VetoRequest)
 	return &out, c.do(ctx, http.MethodPost, "/v1/documents/"+url.PathEscape(documentID)+"/veto", v, &out)
 }
 
+// Escalate escalates a document (an alert) to an incident, recorded and
+// sent to the configured incident target; key, when set, is the
+// Idempotency-Key that makes a retry record it once.
+func (c *Client) Escalate(ctx context.Context, documentID, key string, e api.EscalateRequest) (*api.EscalateResponse, error) {
+	var out api.EscalateResponse
+	var header http.Header
+	if key != "" {
+		header = http.Header{"Idempotency-Key": {key}}
+	}
+	return &out, c.doWith(ctx, http.MethodPost, "/v1/documents/"+url.PathEscape(documentID)+"/escalate", header, e, &out)
+}
+
 // ResetPolicy lifts a supervisor's tightening of a task type's policy.
 func (c *Client) ResetPolicy(ctx context.Context, taskType, reason string) (*countersign.PolicyOverride, error) {
 	var out struct {

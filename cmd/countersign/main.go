@@ -92,7 +92,7 @@ with "countersign submit" and decide reviews with "countersign reviews" and
 		newDev(d), newWorker(d), newAPI(d),
 		newSubmit(), newReviews(), newReview(), newNext(), newDecide(), newAudit(), newToken(),
 		newTaskType(), newCalibrate(), newPolicy(),
-		newVeto(), newStats(), newReviewers(), newExport(), newGold(), newBatch(),
+		newVeto(), newEscalate(), newStats(), newReviewers(), newExport(), newGold(), newBatch(),
 		newCodecServer(d), newMigrate(), newUser(), newKeygen(),
 		newTemporal(), newSlack(),
 	)

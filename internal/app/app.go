@@ -468,6 +468,9 @@ func (a *App) dispatcher() *dispatch.Dispatcher {
 		MaxDocumentBytes: a.Config.MaxDocumentBytes,
 		ClaimLease:       a.Config.ClaimLease,
 	}
+	if a.Config.WebhookURL != "" {
+		d.Webhook = &webhook.Client{URL: a.Config.WebhookURL, Secret: a.Config.WebhookSecret}
+	}
 	d.Abandoned = &reconcile.Reconciler{Dispatch: d, Store: a.traced(), Logger: a.Logger}
 	a.dispatch = d
 	return d

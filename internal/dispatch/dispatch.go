@@ -34,6 +34,7 @@ import (
 	"github.com/countersign/countersign/internal/provenance"
 	"github.com/countersign/countersign/internal/rest"
 	"github.com/countersign/countersign/internal/tasktype"
+	"github.com/countersign/countersign/internal/webhook"
 )
 
 // Dispatcher sends requests to the workflows. Its zero value is not usable:
@@ -62,7 +63,10 @@ type Dispatcher struct {
 	// ClaimLease is how long a claim holds a review unless renewed
 	// (countersign.DefaultClaimLease when zero).
 	ClaimLease time.Duration
-	Now        func() time.Time
+	// Webhook, when set, is the incident target an escalation is sent to
+	// (incident.escalated); without it escalations are only recorded.
+	Webhook *webhook.Client
+	Now     func() time.Time
 
 	// snapshots holds the task type versions this process has stored, so
 	// that each is written once rather than with every document.

@@ -95,6 +95,7 @@ var eventLabels = map[string]string{
 	countersign.EventReviewReleased:      "Claim released",
 	countersign.EventReviewClaimLapsed:   "Claim lapsed",
 	countersign.EventReviewAssigned:      "Review assigned",
+	countersign.EventDocumentEscalated:   "Escalated to an incident",
 }
 
 func (h *handler) document(w http.ResponseWriter, r *http.Request, sess *session) {

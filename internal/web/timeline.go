@@ -189,6 +189,23 @@ func describe(e countersign.AuditEvent) (sentence string, rows []eventRow, rest 
 		}
 		sentence += "."
 		used = append(used, "review_id", "to", "previous", "strategy")
+	case countersign.EventDocumentEscalated:
+		sentence = fmt.Sprintf("%s (%s) escalated the document to an incident", e.Actor, or(str("role"), "role not recorded"))
+		if sev, ok := data["severity"]; ok {
+			sentence += ", severity " + dataValue(sev)
+		}
+		sentence += ": " + clip(str("reason")) + "."
+		var stood []string
+		if label, ok := data["document_label"]; ok {
+			stood = append(stood, "label "+dataValue(label))
+		}
+		if sev, ok := data["document_severity"]; ok {
+			stood = append(stood, "severity "+dataValue(sev))
+		}
+		if len(stood) > 0 {
+			sentence += " The document then said " + strings.Join(stood, ", ") + "."
+		}
+		used = append(used, "role", "severity", "reason", "document_label", "document_severity")
 	case countersign.EventDocumentDelivered:
 		sentence = "Delivered the outcome"
 		if hook, _ := data["webhook"].(bool); hook {
