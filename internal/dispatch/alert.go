@@ -32,15 +32,6 @@ func readJSONInput(in *countersign.InputSpec, sub Submission) (Submission, error
 	if !ok {
 		return sub, countersign.Errorf(countersign.CodeInvalid, "task type %s takes a JSON object: content is a JSON %s", sub.TaskType, jsonKind(doc))
 	}
-	if len(in.Schema) > 0 {
-		compiled, err := schema.Compile(in.Schema)
-		if err != nil {
-			return sub, fmt.Errorf("input.schema of task type %s: %w", sub.TaskType, err)
-		}
-		if err := compiled.Validate(countersign.Fields(object)); err != nil {
-			return sub, countersign.Errorf(countersign.CodeInvalid, "the alert does not fit input.schema of task type %s: %v", sub.TaskType, err)
-		}
-	}
 	if in.ID != "" {
 		v, found := jsonptr.Resolve(doc, in.ID)
 		id := jsonptr.Text(v)
@@ -56,6 +47,15 @@ func readJSONInput(in *countersign.InputSpec, sub Submission) (Submission, error
 			return sub, countersign.Errorf(countersign.CodeInvalid, "external_id %q is not the alert's ID %q at %s: leave external_id out, or give the alert's", sub.ExternalID, id, in.ID)
 		}
 		sub.ExternalID = id
+	}
+	if len(in.Schema) > 0 {
+		compiled, err := schema.Compile(in.Schema)
+		if err != nil {
+			return sub, fmt.Errorf("input.schema of task type %s: %w", sub.TaskType, err)
+		}
+		if err := compiled.Validate(countersign.Fields(object)); err != nil {
+			return sub, countersign.Errorf(countersign.CodeInvalid, "the alert does not fit input.schema of task type %s: %v", sub.TaskType, err)
+		}
 	}
 	if len(in.Map) == 0 {
 		return sub, nil
