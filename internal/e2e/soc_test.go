@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -368,6 +369,14 @@ func TestSOCAlertBurst(t *testing.T) {
 			}
 		}
 	}
+	// The alert paths, recorded for replay with make histories: an
+	// automatic closure, an analyst's verdict, and a closure an audit
+	// turned into a true positive.
+	checkHistories(t, a, os.Getenv(recordEnv) != "", map[string]string{
+		"soc_automatic_closure": ids[0],
+		"soc_analyst_verdict":   tp.ID,
+		"soc_escaped_in_audit":  escaped.DocumentID,
+	})
 }
 
 func ruleIndex(name string) int {
