@@ -2,10 +2,8 @@ package dispatch
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"unicode"
@@ -283,13 +281,7 @@ func checkPrelabel(tt *countersign.TaskType, content string, p *countersign.Prel
 		// It is shown in the route's reason and the lineage.
 		return invalid("source must be at most 256 printable characters on one line")
 	}
-	var object struct {
-		Properties map[string]json.RawMessage `json:"properties"`
-	}
-	if err := json.Unmarshal(tt.Schema, &object); err != nil {
-		return fmt.Errorf("schema of %s: %w", tt.Name, err)
-	}
-	known := slices.Sorted(maps.Keys(object.Properties))
+	known := tt.FieldOrder
 	for name := range p.Fields {
 		if !slices.Contains(known, name) {
 			return invalid("%s has no field %q (its fields: %s)", tt.Name, name, strings.Join(known, ", "))

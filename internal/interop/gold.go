@@ -71,17 +71,12 @@ type GoldResult struct {
 // are skipped and counted. The first problem stops the import, with an
 // error naming the task or record (by position and ID) and the field.
 func ReadGold(r io.Reader, format Format, opts GoldOptions) (*GoldResult, error) {
-	g := &goldReader{format: format, opts: opts, ids: map[string]string{}}
-	if g.opts.TextKey == "" {
-		g.opts.TextKey = "text"
+	g, err := newGoldReader(format, opts)
+	if err != nil {
+		return nil, err
 	}
 	for _, id := range opts.Taken {
 		g.ids[id] = "the task type"
-	}
-	if len(opts.Schema) > 0 {
-		if err := g.readSchema(opts.Schema); err != nil {
-			return nil, err
-		}
 	}
 	var read func(n int, raw json.RawMessage) error
 	switch format {
@@ -97,6 +92,21 @@ func ReadGold(r io.Reader, format Format, opts GoldOptions) (*GoldResult, error)
 		return nil, err
 	}
 	return &g.result, nil
+}
+
+// newGoldReader reads format by opts: the text under opts.TextKey ("text"
+// when empty), values by opts.Schema when given.
+func newGoldReader(format Format, opts GoldOptions) (*goldReader, error) {
+	g := &goldReader{format: format, opts: opts, ids: map[string]string{}}
+	if g.opts.TextKey == "" {
+		g.opts.TextKey = "text"
+	}
+	if len(opts.Schema) > 0 {
+		if err := g.readSchema(opts.Schema); err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
 }
 
 type goldReader struct {

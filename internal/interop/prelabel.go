@@ -37,14 +37,9 @@ type Prelabelled struct {
 // problem stops the import with an error naming the task or record and the
 // field; what fn already took stays taken.
 func ReadPrelabels(r io.Reader, format Format, opts GoldOptions, fn func(Prelabelled) error) error {
-	g := &goldReader{format: format, opts: opts, ids: map[string]string{}}
-	if g.opts.TextKey == "" {
-		g.opts.TextKey = "text"
-	}
-	if len(opts.Schema) > 0 {
-		if err := g.readSchema(opts.Schema); err != nil {
-			return err
-		}
+	g, err := newGoldReader(format, opts)
+	if err != nil {
+		return err
 	}
 	var read func(n int, raw json.RawMessage) (Prelabelled, error)
 	switch format {
