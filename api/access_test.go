@@ -90,6 +90,22 @@ func TestReviewGroups(t *testing.T) {
 	if a := s.do(http.MethodGet, "/v1/documents/p1", pete, ""); a.status != http.StatusOK {
 		t.Errorf("pete GET a pii document = %d, want 200", a.status)
 	}
+	// Batches count documents of every task type: closed to a reviewer
+	// whose groups do not cover them all, open to one whose groups do.
+	for _, path := range []string{"/v1/batches", "/v1/batches/room-7"} {
+		if a := s.do(http.MethodGet, path, pete, ""); a.status != http.StatusForbidden || !strings.Contains(a.message(), "you may review: pii-extraction") {
+			t.Errorf("pete GET %s = %d %v, want 403 naming what he may review", path, a.status, a.body)
+		}
+		if a := s.do(http.MethodGet, path, nobody, ""); a.status != http.StatusForbidden {
+			t.Errorf("a reviewer without groups GET %s = %d, want 403", path, a.status)
+		}
+	}
+	if a := s.do(http.MethodGet, "/v1/batches", lena, ""); a.status != http.StatusOK {
+		t.Errorf("lena GET /v1/batches = %d %v, want 200", a.status, a.body)
+	}
+	if a := s.do(http.MethodGet, "/v1/batches/room-7", lena, ""); a.status != http.StatusNotFound {
+		t.Errorf("lena GET an unknown batch = %d %v, want 404", a.status, a.body)
+	}
 }
 
 // TestReviewsOfAnUnknownTaskType: a task type name that is neither
