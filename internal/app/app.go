@@ -426,13 +426,14 @@ func (a *App) startAPI() error {
 		SlackCommands:     slackCommands,
 
 		UI: web.New(web.Services{
-			Store:      a.traced(),
-			TaskTypes:  a.TaskTypes,
-			Decider:    a.dispatcher(),
-			Claims:     a.dispatcher(),
-			ClaimLease: a.Config.ClaimLease,
-			Logger:     a.Logger,
-			OIDC:       a.oidcSignIn,
+			Store:       a.traced(),
+			TaskTypes:   a.TaskTypes,
+			Decider:     a.dispatcher(),
+			Claims:      a.dispatcher(),
+			ClaimLease:  a.Config.ClaimLease,
+			Escalations: a.dispatcher(),
+			Logger:      a.Logger,
+			OIDC:        a.oidcSignIn,
 		}),
 	})
 	var handler http.Handler = router

@@ -99,6 +99,33 @@ func TestAlertReviewInABrowser(t *testing.T) {
 	}
 	shots.take(browser, "soc-01-alert-tree")
 
+	// Escalating is an action of its own: recorded, and the review stays
+	// open for the verdict.
+	do("escalate to an incident",
+		chromedp.Click(chromedp.CSS("#escalate summary")),
+		chromedp.WaitVisible(chromedp.CSS("#escalation-reason")),
+		chromedp.SendKeys(chromedp.CSS("#escalation-reason"), "two logins succeeded: possible account takeover"),
+		chromedp.SendKeys(chromedp.CSS("#escalation-severity"), "5"),
+		chromedp.Click(chromedp.CSS("#escalate-button")),
+		chromedp.WaitVisible(chromedp.CSS("#escalated")))
+	if got := eval("escalation outcome", `document.getElementById("escalated").innerText`); !strings.Contains(got, "Escalated: recorded") {
+		t.Fatalf("after escalating the page says %q", got)
+	}
+	trail, err := u.auditor.Audit(ctx, review.DocumentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	escalated := 0
+	for _, e := range trail {
+		if e.Type == countersign.EventDocumentEscalated && e.Actor == "rosa" && e.Channel == countersign.ChannelWeb {
+			escalated++
+		}
+	}
+	if escalated != 1 {
+		t.Fatalf("the trail holds %d escalations by rosa on the web, want 1: %+v", escalated, trail)
+	}
+	shots.take(browser, "soc-02-escalated")
+
 	do("correct the verdict",
 		chromedp.SetValue(chromedp.CSS(`select[name="field.label"]`), "benign_true_positive"),
 		chromedp.Click(chromedp.CSS(`input[name="field.reason_codes"][value="credential_compromise"]`)),
@@ -108,7 +135,7 @@ func TestAlertReviewInABrowser(t *testing.T) {
 	if where := eval("after submitting", `location.pathname + location.search`); !strings.HasSuffix(where, "?decided=correct") {
 		t.Fatalf("after submitting the browser is at %s, want the document page saying it was corrected", where)
 	}
-	shots.take(browser, "soc-02-decided")
+	shots.take(browser, "soc-03-decided")
 
 	doc, err := u.auditor.WaitUntil(ctx, review.DocumentID, 50*time.Millisecond, func(s countersign.Status) bool { return s == countersign.StatusAccepted })
 	if err != nil {

@@ -141,3 +141,61 @@ func TestAlertReviewPage(t *testing.T) {
 		t.Errorf("refused corrections reached the workflow: %+v", calls[1:])
 	}
 }
+
+// TestEscalateFromTheReviewPage: an alert's review page escalates it to an
+// incident, recorded in its trail; a reason is needed, a second send of
+// the same form records nothing more, and a page of a task type without a
+// verdict offers no escalation.
+func TestEscalateFromTheReviewPage(t *testing.T) {
+	f := newFixture(t)
+	docID, reviewID := seedAlert(t, f)
+	rita := f.as(countersign.RoleReviewer)
+	page := rita.get("/ui/reviews/" + reviewID)
+	if !strings.Contains(page.body, `action="/ui/reviews/`+reviewID+`/escalate"`) {
+		t.Fatalf("the alert's review page offers no escalation:\n%s", page.body)
+	}
+	key := fieldValue(t, page.body, "key")
+	escalate := func(form url.Values) answer {
+		t.Helper()
+		form.Set("csrf", rita.csrf)
+		return rita.post("/ui/reviews/"+reviewID+"/escalate", form)
+	}
+	if a := escalate(url.Values{"key": {key}, "escalation_reason": {"  "}}); a.status != http.StatusUnprocessableEntity || !strings.Contains(a.body, "An escalation needs a reason") {
+		t.Errorf("escalation without a reason = %d:\n%s", a.status, a.body)
+	}
+	if a := escalate(url.Values{"key": {key}, "escalation_reason": {"beaconing"}, "escalation_severity": {"high"}}); a.status != http.StatusUnprocessableEntity ||
+		!strings.Contains(a.body, "severity must be a whole number") || !strings.Contains(a.body, ">beaconing</textarea>") {
+		t.Errorf("escalation with a bad severity = %d, want 422 keeping the reason:\n%s", a.status, a.body)
+	}
+	form := url.Values{"key": {key}, "escalation_reason": {"2 logins succeeded from a stuffing source"}, "escalation_severity": {"5"}}
+	first := escalate(form)
+	if first.status != http.StatusOK || !strings.Contains(first.body, `id="escalated"`) || !strings.Contains(first.body, "No incident target is configured") {
+		t.Fatalf("escalation = %d:\n%s", first.status, first.body)
+	}
+	if again := escalate(form); again.status != http.StatusOK {
+		t.Fatalf("the same form again = %d:\n%s", again.status, again.body)
+	}
+	events, err := f.store.DocumentAudit(context.Background(), docID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var escalations []countersign.AuditEvent
+	for _, e := range events {
+		if e.Type == countersign.EventDocumentEscalated {
+			escalations = append(escalations, e)
+		}
+	}
+	if len(escalations) != 1 || escalations[0].Actor != "rita" || escalations[0].Channel != countersign.ChannelWeb ||
+		!strings.Contains(string(escalations[0].Data), `"severity":5`) || !strings.Contains(string(escalations[0].Data), "stuffing source") {
+		t.Fatalf("escalation events = %+v, want one by rita on the web with severity 5 and the reason", escalations)
+	}
+	if a := f.as(countersign.RoleAuditor).get("/ui/reviews/" + reviewID); strings.Contains(a.body, "/escalate\"") {
+		t.Errorf("an auditor is offered escalation")
+	}
+	if a := rita.get("/ui/reviews/" + docA + "-r1"); a.status != http.StatusOK || strings.Contains(a.body, "/escalate\"") {
+		t.Errorf("a contract's review page = %d offers escalation", a.status)
+	}
+	if a := rita.post("/ui/reviews/"+docA+"-r1/escalate", url.Values{"csrf": {rita.csrf}, "escalation_reason": {"x"}}); a.status != http.StatusForbidden {
+		t.Errorf("escalating a contract = %d, want 403", a.status)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +48,12 @@ type reviewView struct {
 	// Key is the form's idempotency key: sending the same form twice
 	// (a double click, a retry after a lost answer) decides once.
 	Key string
+	// CanEscalate is whether the page offers escalating the alert to an
+	// incident; Escalated says how the last escalation went, and
+	// EscalationReason keeps what was typed when one was refused.
+	CanEscalate      bool
+	Escalated        string
+	EscalationReason string
 	// After a refused decision: what was wrong, the action tried, the
 	// reason given, and the fields the schema check named.
 	Message string
@@ -106,6 +113,7 @@ func (h *handler) loadReview(r *http.Request, sess *session, id string) (*review
 	v.CanClaim = h.Claims != nil && v.CanDecide && v.Open
 	v.CanRelease = v.CanClaim && v.Holder != "" && (v.Mine || sess.Role.CanSupervise())
 	v.RenewEvery = int(h.claimLease().Seconds() / 3)
+	v.CanEscalate = h.Escalations != nil && v.CanDecide && tt.Verdict != nil
 	return v, nil
 }
 
@@ -353,4 +361,61 @@ func (h *handler) mayReview(sess *session, taskType string) error {
 	}
 	return countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not see documents of %s: they are reviewed by the groups %s.",
 		sess.User, sess.Role, tt.Name, strings.Join(tt.ReviewGroups, ", "))
+}
+
+// escalate raises the review's document (an alert) to an incident, as POST
+// /v1/documents/{id}/escalate does, and shows the review again with how
+// it went. The form's key makes a second click or a reload record and send
+// the first escalation again rather than another.
+func (h *handler) escalate(w http.ResponseWriter, r *http.Request, sess *session) {
+	v, err := h.loadReview(r, sess, r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, sess, err)
+		return
+	}
+	if !v.CanEscalate {
+		h.fail(w, r, sess, countersign.Errorf(countersign.CodeForbidden, "Documents of %s are not escalated from this page: only alerts (task types with a verdict) are.", v.TaskType.Name))
+		return
+	}
+	key := r.PostFormValue("key")
+	if len(key) > 64 {
+		key = ""
+	}
+	v.EscalationReason = strings.TrimSpace(r.PostFormValue("escalation_reason"))
+	e := dispatch.Escalation{Reason: v.EscalationReason}
+	if sev := strings.TrimSpace(r.PostFormValue("escalation_severity")); sev != "" {
+		n, err := strconv.Atoi(sev)
+		if err != nil || n < 1 {
+			v.Message = fmt.Sprintf("The escalation's severity must be a whole number of 1 or more, or left empty, not %q.", sev)
+			h.showReview(w, r, sess, http.StatusUnprocessableEntity, v)
+			return
+		}
+		e.Severity = n
+	}
+	if e.Reason == "" {
+		v.Message = "An escalation needs a reason: say why this alert is an incident."
+		h.showReview(w, r, sess, http.StatusUnprocessableEntity, v)
+		return
+	}
+	out, err := h.Escalations.Escalate(r.Context(), v.Doc.ID, sess.Principal, countersign.ChannelWeb, e, key)
+	if err != nil {
+		if code := countersign.ErrorCode(err); code == countersign.CodeInvalid || code == countersign.CodeForbidden {
+			v.Message = "The escalation was refused: " + err.Error()
+			h.showReview(w, r, sess, rest.Status(code), v)
+			return
+		}
+		h.fail(w, r, sess, err)
+		return
+	}
+	v.EscalationReason = ""
+	switch inc := out.Incident; {
+	case !inc.Configured:
+		v.Escalated = "Escalated: recorded in the document's trail. No incident target is configured (--webhook-url), so nothing was sent."
+	case inc.Delivered:
+		v.Escalated = "Escalated: recorded in the document's trail and sent to the incident target."
+	default:
+		v.Escalated = "Escalated and recorded, but the incident target did not take it (" + inc.Error + "). Send it again with the same form: it is sent again as the same escalation."
+		v.Key = key
+	}
+	h.showReview(w, r, sess, http.StatusOK, v)
 }

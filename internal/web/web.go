@@ -56,6 +56,12 @@ type Claimer interface {
 	Next(ctx context.Context, caller countersign.Principal, ch countersign.Channel, f countersign.ReviewFilter) (*countersign.Review, error)
 }
 
+// Escalator raises a document to an incident (dispatch.Dispatcher.Escalate
+// is the real one, shared with the REST API).
+type Escalator interface {
+	Escalate(ctx context.Context, id string, caller countersign.Principal, ch countersign.Channel, e dispatch.Escalation, key string) (*dispatch.Escalated, error)
+}
+
 // Services are what the page works with.
 type Services struct {
 	Store countersign.Store
@@ -69,8 +75,11 @@ type Services struct {
 	// ClaimLease is how long a claim holds (countersign.DefaultClaimLease
 	// when zero): a review page renews its viewer's claim well within it.
 	ClaimLease time.Duration
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Escalations, when set, lets people escalate an alert (a document of
+	// a verdict task type) to an incident from its review page.
+	Escalations Escalator
+	Logger      *slog.Logger
+	Now         func() time.Time
 	// OIDC, when set, lets people sign in through an OpenID Connect
 	// provider beside the token form.
 	OIDC *OIDC
@@ -146,6 +155,7 @@ func New(s Services) http.Handler {
 	mux.Handle("POST /ui/reviews/{id}/claim", h.form(countersign.Role.CanDecide, h.claim))
 	mux.Handle("POST /ui/reviews/{id}/release", h.form(countersign.Role.CanDecide, h.release))
 	mux.Handle("POST /ui/next", h.form(countersign.Role.CanDecide, h.next))
+	mux.Handle("POST /ui/reviews/{id}/escalate", h.form(countersign.Role.CanDecide, h.escalate))
 	mux.Handle("GET /ui/documents/{id}", h.page(trailRoles, "a document's audit trail", h.document))
 	mux.Handle("GET /ui/audit/verify", h.page(verifyRoles, "the audit chain check", h.verifyFragment))
 	mux.Handle("GET /ui/overview", h.page(statsRoles, "the quality overview", h.overview))

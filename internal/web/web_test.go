@@ -93,7 +93,7 @@ func newFixtureWith(t testing.TB, sso *web.OIDC, adjust ...func(*tasktype.Regist
 	quiet := slog.New(slog.DiscardHandler)
 	// Claims touch only the store: the real dispatcher takes them.
 	d := &dispatch.Dispatcher{Store: store, TaskTypes: types, Resolver: tasktype.NewResolver(types, store)}
-	ui := web.New(web.Services{Store: store, TaskTypes: types, Decider: f.decider, Claims: d, Logger: quiet, OIDC: sso})
+	ui := web.New(web.Services{Store: store, TaskTypes: types, Decider: f.decider, Claims: d, Escalations: d, Logger: quiet, OIDC: sso})
 	router := api.Router(api.Services{
 		Store:     store,
 		Dispatch:  d,
