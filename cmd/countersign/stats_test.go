@@ -62,7 +62,7 @@ func TestPrintRules(t *testing.T) {
 		t.Fatalf("want a header and 2 rows:\n%s", out.String())
 	}
 	for i, want := range [][]string{
-		{"RULE", "FP RATE", "ESCAPED TP", "MEAN TO VERDICT"},
+		{"RULE", "FP RATE", "VETOED", "ESCAPED TP", "MEAN TO VERDICT"},
 		{"Brute force", "75.0%", "15m15s"},
 		{"(no rule named)", "n/a", "-"},
 	} {

@@ -191,7 +191,7 @@ func printRules(out io.Writer, st *api.Stats) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RULE\tALERTS\tDECIDED\tFALSE POS\tFP RATE\tAUTOMATIC\tAUTO RATE\tAUDITED\tCHANGED\tESCAPED TP\tESCAPED AT MOST\tMEAN TO VERDICT")
+	fmt.Fprintln(tw, "RULE\tALERTS\tDECIDED\tFALSE POS\tFP RATE\tAUTOMATIC\tAUTO RATE\tVETOED\tAUDITED\tCHANGED\tESCAPED TP\tESCAPED AT MOST\tMEAN TO VERDICT")
 	for _, r := range st.Rules {
 		rule := r.Rule
 		if rule == "" {
@@ -201,8 +201,8 @@ func printRules(out io.Writer, st *api.Stats) error {
 		if r.MeanSecondsToVerdict != nil {
 			mean = seconds(*r.MeanSecondsToVerdict)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%d\t%s\t%d\t%d\t%d\t%s\t%s\n", rule, r.Documents, r.Decided, r.FalsePositives,
-			optional(r.FalsePositiveRate, "%.1f%%", 100), r.Automatic, optional(r.AutomaticRate, "%.1f%%", 100), r.Audited, r.AuditChanged, r.EscapedTruePositives,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%d\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", rule, r.Documents, r.Decided, r.FalsePositives,
+			optional(r.FalsePositiveRate, "%.1f%%", 100), r.Automatic, optional(r.AutomaticRate, "%.1f%%", 100), r.Vetoed, r.Audited, r.AuditChanged, r.EscapedTruePositives,
 			optional(r.EscapedBound, "%.1f%%", 100), mean)
 	}
 	return tw.Flush()

@@ -27,9 +27,15 @@ type RuleFigures struct {
 	FalsePositives    int      `json:"false_positives"`
 	FalsePositiveRate *float64 `json:"false_positive_rate"`
 	// Automatic counts the decided closed without a person
-	// (auto-accepted); AutomaticRate is their share of Decided.
+	// (auto-accepted, and not vetoed); AutomaticRate is their share of
+	// Decided.
 	Automatic     int      `json:"automatic"`
 	AutomaticRate *float64 `json:"automatic_rate"`
+	// Vetoed counts the automatic closures a supervisor overrode within
+	// the veto window (whatever the veto decided): a person settled
+	// them, so they are not in Automatic, and a veto is not a random
+	// draw, so they are not in Audited either.
+	Vetoed int `json:"vetoed"`
 	// Audited counts the automatic closures an analyst audited;
 	// AuditChanged those the audit corrected, and EscapedTruePositives
 	// those the audit turned into a true positive from another label.
@@ -72,6 +78,9 @@ func BuildByRule(ctx context.Context, s countersign.DocumentStore, taskType stri
 		if f == nil {
 			return nil
 		}
+		if f.Vetoed {
+			a.Vetoed++
+		}
 		label, ok := f.Fields[countersign.FieldLabel].(string)
 		if !ok {
 			return nil
@@ -81,7 +90,7 @@ func BuildByRule(ctx context.Context, s countersign.DocumentStore, taskType stri
 		if label == countersign.LabelFalsePositive {
 			a.FalsePositives++
 		}
-		if f.Outcome != countersign.OutcomeAutoAccept && f.Outcome != countersign.OutcomeAutoAcceptWithAudit {
+		if f.Vetoed || (f.Outcome != countersign.OutcomeAutoAccept && f.Outcome != countersign.OutcomeAutoAcceptWithAudit) {
 			return nil
 		}
 		a.Automatic++
