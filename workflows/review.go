@@ -111,6 +111,10 @@ var localOptions = workflow.LocalActivityOptions{
 // whose input holds the workflow's clock (a decision's time, a review's
 // due time, the final record's) or depends on which of several people's
 // updates came first (a decision) would be refused on its second run.
+// A decision is worse off still: when the server refuses a workflow
+// task's completion it aborts the task's updates for good, so a local
+// RecordDecision in that task would leave a decision stored that the
+// workflow never hears of (docs/operations.md, Benchmarks).
 // Receive, DrawAudit and RecordRoute take only what history holds already
 // (the start input, the confidence) and may be local. So may two steps
 // that read their own step back (readBackStep): Score, which reads the
