@@ -65,11 +65,13 @@ func fieldLabels(tt *countersign.TaskType) map[string][]string {
 //     tokens did: its probability joins theirs.
 //
 // Each entry's probability is weighed by that of the tokens written before
-// it, and what reaches the end of the value is the drafted label's. This is
-// exact for a model whose top_logprobs hold every token it gave some
-// probability to, but for the approximation at a shared prefix written in
-// other tokens; what the endpoint's top_logprobs leave out is left out of
-// both sides. Where two labels share a prefix (true_positive and
+// it, and what reaches the end of the value is the drafted label's. Two
+// approximations stand in for the tokens the model did not write: an entry
+// that begins other labels is taken to finish one of them (having written
+// `"false`, it would have written `_positive"`), and one at a shared prefix
+// written in other tokens to go on as the written tokens did. What the
+// endpoint's top_logprobs leave out (five entries a token) is left out of
+// both sides of the ratio. Where two labels share a prefix (true_positive and
 // true_positive_confirmed), their probability stays together until the
 // token where they part (the closing quote or _confirmed), so none is
 // counted twice. An entry that differs from the written token before the
