@@ -122,6 +122,11 @@ type Draft struct {
 	// most probability to tokens other than the ones it wrote in the value
 	// (or the null); absent when the endpoint sent no top_logprobs.
 	Alternatives map[string]TokenAlternatives `json:"alternatives,omitempty"`
+	// LabelProb is, per field whose values are a closed set of labels (a
+	// verdict's label, any string enum), the probability the model gave
+	// the drafted label over the label set, from the answer's logprobs and
+	// top_logprobs; absent when the endpoint sent no top_logprobs.
+	LabelProb map[string]LabelProbability `json:"label_prob,omitempty"`
 	// CrossCheck holds the values the rules extractor found, for a draft
 	// made by a model of a task type that has rules.
 	CrossCheck Fields `json:"cross_check,omitempty"`
@@ -143,6 +148,20 @@ type TokenAlternatives struct {
 	Token     string  `json:"token"`
 	Other     string  `json:"other,omitempty"`
 	OtherProb float64 `json:"other_prob,omitempty"`
+}
+
+// LabelProbability is how the model's probability over a field's labels
+// was shared, where it wrote the drafted label: the drafted label's share
+// of the probability it gave any declared label (Prob), the other label it
+// gave the most (Rival: several when the top_logprobs entry that held it
+// begins more than one, labels sharing a prefix) with its share
+// (RivalProb), and the probability it gave text that is no declared label
+// (Outside, not normalised: a null, a word outside the set).
+type LabelProbability struct {
+	Prob      float64  `json:"prob"`
+	Rival     []string `json:"rival,omitempty"`
+	RivalProb float64  `json:"rival_prob,omitempty"`
+	Outside   float64  `json:"outside,omitempty"`
 }
 
 // Usage counts the model tokens a draft cost.
@@ -177,6 +196,12 @@ const (
 	// SignalAlternatives: 1 minus the probability the model's top_logprobs
 	// gave other tokens where it wrote the value, at its least sure token.
 	SignalAlternatives = "alternatives"
+	// SignalLabelProb: for a field whose values are a closed set of labels
+	// (a verdict's label, a string enum), the probability the model gave
+	// the drafted label divided by the probability it gave any of the
+	// labels (Draft.LabelProb): doubt between labels lowers it, probability
+	// given to text that is no label (a null) does not.
+	SignalLabelProb = "label_prob"
 	// SignalContext: how well the words around the drafted value, where
 	// the document writes it, fit the field (0 when none does).
 	SignalContext = "context"
@@ -200,7 +225,7 @@ const (
 )
 
 // Signals lists every signal name in the order scores combine them.
-var Signals = []string{SignalSchema, SignalConstraints, SignalGrounding, SignalTokenProb, SignalAgreement, SignalRules, SignalJudge, SignalAmbiguity, SignalAlternatives, SignalContext, SignalQuoteMatch, SignalOmission, SignalWords}
+var Signals = []string{SignalSchema, SignalConstraints, SignalGrounding, SignalTokenProb, SignalAgreement, SignalRules, SignalJudge, SignalAmbiguity, SignalAlternatives, SignalLabelProb, SignalContext, SignalQuoteMatch, SignalOmission, SignalWords}
 
 // FieldScore is the confidence in one field's value, with the signals it was
 // combined from and the reasons a reviewer should look at it.

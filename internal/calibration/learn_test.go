@@ -397,3 +397,37 @@ func TestLearnTakesNewSignals(t *testing.T) {
 		t.Errorf("novel's AUC %v, want the separation it was drawn with", auc)
 	}
 }
+
+// TestLearnLabelProb: label_prob, recorded for the fields whose values are
+// labels and only when the endpoint sent top_logprobs, is learned like any
+// signal, its absence too: a label the model split its probability on
+// comes out less likely right than one it was sure of.
+func TestLearnLabelProb(t *testing.T) {
+	docs := synthetic(7, 400)
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, d := range docs {
+		for _, f := range d.Fields {
+			if f.Field != "total" || f.Failed || rng.IntN(4) == 0 {
+				continue // not a label, or no top_logprobs
+			}
+			v := 1.0
+			if !f.Correct || rng.IntN(5) == 0 {
+				v = 0.35 + 0.5*rng.Float64()
+			}
+			f.Signals[countersign.SignalLabelProb] = v
+		}
+	}
+	cal := learn(t, docs, calibration.Options{Seed: 1, Holdout: 0.5, TrainedThrough: t0.Add(time.Hour * 1000)})
+	for _, want := range []string{"label_prob", "logit:label_prob", "absent:label_prob"} {
+		if !slices.Contains(cal.Model.Features, want) {
+			t.Errorf("features %v lack %s", cal.Model.Features, want)
+		}
+	}
+	signals := func(lp float64) map[string]float64 {
+		return map[string]float64{"schema": 1, "grounding": 1, "token_prob": 0.9, countersign.SignalLabelProb: lp}
+	}
+	split, sure := cal.Model.FieldProbability("total", signals(0.55)), cal.Model.FieldProbability("total", signals(1))
+	if split >= sure-0.1 {
+		t.Errorf("probability right %v with label_prob 0.55, %v with 1: want the split label clearly lower", split, sure)
+	}
+}

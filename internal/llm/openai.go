@@ -70,6 +70,9 @@ type OpenAI struct {
 type compiledTask struct {
 	wire   json.RawMessage // the answer schema sent to the model
 	fields *schema.Schema  // the task type's own schema
+	// labels are the fields whose values are a closed set of strings,
+	// with them, for the label probability.
+	labels map[string][]string
 }
 
 // NewOpenAI returns an openai extractor.
@@ -176,7 +179,7 @@ func (o *OpenAI) compiled(tt *countersign.TaskType) (*compiledTask, error) {
 	if err != nil {
 		return nil, permanentf("task type %s: %v", tt.Name, err)
 	}
-	c := &compiledTask{wire: wire, fields: fields}
+	c := &compiledTask{wire: wire, fields: fields, labels: fieldLabels(tt)}
 	o.schemas[tt.Version] = c
 	return c, nil
 }
@@ -525,6 +528,7 @@ type answer struct {
 	pointers     map[string]string
 	tokenProb    map[string]float64
 	alternatives map[string]countersign.TokenAlternatives
+	labelProb    map[string]countersign.LabelProbability
 }
 
 // brokenText says which of fields have values that break the schema, and
@@ -635,6 +639,7 @@ func (c *call) parse(choice openai.ChatCompletionChoice) (answer, error) {
 		if tokens := alignTokens(msg.Content, choice.LogProbs.Content, c.task.FieldOrder); tokens != nil {
 			a.tokenProb = tokens.probabilities()
 			a.alternatives = tokens.alternatives()
+			a.labelProb = tokens.labelProbabilities(msg.Content, c.compiled.labels)
 		}
 	}
 	return a, nil
@@ -715,8 +720,9 @@ func vote(tt *countersign.TaskType, answers []answer, content string) *countersi
 	return draft
 }
 
-// recordTokens copies a field's logprob figures (token probability and
-// alternatives) from the sample the draft took the field from.
+// recordTokens copies a field's logprob figures (token probability,
+// alternatives and label probability) from the sample the draft took the
+// field from.
 func recordTokens(draft *countersign.Draft, name string, from answer) {
 	if p, ok := from.tokenProb[name]; ok {
 		if draft.TokenProb == nil {
@@ -729,6 +735,12 @@ func recordTokens(draft *countersign.Draft, name string, from answer) {
 			draft.Alternatives = map[string]countersign.TokenAlternatives{}
 		}
 		draft.Alternatives[name] = alt
+	}
+	if lp, ok := from.labelProb[name]; ok {
+		if draft.LabelProb == nil {
+			draft.LabelProb = map[string]countersign.LabelProbability{}
+		}
+		draft.LabelProb[name] = lp
 	}
 }
 

@@ -304,12 +304,14 @@ const (
 	unsureTokenProb    = 0.5
 	unsureAgreement    = 1.0
 	unsureAlternatives = 0.8
+	unsureLabelProb    = 0.8
 	unsureWords        = 0.02
 )
 
 // modelSignals adds the signals that exist only for some drafts (token
-// probability, sample agreement, the alternatives in top_logprobs, the rules
-// cross-check, the judge) and returns the reasons they give a reviewer.
+// probability, sample agreement, the alternatives in top_logprobs, the
+// label probability, the rules cross-check, the judge) and returns the
+// reasons they give a reviewer.
 func modelSignals(tt *countersign.TaskType, draft *countersign.Draft, name string, value any, signals map[string]float64) []string {
 	var reasons []string
 	if p, ok := draft.TokenProb[name]; ok {
@@ -324,6 +326,7 @@ func modelSignals(tt *countersign.TaskType, draft *countersign.Draft, name strin
 	}
 	reasons = append(reasons, agreement(draft, name, value, signals)...)
 	reasons = append(reasons, alternatives(draft, name, value, signals)...)
+	reasons = append(reasons, labelProb(draft, name, value, signals)...)
 	if draft.CrossCheck != nil && len(tt.Rules[name]) > 0 {
 		if found, ok := draft.CrossCheck[name]; ok {
 			signals[countersign.SignalRules] = 0

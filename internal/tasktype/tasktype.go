@@ -159,6 +159,9 @@ const DefaultReviewDue = 24 * time.Hour
 // no part in the uncalibrated weighted mean unless the task type weighs
 // them: each is 1 (or 0, context) for most values, so averaging them in
 // would move every uncalibrated score, the confident errors' with the rest.
+// label_prob weighs like token_prob: for a label it is the model's
+// probability that matters (a verdict's confidence comes from it), and it
+// exists only for fields whose values are a closed set of labels.
 // A signal a draft does not have (token probability for a rules draft, say)
 // takes no part in its scores.
 var DefaultWeights = map[string]float64{
@@ -171,6 +174,7 @@ var DefaultWeights = map[string]float64{
 	countersign.SignalJudge:        1,
 	countersign.SignalAmbiguity:    0,
 	countersign.SignalAlternatives: 0,
+	countersign.SignalLabelProb:    1,
 	countersign.SignalContext:      0,
 	countersign.SignalQuoteMatch:   0,
 	countersign.SignalOmission:     0,
