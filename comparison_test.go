@@ -82,7 +82,9 @@ func TestReadComparisonItem(t *testing.T) {
 		}
 		return fmt.Sprintf(`{"id": "i1", "prompt": "Say hi.", "candidates": [%s]}`, strings.Join(parts, ","))
 	}
-	cand := func(id, resp string) string { return fmt.Sprintf(`{"id": %q, "response": %q, "model": "m", "params": {"temperature": 0.7}}`, id, resp) }
+	cand := func(id, resp string) string {
+		return fmt.Sprintf(`{"id": %q, "response": %q, "model": "m", "params": {"temperature": 0.7}}`, id, resp)
+	}
 	it, err := countersign.ReadComparisonItem([]byte(item(cand("a", "hi"), cand("b", "hello"))), rubric(countersign.ModeRankAll, ""))
 	if err != nil || strings.Join(it.IDs(), ",") != "a,b" || it.Candidate("b").Params["temperature"] == nil {
 		t.Fatalf("%+v %v", it, err)
