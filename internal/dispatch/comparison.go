@@ -20,30 +20,28 @@ func readComparison(tt *countersign.TaskType, sub Submission) error {
 }
 
 // checkComparison refuses, before it reaches the workflow, a decision on
-// a comparison whose outcome would not be a ranking of this item: the
-// fields a correction leaves (the draft's, with the correction applied),
-// or the draft an approval approves, must pass countersign.CheckComparison
-// against the item's candidates (a permutation of their IDs, the tie
-// policy kept, every rubric criterion answered). The workflow's validator
-// holds fields to the task type's schema; this is the part that depends on
-// the item, which only the store holds. An approval that names a
-// correction approves fields checked when they were sent.
-func (d *Dispatcher) checkComparison(ctx context.Context, review *countersign.Review, dec Decision) error {
-	var patch countersign.Fields
+// a comparison (a review's, or a veto's) whose outcome would not be a
+// ranking of this item: the fields a correction leaves (the draft's, with
+// the correction applied), or the draft an approval approves, must pass
+// countersign.CheckComparison against the item's candidates (a permutation
+// of their IDs, the tie policy kept, every rubric criterion answered). The
+// workflow's validator holds fields to the task type's schema; this is the
+// part that depends on the item, which only the store holds. An approval
+// that names a correction approves fields checked when they were sent.
+func (d *Dispatcher) checkComparison(ctx context.Context, documentID string, action countersign.Action, fields countersign.Fields, approves string) error {
 	switch {
-	case dec.Action == countersign.ActionCorrect && len(dec.Fields) > 0:
-		patch = dec.Fields
-	case dec.Action == countersign.ActionApprove && dec.Approves == "" && len(dec.Fields) == 0:
+	case action == countersign.ActionCorrect && len(fields) > 0:
+	case action == countersign.ActionApprove && approves == "" && len(fields) == 0:
 	default:
 		return nil
 	}
-	doc, err := d.Store.GetDocument(ctx, review.DocumentID)
+	doc, err := d.Store.GetDocument(ctx, documentID)
 	if err != nil {
-		return fmt.Errorf("decision on review %s: %w", review.ID, err)
+		return fmt.Errorf("decision on document %s: %w", documentID, err)
 	}
 	tt, err := d.Resolver.Version(ctx, doc.TaskTypeVersion)
 	if err != nil {
-		return fmt.Errorf("decision on review %s: %w", review.ID, err)
+		return fmt.Errorf("decision on document %s: %w", documentID, err)
 	}
 	if tt.Comparison == nil {
 		return nil
@@ -56,7 +54,7 @@ func (d *Dispatcher) checkComparison(ctx context.Context, review *countersign.Re
 	if !doc.Draft.Failed() {
 		draft = doc.Draft.Fields
 	}
-	if patch == nil {
+	if action == countersign.ActionApprove {
 		if draft == nil {
 			return nil // the workflow refuses: there is no draft to approve
 		}
@@ -65,7 +63,7 @@ func (d *Dispatcher) checkComparison(ctx context.Context, review *countersign.Re
 		}
 		return nil
 	}
-	if err := countersign.CheckComparison(tt.Comparison, item.IDs(), countersign.Correct(draft, patch)); err != nil {
+	if err := countersign.CheckComparison(tt.Comparison, item.IDs(), countersign.Correct(draft, fields)); err != nil {
 		return countersign.Errorf(countersign.CodeInvalid, "the decision does not rank item %s's candidates (%s): %v", item.ID, strings.Join(item.IDs(), ", "), err)
 	}
 	return nil
