@@ -328,6 +328,22 @@ func TestResponseRanking(t *testing.T) {
 			t.Fatalf("improved SFT line: %v", l)
 		}
 	}
+
+	// An example item submitted with the CLI: a prompt in a safety
+	// category waits for a person.
+	sample := filepath.Join("..", "..", "examples", "response-ranking", "samples", "rr-007.json")
+	subTok, err := u.admin.CreateToken(ctx, "sid", countersign.RoleSubmitter, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(binary(t), "submit", "--type", tt, "--wait=routed", sample, "--server", a.APIURL, "--token", subTok.Secret).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "\tawaiting_review\t") {
+		t.Fatalf("CLI submit: %v\n%s", err, out)
+	}
+	id, _, _ := strings.Cut(string(out), "\t")
+	if doc, err := u.admin.Document(ctx, id); err != nil || doc.ExternalID != "rr-007" || !strings.Contains(strings.Join(doc.Route.Reasons, "; "), "sensitive category") {
+		t.Fatalf("the CLI's item: %v %+v", err, doc)
+	}
 }
 
 // documentedFields reads the fields docs/api.md lists for an export
