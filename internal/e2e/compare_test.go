@@ -163,6 +163,18 @@ func TestResponseRanking(t *testing.T) {
 	if got := flip.Draft.Orders; len(got) != 2 || strings.Join(got[0].Ranking, ">") != "a>b" || strings.Join(got[1].Ranking, ">") != "b>a" {
 		t.Fatalf("the biased judge's orders: %+v", got)
 	}
+	// The trail records each order's ranking with the draft.
+	events, err := u.admin.Audit(ctx, flip.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events {
+		if e.Type == countersign.EventDraftCreated {
+			if !strings.Contains(string(e.Data), `"orders":[{"order":["a","b"],"ranking":["a","b"]},{"order":["b","a"],"ranking":["b","a"]}]`) {
+				t.Fatalf("draft.created: %s", e.Data)
+			}
+		}
+	}
 	rank := flip.Confidence.Fields[countersign.FieldRanking]
 	if flip.Status != countersign.StatusAwaitingReview || rank.Signals[countersign.SignalPosition] != 0 || flip.Confidence.Overall != 0 ||
 		!strings.Contains(strings.Join(rank.Reasons, "; "), "the judge changed its ranking when the candidates' order changed (a/b flipped") ||
