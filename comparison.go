@@ -216,6 +216,17 @@ func (c *Comparison) Orders() int {
 	return DefaultJudgeOrders
 }
 
+// OrdersFor is how many orders the judge sees n candidates in: Orders, but
+// no more than there are distinct orders in its sequence (as submitted,
+// reversed, then rotations): 2 for two candidates, n+1 for more.
+func (c *Comparison) OrdersFor(n int) int {
+	distinct := n + 1
+	if n <= 2 {
+		distinct = n
+	}
+	return min(c.Orders(), distinct)
+}
+
 // Criterion returns the criterion named name, or nil.
 func (c *Comparison) Criterion(name string) *Criterion {
 	for i := range c.Criteria {

@@ -129,3 +129,17 @@ func TestPreferences(t *testing.T) {
 		t.Errorf("pick_best: %s", got)
 	}
 }
+
+// TestOrdersFor: the judge sees two candidates in at most two orders, and
+// n candidates in at most n+1 (as submitted, reversed, n-1 rotations).
+func TestOrdersFor(t *testing.T) {
+	c := &countersign.Comparison{JudgeOrders: 6}
+	for n, want := range map[int]int{2: 2, 3: 4, 4: 5, 8: 6} {
+		if got := c.OrdersFor(n); got != want {
+			t.Errorf("%d candidates: %d orders, want %d", n, got, want)
+		}
+	}
+	if got := (&countersign.Comparison{}).OrdersFor(5); got != countersign.DefaultJudgeOrders {
+		t.Errorf("default: %d orders", got)
+	}
+}

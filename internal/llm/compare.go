@@ -55,7 +55,7 @@ func (o *OpenAI) compare(ctx context.Context, tt *countersign.TaskType, doc *cou
 	cl := &call{client: c, observer: newObserver(o.cfg, baseURL), task: tt}
 	draft := &countersign.Draft{Extractor: countersign.ExtractorOpenAI, Model: model, Prompt: tt.Prompt.Version}
 	var runs []judgeRun
-	for k, order := range judgeOrders(n, spec.Orders()) {
+	for k, order := range judgeOrders(n, spec.OrdersFor(n)) {
 		user := judgeUser(item, order, labels)
 		shown := make([]string, len(order))
 		for i, idx := range order {

@@ -94,4 +94,17 @@ func TestJudgeOrders(t *testing.T) {
 	if rank := c.Fields["ranking"]; rank.Signals[countersign.SignalPosition] != 0 || !strings.Contains(strings.Join(rank.Reasons, ";"), "only 2 of the 3 orders") {
 		t.Errorf("a judge with an unusable order: %+v", rank)
 	}
+
+	// Two candidates have two orders only, however many the task type
+	// asks for: both seen, the position is measured.
+	pair := `{"id": "i2", "prompt": "2+2?", "candidates": [{"id": "x", "response": "4"}, {"id": "y", "response": "5"}]}`
+	srv.Enqueue(judge(`["A", "B"]`, `{"A": 5, "B": 1}`), judge(`["B", "A"]`, `{"A": 1, "B": 5}`))
+	before := len(srv.Requests())
+	if draft, err = extractWith(t, srv, tt, pair); err != nil {
+		t.Fatal(err)
+	}
+	c = scoring.Score(scoring.Input{TaskType: tt, Schema: compiled, Draft: draft, Content: pair})
+	if n := len(srv.Requests()) - before; n != 2 || c.Fields["ranking"].Signals[countersign.SignalPosition] != 1 || c.Overall != 1 {
+		t.Errorf("a pair: %d requests, %+v", n, c.Fields["ranking"])
+	}
 }

@@ -76,7 +76,7 @@ func scoreComparison(in Input, c *countersign.Confidence) *countersign.Confidenc
 // nothing, and count as 0: a judge whose swapped run failed was not
 // checked.
 func position(spec *countersign.Comparison, ids []string, draft *countersign.Draft, signals map[string]float64) []string {
-	want := spec.Orders()
+	want := spec.OrdersFor(len(ids))
 	if want < 2 {
 		return nil
 	}
