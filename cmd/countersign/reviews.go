@@ -123,7 +123,7 @@ ranked equal (when the tie policy allows ties).`,
   countersign decide 3f2a...-r1 correct --field party_b="Harbor Freight Logistics, LLC" --field term_months=24
   countersign decide 3f2a...-r1 reject --reason "not a contract: a purchase order"
   countersign decide 3f2a...-r1 correct --ranking "b>a>c" --score helpfulness=a:3,b:5,c:1 \
-    --unsafe c=dangerous_advice --improved-file better.txt`,
+    --unsafe c=dangerous_instructions --improved-file better.txt`,
 		Args: usage(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d := api.DecisionRequest{Action: countersign.Action(args[1]), Reason: reason, Approves: approves}
