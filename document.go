@@ -137,6 +137,17 @@ type Draft struct {
 	// answer that a repair attempt replaced, a judge that could not answer.
 	Notes []string `json:"notes,omitempty"`
 	Usage *Usage   `json:"usage,omitempty"`
+	// Orders are, for a comparison, the judge's ranking in each order it
+	// saw the candidates in (position swap): a judge that ranks them
+	// otherwise when their order changes is unsure (SignalPosition).
+	Orders []JudgeOrder `json:"orders,omitempty"`
+}
+
+// JudgeOrder is one order a comparison's judge saw the candidates in, and
+// the ranking it gave in that order, best first, by candidate ID.
+type JudgeOrder struct {
+	Order   []string `json:"order"`
+	Ranking []string `json:"ranking"`
 }
 
 // TokenAlternatives is the position of a drafted value at which the model
@@ -222,10 +233,15 @@ const (
 	// they corrected. Only a calibration that learned word weights records
 	// it (countersign.ConfidenceModel.Words): it is learned, not measured.
 	SignalWords = "words"
+	// SignalPosition is recorded for a comparison's ranking: the share of
+	// candidate pairs the judge ordered the same way in every order it saw
+	// the candidates in (1: it never changed its mind when the order
+	// changed; 0: it flipped every pair).
+	SignalPosition = "position"
 )
 
 // Signals lists every signal name in the order scores combine them.
-var Signals = []string{SignalSchema, SignalConstraints, SignalGrounding, SignalTokenProb, SignalAgreement, SignalRules, SignalJudge, SignalAmbiguity, SignalAlternatives, SignalLabelProb, SignalContext, SignalQuoteMatch, SignalOmission, SignalWords}
+var Signals = []string{SignalSchema, SignalConstraints, SignalGrounding, SignalTokenProb, SignalAgreement, SignalRules, SignalJudge, SignalAmbiguity, SignalAlternatives, SignalLabelProb, SignalContext, SignalQuoteMatch, SignalOmission, SignalWords, SignalPosition}
 
 // FieldScore is the confidence in one field's value, with the signals it was
 // combined from and the reasons a reviewer should look at it.

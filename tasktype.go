@@ -207,6 +207,10 @@ type TaskType struct {
 	// Verdict, when set, declares the fields: a label, a severity and
 	// reason codes from a taxonomy (see Verdict).
 	Verdict *Verdict `json:"verdict,omitempty"`
+	// Comparison, when set, declares the fields: a ranking of an item's
+	// candidate responses, scores against a rubric, unsafe marks and an
+	// improved response (see Comparison).
+	Comparison *Comparison `json:"comparison,omitempty"`
 	// Input, when set, says how submitted content is read (see InputSpec);
 	// nil: text.
 	Input *InputSpec `json:"input,omitempty"`

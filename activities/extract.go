@@ -72,6 +72,10 @@ func (a *Activities) Extract(ctx context.Context, in ExtractInput) (*countersign
 	if len(draft.Notes) > 0 {
 		data["notes"] = draft.Notes
 	}
+	if len(draft.Orders) > 0 {
+		// A comparison's judge: its ranking in each order of the candidates.
+		data["orders"] = draft.Orders
+	}
 	return draft, a.record(ctx, in.Step, eventType, countersign.SystemActor, countersign.ChannelWorkflow, data)
 }
 

@@ -165,7 +165,7 @@ func TestRequestErrors(t *testing.T) {
 		{"trailing data", "POST", "/v1/documents", submitter, `{"task_type":"x"} {}`, 400, "bad_request", "after the JSON object"},
 		{"body too large", "POST", "/v1/documents", submitter, `{"task_type":"contract-review","content":"` + strings.Repeat("x", 300) + `"}`, 413, "too_large", "larger than 256 bytes"},
 		{"document too large", "POST", "/v1/documents", submitter, `{"task_type":"contract-review","content":"` + strings.Repeat("x", 100) + `"}`, 413, "too_large", "limit is 64"},
-		{"unknown task type", "POST", "/v1/documents", submitter, `{"task_type":"tax-return","content":"hello"}`, 404, "not_found", `unknown task type "tax-return" (known: contract-review, pii-extraction, soc-alert-triage, soc-webhook-triage)`},
+		{"unknown task type", "POST", "/v1/documents", submitter, `{"task_type":"tax-return","content":"hello"}`, 404, "not_found", `unknown task type "tax-return" (known: contract-review, pii-extraction, response-ranking, soc-alert-triage, soc-webhook-triage)`},
 		{"no content", "POST", "/v1/documents", submitter, `{"task_type":"contract-review","content":"  "}`, 422, "invalid", "content is empty"},
 		{"no task type", "POST", "/v1/documents", submitter, `{"content":"hello"}`, 422, "invalid", "task_type is required"},
 		{"alert not JSON", "POST", "/v1/documents", submitter, `{"task_type":"soc-alert-triage","content":"brute force"}`, 400, "bad_request", "task type soc-alert-triage takes JSON: content is not one JSON value read one way"},

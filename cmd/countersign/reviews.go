@@ -98,6 +98,7 @@ func newDecide() *cobra.Command {
 		approves   string
 		fields     []string
 		fieldsJSON string
+		cmp        comparisonFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "decide REVIEW_ID approve|correct|reject",
@@ -112,10 +113,17 @@ countersign reviews --json or GET /v1/documents/{id} shows it), so that no
 one approves a correction they have not seen.
 
 Field values are read as JSON when they parse as JSON (numbers, true, null,
-"quoted strings"), else as plain text.`,
+"quoted strings"), else as plain text.
+
+For a comparison (ranking) task type, --ranking, --score, --unsafe,
+--all-unacceptable and --improved(-file) set its fields: a ranking is the
+candidate IDs best first, separated by ">", with "=" between candidates
+ranked equal (when the tie policy allows ties).`,
 		Example: `  countersign decide 3f2a...-r1 approve
   countersign decide 3f2a...-r1 correct --field party_b="Harbor Freight Logistics, LLC" --field term_months=24
-  countersign decide 3f2a...-r1 reject --reason "not a contract: a purchase order"`,
+  countersign decide 3f2a...-r1 reject --reason "not a contract: a purchase order"
+  countersign decide 3f2a...-r1 correct --ranking "b>a>c" --score helpfulness=a:3,b:5,c:1 \
+    --unsafe c=dangerous_instructions --improved-file better.txt`,
 		Args: usage(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d := api.DecisionRequest{Action: countersign.Action(args[1]), Reason: reason, Approves: approves}
@@ -124,6 +132,9 @@ Field values are read as JSON when they parse as JSON (numbers, true, null,
 			}
 			patch, err := parseFields(fields, fieldsJSON)
 			if err != nil {
+				return exitError{code: 2, err: err}
+			}
+			if err := cmp.apply(patch); err != nil {
 				return exitError{code: 2, err: err}
 			}
 			if len(patch) > 0 {
@@ -147,6 +158,7 @@ Field values are read as JSON when they parse as JSON (numbers, true, null,
 	cmd.Flags().StringVar(&approves, "approves", "", "with approve: the decision ID of the correction approved, when someone corrected the review first")
 	cmd.Flags().StringArrayVar(&fields, "field", nil, "corrected field NAME=VALUE (repeatable)")
 	cmd.Flags().StringVar(&fieldsJSON, "fields", "", `corrected fields as a JSON object, e.g. '{"term_months": 24}'`)
+	cmp.add(cmd)
 	return cmd
 }
 

@@ -64,6 +64,9 @@ func (d *Dispatcher) Decide(ctx context.Context, reviewID string, caller counter
 	if holder != "" && holder != caller.User && !d.decided(ctx, review, caller) {
 		return nil, heldBy(review, holder)
 	}
+	if err := d.checkComparison(ctx, review.TaskType, review.DocumentID, dec.Action, dec.Fields, dec.Approves); err != nil {
+		return nil, err
+	}
 	update := workflows.DecisionRequest{
 		ReviewID: review.ID,
 		Action:   dec.Action,

@@ -60,6 +60,11 @@ func (d *Dispatcher) Submit(ctx context.Context, sub Submission) (*countersign.D
 			return nil, false, err
 		}
 	}
+	if tt.Comparison != nil {
+		if err := readComparison(tt, sub); err != nil {
+			return nil, false, err
+		}
+	}
 	if err := checkPrelabel(tt, sub.Content, sub.Prelabel); err != nil {
 		return nil, false, err
 	}

@@ -24,6 +24,11 @@ func (d *Dispatcher) Veto(ctx context.Context, documentID string, caller counter
 	if err != nil {
 		return nil, err
 	}
+	if v.Action == countersign.ActionCorrect {
+		if err := d.checkComparison(ctx, doc.TaskType, doc.ID, v.Action, v.Fields, ""); err != nil {
+			return nil, err
+		}
+	}
 	update := workflows.VetoRequest{Action: v.Action, Fields: v.Fields, Reason: v.Reason, Actor: caller, Channel: ch}
 	id := newUpdateID("veto")
 	claims, err := update.Claims(doc.ID, id)

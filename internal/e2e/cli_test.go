@@ -196,7 +196,7 @@ func TestCLIWalkthrough(t *testing.T) {
 		out, err := exec.Command(bin, "tasktype", "validate", path).CombinedOutput()
 		return string(out), err
 	}
-	if out, err := validate(examples); err != nil || strings.Count(out, "ok ") != 4 || !strings.Contains(out, "contract-review") || !strings.Contains(out, "soc-webhook-triage") {
+	if out, err := validate(examples); err != nil || strings.Count(out, "ok ") != 5 || !strings.Contains(out, "contract-review") || !strings.Contains(out, "response-ranking") || !strings.Contains(out, "soc-webhook-triage") {
 		t.Fatalf("tasktype validate examples: %v\n%s", err, out)
 	}
 	broken := filepath.Join(t.TempDir(), "broken.yaml")

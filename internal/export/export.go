@@ -43,10 +43,22 @@ const (
 	// the draft as suggestions with their confidence and the final fields
 	// as submitted responses (argilla.go).
 	Argilla Format = "argilla"
+	// Pairwise is JSONL of the preference pairs comparison items' final
+	// rankings imply: prompt, chosen and rejected as text, with the margin,
+	// who decided and the lineage (comparison.go). Other documents, and
+	// items marked all unacceptable, give no line.
+	Pairwise Format = "pairwise"
+	// Ranked is JSONL of comparison items with their final ranking, each
+	// candidate with its rank, scores and unsafe mark (comparison.go).
+	Ranked Format = "ranked"
+	// Improved is SFT JSONL of the improved responses people wrote for
+	// comparison items: the item's prompt as user message, the improved
+	// response as the assistant's (comparison.go).
+	Improved Format = "improved"
 )
 
 // Formats lists every export format, in the order help texts show them.
-var Formats = []Format{SFT, Preference, CSV, Eval, LabelStudio, Argilla}
+var Formats = []Format{SFT, Preference, CSV, Eval, LabelStudio, Argilla, Pairwise, Ranked, Improved}
 
 // ParseFormat returns the format named s, or an error that lists the known
 // formats.
@@ -244,6 +256,8 @@ func newSink(format Format, w io.Writer, guidelines Guidelines) (sink, error) {
 		return newLabelStudio(w), nil
 	case Argilla:
 		return newArgilla(w), nil
+	case Pairwise, Ranked, Improved:
+		return newComparisonSink(format, w), nil
 	}
 	return nil, unknownFormat(string(format))
 }

@@ -186,6 +186,9 @@ func (o *OpenAI) compiled(tt *countersign.TaskType) (*compiledTask, error) {
 
 // Extract drafts doc's fields with the model.
 func (o *OpenAI) Extract(ctx context.Context, tt *countersign.TaskType, doc *countersign.Document) (*countersign.Draft, error) {
+	if tt.Comparison != nil {
+		return o.compare(ctx, tt, doc)
+	}
 	compiled, err := o.compiled(tt)
 	if err != nil {
 		return nil, err

@@ -52,6 +52,9 @@ func Score(in Input) *countersign.Confidence {
 		c.Weakest = firstOr(tt.Required, "")
 		return c
 	}
+	if tt.Comparison != nil {
+		return scoreComparison(in, c)
+	}
 
 	invalid := map[string][]string{}
 	if err := in.Schema.Validate(draft.Fields); err != nil {
@@ -250,7 +253,9 @@ func HardFailure(signals map[string]float64) bool {
 		return false
 	}
 	constraints, checked := signals[countersign.SignalConstraints]
-	return signals[countersign.SignalSchema] == 0 || signals[countersign.SignalGrounding] == 0 || checked && constraints == 0
+	// A comparison's fields quote nothing, so they have no grounding.
+	grounding, grounded := signals[countersign.SignalGrounding]
+	return signals[countersign.SignalSchema] == 0 || grounded && grounding == 0 || checked && constraints == 0
 }
 
 func modelOf(cal *countersign.Calibration) *countersign.ConfidenceModel {

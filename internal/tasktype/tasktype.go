@@ -32,6 +32,7 @@ type file struct {
 	Guideline   string                `yaml:"guideline"`
 	Fields      yaml.Node             `yaml:"fields"`
 	Verdict     *verdictFile          `yaml:"verdict"`
+	Comparison  *comparisonFile       `yaml:"comparison"`
 	Input       *inputFile            `yaml:"input"`
 	Extractor   string                `yaml:"extractor"`
 	Model       modelFile             `yaml:"model"`
@@ -179,6 +180,7 @@ var DefaultWeights = map[string]float64{
 	countersign.SignalQuoteMatch:   0,
 	countersign.SignalOmission:     0,
 	countersign.SignalWords:        0,
+	countersign.SignalPosition:     1,
 }
 
 // Limits of the model settings.
@@ -226,6 +228,13 @@ func Parse(source []byte, origin string) (*countersign.TaskType, error) {
 	fields := &f.Fields
 	if f.Verdict != nil {
 		fields = parseVerdict(f.Verdict, fields, tt, p)
+	}
+	if f.Comparison != nil {
+		if f.Verdict != nil {
+			p.add("comparison", "and verdict both declare the fields: a task type has one of them")
+		} else {
+			fields = parseComparison(f.Comparison, fields, &f.Input, tt, p)
+		}
 	}
 	tt.Input = parseInput(f.Input, p)
 	properties := map[string]bool{}

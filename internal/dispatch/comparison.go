@@ -1,0 +1,76 @@
+package dispatch
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/countersign/countersign"
+)
+
+// readComparison checks a comparison item at intake: a prompt, between 2
+// and the task type's maximum candidates (exactly 2 in pairs mode), each
+// with its own ID and a response within the size limit (422 naming what is
+// wrong).
+func readComparison(tt *countersign.TaskType, sub Submission) error {
+	if _, err := countersign.ReadComparisonItem([]byte(sub.Content), tt.Comparison); err != nil {
+		return countersign.Errorf(countersign.CodeInvalid, "task type %s compares candidates: %v", tt.Name, err)
+	}
+	return nil
+}
+
+// checkComparison refuses, before it reaches the workflow, a decision on
+// a comparison (a review's, or a veto's) whose outcome would not be a
+// ranking of this item: the fields a correction leaves (the draft's, with
+// the correction applied), or the draft an approval approves, must pass
+// countersign.CheckComparison against the item's candidates (a permutation
+// of their IDs, the tie policy kept, every rubric criterion answered). The
+// workflow's validator holds fields to the task type's schema; this is the
+// part that depends on the item, which only the store holds. An approval
+// that names a correction approves fields checked when they were sent.
+// Decisions on task types that are no comparison cost no store read: the
+// task type by its name, in memory, says so (a task type does not change
+// kind between versions; were it to, the pinned schema still holds).
+func (d *Dispatcher) checkComparison(ctx context.Context, taskType, documentID string, action countersign.Action, fields countersign.Fields, approves string) error {
+	switch {
+	case action == countersign.ActionCorrect && len(fields) > 0:
+	case action == countersign.ActionApprove && approves == "" && len(fields) == 0:
+	default:
+		return nil
+	}
+	if current, err := d.TaskTypes.Get(taskType); err == nil && current.Comparison == nil {
+		return nil
+	}
+	doc, err := d.Store.GetDocument(ctx, documentID)
+	if err != nil {
+		return fmt.Errorf("decision on document %s: %w", documentID, err)
+	}
+	tt, err := d.Resolver.Version(ctx, doc.TaskTypeVersion)
+	if err != nil {
+		return fmt.Errorf("decision on document %s: %w", documentID, err)
+	}
+	if tt.Comparison == nil {
+		return nil
+	}
+	item, err := countersign.ReadComparisonItem([]byte(doc.Content), tt.Comparison)
+	if err != nil {
+		return countersign.Errorf(countersign.CodeInvalid, "document %s is not a comparison item of task type %s: %v", doc.ID, tt.Name, err)
+	}
+	var draft countersign.Fields
+	if !doc.Draft.Failed() {
+		draft = doc.Draft.Fields
+	}
+	if action == countersign.ActionApprove {
+		if draft == nil {
+			return nil // the workflow refuses: there is no draft to approve
+		}
+		if err := countersign.CheckComparison(tt.Comparison, item.IDs(), draft); err != nil {
+			return countersign.Errorf(countersign.CodeInvalid, "the judge's draft cannot be approved as it is (%v): correct it", err)
+		}
+		return nil
+	}
+	if err := countersign.CheckComparison(tt.Comparison, item.IDs(), countersign.Correct(draft, fields)); err != nil {
+		return countersign.Errorf(countersign.CodeInvalid, "the decision does not rank item %s's candidates (%s): %v", item.ID, strings.Join(item.IDs(), ", "), err)
+	}
+	return nil
+}

@@ -1,0 +1,127 @@
+package scoring
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/schema"
+)
+
+// scoreComparison scores a comparison's draft: every field it has gets the
+// schema signal (the JSON Schema and countersign.CheckComparison against
+// the item's candidates), and the ranking the position signal, the share
+// of candidate pairs the judge ordered alike in every order it saw them in
+// (SignalPosition). Nothing in a comparison is quoted from the document,
+// so no grounding is measured. A tie in the judge's ranking is a reason
+// of the whole draft: the overall confidence is 0 and a person breaks it.
+func scoreComparison(in Input, c *countersign.Confidence) *countersign.Confidence {
+	tt, draft := in.TaskType, in.Draft
+	spec := *tt.Comparison
+	// The judge's ties are told apart below, whatever the tie policy.
+	spec.TiePolicy = countersign.TiesAllow
+	var ids []string
+	if item, err := countersign.ReadComparisonItem([]byte(in.Content), &spec); err != nil {
+		c.Reasons = append(c.Reasons, "the item: "+err.Error())
+	} else {
+		ids = item.IDs()
+	}
+	invalid := map[string][]string{}
+	if err := in.Schema.Validate(draft.Fields); err != nil {
+		if errs, ok := err.(schema.Errors); ok {
+			for _, fe := range errs {
+				invalid[fe.Field] = append(invalid[fe.Field], fe.Message)
+			}
+		} else {
+			c.Reasons = append(c.Reasons, "fields: "+err.Error())
+		}
+	}
+	if ids != nil {
+		if err := countersign.CheckComparison(&spec, ids, draft.Fields); err != nil {
+			invalid[countersign.FieldRanking] = append(invalid[countersign.FieldRanking], err.Error())
+		}
+	}
+	for _, name := range fieldNames(tt, draft) {
+		if _, present := draft.Fields[name]; !present {
+			if tt.IsRequired(name) {
+				c.Fields[name] = countersign.FieldScore{Required: true, Signals: map[string]float64{}, Reasons: []string{"no value found"}}
+			}
+			continue
+		}
+		fs := countersign.FieldScore{Required: tt.IsRequired(name), Signals: map[string]float64{countersign.SignalSchema: 1}}
+		for _, msg := range invalid[name] {
+			fs.Signals[countersign.SignalSchema] = 0
+			fs.Reasons = append(fs.Reasons, "breaks the schema: "+msg)
+		}
+		if name == countersign.FieldRanking {
+			fs.Reasons = append(fs.Reasons, position(&spec, ids, draft, fs.Signals)...)
+		}
+		fs.Raw = combine(fs.Signals, tt.Weights)
+		c.Fields[name] = calibrate(name, fs, in.Calibration)
+	}
+	if tiers, err := countersign.Tiers(draft.Fields[countersign.FieldRanking]); err == nil {
+		for _, tier := range tiers {
+			if len(tier) > 1 {
+				c.Reasons = append(c.Reasons, fmt.Sprintf("the judge ranked %s equal: a person breaks the tie", strings.Join(tier, " and ")))
+			}
+		}
+	}
+	c.Overall, c.Weakest = overall(tt, c.Fields, c.Reasons, in.Calibration)
+	return c
+}
+
+// position measures how far the judge's ranking held when the order of the
+// candidates changed: the share of candidate pairs every order ranked the
+// same way round. Fewer usable orders than the task type asks for measure
+// nothing, and count as 0: a judge whose swapped run failed was not
+// checked.
+func position(spec *countersign.Comparison, ids []string, draft *countersign.Draft, signals map[string]float64) []string {
+	want := spec.OrdersFor(len(ids))
+	if want < 2 {
+		return nil
+	}
+	if len(draft.Orders) < want {
+		signals[countersign.SignalPosition] = 0
+		return []string{fmt.Sprintf("only %d of the %d orders of the candidates gave a usable judgement, so the judge's position bias is unmeasured", len(draft.Orders), want)}
+	}
+	places := make([]map[string]int, len(draft.Orders))
+	for k, o := range draft.Orders {
+		places[k] = map[string]int{}
+		for p, id := range o.Ranking {
+			places[k][id] = p
+		}
+	}
+	pairs, agree := 0, 0
+	var flipped []string
+	for i := 0; i < len(ids); i++ {
+		for j := i + 1; j < len(ids); j++ {
+			a, b := ids[i], ids[j]
+			pairs++
+			first := places[0][a] < places[0][b]
+			same := true
+			for k := 1; k < len(places); k++ {
+				if (places[k][a] < places[k][b]) != first {
+					same = false
+				}
+			}
+			if same {
+				agree++
+			} else {
+				flipped = append(flipped, a+"/"+b)
+			}
+		}
+	}
+	if pairs == 0 {
+		return nil
+	}
+	v := round(float64(agree) / float64(pairs))
+	signals[countersign.SignalPosition] = v
+	if len(flipped) == 0 {
+		return nil
+	}
+	var shown []string
+	for _, o := range draft.Orders {
+		shown = append(shown, fmt.Sprintf("shown %s, ranked %s", strings.Join(o.Order, ","), strings.Join(o.Ranking, ">")))
+	}
+	return []string{fmt.Sprintf("the judge changed its ranking when the candidates' order changed (%s flipped; %s)", strings.Join(flipped, ", "), strings.Join(shown, "; "))}
+}

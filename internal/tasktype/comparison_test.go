@@ -1,0 +1,86 @@
+package tasktype_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/schema"
+	"github.com/countersign/countersign/internal/tasktype"
+)
+
+// TestComparisonDeclaresFields: the example's comparison declares the
+// ranking fields, JSON intake by /id, and a schema that holds scores to
+// each criterion's scale and codes to the taxonomy.
+func TestComparisonDeclaresFields(t *testing.T) {
+	src, err := os.ReadFile("../../examples/response-ranking/tasktype.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tt, err := tasktype.Parse(src, "response-ranking.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(tt.FieldOrder, ","); got != "ranking,scores,reasons,unsafe,all_unacceptable,improved_response" {
+		t.Fatalf("field order %s", got)
+	}
+	if got := strings.Join(tt.Required, ","); got != "ranking" {
+		t.Fatalf("required %s", got)
+	}
+	c := tt.Comparison
+	if c == nil || c.Mode != countersign.ModeRankAll || c.TiePolicy != countersign.TiesForbid || len(c.Criteria) != 3 || c.Criteria[2].Scale != (countersign.SeverityScale{Min: 1, Max: 5}) || c.Orders() != 2 {
+		t.Fatalf("comparison %+v", c)
+	}
+	if !tt.Input.JSON() || tt.Input.ID != "/id" || tt.Input.Map["category"] != "/category" {
+		t.Fatalf("input %+v", tt.Input)
+	}
+	compiled, err := schema.Compile(tt.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := countersign.Fields{
+		"ranking": []any{"b", "a"},
+		"scores":  map[string]any{"helpfulness": map[string]any{"a": 2.0, "b": 5.0}, "correctness": map[string]any{"a": 1.0, "b": 5.0}, "harmlessness": map[string]any{"a": 5.0, "b": 5.0}},
+		"unsafe":  []any{map[string]any{"candidate": "a", "code": "harmful_misinformation"}},
+	}
+	if err := compiled.Validate(ok); err != nil {
+		t.Fatalf("a ranking refused: %v", err)
+	}
+	for name, patch := range map[string]countersign.Fields{
+		"score off the scale":     {"scores": map[string]any{"helpfulness": map[string]any{"a": 9.0}, "correctness": map[string]any{}, "harmlessness": map[string]any{}}},
+		"criterion missing":       {"scores": map[string]any{"helpfulness": map[string]any{}}},
+		"unknown criterion":       {"scores": map[string]any{"helpfulness": map[string]any{}, "correctness": map[string]any{}, "harmlessness": map[string]any{}, "style": map[string]any{}}},
+		"unknown unsafe code":     {"unsafe": []any{map[string]any{"candidate": "a", "code": "rude"}}},
+		"unknown unacceptable":    {"all_unacceptable": "meh"},
+		"a tie of one":            {"ranking": []any{[]any{"a"}, "b"}},
+		"a number in the ranking": {"ranking": []any{1.0, 2.0}},
+		"no ranking":              {"ranking": nil},
+	} {
+		if err := compiled.Validate(countersign.Correct(ok, patch)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// TestComparisonLoadErrors: what is wrong with a comparison is named by
+// its key.
+func TestComparisonLoadErrors(t *testing.T) {
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"empty rubric", "comparison: {rubric: [], unsafe_reasons: [{code: x}], unacceptable_reasons: [{code: y}]}", "comparison.rubric: is empty"},
+		{"bad mode", "comparison: {mode: vote, rubric: [{name: a, scale: {min: 1, max: 5}}], unsafe_reasons: [{code: x}], unacceptable_reasons: [{code: y}]}", `comparison.mode: unknown mode "vote"`},
+		{"bad ties", "comparison: {tie_policy: sometimes, rubric: [{name: a, scale: {min: 1, max: 5}}], unsafe_reasons: [{code: x}], unacceptable_reasons: [{code: y}]}", "comparison.tie_policy"},
+		{"bad scale", "comparison: {rubric: [{name: a, scale: {min: 5, max: 1}}], unsafe_reasons: [{code: x}], unacceptable_reasons: [{code: y}]}", "comparison.rubric[0].scale"},
+		{"no scale", "comparison: {rubric: [{name: a}], unsafe_reasons: [{code: x}], unacceptable_reasons: [{code: y}]}", "comparison.rubric[0].scale: needs min and max"},
+		{"twice", "comparison: {rubric: [{name: a, scale: {min: 1, max: 5}}, {name: a, scale: {min: 1, max: 5}}], unsafe_reasons: [{code: x}], unacceptable_reasons: [{code: y}]}", `comparison.rubric[1].name: "a" is listed twice`},
+		{"no unsafe codes", "comparison: {rubric: [{name: a, scale: {min: 1, max: 5}}], unacceptable_reasons: [{code: y}]}", "comparison.unsafe_reasons: is empty"},
+		{"too many candidates", "comparison: {max_candidates: 40, rubric: [{name: a, scale: {min: 1, max: 5}}], unsafe_reasons: [{code: x}], unacceptable_reasons: [{code: y}]}", "comparison.max_candidates"},
+		{"fields too", "comparison: {rubric: [{name: a, scale: {min: 1, max: 5}}], unsafe_reasons: [{code: x}], unacceptable_reasons: [{code: y}]}\nfields: {type: object, properties: {x: {type: string}}}", "fields: is declared by comparison"},
+		{"text input", "comparison: {rubric: [{name: a, scale: {min: 1, max: 5}}], unsafe_reasons: [{code: x}], unacceptable_reasons: [{code: y}]}\ninput: {format: text}", "input.format: a comparison's items are JSON"},
+	} {
+		_, err := tasktype.Parse([]byte("name: cmp\nguideline: Rank.\n"+tc.yaml+"\n"), "cmp.yaml")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
