@@ -29,6 +29,9 @@ type Report struct {
 	AutoAcceptRate float64       `json:"auto_accept_rate"`
 	Fields         []FieldReport `json:"fields"`
 	Reviews        ReviewReport  `json:"reviews"`
+	// Comparison is how far rankings agree, for a comparison task type
+	// (documents whose draft is a judge's ranking); nil otherwise.
+	Comparison *ComparisonReport `json:"comparison,omitempty"`
 }
 
 // FieldReport is what people did with one field.
@@ -91,6 +94,7 @@ func Build(ctx context.Context, s Store, taskType string, now time.Time) (*Repor
 		}
 		return fields[name]
 	}
+	var comparison comparisonAcc
 	err := s.ScanDocuments(ctx, countersign.DocumentFilter{TaskType: taskType}, func(d *countersign.Document) error {
 		r.Documents++
 		r.Statuses[d.Status]++
@@ -108,11 +112,13 @@ func Build(ctx context.Context, s Store, taskType string, now time.Time) (*Repor
 			}
 			acc.samples = append(acc.samples, calibration.Sample{Score: d.Confidence.Fields[o.Field].Score, Correct: o.Correct})
 		}
+		var firsts []*countersign.Decision
 		if d.Final != nil && d.Final.Lineage != nil && len(d.Final.Lineage.Reviewers) >= 2 {
-			settledBy, err := reviewerValues(ctx, s, d)
-			if err != nil {
+			var err error
+			if firsts, err = firstDecisions(ctx, s, d.ID); err != nil {
 				return err
 			}
+			settledBy := reviewerValues(d, firsts)
 			for name, values := range settledBy {
 				if len(values) >= 2 {
 					field(name).pairs = append(field(name).pairs, [2]string{values[0], values[1]})
@@ -122,11 +128,13 @@ func Build(ctx context.Context, s Store, taskType string, now time.Time) (*Repor
 				}
 			}
 		}
+		comparison.add(d, firsts)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	r.Comparison = comparison.report()
 	routed := 0
 	for _, n := range r.Routes {
 		routed += n
@@ -179,13 +187,10 @@ func fieldReports(fields map[string]*fieldAcc) []FieldReport {
 	return out
 }
 
-// reviewerValues lists, field by field, the values each person who
-// decided on a document settled on, in the order they first decided (a
-// person's first decision counts): the draft's value when they approved,
-// their value when they corrected, "rejected" when they rejected. Nil with
-// fewer than two people.
-func reviewerValues(ctx context.Context, s Store, d *countersign.Document) (map[string][]string, error) {
-	decisions, err := s.Decisions(ctx, d.ID)
+// firstDecisions is each person's first decision on a document, in the
+// order they first decided.
+func firstDecisions(ctx context.Context, s Store, documentID string) ([]*countersign.Decision, error) {
+	decisions, err := s.Decisions(ctx, documentID)
 	if err != nil {
 		return nil, err
 	}
@@ -197,8 +202,16 @@ func reviewerValues(ctx context.Context, s Store, d *countersign.Document) (map[
 			firsts = append(firsts, &decisions[i])
 		}
 	}
+	return firsts, nil
+}
+
+// reviewerValues lists, field by field, the values each person who
+// decided on a document settled on, firsts being each person's first
+// decision: the draft's value when they approved, their value when they
+// corrected, "rejected" when they rejected. Nil with fewer than two people.
+func reviewerValues(d *countersign.Document, firsts []*countersign.Decision) map[string][]string {
 	if len(firsts) < 2 || d.Draft.Failed() {
-		return nil, nil
+		return nil
 	}
 	out := map[string][]string{}
 	for _, name := range d.Draft.Fields.Names() {
@@ -206,7 +219,7 @@ func reviewerValues(ctx context.Context, s Store, d *countersign.Document) (map[
 			out[name] = append(out[name], settled(d.Draft.Fields, dec, name))
 		}
 	}
-	return out, nil
+	return out
 }
 
 func settled(draft countersign.Fields, d *countersign.Decision, name string) string {
