@@ -73,3 +73,45 @@ func TestPrintRules(t *testing.T) {
 		}
 	}
 }
+
+// stats prints a comparison task type's ranking agreement, n/a with the
+// count where no item has the figure, never 0.
+func TestPrintStatsComparison(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	st := &api.Stats{TaskType: "response-ranking", Quality: &report.Report{Comparison: &report.ComparisonReport{
+		People: report.RankAgreement{},
+		Judge:  report.RankAgreement{Items: 4, PairwiseAgreement: f(7.0 / 12), TauItems: 4, TauB: f(0.5291)},
+		Criteria: []report.CriterionAgreement{
+			{Criterion: "helpfulness", Scores: 12, Exact: f(10.0 / 12), MeanAbsDiff: f(0.25)},
+		},
+		Weeks: []report.JudgeWeek{{Week: "2026-W45", Judge: report.RankAgreement{Items: 2, PairwiseAgreement: f(2.0 / 3), TauItems: 2, TauB: f(0.5749)},
+			Criteria: []report.CriterionAgreement{{Criterion: "helpfulness", Scores: 6, Exact: f(5.0 / 6), MeanAbsDiff: f(1.0 / 6)}}}},
+	}}}
+	var out strings.Builder
+	if err := printStats(&out, st); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	for _, want := range [][]string{
+		{"two people", " 0 ", "n/a", "n/a"},
+		{"judge vs final", "4", "58.3%", "0.53"},
+		{"all", "helpfulness", "12", "83.3%", "0.25", "58.3%"},
+		{"2026-W45", "helpfulness", "6", "83.3%", "0.17", "66.7%", "0.57"},
+	} {
+		line := ""
+		for l := range strings.SplitSeq(text, "\n") {
+			if strings.Contains(l, want[0]+" ") || strings.HasPrefix(strings.TrimSpace(l), want[0]) {
+				line = l
+				break
+			}
+		}
+		for _, w := range want {
+			if !strings.Contains(line, w) {
+				t.Errorf("line %q lacks %q:\n%s", want[0], w, text)
+			}
+		}
+	}
+	if _, rankings, _ := strings.Cut(text, "\nrankings"); strings.Contains(rankings, "0.0%") {
+		t.Errorf("a figure of no items printed as 0:\n%s", text)
+	}
+}

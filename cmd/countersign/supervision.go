@@ -140,7 +140,13 @@ func newStats() *cobra.Command {
   agreement and Cohen's kappa, and where three or more did, Fleiss' kappa
   and Krippendorff's alpha;
 - reviews: opened, pending, audits, overdue, SLA breaches, and decision time
-  percentiles.
+  percentiles;
+- for a comparison task type: how far rankings agree (Kendall's tau-b and
+  the share of candidate pairs ordered alike, a pair both tie counting as
+  alike), between the first two people who ranked an item and between the
+  judge and the final ranking, and per rubric criterion the share of the
+  judge's scores the person kept and their mean absolute difference, over
+  all time and by ISO week; n/a where no item has the figure.
 
 With --by rule, per detection rule (the alert's metadata.rule_name, which a
 verdict task type's input.map fills): alerts, decided verdicts, the
@@ -280,7 +286,7 @@ func printStats(out io.Writer, st *api.Stats) error {
 	fmt.Fprintln(out)
 	if len(q.Fields) == 0 {
 		fmt.Fprintln(out, "\nno field has been checked by a person yet")
-		return nil
+		return printComparison(out, q.Comparison)
 	}
 	fmt.Fprintln(out)
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
@@ -302,6 +308,50 @@ func printStats(out io.Writer, st *api.Stats) error {
 	}
 	if groups {
 		fmt.Fprintln(tw, "(3+ PEOPLE: documents three or more people decided; Fleiss' kappa when the same number decided each, Krippendorff's alpha (nominal) in any case)")
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return printComparison(out, q.Comparison)
+}
+
+// printComparison prints how far a comparison task type's rankings agree;
+// nothing for other task types.
+func printComparison(out io.Writer, c *report.ComparisonReport) error {
+	if c == nil {
+		return nil
+	}
+	fmt.Fprintln(out, "\nrankings (pairwise: share of candidate pairs ordered alike, a pair both tie counting as alike; tau-b: Kendall's, over the items where defined):")
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "\tITEMS\tPAIRWISE\tTAU-B\tTAU ITEMS\t")
+	for _, row := range []struct {
+		name string
+		a    report.RankAgreement
+	}{{"two people", c.People}, {"judge vs final", c.Judge}} {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t\n", row.name, row.a.Items, optional(row.a.PairwiseAgreement, "%.1f%%", 100), optional(row.a.TauB, "%.2f", 1), row.a.TauItems)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if c.Judge.Items == 0 {
+		fmt.Fprintln(out, "judge's scores: n/a (0 items a person settled)")
+		return nil
+	}
+	fmt.Fprintln(out, "\njudge's scores against the person's (exact: share the same; mean |diff| in points of the criterion's scale):")
+	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "WEEK\tCRITERION\tSCORES\tEXACT\tMEAN |DIFF|\tITEMS\tPAIRWISE\tTAU-B\t")
+	rows := append([]report.JudgeWeek{{Week: "all", Judge: c.Judge, Criteria: c.Criteria}}, c.Weeks...)
+	for _, w := range rows {
+		if len(w.Criteria) == 0 {
+			fmt.Fprintf(tw, "%s\t(none scored)\t0\tn/a\tn/a\t%d\t%s\t%s\t\n", w.Week, w.Judge.Items, optional(w.Judge.PairwiseAgreement, "%.1f%%", 100), optional(w.Judge.TauB, "%.2f", 1))
+		}
+		for i, cr := range w.Criteria {
+			ranking := "\t\t\t"
+			if i == 0 {
+				ranking = fmt.Sprintf("%d\t%s\t%s\t", w.Judge.Items, optional(w.Judge.PairwiseAgreement, "%.1f%%", 100), optional(w.Judge.TauB, "%.2f", 1))
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", w.Week, cr.Criterion, cr.Scores, optional(cr.Exact, "%.1f%%", 100), optional(cr.MeanAbsDiff, "%.2f", 1), ranking)
+		}
 	}
 	return tw.Flush()
 }
