@@ -4,7 +4,8 @@
 // outcomes the supervisor bounds the escaped-error rate (Bounds: a
 // confidence sequence, valid however often it is looked at, or Wilson and
 // Clopper-Pearson, valid at one look; Evaluate), finds the auto-accept threshold that keeps it within budget
-// (Histogram, Threshold), and reports how far reviewers agree (CohenKappa)
+// (Histogram, Threshold), and reports how far reviewers agree (CohenKappa;
+// KendallTauB and PairwiseAgreement for rankings)
 // and how long reviews take (Percentile).
 //
 // Everything here is a pure function of its arguments: the same input gives
