@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -149,6 +150,15 @@ type ConfidenceModel struct {
 	// failed a hard check and missing required values), and 1-Floor bounds
 	// the highest; it shrinks with the number of documents it learned from.
 	Floor float64 `json:"floor"`
+	// Checks are, per check signal (CheckSignals) the training values had,
+	// the probability that a value failing the check is right: the share
+	// of the training values that failed it that people kept, smoothed as
+	// (kept + ½)/(failed + 1). A value that fails a check gets the least of
+	// its failed checks' probabilities, whatever its other signals say (see
+	// FieldProbability); the regression learns from the values that failed
+	// none. Empty in calibrations fitted before checks were learned, which
+	// give such values the regression's probability.
+	Checks map[string]float64 `json:"checks,omitempty"`
 	// Words are, per field, how often each word stood around the values
 	// people kept in the training documents (FieldScore.Words); a field's
 	// SignalWords is computed from them (WordsSignal). Empty when the
@@ -205,11 +215,61 @@ func (wc WordCounts) Signal(words []string) (value float64, rarest string) {
 }
 
 // Feature name prefixes: a feature is a signal's value (0 when absent), the
-// log-odds of its value, or an indicator of its absence.
+// log-odds of its value, its log-odds capped at a knot, or an indicator of
+// its absence.
+//
+// A capped feature, named FeatureCap + knot + ":" + signal
+// ("cap:6.12:token_prob"), is min(logit(v), knot), and 0 when the signal is
+// absent. A few of them at increasing knots, in place of the log-odds, make
+// the log-odds enter the model as a piecewise-linear curve that is flat
+// above the highest knot. A model's token probability tells its unsure
+// answers from its right ones well, but above some height its confident
+// errors are as sure as its right answers: a straight line in the
+// log-odds would rate a value at 0.9999 twenty times as safe as one at
+// 0.998, on no evidence, and put confident errors at the top of the
+// ranking. Flat there, the ranking among sure values is left to the signals
+// that read the document.
 const (
 	FeatureLogit  = "logit:"
+	FeatureCap    = "cap:"
 	FeatureAbsent = "absent:"
 )
+
+// CapFeature names the log-odds of signal capped at knot.
+func CapFeature(knot float64, signal string) string {
+	return FeatureCap + strconv.FormatFloat(knot, 'f', -1, 64) + ":" + signal
+}
+
+// FeatureSignal is the signal a feature reads.
+func FeatureSignal(name string) string {
+	if _, signal, ok := ParseCap(name); ok {
+		return signal
+	}
+	for _, prefix := range []string{FeatureLogit, FeatureAbsent} {
+		if s, ok := strings.CutPrefix(name, prefix); ok {
+			return s
+		}
+	}
+	return name
+}
+
+// ParseCap reads a capped feature's knot and signal; ok is false for a
+// name that is not one.
+func ParseCap(name string) (knot float64, signal string, ok bool) {
+	rest, found := strings.CutPrefix(name, FeatureCap)
+	if !found {
+		return 0, "", false
+	}
+	k, signal, found := strings.Cut(rest, ":")
+	if !found || signal == "" {
+		return 0, "", false
+	}
+	knot, err := strconv.ParseFloat(k, 64)
+	if err != nil || math.IsNaN(knot) || math.IsInf(knot, 0) {
+		return 0, "", false
+	}
+	return knot, signal, true
+}
 
 // LogitClamp bounds a signal's value before its log-odds are taken, so a
 // signal of exactly 0 or 1 gives a finite feature (about ±9.2).
@@ -229,6 +289,11 @@ func FeatureValues(features []string, signals map[string]float64) []float64 {
 		case strings.HasPrefix(name, FeatureLogit):
 			if v, ok := signals[strings.TrimPrefix(name, FeatureLogit)]; ok {
 				x[i] = Logit(min(max(v, LogitClamp), 1-LogitClamp))
+			}
+		case strings.HasPrefix(name, FeatureCap):
+			knot, signal, ok := ParseCap(name)
+			if v, present := signals[signal]; ok && present {
+				x[i] = min(Logit(min(max(v, LogitClamp), 1-LogitClamp)), knot)
 			}
 		default:
 			x[i] = signals[name]
@@ -258,9 +323,54 @@ func (m *ConfidenceModel) Coefficients(field string) []float64 {
 	return m.Pooled
 }
 
+// CheckSignals compare a drafted value with another reading of the same
+// document: its own evidence quote (quote_match: the quote says another
+// value) and the rules extractor (rules: it found another one). A value
+// that fails one (the signal is 0) disagrees with the document as read
+// another way, however sure the model was of it: its model-side signals
+// (token probability, agreement, alternatives) say nothing about which
+// reading is right, and a model's confident misreadings look to them like
+// its right answers. So a learned model does not weigh such a value by
+// the regression, where the sure model's log-odds could outvote the
+// disagreement: it gives it the share of such values people kept
+// (ConfidenceModel.Checks).
+var CheckSignals = []string{SignalQuoteMatch, SignalRules}
+
+// FailedChecks lists the check signals (CheckSignals) a drafted value
+// fails: those recorded as 0. An omission fails none: its signals speak
+// of the field's absence, not of a value.
+func FailedChecks(signals map[string]float64) []string {
+	if _, omission := signals[SignalOmission]; omission {
+		return nil
+	}
+	var out []string
+	for _, name := range CheckSignals {
+		if v, ok := signals[name]; ok && v == 0 {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// CheckProbability is the probability a model gives a value that fails
+// one or more checks it learned (Checks): the least of theirs. ok is false
+// when the value fails none of them.
+func (m *ConfidenceModel) CheckProbability(signals map[string]float64) (p float64, ok bool) {
+	for _, name := range FailedChecks(signals) {
+		if q, learned := m.Checks[name]; learned && (!ok || q < p) {
+			p, ok = q, true
+		}
+	}
+	return p, ok
+}
+
 // FieldProbability is the probability that a field with these signals is
-// right as drafted, bounded within (Floor, 1-Floor).
+// right as drafted, bounded within (Floor, 1-Floor): that of the checks it
+// fails (CheckProbability), or else the regression's.
 func (m *ConfidenceModel) FieldProbability(field string, signals map[string]float64) float64 {
+	if p, ok := m.CheckProbability(signals); ok {
+		return m.Bound(p)
+	}
 	beta := m.Coefficients(field)
 	if len(beta) == 0 {
 		return m.Bound(0.5)

@@ -3,6 +3,7 @@ package countersign_test
 import (
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -81,5 +82,74 @@ func TestFeatureValues(t *testing.T) {
 	got = countersign.FeatureValues(features, nil)
 	if want := []float64{0, 0, 1, 0, 1, 0, 0}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("features of no signals = %v, want %v", got, want)
+	}
+}
+
+func TestCapFeatures(t *testing.T) {
+	features := []string{"cap:2:token_prob", "cap:-1:agreement", "cap:0.5:judge"}
+	// token_prob 0.9: ln 9 ≈ 2.197, capped at 2; agreement 0.2: ln ¼ ≈
+	// −1.386, under its cap of −1; judge absent: 0.
+	got := countersign.FeatureValues(features, map[string]float64{"token_prob": 0.9, "agreement": 0.2})
+	want := []float64{2, math.Log(0.25), 0}
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > 1e-12 {
+			t.Errorf("%s = %v, want %v", features[i], got[i], want[i])
+		}
+	}
+	// token_prob 0.5: log-odds 0, under the cap.
+	if got := countersign.FeatureValues(features[:1], map[string]float64{"token_prob": 0.5}); got[0] != 0 {
+		t.Errorf("cap:2:token_prob of 0.5 = %v, want 0", got[0])
+	}
+	if k, s, ok := countersign.ParseCap("cap:6.12:token_prob"); !ok || k != 6.12 || s != "token_prob" {
+		t.Errorf("ParseCap = %v %q %v", k, s, ok)
+	}
+	for _, bad := range []string{"cap:x:token_prob", "cap:1:", "cap:1", "logit:token_prob", "cap:NaN:token_prob"} {
+		if _, _, ok := countersign.ParseCap(bad); ok {
+			t.Errorf("ParseCap(%q) read a capped feature", bad)
+		}
+		if got := countersign.FeatureValues([]string{bad}, map[string]float64{"token_prob": 0.9}); bad != "logit:token_prob" && got[0] != 0 {
+			t.Errorf("%s = %v, want 0 (no known form)", bad, got[0])
+		}
+	}
+	for name, want := range map[string]string{"cap:-0.5:words": "words", "logit:words": "words", "absent:omission": "omission", "agreement": "agreement"} {
+		if got := countersign.FeatureSignal(name); got != want {
+			t.Errorf("FeatureSignal(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+func TestCheckProbability(t *testing.T) {
+	m := &countersign.ConfidenceModel{
+		Features: []string{"token_prob"}, Pooled: []float64{0, 10}, Floor: 0.01,
+		Checks: map[string]float64{"quote_match": 0.1, "rules": 0.25},
+	}
+	regression := 0.01 + 0.98*countersign.Sigmoid(10) // token_prob 1
+	for _, c := range []struct {
+		signals map[string]float64
+		want    float64
+	}{
+		// Failing both checks: the lesser, bounded: 0.01 + 0.98·0.1.
+		{map[string]float64{"token_prob": 1, "quote_match": 0, "rules": 0}, 0.108},
+		// Failing rules only: 0.01 + 0.98·0.25.
+		{map[string]float64{"token_prob": 1, "quote_match": 1, "rules": 0}, 0.255},
+		// Passing both, or not checked: the regression.
+		{map[string]float64{"token_prob": 1, "quote_match": 1, "rules": 1}, regression},
+		{map[string]float64{"token_prob": 1}, regression},
+		// An omission the rules extractor disagrees with is no value that
+		// failed a check.
+		{map[string]float64{"token_prob": 1, "rules": 0, "omission": 0.3}, regression},
+	} {
+		if got := m.FieldProbability("total", c.signals); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("%v: probability %v, want %v", c.signals, got, c.want)
+		}
+	}
+	// A model fitted before checks were learned weighs such a value by its
+	// regression.
+	old := &countersign.ConfidenceModel{Features: m.Features, Pooled: m.Pooled, Floor: m.Floor}
+	if got := old.FieldProbability("total", map[string]float64{"token_prob": 1, "quote_match": 0}); got != regression {
+		t.Errorf("without learned checks: %v, want %v", got, regression)
+	}
+	if got := countersign.FailedChecks(map[string]float64{"quote_match": 0, "rules": 0.5, "judge": 0}); !slices.Equal(got, []string{"quote_match"}) {
+		t.Errorf("FailedChecks = %v, want [quote_match]", got)
 	}
 }

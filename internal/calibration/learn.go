@@ -128,8 +128,8 @@ func Learn(tt *countersign.TaskType, outcomes *Outcomes, opt Options) (*counters
 	}
 	// The counts go with the model when any of its features reads the
 	// words signal: scoring computes it from them.
-	for _, prefix := range []string{"", countersign.FeatureLogit, countersign.FeatureAbsent} {
-		if slices.Contains(final.Features, prefix+countersign.SignalWords) {
+	for _, f := range final.Features {
+		if countersign.FeatureSignal(f) == countersign.SignalWords {
 			final.Words = l.words
 		}
 	}
@@ -208,6 +208,51 @@ type row struct {
 	signals map[string]float64
 	words   []string
 	correct bool
+	// checked is set when the value failed a check (see
+	// countersign.CheckSignals): the regression does not learn from it.
+	checked bool
+}
+
+// regressed are the rows the regression learns from: those that failed
+// no check.
+func regressed(rows []row) []row {
+	out := make([]row, 0, len(rows))
+	for _, r := range rows {
+		if !r.checked {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// checkRates are, per check signal some row has, the smoothed share of the
+// rows that failed it that people kept: (kept + ½)/(failed + 1), the mean
+// of the Jeffreys posterior, which is ½ with none failed and never 0 or 1.
+func checkRates(rows []row) map[string]float64 {
+	var out map[string]float64
+	for _, name := range countersign.CheckSignals {
+		seen, failed, kept := false, 0, 0
+		for _, r := range rows {
+			if _, ok := r.signals[name]; !ok {
+				continue
+			}
+			seen = true
+			if slices.Contains(countersign.FailedChecks(r.signals), name) {
+				failed++
+				if r.correct {
+					kept++
+				}
+			}
+		}
+		if !seen {
+			continue
+		}
+		if out == nil {
+			out = map[string]float64{}
+		}
+		out[name] = (float64(kept) + 0.5) / (float64(failed) + 1)
+	}
+	return out
 }
 
 // learner holds the training documents of a fit and what cross-validation
@@ -249,7 +294,11 @@ func newLearner(docs []DocumentOutcome, seed int64) *learner {
 			if f.Failed {
 				continue
 			}
-			l.rows = append(l.rows, row{doc: i, field: f.Field, signals: f.Signals, words: f.Words, correct: f.Correct})
+			checked := len(countersign.FailedChecks(f.Signals)) > 0
+			l.rows = append(l.rows, row{doc: i, field: f.Field, signals: f.Signals, words: f.Words, correct: f.Correct, checked: checked})
+			if checked {
+				continue
+			}
 			counts[f.Field]++
 			if f.Correct {
 				kept[f.Field]++
@@ -262,7 +311,7 @@ func newLearner(docs []DocumentOutcome, seed int64) *learner {
 		}
 	}
 	l.words = l.learnWords()
-	l.features = chooseFeatures(l.rows)
+	l.features = chooseFeatures(regressed(l.rows))
 	return l
 }
 
@@ -291,7 +340,15 @@ func chooseFeatures(rows []row) []string {
 			features = append(features, signal)
 		}
 		if len(interior) >= 3 {
-			features = append(features, countersign.FeatureLogit+signal)
+			// The log-odds as a curve flat above the highest knot: see
+			// countersign.FeatureCap.
+			ks := knots(rows, signal)
+			for _, knot := range ks {
+				features = append(features, countersign.CapFeature(knot, signal))
+			}
+			if len(ks) == 0 {
+				features = append(features, countersign.FeatureLogit+signal)
+			}
 		}
 		if present > 0 && present < len(rows) {
 			features = append(features, countersign.FeatureAbsent+signal)
@@ -300,10 +357,45 @@ func chooseFeatures(rows []row) []string {
 	return features
 }
 
+// CapQuantiles are where, among the log-odds of a signal's values in the
+// training rows, the knots of its capped log-odds stand (see
+// countersign.FeatureCap): together a curve of the log-odds that bends at the
+// lowest tenth and quarter of the values and is flat from the median up.
+var CapQuantiles = []float64{0.1, 0.25, 0.5}
+
+// knots are the knots of a signal's capped log-odds: the CapQuantiles of
+// the log-odds of its values in rows (clamped as countersign.FeatureValues clamps them),
+// rounded to two decimals, each once, and only those some value lies above
+// and some below by more than 0.1 (a knot at the lowest value would be
+// constant, one at the highest would repeat the log-odds). They read the values only, never
+// whether a person kept them.
+func knots(rows []row, signal string) []float64 {
+	var logits []float64
+	for _, r := range rows {
+		if v, ok := r.signals[signal]; ok {
+			logits = append(logits, countersign.Logit(min(max(v, countersign.LogitClamp), 1-countersign.LogitClamp)))
+		}
+	}
+	if len(logits) == 0 {
+		return nil
+	}
+	slices.Sort(logits)
+	lo, hi := logits[0], logits[len(logits)-1]
+	var out []float64
+	for _, q := range CapQuantiles {
+		k := math.Round(logits[int(q*float64(len(logits)-1))]*100) / 100
+		if k > lo+0.1 && k < hi-0.1 && !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // fit fits the pooled coefficients on rows and, for the fields in own, the
 // field's own ones pulled toward them, on standardized features; it returns
 // them on the raw scale, as a model with l's features and floor.
-func (l *learner) fit(rows []row, own map[string]bool) (*countersign.ConfidenceModel, error) {
+func (l *learner) fit(all []row, own map[string]bool) (*countersign.ConfidenceModel, error) {
+	rows := regressed(all)
 	k := len(l.features)
 	x := make([][]float64, len(rows))
 	y := make([]float64, len(rows))
@@ -346,6 +438,7 @@ func (l *learner) fit(rows []row, own map[string]bool) (*countersign.ConfidenceM
 		return nil, fmt.Errorf("pooled model: %w", err)
 	}
 	m := &countersign.ConfidenceModel{Features: l.features, Pooled: raw(pooled, mean, sd), Floor: l.floor}
+	m.Checks = checkRates(all)
 	fieldPenalty := make([]float64, k+1)
 	for j := range fieldPenalty {
 		fieldPenalty[j] = FieldPenalty
@@ -407,7 +500,7 @@ func (l *learner) crossValidate() error {
 		if err != nil {
 			return fmt.Errorf("fold %d: %w", k+1, err)
 		}
-		pooled := &countersign.ConfidenceModel{Features: m.Features, Pooled: m.Pooled, Floor: m.Floor}
+		pooled := &countersign.ConfidenceModel{Features: m.Features, Pooled: m.Pooled, Floor: m.Floor, Checks: m.Checks}
 		for i, d := range l.docs {
 			if l.fold[i] != k {
 				continue

@@ -123,7 +123,10 @@ func TestLearnRanksDocumentsBetterThanTheWeakestField(t *testing.T) {
 	if own := slices.Sorted(maps.Keys(m.Fields)); !slices.Equal(own, []string{"date", "total"}) {
 		t.Errorf("own coefficients for %v, want date and total", own)
 	}
-	want := []string{"token_prob", "logit:token_prob", "agreement", "logit:agreement", "absent:agreement"}
+	// The log-odds of the two signals enter capped at the tenth, quarter
+	// and median of their values (the knots of this draw), with no
+	// uncapped log-odds.
+	want := []string{"token_prob", "cap:-0.6:token_prob", "cap:0.54:token_prob", "cap:1.94:token_prob", "agreement", "cap:-0.41:agreement", "cap:0.41:agreement", "absent:agreement"}
 	if !slices.Equal(m.Features, want) {
 		t.Errorf("features %v, want %v (schema and grounding do not vary once hard failures are set aside)", m.Features, want)
 	}
@@ -300,12 +303,14 @@ func TestLearnNeverPromisesCertainty(t *testing.T) {
 			t.Errorf("pooled coefficients %v: the penalty should keep them moderate", m.Pooled)
 		}
 	}
-	// At the extremes, probabilities stay within the floor, and those the
-	// model tells apart stay apart: bounding keeps their order.
+	// At the extremes, probabilities stay within [floor, 1−floor], and
+	// those the model tells apart stay apart: bounding keeps their order.
+	// (A probability far below the floor's last digit, as token_prob 0
+	// gives on these separable outcomes, rounds to the floor itself.)
 	var last float64
 	for _, tp := range []float64{0, 0.2, 0.9, 0.99, 0.999, 1} {
 		p := m.FieldProbability("total", map[string]float64{"token_prob": tp})
-		if p <= m.Floor || p >= 1-m.Floor || p <= last {
+		if p < m.Floor || p > 1-m.Floor || p <= last {
 			t.Errorf("token_prob %v: probability %v, want within (%v, %v) and above %v", tp, p, m.Floor, 1-m.Floor, last)
 		}
 		last = p
@@ -382,10 +387,16 @@ func TestLearnTakesNewSignals(t *testing.T) {
 		}
 	}
 	cal := learn(t, docs, calibration.Options{Seed: 1, Holdout: 0.5, TrainedThrough: t0.Add(time.Hour * 1000)})
-	for _, want := range []string{"novel", "logit:novel", "absent:novel"} {
+	for _, want := range []string{"novel", "absent:novel"} {
 		if !slices.Contains(cal.Model.Features, want) {
 			t.Errorf("features %v lack %s", cal.Model.Features, want)
 		}
+	}
+	if !slices.ContainsFunc(cal.Model.Features, func(f string) bool {
+		_, signal, ok := countersign.ParseCap(f)
+		return ok && signal == "novel"
+	}) {
+		t.Errorf("features %v lack novel's capped log-odds", cal.Model.Features)
 	}
 	var auc float64
 	for _, s := range cal.Report.Signals {
@@ -418,10 +429,15 @@ func TestLearnLabelProb(t *testing.T) {
 		}
 	}
 	cal := learn(t, docs, calibration.Options{Seed: 1, Holdout: 0.5, TrainedThrough: t0.Add(time.Hour * 1000)})
-	for _, want := range []string{"label_prob", "logit:label_prob", "absent:label_prob"} {
+	for _, want := range []string{"label_prob", "absent:label_prob"} {
 		if !slices.Contains(cal.Model.Features, want) {
 			t.Errorf("features %v lack %s", cal.Model.Features, want)
 		}
+	}
+	if !slices.ContainsFunc(cal.Model.Features, func(f string) bool {
+		return strings.HasPrefix(f, "cap:") && strings.HasSuffix(f, ":label_prob")
+	}) {
+		t.Errorf("features %v lack a capped log-odds of label_prob", cal.Model.Features)
 	}
 	signals := func(lp float64) map[string]float64 {
 		return map[string]float64{"schema": 1, "grounding": 1, "token_prob": 0.9, countersign.SignalLabelProb: lp}

@@ -155,8 +155,9 @@ func counts(model *countersign.ConfidenceModel, fs countersign.FieldScore) bool 
 	if !IsOmission(fs) {
 		return true
 	}
-	return model != nil && (slices.Contains(model.Features, countersign.SignalOmission) ||
-		slices.Contains(model.Features, countersign.FeatureAbsent+countersign.SignalOmission))
+	return model != nil && slices.ContainsFunc(model.Features, func(f string) bool {
+		return countersign.FeatureSignal(f) == countersign.SignalOmission
+	})
 }
 
 // calibrate sets a drafted field's Score from its Raw score and signals:

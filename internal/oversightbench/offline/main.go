@@ -69,6 +69,7 @@ func main() {
 	holdout := flag.Float64("holdout", 0.5, "")
 	dump := flag.String("dump", "", "json dump of docs")
 	verbose := flag.Bool("v", false, "")
+	cache := flag.String("cache", "", "directory keeping the scored documents per seed: a later run with the same directory skips drafting and scoring (clear it after changing the model, the generator or scoring)")
 	flag.Parse()
 
 	dir, _ := os.MkdirTemp("", "scratch")
@@ -95,8 +96,21 @@ func main() {
 		base := m.Start()
 		x := llm.NewOpenAI(llm.OpenAIConfig{BaseURL: base, Model: "fake-claims-1"})
 		t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+		cached := loadCache(*cache, seed)
 		process := func(idx []int) []*Doc {
 			out := make([]*Doc, len(idx))
+			if cached != nil {
+				hit := true
+				for k, i := range idx {
+					if out[k] = cached[i]; out[k] == nil {
+						hit = false
+						break
+					}
+				}
+				if hit {
+					return out
+				}
+			}
 			var wg sync.WaitGroup
 			ch := make(chan int)
 			for range 4 {
@@ -115,6 +129,15 @@ func main() {
 			}
 			close(ch)
 			wg.Wait()
+			if *cache != "" {
+				if cached == nil {
+					cached = map[int]*Doc{}
+				}
+				for k, i := range idx {
+					cached[i] = out[k]
+				}
+				saveCache(*cache, seed, cached)
+			}
 			return out
 		}
 		rng := func(a, b int) []int {
@@ -372,6 +395,49 @@ func main() {
 		raw, _ := json.Marshal(dumpDocs)
 		os.WriteFile(*dump, raw, 0o644)
 	}
+}
+
+// cachedDoc is a Doc as the cache keeps it, its unexported parts too.
+type cachedDoc struct {
+	Doc
+	Created    time.Time                    `json:"created"`
+	Confidence *countersign.Confidence      `json:"confidence"`
+	Outcome    *calibration.DocumentOutcome `json:"outcome"`
+}
+
+func cacheFile(dir string, seed uint64) string {
+	return filepath.Join(dir, fmt.Sprintf("seed-%d.json", seed))
+}
+
+func loadCache(dir string, seed uint64) map[int]*Doc {
+	if dir == "" {
+		return nil
+	}
+	raw, err := os.ReadFile(cacheFile(dir, seed))
+	if err != nil {
+		return nil
+	}
+	var docs []cachedDoc
+	must(json.Unmarshal(raw, &docs))
+	out := map[int]*Doc{}
+	for _, c := range docs {
+		d := c.Doc
+		d.created, d.confidence, d.outcome = c.Created, c.Confidence, c.Outcome
+		out[d.Index] = &d
+	}
+	return out
+}
+
+func saveCache(dir string, seed uint64, docs map[int]*Doc) {
+	var out []cachedDoc
+	for _, d := range docs {
+		out = append(out, cachedDoc{Doc: *d, Created: d.created, Confidence: d.confidence, Outcome: d.outcome})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
+	raw, err := json.Marshal(out)
+	must(err)
+	must(os.MkdirAll(dir, 0o755))
+	must(os.WriteFile(cacheFile(dir, seed), raw, 0o644))
 }
 
 func aucOf(ds []*Doc) float64 {
