@@ -13,10 +13,13 @@ import (
 	"testing"
 	"time"
 
+	openai "github.com/sashabaranov/go-openai"
+
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/internal/app"
 	"github.com/countersign/countersign/internal/config"
+	"github.com/countersign/countersign/internal/llm/llmtest"
 	"github.com/countersign/countersign/internal/pdfium/pdftest"
 )
 
@@ -134,5 +137,52 @@ func TestPDFContract(t *testing.T) {
 	}
 	if _, err := u.auditor.Document(ctx, sub.ID); err != nil {
 		t.Fatalf("the server after the hostile files: %v", err)
+	}
+}
+
+// TestPDFWithModel: a PDF's text is what the model is given and what its
+// quotes are grounded in (the fake model answers quotes from the claim
+// form), and the grounded quotes are located on the page.
+func TestPDFWithModel(t *testing.T) {
+	srv := llmtest.New(t)
+	content := sample(t, "pii-extraction", "claim-form-daniel-obrien.txt")
+	srv.Otherwise(func(req openai.ChatCompletionRequest) llmtest.Reply {
+		if !strings.Contains(req.Messages[len(req.Messages)-1].Content, "Daniel O'Brien") {
+			return llmtest.Answer(llmtest.Fields("full_name", &llmtest.Field{Value: "nobody", Quote: "nobody"}))
+		}
+		return llmtest.Answer(llmtest.Fields(
+			"full_name", &llmtest.Field{Value: "Daniel O'Brien", Quote: "Daniel O'Brien"},
+			"email", &llmtest.Field{Value: "dobrien@mailbox.example", Quote: "dobrien@mailbox.example"},
+		))
+	})
+	a := startAppWith(t, config.Config{OpenAIBaseURL: srv.BaseURL(), OpenAIModel: "local-model"}, app.Roles{Embedded: true, Worker: true, API: true})
+	u := newUsers(t, a)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	file := pdftest.PDF([][]string{strings.Split(strings.TrimRight(content, "\n"), "\n")}, pdftest.Options{})
+	sub, err := u.submitter.Submit(ctx, api.SubmitRequest{TaskType: "pii-extraction", ContentBase64: file, ContentType: countersign.ContentTypePDF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc *api.DocumentView
+	for doc == nil || doc.Route == nil {
+		if ctx.Err() != nil {
+			t.Fatalf("document %s was never routed", sub.ID)
+		}
+		time.Sleep(50 * time.Millisecond)
+		if doc, err = u.admin.Document(ctx, sub.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if doc.Draft.Extractor != "openai" || doc.Draft.Fields["full_name"] != "Daniel O'Brien" {
+		t.Fatalf("draft = %+v; want the model's, from the PDF's text", doc.Draft)
+	}
+	if g := doc.Confidence.Fields["full_name"].Signals["grounding"]; g < 0.9 {
+		t.Errorf("full_name grounding = %v; the quote is in the PDF's text", g)
+	}
+	for _, name := range []string{"full_name", "email"} {
+		if boxes := doc.Original.Evidence[name]; len(boxes) != 1 || boxes[0].Page != 1 || len(boxes[0].Boxes) != 1 {
+			t.Errorf("evidence of %s on the page = %+v; want one box on page 1", name, boxes)
+		}
 	}
 }
