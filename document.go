@@ -39,13 +39,16 @@ type Document struct {
 	SubmittedBy     string            `json:"submitted_by"`
 	Channel         Channel           `json:"channel,omitempty"` // submitted through; empty if stored before it was kept
 	// Batch is the batch the submitter named (CheckBatchName), if any.
-	Batch      string      `json:"batch,omitempty"`
-	CreatedAt  time.Time   `json:"created_at"`
-	UpdatedAt  time.Time   `json:"updated_at"`
-	Draft      *Draft      `json:"draft"`
-	Confidence *Confidence `json:"confidence"`
-	Route      *Route      `json:"route"`
-	Final      *Final      `json:"final"`
+	Batch string `json:"batch,omitempty"`
+	// OriginalSHA256 names the file the content was extracted from (a PDF,
+	// OriginalStore); empty for a document submitted as text.
+	OriginalSHA256 string      `json:"original_sha256,omitempty"`
+	CreatedAt      time.Time   `json:"created_at"`
+	UpdatedAt      time.Time   `json:"updated_at"`
+	Draft          *Draft      `json:"draft"`
+	Confidence     *Confidence `json:"confidence"`
+	Route          *Route      `json:"route"`
+	Final          *Final      `json:"final"`
 }
 
 // DocumentLabel is what names a document to people, without its body: its

@@ -11,6 +11,7 @@ import (
 // suite. Every write is idempotent, because activities retry.
 type Store interface {
 	DocumentStore
+	OriginalStore
 	ReviewStore
 	AuditLog
 	TaskTypeStore
@@ -46,6 +47,17 @@ type DocumentStore interface {
 	// oldest first, reading a batch at a time so that memory stays flat
 	// however many match; it stops at fn's first error and returns it.
 	ScanDocuments(ctx context.Context, f DocumentFilter, fn func(*Document) error) error
+}
+
+// OriginalStore keeps the files documents were extracted from (PDFs),
+// content-addressed.
+type OriginalStore interface {
+	// PutOriginal stores o (its Data and Layout) under its SHA256; an
+	// original already stored is kept as it is.
+	PutOriginal(ctx context.Context, o *Original) error
+	// GetOriginal returns the original with the given SHA-256, with its
+	// file when data is true and its layout always; ErrNotFound if unknown.
+	GetOriginal(ctx context.Context, sha256 string, data bool) (*Original, error)
 }
 
 // DocumentFilter selects documents to scan. Zero parts select everything.

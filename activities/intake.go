@@ -49,6 +49,11 @@ func (a *Activities) Receive(ctx context.Context, in ReceiveInput) error {
 	if doc.Batch != "" {
 		data["batch"] = doc.Batch
 	}
+	// A document extracted from a file (a PDF) names the file as
+	// submitted: the content hash is that of the extracted text.
+	if doc.OriginalSHA256 != "" {
+		data["original_sha256"] = doc.OriginalSHA256
+	}
 	err = a.record(ctx, in.Step, countersign.EventDocumentReceived, in.SubmittedBy, in.Channel, data)
 	if err == nil {
 		a.Metrics.DocumentReceived(ctx, doc.TaskType)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/dispatch"
@@ -9,7 +10,13 @@ import (
 )
 
 func (h *handlers) submit(w http.ResponseWriter, r *http.Request) {
-	req, err := parseSubmit(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes), h.MaxMetadataKeys)
+	// A PDF comes base64 in the body: the body may be as large as the
+	// largest PDF takes, whatever the limit on other requests.
+	limit := h.MaxBodyBytes
+	if h.Dispatch.PDF != nil {
+		limit = max(limit, int64(h.Dispatch.PDF.Limits().MaxBytes)/3*4+64<<10)
+	}
+	req, err := parseSubmit(http.MaxBytesReader(w, r.Body, limit), h.MaxMetadataKeys)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -23,6 +30,8 @@ func (h *handlers) submit(w http.ResponseWriter, r *http.Request) {
 		Channel:     channel(r),
 		Batch:       req.Batch,
 		Prelabel:    req.Prelabel,
+		Original:    req.ContentBase64,
+		ContentType: req.ContentType,
 	})
 	if err != nil {
 		h.fail(w, r, err)
@@ -67,5 +76,64 @@ func (h *handlers) getDocument(w http.ResponseWriter, r *http.Request) {
 	if decisions, view.Hidden = countersign.Visible(reviews, decisions, principal(r)); decisions != nil {
 		view.Decisions = decisions
 	}
+	if doc.OriginalSHA256 != "" {
+		o, err := h.Store.GetOriginal(r.Context(), doc.OriginalSHA256, false)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		view.Original = originalView(o, doc)
+	}
 	rest.WriteJSON(w, http.StatusOK, view)
+}
+
+// originalView describes doc's original and locates its draft's evidence
+// on the pages. A layout made for other text than doc's locates nothing.
+func originalView(o *countersign.Original, doc *countersign.Document) *OriginalView {
+	v := &OriginalView{SHA256: o.SHA256, ContentType: o.ContentType, Size: o.Size}
+	if o.Layout == nil || o.Layout.TextSHA256 != doc.ContentSHA256 {
+		return v
+	}
+	v.Pages = o.Layout.Pages
+	if doc.Draft != nil {
+		for name, ev := range doc.Draft.Evidence {
+			if boxes := o.Layout.Locate(ev.Start, ev.End); boxes != nil {
+				if v.Evidence == nil {
+					v.Evidence = map[string][]countersign.PageBoxes{}
+				}
+				v.Evidence[name] = boxes
+			}
+		}
+	}
+	return v
+}
+
+// getOriginal returns the file a document was extracted from, as it was
+// submitted, to whoever may audit.
+func (h *handlers) getOriginal(w http.ResponseWriter, r *http.Request) {
+	doc, err := h.Store.GetDocument(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.mayReview(principal(r), doc.TaskType); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if doc.OriginalSHA256 == "" {
+		h.fail(w, r, countersign.Errorf(countersign.CodeNotFound, "document %s was submitted as text; it has no original file", doc.ID))
+		return
+	}
+	o, err := h.Store.GetOriginal(r.Context(), doc.OriginalSHA256, true)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", o.ContentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(o.Data)))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+doc.ID+`.pdf"`)
+	w.Header().Set("X-Content-SHA256", o.SHA256)
+	w.WriteHeader(http.StatusOK)
+	w.Write(o.Data)
 }

@@ -141,6 +141,7 @@ func Router(s Services) http.Handler {
 	mux.Handle("GET /v1/batches", h.allow(readers, "list batches", h.listBatches))
 	mux.Handle("GET /v1/batches/{name}", h.allow(readers, "read batches", h.getBatch))
 	mux.Handle("GET /v1/documents/{id}/audit", h.allow(trail, "read a document's audit trail", h.documentAudit))
+	mux.Handle("GET /v1/documents/{id}/original", h.allow(trail, "read a document's original file", h.getOriginal))
 	mux.Handle("GET /v1/reviews", h.allow(queue, "list reviews", h.listReviews))
 	mux.Handle("GET /v1/reviews/{id}", h.allow(queue, "read reviews", h.getReview))
 	mux.Handle("POST /v1/reviews/{id}/decision", h.allow(deciders, "decide reviews", h.decide))

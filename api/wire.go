@@ -17,6 +17,11 @@ type SubmitRequest struct {
 	// Prelabel is the document's draft made elsewhere (a labeling tool's
 	// prediction): no model drafts it, and a person reviews it.
 	Prelabel *countersign.Prelabel `json:"prelabel,omitempty"`
+	// ContentBase64 is a file submitted in place of Content (base64),
+	// of ContentType: application/pdf, whose text layer becomes the
+	// document's content.
+	ContentBase64 []byte `json:"content_base64,omitempty"`
+	ContentType   string `json:"content_type,omitempty"`
 }
 
 // SubmitResponse answers POST /v1/documents; Created is false when the
@@ -43,6 +48,22 @@ type DocumentView struct {
 	// (analyst) or the engine did on its own (automatic); empty while the
 	// document is not final.
 	Disposition countersign.Disposition `json:"disposition,omitempty"`
+	// Original describes the file the content was extracted from (a PDF;
+	// GET /v1/documents/{id}/original returns it), with its pages' sizes;
+	// absent for a document submitted as text.
+	Original *OriginalView `json:"original,omitempty"`
+}
+
+// OriginalView is a document's original file as its view shows it.
+type OriginalView struct {
+	SHA256      string             `json:"sha256"`
+	ContentType string             `json:"content_type"`
+	Size        int64              `json:"size"`
+	Pages       []countersign.Page `json:"pages"`
+	// Evidence is where each draft field's evidence quote stands on the
+	// pages: per field, the boxes of its words, one per line, page by
+	// page, in points from the page's top left corner.
+	Evidence map[string][]countersign.PageBoxes `json:"evidence,omitempty"`
 }
 
 // ReviewView answers GET /v1/reviews/{id}: what a person sees before

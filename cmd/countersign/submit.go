@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,6 +23,7 @@ import (
 	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/api/apiclient"
 	"github.com/countersign/countersign/internal/interop"
+	"github.com/countersign/countersign/internal/pdfium"
 	"github.com/countersign/countersign/internal/tasktype"
 )
 
@@ -45,7 +47,8 @@ func newSubmit() *cobra.Command {
 		Long: `Submits documents for review under a task type and prints, per document, its
 ID, its status and where it came from (tab-separated, one line each).
 
-Each argument is a text file, a folder (every file in it, recursively, sorted),
+Each argument is a text or PDF file (a file starting with %PDF-, whatever its
+name, goes as a PDF: the server reads its text layer), a folder (every file in it, recursively, sorted),
 a .jsonl file (one document per line: {"content", "external_id"?, "metadata"?,
 "batch"?}),
 or - for standard input (one document, or JSONL with --jsonl semantics when the
@@ -231,7 +234,7 @@ func collect(args []string, stdin io.Reader, idFromName bool) ([]pending, error)
 				docs = append(docs, lines...)
 				continue
 			}
-			docs = append(docs, pending{source: "stdin", sub: api.SubmitRequest{Content: string(raw)}})
+			docs = append(docs, pending{source: "stdin", sub: fileRequest(raw)})
 			continue
 		}
 		info, err := os.Stat(arg)
@@ -277,23 +280,29 @@ func collect(args []string, stdin io.Reader, idFromName bool) ([]pending, error)
 }
 
 func readFile(path string, idFromName bool) ([]pending, error) {
-	if strings.HasSuffix(path, ".jsonl") {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		return readJSONL(f, path)
-	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	p := pending{source: path, sub: api.SubmitRequest{Content: string(raw), Metadata: map[string]string{"filename": filepath.Base(path)}}}
+	if strings.HasSuffix(path, ".jsonl") && !pdfium.IsPDF(raw) {
+		return readJSONL(bytes.NewReader(raw), path)
+	}
+	p := pending{source: path, sub: fileRequest(raw)}
+	p.sub.Metadata = map[string]string{"filename": filepath.Base(path)}
 	if idFromName {
 		p.sub.ExternalID = filepath.Base(path)
 	}
 	return []pending{p}, nil
+}
+
+// fileRequest is the request for one file: a PDF, told by its first bytes
+// (%PDF-) whatever its name, goes as a file for the server to read; any
+// other file as its text.
+func fileRequest(raw []byte) api.SubmitRequest {
+	if pdfium.IsPDF(raw) {
+		return api.SubmitRequest{ContentBase64: raw, ContentType: countersign.ContentTypePDF}
+	}
+	return api.SubmitRequest{Content: string(raw)}
 }
 
 func readJSONL(r io.Reader, name string) ([]pending, error) {

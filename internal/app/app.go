@@ -35,6 +35,7 @@ import (
 	"github.com/countersign/countersign/internal/llm"
 	"github.com/countersign/countersign/internal/mailnotify"
 	"github.com/countersign/countersign/internal/oidc"
+	"github.com/countersign/countersign/internal/pdfium"
 	"github.com/countersign/countersign/internal/provenance"
 	"github.com/countersign/countersign/internal/reconcile"
 	"github.com/countersign/countersign/internal/store/postgres"
@@ -113,6 +114,8 @@ type App struct {
 	mail *mailnotify.Notifier
 	// dispatch is the path of every role to the workflows (dispatcher).
 	dispatch *dispatch.Dispatcher
+	// pdfReader reads submitted PDFs (pdf).
+	pdfReader *pdfium.Extractor
 
 	// stopReconciler stops the worker's reconciler and waits for it.
 	stopReconciler func()
@@ -468,6 +471,7 @@ func (a *App) dispatcher() *dispatch.Dispatcher {
 		Signer:           a.Config.DecisionSigner,
 		MaxDocumentBytes: a.Config.MaxDocumentBytes,
 		ClaimLease:       a.Config.ClaimLease,
+		PDF:              a.pdf(),
 	}
 	if a.Config.WebhookURL != "" {
 		d.Webhook = &webhook.Client{URL: a.Config.WebhookURL, Secret: a.Config.WebhookSecret}
@@ -563,6 +567,15 @@ func (a *App) writeDevFile() error {
 	return os.WriteFile(filepath.Join(a.Config.DataDir, DevFile), append(info, '\n'), 0o600)
 }
 
+// pdf returns the reader of submitted PDFs, made on first use; its
+// WebAssembly module is compiled on the first PDF read.
+func (a *App) pdf() *pdfium.Extractor {
+	if a.pdfReader == nil {
+		a.pdfReader = pdfium.New(a.Config.PDF)
+	}
+	return a.pdfReader
+}
+
 // Stop stops the roles in order: the API drains its requests, the worker
 // finishes its tasks, then Temporal and the store close.
 func (a *App) Stop() {
@@ -587,6 +600,9 @@ func (a *App) Stop() {
 	if a.devserver != nil {
 		a.devserver.Stop()
 		os.Remove(filepath.Join(a.Config.DataDir, DevFile))
+	}
+	if a.pdfReader != nil {
+		a.pdfReader.Close()
 	}
 	if a.Store != nil {
 		if err := a.Store.Close(); err != nil {

@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -87,4 +88,41 @@ func (e *encryptedDocuments) open(doc *countersign.Document) error {
 	}
 	doc.Content = string(plain)
 	return nil
+}
+
+// originalPrefix starts an original file sealed at rest, followed by the
+// key ID, a colon and the nonce and sealed bytes. A PDF starts with %PDF-,
+// so a file stored in clear is never taken for a sealed one.
+const originalPrefix = "countersign:encrypted:v1:"
+
+// PutOriginal seals the file, bound to its SHA-256. Its layout (page
+// sizes and word boxes, no text) is stored as it is.
+func (e *encryptedDocuments) PutOriginal(ctx context.Context, o *countersign.Original) error {
+	id, sealed, err := e.keys.Seal(o.Data, []byte(o.SHA256))
+	if err != nil {
+		return fmt.Errorf("encrypt original %s: %w", o.SHA256, err)
+	}
+	s := *o
+	s.Data = append([]byte(originalPrefix+id+":"), sealed...)
+	return e.Store.PutOriginal(ctx, &s)
+}
+
+func (e *encryptedDocuments) GetOriginal(ctx context.Context, sha256 string, data bool) (*countersign.Original, error) {
+	o, err := e.Store.GetOriginal(ctx, sha256, data)
+	if err != nil || !data {
+		return o, err
+	}
+	rest, ok := bytes.CutPrefix(o.Data, []byte(originalPrefix))
+	if !ok {
+		return o, nil
+	}
+	what := "original " + sha256
+	id, sealed, ok := bytes.Cut(rest, []byte(":"))
+	if !ok {
+		return nil, fmt.Errorf("%s: encrypted file names no key", what)
+	}
+	if o.Data, err = e.keys.Open(what, string(id), sealed, []byte(sha256)); err != nil {
+		return nil, err
+	}
+	return o, nil
 }

@@ -1,6 +1,7 @@
 package codec_test
 
 import (
+	"bytes"
 	"context"
 	"path/filepath"
 	"strings"
@@ -129,5 +130,36 @@ func TestEncryptedDocuments(t *testing.T) {
 	}
 	if _, err := rotated.GetDocument(ctx, "d2"); err == nil || !strings.Contains(err.Error(), "document d2 encrypted with key \"k1\" does not decrypt") {
 		t.Fatalf("reading d1's body moved to d2: %v", err)
+	}
+}
+
+// TestEncryptedOriginals: an original file is sealed at rest, bound to its
+// hash (a sealed file moved under another hash does not open), and read
+// back in clear.
+func TestEncryptedOriginals(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "countersign.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	enc := codec.EncryptDocuments(s, keyring(t, codec.Key{ID: "k1", Secret: secret(1)}))
+	file := []byte("%PDF-1.4 Acme Corp and Globex Ltd")
+	if err := enc.PutOriginal(ctx, &countersign.Original{SHA256: "h1", ContentType: countersign.ContentTypePDF, Size: int64(len(file)), Data: file}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := s.GetOriginal(ctx, "h1", true)
+	if err != nil || bytes.Contains(raw.Data, []byte("Acme")) || !bytes.HasPrefix(raw.Data, []byte("countersign:encrypted:v1:k1:")) {
+		t.Fatalf("original at rest = %q, %v; want ciphertext under k1", raw.Data, err)
+	}
+	got, err := enc.GetOriginal(ctx, "h1", true)
+	if err != nil || !bytes.Equal(got.Data, file) {
+		t.Fatalf("GetOriginal = %q, %v; want the file", got.Data, err)
+	}
+	if _, err := s.DB().ExecContext(ctx, `UPDATE originals SET sha256 = 'h2'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := enc.GetOriginal(ctx, "h2", true); err == nil {
+		t.Fatal("a sealed file moved under another hash opened")
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/codec"
+	"github.com/countersign/countersign/internal/pdfium"
 	"github.com/countersign/countersign/internal/provenance"
 )
 
@@ -60,6 +61,8 @@ type Config struct {
 	// document's content.
 	MaxBodyBytes     int64
 	MaxDocumentBytes int
+	// PDF bounds what reading one submitted PDF may cost.
+	PDF pdfium.Limits
 	// OpenAIBaseURL, OpenAIModel and OpenAIKey configure the openai
 	// extractor for the task types that do not configure it themselves.
 	// The key comes only from the environment (OPENAI_API_KEY).
@@ -204,7 +207,17 @@ func (c *Config) AddHTTP(fs *pflag.FlagSet) {
 	fs.StringVar(&c.HTTPAddr, "http", "127.0.0.1:8080", usage("http", "address the HTTP API listens on"))
 	fs.Int64Var(&c.MaxBodyBytes, "max-body", 8<<20, usage("max-body", "largest request body accepted, in bytes"))
 	fs.IntVar(&c.MaxDocumentBytes, "max-document", 5<<20, usage("max-document", "largest document accepted, in bytes"))
+	c.addPDF(fs)
 	c.addLimits(fs)
+}
+
+// addPDF adds the limits on reading a submitted PDF.
+func (c *Config) addPDF(fs *pflag.FlagSet) {
+	fs.IntVar(&c.PDF.MaxBytes, "pdf-max-bytes", pdfium.DefaultMaxBytes, usage("pdf-max-bytes", "largest PDF accepted, in bytes"))
+	fs.IntVar(&c.PDF.MaxPages, "pdf-max-pages", pdfium.DefaultMaxPages, usage("pdf-max-pages", "most pages a PDF may have"))
+	fs.DurationVar(&c.PDF.PageTimeout, "pdf-page-timeout", pdfium.DefaultPageTimeout, usage("pdf-page-timeout", "longest reading one page of a PDF may take"))
+	fs.Int64Var(&c.PDF.MemoryBytes, "pdf-memory-bytes", pdfium.DefaultMemoryBytes, usage("pdf-memory-bytes", "memory one PDF reader (a PDFium WebAssembly instance) may use, in bytes"))
+	fs.IntVar(&c.PDF.Instances, "pdf-readers", pdfium.DefaultInstances, usage("pdf-readers", "PDFs read at once (each reader holds up to pdf-memory-bytes); more wait"))
 }
 
 // addLimits adds the API's limits on fields, reasons and field values, on

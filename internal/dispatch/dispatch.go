@@ -31,6 +31,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/pdfium"
 	"github.com/countersign/countersign/internal/provenance"
 	"github.com/countersign/countersign/internal/rest"
 	"github.com/countersign/countersign/internal/tasktype"
@@ -53,6 +54,9 @@ type Dispatcher struct {
 	Signer *provenance.Signer
 	// MaxDocumentBytes bounds a document body (default DefaultMaxDocumentBytes).
 	MaxDocumentBytes int
+	// PDF reads the text layer of a PDF submitted as a file; without it a
+	// PDF is refused.
+	PDF *pdfium.Extractor
 	// Abandoned, when set, closes at once what a review workflow
 	// terminated or timed out in Temporal left open, when a person's update
 	// finds it gone (internal/reconcile's Reconciler); otherwise the

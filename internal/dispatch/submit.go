@@ -2,6 +2,8 @@ package dispatch
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -35,6 +37,11 @@ type Submission struct {
 	// (countersign.Prelabel): checked against the task type, stored with
 	// the document, and reviewed by a person.
 	Prelabel *countersign.Prelabel
+	// Original, when set, is the file submitted (a PDF, ContentType
+	// countersign.ContentTypePDF) in place of Content: its text layer
+	// becomes the content, and the file and its layout are stored.
+	Original    []byte
+	ContentType string
 }
 
 // Submit is intake: it stores the document and makes sure its review runs,
@@ -51,6 +58,18 @@ func (d *Dispatcher) Submit(ctx context.Context, sub Submission) (*countersign.D
 	tt, err := d.TaskTypes.Get(sub.TaskType)
 	if err != nil {
 		return nil, false, err
+	}
+	var original *countersign.Original
+	if sub.Original != nil {
+		if tt.Input.JSON() {
+			return nil, false, countersign.Errorf(countersign.CodeInvalid, "task type %s takes JSON input, not a %s file", tt.Name, sub.ContentType)
+		}
+		if sub, original, err = d.readOriginal(ctx, sub); err != nil {
+			return nil, false, err
+		}
+		if err := d.checkSubmission(sub); err != nil {
+			return nil, false, err
+		}
 	}
 	if tt.Input.JSON() {
 		if sub, err = readJSONInput(tt.Input, sub); err != nil {
@@ -84,6 +103,14 @@ func (d *Dispatcher) Submit(ctx context.Context, sub Submission) (*countersign.D
 	}
 	if sub.Prelabel != nil {
 		doc.Draft = sub.Prelabel.Draft()
+	}
+	if original != nil {
+		// Stored before the document that names it, so a stored document
+		// never names a missing original.
+		if err := d.Store.PutOriginal(ctx, original); err != nil {
+			return nil, false, err
+		}
+		doc.OriginalSHA256 = original.SHA256
 	}
 	if _, stored := d.snapshots.Load(tt.Version); !stored {
 		if err := d.Store.PutTaskType(ctx, countersign.TaskTypeSnapshot{Name: tt.Name, Version: tt.Version, Source: tt.Source, CreatedAt: doc.CreatedAt}); err != nil {
@@ -165,6 +192,30 @@ func received(events []countersign.AuditEvent) bool {
 	return false
 }
 
+// readOriginal reads the text of a submitted file: the submission with its
+// content set to that text, and the original to store.
+func (d *Dispatcher) readOriginal(ctx context.Context, sub Submission) (Submission, *countersign.Original, error) {
+	if sub.Content != "" {
+		return sub, nil, countersign.Errorf(countersign.CodeInvalid, "give content or a file, not both")
+	}
+	switch {
+	case sub.ContentType != countersign.ContentTypePDF:
+		return sub, nil, countersign.Errorf(countersign.CodeInvalid, "content_type %q is not supported; files may be %s", sub.ContentType, countersign.ContentTypePDF)
+	case d.PDF == nil:
+		return sub, nil, countersign.Errorf(countersign.CodeInvalid, "this server does not read PDFs")
+	}
+	text, err := d.PDF.Extract(ctx, sub.Original)
+	if err != nil {
+		return sub, nil, err
+	}
+	sum := sha256.Sum256(sub.Original)
+	sub.Content = text.Content
+	return sub, &countersign.Original{
+		SHA256: hex.EncodeToString(sum[:]), ContentType: sub.ContentType, Size: int64(len(sub.Original)),
+		Data: sub.Original, Layout: text.Layout,
+	}, nil
+}
+
 func (d *Dispatcher) checkSubmission(sub Submission) error {
 	limit := d.MaxDocumentBytes
 	if limit <= 0 {
@@ -173,7 +224,7 @@ func (d *Dispatcher) checkSubmission(sub Submission) error {
 	switch {
 	case sub.TaskType == "":
 		return countersign.Errorf(countersign.CodeInvalid, "task_type is required")
-	case strings.TrimSpace(sub.Content) == "":
+	case strings.TrimSpace(sub.Content) == "" && sub.Original == nil:
 		return countersign.Errorf(countersign.CodeInvalid, "content is empty")
 	case len(sub.Content) > limit:
 		return countersign.Errorf(countersign.CodeTooLarge, "document is %d bytes; the limit is %d", len(sub.Content), limit)

@@ -67,6 +67,20 @@ func (s *tracedStore) GetDocument(ctx context.Context, id string) (*countersign.
 	return doc, err
 }
 
+func (s *tracedStore) PutOriginal(ctx context.Context, o *countersign.Original) error {
+	ctx, span := s.start(ctx, "PutOriginal")
+	err := s.Store.PutOriginal(ctx, o)
+	end(span, err)
+	return err
+}
+
+func (s *tracedStore) GetOriginal(ctx context.Context, sha256 string, data bool) (*countersign.Original, error) {
+	ctx, span := s.start(ctx, "GetOriginal")
+	o, err := s.Store.GetOriginal(ctx, sha256, data)
+	end(span, err)
+	return o, err
+}
+
 func (s *tracedStore) UpdateDocument(ctx context.Context, id string, u countersign.DocumentUpdate) error {
 	ctx, span := s.start(ctx, "UpdateDocument")
 	err := s.Store.UpdateDocument(ctx, id, u)

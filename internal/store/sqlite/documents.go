@@ -28,7 +28,7 @@ func (s *Store) CreateDocument(ctx context.Context, doc *countersign.Document) (
 			ID: doc.ID, TaskType: doc.TaskType, TaskTypeVersion: doc.TaskTypeVersion, ExternalID: doc.ExternalID,
 			Content: doc.Content, ContentSha256: doc.ContentSHA256, Metadata: metadata, Status: string(doc.Status),
 			SubmittedBy: doc.SubmittedBy, CreatedAt: store.FormatTime(doc.CreatedAt), Channel: string(doc.Channel),
-			Batch: doc.Batch, Draft: draft,
+			Batch: doc.Batch, Draft: draft, OriginalSha256: doc.OriginalSHA256,
 		})
 		if err != nil || n == 0 || doc.Batch == "" {
 			return err
@@ -110,7 +110,7 @@ func document(r dbsqlc.Document) (*countersign.Document, error) {
 	d := &countersign.Document{
 		ID: r.ID, TaskType: r.TaskType, TaskTypeVersion: r.TaskTypeVersion, ExternalID: r.ExternalID,
 		Content: r.Content, ContentSHA256: r.ContentSha256, Status: countersign.Status(r.Status),
-		SubmittedBy: r.SubmittedBy, Channel: countersign.Channel(r.Channel), Batch: r.Batch,
+		SubmittedBy: r.SubmittedBy, Channel: countersign.Channel(r.Channel), Batch: r.Batch, OriginalSHA256: r.OriginalSha256,
 		CreatedAt: t.at(r.CreatedAt), UpdatedAt: t.at(r.UpdatedAt),
 	}
 	err := t.err

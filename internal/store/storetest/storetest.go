@@ -46,6 +46,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("AuditScanBatches", func(t *testing.T) { testAuditScanBatches(t, h.New(t)) })
 	t.Run("AuditTamper", func(t *testing.T) { testAuditTamper(t, h) })
 	t.Run("TaskTypes", func(t *testing.T) { testTaskTypes(t, h.New(t)) })
+	t.Run("Originals", func(t *testing.T) { testOriginals(t, h.New(t)) })
 	t.Run("Calibrations", func(t *testing.T) { testCalibrations(t, h.New(t)) })
 	t.Run("ActiveCalibration", func(t *testing.T) { testActiveCalibration(t, h) })
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, h.New(t)) })

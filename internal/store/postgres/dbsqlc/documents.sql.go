@@ -12,11 +12,11 @@ import (
 
 const createDocument = `-- name: CreateDocument :execrows
 INSERT INTO documents (id, task_type, task_type_version, external_id, content, content_sha256, metadata,
-    status, submitted_by, created_at, updated_at, channel, batch, draft)
+    status, submitted_by, created_at, updated_at, channel, batch, draft, original_sha256)
 VALUES ($1, $2, $3, $4,
     $5, $6, $7, $8,
     $9, $10, $10, $11, $12,
-    $13)
+    $13, $14)
 ON CONFLICT (id) DO NOTHING
 `
 
@@ -34,6 +34,7 @@ type CreateDocumentParams struct {
 	Channel         string
 	Batch           string
 	Draft           *string
+	OriginalSha256  string
 }
 
 // A document whose ID is stored already stays as it is: the caller reads it
@@ -55,6 +56,7 @@ func (q *Queries) CreateDocument(ctx context.Context, arg CreateDocumentParams) 
 		arg.Channel,
 		arg.Batch,
 		arg.Draft,
+		arg.OriginalSha256,
 	)
 	if err != nil {
 		return 0, err
@@ -95,7 +97,7 @@ func (q *Queries) DocumentLabels(ctx context.Context, ids []string) ([]DocumentL
 }
 
 const getDocument = `-- name: GetDocument :one
-SELECT id, task_type, task_type_version, external_id, content, content_sha256, metadata, status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel, batch FROM documents WHERE id = $1
+SELECT id, task_type, task_type_version, external_id, content, content_sha256, metadata, status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel, batch, original_sha256 FROM documents WHERE id = $1
 `
 
 func (q *Queries) GetDocument(ctx context.Context, id string) (Document, error) {
@@ -119,12 +121,13 @@ func (q *Queries) GetDocument(ctx context.Context, id string) (Document, error) 
 		&i.Final,
 		&i.Channel,
 		&i.Batch,
+		&i.OriginalSha256,
 	)
 	return i, err
 }
 
 const scanDocuments = `-- name: ScanDocuments :many
-SELECT id, task_type, task_type_version, external_id, content, content_sha256, metadata, status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel, batch FROM documents
+SELECT id, task_type, task_type_version, external_id, content, content_sha256, metadata, status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel, batch, original_sha256 FROM documents
 WHERE NOT EXISTS (SELECT 1 FROM gold_documents g WHERE g.document_id = documents.id)
     AND /* filter */ TRUE
 ORDER BY created_at, id
@@ -161,6 +164,7 @@ func (q *Queries) ScanDocuments(ctx context.Context, pageSize int32) ([]Document
 			&i.Final,
 			&i.Channel,
 			&i.Batch,
+			&i.OriginalSha256,
 		); err != nil {
 			return nil, err
 		}
@@ -173,7 +177,7 @@ func (q *Queries) ScanDocuments(ctx context.Context, pageSize int32) ([]Document
 }
 
 const scanGoldDocuments = `-- name: ScanGoldDocuments :many
-SELECT id, task_type, task_type_version, external_id, content, content_sha256, metadata, status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel, batch FROM documents
+SELECT id, task_type, task_type_version, external_id, content, content_sha256, metadata, status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel, batch, original_sha256 FROM documents
 WHERE EXISTS (SELECT 1 FROM gold_documents g WHERE g.document_id = documents.id)
     AND /* filter */ TRUE
 ORDER BY created_at, id
@@ -208,6 +212,7 @@ func (q *Queries) ScanGoldDocuments(ctx context.Context, pageSize int32) ([]Docu
 			&i.Final,
 			&i.Channel,
 			&i.Batch,
+			&i.OriginalSha256,
 		); err != nil {
 			return nil, err
 		}

@@ -119,6 +119,7 @@ type Document struct {
 	Final           *string
 	Channel         string
 	Batch           string
+	OriginalSha256  string
 }
 
 type GoldDocument struct {
@@ -129,6 +130,15 @@ type GoldDocument struct {
 	Reject        bool
 	TriggerReview string
 	CreatedAt     time.Time
+}
+
+type Original struct {
+	Sha256      string
+	ContentType string
+	Size        int64
+	Data        []byte
+	Layout      *string
+	CreatedAt   time.Time
 }
 
 type PolicyOverride struct {

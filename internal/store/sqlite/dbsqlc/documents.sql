@@ -4,11 +4,11 @@
 -- draft is stored with it only when it was pre-labelled (submitted with a
 -- draft made elsewhere).
 INSERT INTO documents (id, task_type, task_type_version, external_id, content, content_sha256, metadata,
-    status, submitted_by, created_at, updated_at, channel, batch, draft)
+    status, submitted_by, created_at, updated_at, channel, batch, draft, original_sha256)
 VALUES (sqlc.arg(id), sqlc.arg(task_type), sqlc.arg(task_type_version), sqlc.arg(external_id),
     sqlc.arg(content), sqlc.arg(content_sha256), sqlc.arg(metadata), sqlc.arg(status),
     sqlc.arg(submitted_by), sqlc.arg(created_at), sqlc.arg(created_at), sqlc.arg(channel), sqlc.arg(batch),
-    sqlc.narg(draft))
+    sqlc.narg(draft), sqlc.arg(original_sha256))
 ON CONFLICT (id) DO NOTHING;
 
 -- name: GetDocument :one

@@ -115,6 +115,7 @@ type Document struct {
 	Final           *string
 	Channel         string
 	Batch           string
+	OriginalSha256  string
 }
 
 type GoldDocument struct {
@@ -125,6 +126,15 @@ type GoldDocument struct {
 	Reject        bool
 	TriggerReview string
 	CreatedAt     string
+}
+
+type Original struct {
+	Sha256      string
+	ContentType string
+	Size        int64
+	Data        []byte
+	Layout      *string
+	CreatedAt   string
 }
 
 type PolicyOverride struct {

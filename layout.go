@@ -1,0 +1,116 @@
+package countersign
+
+import "sort"
+
+// ContentTypePDF is the media type of a PDF original.
+const ContentTypePDF = "application/pdf"
+
+// PageSeparator joins the text of a PDF's pages in a document's content: a
+// form feed, on a line of its own, so a quote never spans two pages by
+// accident and the page of a character can be told from the text alone.
+const PageSeparator = "\n\f\n"
+
+// Original is the file a document's text was extracted from (a PDF), kept
+// content-addressed by its SHA-256: the same file submitted twice is stored
+// once. Its layout ties the extracted text back to the pages.
+type Original struct {
+	SHA256      string `json:"sha256"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+	// Data is the file itself; empty where only its description was read.
+	Data   []byte  `json:"-"`
+	Layout *Layout `json:"-"`
+}
+
+// Layout is where a document's text stands on its original's pages: the
+// pages' sizes and a box per word, by character offsets into the text (in
+// Unicode code points, end exclusive, as Evidence counts them). It holds no
+// text itself, so it says nothing a box's position does not.
+type Layout struct {
+	// TextSHA256 is the hash of the text the offsets count into
+	// (ContentSHA256): a layout read for other text (another extractor's)
+	// locates nothing.
+	TextSHA256 string `json:"text_sha256"`
+	Pages      []Page `json:"pages"`
+	// Words are in text order, none overlapping.
+	Words []Word `json:"words"`
+}
+
+// Page is one page of an original, in PDF points (1/72 inch).
+type Page struct {
+	Width  float64 `json:"width"`
+	Height float64 `json:"height"`
+	// Start and End are the characters of the text that came from this
+	// page (end exclusive), separators left out.
+	Start int `json:"start"`
+	End   int `json:"end"`
+}
+
+// Word is one word's place: its characters in the text and its box on
+// its page.
+type Word struct {
+	Start int `json:"start"`
+	End   int `json:"end"`
+	// Page counts from 1.
+	Page int `json:"page"`
+	Box  Box `json:"box"`
+	// Confidence is how sure the text is, from 0 to 1: 1 for a PDF's text
+	// layer; OCR (to come) gives its own per word.
+	Confidence float64 `json:"confidence"`
+}
+
+// Box is a rectangle on a page in PDF points, measured from the page's top
+// left corner (y grows downwards, as a page image's pixels do).
+type Box struct {
+	X0 float64 `json:"x0"`
+	Y0 float64 `json:"y0"`
+	X1 float64 `json:"x1"`
+	Y1 float64 `json:"y1"`
+}
+
+// PageBoxes are the boxes of a span of text on one page.
+type PageBoxes struct {
+	// Page counts from 1.
+	Page  int   `json:"page"`
+	Boxes []Box `json:"boxes"`
+	// MinConfidence is the lowest confidence of the words under the span.
+	MinConfidence float64 `json:"min_confidence"`
+}
+
+// Locate returns the boxes of the words that the characters start to end
+// (end exclusive) touch, page by page in page order, one box per line of
+// text (the words of a line merged); nil if the span touches no word.
+func (l *Layout) Locate(start, end int) []PageBoxes {
+	if l == nil || start >= end {
+		return nil
+	}
+	first := sort.Search(len(l.Words), func(i int) bool { return l.Words[i].End > start })
+	var out []PageBoxes
+	for _, w := range l.Words[first:] {
+		if w.Start >= end {
+			break
+		}
+		if len(out) == 0 || out[len(out)-1].Page != w.Page {
+			out = append(out, PageBoxes{Page: w.Page, MinConfidence: w.Confidence})
+		}
+		pb := &out[len(out)-1]
+		pb.MinConfidence = min(pb.MinConfidence, w.Confidence)
+		if n := len(pb.Boxes); n > 0 && sameLine(pb.Boxes[n-1], w.Box) {
+			b := &pb.Boxes[n-1]
+			b.X0, b.Y0, b.X1, b.Y1 = min(b.X0, w.Box.X0), min(b.Y0, w.Box.Y0), max(b.X1, w.Box.X1), max(b.Y1, w.Box.Y1)
+			continue
+		}
+		pb.Boxes = append(pb.Boxes, w.Box)
+	}
+	return out
+}
+
+// sameLine reports whether b, to the right of a, sits on a's line: their
+// vertical extents overlap by more than half the shorter one.
+func sameLine(a, b Box) bool {
+	if b.X0 < a.X0 {
+		return false
+	}
+	overlap := min(a.Y1, b.Y1) - max(a.Y0, b.Y0)
+	return overlap > 0.5*min(a.Y1-a.Y0, b.Y1-b.Y0)
+}
