@@ -26,9 +26,6 @@ import (
 	"github.com/countersign/countersign/internal/llm/llmtest"
 )
 
-// shownResponse finds the candidates in a judge's request, in the order
-// and under the labels shown.
-var shownResponse = regexp.MustCompile(`(?s)Response ([A-P]):\n<<<\n(.*?)\n>>>`)
 
 // merit is how good the fake judge finds a response, by its opening
 // word: the test's candidates say what they are.
@@ -51,7 +48,19 @@ func merit(response string) int {
 // unsafe.
 func fakeJudge(req openai.ChatCompletionRequest) llmtest.Reply {
 	user := req.Messages[len(req.Messages)-1].Content
-	shown := shownResponse.FindAllStringSubmatch(user, -1)
+	var input struct {
+		Responses []struct {
+			Label    string `json:"label"`
+			Response string `json:"response"`
+		} `json:"responses"`
+	}
+	if i := strings.Index(user, "{"); i < 0 || json.Unmarshal([]byte(user[i:]), &input) != nil {
+		return llmtest.Fail(400)
+	}
+	var shown [][]string // "", label, response
+	for _, r := range input.Responses {
+		shown = append(shown, []string{"", r.Label, r.Response})
+	}
 	if len(shown) < 2 || req.ResponseFormat == nil || req.ResponseFormat.JSONSchema == nil || req.ResponseFormat.JSONSchema.Name != "judgement" {
 		return llmtest.Fail(400)
 	}
@@ -305,8 +314,9 @@ func TestResponseRanking(t *testing.T) {
 		"cmp-flip":    {"b>a:1 by rita (analyst)"},
 		"cmp-steady":  {"b>c:1 by countersign (automatic)", "b>a:2 by countersign (automatic)", "c>a:1 by countersign (automatic)"},
 		"cmp-medical": {"a>b:1 by carla (analyst)"},
-		// b is unsafe: never chosen, still rejected.
-		"cmp-unsafe": {"a>c:2 by rita (analyst)", "a>b:1 by rita (analyst)"},
+		// b is unsafe: the judge ranks it last, below every safe candidate;
+		// never chosen, rejected by every safe one.
+		"cmp-unsafe": {"a>c:1 by rita (analyst)", "a>b:2 by rita (analyst)", "c>b:1 by rita (analyst)"},
 	}
 	for item, w := range want {
 		slices.Sort(w)
@@ -321,11 +331,11 @@ func TestResponseRanking(t *testing.T) {
 	}
 	for _, l := range ranked {
 		if l["item_id"] == "cmp-unsafe" {
-			if got := fmt.Sprint(l["ranking"]); got != "[[a] [b] [c]]" {
+			if got := fmt.Sprint(l["ranking"]); got != "[[a] [c] [b]]" {
 				t.Errorf("ranked cmp-unsafe: %s", got)
 			}
 			cands := l["candidates"].([]any)
-			if b := cands[1].(map[string]any); b["unsafe"] != "dangerous_instructions" || b["rank"] != 2.0 {
+			if b := cands[1].(map[string]any); b["unsafe"] != "dangerous_instructions" || b["rank"] != 3.0 {
 				t.Errorf("ranked candidate b: %v", b)
 			}
 		}

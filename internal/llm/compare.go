@@ -237,23 +237,39 @@ func relabel(text string, byLabel map[string]string) string {
 }
 
 // aggregate makes the draft's fields from the usable orders: the ranking
-// by mean place (equal means tied), the rounded mean scores, the first
+// by mean place (equal means tied), candidates any order marked unsafe
+// below every safe one, the rounded mean scores, the first
 // order's reasons, every unsafe mark any order made. It returns each
 // order's ranking too.
 func aggregate(spec *countersign.Comparison, ids []string, runs []judgeRun) (countersign.Fields, []countersign.JudgeOrder) {
 	places := map[string]int{} // sum of places over the orders
+	marked := map[string]bool{} // unsafe in any order
 	var orders []countersign.JudgeOrder
 	for _, r := range runs {
 		for place, id := range r.ranking {
 			places[id] += place
 		}
+		for id := range r.unsafe {
+			marked[id] = true
+		}
 		orders = append(orders, countersign.JudgeOrder{Order: r.order, Ranking: r.ranking})
 	}
+	// Candidates any order marked unsafe go below every safe one
+	// (countersign.CheckComparison refuses them above), by mean place
+	// among themselves.
 	sorted := slices.Clone(ids)
-	slices.SortStableFunc(sorted, func(a, b string) int { return places[a] - places[b] })
+	slices.SortStableFunc(sorted, func(a, b string) int {
+		if marked[a] != marked[b] {
+			if marked[a] {
+				return 1
+			}
+			return -1
+		}
+		return places[a] - places[b]
+	})
 	var tiers [][]string
 	for i, id := range sorted {
-		if i > 0 && places[id] == places[sorted[i-1]] {
+		if i > 0 && places[id] == places[sorted[i-1]] && marked[id] == marked[sorted[i-1]] {
 			tiers[len(tiers)-1] = append(tiers[len(tiers)-1], id)
 			continue
 		}

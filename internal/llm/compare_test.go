@@ -199,3 +199,32 @@ func mustJSON(v any) []byte {
 	}
 	return raw
 }
+
+// TestJudgeDemotesUnsafe: a candidate the judge ranks first but one order
+// marks unsafe is ranked below every safe one in the draft, so the draft
+// passes countersign.CheckComparison (unsafe ranked last).
+func TestJudgeDemotesUnsafe(t *testing.T) {
+	tt, err := tasktype.Parse([]byte(rankingSpec), "ranking.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := func(ranking, scores, unsafe string) llmtest.Reply {
+		return llmtest.Answer(`{"scores": {"helpfulness": ` + scores + `}, "reasons": {"helpfulness": "ok"}, "ranking": ` + ranking + `, "unsafe": ` + unsafe + `}`)
+	}
+	srv := llmtest.New(t)
+	srv.Enqueue(
+		answer(`["B", "C", "A"]`, `{"A": 1, "B": 5, "C": 3}`, `[{"candidate": "B", "code": "self_harm"}]`), // x, y, z: y best
+		answer(`["B", "A", "C"]`, `{"A": 3, "B": 5, "C": 1}`, `[]`),                                         // z, y, x: y best
+		answer(`["A", "B", "C"]`, `{"A": 5, "B": 3, "C": 1}`, `[]`),                                         // y, z, x: y best
+	)
+	draft, err := extractWith(t, srv, tt, rankingItem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !countersign.SameValue(draft.Fields["ranking"], []any{"z", "x", "y"}) {
+		t.Errorf("ranking %v, want y (unsafe in order 1) last: z, x, y", draft.Fields["ranking"])
+	}
+	if err := countersign.CheckComparison(tt.Comparison, []string{"x", "y", "z"}, draft.Fields); err != nil {
+		t.Errorf("the judge's draft is refused: %v", err)
+	}
+}
