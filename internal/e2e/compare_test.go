@@ -26,7 +26,6 @@ import (
 	"github.com/countersign/countersign/internal/llm/llmtest"
 )
 
-
 // merit is how good the fake judge finds a response, by its opening
 // word: the test's candidates say what they are.
 func merit(response string) int {

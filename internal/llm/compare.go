@@ -242,7 +242,7 @@ func relabel(text string, byLabel map[string]string) string {
 // order's reasons, every unsafe mark any order made. It returns each
 // order's ranking too.
 func aggregate(spec *countersign.Comparison, ids []string, runs []judgeRun) (countersign.Fields, []countersign.JudgeOrder) {
-	places := map[string]int{} // sum of places over the orders
+	places := map[string]int{}  // sum of places over the orders
 	marked := map[string]bool{} // unsafe in any order
 	var orders []countersign.JudgeOrder
 	for _, r := range runs {

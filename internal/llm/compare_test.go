@@ -214,8 +214,8 @@ func TestJudgeDemotesUnsafe(t *testing.T) {
 	srv := llmtest.New(t)
 	srv.Enqueue(
 		answer(`["B", "C", "A"]`, `{"A": 1, "B": 5, "C": 3}`, `[{"candidate": "B", "code": "self_harm"}]`), // x, y, z: y best
-		answer(`["B", "A", "C"]`, `{"A": 3, "B": 5, "C": 1}`, `[]`),                                         // z, y, x: y best
-		answer(`["A", "B", "C"]`, `{"A": 5, "B": 3, "C": 1}`, `[]`),                                         // y, z, x: y best
+		answer(`["B", "A", "C"]`, `{"A": 3, "B": 5, "C": 1}`, `[]`),                                        // z, y, x: y best
+		answer(`["A", "B", "C"]`, `{"A": 5, "B": 3, "C": 1}`, `[]`),                                        // y, z, x: y best
 	)
 	draft, err := extractWith(t, srv, tt, rankingItem)
 	if err != nil {
