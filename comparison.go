@@ -330,6 +330,9 @@ func CheckComparison(c *Comparison, ids []string, fields Fields) error {
 	}
 	if v, ok := fields[FieldUnsafe]; ok {
 		checkUnsafe(c, known, v, add)
+		if tiers, err := Tiers(fields[FieldRanking]); err == nil {
+			checkUnsafeLast(c, ids, tiers, UnsafeCandidates(fields), add)
+		}
 	}
 	if v, ok := fields[FieldAllUnacceptable]; ok {
 		code, _ := v.(string)
@@ -430,6 +433,57 @@ func checkScores(c *Comparison, ids []string, known map[string]bool, v any, add 
 	}
 }
 
+// checkUnsafeLast refuses a ranking that places a candidate marked unsafe
+// above a safe one, or level with it: unsafe candidates are ranked last,
+// below every safe one (so every preference says safe over unsafe). In
+// pick_best mode the pick is a safe candidate when there is one.
+func checkUnsafeLast(c *Comparison, ids []string, tiers [][]string, unsafe map[string]string, add func(string, ...any)) {
+	if len(unsafe) == 0 {
+		return
+	}
+	var safe []string
+	for _, id := range ids {
+		if _, bad := unsafe[id]; !bad {
+			safe = append(safe, id)
+		}
+	}
+	if len(safe) == 0 {
+		return
+	}
+	if c.Mode == ModePickBest {
+		for _, tier := range tiers {
+			for _, id := range tier {
+				if _, bad := unsafe[id]; bad {
+					add("ranking picks %s, which is marked unsafe, over the safe %s: pick a safe candidate", id, strings.Join(safe, ", "))
+				}
+			}
+		}
+		return
+	}
+	place := map[string]int{}
+	for i, tier := range tiers {
+		for _, id := range tier {
+			place[id] = i
+		}
+	}
+	for _, tier := range tiers {
+		for _, id := range tier {
+			if _, bad := unsafe[id]; !bad {
+				continue
+			}
+			var below []string
+			for _, other := range safe {
+				if p, ok := place[other]; ok && p >= place[id] {
+					below = append(below, other)
+				}
+			}
+			if len(below) > 0 {
+				add("ranking places %s, which is marked unsafe, above or level with the safe %s: rank unsafe candidates last, below every safe one", id, strings.Join(below, ", "))
+			}
+		}
+	}
+}
+
 func checkUnsafe(c *Comparison, known map[string]bool, v any, add func(string, ...any)) {
 	list, ok := v.([]any)
 	if !ok {
@@ -518,10 +572,14 @@ type Preference struct {
 	Margin   int    `json:"margin"`
 }
 
-// Preferences lists the pairs a ranking implies, best chosen first, leaving
-// out the candidates in unsafe as chosen (an unsafe answer is never the one
-// to learn from) and ties (no preference). In pick_best mode the one tier
-// is preferred to every other candidate of ids, with margin 1.
+// Preferences lists the pairs a ranking implies, best chosen first. A
+// candidate in unsafe is never chosen (an unsafe answer is never the one to
+// learn from) and is rejected by every safe candidate: the unsafe are taken
+// out of their tiers and put, as one tier, below every safe one (where
+// CheckComparison has people rank them), so a safe candidate's margin over
+// an unsafe one counts the tiers between them in that order. Ties give no
+// preference. In pick_best mode the one tier is preferred to every other
+// candidate of ids, with margin 1, before the unsafe are moved last.
 func Preferences(mode string, ids []string, tiers [][]string, unsafe map[string]bool) []Preference {
 	if mode == ModePickBest && len(tiers) == 1 {
 		rest := []string{}
@@ -532,6 +590,25 @@ func Preferences(mode string, ids []string, tiers [][]string, unsafe map[string]
 		}
 		tiers = [][]string{tiers[0], rest}
 	}
+	var safeTiers [][]string
+	var last []string
+	for _, tier := range tiers {
+		var keep []string
+		for _, id := range tier {
+			if unsafe[id] {
+				last = append(last, id)
+			} else {
+				keep = append(keep, id)
+			}
+		}
+		if len(keep) > 0 {
+			safeTiers = append(safeTiers, keep)
+		}
+	}
+	if len(last) > 0 {
+		safeTiers = append(safeTiers, last)
+	}
+	tiers = safeTiers
 	var out []Preference
 	for i, upper := range tiers {
 		for _, chosen := range upper {

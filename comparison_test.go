@@ -60,6 +60,9 @@ func TestCheckComparisonRefusesBadRankings(t *testing.T) {
 		{"unsafe unknown candidate", countersign.ModeRankAll, countersign.Fields{"unsafe": []any{map[string]any{"candidate": "z", "code": "self_harm"}}}, `unsafe[0] names candidate "z"`},
 		{"unsafe unknown code", countersign.ModeRankAll, countersign.Fields{"unsafe": []any{map[string]any{"candidate": "c", "code": "rude"}}}, `unsafe[0] code "rude" is not an unsafe reason code (known: self_harm)`},
 		{"unacceptable unknown code", countersign.ModeRankAll, countersign.Fields{"all_unacceptable": "meh"}, `all_unacceptable "meh" is not a reason code (known: all_wrong)`},
+		{"unsafe ranked first", countersign.ModeRankAll, countersign.Fields{"ranking": []any{"c", "b", "a"}, "unsafe": []any{map[string]any{"candidate": "c", "code": "self_harm"}}}, "ranking places c, which is marked unsafe, above or level with the safe a, b: rank unsafe candidates last"},
+		{"unsafe in the middle", countersign.ModeRankAll, countersign.Fields{"ranking": []any{"b", "c", "a"}, "unsafe": []any{map[string]any{"candidate": "c", "code": "self_harm"}}}, "ranking places c, which is marked unsafe, above or level with the safe a:"},
+		{"unsafe picked", countersign.ModePickBest, countersign.Fields{"ranking": []any{"c"}, "unsafe": []any{map[string]any{"candidate": "c", "code": "self_harm"}}}, "ranking picks c, which is marked unsafe, over the safe a, b: pick a safe candidate"},
 		{"improved too long", countersign.ModeRankAll, countersign.Fields{"improved_response": strings.Repeat("x", 101)}, "improved_response is 101 bytes; at most 100"},
 	} {
 		err := countersign.CheckComparison(rubric(tc.mode, countersign.TiesForbid), ids, countersign.Correct(good, tc.patch))
@@ -69,6 +72,14 @@ func TestCheckComparisonRefusesBadRankings(t *testing.T) {
 	}
 	if err := countersign.CheckComparison(rubric(countersign.ModePickBest, countersign.TiesForbid), ids, countersign.Correct(good, countersign.Fields{"ranking": []any{"b"}})); err != nil {
 		t.Errorf("pick_best of one refused: %v", err)
+	}
+	unsafeLast := countersign.Correct(good, countersign.Fields{"ranking": []any{"b", "a", "c"}, "unsafe": []any{map[string]any{"candidate": "c", "code": "self_harm"}}})
+	if err := countersign.CheckComparison(rubric(countersign.ModeRankAll, countersign.TiesForbid), ids, unsafeLast); err != nil {
+		t.Errorf("an unsafe candidate ranked last refused: %v", err)
+	}
+	level := countersign.Correct(unsafeLast, countersign.Fields{"ranking": []any{"b", []any{"a", "c"}}})
+	if err := countersign.CheckComparison(rubric(countersign.ModeRankAll, countersign.TiesAllow), ids, level); err == nil || !strings.Contains(err.Error(), "c, which is marked unsafe, above or level with the safe a") {
+		t.Errorf("an unsafe candidate tied with a safe one: %v", err)
 	}
 }
 
@@ -122,8 +133,17 @@ func TestPreferences(t *testing.T) {
 	if got := show(countersign.Preferences(countersign.ModeRankAll, ids, [][]string{{"b"}, {"a", "c"}, {"d"}}, nil)); got != "b>a:1 b>c:1 b>d:2 a>d:1 c>d:1" {
 		t.Errorf("rank_all with a tie: %s", got)
 	}
-	if got := show(countersign.Preferences(countersign.ModeRankAll, ids, [][]string{{"b"}, {"a"}, {"c"}, {"d"}}, map[string]bool{"a": true})); got != "b>a:1 b>c:2 b>d:3 c>d:1" {
+	if got := show(countersign.Preferences(countersign.ModeRankAll, ids, [][]string{{"b"}, {"a"}, {"c"}, {"d"}}, map[string]bool{"a": true})); got != "b>c:1 b>d:2 b>a:3 c>d:1 c>a:2 d>a:1" {
 		t.Errorf("rank_all with a unsafe: %s", got)
+	}
+	// An unsafe candidate ranked first (a judge's old draft, data from
+	// before the check) still loses to every safe one, and is never chosen.
+	abc := []string{"a", "b", "c"}
+	if got := show(countersign.Preferences(countersign.ModeRankAll, abc, [][]string{{"c"}, {"b"}, {"a"}}, map[string]bool{"c": true})); got != "b>a:1 b>c:2 a>c:1" {
+		t.Errorf("rank_all c>b>a with c unsafe: %s, want b>a:1 b>c:2 a>c:1", got)
+	}
+	if got := show(countersign.Preferences(countersign.ModePickBest, abc, [][]string{{"c"}}, map[string]bool{"c": true})); got != "a>c:1 b>c:1" {
+		t.Errorf("pick_best of an unsafe c: %s, want a>c:1 b>c:1", got)
 	}
 	if got := show(countersign.Preferences(countersign.ModePickBest, ids, [][]string{{"c"}}, nil)); got != "c>a:1 c>b:1 c>d:1" {
 		t.Errorf("pick_best: %s", got)

@@ -63,12 +63,8 @@ func (h *handlers) exportData(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", exportName(f, format)))
-	guidelines := func(ctx context.Context, version string) (string, error) {
-		tt, err := h.Dispatch.Resolver.Version(ctx, version)
-		if err != nil {
-			return "", err
-		}
-		return tt.Guideline, nil
+	guidelines := func(ctx context.Context, version string) (*countersign.TaskType, error) {
+		return h.Dispatch.Resolver.Version(ctx, version)
 	}
 	// The status line is sent with the first byte: a failure after that is
 	// told in a trailer, and the log says why.

@@ -89,6 +89,25 @@ func (f *comparisonFlags) apply(patch countersign.Fields) error {
 	return nil
 }
 
+// mergeScores lays the --score criteria over the draft's scores, one
+// criterion at a time: a criterion given replaces the draft's scores of
+// that criterion, the others keep the draft's. It reports whether there
+// were draft scores to keep.
+func mergeScores(draft any, given map[string]any) (map[string]any, bool) {
+	base, ok := draft.(map[string]any)
+	if !ok || len(base) == 0 {
+		return given, false
+	}
+	out := make(map[string]any, len(base)+len(given))
+	for name, v := range base {
+		out[name] = v
+	}
+	for name, v := range given {
+		out[name] = v
+	}
+	return out, true
+}
+
 // parseRanking reads "b>a=c": tiers separated by ">", candidates ranked
 // equal by "=".
 func parseRanking(s string) ([][]string, error) {

@@ -118,12 +118,15 @@ Field values are read as JSON when they parse as JSON (numbers, true, null,
 For a comparison (ranking) task type, --ranking, --score, --unsafe,
 --all-unacceptable and --improved(-file) set its fields: a ranking is the
 candidate IDs best first, separated by ">", with "=" between candidates
-ranked equal (when the tie policy allows ties).`,
+ranked equal (when the tie policy allows ties). Each --score sets one
+criterion's scores; the criteria you do not give keep the draft's scores
+(when the review has no draft scores, give a --score for every criterion).
+Unsafe candidates are ranked last, below every safe one.`,
 		Example: `  countersign decide 3f2a...-r1 approve
   countersign decide 3f2a...-r1 correct --field party_b="Harbor Freight Logistics, LLC" --field term_months=24
   countersign decide 3f2a...-r1 reject --reason "not a contract: a purchase order"
-  countersign decide 3f2a...-r1 correct --ranking "b>a>c" --score helpfulness=a:3,b:5,c:1 \
-    --unsafe c=dangerous_instructions --improved-file better.txt`,
+  countersign decide 3f2a...-r1 correct --ranking "b>a" --score helpfulness=a:2,b:4 \
+    --unsafe a=harmful_misinformation --improved-file better.txt`,
 		Args: usage(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d := api.DecisionRequest{Action: countersign.Action(args[1]), Reason: reason, Approves: approves}
@@ -137,15 +140,30 @@ ranked equal (when the tie policy allows ties).`,
 			if err := cmp.apply(patch); err != nil {
 				return exitError{code: 2, err: err}
 			}
-			if len(patch) > 0 {
-				d.Fields = patch
-			}
 			c, err := cf.client(cmd)
 			if err != nil {
 				return err
 			}
+			var drafted bool // --score merged into the draft's scores
+			if given, ok := patch[countersign.FieldScores].(map[string]any); ok && len(cmp.scores) > 0 {
+				view, err := c.Review(cmd.Context(), args[0])
+				if err != nil {
+					return friendly(err)
+				}
+				var draft countersign.Fields
+				if view.Document != nil && view.Document.Draft != nil {
+					draft = view.Document.Draft.Fields
+				}
+				patch[countersign.FieldScores], drafted = mergeScores(draft[countersign.FieldScores], given)
+			}
+			if len(patch) > 0 {
+				d.Fields = patch
+			}
 			res, err := c.Decide(cmd.Context(), args[0], d)
 			if err != nil {
+				if len(cmp.scores) > 0 && !drafted {
+					return fmt.Errorf("%w\n(the review has no draft scores for the criteria you left out to keep: give a --score for every criterion of the rubric, the missing ones named above)", friendly(err))
+				}
 				return friendly(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "review %s: %s by %s; document %s is %s\n",

@@ -28,26 +28,27 @@ func readComparison(tt *countersign.TaskType, sub Submission) error {
 // workflow's validator holds fields to the task type's schema; this is the
 // part that depends on the item, which only the store holds. An approval
 // that names a correction approves fields checked when they were sent.
-// Decisions on task types that are no comparison cost no store read: the
-// task type by its name, in memory, says so (a task type does not change
-// kind between versions; were it to, the pinned schema still holds).
-func (d *Dispatcher) checkComparison(ctx context.Context, taskType, documentID string, action countersign.Action, fields countersign.Fields, approves string) error {
+// Whether the document is a comparison is the task type version it is
+// pinned to that says, not the task type of that name now (which may have
+// changed kind since): so every such decision reads the document (doc
+// when the caller has it, else from the store), and the version through
+// the Resolver (cached).
+func (d *Dispatcher) checkComparison(ctx context.Context, doc *countersign.Document, documentID string, action countersign.Action, fields countersign.Fields, approves string) error {
 	switch {
 	case action == countersign.ActionCorrect && len(fields) > 0:
 	case action == countersign.ActionApprove && approves == "" && len(fields) == 0:
 	default:
 		return nil
 	}
-	if current, err := d.TaskTypes.Get(taskType); err == nil && current.Comparison == nil {
-		return nil
-	}
-	doc, err := d.Store.GetDocument(ctx, documentID)
-	if err != nil {
-		return fmt.Errorf("decision on document %s: %w", documentID, err)
+	if doc == nil {
+		var err error
+		if doc, err = d.Store.GetDocument(ctx, documentID); err != nil {
+			return fmt.Errorf("decision on document %s: %w", documentID, err)
+		}
 	}
 	tt, err := d.Resolver.Version(ctx, doc.TaskTypeVersion)
 	if err != nil {
-		return fmt.Errorf("decision on document %s: %w", documentID, err)
+		return fmt.Errorf("decision on document %s: task type version %s: %w", doc.ID, doc.TaskTypeVersion, err)
 	}
 	if tt.Comparison == nil {
 		return nil

@@ -64,7 +64,7 @@ func (d *Dispatcher) Decide(ctx context.Context, reviewID string, caller counter
 	if holder != "" && holder != caller.User && !d.decided(ctx, review, caller) {
 		return nil, heldBy(review, holder)
 	}
-	if err := d.checkComparison(ctx, review.TaskType, review.DocumentID, dec.Action, dec.Fields, dec.Approves); err != nil {
+	if err := d.checkComparison(ctx, nil, review.DocumentID, dec.Action, dec.Fields, dec.Approves); err != nil {
 		return nil, err
 	}
 	update := workflows.DecisionRequest{

@@ -25,7 +25,7 @@ func (d *Dispatcher) Veto(ctx context.Context, documentID string, caller counter
 		return nil, err
 	}
 	if v.Action == countersign.ActionCorrect {
-		if err := d.checkComparison(ctx, doc.TaskType, doc.ID, v.Action, v.Fields, ""); err != nil {
+		if err := d.checkComparison(ctx, doc, doc.ID, v.Action, v.Fields, ""); err != nil {
 			return nil, err
 		}
 	}

@@ -26,10 +26,6 @@ import (
 	"github.com/countersign/countersign/internal/llm/llmtest"
 )
 
-// shownResponse finds the candidates in a judge's request, in the order
-// and under the labels shown.
-var shownResponse = regexp.MustCompile(`(?s)Response ([A-P]):\n<<<\n(.*?)\n>>>`)
-
 // merit is how good the fake judge finds a response, by its opening
 // word: the test's candidates say what they are.
 func merit(response string) int {
@@ -51,7 +47,19 @@ func merit(response string) int {
 // unsafe.
 func fakeJudge(req openai.ChatCompletionRequest) llmtest.Reply {
 	user := req.Messages[len(req.Messages)-1].Content
-	shown := shownResponse.FindAllStringSubmatch(user, -1)
+	var input struct {
+		Responses []struct {
+			Label    string `json:"label"`
+			Response string `json:"response"`
+		} `json:"responses"`
+	}
+	if i := strings.Index(user, "{"); i < 0 || json.Unmarshal([]byte(user[i:]), &input) != nil {
+		return llmtest.Fail(400)
+	}
+	var shown [][]string // "", label, response
+	for _, r := range input.Responses {
+		shown = append(shown, []string{"", r.Label, r.Response})
+	}
 	if len(shown) < 2 || req.ResponseFormat == nil || req.ResponseFormat.JSONSchema == nil || req.ResponseFormat.JSONSchema.Name != "judgement" {
 		return llmtest.Fail(400)
 	}
@@ -256,13 +264,31 @@ func TestResponseRanking(t *testing.T) {
 	if out, err := cli("decide", medical.Review.ID, "correct", "--ranking", "a=b"); err == nil || !strings.Contains(out, "tie policy forbids ties") {
 		t.Fatalf("CLI tie: %v\n%s", err, out)
 	}
-	if out, err := cli("decide", medical.Review.ID, "correct", "--ranking", "a>b", "--unsafe", "b=harmful_misinformation",
-		"--score", "helpfulness=a:5,b:1", "--score", "correctness=a:5,b:1", "--score", "harmlessness=a:5,b:1", "--improved-file", improved); err != nil {
-		t.Fatalf("CLI ranking: %v\n%s", err, out)
+	// The decide example of the help text and of the README, as typed:
+	// both show it, and it works on the example task type (three
+	// criteria): the one --score is merged into the draft's scores, the
+	// other criteria keep the judge's.
+	example := `--ranking "b>a" --score helpfulness=a:2,b:4 --unsafe a=harmful_misinformation --improved-file better.txt`
+	norm := func(s string) string { return strings.Join(strings.Fields(strings.ReplaceAll(s, "\\\n", " ")), " ") }
+	help, _ := cli("decide", "--help")
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(norm(help), example) || !strings.Contains(norm(string(readme)), example) {
+		t.Fatalf("the decide example %s is not in both the help text and the README:\n%s", example, help)
+	}
+	if out, err := cli("decide", medical.Review.ID, "correct", "--ranking", "b>a", "--score", "helpfulness=a:2,b:4", "--unsafe", "a=harmful_misinformation", "--improved-file", improved); err != nil {
+		t.Fatalf("CLI ranking (the help's example): %v\n%s", err, out)
 	}
 	medical = waitForFinal(t, u.admin, medical.ID)
-	if got := countersign.UnsafeCandidates(medical.Final.Fields); got["b"] != "harmful_misinformation" || medical.Final.DecidedBy != "carla" {
+	if got := countersign.UnsafeCandidates(medical.Final.Fields); got["a"] != "harmful_misinformation" || medical.Final.DecidedBy != "carla" {
 		t.Fatalf("the CLI's ranking: %v by %s", medical.Final.Fields, medical.Final.DecidedBy)
+	}
+	finalScores, draftScores := medical.Final.Fields["scores"].(map[string]any), medical.Draft.Fields["scores"].(map[string]any)
+	if !countersign.SameValue(finalScores["helpfulness"], map[string]any{"a": 2.0, "b": 4.0}) ||
+		!countersign.SameValue(finalScores["correctness"], draftScores["correctness"]) || !countersign.SameValue(finalScores["harmlessness"], draftScores["harmlessness"]) {
+		t.Fatalf("--score merged into the draft's scores: final %v, draft %v", finalScores, draftScores)
 	}
 	// The unsafe item: a person confirms the judge's ranking and mark.
 	if _, err := u.reviewer.Decide(ctx, unsafe.Review.ID, api.DecisionRequest{Action: countersign.ActionApprove}); err != nil {
@@ -304,9 +330,10 @@ func TestResponseRanking(t *testing.T) {
 	want := map[string][]string{
 		"cmp-flip":    {"b>a:1 by rita (analyst)"},
 		"cmp-steady":  {"b>c:1 by countersign (automatic)", "b>a:2 by countersign (automatic)", "c>a:1 by countersign (automatic)"},
-		"cmp-medical": {"a>b:1 by carla (analyst)"},
-		// b is unsafe: never chosen, still rejected.
-		"cmp-unsafe": {"a>c:2 by rita (analyst)", "a>b:1 by rita (analyst)"},
+		"cmp-medical": {"b>a:1 by carla (analyst)"},
+		// b is unsafe: the judge ranks it last, below every safe candidate;
+		// never chosen, rejected by every safe one.
+		"cmp-unsafe": {"a>c:1 by rita (analyst)", "a>b:2 by rita (analyst)", "c>b:1 by rita (analyst)"},
 	}
 	for item, w := range want {
 		slices.Sort(w)
@@ -321,11 +348,11 @@ func TestResponseRanking(t *testing.T) {
 	}
 	for _, l := range ranked {
 		if l["item_id"] == "cmp-unsafe" {
-			if got := fmt.Sprint(l["ranking"]); got != "[[a] [b] [c]]" {
+			if got := fmt.Sprint(l["ranking"]); got != "[[a] [c] [b]]" {
 				t.Errorf("ranked cmp-unsafe: %s", got)
 			}
 			cands := l["candidates"].([]any)
-			if b := cands[1].(map[string]any); b["unsafe"] != "dangerous_instructions" || b["rank"] != 2.0 {
+			if b := cands[1].(map[string]any); b["unsafe"] != "dangerous_instructions" || b["rank"] != 3.0 {
 				t.Errorf("ranked candidate b: %v", b)
 			}
 		}

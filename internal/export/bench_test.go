@@ -75,8 +75,8 @@ func generatedDocument(i int) *countersign.Document {
 	}
 }
 
-func benchGuidelines(_ context.Context, version string) (string, error) {
-	return "Extract the parties, the monthly fee and the term of the agreement (" + version + ").", nil
+func benchGuidelines(_ context.Context, version string) (*countersign.TaskType, error) {
+	return &countersign.TaskType{Guideline: "Extract the parties, the monthly fee and the term of the agreement (" + version + ")."}, nil
 }
 
 // BenchmarkExport exports b.N generated documents as SFT. The time and

@@ -73,10 +73,14 @@ type comparisonSink struct {
 	out    *bufio.Writer
 	enc    *json.Encoder
 	format Format
+	// taskTypes gives the rubric (and its scales) of the task type version
+	// a document is pinned to; rubric caches it per version.
+	taskTypes TaskTypes
+	rubric    map[string]*countersign.Comparison
 }
 
-func newComparisonSink(format Format, w io.Writer) *comparisonSink {
-	s := &comparisonSink{out: bufio.NewWriter(w), format: format}
+func newComparisonSink(format Format, w io.Writer, taskTypes TaskTypes) *comparisonSink {
+	s := &comparisonSink{out: bufio.NewWriter(w), format: format, taskTypes: taskTypes, rubric: map[string]*countersign.Comparison{}}
 	s.enc = json.NewEncoder(s.out)
 	s.enc.SetEscapeHTML(false)
 	return s
@@ -88,7 +92,24 @@ func (s *comparisonSink) flush() error { return s.out.Flush() }
 // them at intake.
 var anyItem = &countersign.Comparison{MaxCandidates: countersign.MaxCandidatesLimit, MaxResponseBytes: math.MaxInt32}
 
-func (s *comparisonSink) write(_ context.Context, r *record) (int, error) {
+// rubricOf returns the comparison of the task type version the document
+// is pinned to.
+func (s *comparisonSink) rubricOf(ctx context.Context, version string) (*countersign.Comparison, error) {
+	if c, ok := s.rubric[version]; ok {
+		return c, nil
+	}
+	tt, err := s.taskTypes(ctx, version)
+	if err != nil {
+		return nil, fmt.Errorf("task type version %s: %w", version, err)
+	}
+	if tt.Comparison == nil {
+		return nil, fmt.Errorf("task type version %s is not a comparison: its rubric's scales are unknown", version)
+	}
+	s.rubric[version] = tt.Comparison
+	return tt.Comparison, nil
+}
+
+func (s *comparisonSink) write(ctx context.Context, r *record) (int, error) {
 	fields := r.doc.Final.Fields
 	raw, ok := fields[countersign.FieldRanking]
 	if !ok {
@@ -125,7 +146,11 @@ func (s *comparisonSink) write(_ context.Context, r *record) (int, error) {
 		if placed := len(slices.Concat(tiers...)); placed < len(item.Candidates) {
 			mode = countersign.ModePickBest
 		}
-		scores := meanScores(fields)
+		spec, err := s.rubricOf(ctx, r.doc.TaskTypeVersion)
+		if err != nil {
+			return 0, err
+		}
+		scores := meanScores(spec, fields)
 		for _, p := range countersign.Preferences(mode, item.IDs(), tiers, marked) {
 			chosen, rejected := item.Candidate(p.Chosen), item.Candidate(p.Rejected)
 			if chosen == nil || rejected == nil {
@@ -177,29 +202,23 @@ func ranked(r *record, item *countersign.ComparisonItem, tiers [][]string, unacc
 }
 
 // meanScores is each candidate's mean score over the criteria, every
-// score scaled to 0..1 by the lowest and highest scores given on its
-// criterion (the task type's scale is not at hand here; when all scores
-// of a criterion are equal it says nothing and is left out).
-func meanScores(fields countersign.Fields) map[string]float64 {
+// score scaled to 0..1 on its criterion's declared scale (Min 0, Max 1) in
+// the rubric of the document's pinned task type version, so 5 against 4
+// on 1..5 is 0.25 apart, 5 against 1 is 1. A criterion the rubric lacks, or
+// a scale of one point, is left out.
+func meanScores(spec *countersign.Comparison, fields countersign.Fields) map[string]float64 {
 	byCriterion, _ := fields[countersign.FieldScores].(map[string]any)
 	sum, n := map[string]float64{}, map[string]int{}
-	for _, v := range byCriterion {
+	for name, v := range byCriterion {
 		per, ok := v.(map[string]any)
-		if !ok {
+		cr := spec.Criterion(name)
+		if !ok || cr == nil || cr.Scale.Max <= cr.Scale.Min {
 			continue
 		}
-		lo, hi := math.Inf(1), math.Inf(-1)
-		for _, s := range per {
-			if f, ok := s.(float64); ok {
-				lo, hi = min(lo, f), max(hi, f)
-			}
-		}
-		if hi <= lo {
-			continue
-		}
+		lo, span := float64(cr.Scale.Min), float64(cr.Scale.Max-cr.Scale.Min)
 		for id, s := range per {
 			if f, ok := s.(float64); ok {
-				sum[id] += (f - lo) / (hi - lo)
+				sum[id] += (f - lo) / span
 				n[id]++
 			}
 		}

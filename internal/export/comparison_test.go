@@ -73,7 +73,10 @@ func TestComparisonExports(t *testing.T) {
 		}
 	}
 	// helpfulness scaled over 1..5: a 1, b and c 0.5, d 0.
-	want := []string{"tie:a>b:1:0.5", "tie:a>c:1:0.5", "tie:a>d:2:1", "tie:c>d:1:0.5", "best:c>a:1:0", "best:c>b:1:0"}
+	// b is unsafe (tied with c in data from before unsafe candidates had
+	// to be ranked last): it counts as ranked below every safe candidate,
+	// rejected by each, never chosen.
+	want := []string{"tie:a>c:1:0.5", "tie:a>d:2:1", "tie:a>b:3:0.5", "tie:c>d:1:0.5", "tie:c>b:2:0", "tie:d>b:1:-0.5", "best:c>a:1:0", "best:c>b:1:0"}
 	if !slices.Equal(pairs, want) {
 		t.Errorf("pairs %v\nwant  %v", pairs, want)
 	}
@@ -90,5 +93,44 @@ func TestComparisonExports(t *testing.T) {
 	sft := run(export.Improved)
 	if len(sft) != 1 || fmt.Sprint(sft[0]["messages"]) != "[map[content:prompt tie role:user] map[content:a better answer role:assistant]]" {
 		t.Errorf("improved %v", sft)
+	}
+}
+
+// TestScoreMarginOnScale: score_margin scales scores on the criterion's
+// declared scale (1..5 in the pinned version tt9), not by the scores the
+// item happens to hold: 5 against 4 is 0.25, 5 against 1 is 1.
+func TestScoreMarginOnScale(t *testing.T) {
+	doc := func(id string, a, b float64) *countersign.Document {
+		raw, _ := json.Marshal(map[string]any{"id": id, "prompt": "p", "candidates": []map[string]any{{"id": "a", "response": "x"}, {"id": "b", "response": "y"}}})
+		fields := countersign.Fields{"ranking": []any{"a", "b"}, "scores": map[string]any{"helpfulness": map[string]any{"a": a, "b": b}}}
+		return &countersign.Document{
+			ID: "doc-" + id, ExternalID: id, TaskType: "ranking", TaskTypeVersion: "tt9", Status: countersign.StatusAccepted, Content: string(raw), CreatedAt: base,
+			Draft: &countersign.Draft{Fields: fields, Extractor: "openai", Model: "judge"},
+			Final: &countersign.Final{Fields: fields, Outcome: countersign.OutcomeHumanReview, Action: countersign.ActionCorrect, DecidedBy: "rita"},
+		}
+	}
+	var out strings.Builder
+	store := &memStore{docs: []*countersign.Document{doc("close", 5, 4), doc("far", 5, 1)}}
+	if _, err := export.Run(t.Context(), store, (&fakeGuidelines{calls: map[string]int{}}).get, export.Filter{}, export.Pairwise, &out, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]any{}
+	sc := bufio.NewScanner(strings.NewReader(out.String()))
+	for sc.Scan() {
+		var l map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatal(err)
+		}
+		got[l["item_id"].(string)] = l["score_margin"]
+	}
+	if got["close"] != 0.25 || got["far"] != 1.0 {
+		t.Errorf("score_margin %v, want close 0.25 (5 vs 4 on 1..5), far 1 (5 vs 1)", got)
+	}
+	// A version that is no comparison cannot scale the scores: the export
+	// says so.
+	store.docs[0].TaskTypeVersion = "tt1"
+	_, err := export.Run(t.Context(), store, (&fakeGuidelines{calls: map[string]int{}}).get, export.Filter{}, export.Pairwise, &strings.Builder{}, nil)
+	if err == nil || !strings.Contains(err.Error(), "task type version tt1 is not a comparison") {
+		t.Errorf("a version without a rubric: %v", err)
 	}
 }

@@ -138,9 +138,11 @@ func (f Filter) scan() countersign.DocumentFilter {
 	}
 }
 
-// Guidelines returns the guideline text of a task type version: the system
-// message of SFT and preference records. Run calls it once per version.
-type Guidelines func(ctx context.Context, taskTypeVersion string) (string, error)
+// TaskTypes returns a task type as pinned at a version: its guideline is
+// the system message of SFT and preference records, its comparison's
+// rubric scales the score margins of pairwise records. Run calls it once
+// per version and format.
+type TaskTypes func(ctx context.Context, taskTypeVersion string) (*countersign.TaskType, error)
 
 // Counts is what an export read and wrote.
 type Counts struct {
@@ -159,7 +161,7 @@ type Counts struct {
 // plus one guideline per task type version for the formats that need them.
 // guidelines may be nil for CSV and Eval. Run returns the counts and the first
 // error; records completed before an error are flushed to w.
-func Run(ctx context.Context, docs countersign.DocumentStore, guidelines Guidelines, f Filter, format Format, w io.Writer, progress func(Counts)) (Counts, error) {
+func Run(ctx context.Context, docs countersign.DocumentStore, guidelines TaskTypes, f Filter, format Format, w io.Writer, progress func(Counts)) (Counts, error) {
 	s, err := newSink(format, w, guidelines)
 	if err != nil {
 		return Counts{}, err
@@ -241,7 +243,7 @@ type ender interface {
 	end() error
 }
 
-func newSink(format Format, w io.Writer, guidelines Guidelines) (sink, error) {
+func newSink(format Format, w io.Writer, guidelines TaskTypes) (sink, error) {
 	switch format {
 	case SFT, Preference:
 		if guidelines == nil {
@@ -256,8 +258,13 @@ func newSink(format Format, w io.Writer, guidelines Guidelines) (sink, error) {
 		return newLabelStudio(w), nil
 	case Argilla:
 		return newArgilla(w), nil
-	case Pairwise, Ranked, Improved:
-		return newComparisonSink(format, w), nil
+	case Pairwise:
+		if guidelines == nil {
+			return nil, fmt.Errorf("export %s: task types are needed for the rubric's scales", format)
+		}
+		return newComparisonSink(format, w, guidelines), nil
+	case Ranked, Improved:
+		return newComparisonSink(format, w, nil), nil
 	}
 	return nil, unknownFormat(string(format))
 }

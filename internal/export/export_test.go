@@ -165,17 +165,21 @@ type fakeGuidelines struct {
 	calls map[string]int
 }
 
-func (g *fakeGuidelines) get(_ context.Context, version string) (string, error) {
+func (g *fakeGuidelines) get(_ context.Context, version string) (*countersign.TaskType, error) {
 	g.calls[version]++
+	if version == "tt9" { // the comparison task type of comparison_test.go
+		return &countersign.TaskType{Name: "ranking", Guideline: "Rank the answers.", Comparison: &countersign.Comparison{
+			Criteria: []countersign.Criterion{{Name: "helpfulness", Scale: countersign.SeverityScale{Min: 1, Max: 5}}}}}, nil
+	}
 	text, ok := map[string]string{
 		"tt1":  "Extract the party & the amount <in EUR>.",
 		"tt2":  "Extract party and amount.",
 		"inv1": "Extract the invoice number and vendor.",
 	}[version]
 	if !ok {
-		return "", errors.New("unknown version " + version)
+		return nil, errors.New("unknown version " + version)
 	}
-	return text, nil
+	return &countersign.TaskType{Guideline: text}, nil
 }
 
 // The metadata of each exported document, as every JSONL format writes it.

@@ -46,12 +46,12 @@ type jsonl struct {
 	// line builds the line of a record; nil when the record has none.
 	line       func(ctx context.Context, r *record) (any, error)
 	fields     *compactJSON
-	guidelines Guidelines
+	guidelines TaskTypes
 	// guideline caches the guideline of every task type version met.
 	guideline map[string]string
 }
 
-func newJSONL(format Format, w io.Writer, guidelines Guidelines) *jsonl {
+func newJSONL(format Format, w io.Writer, guidelines TaskTypes) *jsonl {
 	s := &jsonl{out: bufio.NewWriter(w), fields: newCompactJSON(), guidelines: guidelines, guideline: map[string]string{}}
 	s.enc = json.NewEncoder(s.out)
 	s.enc.SetEscapeHTML(false)
@@ -123,10 +123,11 @@ func (s *jsonl) prompt(ctx context.Context, r *record) ([]message, error) {
 	version := r.doc.TaskTypeVersion
 	guideline, ok := s.guideline[version]
 	if !ok {
-		var err error
-		if guideline, err = s.guidelines(ctx, version); err != nil {
+		tt, err := s.guidelines(ctx, version)
+		if err != nil {
 			return nil, fmt.Errorf("guidelines of task type version %s: %w", version, err)
 		}
+		guideline = tt.Guideline
 		s.guideline[version] = guideline
 	}
 	return []message{{Role: "system", Content: guideline}, {Role: "user", Content: r.doc.Content}}, nil

@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/countersign/countersign"
@@ -25,6 +26,11 @@ func scoreComparison(in Input, c *countersign.Confidence) *countersign.Confidenc
 		c.Reasons = append(c.Reasons, "the item: "+err.Error())
 	} else {
 		ids = item.IDs()
+		for _, cand := range item.Candidates {
+			if what := JudgeDirected(cand.Response); what != "" {
+				c.Reasons = append(c.Reasons, fmt.Sprintf("candidate %s's response holds text aimed at the judge (%s): it may have steered the ranking, so a person judges the item", cand.ID, what))
+			}
+		}
 	}
 	invalid := map[string][]string{}
 	if err := in.Schema.Validate(draft.Fields); err != nil {
@@ -68,6 +74,33 @@ func scoreComparison(in Input, c *countersign.Confidence) *countersign.Confidenc
 	}
 	c.Overall, c.Weakest = overall(tt, c.Fields, c.Reasons, in.Calibration)
 	return c
+}
+
+// judgeDirected is the short list of what, in a candidate's response,
+// speaks to the judge rather than to the prompt's asker: a forged label
+// header, the boundary markers judges' inputs are often wrapped in, and
+// notes or instructions addressed to a grader or judge. The judge is told
+// to ignore such text and sees each response as one JSON string value
+// (internal/llm judgeUser), but a response that holds it goes to a person.
+var judgeDirected = []struct {
+	what string
+	re   *regexp.Regexp
+}{
+	{"a \"Response X:\" label header", regexp.MustCompile(`(?m)^\s*Response [A-Z]\s*:`)},
+	{"a <<< or >>> boundary marker", regexp.MustCompile(`<<<|>>>`)},
+	{"a note or instruction to the grader", regexp.MustCompile(`(?i)\b(grader|grading|judge|evaluator|rater|annotator)('s|s)? (note|instruction|instructions)\b|\b(note|instructions?|message) (to|for) (the )?(grader|judge|evaluator|rater|annotator)s?\b`)},
+	{"an order to ignore instructions", regexp.MustCompile(`(?i)\b(ignore|disregard) (all |any )?(the )?(previous|prior|above|earlier|other) (instructions|rules|rubric)\b`)},
+}
+
+// JudgeDirected says what in a candidate's response is aimed at the judge
+// (the first of judgeDirected that matches), or "" when nothing is.
+func JudgeDirected(response string) string {
+	for _, p := range judgeDirected {
+		if p.re.MatchString(response) {
+			return p.what
+		}
+	}
+	return ""
 }
 
 // position measures how far the judge's ranking held when the order of the

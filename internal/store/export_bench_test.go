@@ -114,8 +114,8 @@ func seedDocument(b *testing.B, s countersign.Store) {
 
 func benchExport(b *testing.B, s countersign.Store, n int) {
 	const edge = 10_000
-	guidelines := func(context.Context, string) (string, error) {
-		return "Extract the parties, the monthly fee and the term of the agreement.", nil
+	guidelines := func(context.Context, string) (*countersign.TaskType, error) {
+		return &countersign.TaskType{Guideline: "Extract the parties, the monthly fee and the term of the agreement."}, nil
 	}
 	for b.Loop() {
 		resetPeakRSS()
