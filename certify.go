@@ -8,8 +8,9 @@ import (
 // Certificate is the evidence that an auto-accept threshold keeps a task
 // type's error rate among auto-accepted documents within a budget: on
 // reviewed documents the calibration did not train on, the threshold passed
-// a fixed-sequence test (from the strictest threshold down) of "the error
-// rate among the documents it accepts is above Budget" at 1-Level. With
+// a sequence of tests (from the strictest threshold down, with a second
+// start: internal/certify) of "the error rate among the documents it
+// accepts is above Budget", which together keep their error at 1-Level. With
 // probability at least Level the procedure certifies no threshold whose
 // error rate is above the budget, on documents like those it was shown.
 type Certificate struct {

@@ -67,12 +67,15 @@ error rate among the documents it would accept is within --error-budget, with
 confidence --level.
 
 The thresholds are every distinct confidence of those documents, tested from
-the strictest down, each with an exact binomial test, stopping at the first
-that fails (fixed-sequence testing, as in Learn then Test): with probability
-at least --level, the certified threshold's error rate is within the budget on
-documents like these, and no threshold is rounded. The sequence starts at the
-strictest threshold that accepts enough documents for a record without errors
-to pass (299 for 1% at 95%).
+the strictest down, each with an exact binomial test (as in Learn then Test):
+with probability at least --level, the certified threshold's error rate is
+within the budget on documents like these, and no threshold is rounded. The
+sequence starts at the strictest threshold that accepts enough documents for a
+record without errors to pass (309 for 1% at 95%, 61 for 5%); if it fails
+there or later, it starts again with a tenth of the level's risk where a
+record with one error can pass (740 for 1%, 146 for 5%), so one confidently
+wrong document among the most confident does not block certification for
+good.
 
 Prints the threshold, the share of documents that would go to a person, the
 accepted documents n and the wrong ones k, and the Clopper-Pearson upper bound
