@@ -151,6 +151,10 @@ type Draft struct {
 type JudgeOrder struct {
 	Order   []string `json:"order"`
 	Ranking []string `json:"ranking"`
+	// Samples are the rankings of the further samples drawn in this order
+	// (model.samples above 1), after the first, which is Ranking; a judge
+	// whose samples rank a pair otherwise is unsure (SignalAgreement).
+	Samples [][]string `json:"samples,omitempty"`
 }
 
 // TokenAlternatives is the position of a drafted value at which the model

@@ -52,6 +52,7 @@ func (o *OpenAI) compare(ctx context.Context, tt *countersign.TaskType, doc *cou
 		return nil, permanentf("task type %s: %v", tt.Name, err)
 	}
 	system := comparisonSystem(tt)
+	samples := max(tt.Model.Samples, 1)
 	cl := &call{client: c, observer: newObserver(o.cfg, baseURL), task: tt}
 	draft := &countersign.Draft{Extractor: countersign.ExtractorOpenAI, Model: model, Prompt: tt.Prompt.Version}
 	var runs []judgeRun
@@ -73,6 +74,7 @@ func (o *OpenAI) compare(ctx context.Context, tt *countersign.TaskType, doc *cou
 				{Role: openai.ChatMessageRoleUser, Content: user},
 			},
 			MaxCompletionTokens: maxOutput,
+			N:                   samples,
 			Temperature:         temperature(tt.Model.Temperature, 1),
 			Seed:                tt.Model.Seed,
 			ResponseFormat: &openai.ChatCompletionResponseFormat{
@@ -84,17 +86,37 @@ func (o *OpenAI) compare(ctx context.Context, tt *countersign.TaskType, doc *cou
 				},
 			},
 		}
+		if samples == 1 {
+			req.N = 0 // the endpoint's default, one answer
+		}
 		resp, err := cl.complete(ctx, req)
 		if err != nil {
 			return nil, err
 		}
-		run, err := readJudgement(spec, resp, order, item.IDs(), labels)
-		if err != nil {
+		if len(resp.Choices) == 0 {
 			cl.observer.unusable(ctx, model)
-			draft.Notes = append(draft.Notes, fmt.Sprintf("order %d (%s): the judge's answer was unusable and takes no part: %v", k+1, strings.Join(shown, ", "), err))
+			draft.Notes = append(draft.Notes, fmt.Sprintf("order %d (%s): the judge's answer was unusable and takes no part: %v", k+1, strings.Join(shown, ", "), errNoChoices))
 			continue
 		}
-		runs = append(runs, run)
+		// Each sample the endpoint sent, up to the count asked for, is a
+		// judgement of this order.
+		for s, choice := range resp.Choices[:min(len(resp.Choices), samples)] {
+			run, err := readJudgement(spec, choice, order, item.IDs(), labels)
+			if err != nil {
+				cl.observer.unusable(ctx, model)
+				what := fmt.Sprintf("order %d (%s)", k+1, strings.Join(shown, ", "))
+				if samples > 1 {
+					what += fmt.Sprintf(", sample %d", s+1)
+				}
+				draft.Notes = append(draft.Notes, fmt.Sprintf("%s: the judge's answer was unusable and takes no part: %v", what, err))
+				continue
+			}
+			run.orderIndex = k
+			runs = append(runs, run)
+		}
+		if samples > 1 && len(resp.Choices) < samples {
+			draft.Notes = append(draft.Notes, fmt.Sprintf("order %d (%s): %d of the %d samples asked for came back", k+1, strings.Join(shown, ", "), len(resp.Choices), samples))
+		}
 	}
 	draft.Usage = &cl.usage
 	if len(runs) == 0 {
@@ -138,9 +160,11 @@ func judgeOrders(n, k int) [][]int {
 	return out
 }
 
-// judgeRun is one order's judgement, in candidate IDs.
+// judgeRun is one judgement (one sample in one order), in candidate IDs.
 type judgeRun struct {
-	order   []string
+	// orderIndex is which of the orders it was given in.
+	orderIndex int
+	order      []string
 	ranking []string // best first
 	scores  map[string]map[string]int
 	reasons map[string]string
@@ -158,14 +182,11 @@ type judgement struct {
 	} `json:"unsafe"`
 }
 
-// readJudgement reads one order's answer and maps its labels back to the
-// candidates shown under them: a ranking of every label once, a score on
-// each criterion's scale for every label, known unsafe codes.
-func readJudgement(spec *countersign.Comparison, resp openai.ChatCompletionResponse, orderIdx []int, ids, labels []string) (judgeRun, error) {
-	if len(resp.Choices) == 0 {
-		return judgeRun{}, errNoChoices
-	}
-	choice := resp.Choices[0]
+// readJudgement reads one answer (a choice) of an order and maps its
+// labels back to the candidates shown under them: a ranking of every label
+// once, a score on each criterion's scale for every label, known unsafe
+// codes.
+func readJudgement(spec *countersign.Comparison, choice openai.ChatCompletionChoice, orderIdx []int, ids, labels []string) (judgeRun, error) {
 	switch {
 	case choice.Message.Refusal != "":
 		return judgeRun{}, fmt.Errorf("the model refused: %s", clip(choice.Message.Refusal))
@@ -236,15 +257,17 @@ func relabel(text string, byLabel map[string]string) string {
 	})
 }
 
-// aggregate makes the draft's fields from the usable orders: the ranking
-// by mean place (equal means tied), candidates any order marked unsafe
-// below every safe one, the rounded mean scores, the first
-// order's reasons, every unsafe mark any order made. It returns each
-// order's ranking too.
+// aggregate makes the draft's fields from the usable judgements (every
+// sample of every order): the ranking by mean place (equal means tied),
+// candidates any judgement marked unsafe below every safe one, the rounded
+// mean scores, the first judgement's reasons, every unsafe mark any
+// judgement made. It returns each order's rankings too: the first usable
+// sample's as the order's Ranking, the others' as its Samples.
 func aggregate(spec *countersign.Comparison, ids []string, runs []judgeRun) (countersign.Fields, []countersign.JudgeOrder) {
 	places := map[string]int{}  // sum of places over the orders
 	marked := map[string]bool{} // unsafe in any order
 	var orders []countersign.JudgeOrder
+	at := map[int]int{} // orderIndex: its place in orders
 	for _, r := range runs {
 		for place, id := range r.ranking {
 			places[id] += place
@@ -252,6 +275,11 @@ func aggregate(spec *countersign.Comparison, ids []string, runs []judgeRun) (cou
 		for id := range r.unsafe {
 			marked[id] = true
 		}
+		if i, ok := at[r.orderIndex]; ok {
+			orders[i].Samples = append(orders[i].Samples, r.ranking)
+			continue
+		}
+		at[r.orderIndex] = len(orders)
 		orders = append(orders, countersign.JudgeOrder{Order: r.order, Ranking: r.ranking})
 	}
 	// Candidates any order marked unsafe go below every safe one

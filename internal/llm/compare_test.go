@@ -228,3 +228,86 @@ func TestJudgeDemotesUnsafe(t *testing.T) {
 		t.Errorf("the judge's draft is refused: %v", err)
 	}
 }
+
+// TestJudgeSamplesAgree: with model.samples: 3 every order asks for three
+// answers (n = 3), and each answer is a judgement: the ranking is by mean
+// place over all six (x 0+0+0+0+1+0 = 1, y 5, z 12: x, y, z). In the
+// reversed order one sample ranks y over x: of the three pairs, x/y was
+// ranked both ways round within an order, so the samples agree on 2 of 3
+// (0.6667), with that pair named; position, across the orders' first
+// samples, stays 1. A sample that breaks the answer's format is noted and
+// left out. With one sample the request leaves n to the endpoint and no
+// agreement is measured.
+func TestJudgeSamplesAgree(t *testing.T) {
+	spec := strings.Replace(rankingSpec, "model: {name: judge, temperature: 0}", "model: {name: judge, temperature: 1, samples: 3}", 1)
+	spec = strings.Replace(spec, "judge_orders: 3", "judge_orders: 2", 1)
+	tt, err := tasktype.Parse([]byte(spec), "ranking.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	compiled, err := schema.Compile(tt.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	judgement := func(ranking string) string {
+		return `{"scores": {"helpfulness": {"A": 3, "B": 3, "C": 3}}, "reasons": {"helpfulness": "ok"}, "ranking": ` + ranking + `, "unsafe": []}`
+	}
+	srv := llmtest.New(t)
+	srv.Enqueue(
+		// x, y, z shown as A, B, C
+		llmtest.Answer(judgement(`["A", "B", "C"]`), judgement(`["A", "B", "C"]`), judgement(`["A", "B", "C"]`)),
+		// reversed: z, y, x as A, B, C; the second sample puts y first
+		llmtest.Answer(judgement(`["C", "B", "A"]`), judgement(`["B", "C", "A"]`), judgement(`["C", "B", "A"]`)),
+	)
+	draft, err := extractWith(t, srv, tt, rankingItem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range srv.Requests() {
+		if r.N != 3 {
+			t.Fatalf("request asked for n = %d, want 3", r.N)
+		}
+	}
+	if !countersign.SameValue(draft.Fields["ranking"], []any{"x", "y", "z"}) || len(draft.Orders) != 2 || len(draft.Orders[1].Samples) != 2 {
+		t.Fatalf("ranking %v, orders %+v", draft.Fields["ranking"], draft.Orders)
+	}
+	c := scoring.Score(scoring.Input{TaskType: tt, Schema: compiled, Draft: draft, Content: rankingItem})
+	rank := c.Fields["ranking"]
+	if rank.Signals[countersign.SignalAgreement] != 0.6667 || rank.Signals[countersign.SignalPosition] != 1 || !strings.Contains(strings.Join(rank.Reasons, ";"), "the judge's samples ranked x/y both ways round") {
+		t.Fatalf("ranking's score %+v, want agreement 0.6667 naming x/y, position 1", rank)
+	}
+
+	// A broken sample is left out and noted; the others still count.
+	srv.Enqueue(
+		llmtest.Answer(judgement(`["A", "B", "C"]`), `{"ranking": "A"}`, judgement(`["A", "B", "C"]`)),
+		llmtest.Answer(judgement(`["C", "B", "A"]`), judgement(`["C", "B", "A"]`), judgement(`["C", "B", "A"]`)),
+	)
+	if draft, err = extractWith(t, srv, tt, rankingItem); err != nil {
+		t.Fatal(err)
+	}
+	if len(draft.Notes) != 1 || !strings.Contains(draft.Notes[0], "order 1 (x, y, z), sample 2: the judge's answer was unusable") {
+		t.Fatalf("notes %v", draft.Notes)
+	}
+	c = scoring.Score(scoring.Input{TaskType: tt, Schema: compiled, Draft: draft, Content: rankingItem})
+	if a := c.Fields["ranking"].Signals[countersign.SignalAgreement]; a != 1 {
+		t.Errorf("agreement %v with one sample left out, want 1", a)
+	}
+
+	// One sample: n is left to the endpoint, agreement absent.
+	one, err := tasktype.Parse([]byte(rankingSpec), "ranking.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(srv.Requests())
+	srv.Enqueue(llmtest.Answer(judgement(`["A", "B", "C"]`)), llmtest.Answer(judgement(`["C", "B", "A"]`)), llmtest.Answer(judgement(`["C", "B", "A"]`)))
+	if draft, err = extractWith(t, srv, one, rankingItem); err != nil {
+		t.Fatal(err)
+	}
+	if r := srv.Requests()[before]; r.N != 0 {
+		t.Errorf("one sample asked for n = %d, want it left out", r.N)
+	}
+	c = scoring.Score(scoring.Input{TaskType: one, Schema: compiled, Draft: draft, Content: rankingItem})
+	if _, ok := c.Fields["ranking"].Signals[countersign.SignalAgreement]; ok {
+		t.Errorf("agreement measured with one sample: %+v", c.Fields["ranking"])
+	}
+}

@@ -3,6 +3,7 @@ package scoring
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/countersign/countersign"
@@ -61,6 +62,7 @@ func scoreComparison(in Input, c *countersign.Confidence) *countersign.Confidenc
 		}
 		if name == countersign.FieldRanking {
 			fs.Reasons = append(fs.Reasons, position(&spec, ids, draft, fs.Signals)...)
+			fs.Reasons = append(fs.Reasons, sampleAgreement(ids, tt.Model.Samples, draft, fs.Signals)...)
 		}
 		fs.Raw = combine(fs.Signals, tt.Weights)
 		c.Fields[name] = calibrate(name, fs, in.Calibration)
@@ -157,4 +159,47 @@ func position(spec *countersign.Comparison, ids []string, draft *countersign.Dra
 		shown = append(shown, fmt.Sprintf("shown %s, ranked %s", strings.Join(o.Order, ","), strings.Join(o.Ranking, ">")))
 	}
 	return []string{fmt.Sprintf("the judge changed its ranking when the candidates' order changed (%s flipped; %s)", strings.Join(flipped, ", "), strings.Join(shown, "; "))}
+}
+
+// sampleAgreement measures, when the judge drew several samples in each
+// order (model.samples above 1), how far they agreed: the share of
+// candidate pairs that every sample of every order ranked the same way
+// round as the first sample of its order (SignalAgreement). Across orders
+// is position's to measure, so a judge that is sure but biased by place
+// loses position, not agreement. An order that gave fewer usable samples
+// than were asked for is measured on those it gave; absent with one sample.
+func sampleAgreement(ids []string, samples int, draft *countersign.Draft, signals map[string]float64) []string {
+	if samples < 2 || len(draft.Orders) == 0 {
+		return nil
+	}
+	pairs, agree := 0, 0
+	var split []string
+	for i := 0; i < len(ids); i++ {
+		for j := i + 1; j < len(ids); j++ {
+			a, b := ids[i], ids[j]
+			pairs++
+			same := true
+			for _, o := range draft.Orders {
+				first := slices.Index(o.Ranking, a) < slices.Index(o.Ranking, b)
+				for _, s := range o.Samples {
+					if (slices.Index(s, a) < slices.Index(s, b)) != first {
+						same = false
+					}
+				}
+			}
+			if same {
+				agree++
+			} else {
+				split = append(split, a+"/"+b)
+			}
+		}
+	}
+	if pairs == 0 {
+		return nil
+	}
+	signals[countersign.SignalAgreement] = round(float64(agree) / float64(pairs))
+	if len(split) == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("the judge's samples ranked %s both ways round in the same order of the candidates", strings.Join(split, ", "))}
 }
