@@ -165,10 +165,10 @@ type judgeRun struct {
 	// orderIndex is which of the orders it was given in.
 	orderIndex int
 	order      []string
-	ranking []string // best first
-	scores  map[string]map[string]int
-	reasons map[string]string
-	unsafe  map[string]string // candidate: code
+	ranking    []string // best first
+	scores     map[string]map[string]int
+	reasons    map[string]string
+	unsafe     map[string]string // candidate: code
 }
 
 // judgement is the judge's answer on the wire, in labels.
