@@ -30,6 +30,12 @@ type reviewView struct {
 	// Tree is the document laid out as a tree, for a task type whose
 	// input is JSON (an alert); nil otherwise.
 	Tree *jsonNode
+	// Comparison is the item laid out for ranking, for a comparison task
+	// type; nil otherwise, or when the document is no item of it
+	// (ItemProblem says why, and the page shows the fields as for any
+	// task type).
+	Comparison  *comparisonView
+	ItemProblem string
 	// Holder is who holds a live claim on the review ("" for nobody),
 	// Mine whether it is the viewer; the page renews the viewer's claim
 	// every RenewEvery seconds while it is open. CanClaim is whether the
@@ -107,6 +113,11 @@ func (h *handler) loadReview(r *http.Request, sess *session, id string) (*review
 		Key:       newKey(),
 	}
 	v.Fields, v.Text, v.Tree = fieldViews(tt, doc)
+	if tt.Comparison != nil {
+		if v.Comparison, err = newComparisonView(tt, doc); err != nil {
+			v.ItemProblem = err.Error()
+		}
+	}
 	v.Why = fieldview.Explain(rv.Reasons, tt, h.taskType(doc.TaskType))
 	v.Holder = rv.Holder(h.Now())
 	v.Mine = v.Holder != "" && v.Holder == sess.User
@@ -249,6 +260,15 @@ func (h *handler) decide(w http.ResponseWriter, r *http.Request, sess *session) 
 		}
 		req.Reason = v.Reason
 	case countersign.ActionCorrect:
+		if v.Comparison != nil {
+			patch, ok := readRanking(r, v)
+			if !ok {
+				h.showReview(w, r, sess, http.StatusUnprocessableEntity, v)
+				return
+			}
+			req.Fields = patch
+			break
+		}
 		patch, ok := h.checkCorrection(r, v)
 		if !ok {
 			h.showReview(w, r, sess, http.StatusUnprocessableEntity, v)
@@ -328,6 +348,29 @@ func (h *handler) checkCorrection(r *http.Request, v *reviewView) (countersign.F
 		}
 	}
 	return nil, false
+}
+
+// readRanking reads a comparison's ranking form into the view. The
+// ranking is not checked here: the dispatcher checks it against the item
+// (countersign.CheckComparison) on the way to the workflow, as it does a
+// ranking sent through the API, and its refusal comes back to the page with
+// what the person entered. What cannot be read at all, or no change,
+// fills the view's message and reports false.
+func readRanking(r *http.Request, v *reviewView) (countersign.Fields, bool) {
+	var draft countersign.Fields
+	if !v.Doc.Draft.Failed() {
+		draft = v.Doc.Draft.Fields
+	}
+	patch, problems := v.Comparison.read(r.PostForm, draft)
+	switch {
+	case len(problems) > 0:
+		v.Message = "The ranking cannot be read; nothing was sent. " + strings.Join(problems, " ")
+		return nil, false
+	case len(patch) == 0:
+		v.Message = "Nothing was changed. Rank the candidates, or approve the judge's draft as it is."
+		return nil, false
+	}
+	return patch, true
 }
 
 // closedMeanwhile says plainly that a review was closed before this

@@ -218,7 +218,7 @@ func staticVersion() string {
 var pageNames = []string{"login", "signedin", "queue", "review", "document", "overview", "error"}
 
 func parsePages(funcs template.FuncMap) map[string]*template.Template {
-	base := template.Must(template.New("base.html").Funcs(funcs).ParseFS(templateFiles, "templates/base.html", "templates/alert.html"))
+	base := template.Must(template.New("base.html").Funcs(funcs).ParseFS(templateFiles, "templates/base.html", "templates/alert.html", "templates/comparison.html"))
 	pages := map[string]*template.Template{}
 	for _, name := range pageNames {
 		pages[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFiles, "templates/"+name+".html"))

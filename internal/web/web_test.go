@@ -55,6 +55,8 @@ type fixture struct {
 	decider *fakeDecider
 	now     time.Time
 	version string
+	// types are the task types the page serves.
+	types *tasktype.Registry
 }
 
 // fixtureRateLimit is the API's rate limit in the fixtures started after
@@ -88,7 +90,7 @@ func newFixtureWith(t testing.TB, sso *web.OIDC, adjust ...func(*tasktype.Regist
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, store: store, tokens: map[countersign.Role]string{}, now: time.Now().UTC(), version: tt.Version}
+	f := &fixture{t: t, store: store, tokens: map[countersign.Role]string{}, now: time.Now().UTC(), version: tt.Version, types: types}
 	f.decider = &fakeDecider{store: store}
 	quiet := slog.New(slog.DiscardHandler)
 	// Claims touch only the store: the real dispatcher takes them.
@@ -242,12 +244,14 @@ func (f *fixture) close(reviewID, user string, action countersign.Action) {
 }
 
 // fakeDecider records the decisions the page sends and answers them as
-// recorded, or with err.
+// recorded, or with err. With check set, a decision check refuses is
+// answered with its refusal and not recorded.
 type fakeDecider struct {
 	store *sqlite.Store
 	mu    sync.Mutex
 	calls []decideCall
 	err   error
+	check func(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel, req dispatch.Decision, key string) error
 }
 
 type decideCall struct {
@@ -259,6 +263,11 @@ type decideCall struct {
 }
 
 func (d *fakeDecider) Decide(ctx context.Context, reviewID string, caller countersign.Principal, ch countersign.Channel, req dispatch.Decision, key string) (*dispatch.Decided, error) {
+	if d.check != nil {
+		if err := d.check(ctx, reviewID, caller, ch, req, key); err != nil {
+			return nil, err
+		}
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.calls = append(d.calls, decideCall{reviewID, caller, ch, req, key})
