@@ -333,6 +333,8 @@ func printComparison(out io.Writer, c *report.ComparisonReport) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	fmt.Fprintf(out, "three or more people: Kendall's W %s (concordance, corrected for ties; mean over %d items, %d rankings)\n",
+		optional(c.Concordance.KendallW, "%.2f", 1), c.Concordance.Items, c.Concordance.Rankings)
 	if c.Judge.Items == 0 {
 		fmt.Fprintln(out, "judge's scores: n/a (0 items a person settled)")
 		return nil
