@@ -405,9 +405,12 @@ func exportCommand(ofBatch bool) *cobra.Command {
               fields (status "submitted")
   hf          a folder (--output DIR, required) that Hugging Face datasets
               loads: sft.jsonl, preference.jsonl and a README.md dataset
-              card naming them as configurations, with counts and lineage
-              (task type and guideline versions, policies, models, prompts,
-              countersign version, export time, filter)
+              card naming them as configurations, with counts, fields and
+              lineage (task type and guideline versions, policies, models,
+              prompts, countersign version, export time, filter); for
+              comparison items pairwise.jsonl, ranked.jsonl and sft.jsonl
+              of the improved responses instead (select comparisons and
+              other documents apart, with --type)
 
 Every JSONL line carries metadata with the document's lineage (task type,
 policy, model and prompt versions, reviewers, audit event IDs). The export
