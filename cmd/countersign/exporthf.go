@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,14 +21,31 @@ import (
 // a folder for Hugging Face datasets (internal/export/card.go).
 const hfFormat = "hf"
 
-// hfFiles are the formats an hf export holds, each in a file named after it.
-var hfFiles = []export.Format{export.SFT, export.Preference}
+// hfFile is one file of an hf export: its configuration name (its file is
+// NAME.jsonl) and the server's format it holds.
+type hfFile struct {
+	config string
+	format export.Format
+}
 
-// exportHF writes the SFT and preference exports selected by filter into
-// dir, then the dataset card that describes them. It refuses a folder that
-// already holds one of its files, so an earlier export is never mixed with
-// or overwritten by a new one. A format with no lines leaves no file: the
-// datasets library cannot load an empty one.
+// The layouts of an hf export: of extractions, SFT and preference pairs of
+// drafts and corrections; of comparison items, the pairwise preferences
+// and ranked lists their rankings make and SFT from the improved
+// responses people wrote.
+var (
+	hfFiles           = []hfFile{{"sft", export.SFT}, {"preference", export.Preference}}
+	hfComparisonFiles = []hfFile{{"pairwise", export.Pairwise}, {"ranked", export.Ranked}, {"sft", export.Improved}}
+)
+
+// exportHF writes the exports selected by filter into dir, then the
+// dataset card that describes them. The ranked export comes first: when
+// it has lines, the selection holds comparison items and the folder gets
+// their layout (hfComparisonFiles), else the extractions' (hfFiles). A
+// selection of comparison items and other documents is refused (with no
+// --type the sft export counts them): the two layouts' sft files differ.
+// It refuses a folder that already holds one of its files, so an earlier
+// export is never mixed with or overwritten by a new one. A format with no
+// lines leaves no file: the datasets library cannot load an empty one.
 func exportHF(cmd *cobra.Command, c *apiclient.Client, filter url.Values, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -43,25 +62,60 @@ func exportHF(cmd *cobra.Command, c *apiclient.Client, filter url.Values, dir st
 	for k := range filter {
 		card.Filter[k] = filter.Get(k)
 	}
-	for _, format := range hfFiles {
-		name := string(format) + ".jsonl"
-		path := filepath.Join(dir, name)
+	written := map[string]export.Summary{}
+	write := func(f hfFile) (export.Summary, error) {
+		if s, ok := written[f.config+"/"+string(f.format)]; ok {
+			return s, nil
+		}
+		path := filepath.Join(dir, f.config+".jsonl")
 		q := url.Values{}
 		for k, v := range filter {
 			q[k] = v
 		}
-		q.Set("format", string(format))
+		q.Set("format", string(f.format))
 		summary, err := exportFile(cmd, c, q, path)
 		if err != nil {
-			return friendly(err)
+			return summary, friendly(err)
 		}
 		if summary.Lines == 0 {
 			if err := os.Remove(path); err != nil {
-				return err
+				return summary, err
 			}
 		}
-		fmt.Fprintf(progress, "%d %s lines written to %s\n", summary.Lines, format, path)
-		card.Files = append(card.Files, export.CardFile{Config: string(format), Path: name, Summary: summary})
+		written[f.config+"/"+string(f.format)] = summary
+		return summary, nil
+	}
+	files := hfFiles
+	ranked, err := write(hfComparisonFiles[1])
+	if err != nil {
+		return err
+	}
+	if ranked.Lines > 0 {
+		files = hfComparisonFiles
+		if filter.Get("task_type") == "" {
+			all, err := write(hfFile{"sft", export.SFT})
+			if err != nil {
+				return err
+			}
+			if err := os.Remove(filepath.Join(dir, "sft.jsonl")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+			delete(written, "sft/"+string(export.SFT))
+			if all.Lines != ranked.Lines {
+				_ = os.Remove(filepath.Join(dir, "ranked.jsonl"))
+				return exitError{code: 2, err: fmt.Errorf("the selection holds %d comparison items (%s) and %d other documents, whose hf layouts differ: export each with --type",
+					ranked.Lines, strings.Join(ranked.TaskTypes, ", "), all.Lines-ranked.Lines)}
+			}
+		}
+	}
+	for _, f := range files {
+		summary, err := write(f)
+		if err != nil {
+			return err
+		}
+		name := f.config + ".jsonl"
+		fmt.Fprintf(progress, "%d %s lines written to %s\n", summary.Lines, f.format, filepath.Join(dir, name))
+		card.Files = append(card.Files, export.CardFile{Config: f.config, Path: name, Summary: summary, Features: export.Features(f.format)})
 	}
 	readme := filepath.Join(dir, "README.md")
 	f, err := os.Create(readme)
@@ -108,11 +162,13 @@ func exportFile(cmd *cobra.Command, c *apiclient.Client, q url.Values, path stri
 	return summary, nil
 }
 
-// hfNames are the files an hf export writes.
+// hfNames are the files an hf export may write, of either layout.
 func hfNames() []string {
 	names := []string{"README.md"}
-	for _, f := range hfFiles {
-		names = append(names, string(f)+".jsonl")
+	for _, f := range append(slices.Clone(hfFiles), hfComparisonFiles...) {
+		if name := f.config + ".jsonl"; !slices.Contains(names, name) {
+			names = append(names, name)
+		}
 	}
 	return names
 }

@@ -89,7 +89,16 @@ func printReviewers(out io.Writer, rep *report.Reviewers) error {
 			percentile(r.DecisionSeconds, "p10"), percentile(r.DecisionSeconds, "p50"), percentile(r.DecisionSeconds, "p90"),
 			r.Gold.Decided, accuracy, r.Gold.ApprovedWrong, signals)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range rep.Reviewers {
+		if g := r.Gold.Ranking; g != nil {
+			fmt.Fprintf(out, "%s on gold rankings: %d items, best right %d (%s), mean tau-b to the known ranking %s over %d\n",
+				r.User, g.Items, g.BestRight, optional(g.BestAccuracy, "%.0f%%", 100), optional(g.TauB, "%.2f", 1), g.TauItems)
+		}
+	}
+	return nil
 }
 
 // percentile formats a decision-time percentile, or "-" when there is none.

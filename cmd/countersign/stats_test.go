@@ -79,8 +79,9 @@ func TestPrintRules(t *testing.T) {
 func TestPrintStatsComparison(t *testing.T) {
 	f := func(v float64) *float64 { return &v }
 	st := &api.Stats{TaskType: "response-ranking", Quality: &report.Report{Comparison: &report.ComparisonReport{
-		People: report.RankAgreement{},
-		Judge:  report.RankAgreement{Items: 4, PairwiseAgreement: f(7.0 / 12), TauItems: 4, TauB: f(0.5291)},
+		People:      report.RankAgreement{},
+		Concordance: report.RankConcordance{Items: 2, Rankings: 6, KendallW: f(0.7533)},
+		Judge:       report.RankAgreement{Items: 4, PairwiseAgreement: f(7.0 / 12), TauItems: 4, TauB: f(0.5291)},
 		Criteria: []report.CriterionAgreement{
 			{Criterion: "helpfulness", Scores: 12, Exact: f(10.0 / 12), MeanAbsDiff: f(0.25)},
 		},
@@ -95,6 +96,7 @@ func TestPrintStatsComparison(t *testing.T) {
 	for _, want := range [][]string{
 		{"two people", " 0 ", "n/a", "n/a"},
 		{"judge vs final", "4", "58.3%", "0.53"},
+		{"three or more people", "Kendall's W 0.75", "over 2 items, 6 rankings"},
 		{"all", "helpfulness", "12", "83.3%", "0.25", "58.3%"},
 		{"2026-W45", "helpfulness", "6", "83.3%", "0.17", "66.7%", "0.57"},
 	} {

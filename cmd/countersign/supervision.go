@@ -333,6 +333,8 @@ func printComparison(out io.Writer, c *report.ComparisonReport) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	fmt.Fprintf(out, "three or more people: Kendall's W %s (concordance, corrected for ties; mean over %d items, %d rankings)\n",
+		optional(c.Concordance.KendallW, "%.2f", 1), c.Concordance.Items, c.Concordance.Rankings)
 	if c.Judge.Items == 0 {
 		fmt.Fprintln(out, "judge's scores: n/a (0 items a person settled)")
 		return nil
@@ -403,9 +405,12 @@ func exportCommand(ofBatch bool) *cobra.Command {
               fields (status "submitted")
   hf          a folder (--output DIR, required) that Hugging Face datasets
               loads: sft.jsonl, preference.jsonl and a README.md dataset
-              card naming them as configurations, with counts and lineage
-              (task type and guideline versions, policies, models, prompts,
-              countersign version, export time, filter)
+              card naming them as configurations, with counts, fields and
+              lineage (task type and guideline versions, policies, models,
+              prompts, countersign version, export time, filter); for
+              comparison items pairwise.jsonl, ranked.jsonl and sft.jsonl
+              of the improved responses instead (select comparisons and
+              other documents apart, with --type)
 
 Every JSONL line carries metadata with the document's lineage (task type,
 policy, model and prompt versions, reviewers, audit event IDs). The export

@@ -13,6 +13,7 @@ import (
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/slackapp"
 	"github.com/countersign/countersign/internal/slacklink"
+	"github.com/countersign/countersign/internal/tasktype"
 )
 
 // slackRole is Slack as an App runs it: one Web API client shared by the
@@ -75,7 +76,8 @@ func (a *App) slackNotifier() countersign.Notifier {
 	if a.slack.client == nil {
 		return nil
 	}
-	return &slackapp.Notifier{Slack: a.slack.client, Channel: a.Config.SlackChannel, Users: a.traced(), TaskTypes: a.TaskTypes, Logger: a.Logger}
+	return &slackapp.Notifier{Slack: a.slack.client, Channel: a.Config.SlackChannel, Users: a.traced(), TaskTypes: a.TaskTypes,
+		Versions: tasktype.NewResolver(a.TaskTypes, a.Store), Logger: a.Logger}
 }
 
 // slackHandler answers people in Slack, deciding through the App's
@@ -84,6 +86,7 @@ func (a *App) slackHandler() *slackapp.Handler {
 	return &slackapp.Handler{
 		Store:     a.traced(),
 		TaskTypes: a.TaskTypes,
+		Versions:  tasktype.NewResolver(a.TaskTypes, a.Store),
 		Decider:   a.dispatcher(),
 		Claims:    a.dispatcher(),
 		Slack:     a.slack.client,

@@ -13,13 +13,15 @@ import (
 )
 
 // A Hugging Face export (countersign export --format hf) is a folder that
-// the datasets library loads: the SFT and preference JSONL files and a
-// README.md dataset card whose YAML front matter names them as
+// the datasets library loads: JSONL files (sft and preference; for
+// comparison items pairwise, ranked, and sft from improved responses) and
+// a README.md dataset card whose YAML front matter names them as
 // configurations, each with a train split (the Hub's "Manual
 // Configuration": configs, config_name, data_files with split and path,
 // https://huggingface.co/docs/hub/datasets-manual-configuration), so that
 // load_dataset(DIR, "sft") and load_dataset(DIR, "preference") read them.
-// The card also records what the data came from.
+// The card also records what the data came from and the fields of each
+// file's lines.
 
 // Summary is what the lines of a JSONL export hold: how many, and the
 // distinct lineage values of their metadata, each sorted.
@@ -76,11 +78,12 @@ func addDistinct(list []string, v string) []string {
 }
 
 // CardFile is one file of a Hugging Face export: its configuration name,
-// path in the folder and what it holds.
+// path in the folder, what it holds and the fields of its lines.
 type CardFile struct {
-	Config  string
-	Path    string
-	Summary Summary
+	Config   string
+	Path     string
+	Summary  Summary
+	Features []Feature
 }
 
 // Card is the dataset card of a Hugging Face export.
@@ -123,6 +126,9 @@ type cardLineage struct {
 	ExportedAt string             `yaml:"exported_at"`
 	Filter     map[string]string  `yaml:"filter"`
 	Files      map[string]Summary `yaml:"files"`
+	// Features are each file's top-level fields and their types, for
+	// people: the datasets library infers its own from the lines.
+	Features map[string][]Feature `yaml:"features"`
 }
 
 // Write writes the card: YAML front matter, then the same in words.
@@ -133,7 +139,7 @@ func (c *Card) Write(w io.Writer) error {
 		Configs:    []cardConfig{},
 		Countersign: cardLineage{
 			Version: c.Version, ExportedAt: c.ExportedAt.UTC().Format(time.RFC3339),
-			Filter: c.Filter, Files: map[string]Summary{},
+			Filter: c.Filter, Files: map[string]Summary{}, Features: map[string][]Feature{},
 		},
 	}
 	if front.Countersign.Filter == nil {
@@ -142,6 +148,9 @@ func (c *Card) Write(w io.Writer) error {
 	var taskTypes []string
 	for _, f := range c.Files {
 		front.Countersign.Files[f.Path] = f.Summary
+		if len(f.Features) > 0 {
+			front.Countersign.Features[f.Path] = f.Features
+		}
 		for _, tt := range f.Summary.TaskTypes {
 			taskTypes = addDistinct(taskTypes, tt)
 		}
@@ -185,7 +194,18 @@ func (c *Card) Write(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, ", selected by %s", strings.Join(keys, ", "))
 	}
-	b.WriteString(".\n\n```python\nfrom datasets import load_dataset\n")
+	b.WriteString(".\n")
+	for _, f := range c.Files {
+		if f.Summary.Lines == 0 || len(f.Features) == 0 {
+			continue
+		}
+		names := make([]string, len(f.Features))
+		for i, ft := range f.Features {
+			names[i] = "`" + ft.Name + "` (" + ft.Type + ")"
+		}
+		fmt.Fprintf(&b, "\n%s: %s.\n", f.Path, strings.Join(names, ", "))
+	}
+	b.WriteString("\n```python\nfrom datasets import load_dataset\n")
 	for _, cfg := range front.Configs {
 		fmt.Fprintf(&b, "%s = load_dataset(\"path/to/this/folder\", %q, split=\"train\")\n", strings.ReplaceAll(cfg.ConfigName, "-", "_"), cfg.ConfigName)
 	}

@@ -1,6 +1,10 @@
 package quality
 
-import "math"
+import (
+	"cmp"
+	"math"
+	"slices"
+)
 
 // Rank agreement between two orderings of the same items: x[i] and y[i]
 // are item i's rank (or any value ordered alike) in each, equal values
@@ -79,4 +83,80 @@ func sign(v float64) int {
 		return -1
 	}
 	return 0
+}
+
+// KendallW is Kendall's coefficient of concordance of m raters who each
+// ordered the same n items: values[j][i] is item i's rank (or any value
+// ordered alike, equal values a tie) by rater j. Each rater's values are
+// turned into ranks 1..n, tied items taking the mean of the ranks they
+// span; then, with R_i the sum of item i's ranks and S the sum of squared
+// deviations of R_i from their mean m(n+1)/2,
+//
+//	W = 12 S / (m²(n³ - n) - m ΣT),  T = Σ (t³ - t) over each rater's ties of t items,
+//
+// the form corrected for ties (Kendall and Babington Smith 1939; Siegel
+// and Castellan, Nonparametric Statistics, 1988). 1 when every rater orders the items alike, 0 when
+// the rank sums are all equal. ok is false with fewer than two raters or
+// items, when the raters' lengths differ, or when every rater ties every
+// item (the denominator is 0).
+func KendallW(values [][]float64) (w float64, ok bool) {
+	m := len(values)
+	if m < 2 {
+		return 0, false
+	}
+	n := len(values[0])
+	if n < 2 {
+		return 0, false
+	}
+	sums := make([]float64, n)
+	var ties float64
+	for _, v := range values {
+		if len(v) != n {
+			return 0, false
+		}
+		r, t := midRanks(v)
+		ties += t
+		for i := range r {
+			sums[i] += r[i]
+		}
+	}
+	mean := float64(m) * float64(n+1) / 2
+	var s float64
+	for _, r := range sums {
+		s += (r - mean) * (r - mean)
+	}
+	fm, fn := float64(m), float64(n)
+	denom := fm*fm*(fn*fn*fn-fn) - fm*ties
+	if denom <= 0 {
+		return 0, false
+	}
+	return 12 * s / denom, true
+}
+
+// midRanks ranks values 1..n, lowest first, tied values taking the mean
+// of the ranks they span, and returns the tie term Σ (t³ - t) over the
+// groups of t tied values.
+func midRanks(values []float64) (ranks []float64, ties float64) {
+	order := make([]int, len(values))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(values[a], values[b]) })
+	ranks = make([]float64, len(values))
+	for start := 0; start < len(order); {
+		end := start + 1
+		for end < len(order) && values[order[end]] == values[order[start]] {
+			end++
+		}
+		// Ranks start+1 .. end, their mean.
+		mid := float64(start+1+end) / 2
+		for _, i := range order[start:end] {
+			ranks[i] = mid
+		}
+		if t := float64(end - start); t > 1 {
+			ties += t*t*t - t
+		}
+		start = end
+	}
+	return ranks, ties
 }

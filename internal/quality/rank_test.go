@@ -75,3 +75,49 @@ func TestRankAgreementByHand(t *testing.T) {
 		t.Error("pairwise agreement of orderings of different lengths is defined")
 	}
 }
+
+// TestKendallW checks Kendall's W against values computed by hand.
+//
+// Three raters, four items, no ties: ranks (1,2,3,4), (2,1,4,3),
+// (1,3,2,4). Rank sums R = 4, 6, 9, 11, their mean m(n+1)/2 = 7.5,
+// S = 3.5² + 1.5² + 1.5² + 3.5² = 29, W = 12·29 / (3²·(4³-4)) = 348/540.
+//
+// With a tie: (1, 2.5, 2.5, 4) (items 2 and 3 tied: T = 2³-2 = 6),
+// (1,2,3,4), (2,1,3,4). R = 4, 5.5, 8.5, 12, S = 12.25 + 4 + 1 + 20.25 =
+// 37.5, W = 12·37.5 / (9·60 - 3·6) = 450/522; without the correction it
+// would be 450/540.
+//
+// Two raters without ties: W = (rho + 1) / 2, rho Spearman's
+// coefficient. (1,2,3,4,5) against (2,1,4,3,5): Σd² = 4, rho = 1 -
+// 6·4/(5·24) = 0.8, W = 0.9.
+func TestKendallW(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		values [][]float64
+		want   float64
+	}{
+		{"no ties", [][]float64{{1, 2, 3, 4}, {2, 1, 4, 3}, {1, 3, 2, 4}}, 348.0 / 540},
+		// The same orders in other values: only the order counts.
+		{"any values", [][]float64{{0, 10, 20, 30}, {1, 0, 3, 2}, {-5, 7, 6, 9}}, 348.0 / 540},
+		{"a tie", [][]float64{{0, 1, 1, 2}, {1, 2, 3, 4}, {2, 1, 3, 4}}, 450.0 / 522},
+		{"two raters", [][]float64{{1, 2, 3, 4, 5}, {2, 1, 4, 3, 5}}, 0.9},
+		{"all alike", [][]float64{{1, 2, 3}, {1, 2, 3}, {1, 2, 3}, {1, 2, 3}}, 1},
+		// Rank sums all equal: no concordance.
+		{"none", [][]float64{{1, 2, 3}, {2, 3, 1}, {3, 1, 2}}, 0},
+	} {
+		w, ok := quality.KendallW(c.values)
+		if !ok || math.Abs(w-c.want) > 1e-12 {
+			t.Errorf("%s: W = %v, %v; want %v", c.name, w, ok, c.want)
+		}
+	}
+	for name, values := range map[string][][]float64{
+		"one rater":       {{1, 2, 3}},
+		"one item":        {{1}, {1}},
+		"lengths differ":  {{1, 2, 3}, {1, 2}},
+		"every item tied": {{1, 1, 1}, {2, 2, 2}},
+	} {
+		if w, ok := quality.KendallW(values); ok {
+			t.Errorf("%s: W = %v, want undefined", name, w)
+		}
+	}
+}

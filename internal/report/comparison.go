@@ -19,6 +19,9 @@ type ComparisonReport struct {
 	// People compares the rankings the first two people who decided an
 	// item settled on (each person's first decision).
 	People RankAgreement `json:"people"`
+	// Concordance is how far three or more people who ranked the same
+	// item agree (each person's first decision), by Kendall's W.
+	Concordance RankConcordance `json:"concordance"`
 	// Judge compares the judge's ranking with the final one, on items a
 	// person approved, corrected or audited.
 	Judge RankAgreement `json:"judge"`
@@ -46,6 +49,49 @@ type RankAgreement struct {
 	// there are none.
 	TauItems int      `json:"tau_items"`
 	TauB     *float64 `json:"tau_b,omitempty"`
+}
+
+// RankConcordance is Kendall's coefficient of concordance (W, corrected
+// for ties; quality.KendallW) of the rankings three or more people gave
+// the same item, item by item, averaged over the items. A candidate a
+// ranking leaves out ranks below every candidate it places, tied with the
+// others it leaves out, as in RankAgreement.
+type RankConcordance struct {
+	// Items is how many items three or more people ranked and W is
+	// defined for (not where every ranking ties every candidate);
+	// Rankings how many people's rankings they hold in all.
+	Items    int `json:"items"`
+	Rankings int `json:"rankings"`
+	// KendallW is the mean of W over Items: 1 when everyone orders every
+	// item alike, 0 when their rank sums are all equal. Nil with no items.
+	KendallW *float64 `json:"kendall_w,omitempty"`
+}
+
+type concordanceAcc struct {
+	items, rankings int
+	w               float64
+}
+
+func (a *concordanceAcc) add(ids []string, rankings [][][]string) {
+	values := make([][]float64, len(rankings))
+	for i, r := range rankings {
+		values[i] = ranks(ids, r)
+	}
+	w, ok := quality.KendallW(values)
+	if !ok {
+		return
+	}
+	a.items++
+	a.rankings += len(rankings)
+	a.w += w
+}
+
+func (a *concordanceAcc) report() RankConcordance {
+	out := RankConcordance{Items: a.items, Rankings: a.rankings}
+	if a.items > 0 {
+		out.KendallW = ptr(a.w / float64(a.items))
+	}
+	return out
 }
 
 // CriterionAgreement is how the judge's scores on one rubric criterion
@@ -150,10 +196,11 @@ func (j *judgeAcc) criteriaReport() []CriterionAgreement {
 
 // comparisonAcc gathers the comparison figures document by document.
 type comparisonAcc struct {
-	seen   bool
-	people rankAcc
-	judge  judgeAcc
-	weeks  map[string]*judgeAcc
+	seen        bool
+	people      rankAcc
+	concordance concordanceAcc
+	judge       judgeAcc
+	weeks       map[string]*judgeAcc
 }
 
 // add counts a document whose draft is a judge's ranking; firsts are the
@@ -180,6 +227,9 @@ func (c *comparisonAcc) add(d *countersign.Document, firsts []*countersign.Decis
 	if len(people) >= 2 {
 		c.people.add(ids, people[0], people[1])
 	}
+	if len(people) >= 3 {
+		c.concordance.add(ids, people)
+	}
 	f := d.Final
 	if f == nil || !byPerson(f) {
 		return
@@ -204,7 +254,7 @@ func (c *comparisonAcc) report() *ComparisonReport {
 	if !c.seen {
 		return nil
 	}
-	out := &ComparisonReport{People: c.people.report(), Judge: c.judge.ranking.report(), Criteria: c.judge.criteriaReport(), Weeks: []JudgeWeek{}}
+	out := &ComparisonReport{People: c.people.report(), Concordance: c.concordance.report(), Judge: c.judge.ranking.report(), Criteria: c.judge.criteriaReport(), Weeks: []JudgeWeek{}}
 	for _, week := range slices.Sorted(maps.Keys(c.weeks)) {
 		w := c.weeks[week]
 		out.Weeks = append(out.Weeks, JudgeWeek{Week: week, Judge: w.ranking.report(), Criteria: w.criteriaReport()})

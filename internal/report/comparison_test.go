@@ -180,3 +180,75 @@ func checkCriteria(t *testing.T, what string, got []report.CriterionAgreement, n
 		t.Errorf("%s: safety %d scores, exact %v, MAD %v; want %d, 1, 0", what, s.Scores, *s.Exact, *s.MeanAbsDiff, n)
 	}
 }
+
+// TestComparisonConcordance: Kendall's W of three or more people's
+// rankings of the same item, the values worked by hand in
+// quality.TestKendallW. Candidates a, b, c, d.
+//
+//	C1 rita a>b>c>d, sue b>a>d>c, tom a>c>b>d: ranks (1,2,3,4), (2,1,4,3),
+//	   (1,3,2,4): W = 348/540.
+//	C2 rita a>b=c>d, sue a>b>c>d, tom b>a>c>d: W = 450/522 (the tie
+//	   corrected for).
+//	C3 two people only; C4 three, one of whom rejected: not counted.
+//
+// Mean W over 2 items, 6 rankings: (348/540 + 450/522) / 2.
+func TestComparisonConcordance(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	at := time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)
+	content := `{"id":"i","prompt":"p","candidates":[{"id":"a","response":"A"},{"id":"b","response":"B"},{"id":"c","response":"C"},{"id":"d","response":"D"}]}`
+	draft := countersign.Fields{"ranking": []any{"a", "b", "c", "d"}}
+	put := func(id string, rankings map[string]any) {
+		t.Helper()
+		doc := &countersign.Document{ID: id, TaskType: "rank", TaskTypeVersion: "v1", Content: content, ContentSHA256: id, Status: countersign.StatusProcessing, SubmittedBy: "sam", CreatedAt: at}
+		if _, _, err := s.CreateDocument(ctx, doc); err != nil {
+			t.Fatal(err)
+		}
+		var people []string
+		for _, by := range []string{"rita", "sue", "tom"} {
+			if _, ok := rankings[by]; ok {
+				people = append(people, by)
+			}
+		}
+		status := countersign.StatusAccepted
+		final := &countersign.Final{Fields: draft, Action: countersign.ActionCorrect, DecidedBy: people[len(people)-1], DecidedAt: at.Add(time.Hour),
+			Lineage: &countersign.Lineage{Reviewers: people}}
+		if err := s.UpdateDocument(ctx, id, countersign.DocumentUpdate{Status: &status, Draft: &countersign.Draft{Fields: draft, Extractor: countersign.ExtractorOpenAI},
+			Route: &countersign.Route{Outcome: countersign.OutcomeHumanReview}, Final: final}); err != nil {
+			t.Fatal(err)
+		}
+		r := &countersign.Review{ID: id + "-r1", DocumentID: id, TaskType: "rank", Kind: countersign.ReviewGate, Status: countersign.ReviewPending, CreatedAt: at, DueAt: at.Add(time.Hour)}
+		if err := s.OpenReview(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		i := 0
+		for _, by := range []string{"rita", "sue", "tom"} {
+			ranking, ok := rankings[by]
+			if !ok {
+				continue
+			}
+			dec := &countersign.Decision{ID: fmt.Sprintf("%s/%d", r.ID, i), ReviewID: r.ID, DocumentID: id, Action: countersign.ActionCorrect,
+				Fields: countersign.Fields{"ranking": ranking}, Actor: by, Role: countersign.RoleReviewer, Channel: countersign.ChannelAPI, At: at.Add(time.Duration(i+1) * time.Minute)}
+			if ranking == nil {
+				dec.Action, dec.Fields, dec.Reason = countersign.ActionReject, nil, "off topic"
+			}
+			if err := s.RecordDecision(ctx, dec, i == len(people)-1); err != nil {
+				t.Fatal(err)
+			}
+			i++
+		}
+	}
+	put("C1", map[string]any{"rita": []any{"a", "b", "c", "d"}, "sue": []any{"b", "a", "d", "c"}, "tom": []any{"a", "c", "b", "d"}})
+	put("C2", map[string]any{"rita": []any{"a", []any{"b", "c"}, "d"}, "sue": []any{"a", "b", "c", "d"}, "tom": []any{"b", "a", "c", "d"}})
+	put("C3", map[string]any{"rita": []any{"d", "c", "b", "a"}, "sue": []any{"a", "b", "c", "d"}})
+	put("C4", map[string]any{"rita": []any{"d", "c", "b", "a"}, "sue": []any{"a", "b", "c", "d"}, "tom": nil})
+	r, err := report.Build(ctx, s, "rank", at.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := r.Comparison.Concordance
+	want := (348.0/540 + 450.0/522) / 2
+	if got.Items != 2 || got.Rankings != 6 || got.KendallW == nil || !near(*got.KendallW, want) {
+		t.Fatalf("concordance %+v (W %v), want 2 items, 6 rankings, W %v", got, deref(got.KendallW), want)
+	}
+}

@@ -51,6 +51,27 @@ type GoldScore struct {
 	ApprovedWrong int `json:"approved_wrong"`
 	// Misses lists the gold decisions that were wrong.
 	Misses []GoldMiss `json:"misses,omitempty"`
+	// Ranking compares the person's rankings of gold comparison items
+	// with their known rankings; nil when they ranked none. (Right and
+	// Misses hold such an item to its whole answer: the exact ranking.)
+	Ranking *GoldRanking `json:"ranking,omitempty"`
+}
+
+// GoldRanking is how close a person's rankings of gold comparison items
+// (an answer with a ranking) came to the known rankings, beyond exact
+// matches: whether they put the known best first, and Kendall's tau-b
+// between their ranking and the known one (ranks as in RankAgreement: a
+// candidate a ranking leaves out ranks below all it places).
+type GoldRanking struct {
+	Items int `json:"items"`
+	// BestRight counts the items whose first tier is the known first tier;
+	// BestAccuracy is BestRight/Items.
+	BestRight    int      `json:"best_right"`
+	BestAccuracy *float64 `json:"best_accuracy,omitempty"`
+	// TauB is the mean of tau-b over the TauItems items where it is
+	// defined; nil when there are none.
+	TauItems int      `json:"tau_items"`
+	TauB     *float64 `json:"tau_b,omitempty"`
 }
 
 // GoldMiss is one wrong decision on a gold item.
@@ -173,6 +194,7 @@ func decided(ctx context.Context, s Store, documentID string) ([]timedDecision, 
 type reviewerAcc struct {
 	Reviewer
 	took []time.Duration
+	tau  float64
 }
 
 func (p *reviewerAcc) add(d countersign.Decision, took time.Duration) {
@@ -202,6 +224,7 @@ func (p *reviewerAcc) judge(g *countersign.GoldDocument, doc *countersign.Docume
 	}
 	right, wrong := g.Judge(d.Action, fields)
 	p.Gold.Decided++
+	p.judgeRanking(g, doc, d.Action, fields)
 	if right {
 		p.Gold.Right++
 		return
@@ -210,6 +233,37 @@ func (p *reviewerAcc) judge(g *countersign.GoldDocument, doc *countersign.Docume
 		p.Gold.ApprovedWrong++
 	}
 	p.Gold.Misses = append(p.Gold.Misses, GoldMiss{DocumentID: doc.ID, Item: g.Item, Action: d.Action, Fields: wrong})
+}
+
+// judgeRanking compares the ranking a decision settled on with a gold
+// comparison item's known ranking: the best, and tau-b. A rejection, or
+// an answer without a ranking, is not counted here.
+func (p *reviewerAcc) judgeRanking(g *countersign.GoldDocument, doc *countersign.Document, action countersign.Action, fields countersign.Fields) {
+	known, err := countersign.Tiers(g.Answer[countersign.FieldRanking])
+	if err != nil || len(known) == 0 || action == countersign.ActionReject || g.Reject {
+		return
+	}
+	if p.Gold.Ranking == nil {
+		p.Gold.Ranking = &GoldRanking{}
+	}
+	r := p.Gold.Ranking
+	r.Items++
+	got, err := countersign.Tiers(fields[countersign.FieldRanking])
+	if err != nil || len(got) == 0 {
+		return
+	}
+	if sameSet(got[0], known[0]) {
+		r.BestRight++
+	}
+	ids := candidateIDs(doc, known)
+	if tau, ok := quality.KendallTauB(ranks(ids, got), ranks(ids, known)); ok {
+		r.TauItems++
+		p.tau += tau
+	}
+}
+
+func sameSet(a, b []string) bool {
+	return len(a) == len(b) && !slices.ContainsFunc(a, func(id string) bool { return !slices.Contains(b, id) })
 }
 
 func (p *reviewerAcc) report() Reviewer {
@@ -229,6 +283,12 @@ func (p *reviewerAcc) report() Reviewer {
 	if r.Gold.Decided > 0 {
 		accuracy := float64(r.Gold.Right) / float64(r.Gold.Decided)
 		r.Gold.Accuracy = &accuracy
+	}
+	if g := r.Gold.Ranking; g != nil {
+		g.BestAccuracy = ptr(float64(g.BestRight) / float64(g.Items))
+		if g.TauItems > 0 {
+			g.TauB = ptr(p.tau / float64(g.TauItems))
+		}
 	}
 	if r.Decisions >= SignalMinDecisions && r.ApprovalRate >= ApproveAllRate {
 		r.Signals = append(r.Signals, SignalApprovesAll)

@@ -164,3 +164,59 @@ func TestReviewersWaitForBlindReviews(t *testing.T) {
 		t.Fatalf("decisions counted once the blind review closed = %d, want 1", n)
 	}
 }
+
+// TestReviewersGoldRankings: gold comparison items with a known ranking
+// a>b>c, the judge's draft b>a>c. rita corrects one to a>c>b (best right;
+// pairs (a,b), (a,c) concordant, (b,c) discordant: tau-b 1/3; not exact,
+// a miss), approves the draft on another (best wrong; (a,b) discordant:
+// tau-b 1/3) and corrects a third to a>b>c (right, tau-b 1); a rejection
+// is not a ranking. Items 3, best right 2 (2/3), tau-b (1/3+1/3+1)/3 =
+// 5/9; exact: 1 right of 4 decided.
+func TestReviewersGoldRankings(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	content := `{"id":"g","prompt":"p","candidates":[{"id":"a","response":"A"},{"id":"b","response":"B"},{"id":"c","response":"C"}]}`
+	known := countersign.Fields{"ranking": []any{"a", "b", "c"}}
+	for i, d := range []struct {
+		action countersign.Action
+		fields countersign.Fields
+	}{
+		{countersign.ActionCorrect, countersign.Fields{"ranking": []any{"a", "c", "b"}}},
+		{countersign.ActionApprove, nil},
+		{countersign.ActionCorrect, countersign.Fields{"ranking": []any{"a", "b", "c"}}},
+		{countersign.ActionReject, nil},
+	} {
+		id := fmt.Sprintf("g%d", i)
+		doc := &countersign.Document{ID: id, TaskType: "rank", TaskTypeVersion: "v1", Content: content, ContentSHA256: id, Status: countersign.StatusProcessing, SubmittedBy: "sam", CreatedAt: t0}
+		if _, _, err := s.CreateDocument(ctx, doc); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.UpdateDocument(ctx, id, countersign.DocumentUpdate{Draft: &countersign.Draft{Fields: countersign.Fields{"ranking": []any{"b", "a", "c"}}}}); err != nil {
+			t.Fatal(err)
+		}
+		r := &countersign.Review{ID: id + "-r1", DocumentID: id, TaskType: "rank", Kind: countersign.ReviewGate, Status: countersign.ReviewPending, CreatedAt: t0, DueAt: t0.Add(time.Hour)}
+		if err := s.OpenReview(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		dec := &countersign.Decision{ID: r.ID + "/1", ReviewID: r.ID, DocumentID: id, Action: d.action, Fields: d.fields, Reason: "r", Actor: "rita", Role: countersign.RoleReviewer, Channel: countersign.ChannelAPI, At: t0.Add(time.Minute)}
+		if err := s.RecordDecision(ctx, dec, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddGold(ctx, &countersign.GoldDocument{DocumentID: id, TaskType: "rank", Item: id, Answer: known, Trigger: "x-r1", CreatedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := report.BuildReviewers(ctx, s, countersign.DocumentFilter{TaskType: "rank"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Reviewers) != 1 {
+		t.Fatalf("reviewers %+v", got.Reviewers)
+	}
+	g := got.Reviewers[0].Gold
+	r := g.Ranking
+	if g.Decided != 4 || g.Right != 1 || r == nil || r.Items != 3 || r.BestRight != 2 || !near(*r.BestAccuracy, 2.0/3) || r.TauItems != 3 || r.TauB == nil || !near(*r.TauB, 5.0/9) {
+		t.Fatalf("gold %+v, ranking %+v", g, r)
+	}
+}

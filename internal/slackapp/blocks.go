@@ -89,9 +89,11 @@ func summaryText(n countersign.Notice) string {
 }
 
 // reviewBlocks is the review's message: what it is about, why it needs a
-// person, the least certain fields with their evidence, the link to the
-// document, and then either the decision buttons (open) or how the review
-// ended (closed).
+// person, a comparison's prompt and candidates, the least certain fields
+// with their evidence, the link to the document, and then either the
+// decision buttons (open; for a comparison, the pick of the best first)
+// or how the review ended (closed). tt is the task type version the
+// document is pinned to, when known.
 func reviewBlocks(n countersign.Notice, tt *countersign.TaskType, open bool) []slack.Block {
 	r := n.Review
 	blocks := []slack.Block{
@@ -122,6 +124,10 @@ func reviewBlocks(n countersign.Notice, tt *countersign.TaskType, open bool) []s
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("*No draft:* "+escape(clip(reason, 500))+"\nThe fields are for a person to fill."), nil, nil))
 	}
+	cmp := readComparison(tt, n.Document)
+	if cmp != nil {
+		blocks = append(blocks, itemBlocks(cmp)...)
+	}
 	fields := fieldview.List(tt, n.Document)
 	if len(fields) > 0 {
 		blocks = append(blocks, slack.NewDividerBlock(), slack.NewContextBlock("", mrkdwn("Fields, least certain first")))
@@ -137,6 +143,9 @@ func reviewBlocks(n countersign.Notice, tt *countersign.TaskType, open bool) []s
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("<"+strings.ReplaceAll(n.Link, "&", "&amp;")+"|Open the document>"), nil, nil))
 	}
 	if open {
+		if cmp != nil {
+			blocks = append(blocks, pickBlocks(cmp, r.ID, n.Link)...)
+		}
 		return append(blocks, decisionButtons(r.ID))
 	}
 	return append(blocks, slack.NewDividerBlock(), slack.NewSectionBlock(mrkdwn(closedText(n)), nil, nil))

@@ -34,7 +34,11 @@ type Handler struct {
 	// review groups; nil types every field by its draft value and applies
 	// no groups here (the Decider's own check still does).
 	TaskTypes TaskTypes
-	Decider   Decider
+	// Versions, when set, give a document the task type version it is
+	// pinned to, for a comparison's mode when a person picks the best;
+	// else TaskTypes do.
+	Versions Versions
+	Decider  Decider
 	// Claims, when set, takes the Claim button and /countersign next.
 	Claims Claimer
 	Slack  *Client
@@ -76,6 +80,12 @@ func (h *Handler) Interact(ctx context.Context, in *Interaction) any {
 		return h.open(ctx, in, rejectModal(review, viewMeta{Review: review.ID, Channel: in.Channel, TS: in.MessageTS}))
 	case KindClaim:
 		return h.claim(ctx, in, p, review)
+	case KindPickBest:
+		return h.pickBest(ctx, in, p, review)
+	case KindUnacceptable:
+		h.ephemeral(ctx, in, fmt.Sprintf("Noted for your pick: all unacceptable (%s). Now pick the best candidate: your pick decides review %s and carries the mark.",
+			escape(clip(in.Choice, 75)), escape(review.ID)))
+		return nil
 	case KindSubmitCorrect:
 		fields := h.fields(ctx, review)
 		patch, problems := correction(fields, in.fieldInputs())
@@ -237,8 +247,51 @@ func (h *Handler) decide(ctx context.Context, in *Interaction, p countersign.Pri
 	if resp.Status == countersign.StatusAwaitingReview {
 		text = fmt.Sprintf("You %s review %s; it waits for further decisions.", resp.Decision.Action.PastTense(), review.ID)
 	}
+	if in.Kind == KindPickBest {
+		text = fmt.Sprintf("You picked %s as the best: %s", escape(in.Choice), strings.TrimPrefix(text, "You "))
+	}
 	h.ephemeral(ctx, in, text)
 	return nil
+}
+
+// pickBest decides a comparison by the pick of its best candidate: the
+// ranking the pick makes in the mode of the task type version the
+// document is pinned to ([best] in pick_best, the pair's order for two
+// candidates), with the all-unacceptable code chosen beside it. It goes
+// through the Decider like every decision, where dispatch checks it
+// against the item (countersign.CheckComparison) and the workflow's
+// validator has the last word.
+func (h *Handler) pickBest(ctx context.Context, in *Interaction, p countersign.Principal, review *countersign.Review) any {
+	doc, err := h.Store.GetDocument(ctx, review.DocumentID)
+	if err != nil {
+		return h.refuse(ctx, in, h.explain(ctx, err, "reading document "+review.DocumentID))
+	}
+	c := readComparison(h.pinned(ctx, doc), doc)
+	switch {
+	case c == nil:
+		return h.refuse(ctx, in, "Not decided: document "+escape(doc.ID)+" is not a comparison item, so there is no best to pick.")
+	case c.item.Candidate(in.Choice) == nil:
+		return h.refuse(ctx, in, fmt.Sprintf("Not decided: %s is not a candidate of item %s (%s).", escape(strings.TrimSpace(clip(in.Choice, 64))), escape(c.item.ID), escape(strings.Join(c.item.IDs(), ", "))))
+	case c.patch(in.Choice, "") == nil:
+		return h.refuse(ctx, in, fmt.Sprintf("Not decided: this task type ranks all %d candidates, which a pick cannot do: rank them on the web page, or with countersign decide --ranking.", len(c.item.Candidates)))
+	}
+	action, fields := c.decision(in.Choice, in.Unacceptable)
+	return h.decide(ctx, in, p, review, dispatch.Decision{Action: action, Fields: fields}, nil)
+}
+
+// pinned is the task type version doc is pinned to, when Versions can
+// tell, else the task type of its name now.
+func (h *Handler) pinned(ctx context.Context, doc *countersign.Document) *countersign.TaskType {
+	if h.Versions != nil {
+		if tt, err := h.Versions.Version(ctx, doc.TaskTypeVersion); err == nil {
+			return tt
+		}
+	}
+	if h.TaskTypes == nil {
+		return nil
+	}
+	tt, _ := h.TaskTypes.Get(doc.TaskType)
+	return tt
 }
 
 // errorBlock is the input a refused submission's error shows under: the

@@ -16,10 +16,17 @@ type Kind string
 // Interaction kinds: a click on one of the review message's buttons, or
 // the submission of one of the modals they open.
 const (
-	KindApprove       Kind = "approve"
-	KindCorrect       Kind = "correct"
-	KindReject        Kind = "reject"
-	KindClaim         Kind = "claim"
+	KindApprove Kind = "approve"
+	KindCorrect Kind = "correct"
+	KindReject  Kind = "reject"
+	KindClaim   Kind = "claim"
+	// KindPickBest is a pick of a comparison's best candidate (Choice),
+	// with an all-unacceptable code (Unacceptable) when one was chosen
+	// in the message first.
+	KindPickBest Kind = "pick_best"
+	// KindUnacceptable is the choice of an all-unacceptable code alone:
+	// it decides nothing until the best is picked.
+	KindUnacceptable  Kind = "unacceptable"
 	KindSubmitCorrect Kind = "submit_correct"
 	KindSubmitReject  Kind = "submit_reject"
 )
@@ -40,6 +47,12 @@ type Interaction struct {
 	// Inputs are a submitted modal's inputs by block ID, "field:NAME" for
 	// the fields of a correction and "reason" for a rejection.
 	Inputs map[string]string
+	// Choice is what a comparison's select chose: the candidate ID picked
+	// as the best, or the all-unacceptable code.
+	Choice string
+	// Unacceptable is, on a pick, the all-unacceptable code chosen in the
+	// same message (read from the message's state), or empty.
+	Unacceptable string
 	// Key identifies this interaction among a person's interactions with
 	// the review, for the Decider's idempotency key: the same click or
 	// submission arriving twice decides once. Empty when Slack sent no ID.
@@ -87,7 +100,8 @@ func ParseInteraction(payload []byte) (*Interaction, error) {
 // parseClick reads the first of countersign's buttons in a block_actions
 // payload.
 func parseClick(ic *slack.InteractionCallback, in *Interaction) bool {
-	kinds := map[string]Kind{ActionApprove: KindApprove, ActionCorrect: KindCorrect, ActionReject: KindReject, ActionClaim: KindClaim}
+	kinds := map[string]Kind{ActionApprove: KindApprove, ActionCorrect: KindCorrect, ActionReject: KindReject, ActionClaim: KindClaim,
+		ActionPickBest: KindPickBest, ActionUnacceptable: KindUnacceptable}
 	for _, a := range ic.ActionCallback.BlockActions {
 		if a == nil {
 			continue
@@ -97,6 +111,18 @@ func parseClick(ic *slack.InteractionCallback, in *Interaction) bool {
 			continue
 		}
 		in.Kind, in.ReviewID = kind, a.Value
+		if kind == KindPickBest || kind == KindUnacceptable {
+			// A select: the review is in the block's ID, the choice in
+			// the option; a pick reads the code chosen beside it.
+			review, ok := strings.CutPrefix(a.BlockID, blockPick+"/")
+			if !ok {
+				return false
+			}
+			in.ReviewID, in.Choice = review, a.SelectedOption.Value
+			if kind == KindPickBest && ic.BlockActionState != nil {
+				in.Unacceptable = ic.BlockActionState.Values[a.BlockID][ActionUnacceptable].SelectedOption.Value
+			}
+		}
 		in.Channel = ic.Channel.ID
 		if in.Channel == "" {
 			in.Channel = ic.Container.ChannelID

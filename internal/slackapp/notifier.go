@@ -30,7 +30,10 @@ type Notifier struct {
 	// TaskTypes give the fields their titles and order; nil lists them by
 	// confidence and name only.
 	TaskTypes TaskTypes
-	Logger    *slog.Logger
+	// Versions, when set, give a document the task type version it is
+	// pinned to, for a comparison's rubric and mode; else TaskTypes do.
+	Versions Versions
+	Logger   *slog.Logger
 }
 
 // SlackUsers lists the linked Slack accounts.
@@ -77,11 +80,18 @@ func (n *Notifier) channel(notice countersign.Notice) (string, error) {
 	return "", fmt.Errorf("slack: no channel for review %s: the task type names none and no default channel is configured", notice.Review.ID)
 }
 
-func (n *Notifier) taskType(name string) *countersign.TaskType {
+// taskType is the notice's task type: the version its document is pinned
+// to when Versions can tell, else the one of that name now.
+func (n *Notifier) taskType(ctx context.Context, notice countersign.Notice) *countersign.TaskType {
+	if n.Versions != nil && notice.Document != nil && notice.Document.TaskTypeVersion != "" {
+		if tt, err := n.Versions.Version(ctx, notice.Document.TaskTypeVersion); err == nil {
+			return tt
+		}
+	}
 	if n.TaskTypes == nil {
 		return nil
 	}
-	tt, _ := n.TaskTypes.Get(name)
+	tt, _ := n.TaskTypes.Get(notice.Review.TaskType)
 	return tt
 }
 
@@ -92,7 +102,7 @@ func (n *Notifier) post(ctx context.Context, notice countersign.Notice, lead str
 	if err != nil {
 		return nil, err
 	}
-	blocks := reviewBlocks(notice, n.taskType(notice.Review.TaskType), true)
+	blocks := reviewBlocks(notice, n.taskType(ctx, notice), true)
 	text := summaryText(notice)
 	if lead != "" {
 		blocks = append([]slack.Block{slack.NewSectionBlock(mrkdwn(lead), nil, nil)}, blocks...)
@@ -178,7 +188,7 @@ func (n *Notifier) close(ctx context.Context, notice countersign.Notice) error {
 	if notice.Ref == nil {
 		return nil
 	}
-	blocks := reviewBlocks(notice, n.taskType(notice.Review.TaskType), false)
+	blocks := reviewBlocks(notice, n.taskType(ctx, notice), false)
 	text := fmt.Sprintf("Review %s: %s", notice.Review.ID, closedText(notice))
 	if err := n.Slack.UpdateMessage(ctx, notice.Ref.Channel, notice.Ref.ID, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 		return fmt.Errorf("update the message of review %s: %w", notice.Review.ID, err)

@@ -47,18 +47,30 @@ type TaskTypes interface {
 	All() []*countersign.TaskType
 }
 
-// Action IDs of the review message's buttons and callback IDs of the
-// modals. A button's value is the review ID; a modal's private metadata
+// Versions find the task type version a document is pinned to
+// (tasktype.Resolver), so that a comparison is shown and picked by the
+// rubric and mode it was submitted under, as dispatch checks it.
+type Versions interface {
+	Version(ctx context.Context, version string) (*countersign.TaskType, error)
+}
+
+// Action IDs of the review message's buttons and selects, and callback IDs
+// of the modals. A button's value is the review ID; the comparison selects
+// carry it in their block's ID (blockPick + "/" + review ID), their option
+// values being a candidate ID or a reason code; a modal's private metadata
 // says which review and message it is for.
 const (
-	ActionApprove  = "countersign_approve"
-	ActionCorrect  = "countersign_correct"
-	ActionReject   = "countersign_reject"
-	ActionClaim    = "countersign_claim"
-	ViewCorrect    = "countersign_correct"
-	ViewReject     = "countersign_reject"
-	blockDecide    = "countersign_decide"
-	blockReason    = "reason"
-	inputAction    = "value"
-	fieldBlockPref = "field:"
+	ActionApprove      = "countersign_approve"
+	ActionCorrect      = "countersign_correct"
+	ActionReject       = "countersign_reject"
+	ActionClaim        = "countersign_claim"
+	ActionPickBest     = "countersign_pick_best"
+	ActionUnacceptable = "countersign_all_unacceptable"
+	ViewCorrect        = "countersign_correct"
+	ViewReject         = "countersign_reject"
+	blockDecide        = "countersign_decide"
+	blockPick          = "countersign_pick"
+	blockReason        = "reason"
+	inputAction        = "value"
+	fieldBlockPref     = "field:"
 )

@@ -1,7 +1,9 @@
 package tasktype_test
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -82,5 +84,29 @@ func TestComparisonLoadErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// TestComparisonGoldHoldsAKnownRanking: a comparison task type's gold item
+// may hold a known ranking alone as its answer (the reviewers' report
+// compares people's rankings to it); a ranking of the wrong shape is
+// refused by the schema.
+func TestComparisonGoldHoldsAKnownRanking(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "examples", "response-ranking", "tasktype.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	item := `{"id":"g1","prompt":"p","candidates":[{"id":"a","response":"A"},{"id":"b","response":"B"}]}`
+	gold := "\ngold:\n  rate: 0.05\n  items:\n    - id: g1\n      content: '" + item + "'\n      answer: {ranking: [b, a]}\n"
+	tt, err := tasktype.Parse(append(raw, gold...), "gold ranking")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tt.Gold) != 1 || fmt.Sprint(tt.Gold[0].Answer["ranking"]) != "[b a]" {
+		t.Fatalf("gold %+v", tt.Gold)
+	}
+	bad := strings.Replace(gold, "{ranking: [b, a]}", "{ranking: 7}", 1)
+	if _, err := tasktype.Parse(append(raw, bad...), "bad gold ranking"); err == nil || !strings.Contains(err.Error(), "answer") {
+		t.Fatalf("a ranking of the wrong shape: %v", err)
 	}
 }
