@@ -1,6 +1,9 @@
 package countersign
 
-import "sort"
+import (
+	"sort"
+	"strings"
+)
 
 // ContentTypePDF is the media type of a PDF original.
 const ContentTypePDF = "application/pdf"
@@ -9,6 +12,26 @@ const ContentTypePDF = "application/pdf"
 // form feed, on a line of its own, so a quote never spans two pages by
 // accident and the page of a character can be told from the text alone.
 const PageSeparator = "\n\f\n"
+
+// PageOf returns the page (from 1) that character offset (in Unicode code
+// points) of a PDF's extracted text stands on, counting PageSeparators
+// before it; 0 when offset is outside the text.
+func PageOf(text string, offset int) int {
+	if offset < 0 {
+		return 0
+	}
+	page, i := 1, 0
+	for at, r := range text {
+		if i == offset {
+			return page
+		}
+		if r == '\f' && strings.HasPrefix(text[max(at-1, 0):], PageSeparator) {
+			page++
+		}
+		i++
+	}
+	return 0
+}
 
 // Original is the file a document's text was extracted from (a PDF), kept
 // content-addressed by its SHA-256: the same file submitted twice is stored

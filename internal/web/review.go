@@ -36,6 +36,9 @@ type reviewView struct {
 	// task type).
 	Comparison  *comparisonView
 	ItemProblem string
+	// Pages is the document's original page by page with the evidence
+	// boxed, for a PDF; nil otherwise.
+	Pages *pagesView
 	// Holder is who holds a live claim on the review ("" for nobody),
 	// Mine whether it is the viewer; the page renews the viewer's claim
 	// every RenewEvery seconds while it is open. CanClaim is whether the
@@ -117,6 +120,9 @@ func (h *handler) loadReview(r *http.Request, sess *session, id string) (*review
 		if v.Comparison, err = newComparisonView(tt, doc); err != nil {
 			v.ItemProblem = err.Error()
 		}
+	}
+	if v.Pages, err = h.pagesOf(r.Context(), doc, v.Fields); err != nil {
+		return nil, err
 	}
 	v.Why = fieldview.Explain(rv.Reasons, tt, h.taskType(doc.TaskType))
 	v.Holder = rv.Holder(h.Now())
