@@ -111,7 +111,7 @@ var languagePattern = regexp.MustCompile(`^[A-Za-z_]+(\+[A-Za-z_]+)*$`)
 // Check reports what is wrong with a configuration, naming the flag.
 func (c Config) Check() error {
 	if c.Language != "" && !languagePattern.MatchString(c.Language) {
-		return fmt.Errorf("ocr-language %q is not a Tesseract language list (eng, or eng+deu)", c.Language)
+		return fmt.Errorf("ocr-language is %q: give Tesseract languages such as eng or eng+deu", c.Language)
 	}
 	return nil
 }
