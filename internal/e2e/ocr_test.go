@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -57,8 +58,13 @@ func scannedClaimForm(t *testing.T) ([]byte, []string) {
 	return ocrtest.PNG(img), lines
 }
 
+// needTesseract skips a test without Tesseract, or fails it when
+// COUNTERSIGN_REQUIRE_TESSERACT is set (.ci/run installs it and sets it).
 func needTesseract(t *testing.T) {
 	if err := ocr.New(ocr.Config{}).Available(); err != nil {
+		if os.Getenv("COUNTERSIGN_REQUIRE_TESSERACT") != "" {
+			t.Fatalf("no Tesseract, and COUNTERSIGN_REQUIRE_TESSERACT is set: %v", err)
+		}
 		t.Skipf("no Tesseract (.ci/run installs it): %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"image"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -21,10 +22,14 @@ var form = []string{
 }
 
 // reader returns a Reader, skipping the test where Tesseract is not
-// installed (.ci/run installs it).
+// installed, or failing it when COUNTERSIGN_REQUIRE_TESSERACT is set
+// (.ci/run installs Tesseract and sets it).
 func reader(t testing.TB, cfg ocr.Config) *ocr.Reader {
 	r := ocr.New(cfg)
 	if err := r.Available(); err != nil {
+		if os.Getenv("COUNTERSIGN_REQUIRE_TESSERACT") != "" {
+			t.Fatalf("no Tesseract, and COUNTERSIGN_REQUIRE_TESSERACT is set: %v", err)
+		}
 		t.Skipf("no Tesseract: %v", err)
 	}
 	return r
