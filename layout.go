@@ -25,6 +25,26 @@ const ImageDPI = 300
 // accident and the page of a character can be told from the text alone.
 const PageSeparator = "\n\f\n"
 
+// PageOf returns the page (from 1) that character offset (in Unicode code
+// points) of a PDF's extracted text stands on, counting PageSeparators
+// before it; 0 when offset is outside the text.
+func PageOf(text string, offset int) int {
+	if offset < 0 {
+		return 0
+	}
+	page, i := 1, 0
+	for at, r := range text {
+		if i == offset {
+			return page
+		}
+		if r == '\f' && strings.HasPrefix(text[max(at-1, 0):], PageSeparator) {
+			page++
+		}
+		i++
+	}
+	return 0
+}
+
 // Original is the file a document's text was extracted from (a PDF), kept
 // content-addressed by its SHA-256: the same file submitted twice is stored
 // once. Its layout ties the extracted text back to the pages.

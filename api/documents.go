@@ -6,6 +6,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/dispatch"
+	"github.com/countersign/countersign/internal/pageimage"
 	"github.com/countersign/countersign/internal/rest"
 )
 
@@ -152,4 +153,41 @@ func extension(contentType string) string {
 		return ".tiff"
 	}
 	return ".pdf"
+}
+
+// getPage returns one page of a document's original as a PNG image, to
+// whoever may read the original; ?dpi= sets the resolution (default
+// pageimage.DefaultDPI).
+func (h *handlers) getPage(w http.ResponseWriter, r *http.Request) {
+	page, err := strconv.Atoi(r.PathValue("page"))
+	if err != nil {
+		h.fail(w, r, countersign.Errorf(countersign.CodeBadRequest, "page %q is not a page number: pages are numbered from 1", r.PathValue("page")))
+		return
+	}
+	dpi := 0
+	if s := r.URL.Query().Get("dpi"); s != "" {
+		if dpi, err = strconv.Atoi(s); err != nil || dpi == 0 {
+			h.fail(w, r, countersign.Errorf(countersign.CodeBadRequest, "dpi %q is not a resolution in dots per inch", s))
+			return
+		}
+	}
+	doc, err := h.Store.GetDocument(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.mayReview(principal(r), doc.TaskType); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if h.Pages == nil {
+		h.fail(w, r, countersign.Errorf(countersign.CodeNotFound, "this server does not render pages"))
+		return
+	}
+	png, err := h.Pages.PNG(r.Context(), doc, page, dpi)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	pageimage.Write(w, png)
 }

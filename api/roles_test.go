@@ -52,6 +52,7 @@ var access = []struct {
 	{"GET /v1/batches/{name}", "/v1/batches/nope", "", []countersign.Role{submitter, reviewer, approver, auditor, admin}},
 	{"GET /v1/documents/{id}/audit", "/v1/documents/nope/audit", "", []countersign.Role{reviewer, approver, auditor, admin}},
 	{"GET /v1/documents/{id}/original", "/v1/documents/nope/original", "", []countersign.Role{reviewer, approver, auditor, admin}},
+	{"GET /v1/documents/{id}/pages/{page}", "/v1/documents/nope/pages/1", "", []countersign.Role{reviewer, approver, auditor, admin}},
 	{"GET /v1/reviews", "/v1/reviews", "", []countersign.Role{reviewer, approver, auditor, admin}},
 	{"GET /v1/reviews/{id}", "/v1/reviews/nope", "", []countersign.Role{reviewer, approver, auditor, admin}},
 	{"POST /v1/reviews/{id}/decision", "/v1/reviews/nope/decision", `{"action":"approve"}`, []countersign.Role{reviewer, approver, admin}},

@@ -14,6 +14,7 @@ import (
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/internal/oidc"
+	"github.com/countersign/countersign/internal/pageimage"
 	"github.com/countersign/countersign/internal/rest"
 	"github.com/countersign/countersign/internal/telemetry"
 )
@@ -76,6 +77,10 @@ type Services struct {
 	// (internal/slackapp); they verify Slack's signature themselves.
 	SlackInteractions http.Handler
 	SlackCommands     http.Handler
+
+	// Pages renders the pages of documents' originals (a PDF) as images;
+	// without it GET /v1/documents/{id}/pages/{page} answers 404.
+	Pages *pageimage.Renderer
 }
 
 // Who may call what. Admin may call everything.
@@ -142,6 +147,7 @@ func Router(s Services) http.Handler {
 	mux.Handle("GET /v1/batches/{name}", h.allow(readers, "read batches", h.getBatch))
 	mux.Handle("GET /v1/documents/{id}/audit", h.allow(trail, "read a document's audit trail", h.documentAudit))
 	mux.Handle("GET /v1/documents/{id}/original", h.allow(trail, "read a document's original file", h.getOriginal))
+	mux.Handle("GET /v1/documents/{id}/pages/{page}", h.allow(trail, "see a document's pages", h.getPage))
 	mux.Handle("GET /v1/reviews", h.allow(queue, "list reviews", h.listReviews))
 	mux.Handle("GET /v1/reviews/{id}", h.allow(queue, "read reviews", h.getReview))
 	mux.Handle("POST /v1/reviews/{id}/decision", h.allow(deciders, "decide reviews", h.decide))

@@ -36,6 +36,7 @@ import (
 	"github.com/countersign/countersign/internal/mailnotify"
 	"github.com/countersign/countersign/internal/ocr"
 	"github.com/countersign/countersign/internal/oidc"
+	"github.com/countersign/countersign/internal/pageimage"
 	"github.com/countersign/countersign/internal/pdfium"
 	"github.com/countersign/countersign/internal/provenance"
 	"github.com/countersign/countersign/internal/reconcile"
@@ -117,6 +118,8 @@ type App struct {
 	dispatch *dispatch.Dispatcher
 	// pdfReader reads submitted PDFs (pdf).
 	pdfReader *pdfium.Extractor
+	// pageImages renders originals' pages for people (pages).
+	pageImages *pageimage.Renderer
 
 	// stopReconciler stops the worker's reconciler and waits for it.
 	stopReconciler func()
@@ -428,6 +431,7 @@ func (a *App) startAPI() error {
 
 		SlackInteractions: slackInteractions,
 		SlackCommands:     slackCommands,
+		Pages:             a.pages(),
 
 		UI: web.New(web.Services{
 			Store:       a.traced(),
@@ -438,6 +442,7 @@ func (a *App) startAPI() error {
 			Escalations: a.dispatcher(),
 			Logger:      a.Logger,
 			OIDC:        a.oidcSignIn,
+			Pages:       a.pages(),
 		}),
 	})
 	var handler http.Handler = router
@@ -576,6 +581,15 @@ func (a *App) pdf() *pdfium.Extractor {
 		a.pdfReader = pdfium.New(a.Config.PDF)
 	}
 	return a.pdfReader
+}
+
+// pages returns the renderer of originals' pages, shared by the API and
+// the web page so that both use one cache.
+func (a *App) pages() *pageimage.Renderer {
+	if a.pageImages == nil {
+		a.pageImages = pageimage.New(a.traced(), a.pdf(), a.Config.PageCacheBytes)
+	}
+	return a.pageImages
 }
 
 // Stop stops the roles in order: the API drains its requests, the worker

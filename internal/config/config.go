@@ -16,6 +16,7 @@ import (
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/codec"
 	"github.com/countersign/countersign/internal/ocr"
+	"github.com/countersign/countersign/internal/pageimage"
 	"github.com/countersign/countersign/internal/pdfium"
 	"github.com/countersign/countersign/internal/provenance"
 )
@@ -67,6 +68,9 @@ type Config struct {
 	// OCR says which Tesseract reads scans (images, PDF pages without a
 	// text layer) and bounds what reading one may cost.
 	OCR ocr.Config
+	// PageCacheBytes bounds the in-memory cache of rendered page images
+	// (internal/pageimage).
+	PageCacheBytes int64
 	// OpenAIBaseURL, OpenAIModel and OpenAIKey configure the openai
 	// extractor for the task types that do not configure it themselves.
 	// The key comes only from the environment (OPENAI_API_KEY).
@@ -223,6 +227,8 @@ func (c *Config) addPDF(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.PDF.PageTimeout, "pdf-page-timeout", pdfium.DefaultPageTimeout, usage("pdf-page-timeout", "longest reading one page of a PDF may take"))
 	fs.Int64Var(&c.PDF.MemoryBytes, "pdf-memory-bytes", pdfium.DefaultMemoryBytes, usage("pdf-memory-bytes", "memory one PDF reader (a PDFium WebAssembly instance) may use, in bytes"))
 	fs.IntVar(&c.PDF.Instances, "pdf-readers", pdfium.DefaultInstances, usage("pdf-readers", "PDFs read at once (each reader holds up to pdf-memory-bytes); more wait"))
+	fs.Int64Var(&c.PageCacheBytes, "page-cache-bytes", pageimage.DefaultCacheBytes, usage("page-cache-bytes", "memory the rendered page images people see are cached in, in bytes (never on disk; negative turns the cache off)"))
+	fs.IntVar(&c.PDF.MaxPagePixels, "pdf-max-page-pixels", pdfium.DefaultMaxPagePixels, usage("pdf-max-page-pixels", "most pixels (width times height) one rendered PDF page image may have"))
 }
 
 // addOCR adds the OCR of scans: which Tesseract, which language, and the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"math"
 	"strings"
 
 	"github.com/countersign/countersign"
@@ -100,5 +101,36 @@ func (d *Dispatcher) ocrPages(ctx context.Context, data []byte, pages []counters
 	if n, limit := len(scanned), d.OCR.Limits().MaxPages; n > limit {
 		return countersign.Errorf(countersign.CodeTooLarge, "PDF: %d pages are scans; the limit read by OCR is %d (ocr-max-pages)", n, limit)
 	}
-	return countersign.Errorf(countersign.CodeInvalid, "PDF: page %d is a scan (an image without a text layer); OCR of scanned PDF pages is not built yet: submit the page as an image", scanned[0]+1)
+	for _, i := range scanned {
+		p := pages[i]
+		dpi := scanDPI(p.Width, p.Height, min(d.OCR.Limits().MaxPixels, int64(d.PDF.Limits().MaxPagePixels)))
+		img, err := d.PDF.RenderPage(ctx, data, i+1, dpi)
+		if err != nil {
+			return err
+		}
+		read, err := d.OCR.Page(ctx, img, float64(dpi))
+		if err != nil {
+			return err
+		}
+		// Measured as the PDF measures the page, not from the pixels
+		// rounded up.
+		read.Width, read.Height = p.Width, p.Height
+		pages[i] = read
+	}
+	return nil
 }
+
+// scanDPI is the resolution a scanned PDF page is rendered at for OCR:
+// 300 dpi, less where that would be more pixels than maxPixels, and never
+// under pdfium.MinDPI.
+func scanDPI(width, height float64, maxPixels int64) int {
+	dpi := ocrDPI
+	if area := width * height / (72 * 72); area > 0 {
+		dpi = min(dpi, int(math.Sqrt(float64(maxPixels)/area)))
+	}
+	return max(dpi, pdfium.MinDPI)
+}
+
+// ocrDPI is the resolution scanned PDF pages are rendered at for OCR, the
+// usual resolution of a document scan.
+const ocrDPI = countersign.ImageDPI

@@ -204,6 +204,18 @@ func TestScannedClaimForm(t *testing.T) {
 		t.Errorf("audit verify: %v", err)
 	}
 
+	// The same form as a scanned PDF: its page has no text layer, only
+	// the image, so it is rendered and read by OCR.
+	scan, err := u.submitter.Submit(ctx, api.SubmitRequest{TaskType: "pii-extraction", ContentBase64: ocrtest.ScannedPDF(ocrtest.Page(lines)), ContentType: countersign.ContentTypePDF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scanDoc := waitRouted(t, u.admin, scan.ID)
+	if len(scanDoc.Original.Pages) != 1 || !scanDoc.Original.Pages[0].OCR || scanDoc.Draft.Fields["phone"] != "+1 617 555 0142" {
+		t.Errorf("scanned PDF: pages %+v, draft %+v; want one page read by OCR and the rules' fields", scanDoc.Original.Pages, scanDoc.Draft)
+	}
+	checkOnPage(t, scanDoc, lines, map[string]string{"full_name": "Name: ", "phone": "Phone: "})
+
 	for _, tc := range []struct {
 		name, typ string
 		file      []byte

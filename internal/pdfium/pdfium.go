@@ -43,6 +43,10 @@ type Limits struct {
 	// Instances is how many PDFium instances run at once (each holds up to
 	// MemoryBytes); more PDFs wait for one.
 	Instances int
+	// MaxPagePixels is the most pixels one rendered page image may have
+	// (width times height); a page or resolution asking for more is
+	// refused before PDFium allocates its bitmap.
+	MaxPagePixels int
 }
 
 // Defaults for Limits: generous for contracts and statements, small enough
@@ -53,6 +57,9 @@ const (
 	DefaultPageTimeout = 5 * time.Second
 	DefaultMemoryBytes = 256 << 20
 	DefaultInstances   = 2
+	// DefaultMaxPagePixels is 25 megapixels (100 MiB as RGBA, within
+	// DefaultMemoryBytes): an A4 page at 400 DPI, a US Letter page at 450.
+	DefaultMaxPagePixels = 25_000_000
 )
 
 func (l Limits) withDefaults() Limits {
@@ -70,6 +77,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.Instances <= 0 {
 		l.Instances = DefaultInstances
+	}
+	if l.MaxPagePixels <= 0 {
+		l.MaxPagePixels = DefaultMaxPagePixels
 	}
 	return l
 }
@@ -189,30 +199,41 @@ func Join(pages []countersign.PageText) (*Text, error) {
 // comes back empty, marked OCR when it holds an image (a scan) for the
 // caller to read by OCR.
 func (e *Extractor) ExtractPages(ctx context.Context, data []byte) ([]countersign.PageText, error) {
+	var pages []countersign.PageText
+	err := e.withReader(ctx, data, func(r *reader) (err error) {
+		pages, err = r.read(ctx, data)
+		return err
+	})
+	return pages, err
+}
+
+// withReader checks data's size and header, then runs f with a reader on a
+// pooled instance, which goes back to the pool unless f killed it.
+func (e *Extractor) withReader(ctx context.Context, data []byte, f func(*reader) error) error {
 	l := e.limits
 	if len(data) > l.MaxBytes {
-		return nil, refuse(countersign.CodeTooLarge, "the file is %d bytes; the limit is %d (pdf-max-bytes)", len(data), l.MaxBytes)
+		return refuse(countersign.CodeTooLarge, "the file is %d bytes; the limit is %d (pdf-max-bytes)", len(data), l.MaxBytes)
 	}
 	if !IsPDF(data) {
-		return nil, refuse(countersign.CodeInvalid, "the file does not start with %%PDF-, as a PDF does")
+		return refuse(countersign.CodeInvalid, "the file does not start with %%PDF-, as a PDF does")
 	}
 	pool, err := e.getPool()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	inst, err := pool.GetInstanceWithContext(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("wait for a PDFium instance: %w", err)
+		return fmt.Errorf("wait for a PDFium instance: %w", err)
 	}
 	r := &reader{inst: inst, limits: l}
-	pages, err := r.read(ctx, data)
+	err = f(r)
 	if r.killed {
-		return nil, err
+		return err
 	}
 	if cerr := inst.Close(); err == nil && cerr != nil {
-		return nil, fmt.Errorf("release PDFium instance: %w", cerr)
+		return fmt.Errorf("release PDFium instance: %w", cerr)
 	}
-	return pages, err
+	return err
 }
 
 // reader reads one PDF with one instance.
@@ -278,8 +299,11 @@ func (r *reader) guard(ctx context.Context, what string, timeout time.Duration, 
 }
 
 // isPDFiumError reports whether err is PDFium's own answer (a bad file, a
-// password) rather than a trap of its instance.
+// password) or a refusal of ours, rather than a trap of its instance.
 func isPDFiumError(err error) bool {
+	if _, ok := errors.AsType[*countersign.Error](err); ok {
+		return true
+	}
 	for _, known := range []error{pdfiumerrors.ErrFile, pdfiumerrors.ErrFormat, pdfiumerrors.ErrPassword,
 		pdfiumerrors.ErrSecurity, pdfiumerrors.ErrPage, pdfiumerrors.ErrUnknown} {
 		if errors.Is(err, known) {
@@ -290,6 +314,32 @@ func isPDFiumError(err error) bool {
 }
 
 func (r *reader) read(ctx context.Context, data []byte) ([]countersign.PageText, error) {
+	doc, pages, err := r.open(ctx, data)
+	if err != nil {
+		return nil, err
+	}
+	defer r.closeDocument(doc)
+	out := make([]countersign.PageText, pages)
+	for i := range pages {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		err := r.guard(ctx, fmt.Sprintf("reading page %d", i+1), r.limits.PageTimeout, func() error {
+			var err error
+			out[i], err = r.page(doc, i)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// open opens data and reads its page count, refusing an encrypted or
+// corrupt file and one over pdf-max-pages. The caller closes the document
+// with closeDocument.
+func (r *reader) open(ctx context.Context, data []byte) (references.FPDF_DOCUMENT, int, error) {
 	var doc references.FPDF_DOCUMENT
 	err := r.guard(ctx, "opening the file", r.limits.PageTimeout, func() error {
 		opened, err := r.inst.OpenDocument(&requests.OpenDocument{File: &data})
@@ -301,17 +351,12 @@ func (r *reader) read(ctx context.Context, data []byte) ([]countersign.PageText,
 	})
 	switch {
 	case errors.Is(err, pdfiumerrors.ErrPassword), errors.Is(err, pdfiumerrors.ErrSecurity):
-		return nil, refuse(countersign.CodeInvalid, "the file is encrypted; submit it without a password or encryption")
+		return doc, 0, refuse(countersign.CodeInvalid, "the file is encrypted; submit it without a password or encryption")
 	case errors.Is(err, pdfiumerrors.ErrFormat), errors.Is(err, pdfiumerrors.ErrFile), errors.Is(err, pdfiumerrors.ErrUnknown):
-		return nil, refuse(countersign.CodeInvalid, "the file is corrupt or not a PDF (%v)", err)
+		return doc, 0, refuse(countersign.CodeInvalid, "the file is corrupt or not a PDF (%v)", err)
 	case err != nil:
-		return nil, err
+		return doc, 0, err
 	}
-	defer func() {
-		if !r.killed {
-			r.inst.FPDF_CloseDocument(&requests.FPDF_CloseDocument{Document: doc})
-		}
-	}()
 	var pages int
 	err = r.guard(ctx, "reading the page tree", r.limits.PageTimeout, func() error {
 		// A file opened without a password may still be encrypted (with
@@ -332,30 +377,27 @@ func (r *reader) read(ctx context.Context, data []byte) ([]countersign.PageText,
 		pages = n.PageCount
 		return nil
 	})
+	if err == nil {
+		switch {
+		case pages > r.limits.MaxPages:
+			err = refuse(countersign.CodeTooLarge, "the file has %d pages; the limit is %d (pdf-max-pages)", pages, r.limits.MaxPages)
+		case pages == 0:
+			err = refuse(countersign.CodeInvalid, "the file has no pages")
+		}
+	}
 	if err != nil {
-		return nil, err
+		r.closeDocument(doc)
+		return doc, 0, err
 	}
-	switch {
-	case pages > r.limits.MaxPages:
-		return nil, refuse(countersign.CodeTooLarge, "the file has %d pages; the limit is %d (pdf-max-pages)", pages, r.limits.MaxPages)
-	case pages == 0:
-		return nil, refuse(countersign.CodeInvalid, "the file has no pages")
+	return doc, pages, nil
+}
+
+// closeDocument closes doc unless its instance was killed (and the
+// document with it).
+func (r *reader) closeDocument(doc references.FPDF_DOCUMENT) {
+	if !r.killed {
+		r.inst.FPDF_CloseDocument(&requests.FPDF_CloseDocument{Document: doc})
 	}
-	out := make([]countersign.PageText, pages)
-	for i := range pages {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		err := r.guard(ctx, fmt.Sprintf("reading page %d", i+1), r.limits.PageTimeout, func() error {
-			var err error
-			out[i], err = r.page(doc, i)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
 }
 
 // builder accumulates one page's text and words.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -131,15 +132,32 @@ func reviewBlocks(n countersign.Notice, tt *countersign.TaskType, open bool) []s
 			blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("… and %d more fields: open the document to see them all.", len(fields)-maxMessageFields))))
 			break
 		}
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(fieldText(f)), nil, nil))
+		text := fieldText(f)
+		if page := fieldPage(n, f); page > 0 {
+			text += "\n<" + linkURL(n.Link) + "#pbox-" + strconv.Itoa(f.Index) + "|See it on page " + strconv.Itoa(page) + ">"
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(text), nil, nil))
 	}
 	if n.Link != "" && !strings.ContainsAny(n.Link, "|<> \n") {
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("<"+strings.ReplaceAll(n.Link, "&", "&amp;")+"|Open the document>"), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("<"+linkURL(n.Link)+"|Open the document>"), nil, nil))
 	}
 	if open {
 		return append(blocks, decisionButtons(r.ID))
 	}
 	return append(blocks, slack.NewDividerBlock(), slack.NewSectionBlock(mrkdwn(closedText(n)), nil, nil))
+}
+
+// linkURL is link as a Slack link's address.
+func linkURL(link string) string { return strings.ReplaceAll(link, "&", "&amp;") }
+
+// fieldPage is the page of a PDF document that f's evidence starts on,
+// for a link to the review page's box of it; 0 for a document submitted as
+// text, a field without evidence, or no link to make.
+func fieldPage(n countersign.Notice, f fieldview.Field) int {
+	if n.Link == "" || strings.ContainsAny(n.Link, "|<> \n#") || n.Document == nil || n.Document.OriginalSHA256 == "" || f.Evidence == nil || f.Evidence.End <= f.Evidence.Start {
+		return 0
+	}
+	return countersign.PageOf(n.Document.Content, f.Evidence.Start)
 }
 
 // fieldText is one field of the message: its name and confidence, the

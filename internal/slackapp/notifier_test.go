@@ -2,11 +2,13 @@ package slackapp
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/fieldview"
 )
 
 func newNotifier(t *testing.T) (*Notifier, *fakeSlack, *fixture, *fakeClock) {
@@ -289,5 +291,56 @@ func TestClientKeepsToTheTierLimits(t *testing.T) {
 	got := clock.slept()
 	if len(got) != 2 || got[0] != time.Second || got[1] != time.Second {
 		t.Errorf("slept %v, want 1s twice", got)
+	}
+}
+
+// TestNotifierLinksEvidenceToItsPage: for a PDF document, each field with
+// evidence links to its box on the review page, naming the page it is on
+// (told from the page separators before it); a text document has no such
+// links.
+func TestNotifierLinksEvidenceToItsPage(t *testing.T) {
+	n, slack, fx, _ := newNotifier(t)
+	notice := openedNotice(t, fx)
+	if _, err := n.Notify(context.Background(), notice); err != nil {
+		t.Fatal(err)
+	}
+	if all := texts(t, slack.received("chat.postMessage")[0].blocks(t)); strings.Contains(all, "#pbox-") {
+		t.Errorf("a text document's message links to page boxes:\n%s", all)
+	}
+	doc := *notice.Document
+	doc.OriginalSHA256 = "0123abcd"
+	doc.Content = "p1" + countersign.PageSeparator + strings.Repeat("word ", 400)
+	draft := *doc.Draft
+	draft.Evidence = map[string]countersign.Evidence{
+		"party_a":     {Quote: "p1", Start: 0, End: 2},
+		"term_months": {Quote: "word", Start: 10, End: 14},
+	}
+	doc.Draft = &draft
+	notice.Document = &doc
+	if _, err := n.Notify(context.Background(), notice); err != nil {
+		t.Fatal(err)
+	}
+	all := texts(t, slack.received("chat.postMessage")[1].blocks(t))
+	linked := 0
+	tt, err := testTypes.Get(doc.TaskType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fieldview.List(tt, &doc) {
+		if f.Evidence == nil || f.Evidence.End <= f.Evidence.Start {
+			continue
+		}
+		page := "1"
+		if f.Evidence.Start >= 5 {
+			page = "2"
+		}
+		want := "<https://cs.example.com/ui/reviews/doc1-r1?a=1&amp;b=2#pbox-" + strconv.Itoa(f.Index) + "|See it on page " + page + ">"
+		if !strings.Contains(all, want) {
+			t.Errorf("message lacks %s's link %q:\n%s", f.Name, want, all)
+		}
+		linked++
+	}
+	if linked != 2 {
+		t.Fatalf("%d fields with evidence; want party_a and term_months", linked)
 	}
 }

@@ -33,7 +33,10 @@ type documentView struct {
 	Text       []segment
 	// Tree is the document laid out as a tree, for a task type whose
 	// input is JSON (an alert); nil otherwise.
-	Tree      *jsonNode
+	Tree *jsonNode
+	// Pages is the document's original page by page with the evidence
+	// boxed, for a PDF; nil otherwise.
+	Pages     *pagesView
 	CanVerify bool
 	Verify    *countersign.ChainReport
 	// Decided is the action this person just took, to confirm it.
@@ -146,6 +149,10 @@ func (h *handler) document(w http.ResponseWriter, r *http.Request, sess *session
 	// the fields then follow the draft's order.
 	tt, _ := h.resolver.Version(r.Context(), doc.TaskTypeVersion)
 	v.Fields, v.Text, v.Tree = fieldViews(tt, doc)
+	if v.Pages, err = h.pagesOf(r.Context(), doc, v.Fields); err != nil {
+		h.fail(w, r, sess, err)
+		return
+	}
 	if doc.Route != nil {
 		v.RouteWhy = fieldview.Explain(doc.Route.Reasons, tt, h.taskType(doc.TaskType))
 	}

@@ -30,6 +30,9 @@ type reviewView struct {
 	// Tree is the document laid out as a tree, for a task type whose
 	// input is JSON (an alert); nil otherwise.
 	Tree *jsonNode
+	// Pages is the document's original page by page with the evidence
+	// boxed, for a PDF; nil otherwise.
+	Pages *pagesView
 	// Holder is who holds a live claim on the review ("" for nobody),
 	// Mine whether it is the viewer; the page renews the viewer's claim
 	// every RenewEvery seconds while it is open. CanClaim is whether the
@@ -107,6 +110,9 @@ func (h *handler) loadReview(r *http.Request, sess *session, id string) (*review
 		Key:       newKey(),
 	}
 	v.Fields, v.Text, v.Tree = fieldViews(tt, doc)
+	if v.Pages, err = h.pagesOf(r.Context(), doc, v.Fields); err != nil {
+		return nil, err
+	}
 	v.Why = fieldview.Explain(rv.Reasons, tt, h.taskType(doc.TaskType))
 	v.Holder = rv.Holder(h.Now())
 	v.Mine = v.Holder != "" && v.Holder == sess.User

@@ -34,6 +34,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/dispatch"
+	"github.com/countersign/countersign/internal/pageimage"
 	"github.com/countersign/countersign/internal/rest"
 	"github.com/countersign/countersign/internal/tasktype"
 )
@@ -83,6 +84,10 @@ type Services struct {
 	// OIDC, when set, lets people sign in through an OpenID Connect
 	// provider beside the token form.
 	OIDC *OIDC
+	// Pages, when set, renders the pages of a document's original (a
+	// PDF), which the review and document pages then show with the
+	// evidence boxed on them.
+	Pages *pageimage.Renderer
 }
 
 // Who may see what. Each page shows what one API route serves and admits
@@ -157,6 +162,8 @@ func New(s Services) http.Handler {
 	mux.Handle("POST /ui/next", h.form(countersign.Role.CanDecide, h.next))
 	mux.Handle("POST /ui/reviews/{id}/escalate", h.form(countersign.Role.CanDecide, h.escalate))
 	mux.Handle("GET /ui/documents/{id}", h.page(trailRoles, "a document's audit trail", h.document))
+	// the page images: GET /v1/documents/{id}/pages/{page}
+	mux.Handle("GET /ui/documents/{id}/pages/{page}", h.page(trailRoles, "a document's pages", h.pageImage))
 	mux.Handle("GET /ui/audit/verify", h.page(verifyRoles, "the audit chain check", h.verifyFragment))
 	mux.Handle("GET /ui/overview", h.page(statsRoles, "the quality overview", h.overview))
 	mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
@@ -218,7 +225,7 @@ func staticVersion() string {
 var pageNames = []string{"login", "signedin", "queue", "review", "document", "overview", "error"}
 
 func parsePages(funcs template.FuncMap) map[string]*template.Template {
-	base := template.Must(template.New("base.html").Funcs(funcs).ParseFS(templateFiles, "templates/base.html", "templates/alert.html"))
+	base := template.Must(template.New("base.html").Funcs(funcs).ParseFS(templateFiles, "templates/base.html", "templates/alert.html", "templates/pages.html"))
 	pages := map[string]*template.Template{}
 	for _, name := range pageNames {
 		pages[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFiles, "templates/"+name+".html"))

@@ -24,6 +24,8 @@ import (
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/dispatch"
+	"github.com/countersign/countersign/internal/pageimage"
+	"github.com/countersign/countersign/internal/pdfium"
 	"github.com/countersign/countersign/internal/store/sqlite"
 	"github.com/countersign/countersign/internal/tasktype"
 	"github.com/countersign/countersign/internal/web"
@@ -56,6 +58,10 @@ type fixture struct {
 	now     time.Time
 	version string
 }
+
+// fixturePDF renders the pages of the fixtures' PDF originals; its
+// WebAssembly module is compiled only once a test renders a page.
+var fixturePDF = pdfium.New(pdfium.Limits{PageTimeout: 20 * time.Second, MemoryBytes: 128 << 20, Instances: 1})
 
 // fixtureRateLimit is the API's rate limit in the fixtures started after
 // it is set: the default unless a benchmark lifts it.
@@ -93,7 +99,7 @@ func newFixtureWith(t testing.TB, sso *web.OIDC, adjust ...func(*tasktype.Regist
 	quiet := slog.New(slog.DiscardHandler)
 	// Claims touch only the store: the real dispatcher takes them.
 	d := &dispatch.Dispatcher{Store: store, TaskTypes: types, Resolver: tasktype.NewResolver(types, store)}
-	ui := web.New(web.Services{Store: store, TaskTypes: types, Decider: f.decider, Claims: d, Escalations: d, Logger: quiet, OIDC: sso})
+	ui := web.New(web.Services{Store: store, TaskTypes: types, Decider: f.decider, Claims: d, Escalations: d, Logger: quiet, OIDC: sso, Pages: pageimage.New(store, fixturePDF, 0)})
 	router := api.Router(api.Services{
 		Store:     store,
 		Dispatch:  d,
@@ -481,6 +487,7 @@ func TestPagesAdmitTheAPIsRoles(t *testing.T) {
 		{"/ui/queue/rows", "GET", "/v1/reviews"},
 		{"/ui/reviews/" + docA + "-r1", "GET", "/v1/reviews"},
 		{"/ui/documents/" + docD, "GET", "/v1/documents/" + docD + "/audit"},
+		{"/ui/documents/" + docD + "/pages/1", "GET", "/v1/documents/" + docD + "/pages/1"},
 		{"/ui/audit/verify", "GET", "/v1/audit/verify"},
 		{"/ui/overview", "GET", "/v1/stats?task_type=nope"}, // answered before Temporal is needed
 		{"POST /ui/reviews/nope-r1/decision", "POST", "/v1/reviews/nope-r1/decision"},

@@ -6,7 +6,9 @@ package ocrtest
 
 import (
 	"bytes"
+	"compress/zlib"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -116,4 +118,41 @@ func HugePNG(width, height uint32) []byte {
 	binary.BigEndian.PutUint32(out[20:], height)
 	binary.BigEndian.PutUint32(out[29:], crc32.ChecksumIEEE(out[12:29]))
 	return out
+}
+
+// ScannedPDF is a one-page PDF whose page is img and nothing else, as a
+// scanner writes one: an 8-bit gray image XObject, Flate-compressed,
+// filling a page of img's size at 300 dpi, with no text layer.
+func ScannedPDF(img *image.Gray) []byte {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		zw.Write(img.Pix[img.PixOffset(b.Min.X, y) : img.PixOffset(b.Min.X, y)+w])
+	}
+	zw.Close()
+	pw, ph := float64(w)*72/300, float64(h)*72/300
+	content := fmt.Sprintf("q %.2f 0 0 %.2f 0 0 cm /Im1 Do Q", pw, ph)
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Resources << /XObject << /Im1 5 0 R >> >> /Contents 4 0 R >>", pw, ph),
+		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content),
+		fmt.Sprintf("<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream", w, h, z.Len(), z.String()),
+	}
+	var out bytes.Buffer
+	out.WriteString("%PDF-1.7\n")
+	offsets := make([]int, len(objs))
+	for i, o := range objs {
+		offsets[i] = out.Len()
+		fmt.Fprintf(&out, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := out.Len()
+	fmt.Fprintf(&out, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, off := range offsets {
+		fmt.Fprintf(&out, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&out, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	return out.Bytes()
 }

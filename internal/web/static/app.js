@@ -18,6 +18,7 @@
     document.querySelectorAll('mark[data-f~="' + index + '"]').forEach(function (m) { m.classList.add("active"); });
     var card = document.querySelector('.field[data-field="' + index + '"]');
     if (card) { card.classList.add("active"); }
+    showBoxes(index);
     var anchor = document.getElementById("ev-" + index);
     // The evidence may be a node of the alert tree, or text in a folded
     // view: open what hides it.
@@ -35,6 +36,20 @@
     }
   }
 
+  // showBoxes marks field index's evidence boxes on a PDF's page images
+  // and scrolls the pages pane (only it) to the first.
+  function showBoxes(index) {
+    document.querySelectorAll("rect.ev-box.active").forEach(function (b) { b.classList.remove("active"); });
+    var boxes = document.querySelectorAll('rect.ev-box[data-f="' + index + '"]');
+    boxes.forEach(function (b) { b.classList.add("active"); });
+    var pane = document.getElementById("doc-pages");
+    if (!boxes.length || !pane) { return; }
+    var top = boxes[0].getBoundingClientRect().top - pane.getBoundingClientRect().top + pane.scrollTop;
+    pane.scrollTop = Math.max(0, top - pane.clientHeight / 3);
+    var r = pane.getBoundingClientRect();
+    if (r.bottom < 0 || r.top > window.innerHeight) { pane.scrollIntoView({ block: "start" }); }
+  }
+
   document.addEventListener("click", function (event) {
     var link = event.target.closest("a[data-evidence]");
     if (link) {
@@ -42,8 +57,9 @@
       showEvidence(link.getAttribute("data-evidence"));
       return;
     }
-    // A click on highlighted text shows the field it is evidence for.
-    var mark = event.target.closest("mark[data-f]");
+    // A click on highlighted text or a box on a page shows the field it
+    // is evidence for.
+    var mark = event.target.closest("mark[data-f], rect.ev-box");
     if (mark) {
       var index = mark.getAttribute("data-f").split(" ")[0];
       showEvidence(index);
