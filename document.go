@@ -245,10 +245,15 @@ const (
 	// the candidates in (1: it never changed its mind when the order
 	// changed; 0: it flipped every pair).
 	SignalPosition = "position"
+	// SignalOCRConfidence is recorded for a value whose quote stands on
+	// pages read by OCR (a scan), and only for one: the lowest confidence
+	// OCR gave a word under the quote (Word.Confidence), so a misread
+	// character in it shows.
+	SignalOCRConfidence = "ocr_confidence"
 )
 
 // Signals lists every signal name in the order scores combine them.
-var Signals = []string{SignalSchema, SignalConstraints, SignalGrounding, SignalTokenProb, SignalAgreement, SignalRules, SignalJudge, SignalAmbiguity, SignalAlternatives, SignalLabelProb, SignalContext, SignalQuoteMatch, SignalOmission, SignalWords, SignalPosition}
+var Signals = []string{SignalSchema, SignalConstraints, SignalGrounding, SignalTokenProb, SignalAgreement, SignalRules, SignalJudge, SignalAmbiguity, SignalAlternatives, SignalLabelProb, SignalContext, SignalQuoteMatch, SignalOmission, SignalWords, SignalPosition, SignalOCRConfidence}
 
 // FieldScore is the confidence in one field's value, with the signals it was
 // combined from and the reasons a reviewer should look at it.

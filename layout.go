@@ -3,10 +3,22 @@ package countersign
 import (
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
-// ContentTypePDF is the media type of a PDF original.
-const ContentTypePDF = "application/pdf"
+// Media types of the originals intake reads: a PDF, and the images it
+// reads by OCR.
+const (
+	ContentTypePDF  = "application/pdf"
+	ContentTypePNG  = "image/png"
+	ContentTypeJPEG = "image/jpeg"
+	ContentTypeTIFF = "image/tiff"
+)
+
+// ImageDPI is the resolution an image original is taken to have: its
+// page's size in points is its size in pixels times 72/ImageDPI, the
+// usual resolution of a document scan.
+const ImageDPI = 300
 
 // PageSeparator joins the text of a PDF's pages in a document's content: a
 // form feed, on a line of its own, so a quote never spans two pages by
@@ -59,7 +71,8 @@ type Layout struct {
 	Words []Word `json:"words"`
 }
 
-// Page is one page of an original, in PDF points (1/72 inch).
+// Page is one page of an original, in PDF points (1/72 inch); an image's
+// page is measured as if scanned at ImageDPI.
 type Page struct {
 	Width  float64 `json:"width"`
 	Height float64 `json:"height"`
@@ -67,6 +80,9 @@ type Page struct {
 	// page (end exclusive), separators left out.
 	Start int `json:"start"`
 	End   int `json:"end"`
+	// OCR is set when the page's text was read from its image by OCR (a
+	// scan), not from a text layer: its words' confidences are OCR's.
+	OCR bool `json:"ocr,omitempty"`
 }
 
 // Word is one word's place: its characters in the text and its box on
@@ -78,8 +94,46 @@ type Word struct {
 	Page int `json:"page"`
 	Box  Box `json:"box"`
 	// Confidence is how sure the text is, from 0 to 1: 1 for a PDF's text
-	// layer; OCR (to come) gives its own per word.
+	// layer; OCR gives its own per word.
 	Confidence float64 `json:"confidence"`
+}
+
+// PageText is one page's text and where its words stand, before pages are
+// joined into a document (JoinPages): the words' offsets count into Text
+// and their Page is set by JoinPages.
+type PageText struct {
+	Width  float64
+	Height float64
+	Text   string
+	Words  []Word
+	OCR    bool
+}
+
+// JoinPages joins pages' texts with PageSeparator into a document's
+// content and its layout, moving each word's offsets to the content's.
+func JoinPages(pages []PageText) (string, *Layout) {
+	var b strings.Builder
+	l := &Layout{}
+	chars := 0
+	for i, p := range pages {
+		if i > 0 {
+			b.WriteString(PageSeparator)
+			chars += utf8.RuneCountInString(PageSeparator)
+		}
+		b.WriteString(p.Text)
+		for _, w := range p.Words {
+			w.Start += chars
+			w.End += chars
+			w.Page = i + 1
+			l.Words = append(l.Words, w)
+		}
+		n := utf8.RuneCountInString(p.Text)
+		l.Pages = append(l.Pages, Page{Width: p.Width, Height: p.Height, Start: chars, End: chars + n, OCR: p.OCR})
+		chars += n
+	}
+	content := b.String()
+	l.TextSHA256 = ContentSHA256(content)
+	return content, l
 }
 
 // Box is a rectangle on a page in PDF points, measured from the page's top

@@ -31,7 +31,8 @@ type ScoreResult struct {
 }
 
 // Score measures the draft against the document and the task type (schema,
-// constraints, grounding, and the model signals the draft carries), maps the
+// constraints, grounding, and the model signals the draft carries; for a
+// scan, OCR's confidence under each quote, from the original's layout), maps the
 // scores through the task type's latest calibration, checks the pinned
 // policy's risk and reject rules, stores the confidence and records it all.
 //
@@ -55,6 +56,14 @@ func (a *Activities) Score(ctx context.Context, in ScoreInput) (*ScoreResult, er
 	if err != nil {
 		return nil, retryable(err)
 	}
+	var layout *countersign.Layout
+	if doc.OriginalSHA256 != "" {
+		o, err := a.Store.GetOriginal(ctx, doc.OriginalSHA256, false)
+		if err != nil {
+			return nil, retryable(err)
+		}
+		layout = o.Layout
+	}
 	conf := scoring.Score(scoring.Input{
 		TaskType:    tt,
 		Schema:      sch,
@@ -62,6 +71,7 @@ func (a *Activities) Score(ctx context.Context, in ScoreInput) (*ScoreResult, er
 		Content:     doc.Content,
 		Metadata:    doc.Metadata,
 		Calibration: cal,
+		Layout:      layout,
 	})
 	result := &ScoreResult{Confidence: conf}
 	if in.Policy != nil && !in.Draft.Failed() {

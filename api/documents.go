@@ -17,6 +17,9 @@ func (h *handlers) submit(w http.ResponseWriter, r *http.Request) {
 	if h.Dispatch.PDF != nil {
 		limit = max(limit, int64(h.Dispatch.PDF.Limits().MaxBytes)/3*4+64<<10)
 	}
+	if h.Dispatch.OCR != nil {
+		limit = max(limit, int64(h.Dispatch.OCR.Limits().MaxBytes)/3*4+64<<10)
+	}
 	req, err := parseSubmit(http.MaxBytesReader(w, r.Body, limit), h.MaxMetadataKeys)
 	if err != nil {
 		h.fail(w, r, err)
@@ -133,10 +136,23 @@ func (h *handlers) getOriginal(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", o.ContentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(o.Data)))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+doc.ID+`.pdf"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+doc.ID+extension(o.ContentType)+`"`)
 	w.Header().Set("X-Content-SHA256", o.SHA256)
 	w.WriteHeader(http.StatusOK)
 	w.Write(o.Data)
+}
+
+// extension is the file name extension of an original's media type.
+func extension(contentType string) string {
+	switch contentType {
+	case countersign.ContentTypePNG:
+		return ".png"
+	case countersign.ContentTypeJPEG:
+		return ".jpg"
+	case countersign.ContentTypeTIFF:
+		return ".tiff"
+	}
+	return ".pdf"
 }
 
 // getPage returns one page of a document's original as a PNG image, to

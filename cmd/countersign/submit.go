@@ -23,6 +23,7 @@ import (
 	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/api/apiclient"
 	"github.com/countersign/countersign/internal/interop"
+	"github.com/countersign/countersign/internal/ocr"
 	"github.com/countersign/countersign/internal/pdfium"
 	"github.com/countersign/countersign/internal/tasktype"
 )
@@ -284,7 +285,7 @@ func readFile(path string, idFromName bool) ([]pending, error) {
 	if err != nil {
 		return nil, err
 	}
-	if strings.HasSuffix(path, ".jsonl") && !pdfium.IsPDF(raw) {
+	if strings.HasSuffix(path, ".jsonl") && fileType(raw) == "" {
 		return readJSONL(bytes.NewReader(raw), path)
 	}
 	p := pending{source: path, sub: fileRequest(raw)}
@@ -295,14 +296,23 @@ func readFile(path string, idFromName bool) ([]pending, error) {
 	return []pending{p}, nil
 }
 
-// fileRequest is the request for one file: a PDF, told by its first bytes
-// (%PDF-) whatever its name, goes as a file for the server to read; any
-// other file as its text.
+// fileRequest is the request for one file: a PDF or an image (PNG, JPEG,
+// TIFF), told by its first bytes whatever its name, goes as a file for the
+// server to read; any other file as its text.
 func fileRequest(raw []byte) api.SubmitRequest {
-	if pdfium.IsPDF(raw) {
-		return api.SubmitRequest{ContentBase64: raw, ContentType: countersign.ContentTypePDF}
+	if t := fileType(raw); t != "" {
+		return api.SubmitRequest{ContentBase64: raw, ContentType: t}
 	}
 	return api.SubmitRequest{Content: string(raw)}
+}
+
+// fileType is the media type of a file the server reads (a PDF, or an
+// image it reads by OCR), told by its first bytes; "" for text.
+func fileType(raw []byte) string {
+	if pdfium.IsPDF(raw) {
+		return countersign.ContentTypePDF
+	}
+	return ocr.Sniff(raw)
 }
 
 func readJSONL(r io.Reader, name string) ([]pending, error) {

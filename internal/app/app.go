@@ -34,6 +34,7 @@ import (
 	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/internal/llm"
 	"github.com/countersign/countersign/internal/mailnotify"
+	"github.com/countersign/countersign/internal/ocr"
 	"github.com/countersign/countersign/internal/oidc"
 	"github.com/countersign/countersign/internal/pageimage"
 	"github.com/countersign/countersign/internal/pdfium"
@@ -477,6 +478,7 @@ func (a *App) dispatcher() *dispatch.Dispatcher {
 		MaxDocumentBytes: a.Config.MaxDocumentBytes,
 		ClaimLease:       a.Config.ClaimLease,
 		PDF:              a.pdf(),
+		OCR:              ocr.New(a.Config.OCR),
 	}
 	if a.Config.WebhookURL != "" {
 		d.Webhook = &webhook.Client{URL: a.Config.WebhookURL, Secret: a.Config.WebhookSecret}

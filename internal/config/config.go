@@ -15,6 +15,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/codec"
+	"github.com/countersign/countersign/internal/ocr"
 	"github.com/countersign/countersign/internal/pageimage"
 	"github.com/countersign/countersign/internal/pdfium"
 	"github.com/countersign/countersign/internal/provenance"
@@ -64,6 +65,9 @@ type Config struct {
 	MaxDocumentBytes int
 	// PDF bounds what reading one submitted PDF may cost.
 	PDF pdfium.Limits
+	// OCR says which Tesseract reads scans (images, PDF pages without a
+	// text layer) and bounds what reading one may cost.
+	OCR ocr.Config
 	// PageCacheBytes bounds the in-memory cache of rendered page images
 	// (internal/pageimage).
 	PageCacheBytes int64
@@ -212,6 +216,7 @@ func (c *Config) AddHTTP(fs *pflag.FlagSet) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body", 8<<20, usage("max-body", "largest request body accepted, in bytes"))
 	fs.IntVar(&c.MaxDocumentBytes, "max-document", 5<<20, usage("max-document", "largest document accepted, in bytes"))
 	c.addPDF(fs)
+	c.addOCR(fs)
 	c.addLimits(fs)
 }
 
@@ -224,6 +229,19 @@ func (c *Config) addPDF(fs *pflag.FlagSet) {
 	fs.IntVar(&c.PDF.Instances, "pdf-readers", pdfium.DefaultInstances, usage("pdf-readers", "PDFs read at once (each reader holds up to pdf-memory-bytes); more wait"))
 	fs.Int64Var(&c.PageCacheBytes, "page-cache-bytes", pageimage.DefaultCacheBytes, usage("page-cache-bytes", "memory the rendered page images people see are cached in, in bytes (never on disk; negative turns the cache off)"))
 	fs.IntVar(&c.PDF.MaxPagePixels, "pdf-max-page-pixels", pdfium.DefaultMaxPagePixels, usage("pdf-max-page-pixels", "most pixels (width times height) one rendered PDF page image may have"))
+}
+
+// addOCR adds the OCR of scans: which Tesseract, which language, and the
+// limits on reading one.
+func (c *Config) addOCR(fs *pflag.FlagSet) {
+	fs.StringVar(&c.OCR.Tesseract, "tesseract", ocr.DefaultTesseract, usage("tesseract", "Tesseract command that reads scans, looked up on the PATH when a scan is read (Debian: apt-get install tesseract-ocr); without it scans are refused and text PDFs still read"))
+	fs.StringVar(&c.OCR.Language, "ocr-language", ocr.DefaultLanguage, usage("ocr-language", "Tesseract language(s) scans are read in, such as eng or eng+deu (each needs its tesseract-ocr-<lang> package)"))
+	fs.IntVar(&c.OCR.MaxBytes, "ocr-max-bytes", ocr.DefaultMaxBytes, usage("ocr-max-bytes", "largest image (PNG, JPEG, TIFF) accepted, in bytes"))
+	fs.Int64Var(&c.OCR.MaxPixels, "ocr-max-pixels", ocr.DefaultMaxPixels, usage("ocr-max-pixels", "most pixels an image may declare, or a scanned PDF page be rendered with, checked before decoding"))
+	fs.IntVar(&c.OCR.MaxPages, "ocr-max-pages", ocr.DefaultMaxPages, usage("ocr-max-pages", "most scanned pages of one document read by OCR"))
+	fs.DurationVar(&c.OCR.PageTimeout, "ocr-page-timeout", ocr.DefaultPageTimeout, usage("ocr-page-timeout", "longest reading one scanned page may take"))
+	fs.Int64Var(&c.OCR.MemoryBytes, "ocr-memory-bytes", ocr.DefaultMemoryBytes, usage("ocr-memory-bytes", "address space one Tesseract run may use, in bytes"))
+	fs.IntVar(&c.OCR.Workers, "ocr-workers", ocr.DefaultWorkers, usage("ocr-workers", "scanned pages read at once (one Tesseract process, one thread each); more wait"))
 }
 
 // addLimits adds the API's limits on fields, reasons and field values, on
@@ -257,6 +275,9 @@ func (c *Config) CheckLimits() error {
 	}
 	if c.ReadTimeout < 0 {
 		return fmt.Errorf("--read-timeout (%s) is %s: give a duration, such as 30s", Env("read-timeout"), c.ReadTimeout)
+	}
+	if err := c.OCR.Check(); err != nil {
+		return fmt.Errorf("--%w (%s)", err, Env("ocr-language"))
 	}
 	return nil
 }

@@ -31,6 +31,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/ocr"
 	"github.com/countersign/countersign/internal/pdfium"
 	"github.com/countersign/countersign/internal/provenance"
 	"github.com/countersign/countersign/internal/rest"
@@ -57,6 +58,9 @@ type Dispatcher struct {
 	// PDF reads the text layer of a PDF submitted as a file; without it a
 	// PDF is refused.
 	PDF *pdfium.Extractor
+	// OCR reads images, and the scanned pages of PDFs, submitted as files;
+	// without it they are refused.
+	OCR *ocr.Reader
 	// Abandoned, when set, closes at once what a review workflow
 	// terminated or timed out in Temporal left open, when a person's update
 	// finds it gone (internal/reconcile's Reconciler); otherwise the

@@ -2,8 +2,6 @@ package dispatch
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -37,9 +35,10 @@ type Submission struct {
 	// (countersign.Prelabel): checked against the task type, stored with
 	// the document, and reviewed by a person.
 	Prelabel *countersign.Prelabel
-	// Original, when set, is the file submitted (a PDF, ContentType
-	// countersign.ContentTypePDF) in place of Content: its text layer
-	// becomes the content, and the file and its layout are stored.
+	// Original, when set, is the file submitted in place of Content, of
+	// ContentType: a PDF (countersign.ContentTypePDF), whose text layer
+	// becomes the content, its scanned pages read by OCR; or a PNG, JPEG or
+	// TIFF image, read by OCR. The file and its layout are stored.
 	Original    []byte
 	ContentType string
 }
@@ -190,30 +189,6 @@ func received(events []countersign.AuditEvent) bool {
 		}
 	}
 	return false
-}
-
-// readOriginal reads the text of a submitted file: the submission with its
-// content set to that text, and the original to store.
-func (d *Dispatcher) readOriginal(ctx context.Context, sub Submission) (Submission, *countersign.Original, error) {
-	if sub.Content != "" {
-		return sub, nil, countersign.Errorf(countersign.CodeInvalid, "give content or a file, not both")
-	}
-	switch {
-	case sub.ContentType != countersign.ContentTypePDF:
-		return sub, nil, countersign.Errorf(countersign.CodeInvalid, "content_type %q is not supported; files may be %s", sub.ContentType, countersign.ContentTypePDF)
-	case d.PDF == nil:
-		return sub, nil, countersign.Errorf(countersign.CodeInvalid, "this server does not read PDFs")
-	}
-	text, err := d.PDF.Extract(ctx, sub.Original)
-	if err != nil {
-		return sub, nil, err
-	}
-	sum := sha256.Sum256(sub.Original)
-	sub.Content = text.Content
-	return sub, &countersign.Original{
-		SHA256: hex.EncodeToString(sum[:]), ContentType: sub.ContentType, Size: int64(len(sub.Original)),
-		Data: sub.Original, Layout: text.Layout,
-	}, nil
 }
 
 func (d *Dispatcher) checkSubmission(sub Submission) error {

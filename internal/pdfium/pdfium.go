@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/klippa-app/go-pdfium"
+	"github.com/klippa-app/go-pdfium/enums"
 	pdfiumerrors "github.com/klippa-app/go-pdfium/errors"
 	"github.com/klippa-app/go-pdfium/references"
 	"github.com/klippa-app/go-pdfium/requests"
@@ -166,14 +167,44 @@ func refuse(code countersign.Code, format string, args ...any) error {
 
 // Extract reads data's text layer. A file that is not a PDF, is encrypted,
 // is corrupt, or goes over a limit is refused with an error saying which;
-// a PDF without any text (a scan) is refused as needing OCR.
+// so is a PDF with a page that has no text layer but an image (a scan),
+// as needing OCR (ExtractPages leaves such pages for OCR), and one with
+// no text at all.
 func (e *Extractor) Extract(ctx context.Context, data []byte) (*Text, error) {
-	var text *Text
+	pages, err := e.ExtractPages(ctx, data)
+	if err != nil {
+		return nil, err
+	}
+	for i, p := range pages {
+		if p.OCR {
+			return nil, refuse(countersign.CodeInvalid, "page %d has no text layer but an image (a scan): it needs OCR", i+1)
+		}
+	}
+	return Join(pages)
+}
+
+// Join joins pages' texts into a document's text, refusing a file with no
+// text on any page.
+func Join(pages []countersign.PageText) (*Text, error) {
+	content, layout := countersign.JoinPages(pages)
+	if strings.TrimSpace(strings.ReplaceAll(content, "\f", "")) == "" {
+		return nil, refuse(countersign.CodeInvalid, "the file has no text on any page")
+	}
+	return &Text{Content: content, Layout: layout}, nil
+}
+
+// ExtractPages reads the text layer of data's pages, page by page, within
+// the limits; a file that is not a PDF, is encrypted, is corrupt, or goes
+// over a limit is refused with an error saying which. A page without text
+// comes back empty, marked OCR when it holds an image (a scan) for the
+// caller to read by OCR.
+func (e *Extractor) ExtractPages(ctx context.Context, data []byte) ([]countersign.PageText, error) {
+	var pages []countersign.PageText
 	err := e.withReader(ctx, data, func(r *reader) (err error) {
-		text, err = r.read(ctx, data)
+		pages, err = r.read(ctx, data)
 		return err
 	})
-	return text, err
+	return pages, err
 }
 
 // withReader checks data's size and header, then runs f with a reader on a
@@ -282,30 +313,27 @@ func isPDFiumError(err error) bool {
 	return false
 }
 
-func (r *reader) read(ctx context.Context, data []byte) (*Text, error) {
+func (r *reader) read(ctx context.Context, data []byte) ([]countersign.PageText, error) {
 	doc, pages, err := r.open(ctx, data)
 	if err != nil {
 		return nil, err
 	}
 	defer r.closeDocument(doc)
-	b := &builder{layout: &countersign.Layout{}}
+	out := make([]countersign.PageText, pages)
 	for i := range pages {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		err := r.guard(ctx, fmt.Sprintf("reading page %d", i+1), r.limits.PageTimeout, func() error {
-			return r.page(doc, i, b)
+			var err error
+			out[i], err = r.page(doc, i)
+			return err
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
-	content := b.text.String()
-	if strings.TrimSpace(strings.ReplaceAll(content, "\f", "")) == "" {
-		return nil, refuse(countersign.CodeInvalid, "the file has no text layer (a scan?); OCR is not supported yet: submit a PDF with text")
-	}
-	b.layout.TextSHA256 = countersign.ContentSHA256(content)
-	return &Text{Content: content, Layout: b.layout}, nil
+	return out, nil
 }
 
 // open opens data and reads its page count, refusing an encrypted or
@@ -372,11 +400,11 @@ func (r *reader) closeDocument(doc references.FPDF_DOCUMENT) {
 	}
 }
 
-// builder accumulates the text and layout page by page.
+// builder accumulates one page's text and words.
 type builder struct {
-	text   strings.Builder
-	chars  int // runes written to text
-	layout *countersign.Layout
+	text  strings.Builder
+	chars int // runes written to text
+	words []countersign.Word
 	// word is the word being read, if any (Start < End).
 	word countersign.Word
 }
@@ -386,10 +414,13 @@ func (b *builder) write(s string) {
 	b.chars += utf8.RuneCountInString(s)
 }
 
-func (r *reader) page(doc references.FPDF_DOCUMENT, index int, b *builder) error {
+// page reads one page's text layer; a page without one is marked as
+// needing OCR when it holds an image (a scan), and is left empty when it
+// holds none (a blank page).
+func (r *reader) page(doc references.FPDF_DOCUMENT, index int) (countersign.PageText, error) {
 	size, err := r.inst.FPDF_GetPageSizeByIndexF(&requests.FPDF_GetPageSizeByIndexF{Document: doc, Index: index})
 	if err != nil {
-		return err
+		return countersign.PageText{}, err
 	}
 	height := float64(size.Size.Height)
 	text, err := r.inst.GetPageTextStructured(&requests.GetPageTextStructured{
@@ -397,16 +428,12 @@ func (r *reader) page(doc references.FPDF_DOCUMENT, index int, b *builder) error
 		Mode: requests.GetPageTextStructuredModeChars,
 	})
 	if err != nil {
-		return err
+		return countersign.PageText{}, err
 	}
-	if index > 0 {
-		b.write(countersign.PageSeparator)
-	}
-	page := countersign.Page{Width: float64(size.Size.Width), Height: height, Start: b.chars}
-	pageNo := index + 1
+	b := &builder{}
 	endWord := func() {
 		if b.word.End > b.word.Start {
-			b.layout.Words = append(b.layout.Words, b.word)
+			b.words = append(b.words, b.word)
 		}
 		b.word = countersign.Word{}
 	}
@@ -429,7 +456,7 @@ func (r *reader) page(doc references.FPDF_DOCUMENT, index int, b *builder) error
 			continue
 		}
 		if b.word.End == b.word.Start {
-			b.word = countersign.Word{Start: b.chars, End: b.chars, Page: pageNo, Box: box, Confidence: 1}
+			b.word = countersign.Word{Start: b.chars, End: b.chars, Box: box, Confidence: 1}
 		}
 		w := &b.word.Box
 		w.X0, w.Y0, w.X1, w.Y1 = min(w.X0, box.X0), min(w.Y0, box.Y0), max(w.X1, box.X1), max(w.Y1, box.Y1)
@@ -437,7 +464,42 @@ func (r *reader) page(doc references.FPDF_DOCUMENT, index int, b *builder) error
 		b.word.End = b.chars
 	}
 	endWord()
-	page.End = b.chars
-	b.layout.Pages = append(b.layout.Pages, page)
-	return nil
+	page := countersign.PageText{Width: float64(size.Size.Width), Height: height, Text: b.text.String(), Words: b.words}
+	if strings.TrimSpace(page.Text) == "" {
+		page.Text, page.Words = "", nil
+		scanned, err := r.hasImage(doc, index)
+		if err != nil {
+			return page, err
+		}
+		page.OCR = scanned
+	}
+	return page, nil
+}
+
+// maxObjectsLooked bounds how many objects of a page without text are
+// looked at for an image.
+const maxObjectsLooked = 10000
+
+// hasImage reports whether a page holds an image or a form (which may
+// hold one) among its first objects.
+func (r *reader) hasImage(doc references.FPDF_DOCUMENT, index int) (bool, error) {
+	page := requests.Page{ByIndex: &requests.PageByIndex{Document: doc, Index: index}}
+	n, err := r.inst.FPDFPage_CountObjects(&requests.FPDFPage_CountObjects{Page: page})
+	if err != nil {
+		return false, err
+	}
+	for i := range min(n.Count, maxObjectsLooked) {
+		obj, err := r.inst.FPDFPage_GetObject(&requests.FPDFPage_GetObject{Page: page, Index: i})
+		if err != nil {
+			return false, err
+		}
+		t, err := r.inst.FPDFPageObj_GetType(&requests.FPDFPageObj_GetType{PageObject: obj.PageObject})
+		if err != nil {
+			return false, err
+		}
+		if t.Type == enums.FPDF_PAGEOBJ_IMAGE || t.Type == enums.FPDF_PAGEOBJ_FORM {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -81,7 +81,7 @@ func TestExtractRefusesHostileFiles(t *testing.T) {
 		{"page count lie", pdftest.PDF(contract, pdftest.Options{ClaimPages: 10000}), countersign.CodeTooLarge, "the limit is 50 (pdf-max-pages)"},
 		{"decompression bomb", pdftest.PDF(contract, pdftest.Options{BombBytes: 1 << 30}), countersign.CodeInvalid, "memory limit of 128 MiB (pdf-memory-bytes)"},
 		{"over the byte limit", pdftest.PDF([][]string{{strings.Repeat("x", 5<<20)}}, pdftest.Options{}), countersign.CodeTooLarge, "the limit is 4194304 (pdf-max-bytes)"},
-		{"no text", pdftest.PDF([][]string{{}}, pdftest.Options{}), countersign.CodeInvalid, "no text layer"},
+		{"no text", pdftest.PDF([][]string{{}}, pdftest.Options{}), countersign.CodeInvalid, "no text on any page"},
 	} {
 		start := time.Now()
 		text, err := extractor.Extract(context.Background(), tc.data)

@@ -35,6 +35,10 @@ type Input struct {
 	// Calibration, when fitted, maps raw field scores to observed
 	// correctness.
 	Calibration *countersign.Calibration
+	// Layout, for a document read from a file, is where its text stands on
+	// the pages, with OCR's word confidences on scanned pages
+	// (SignalOCRConfidence).
+	Layout *countersign.Layout
 }
 
 // Score computes per-field and document confidence for a draft.
@@ -73,6 +77,7 @@ func Score(in Input) *countersign.Confidence {
 	broken := constraints(tt, draft.Fields, in.Metadata)
 	look := newLookalikes(tt, in.Content)
 	alert := &jsonDocument{}
+	scan := newOCRLayout(in.Layout, in.Content)
 
 	for _, name := range fieldNames(tt, draft) {
 		value, present := draft.Fields[name]
@@ -106,6 +111,7 @@ func Score(in Input) *countersign.Confidence {
 		fs.Reasons = append(fs.Reasons, reasons...)
 		fs.Words = words
 		fs.Reasons = append(fs.Reasons, quoteMatch(value, draft.Evidence[name], fs.Signals)...)
+		fs.Reasons = append(fs.Reasons, scan.confidence(draft.Evidence[name], fs.Signals)...)
 		fs.Raw = combine(fs.Signals, tt.Weights)
 		c.Fields[name] = calibrate(name, fs, in.Calibration)
 	}

@@ -163,24 +163,30 @@ const DefaultReviewDue = 24 * time.Hour
 // label_prob weighs like token_prob: for a label it is the model's
 // probability that matters (a verdict's confidence comes from it), and it
 // exists only for fields whose values are a closed set of labels.
+// ocr_confidence weighs 0 too: Tesseract's word confidence is low on
+// clean dates and identifiers (a crisp "2025-03-05" reads at 0.31), so
+// averaged in it would send every scanned date to a person whatever was
+// read; calibration learns what it is worth, and its reason shows the
+// reviewer the unsure word.
 // A signal a draft does not have (token probability for a rules draft, say)
 // takes no part in its scores.
 var DefaultWeights = map[string]float64{
-	countersign.SignalSchema:       1,
-	countersign.SignalConstraints:  1,
-	countersign.SignalGrounding:    1,
-	countersign.SignalTokenProb:    1,
-	countersign.SignalAgreement:    1,
-	countersign.SignalRules:        1,
-	countersign.SignalJudge:        1,
-	countersign.SignalAmbiguity:    0,
-	countersign.SignalAlternatives: 0,
-	countersign.SignalLabelProb:    1,
-	countersign.SignalContext:      0,
-	countersign.SignalQuoteMatch:   0,
-	countersign.SignalOmission:     0,
-	countersign.SignalWords:        0,
-	countersign.SignalPosition:     1,
+	countersign.SignalSchema:        1,
+	countersign.SignalConstraints:   1,
+	countersign.SignalGrounding:     1,
+	countersign.SignalTokenProb:     1,
+	countersign.SignalAgreement:     1,
+	countersign.SignalRules:         1,
+	countersign.SignalJudge:         1,
+	countersign.SignalAmbiguity:     0,
+	countersign.SignalAlternatives:  0,
+	countersign.SignalLabelProb:     1,
+	countersign.SignalContext:       0,
+	countersign.SignalQuoteMatch:    0,
+	countersign.SignalOmission:      0,
+	countersign.SignalWords:         0,
+	countersign.SignalPosition:      1,
+	countersign.SignalOCRConfidence: 0,
 }
 
 // Limits of the model settings.
