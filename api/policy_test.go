@@ -100,10 +100,9 @@ func TestCertifyApplySet(t *testing.T) {
 		number(t, cert["documents"]) != 85 || number(t, cert["tested"]) != 21 || cert["created_by"] != "user-approver" {
 		t.Fatalf("certificate %v, want contract-review/c1 at %v with 0 of 80, 85 documents, 21 tested", cert, lowest)
 	}
-	// Clopper-Pearson for 0 of 80 at 95.5%, the confidence the step was
-	// tested at: 1 - 0.045^(1/80).
-	if b := number(t, cert["bound"]); math.Abs(b-(1-math.Pow(0.045, 1.0/80))) > 1e-12 || math.Abs(number(t, cert["review_share"])-5.0/85) > 1e-15 {
-		t.Errorf("bound %v, review share %v; want 0.038022 and 5/85", b, cert["review_share"])
+	// Clopper-Pearson for 0 of 80 at 95%: 1 - 0.05^(1/80).
+	if b := number(t, cert["bound"]); math.Abs(b-(1-math.Pow(0.05, 1.0/80))) > 1e-12 || math.Abs(number(t, cert["review_share"])-5.0/85) > 1e-15 {
+		t.Errorf("bound %v, review share %v; want 0.036742 and 5/85", b, cert["review_share"])
 	}
 	test, _ := got.body["test"].(map[string]any)
 	if stopped, _ := test["stopped"].(map[string]any); number(t, stopped["threshold"]) != 0.5 || number(t, stopped["wrong"]) != 5 {

@@ -115,10 +115,12 @@ type Step struct {
 	// plus the level of the step before it when that one passed (see the
 	// package comment). 0: the step was not tested.
 	Alpha float64 `json:"alpha"`
-	// Bound is the one-sided Clopper-Pearson upper bound of the error rate
-	// at confidence 1 - Alpha, at least the level: the step passes exactly
-	// when it is within the budget. It is computed for the certified and
-	// the stopping step only.
+	// Bound is the one-sided Clopper-Pearson upper bound of the error rate,
+	// computed for the certified and the stopping step only. For the
+	// certified step it is at the level (what its certificate states):
+	// within the budget, since the step passed at Alpha <= 1 - level. For
+	// the stopping step it is at 1 - Alpha, the confidence it was tested
+	// at, so it is over the budget exactly because the step failed.
 	Bound  float64 `json:"bound,omitempty"`
 	Passed bool    `json:"passed"`
 }
@@ -239,21 +241,34 @@ func TestWith(samples []Sample, budget, level, fallback float64) (*Result, error
 	}
 	// The bound of every step would cost a bisection each; the two
 	// reported are enough.
-	for _, s := range []*Step{res.Certified, res.Stopped} {
-		if s == nil {
+	for _, r := range []struct {
+		s          *Step
+		confidence float64
+	}{{res.Certified, level}, {res.Stopped, 0}} {
+		if r.s == nil {
 			continue
 		}
-		bound, err := quality.UpperBound(quality.ClopperPearson, s.Wrong, s.Accepted, 1-s.Alpha)
+		if r.confidence == 0 {
+			r.confidence = 1 - r.s.Alpha
+		}
+		bound, err := quality.UpperBound(quality.ClopperPearson, r.s.Wrong, r.s.Accepted, r.confidence)
 		if err != nil {
 			return nil, err
 		}
-		s.Bound = bound
+		r.s.Bound = bound
 	}
 	if res.Certified != nil {
 		res.ReviewShare = float64(reviewed(samples, res.Certified.Threshold)) / float64(len(samples))
 		return res, nil
 	}
+	// Either start may be the one more documents let pass: the second is
+	// tested with its own share when the first failed before it.
 	res.Needed = needed(plateaux, len(samples), res.MinAccepted, budget, first)
+	if res.FallbackAccepted > 0 {
+		if n := needed(plateaux, len(samples), res.FallbackAccepted, budget, second); n >= 0 && (res.Needed < 0 || n < res.Needed) {
+			res.Needed = n
+		}
+	}
 	return res, nil
 }
 
@@ -443,11 +458,13 @@ func (r *Result) Explain(taskType string) string {
 		fmt.Fprintf(&b, "%d of %d held-out reviewed documents could be accepted, fewer than the %d a record without errors needs",
 			r.Eligible, r.Documents, r.MinAccepted)
 	}
-	if r.Stopped != nil && r.FallbackAccepted > 0 && r.Eligible < r.FallbackAccepted {
-		// The second start was never reached: say what it would take.
-		fmt.Fprintf(&b, " (the test starts again, allowing one wrong document among the most confident, at %d accepted documents; %d could be accepted)", r.FallbackAccepted, r.Eligible)
-	}
+	// The second start not reached yet: more documents reach it, whatever
+	// the projection (which scales the wrong documents at the top with
+	// the rest) says of them.
+	unreached := r.Stopped != nil && r.FallbackAccepted > 0 && r.Eligible < r.FallbackAccepted
 	switch {
+	case r.Needed < 0 && unreached:
+		fmt.Fprintf(&b, "; review more documents the calibration did not train on: at %d accepted ones the test starts again, allowing one wrong document among the most confident (%d could be accepted now), or improve the confidence (calibrate), or ask for a larger budget", r.FallbackAccepted, r.Eligible)
 	case r.Needed < 0 && r.Eligible < r.MinAccepted:
 		// On fewer documents than a clean record needs, the error rates
 		// seen say too little to rule anything out.
@@ -460,6 +477,9 @@ func (r *Result) Explain(taskType string) string {
 		fmt.Fprintf(&b, "; the error rate among the documents it would accept is so close to the budget that it would take over %d times as many reviewed documents as these (about %d more), so more documents alone are unlikely to do: improve the confidence (calibrate) or ask for a larger budget", farMore, r.Needed)
 	default:
 		fmt.Fprintf(&b, "; it needs about %d more reviewed documents the calibration did not train on, if they go like these", r.Needed)
+		if unreached {
+			fmt.Fprintf(&b, " (at %d accepted ones the test also starts again, allowing one wrong document among the most confident; %d could be accepted now)", r.FallbackAccepted, r.Eligible)
+		}
 	}
 	return b.String()
 }

@@ -293,8 +293,10 @@ func TestSecondStartRecoversFromAnEarlyError(t *testing.T) {
 	if c := res.Certified; c == nil || c.Threshold != 0.9 || c.Accepted != 300 || c.Wrong != 4 || res.Stopped != nil {
 		t.Fatalf("certified %+v stopped %+v, want 0.9 with 4 of 300", res.Certified, res.Stopped)
 	}
-	// The bound is at the confidence the step was tested at, 99.5%.
-	if b, _ := quality.UpperBound(quality.ClopperPearson, 4, 300, 0.995); !near(res.Certified.Bound, b, 1e-12) || b > 0.05 {
+	// The certified step's bound is at the level, 95%, as its certificate
+	// says (at 99.5%, the confidence it was tested at, it is within the
+	// budget too).
+	if b, _ := quality.UpperBound(quality.ClopperPearson, 4, 300, 0.95); !near(res.Certified.Bound, b, 1e-12) || b > 0.05 {
 		t.Errorf("bound %v, want %v (within 5%%)", res.Certified.Bound, b)
 	}
 	one := single(t, samples, 0.05, 0.95)
@@ -421,5 +423,35 @@ func TestFormatThreshold(t *testing.T) {
 		if got := certify.FormatThreshold(x); got != want {
 			t.Errorf("FormatThreshold(%v) = %q, want %q", x, got, want)
 		}
+	}
+}
+
+// TestRefusalBeforeTheSecondStart: one wrong document at the very top and
+// 120 right ones after it, each at its own confidence, at 5% and 95%: the
+// first start (61) fails on 1 of 61 and the second (146) is not reached
+// with 121. Projected with the top's error scaled like the rest, no count
+// of documents passes, but more documents do reach the second start, and
+// the message says so rather than that more documents will not do.
+func TestRefusalBeforeTheSecondStart(t *testing.T) {
+	samples := some(1, 0.999, 1, simulate.RouteEligible)
+	for i := range 120 {
+		samples = append(samples, certify.Sample{Confidence: 0.99 - float64(i)/1000, Route: simulate.RouteEligible})
+	}
+	res := test(t, samples, 0.05, 0.95)
+	if res.Certified != nil || res.Stopped == nil || res.Stopped.Accepted != 61 || res.Stopped.Wrong != 1 {
+		t.Fatalf("certified %+v stopped %+v, want a failure at 1 of 61", res.Certified, res.Stopped)
+	}
+	msg := res.Explain("claims")
+	if !strings.Contains(msg, "at 146 accepted ones the test starts again, allowing one wrong document among the most confident (121 could be accepted now)") || strings.Contains(msg, "will not do") {
+		t.Fatalf("message %q", msg)
+	}
+	// 25 more right ones reach the second start, which passes 1 of 146
+	// at 0.005 (p = 0.00486).
+	for i := range 25 {
+		samples = append(samples, certify.Sample{Confidence: 0.5 - float64(i)/1000, Route: simulate.RouteEligible})
+	}
+	res = test(t, samples, 0.05, 0.95)
+	if c := res.Certified; c == nil || c.Accepted != 146 || c.Wrong != 1 || !near(c.Alpha, 0.005, 1e-15) {
+		t.Fatalf("with 25 more: certified %+v, want 1 of 146 at 0.005", c)
 	}
 }

@@ -236,7 +236,7 @@ func TestJudgeDemotesUnsafe(t *testing.T) {
 // ranked both ways round within an order, so the samples agree on 2 of 3
 // (0.6667), with that pair named; position, across the orders' first
 // samples, stays 1. A sample that breaks the answer's format is noted and
-// left out. With one sample the request leaves n to the endpoint and no
+// left out, and leaves the agreement unmeasured (0). With one sample the request leaves n to the endpoint and no
 // agreement is measured.
 func TestJudgeSamplesAgree(t *testing.T) {
 	spec := strings.Replace(rankingSpec, "model: {name: judge, temperature: 0}", "model: {name: judge, temperature: 1, samples: 3}", 1)
@@ -289,8 +289,8 @@ func TestJudgeSamplesAgree(t *testing.T) {
 		t.Fatalf("notes %v", draft.Notes)
 	}
 	c = scoring.Score(scoring.Input{TaskType: tt, Schema: compiled, Draft: draft, Content: rankingItem})
-	if a := c.Fields["ranking"].Signals[countersign.SignalAgreement]; a != 1 {
-		t.Errorf("agreement %v with one sample left out, want 1", a)
+	if rank := c.Fields["ranking"]; rank.Signals[countersign.SignalAgreement] != 0 || !strings.Contains(strings.Join(rank.Reasons, ";"), "only 2 of the 3 samples of the judge's order 1") {
+		t.Errorf("agreement with a sample left out: %+v, want 0, unmeasured", rank)
 	}
 
 	// One sample: n is left to the endpoint, agreement absent.

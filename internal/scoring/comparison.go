@@ -166,11 +166,20 @@ func position(spec *countersign.Comparison, ids []string, draft *countersign.Dra
 // candidate pairs that every sample of every order ranked the same way
 // round as the first sample of its order (SignalAgreement). Across orders
 // is position's to measure, so a judge that is sure but biased by place
-// loses position, not agreement. An order that gave fewer usable samples
-// than were asked for is measured on those it gave; absent with one sample.
+// loses position, not agreement. Absent with one sample. As for position,
+// an order that gave fewer usable samples than were asked for (unusable
+// answers, or an endpoint that sent fewer) leaves the agreement
+// unmeasured, which counts as 0: samples that did not come are no
+// evidence of agreement.
 func sampleAgreement(ids []string, samples int, draft *countersign.Draft, signals map[string]float64) []string {
 	if samples < 2 || len(draft.Orders) == 0 {
 		return nil
+	}
+	for k, o := range draft.Orders {
+		if got := 1 + len(o.Samples); got < samples {
+			signals[countersign.SignalAgreement] = 0
+			return []string{fmt.Sprintf("only %d of the %d samples of the judge's order %d (%s) were usable, so the agreement of its samples is unmeasured", got, samples, k+1, strings.Join(o.Order, ","))}
+		}
 	}
 	pairs, agree := 0, 0
 	var split []string

@@ -65,7 +65,9 @@ func (c *comparison) pickRanking(best string) []any {
 }
 
 // patch is the fields a pick of best sets, with the all-unacceptable code
-// when one is given; nil when a pick cannot rank the item.
+// when one is given; nil when a pick cannot rank the item. A pick without
+// a code says a candidate is acceptable, so it clears a code the judge
+// drafted (the message shows it).
 func (c *comparison) patch(best, code string) countersign.Fields {
 	ranking := c.pickRanking(best)
 	if ranking == nil {
@@ -74,6 +76,8 @@ func (c *comparison) patch(best, code string) countersign.Fields {
 	p := countersign.Fields{countersign.FieldRanking: ranking}
 	if code != "" {
 		p[countersign.FieldAllUnacceptable] = code
+	} else if _, drafted := c.draft[countersign.FieldAllUnacceptable]; drafted {
+		p[countersign.FieldAllUnacceptable] = nil
 	}
 	return p
 }
@@ -141,6 +145,9 @@ func itemBlocks(c *comparison) []slack.Block {
 		}
 		b.WriteString("\n" + quotedWithin(cand.Response, maxResponseChars))
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(b.String()), nil, nil))
+	}
+	if code, ok := c.draft[countersign.FieldAllUnacceptable].(string); ok && code != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(":warning: The judge marked every candidate unacceptable ("+escape(clip(code, 60))+"). A pick without a code says one is acceptable and clears it."), nil, nil))
 	}
 	return blocks
 }

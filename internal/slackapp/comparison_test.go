@@ -303,3 +303,42 @@ func TestQuotedWithin(t *testing.T) {
 		}
 	}
 }
+
+// TestPickClearsTheJudgesUnacceptable: the judge drafted ranking [a] and
+// every candidate unacceptable. A pick without a code says one is
+// acceptable: picking a corrects only all_unacceptable away, picking b
+// corrects the ranking and clears it too; a pick with a code keeps it.
+// The message says what the judge marked.
+func TestPickClearsTheJudgesUnacceptable(t *testing.T) {
+	tt := rankingTypes(t)["best-answer"]
+	content := `{"id": "i1", "prompt": "p", "candidates": [{"id": "a", "response": "x"}, {"id": "b", "response": "y"}, {"id": "c", "response": "z"}]}`
+	doc := &countersign.Document{TaskType: tt.Name, Content: content, Draft: &countersign.Draft{Fields: countersign.Fields{
+		countersign.FieldRanking: []any{"a"}, countersign.FieldAllUnacceptable: tt.Comparison.UnacceptableReasons[0].Code}}}
+	c := readComparison(tt, doc)
+	if c == nil {
+		t.Fatal("no comparison read")
+	}
+	code := tt.Comparison.UnacceptableReasons[0].Code
+	action, fields := c.decision("a", "")
+	if v, ok := fields[countersign.FieldAllUnacceptable]; action != countersign.ActionCorrect || !ok || v != nil || len(fields) != 1 {
+		t.Fatalf("pick a without a code: %s %v, want a correction clearing all_unacceptable", action, fields)
+	}
+	if final := countersign.Correct(doc.Draft.Fields, fields); final[countersign.FieldAllUnacceptable] != nil {
+		t.Fatalf("final fields %v keep the judge's code", final)
+	}
+	action, fields = c.decision("b", "")
+	if v, ok := fields[countersign.FieldAllUnacceptable]; action != countersign.ActionCorrect || !ok || v != nil || !countersign.SameValue(fields[countersign.FieldRanking], []any{"b"}) {
+		t.Fatalf("pick b without a code: %s %v", action, fields)
+	}
+	if action, fields = c.decision("a", code); action != countersign.ActionApprove || fields != nil {
+		t.Fatalf("pick a with the judge's code: %s %v, want an approval", action, fields)
+	}
+	var text strings.Builder
+	for _, b := range itemBlocks(c) {
+		raw, _ := json.Marshal(b)
+		text.Write(raw)
+	}
+	if !strings.Contains(text.String(), "The judge marked every candidate unacceptable ("+code+")") {
+		t.Errorf("the message does not show the judge's code: %s", text.String())
+	}
+}
