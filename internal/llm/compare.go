@@ -261,16 +261,29 @@ func relabel(text string, byLabel map[string]string) string {
 // sample of every order): the ranking by mean place (equal means tied),
 // candidates any judgement marked unsafe below every safe one, the rounded
 // mean scores, the first judgement's reasons, every unsafe mark any
-// judgement made. It returns each order's rankings too: the first usable
-// sample's as the order's Ranking, the others' as its Samples.
+// judgement made. Every order weighs the same however many of its samples
+// were usable (a judgement weighs lcm/count of its order's, so the sums
+// stay whole numbers and ties exact), keeping the orders balanced. It
+// returns each order's rankings too: the first usable sample's as the
+// order's Ranking, the others' as its Samples.
 func aggregate(spec *countersign.Comparison, ids []string, runs []judgeRun) (countersign.Fields, []countersign.JudgeOrder) {
-	places := map[string]int{}  // sum of places over the orders
-	marked := map[string]bool{} // unsafe in any order
+	perOrder := map[int]int{} // orderIndex: usable judgements
+	for _, r := range runs {
+		perOrder[r.orderIndex]++
+	}
+	lcm := 1
+	for _, n := range perOrder {
+		lcm = lcm / gcd(lcm, n) * n
+	}
+	weight := func(r judgeRun) int { return lcm / perOrder[r.orderIndex] }
+	total := lcm * len(perOrder) // the weights' sum
+	places := map[string]int{}   // weighted sum of places
+	marked := map[string]bool{}  // unsafe in any order
 	var orders []countersign.JudgeOrder
 	at := map[int]int{} // orderIndex: its place in orders
 	for _, r := range runs {
 		for place, id := range r.ranking {
-			places[id] += place
+			places[id] += weight(r) * place
 		}
 		for id := range r.unsafe {
 			marked[id] = true
@@ -313,9 +326,9 @@ func aggregate(spec *countersign.Comparison, ids []string, runs []judgeRun) (cou
 		for _, id := range ids {
 			sum := 0
 			for _, r := range runs {
-				sum += r.scores[cr.Name][id]
+				sum += weight(r) * r.scores[cr.Name][id]
 			}
-			byCand[id] = float64(int(math.Floor(float64(sum)/float64(len(runs)) + 0.5)))
+			byCand[id] = float64(int(math.Floor(float64(sum)/float64(total) + 0.5)))
 		}
 		scores[cr.Name] = byCand
 		if text := runs[0].reasons[cr.Name]; text != "" {
@@ -435,4 +448,12 @@ func codeList(list []countersign.ReasonCode) []string {
 		out[i] = r.Code
 	}
 	return out
+}
+
+// gcd is the greatest common divisor of two positive numbers.
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }

@@ -293,6 +293,22 @@ func TestJudgeSamplesAgree(t *testing.T) {
 		t.Errorf("agreement with a sample left out: %+v, want 0, unmeasured", rank)
 	}
 
+	// Orders weigh the same however many of their samples were usable:
+	// three samples of x, y, z against one usable sample of the reversed
+	// order that ranks z, y, x tie x and z (mean places 0 and 2 in one
+	// order, 2 and 0 in the other), where counting every sample alike
+	// would rank x first.
+	srv.Enqueue(
+		llmtest.Answer(judgement(`["A", "B", "C"]`), judgement(`["A", "B", "C"]`), judgement(`["A", "B", "C"]`)),
+		llmtest.Answer(judgement(`["A", "B", "C"]`), `{}`, `{}`),
+	)
+	if draft, err = extractWith(t, srv, tt, rankingItem); err != nil {
+		t.Fatal(err)
+	}
+	if !countersign.SameValue(draft.Fields["ranking"], []any{[]any{"x", "y", "z"}}) {
+		t.Fatalf("ranking %v, want x, y and z tied", draft.Fields["ranking"])
+	}
+
 	// One sample: n is left to the endpoint, agreement absent.
 	one, err := tasktype.Parse([]byte(rankingSpec), "ranking.yaml")
 	if err != nil {
