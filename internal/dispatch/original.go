@@ -104,11 +104,7 @@ func (d *Dispatcher) ocrPages(ctx context.Context, data []byte, pages []counters
 	for _, i := range scanned {
 		p := pages[i]
 		dpi := scanDPI(p.Width, p.Height, min(d.OCR.Limits().MaxPixels, int64(d.PDF.Limits().MaxPagePixels)))
-		img, err := d.PDF.RenderPage(ctx, data, i+1, dpi)
-		if err != nil {
-			return err
-		}
-		read, err := d.OCR.Page(ctx, img, float64(dpi))
+		read, err := d.ocrPage(ctx, data, i+1, dpi)
 		if err != nil {
 			return err
 		}
@@ -134,3 +130,19 @@ func scanDPI(width, height float64, maxPixels int64) int {
 // ocrDPI is the resolution scanned PDF pages are rendered at for OCR, the
 // usual resolution of a document scan.
 const ocrDPI = countersign.ImageDPI
+
+// ocrPage renders page (from 1) of a PDF and reads it by OCR, holding an
+// OCR slot from before the render, so that the rendered pages in memory at
+// once are bounded by the OCR runs at once.
+func (d *Dispatcher) ocrPage(ctx context.Context, data []byte, page, dpi int) (countersign.PageText, error) {
+	release, err := d.OCR.Slot(ctx)
+	if err != nil {
+		return countersign.PageText{}, err
+	}
+	defer release()
+	img, err := d.PDF.RenderPage(ctx, data, page, dpi)
+	if err != nil {
+		return countersign.PageText{}, err
+	}
+	return d.OCR.Page(ctx, img, float64(dpi))
+}

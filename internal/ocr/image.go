@@ -93,6 +93,11 @@ func (r *Reader) Decode(data []byte, contentType string) (image.Image, error) {
 // Image reads an image file's text as one page, measured as if scanned at
 // countersign.ImageDPI.
 func (r *Reader) Image(ctx context.Context, data []byte, contentType string) (countersign.PageText, error) {
+	release, err := r.Slot(ctx)
+	if err != nil {
+		return countersign.PageText{}, err
+	}
+	defer release()
 	img, err := r.Decode(data, contentType)
 	if err != nil {
 		return countersign.PageText{}, err

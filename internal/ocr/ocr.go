@@ -159,6 +159,10 @@ func (r *Reader) tesseract() (string, error) {
 // lines, a blank line between paragraphs), each with its box in points
 // from the page's top left corner and Tesseract's confidence. The page is
 // marked OCR.
+//
+// The caller holds a Slot from before it decodes or renders img until
+// Page returns, so that the pages held in memory at once are bounded by
+// Workers, not by the requests waiting.
 func (r *Reader) Page(ctx context.Context, img image.Image, dpi float64) (countersign.PageText, error) {
 	b := img.Bounds()
 	if px := int64(b.Dx()) * int64(b.Dy()); px > r.cfg.MaxPixels {
@@ -178,12 +182,6 @@ func (r *Reader) Page(ctx context.Context, img image.Image, dpi float64) (counte
 	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&in, gray(img)); err != nil {
 		return countersign.PageText{}, fmt.Errorf("ocr: encode the page for Tesseract: %w", err)
 	}
-	select {
-	case r.workers <- struct{}{}:
-	case <-ctx.Done():
-		return countersign.PageText{}, ctx.Err()
-	}
-	defer func() { <-r.workers }()
 	out, err := r.run(ctx, path, in.Bytes(), dpi)
 	if err != nil {
 		return countersign.PageText{}, err
@@ -195,6 +193,19 @@ func (r *Reader) Page(ctx context.Context, img image.Image, dpi float64) (counte
 	page.Width, page.Height = float64(b.Dx())*72/dpi, float64(b.Dy())*72/dpi
 	page.OCR = true
 	return page, nil
+}
+
+// Slot waits for one of the Workers runs at once and returns its release.
+// Take it before decoding or rendering a page for OCR: a decoded page is
+// up to MaxPixels × 8 bytes, and a request waiting for a run must not hold
+// one.
+func (r *Reader) Slot(ctx context.Context) (release func(), err error) {
+	select {
+	case r.workers <- struct{}{}:
+		return func() { <-r.workers }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // gray returns img as 8-bit grayscale, which is what Tesseract reads and
@@ -221,7 +232,12 @@ func (r *Reader) run(parent context.Context, path string, in []byte, dpi float64
 	cmd := exec.CommandContext(ctx, path, "stdin", "stdout", "-l", r.cfg.Language, "--dpi", strconv.Itoa(int(dpi+0.5)), "tsv")
 	// One thread per run: the runs at once are bounded by Workers, and
 	// OpenMP's threads would take every core for little gain.
-	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
+	// Only what Tesseract needs of the environment: the server's holds
+	// secrets (tokens, database URLs) a subprocess has no business with.
+	cmd.Env = []string{"OMP_THREAD_LIMIT=1", "PATH=" + os.Getenv("PATH")}
+	if v, ok := os.LookupEnv("TESSDATA_PREFIX"); ok {
+		cmd.Env = append(cmd.Env, "TESSDATA_PREFIX="+v)
+	}
 	cmd.Stdin = bytes.NewReader(in)
 	stdout := &capped{limit: maxOutput}
 	stderr := &capped{limit: 64 << 10}

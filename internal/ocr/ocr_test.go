@@ -182,3 +182,26 @@ func twoPageTIFF() []byte {
 	out[next], out[next+1], out[next+2], out[next+3] = byte(second), byte(second>>8), byte(second>>16), byte(second>>24)
 	return out
 }
+
+// TestImageWaitsForASlotBeforeDecoding: with every run taken, an image
+// waits for a slot before it is decoded, so requests waiting hold no
+// decoded pages; it gives up when its context does, and goes on once the
+// slot is released.
+func TestImageWaitsForASlotBeforeDecoding(t *testing.T) {
+	r := ocr.New(ocr.Config{Limits: ocr.Limits{Workers: 1}})
+	release, err := r.Slot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	// Not even an image: were it decoded before the wait, this would be
+	// refused as no PNG rather than wait.
+	if _, err := r.Image(ctx, []byte("not a png"), countersign.ContentTypePNG); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("with the only slot taken: %v, want the context's deadline", err)
+	}
+	release()
+	if _, err := r.Image(context.Background(), []byte("not a png"), countersign.ContentTypePNG); err == nil || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("with the slot free: %v, want the file refused", err)
+	}
+}

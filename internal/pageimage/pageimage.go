@@ -96,7 +96,13 @@ func (r *Renderer) PNG(ctx context.Context, doc *countersign.Document, page, dpi
 	if png := r.get(key, true); png != nil {
 		return png, nil
 	}
-	v, err, _ := r.group.Do(key, func() (any, error) {
+	// The render is shared by every request for the page, so it runs
+	// without the first one's cancellation (a reviewer scrolling past a
+	// lazily loaded page must not fail the others waiting for it; PDFium's
+	// page timeout still bounds it); each request waits on its own context.
+	shared := context.WithoutCancel(ctx)
+	ch := r.group.DoChan(key, func() (any, error) {
+		ctx := shared
 		// Another request may have rendered it since.
 		if png := r.get(key, false); png != nil {
 			return png, nil
@@ -119,10 +125,15 @@ func (r *Renderer) PNG(ctx context.Context, doc *countersign.Document, page, dpi
 		r.put(key, png)
 		return png, nil
 	})
-	if err != nil {
-		return nil, err
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.([]byte), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	return v.([]byte), nil
 }
 
 // get returns the cached image of key, or nil; count counts the hit or
