@@ -120,6 +120,10 @@ type App struct {
 	pdfReader *pdfium.Extractor
 	// pageImages renders originals' pages for people (pages).
 	pageImages *pageimage.Renderer
+	// ocrReader reads scans by OCR and decodes submitted images (ocr),
+	// shared by intake and the page images so that both keep to one
+	// bound on the pages in memory at once.
+	ocrReader *ocr.Reader
 
 	// stopReconciler stops the worker's reconciler and waits for it.
 	stopReconciler func()
@@ -478,7 +482,7 @@ func (a *App) dispatcher() *dispatch.Dispatcher {
 		MaxDocumentBytes: a.Config.MaxDocumentBytes,
 		ClaimLease:       a.Config.ClaimLease,
 		PDF:              a.pdf(),
-		OCR:              ocr.New(a.Config.OCR),
+		OCR:              a.ocr(),
 	}
 	if a.Config.WebhookURL != "" {
 		d.Webhook = &webhook.Client{URL: a.Config.WebhookURL, Secret: a.Config.WebhookSecret}
@@ -588,8 +592,17 @@ func (a *App) pdf() *pdfium.Extractor {
 func (a *App) pages() *pageimage.Renderer {
 	if a.pageImages == nil {
 		a.pageImages = pageimage.New(a.traced(), a.pdf(), a.Config.PageCacheBytes)
+		a.pageImages.Images = a.ocr()
 	}
 	return a.pageImages
+}
+
+// ocr returns the OCR reader, made on first use.
+func (a *App) ocr() *ocr.Reader {
+	if a.ocrReader == nil {
+		a.ocrReader = ocr.New(a.Config.OCR)
+	}
+	return a.ocrReader
 }
 
 // Stop stops the roles in order: the API drains its requests, the worker

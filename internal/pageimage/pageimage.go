@@ -9,10 +9,13 @@
 package pageimage
 
 import (
+	"bytes"
 	"container/list"
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"image/png"
 	"net/http"
 	"strconv"
 	"sync"
@@ -37,8 +40,20 @@ type Originals interface {
 	GetOriginal(ctx context.Context, sha256 string, data bool) (*countersign.Original, error)
 }
 
+// Images decodes submitted images within their limits (internal/ocr's
+// Reader does), holding a Slot while it does.
+type Images interface {
+	Slot(ctx context.Context) (release func(), err error)
+	Decode(data []byte, contentType string) (image.Image, error)
+}
+
 // Renderer renders and caches page images.
 type Renderer struct {
+	// Images, when set, shows an original that is an image (a scan
+	// submitted as PNG, JPEG or TIFF) as its one page; without it only a
+	// PDF's pages are shown.
+	Images Images
+
 	originals Originals
 	pdf       *pdfium.Extractor
 	group     singleflight.Group
@@ -112,7 +127,7 @@ func (r *Renderer) PNG(ctx context.Context, doc *countersign.Document, page, dpi
 			return nil, fmt.Errorf("read the original of document %s: %w", doc.ID, err)
 		}
 		if o.ContentType != countersign.ContentTypePDF {
-			return nil, countersign.Errorf(countersign.CodeInvalid, "document %s's original is %s; only a PDF's pages are shown", doc.ID, o.ContentType)
+			return r.imagePage(ctx, doc, o, page)
 		}
 		png, err := r.pdf.RenderPagePNG(ctx, o.Data, page, dpi)
 		if err != nil {
@@ -187,4 +202,44 @@ func Write(w http.ResponseWriter, png []byte) {
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	w.Write(png)
+}
+
+// imagePage is an image original as its one page, in PNG: a PNG as it
+// was submitted, another format decoded within the OCR limits and
+// encoded. Its resolution is its own (the page's boxes are in points at
+// countersign.ImageDPI, which the page scales), so dpi does not apply.
+func (r *Renderer) imagePage(ctx context.Context, doc *countersign.Document, o *countersign.Original, page int) ([]byte, error) {
+	if r.Images == nil || !ShowsImages(o.ContentType) {
+		return nil, countersign.Errorf(countersign.CodeInvalid, "document %s's original is %s; only a PDF's or an image's pages are shown", doc.ID, o.ContentType)
+	}
+	if page != 1 {
+		return nil, countersign.Errorf(countersign.CodeNotFound, "document %s: page %d is past the last; the image has 1 page", doc.ID, page)
+	}
+	release, err := r.Images.Slot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	img, err := r.Images.Decode(o.Data, o.ContentType)
+	if err != nil {
+		return nil, err
+	}
+	if o.ContentType == countersign.ContentTypePNG {
+		return o.Data, nil
+	}
+	var buf bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
+		return nil, fmt.Errorf("document %s: encode its image as PNG: %w", doc.ID, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// ShowsImages says whether an original of contentType is an image the
+// Renderer shows as one page (when it has Images).
+func ShowsImages(contentType string) bool {
+	switch contentType {
+	case countersign.ContentTypePNG, countersign.ContentTypeJPEG, countersign.ContentTypeTIFF:
+		return true
+	}
+	return false
 }

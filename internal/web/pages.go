@@ -51,7 +51,8 @@ func (h *handler) pagesOf(ctx context.Context, doc *countersign.Document, fields
 	if err != nil {
 		return nil, err
 	}
-	if o.ContentType != countersign.ContentTypePDF || o.Layout == nil || o.Layout.TextSHA256 != doc.ContentSHA256 {
+	shown := o.ContentType == countersign.ContentTypePDF || h.Pages.Images != nil && pageimage.ShowsImages(o.ContentType)
+	if !shown || o.Layout == nil || o.Layout.TextSHA256 != doc.ContentSHA256 {
 		return nil, nil
 	}
 	scale := float64(pageimage.DefaultDPI) / 72
