@@ -438,15 +438,17 @@ func (a *App) startAPI() error {
 		Pages:             a.pages(),
 
 		UI: web.New(web.Services{
-			Store:       a.traced(),
-			TaskTypes:   a.TaskTypes,
-			Decider:     a.dispatcher(),
-			Claims:      a.dispatcher(),
-			ClaimLease:  a.Config.ClaimLease,
-			Escalations: a.dispatcher(),
-			Logger:      a.Logger,
-			OIDC:        a.oidcSignIn,
-			Pages:       a.pages(),
+			Store:          a.traced(),
+			TaskTypes:      a.TaskTypes,
+			Decider:        a.dispatcher(),
+			Claims:         a.dispatcher(),
+			ClaimLease:     a.Config.ClaimLease,
+			Escalations:    a.dispatcher(),
+			Logger:         a.Logger,
+			OIDC:           a.oidcSignIn,
+			Pages:          a.pages(),
+			Submitter:      a.dispatcher(),
+			MaxUploadBytes: a.maxUploadBytes(),
 		}),
 	})
 	var handler http.Handler = router
@@ -469,6 +471,19 @@ func (a *App) startAPI() error {
 // alike, and the reconciler's. It is made on first use, once the store is
 // open as the roles use it; a person's update that finds its review
 // workflow terminated closes what it left open at once.
+// maxUploadBytes is the largest file the web page's submit form takes: the
+// larger of the PDF and image limits of the dispatcher's readers.
+func (a *App) maxUploadBytes() int64 {
+	d, n := a.dispatcher(), int64(0)
+	if d.PDF != nil {
+		n = max(n, int64(d.PDF.Limits().MaxBytes))
+	}
+	if d.OCR != nil {
+		n = max(n, int64(d.OCR.Limits().MaxBytes))
+	}
+	return n
+}
+
 func (a *App) dispatcher() *dispatch.Dispatcher {
 	if a.dispatch != nil {
 		return a.dispatch

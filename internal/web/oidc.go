@@ -155,7 +155,7 @@ func (h *handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Logger.InfoContext(r.Context(), "web sign-in", "user", id.Principal.User, "role", id.Principal.Role, "provider", h.OIDC.Name)
 	setCookie(w, r, sessionCookie, raw, prefix, max(1, int(id.Expiry.Sub(h.Now()).Seconds())))
-	next := cmp.Or(f.Next, "/ui/queue")
+	next := cmp.Or(f.Next, landing(id.Principal.Role))
 	// A page, not a redirect: the browser came here from the provider's
 	// site, and in that navigation it would not send the SameSite=Strict
 	// session cookie to the next page. The page's own refresh is a

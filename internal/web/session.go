@@ -44,6 +44,9 @@ func (s *session) MayQueue() bool { return may(s.Role, queueRoles) }
 // MayOverview reports whether the person may see the overview.
 func (s *session) MayOverview() bool { return may(s.Role, statsRoles) }
 
+// MaySubmit reports whether the person may submit documents.
+func (s *session) MaySubmit() bool { return may(s.Role, submitRoles) }
+
 // csrfToken is the CSRF token of a session: an HMAC keyed by the session's
 // token, so only someone who can read the cookie can make it, and any
 // replica can check it without shared state.
@@ -235,9 +238,18 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 	setCookie(w, r, sessionCookie, secret, prefix, 0)
 	next := safeNext(r.PostFormValue("next"))
 	if next == "" {
-		next = "/ui/queue"
+		next = landing(p.Role)
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// landing is where a sign-in without a target goes: the queue, or for a
+// submitter, who may not see it, the submit page.
+func landing(role countersign.Role) string {
+	if role == countersign.RoleSubmitter {
+		return "/ui/submit"
+	}
+	return "/ui/queue"
 }
 
 func (h *handler) logout(w http.ResponseWriter, r *http.Request, _ *session) {

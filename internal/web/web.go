@@ -1,7 +1,8 @@
 // Package web is countersign's web page for people, served at /ui/ by the
 // same process as the API. Reviewers work the queue and decide reviews with
 // the document and its evidence in view; auditors read a document's history
-// and check the audit chain; approvers and auditors see the quality overview.
+// and check the audit chain; approvers and auditors see the quality overview;
+// submitters upload documents (a PDF, an image or text) for review.
 //
 // It is server-rendered HTML (html/template) that works without JavaScript.
 // A little script adds what a page is better with: its own (keyboard
@@ -15,7 +16,7 @@
 // expired token stops working at once, and every page admits the roles
 // that the API route serving the same data admits. Every form carries a CSRF
 // token. Decisions go through dispatch.Dispatcher, the REST API's own path
-// to the review workflow's update.
+// to the review workflow's update, and uploads through its intake.
 package web
 
 import (
@@ -88,6 +89,11 @@ type Services struct {
 	// PDF), which the review and document pages then show with the
 	// evidence boxed on them.
 	Pages *pageimage.Renderer
+	// Submitter, when set, lets submitters upload documents (a PDF, an
+	// image or text) from the submit page, up to MaxUploadBytes
+	// (DefaultMaxUploadBytes when zero).
+	Submitter      Submitter
+	MaxUploadBytes int64
 }
 
 // Who may see what. Each page shows what one API route serves and admits
@@ -102,6 +108,8 @@ var (
 	verifyRoles = []countersign.Role{countersign.RoleApprover, countersign.RoleAuditor}
 	// the overview: GET /v1/stats
 	statsRoles = []countersign.Role{countersign.RoleApprover, countersign.RoleAuditor}
+	// the submit page: POST /v1/documents
+	submitRoles = []countersign.Role{countersign.RoleSubmitter}
 )
 
 // may reports whether role is among roles; admin always is.
@@ -166,6 +174,10 @@ func New(s Services) http.Handler {
 	mux.Handle("GET /ui/documents/{id}/pages/{page}", h.page(trailRoles, "a document's pages", h.pageImage))
 	mux.Handle("GET /ui/audit/verify", h.page(verifyRoles, "the audit chain check", h.verifyFragment))
 	mux.Handle("GET /ui/overview", h.page(statsRoles, "the quality overview", h.overview))
+	if s.Submitter != nil {
+		mux.Handle("GET /ui/submit", h.page(submitRoles, "the submit page", h.submitForm))
+		mux.HandleFunc("POST /ui/submit", h.submit)
+	}
 	mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		sess, _ := h.authenticate(r)
 		h.fail(w, r, sess, countersign.Errorf(countersign.CodeNotFound, "There is no page at %s.", r.URL.Path))
@@ -222,7 +234,7 @@ func staticVersion() string {
 }
 
 // pageNames are the templates that render a whole page on the base layout.
-var pageNames = []string{"login", "signedin", "queue", "review", "document", "overview", "error"}
+var pageNames = []string{"login", "signedin", "queue", "review", "document", "overview", "submit", "error"}
 
 func parsePages(funcs template.FuncMap) map[string]*template.Template {
 	base := template.Must(template.New("base.html").Funcs(funcs).ParseFS(templateFiles, "templates/base.html", "templates/alert.html", "templates/comparison.html", "templates/pages.html"))

@@ -55,8 +55,10 @@ type fixture struct {
 	store   *sqlite.Store
 	tokens  map[countersign.Role]string
 	decider *fakeDecider
-	now     time.Time
-	version string
+	// submitter takes the submit form's uploads.
+	submitter *recordingSubmitter
+	now       time.Time
+	version   string
 	// types are the task types the page serves.
 	types *tasktype.Registry
 }
@@ -98,10 +100,12 @@ func newFixtureWith(t testing.TB, sso *web.OIDC, adjust ...func(*tasktype.Regist
 	}
 	f := &fixture{t: t, store: store, tokens: map[countersign.Role]string{}, now: time.Now().UTC(), version: tt.Version, types: types}
 	f.decider = &fakeDecider{store: store}
+	f.submitter = &recordingSubmitter{}
 	quiet := slog.New(slog.DiscardHandler)
 	// Claims touch only the store: the real dispatcher takes them.
 	d := &dispatch.Dispatcher{Store: store, TaskTypes: types, Resolver: tasktype.NewResolver(types, store)}
-	ui := web.New(web.Services{Store: store, TaskTypes: types, Decider: f.decider, Claims: d, Escalations: d, Logger: quiet, OIDC: sso, Pages: pageimage.New(store, fixturePDF, 0)})
+	ui := web.New(web.Services{Store: store, TaskTypes: types, Decider: f.decider, Claims: d, Escalations: d, Logger: quiet, OIDC: sso, Pages: pageimage.New(store, fixturePDF, 0),
+		Submitter: f.submitter, MaxUploadBytes: fixtureUploadLimit})
 	router := api.Router(api.Services{
 		Store:     store,
 		Dispatch:  d,
@@ -499,6 +503,7 @@ func TestPagesAdmitTheAPIsRoles(t *testing.T) {
 		{"/ui/documents/" + docD + "/pages/1", "GET", "/v1/documents/" + docD + "/pages/1"},
 		{"/ui/audit/verify", "GET", "/v1/audit/verify"},
 		{"/ui/overview", "GET", "/v1/stats?task_type=nope"}, // answered before Temporal is needed
+		{"/ui/submit", "POST", "/v1/documents"},
 		{"POST /ui/reviews/nope-r1/decision", "POST", "/v1/reviews/nope-r1/decision"},
 	}
 	for _, role := range countersign.Roles {
