@@ -57,9 +57,33 @@ func TestPDFPageInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	browser, do, exceptions := newChromium(t, chrome)
+
+	do("sign in", chromedp.Navigate(a.APIURL+"/ui/reviews/"+review.ID), chromedp.WaitVisible(chromedp.CSS("#token")),
+		chromedp.SendKeys(chromedp.CSS("#token"), tok.Secret), chromedp.Click(chromedp.CSS("form.stack button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#doc-pages")))
+	tg := checkEvidenceBox(t, browser, do, doc)
+	shots.take(browser, "pdf-01-review-page-box")
+
+	// The document page shows the pages too, with a legend of the fields.
+	do("the document page", chromedp.Navigate(a.APIURL+"/ui/documents/"+sub.ID), chromedp.WaitVisible(chromedp.CSS("#doc-pages")),
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`.page-legend a[data-evidence="%d"]`, tg.Index))))
+	if n, err := chromedp.Run(browser, chromedp.Evaluate[int](`document.querySelectorAll("rect.ev-box.active").length`)); err != nil || n == 0 {
+		t.Errorf("document page: %d boxes active after clicking %s in the legend, %v", n, tg.Name, err)
+	}
+	shots.take(browser, "pdf-02-document-page")
+	exceptions()
+}
+
+// newChromium starts a headless Chromium for a test: its context, a step
+// runner that fails the test naming the step, and a check that no script
+// threw (call it at the end).
+func newChromium(t *testing.T, chrome string) (context.Context, func(string, ...chromedp.Action[chromedp.Void]), func()) {
+	t.Helper()
+	ctx := context.Background()
 	alloc, cancel := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chrome), chromedp.NoSandbox, chromedp.WindowSize(1600, 1000), chromedp.Flag("disable-gpu", true))...)
-	defer cancel()
+	t.Cleanup(cancel)
 	var exceptions struct {
 		sync.Mutex
 		list []string
@@ -71,9 +95,9 @@ func TestPDFPageInABrowser(t *testing.T) {
 			exceptions.list = append(exceptions.list, fmt.Sprintf("%s (%s:%d)", e.ExceptionDetails.Text, e.ExceptionDetails.URL, e.ExceptionDetails.LineNumber))
 		}
 	}))
-	defer cancel()
+	t.Cleanup(cancel)
 	browser, cancel = context.WithTimeout(browser, 3*time.Minute)
-	defer cancel()
+	t.Cleanup(cancel)
 	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(browser, steps...); err != nil {
@@ -81,17 +105,32 @@ func TestPDFPageInABrowser(t *testing.T) {
 		}
 	}
 
-	do("sign in", chromedp.Navigate(a.APIURL+"/ui/reviews/"+review.ID), chromedp.WaitVisible(chromedp.CSS("#token")),
-		chromedp.SendKeys(chromedp.CSS("#token"), tok.Secret), chromedp.Click(chromedp.CSS("form.stack button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("#doc-pages")))
+	return browser, do, func() {
+		t.Helper()
+		exceptions.Lock()
+		defer exceptions.Unlock()
+		if len(exceptions.list) > 0 {
+			t.Errorf("script exceptions: %v", exceptions.list)
+		}
+	}
+}
+
+// evidenceTarget is a field of the review page with an "on page" link.
+type evidenceTarget struct {
+	Index int    `json:"index"`
+	Name  string `json:"name"`
+	Page  int    `json:"page"`
+}
+
+// checkEvidenceBox, on a review page showing doc's pages: clicking the
+// field whose evidence is on the last page with a box marks its box, the
+// pages pane scrolls to it, and the box stands where the document view's
+// evidence box (in points) says, scaled to the image on screen, over ink.
+func checkEvidenceBox(t *testing.T, browser context.Context, do func(string, ...chromedp.Action[chromedp.Void]), doc *api.DocumentView) evidenceTarget {
+	t.Helper()
 	// The field whose evidence is on the last page with a box: clicking
 	// it must scroll the pages pane there.
-	type target struct {
-		Index int    `json:"index"`
-		Name  string `json:"name"`
-		Page  int    `json:"page"`
-	}
-	tg, err := chromedp.Run(browser, chromedp.Evaluate[target](`(() => {
+	tg, err := chromedp.Run(browser, chromedp.Evaluate[evidenceTarget](`(() => {
 		const links = Array.from(document.querySelectorAll("a.on-page"));
 		const last = links.map(l => ({index: +l.dataset.evidence, name: l.closest(".field").querySelector(".field-name").innerText.trim(), page: +l.innerText.replace(/\D/g, "")}))
 			.sort((a, b) => b.page - a.page)[0];
@@ -155,18 +194,5 @@ func TestPDFPageInABrowser(t *testing.T) {
 		t.Errorf("under the box of %s %d of %d image pixels are dark; want the quoted words there", tg.Name, m.Ink, m.Pixels)
 	}
 	t.Logf("field %s, page %d: box on screen %+v, expected %+v; %d of %d pixels under it dark", tg.Name, tg.Page, m.Box, exp, m.Ink, m.Pixels)
-	shots.take(browser, "pdf-01-review-page-box")
-
-	// The document page shows the pages too, with a legend of the fields.
-	do("the document page", chromedp.Navigate(a.APIURL+"/ui/documents/"+sub.ID), chromedp.WaitVisible(chromedp.CSS("#doc-pages")),
-		chromedp.Click(chromedp.CSS(fmt.Sprintf(`.page-legend a[data-evidence="%d"]`, tg.Index))))
-	if n, err := chromedp.Run(browser, chromedp.Evaluate[int](`document.querySelectorAll("rect.ev-box.active").length`)); err != nil || n == 0 {
-		t.Errorf("document page: %d boxes active after clicking %s in the legend, %v", n, tg.Name, err)
-	}
-	shots.take(browser, "pdf-02-document-page")
-	exceptions.Lock()
-	defer exceptions.Unlock()
-	if len(exceptions.list) > 0 {
-		t.Errorf("script exceptions: %v", exceptions.list)
-	}
+	return tg
 }
