@@ -26,6 +26,9 @@ type Submitter interface {
 // is zero: the default limit of PDFs and images (pdf-max-bytes, ocr-max-bytes).
 const DefaultMaxUploadBytes = 20 << 20
 
+// uploadSlack is what the submit form's body may hold beside its file.
+const uploadSlack = 1 << 20
+
 // uploadField is the file input of the submit form.
 const uploadField = "file"
 
@@ -73,14 +76,17 @@ func (h *handler) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	limit := h.maxUpload()
-	// The form's other fields and the multipart framing fit in 64 KiB.
-	r.Body = http.MaxBytesReader(w, r.Body, limit+64<<10)
+	// The form's other fields and the multipart framing fit in the slack;
+	// a file just over the limit is still read, to be refused by name.
+	r.Body = http.MaxBytesReader(w, r.Body, limit+uploadSlack)
 	if err := r.ParseMultipartForm(8 << 20); err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			// The CSRF token cannot be read from a body cut short; refuse
-			// without naming anything but the size.
-			h.fail(w, r, sess, countersign.Errorf(countersign.CodeTooLarge, "The upload is larger than %d bytes, the largest file this server takes (pdf-max-bytes, ocr-max-bytes).", limit))
+			// A body cut short keeps its fields unread: the form comes
+			// back empty, with the reason. Nothing is changed, so no
+			// CSRF token is needed for that.
+			h.showSubmit(w, r, sess, http.StatusRequestEntityTooLarge, submitView{
+				Message: fmt.Sprintf("the upload is larger than %d bytes, the largest file this server takes (pdf-max-bytes, ocr-max-bytes)", limit)})
 			return
 		}
 		h.fail(w, r, sess, countersign.Errorf(countersign.CodeBadRequest, "The upload could not be read as a form with a file (multipart/form-data): %v.", err))

@@ -119,6 +119,12 @@ func TestSubmitPage(t *testing.T) {
 			t.Errorf("upload of %s = %d; want %d, the form again with %q and the task type kept:\n%s", r.name, a.status, r.status, r.want, a.body)
 		}
 	}
+	// A body far over the limit is cut short: the form comes back empty
+	// with the limit.
+	huge := sam.upload(map[string]string{"task_type": "pii-extraction"}, "huge.png", append(png, make([]byte, 2<<20)...))
+	if huge.status != http.StatusRequestEntityTooLarge || !strings.Contains(huge.body, "the upload is larger than 65536 bytes") || !strings.Contains(huge.body, `name="file"`) {
+		t.Errorf("upload far over the limit = %d:\n%s", huge.status, huge.body)
+	}
 	// Intake's own refusal is shown the same way.
 	f.submitter.refuse = countersign.Errorf(countersign.CodeTooLarge, "the file has 2 pages; the limit is 1 (pdf-max-pages)")
 	a := sam.upload(map[string]string{"task_type": "pii-extraction"}, "two.pdf", pdf)
