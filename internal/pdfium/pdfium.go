@@ -422,7 +422,10 @@ func (r *reader) page(doc references.FPDF_DOCUMENT, index int) (countersign.Page
 	if err != nil {
 		return countersign.PageText{}, err
 	}
-	height := float64(size.Size.Height)
+	shown, err := r.pageDisplay(doc, index)
+	if err != nil {
+		return countersign.PageText{}, err
+	}
 	text, err := r.inst.GetPageTextStructured(&requests.GetPageTextStructured{
 		Page: requests.Page{ByIndex: &requests.PageByIndex{Document: doc, Index: index}},
 		Mode: requests.GetPageTextStructuredModeChars,
@@ -448,7 +451,7 @@ func (r *reader) page(doc references.FPDF_DOCUMENT, index int) (countersign.Page
 		}
 		r, _ := utf8.DecodeRuneInString(s)
 		p := c.PointPosition
-		box := countersign.Box{X0: p.Left, Y0: height - p.Top, X1: p.Right, Y1: height - p.Bottom}
+		box := shown.box(p.Left, p.Bottom, p.Right, p.Top)
 		hasBox := p.Right > p.Left && p.Top > p.Bottom && !math.IsNaN(p.Left)
 		if unicode.IsSpace(r) || !hasBox {
 			endWord()
@@ -464,7 +467,9 @@ func (r *reader) page(doc references.FPDF_DOCUMENT, index int) (countersign.Page
 		b.word.End = b.chars
 	}
 	endWord()
-	page := countersign.PageText{Width: float64(size.Size.Width), Height: height, Text: b.text.String(), Words: b.words}
+	// PDFium's page size is already the displayed one (bounding box,
+	// turned), as RenderPage sizes its image.
+	page := countersign.PageText{Width: float64(size.Size.Width), Height: float64(size.Size.Height), Text: b.text.String(), Words: b.words}
 	if strings.TrimSpace(page.Text) == "" {
 		page.Text, page.Words = "", nil
 		scanned, err := r.hasImage(doc, index)

@@ -23,6 +23,13 @@ type Options struct {
 	// BombBytes, when set, adds to the first page a FlateDecode content
 	// stream that inflates to that many bytes of spaces.
 	BombBytes int64
+	// Rotate, when set, is every page's /Rotate (a multiple of 90): a
+	// viewer shows the page turned clockwise by that many degrees.
+	Rotate int
+	// Origin, when set, moves every page's crop box to start at (Origin,
+	// Origin) in user space, within a media box from (0, 0) that is Origin
+	// larger; the text moves with it, so the page shown is the same.
+	Origin int
 }
 
 // Width and Height are the size of every generated page (US Letter), in
@@ -55,16 +62,16 @@ func PDF(pages [][]string, o Options) []byte {
 	font := add("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
 	var kids []string
 	for i, lines := range pages {
-		content := []byte(textOps(lines))
+		content := []byte(textOps(lines, o.Origin))
 		stream := streamObj(content, o.Flate)
 		if i == 0 && o.BombBytes > 0 {
 			bomb := add(bombObj(o.BombBytes))
 			c := add(stream)
-			kids = append(kids, fmt.Sprintf("%d 0 R", add(pageObj(tree, font, fmt.Sprintf("[%d 0 R %d 0 R]", bomb, c)))))
+			kids = append(kids, fmt.Sprintf("%d 0 R", add(pageObj(tree, font, fmt.Sprintf("[%d 0 R %d 0 R]", bomb, c), o))))
 			continue
 		}
 		c := add(stream)
-		kids = append(kids, fmt.Sprintf("%d 0 R", add(pageObj(tree, font, fmt.Sprintf("%d 0 R", c)))))
+		kids = append(kids, fmt.Sprintf("%d 0 R", add(pageObj(tree, font, fmt.Sprintf("%d 0 R", c), o))))
 	}
 	count := len(pages)
 	if o.ClaimPages > 0 {
@@ -114,9 +121,9 @@ func PageBomb(n int) []byte {
 	}
 	obj(fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), n))
 	obj("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-	obj(streamObj([]byte(textOps([]string{"page"})), false))
+	obj(streamObj([]byte(textOps([]string{"page"}, 0)), false))
 	for range n {
-		obj(pageObj(2, 3, "4 0 R"))
+		obj(pageObj(2, 3, "4 0 R", Options{}))
 	}
 	xref := b.Len()
 	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offsets)+1)
@@ -127,14 +134,24 @@ func PageBomb(n int) []byte {
 	return b.Bytes()
 }
 
-func pageObj(parent, font int, contents string) string {
-	return fmt.Sprintf("<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %d %d] /Resources << /Font << /F1 %d 0 R >> >> /Contents %s >>",
-		parent, Width, Height, font, contents)
+func pageObj(parent, font int, contents string, o Options) string {
+	boxes := fmt.Sprintf("/MediaBox [0 0 %d %d]", Width, Height)
+	if o.Origin != 0 {
+		boxes = fmt.Sprintf("/MediaBox [0 0 %d %d] /CropBox [%d %d %d %d]",
+			o.Origin+Width, o.Origin+Height, o.Origin, o.Origin, o.Origin+Width, o.Origin+Height)
+	}
+	if o.Rotate != 0 {
+		boxes += fmt.Sprintf(" /Rotate %d", o.Rotate)
+	}
+	return fmt.Sprintf("<< /Type /Page /Parent %d 0 R %s /Resources << /Font << /F1 %d 0 R >> >> /Contents %s >>",
+		parent, boxes, font, contents)
 }
 
-func textOps(lines []string) string {
+// textOps draws lines from Left and Top of a page whose lower left corner
+// is at (origin, origin).
+func textOps(lines []string, origin int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "BT /F1 %d Tf %d TL %d %d Td\n", FontSize, Leading, Left, Height-Top)
+	fmt.Fprintf(&b, "BT /F1 %d Tf %d TL %d %d Td\n", FontSize, Leading, origin+Left, origin+Height-Top)
 	for i, line := range lines {
 		if i > 0 {
 			b.WriteString("T*\n")
