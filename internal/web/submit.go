@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/countersign/countersign"
@@ -75,6 +77,12 @@ func (h *handler) submit(w http.ResponseWriter, r *http.Request) {
 		h.signIn(w, r, err)
 		return
 	}
+	// The role is the session's: someone who may not submit is refused
+	// before the upload is read.
+	if !may(sess.Role, submitRoles) {
+		h.fail(w, r, sess, countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not submit documents: the %s role is needed.", sess.User, sess.Role, countersign.RoleList(append(submitRoles[:len(submitRoles):len(submitRoles)], countersign.RoleAdmin))))
+		return
+	}
 	limit := h.maxUpload()
 	// The form's other fields and the multipart framing fit in the slack;
 	// a file just over the limit is still read, to be refused by name.
@@ -97,10 +105,6 @@ func (h *handler) submit(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, sess, countersign.Errorf(countersign.CodeForbidden, "The form was refused: it did not carry this session's security token (CSRF). Reload the page and try again."))
 		return
 	}
-	if !may(sess.Role, submitRoles) {
-		h.fail(w, r, sess, countersign.Errorf(countersign.CodeForbidden, "%s (role %s) may not submit documents: the %s role is needed.", sess.User, sess.Role, countersign.RoleList(append(submitRoles[:len(submitRoles):len(submitRoles)], countersign.RoleAdmin))))
-		return
-	}
 	v := submitView{TaskType: r.PostFormValue("task_type"), ExternalID: r.PostFormValue("external_id")}
 	refuse := func(err error) {
 		code := countersign.ErrorCode(err)
@@ -111,12 +115,17 @@ func (h *handler) submit(w http.ResponseWriter, r *http.Request) {
 		v.Message = err.Error()
 		h.showSubmit(w, r, sess, rest.Status(code), v)
 	}
-	data, err := readUpload(r, limit)
+	data, name, err := readUpload(r, limit)
 	if err != nil {
 		refuse(err)
 		return
 	}
 	sub := dispatch.Submission{TaskType: v.TaskType, ExternalID: v.ExternalID, SubmittedBy: sess.User, Channel: countersign.ChannelWeb}
+	if name != "" {
+		// As countersign submit records it: the queue names the document
+		// by it.
+		sub.Metadata = map[string]string{"filename": name}
+	}
 	switch {
 	case pdfium.IsPDF(data):
 		sub.Original, sub.ContentType = data, countersign.ContentTypePDF
@@ -142,23 +151,27 @@ func (h *handler) submit(w http.ResponseWriter, r *http.Request) {
 	h.showSubmit(w, r, sess, http.StatusOK, submitView{TaskType: v.TaskType, Submitted: doc})
 }
 
-// readUpload reads the form's file, refusing one larger than limit or
-// empty.
-func readUpload(r *http.Request, limit int64) ([]byte, error) {
+// readUpload reads the form's file and its base name, refusing one larger
+// than limit or empty.
+func readUpload(r *http.Request, limit int64) ([]byte, string, error) {
 	f, hdr, err := r.FormFile(uploadField)
 	if err != nil {
-		return nil, countersign.Errorf(countersign.CodeInvalid, "no file was chosen: choose a PDF, an image (PNG, JPEG, TIFF) or a text file")
+		return nil, "", countersign.Errorf(countersign.CodeInvalid, "no file was chosen: choose a PDF, an image (PNG, JPEG, TIFF) or a text file")
 	}
 	defer f.Close()
 	if hdr.Size > limit {
-		return nil, countersign.Errorf(countersign.CodeTooLarge, "the file %s is %d bytes; the limit is %d", hdr.Filename, hdr.Size, limit)
+		return nil, "", countersign.Errorf(countersign.CodeTooLarge, "the file %s is %d bytes; the limit is %d", hdr.Filename, hdr.Size, limit)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading the uploaded file: %w", err)
+		return nil, "", fmt.Errorf("reading the uploaded file: %w", err)
 	}
 	if len(data) == 0 {
-		return nil, countersign.Errorf(countersign.CodeInvalid, "the file %s is empty", hdr.Filename)
+		return nil, "", countersign.Errorf(countersign.CodeInvalid, "the file %s is empty", hdr.Filename)
 	}
-	return data, nil
+	name := path.Base(strings.ReplaceAll(hdr.Filename, "\\", "/"))
+	if name == "." || name == "/" || !utf8.ValidString(name) || strings.ContainsRune(name, 0) || len(name) > 255 {
+		name = ""
+	}
+	return data, name, nil
 }

@@ -162,4 +162,8 @@ func TestSubmitPage(t *testing.T) {
 			t.Errorf("submission %d = %+v (%d bytes of file); want %+v with %d bytes", i, c, len(c.Original), w, len(files[i]))
 		}
 	}
+	// The file's name is recorded as countersign submit records it.
+	if got := calls[0].Metadata["filename"]; got != "scan.txt" {
+		t.Errorf("first submission's filename metadata %q, want scan.txt", got)
+	}
 }
