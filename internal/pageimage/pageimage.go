@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/ocr"
 	"github.com/countersign/countersign/internal/pdfium"
 )
 
@@ -205,15 +206,19 @@ func Write(w http.ResponseWriter, png []byte) {
 }
 
 // imagePage is an image original as its one page, in PNG: a PNG as it
-// was submitted, another format decoded within the OCR limits and
-// encoded. Its resolution is its own (the page's boxes are in points at
+// was submitted (intake checked it within the OCR limits), another format
+// decoded within those limits and encoded. Its resolution is its own (the page's boxes are in points at
 // countersign.ImageDPI, which the page scales), so dpi does not apply.
 func (r *Renderer) imagePage(ctx context.Context, doc *countersign.Document, o *countersign.Original, page int) ([]byte, error) {
-	if r.Images == nil || !ShowsImages(o.ContentType) {
+	if r.Images == nil || !ocr.IsImage(o.ContentType) {
 		return nil, countersign.Errorf(countersign.CodeInvalid, "document %s's original is %s; only a PDF's or an image's pages are shown", doc.ID, o.ContentType)
 	}
 	if page != 1 {
 		return nil, countersign.Errorf(countersign.CodeNotFound, "document %s: page %d is past the last; the image has 1 page", doc.ID, page)
+	}
+	if o.ContentType == countersign.ContentTypePNG {
+		// Checked within the limits when it was submitted: shown as it is.
+		return o.Data, nil
 	}
 	release, err := r.Images.Slot(ctx)
 	if err != nil {
@@ -224,22 +229,9 @@ func (r *Renderer) imagePage(ctx context.Context, doc *countersign.Document, o *
 	if err != nil {
 		return nil, err
 	}
-	if o.ContentType == countersign.ContentTypePNG {
-		return o.Data, nil
-	}
 	var buf bytes.Buffer
 	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
 		return nil, fmt.Errorf("document %s: encode its image as PNG: %w", doc.ID, err)
 	}
 	return buf.Bytes(), nil
-}
-
-// ShowsImages says whether an original of contentType is an image the
-// Renderer shows as one page (when it has Images).
-func ShowsImages(contentType string) bool {
-	switch contentType {
-	case countersign.ContentTypePNG, countersign.ContentTypeJPEG, countersign.ContentTypeTIFF:
-		return true
-	}
-	return false
 }

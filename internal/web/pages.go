@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/ocr"
 	"github.com/countersign/countersign/internal/pageimage"
 )
 
@@ -51,7 +52,7 @@ func (h *handler) pagesOf(ctx context.Context, doc *countersign.Document, fields
 	if err != nil {
 		return nil, err
 	}
-	shown := o.ContentType == countersign.ContentTypePDF || h.Pages.Images != nil && pageimage.ShowsImages(o.ContentType)
+	shown := o.ContentType == countersign.ContentTypePDF || h.Pages.Images != nil && ocr.IsImage(o.ContentType)
 	if !shown || o.Layout == nil || o.Layout.TextSHA256 != doc.ContentSHA256 {
 		return nil, nil
 	}
