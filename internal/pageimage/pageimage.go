@@ -206,8 +206,8 @@ func Write(w http.ResponseWriter, png []byte) {
 }
 
 // imagePage is an image original as its one page, in PNG: a PNG as it
-// was submitted (intake checked it within the OCR limits), another format
-// decoded within those limits and encoded. Its resolution is its own (the page's boxes are in points at
+// was submitted, another format decoded within the OCR limits and
+// encoded. Its resolution is its own (the page's boxes are in points at
 // countersign.ImageDPI, which the page scales), so dpi does not apply.
 func (r *Renderer) imagePage(ctx context.Context, doc *countersign.Document, o *countersign.Original, page int) ([]byte, error) {
 	if r.Images == nil || !ocr.IsImage(o.ContentType) {
@@ -216,18 +216,19 @@ func (r *Renderer) imagePage(ctx context.Context, doc *countersign.Document, o *
 	if page != 1 {
 		return nil, countersign.Errorf(countersign.CodeNotFound, "document %s: page %d is past the last; the image has 1 page", doc.ID, page)
 	}
-	if o.ContentType == countersign.ContentTypePNG {
-		// Checked within the limits when it was submitted: shown as it is.
-		return o.Data, nil
-	}
 	release, err := r.Images.Slot(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
+	// Decoded within the limits in force, a PNG too, though it is then
+	// shown as it was stored.
 	img, err := r.Images.Decode(o.Data, o.ContentType)
 	if err != nil {
 		return nil, err
+	}
+	if o.ContentType == countersign.ContentTypePNG {
+		return o.Data, nil
 	}
 	var buf bytes.Buffer
 	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
