@@ -28,9 +28,17 @@ type Certificate struct {
 	Budget        float64 `json:"budget"`
 	Level         float64 `json:"level"`
 	Threshold     float64 `json:"threshold"`
-	// Bound is the one-sided Clopper-Pearson upper bound, at Level, of the
-	// error rate among accepted documents at Threshold: Wrong of Accepted.
+	// Bound is the one-sided Clopper-Pearson upper bound, at TestedAt (at
+	// Level when that is unset), of the error rate among accepted documents
+	// at Threshold: Wrong of Accepted.
 	Bound    float64 `json:"bound"`
+	// Attempt is which attempt at this budget on overlapping documents
+	// made the certificate (1: the first; 0 in certificates made before
+	// attempts were counted), and TestedAt the level its sequence ran at,
+	// stricter than Level after the first, so that every attempt together
+	// keeps Level (internal/certify: AttemptShare).
+	Attempt  int     `json:"attempt,omitempty"`
+	TestedAt float64 `json:"tested_at,omitempty"`
 	Accepted int     `json:"accepted"`
 	Wrong    int     `json:"wrong"`
 	// Documents is how many held-out reviewed documents the test used;

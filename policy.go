@@ -130,6 +130,11 @@ type PolicyStore interface {
 // Audit events of certificates and policy versions.
 const (
 	EventPolicyCertified = "policy.certified"
+	// EventPolicyCertificationAttempted is recorded before every test of a
+	// certification on held-out documents, certified or refused: later
+	// attempts at the same budget on overlapping documents count it and
+	// test at a stricter level (certify.AttemptShare).
+	EventPolicyCertificationAttempted = "policy.certification_attempted"
 	EventPolicyApplied   = "policy.applied"
 	EventPolicySet       = "policy.set"
 )

@@ -1,6 +1,10 @@
 package api
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
@@ -70,7 +74,23 @@ func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	res, err := certify.Test(data.Samples, req.ErrorBudget, level)
+	calVersion := ""
+	if cal != nil {
+		calVersion = cal.Version
+	}
+	if _, err := certify.Test(nil, req.ErrorBudget, level); err != nil {
+		h.fail(w, r, err) // a budget or level out of range, before anything is recorded
+		return
+	}
+	attempt, err := h.certificationAttempt(r, CertificationAttempt{
+		TaskType: tt.Name, Budget: req.ErrorBudget, Level: level, Calibration: calVersion,
+		Documents: len(data.Samples), Since: data.Since, Until: data.Until,
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	res, err := certify.TestAttempt(data.Samples, req.ErrorBudget, level, attempt)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -95,6 +115,8 @@ func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
 		Documents:     res.Documents,
 		ReviewShare:   res.ReviewShare,
 		Tested:        res.Tested,
+		Attempt:       res.Attempt,
+		TestedAt:      res.TestedAt,
 		Since:         data.Since,
 		Until:         data.Until,
 		CreatedAt:     audit.Time(h.Now()),
@@ -113,6 +135,86 @@ func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
 	}
 	rest.WriteJSON(w, http.StatusCreated, CertifyResponse{Certificate: c, Test: res})
 }
+
+// CertificationAttempt is the data of a policy.certification_attempted
+// event: which evidence a certification was about to be tested on.
+type CertificationAttempt struct {
+	TaskType    string  `json:"task_type"`
+	Budget      float64 `json:"budget"`
+	Level       float64 `json:"level"`
+	Calibration string  `json:"calibration,omitempty"`
+	// Documents are the held-out reviewed documents, created from Since to
+	// Until.
+	Documents int       `json:"documents"`
+	Since     time.Time `json:"since"`
+	Until     time.Time `json:"until"`
+}
+
+// certificationAttempt records an attempt to certify and returns which
+// attempt it is: one more than the attempts recorded before it at the same
+// task type and budget whose documents overlap a's in time (a refused
+// certification tried again on more documents looks at mostly the same
+// evidence again; a later calibration's held-out documents include earlier
+// ones). The event is appended first and the earlier ones counted by their
+// place in the chain, so two attempts at once count each other in order.
+// An attempt on no documents tests nothing and is not counted. It reads
+// the whole chain: certification is an approver's occasional act.
+func (h *handlers) certificationAttempt(r *http.Request, a CertificationAttempt) (int, error) {
+	if a.Documents == 0 {
+		return 1, nil
+	}
+	raw := make([]byte, 8)
+	if _, err := rand.Read(raw); err != nil {
+		return 0, err
+	}
+	event := countersign.AuditEvent{
+		ID: "certification-attempt/" + a.TaskType + "/" + hex.EncodeToString(raw), Type: countersign.EventPolicyCertificationAttempted,
+		Actor: principal(r).User, Channel: channel(r), At: audit.Time(h.Now()),
+	}
+	var err error
+	if event.Data, err = audit.Canonical(a); err != nil {
+		return 0, err
+	}
+	stored, err := h.Store.AppendAudit(r.Context(), event)
+	if err != nil {
+		return 0, err
+	}
+	earlier, err := h.countAttempts(r.Context(), a, stored.Seq)
+	if err != nil {
+		return 0, err
+	}
+	return earlier + 1, nil
+}
+
+// countAttempts counts the recorded attempts at a's task type and budget
+// whose documents overlap a's, before the event at seq before.
+func (h *handlers) countAttempts(ctx context.Context, a CertificationAttempt, before int64) (int, error) {
+	n := 0
+	err := h.Store.ScanAudit(ctx, 0, func(e countersign.AuditEvent) error {
+		if e.Seq >= before {
+			return errStopScan
+		}
+		if e.Type != countersign.EventPolicyCertificationAttempted {
+			return nil
+		}
+		var b CertificationAttempt
+		if json.Unmarshal(e.Data, &b) != nil {
+			return nil
+		}
+		if b.TaskType == a.TaskType && b.Budget == a.Budget && b.Documents > 0 &&
+			!b.Until.Before(a.Since) && !a.Until.Before(b.Since) {
+			n++
+		}
+		return nil
+	})
+	if err == errStopScan {
+		err = nil
+	}
+	return n, err
+}
+
+// errStopScan ends a scan of the chain early.
+var errStopScan = fmt.Errorf("stop")
 
 // listCertificates lists a task type's certificates, newest first.
 func (h *handlers) listCertificates(w http.ResponseWriter, r *http.Request) {

@@ -97,12 +97,15 @@ func TestCertifyApplySet(t *testing.T) {
 	}
 	cert, _ := got.body["certificate"].(map[string]any)
 	if cert["id"] != "contract-review/c1" || number(t, cert["threshold"]) != lowest || number(t, cert["accepted"]) != 80 || number(t, cert["wrong"]) != 0 ||
-		number(t, cert["documents"]) != 85 || number(t, cert["tested"]) != 21 || cert["created_by"] != "user-approver" {
-		t.Fatalf("certificate %v, want contract-review/c1 at %v with 0 of 80, 85 documents, 21 tested", cert, lowest)
+		number(t, cert["documents"]) != 85 || number(t, cert["tested"]) != 17 || cert["created_by"] != "user-approver" ||
+		number(t, cert["attempt"]) != 1 || number(t, cert["tested_at"]) != 0.96 {
+		t.Fatalf("certificate %v, want contract-review/c1 at %v with 0 of 80, 85 documents, 17 tested, attempt 1 at 96%%", cert, lowest)
 	}
-	// Clopper-Pearson for 0 of 80 at 95%: 1 - 0.05^(1/80).
-	if b := number(t, cert["bound"]); math.Abs(b-(1-math.Pow(0.05, 1.0/80))) > 1e-12 || math.Abs(number(t, cert["review_share"])-5.0/85) > 1e-15 {
-		t.Errorf("bound %v, review share %v; want 0.036742 and 5/85", b, cert["review_share"])
+	// The first attempt runs at 0.8 of the 5%: the sequence starts at 65
+	// accepted documents (0.95^65 <= 0.9·0.04), 65 to 80 pass and 85 with 5
+	// wrong fails. Clopper-Pearson for 0 of 80 at 96%: 1 - 0.04^(1/80).
+	if b := number(t, cert["bound"]); math.Abs(b-(1-math.Pow(0.04, 1.0/80))) > 1e-12 || math.Abs(number(t, cert["review_share"])-5.0/85) > 1e-15 {
+		t.Errorf("bound %v, review share %v; want 0.039437 and 5/85", b, cert["review_share"])
 	}
 	test, _ := got.body["test"].(map[string]any)
 	if stopped, _ := test["stopped"].(map[string]any); number(t, stopped["threshold"]) != 0.5 || number(t, stopped["wrong"]) != 5 {
@@ -117,15 +120,31 @@ func TestCertifyApplySet(t *testing.T) {
 	}
 
 	refused := s.do("POST", "/v1/policy/certify", approver, `{"task_type":"contract-review","error_budget":0.001,"level":0.9}`)
-	if refused.status != http.StatusUnprocessableEntity || refused.code() != "invalid" || !strings.Contains(refused.message(), "review more documents the calibration did not train on (at least 2407 accepted ones are needed)") || refused.body["test"] == nil {
+	if refused.status != http.StatusUnprocessableEntity || refused.code() != "invalid" || !strings.Contains(refused.message(), "review more documents the calibration did not train on (at least 4709 accepted ones are needed)") || refused.body["test"] == nil {
 		t.Fatalf("certify at 0.1%%: %d %v", refused.status, refused.body)
 	}
-	// 0.999^2407 <= 0.09 (0.9 of the 0.1): 2407 clean accepted documents. The 80 clean ones
-	// end where a wrong one enters: with it, 1 of 81 is over 0.1%, so no
-	// count of documents going like these is projected (needed -1), and the
-	// message says the few there are say little yet.
-	if test, _ := refused.body["test"].(map[string]any); number(t, test["min_accepted"]) != 2407 || number(t, test["needed"]) != -1 {
-		t.Errorf("refusal %v, want 2407 clean accepted documents needed, no projection", test)
+	// The first attempt at 0.1% runs at 0.8 of the 10%: 0.999^2630 <=
+	// 0.9·0.08, 2630 clean accepted documents. More documents are for the
+	// second attempt, at 0.1 of the 10%: 0.999^4709 <= 0.9·0.01. The 80
+	// clean ones end where a wrong one enters: with it, 1 of 81 is over
+	// 0.1%, so no count of documents going like these is projected (needed
+	// -1), and the message says the few there are say little yet.
+	if test, _ := refused.body["test"].(map[string]any); number(t, test["min_accepted"]) != 2630 || number(t, test["next_min_accepted"]) != 4709 ||
+		number(t, test["needed"]) != -1 || number(t, test["attempt"]) != 1 {
+		t.Errorf("refusal %v, want 2630 clean accepted documents needed now, 4709 at the next attempt, no projection", test)
+	}
+	// A second attempt at 5% on the same documents runs at 0.1 of the 5%
+	// (99.5%): a clean record then needs 106 accepted documents
+	// (0.95^106 <= 0.9·0.005), more than the 80 there are, so what the
+	// first attempt certified, the second refuses; trying until a test
+	// passes does not beat the level.
+	again := s.do("POST", "/v1/policy/certify", approver, `{"task_type":"contract-review","error_budget":0.05}`)
+	if test, _ := again.body["test"].(map[string]any); again.status != http.StatusUnprocessableEntity || number(t, test["attempt"]) != 2 ||
+		number(t, test["tested_at"]) != 0.995 || number(t, test["min_accepted"]) != 106 || !strings.Contains(again.message(), "(attempt 2 on overlapping documents, so tested at 99.5%") {
+		t.Fatalf("second attempt at 5%%: %d %v", again.status, again.body)
+	}
+	if e := s.events(countersign.EventPolicyCertificationAttempted); len(e) != 3 || !strings.Contains(string(e[0].Data), `"budget":0.05`) || !strings.Contains(string(e[0].Data), `"documents":85`) {
+		t.Fatalf("policy.certification_attempted events %+v, want 3 (5%%, 0.1%%, 5%%)", e)
 	}
 	for _, bad := range []string{`{"task_type":"contract-review","error_budget":0}`, `{"task_type":"contract-review","error_budget":0.01,"level":1}`} {
 		if got := s.do("POST", "/v1/policy/certify", approver, bad); got.status != http.StatusUnprocessableEntity {

@@ -70,6 +70,9 @@ type Error struct {
 	Message string           `json:"message"`
 	// RetryAfter is the answer's Retry-After, when it had one in seconds.
 	RetryAfter time.Duration `json:"-"`
+	// Body is the whole answer, for what some errors carry beside the
+	// error (a refused certification's test, say).
+	Body json.RawMessage `json:"-"`
 }
 
 func (e *Error) Error() string {
@@ -143,7 +146,7 @@ func (c *Client) once(ctx context.Context, method, path string, header http.Head
 		if json.Unmarshal(raw, &e) != nil || e.Error.Message == "" {
 			e.Error = Error{Code: countersign.CodeInternal, Message: fmt.Sprintf("%s %s: %s", method, path, strings.TrimSpace(string(raw)))}
 		}
-		e.Error.Status = resp.StatusCode
+		e.Error.Status, e.Error.Body = resp.StatusCode, raw
 		if seconds, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && seconds >= 0 {
 			e.Error.RetryAfter = time.Duration(seconds) * time.Second
 		}
@@ -472,7 +475,7 @@ func (c *Client) Export(ctx context.Context, q url.Values, w io.Writer, progress
 		if json.Unmarshal(raw, &e) != nil || e.Error.Message == "" {
 			return 0, &Error{Status: resp.StatusCode, Code: countersign.CodeInternal, Message: "GET /v1/export: " + strings.TrimSpace(string(raw))}
 		}
-		e.Error.Status = resp.StatusCode
+		e.Error.Status, e.Error.Body = resp.StatusCode, raw
 		return 0, &e.Error
 	}
 	lines := 0

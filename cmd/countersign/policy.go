@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -45,7 +46,7 @@ func printSimulation(out io.Writer, res *simulate.Result, asked []float64) error
 }
 
 func levelName(level float64) string {
-	return strconv.FormatFloat(100*level, 'f', -1, 64) + "%"
+	return strconv.FormatFloat(math.Round(level*1e6)/1e4, 'f', -1, 64) + "%"
 }
 
 func newPolicyCertify() *cobra.Command {
@@ -76,6 +77,13 @@ there or later, it starts again with a tenth of the level's risk where a
 record with one error can pass (740 for 1%, 146 for 5%), so one confidently
 wrong document among the most confident does not block certification for
 good.
+
+Every attempt counts: trying again after a refusal, on more documents that
+overlap those of an earlier attempt at the same budget, is another look at
+mostly the same evidence, so the first attempt runs at 80% of the level's risk
+(1 - level) and the k-th after it at 20%/(k(k-1)) of it (10%, 3.3%, ...): all
+attempts together keep --level. Each attempt is a
+policy.certification_attempted audit event.
 
 Prints the threshold, the share of documents that would go to a person, the
 accepted documents n and the wrong ones k, and the Clopper-Pearson upper bound
@@ -126,6 +134,10 @@ func printCertificate(out io.Writer, c *countersign.Certificate) {
 	fmt.Fprintf(out, "certificate %s of %s: threshold %s\n", c.ID, c.TaskType, certify.FormatThreshold(c.Threshold))
 	fmt.Fprintf(out, "  error budget %s at %s confidence; upper bound of the error rate %.4f (%.2f%%), Clopper-Pearson\n",
 		strconv.FormatFloat(100*c.Budget, 'f', -1, 64)+"%", levelName(c.Level), c.Bound, 100*c.Bound)
+	if c.Attempt > 1 {
+		fmt.Fprintf(out, "  attempt %d at this budget on overlapping documents: tested at %s confidence, so that every attempt together keeps %s\n",
+			c.Attempt, levelName(c.TestedAt), levelName(c.Level))
+	}
 	fmt.Fprintf(out, "  accepted n = %d, wrong k = %d; expected review share %.1f%% of %d held-out reviewed documents\n",
 		c.Accepted, c.Wrong, 100*c.ReviewShare, c.Documents)
 	fmt.Fprintf(out, "  %d thresholds tested; calibration %s; policy %s; documents created %s to %s\n",

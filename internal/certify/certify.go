@@ -160,6 +160,20 @@ type Result struct {
 	// or an error rate at or above the budget at every threshold once the
 	// wrong document that ends a clean run is counted: see needed).
 	Needed int `json:"needed,omitempty"`
+	// Attempt is which attempt on overlapping evidence this test was: 1
+	// for the first certification of a task type at a budget, 2 after one
+	// earlier attempt (certified or refused) whose documents overlap these,
+	// and so on (see AttemptShare).
+	Attempt int `json:"attempt,omitempty"`
+	// TestedAt is the confidence level the sequence ran at: Level for a
+	// single attempt, stricter for a later one, so that every attempt
+	// together keeps Level.
+	TestedAt float64 `json:"tested_at,omitempty"`
+	// NextMinAccepted and NextFallbackAccepted are, after a refusal of an
+	// attempt, MinAccepted and FallbackAccepted of the next attempt, which
+	// Needed projects for.
+	NextMinAccepted      int `json:"next_min_accepted,omitempty"`
+	NextFallbackAccepted int `json:"next_fallback_accepted,omitempty"`
 	// Steps are every step tested, strictest first, without their bounds.
 	Steps []Step `json:"-"`
 }
@@ -268,6 +282,58 @@ func TestWith(samples []Sample, budget, level, fallback float64) (*Result, error
 		if n := needed(plateaux, len(samples), res.FallbackAccepted, budget, second); n >= 0 && (res.Needed < 0 || n < res.Needed) {
 			res.Needed = n
 		}
+	}
+	return res, nil
+}
+
+// FirstAttemptShare is the share of 1 - level the first attempt at a
+// certification spends (see AttemptShare).
+const FirstAttemptShare = 0.8
+
+// AttemptShare is the share of 1 - level that attempt k (1, 2, ...) at a
+// certification runs at: FirstAttemptShare for the first, and
+// (1 - FirstAttemptShare) / (k·(k-1)) for the k-th after it (0.1, 0.033,
+// 0.0167, ...). The shares sum to 1, so the chance that any of the attempts
+// certifies a threshold over the budget is at most 1 - level, however many
+// times a refused certification is tried again on more documents of the
+// same kind: trying again after a refusal is a second look at mostly the
+// same evidence, and a test run at the whole level at every look would
+// pass a threshold over the budget more often than it states.
+func AttemptShare(k int) float64 {
+	switch {
+	case k <= 1:
+		return FirstAttemptShare
+	default:
+		return (1 - FirstAttemptShare) / float64(k*(k-1))
+	}
+}
+
+// TestAttempt is Test as attempt k of a certification: the sequence runs
+// at level 1 - (1-level)·AttemptShare(k), and the result states level, the
+// attempt and the level it was tested at. The certified step's bound is at
+// the level tested at, so it is within the budget.
+func TestAttempt(samples []Sample, budget, level float64, k int) (*Result, error) {
+	if !(level > 0 && level < 1) {
+		return nil, countersign.Errorf(countersign.CodeInvalid, "level must be between 0 and 1 (such as 0.95), not %v", level)
+	}
+	if k < 1 {
+		return nil, countersign.Errorf(countersign.CodeInvalid, "attempt must be 1 or more, not %d", k)
+	}
+	at := 1 - (1-level)*AttemptShare(k)
+	res, err := TestWith(samples, budget, at, DefaultFallback)
+	if err != nil {
+		return nil, err
+	}
+	res.Level, res.Attempt, res.TestedAt = level, k, at
+	if res.Certified == nil && len(samples) > 0 {
+		// More documents are for the next attempt, which runs stricter:
+		// project for it.
+		next, err := TestWith(samples, budget, 1-(1-level)*AttemptShare(k+1), DefaultFallback)
+		if err != nil {
+			return nil, err
+		}
+		res.Needed = next.Needed
+		res.NextMinAccepted, res.NextFallbackAccepted = next.MinAccepted, next.FallbackAccepted
 	}
 	return res, nil
 }
@@ -442,7 +508,11 @@ const maxProjected = 1 << 20
 // Explain says in words why nothing was certified and what would help.
 func (r *Result) Explain(taskType string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "no threshold of %s can be certified at an error budget of %s with %s confidence: ", taskType, percent(r.Budget), percent(r.Level))
+	fmt.Fprintf(&b, "no threshold of %s can be certified at an error budget of %s with %s confidence", taskType, percent(r.Budget), percent(r.Level))
+	if r.Attempt > 1 {
+		fmt.Fprintf(&b, " (attempt %d on overlapping documents, so tested at %s for every attempt together to keep %s)", r.Attempt, percent(r.TestedAt), percent(r.Level))
+	}
+	b.WriteString(": ")
 	switch {
 	case r.Documents == 0:
 		fmt.Fprintf(&b, "there are no reviewed documents the active calibration did not train on; it needs at least %d", r.MinAccepted)
@@ -458,27 +528,35 @@ func (r *Result) Explain(taskType string) string {
 		fmt.Fprintf(&b, "%d of %d held-out reviewed documents could be accepted, fewer than the %d a record without errors needs",
 			r.Eligible, r.Documents, r.MinAccepted)
 	}
+	// What more documents would need is the next attempt's.
+	minimum, fallback := r.MinAccepted, r.FallbackAccepted
+	if r.NextMinAccepted > 0 {
+		minimum, fallback = r.NextMinAccepted, r.NextFallbackAccepted
+	}
 	// The second start not reached yet: more documents reach it, whatever
 	// the projection (which scales the wrong documents at the top with
 	// the rest) says of them.
-	unreached := r.Stopped != nil && r.FallbackAccepted > 0 && r.Eligible < r.FallbackAccepted
+	unreached := r.Stopped != nil && fallback > 0 && r.Eligible < fallback
 	switch {
 	case r.Needed < 0 && unreached:
-		fmt.Fprintf(&b, "; review more documents the calibration did not train on: at %d accepted ones the test starts again, allowing one wrong document among the most confident (%d could be accepted now), or improve the confidence (calibrate), or ask for a larger budget", r.FallbackAccepted, r.Eligible)
-	case r.Needed < 0 && r.Eligible < r.MinAccepted:
+		fmt.Fprintf(&b, "; review more documents the calibration did not train on: at %d accepted ones the test starts again, allowing one wrong document among the most confident (%d could be accepted now), or improve the confidence (calibrate), or ask for a larger budget", fallback, r.Eligible)
+	case r.Needed < 0 && r.Eligible < minimum:
 		// On fewer documents than a clean record needs, the error rates
 		// seen say too little to rule anything out.
-		fmt.Fprintf(&b, "; on so few the error rates seen are above the budget at every threshold, which says little yet: review more documents the calibration did not train on (at least %d accepted ones are needed), improve the confidence (calibrate), or ask for a larger budget", r.MinAccepted)
+		fmt.Fprintf(&b, "; on so few the error rates seen are above the budget at every threshold, which says little yet: review more documents the calibration did not train on (at least %d accepted ones are needed), improve the confidence (calibrate), or ask for a larger budget", minimum)
 	case r.Needed < 0:
 		b.WriteString("; at no threshold is the error rate below the budget once the next wrong document below it is counted, so more documents alone will not do: improve the confidence (calibrate) or ask for a larger budget")
-	case r.Needed > farMore*max(r.Documents, r.MinAccepted):
+	case r.Needed > farMore*max(r.Documents, minimum):
 		// The error rate is just under the budget: the projection is
 		// true to the arithmetic but no plan.
 		fmt.Fprintf(&b, "; the error rate among the documents it would accept is so close to the budget that it would take over %d times as many reviewed documents as these (about %d more), so more documents alone are unlikely to do: improve the confidence (calibrate) or ask for a larger budget", farMore, r.Needed)
 	default:
 		fmt.Fprintf(&b, "; it needs about %d more reviewed documents the calibration did not train on, if they go like these", r.Needed)
+		if r.NextMinAccepted > 0 {
+			fmt.Fprintf(&b, ", for attempt %d, which runs stricter (try again once they are reviewed, not before: every attempt spends some of the level)", r.Attempt+1)
+		}
 		if unreached {
-			fmt.Fprintf(&b, " (at %d accepted ones the test also starts again, allowing one wrong document among the most confident; %d could be accepted now)", r.FallbackAccepted, r.Eligible)
+			fmt.Fprintf(&b, " (at %d accepted ones the test also starts again, allowing one wrong document among the most confident; %d could be accepted now)", fallback, r.Eligible)
 		}
 	}
 	return b.String()

@@ -455,3 +455,77 @@ func TestRefusalBeforeTheSecondStart(t *testing.T) {
 		t.Fatalf("with 25 more: certified %+v, want 1 of 146 at 0.005", c)
 	}
 }
+
+// TestAttemptShares checks the spending of the level over attempts: 0.8,
+// then 0.2/(k(k-1)): 0.1, 1/30, 1/60, ...; they sum to 1.
+func TestAttemptShares(t *testing.T) {
+	for k, want := range map[int]float64{1: 0.8, 2: 0.1, 3: 0.2 / 6, 4: 0.2 / 12, 10: 0.2 / 90} {
+		if got := certify.AttemptShare(k); math.Abs(got-want) > 1e-15 {
+			t.Errorf("AttemptShare(%d) = %v, want %v", k, got, want)
+		}
+	}
+	sum := 0.0
+	for k := 1; k <= 100000; k++ {
+		sum += certify.AttemptShare(k)
+	}
+	// The tail after n attempts is 0.2/n.
+	if want := 1 - 0.2/100000; math.Abs(sum-want) > 1e-9 || sum > 1 {
+		t.Errorf("shares of 100000 attempts sum to %v, want %v", sum, want)
+	}
+	// Attempt 2 at 5% and 95%: tested at 1 - 0.05·0.1 = 99.5%; its first
+	// start needs 0.95^n <= 0.9·0.005: n = 106 (0.95^105 = 0.00459).
+	res, err := certify.TestAttempt(nil, 0.05, 0.95, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Level != 0.95 || math.Abs(res.TestedAt-0.995) > 1e-15 || res.Attempt != 2 || res.MinAccepted != 106 {
+		t.Errorf("attempt 2: level %v tested at %v attempt %d min %d, want 0.95, 0.995, 2, 106", res.Level, res.TestedAt, res.Attempt, res.MinAccepted)
+	}
+	if _, err := certify.TestAttempt(nil, 0.05, 0.95, 0); err == nil {
+		t.Error("attempt 0 accepted")
+	}
+}
+
+// TestRepeatedAttemptsKeepTheLevel is the review-more-and-try-again loop:
+// every threshold's error rate is over the budget (5.5% against 5%), and
+// after each refusal 100 more documents are reviewed and certification is
+// tried again, up to 8 times, on all documents so far. Tried at the whole
+// level every time, such a loop certifies a threshold over the budget more
+// often than the 5% the level states; with each attempt at its share of the
+// level it stays within it.
+func TestRepeatedAttemptsKeepTheLevel(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	const runs, looks = 300, 8
+	spent, whole := 0, 0
+	for range runs {
+		var samples []certify.Sample
+		spentDone, wholeDone := false, false
+		for look := 1; look <= looks; look++ {
+			for range 100 {
+				samples = append(samples, certify.Sample{Confidence: r.Float64(), Route: simulate.RouteEligible, Wrong: r.Float64() < 0.055})
+			}
+			if !spentDone {
+				res, err := certify.TestAttempt(samples, 0.05, 0.95, look)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Certified != nil {
+					spent++
+					spentDone = true
+				}
+			}
+			if !wholeDone && test(t, samples, 0.05, 0.95).Certified != nil {
+				whole++
+				wholeDone = true
+			}
+		}
+	}
+	rate := float64(spent) / runs
+	if rate > 0.05+3*math.Sqrt(0.05*0.95/runs) {
+		t.Errorf("with attempts counted, %d of %d loops certified a threshold over the budget (%.3f), want at most 5%%", spent, runs, rate)
+	}
+	if whole <= spent {
+		t.Errorf("at the whole level every time, %d of %d loops certified, no more than the %d with attempts counted", whole, runs, spent)
+	}
+	t.Logf("loops that certified a threshold over the budget: %d of %d at the whole level every attempt, %d with attempts counted", whole, runs, spent)
+}

@@ -35,6 +35,21 @@ func refused(err error) (string, bool) {
 	return "", false
 }
 
+// refusalNeeds is how many more reviewed documents a refused
+// certification says its next attempt needs (the test's needed); 0 when
+// it says none, or more documents alone will not do.
+func refusalNeeds(err error) int {
+	var e *apiclient.Error
+	if !errors.As(err, &e) {
+		return 0
+	}
+	var body api.CertifyRefusal
+	if json.Unmarshal(e.Body, &body) != nil || body.Test == nil {
+		return 0
+	}
+	return max(body.Test.Needed, 0)
+}
+
 // CalibrationRun is one `calibrate`: the version it stored and whether it
 // became active.
 type CalibrationRun struct {
@@ -72,7 +87,12 @@ func (s *seedRun) calibrate(ctx context.Context) error {
 
 // certifyAll calibrates, then certifies at every budget. While a
 // budget's certificate is refused it reviews more documents, as the refusal
-// asks, and tries that budget again, up to the configured most; it does not
+// asks, and tries that budget again, up to the configured most. As a
+// careful approver would, it tries a budget again only once as many more
+// documents were reviewed as the refusal said the next attempt needs (at
+// least the review step): every attempt spends some of the level
+// (certify.AttemptShare), so trying after every step would spend it on
+// attempts that cannot pass. It does not
 // calibrate again, so that every certificate speaks for the calibration in
 // force and the documents reviewed since are held out from it. It returns
 // each budget's certificate (nil: none).
@@ -85,10 +105,17 @@ func (s *seedRun) certifyAll(ctx context.Context) ([]*countersign.Certificate, e
 	if err := s.calibrate(ctx); err != nil {
 		return certs, err
 	}
+	// next is, per budget, how many reviewed documents its next attempt
+	// waits for.
+	next := make([]int, len(s.cfg.Budgets))
 	for {
 		missing := false
 		for i, b := range s.cfg.Budgets {
 			if certs[i] != nil {
+				continue
+			}
+			if len(s.reviewed) < next[i] && len(s.reviewed) < s.cfg.MaxReviewed {
+				missing = true
 				continue
 			}
 			resp, err := s.approver.Certify(ctx, oversightbench.TaskType, b, s.cfg.Level)
@@ -100,6 +127,8 @@ func (s *seedRun) certifyAll(ctx context.Context) ([]*countersign.Certificate, e
 			if reason, ok := refused(err); ok {
 				missing = true
 				br.Refusal = reason
+				br.Attempts++
+				next[i] = len(s.reviewed) + max(s.cfg.ReviewStep, refusalNeeds(err))
 				progress("seed %d: no certificate at %s after %d reviewed: %s", s.seed, pct(b), len(s.reviewed), reason)
 				continue
 			}
@@ -110,6 +139,7 @@ func (s *seedRun) certifyAll(ctx context.Context) ([]*countersign.Certificate, e
 			if cert == nil {
 				return certs, fmt.Errorf("certify at %s: the answer has no certificate", pct(b))
 			}
+			br.Attempts++
 			certs[i], br.Certificate, br.Refusal, br.CertifiedAfter = cert, cert, "", len(s.reviewed)
 			progress("seed %d: certified %s after %d reviewed: threshold %.4f, bound %.4f (%d wrong of %d accepted, review share %.3f)", s.seed, pct(b), len(s.reviewed), cert.Threshold, cert.Bound, cert.Wrong, cert.Accepted, cert.ReviewShare)
 		}

@@ -97,11 +97,14 @@ type BudgetRun struct {
 	// CertifiedAfter is how many reviewed documents there were when the
 	// certificate at this budget was given; 0 when none was. Refusal is
 	// the engine's last reason for refusing one.
-	CertifiedAfter int                 `json:"certified_after,omitempty"`
-	Refusal        string              `json:"refusal,omitempty"`
-	PolicyVersion  string              `json:"policy_version,omitempty"`
-	Batch          *BatchFigures       `json:"batch,omitempty"`
-	Supervision    *SupervisionFigures `json:"supervision,omitempty"`
+	CertifiedAfter int    `json:"certified_after,omitempty"`
+	Refusal        string `json:"refusal,omitempty"`
+	// Attempts counts the certifications tried at this budget, the one
+	// certified included.
+	Attempts      int                 `json:"attempts,omitempty"`
+	PolicyVersion string              `json:"policy_version,omitempty"`
+	Batch         *BatchFigures       `json:"batch,omitempty"`
+	Supervision   *SupervisionFigures `json:"supervision,omitempty"`
 }
 
 // BatchFigures is what happened to a held-out batch, against the truth.
@@ -386,6 +389,9 @@ func (r *Report) print(w io.Writer) {
 			cert, after, threshold, bound := "none", "—", "—", "—"
 			if br.Certificate != nil {
 				cert, after = br.Certificate.ID, fmt.Sprint(br.CertifiedAfter)
+				if br.Attempts > 1 {
+					after += fmt.Sprintf(" (attempt %d)", br.Attempts)
+				}
 				threshold = fmt.Sprintf("%.4f", br.Certificate.Threshold)
 				bound = fmt.Sprintf("%s (%d/%d)", pct(br.Certificate.Bound), br.Certificate.Wrong, br.Certificate.Accepted)
 			}

@@ -241,6 +241,10 @@ func main() {
 		all := rev
 		certs := make([]*certify.Result, len(budgets))
 		after := make([]int, len(budgets))
+		// Attempts at each budget so far, and how many reviewed documents
+		// the next waits for (as the engine's bench does).
+		attempts := make([]int, len(budgets))
+		next := make([]int, len(budgets))
 		for {
 			var samples []certify.Sample
 			for _, d := range all {
@@ -258,12 +262,18 @@ func main() {
 				if certs[i] != nil {
 					continue
 				}
-				r, err := certify.Test(samples, b, 0.95)
+				if len(all) < next[i] && len(all) < *maxReviewed {
+					missing = true
+					continue
+				}
+				attempts[i]++
+				r, err := certify.TestAttempt(samples, b, 0.95, attempts[i])
 				must(err)
 				if r.Certified != nil {
 					certs[i], after[i] = r, len(all)
 				} else {
 					missing = true
+					next[i] = len(all) + max(*step, r.Needed)
 					if *verbose && r.Stopped != nil {
 						fmt.Printf("  %.0f%% after %d: stopped at %d of %d (t=%.4f), tested %d\n", b*100, len(all), r.Stopped.Wrong, r.Stopped.Accepted, r.Stopped.Threshold, r.Tested)
 					}
@@ -363,7 +373,7 @@ func main() {
 			if rate <= b {
 				a.within++
 			}
-			fmt.Printf("  %.0f%%: cert after %d at %.4f (%d of %d, tested %d); to people %.3f, escaped %.3f (%d/%d); perfect %.3f hindsight %.3f\n", b*100, after[i], c.Threshold, c.Wrong, c.Accepted, certs[i].Tested, share, rate, esc, acc, perfect, hind.ReviewShare)
+			fmt.Printf("  %.0f%%: cert after %d (attempt %d) at %.4f (%d of %d, tested %d); to people %.3f, escaped %.3f (%d/%d); perfect %.3f hindsight %.3f\n", b*100, after[i], attempts[i], c.Threshold, c.Wrong, c.Accepted, certs[i].Tested, share, rate, esc, acc, perfect, hind.ReviewShare)
 		}
 		if *dump != "" {
 			for _, d := range append(all, batch...) {
