@@ -31,7 +31,7 @@ type Certificate struct {
 	// Bound is the one-sided Clopper-Pearson upper bound, at TestedAt (at
 	// Level when that is unset), of the error rate among accepted documents
 	// at Threshold: Wrong of Accepted.
-	Bound    float64 `json:"bound"`
+	Bound float64 `json:"bound"`
 	// Attempt is which attempt at this budget on overlapping documents
 	// made the certificate (1: the first; 0 in certificates made before
 	// attempts were counted), and TestedAt the level its sequence ran at,

@@ -135,6 +135,6 @@ const (
 	// attempts at the same budget on overlapping documents count it and
 	// test at a stricter level (certify.AttemptShare).
 	EventPolicyCertificationAttempted = "policy.certification_attempted"
-	EventPolicyApplied   = "policy.applied"
-	EventPolicySet       = "policy.set"
+	EventPolicyApplied                = "policy.applied"
+	EventPolicySet                    = "policy.set"
 )
