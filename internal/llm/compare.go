@@ -24,8 +24,9 @@ import (
 // order changes ties it), and the scores are the rounded means. Each
 // order's ranking is kept in the draft (Draft.Orders) for the position
 // signal (internal/scoring), with the probability the judge gave its first
-// place in each answer (verdictprob.go). An order whose answer is unusable is left out
-// and noted; when none is usable the draft fails and a person decides.
+// place in each answer (verdictprob.go). An order whose answer is
+// unusable is left out and noted; when none is usable the draft fails and
+// a person decides.
 func (o *OpenAI) compare(ctx context.Context, tt *countersign.TaskType, doc *countersign.Document) (*countersign.Draft, error) {
 	spec := tt.Comparison
 	item, err := countersign.ReadComparisonItem([]byte(doc.Content), spec)

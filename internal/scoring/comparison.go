@@ -15,8 +15,8 @@ import (
 // the item's candidates), and the ranking the position signal, the share
 // of candidate pairs the judge ordered alike in every order it saw them in
 // (SignalPosition), the agreement of its samples and the probability its
-// verdict tokens gave its first place (SignalVerdictProb). Nothing in a comparison is quoted from the document,
-// so no grounding is measured. A tie in the judge's ranking is a reason
+// verdict tokens gave its first place (SignalVerdictProb). Nothing in a
+// comparison is quoted from the document, so no grounding is measured. A tie in the judge's ranking is a reason
 // of the whole draft: the overall confidence is 0 and a person breaks it.
 func scoreComparison(in Input, c *countersign.Confidence) *countersign.Confidence {
 	tt, draft := in.TaskType, in.Draft
@@ -246,7 +246,7 @@ func verdictProb(draft *countersign.Draft, signals map[string]float64) []string 
 			}
 			what := fmt.Sprintf("in order %d (shown %s)", k+1, strings.Join(o.Order, ","))
 			if len(o.FirstPlace) > 1 {
-				what += fmt.Sprintf(", sample %d", s+1)
+				what += fmt.Sprintf(", usable sample %d", s+1)
 			}
 			unsure = append(unsure, fmt.Sprintf("%s it gave %s %.2f and %s %.2f", what, ranking[0], lp.Prob, strings.Join(lp.Rival, " or "), lp.RivalProb))
 		}

@@ -92,7 +92,7 @@ func TestVerdictProb(t *testing.T) {
 	d.Orders[1].Samples = [][]string{{"y", "x"}}
 	rank = score(d)
 	reasons = strings.Join(rank.Reasons, "; ")
-	if v := rank.Signals[countersign.SignalVerdictProb]; v != 0.75 || !strings.Contains(reasons, "in order 2 (shown y,x), sample 2 it gave y 0.55 and x 0.45") || strings.Contains(reasons, "order 1 (shown x,y), sample") {
+	if v := rank.Signals[countersign.SignalVerdictProb]; v != 0.75 || !strings.Contains(reasons, "in order 2 (shown y,x), usable sample 2 it gave y 0.55 and x 0.45") || strings.Contains(reasons, "order 1 (shown x,y), usable sample") {
 		t.Errorf("samples: verdict_prob %v, reasons %q; want 0.75 naming order 2's second sample only", v, reasons)
 	}
 
