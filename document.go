@@ -155,6 +155,13 @@ type JudgeOrder struct {
 	// (model.samples above 1), after the first, which is Ranking; a judge
 	// whose samples rank a pair otherwise is unsure (SignalAgreement).
 	Samples [][]string `json:"samples,omitempty"`
+	// FirstPlace is, per judgement of this order (Ranking's, then each of
+	// Samples' in turn), how the judge's probability was shared among the
+	// candidates' labels where it wrote its first place, read from the
+	// logprobs and top_logprobs of that label's tokens, with Rival named by
+	// candidate ID (SignalVerdictProb); nil for a judgement whose answer
+	// came without them. Absent when no judgement of the order had them.
+	FirstPlace []*LabelProbability `json:"first_place,omitempty"`
 }
 
 // TokenAlternatives is the position of a drafted value at which the model
@@ -245,6 +252,12 @@ const (
 	// the candidates in (1: it never changed its mind when the order
 	// changed; 0: it flipped every pair).
 	SignalPosition = "position"
+	// SignalVerdictProb is recorded for a comparison's ranking when the
+	// judge's answers came with top_logprobs: the mean, over its
+	// judgements, of the probability it gave the candidate it put first,
+	// over the probability it gave any candidate's label there
+	// (JudgeOrder.FirstPlace).
+	SignalVerdictProb = "verdict_prob"
 	// SignalOCRConfidence is recorded for a value whose quote stands on
 	// pages read by OCR (a scan), and only for one: the lowest confidence
 	// OCR gave a word under the quote (Word.Confidence), so a misread
@@ -253,7 +266,7 @@ const (
 )
 
 // Signals lists every signal name in the order scores combine them.
-var Signals = []string{SignalSchema, SignalConstraints, SignalGrounding, SignalTokenProb, SignalAgreement, SignalRules, SignalJudge, SignalAmbiguity, SignalAlternatives, SignalLabelProb, SignalContext, SignalQuoteMatch, SignalOmission, SignalWords, SignalPosition, SignalOCRConfidence}
+var Signals = []string{SignalSchema, SignalConstraints, SignalGrounding, SignalTokenProb, SignalAgreement, SignalRules, SignalJudge, SignalAmbiguity, SignalAlternatives, SignalLabelProb, SignalContext, SignalQuoteMatch, SignalOmission, SignalWords, SignalPosition, SignalOCRConfidence, SignalVerdictProb}
 
 // FieldScore is the confidence in one field's value, with the signals it was
 // combined from and the reasons a reviewer should look at it.

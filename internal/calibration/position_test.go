@@ -45,3 +45,47 @@ func TestLearnPositionSignal(t *testing.T) {
 		t.Errorf("a steady judge's ranking right with probability %.2f, a flipping one's %.2f; drawn 0.95 and 0.15", steady, flipped)
 	}
 }
+
+// TestLearnVerdictProbSignal: a comparison's verdict_prob (the judge's
+// probability for its first place, from its verdict tokens) is learned
+// from people's outcomes like any signal, and its absence (an endpoint
+// that sends no top_logprobs) is a feature of its own rather than a 0 or
+// a 1. Drawn: a ranking is right with the probability the judge gave it;
+// without the figure, with 0.75.
+func TestLearnVerdictProbSignal(t *testing.T) {
+	ranking := &countersign.TaskType{Name: "ranking", FieldOrder: []string{"ranking"}, Required: []string{"ranking"}}
+	rng := rand.New(rand.NewPCG(19, 20))
+	var docs []calibration.DocumentOutcome
+	for i := range 400 {
+		s := map[string]float64{countersign.SignalSchema: 1, countersign.SignalPosition: 1}
+		chance := 0.75
+		if i%4 != 0 {
+			p := float64(5000+rng.IntN(5000)) / 1e4 // 0.5 to 0.9999
+			s[countersign.SignalVerdictProb] = p
+			chance = p
+		}
+		right := rng.Float64() < chance
+		fs := countersign.FieldScore{Raw: 1, Score: 1, Signals: s, Required: true}
+		docs = append(docs, calibration.DocumentOutcome{
+			ID: fmt.Sprintf("vp%04d", i), CreatedAt: t0.Add(time.Duration(i) * time.Minute), TaskTypeVersion: "v1",
+			Confidence: &countersign.Confidence{Fields: map[string]countersign.FieldScore{"ranking": fs}},
+			Fields:     []calibration.FieldOutcome{{Field: "ranking", Raw: fs.Raw, Signals: s, Correct: right}},
+			Correct:    right,
+		})
+	}
+	cal, err := calibration.Learn(ranking, &calibration.Outcomes{Documents: docs}, calibration.Options{Seed: 1, Holdout: 0.25, TrainedThrough: t0.Add(1000 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(cal.Model.Features, countersign.SignalVerdictProb) || !slices.Contains(cal.Model.Features, countersign.FeatureAbsent+countersign.SignalVerdictProb) {
+		t.Fatalf("features %v lack verdict_prob or its absence", cal.Model.Features)
+	}
+	at := func(p float64) float64 {
+		return cal.Model.FieldProbability("ranking", map[string]float64{countersign.SignalSchema: 1, countersign.SignalPosition: 1, countersign.SignalVerdictProb: p})
+	}
+	sure, unsure := at(0.99), at(0.55)
+	absent := cal.Model.FieldProbability("ranking", map[string]float64{countersign.SignalSchema: 1, countersign.SignalPosition: 1})
+	if !(sure > 0.85 && unsure < 0.7 && absent > unsure && absent < sure) {
+		t.Errorf("a sure judge's ranking right with probability %.2f, an unsure one's %.2f, one without the figure %.2f; drawn 0.99, 0.55 and 0.75", sure, unsure, absent)
+	}
+}

@@ -178,7 +178,7 @@ func TestResponseRanking(t *testing.T) {
 	}
 	for _, e := range events {
 		if e.Type == countersign.EventDraftCreated {
-			if !strings.Contains(string(e.Data), `"orders":[{"order":["a","b"],"ranking":["a","b"]},{"order":["b","a"],"ranking":["b","a"]}]`) {
+			if !strings.Contains(string(e.Data), `"orders":[{"first_place":[{"prob":1}],"order":["a","b"],"ranking":["a","b"]},{"first_place":[{"prob":1}],"order":["b","a"],"ranking":["b","a"]}]`) {
 				t.Fatalf("draft.created: %s", e.Data)
 			}
 		}

@@ -134,10 +134,24 @@ type answerTokens struct {
 	spans  map[string][2]int
 }
 
-// alignTokens aligns the tokens with the answer text. When they do not
-// spell the answer exactly, or no value is found, it returns nil: no figure
-// rather than a wrong one.
+// alignTokens aligns the tokens with the answer text and finds the span of
+// each field's value. When they do not spell the answer exactly, or no
+// value is found, it returns nil: no figure rather than a wrong one.
 func alignTokens(content string, tokens []openai.LogProb, fields []string) *answerTokens {
+	a := spellTokens(content, tokens)
+	if a == nil {
+		return nil
+	}
+	a.spans = valueSpans([]byte(content), fields)
+	if len(a.spans) == 0 {
+		return nil
+	}
+	return a
+}
+
+// spellTokens aligns the tokens with the answer text, with no spans yet;
+// nil when they do not spell it exactly.
+func spellTokens(content string, tokens []openai.LogProb) *answerTokens {
 	if len(tokens) == 0 {
 		return nil
 	}
@@ -151,11 +165,7 @@ func alignTokens(content string, tokens []openai.LogProb, fields []string) *answ
 	if spelled.String() != content {
 		return nil
 	}
-	spans := valueSpans([]byte(content), fields)
-	if len(spans) == 0 {
-		return nil
-	}
-	return &answerTokens{tokens: tokens, starts: starts, spans: spans}
+	return &answerTokens{tokens: tokens, starts: starts}
 }
 
 // tokenText is a token as it spells the answer: its bytes when the endpoint

@@ -23,8 +23,10 @@ import (
 // whose mean places are equal are tied (a judge that flips a pair when the
 // order changes ties it), and the scores are the rounded means. Each
 // order's ranking is kept in the draft (Draft.Orders) for the position
-// signal (internal/scoring). An order whose answer is unusable is left out
-// and noted; when none is usable the draft fails and a person decides.
+// signal (internal/scoring), with the probability the judge gave its first
+// place in each answer (verdictprob.go). An order whose answer is
+// unusable is left out and noted; when none is usable the draft fails and
+// a person decides.
 func (o *OpenAI) compare(ctx context.Context, tt *countersign.TaskType, doc *countersign.Document) (*countersign.Draft, error) {
 	spec := tt.Comparison
 	item, err := countersign.ReadComparisonItem([]byte(doc.Content), spec)
@@ -77,6 +79,10 @@ func (o *OpenAI) compare(ctx context.Context, tt *countersign.TaskType, doc *cou
 			N:                   samples,
 			Temperature:         temperature(tt.Model.Temperature, 1),
 			Seed:                tt.Model.Seed,
+			// For the verdict_prob signal (verdictprob.go), as the
+			// extraction asks for them.
+			LogProbs:    true,
+			TopLogProbs: topLogprobs,
 			ResponseFormat: &openai.ChatCompletionResponseFormat{
 				Type: openai.ChatCompletionResponseFormatTypeJSONSchema,
 				JSONSchema: &openai.ChatCompletionResponseFormatJSONSchema{
@@ -112,6 +118,7 @@ func (o *OpenAI) compare(ctx context.Context, tt *countersign.TaskType, doc *cou
 				continue
 			}
 			run.orderIndex = k
+			run.firstPlace = firstPlace(choice, labels, run.order)
 			runs = append(runs, run)
 		}
 		if samples > 1 && len(resp.Choices) < samples {
@@ -125,6 +132,7 @@ func (o *OpenAI) compare(ctx context.Context, tt *countersign.TaskType, doc *cou
 		return draft, nil
 	}
 	draft.Fields, draft.Orders = aggregate(spec, item.IDs(), runs)
+	recordFirstPlaces(draft.Orders, runs)
 	return draft, nil
 }
 
@@ -169,6 +177,9 @@ type judgeRun struct {
 	scores     map[string]map[string]int
 	reasons    map[string]string
 	unsafe     map[string]string // candidate: code
+	// firstPlace is how sure the judge was of its first place, from the
+	// answer's logprobs; nil without them.
+	firstPlace *countersign.LabelProbability
 }
 
 // judgement is the judge's answer on the wire, in labels.

@@ -14,8 +14,9 @@ import (
 // schema signal (the JSON Schema and countersign.CheckComparison against
 // the item's candidates), and the ranking the position signal, the share
 // of candidate pairs the judge ordered alike in every order it saw them in
-// (SignalPosition). Nothing in a comparison is quoted from the document,
-// so no grounding is measured. A tie in the judge's ranking is a reason
+// (SignalPosition), the agreement of its samples and the probability its
+// verdict tokens gave its first place (SignalVerdictProb). Nothing in a
+// comparison is quoted from the document, so no grounding is measured. A tie in the judge's ranking is a reason
 // of the whole draft: the overall confidence is 0 and a person breaks it.
 func scoreComparison(in Input, c *countersign.Confidence) *countersign.Confidence {
 	tt, draft := in.TaskType, in.Draft
@@ -63,6 +64,7 @@ func scoreComparison(in Input, c *countersign.Confidence) *countersign.Confidenc
 		if name == countersign.FieldRanking {
 			fs.Reasons = append(fs.Reasons, position(&spec, ids, draft, fs.Signals)...)
 			fs.Reasons = append(fs.Reasons, sampleAgreement(ids, tt.Model.Samples, draft, fs.Signals)...)
+			fs.Reasons = append(fs.Reasons, verdictProb(draft, fs.Signals)...)
 		}
 		fs.Raw = combine(fs.Signals, tt.Weights)
 		c.Fields[name] = calibrate(name, fs, in.Calibration)
@@ -211,4 +213,50 @@ func sampleAgreement(ids []string, samples int, draft *countersign.Draft, signal
 		return nil
 	}
 	return []string{fmt.Sprintf("the judge's samples ranked %s both ways round in the same order of the candidates", strings.Join(split, ", "))}
+}
+
+// verdictProb records how sure the judge was of the candidate it put
+// first, from the logprobs of its verdict tokens (SignalVerdictProb): the
+// mean, over the judgements whose answers came with top_logprobs, of the
+// share of the probability over the candidates' labels that it gave its
+// first place (JudgeOrder.FirstPlace). Each is the judgement's own first
+// place, in its order: whether the orders agree is position's to measure.
+// Absent when no answer came with top_logprobs (an endpoint that does not
+// send them), which calibration learns as the signal's absence, not as a
+// 0 or a 1. The reason names each judgement that was unsure (below the
+// threshold label_prob's reason uses), with the candidate it weighed most
+// against its pick.
+func verdictProb(draft *countersign.Draft, signals map[string]float64) []string {
+	var sum float64
+	read := 0
+	var unsure []string
+	for k, o := range draft.Orders {
+		for s, lp := range o.FirstPlace {
+			if lp == nil {
+				continue
+			}
+			sum += lp.Prob
+			read++
+			ranking := o.Ranking
+			if s > 0 && s <= len(o.Samples) {
+				ranking = o.Samples[s-1]
+			}
+			if lp.Prob >= unsureLabelProb || len(ranking) == 0 || len(lp.Rival) == 0 {
+				continue
+			}
+			what := fmt.Sprintf("in order %d (shown %s)", k+1, strings.Join(o.Order, ","))
+			if len(o.FirstPlace) > 1 {
+				what += fmt.Sprintf(", usable sample %d", s+1)
+			}
+			unsure = append(unsure, fmt.Sprintf("%s it gave %s %.2f and %s %.2f", what, ranking[0], lp.Prob, strings.Join(lp.Rival, " or "), lp.RivalProb))
+		}
+	}
+	if read == 0 {
+		return nil
+	}
+	signals[countersign.SignalVerdictProb] = round(sum / float64(read))
+	if len(unsure) == 0 {
+		return nil
+	}
+	return []string{"the judge was unsure of its first place, by the probability of its verdict tokens over the candidates: " + strings.Join(unsure, "; ")}
 }

@@ -168,6 +168,10 @@ const DefaultReviewDue = 24 * time.Hour
 // averaged in it would send every scanned date to a person whatever was
 // read; calibration learns what it is worth, and its reason shows the
 // reviewer the unsure word.
+// verdict_prob weighs like label_prob, for the same reason: it is the
+// judge's probability over the labels of the candidates where it wrote its
+// first place, the figure a comparison's confidence should come from
+// beside position; it exists only when the endpoint sends top_logprobs.
 // A signal a draft does not have (token probability for a rules draft, say)
 // takes no part in its scores.
 var DefaultWeights = map[string]float64{
@@ -187,6 +191,7 @@ var DefaultWeights = map[string]float64{
 	countersign.SignalWords:         0,
 	countersign.SignalPosition:      1,
 	countersign.SignalOCRConfidence: 0,
+	countersign.SignalVerdictProb:   1,
 }
 
 // Limits of the model settings.

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -62,6 +63,28 @@ type Token struct {
 	// Top are other tokens the model weighed at this position, with their
 	// logprobs; the token itself is added to top_logprobs.
 	Top map[string]float64
+}
+
+// Doubt returns content's tokens, as Tokenize splits it, each written with
+// no doubt (logprob 0) but the one that starts at byte offset at: the model
+// gave it probability p and each token of top its probability there. For
+// a fake model that hesitated at one place of its answer, as Choice.Tokens.
+func Doubt(content string, at int, p float64, top map[string]float64) []Token {
+	var out []Token
+	offset := 0
+	for _, text := range Tokenize(content) {
+		t := Token{Text: text}
+		if offset == at {
+			t.Logprob = math.Log(p)
+			t.Top = map[string]float64{}
+			for other, q := range top {
+				t.Top[other] = math.Log(q)
+			}
+		}
+		out = append(out, t)
+		offset += len(text)
+	}
+	return out
 }
 
 // Answer returns a reply with one choice per content.
