@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -21,7 +22,8 @@ var serverPackages = []string{
 
 // TestClientBinaryLeavesServerOut builds the client binary as make build
 // does and checks that it links none of the server, still runs the client
-// commands, and has none of the server roles.
+// commands, and has none of the server roles: it lists none, and running
+// one points to the countersign binary.
 func TestClientBinaryLeavesServerOut(t *testing.T) {
 	out, err := exec.Command("go", "list", "-tags", "clientonly", "-deps", ".").CombinedOutput()
 	if err != nil {
@@ -53,6 +55,13 @@ func TestClientBinaryLeavesServerOut(t *testing.T) {
 	for _, server := range serverRoles(deps{}) {
 		if commands[server.Name()] {
 			t.Errorf("countersign-cli --help lists the server role %s", server.Name())
+		}
+	}
+	for _, server := range serverRoles(deps{}) {
+		out, err := exec.Command(bin, server.Name(), "--help").CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "run it with the countersign binary") {
+			t.Errorf("countersign-cli %s --help: %v, %q; want exit status 2 and a pointer to the countersign binary", server.Name(), err, out)
 		}
 	}
 	for _, cmd := range full.Commands() {
