@@ -14,7 +14,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/api/apiclient"
-	"github.com/countersign/countersign/internal/app"
+	"github.com/countersign/countersign/internal/datadir"
 )
 
 // defaultServer is the API address when nothing says otherwise.
@@ -40,8 +40,8 @@ func (f *clientFlags) client(cmd *cobra.Command) (*apiclient.Client, error) {
 	server := f.server
 	if server == "" {
 		server = defaultServer
-		if raw, err := os.ReadFile(filepath.Join(f.dataDir, app.DevFile)); err == nil {
-			var info app.DevInfo
+		if raw, err := os.ReadFile(filepath.Join(f.dataDir, datadir.DevFile)); err == nil {
+			var info datadir.DevInfo
 			if json.Unmarshal(raw, &info) == nil && info.API != "" {
 				server = info.API
 			}
@@ -49,7 +49,7 @@ func (f *clientFlags) client(cmd *cobra.Command) (*apiclient.Client, error) {
 	}
 	token := f.token
 	if token == "" {
-		raw, err := os.ReadFile(filepath.Join(f.dataDir, app.AdminTokenFile))
+		raw, err := os.ReadFile(filepath.Join(f.dataDir, datadir.AdminTokenFile))
 		if err != nil {
 			return nil, exitError{code: 2, err: fmt.Errorf("no API token: pass --token, set COUNTERSIGN_TOKEN, or run in a folder whose %s holds a dev stack", f.dataDir)}
 		}

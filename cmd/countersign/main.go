@@ -1,21 +1,23 @@
-// Command countersign is the review engine's one binary: the embedded dev
+// Command countersign is the review engine's binary: the embedded dev
 // stack, the production worker and API roles, and the client commands that
 // talk to the API.
+//
+// Built with -tags clientonly (make build: bin/countersign-cli) it holds
+// the client commands alone. Go runs the package initialisation of every
+// package a binary links, and that of the embedded Temporal server's
+// dependencies takes a tenth of a second or more; a client command run
+// once per call should not wait for a server it never starts. The files of
+// the server roles say so with //go:build !clientonly; the client commands
+// are the same source in both binaries.
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
-
-	"github.com/countersign/countersign/internal/app"
-	"github.com/countersign/countersign/internal/config"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -24,13 +26,13 @@ var version = "dev"
 func main() {
 	root := newRoot()
 	if err := root.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "countersign:", err)
+		fmt.Fprintf(os.Stderr, "%s: %v\n", root.Name(), err)
 		var exit exitError
 		switch {
 		case errors.As(err, &exit):
 			os.Exit(exit.code)
 		case strings.HasPrefix(err.Error(), "unknown command"):
-			fmt.Fprintln(os.Stderr, "See 'countersign --help'.")
+			fmt.Fprintf(os.Stderr, "See '%s --help'.\n", root.Name())
 			os.Exit(2)
 		}
 		os.Exit(1)
@@ -46,38 +48,14 @@ type exitError struct {
 func (e exitError) Error() string { return e.err.Error() }
 func (e exitError) Unwrap() error { return e.err }
 
-// deps are what the server commands run once their configuration is
-// complete. A test replaces them to see the configuration a command would
-// start with, instead of starting it.
-type deps struct {
-	// start starts the roles of dev, worker and api.
-	start func(ctx context.Context, cfg config.Config, roles app.Roles, logger *slog.Logger) (*app.App, error)
-	// codecServer runs the codec server until ctx ends.
-	codecServer func(ctx context.Context, cfg config.Config, out io.Writer, logger *slog.Logger) error
-}
-
-// newRoot returns the binary's command tree.
-func newRoot() *cobra.Command {
-	return newRootWith(deps{
-		start: func(ctx context.Context, cfg config.Config, roles app.Roles, logger *slog.Logger) (*app.App, error) {
-			return app.Start(ctx, cfg, roles, logger)
-		},
-		codecServer: runCodecServer,
-	})
-}
-
-func newRootWith(d deps) *cobra.Command {
+// rootCommand returns the command tree of the client commands, under a
+// root named name and described by long; the full binary adds its server
+// roles to it.
+func rootCommand(name, long string) *cobra.Command {
 	root := &cobra.Command{
-		Use:   "countersign",
-		Short: "Human-in-the-loop review of LLM document extraction, on Temporal",
-		Long: `countersign drafts structured fields from documents, scores how far each draft
-can be trusted, and routes it by a versioned policy: accepted on its own, or
-held at a durable human gate until a reviewer approves, corrects or rejects it.
-Every step is recorded in a tamper-evident audit log.
-
-Start everything on this machine with "countersign dev", then submit documents
-with "countersign submit" and decide reviews with "countersign reviews" and
-"countersign decide".`,
+		Use:           name,
+		Short:         "Human-in-the-loop review of LLM document extraction, on Temporal",
+		Long:          long,
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -89,12 +67,10 @@ with "countersign submit" and decide reviews with "countersign reviews" and
 		return exitError{code: 2, err: fmt.Errorf("%w\nSee '%s --help'.", err, cmd.CommandPath())}
 	})
 	root.AddCommand(
-		newDev(d), newWorker(d), newAPI(d),
 		newSubmit(), newReviews(), newReview(), newNext(), newDecide(), newAudit(), newToken(),
 		newTaskType(), newCalibrate(), newPolicy(),
 		newVeto(), newEscalate(), newStats(), newReviewers(), newExport(), newGold(), newBatch(),
-		newCodecServer(d), newMigrate(), newUser(), newKeygen(),
-		newTemporal(), newSlack(),
+		newUser(), newKeygen(), newSlack(),
 	)
 	return root
 }
@@ -108,20 +84,4 @@ func usage(check cobra.PositionalArgs) cobra.PositionalArgs {
 		}
 		return nil
 	}
-}
-
-// newLogger builds the server roles' logger from the configuration.
-func newLogger(cfg config.Config) (*slog.Logger, error) {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-		return nil, fmt.Errorf("%s: %q is not one of debug, info, warn, error", config.Setting("log-level"), cfg.LogLevel)
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	switch strings.ToLower(cfg.LogFormat) {
-	case "text":
-		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
-	}
-	return nil, fmt.Errorf("%s: %q is not text or json", config.Setting("log-format"), cfg.LogFormat)
 }

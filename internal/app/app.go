@@ -30,6 +30,7 @@ import (
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/codec"
 	"github.com/countersign/countersign/internal/config"
+	"github.com/countersign/countersign/internal/datadir"
 	"github.com/countersign/countersign/internal/devserver"
 	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/internal/llm"
@@ -49,14 +50,15 @@ import (
 	"github.com/countersign/countersign/workflows"
 )
 
-// Files in a dev data dir.
+// Files in a dev data dir. The two the client commands read are named in
+// package datadir, which the client binary links instead of this one.
 const (
 	TemporalDB     = "temporal.db"
 	StoreDB        = "countersign.db"
 	TemporalLog    = "temporal.log"
-	AdminTokenFile = "admin.token"
+	AdminTokenFile = datadir.AdminTokenFile
 	// DevFile records where a running dev stack listens, for the CLI.
-	DevFile = "dev.json"
+	DevFile = datadir.DevFile
 )
 
 // WrapHTTP, when set, wraps the API's HTTP handler: the end-to-end tests
@@ -73,11 +75,7 @@ type Roles struct {
 }
 
 // DevInfo is what DevFile holds.
-type DevInfo struct {
-	API      string `json:"api"`
-	Temporal string `json:"temporal"`
-	PID      int    `json:"pid"`
-}
+type DevInfo = datadir.DevInfo
 
 // App is a running set of roles. Start it with Start, stop it with Stop.
 type App struct {

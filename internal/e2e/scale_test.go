@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -37,7 +38,8 @@ const scaleEnv = "COUNTERSIGN_SCALE"
 // that number itself): the submit rate, the process's resident memory, the
 // data directory's size per document, and the p50 and p99 latency of the
 // first page of GET /v1/reviews, of the web queue's rows and of the CLI's
-// `countersign reviews` (a process each time, as a person runs it). Then
+// `countersign-cli reviews` (the client binary, a process each time, as a
+// person runs it). Then
 // it decides 1,000 reviews (or half of those open, if fewer) through the
 // API, interleaved with bare Updates of a workflow that runs no activity
 // on the same Temporal server, and prints both and their ratio. Not in CI:
@@ -48,6 +50,7 @@ func TestScaleRun(t *testing.T) {
 		t.Skipf("set %s to the number of reviews to park (make bench-scale)", scaleEnv)
 	}
 	bin := binary(t)
+	cli := clientBinary(t)
 	content := sample(t, "contract-review", "msa-northwind-harbor.txt")
 	dir := t.TempDir()
 	p := startDev(t, bin, dir, "--rate-limit", "0")
@@ -91,9 +94,9 @@ func TestScaleRun(t *testing.T) {
 		})
 		r.queue = timeIt(t, 50, func() error { return webQueue(p.api.BaseURL, tok.Secret) })
 		r.cli = timeIt(t, 20, func() error {
-			out, err := exec.Command(bin, "reviews", "--server", p.api.BaseURL, "--token", tok.Secret).CombinedOutput()
+			out, err := exec.Command(cli, "reviews", "--server", p.api.BaseURL, "--token", tok.Secret).CombinedOutput()
 			if err != nil {
-				return fmt.Errorf("countersign reviews: %w: %s", err, out)
+				return fmt.Errorf("countersign-cli reviews: %w: %s", err, out)
 			}
 			return nil
 		})
@@ -121,6 +124,30 @@ func TestScaleRun(t *testing.T) {
 	fmt.Fprintf(&b, "RSS after the decisions: %.0f MiB\n", rss(t, p.cmd.Process.Pid))
 	t.Log(b.String())
 }
+
+// clientBinary builds the client binary, countersign-cli, as make build
+// does: the client commands without the server roles.
+var clientBinary = func() func(t *testing.T) string {
+	build := sync.OnceValues(func() (string, error) {
+		dir, err := os.MkdirTemp("", "countersign-cli-bin")
+		if err != nil {
+			return "", err
+		}
+		path := filepath.Join(dir, "countersign-cli")
+		if out, err := exec.Command("go", "build", "-tags", "clientonly", "-o", path, "../../cmd/countersign").CombinedOutput(); err != nil {
+			return "", fmt.Errorf("go build -tags clientonly: %v\n%s", err, out)
+		}
+		return path, nil
+	})
+	return func(t *testing.T) string {
+		t.Helper()
+		path, err := build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+}()
 
 // decideAgainstBareUpdates approves the k oldest open reviews through the
 // API and, one for one in between, sends a bare Update to a workflow that
