@@ -70,9 +70,18 @@ func (a *Activities) Extract(ctx context.Context, in ExtractInput) (*countersign
 			if draft, err = a.draft(ctx, tt, doc); err != nil {
 				return nil, err
 			}
-			if doc.Draft != nil {
-				draft.Candidates = doc.Draft.Candidates
-				draft.Notes = append(slices.Clone(doc.Draft.Notes), draft.Notes...)
+			if gen := doc.Draft; gen != nil {
+				draft.Candidates = gen.Candidates
+				draft.Notes = append(slices.Clone(gen.Notes), draft.Notes...)
+				if gen.Usage != nil {
+					// What the draft cost: the candidates and their judging.
+					usage := *gen.Usage
+					if draft.Usage != nil {
+						usage.PromptTokens += draft.Usage.PromptTokens
+						usage.CompletionTokens += draft.Usage.CompletionTokens
+					}
+					draft.Usage = &usage
+				}
 			}
 		}
 		if err := a.Store.UpdateDocument(ctx, doc.ID, countersign.DocumentUpdate{Draft: draft}); err != nil {
@@ -128,16 +137,18 @@ func (a *Activities) generate(ctx context.Context, step Step, tt *countersign.Ta
 	}
 	callCtx, cancel := withMargin(ctx, callMargin)
 	defer cancel()
-	candidates, notes, err := gen.Generate(callCtx, tt, doc)
+	stored, err := gen.Generate(callCtx, tt, doc)
 	if err != nil {
 		return a.failedDraft(ctx, kind, doc, fmt.Errorf("generating the candidates: %w", err))
 	}
-	stored := &countersign.Draft{Extractor: kind, Candidates: candidates, Notes: notes}
+	if !stored.CandidatesOnly() {
+		return nil, permanent(fmt.Errorf("generate %s: the %q extractor's generator returned a draft that is not candidates alone", doc.ID, kind))
+	}
 	if err := a.Store.UpdateDocument(ctx, doc.ID, countersign.DocumentUpdate{Draft: stored}); err != nil {
 		return nil, retryable(err)
 	}
 	doc.Draft = stored
-	return nil, a.recordCandidates(ctx, step, candidates)
+	return nil, a.recordCandidates(ctx, step, stored.Candidates)
 }
 
 // CandidatesEventID is the ID of the candidates.generated event of the

@@ -23,21 +23,21 @@ import (
 // answer or a refusal is a permanent failure that names the generator (a
 // response is never cut to fit: a preference between cut responses teaches
 // the wrong thing); so is any permanent failure of the call. A response the
-// model cut at its token limit is kept, with a note.
-func (o *OpenAI) Generate(ctx context.Context, tt *countersign.TaskType, doc *countersign.Document) ([]countersign.Candidate, []string, error) {
+// model cut at its token limit is kept, with a note. The candidates come
+// as a draft that holds them alone, with the tokens they cost.
+func (o *OpenAI) Generate(ctx context.Context, tt *countersign.TaskType, doc *countersign.Document) (*countersign.Draft, error) {
 	spec := tt.Comparison
 	if spec == nil || len(spec.Generators) == 0 {
-		return nil, nil, permanentf("task type %s has no comparison.generators", tt.Name)
+		return nil, permanentf("task type %s has no comparison.generators", tt.Name)
 	}
 	item, err := countersign.ReadSubmittedItem([]byte(doc.Content), spec)
 	if err != nil {
-		return nil, nil, permanentf("%v", err)
+		return nil, permanentf("%v", err)
 	}
 	if len(item.Candidates) > 0 {
-		return nil, nil, permanentf("the item was submitted with candidates: countersign generates candidates only for an item with none")
+		return nil, permanentf("the item was submitted with candidates: countersign generates candidates only for an item with none")
 	}
-	var out []countersign.Candidate
-	var notes []string
+	draft := &countersign.Draft{Extractor: countersign.ExtractorOpenAI, Usage: &countersign.Usage{}}
 	for _, g := range spec.Generators {
 		baseURL, key := o.generatorEndpoint(tt, g)
 		cl := &call{client: o.client(baseURL, key), observer: newObserver(o.cfg, baseURL), task: tt}
@@ -59,31 +59,33 @@ func (o *OpenAI) Generate(ctx context.Context, tt *countersign.TaskType, doc *co
 			}
 			resp, err := cl.complete(ctx, req)
 			if err != nil {
-				return nil, nil, generatorError(g, id, err)
+				return nil, generatorError(g, id, err)
 			}
 			if len(resp.Choices) == 0 {
-				return nil, nil, permanentf("generator %s (model %s), candidate %s: the endpoint sent no answer", g.Name, g.Model, id)
+				return nil, permanentf("generator %s (model %s), candidate %s: the endpoint sent no answer", g.Name, g.Model, id)
 			}
 			choice := resp.Choices[0]
 			text := choice.Message.Content
 			switch {
 			case choice.Message.Refusal != "":
-				return nil, nil, permanentf("generator %s (model %s), candidate %s: the model refused: %s", g.Name, g.Model, id, clip(choice.Message.Refusal))
+				return nil, permanentf("generator %s (model %s), candidate %s: the model refused: %s", g.Name, g.Model, id, clip(choice.Message.Refusal))
 			case strings.TrimSpace(text) == "":
-				return nil, nil, permanentf("generator %s (model %s), candidate %s: the response is empty", g.Name, g.Model, id)
+				return nil, permanentf("generator %s (model %s), candidate %s: the response is empty", g.Name, g.Model, id)
 			case len(text) > spec.ResponseLimit():
-				return nil, nil, permanentf("generator %s (model %s), candidate %s: the response is %d bytes, over the %d of comparison.max_response_bytes; lower the generator's max_output_tokens or raise the limit", g.Name, g.Model, id, len(text), spec.ResponseLimit())
+				return nil, permanentf("generator %s (model %s), candidate %s: the response is %d bytes, over the %d of comparison.max_response_bytes; lower the generator's max_output_tokens or raise the limit", g.Name, g.Model, id, len(text), spec.ResponseLimit())
 			}
 			if choice.FinishReason == openai.FinishReasonLength {
-				notes = append(notes, fmt.Sprintf("candidate %s (generator %s) was cut at its token limit", id, g.Name))
+				draft.Notes = append(draft.Notes, fmt.Sprintf("candidate %s (generator %s) was cut at its token limit", id, g.Name))
 			}
 			if resp.Model != "" && resp.Model != g.Model {
 				params["served_model"] = resp.Model
 			}
-			out = append(out, countersign.Candidate{ID: id, Response: text, Model: g.Model, Params: params})
+			draft.Candidates = append(draft.Candidates, countersign.Candidate{ID: id, Response: text, Model: g.Model, Params: params})
 		}
+		draft.Usage.PromptTokens += cl.usage.PromptTokens
+		draft.Usage.CompletionTokens += cl.usage.CompletionTokens
 	}
-	return out, notes, nil
+	return draft, nil
 }
 
 // generatorEndpoint is where a generator's calls go and the key they

@@ -41,7 +41,7 @@ func TestGenerateRefuses(t *testing.T) {
 	} {
 		srv := llmtest.New(t)
 		srv.Enqueue(llmtest.Answer("4"), tc.second)
-		_, _, err := llm.NewOpenAI(llm.OpenAIConfig{BaseURL: srv.BaseURL()}).Generate(context.Background(), tt, doc)
+		_, err := llm.NewOpenAI(llm.OpenAIConfig{BaseURL: srv.BaseURL()}).Generate(context.Background(), tt, doc)
 		var temp interface{ Temporary() bool }
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.As(err, &temp) || temp.Temporary() != tc.temporary {
 			t.Errorf("%s: %v, want %q (temporary %v)", tc.name, err, tc.want, tc.temporary)
@@ -49,8 +49,9 @@ func TestGenerateRefuses(t *testing.T) {
 	}
 	srv := llmtest.New(t)
 	srv.Enqueue(llmtest.Answer("4"), llmtest.Reply{Choices: []llmtest.Choice{{Content: "four and", FinishReason: "length"}}})
-	cands, notes, err := llm.NewOpenAI(llm.OpenAIConfig{BaseURL: srv.BaseURL()}).Generate(context.Background(), tt, doc)
-	if err != nil || len(cands) != 2 || cands[1].ID != "a-2" || cands[1].Params["seed"] != 4 || len(notes) != 1 || !strings.Contains(notes[0], "candidate a-2 (generator a) was cut at its token limit") {
-		t.Fatalf("a cut response: %+v %v %v", cands, notes, err)
+	draft, err := llm.NewOpenAI(llm.OpenAIConfig{BaseURL: srv.BaseURL()}).Generate(context.Background(), tt, doc)
+	if err != nil || !draft.CandidatesOnly() || len(draft.Candidates) != 2 || draft.Candidates[1].ID != "a-2" || draft.Candidates[1].Params["seed"] != 4 ||
+		len(draft.Notes) != 1 || !strings.Contains(draft.Notes[0], "candidate a-2 (generator a) was cut at its token limit") {
+		t.Fatalf("a cut response: %+v %v", draft, err)
 	}
 }
