@@ -54,4 +54,7 @@ func TestGenerateRefuses(t *testing.T) {
 		len(draft.Notes) != 1 || !strings.Contains(draft.Notes[0], "candidate a-2 (generator a) was cut at its token limit") {
 		t.Fatalf("a cut response: %+v %v", draft, err)
 	}
+	if want := len(llmtest.Tokenize("4")) + len(llmtest.Tokenize("four and")); draft.Usage == nil || draft.Usage.CompletionTokens != want {
+		t.Fatalf("the candidates' usage %+v, want %d completion tokens", draft.Usage, want)
+	}
 }
