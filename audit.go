@@ -24,25 +24,26 @@ type AuditEvent struct {
 
 // Audit event types.
 const (
-	EventDocumentReceived = "document.received"
-	EventDraftCreated     = "draft.created"
-	EventDraftFailed      = "draft.failed"
-	// EventCandidatesGenerated: countersign generated the candidates of a
-	// comparison item submitted without any; the data names each
-	// candidate's ID, model, parameters and the SHA-256 of its response.
-	EventCandidatesGenerated = "candidates.generated"
-	EventConfidenceScored    = "confidence.scored"
-	EventRouteDecided        = "route.decided"
-	EventReviewOpened        = "review.opened"
-	EventDecisionRecorded    = "decision.recorded"
-	EventDocumentFinalized   = "document.finalized"
-	EventDocumentFailed      = "document.failed"
-	EventTokenCreated        = "token.created"
-	EventTokenRevoked        = "token.revoked"
+	EventDocumentReceived  = "document.received"
+	EventDraftCreated      = "draft.created"
+	EventDraftFailed       = "draft.failed"
+	EventConfidenceScored  = "confidence.scored"
+	EventRouteDecided      = "route.decided"
+	EventReviewOpened      = "review.opened"
+	EventDecisionRecorded  = "decision.recorded"
+	EventDocumentFinalized = "document.finalized"
+	EventDocumentFailed    = "document.failed"
+	EventTokenCreated      = "token.created"
+	EventTokenRevoked      = "token.revoked"
 	// EventDocumentEscalated: a person escalated the document to an
 	// incident (POST /v1/documents/{id}/escalate); not a decision.
 	EventDocumentEscalated = "document.escalated"
 )
+
+// EventCandidatesGenerated: countersign generated the candidates of a
+// comparison item submitted without any; the data names each candidate's
+// ID, model, parameters and the SHA-256 of its response.
+const EventCandidatesGenerated = "candidates.generated"
 
 // ChainBreak names the first event at which an audit chain no longer verifies.
 type ChainBreak struct {
