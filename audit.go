@@ -40,6 +40,11 @@ const (
 	EventDocumentEscalated = "document.escalated"
 )
 
+// EventCandidatesGenerated: countersign generated the candidates of a
+// comparison item submitted without any; the data names each candidate's
+// ID, model, parameters and the SHA-256 of its response.
+const EventCandidatesGenerated = "candidates.generated"
+
 // ChainBreak names the first event at which an audit chain no longer verifies.
 type ChainBreak struct {
 	Seq    int64  `json:"seq"`

@@ -98,6 +98,56 @@ type Comparison struct {
 	// JudgeOrders is how many orders the judge sees the candidates in
 	// (position swap): as submitted, reversed, then rotations.
 	JudgeOrders int `json:"judge_orders"`
+	// Generators, when set, are the models countersign asks for the
+	// candidates of an item submitted with a prompt and no candidates
+	// (see Generator). An item submitted with candidates is judged as
+	// submitted; an item never mixes submitted and generated candidates.
+	Generators []Generator `json:"generators,omitempty"`
+}
+
+// Generator is one model countersign asks for candidate responses to an
+// item's prompt: Count responses (one request each) at Temperature, the
+// k-th with Seed+k-1 when a seed is set. Its endpoint and key follow the
+// task type's model settings: BaseURL, else the task type's model.base_url,
+// else the worker's; the key from APIKeyEnv, else the key of that endpoint
+// when it is the task type's or the worker's, else none.
+type Generator struct {
+	// Name names the generator in candidate IDs and lineage; it defaults
+	// to g1, g2, ... by place in the list.
+	Name      string `json:"name"`
+	Model     string `json:"model"`
+	BaseURL   string `json:"base_url,omitempty"`
+	APIKeyEnv string `json:"api_key_env,omitempty"`
+	// Temperature is always set: it is part of every candidate's lineage.
+	Temperature     float64 `json:"temperature"`
+	Seed            *int    `json:"seed,omitempty"`
+	MaxOutputTokens int     `json:"max_output_tokens,omitempty"`
+	// Count is how many candidates it makes (at least 1).
+	Count int `json:"count"`
+}
+
+// CandidateIDs are the IDs of the candidates g makes, in order: its name
+// when it makes one, name-1, name-2, ... when it makes more. The same task
+// type version always gives the same IDs.
+func (g Generator) CandidateIDs() []string {
+	if g.Count <= 1 {
+		return []string{g.Name}
+	}
+	ids := make([]string, g.Count)
+	for k := range ids {
+		ids[k] = fmt.Sprintf("%s-%d", g.Name, k+1)
+	}
+	return ids
+}
+
+// GeneratedIDs are the IDs of every candidate the generators make, in the
+// order they are made (and shown to the judge).
+func (c *Comparison) GeneratedIDs() []string {
+	var ids []string
+	for _, g := range c.Generators {
+		ids = append(ids, g.CandidateIDs()...)
+	}
+	return ids
 }
 
 // Criterion is one rubric criterion and the scale it is scored on.
@@ -152,7 +202,52 @@ var candidateID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$`)
 // object with a prompt and between MinCandidates and the task type's
 // maximum candidates (exactly two in pairs mode), each with a distinct ID
 // and a response within the size limit. The error names what is wrong.
+// It reads the content alone: a document whose candidates countersign
+// generated is read with ReadDocumentItem.
 func ReadComparisonItem(content []byte, c *Comparison) (*ComparisonItem, error) {
+	it, err := decodeItem(content)
+	if err != nil {
+		return nil, err
+	}
+	return it, checkCandidates(it, c)
+}
+
+// ReadSubmittedItem checks a comparison item as submitted: as
+// ReadComparisonItem, except that when the task type has generators an
+// item may come with a prompt and no candidates, for countersign to
+// generate them (the item it returns then has none).
+func ReadSubmittedItem(content []byte, c *Comparison) (*ComparisonItem, error) {
+	it, err := decodeItem(content)
+	if err != nil {
+		return nil, err
+	}
+	if len(it.Candidates) == 0 && len(c.Generators) > 0 {
+		return it, nil
+	}
+	return it, checkCandidates(it, c)
+}
+
+// ReadDocumentItem reads the comparison item a document holds: its
+// content, with the candidates countersign generated for it
+// (Draft.Candidates) when it was submitted with none. Every reader of a
+// stored document's item (the judge, scoring, decisions, review pages,
+// Slack, exports) reads it so. Content that has candidates of its own is
+// read as submitted: generated candidates never join submitted ones.
+func ReadDocumentItem(content string, draft *Draft, c *Comparison) (*ComparisonItem, error) {
+	it, err := decodeItem([]byte(content))
+	if err != nil {
+		return nil, err
+	}
+	if len(it.Candidates) == 0 && draft != nil && len(draft.Candidates) > 0 {
+		it.Candidates = slices.Clone(draft.Candidates)
+	}
+	if len(it.Candidates) == 0 && len(c.Generators) > 0 {
+		return nil, errors.New("the item was submitted without candidates, for comparison.generators to make, and holds none: generating them has not run or failed (the draft says why)")
+	}
+	return it, checkCandidates(it, c)
+}
+
+func decodeItem(content []byte) (*ComparisonItem, error) {
 	var it ComparisonItem
 	dec := json.NewDecoder(bytes.NewReader(content))
 	dec.UseNumber()
@@ -162,33 +257,40 @@ func ReadComparisonItem(content []byte, c *Comparison) (*ComparisonItem, error) 
 	if strings.TrimSpace(it.Prompt) == "" {
 		return nil, errors.New("the item has no prompt (a non-empty string at /prompt)")
 	}
+	return &it, nil
+}
+
+// checkCandidates checks an item's candidates against the task type.
+func checkCandidates(it *ComparisonItem, c *Comparison) error {
 	n, most := len(it.Candidates), c.CandidateLimit()
 	switch {
+	case n > 0 && n < MinCandidates && len(c.Generators) > 0:
+		return fmt.Errorf("the item has %d candidate(s); a comparison needs at least %d, or none for countersign to generate them (comparison.generators); submitted and generated candidates do not mix", n, MinCandidates)
 	case c.Mode == ModePairs && n != 2:
-		return nil, fmt.Errorf("the item has %d candidates; in pairs mode an item has exactly 2", n)
+		return fmt.Errorf("the item has %d candidates; in pairs mode an item has exactly 2", n)
 	case n < MinCandidates:
-		return nil, fmt.Errorf("the item has %d candidate(s); a comparison needs at least %d", n, MinCandidates)
+		return fmt.Errorf("the item has %d candidate(s); a comparison needs at least %d", n, MinCandidates)
 	case n > most:
-		return nil, fmt.Errorf("the item has %d candidates; this task type takes at most %d (comparison.max_candidates)", n, most)
+		return fmt.Errorf("the item has %d candidates; this task type takes at most %d (comparison.max_candidates)", n, most)
 	}
 	seen := map[string]bool{}
 	for i, cand := range it.Candidates {
 		at := fmt.Sprintf("candidates[%d]", i)
 		switch {
 		case !candidateID.MatchString(cand.ID):
-			return nil, fmt.Errorf("%s: id %q must be 1 to 64 letters, digits, '_', '.', ':' or '-', starting with a letter or digit", at, cand.ID)
+			return fmt.Errorf("%s: id %q must be 1 to 64 letters, digits, '_', '.', ':' or '-', starting with a letter or digit", at, cand.ID)
 		case seen[cand.ID]:
-			return nil, fmt.Errorf("%s: id %q is given twice: every candidate needs its own id", at, cand.ID)
+			return fmt.Errorf("%s: id %q is given twice: every candidate needs its own id", at, cand.ID)
 		case strings.TrimSpace(cand.Response) == "":
-			return nil, fmt.Errorf("%s (%s): the response is empty", at, cand.ID)
+			return fmt.Errorf("%s (%s): the response is empty", at, cand.ID)
 		case len(cand.Response) > c.ResponseLimit():
-			return nil, fmt.Errorf("%s (%s): the response is %d bytes; this task type takes at most %d (comparison.max_response_bytes)", at, cand.ID, len(cand.Response), c.ResponseLimit())
+			return fmt.Errorf("%s (%s): the response is %d bytes; this task type takes at most %d (comparison.max_response_bytes)", at, cand.ID, len(cand.Response), c.ResponseLimit())
 		case len(cand.Model) > 200:
-			return nil, fmt.Errorf("%s (%s): model is %d bytes; at most 200", at, cand.ID, len(cand.Model))
+			return fmt.Errorf("%s (%s): model is %d bytes; at most 200", at, cand.ID, len(cand.Model))
 		}
 		seen[cand.ID] = true
 	}
-	return &it, nil
+	return nil
 }
 
 // CandidateLimit is the most candidates an item may have.

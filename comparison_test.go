@@ -118,6 +118,56 @@ func TestReadComparisonItem(t *testing.T) {
 	}
 }
 
+// TestGeneratedItem: with generators, an item may be submitted with a
+// prompt alone; a stored document's item is its content with the
+// candidates generated into its draft, which never join submitted ones;
+// before they are generated the item is not one to rank.
+func TestGeneratedItem(t *testing.T) {
+	spec := rubric(countersign.ModeRankAll, "")
+	spec.Generators = []countersign.Generator{{Name: "small", Model: "m", Temperature: 0.5, Count: 2}, {Name: "big", Model: "n", Temperature: 1, Count: 1}}
+	if got := strings.Join(spec.GeneratedIDs(), ","); got != "small-1,small-2,big" {
+		t.Fatalf("generated IDs %s", got)
+	}
+	const bare = `{"id": "i1", "prompt": "Say hi."}`
+	if it, err := countersign.ReadSubmittedItem([]byte(bare), spec); err != nil || len(it.Candidates) != 0 {
+		t.Fatalf("a prompt alone, with generators: %+v %v", it, err)
+	}
+	if _, err := countersign.ReadSubmittedItem([]byte(bare), rubric(countersign.ModeRankAll, "")); err == nil || !strings.Contains(err.Error(), "0 candidate(s); a comparison needs at least 2") {
+		t.Fatalf("a prompt alone, without generators: %v", err)
+	}
+	one := `{"id": "i1", "prompt": "Say hi.", "candidates": [{"id": "a", "response": "hi"}]}`
+	if _, err := countersign.ReadSubmittedItem([]byte(one), spec); err == nil || !strings.Contains(err.Error(), "submitted and generated candidates do not mix") {
+		t.Fatalf("one candidate, with generators: %v", err)
+	}
+	if _, err := countersign.ReadDocumentItem(bare, nil, spec); err == nil || !strings.Contains(err.Error(), "holds none") {
+		t.Fatalf("not generated yet: %v", err)
+	}
+	draft := &countersign.Draft{Candidates: []countersign.Candidate{
+		{ID: "small-1", Response: "hi", Model: "m", Params: map[string]any{"temperature": 0.5}},
+		{ID: "small-2", Response: "hello", Model: "m"},
+		{ID: "big", Response: "good day", Model: "n"},
+	}}
+	if !draft.CandidatesOnly() {
+		t.Fatal("a draft of candidates alone is not CandidatesOnly")
+	}
+	it, err := countersign.ReadDocumentItem(bare, draft, spec)
+	if err != nil || strings.Join(it.IDs(), ",") != "small-1,small-2,big" || it.Candidate("small-1").Model != "m" {
+		t.Fatalf("generated item: %+v %v", it, err)
+	}
+	two := `{"id": "i1", "prompt": "Say hi.", "candidates": [{"id": "a", "response": "hi"}, {"id": "b", "response": "yo"}]}`
+	if it, err := countersign.ReadDocumentItem(two, draft, spec); err != nil || strings.Join(it.IDs(), ",") != "a,b" {
+		t.Fatalf("submitted candidates are read as submitted: %+v %v", it, err)
+	}
+	draft.Candidates[2].Response = strings.Repeat("x", 101)
+	if _, err := countersign.ReadDocumentItem(bare, draft, spec); err == nil || !strings.Contains(err.Error(), "candidates[2] (big): the response is 101 bytes") {
+		t.Fatalf("generated candidates are checked as submitted ones: %v", err)
+	}
+	draft.Fields = countersign.Fields{"ranking": []any{"big"}}
+	if draft.CandidatesOnly() {
+		t.Fatal("a judged draft is CandidatesOnly")
+	}
+}
+
 // TestPreferences: the pairs a ranking implies, with margins; ties give
 // none, an unsafe candidate is never chosen, pick_best prefers the best to
 // every other.

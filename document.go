@@ -144,6 +144,19 @@ type Draft struct {
 	// saw the candidates in (position swap): a judge that ranks them
 	// otherwise when their order changes is unsure (SignalPosition).
 	Orders []JudgeOrder `json:"orders,omitempty"`
+	// Candidates are, for a comparison item submitted with a prompt and no
+	// candidates, the candidates countersign generated for it
+	// (Comparison.Generators), each with its model and parameters. They
+	// are stored before the judge runs (CandidatesOnly), so a retry judges
+	// the same candidates, and kept with the judge's draft;
+	// ReadDocumentItem reads them as the item's.
+	Candidates []Candidate `json:"candidates,omitempty"`
+}
+
+// CandidatesOnly reports whether d holds only generated candidates, stored
+// before the judge ran: drafting has begun but not ended.
+func (d *Draft) CandidatesOnly() bool {
+	return d != nil && len(d.Candidates) > 0 && d.Fields == nil && d.Error == "" && len(d.Orders) == 0
 }
 
 // JudgeOrder is one order a comparison's judge saw the candidates in, and

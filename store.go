@@ -254,3 +254,15 @@ type Extractor interface {
 	// be made, and the document goes to a person with the failure recorded.
 	Extract(ctx context.Context, tt *TaskType, doc *Document) (*Draft, error)
 }
+
+// CandidateGenerator makes the candidates of a comparison item submitted
+// with a prompt and no candidates, with the task type's
+// Comparison.Generators, in the order and with the IDs of
+// Comparison.GeneratedIDs, each with its model and parameters. It returns
+// them as a draft that holds them alone (Draft.CandidatesOnly), with the
+// tokens they cost and notes for a reviewer (a response cut at its token
+// limit). Errors follow Extractor's rule: Temporary ones are retried,
+// others are final and name the generator.
+type CandidateGenerator interface {
+	Generate(ctx context.Context, tt *TaskType, doc *Document) (*Draft, error)
+}

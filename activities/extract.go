@@ -2,8 +2,11 @@ package activities
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -34,20 +37,52 @@ type availability interface {
 // retry, after the endpoint's Retry-After when it sent one, until
 // ModelAttempts attempts have failed; then it counts as a failure for good. A
 // retry after the draft was stored returns that draft rather than asking the
-// extractor again, whose answer may differ.
+// extractor again, whose answer may differ. A comparison item submitted
+// without candidates gets them from the task type's generators first
+// (generate), stored before the judge runs, so a retry judges the same
+// candidates.
 func (a *Activities) Extract(ctx context.Context, in ExtractInput) (*countersign.Draft, error) {
 	doc, tt, err := a.load(ctx, in.Step)
 	if err != nil {
 		return nil, err
 	}
 	draft := doc.Draft
+	if draft.CandidatesOnly() {
+		// An earlier attempt stored the generated candidates; the judge
+		// has yet to run.
+		if err := a.recordCandidates(ctx, in.Step, draft.Candidates); err != nil {
+			return nil, err
+		}
+		draft = nil
+	}
 	if draft == nil && int(activity.GetInfo(ctx).Attempt) > a.modelAttempts() {
 		// Earlier attempts ran out of time before the model answered.
 		draft = &countersign.Draft{Extractor: a.extractorKind(tt), Error: fmt.Sprintf("gave up after %d attempts without a usable answer", a.modelAttempts())}
+		if doc.Draft != nil {
+			draft.Candidates = doc.Draft.Candidates
+		}
 	}
 	if draft == nil {
-		if draft, err = a.draft(ctx, tt, doc); err != nil {
+		if draft, err = a.generate(ctx, in.Step, tt, doc); err != nil {
 			return nil, err
+		}
+		if draft == nil {
+			if draft, err = a.draft(ctx, tt, doc); err != nil {
+				return nil, err
+			}
+			if gen := doc.Draft; gen != nil {
+				draft.Candidates = gen.Candidates
+				draft.Notes = append(slices.Clone(gen.Notes), draft.Notes...)
+				if gen.Usage != nil {
+					// What the draft cost: the candidates and their judging.
+					usage := *gen.Usage
+					if draft.Usage != nil {
+						usage.PromptTokens += draft.Usage.PromptTokens
+						usage.CompletionTokens += draft.Usage.CompletionTokens
+					}
+					draft.Usage = &usage
+				}
+			}
 		}
 		if err := a.Store.UpdateDocument(ctx, doc.ID, countersign.DocumentUpdate{Draft: draft}); err != nil {
 			return nil, retryable(err)
@@ -77,6 +112,60 @@ func (a *Activities) Extract(ctx context.Context, in ExtractInput) (*countersign
 		data["orders"] = draft.Orders
 	}
 	return draft, a.record(ctx, in.Step, eventType, countersign.SystemActor, countersign.ChannelWorkflow, data)
+}
+
+// generate makes the candidates of a comparison item submitted with a
+// prompt and none, when the task type has generators, and stores them as
+// the document's draft (countersign.Draft.CandidatesOnly) with a
+// candidates.generated event, before the judge runs: a later attempt
+// judges the stored candidates and never asks the generators again. It
+// returns a failed draft (naming the generator) when generation fails for
+// good, which sends the item to a person, and nil when there is nothing
+// to generate or the candidates are stored, in doc.Draft.
+func (a *Activities) generate(ctx context.Context, step Step, tt *countersign.TaskType, doc *countersign.Document) (*countersign.Draft, error) {
+	if tt.Comparison == nil || len(tt.Comparison.Generators) == 0 || (doc.Draft != nil && len(doc.Draft.Candidates) > 0) {
+		return nil, nil
+	}
+	item, err := countersign.ReadSubmittedItem([]byte(doc.Content), tt.Comparison)
+	if err != nil || len(item.Candidates) > 0 {
+		return nil, nil // the judge reads the item as submitted, and says what is wrong with it
+	}
+	kind := a.extractorKind(tt)
+	gen, ok := a.Extractors[kind].(countersign.CandidateGenerator)
+	if !ok {
+		return &countersign.Draft{Extractor: kind, Error: fmt.Sprintf("the item has no candidates and the %q extractor cannot generate them: comparison.generators need a model endpoint (extractor openai, or auto with a model configured)", kind)}, nil
+	}
+	callCtx, cancel := withMargin(ctx, callMargin)
+	defer cancel()
+	stored, err := gen.Generate(callCtx, tt, doc)
+	if err != nil {
+		return a.failedDraft(ctx, kind, doc, fmt.Errorf("generating the candidates: %w", err))
+	}
+	if !stored.CandidatesOnly() {
+		return nil, permanent(fmt.Errorf("generate %s: the %q extractor's generator returned a draft that is not candidates alone", doc.ID, kind))
+	}
+	if err := a.Store.UpdateDocument(ctx, doc.ID, countersign.DocumentUpdate{Draft: stored}); err != nil {
+		return nil, retryable(err)
+	}
+	doc.Draft = stored
+	return nil, a.recordCandidates(ctx, step, stored.Candidates)
+}
+
+// CandidatesEventID is the ID of the candidates.generated event of the
+// drafting step step: one per step, so a retry finds it recorded.
+func CandidatesEventID(step Step) string { return step.EventID + "/candidates" }
+
+// recordCandidates records which model made each generated candidate, with
+// its parameters and the SHA-256 of its response, ahead of the draft.
+func (a *Activities) recordCandidates(ctx context.Context, step Step, candidates []countersign.Candidate) error {
+	list := make([]any, len(candidates))
+	for i, c := range candidates {
+		sum := sha256.Sum256([]byte(c.Response))
+		list[i] = map[string]any{"id": c.ID, "model": c.Model, "params": c.Params, "response_sha256": hex.EncodeToString(sum[:])}
+	}
+	at := step
+	at.EventID = CandidatesEventID(step)
+	return a.record(ctx, at, countersign.EventCandidatesGenerated, countersign.SystemActor, countersign.ChannelWorkflow, map[string]any{"candidates": list})
 }
 
 // draft runs the extractor, turning a permanent failure into a failed draft.

@@ -13,7 +13,7 @@ import (
 // with its own ID and a response within the size limit (422 naming what is
 // wrong).
 func readComparison(tt *countersign.TaskType, sub Submission) error {
-	if _, err := countersign.ReadComparisonItem([]byte(sub.Content), tt.Comparison); err != nil {
+	if _, err := countersign.ReadSubmittedItem([]byte(sub.Content), tt.Comparison); err != nil {
 		return countersign.Errorf(countersign.CodeInvalid, "task type %s compares candidates: %v", tt.Name, err)
 	}
 	return nil
@@ -53,7 +53,7 @@ func (d *Dispatcher) checkComparison(ctx context.Context, doc *countersign.Docum
 	if tt.Comparison == nil {
 		return nil
 	}
-	item, err := countersign.ReadComparisonItem([]byte(doc.Content), tt.Comparison)
+	item, err := countersign.ReadDocumentItem(doc.Content, doc.Draft, tt.Comparison)
 	if err != nil {
 		return countersign.Errorf(countersign.CodeInvalid, "document %s is not a comparison item of task type %s: %v", doc.ID, tt.Name, err)
 	}

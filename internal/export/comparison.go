@@ -115,7 +115,7 @@ func (s *comparisonSink) write(ctx context.Context, r *record) (int, error) {
 	if !ok {
 		return 0, nil
 	}
-	item, err := countersign.ReadComparisonItem([]byte(r.doc.Content), anyItem)
+	item, err := countersign.ReadDocumentItem(r.doc.Content, r.doc.Draft, anyItem)
 	if err != nil {
 		return 0, nil // not a comparison item: a field of another kind named ranking
 	}

@@ -29,7 +29,7 @@ import (
 // a person decides.
 func (o *OpenAI) compare(ctx context.Context, tt *countersign.TaskType, doc *countersign.Document) (*countersign.Draft, error) {
 	spec := tt.Comparison
-	item, err := countersign.ReadComparisonItem([]byte(doc.Content), spec)
+	item, err := countersign.ReadDocumentItem(doc.Content, doc.Draft, spec)
 	if err != nil {
 		return nil, permanentf("%v", err)
 	}

@@ -24,7 +24,7 @@ func scoreComparison(in Input, c *countersign.Confidence) *countersign.Confidenc
 	// The judge's ties are told apart below, whatever the tie policy.
 	spec.TiePolicy = countersign.TiesAllow
 	var ids []string
-	if item, err := countersign.ReadComparisonItem([]byte(in.Content), &spec); err != nil {
+	if item, err := countersign.ReadDocumentItem(in.Content, in.Draft, &spec); err != nil {
 		c.Reasons = append(c.Reasons, "the item: "+err.Error())
 	} else {
 		ids = item.IDs()

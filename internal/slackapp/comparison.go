@@ -34,7 +34,7 @@ func readComparison(tt *countersign.TaskType, doc *countersign.Document) *compar
 	if tt == nil || tt.Comparison == nil || doc == nil {
 		return nil
 	}
-	item, err := countersign.ReadComparisonItem([]byte(doc.Content), tt.Comparison)
+	item, err := countersign.ReadDocumentItem(doc.Content, doc.Draft, tt.Comparison)
 	if err != nil {
 		return nil
 	}

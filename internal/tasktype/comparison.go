@@ -2,6 +2,7 @@ package tasktype
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -21,11 +22,24 @@ type comparisonFile struct {
 			Max *int `yaml:"max"`
 		} `yaml:"scale"`
 	} `yaml:"rubric"`
-	UnsafeReasons       []reasonFile `yaml:"unsafe_reasons"`
-	UnacceptableReasons []reasonFile `yaml:"unacceptable_reasons"`
-	MaxCandidates       int          `yaml:"max_candidates"`
-	MaxResponseBytes    int          `yaml:"max_response_bytes"`
-	JudgeOrders         int          `yaml:"judge_orders"`
+	UnsafeReasons       []reasonFile    `yaml:"unsafe_reasons"`
+	UnacceptableReasons []reasonFile    `yaml:"unacceptable_reasons"`
+	MaxCandidates       int             `yaml:"max_candidates"`
+	MaxResponseBytes    int             `yaml:"max_response_bytes"`
+	JudgeOrders         int             `yaml:"judge_orders"`
+	Generators          []generatorFile `yaml:"generators"`
+}
+
+// generatorFile is one of a comparison's generators as written in YAML.
+type generatorFile struct {
+	Name            string   `yaml:"name"`
+	Model           string   `yaml:"model"`
+	BaseURL         string   `yaml:"base_url"`
+	APIKeyEnv       string   `yaml:"api_key_env"`
+	Temperature     *float64 `yaml:"temperature"`
+	Seed            *int     `yaml:"seed"`
+	MaxOutputTokens int      `yaml:"max_output_tokens"`
+	Count           *int     `yaml:"count"`
 }
 
 type reasonFile struct {
@@ -99,6 +113,7 @@ func parseComparison(in *comparisonFile, fields *yaml.Node, input **inputFile, t
 		}
 		c.Criteria = append(c.Criteria, cr)
 	}
+	c.Generators = parseGenerators(in.Generators, c, tt, p)
 	c.UnsafeReasons = parseReasonCodes(in.UnsafeReasons, "comparison.unsafe_reasons", p)
 	c.UnacceptableReasons = parseReasonCodes(in.UnacceptableReasons, "comparison.unacceptable_reasons", p)
 	if *input == nil {
@@ -166,6 +181,88 @@ func parseComparison(in *comparisonFile, fields *yaml.Node, input **inputFile, t
 		return nil
 	}
 	return doc.Content[0]
+}
+
+// generatorName is what a generator's name may look like: it begins the
+// IDs of its candidates, which are typed in the CLI and appear in exports.
+var generatorName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$`)
+
+// parseGenerators checks a comparison's generators: each names a model and
+// a temperature, and its endpoint and key as model settings do; names are
+// distinct (g1, g2, ... by place when left out) and so are the candidate
+// IDs they give; together they make from MinCandidates to the task type's
+// maximum candidates (exactly 2 in pairs mode). Generating needs a model:
+// the extractor is openai or auto.
+func parseGenerators(in []generatorFile, c *countersign.Comparison, tt *countersign.TaskType, p *problems) []countersign.Generator {
+	if len(in) == 0 {
+		return nil
+	}
+	if tt.Extractor.Kind == countersign.ExtractorRules {
+		p.add("comparison.generators", "need a model to generate candidates, but the extractor is rules: set extractor: openai (or auto)")
+	}
+	var out []countersign.Generator
+	names, ids := map[string]bool{}, map[string]string{}
+	total := 0
+	for i, g := range in {
+		at := fmt.Sprintf("comparison.generators[%d]", i)
+		gen := countersign.Generator{Name: g.Name, Model: strings.TrimSpace(g.Model), BaseURL: g.BaseURL, APIKeyEnv: g.APIKeyEnv, Seed: g.Seed, MaxOutputTokens: g.MaxOutputTokens, Count: 1}
+		if gen.Name == "" {
+			gen.Name = fmt.Sprintf("g%d", i+1)
+		}
+		switch {
+		case !generatorName.MatchString(gen.Name):
+			p.add(at+".name", "must be 1 to 40 letters, digits, '_', '.' or '-', starting with a letter or digit (got %q): it begins its candidates' IDs", gen.Name)
+		case names[gen.Name]:
+			p.add(at+".name", "%q is listed twice: each generator needs its own name", gen.Name)
+		}
+		names[gen.Name] = true
+		switch {
+		case gen.Model == "":
+			p.add(at+".model", "is required: name the model that writes the candidates (it is recorded with each)")
+		case len(gen.Model) > 200:
+			p.add(at+".model", "is %d bytes; at most 200", len(gen.Model))
+		}
+		switch t := g.Temperature; {
+		case t == nil:
+			p.add(at+".temperature", "is required (0 to %d): it is recorded with each candidate", maxTemperature)
+		case *t < 0 || *t > maxTemperature:
+			p.add(at+".temperature", "must be from 0 to %d (got %g)", maxTemperature, *t)
+		default:
+			gen.Temperature = *t
+		}
+		if g.Count != nil {
+			gen.Count = *g.Count
+			if gen.Count < 1 || gen.Count > countersign.MaxCandidatesLimit {
+				p.add(at+".count", "must be from 1 to %d (got %d)", countersign.MaxCandidatesLimit, gen.Count)
+				gen.Count = 1
+			}
+		}
+		if g.Temperature != nil && *g.Temperature == 0 && gen.Count > 1 && g.Seed == nil {
+			p.add(at+".count", "%d candidates at temperature 0 are the same answer: raise the temperature, give a seed, or make one", gen.Count)
+		}
+		if gen.MaxOutputTokens < 0 {
+			p.add(at+".max_output_tokens", "must not be negative")
+		}
+		checkEndpoint(at+".base_url", gen.BaseURL, p)
+		checkKeyEnv(at+".api_key_env", gen.APIKeyEnv, p)
+		for _, id := range gen.CandidateIDs() {
+			if other, ok := ids[id]; ok && other != gen.Name {
+				p.add(at+".name", "gives candidate ID %q, which generator %s gives too: rename one", id, other)
+			}
+			ids[id] = gen.Name
+		}
+		total += gen.Count
+		out = append(out, gen)
+	}
+	switch most := c.CandidateLimit(); {
+	case c.Mode == countersign.ModePairs && total != 2:
+		p.add("comparison.generators", "make %d candidates; in pairs mode an item has exactly 2", total)
+	case total < countersign.MinCandidates:
+		p.add("comparison.generators", "make %d candidate(s); a comparison needs at least %d: add a generator or raise a count", total, countersign.MinCandidates)
+	case total > most:
+		p.add("comparison.generators", "make %d candidates; this task type takes at most %d (comparison.max_candidates)", total, most)
+	}
+	return out
 }
 
 // parseReasonCodes checks a list of reason codes: at least one, each a

@@ -110,3 +110,46 @@ func TestComparisonGoldHoldsAKnownRanking(t *testing.T) {
 		t.Fatalf("a ranking of the wrong shape: %v", err)
 	}
 }
+
+// TestComparisonGenerators: a comparison's generators are read with their
+// defaults (names g1, g2, ... by place, one candidate each) and give the
+// candidate IDs the item's candidates get; what is wrong with one is named
+// by its key.
+func TestComparisonGenerators(t *testing.T) {
+	const head = "name: cmp\nguideline: Rank.\nextractor: openai\npolicy: {mode: hitl}\ncomparison:\n  rubric: [{name: a, scale: {min: 1, max: 5}}]\n  unsafe_reasons: [{code: x}]\n  unacceptable_reasons: [{code: y}]\n"
+	tt, err := tasktype.Parse([]byte(head+"  generators:\n    - {model: small, temperature: 0.2, count: 2, seed: 7}\n    - {name: big, model: org/big-1, temperature: 1, base_url: 'http://127.0.0.1:9/v1', api_key_env: BIG_KEY, max_output_tokens: 300}\n"), "cmp.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gens := tt.Comparison.Generators
+	if len(gens) != 2 || gens[0].Name != "g1" || gens[0].Count != 2 || *gens[0].Seed != 7 || gens[1].Name != "big" || gens[1].Count != 1 || gens[1].Temperature != 1 || gens[1].APIKeyEnv != "BIG_KEY" {
+		t.Fatalf("generators %+v", gens)
+	}
+	if got := strings.Join(tt.Comparison.GeneratedIDs(), ","); got != "g1-1,g1-2,big" {
+		t.Fatalf("generated IDs %s", got)
+	}
+	for _, tc := range []struct{ name, gens, want string }{
+		{"no model", "[{temperature: 1, count: 2}]", "comparison.generators[0].model: is required"},
+		{"no temperature", "[{model: m, count: 2}]", "comparison.generators[0].temperature: is required"},
+		{"hot", "[{model: m, temperature: 3, count: 2}]", "comparison.generators[0].temperature: must be from 0 to 2 (got 3)"},
+		{"too few", "[{model: m, temperature: 1}]", "comparison.generators: make 1 candidate(s); a comparison needs at least 2"},
+		{"too many", "[{model: m, temperature: 1, count: 9}]", "comparison.generators: make 9 candidates; this task type takes at most 8"},
+		{"same name", "[{name: a, model: m, temperature: 1}, {name: a, model: n, temperature: 1}]", `comparison.generators[1].name: "a" is listed twice`},
+		{"same ID", "[{name: a, model: m, temperature: 1, count: 2}, {name: a-1, model: n, temperature: 1}]", `comparison.generators[1].name: gives candidate ID "a-1", which generator a gives too`},
+		{"bad name", "[{name: 'a b', model: m, temperature: 1}, {model: n, temperature: 1}]", "comparison.generators[0].name: must be 1 to 40 letters"},
+		{"bad count", "[{model: m, temperature: 1, count: 0}, {model: n, temperature: 1}]", "comparison.generators[0].count: must be from 1 to 16 (got 0)"},
+		{"cold copies", "[{model: m, temperature: 0, count: 2}]", "comparison.generators[0].count: 2 candidates at temperature 0 are the same answer"},
+		{"bad endpoint", "[{model: m, temperature: 1, base_url: 'ftp://x'}, {model: n, temperature: 1}]", "comparison.generators[0].base_url: must be an http or https URL"},
+		{"key in place of its variable", "[{model: m, temperature: 1, api_key_env: 'sk-abc def'}, {model: n, temperature: 1}]", "comparison.generators[0].api_key_env: must name an environment variable"},
+		{"pairs of three", "[{model: m, temperature: 1, count: 3}]\n  mode: pairs", "in pairs mode an item has exactly 2"},
+	} {
+		_, err := tasktype.Parse([]byte(head+"  generators: "+tc.gens+"\n"), "cmp.yaml")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	rules := strings.Replace(head, "extractor: openai", "extractor: rules", 1) + "  generators: [{model: m, temperature: 1, count: 2}]\n"
+	if _, err := tasktype.Parse([]byte(rules), "cmp.yaml"); err == nil || !strings.Contains(err.Error(), "comparison.generators: need a model to generate candidates, but the extractor is rules") {
+		t.Errorf("generators with the rules extractor: %v", err)
+	}
+}

@@ -115,7 +115,7 @@ func (c *comparisonView) other(id string) string {
 // error says why the document is not an item of the task type.
 func newComparisonView(tt *countersign.TaskType, doc *countersign.Document) (*comparisonView, error) {
 	spec := tt.Comparison
-	item, err := countersign.ReadComparisonItem([]byte(doc.Content), spec)
+	item, err := countersign.ReadDocumentItem(doc.Content, doc.Draft, spec)
 	if err != nil {
 		return nil, err
 	}

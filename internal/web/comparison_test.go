@@ -405,3 +405,39 @@ func TestComparisonModesOnThePage(t *testing.T) {
 		t.Errorf("rankings sent: %s", got)
 	}
 }
+
+// TestGeneratedComparisonReviewPage: an item submitted as a prompt alone
+// shows the candidates countersign generated into its draft, with their
+// models and parameters, and a decision is checked against them.
+func TestGeneratedComparisonReviewPage(t *testing.T) {
+	f := newFixture(t)
+	checkWithTheDispatcher(f)
+	draft := rankingDraft()
+	var item countersign.ComparisonItem
+	if err := json.Unmarshal([]byte(rankingItem), &item); err != nil {
+		t.Fatal(err)
+	}
+	draft.Candidates = item.Candidates
+	review := seedComparison(t, f, "response-ranking", "e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2", `{"id": "rr-g", "prompt": "How do I reverse a list in Python?"}`, draft)
+	rita := f.as(countersign.RoleReviewer)
+	page := rita.get("/ui/reviews/" + review)
+	if page.status != http.StatusOK {
+		t.Fatalf("review page = %d:\n%s", page.status, page.body)
+	}
+	for _, want := range []string{
+		`<pre class="response" id="response-c">Call reversed(my_list) &amp; wrap it in list(...).</pre>`,
+		`<span class="tag">model-large · temperature 0.2</span>`,
+	} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("review page lacks %s", want)
+		}
+	}
+	if got := listed(page.body); got != "b,a,c" {
+		t.Errorf("candidates listed %s, want the judge's order b,a,c", got)
+	}
+	leftOut := rankForm(fieldValue(t, page.body, "key"), map[string]string{"rank.c": "1", "rank.b": "2"})
+	leftOut.Del("rank.a")
+	if got := rita.decide(review, leftOut); got.status != http.StatusUnprocessableEntity || !strings.Contains(got.body, "ranking leaves out a") {
+		t.Errorf("a generated candidate left out = %d:\n%s", got.status, got.body)
+	}
+}

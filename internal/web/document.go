@@ -80,6 +80,7 @@ type diffRow struct {
 // eventLabels say in words what each audit event records.
 var eventLabels = map[string]string{
 	countersign.EventDocumentReceived:    "Document received",
+	countersign.EventCandidatesGenerated: "Candidates generated",
 	countersign.EventDraftCreated:        "Draft created",
 	countersign.EventDraftFailed:         "Draft failed",
 	countersign.EventConfidenceScored:    "Confidence scored",

@@ -79,6 +79,17 @@ func describe(e countersign.AuditEvent) (sentence string, rows []eventRow, rest 
 		if str("error") == "" {
 			used = append(used, "error")
 		}
+	case countersign.EventCandidatesGenerated:
+		list, _ := data["candidates"].([]any)
+		sentence = fmt.Sprintf("Generated %d candidates for the prompt; each row names the model that wrote one, its parameters and its response's SHA-256.", len(list))
+		for _, entry := range list {
+			c, _ := entry.(map[string]any)
+			id, _ := c["id"].(string)
+			model, _ := c["model"].(string)
+			sum, _ := c["response_sha256"].(string)
+			rows = append(rows, eventRow{Field: id, Value: clip("model " + model + " " + dataValue(c["params"]) + " sha256 " + sum)})
+		}
+		used = append(used, "candidates")
 	case countersign.EventDraftFailed, countersign.EventDocumentFailed:
 		sentence = "Failed: " + or(str("error"), "no reason recorded") + "."
 		used = append(used, "error")

@@ -25,3 +25,23 @@ func TestDescribeEscalation(t *testing.T) {
 		t.Error("no label for document.escalated")
 	}
 }
+
+// TestDescribeGeneratedCandidates: the timeline names the model that wrote
+// each generated candidate, with its parameters and response hash.
+func TestDescribeGeneratedCandidates(t *testing.T) {
+	e := countersign.AuditEvent{
+		Type: countersign.EventCandidatesGenerated, Actor: countersign.SystemActor,
+		Data: []byte(`{"candidates":[{"id":"small-1","model":"gen-small","params":{"generator":"small","seed":11,"temperature":0.3},"response_sha256":"ab12"},{"id":"big","model":"gen-big","params":{"generator":"big","temperature":0.9},"response_sha256":"cd34"}]}`),
+	}
+	sentence, rows, rest := describe(e)
+	if sentence != "Generated 2 candidates for the prompt; each row names the model that wrote one, its parameters and its response's SHA-256." || len(rest) != 0 {
+		t.Errorf("sentence %q, left over %v", sentence, rest)
+	}
+	if len(rows) != 2 || rows[0].Field != "small-1" || rows[1].Field != "big" ||
+		rows[0].Value != `model gen-small {"generator":"small","seed":11,"temperature":0.3} sha256 ab12` {
+		t.Errorf("rows %+v", rows)
+	}
+	if eventLabels[countersign.EventCandidatesGenerated] == "" {
+		t.Error("no label for candidates.generated")
+	}
+}
