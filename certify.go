@@ -32,11 +32,11 @@ type Certificate struct {
 	// Level when that is unset), of the error rate among accepted documents
 	// at Threshold: Wrong of Accepted.
 	Bound float64 `json:"bound"`
-	// Attempt is which attempt at this budget on overlapping documents
-	// made the certificate (1: the first; 0 in certificates made before
-	// attempts were counted), and TestedAt the level its sequence ran at,
-	// stricter than Level after the first, so that every attempt together
-	// keeps Level (internal/certify: AttemptShare).
+	// Attempt is which attempt at this task type and budget made the
+	// certificate (1: the first; 0 in certificates made before attempts
+	// were counted), and TestedAt the level its sequence ran at, stricter
+	// than Level from the first on, so that every attempt together keeps
+	// Level (internal/certify: AttemptShare).
 	Attempt  int     `json:"attempt,omitempty"`
 	TestedAt float64 `json:"tested_at,omitempty"`
 	Accepted int     `json:"accepted"`

@@ -152,13 +152,15 @@ type CertificationAttempt struct {
 
 // certificationAttempt records an attempt to certify and returns which
 // attempt it is: one more than the attempts recorded before it at the same
-// task type and budget whose documents overlap a's in time (a refused
-// certification tried again on more documents looks at mostly the same
-// evidence again; a later calibration's held-out documents include earlier
-// ones). The event is appended first and the earlier ones counted by their
-// place in the chain, so two attempts at once count each other in order.
-// An attempt on no documents tests nothing and is not counted. It reads
-// the whole chain: certification is an approver's occasional act.
+// task type and budget, whatever their documents (the shares of the level
+// sum to one over any sequence of attempts, overlapping or not: trying
+// again until one passes is what they pay for, on fresh documents too).
+// The event is appended first and the earlier ones counted by their place
+// in the chain, so two attempts at once count each other in order. An
+// attempt on no documents tests nothing and is not counted. It reads the
+// whole chain: certification is an approver's occasional act. Another
+// budget is another count: an approver who asks for 5.00001% after 5% was
+// refused starts afresh, in plain sight of the audit log.
 func (h *handlers) certificationAttempt(r *http.Request, a CertificationAttempt) (int, error) {
 	if a.Documents == 0 {
 		return 1, nil
@@ -187,7 +189,7 @@ func (h *handlers) certificationAttempt(r *http.Request, a CertificationAttempt)
 }
 
 // countAttempts counts the recorded attempts at a's task type and budget
-// whose documents overlap a's, before the event at seq before.
+// before the event at seq before.
 func (h *handlers) countAttempts(ctx context.Context, a CertificationAttempt, before int64) (int, error) {
 	n := 0
 	err := h.Store.ScanAudit(ctx, 0, func(e countersign.AuditEvent) error {
@@ -201,8 +203,7 @@ func (h *handlers) countAttempts(ctx context.Context, a CertificationAttempt, be
 		if json.Unmarshal(e.Data, &b) != nil {
 			return nil
 		}
-		if b.TaskType == a.TaskType && b.Budget == a.Budget && b.Documents > 0 &&
-			!b.Until.Before(a.Since) && !a.Until.Before(b.Since) {
+		if b.TaskType == a.TaskType && b.Budget == a.Budget && b.Documents > 0 {
 			n++
 		}
 		return nil
@@ -318,8 +319,12 @@ func (h *handlers) applyCertificate(w http.ResponseWriter, r *http.Request) {
 	threshold := c.Threshold
 	reason := req.Reason
 	if strings.TrimSpace(reason) == "" {
+		confidence := c.Level
+		if c.TestedAt > 0 {
+			confidence = c.TestedAt
+		}
 		reason = fmt.Sprintf("certificate %s: %d of %d accepted documents wrong at threshold %s, upper bound %.4g within the budget %g at %g confidence",
-			c.ID, c.Wrong, c.Accepted, certify.FormatThreshold(c.Threshold), c.Bound, c.Budget, c.Level)
+			c.ID, c.Wrong, c.Accepted, certify.FormatThreshold(c.Threshold), c.Bound, c.Budget, confidence)
 	}
 	if req.AuditSampleRate != nil && !share(*req.AuditSampleRate) {
 		h.fail(w, r, countersign.Errorf(countersign.CodeInvalid, "audit sample rate must be a number between 0 and 1, not %v", *req.AuditSampleRate))

@@ -120,7 +120,7 @@ func TestCertifyApplySet(t *testing.T) {
 	}
 
 	refused := s.do("POST", "/v1/policy/certify", approver, `{"task_type":"contract-review","error_budget":0.001,"level":0.9}`)
-	if refused.status != http.StatusUnprocessableEntity || refused.code() != "invalid" || !strings.Contains(refused.message(), "review more documents the calibration did not train on (at least 4709 accepted ones are needed)") || refused.body["test"] == nil {
+	if refused.status != http.StatusUnprocessableEntity || refused.code() != "invalid" || !strings.Contains(refused.message(), "review more documents the calibration did not train on (at least 4709 accepted ones are needed by attempt 2, which runs stricter)") || refused.body["test"] == nil {
 		t.Fatalf("certify at 0.1%%: %d %v", refused.status, refused.body)
 	}
 	// The first attempt at 0.1% runs at 0.8 of the 10%: 0.999^2630 <=
@@ -140,7 +140,7 @@ func TestCertifyApplySet(t *testing.T) {
 	// passes does not beat the level.
 	again := s.do("POST", "/v1/policy/certify", approver, `{"task_type":"contract-review","error_budget":0.05}`)
 	if test, _ := again.body["test"].(map[string]any); again.status != http.StatusUnprocessableEntity || number(t, test["attempt"]) != 2 ||
-		number(t, test["tested_at"]) != 0.995 || number(t, test["min_accepted"]) != 106 || !strings.Contains(again.message(), "(attempt 2 on overlapping documents, so tested at 99.5%") {
+		number(t, test["tested_at"]) != 0.995 || number(t, test["min_accepted"]) != 106 || !strings.Contains(again.message(), "(attempt 2 at this budget, so tested at 99.5%") {
 		t.Fatalf("second attempt at 5%%: %d %v", again.status, again.body)
 	}
 	if e := s.events(countersign.EventPolicyCertificationAttempted); len(e) != 3 || !strings.Contains(string(e[0].Data), `"budget":0.05`) || !strings.Contains(string(e[0].Data), `"documents":85`) {

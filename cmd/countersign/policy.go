@@ -72,18 +72,20 @@ the strictest down, each with an exact binomial test (as in Learn then Test):
 with probability at least --level, the certified threshold's error rate is
 within the budget on documents like these, and no threshold is rounded. The
 sequence starts at the strictest threshold that accepts enough documents for a
-record without errors to pass (309 for 1% at 95%, 61 for 5%); if it fails
-there or later, it starts again with a tenth of the level's risk where a
-record with one error can pass (740 for 1%, 146 for 5%), so one confidently
+record without errors to pass (331 for 1% at 95%, 65 for 5%, at a first
+attempt); if it fails there or later, it starts again with a tenth of the
+attempt's risk where a record with one error can pass (765 for 1%, 151 for
+5%), so one confidently
 wrong document among the most confident does not block certification for
 good.
 
-Every attempt counts: trying again after a refusal, on more documents that
-overlap those of an earlier attempt at the same budget, is another look at
-mostly the same evidence, so the first attempt runs at 80% of the level's risk
-(1 - level) and the k-th after it at 20%/(k(k-1)) of it (10%, 3.3%, ...): all
-attempts together keep --level. Each attempt is a
-policy.certification_attempted audit event.
+Every attempt counts: trying again after a refusal, on more documents, is
+another chance for a threshold over the budget to pass, so the first attempt
+at a task type and budget runs at 80% of the level's risk (1 - level) and the
+k-th after it at 20%/(k(k-1)) of it (10%, 3.3%, ...): all attempts together
+keep --level. Try again once as many more documents were reviewed as the
+refusal says, not before. Each attempt is a policy.certification_attempted
+audit event.
 
 Prints the threshold, the share of documents that would go to a person, the
 accepted documents n and the wrong ones k, and the Clopper-Pearson upper bound
@@ -134,8 +136,8 @@ func printCertificate(out io.Writer, c *countersign.Certificate) {
 	fmt.Fprintf(out, "certificate %s of %s: threshold %s\n", c.ID, c.TaskType, certify.FormatThreshold(c.Threshold))
 	fmt.Fprintf(out, "  error budget %s at %s confidence; upper bound of the error rate %.4f (%.2f%%), Clopper-Pearson\n",
 		strconv.FormatFloat(100*c.Budget, 'f', -1, 64)+"%", levelName(c.Level), c.Bound, 100*c.Bound)
-	if c.Attempt > 1 {
-		fmt.Fprintf(out, "  attempt %d at this budget on overlapping documents: tested at %s confidence, so that every attempt together keeps %s\n",
+	if c.Attempt > 0 {
+		fmt.Fprintf(out, "  attempt %d at this budget: tested at %s confidence (the bound's), so that every attempt together keeps %s\n",
 			c.Attempt, levelName(c.TestedAt), levelName(c.Level))
 	}
 	fmt.Fprintf(out, "  accepted n = %d, wrong k = %d; expected review share %.1f%% of %d held-out reviewed documents\n",

@@ -160,14 +160,14 @@ type Result struct {
 	// or an error rate at or above the budget at every threshold once the
 	// wrong document that ends a clean run is counted: see needed).
 	Needed int `json:"needed,omitempty"`
-	// Attempt is which attempt on overlapping evidence this test was: 1
-	// for the first certification of a task type at a budget, 2 after one
-	// earlier attempt (certified or refused) whose documents overlap these,
-	// and so on (see AttemptShare).
+	// Attempt is which attempt at the task type and budget this test was:
+	// 1 for the first, 2 after one earlier attempt (certified or refused),
+	// and so on (see AttemptShare); 0 from Test and TestWith.
 	Attempt int `json:"attempt,omitempty"`
-	// TestedAt is the confidence level the sequence ran at: Level for a
-	// single attempt, stricter for a later one, so that every attempt
-	// together keeps Level.
+	// TestedAt is the confidence level the sequence ran at: stricter than
+	// Level from the first attempt on (1 - 0.8·(1-Level) for the first),
+	// so that every attempt together keeps Level. 0 from Test and TestWith,
+	// which run at Level.
 	TestedAt float64 `json:"tested_at,omitempty"`
 	// NextMinAccepted and NextFallbackAccepted are, after a refusal of an
 	// attempt, MinAccepted and FallbackAccepted of the next attempt, which
@@ -510,7 +510,7 @@ func (r *Result) Explain(taskType string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "no threshold of %s can be certified at an error budget of %s with %s confidence", taskType, percent(r.Budget), percent(r.Level))
 	if r.Attempt > 1 {
-		fmt.Fprintf(&b, " (attempt %d on overlapping documents, so tested at %s for every attempt together to keep %s)", r.Attempt, percent(r.TestedAt), percent(r.Level))
+		fmt.Fprintf(&b, " (attempt %d at this budget, so tested at %s for every attempt together to keep %s)", r.Attempt, percent(r.TestedAt), percent(r.Level))
 	}
 	b.WriteString(": ")
 	switch {
@@ -527,6 +527,9 @@ func (r *Result) Explain(taskType string) string {
 	default:
 		fmt.Fprintf(&b, "%d of %d held-out reviewed documents could be accepted, fewer than the %d a record without errors needs",
 			r.Eligible, r.Documents, r.MinAccepted)
+		if r.Attempt > 0 {
+			b.WriteString(" at this attempt")
+		}
 	}
 	// What more documents would need is the next attempt's.
 	minimum, fallback := r.MinAccepted, r.FallbackAccepted
@@ -539,11 +542,11 @@ func (r *Result) Explain(taskType string) string {
 	unreached := r.Stopped != nil && fallback > 0 && r.Eligible < fallback
 	switch {
 	case r.Needed < 0 && unreached:
-		fmt.Fprintf(&b, "; review more documents the calibration did not train on: at %d accepted ones the test starts again, allowing one wrong document among the most confident (%d could be accepted now), or improve the confidence (calibrate), or ask for a larger budget", fallback, r.Eligible)
+		fmt.Fprintf(&b, "; review more documents the calibration did not train on: at %d accepted ones the test starts again%s, allowing one wrong document among the most confident (%d could be accepted now), or improve the confidence (calibrate), or ask for a larger budget", fallback, r.nextAttempt(), r.Eligible)
 	case r.Needed < 0 && r.Eligible < minimum:
 		// On fewer documents than a clean record needs, the error rates
 		// seen say too little to rule anything out.
-		fmt.Fprintf(&b, "; on so few the error rates seen are above the budget at every threshold, which says little yet: review more documents the calibration did not train on (at least %d accepted ones are needed), improve the confidence (calibrate), or ask for a larger budget", minimum)
+		fmt.Fprintf(&b, "; on so few the error rates seen are above the budget at every threshold, which says little yet: review more documents the calibration did not train on (at least %d accepted ones are needed%s), improve the confidence (calibrate), or ask for a larger budget", minimum, r.nextAttempt())
 	case r.Needed < 0:
 		b.WriteString("; at no threshold is the error rate below the budget once the next wrong document below it is counted, so more documents alone will not do: improve the confidence (calibrate) or ask for a larger budget")
 	case r.Needed > farMore*max(r.Documents, minimum):
@@ -560,6 +563,40 @@ func (r *Result) Explain(taskType string) string {
 		}
 	}
 	return b.String()
+}
+
+// WaitFor is how many more held-out reviewed documents a refused test
+// says to wait for before the next attempt: the projection (Needed) when
+// there is one; else, while fewer documents could be accepted than the
+// next attempt's first test (or, after a failure, its second start)
+// needs, the difference; else -1: more documents alone will not do. 0
+// for a certified test.
+func (r *Result) WaitFor() int {
+	if r.Certified != nil {
+		return 0
+	}
+	if r.Needed > 0 {
+		return r.Needed
+	}
+	minimum, fallback := r.MinAccepted, r.FallbackAccepted
+	if r.NextMinAccepted > 0 {
+		minimum, fallback = r.NextMinAccepted, r.NextFallbackAccepted
+	}
+	switch {
+	case r.Eligible < minimum:
+		return minimum - r.Eligible
+	case r.Stopped != nil && fallback > 0 && r.Eligible < fallback:
+		return fallback - r.Eligible
+	}
+	return -1
+}
+
+// nextAttempt names, in a refusal that projects for it, the next attempt.
+func (r *Result) nextAttempt() string {
+	if r.NextMinAccepted == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" by attempt %d, which runs stricter", r.Attempt+1)
 }
 
 // FormatThreshold writes a threshold with every digit it has, and at least

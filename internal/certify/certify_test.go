@@ -529,3 +529,30 @@ func TestRepeatedAttemptsKeepTheLevel(t *testing.T) {
 	}
 	t.Logf("loops that certified a threshold over the budget: %d of %d at the whole level every attempt, %d with attempts counted", whole, runs, spent)
 }
+
+// TestWaitFor: what a refusal says to wait for before the next attempt.
+// 80 clean documents and 5 wrong at the bottom, at 0.1% and 90%: no count
+// going like these is projected (needed -1: the wrong ones end the clean
+// run), but the next attempt's first test needs 4709 accepted documents
+// (0.999^4709 <= 0.9·0.01) and 85 could be accepted: wait for 4624. At 5%
+// and 95% the first attempt certifies (wait 0).
+func TestWaitFor(t *testing.T) {
+	var samples []certify.Sample
+	for i := range 80 {
+		samples = append(samples, certify.Sample{Confidence: 0.99 - float64(i)/1000, Route: simulate.RouteEligible})
+	}
+	for range 5 {
+		samples = append(samples, certify.Sample{Confidence: 0.5, Route: simulate.RouteEligible, Wrong: true})
+	}
+	res, err := certify.TestAttempt(samples, 0.001, 0.9, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Certified != nil || res.Needed != -1 || res.NextMinAccepted != 4709 || res.Eligible != 85 || res.WaitFor() != 4624 {
+		t.Errorf("at 0.1%%: certified %v, needed %d, next min %d, eligible %d, wait %d; want none, -1, 4709, 85, 4624",
+			res.Certified, res.Needed, res.NextMinAccepted, res.Eligible, res.WaitFor())
+	}
+	if res, err = certify.TestAttempt(samples, 0.05, 0.95, 1); err != nil || res.Certified == nil || res.WaitFor() != 0 {
+		t.Errorf("at 5%%: %+v, %v; want certified, wait 0", res, err)
+	}
+}

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -35,17 +37,31 @@ func hesitantJudge(req openai.ChatCompletionRequest) llmtest.Reply {
 	return reply
 }
 
-// TestJudgeUnsureOfItsVerdict: over the real stack, a judge that ranks
-// alike in both orders but wrote its first place with probability 0.55
-// (the rival 0.45) gets verdict_prob 0.55 from the wire and a raw score of
-// (schema 1 + position 1 + 0.55) / 3 = 0.85, under examples/response-
-// ranking's 0.9: a person ranks the item, told which order was unsure.
+// TestJudgeUnsureOfItsVerdict: over the real stack, with
+// examples/response-ranking weighing verdict_prob 1 (its default is 0), a
+// judge that ranks alike in both orders but wrote its first place with
+// probability 0.55 (the rival 0.45) gets verdict_prob 0.55 from the wire
+// and a raw score of (schema 1 + position 1 + 0.55) / 3 = 0.85, under the
+// example's 0.9: a person ranks the item, told which order was unsure.
 // The same judge writing its labels without doubt has verdict_prob 1 and
 // its ranking is accepted.
 func TestJudgeUnsureOfItsVerdict(t *testing.T) {
 	srv := llmtest.New(t)
 	srv.Otherwise(hesitantJudge)
-	a := startAppWith(t, config.Config{OpenAIBaseURL: srv.BaseURL(), OpenAIModel: "judge-model"}, app.Roles{Embedded: true, Worker: true, API: true})
+	raw, err := os.ReadFile(filepath.Join("..", "..", "examples", "response-ranking", "tasktype.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, tail, ok := strings.Cut(string(raw), "\npolicy:\n")
+	if !ok {
+		t.Fatal("examples/response-ranking/tasktype.yaml has no top-level policy: block")
+	}
+	dir := t.TempDir()
+	weighed := head + "\nscoring:\n  weights: {verdict_prob: 1}\npolicy:\n" + tail
+	if err := os.WriteFile(filepath.Join(dir, "response-ranking.yaml"), []byte(weighed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := startAppWith(t, config.Config{OpenAIBaseURL: srv.BaseURL(), OpenAIModel: "judge-model", TaskTypesDir: dir}, app.Roles{Embedded: true, Worker: true, API: true})
 	u := newUsers(t, a)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -118,7 +118,9 @@ func (o *OpenAI) compare(ctx context.Context, tt *countersign.TaskType, doc *cou
 				continue
 			}
 			run.orderIndex = k
-			run.firstPlace = firstPlace(choice, labels, run.order)
+			if len(run.ranking) > 0 {
+				run.firstPlace = judgedFirstPlace(choice, labels, run.order, run.ranking[0])
+			}
 			runs = append(runs, run)
 		}
 		if samples > 1 && len(resp.Choices) < samples {

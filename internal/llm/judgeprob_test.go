@@ -24,8 +24,8 @@ func hesitant(answer string, p float64, rival string) llmtest.Choice {
 // back to candidate IDs. Two candidates, two orders: as submitted the
 // judge wrote A (x) at 0.6 against B (y) 0.4; reversed, B (x) at 0.9
 // against A (y) 0.1. verdict_prob is (0.6 + 0.9) / 2 = 0.75, order 1 is
-// named as unsure, and the raw score (schema 1, position 1, 0.75) / 3 =
-// 0.9167. A judge that wrote its labels as sure has 1 and confidence 1; an
+// named as unsure, and, with the task type weighing it 1 (its default is
+// 0), the raw score (schema 1, position 1, 0.75) / 3 = 0.9167. A judge that wrote its labels as sure has 1 and confidence 1; an
 // endpoint that sends no logprobs, or no top_logprobs, gives no figure.
 // With two samples per order, each sample's figure is kept in turn.
 func TestJudgeVerdictProb(t *testing.T) {
@@ -33,6 +33,7 @@ func TestJudgeVerdictProb(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tt.Weights[countersign.SignalVerdictProb] = 1
 	compiled, err := schema.Compile(tt.Schema)
 	if err != nil {
 		t.Fatal(err)
@@ -120,5 +121,38 @@ func TestJudgeVerdictProb(t *testing.T) {
 	c = scoring.Score(scoring.Input{TaskType: tt, Schema: compiled, Draft: draft, Content: pair})
 	if v := c.Fields["ranking"].Signals[countersign.SignalVerdictProb]; v != 0.8167 {
 		t.Fatalf("samples: verdict_prob %v, want 0.8167", v)
+	}
+}
+
+// TestVerdictProbSpeaksForTheRankingRead: an answer that gives its ranking
+// twice, as "ranking" and as "RANKING", is read as the judgement's ranking
+// by the last (keys match regardless of case), while the verdict tokens
+// are found under the exact key; the figure of a label the ranking does
+// not put first is not kept.
+func TestVerdictProbSpeaksForTheRankingRead(t *testing.T) {
+	tt, err := tasktype.Parse([]byte(rankingSpec), "ranking.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair := `{"id": "i3", "prompt": "2+2?", "candidates": [{"id": "x", "response": "4"}, {"id": "y", "response": "5"}]}`
+	twice := `{"scores": {"helpfulness": {"A": 3, "B": 3}}, "reasons": {"helpfulness": "alike"}, "ranking": ["A", "B"], "unsafe": [], "RANKING": ["B", "A"]}`
+	srv := llmtest.New(t)
+	srv.Enqueue(
+		llmtest.Reply{Choices: []llmtest.Choice{hesitant(twice, 0.6, "B")}},
+		llmtest.Reply{Choices: []llmtest.Choice{hesitant(twice, 0.6, "B")}},
+	)
+	draft, err := extractWith(t, srv, tt, pair)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(draft.Orders) == 0 {
+		t.Fatalf("no usable order: %+v", draft)
+	}
+	for k, o := range draft.Orders {
+		for _, fp := range o.FirstPlace {
+			if fp != nil {
+				t.Errorf("order %d (ranking %v) kept a first-place figure %+v read from another label", k+1, o.Ranking, fp)
+			}
+		}
 	}
 }

@@ -38,6 +38,26 @@ func firstPlace(choice openai.ChatCompletionChoice, labels, shown []string) *cou
 	return &lp
 }
 
+// judgedFirstPlace is firstPlace when the label the spans found is the
+// candidate the judgement's ranking puts first (first), else nil: the
+// judgement was read with keys matched regardless of case, the spans by
+// the exact key, and a figure must never speak for another label than the
+// one the ranking holds.
+func judgedFirstPlace(choice openai.ChatCompletionChoice, labels, shown []string, first string) *countersign.LabelProbability {
+	spans := rankingSpans(choice.Message.Content)
+	if len(spans) == 0 {
+		return nil
+	}
+	var label string
+	if json.Unmarshal([]byte(choice.Message.Content[spans[0][0]:spans[0][1]]), &label) != nil {
+		return nil
+	}
+	if i := slices.Index(labels, label); i < 0 || i >= len(shown) || shown[i] != first {
+		return nil
+	}
+	return firstPlace(choice, labels, shown)
+}
+
 // rankingSpans returns the byte spans of the labels of a judgement's
 // top-level "ranking" array, each with its quotes, best first: where the
 // verdict's tokens are. A label elsewhere (a key of "scores", "Response A"

@@ -27,12 +27,16 @@ const pairItem = `{"id": "p1", "prompt": "2+2?", "candidates": [{"id": "x", "res
 // TestVerdictProb: the ranking's verdict_prob is the mean, over the
 // judgements that came with top_logprobs, of the probability each gave its
 // own first place; an unsure one is named in a reason with its rival; it
-// weighs 1 by default beside schema and position; without top_logprobs it
-// is absent, not 0 or 1.
+// weighs 0 by default (recorded, out of the raw score) and, weighed 1,
+// counts beside schema and position; without top_logprobs it is absent,
+// not 0 or 1.
 func TestVerdictProb(t *testing.T) {
 	tt, err := tasktype.Parse([]byte(pairSpec), "pair.yaml")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if w, ok := tt.Weights[countersign.SignalVerdictProb]; !ok || w != 0 {
+		t.Fatalf("verdict_prob's default weight %v (%v), want 0", w, ok)
 	}
 	compiled, err := schema.Compile(tt.Schema)
 	if err != nil {
@@ -55,9 +59,17 @@ func TestVerdictProb(t *testing.T) {
 		return c.Fields["ranking"]
 	}
 
+	// At the default weight the figure is recorded and the raw score is
+	// schema and position alone.
+	rank := score(draft([]*countersign.LabelProbability{lp(0.6, "y")}, []*countersign.LabelProbability{lp(0.9, "y")}))
+	if v := rank.Signals[countersign.SignalVerdictProb]; v != 0.75 || rank.Raw != 1 {
+		t.Errorf("default weight: verdict_prob %v, raw %v; want 0.75 recorded and raw 1", v, rank.Raw)
+	}
+	tt.Weights[countersign.SignalVerdictProb] = 1
+
 	// Order 1 gave x 0.6 (y 0.4), order 2 x 0.9: mean 0.75; the raw score
 	// is (schema 1 + position 1 + 0.75) / 3 = 0.9167.
-	rank := score(draft([]*countersign.LabelProbability{lp(0.6, "y")}, []*countersign.LabelProbability{lp(0.9, "y")}))
+	rank = score(draft([]*countersign.LabelProbability{lp(0.6, "y")}, []*countersign.LabelProbability{lp(0.9, "y")}))
 	if v, ok := rank.Signals[countersign.SignalVerdictProb]; !ok || v != 0.75 || rank.Raw != 0.9167 {
 		t.Errorf("verdict_prob %v (%v), raw %v; want 0.75 and 0.9167: %+v", v, ok, rank.Raw, rank)
 	}
@@ -96,8 +108,8 @@ func TestVerdictProb(t *testing.T) {
 		t.Errorf("samples: verdict_prob %v, reasons %q; want 0.75 naming order 2's second sample only", v, reasons)
 	}
 
-	// A task type that weighs it 0 keeps it for calibration, out of the
-	// raw score.
+	// Weighed 0 again (the default), it is kept for calibration, out of
+	// the raw score.
 	tt.Weights[countersign.SignalVerdictProb] = 0
 	rank = score(draft([]*countersign.LabelProbability{lp(0.6, "y")}, []*countersign.LabelProbability{lp(0.9, "y")}))
 	if v := rank.Signals[countersign.SignalVerdictProb]; v != 0.75 || rank.Raw != 1 {

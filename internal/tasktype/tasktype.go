@@ -168,10 +168,15 @@ const DefaultReviewDue = 24 * time.Hour
 // averaged in it would send every scanned date to a person whatever was
 // read; calibration learns what it is worth, and its reason shows the
 // reviewer the unsure word.
-// verdict_prob weighs like label_prob, for the same reason: it is the
-// judge's probability over the labels of the candidates where it wrote its
-// first place, the figure a comparison's confidence should come from
-// beside position; it exists only when the endpoint sends top_logprobs.
+// verdict_prob weighs 0 too: the judge writes its ranking after its
+// scores and reasons (the answer's schema orders them so), so the label it
+// writes first mostly follows the scores already written, and its
+// probability is near 1 unless the top scores tie; averaged in, it would
+// raise every uncalibrated comparison's score and dilute position (six
+// candidates with 4 of 15 pairs flipped: 0.867 to a person, 0.911
+// accepted at 0.9). Calibration learns what it is worth, its reason shows
+// the reviewer the order that was unsure, and a task type may weigh it
+// (scoring.weights.verdict_prob).
 // A signal a draft does not have (token probability for a rules draft, say)
 // takes no part in its scores.
 var DefaultWeights = map[string]float64{
@@ -191,7 +196,7 @@ var DefaultWeights = map[string]float64{
 	countersign.SignalWords:         0,
 	countersign.SignalPosition:      1,
 	countersign.SignalOCRConfidence: 0,
-	countersign.SignalVerdictProb:   1,
+	countersign.SignalVerdictProb:   0,
 }
 
 // Limits of the model settings.

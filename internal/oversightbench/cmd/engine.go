@@ -36,8 +36,8 @@ func refused(err error) (string, bool) {
 }
 
 // refusalNeeds is how many more reviewed documents a refused
-// certification says its next attempt needs (the test's needed); 0 when
-// it says none, or more documents alone will not do.
+// certification says its next attempt needs: certify.WaitFor of its test;
+// 0 when the answer holds no test.
 func refusalNeeds(err error) int {
 	var e *apiclient.Error
 	if !errors.As(err, &e) {
@@ -47,7 +47,7 @@ func refusalNeeds(err error) int {
 	if json.Unmarshal(e.Body, &body) != nil || body.Test == nil {
 		return 0
 	}
-	return max(body.Test.Needed, 0)
+	return body.Test.WaitFor()
 }
 
 // CalibrationRun is one `calibrate`: the version it stored and whether it
@@ -128,7 +128,13 @@ func (s *seedRun) certifyAll(ctx context.Context) ([]*countersign.Certificate, e
 				missing = true
 				br.Refusal = reason
 				br.Attempts++
-				next[i] = len(s.reviewed) + max(s.cfg.ReviewStep, refusalNeeds(err))
+				// More documents alone will not do (-1): only at the
+				// most, once, as the run's last look.
+				wait := refusalNeeds(err)
+				if wait < 0 {
+					wait = s.cfg.MaxReviewed
+				}
+				next[i] = len(s.reviewed) + max(s.cfg.ReviewStep, wait)
 				progress("seed %d: no certificate at %s after %d reviewed: %s", s.seed, pct(b), len(s.reviewed), reason)
 				continue
 			}

@@ -262,7 +262,7 @@ func main() {
 				if certs[i] != nil {
 					continue
 				}
-				if len(all) < next[i] && len(all) < *maxReviewed {
+				if len(all) < next[i] && len(all) < *maxReviewed || len(samples) == 0 {
 					missing = true
 					continue
 				}
@@ -273,7 +273,11 @@ func main() {
 					certs[i], after[i] = r, len(all)
 				} else {
 					missing = true
-					next[i] = len(all) + max(*step, r.Needed)
+					wait := r.WaitFor()
+					if wait < 0 {
+						wait = *maxReviewed
+					}
+					next[i] = len(all) + max(*step, wait)
 					if *verbose && r.Stopped != nil {
 						fmt.Printf("  %.0f%% after %d: stopped at %d of %d (t=%.4f), tested %d\n", b*100, len(all), r.Stopped.Wrong, r.Stopped.Accepted, r.Stopped.Threshold, r.Tested)
 					}
