@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/countersign/countersign"
-	"github.com/countersign/countersign/activities"
 	"github.com/countersign/countersign/internal/quality"
 	"github.com/countersign/countersign/internal/report"
 )
@@ -31,8 +30,8 @@ type SupervisionStats struct {
 	Since    *time.Time        `json:"since,omitempty"`
 	// Basis is what the window judges: the policy versions in force since
 	// it started, and the certificate whose evidence it starts from.
-	Basis  *activities.Basis `json:"basis,omitempty"`
-	Audits quality.Tally     `json:"all_audits"`
+	Basis  *quality.Basis `json:"basis,omitempty"`
+	Audits quality.Tally  `json:"all_audits"`
 	// IgnoredReports counts the audit reports the supervisor did not count
 	// because the store did not confirm them.
 	IgnoredReports int                         `json:"ignored_reports,omitempty"`
