@@ -2,57 +2,19 @@ package api
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/countersign/countersign"
-	"github.com/countersign/countersign/activities"
+	"github.com/countersign/countersign/api/wire"
 	"github.com/countersign/countersign/internal/dispatch"
-	"github.com/countersign/countersign/internal/quality"
 	"github.com/countersign/countersign/internal/report"
 	"github.com/countersign/countersign/internal/rest"
 )
 
-// Stats is the answer of GET /v1/stats: supervision and quality figures.
-type Stats struct {
-	TaskType    string           `json:"task_type"`
-	Supervision SupervisionStats `json:"supervision"`
-	Quality     *report.Report   `json:"quality"`
-	// Rules are the figures per detection rule (metadata.rule_name), with
-	// by=rule: false-positive and automatic-closure rates, audits of
-	// automatic closures and what they changed, time to verdict.
-	Rules []report.RuleFigures `json:"rules,omitempty"`
-}
-
-// SupervisionStats is where a task type's autonomy stands.
-type SupervisionStats struct {
-	// State is unsupervised (no error budget), normal, or tightened.
-	State string `json:"state"`
-	// Estimate is the escaped-error estimate of the supervisor's window: the
-	// evidence of the certificate it started from (Basis), if any, and the
-	// audits since Since.
-	Estimate *quality.Estimate `json:"estimate,omitempty"`
-	Since    *time.Time        `json:"since,omitempty"`
-	// Basis is what the window judges: the policy versions in force since
-	// it started, and the certificate whose evidence it starts from.
-	Basis  *activities.Basis `json:"basis,omitempty"`
-	Audits quality.Tally     `json:"all_audits"`
-	// IgnoredReports counts the audit reports the supervisor did not count
-	// because the store did not confirm them.
-	IgnoredReports int                         `json:"ignored_reports,omitempty"`
-	Override       *countersign.PolicyOverride `json:"override,omitempty"`
-	Budget         float64                     `json:"budget,omitempty"`
-	Level          float64                     `json:"level,omitempty"`
-	// Policy is the policy new documents start under: the task type's,
-	// then PolicyVersion, then Override; its version names each.
-	Policy        countersign.Policy         `json:"policy"`
-	PolicyVersion *countersign.PolicyVersion `json:"policy_version,omitempty"`
-}
-
-// Supervision states.
+// Supervision states, as SupervisionStats.State reports them.
 const (
-	StateUnsupervised = "unsupervised"
-	StateNormal       = "normal"
-	StateTightened    = "tightened"
+	StateUnsupervised = wire.StateUnsupervised
+	StateNormal       = wire.StateNormal
+	StateTightened    = wire.StateTightened
 )
 
 // stats reports a task type's supervision state and quality figures.

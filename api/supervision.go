@@ -3,17 +3,9 @@ package api
 import (
 	"net/http"
 
-	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/internal/rest"
 )
-
-// VetoRequest is the body of POST /v1/documents/{id}/veto.
-type VetoRequest struct {
-	Action countersign.Action `json:"action"`
-	Fields countersign.Fields `json:"fields,omitempty"`
-	Reason string             `json:"reason,omitempty"`
-}
 
 // veto overrides an auto-accepted document within its veto window, through
 // the review workflow's veto update and its validator.
@@ -33,12 +25,6 @@ func (h *handlers) veto(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rest.WriteJSON(w, http.StatusOK, decisionResponse(decided))
-}
-
-// ResetRequest is the body of POST /v1/policy/reset.
-type ResetRequest struct {
-	TaskType string `json:"task_type"`
-	Reason   string `json:"reason"`
 }
 
 // resetPolicy lifts a supervisor's tightening of a task type's policy.

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/countersign/countersign"
-	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/api/wire"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/report"
 	"github.com/countersign/countersign/internal/simulate"
@@ -162,25 +162,25 @@ func (c *Client) once(ctx context.Context, method, path string, header http.Head
 }
 
 // Submit submits a document.
-func (c *Client) Submit(ctx context.Context, s api.SubmitRequest) (*api.SubmitResponse, error) {
-	var out api.SubmitResponse
+func (c *Client) Submit(ctx context.Context, s wire.SubmitRequest) (*wire.SubmitResponse, error) {
+	var out wire.SubmitResponse
 	return &out, c.do(ctx, http.MethodPost, "/v1/documents", s, &out)
 }
 
 // Document returns a document.
-func (c *Client) Document(ctx context.Context, id string) (*api.DocumentView, error) {
-	var out api.DocumentView
+func (c *Client) Document(ctx context.Context, id string) (*wire.DocumentView, error) {
+	var out wire.DocumentView
 	return &out, c.do(ctx, http.MethodGet, "/v1/documents/"+url.PathEscape(id), nil, &out)
 }
 
 // WaitFinal polls a document until its status is final or ctx ends.
-func (c *Client) WaitFinal(ctx context.Context, id string, every time.Duration) (*api.DocumentView, error) {
+func (c *Client) WaitFinal(ctx context.Context, id string, every time.Duration) (*wire.DocumentView, error) {
 	return c.WaitUntil(ctx, id, every, countersign.Status.Final)
 }
 
 // WaitUntil polls a document until done says its status is one to stop at,
 // or ctx ends.
-func (c *Client) WaitUntil(ctx context.Context, id string, every time.Duration, done func(countersign.Status) bool) (*api.DocumentView, error) {
+func (c *Client) WaitUntil(ctx context.Context, id string, every time.Duration, done func(countersign.Status) bool) (*wire.DocumentView, error) {
 	for {
 		doc, err := c.Document(ctx, id)
 		if err != nil {
@@ -208,7 +208,7 @@ type ReviewQuery struct {
 }
 
 // Reviews returns one page of the review queue.
-func (c *Client) Reviews(ctx context.Context, q ReviewQuery) (*api.ReviewList, error) {
+func (c *Client) Reviews(ctx context.Context, q ReviewQuery) (*wire.ReviewList, error) {
 	v := url.Values{}
 	if q.Status != "" {
 		v.Set("status", q.Status)
@@ -228,33 +228,33 @@ func (c *Client) Reviews(ctx context.Context, q ReviewQuery) (*api.ReviewList, e
 	if q.Cursor != "" {
 		v.Set("cursor", q.Cursor)
 	}
-	var out api.ReviewList
+	var out wire.ReviewList
 	return &out, c.do(ctx, http.MethodGet, "/v1/reviews?"+v.Encode(), nil, &out)
 }
 
 // Review returns what a person sees of a review before deciding it.
-func (c *Client) Review(ctx context.Context, id string) (*api.ReviewView, error) {
-	var out api.ReviewView
+func (c *Client) Review(ctx context.Context, id string) (*wire.ReviewView, error) {
+	var out wire.ReviewView
 	return &out, c.do(ctx, http.MethodGet, "/v1/reviews/"+url.PathEscape(id), nil, &out)
 }
 
 // Claim claims a review for the caller, or renews their claim.
 func (c *Client) Claim(ctx context.Context, reviewID string) (*countersign.Review, error) {
-	var out api.ClaimResponse
+	var out wire.ClaimResponse
 	return &out.Review, c.do(ctx, http.MethodPost, "/v1/reviews/"+url.PathEscape(reviewID)+"/claim", nil, &out)
 }
 
 // Release releases a claim on a review: the caller's, or, for an
 // approver, anyone's.
 func (c *Client) Release(ctx context.Context, reviewID string) (*countersign.Review, error) {
-	var out api.ClaimResponse
+	var out wire.ClaimResponse
 	return &out.Review, c.do(ctx, http.MethodDelete, "/v1/reviews/"+url.PathEscape(reviewID)+"/claim", nil, &out)
 }
 
 // Assign assigns a review to the person to (approver, admin).
 func (c *Client) Assign(ctx context.Context, reviewID, to string) (*countersign.Review, error) {
-	var out api.ClaimResponse
-	return &out.Review, c.do(ctx, http.MethodPost, "/v1/reviews/"+url.PathEscape(reviewID)+"/assign", api.AssignRequest{To: to}, &out)
+	var out wire.ClaimResponse
+	return &out.Review, c.do(ctx, http.MethodPost, "/v1/reviews/"+url.PathEscape(reviewID)+"/assign", wire.AssignRequest{To: to}, &out)
 }
 
 // Next claims the best review the caller may take, of taskType and kind
@@ -267,19 +267,19 @@ func (c *Client) Next(ctx context.Context, taskType string, kind countersign.Rev
 	if kind != "" {
 		v.Set("kind", string(kind))
 	}
-	var out api.NextResponse
+	var out wire.NextResponse
 	return out.Review, c.do(ctx, http.MethodPost, "/v1/reviews/next?"+v.Encode(), nil, &out)
 }
 
 // Decide sends a decision on a review.
-func (c *Client) Decide(ctx context.Context, reviewID string, d api.DecisionRequest) (*api.DecisionResponse, error) {
+func (c *Client) Decide(ctx context.Context, reviewID string, d wire.DecisionRequest) (*wire.DecisionResponse, error) {
 	return c.DecideOnce(ctx, reviewID, "", d)
 }
 
 // DecideOnce sends a decision with an Idempotency-Key: sending it again with
 // the same key (after a timeout, say) answers the decision already recorded.
-func (c *Client) DecideOnce(ctx context.Context, reviewID, key string, d api.DecisionRequest) (*api.DecisionResponse, error) {
-	var out api.DecisionResponse
+func (c *Client) DecideOnce(ctx context.Context, reviewID, key string, d wire.DecisionRequest) (*wire.DecisionResponse, error) {
+	var out wire.DecisionResponse
 	var header http.Header
 	if key != "" {
 		header = http.Header{"Idempotency-Key": {key}}
@@ -289,7 +289,7 @@ func (c *Client) DecideOnce(ctx context.Context, reviewID, key string, d api.Dec
 
 // Audit returns a document's audit events.
 func (c *Client) Audit(ctx context.Context, documentID string) ([]countersign.AuditEvent, error) {
-	var out api.AuditEvents
+	var out wire.AuditEvents
 	return out.Events, c.do(ctx, http.MethodGet, "/v1/documents/"+url.PathEscape(documentID)+"/audit", nil, &out)
 }
 
@@ -316,30 +316,30 @@ func (c *Client) VerifyAudit(ctx context.Context, checkpoints ...countersign.Cha
 }
 
 // CreateToken creates an API token (admin only). expiresIn 0 means never.
-func (c *Client) CreateToken(ctx context.Context, user string, role countersign.Role, expiresIn time.Duration, groups ...string) (*api.TokenResponse, error) {
-	body := api.TokenRequest{User: user, Role: role, Groups: groups}
+func (c *Client) CreateToken(ctx context.Context, user string, role countersign.Role, expiresIn time.Duration, groups ...string) (*wire.TokenResponse, error) {
+	body := wire.TokenRequest{User: user, Role: role, Groups: groups}
 	if expiresIn > 0 {
 		body.ExpiresIn = expiresIn.String()
 	}
-	var out api.TokenResponse
+	var out wire.TokenResponse
 	return &out, c.do(ctx, http.MethodPost, "/v1/tokens", body, &out)
 }
 
 // Tokens lists every API token, revoked ones included (admin only).
 func (c *Client) Tokens(ctx context.Context) ([]countersign.Token, error) {
-	var out api.TokenList
+	var out wire.TokenList
 	return out.Tokens, c.do(ctx, http.MethodGet, "/v1/tokens", nil, &out)
 }
 
 // RevokeToken revokes an API token for good (admin only) and returns it.
 func (c *Client) RevokeToken(ctx context.Context, id, reason string) (*countersign.Token, error) {
 	var out countersign.Token
-	return &out, c.do(ctx, http.MethodPost, "/v1/tokens/"+url.PathEscape(id)+"/revoke", api.RevokeRequest{Reason: reason}, &out)
+	return &out, c.do(ctx, http.MethodPost, "/v1/tokens/"+url.PathEscape(id)+"/revoke", wire.RevokeRequest{Reason: reason}, &out)
 }
 
 // Calibrate learns and stores a calibration of a task type from its human
 // outcomes; the answer says whether it became active, and why not.
-func (c *Client) Calibrate(ctx context.Context, req api.CalibrateRequest) (*countersign.Calibration, error) {
+func (c *Client) Calibrate(ctx context.Context, req wire.CalibrateRequest) (*countersign.Calibration, error) {
 	var out countersign.Calibration
 	return &out, c.do(ctx, http.MethodPost, "/v1/calibrations", req, &out)
 }
@@ -366,16 +366,16 @@ func (c *Client) SimulatePolicy(ctx context.Context, taskType string, level floa
 }
 
 // Veto overrides an auto-accepted document within its veto window.
-func (c *Client) Veto(ctx context.Context, documentID string, v api.VetoRequest) (*api.DecisionResponse, error) {
-	var out api.DecisionResponse
+func (c *Client) Veto(ctx context.Context, documentID string, v wire.VetoRequest) (*wire.DecisionResponse, error) {
+	var out wire.DecisionResponse
 	return &out, c.do(ctx, http.MethodPost, "/v1/documents/"+url.PathEscape(documentID)+"/veto", v, &out)
 }
 
 // Escalate escalates a document (an alert) to an incident, recorded and
 // sent to the configured incident target; key, when set, is the
 // Idempotency-Key that makes a retry record it once.
-func (c *Client) Escalate(ctx context.Context, documentID, key string, e api.EscalateRequest) (*api.EscalateResponse, error) {
-	var out api.EscalateResponse
+func (c *Client) Escalate(ctx context.Context, documentID, key string, e wire.EscalateRequest) (*wire.EscalateResponse, error) {
+	var out wire.EscalateResponse
 	var header http.Header
 	if key != "" {
 		header = http.Header{"Idempotency-Key": {key}}
@@ -388,18 +388,18 @@ func (c *Client) ResetPolicy(ctx context.Context, taskType, reason string) (*cou
 	var out struct {
 		Override countersign.PolicyOverride `json:"override"`
 	}
-	return &out.Override, c.do(ctx, http.MethodPost, "/v1/policy/reset", api.ResetRequest{TaskType: taskType, Reason: reason}, &out)
+	return &out.Override, c.do(ctx, http.MethodPost, "/v1/policy/reset", wire.ResetRequest{TaskType: taskType, Reason: reason}, &out)
 }
 
 // Stats returns a task type's supervision state and quality figures.
-func (c *Client) Stats(ctx context.Context, taskType string) (*api.Stats, error) {
+func (c *Client) Stats(ctx context.Context, taskType string) (*wire.Stats, error) {
 	return c.StatsBy(ctx, taskType, "")
 }
 
 // StatsBy is Stats with the figures broken down by: "rule" adds the
 // figures per detection rule; "" none.
-func (c *Client) StatsBy(ctx context.Context, taskType, by string) (*api.Stats, error) {
-	var out api.Stats
+func (c *Client) StatsBy(ctx context.Context, taskType, by string) (*wire.Stats, error) {
+	var out wire.Stats
 	path := "/v1/stats?task_type=" + url.QueryEscape(taskType)
 	if by != "" {
 		path += "&by=" + url.QueryEscape(by)
@@ -429,7 +429,7 @@ func (c *Client) Batch(ctx context.Context, name string) (*countersign.BatchProg
 
 // Batches returns a page of batches, the most recently begun first; limit
 // 0 is the server's default, cursor the next_cursor of the page before.
-func (c *Client) Batches(ctx context.Context, limit int, cursor string) (*api.BatchList, error) {
+func (c *Client) Batches(ctx context.Context, limit int, cursor string) (*wire.BatchList, error) {
 	q := url.Values{}
 	if limit > 0 {
 		q.Set("limit", strconv.Itoa(limit))
@@ -437,7 +437,7 @@ func (c *Client) Batches(ctx context.Context, limit int, cursor string) (*api.Ba
 	if cursor != "" {
 		q.Set("cursor", cursor)
 	}
-	var out api.BatchList
+	var out wire.BatchList
 	return &out, c.do(ctx, http.MethodGet, "/v1/batches?"+q.Encode(), nil, &out)
 }
 

@@ -6,19 +6,19 @@ import (
 	"net/url"
 
 	"github.com/countersign/countersign"
-	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/api/wire"
 )
 
 // Certify tests thresholds of a task type at an error budget and level (0:
 // the server's default, 0.95) and stores the certificate of the lowest
 // that passes. When none does, the error (422) says why and how many more
 // reviewed documents it would take.
-func (c *Client) Certify(ctx context.Context, taskType string, budget, level float64) (*api.CertifyResponse, error) {
-	req := api.CertifyRequest{TaskType: taskType, ErrorBudget: budget}
+func (c *Client) Certify(ctx context.Context, taskType string, budget, level float64) (*wire.CertifyResponse, error) {
+	req := wire.CertifyRequest{TaskType: taskType, ErrorBudget: budget}
 	if level != 0 {
 		req.Level = &level
 	}
-	var out api.CertifyResponse
+	var out wire.CertifyResponse
 	return &out, c.do(ctx, http.MethodPost, "/v1/policy/certify", req, &out)
 }
 
@@ -32,15 +32,15 @@ func (c *Client) Certificates(ctx context.Context, taskType string) ([]countersi
 
 // ApplyCertificate puts a certificate's threshold in force for documents
 // started from now on.
-func (c *Client) ApplyCertificate(ctx context.Context, req api.PolicyApplyRequest) (*api.PolicyResponse, error) {
-	var out api.PolicyResponse
+func (c *Client) ApplyCertificate(ctx context.Context, req wire.PolicyApplyRequest) (*wire.PolicyResponse, error) {
+	var out wire.PolicyResponse
 	return &out, c.do(ctx, http.MethodPost, "/v1/policy/apply", req, &out)
 }
 
 // SetPolicy changes a task type's threshold, mode or audit rate for
 // documents started from now on.
-func (c *Client) SetPolicy(ctx context.Context, req api.PolicySetRequest) (*api.PolicyResponse, error) {
-	var out api.PolicyResponse
+func (c *Client) SetPolicy(ctx context.Context, req wire.PolicySetRequest) (*wire.PolicyResponse, error) {
+	var out wire.PolicyResponse
 	return &out, c.do(ctx, http.MethodPost, "/v1/policy/set", req, &out)
 }
 

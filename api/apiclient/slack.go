@@ -6,19 +6,19 @@ import (
 	"net/url"
 
 	"github.com/countersign/countersign"
-	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/api/wire"
 )
 
 // LinkSlackUser links a Slack account to a countersign user with a role
 // and groups (admin only) and returns the link as stored.
-func (c *Client) LinkSlackUser(ctx context.Context, req api.SlackUserRequest) (*countersign.SlackUser, error) {
+func (c *Client) LinkSlackUser(ctx context.Context, req wire.SlackUserRequest) (*countersign.SlackUser, error) {
 	var out countersign.SlackUser
 	return &out, c.do(ctx, http.MethodPost, "/v1/slack/users", req, &out)
 }
 
 // SlackUsers lists the linked Slack accounts (admin only).
 func (c *Client) SlackUsers(ctx context.Context) ([]countersign.SlackUser, error) {
-	var out api.SlackUserList
+	var out wire.SlackUserList
 	return out.SlackUsers, c.do(ctx, http.MethodGet, "/v1/slack/users", nil, &out)
 }
 

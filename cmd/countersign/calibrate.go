@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/countersign/countersign"
-	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/api/wire"
 )
 
 func newCalibrate() *cobra.Command {
@@ -60,7 +60,7 @@ Needs the approver or admin role.`,
 			if err != nil {
 				return err
 			}
-			req := api.CalibrateRequest{TaskType: taskType, Holdout: &holdout}
+			req := wire.CalibrateRequest{TaskType: taskType, Holdout: &holdout}
 			if cmd.Flags().Changed("seed") {
 				req.Seed = &seed
 			}

@@ -3,7 +3,7 @@ package main
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/countersign/countersign/internal/config"
+	"github.com/countersign/countersign/internal/config/flagenv"
 )
 
 // applyEnv gives every flag of the command about to run that the command
@@ -14,10 +14,10 @@ import (
 // default. A bad value stops the command with exit status 2 and the
 // variable's name.
 func applyEnv(cmd *cobra.Command, _ []string) error {
-	if err := config.FromEnv(cmd.Flags(), flagOnly); err != nil {
+	if err := flagenv.FromEnv(cmd.Flags(), flagOnly); err != nil {
 		return exitError{code: 2, err: err}
 	}
-	if err := config.CheckFiles(cmd.Flags()); err != nil {
+	if err := flagenv.CheckFiles(cmd.Flags()); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	return nil

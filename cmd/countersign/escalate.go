@@ -7,7 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
-	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/api/wire"
 )
 
 func newEscalate() *cobra.Command {
@@ -44,7 +44,7 @@ Needs the reviewer (of the task type's review groups), approver or admin role.`,
 				return err
 			}
 			// One key per invocation: a retry of the request records once.
-			res, err := c.Escalate(cmd.Context(), args[0], uuid.NewString(), api.EscalateRequest{Reason: reason, Severity: severity})
+			res, err := c.Escalate(cmd.Context(), args[0], uuid.NewString(), wire.EscalateRequest{Reason: reason, Severity: severity})
 			if err != nil {
 				return friendly(err)
 			}

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/countersign/countersign"
-	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/api/wire"
 	"github.com/countersign/countersign/internal/certify"
 	"github.com/countersign/countersign/internal/simulate"
 )
@@ -238,7 +238,7 @@ Needs the approver or admin role.`,
 			if err != nil {
 				return err
 			}
-			req := api.PolicyApplyRequest{TaskType: taskType, Certificate: certificate, Reason: reason}
+			req := wire.PolicyApplyRequest{TaskType: taskType, Certificate: certificate, Reason: reason}
 			if cmd.Flags().Changed("audit-rate") {
 				req.AuditSampleRate = &rate
 			}
@@ -285,7 +285,7 @@ Needs the approver or admin role.`,
 			if err := requireType(cmd, taskType); err != nil {
 				return err
 			}
-			req := api.PolicySetRequest{TaskType: taskType, Mode: countersign.Mode(mode), Reason: reason}
+			req := wire.PolicySetRequest{TaskType: taskType, Mode: countersign.Mode(mode), Reason: reason}
 			if cmd.Flags().Changed("threshold") {
 				req.Threshold = &threshold
 			}
@@ -319,7 +319,7 @@ Needs the approver or admin role.`,
 	return cmd
 }
 
-func printPolicyVersion(out io.Writer, res *api.PolicyResponse) {
+func printPolicyVersion(out io.Writer, res *wire.PolicyResponse) {
 	v, p := res.PolicyVersion, res.Policy
 	fmt.Fprintf(out, "policy version %s of %s in force for documents started from now on (by %s)\n", v.ID, v.TaskType, v.CreatedBy)
 	fmt.Fprintf(out, "  %s\n", describePolicy(p))

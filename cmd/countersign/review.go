@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/countersign/countersign"
-	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/api/wire"
 )
 
 func newReview() *cobra.Command {
@@ -65,7 +65,7 @@ and how to decide it with "countersign decide".
 }
 
 // printReview writes a review for a terminal.
-func printReview(w io.Writer, v *api.ReviewView) error {
+func printReview(w io.Writer, v *wire.ReviewView) error {
 	r, doc := v.Review, v.Document
 	fmt.Fprintf(w, "review %s: %s (%s), %s, due %s\n", r.ID, r.TaskType, r.Kind, r.Status, r.DueAt.Local().Format(time.DateTime))
 	if holder := r.Holder(time.Now()); holder != "" {

@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/countersign/countersign"
-	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/api/apiclient"
+	"github.com/countersign/countersign/api/wire"
 )
 
 func newReviews() *cobra.Command {
@@ -129,7 +129,7 @@ Unsafe candidates are ranked last, below every safe one.`,
     --unsafe a=harmful_misinformation --improved-file better.txt`,
 		Args: usage(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d := api.DecisionRequest{Action: countersign.Action(args[1]), Reason: reason, Approves: approves}
+			d := wire.DecisionRequest{Action: countersign.Action(args[1]), Reason: reason, Approves: approves}
 			if !d.Action.Valid() {
 				return exitError{code: 2, err: fmt.Errorf("unknown action %q: use approve, correct or reject", args[1])}
 			}

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/countersign/countersign/internal/slackapp"
+	"github.com/countersign/countersign/internal/slackapp/slackmanifest"
 )
 
 func newSlack() *cobra.Command {
@@ -48,7 +48,7 @@ public address.`,
 			if socketMode && publicURL != "" {
 				return exitError{code: 2, err: fmt.Errorf("--public-url and --socket-mode exclude each other: over Socket Mode Slack calls no URL")}
 			}
-			m, err := slackapp.Manifest(name, publicURL, socketMode)
+			m, err := slackmanifest.Manifest(name, publicURL, socketMode)
 			if err != nil {
 				return exitError{code: 2, err: fmt.Errorf("%w\nSee '%s --help'.", err, cmd.CommandPath())}
 			}

@@ -20,8 +20,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/countersign/countersign"
-	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/api/apiclient"
+	"github.com/countersign/countersign/api/wire"
 	"github.com/countersign/countersign/internal/interop"
 	"github.com/countersign/countersign/internal/ocr"
 	"github.com/countersign/countersign/internal/pdfium"
@@ -162,7 +162,7 @@ one that does not fit (422, naming the field).`,
 
 type pending struct {
 	source string
-	sub    api.SubmitRequest
+	sub    wire.SubmitRequest
 }
 
 // collectPrelabelled reads the documents of labeling tools' exports, each
@@ -196,7 +196,7 @@ func collectPrelabelled(args []string, stdin io.Reader, from, textKey, typeFile 
 			in = file
 		}
 		err := interop.ReadPrelabels(in, format, opts, func(p interop.Prelabelled) error {
-			docs = append(docs, pending{source: arg + ": " + p.At, sub: api.SubmitRequest{ExternalID: p.ExternalID, Content: p.Content, Prelabel: p.Prelabel}})
+			docs = append(docs, pending{source: arg + ": " + p.At, sub: wire.SubmitRequest{ExternalID: p.ExternalID, Content: p.Content, Prelabel: p.Prelabel}})
 			return nil
 		})
 		if err != nil {
@@ -299,11 +299,11 @@ func readFile(path string, idFromName bool) ([]pending, error) {
 // fileRequest is the request for one file: a PDF or an image (PNG, JPEG,
 // TIFF), told by its first bytes whatever its name, goes as a file for the
 // server to read; any other file as its text.
-func fileRequest(raw []byte) api.SubmitRequest {
+func fileRequest(raw []byte) wire.SubmitRequest {
 	if t := fileType(raw); t != "" {
-		return api.SubmitRequest{ContentBase64: raw, ContentType: t}
+		return wire.SubmitRequest{ContentBase64: raw, ContentType: t}
 	}
-	return api.SubmitRequest{Content: string(raw)}
+	return wire.SubmitRequest{Content: string(raw)}
 }
 
 // fileType is the media type of a file the server reads (a PDF, or an
@@ -324,7 +324,7 @@ func readJSONL(r io.Reader, name string) ([]pending, error) {
 		if text == "" {
 			continue
 		}
-		var sub api.SubmitRequest
+		var sub wire.SubmitRequest
 		dec := json.NewDecoder(strings.NewReader(text))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&sub); err != nil {

@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/countersign/countersign"
-	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/api/wire"
 	"github.com/countersign/countersign/internal/certify"
 	"github.com/countersign/countersign/internal/export"
 	"github.com/countersign/countersign/internal/quality"
@@ -87,7 +87,7 @@ Needs the approver or admin role.`,
   countersign veto 3f2a... correct --field term_months=24`,
 		Args: usage(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v := api.VetoRequest{Action: countersign.Action(args[1]), Reason: reason}
+			v := wire.VetoRequest{Action: countersign.Action(args[1]), Reason: reason}
 			if v.Action != countersign.ActionReject && v.Action != countersign.ActionCorrect {
 				return exitError{code: 2, err: fmt.Errorf("unknown veto %q: use reject or correct", args[1])}
 			}
@@ -191,7 +191,7 @@ Needs the approver, auditor or admin role.`,
 }
 
 // printRules prints the figures per detection rule, a rule a row.
-func printRules(out io.Writer, st *api.Stats) error {
+func printRules(out io.Writer, st *wire.Stats) error {
 	if len(st.Rules) == 0 {
 		fmt.Fprintf(out, "%s: no documents yet\n", st.TaskType)
 		return nil
@@ -214,7 +214,7 @@ func printRules(out io.Writer, st *api.Stats) error {
 	return tw.Flush()
 }
 
-func printStats(out io.Writer, st *api.Stats) error {
+func printStats(out io.Writer, st *wire.Stats) error {
 	sup := st.Supervision
 	fmt.Fprintf(out, "%s: policy %s, %s\n", st.TaskType, sup.Policy.Version, describePolicy(sup.Policy))
 	if v := sup.PolicyVersion; v != nil {
@@ -225,7 +225,7 @@ func printStats(out io.Writer, st *api.Stats) error {
 		fmt.Fprintf(out, "): %s\n", v.Reason)
 	}
 	switch sup.State {
-	case api.StateUnsupervised:
+	case wire.StateUnsupervised:
 		fmt.Fprintln(out, "supervision: none (the policy sets no error budget)")
 	default:
 		fmt.Fprintf(out, "supervision: %s; error budget %.1f%% at %.0f%% confidence\n", sup.State, 100*sup.Budget, 100*sup.Level)

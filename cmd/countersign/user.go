@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/countersign/countersign"
-	"github.com/countersign/countersign/api"
+	"github.com/countersign/countersign/api/wire"
 )
 
 func newUser() *cobra.Command {
@@ -52,7 +52,7 @@ token.`,
 			if err != nil {
 				return err
 			}
-			link, err := c.LinkSlackUser(cmd.Context(), api.SlackUserRequest{SlackUserID: slack, User: user, Role: countersign.Role(role), Groups: groups})
+			link, err := c.LinkSlackUser(cmd.Context(), wire.SlackUserRequest{SlackUserID: slack, User: user, Role: countersign.Role(role), Groups: groups})
 			if err != nil {
 				return friendly(err)
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/codec"
+	"github.com/countersign/countersign/internal/config/flagenv"
 	"github.com/countersign/countersign/internal/ocr"
 	"github.com/countersign/countersign/internal/pageimage"
 	"github.com/countersign/countersign/internal/pdfium"
@@ -178,18 +179,14 @@ type Config struct {
 	MailGroupsFile string
 }
 
-// EnvPrefix starts the environment variable of every flag: --data-dir is
-// also COUNTERSIGN_DATA_DIR.
-const EnvPrefix = "COUNTERSIGN_"
+// EnvPrefix starts the environment variable of every flag; see flagenv.
+const EnvPrefix = flagenv.EnvPrefix
 
 // Env returns the environment variable that backs a flag.
-func Env(flag string) string {
-	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
-}
+func Env(flag string) string { return flagenv.Env(flag) }
 
-// Setting names a flag and its variable for messages, as an operator may
-// have set either: COUNTERSIGN_DATA_DIR (--data-dir).
-func Setting(flag string) string { return fmt.Sprintf("%s (--%s)", Env(flag), flag) }
+// Setting names a flag and its variable for messages; see flagenv.Setting.
+func Setting(flag string) string { return flagenv.Setting(flag) }
 
 func usage(flag, text string) string { return fmt.Sprintf("%s (env %s)", text, Env(flag)) }
 
@@ -456,64 +453,24 @@ func (c *Config) CheckUIOrigins() error {
 }
 
 // FromEnv sets every flag the command line did not set from its
-// environment variable, when that is set (even to nothing, as --flag= would):
-// the flag wins over the variable and the variable over the default.
-// flagOnly, if not nil, names the flags that never come from the
-// environment. A value the flag refuses is an error naming the variable.
+// environment variable; see flagenv.FromEnv.
 func FromEnv(fs *pflag.FlagSet, flagOnly func(name string) bool) error {
-	var err error
-	fs.VisitAll(func(f *pflag.Flag) {
-		if f.Changed || err != nil || (flagOnly != nil && flagOnly(f.Name)) {
-			return
-		}
-		if v, ok := os.LookupEnv(Env(f.Name)); ok {
-			// The flag's own Set, not the FlagSet's: its error would name
-			// the flag again, as if given on the command line.
-			if setErr := f.Value.Set(v); setErr != nil {
-				err = fmt.Errorf("%s: invalid value %q: %w", Setting(f.Name), v, setErr)
-				return
-			}
-			f.Changed = true
-		}
-	})
-	return err
+	return flagenv.FromEnv(fs, flagOnly)
 }
-
-// readFileAnnotation marks a flag whose value is a file countersign reads.
-const readFileAnnotation = "countersign_reads_file"
 
 // fileVar adds a flag whose value is a file countersign reads, which
 // CheckFiles opens before anything starts.
 func fileVar(fs *pflag.FlagSet, p *string, name, usage string) {
 	fs.StringVar(p, name, "", usage)
-	fs.Lookup(name).Annotations = map[string][]string{readFileAnnotation: {"true"}}
+	flagenv.MarkFile(fs, name)
 }
 
-// ReadsFile reports whether the flag names a file countersign reads: one
-// added with fileVar, or any flag whose name ends in -file.
-func ReadsFile(f *pflag.Flag) bool {
-	return len(f.Annotations[readFileAnnotation]) > 0 || strings.HasSuffix(f.Name, "-file")
-}
+// ReadsFile reports whether the flag names a file countersign reads; see
+// flagenv.ReadsFile.
+func ReadsFile(f *pflag.Flag) bool { return flagenv.ReadsFile(f) }
 
-// CheckFiles opens every file a flag of fs names, so that a key, certificate
-// or list that is set but cannot be read stops the command before it starts,
-// with a message naming the setting, instead of leaving what it configures
-// off.
-func CheckFiles(fs *pflag.FlagSet) error {
-	var err error
-	fs.VisitAll(func(f *pflag.Flag) {
-		if err != nil || !ReadsFile(f) || f.Value.String() == "" {
-			return
-		}
-		var file *os.File
-		if file, err = os.Open(f.Value.String()); err != nil {
-			err = fmt.Errorf("%s: %w", Setting(f.Name), err)
-			return
-		}
-		file.Close()
-	})
-	return err
-}
+// CheckFiles opens every file a flag of fs names; see flagenv.CheckFiles.
+func CheckFiles(fs *pflag.FlagSet) error { return flagenv.CheckFiles(fs) }
 
 // CheckProduction reports what is missing for the worker and api roles.
 func (c *Config) CheckProduction() error {

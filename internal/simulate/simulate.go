@@ -17,8 +17,8 @@ import (
 	"github.com/countersign/countersign/internal/calibration"
 	"github.com/countersign/countersign/internal/policy"
 	"github.com/countersign/countersign/internal/quality"
+	"github.com/countersign/countersign/internal/routing"
 	"github.com/countersign/countersign/internal/scoring"
-	"github.com/countersign/countersign/workflows"
 )
 
 // DefaultThresholds are the thresholds a simulation always reports.
@@ -176,7 +176,7 @@ type Case struct {
 }
 
 // Accepted reports whether the policy auto-accepts the document at a
-// threshold, as workflows.Route does: eligible and at or above it.
+// threshold, as routing.Route does: eligible and at or above it.
 func (c Case) Accepted(threshold float64) bool {
 	return c.Route == RouteEligible && c.Confidence >= threshold
 }
@@ -209,7 +209,7 @@ func Replay(ctx context.Context, docs countersign.DocumentStore, tt *countersign
 		// something other than its confidence decides.
 		p := tt.Policy
 		p.Mode, p.AutoAcceptThreshold, p.AuditSampleRate = countersign.ModeHOTL, 0, 0
-		switch route := workflows.Route(workflows.RouteInput{Policy: p, DocumentID: d.ID, Draft: d.Draft, Confidence: conf, Rules: hits}); route.Outcome {
+		switch route := routing.Route(routing.RouteInput{Policy: p, DocumentID: d.ID, Draft: d.Draft, Confidence: conf, Rules: hits}); route.Outcome {
 		case countersign.OutcomeAutoAccept:
 			c.Route = RouteEligible
 		case countersign.OutcomeHumanReview:

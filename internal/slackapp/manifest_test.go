@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/slack-go/slack"
+
+	"github.com/countersign/countersign/internal/slackapp/slackmanifest"
 )
 
 // TestManifest: over HTTP the manifest points the slash command and
@@ -85,7 +87,7 @@ func TestManifest(t *testing.T) {
 
 // TestManifestScopesCoverCalls: every Slack Web API method this package
 // calls (a method of slack.Client, with or without Context) has its scope
-// in webAPIScopes, and so in the manifest; a call added without one fails
+// in slackmanifest.WebAPIScopes, and so in the manifest; a call added without one fails
 // here rather than in a workspace with a missing_scope error.
 func TestManifestScopesCoverCalls(t *testing.T) {
 	client := reflect.TypeOf(&slack.Client{})
@@ -116,8 +118,8 @@ func TestManifestScopesCoverCalls(t *testing.T) {
 				if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
 					if method := strings.TrimSuffix(sel.Sel.Name, "Context"); isWebAPI[method] {
 						called[method] = true
-						if _, ok := webAPIScopes[method]; !ok {
-							t.Errorf("%s calls slack %s, which webAPIScopes does not list: add the bot scope it needs", fset.Position(call.Pos()), method)
+						if _, ok := slackmanifest.WebAPIScopes[method]; !ok {
+							t.Errorf("%s calls slack %s, which WebAPIScopes does not list: add the bot scope it needs", fset.Position(call.Pos()), method)
 						}
 					}
 				}
@@ -128,9 +130,9 @@ func TestManifestScopesCoverCalls(t *testing.T) {
 	if len(called) < 3 {
 		t.Fatalf("found calls of %v only; the scan misses the package's Slack calls", called)
 	}
-	for method := range webAPIScopes {
+	for method := range slackmanifest.WebAPIScopes {
 		if !called[method] {
-			t.Errorf("webAPIScopes lists %s, which the package no longer calls", method)
+			t.Errorf("WebAPIScopes lists %s, which the package no longer calls", method)
 		}
 	}
 }
