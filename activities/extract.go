@@ -50,7 +50,7 @@ func (a *Activities) Extract(ctx context.Context, in ExtractInput) (*countersign
 	if draft.CandidatesOnly() {
 		// An earlier attempt stored the generated candidates; the judge
 		// has yet to run.
-		if err := a.recordCandidates(ctx, in.Step, draft.Candidates); err != nil {
+		if err := a.recordStored(ctx, in.Step, draft.Candidates); err != nil {
 			return nil, err
 		}
 		draft = nil
@@ -147,25 +147,64 @@ func (a *Activities) generate(ctx context.Context, step Step, tt *countersign.Ta
 	if err := a.Store.UpdateDocument(ctx, doc.ID, countersign.DocumentUpdate{Draft: stored}); err != nil {
 		return nil, retryable(err)
 	}
-	doc.Draft = stored
-	return nil, a.recordCandidates(ctx, step, stored.Candidates)
+	// What the store holds now is what the item is: these, or the
+	// candidates of another attempt of this step that ran alongside this
+	// one (its heartbeat lost while its worker still reached the model and
+	// the store) and wrote after this one did.
+	now, err := a.Store.GetDocument(ctx, doc.ID)
+	if err != nil {
+		return nil, retryable(err)
+	}
+	if now.Draft == nil || !now.Draft.CandidatesOnly() {
+		return nil, retryable(fmt.Errorf("generate %s: the stored candidates changed while they were stored", doc.ID))
+	}
+	doc.Draft = now.Draft
+	return nil, a.recordStored(ctx, step, now.Draft.Candidates)
+}
+
+// recordStored records the candidates.generated event of the stored
+// candidates. When the step's event names others (another attempt that
+// ran alongside recorded its own, and these were written over them after),
+// a replacement event names these and the event they replace, so the log
+// names the candidates the item has.
+func (a *Activities) recordStored(ctx context.Context, step Step, candidates []countersign.Candidate) error {
+	err := a.recordCandidates(ctx, step, CandidatesEventID(step), "", candidates)
+	if countersign.ErrorCode(err) != countersign.CodeConflict {
+		return err
+	}
+	return a.recordCandidates(ctx, step, CandidatesEventID(step)+"/replaced-"+candidatesDigest(candidates)[:16], CandidatesEventID(step), candidates)
+}
+
+// candidatesDigest is the hex SHA-256 of the candidates' IDs and responses.
+func candidatesDigest(candidates []countersign.Candidate) string {
+	h := sha256.New()
+	for _, c := range candidates {
+		fmt.Fprintf(h, "%d:%s%d:%s", len(c.ID), c.ID, len(c.Response), c.Response)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // CandidatesEventID is the ID of the candidates.generated event of the
 // drafting step step: one per step, so a retry finds it recorded.
 func CandidatesEventID(step Step) string { return step.EventID + "/candidates" }
 
-// recordCandidates records which model made each generated candidate, with
-// its parameters and the SHA-256 of its response, ahead of the draft.
-func (a *Activities) recordCandidates(ctx context.Context, step Step, candidates []countersign.Candidate) error {
+// recordCandidates records, as event id, which model made each generated
+// candidate, with its parameters and the SHA-256 of its response, ahead of
+// the draft; replaces, when set, names the event whose candidates these
+// took the place of.
+func (a *Activities) recordCandidates(ctx context.Context, step Step, id, replaces string, candidates []countersign.Candidate) error {
 	list := make([]any, len(candidates))
 	for i, c := range candidates {
 		sum := sha256.Sum256([]byte(c.Response))
 		list[i] = map[string]any{"id": c.ID, "model": c.Model, "params": c.Params, "response_sha256": hex.EncodeToString(sum[:])}
 	}
 	at := step
-	at.EventID = CandidatesEventID(step)
-	return a.record(ctx, at, countersign.EventCandidatesGenerated, countersign.SystemActor, countersign.ChannelWorkflow, map[string]any{"candidates": list})
+	at.EventID = id
+	data := map[string]any{"candidates": list}
+	if replaces != "" {
+		data["replaces"] = replaces
+	}
+	return a.record(ctx, at, countersign.EventCandidatesGenerated, countersign.SystemActor, countersign.ChannelWorkflow, data)
 }
 
 // draft runs the extractor, turning a permanent failure into a failed draft.

@@ -13,8 +13,14 @@ import (
 // with its own ID and a response within the size limit (422 naming what is
 // wrong).
 func readComparison(tt *countersign.TaskType, sub Submission) error {
-	if _, err := countersign.ReadSubmittedItem([]byte(sub.Content), tt.Comparison); err != nil {
+	item, err := countersign.ReadSubmittedItem([]byte(sub.Content), tt.Comparison)
+	if err != nil {
 		return countersign.Errorf(countersign.CodeInvalid, "task type %s compares candidates: %v", tt.Name, err)
+	}
+	if len(item.Candidates) == 0 && sub.Prelabel != nil {
+		// A prelabel is the draft: the generators would never run, and
+		// the prelabel would rank candidates the item does not have.
+		return countersign.Errorf(countersign.CodeInvalid, "task type %s: an item without candidates gets them from comparison.generators, so it cannot come with a prelabel: submit the candidates with it, or leave the prelabel out", tt.Name)
 	}
 	return nil
 }

@@ -96,6 +96,12 @@ func TestGeneratedCandidates(t *testing.T) {
 	if _, err := u.submitter.Submit(ctx, api.SubmitRequest{TaskType: tt, Content: one}); status(err) != 422 || !strings.Contains(err.Error(), "submitted and generated candidates do not mix") {
 		t.Fatalf("an item of one candidate: %v, want 422 saying candidates do not mix", err)
 	}
+	// A prompt-only item with a prelabel: the prelabel would be the draft,
+	// ranking candidates the generators never made.
+	prelabeled := api.SubmitRequest{TaskType: tt, Content: `{"id":"pre","prompt":"Hi?"}`, Prelabel: &countersign.Prelabel{Fields: countersign.Fields{"ranking": []any{"warm-1"}}}}
+	if _, err := u.submitter.Submit(ctx, prelabeled); status(err) != 422 || !strings.Contains(err.Error(), "cannot come with a prelabel") {
+		t.Fatalf("a prompt-only item with a prelabel: %v, want 422 saying it cannot come with one", err)
+	}
 
 	const prompt = "What is the capital of Australia?"
 	sub, err := u.submitter.Submit(ctx, api.SubmitRequest{TaskType: tt, Content: `{"id":"gen-1","category":"general","prompt":"` + prompt + `"}`})

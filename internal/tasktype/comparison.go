@@ -243,6 +243,11 @@ func parseGenerators(in []generatorFile, c *countersign.Comparison, tt *counters
 		if gen.MaxOutputTokens < 0 {
 			p.add(at+".max_output_tokens", "must not be negative")
 		}
+		if g.Seed != nil && (*g.Seed < -maxSeed || *g.Seed > maxSeed) {
+			// The seed is recorded with each candidate and read back as a
+			// JSON number: past 2^53 it would not read back as written.
+			p.add(at+".seed", "must be within ±%d (got %d)", maxSeed, *g.Seed)
+		}
 		checkEndpoint(at+".base_url", gen.BaseURL, p)
 		checkKeyEnv(at+".api_key_env", gen.APIKeyEnv, p)
 		for _, id := range gen.CandidateIDs() {
@@ -261,9 +266,23 @@ func parseGenerators(in []generatorFile, c *countersign.Comparison, tt *counters
 		p.add("comparison.generators", "make %d candidate(s); a comparison needs at least %d: add a generator or raise a count", total, countersign.MinCandidates)
 	case total > most:
 		p.add("comparison.generators", "make %d candidates; this task type takes at most %d (comparison.max_candidates)", total, most)
+	case total*c.ResponseLimit() > MaxGeneratedBytes:
+		// Generated candidates travel in the drafting activity's result,
+		// through Temporal's history (submitted ones stay in the store).
+		p.add("comparison.generators", "make %d candidates of up to %d bytes each (comparison.max_response_bytes), %d in all, over the %d a draft carried through the workflow's history may hold: lower max_response_bytes or the counts",
+			total, c.ResponseLimit(), total*c.ResponseLimit(), MaxGeneratedBytes)
 	}
 	return out
 }
+
+// MaxGeneratedBytes bounds the generated candidates of an item (their
+// count times comparison.max_response_bytes): they travel in the drafting
+// activity's result, and Temporal refuses a payload over 2 MiB.
+const MaxGeneratedBytes = 1 << 20
+
+// maxSeed bounds a generator's seed: the largest integer a JSON number
+// (float64) holds exactly.
+const maxSeed = 1<<53 - 1
 
 // parseReasonCodes checks a list of reason codes: at least one, each a
 // code once.

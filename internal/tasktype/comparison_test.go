@@ -142,6 +142,8 @@ func TestComparisonGenerators(t *testing.T) {
 		{"bad endpoint", "[{model: m, temperature: 1, base_url: 'ftp://x'}, {model: n, temperature: 1}]", "comparison.generators[0].base_url: must be an http or https URL"},
 		{"key in place of its variable", "[{model: m, temperature: 1, api_key_env: 'sk-abc def'}, {model: n, temperature: 1}]", "comparison.generators[0].api_key_env: must name an environment variable"},
 		{"pairs of three", "[{model: m, temperature: 1, count: 3}]\n  mode: pairs", "in pairs mode an item has exactly 2"},
+		{"seed past 2^53", "[{model: m, temperature: 1, count: 2, seed: 9007199254740993}]", "comparison.generators[0].seed: must be within ±9007199254740991 (got 9007199254740993)"},
+		{"too much for the history", "[{model: m, temperature: 1, count: 8}]\n  max_response_bytes: 200000", "make 8 candidates of up to 200000 bytes each (comparison.max_response_bytes), 1600000 in all, over the 1048576"},
 	} {
 		_, err := tasktype.Parse([]byte(head+"  generators: "+tc.gens+"\n"), "cmp.yaml")
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
