@@ -75,9 +75,8 @@ sequence starts at the strictest threshold that accepts enough documents for a
 record without errors to pass (331 for 1% at 95%, 65 for 5%, at a first
 attempt); if it fails there or later, it starts again with a tenth of the
 attempt's risk where a record with one error can pass (765 for 1%, 151 for
-5%), so one confidently
-wrong document among the most confident does not block certification for
-good.
+5%), so one confidently wrong document among the most confident does not
+block certification for good.
 
 Every attempt counts: trying again after a refusal, on more documents, is
 another chance for a threshold over the budget to pass, so the first attempt
