@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -191,14 +192,14 @@ func (h *handlers) countAttempts(ctx context.Context, a CertificationAttempt, be
 		}
 		return nil
 	})
-	if err == errStopScan {
+	if errors.Is(err, errStopScan) {
 		err = nil
 	}
 	return n, err
 }
 
 // errStopScan ends a scan of the chain early.
-var errStopScan = fmt.Errorf("stop")
+var errStopScan = errors.New("stop")
 
 // listCertificates lists a task type's certificates, newest first.
 func (h *handlers) listCertificates(w http.ResponseWriter, r *http.Request) {
