@@ -62,7 +62,7 @@ func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
 	if cal != nil {
 		calVersion = cal.Version
 	}
-	if _, err := certify.Test(nil, req.ErrorBudget, level); err != nil {
+	if err := certify.Check(req.ErrorBudget, level); err != nil {
 		h.fail(w, r, err) // a budget or level out of range, before anything is recorded
 		return
 	}

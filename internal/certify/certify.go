@@ -200,11 +200,8 @@ func Test(samples []Sample, budget, level float64) (*Result, error) {
 // TestWith is Test with the second start's share of 1 - level; 0 runs a
 // single sequence from the strictest threshold.
 func TestWith(samples []Sample, budget, level, fallback float64) (*Result, error) {
-	if !(budget > 0 && budget < 1) {
-		return nil, countersign.Errorf(countersign.CodeInvalid, "error budget must be a share between 0 and 1 (0.01 is 1%%), not %v", budget)
-	}
-	if !(level > 0 && level < 1) {
-		return nil, countersign.Errorf(countersign.CodeInvalid, "level must be between 0 and 1 (such as 0.95), not %v", level)
+	if err := Check(budget, level); err != nil {
+		return nil, err
 	}
 	if !(fallback >= 0 && fallback < 1) {
 		return nil, countersign.Errorf(countersign.CodeInvalid, "the second start's share must be at least 0 and below 1, not %v", fallback)
@@ -308,13 +305,24 @@ func AttemptShare(k int) float64 {
 	}
 }
 
+// Check says what is wrong with an error budget or a level, or nil.
+func Check(budget, level float64) error {
+	if !(budget > 0 && budget < 1) {
+		return countersign.Errorf(countersign.CodeInvalid, "error budget must be a share between 0 and 1 (0.01 is 1%%), not %v", budget)
+	}
+	if !(level > 0 && level < 1) {
+		return countersign.Errorf(countersign.CodeInvalid, "level must be between 0 and 1 (such as 0.95), not %v", level)
+	}
+	return nil
+}
+
 // TestAttempt is Test as attempt k of a certification: the sequence runs
 // at level 1 - (1-level)·AttemptShare(k), and the result states level, the
 // attempt and the level it was tested at. The certified step's bound is at
 // the level tested at, so it is within the budget.
 func TestAttempt(samples []Sample, budget, level float64, k int) (*Result, error) {
-	if !(level > 0 && level < 1) {
-		return nil, countersign.Errorf(countersign.CodeInvalid, "level must be between 0 and 1 (such as 0.95), not %v", level)
+	if err := Check(budget, level); err != nil {
+		return nil, err
 	}
 	if k < 1 {
 		return nil, countersign.Errorf(countersign.CodeInvalid, "attempt must be 1 or more, not %d", k)
@@ -532,10 +540,7 @@ func (r *Result) Explain(taskType string) string {
 		}
 	}
 	// What more documents would need is the next attempt's.
-	minimum, fallback := r.MinAccepted, r.FallbackAccepted
-	if r.NextMinAccepted > 0 {
-		minimum, fallback = r.NextMinAccepted, r.NextFallbackAccepted
-	}
+	minimum, fallback := r.nextStarts()
 	// The second start not reached yet: more documents reach it, whatever
 	// the projection (which scales the wrong documents at the top with
 	// the rest) says of them.
@@ -578,10 +583,7 @@ func (r *Result) WaitFor() int {
 	if r.Needed > 0 {
 		return r.Needed
 	}
-	minimum, fallback := r.MinAccepted, r.FallbackAccepted
-	if r.NextMinAccepted > 0 {
-		minimum, fallback = r.NextMinAccepted, r.NextFallbackAccepted
-	}
+	minimum, fallback := r.nextStarts()
 	switch {
 	case r.Eligible < minimum:
 		return minimum - r.Eligible
@@ -589,6 +591,16 @@ func (r *Result) WaitFor() int {
 		return fallback - r.Eligible
 	}
 	return -1
+}
+
+// nextStarts are the accepted documents where more documents would be
+// tested: the next attempt's two starts after a refused attempt, else this
+// test's.
+func (r *Result) nextStarts() (minimum, fallback int) {
+	if r.NextMinAccepted > 0 {
+		return r.NextMinAccepted, r.NextFallbackAccepted
+	}
+	return r.MinAccepted, r.FallbackAccepted
 }
 
 // nextAttempt names, in a refusal that projects for it, the next attempt.
