@@ -33,9 +33,10 @@ import (
 const scaleEnv = "COUNTERSIGN_SCALE"
 
 // TestScaleRun parks reviews in `countersign dev`, run as its own process
-// as a user runs it, through the REST API, and reads at 1,000, 10,000 and
-// 100,000 open reviews (those of them not above the number asked for, and
-// that number itself): the submit rate, the process's resident memory, the
+// as a user runs it, through the REST API, and reads at 1,000, 10,000,
+// 25,000, 50,000 and 100,000 open reviews (those of them not above the
+// number asked for, and that number itself; each checkpoint is logged as it
+// is read, so a run stopped early still tells how far it got): the submit rate, the process's resident memory, the
 // data directory's size per document, and the p50 and p99 latency of the
 // first page of GET /v1/reviews, of the web queue's rows and of the CLI's
 // `countersign-cli reviews` (the client binary, a process each time, as a
@@ -62,7 +63,7 @@ func TestScaleRun(t *testing.T) {
 	rita := apiclient.New(p.api.BaseURL, tok.Secret)
 
 	var checkpoints []int
-	for _, c := range []int{1000, 10000, 100000} {
+	for _, c := range []int{1000, 10000, 25000, 50000, 100000} {
 		if c < n {
 			checkpoints = append(checkpoints, c)
 		}
