@@ -28,8 +28,12 @@ LIMIT sqlc.arg(page_size);
 -- A page of reviews the lowest rank first (countersign.Review.Rank: the
 -- least confident, a risk review counted as likelier wrong), then the
 -- soonest due, then in creation order: the part of countersign.ReviewsByValue that is not
--- overdue (store.ValuePage).
-SELECT * FROM reviews
+-- overdue (store.ValuePage). The index is named: the filter holds
+-- due_at > now, and without statistics SQLite took reviews_status_due_idx
+-- for that range and sorted every review not yet due by rank for each
+-- page (15-30 ms at 25,000 open reviews, growing with them; 0.2 ms this
+-- way), since the queue's reviews are rarely overdue.
+SELECT * FROM reviews INDEXED BY reviews_status_rank_idx
 WHERE /* filter */ TRUE
 ORDER BY rank, due_at, created_at, id
 LIMIT sqlc.arg(page_size);

@@ -608,7 +608,7 @@ func (q *Queries) ListReviewsByDue(ctx context.Context, pageSize int64) ([]Revie
 }
 
 const listReviewsByRank = `-- name: ListReviewsByRank :many
-SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind, risk, rank FROM reviews
+SELECT id, document_id, task_type, status, created_at, due_at, closed_at, confidence, reasons, outcome, closed_by, kind, claimed_by, claimed_until, assigned_to, blind, risk, rank FROM reviews INDEXED BY reviews_status_rank_idx
 WHERE /* filter */ TRUE
 ORDER BY rank, due_at, created_at, id
 LIMIT ?1
@@ -617,7 +617,11 @@ LIMIT ?1
 // A page of reviews the lowest rank first (countersign.Review.Rank: the
 // least confident, a risk review counted as likelier wrong), then the
 // soonest due, then in creation order: the part of countersign.ReviewsByValue that is not
-// overdue (store.ValuePage).
+// overdue (store.ValuePage). The index is named: the filter holds
+// due_at > now, and without statistics SQLite took reviews_status_due_idx
+// for that range and sorted every review not yet due by rank for each
+// page (15-30 ms at 25,000 open reviews, growing with them; 0.2 ms this
+// way), since the queue's reviews are rarely overdue.
 func (q *Queries) ListReviewsByRank(ctx context.Context, pageSize int64) ([]Review, error) {
 	rows, err := q.db.QueryContext(ctx, listReviewsByRank, pageSize)
 	if err != nil {
