@@ -293,3 +293,60 @@ func TestVetoWindowCloses(t *testing.T) {
 		t.Fatalf("delivered %s after acceptance, want the 2h veto window", held)
 	}
 }
+
+// TestTemporaryWebhookErrorInTheLocalAttempt: a receiver that answers 503
+// to the local attempt at delivery does not fail the document, nor get
+// its failure recorded, even when the activity may try once: the Deliver
+// activity delivers, and the event records the receiver's 200.
+func TestTemporaryWebhookErrorInTheLocalAttempt(t *testing.T) {
+	var mu sync.Mutex
+	var answers []int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		status := http.StatusOK
+		if len(answers) == 0 {
+			status = http.StatusServiceUnavailable
+		}
+		answers = append(answers, status)
+		mu.Unlock()
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(srv.Close)
+	f := newFixtureActs(t, nil, nil, func(a *activities.Activities) {
+		a.Webhook = &webhook.Client{URL: srv.URL, Secret: webhookSecret}
+		// The activity's one attempt: the local attempt is not one of them.
+		a.DeliveryAttempts = 1
+	})
+	in := f.document("pii-extraction", "email-maria-gonzalez.txt")
+	result := f.run(in)
+	if result.Status != countersign.StatusAccepted || result.Outcome != countersign.OutcomeAutoAccept {
+		t.Fatalf("result = %+v, want accepted by auto_accept", result)
+	}
+	mu.Lock()
+	got := slices.Clone(answers)
+	mu.Unlock()
+	if !slices.Equal(got, []int{http.StatusServiceUnavailable, http.StatusOK}) {
+		t.Fatalf("receiver answered %v, want 503 to the local attempt, then 200 to the activity", got)
+	}
+	doc := f.stored(in.DocumentID)
+	if doc.Final == nil || doc.Final.DeliveredAt == nil {
+		t.Fatalf("final = %+v, want it delivered", doc.Final)
+	}
+	events, err := f.store.DocumentAudit(context.Background(), in.DocumentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var delivered []countersign.AuditEvent
+	for _, e := range events {
+		if e.Type == countersign.EventDocumentDelivered {
+			delivered = append(delivered, e)
+		}
+	}
+	var data struct {
+		Status int    `json:"status"`
+		Error  string `json:"error"`
+	}
+	if len(delivered) != 1 || json.Unmarshal(delivered[0].Data, &data) != nil || data.Status != http.StatusOK || data.Error != "" {
+		t.Fatalf("document.delivered events %+v, want one recording the activity's 200", delivered)
+	}
+}
