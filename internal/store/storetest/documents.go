@@ -248,8 +248,8 @@ func testDocumentLabels(t *testing.T, s countersign.Store) {
 }
 
 // testMarkDelivered: the delivery time is set once, by the first of any
-// number of deliveries, however they overlap, and nothing else of the final
-// record changes.
+// number of deliveries, however they overlap, nothing else of the final
+// record changes, and the document comes back as GetDocument reads it.
 func testMarkDelivered(t *testing.T, s countersign.Store) {
 	ctx := context.Background()
 	if _, err := s.MarkDelivered(ctx, "nope", t0); !errors.Is(err, countersign.ErrNotFound) {
@@ -279,6 +279,11 @@ func testMarkDelivered(t *testing.T, s countersign.Store) {
 	want.DeliveredAt = &at
 	if got.Status != status || got.Final == nil || got.Final.DeliveredAt == nil || !got.Final.DeliveredAt.Equal(at) {
 		t.Fatalf("MarkDelivered = status %s, final %+v; want accepted, delivered at %v", got.Status, got.Final, at)
+	}
+	// Deliver posts the returned document's fields; its body, read
+	// through whatever wraps the store, is the one submitted.
+	if want := newDocument("d1").Content; got.Content != want {
+		t.Fatalf("MarkDelivered returned body %q, want %q as submitted", got.Content, want)
 	}
 	if !reflect.DeepEqual(withUTC(got.Final), withUTC(&want)) {
 		t.Fatalf("final record after MarkDelivered = %+v, want %+v", got.Final, want)
