@@ -3,13 +3,17 @@ package activities_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/activities"
@@ -115,5 +119,50 @@ func TestDeliverTwiceAtOnce(t *testing.T) {
 	}
 	if report, err := audit.Verify(ctx, s); err != nil || !report.OK {
 		t.Fatalf("audit chain after two deliveries: %+v, %v", report, err)
+	}
+}
+
+// TestDeliverUnderAnotherStepsEvent: an event of another type already
+// stored under the delivery's event ID (two steps given one ID) is a
+// conflict, not a delivery made before: Deliver fails for good, without
+// posting or marking the document delivered, rather than leave a document
+// taken for delivered with no document.delivered in its trail.
+func TestDeliverUnderAnotherStepsEvent(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "countersign.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	at := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+	if _, _, err := s.CreateDocument(ctx, &countersign.Document{ID: "d1", TaskType: "t", TaskTypeVersion: "v", Content: "x", Status: countersign.StatusProcessing, CreatedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	var posts atomic.Int32
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		posts.Add(1)
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer hook.Close()
+	a := &activities.Activities{Store: s, TaskTypes: oneTaskType{}, Now: time.Now, Webhook: &webhook.Client{URL: hook.URL, Secret: "s"}}
+	draft := &countersign.Draft{Fields: countersign.Fields{"party": "Acme"}, Extractor: "rules"}
+	if _, err := a.Finalize(ctx, activities.FinalizeInput{Step: activities.Step{EventID: "review/d1/5", DocumentID: "d1", TaskTypeVersion: "v", PolicyVersion: "p"}, Draft: draft, Outcome: countersign.OutcomeAutoAccept, At: at}); err != nil {
+		t.Fatal(err)
+	}
+	step := activities.Step{EventID: "review/d1/6", DocumentID: "d1", TaskTypeVersion: "v", PolicyVersion: "p"}
+	if _, err := s.AppendAudit(ctx, countersign.AuditEvent{ID: step.EventID, DocumentID: "d1", Type: countersign.EventReviewOpened, Actor: countersign.SystemActor, Channel: countersign.ChannelWorkflow, At: at, Data: json.RawMessage(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+
+	err = a.Deliver(ctx, activities.DeliverInput{Step: step, Event: activities.WebhookFinalized, At: at.Add(time.Second)})
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || !appErr.NonRetryable() || !errors.Is(err, countersign.ErrConflict) {
+		t.Fatalf("Deliver under another step's event = %v, want a non-retryable conflict", err)
+	}
+	if n := posts.Load(); n != 0 {
+		t.Fatalf("receiver got %d posts, want none", n)
+	}
+	if doc, err := s.GetDocument(ctx, "d1"); err != nil || doc.Final == nil || doc.Final.DeliveredAt != nil {
+		t.Fatalf("final after the conflict = %+v, %v; want it not delivered", doc.Final, err)
 	}
 }

@@ -335,18 +335,20 @@ func (a *Activities) delivered(ctx context.Context, step Step, data map[string]a
 	return nil
 }
 
-// recorded reports whether the step's audit event is already stored.
+// recorded reports whether the step's delivery is already recorded. An
+// event of another type under its ID is another step's, given the same ID:
+// a conflict, not a delivery.
 func (a *Activities) recorded(ctx context.Context, step Step) (bool, error) {
 	events, err := a.Store.DocumentAudit(ctx, step.DocumentID)
 	if err != nil {
 		return false, retryable(err)
 	}
-	for _, e := range events {
-		if e.ID == step.EventID {
-			return true, nil
-		}
+	e, ok := stepEvent(events, step)
+	if ok && e.Type != countersign.EventDocumentDelivered {
+		return false, permanent(countersign.Errorf(countersign.CodeConflict,
+			"audit event %s is already recorded as %s, not %s", e.ID, e.Type, countersign.EventDocumentDelivered))
 	}
-	return false, nil
+	return ok, nil
 }
 
 func (a *Activities) deliveryAttempts() int {
