@@ -442,14 +442,20 @@ func (w *review) deliverAndAudit(ctx workflow.Context) error {
 
 // deliver tells the submitting system about the document (event). In runs
 // with localDeliver it first tries once as a local activity, bounded by
-// localDeliverOptions, and on any failure or timeout of that attempt
+// localDeliverOptions, and on a timeout or a failure worth retrying
 // schedules the activity with the same input (the same event ID, the same
 // time), which retries as every step does: a receiver that is slow, down
 // or refusing for a while costs the activity's round trips, never the
-// document. The step may run twice, at once (Deliver says why that is
-// safe), so a receiver may see the event twice under one ID.
+// document. A failure the attempt marks permanent (a conflict under the
+// delivery's event ID, say) is the delivery's, as it would be the
+// activity's, in runs with permanentLocalDeliveryFails; runs before it
+// schedule the activity after any failure. The step may run twice, at
+// once (Deliver says why that is safe), so a receiver may see the event
+// twice under one ID.
 func (w *review) deliver(ctx workflow.Context, event string) error {
-	w.v.localDeliver = workflow.GetVersion(ctx, localDeliverChange, workflow.DefaultVersion, 1) >= 1
+	version := workflow.GetVersion(ctx, localDeliverChange, workflow.DefaultVersion, localDeliverPermanent)
+	w.v.localDeliver = version >= localDeliverFirst
+	w.v.permanentLocalDeliveryFails = version >= localDeliverPermanent
 	in := activities.DeliverInput{Step: w.step(), Event: event, At: now(ctx)}
 	if w.v.localDeliver {
 		copied, err := jsonCopy(in)
@@ -459,6 +465,10 @@ func (w *review) deliver(ctx workflow.Context, event string) error {
 		}
 		if err == nil {
 			return nil
+		}
+		var appErr *temporal.ApplicationError
+		if w.v.permanentLocalDeliveryFails && errors.As(err, &appErr) && appErr.NonRetryable() {
+			return err
 		}
 		workflow.GetLogger(ctx).Info("local delivery attempt failed; delivering as an activity", "document", w.in.DocumentID, "event", event, "error", rootMessage(err))
 	}

@@ -48,6 +48,17 @@ const (
 	blindChange = "blind-review"
 )
 
+// The versions of localDeliverChange.
+const (
+	// localDeliverFirst: the local attempt, then the activity after any
+	// failure of it.
+	localDeliverFirst = 1
+	// localDeliverPermanent: a failure the local attempt marks permanent
+	// fails the delivery; only a timeout or a failure worth retrying is
+	// left to the activity.
+	localDeliverPermanent = 2
+)
+
 // versions says which behaviours a review run has, one field per change,
 // each named for what it guards. A field is set where the run asks for its
 // version (decideRoute, humanGate); until then it is false, and what it
@@ -85,6 +96,12 @@ type versions struct {
 	// delivery is tried once as a local activity, bounded, before the
 	// activity. Runs without it schedule the activity alone.
 	localDeliver bool
+	// permanentLocalDeliveryFails (localDeliverChange at version
+	// localDeliverPermanent): a non-retryable failure of the local attempt
+	// fails the delivery, as the activity's would. Runs without it
+	// schedule the activity after any failure of the attempt, which took
+	// a conflict under the delivery's event ID for a delivery made.
+	permanentLocalDeliveryFails bool
 	// blindReview (blindChange, asked in humanGate when the policy asks
 	// for blind review of more than one person): the gate review opens
 	// blind, an approval stands for the draft whatever was corrected, and
