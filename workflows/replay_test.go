@@ -22,7 +22,8 @@ import (
 // start refused as untrusted; a document not in the store, which fails; a
 // review cancelled as its review opened, whose closing notice still goes
 // out; a delivery whose receiver outlasted the local attempt, made by the
-// activity),
+// activity; a delivery whose local attempt met a conflict under its event
+// ID, which fails the review without the activity),
 // and of the supervisor (supervisor_*: audits judged among
 // forged reports, a tightening and a reset; a window from a certificate,
 // refuted by audits, a second certificate and a reset; a run that continued
@@ -44,7 +45,7 @@ var wantHistories = []string{
 	"two_approvers", "adjudication", "timeout_reject", "timeout_hold",
 	"veto", "veto_window_closed", "audit_confirmed", "audit_corrected", "reject_rule",
 	"correction_approved", "concurrent_decisions", "untrusted_start", "document_missing",
-	"cancelled", "deliver_fallback",
+	"cancelled", "deliver_fallback", "deliver_conflict",
 	"supervisor_tighten", "supervisor_certified", "supervisor_continued", "supervisor_continuing",
 }
 

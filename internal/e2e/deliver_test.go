@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -310,4 +311,75 @@ func TestSlowWebhookDeliversAsActivity(t *testing.T) {
 		t.Fatalf("audit chain: %+v, %v", report, err)
 	}
 	checkHistories(t, a, os.Getenv(recordEnv) != "", map[string]string{"deliver_fallback": slow[0]})
+}
+
+// TestDeliveryConflictFailsTheReview: when the local attempt at delivery
+// fails for good (here another step's event is stored under the delivery's
+// ID while the receiver answers, a conflict), the review fails with that
+// conflict and the Deliver activity is never scheduled: it would have taken
+// the event under that ID for a delivery made. The run is recorded with
+// make histories (deliver_conflict).
+func TestDeliveryConflictFailsTheReview(t *testing.T) {
+	a := startAppWith(t, config.Config{TaskTypesDir: piiWithPolicy(t, benchPolicy)}, app.Roles{Embedded: true})
+	var posts atomic.Int32
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var e struct {
+			ID   string `json:"id"`
+			Data struct {
+				DocumentID string `json:"document_id"`
+			} `json:"data"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&e); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		posts.Add(1)
+		if _, err := a.Store.AppendAudit(r.Context(), countersign.AuditEvent{
+			ID: e.ID, DocumentID: e.Data.DocumentID, Type: countersign.EventReviewOpened,
+			Actor: countersign.SystemActor, Channel: countersign.ChannelWorkflow, At: time.Now(), Data: json.RawMessage(`{}`),
+		}); err != nil {
+			t.Errorf("append another step's event under %s: %v", e.ID, err)
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(hook.Close)
+	w, _ := deliverWorker(t, a, hook.URL, sdkworker.Options{})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	intake := &dispatch.Dispatcher{Temporal: a.Temporal, Store: a.Store, TaskTypes: a.TaskTypes, Resolver: tasktype.NewResolver(a.TaskTypes, a.Store)}
+	doc, _, err := intake.Submit(ctx, dispatch.Submission{
+		TaskType: "pii-extraction", ExternalID: "conflict-1", Content: sample(t, "pii-extraction", "email-maria-gonzalez.txt"),
+		SubmittedBy: "alice", Channel: countersign.ChannelAPI,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = a.Temporal.GetWorkflow(ctx, workflows.ReviewWorkflowID(doc.ID), "").Get(ctx, nil)
+	if err == nil || !strings.Contains(err.Error(), "already recorded as review.opened") {
+		t.Fatalf("review = %v, want failed by the conflict under the delivery's event ID", err)
+	}
+	history := fetchHistory(t, a.Temporal, workflows.ReviewWorkflowID(doc.ID))
+	for _, e := range history.Events {
+		if e.GetEventType() == enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName() == "Deliver" {
+			t.Fatalf("review of %s scheduled the Deliver activity (event %d) after the local attempt failed for good", doc.ID, e.GetEventId())
+		}
+	}
+	events, err := a.Store.DocumentAudit(ctx, doc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events {
+		if e.Type == countersign.EventDocumentDelivered {
+			t.Fatalf("document %s has a document.delivered (%s) after its delivery failed", doc.ID, e.ID)
+		}
+	}
+	if n := posts.Load(); n != 1 {
+		t.Fatalf("receiver got %d posts, want the local attempt's one", n)
+	}
+	checkHistories(t, a, os.Getenv(recordEnv) != "", map[string]string{"deliver_conflict": doc.ID})
 }
