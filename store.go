@@ -39,6 +39,12 @@ type DocumentStore interface {
 	GetDocument(ctx context.Context, id string) (*Document, error)
 	// UpdateDocument sets the non-nil parts of u.
 	UpdateDocument(ctx context.Context, id string, u DocumentUpdate) error
+	// MarkDelivered sets the final record's DeliveredAt to at unless it is
+	// set already, in one conditional write, and returns the document as
+	// stored then: of two runs of one delivery that overlap, both see the
+	// time the first stored. A document without a final record is returned
+	// as it is; ErrNotFound if unknown.
+	MarkDelivered(ctx context.Context, id string, at time.Time) (*Document, error)
 	// DocumentLabels returns what names each of the documents with the
 	// given IDs to people, without their bodies; IDs it does not know are
 	// left out.

@@ -165,14 +165,16 @@ func stepEvent(events []countersign.AuditEvent, step Step) (countersign.AuditEve
 	return events[i], true
 }
 
-// withoutKey is the canonical JSON object raw without key, or raw itself
+// withoutKey is the canonical JSON object raw without keys, or raw itself
 // when it is not an object.
-func withoutKey(raw json.RawMessage, key string) json.RawMessage {
+func withoutKey(raw json.RawMessage, keys ...string) json.RawMessage {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return raw
 	}
-	delete(m, key)
+	for _, key := range keys {
+		delete(m, key)
+	}
 	out, err := audit.Canonical(m)
 	if err != nil {
 		return raw

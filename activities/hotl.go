@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -12,6 +13,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/webhook"
 )
 
@@ -245,27 +247,27 @@ const DefaultDeliveryAttempts = 12
 // configured, posts it to the submitting system. A receiver that stays down
 // is tried DeliveryAttempts times; then the failure is recorded and the
 // document goes on: a webhook never holds a review hostage.
+//
+// It may run twice at once, with another In.At: the workflow first tries
+// it as a bounded local activity (review.deliver), which runs again after
+// a lost workflow task while the first run may still be going, and falls
+// back to the activity when the attempt fails or times out. So the
+// delivery time is stored only if none is (MarkDelivered) and the event
+// records the stored one, and a run that finds the step's event recorded
+// by another run of the step, with whatever answer the receiver gave it,
+// succeeds. The receiver may see the event twice, under one ID.
 func (a *Activities) Deliver(ctx context.Context, in DeliverInput) error {
-	doc, err := a.Store.GetDocument(ctx, in.Step.DocumentID)
-	if err != nil {
-		return retryable(err)
-	}
-	if doc.Final == nil {
-		return permanent(countersign.Errorf(countersign.CodeConflict, "document %s has no outcome to deliver", doc.ID))
-	}
 	// A retry after the delivery was recorded must not post again: the
 	// receiver's second answer could differ from the recorded one.
 	if done, err := a.recorded(ctx, in.Step); err != nil || done {
 		return err
 	}
-	if doc.Final.DeliveredAt == nil {
-		final := *doc.Final
-		at := in.At
-		final.DeliveredAt = &at
-		if err := a.Store.UpdateDocument(ctx, doc.ID, countersign.DocumentUpdate{Final: &final}); err != nil {
-			return retryable(err)
-		}
-		doc.Final = &final
+	doc, err := a.Store.MarkDelivered(ctx, in.Step.DocumentID, in.At)
+	if err != nil {
+		return retryable(err)
+	}
+	if doc.Final == nil || doc.Final.DeliveredAt == nil {
+		return permanent(countersign.Errorf(countersign.CodeConflict, "document %s has no outcome to deliver", doc.ID))
 	}
 	data := map[string]any{"event": in.Event, "webhook": a.Webhook != nil, "delivered_at": *doc.Final.DeliveredAt}
 	if a.Webhook != nil {
@@ -284,28 +286,69 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) error {
 		data["status"] = status
 		if err != nil {
 			var werr *webhook.Error
-			if errors.As(err, &werr) && werr.Temporary && int(activity.GetInfo(ctx).Attempt) < a.deliveryAttempts() {
+			if errors.As(err, &werr) && werr.Temporary && a.tryAgain(ctx) {
 				return err
 			}
 			a.logger().Warn("webhook delivery failed", "document", doc.ID, "event", in.Event, "error", err)
 			data["error"] = err.Error()
 		}
 	}
-	return a.record(ctx, in.Step, countersign.EventDocumentDelivered, countersign.SystemActor, countersign.ChannelWorkflow, data)
+	err = a.record(ctx, in.Step, countersign.EventDocumentDelivered, countersign.SystemActor, countersign.ChannelWorkflow, data)
+	if errors.Is(err, countersign.ErrConflict) {
+		return a.delivered(ctx, in.Step, data)
+	}
+	return err
 }
 
-// recorded reports whether the step's audit event is already stored.
+// tryAgain reports whether a delivery that failed for a temporary reason
+// is to be tried again rather than recorded as failed: always after the
+// workflow's local attempt, whose failure the activity takes over, and
+// until the activity's DeliveryAttempts are spent.
+func (a *Activities) tryAgain(ctx context.Context) bool {
+	info := activity.GetInfo(ctx)
+	return info.IsLocalActivity || int(info.Attempt) < a.deliveryAttempts()
+}
+
+// delivered answers a Deliver whose event another run of the step recorded
+// first (its workflow task taken for lost while this one ran, or the local
+// attempt that timed out still running as the activity ran): that event
+// stands when it records the same delivery, whatever the receiver answered
+// each run; otherwise the conflict does.
+func (a *Activities) delivered(ctx context.Context, step Step, data map[string]any) error {
+	events, err := a.Store.DocumentAudit(ctx, step.DocumentID)
+	if err != nil {
+		return retryable(err)
+	}
+	e, ok := stepEvent(events, step)
+	if !ok {
+		return retryable(fmt.Errorf("audit event %s conflicted but is not there", step.EventID))
+	}
+	raw, err := audit.Canonical(data)
+	if err != nil {
+		return permanent(err)
+	}
+	answer := []string{"status", "error"}
+	if e.Type != countersign.EventDocumentDelivered || !bytes.Equal(withoutKey(e.Data, answer...), withoutKey(raw, answer...)) {
+		return permanent(countersign.Errorf(countersign.CodeConflict,
+			"audit event %s is already recorded as %s with other data", e.ID, e.Type))
+	}
+	return nil
+}
+
+// recorded reports whether the step's delivery is already recorded. An
+// event of another type under its ID is another step's, given the same ID:
+// a conflict, not a delivery.
 func (a *Activities) recorded(ctx context.Context, step Step) (bool, error) {
 	events, err := a.Store.DocumentAudit(ctx, step.DocumentID)
 	if err != nil {
 		return false, retryable(err)
 	}
-	for _, e := range events {
-		if e.ID == step.EventID {
-			return true, nil
-		}
+	e, ok := stepEvent(events, step)
+	if ok && e.Type != countersign.EventDocumentDelivered {
+		return false, permanent(countersign.Errorf(countersign.CodeConflict,
+			"audit event %s is already recorded as %s, not %s", e.ID, e.Type, countersign.EventDocumentDelivered))
 	}
-	return false, nil
+	return ok, nil
 }
 
 func (a *Activities) deliveryAttempts() int {

@@ -10,10 +10,13 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/countersign/countersign"
@@ -291,5 +294,118 @@ func TestVetoWindowCloses(t *testing.T) {
 	}
 	if held := doc.Final.DeliveredAt.Sub(doc.Final.DecidedAt); held != 2*time.Hour {
 		t.Fatalf("delivered %s after acceptance, want the 2h veto window", held)
+	}
+}
+
+// TestPermanentErrorInTheLocalAttempt: when the local attempt at delivery
+// fails for good (here its event ID already holds another step's event, a
+// conflict), the delivery fails as the activity's would, and no activity is
+// scheduled to take the event under that ID for a delivery made before.
+func TestPermanentErrorInTheLocalAttempt(t *testing.T) {
+	var f *fixture
+	var posts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		posts.Add(1)
+		var e struct {
+			Data struct {
+				DocumentID string `json:"document_id"`
+			} `json:"data"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&e); err != nil {
+			t.Errorf("webhook body: %v", err)
+		}
+		// Another step has its event stored under the delivery's ID.
+		if _, err := f.store.AppendAudit(context.Background(), countersign.AuditEvent{
+			ID: r.Header.Get("X-Countersign-Delivery"), DocumentID: e.Data.DocumentID, Type: countersign.EventReviewOpened,
+			Actor: countersign.SystemActor, Channel: countersign.ChannelWorkflow, At: time.Now(), Data: json.RawMessage(`{}`),
+		}); err != nil {
+			t.Errorf("append another step's event: %v", err)
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(srv.Close)
+	f = newFixtureActs(t, nil, nil, func(a *activities.Activities) {
+		a.Webhook = &webhook.Client{URL: srv.URL, Secret: webhookSecret}
+	})
+	var scheduled []string
+	f.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		scheduled = append(scheduled, info.ActivityType.Name)
+	})
+	in := f.document("pii-extraction", "email-maria-gonzalez.txt")
+	f.execute(in)
+	if err := f.env.GetWorkflowError(); err == nil || !strings.Contains(err.Error(), "already recorded as review.opened") {
+		t.Fatalf("workflow error = %v, want the local attempt's conflict", err)
+	}
+	if slices.Contains(scheduled, "Deliver") {
+		t.Fatalf("activities scheduled %v: the Deliver activity ran after the local attempt failed for good", scheduled)
+	}
+	if n := posts.Load(); n != 1 {
+		t.Fatalf("receiver got %d posts, want the local attempt's one", n)
+	}
+	events, err := f.store.DocumentAudit(context.Background(), in.DocumentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events {
+		if e.Type == countersign.EventDocumentDelivered {
+			t.Fatalf("a document.delivered event %s after a delivery that failed", e.ID)
+		}
+	}
+}
+
+// TestTemporaryWebhookErrorInTheLocalAttempt: a receiver that answers 503
+// to the local attempt at delivery does not fail the document, nor get
+// its failure recorded, even when the activity may try once: the Deliver
+// activity delivers, and the event records the receiver's 200.
+func TestTemporaryWebhookErrorInTheLocalAttempt(t *testing.T) {
+	var mu sync.Mutex
+	var answers []int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		status := http.StatusOK
+		if len(answers) == 0 {
+			status = http.StatusServiceUnavailable
+		}
+		answers = append(answers, status)
+		mu.Unlock()
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(srv.Close)
+	f := newFixtureActs(t, nil, nil, func(a *activities.Activities) {
+		a.Webhook = &webhook.Client{URL: srv.URL, Secret: webhookSecret}
+		// The activity's one attempt: the local attempt is not one of them.
+		a.DeliveryAttempts = 1
+	})
+	in := f.document("pii-extraction", "email-maria-gonzalez.txt")
+	result := f.run(in)
+	if result.Status != countersign.StatusAccepted || result.Outcome != countersign.OutcomeAutoAccept {
+		t.Fatalf("result = %+v, want accepted by auto_accept", result)
+	}
+	mu.Lock()
+	got := slices.Clone(answers)
+	mu.Unlock()
+	if !slices.Equal(got, []int{http.StatusServiceUnavailable, http.StatusOK}) {
+		t.Fatalf("receiver answered %v, want 503 to the local attempt, then 200 to the activity", got)
+	}
+	doc := f.stored(in.DocumentID)
+	if doc.Final == nil || doc.Final.DeliveredAt == nil {
+		t.Fatalf("final = %+v, want it delivered", doc.Final)
+	}
+	events, err := f.store.DocumentAudit(context.Background(), in.DocumentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var delivered []countersign.AuditEvent
+	for _, e := range events {
+		if e.Type == countersign.EventDocumentDelivered {
+			delivered = append(delivered, e)
+		}
+	}
+	var data struct {
+		Status int    `json:"status"`
+		Error  string `json:"error"`
+	}
+	if len(delivered) != 1 || json.Unmarshal(delivered[0].Data, &data) != nil || data.Status != http.StatusOK || data.Error != "" {
+		t.Fatalf("document.delivered events %+v, want one recording the activity's 200", delivered)
 	}
 }

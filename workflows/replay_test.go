@@ -21,7 +21,9 @@ import (
 // recorded, the third refused by the handler once the review closed; a
 // start refused as untrusted; a document not in the store, which fails; a
 // review cancelled as its review opened, whose closing notice still goes
-// out),
+// out; a delivery whose receiver outlasted the local attempt, made by the
+// activity; a delivery whose local attempt met a conflict under its event
+// ID, which fails the review without the activity),
 // and of the supervisor (supervisor_*: audits judged among
 // forged reports, a tightening and a reset; a window from a certificate,
 // refuted by audits, a second certificate and a reset; a run that continued
@@ -31,7 +33,7 @@ import (
 // before the human gate's notices, SLA timers, approvals and adjudication;
 // v4: before approvals named the correction they approve; v5: before the
 // steps that only touch the store ran as local activities; v6: before
-// Finalize ran as one;
+// Finalize ran as one; v7: before Deliver was tried as one first;
 // v3/approve_by_submitter is v3/approve with submitted_by set to its
 // approver, as the walk-through of that time did; supervisor-v1: the
 // supervisor before it confirmed audits against the store and started from
@@ -43,7 +45,7 @@ var wantHistories = []string{
 	"two_approvers", "adjudication", "timeout_reject", "timeout_hold",
 	"veto", "veto_window_closed", "audit_confirmed", "audit_corrected", "reject_rule",
 	"correction_approved", "concurrent_decisions", "untrusted_start", "document_missing",
-	"cancelled",
+	"cancelled", "deliver_fallback", "deliver_conflict",
 	"supervisor_tighten", "supervisor_certified", "supervisor_continued", "supervisor_continuing",
 }
 

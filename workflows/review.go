@@ -123,7 +123,12 @@ var localOptions = workflow.LocalActivityOptions{
 // its event is recorded already, Score answers with the confidence that
 // event and the store hold, and Finalize, when the event records the same
 // outcome, with the final record the store holds, not with one computed
-// again. The rest stay activities (measured in make bench:
+// again. Deliver is tried once as a local activity, bounded, before the
+// activity (deliver): its input holds the workflow's clock and a second
+// run may post while the first still does, so it stores the delivery time
+// only if none is stored, records the stored one, and takes the event
+// another run of the step recorded, whatever the receiver answered that
+// run, as its own. The rest stay activities (measured in make bench:
 // docs/operations.md).
 //
 // A local activity is handed its input as it is, not a copy read from
@@ -435,10 +440,53 @@ func (w *review) deliverAndAudit(ctx workflow.Context) error {
 	return nil
 }
 
-// deliver tells the submitting system about the document (event).
+// deliver tells the submitting system about the document (event). In runs
+// with localDeliver it first tries once as a local activity, bounded by
+// localDeliverOptions, and on a timeout or a failure worth retrying
+// schedules the activity with the same input (the same event ID, the same
+// time), which retries as every step does: a receiver that is slow, down
+// or refusing for a while costs the activity's round trips, never the
+// document. A failure the attempt marks permanent (a conflict under the
+// delivery's event ID, say) is the delivery's, as it would be the
+// activity's, in runs with permanentLocalDeliveryFails; runs before it
+// schedule the activity after any failure. The step may run twice, at
+// once (Deliver says why that is safe), so a receiver may see the event
+// twice under one ID.
 func (w *review) deliver(ctx workflow.Context, event string) error {
+	version := workflow.GetVersion(ctx, localDeliverChange, workflow.DefaultVersion, localDeliverPermanent)
+	w.v.localDeliver = version >= localDeliverFirst
+	w.v.permanentLocalDeliveryFails = version >= localDeliverPermanent
 	in := activities.DeliverInput{Step: w.step(), Event: event, At: now(ctx)}
+	if w.v.localDeliver {
+		copied, err := jsonCopy(in)
+		if err == nil {
+			lctx := workflow.WithLocalActivityOptions(ctx, localDeliverOptions)
+			err = workflow.ExecuteLocalActivity(lctx, a.Deliver, copied).Get(ctx, nil)
+		}
+		if err == nil {
+			return nil
+		}
+		var appErr *temporal.ApplicationError
+		if w.v.permanentLocalDeliveryFails && errors.As(err, &appErr) && appErr.NonRetryable() {
+			return err
+		}
+		workflow.GetLogger(ctx).Info("local delivery attempt failed; delivering as an activity", "document", w.in.DocumentID, "event", event, "error", rootMessage(err))
+	}
 	return workflow.ExecuteActivity(ctx, a.Deliver, in).Get(ctx, nil)
+}
+
+// localDeliverOptions bound the local attempt at a delivery (deliver). A
+// local activity holds its workflow task, and the worker's slot for it,
+// open while it runs: a receiver that answers slowly would stall other
+// reviews on the worker, and one slower than the workflow task's timeout
+// (10 seconds) would have the task heartbeaten or timed out. Three seconds
+// is many times what a store write and a POST to a healthy receiver take,
+// and well inside the task's timeout; one attempt, as the activity retries
+// with backoff on a task of its own.
+var localDeliverOptions = workflow.LocalActivityOptions{
+	StartToCloseTimeout:    3 * time.Second,
+	ScheduleToCloseTimeout: 3 * time.Second,
+	RetryPolicy:            &temporal.RetryPolicy{MaximumAttempts: 1},
 }
 
 // newReview is the document's next review, for reasons: of kind (empty for

@@ -35,6 +35,10 @@ const (
 	// which answer a second run with what their first stored, run as
 	// local activities (readBackStep). Asked before the draft is scored.
 	readBackChange = "local-score-finalize"
+	// localDeliverChange is what issue 22 changed last: Deliver is tried
+	// first as a bounded local activity, and scheduled as an activity only
+	// when that attempt fails (deliver). Asked at each delivery.
+	localDeliverChange = "local-deliver"
 	// blindChange is blind review (issue 18): under a policy with
 	// blind_review, an approval stands for the draft and each person
 	// decides without the others' decisions. Asked when the gate opens, in
@@ -42,6 +46,17 @@ const (
 	// do not change; a run a worker without it began (which ignored the
 	// policy's blind_review) replays without it.
 	blindChange = "blind-review"
+)
+
+// The versions of localDeliverChange.
+const (
+	// localDeliverFirst: the local attempt, then the activity after any
+	// failure of it.
+	localDeliverFirst = 1
+	// localDeliverPermanent: a failure the local attempt marks permanent
+	// fails the delivery; only a timeout or a failure worth retrying is
+	// left to the activity.
+	localDeliverPermanent = 2
 )
 
 // versions says which behaviours a review run has, one field per change,
@@ -77,6 +92,16 @@ type versions struct {
 	// runs that had scored before the change, schedule them as
 	// activities.
 	readBackSteps bool
+	// localDeliver (localDeliverChange, asked at each delivery): a
+	// delivery is tried once as a local activity, bounded, before the
+	// activity. Runs without it schedule the activity alone.
+	localDeliver bool
+	// permanentLocalDeliveryFails (localDeliverChange at version
+	// localDeliverPermanent): a non-retryable failure of the local attempt
+	// fails the delivery, as the activity's would. Runs without it
+	// schedule the activity after any failure of the attempt, which took
+	// a conflict under the delivery's event ID for a delivery made.
+	permanentLocalDeliveryFails bool
 	// blindReview (blindChange, asked in humanGate when the policy asks
 	// for blind review of more than one person): the gate review opens
 	// blind, an approval stands for the draft whatever was corrected, and

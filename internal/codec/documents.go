@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/countersign/countersign"
 )
@@ -44,6 +45,14 @@ func (e *encryptedDocuments) CreateDocument(ctx context.Context, doc *countersig
 
 func (e *encryptedDocuments) GetDocument(ctx context.Context, id string) (*countersign.Document, error) {
 	doc, err := e.Store.GetDocument(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return doc, e.open(doc)
+}
+
+func (e *encryptedDocuments) MarkDelivered(ctx context.Context, id string, at time.Time) (*countersign.Document, error) {
+	doc, err := e.Store.MarkDelivered(ctx, id, at)
 	if err != nil {
 		return nil, err
 	}

@@ -88,6 +88,13 @@ func (s *tracedStore) UpdateDocument(ctx context.Context, id string, u countersi
 	return err
 }
 
+func (s *tracedStore) MarkDelivered(ctx context.Context, id string, at time.Time) (*countersign.Document, error) {
+	ctx, span := s.start(ctx, "MarkDelivered")
+	doc, err := s.Store.MarkDelivered(ctx, id, at)
+	end(span, err)
+	return doc, err
+}
+
 func (s *tracedStore) DocumentLabels(ctx context.Context, ids []string) (map[string]countersign.DocumentLabel, error) {
 	ctx, span := s.start(ctx, "DocumentLabels")
 	labels, err := s.Store.DocumentLabels(ctx, ids)

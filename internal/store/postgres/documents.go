@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -79,6 +80,24 @@ func (s *Store) UpdateDocument(ctx context.Context, id string, u countersign.Doc
 		return countersign.Errorf(countersign.CodeNotFound, "document %s not found", id)
 	}
 	return nil
+}
+
+// MarkDelivered sets the final record's delivered_at to at unless it has
+// one, and returns the document as stored then.
+func (s *Store) MarkDelivered(ctx context.Context, id string, at time.Time) (*countersign.Document, error) {
+	deliveredAt, err := store.JSON(store.Time(at))
+	if err != nil {
+		return nil, fmt.Errorf("mark document %s delivered: %w", id, err)
+	}
+	row, err := s.q.MarkDelivered(ctx, dbsqlc.MarkDeliveredParams{DeliveredAt: *deliveredAt, UpdatedAt: store.Time(s.now()), ID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Delivered already, or with no final record, or unknown.
+		return s.GetDocument(ctx, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mark document %s delivered: %w", id, classify(err))
+	}
+	return document(row)
 }
 
 // DocumentLabels returns what names the documents with the given IDs,

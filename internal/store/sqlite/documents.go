@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/store"
@@ -78,6 +79,24 @@ func (s *Store) UpdateDocument(ctx context.Context, id string, u countersign.Doc
 		return countersign.Errorf(countersign.CodeNotFound, "document %s not found", id)
 	}
 	return nil
+}
+
+// MarkDelivered sets the final record's delivered_at to at unless it has
+// one, and returns the document as stored then.
+func (s *Store) MarkDelivered(ctx context.Context, id string, at time.Time) (*countersign.Document, error) {
+	deliveredAt, err := store.JSON(store.Time(at))
+	if err != nil {
+		return nil, fmt.Errorf("mark document %s delivered: %w", id, err)
+	}
+	row, err := s.write.MarkDelivered(ctx, dbsqlc.MarkDeliveredParams{DeliveredAt: *deliveredAt, UpdatedAt: store.FormatTime(s.now()), ID: id})
+	if errors.Is(err, sql.ErrNoRows) {
+		// Delivered already, or with no final record, or unknown.
+		return s.GetDocument(ctx, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mark document %s delivered: %w", id, err)
+	}
+	return document(row)
 }
 
 // DocumentLabels returns what names the documents with the given IDs,

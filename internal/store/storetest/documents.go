@@ -246,3 +246,101 @@ func testDocumentLabels(t *testing.T, s countersign.Store) {
 		t.Fatalf("labels of no documents = %v, %v", none, err)
 	}
 }
+
+// testMarkDelivered: the delivery time is set once, by the first of any
+// number of deliveries, however they overlap, nothing else of the final
+// record changes, and the document comes back as GetDocument reads it.
+func testMarkDelivered(t *testing.T, s countersign.Store) {
+	ctx := context.Background()
+	if _, err := s.MarkDelivered(ctx, "nope", t0); !errors.Is(err, countersign.ErrNotFound) {
+		t.Fatalf("MarkDelivered(unknown) = %v, want not found", err)
+	}
+	mustCreate(t, s, "d1")
+	got, err := s.MarkDelivered(ctx, "d1", t0)
+	if err != nil || got.Final != nil {
+		t.Fatalf("MarkDelivered(no final record) = %+v, %v; want the document as it is, without a final record", got, err)
+	}
+	status := countersign.StatusAccepted
+	final := &countersign.Final{
+		Fields: countersign.Fields{"party_a": "Acme Corp"}, Outcome: countersign.OutcomeAutoAccept,
+		DecidedBy: countersign.SystemActor, DecidedAt: t0, Vetoed: true,
+		Lineage: &countersign.Lineage{TaskTypeVersion: "abc123", AuditEvents: []string{"e1"}},
+	}
+	if err := s.UpdateDocument(ctx, "d1", countersign.DocumentUpdate{Status: &status, Final: final}); err != nil {
+		t.Fatal(err)
+	}
+	first := t0.Add(90 * time.Second).Add(1234 * time.Nanosecond)
+	got, err = s.MarkDelivered(ctx, "d1", first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := *final
+	at := first.Truncate(time.Microsecond)
+	want.DeliveredAt = &at
+	if got.Status != status || got.Final == nil || got.Final.DeliveredAt == nil || !got.Final.DeliveredAt.Equal(at) {
+		t.Fatalf("MarkDelivered = status %s, final %+v; want accepted, delivered at %v", got.Status, got.Final, at)
+	}
+	// Deliver posts the returned document's fields; its body, read
+	// through whatever wraps the store, is the one submitted.
+	if want := newDocument("d1").Content; got.Content != want {
+		t.Fatalf("MarkDelivered returned body %q, want %q as submitted", got.Content, want)
+	}
+	if !reflect.DeepEqual(withUTC(got.Final), withUTC(&want)) {
+		t.Fatalf("final record after MarkDelivered = %+v, want %+v", got.Final, want)
+	}
+	again, err := s.MarkDelivered(ctx, "d1", first.Add(time.Hour))
+	if err != nil || again.Final == nil || again.Final.DeliveredAt == nil || !again.Final.DeliveredAt.Equal(at) {
+		t.Fatalf("second MarkDelivered = %+v, %v; want the first delivery's time %v kept", again.Final, err, at)
+	}
+	stored, err := s.GetDocument(ctx, "d1")
+	if err != nil || stored.Final == nil || stored.Final.DeliveredAt == nil || !stored.Final.DeliveredAt.Equal(at) {
+		t.Fatalf("stored final after two deliveries = %+v, %v; want delivered at %v", stored.Final, err, at)
+	}
+
+	// Deliveries that overlap all see the one time the first stored.
+	mustCreate(t, s, "d2")
+	if err := s.UpdateDocument(ctx, "d2", countersign.DocumentUpdate{Status: &status, Final: final}); err != nil {
+		t.Fatal(err)
+	}
+	const runs = 8
+	times := make([]time.Time, runs)
+	errs := make(chan error, runs)
+	for i := range runs {
+		go func() {
+			doc, err := s.MarkDelivered(ctx, "d2", t0.Add(time.Duration(i+1)*time.Minute))
+			if err == nil {
+				if doc.Final == nil || doc.Final.DeliveredAt == nil {
+					err = fmt.Errorf("MarkDelivered returned final %+v, without a delivery time", doc.Final)
+				} else {
+					times[i] = *doc.Final.DeliveredAt
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range runs {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, at := range times {
+		if !at.Equal(times[0]) {
+			t.Fatalf("overlapping MarkDelivered answered %v and %v (runs 0 and %d); want one time", times[0], at, i)
+		}
+	}
+	stored, err = s.GetDocument(ctx, "d2")
+	if err != nil || stored.Final == nil || stored.Final.DeliveredAt == nil || !stored.Final.DeliveredAt.Equal(times[0]) {
+		t.Fatalf("stored final after overlapping deliveries = %+v, %v; want delivered at %v", stored.Final, err, times[0])
+	}
+}
+
+// withUTC is f with its times in UTC, to compare with reflect.DeepEqual.
+func withUTC(f *countersign.Final) *countersign.Final {
+	c := *f
+	c.DecidedAt = c.DecidedAt.UTC()
+	if c.DeliveredAt != nil {
+		at := c.DeliveredAt.UTC()
+		c.DeliveredAt = &at
+	}
+	return &c
+}

@@ -25,6 +25,7 @@ type Harness struct {
 func Run(t *testing.T, h Harness) {
 	t.Run("Documents", func(t *testing.T) { testDocuments(t, h.New(t)) })
 	t.Run("ScanDocuments", func(t *testing.T) { testScanDocuments(t, h.New(t)) })
+	t.Run("MarkDelivered", func(t *testing.T) { testMarkDelivered(t, h.New(t)) })
 	t.Run("DocumentLabels", func(t *testing.T) { testDocumentLabels(t, h.New(t)) })
 	t.Run("ScanDocumentBatches", func(t *testing.T) { testScanDocumentBatches(t, h.New(t)) })
 	t.Run("Reviews", func(t *testing.T) { testReviews(t, h.New(t)) })

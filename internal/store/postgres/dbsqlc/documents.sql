@@ -48,3 +48,15 @@ LIMIT sqlc.arg(page_size);
 -- What names documents to people (a list of them, the review queue): their
 -- external IDs and metadata, without their bodies.
 SELECT id, external_id, metadata FROM documents WHERE id = ANY(sqlc.arg(ids)::text[]);
+
+-- name: MarkDelivered :one
+-- Sets the final record's delivered_at, unless it has one: of two runs of
+-- one delivery the first to store its time wins, and neither overwrites
+-- it. No row when the document is unknown, has no final record, or was
+-- delivered already.
+UPDATE documents SET
+    final = jsonb_set(final, '{delivered_at}', sqlc.arg(delivered_at)::jsonb),
+    updated_at = sqlc.arg(updated_at)
+WHERE id = sqlc.arg(id) AND jsonb_typeof(final) = 'object'
+    AND COALESCE(jsonb_typeof(final->'delivered_at'), 'null') = 'null'
+RETURNING *;

@@ -139,6 +139,51 @@ func (q *Queries) GetDocument(ctx context.Context, id string) (Document, error) 
 	return i, err
 }
 
+const markDelivered = `-- name: MarkDelivered :one
+UPDATE documents SET
+    final = json_set(final, '$.delivered_at', json(CAST(?1 AS TEXT))),
+    updated_at = ?2
+WHERE id = ?3 AND json_type(final) = 'object'
+    AND json_extract(final, '$.delivered_at') IS NULL
+RETURNING id, task_type, task_type_version, external_id, content, content_sha256, metadata, status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel, batch, original_sha256
+`
+
+type MarkDeliveredParams struct {
+	DeliveredAt string
+	UpdatedAt   string
+	ID          string
+}
+
+// Sets the final record's delivered_at, unless it has one: of two runs of
+// one delivery the first to store its time wins, and neither overwrites
+// it. No row when the document is unknown, has no final record, or was
+// delivered already.
+func (q *Queries) MarkDelivered(ctx context.Context, arg MarkDeliveredParams) (Document, error) {
+	row := q.db.QueryRowContext(ctx, markDelivered, arg.DeliveredAt, arg.UpdatedAt, arg.ID)
+	var i Document
+	err := row.Scan(
+		&i.ID,
+		&i.TaskType,
+		&i.TaskTypeVersion,
+		&i.ExternalID,
+		&i.Content,
+		&i.ContentSha256,
+		&i.Metadata,
+		&i.Status,
+		&i.SubmittedBy,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Draft,
+		&i.Confidence,
+		&i.Route,
+		&i.Final,
+		&i.Channel,
+		&i.Batch,
+		&i.OriginalSha256,
+	)
+	return i, err
+}
+
 const scanDocuments = `-- name: ScanDocuments :many
 SELECT id, task_type, task_type_version, external_id, content, content_sha256, metadata, status, submitted_by, created_at, updated_at, draft, confidence, route, final, channel, batch, original_sha256 FROM documents
 WHERE id NOT IN (SELECT document_id FROM gold_documents)

@@ -1,0 +1,385 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/interceptor"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/activities"
+	"github.com/countersign/countersign/internal/app"
+	"github.com/countersign/countersign/internal/audit"
+	"github.com/countersign/countersign/internal/config"
+	"github.com/countersign/countersign/internal/dispatch"
+	"github.com/countersign/countersign/internal/llm"
+	"github.com/countersign/countersign/internal/tasktype"
+	"github.com/countersign/countersign/internal/webhook"
+	"github.com/countersign/countersign/worker"
+	"github.com/countersign/countersign/workflows"
+)
+
+// hookReceiver is a webhook receiver that answers document events after
+// delay when their document's external ID starts with "slow", at once
+// otherwise, and counts the calls it answered with 200 by event ID.
+type hookReceiver struct {
+	delay time.Duration
+
+	mu       sync.Mutex
+	calls    map[string]int       // every call, by event ID
+	answered map[string]int       // calls answered 200, by event ID
+	at       map[string]time.Time // when each document's first 200 went out, by external ID
+}
+
+func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	var e struct {
+		ID   string `json:"id"`
+		Data struct {
+			ExternalID string `json:"external_id"`
+		} `json:"data"`
+	}
+	if err == nil {
+		err = json.Unmarshal(body, &e)
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	h.mu.Lock()
+	h.calls[e.ID]++
+	h.mu.Unlock()
+	if strings.HasPrefix(e.Data.ExternalID, "slow") {
+		select {
+		case <-time.After(h.delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	h.mu.Lock()
+	h.answered[e.ID]++
+	if _, ok := h.at[e.Data.ExternalID]; !ok {
+		h.at[e.Data.ExternalID] = time.Now()
+	}
+	h.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
+}
+
+func newHookReceiver(delay time.Duration) *hookReceiver {
+	return &hookReceiver{delay: delay, calls: map[string]int{}, answered: map[string]int{}, at: map[string]time.Time{}}
+}
+
+// deliverWorker starts a worker of its own on a, with the real activities,
+// delivering to hook, with opts.
+func deliverWorker(t *testing.T, a *app.App, hook string, opts sdkworker.Options) (sdkworker.Worker, *activities.Activities) {
+	t.Helper()
+	acts := &activities.Activities{
+		Store:       a.Store,
+		TaskTypes:   tasktype.NewResolver(a.TaskTypes, a.Store),
+		Extractors:  map[string]countersign.Extractor{countersign.ExtractorRules: llm.NewRules()},
+		Supervisors: worker.Supervisors{Client: a.Temporal},
+		Webhook:     &webhook.Client{URL: hook, Secret: "deliver-test"},
+		Now:         time.Now,
+	}
+	w := sdkworker.New(a.Temporal, workflows.TaskQueue, opts)
+	(&workflows.Workflows{}).Register(w)
+	w.RegisterActivity(acts)
+	return w, acts
+}
+
+// checkDelivered checks that the document is accepted and delivered once:
+// one document.delivered, recording the document's delivered_at, which is
+// want when want is set.
+func checkDelivered(ctx context.Context, t *testing.T, a *app.App, docID string, want time.Time) countersign.AuditEvent {
+	t.Helper()
+	stored, err := a.Store.GetDocument(ctx, docID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Status != countersign.StatusAccepted || stored.Final == nil || stored.Final.DeliveredAt == nil ||
+		(!want.IsZero() && !stored.Final.DeliveredAt.Equal(want)) {
+		t.Fatalf("stored document %s %s, final %+v; want accepted, delivered (at %v)", docID, stored.Status, stored.Final, want)
+	}
+	events, err := a.Store.DocumentAudit(ctx, docID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var delivered []countersign.AuditEvent
+	for _, e := range events {
+		if e.Type == countersign.EventDocumentDelivered {
+			delivered = append(delivered, e)
+		}
+	}
+	if len(delivered) != 1 {
+		t.Fatalf("document %s has %d document.delivered events, want one", docID, len(delivered))
+	}
+	var data struct {
+		DeliveredAt time.Time `json:"delivered_at"`
+		Status      int       `json:"status"`
+		Error       string    `json:"error"`
+	}
+	if err := json.Unmarshal(delivered[0].Data, &data); err != nil || !data.DeliveredAt.Equal(*stored.Final.DeliveredAt) || data.Status != http.StatusOK || data.Error != "" {
+		t.Fatalf("document.delivered of %s records %+v (%v); want delivered_at %v as the document, status 200, no error", docID, data, err, *stored.Final.DeliveredAt)
+	}
+	return delivered[0]
+}
+
+// TestDeliveryAfterALostWorkflowTask: Deliver runs first as a local
+// activity, in the workflow task that reaches it. When that task is lost
+// after the delivery was stored, posted and recorded, Temporal runs the
+// task again and Deliver with it, given the workflow's clock read anew.
+// The second run finds the step recorded and posts nothing: one
+// document.delivered, the document delivered when its event says, the
+// receiver called once and the chain intact.
+func TestDeliveryAfterALostWorkflowTask(t *testing.T) {
+	hooks := newHookReceiver(0)
+	hook := httptest.NewServer(hooks)
+	t.Cleanup(hook.Close)
+	a := startAppWith(t, config.Config{TaskTypesDir: piiWithPolicy(t, benchPolicy)}, app.Roles{Embedded: true})
+	lose := &loseTaskAfter{activities: []string{"Deliver"}}
+	w, acts := deliverWorker(t, a, hook.URL, sdkworker.Options{Interceptors: []interceptor.WorkerInterceptor{lose}})
+	var mu sync.Mutex
+	var ats []time.Time
+	w.RegisterActivityWithOptions(func(ctx context.Context, in activities.DeliverInput) error {
+		mu.Lock()
+		ats = append(ats, in.At)
+		mu.Unlock()
+		return acts.Deliver(ctx, in)
+	}, activity.RegisterOptions{Name: "Deliver", DisableAlreadyRegisteredCheck: true})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	intake := &dispatch.Dispatcher{Temporal: a.Temporal, Store: a.Store, TaskTypes: a.TaskTypes, Resolver: tasktype.NewResolver(a.TaskTypes, a.Store)}
+	doc, _, err := intake.Submit(ctx, dispatch.Submission{
+		TaskType: "pii-extraction", Content: sample(t, "pii-extraction", "email-maria-gonzalez.txt"),
+		SubmittedBy: "alice", Channel: countersign.ChannelAPI,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var result workflows.ReviewResult
+	if err := a.Temporal.GetWorkflow(ctx, workflows.ReviewWorkflowID(doc.ID), "").Get(ctx, &result); err != nil {
+		t.Fatal(err)
+	}
+	if result.Status != countersign.StatusAccepted || result.Outcome != countersign.OutcomeAutoAccept {
+		t.Fatalf("document = %s (%s), want accepted (auto_accept)", result.Status, result.Outcome)
+	}
+	mu.Lock()
+	runs := append([]time.Time(nil), ats...)
+	mu.Unlock()
+	if lose.lost() != 1 || len(runs) != 2 || !runs[1].After(runs[0]) {
+		t.Fatalf("Deliver ran at %v, with %d workflow task(s) lost; want it run again with a later clock after one lost task", runs, lose.lost())
+	}
+	e := checkDelivered(ctx, t, a, doc.ID, runs[0])
+	hooks.mu.Lock()
+	calls := hooks.calls[e.ID]
+	hooks.mu.Unlock()
+	if calls != 1 {
+		t.Fatalf("the receiver was called %d times with %s, want once: the second run finds the delivery recorded", calls, e.ID)
+	}
+	if report, err := audit.Verify(ctx, a.Store); err != nil || !report.OK {
+		t.Fatalf("audit chain after the lost task: %+v, %v", report, err)
+	}
+}
+
+// TestSlowWebhookDeliversAsActivity: a receiver slower than the local
+// attempt's bound does not hold the workflow task, nor the worker's slots
+// for workflow tasks, for longer than that bound. On a worker with two
+// such slots, two documents whose receiver answers after 8 s and four
+// answered at once: the slow ones' local attempts time out after 3 s and
+// each is delivered by the activity, once recorded; the fast ones are
+// delivered before either slow one, which they would not be if the slow
+// attempts held both slots until their receiver answered. The run of the
+// first slow document is recorded with make histories (deliver_fallback).
+func TestSlowWebhookDeliversAsActivity(t *testing.T) {
+	const delay = 8 * time.Second
+	hooks := newHookReceiver(delay)
+	hook := httptest.NewServer(hooks)
+	t.Cleanup(hook.Close)
+	a := startAppWith(t, config.Config{TaskTypesDir: piiWithPolicy(t, benchPolicy)}, app.Roles{Embedded: true})
+	w, _ := deliverWorker(t, a, hook.URL, sdkworker.Options{MaxConcurrentWorkflowTaskExecutionSize: 2})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	intake := &dispatch.Dispatcher{Temporal: a.Temporal, Store: a.Store, TaskTypes: a.TaskTypes, Resolver: tasktype.NewResolver(a.TaskTypes, a.Store)}
+	content := sample(t, "pii-extraction", "email-maria-gonzalez.txt")
+	submit := func(external string) string {
+		doc, _, err := intake.Submit(ctx, dispatch.Submission{
+			TaskType: "pii-extraction", ExternalID: external, Content: fmt.Sprintf("%s\nReference: %s\n", content, external),
+			SubmittedBy: "alice", Channel: countersign.ChannelAPI,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return doc.ID
+	}
+	slow := []string{submit("slow-1"), submit("slow-2")}
+	// The fast documents reach their delivery while the slow ones' local
+	// attempts wait on the receiver.
+	time.Sleep(500 * time.Millisecond)
+	var fast []string
+	for i := range 4 {
+		fast = append(fast, submit(fmt.Sprintf("fast-%d", i+1)))
+	}
+	for _, id := range append(append([]string(nil), slow...), fast...) {
+		var result workflows.ReviewResult
+		if err := a.Temporal.GetWorkflow(ctx, workflows.ReviewWorkflowID(id), "").Get(ctx, &result); err != nil {
+			t.Fatalf("review of %s: %v", id, err)
+		}
+		if result.Status != countersign.StatusAccepted || result.Outcome != countersign.OutcomeAutoAccept {
+			t.Fatalf("document %s = %s (%s), want accepted (auto_accept)", id, result.Status, result.Outcome)
+		}
+		e := checkDelivered(ctx, t, a, id, time.Time{})
+		hooks.mu.Lock()
+		calls, answered := hooks.calls[e.ID], hooks.answered[e.ID]
+		hooks.mu.Unlock()
+		if answered < 1 {
+			t.Fatalf("document %s: the receiver answered none of %d calls with %s", id, calls, e.ID)
+		}
+	}
+	hooks.mu.Lock()
+	at := map[string]time.Time{}
+	for k, v := range hooks.at {
+		at[k] = v
+	}
+	hooks.mu.Unlock()
+	for i := range 4 {
+		f := fmt.Sprintf("fast-%d", i+1)
+		for _, s := range []string{"slow-1", "slow-2"} {
+			if !at[f].Before(at[s]) {
+				t.Fatalf("%s was delivered at %v, not before %s at %v: the slow receiver held the worker", f, at[f], s, at[s])
+			}
+		}
+	}
+
+	// Each slow document's delivery ran as the activity after its local
+	// attempt timed out, in a workflow task held no longer than the bound.
+	for _, id := range slow {
+		history := fetchHistory(t, a.Temporal, workflows.ReviewWorkflowID(id))
+		var started time.Time
+		scheduled := false
+		for _, e := range history.Events {
+			switch e.GetEventType() {
+			case enumspb.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+				started = e.GetEventTime().AsTime()
+			case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+				if held := e.GetEventTime().AsTime().Sub(started); held > 7*time.Second {
+					t.Fatalf("review of %s held a workflow task %v (event %d); want no more than the local attempt's 3 s and some slack", id, held, e.GetEventId())
+				}
+			case enumspb.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT, enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+				t.Fatalf("review of %s: workflow task %s (event %d)", id, e.GetEventType(), e.GetEventId())
+			case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+				if e.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName() == "Deliver" {
+					scheduled = true
+				}
+			}
+		}
+		if !scheduled {
+			t.Fatalf("review of %s never scheduled the Deliver activity", id)
+		}
+	}
+	for _, id := range fast {
+		history := fetchHistory(t, a.Temporal, workflows.ReviewWorkflowID(id))
+		for _, e := range history.Events {
+			if e.GetEventType() == enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName() == "Deliver" {
+				t.Fatalf("review of %s, whose receiver answers at once, scheduled the Deliver activity", id)
+			}
+		}
+	}
+	if report, err := audit.Verify(ctx, a.Store); err != nil || !report.OK {
+		t.Fatalf("audit chain: %+v, %v", report, err)
+	}
+	checkHistories(t, a, os.Getenv(recordEnv) != "", map[string]string{"deliver_fallback": slow[0]})
+}
+
+// TestDeliveryConflictFailsTheReview: when the local attempt at delivery
+// fails for good (here another step's event is stored under the delivery's
+// ID while the receiver answers, a conflict), the review fails with that
+// conflict and the Deliver activity is never scheduled: it would have taken
+// the event under that ID for a delivery made. The run is recorded with
+// make histories (deliver_conflict).
+func TestDeliveryConflictFailsTheReview(t *testing.T) {
+	a := startAppWith(t, config.Config{TaskTypesDir: piiWithPolicy(t, benchPolicy)}, app.Roles{Embedded: true})
+	var posts atomic.Int32
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var e struct {
+			ID   string `json:"id"`
+			Data struct {
+				DocumentID string `json:"document_id"`
+			} `json:"data"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&e); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		posts.Add(1)
+		if _, err := a.Store.AppendAudit(r.Context(), countersign.AuditEvent{
+			ID: e.ID, DocumentID: e.Data.DocumentID, Type: countersign.EventReviewOpened,
+			Actor: countersign.SystemActor, Channel: countersign.ChannelWorkflow, At: time.Now(), Data: json.RawMessage(`{}`),
+		}); err != nil {
+			t.Errorf("append another step's event under %s: %v", e.ID, err)
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(hook.Close)
+	w, _ := deliverWorker(t, a, hook.URL, sdkworker.Options{})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	intake := &dispatch.Dispatcher{Temporal: a.Temporal, Store: a.Store, TaskTypes: a.TaskTypes, Resolver: tasktype.NewResolver(a.TaskTypes, a.Store)}
+	doc, _, err := intake.Submit(ctx, dispatch.Submission{
+		TaskType: "pii-extraction", ExternalID: "conflict-1", Content: sample(t, "pii-extraction", "email-maria-gonzalez.txt"),
+		SubmittedBy: "alice", Channel: countersign.ChannelAPI,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = a.Temporal.GetWorkflow(ctx, workflows.ReviewWorkflowID(doc.ID), "").Get(ctx, nil)
+	if err == nil || !strings.Contains(err.Error(), "already recorded as review.opened") {
+		t.Fatalf("review = %v, want failed by the conflict under the delivery's event ID", err)
+	}
+	history := fetchHistory(t, a.Temporal, workflows.ReviewWorkflowID(doc.ID))
+	for _, e := range history.Events {
+		if e.GetEventType() == enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName() == "Deliver" {
+			t.Fatalf("review of %s scheduled the Deliver activity (event %d) after the local attempt failed for good", doc.ID, e.GetEventId())
+		}
+	}
+	events, err := a.Store.DocumentAudit(ctx, doc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events {
+		if e.Type == countersign.EventDocumentDelivered {
+			t.Fatalf("document %s has a document.delivered (%s) after its delivery failed", doc.ID, e.ID)
+		}
+	}
+	if n := posts.Load(); n != 1 {
+		t.Fatalf("receiver got %d posts, want the local attempt's one", n)
+	}
+	checkHistories(t, a, os.Getenv(recordEnv) != "", map[string]string{"deliver_conflict": doc.ID})
+}
