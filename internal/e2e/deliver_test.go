@@ -82,22 +82,70 @@ func newHookReceiver(delay time.Duration) *hookReceiver {
 	return &hookReceiver{delay: delay, calls: map[string]int{}, answered: map[string]int{}, at: map[string]time.Time{}}
 }
 
-// deliverWorker starts a worker of its own on a, with the real activities,
-// delivering to hook, with opts.
-func deliverWorker(t *testing.T, a *app.App, hook string, opts sdkworker.Options) (sdkworker.Worker, *activities.Activities) {
+// pipelineWorker starts a worker of its own on a, with the real
+// activities and the rules extractor, delivering to hook (none when it is
+// empty), with opts.
+func pipelineWorker(t *testing.T, a *app.App, hook string, opts sdkworker.Options) (sdkworker.Worker, *activities.Activities) {
 	t.Helper()
 	acts := &activities.Activities{
 		Store:       a.Store,
 		TaskTypes:   tasktype.NewResolver(a.TaskTypes, a.Store),
 		Extractors:  map[string]countersign.Extractor{countersign.ExtractorRules: llm.NewRules()},
 		Supervisors: worker.Supervisors{Client: a.Temporal},
-		Webhook:     &webhook.Client{URL: hook, Secret: "deliver-test"},
 		Now:         time.Now,
+	}
+	if hook != "" {
+		acts.Webhook = &webhook.Client{URL: hook, Secret: "deliver-test"}
 	}
 	w := sdkworker.New(a.Temporal, workflows.TaskQueue, opts)
 	(&workflows.Workflows{}).Register(w)
 	w.RegisterActivity(acts)
 	return w, acts
+}
+
+// submitPII submits the pii-extraction sample as the API does (the
+// dispatcher), under externalID and, when it is not empty, with a line
+// naming it so that each such document is another, and returns its ID.
+func submitPII(ctx context.Context, t *testing.T, a *app.App, externalID string) string {
+	t.Helper()
+	content := sample(t, "pii-extraction", "email-maria-gonzalez.txt")
+	if externalID != "" {
+		content = fmt.Sprintf("%s\nReference: %s\n", content, externalID)
+	}
+	intake := &dispatch.Dispatcher{Temporal: a.Temporal, Store: a.Store, TaskTypes: a.TaskTypes, Resolver: tasktype.NewResolver(a.TaskTypes, a.Store)}
+	doc, _, err := intake.Submit(ctx, dispatch.Submission{
+		TaskType: "pii-extraction", ExternalID: externalID, Content: content,
+		SubmittedBy: "alice", Channel: countersign.ChannelAPI,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc.ID
+}
+
+// awaitAutoAccepted waits for the document's review to end, and fails the
+// test unless it ended accepted by auto_accept.
+func awaitAutoAccepted(ctx context.Context, t *testing.T, a *app.App, docID string) {
+	t.Helper()
+	var result workflows.ReviewResult
+	if err := a.Temporal.GetWorkflow(ctx, workflows.ReviewWorkflowID(docID), "").Get(ctx, &result); err != nil {
+		t.Fatalf("review of %s: %v", docID, err)
+	}
+	if result.Status != countersign.StatusAccepted || result.Outcome != countersign.OutcomeAutoAccept {
+		t.Fatalf("document %s = %s (%s), want accepted (auto_accept)", docID, result.Status, result.Outcome)
+	}
+}
+
+// schedulesActivity reports whether the review of the document scheduled
+// the activity named name (a local activity is not scheduled).
+func schedulesActivity(t *testing.T, a *app.App, docID, name string) bool {
+	t.Helper()
+	for _, e := range fetchHistory(t, a.Temporal, workflows.ReviewWorkflowID(docID)).Events {
+		if e.GetEventType() == enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName() == name {
+			return true
+		}
+	}
+	return false
 }
 
 // checkDelivered checks that the document is accepted and delivered once:
@@ -150,7 +198,7 @@ func TestDeliveryAfterALostWorkflowTask(t *testing.T) {
 	t.Cleanup(hook.Close)
 	a := startAppWith(t, config.Config{TaskTypesDir: piiWithPolicy(t, benchPolicy)}, app.Roles{Embedded: true})
 	lose := &loseTaskAfter{activities: []string{"Deliver"}}
-	w, acts := deliverWorker(t, a, hook.URL, sdkworker.Options{Interceptors: []interceptor.WorkerInterceptor{lose}})
+	w, acts := pipelineWorker(t, a, hook.URL, sdkworker.Options{Interceptors: []interceptor.WorkerInterceptor{lose}})
 	var mu sync.Mutex
 	var ats []time.Time
 	w.RegisterActivityWithOptions(func(ctx context.Context, in activities.DeliverInput) error {
@@ -166,28 +214,15 @@ func TestDeliveryAfterALostWorkflowTask(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	intake := &dispatch.Dispatcher{Temporal: a.Temporal, Store: a.Store, TaskTypes: a.TaskTypes, Resolver: tasktype.NewResolver(a.TaskTypes, a.Store)}
-	doc, _, err := intake.Submit(ctx, dispatch.Submission{
-		TaskType: "pii-extraction", Content: sample(t, "pii-extraction", "email-maria-gonzalez.txt"),
-		SubmittedBy: "alice", Channel: countersign.ChannelAPI,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var result workflows.ReviewResult
-	if err := a.Temporal.GetWorkflow(ctx, workflows.ReviewWorkflowID(doc.ID), "").Get(ctx, &result); err != nil {
-		t.Fatal(err)
-	}
-	if result.Status != countersign.StatusAccepted || result.Outcome != countersign.OutcomeAutoAccept {
-		t.Fatalf("document = %s (%s), want accepted (auto_accept)", result.Status, result.Outcome)
-	}
+	docID := submitPII(ctx, t, a, "")
+	awaitAutoAccepted(ctx, t, a, docID)
 	mu.Lock()
 	runs := append([]time.Time(nil), ats...)
 	mu.Unlock()
 	if lose.lost() != 1 || len(runs) != 2 || !runs[1].After(runs[0]) {
 		t.Fatalf("Deliver ran at %v, with %d workflow task(s) lost; want it run again with a later clock after one lost task", runs, lose.lost())
 	}
-	e := checkDelivered(ctx, t, a, doc.ID, runs[0])
+	e := checkDelivered(ctx, t, a, docID, runs[0])
 	hooks.mu.Lock()
 	calls := hooks.calls[e.ID]
 	hooks.mu.Unlock()
@@ -216,7 +251,7 @@ func TestSlowWebhookDeliversAsActivity(t *testing.T) {
 	hook := httptest.NewServer(hooks)
 	t.Cleanup(hook.Close)
 	a := startAppWith(t, config.Config{TaskTypesDir: piiWithPolicy(t, benchPolicy)}, app.Roles{Embedded: true})
-	w, _ := deliverWorker(t, a, hook.URL, sdkworker.Options{MaxConcurrentWorkflowTaskExecutionSize: 2})
+	w, _ := pipelineWorker(t, a, hook.URL, sdkworker.Options{MaxConcurrentWorkflowTaskExecutionSize: 2})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -224,34 +259,16 @@ func TestSlowWebhookDeliversAsActivity(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	intake := &dispatch.Dispatcher{Temporal: a.Temporal, Store: a.Store, TaskTypes: a.TaskTypes, Resolver: tasktype.NewResolver(a.TaskTypes, a.Store)}
-	content := sample(t, "pii-extraction", "email-maria-gonzalez.txt")
-	submit := func(external string) string {
-		doc, _, err := intake.Submit(ctx, dispatch.Submission{
-			TaskType: "pii-extraction", ExternalID: external, Content: fmt.Sprintf("%s\nReference: %s\n", content, external),
-			SubmittedBy: "alice", Channel: countersign.ChannelAPI,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return doc.ID
-	}
-	slow := []string{submit("slow-1"), submit("slow-2")}
+	slow := []string{submitPII(ctx, t, a, "slow-1"), submitPII(ctx, t, a, "slow-2")}
 	// The fast documents reach their delivery while the slow ones' local
 	// attempts wait on the receiver.
 	time.Sleep(500 * time.Millisecond)
 	var fast []string
 	for i := range 4 {
-		fast = append(fast, submit(fmt.Sprintf("fast-%d", i+1)))
+		fast = append(fast, submitPII(ctx, t, a, fmt.Sprintf("fast-%d", i+1)))
 	}
 	for _, id := range append(append([]string(nil), slow...), fast...) {
-		var result workflows.ReviewResult
-		if err := a.Temporal.GetWorkflow(ctx, workflows.ReviewWorkflowID(id), "").Get(ctx, &result); err != nil {
-			t.Fatalf("review of %s: %v", id, err)
-		}
-		if result.Status != countersign.StatusAccepted || result.Outcome != countersign.OutcomeAutoAccept {
-			t.Fatalf("document %s = %s (%s), want accepted (auto_accept)", id, result.Status, result.Outcome)
-		}
+		awaitAutoAccepted(ctx, t, a, id)
 		e := checkDelivered(ctx, t, a, id, time.Time{})
 		hooks.mu.Lock()
 		calls, answered := hooks.calls[e.ID], hooks.answered[e.ID]
@@ -302,11 +319,8 @@ func TestSlowWebhookDeliversAsActivity(t *testing.T) {
 		}
 	}
 	for _, id := range fast {
-		history := fetchHistory(t, a.Temporal, workflows.ReviewWorkflowID(id))
-		for _, e := range history.Events {
-			if e.GetEventType() == enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName() == "Deliver" {
-				t.Fatalf("review of %s, whose receiver answers at once, scheduled the Deliver activity", id)
-			}
+		if schedulesActivity(t, a, id, "Deliver") {
+			t.Fatalf("review of %s, whose receiver answers at once, scheduled the Deliver activity", id)
 		}
 	}
 	if report, err := audit.Verify(ctx, a.Store); err != nil || !report.OK {
@@ -345,7 +359,7 @@ func TestDeliveryConflictFailsTheReview(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	}))
 	t.Cleanup(hook.Close)
-	w, _ := deliverWorker(t, a, hook.URL, sdkworker.Options{})
+	w, _ := pipelineWorker(t, a, hook.URL, sdkworker.Options{})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -353,35 +367,25 @@ func TestDeliveryConflictFailsTheReview(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	intake := &dispatch.Dispatcher{Temporal: a.Temporal, Store: a.Store, TaskTypes: a.TaskTypes, Resolver: tasktype.NewResolver(a.TaskTypes, a.Store)}
-	doc, _, err := intake.Submit(ctx, dispatch.Submission{
-		TaskType: "pii-extraction", ExternalID: "conflict-1", Content: sample(t, "pii-extraction", "email-maria-gonzalez.txt"),
-		SubmittedBy: "alice", Channel: countersign.ChannelAPI,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = a.Temporal.GetWorkflow(ctx, workflows.ReviewWorkflowID(doc.ID), "").Get(ctx, nil)
+	docID := submitPII(ctx, t, a, "conflict-1")
+	err := a.Temporal.GetWorkflow(ctx, workflows.ReviewWorkflowID(docID), "").Get(ctx, nil)
 	if err == nil || !strings.Contains(err.Error(), "already recorded as review.opened") {
 		t.Fatalf("review = %v, want failed by the conflict under the delivery's event ID", err)
 	}
-	history := fetchHistory(t, a.Temporal, workflows.ReviewWorkflowID(doc.ID))
-	for _, e := range history.Events {
-		if e.GetEventType() == enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName() == "Deliver" {
-			t.Fatalf("review of %s scheduled the Deliver activity (event %d) after the local attempt failed for good", doc.ID, e.GetEventId())
-		}
+	if schedulesActivity(t, a, docID, "Deliver") {
+		t.Fatalf("review of %s scheduled the Deliver activity after the local attempt failed for good", docID)
 	}
-	events, err := a.Store.DocumentAudit(ctx, doc.ID)
+	events, err := a.Store.DocumentAudit(ctx, docID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range events {
 		if e.Type == countersign.EventDocumentDelivered {
-			t.Fatalf("document %s has a document.delivered (%s) after its delivery failed", doc.ID, e.ID)
+			t.Fatalf("document %s has a document.delivered (%s) after its delivery failed", docID, e.ID)
 		}
 	}
 	if n := posts.Load(); n != 1 {
 		t.Fatalf("receiver got %d posts, want the local attempt's one", n)
 	}
-	checkHistories(t, a, os.Getenv(recordEnv) != "", map[string]string{"deliver_conflict": doc.ID})
+	checkHistories(t, a, os.Getenv(recordEnv) != "", map[string]string{"deliver_conflict": docID})
 }

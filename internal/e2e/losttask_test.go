@@ -19,11 +19,6 @@ import (
 	"github.com/countersign/countersign/internal/app"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/config"
-	"github.com/countersign/countersign/internal/dispatch"
-	"github.com/countersign/countersign/internal/llm"
-	"github.com/countersign/countersign/internal/tasktype"
-	"github.com/countersign/countersign/worker"
-	"github.com/countersign/countersign/workflows"
 )
 
 // TestStepsAfterALostWorkflowTask: Score and Finalize run as local
@@ -38,17 +33,8 @@ import (
 // not recorded.
 func TestStepsAfterALostWorkflowTask(t *testing.T) {
 	a := startAppWith(t, config.Config{TaskTypesDir: piiWithPolicy(t, benchPolicy)}, app.Roles{Embedded: true})
-	acts := &activities.Activities{
-		Store:       a.Store,
-		TaskTypes:   tasktype.NewResolver(a.TaskTypes, a.Store),
-		Extractors:  map[string]countersign.Extractor{countersign.ExtractorRules: llm.NewRules()},
-		Supervisors: worker.Supervisors{Client: a.Temporal},
-		Now:         time.Now,
-	}
 	lose := &loseTaskAfter{activities: []string{"Score", "Finalize"}}
-	w := sdkworker.New(a.Temporal, workflows.TaskQueue, sdkworker.Options{Interceptors: []interceptor.WorkerInterceptor{lose}})
-	(&workflows.Workflows{}).Register(w)
-	w.RegisterActivity(acts)
+	w, acts := pipelineWorker(t, a, "", sdkworker.Options{Interceptors: []interceptor.WorkerInterceptor{lose}})
 	var mu sync.Mutex
 	var ats []time.Time
 	scores := 0
@@ -71,21 +57,8 @@ func TestStepsAfterALostWorkflowTask(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	intake := &dispatch.Dispatcher{Temporal: a.Temporal, Store: a.Store, TaskTypes: a.TaskTypes, Resolver: tasktype.NewResolver(a.TaskTypes, a.Store)}
-	doc, _, err := intake.Submit(ctx, dispatch.Submission{
-		TaskType: "pii-extraction", Content: sample(t, "pii-extraction", "email-maria-gonzalez.txt"),
-		SubmittedBy: "alice", Channel: countersign.ChannelAPI,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var result workflows.ReviewResult
-	if err := a.Temporal.GetWorkflow(ctx, workflows.ReviewWorkflowID(doc.ID), "").Get(ctx, &result); err != nil {
-		t.Fatal(err)
-	}
-	if result.Status != countersign.StatusAccepted || result.Outcome != countersign.OutcomeAutoAccept {
-		t.Fatalf("document = %s (%s), want accepted (auto_accept)", result.Status, result.Outcome)
-	}
+	docID := submitPII(ctx, t, a, "")
+	awaitAutoAccepted(ctx, t, a, docID)
 	mu.Lock()
 	runs, scored := append([]time.Time(nil), ats...), scores
 	mu.Unlock()
@@ -95,14 +68,14 @@ func TestStepsAfterALostWorkflowTask(t *testing.T) {
 		t.Fatalf("Score ran %d times, Finalize at %v, with %d workflow task(s) lost; want each run again, Finalize the second time with a later clock, after two lost tasks", scored, runs, lose.lost())
 	}
 
-	stored, err := a.Store.GetDocument(ctx, doc.ID)
+	stored, err := a.Store.GetDocument(ctx, docID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if stored.Status != countersign.StatusAccepted || stored.Final == nil || !stored.Final.DecidedAt.Equal(runs[0]) {
 		t.Fatalf("stored document %s, final %+v; want accepted, decided at %v (the first run's time)", stored.Status, stored.Final, runs[0])
 	}
-	events, err := a.Store.DocumentAudit(ctx, doc.ID)
+	events, err := a.Store.DocumentAudit(ctx, docID)
 	if err != nil {
 		t.Fatal(err)
 	}
