@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,7 +17,6 @@ import (
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/activities"
 	"github.com/countersign/countersign/internal/audit"
-	"github.com/countersign/countersign/internal/store/sqlite"
 	"github.com/countersign/countersign/internal/webhook"
 )
 
@@ -30,15 +28,8 @@ import (
 // delivery time, and the trail one document.delivered that records it.
 func TestDeliverTwiceAtOnce(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "countersign.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	first := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
-	if _, _, err := s.CreateDocument(ctx, &countersign.Document{ID: "d1", TaskType: "t", TaskTypeVersion: "v", Content: "x", Status: countersign.StatusProcessing, CreatedAt: first}); err != nil {
-		t.Fatal(err)
-	}
+	s := processingDocument(t, first)
 
 	// The receiver holds the first POST until the second has been answered
 	// and recorded, and answers the two differently.
@@ -129,15 +120,8 @@ func TestDeliverTwiceAtOnce(t *testing.T) {
 // taken for delivered with no document.delivered in its trail.
 func TestDeliverUnderAnotherStepsEvent(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "countersign.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	at := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
-	if _, _, err := s.CreateDocument(ctx, &countersign.Document{ID: "d1", TaskType: "t", TaskTypeVersion: "v", Content: "x", Status: countersign.StatusProcessing, CreatedAt: at}); err != nil {
-		t.Fatal(err)
-	}
+	s := processingDocument(t, at)
 	var posts atomic.Int32
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		posts.Add(1)
@@ -154,7 +138,7 @@ func TestDeliverUnderAnotherStepsEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	err = a.Deliver(ctx, activities.DeliverInput{Step: step, Event: activities.WebhookFinalized, At: at.Add(time.Second)})
+	err := a.Deliver(ctx, activities.DeliverInput{Step: step, Event: activities.WebhookFinalized, At: at.Add(time.Second)})
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) || !appErr.NonRetryable() || !errors.Is(err, countersign.ErrConflict) {
 		t.Fatalf("Deliver under another step's event = %v, want a non-retryable conflict", err)

@@ -3,13 +3,11 @@ package activities_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/activities"
-	"github.com/countersign/countersign/internal/store/sqlite"
 )
 
 // TestFinalizeAgainReadsItsStepBack: Finalize runs as a local activity, so
@@ -19,15 +17,8 @@ import (
 // conflict, and leaves the document as it was.
 func TestFinalizeAgainReadsItsStepBack(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "countersign.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	first := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
-	if _, _, err := s.CreateDocument(ctx, &countersign.Document{ID: "d1", TaskType: "t", TaskTypeVersion: "v", Content: "x", Status: countersign.StatusProcessing, CreatedAt: first}); err != nil {
-		t.Fatal(err)
-	}
+	s := processingDocument(t, first)
 	a := &activities.Activities{Store: s, TaskTypes: oneTaskType{}, Now: func() time.Time { return first }}
 	step := activities.Step{EventID: "review/d1/4", DocumentID: "d1", TaskTypeVersion: "v", PolicyVersion: "p"}
 	draft := &countersign.Draft{Fields: countersign.Fields{"party": "Acme"}, Extractor: "rules"}
@@ -94,15 +85,8 @@ func (s *staleFirstRead) DocumentAudit(ctx context.Context, id string) ([]counte
 // event's again instead of failing the document.
 func TestFinalizeRunningTwiceAtOnce(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "countersign.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	first := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
-	if _, _, err := s.CreateDocument(ctx, &countersign.Document{ID: "d1", TaskType: "t", TaskTypeVersion: "v", Content: "x", Status: countersign.StatusProcessing, CreatedAt: first}); err != nil {
-		t.Fatal(err)
-	}
+	s := processingDocument(t, first)
 	step := activities.Step{EventID: "review/d1/4", DocumentID: "d1", TaskTypeVersion: "v", PolicyVersion: "p"}
 	in := activities.FinalizeInput{Step: step, Draft: &countersign.Draft{Fields: countersign.Fields{"party": "Acme"}}, Outcome: countersign.OutcomeAutoAccept, At: first}
 	if _, err := (&activities.Activities{Store: s, TaskTypes: oneTaskType{}, Now: func() time.Time { return first }}).Finalize(ctx, in); err != nil {

@@ -19,15 +19,8 @@ import (
 // data under the same event ID is still a conflict.
 func TestRetryAfterUpgradeFindsItsEvent(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "countersign.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	now := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
-	if _, _, err := s.CreateDocument(ctx, &countersign.Document{ID: "d1", TaskType: "t", TaskTypeVersion: "v", Content: "x", Status: countersign.StatusProcessing, CreatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
+	s := processingDocument(t, now)
 	if err := s.OpenReview(ctx, &countersign.Review{ID: "d1-r1", DocumentID: "d1", TaskType: "t", CreatedAt: now, DueAt: now}); err != nil {
 		t.Fatal(err)
 	}
@@ -59,4 +52,19 @@ func TestRetryAfterUpgradeFindsItsEvent(t *testing.T) {
 	if err := a.RecordDecision(ctx, activities.DecisionInput{Step: step, Decision: &other}); !errors.Is(err, countersign.ErrConflict) {
 		t.Fatalf("another decision under a recorded event ID: %v, want a conflict", err)
 	}
+}
+
+// processingDocument is a SQLite store, closed when the test ends, holding
+// one document, d1 of task type t at version v, processing since at.
+func processingDocument(t *testing.T, at time.Time) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "countersign.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, _, err := s.CreateDocument(context.Background(), &countersign.Document{ID: "d1", TaskType: "t", TaskTypeVersion: "v", Content: "x", Status: countersign.StatusProcessing, CreatedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
