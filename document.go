@@ -324,6 +324,13 @@ type Route struct {
 	Rules []RuleHit `json:"rules,omitempty"`
 	// Calibration is the version of the calibration behind the confidence.
 	Calibration string `json:"calibration,omitempty"`
+	// AuditSampleRate is, in hotl, the audit sample rate in force when the
+	// document was routed: the share of auto-accepted documents drawn for
+	// an audit, and so the share of every document, whatever its route,
+	// that belongs to the uniform sample error rates are measured on
+	// (simulate.Sampled). 0 in hitl, and in documents routed before it was
+	// recorded.
+	AuditSampleRate float64 `json:"audit_sample_rate,omitempty"`
 }
 
 // Change is how a field moved between draft and final.

@@ -79,6 +79,7 @@ func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	res.Unsampled = data.Unsampled
 	if res.Certified == nil {
 		rest.WriteJSON(w, http.StatusUnprocessableEntity, CertifyRefusal{
 			Error: rest.ErrorDetail{Code: countersign.CodeInvalid, Message: res.Explain(tt.Name)},

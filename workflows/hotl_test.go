@@ -141,6 +141,11 @@ func TestAuditConfirmsAnAutoAcceptedDocument(t *testing.T) {
 	if doc.Final.AuditedBy != "ana" || doc.Final.CorrectedAfterAudit || doc.Final.DecidedBy != countersign.SystemActor {
 		t.Fatalf("final after a confirming audit = %+v", doc.Final)
 	}
+	// The route keeps the rate the document was drawn at: certify and
+	// simulate read the uniform sample from it.
+	if doc.Route == nil || doc.Route.Mode != countersign.ModeHOTL || doc.Route.AuditSampleRate != 1 {
+		t.Fatalf("stored route = %+v, want hotl at audit sample rate 1", doc.Route)
+	}
 	if got, want := f.eventTypes(in.DocumentID), "document.received draft.created confidence.scored route.decided document.finalized document.delivered review.opened decision.recorded audit.confirmed"; got != want {
 		t.Fatalf("audit events:\n got %s\nwant %s", got, want)
 	}

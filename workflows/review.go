@@ -374,6 +374,12 @@ func (w *review) decideRoute(ctx workflow.Context) error {
 		Confidence: w.confidence,
 		Rules:      w.rules,
 	})
+	if w.route.Mode == countersign.ModeHOTL {
+		// What certify and simulate need to tell the uniform sample of
+		// the task type's documents (simulate.Sampled); no command
+		// changes, so no version.
+		w.route.AuditSampleRate = w.in.Policy.AuditSampleRate
+	}
 	if w.v.deliveryAndAudits {
 		if err := w.drawAudit(ctx); err != nil {
 			return err

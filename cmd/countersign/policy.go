@@ -23,8 +23,12 @@ func printSimulation(out io.Writer, res *simulate.Result, asked []float64) error
 	if cal == "" {
 		cal = "none (raw scores)"
 	}
-	fmt.Fprintf(out, "%s, policy %s, calibration %s: %d finished documents it did not train on (%d it did, left out), %d decided or audited by a person\n\n",
+	fmt.Fprintf(out, "%s, policy %s, calibration %s: %d finished documents it did not train on (%d it did, left out), %d decided or audited by a person",
 		res.TaskType, res.PolicyVersion, cal, res.Documents, res.TrainedOn, res.Checked)
+	if res.Unsampled > 0 {
+		fmt.Fprintf(out, " (and %d decided in hotl outside the uniform sample, counted as unchecked: their share of less confident documents would bias the error rates)", res.Unsampled)
+	}
+	fmt.Fprint(out, "\n\n")
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "THRESHOLD\tTO A PERSON\tAUTO-ACCEPTED\tKNOWN\tWRONG\tERROR RATE\tUPPER %s\tUNCHECKED\tREJECTED\t\n", levelName(res.Level))
 	for _, r := range res.Rows {
@@ -78,6 +82,13 @@ attempt's risk where a record with one error can pass (765 for 1%, 151 for
 5%), so one confidently wrong document among the most confident does not
 block certification for good.
 
+From a period in hotl only the uniform sample counts: the audited documents
+and, drawn at the same audit sample rate by their ID, the documents sent to a
+person; the others a person decided there are left out, since counting every
+document below the threshold in force but only a share of those above it
+would weigh the less confident ones more. So certifying again in hotl takes
+about 1/rate documents for each reviewed document a refusal asks for.
+
 Every attempt counts: trying again after a refusal, on more documents, is
 another chance for a threshold over the budget to pass, so the first attempt
 at a task type and budget runs at 80% of the level's risk (1 - level) and the
@@ -115,6 +126,9 @@ Needs the approver or admin role.`,
 				return printJSON(cmd.OutOrStdout(), res)
 			}
 			printCertificate(cmd.OutOrStdout(), res.Certificate)
+			if res.Test != nil && res.Test.Unsampled > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "  %d more reviewed documents, decided in hotl outside the uniform sample (not drawn at the audit sample rate), were left out\n", res.Test.Unsampled)
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "\nPut it in force for documents started from now on with:\n  countersign policy apply --type %s --certificate %s\n", taskType, res.Certificate.ID)
 			return nil
 		},

@@ -73,11 +73,17 @@
 // their sum is then more concentrated than a binomial with the same mean
 // (Hoeffding, 1956), so the binomial p-value stays valid.
 //
-// The guarantee is about documents like the held-out ones. In hotl, the
-// documents reviewed above the threshold then in force are the audited
-// sample of them, so those confidences are under-represented among the
-// held-out documents; certify from a period in hitl, or with a high audit
-// rate, for the guarantee to speak for every confidence.
+// The guarantee is about documents like the held-out ones, which must be
+// drawn without regard to their confidence or their verdict. In hitl every
+// document is reviewed. In hotl a person sees every document below the
+// threshold in force but only the audited share of those above it: counted
+// together, the less confident documents, wrong more often, would weigh
+// 1/rate times the others. So Collect takes from a period in hotl only its
+// uniform sample (simulate.Sampled): the audited documents and, at the same
+// audit sample rate, an ID-fixed draw of the documents sent to a person.
+// Together with the periods in hitl that is a sample of the task type's
+// documents at every confidence, and certifying again in hotl, as audits
+// accumulate, keeps the guarantee.
 package certify
 
 import (
@@ -134,6 +140,10 @@ type Result struct {
 	// policy's rules would let a threshold accept.
 	Documents int `json:"documents"`
 	Eligible  int `json:"eligible"`
+	// Unsampled counts the held-out documents a person decided that were
+	// left out because they do not belong to the uniform sample (Data); 0
+	// from Test, TestWith and TestAttempt, which are given their samples.
+	Unsampled int `json:"unsampled,omitempty"`
 	// MinAccepted is the fewest accepted documents with which a clean
 	// record passes at the first start's share of the level: where the
 	// sequence starts.
@@ -522,6 +532,9 @@ func (r *Result) Explain(taskType string) string {
 	}
 	b.WriteString(": ")
 	switch {
+	case r.Documents == 0 && r.Unsampled > 0:
+		fmt.Fprintf(&b, "none of the %d reviewed documents the active calibration did not train on belongs to the uniform sample (they were decided in hotl below the threshold in force, outside the audit draw); it needs at least %d from a period in hitl or drawn in hotl", r.Unsampled, r.MinAccepted)
+		return b.String()
 	case r.Documents == 0:
 		fmt.Fprintf(&b, "there are no reviewed documents the active calibration did not train on; it needs at least %d", r.MinAccepted)
 		return b.String()
@@ -566,6 +579,9 @@ func (r *Result) Explain(taskType string) string {
 		if unreached {
 			fmt.Fprintf(&b, " (at %d accepted ones the test also starts again, allowing one wrong document among the most confident; %d could be accepted now)", fallback, r.Eligible)
 		}
+	}
+	if r.Unsampled > 0 {
+		fmt.Fprintf(&b, " (%d more reviewed documents, decided in hotl outside the uniform sample, were left out: in hotl only the audit sample rate's share of documents counts)", r.Unsampled)
 	}
 	return b.String()
 }

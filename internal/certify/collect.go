@@ -16,14 +16,19 @@ type Data struct {
 	// them.
 	Since, Until time.Time
 	// TrainedOn counts the reviewed documents left out because the
-	// calibration trained on them.
-	TrainedOn int
+	// calibration trained on them; Unsampled those left out because they
+	// do not belong to the uniform sample of the task type's documents
+	// (simulate.Sampled: in hotl, documents a person saw because they fell
+	// below the threshold in force, and were not drawn).
+	TrainedOn, Unsampled int
 }
 
 // Collect reads the finished documents of tt's task type a person decided
-// or audited (vetoes and gold items left out) that cal did not train on,
-// each with its confidence recomputed through cal (nil: uncalibrated) and
-// what tt's current rules do with it.
+// or audited (vetoes and gold items left out) that cal did not train on and
+// that belong to the uniform sample (simulate.Sampled: every document of a
+// period in hitl, the audit sample rate's share of a period in hotl), each
+// with its confidence recomputed through cal (nil: uncalibrated) and what
+// tt's current rules do with it.
 func Collect(ctx context.Context, docs countersign.DocumentStore, tt *countersign.TaskType, cal *countersign.Calibration) (*Data, error) {
 	data := &Data{}
 	err := simulate.Replay(ctx, docs, tt, cal, func(c simulate.Case) error {
@@ -32,6 +37,9 @@ func Collect(ctx context.Context, docs countersign.DocumentStore, tt *countersig
 			return nil
 		case !c.HeldOut:
 			data.TrainedOn++
+			return nil
+		case !c.Sampled:
+			data.Unsampled++
 			return nil
 		}
 		data.Samples = append(data.Samples, Sample{Confidence: c.Confidence, Route: c.Route, Wrong: c.Wrong})

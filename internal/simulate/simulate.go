@@ -9,6 +9,8 @@ package simulate
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"time"
@@ -37,9 +39,11 @@ type Row struct {
 	AutoAccepted int `json:"auto_accepted"`
 	Rejected     int `json:"rejected"`
 	// Known counts the auto-accepted documents whose verdict is known (a
-	// person decided or audited them): the n of the error rate. Wrong
-	// counts those a person had corrected or rejected (its k); Unknown the
-	// auto-accepted ones nobody checked.
+	// person decided or audited them) and that belong to the uniform
+	// sample (Sampled): the n of the error rate. Wrong counts those a
+	// person had corrected or rejected (its k); Unknown the other
+	// auto-accepted ones: nobody checked them, or a person did outside
+	// the sample (Result.Unsampled).
 	Known   int `json:"known"`
 	Wrong   int `json:"wrong"`
 	Unknown int `json:"unknown"`
@@ -63,9 +67,15 @@ type Result struct {
 	// out because it did.
 	Documents int `json:"documents"`
 	TrainedOn int `json:"trained_on"`
-	// Checked is how many replayed documents a person decided or audited.
-	Checked int   `json:"checked"`
-	Rows    []Row `json:"rows"`
+	// Checked is how many replayed documents a person decided or audited
+	// that belong to the uniform sample (Sampled), whose verdicts the rows
+	// count; Unsampled how many more a person decided outside it (in hotl,
+	// below the threshold in force and not drawn), left out of the error
+	// rates because counting them would weigh the less confident documents
+	// more than the others.
+	Checked   int   `json:"checked"`
+	Unsampled int   `json:"unsampled,omitempty"`
+	Rows      []Row `json:"rows"`
 }
 
 // Run simulates tt's current policy, in hotl mode, at the default
@@ -99,8 +109,12 @@ func Run(ctx context.Context, docs countersign.DocumentStore, tt *countersign.Ta
 			return nil
 		}
 		res.Documents++
-		if c.Known {
+		known := c.Known && c.Sampled
+		switch {
+		case known:
 			res.Checked++
+		case c.Known:
+			res.Unsampled++
 		}
 		for i := range rows {
 			switch {
@@ -111,7 +125,7 @@ func Run(ctx context.Context, docs countersign.DocumentStore, tt *countersign.Ta
 			default:
 				rows[i].AutoAccepted++
 				switch {
-				case !c.Known:
+				case !known:
 					rows[i].Unknown++
 				case c.Wrong:
 					rows[i].Known++
@@ -173,6 +187,10 @@ type Case struct {
 	// Known is set when a person decided or audited the document, Wrong
 	// when that person changed or rejected the draft.
 	Known, Wrong bool
+	// Sampled is set when the document belongs to the uniform sample of
+	// the task type's documents (Sampled): only there do the verdicts of
+	// people measure an error rate.
+	Sampled bool
 }
 
 // Accepted reports whether the policy auto-accepts the document at a
@@ -201,6 +219,7 @@ func Replay(ctx context.Context, docs countersign.DocumentStore, tt *countersign
 			HeldOut:    cal == nil || !cal.TrainedOn(d.ID, d.CreatedAt),
 		}
 		c.Known, c.Wrong = Verdict(d)
+		c.Sampled = Sampled(d)
 		var hits []countersign.RuleHit
 		if !d.Draft.Failed() {
 			hits = policy.Evaluate(tt.Policy, d.Draft.Fields, d.Metadata, conf.Overall)
@@ -221,6 +240,54 @@ func Replay(ctx context.Context, docs countersign.DocumentStore, tt *countersign
 		}
 		return fn(c)
 	})
+}
+
+// Sampled reports whether a routed document belongs to the uniform sample
+// of its task type's documents: the documents whose verdicts measure an
+// error rate without bias, because whether a person looked at them did not
+// depend on their confidence.
+//
+// In hitl every document goes to a person, so every one belongs. In hotl a
+// person sees every document below the threshold (or sent by a rule) but
+// only the audited share of those above it; counting them all would weigh
+// the less confident documents, wrong more often, 1/rate times the others,
+// and the error rate at a threshold below the one in force would be a mix
+// of the two. So in hotl a document belongs at the audit sample rate r in
+// force when it was routed (Route.AuditSampleRate), whatever its route:
+//
+//   - auto-accepted: when it was drawn for an audit (the DrawAudit
+//     activity's draw, a share r of every confidence band);
+//   - sent to a person or rejected: when its own draw falls below r (the
+//     first 53 bits of SHA-256("uniform-sample:" + ID) as a fraction, fixed
+//     by the ID, so every reading of the store draws the same).
+//
+// Neither draw looks at what people found, so the sample is a share r of
+// the period's documents at every confidence, like a period in hitl. A
+// document routed in hotl without a recorded rate (before it was recorded,
+// or at rate 0) does not belong: its period has no uniform sample.
+func Sampled(d *countersign.Document) bool {
+	r := d.Route
+	switch {
+	case r == nil:
+		// Not routed: no draft reached the policy, a person decides it.
+		return true
+	case r.Mode != countersign.ModeHOTL:
+		return true
+	case r.AuditSampleRate <= 0:
+		return false
+	case r.Outcome == countersign.OutcomeAutoAcceptWithAudit:
+		return true
+	case r.Outcome == countersign.OutcomeAutoAccept:
+		return false
+	default:
+		return uniformDraw(d.ID) < r.AuditSampleRate
+	}
+}
+
+// uniformDraw is a document's draw for the uniform sample, in [0,1).
+func uniformDraw(documentID string) float64 {
+	sum := sha256.Sum256([]byte("uniform-sample:" + documentID))
+	return float64(binary.BigEndian.Uint64(sum[:8])>>11) / (1 << 53)
 }
 
 // Verdict reads what people found of a finished document: known when a

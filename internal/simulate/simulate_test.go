@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"testing"
 	"time"
@@ -156,4 +157,148 @@ func TestRunHeldOut(t *testing.T) {
 	if _, err := simulate.Run(context.Background(), s, tt, cal, 1); err == nil {
 		t.Error("level 1: no error")
 	}
+}
+
+// TestSampled: in hitl (or unrouted) every document belongs to the uniform
+// sample; in hotl the audited ones do, the undrawn auto-accepted ones do
+// not, those sent to a person do at the rate recorded on their route, and
+// none do without a recorded rate.
+func TestSampled(t *testing.T) {
+	hotl := func(id string, outcome countersign.Outcome, rate float64) *countersign.Document {
+		return &countersign.Document{ID: id, Route: &countersign.Route{Mode: countersign.ModeHOTL, Outcome: outcome, Threshold: 0.9, AuditSampleRate: rate}}
+	}
+	for _, c := range []struct {
+		name string
+		doc  *countersign.Document
+		want bool
+	}{
+		{"unrouted", &countersign.Document{ID: "a"}, true},
+		{"hitl", &countersign.Document{ID: "a", Route: &countersign.Route{Mode: countersign.ModeHITL, Outcome: countersign.OutcomeHumanReview}}, true},
+		{"hotl audited", hotl("a", countersign.OutcomeAutoAcceptWithAudit, 0.1), true},
+		{"hotl not drawn", hotl("a", countersign.OutcomeAutoAccept, 0.1), false},
+		{"hotl to a person at rate 1", hotl("a", countersign.OutcomeHumanReview, 1), true},
+		{"hotl to a person, no rate recorded", hotl("a", countersign.OutcomeHumanReview, 0), false},
+		{"hotl audited, no rate recorded", hotl("a", countersign.OutcomeAutoAcceptWithAudit, 0), false},
+	} {
+		if got := simulate.Sampled(c.doc); got != c.want {
+			t.Errorf("%s: sampled %v, want %v", c.name, got, c.want)
+		}
+	}
+	// Sent to a person at rate 0.1: a tenth of 20,000 IDs, within four
+	// standard deviations (±85); the draw is fixed by the ID, so this
+	// cannot flake.
+	in := 0
+	for i := range 20000 {
+		if simulate.Sampled(hotl(fmt.Sprintf("doc-%d", i), countersign.OutcomeHumanReview, 0.1)) {
+			in++
+		}
+	}
+	if in < 2000-85 || in > 2000+85 {
+		t.Errorf("%d of 20000 drawn at rate 0.1, want about 2000", in)
+	}
+}
+
+// TestUniformSampleUnbiased replays a period in hotl whose error rate falls
+// with the confidence: every document below the threshold in force (0.8)
+// went to a person, and a quarter of those above it were audited. At
+// threshold 0.4 the simulation must measure the error rate of all
+// documents at or above 0.4 (0.3 here), not that of the documents people
+// happened to see, most of them below 0.8 (about 0.37).
+func TestUniformSampleUnbiased(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	tt, err := tasktype.Parse([]byte(spec), "notes.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		n, inForce, rate, at = 3000, 0.8, 0.25, 0.4
+	)
+	rng := rand.New(rand.NewPCG(1, 2))
+	var popWrong, popN, seenWrong, seenN int
+	for i := range n {
+		conf := (float64(i) + 0.5) / n
+		wrong := rng.Float64() < 1-conf
+		d := doc(i, "x", conf, "rita", countersign.ActionApprove, countersign.ChangeUnchanged, false)
+		if wrong {
+			d.Final.Action, d.Final.Diff[0].Change = countersign.ActionCorrect, countersign.ChangeCorrected
+		}
+		route := &countersign.Route{Mode: countersign.ModeHOTL, Threshold: inForce, AuditSampleRate: rate, Outcome: countersign.OutcomeHumanReview}
+		if conf >= inForce {
+			// Accepted; a quarter drawn for an audit, as DrawAudit's
+			// systematic draw does, the others nobody checks.
+			route.Outcome = countersign.OutcomeAutoAccept
+			d.Final = &countersign.Final{DecidedBy: countersign.SystemActor, Diff: []countersign.FieldChange{{Field: "a", Change: countersign.ChangeUnchanged}}}
+			if i%4 == 0 {
+				route.Outcome = countersign.OutcomeAutoAcceptWithAudit
+				d.Final.AuditedBy = "ana"
+				if wrong {
+					d.Final.Diff[0].Change = countersign.ChangeCorrected
+				}
+			}
+		}
+		d.Route = route
+		if conf >= at {
+			popN++
+			if wrong {
+				popWrong++
+			}
+			if d.Final.DecidedBy != countersign.SystemActor || d.Final.AuditedBy != "" {
+				seenN++
+				if wrong {
+					seenWrong++
+				}
+			}
+		}
+		if _, _, err := s.CreateDocument(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		status := d.Status
+		if err := s.UpdateDocument(ctx, d.ID, countersign.DocumentUpdate{Status: &status, Draft: d.Draft, Confidence: d.Confidence, Final: d.Final, Route: d.Route}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	truth, seen := float64(popWrong)/float64(popN), float64(seenWrong)/float64(seenN)
+	if math.Abs(seen-truth) < 0.05 {
+		t.Fatalf("the documents people saw err at %.3f, the population at %.3f: the fixture does not show the bias", seen, truth)
+	}
+	res, err := simulate.Run(ctx, s, tt, nil, 0, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var row simulate.Row
+	for _, r := range res.Rows {
+		if r.Threshold == at {
+			row = r
+		}
+	}
+	if row.ErrorRate == nil {
+		t.Fatalf("no error rate at %v: %+v", at, row)
+	}
+	t.Logf("at %v: measured %.3f over %d, population %.3f, seen by people %.3f over %d", at, *row.ErrorRate, row.Known, truth, seen, seenN)
+	// About a quarter of the 1,800 documents at or above 0.4: a standard
+	// deviation of 0.02 around the truth.
+	if math.Abs(*row.ErrorRate-truth) > 0.06 || row.Known < 350 || row.Known > 550 {
+		t.Errorf("at %v: error rate %.3f over %d known, want about %.3f (the population's) over about 450; the documents people saw give %.3f", at, *row.ErrorRate, row.Known, truth, seen)
+	}
+	if res.Unsampled == 0 || res.Checked+res.Unsampled != seenN+countBelow(n, at) {
+		t.Errorf("checked %d + unsampled %d, want every decided or audited document (%d)", res.Checked, res.Unsampled, seenN+countBelow(n, at))
+	}
+}
+
+// countBelow counts the documents of TestUniformSampleUnbiased below a
+// confidence: all of them went to a person.
+func countBelow(n int, at float64) int {
+	size := float64(n)
+	k := 0
+	for i := range n {
+		if (float64(i)+0.5)/size < at {
+			k++
+		}
+	}
+	return k
 }
