@@ -79,7 +79,7 @@ func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	res.Unsampled = data.Unsampled
+	res.Unsampled, res.AwaitingAudit = data.Unsampled, data.AwaitingAudit
 	if res.Certified == nil {
 		rest.WriteJSON(w, http.StatusUnprocessableEntity, CertifyRefusal{
 			Error: rest.ErrorDetail{Code: countersign.CodeInvalid, Message: res.Explain(tt.Name)},

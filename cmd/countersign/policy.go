@@ -129,6 +129,9 @@ Needs the approver or admin role.`,
 			if res.Test != nil && res.Test.Unsampled > 0 {
 				fmt.Fprintf(cmd.OutOrStdout(), "  %d more reviewed documents, decided in hotl outside the uniform sample (not drawn at the audit sample rate), were left out\n", res.Test.Unsampled)
 			}
+			if res.Test != nil && res.Test.AwaitingAudit > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "  %d documents drawn for an audit nobody has decided yet were tested as wrong\n", res.Test.AwaitingAudit)
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "\nPut it in force for documents started from now on with:\n  countersign policy apply --type %s --certificate %s\n", taskType, res.Certificate.ID)
 			return nil
 		},

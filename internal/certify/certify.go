@@ -144,6 +144,9 @@ type Result struct {
 	// left out because they do not belong to the uniform sample (Data); 0
 	// from Test, TestWith and TestAttempt, which are given their samples.
 	Unsampled int `json:"unsampled,omitempty"`
+	// AwaitingAudit counts the documents among Documents drawn for an
+	// audit nobody has decided yet, tested as wrong (Data).
+	AwaitingAudit int `json:"awaiting_audit,omitempty"`
 	// MinAccepted is the fewest accepted documents with which a clean
 	// record passes at the first start's share of the level: where the
 	// sequence starts.
@@ -582,6 +585,9 @@ func (r *Result) Explain(taskType string) string {
 	}
 	if r.Unsampled > 0 {
 		fmt.Fprintf(&b, " (%d more reviewed documents, decided in hotl outside the uniform sample, were left out: in hotl only the audit sample rate's share of documents counts)", r.Unsampled)
+	}
+	if r.AwaitingAudit > 0 {
+		fmt.Fprintf(&b, " (%d of the documents were drawn for an audit nobody has decided yet and count as wrong until then: decide the open audits first)", r.AwaitingAudit)
 	}
 	return b.String()
 }

@@ -21,19 +21,26 @@ type Data struct {
 	// (simulate.Sampled: in hotl, documents a person saw because they fell
 	// below the threshold in force, and were not drawn).
 	TrainedOn, Unsampled int
+	// AwaitingAudit counts the held-out documents of the sample drawn for
+	// an audit nobody has decided yet; each is among Samples as wrong,
+	// since leaving them out could leave out exactly the documents an
+	// auditor could not confirm.
+	AwaitingAudit int
 }
 
 // Collect reads the finished documents of tt's task type a person decided
-// or audited (vetoes and gold items left out) that cal did not train on and
-// that belong to the uniform sample (simulate.Sampled: every document of a
+// or audited (gold items left out) that cal did not train on and that
+// belong to the uniform sample (simulate.Sampled: every document of a
 // period in hitl, the audit sample rate's share of a period in hotl), each
 // with its confidence recomputed through cal (nil: uncalibrated) and what
-// tt's current rules do with it.
+// tt's current rules do with it. A veto is left out unless its document was
+// drawn (a veto picks by hand; the draw did not); a drawn document whose
+// audit is still open counts as wrong (AwaitingAudit).
 func Collect(ctx context.Context, docs countersign.DocumentStore, tt *countersign.TaskType, cal *countersign.Calibration) (*Data, error) {
 	data := &Data{}
 	err := simulate.Replay(ctx, docs, tt, cal, func(c simulate.Case) error {
 		switch {
-		case !c.Known:
+		case !c.Known && !c.AwaitingAudit:
 			return nil
 		case !c.HeldOut:
 			data.TrainedOn++
@@ -42,7 +49,12 @@ func Collect(ctx context.Context, docs countersign.DocumentStore, tt *countersig
 			data.Unsampled++
 			return nil
 		}
-		data.Samples = append(data.Samples, Sample{Confidence: c.Confidence, Route: c.Route, Wrong: c.Wrong})
+		wrong := c.Wrong
+		if c.AwaitingAudit {
+			data.AwaitingAudit++
+			wrong = true
+		}
+		data.Samples = append(data.Samples, Sample{Confidence: c.Confidence, Route: c.Route, Wrong: wrong})
 		if data.Since.IsZero() || c.CreatedAt.Before(data.Since) {
 			data.Since = c.CreatedAt
 		}

@@ -189,8 +189,12 @@ type Case struct {
 	Known, Wrong bool
 	// Sampled is set when the document belongs to the uniform sample of
 	// the task type's documents (Sampled): only there do the verdicts of
-	// people measure an error rate.
-	Sampled bool
+	// people measure an error rate. For a sampled document a veto is a
+	// verdict too (its draw, not the veto, chose it), and AwaitingAudit is
+	// set when it was drawn for an audit nobody has decided yet: not
+	// known, and not to be left out lightly, since the audits that stay
+	// open may be those of the wrong documents.
+	Sampled, AwaitingAudit bool
 }
 
 // Accepted reports whether the policy auto-accepts the document at a
@@ -219,7 +223,14 @@ func Replay(ctx context.Context, docs countersign.DocumentStore, tt *countersign
 			HeldOut:    cal == nil || !cal.TrainedOn(d.ID, d.CreatedAt),
 		}
 		c.Known, c.Wrong = Verdict(d)
-		c.Sampled = Sampled(d)
+		if c.Sampled = Sampled(d); c.Sampled {
+			switch f := d.Final; {
+			case f.Vetoed:
+				c.Known, c.Wrong = true, f.Action == countersign.ActionReject || !unchanged(f.Diff)
+			case !c.Known && d.Route != nil && d.Route.Outcome == countersign.OutcomeAutoAcceptWithAudit:
+				c.AwaitingAudit = true
+			}
+		}
 		var hits []countersign.RuleHit
 		if !d.Draft.Failed() {
 			hits = policy.Evaluate(tt.Policy, d.Draft.Fields, d.Metadata, conf.Overall)
