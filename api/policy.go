@@ -79,7 +79,7 @@ func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	res.Unsampled, res.AwaitingAudit = data.Unsampled, data.AwaitingAudit
+	res.Unsampled, res.AwaitingAudit, res.SampleRate = data.Unsampled, data.AwaitingAudit, data.SampleRate
 	if res.Certified == nil {
 		rest.WriteJSON(w, http.StatusUnprocessableEntity, CertifyRefusal{
 			Error: rest.ErrorDetail{Code: countersign.CodeInvalid, Message: res.Explain(tt.Name)},

@@ -147,6 +147,11 @@ type Result struct {
 	// AwaitingAudit counts the documents among Documents drawn for an
 	// audit nobody has decided yet, tested as wrong (Data).
 	AwaitingAudit int `json:"awaiting_audit,omitempty"`
+	// SampleRate is the share of documents the sample takes now (Data):
+	// below 1 in hotl, where each more held-out document the refusal asks
+	// for takes 1/SampleRate documents. 0 from Test, TestWith and
+	// TestAttempt.
+	SampleRate float64 `json:"sample_rate,omitempty"`
 	// MinAccepted is the fewest accepted documents with which a clean
 	// record passes at the first start's share of the level: where the
 	// sequence starts.
@@ -576,6 +581,9 @@ func (r *Result) Explain(taskType string) string {
 		fmt.Fprintf(&b, "; the error rate among the documents it would accept is so close to the budget that it would take over %d times as many reviewed documents as these (about %d more), so more documents alone are unlikely to do: improve the confidence (calibrate) or ask for a larger budget", farMore, r.Needed)
 	default:
 		fmt.Fprintf(&b, "; it needs about %d more reviewed documents the calibration did not train on, if they go like these", r.Needed)
+		if r.SampleRate > 0 && r.SampleRate < 1 {
+			fmt.Fprintf(&b, " (in hotl, where the uniform sample takes the audit sample rate's %s of documents, about %d more documents)", percent(r.SampleRate), int(math.Ceil(float64(r.Needed)/r.SampleRate)))
+		}
 		if r.NextMinAccepted > 0 {
 			fmt.Fprintf(&b, ", for attempt %d, which runs stricter (try again once they are reviewed, not before: every attempt spends some of the level)", r.Attempt+1)
 		}

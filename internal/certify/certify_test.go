@@ -162,6 +162,16 @@ func TestRefusalSaysHowManyMore(t *testing.T) {
 		}
 	}
 
+	// In hotl at an audit sample rate of 10%, 24 more held-out documents
+	// take about 240 documents.
+	res.SampleRate, res.Unsampled, res.AwaitingAudit = 0.1, 7, 2
+	msg = res.Explain("claims")
+	for _, want := range []string{"about 24 more reviewed documents", "audit sample rate's 10% of documents, about 240 more documents", "7 more reviewed documents, decided in hotl outside the uniform sample", "2 of the documents were drawn for an audit nobody has decided yet"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+
 	// With errors: 80 accepted with 1 wrong fail (p = P(Bin(80, 0.05) <= 1)
 	// = 0.0861). Going like these (1.25% wrong), some threshold passes with
 	// more documents; an error rate at the budget everywhere never does.

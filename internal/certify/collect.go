@@ -26,6 +26,10 @@ type Data struct {
 	// since leaving them out could leave out exactly the documents an
 	// auditor could not confirm.
 	AwaitingAudit int
+	// SampleRate is the share of documents the sample took when the newest
+	// of Samples was routed: 1 in hitl, the audit sample rate in hotl. More
+	// held-out documents then take 1/SampleRate documents each.
+	SampleRate float64
 }
 
 // Collect reads the finished documents of tt's task type a person decided
@@ -58,8 +62,8 @@ func Collect(ctx context.Context, docs countersign.DocumentStore, tt *countersig
 		if data.Since.IsZero() || c.CreatedAt.Before(data.Since) {
 			data.Since = c.CreatedAt
 		}
-		if c.CreatedAt.After(data.Until) {
-			data.Until = c.CreatedAt
+		if !c.CreatedAt.Before(data.Until) {
+			data.Until, data.SampleRate = c.CreatedAt, c.SampleRate
 		}
 		return nil
 	})

@@ -103,7 +103,8 @@ func TestCollectTakesTheUniformSample(t *testing.T) {
 	// Unsampled: the undrawn review. An undrawn veto is no verdict at all
 	// (a veto picks by hand), and an undrawn auto-accepted document nobody
 	// saw is not a decided one.
-	if data.Unsampled != 1 || data.AwaitingAudit != 1 || data.TrainedOn != 0 {
-		t.Errorf("unsampled %d, awaiting audit %d, trained on %d; want 1, 1, 0", data.Unsampled, data.AwaitingAudit, data.TrainedOn)
+	// The newest sampled document was routed in hotl at rate 1/2.
+	if data.Unsampled != 1 || data.AwaitingAudit != 1 || data.TrainedOn != 0 || data.SampleRate != rate {
+		t.Errorf("unsampled %d, awaiting audit %d, trained on %d, sample rate %v; want 1, 1, 0, %v", data.Unsampled, data.AwaitingAudit, data.TrainedOn, data.SampleRate, rate)
 	}
 }

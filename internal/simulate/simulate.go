@@ -195,6 +195,10 @@ type Case struct {
 	// known, and not to be left out lightly, since the audits that stay
 	// open may be those of the wrong documents.
 	Sampled, AwaitingAudit bool
+	// SampleRate is, for a sampled document, the share of documents the
+	// sample took when it was routed: 1 in hitl, the audit sample rate in
+	// hotl.
+	SampleRate float64
 }
 
 // Accepted reports whether the policy auto-accepts the document at a
@@ -224,6 +228,10 @@ func Replay(ctx context.Context, docs countersign.DocumentStore, tt *countersign
 		}
 		c.Known, c.Wrong = Verdict(d)
 		if c.Sampled = Sampled(d); c.Sampled {
+			c.SampleRate = 1
+			if d.Route != nil && d.Route.Mode == countersign.ModeHOTL {
+				c.SampleRate = d.Route.AuditSampleRate
+			}
 			switch f := d.Final; {
 			case f.Vetoed:
 				c.Known, c.Wrong = true, f.Action == countersign.ActionReject || !unchanged(f.Diff)
