@@ -9,6 +9,17 @@
 // path; `make oversight-bench` is the measure of record.
 //
 //	go run internal/oversightbench/offline/main.go -seeds 5 [-holdout 0.5] [-v]
+//
+// With -hotl N, each budget that got a first certificate then runs N new
+// documents in hotl at the certified threshold, at audit sample rate -rate,
+// and certifies again at the next attempt on the held-out reviewed
+// documents plus the uniform sample of the period in hotl (simulate.Sampled,
+// the audit draw as activities.DrawAudit makes it), every -every documents
+// or once after N; for contrast, a naive recertification takes every
+// document of the period a person saw (all sent to a person and the
+// audited), the evidence simulate.Sampled leaves out.
+//
+//	go run internal/oversightbench/offline/main.go -seeds 5 -hotl 2000 -rate 0.1 [-every 500]
 package main
 
 import (
@@ -25,6 +36,7 @@ import (
 	"time"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/activities"
 	"github.com/countersign/countersign/internal/calibration"
 	"github.com/countersign/countersign/internal/certify"
 	"github.com/countersign/countersign/internal/llm"
@@ -70,7 +82,15 @@ func main() {
 	dump := flag.String("dump", "", "json dump of docs")
 	verbose := flag.Bool("v", false, "")
 	cache := flag.String("cache", "", "directory keeping the scored documents per seed: a later run with the same directory skips drafting and scoring (clear it after changing the model, the generator or scoring)")
+	hotlDocs := flag.Int("hotl", 0, "documents run in hotl after the first certificate at each budget, then certified again (0: none)")
+	rate := flag.Float64("rate", 0.1, "audit sample rate in hotl")
+	every := flag.Int("every", 0, "certify again every this many documents in hotl (0: once, after -hotl)")
+	laxer := flag.Bool("laxer", true, "in hotl, put a new certificate in force only when its threshold is laxer than the one in force (the older certificate still holds: every attempt counts); false: always the newest")
 	flag.Parse()
+	if *hotlDocs > 0 && !(*rate > 0 && *rate <= 1) {
+		must(fmt.Errorf("-rate must be above 0 and at most 1, not %v", *rate))
+	}
+	checkpoints := hotlCheckpoints(*hotlDocs, *every)
 
 	dir, _ := os.MkdirTemp("", "scratch")
 	os.WriteFile(filepath.Join(dir, oversightbench.TaskType+".yaml"), oversightbench.TaskTypeYAML, 0o644)
@@ -85,8 +105,20 @@ func main() {
 	type agg struct {
 		cert, within, n, perfectCert                       int
 		share, perfect, hind, esc, after, perfectCertShare float64
+		// Over the seeds with a certificate: its share to people on the
+		// held-out batch, and the wrong and all documents it accepts.
+		certShare        float64
+		certEsc, certAcc int
 	}
 	aggs := make([]agg, len(budgets))
+	// The recertifications in hotl, per budget: the uniform sample's and
+	// the naive evidence's.
+	hotlAggs := make([][2]hotlAgg, len(budgets))
+	for i := range hotlAggs {
+		for w := range hotlAggs[i] {
+			hotlAggs[i][w].at = make([]checkpointAgg, len(checkpoints))
+		}
+	}
 	var queueReviews, queueFIFO, queueValue, queueUnsure, queueWrong, queueDocs int
 	var dumpDocs []map[string]any
 	for s := *first; s < *first+*seeds; s++ {
@@ -372,12 +404,63 @@ func main() {
 			}
 			a.cert++
 			a.share += share
+			a.certShare += share
+			a.certEsc += esc
+			a.certAcc += acc
 			a.after += float64(after[i])
 			a.esc += rate
 			if rate <= b {
 				a.within++
 			}
 			fmt.Printf("  %.0f%%: cert after %d (attempt %d) at %.4f (%d of %d, tested %d); to people %.3f, escaped %.3f (%d/%d); perfect %.3f hindsight %.3f\n", b*100, after[i], attempts[i], c.Threshold, c.Wrong, c.Accepted, certs[i].Tested, share, rate, esc, acc, perfect, hind.ReviewShare)
+		}
+		if *hotlDocs > 0 {
+			var inHOTL []*Doc
+			for i, b := range budgets {
+				if certs[i] == nil {
+					continue
+				}
+				if inHOTL == nil {
+					inHOTL = process(rng(2_000_000, 2_000_000+*hotlDocs))
+					calib(inHOTL)
+				}
+				// The evidence of the first certificate: the held-out
+				// documents reviewed in hitl until it.
+				var base []certify.Sample
+				for _, d := range all[:after[i]] {
+					if d.HeldOut {
+						base = append(base, sampleOf(d))
+					}
+				}
+				for w, naive := range []bool{false, true} {
+					worlds := runHOTL(inHOTL, base, b, certs[i].Certified.Threshold, attempts[i], *rate, checkpoints, naive, *laxer)
+					name := "uniform"
+					if naive {
+						name = "naive"
+					}
+					ha := &hotlAggs[i][w]
+					ha.n++
+					for j, cp := range worlds {
+						share, esc, acc := onBatch(batch, cp.threshold)
+						at := &ha.at[j]
+						at.share += share
+						at.esc += esc
+						at.acc += acc
+						at.added += cp.added
+						at.unsampled += cp.unsampled
+						at.recerts += cp.recerts
+						at.seenShare += cp.seenShare
+						if cp.certified {
+							at.certified++
+						}
+						if acc > 0 && float64(esc)/float64(acc) > b {
+							at.over++
+						}
+						fmt.Printf("  %.0f%% %s after %d in hotl (attempt %d): %s, in force %.4f; %d samples added (%d decided outside the sample), to people %.3f, escaped %.3f (%d/%d)\n",
+							b*100, name, cp.docs, cp.attempt, certified(cp.got), cp.threshold, cp.added, cp.unsampled, share, ratio(esc, acc), esc, acc)
+					}
+				}
+			}
 		}
 		if *dump != "" {
 			for _, d := range append(all, batch...) {
@@ -405,10 +488,165 @@ func main() {
 		}
 		fmt.Printf("  %.0f%%: certified %d/%d after %.0f, to people %.3f, perfect %.3f, hindsight %.3f, escaped %.3f, within %d/%d; a perfect ranking certified after %d reviewed: %d/%d, to people %.3f\n", b*100, a.cert, a.n, af, a.share/float64(a.n), a.perfect/float64(a.n), a.hind/float64(a.n), esc, a.within, a.n, *reviewed, a.perfectCert, a.n, a.perfectCertShare/float64(a.n))
 	}
+	if *hotlDocs > 0 {
+		fmt.Printf("in hotl at audit sample rate %g, per budget and documents in hotl, over the seeds with a first certificate (to people: share of the held-out batch; escaped: pooled over the seeds; over: seeds whose escaped rate on the batch is above the budget):\n", *rate)
+		for i, b := range budgets {
+			a := aggs[i]
+			for w, name := range []string{"uniform", "naive"} {
+				ha := hotlAggs[i][w]
+				if ha.n == 0 {
+					continue
+				}
+				for j, cp := range checkpoints {
+					at := ha.at[j]
+					n := float64(ha.n)
+					fmt.Printf("  %.0f%% %-7s after %5d: first certificate %d/%d, to people %.3f, escaped %.4f (%d/%d); again: certified %d/%d (%.1f recertifications), %.0f samples added (%.0f decided outside the sample; %.3f of the period seen by a person), to people %.3f, escaped %.4f (%d/%d), over budget %d/%d\n",
+						b*100, name, cp, a.cert, a.n, a.certShare/float64(a.cert), ratio(a.certEsc, a.certAcc), a.certEsc, a.certAcc, at.certified, ha.n, float64(at.recerts)/n, float64(at.added)/n, float64(at.unsampled)/n, at.seenShare/n, at.share/n, ratio(at.esc, at.acc), at.esc, at.acc, at.over, ha.n)
+				}
+			}
+		}
+	}
 	if *dump != "" {
 		raw, _ := json.Marshal(dumpDocs)
 		os.WriteFile(*dump, raw, 0o644)
 	}
+}
+
+// hotlAgg sums a way of certifying again in hotl over the seeds with a
+// first certificate at a budget, at each checkpoint.
+type hotlAgg struct {
+	n  int
+	at []checkpointAgg
+}
+
+type checkpointAgg struct {
+	share, seenShare                                     float64
+	esc, acc, added, unsampled, recerts, certified, over int
+}
+
+// checkpoint is where a period in hotl stands after docs documents: the
+// threshold in force, the attempts so far, the samples the period added.
+type checkpoint struct {
+	docs, attempt, added, unsampled, recerts int
+	// threshold is the one in force after the checkpoint; got the one the
+	// latest recertification certified (-1: refused).
+	threshold, got, seenShare float64
+	// certified: the latest recertification certified.
+	certified bool
+}
+
+// hotlCheckpoints are the counts of documents in hotl after which it
+// certifies again: every every documents, and after the last.
+func hotlCheckpoints(n, every int) []int {
+	if n <= 0 {
+		return nil
+	}
+	if every <= 0 || every > n {
+		every = n
+	}
+	var out []int
+	for k := every; k < n; k += every {
+		out = append(out, k)
+	}
+	return append(out, n)
+}
+
+// runHOTL runs docs, in order, in hotl at threshold and audit sample rate
+// rate after a first certificate at attempt attempt, and certifies again at
+// each checkpoint on base plus the period's evidence: its uniform sample
+// (simulate.Sampled), or, naive, every document a person saw. A
+// certificate puts its threshold in force for the documents after it; a
+// refusal leaves the one in force, and so, when laxer is set, does a
+// certificate of a stricter threshold.
+func runHOTL(docs []*Doc, base []certify.Sample, budget, threshold float64, attempt int, rate float64, checkpoints []int, naive, laxer bool) []checkpoint {
+	// The store's numbering of auto-accepted documents per stratum, in
+	// arrival order (activities.DrawAudit).
+	counts := map[string]int64{}
+	samples := append([]certify.Sample(nil), base...)
+	var out []checkpoint
+	cp := checkpoint{threshold: threshold, attempt: attempt}
+	seen := 0
+	for k, d := range docs {
+		outcome := countersign.OutcomeHumanReview
+		if !d.Failed && d.Conf >= cp.threshold {
+			outcome = countersign.OutcomeAutoAccept
+			stratum := activities.Stratum(oversightbench.TaskType, d.Conf)
+			counts[stratum]++
+			if activities.SystematicFrom(counts[stratum], rate, activities.Offset(stratum)) {
+				outcome = countersign.OutcomeAutoAcceptWithAudit
+			}
+		}
+		doc := &countersign.Document{ID: d.ID, Route: &countersign.Route{Mode: countersign.ModeHOTL, Outcome: outcome, Threshold: cp.threshold, AuditSampleRate: rate}}
+		byPerson := outcome != countersign.OutcomeAutoAccept
+		if byPerson {
+			seen++
+		}
+		switch {
+		case !d.HeldOut:
+			// Not after the calibration's training period: cannot happen
+			// for documents after the reviewed ones, but certify would
+			// leave it out.
+		case naive && byPerson, !naive && simulate.Sampled(doc):
+			samples = append(samples, sampleOf(d))
+			cp.added++
+		case byPerson:
+			cp.unsampled++
+		}
+		if len(out) < len(checkpoints) && k+1 == checkpoints[len(out)] {
+			cp.attempt++
+			r, err := certify.TestAttempt(samples, budget, 0.95, cp.attempt)
+			must(err)
+			cp.certified, cp.got = r.Certified != nil, -1
+			if cp.certified {
+				cp.got = r.Certified.Threshold
+				cp.recerts++
+				if !laxer || r.Certified.Threshold < cp.threshold {
+					cp.threshold = r.Certified.Threshold
+				}
+			}
+			cp.docs = k + 1
+			cp.seenShare = float64(seen) / float64(k+1)
+			out = append(out, cp)
+		}
+	}
+	return out
+}
+
+// sampleOf is a document as certify tests it.
+func sampleOf(d *Doc) certify.Sample {
+	route := simulate.RouteEligible
+	if d.Failed {
+		route = simulate.RouteReview
+	}
+	return certify.Sample{Confidence: d.Conf, Route: route, Wrong: d.Wrong}
+}
+
+// onBatch is the share of batch a threshold sends to a person, and the
+// wrong and all documents it accepts.
+func onBatch(batch []*Doc, threshold float64) (share float64, esc, acc int) {
+	for _, d := range batch {
+		if !d.Failed && d.Conf >= threshold {
+			acc++
+			if d.Wrong {
+				esc++
+			}
+		}
+	}
+	return 1 - float64(acc)/float64(len(batch)), esc, acc
+}
+
+func ratio(k, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	return float64(k) / float64(n)
+}
+
+func certified(threshold float64) string {
+	if threshold >= 0 {
+		return fmt.Sprintf("certified %.4f", threshold)
+	}
+	return "refused"
 }
 
 // cachedDoc is a Doc as the cache keeps it, its unexported parts too.
