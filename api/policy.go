@@ -53,7 +53,7 @@ func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	data, err := certify.Collect(r.Context(), h.Store, tt, cal)
+	data, err := certify.Collect(r.Context(), h.Store, tt, cal, h.Now())
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -79,7 +79,7 @@ func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	res.Unsampled, res.AwaitingAudit, res.SampleRate = data.Unsampled, data.AwaitingAudit, data.SampleRate
+	res.Unsampled, res.NoVerdict, res.PendingAudits, res.SampleRate = data.Unsampled, data.NoVerdict, data.PendingAudits, data.SampleRate
 	if res.Certified == nil {
 		rest.WriteJSON(w, http.StatusUnprocessableEntity, CertifyRefusal{
 			Error: rest.ErrorDetail{Code: countersign.CodeInvalid, Message: res.Explain(tt.Name)},

@@ -66,8 +66,9 @@ func newPolicyCertify() *cobra.Command {
 		Short: "Find the lowest auto-accept threshold whose error rate is within a budget, with a guarantee",
 		Long: `Tests auto-accept thresholds on the reviewed documents of a task type that the
 active calibration did not train on (a person approved, corrected, rejected or
-audited them; vetoes and gold items left out), with their confidence recomputed
-through that calibration, and certifies the lowest threshold at which the
+audited them; gold items and vetoes left out, but a veto of a document the
+uniform sample drew is its verdict), with their confidence recomputed through
+that calibration, and certifies the lowest threshold at which the
 error rate among the documents it would accept is within --error-budget, with
 confidence --level.
 
@@ -87,7 +88,10 @@ and, drawn at the same audit sample rate by their ID, the documents sent to a
 person; the others a person decided there are left out, since counting every
 document below the threshold in force but only a share of those above it
 would weigh the less confident ones more. So certifying again in hotl takes
-about 1/rate documents for each reviewed document a refusal asks for.
+about 1/rate documents for each reviewed document a refusal asks for. A
+document of the sample without a person's verdict (an audit open past the
+policy's review_due, a review that timed out) is tested as wrong; an audit
+not due yet is left out until decided.
 
 Every attempt counts: trying again after a refusal, on more documents, is
 another chance for a threshold over the budget to pass, so the first attempt
@@ -129,8 +133,11 @@ Needs the approver or admin role.`,
 			if res.Test != nil && res.Test.Unsampled > 0 {
 				fmt.Fprintf(cmd.OutOrStdout(), "  %d more reviewed documents, decided in hotl outside the uniform sample (not drawn at the audit sample rate), were left out\n", res.Test.Unsampled)
 			}
-			if res.Test != nil && res.Test.AwaitingAudit > 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "  %d documents drawn for an audit nobody has decided yet were tested as wrong\n", res.Test.AwaitingAudit)
+			if res.Test != nil && res.Test.NoVerdict > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "  %d documents of the sample without a person's verdict (an overdue audit, a review that timed out) were tested as wrong\n", res.Test.NoVerdict)
+			}
+			if res.Test != nil && res.Test.PendingAudits > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "  %d documents drawn for an audit not due yet were left out until it is decided\n", res.Test.PendingAudits)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "\nPut it in force for documents started from now on with:\n  countersign policy apply --type %s --certificate %s\n", taskType, res.Certificate.ID)
 			return nil

@@ -144,9 +144,12 @@ type Result struct {
 	// left out because they do not belong to the uniform sample (Data); 0
 	// from Test, TestWith and TestAttempt, which are given their samples.
 	Unsampled int `json:"unsampled,omitempty"`
-	// AwaitingAudit counts the documents among Documents drawn for an
-	// audit nobody has decided yet, tested as wrong (Data).
-	AwaitingAudit int `json:"awaiting_audit,omitempty"`
+	// NoVerdict counts the documents among Documents without a person's
+	// verdict (an overdue or abandoned audit, a review that timed out),
+	// tested as wrong; PendingAudits those left out because their audit is
+	// open and not due yet (Data).
+	NoVerdict     int `json:"no_verdict,omitempty"`
+	PendingAudits int `json:"pending_audits,omitempty"`
 	// SampleRate is the share of documents the sample takes now (Data):
 	// below 1 in hotl, where each more held-out document the refusal asks
 	// for takes 1/SampleRate documents. 0 from Test, TestWith and
@@ -531,8 +534,8 @@ const farMore = 20
 // maxProjected bounds the accepted documents needed projects to.
 const maxProjected = 1 << 20
 
-// Explain says in words why nothing was certified and what would help.
-func (r *Result) Explain(taskType string) string {
+// explain says in words why nothing was certified and what would help.
+func (r *Result) explain(taskType string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "no threshold of %s can be certified at an error budget of %s with %s confidence", taskType, percent(r.Budget), percent(r.Level))
 	if r.Attempt > 1 {
@@ -582,7 +585,7 @@ func (r *Result) Explain(taskType string) string {
 	default:
 		fmt.Fprintf(&b, "; it needs about %d more reviewed documents the calibration did not train on, if they go like these", r.Needed)
 		if r.SampleRate > 0 && r.SampleRate < 1 {
-			fmt.Fprintf(&b, " (in hotl, where the uniform sample takes the audit sample rate's %s of documents, about %d more documents)", percent(r.SampleRate), int(math.Ceil(float64(r.Needed)/r.SampleRate)))
+			fmt.Fprintf(&b, " (the newest of these was routed in hotl, where the uniform sample took the audit sample rate's %s of documents: at that rate about %d more documents)", percent(r.SampleRate), int(math.Ceil(float64(r.Needed)/r.SampleRate)))
 		}
 		if r.NextMinAccepted > 0 {
 			fmt.Fprintf(&b, ", for attempt %d, which runs stricter (try again once they are reviewed, not before: every attempt spends some of the level)", r.Attempt+1)
@@ -591,11 +594,22 @@ func (r *Result) Explain(taskType string) string {
 			fmt.Fprintf(&b, " (at %d accepted ones the test also starts again, allowing one wrong document among the most confident; %d could be accepted now)", fallback, r.Eligible)
 		}
 	}
+	return b.String()
+}
+
+// Explain says why nothing was certified and what to do, for a person,
+// with what the evidence left out or counted as wrong.
+func (r *Result) Explain(taskType string) string {
+	var b strings.Builder
+	b.WriteString(r.explain(taskType))
 	if r.Unsampled > 0 {
 		fmt.Fprintf(&b, " (%d more reviewed documents, decided in hotl outside the uniform sample, were left out: in hotl only the audit sample rate's share of documents counts)", r.Unsampled)
 	}
-	if r.AwaitingAudit > 0 {
-		fmt.Fprintf(&b, " (%d of the documents were drawn for an audit nobody has decided yet and count as wrong until then: decide the open audits first)", r.AwaitingAudit)
+	if r.NoVerdict > 0 {
+		fmt.Fprintf(&b, " (%d of the documents have no verdict from a person, an overdue audit or a review that timed out, and count as wrong: decide the overdue audits)", r.NoVerdict)
+	}
+	if r.PendingAudits > 0 {
+		fmt.Fprintf(&b, " (%d documents drawn for an audit not due yet were left out until it is decided)", r.PendingAudits)
 	}
 	return b.String()
 }

@@ -164,9 +164,9 @@ func TestRefusalSaysHowManyMore(t *testing.T) {
 
 	// In hotl at an audit sample rate of 10%, 24 more held-out documents
 	// take about 240 documents.
-	res.SampleRate, res.Unsampled, res.AwaitingAudit = 0.1, 7, 2
+	res.SampleRate, res.Unsampled, res.NoVerdict, res.PendingAudits = 0.1, 7, 2, 3
 	msg = res.Explain("claims")
-	for _, want := range []string{"about 24 more reviewed documents", "audit sample rate's 10% of documents, about 240 more documents", "7 more reviewed documents, decided in hotl outside the uniform sample", "2 of the documents were drawn for an audit nobody has decided yet"} {
+	for _, want := range []string{"about 24 more reviewed documents", "audit sample rate's 10% of documents: at that rate about 240 more documents", "7 more reviewed documents, decided in hotl outside the uniform sample", "2 of the documents have no verdict from a person", "3 documents drawn for an audit not due yet were left out"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message %q lacks %q", msg, want)
 		}

@@ -21,11 +21,13 @@ type Data struct {
 	// (simulate.Sampled: in hotl, documents a person saw because they fell
 	// below the threshold in force, and were not drawn).
 	TrainedOn, Unsampled int
-	// AwaitingAudit counts the held-out documents of the sample drawn for
-	// an audit nobody has decided yet; each is among Samples as wrong,
-	// since leaving them out could leave out exactly the documents an
-	// auditor could not confirm.
-	AwaitingAudit int
+	// NoVerdict counts the held-out documents of the sample without a
+	// person's verdict: an audit overdue (or abandoned) at the time of
+	// collection, a review that timed out. Each is among Samples as wrong,
+	// since leaving them out could leave out exactly the documents nobody
+	// could confirm. PendingAudits counts those left out because their
+	// audit is open but not due yet, as a review still pending is.
+	NoVerdict, PendingAudits int
 	// SampleRate is the share of documents the sample took when the newest
 	// of Samples was routed: 1 in hitl, the audit sample rate in hotl. More
 	// held-out documents then take 1/SampleRate documents each.
@@ -38,13 +40,14 @@ type Data struct {
 // period in hitl, the audit sample rate's share of a period in hotl), each
 // with its confidence recomputed through cal (nil: uncalibrated) and what
 // tt's current rules do with it. A veto is left out unless its document was
-// drawn (a veto picks by hand; the draw did not); a drawn document whose
-// audit is still open counts as wrong (AwaitingAudit).
-func Collect(ctx context.Context, docs countersign.DocumentStore, tt *countersign.TaskType, cal *countersign.Calibration) (*Data, error) {
+// drawn (a veto picks by hand; the draw did not). A document of the sample
+// without a person's verdict counts as wrong (NoVerdict), unless its audit
+// is open and not due at now, when it is left out as a pending review is.
+func Collect(ctx context.Context, docs countersign.DocumentStore, tt *countersign.TaskType, cal *countersign.Calibration, now time.Time) (*Data, error) {
 	data := &Data{}
 	err := simulate.Replay(ctx, docs, tt, cal, func(c simulate.Case) error {
 		switch {
-		case !c.Known && !c.AwaitingAudit:
+		case !c.Known && !c.AuditOpen && !c.Unjudged:
 			return nil
 		case !c.HeldOut:
 			data.TrainedOn++
@@ -52,10 +55,13 @@ func Collect(ctx context.Context, docs countersign.DocumentStore, tt *countersig
 		case !c.Sampled:
 			data.Unsampled++
 			return nil
+		case c.AuditOpen && now.Before(c.AuditDue):
+			data.PendingAudits++
+			return nil
 		}
 		wrong := c.Wrong
-		if c.AwaitingAudit {
-			data.AwaitingAudit++
+		if !c.Known {
+			data.NoVerdict++
 			wrong = true
 		}
 		data.Samples = append(data.Samples, Sample{Confidence: c.Confidence, Route: c.Route, Wrong: wrong})

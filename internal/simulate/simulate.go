@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/countersign/countersign"
@@ -190,11 +191,15 @@ type Case struct {
 	// Sampled is set when the document belongs to the uniform sample of
 	// the task type's documents (Sampled): only there do the verdicts of
 	// people measure an error rate. For a sampled document a veto is a
-	// verdict too (its draw, not the veto, chose it), and AwaitingAudit is
-	// set when it was drawn for an audit nobody has decided yet: not
-	// known, and not to be left out lightly, since the audits that stay
-	// open may be those of the wrong documents.
-	Sampled, AwaitingAudit bool
+	// verdict too (its draw, not the veto, chose it). Without a verdict, a
+	// sampled document is not known, and is not to be left out lightly,
+	// since the verdicts that never come may be those of the wrong
+	// documents: AuditOpen is set when it was drawn for an audit nobody has
+	// decided yet, due at AuditDue (the policy's review_due after it was
+	// accepted); Unjudged when it was routed and finished without a
+	// person's verdict (a review that timed out).
+	Sampled, AuditOpen, Unjudged bool
+	AuditDue                     time.Time
 	// SampleRate is, for a sampled document, the share of documents the
 	// sample took when it was routed: 1 in hitl, the audit sample rate in
 	// hotl.
@@ -235,8 +240,15 @@ func Replay(ctx context.Context, docs countersign.DocumentStore, tt *countersign
 			switch f := d.Final; {
 			case f.Vetoed:
 				c.Known, c.Wrong = true, f.Action == countersign.ActionReject || !unchanged(f.Diff)
-			case !c.Known && d.Route != nil && d.Route.Outcome == countersign.OutcomeAutoAcceptWithAudit:
-				c.AwaitingAudit = true
+			case c.Known || d.Route == nil:
+			case d.Route.Outcome == countersign.OutcomeAutoAcceptWithAudit:
+				accepted := f.DecidedAt
+				if accepted.IsZero() {
+					accepted = d.CreatedAt
+				}
+				c.AuditOpen, c.AuditDue = true, accepted.Add(tt.Policy.ReviewDue)
+			default:
+				c.Unjudged = true
 			}
 		}
 		var hits []countersign.RuleHit
@@ -276,9 +288,12 @@ func Replay(ctx context.Context, docs countersign.DocumentStore, tt *countersign
 //
 //   - auto-accepted: when it was drawn for an audit (the DrawAudit
 //     activity's draw, a share r of every confidence band);
-//   - sent to a person or rejected: when its own draw falls below r (the
-//     first 53 bits of SHA-256("uniform-sample:" + ID) as a fraction, fixed
-//     by the ID, so every reading of the store draws the same).
+//   - sent to a person or rejected: when its own draw falls below r: the
+//     first 53 bits of SHA-256("uniform-sample:" + ID + "@" + the time the
+//     server received it, in microseconds) as a fraction. Fixed by the
+//     stored document, so every reading draws the same; and since the
+//     submitter, who may choose the ID, cannot choose the microsecond of
+//     arrival, no choice of IDs steers documents in or out.
 //
 // Neither draw looks at what people found, so the sample is a share r of
 // the period's documents at every confidence, like a period in hitl. A
@@ -299,13 +314,13 @@ func Sampled(d *countersign.Document) bool {
 	case r.Outcome == countersign.OutcomeAutoAccept:
 		return false
 	default:
-		return uniformDraw(d.ID) < r.AuditSampleRate
+		return uniformDraw(d.ID, d.CreatedAt) < r.AuditSampleRate
 	}
 }
 
 // uniformDraw is a document's draw for the uniform sample, in [0,1).
-func uniformDraw(documentID string) float64 {
-	sum := sha256.Sum256([]byte("uniform-sample:" + documentID))
+func uniformDraw(documentID string, received time.Time) float64 {
+	sum := sha256.Sum256([]byte("uniform-sample:" + documentID + "@" + strconv.FormatInt(received.UnixMicro(), 10)))
 	return float64(binary.BigEndian.Uint64(sum[:8])>>11) / (1 << 53)
 }
 
