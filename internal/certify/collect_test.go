@@ -78,6 +78,7 @@ func TestCollectTakesTheUniformSample(t *testing.T) {
 		{"not-drawn", 0.99, hotl(countersign.OutcomeAutoAccept), countersign.Final{DecidedBy: sys, Diff: unchanged}, want{false, false}},
 		{drawn, 0.7, hotl(countersign.OutcomeHumanReview), countersign.Final{DecidedBy: "rita", Action: countersign.ActionApprove, Diff: unchanged}, want{true, false}},
 		{notDrawn, 0.8, hotl(countersign.OutcomeHumanReview), countersign.Final{DecidedBy: "rita", Action: countersign.ActionCorrect, Diff: corrected}, want{false, false}},
+		{"hotl-rule-rejected", 0.93, hotl(countersign.OutcomeReject), countersign.Final{DecidedBy: sys, Action: countersign.ActionReject}, want{false, false}},
 		{"audit-not-due", 0.94, hotl(countersign.OutcomeAutoAcceptWithAudit), countersign.Final{DecidedBy: sys, DecidedAt: created(20), Diff: unchanged}, want{false, false}},
 	}
 	var wantSamples []certify.Sample

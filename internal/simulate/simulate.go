@@ -196,8 +196,8 @@ type Case struct {
 	// since the verdicts that never come may be those of the wrong
 	// documents: AuditOpen is set when it was drawn for an audit nobody has
 	// decided yet, due at AuditDue (the policy's review_due after it was
-	// accepted); Unjudged when it was routed and finished without a
-	// person's verdict (a review that timed out).
+	// accepted); Unjudged when it was sent to a person and finished
+	// without one's verdict (a review that timed out).
 	Sampled, AuditOpen, Unjudged bool
 	AuditDue                     time.Time
 	// SampleRate is, for a sampled document, the share of documents the
@@ -247,7 +247,9 @@ func Replay(ctx context.Context, docs countersign.DocumentStore, tt *countersign
 					accepted = d.CreatedAt
 				}
 				c.AuditOpen, c.AuditDue = true, accepted.Add(tt.Policy.ReviewDue)
-			default:
+			case d.Route.Outcome == countersign.OutcomeHumanReview:
+				// Sent to a person, finished without one (timed out). A
+				// reject rule's rejection in hotl expects no verdict.
 				c.Unjudged = true
 			}
 		}
