@@ -576,7 +576,7 @@ func runHOTL(docs []*Doc, base []certify.Sample, budget, threshold float64, atte
 				outcome = countersign.OutcomeAutoAcceptWithAudit
 			}
 		}
-		doc := &countersign.Document{ID: d.ID, Route: &countersign.Route{Mode: countersign.ModeHOTL, Outcome: outcome, Threshold: cp.threshold, AuditSampleRate: rate}}
+		doc := &countersign.Document{ID: d.ID, CreatedAt: d.created, Route: &countersign.Route{Mode: countersign.ModeHOTL, Outcome: outcome, Threshold: cp.threshold, AuditSampleRate: rate}}
 		byPerson := outcome != countersign.OutcomeAutoAccept
 		if byPerson {
 			seen++
