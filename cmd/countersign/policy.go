@@ -83,15 +83,15 @@ attempt's risk where a record with one error can pass (765 for 1%, 151 for
 5%), so one confidently wrong document among the most confident does not
 block certification for good.
 
-From a period in hotl only the uniform sample counts: the audited documents
-and, drawn at the same audit sample rate by their ID, the documents sent to a
-person; the others a person decided there are left out, since counting every
-document below the threshold in force but only a share of those above it
-would weigh the less confident ones more. So certifying again in hotl takes
-about 1/rate documents for each reviewed document a refusal asks for. A
-document of the sample without a person's verdict (an audit open past the
-policy's review_due, a review that timed out) is tested as wrong; an audit
-not due yet is left out until decided.
+From a period in hotl only the uniform sample counts: the documents drawn for
+an audit and, drawn at the same audit sample rate (by ID and time received),
+the documents sent to a person; the others a person decided there are left
+out, since counting every document below the threshold in force but only a
+share of those above it would weigh the less confident ones more. So
+certifying again in hotl takes about 1/rate documents for each reviewed
+document a refusal asks for. A drawn document counts once its audit is due,
+however the audit went: decided, with its verdict; still open, as wrong.
+Before that it is left out. A review that timed out is tested as wrong.
 
 Every attempt counts: trying again after a refusal, on more documents, is
 another chance for a threshold over the budget to pass, so the first attempt
@@ -134,10 +134,10 @@ Needs the approver or admin role.`,
 				fmt.Fprintf(cmd.OutOrStdout(), "  %d more reviewed documents, decided in hotl outside the uniform sample (not drawn at the audit sample rate), were left out\n", res.Test.Unsampled)
 			}
 			if res.Test != nil && res.Test.NoVerdict > 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "  %d documents of the sample without a person's verdict (an overdue audit, a review that timed out) were tested as wrong\n", res.Test.NoVerdict)
+				fmt.Fprintf(cmd.OutOrStdout(), "  %d documents of the sample without a person's verdict (an audit still open when due, a review that timed out) were tested as wrong\n", res.Test.NoVerdict)
 			}
 			if res.Test != nil && res.Test.PendingAudits > 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "  %d documents drawn for an audit not due yet were left out until it is decided\n", res.Test.PendingAudits)
+				fmt.Fprintf(cmd.OutOrStdout(), "  %d documents drawn for an audit not due yet were left out until it is due, however it went\n", res.Test.PendingAudits)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "\nPut it in force for documents started from now on with:\n  countersign policy apply --type %s --certificate %s\n", taskType, res.Certificate.ID)
 			return nil

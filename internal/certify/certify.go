@@ -80,8 +80,8 @@
 // together, the less confident documents, wrong more often, would weigh
 // 1/rate times the others. So Collect takes from a period in hotl only its
 // uniform sample (simulate.Sampled): the audited documents and, at the same
-// audit sample rate, an ID-fixed draw of the documents sent to a person.
-// Together with the periods in hitl that is a sample of the task type's
+// audit sample rate, a draw by ID and time received of the documents sent
+// to a person. Together with the periods in hitl that is a sample of the task type's
 // documents at every confidence, and certifying again in hotl, as audits
 // accumulate, keeps the guarantee.
 package certify
@@ -146,8 +146,8 @@ type Result struct {
 	Unsampled int `json:"unsampled,omitempty"`
 	// NoVerdict counts the documents among Documents without a person's
 	// verdict (an overdue or abandoned audit, a review that timed out),
-	// tested as wrong; PendingAudits those left out because their audit is
-	// open and not due yet (Data).
+	// tested as wrong; PendingAudits the documents drawn for an audit not
+	// due (or not open) yet, left out however it went (Data).
 	NoVerdict     int `json:"no_verdict,omitempty"`
 	PendingAudits int `json:"pending_audits,omitempty"`
 	// SampleRate is the share of documents the sample takes now (Data):
@@ -602,14 +602,14 @@ func (r *Result) explain(taskType string) string {
 func (r *Result) Explain(taskType string) string {
 	var b strings.Builder
 	b.WriteString(r.explain(taskType))
-	if r.Unsampled > 0 {
+	if r.Unsampled > 0 && r.Documents > 0 {
 		fmt.Fprintf(&b, " (%d more reviewed documents, decided in hotl outside the uniform sample, were left out: in hotl only the audit sample rate's share of documents counts)", r.Unsampled)
 	}
 	if r.NoVerdict > 0 {
-		fmt.Fprintf(&b, " (%d of the documents have no verdict from a person, an overdue audit or a review that timed out, and count as wrong: decide the overdue audits)", r.NoVerdict)
+		fmt.Fprintf(&b, " (%d of the documents have no verdict from a person, an audit still open when due or a review that timed out, and count as wrong: decide the overdue audits)", r.NoVerdict)
 	}
 	if r.PendingAudits > 0 {
-		fmt.Fprintf(&b, " (%d documents drawn for an audit not due yet were left out until it is decided)", r.PendingAudits)
+		fmt.Fprintf(&b, " (%d documents drawn for an audit not due yet were left out until it is due, however it went)", r.PendingAudits)
 	}
 	return b.String()
 }

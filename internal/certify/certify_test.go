@@ -209,6 +209,12 @@ func TestRefusalSaysHowManyMore(t *testing.T) {
 	if res.Needed != 299 || !strings.Contains(res.Explain("claims"), "at least 299") {
 		t.Fatalf("no documents: needed %d, %q", res.Needed, res.Explain("claims"))
 	}
+	// Every decided document outside the sample: said once, and the
+	// notes follow this refusal too.
+	res.Unsampled, res.PendingAudits = 7, 2
+	if msg := res.Explain("claims"); !strings.Contains(msg, "none of the 7 reviewed documents") || strings.Contains(msg, "7 more reviewed documents") || !strings.Contains(msg, "2 documents drawn for an audit not due yet") {
+		t.Fatalf("nothing in the sample: %q", msg)
+	}
 }
 
 // TestRefusalDoesNotProjectFromALuckyCut: the 58 most confident documents

@@ -2,6 +2,7 @@ package certify
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/countersign/countersign"
@@ -22,11 +23,11 @@ type Data struct {
 	// below the threshold in force, and were not drawn).
 	TrainedOn, Unsampled int
 	// NoVerdict counts the held-out documents of the sample without a
-	// person's verdict: an audit overdue (or abandoned) at the time of
-	// collection, a review that timed out. Each is among Samples as wrong,
-	// since leaving them out could leave out exactly the documents nobody
-	// could confirm. PendingAudits counts those left out because their
-	// audit is open but not due yet, as a review still pending is.
+	// person's verdict: an audit still open when due (or abandoned), a
+	// review that timed out. Each is among Samples as wrong, since leaving
+	// them out could leave out exactly the documents nobody could confirm.
+	// PendingAudits counts the documents drawn for an audit that is not
+	// due yet (or not open yet), left out whatever the audit said.
 	NoVerdict, PendingAudits int
 	// SampleRate is the share of documents the sample took when the newest
 	// of Samples was routed: 1 in hitl, the audit sample rate in hotl. More
@@ -40,30 +41,18 @@ type Data struct {
 // period in hitl, the audit sample rate's share of a period in hotl), each
 // with its confidence recomputed through cal (nil: uncalibrated) and what
 // tt's current rules do with it. A veto is left out unless its document was
-// drawn (a veto picks by hand; the draw did not). A document of the sample
-// without a person's verdict counts as wrong (NoVerdict), unless its audit
-// is open and not due at now, when it is left out as a pending review is.
-func Collect(ctx context.Context, docs countersign.DocumentStore, tt *countersign.TaskType, cal *countersign.Calibration, now time.Time) (*Data, error) {
+// drawn (a veto picks by hand; the draw did not). A review that timed out
+// counts as wrong (NoVerdict).
+//
+// A document drawn for an audit counts once its audit review is due at
+// now, whatever became of it: decided, with the audit's verdict; still
+// open, as wrong (NoVerdict). Before that it is left out (PendingAudits)
+// however the audit went, since quick confirmations would otherwise come
+// in ahead of slow corrections: which drawn documents count depends on the
+// clock alone.
+func Collect(ctx context.Context, store Store, tt *countersign.TaskType, cal *countersign.Calibration, now time.Time) (*Data, error) {
 	data := &Data{}
-	err := simulate.Replay(ctx, docs, tt, cal, func(c simulate.Case) error {
-		switch {
-		case !c.Known && !c.AuditOpen && !c.Unjudged:
-			return nil
-		case !c.HeldOut:
-			data.TrainedOn++
-			return nil
-		case !c.Sampled:
-			data.Unsampled++
-			return nil
-		case c.AuditOpen && now.Before(c.AuditDue):
-			data.PendingAudits++
-			return nil
-		}
-		wrong := c.Wrong
-		if !c.Known {
-			data.NoVerdict++
-			wrong = true
-		}
+	add := func(c simulate.Case, wrong bool) {
 		data.Samples = append(data.Samples, Sample{Confidence: c.Confidence, Route: c.Route, Wrong: wrong})
 		if data.Since.IsZero() || c.CreatedAt.Before(data.Since) {
 			data.Since = c.CreatedAt
@@ -71,10 +60,70 @@ func Collect(ctx context.Context, docs countersign.DocumentStore, tt *countersig
 		if !c.CreatedAt.Before(data.Until) {
 			data.Until, data.SampleRate = c.CreatedAt, c.SampleRate
 		}
+	}
+	// The drawn documents wait for the scan to end: their audits' due
+	// times are read after it, not while it holds the store.
+	var drawn []simulate.Case
+	err := simulate.Replay(ctx, store, tt, cal, func(c simulate.Case) error {
+		switch {
+		case !c.Known && !c.Drawn && !c.Unjudged:
+			return nil
+		case !c.HeldOut:
+			data.TrainedOn++
+			return nil
+		case !c.Sampled:
+			data.Unsampled++
+			return nil
+		case c.Drawn:
+			drawn = append(drawn, c)
+			return nil
+		case c.Unjudged:
+			data.NoVerdict++
+			add(c, true)
+			return nil
+		}
+		add(c, c.Wrong)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	for _, c := range drawn {
+		due, err := auditDue(ctx, store, c.DocumentID)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case due.IsZero() || now.Before(due):
+			data.PendingAudits++
+		case !c.Known:
+			data.NoVerdict++
+			add(c, true)
+		default:
+			add(c, c.Wrong)
+		}
+	}
 	return data, nil
+}
+
+// Store is what Collect reads: the documents, and the reviews of those
+// drawn for an audit.
+type Store interface {
+	countersign.DocumentStore
+	ReviewsForDocument(ctx context.Context, documentID string) ([]countersign.Review, error)
+}
+
+// auditDue is when the audit of a document is due; zero while no audit
+// review is open yet (the veto window or the delivery still hold it back).
+func auditDue(ctx context.Context, store Store, documentID string) (time.Time, error) {
+	reviews, err := store.ReviewsForDocument(ctx, documentID)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("reviews of %s: %w", documentID, err)
+	}
+	for _, r := range reviews {
+		if r.Kind == countersign.ReviewAudit {
+			return r.DueAt, nil
+		}
+	}
+	return time.Time{}, nil
 }

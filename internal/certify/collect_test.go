@@ -18,10 +18,11 @@ import (
 
 // TestCollectTakesTheUniformSample: a period in hitl counts whole, a review
 // that timed out as wrong; from a period in hotl (audit sample rate 1/2 on
-// the route) only the audited documents, a drawn document's veto, a drawn
-// document whose audit is overdue (as wrong), and the documents sent to a
+// the route) only the documents drawn for an audit whose audit is due (an
+// open one as wrong), a drawn document's veto, and the documents sent to a
 // person whose own draw falls below the rate. The other decided documents
-// there are counted apart, and an audit not due yet is left out.
+// there are counted apart, and drawn documents whose audit is not due (or
+// not open) yet are left out, however their audit went.
 func TestCollectTakesTheUniformSample(t *testing.T) {
 	ctx := context.Background()
 	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
@@ -41,7 +42,8 @@ func TestCollectTakesTheUniformSample(t *testing.T) {
 		return &countersign.Route{Mode: countersign.ModeHOTL, Threshold: 0.9, AuditSampleRate: rate, Outcome: o}
 	}
 	// Documents sent to a person in hotl: which IDs the draw takes at rate
-	// 1/2 is fixed by the ID; find one it takes and one it does not.
+	// 1/2 is fixed by the ID and the time received; find one it takes and one
+	// it does not.
 	// The draw reads the ID and the time received: each probe has the time
 	// its document gets below (its place in cases, 8 and 9).
 	created := func(i int) time.Time { return time.Date(2026, 1, 1, 0, i, 0, 0, time.UTC) }
@@ -58,28 +60,35 @@ func TestCollectTakesTheUniformSample(t *testing.T) {
 	type want struct {
 		in, wrong bool
 	}
+	// noAudit: a drawn document whose audit review is not open yet.
+	const noAudit = -1 << 20
 	cases := []struct {
 		id    string
 		conf  float64
 		route *countersign.Route
 		final countersign.Final
-		want  want
+		// due is when the document's audit review is due, in minutes as
+		// created counts them (0: no audit review).
+		due  int
+		want want
 	}{
-		{"hitl-right", 0.5, &countersign.Route{Mode: countersign.ModeHITL, Outcome: countersign.OutcomeHumanReview}, countersign.Final{DecidedBy: "rita", Action: countersign.ActionApprove, Diff: unchanged}, want{true, false}},
-		{"hitl-wrong", 0.6, &countersign.Route{Mode: countersign.ModeHITL, Outcome: countersign.OutcomeHumanReview}, countersign.Final{DecidedBy: "rita", Action: countersign.ActionCorrect, Diff: corrected}, want{true, true}},
-		{"hitl-timed-out", 0.4, &countersign.Route{Mode: countersign.ModeHITL, Outcome: countersign.OutcomeHumanReview}, countersign.Final{DecidedBy: sys, Action: countersign.ActionReject}, want{true, true}},
-		{"audited-wrong", 0.95, hotl(countersign.OutcomeAutoAcceptWithAudit), countersign.Final{DecidedBy: sys, AuditedBy: "ana", CorrectedAfterAudit: true, Diff: corrected}, want{true, true}},
-		// Collected at 00:30 with review_due 1h: an audit open since the
-		// day before is overdue (wrong), one open since 00:20 not due yet
-		// (left out).
-		{"audit-overdue", 0.96, hotl(countersign.OutcomeAutoAcceptWithAudit), countersign.Final{DecidedBy: sys, DecidedAt: created(-60 * 24), Diff: unchanged}, want{true, true}},
-		{"drawn-vetoed", 0.97, hotl(countersign.OutcomeAutoAcceptWithAudit), countersign.Final{DecidedBy: "vera", Vetoed: true, Action: countersign.ActionCorrect, Diff: corrected}, want{true, true}},
-		{"not-drawn-vetoed", 0.98, hotl(countersign.OutcomeAutoAccept), countersign.Final{DecidedBy: "vera", Vetoed: true, Action: countersign.ActionCorrect, Diff: corrected}, want{false, false}},
-		{"not-drawn", 0.99, hotl(countersign.OutcomeAutoAccept), countersign.Final{DecidedBy: sys, Diff: unchanged}, want{false, false}},
-		{drawn, 0.7, hotl(countersign.OutcomeHumanReview), countersign.Final{DecidedBy: "rita", Action: countersign.ActionApprove, Diff: unchanged}, want{true, false}},
-		{notDrawn, 0.8, hotl(countersign.OutcomeHumanReview), countersign.Final{DecidedBy: "rita", Action: countersign.ActionCorrect, Diff: corrected}, want{false, false}},
-		{"hotl-rule-rejected", 0.93, hotl(countersign.OutcomeReject), countersign.Final{DecidedBy: sys, Action: countersign.ActionReject}, want{false, false}},
-		{"audit-not-due", 0.94, hotl(countersign.OutcomeAutoAcceptWithAudit), countersign.Final{DecidedBy: sys, DecidedAt: created(20), Diff: unchanged}, want{false, false}},
+		{"hitl-right", 0.5, &countersign.Route{Mode: countersign.ModeHITL, Outcome: countersign.OutcomeHumanReview}, countersign.Final{DecidedBy: "rita", Action: countersign.ActionApprove, Diff: unchanged}, 0, want{true, false}},
+		{"hitl-wrong", 0.6, &countersign.Route{Mode: countersign.ModeHITL, Outcome: countersign.OutcomeHumanReview}, countersign.Final{DecidedBy: "rita", Action: countersign.ActionCorrect, Diff: corrected}, 0, want{true, true}},
+		{"hitl-timed-out", 0.4, &countersign.Route{Mode: countersign.ModeHITL, Outcome: countersign.OutcomeHumanReview}, countersign.Final{DecidedBy: sys, Action: countersign.ActionReject}, 0, want{true, true}},
+		// Collected at 00:30: audits due before count, decided or not (an
+		// open one as wrong); audits due after, or not open yet, do not,
+		// however they went.
+		{"audited-wrong", 0.95, hotl(countersign.OutcomeAutoAcceptWithAudit), countersign.Final{DecidedBy: sys, AuditedBy: "ana", CorrectedAfterAudit: true, Diff: corrected}, 29, want{true, true}},
+		{"audit-overdue", 0.96, hotl(countersign.OutcomeAutoAcceptWithAudit), countersign.Final{DecidedBy: sys, Diff: unchanged}, -60, want{true, true}},
+		{"drawn-vetoed", 0.97, hotl(countersign.OutcomeAutoAcceptWithAudit), countersign.Final{DecidedBy: "vera", Vetoed: true, Action: countersign.ActionCorrect, Diff: corrected}, noAudit, want{true, true}},
+		{"not-drawn-vetoed", 0.98, hotl(countersign.OutcomeAutoAccept), countersign.Final{DecidedBy: "vera", Vetoed: true, Action: countersign.ActionCorrect, Diff: corrected}, 0, want{false, false}},
+		{"not-drawn", 0.99, hotl(countersign.OutcomeAutoAccept), countersign.Final{DecidedBy: sys, Diff: unchanged}, 0, want{false, false}},
+		{drawn, 0.7, hotl(countersign.OutcomeHumanReview), countersign.Final{DecidedBy: "rita", Action: countersign.ActionApprove, Diff: unchanged}, 0, want{true, false}},
+		{notDrawn, 0.8, hotl(countersign.OutcomeHumanReview), countersign.Final{DecidedBy: "rita", Action: countersign.ActionCorrect, Diff: corrected}, 0, want{false, false}},
+		{"hotl-rule-rejected", 0.93, hotl(countersign.OutcomeReject), countersign.Final{DecidedBy: sys, Action: countersign.ActionReject}, 0, want{false, false}},
+		{"audit-not-due", 0.94, hotl(countersign.OutcomeAutoAcceptWithAudit), countersign.Final{DecidedBy: sys, Diff: unchanged}, 31, want{false, false}},
+		{"audit-confirmed-not-due", 0.92, hotl(countersign.OutcomeAutoAcceptWithAudit), countersign.Final{DecidedBy: sys, AuditedBy: "ana", Diff: unchanged}, 90, want{false, false}},
+		{"audit-not-open", 0.91, hotl(countersign.OutcomeAutoAcceptWithAudit), countersign.Final{DecidedBy: sys, Diff: unchanged}, noAudit, want{false, false}},
 	}
 	var wantSamples []certify.Sample
 	for i, c := range cases {
@@ -92,12 +101,21 @@ func TestCollectTakesTheUniformSample(t *testing.T) {
 			Route:      c.route,
 			Final:      &final,
 		}
+		if final.Action == countersign.ActionReject {
+			d.Status = countersign.StatusRejected
+		}
 		if _, _, err := s.CreateDocument(ctx, d); err != nil {
 			t.Fatal(err)
 		}
 		status := d.Status
 		if err := s.UpdateDocument(ctx, d.ID, countersign.DocumentUpdate{Status: &status, Draft: d.Draft, Confidence: d.Confidence, Route: d.Route, Final: d.Final}); err != nil {
 			t.Fatal(err)
+		}
+		if c.due != 0 && c.due != noAudit {
+			r := &countersign.Review{ID: countersign.ReviewID(d.ID, 1), DocumentID: d.ID, TaskType: "notes", Kind: countersign.ReviewAudit, Status: countersign.ReviewPending, CreatedAt: created(c.due - 60), DueAt: created(c.due), Confidence: c.conf}
+			if err := s.OpenReview(ctx, r); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if c.want.in {
 			wantSamples = append(wantSamples, certify.Sample{Confidence: c.conf, Route: "eligible", Wrong: c.want.wrong})
@@ -107,14 +125,19 @@ func TestCollectTakesTheUniformSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	byConfidence := func(a, b certify.Sample) int { return cmp.Compare(a.Confidence, b.Confidence) }
+	slices.SortFunc(data.Samples, byConfidence)
+	slices.SortFunc(wantSamples, byConfidence)
 	if !slices.Equal(data.Samples, wantSamples) {
 		t.Errorf("samples:\n got %+v\nwant %+v", data.Samples, wantSamples)
 	}
 	// Unsampled: the undrawn review. An undrawn veto is no verdict at all
 	// (a veto picks by hand), and an undrawn auto-accepted document nobody
 	// saw is not a decided one.
-	// The newest document collected was routed in hotl at rate 1/2.
-	if data.Unsampled != 1 || data.NoVerdict != 2 || data.PendingAudits != 1 || data.TrainedOn != 0 || data.SampleRate != rate {
-		t.Errorf("unsampled %d, no verdict %d, pending audits %d, trained on %d, sample rate %v; want 1, 2, 1, 0, %v", data.Unsampled, data.NoVerdict, data.PendingAudits, data.TrainedOn, data.SampleRate, rate)
+	// No verdict: the timed-out review and the overdue audit. Pending: the
+	// three audits not due or not open. The newest document collected was
+	// routed in hotl at rate 1/2.
+	if data.Unsampled != 1 || data.NoVerdict != 2 || data.PendingAudits != 3 || data.TrainedOn != 0 || data.SampleRate != rate {
+		t.Errorf("unsampled %d, no verdict %d, pending audits %d, trained on %d, sample rate %v; want 1, 2, 3, 0, %v", data.Unsampled, data.NoVerdict, data.PendingAudits, data.TrainedOn, data.SampleRate, rate)
 	}
 }

@@ -191,15 +191,14 @@ type Case struct {
 	// Sampled is set when the document belongs to the uniform sample of
 	// the task type's documents (Sampled): only there do the verdicts of
 	// people measure an error rate. For a sampled document a veto is a
-	// verdict too (its draw, not the veto, chose it). Without a verdict, a
-	// sampled document is not known, and is not to be left out lightly,
-	// since the verdicts that never come may be those of the wrong
-	// documents: AuditOpen is set when it was drawn for an audit nobody has
-	// decided yet, due at AuditDue (the policy's review_due after it was
-	// accepted); Unjudged when it was sent to a person and finished
-	// without one's verdict (a review that timed out).
-	Sampled, AuditOpen, Unjudged bool
-	AuditDue                     time.Time
+	// verdict too (its draw, not the veto, chose it). Drawn is set for a
+	// sampled document drawn for an audit and not vetoed: its verdict is
+	// the audit's, once decided (Known). Without a verdict, a sampled
+	// document is not known, and is not to be left out lightly, since the
+	// verdicts that never come may be those of the wrong documents:
+	// Unjudged is set when it was sent to a person and finished without
+	// one's verdict (a review that timed out).
+	Sampled, Drawn, Unjudged bool
 	// SampleRate is, for a sampled document, the share of documents the
 	// sample took when it was routed: 1 in hitl, the audit sample rate in
 	// hotl.
@@ -240,13 +239,10 @@ func Replay(ctx context.Context, docs countersign.DocumentStore, tt *countersign
 			switch f := d.Final; {
 			case f.Vetoed:
 				c.Known, c.Wrong = true, f.Action == countersign.ActionReject || !unchanged(f.Diff)
-			case c.Known || d.Route == nil:
+			case d.Route == nil:
 			case d.Route.Outcome == countersign.OutcomeAutoAcceptWithAudit:
-				accepted := f.DecidedAt
-				if accepted.IsZero() {
-					accepted = d.CreatedAt
-				}
-				c.AuditOpen, c.AuditDue = true, accepted.Add(tt.Policy.ReviewDue)
+				c.Drawn = true
+			case c.Known:
 			case d.Route.Outcome == countersign.OutcomeHumanReview:
 				// Sent to a person, finished without one (timed out). A
 				// reject rule's rejection in hotl expects no verdict.
