@@ -43,10 +43,10 @@ func doc(i int, value string, raw float64, decidedBy string, action countersign.
 	return d
 }
 
-func store(t *testing.T) (*sqlite.Store, *countersign.TaskType) {
+// emptyStore is a fresh SQLite store and the notes task type.
+func emptyStore(t *testing.T) (*sqlite.Store, *countersign.TaskType) {
 	t.Helper()
-	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,6 +55,25 @@ func store(t *testing.T) (*sqlite.Store, *countersign.TaskType) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, tt
+}
+
+// put stores a finished document as the pipeline leaves it.
+func put(t *testing.T, s *sqlite.Store, d *countersign.Document) {
+	t.Helper()
+	ctx := context.Background()
+	if _, _, err := s.CreateDocument(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	status := d.Status
+	if err := s.UpdateDocument(ctx, d.ID, countersign.DocumentUpdate{Status: &status, Draft: d.Draft, Confidence: d.Confidence, Route: d.Route, Final: d.Final}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func store(t *testing.T) (*sqlite.Store, *countersign.TaskType) {
+	t.Helper()
+	s, tt := emptyStore(t)
 	const sys = countersign.SystemActor
 	for _, d := range []*countersign.Document{
 		doc(1, "fine", 0.95, "rita", countersign.ActionApprove, countersign.ChangeUnchanged, false),  // right
@@ -64,13 +83,7 @@ func store(t *testing.T) (*sqlite.Store, *countersign.TaskType) {
 		doc(5, "", 0, "rita", countersign.ActionCorrect, countersign.ChangeAdded, true),              // no draft
 		doc(6, "risky", 0.99, "rita", countersign.ActionApprove, countersign.ChangeUnchanged, false), // risk rule
 	} {
-		if _, _, err := s.CreateDocument(ctx, d); err != nil {
-			t.Fatal(err)
-		}
-		status := d.Status
-		if err := s.UpdateDocument(ctx, d.ID, countersign.DocumentUpdate{Status: &status, Draft: d.Draft, Confidence: d.Confidence, Final: d.Final}); err != nil {
-			t.Fatal(err)
-		}
+		put(t, s, d)
 	}
 	return s, tt
 }
@@ -220,16 +233,7 @@ func TestSampled(t *testing.T) {
 // documents at or above 0.4 (0.3 here), not that of the documents people
 // happened to see, most of them below 0.8 (about 0.37).
 func TestUniformSampleUnbiased(t *testing.T) {
-	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	tt, err := tasktype.Parse([]byte(spec), "notes.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, tt := emptyStore(t)
 	const (
 		n, inForce, rate, at = 3000, 0.8, 0.25, 0.4
 	)
@@ -262,26 +266,20 @@ func TestUniformSampleUnbiased(t *testing.T) {
 			if wrong {
 				popWrong++
 			}
-			if d.Final.DecidedBy != countersign.SystemActor || d.Final.AuditedBy != "" {
+			if known, _ := simulate.Verdict(d); known {
 				seenN++
 				if wrong {
 					seenWrong++
 				}
 			}
 		}
-		if _, _, err := s.CreateDocument(ctx, d); err != nil {
-			t.Fatal(err)
-		}
-		status := d.Status
-		if err := s.UpdateDocument(ctx, d.ID, countersign.DocumentUpdate{Status: &status, Draft: d.Draft, Confidence: d.Confidence, Final: d.Final, Route: d.Route}); err != nil {
-			t.Fatal(err)
-		}
+		put(t, s, d)
 	}
 	truth, seen := float64(popWrong)/float64(popN), float64(seenWrong)/float64(seenN)
 	if math.Abs(seen-truth) < 0.05 {
 		t.Fatalf("the documents people saw err at %.3f, the population at %.3f: the fixture does not show the bias", seen, truth)
 	}
-	res, err := simulate.Run(ctx, s, tt, nil, 0, at)
+	res, err := simulate.Run(context.Background(), s, tt, nil, 0, at)
 	if err != nil {
 		t.Fatal(err)
 	}
