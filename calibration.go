@@ -2,7 +2,6 @@ package countersign
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
 	"math"
 	"sort"
@@ -117,14 +116,8 @@ func InTrainingSplit(seed int64, holdout float64, documentID string) bool {
 	if holdout <= 0 {
 		return true
 	}
-	var key [8]byte
-	binary.BigEndian.PutUint64(key[:], uint64(seed))
-	h := sha256.New()
-	h.Write(key[:])
-	h.Write([]byte(documentID))
-	sum := h.Sum(nil)
-	u := float64(binary.BigEndian.Uint64(sum[:8])>>11) / (1 << 53)
-	return u < 1-holdout
+	key := binary.BigEndian.AppendUint64(nil, uint64(seed))
+	return Draw(append(key, documentID...)) < 1-holdout
 }
 
 // ConfidenceModel is a learned confidence model. A field's probability of

@@ -3,8 +3,6 @@ package activities
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -91,8 +89,7 @@ func SystematicFrom(n int64, rate, offset float64) bool {
 // 53 bits of the SHA-256 of its name. Strata start at points spread as if
 // uniformly over [0,1), and a stratum always at the same one.
 func Offset(stratum string) float64 {
-	sum := sha256.Sum256([]byte(stratum))
-	return float64(binary.BigEndian.Uint64(sum[:8])>>11) / (1 << 53)
+	return countersign.Draw([]byte(stratum))
 }
 
 // Amendments of an accepted document.

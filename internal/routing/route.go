@@ -6,8 +6,6 @@
 package routing
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 
 	"github.com/countersign/countersign"
@@ -127,9 +125,7 @@ func AuditSampled(documentID string, rate float64) bool {
 	if rate <= 0 {
 		return false
 	}
-	sum := sha256.Sum256([]byte("audit-sample:" + documentID))
-	draw := float64(binary.BigEndian.Uint64(sum[:8])>>11) / (1 << 53)
-	return draw < rate
+	return countersign.Draw([]byte("audit-sample:"+documentID)) < rate
 }
 
 // weakness explains, for a reviewer, what makes the draft uncertain.

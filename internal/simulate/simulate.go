@@ -9,8 +9,6 @@ package simulate
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
@@ -318,8 +316,7 @@ func Sampled(d *countersign.Document) bool {
 
 // uniformDraw is a document's draw for the uniform sample, in [0,1).
 func uniformDraw(documentID string, received time.Time) float64 {
-	sum := sha256.Sum256([]byte("uniform-sample:" + documentID + "@" + strconv.FormatInt(received.UnixMicro(), 10)))
-	return float64(binary.BigEndian.Uint64(sum[:8])>>11) / (1 << 53)
+	return countersign.Draw([]byte("uniform-sample:" + documentID + "@" + strconv.FormatInt(received.UnixMicro(), 10)))
 }
 
 // Verdict reads what people found of a finished document: known when a
