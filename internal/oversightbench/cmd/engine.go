@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/api/apiclient"
+	"github.com/countersign/countersign/internal/certify"
 	"github.com/countersign/countersign/internal/oversightbench"
 )
 
@@ -39,15 +41,11 @@ func refused(err error) (string, bool) {
 // certification says its next attempt needs: certify.WaitFor of its test;
 // 0 when the answer holds no test.
 func refusalNeeds(err error) int {
-	var e *apiclient.Error
-	if !errors.As(err, &e) {
+	test := refusalTest(err)
+	if test == nil {
 		return 0
 	}
-	var body api.CertifyRefusal
-	if json.Unmarshal(e.Body, &body) != nil || body.Test == nil {
-		return 0
-	}
-	return body.Test.WaitFor()
+	return test.WaitFor()
 }
 
 // CalibrationRun is one `calibrate`: the version it stored and whether it
@@ -194,28 +192,126 @@ type SupervisionFigures struct {
 	Ignored int `json:"ignored_reports,omitempty"`
 }
 
-// supervision reads the supervisor's state after budget i's batch, and
-// lifts a tightening so that the next budget starts afresh.
-func (s *seedRun) supervision(ctx context.Context, i int) error {
+// supervision reads the supervisor's state after a batch at budget b,
+// and lifts a tightening so that what follows starts afresh.
+func (s *seedRun) supervision(ctx context.Context, b float64) (*SupervisionFigures, error) {
 	stats, err := s.approver.Stats(ctx, oversightbench.TaskType)
 	if err != nil {
-		return fmt.Errorf("stats: %w", err)
+		return nil, fmt.Errorf("stats: %w", err)
 	}
 	sup := stats.Supervision
 	fig := &SupervisionFigures{State: sup.State, Tightened: sup.State == api.StateTightened, Ignored: sup.IgnoredReports}
 	fig.Estimate, _ = json.Marshal(sup.Estimate)
 	fig.Basis, _ = json.Marshal(sup.Basis)
 	fig.Override, _ = json.Marshal(sup.Override)
-	s.out.Budgets[i].Supervision = fig
 	if sup.State == api.StateUnsupervised && !s.unsupervisedNoted {
 		s.unsupervisedNoted = true
 		s.note("no supervisor watches the applied certificate: the policy in force names no supervision")
 	}
 	if fig.Tightened {
-		progress("seed %d: the supervisor tightened the policy at %s: %s", s.seed, pct(s.cfg.Budgets[i]), fig.Override)
-		if _, err := s.approver.ResetPolicy(ctx, oversightbench.TaskType, "oversight benchmark: the next budget starts afresh"); err != nil {
-			return fmt.Errorf("policy reset: %w", err)
+		progress("seed %d: the supervisor tightened the policy at %s: %s", s.seed, pct(b), fig.Override)
+		if _, err := s.approver.ResetPolicy(ctx, oversightbench.TaskType, "oversight benchmark: what follows starts afresh"); err != nil {
+			return nil, fmt.Errorf("policy reset: %w", err)
 		}
 	}
-	return nil
+	return fig, nil
+}
+
+// Recertification is a budget's second look: documents run in hotl under
+// its first certificate, a certification on the held-out reviewed
+// documents and the uniform sample of the period in hotl, and a new batch
+// under the laxer of the two certificates.
+type Recertification struct {
+	// InHOTL counts the documents run in hotl at this budget before the
+	// certification, the first batch's included; Period is what happened
+	// to those run after the first batch.
+	InHOTL int           `json:"in_hotl"`
+	Period *BatchFigures `json:"period"`
+	// Certificate is the new certificate, Refusal the reason there is
+	// none; Test is the engine's test either way (the documents it took,
+	// those it left out of the sample, the audits not due).
+	Certificate *countersign.Certificate `json:"certificate,omitempty"`
+	Refusal     string                   `json:"refusal,omitempty"`
+	Test        *certify.Result          `json:"test,omitempty"`
+	// Applied says the new certificate was put in force: it was laxer
+	// than the first, which otherwise stays (it still holds).
+	Applied bool `json:"applied"`
+	// Threshold is the threshold in force for Batch.
+	Threshold   float64             `json:"threshold"`
+	Batch       *BatchFigures       `json:"batch,omitempty"`
+	Supervision *SupervisionFigures `json:"supervision,omitempty"`
+}
+
+// auditsDue is how long after it is drawn an audit is due: the bench's
+// task type's review_due. A certification counts an audited document
+// only once its audit is due (certify.Collect), so the run waits that
+// long after the period in hotl before it certifies again.
+const auditsDue = time.Minute
+
+// recertify is what an approver does once audits have accumulated under
+// budget i's certificate: run cfg.Recertify more documents in hotl, wait
+// until their audits are due, certify again (one more attempt at the
+// budget, on the held-out reviewed documents and the uniform sample of
+// the periods in hotl), put the new certificate in force when its
+// threshold is laxer, and measure a new batch of cfg.Heldout documents.
+func (s *seedRun) recertify(ctx context.Context, i int, first *countersign.Certificate) error {
+	b := s.cfg.Budgets[i]
+	br := &s.out.Budgets[i]
+	docs, err := s.batch(ctx, fmt.Sprintf("in hotl at %s before certifying again", pct(b)), s.notices(heldoutBase*(i+11), s.cfg.Recertify))
+	if err != nil {
+		return err
+	}
+	rc := &Recertification{InHOTL: br.Batch.Documents + len(docs), Period: batchFigures(docs, b, countersign.ModeHOTL), Threshold: first.Threshold}
+	br.Recertification = rc
+	if _, err := s.supervision(ctx, b); err != nil {
+		return err
+	}
+	progress("seed %d: waiting %s for the audits to be due", s.seed, auditsDue+5*time.Second)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(auditsDue + 5*time.Second):
+	}
+	resp, err := s.approver.Certify(ctx, oversightbench.TaskType, b, s.cfg.Level)
+	if reason, ok := refused(err); ok {
+		br.Attempts++
+		rc.Refusal, rc.Test = reason, refusalTest(err)
+		progress("seed %d: no new certificate at %s after %d documents in hotl: %s", s.seed, pct(b), rc.InHOTL, reason)
+	} else if err != nil {
+		return fmt.Errorf("certify again at %s: %w", pct(b), err)
+	} else {
+		br.Attempts++
+		rc.Certificate, rc.Test = resp.Certificate, resp.Test
+		c := resp.Certificate
+		progress("seed %d: certified %s again after %d documents in hotl: threshold %.4f (in force %.4f), bound %.4f (%d wrong of %d accepted)", s.seed, pct(b), rc.InHOTL, c.Threshold, first.Threshold, c.Bound, c.Wrong, c.Accepted)
+		if c.Threshold < first.Threshold {
+			if rc.Applied, err = s.apply(ctx, i, c); err != nil {
+				return err
+			}
+			if rc.Applied {
+				rc.Threshold = c.Threshold
+			}
+		}
+	}
+	docs, err = s.batch(ctx, fmt.Sprintf("held-out at %s after certifying again (hotl, threshold %.4f)", pct(b), rc.Threshold), s.notices(heldoutBase*(i+21), s.cfg.Heldout))
+	if err != nil {
+		return err
+	}
+	rc.Batch = batchFigures(docs, b, countersign.ModeHOTL)
+	rc.Supervision, err = s.supervision(ctx, b)
+	return err
+}
+
+// refusalTest is the test a refused certification answered with; nil
+// when the answer holds none.
+func refusalTest(err error) *certify.Result {
+	var e *apiclient.Error
+	if !errors.As(err, &e) {
+		return nil
+	}
+	var body api.CertifyRefusal
+	if json.Unmarshal(e.Body, &body) != nil {
+		return nil
+	}
+	return body.Test
 }

@@ -10,8 +10,10 @@
 // certify at each budget (reviewing -review-step more documents while a
 // certificate is refused, up to -max-reviewed); then per budget apply its
 // certificate (hotl, audits at the task type's rate) and run -heldout new
-// documents. The table goes to stdout, progress to stderr, the raw figures
-// to -json.
+// documents; then run -recertify more in hotl, certify that budget again on
+// the uniform sample, put the new certificate in force when it is laxer,
+// and run -heldout new documents again. The table goes to stdout, progress
+// to stderr, the raw figures to -json.
 package main
 
 import (
@@ -38,6 +40,7 @@ func main() {
 	flag.IntVar(&cfg.MaxReviewed, "max-reviewed", cfg.MaxReviewed, "stop reviewing for a certificate after this many documents")
 	flag.IntVar(&cfg.Heldout, "heldout", cfg.Heldout, "new documents run per budget after its certificate is applied")
 	flag.Float64Var(&cfg.Level, "level", cfg.Level, "confidence level of the certificates")
+	flag.IntVar(&cfg.Recertify, "recertify", cfg.Recertify, "more documents run in hotl after a budget's batch before it is certified again on the uniform sample, then another batch (0: not certified again)")
 	flag.IntVar(&cfg.Wave, "wave", cfg.Wave, "documents submitted at once; each wave is decided before the next")
 	flag.IntVar(&cfg.Workers, "workers", cfg.Workers, "concurrent API calls")
 	flag.StringVar(&cfg.JSON, "json", cfg.JSON, "file for the raw figures")

@@ -105,6 +105,10 @@ type BudgetRun struct {
 	PolicyVersion string              `json:"policy_version,omitempty"`
 	Batch         *BatchFigures       `json:"batch,omitempty"`
 	Supervision   *SupervisionFigures `json:"supervision,omitempty"`
+	// Recertification is the certification again after a period in
+	// hotl, and the batch after it; nil when there was none (no
+	// certificate applied, or -recertify 0).
+	Recertification *Recertification `json:"recertification,omitempty"`
 }
 
 // BatchFigures is what happened to a held-out batch, against the truth.
@@ -222,6 +226,61 @@ type BudgetSummary struct {
 	// within the budget (a seed that auto-accepted nothing counts).
 	WithinBudget int `json:"within_budget"`
 	Tightened    int `json:"tightened"`
+	// Again is what followed certifying again in hotl.
+	Again AgainSummary `json:"again"`
+}
+
+// AgainSummary is a budget's figures after certifying again in hotl, over
+// every seed: a seed not certified again (it had no certificate to run in
+// hotl under) counts with its first batch, as it stayed where it was.
+type AgainSummary struct {
+	// Tried counts the seeds that certified again; Certified those given
+	// a new certificate, Applied those whose new one was laxer and put
+	// in force.
+	Tried     int `json:"tried"`
+	Certified int `json:"certified"`
+	Applied   int `json:"applied"`
+	// Samples is over the seeds that tried: the documents the test took.
+	Samples      Stat `json:"samples"`
+	ToPeople     Stat `json:"to_people_share"`
+	Perfect      Stat `json:"perfect_share"`
+	Hindsight    Stat `json:"hindsight_share"`
+	Escaped      Stat `json:"escaped_rate"`
+	Bound        Stat `json:"certified_bound"`
+	WithinBudget int  `json:"within_budget"`
+}
+
+// add counts a seed's figures after certifying again (its first batch's
+// when there was no second look).
+func (a *AgainSummary) add(br *BudgetRun, budget float64) {
+	batch := br.Batch
+	if rc := br.Recertification; rc != nil && rc.Batch != nil {
+		a.Tried++
+		if rc.Test != nil {
+			a.Samples.add(float64(rc.Test.Documents))
+		}
+		if rc.Certificate != nil {
+			a.Certified++
+		}
+		if rc.Applied {
+			a.Applied++
+			a.Bound.add(rc.Certificate.Bound)
+		} else if br.Certificate != nil {
+			a.Bound.add(br.Certificate.Bound)
+		}
+		batch = rc.Batch
+	} else if br.Certificate != nil {
+		a.Bound.add(br.Certificate.Bound)
+	}
+	a.ToPeople.add(batch.ToPeopleShare)
+	a.Perfect.add(batch.PerfectShare)
+	a.Hindsight.add(batch.Hindsight.ReviewShare)
+	if batch.AutoAccepted > 0 {
+		a.Escaped.add(batch.EscapedRate)
+	}
+	if batch.EscapedRate <= budget {
+		a.WithinBudget++
+	}
 }
 
 // Goal is one of the benchmark's goals, read off the figures.
@@ -260,6 +319,7 @@ func (r *Report) summarize(budgets []float64) {
 			if br.Supervision != nil && br.Supervision.Tightened {
 				s.Tightened++
 			}
+			s.Again.add(br, b)
 		}
 		r.Summary = append(r.Summary, s)
 	}
@@ -304,6 +364,16 @@ func (r *Report) goals() []Goal {
 		g.Measured = "not run (no 5% budget)"
 	}
 	out = append(out, g)
+	g = Goal{Goal: "the same, after certifying again on the uniform sample of the documents run in hotl"}
+	if five != nil && five.Again.Tried > 0 {
+		a := five.Again
+		gap := a.ToPeople.Mean - a.Perfect.Mean
+		g.Measured = fmt.Sprintf("%s sent vs %s perfect: %+.1f points (%d of %d seeds certified again, %d laxer; the others count with their first batch)", pct(a.ToPeople.Mean), pct(a.Perfect.Mean), 100*gap, a.Certified, five.Seeds, a.Applied)
+		g.Met = verdict(gap <= 0.10)
+	} else {
+		g.Measured = "not run (no seed certified again at 5%)"
+	}
+	out = append(out, g)
 
 	g = Goal{Goal: "at every budget, the realized escaped-error rate within the budget in at least 95% of seeds"}
 	var parts []string
@@ -316,6 +386,12 @@ func (r *Report) goals() []Goal {
 		part := fmt.Sprintf("%s: %d/%d", pct(s.Budget), s.WithinBudget, s.Seeds)
 		if s.Certified == 0 {
 			part += " (nothing auto-accepted: hitl)"
+		}
+		if s.Again.Tried > 0 {
+			part += fmt.Sprintf(", after certifying again %d/%d", s.Again.WithinBudget, s.Seeds)
+			if float64(s.Again.WithinBudget) < 0.95*float64(s.Seeds) {
+				met = false
+			}
 		}
 		parts = append(parts, part)
 		if float64(s.WithinBudget) < 0.95*float64(s.Seeds) {
@@ -381,6 +457,25 @@ func (r *Report) print(w io.Writer) {
 	}
 	tw.Flush()
 
+	if r.Config.Recertify > 0 {
+		fmt.Fprintf(w, "\nAfter certifying again: each certificate in force for %d more documents in hotl (%d with its batch), certified again on the held-out reviewed documents and the uniform sample (the audited, and as many of those sent to people), the laxer certificate in force for %d new documents. A seed without a first certificate counts with its batch in hitl.\n\n", r.Config.Recertify, r.Config.Recertify+r.Config.Heldout, r.Config.Heldout)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "budget	certified again	laxer	documents tested	sent to people	perfect oracle	hindsight threshold	escaped (realized)	certified bound	within budget")
+		for _, s := range r.Summary {
+			a := s.Again
+			samples := "—"
+			if a.Samples.N > 0 {
+				samples = fmt.Sprintf("%.0f (%.0f–%.0f)", a.Samples.Mean, a.Samples.Min, a.Samples.Max)
+			}
+			bound := "—"
+			if a.Bound.N > 0 {
+				bound = rangeOf(a.Bound)
+			}
+			fmt.Fprintf(tw, "%s\t%d/%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\n", pct(s.Budget), a.Certified, a.Tried, a.Applied, samples, rangeOf(a.ToPeople), rangeOf(a.Perfect), rangeOf(a.Hindsight), rangeOf(a.Escaped), bound, a.WithinBudget, s.Seeds)
+		}
+		tw.Flush()
+	}
+
 	fmt.Fprintln(w, "\nPer seed")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "seed\tbudget\tcertificate\tafter\tthreshold\tbound (k/n)\tmode\tsent to people\tperfect\thindsight (threshold)\tauto-accepted\tescaped\taudits (corrected)\tsupervisor")
@@ -405,6 +500,28 @@ func (r *Report) print(w io.Writer) {
 				sup = br.Supervision.State
 			}
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s (%.4f)\t%d\t%d (%s)\t%d (%d)\t%s\n", seed.Seed, pct(br.Budget), cert, after, threshold, bound, b.Mode,
+				pct(b.ToPeopleShare), pct(b.PerfectShare), pct(b.Hindsight.ReviewShare), b.Hindsight.Threshold, b.AutoAccepted, b.Escaped, pctOf(b.Escaped, b.AutoAccepted), b.Audits, b.AuditsCorrected, sup)
+			rc := br.Recertification
+			if rc == nil || rc.Batch == nil {
+				continue
+			}
+			cert, bound = "refused", "—"
+			if c := rc.Certificate; c != nil {
+				cert, bound = c.ID, fmt.Sprintf("%s (%d/%d)", pct(c.Bound), c.Wrong, c.Accepted)
+				if !rc.Applied {
+					cert += " (not laxer)"
+				}
+			}
+			after = fmt.Sprintf("%d in hotl", rc.InHOTL)
+			if rc.Test != nil {
+				after += fmt.Sprintf(", %d tested", rc.Test.Documents)
+			}
+			b = rc.Batch
+			sup = "—"
+			if rc.Supervision != nil {
+				sup = rc.Supervision.State
+			}
+			fmt.Fprintf(tw, "\t  again\t%s\t%s\t%.4f\t%s\t%s\t%s\t%s\t%s (%.4f)\t%d\t%d (%s)\t%d (%d)\t%s\n", cert, after, rc.Threshold, bound, b.Mode,
 				pct(b.ToPeopleShare), pct(b.PerfectShare), pct(b.Hindsight.ReviewShare), b.Hindsight.Threshold, b.AutoAccepted, b.Escaped, pctOf(b.Escaped, b.AutoAccepted), b.Audits, b.AuditsCorrected, sup)
 		}
 	}

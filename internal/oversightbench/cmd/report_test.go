@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"testing"
 
@@ -13,6 +14,17 @@ import (
 // drafts were wrong, toPeople went to people and escaped wrong ones were
 // auto-accepted.
 func seedWith(seed uint64, certifiedAfter, wrong, toPeople, escaped int) SeedReport {
+	br := BudgetRun{Budget: 0.05, CertifiedAfter: certifiedAfter, Batch: batchWith(wrong, toPeople, escaped)}
+	if certifiedAfter > 0 {
+		br.Certificate = &countersign.Certificate{ID: "claim-notice/c1", Budget: 0.05, Bound: 0.04}
+	}
+	return SeedReport{Seed: seed, Budgets: []BudgetRun{br}}
+}
+
+// batchWith is a batch of 100 documents in hotl at a 5% budget, of which
+// wrong drafts were wrong, toPeople went to people and escaped wrong ones
+// were auto-accepted.
+func batchWith(wrong, toPeople, escaped int) *BatchFigures {
 	var docs []DocResult
 	for i := range 100 {
 		d := DocResult{Index: i, Outcome: countersign.OutcomeAutoAccept, Confidence: 0.99, FinalRight: true}
@@ -25,12 +37,27 @@ func seedWith(seed uint64, certifiedAfter, wrong, toPeople, escaped int) SeedRep
 		}
 		docs = append(docs, d)
 	}
-	br := BudgetRun{Budget: 0.05, CertifiedAfter: certifiedAfter, Batch: batchFigures(docs, 0.05, countersign.ModeHOTL)}
-	if certifiedAfter > 0 {
-		br.Certificate = &countersign.Certificate{ID: "claim-notice/c1", Budget: 0.05, Bound: 0.04}
-	}
-	return SeedReport{Seed: seed, Budgets: []BudgetRun{br}}
+	return batchFigures(docs, 0.05, countersign.ModeHOTL)
 }
+
+// goal is the report's goal whose text starts with prefix.
+func goal(t *testing.T, r *Report, prefix string) Goal {
+	t.Helper()
+	for _, g := range r.Goals {
+		if strings.HasPrefix(g.Goal, prefix) {
+			return g
+		}
+	}
+	t.Fatalf("no goal %q in %+v", prefix, r.Goals)
+	return Goal{}
+}
+
+const (
+	goalShare      = "at a 5% budget, the share"
+	goalShareAgain = "the same, after certifying again"
+	goalEscaped    = "at every budget"
+	goalAfter300   = "a 5% certificate"
+)
 
 func TestGoalsReadOffTheFigures(t *testing.T) {
 	// Seed 1: 20 wrong drafts, 25 to people, 1 escaped of 75 (1.3%).
@@ -45,24 +72,27 @@ func TestGoalsReadOffTheFigures(t *testing.T) {
 	if s.ToPeople.Mean != 0.325 || s.Perfect.Min != 0.16 || s.Escaped.Max != 4.0/60 {
 		t.Fatalf("summary %+v", s)
 	}
-	met := func(i int) bool { return r.Goals[i].Met != nil && *r.Goals[i].Met }
+	met := func(g Goal) bool { return g.Met != nil && *g.Met }
 	// To people 32.5% on average against a perfect 16% or so: within 10
 	// points in seed 1 only, and not on average.
-	if met(0) || !strings.Contains(r.Goals[0].Measured, "within 10 in 1 of 2 seeds") {
-		t.Errorf("goal 1: %+v", r.Goals[0])
+	if g := goal(t, r, goalShare); met(g) || !strings.Contains(g.Measured, "within 10 in 1 of 2 seeds") {
+		t.Errorf("goal 1: %+v", g)
 	}
-	if met(1) || !strings.Contains(r.Goals[1].Measured, "5.0%: 1/2") {
-		t.Errorf("goal 2: %+v", r.Goals[1])
+	if g := goal(t, r, goalShareAgain); g.Met != nil || !strings.Contains(g.Measured, "not run") {
+		t.Errorf("goal 1 again, without a second look: %+v; want not measured", g)
 	}
-	if met(2) || r.Goals[2].Measured != "1 of 2 seeds" {
-		t.Errorf("goal 3: %+v", r.Goals[2])
+	if g := goal(t, r, goalEscaped); met(g) || !strings.Contains(g.Measured, "5.0%: 1/2") {
+		t.Errorf("goal 2: %+v", g)
+	}
+	if g := goal(t, r, goalAfter300); met(g) || g.Measured != "1 of 2 seeds" {
+		t.Errorf("goal 3: %+v", g)
 	}
 
 	r = &Report{Config: Config{Budgets: []float64{0.05}}, Seeds: []SeedReport{seedWith(1, 300, 20, 25, 1), seedWith(2, 250, 20, 24, 2)}}
 	r.summarize([]float64{0.05})
-	for i, g := range r.Goals {
-		if !met(i) {
-			t.Errorf("goal %d not met: %+v", i+1, g)
+	for _, prefix := range []string{goalShare, goalEscaped, goalAfter300} {
+		if g := goal(t, r, prefix); !met(g) {
+			t.Errorf("goal not met: %+v", g)
 		}
 	}
 	var out bytes.Buffer
@@ -79,10 +109,59 @@ func TestABudgetLeftInHITLKeepsItTrivially(t *testing.T) {
 	s.Budgets[0].Batch.Mode = countersign.ModeHITL
 	r := &Report{Seeds: []SeedReport{s}}
 	r.summarize([]float64{0.05})
-	if g := r.Goals[1]; g.Met == nil || !*g.Met || !strings.Contains(g.Measured, "nothing auto-accepted") {
+	if g := goal(t, r, goalEscaped); g.Met == nil || !*g.Met || !strings.Contains(g.Measured, "nothing auto-accepted") {
 		t.Errorf("goal 2 with everything reviewed: %+v; want met, saying nothing was auto-accepted", g)
 	}
-	if g := r.Goals[2]; g.Met == nil || *g.Met {
+	if g := goal(t, r, goalAfter300); g.Met == nil || *g.Met {
 		t.Errorf("goal 3 without a certificate: %+v; want not met", g)
+	}
+}
+
+func TestGoalsAfterCertifyingAgain(t *testing.T) {
+	// Seed 1: 35 to people under its first certificate; certified again,
+	// laxer, after which 22 went to people and 2 of 78 escaped. Seed 2:
+	// 30 to people; certified again but not laxer, after which 31 went to
+	// people and 4 of 69 escaped (5.8%). Seed 3: no certificate, its batch
+	// in hitl (everything to people).
+	s1 := seedWith(1, 300, 20, 35, 1)
+	s1.Budgets[0].Recertification = &Recertification{
+		InHOTL:      2000,
+		Certificate: &countersign.Certificate{ID: "claim-notice/c2", Budget: 0.05, Bound: 0.045},
+		Applied:     true,
+		Batch:       batchWith(20, 22, 2),
+	}
+	s2 := seedWith(2, 300, 20, 30, 1)
+	s2.Budgets[0].Recertification = &Recertification{
+		InHOTL:      2000,
+		Certificate: &countersign.Certificate{ID: "claim-notice/c3", Budget: 0.05, Bound: 0.049},
+		Batch:       batchWith(20, 31, 4),
+	}
+	s3 := seedWith(3, 0, 20, 100, 0)
+	s3.Budgets[0].Batch.Mode = countersign.ModeHITL
+	r := &Report{Config: Config{Budgets: []float64{0.05}, Recertify: 1500, Heldout: 100}, Seeds: []SeedReport{s1, s2, s3}}
+	r.summarize([]float64{0.05})
+	a := r.Summary[0].Again
+	if a.Tried != 2 || a.Certified != 2 || a.Applied != 1 || a.WithinBudget != 2 {
+		t.Fatalf("after certifying again %+v; want 2 tried and certified, 1 laxer, 2 of 3 seeds within the budget", a)
+	}
+	// The laxer certificate's bound for seed 1, the first one's for seed
+	// 2, which kept it, and the share of seed 3's batch in hitl.
+	if want := (0.22 + 0.31 + 1.0) / 3; math.Abs(a.ToPeople.Mean-want) > 1e-12 || a.Bound.Max != 0.045 || a.Bound.Min != 0.04 || a.Bound.N != 2 {
+		t.Fatalf("after certifying again %+v; want %.3f to people and bounds 0.04 to 0.045", a, want)
+	}
+	if g := goal(t, r, goalShareAgain); g.Met == nil || *g.Met || !strings.Contains(g.Measured, "2 of 3 seeds certified again, 1 laxer") {
+		t.Errorf("goal 1 again: %+v; want not met, with the seeds counted", g)
+	}
+	// Seed 2's batch after certifying again let 5.8% through: the goal on
+	// escaped errors counts it.
+	if g := goal(t, r, goalEscaped); g.Met == nil || *g.Met || !strings.Contains(g.Measured, "after certifying again 2/3") {
+		t.Errorf("goal 2: %+v; want not met, counting the batches after certifying again", g)
+	}
+	var out bytes.Buffer
+	r.print(&out)
+	for _, want := range []string{"After certifying again", "claim-notice/c3 (not laxer)", "2000 in hotl", "5.0%    2/2"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the table does not show %q:\n%s", want, out.String())
+		}
 	}
 }

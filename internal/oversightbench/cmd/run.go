@@ -26,20 +26,26 @@ type Config struct {
 	ReviewStep  int       `json:"review_step"`
 	MaxReviewed int       `json:"max_reviewed"`
 	Heldout     int       `json:"heldout"`
-	Level       float64   `json:"level"`
-	Wave        int       `json:"wave"`
-	Workers     int       `json:"workers"`
-	JSON        string    `json:"-"`
-	Commit      string    `json:"-"`
-	DataDir     string    `json:"-"`
+	// Recertify is how many more documents run in hotl after a budget's
+	// batch before it is certified again on the uniform sample; 0: not
+	// certified again.
+	Recertify int     `json:"recertify"`
+	Level     float64 `json:"level"`
+	Wave      int     `json:"wave"`
+	Workers   int     `json:"workers"`
+	JSON      string  `json:"-"`
+	Commit    string  `json:"-"`
+	DataDir   string  `json:"-"`
 }
 
 func defaultConfig() Config {
-	return Config{Reviewed: 300, ReviewStep: 100, MaxReviewed: 900, Heldout: 500, Level: 0.95, Wave: 25, Workers: 4, JSON: "oversight-bench.json"}
+	return Config{Reviewed: 300, ReviewStep: 100, MaxReviewed: 900, Heldout: 500, Recertify: 1500, Level: 0.95, Wave: 25, Workers: 4, JSON: "oversight-bench.json"}
 }
 
 // heldoutBase numbers the held-out documents apart from the reviewed ones:
-// budget b's batch is heldoutBase*(b+1) onwards.
+// budget b's batch is heldoutBase*(b+1) onwards, its documents in hotl
+// before it is certified again heldoutBase*(b+11) onwards, and its batch
+// after that heldoutBase*(b+21) onwards.
 const heldoutBase = 1_000_000
 
 // seedRun is one seed's run: countersign in process, the fake model, the
@@ -198,8 +204,13 @@ func (s *seedRun) run(ctx context.Context) error {
 			return err
 		}
 		s.out.Budgets[i].Batch = batchFigures(docs, b, mode)
-		if err := s.supervision(ctx, i); err != nil {
+		if s.out.Budgets[i].Supervision, err = s.supervision(ctx, b); err != nil {
 			return err
+		}
+		if applied && s.cfg.Recertify > 0 {
+			if err := s.recertify(ctx, i, certs[i]); err != nil {
+				return err
+			}
 		}
 	}
 	if n := s.model.Unknown(); n > 0 {
@@ -227,9 +238,14 @@ func (s *seedRun) review(ctx context.Context, n int) error {
 
 // heldout is batch k's new documents.
 func (s *seedRun) heldout(k int) []*oversightbench.Notice {
-	out := make([]*oversightbench.Notice, s.cfg.Heldout)
+	return s.notices(heldoutBase*(k+1), s.cfg.Heldout)
+}
+
+// notices are n new documents numbered from first on.
+func (s *seedRun) notices(first, n int) []*oversightbench.Notice {
+	out := make([]*oversightbench.Notice, n)
 	for i := range out {
-		out[i] = s.gen.Notice(heldoutBase*(k+1) + i)
+		out[i] = s.gen.Notice(first + i)
 	}
 	return out
 }
