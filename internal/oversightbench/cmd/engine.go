@@ -156,27 +156,26 @@ func (s *seedRun) certifyAll(ctx context.Context) ([]*countersign.Certificate, e
 	}
 }
 
-// apply puts budget i's certificate in force, and reports whether it
-// could.
-func (s *seedRun) apply(ctx context.Context, i int, cert *countersign.Certificate) (bool, error) {
+// apply puts a certificate of budget i in force, and returns the policy
+// version that does; "" when it could not.
+func (s *seedRun) apply(ctx context.Context, i int, cert *countersign.Certificate) (string, error) {
 	resp, err := s.approver.ApplyCertificate(ctx, api.PolicyApplyRequest{TaskType: oversightbench.TaskType, Certificate: cert.ID})
 	if notBuilt(err) {
 		s.note("%v: the certificate at %s is not applied, its documents stay in hitl", err, pct(cert.Budget))
-		return false, nil
+		return "", nil
 	}
 	if reason, ok := refused(err); ok {
 		s.note("the certificate at %s was refused: %s; its documents stay in hitl", pct(cert.Budget), reason)
-		return false, nil
+		return "", nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("apply the certificate at %s: %w", pct(s.cfg.Budgets[i]), err)
+		return "", fmt.Errorf("apply the certificate at %s: %w", pct(s.cfg.Budgets[i]), err)
 	}
 	if resp.PolicyVersion == nil {
-		return false, errors.New("policy apply answered without a policy version")
+		return "", errors.New("policy apply answered without a policy version")
 	}
-	s.out.Budgets[i].PolicyVersion = resp.PolicyVersion.ID
 	progress("seed %d: applied certificate %s: policy version %s", s.seed, cert.ID, resp.PolicyVersion.ID)
-	return true, nil
+	return resp.PolicyVersion.ID, nil
 }
 
 // SupervisionFigures is the supervisor's state after a budget's batch.
@@ -235,7 +234,8 @@ type Recertification struct {
 	Test        *certify.Result          `json:"test,omitempty"`
 	// Applied says the new certificate was put in force: it was laxer
 	// than the first, which otherwise stays (it still holds).
-	Applied bool `json:"applied"`
+	Applied       bool   `json:"applied"`
+	PolicyVersion string `json:"policy_version,omitempty"`
 	// Threshold is the threshold in force for Batch.
 	Threshold   float64             `json:"threshold"`
 	Batch       *BatchFigures       `json:"batch,omitempty"`
@@ -285,10 +285,10 @@ func (s *seedRun) recertify(ctx context.Context, i int, first *countersign.Certi
 		c := resp.Certificate
 		progress("seed %d: certified %s again after %d documents in hotl: threshold %.4f (in force %.4f), bound %.4f (%d wrong of %d accepted)", s.seed, pct(b), rc.InHOTL, c.Threshold, first.Threshold, c.Bound, c.Wrong, c.Accepted)
 		if c.Threshold < first.Threshold {
-			if rc.Applied, err = s.apply(ctx, i, c); err != nil {
+			if rc.PolicyVersion, err = s.apply(ctx, i, c); err != nil {
 				return err
 			}
-			if rc.Applied {
+			if rc.Applied = rc.PolicyVersion != ""; rc.Applied {
 				rc.Threshold = c.Threshold
 			}
 		}

@@ -191,10 +191,12 @@ func (s *seedRun) run(ctx context.Context) error {
 		if certs[i] == nil {
 			continue
 		}
-		applied, err := s.apply(ctx, i, certs[i])
+		version, err := s.apply(ctx, i, certs[i])
 		if err != nil {
 			return err
 		}
+		s.out.Budgets[i].PolicyVersion = version
+		applied := version != ""
 		mode := countersign.ModeHITL
 		if applied {
 			mode = countersign.ModeHOTL
