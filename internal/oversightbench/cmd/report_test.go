@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/oversightbench"
+	"github.com/countersign/countersign/internal/tasktype"
 )
 
 // seedWith is a seed's run at a 5% budget: certified after some reviewed
@@ -163,5 +167,25 @@ func TestGoalsAfterCertifyingAgain(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table does not show %q:\n%s", want, out.String())
 		}
+	}
+}
+
+func TestAuditsAreDueWhenTheRunWaitsForThem(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, oversightbench.TaskType+".yaml"), oversightbench.TaskTypeYAML, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := tasktype.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tt, err := reg.Get(oversightbench.TaskType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The run certifies again auditsDue after the period in hotl: were
+	// the audits due later, none of them would count.
+	if tt.Policy.ReviewDue != auditsDue {
+		t.Errorf("the task type's review_due is %v; the run waits %v for the audits to be due", tt.Policy.ReviewDue, auditsDue)
 	}
 }
