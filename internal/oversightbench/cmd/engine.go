@@ -145,6 +145,9 @@ func (s *seedRun) certifyAll(ctx context.Context) ([]*countersign.Certificate, e
 			}
 			br.Attempts++
 			certs[i], br.Certificate, br.Refusal, br.CertifiedAfter = cert, cert, "", len(s.reviewed)
+			if resp.Test != nil {
+				br.Tested = resp.Test.Documents
+			}
 			progress("seed %d: certified %s after %d reviewed: threshold %.4f, bound %.4f (%d wrong of %d accepted, review share %.3f)", s.seed, pct(b), len(s.reviewed), cert.Threshold, cert.Bound, cert.Wrong, cert.Accepted, cert.ReviewShare)
 		}
 		if !missing || len(s.reviewed) >= s.cfg.MaxReviewed {
@@ -226,14 +229,21 @@ type Recertification struct {
 	// to those run after the first batch.
 	InHOTL int           `json:"in_hotl"`
 	Period *BatchFigures `json:"period"`
+	// PeriodSupervision is the supervisor's state after the period (a
+	// tightening is lifted before the certification).
+	PeriodSupervision *SupervisionFigures `json:"period_supervision,omitempty"`
+	// Attempt is which attempt at the budget the certification was.
+	Attempt int `json:"attempt,omitempty"`
 	// Certificate is the new certificate, Refusal the reason there is
 	// none; Test is the engine's test either way (the documents it took,
 	// those it left out of the sample, the audits not due).
 	Certificate *countersign.Certificate `json:"certificate,omitempty"`
 	Refusal     string                   `json:"refusal,omitempty"`
 	Test        *certify.Result          `json:"test,omitempty"`
-	// Applied says the new certificate was put in force: it was laxer
-	// than the first, which otherwise stays (it still holds).
+	// Laxer says the new certificate's threshold is below the first's;
+	// Applied that it was put in force, as it is when laxer (the first,
+	// which still holds, stays otherwise).
+	Laxer         bool   `json:"laxer"`
 	Applied       bool   `json:"applied"`
 	PolicyVersion string `json:"policy_version,omitempty"`
 	// Threshold is the threshold in force for Batch.
@@ -263,7 +273,7 @@ func (s *seedRun) recertify(ctx context.Context, i int, first *countersign.Certi
 	}
 	rc := &Recertification{InHOTL: br.Batch.Documents + len(docs), Period: batchFigures(docs, b, countersign.ModeHOTL), Threshold: first.Threshold}
 	br.Recertification = rc
-	if _, err := s.supervision(ctx, b); err != nil {
+	if rc.PeriodSupervision, err = s.supervision(ctx, b); err != nil {
 		return err
 	}
 	progress("seed %d: waiting %s for the audits to be due", s.seed, auditsDue+5*time.Second)
@@ -274,23 +284,27 @@ func (s *seedRun) recertify(ctx context.Context, i int, first *countersign.Certi
 	}
 	resp, err := s.approver.Certify(ctx, oversightbench.TaskType, b, s.cfg.Level)
 	if reason, ok := refused(err); ok {
-		br.Attempts++
 		rc.Refusal, rc.Test = reason, refusalTest(err)
 		progress("seed %d: no new certificate at %s after %d documents in hotl: %s", s.seed, pct(b), rc.InHOTL, reason)
 	} else if err != nil {
 		return fmt.Errorf("certify again at %s: %w", pct(b), err)
 	} else {
-		br.Attempts++
 		rc.Certificate, rc.Test = resp.Certificate, resp.Test
 		c := resp.Certificate
 		progress("seed %d: certified %s again after %d documents in hotl: threshold %.4f (in force %.4f), bound %.4f (%d wrong of %d accepted)", s.seed, pct(b), rc.InHOTL, c.Threshold, first.Threshold, c.Bound, c.Wrong, c.Accepted)
-		if c.Threshold < first.Threshold {
+		if rc.Laxer = c.Threshold < first.Threshold; rc.Laxer {
 			if rc.PolicyVersion, err = s.apply(ctx, i, c); err != nil {
 				return err
 			}
 			if rc.Applied = rc.PolicyVersion != ""; rc.Applied {
 				rc.Threshold = c.Threshold
 			}
+		}
+	}
+	if t := rc.Test; t != nil {
+		rc.Attempt = t.Attempt
+		if t.PendingAudits > 0 || t.NoVerdict > 0 {
+			s.note("certifying again at %s left out %d audits not due yet and counted %d documents without a verdict as wrong", pct(b), t.PendingAudits, t.NoVerdict)
 		}
 	}
 	docs, err = s.batch(ctx, fmt.Sprintf("held-out at %s after certifying again (hotl, threshold %.4f)", pct(b), rc.Threshold), s.notices(heldoutBase*(i+21), s.cfg.Heldout))

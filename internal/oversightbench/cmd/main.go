@@ -55,6 +55,9 @@ func main() {
 	if cfg.Budgets, err = parseBudgets(budgets); err != nil {
 		fatal(err)
 	}
+	if err := cfg.check(); err != nil {
+		fatal(err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 

@@ -99,6 +99,8 @@ type BudgetRun struct {
 	// the engine's last reason for refusing one.
 	CertifiedAfter int    `json:"certified_after,omitempty"`
 	Refusal        string `json:"refusal,omitempty"`
+	// Tested is how many documents the test that certified took.
+	Tested int `json:"tested,omitempty"`
 	// Attempts counts the certifications tried at this budget, the one
 	// certified included.
 	Attempts      int                 `json:"attempts,omitempty"`
@@ -508,13 +510,22 @@ func (r *Report) print(w io.Writer) {
 			cert, bound = "refused", "—"
 			if c := rc.Certificate; c != nil {
 				cert, bound = c.ID, fmt.Sprintf("%s (%d/%d)", pct(c.Bound), c.Wrong, c.Accepted)
-				if !rc.Applied {
+				switch {
+				case !rc.Laxer:
 					cert += " (not laxer)"
+				case !rc.Applied:
+					cert += " (not applied)"
 				}
 			}
 			after = fmt.Sprintf("%d in hotl", rc.InHOTL)
 			if rc.Test != nil {
 				after += fmt.Sprintf(", %d tested", rc.Test.Documents)
+				if br.Tested > 0 {
+					after += fmt.Sprintf(" (first %d)", br.Tested)
+				}
+			}
+			if rc.Attempt > 0 {
+				after += fmt.Sprintf(", attempt %d", rc.Attempt)
 			}
 			b = rc.Batch
 			sup = "—"

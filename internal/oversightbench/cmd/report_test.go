@@ -131,6 +131,7 @@ func TestGoalsAfterCertifyingAgain(t *testing.T) {
 	s1.Budgets[0].Recertification = &Recertification{
 		InHOTL:      2000,
 		Certificate: &countersign.Certificate{ID: "claim-notice/c2", Budget: 0.05, Bound: 0.045},
+		Laxer:       true,
 		Applied:     true,
 		Batch:       batchWith(20, 22, 2),
 	}
@@ -142,31 +143,51 @@ func TestGoalsAfterCertifyingAgain(t *testing.T) {
 	}
 	s3 := seedWith(3, 0, 20, 100, 0)
 	s3.Budgets[0].Batch.Mode = countersign.ModeHITL
-	r := &Report{Config: Config{Budgets: []float64{0.05}, Recertify: 1500, Heldout: 100}, Seeds: []SeedReport{s1, s2, s3}}
+	// Seed 4: 26 to people; refused on its second look, after which 27
+	// went to people under its first certificate.
+	s4 := seedWith(4, 300, 20, 26, 0)
+	s4.Budgets[0].Recertification = &Recertification{InHOTL: 2000, Refusal: "no threshold", Batch: batchWith(20, 27, 0)}
+	r := &Report{Config: Config{Budgets: []float64{0.05}, Recertify: 1500, Heldout: 100}, Seeds: []SeedReport{s1, s2, s3, s4}}
 	r.summarize([]float64{0.05})
 	a := r.Summary[0].Again
-	if a.Tried != 2 || a.Certified != 2 || a.Applied != 1 || a.WithinBudget != 2 {
-		t.Fatalf("after certifying again %+v; want 2 tried and certified, 1 laxer, 2 of 3 seeds within the budget", a)
+	if a.Tried != 3 || a.Certified != 2 || a.Applied != 1 || a.WithinBudget != 3 {
+		t.Fatalf("after certifying again %+v; want 3 tried, 2 certified, 1 laxer, 3 of 4 seeds within the budget", a)
 	}
-	// The laxer certificate's bound for seed 1, the first one's for seed
-	// 2, which kept it, and the share of seed 3's batch in hitl.
-	if want := (0.22 + 0.31 + 1.0) / 3; math.Abs(a.ToPeople.Mean-want) > 1e-12 || a.Bound.Max != 0.045 || a.Bound.Min != 0.04 || a.Bound.N != 2 {
+	// The laxer certificate's bound for seed 1, the first one's for seeds
+	// 2 and 4, which kept theirs, and the share of seed 3's batch in hitl.
+	if want := (0.22 + 0.31 + 1.0 + 0.27) / 4; math.Abs(a.ToPeople.Mean-want) > 1e-12 || a.Bound.Max != 0.045 || a.Bound.Min != 0.04 || a.Bound.N != 3 {
 		t.Fatalf("after certifying again %+v; want %.3f to people and bounds 0.04 to 0.045", a, want)
 	}
-	if g := goal(t, r, goalShareAgain); g.Met == nil || *g.Met || !strings.Contains(g.Measured, "2 of 3 seeds certified again, 1 laxer") {
+	// Seed 3's batch auto-accepted nothing: no escaped rate of its own.
+	if a.Escaped.N != 3 || a.Escaped.Max != 4.0/69 {
+		t.Fatalf("escaped after certifying again %+v; want 3 seeds, at most 4 of 69", a.Escaped)
+	}
+	if g := goal(t, r, goalShareAgain); g.Met == nil || *g.Met || !strings.Contains(g.Measured, "2 of 4 seeds certified again, 1 laxer") {
 		t.Errorf("goal 1 again: %+v; want not met, with the seeds counted", g)
 	}
 	// Seed 2's batch after certifying again let 5.8% through: the goal on
 	// escaped errors counts it.
-	if g := goal(t, r, goalEscaped); g.Met == nil || *g.Met || !strings.Contains(g.Measured, "after certifying again 2/3") {
+	if g := goal(t, r, goalEscaped); g.Met == nil || *g.Met || !strings.Contains(g.Measured, "after certifying again 3/4") {
 		t.Errorf("goal 2: %+v; want not met, counting the batches after certifying again", g)
 	}
 	var out bytes.Buffer
 	r.print(&out)
-	for _, want := range []string{"After certifying again", "claim-notice/c3 (not laxer)", "2000 in hotl", "5.0%    2/2"} {
+	for _, want := range []string{"After certifying again", "claim-notice/c3 (not laxer)", "2000 in hotl", "5.0%    2/3", "refused"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table does not show %q:\n%s", want, out.String())
 		}
+	}
+
+	if strings.Contains(out.String(), "claim-notice/c2 (not") {
+		t.Errorf("the laxer certificate put in force is labelled as not:\n%s", out.String())
+	}
+
+	// Without seeds 2 and 3: within 10 points of the perfect oracle after
+	// certifying again (22 and 27 to people against about 16).
+	r = &Report{Config: r.Config, Seeds: []SeedReport{s1, s4}}
+	r.summarize([]float64{0.05})
+	if g := goal(t, r, goalShareAgain); g.Met == nil || !*g.Met {
+		t.Errorf("goal 1 again: %+v; want met", g)
 	}
 }
 

@@ -48,6 +48,21 @@ func defaultConfig() Config {
 // after that heldoutBase*(b+21) onwards.
 const heldoutBase = 1_000_000
 
+// check says what in the settings would make two batches share documents.
+func (c *Config) check() error {
+	switch {
+	case len(c.Budgets) > 9:
+		return fmt.Errorf("-budgets: at most 9, not %d (the batches of a tenth would share documents with the next budget's)", len(c.Budgets))
+	case c.Heldout < 1 || c.Heldout >= heldoutBase:
+		return fmt.Errorf("-heldout must be between 1 and %d, not %d", heldoutBase-1, c.Heldout)
+	case c.Recertify < 0 || c.Recertify >= heldoutBase:
+		return fmt.Errorf("-recertify must be between 0 and %d, not %d", heldoutBase-1, c.Recertify)
+	case c.MaxReviewed >= heldoutBase:
+		return fmt.Errorf("-max-reviewed must be below %d, not %d", heldoutBase, c.MaxReviewed)
+	}
+	return nil
+}
+
 // seedRun is one seed's run: countersign in process, the fake model, the
 // people, and what was measured.
 type seedRun struct {
