@@ -30,8 +30,10 @@ var migrations embed.FS
 // them.
 type Store struct {
 	writeDB, readDB *sql.DB
-	write, read     *dbsqlc.Queries
-	now             func() time.Time
+	// writes and reads keep each pool's prepared statements.
+	writes, reads *statements
+	write, read   *dbsqlc.Queries
+	now           func() time.Time
 }
 
 var _ countersign.Store = (*Store)(nil)
@@ -54,7 +56,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	read.SetMaxOpenConns(4)
-	return &Store{writeDB: write, readDB: read, write: dbsqlc.New(write), read: dbsqlc.New(read), now: time.Now}, nil
+	writes, reads := newStatements(write), newStatements(read)
+	return &Store{writeDB: write, readDB: read, writes: writes, reads: reads, write: dbsqlc.New(writes), read: dbsqlc.New(reads), now: time.Now}, nil
 }
 
 func dsn(path string, readOnly bool) string {
@@ -86,8 +89,10 @@ func (s *Store) SetClock(now func() time.Time) { s.now = now }
 // Ping checks the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.readDB.PingContext(ctx) }
 
-// Close closes both connection pools.
-func (s *Store) Close() error { return errors.Join(s.readDB.Close(), s.writeDB.Close()) }
+// Close closes both connection pools and their statements.
+func (s *Store) Close() error {
+	return errors.Join(s.reads.close(), s.writes.close(), s.readDB.Close(), s.writeDB.Close())
+}
 
 // DB returns the write connection, for tests that tamper with rows.
 func (s *Store) DB() *sql.DB { return s.writeDB }
@@ -95,14 +100,16 @@ func (s *Store) DB() *sql.DB { return s.writeDB }
 // inTx runs fn on the queries of one transaction on the write connection
 // and commits it when fn returns nil. The transaction is immediate (the
 // connection's _txlock), so no other write comes between its reads and its
-// writes.
+// writes. Its queries run on the kept statements (statements); those not
+// kept yet are prepared once it has ended and freed the connection.
 func (s *Store) inTx(ctx context.Context, fn func(q *dbsqlc.Queries) error) error {
 	tx, err := s.writeDB.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
+	defer s.writes.preparePending(ctx)
 	defer tx.Rollback()
-	if err := fn(s.write.WithTx(tx)); err != nil {
+	if err := fn(dbsqlc.New(txStatements{tx: tx, s: s.writes})); err != nil {
 		return err
 	}
 	return tx.Commit()
