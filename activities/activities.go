@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -70,6 +71,10 @@ type Activities struct {
 	TrustStartInput bool
 	Now             func() time.Time
 	Logger          *slog.Logger
+
+	// scorers are what Score needs compiled, by task type version
+	// (Activities.scorer).
+	scorers sync.Map
 }
 
 // DefaultModelAttempts is ModelAttempts when unset: with the workflow's

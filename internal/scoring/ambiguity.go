@@ -43,11 +43,12 @@ const (
 // document that fit each field. The values of one kind it reads from the
 // document once, for every field of that kind.
 type lookalikes struct {
-	tt      *countersign.TaskType
-	content string
-	ascii   bool // character offsets are byte offsets
-	props   map[string]property
-	found   map[string][]mention
+	tt       *countersign.TaskType
+	prepared *Prepared // what is read from tt for every draft
+	content  string
+	ascii    bool // character offsets are byte offsets
+	props    map[string]property
+	found    map[string][]mention
 }
 
 // property is what the field's JSON Schema says of its values.
@@ -60,18 +61,12 @@ type property struct {
 	Description string `json:"description"`
 }
 
-func newLookalikes(tt *countersign.TaskType, content string) *lookalikes {
-	var doc struct {
-		Properties map[string]property `json:"properties"`
-	}
-	// The schema compiled before scoring began; a property that does not
-	// read as one is a field whose kind is not known.
-	_ = json.Unmarshal(tt.Schema, &doc)
+func newLookalikes(tt *countersign.TaskType, prepared *Prepared, content string) *lookalikes {
 	ascii := true
 	for i := 0; i < len(content) && ascii; i++ {
 		ascii = content[i] < utf8.RuneSelf
 	}
-	return &lookalikes{tt: tt, content: content, ascii: ascii, props: doc.Properties, found: map[string][]mention{}}
+	return &lookalikes{tt: tt, prepared: prepared, content: content, ascii: ascii, props: prepared.props, found: map[string][]mention{}}
 }
 
 // once reads the values of one kind from the document the first time a
@@ -247,12 +242,9 @@ func keysOf(k *kind, v any) []string {
 // place and are left out).
 func (l *lookalikes) ruleMentions(name string, k *kind) []mention {
 	var out []mention
-	for _, rule := range l.tt.Rules[name] {
-		if rule.Value != nil {
-			continue
-		}
-		re, err := regexp.Compile(rule.Pattern)
-		if err != nil {
+	for i, rule := range l.tt.Rules[name] {
+		re := l.prepared.rule(name, i)
+		if rule.Value != nil || re == nil {
 			continue
 		}
 		valueGroup := re.SubexpIndex("value")
@@ -463,8 +455,10 @@ func wordList(around []contextWord, at int) []string {
 
 // keywords are the words that say a passage is about the field.
 func (l *lookalikes) keywords(name string) []keyword {
-	prop := l.props[name]
-	return fieldKeywords(name, []string{prop.Description, prop.Title}, l.tt.Rules[name])
+	if k, ok := l.prepared.keywords[name]; ok {
+		return k
+	}
+	return l.prepared.fieldKeywords(l.tt, name)
 }
 
 // contextScore is the context signal of a fit: 0 when no word of the field

@@ -4,10 +4,12 @@
 package scoring
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -39,6 +41,60 @@ type Input struct {
 	// the pages, with OCR's word confidences on scanned pages
 	// (SignalOCRConfidence).
 	Layout *countersign.Layout
+	// Prepared is what scoring reads from the task type for every draft
+	// (Prepare); nil prepares it for this draft.
+	Prepared *Prepared
+}
+
+// Prepared is what scoring reads from a task type for every draft, worked
+// out once: its fields' schema properties, its rules' patterns compiled,
+// and the words that say a passage is about each field. Working them out
+// for each draft cost as much as the ambiguity signal's search of the
+// document. It is read only, so drafts scored at once may share it.
+type Prepared struct {
+	props map[string]property
+	// rules are by field, in the order of the task type's rules; nil
+	// stands for a pattern that does not compile, which scoring skips.
+	rules    map[string][]*regexp.Regexp
+	keywords map[string][]keyword
+}
+
+// Prepare works out what scoring reads from tt for every draft.
+func Prepare(tt *countersign.TaskType) *Prepared {
+	var doc struct {
+		Properties map[string]property `json:"properties"`
+	}
+	// The schema compiled before scoring began; a property that does not
+	// read as one is a field whose kind is not known.
+	_ = json.Unmarshal(tt.Schema, &doc)
+	p := &Prepared{props: doc.Properties, rules: make(map[string][]*regexp.Regexp, len(tt.Rules)), keywords: map[string][]keyword{}}
+	for field, rules := range tt.Rules {
+		compiled := make([]*regexp.Regexp, len(rules))
+		for i, rule := range rules {
+			compiled[i], _ = regexp.Compile(rule.Pattern)
+		}
+		p.rules[field] = compiled
+		p.keywords[field] = p.fieldKeywords(tt, field)
+	}
+	for field := range p.props {
+		p.keywords[field] = p.fieldKeywords(tt, field)
+	}
+	return p
+}
+
+// rule is the i-th rule of field compiled, or nil.
+func (p *Prepared) rule(field string, i int) *regexp.Regexp {
+	if rules := p.rules[field]; i < len(rules) {
+		return rules[i]
+	}
+	return nil
+}
+
+// fieldKeywords are the words that say a passage is about field: its
+// name's, its rules' and its description's.
+func (p *Prepared) fieldKeywords(tt *countersign.TaskType, field string) []keyword {
+	prop := p.props[field]
+	return fieldKeywords(field, []string{prop.Description, prop.Title}, tt.Rules[field])
 }
 
 // Score computes per-field and document confidence for a draft.
@@ -75,7 +131,11 @@ func Score(in Input) *countersign.Confidence {
 		}
 	}
 	broken := constraints(tt, draft.Fields, in.Metadata)
-	look := newLookalikes(tt, in.Content)
+	prepared := in.Prepared
+	if prepared == nil {
+		prepared = Prepare(tt)
+	}
+	look := newLookalikes(tt, prepared, in.Content)
 	alert := &jsonDocument{}
 	scan := newOCRLayout(in.Layout, in.Content)
 
