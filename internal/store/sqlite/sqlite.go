@@ -56,6 +56,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	read.SetMaxOpenConns(4)
+	// Idle connections kept open keep their prepared statements.
+	read.SetMaxIdleConns(4)
 	writes, reads := newStatements(write), newStatements(read)
 	return &Store{writeDB: write, readDB: read, writes: writes, reads: reads, write: dbsqlc.New(writes), read: dbsqlc.New(reads), now: time.Now}, nil
 }

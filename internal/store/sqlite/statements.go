@@ -57,7 +57,7 @@ func (s *statements) lookup(query string, wanted bool) *sql.Stmt {
 // then runs it unprepared, which reports whatever is wrong with it as
 // before.
 func (s *statements) stmt(ctx context.Context, query string) *sql.Stmt {
-	if st := s.lookup(query, false); st != nil || !keepable(query) {
+	if st := s.lookup(query, false); st != nil || !keepable(query) || s.full() {
 		return st
 	}
 	prepared, err := s.db.PrepareContext(ctx, query)
@@ -76,6 +76,14 @@ func (s *statements) stmt(ctx context.Context, query string) *sql.Stmt {
 	}
 	s.kept[query] = prepared
 	return prepared
+}
+
+// full reports whether no more statements are kept: a query not kept
+// then runs unprepared rather than prepared and closed again.
+func (s *statements) full() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.kept) >= maxStatements
 }
 
 // preparePending prepares the queries first run in a transaction. Call it
