@@ -439,6 +439,14 @@ func rangeOf(s Stat) string {
 	return fmt.Sprintf("%s (%s–%s)", pct(s.Mean), strings.TrimSuffix(pct(s.Min), "%"), pct(s.Max))
 }
 
+// countRange writes a count over seeds: its mean and range, or "—".
+func countRange(s Stat) string {
+	if s.N == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f (%.0f–%.0f)", s.Mean, s.Min, s.Max)
+}
+
 // print writes the tables: the summary over seeds, each seed, the goals.
 func (r *Report) print(w io.Writer) {
 	fmt.Fprintf(w, "Oversight benchmark: %s, %d seeds, commit %s, %s\n", oversightbench.TaskType, len(r.Seeds), r.Commit, r.Duration)
@@ -447,33 +455,17 @@ func (r *Report) print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "budget\tcertified\tafter (reviewed)\tsent to people\tperfect oracle\thindsight threshold\tescaped (realized)\tcertified bound\twithin budget\ttightened")
 	for _, s := range r.Summary {
-		after := "—"
-		if s.CertifiedAfter.N > 0 {
-			after = fmt.Sprintf("%.0f (%.0f–%.0f)", s.CertifiedAfter.Mean, s.CertifiedAfter.Min, s.CertifiedAfter.Max)
-		}
-		bound := "—"
-		if s.Bound.N > 0 {
-			bound = rangeOf(s.Bound)
-		}
-		fmt.Fprintf(tw, "%s\t%d/%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%d\n", pct(s.Budget), s.Certified, s.Seeds, after, rangeOf(s.ToPeople), rangeOf(s.Perfect), rangeOf(s.Hindsight), rangeOf(s.Escaped), bound, s.WithinBudget, s.Seeds, s.Tightened)
+		fmt.Fprintf(tw, "%s\t%d/%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%d\n", pct(s.Budget), s.Certified, s.Seeds, countRange(s.CertifiedAfter), rangeOf(s.ToPeople), rangeOf(s.Perfect), rangeOf(s.Hindsight), rangeOf(s.Escaped), rangeOf(s.Bound), s.WithinBudget, s.Seeds, s.Tightened)
 	}
 	tw.Flush()
 
 	if r.Config.Recertify > 0 {
 		fmt.Fprintf(w, "\nAfter certifying again: each certificate in force for %d more documents in hotl (%d with its batch), certified again on the held-out reviewed documents and the uniform sample (the audited, and as many of those sent to people), the laxer certificate in force for %d new documents. A seed without a first certificate counts with its batch in hitl.\n\n", r.Config.Recertify, r.Config.Recertify+r.Config.Heldout, r.Config.Heldout)
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "budget	certified again	laxer	documents tested	sent to people	perfect oracle	hindsight threshold	escaped (realized)	certified bound	within budget")
+		fmt.Fprintln(tw, "budget\tcertified again\tlaxer\tdocuments tested\tsent to people\tperfect oracle\thindsight threshold\tescaped (realized)\tcertified bound\twithin budget")
 		for _, s := range r.Summary {
 			a := s.Again
-			samples := "—"
-			if a.Samples.N > 0 {
-				samples = fmt.Sprintf("%.0f (%.0f–%.0f)", a.Samples.Mean, a.Samples.Min, a.Samples.Max)
-			}
-			bound := "—"
-			if a.Bound.N > 0 {
-				bound = rangeOf(a.Bound)
-			}
-			fmt.Fprintf(tw, "%s\t%d/%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\n", pct(s.Budget), a.Certified, a.Tried, a.Applied, samples, rangeOf(a.ToPeople), rangeOf(a.Perfect), rangeOf(a.Hindsight), rangeOf(a.Escaped), bound, a.WithinBudget, s.Seeds)
+			fmt.Fprintf(tw, "%s\t%d/%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\n", pct(s.Budget), a.Certified, a.Tried, a.Applied, countRange(a.Samples), rangeOf(a.ToPeople), rangeOf(a.Perfect), rangeOf(a.Hindsight), rangeOf(a.Escaped), rangeOf(a.Bound), a.WithinBudget, s.Seeds)
 		}
 		tw.Flush()
 	}
