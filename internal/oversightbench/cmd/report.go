@@ -218,18 +218,36 @@ type BudgetSummary struct {
 	// over them.
 	Certified      int  `json:"certified"`
 	CertifiedAfter Stat `json:"certified_after"`
-	ToPeople       Stat `json:"to_people_share"`
-	Perfect        Stat `json:"perfect_share"`
-	Hindsight      Stat `json:"hindsight_share"`
+	Bound          Stat `json:"certified_bound"`
+	BatchStats
+	Tightened int `json:"tightened"`
+	// Again is what followed certifying again in hotl.
+	Again AgainSummary `json:"again"`
+}
+
+// BatchStats are a budget's batches over the seeds, one batch a seed.
+type BatchStats struct {
+	ToPeople  Stat `json:"to_people_share"`
+	Perfect   Stat `json:"perfect_share"`
+	Hindsight Stat `json:"hindsight_share"`
 	// Escaped is over the seeds whose batch auto-accepted anything.
 	Escaped Stat `json:"escaped_rate"`
-	Bound   Stat `json:"certified_bound"`
 	// WithinBudget counts the seeds whose realized escaped-error rate was
 	// within the budget (a seed that auto-accepted nothing counts).
 	WithinBudget int `json:"within_budget"`
-	Tightened    int `json:"tightened"`
-	// Again is what followed certifying again in hotl.
-	Again AgainSummary `json:"again"`
+}
+
+// add counts a seed's batch at budget.
+func (s *BatchStats) add(batch *BatchFigures, budget float64) {
+	s.ToPeople.add(batch.ToPeopleShare)
+	s.Perfect.add(batch.PerfectShare)
+	s.Hindsight.add(batch.Hindsight.ReviewShare)
+	if batch.AutoAccepted > 0 {
+		s.Escaped.add(batch.EscapedRate)
+	}
+	if batch.EscapedRate <= budget {
+		s.WithinBudget++
+	}
 }
 
 // AgainSummary is a budget's figures after certifying again in hotl, over
@@ -243,19 +261,16 @@ type AgainSummary struct {
 	Certified int `json:"certified"`
 	Applied   int `json:"applied"`
 	// Samples is over the seeds that tried: the documents the test took.
-	Samples      Stat `json:"samples"`
-	ToPeople     Stat `json:"to_people_share"`
-	Perfect      Stat `json:"perfect_share"`
-	Hindsight    Stat `json:"hindsight_share"`
-	Escaped      Stat `json:"escaped_rate"`
-	Bound        Stat `json:"certified_bound"`
-	WithinBudget int  `json:"within_budget"`
+	Samples Stat `json:"samples"`
+	// Bound is the bound of the certificate in force for the batch.
+	Bound Stat `json:"certified_bound"`
+	BatchStats
 }
 
 // add counts a seed's figures after certifying again (its first batch's
 // when there was no second look).
 func (a *AgainSummary) add(br *BudgetRun, budget float64) {
-	batch := br.Batch
+	batch, inForce := br.Batch, br.Certificate
 	if rc := br.Recertification; rc != nil && rc.Batch != nil {
 		a.Tried++
 		if rc.Test != nil {
@@ -266,23 +281,14 @@ func (a *AgainSummary) add(br *BudgetRun, budget float64) {
 		}
 		if rc.Applied {
 			a.Applied++
-			a.Bound.add(rc.Certificate.Bound)
-		} else if br.Certificate != nil {
-			a.Bound.add(br.Certificate.Bound)
+			inForce = rc.Certificate
 		}
 		batch = rc.Batch
-	} else if br.Certificate != nil {
-		a.Bound.add(br.Certificate.Bound)
 	}
-	a.ToPeople.add(batch.ToPeopleShare)
-	a.Perfect.add(batch.PerfectShare)
-	a.Hindsight.add(batch.Hindsight.ReviewShare)
-	if batch.AutoAccepted > 0 {
-		a.Escaped.add(batch.EscapedRate)
+	if inForce != nil {
+		a.Bound.add(inForce.Bound)
 	}
-	if batch.EscapedRate <= budget {
-		a.WithinBudget++
-	}
+	a.BatchStats.add(batch, budget)
 }
 
 // Goal is one of the benchmark's goals, read off the figures.
@@ -309,15 +315,7 @@ func (r *Report) summarize(budgets []float64) {
 				s.CertifiedAfter.add(float64(br.CertifiedAfter))
 				s.Bound.add(br.Certificate.Bound)
 			}
-			s.ToPeople.add(br.Batch.ToPeopleShare)
-			s.Perfect.add(br.Batch.PerfectShare)
-			s.Hindsight.add(br.Batch.Hindsight.ReviewShare)
-			if br.Batch.AutoAccepted > 0 {
-				s.Escaped.add(br.Batch.EscapedRate)
-			}
-			if br.Batch.EscapedRate <= b {
-				s.WithinBudget++
-			}
+			s.BatchStats.add(br.Batch, b)
 			if br.Supervision != nil && br.Supervision.Tightened {
 				s.Tightened++
 			}
