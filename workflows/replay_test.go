@@ -33,7 +33,9 @@ import (
 // before the human gate's notices, SLA timers, approvals and adjudication;
 // v4: before approvals named the correction they approve; v5: before the
 // steps that only touch the store ran as local activities; v6: before
-// Finalize ran as one; v7: before Deliver was tried as one first;
+// Finalize ran as one; v7: before Deliver was tried as one first; v8:
+// before the delivery that follows a person's decision went to the
+// activity with no local attempt;
 // v3/approve_by_submitter is v3/approve with submitted_by set to its
 // approver, as the walk-through of that time did; supervisor-v1: the
 // supervisor before it confirmed audits against the store and started from

@@ -458,12 +458,21 @@ func (w *review) deliverAndAudit(ctx workflow.Context) error {
 // schedule the activity after any failure. The step may run twice, at
 // once (Deliver says why that is safe), so a receiver may see the event
 // twice under one ID.
+//
+// A local activity holds its workflow task open, and with it whatever the
+// task answers: the delivery of a document a person's decision settled
+// would run in the task that answers their decision, which would wait for
+// the receiver. In runs with deliverAfterDecisionAsActivity that delivery
+// is the activity's alone: the task ends, and the answer goes out, as
+// soon as it is scheduled.
 func (w *review) deliver(ctx workflow.Context, event string) error {
-	version := workflow.GetVersion(ctx, localDeliverChange, workflow.DefaultVersion, localDeliverPermanent)
+	version := workflow.GetVersion(ctx, localDeliverChange, workflow.DefaultVersion, localDeliverNotAfterDecision)
 	w.v.localDeliver = version >= localDeliverFirst
 	w.v.permanentLocalDeliveryFails = version >= localDeliverPermanent
+	w.v.deliverAfterDecisionAsActivity = version >= localDeliverNotAfterDecision
 	in := activities.DeliverInput{Step: w.step(), Event: event, At: now(ctx)}
-	if w.v.localDeliver {
+	afterDecision := event == activities.WebhookFinalized && w.gate.decided != nil
+	if w.v.localDeliver && !(afterDecision && w.v.deliverAfterDecisionAsActivity) {
 		copied, err := jsonCopy(in)
 		if err == nil {
 			lctx := workflow.WithLocalActivityOptions(ctx, localDeliverOptions)

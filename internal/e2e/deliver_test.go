@@ -21,6 +21,7 @@ import (
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/activities"
+	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/internal/app"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/config"
@@ -388,4 +389,52 @@ func TestDeliveryConflictFailsTheReview(t *testing.T) {
 		t.Fatalf("receiver got %d posts, want the local attempt's one", n)
 	}
 	checkHistories(t, a, os.Getenv(recordEnv) != "", map[string]string{"deliver_conflict": docID})
+}
+
+// TestDecisionAnswersBeforeDelivery: a person's decision that settles a
+// review is answered without waiting for the webhook receiver. The
+// delivery that follows it is the Deliver activity's, scheduled in the
+// workflow task that answers the decision, not a local attempt that would
+// hold that task, and its answer, until the receiver answered: here a
+// receiver that takes 2 seconds, which the local attempt (3 seconds) would
+// have waited for.
+func TestDecisionAnswersBeforeDelivery(t *testing.T) {
+	hooks := newHookReceiver(2 * time.Second)
+	hook := httptest.NewServer(hooks)
+	t.Cleanup(hook.Close)
+	a := startAppWith(t, config.Config{WebhookURL: hook.URL, WebhookSecret: "deliver-test"}, app.Roles{Embedded: true, Worker: true, API: true})
+	u := newUsers(t, a)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	sub, err := u.submitter.Submit(ctx, api.SubmitRequest{TaskType: "contract-review", ExternalID: "slow-decision", Content: sample(t, "contract-review", "nda-blueheron-cedarridge.txt")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reviewID := countersign.ReviewID(sub.ID, 1)
+	for {
+		if r, err := a.Store.GetReview(ctx, reviewID); err == nil && r.Status == countersign.ReviewPending {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("review %s never opened", reviewID)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	d, err := u.reviewer.Decide(ctx, reviewID, api.DecisionRequest{Action: countersign.ActionApprove})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooks.mu.Lock()
+	answeredAt := hooks.at["slow-decision"]
+	hooks.mu.Unlock()
+	if !answeredAt.IsZero() {
+		t.Errorf("the decision was answered after the receiver answered the delivery (%v): it waited for the receiver", answeredAt)
+	}
+	if d.Document.Status != countersign.StatusAccepted {
+		t.Fatalf("approved: document %s, want accepted", d.Document.Status)
+	}
+	if !schedulesActivity(t, a, sub.ID, "Deliver") {
+		t.Fatalf("review of %s delivered without the Deliver activity: a local attempt in the task that answered the decision", sub.ID)
+	}
+	checkDelivered(ctx, t, a, sub.ID, time.Time{})
 }
