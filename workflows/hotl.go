@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -27,11 +28,12 @@ type VetoRequest struct {
 // its audit. The pipeline opens them (vetoWindow, auditReview); the veto
 // handler and the decision handler record them (veto, decideAudit).
 type oversight struct {
-	vetoUntil *time.Time            // the veto window is open until then
-	vetoing   *VetoRequest          // the veto being recorded
-	vetoed    *countersign.Decision // the veto that amended the document
-	audited   *countersign.Decision // the audit's verdict
-	failed    error                 // a veto or an audit that could not be recorded: the review fails
+	vetoUntil  *time.Time            // the veto window is open until then
+	vetoing    *VetoRequest          // the veto being recorded
+	vetoed     *countersign.Decision // the veto that amended the document
+	audited    *countersign.Decision // the audit's verdict
+	correction bool                  // the audit corrected the document, and the pipeline delivers the correction (deliverAfterPersonAsActivity)
+	failed     error                 // a veto or an audit that could not be recorded: the review fails
 }
 
 // drawAudit decides whether an auto-accepted document is audited, by the
@@ -200,12 +202,20 @@ func (w *review) auditReview(ctx workflow.Context) error {
 	if err := workflow.Await(ctx, func() bool { return w.after.audited != nil || w.after.failed != nil }); err != nil {
 		return err
 	}
+	// The correction is the document's now, whatever came of the report
+	// to the supervisor after it.
+	if w.after.correction {
+		if err := w.deliver(ctx, activities.WebhookCorrectedAfterAudit); err != nil {
+			return errors.Join(w.after.failed, err)
+		}
+	}
 	return w.after.failed
 }
 
 // decideAudit records an audit verdict, amends the document when the
-// auditor corrected it, tells the submitting system, and reports the
-// outcome to the task type's supervisor.
+// auditor corrected it, tells the submitting system (in runs with
+// deliverAfterPersonAsActivity, auditReview does, once this has
+// answered), and reports the outcome to the task type's supervisor.
 func (w *review) decideAudit(ctx workflow.Context, r *countersign.Review, d *countersign.Decision) (DecisionResult, error) {
 	result, changed, err := w.amend(ctx, r, d, activities.AmendAudit)
 	if err != nil {
@@ -214,7 +224,10 @@ func (w *review) decideAudit(ctx workflow.Context, r *countersign.Review, d *cou
 	}
 	escaped := len(changed) > 0
 	if escaped {
-		if err := w.deliver(ctx, activities.WebhookCorrectedAfterAudit); err != nil {
+		// The document's first delivery asked the version already.
+		if w.deliverVersion(ctx); w.v.deliverAfterPersonAsActivity {
+			w.after.correction = true
+		} else if err := w.deliver(ctx, activities.WebhookCorrectedAfterAudit); err != nil {
 			w.after.failed = err
 			return DecisionResult{}, err
 		}

@@ -460,19 +460,16 @@ func (w *review) deliverAndAudit(ctx workflow.Context) error {
 // twice under one ID.
 //
 // A local activity holds its workflow task open, and with it whatever the
-// task answers: the delivery of a document a person's decision settled
-// would run in the task that answers their decision, which would wait for
-// the receiver. In runs with deliverAfterDecisionAsActivity that delivery
-// is the activity's alone: the task ends, and the answer goes out, as
-// soon as it is scheduled.
+// task answers: the delivery of a document a person's decision settled,
+// or of an audit's correction, would run in the task that answers the
+// person, who would wait for the receiver. In runs with
+// deliverAfterPersonAsActivity such a delivery is the activity's alone:
+// the task ends, and the answer goes out, as soon as it is scheduled.
 func (w *review) deliver(ctx workflow.Context, event string) error {
-	version := workflow.GetVersion(ctx, localDeliverChange, workflow.DefaultVersion, localDeliverNotAfterDecision)
-	w.v.localDeliver = version >= localDeliverFirst
-	w.v.permanentLocalDeliveryFails = version >= localDeliverPermanent
-	w.v.deliverAfterDecisionAsActivity = version >= localDeliverNotAfterDecision
+	w.deliverVersion(ctx)
 	in := activities.DeliverInput{Step: w.step(), Event: event, At: now(ctx)}
-	afterDecision := event == activities.WebhookFinalized && w.gate.decided != nil
-	if w.v.localDeliver && !(afterDecision && w.v.deliverAfterDecisionAsActivity) {
+	afterPerson := event == activities.WebhookCorrectedAfterAudit || (event == activities.WebhookFinalized && w.gate.decided != nil)
+	if w.v.localDeliver && !(afterPerson && w.v.deliverAfterPersonAsActivity) {
 		copied, err := jsonCopy(in)
 		if err == nil {
 			lctx := workflow.WithLocalActivityOptions(ctx, localDeliverOptions)
@@ -488,6 +485,16 @@ func (w *review) deliver(ctx workflow.Context, event string) error {
 		workflow.GetLogger(ctx).Info("local delivery attempt failed; delivering as an activity", "document", w.in.DocumentID, "event", event, "error", rootMessage(err))
 	}
 	return workflow.ExecuteActivity(ctx, a.Deliver, in).Get(ctx, nil)
+}
+
+// deliverVersion sets the behaviours localDeliverChange guards. It is
+// asked at each delivery, first at the final document's, before any
+// audit.
+func (w *review) deliverVersion(ctx workflow.Context) {
+	version := workflow.GetVersion(ctx, localDeliverChange, workflow.DefaultVersion, localDeliverNotAfterPerson)
+	w.v.localDeliver = version >= localDeliverFirst
+	w.v.permanentLocalDeliveryFails = version >= localDeliverPermanent
+	w.v.deliverAfterPersonAsActivity = version >= localDeliverNotAfterPerson
 }
 
 // localDeliverOptions bound the local attempt at a delivery (deliver). A

@@ -57,11 +57,12 @@ const (
 	// fails the delivery; only a timeout or a failure worth retrying is
 	// left to the activity.
 	localDeliverPermanent = 2
-	// localDeliverNotAfterDecision: the delivery that follows a person's
-	// decision at the gate is scheduled as the activity at once, with no
-	// local attempt, so that the decision's answer, which leaves with the
-	// workflow task, does not wait for the receiver.
-	localDeliverNotAfterDecision = 3
+	// localDeliverNotAfterPerson: a delivery that follows a person's
+	// update (the final document a decision at the gate settled, the
+	// correction an audit made) is scheduled as the activity at once, with
+	// no local attempt, after the person is answered: their answer leaves
+	// with the workflow task, and does not wait for the receiver.
+	localDeliverNotAfterPerson = 3
 )
 
 // versions says which behaviours a review run has, one field per change,
@@ -107,13 +108,16 @@ type versions struct {
 	// schedule the activity after any failure of the attempt, which took
 	// a conflict under the delivery's event ID for a delivery made.
 	permanentLocalDeliveryFails bool
-	// deliverAfterDecisionAsActivity (localDeliverChange at version
-	// localDeliverNotAfterDecision): a final document a person's decision
-	// settled is delivered by the activity alone. Runs without it try the
-	// local attempt first, in the workflow task that answers the decision,
-	// whose answer then waited for the receiver (up to the attempt's 3
-	// seconds).
-	deliverAfterDecisionAsActivity bool
+	// deliverAfterPersonAsActivity (localDeliverChange at version
+	// localDeliverNotAfterPerson): a final document a person's decision
+	// settled, and an audit's correction, are delivered by the activity
+	// alone, the correction by the pipeline once the audit's handler has
+	// answered. Runs without it try the local attempt first, in the
+	// workflow task that answers the decision, whose answer then waited
+	// for the receiver (up to the attempt's 3 seconds); and the audit's
+	// handler delivered the correction itself, so its answer waited for
+	// the delivery, the activity's retries included.
+	deliverAfterPersonAsActivity bool
 	// blindReview (blindChange, asked in humanGate when the policy asks
 	// for blind review of more than one person): the gate review opens
 	// blind, an approval stands for the draft whatever was corrected, and

@@ -438,3 +438,95 @@ func TestDecisionAnswersBeforeDelivery(t *testing.T) {
 	}
 	checkDelivered(ctx, t, a, sub.ID, time.Time{})
 }
+
+// TestAuditCorrectionAnswersBeforeDelivery: an auditor's correction is
+// answered without waiting for the webhook receiver to take the
+// correction. Here the receiver refuses document.corrected_after_audit
+// (503) until the auditor has been answered: the handler used to deliver
+// the correction itself, through the Deliver activity's retries, so the
+// auditor waited as long as the receiver was down. The correction is
+// delivered once the receiver takes it.
+func TestAuditCorrectionAnswersBeforeDelivery(t *testing.T) {
+	var (
+		mu        sync.Mutex
+		answered  bool // the auditor has been answered
+		refused   int  // corrections refused before that
+		delivered bool // the correction, taken
+	)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var e struct {
+			Type string `json:"type"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&e); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if e.Type == activities.WebhookCorrectedAfterAudit {
+			if !answered {
+				refused++
+				http.Error(w, "down for now", http.StatusServiceUnavailable)
+				return
+			}
+			delivered = true
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(hook.Close)
+	a := startAppWith(t, config.Config{TaskTypesDir: hotlTaskTypes(t), WebhookURL: hook.URL, WebhookSecret: "deliver-test"},
+		app.Roles{Embedded: true, Worker: true, API: true})
+	u := newUsers(t, a)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const taskType = "pii-extraction"
+	sub, err := u.submitter.Submit(ctx, api.SubmitRequest{TaskType: taskType, Content: sample(t, taskType, "email-maria-gonzalez.txt")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reviewID := countersign.ReviewID(sub.ID, 1)
+	for {
+		if r, err := a.Store.GetReview(ctx, reviewID); err == nil && r.Status == countersign.ReviewPending {
+			if r.Kind != countersign.ReviewAudit {
+				t.Fatalf("review %s is a %s review, want an audit", reviewID, r.Kind)
+			}
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("audit %s never opened", reviewID)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	decided, err := u.reviewer.Decide(ctx, reviewID, api.DecisionRequest{Action: countersign.ActionCorrect, Fields: countersign.Fields{"email": "maria.gonzalez@home.example"}})
+	if err != nil {
+		t.Fatalf("the audit correction, while the receiver refuses it: %v", err)
+	}
+	if decided.Document.Status != countersign.StatusAccepted {
+		t.Fatalf("audit correction: document %s, want accepted", decided.Document.Status)
+	}
+	mu.Lock()
+	answered = true
+	mu.Unlock()
+	for {
+		mu.Lock()
+		done := delivered
+		mu.Unlock()
+		if done {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the correction was never delivered once the receiver took it (%d refused)", refused)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := a.Temporal.GetWorkflow(ctx, workflows.ReviewWorkflowID(sub.ID), "").Get(ctx, nil); err != nil {
+		t.Fatalf("review workflow: %v", err)
+	}
+	doc, err := a.Store.GetDocument(ctx, sub.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.Status != countersign.StatusAccepted || doc.Final == nil || !doc.Final.CorrectedAfterAudit {
+		t.Fatalf("document after the audit: %s, final %+v; want accepted, corrected after audit", doc.Status, doc.Final)
+	}
+}
