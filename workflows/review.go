@@ -460,15 +460,16 @@ func (w *review) deliverAndAudit(ctx workflow.Context) error {
 // twice under one ID.
 //
 // A local activity holds its workflow task open, and with it whatever the
-// task answers: the delivery of a document a person's decision settled,
-// or of an audit's correction, would run in the task that answers the
-// person, who would wait for the receiver. In runs with
+// task answers: the delivery of a document a person's decision settled or
+// vetoed, or of an audit's correction, would run in the task that answers
+// the person, who would wait for the receiver. In runs with
 // deliverAfterPersonAsActivity such a delivery is the activity's alone:
 // the task ends, and the answer goes out, as soon as it is scheduled.
 func (w *review) deliver(ctx workflow.Context, event string) error {
 	w.deliverVersion(ctx)
 	in := activities.DeliverInput{Step: w.step(), Event: event, At: now(ctx)}
-	afterPerson := event == activities.WebhookCorrectedAfterAudit || (event == activities.WebhookFinalized && w.gate.decided != nil)
+	afterPerson := event == activities.WebhookCorrectedAfterAudit ||
+		(event == activities.WebhookFinalized && (w.gate.decided != nil || w.after.vetoed != nil))
 	if w.v.localDeliver && !(afterPerson && w.v.deliverAfterPersonAsActivity) {
 		copied, err := jsonCopy(in)
 		if err == nil {

@@ -58,10 +58,11 @@ const (
 	// left to the activity.
 	localDeliverPermanent = 2
 	// localDeliverNotAfterPerson: a delivery that follows a person's
-	// update (the final document a decision at the gate settled, the
-	// correction an audit made) is scheduled as the activity at once, with
-	// no local attempt, after the person is answered: their answer leaves
-	// with the workflow task, and does not wait for the receiver.
+	// update (the final document a decision at the gate settled or a veto
+	// amended, the correction an audit made) is scheduled as the activity
+	// at once, with no local attempt, after the person is answered: their
+	// answer leaves with the workflow task, and does not wait for the
+	// receiver.
 	localDeliverNotAfterPerson = 3
 )
 
@@ -110,13 +111,14 @@ type versions struct {
 	permanentLocalDeliveryFails bool
 	// deliverAfterPersonAsActivity (localDeliverChange at version
 	// localDeliverNotAfterPerson): a final document a person's decision
-	// settled, and an audit's correction, are delivered by the activity
-	// alone, the correction by the pipeline once the audit's handler has
-	// answered. Runs without it try the local attempt first, in the
-	// workflow task that answers the decision, whose answer then waited
-	// for the receiver (up to the attempt's 3 seconds); and the audit's
-	// handler delivered the correction itself, so its answer waited for
-	// the delivery, the activity's retries included.
+	// settled or a veto amended, and an audit's correction, are delivered
+	// by the activity alone, the correction by the pipeline once the
+	// audit's handler has answered. Runs without it try the local attempt
+	// first, in the workflow task that answers the decision or the veto,
+	// whose answer then waited for the receiver (up to the attempt's 3
+	// seconds); and the audit's handler delivered the correction itself,
+	// so its answer waited for the delivery, the activity's retries
+	// included.
 	deliverAfterPersonAsActivity bool
 	// blindReview (blindChange, asked in humanGate when the policy asks
 	// for blind review of more than one person): the gate review opens

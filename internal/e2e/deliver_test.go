@@ -439,6 +439,45 @@ func TestDecisionAnswersBeforeDelivery(t *testing.T) {
 	checkDelivered(ctx, t, a, sub.ID, time.Time{})
 }
 
+// TestVetoAnswersBeforeDelivery: a supervisor's veto within the veto
+// window is answered without waiting for the receiver, which takes 2
+// seconds: the delivery of the vetoed document, held back by the window,
+// is the Deliver activity's, scheduled in the task that answers the veto.
+func TestVetoAnswersBeforeDelivery(t *testing.T) {
+	var (
+		mu         sync.Mutex
+		answeredAt time.Time
+	)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(2 * time.Second)
+		mu.Lock()
+		answeredAt = time.Now()
+		mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(hook.Close)
+	a := startAppWith(t, config.Config{TaskTypesDir: piiWithPolicy(t, vetoPolicy), WebhookURL: hook.URL, WebhookSecret: "deliver-test"},
+		app.Roles{Embedded: true, Worker: true, API: true})
+	u := newUsers(t, a)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	doc := submitFinal(t, u, "pii-extraction", "email-maria-gonzalez.txt")
+	veto, err := u.approver.Veto(ctx, doc.ID, api.VetoRequest{Action: countersign.ActionReject, Reason: "sent to the wrong mailbox"})
+	if err != nil || veto.Document.Status != countersign.StatusRejected {
+		t.Fatalf("veto = %+v, %v; want the document rejected", veto, err)
+	}
+	mu.Lock()
+	at := answeredAt
+	mu.Unlock()
+	if !at.IsZero() {
+		t.Errorf("the veto was answered after the receiver answered the delivery (%v): it waited for the receiver", at)
+	}
+	if !schedulesActivity(t, a, doc.ID, "Deliver") {
+		t.Fatalf("review of %s delivered without the Deliver activity: a local attempt in the task that answered the veto", doc.ID)
+	}
+	waitForEvent(t, u.auditor, doc.ID, countersign.EventDocumentDelivered)
+}
+
 // TestAuditCorrectionAnswersBeforeDelivery: an auditor's correction is
 // answered without waiting for the webhook receiver to take the
 // correction. Here the receiver refuses document.corrected_after_audit
@@ -497,7 +536,10 @@ func TestAuditCorrectionAnswersBeforeDelivery(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	decided, err := u.reviewer.Decide(ctx, reviewID, api.DecisionRequest{Action: countersign.ActionCorrect, Fields: countersign.Fields{"email": "maria.gonzalez@home.example"}})
+	// Far more than an answer takes, far less than the retries would.
+	decideCtx, decideCancel := context.WithTimeout(ctx, 20*time.Second)
+	defer decideCancel()
+	decided, err := u.reviewer.Decide(decideCtx, reviewID, api.DecisionRequest{Action: countersign.ActionCorrect, Fields: countersign.Fields{"email": "maria.gonzalez@home.example"}})
 	if err != nil {
 		t.Fatalf("the audit correction, while the receiver refuses it: %v", err)
 	}
