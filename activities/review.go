@@ -44,7 +44,11 @@ func (a *Activities) OpenReview(ctx context.Context, in OpenReviewInput) error {
 			return retryable(err)
 		}
 	}
-	a.logger().Info("review opened", "review", in.Review.ID, "kind", in.Review.Kind, "task_type", in.Review.TaskType, "confidence", in.Review.Confidence)
+	kind := in.Review.Kind
+	if kind == "" {
+		kind = countersign.ReviewGate
+	}
+	a.logger().Info("review opened", "review", in.Review.ID, "kind", kind, "task_type", in.Review.TaskType, "confidence", in.Review.Confidence)
 	if err := a.record(ctx, in.Step, countersign.EventReviewOpened, countersign.SystemActor, countersign.ChannelWorkflow, data); err != nil {
 		return err
 	}

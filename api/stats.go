@@ -41,6 +41,12 @@ func (h *handlers) stats(w http.ResponseWriter, r *http.Request) {
 		sup.State, sup.Budget, sup.Level = StateNormal, s.ErrorBudget, s.Level
 	}
 	sup.Override, sup.PolicyVersion, sup.Policy = inForce.Override, inForce.Version, inForce.Policy
+	if s := inForce.Policy.Supervision; s != nil && sup.Override != nil {
+		// A tightening sends every document to a person, so the policy in
+		// force is no longer hotl; the budget it is supervised at, and will
+		// be again once the tightening is lifted, is still the same.
+		sup.Budget, sup.Level = s.ErrorBudget, s.Level
+	}
 	state, err := h.Dispatch.Supervision(r.Context(), tt.Name)
 	if err != nil {
 		h.fail(w, r, err)

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -11,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/api/apiclient"
 	"github.com/countersign/countersign/api/wire"
 	"github.com/countersign/countersign/internal/certify"
 	"github.com/countersign/countersign/internal/simulate"
@@ -118,12 +122,27 @@ Needs the approver or admin role.`,
 			if !cmd.Flags().Changed("error-budget") {
 				return exitError{code: 2, err: fmt.Errorf("--error-budget is required (0.01 is 1%%)\nSee '%s --help'.", cmd.CommandPath())}
 			}
+			if err := requireShare(cmd, "error-budget", budget, true, true); err != nil {
+				return err
+			}
+			if err := requireShare(cmd, "level", level, true, true); err != nil {
+				return err
+			}
 			c, err := cf.client(cmd)
 			if err != nil {
 				return err
 			}
 			res, err := c.Certify(cmd.Context(), taskType, budget, level)
 			if err != nil {
+				// A refusal carries its test: with --json it goes to
+				// standard output as the API gave it, the error beside it,
+				// and the message to standard error as without.
+				var apiErr *apiclient.Error
+				if asJSON && errors.As(err, &apiErr) && apiErr.Status == http.StatusUnprocessableEntity && json.Valid(apiErr.Body) {
+					if err := printJSON(cmd.OutOrStdout(), apiErr.Body); err != nil {
+						return err
+					}
+				}
 				return friendly(err)
 			}
 			if asJSON {
@@ -139,6 +158,9 @@ Needs the approver or admin role.`,
 			if res.Test != nil && res.Test.PendingAudits > 0 {
 				fmt.Fprintf(cmd.OutOrStdout(), "  %d documents drawn for an audit not due yet were left out until it is due, however it went\n", res.Test.PendingAudits)
 			}
+			if res.Test != nil && res.Test.PendingReviews > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "  %d documents sent to a person whose review is not due yet were left out until it is due, decided or not\n", res.Test.PendingReviews)
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "\nPut it in force for documents started from now on with:\n  countersign policy apply --type %s --certificate %s\n", taskType, res.Certificate.ID)
 			return nil
 		},
@@ -147,7 +169,7 @@ Needs the approver or admin role.`,
 	cmd.Flags().StringVar(&taskType, "type", "", "task type to certify (required)")
 	cmd.Flags().Float64Var(&budget, "error-budget", 0, "highest acceptable error rate among auto-accepted documents, a share: 0.01 is 1% (required)")
 	cmd.Flags().Float64Var(&level, "level", certify.DefaultLevel, "confidence level of the guarantee")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the certificate and the test as JSON")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the certificate and the test as JSON (a refusal: its error and test, and exit status 1)")
 	return cmd
 }
 
@@ -263,6 +285,9 @@ Needs the approver or admin role.`,
 			}
 			req := wire.PolicyApplyRequest{TaskType: taskType, Certificate: certificate, Reason: reason}
 			if cmd.Flags().Changed("audit-rate") {
+				if err := requireShare(cmd, "audit-rate", rate, false, false); err != nil {
+					return err
+				}
 				req.AuditSampleRate = &rate
 			}
 			res, err := c.ApplyCertificate(cmd.Context(), req)
@@ -310,9 +335,15 @@ Needs the approver or admin role.`,
 			}
 			req := wire.PolicySetRequest{TaskType: taskType, Mode: countersign.Mode(mode), Reason: reason}
 			if cmd.Flags().Changed("threshold") {
+				if err := requireShare(cmd, "threshold", threshold, false, false); err != nil {
+					return err
+				}
 				req.Threshold = &threshold
 			}
 			if cmd.Flags().Changed("audit-rate") {
+				if err := requireShare(cmd, "audit-rate", rate, false, false); err != nil {
+					return err
+				}
 				req.AuditSampleRate = &rate
 			}
 			if req.Threshold == nil && req.Mode == "" && req.AuditSampleRate == nil {

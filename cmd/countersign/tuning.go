@@ -129,6 +129,14 @@ Needs the approver, auditor or admin role.`,
 			if err := requireType(cmd, taskType); err != nil {
 				return err
 			}
+			if err := requireShare(cmd, "level", level, true, true); err != nil {
+				return err
+			}
+			for _, t := range thresholds {
+				if err := requireShare(cmd, "threshold", t, false, false); err != nil {
+					return err
+				}
+			}
 			c, err := cf.client(cmd)
 			if err != nil {
 				return err
@@ -157,4 +165,26 @@ func requireType(cmd *cobra.Command, taskType string) error {
 		return exitError{code: 2, err: fmt.Errorf("--type is required\nSee '%s --help'.", cmd.CommandPath())}
 	}
 	return nil
+}
+
+// requireShare says, as a usage error, what is wrong with a share given in
+// a flag (a level, a budget, a threshold or a rate): it must be a number
+// within [lo, hi], open at an end whose bound is excluded. Checked before the
+// request is sent, so that a value the CLI cannot send (NaN) is named, and
+// one it would not send (a level of 0, which the client leaves to the
+// server's default) is refused rather than taken for the default.
+func requireShare(cmd *cobra.Command, flag string, v float64, openLow, openHigh bool) error {
+	low := v > 0 || (!openLow && v == 0)
+	high := v < 1 || (!openHigh && v == 1)
+	if low && high {
+		return nil
+	}
+	lo, hi := "[0", "1]"
+	if openLow {
+		lo = "(0"
+	}
+	if openHigh {
+		hi = "1)"
+	}
+	return exitError{code: 2, err: fmt.Errorf("--%s must be a number in %s, %s, not %v\nSee '%s --help'.", flag, lo, hi, v, cmd.CommandPath())}
 }

@@ -150,6 +150,9 @@ type Result struct {
 	// due (or not open) yet, left out however it went (Data).
 	NoVerdict     int `json:"no_verdict,omitempty"`
 	PendingAudits int `json:"pending_audits,omitempty"`
+	// PendingReviews counts the documents sent to a person whose review is
+	// not due yet, left out decided or not (Data).
+	PendingReviews int `json:"pending_reviews,omitempty"`
 	// SampleRate is the share of documents the sample takes now (Data):
 	// below 1 in hotl, where each more held-out document the refusal asks
 	// for takes 1/SampleRate documents. 0 from Test, TestWith and
@@ -197,6 +200,11 @@ type Result struct {
 	NextFallbackAccepted int `json:"next_fallback_accepted,omitempty"`
 	// Steps are every step tested, strictest first, without their bounds.
 	Steps []Step `json:"-"`
+
+	// rateSeen is, after a refusal, the lowest error rate needed projected
+	// any threshold at (see projectedRates): what the refusal says of the
+	// rate when more documents are unlikely to do.
+	rateSeen float64
 }
 
 // DefaultFallback is the share of 1 - level the second start gets.
@@ -295,6 +303,7 @@ func TestWith(samples []Sample, budget, level, fallback float64) (*Result, error
 	}
 	// Either start may be the one more documents let pass: the second is
 	// tested with its own share when the first failed before it.
+	res.rateSeen = lowest(projectedRates(plateaux))
 	res.Needed = needed(plateaux, len(samples), res.MinAccepted, budget, first)
 	if res.FallbackAccepted > 0 {
 		if n := needed(plateaux, len(samples), res.FallbackAccepted, budget, second); n >= 0 && (res.Needed < 0 || n < res.Needed) {
@@ -361,7 +370,7 @@ func TestAttempt(samples []Sample, budget, level float64, k int) (*Result, error
 		if err != nil {
 			return nil, err
 		}
-		res.Needed = next.Needed
+		res.Needed, res.rateSeen = next.Needed, next.rateSeen
 		res.NextMinAccepted, res.NextFallbackAccepted = next.MinAccepted, next.FallbackAccepted
 	}
 	return res, nil
@@ -496,6 +505,15 @@ func projectedRates(plateaux []Step) []float64 {
 	return rates
 }
 
+// lowest is the least of rates, or 1 when there are none.
+func lowest(rates []float64) float64 {
+	least := 1.0
+	for _, r := range rates {
+		least = min(least, r)
+	}
+	return least
+}
+
 // firstPassing finds the least n in [lo, hi) at which n accepted
 // documents with ceil(rate·n) of them wrong pass the test. For a fixed
 // number wrong, the test passes from some n on; over the steps of ceil it
@@ -546,6 +564,9 @@ func (r *Result) explain(taskType string) string {
 	case r.Documents == 0 && r.Unsampled > 0:
 		fmt.Fprintf(&b, "none of the %d reviewed documents the active calibration did not train on belongs to the uniform sample (they were decided in hotl below the threshold in force, outside the audit draw); it needs at least %d from a period in hitl or drawn in hotl", r.Unsampled, r.MinAccepted)
 		return b.String()
+	case r.Documents == 0 && r.PendingReviews > 0:
+		fmt.Fprintf(&b, "none of the reviewed documents the active calibration did not train on counts yet: the %d sent to a person are left out until their review is due, decided or not, so that quick approvals do not come in ahead of slow corrections (the task type's review_due sets when); it needs at least %d", r.PendingReviews, r.MinAccepted)
+		return b.String()
 	case r.Documents == 0:
 		fmt.Fprintf(&b, "there are no reviewed documents the active calibration did not train on; it needs at least %d", r.MinAccepted)
 		return b.String()
@@ -576,12 +597,22 @@ func (r *Result) explain(taskType string) string {
 		// On fewer documents than a clean record needs, the error rates
 		// seen say too little to rule anything out.
 		fmt.Fprintf(&b, "; on so few the error rates seen are above the budget at every threshold, which says little yet: review more documents the calibration did not train on (at least %d accepted ones are needed%s), improve the confidence (calibrate), or ask for a larger budget", minimum, r.nextAttempt())
+	case r.Needed < 0 && r.rateSeen < r.Budget:
+		// Below the budget somewhere, but no projection passes a first
+		// test: with the wrong documents spread evenly, each start would
+		// hold some.
+		r.explainStarts(&b, minimum, fallback)
 	case r.Needed < 0:
 		b.WriteString("; at no threshold is the error rate below the budget once the next wrong document below it is counted, so more documents alone will not do: improve the confidence (calibrate) or ask for a larger budget")
-	case r.Needed > farMore*max(r.Documents, minimum):
+	case r.Needed > farMore*max(r.Documents, minimum) && r.rateSeen >= r.Budget/2:
 		// The error rate is just under the budget: the projection is
 		// true to the arithmetic but no plan.
 		fmt.Fprintf(&b, "; the error rate among the documents it would accept is so close to the budget that it would take over %d times as many reviewed documents as these (about %d more), so more documents alone are unlikely to do: improve the confidence (calibrate) or ask for a larger budget", farMore, r.Needed)
+		if unreached {
+			fmt.Fprintf(&b, " (at %d accepted ones the test also starts again, allowing one wrong document among the most confident; %d could be accepted now)", fallback, r.Eligible)
+		}
+	case r.Needed > farMore*max(r.Documents, minimum):
+		r.explainStarts(&b, minimum, fallback)
 	default:
 		fmt.Fprintf(&b, "; it needs about %d more reviewed documents the calibration did not train on, if they go like these", r.Needed)
 		if r.SampleRate > 0 && r.SampleRate < 1 {
@@ -597,6 +628,40 @@ func (r *Result) explain(taskType string) string {
 	return b.String()
 }
 
+// explainStarts says, for a refusal whose error rate is under the budget
+// (well under it, when more documents are projected to help at all), what
+// stands in the way: each start of the test needs (almost) no wrong
+// document among the most confident accepted ones, and the projection,
+// which spreads the wrong documents evenly, puts some there. Whether more
+// documents do is then a matter of chance, which it states.
+func (r *Result) explainStarts(b *strings.Builder, minimum, fallback int) {
+	fmt.Fprintf(b, "; the error rate among the documents it would accept is about %s, under the budget, but the test starts with the most confident accepted documents and needs none of the first %d wrong", percent(r.rateSeen), minimum)
+	if fallback > 0 {
+		fmt.Fprintf(b, " (or, starting again, at most one of the first %d)", fallback)
+	}
+	fmt.Fprintf(b, "%s: at that rate the first %d are all right %s of the time", r.nextAttempt(), minimum, roughPercent(quality.BinomialCDF(0, minimum, r.rateSeen)))
+	if fallback > 0 {
+		fmt.Fprintf(b, ", and at most one of the first %d wrong %s", fallback, roughPercent(quality.BinomialCDF(1, fallback, r.rateSeen)))
+	}
+	b.WriteString(", so more documents may do, by chance: review more documents the calibration did not train on and try again once they are reviewed (every attempt spends some of the level), improve the confidence (calibrate) so that fewer wrong drafts rank among the most confident, or ask for a larger budget")
+	if r.Stopped != nil && fallback > 0 && r.Eligible < fallback {
+		fmt.Fprintf(b, " (%d could be accepted now)", r.Eligible)
+	}
+}
+
+// roughPercent writes a chance as a whole percentage, "under 1%" or "over
+// 99%" at the ends.
+func roughPercent(x float64) string {
+	switch p := math.Round(100 * x); {
+	case x < 0.01:
+		return "under 1%"
+	case x > 0.99:
+		return "over 99%"
+	default:
+		return strconv.FormatFloat(p, 'f', 0, 64) + "%"
+	}
+}
+
 // Explain says why nothing was certified and what to do, for a person,
 // with what the evidence left out or counted as wrong.
 func (r *Result) Explain(taskType string) string {
@@ -610,6 +675,9 @@ func (r *Result) Explain(taskType string) string {
 	}
 	if r.PendingAudits > 0 {
 		fmt.Fprintf(&b, " (%d documents drawn for an audit not due yet were left out until it is due, however it went)", r.PendingAudits)
+	}
+	if r.PendingReviews > 0 && r.Documents > 0 {
+		fmt.Fprintf(&b, " (%d documents sent to a person whose review is not due yet were left out until it is due, decided or not, so that quick approvals do not come in ahead of slow corrections)", r.PendingReviews)
 	}
 	return b.String()
 }

@@ -195,6 +195,38 @@ func TestRefusalSaysHowManyMore(t *testing.T) {
 	if msg := res.Explain("claims"); res.Certified != nil || res.Needed <= 20*1000 || !strings.Contains(msg, "so close to the budget") || !strings.Contains(msg, "more documents alone are unlikely to do") {
 		t.Fatalf("rate just under the budget: needed %d, %q", res.Needed, msg)
 	}
+	// One wrong document at rank 31 of 141 otherwise right, with every
+	// confidence its own threshold (as real confidences are): 1 of 61
+	// fails the first start and 3 of 146 the second. The rate is under
+	// the budget (at best 2 of 143, 1.399%, counting the next wrong one),
+	// but spread evenly each start would hold a wrong document, so the
+	// projection asks for far more. The message says the rate is under
+	// the budget and gives the chances of a clean start: 0.98601^61 =
+	// 0.4234, and at most one wrong of 146 0.3926.
+	var one []certify.Sample
+	for i := range 153 {
+		one = append(one, certify.Sample{Confidence: 1 - float64(i)/1000, Route: simulate.RouteEligible, Wrong: i == 30 || i >= 141 && i%2 == 0})
+	}
+	res = test(t, one, 0.05, 0.95)
+	msg = res.Explain("claims")
+	for _, want := range []string{"where 3 of 146 accepted documents were wrong", "about 1.399%, under the budget", "needs none of the first 61 wrong (or, starting again, at most one of the first 146)", "all right 42% of the time, and at most one of the first 146 wrong 39%", "more documents may do, by chance"} {
+		if res.Certified != nil || res.Needed <= 20*153 || !strings.Contains(msg, want) {
+			t.Errorf("one wrong at rank 31: needed %d, message %q lacks %q", res.Needed, msg, want)
+		}
+	}
+	if strings.Contains(msg, "close to the budget") {
+		t.Errorf("one wrong at rank 31: %q calls 1.4%% close to a 5%% budget", msg)
+	}
+	// Two wrong at ranks 5 and 69: no projection passes a first test, but
+	// the rate is under the budget; that is not "at no threshold".
+	var two []certify.Sample
+	for i := range 153 {
+		two = append(two, certify.Sample{Confidence: 1 - float64(i)/1000, Route: simulate.RouteEligible, Wrong: i == 4 || i == 68 || i >= 118 && i%2 == 0})
+	}
+	res = test(t, two, 0.05, 0.95)
+	if msg := res.Explain("claims"); res.Needed != -1 || !strings.Contains(msg, "under the budget") || strings.Contains(msg, "at no threshold") {
+		t.Errorf("two wrong at ranks 5 and 69: needed %d, %q", res.Needed, msg)
+	}
 	// A clean record on a few documents: more documents are the answer,
 	// however many times these it takes (1%: 299 for a clean record).
 	res = single(t, some(5, 0.99, 0, simulate.RouteEligible), 0.01, 0.95)
