@@ -79,7 +79,7 @@ func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	res.Unsampled, res.NoVerdict, res.PendingAudits, res.SampleRate = data.Unsampled, data.NoVerdict, data.PendingAudits, data.SampleRate
+	res.Unsampled, res.NoVerdict, res.PendingAudits, res.PendingReviews, res.SampleRate = data.Unsampled, data.NoVerdict, data.PendingAudits, data.PendingReviews, data.SampleRate
 	if res.Certified == nil {
 		rest.WriteJSON(w, http.StatusUnprocessableEntity, CertifyRefusal{
 			Error: rest.ErrorDetail{Code: countersign.CodeInvalid, Message: res.Explain(tt.Name)},

@@ -27,8 +27,10 @@ type Data struct {
 	// review that timed out. Each is among Samples as wrong, since leaving
 	// them out could leave out exactly the documents nobody could confirm.
 	// PendingAudits counts the documents drawn for an audit that is not
-	// due yet (or not open yet), left out whatever the audit said.
-	NoVerdict, PendingAudits int
+	// due yet (or not open yet), left out whatever the audit said;
+	// PendingReviews the documents sent to a person whose review is not
+	// due yet, left out whether it was decided or not.
+	NoVerdict, PendingAudits, PendingReviews int
 	// SampleRate is the share of documents the sample took when the newest
 	// of Samples was routed: 1 in hitl, the audit sample rate in hotl. More
 	// held-out documents then take 1/SampleRate documents each.
@@ -49,7 +51,12 @@ type Data struct {
 // open, as wrong (NoVerdict). Before that it is left out (PendingAudits)
 // however the audit went, since quick confirmations would otherwise come
 // in ahead of slow corrections: which drawn documents count depends on the
-// clock alone.
+// clock alone. The same holds for a document sent to a person at the human
+// gate: it counts once its review is due (the first gate review's due
+// time), decided, with the verdict, or still open (held at the gate, or
+// timed out), as wrong; before that it is left out (PendingReviews)
+// however far its review went. A document with no gate review in the store
+// (data from before reviews were kept) counts as it is.
 func Collect(ctx context.Context, store Store, tt *countersign.TaskType, cal *countersign.Calibration, now time.Time) (*Data, error) {
 	data := &Data{}
 	add := func(c simulate.Case, wrong bool) {
@@ -61,9 +68,10 @@ func Collect(ctx context.Context, store Store, tt *countersign.TaskType, cal *co
 			data.Until, data.SampleRate = c.CreatedAt, c.SampleRate
 		}
 	}
-	// The drawn documents wait for the scan to end: their audits' due
-	// times are read after it, not while it holds the store.
-	var drawn []simulate.Case
+	// The drawn and the reviewed documents wait for the scans to end:
+	// their reviews' due times are read after them, not while they hold
+	// the store.
+	var drawn, reviewed []simulate.Case
 	err := simulate.Replay(ctx, store, tt, cal, func(c simulate.Case) error {
 		switch {
 		case !c.Known && !c.Drawn && !c.Unjudged:
@@ -77,6 +85,9 @@ func Collect(ctx context.Context, store Store, tt *countersign.TaskType, cal *co
 		case c.Drawn:
 			drawn = append(drawn, c)
 			return nil
+		case c.Reviewed:
+			reviewed = append(reviewed, c)
+			return nil
 		case c.Unjudged:
 			data.NoVerdict++
 			add(c, true)
@@ -88,14 +99,42 @@ func Collect(ctx context.Context, store Store, tt *countersign.TaskType, cal *co
 	if err != nil {
 		return nil, err
 	}
+	// Held at the gate: counted, as wrong, once their review is due.
+	err = simulate.ReplayOpen(ctx, store, tt, cal, func(c simulate.Case) error {
+		if c.HeldOut && c.Sampled && c.Reviewed {
+			reviewed = append(reviewed, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range drawn {
-		due, err := auditDue(ctx, store, c.DocumentID)
+		due, err := reviewDue(ctx, store, c.DocumentID, countersign.ReviewAudit)
 		if err != nil {
 			return nil, err
 		}
 		switch {
 		case due.IsZero() || now.Before(due):
 			data.PendingAudits++
+		case !c.Known:
+			data.NoVerdict++
+			add(c, true)
+		default:
+			add(c, c.Wrong)
+		}
+	}
+	for _, c := range reviewed {
+		due, err := reviewDue(ctx, store, c.DocumentID, countersign.ReviewGate)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case due.IsZero() && c.Open:
+			// Held at the gate without a review yet: not due.
+			data.PendingReviews++
+		case !due.IsZero() && now.Before(due):
+			data.PendingReviews++
 		case !c.Known:
 			data.NoVerdict++
 			add(c, true)
@@ -113,17 +152,23 @@ type Store interface {
 	ReviewsForDocument(ctx context.Context, documentID string) ([]countersign.Review, error)
 }
 
-// auditDue is when the audit of a document is due; zero while no audit
-// review is open yet (the veto window or the delivery still hold it back).
-func auditDue(ctx context.Context, store Store, documentID string) (time.Time, error) {
+// reviewDue is when the first review of a kind of a document is due (the
+// gate's, counting its reviews without a kind, or the audit's); zero while
+// it has none (an audit the veto window or the delivery still hold back).
+func reviewDue(ctx context.Context, store Store, documentID string, kind countersign.ReviewKind) (time.Time, error) {
 	reviews, err := store.ReviewsForDocument(ctx, documentID)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("reviews of %s: %w", documentID, err)
 	}
+	var due time.Time
 	for _, r := range reviews {
-		if r.Kind == countersign.ReviewAudit {
-			return r.DueAt, nil
+		k := r.Kind
+		if k == "" {
+			k = countersign.ReviewGate
+		}
+		if k == kind && (due.IsZero() || r.DueAt.Before(due)) {
+			due = r.DueAt
 		}
 	}
-	return time.Time{}, nil
+	return due, nil
 }

@@ -141,3 +141,84 @@ func TestCollectTakesTheUniformSample(t *testing.T) {
 		t.Errorf("unsampled %d, no verdict %d, pending audits %d, trained on %d, sample rate %v; want 1, 2, 3, 0, %v", data.Unsampled, data.NoVerdict, data.PendingAudits, data.TrainedOn, data.SampleRate, rate)
 	}
 }
+
+// TestCollectCountsAReviewOnceDue: a document sent to a person counts once
+// its gate review is due, however far the review went: decided, with its
+// verdict; still held at the gate, as wrong. Before that it is left out,
+// decided or not, so that quick approvals do not come in ahead of slow
+// corrections. A decided document with no gate review in the store counts
+// as it is; one held at the gate with no review yet waits.
+func TestCollectCountsAReviewOnceDue(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	tt, err := tasktype.Parse([]byte("name: notes\nfields: {type: object, required: [a], properties: {a: {type: string}}}\npolicy: {mode: hitl, review_due: 1h}\n"), "notes.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := func(i int) time.Time { return time.Date(2026, 1, 1, 0, i, 0, 0, time.UTC) }
+	approve := &countersign.Final{DecidedBy: "rita", Action: countersign.ActionApprove, Diff: []countersign.FieldChange{{Field: "a", Change: countersign.ChangeUnchanged}}}
+	correct := &countersign.Final{DecidedBy: "rita", Action: countersign.ActionCorrect, Diff: []countersign.FieldChange{{Field: "a", Change: countersign.ChangeCorrected}}}
+	const noReview = -1 << 20
+	cases := []struct {
+		id    string
+		conf  float64
+		final *countersign.Final // nil: held at the gate
+		due   int                // the gate review's due time, in minutes as created counts them
+		in    bool
+		wrong bool
+	}{
+		{"approved-due", 0.5, approve, 29, true, false},
+		{"corrected-not-due", 0.6, correct, 31, false, false},
+		{"approved-not-due", 0.7, approve, 90, false, false},
+		{"open-overdue", 0.8, nil, -60, true, true},
+		{"open-not-due", 0.9, nil, 45, false, false},
+		{"open-no-review", 0.91, nil, noReview, false, false},
+		{"decided-no-review", 0.92, correct, noReview, true, true},
+	}
+	var want []certify.Sample
+	for i, c := range cases {
+		d := &countersign.Document{
+			ID: c.id, TaskType: "notes", TaskTypeVersion: "v", Content: "x", ContentSHA256: "x",
+			Status: countersign.StatusAwaitingReview, SubmittedBy: "sam", CreatedAt: created(i),
+			Draft:      &countersign.Draft{Fields: countersign.Fields{"a": "x"}},
+			Confidence: &countersign.Confidence{Overall: c.conf, Fields: map[string]countersign.FieldScore{"a": {Score: c.conf, Raw: c.conf, Required: true}}},
+			Route:      &countersign.Route{Mode: countersign.ModeHITL, Outcome: countersign.OutcomeHumanReview},
+			Final:      c.final,
+		}
+		if c.final != nil {
+			d.Status = countersign.StatusAccepted
+		}
+		if _, _, err := s.CreateDocument(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		status := d.Status
+		if err := s.UpdateDocument(ctx, d.ID, countersign.DocumentUpdate{Status: &status, Draft: d.Draft, Confidence: d.Confidence, Route: d.Route, Final: d.Final}); err != nil {
+			t.Fatal(err)
+		}
+		if c.due != noReview {
+			r := &countersign.Review{ID: countersign.ReviewID(d.ID, 1), DocumentID: d.ID, TaskType: "notes", Status: countersign.ReviewPending, CreatedAt: created(c.due - 60), DueAt: created(c.due), Confidence: c.conf}
+			if err := s.OpenReview(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if c.in {
+			want = append(want, certify.Sample{Confidence: c.conf, Route: "eligible", Wrong: c.wrong})
+		}
+	}
+	data, err := certify.Collect(ctx, s, tt, nil, created(30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	byConfidence := func(a, b certify.Sample) int { return cmp.Compare(a.Confidence, b.Confidence) }
+	slices.SortFunc(data.Samples, byConfidence)
+	if !slices.Equal(data.Samples, want) {
+		t.Errorf("samples:\n got %+v\nwant %+v", data.Samples, want)
+	}
+	if data.PendingReviews != 4 || data.NoVerdict != 1 {
+		t.Errorf("pending reviews %d, no verdict %d; want 4, 1", data.PendingReviews, data.NoVerdict)
+	}
+}

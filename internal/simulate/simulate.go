@@ -197,6 +197,11 @@ type Case struct {
 	// Unjudged is set when it was sent to a person and finished without
 	// one's verdict (a review that timed out).
 	Sampled, Drawn, Unjudged bool
+	// Reviewed is set when the policy sent the document to a person at the
+	// human gate (or no draft reached it): its verdict, if any, is that
+	// review's. Open is set for such a document still held there
+	// (ReplayOpen): nobody has decided it yet.
+	Reviewed, Open bool
 	// SampleRate is, for a sampled document, the share of documents the
 	// sample took when it was routed: 1 in hitl, the audit sample rate in
 	// hotl.
@@ -221,52 +226,79 @@ func Replay(ctx context.Context, docs countersign.DocumentStore, tt *countersign
 		if d.Confidence == nil || d.Final == nil {
 			return nil
 		}
-		conf := scoring.Recalibrate(tt, d.Confidence, cal, calibration.RawScore)
-		c := Case{
-			DocumentID: d.ID,
-			CreatedAt:  d.CreatedAt,
-			Confidence: conf.Overall,
-			HeldOut:    cal == nil || !cal.TrainedOn(d.ID, d.CreatedAt),
-		}
-		c.Known, c.Wrong = Verdict(d)
-		if c.Sampled = Sampled(d); c.Sampled {
-			c.SampleRate = 1
-			if d.Route != nil && d.Route.Mode == countersign.ModeHOTL {
-				c.SampleRate = d.Route.AuditSampleRate
-			}
-			switch f := d.Final; {
-			case f.Vetoed:
-				c.Known, c.Wrong = true, f.Action == countersign.ActionReject || !unchanged(f.Diff)
-			case d.Route == nil:
-			case d.Route.Outcome == countersign.OutcomeAutoAcceptWithAudit:
-				c.Drawn = true
-			case c.Known:
-			case d.Route.Outcome == countersign.OutcomeHumanReview:
-				// Sent to a person, finished without one (timed out). A
-				// reject rule's rejection in hotl expects no verdict.
-				c.Unjudged = true
-			}
-		}
-		var hits []countersign.RuleHit
-		if !d.Draft.Failed() {
-			hits = policy.Evaluate(tt.Policy, d.Draft.Fields, d.Metadata, conf.Overall)
-		}
-		// Routed at threshold 0, a document is auto-accepted unless
-		// something other than its confidence decides.
-		p := tt.Policy
-		p.Mode, p.AutoAcceptThreshold, p.AuditSampleRate = countersign.ModeHOTL, 0, 0
-		switch route := routing.Route(routing.RouteInput{Policy: p, DocumentID: d.ID, Draft: d.Draft, Confidence: conf, Rules: hits}); route.Outcome {
-		case countersign.OutcomeAutoAccept:
-			c.Route = RouteEligible
-		case countersign.OutcomeHumanReview:
-			c.Route = RouteReview
-		case countersign.OutcomeReject:
-			c.Route = RouteReject
-		default:
-			return fmt.Errorf("simulate %s: unexpected route %s", d.ID, route.Outcome)
-		}
-		return fn(c)
+		return replay(tt, cal, d, fn)
 	})
+}
+
+// ReplayOpen calls fn, as Replay does, with every document of tt's task
+// type held at the human gate (awaiting review) that was scored, gold items
+// left out: not known, since nobody has decided it yet. It is for evidence
+// that counts a document once its review is due however it went
+// (certify.Collect), where a review still open when due is a document
+// without a verdict.
+func ReplayOpen(ctx context.Context, docs countersign.DocumentStore, tt *countersign.TaskType, cal *countersign.Calibration, fn func(Case) error) error {
+	return docs.ScanDocuments(ctx, countersign.DocumentFilter{
+		TaskType: tt.Name,
+		Statuses: []countersign.Status{countersign.StatusAwaitingReview},
+	}, func(d *countersign.Document) error {
+		if d.Confidence == nil || d.Final != nil {
+			return nil
+		}
+		return replay(tt, cal, d, fn)
+	})
+}
+
+// replay makes d's Case and calls fn with it.
+func replay(tt *countersign.TaskType, cal *countersign.Calibration, d *countersign.Document, fn func(Case) error) error {
+	conf := scoring.Recalibrate(tt, d.Confidence, cal, calibration.RawScore)
+	c := Case{
+		DocumentID: d.ID,
+		CreatedAt:  d.CreatedAt,
+		Confidence: conf.Overall,
+		HeldOut:    cal == nil || !cal.TrainedOn(d.ID, d.CreatedAt),
+	}
+	c.Known, c.Wrong = Verdict(d)
+	c.Reviewed = d.Route == nil || d.Route.Outcome == countersign.OutcomeHumanReview
+	c.Open = d.Final == nil
+	if c.Sampled = Sampled(d); c.Sampled {
+		c.SampleRate = 1
+		if d.Route != nil && d.Route.Mode == countersign.ModeHOTL {
+			c.SampleRate = d.Route.AuditSampleRate
+		}
+		switch f := d.Final; {
+		case f == nil:
+			// Open at the gate: no verdict yet.
+		case f.Vetoed:
+			c.Known, c.Wrong = true, f.Action == countersign.ActionReject || !unchanged(f.Diff)
+		case d.Route == nil:
+		case d.Route.Outcome == countersign.OutcomeAutoAcceptWithAudit:
+			c.Drawn = true
+		case c.Known:
+		case d.Route.Outcome == countersign.OutcomeHumanReview:
+			// Sent to a person, finished without one (timed out). A
+			// reject rule's rejection in hotl expects no verdict.
+			c.Unjudged = true
+		}
+	}
+	var hits []countersign.RuleHit
+	if !d.Draft.Failed() {
+		hits = policy.Evaluate(tt.Policy, d.Draft.Fields, d.Metadata, conf.Overall)
+	}
+	// Routed at threshold 0, a document is auto-accepted unless
+	// something other than its confidence decides.
+	p := tt.Policy
+	p.Mode, p.AutoAcceptThreshold, p.AuditSampleRate = countersign.ModeHOTL, 0, 0
+	switch route := routing.Route(routing.RouteInput{Policy: p, DocumentID: d.ID, Draft: d.Draft, Confidence: conf, Rules: hits}); route.Outcome {
+	case countersign.OutcomeAutoAccept:
+		c.Route = RouteEligible
+	case countersign.OutcomeHumanReview:
+		c.Route = RouteReview
+	case countersign.OutcomeReject:
+		c.Route = RouteReject
+	default:
+		return fmt.Errorf("simulate %s: unexpected route %s", d.ID, route.Outcome)
+	}
+	return fn(c)
 }
 
 // Sampled reports whether a routed document belongs to the uniform sample

@@ -107,6 +107,9 @@ func (s *seedRun) certifyAll(ctx context.Context) ([]*countersign.Certificate, e
 	// waits for.
 	next := make([]int, len(s.cfg.Budgets))
 	for {
+		if err := s.waitDue(ctx, s.reviewedAt, "reviews"); err != nil {
+			return certs, err
+		}
 		missing := false
 		for i, b := range s.cfg.Budgets {
 			if certs[i] != nil {
@@ -252,11 +255,28 @@ type Recertification struct {
 	Supervision *SupervisionFigures `json:"supervision,omitempty"`
 }
 
-// auditsDue is how long after it is drawn an audit is due: the bench's
-// task type's review_due. A certification counts an audited document
-// only once its audit is due (certify.Collect), so the run waits that
-// long after the period in hotl before it certifies again.
-const auditsDue = time.Minute
+// reviewsDue is how long after it opens a review or an audit is due: the
+// bench's task type's review_due. A certification counts a reviewed or
+// audited document only once its review is due (certify.Collect), so the
+// run waits that long after the last review, or the period in hotl,
+// before it certifies.
+const reviewsDue = time.Minute
+
+// waitDue waits until the reviews opened by since are due, and a little
+// more.
+func (s *seedRun) waitDue(ctx context.Context, since time.Time, what string) error {
+	wait := time.Until(since.Add(reviewsDue + 5*time.Second))
+	if wait <= 0 {
+		return nil
+	}
+	progress("seed %d: waiting %s for the %s to be due", s.seed, wait.Round(time.Second), what)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(wait):
+		return nil
+	}
+}
 
 // recertify is what an approver does once audits have accumulated under
 // budget i's certificate: run cfg.Recertify more documents in hotl, wait
@@ -276,11 +296,8 @@ func (s *seedRun) recertify(ctx context.Context, i int, first *countersign.Certi
 	if rc.PeriodSupervision, err = s.supervision(ctx, b); err != nil {
 		return err
 	}
-	progress("seed %d: waiting %s for the audits to be due", s.seed, auditsDue+5*time.Second)
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(auditsDue + 5*time.Second):
+	if err := s.waitDue(ctx, time.Now(), "audits"); err != nil {
+		return err
 	}
 	resp, err := s.approver.Certify(ctx, oversightbench.TaskType, b, s.cfg.Level)
 	if reason, ok := refused(err); ok {

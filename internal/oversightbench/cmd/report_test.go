@@ -204,9 +204,9 @@ func TestAuditsAreDueWhenTheRunWaitsForThem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The run certifies again auditsDue after the period in hotl: were
-	// the audits due later, none of them would count.
-	if tt.Policy.ReviewDue != auditsDue {
-		t.Errorf("the task type's review_due is %v; the run waits %v for the audits to be due", tt.Policy.ReviewDue, auditsDue)
+	// The run certifies reviewsDue after its last reviews, and again after
+	// the period in hotl: were they due later, none of them would count.
+	if tt.Policy.ReviewDue != reviewsDue {
+		t.Errorf("the task type's review_due is %v; the run waits %v for the audits to be due", tt.Policy.ReviewDue, reviewsDue)
 	}
 }

@@ -78,6 +78,9 @@ type seedRun struct {
 	reviewed                      []DocResult
 	// unsupervisedNoted: the note that no supervisor watches was made.
 	unsupervisedNoted bool
+	// reviewedAt is when the last of reviewed was decided: a
+	// certification counts it once its review is due (dueWait).
+	reviewedAt time.Time
 }
 
 // runSeed runs one seed from a fresh countersign to its figures.
@@ -250,6 +253,7 @@ func (s *seedRun) review(ctx context.Context, n int) error {
 	}
 	docs, err := s.batch(ctx, "hitl", notices)
 	s.reviewed = append(s.reviewed, docs...)
+	s.reviewedAt = time.Now()
 	return err
 }
 
