@@ -147,7 +147,7 @@ func (h *handlers) simulatePolicy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	res, err := simulate.Run(r.Context(), h.Store, tt, cal, level, extra...)
+	res, err := simulate.Run(r.Context(), h.Store, tt, cal, level, h.Now(), extra...)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -27,10 +27,16 @@ func printSimulation(out io.Writer, res *simulate.Result, asked []float64) error
 	if cal == "" {
 		cal = "none (raw scores)"
 	}
-	fmt.Fprintf(out, "%s, policy %s, calibration %s: %d finished documents it did not train on (%d it did, left out), %d decided or audited by a person",
+	fmt.Fprintf(out, "%s, policy %s, calibration %s: %d finished documents it did not train on (%d it did, left out); %d counted for the error rates (a person's verdict in the uniform sample, its review or audit due)",
 		res.TaskType, res.PolicyVersion, cal, res.Documents, res.TrainedOn, res.Checked)
 	if res.Unsampled > 0 {
 		fmt.Fprintf(out, " (and %d decided in hotl outside the uniform sample, counted as unchecked: their share of less confident documents would bias the error rates)", res.Unsampled)
+	}
+	if res.NoVerdict > 0 {
+		fmt.Fprintf(out, ", %d of them without a verdict when due (an open review or audit, a review that timed out), counted as wrong", res.NoVerdict)
+	}
+	if pending := res.PendingReviews + res.PendingAudits; pending > 0 {
+		fmt.Fprintf(out, "; %d documents whose review or audit is not due yet (decided or still open) left out of them until it is", pending)
 	}
 	fmt.Fprint(out, "\n\n")
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
@@ -43,14 +49,26 @@ func printSimulation(out io.Writer, res *simulate.Result, asked []float64) error
 			}
 		}
 		fmt.Fprintf(tw, "%s%s\t%d (%.1f%%)\t%d\t%d\t%d\t%s\t%s\t%d\t%d\t\n", certify.FormatThreshold(r.Threshold), mark,
-			r.Review, 100*r.ReviewRate, r.AutoAccepted, r.Known, r.Wrong, optional(r.ErrorRate, "%.3f", 1), optional(r.UpperBound, "%.3f", 1), r.Unknown, r.Rejected)
+			r.Review, 100*r.ReviewRate, r.AutoAccepted, r.Known, r.Wrong, optional(r.ErrorRate, "%.3f", 1), upper(r.UpperBound), r.Unknown, r.Rejected)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nKNOWN: accepted without a person, with an outcome a person decided or audited; WRONG: of those, corrected or rejected.\n"+
-		"ERROR RATE: WRONG/KNOWN; UPPER: its one-sided Clopper-Pearson bound at %s confidence; n/a: nothing known.\n", levelName(res.Level))
+	fmt.Fprintf(out, "\nKNOWN: accepted without a person, in the uniform sample, with its review or audit due; WRONG: of those, corrected, rejected or without a verdict when due.\n"+
+		"ERROR RATE: WRONG/KNOWN; UPPER: its one-sided Clopper-Pearson bound at %s confidence, rounded up; n/a: nothing known.\n", levelName(res.Level))
 	return nil
+}
+
+// upper writes an upper bound to three decimals rounded up, so that a
+// bound over a budget never prints as the budget (0 of 290 at 95% is
+// 0.010277: 0.011, not 0.010).
+func upper(v *float64) string {
+	if v == nil {
+		return "n/a"
+	}
+	// The bound times 1000 may land a hair over a whole number by
+	// rounding: a bound of exactly 0.01 stays 0.010.
+	return fmt.Sprintf("%.3f", math.Ceil(*v*1000-1e-9)/1000)
 }
 
 func levelName(level float64) string {

@@ -140,6 +140,22 @@ func TestCollectTakesTheUniformSample(t *testing.T) {
 	if data.Unsampled != 1 || data.NoVerdict != 2 || data.PendingAudits != 3 || data.TrainedOn != 0 || data.SampleRate != rate {
 		t.Errorf("unsampled %d, no verdict %d, pending audits %d, trained on %d, sample rate %v; want 1, 2, 3, 0, %v", data.Unsampled, data.NoVerdict, data.PendingAudits, data.TrainedOn, data.SampleRate, rate)
 	}
+	// policy simulate's error rates count the same evidence (before, an
+	// audit counted as soon as it was decided, and an overdue one was
+	// unchecked rather than wrong).
+	res, err := simulate.Run(ctx, s, tt, nil, 0, created(30), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := 0
+	for _, x := range wantSamples {
+		if x.Wrong {
+			wrong++
+		}
+	}
+	if row := res.Rows[0]; row.Known != len(wantSamples) || row.Wrong != wrong || res.NoVerdict != 2 || res.PendingAudits != 3 || res.Unsampled != 1 {
+		t.Errorf("simulate at 0: known %d wrong %d, no verdict %d, pending audits %d, unsampled %d; want %d, %d, 2, 3, 1", row.Known, row.Wrong, res.NoVerdict, res.PendingAudits, res.Unsampled, len(wantSamples), wrong)
+	}
 }
 
 // TestCollectCountsAReviewOnceDue: a document sent to a person counts once
@@ -220,5 +236,20 @@ func TestCollectCountsAReviewOnceDue(t *testing.T) {
 	}
 	if data.PendingReviews != 4 || data.NoVerdict != 1 {
 		t.Errorf("pending reviews %d, no verdict %d; want 4, 1", data.PendingReviews, data.NoVerdict)
+	}
+	// policy simulate's error rates count the same evidence: at threshold
+	// 0 every document is accepted, so its n and k are the samples'.
+	res, err := simulate.Run(ctx, s, tt, nil, 0, created(30), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := 0
+	for _, x := range want {
+		if x.Wrong {
+			wrong++
+		}
+	}
+	if row := res.Rows[0]; row.Threshold != 0 || row.Known != len(want) || row.Wrong != wrong || res.Checked != len(want) || res.NoVerdict != 1 || res.PendingReviews != 4 {
+		t.Errorf("simulate at 0: known %d wrong %d, checked %d, no verdict %d, pending reviews %d; want %d, %d, %d, 1, 4", row.Known, row.Wrong, res.Checked, res.NoVerdict, res.PendingReviews, len(want), wrong, len(want))
 	}
 }

@@ -37,12 +37,12 @@ type Row struct {
 	Review       int `json:"review"`
 	AutoAccepted int `json:"auto_accepted"`
 	Rejected     int `json:"rejected"`
-	// Known counts the auto-accepted documents whose verdict is known (a
-	// person decided or audited them) and that belong to the uniform
-	// sample (Sampled): the n of the error rate. Wrong counts those a
-	// person had corrected or rejected (its k); Unknown the other
-	// auto-accepted ones: nobody checked them, or a person did outside
-	// the sample (Result.Unsampled).
+	// Known counts the documents of the evidence (Evidence) the threshold
+	// accepts: the n of the error rate. Wrong counts those a person had
+	// corrected or rejected, or that had no verdict when due (its k);
+	// Unknown the other finished documents it accepts: nobody checked
+	// them, a person did outside the sample (Result.Unsampled), or their
+	// review or audit is not due yet.
 	Known   int `json:"known"`
 	Wrong   int `json:"wrong"`
 	Unknown int `json:"unknown"`
@@ -66,24 +66,35 @@ type Result struct {
 	// out because it did.
 	Documents int `json:"documents"`
 	TrainedOn int `json:"trained_on"`
-	// Checked is how many replayed documents a person decided or audited
-	// that belong to the uniform sample (Sampled), whose verdicts the rows
-	// count; Unsampled how many more a person decided outside it (in hotl,
-	// below the threshold in force and not drawn), left out of the error
-	// rates because counting them would weigh the less confident documents
-	// more than the others.
-	Checked   int   `json:"checked"`
-	Unsampled int   `json:"unsampled,omitempty"`
-	Rows      []Row `json:"rows"`
+	// Checked is how many documents the evidence counts (Evidence: a
+	// person decided or audited them, or their review or audit is overdue,
+	// in the uniform sample, and due), whose verdicts the rows count;
+	// Unsampled how many more a person decided outside it (in hotl, below
+	// the threshold in force and not drawn), left out of the error rates
+	// because counting them would weigh the less confident documents more
+	// than the others.
+	Checked   int `json:"checked"`
+	Unsampled int `json:"unsampled,omitempty"`
+	// NoVerdict, PendingAudits and PendingReviews are Evidence's: the
+	// documents counted as wrong for want of a verdict in time (among
+	// Checked), and those left out until their audit or review is due.
+	NoVerdict      int   `json:"no_verdict,omitempty"`
+	PendingAudits  int   `json:"pending_audits,omitempty"`
+	PendingReviews int   `json:"pending_reviews,omitempty"`
+	Rows           []Row `json:"rows"`
 }
 
 // Run simulates tt's current policy, in hotl mode, at the default
 // thresholds and the extra ones given, over every finished document of the
 // task type that cal did not train on, each document's confidence
-// recomputed through cal (the active calibration; nil: raw scores). Error
-// bounds are at level (0: DefaultLevel). Documents are counted at every
-// threshold as they are read, so memory stays flat however many there are.
-func Run(ctx context.Context, docs countersign.DocumentStore, tt *countersign.TaskType, cal *countersign.Calibration, level float64, extra ...float64) (*Result, error) {
+// recomputed through cal (the active calibration; nil: raw scores). The
+// error rates are the evidence's at now (Evidence, the same as a
+// certification's): only the uniform sample's documents whose review or
+// audit is due count, a review or audit still open when due as wrong. Error
+// bounds are at level (0: DefaultLevel). The shares sent to a person are
+// counted as the documents are read; the evidence is held as a verdict per
+// counted document.
+func Run(ctx context.Context, docs ReviewStore, tt *countersign.TaskType, cal *countersign.Calibration, level float64, now time.Time, extra ...float64) (*Result, error) {
 	if level == 0 {
 		level = DefaultLevel
 	}
@@ -102,19 +113,32 @@ func Run(ctx context.Context, docs countersign.DocumentStore, tt *countersign.Ta
 	for i, t := range thresholds {
 		rows[i].Threshold = t
 	}
-	err := Replay(ctx, docs, tt, cal, func(c Case) error {
+	// The evidence first: its documents are known, the others accepted
+	// are not.
+	counted := map[string]bool{}
+	counts, err := Evidence(ctx, docs, tt, cal, now, func(c Case, wrong bool) error {
+		counted[c.DocumentID] = true
+		res.Checked++
+		for i := range rows {
+			if c.Accepted(rows[i].Threshold) {
+				rows[i].Known++
+				if wrong {
+					rows[i].Wrong++
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Unsampled, res.NoVerdict, res.PendingAudits, res.PendingReviews = counts.Unsampled, counts.NoVerdict, counts.PendingAudits, counts.PendingReviews
+	err = Replay(ctx, docs, tt, cal, func(c Case) error {
 		if !c.HeldOut {
 			res.TrainedOn++
 			return nil
 		}
 		res.Documents++
-		known := c.Known && c.Sampled
-		switch {
-		case known:
-			res.Checked++
-		case c.Known:
-			res.Unsampled++
-		}
 		for i := range rows {
 			switch {
 			case c.Route == RouteReject:
@@ -123,14 +147,8 @@ func Run(ctx context.Context, docs countersign.DocumentStore, tt *countersign.Ta
 				rows[i].Review++
 			default:
 				rows[i].AutoAccepted++
-				switch {
-				case !known:
+				if !counted[c.DocumentID] {
 					rows[i].Unknown++
-				case c.Wrong:
-					rows[i].Known++
-					rows[i].Wrong++
-				default:
-					rows[i].Known++
 				}
 			}
 		}

@@ -123,7 +123,7 @@ func show(x *float64) string {
 // so 2 of 3 gives 0.95^(1/3) and 1 of 2 gives 0.95^(1/2); n of n gives 1.
 func TestRun(t *testing.T) {
 	s, tt := store(t)
-	res, err := simulate.Run(context.Background(), s, tt, nil, 0, 0.96)
+	res, err := simulate.Run(context.Background(), s, tt, nil, 0, time.Now(), 0.96)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestRun(t *testing.T) {
 func TestRunHeldOut(t *testing.T) {
 	s, tt := store(t)
 	cal := &countersign.Calibration{TaskType: "notes", Version: "cal-1", TrainedThrough: time.Date(2026, 1, 1, 0, 3, 0, 0, time.UTC), Active: true}
-	res, err := simulate.Run(context.Background(), s, tt, cal, 0.9, 0.97)
+	res, err := simulate.Run(context.Background(), s, tt, cal, 0.9, time.Now(), 0.97)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestRunHeldOut(t *testing.T) {
 		{Threshold: 0.5, Review: 2, AutoAccepted: 1, Known: 1, Wrong: 1, ReviewRate: 2.0 / 3, ErrorRate: ptr(1), UpperBound: ptr(1)},
 		{Threshold: 0.97, Review: 2, AutoAccepted: 1, Known: 1, Wrong: 1, ReviewRate: 2.0 / 3, ErrorRate: ptr(1), UpperBound: ptr(1)},
 	})
-	if _, err := simulate.Run(context.Background(), s, tt, cal, 1); err == nil {
+	if _, err := simulate.Run(context.Background(), s, tt, cal, 1, time.Now()); err == nil {
 		t.Error("level 1: no error")
 	}
 }
@@ -261,6 +261,7 @@ func TestUniformSampleUnbiased(t *testing.T) {
 			}
 		}
 		d.Route = route
+		audited := route.Outcome == countersign.OutcomeAutoAcceptWithAudit
 		if conf >= at {
 			popN++
 			if wrong {
@@ -274,12 +275,21 @@ func TestUniformSampleUnbiased(t *testing.T) {
 			}
 		}
 		put(t, s, d)
+		if audited {
+			// Its audit, due an hour ago: the evidence counts an audited
+			// document once its audit is due.
+			r := &countersign.Review{ID: countersign.ReviewID(d.ID, 1), DocumentID: d.ID, TaskType: d.TaskType, Kind: countersign.ReviewAudit, Status: countersign.ReviewPending,
+				CreatedAt: time.Now().Add(-2 * time.Hour), DueAt: time.Now().Add(-time.Hour), Confidence: conf}
+			if err := s.OpenReview(context.Background(), r); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	truth, seen := float64(popWrong)/float64(popN), float64(seenWrong)/float64(seenN)
 	if math.Abs(seen-truth) < 0.05 {
 		t.Fatalf("the documents people saw err at %.3f, the population at %.3f: the fixture does not show the bias", seen, truth)
 	}
-	res, err := simulate.Run(context.Background(), s, tt, nil, 0, at)
+	res, err := simulate.Run(context.Background(), s, tt, nil, 0, time.Now(), at)
 	if err != nil {
 		t.Fatal(err)
 	}
