@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -499,6 +500,14 @@ func ValueText(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(raw)
+}
+
+// Percent writes a share as a percentage with as many decimals as it has,
+// up to four: 0.0025 is 0.25%, 0.975 is 97.5%, 0.05 is 5%. For a budget or
+// a level, which must not read as a neighbour (0.25% as 0.3%, 97.5% as
+// 98%).
+func Percent(x float64) string {
+	return strconv.FormatFloat(math.Round(x*1e6)/1e4, 'f', -1, 64) + "%"
 }
 
 // ScorePair writes two scores (a confidence and a threshold, two

@@ -129,12 +129,16 @@ func breachReason(est quality.Estimate, basis *Basis) string {
 	if s := est.Start; s != nil && basis != nil && basis.Certificate != nil {
 		why += fmt.Sprintf(", after %d wrong of %d accepted in certificate %s", s.Escaped, s.Audits, basis.Certificate.ID)
 	}
+	// The bound and the budget to as many decimals as tell them apart: a
+	// bound of 5.04% is not "5.0%, over the error budget of 5.0%".
 	if est.Rule == quality.RuleRefute {
-		return fmt.Sprintf("%s; the %.0f%% lower bound of the audits (%s) is %.1f%%, over the error budget of %.1f%%: the audits refute the certificate",
-			why, 100*est.Level, est.Method, 100*est.AuditLower, 100*est.Budget)
+		lower, budget := countersign.ScorePair(100*est.AuditLower, 100*est.Budget)
+		return fmt.Sprintf("%s; the %s lower bound of the audits (%s) is %s%%, over the error budget of %s%%: the audits refute the certificate",
+			why, countersign.Percent(est.Level), est.Method, lower, budget)
 	}
-	return fmt.Sprintf("%s (%.1f%%); the %.0f%% upper bound (%s) is %.1f%%, over the error budget of %.1f%%",
-		why, 100*est.Rate, 100*est.Level, est.Method, 100*est.Bound, 100*est.Budget)
+	upper, budget := countersign.ScorePair(100*est.Bound, 100*est.Budget)
+	return fmt.Sprintf("%s (%.1f%%); the %s upper bound (%s) is %s%%, over the error budget of %s%%",
+		why, 100*est.Rate, countersign.Percent(est.Level), est.Method, upper, budget)
 }
 
 // ResetInput is a person lifting a task type's override.

@@ -46,9 +46,27 @@ func TestPrintSimulation(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"80 finished documents it did not train on (20 it did, left out), 70 decided or audited", "UPPER 95%"} {
+	for _, want := range []string{"80 finished documents it did not train on (20 it did, left out); 70 counted for the error rates", "UPPER 95%"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// An upper bound prints rounded up, so that one over a budget never reads
+// as the budget: 0 of 290 at 95% is 1 - 0.05^(1/290) = 0.010277, which
+// rounded to the nearest read 0.010 against a 1% budget. A bound that is
+// a whole number of thousandths stays as it is.
+func TestUpperBoundRoundsUp(t *testing.T) {
+	for _, c := range []struct {
+		bound float64
+		want  string
+	}{{0.010276938938107327, "0.011"}, {0.010002, "0.011"}, {0.05, "0.050"}, {0.0521, "0.053"}, {1, "1.000"}} {
+		if got := upper(&c.bound); got != c.want {
+			t.Errorf("upper(%v) = %s, want %s", c.bound, got, c.want)
+		}
+	}
+	if got := upper(nil); got != "n/a" {
+		t.Errorf("upper(nil) = %s, want n/a", got)
 	}
 }

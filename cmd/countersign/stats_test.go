@@ -22,8 +22,8 @@ func TestPrintStatsShowsWhereTheEvidenceStarts(t *testing.T) {
 		Basis: &activities.Basis{Versions: []string{"claims/v2"}, Mode: countersign.ModeHOTL, Threshold: 0.9, Certificate: &activities.Certified{
 			ID: "claims/c1", Threshold: 0.9, Budget: 0.05, Level: 0.95, Accepted: 400, Wrong: 8, Since: since, Until: since.AddDate(0, 2, 0), Refutes: true,
 		}},
-		Estimate: &quality.Estimate{Audits: 20, Escaped: 3, Start: &quality.Tally{Audits: 400, Escaped: 8}, Rate: 11.0 / 420, Bound: 0.05, Lower: 0.01,
-			AuditLower: 0.03, Budget: 0.05, Level: 0.95, Method: quality.ConfidenceSequence, MinAudits: 93, Rule: quality.RuleRefute},
+		Estimate: &quality.Estimate{Audits: 20, Escaped: 3, Start: &quality.Tally{Audits: 400, Escaped: 8}, Rate: 3.0 / 20, Bound: 0.4521, Lower: 0.0301,
+			AuditLower: 0.0301, Budget: 0.05, Level: 0.95, Method: quality.ConfidenceSequence, MinAudits: 93, Rule: quality.RuleRefute},
 		IgnoredReports: 1200,
 	}}
 	var out strings.Builder
@@ -33,7 +33,8 @@ func TestPrintStatsShowsWhereTheEvidenceStarts(t *testing.T) {
 	for _, want := range []string{
 		"window from certificate claims/c1: 8 wrong of 400 accepted at 0.900",
 		"the audits must refute it to tighten",
-		"escaped errors: 3 of 20 audited after 8 of 400 certified (2.6%), bounds 1.0% to 5.0% (confidence-sequence); the audits' lower bound 3.0% tightens above the budget",
+		// The rate and bounds are the audits' alone, rounded outwards.
+		"escaped errors: 3 of 20 audited after 8 of 400 certified; the audits' rate 15.0%, bounds 3.0% to 45.3% (confidence-sequence); the policy is tightened when the lower bound is over the budget",
 		"1200 audit reports not counted",
 	} {
 		if !strings.Contains(out.String(), want) {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"os"
 	"slices"
@@ -229,15 +230,15 @@ func printStats(out io.Writer, st *wire.Stats) error {
 	case wire.StateUnsupervised:
 		fmt.Fprintln(out, "supervision: none (the policy sets no error budget)")
 	default:
-		fmt.Fprintf(out, "supervision: %s; error budget %.1f%% at %.0f%% confidence\n", sup.State, 100*sup.Budget, 100*sup.Level)
+		fmt.Fprintf(out, "supervision: %s; error budget %s at %s confidence\n", sup.State, countersign.Percent(sup.Budget), countersign.Percent(sup.Level))
 		if b := sup.Basis; b != nil && b.Certificate != nil {
 			c := b.Certificate
-			fmt.Fprintf(out, "  window from certificate %s: %d wrong of %d accepted at %.3f, data %s to %s",
-				c.ID, c.Wrong, c.Accepted, c.Threshold, c.Since.Local().Format(time.DateOnly), c.Until.Local().Format(time.DateOnly))
+			fmt.Fprintf(out, "  window from certificate %s: %d wrong of %d accepted at %s, data %s to %s",
+				c.ID, c.Wrong, c.Accepted, certify.FormatThreshold(c.Threshold), c.Since.Local().Format(time.DateOnly), c.Until.Local().Format(time.DateOnly))
 			if c.Refutes {
 				fmt.Fprintln(out, "; the audits must refute it to tighten")
 			} else {
-				fmt.Fprintf(out, "; not counted: certified at a %.1f%% budget and %.0f%%\n", 100*c.Budget, 100*c.Level)
+				fmt.Fprintf(out, "; not counted: certified at a %s budget and %s\n", countersign.Percent(c.Budget), countersign.Percent(c.Level))
 			}
 		}
 		if e := sup.Estimate; e != nil {
@@ -245,10 +246,12 @@ func printStats(out io.Writer, st *wire.Stats) error {
 			if s := e.Start; s != nil {
 				fmt.Fprintf(out, " after %d of %d certified", s.Escaped, s.Audits)
 			}
-			fmt.Fprintf(out, " (%.1f%%), bounds %.1f%% to %.1f%% (%s)", 100*e.Rate, 100*e.Lower, 100*e.Bound, e.Method)
+			// The bounds rounded outwards, so that neither reads as
+			// inside the budget when it is not.
+			fmt.Fprintf(out, "; the audits' rate %.1f%%, bounds %.1f%% to %.1f%% (%s)", 100*e.Rate, math.Floor(1000*e.Lower)/10, math.Ceil(1000*e.Bound-1e-9)/10, e.Method)
 			switch {
 			case e.Rule == quality.RuleRefute:
-				fmt.Fprintf(out, "; the audits' lower bound %.1f%% tightens above the budget", 100*e.AuditLower)
+				fmt.Fprintf(out, "; the policy is tightened when the lower bound is over the budget")
 			case e.Audits < e.MinAudits:
 				fmt.Fprintf(out, "; judged from %d audits on", e.MinAudits)
 			}

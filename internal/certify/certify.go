@@ -575,8 +575,8 @@ func (r *Result) explain(taskType string) string {
 		return b.String()
 	case r.Stopped != nil:
 		s := r.Stopped
-		fmt.Fprintf(&b, "the sequence stopped at its test %d, threshold %s, where %d of %d accepted documents were wrong (upper bound %s, over the budget)",
-			r.Tested, FormatThreshold(s.Threshold), s.Wrong, s.Accepted, percent(s.Bound))
+		fmt.Fprintf(&b, "the sequence stopped at its test %d, threshold %s, where %d of %d accepted documents were wrong (upper bound %s at the %s confidence that test ran at, over the budget)",
+			r.Tested, FormatThreshold(s.Threshold), s.Wrong, s.Accepted, percent(s.Bound), percent(1-s.Alpha))
 	default:
 		fmt.Fprintf(&b, "%d of %d held-out reviewed documents could be accepted, fewer than the %d a record without errors needs",
 			r.Eligible, r.Documents, r.MinAccepted)
