@@ -39,6 +39,10 @@ func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if req.ErrorBudget == 0 {
+		h.fail(w, r, countersign.Errorf(countersign.CodeInvalid, "error_budget is required: the highest acceptable error rate among auto-accepted documents, a share between 0 and 1 (0.01 is 1%%)"))
+		return
+	}
 	tt, err := h.Dispatch.TaskTypes.Get(req.TaskType)
 	if err != nil {
 		h.fail(w, r, err)

@@ -151,6 +151,10 @@ func TestCertifyApplySet(t *testing.T) {
 			t.Errorf("certify %s: %d %v, want 422", bad, got.status, got.body)
 		}
 	}
+	// No budget at all is named as missing, not as a budget of 0.
+	if got := s.do("POST", "/v1/policy/certify", approver, `{"task_type":"contract-review"}`); got.status != http.StatusUnprocessableEntity || !strings.Contains(fmt.Sprint(got.body), "error_budget is required") {
+		t.Errorf("certify without a budget: %d %v, want 422 naming error_budget", got.status, got.body)
+	}
 
 	applied := s.do("POST", "/v1/policy/apply", approver, `{"task_type":"contract-review","certificate":"contract-review/c1"}`)
 	if applied.status != http.StatusCreated {

@@ -254,8 +254,16 @@ func collect(args []string, stdin io.Reader, idFromName bool) ([]pending, error)
 					}
 					return nil
 				}
-				if d.Type().IsRegular() {
+				switch {
+				case d.Type().IsRegular():
 					files = append(files, path)
+				case d.Type()&fs.ModeSymlink != 0:
+					// A link to a file is submitted as the file is (named
+					// directly it always was); one to a folder is not
+					// followed, so a walk cannot loop.
+					if target, err := os.Stat(path); err == nil && target.Mode().IsRegular() {
+						files = append(files, path)
+					}
 				}
 				return nil
 			})
@@ -428,7 +436,11 @@ func submitAll(ctx context.Context, c *apiclient.Client, docs []pending, opts su
 	if opts.wait != nil {
 		verb = "finished"
 	}
-	fmt.Fprintf(opts.progress, "%s %d documents\n", verb, len(docs))
+	noun := "documents"
+	if len(docs) == 1 {
+		noun = "document"
+	}
+	fmt.Fprintf(opts.progress, "%s %d %s\n", verb, len(docs), noun)
 	return nil
 }
 
