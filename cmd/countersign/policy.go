@@ -111,9 +111,12 @@ the documents sent to a person; the others a person decided there are left
 out, since counting every document below the threshold in force but only a
 share of those above it would weigh the less confident ones more. So
 certifying again in hotl takes about 1/rate documents for each reviewed
-document a refusal asks for. A drawn document counts once its audit is due,
-however the audit went: decided, with its verdict; still open, as wrong.
-Before that it is left out. A review that timed out is tested as wrong.
+document a refusal asks for. A document counts once its review or audit is
+due (the policy's review_due, a day unless it says otherwise), however it
+went: decided, with its verdict; still open, or timed out, as wrong. Before
+that it is left out, decided or not, so that quick approvals do not come in
+ahead of slow corrections: right after a review session only the reviews
+already due count.
 
 Every attempt counts: trying again after a refusal, on more documents, is
 another chance for a threshold over the budget to pass, so the first attempt
