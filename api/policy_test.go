@@ -250,3 +250,33 @@ func TestSetHotlNeedsThreshold(t *testing.T) {
 		t.Fatalf("hotl with a threshold: %d %v", got.status, got.body)
 	}
 }
+
+// TestCertifyWaitsForReviewsDue: 10 reviewed documents count, 20 more were
+// decided but their reviews are not due yet. More of the evidence is still
+// to come due than counts, so certify refuses without testing: no attempt
+// is recorded, and the answer says when the last is due.
+func TestCertifyWaitsForReviewsDue(t *testing.T) {
+	s := newServer(t, 0)
+	approver := s.tokens[countersign.RoleApprover]
+	due := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	for i := range 30 {
+		s.reviewed(i, 0.99-float64(i)/1000, true)
+		if i >= 10 {
+			id := fmt.Sprintf("doc-%03d", i)
+			r := &countersign.Review{ID: countersign.ReviewID(id, 1), DocumentID: id, TaskType: "contract-review", Status: countersign.ReviewPending,
+				CreatedAt: due.Add(-24 * time.Hour), DueAt: due, Confidence: 0.9}
+			if err := s.store.OpenReview(context.Background(), r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	got := s.do("POST", "/v1/policy/certify", approver, `{"task_type":"contract-review","error_budget":0.05}`)
+	msg := fmt.Sprint(got.body)
+	if got.status != http.StatusUnprocessableEntity || !strings.Contains(msg, "20 reviewed or audited documents are left out until their review or audit is due") ||
+		!strings.Contains(msg, "more than the 10 that count now") || !strings.Contains(msg, "the last at "+due.Format(time.RFC3339)) || !strings.Contains(msg, "not counted as an attempt") {
+		t.Fatalf("certify with most reviews not due: %d %v", got.status, got.body)
+	}
+	if e := s.events(countersign.EventPolicyCertificationAttempted); len(e) != 0 {
+		t.Errorf("%d certification attempts recorded, want none", len(e))
+	}
+}

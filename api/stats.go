@@ -42,9 +42,9 @@ func (h *handlers) stats(w http.ResponseWriter, r *http.Request) {
 	}
 	sup.Override, sup.PolicyVersion, sup.Policy = inForce.Override, inForce.Version, inForce.Policy
 	if s := inForce.Policy.Supervision; s != nil && sup.Override != nil {
-		// A tightening sends every document to a person, so the policy in
-		// force is no longer hotl; the budget it is supervised at, and will
-		// be again once the tightening is lifted, is still the same.
+		// A tightening may send every document to a person, and the policy
+		// in force is then no longer hotl; the budget it is supervised at,
+		// and will be again once the tightening is lifted, is the same.
 		sup.Budget, sup.Level = s.ErrorBudget, s.Level
 	}
 	state, err := h.Dispatch.Supervision(r.Context(), tt.Name)

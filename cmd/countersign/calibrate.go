@@ -85,7 +85,7 @@ Needs the approver or admin role.`,
 
 func printCalibration(out io.Writer, cal *countersign.Calibration) error {
 	rep := cal.Report
-	fmt.Fprintf(out, "calibration %s of %s: learned from %d reviewed documents, %d held out for certification (seed %d, holdout %.2f; task type versions %s)\n",
+	fmt.Fprintf(out, "calibration %s of %s: learned from %d reviewed documents, %d held out for certification, each counted once its review is due (seed %d, holdout %.2f; task type versions %s)\n",
 		cal.Version, cal.TaskType, rep.Documents, rep.HeldOut, cal.Seed, cal.Holdout, strings.Join(rep.TaskTypeVersions, ", "))
 	if cal.Active {
 		fmt.Fprintln(out, "active: routing of new documents uses it from now on")

@@ -27,16 +27,22 @@ func printSimulation(out io.Writer, res *simulate.Result, asked []float64) error
 	if cal == "" {
 		cal = "none (raw scores)"
 	}
-	fmt.Fprintf(out, "%s, policy %s, calibration %s: %d finished documents it did not train on (%d it did, left out); %d counted for the error rates (a person's verdict in the uniform sample, its review or audit due)",
+	fmt.Fprintf(out, "%s, policy %s, calibration %s: %d documents it did not train on (%d it did, left out); %d counted for the error rates (in the uniform sample, their review or audit due)",
 		res.TaskType, res.PolicyVersion, cal, res.Documents, res.TrainedOn, res.Checked)
 	if res.Unsampled > 0 {
 		fmt.Fprintf(out, " (and %d decided in hotl outside the uniform sample, counted as unchecked: their share of less confident documents would bias the error rates)", res.Unsampled)
 	}
 	if res.NoVerdict > 0 {
 		fmt.Fprintf(out, ", %d of them without a verdict when due (an open review or audit, a review that timed out), counted as wrong", res.NoVerdict)
+		if res.OverdueReviews > 0 {
+			fmt.Fprintf(out, " (%d still awaiting review: decide them)", res.OverdueReviews)
+		}
 	}
-	if pending := res.PendingReviews + res.PendingAudits; pending > 0 {
-		fmt.Fprintf(out, "; %d documents whose review or audit is not due yet (decided or still open) left out of them until it is", pending)
+	if res.PendingReviews > 0 {
+		fmt.Fprintf(out, "; %d reviewed documents whose review is not due yet (decided or still open) left out of them until it is", res.PendingReviews)
+	}
+	if res.PendingAudits > 0 {
+		fmt.Fprintf(out, "; %d drawn for an audit not due yet, likewise", res.PendingAudits)
 	}
 	fmt.Fprint(out, "\n\n")
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
@@ -174,7 +180,7 @@ Needs the approver or admin role.`,
 				fmt.Fprintf(cmd.OutOrStdout(), "  %d more reviewed documents, decided in hotl outside the uniform sample (not drawn at the audit sample rate), were left out\n", res.Test.Unsampled)
 			}
 			if res.Test != nil && res.Test.NoVerdict > 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "  %d documents of the sample without a person's verdict (an audit still open when due, a review that timed out) were tested as wrong\n", res.Test.NoVerdict)
+				fmt.Fprintf(cmd.OutOrStdout(), "  %d documents of the sample without a person's verdict when due (a review or audit still open then, a review that timed out) were tested as wrong\n", res.Test.NoVerdict)
 			}
 			if res.Test != nil && res.Test.PendingAudits > 0 {
 				fmt.Fprintf(cmd.OutOrStdout(), "  %d documents drawn for an audit not due yet were left out until it is due, however it went\n", res.Test.PendingAudits)

@@ -46,7 +46,7 @@ func TestPrintSimulation(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"80 finished documents it did not train on (20 it did, left out); 70 counted for the error rates", "UPPER 95%"} {
+	for _, want := range []string{"80 documents it did not train on (20 it did, left out); 70 counted for the error rates", "UPPER 95%"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

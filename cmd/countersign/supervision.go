@@ -32,9 +32,10 @@ func newPolicyReset() *cobra.Command {
 		Long: `When audits show that more auto-accepted documents of a task type were wrong
 than its error budget allows, its supervisor tightens the policy (a higher
 auto-accept threshold, or every document to a person) and holds it so. This
-lifts the tightening: new documents run again under the policy it tightened
-(the policy version in force, set by policy apply or policy set, or the task
-type's own policy when none was), and the escaped-error estimate starts afresh. Say what was fixed in --reason;
+lifts the tightening: new documents run under the policy in force beneath it
+(the latest policy version, set by policy apply or policy set, or the task
+type's own policy when there is none), and the escaped-error estimate starts
+afresh. Say what was fixed in --reason;
 it is recorded in the audit log with your name.
 
 Needs the approver or admin role.`,
@@ -52,7 +53,7 @@ Needs the approver or admin role.`,
 			if err != nil {
 				return friendly(err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "policy of %s reset by %s: override %s (%s) lifted; new documents run under the policy it tightened again (countersign stats --type %s shows it)\n",
+			fmt.Fprintf(cmd.OutOrStdout(), "policy of %s reset by %s: override %s (%s) lifted; new documents run under the policy in force beneath it (countersign stats --type %s shows it)\n",
 				taskType, o.ResetBy, o.ID, describeOverride(o), taskType)
 			return nil
 		},

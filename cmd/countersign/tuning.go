@@ -109,17 +109,21 @@ func newPolicySimulate() *cobra.Command {
 		Use:   "simulate --type T [--threshold X] [--level L]",
 		Short: "Replay held-out scores and outcomes: how many documents each threshold sends to people, how many it gets wrong",
 		Long: `Replays every finished document of a task type that the active calibration did
-not train on through its current policy in hotl mode, with the confidence
-recomputed through that calibration and the current risk and reject rules, at
-thresholds from 0.5 to 0.999 and any given with --threshold. Documents the
-calibration trained on are left out: their outcomes would flatter it.
+not train on (and those still awaiting a review past its due time) through its
+current policy in hotl mode, with the confidence recomputed through that
+calibration and the current risk and reject rules, at thresholds from 0.5 to
+0.999 and any given with --threshold. Documents the calibration trained on
+are left out: their outcomes would flatter it.
 
 For each threshold it prints how many documents would have gone to a person,
-how many would have been accepted without one, how many of those a person had
-decided or audited (KNOWN, n) and how many of them the person corrected or
-rejected (WRONG, k), the error rate k/n and its one-sided Clopper-Pearson
-upper bound at --level; n/a when no accepted document has a known outcome.
-Auto-accepted documents nobody audited have no known outcome (UNCHECKED).
+how many would have been accepted without one, how many of those the evidence
+counts (KNOWN, n: what policy certify counts, a person's verdict in the
+uniform sample once its review or audit is due) and how many of them were
+wrong (WRONG, k: corrected, rejected, or without a verdict when due), the
+error rate k/n and its one-sided Clopper-Pearson upper bound at --level,
+rounded up; n/a when no accepted document has a known outcome. The others
+have none (UNCHECKED): nobody audited them, or their review or audit is not
+due yet.
 
 Needs the approver, auditor or admin role.`,
 		Example: `  countersign policy simulate --type pii-extraction

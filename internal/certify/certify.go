@@ -93,6 +93,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/quality"
@@ -145,14 +146,19 @@ type Result struct {
 	// from Test, TestWith and TestAttempt, which are given their samples.
 	Unsampled int `json:"unsampled,omitempty"`
 	// NoVerdict counts the documents among Documents without a person's
-	// verdict (an overdue or abandoned audit, a review that timed out),
-	// tested as wrong; PendingAudits the documents drawn for an audit not
-	// due (or not open) yet, left out however it went (Data).
-	NoVerdict     int `json:"no_verdict,omitempty"`
-	PendingAudits int `json:"pending_audits,omitempty"`
+	// verdict when due (a review or an audit still open then, or
+	// abandoned, a review that timed out), tested as wrong, OverdueReviews
+	// those of them still held at the gate; PendingAudits the documents
+	// drawn for an audit not due (or not open) yet, left out however it
+	// went (Data).
+	NoVerdict      int `json:"no_verdict,omitempty"`
+	OverdueReviews int `json:"overdue_reviews,omitempty"`
+	PendingAudits  int `json:"pending_audits,omitempty"`
 	// PendingReviews counts the documents sent to a person whose review is
 	// not due yet, left out decided or not (Data).
 	PendingReviews int `json:"pending_reviews,omitempty"`
+	// PendingUntil is when the last pending document is due (Data).
+	PendingUntil *time.Time `json:"pending_until,omitempty"`
 	// SampleRate is the share of documents the sample takes now (Data):
 	// below 1 in hotl, where each more held-out document the refusal asks
 	// for takes 1/SampleRate documents. 0 from Test, TestWith and
@@ -561,11 +567,14 @@ func (r *Result) explain(taskType string) string {
 	}
 	b.WriteString(": ")
 	switch {
+	case r.Documents == 0 && r.PendingReviews > 0:
+		fmt.Fprintf(&b, "none of the reviewed documents the active calibration did not train on counts yet: the %d sent to a person are left out until their review is due%s, decided or not, so that quick approvals do not come in ahead of slow corrections (the task type's review_due sets when); it needs at least %d", r.PendingReviews, r.dueBy(), r.MinAccepted)
+		if r.Unsampled > 0 {
+			fmt.Fprintf(&b, " (%d more, decided in hotl outside the uniform sample, do not count at all)", r.Unsampled)
+		}
+		return b.String()
 	case r.Documents == 0 && r.Unsampled > 0:
 		fmt.Fprintf(&b, "none of the %d reviewed documents the active calibration did not train on belongs to the uniform sample (they were decided in hotl below the threshold in force, outside the audit draw); it needs at least %d from a period in hitl or drawn in hotl", r.Unsampled, r.MinAccepted)
-		return b.String()
-	case r.Documents == 0 && r.PendingReviews > 0:
-		fmt.Fprintf(&b, "none of the reviewed documents the active calibration did not train on counts yet: the %d sent to a person are left out until their review is due, decided or not, so that quick approvals do not come in ahead of slow corrections (the task type's review_due sets when); it needs at least %d", r.PendingReviews, r.MinAccepted)
 		return b.String()
 	case r.Documents == 0:
 		fmt.Fprintf(&b, "there are no reviewed documents the active calibration did not train on; it needs at least %d", r.MinAccepted)
@@ -583,6 +592,17 @@ func (r *Result) explain(taskType string) string {
 		if r.Attempt > 0 {
 			b.WriteString(" at this attempt")
 		}
+	}
+	if r.NoVerdict > 0 {
+		// A backlog of overdue reviews or audits, tested as errors, is
+		// the first thing to clear: the projection below would take it
+		// for the model's errors.
+		fmt.Fprintf(&b, "; %d of the documents tested had no person's verdict when their review or audit was due and count as wrong", r.NoVerdict)
+		if r.OverdueReviews > 0 {
+			fmt.Fprintf(&b, " (%d of them still awaiting review at the gate)", r.OverdueReviews)
+		}
+		b.WriteString(": decide those overdue reviews and audits, then try again once decided")
+		return b.String()
 	}
 	// What more documents would need is the next attempt's.
 	minimum, fallback := r.nextStarts()
@@ -670,16 +690,21 @@ func (r *Result) Explain(taskType string) string {
 	if r.Unsampled > 0 && r.Documents > 0 {
 		fmt.Fprintf(&b, " (%d more reviewed documents, decided in hotl outside the uniform sample, were left out: in hotl only the audit sample rate's share of documents counts)", r.Unsampled)
 	}
-	if r.NoVerdict > 0 {
-		fmt.Fprintf(&b, " (%d of the documents have no verdict from a person, an audit still open when due or a review that timed out, and count as wrong: decide the overdue audits)", r.NoVerdict)
-	}
 	if r.PendingAudits > 0 {
 		fmt.Fprintf(&b, " (%d documents drawn for an audit not due yet were left out until it is due, however it went)", r.PendingAudits)
 	}
 	if r.PendingReviews > 0 && r.Documents > 0 {
-		fmt.Fprintf(&b, " (%d documents sent to a person whose review is not due yet were left out until it is due, decided or not, so that quick approvals do not come in ahead of slow corrections)", r.PendingReviews)
+		fmt.Fprintf(&b, " (%d documents sent to a person whose review is not due yet were left out until it is due%s, decided or not, so that quick approvals do not come in ahead of slow corrections)", r.PendingReviews, r.dueBy())
 	}
 	return b.String()
+}
+
+// dueBy says when the last pending document is due, when that is known.
+func (r *Result) dueBy() string {
+	if r.PendingUntil == nil || r.PendingUntil.IsZero() {
+		return ""
+	}
+	return " (the last at " + r.PendingUntil.UTC().Format(time.RFC3339) + ")"
 }
 
 // WaitFor is how many more held-out reviewed documents a refused test

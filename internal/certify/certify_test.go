@@ -164,13 +164,23 @@ func TestRefusalSaysHowManyMore(t *testing.T) {
 
 	// In hotl at an audit sample rate of 10%, 24 more held-out documents
 	// take about 240 documents.
-	res.SampleRate, res.Unsampled, res.NoVerdict, res.PendingAudits = 0.1, 7, 2, 3
+	res.SampleRate, res.Unsampled, res.PendingAudits = 0.1, 7, 3
 	msg = res.Explain("claims")
-	for _, want := range []string{"about 24 more reviewed documents", "audit sample rate's 10% of documents: at that rate about 240 more documents", "7 more reviewed documents, decided in hotl outside the uniform sample", "2 of the documents have no verdict from a person", "3 documents drawn for an audit not due yet were left out"} {
+	for _, want := range []string{"about 24 more reviewed documents", "audit sample rate's 10% of documents: at that rate about 240 more documents", "7 more reviewed documents, decided in hotl outside the uniform sample", "3 documents drawn for an audit not due yet were left out"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message %q lacks %q", msg, want)
 		}
 	}
+	// Documents without a verdict when due were tested as wrong: the
+	// refusal says to decide them first, not to review more or calibrate.
+	res.NoVerdict, res.OverdueReviews = 2, 1
+	msg = res.Explain("claims")
+	for _, want := range []string{"2 of the documents tested had no person's verdict when their review or audit was due and count as wrong (1 of them still awaiting review at the gate): decide those overdue reviews and audits"} {
+		if !strings.Contains(msg, want) || strings.Contains(msg, "more reviewed documents the calibration") {
+			t.Errorf("message %q lacks %q, or asks for more documents", msg, want)
+		}
+	}
+	res.NoVerdict, res.OverdueReviews = 0, 0
 
 	// With errors: 80 accepted with 1 wrong fail (p = P(Bin(80, 0.05) <= 1)
 	// = 0.0861). Going like these (1.25% wrong), some threshold passes with

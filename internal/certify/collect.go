@@ -22,14 +22,18 @@ type Data struct {
 	// below the threshold in force, and were not drawn).
 	TrainedOn, Unsampled int
 	// NoVerdict counts the held-out documents of the sample without a
-	// person's verdict: an audit still open when due (or abandoned), a
-	// review that timed out. Each is among Samples as wrong, since leaving
+	// person's verdict when due: a review or an audit still open then (or
+	// abandoned), a review that timed out; OverdueReviews those of them
+	// still held at the gate. Each is among Samples as wrong, since leaving
 	// them out could leave out exactly the documents nobody could confirm.
 	// PendingAudits counts the documents drawn for an audit that is not
 	// due yet (or not open yet), left out whatever the audit said;
 	// PendingReviews the documents sent to a person whose review is not
 	// due yet, left out whether it was decided or not.
-	NoVerdict, PendingAudits, PendingReviews int
+	NoVerdict, OverdueReviews, PendingAudits, PendingReviews int
+	// PendingUntil is when the last of the pending documents with a due
+	// time is due.
+	PendingUntil time.Time
 	// SampleRate is the share of documents the sample took when the newest
 	// of Samples was routed: 1 in hitl, the audit sample rate in hotl. More
 	// held-out documents then take 1/SampleRate documents each.
@@ -56,7 +60,7 @@ func Collect(ctx context.Context, store simulate.ReviewStore, tt *countersign.Ta
 	if err != nil {
 		return nil, err
 	}
-	data.TrainedOn, data.Unsampled, data.NoVerdict = counts.TrainedOn, counts.Unsampled, counts.NoVerdict
-	data.PendingAudits, data.PendingReviews = counts.PendingAudits, counts.PendingReviews
+	data.TrainedOn, data.Unsampled, data.NoVerdict, data.OverdueReviews = counts.TrainedOn, counts.Unsampled, counts.NoVerdict, counts.OverdueReviews
+	data.PendingAudits, data.PendingReviews, data.PendingUntil = counts.PendingAudits, counts.PendingReviews, counts.PendingUntil
 	return data, nil
 }

@@ -249,7 +249,14 @@ func TestCollectCountsAReviewOnceDue(t *testing.T) {
 			wrong++
 		}
 	}
-	if row := res.Rows[0]; row.Threshold != 0 || row.Known != len(want) || row.Wrong != wrong || res.Checked != len(want) || res.NoVerdict != 1 || res.PendingReviews != 4 {
-		t.Errorf("simulate at 0: known %d wrong %d, checked %d, no verdict %d, pending reviews %d; want %d, %d, %d, 1, 4", row.Known, row.Wrong, res.Checked, res.NoVerdict, res.PendingReviews, len(want), wrong, len(want))
+	if row := res.Rows[0]; row.Threshold != 0 || row.Known != len(want) || row.Wrong != wrong || res.Checked != len(want) || res.NoVerdict != 1 || res.OverdueReviews != 1 || res.PendingReviews != 4 {
+		t.Errorf("simulate at 0: known %d wrong %d, checked %d, no verdict %d, overdue %d, pending reviews %d; want %d, %d, %d, 1, 1, 4", row.Known, row.Wrong, res.Checked, res.NoVerdict, res.OverdueReviews, res.PendingReviews, len(want), wrong, len(want))
+	}
+	// The four finished documents and the one held at the gate past its
+	// review's due time, which the evidence counts: every known document
+	// is among those accepted, and the two decided whose review is not
+	// due yet are unchecked.
+	if row := res.Rows[0]; res.Documents != 5 || row.AutoAccepted != 5 || row.Known+row.Unknown != row.AutoAccepted || row.Unknown != 2 {
+		t.Errorf("simulate at 0: documents %d, accepted %d, known %d, unknown %d; want 5, 5, 3, 2", res.Documents, row.AutoAccepted, row.Known, row.Unknown)
 	}
 }

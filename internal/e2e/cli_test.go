@@ -165,7 +165,7 @@ func TestCLIWalkthrough(t *testing.T) {
 		t.Fatalf("calibrate with two documents: %v\n%s", err, out)
 	}
 	out = mustCLI("policy", "simulate", "--type", "contract-review", "--threshold", "0.9953")
-	for _, want := range []string{"2 finished documents it did not train on (0 it did, left out); 0 counted for the error rates", "4 documents whose review or audit is not due yet (decided or still open) left out", "0.9953 *", "TO A PERSON", "UPPER 95%", "n/a"} {
+	for _, want := range []string{"2 documents it did not train on (0 it did, left out); 0 counted for the error rates", "4 reviewed documents whose review is not due yet (decided or still open) left out", "0.9953 *", "TO A PERSON", "UPPER 95%", "n/a"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("policy simulate lacks %q:\n%s", want, out)
 		}

@@ -9,10 +9,10 @@ import (
 )
 
 // ReviewStore is what Evidence reads: the documents, and the reviews of
-// those a person was asked to decide or audit.
+// the task type, for when each was due.
 type ReviewStore interface {
 	countersign.DocumentStore
-	ReviewsForDocument(ctx context.Context, documentID string) ([]countersign.Review, error)
+	ListReviews(ctx context.Context, f countersign.ReviewFilter) (countersign.ReviewPage, error)
 }
 
 // EvidenceCounts says what Evidence left out or counted as wrong.
@@ -26,10 +26,16 @@ type EvidenceCounts struct {
 	// abandoned), a review that timed out. Leaving them out could leave out
 	// exactly the documents nobody could confirm.
 	NoVerdict int
+	// OverdueReviews counts those of NoVerdict still held at the human
+	// gate when their review was due: a backlog to decide, not errors the
+	// model made (a refusal says so first).
+	OverdueReviews int
 	// PendingAudits counts the documents drawn for an audit not due (or
 	// not open) yet, PendingReviews those sent to a person whose review is
-	// not due yet: left out however far their review went.
+	// not due yet: left out however far their review went. PendingUntil is
+	// when the last of them with a due time is due.
 	PendingAudits, PendingReviews int
+	PendingUntil                  time.Time
 }
 
 // Evidence calls fn with every document of tt's task type whose verdict
@@ -41,8 +47,10 @@ type EvidenceCounts struct {
 // verdict only for a document the draw took (a veto picks by hand; the draw
 // did not). It is the evidence of certify.Collect and of Run's error rates.
 //
-// Which documents count depends on the clock alone, never on what people
-// found or how long they took to find it. A document drawn for an audit
+// Which documents count depends on the clock alone, never on how long
+// people took to find what they found (but for a veto of a drawn document,
+// which counts at once: nearly always a correction, it errs on the strict
+// side). A document drawn for an audit
 // counts once its audit review is due at now, whatever became of it:
 // decided, with the audit's verdict; still open, as wrong (NoVerdict).
 // Before that it is left out (PendingAudits) however the audit went, since
@@ -55,12 +63,24 @@ type EvidenceCounts struct {
 // before reviews were kept) counts as it is.
 func Evidence(ctx context.Context, store ReviewStore, tt *countersign.TaskType, cal *countersign.Calibration, now time.Time, fn func(c Case, wrong bool) error) (*EvidenceCounts, error) {
 	counts := &EvidenceCounts{}
-	var direct []Case
-	// The drawn and the reviewed documents wait for the scans to end:
-	// their reviews' due times are read after them, not while they hold
-	// the store.
-	var drawn, reviewed []Case
-	err := Replay(ctx, store, tt, cal, func(c Case) error {
+	// The documents held at the gate are read first and those finished
+	// after: one decided between the two scans is then read finished,
+	// where the other order would miss it.
+	open := map[string]Case{}
+	err := ReplayOpen(ctx, store, tt, cal, func(c Case) error {
+		if c.HeldOut && c.Sampled && c.Reviewed {
+			open[c.DocumentID] = c
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The drawn and the reviewed documents wait for their reviews' due
+	// times, read in one pass after the scans.
+	var direct, drawn, reviewed []Case
+	err = Replay(ctx, store, tt, cal, func(c Case) error {
+		delete(open, c.DocumentID)
 		switch {
 		case !c.Known && !c.Drawn && !c.Unjudged:
 		case !c.HeldOut:
@@ -72,7 +92,9 @@ func Evidence(ctx context.Context, store ReviewStore, tt *countersign.TaskType, 
 		case c.Reviewed:
 			reviewed = append(reviewed, c)
 		default:
-			// A veto of a drawn document.
+			// A veto of a drawn document: its verdict at once (a veto is
+			// nearly always a correction, so counting it early errs on
+			// the strict side).
 			direct = append(direct, c)
 		}
 		return nil
@@ -80,13 +102,10 @@ func Evidence(ctx context.Context, store ReviewStore, tt *countersign.TaskType, 
 	if err != nil {
 		return nil, err
 	}
-	// Held at the gate: counted, as wrong, once their review is due.
-	err = ReplayOpen(ctx, store, tt, cal, func(c Case) error {
-		if c.HeldOut && c.Sampled && c.Reviewed {
-			reviewed = append(reviewed, c)
-		}
-		return nil
-	})
+	for _, c := range open {
+		reviewed = append(reviewed, c)
+	}
+	due, err := dueTimes(ctx, store, tt.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -98,17 +117,23 @@ func Evidence(ctx context.Context, store ReviewStore, tt *countersign.TaskType, 
 	count := func(c Case) error {
 		if !c.Known {
 			counts.NoVerdict++
+			if c.Open {
+				counts.OverdueReviews++
+			}
 			return fn(c, true)
 		}
 		return fn(c, c.Wrong)
 	}
-	for _, c := range drawn {
-		due, err := reviewDue(ctx, store, c.DocumentID, countersign.ReviewAudit)
-		if err != nil {
-			return nil, err
+	pending := func(at time.Time) {
+		if at.After(counts.PendingUntil) {
+			counts.PendingUntil = at
 		}
-		if due.IsZero() || now.Before(due) {
+	}
+	for _, c := range drawn {
+		at := due[c.DocumentID].audit
+		if at.IsZero() || now.Before(at) {
 			counts.PendingAudits++
+			pending(at)
 			continue
 		}
 		if err := count(c); err != nil {
@@ -116,13 +141,11 @@ func Evidence(ctx context.Context, store ReviewStore, tt *countersign.TaskType, 
 		}
 	}
 	for _, c := range reviewed {
-		due, err := reviewDue(ctx, store, c.DocumentID, countersign.ReviewGate)
-		if err != nil {
-			return nil, err
-		}
-		if due.IsZero() && c.Open || !due.IsZero() && now.Before(due) {
+		at := due[c.DocumentID].gate
+		if at.IsZero() && c.Open || !at.IsZero() && now.Before(at) {
 			// Not due yet, or held at the gate without a review yet.
 			counts.PendingReviews++
+			pending(at)
 			continue
 		}
 		if err := count(c); err != nil {
@@ -132,23 +155,41 @@ func Evidence(ctx context.Context, store ReviewStore, tt *countersign.TaskType, 
 	return counts, nil
 }
 
-// reviewDue is when the first review of a kind of a document is due (the
-// gate's, counting its reviews without a kind, or the audit's); zero while
-// it has none (an audit the veto window or the delivery still hold back).
-func reviewDue(ctx context.Context, store ReviewStore, documentID string, kind countersign.ReviewKind) (time.Time, error) {
-	reviews, err := store.ReviewsForDocument(ctx, documentID)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("reviews of %s: %w", documentID, err)
-	}
-	var due time.Time
-	for _, r := range reviews {
-		k := r.Kind
-		if k == "" {
-			k = countersign.ReviewGate
+// dues are when a document's first gate review and its audit are due;
+// zero without one (an audit the veto window or the delivery still hold
+// back, a document from before reviews were kept).
+type dues struct{ gate, audit time.Time }
+
+// dueTimes reads, page by page, when the reviews of a task type are due:
+// for each document, its first gate review's due time (counting reviews
+// without a kind) and its audit's.
+func dueTimes(ctx context.Context, store ReviewStore, taskType string) (map[string]dues, error) {
+	out := map[string]dues{}
+	f := countersign.ReviewFilter{TaskType: taskType, Limit: 1000}
+	for {
+		page, err := store.ListReviews(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("reviews of %s: %w", taskType, err)
 		}
-		if k == kind && (due.IsZero() || r.DueAt.Before(due)) {
-			due = r.DueAt
+		for _, r := range page.Reviews {
+			d := out[r.DocumentID]
+			switch r.Kind {
+			case "", countersign.ReviewGate:
+				if d.gate.IsZero() || r.DueAt.Before(d.gate) {
+					d.gate = r.DueAt
+				}
+			case countersign.ReviewAudit:
+				if d.audit.IsZero() || r.DueAt.Before(d.audit) {
+					d.audit = r.DueAt
+				}
+			default:
+				continue
+			}
+			out[r.DocumentID] = d
 		}
+		if page.NextCursor == "" {
+			return out, nil
+		}
+		f.Cursor = page.NextCursor
 	}
-	return due, nil
 }

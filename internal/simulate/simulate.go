@@ -61,9 +61,11 @@ type Result struct {
 	PolicyVersion string  `json:"policy_version"`
 	Calibration   string  `json:"calibration,omitempty"`
 	Level         float64 `json:"level"`
-	// Documents is how many finished documents the simulation replayed:
-	// those the calibration did not train on. TrainedOn counts those left
-	// out because it did.
+	// Documents is how many documents the simulation replayed: the
+	// finished ones the calibration did not train on, and those still held
+	// at the gate past their review's due time, which the evidence counts
+	// (OverdueReviews, as wrong). TrainedOn counts those left out because
+	// it did.
 	Documents int `json:"documents"`
 	TrainedOn int `json:"trained_on"`
 	// Checked is how many documents the evidence counts (Evidence: a
@@ -79,6 +81,7 @@ type Result struct {
 	// documents counted as wrong for want of a verdict in time (among
 	// Checked), and those left out until their audit or review is due.
 	NoVerdict      int   `json:"no_verdict,omitempty"`
+	OverdueReviews int   `json:"overdue_reviews,omitempty"`
 	PendingAudits  int   `json:"pending_audits,omitempty"`
 	PendingReviews int   `json:"pending_reviews,omitempty"`
 	Rows           []Row `json:"rows"`
@@ -116,8 +119,14 @@ func Run(ctx context.Context, docs ReviewStore, tt *countersign.TaskType, cal *c
 	// The evidence first: its documents are known, the others accepted
 	// are not.
 	counted := map[string]bool{}
+	var overdue []Case
 	counts, err := Evidence(ctx, docs, tt, cal, now, func(c Case, wrong bool) error {
 		counted[c.DocumentID] = true
+		if c.Open {
+			// Held at the gate past its review's due time: not finished,
+			// but counted, so counted among the documents too.
+			overdue = append(overdue, c)
+		}
 		res.Checked++
 		for i := range rows {
 			if c.Accepted(rows[i].Threshold) {
@@ -132,12 +141,8 @@ func Run(ctx context.Context, docs ReviewStore, tt *countersign.TaskType, cal *c
 	if err != nil {
 		return nil, err
 	}
-	res.Unsampled, res.NoVerdict, res.PendingAudits, res.PendingReviews = counts.Unsampled, counts.NoVerdict, counts.PendingAudits, counts.PendingReviews
-	err = Replay(ctx, docs, tt, cal, func(c Case) error {
-		if !c.HeldOut {
-			res.TrainedOn++
-			return nil
-		}
+	res.Unsampled, res.NoVerdict, res.OverdueReviews, res.PendingAudits, res.PendingReviews = counts.Unsampled, counts.NoVerdict, counts.OverdueReviews, counts.PendingAudits, counts.PendingReviews
+	share := func(c Case) {
 		res.Documents++
 		for i := range rows {
 			switch {
@@ -152,10 +157,20 @@ func Run(ctx context.Context, docs ReviewStore, tt *countersign.TaskType, cal *c
 				}
 			}
 		}
+	}
+	err = Replay(ctx, docs, tt, cal, func(c Case) error {
+		if !c.HeldOut {
+			res.TrainedOn++
+			return nil
+		}
+		share(c)
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, c := range overdue {
+		share(c)
 	}
 	for i := range rows {
 		r := &rows[i]

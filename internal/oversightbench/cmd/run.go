@@ -79,7 +79,7 @@ type seedRun struct {
 	// unsupervisedNoted: the note that no supervisor watches was made.
 	unsupervisedNoted bool
 	// reviewedAt is when the last of reviewed was decided: a
-	// certification counts it once its review is due (dueWait).
+	// certification counts it once its review is due (waitDue).
 	reviewedAt time.Time
 }
 
