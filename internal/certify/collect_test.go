@@ -16,6 +16,22 @@ import (
 	"github.com/countersign/countersign/internal/tasktype"
 )
 
+// notes is an empty store and the task type "notes" (one required field,
+// hitl, reviews due in an hour).
+func notes(t *testing.T) (*sqlite.Store, *countersign.TaskType) {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	tt, err := tasktype.Parse([]byte("name: notes\nfields: {type: object, required: [a], properties: {a: {type: string}}}\npolicy: {mode: hitl, review_due: 1h}\n"), "notes.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, tt
+}
+
 // TestCollectTakesTheUniformSample: a period in hitl counts whole, a review
 // that timed out as wrong; from a period in hotl (audit sample rate 1/2 on
 // the route) only the documents drawn for an audit whose audit is due (an
@@ -25,15 +41,7 @@ import (
 // not open) yet are left out, however their audit went.
 func TestCollectTakesTheUniformSample(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	tt, err := tasktype.Parse([]byte("name: notes\nfields: {type: object, required: [a], properties: {a: {type: string}}}\npolicy: {mode: hitl, review_due: 1h}\n"), "notes.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, tt := notes(t)
 	const rate = 0.5
 	sys := countersign.SystemActor
 	unchanged := []countersign.FieldChange{{Field: "a", Change: countersign.ChangeUnchanged}}
@@ -166,15 +174,7 @@ func TestCollectTakesTheUniformSample(t *testing.T) {
 // as it is; one held at the gate with no review yet waits.
 func TestCollectCountsAReviewOnceDue(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	tt, err := tasktype.Parse([]byte("name: notes\nfields: {type: object, required: [a], properties: {a: {type: string}}}\npolicy: {mode: hitl, review_due: 1h}\n"), "notes.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, tt := notes(t)
 	created := func(i int) time.Time { return time.Date(2026, 1, 1, 0, i, 0, 0, time.UTC) }
 	approve := &countersign.Final{DecidedBy: "rita", Action: countersign.ActionApprove, Diff: []countersign.FieldChange{{Field: "a", Change: countersign.ChangeUnchanged}}}
 	correct := &countersign.Final{DecidedBy: "rita", Action: countersign.ActionCorrect, Diff: []countersign.FieldChange{{Field: "a", Change: countersign.ChangeCorrected}}}
