@@ -107,8 +107,15 @@ func (s *seedRun) certifyAll(ctx context.Context) ([]*countersign.Certificate, e
 	// waits for.
 	next := make([]int, len(s.cfg.Budgets))
 	for {
-		if err := s.waitDue(ctx, s.reviewedAt, "reviews"); err != nil {
-			return certs, err
+		// Wait for the reviews to be due only when a budget is to be
+		// tried in this round.
+		for i := range s.cfg.Budgets {
+			if certs[i] == nil && (len(s.reviewed) >= next[i] || len(s.reviewed) >= s.cfg.MaxReviewed) {
+				if err := s.waitDue(ctx, s.reviewedAt, "reviews"); err != nil {
+					return certs, err
+				}
+				break
+			}
 		}
 		missing := false
 		for i, b := range s.cfg.Budgets {
