@@ -70,23 +70,9 @@ func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err) // a budget or level out of range, before anything is recorded
 		return
 	}
-	if pending := data.PendingReviews + data.PendingAudits; len(data.Samples) > 0 && pending > len(data.Samples) {
-		// More of the evidence is still to come due than counts: an attempt
-		// now would spend its share of the level on the smaller part. Not
-		// tested, so not an attempt; the counts do not depend on any
-		// verdict, so refusing on them peeks at nothing.
-		res := &certify.Result{Budget: req.ErrorBudget, Level: level, Documents: len(data.Samples),
-			Unsampled: data.Unsampled, PendingAudits: data.PendingAudits, PendingReviews: data.PendingReviews}
-		if !data.PendingUntil.IsZero() {
-			until := data.PendingUntil
-			res.PendingUntil = &until
-		}
-		msg := fmt.Sprintf("no threshold of %s was tested: %d reviewed or audited documents are left out until their review or audit is due, decided or not (so that quick approvals do not come in ahead of slow corrections), more than the %d that count now; certifying on the smaller part would spend an attempt (every attempt spends some of the level): try again once they are due",
-			tt.Name, pending, len(data.Samples))
-		if res.PendingUntil != nil {
-			msg += ", the last at " + res.PendingUntil.UTC().Format(time.RFC3339)
-		}
-		msg += " (this was not counted as an attempt)"
+	if data.Early() {
+		// Not tested, so not an attempt.
+		res, msg := data.EarlyRefusal(tt.Name, req.ErrorBudget, level)
 		rest.WriteJSON(w, http.StatusUnprocessableEntity, CertifyRefusal{
 			Error: rest.ErrorDetail{Code: countersign.CodeInvalid, Message: msg},
 			Test:  res,
@@ -106,11 +92,7 @@ func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	res.Unsampled, res.NoVerdict, res.OverdueReviews, res.PendingAudits, res.PendingReviews, res.SampleRate = data.Unsampled, data.NoVerdict, data.OverdueReviews, data.PendingAudits, data.PendingReviews, data.SampleRate
-	if !data.PendingUntil.IsZero() {
-		until := data.PendingUntil
-		res.PendingUntil = &until
-	}
+	data.Note(res)
 	if res.Certified == nil {
 		rest.WriteJSON(w, http.StatusUnprocessableEntity, CertifyRefusal{
 			Error: rest.ErrorDetail{Code: countersign.CodeInvalid, Message: res.Explain(tt.Name)},

@@ -2,6 +2,7 @@ package certify
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/countersign/countersign"
@@ -15,25 +16,10 @@ type Data struct {
 	// Since and Until are the creation times of the oldest and newest of
 	// them.
 	Since, Until time.Time
-	// TrainedOn counts the reviewed documents left out because the
-	// calibration trained on them; Unsampled those left out because they
-	// do not belong to the uniform sample of the task type's documents
-	// (simulate.Sampled: in hotl, documents a person saw because they fell
-	// below the threshold in force, and were not drawn).
-	TrainedOn, Unsampled int
-	// NoVerdict counts the held-out documents of the sample without a
-	// person's verdict when due: a review or an audit still open then (or
-	// abandoned), a review that timed out; OverdueReviews those of them
-	// still held at the gate. Each is among Samples as wrong, since leaving
-	// them out could leave out exactly the documents nobody could confirm.
-	// PendingAudits counts the documents drawn for an audit that is not
-	// due yet (or not open yet), left out whatever the audit said;
-	// PendingReviews the documents sent to a person whose review is not
-	// due yet, left out whether it was decided or not.
-	NoVerdict, OverdueReviews, PendingAudits, PendingReviews int
-	// PendingUntil is when the last of the pending documents with a due
-	// time is due.
-	PendingUntil time.Time
+	// EvidenceCounts say what the evidence left out (trained on, outside
+	// the uniform sample, not due yet) and counted as wrong for want of a
+	// verdict when due (simulate.Evidence).
+	simulate.EvidenceCounts
 	// SampleRate is the share of documents the sample took when the newest
 	// of Samples was routed: 1 in hitl, the audit sample rate in hotl. More
 	// held-out documents then take 1/SampleRate documents each.
@@ -60,7 +46,39 @@ func Collect(ctx context.Context, store simulate.ReviewStore, tt *countersign.Ta
 	if err != nil {
 		return nil, err
 	}
-	data.TrainedOn, data.Unsampled, data.NoVerdict, data.OverdueReviews = counts.TrainedOn, counts.Unsampled, counts.NoVerdict, counts.OverdueReviews
-	data.PendingAudits, data.PendingReviews, data.PendingUntil = counts.PendingAudits, counts.PendingReviews, counts.PendingUntil
+	data.EvidenceCounts = *counts
 	return data, nil
+}
+
+// Note copies into r, the test of d's samples, what d left out and counted
+// as wrong, so that a refusal can say so.
+func (d *Data) Note(r *Result) {
+	r.Unsampled, r.NoVerdict, r.OverdueReviews, r.SampleRate = d.Unsampled, d.NoVerdict, d.OverdueReviews, d.SampleRate
+	r.PendingAudits, r.PendingReviews = d.PendingAudits, d.PendingReviews
+	if !d.PendingUntil.IsZero() {
+		until := d.PendingUntil
+		r.PendingUntil = &until
+	}
+}
+
+// Early reports whether more of d is still to come due than counts: an
+// attempt now would spend its share of the level on the smaller part. The
+// counts do not depend on any verdict, so refusing on them peeks at
+// nothing. With nothing counted there is nothing to test, and no attempt
+// to spend either.
+func (d *Data) Early() bool {
+	return len(d.Samples) > 0 && d.PendingReviews+d.PendingAudits > len(d.Samples)
+}
+
+// EarlyRefusal is the refusal of an Early certification, untested and not
+// an attempt: the result, with what d left out, and the message.
+func (d *Data) EarlyRefusal(taskType string, budget, level float64) (*Result, string) {
+	res := &Result{Budget: budget, Level: level, Documents: len(d.Samples)}
+	d.Note(res)
+	msg := fmt.Sprintf("no threshold of %s was tested: %d reviewed or audited documents are left out until their review or audit is due, decided or not (so that quick approvals do not come in ahead of slow corrections), more than the %d that count now; certifying on the smaller part would spend an attempt (every attempt spends some of the level): try again once they are due",
+		taskType, d.PendingReviews+d.PendingAudits, len(d.Samples))
+	if res.PendingUntil != nil {
+		msg += ", the last at " + res.PendingUntil.UTC().Format(time.RFC3339)
+	}
+	return res, msg + " (this was not counted as an attempt)"
 }
