@@ -37,16 +37,13 @@ func (h *handlers) stats(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if s := inForce.Policy.Supervision; s != nil && inForce.Policy.Mode == countersign.ModeHOTL {
+	// A tightening may send every document to a person, and the policy in
+	// force is then no longer hotl; the budget it is supervised at, and
+	// will be again once the tightening is lifted, is the same.
+	if s := inForce.Policy.Supervision; s != nil && (inForce.Policy.Mode == countersign.ModeHOTL || inForce.Override != nil) {
 		sup.State, sup.Budget, sup.Level = StateNormal, s.ErrorBudget, s.Level
 	}
 	sup.Override, sup.PolicyVersion, sup.Policy = inForce.Override, inForce.Version, inForce.Policy
-	if s := inForce.Policy.Supervision; s != nil && sup.Override != nil {
-		// A tightening may send every document to a person, and the policy
-		// in force is then no longer hotl; the budget it is supervised at,
-		// and will be again once the tightening is lifted, is the same.
-		sup.Budget, sup.Level = s.ErrorBudget, s.Level
-	}
 	state, err := h.Dispatch.Supervision(r.Context(), tt.Name)
 	if err != nil {
 		h.fail(w, r, err)

@@ -46,7 +46,7 @@ func printSimulation(out io.Writer, res *simulate.Result, asked []float64) error
 	}
 	fmt.Fprint(out, "\n\n")
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "THRESHOLD\tTO A PERSON\tAUTO-ACCEPTED\tKNOWN\tWRONG\tERROR RATE\tUPPER %s\tUNCHECKED\tREJECTED\t\n", levelName(res.Level))
+	fmt.Fprintf(tw, "THRESHOLD\tTO A PERSON\tAUTO-ACCEPTED\tKNOWN\tWRONG\tERROR RATE\tUPPER %s\tUNCHECKED\tREJECTED\t\n", countersign.Percent(res.Level))
 	for _, r := range res.Rows {
 		mark := ""
 		for _, t := range asked {
@@ -61,7 +61,7 @@ func printSimulation(out io.Writer, res *simulate.Result, asked []float64) error
 		return err
 	}
 	fmt.Fprintf(out, "\nKNOWN: accepted without a person, in the uniform sample, with its review or audit due; WRONG: of those, corrected, rejected or without a verdict when due.\n"+
-		"ERROR RATE: WRONG/KNOWN; UPPER: its one-sided Clopper-Pearson bound at %s confidence, rounded up; n/a: nothing known.\n", levelName(res.Level))
+		"ERROR RATE: WRONG/KNOWN; UPPER: its one-sided Clopper-Pearson bound at %s confidence, rounded up; n/a: nothing known.\n", countersign.Percent(res.Level))
 	return nil
 }
 
@@ -75,10 +75,6 @@ func upper(v *float64) string {
 	// The bound times 1000 may land a hair over a whole number by
 	// rounding: a bound of exactly 0.01 stays 0.010.
 	return fmt.Sprintf("%.3f", math.Ceil(*v*1000-1e-9)/1000)
-}
-
-func levelName(level float64) string {
-	return strconv.FormatFloat(math.Round(level*1e6)/1e4, 'f', -1, 64) + "%"
 }
 
 func newPolicyCertify() *cobra.Command {
@@ -207,10 +203,10 @@ func printCertificate(out io.Writer, c *countersign.Certificate) {
 	}
 	fmt.Fprintf(out, "certificate %s of %s: threshold %s\n", c.ID, c.TaskType, certify.FormatThreshold(c.Threshold))
 	fmt.Fprintf(out, "  error budget %s at %s confidence; upper bound of the error rate %.4f (%.2f%%), Clopper-Pearson\n",
-		strconv.FormatFloat(100*c.Budget, 'f', -1, 64)+"%", levelName(c.Level), c.Bound, 100*c.Bound)
+		strconv.FormatFloat(100*c.Budget, 'f', -1, 64)+"%", countersign.Percent(c.Level), c.Bound, 100*c.Bound)
 	if c.Attempt > 0 {
 		fmt.Fprintf(out, "  attempt %d at this budget: tested at %s confidence (the bound's), so that every attempt together keeps %s\n",
-			c.Attempt, levelName(c.TestedAt), levelName(c.Level))
+			c.Attempt, countersign.Percent(c.TestedAt), countersign.Percent(c.Level))
 	}
 	fmt.Fprintf(out, "  accepted n = %d, wrong k = %d; expected review share %.1f%% of %d held-out reviewed documents\n",
 		c.Accepted, c.Wrong, 100*c.ReviewShare, c.Documents)
@@ -261,7 +257,7 @@ Needs the approver, auditor or admin role.`,
 					cal = "none"
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.4f\t%d\t%d\t%.1f%%\t%s\t%s\t%s\n", c.ID, certify.FormatThreshold(c.Threshold),
-					strconv.FormatFloat(100*c.Budget, 'f', -1, 64)+"%", levelName(c.Level), c.Bound, c.Accepted, c.Wrong, 100*c.ReviewShare,
+					strconv.FormatFloat(100*c.Budget, 'f', -1, 64)+"%", countersign.Percent(c.Level), c.Bound, c.Accepted, c.Wrong, 100*c.ReviewShare,
 					cal, c.CreatedAt.Local().Format(time.DateTime), c.CreatedBy)
 			}
 			return tw.Flush()

@@ -32,6 +32,24 @@ func notes(t *testing.T) (*sqlite.Store, *countersign.TaskType) {
 	return s, tt
 }
 
+// simulateAll runs policy simulate on s at now with threshold 0 among its
+// rows (its first: every eligible document accepted), and counts the wrong
+// ones among the samples certify collected, which its row must match.
+func simulateAll(t *testing.T, s *sqlite.Store, tt *countersign.TaskType, now time.Time, samples []certify.Sample) (*simulate.Result, int) {
+	t.Helper()
+	res, err := simulate.Run(context.Background(), s, tt, nil, 0, now, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := 0
+	for _, x := range samples {
+		if x.Wrong {
+			wrong++
+		}
+	}
+	return res, wrong
+}
+
 // TestCollectTakesTheUniformSample: a period in hitl counts whole, a review
 // that timed out as wrong; from a period in hotl (audit sample rate 1/2 on
 // the route) only the documents drawn for an audit whose audit is due (an
@@ -151,16 +169,7 @@ func TestCollectTakesTheUniformSample(t *testing.T) {
 	// policy simulate's error rates count the same evidence (before, an
 	// audit counted as soon as it was decided, and an overdue one was
 	// unchecked rather than wrong).
-	res, err := simulate.Run(ctx, s, tt, nil, 0, created(30), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wrong := 0
-	for _, x := range wantSamples {
-		if x.Wrong {
-			wrong++
-		}
-	}
+	res, wrong := simulateAll(t, s, tt, created(30), wantSamples)
 	if row := res.Rows[0]; row.Known != len(wantSamples) || row.Wrong != wrong || res.NoVerdict != 2 || res.PendingAudits != 3 || res.Unsampled != 1 {
 		t.Errorf("simulate at 0: known %d wrong %d, no verdict %d, pending audits %d, unsampled %d; want %d, %d, 2, 3, 1", row.Known, row.Wrong, res.NoVerdict, res.PendingAudits, res.Unsampled, len(wantSamples), wrong)
 	}
@@ -239,16 +248,7 @@ func TestCollectCountsAReviewOnceDue(t *testing.T) {
 	}
 	// policy simulate's error rates count the same evidence: at threshold
 	// 0 every document is accepted, so its n and k are the samples'.
-	res, err := simulate.Run(ctx, s, tt, nil, 0, created(30), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wrong := 0
-	for _, x := range want {
-		if x.Wrong {
-			wrong++
-		}
-	}
+	res, wrong := simulateAll(t, s, tt, created(30), want)
 	if row := res.Rows[0]; row.Threshold != 0 || row.Known != len(want) || row.Wrong != wrong || res.Checked != len(want) || res.NoVerdict != 1 || res.OverdueReviews != 1 || res.PendingReviews != 4 {
 		t.Errorf("simulate at 0: known %d wrong %d, checked %d, no verdict %d, overdue %d, pending reviews %d; want %d, %d, %d, 1, 1, 4", row.Known, row.Wrong, res.Checked, res.NoVerdict, res.OverdueReviews, res.PendingReviews, len(want), wrong, len(want))
 	}

@@ -106,15 +106,21 @@ func (s *seedRun) certifyAll(ctx context.Context) ([]*countersign.Certificate, e
 	// next is, per budget, how many reviewed documents its next attempt
 	// waits for.
 	next := make([]int, len(s.cfg.Budgets))
+	// due says whether budget i is tried in this round: not certified yet,
+	// and as many documents reviewed as its refusal said, or all there are.
+	due := func(i int) bool {
+		return certs[i] == nil && (len(s.reviewed) >= next[i] || len(s.reviewed) >= s.cfg.MaxReviewed)
+	}
 	for {
 		// Wait for the reviews to be due only when a budget is to be
 		// tried in this round.
+		tried := false
 		for i := range s.cfg.Budgets {
-			if certs[i] == nil && (len(s.reviewed) >= next[i] || len(s.reviewed) >= s.cfg.MaxReviewed) {
-				if err := s.waitDue(ctx, s.reviewedAt, "reviews"); err != nil {
-					return certs, err
-				}
-				break
+			tried = tried || due(i)
+		}
+		if tried {
+			if err := s.waitDue(ctx, s.reviewedAt, "reviews"); err != nil {
+				return certs, err
 			}
 		}
 		missing := false
@@ -122,7 +128,7 @@ func (s *seedRun) certifyAll(ctx context.Context) ([]*countersign.Certificate, e
 			if certs[i] != nil {
 				continue
 			}
-			if len(s.reviewed) < next[i] && len(s.reviewed) < s.cfg.MaxReviewed {
+			if !due(i) {
 				missing = true
 				continue
 			}
