@@ -62,6 +62,13 @@ type EvidenceCounts struct {
 // review went. A document with no gate review in the store (data from
 // before reviews were kept) counts as it is.
 func Evidence(ctx context.Context, store ReviewStore, tt *countersign.TaskType, cal *countersign.Calibration, now time.Time, fn func(c Case, wrong bool) error) (*EvidenceCounts, error) {
+	return evidence(ctx, store, tt, cal, now, nil, fn)
+}
+
+// evidence is Evidence that also calls each, when not nil, with every
+// finished document as it is read, counted or not: Run's shares come from
+// the same scan.
+func evidence(ctx context.Context, store ReviewStore, tt *countersign.TaskType, cal *countersign.Calibration, now time.Time, each func(Case), fn func(c Case, wrong bool) error) (*EvidenceCounts, error) {
 	counts := &EvidenceCounts{}
 	// The documents held at the gate are read first and those finished
 	// after: one decided between the two scans is then read finished,
@@ -80,6 +87,9 @@ func Evidence(ctx context.Context, store ReviewStore, tt *countersign.TaskType, 
 	// times, read in one pass after the scans.
 	var direct, drawn, reviewed []Case
 	err = Replay(ctx, store, tt, cal, func(c Case) error {
+		if each != nil {
+			each(c)
+		}
 		delete(open, c.DocumentID)
 		switch {
 		case !c.Known && !c.Drawn && !c.Unjudged:

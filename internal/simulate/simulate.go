@@ -94,9 +94,9 @@ type Result struct {
 // error rates are the evidence's at now (Evidence, the same as a
 // certification's): only the uniform sample's documents whose review or
 // audit is due count, a review or audit still open when due as wrong. Error
-// bounds are at level (0: DefaultLevel). The shares sent to a person are
-// counted as the documents are read; the evidence is held as a verdict per
-// counted document.
+// bounds are at level (0: DefaultLevel). One scan of the documents serves
+// both: the held-out ones are kept until the evidence's verdicts are in,
+// and the shares sent to a person counted then.
 func Run(ctx context.Context, docs ReviewStore, tt *countersign.TaskType, cal *countersign.Calibration, level float64, now time.Time, extra ...float64) (*Result, error) {
 	if level == 0 {
 		level = DefaultLevel
@@ -119,8 +119,18 @@ func Run(ctx context.Context, docs ReviewStore, tt *countersign.TaskType, cal *c
 	// The evidence first: its documents are known, the others accepted
 	// are not.
 	counted := map[string]bool{}
-	var overdue []Case
-	counts, err := Evidence(ctx, docs, tt, cal, now, func(c Case, wrong bool) error {
+	// The held-out finished documents, read in the evidence's own scan,
+	// wait for its verdicts: which of those accepted are unknown depends
+	// on them.
+	var finished, overdue []Case
+	each := func(c Case) {
+		if !c.HeldOut {
+			res.TrainedOn++
+			return
+		}
+		finished = append(finished, c)
+	}
+	counts, err := evidence(ctx, docs, tt, cal, now, each, func(c Case, wrong bool) error {
 		counted[c.DocumentID] = true
 		if c.Open {
 			// Held at the gate past its review's due time: not finished,
@@ -158,16 +168,8 @@ func Run(ctx context.Context, docs ReviewStore, tt *countersign.TaskType, cal *c
 			}
 		}
 	}
-	err = Replay(ctx, docs, tt, cal, func(c Case) error {
-		if !c.HeldOut {
-			res.TrainedOn++
-			return nil
-		}
+	for _, c := range finished {
 		share(c)
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	for _, c := range overdue {
 		share(c)
