@@ -56,14 +56,18 @@ const (
 
 // AuditOutcome is what one audit of an auto-accepted document found.
 type AuditOutcome struct {
-	DocumentID string    `json:"document_id"`
-	TaskType   string    `json:"task_type"`
-	Confidence float64   `json:"confidence"`
-	Threshold  float64   `json:"threshold"`
-	Escaped    bool      `json:"escaped"` // the auditor corrected the output
-	Fields     []string  `json:"fields,omitempty"`
-	Auditor    string    `json:"auditor"`
-	At         time.Time `json:"at"`
+	DocumentID string  `json:"document_id"`
+	TaskType   string  `json:"task_type"`
+	Confidence float64 `json:"confidence"`
+	Threshold  float64 `json:"threshold"`
+	Escaped    bool    `json:"escaped"` // the auditor corrected the output
+	// NoVerdict is set on an audit a supervisor counted as escaped because
+	// it was still open when due: what nobody checked in time is not
+	// known to be right.
+	NoVerdict bool      `json:"no_verdict,omitempty"`
+	Fields    []string  `json:"fields,omitempty"`
+	Auditor   string    `json:"auditor"`
+	At        time.Time `json:"at"`
 }
 
 // PolicyOverride is a tightening of a task type's policy by its supervisor,

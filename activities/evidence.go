@@ -120,13 +120,7 @@ func (a *Activities) ConfirmAudits(ctx context.Context, in ConfirmAuditsInput) (
 	res := &ConfirmAuditsResult{Basis: now, NewWindow: !in.Basis.Continues(now)}
 	if !res.NewWindow {
 		// The window goes on: documents of its earlier versions count too.
-		versions := slices.Clone(in.Basis.Versions)
-		for _, v := range now.Versions {
-			if !slices.Contains(versions, v) {
-				versions = append(versions, v)
-			}
-		}
-		now.Versions = versions[max(0, len(versions)-maxVersions):]
+		now.Versions = continueVersions(in.Basis.Versions, now.Versions)
 	}
 	for _, o := range in.Reports {
 		confirmed, why, err := a.confirmAudit(ctx, in, now, o)
@@ -201,7 +195,7 @@ func (a *Activities) confirmAudit(ctx context.Context, in ConfirmAuditsInput, ba
 	if out.Escaped {
 		out.Fields = slices.Sorted(maps.Keys(d.Fields))
 	}
-	by, err := a.markCounted(ctx, in, doc, review.ID, d.ID, out)
+	by, err := a.markCounted(ctx, in.TaskType, in.Counter, doc, review.ID, d.ID, out)
 	if err != nil {
 		return nil, "", err
 	}
@@ -218,22 +212,28 @@ func CountedEventID(taskType, documentID string) string {
 	return "supervisor/" + taskType + "/counted/" + documentID
 }
 
-// markCounted records that in.Counter counts the audit of doc, and returns
-// who counted it when another step did (empty when this one does).
-func (a *Activities) markCounted(ctx context.Context, in ConfirmAuditsInput, doc *countersign.Document, reviewID, decisionID string, o *countersign.AuditOutcome) (string, error) {
-	data, err := audit.Canonical(map[string]any{
-		"counted_by":  in.Counter,
+// markCounted records that the supervisor's step counter counts the audit
+// of doc, and returns who counted it when another step did (empty when
+// this one does: o is then as the step first marked it). decisionID is
+// empty for an audit counted without a verdict.
+func (a *Activities) markCounted(ctx context.Context, taskType, counter string, doc *countersign.Document, reviewID, decisionID string, o *countersign.AuditOutcome) (string, error) {
+	mark := map[string]any{
+		"counted_by":  counter,
 		"review_id":   reviewID,
 		"decision_id": decisionID,
 		"escaped":     o.Escaped,
 		"confidence":  o.Confidence,
 		"versions":    map[string]string{"task_type": doc.TaskTypeVersion, "policy": doc.Route.PolicyVersion},
-	})
+	}
+	if o.NoVerdict {
+		mark["no_verdict"] = true
+	}
+	data, err := audit.Canonical(mark)
 	if err != nil {
 		return "", permanent(err)
 	}
 	e := countersign.AuditEvent{
-		ID:         CountedEventID(in.TaskType, doc.ID),
+		ID:         CountedEventID(taskType, doc.ID),
 		DocumentID: doc.ID,
 		Type:       countersign.EventAuditCounted,
 		Actor:      countersign.SystemActor,
@@ -251,9 +251,17 @@ func (a *Activities) markCounted(ctx context.Context, in ConfirmAuditsInput, doc
 	}
 	var earlier struct {
 		CountedBy string `json:"counted_by"`
+		Escaped   bool   `json:"escaped"`
+		NoVerdict bool   `json:"no_verdict"`
 	}
-	if err := json.Unmarshal(stored.Data, &earlier); err != nil || earlier.CountedBy == "" {
+	switch err := json.Unmarshal(stored.Data, &earlier); {
+	case err != nil || earlier.CountedBy == "":
 		return "event " + stored.ID, nil
+	case earlier.CountedBy == counter:
+		// This step, retried, after the audit moved on (decided since it
+		// was counted without a verdict): it counts as first marked.
+		o.Escaped, o.NoVerdict = earlier.Escaped, earlier.NoVerdict
+		return "", nil
 	}
 	return earlier.CountedBy, nil
 }

@@ -52,6 +52,10 @@ func (h *handlers) stats(w http.ResponseWriter, r *http.Request) {
 	if state != nil {
 		sup.Estimate, sup.Audits, sup.Since = state.Estimate, state.All, &state.Since
 		sup.Basis, sup.IgnoredReports = state.Basis, state.Ignored
+		sup.DrawOrder, sup.Overdue, sup.Waiting = state.DrawOrder, state.Overdue, state.Waiting
+		if !state.Until.IsZero() {
+			sup.Until = &state.Until
+		}
 	}
 	if sup.Override != nil {
 		sup.State = StateTightened

@@ -24,10 +24,12 @@ import (
 // out; a delivery whose receiver outlasted the local attempt, made by the
 // activity; a delivery whose local attempt met a conflict under its event
 // ID, which fails the review without the activity),
-// and of the supervisor (supervisor_*: audits judged among
-// forged reports, a tightening and a reset; a window from a certificate,
-// refuted by audits, a second certificate and a reset; a run that continued
-// as new, and the run after it, still open as a supervisor always is);
+// and of the supervisor (supervisor_*: audits read in the order drawn and
+// judged among forged reports, a tightening and a reset, an audit left
+// open that held back the next until a timer found it due; a window from a
+// certificate, refuted by audits, a second certificate and a reset; a run
+// that continued as new, and the run after it, still open as a supervisor
+// always is);
 // those in its subfolders by earlier versions (v1: before model signals and
 // policy rules; v2: before HOTL supervision, delivery and lineage; v3:
 // before the human gate's notices, SLA timers, approvals and adjudication;
@@ -39,7 +41,8 @@ import (
 // v3/approve_by_submitter is v3/approve with submitted_by set to its
 // approver, as the walk-through of that time did; supervisor-v1: the
 // supervisor before it confirmed audits against the store and started from
-// certificates), kept because workflows started then may still be running.
+// certificates; supervisor-v2: before it counted audits in the order drawn,
+// reading them from the store), kept because workflows started then may still be running.
 // Every change to a workflow must still replay them all; a change that
 // cannot needs workflow.GetVersion.
 var wantHistories = []string{

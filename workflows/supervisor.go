@@ -66,6 +66,17 @@ type Supervision struct {
 	// Pending are reports that arrived as a run ended, to be checked first
 	// thing in the next.
 	Pending []countersign.AuditOutcome `json:"pending,omitempty"`
+	// DrawOrder is set in runs since drawOrderChange: the audits count in
+	// the order they were drawn, each once decided or due, read from the
+	// store; After is where that walk stands. Waiting is the audit it waits
+	// for (decided or due at Until), with the audits drawn after it.
+	DrawOrder bool                      `json:"draw_order,omitempty"`
+	After     *activities.AuditPosition `json:"after,omitempty"`
+	Waiting   string                    `json:"waiting,omitempty"`
+	Until     time.Time                 `json:"until,omitempty"`
+	// Overdue counts the audits counted as escaped because they were still
+	// open when due (or closed without a decision).
+	Overdue int `json:"overdue,omitempty"`
 }
 
 // ResetRequest is a person lifting a tightened policy.
@@ -100,6 +111,9 @@ func (wf *Workflows) SupervisorWorkflow(ctx workflow.Context, in SupervisorInput
 		return err
 	}
 	sup.verified = workflow.GetVersion(ctx, verifiedAudits, workflow.DefaultVersion, 1) >= 1
+	if sup.verified {
+		s.DrawOrder = workflow.GetVersion(ctx, drawOrderChange, workflow.DefaultVersion, 1) >= 1
+	}
 	if !s.Loaded {
 		// An override may be in force from an earlier supervisor.
 		if err := workflow.ExecuteActivity(ctx, a.ActiveOverride, in.TaskType).Get(ctx, &s.Override); err != nil {
@@ -118,10 +132,111 @@ func (wf *Workflows) SupervisorWorkflow(ctx workflow.Context, in SupervisorInput
 			return err
 		}
 	}
-	if sup.verified {
+	switch {
+	case s.DrawOrder:
+		return sup.runInOrder(ctx, audits)
+	case sup.verified:
 		return sup.run(ctx, audits)
 	}
 	return sup.runUnverified(ctx, audits)
+}
+
+// runInOrder is the supervisor's life since drawOrderChange: it counts the
+// audits in the order they were drawn (walk), judges, then waits for a
+// report (which only wakes it: the store is read, the report is not), a
+// change of policy, or the time the audit it waits for is due; and
+// continues as new after supervisorRunLength audits.
+func (sup *supervisor) runInOrder(ctx workflow.Context, audits workflow.ReceiveChannel) error {
+	s := sup.s
+	policy := workflow.GetSignalChannel(ctx, PolicySignal)
+	// Reports carried from a run of before: the walk reads what they
+	// report from the store.
+	s.Pending, s.Recent = nil, nil
+	var (
+		timer       workflow.Future
+		timerAt     time.Time
+		cancelTimer workflow.CancelFunc
+	)
+	for handled := 0; ; {
+		counted, err := sup.walk(ctx)
+		if err != nil {
+			return err
+		}
+		handled += counted
+		if handled >= supervisorRunLength || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+				return err
+			}
+			return workflow.NewContinueAsNewError(ctx, SupervisorWorkflowType, SupervisorInput{TaskType: s.TaskType, State: s})
+		}
+		if timer != nil && !timerAt.Equal(s.Until) {
+			cancelTimer()
+			timer = nil
+		}
+		if timer == nil && !s.Until.IsZero() {
+			var tctx workflow.Context
+			tctx, cancelTimer = workflow.WithCancel(ctx)
+			timer, timerAt = workflow.NewTimer(tctx, max(s.Until.Sub(now(ctx)), time.Second)), s.Until
+		}
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(audits, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
+		sel.AddReceive(policy, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
+		if timer != nil {
+			sel.AddFuture(timer, func(workflow.Future) { timer = nil })
+		}
+		sel.Select(ctx)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for audits.ReceiveAsync(nil) {
+		}
+		for policy.ReceiveAsync(nil) {
+		}
+	}
+}
+
+// walk counts what the store holds that can be counted now, a page of
+// audits at a time (CountAudits), judging after each page that changed
+// the window; it returns how many audits it counted.
+func (sup *supervisor) walk(ctx workflow.Context) (int, error) {
+	s := sup.s
+	total := 0
+	for {
+		in := activities.CountAuditsInput{TaskType: s.TaskType, Counter: sup.eventID(), Basis: s.Basis, After: s.After, Now: now(ctx)}
+		var res activities.CountAuditsResult
+		if err := workflow.ExecuteActivity(ctx, a.CountAudits, in).Get(ctx, &res); err != nil {
+			return total, err
+		}
+		changed := 0
+		if res.NewWindow {
+			sup.newWindow(ctx, res.Basis)
+			changed++
+		} else {
+			s.Basis = res.Basis
+		}
+		s.After, s.Waiting, s.Until = res.After, res.Waiting, res.Until
+		s.Ignored += len(res.Passed)
+		for _, o := range res.Counted {
+			s.Window.Add(o.Confidence, o.Escaped)
+			s.All.Audits++
+			if o.Escaped {
+				s.All.Escaped++
+			}
+			if o.NoVerdict {
+				s.Overdue++
+			}
+		}
+		changed += len(res.Counted)
+		total += len(res.Counted)
+		if changed > 0 {
+			if err := sup.supervise(ctx); err != nil {
+				return total, err
+			}
+		}
+		if !res.More {
+			return total, nil
+		}
+	}
 }
 
 // runUnverified is the supervisor's life in runs begun before

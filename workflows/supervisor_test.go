@@ -74,8 +74,8 @@ func TestSupervisorTightensAndOnlyAPersonResets(t *testing.T) {
 		if escaped(i) {
 			confidence = 0.91
 		}
-		o := f.storeAudit(tt.Name, fmt.Sprintf("doc-%03d", i), confidence, escaped(i), "")
 		f.env.RegisterDelayedCallback(func() {
+			o := f.storeAudit(tt.Name, fmt.Sprintf("doc-%03d", i), confidence, escaped(i), "")
 			f.env.SignalWorkflow(workflows.AuditSignal, o)
 			if i == 0 {
 				// A retried report of the same audit counts once.
@@ -187,7 +187,8 @@ func (f *fixture) storeAudit(taskType, id string, confidence float64, escaped bo
 func (f *fixture) storeAuditDocument(taskType, id string, confidence float64, escaped bool, policyVersion string) (countersign.AuditOutcome, *countersign.Review, *countersign.Decision) {
 	f.t.Helper()
 	ctx := context.Background()
-	now := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+	// Drawn now, by the workflow's clock: audits count in the order drawn.
+	now := f.env.Now().UTC()
 	route := "tt"
 	if policyVersion != "" {
 		route += "+" + policyVersion
@@ -243,125 +244,98 @@ func (f *fixture) supervision() workflows.Supervision {
 	return s
 }
 
-// recentKept is how many counted audits the supervisor remembers; a repeat
-// of an older one is found by its mark in the store.
-const recentKept = 256
-
-// TestSupervisorCountsOnlyConfirmedAudits: anyone who can reach the
-// Temporal frontend can signal the supervisor. A policy with one wrong
-// document in six is reported on by 300 real audits, and between them by
-// 1,200 made-up clean audits of documents that do not exist, audits of
-// another task type's documents, an audit whose review is still open,
-// real escaped audits reported as clean, and real audits reported again
-// long after they counted. Only the real audits count, as the store has
-// them, each once: the policy is tightened exactly where the real audits
-// alone put it over the budget.
-func TestSupervisorCountsOnlyConfirmedAudits(t *testing.T) {
+// TestSupervisorCountsAuditsInDrawOrder: anyone who can reach the Temporal
+// frontend can signal the supervisor, and auditors take longer over some
+// audits than over others. The supervisor reads the audits from the store,
+// in the order they were drawn, each once decided or due. Made-up reports,
+// a report of another task type's audit and real escaped audits reported
+// as clean change nothing. An audit still open (a slow correction) holds
+// back the audits drawn after it, decided or not, until it is decided; one
+// never decided holds them back until it is due, and then counts as
+// escaped, with no report at all.
+func TestSupervisorCountsAuditsInDrawOrder(t *testing.T) {
 	f := newFixture(t, nil)
 	tt, err := f.types.Get("pii-extraction")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sup := tt.Policy.Supervision
-	const real = recentKept + 44
-	escaped := func(i int) bool { return i%6 == 5 }
-	// Where the real audits alone first breach the budget.
-	trip, k := -1, 0
-	for i := 0; i < real && trip < 0; i++ {
-		if escaped(i) {
-			k++
+	const real = 120
+	escaped := func(i int) bool { return i%20 == 19 }
+	// Escaped among the real audits drawn before minute m.
+	escapedBefore := func(m int) int {
+		k := 0
+		for i := 0; i < min(m, real); i++ {
+			if escaped(i) {
+				k++
+			}
 		}
-		e, err := quality.Evaluate(nil, quality.Tally{Audits: i + 1, Escaped: k}, sup.Bound, sup.ErrorBudget, sup.Level, sup.MinAudits)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e.Breached {
-			trip = i
-		}
+		return k
 	}
-	if trip < 0 {
-		t.Fatal("the real audits never breach the budget: the test would prove nothing")
-	}
-
-	// The reports, by when they are sent: one callback per time, since the
-	// test environment holds only so many before the workflow starts.
-	forged := 0
-	sends := map[time.Duration][]countersign.AuditOutcome{}
-	report := func(at time.Duration, o countersign.AuditOutcome, forgery bool) {
-		if forgery {
-			forged++
-		}
-		sends[at] = append(sends[at], o)
-	}
-	var reals []countersign.AuditOutcome
 	for i := range real {
-		o := f.storeAudit(tt.Name, fmt.Sprintf("real-%03d", i), 0.95, escaped(i), "")
-		reals = append(reals, o)
-		at := time.Duration(i+1) * time.Minute
-		lie := o
-		if o.Escaped {
-			// The escaped audit is first reported as clean, by a forger: the
-			// store's account counts, and the true report is then a repeat.
-			lie.Escaped, lie.Fields = false, nil
-			report(at, lie, false)
-			report(at+2*time.Second, o, false)
-		} else {
-			report(at, o, false)
-		}
-		for j := range 4 {
-			report(at+time.Second, countersign.AuditOutcome{DocumentID: fmt.Sprintf("forged-%03d-%d", i, j), TaskType: tt.Name, Confidence: 0.99, Auditor: "mallory"}, true)
-		}
+		f.env.RegisterDelayedCallback(func() {
+			o := f.storeAudit(tt.Name, fmt.Sprintf("real-%03d", i), 0.95, escaped(i), "")
+			if o.Escaped {
+				// First reported as clean, by a forger.
+				lie := o
+				lie.Escaped, lie.Fields = false, nil
+				f.env.SignalWorkflow(workflows.AuditSignal, lie)
+			}
+			f.env.SignalWorkflow(workflows.AuditSignal, o)
+			f.env.SignalWorkflow(workflows.AuditSignal, countersign.AuditOutcome{DocumentID: fmt.Sprintf("forged-%03d", i), TaskType: tt.Name, Confidence: 0.99, Auditor: "mallory"})
+		}, time.Duration(i+1)*time.Minute)
 	}
-	// A real audit of another task type's document.
-	other := f.storeAudit("contract-review", "other-type", 0.95, false, "")
-	other.TaskType = tt.Name
-	report(30*time.Second, other, true)
-	// An audit whose review is still open: not counted now, counted once
-	// its decision is recorded and the workflow reports it.
-	open, _, decision := f.storeAuditDocument(tt.Name, "still-open", 0.95, false, "")
-	report(45*time.Second, open, true)
-	late := time.Duration(real+20) * time.Minute
+	// A real audit of another task type's document, reported as this one's.
 	f.env.RegisterDelayedCallback(func() {
-		if err := f.store.RecordDecision(context.Background(), decision, true); err != nil {
+		other := f.storeAudit("contract-review", "other-type", 0.95, false, "")
+		other.TaskType = tt.Name
+		f.env.SignalWorkflow(workflows.AuditSignal, other)
+	}, 30*time.Second)
+	// A slow correction, drawn after real-039, decided after real-089.
+	var slowDecision *countersign.Decision
+	f.env.RegisterDelayedCallback(func() {
+		_, _, slowDecision = f.storeAuditDocument(tt.Name, "slow", 0.95, true, "")
+	}, 40*time.Minute+30*time.Second)
+	f.env.RegisterDelayedCallback(func() {
+		if err := f.store.RecordDecision(context.Background(), slowDecision, true); err != nil {
 			t.Error(err)
 		}
-		f.env.SignalWorkflow(workflows.AuditSignal, open)
-	}, late)
-	// The first real audit again, long after it left the recent list.
-	report(late+time.Minute, reals[0], true)
-	for at, batch := range sends {
-		f.env.RegisterDelayedCallback(func() {
-			for _, o := range batch {
-				f.env.SignalWorkflow(workflows.AuditSignal, o)
-			}
-		}, at)
-	}
+		f.env.SignalWorkflow(workflows.AuditSignal, countersign.AuditOutcome{DocumentID: "slow", TaskType: tt.Name, Escaped: true})
+	}, 90*time.Minute+30*time.Second)
+	// An audit nobody decides, drawn after real-099.
+	var neverDue time.Time
+	f.env.RegisterDelayedCallback(func() {
+		_, r, _ := f.storeAuditDocument(tt.Name, "never", 0.95, false, "")
+		neverDue = r.DueAt
+	}, 100*time.Minute+30*time.Second)
 
-	var atTrip, beforeTrip, end workflows.Supervision
-	f.env.RegisterDelayedCallback(func() { beforeTrip = f.supervision() }, time.Duration(trip)*time.Minute+30*time.Second)
-	f.env.RegisterDelayedCallback(func() { atTrip = f.supervision() }, time.Duration(trip+1)*time.Minute+30*time.Second)
-	f.env.RegisterDelayedCallback(func() { end = f.supervision(); f.env.CancelWorkflow() }, late+2*time.Minute)
+	var held, released, heldAgain, end workflows.Supervision
+	f.env.RegisterDelayedCallback(func() { held = f.supervision() }, 60*time.Minute+45*time.Second)
+	f.env.RegisterDelayedCallback(func() { released = f.supervision() }, 90*time.Minute+45*time.Second)
+	f.env.RegisterDelayedCallback(func() { heldAgain = f.supervision() }, time.Duration(real+5)*time.Minute)
+	f.env.RegisterDelayedCallback(func() { end = f.supervision(); f.env.CancelWorkflow() }, 100*time.Minute+25*time.Hour)
 	f.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.SupervisorWorkflowID(tt.Name)})
 	f.env.ExecuteWorkflow(workflows.SupervisorWorkflowType, workflows.SupervisorInput{TaskType: tt.Name})
 
-	if beforeTrip.Override != nil {
-		t.Fatalf("tightened before the real audits breach the budget (audit %d): %+v", trip+1, beforeTrip.Override)
+	if !held.DrawOrder || held.All.Audits != 40 || held.All.Escaped != escapedBefore(40) || held.Waiting != "slow" {
+		t.Fatalf("with the slow audit open: counted %+v, waiting for %q; want the 40 audits drawn before it, %d escaped, waiting for it",
+			held.All, held.Waiting, escapedBefore(40))
 	}
-	if o := atTrip.Override; o == nil || o.Audits != trip+1 || o.Escaped != k {
-		t.Fatalf("at audit %d: override %+v, want the policy tightened on %d escaped of %d", trip+1, o, k, trip+1)
+	if want := (quality.Tally{Audits: 91, Escaped: escapedBefore(90) + 1}); released.All != want || released.Waiting != "" {
+		t.Fatalf("once the slow audit was decided: counted %+v, waiting for %q; want %+v", released.All, released.Waiting, want)
 	}
-	if end.All.Audits != real+1 || end.All.Escaped != real/6 {
-		t.Fatalf("counted %+v, want the %d real audits and the one closed late, %d escaped", end.All, real, real/6)
+	if want := (quality.Tally{Audits: 101, Escaped: escapedBefore(100) + 1}); heldAgain.All != want || heldAgain.Waiting != "never" || heldAgain.Until.Sub(neverDue).Abs() > time.Millisecond {
+		t.Fatalf("with the never-decided audit open: counted %+v, waiting for %q until %v; want %+v, waiting until %v",
+			heldAgain.All, heldAgain.Waiting, heldAgain.Until, want, neverDue)
 	}
-	if end.Ignored != forged {
-		t.Fatalf("ignored %d reports, want the %d forged ones", end.Ignored, forged)
+	if want := (quality.Tally{Audits: real + 2, Escaped: escapedBefore(real) + 2}); end.All != want || end.Overdue != 1 || end.Waiting != "" || end.Ignored != 0 {
+		t.Fatalf("after the open audit was due: counted %+v, %d overdue, waiting for %q, %d passed; want %+v, 1 overdue", end.All, end.Overdue, end.Waiting, end.Ignored, want)
 	}
-	trail, err := f.store.DocumentAudit(context.Background(), reals[5].DocumentID)
+	trail, err := f.store.DocumentAudit(context.Background(), "never")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(trail); n != 1 || trail[0].Type != countersign.EventAuditCounted || trail[0].ID != activities.CountedEventID(tt.Name, reals[5].DocumentID) {
-		t.Fatalf("trail of a counted audit = %+v, want one audit.counted", trail)
+	if len(trail) != 1 || trail[0].ID != activities.CountedEventID(tt.Name, "never") || !strings.Contains(string(trail[0].Data), `"no_verdict":true`) {
+		t.Fatalf("trail of the audit counted without a verdict = %+v", trail)
 	}
 	if trail, _ := f.store.DocumentAudit(context.Background(), "other-type"); len(trail) != 0 {
 		t.Fatalf("the other task type's audit was marked: %+v", trail)
@@ -463,10 +437,10 @@ func TestSupervisorStartsFromTheCertificate(t *testing.T) {
 		t.Fatalf("the audits refute the certificate at audit %d: too soon to tell where the evidence started", trip+1)
 	}
 	t.Logf("the audits refute the certificate at audit %d (%d wrong)", trip+1, k)
-	sends := map[time.Duration][]countersign.AuditOutcome{}
 	for i := 0; i <= trip; i++ {
-		at := time.Duration(i+1) * time.Minute
-		sends[at] = append(sends[at], f.storeAudit(taskType, fmt.Sprintf("c1-%03d", i), 0.95, wrong(i), v1))
+		f.env.RegisterDelayedCallback(func() {
+			f.env.SignalWorkflow(workflows.AuditSignal, f.storeAudit(taskType, fmt.Sprintf("c1-%03d", i), 0.95, wrong(i), v1))
+		}, time.Duration(i+1)*time.Minute)
 	}
 	var first, before, at, renewed, mixed, reset workflows.Supervision
 	f.env.RegisterDelayedCallback(func() { first = f.supervision() }, time.Minute+30*time.Second)
@@ -500,13 +474,6 @@ func TestSupervisorStartsFromTheCertificate(t *testing.T) {
 		}, req)
 	}, next+2*time.Minute)
 	f.env.RegisterDelayedCallback(func() { reset = f.supervision(); f.env.CancelWorkflow() }, next+3*time.Minute)
-	for when, batch := range sends {
-		f.env.RegisterDelayedCallback(func() {
-			for _, o := range batch {
-				f.env.SignalWorkflow(workflows.AuditSignal, o)
-			}
-		}, when)
-	}
 	f.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.SupervisorWorkflowID(taskType)})
 	f.env.ExecuteWorkflow(workflows.SupervisorWorkflowType, workflows.SupervisorInput{TaskType: taskType})
 

@@ -27,6 +27,13 @@ const (
 	// recorded before it count the reports as they come and judge the
 	// audits alone.
 	verifiedAudits = "supervisor-verified-audits"
+	// drawOrderChange is what issue 15 changed next in the supervisor: it
+	// counts the audits in the order they were drawn, each once decided or
+	// due, reading them from the store (CountAudits), with a timer for the
+	// next one due; reports only wake it. Asked right after
+	// verifiedAudits, in runs that have it. Runs without it count
+	// confirmed reports in the order the audits were decided.
+	drawOrderChange = "supervisor-draw-order"
 	// localStepsChange is what issue 22 changed in the review workflow:
 	// the steps before the route that only read and write the store run
 	// as local activities (storeStep). Asked first thing in the run.

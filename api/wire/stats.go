@@ -32,12 +32,23 @@ type SupervisionStats struct {
 	// it started, and the certificate whose evidence it starts from.
 	Basis  *quality.Basis `json:"basis,omitempty"`
 	Audits quality.Tally  `json:"all_audits"`
-	// IgnoredReports counts the audit reports the supervisor did not count
-	// because the store did not confirm them.
-	IgnoredReports int                         `json:"ignored_reports,omitempty"`
-	Override       *countersign.PolicyOverride `json:"override,omitempty"`
-	Budget         float64                     `json:"budget,omitempty"`
-	Level          float64                     `json:"level,omitempty"`
+	// IgnoredReports counts what the supervisor did not count: since it
+	// counts in draw order (DrawOrder), the audits it passed (drawn under
+	// a policy version not the window's, or counted by another supervisor
+	// before); before, the reports the store did not confirm.
+	IgnoredReports int `json:"ignored_reports,omitempty"`
+	// DrawOrder is set when the supervisor counts the audits in the order
+	// they were drawn, each once decided or due. Overdue counts those it
+	// counted as escaped because they were still open when due. Waiting is
+	// the document whose audit it waits for (decided, or due at Until)
+	// before it counts those drawn after it.
+	DrawOrder bool                        `json:"draw_order,omitempty"`
+	Overdue   int                         `json:"overdue_audits,omitempty"`
+	Waiting   string                      `json:"waiting_for,omitempty"`
+	Until     *time.Time                  `json:"waiting_until,omitempty"`
+	Override  *countersign.PolicyOverride `json:"override,omitempty"`
+	Budget    float64                     `json:"budget,omitempty"`
+	Level     float64                     `json:"level,omitempty"`
 	// Policy is the policy new documents start under: the task type's,
 	// then PolicyVersion, then Override; its version names each.
 	Policy        countersign.Policy         `json:"policy"`

@@ -13,7 +13,8 @@ import (
 )
 
 // stats says where the supervisor's window started, by which rule it is
-// judged, and how many audit reports it did not count.
+// judged, how many audit reports (or, in draw order, audits) it did not
+// count, and which audit it waits for.
 func TestPrintStatsShowsWhereTheEvidenceStarts(t *testing.T) {
 	since := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	st := &api.Stats{TaskType: "claims", Supervision: api.SupervisionStats{
@@ -43,6 +44,28 @@ func TestPrintStatsShowsWhereTheEvidenceStarts(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "judged from") {
 		t.Errorf("a window judged by refutation waits for no minimum:\n%s", out.String())
+	}
+
+	// A supervisor that counts in draw order passes audits, not reports,
+	// and says which audit it waits for.
+	until := since.Add(24 * time.Hour)
+	st.Supervision.IgnoredReports, st.Supervision.DrawOrder, st.Supervision.Overdue = 2, true, 3
+	st.Supervision.Waiting, st.Supervision.Until = "doc-7", &until
+	out.Reset()
+	if err := printStats(&out, st); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"2 audits not counted: drawn under a policy not the window's, or counted before",
+		"3 audits counted as escaped: still open when due",
+		"audits count in the order drawn: the next is the audit of doc-7, counted once decided, or at " + until.Local().Format(time.DateTime) + " as escaped if still open",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("stats output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "reports not counted") {
+		t.Errorf("a supervisor in draw order reads no reports:\n%s", out.String())
 	}
 }
 

@@ -260,8 +260,18 @@ func printStats(out io.Writer, st *wire.Stats) error {
 		} else {
 			fmt.Fprintln(out, "  no audits since the window started")
 		}
-		if sup.IgnoredReports > 0 {
+		switch {
+		case sup.DrawOrder && sup.IgnoredReports > 0:
+			fmt.Fprintf(out, "  %d audits not counted: drawn under a policy not the window's, or counted before (see the worker's log)\n", sup.IgnoredReports)
+		case sup.IgnoredReports > 0:
 			fmt.Fprintf(out, "  %d audit reports not counted: the store did not confirm them (see the worker's log)\n", sup.IgnoredReports)
+		}
+		if sup.Overdue > 0 {
+			fmt.Fprintf(out, "  %d audits counted as escaped: still open when due\n", sup.Overdue)
+		}
+		if sup.Waiting != "" && sup.Until != nil {
+			fmt.Fprintf(out, "  audits count in the order drawn: the next is the audit of %s, counted once decided, or at %s as escaped if still open\n",
+				sup.Waiting, sup.Until.Local().Format(time.DateTime))
 		}
 		if o := sup.Override; o != nil {
 			fmt.Fprintf(out, "  TIGHTENED since %s (%s): %s\n  lift it with: countersign policy reset --type %s --reason ...\n",

@@ -56,11 +56,12 @@ const certifiedPolicy = `policy:
 `
 
 // TestSupervisorHistories runs the supervisor workflow on the embedded
-// Temporal server through the shapes of its life: audits judged among
-// forged reports it ignores, a tightening, an approver's reset through the
-// API; a window that starts from the certificate of the policy in force,
-// audits that refute it, a second certificate applied and a reset; and a
-// run long enough to continue as new. The audits are real: each audited
+// Temporal server through the shapes of its life: audits read from the
+// store in the order drawn and judged, among forged reports that only wake
+// it, a tightening, an approver's reset through the API; a window that
+// starts from the certificate of the policy in force, audits that refute
+// it, a second certificate applied, a reset, and an audit of the first
+// certificate's version passed; and a run long enough to continue as new. The audits are real: each audited
 // document is stored with its closed audit review and decision, as the
 // review workflow leaves it, and reported as the review workflow reports
 // it. With make histories, each run is recorded for the replay tests.
@@ -91,12 +92,14 @@ func TestSupervisorHistories(t *testing.T) {
 		}
 		return s
 	}
-	waitAudits := func(taskType string, n, ignored int) workflows.Supervision {
+	// waitAudits waits for the supervisor to count n audits and pass
+	// passed, an estimate judging them all.
+	waitAudits := func(taskType string, n, passed int) workflows.Supervision {
 		t.Helper()
 		var s workflows.Supervision
-		waitUntil(t, fmt.Sprintf("the supervisor of %s to count %d audits and ignore %d reports", taskType, n, ignored), func() (bool, string) {
+		waitUntil(t, fmt.Sprintf("the supervisor of %s to count %d audits and pass %d", taskType, n, passed), func() (bool, string) {
 			s = state(taskType)
-			return s.All.Audits == n && s.Ignored == ignored && len(s.Pending) == 0 && s.Estimate != nil && s.Estimate.Audits == s.Window.Total().Audits,
+			return s.All.Audits == n && s.Ignored == passed && len(s.Pending) == 0 && s.Estimate != nil && s.Estimate.Audits == s.Window.Total().Audits,
 				fmt.Sprintf("%+v, ignored %d", s.All, s.Ignored)
 		})
 		return s
@@ -118,13 +121,13 @@ func TestSupervisorHistories(t *testing.T) {
 		report(countersign.AuditOutcome{DocumentID: fmt.Sprintf("forged-%04d", n), TaskType: taskType, Confidence: 0.99, Auditor: "mallory"})
 	}
 	report(firstAudit) // a retried report counts once
-	if s := waitAudits(taskType, 30, 30); s.Override != nil || s.Estimate.Breached {
+	if s := waitAudits(taskType, 30, 0); !s.DrawOrder || s.Override != nil || s.Estimate.Breached {
 		t.Fatalf("after 30 clean audits: %+v", s)
 	}
 	for ; n < 34; n++ {
 		audit(n, 0.91, true)
 	}
-	s := waitAudits(taskType, 34, 30)
+	s := waitAudits(taskType, 34, 0)
 	if s.Override == nil || s.Override.Threshold != 0.92 {
 		t.Fatalf("after 4 escaped audits of 34: override %+v, estimate %+v; want the threshold raised to 0.92", s.Override, s.Estimate)
 	}
@@ -134,8 +137,25 @@ func TestSupervisorHistories(t *testing.T) {
 	for ; n < 36; n++ {
 		audit(n, 0.95, false)
 	}
-	if s := waitAudits(taskType, 36, 30); s.Override != nil || s.Window.Total().Audits != 2 {
+	if s := waitAudits(taskType, 36, 0); s.Override != nil || s.Window.Total().Audits != 2 {
 		t.Fatalf("after the reset and 2 more audits: %+v", s)
+	}
+	// An audit nobody decides holds back the one drawn after it, decided
+	// and reported, until it is due (in 3 seconds here): then both count,
+	// the open one as escaped, with no report of it.
+	storeOpenAudit(t, a.Store, taskType, fmt.Sprintf("audited-%04d", n), 0.95, false, "", 3*time.Second)
+	n++
+	audit(n, 0.95, false)
+	n++
+	waitUntil(t, "the supervisor to wait for the open audit", func() (bool, string) {
+		s := state(taskType)
+		if s.Waiting == "audited-0036" && s.All.Audits != 36 {
+			t.Fatalf("with an audit open and one decided after it: counted %+v; want 36, the decided one held back", s.All)
+		}
+		return s.Waiting == "audited-0036" || s.All.Audits > 36, fmt.Sprintf("%+v, waiting for %q", s.All, s.Waiting)
+	})
+	if s := waitAudits(taskType, 38, 0); s.Overdue != 1 || s.All.Escaped != 5 || s.Window.Total().Audits != 4 {
+		t.Fatalf("once the open audit was due: %+v; want it counted as escaped, and the one after it", s)
 	}
 	checkSupervisorHistory(t, a, "supervisor_tighten", workflows.SupervisorWorkflowID(taskType), "")
 
@@ -187,9 +207,9 @@ func TestSupervisorHistories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sup := stats.Supervision; sup.Basis == nil || sup.Basis.Certificate == nil || sup.Basis.Certificate.ID != c2 || sup.IgnoredReports != 1 ||
+	if sup := stats.Supervision; sup.Basis == nil || sup.Basis.Certificate == nil || sup.Basis.Certificate.ID != c2 || sup.IgnoredReports != 1 || !sup.DrawOrder ||
 		sup.Estimate == nil || sup.Estimate.Start == nil || sup.Estimate.Start.Audits != 300 || sup.Estimate.Rule != quality.RuleRefute {
-		t.Fatalf("GET /v1/stats supervision = %+v; want the window from %s (300 certified), judged by refutation, 1 report not counted", sup, c2)
+		t.Fatalf("GET /v1/stats supervision = %+v; want the window from %s (300 certified), judged by refutation, in draw order, 1 audit of another version passed", sup, c2)
 	}
 	checkSupervisorHistory(t, a, "supervisor_certified", workflows.SupervisorWorkflowID(certified), "")
 
@@ -271,6 +291,17 @@ func addRenamedPII(t *testing.T, dir, name, policy string) {
 // the outcome it reports.
 func storeAudit(t *testing.T, s countersign.Store, taskType, id string, confidence float64, escaped bool, policyVersion string) countersign.AuditOutcome {
 	t.Helper()
+	o, d := storeOpenAudit(t, s, taskType, id, confidence, escaped, policyVersion, 24*time.Hour)
+	if err := s.RecordDecision(context.Background(), d, true); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// storeOpenAudit is storeAudit up to the audit review opened, due in due:
+// the decision that would close it is returned, not recorded.
+func storeOpenAudit(t *testing.T, s countersign.Store, taskType, id string, confidence float64, escaped bool, policyVersion string, due time.Duration) (countersign.AuditOutcome, *countersign.Decision) {
+	t.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC()
 	route := "e2e"
@@ -303,21 +334,18 @@ func storeAudit(t *testing.T, s countersign.Store, taskType, id string, confiden
 	}
 	review := &countersign.Review{
 		ID: countersign.ReviewID(id, 1), DocumentID: id, TaskType: taskType, Kind: countersign.ReviewAudit,
-		Status: countersign.ReviewPending, CreatedAt: now, DueAt: now.Add(24 * time.Hour), Confidence: confidence,
+		Status: countersign.ReviewPending, CreatedAt: now, DueAt: now.Add(due), Confidence: confidence,
 	}
 	if err := s.OpenReview(ctx, review); err != nil {
 		t.Fatal(err)
 	}
 	d := &countersign.Decision{ID: review.ID + "-d1", ReviewID: review.ID, DocumentID: id, Action: action, Fields: correction,
 		Actor: "rita", Role: countersign.RoleReviewer, Channel: countersign.ChannelAPI, At: now}
-	if err := s.RecordDecision(ctx, d, true); err != nil {
-		t.Fatal(err)
-	}
 	o := countersign.AuditOutcome{DocumentID: id, TaskType: taskType, Confidence: confidence, Threshold: 0.9, Escaped: escaped, Auditor: "rita", At: now}
 	if escaped {
 		o.Fields = []string{"email"}
 	}
-	return o
+	return o, d
 }
 
 // checkSupervisorHistory replays a supervisor run's history, as it stands,

@@ -5,9 +5,10 @@ import "fmt"
 // Rules by which an Estimate judges a window against the budget.
 const (
 	// Both rules keep their level for audits counted in the order they
-	// were drawn; the supervisor counts them as they are decided, which
-	// keeps it only while how long an audit takes does not depend on its
-	// verdict (docs/oversight.md: the order audits count in).
+	// were drawn, which is how the supervisor counts them (each once
+	// decided or due, activities.CountAudits); counted as they are decided
+	// they would not, where how long an audit takes depends on its verdict
+	// (docs/oversight.md: the order audits count in).
 	//
 	// RuleShowMet: nothing showed the budget met before the audits, so the
 	// audits must. Once MinAudits are in, the window breaches while their

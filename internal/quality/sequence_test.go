@@ -1,9 +1,11 @@
 package quality_test
 
 import (
+	"cmp"
 	"math"
 	"math/big"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/countersign/countersign/internal/quality"
@@ -286,5 +288,129 @@ func TestSequenceKeepsItsLevelOverEveryAudit(t *testing.T) {
 		if wUp < 2*(1-level) {
 			t.Errorf("p = %g: Wilson's upper bound, looked at after every audit, fell below the rate in only %.2f%% of runs: the simulation cannot tell a bound that keeps its level from one that does not", c.budget, 100*wUp)
 		}
+	}
+}
+
+// orderRuns simulates runs of audits drawn at a steady pace (perDay a day
+// for days, each due a day after it is drawn), each wrong with probability
+// p and decided after a time that depends on its verdict (slow, in hours,
+// for the wrong ones when slowWrong, else for the right ones; the others
+// within the hour), and returns the share of runs in which the confidence
+// sequence at level, looked at after every counted audit, ever excluded
+// budget from above (the budget looked met) and from below (the policy
+// would be tightened by refutation): counting the audits in the order they
+// were decided, and in the order they were drawn, each once decided or due
+// (as activities.CountAudits does: one still open when due counts as
+// escaped).
+func orderRuns(seed uint64, p, budget, level float64, slowWrong bool, slow func(*rand.Rand) float64, runs, perDay, days int) (decidedMet, decidedRefuted, drawnMet, drawnRefuted float64) {
+	rng := rand.New(rand.NewPCG(seed, 0x04de))
+	prior := quality.SequencePrior(budget)
+	limit := -math.Log1p(-level)
+	const due = 24.0 // hours
+	horizon := float64(24 * days)
+	type audit struct {
+		drawn, decided float64
+		wrong          bool
+	}
+	// crossed walks a sequence of verdicts and says whether the sequence
+	// ever excluded budget from above and from below.
+	crossed := func(verdicts []bool) (met, refuted bool) {
+		k := 0
+		for i, wrong := range verdicts {
+			if wrong {
+				k++
+			}
+			n := i + 1
+			if quality.LogMixture(k, n, prior, budget) >= limit {
+				if float64(k) < budget*float64(n) {
+					met = true
+				} else {
+					refuted = true
+				}
+			}
+		}
+		return met, refuted
+	}
+	var dm, dr, wm, wr int
+	audits := make([]audit, perDay*days)
+	for range runs {
+		for i := range audits {
+			a := audit{drawn: 24 * float64(i) / float64(perDay), wrong: rng.Float64() < p}
+			if a.wrong == slowWrong {
+				a.decided = a.drawn + slow(rng)
+			} else {
+				a.decided = a.drawn + rng.Float64()
+			}
+			audits[i] = a
+		}
+		// In the order decided: what was decided by the horizon.
+		byDecision := slices.Clone(audits)
+		slices.SortFunc(byDecision, func(x, y audit) int { return cmp.Compare(x.decided, y.decided) })
+		var decided, drawn []bool
+		for _, a := range byDecision {
+			if a.decided <= horizon {
+				decided = append(decided, a.wrong)
+			}
+		}
+		// In the order drawn, each once decided or due: up to the first
+		// one that is neither at the horizon.
+		for _, a := range audits {
+			if a.decided > horizon && a.drawn+due > horizon {
+				break
+			}
+			drawn = append(drawn, a.wrong || a.decided > a.drawn+due)
+		}
+		if met, refuted := crossed(decided); met || refuted {
+			dm, dr = dm+b2i(met), dr+b2i(refuted)
+		}
+		if met, refuted := crossed(drawn); met || refuted {
+			wm, wr = wm+b2i(met), wr+b2i(refuted)
+		}
+	}
+	r := float64(runs)
+	return float64(dm) / r, float64(dr) / r, float64(wm) / r, float64(wr) / r
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// The order audits count in: the confidence sequence keeps its level over
+// audits in the order they were drawn, not in the order they were decided
+// when how long an audit takes depends on what the auditor finds. Fifty
+// audits a day for 60 days, each due a day after it is drawn. When the
+// corrections are the slow ones (72 hours on average, exponential; the
+// confirmations an hour), a rate of 6% against a 5% budget looks met at
+// some audit in far more than 5% of runs counted as decided (the quick
+// confirmations come first), and in at most 5% counted as drawn. When the
+// confirmations are the slow ones (between 12 and 24 hours: all decided
+// in time, since a confirmation overdue counts as escaped), a rate equal
+// to the budget is refuted (the policy tightened) in far more than 5% of
+// runs counted as decided, and in at most 5% counted as drawn. The margin
+// is three standard errors of the share (2.1 points with 1,000 runs).
+func TestTheOrderAuditsCountIn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulation")
+	}
+	const level, budget, runs = 0.95, 0.05, 1000
+	margin := 3 * math.Sqrt(0.05*0.95/runs)
+	decidedMet, _, drawnMet, _ := orderRuns(15, 0.06, budget, level, true, func(r *rand.Rand) float64 { return 72 * r.ExpFloat64() }, runs, 50, 60)
+	t.Logf("6%% wrong, corrections slow: the budget looked met in %.1f%% of runs counted as decided, %.1f%% counted as drawn", 100*decidedMet, 100*drawnMet)
+	if drawnMet > 1-level+margin {
+		t.Errorf("counted as drawn, a rate over the budget looked met in %.1f%% of runs, more than %.0f%% + %.1f", 100*drawnMet, 100*(1-level), 100*margin)
+	}
+	if decidedMet < 2*(1-level) {
+		t.Errorf("counted as decided, a rate over the budget looked met in only %.1f%% of runs: the simulation cannot see the order matter", 100*decidedMet)
+	}
+	_, decidedRefuted, _, drawnRefuted := orderRuns(16, budget, budget, level, false, func(r *rand.Rand) float64 { return 12 + 12*r.Float64() }, runs, 50, 60)
+	t.Logf("5%% wrong, confirmations slow: the policy was refuted in %.1f%% of runs counted as decided, %.1f%% counted as drawn", 100*decidedRefuted, 100*drawnRefuted)
+	if drawnRefuted > 1-level+margin {
+		t.Errorf("counted as drawn, a rate at the budget was refuted in %.1f%% of runs, more than %.0f%% + %.1f", 100*drawnRefuted, 100*(1-level), 100*margin)
+	}
+	if decidedRefuted < 2*(1-level) {
+		t.Errorf("counted as decided, a rate at the budget was refuted in only %.1f%% of runs: the simulation cannot see the order matter", 100*decidedRefuted)
 	}
 }

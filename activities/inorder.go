@@ -1,0 +1,187 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/internal/store"
+)
+
+// auditPage bounds the audits one CountAudits call walks.
+const auditPage = 50
+
+// amendWait is how long an audit whose decision is recorded, but whose
+// document is not amended yet, is waited for before it is looked at again;
+// amendGiveUp how long after its due time it is waited for at most.
+const (
+	amendWait   = time.Minute
+	amendGiveUp = time.Hour
+)
+
+// AuditPosition is where a supervisor's walk of the audits stands: the
+// audit review it passed last, in the order audits were drawn (the order
+// their reviews were opened in).
+type AuditPosition struct {
+	CreatedAt time.Time `json:"created_at"`
+	ReviewID  string    `json:"review_id"`
+}
+
+// CountAuditsInput asks for the next audits of a supervisor's window that
+// can be counted, in the order they were drawn.
+type CountAuditsInput struct {
+	TaskType string `json:"task_type"`
+	// Counter names the supervisor's step that counts them (see
+	// ConfirmAuditsInput).
+	Counter string `json:"counter"`
+	// Basis is the window's, nil when the supervisor has none yet.
+	Basis *Basis `json:"basis,omitempty"`
+	// After is where the walk stands; nil: before the first audit.
+	After *AuditPosition `json:"after,omitempty"`
+	// Now is the supervisor's clock: which audits are due.
+	Now time.Time `json:"now"`
+}
+
+// CountAuditsResult is what the walk counted, and where it stopped.
+type CountAuditsResult struct {
+	// Basis and NewWindow are as in ConfirmAuditsResult.
+	Basis     *Basis `json:"basis"`
+	NewWindow bool   `json:"new_window"`
+	// Counted are the audits to count, in the order they were drawn, as
+	// the store records them.
+	Counted []countersign.AuditOutcome `json:"counted,omitempty"`
+	// Passed are the audits the walk passed without counting them, and
+	// why: drawn under a policy version not the window's, or counted by
+	// another supervisor before.
+	Passed []IgnoredAudit `json:"passed,omitempty"`
+	// After is where the walk stands now.
+	After *AuditPosition `json:"after,omitempty"`
+	// Waiting is the audit the walk stopped at, which cannot be counted
+	// yet; Until is when to look at it again (its due time, or a minute on
+	// when its decision is being recorded). Zero with no audit waiting.
+	Waiting string    `json:"waiting,omitempty"`
+	Until   time.Time `json:"until,omitempty"`
+	// More is set when the walk stopped at its page's end: call again.
+	More bool `json:"more,omitempty"`
+}
+
+// CountAudits walks the task type's audits in the order they were drawn
+// (their reviews' creation order), from in.After, and counts each in turn
+// once its verdict is known or it is due, whichever comes first: decided
+// (its decision recorded and the document amended by it), with the store's
+// verdict; still open when due, or closed without a decision, as escaped
+// (NoVerdict). It stops at the first audit that is neither, so an audit
+// counts only after every audit drawn before it: the order is the draw's,
+// which no verdict and no auditor's pace can change, and the confidence
+// sequence keeps its level over it. Audit reports are not read: they only
+// wake the supervisor, so a forged one changes nothing.
+//
+// An audit of a document routed under a policy version not the window's,
+// or counted by another supervisor before (its audit.counted mark), is
+// passed. Each counted audit gets its mark.
+func (a *Activities) CountAudits(ctx context.Context, in CountAuditsInput) (*CountAuditsResult, error) {
+	now, err := a.PolicyBasis(ctx, in.TaskType)
+	if err != nil {
+		return nil, err
+	}
+	res := &CountAuditsResult{Basis: now, NewWindow: !in.Basis.Continues(now), After: in.After}
+	if !res.NewWindow {
+		now.Versions = continueVersions(in.Basis.Versions, now.Versions)
+	}
+	f := countersign.ReviewFilter{TaskType: in.TaskType, Kind: countersign.ReviewAudit, Limit: auditPage}
+	if in.After != nil {
+		f.Cursor = store.EncodeCursor(countersign.Review{CreatedAt: in.After.CreatedAt, ID: in.After.ReviewID}, countersign.ReviewsByCreation)
+	}
+	page, err := a.Store.ListReviews(ctx, f)
+	if err != nil {
+		return nil, retryable(err)
+	}
+	for _, r := range page.Reviews {
+		o, why, until, err := a.countAudit(ctx, in, now, r)
+		if err != nil {
+			return nil, err
+		}
+		if !until.IsZero() {
+			res.Waiting, res.Until = r.DocumentID, until
+			return res, nil
+		}
+		res.After = &AuditPosition{CreatedAt: r.CreatedAt, ReviewID: r.ID}
+		if why != "" {
+			a.logger().Info("audit passed, not counted", "task_type", in.TaskType, "document", r.DocumentID, "reason", why)
+			res.Passed = append(res.Passed, IgnoredAudit{DocumentID: r.DocumentID, Reason: why})
+			continue
+		}
+		if o.NoVerdict {
+			a.logger().Warn("audit counted as escaped for want of a verdict: still open when due, or closed without a decision",
+				"task_type", in.TaskType, "document", r.DocumentID, "status", r.Status, "due", r.DueAt)
+		}
+		res.Counted = append(res.Counted, *o)
+	}
+	res.More = page.NextCursor != ""
+	return res, nil
+}
+
+// continueVersions is the versions of a window that goes on: its own and
+// those of the policy now in force, the newest maxVersions.
+func continueVersions(window, now []string) []string {
+	versions := slices.Clone(window)
+	for _, v := range now {
+		if !slices.Contains(versions, v) {
+			versions = append(versions, v)
+		}
+	}
+	return versions[max(0, len(versions)-maxVersions):]
+}
+
+// countAudit returns the store's account of audit review r, to count; or
+// why it is passed; or, when it cannot be counted yet, when to look again.
+func (a *Activities) countAudit(ctx context.Context, in CountAuditsInput, basis *Basis, r countersign.Review) (*countersign.AuditOutcome, string, time.Time, error) {
+	doc, err := a.Store.GetDocument(ctx, r.DocumentID)
+	switch {
+	case errors.Is(err, countersign.ErrNotFound):
+		return nil, "no such document", time.Time{}, nil
+	case err != nil:
+		return nil, "", time.Time{}, retryable(err)
+	case doc.Route == nil || doc.Route.Outcome != countersign.OutcomeAutoAcceptWithAudit:
+		return nil, "the document was not drawn for audit", time.Time{}, nil
+	case !routedUnder(in.TaskType, doc.Route.PolicyVersion, basis.Versions):
+		return nil, fmt.Sprintf("the document was routed under policy %s, not one of the window's", doc.Route.PolicyVersion), time.Time{}, nil
+	}
+	decisions, err := a.Store.Decisions(ctx, doc.ID)
+	if err != nil {
+		return nil, "", time.Time{}, retryable(err)
+	}
+	out := &countersign.AuditOutcome{DocumentID: doc.ID, TaskType: doc.TaskType, Confidence: r.Confidence, Threshold: doc.Route.Threshold}
+	decisionID := ""
+	j := slices.IndexFunc(decisions, func(d countersign.Decision) bool { return d.ReviewID == r.ID })
+	switch {
+	case j >= 0 && doc.Final != nil && doc.Final.AuditedBy != "":
+		d := decisions[j]
+		decisionID, out.Escaped, out.Auditor, out.At = d.ID, doc.Final.CorrectedAfterAudit, d.Actor, d.At
+		if out.Escaped {
+			out.Fields = slices.Sorted(maps.Keys(d.Fields))
+		}
+	case j >= 0 && in.Now.Before(r.DueAt.Add(amendGiveUp)):
+		// Decided, and the document is being amended: its verdict is
+		// moments away.
+		return nil, "", in.Now.Add(amendWait), nil
+	case r.Status == countersign.ReviewPending && in.Now.Before(r.DueAt):
+		return nil, "", r.DueAt, nil
+	default:
+		// Still open when due, closed without a decision (the document
+		// failed), or decided but never amended.
+		out.Escaped, out.NoVerdict, out.At = true, true, in.Now
+	}
+	by, err := a.markCounted(ctx, in.TaskType, in.Counter, doc, r.ID, decisionID, out)
+	if err != nil {
+		return nil, "", time.Time{}, err
+	}
+	if by != "" {
+		return nil, "the audit was counted before, by " + by, time.Time{}, nil
+	}
+	return out, "", time.Time{}, nil
+}
