@@ -61,9 +61,10 @@ type AuditOutcome struct {
 	Confidence float64 `json:"confidence"`
 	Threshold  float64 `json:"threshold"`
 	Escaped    bool    `json:"escaped"` // the auditor corrected the output
-	// NoVerdict is set on an audit a supervisor counted as escaped because
-	// it was still open when due: what nobody checked in time is not
-	// known to be right.
+	// NoVerdict is set on an audit a supervisor counted as escaped for
+	// want of a verdict in time (still open when due, decided after it,
+	// closed without a decision): what nobody checked in time is not known
+	// to be right.
 	NoVerdict bool      `json:"no_verdict,omitempty"`
 	Fields    []string  `json:"fields,omitempty"`
 	Auditor   string    `json:"auditor"`

@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -17,10 +18,15 @@ const auditPage = 50
 
 // amendWait is how long an audit whose decision is recorded, but whose
 // document is not amended yet, is waited for before it is looked at again;
-// amendGiveUp how long after its due time it is waited for at most.
+// amendGiveUp how long after its decision it is waited for at most.
+// settle is how long after an audit review's creation time the walk waits
+// before it counts or passes it: the review workflow stores the review a
+// moment after that time, so one created just before it could still be on
+// its way, and a walk past it would miss it.
 const (
 	amendWait   = time.Minute
 	amendGiveUp = time.Hour
+	settle      = 10 * time.Second
 )
 
 // AuditPosition is where a supervisor's walk of the audits stands: the
@@ -71,18 +77,23 @@ type CountAuditsResult struct {
 
 // CountAudits walks the task type's audits in the order they were drawn
 // (their reviews' creation order), from in.After, and counts each in turn
-// once its verdict is known or it is due, whichever comes first: decided
-// (its decision recorded and the document amended by it), with the store's
-// verdict; still open when due, or closed without a decision, as escaped
-// (NoVerdict). It stops at the first audit that is neither, so an audit
-// counts only after every audit drawn before it: the order is the draw's,
-// which no verdict and no auditor's pace can change, and the confidence
-// sequence keeps its level over it. Audit reports are not read: they only
-// wake the supervisor, so a forged one changes nothing.
+// once it is decided or due, whichever comes first. Decided by its due
+// time (the decision recorded then, and the document amended by it), it
+// counts with the store's verdict; without a verdict in time (still open
+// when due, decided after it, closed without a decision, or never
+// applied to the document), as escaped (NoVerdict). Which of the two an
+// audit counts as depends on its verdict and when it was decided, never
+// on when the walk looks. The walk stops at the first audit it cannot
+// count yet, so an audit counts only after every audit drawn before it:
+// the order is the draw's, which no verdict and no auditor's pace can
+// change, and the confidence sequence keeps its level over it. Audit
+// reports are not read: they only wake the supervisor, so a forged one
+// changes nothing.
 //
 // An audit of a document routed under a policy version not the window's,
 // or counted by another supervisor before (its audit.counted mark), is
-// passed. Each counted audit gets its mark.
+// passed. Each counted audit gets its mark; a retried step that finds its
+// own counts the audit as it marked it.
 func (a *Activities) CountAudits(ctx context.Context, in CountAuditsInput) (*CountAuditsResult, error) {
 	now, err := a.PolicyBasis(ctx, in.TaskType)
 	if err != nil {
@@ -100,8 +111,16 @@ func (a *Activities) CountAudits(ctx context.Context, in CountAuditsInput) (*Cou
 	if err != nil {
 		return nil, retryable(err)
 	}
+	marks, err := a.countedMarks(ctx, in.TaskType, page.Reviews)
+	if err != nil {
+		return nil, err
+	}
 	for _, r := range page.Reviews {
-		o, why, until, err := a.countAudit(ctx, in, now, r)
+		var mark *countedMark
+		if m, ok := marks[r.DocumentID]; ok {
+			mark = &m
+		}
+		o, why, until, err := a.countAudit(ctx, in, now, r, mark)
 		if err != nil {
 			return nil, err
 		}
@@ -137,9 +156,51 @@ func continueVersions(window, now []string) []string {
 	return versions[max(0, len(versions)-maxVersions):]
 }
 
+// countedMark is what an audit.counted event says.
+type countedMark struct {
+	CountedBy string `json:"counted_by"`
+	Escaped   bool   `json:"escaped"`
+	NoVerdict bool   `json:"no_verdict"`
+}
+
+// countedMarks reads the audit.counted marks of the documents of reviews,
+// by document.
+func (a *Activities) countedMarks(ctx context.Context, taskType string, reviews []countersign.Review) (map[string]countedMark, error) {
+	if len(reviews) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(reviews))
+	for i, r := range reviews {
+		ids[i] = r.DocumentID
+	}
+	events, err := a.Store.AuditOfDocuments(ctx, ids, []string{countersign.EventAuditCounted})
+	if err != nil {
+		return nil, retryable(err)
+	}
+	marks := map[string]countedMark{}
+	for _, e := range events {
+		if e.ID != CountedEventID(taskType, e.DocumentID) {
+			continue
+		}
+		var m countedMark
+		if err := json.Unmarshal(e.Data, &m); err != nil || m.CountedBy == "" {
+			m = countedMark{CountedBy: "event " + e.ID}
+		}
+		marks[e.DocumentID] = m
+	}
+	return marks, nil
+}
+
 // countAudit returns the store's account of audit review r, to count; or
 // why it is passed; or, when it cannot be counted yet, when to look again.
-func (a *Activities) countAudit(ctx context.Context, in CountAuditsInput, basis *Basis, r countersign.Review) (*countersign.AuditOutcome, string, time.Time, error) {
+// mark is its audit.counted mark, if it has one.
+func (a *Activities) countAudit(ctx context.Context, in CountAuditsInput, basis *Basis, r countersign.Review, mark *countedMark) (*countersign.AuditOutcome, string, time.Time, error) {
+	if settled := r.CreatedAt.Add(settle); in.Now.Before(settled) {
+		return nil, "", settled, nil
+	}
+	if mark != nil && mark.CountedBy != in.Counter {
+		return nil, "the audit was counted before, by " + mark.CountedBy, time.Time{}, nil
+	}
 	doc, err := a.Store.GetDocument(ctx, r.DocumentID)
 	switch {
 	case errors.Is(err, countersign.ErrNotFound):
@@ -151,29 +212,36 @@ func (a *Activities) countAudit(ctx context.Context, in CountAuditsInput, basis 
 	case !routedUnder(in.TaskType, doc.Route.PolicyVersion, basis.Versions):
 		return nil, fmt.Sprintf("the document was routed under policy %s, not one of the window's", doc.Route.PolicyVersion), time.Time{}, nil
 	}
+	out := &countersign.AuditOutcome{DocumentID: doc.ID, TaskType: doc.TaskType, Confidence: r.Confidence, Threshold: doc.Route.Threshold}
+	if mark != nil {
+		// This step, retried: the audit counts as the step marked it,
+		// whatever became of it since.
+		out.Escaped, out.NoVerdict, out.At = mark.Escaped, mark.NoVerdict, in.Now
+		return out, "", time.Time{}, nil
+	}
 	decisions, err := a.Store.Decisions(ctx, doc.ID)
 	if err != nil {
 		return nil, "", time.Time{}, retryable(err)
 	}
-	out := &countersign.AuditOutcome{DocumentID: doc.ID, TaskType: doc.TaskType, Confidence: r.Confidence, Threshold: doc.Route.Threshold}
 	decisionID := ""
 	j := slices.IndexFunc(decisions, func(d countersign.Decision) bool { return d.ReviewID == r.ID })
+	amended := doc.Final != nil && doc.Final.AuditedBy != ""
 	switch {
-	case j >= 0 && doc.Final != nil && doc.Final.AuditedBy != "":
+	case j >= 0 && !decisions[j].At.After(r.DueAt) && amended:
 		d := decisions[j]
 		decisionID, out.Escaped, out.Auditor, out.At = d.ID, doc.Final.CorrectedAfterAudit, d.Actor, d.At
 		if out.Escaped {
 			out.Fields = slices.Sorted(maps.Keys(d.Fields))
 		}
-	case j >= 0 && in.Now.Before(r.DueAt.Add(amendGiveUp)):
-		// Decided, and the document is being amended: its verdict is
-		// moments away.
+	case j >= 0 && !decisions[j].At.After(r.DueAt) && in.Now.Before(decisions[j].At.Add(amendGiveUp)):
+		// Decided in time, and the document is being amended: its verdict
+		// is moments away.
 		return nil, "", in.Now.Add(amendWait), nil
-	case r.Status == countersign.ReviewPending && in.Now.Before(r.DueAt):
+	case j < 0 && r.Status == countersign.ReviewPending && in.Now.Before(r.DueAt):
 		return nil, "", r.DueAt, nil
 	default:
-		// Still open when due, closed without a decision (the document
-		// failed), or decided but never amended.
+		// Still open when due, decided after it, closed without a
+		// decision (the document failed), or decided but never applied.
 		out.Escaped, out.NoVerdict, out.At = true, true, in.Now
 	}
 	by, err := a.markCounted(ctx, in.TaskType, in.Counter, doc, r.ID, decisionID, out)

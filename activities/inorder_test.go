@@ -131,10 +131,11 @@ func counted(res *activities.CountAuditsResult) string {
 }
 
 // CountAudits walks the audits in the order drawn and stops at the first
-// that is neither decided nor due. A decision recorded but not yet applied
-// to the document is waited for a minute at a time; an audit closed
-// without a decision counts at once, one still open when due counts then,
-// both as escaped; audits of another policy version and audits another
+// that is neither decided nor due, or was drawn moments ago. A decision
+// recorded but not yet applied to the document is waited for a minute at
+// a time; an audit closed without a decision or decided after its due
+// time counts at once, one still open when due counts then, all as
+// escaped; audits of another policy version and audits another
 // supervisor counted are passed. A retried step that finds its own mark
 // counts the audit as first marked, whatever became of it since.
 func TestCountAuditsInDrawOrder(t *testing.T) {
@@ -146,7 +147,7 @@ func TestCountAuditsInDrawOrder(t *testing.T) {
 	f.decide(dB, false) // decided, the document not amended yet
 	_, dC := f.draw("c", "v", false)
 	f.decide(dC, true)
-	now := f.at.Add(time.Hour)
+	now := f.at.Add(30 * time.Minute)
 
 	res := f.count("s/1", nil, now)
 	if counted(res) != "a:wrong" || res.Waiting != "b" || !res.Until.Equal(now.Add(time.Minute)) || res.More {
@@ -165,11 +166,19 @@ func TestCountAuditsInDrawOrder(t *testing.T) {
 		Type: countersign.EventAuditCounted, Actor: countersign.SystemActor, Channel: countersign.ChannelWorkflow, At: f.at, Data: data}); err != nil {
 		t.Fatal(err)
 	}
+	rLate, dLate := f.draw("late", "v", false)
+	dLate.At = rLate.DueAt.Add(time.Second)
+	f.decide(dLate, true)
 	rOpen, dOpen := f.draw("open", "v", false)
 
+	// Drawn within the last moments: not yet, it could have company on
+	// its way.
+	if res := f.count("s/2", res.After, f.at.Add(5*time.Second)); res.Waiting != "open" || !res.Until.Equal(f.at.Add(10*time.Second)) {
+		t.Fatalf("just after the open audit was drawn: waiting for %q until %v, want it waited for until 10 seconds after", res.Waiting, res.Until)
+	}
 	res = f.count("s/2", res.After, now)
-	if counted(res) != "b c closed:none" || len(res.Passed) != 2 || res.Waiting != "open" || !res.Until.Equal(rOpen.DueAt) {
-		t.Fatalf("counted %q, passed %+v, waiting for %q until %v; want b, c and the closed one (no verdict), the other version and the one counted before passed, waiting for the open one until it is due",
+	if counted(res) != "b c closed:none late:none" || len(res.Passed) != 2 || res.Waiting != "open" || !res.Until.Equal(rOpen.DueAt) {
+		t.Fatalf("counted %q, passed %+v, waiting for %q until %v; want b, c, the closed one and the one decided after its due time (no verdict), the other version and the one counted before passed, waiting for the open one until it is due",
 			counted(res), res.Passed, res.Waiting, res.Until)
 	}
 	for i, why := range []string{"routed under policy v+pii-extraction/v9", "counted before, by supervisor/pii-extraction/old/7"} {
@@ -182,9 +191,9 @@ func TestCountAuditsInDrawOrder(t *testing.T) {
 	if counted(res) != "open:none" || res.Waiting != "" || !res.Until.IsZero() {
 		t.Fatalf("at the open audit's due time: counted %q, waiting for %q; want it counted without a verdict", counted(res), res.Waiting)
 	}
-	// The step is retried after the audit was decided: it counts as the
-	// step first marked it.
-	f.decide(dOpen, true)
+	// The step is retried after the audit was decided (the document not
+	// amended yet): it counts as the step first marked it.
+	f.decide(dOpen, false)
 	if again := f.count("s/3", after, rOpen.DueAt); counted(again) != "open:none" {
 		t.Fatalf("the retried step counted %q, want the open audit as first marked", counted(again))
 	}

@@ -74,8 +74,8 @@ type Supervision struct {
 	After     *activities.AuditPosition `json:"after,omitempty"`
 	Waiting   string                    `json:"waiting,omitempty"`
 	Until     time.Time                 `json:"until,omitempty"`
-	// Overdue counts the audits counted as escaped because they were still
-	// open when due (or closed without a decision).
+	// Overdue counts the audits counted as escaped for want of a verdict
+	// in time (activities.CountAudits).
 	Overdue int `json:"overdue,omitempty"`
 }
 
@@ -112,7 +112,10 @@ func (wf *Workflows) SupervisorWorkflow(ctx workflow.Context, in SupervisorInput
 	}
 	sup.verified = workflow.GetVersion(ctx, verifiedAudits, workflow.DefaultVersion, 1) >= 1
 	if sup.verified {
+		was := s.DrawOrder
 		s.DrawOrder = workflow.GetVersion(ctx, drawOrderChange, workflow.DefaultVersion, 1) >= 1
+		// A run that goes on from one that counted audits as decided.
+		sup.switched = s.DrawOrder && !was && in.State != nil
 	}
 	if !s.Loaded {
 		// An override may be in force from an earlier supervisor.
@@ -149,9 +152,16 @@ func (wf *Workflows) SupervisorWorkflow(ctx workflow.Context, in SupervisorInput
 func (sup *supervisor) runInOrder(ctx workflow.Context, audits workflow.ReceiveChannel) error {
 	s := sup.s
 	policy := workflow.GetSignalChannel(ctx, PolicySignal)
-	// Reports carried from a run of before: the walk reads what they
-	// report from the store.
-	s.Pending, s.Recent = nil, nil
+	if sup.switched {
+		// The window of a run that counted audits as they were decided
+		// ends here: a new one counts the audits drawn from now on, in
+		// the order drawn (the walk from the first audit would count
+		// again what that run counted, or could not confirm). Reports it
+		// carried are dropped: the walk reads the store.
+		sup.newWindow(ctx, s.Basis)
+		s.After = &activities.AuditPosition{CreatedAt: now(ctx)}
+		s.Pending, s.Recent, s.Ignored = nil, nil, 0
+	}
 	var (
 		timer       workflow.Future
 		timerAt     time.Time
@@ -197,46 +207,60 @@ func (sup *supervisor) runInOrder(ctx workflow.Context, audits workflow.ReceiveC
 
 // walk counts what the store holds that can be counted now, a page of
 // audits at a time (CountAudits), judging after each page that changed
-// the window; it returns how many audits it counted.
+// the window; it returns how many audits it counted or passed. It stops
+// early when Temporal suggests continuing as new (the next run walks on).
+// A page is not walked while a reset runs, nor a reset run while a page
+// is: the audits of a page count in one window.
 func (sup *supervisor) walk(ctx workflow.Context) (int, error) {
-	s := sup.s
 	total := 0
 	for {
-		in := activities.CountAuditsInput{TaskType: s.TaskType, Counter: sup.eventID(), Basis: s.Basis, After: s.After, Now: now(ctx)}
-		var res activities.CountAuditsResult
-		if err := workflow.ExecuteActivity(ctx, a.CountAudits, in).Get(ctx, &res); err != nil {
+		if err := workflow.Await(ctx, func() bool { return !sup.resetting }); err != nil {
 			return total, err
 		}
-		changed := 0
-		if res.NewWindow {
-			sup.newWindow(ctx, res.Basis)
-			changed++
-		} else {
-			s.Basis = res.Basis
-		}
-		s.After, s.Waiting, s.Until = res.After, res.Waiting, res.Until
-		s.Ignored += len(res.Passed)
-		for _, o := range res.Counted {
-			s.Window.Add(o.Confidence, o.Escaped)
-			s.All.Audits++
-			if o.Escaped {
-				s.All.Escaped++
-			}
-			if o.NoVerdict {
-				s.Overdue++
-			}
-		}
-		changed += len(res.Counted)
-		total += len(res.Counted)
-		if changed > 0 {
-			if err := sup.supervise(ctx); err != nil {
-				return total, err
-			}
-		}
-		if !res.More {
-			return total, nil
+		sup.walking = true
+		more, n, err := sup.walkPage(ctx)
+		sup.walking = false
+		total += n
+		if err != nil || !more || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			return total, err
 		}
 	}
+}
+
+// walkPage walks one page of audits, and says whether more may follow.
+func (sup *supervisor) walkPage(ctx workflow.Context) (bool, int, error) {
+	s := sup.s
+	in := activities.CountAuditsInput{TaskType: s.TaskType, Counter: sup.eventID(), Basis: s.Basis, After: s.After, Now: now(ctx)}
+	var res activities.CountAuditsResult
+	if err := workflow.ExecuteActivity(ctx, a.CountAudits, in).Get(ctx, &res); err != nil {
+		return false, 0, err
+	}
+	changed := 0
+	if res.NewWindow {
+		sup.newWindow(ctx, res.Basis)
+		changed++
+	} else {
+		s.Basis = res.Basis
+	}
+	s.After, s.Waiting, s.Until = res.After, res.Waiting, res.Until
+	s.Ignored += len(res.Passed)
+	for _, o := range res.Counted {
+		s.Window.Add(o.Confidence, o.Escaped)
+		s.All.Audits++
+		if o.Escaped {
+			s.All.Escaped++
+		}
+		if o.NoVerdict {
+			s.Overdue++
+		}
+	}
+	changed += len(res.Counted)
+	if changed > 0 {
+		if err := sup.supervise(ctx); err != nil {
+			return false, 0, err
+		}
+	}
+	return res.More, len(res.Counted) + len(res.Passed), nil
 }
 
 // runUnverified is the supervisor's life in runs begun before
@@ -357,9 +381,12 @@ func receiveBatch(audits workflow.ReceiveChannel, batch []countersign.AuditOutco
 type supervisor struct {
 	s         *Supervision
 	resetting bool
-	keys      *provenance.Verifier
-	// verified is set in runs since verifiedAudits.
-	verified bool
+	// walking is set while the walk counts a page of audits (draw order).
+	walking bool
+	keys    *provenance.Verifier
+	// verified is set in runs since verifiedAudits; switched in a run in
+	// draw order that goes on from one that was not.
+	verified, switched bool
 }
 
 // add counts an audit outcome once, and reports whether it was new.
@@ -504,6 +531,10 @@ func (sup *supervisor) reset(ctx workflow.Context, req ResetRequest) (countersig
 	}
 	sup.resetting = true
 	defer func() { sup.resetting = false }()
+	// A page of audits being counted counts in the window it began in.
+	if err := workflow.Await(ctx, func() bool { return !sup.walking }); err != nil {
+		return countersign.PolicyOverride{}, err
+	}
 	ctx = workflow.WithActivityOptions(ctx, activityOptions)
 	s := sup.s
 	in := activities.ResetInput{

@@ -504,3 +504,46 @@ func TestSupervisorStartsFromTheCertificate(t *testing.T) {
 		t.Fatalf("after the reset: override %+v, basis %+v, window %+v; want a new window from %s", reset.Override, reset.Basis, reset.Window.Total(), c2)
 	}
 }
+
+// TestSupervisorSwitchesToDrawOrder: a supervisor run that counted audits
+// as they were decided continues as new into a worker that counts them in
+// draw order. Its window ends there: the new one counts the audits drawn
+// from then on, and none drawn before, decided or left open, which that
+// run counted as decided or could not confirm.
+func TestSupervisorSwitchesToDrawOrder(t *testing.T) {
+	f := newFixture(t, nil)
+	const taskType = "pii-extraction"
+	f.storeAuditDocument(taskType, "forgotten", 0.95, false, "") // open, long overdue by the end
+	f.storeAudit(taskType, "decided-before", 0.95, true, "")
+	start := f.env.Now().Add(time.Hour)
+	f.env.SetStartTime(start)
+	var window quality.Histogram
+	for i := range 40 {
+		window.Add(0.95, i == 0)
+	}
+	carried := &workflows.Supervision{
+		TaskType: taskType, Since: start.Add(-24 * time.Hour), Window: window, All: quality.Tally{Audits: 40, Escaped: 1},
+		Loaded: true, Lineage: "old-run", Basis: &activities.Basis{Mode: countersign.ModeHOTL, Threshold: 0.9},
+		Ignored: 3, Pending: []countersign.AuditOutcome{{DocumentID: "decided-before", TaskType: taskType, Escaped: true}},
+	}
+	f.env.RegisterDelayedCallback(func() {
+		f.env.SignalWorkflow(workflows.AuditSignal, f.storeAudit(taskType, "after", 0.97, false, ""))
+	}, time.Minute)
+	var s workflows.Supervision
+	f.env.RegisterDelayedCallback(func() { s = f.supervision(); f.env.CancelWorkflow() }, 72*time.Hour)
+	f.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.SupervisorWorkflowID(taskType)})
+	f.env.ExecuteWorkflow(workflows.SupervisorWorkflowType, workflows.SupervisorInput{TaskType: taskType, State: carried})
+
+	if !s.DrawOrder || s.Window.Total() != (quality.Tally{Audits: 1}) || s.All != (quality.Tally{Audits: 41, Escaped: 1}) || s.Ignored != 0 || len(s.Pending) != 0 || s.Overdue != 0 {
+		t.Fatalf("after the switch: draw order %v, window %+v, all %+v, ignored %d, pending %d, overdue %d; want a new window of the one audit drawn after it",
+			s.DrawOrder, s.Window.Total(), s.All, s.Ignored, len(s.Pending), s.Overdue)
+	}
+	if s.Since.Before(start.Add(-time.Millisecond)) {
+		t.Fatalf("the window started at %v, before the switch at %v", s.Since, start)
+	}
+	for _, id := range []string{"forgotten", "decided-before"} {
+		if trail, _ := f.store.DocumentAudit(context.Background(), id); len(trail) != 0 {
+			t.Errorf("%s, drawn before the switch, was counted: %+v", id, trail)
+		}
+	}
+}

@@ -39,7 +39,8 @@ type SupervisionStats struct {
 	IgnoredReports int `json:"ignored_reports,omitempty"`
 	// DrawOrder is set when the supervisor counts the audits in the order
 	// they were drawn, each once decided or due. Overdue counts those it
-	// counted as escaped because they were still open when due. Waiting is
+	// counted as escaped for want of a verdict in time (still open when
+	// due, decided after it, or closed without a decision). Waiting is
 	// the document whose audit it waits for (decided, or due at Until)
 	// before it counts those drawn after it.
 	DrawOrder bool                        `json:"draw_order,omitempty"`

@@ -57,7 +57,7 @@ func TestPrintStatsShowsWhereTheEvidenceStarts(t *testing.T) {
 	}
 	for _, want := range []string{
 		"2 audits not counted: drawn under a policy not the window's, or counted before",
-		"3 audits counted as escaped: still open when due",
+		"3 audits counted as escaped for want of a verdict in time",
 		"audits count in the order drawn: the next is the audit of doc-7, counted once decided, or at " + until.Local().Format(time.DateTime) + " as escaped if still open",
 	} {
 		if !strings.Contains(out.String(), want) {

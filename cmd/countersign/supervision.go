@@ -267,7 +267,7 @@ func printStats(out io.Writer, st *wire.Stats) error {
 			fmt.Fprintf(out, "  %d audit reports not counted: the store did not confirm them (see the worker's log)\n", sup.IgnoredReports)
 		}
 		if sup.Overdue > 0 {
-			fmt.Fprintf(out, "  %d audits counted as escaped: still open when due\n", sup.Overdue)
+			fmt.Fprintf(out, "  %d audits counted as escaped for want of a verdict in time (open when due, decided after it, or closed undecided)\n", sup.Overdue)
 		}
 		if sup.Waiting != "" && sup.Until != nil {
 			fmt.Fprintf(out, "  audits count in the order drawn: the next is the audit of %s, counted once decided, or at %s as escaped if still open\n",

@@ -334,7 +334,10 @@ func storeOpenAudit(t *testing.T, s countersign.Store, taskType, id string, conf
 	}
 	review := &countersign.Review{
 		ID: countersign.ReviewID(id, 1), DocumentID: id, TaskType: taskType, Kind: countersign.ReviewAudit,
-		Status: countersign.ReviewPending, CreatedAt: now, DueAt: now.Add(due), Confidence: confidence,
+		// Opened a little before it is stored: the supervisor waits a few
+		// seconds for reviews opened moments ago (activities.settle), which
+		// a test need not.
+		Status: countersign.ReviewPending, CreatedAt: now.Add(-15 * time.Second), DueAt: now.Add(due), Confidence: confidence,
 	}
 	if err := s.OpenReview(ctx, review); err != nil {
 		t.Fatal(err)
