@@ -206,8 +206,24 @@ type SupervisionFigures struct {
 	Estimate  json.RawMessage `json:"estimate,omitempty"`
 	Basis     json.RawMessage `json:"basis,omitempty"`
 	Override  json.RawMessage `json:"override,omitempty"`
-	// Ignored counts audit reports the supervisor did not count.
+	// Ignored counts the audits the supervisor passed (of another policy
+	// version, or counted before); Overdue those it counted as escaped for
+	// want of a verdict in time (an audit the oracle cannot decide, of a
+	// document that should have been rejected, stays open).
 	Ignored int `json:"ignored_reports,omitempty"`
+	Overdue int `json:"overdue_audits,omitempty"`
+}
+
+// label is the supervisor's state, with the audits it counted for want
+// of a verdict.
+func (f *SupervisionFigures) label() string {
+	if f == nil {
+		return "—"
+	}
+	if f.Overdue > 0 {
+		return fmt.Sprintf("%s, %d overdue", f.State, f.Overdue)
+	}
+	return f.State
 }
 
 // supervision reads the supervisor's state after a batch at budget b,
@@ -218,7 +234,7 @@ func (s *seedRun) supervision(ctx context.Context, b float64) (*SupervisionFigur
 		return nil, fmt.Errorf("stats: %w", err)
 	}
 	sup := stats.Supervision
-	fig := &SupervisionFigures{State: sup.State, Tightened: sup.State == api.StateTightened, Ignored: sup.IgnoredReports}
+	fig := &SupervisionFigures{State: sup.State, Tightened: sup.State == api.StateTightened, Ignored: sup.IgnoredReports, Overdue: sup.Overdue}
 	fig.Estimate, _ = json.Marshal(sup.Estimate)
 	fig.Basis, _ = json.Marshal(sup.Basis)
 	fig.Override, _ = json.Marshal(sup.Override)

@@ -487,10 +487,7 @@ func (r *Report) print(w io.Writer) {
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\tnot run\n", seed.Seed, pct(br.Budget), cert, after, threshold, bound)
 				continue
 			}
-			sup := "—"
-			if br.Supervision != nil {
-				sup = br.Supervision.State
-			}
+			sup := br.Supervision.label()
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s (%.4f)\t%d\t%d (%s)\t%d (%d)\t%s\n", seed.Seed, pct(br.Budget), cert, after, threshold, bound, b.Mode,
 				pct(b.ToPeopleShare), pct(b.PerfectShare), pct(b.Hindsight.ReviewShare), b.Hindsight.Threshold, b.AutoAccepted, b.Escaped, pctOf(b.Escaped, b.AutoAccepted), b.Audits, b.AuditsCorrected, sup)
 			rc := br.Recertification
@@ -518,10 +515,7 @@ func (r *Report) print(w io.Writer) {
 				after += fmt.Sprintf(", attempt %d", rc.Attempt)
 			}
 			b = rc.Batch
-			sup = "—"
-			if rc.Supervision != nil {
-				sup = rc.Supervision.State
-			}
+			sup = rc.Supervision.label()
 			fmt.Fprintf(tw, "\t  again\t%s\t%s\t%.4f\t%s\t%s\t%s\t%s\t%s (%.4f)\t%d\t%d (%s)\t%d (%d)\t%s\n", cert, after, rc.Threshold, bound, b.Mode,
 				pct(b.ToPeopleShare), pct(b.PerfectShare), pct(b.Hindsight.ReviewShare), b.Hindsight.Threshold, b.AutoAccepted, b.Escaped, pctOf(b.Escaped, b.AutoAccepted), b.Audits, b.AuditsCorrected, sup)
 		}
