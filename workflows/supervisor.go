@@ -235,21 +235,11 @@ func (sup *supervisor) walkPage(ctx workflow.Context) (bool, int, error) {
 	if err := workflow.ExecuteActivity(ctx, a.CountAudits, in).Get(ctx, &res); err != nil {
 		return false, 0, err
 	}
-	changed := 0
-	if res.NewWindow {
-		sup.newWindow(ctx, res.Basis)
-		changed++
-	} else {
-		s.Basis = res.Basis
-	}
+	changed := sup.follow(ctx, res.NewWindow, res.Basis)
 	s.After, s.Waiting, s.Until = res.After, res.Waiting, res.Until
 	s.Ignored += len(res.Passed)
 	for _, o := range res.Counted {
-		s.Window.Add(o.Confidence, o.Escaped)
-		s.All.Audits++
-		if o.Escaped {
-			s.All.Escaped++
-		}
+		s.tally(o)
 		if o.NoVerdict {
 			s.Overdue++
 		}
@@ -399,12 +389,29 @@ func (sup *supervisor) add(o countersign.AuditOutcome) bool {
 	if len(s.Recent) > recentKept {
 		s.Recent = s.Recent[len(s.Recent)-recentKept:]
 	}
+	s.tally(o)
+	return true
+}
+
+// tally counts an audit in the window and among all audits.
+func (s *Supervision) tally(o countersign.AuditOutcome) {
 	s.Window.Add(o.Confidence, o.Escaped)
 	s.All.Audits++
 	if o.Escaped {
 		s.All.Escaped++
 	}
-	return true
+}
+
+// follow starts a new window judging basis when newWindow is set, and
+// returns 1 (something to judge); otherwise the window goes on, judging
+// basis (the policy versions it counts may have grown), and it returns 0.
+func (sup *supervisor) follow(ctx workflow.Context, newWindow bool, basis *activities.Basis) int {
+	if newWindow {
+		sup.newWindow(ctx, basis)
+		return 1
+	}
+	sup.s.Basis = basis
+	return 0
 }
 
 // count checks a batch of reports against the store (ConfirmAudits), starts
@@ -422,13 +429,7 @@ func (sup *supervisor) count(ctx workflow.Context, batch []countersign.AuditOutc
 	if err := workflow.ExecuteActivity(ctx, a.ConfirmAudits, in).Get(ctx, &res); err != nil {
 		return 0, err
 	}
-	changed := 0
-	if res.NewWindow {
-		sup.newWindow(ctx, res.Basis)
-		changed++
-	} else {
-		s.Basis = res.Basis
-	}
+	changed := sup.follow(ctx, res.NewWindow, res.Basis)
 	s.Ignored += len(res.Ignored)
 	for _, o := range res.Confirmed {
 		if sup.add(o) {
