@@ -69,8 +69,12 @@ type Activities struct {
 	// does, since anyone who can reach the Temporal frontend can start a
 	// review with any input.
 	TrustStartInput bool
-	Now             func() time.Time
-	Logger          *slog.Logger
+	// AuditSettle is how long after an audit review's creation time the
+	// supervisor's walk waits before it counts or passes it (CountAudits);
+	// 0 means DefaultAuditSettle. Tests shorten it.
+	AuditSettle time.Duration
+	Now         func() time.Time
+	Logger      *slog.Logger
 
 	// scorers are what Score needs compiled, by task type version
 	// (Activities.scorer).

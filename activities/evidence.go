@@ -33,33 +33,39 @@ const maxVersions = 32
 // threshold, and the certificate it was applied from, whose evidence the
 // window starts from when the threshold in force is the certified one.
 func (a *Activities) PolicyBasis(ctx context.Context, taskType string) (*Basis, error) {
+	b, _, err := a.policyBasis(ctx, taskType)
+	return b, err
+}
+
+// policyBasis is PolicyBasis, with the policy in force.
+func (a *Activities) policyBasis(ctx context.Context, taskType string) (*Basis, countersign.Policy, error) {
 	tt, err := a.TaskTypes.Current(ctx, taskType)
 	if err != nil {
-		return nil, retryable(err)
+		return nil, countersign.Policy{}, retryable(err)
 	}
 	v, err := a.Store.PolicyInForce(ctx, taskType)
 	if err != nil {
-		return nil, retryable(err)
+		return nil, countersign.Policy{}, retryable(err)
 	}
 	p := v.Apply(tt.Policy)
 	b := &Basis{Mode: p.Mode, Threshold: p.AutoAcceptThreshold}
 	if v == nil {
-		return b, nil
+		return b, p, nil
 	}
 	b.Versions = []string{v.ID}
 	if v.Certificate == "" {
-		return b, nil
+		return b, p, nil
 	}
 	c, err := a.Store.Certificate(ctx, v.Certificate)
 	switch {
 	case errors.Is(err, countersign.ErrNotFound):
 		a.logger().Warn("the policy in force names a certificate the store does not have: its window starts empty", "task_type", taskType, "version", v.ID, "certificate", v.Certificate)
-		return b, nil
+		return b, p, nil
 	case err != nil:
-		return nil, retryable(err)
+		return nil, p, retryable(err)
 	case c.TaskType != taskType || c.Threshold != b.Threshold:
 		a.logger().Warn("the certificate of the policy in force does not certify its threshold: its window starts empty", "task_type", taskType, "version", v.ID, "certificate", c.ID, "certified", c.Threshold, "threshold", b.Threshold)
-		return b, nil
+		return b, p, nil
 	}
 	sup := p.Supervision
 	b.Certificate = &Certified{
@@ -67,7 +73,7 @@ func (a *Activities) PolicyBasis(ctx context.Context, taskType string) (*Basis, 
 		Accepted: c.Accepted, Wrong: c.Wrong, Since: c.Since, Until: c.Until,
 		Refutes: sup != nil && c.Budget <= sup.ErrorBudget && c.Level >= sup.Level,
 	}
-	return b, nil
+	return b, p, nil
 }
 
 // ConfirmAuditsInput is a batch of audit outcomes reported to a supervisor,

@@ -19,15 +19,29 @@ const auditPage = 50
 // amendWait is how long an audit whose decision is recorded, but whose
 // document is not amended yet, is waited for before it is looked at again;
 // amendGiveUp how long after its decision it is waited for at most.
-// settle is how long after an audit review's creation time the walk waits
-// before it counts or passes it: the review workflow stores the review a
-// moment after that time, so one created just before it could still be on
-// its way, and a walk past it would miss it.
 const (
 	amendWait   = time.Minute
 	amendGiveUp = time.Hour
-	settle      = 10 * time.Second
 )
+
+// DefaultAuditSettle is how long after an audit review's creation time the
+// walk waits before it counts or passes it. The review workflow sets that
+// time, then the OpenReview activity stores the review: one created before
+// a review the walk passes, but stored after the walk passed it, would
+// never be counted. Five minutes cover an attempt of OpenReview that hangs
+// to its one-minute timeout and the next three that fail (one attempt a
+// minute at most); a store that refuses writes for longer can still make
+// the walk miss an audit (docs/oversight.md says so). Which audits are
+// missed does not depend on their verdicts, so the count keeps its level;
+// the evidence is lost.
+const DefaultAuditSettle = 5 * time.Minute
+
+func (a *Activities) auditSettle() time.Duration {
+	if a.AuditSettle > 0 {
+		return a.AuditSettle
+	}
+	return DefaultAuditSettle
+}
 
 // AuditPosition is where a supervisor's walk of the audits stands: the
 // audit review it passed last, in the order audits were drawn (the order
@@ -66,11 +80,17 @@ type CountAuditsResult struct {
 	Passed []IgnoredAudit `json:"passed,omitempty"`
 	// After is where the walk stands now.
 	After *AuditPosition `json:"after,omitempty"`
-	// Waiting is the audit the walk stopped at, which cannot be counted
-	// yet; Until is when to look at it again (its due time, or a minute on
-	// when its decision is being recorded). Zero with no audit waiting.
+	// Waiting is the document whose audit the walk stopped at, which
+	// cannot be counted yet, Due that audit's due time, and Until when to
+	// look at it again (its due time; a minute on while its decision is
+	// applied; when it has settled). Zero with no audit waiting.
 	Waiting string    `json:"waiting,omitempty"`
+	Due     time.Time `json:"due,omitempty"`
 	Until   time.Time `json:"until,omitempty"`
+	// Poll is the review_due of the policy in force: with no audit
+	// waiting, an audit drawn now is found by a walk within that time, no
+	// later than it is due.
+	Poll time.Duration `json:"poll,omitempty"`
 	// More is set when the walk stopped at its page's end: call again.
 	More bool `json:"more,omitempty"`
 }
@@ -95,11 +115,11 @@ type CountAuditsResult struct {
 // passed. Each counted audit gets its mark; a retried step that finds its
 // own counts the audit as it marked it.
 func (a *Activities) CountAudits(ctx context.Context, in CountAuditsInput) (*CountAuditsResult, error) {
-	now, err := a.PolicyBasis(ctx, in.TaskType)
+	now, policy, err := a.policyBasis(ctx, in.TaskType)
 	if err != nil {
 		return nil, err
 	}
-	res := &CountAuditsResult{Basis: now, NewWindow: !in.Basis.Continues(now), After: in.After}
+	res := &CountAuditsResult{Basis: now, NewWindow: !in.Basis.Continues(now), After: in.After, Poll: policy.ReviewDue}
 	if !res.NewWindow {
 		now.Versions = continueVersions(in.Basis.Versions, now.Versions)
 	}
@@ -125,7 +145,7 @@ func (a *Activities) CountAudits(ctx context.Context, in CountAuditsInput) (*Cou
 			return nil, err
 		}
 		if !until.IsZero() {
-			res.Waiting, res.Until = r.DocumentID, until
+			res.Waiting, res.Due, res.Until = r.DocumentID, r.DueAt, until
 			return res, nil
 		}
 		res.After = &AuditPosition{CreatedAt: r.CreatedAt, ReviewID: r.ID}
@@ -195,7 +215,7 @@ func (a *Activities) countedMarks(ctx context.Context, taskType string, reviews 
 // why it is passed; or, when it cannot be counted yet, when to look again.
 // mark is its audit.counted mark, if it has one.
 func (a *Activities) countAudit(ctx context.Context, in CountAuditsInput, basis *Basis, r countersign.Review, mark *countedMark) (*countersign.AuditOutcome, string, time.Time, error) {
-	if settled := r.CreatedAt.Add(settle); in.Now.Before(settled) {
+	if settled := r.CreatedAt.Add(a.auditSettle()); in.Now.Before(settled) {
 		return nil, "", settled, nil
 	}
 	if mark != nil && mark.CountedBy != in.Counter {

@@ -53,8 +53,8 @@ func (h *handlers) stats(w http.ResponseWriter, r *http.Request) {
 		sup.Estimate, sup.Audits, sup.Since = state.Estimate, state.All, &state.Since
 		sup.Basis, sup.IgnoredReports = state.Basis, state.Ignored
 		sup.DrawOrder, sup.Overdue, sup.Waiting = state.DrawOrder, state.Overdue, state.Waiting
-		if !state.Until.IsZero() {
-			sup.Until = &state.Until
+		if !state.Due.IsZero() {
+			sup.Until = &state.Due
 		}
 	}
 	if sup.Override != nil {

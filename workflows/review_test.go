@@ -78,6 +78,8 @@ func newFixtureActs(t *testing.T, extractors map[string]countersign.Extractor, w
 		TaskTypes:       tasktype.NewResolver(types, store),
 		Extractors:      extractors,
 		TrustStartInput: true,
+		// The supervisor's tests draw audits a minute apart.
+		AuditSettle: 10 * time.Second,
 	}
 	if tune != nil {
 		tune(acts)

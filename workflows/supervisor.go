@@ -68,14 +68,18 @@ type Supervision struct {
 	Pending []countersign.AuditOutcome `json:"pending,omitempty"`
 	// DrawOrder is set in runs since drawOrderChange: the audits count in
 	// the order they were drawn, each once decided or due, read from the
-	// store; After is where that walk stands. Waiting is the audit it waits
-	// for (decided or due at Until), with the audits drawn after it.
+	// store; After is where that walk stands. Waiting is the document whose
+	// audit it waits for (decided, or due at Due), with the audits drawn
+	// after it, and Until when it looks again. Poll is how long it waits
+	// with no audit waiting before it looks (the policy's review_due).
 	DrawOrder bool                      `json:"draw_order,omitempty"`
 	After     *activities.AuditPosition `json:"after,omitempty"`
 	Waiting   string                    `json:"waiting,omitempty"`
+	Due       time.Time                 `json:"due,omitempty"`
 	Until     time.Time                 `json:"until,omitempty"`
-	// Overdue counts the audits counted as escaped for want of a verdict
-	// in time (activities.CountAudits).
+	Poll      time.Duration             `json:"poll,omitempty"`
+	// Overdue counts the audits of the window counted as escaped for want
+	// of a verdict in time (activities.CountAudits).
 	Overdue int `json:"overdue,omitempty"`
 }
 
@@ -179,14 +183,22 @@ func (sup *supervisor) runInOrder(ctx workflow.Context, audits workflow.ReceiveC
 			}
 			return workflow.NewContinueAsNewError(ctx, SupervisorWorkflowType, SupervisorInput{TaskType: s.TaskType, State: s})
 		}
-		if timer != nil && !timerAt.Equal(s.Until) {
+		// Look again when the audit waited for is due (or has settled),
+		// or, with none waiting, within review_due: nothing tells the
+		// supervisor that an audit was drawn, and one drawn now is due
+		// no sooner than that. A poll already set stays.
+		next := s.Until
+		if next.IsZero() && s.Poll > 0 {
+			next = now(ctx).Add(s.Poll)
+		}
+		if timer != nil && !timerAt.Equal(next) && !s.Until.IsZero() {
 			cancelTimer()
 			timer = nil
 		}
-		if timer == nil && !s.Until.IsZero() {
+		if timer == nil && !next.IsZero() {
 			var tctx workflow.Context
 			tctx, cancelTimer = workflow.WithCancel(ctx)
-			timer, timerAt = workflow.NewTimer(tctx, max(s.Until.Sub(now(ctx)), time.Second)), s.Until
+			timer, timerAt = workflow.NewTimer(tctx, max(next.Sub(now(ctx)), time.Second)), next
 		}
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(audits, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
@@ -236,7 +248,7 @@ func (sup *supervisor) walkPage(ctx workflow.Context) (bool, int, error) {
 		return false, 0, err
 	}
 	changed := sup.follow(ctx, res.NewWindow, res.Basis)
-	s.After, s.Waiting, s.Until = res.After, res.Waiting, res.Until
+	s.After, s.Waiting, s.Due, s.Until, s.Poll = res.After, res.Waiting, res.Due, res.Until, res.Poll
 	s.Ignored += len(res.Passed)
 	for _, o := range res.Counted {
 		s.tally(o)
@@ -461,7 +473,7 @@ func (sup *supervisor) loadBasis(ctx workflow.Context) error {
 // against the policy now in force.
 func (sup *supervisor) newWindow(ctx workflow.Context, basis *activities.Basis) {
 	s := sup.s
-	s.Basis, s.Window, s.Estimate, s.Since = basis, quality.Histogram{}, nil, now(ctx)
+	s.Basis, s.Window, s.Estimate, s.Since, s.Overdue = basis, quality.Histogram{}, nil, now(ctx), 0
 }
 
 func (sup *supervisor) eventID() string {
@@ -551,7 +563,7 @@ func (sup *supervisor) reset(ctx workflow.Context, req ResetRequest) (countersig
 	if err := workflow.ExecuteActivity(ctx, a.ResetPolicy, in).Get(ctx, &o); err != nil {
 		return countersign.PolicyOverride{}, err
 	}
-	s.Override, s.Window, s.Estimate, s.Since = nil, quality.Histogram{}, nil, in.At
+	s.Override, s.Window, s.Estimate, s.Since, s.Overdue = nil, quality.Histogram{}, nil, in.At, 0
 	if sup.verified {
 		var b activities.Basis
 		if err := workflow.ExecuteActivity(ctx, a.PolicyBasis, s.TaskType).Get(ctx, &b); err != nil {

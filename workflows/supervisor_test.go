@@ -547,3 +547,29 @@ func TestSupervisorSwitchesToDrawOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestSupervisorFindsAuditsNobodyReported: nothing tells the supervisor
+// that an audit was drawn, and an audit nobody decides is never reported.
+// With no audit waiting, it looks again within review_due, so such an
+// audit still counts, as escaped, when it is due.
+func TestSupervisorFindsAuditsNobodyReported(t *testing.T) {
+	f := newFixture(t, nil)
+	const taskType = "pii-extraction"
+	var due time.Time
+	f.env.RegisterDelayedCallback(func() {
+		_, r, _ := f.storeAuditDocument(taskType, "unreported", 0.95, false, "")
+		due = r.DueAt
+	}, time.Hour)
+	var before, after workflows.Supervision
+	f.env.RegisterDelayedCallback(func() { before = f.supervision() }, 24*time.Hour+59*time.Minute)
+	f.env.RegisterDelayedCallback(func() { after = f.supervision(); f.env.CancelWorkflow() }, 25*time.Hour+5*time.Minute)
+	f.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.SupervisorWorkflowID(taskType)})
+	f.env.ExecuteWorkflow(workflows.SupervisorWorkflowType, workflows.SupervisorInput{TaskType: taskType})
+
+	if before.All.Audits != 0 || before.Waiting != "unreported" || before.Due.Sub(due).Abs() > time.Millisecond {
+		t.Fatalf("before the audit is due: counted %+v, waiting for %q due %v; want it found and waited for until %v", before.All, before.Waiting, before.Due, due)
+	}
+	if after.All != (quality.Tally{Audits: 1, Escaped: 1}) || after.Overdue != 1 || after.Waiting != "" {
+		t.Fatalf("after the audit was due: counted %+v, %d overdue, waiting for %q; want it counted as escaped", after.All, after.Overdue, after.Waiting)
+	}
+}

@@ -30,7 +30,8 @@ const (
 	// drawOrderChange is what issue 15 changed next in the supervisor: it
 	// counts the audits in the order they were drawn, each once decided or
 	// due, reading them from the store (CountAudits), with a timer for the
-	// next one due; reports only wake it. Asked right after
+	// next one due (or, with none waiting, within review_due); reports
+	// only wake it. Asked right after
 	// verifiedAudits, in runs that have it. Runs without it count
 	// confirmed reports in the order the audits were decided.
 	drawOrderChange = "supervisor-draw-order"

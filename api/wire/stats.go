@@ -38,11 +38,11 @@ type SupervisionStats struct {
 	// before); before, the reports the store did not confirm.
 	IgnoredReports int `json:"ignored_reports,omitempty"`
 	// DrawOrder is set when the supervisor counts the audits in the order
-	// they were drawn, each once decided or due. Overdue counts those it
-	// counted as escaped for want of a verdict in time (still open when
-	// due, decided after it, or closed without a decision). Waiting is
-	// the document whose audit it waits for (decided, or due at Until)
-	// before it counts those drawn after it.
+	// they were drawn, each once decided or due. Overdue counts those
+	// of its window it counted as escaped for want of a verdict in time
+	// (still open when due, decided after it, or closed without a
+	// decision). Waiting is the document whose audit it waits for
+	// (decided, or due at Until) before it counts those drawn after it.
 	DrawOrder bool                        `json:"draw_order,omitempty"`
 	Overdue   int                         `json:"overdue_audits,omitempty"`
 	Waiting   string                      `json:"waiting_for,omitempty"`

@@ -49,16 +49,16 @@ func TestPrintStatsShowsWhereTheEvidenceStarts(t *testing.T) {
 	// A supervisor that counts in draw order passes audits, not reports,
 	// and says which audit it waits for.
 	until := since.Add(24 * time.Hour)
-	st.Supervision.IgnoredReports, st.Supervision.DrawOrder, st.Supervision.Overdue = 2, true, 3
+	st.Supervision.IgnoredReports, st.Supervision.DrawOrder, st.Supervision.Overdue = 1, true, 3
 	st.Supervision.Waiting, st.Supervision.Until = "doc-7", &until
 	out.Reset()
 	if err := printStats(&out, st); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"2 audits not counted: drawn under a policy not the window's, or counted before",
-		"3 audits counted as escaped for want of a verdict in time",
-		"audits count in the order drawn: the next is the audit of doc-7, counted once decided, or at " + until.Local().Format(time.DateTime) + " as escaped if still open",
+		"1 audit not counted: drawn under a policy not the window's, or counted before",
+		"3 audits of the window counted as escaped for want of a verdict in time",
+		"audits count in the order drawn: the next is the audit of doc-7, due " + until.Local().Format(time.DateTime) + ": counted once decided, or then as escaped if still open",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("stats output lacks %q:\n%s", want, out.String())

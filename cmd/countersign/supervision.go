@@ -135,8 +135,10 @@ func newStats() *cobra.Command {
 - supervision: the escaped-error estimate of auto-accepted documents (audits
   that corrected them, over audits, after the evidence of the certificate the
   window started from, if any), its confidence bounds, the error budget,
-  whether the supervisor has tightened the policy, and how many audit reports
-  it did not count because the store did not confirm them;
+  whether the supervisor has tightened the policy; it counts audits in the
+  order they were drawn, each once decided or due, and says which audit it
+  waits for, how many it counted as escaped for want of a verdict in time,
+  and how many it passed (of another policy version, or counted before);
 - documents by status and route, and the auto-accept rate;
 - per field: how often people corrected it, the calibration error (ECE) of its
   confidence, and, where two people decided the same document, their percent
@@ -262,15 +264,15 @@ func printStats(out io.Writer, st *wire.Stats) error {
 		}
 		switch {
 		case sup.DrawOrder && sup.IgnoredReports > 0:
-			fmt.Fprintf(out, "  %d audits not counted: drawn under a policy not the window's, or counted before (see the worker's log)\n", sup.IgnoredReports)
+			fmt.Fprintf(out, "  %s not counted: drawn under a policy not the window's, or counted before (see the worker's log)\n", audits(sup.IgnoredReports))
 		case sup.IgnoredReports > 0:
 			fmt.Fprintf(out, "  %d audit reports not counted: the store did not confirm them (see the worker's log)\n", sup.IgnoredReports)
 		}
 		if sup.Overdue > 0 {
-			fmt.Fprintf(out, "  %d audits counted as escaped for want of a verdict in time (open when due, decided after it, or closed undecided)\n", sup.Overdue)
+			fmt.Fprintf(out, "  %s of the window counted as escaped for want of a verdict in time (open when due, decided after it, or closed undecided)\n", audits(sup.Overdue))
 		}
 		if sup.Waiting != "" && sup.Until != nil {
-			fmt.Fprintf(out, "  audits count in the order drawn: the next is the audit of %s, counted once decided, or at %s as escaped if still open\n",
+			fmt.Fprintf(out, "  audits count in the order drawn: the next is the audit of %s, due %s: counted once decided, or then as escaped if still open\n",
 				sup.Waiting, sup.Until.Local().Format(time.DateTime))
 		}
 		if o := sup.Override; o != nil {
@@ -530,4 +532,12 @@ Needs the approver, auditor or admin role.`,
 	cmd.Flags().BoolVar(&excludeFlagged, "exclude-flagged", false, "leave out documents whose first outcome an audit or a veto changed")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of standard output (for hf: the folder, required)")
 	return cmd
+}
+
+// audits is n audits, in words.
+func audits(n int) string {
+	if n == 1 {
+		return "1 audit"
+	}
+	return fmt.Sprintf("%d audits", n)
 }

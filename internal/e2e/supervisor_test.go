@@ -17,6 +17,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/activities"
 	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/internal/app"
 	"github.com/countersign/countersign/internal/config"
@@ -335,9 +336,9 @@ func storeOpenAudit(t *testing.T, s countersign.Store, taskType, id string, conf
 	review := &countersign.Review{
 		ID: countersign.ReviewID(id, 1), DocumentID: id, TaskType: taskType, Kind: countersign.ReviewAudit,
 		// Opened a little before it is stored: the supervisor waits a few
-		// seconds for reviews opened moments ago (activities.settle), which
-		// a test need not.
-		Status: countersign.ReviewPending, CreatedAt: now.Add(-15 * time.Second), DueAt: now.Add(due), Confidence: confidence,
+		// minutes for reviews opened moments ago
+		// (activities.DefaultAuditSettle), which a test need not.
+		Status: countersign.ReviewPending, CreatedAt: now.Add(-activities.DefaultAuditSettle - time.Minute), DueAt: now.Add(due), Confidence: confidence,
 	}
 	if err := s.OpenReview(ctx, review); err != nil {
 		t.Fatal(err)
