@@ -25,15 +25,17 @@ const (
 )
 
 // DefaultAuditSettle is how long after an audit review's creation time the
-// walk waits before it counts or passes it. The review workflow sets that
-// time, then the OpenReview activity stores the review: one created before
-// a review the walk passes, but stored after the walk passed it, would
-// never be counted. Five minutes cover an attempt of OpenReview that hangs
-// to its one-minute timeout and the next three that fail (one attempt a
-// minute at most); a store that refuses writes for longer can still make
-// the walk miss an audit (docs/oversight.md says so). Which audits are
-// missed does not depend on their verdicts, so the count keeps its level;
-// the evidence is lost.
+// walk waits before it counts or passes it, and after an open audit's due
+// time before it counts it as escaped. The review workflow sets the
+// creation time, then the OpenReview activity stores the review: one
+// created before a review the walk passes, but stored after the walk
+// passed it, would never be counted. Likewise a decision is stored a
+// moment after the time it carries. Five minutes cover an attempt that
+// hangs to its one-minute timeout and a few quick retries; a store that
+// refuses writes for longer, or a worker down as long, can still make the
+// walk miss an audit (docs/oversight.md says so). Which audits are missed
+// does not depend on their verdicts, so the count keeps its level; the
+// evidence is lost.
 const DefaultAuditSettle = 5 * time.Minute
 
 func (a *Activities) auditSettle() time.Duration {
@@ -257,8 +259,10 @@ func (a *Activities) countAudit(ctx context.Context, in CountAuditsInput, basis 
 		// Decided in time, and the document is being amended: its verdict
 		// is moments away.
 		return nil, "", in.Now.Add(amendWait), nil
-	case j < 0 && r.Status == countersign.ReviewPending && in.Now.Before(r.DueAt):
-		return nil, "", r.DueAt, nil
+	case j < 0 && r.Status == countersign.ReviewPending && in.Now.Before(r.DueAt.Add(a.auditSettle())):
+		// Not due, or due moments ago: a decision given in time may
+		// still be on its way to the store.
+		return nil, "", r.DueAt.Add(a.auditSettle()), nil
 	default:
 		// Still open when due, decided after it, closed without a
 		// decision (the document failed), or decided but never applied.

@@ -186,12 +186,13 @@ func (sup *supervisor) runInOrder(ctx workflow.Context, audits workflow.ReceiveC
 		// Look again when the audit waited for is due (or has settled),
 		// or, with none waiting, within review_due: nothing tells the
 		// supervisor that an audit was drawn, and one drawn now is due
-		// no sooner than that. A poll already set stays.
+		// no sooner than that. A timer set for sooner stays (a wake too
+		// early only walks); one set for later gives way.
 		next := s.Until
 		if next.IsZero() && s.Poll > 0 {
 			next = now(ctx).Add(s.Poll)
 		}
-		if timer != nil && !timerAt.Equal(next) && !s.Until.IsZero() {
+		if timer != nil && !next.IsZero() && next.Before(timerAt) {
 			cancelTimer()
 			timer = nil
 		}
@@ -204,7 +205,7 @@ func (sup *supervisor) runInOrder(ctx workflow.Context, audits workflow.ReceiveC
 		sel.AddReceive(audits, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
 		sel.AddReceive(policy, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
 		if timer != nil {
-			sel.AddFuture(timer, func(workflow.Future) { timer = nil })
+			sel.AddFuture(timer, func(workflow.Future) { cancelTimer(); timer = nil })
 		}
 		sel.Select(ctx)
 		if err := ctx.Err(); err != nil {

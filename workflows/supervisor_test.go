@@ -323,9 +323,9 @@ func TestSupervisorCountsAuditsInDrawOrder(t *testing.T) {
 	if want := (quality.Tally{Audits: 91, Escaped: escapedBefore(90) + 1}); released.All != want || released.Waiting != "" {
 		t.Fatalf("once the slow audit was decided: counted %+v, waiting for %q; want %+v", released.All, released.Waiting, want)
 	}
-	if want := (quality.Tally{Audits: 101, Escaped: escapedBefore(100) + 1}); heldAgain.All != want || heldAgain.Waiting != "never" || heldAgain.Until.Sub(neverDue).Abs() > time.Millisecond {
-		t.Fatalf("with the never-decided audit open: counted %+v, waiting for %q until %v; want %+v, waiting until %v",
-			heldAgain.All, heldAgain.Waiting, heldAgain.Until, want, neverDue)
+	if want := (quality.Tally{Audits: 101, Escaped: escapedBefore(100) + 1}); heldAgain.All != want || heldAgain.Waiting != "never" || heldAgain.Due.Sub(neverDue).Abs() > time.Millisecond {
+		t.Fatalf("with the never-decided audit open: counted %+v, waiting for %q due %v; want %+v, waiting for it due %v",
+			heldAgain.All, heldAgain.Waiting, heldAgain.Due, want, neverDue)
 	}
 	if want := (quality.Tally{Audits: real + 2, Escaped: escapedBefore(real) + 2}); end.All != want || end.Overdue != 1 || end.Waiting != "" || end.Ignored != 0 {
 		t.Fatalf("after the open audit was due: counted %+v, %d overdue, waiting for %q, %d passed; want %+v, 1 overdue", end.All, end.Overdue, end.Waiting, end.Ignored, want)

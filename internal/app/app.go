@@ -336,8 +336,9 @@ func (a *App) ensureAdminToken(ctx context.Context) error {
 
 func (a *App) startWorker() {
 	acts := &activities.Activities{
-		Store:     a.traced(),
-		TaskTypes: tasktype.NewResolver(a.TaskTypes, a.Store),
+		Store:       a.traced(),
+		TaskTypes:   tasktype.NewResolver(a.TaskTypes, a.Store),
+		AuditSettle: a.Config.AuditSettle,
 		Extractors: map[string]countersign.Extractor{
 			countersign.ExtractorRules: llm.NewRules(),
 			countersign.ExtractorOpenAI: llm.NewOpenAI(llm.OpenAIConfig{

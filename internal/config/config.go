@@ -108,6 +108,9 @@ type Config struct {
 	// ReconcileInterval is how often a worker starts the review of documents
 	// stored without one and closes reviews whose workflow was terminated.
 	ReconcileInterval time.Duration
+	// AuditSettle is how long after an audit review's creation time the
+	// supervisor waits before it counts or passes it.
+	AuditSettle time.Duration
 	// ClaimLease is how long a claim holds a review unless renewed.
 	ClaimLease time.Duration
 

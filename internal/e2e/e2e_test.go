@@ -50,6 +50,11 @@ func startApp(t testing.TB, databaseURL string, roles app.Roles) *app.App {
 func startAppWith(t testing.TB, cfg config.Config, roles app.Roles) *app.App {
 	t.Helper()
 	cfg.DataDir, cfg.HTTPAddr, cfg.Namespace = t.TempDir(), "127.0.0.1:0", "default"
+	if cfg.AuditSettle == 0 {
+		// The tests decide audits within seconds, and wait for the
+		// supervisor no longer.
+		cfg.AuditSettle = time.Second
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	a, err := app.Start(ctx, cfg, roles, quietLogger())

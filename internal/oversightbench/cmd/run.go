@@ -139,6 +139,9 @@ func (s *seedRun) start(ctx context.Context) (stop func(), err error) {
 		OpenAIBaseURL:     base,
 		OpenAIModel:       "fake-claims-1",
 		ReconcileInterval: time.Minute,
+		// Its reviews are due a minute after they open: the supervisor
+		// counts an audit a few seconds after it opens, not five minutes.
+		AuditSettle: 5 * time.Second,
 	}
 	startCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
