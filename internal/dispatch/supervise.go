@@ -2,6 +2,11 @@ package dispatch
 
 import (
 	"context"
+	"errors"
+	"fmt"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/workflows"
@@ -104,4 +109,43 @@ func (d *Dispatcher) Supervision(ctx context.Context, taskType string) (*workflo
 		return nil, err
 	}
 	return &state, nil
+}
+
+// EnsureSupervisors starts the supervisor of each task type whose policy in
+// force is supervised (an error budget, in hotl or tightened) and for
+// which none runs: a supervisor otherwise starts with the first audit
+// decided, so audits nobody decides would never count. It returns how
+// many it started.
+func (d *Dispatcher) EnsureSupervisors(ctx context.Context) (int, error) {
+	if d.Temporal == nil || d.TaskTypes == nil {
+		return 0, nil
+	}
+	started := 0
+	var errs []error
+	for _, tt := range d.TaskTypes.All() {
+		in, err := PolicyInForce(ctx, d.Store, tt)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("policy in force of %s: %w", tt.Name, err))
+			continue
+		}
+		if in.Policy.Supervision == nil || in.Policy.Mode != countersign.ModeHOTL && in.Override == nil {
+			continue
+		}
+		id := workflows.SupervisorWorkflowID(tt.Name)
+		desc, err := d.Temporal.DescribeWorkflowExecution(ctx, id, "")
+		switch {
+		case err == nil && desc.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+			continue
+		case err != nil && !isNotFound(err):
+			errs = append(errs, fmt.Errorf("supervisor of %s: %w", tt.Name, err))
+			continue
+		}
+		opts := client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue}
+		if _, err := d.Temporal.SignalWithStartWorkflow(ctx, id, workflows.PolicySignal, nil, opts, workflows.SupervisorWorkflowType, workflows.SupervisorInput{TaskType: tt.Name}); err != nil {
+			errs = append(errs, fmt.Errorf("starting the supervisor of %s: %w", tt.Name, err))
+			continue
+		}
+		started++
+	}
+	return started, errors.Join(errs...)
 }

@@ -106,6 +106,17 @@ func TestSupervisorHistories(t *testing.T) {
 		return s
 	}
 
+	// The reconciler starts a supervisor for each supervised task type,
+	// before any audit is decided: audits nobody decides count too.
+	waitUntil(t, "the reconciler to start the supervisor of "+long, func() (bool, string) {
+		resp, err := a.Temporal.DescribeWorkflowExecution(ctx, workflows.SupervisorWorkflowID(long), "")
+		if err != nil {
+			return false, err.Error()
+		}
+		status := resp.GetWorkflowExecutionInfo().GetStatus()
+		return status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, status.String()
+	})
+
 	var firstAudit countersign.AuditOutcome
 	audit := func(n int, confidence float64, escaped bool) {
 		t.Helper()

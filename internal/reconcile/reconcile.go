@@ -77,10 +77,21 @@ func (r *Reconciler) Run(ctx context.Context) {
 // Once runs one round: it starts the review of every document intake left
 // without one, closes the reviews whose workflow was terminated or timed
 // out since the last round that succeeded, ends the claims whose lease
-// has passed, recording each lapse, and completes the batches whose last
-// document is final, sending their webhook.
+// has passed, recording each lapse, completes the batches whose last
+// document is final, sending their webhook, and starts the supervisor of
+// each supervised task type that has none.
 func (r *Reconciler) Once(ctx context.Context) error {
-	return errors.Join(r.RecoverIntake(ctx), r.CloseAbandoned(ctx), r.endLapsedClaims(ctx), r.CompleteBatches(ctx))
+	return errors.Join(r.RecoverIntake(ctx), r.CloseAbandoned(ctx), r.endLapsedClaims(ctx), r.CompleteBatches(ctx), r.ensureSupervisors(ctx))
+}
+
+// ensureSupervisors starts the supervisor of each supervised task type
+// none runs for (dispatch.Dispatcher.EnsureSupervisors).
+func (r *Reconciler) ensureSupervisors(ctx context.Context) error {
+	n, err := r.Dispatch.EnsureSupervisors(ctx)
+	if n > 0 {
+		r.logger().Info("supervisors started", "started", n)
+	}
+	return err
 }
 
 // endLapsedClaims ends the claims whose lease has passed
