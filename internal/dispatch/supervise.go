@@ -95,7 +95,7 @@ func (d *Dispatcher) PolicyChanged(ctx context.Context, taskType string) error {
 }
 
 // Supervision is the state of the task type's supervisor: nil when none
-// runs (no audit has reached it yet).
+// runs (no audit was decided yet, and the reconciler has not started it).
 func (d *Dispatcher) Supervision(ctx context.Context, taskType string) (*workflows.Supervision, error) {
 	resp, err := d.Temporal.QueryWorkflow(ctx, workflows.SupervisorWorkflowID(taskType), "", workflows.SupervisionQuery)
 	if isNotFound(err) {
