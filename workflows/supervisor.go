@@ -151,8 +151,9 @@ func (wf *Workflows) SupervisorWorkflow(ctx workflow.Context, in SupervisorInput
 // runInOrder is the supervisor's life since drawOrderChange: it counts the
 // audits in the order they were drawn (walk), judges, then waits for a
 // report (which only wakes it: the store is read, the report is not), a
-// change of policy, or the time the audit it waits for is due; and
-// continues as new after supervisorRunLength audits.
+// change of policy, or its timer (the audit it waits for due, or, with
+// none waiting, the policy's review_due gone by); and continues as new
+// after supervisorRunLength audits.
 func (sup *supervisor) runInOrder(ctx workflow.Context, audits workflow.ReceiveChannel) error {
 	s := sup.s
 	policy := workflow.GetSignalChannel(ctx, PolicySignal)
