@@ -157,7 +157,7 @@ func (a *Activities) CountAudits(ctx context.Context, in CountAuditsInput) (*Cou
 			continue
 		}
 		if o.NoVerdict {
-			a.logger().Warn("audit counted as escaped for want of a verdict: still open when due, or closed without a decision",
+			a.logger().Warn("audit counted as escaped for want of a verdict in time: open when due, decided after it, closed without a decision, or its decision never applied",
 				"task_type", in.TaskType, "document", r.DocumentID, "status", r.Status, "due", r.DueAt)
 		}
 		res.Counted = append(res.Counted, *o)
