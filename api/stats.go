@@ -40,7 +40,8 @@ func (h *handlers) stats(w http.ResponseWriter, r *http.Request) {
 	// A tightening may send every document to a person, and the policy in
 	// force is then no longer hotl; the budget it is supervised at, and
 	// will be again once the tightening is lifted, is the same.
-	if s := inForce.Policy.Supervision; s != nil && (inForce.Policy.Mode == countersign.ModeHOTL || inForce.Override != nil) {
+	if inForce.Supervised() {
+		s := inForce.Policy.Supervision
 		sup.State, sup.Budget, sup.Level = StateNormal, s.ErrorBudget, s.Level
 	}
 	sup.Override, sup.PolicyVersion, sup.Policy = inForce.Override, inForce.Version, inForce.Policy

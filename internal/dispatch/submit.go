@@ -279,6 +279,13 @@ type InForce struct {
 	Override *countersign.PolicyOverride
 }
 
+// Supervised reports whether a supervisor watches the policy: it has an
+// error budget and runs in hotl, or a tightening sent it to people (and
+// it returns to hotl when the tightening is lifted).
+func (in *InForce) Supervised() bool {
+	return in.Policy.Supervision != nil && (in.Policy.Mode == countersign.ModeHOTL || in.Override != nil)
+}
+
 // PolicyInForce reads what is in force for tt's task type and applies it
 // to tt's policy, in the order a review pins it.
 func PolicyInForce(ctx context.Context, store countersign.Store, tt *countersign.TaskType) (*InForce, error) {

@@ -128,7 +128,7 @@ func (d *Dispatcher) EnsureSupervisors(ctx context.Context) (int, error) {
 			errs = append(errs, fmt.Errorf("policy in force of %s: %w", tt.Name, err))
 			continue
 		}
-		if in.Policy.Supervision == nil || in.Policy.Mode != countersign.ModeHOTL && in.Override == nil {
+		if !in.Supervised() {
 			continue
 		}
 		id := workflows.SupervisorWorkflowID(tt.Name)
