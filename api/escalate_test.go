@@ -27,6 +27,11 @@ type hookReceiver struct {
 }
 
 func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !webhook.Claims(r) {
+		// not ours: another process on this machine may reach this port
+		http.NotFound(w, r)
+		return
+	}
 	body, _ := io.ReadAll(r.Body)
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -49,6 +49,11 @@ type receiver struct {
 const webhookSecret = "s3cret"
 
 func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !webhook.Claims(r) {
+		rc.t.Logf("ignored a request that is not a webhook delivery: %s %s (%s)", r.Method, r.URL, r.UserAgent())
+		http.NotFound(w, r)
+		return
+	}
 	body, _ := io.ReadAll(r.Body)
 	if err := webhook.Verify(webhookSecret, r.Header.Get("X-Countersign-Timestamp"), r.Header.Get("X-Countersign-Signature"), body, time.Now(), 5*time.Minute); err != nil {
 		rc.t.Errorf("webhook signature: %v", err)

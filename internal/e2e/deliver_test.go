@@ -46,6 +46,10 @@ type hookReceiver struct {
 }
 
 func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !webhook.Claims(r) {
+		http.NotFound(w, r) // not ours: another process on this machine may reach this port
+		return
+	}
 	body, err := io.ReadAll(r.Body)
 	var e struct {
 		ID   string `json:"id"`

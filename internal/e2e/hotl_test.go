@@ -92,6 +92,10 @@ type receivedEvent struct {
 }
 
 func (wr *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !webhook.Claims(r) {
+		http.NotFound(w, r) // not ours: another process on this machine may reach this port
+		return
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)

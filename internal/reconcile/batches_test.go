@@ -31,6 +31,11 @@ type hooks struct {
 }
 
 func (h *hooks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !webhook.Claims(r) {
+		// not ours: another process on this machine may reach this port
+		http.NotFound(w, r)
+		return
+	}
 	body, _ := io.ReadAll(r.Body)
 	if err := webhook.Verify(h.secret, r.Header.Get("X-Countersign-Timestamp"), r.Header.Get("X-Countersign-Signature"), body, time.Now(), time.Hour); err != nil {
 		http.Error(w, err.Error(), http.StatusUnauthorized)

@@ -26,6 +26,9 @@ import (
 	"time"
 )
 
+// userAgent names every request the client sends.
+const userAgent = "countersign-webhook"
+
 // Event is one notification.
 type Event struct {
 	// ID is unique per event and the same on every retry of it.
@@ -76,7 +79,7 @@ func (c *Client) Send(ctx context.Context, e Event) (int, error) {
 	}
 	ts := strconv.FormatInt(c.now().Unix(), 10)
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "countersign-webhook")
+	req.Header.Set("User-Agent", userAgent)
 	req.Header.Set("X-Countersign-Event", e.Type)
 	req.Header.Set("X-Countersign-Delivery", e.ID)
 	req.Header.Set("X-Countersign-Timestamp", ts)
@@ -117,6 +120,17 @@ func Verify(secret, ts, signature string, body []byte, now time.Time, maxAge tim
 		return fmt.Errorf("signature does not match")
 	}
 	return nil
+}
+
+// Claims reports whether r says it is a countersign delivery: a POST from
+// this client, carrying the event and delivery headers. A receiver that
+// shares its address with other traffic (a health check, a scanner, a
+// process whose port it took over) can answer anything else 404 and leave
+// it out of its alarms. A request that claims to be a delivery must still
+// pass Verify; the claim proves nothing.
+func Claims(r *http.Request) bool {
+	return r.Method == http.MethodPost && r.Header.Get("User-Agent") == userAgent &&
+		r.Header.Get("X-Countersign-Event") != "" && r.Header.Get("X-Countersign-Delivery") != ""
 }
 
 func (c *Client) httpClient() *http.Client {

@@ -43,6 +43,17 @@ func TestSendSignsAndClassifies(t *testing.T) {
 	if seen.Header.Get("X-Countersign-Delivery") != e.ID || seen.Header.Get("X-Countersign-Event") != e.Type || seen.Header.Get("X-Countersign-Timestamp") != "1767225600" {
 		t.Fatalf("headers = %v", seen.Header)
 	}
+	if !webhook.Claims(seen) {
+		t.Fatalf("a delivery does not claim to be one: %s %v", seen.Method, seen.Header)
+	}
+	for _, other := range []*http.Request{
+		httptest.NewRequest(http.MethodGet, "/healthz", nil),
+		httptest.NewRequest(http.MethodPost, "/", nil),
+	} {
+		if webhook.Claims(other) {
+			t.Fatalf("%s %s with %v claims to be a delivery", other.Method, other.URL, other.Header)
+		}
+	}
 	sig := seen.Header.Get("X-Countersign-Signature")
 	if err := webhook.Verify("s3cret", "1767225600", sig, body, now.Add(time.Minute), 5*time.Minute); err != nil {
 		t.Fatalf("own signature does not verify: %v", err)
