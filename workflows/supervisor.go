@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/countersign/countersign"
@@ -99,6 +100,9 @@ type ResetRequest struct {
 // decides and records); and holds the tightening until a person with the
 // approver role resets it.
 func (wf *Workflows) SupervisorWorkflow(ctx workflow.Context, in SupervisorInput) error {
+	if err := trustedStart(ctx, in); err != nil {
+		return err
+	}
 	s := in.State
 	if s == nil {
 		s = &Supervision{TaskType: in.TaskType, Since: now(ctx), Lineage: workflow.GetInfo(ctx).WorkflowExecution.RunID}
@@ -146,6 +150,44 @@ func (wf *Workflows) SupervisorWorkflow(ctx workflow.Context, in SupervisorInput
 		return sup.run(ctx, audits)
 	}
 	return sup.runUnverified(ctx, audits)
+}
+
+// trustedStart refuses a supervisor run whose input it cannot vouch for:
+// anyone who can reach the Temporal frontend can start a workflow of this
+// type, with any input. The run must be the supervisor of the task type it
+// names (its workflow ID is the one each of its audit events, overrides
+// and signals is addressed by). A carried State (the window's evidence, the
+// override in force, where the walk stands) is believed only from a run
+// this supervisor continued as new: Temporal sets ContinuedExecutionRunID
+// on no run a client starts. A workflow retry or a cron run would run a
+// client's input again with it set, so a carried State there is refused
+// too. A run that starts with no State rebuilds what it needs from the
+// store, as the reconciler's start does. The refusal is asked for as a
+// version (trustedStartChange) only when it refuses, so the histories of
+// runs it lets through do not change.
+func trustedStart(ctx workflow.Context, in SupervisorInput) error {
+	info := workflow.GetInfo(ctx)
+	var why string
+	switch {
+	case in.TaskType == "" || info.WorkflowExecution.ID != SupervisorWorkflowID(in.TaskType):
+		why = fmt.Sprintf("workflow %s is not the supervisor of task type %q (that is %s)", info.WorkflowExecution.ID, in.TaskType, SupervisorWorkflowID(in.TaskType))
+	case in.State == nil:
+		return nil
+	case in.State.TaskType != in.TaskType:
+		why = fmt.Sprintf("the carried state is task type %q's, not %q's", in.State.TaskType, in.TaskType)
+	case info.ContinuedExecutionRunID == "":
+		why = "it carries a state but was not continued from a run of this supervisor; start it with the task type alone"
+	case info.Attempt > 1 || info.CronSchedule != "":
+		why = "it carries a state into a retry or cron run of a client's start"
+	default:
+		return nil
+	}
+	if workflow.GetVersion(ctx, trustedStartChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	msg := "supervisor input refused: " + why
+	workflow.GetLogger(ctx).Warn(msg, "workflow", info.WorkflowExecution.ID)
+	return temporal.NewNonRetryableApplicationError(msg, activities.ErrUntrustedStart, nil)
 }
 
 // runInOrder is the supervisor's life since drawOrderChange: it counts the

@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/countersign/countersign"
@@ -532,6 +535,7 @@ func TestSupervisorSwitchesToDrawOrder(t *testing.T) {
 	var s workflows.Supervision
 	f.env.RegisterDelayedCallback(func() { s = f.supervision(); f.env.CancelWorkflow() }, 72*time.Hour)
 	f.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.SupervisorWorkflowID(taskType)})
+	f.env.SetContinuedExecutionRunID("old-run") // the run carried on from
 	f.env.ExecuteWorkflow(workflows.SupervisorWorkflowType, workflows.SupervisorInput{TaskType: taskType, State: carried})
 
 	if !s.DrawOrder || s.Window.Total() != (quality.Tally{Audits: 1}) || s.All != (quality.Tally{Audits: 41, Escaped: 1}) || s.Ignored != 0 || len(s.Pending) != 0 || s.Overdue != 0 {
@@ -545,6 +549,72 @@ func TestSupervisorSwitchesToDrawOrder(t *testing.T) {
 		if trail, _ := f.store.DocumentAudit(context.Background(), id); len(trail) != 0 {
 			t.Errorf("%s, drawn before the switch, was counted: %+v", id, trail)
 		}
+	}
+}
+
+// TestSupervisorRefusesAStartItCannotVouchFor: anyone who can reach the
+// Temporal frontend can start a supervisor. A state carried into a run the
+// supervisor did not continue as new (a window of 10,000 clean audits that
+// would hide a breach) is refused before anything runs, as is a supervisor
+// started under another task type's workflow ID; a start with the task type
+// alone, as the reconciler's, runs.
+func TestSupervisorRefusesAStartItCannotVouchFor(t *testing.T) {
+	const taskType = "pii-extraction"
+	forged := func() *workflows.Supervision {
+		var clean quality.Histogram
+		for range 10000 {
+			clean.Add(0.95, false)
+		}
+		return &workflows.Supervision{TaskType: taskType, Since: time.Now().Add(-24 * time.Hour), Window: clean, All: quality.Tally{Audits: 10000}, Loaded: true, Lineage: "mine"}
+	}
+	cases := []struct {
+		name, id, continued string
+		in                  workflows.SupervisorInput
+		refused             string
+	}{
+		{name: "a state from a client", id: workflows.SupervisorWorkflowID(taskType), in: workflows.SupervisorInput{TaskType: taskType, State: forged()},
+			refused: "was not continued from a run of this supervisor"},
+		{name: "another task type's state", id: workflows.SupervisorWorkflowID("contract-review"), continued: "earlier", in: workflows.SupervisorInput{TaskType: "contract-review", State: forged()},
+			refused: `task type "pii-extraction"'s, not "contract-review"'s`},
+		{name: "another task type's workflow", id: workflows.SupervisorWorkflowID("contract-review"), in: workflows.SupervisorInput{TaskType: taskType},
+			refused: "is not the supervisor of task type"},
+		{name: "no task type", id: "supervisor/", in: workflows.SupervisorInput{},
+			refused: "is not the supervisor of task type"},
+		{name: "the task type alone", id: workflows.SupervisorWorkflowID(taskType), in: workflows.SupervisorInput{TaskType: taskType}},
+		{name: "a state it carried on", id: workflows.SupervisorWorkflowID(taskType), continued: "earlier", in: workflows.SupervisorInput{TaskType: taskType, State: forged()}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			var s workflows.Supervision
+			ran := false
+			var activitiesRun []string
+			f.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+				activitiesRun = append(activitiesRun, info.ActivityType.Name)
+			})
+			if c.refused == "" {
+				f.env.RegisterDelayedCallback(func() { s, ran = f.supervision(), true; f.env.CancelWorkflow() }, time.Minute)
+			}
+			f.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: c.id})
+			if c.continued != "" {
+				f.env.SetContinuedExecutionRunID(c.continued)
+			}
+			f.env.ExecuteWorkflow(workflows.SupervisorWorkflowType, c.in)
+			err := f.env.GetWorkflowError()
+			if c.refused == "" {
+				if !ran || s.TaskType != taskType {
+					t.Fatalf("the run did not go on: %v, state %+v", err, s)
+				}
+				return
+			}
+			var appErr *temporal.ApplicationError
+			if !errors.As(err, &appErr) || appErr.Type() != activities.ErrUntrustedStart || !appErr.NonRetryable() || !strings.Contains(err.Error(), c.refused) {
+				t.Fatalf("error = %v; want a non-retryable %s naming %q", err, activities.ErrUntrustedStart, c.refused)
+			}
+			if len(activitiesRun) > 0 {
+				t.Fatalf("a refused start ran %v", activitiesRun)
+			}
+		})
 	}
 }
 

@@ -35,6 +35,12 @@ const (
 	// verifiedAudits, in runs that have it. Runs without it count
 	// confirmed reports in the order the audits were decided.
 	drawOrderChange = "supervisor-draw-order"
+	// trustedStartChange is the supervisor refusing a start whose input it
+	// cannot vouch for (trustedStart): a workflow ID that is not its task
+	// type's, or a carried state in a run it did not continue as new.
+	// Asked only when it refuses, so runs it lets through record nothing;
+	// a run a worker without it began replays as it ran.
+	trustedStartChange = "supervisor-trusted-start"
 	// localStepsChange is what issue 22 changed in the review workflow:
 	// the steps before the route that only read and write the store run
 	// as local activities (storeStep). Asked first thing in the run.

@@ -14,11 +14,13 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/countersign/countersign"
+	"github.com/countersign/countersign/activities"
 	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/api/apiclient"
 	"github.com/countersign/countersign/internal/app"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/provenance"
+	"github.com/countersign/countersign/internal/quality"
 	"github.com/countersign/countersign/workflows"
 )
 
@@ -28,7 +30,9 @@ import (
 // a user nobody made, as an admin, with an envelope of another key, with a
 // real envelope carried to another review or altered, and from a reviewer
 // outside the task type's review groups. Each is refused with 403 before it
-// enters history: the review stays open, the trail holds no decision. Then a
+// enters history: the review stays open, the trail holds no decision. A
+// supervisor started with a made-up state, or under another task type's
+// workflow ID, is refused as an untrusted start. Then a
 // reviewer in the groups decides through the API, and the chain verifies.
 func TestForgedUpdatesThroughTemporal(t *testing.T) {
 	bin := binary(t)
@@ -132,6 +136,38 @@ func TestForgedUpdatesThroughTemporal(t *testing.T) {
 		var appErr *temporal.ApplicationError
 		if err == nil || !errors.As(err, &appErr) || appErr.Type() != string(countersign.CodeForbidden) || !strings.Contains(err.Error(), f.text) {
 			t.Errorf("%s: got %v, want a forbidden refusal containing %q", f.name, err, f.text)
+		}
+	}
+
+	// A supervisor started straight through Temporal with a made-up window
+	// of 10,000 clean audits (which would hide a breach) is refused before
+	// it runs anything, as is one under another task type's workflow ID.
+	// Whatever supervisor ran is terminated first, as an attacker would.
+	var clean quality.Histogram
+	for range 10000 {
+		clean.Add(0.95, false)
+	}
+	forgedState := &workflows.Supervision{TaskType: "contract-review", Since: time.Now().Add(-time.Hour), Window: clean, All: quality.Tally{Audits: 10000}, Loaded: true, Lineage: "mallory"}
+	for _, start := range []struct {
+		id   string
+		in   workflows.SupervisorInput
+		text string
+	}{
+		{workflows.SupervisorWorkflowID("contract-review"), workflows.SupervisorInput{TaskType: "contract-review", State: forgedState}, "was not continued from a run of this supervisor"},
+		{workflows.SupervisorWorkflowID("contract-review"), workflows.SupervisorInput{TaskType: "pii-extraction"}, "is not the supervisor of task type"},
+	} {
+		_ = tc.TerminateWorkflow(ctx, start.id, "", "mallory")
+		run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: start.id, TaskQueue: workflows.TaskQueue,
+			RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3}}, workflows.SupervisorWorkflowType, start.in)
+		if err == nil {
+			// A run that took the input would run on: wait a bounded time.
+			waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
+			err = run.Get(waitCtx, nil)
+			cancel()
+		}
+		var appErr *temporal.ApplicationError
+		if err == nil || !errors.As(err, &appErr) || appErr.Type() != activities.ErrUntrustedStart || !strings.Contains(err.Error(), start.text) {
+			t.Errorf("a supervisor started with %+v: got %v, want it refused as %s naming %q", start.in, err, activities.ErrUntrustedStart, start.text)
 		}
 	}
 
