@@ -204,6 +204,14 @@ type Result struct {
 	// Needed projects for.
 	NextMinAccepted      int `json:"next_min_accepted,omitempty"`
 	NextFallbackAccepted int `json:"next_fallback_accepted,omitempty"`
+	// Horizon is, for a batch certificate (TestBatchAttempt), how many
+	// accepted documents the promise covers: at most floor(Budget·Horizon)
+	// of the next Horizon accepted documents wrong, with probability Level.
+	// RateBudget is then the error rate the sequence tested against (the
+	// steps' p-values are at it, and TestedAt is the level that part ran
+	// at). 0 for a certificate of the rate, tested against Budget.
+	Horizon    int     `json:"horizon,omitempty"`
+	RateBudget float64 `json:"rate_budget,omitempty"`
 	// Steps are every step tested, strictest first, without their bounds.
 	Steps []Step `json:"-"`
 
@@ -561,8 +569,17 @@ const maxProjected = 1 << 20
 // explain says in words why nothing was certified and what would help.
 func (r *Result) explain(taskType string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "no threshold of %s can be certified at an error budget of %s with %s confidence", taskType, percent(r.Budget), percent(r.Level))
-	if r.Attempt > 1 {
+	fmt.Fprintf(&b, "no threshold of %s can be certified at an error budget of %s", taskType, percent(r.Budget))
+	if r.Horizon > 0 {
+		fmt.Fprintf(&b, " over each next %d accepted documents", r.Horizon)
+	}
+	fmt.Fprintf(&b, " with %s confidence", percent(r.Level))
+	switch {
+	case r.Horizon > 0 && r.Attempt > 1:
+		fmt.Fprintf(&b, " (that asks for an error rate within %s; attempt %d at this budget and horizon, so the rate is tested at %s for every attempt together to keep %s)", percent(r.RateBudget), r.Attempt, percent(r.TestedAt), percent(r.Level))
+	case r.Horizon > 0:
+		fmt.Fprintf(&b, " (that asks for an error rate within %s, tested at %s)", percent(r.RateBudget), percent(r.TestedAt))
+	case r.Attempt > 1:
 		fmt.Fprintf(&b, " (attempt %d at this budget, so tested at %s for every attempt together to keep %s)", r.Attempt, percent(r.TestedAt), percent(r.Level))
 	}
 	b.WriteString(": ")
@@ -584,8 +601,8 @@ func (r *Result) explain(taskType string) string {
 		return b.String()
 	case r.Stopped != nil:
 		s := r.Stopped
-		fmt.Fprintf(&b, "the sequence stopped at its test %d, threshold %s, where %d of %d accepted documents were wrong (upper bound %s at the %s confidence that test ran at, over the budget)",
-			r.Tested, FormatThreshold(s.Threshold), s.Wrong, s.Accepted, percent(s.Bound), percent(1-s.Alpha))
+		fmt.Fprintf(&b, "the sequence stopped at its test %d, threshold %s, where %d of %d accepted documents were wrong (upper bound %s at the %s confidence that test ran at, over %s)",
+			r.Tested, FormatThreshold(s.Threshold), s.Wrong, s.Accepted, percent(s.Bound), percent(1-s.Alpha), r.underWhat())
 	default:
 		fmt.Fprintf(&b, "%d of %d held-out reviewed documents could be accepted, fewer than the %d a record without errors needs",
 			r.Eligible, r.Documents, r.MinAccepted)
@@ -612,22 +629,22 @@ func (r *Result) explain(taskType string) string {
 	unreached := r.Stopped != nil && fallback > 0 && r.Eligible < fallback
 	switch {
 	case r.Needed < 0 && unreached:
-		fmt.Fprintf(&b, "; review more documents the calibration did not train on: at %d accepted ones the test starts again%s, allowing one wrong document among the most confident (%d could be accepted now), or improve the confidence (calibrate), or ask for a larger budget", fallback, r.nextAttempt(), r.Eligible)
+		fmt.Fprintf(&b, "; review more documents the calibration did not train on: at %d accepted ones the test starts again%s, allowing one wrong document among the most confident (%d could be accepted now), or improve the confidence (calibrate), or %s", fallback, r.nextAttempt(), r.Eligible, r.larger())
 	case r.Needed < 0 && r.Eligible < minimum:
 		// On fewer documents than a clean record needs, the error rates
 		// seen say too little to rule anything out.
-		fmt.Fprintf(&b, "; on so few the error rates seen are above the budget at every threshold, which says little yet: review more documents the calibration did not train on (at least %d accepted ones are needed%s), improve the confidence (calibrate), or ask for a larger budget", minimum, r.nextAttempt())
-	case r.Needed < 0 && r.rateSeen < r.Budget:
+		fmt.Fprintf(&b, "; on so few the error rates seen are above %s at every threshold, which says little yet: review more documents the calibration did not train on (at least %d accepted ones are needed%s), improve the confidence (calibrate), or %s", r.underWhat(), minimum, r.nextAttempt(), r.larger())
+	case r.Needed < 0 && r.rateSeen < r.tested():
 		// Below the budget somewhere, but no projection passes a first
 		// test: with the wrong documents spread evenly, each start would
 		// hold some.
 		r.explainStarts(&b, minimum, fallback)
 	case r.Needed < 0:
-		b.WriteString("; at no threshold is the error rate below the budget once the next wrong document below it is counted, so more documents alone will not do: improve the confidence (calibrate) or ask for a larger budget")
-	case r.Needed > farMore*max(r.Documents, minimum) && r.rateSeen >= r.Budget/2:
+		fmt.Fprintf(&b, "; at no threshold is the error rate below %s once the next wrong document below it is counted, so more documents alone will not do: improve the confidence (calibrate) or %s", r.underWhat(), r.larger())
+	case r.Needed > farMore*max(r.Documents, minimum) && r.rateSeen >= r.tested()/2:
 		// The error rate is just under the budget: the projection is
 		// true to the arithmetic but no plan.
-		fmt.Fprintf(&b, "; the error rate among the documents it would accept is so close to the budget that it would take over %d times as many reviewed documents as these (about %d more), so more documents alone are unlikely to do: improve the confidence (calibrate) or ask for a larger budget", farMore, r.Needed)
+		fmt.Fprintf(&b, "; the error rate among the documents it would accept is so close to %s that it would take over %d times as many reviewed documents as these (about %d more), so more documents alone are unlikely to do: improve the confidence (calibrate) or %s", r.underWhat(), farMore, r.Needed, r.larger())
 		if unreached {
 			fmt.Fprintf(&b, " (at %d accepted ones the test also starts again, allowing one wrong document among the most confident; %d could be accepted now)", fallback, r.Eligible)
 		}
@@ -655,7 +672,7 @@ func (r *Result) explain(taskType string) string {
 // which spreads the wrong documents evenly, puts some there. Whether more
 // documents do is then a matter of chance, which it states.
 func (r *Result) explainStarts(b *strings.Builder, minimum, fallback int) {
-	fmt.Fprintf(b, "; the error rate among the documents it would accept is about %s, under the budget, but the test starts with the most confident accepted documents and needs none of the first %d wrong", percent(r.rateSeen), minimum)
+	fmt.Fprintf(b, "; the error rate among the documents it would accept is about %s, under %s, but the test starts with the most confident accepted documents and needs none of the first %d wrong", percent(r.rateSeen), r.underWhat(), minimum)
 	if fallback > 0 {
 		fmt.Fprintf(b, " (or, starting again, at most one of the first %d)", fallback)
 	}
@@ -663,10 +680,28 @@ func (r *Result) explainStarts(b *strings.Builder, minimum, fallback int) {
 	if fallback > 0 {
 		fmt.Fprintf(b, ", and at most one of the first %d wrong %s", fallback, roughPercent(quality.BinomialCDF(1, fallback, r.rateSeen)))
 	}
-	b.WriteString(", so more documents may do, by chance: review more documents the calibration did not train on and try again once they are reviewed (every attempt spends some of the level), improve the confidence (calibrate) so that fewer wrong drafts rank among the most confident, or ask for a larger budget")
+	fmt.Fprintf(b, ", so more documents may do, by chance: review more documents the calibration did not train on and try again once they are reviewed (every attempt spends some of the level), improve the confidence (calibrate) so that fewer wrong drafts rank among the most confident, or %s", r.larger())
 	if r.Stopped != nil && fallback > 0 && r.Eligible < fallback {
 		fmt.Fprintf(b, " (%d could be accepted now)", r.Eligible)
 	}
+}
+
+// underWhat names what the rate seen is under: the budget, or a batch
+// certificate's rate.
+func (r *Result) underWhat() string {
+	if r.Horizon > 0 {
+		return "the " + percent(r.RateBudget) + " the horizon asks for"
+	}
+	return "the budget"
+}
+
+// larger says what to ask for instead: a larger budget, or for a batch
+// certificate also a longer horizon (or a certificate of the rate).
+func (r *Result) larger() string {
+	if r.Horizon > 0 {
+		return "ask for a larger budget or a longer horizon (without one, the rate itself is certified against the budget)"
+	}
+	return "ask for a larger budget"
 }
 
 // roughPercent writes a chance as a whole percentage, "under 1%" or "over

@@ -614,3 +614,131 @@ func TestWaitFor(t *testing.T) {
 		t.Errorf("at 5%%: %+v, %v; want certified, wait 0", res, err)
 	}
 }
+
+// TestBatchRate: the highest rate q with P(Binomial(N, q) <=
+// floor(budget·N)) >= 1 - alpha, against the exact binomial sum bisected
+// in Python (math.comb, 60 halvings).
+func TestBatchRate(t *testing.T) {
+	for _, c := range []struct {
+		budget  float64
+		horizon int
+		alpha   float64
+		want    float64
+	}{
+		{0.05, 400, 0.025, 0.032788425},
+		{0.05, 2000, 0.025, 0.041318422},
+		{0.01, 400, 0.025, 0.004070836},
+		{0.02, 1000, 0.05, 0.014114052},
+		// No wrong document allowed in 10: 1 - 0.975^(1/10).
+		{0.05, 10, 0.025, 0.002528579},
+		// 0.29·100 is 28.999999999999996 in floating point; 29 are allowed.
+		{0.29, 100, 0.5, 0},
+	} {
+		got := certify.BatchRate(c.budget, c.horizon, c.alpha)
+		if c.want == 0 {
+			if k := quality.BinomialCDF(29, 100, got); k < 1-c.alpha || got < 0.28 {
+				t.Errorf("BatchRate(%v, %d, %v) = %v: P(<= 29 wrong) = %v; want 29 allowed, a rate near 29%%", c.budget, c.horizon, c.alpha, got, k)
+			}
+			continue
+		}
+		if !near(got, c.want, 2e-9) || got > c.want+1e-12 && quality.BinomialCDF(int(c.budget*float64(c.horizon)+1e-9), c.horizon, got) < 1-c.alpha {
+			t.Errorf("BatchRate(%v, %d, %v) = %.9f, want %.9f", c.budget, c.horizon, c.alpha, got, c.want)
+		}
+	}
+}
+
+// TestBatchCertificateKeepsTheBatch: a certificate of the rate keeps the
+// rate, not the batch. Documents are wrong with probability s·(1-c) at
+// confidence c (uniform), so the rate among those accepted at λ is
+// s·(1-λ)/2. On 4,000 held-out documents with s = 0.1, a 5% certificate of
+// the rate passes a threshold whose rate is just under 5%, and the next
+// 400 documents it accepts hold more than 20 wrong in about a fifth of
+// draws (45 of 200): far more often than 5%. A batch certificate over 400 keeps the
+// batch within 5% of draws, at each scale, and still certifies.
+func TestBatchCertificateKeepsTheBatch(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	draw := func(n int, s float64) []certify.Sample {
+		samples := make([]certify.Sample, n)
+		for i := range samples {
+			c := r.Float64()
+			samples[i] = certify.Sample{Confidence: c, Route: simulate.RouteEligible, Wrong: r.Float64() < s*(1-c)}
+		}
+		return samples
+	}
+	batchOver := func(rate float64) bool {
+		wrong := 0
+		for range 400 {
+			if r.Float64() < rate {
+				wrong++
+			}
+		}
+		return wrong > 20
+	}
+	const draws = 200
+	for _, s := range []float64{0.06, 0.1, 0.14} {
+		rateOver, rateCertified, batchFails, batchCertified := 0, 0, 0, 0
+		for range draws {
+			samples := draw(4000, s)
+			rate, err := certify.TestAttempt(samples, 0.05, 0.95, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rate.Certified != nil {
+				rateCertified++
+				if batchOver(s * (1 - rate.Certified.Threshold) / 2) {
+					rateOver++
+				}
+			}
+			batch, err := certify.TestBatchAttempt(samples, 0.05, 0.95, 400, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if batch.Certified == nil {
+				continue
+			}
+			batchCertified++
+			if batch.RateBudget != certify.BatchRate(0.05, 400, 0.025) || batch.Budget != 0.05 || batch.Horizon != 400 || batch.Level != 0.95 || batch.Certified.Bound > batch.RateBudget {
+				t.Fatalf("batch certificate %+v, certified %+v", batch, batch.Certified)
+			}
+			if batchOver(s * (1 - batch.Certified.Threshold) / 2) {
+				batchFails++
+			}
+		}
+		t.Logf("scale %.2f: the next 400 over 5%% after a rate certificate in %d of %d draws (certified %d), after a batch certificate in %d (certified %d)", s, rateOver, draws, rateCertified, batchFails, batchCertified)
+		if rate := float64(batchFails) / draws; rate > 0.05+3*0.0154 {
+			t.Errorf("scale %.2f: a batch certificate over 400, then more than 20 wrong of the next 400, in %d of %d draws; want at most 5%%", s, batchFails, draws)
+		}
+		if s == 0.1 && rateOver < draws/10 {
+			t.Errorf("scale 0.1: the rate certificate's next 400 over the budget in only %d of %d draws; the case this test stands on is gone", rateOver, draws)
+		}
+		if batchCertified < draws*3/4 {
+			t.Errorf("scale %.2f: a batch certificate in only %d of %d draws", s, batchCertified, draws)
+		}
+	}
+}
+
+// TestBatchRefusalNamesTheRate: a refused batch certificate says the rate
+// its horizon asks for, and that a longer horizon or a certificate of the
+// rate asks for less.
+func TestBatchRefusalNamesTheRate(t *testing.T) {
+	res, err := certify.TestBatchAttempt(some(200, 0.9, 6, simulate.RouteEligible), 0.05, 0.95, 400, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := res.Explain("claims")
+	for _, want := range []string{"at an error budget of 5% over each next 400 accepted documents with 95% confidence", "an error rate within 3.279%", "a longer horizon"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("refusal %q does not say %q", msg, want)
+		}
+	}
+	if res.Certified != nil {
+		t.Fatalf("6 of 200 wrong (3%%) certified within 3.28%%: %+v", res.Certified)
+	}
+	if _, err := certify.TestBatchAttempt(nil, 0.05, 0.95, -1, 1); err == nil || !strings.Contains(err.Error(), "horizon must be") {
+		t.Fatalf("a negative horizon: %v", err)
+	}
+	rate, err := certify.TestBatchAttempt(some(200, 0.9, 0, simulate.RouteEligible), 0.05, 0.95, 0, 1)
+	if err != nil || rate.Horizon != 0 || rate.RateBudget != 0 || rate.Budget != 0.05 {
+		t.Fatalf("horizon 0 is a certificate of the rate: %+v, %v", rate, err)
+	}
+}
