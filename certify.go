@@ -24,10 +24,18 @@ type Certificate struct {
 	Calibration string `json:"calibration,omitempty"`
 	// PolicyVersion is the task type policy whose risk and reject rules
 	// routed the documents.
-	PolicyVersion string  `json:"policy_version"`
-	Budget        float64 `json:"budget"`
-	Level         float64 `json:"level"`
-	Threshold     float64 `json:"threshold"`
+	PolicyVersion string `json:"policy_version"`
+	// Budget is the error budget at Level: for a certificate of the rate,
+	// the error rate among documents accepted at Threshold is within it;
+	// for a batch certificate (Horizon set), at most floor(Budget·Horizon)
+	// of the next Horizon documents accepted at Threshold are wrong, which
+	// it shows by certifying the rate within RateBudget
+	// (internal/certify: TestBatchAttempt).
+	Budget     float64 `json:"budget"`
+	Level      float64 `json:"level"`
+	Horizon    int     `json:"horizon,omitempty"`
+	RateBudget float64 `json:"rate_budget,omitempty"`
+	Threshold  float64 `json:"threshold"`
 	// Bound is the one-sided Clopper-Pearson upper bound, at TestedAt (at
 	// Level when that is unset), of the error rate among accepted documents
 	// at Threshold: Wrong of Accepted.
@@ -55,6 +63,16 @@ type Certificate struct {
 	Until     time.Time `json:"until"`
 	CreatedAt time.Time `json:"created_at"`
 	CreatedBy string    `json:"created_by"`
+}
+
+// Rate is the error rate c bounds among the documents accepted at its
+// threshold: Budget, or a batch certificate's stricter RateBudget. A
+// supervisor watching what c promises watches this rate.
+func (c *Certificate) Rate() float64 {
+	if c.Horizon > 0 {
+		return c.RateBudget
+	}
+	return c.Budget
 }
 
 // CertificateID names the n-th certificate of a task type.

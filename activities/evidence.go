@@ -69,9 +69,9 @@ func (a *Activities) policyBasis(ctx context.Context, taskType string) (*Basis, 
 	}
 	sup := p.Supervision
 	b.Certificate = &Certified{
-		ID: c.ID, Calibration: c.Calibration, Threshold: c.Threshold, Budget: c.Budget, Level: c.Level,
+		ID: c.ID, Calibration: c.Calibration, Threshold: c.Threshold, Budget: c.Rate(), Level: c.Level,
 		Accepted: c.Accepted, Wrong: c.Wrong, Since: c.Since, Until: c.Until,
-		Refutes: sup != nil && c.Budget <= sup.ErrorBudget && c.Level >= sup.Level,
+		Refutes: sup != nil && c.Rate() <= sup.ErrorBudget && c.Level >= sup.Level,
 	}
 	return b, p, nil
 }

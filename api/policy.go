@@ -70,6 +70,10 @@ func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err) // a budget or level out of range, before anything is recorded
 		return
 	}
+	if err := certify.CheckHorizon(req.Horizon); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	if data.Early() {
 		// Not tested, so not an attempt.
 		res, msg := data.EarlyRefusal(tt.Name, req.ErrorBudget, level)
@@ -80,14 +84,14 @@ func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	attempt, err := h.certificationAttempt(r, CertificationAttempt{
-		TaskType: tt.Name, Budget: req.ErrorBudget, Level: level, Calibration: calVersion,
+		TaskType: tt.Name, Budget: req.ErrorBudget, Horizon: req.Horizon, Level: level, Calibration: calVersion,
 		Documents: len(data.Samples), Since: data.Since, Until: data.Until,
 	})
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	res, err := certify.TestAttempt(data.Samples, req.ErrorBudget, level, attempt)
+	res, err := certify.TestBatchAttempt(data.Samples, req.ErrorBudget, level, req.Horizon, attempt)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -106,6 +110,8 @@ func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
 		PolicyVersion: tt.Policy.Version,
 		Budget:        res.Budget,
 		Level:         res.Level,
+		Horizon:       res.Horizon,
+		RateBudget:    res.RateBudget,
 		Threshold:     res.Certified.Threshold,
 		Bound:         res.Certified.Bound,
 		Accepted:      res.Certified.Accepted,
@@ -137,8 +143,10 @@ func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
 // CertificationAttempt is the data of a policy.certification_attempted
 // event: which evidence a certification was about to be tested on.
 type CertificationAttempt struct {
-	TaskType    string  `json:"task_type"`
-	Budget      float64 `json:"budget"`
+	TaskType string  `json:"task_type"`
+	Budget   float64 `json:"budget"`
+	// Horizon is a batch certificate's (0: a certificate of the rate).
+	Horizon     int     `json:"horizon,omitempty"`
 	Level       float64 `json:"level"`
 	Calibration string  `json:"calibration,omitempty"`
 	// Documents are the held-out reviewed documents, created from Since to
@@ -150,7 +158,7 @@ type CertificationAttempt struct {
 
 // certificationAttempt records an attempt to certify and returns which
 // attempt it is: one more than the attempts recorded before it at the same
-// task type and budget, whatever their documents (the shares of the level
+// task type, budget and horizon, whatever their documents (the shares of the level
 // sum to one over any sequence of attempts, overlapping or not: trying
 // again until one passes is what they pay for, on fresh documents too).
 // The event is appended first and the earlier ones counted by their place
@@ -158,7 +166,8 @@ type CertificationAttempt struct {
 // attempt on no documents tests nothing and is not counted. It reads the
 // whole chain: certification is an approver's occasional act. Another
 // budget is another count: an approver who asks for 5.00001% after 5% was
-// refused starts afresh, in plain sight of the audit log.
+// refused starts afresh, in plain sight of the audit log; so is another
+// horizon, which is another promise.
 func (h *handlers) certificationAttempt(r *http.Request, a CertificationAttempt) (int, error) {
 	if a.Documents == 0 {
 		return 1, nil
@@ -186,8 +195,8 @@ func (h *handlers) certificationAttempt(r *http.Request, a CertificationAttempt)
 	return earlier + 1, nil
 }
 
-// countAttempts counts the recorded attempts at a's task type and budget
-// before the event at seq before.
+// countAttempts counts the recorded attempts at a's task type, budget and
+// horizon before the event at seq before.
 func (h *handlers) countAttempts(ctx context.Context, a CertificationAttempt, before int64) (int, error) {
 	n := 0
 	err := h.Store.ScanAudit(ctx, 0, func(e countersign.AuditEvent) error {
@@ -201,7 +210,7 @@ func (h *handlers) countAttempts(ctx context.Context, a CertificationAttempt, be
 		if json.Unmarshal(e.Data, &b) != nil {
 			return nil
 		}
-		if b.TaskType == a.TaskType && b.Budget == a.Budget && b.Documents > 0 {
+		if b.TaskType == a.TaskType && b.Budget == a.Budget && b.Horizon == a.Horizon && b.Documents > 0 {
 			n++
 		}
 		return nil
@@ -293,6 +302,10 @@ func (h *handlers) applyCertificate(w http.ResponseWriter, r *http.Request) {
 		}
 		reason = fmt.Sprintf("certificate %s: %d of %d accepted documents wrong at threshold %s, upper bound %.4g within the budget %g at %g confidence",
 			c.ID, c.Wrong, c.Accepted, certify.FormatThreshold(c.Threshold), c.Bound, c.Budget, confidence)
+		if c.Horizon > 0 {
+			reason = fmt.Sprintf("certificate %s: %d of %d accepted documents wrong at threshold %s, upper bound %.4g within the rate %.4g at %g confidence, so that at most %g of each next %d accepted documents are wrong at %g confidence",
+				c.ID, c.Wrong, c.Accepted, certify.FormatThreshold(c.Threshold), c.Bound, c.RateBudget, confidence, c.Budget, c.Horizon, c.Level)
+		}
 	}
 	if req.AuditSampleRate != nil && !share(*req.AuditSampleRate) {
 		h.fail(w, r, countersign.Errorf(countersign.CodeInvalid, "audit sample rate must be a number between 0 and 1, not %v", *req.AuditSampleRate))
@@ -308,9 +321,10 @@ func (h *handlers) applyCertificate(w http.ResponseWriter, r *http.Request) {
 		}
 		// What a certificate promises is watched from its first document:
 		// a task type without supervision of its own is supervised at the
-		// certificate's budget and level.
+		// certificate's budget and level (a batch certificate's rate: what
+		// keeps its batches within the budget).
 		if tt.Policy.Supervision == nil {
-			v.Supervision = &countersign.Supervision{ErrorBudget: c.Budget, Level: c.Level, Bound: countersign.BoundConfidenceSequence, OnBreach: countersign.BreachRaiseThreshold}
+			v.Supervision = &countersign.Supervision{ErrorBudget: c.Rate(), Level: c.Level, Bound: countersign.BoundConfidenceSequence, OnBreach: countersign.BreachRaiseThreshold}
 		}
 	})
 }

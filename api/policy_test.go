@@ -236,6 +236,61 @@ func TestCertifyApplySet(t *testing.T) {
 	}
 }
 
+// TestBatchCertificate: 400 right documents (confidence 0.999 down to
+// 0.9591) and 10 wrong ones at 0.5, certified at 5% over each next 400
+// accepted documents. Half the 5% risk covers the batch's chance: 400
+// documents keep 20 wrong with probability 97.5% at a rate up to 3.27884%
+// (BatchRate). The other half, at 0.8 of it for a first attempt (98%),
+// certifies the rate within that: the sequence passes down to 0 of 400 and
+// stops at 10 of 410. The certificate names its horizon and rate, its
+// attempt is counted apart from a certificate of the rate at the same
+// budget, and applying it supervises the task type at that rate.
+func TestBatchCertificate(t *testing.T) {
+	s := newServer(t, 0)
+	approver := s.tokens[countersign.RoleApprover]
+	lowest := 0.0
+	for i := range 400 {
+		lowest = 0.999 - float64(i)/10000
+		s.reviewed(i, lowest, true)
+	}
+	for i := 400; i < 410; i++ {
+		s.reviewed(i, 0.5, false)
+	}
+	got := s.do("POST", "/v1/policy/certify", approver, `{"task_type":"contract-review","error_budget":0.05,"horizon":400}`)
+	if got.status != http.StatusCreated {
+		t.Fatalf("certify: %d %v", got.status, got.body)
+	}
+	cert, _ := got.body["certificate"].(map[string]any)
+	if number(t, cert["horizon"]) != 400 || math.Abs(number(t, cert["rate_budget"])-0.032788425) > 2e-9 || number(t, cert["budget"]) != 0.05 ||
+		number(t, cert["level"]) != 0.95 || number(t, cert["threshold"]) != lowest || number(t, cert["accepted"]) != 400 || number(t, cert["wrong"]) != 0 ||
+		number(t, cert["attempt"]) != 1 || number(t, cert["tested_at"]) != 0.98 {
+		t.Fatalf("certificate %v; want 5%% of each next 400 at 95%%, rate within 3.279%%, 0 of 400 at %v, tested at 98%%", cert, lowest)
+	}
+	// Clopper-Pearson for 0 of 400 at 98%: 1 - 0.02^(1/400).
+	if b := number(t, cert["bound"]); math.Abs(b-(1-math.Pow(0.02, 1.0/400))) > 1e-12 {
+		t.Errorf("bound %v, want %v", b, 1-math.Pow(0.02, 1.0/400))
+	}
+	if e := s.events(countersign.EventPolicyCertificationAttempted); len(e) != 1 || !strings.Contains(string(e[0].Data), `"horizon":400`) {
+		t.Fatalf("policy.certification_attempted events %+v, want one naming the horizon", e)
+	}
+	// A certificate of the rate at the same budget is another promise: its
+	// first attempt.
+	rate := s.do("POST", "/v1/policy/certify", approver, `{"task_type":"contract-review","error_budget":0.05}`)
+	if c, _ := rate.body["certificate"].(map[string]any); rate.status != http.StatusCreated || number(t, c["attempt"]) != 1 || c["horizon"] != nil {
+		t.Fatalf("certify the rate after the batch: %d %v", rate.status, rate.body)
+	}
+	if bad := s.do("POST", "/v1/policy/certify", approver, `{"task_type":"contract-review","error_budget":0.05,"horizon":-5}`); bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.message(), "horizon must be") {
+		t.Errorf("a negative horizon: %d %q", bad.status, bad.message())
+	}
+	applied := s.do("POST", "/v1/policy/apply", approver, `{"task_type":"contract-review","certificate":"contract-review/c1"}`)
+	policy, _ := applied.body["policy"].(map[string]any)
+	version, _ := applied.body["policy_version"].(map[string]any)
+	if sup, _ := policy["supervision"].(map[string]any); applied.status != http.StatusCreated || sup == nil || math.Abs(number(t, sup["error_budget"])-0.032788425) > 2e-9 ||
+		!strings.Contains(version["reason"].(string), "at most 0.05 of each next 400 accepted documents are wrong") {
+		t.Fatalf("applied: %d policy %v version %v; want supervision at the certified rate", applied.status, policy, version)
+	}
+}
+
 // TestSetHotlNeedsThreshold: contract-review is hitl in its file, which
 // sets no threshold: switching it to hotl by hand needs one.
 func TestSetHotlNeedsThreshold(t *testing.T) {

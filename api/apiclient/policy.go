@@ -18,6 +18,12 @@ func (c *Client) Certify(ctx context.Context, taskType string, budget, level flo
 	if level != 0 {
 		req.Level = &level
 	}
+	return c.CertifyWith(ctx, req)
+}
+
+// CertifyWith is Certify with every field of the request, a batch
+// certificate's horizon among them.
+func (c *Client) CertifyWith(ctx context.Context, req wire.CertifyRequest) (*wire.CertifyResponse, error) {
 	var out wire.CertifyResponse
 	return &out, c.do(ctx, http.MethodPost, "/v1/policy/certify", req, &out)
 }

@@ -13,6 +13,11 @@ type CertifyRequest struct {
 	ErrorBudget float64 `json:"error_budget"`
 	// Level is the confidence level, 0.95 unless given.
 	Level *float64 `json:"level,omitempty"`
+	// Horizon asks for a batch certificate: at most ErrorBudget of each
+	// next Horizon auto-accepted documents wrong, at Level, rather than the
+	// error rate within ErrorBudget (0 or absent). See internal/certify:
+	// TestBatchAttempt.
+	Horizon int `json:"horizon,omitempty"`
 }
 
 // CertifyResponse is the answer of POST /v1/policy/certify: the stored

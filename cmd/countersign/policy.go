@@ -83,10 +83,11 @@ func newPolicyCertify() *cobra.Command {
 		taskType string
 		budget   float64
 		level    float64
+		horizon  int
 		asJSON   bool
 	)
 	cmd := &cobra.Command{
-		Use:   "certify --type T --error-budget E [--level L]",
+		Use:   "certify --type T --error-budget E [--level L] [--horizon N]",
 		Short: "Find the lowest auto-accept threshold whose error rate is within a budget, with a guarantee",
 		Long: `Tests auto-accept thresholds on the reviewed documents of a task type that the
 active calibration did not train on (a person approved, corrected, rejected or
@@ -128,6 +129,17 @@ keep --level. Try again once as many more documents were reviewed as the
 refusal says, not before. Each attempt is a policy.certification_attempted
 audit event.
 
+A certificate of the rate promises the chance that an accepted document is
+wrong; the wrong ones among the next few hundred accepted documents land over
+the budget nearly half the time when that rate is just within it. --horizon N
+asks instead for a batch certificate: with confidence --level, at most the
+budget's share of each next N auto-accepted documents (taken alone) is
+wrong. Half of the level's risk covers the batch's own chance, the other half
+certifies a stricter rate (at 5% and 95%: 3.28% over 400 documents, 4.13%
+over 2,000), so it needs more reviewed documents and sends more to people; a
+task type without supervision of its own is then supervised at that rate.
+Attempts are counted per budget and horizon.
+
 Prints the threshold, the share of documents that would go to a person, the
 accepted documents n and the wrong ones k, and the Clopper-Pearson upper bound
 of the error rate; the certificate is stored with an ID for
@@ -136,7 +148,8 @@ many more reviewed documents it would need, and exits 1.
 
 Needs the approver or admin role.`,
 		Example: `  countersign policy certify --type pii-extraction --error-budget 0.01
-  countersign policy certify --type pii-extraction --error-budget 0.05 --level 0.99`,
+  countersign policy certify --type pii-extraction --error-budget 0.05 --level 0.99
+  countersign policy certify --type soc-alert --error-budget 0.05 --horizon 2000`,
 		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := requireType(cmd, taskType); err != nil {
@@ -151,11 +164,14 @@ Needs the approver or admin role.`,
 			if err := requireShare(cmd, "level", level, true, true); err != nil {
 				return err
 			}
+			if err := certify.CheckHorizon(horizon); err != nil {
+				return exitError{code: 2, err: fmt.Errorf("--horizon: %v\nSee '%s --help'.", err, cmd.CommandPath())}
+			}
 			c, err := cf.client(cmd)
 			if err != nil {
 				return err
 			}
-			res, err := c.Certify(cmd.Context(), taskType, budget, level)
+			res, err := c.CertifyWith(cmd.Context(), wire.CertifyRequest{TaskType: taskType, ErrorBudget: budget, Level: &level, Horizon: horizon})
 			if err != nil {
 				// A refusal carries its test: with --json it goes to
 				// standard output as the API gave it, the error beside it,
@@ -192,6 +208,7 @@ Needs the approver or admin role.`,
 	cmd.Flags().StringVar(&taskType, "type", "", "task type to certify (required)")
 	cmd.Flags().Float64Var(&budget, "error-budget", 0, "highest acceptable error rate among auto-accepted documents, a share: 0.01 is 1% (required)")
 	cmd.Flags().Float64Var(&level, "level", certify.DefaultLevel, "confidence level of the guarantee")
+	cmd.Flags().IntVar(&horizon, "horizon", 0, "certify the wrong share of each next N auto-accepted documents, not only the error rate (0: the rate)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the certificate and the test as JSON (a refusal: its error and test, and exit status 1)")
 	return cmd
 }
@@ -202,16 +219,35 @@ func printCertificate(out io.Writer, c *countersign.Certificate) {
 		cal = "none (uncalibrated confidence)"
 	}
 	fmt.Fprintf(out, "certificate %s of %s: threshold %s\n", c.ID, c.TaskType, certify.FormatThreshold(c.Threshold))
-	fmt.Fprintf(out, "  error budget %s at %s confidence; upper bound of the error rate %.4f (%.2f%%), Clopper-Pearson\n",
-		strconv.FormatFloat(100*c.Budget, 'f', -1, 64)+"%", countersign.Percent(c.Level), c.Bound, 100*c.Bound)
+	if c.Horizon > 0 {
+		fmt.Fprintf(out, "  error budget %s of each next %d accepted documents at %s confidence: the error rate within %s; upper bound of the error rate %.4f (%.2f%%), Clopper-Pearson\n",
+			strconv.FormatFloat(100*c.Budget, 'f', -1, 64)+"%", c.Horizon, countersign.Percent(c.Level), countersign.Percent(c.RateBudget), c.Bound, 100*c.Bound)
+	} else {
+		fmt.Fprintf(out, "  error budget %s at %s confidence; upper bound of the error rate %.4f (%.2f%%), Clopper-Pearson\n",
+			strconv.FormatFloat(100*c.Budget, 'f', -1, 64)+"%", countersign.Percent(c.Level), c.Bound, 100*c.Bound)
+	}
 	if c.Attempt > 0 {
-		fmt.Fprintf(out, "  attempt %d at this budget: tested at %s confidence (the bound's), so that every attempt together keeps %s\n",
-			c.Attempt, countersign.Percent(c.TestedAt), countersign.Percent(c.Level))
+		what := "this budget: tested"
+		if c.Horizon > 0 {
+			what = "this budget and horizon: the rate tested"
+		}
+		fmt.Fprintf(out, "  attempt %d at %s at %s confidence (the bound's), so that every attempt together keeps %s\n",
+			c.Attempt, what, countersign.Percent(c.TestedAt), countersign.Percent(c.Level))
 	}
 	fmt.Fprintf(out, "  accepted n = %d, wrong k = %d; expected review share %.1f%% of %d held-out reviewed documents\n",
 		c.Accepted, c.Wrong, 100*c.ReviewShare, c.Documents)
 	fmt.Fprintf(out, "  %d thresholds tested; calibration %s; policy %s; documents created %s to %s\n",
 		c.Tested, cal, c.PolicyVersion, c.Since.Local().Format(time.DateTime), c.Until.Local().Format(time.DateTime))
+}
+
+// budgetText is a certificate's budget in a list: "5%", or "5% of 400" for
+// a batch certificate.
+func budgetText(c *countersign.Certificate) string {
+	s := strconv.FormatFloat(100*c.Budget, 'f', -1, 64) + "%"
+	if c.Horizon > 0 {
+		s += " of " + strconv.Itoa(c.Horizon)
+	}
+	return s
 }
 
 func newPolicyCertificates() *cobra.Command {
@@ -257,7 +293,7 @@ Needs the approver, auditor or admin role.`,
 					cal = "none"
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.4f\t%d\t%d\t%.1f%%\t%s\t%s\t%s\n", c.ID, certify.FormatThreshold(c.Threshold),
-					strconv.FormatFloat(100*c.Budget, 'f', -1, 64)+"%", countersign.Percent(c.Level), c.Bound, c.Accepted, c.Wrong, 100*c.ReviewShare,
+					budgetText(&c), countersign.Percent(c.Level), c.Bound, c.Accepted, c.Wrong, 100*c.ReviewShare,
 					cal, c.CreatedAt.Local().Format(time.DateTime), c.CreatedBy)
 			}
 			return tw.Flush()

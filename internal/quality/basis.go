@@ -27,8 +27,10 @@ type Certified struct {
 	ID          string  `json:"id"`
 	Calibration string  `json:"calibration,omitempty"`
 	Threshold   float64 `json:"threshold"`
-	Budget      float64 `json:"budget"`
-	Level       float64 `json:"level"`
+	// Budget is the error rate it certified: its budget, or a batch
+	// certificate's stricter rate (countersign.Certificate.Rate).
+	Budget float64 `json:"budget"`
+	Level  float64 `json:"level"`
 	// Accepted and Wrong are the reviewed documents it would have accepted
 	// at its threshold and the wrong ones among them, from its data window
 	// Since to Until.

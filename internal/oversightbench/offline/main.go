@@ -85,6 +85,7 @@ func main() {
 	hotlDocs := flag.Int("hotl", 0, "documents run in hotl after the first certificate at each budget, then certified again (0: none)")
 	rate := flag.Float64("rate", 0.1, "audit sample rate in hotl")
 	every := flag.Int("every", 0, "certify again every this many documents in hotl (0: once, after -hotl)")
+	flag.IntVar(&horizon, "horizon", 0, "certify batch certificates over this many accepted documents (certify.TestBatchAttempt; 0: certificates of the rate)")
 	laxer := flag.Bool("laxer", true, "in hotl, put a new certificate in force only when its threshold is laxer than the one in force (the older certificate still holds: every attempt counts); false: always the newest")
 	flag.Parse()
 	if *hotlDocs > 0 && !(*rate > 0 && *rate <= 1) {
@@ -299,7 +300,7 @@ func main() {
 					continue
 				}
 				attempts[i]++
-				r, err := certify.TestAttempt(samples, b, 0.95, attempts[i])
+				r, err := certify.TestBatchAttempt(samples, b, 0.95, horizon, attempts[i])
 				must(err)
 				if r.Certified != nil {
 					certs[i], after[i] = r, len(all)
@@ -558,6 +559,10 @@ func hotlCheckpoints(n, every int) []int {
 // certificate puts its threshold in force for the documents after it; a
 // refusal leaves the one in force, and so, when laxer is set, does a
 // certificate of a stricter threshold.
+// horizon is -horizon: batch certificates over that many accepted
+// documents when above 0.
+var horizon int
+
 func runHOTL(docs []*Doc, base []certify.Sample, budget, threshold float64, attempt int, rate float64, checkpoints []int, naive, laxer bool) []checkpoint {
 	// The store's numbering of auto-accepted documents per stratum, in
 	// arrival order (activities.DrawAudit).
@@ -594,7 +599,7 @@ func runHOTL(docs []*Doc, base []certify.Sample, budget, threshold float64, atte
 		}
 		if len(out) < len(checkpoints) && k+1 == checkpoints[len(out)] {
 			cp.attempt++
-			r, err := certify.TestAttempt(samples, budget, 0.95, cp.attempt)
+			r, err := certify.TestBatchAttempt(samples, budget, 0.95, horizon, cp.attempt)
 			must(err)
 			cp.certified, cp.got = r.Certified != nil, -1
 			if cp.certified {
