@@ -12,6 +12,7 @@ import (
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/api/apiclient"
+	"github.com/countersign/countersign/api/wire"
 	"github.com/countersign/countersign/internal/certify"
 	"github.com/countersign/countersign/internal/oversightbench"
 )
@@ -132,7 +133,7 @@ func (s *seedRun) certifyAll(ctx context.Context) ([]*countersign.Certificate, e
 				missing = true
 				continue
 			}
-			resp, err := s.approver.Certify(ctx, oversightbench.TaskType, b, s.cfg.Level)
+			resp, err := s.certify(ctx, b)
 			if notBuilt(err) {
 				s.note("%v: no certificate, every budget stays in hitl", err)
 				return certs, nil
@@ -328,7 +329,7 @@ func (s *seedRun) recertify(ctx context.Context, i int, first *countersign.Certi
 	if err := s.waitDue(ctx, time.Now(), "audits"); err != nil {
 		return err
 	}
-	resp, err := s.approver.Certify(ctx, oversightbench.TaskType, b, s.cfg.Level)
+	resp, err := s.certify(ctx, b)
 	if reason, ok := refused(err); ok {
 		rc.Refusal, rc.Test = reason, refusalTest(err)
 		progress("seed %d: no new certificate at %s after %d documents in hotl: %s", s.seed, pct(b), rc.InHOTL, reason)
@@ -374,4 +375,11 @@ func refusalTest(err error) *certify.Result {
 		return nil
 	}
 	return body.Test
+}
+
+// certify asks for a certificate at budget b, at the level and horizon
+// configured.
+func (s *seedRun) certify(ctx context.Context, b float64) (*wire.CertifyResponse, error) {
+	level := s.cfg.Level
+	return s.approver.CertifyWith(ctx, wire.CertifyRequest{TaskType: oversightbench.TaskType, ErrorBudget: b, Level: &level, Horizon: s.cfg.Horizon})
 }

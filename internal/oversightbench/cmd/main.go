@@ -40,6 +40,7 @@ func main() {
 	flag.IntVar(&cfg.MaxReviewed, "max-reviewed", cfg.MaxReviewed, "stop reviewing for a certificate after this many documents")
 	flag.IntVar(&cfg.Heldout, "heldout", cfg.Heldout, "new documents run per budget after its certificate is applied")
 	flag.Float64Var(&cfg.Level, "level", cfg.Level, "confidence level of the certificates")
+	flag.IntVar(&cfg.Horizon, "horizon", 0, "batch certificates over this many accepted documents (policy certify --horizon; 0: certificates of the rate)")
 	flag.IntVar(&cfg.Recertify, "recertify", cfg.Recertify, "more documents run in hotl after a budget's batch before it is certified again on the uniform sample, then another batch (0: not certified again)")
 	flag.IntVar(&cfg.Wave, "wave", cfg.Wave, "documents submitted at once; each wave is decided before the next")
 	flag.IntVar(&cfg.Workers, "workers", cfg.Workers, "concurrent API calls")

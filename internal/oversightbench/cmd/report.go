@@ -449,6 +449,9 @@ func countRange(s Stat) string {
 func (r *Report) print(w io.Writer) {
 	fmt.Fprintf(w, "Oversight benchmark: %s, %d seeds, commit %s, %s\n", oversightbench.TaskType, len(r.Seeds), r.Commit, r.Duration)
 	fmt.Fprintf(w, "Per seed: %d documents reviewed in hitl (more while a certificate is refused, up to %d), then %d new documents per budget under its certificate (hotl, audits at the task type's rate). Shares are of the new documents; escaped errors are wrong drafts among all auto-accepted ones, audited or not.\n\n", r.Config.Reviewed, r.Config.MaxReviewed, r.Config.Heldout)
+	if r.Config.Horizon > 0 {
+		fmt.Fprintf(w, "Batch certificates (-horizon %d): each promises at most the budget's share wrong of the next %d accepted documents, by certifying a stricter rate (the certified bound below is of that rate).\n\n", r.Config.Horizon, r.Config.Horizon)
+	}
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "budget\tcertified\tafter (reviewed)\tsent to people\tperfect oracle\thindsight threshold\tescaped (realized)\tcertified bound\twithin budget\ttightened")

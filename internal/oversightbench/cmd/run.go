@@ -31,6 +31,9 @@ type Config struct {
 	// certified again.
 	Recertify int     `json:"recertify"`
 	Level     float64 `json:"level"`
+	// Horizon asks for batch certificates over that many accepted
+	// documents (policy certify --horizon); 0: certificates of the rate.
+	Horizon int `json:"horizon,omitempty"`
 	Wave      int     `json:"wave"`
 	Workers   int     `json:"workers"`
 	JSON      string  `json:"-"`
