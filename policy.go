@@ -31,11 +31,12 @@ type PolicyVersion struct {
 	AuditSampleRate *float64 `json:"audit_sample_rate,omitempty"`
 	// Certificate is the certificate the version was applied from, if any.
 	Certificate string `json:"certificate,omitempty"`
-	// Supervision supervises the version's auto-acceptance when the task
-	// type's own policy has no supervision (a hitl task type turned hotl
-	// by a certificate): the certificate's budget and level, watched by
-	// the confidence sequence. The task type's own supervision, when it
-	// has one, stands.
+	// Supervision is what a certificate applied promises, to be watched:
+	// its rate (a batch certificate's stricter one) and level, by the
+	// confidence sequence. It supervises the version's auto-acceptance
+	// when the task type's own policy has no supervision (a hitl task type
+	// turned hotl by a certificate). When it has one, that stands, at the
+	// stricter of its own error budget and this one's.
 	Supervision *Supervision `json:"supervision,omitempty"`
 	Reason      string       `json:"reason"`
 	CreatedBy   string       `json:"created_by"`
@@ -79,8 +80,14 @@ func (v *PolicyVersion) Apply(p Policy) Policy {
 	if v.AuditSampleRate != nil {
 		out.AuditSampleRate = *v.AuditSampleRate
 	}
-	if v.Supervision != nil && out.Supervision == nil {
+	switch {
+	case v.Supervision == nil:
+	case out.Supervision == nil:
 		out.Supervision = v.Supervision
+	case v.Supervision.ErrorBudget < out.Supervision.ErrorBudget:
+		stricter := *out.Supervision
+		stricter.ErrorBudget = v.Supervision.ErrorBudget
+		out.Supervision = &stricter
 	}
 	out.Version = p.Version + "+" + v.ID
 	return out

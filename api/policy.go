@@ -145,7 +145,8 @@ func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
 type CertificationAttempt struct {
 	TaskType string  `json:"task_type"`
 	Budget   float64 `json:"budget"`
-	// Horizon is a batch certificate's (0: a certificate of the rate).
+	// Horizon is a batch certificate's (0: a certificate of the rate); it
+	// is recorded, not counted apart.
 	Horizon     int     `json:"horizon,omitempty"`
 	Level       float64 `json:"level"`
 	Calibration string  `json:"calibration,omitempty"`
@@ -158,7 +159,7 @@ type CertificationAttempt struct {
 
 // certificationAttempt records an attempt to certify and returns which
 // attempt it is: one more than the attempts recorded before it at the same
-// task type, budget and horizon, whatever their documents (the shares of the level
+// task type and budget, with or without a horizon, whatever their documents (the shares of the level
 // sum to one over any sequence of attempts, overlapping or not: trying
 // again until one passes is what they pay for, on fresh documents too).
 // The event is appended first and the earlier ones counted by their place
@@ -166,8 +167,11 @@ type CertificationAttempt struct {
 // attempt on no documents tests nothing and is not counted. It reads the
 // whole chain: certification is an approver's occasional act. Another
 // budget is another count: an approver who asks for 5.00001% after 5% was
-// refused starts afresh, in plain sight of the audit log; so is another
-// horizon, which is another promise.
+// refused starts afresh, in plain sight of the audit log. A horizon is not
+// another count: horizons of 400, 401 and 420 test nearly the same rate on
+// the same documents, and each would otherwise take a fresh share. Counted
+// together, the batch attempts' shares of their half of the level still
+// sum to at most that half, and the rate attempts' to at most the level.
 func (h *handlers) certificationAttempt(r *http.Request, a CertificationAttempt) (int, error) {
 	if a.Documents == 0 {
 		return 1, nil
@@ -195,8 +199,8 @@ func (h *handlers) certificationAttempt(r *http.Request, a CertificationAttempt)
 	return earlier + 1, nil
 }
 
-// countAttempts counts the recorded attempts at a's task type, budget and
-// horizon before the event at seq before.
+// countAttempts counts the recorded attempts at a's task type and budget,
+// whatever their horizon, before the event at seq before.
 func (h *handlers) countAttempts(ctx context.Context, a CertificationAttempt, before int64) (int, error) {
 	n := 0
 	err := h.Store.ScanAudit(ctx, 0, func(e countersign.AuditEvent) error {
@@ -210,7 +214,7 @@ func (h *handlers) countAttempts(ctx context.Context, a CertificationAttempt, be
 		if json.Unmarshal(e.Data, &b) != nil {
 			return nil
 		}
-		if b.TaskType == a.TaskType && b.Budget == a.Budget && b.Horizon == a.Horizon && b.Documents > 0 {
+		if b.TaskType == a.TaskType && b.Budget == a.Budget && b.Documents > 0 {
 			n++
 		}
 		return nil
@@ -303,8 +307,8 @@ func (h *handlers) applyCertificate(w http.ResponseWriter, r *http.Request) {
 		reason = fmt.Sprintf("certificate %s: %d of %d accepted documents wrong at threshold %s, upper bound %.4g within the budget %g at %g confidence",
 			c.ID, c.Wrong, c.Accepted, certify.FormatThreshold(c.Threshold), c.Bound, c.Budget, confidence)
 		if c.Horizon > 0 {
-			reason = fmt.Sprintf("certificate %s: %d of %d accepted documents wrong at threshold %s, upper bound %.4g within the rate %.4g at %g confidence, so that at most %g of each next %d accepted documents are wrong at %g confidence",
-				c.ID, c.Wrong, c.Accepted, certify.FormatThreshold(c.Threshold), c.Bound, c.RateBudget, confidence, c.Budget, c.Horizon, c.Level)
+			reason = fmt.Sprintf("certificate %s: %d of %d accepted documents wrong at threshold %s, upper bound %.4g within the rate %.4g at %g confidence, so that at most %d of each next %d accepted documents (a budget of %g) are wrong at %g confidence",
+				c.ID, c.Wrong, c.Accepted, certify.FormatThreshold(c.Threshold), c.Bound, c.RateBudget, confidence, c.Allowed(), c.Horizon, c.Budget, c.Level)
 		}
 	}
 	if req.AuditSampleRate != nil && !share(*req.AuditSampleRate) {
@@ -323,9 +327,9 @@ func (h *handlers) applyCertificate(w http.ResponseWriter, r *http.Request) {
 		// a task type without supervision of its own is supervised at the
 		// certificate's budget and level (a batch certificate's rate: what
 		// keeps its batches within the budget).
-		if tt.Policy.Supervision == nil {
-			v.Supervision = &countersign.Supervision{ErrorBudget: c.Rate(), Level: c.Level, Bound: countersign.BoundConfidenceSequence, OnBreach: countersign.BreachRaiseThreshold}
-		}
+		// One with supervision of its own keeps it, at the stricter of
+		// its budget and the certificate's rate (PolicyVersion.Apply).
+		v.Supervision = &countersign.Supervision{ErrorBudget: c.Rate(), Level: c.Level, Bound: countersign.BoundConfidenceSequence, OnBreach: countersign.BreachRaiseThreshold}
 	})
 }
 

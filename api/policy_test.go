@@ -19,8 +19,14 @@ import (
 // corrected otherwise.
 func (s *server) reviewed(i int, confidence float64, right bool) {
 	s.t.Helper()
+	s.reviewedAs("contract-review", fmt.Sprintf("doc-%03d", i), i, confidence, right)
+}
+
+// reviewedAs is reviewed for a document of taskType with the given ID.
+func (s *server) reviewedAs(taskType, id string, i int, confidence float64, right bool) {
+	s.t.Helper()
 	ctx := context.Background()
-	tt, err := s.types.Get("contract-review")
+	tt, err := s.types.Get(taskType)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -35,7 +41,7 @@ func (s *server) reviewed(i int, confidence float64, right bool) {
 		final.Action, final.Diff = countersign.ActionCorrect, []countersign.FieldChange{{Field: tt.Required[0], Change: countersign.ChangeCorrected}}
 	}
 	doc := &countersign.Document{
-		ID: fmt.Sprintf("doc-%03d", i), TaskType: tt.Name, TaskTypeVersion: tt.Version, Content: "x", ContentSHA256: "x",
+		ID: id, TaskType: tt.Name, TaskTypeVersion: tt.Version, Content: "x", ContentSHA256: "x",
 		Status: countersign.StatusProcessing, SubmittedBy: "sam", CreatedAt: time.Date(2026, 2, 1, 0, i, 0, 0, time.UTC),
 	}
 	if _, _, err := s.store.CreateDocument(ctx, doc); err != nil {
@@ -242,9 +248,9 @@ func TestCertifyApplySet(t *testing.T) {
 // documents keep 20 wrong with probability 97.5% at a rate up to 3.27884%
 // (BatchRate). The other half, at 0.8 of it for a first attempt (98%),
 // certifies the rate within that: the sequence passes down to 0 of 400 and
-// stops at 10 of 410. The certificate names its horizon and rate, its
-// attempt is counted apart from a certificate of the rate at the same
-// budget, and applying it supervises the task type at that rate.
+// stops at 10 of 410. The certificate names its horizon and rate; a
+// certificate of another horizon, or of the rate, at the same budget is the
+// next attempt at it; applying it supervises the task type at that rate.
 func TestBatchCertificate(t *testing.T) {
 	s := newServer(t, 0)
 	approver := s.tokens[countersign.RoleApprover]
@@ -273,11 +279,16 @@ func TestBatchCertificate(t *testing.T) {
 	if e := s.events(countersign.EventPolicyCertificationAttempted); len(e) != 1 || !strings.Contains(string(e[0].Data), `"horizon":400`) {
 		t.Fatalf("policy.certification_attempted events %+v, want one naming the horizon", e)
 	}
-	// A certificate of the rate at the same budget is another promise: its
-	// first attempt.
+	// Another horizon, or none, at the same budget is the next attempt:
+	// otherwise horizons of 400, 401, ... would each test nearly the same
+	// rate at a fresh share of the level.
+	other := s.do("POST", "/v1/policy/certify", approver, `{"task_type":"contract-review","error_budget":0.05,"horizon":401}`)
+	if c, _ := other.body["certificate"].(map[string]any); other.status != http.StatusCreated || number(t, c["attempt"]) != 2 || number(t, c["horizon"]) != 401 {
+		t.Fatalf("certify over 401 after 400: %d %v", other.status, other.body)
+	}
 	rate := s.do("POST", "/v1/policy/certify", approver, `{"task_type":"contract-review","error_budget":0.05}`)
-	if c, _ := rate.body["certificate"].(map[string]any); rate.status != http.StatusCreated || number(t, c["attempt"]) != 1 || c["horizon"] != nil {
-		t.Fatalf("certify the rate after the batch: %d %v", rate.status, rate.body)
+	if c, _ := rate.body["certificate"].(map[string]any); rate.status != http.StatusCreated || number(t, c["attempt"]) != 3 || c["horizon"] != nil {
+		t.Fatalf("certify the rate after two batches: %d %v", rate.status, rate.body)
 	}
 	if bad := s.do("POST", "/v1/policy/certify", approver, `{"task_type":"contract-review","error_budget":0.05,"horizon":-5}`); bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.message(), "horizon must be") {
 		t.Errorf("a negative horizon: %d %q", bad.status, bad.message())
@@ -286,8 +297,22 @@ func TestBatchCertificate(t *testing.T) {
 	policy, _ := applied.body["policy"].(map[string]any)
 	version, _ := applied.body["policy_version"].(map[string]any)
 	if sup, _ := policy["supervision"].(map[string]any); applied.status != http.StatusCreated || sup == nil || math.Abs(number(t, sup["error_budget"])-0.032788425) > 2e-9 ||
-		!strings.Contains(version["reason"].(string), "at most 0.05 of each next 400 accepted documents are wrong") {
+		!strings.Contains(version["reason"].(string), "at most 20 of each next 400 accepted documents (a budget of 0.05) are wrong") {
 		t.Fatalf("applied: %d policy %v version %v; want supervision at the certified rate", applied.status, policy, version)
+	}
+	// pii-extraction is supervised at 5% by its file (Wilson bound): a
+	// batch certificate keeps that supervision, at the stricter rate.
+	for i := range 400 {
+		s.reviewedAs("pii-extraction", fmt.Sprintf("pii-%03d", i), i, 0.999-float64(i)/10000, true)
+	}
+	if got := s.do("POST", "/v1/policy/certify", approver, `{"task_type":"pii-extraction","error_budget":0.05,"horizon":400}`); got.status != http.StatusCreated {
+		t.Fatalf("certify pii-extraction: %d %v", got.status, got.body)
+	}
+	applied = s.do("POST", "/v1/policy/apply", approver, `{"task_type":"pii-extraction","certificate":"pii-extraction/c1"}`)
+	policy, _ = applied.body["policy"].(map[string]any)
+	if sup, _ := policy["supervision"].(map[string]any); applied.status != http.StatusCreated || sup == nil || math.Abs(number(t, sup["error_budget"])-0.032788425) > 2e-9 ||
+		sup["bound"] != "wilson" || number(t, sup["level"]) != 0.95 {
+		t.Fatalf("applied to pii-extraction: %d supervision %v; want its own, at the certified rate", applied.status, policy["supervision"])
 	}
 }
 

@@ -7,8 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/countersign/countersign/workflows"
 )
@@ -79,9 +83,44 @@ func TestReplayRecordedHistories(t *testing.T) {
 			replayer := worker.NewWorkflowReplayer()
 			// Validators do not run on replay: the workflows need no keys.
 			(&workflows.Workflows{}).Register(replayer)
-			if err := replayer.ReplayWorkflowHistoryFromJSONFile(logger, f); err != nil {
+			history := readHistory(t, f)
+			// Under its own workflow ID: the supervisor refuses to run
+			// under another task type's (trustedStart), and the
+			// replayer's default ID is no supervisor's.
+			opts := worker.ReplayWorkflowHistoryOptions{OriginalExecution: workflow.Execution{ID: historyWorkflowID(t, history), RunID: "replay-run"}}
+			if err := replayer.ReplayWorkflowHistoryWithOptions(logger, history, opts); err != nil {
 				t.Fatalf("%s no longer replays: %v", f, err)
 			}
 		})
 	}
+}
+
+func readHistory(t *testing.T, path string) *historypb.History {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return h
+}
+
+// historyWorkflowID is the workflow ID a recorded run had: a supervisor's
+// follows from the task type its input names; any other run's is not
+// read by the workflow's code, so the replayer's default serves.
+func historyWorkflowID(t *testing.T, h *historypb.History) string {
+	t.Helper()
+	started := h.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes()
+	if started.GetWorkflowType().GetName() != workflows.SupervisorWorkflowType {
+		return "ReplayId"
+	}
+	var in workflows.SupervisorInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(started.GetInput(), &in); err != nil {
+		t.Fatalf("the supervisor's input: %v", err)
+	}
+	return workflows.SupervisorWorkflowID(in.TaskType)
 }

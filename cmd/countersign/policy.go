@@ -137,8 +137,10 @@ budget's share of each next N auto-accepted documents (taken alone) is
 wrong. Half of the level's risk covers the batch's own chance, the other half
 certifies a stricter rate (at 5% and 95%: 3.28% over 400 documents, 4.13%
 over 2,000), so it needs more reviewed documents and sends more to people; a
-task type without supervision of its own is then supervised at that rate.
-Attempts are counted per budget and horizon.
+task type is then supervised at that rate (or at its own budget, when
+stricter). Attempts are counted per budget, with or without a horizon. A
+batch allows floor(budget·N) wrong documents, so pick N where budget·N is a
+whole number: at 5%, 419 asks for a stricter rate (3.13%) than 400 (3.28%).
 
 Prints the threshold, the share of documents that would go to a person, the
 accepted documents n and the wrong ones k, and the Clopper-Pearson upper bound

@@ -241,7 +241,7 @@ func printStats(out io.Writer, st *wire.Stats) error {
 			if c.Refutes {
 				fmt.Fprintln(out, "; the audits must refute it to tighten")
 			} else {
-				fmt.Fprintf(out, "; not counted: certified at a %s budget and %s\n", countersign.Percent(c.Budget), countersign.Percent(c.Level))
+				fmt.Fprintf(out, "; not counted: certified an error rate within %s at %s\n", countersign.Percent(c.Budget), countersign.Percent(c.Level))
 			}
 		}
 		if e := sup.Estimate; e != nil {

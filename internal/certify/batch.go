@@ -1,8 +1,6 @@
 package certify
 
 import (
-	"math"
-
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/internal/quality"
 )
@@ -26,9 +24,12 @@ import (
 // stochastically fewer than at BatchRate itself.
 //
 // The price is a stricter rate, at 95%: for 5% over 400 documents, 3.28%;
-// over 2,000, 4.13%; over 10,000, 4.59%; for 1% over 400, 0.41%. A horizon
-// so short that the budget allows no wrong document in it (under 20 at 5%)
-// asks for a rate of at most BatchShare·(1-level), 2.5% at 95%.
+// over 2,000, 4.13%; over 10,000, 4.59%; for 1% over 400, 0.41%. A batch
+// allows floor(budget·Horizon) wrong documents, so the rate is a sawtooth
+// in the horizon (at 5%, 419 asks for 3.13%, stricter than 400's 3.28%).
+// A horizon so short that the budget allows no wrong document in it
+// (under 20 at 5%) asks for 1 - (1 - BatchShare·(1-level))^(1/Horizon):
+// 0.25% over 10 at 95%.
 
 // BatchShare is the share of 1 - level a batch certificate leaves to the
 // batch's own chance; the rest certifies the rate.
@@ -44,9 +45,10 @@ const MaxHorizon = 10_000_000
 // horizon)) >= 1 - alpha. It is below budget, and found by bisection to
 // within 1e-9 (rounded down, so never above the exact value).
 func BatchRate(budget float64, horizon int, alpha float64) float64 {
-	// A hair over the product, so that 29% of 100 allows 29, not the 28
-	// that 0.29·100 = 28.999999999999996 would.
-	allowed := int(math.Floor(budget*float64(horizon) + 1e-9))
+	// A hair over the product (countersign.Certificate.Allowed), so that
+	// 29% of 100 allows 29, not the 28 that 0.29·100 = 28.999999999999996
+	// would.
+	allowed := (&countersign.Certificate{Budget: budget, Horizon: horizon}).Allowed()
 	keeps := func(q float64) bool { return quality.BinomialCDF(allowed, horizon, q) >= 1-alpha }
 	lo, hi := 0.0, budget
 	for hi-lo > 1e-9 {

@@ -699,7 +699,7 @@ func (r *Result) underWhat() string {
 // certificate also a longer horizon (or a certificate of the rate).
 func (r *Result) larger() string {
 	if r.Horizon > 0 {
-		return "ask for a larger budget or a longer horizon (without one, the rate itself is certified against the budget)"
+		return "ask for a larger budget or a longer horizon (one where budget·horizon is a whole number; without a horizon the rate itself is certified against the budget)"
 	}
 	return "ask for a larger budget"
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -142,7 +143,8 @@ func TestForgedUpdatesThroughTemporal(t *testing.T) {
 	// A supervisor started straight through Temporal with a made-up window
 	// of 10,000 clean audits (which would hide a breach) is refused before
 	// it runs anything, as is one under another task type's workflow ID.
-	// Whatever supervisor ran is terminated first, as an attacker would.
+	// Whatever supervisor runs is terminated by the start, as an attacker
+	// would ask.
 	var clean quality.Histogram
 	for range 10000 {
 		clean.Add(0.95, false)
@@ -156,9 +158,9 @@ func TestForgedUpdatesThroughTemporal(t *testing.T) {
 		{workflows.SupervisorWorkflowID("contract-review"), workflows.SupervisorInput{TaskType: "contract-review", State: forgedState}, "was not continued from a run of this supervisor"},
 		{workflows.SupervisorWorkflowID("contract-review"), workflows.SupervisorInput{TaskType: "pii-extraction"}, "is not the supervisor of task type"},
 	} {
-		_ = tc.TerminateWorkflow(ctx, start.id, "", "mallory")
 		run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: start.id, TaskQueue: workflows.TaskQueue,
-			RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3}}, workflows.SupervisorWorkflowType, start.in)
+			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING,
+			RetryPolicy:              &temporal.RetryPolicy{MaximumAttempts: 3}}, workflows.SupervisorWorkflowType, start.in)
 		if err == nil {
 			// A run that took the input would run on: wait a bounded time.
 			waitCtx, cancel := context.WithTimeout(ctx, time.Minute)

@@ -33,12 +33,12 @@ type Config struct {
 	Level     float64 `json:"level"`
 	// Horizon asks for batch certificates over that many accepted
 	// documents (policy certify --horizon); 0: certificates of the rate.
-	Horizon int `json:"horizon,omitempty"`
-	Wave      int     `json:"wave"`
-	Workers   int     `json:"workers"`
-	JSON      string  `json:"-"`
-	Commit    string  `json:"-"`
-	DataDir   string  `json:"-"`
+	Horizon int    `json:"horizon,omitempty"`
+	Wave    int    `json:"wave"`
+	Workers int    `json:"workers"`
+	JSON    string `json:"-"`
+	Commit  string `json:"-"`
+	DataDir string `json:"-"`
 }
 
 func defaultConfig() Config {

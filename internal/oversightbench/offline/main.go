@@ -71,6 +71,10 @@ var (
 	sch *schema.Schema
 )
 
+// horizon is -horizon: batch certificates over that many accepted
+// documents when above 0.
+var horizon int
+
 func main() {
 	seeds := flag.Int("seeds", 5, "seeds 1..n")
 	first := flag.Int("first", 1, "first seed")
@@ -559,10 +563,6 @@ func hotlCheckpoints(n, every int) []int {
 // certificate puts its threshold in force for the documents after it; a
 // refusal leaves the one in force, and so, when laxer is set, does a
 // certificate of a stricter threshold.
-// horizon is -horizon: batch certificates over that many accepted
-// documents when above 0.
-var horizon int
-
 func runHOTL(docs []*Doc, base []certify.Sample, budget, threshold float64, attempt int, rate float64, checkpoints []int, naive, laxer bool) []checkpoint {
 	// The store's numbering of auto-accepted documents per stratum, in
 	// arrival order (activities.DrawAudit).
