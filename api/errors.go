@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/countersign/countersign"
@@ -46,6 +47,10 @@ func decodeJSON(body io.Reader, v any) error {
 			return countersign.Errorf(countersign.CodeBadRequest, "request body is not valid JSON: it ends too early")
 		case errors.As(err, &syntax):
 			return countersign.Errorf(countersign.CodeBadRequest, "request body is not valid JSON (at byte %d): %v", syntax.Offset, err)
+		case errors.As(err, &typeErr) && strings.HasPrefix(typeErr.Value, "number") && isInteger(typeErr):
+			// A number where a whole one goes: 1.5, 4e2, or one too
+			// large for it.
+			return countersign.Errorf(countersign.CodeBadRequest, "field %q must be a whole number written without a fraction or an exponent, and in range, not %s", typeErr.Field, strings.TrimPrefix(typeErr.Value, "number "))
 		case errors.As(err, &typeErr):
 			return countersign.Errorf(countersign.CodeBadRequest, "field %q must be a JSON %s, not %s", typeErr.Field, typeName(typeErr), typeErr.Value)
 		case strings.HasPrefix(err.Error(), "json: unknown field"):
@@ -61,6 +66,16 @@ func decodeJSON(body io.Reader, v any) error {
 		return countersign.Errorf(countersign.CodeBadRequest, "request body has data after the JSON object")
 	}
 	return nil
+}
+
+// isInteger reports whether the field e is about holds a whole number.
+func isInteger(e *json.UnmarshalTypeError) bool {
+	switch e.Type.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return true
+	}
+	return false
 }
 
 func typeName(e *json.UnmarshalTypeError) string {

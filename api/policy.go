@@ -77,6 +77,9 @@ func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
 	if data.Early() {
 		// Not tested, so not an attempt.
 		res, msg := data.EarlyRefusal(tt.Name, req.ErrorBudget, level)
+		if req.Horizon > 0 {
+			res.Horizon, res.RateBudget = req.Horizon, certify.BatchRate(req.ErrorBudget, req.Horizon, certify.BatchShare*(1-level))
+		}
 		rest.WriteJSON(w, http.StatusUnprocessableEntity, CertifyRefusal{
 			Error: rest.ErrorDetail{Code: countersign.CodeInvalid, Message: msg},
 			Test:  res,
@@ -159,7 +162,7 @@ type CertificationAttempt struct {
 
 // certificationAttempt records an attempt to certify and returns which
 // attempt it is: one more than the attempts recorded before it at the same
-// task type and budget, with or without a horizon, whatever their documents (the shares of the level
+// task type, budget and level, with or without a horizon, whatever their documents (the shares of the level
 // sum to one over any sequence of attempts, overlapping or not: trying
 // again until one passes is what they pay for, on fresh documents too).
 // The event is appended first and the earlier ones counted by their place
@@ -167,7 +170,10 @@ type CertificationAttempt struct {
 // attempt on no documents tests nothing and is not counted. It reads the
 // whole chain: certification is an approver's occasional act. Another
 // budget is another count: an approver who asks for 5.00001% after 5% was
-// refused starts afresh, in plain sight of the audit log. A horizon is not
+// refused starts afresh, in plain sight of the audit log. So is another
+// level: attempts at 95% spend 95%'s share, not 99%'s, and a 99% attempt
+// after them could not say that every attempt together keeps 99% if they
+// counted. A horizon is not
 // another count: horizons of 400, 401 and 420 test nearly the same rate on
 // the same documents, and each would otherwise take a fresh share. Counted
 // together, the batch attempts' shares of their half of the level still
@@ -199,8 +205,8 @@ func (h *handlers) certificationAttempt(r *http.Request, a CertificationAttempt)
 	return earlier + 1, nil
 }
 
-// countAttempts counts the recorded attempts at a's task type and budget,
-// whatever their horizon, before the event at seq before.
+// countAttempts counts the recorded attempts at a's task type, budget and
+// level, whatever their horizon, before the event at seq before.
 func (h *handlers) countAttempts(ctx context.Context, a CertificationAttempt, before int64) (int, error) {
 	n := 0
 	err := h.Store.ScanAudit(ctx, 0, func(e countersign.AuditEvent) error {
@@ -214,7 +220,7 @@ func (h *handlers) countAttempts(ctx context.Context, a CertificationAttempt, be
 		if json.Unmarshal(e.Data, &b) != nil {
 			return nil
 		}
-		if b.TaskType == a.TaskType && b.Budget == a.Budget && b.Documents > 0 {
+		if b.TaskType == a.TaskType && b.Budget == a.Budget && b.Level == a.Level && b.Documents > 0 {
 			n++
 		}
 		return nil

@@ -290,8 +290,19 @@ func TestBatchCertificate(t *testing.T) {
 	if c, _ := rate.body["certificate"].(map[string]any); rate.status != http.StatusCreated || number(t, c["attempt"]) != 3 || c["horizon"] != nil {
 		t.Fatalf("certify the rate after two batches: %d %v", rate.status, rate.body)
 	}
+	// Another level is another count: attempts at 95% spent 95%'s share.
+	stricter := s.do("POST", "/v1/policy/certify", approver, `{"task_type":"contract-review","error_budget":0.05,"horizon":400,"level":0.99}`)
+	if test, _ := stricter.body["test"].(map[string]any); test == nil || number(t, test["attempt"]) != 1 {
+		t.Fatalf("a first attempt at 99%% after three at 95%%: %d %v", stricter.status, stricter.body)
+	}
 	if bad := s.do("POST", "/v1/policy/certify", approver, `{"task_type":"contract-review","error_budget":0.05,"horizon":-5}`); bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.message(), "horizon must be") {
 		t.Errorf("a negative horizon: %d %q", bad.status, bad.message())
+	}
+	for _, h := range []string{"1.5", "4e2", "9223372036854775808"} {
+		bad := s.do("POST", "/v1/policy/certify", approver, `{"task_type":"contract-review","error_budget":0.05,"horizon":`+h+`}`)
+		if bad.status != http.StatusBadRequest || !strings.Contains(bad.message(), `field "horizon" must be a whole number`) || !strings.Contains(bad.message(), "not "+h) {
+			t.Errorf("horizon %s: %d %q", h, bad.status, bad.message())
+		}
 	}
 	applied := s.do("POST", "/v1/policy/apply", approver, `{"task_type":"contract-review","certificate":"contract-review/c1"}`)
 	policy, _ := applied.body["policy"].(map[string]any)

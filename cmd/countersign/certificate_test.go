@@ -19,7 +19,7 @@ func TestPrintBatchCertificate(t *testing.T) {
 	printCertificate(&out, c)
 	for _, want := range []string{
 		"error budget 5% of each next 400 accepted documents at 95% confidence: the error rate within 3.2788%",
-		"attempt 2 at this budget and horizon: the rate tested at 99.75% confidence",
+		"attempt 2 at this budget and level: the rate tested at 99.75% confidence",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("printed\n%s\nwithout %q", out.String(), want)

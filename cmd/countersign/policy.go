@@ -123,7 +123,7 @@ already due count.
 
 Every attempt counts: trying again after a refusal, on more documents, is
 another chance for a threshold over the budget to pass, so the first attempt
-at a task type and budget runs at 80% of the level's risk (1 - level) and the
+at a task type, budget and level runs at 80% of the level's risk (1 - level) and the
 k-th after it at 20%/(k(k-1)) of it (10%, 3.3%, ...): all attempts together
 keep --level. Try again once as many more documents were reviewed as the
 refusal says, not before. Each attempt is a policy.certification_attempted
@@ -138,7 +138,8 @@ wrong. Half of the level's risk covers the batch's own chance, the other half
 certifies a stricter rate (at 5% and 95%: 3.28% over 400 documents, 4.13%
 over 2,000), so it needs more reviewed documents and sends more to people; a
 task type is then supervised at that rate (or at its own budget, when
-stricter). Attempts are counted per budget, with or without a horizon. A
+stricter). Attempts are counted per budget and level, with or without a
+horizon. A
 batch allows floor(budget·N) wrong documents, so pick N where budget·N is a
 whole number: at 5%, 419 asks for a stricter rate (3.13%) than 400 (3.28%).
 
@@ -231,7 +232,7 @@ func printCertificate(out io.Writer, c *countersign.Certificate) {
 	if c.Attempt > 0 {
 		what := "this budget: tested"
 		if c.Horizon > 0 {
-			what = "this budget and horizon: the rate tested"
+			what = "this budget and level: the rate tested"
 		}
 		fmt.Fprintf(out, "  attempt %d at %s at %s confidence (the bound's), so that every attempt together keeps %s\n",
 			c.Attempt, what, countersign.Percent(c.TestedAt), countersign.Percent(c.Level))

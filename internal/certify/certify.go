@@ -576,7 +576,7 @@ func (r *Result) explain(taskType string) string {
 	fmt.Fprintf(&b, " with %s confidence", percent(r.Level))
 	switch {
 	case r.Horizon > 0 && r.Attempt > 1:
-		fmt.Fprintf(&b, " (that asks for an error rate within %s; attempt %d at this budget and horizon, so the rate is tested at %s for every attempt together to keep %s)", percent(r.RateBudget), r.Attempt, percent(r.TestedAt), percent(r.Level))
+		fmt.Fprintf(&b, " (that asks for an error rate within %s; attempt %d at this budget and level, so the rate is tested at %s for every attempt together to keep %s)", percent(r.RateBudget), r.Attempt, percent(r.TestedAt), percent(r.Level))
 	case r.Horizon > 0:
 		fmt.Fprintf(&b, " (that asks for an error rate within %s, tested at %s)", percent(r.RateBudget), percent(r.TestedAt))
 	case r.Attempt > 1:

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/countersign/countersign"
@@ -114,13 +116,14 @@ func (d *Dispatcher) Supervision(ctx context.Context, taskType string) (*workflo
 // EnsureSupervisors starts the supervisor of each task type whose policy in
 // force is supervised (an error budget, in hotl or tightened) and for
 // which none runs: a supervisor otherwise starts with the first audit
-// decided, so audits nobody decides would never count. It returns how
-// many it started.
-func (d *Dispatcher) EnsureSupervisors(ctx context.Context) (int, error) {
+// decided, so audits nobody decides would never count. A run that holds
+// a supervisor's workflow ID but is no supervisor (notASupervisor) is
+// terminated and a supervisor started in its place. It returns how many
+// it started, and what it replaced (task type, run, why).
+func (d *Dispatcher) EnsureSupervisors(ctx context.Context) (started int, replaced []string, err error) {
 	if d.Temporal == nil || d.TaskTypes == nil {
-		return 0, nil
+		return 0, nil, nil
 	}
-	started := 0
 	var errs []error
 	for _, tt := range d.TaskTypes.All() {
 		in, err := PolicyInForce(ctx, d.Store, tt)
@@ -135,7 +138,19 @@ func (d *Dispatcher) EnsureSupervisors(ctx context.Context) (int, error) {
 		desc, err := d.Temporal.DescribeWorkflowExecution(ctx, id, "")
 		switch {
 		case err == nil && desc.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
-			continue
+			why := notASupervisor(desc, time.Now())
+			if why == "" {
+				continue
+			}
+			// Anyone who can start workflows can hold the ID with a run
+			// that never supervises; it would keep this one from starting
+			// for good.
+			run := desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+			if err := d.Temporal.TerminateWorkflow(ctx, id, run, "countersign: "+why+"; the reconciler starts the supervisor in its place"); err != nil && !isNotFound(err) {
+				errs = append(errs, fmt.Errorf("replacing what holds the ID of the supervisor of %s (%s): %w", tt.Name, why, err))
+				continue
+			}
+			replaced = append(replaced, fmt.Sprintf("%s (run %s): %s", tt.Name, run, why))
 		case err != nil && !isNotFound(err):
 			errs = append(errs, fmt.Errorf("supervisor of %s: %w", tt.Name, err))
 			continue
@@ -147,5 +162,31 @@ func (d *Dispatcher) EnsureSupervisors(ctx context.Context) (int, error) {
 		}
 		started++
 	}
-	return started, errors.Join(errs...)
+	return started, replaced, errors.Join(errs...)
+}
+
+// startSlack is how far in the future a running supervisor's first
+// workflow task may be scheduled before it counts as not started: clocks
+// differ a little between the server and the worker.
+const startSlack = time.Minute
+
+// notASupervisor says why the running execution desc, which holds a
+// supervisor's workflow ID, is no supervisor countersign's workers run:
+// another workflow type (which no worker of ours runs, or which fails its
+// workflow tasks for good), another task queue (which none of them polls),
+// or a start delayed or scheduled (a cron start) past now. "" when it is
+// one. A supervisor started with a made-up state is refused by the
+// workflow itself (trustedStart) and ends, so it is not running.
+func notASupervisor(desc *workflowservice.DescribeWorkflowExecutionResponse, now time.Time) string {
+	info := desc.GetWorkflowExecutionInfo()
+	if name := info.GetType().GetName(); name != workflows.SupervisorWorkflowType {
+		return fmt.Sprintf("a workflow of type %q holds the ID", name)
+	}
+	if q := desc.GetExecutionConfig().GetTaskQueue().GetName(); q != "" && q != workflows.TaskQueue {
+		return fmt.Sprintf("it runs on task queue %q, which countersign's workers do not poll", q)
+	}
+	if at := info.GetExecutionTime().AsTime(); info.GetExecutionTime() != nil && at.After(now.Add(startSlack)) {
+		return fmt.Sprintf("its start is delayed to %s (a delayed or cron start)", at.UTC().Format(time.RFC3339))
+	}
+	return ""
 }

@@ -13,6 +13,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
+	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/countersign/countersign/api"
 	"github.com/countersign/countersign/internal/app"
 	"github.com/countersign/countersign/internal/config"
+	"github.com/countersign/countersign/internal/dispatch"
 	"github.com/countersign/countersign/internal/quality"
 	"github.com/countersign/countersign/worker"
 	"github.com/countersign/countersign/workflows"
@@ -397,4 +399,65 @@ func checkSupervisorHistory(t *testing.T, a *app.App, name, workflowID, runID st
 		t.Fatal(err)
 	}
 	t.Logf("recorded %s (%d events)", path, len(history.Events))
+}
+
+// TestReconcilerReplacesWhatIsNoSupervisor: anyone who can start workflows
+// can take a supervisor's workflow ID with a run that never supervises (a
+// start delayed by a day, a workflow type no worker runs, another task
+// queue), which would keep the reconciler from starting the supervisor for
+// good. Each is terminated and a supervisor started in its place, on the
+// real Temporal server; a supervisor it started itself is left alone.
+func TestReconcilerReplacesWhatIsNoSupervisor(t *testing.T) {
+	const taskType = "pii-extraction"
+	a := startAppWith(t, config.Config{TaskTypesDir: piiWithPolicy(t, supervisedPolicy), ReconcileInterval: time.Hour},
+		app.Roles{Embedded: true, Worker: true})
+	ctx := context.Background()
+	d := &dispatch.Dispatcher{Temporal: a.Temporal, Store: a.Store, TaskTypes: a.TaskTypes}
+	id := workflows.SupervisorWorkflowID(taskType)
+	supervising := func(what string) string {
+		t.Helper()
+		var run string
+		waitUntil(t, "a supervisor of "+taskType+" "+what, func() (bool, string) {
+			desc, err := a.Temporal.DescribeWorkflowExecution(ctx, id, "")
+			if err != nil {
+				return false, err.Error()
+			}
+			info := desc.GetWorkflowExecutionInfo()
+			run = info.GetExecution().GetRunId()
+			return info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING && info.GetType().GetName() == workflows.SupervisorWorkflowType &&
+				!info.GetExecutionTime().AsTime().After(time.Now().Add(time.Minute)), fmt.Sprintf("%s %s at %v", info.GetType().GetName(), info.GetStatus(), info.GetExecutionTime().AsTime())
+		})
+		return run
+	}
+	first := supervising("started by the reconciler")
+	if started, replaced, err := d.EnsureSupervisors(ctx); err != nil || started != 0 || len(replaced) != 0 {
+		t.Fatalf("with the supervisor running: started %d, replaced %v, %v; want nothing done", started, replaced, err)
+	}
+	for _, impostor := range []struct {
+		name string
+		opts client.StartWorkflowOptions
+		typ  string
+		why  string
+	}{
+		{"a start delayed by a day", client.StartWorkflowOptions{StartDelay: 24 * time.Hour}, workflows.SupervisorWorkflowType, "its start is delayed"},
+		{"a workflow type no worker runs", client.StartWorkflowOptions{}, "NoSuchWorkflow", `a workflow of type "NoSuchWorkflow"`},
+		{"another task queue", client.StartWorkflowOptions{TaskQueue: "nobody-polls-this"}, workflows.SupervisorWorkflowType, `task queue "nobody-polls-this"`},
+	} {
+		opts := impostor.opts
+		opts.ID, opts.WorkflowIDConflictPolicy = id, enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING
+		if opts.TaskQueue == "" {
+			opts.TaskQueue = workflows.TaskQueue
+		}
+		run, err := a.Temporal.ExecuteWorkflow(ctx, opts, impostor.typ, workflows.SupervisorInput{TaskType: taskType})
+		if err != nil {
+			t.Fatalf("%s: %v", impostor.name, err)
+		}
+		started, replaced, err := d.EnsureSupervisors(ctx)
+		if err != nil || started != 1 || len(replaced) != 1 || !strings.Contains(replaced[0], run.GetRunID()) || !strings.Contains(replaced[0], impostor.why) {
+			t.Fatalf("%s: started %d, replaced %v, %v; want it replaced, saying %q", impostor.name, started, replaced, err, impostor.why)
+		}
+		if again := supervising("in place of " + impostor.name); again == first || again == run.GetRunID() {
+			t.Fatalf("%s: run %s holds the ID", impostor.name, again)
+		}
+	}
 }

@@ -87,7 +87,10 @@ func (r *Reconciler) Once(ctx context.Context) error {
 // ensureSupervisors starts the supervisor of each supervised task type
 // none runs for (dispatch.Dispatcher.EnsureSupervisors).
 func (r *Reconciler) ensureSupervisors(ctx context.Context) error {
-	n, err := r.Dispatch.EnsureSupervisors(ctx)
+	n, replaced, err := r.Dispatch.EnsureSupervisors(ctx)
+	for _, what := range replaced {
+		r.logger().Warn("a run that is no supervisor held a supervisor's workflow ID: terminated, and the supervisor started in its place", "replaced", what)
+	}
 	if n > 0 {
 		r.logger().Info("supervisors started", "started", n)
 	}
