@@ -111,7 +111,7 @@ bench-export:
 	COUNTERSIGN_EXPORT_DOCS=$(EXPORT_DOCS) $(GO) test -count=1 -run '^$$' -bench '^BenchmarkExportAtScale$$' -benchtime 1x -timeout 60m ./internal/store
 
 histories:
-	COUNTERSIGN_RECORD_HISTORIES=1 $(GO) test -count=1 -run 'TestPipelineSQLite|TestGoldOverHTTP|TestHumanGateOverHTTP|TestReviewHistories|TestSupervisorHistories|TestSOCAlertBurst|TestSlowWebhookDeliversAsActivity|TestDeliveryConflictFailsTheReview' ./internal/e2e
+	COUNTERSIGN_RECORD_HISTORIES=1 $(GO) test -count=1 -run 'TestPipelineSQLite|TestGoldOverHTTP|TestHumanGateOverHTTP|TestReviewHistories|TestSupervisorHistories|TestSOCAlertBurst|TestSlowWebhookDeliversAsActivity|TestDeliveryConflictFailsTheReview|TestReconcilerReplacesWhatIsNoSupervisor' ./internal/e2e
 	$(GO) test -count=1 -run TestReplayRecordedHistories ./workflows
 
 # The stores' queries are SQL, in internal/store/{postgres,sqlite}/dbsqlc/*.sql;

@@ -33,7 +33,7 @@ import (
 // open that held back the next until a timer found it due; a window from a
 // certificate, refuted by audits, a second certificate and a reset; a run
 // that continued as new, and the run after it, still open as a supervisor
-// always is);
+// always is; a start with a made-up state, refused);
 // those in its subfolders by earlier versions (v1: before model signals and
 // policy rules; v2: before HOTL supervision, delivery and lineage; v3:
 // before the human gate's notices, SLA timers, approvals and adjudication;
@@ -56,6 +56,7 @@ var wantHistories = []string{
 	"correction_approved", "concurrent_decisions", "untrusted_start", "document_missing",
 	"cancelled", "deliver_fallback", "deliver_conflict",
 	"supervisor_tighten", "supervisor_certified", "supervisor_continued", "supervisor_continuing",
+	"supervisor_untrusted",
 }
 
 func TestReplayRecordedHistories(t *testing.T) {

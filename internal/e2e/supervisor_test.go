@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,7 +16,9 @@ import (
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/countersign/countersign"
 	"github.com/countersign/countersign/activities"
@@ -384,7 +387,9 @@ func checkSupervisorHistory(t *testing.T, a *app.App, name, workflowID, runID st
 	}
 	replayer := sdkworker.NewWorkflowReplayer()
 	(&workflows.Workflows{}).Register(replayer)
-	if err := replayer.ReplayWorkflowHistory(sdklog.NewStructuredLogger(quietLogger()), history); err != nil {
+	// Under its own workflow ID, which the supervisor checks.
+	opts := sdkworker.ReplayWorkflowHistoryOptions{OriginalExecution: workflow.Execution{ID: workflowID, RunID: runID}}
+	if err := replayer.ReplayWorkflowHistoryWithOptions(sdklog.NewStructuredLogger(quietLogger()), history, opts); err != nil {
 		t.Fatalf("replaying the %s run: %v", name, err)
 	}
 	if os.Getenv(recordEnv) == "" {
@@ -433,6 +438,27 @@ func TestReconcilerReplacesWhatIsNoSupervisor(t *testing.T) {
 	if started, replaced, err := d.EnsureSupervisors(ctx); err != nil || started != 0 || len(replaced) != 0 {
 		t.Fatalf("with the supervisor running: started %d, replaced %v, %v; want nothing done", started, replaced, err)
 	}
+	// A start with a made-up state ends at once, refused (recorded for the
+	// replay tests as supervisor_untrusted); the reconciler then starts the
+	// supervisor again.
+	var clean quality.Histogram
+	for range 1000 {
+		clean.Add(0.95, false)
+	}
+	forged, err := a.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING},
+		workflows.SupervisorWorkflowType, workflows.SupervisorInput{TaskType: taskType, State: &workflows.Supervision{TaskType: taskType, Window: clean, All: quality.Tally{Audits: 1000}, Loaded: true, Lineage: "mallory"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var appErr *temporal.ApplicationError
+	if err := forged.Get(ctx, nil); !errors.As(err, &appErr) || appErr.Type() != activities.ErrUntrustedStart {
+		t.Fatalf("a start with a made-up state: %v, want it refused as %s", err, activities.ErrUntrustedStart)
+	}
+	checkSupervisorHistory(t, a, "supervisor_untrusted", id, forged.GetRunID())
+	if started, replaced, err := d.EnsureSupervisors(ctx); err != nil || started != 1 || len(replaced) != 0 {
+		t.Fatalf("after the refused start: started %d, replaced %v, %v; want the supervisor started", started, replaced, err)
+	}
+	first = supervising("started again after the refused start")
 	for _, impostor := range []struct {
 		name string
 		opts client.StartWorkflowOptions
