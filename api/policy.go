@@ -162,9 +162,10 @@ type CertificationAttempt struct {
 
 // certificationAttempt records an attempt to certify and returns which
 // attempt it is: one more than the attempts recorded before it at the same
-// task type, budget and level, with or without a horizon, whatever their documents (the shares of the level
-// sum to one over any sequence of attempts, overlapping or not: trying
-// again until one passes is what they pay for, on fresh documents too).
+// task type, budget and level, with or without a horizon, whatever their
+// documents (the shares of the level sum to one over any sequence of
+// attempts, overlapping or not: trying again until one passes is what
+// they pay for, on fresh documents too).
 // The event is appended first and the earlier ones counted by their place
 // in the chain, so two attempts at once count each other in order. An
 // attempt on no documents tests nothing and is not counted. It reads the
@@ -173,11 +174,11 @@ type CertificationAttempt struct {
 // refused starts afresh, in plain sight of the audit log. So is another
 // level: attempts at 95% spend 95%'s share, not 99%'s, and a 99% attempt
 // after them could not say that every attempt together keeps 99% if they
-// counted. A horizon is not
-// another count: horizons of 400, 401 and 420 test nearly the same rate on
-// the same documents, and each would otherwise take a fresh share. Counted
-// together, the batch attempts' shares of their half of the level still
-// sum to at most that half, and the rate attempts' to at most the level.
+// counted. A horizon is not another count: horizons of 400, 401 and 420
+// test nearly the same rate on the same documents, and each would
+// otherwise take a fresh share. Counted together, the batch attempts'
+// shares of their half of the level still sum to at most that half, and
+// the rate attempts' to at most the level.
 func (h *handlers) certificationAttempt(r *http.Request, a CertificationAttempt) (int, error) {
 	if a.Documents == 0 {
 		return 1, nil
@@ -332,9 +333,9 @@ func (h *handlers) applyCertificate(w http.ResponseWriter, r *http.Request) {
 		// What a certificate promises is watched from its first document:
 		// a task type without supervision of its own is supervised at the
 		// certificate's budget and level (a batch certificate's rate: what
-		// keeps its batches within the budget).
-		// One with supervision of its own keeps it, at the stricter of
-		// its budget and the certificate's rate (PolicyVersion.Apply).
+		// keeps its batches within the budget); one with supervision of
+		// its own keeps it, at the stricter of its budget and the
+		// certificate's rate (PolicyVersion.Apply).
 		v.Supervision = &countersign.Supervision{ErrorBudget: c.Rate(), Level: c.Level, Bound: countersign.BoundConfidenceSequence, OnBreach: countersign.BreachRaiseThreshold}
 	})
 }

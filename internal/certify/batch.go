@@ -42,8 +42,9 @@ const MaxHorizon = 10_000_000
 // BatchRate is the highest error rate q at which horizon accepted
 // documents hold at most floor(budget·horizon) wrong ones with
 // probability at least 1 - alpha: P(Binomial(horizon, q) <= floor(budget·
-// horizon)) >= 1 - alpha. It is below budget, and found by bisection to
-// within 1e-9 (rounded down, so never above the exact value).
+// horizon)) >= 1 - alpha, and at most budget (for any alpha up to a
+// half it is below it). It is found by bisection to within 1e-9, rounded
+// down, so never above the exact value.
 func BatchRate(budget float64, horizon int, alpha float64) float64 {
 	// A hair over the product (countersign.Certificate.Allowed), so that
 	// 29% of 100 allows 29, not the 28 that 0.29·100 = 28.999999999999996
