@@ -250,23 +250,31 @@ type reader struct {
 // the error names what happened.
 func (r *reader) guard(ctx context.Context, what string, timeout time.Duration, f func() error) error {
 	done := make(chan struct{})
-	var timedOut, cancelled bool
+	// finished is set once f has returned: a timer that fires after that
+	// must not kill the instance, which the next step uses. The kill and
+	// the flags it sets happen under mu, so either the kill comes first
+	// (and f's error is read as the timeout or the cancellation) or
+	// finished does (and nothing is killed).
+	var timedOut, cancelled, finished bool
 	var mu sync.Mutex
 	go func() {
 		t := time.NewTimer(timeout)
 		defer t.Stop()
+		var flag *bool
 		select {
 		case <-done:
 			return
 		case <-t.C:
-			mu.Lock()
-			timedOut = true
-			mu.Unlock()
+			flag = &timedOut
 		case <-ctx.Done():
-			mu.Lock()
-			cancelled = true
-			mu.Unlock()
+			flag = &cancelled
 		}
+		mu.Lock()
+		defer mu.Unlock()
+		if finished {
+			return
+		}
+		*flag = true
 		r.inst.Kill()
 	}()
 	err := func() (err error) {
@@ -277,9 +285,10 @@ func (r *reader) guard(ctx context.Context, what string, timeout time.Duration, 
 		}()
 		return f()
 	}()
-	close(done)
 	mu.Lock()
 	defer mu.Unlock()
+	finished = true
+	close(done)
 	switch {
 	case timedOut:
 		r.killed = true
