@@ -31,13 +31,19 @@ type PolicyVersion struct {
 	AuditSampleRate *float64 `json:"audit_sample_rate,omitempty"`
 	// Certificate is the certificate the version was applied from, if any.
 	Certificate string `json:"certificate,omitempty"`
-	// Supervision is what a certificate applied promises, to be watched:
-	// its rate (a batch certificate's stricter one) and level, by the
-	// confidence sequence. It supervises the version's auto-acceptance
-	// when the task type's own policy has no supervision (a hitl task type
-	// turned hotl by a certificate). When it has one, that stands, at the
-	// stricter of its own error budget and this one's.
+	// Supervision supervises the version's auto-acceptance when the task
+	// type's own policy has no supervision (a hitl task type turned hotl
+	// by a certificate): the certificate's rate (a batch certificate's
+	// stricter one) and level, watched by the confidence sequence. The
+	// task type's own supervision, when it has one, stands, at the
+	// stricter of its own error budget and SupervisionBudget.
 	Supervision *Supervision `json:"supervision,omitempty"`
+	// SupervisionBudget is the error rate the certificate the version was
+	// applied from promises (Certificate.Rate). Versions stored before it
+	// have none: their task type's own supervision stands as it did, so
+	// that reviews pinned to them, and supervisors judging them, see the
+	// same policy after an upgrade.
+	SupervisionBudget float64 `json:"supervision_budget,omitempty"`
 	Reason      string       `json:"reason"`
 	CreatedBy   string       `json:"created_by"`
 	CreatedAt   time.Time    `json:"created_at"`
@@ -81,12 +87,11 @@ func (v *PolicyVersion) Apply(p Policy) Policy {
 		out.AuditSampleRate = *v.AuditSampleRate
 	}
 	switch {
-	case v.Supervision == nil:
 	case out.Supervision == nil:
 		out.Supervision = v.Supervision
-	case v.Supervision.ErrorBudget < out.Supervision.ErrorBudget:
+	case v.SupervisionBudget > 0 && v.SupervisionBudget < out.Supervision.ErrorBudget:
 		stricter := *out.Supervision
-		stricter.ErrorBudget = v.Supervision.ErrorBudget
+		stricter.ErrorBudget = v.SupervisionBudget
 		out.Supervision = &stricter
 	}
 	out.Version = p.Version + "+" + v.ID

@@ -336,7 +336,10 @@ func (h *handlers) applyCertificate(w http.ResponseWriter, r *http.Request) {
 		// keeps its batches within the budget); one with supervision of
 		// its own keeps it, at the stricter of its budget and the
 		// certificate's rate (PolicyVersion.Apply).
-		v.Supervision = &countersign.Supervision{ErrorBudget: c.Rate(), Level: c.Level, Bound: countersign.BoundConfidenceSequence, OnBreach: countersign.BreachRaiseThreshold}
+		v.Supervision, v.SupervisionBudget = nil, c.Rate()
+		if tt.Policy.Supervision == nil {
+			v.Supervision = &countersign.Supervision{ErrorBudget: c.Rate(), Level: c.Level, Bound: countersign.BoundConfidenceSequence, OnBreach: countersign.BreachRaiseThreshold}
+		}
 	})
 }
 
@@ -399,7 +402,7 @@ func (h *handlers) putPolicyVersion(w http.ResponseWriter, r *http.Request, tt *
 	p := principal(r)
 	v := &countersign.PolicyVersion{TaskType: tt.Name, CreatedBy: p.User, CreatedAt: audit.Time(h.Now())}
 	if now != nil {
-		v.Previous, v.Mode, v.Threshold, v.AuditSampleRate, v.Certificate, v.Supervision = now.ID, now.Mode, now.Threshold, now.AuditSampleRate, now.Certificate, now.Supervision
+		v.Previous, v.Mode, v.Threshold, v.AuditSampleRate, v.Certificate, v.Supervision, v.SupervisionBudget = now.ID, now.Mode, now.Threshold, now.AuditSampleRate, now.Certificate, now.Supervision, now.SupervisionBudget
 	}
 	change(v)
 	if err := checkVersion(tt, v); err != nil {

@@ -110,12 +110,16 @@ func readHistory(t *testing.T, path string) *historypb.History {
 	return h
 }
 
-// historyWorkflowID is the workflow ID a recorded run had: a supervisor's
-// follows from the task type its input names; any other run's is not
-// read by the workflow's code, so the replayer's default serves.
+// historyWorkflowID is the workflow ID a recorded run had: the one its
+// started event names (histories recorded by Temporal 1.32 do); else, for
+// a supervisor, the one the task type its input names; any other run's is
+// not read by the workflow's code, so the replayer's default serves.
 func historyWorkflowID(t *testing.T, h *historypb.History) string {
 	t.Helper()
 	started := h.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes()
+	if id := started.GetWorkflowId(); id != "" {
+		return id
+	}
 	if started.GetWorkflowType().GetName() != workflows.SupervisorWorkflowType {
 		return "ReplayId"
 	}

@@ -138,7 +138,7 @@ func (d *Dispatcher) EnsureSupervisors(ctx context.Context) (started int, replac
 		desc, err := d.Temporal.DescribeWorkflowExecution(ctx, id, "")
 		switch {
 		case err == nil && desc.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
-			why := notASupervisor(desc, time.Now())
+			why := notASupervisor(desc)
 			if why == "" {
 				continue
 			}
@@ -146,11 +146,14 @@ func (d *Dispatcher) EnsureSupervisors(ctx context.Context) (started int, replac
 			// that never supervises; it would keep this one from starting
 			// for good.
 			run := desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
-			if err := d.Temporal.TerminateWorkflow(ctx, id, run, "countersign: "+why+"; the reconciler starts the supervisor in its place"); err != nil && !isNotFound(err) {
+			switch err := d.Temporal.TerminateWorkflow(ctx, id, run, "countersign: "+why+"; the reconciler starts the supervisor in its place"); {
+			case err == nil:
+				replaced = append(replaced, fmt.Sprintf("%s (run %s): %s", tt.Name, run, why))
+			case !isNotFound(err):
 				errs = append(errs, fmt.Errorf("replacing what holds the ID of the supervisor of %s (%s): %w", tt.Name, why, err))
 				continue
 			}
-			replaced = append(replaced, fmt.Sprintf("%s (run %s): %s", tt.Name, run, why))
+			// Not found: another replica ended it first.
 		case err != nil && !isNotFound(err):
 			errs = append(errs, fmt.Errorf("supervisor of %s: %w", tt.Name, err))
 			continue
@@ -165,28 +168,33 @@ func (d *Dispatcher) EnsureSupervisors(ctx context.Context) (started int, replac
 	return started, replaced, errors.Join(errs...)
 }
 
-// startSlack is how far in the future a running supervisor's first
-// workflow task may be scheduled before it counts as not started: clocks
-// differ a little between the server and the worker.
-const startSlack = time.Minute
-
 // notASupervisor says why the running execution desc, which holds a
-// supervisor's workflow ID, is no supervisor countersign's workers run:
-// another workflow type (which no worker of ours runs, or which fails its
-// workflow tasks for good), another task queue (which none of them polls),
-// or a start delayed or scheduled (a cron start) past now. "" when it is
-// one. A supervisor started with a made-up state is refused by the
-// workflow itself (trustedStart) and ends, so it is not running.
-func notASupervisor(desc *workflowservice.DescribeWorkflowExecutionResponse, now time.Time) string {
-	info := desc.GetWorkflowExecutionInfo()
+// supervisor's workflow ID, is no supervisor countersign's workers run: a
+// workflow of another type (which none of them runs, or which fails its
+// workflow tasks for good), on another task queue (which none of them
+// polls), with a run or execution timeout (which countersign never sets,
+// and which with a retry policy keeps a run that never supervises going
+// for good), or one whose first workflow task waits past its start: a
+// delayed start, a cron run, a retry. That is read from the server's own
+// two times (the execution time is the start time plus that wait), so
+// the reconciler's clock plays no part. "" when it is one: countersign's
+// starts and a supervisor's continue-as-new wait for nothing. A
+// supervisor started with a made-up state is refused by the workflow
+// itself (trustedStart) and ends, so it is not running.
+func notASupervisor(desc *workflowservice.DescribeWorkflowExecutionResponse) string {
+	info, config := desc.GetWorkflowExecutionInfo(), desc.GetExecutionConfig()
 	if name := info.GetType().GetName(); name != workflows.SupervisorWorkflowType {
 		return fmt.Sprintf("a workflow of type %q holds the ID", name)
 	}
-	if q := desc.GetExecutionConfig().GetTaskQueue().GetName(); q != "" && q != workflows.TaskQueue {
+	if q := config.GetTaskQueue().GetName(); q != "" && q != workflows.TaskQueue {
 		return fmt.Sprintf("it runs on task queue %q, which countersign's workers do not poll", q)
 	}
-	if at := info.GetExecutionTime().AsTime(); info.GetExecutionTime() != nil && at.After(now.Add(startSlack)) {
-		return fmt.Sprintf("its start is delayed to %s (a delayed or cron start)", at.UTC().Format(time.RFC3339))
+	if run, execution := config.GetWorkflowRunTimeout().AsDuration(), config.GetWorkflowExecutionTimeout().AsDuration(); run > 0 || execution > 0 {
+		return fmt.Sprintf("it has a run timeout of %s and an execution timeout of %s, which countersign never sets", run, execution)
+	}
+	if start, at := info.GetStartTime(), info.GetExecutionTime(); start != nil && at != nil && at.AsTime().After(start.AsTime()) {
+		return fmt.Sprintf("its first workflow task waits until %s, %s after its start (a delayed start, a cron run or a retry)",
+			at.AsTime().UTC().Format(time.RFC3339), at.AsTime().Sub(start.AsTime()).Round(time.Second))
 	}
 	return ""
 }

@@ -465,9 +465,10 @@ func TestReconcilerReplacesWhatIsNoSupervisor(t *testing.T) {
 		typ  string
 		why  string
 	}{
-		{"a start delayed by a day", client.StartWorkflowOptions{StartDelay: 24 * time.Hour}, workflows.SupervisorWorkflowType, "its start is delayed"},
+		{"a start delayed by a day", client.StartWorkflowOptions{StartDelay: 24 * time.Hour}, workflows.SupervisorWorkflowType, "its first workflow task waits until"},
 		{"a workflow type no worker runs", client.StartWorkflowOptions{}, "NoSuchWorkflow", `a workflow of type "NoSuchWorkflow"`},
 		{"another task queue", client.StartWorkflowOptions{TaskQueue: "nobody-polls-this"}, workflows.SupervisorWorkflowType, `task queue "nobody-polls-this"`},
+		{"a run timeout", client.StartWorkflowOptions{WorkflowRunTimeout: time.Hour}, workflows.SupervisorWorkflowType, "run timeout of 1h0m0s"},
 	} {
 		opts := impostor.opts
 		opts.ID, opts.WorkflowIDConflictPolicy = id, enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING
