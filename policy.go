@@ -43,10 +43,10 @@ type PolicyVersion struct {
 	// have none: their task type's own supervision stands as it did, so
 	// that reviews pinned to them, and supervisors judging them, see the
 	// same policy after an upgrade.
-	SupervisionBudget float64 `json:"supervision_budget,omitempty"`
-	Reason      string       `json:"reason"`
-	CreatedBy   string       `json:"created_by"`
-	CreatedAt   time.Time    `json:"created_at"`
+	SupervisionBudget float64   `json:"supervision_budget,omitempty"`
+	Reason            string    `json:"reason"`
+	CreatedBy         string    `json:"created_by"`
+	CreatedAt         time.Time `json:"created_at"`
 }
 
 // PolicyVersionID names the n-th policy version of a task type. The "/v"
