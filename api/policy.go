@@ -78,7 +78,7 @@ func (h *handlers) certifyPolicy(w http.ResponseWriter, r *http.Request) {
 		// Not tested, so not an attempt.
 		res, msg := data.EarlyRefusal(tt.Name, req.ErrorBudget, level)
 		if req.Horizon > 0 {
-			res.Horizon, res.RateBudget = req.Horizon, certify.BatchRate(req.ErrorBudget, req.Horizon, certify.BatchShare*(1-level))
+			res.Horizon, res.RateBudget = req.Horizon, certify.BatchRateAt(req.ErrorBudget, level, req.Horizon)
 		}
 		rest.WriteJSON(w, http.StatusUnprocessableEntity, CertifyRefusal{
 			Error: rest.ErrorDetail{Code: countersign.CodeInvalid, Message: msg},

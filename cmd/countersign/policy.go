@@ -224,10 +224,10 @@ func printCertificate(out io.Writer, c *countersign.Certificate) {
 	fmt.Fprintf(out, "certificate %s of %s: threshold %s\n", c.ID, c.TaskType, certify.FormatThreshold(c.Threshold))
 	if c.Horizon > 0 {
 		fmt.Fprintf(out, "  error budget %s of each next %d accepted documents at %s confidence: the error rate within %s; upper bound of the error rate %.4f (%.2f%%), Clopper-Pearson\n",
-			strconv.FormatFloat(100*c.Budget, 'f', -1, 64)+"%", c.Horizon, countersign.Percent(c.Level), countersign.Percent(c.RateBudget), c.Bound, 100*c.Bound)
+			budgetPercent(c), c.Horizon, countersign.Percent(c.Level), countersign.Percent(c.RateBudget), c.Bound, 100*c.Bound)
 	} else {
 		fmt.Fprintf(out, "  error budget %s at %s confidence; upper bound of the error rate %.4f (%.2f%%), Clopper-Pearson\n",
-			strconv.FormatFloat(100*c.Budget, 'f', -1, 64)+"%", countersign.Percent(c.Level), c.Bound, 100*c.Bound)
+			budgetPercent(c), countersign.Percent(c.Level), c.Bound, 100*c.Bound)
 	}
 	if c.Attempt > 0 {
 		what := "this budget: tested"
@@ -243,10 +243,16 @@ func printCertificate(out io.Writer, c *countersign.Certificate) {
 		c.Tested, cal, c.PolicyVersion, c.Since.Local().Format(time.DateTime), c.Until.Local().Format(time.DateTime))
 }
 
+// budgetPercent is a certificate's budget as the approver asked for it,
+// every digit kept: 5%, 0.25%.
+func budgetPercent(c *countersign.Certificate) string {
+	return strconv.FormatFloat(100*c.Budget, 'f', -1, 64) + "%"
+}
+
 // budgetText is a certificate's budget in a list: "5%", or "5% of 400" for
 // a batch certificate.
 func budgetText(c *countersign.Certificate) string {
-	s := strconv.FormatFloat(100*c.Budget, 'f', -1, 64) + "%"
+	s := budgetPercent(c)
 	if c.Horizon > 0 {
 		s += " of " + strconv.Itoa(c.Horizon)
 	}

@@ -63,6 +63,12 @@ func BatchRate(budget float64, horizon int, alpha float64) float64 {
 	return lo
 }
 
+// BatchRateAt is the rate a batch certificate over horizon accepted
+// documents tests at level: BatchRate with BatchShare of 1 - level.
+func BatchRateAt(budget, level float64, horizon int) float64 {
+	return BatchRate(budget, horizon, BatchShare*(1-level))
+}
+
 // CheckHorizon says what is wrong with a batch certificate's horizon, or
 // nil; 0 asks for a certificate of the rate.
 func CheckHorizon(horizon int) error {
@@ -88,7 +94,7 @@ func TestBatchAttempt(samples []Sample, budget, level float64, horizon, k int) (
 	if err := CheckHorizon(horizon); err != nil {
 		return nil, err
 	}
-	rate := BatchRate(budget, horizon, BatchShare*(1-level))
+	rate := BatchRateAt(budget, level, horizon)
 	res, err := TestAttempt(samples, rate, 1-(1-BatchShare)*(1-level), k)
 	if err != nil {
 		return nil, err
